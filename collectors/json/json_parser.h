@@ -1,0 +1,54 @@
+// JSON lines parsing with simdjson On-Demand, directly into an Event.
+//
+// Input: one JSON object (one line). It must live in the batch arena and be
+// followed by at least ByteArena::kPadding readable bytes (use
+// ByteArena::CopyPadded), so simdjson parses it in place without copying.
+//
+// Output: format=kJson, message/raw = the line; every scalar member becomes a
+// field; nested objects become dotted names (`id.orig_h`); strings are
+// unescaped into the arena; numbers, true/false/null keep their JSON text;
+// arrays keep their raw JSON text under the member name. Well-known members
+// also fill the header: time from the first of options.time_fields present
+// (RFC 3339 text, or epoch seconds as a number, fractional allowed), host from
+// host/hostname, program from program/app/appname, message from
+// message/msg when a string.
+//
+// Fails (returns false, error set) when the line is not a JSON object or is
+// malformed; the caller keeps the line as an unparsed event. Limits depth
+// (options.max_depth) and field count (options.max_fields) and fails beyond.
+//
+// Threading: one JsonLineParser per thread/connection (it owns the simdjson
+// parser and its buffers). No exceptions: simdjson error codes only.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "collectors/syslog/syslog_parser.h"
+#include "engine/event/event.h"
+#include "engine/event/event_batch.h"
+
+namespace gsoc {
+
+struct JsonParseOptions {
+  size_t max_depth = 32;
+  size_t max_fields = 1024;
+};
+
+class JsonLineParser {
+ public:
+  explicit JsonLineParser(JsonParseOptions options = {});
+  ~JsonLineParser();
+  JsonLineParser(const JsonLineParser&) = delete;
+  JsonLineParser& operator=(const JsonLineParser&) = delete;
+
+  bool Parse(std::string_view line, const SyslogParseContext& context, Event& event,
+             EventBatch& batch, ParseError* error);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  JsonParseOptions options_;
+};
+
+}  // namespace gsoc

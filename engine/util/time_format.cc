@@ -1,0 +1,50 @@
+#include "engine/util/time_format.h"
+
+#include <cstdio>
+
+namespace gsoc {
+
+namespace {
+constexpr int64_t kSecondsPerDay = 86400;
+
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+}  // namespace
+
+CivilTime CivilFromNanos(int64_t nanos) {
+  const int64_t seconds = FloorDiv(nanos, kNanosPerSecond);
+  const int64_t days = FloorDiv(seconds, kSecondsPerDay);
+  const int64_t second_of_day = seconds - days * kSecondsPerDay;
+  // Howard Hinnant's civil_from_days.
+  const int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  CivilTime civil{};
+  civil.day = doy - (153 * mp + 2) / 5 + 1;
+  civil.month = mp < 10 ? mp + 3 : mp - 9;
+  civil.year = static_cast<int64_t>(yoe) + era * 400 + (civil.month <= 2);
+  civil.hour = static_cast<unsigned>(second_of_day / 3600);
+  civil.minute = static_cast<unsigned>(second_of_day % 3600 / 60);
+  civil.second = static_cast<unsigned>(second_of_day % 60);
+  civil.nanos = static_cast<unsigned>(nanos - seconds * kNanosPerSecond);
+  return civil;
+}
+
+unsigned DaysInMonth(int64_t year, unsigned month) {
+  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month < 1 || month > 12) return 0;
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : kDays[month - 1];
+}
+
+std::string_view FormatRfc3339Millis(int64_t nanos, char (&out)[32]) {
+  const CivilTime t = CivilFromNanos(nanos);
+  const int n = std::snprintf(out, sizeof(out), "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ",
+                              static_cast<long long>(t.year), t.month, t.day, t.hour, t.minute,
+                              t.second, t.nanos / 1'000'000);
+  return {out, n > 0 ? static_cast<size_t>(n) : 0};
+}
+
+}  // namespace gsoc
