@@ -1,0 +1,134 @@
+#include "collectors/syslog_tcp/tcp_listener.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <stdexcept>
+
+#include "collectors/syslog_tcp/tcp_session.h"
+
+namespace gsoc {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+PeerAddress ToPeer(const tcp::endpoint& endpoint) {
+  PeerAddress peer;
+  const asio::ip::address address = endpoint.address();
+  if (address.is_v4()) {
+    peer = PeerAddress::FromV4(address.to_v4().to_uint(), endpoint.port());
+  } else {
+    const auto v6 = address.to_v6();
+    if (v6.is_v4_mapped()) {
+      peer = PeerAddress::FromV4(asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_uint(),
+                                 endpoint.port());
+    } else {
+      const auto bytes = v6.to_bytes();
+      std::copy(bytes.begin(), bytes.end(), peer.bytes.begin());
+      peer.port = endpoint.port();
+    }
+  }
+  return peer;
+}
+
+}  // namespace
+
+TcpListener::TcpListener(asio::io_context& io, ListenerContext context, FramingMode mode)
+    : io_(io),
+      context_(std::move(context)),
+      mode_(mode),
+      acceptor_(asio::make_strand(io)),
+      retry_timer_(acceptor_.get_executor()),
+      limits_(context_.config.max_connections, context_.config.max_connections_per_peer) {}
+
+TcpListener::~TcpListener() = default;
+
+void TcpListener::Start() {
+  const auto& config = context_.config;
+  error_code error;
+  const tcp::endpoint endpoint(asio::ip::make_address(config.address, error), config.port);
+  if (!error) acceptor_.open(endpoint.protocol(), error);
+  if (!error) acceptor_.set_option(tcp::acceptor::reuse_address(true), error);
+  if (!error) acceptor_.bind(endpoint, error);
+  if (!error) acceptor_.listen(asio::socket_base::max_listen_connections, error);
+  if (error) {
+    throw std::runtime_error("listener " + config.name + ": cannot listen on " + config.address +
+                             ":" + std::to_string(config.port) + "/tcp: " + error.message());
+  }
+  port_ = acceptor_.local_endpoint().port();
+  spdlog::info("listener {} ({}) on {}:{}/tcp", config.name, ListenerTypeName(config.type),
+               config.address, port_);
+  asio::post(acceptor_.get_executor(), [this] { Accept(); });
+}
+
+void TcpListener::Accept() {
+  acceptor_.async_accept(asio::make_strand(io_), [this](const error_code& error, tcp::socket s) {
+    OnAccept(error, std::move(s));
+  });
+}
+
+void TcpListener::OnAccept(const error_code& error, tcp::socket socket) {
+  if (stopping_ || error == asio::error::operation_aborted) return;
+  if (error) {
+    // Out of descriptors and the like: back off instead of spinning.
+    spdlog::warn("listener {}: accept failed: {}", context_.config.name, error.message());
+    retry_timer_.expires_after(std::chrono::milliseconds(100));
+    retry_timer_.async_wait([this](const error_code& e) {
+      if (!e && !stopping_) Accept();
+    });
+    return;
+  }
+  error_code endpoint_error;
+  const tcp::endpoint remote = socket.remote_endpoint(endpoint_error);
+  Accept();
+  if (endpoint_error) return;
+  const PeerAddress peer = ToPeer(remote);
+  ThreadCounters& counters = context_.metrics->Local();
+  const uint16_t agency = context_.agencies->Lookup(peer);
+  if (agency == AgencyTable::kNone) {
+    counters.Rejected(context_.index, RejectReason::kUnknownAgency);
+    spdlog::debug("listener {}: refused {} (in no agency)", context_.config.name,
+                  remote.address().to_string());
+    return;  // the socket closes as it goes out of scope
+  }
+  if (auto reason = limits_.TryAcquire(peer.bytes)) {
+    counters.Rejected(context_.index, *reason);
+    return;
+  }
+  auto session = std::make_shared<TcpSession>(*this, std::move(socket), peer, agency);
+  {
+    std::lock_guard lock(sessions_mutex_);
+    sessions_.insert(session);
+  }
+  context_.metrics->ConnectionOpened(context_.index);
+  asio::post(session->executor(), [session] { session->Start(); });
+}
+
+void TcpListener::OnSessionClosed(const std::shared_ptr<TcpSession>& session,
+                                  const PeerAddress& peer) {
+  limits_.Release(peer.bytes);
+  context_.metrics->ConnectionClosed(context_.index);
+  std::lock_guard lock(sessions_mutex_);
+  sessions_.erase(session);
+}
+
+void TcpListener::Stop() {
+  // On the acceptor's strand, so no session is accepted after the snapshot.
+  asio::post(acceptor_.get_executor(), [this] {
+    stopping_ = true;
+    error_code ignored;
+    acceptor_.close(ignored);
+    retry_timer_.cancel();
+    std::set<std::shared_ptr<TcpSession>> sessions;
+    {
+      std::lock_guard lock(sessions_mutex_);
+      sessions = sessions_;
+    }
+    for (const auto& session : sessions) session->Stop();
+  });
+}
+
+}  // namespace gsoc

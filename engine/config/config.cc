@@ -1,0 +1,345 @@
+#include "engine/config/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "engine/config/duration.h"
+
+namespace gsoc {
+
+std::string_view ListenerTypeName(ListenerType type) {
+  switch (type) {
+    case ListenerType::kSyslogTcp:
+      return "syslog_tcp";
+    case ListenerType::kSyslogUdp:
+      return "syslog_udp";
+    case ListenerType::kJsonTcp:
+      return "json_tcp";
+  }
+  return "syslog_tcp";
+}
+
+std::string ConfigError::ToString() const {
+  std::ostringstream out;
+  out << file;
+  if (line > 0) out << ":" << line;
+  out << ": " << (key.empty() ? "" : key + ": ") << reason;
+  return out.str();
+}
+
+namespace {
+
+// Collects every error of one file; each reader checks one value.
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  void Error(const YAML::Node& node, const std::string& key, const std::string& reason) {
+    const int line = node.IsDefined() && node.Mark().line >= 0 ? node.Mark().line + 1 : 0;
+    errors_.push_back({file_, line, key, reason});
+  }
+
+  // Reports keys of `map` not in `allowed` (typos must not pass silently).
+  bool CheckMap(const YAML::Node& map, const std::string& path,
+                std::initializer_list<std::string_view> allowed) {
+    if (!map.IsMap()) {
+      Error(map, path, "expected a mapping");
+      return false;
+    }
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      const std::string key = it->first.Scalar();
+      bool known = false;
+      for (auto name : allowed) known = known || key == name;
+      if (!known) Error(it->first, Join(path, key), "unknown key");
+    }
+    return true;
+  }
+
+  static std::string Join(const std::string& path, const std::string& key) {
+    return path.empty() ? key : path + "." + key;
+  }
+
+  template <typename T>
+  void Scalar(const YAML::Node& map, const char* key, const std::string& path, T& out) {
+    const YAML::Node node = map[key];
+    if (!node.IsDefined() || node.IsNull()) return;
+    if (!node.IsScalar()) {
+      Error(node, Join(path, key), "expected a scalar value");
+      return;
+    }
+    try {
+      out = node.as<T>();
+    } catch (const YAML::Exception&) {
+      Error(node, Join(path, key), "invalid value '" + node.Scalar() + "'");
+    }
+  }
+
+  void Port(const YAML::Node& map, const std::string& path, uint16_t& out) {
+    const YAML::Node node = map["port"];
+    if (!node.IsDefined()) {
+      Error(map, Join(path, "port"), "missing (use 0 for an ephemeral port)");
+      return;
+    }
+    int64_t value = -1;
+    Scalar(map, "port", path, value);
+    if (value < 0 || value > 65535) {
+      Error(node, Join(path, "port"), "must be 0-65535");
+      return;
+    }
+    out = static_cast<uint16_t>(value);
+  }
+
+  void Size(const YAML::Node& map, const char* key, const std::string& path, size_t& out,
+            uint64_t min, uint64_t max) {
+    const YAML::Node node = map[key];
+    if (!node.IsDefined() || node.IsNull()) return;
+    auto size = node.IsScalar() ? ParseSize(node.Scalar()) : std::nullopt;
+    if (!size || *size < min || *size > max) {
+      Error(node, Join(path, key),
+            "expected a size from " + std::to_string(min) + " to " + std::to_string(max) +
+                " (e.g. 65536 or 64KiB)");
+      return;
+    }
+    out = static_cast<size_t>(*size);
+  }
+
+  void Seconds(const YAML::Node& map, const char* key, const std::string& path,
+               std::chrono::seconds& out) {
+    const YAML::Node node = map[key];
+    if (!node.IsDefined() || node.IsNull()) return;
+    auto duration = node.IsScalar() ? ParseDuration(node.Scalar()) : std::nullopt;
+    if (!duration || *duration < std::chrono::seconds(1)) {
+      Error(node, Join(path, key), "expected a duration of at least 1s (e.g. 30s, 5m, 1h)");
+      return;
+    }
+    out = std::chrono::duration_cast<std::chrono::seconds>(*duration);
+  }
+
+  std::vector<ConfigError>& errors() { return errors_; }
+
+ private:
+  std::string file_;
+  std::vector<ConfigError> errors_;
+};
+
+void ReadAgencies(Reader& reader, const YAML::Node& root, Config& config) {
+  const YAML::Node list = root["agencies"];
+  if (!list.IsDefined() || list.IsNull()) return;
+  if (!list.IsSequence()) {
+    reader.Error(list, "agencies", "expected a list of {name, cidrs}");
+    return;
+  }
+  std::set<std::string> names;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string path = "agencies[" + std::to_string(i) + "]";
+    const YAML::Node item = list[i];
+    if (!reader.CheckMap(item, path, {"name", "cidrs"})) continue;
+    AgencyDefinition agency;
+    reader.Scalar(item, "name", path, agency.name);
+    if (agency.name.empty()) reader.Error(item, path + ".name", "missing");
+    if (agency.name == "unknown") {
+      reader.Error(item["name"], path + ".name", "'unknown' is reserved (see allow_unknown_agency)");
+    }
+    if (!agency.name.empty() && !names.insert(agency.name).second) {
+      reader.Error(item["name"], path + ".name", "duplicate agency '" + agency.name + "'");
+    }
+    const YAML::Node cidrs = item["cidrs"];
+    if (!cidrs.IsSequence() || cidrs.size() == 0) {
+      reader.Error(cidrs.IsDefined() ? cidrs : item, path + ".cidrs",
+                   "expected a non-empty list of CIDRs");
+    } else {
+      for (size_t j = 0; j < cidrs.size(); ++j) {
+        const std::string text = cidrs[j].IsScalar() ? cidrs[j].Scalar() : "";
+        auto cidr = Cidr::Parse(text);
+        if (!cidr) {
+          reader.Error(cidrs[j], path + ".cidrs[" + std::to_string(j) + "]",
+                       "invalid CIDR '" + text + "'");
+          continue;
+        }
+        agency.cidrs.push_back(*cidr);
+      }
+    }
+    config.agencies.push_back(std::move(agency));
+  }
+}
+
+std::optional<ListenerType> ParseListenerType(const std::string& text) {
+  if (text == "syslog_tcp") return ListenerType::kSyslogTcp;
+  if (text == "syslog_udp") return ListenerType::kSyslogUdp;
+  if (text == "json_tcp") return ListenerType::kJsonTcp;
+  return std::nullopt;
+}
+
+bool IsValidAddress(const std::string& address) { return Cidr::Parse(address).has_value(); }
+
+void ReadListener(Reader& reader, const YAML::Node& item, const std::string& path,
+                  Config& config) {
+  if (!reader.CheckMap(item, path,
+                       {"name", "type", "address", "port", "max_message_size", "max_connections",
+                        "max_connections_per_peer", "idle_timeout", "receive_buffer"})) {
+    return;
+  }
+  ListenerConfig listener;
+  reader.Scalar(item, "name", path, listener.name);
+  if (listener.name.empty()) reader.Error(item, path + ".name", "missing");
+  std::string type;
+  reader.Scalar(item, "type", path, type);
+  if (auto parsed = ParseListenerType(type)) {
+    listener.type = *parsed;
+  } else {
+    reader.Error(item["type"].IsDefined() ? item["type"] : item, path + ".type",
+                 "expected syslog_tcp, syslog_udp or json_tcp, got '" + type + "'");
+  }
+  reader.Scalar(item, "address", path, listener.address);
+  if (!IsValidAddress(listener.address)) {
+    reader.Error(item["address"], path + ".address",
+                 "not an IP address: '" + listener.address + "'");
+  }
+  reader.Port(item, path, listener.port);
+  reader.Size(item, "max_message_size", path, listener.max_message_size, 480, 64 << 20);
+  reader.Size(item, "max_connections", path, listener.max_connections, 1, 1'000'000);
+  reader.Size(item, "max_connections_per_peer", path, listener.max_connections_per_peer, 1,
+              1'000'000);
+  reader.Seconds(item, "idle_timeout", path, listener.idle_timeout);
+  reader.Size(item, "receive_buffer", path, listener.receive_buffer_bytes, 4096, 1 << 30);
+  config.listeners.push_back(std::move(listener));
+}
+
+void ReadListeners(Reader& reader, const YAML::Node& root, Config& config) {
+  const YAML::Node list = root["listeners"];
+  if (!list.IsDefined() || list.IsNull()) return;
+  if (!list.IsSequence()) {
+    reader.Error(list, "listeners", "expected a list of listeners");
+    return;
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    ReadListener(reader, list[i], "listeners[" + std::to_string(i) + "]", config);
+  }
+}
+
+// Global checks across components: duplicate names, one port bound twice.
+void CheckListenersTogether(Reader& reader, const YAML::Node& root, const Config& config) {
+  std::set<std::string> names;
+  std::set<std::tuple<std::string, uint16_t, bool>> bound;
+  for (size_t i = 0; i < config.listeners.size(); ++i) {
+    const ListenerConfig& listener = config.listeners[i];
+    const YAML::Node node = root["listeners"][i];
+    const std::string path = "listeners[" + std::to_string(i) + "]";
+    if (!listener.name.empty() && !names.insert(listener.name).second) {
+      reader.Error(node, path + ".name", "duplicate listener name '" + listener.name + "'");
+    }
+    const bool udp = listener.type == ListenerType::kSyslogUdp;
+    if (listener.port != 0 && !bound.insert({listener.address, listener.port, udp}).second) {
+      reader.Error(node, path + ".port",
+                   "address " + listener.address + ":" + std::to_string(listener.port) +
+                       (udp ? "/udp" : "/tcp") + " is used by another listener");
+    }
+  }
+  if (config.metrics.enabled && config.metrics.port != 0 &&
+      bound.count({config.metrics.address, config.metrics.port, false})) {
+    reader.Error(root["metrics"], "metrics.port", "port is used by a listener");
+  }
+}
+
+void ReadMetrics(Reader& reader, const YAML::Node& root, Config& config) {
+  const YAML::Node node = root["metrics"];
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!reader.CheckMap(node, "metrics", {"enabled", "address", "port"})) return;
+  reader.Scalar(node, "enabled", "metrics", config.metrics.enabled);
+  reader.Scalar(node, "address", "metrics", config.metrics.address);
+  if (!IsValidAddress(config.metrics.address)) {
+    reader.Error(node["address"], "metrics.address", "not an IP address");
+  }
+  if (node["port"].IsDefined()) reader.Port(node, "metrics", config.metrics.port);
+}
+
+void ReadPipeline(Reader& reader, const YAML::Node& root, Config& config) {
+  const YAML::Node node = root["pipeline"];
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!reader.CheckMap(node, "pipeline", {"queue_events", "workers", "io_threads", "batch_events"}))
+    return;
+  PipelineConfig& p = config.pipeline;
+  reader.Size(node, "queue_events", "pipeline", p.queue_events, 1024, 1ull << 30);
+  reader.Size(node, "workers", "pipeline", p.workers, 0, 256);
+  reader.Size(node, "io_threads", "pipeline", p.io_threads, 1, 256);
+  reader.Size(node, "batch_events", "pipeline", p.batch_events, 1, 65536);
+}
+
+void ReadTopLevel(Reader& reader, const YAML::Node& root, Config& config) {
+  reader.Scalar(root, "log_level", "", config.log_level);
+  static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn",
+                                                "error", "critical", "off"};
+  if (!kLevels.count(config.log_level)) {
+    reader.Error(root["log_level"], "log_level",
+                 "expected trace, debug, info, warn, error, critical or off");
+  }
+  std::string data_dir = "var";
+  reader.Scalar(root, "data_dir", "", data_dir);
+  const auto base = config.file.has_parent_path() ? config.file.parent_path()
+                                                  : std::filesystem::path(".");
+  config.data_dir = std::filesystem::absolute(base / data_dir).lexically_normal();
+  std::string zone = "UTC";
+  reader.Scalar(root, "timezone", "", zone);
+  if (auto offset = ParseUtcOffset(zone)) {
+    config.utc_offset_seconds = *offset;
+  } else {
+    reader.Error(root["timezone"], "timezone", "expected UTC or an offset like +07:00");
+  }
+  reader.Seconds(root, "max_clock_skew", "", config.max_clock_skew);
+  reader.Scalar(root, "allow_unknown_agency", "", config.allow_unknown_agency);
+  std::string events_file;
+  reader.Scalar(root, "events_file", "", events_file);
+  if (!events_file.empty()) {
+    config.events_file = std::filesystem::absolute(base / events_file).lexically_normal();
+  }
+}
+
+}  // namespace
+
+ConfigResult ParseConfig(const std::string& yaml_text, const std::filesystem::path& file) {
+  Reader reader(file.string());
+  Config config;
+  config.file = file;
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::ParserException& e) {
+    return std::vector<ConfigError>{{file.string(), e.mark.line + 1, "", e.msg}};
+  }
+  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  if (!reader.CheckMap(root, "",
+                       {"log_level", "data_dir", "timezone", "max_clock_skew",
+                        "allow_unknown_agency", "agencies", "listeners", "metrics", "pipeline",
+                        "events_file"})) {
+    return std::move(reader.errors());
+  }
+  ReadTopLevel(reader, root, config);
+  ReadAgencies(reader, root, config);
+  ReadListeners(reader, root, config);
+  ReadMetrics(reader, root, config);
+  ReadPipeline(reader, root, config);
+  CheckListenersTogether(reader, root, config);
+  if (config.listeners.empty() && reader.errors().empty()) {
+    reader.Error(root, "listeners", "no listener configured: gsocd would receive nothing");
+  }
+  if (config.agencies.size() > 4000) {
+    reader.Error(root["agencies"], "agencies", "at most 4000 agencies");
+  }
+  if (!reader.errors().empty()) return std::move(reader.errors());
+  return config;
+}
+
+ConfigResult LoadConfig(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) {
+    return std::vector<ConfigError>{{file.string(), 0, "", "cannot open the file"}};
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseConfig(text.str(), file);
+}
+
+}  // namespace gsoc

@@ -1,0 +1,149 @@
+#include "engine/daemon/daemon.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <fstream>
+#include <thread>
+
+#include "collectors/agency/agency_table.h"
+#include "collectors/listener/listener.h"
+#include "engine/metrics/metrics_server.h"
+#include "engine/pipeline/event_file_stage.h"
+#include "engine/pipeline/pipeline.h"
+#include "engine/util/json_writer.h"
+
+namespace gsoc {
+
+namespace asio = boost::asio;
+
+struct Daemon::State {
+  Config config;
+  DaemonOptions options;
+  AgencyTable agencies;
+  IngestMetrics metrics;
+  Pipeline pipeline;
+  asio::io_context io;
+  std::vector<std::unique_ptr<Listener>> listeners;
+  std::unique_ptr<MetricsServer> metrics_server;
+
+  State(Config c, DaemonOptions o)
+      : config(std::move(c)),
+        options(std::move(o)),
+        agencies(config.agencies, config.allow_unknown_agency),
+        metrics(ListenerNames(config), agencies.names()),
+        pipeline(config.pipeline, metrics) {}
+
+  static std::vector<std::string> ListenerNames(const Config& config) {
+    std::vector<std::string> names;
+    for (const auto& listener : config.listeners) names.push_back(listener.name);
+    return names;
+  }
+};
+
+Daemon::Daemon(Config config, DaemonOptions options)
+    : state_(std::make_unique<State>(std::move(config), std::move(options))) {}
+
+Daemon::~Daemon() = default;
+
+namespace {
+
+void PrepareDataDir(const std::filesystem::path& dir) {
+  std::filesystem::create_directories(dir);
+  ::chmod(dir.c_str(), 0750);
+}
+
+void WritePortsFile(const std::filesystem::path& path,
+                    const std::vector<std::pair<std::string, uint16_t>>& ports) {
+  std::string json = "{";
+  for (size_t i = 0; i < ports.size(); ++i) {
+    if (i) json += ", ";
+    AppendJsonString(json, ports[i].first);
+    json += ": " + std::to_string(ports[i].second);
+  }
+  json += "}\n";
+  const auto temporary = path.string() + ".tmp";
+  std::ofstream(temporary) << json;
+  std::filesystem::rename(temporary, path);  // readers never see half a file
+}
+
+}  // namespace
+
+int Daemon::Run() {
+  State& s = *state_;
+  PrepareDataDir(s.config.data_dir);
+  if (!s.config.events_file.empty()) {
+    s.pipeline.AddStage(std::make_unique<EventFileStage>(
+        s.config.events_file, State::ListenerNames(s.config), s.agencies.names()));
+  }
+  std::vector<std::pair<std::string, uint16_t>> ports;
+  if (s.config.metrics.enabled) {
+    s.metrics_server =
+        std::make_unique<MetricsServer>(s.config.metrics.address, s.config.metrics.port);
+    const BatchQueue& queue = s.pipeline.queue();
+    s.metrics_server->Register(std::make_shared<IngestCollectable>(
+        s.metrics,
+        std::vector<GaugeSource>{
+            {"gsoc_queue_events", "Events waiting between collectors and engine",
+             [&queue] { return static_cast<double>(queue.events()); }},
+            {"gsoc_queue_capacity_events", "Bound of the collector-to-engine queue",
+             [&queue] { return static_cast<double>(queue.capacity()); }}}));
+    ports.emplace_back("metrics", s.metrics_server->port());
+    spdlog::info("metrics on http://{}:{}/metrics", s.config.metrics.address,
+                 s.metrics_server->port());
+  }
+  for (size_t i = 0; i < s.config.listeners.size(); ++i) {
+    ListenerContext context;
+    context.config = s.config.listeners[i];
+    context.index = static_cast<uint16_t>(i);
+    context.agencies = &s.agencies;
+    context.metrics = &s.metrics;
+    context.input = &s.pipeline.input();
+    context.batch_events = s.config.pipeline.batch_events;
+    context.utc_offset_seconds = s.config.utc_offset_seconds;
+    context.max_clock_skew_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(s.config.max_clock_skew).count();
+    s.listeners.push_back(MakeListener(s.io, std::move(context)));
+    s.listeners.back()->Start();
+    ports.emplace_back(s.config.listeners[i].name, s.listeners.back()->port());
+  }
+  s.pipeline.Start();
+
+  auto work = asio::make_work_guard(s.io);
+  asio::signal_set signals(s.io, SIGINT, SIGTERM, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& error, int signal) {
+        if (error) return;
+        if (signal == SIGHUP) {
+          // Nothing is reloadable yet; configuration changes need a restart.
+          spdlog::info("SIGHUP: nothing to reload (listeners and agencies need a restart)");
+          signals.async_wait(on_signal);
+          return;
+        }
+        spdlog::info("signal {}: stopping; handing on everything accepted", signal);
+        for (auto& listener : s.listeners) listener->Stop();
+        signals.cancel();  // a second signal now takes the default action
+        signals.clear();
+        work.reset();
+      };
+  signals.async_wait(on_signal);
+  if (!s.options.ports_file.empty()) WritePortsFile(s.options.ports_file, ports);
+  spdlog::info("gsocd {} ready: {} listener(s), {} worker(s), data in {}", GSOC_VERSION,
+               s.listeners.size(), s.pipeline.workers(), s.config.data_dir.string());
+
+  std::vector<std::thread> io_threads;
+  for (size_t i = 1; i < s.config.pipeline.io_threads; ++i) {
+    io_threads.emplace_back([&] { s.io.run(); });
+  }
+  // When the work guard is gone, run() returns once every session has closed.
+  s.io.run();
+  for (auto& thread : io_threads) thread.join();
+  s.pipeline.Stop();
+  spdlog::info("stopped: {} events processed", s.metrics.SumEventsProcessed());
+  return 0;
+}
+
+}  // namespace gsoc

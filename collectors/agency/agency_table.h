@@ -1,0 +1,58 @@
+// AgencyTable: which agency a peer address belongs to (longest CIDR match).
+//
+// Built once from the config; immutable afterwards, so any thread may call
+// Lookup concurrently. Index 0 is always the `unknown` agency; configured
+// agencies follow in config order. Lookup is per connection (TCP) or per
+// datagram source change (UDP), not per event.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/event/event.h"
+
+namespace gsoc {
+
+struct Cidr {
+  std::array<uint8_t, 16> bytes{};  // IPv4 as IPv4-mapped IPv6
+  uint8_t prefix_length = 0;        // in the 128-bit space
+
+  // Parses "10.1.0.0/16", "2001:db8::/32", or a bare address (full length).
+  static std::optional<Cidr> Parse(std::string_view text);
+  bool Contains(const std::array<uint8_t, 16>& address) const;
+};
+
+struct AgencyDefinition {
+  std::string name;
+  std::vector<Cidr> cidrs;
+};
+
+class AgencyTable {
+ public:
+  static constexpr uint16_t kUnknown = 0;
+  static constexpr uint16_t kNone = UINT16_MAX;
+
+  AgencyTable(const std::vector<AgencyDefinition>& agencies, bool allow_unknown);
+
+  // The agency index of `peer`, kUnknown if it is in no agency and unknown
+  // peers are allowed, kNone if it must be refused.
+  uint16_t Lookup(const PeerAddress& peer) const;
+
+  size_t size() const { return names_.size(); }
+  const std::string& name(uint16_t index) const { return names_[index]; }
+  const std::vector<std::string>& names() const { return names_; }
+
+ private:
+  struct Entry {
+    Cidr cidr;
+    uint16_t agency;
+  };
+  std::vector<Entry> entries_;  // longest prefix first
+  std::vector<std::string> names_;
+  bool allow_unknown_;
+};
+
+}  // namespace gsoc

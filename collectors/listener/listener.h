@@ -1,0 +1,68 @@
+// Listeners: the network edge of gsocd (collectors/syslog_tcp, syslog_udp,
+// and json_tcp, which is the TCP listener with line framing and the JSON
+// parser).
+//
+// Ownership: a Listener owns its socket(s) and sessions. Sessions fill
+// batches from the pipeline's pool and hand them to BatchInput.
+//
+// Threading: everything runs on the io_context threads given to gsocd
+// (pipeline.io_threads); each TCP session runs on its own strand. Counting
+// goes to the calling thread's ThreadCounters, per read or per batch.
+//
+// When the pipeline is full: a TCP session stops reading until
+// BatchInput::WaitForSpace resumes it (the sender's TCP window closes;
+// nothing accepted is lost). UDP drops the batch and counts
+// gsoc_events_discarded_total{reason="queue_full"}.
+//
+// Stop(): closes the acceptor/socket, then every session frames what it has
+// read, hands on its last batch (waiting for room if needed) and closes.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <memory>
+#include <string>
+
+#include "collectors/agency/agency_table.h"
+#include "collectors/syslog/syslog_parser.h"
+#include "engine/config/config.h"
+#include "engine/metrics/counters.h"
+#include "engine/pipeline/pipeline.h"
+
+namespace gsoc {
+
+struct ListenerContext {
+  ListenerConfig config;
+  uint16_t index = 0;  // label index in IngestMetrics
+  const AgencyTable* agencies = nullptr;
+  IngestMetrics* metrics = nullptr;
+  BatchInput* input = nullptr;
+  size_t batch_events = 1024;
+  int32_t utc_offset_seconds = 0;
+  int64_t max_clock_skew_ns = 24LL * 3600 * 1'000'000'000;
+};
+
+class Listener {
+ public:
+  virtual ~Listener() = default;
+  // Binds and starts accepting/receiving. Throws std::runtime_error naming
+  // the listener and address when it cannot bind (at start only).
+  virtual void Start() = 0;
+  virtual void Stop() = 0;
+  virtual uint16_t port() const = 0;
+};
+
+// Makes the listener for context.config.type.
+std::unique_ptr<Listener> MakeListener(boost::asio::io_context& io, ListenerContext context);
+
+// Wall clock now, ns since the epoch.
+int64_t NowNanos();
+
+// Applies the event-time policy: message time if present and not further
+// ahead of receive time than the allowed skew, else receive time.
+inline void ResolveEventTime(Event& event, int64_t max_clock_skew_ns) {
+  if (!event.has_message_time || event.event_time_ns > event.receive_time_ns + max_clock_skew_ns) {
+    event.event_time_ns = event.receive_time_ns;
+  }
+}
+
+}  // namespace gsoc

@@ -1,0 +1,242 @@
+#include "collectors/syslog_tcp/tcp_session.h"
+
+#include <boost/asio/post.hpp>
+#include <cstring>
+
+#include "collectors/syslog_tcp/tcp_listener.h"
+
+namespace gsoc {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+TcpSession::TcpSession(TcpListener& listener, asio::ip::tcp::socket socket, PeerAddress peer,
+                       uint16_t agency)
+    : listener_(listener),
+      context_(listener.context()),
+      socket_(std::move(socket)),
+      idle_timer_(socket_.get_executor()),
+      peer_(peer),
+      agency_(agency),
+      framer_(listener.mode(), listener.context().config.max_message_size) {
+  parse_context_.default_utc_offset_seconds = context_.utc_offset_seconds;
+  if (listener.mode() == FramingMode::kLinesOnly) json_ = std::make_unique<JsonLineParser>();
+}
+
+void TcpSession::Start() {
+  error_code ignored;
+  socket_.non_blocking(true, ignored);
+  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  last_activity_ = std::chrono::steady_clock::now();
+  ArmIdleTimer(context_.config.idle_timeout);
+  WaitReadable();
+}
+
+void TcpSession::Stop() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->stop_requested_ = true;
+    if (self->closing_ || self->waiting_for_space_) return;  // OnSpace finishes the stop
+    self->FinishAndClose(CloseReason::kShutdown);
+  });
+}
+
+void TcpSession::WaitReadable() {
+  socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                     [self = shared_from_this()](const error_code& error) {
+                       self->OnReadable(error);
+                     });
+}
+
+void TcpSession::OnReadable(const error_code& error) {
+  if (closing_) return;
+  if (error) {
+    FinishAndClose(error == asio::error::operation_aborted ? CloseReason::kShutdown
+                                                           : CloseReason::kReadError);
+    return;
+  }
+  ReadAvailable();
+}
+
+void TcpSession::ReadAvailable() {
+  if (!buffer_) {
+    buffer_size_ = context_.config.max_message_size + kReadChunk;
+    buffer_ = std::make_unique<char[]>(buffer_size_);
+    batch_ = context_.input->pool().Acquire();
+  }
+  for (int reads = 0; reads < kReadsPerTurn; ++reads) {
+    error_code error;
+    const size_t n = socket_.read_some(asio::buffer(buffer_.get() + tail_, buffer_size_ - tail_),
+                                       error);
+    if (error == asio::error::would_block || error == asio::error::try_again) break;
+    if (error == asio::error::eof) {
+      FinishAndClose(CloseReason::kPeerClosed);
+      return;
+    }
+    if (error) {
+      FinishAndClose(CloseReason::kReadError);
+      return;
+    }
+    last_activity_ = std::chrono::steady_clock::now();
+    parse_context_.receive_time_ns = NowNanos();
+    pending_bytes_ += n;
+    if (!ProcessBuffer(tail_ + n)) return;
+    if (batch_->size() >= context_.batch_events && !HandOn()) return;
+    if (reads + 1 == kReadsPerTurn) {
+      // More may be waiting: let other connections run, then continue.
+      if (!HandOn()) return;
+      asio::post(socket_.get_executor(), [self = shared_from_this()] {
+        if (!self->closing_ && !self->waiting_for_space_) self->ReadAvailable();
+      });
+      return;
+    }
+  }
+  if (!HandOn()) return;
+  WaitReadable();
+}
+
+// Frames buffer_[0, length); keeps the unconsumed tail. False if closed.
+bool TcpSession::ProcessBuffer(size_t length) {
+  const FeedResult result = framer_.Feed(
+      std::string_view(buffer_.get(), length), [this](std::string_view frame) { OnFrame(frame); },
+      [this] { ++pending_oversize_; });
+  tail_ = length - result.consumed;
+  if (tail_ > 0 && result.consumed > 0) {
+    std::memmove(buffer_.get(), buffer_.get() + result.consumed, tail_);
+  }
+  if (result.error == FrameError::kNone) return true;
+  tail_ = 0;  // the rest of the stream cannot be framed
+  FinishAndClose(result.error == FrameError::kBadOctetCount ? CloseReason::kBadOctetCount
+                                                            : CloseReason::kOctetCountTooLarge);
+  return false;
+}
+
+void TcpSession::OnFrame(std::string_view frame) {
+  Event& event = batch_->AddEvent();
+  const std::string_view copy = batch_->arena().CopyPadded(frame);
+  event.receive_time_ns = parse_context_.receive_time_ns;
+  event.listener = context_.index;
+  event.agency = agency_;
+  event.peer = peer_;
+  if (json_) {
+    ParseError error;
+    event.raw = copy;
+    if (!json_->Parse(copy, parse_context_, event, *batch_, &error)) {
+      event.format = EventFormat::kUnparsed;
+      event.parse_error = true;
+      event.message = copy;
+      ++pending_parse_errors_[size_t(ParseFormat::kJson)];
+    }
+  } else {
+    EventFormat failed = EventFormat::kUnparsed;
+    ParseSyslog(copy, parse_context_, event, *batch_, &failed);
+    if (event.parse_error) {
+      ++pending_parse_errors_[size_t(failed == EventFormat::kRfc5424 ? ParseFormat::kRfc5424
+                                                                     : ParseFormat::kRfc3164)];
+    }
+  }
+  ResolveEventTime(event, context_.max_clock_skew_ns);
+  ++pending_events_;
+}
+
+void TcpSession::FlushCounts(ThreadCounters& counters) {
+  const uint16_t listener = context_.index;
+  if (pending_events_) counters.EventsReceived(listener, agency_, pending_events_);
+  if (pending_bytes_) counters.BytesReceived(listener, pending_bytes_);
+  if (pending_oversize_) counters.Discarded(listener, DiscardReason::kOversize, pending_oversize_);
+  for (size_t f = 0; f < size_t(ParseFormat::kCount); ++f) {
+    if (pending_parse_errors_[f]) {
+      counters.ParseErrors(listener, static_cast<ParseFormat>(f), pending_parse_errors_[f]);
+    }
+    pending_parse_errors_[f] = 0;
+  }
+  pending_events_ = pending_bytes_ = pending_oversize_ = 0;
+}
+
+bool TcpSession::HandOn() {
+  ThreadCounters& counters = context_.metrics->Local();
+  FlushCounts(counters);
+  if (!batch_ || batch_->empty()) return true;
+  switch (context_.input->TryPush(batch_)) {
+    case PushResult::kPushed:
+      batch_ = context_.input->pool().Acquire();
+      return true;
+    case PushResult::kFull:
+      waiting_for_space_ = true;
+      context_.input->WaitForSpace([self = shared_from_this()] {
+        asio::post(self->socket_.get_executor(), [self] { self->OnSpace(); });
+      });
+      return false;
+    case PushResult::kClosed:
+      counters.Discarded(context_.index, DiscardReason::kQueueFull, batch_->size());
+      batch_->Clear();
+      return true;
+  }
+  return true;
+}
+
+void TcpSession::OnSpace() {
+  waiting_for_space_ = false;
+  if (!HandOn()) return;
+  last_activity_ = std::chrono::steady_clock::now();
+  if (closing_) {
+    Close(close_reason_);
+  } else if (stop_requested_) {
+    FinishAndClose(CloseReason::kShutdown);
+  } else {
+    ReadAvailable();
+  }
+}
+
+void TcpSession::FinishAndClose(CloseReason reason) {
+  if (closing_) return;
+  closing_ = true;
+  close_reason_ = reason;
+  error_code ignored;
+  idle_timer_.cancel();
+  socket_.cancel(ignored);
+  if (buffer_ && tail_ > 0) {
+    if (reason == CloseReason::kPeerClosed) {
+      // Real senders omit the last trailer: the tail is a final frame.
+      bool truncated = false;
+      const std::string_view last = framer_.Finish({buffer_.get(), tail_}, &truncated);
+      if (!last.empty()) OnFrame(last);
+      if (truncated) context_.metrics->Local().Discarded(context_.index, DiscardReason::kTruncated);
+    } else {
+      context_.metrics->Local().Discarded(context_.index, DiscardReason::kTruncated);
+    }
+    tail_ = 0;
+  }
+  if (!HandOn()) return;  // OnSpace closes once the batch is handed on
+  Close(reason);
+}
+
+void TcpSession::Close(CloseReason reason) {
+  if (closed_) return;
+  closed_ = true;
+  context_.metrics->Local().Closed(context_.index, reason);
+  if (batch_) context_.input->pool().Release(std::move(batch_));
+  error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  listener_.OnSessionClosed(shared_from_this(), peer_);
+}
+
+void TcpSession::ArmIdleTimer(std::chrono::steady_clock::duration after) {
+  idle_timer_.expires_after(after);
+  idle_timer_.async_wait(
+      [self = shared_from_this()](const error_code& error) { self->OnIdleTimer(error); });
+}
+
+void TcpSession::OnIdleTimer(const error_code& error) {
+  if (error || closing_) return;
+  const auto idle = context_.config.idle_timeout;
+  const auto since = std::chrono::steady_clock::now() - last_activity_;
+  if (waiting_for_space_ || since < idle) {
+    // Blocked on the pipeline is not idle; otherwise wait out the rest.
+    ArmIdleTimer(waiting_for_space_ ? std::chrono::steady_clock::duration(idle) : idle - since);
+    return;
+  }
+  FinishAndClose(CloseReason::kIdleTimeout);
+}
+
+}  // namespace gsoc

@@ -1,0 +1,59 @@
+// UDP syslog listener: one message per datagram, received in bursts with
+// recvmmsg. Contract: see collectors/listener/listener.h.
+//
+// The agency is looked up per datagram (cached for a run of datagrams from
+// the same peer); a datagram from a peer in no agency is discarded and
+// counted (reason unknown_agency). A datagram longer than max_message_size is
+// discarded (oversize). When the pipeline is full the batch is dropped and
+// counted (queue_full): UDP senders cannot be slowed down.
+// Threading: one outstanding wait on the socket, so handlers never overlap.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <boost/asio/ip/udp.hpp>
+#include <memory>
+#include <vector>
+
+#include "collectors/listener/listener.h"
+
+namespace gsoc {
+
+class UdpListener : public Listener {
+ public:
+  UdpListener(boost::asio::io_context& io, ListenerContext context);
+  ~UdpListener() override;
+
+  void Start() override;
+  void Stop() override;
+  uint16_t port() const override { return port_; }
+
+ private:
+  static constexpr size_t kSlots = 64;    // datagrams per recvmmsg
+  static constexpr int kCallsPerTurn = 8;  // then yield
+
+  void WaitReadable();
+  void ReceiveBurst();
+  // Receives up to kSlots datagrams; returns how many, 0 when none waiting.
+  int ReceiveSome();
+  void OnDatagram(size_t slot, size_t length, ThreadCounters& counters);
+  void HandOn(ThreadCounters& counters);
+
+  ListenerContext context_;
+  boost::asio::ip::udp::socket socket_;
+  uint16_t port_ = 0;
+  size_t slot_size_;
+  std::unique_ptr<char[]> buffers_;
+  std::vector<mmsghdr> headers_;
+  std::vector<iovec> iovecs_;
+  std::vector<sockaddr_storage> addresses_;
+  BatchPtr batch_;
+  SyslogParseContext parse_context_;
+  PeerAddress last_peer_{};
+  uint16_t last_agency_ = AgencyTable::kNone;
+  bool have_last_peer_ = false;
+  std::vector<uint64_t> pending_by_agency_;
+  uint64_t pending_parse_errors_[size_t(ParseFormat::kCount)] = {};
+};
+
+}  // namespace gsoc

@@ -1,0 +1,77 @@
+// gsocd configuration: loaded from YAML once at start (and on reload).
+//
+// LoadConfig validates everything and reports every error at once, each with
+// file, line, key path and reason; nothing is half-applied. Exceptions are
+// used only inside loading. The result is an immutable value shared
+// read-only by all threads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "collectors/agency/agency_table.h"
+
+namespace gsoc {
+
+enum class ListenerType : uint8_t { kSyslogTcp, kSyslogUdp, kJsonTcp };
+
+std::string_view ListenerTypeName(ListenerType type);
+
+struct ListenerConfig {
+  std::string name;
+  ListenerType type = ListenerType::kSyslogTcp;
+  std::string address = "127.0.0.1";
+  uint16_t port = 0;
+  size_t max_message_size = 64 * 1024;
+  size_t max_connections = 4096;          // TCP: open connections on this listener
+  size_t max_connections_per_peer = 512;  // TCP: open connections from one address
+  std::chrono::seconds idle_timeout{600};  // TCP: close after this long without data
+  size_t receive_buffer_bytes = 4 * 1024 * 1024;  // SO_RCVBUF request (UDP mostly)
+};
+
+struct MetricsConfig {
+  bool enabled = true;
+  std::string address = "127.0.0.1";
+  uint16_t port = 9102;
+};
+
+struct PipelineConfig {
+  size_t queue_events = 256 * 1024;  // bound of the collector -> engine queue, in events
+  size_t workers = 0;                // engine threads; 0 = one per core
+  size_t io_threads = 1;             // collector threads
+  size_t batch_events = 1024;        // a collector hands on a batch at this size
+};
+
+struct Config {
+  std::filesystem::path file;      // the file it was loaded from
+  std::filesystem::path data_dir;  // absolute
+  std::string log_level = "info";
+  int32_t utc_offset_seconds = 0;  // zone of RFC 3164 timestamps without one
+  std::chrono::seconds max_clock_skew{24 * 3600};  // event time further ahead = receive time
+  bool allow_unknown_agency = false;
+  std::vector<AgencyDefinition> agencies;
+  std::vector<ListenerConfig> listeners;
+  MetricsConfig metrics;
+  PipelineConfig pipeline;
+  std::filesystem::path events_file;  // optional: every processed event as a JSON line
+};
+
+struct ConfigError {
+  std::string file;
+  int line = 0;     // 1-based; 0 when unknown
+  std::string key;  // dotted path, e.g. listeners[1].port
+  std::string reason;
+
+  std::string ToString() const;  // "file:line: key: reason"
+};
+
+using ConfigResult = std::variant<Config, std::vector<ConfigError>>;
+
+ConfigResult LoadConfig(const std::filesystem::path& file);
+ConfigResult ParseConfig(const std::string& yaml_text, const std::filesystem::path& file);
+
+}  // namespace gsoc

@@ -1,0 +1,128 @@
+// The pipeline: collectors -> bounded queue -> worker threads -> stages.
+//
+// Ownership: a batch is owned by exactly one party at a time: the collector
+// that fills it (from BatchPool::Acquire), the queue, then one worker, which
+// runs every stage on it and returns it to the pool.
+//
+// Threading: BatchInput::TryPush / WaitForSpace may be called from any
+// collector thread. Stages run on `workers` threads; Stage::Process is called
+// concurrently for different batches, never twice at once for one batch.
+//
+// When the next stage is full: the queue is bounded in events. TryPush
+// returns kFull instead of blocking; a TCP collector then stops reading and
+// calls WaitForSpace (its sender's TCP window closes, nothing is lost), a UDP
+// collector drops the batch and counts it. Shutdown: Stop() closes the queue,
+// workers drain everything already accepted, then stages are flushed.
+//
+// A message bus source (NATS/Kafka) would be another BatchInput producer; a
+// bus sink would be another Stage.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "engine/config/config.h"
+#include "engine/event/event_batch.h"
+#include "engine/metrics/counters.h"
+
+namespace gsoc {
+
+using BatchPtr = std::unique_ptr<EventBatch>;
+
+// Reuses batches so a warm pipeline allocates nothing per batch.
+class BatchPool {
+ public:
+  explicit BatchPool(size_t max_free = 1024) : max_free_(max_free) {}
+  BatchPtr Acquire();
+  void Release(BatchPtr batch);
+
+ private:
+  std::mutex mutex_;
+  std::vector<BatchPtr> free_;
+  size_t max_free_;
+};
+
+enum class PushResult { kPushed, kFull, kClosed };
+
+// What collectors hand batches to.
+class BatchInput {
+ public:
+  virtual ~BatchInput() = default;
+  // Takes the batch (batch becomes null) unless the result is kFull/kClosed.
+  virtual PushResult TryPush(BatchPtr& batch) = 0;
+  // After kFull: `resume` is called once, from some other thread, when there
+  // is room again (or the input closed). It must only post work, not run it.
+  virtual void WaitForSpace(std::function<void()> resume) = 0;
+  virtual BatchPool& pool() = 0;
+};
+
+class BatchQueue : public BatchInput {
+ public:
+  BatchQueue(size_t max_events, BatchPool& pool) : max_events_(max_events), pool_(pool) {}
+
+  PushResult TryPush(BatchPtr& batch) override;
+  void WaitForSpace(std::function<void()> resume) override;
+  BatchPool& pool() override { return pool_; }
+
+  // Blocks until a batch is available; null once closed and drained.
+  BatchPtr Pop();
+  void Close();
+
+  size_t events() const;
+  size_t capacity() const { return max_events_; }
+
+ private:
+  void WakeWaitersLocked(std::vector<std::function<void()>>& out);
+
+  const size_t max_events_;
+  BatchPool& pool_;
+  mutable std::mutex mutex_;
+  std::condition_variable not_empty_;
+  std::deque<BatchPtr> batches_;
+  size_t events_ = 0;
+  bool closed_ = false;
+  std::vector<std::function<void()>> waiters_;
+};
+
+class Stage {
+ public:
+  virtual ~Stage() = default;
+  // Worker threads; concurrently for different batches. Must not throw.
+  virtual void Process(EventBatch& batch) = 0;
+  // Once, after the last batch, on the thread calling Pipeline::Stop.
+  virtual void Flush() {}
+};
+
+class Pipeline {
+ public:
+  Pipeline(const PipelineConfig& config, IngestMetrics& metrics);
+  ~Pipeline();
+
+  void AddStage(std::unique_ptr<Stage> stage);  // before Start
+  void Start();
+  // Closes the input, processes everything queued, joins workers, flushes.
+  void Stop();
+
+  BatchInput& input() { return queue_; }
+  const BatchQueue& queue() const { return queue_; }
+  size_t workers() const { return worker_count_; }
+
+ private:
+  void WorkerLoop();
+
+  size_t worker_count_;
+  IngestMetrics& metrics_;
+  BatchPool pool_;
+  BatchQueue queue_;
+  std::vector<std::unique_ptr<Stage>> stages_;
+  std::vector<std::thread> threads_;
+  bool stopped_ = false;
+};
+
+}  // namespace gsoc
