@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds one configuration of gsoc.
+# Usage: deploy/build.sh release|asan [extra cmake args]
+#   release: build/release, g++ -O3
+#   asan:    build/asan, clang with AddressSanitizer + UndefinedBehaviorSanitizer
+#            and libFuzzer targets
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+kind="${1:-release}"
+shift || true
+jobs="$(nproc)"
+
+case "${kind}" in
+  release)
+    cmake -S "${root}" -B "${root}/build/release" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@"
+    ;;
+  asan)
+    CXX=clang++ cmake -S "${root}" -B "${root}/build/asan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DGSOC_SANITIZE=ON -DGSOC_FUZZ=ON -DGSOC_BENCH=OFF "$@"
+    ;;
+  *)
+    echo "usage: $0 release|asan" >&2
+    exit 2
+    ;;
+esac
+cmake --build "${root}/build/${kind}" -j "${jobs}"
