@@ -8,8 +8,9 @@
 // field; nested objects become dotted names (`id.orig_h`); strings are
 // unescaped into the arena; numbers, true/false/null keep their JSON text;
 // arrays keep their raw JSON text under the member name. Well-known members
-// also fill the header: time from the first of options.time_fields present
-// (RFC 3339 text, or epoch seconds as a number, fractional allowed), host from
+// also fill the header: time from the first top-level member of @timestamp,
+// timestamp, ts, time that parses (RFC 3339 text, or epoch seconds as a
+// number or numeric string, fractional allowed; no offset = UTC), host from
 // host/hostname, program from program/app/appname, message from
 // message/msg when a string.
 //

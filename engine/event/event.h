@@ -47,7 +47,7 @@ struct Event {
   bool has_message_time = false;  // the message carried a timestamp (event_time_ns from it)
   int8_t facility = kNoValue;
   int8_t severity = kNoValue;
-  uint8_t version = 0;          // RFC 5424 VERSION, 0 otherwise
+  uint16_t version = 0;         // RFC 5424 VERSION (1-999), 0 otherwise
   PeerAddress peer;
 
   // Header fields; empty when absent or NILVALUE.

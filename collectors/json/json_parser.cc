@@ -1,0 +1,453 @@
+#include "collectors/json/json_parser.h"
+
+#include <simdjson.h>
+
+#include <charconv>
+#include <cstdint>
+#include <utility>
+
+#include "engine/util/time_format.h"
+
+namespace gsoc {
+
+static_assert(ByteArena::kPadding >= simdjson::SIMDJSON_PADDING,
+              "CopyPadded must leave the padding simdjson reads past the input");
+
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// Members that fill the header, in order of preference.
+constexpr std::string_view kTimeNames[] = {"@timestamp", "timestamp", "ts", "time"};
+constexpr std::string_view kHostNames[] = {"host", "hostname"};
+constexpr std::string_view kProgramNames[] = {"program", "app", "appname"};
+constexpr std::string_view kMessageNames[] = {"message", "msg"};
+
+template <size_t N>
+int RankOf(const std::string_view (&names)[N], std::string_view name) {
+  for (size_t i = 0; i < N; ++i) {
+    if (names[i] == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+std::string_view TrimRight(std::string_view s) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// RFC 8259 number grammar.
+bool IsJsonNumber(std::string_view s) {
+  size_t i = 0;
+  const size_t n = s.size();
+  if (i < n && s[i] == '-') ++i;
+  if (i == n) return false;
+  if (s[i] == '0') {
+    ++i;
+  } else if (IsDigit(s[i])) {
+    while (i < n && IsDigit(s[i])) ++i;
+  } else {
+    return false;
+  }
+  if (i < n && s[i] == '.') {
+    ++i;
+    if (i == n || !IsDigit(s[i])) return false;
+    while (i < n && IsDigit(s[i])) ++i;
+  }
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
+    if (i == n || !IsDigit(s[i])) return false;
+    while (i < n && IsDigit(s[i])) ++i;
+  }
+  return i == n;
+}
+
+bool ReadDigits(std::string_view s, size_t at, size_t count, unsigned* out) {
+  if (at + count > s.size()) return false;
+  unsigned v = 0;
+  for (size_t i = at; i < at + count; ++i) {
+    if (!IsDigit(s[i])) return false;
+    v = v * 10 + static_cast<unsigned>(s[i] - '0');
+  }
+  *out = v;
+  return true;
+}
+
+// Plausible event times: 1970 .. 2261 (int64 nanoseconds end in 2262).
+constexpr int64_t kMaxEpochSeconds = 9'200'000'000;
+
+// RFC 3339 / ISO 8601: YYYY-MM-DD(T|t|' ')HH:MM:SS[(.|,)frac][Z|z|+HH:MM|-HH:MM|+HHMM|+HH].
+// Without an offset the time is taken as UTC.
+bool ParseRfc3339(std::string_view s, int64_t* nanos) {
+  unsigned year, month, day, hour, minute, second;
+  if (s.size() < 19 || !ReadDigits(s, 0, 4, &year) || s[4] != '-' || !ReadDigits(s, 5, 2, &month) ||
+      s[7] != '-' || !ReadDigits(s, 8, 2, &day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+      !ReadDigits(s, 11, 2, &hour) || s[13] != ':' || !ReadDigits(s, 14, 2, &minute) ||
+      s[16] != ':' || !ReadDigits(s, 17, 2, &second)) {
+    return false;
+  }
+  if (year < 1970 || month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) ||
+      hour > 23 || minute > 59 || second > 60) {
+    return false;
+  }
+  size_t i = 19;
+  int64_t frac = 0;
+  if (i < s.size() && (s[i] == '.' || s[i] == ',')) {
+    ++i;
+    const size_t start = i;
+    int64_t scale = 100'000'000;
+    while (i < s.size() && IsDigit(s[i])) {
+      frac += (s[i] - '0') * scale;
+      scale /= 10;
+      ++i;
+    }
+    if (i == start) return false;
+  }
+  int64_t offset = 0;
+  if (i < s.size()) {
+    if (s[i] == 'Z' || s[i] == 'z') {
+      ++i;
+    } else if (s[i] == '+' || s[i] == '-') {
+      const int sign = s[i] == '-' ? -1 : 1;
+      unsigned oh = 0, om = 0;
+      if (!ReadDigits(s, i + 1, 2, &oh)) return false;
+      i += 3;
+      if (i < s.size()) {
+        if (s[i] == ':') ++i;
+        if (!ReadDigits(s, i, 2, &om)) return false;
+        i += 2;
+      }
+      if (oh > 23 || om > 59) return false;
+      offset = sign * static_cast<int64_t>(oh * 3600 + om * 60);
+    } else {
+      return false;
+    }
+  }
+  if (i != s.size()) return false;
+  const int64_t seconds =
+      DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
+  if (seconds < 0 || seconds >= kMaxEpochSeconds) return false;
+  *nanos = seconds * kNanosPerSecond + frac;
+  return true;
+}
+
+// Epoch seconds, fraction allowed ("1588205199.82437"), exponent tolerated.
+bool ParseEpochSeconds(std::string_view s, int64_t* nanos) {
+  if (s.empty() || !IsDigit(s[0])) return false;
+  size_t i = 0;
+  int64_t seconds = 0;
+  while (i < s.size() && IsDigit(s[i])) {
+    seconds = seconds * 10 + (s[i] - '0');
+    if (seconds >= kMaxEpochSeconds) return false;
+    ++i;
+  }
+  int64_t frac = 0;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    const size_t start = i;
+    int64_t scale = 100'000'000;
+    while (i < s.size() && IsDigit(s[i])) {
+      frac += (s[i] - '0') * scale;
+      scale /= 10;
+      ++i;
+    }
+    if (i == start) return false;
+  }
+  if (i != s.size()) {
+    if (s[i] != 'e' && s[i] != 'E') return false;
+    double value = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (ec != std::errc() || end != s.data() + s.size()) return false;
+    if (!(value >= 0 && value < static_cast<double>(kMaxEpochSeconds))) return false;
+    *nanos = static_cast<int64_t>(value * 1e9);
+    return true;
+  }
+  *nanos = seconds * kNanosPerSecond + frac;
+  return true;
+}
+
+struct Candidate {
+  std::string_view value;
+  bool is_string = false;
+  bool present = false;
+};
+
+class Walker {
+ public:
+  Walker(od::document& doc, std::string_view line, const JsonParseOptions& options, Event& event,
+         EventBatch& batch)
+      : doc_(doc), line_(line), options_(options), event_(event), batch_(batch) {}
+
+  bool WalkObject(od::object& object, std::string_view prefix, size_t depth);
+  // Validates a value that is kept as raw text (array elements).
+  bool Validate(od::value& value, size_t depth);
+
+  const char* reason() const { return reason_; }
+  simdjson::error_code code() const { return code_; }
+
+  Candidate time[std::size(kTimeNames)];
+  Candidate host[std::size(kHostNames)];
+  Candidate program[std::size(kProgramNames)];
+  Candidate message[std::size(kMessageNames)];
+
+ private:
+  bool Fail(simdjson::error_code code) {
+    code_ = code;
+    switch (code) {
+      case simdjson::UTF8_ERROR:
+        reason_ = "invalid UTF-8";
+        break;
+      case simdjson::DEPTH_ERROR:
+        reason_ = "nesting too deep";
+        break;
+      case simdjson::STRING_ERROR:
+        reason_ = "invalid string";
+        break;
+      default:
+        reason_ = "malformed JSON";
+    }
+    return false;
+  }
+  bool Fail(const char* reason) {
+    reason_ = reason;
+    return false;
+  }
+  bool AddField(std::string_view name, std::string_view value) {
+    if (++fields_ > options_.max_fields) return Fail("too many fields");
+    batch_.AddField(event_, name, value);
+    return true;
+  }
+  template <size_t N>
+  static void Note(Candidate (&slots)[N], const std::string_view (&names)[N], std::string_view name,
+                   std::string_view value, bool is_string) {
+    const int rank = RankOf(names, name);
+    if (rank >= 0 && !slots[rank].present) slots[rank] = {value, is_string, true};
+  }
+  bool ScalarText(od::value& value, od::json_type type, std::string_view* text);
+
+  od::document& doc_;
+  std::string_view line_;
+  const JsonParseOptions& options_;
+  Event& event_;
+  EventBatch& batch_;
+  size_t fields_ = 0;
+  const char* reason_ = "malformed JSON";
+  simdjson::error_code code_ = simdjson::SUCCESS;
+};
+
+// Raw text of a number / true / false / null, validated.
+bool Walker::ScalarText(od::value& value, od::json_type type, std::string_view* text) {
+  std::string_view raw = TrimRight(value.raw_json_token());
+  if (type == od::json_type::number) {
+    if (!IsJsonNumber(raw)) return Fail("invalid number");
+  } else if (type == od::json_type::boolean) {
+    if (raw != "true" && raw != "false") return Fail("invalid literal");
+  } else if (raw != "null") {
+    return Fail("invalid literal");
+  }
+  *text = raw;
+  return true;
+}
+
+bool Walker::Validate(od::value& value, size_t depth) {
+  od::json_type type;
+  if (auto error = value.type().get(type)) return Fail(error);
+  switch (type) {
+    case od::json_type::object: {
+      if (depth + 1 > options_.max_depth) return Fail("nesting too deep");
+      od::object object;
+      if (auto error = value.get_object().get(object)) return Fail(error);
+      for (auto field_result : object) {
+        od::field field;
+        if (auto error = std::move(field_result).get(field)) return Fail(error);
+        std::string_view key;
+        if (auto error = field.unescaped_key().get(key)) return Fail(error);
+        if (!Validate(field.value(), depth + 1)) return false;
+      }
+      return true;
+    }
+    case od::json_type::array: {
+      if (depth + 1 > options_.max_depth) return Fail("nesting too deep");
+      od::array array;
+      if (auto error = value.get_array().get(array)) return Fail(error);
+      for (auto element_result : array) {
+        od::value element;
+        if (auto error = std::move(element_result).get(element)) return Fail(error);
+        if (!Validate(element, depth + 1)) return false;
+      }
+      return true;
+    }
+    case od::json_type::string: {
+      std::string_view s;
+      if (auto error = value.get_string().get(s)) return Fail(error);
+      return true;
+    }
+    default: {
+      std::string_view text;
+      return ScalarText(value, type, &text);
+    }
+  }
+}
+
+bool Walker::WalkObject(od::object& object, std::string_view prefix, size_t depth) {
+  ByteArena& arena = batch_.arena();
+  for (auto field_result : object) {
+    od::field field;
+    if (auto error = std::move(field_result).get(field)) return Fail(error);
+    std::string_view key;
+    if (auto error = field.unescaped_key().get(key)) return Fail(error);
+    const std::string_view name =
+        prefix.empty() ? arena.Copy(key) : arena.Concat({prefix, ".", key});
+    od::value& value = field.value();
+    od::json_type type;
+    if (auto error = value.type().get(type)) return Fail(error);
+    switch (type) {
+      case od::json_type::object: {
+        if (depth + 1 > options_.max_depth) return Fail("nesting too deep");
+        od::object child;
+        if (auto error = value.get_object().get(child)) return Fail(error);
+        if (!WalkObject(child, name, depth + 1)) return false;
+        break;
+      }
+      case od::json_type::array: {
+        // Keep the raw text, after validating it (depth included) element by element.
+        const char* start = value.raw_json_token().data();
+        if (!Validate(value, depth)) return false;
+        const char* end = nullptr;
+        if (auto error = doc_.current_location().get(end)) return Fail(error);
+        if (end < start || end > line_.data() + line_.size()) return Fail("malformed JSON");
+        if (!AddField(name, TrimRight(std::string_view(start, static_cast<size_t>(end - start))))) {
+          return false;
+        }
+        break;
+      }
+      case od::json_type::string: {
+        std::string_view s;
+        if (auto error = value.get_string().get(s)) return Fail(error);
+        const std::string_view copy = arena.Copy(s);
+        if (!AddField(name, copy)) return false;
+        if (depth == 1) {
+          Note(time, kTimeNames, name, copy, true);
+          Note(host, kHostNames, name, copy, true);
+          Note(program, kProgramNames, name, copy, true);
+          Note(message, kMessageNames, name, copy, true);
+        }
+        break;
+      }
+      default: {
+        std::string_view text;
+        if (!ScalarText(value, type, &text)) return false;
+        if (!AddField(name, text)) return false;
+        if (depth == 1 && type == od::json_type::number) Note(time, kTimeNames, name, text, false);
+        break;
+      }
+    }
+  }
+  return true;
+}
+
+template <size_t N>
+std::string_view FirstString(const Candidate (&slots)[N]) {
+  for (const Candidate& c : slots) {
+    if (c.present && c.is_string) return c.value;
+  }
+  return {};
+}
+
+}  // namespace
+
+struct JsonLineParser::Impl {
+  od::parser parser;
+};
+
+JsonLineParser::JsonLineParser(JsonParseOptions options)
+    : impl_(std::make_unique<Impl>()), options_(options) {}
+
+JsonLineParser::~JsonLineParser() = default;
+
+bool JsonLineParser::Parse(std::string_view line, const SyslogParseContext& context, Event& event,
+                           EventBatch& batch, ParseError* error) {
+  event.format = EventFormat::kJson;
+  event.receive_time_ns = context.receive_time_ns;
+  event.event_time_ns = context.receive_time_ns;
+  event.has_message_time = false;
+  event.raw = line;
+  event.message = line;
+
+  auto fail = [&](const char* reason, const char* where) {
+    if (error != nullptr) {
+      error->reason = reason;
+      error->column = 0;
+      if (where != nullptr && where >= line.data() && where <= line.data() + line.size()) {
+        error->column = static_cast<size_t>(where - line.data());
+      }
+    }
+    // The caller keeps the line as an unparsed event: drop the fields (they
+    // stay in the batch's field table, unreferenced) and the header.
+    event.fields_count = 0;
+    event.format = EventFormat::kUnparsed;
+    event.parse_error = true;
+    event.host = event.program = {};
+    event.message = line;
+    event.event_time_ns = context.receive_time_ns;
+    event.has_message_time = false;
+    return false;
+  };
+
+  od::document doc;
+  const simdjson::padded_string_view padded(line.data(), line.size(),
+                                            line.size() + ByteArena::kPadding);
+  if (auto err = impl_->parser.iterate(padded).get(doc)) {
+    return fail(err == simdjson::UTF8_ERROR ? "invalid UTF-8" : "malformed JSON", nullptr);
+  }
+  auto location = [&]() -> const char* {
+    const char* at = nullptr;
+    if (doc.current_location().get(at)) return nullptr;
+    return at;
+  };
+  od::object object;
+  if (auto err = doc.get_object().get(object)) {
+    return fail(err == simdjson::INCORRECT_TYPE ? "not a JSON object"
+                : err == simdjson::UTF8_ERROR   ? "invalid UTF-8"
+                                                : "malformed JSON",
+                location());
+  }
+  Walker walker(doc, line, options_, event, batch);
+  if (!walker.WalkObject(object, {}, 1)) return fail(walker.reason(), location());
+  // At the end of the document current_location() reports OUT_OF_BOUNDS.
+  const char* rest = nullptr;
+  if (doc.current_location().get(rest) != simdjson::OUT_OF_BOUNDS) {
+    return fail("trailing content after the object", rest);
+  }
+
+  // Header from well-known members.
+  for (const Candidate& c : walker.time) {
+    if (!c.present) continue;
+    int64_t nanos = 0;
+    const bool ok = c.is_string
+                        ? (ParseRfc3339(c.value, &nanos) || ParseEpochSeconds(c.value, &nanos))
+                        : ParseEpochSeconds(c.value, &nanos);
+    if (ok) {
+      event.event_time_ns = nanos;
+      event.has_message_time = true;
+      break;
+    }
+  }
+  event.host = FirstString(walker.host);
+  event.program = FirstString(walker.program);
+  for (const Candidate& c : walker.message) {
+    if (c.present && c.is_string) {
+      event.message = c.value;
+      break;
+    }
+  }
+  return true;
+}
+
+}  // namespace gsoc

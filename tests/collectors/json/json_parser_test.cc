@@ -1,0 +1,283 @@
+#include "collectors/json/json_parser.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+#include "collectors/framing/stream_framer.h"
+#include "engine/util/time_format.h"
+
+namespace gsoc {
+namespace {
+
+using namespace std::string_literals;
+
+constexpr int64_t kReceive = 1'700'000'000LL * kNanosPerSecond;
+
+class JsonParserTest : public ::testing::Test {
+ protected:
+  // Copies the line into the batch arena (padded) and parses it.
+  bool Parse(std::string_view line, JsonLineParser* parser = nullptr) {
+    const std::string_view copy = batch_.arena().CopyPadded(line);
+    event_ = &batch_.AddEvent();
+    SyslogParseContext context;
+    context.receive_time_ns = kReceive;
+    error_ = {};
+    return (parser ? *parser : parser_).Parse(copy, context, *event_, batch_, &error_);
+  }
+  std::string_view Field(std::string_view name) { return batch_.FieldValue(*event_, name); }
+  bool HasField(std::string_view name) {
+    for (const gsoc::Field& f : batch_.FieldsOf(*event_)) {
+      if (f.name == name) return true;
+    }
+    return false;
+  }
+
+  JsonLineParser parser_;
+  EventBatch batch_;
+  Event* event_ = nullptr;
+  ParseError error_;
+};
+
+TEST_F(JsonParserTest, FlatZeekConnLine) {
+  const std::string line =
+      R"({"ts":1588205199.82437,"uid":"Cvf4XX17hSAgXDdGEd","id.orig_h":"10.0.1.6","id.orig_p":54243,"proto":"udp","missed_bytes":0})";
+  ASSERT_TRUE(Parse(line)) << error_.reason;
+  EXPECT_EQ(event_->format, EventFormat::kJson);
+  EXPECT_EQ(event_->raw, line);
+  EXPECT_EQ(event_->message, line);
+  EXPECT_EQ(event_->fields_count, 6u);
+  EXPECT_EQ(Field("id.orig_h"), "10.0.1.6");
+  EXPECT_EQ(Field("id.orig_p"), "54243");
+  EXPECT_EQ(Field("ts"), "1588205199.82437");
+  EXPECT_TRUE(event_->has_message_time);
+  EXPECT_EQ(event_->event_time_ns, 1588205199'824370000LL);
+  EXPECT_EQ(event_->receive_time_ns, kReceive);
+}
+
+TEST_F(JsonParserTest, NestedObjectsBecomeDottedNames) {
+  ASSERT_TRUE(Parse(
+      R"({"id":{"orig_h":"10.0.0.1","orig_p":1234,"resp":{"h":"10.0.0.2"}},"empty":{},"after":true})"));
+  EXPECT_EQ(Field("id.orig_h"), "10.0.0.1");
+  EXPECT_EQ(Field("id.orig_p"), "1234");
+  EXPECT_EQ(Field("id.resp.h"), "10.0.0.2");
+  EXPECT_EQ(Field("after"), "true");
+  EXPECT_FALSE(HasField("empty"));
+  EXPECT_EQ(event_->fields_count, 4u);
+}
+
+TEST_F(JsonParserTest, EscapesAndUnicode) {
+  ASSERT_TRUE(Parse(
+      R"({"a":"line\nbreak \"q\" \\ \/","u":"\u00e9\u4e2d\ud83d\ude00","raw":"κόσμε","k\u0065y":1})"));
+  EXPECT_EQ(Field("a"), "line\nbreak \"q\" \\ /");
+  EXPECT_EQ(Field("u"), "\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80");
+  EXPECT_EQ(Field("raw"), "κόσμε");
+  EXPECT_EQ(Field("key"), "1");
+  // Unescaped values live in the batch arena, not in the parser.
+  EXPECT_FALSE(Parse(R"({"bad":"\x"})"));
+  EXPECT_FALSE(Parse(R"({"bad":"\ud800"})"));  // lone surrogate
+}
+
+TEST_F(JsonParserTest, NumbersBoolsNullKeepJsonText) {
+  ASSERT_TRUE(Parse(
+      R"({"i":-12 ,"f":1.5e+10,"z":0,"big":123456789012345678901234567890,"t":true,"f2":false,"n":null})"));
+  EXPECT_EQ(Field("i"), "-12");
+  EXPECT_EQ(Field("f"), "1.5e+10");
+  EXPECT_EQ(Field("z"), "0");
+  EXPECT_EQ(Field("big"), "123456789012345678901234567890");
+  EXPECT_EQ(Field("t"), "true");
+  EXPECT_EQ(Field("f2"), "false");
+  EXPECT_EQ(Field("n"), "null");
+  EXPECT_FALSE(Parse(R"({"n":12abc})"));
+  EXPECT_FALSE(Parse(R"({"n":01})"));
+  EXPECT_FALSE(Parse(R"({"n":tru})"));
+  EXPECT_FALSE(Parse(R"({"n":nulll})"));
+}
+
+TEST_F(JsonParserTest, ArraysKeepRawText) {
+  ASSERT_TRUE(Parse(R"({"a":[1, "two", {"x":[3]}] , "b":[],"c":{"d":["e"]}})"));
+  EXPECT_EQ(Field("a"), R"([1, "two", {"x":[3]}])");
+  EXPECT_EQ(Field("b"), "[]");
+  EXPECT_EQ(Field("c.d"), R"(["e"])");
+  EXPECT_FALSE(Parse(R"({"a":[1,2})"));
+  EXPECT_FALSE(Parse(R"({"a":[1,,2]})"));
+  EXPECT_FALSE(Parse(R"({"a":[1 2]})"));
+}
+
+TEST_F(JsonParserTest, DuplicateKeysAreAllKept) {
+  ASSERT_TRUE(Parse(R"({"a":"1","a":"2"})"));
+  ASSERT_EQ(event_->fields_count, 2u);
+  EXPECT_EQ(batch_.FieldsOf(*event_)[0].value, "1");
+  EXPECT_EQ(batch_.FieldsOf(*event_)[1].value, "2");
+}
+
+TEST_F(JsonParserTest, HeaderFields) {
+  ASSERT_TRUE(Parse(
+      R"({"hostname":"h2","host":"h1","appname":"a3","app":"a2","msg":"short","message":"long","pid":7})"));
+  EXPECT_EQ(event_->host, "h1");
+  EXPECT_EQ(event_->program, "a2");
+  EXPECT_EQ(event_->message, "long");
+  EXPECT_FALSE(event_->has_message_time);
+  EXPECT_EQ(event_->event_time_ns, kReceive);
+  // Non-string message members leave the line as message.
+  const std::string line = R"({"message":{"text":"x"},"host":5})";
+  ASSERT_TRUE(Parse(line));
+  EXPECT_EQ(event_->message, line);
+  EXPECT_EQ(Field("message.text"), "x");
+  EXPECT_TRUE(event_->host.empty());
+  // Only top-level members fill the header.
+  ASSERT_TRUE(Parse(R"({"x":{"host":"inner","ts":1}})"));
+  EXPECT_TRUE(event_->host.empty());
+  EXPECT_FALSE(event_->has_message_time);
+}
+
+TEST_F(JsonParserTest, TimeVariants) {
+  struct Case {
+    std::string line;
+    int64_t expected;  // 0: no message time
+  };
+  const int64_t base = 1588205199LL * kNanosPerSecond;  // 2020-04-30T00:06:39Z
+  const Case cases[] = {
+      {R"({"ts":1588205199})", base},
+      {R"({"ts":1588205199.5})", base + 500'000'000},
+      {R"({"ts":1588205199.123456789})", base + 123'456'789},
+      {R"({"ts":1.588205199e9})", base},
+      {R"({"ts":"1588205199.25"})", base + 250'000'000},
+      {R"({"@timestamp":"2020-04-30T00:06:39Z"})", base},
+      {R"({"@timestamp":"2020-04-30T00:06:39.123Z"})", base + 123'000'000},
+      {R"({"timestamp":"2020-04-30T02:06:39.000001+02:00"})", base + 1000},
+      {R"({"time":"2020-04-29T19:06:39-05:00"})", base},
+      {R"({"time":"2020-04-30 00:06:39"})", base},
+      {R"({"time":"2020-04-30T05:36:39+0530"})", base},
+      // Preference: @timestamp over timestamp over ts over time, wherever they are.
+      {R"({"time":"2000-01-01T00:00:00Z","ts":1588205199,"@timestamp":"2020-04-30T00:06:39Z"})",
+       base},
+      // Unparsable preferred member: fall back to the next one.
+      {R"({"@timestamp":"yesterday","ts":1588205199})", base},
+      {R"({"ts":"garbage"})", 0},
+      {R"({"ts":-5})", 0},
+      {R"({"ts":true})", 0},
+      {R"({"time":"2020-02-30T00:00:00Z"})", 0},
+      {R"({"time":"2020-04-30T24:00:00Z"})", 0},
+  };
+  for (const Case& c : cases) {
+    ASSERT_TRUE(Parse(c.line)) << c.line << ": " << error_.reason;
+    if (c.expected == 0) {
+      EXPECT_FALSE(event_->has_message_time) << c.line;
+      EXPECT_EQ(event_->event_time_ns, kReceive) << c.line;
+    } else {
+      EXPECT_TRUE(event_->has_message_time) << c.line;
+      EXPECT_EQ(event_->event_time_ns, c.expected) << c.line;
+    }
+  }
+}
+
+TEST_F(JsonParserTest, InvalidJsonFails) {
+  const std::string bad[] = {
+      "",
+      " ",
+      "{",
+      "}",
+      R"({"a":})",
+      R"({"a" 1})",
+      R"({"a":1,})",
+      R"({a:1})",
+      R"({"a":1} x)",
+      R"({"a":1}{"b":2})",
+      R"({"a":"unterminated})",
+      "nope",
+      R"({"a":1)",
+      R"({"a":{"b":1})",
+  };
+  for (const std::string& line : bad) {
+    EXPECT_FALSE(Parse(line)) << line;
+    EXPECT_NE(error_.reason, "") << line;
+    EXPECT_EQ(event_->fields_count, 0u) << line;
+    EXPECT_TRUE(event_->parse_error) << line;
+    EXPECT_EQ(event_->raw, line);
+  }
+}
+
+TEST_F(JsonParserTest, NotAnObject) {
+  for (const std::string line : {"[1,2]", "\"str\"", "42", "true", "null"}) {
+    EXPECT_FALSE(Parse(line)) << line;
+    EXPECT_EQ(error_.reason, "not a JSON object") << line;
+  }
+}
+
+TEST_F(JsonParserTest, DepthLimit) {
+  auto nested = [](int depth) {
+    std::string s;
+    for (int i = 0; i < depth; ++i) s += "{\"a\":";
+    s += "1";
+    for (int i = 0; i < depth; ++i) s += "}";
+    return s;
+  };
+  ASSERT_TRUE(Parse(nested(32)));  // default max_depth 32
+  EXPECT_EQ(batch_.FieldsOf(*event_)[0].name.size(), 32u * 2 - 1);
+  EXPECT_FALSE(Parse(nested(33)));
+  EXPECT_EQ(error_.reason, "nesting too deep");
+  EXPECT_FALSE(Parse(nested(100000)));
+  // Arrays count too.
+  std::string arrays = "{\"a\":" + std::string(5000, '[') + std::string(5000, ']') + "}";
+  EXPECT_FALSE(Parse(arrays));
+  JsonLineParser shallow(JsonParseOptions{.max_depth = 2, .max_fields = 1024});
+  EXPECT_TRUE(Parse(R"({"a":{"b":1},"c":[1]})", &shallow));
+  EXPECT_FALSE(Parse(R"({"a":{"b":{"c":1}}})", &shallow));
+  EXPECT_FALSE(Parse(R"({"a":[[1]]})", &shallow));
+}
+
+TEST_F(JsonParserTest, FieldLimit) {
+  JsonLineParser few(JsonParseOptions{.max_depth = 32, .max_fields = 3});
+  EXPECT_TRUE(Parse(R"({"a":1,"b":{"c":2,"d":3}})", &few));
+  EXPECT_FALSE(Parse(R"({"a":1,"b":{"c":2,"d":3,"e":4}})", &few));
+  EXPECT_EQ(error_.reason, "too many fields");
+  EXPECT_EQ(event_->fields_count, 0u);
+}
+
+TEST_F(JsonParserTest, InvalidUtf8FailsGracefully) {
+  EXPECT_FALSE(Parse("{\"a\":\"\xff\xfe\"}"));
+  EXPECT_FALSE(Parse("{\"a\":\"\xc3\"}"));
+  EXPECT_FALSE(Parse("{\"\xed\xa0\x80\":1}"));  // UTF-8 encoded surrogate
+  EXPECT_FALSE(Parse("{\"a\":\"x\"}\xc0"));
+  EXPECT_EQ(error_.reason, "invalid UTF-8");
+}
+
+TEST_F(JsonParserTest, ParserIsReusableAfterErrors) {
+  EXPECT_FALSE(Parse(R"({"a":)"));
+  ASSERT_TRUE(Parse(R"({"a":"ok"})"));
+  EXPECT_EQ(Field("a"), "ok");
+}
+
+TEST_F(JsonParserTest, EveryZeekLineParses) {
+  std::ifstream in(GSOC_CORPUS_DIR "/otrf-security-datasets/apt29_zeek/day1_combined_zeek.jsonl",
+                   std::ios::binary);
+  ASSERT_TRUE(in) << "corpus missing";
+  const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  StreamFramer framer(FramingMode::kLinesOnly, 1 << 20);
+  size_t lines = 0, parsed = 0, with_time = 0, fields = 0;
+  const FeedResult r = framer.Feed(
+      data,
+      [&](std::string_view line) {
+        ++lines;
+        if (Parse(line)) {
+          ++parsed;
+          fields += event_->fields_count;
+          with_time += event_->has_message_time;
+        } else {
+          ADD_FAILURE() << "line " << lines << ": " << error_.reason << " at " << error_.column;
+        }
+        if (batch_.size() >= 512) batch_.Clear();
+      },
+      [] { ADD_FAILURE() << "oversize"; });
+  EXPECT_EQ(r.consumed, data.size());
+  std::printf("day1_combined_zeek.jsonl: %zu lines, %zu parsed, %zu with ts, %zu fields\n", lines,
+              parsed, with_time, fields);
+  EXPECT_EQ(lines, 2140u);
+  EXPECT_EQ(parsed, lines);
+  EXPECT_EQ(with_time, lines);
+}
+
+}  // namespace
+}  // namespace gsoc
