@@ -1,0 +1,64 @@
+#include "tools/loadgen/report.h"
+
+#include <fmt/format.h>
+
+namespace gsoc::loadgen {
+namespace {
+
+struct Rates {
+  double messages_per_s = 0;
+  double mb_per_s = 0;  // 10^6 bytes
+};
+
+Rates RatesOf(const RunResult& result) {
+  if (result.elapsed_s <= 0) return {};
+  return Rates{static_cast<double>(result.messages) / result.elapsed_s,
+               static_cast<double>(result.bytes) / 1e6 / result.elapsed_s};
+}
+
+const char* TransportName(const Options& options) {
+  return options.transport == Transport::kUdp ? "udp" : "tcp";
+}
+
+const char* FramingName(const Options& options) {
+  switch (EffectiveFraming(options)) {
+    case Framing::kOctet:
+      return "octet";
+    case Framing::kLf:
+      return "lf";
+    case Framing::kNone:
+      break;
+  }
+  return "datagram";
+}
+
+}  // namespace
+
+std::string HumanSummary(const Options& options, const RunResult& result) {
+  const Rates rates = RatesOf(result);
+  std::string out;
+  fmt::format_to(std::back_inserter(out), "messages sent   {}\n", result.messages);
+  fmt::format_to(std::back_inserter(out), "bytes sent      {} ({:.1f} MB)\n", result.bytes,
+                 static_cast<double>(result.bytes) / 1e6);
+  fmt::format_to(std::back_inserter(out), "elapsed         {:.3f} s\n", result.elapsed_s);
+  fmt::format_to(std::back_inserter(out), "rate            {:.0f} msg/s, {:.1f} MB/s\n",
+                 rates.messages_per_s, rates.mb_per_s);
+  fmt::format_to(std::back_inserter(out), "connections     {} {} ({})\n", result.connections,
+                 TransportName(options), FramingName(options));
+  fmt::format_to(std::back_inserter(out), "connect errors  {}\nsend errors     {}\n",
+                 result.connect_errors, result.send_errors);
+  return out;
+}
+
+std::string CsvReport(const Options& options, const RunResult& result) {
+  const Rates rates = RatesOf(result);
+  return fmt::format(
+      "transport,framing,connections,target_rate,messages,bytes,elapsed_s,msgs_per_s,mb_per_s,"
+      "connect_errors,send_errors\n"
+      "{},{},{},{},{},{},{:.6f},{:.1f},{:.3f},{},{}\n",
+      TransportName(options), FramingName(options), result.connections, options.rate,
+      result.messages, result.bytes, result.elapsed_s, rates.messages_per_s, rates.mb_per_s,
+      result.connect_errors, result.send_errors);
+}
+
+}  // namespace gsoc::loadgen

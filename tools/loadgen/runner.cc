@@ -1,0 +1,88 @@
+#include "tools/loadgen/runner.h"
+
+#include <memory>
+#include <thread>
+
+#include "tools/loadgen/channel.h"
+#include "tools/loadgen/send_loop.h"
+#include "tools/loadgen/workload.h"
+
+namespace gsoc::loadgen {
+namespace {
+
+// Let every sender thread get going before the common start.
+constexpr std::chrono::milliseconds kStartDelay{5};
+
+struct Connected {
+  std::unique_ptr<Channel> channel;
+  std::shared_ptr<MessageBuffer> buffer;
+};
+
+std::vector<Connected> ConnectAll(const Options& options, const Workload& workload,
+                                  RunResult& result) {
+  Endpoint endpoint;
+  std::string error;
+  if (!ResolveEndpoint(options.host, options.port, options.transport, endpoint, error)) {
+    result.connect_errors = options.connections;
+    result.errors.push_back(error);
+    return {};
+  }
+  std::vector<Connected> connected;
+  for (uint32_t i = 0; i < options.connections; ++i) {
+    auto channel = OpenChannel(options.transport, endpoint, error);
+    if (!channel) {
+      ++result.connect_errors;
+      result.errors.push_back(options.host + ":" + std::to_string(options.port) + ": " + error);
+      continue;
+    }
+    connected.push_back(Connected{std::move(channel), workload.buffers[i]});
+  }
+  return connected;
+}
+
+void SendAll(const Options& options, const Workload& workload, std::vector<Connected>& connected,
+             const std::atomic<bool>& stop, RunResult& result) {
+  const auto count = static_cast<uint32_t>(connected.size());
+  const Clock::time_point start = Clock::now() + kStartDelay;
+  std::vector<SendPlan> plans = SplitPlans(options, TotalCount(options, workload), count,
+                                           connected.front().buffer->size(), start);
+  std::vector<SendStats> stats(count);
+  std::vector<std::thread> threads;
+  for (uint32_t i = 0; i < count; ++i) {
+    plans[i].patch_timestamps = workload.owned_buffers;
+    threads.emplace_back([&, i] {
+      stats[i] = RunSendLoop(*connected[i].channel, *connected[i].buffer, plans[i], stop);
+    });
+  }
+  Clock::time_point last = start;
+  for (uint32_t i = 0; i < count; ++i) {
+    threads[i].join();
+    result.messages += stats[i].messages;
+    result.bytes += stats[i].bytes;
+    last = std::max(last, stats[i].finished);
+    if (stats[i].failed) {
+      ++result.send_errors;
+      result.errors.push_back(stats[i].error);
+    }
+  }
+  result.elapsed_s = std::chrono::duration<double>(last - start).count();
+}
+
+}  // namespace
+
+RunResult RunLoad(const Options& options, const std::atomic<bool>& stop) {
+  RunResult result;
+  Workload workload;
+  std::string error;
+  if (!BuildWorkload(options, options.connections, workload, error)) {
+    result.errors.push_back(error);
+    return result;
+  }
+  std::vector<Connected> connected = ConnectAll(options, workload, result);
+  result.connections = static_cast<uint32_t>(connected.size());
+  if (connected.empty()) return result;
+  SendAll(options, workload, connected, stop, result);
+  return result;
+}
+
+}  // namespace gsoc::loadgen

@@ -1,0 +1,76 @@
+#include "tools/loadgen/send_loop.h"
+
+#include <algorithm>
+#include <ctime>
+#include <thread>
+
+namespace gsoc::loadgen {
+namespace {
+
+time_t CoarseWallSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  return ts.tv_sec;
+}
+
+class TimestampPatcher {
+ public:
+  TimestampPatcher(MessageBuffer& buffer, bool enabled)
+      : buffer_(buffer), enabled_(enabled && buffer.has_timestamps()) {}
+
+  void Tick() {
+    if (!enabled_) return;
+    const time_t now = CoarseWallSeconds();
+    if (now == last_second_) return;
+    last_second_ = now;
+    buffer_.PatchTimestamps(TimestampSet::Now());
+  }
+
+ private:
+  MessageBuffer& buffer_;
+  bool enabled_;
+  time_t last_second_ = 0;
+};
+
+// Messages this connection may have sent by `now` (count, rate and deadline).
+uint64_t Quota(const SendPlan& plan, const Pacer& pacer, Clock::time_point now) {
+  const Clock::time_point until = plan.deadline ? std::min(now, *plan.deadline) : now;
+  return std::min(plan.count, pacer.Allowed(until));
+}
+
+}  // namespace
+
+SendStats RunSendLoop(Channel& channel, MessageBuffer& buffer, const SendPlan& plan,
+                      const std::atomic<bool>& stop) {
+  SendStats stats;
+  const Pacer pacer(plan.rate, plan.start);
+  TimestampPatcher patcher(buffer, plan.patch_timestamps);
+  std::this_thread::sleep_until(plan.start);
+  size_t index = buffer.empty() ? 0 : plan.start_index % buffer.size();
+  while (!buffer.empty() && !stop.load(std::memory_order_relaxed)) {
+    const Clock::time_point now = Clock::now();
+    const uint64_t quota = Quota(plan, pacer, now);
+    const bool past_deadline = plan.deadline && now >= *plan.deadline;
+    if (stats.messages >= plan.count) break;
+    if (past_deadline && (!pacer.limited() || stats.messages >= quota)) break;
+    if (stats.messages >= quota) {
+      pacer.WaitForNext(stats.messages);
+      continue;
+    }
+    patcher.Tick();
+    const size_t available = std::min<uint64_t>(quota - stats.messages, buffer.size() - index);
+    const size_t n = channel.BatchSize(buffer, index, available);
+    if (!channel.Send(buffer, index, index + n)) {
+      stats.failed = true;
+      stats.error = channel.error();
+      break;
+    }
+    stats.messages += n;
+    stats.bytes += buffer.Frames(index, index + n).size();
+    index = (index + n) % buffer.size();
+  }
+  stats.finished = Clock::now();
+  return stats;
+}
+
+}  // namespace gsoc::loadgen

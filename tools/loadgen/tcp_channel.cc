@@ -1,0 +1,51 @@
+// TCP: framed bytes written with send() in chunks of up to kMaxWriteBytes.
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "tools/loadgen/channel.h"
+#include "tools/loadgen/socket_fd.h"
+
+namespace gsoc::loadgen {
+namespace {
+
+constexpr size_t kMaxWriteBytes = 256 * 1024;
+
+class TcpChannel final : public Channel {
+ public:
+  explicit TcpChannel(SocketFd fd) : fd_(std::move(fd)) {}
+
+  size_t BatchSize(const MessageBuffer& buffer, size_t first, size_t available) const override {
+    return buffer.MessagesWithin(first, available, kMaxWriteBytes);
+  }
+
+  bool Send(const MessageBuffer& buffer, size_t first, size_t last) override {
+    return WriteAll(buffer.Frames(first, last));
+  }
+
+ private:
+  bool WriteAll(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const ssize_t n = ::send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        error_ = ErrnoText("send");
+        return false;
+      }
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+  SocketFd fd_;
+};
+
+}  // namespace
+
+std::unique_ptr<Channel> OpenTcpChannel(const Endpoint& endpoint, std::string& error) {
+  SocketFd fd = ConnectSocket(SOCK_STREAM, endpoint, error);
+  if (fd.get() < 0) return nullptr;
+  return std::make_unique<TcpChannel>(std::move(fd));
+}
+
+}  // namespace gsoc::loadgen
