@@ -15,6 +15,15 @@ void EventBatch::PopEvent() {
 }
 
 void EventBatch::AddField(Event& event, std::string_view name, std::string_view value) {
+  if (event.fields_begin + event.fields_count != fields_.size()) {
+    // Not the last event's range (a later stage adds fields): move the
+    // event's fields to the end first. Copies views only.
+    const uint32_t begin = static_cast<uint32_t>(fields_.size());
+    for (uint32_t i = 0; i < event.fields_count; ++i) {
+      fields_.push_back(fields_[event.fields_begin + i]);
+    }
+    event.fields_begin = begin;
+  }
   fields_.push_back(Field{name, value});
   ++event.fields_count;
 }

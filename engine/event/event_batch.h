@@ -2,8 +2,10 @@
 //
 // Owns its events, their fields and the bytes they point to (one ByteArena).
 // Clear() keeps all capacity, so a pooled batch allocates nothing once warm.
-// Fields of an event are contiguous: add them to the most recently added event
-// only. Not thread-safe; handed from thread to thread through the queue.
+// Fields of an event are contiguous. Adding a field to the last event is an
+// append; adding one to an earlier event (a later stage, e.g. decoders) first
+// moves that event's field views to the end of the table. Not thread-safe;
+// handed from thread to thread through the queue.
 #pragma once
 
 #include <span>
@@ -25,7 +27,7 @@ class EventBatch {
   Event& AddEvent();
   // Drops the last event (and its fields), e.g. when a collector refuses it.
   void PopEvent();
-  // Appends a field to `event`, which must be the last event added.
+  // Appends a field to `event` (an event of this batch).
   void AddField(Event& event, std::string_view name, std::string_view value);
 
   std::span<Event> events() { return events_; }

@@ -1,0 +1,66 @@
+// Decoders: turn an event's free text into fields (src_ip, user, ...).
+//
+// Decoder files (rules/decoders/*.yaml) list decoders:
+//   decoders:
+//     - name: sshd-failed-password
+//       programs: [sshd]              # optional; case-insensitive; omitted = any program
+//       listeners: [syslog_tcp]       # optional
+//       agencies: [mof]               # optional
+//       regex: 'Failed (?<method>password|publickey) for (invalid user )?(?<user>\S+) from (?<src_ip>[0-9a-fA-F:.]+) port (?<src_port>\d+)'
+//       fields: {action: failure}     # optional constant fields added on match
+// Named captures become fields (names from the vocabulary in DESIGN.md).
+//
+// Candidates are found with Hyperscan: every decoder regex is compiled into
+// one database (HS_FLAG_PREFILTER where the regex needs it), the message is
+// scanned once, and only decoders whose pattern fired (and whose program /
+// listener / agency filter holds) run their PCRE2-JIT regex to take the
+// captures. Decoders are tried in file order; the first one whose regex
+// matches wins (one decoder per event), unless it says `continue: true`.
+//
+// Threading: a DecoderSet is immutable once built; each worker thread uses
+// its own Scratch (Hyperscan scratch + PCRE2 match data). Decode never
+// allocates per field: capture values are views into the event's message,
+// constant fields point into the set, names into the set.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/event/event_batch.h"
+#include "engine/rules/rule.h"
+
+namespace gsoc::decode {
+
+class DecoderSet {
+ public:
+  class Scratch;
+
+  struct LoadResult {
+    std::unique_ptr<DecoderSet> set;          // null when errors is not empty
+    std::vector<rules::RuleError> errors;     // file:line, decoder name, reason
+  };
+  // Files, or folders (recursively, *.yml/*.yaml in sorted order).
+  // `listener_names` and `agency_names` resolve the filters by name (index =
+  // Event::listener / Event::agency).
+  static LoadResult Load(const std::vector<std::filesystem::path>& paths,
+                         const std::vector<std::string>& listener_names,
+                         const std::vector<std::string>& agency_names);
+  ~DecoderSet();
+
+  std::unique_ptr<Scratch> MakeScratch() const;
+  size_t size() const;
+
+  // Adds the fields of the matching decoder to `event`; returns its name, or
+  // empty if no decoder matched.
+  std::string_view Decode(EventBatch& batch, Event& event, Scratch& scratch) const;
+
+ private:
+  struct Impl;
+  explicit DecoderSet(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gsoc::decode

@@ -1,0 +1,87 @@
+// The matcher: every detection rule against every event, via Hyperscan.
+//
+// Compile (once per rule set, at load/reload, on a background thread):
+//  - every string ValueMatcher (equals/contains/startswith/endswith with
+//    wildcards, re) of every rule becomes one Hyperscan pattern in the
+//    database of its field (keywords: the `message` database); literals go
+//    through hs_compile_lit_multi where possible; flags SINGLEMATCH,
+//    CASELESS unless cased, DOTALL for wildcard-derived patterns;
+//  - `re` values Hyperscan cannot compile (backreferences, lookaround) are
+//    compiled with HS_FLAG_PREFILTER and confirmed with PCRE2 (JIT), or the
+//    rule is refused with a clear reason;
+//  - cidr, lt/lte/gt/gte, exists, null and indicator (|expand) values are
+//    evaluated directly, without Hyperscan;
+//  - databases are serialized to cache_dir keyed by a hash of the rule set
+//    (and Hyperscan version / platform), so an unchanged restart loads them
+//    instead of compiling.
+//
+// Match (hot path, worker threads, no allocation, no exceptions): for each
+// field that has a database, the event's value is scanned once; the ids that
+// fired mark predicates; only rules with a marked predicate, plus rules that
+// need no positive atom (e.g. `not` only, exists/null/cidr-only), are then
+// evaluated against their condition tree and logsource filter.
+//
+// Threading: a Matcher is immutable after Compile; each worker owns one
+// Scratch (Hyperscan scratch clone + per-event marks).
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/event/event_batch.h"
+#include "engine/indicators/indicator_list.h"
+#include "engine/rules/logsource_map.h"
+#include "engine/rules/rule.h"
+
+namespace gsoc::match {
+
+struct CompileOptions {
+  std::filesystem::path cache_dir;  // empty: no on-disk cache
+  const indicators::IndicatorRegistry* indicators = nullptr;
+  const rules::LogSourceMap* logsources = nullptr;  // null: every rule applies to every event
+};
+
+struct CompileStats {
+  size_t rules = 0;
+  size_t patterns = 0;
+  size_t databases = 0;
+  bool from_cache = false;
+  double seconds = 0;
+};
+
+class Matcher {
+ public:
+  class Scratch;
+
+  struct CompileResult {
+    std::unique_ptr<Matcher> matcher;         // holds the rules that compiled
+    std::vector<rules::RuleError> refused;    // rules that could not be compiled
+    CompileStats stats;
+  };
+  static CompileResult Compile(std::vector<rules::Rule> rules, const CompileOptions& options);
+  ~Matcher();
+
+  std::unique_ptr<Scratch> MakeScratch() const;
+  const std::vector<rules::Rule>& rules() const;
+
+  // Calls on_match(rule_index) for every rule the event matches, in rule order.
+  void Match(const EventBatch& batch, const Event& event, Scratch& scratch,
+             const std::function<void(size_t rule_index)>& on_match) const;
+
+ private:
+  struct Impl;
+  explicit Matcher(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The plain evaluator: the Sigma semantics with no index, no Hyperscan, one
+// rule at a time (std::regex / PCRE2 and simple string compares). The
+// differential test and `gsocctl logtest --explain` use it; never the hot path.
+bool ReferenceMatches(const rules::Rule& rule, const EventBatch& batch, const Event& event,
+                      const indicators::IndicatorRegistry* indicators,
+                      const rules::LogSourceMap* logsources);
+
+}  // namespace gsoc::match

@@ -1,0 +1,122 @@
+// The rule model: what the Sigma loader produces and the matcher compiles.
+//
+// Plain values built once at load (allocation is fine there); immutable and
+// shared read-only by every worker once a RuleSet is published.
+//
+// Semantics follow the Sigma specification (sigma-specification/specification):
+//  - a Selection is an OR over alternatives; each alternative is an AND of
+//    FieldPredicates (a YAML map is one alternative; a list of maps is several);
+//  - a FieldPredicate holds a field name and value alternatives, ORed, or
+//    ANDed when `|all` was given;
+//  - keywords (a selection that is a plain list of values) are a predicate
+//    with an empty field name, matched with `contains` against the message;
+//  - values compare case-insensitively unless `cased`; plain values are whole
+//    value matches with `*` and `?` wildcards (escaped with `\`).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "collectors/agency/agency_table.h"
+
+namespace gsoc::rules {
+
+struct SourceLocation {
+  std::string file;
+  int line = 0;  // 1-based
+};
+
+enum class MatchOp : uint8_t {
+  kEquals,      // whole value, wildcards allowed
+  kContains,    // |contains (wildcards allowed inside)
+  kStartsWith,  // |startswith
+  kEndsWith,    // |endswith
+  kRegex,       // |re, with flags below
+  kCidr,        // |cidr: value is an address in the prefix
+  kExists,      // |exists: value "true"/"false" in `text`
+  kLt,          // numeric comparisons: |lt |lte |gt |gte
+  kLte,
+  kGt,
+  kGte,
+  kNull,        // value `null`: the field is absent or empty
+  kIndicator,   // |expand with a placeholder bound to an indicator list
+};
+
+const char* MatchOpName(MatchOp op);
+
+struct ValueMatcher {
+  MatchOp op = MatchOp::kEquals;
+  // The value after transformation modifiers (base64, base64offset, windash,
+  // wide/utf16 are expanded by the loader into several ValueMatchers of the
+  // same predicate). For kEquals/kContains/kStartsWith/kEndsWith it is the
+  // Sigma value with its wildcard escapes intact: `*`, `?` are wildcards and
+  // `\*`, `\?`, `\\` literal (see rules/wildcard.h to convert it).
+  std::string text;
+  bool cased = false;  // |cased: case-sensitive
+  // kRegex flags from |re|i, |re|m, |re|s.
+  bool regex_caseless = false;
+  bool regex_multiline = false;
+  bool regex_dotall = false;
+  double number = 0;           // kLt..kGte
+  std::optional<Cidr> cidr;    // kCidr
+  bool exists = true;          // kExists
+  std::string indicator_list;  // kIndicator: the placeholder name without %
+};
+
+struct FieldPredicate {
+  std::string field;  // empty: keyword search in the message
+  std::vector<ValueMatcher> values;
+  bool all = false;  // |all: every value must match
+};
+
+struct Selection {
+  std::string name;
+  // OR over alternatives; each alternative is an AND of predicates.
+  std::vector<std::vector<FieldPredicate>> alternatives;
+};
+
+// Condition expression tree over selection indices.
+struct Condition {
+  enum class Kind : uint8_t { kSelection, kAnd, kOr, kNot, kOneOf, kAllOf };
+  Kind kind = Kind::kSelection;
+  int selection = -1;                 // kSelection
+  std::vector<int> selections;        // kOneOf / kAllOf: resolved selection indices
+  std::vector<Condition> children;    // kAnd / kOr (2+), kNot (1)
+};
+
+struct LogSource {
+  std::string product;
+  std::string service;
+  std::string category;
+};
+
+enum class Level : uint8_t { kInformational, kLow, kMedium, kHigh, kCritical };
+const char* LevelName(Level level);
+
+struct Rule {
+  std::string id;     // Sigma id (UUID) or, if absent, derived from file and title
+  std::string name;   // Sigma `name` (used by correlations), may be empty
+  std::string title;
+  std::string description;
+  std::string status;
+  Level level = Level::kMedium;
+  std::vector<std::string> tags;
+  LogSource logsource;
+  std::vector<Selection> selections;
+  Condition condition;  // several `condition` list entries are ORed
+  SourceLocation location;
+};
+
+// A rule the loader could not accept, with the reason.
+struct RuleError {
+  SourceLocation location;
+  std::string rule_id;  // empty when unknown
+  std::string reason;
+
+  std::string ToString() const;  // "file:line: rule <id>: reason"
+};
+
+}  // namespace gsoc::rules
