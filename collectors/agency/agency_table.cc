@@ -40,6 +40,9 @@ std::optional<Cidr> Cidr::Parse(std::string_view text) {
   int length = max_length;
   if (slash != std::string_view::npos) {
     std::string_view digits = text.substr(slash + 1);
+    if (digits.empty() || digits.size() > 3 || digits.front() < '0' || digits.front() > '9') {
+      return std::nullopt;  // from_chars would take "-0"
+    }
     auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), length);
     if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty()) {
       return std::nullopt;

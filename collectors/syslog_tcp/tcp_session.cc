@@ -162,7 +162,7 @@ bool TcpSession::HandOn() {
       return true;
     case PushResult::kFull:
       waiting_for_space_ = true;
-      context_.input->WaitForSpace([self = shared_from_this()] {
+      context_.input->WaitForSpace(batch_->size(), [self = shared_from_this()] {
         asio::post(self->socket_.get_executor(), [self] { self->OnSpace(); });
       });
       return false;

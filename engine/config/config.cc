@@ -84,7 +84,9 @@ class Reader {
       return;
     }
     int64_t value = -1;
+    const size_t errors_before = errors_.size();
     Scalar(map, "port", path, value);
+    if (errors_.size() != errors_before) return;  // already reported
     if (value < 0 || value > 65535) {
       Error(node, Join(path, "port"), "must be 0-65535");
       return;
@@ -176,7 +178,7 @@ std::optional<ListenerType> ParseListenerType(const std::string& text) {
 bool IsValidAddress(const std::string& address) { return Cidr::Parse(address).has_value(); }
 
 void ReadListener(Reader& reader, const YAML::Node& item, const std::string& path,
-                  Config& config) {
+                  Config& config, std::vector<std::pair<YAML::Node, std::string>>& nodes) {
   if (!reader.CheckMap(item, path,
                        {"name", "type", "address", "port", "max_message_size", "max_connections",
                         "max_connections_per_peer", "idle_timeout", "receive_buffer"})) {
@@ -206,9 +208,12 @@ void ReadListener(Reader& reader, const YAML::Node& item, const std::string& pat
   reader.Seconds(item, "idle_timeout", path, listener.idle_timeout);
   reader.Size(item, "receive_buffer", path, listener.receive_buffer_bytes, 4096, 1 << 30);
   config.listeners.push_back(std::move(listener));
+  nodes.emplace_back(item, path);
 }
 
-void ReadListeners(Reader& reader, const YAML::Node& root, Config& config) {
+// `nodes` receives the YAML node of each listener kept, for global checks.
+void ReadListeners(Reader& reader, const YAML::Node& root, Config& config,
+                   std::vector<std::pair<YAML::Node, std::string>>& nodes) {
   const YAML::Node list = root["listeners"];
   if (!list.IsDefined() || list.IsNull()) return;
   if (!list.IsSequence()) {
@@ -216,31 +221,61 @@ void ReadListeners(Reader& reader, const YAML::Node& root, Config& config) {
     return;
   }
   for (size_t i = 0; i < list.size(); ++i) {
-    ReadListener(reader, list[i], "listeners[" + std::to_string(i) + "]", config);
+    ReadListener(reader, list[i], "listeners[" + std::to_string(i) + "]", config, nodes);
   }
 }
 
+bool IsWildcard(const std::string& address) { return address == "0.0.0.0" || address == "::"; }
+
+// Two binds collide on the same port and protocol when the addresses are
+// equal or either is a wildcard of the same family (:: covers both).
+bool AddressesCollide(const std::string& a, const std::string& b) {
+  if (a == b || a == "::" || b == "::") return true;
+  const bool a_v6 = a.find(':') != std::string::npos;
+  const bool b_v6 = b.find(':') != std::string::npos;
+  return a_v6 == b_v6 && (IsWildcard(a) || IsWildcard(b));
+}
+
+struct Bind {
+  std::string address;
+  uint16_t port;
+  bool udp;
+};
+
 // Global checks across components: duplicate names, one port bound twice.
-void CheckListenersTogether(Reader& reader, const YAML::Node& root, const Config& config) {
+void CheckListenersTogether(Reader& reader, const YAML::Node& root, const Config& config,
+                            const std::vector<std::pair<YAML::Node, std::string>>& nodes) {
   std::set<std::string> names;
-  std::set<std::tuple<std::string, uint16_t, bool>> bound;
+  std::vector<Bind> bound;
   for (size_t i = 0; i < config.listeners.size(); ++i) {
     const ListenerConfig& listener = config.listeners[i];
-    const YAML::Node node = root["listeners"][i];
-    const std::string path = "listeners[" + std::to_string(i) + "]";
+    const auto& [node, path] = nodes[i];
     if (!listener.name.empty() && !names.insert(listener.name).second) {
       reader.Error(node, path + ".name", "duplicate listener name '" + listener.name + "'");
     }
     const bool udp = listener.type == ListenerType::kSyslogUdp;
-    if (listener.port != 0 && !bound.insert({listener.address, listener.port, udp}).second) {
-      reader.Error(node, path + ".port",
-                   "address " + listener.address + ":" + std::to_string(listener.port) +
-                       (udp ? "/udp" : "/tcp") + " is used by another listener");
+    if (listener.port == 0) continue;
+    for (const Bind& other : bound) {
+      if (other.port == listener.port && other.udp == udp &&
+          AddressesCollide(other.address, listener.address)) {
+        reader.Error(node, path + ".port",
+                     "address " + listener.address + ":" + std::to_string(listener.port) +
+                         (udp ? "/udp" : "/tcp") + " is used by another listener (on " +
+                         other.address + ")");
+        break;
+      }
     }
+    bound.push_back({listener.address, listener.port, udp});
   }
-  if (config.metrics.enabled && config.metrics.port != 0 &&
-      bound.count({config.metrics.address, config.metrics.port, false})) {
-    reader.Error(root["metrics"], "metrics.port", "port is used by a listener");
+  if (!config.metrics.enabled || config.metrics.port == 0) return;
+  for (const Bind& other : bound) {
+    if (!other.udp && other.port == config.metrics.port &&
+        AddressesCollide(other.address, config.metrics.address)) {
+      const YAML::Node metrics = root["metrics"];
+      reader.Error(metrics.IsDefined() ? metrics : root, "metrics.port",
+                   "port is used by a listener");
+      break;
+    }
   }
 }
 
@@ -266,6 +301,11 @@ void ReadPipeline(Reader& reader, const YAML::Node& root, Config& config) {
   reader.Size(node, "workers", "pipeline", p.workers, 0, 256);
   reader.Size(node, "io_threads", "pipeline", p.io_threads, 1, 256);
   reader.Size(node, "batch_events", "pipeline", p.batch_events, 1, 65536);
+  if (p.batch_events > p.queue_events / 2) {
+    reader.Error(node, "pipeline.batch_events",
+                 "must be at most half of queue_events, so a full queue can take a batch "
+                 "once it is half drained");
+  }
 }
 
 void ReadTopLevel(Reader& reader, const YAML::Node& root, Config& config) {
@@ -318,10 +358,11 @@ ConfigResult ParseConfig(const std::string& yaml_text, const std::filesystem::pa
   }
   ReadTopLevel(reader, root, config);
   ReadAgencies(reader, root, config);
-  ReadListeners(reader, root, config);
+  std::vector<std::pair<YAML::Node, std::string>> listener_nodes;
+  ReadListeners(reader, root, config, listener_nodes);
   ReadMetrics(reader, root, config);
   ReadPipeline(reader, root, config);
-  CheckListenersTogether(reader, root, config);
+  CheckListenersTogether(reader, root, config, listener_nodes);
   if (config.listeners.empty() && reader.errors().empty()) {
     reader.Error(root, "listeners", "no listener configured: gsocd would receive nothing");
   }

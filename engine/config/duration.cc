@@ -1,7 +1,6 @@
 #include "engine/config/duration.h"
 
 #include <charconv>
-#include <string>
 
 namespace gsoc {
 
@@ -65,18 +64,28 @@ std::optional<uint64_t> ParseSize(std::string_view text) {
 
 std::optional<int32_t> ParseUtcOffset(std::string_view text) {
   if (text == "UTC" || text == "Z" || text == "utc") return 0;
+  // Exactly +HH, +HHMM or +HH:MM (or -).
   if (text.size() < 3 || (text[0] != '+' && text[0] != '-')) return std::nullopt;
   const int sign = text[0] == '-' ? -1 : 1;
-  std::string digits;
-  for (char c : text.substr(1)) {
-    if (c == ':') continue;
-    if (c < '0' || c > '9') return std::nullopt;
-    digits.push_back(c);
+  auto two_digits = [&](size_t at) -> int {
+    if (at + 2 > text.size() || text[at] < '0' || text[at] > '9' || text[at + 1] < '0' ||
+        text[at + 1] > '9') {
+      return -1;
+    }
+    return (text[at] - '0') * 10 + (text[at + 1] - '0');
+  };
+  const int hours = two_digits(1);
+  int minutes = 0;
+  if (text.size() == 3) {
+    minutes = 0;
+  } else if (text.size() == 5) {
+    minutes = two_digits(3);
+  } else if (text.size() == 6 && text[3] == ':') {
+    minutes = two_digits(4);
+  } else {
+    return std::nullopt;
   }
-  if (digits.size() != 2 && digits.size() != 4) return std::nullopt;
-  const int hours = std::stoi(digits.substr(0, 2));
-  const int minutes = digits.size() == 4 ? std::stoi(digits.substr(2, 2)) : 0;
-  if (hours > 14 || minutes > 59) return std::nullopt;
+  if (hours < 0 || minutes < 0 || hours > 14 || minutes > 59) return std::nullopt;
   return sign * (hours * 3600 + minutes * 60);
 }
 

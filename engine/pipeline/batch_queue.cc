@@ -16,20 +16,33 @@ PushResult BatchQueue::TryPush(BatchPtr& batch) {
   return PushResult::kPushed;
 }
 
-void BatchQueue::WaitForSpace(std::function<void()> resume) {
+bool BatchQueue::HasRoomLocked(size_t events) const {
+  // Hysteresis: resume blocked collectors once half the room is back, and
+  // only when their batch fits, so a resumed push does not fail again.
+  return closed_ || batches_.empty() || (events_ <= max_events_ / 2 && events_ + events <= max_events_);
+}
+
+void BatchQueue::WaitForSpace(size_t events, std::function<void()> resume) {
   {
     std::lock_guard lock(mutex_);
-    // Room may have appeared between TryPush and now; then resume at once.
-    if (!closed_ && events_ > max_events_ / 2 && !batches_.empty()) {
-      waiters_.push_back(std::move(resume));
+    if (!HasRoomLocked(events)) {
+      waiters_.push_back({events, std::move(resume)});
       return;
     }
   }
-  resume();
+  resume();  // room appeared between TryPush and now
 }
 
-void BatchQueue::WakeWaitersLocked(std::vector<std::function<void()>>& out) {
-  out.swap(waiters_);
+void BatchQueue::TakeWaitersLocked(bool all, std::vector<std::function<void()>>& out) {
+  auto keep = waiters_.begin();
+  for (auto it = waiters_.begin(); it != waiters_.end(); ++it) {
+    if (all || HasRoomLocked(it->events)) {
+      out.push_back(std::move(it->resume));
+    } else {
+      *keep++ = std::move(*it);
+    }
+  }
+  waiters_.erase(keep, waiters_.end());
 }
 
 BatchPtr BatchQueue::Pop() {
@@ -42,10 +55,7 @@ BatchPtr BatchQueue::Pop() {
     batch = std::move(batches_.front());
     batches_.pop_front();
     events_ -= batch->size();
-    // Hysteresis: wake blocked collectors once half the room is back.
-    if (!waiters_.empty() && (events_ <= max_events_ / 2 || batches_.empty())) {
-      WakeWaitersLocked(wake);
-    }
+    if (!waiters_.empty()) TakeWaitersLocked(false, wake);
   }
   for (auto& resume : wake) resume();
   return batch;
@@ -56,7 +66,7 @@ void BatchQueue::Close() {
   {
     std::lock_guard lock(mutex_);
     closed_ = true;
-    WakeWaitersLocked(wake);
+    TakeWaitersLocked(true, wake);
   }
   not_empty_.notify_all();
   for (auto& resume : wake) resume();

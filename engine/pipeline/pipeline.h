@@ -56,9 +56,10 @@ class BatchInput {
   virtual ~BatchInput() = default;
   // Takes the batch (batch becomes null) unless the result is kFull/kClosed.
   virtual PushResult TryPush(BatchPtr& batch) = 0;
-  // After kFull: `resume` is called once, from some other thread, when there
-  // is room again (or the input closed). It must only post work, not run it.
-  virtual void WaitForSpace(std::function<void()> resume) = 0;
+  // After kFull for a batch of `events`: `resume` is called once, from some
+  // other thread, when the queue is at most half full and has room for that
+  // many events, or is empty, or closed. It must only post work, not run it.
+  virtual void WaitForSpace(size_t events, std::function<void()> resume) = 0;
   virtual BatchPool& pool() = 0;
 };
 
@@ -67,7 +68,7 @@ class BatchQueue : public BatchInput {
   BatchQueue(size_t max_events, BatchPool& pool) : max_events_(max_events), pool_(pool) {}
 
   PushResult TryPush(BatchPtr& batch) override;
-  void WaitForSpace(std::function<void()> resume) override;
+  void WaitForSpace(size_t events, std::function<void()> resume) override;
   BatchPool& pool() override { return pool_; }
 
   // Blocks until a batch is available; null once closed and drained.
@@ -78,7 +79,12 @@ class BatchQueue : public BatchInput {
   size_t capacity() const { return max_events_; }
 
  private:
-  void WakeWaitersLocked(std::vector<std::function<void()>>& out);
+  struct Waiter {
+    size_t events;
+    std::function<void()> resume;
+  };
+  bool HasRoomLocked(size_t events) const;
+  void TakeWaitersLocked(bool all, std::vector<std::function<void()>>& out);
 
   const size_t max_events_;
   BatchPool& pool_;
@@ -87,7 +93,7 @@ class BatchQueue : public BatchInput {
   std::deque<BatchPtr> batches_;
   size_t events_ = 0;
   bool closed_ = false;
-  std::vector<std::function<void()>> waiters_;
+  std::vector<Waiter> waiters_;
 };
 
 class Stage {

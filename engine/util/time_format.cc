@@ -28,7 +28,10 @@ CivilTime CivilFromNanos(int64_t nanos) {
   civil.hour = static_cast<unsigned>(second_of_day / 3600);
   civil.minute = static_cast<unsigned>(second_of_day % 3600 / 60);
   civil.second = static_cast<unsigned>(second_of_day % 60);
-  civil.nanos = static_cast<unsigned>(nanos - seconds * kNanosPerSecond);
+  // nanos % kNanosPerSecond, made non-negative: seconds * kNanosPerSecond
+  // would overflow for instants before 1677-09-21T00:12:44Z.
+  const int64_t sub_second = nanos % kNanosPerSecond;
+  civil.nanos = static_cast<unsigned>(sub_second < 0 ? sub_second + kNanosPerSecond : sub_second);
   return civil;
 }
 

@@ -1,0 +1,211 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <prometheus/text_serializer.h>
+
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/metrics/counters.h"
+#include "engine/metrics/metrics_server.h"
+
+namespace gsoc {
+namespace {
+
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+using ::testing::HasSubstr;
+
+const MetricFamily* FindFamily(const std::vector<MetricFamily>& families, const std::string& name) {
+  for (const auto& family : families) {
+    if (family.name == name) return &family;
+  }
+  return nullptr;
+}
+
+std::map<std::string, std::string> Labels(const prometheus::ClientMetric& metric) {
+  std::map<std::string, std::string> labels;
+  for (const auto& label : metric.label) labels[label.name] = label.value;
+  return labels;
+}
+
+// The value of the series of `family` whose labels are exactly `labels`; -1 if absent.
+double Value(const MetricFamily& family, const std::map<std::string, std::string>& labels) {
+  for (const auto& metric : family.metric) {
+    if (Labels(metric) == labels) {
+      return family.type == MetricType::Counter ? metric.counter.value : metric.gauge.value;
+    }
+  }
+  return -1;
+}
+
+class IngestCollectableTest : public ::testing::Test {
+ protected:
+  IngestCollectableTest() : metrics_({"syslog_tcp", "syslog_udp"}, {"unknown", "mof", "moh"}) {}
+
+  // Counts from two threads so the collectable must sum blocks.
+  void Count() {
+    auto work = [this](int t) {
+      ThreadCounters& c = metrics_.Local();
+      c.EventsReceived(0, 1, 10 + t);  // syslog_tcp / mof
+      c.EventsReceived(1, 2, 5);       // syslog_udp / moh
+      c.EventsReceived(1, 0, 1);       // syslog_udp / unknown
+      c.BytesReceived(0, 1000);
+      c.Discarded(1, DiscardReason::kQueueFull, 7);
+      c.ParseErrors(0, ParseFormat::kRfc3164, 2);
+      c.Rejected(0, RejectReason::kMaxConnections);
+      c.Closed(0, CloseReason::kPeerClosed);
+      c.EventsProcessed(100);
+    };
+    std::thread a(work, 0);
+    std::thread b(work, 1);
+    a.join();
+    b.join();
+    metrics_.ConnectionOpened(0);
+    metrics_.ConnectionOpened(0);
+    metrics_.ConnectionOpened(0);
+  }
+
+  IngestMetrics metrics_;
+};
+
+TEST_F(IngestCollectableTest, FamiliesHaveTheRightNamesTypesAndLabels) {
+  IngestCollectable collectable(metrics_, {});
+  const auto families = collectable.Collect();
+  const std::vector<std::pair<std::string, MetricType>> expected = {
+      {"gsoc_events_received_total", MetricType::Counter},
+      {"gsoc_bytes_received_total", MetricType::Counter},
+      {"gsoc_connections", MetricType::Gauge},
+      {"gsoc_events_discarded_total", MetricType::Counter},
+      {"gsoc_parse_errors_total", MetricType::Counter},
+      {"gsoc_connections_rejected_total", MetricType::Counter},
+      {"gsoc_connections_closed_total", MetricType::Counter},
+      {"gsoc_events_processed_total", MetricType::Counter},
+      {"gsoc_build_info", MetricType::Gauge},
+  };
+  for (const auto& [name, type] : expected) {
+    const MetricFamily* family = FindFamily(families, name);
+    ASSERT_NE(family, nullptr) << name;
+    EXPECT_EQ(family->type, type) << name;
+    EXPECT_FALSE(family->help.empty()) << name;
+  }
+  EXPECT_EQ(families.size(), expected.size());
+
+  // One series per label combination, with exactly these label names.
+  const MetricFamily& received = *FindFamily(families, "gsoc_events_received_total");
+  EXPECT_EQ(received.metric.size(), 2u * 3);
+  for (const auto& metric : received.metric) {
+    const auto labels = Labels(metric);
+    EXPECT_EQ(labels.size(), 2u);
+    EXPECT_TRUE(labels.count("listener"));
+    EXPECT_TRUE(labels.count("agency"));
+  }
+  EXPECT_EQ(FindFamily(families, "gsoc_bytes_received_total")->metric.size(), 2u);
+  EXPECT_EQ(FindFamily(families, "gsoc_connections")->metric.size(), 2u);
+  EXPECT_EQ(FindFamily(families, "gsoc_events_discarded_total")->metric.size(),
+            2u * size_t(DiscardReason::kCount));
+  EXPECT_EQ(FindFamily(families, "gsoc_parse_errors_total")->metric.size(),
+            2u * size_t(ParseFormat::kCount));
+  EXPECT_EQ(FindFamily(families, "gsoc_connections_rejected_total")->metric.size(),
+            2u * size_t(RejectReason::kCount));
+  EXPECT_EQ(FindFamily(families, "gsoc_connections_closed_total")->metric.size(),
+            2u * size_t(CloseReason::kCount));
+  const MetricFamily& build = *FindFamily(families, "gsoc_build_info");
+  ASSERT_EQ(build.metric.size(), 1u);
+  EXPECT_EQ(Labels(build.metric[0]).at("version"), GSOC_VERSION);
+  EXPECT_EQ(build.metric[0].gauge.value, 1);
+}
+
+TEST_F(IngestCollectableTest, ValuesAreSumsOverThreads) {
+  Count();
+  IngestCollectable collectable(metrics_, {});
+  const auto families = collectable.Collect();
+  const MetricFamily& received = *FindFamily(families, "gsoc_events_received_total");
+  EXPECT_EQ(Value(received, {{"listener", "syslog_tcp"}, {"agency", "mof"}}), 21);
+  EXPECT_EQ(Value(received, {{"listener", "syslog_udp"}, {"agency", "moh"}}), 10);
+  EXPECT_EQ(Value(received, {{"listener", "syslog_udp"}, {"agency", "unknown"}}), 2);
+  EXPECT_EQ(Value(received, {{"listener", "syslog_tcp"}, {"agency", "moh"}}), 0);
+  EXPECT_EQ(Value(received, {{"listener", "syslog_udp"}, {"agency", "mof"}}), 0);
+  EXPECT_EQ(Value(*FindFamily(families, "gsoc_bytes_received_total"), {{"listener", "syslog_tcp"}}),
+            2000);
+  EXPECT_EQ(Value(*FindFamily(families, "gsoc_bytes_received_total"), {{"listener", "syslog_udp"}}),
+            0);
+  EXPECT_EQ(Value(*FindFamily(families, "gsoc_connections"), {{"listener", "syslog_tcp"}}), 3);
+  EXPECT_EQ(Value(*FindFamily(families, "gsoc_events_discarded_total"),
+                  {{"listener", "syslog_udp"}, {"reason", "queue_full"}}),
+            14);
+  EXPECT_EQ(Value(*FindFamily(families, "gsoc_events_discarded_total"),
+                  {{"listener", "syslog_udp"}, {"reason", "oversize"}}),
+            0);
+  EXPECT_EQ(Value(*FindFamily(families, "gsoc_parse_errors_total"),
+                  {{"listener", "syslog_tcp"}, {"format", "rfc3164"}}),
+            4);
+  EXPECT_EQ(Value(*FindFamily(families, "gsoc_connections_rejected_total"),
+                  {{"listener", "syslog_tcp"}, {"reason", "max_connections"}}),
+            2);
+  EXPECT_EQ(Value(*FindFamily(families, "gsoc_connections_closed_total"),
+                  {{"listener", "syslog_tcp"}, {"reason", "peer_closed"}}),
+            2);
+  EXPECT_EQ(Value(*FindFamily(families, "gsoc_events_processed_total"), {}), 200);
+  // Values agree with the IngestMetrics sums.
+  EXPECT_EQ(Value(received, {{"listener", "syslog_tcp"}, {"agency", "mof"}}),
+            double(metrics_.SumEventsReceived(0, 1)));
+}
+
+TEST_F(IngestCollectableTest, GaugeSourcesAreReadAtCollect) {
+  int reads = 0;
+  double depth = 17;
+  IngestCollectable collectable(metrics_, {{"gsoc_queue_events", "Events queued", [&] {
+                                              ++reads;
+                                              return depth;
+                                            }}});
+  auto families = collectable.Collect();
+  const MetricFamily* queue = FindFamily(families, "gsoc_queue_events");
+  ASSERT_NE(queue, nullptr);
+  EXPECT_EQ(queue->type, MetricType::Gauge);
+  EXPECT_EQ(queue->help, "Events queued");
+  EXPECT_EQ(Value(*queue, {}), 17);
+  depth = 5;
+  families = collectable.Collect();
+  EXPECT_EQ(Value(*FindFamily(families, "gsoc_queue_events"), {}), 5);
+  EXPECT_EQ(reads, 2);
+}
+
+TEST_F(IngestCollectableTest, TextExposition) {
+  Count();
+  IngestCollectable collectable(metrics_,
+                                {{"gsoc_queue_events", "Events queued", [] { return 3.0; }}});
+  const std::string text = prometheus::TextSerializer().Serialize(collectable.Collect());
+  EXPECT_THAT(text, HasSubstr("# TYPE gsoc_events_received_total counter\n"));
+  EXPECT_THAT(text, HasSubstr("# HELP gsoc_events_received_total "));
+  EXPECT_THAT(
+      text, HasSubstr("\ngsoc_events_received_total{listener=\"syslog_tcp\",agency=\"mof\"} 21\n"));
+  EXPECT_THAT(
+      text, HasSubstr("\ngsoc_events_received_total{listener=\"syslog_udp\",agency=\"moh\"} 10\n"));
+  EXPECT_THAT(text, HasSubstr("\ngsoc_bytes_received_total{listener=\"syslog_tcp\"} 2000\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE gsoc_connections gauge\n"));
+  EXPECT_THAT(text, HasSubstr("\ngsoc_connections{listener=\"syslog_tcp\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("\ngsoc_events_discarded_total{listener=\"syslog_udp\",reason="
+                              "\"queue_full\"} 14\n"));
+  EXPECT_THAT(text, HasSubstr("\ngsoc_parse_errors_total{listener=\"syslog_tcp\",format="
+                              "\"rfc3164\"} 4\n"));
+  EXPECT_THAT(text, HasSubstr("\ngsoc_connections_rejected_total{listener=\"syslog_tcp\",reason="
+                              "\"max_connections\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("\ngsoc_connections_closed_total{listener=\"syslog_udp\",reason="
+                              "\"shutdown\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("\ngsoc_events_processed_total 200\n"));
+  EXPECT_THAT(text, HasSubstr("\ngsoc_queue_events 3\n"));
+  EXPECT_THAT(text, HasSubstr("gsoc_build_info{version=\"" GSOC_VERSION "\"} 1\n"));
+}
+
+TEST(MetricsServerTest, ServesOnAnEphemeralPortAndRefusesABusyOne) {
+  IngestMetrics metrics({"l"}, {"unknown"});
+  MetricsServer server("127.0.0.1", 0);
+  EXPECT_NE(server.port(), 0);
+  server.Register(std::make_shared<IngestCollectable>(metrics, std::vector<GaugeSource>{}));
+  EXPECT_THROW(MetricsServer("127.0.0.1", server.port()), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace gsoc
