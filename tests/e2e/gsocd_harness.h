@@ -1,0 +1,224 @@
+// End-to-end test harness: runs real processes (gsocd, logger, rsyslogd,
+// promtool) as children of the test, on loopback ports chosen at run time,
+// each in a fresh temporary directory, and stops them whatever happens.
+//
+// Nothing here is shared between tests: every Gsocd owns its directory,
+// config, ports file, events file and captured stderr. Destructors stop the
+// child (SIGTERM, then SIGKILL after a timeout) so a failing assertion never
+// leaves a process behind.
+//
+// Threading: a harness object belongs to the test thread that made it;
+// the socket helpers are free functions and may be used from sender threads.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gsoc::e2e {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// True when this test binary (and so, by the build, gsocd) runs under ASan.
+bool UnderSanitizer();
+// Multiplies a timeout when running under sanitizers.
+std::chrono::milliseconds Scaled(std::chrono::milliseconds timeout);
+
+// ---- files and directories -------------------------------------------------
+
+// A fresh directory under $TMPDIR, removed at destruction unless the test
+// failed or GSOC_E2E_KEEP is set (then its path is printed).
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(std::string_view name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::string ReadFile(const std::filesystem::path& path);
+void WriteFile(const std::filesystem::path& path, std::string_view text);
+// Number of '\n' in the file (0 when it does not exist).
+size_t CountLines(const std::filesystem::path& path);
+
+// ---- child processes ---------------------------------------------------------
+
+struct SpawnOptions {
+  std::filesystem::path cwd;          // empty: inherit
+  std::filesystem::path stdin_file;   // empty: /dev/null
+  std::filesystem::path stdout_file;  // empty: /dev/null
+  std::filesystem::path stderr_file;  // empty: same as stdout_file (or /dev/null)
+};
+
+// One child process started with posix_spawn. The destructor kills it
+// (SIGKILL) and reaps it if it is still running.
+class Process {
+ public:
+  Process() = default;
+  Process(const std::vector<std::string>& argv, const SpawnOptions& options);
+  ~Process();
+  Process(Process&& other) noexcept;
+  Process& operator=(Process&& other) noexcept;
+
+  pid_t pid() const { return pid_; }
+  bool running() const { return pid_ > 0 && !status_; }
+  void Signal(int signal);
+  // Waits for exit; returns the raw wait status, or nullopt on timeout.
+  std::optional<int> Wait(std::chrono::milliseconds timeout);
+  // SIGTERM, wait up to `timeout`, then SIGKILL. Returns the wait status.
+  int Stop(std::chrono::milliseconds timeout);
+  // Non-blocking check; true once the process has exited.
+  bool Exited();
+  std::optional<int> status() const { return status_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> status_;
+};
+
+struct RunResult {
+  int exit_code = -1;  // -1: killed by a signal or timed out
+  std::string output;  // stdout and stderr, interleaved
+};
+
+// Runs argv to completion (killed after `timeout`), capturing its output.
+RunResult RunProgram(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = 30s,
+                     const std::filesystem::path& stdin_file = {});
+
+// Text describing a wait status ("exit 0", "signal 9").
+std::string DescribeStatus(int status);
+
+// Fails the current test if the text holds a sanitizer report.
+void ExpectNoSanitizerReport(const std::string& text, const std::string& what);
+
+// ---- sockets ---------------------------------------------------------------
+
+// Each returns a connected/bound fd or -1 with a gtest failure.
+int ConnectTcp(uint16_t port, const char* bind_address = nullptr);
+int UdpSocket(const char* bind_address = nullptr);
+// Writes everything (blocking); false on error (EPIPE etc.).
+bool SendAll(int fd, std::string_view data);
+bool SendUdp(int fd, uint16_t port, std::string_view datagram);
+// Waits until the peer closes (EOF or reset); false on timeout.
+bool WaitPeerClosed(int fd, std::chrono::milliseconds timeout);
+// A port that was free a moment ago (bind port 0, read it, close).
+uint16_t FreePort(bool udp = false);
+// Blocks until something accepts TCP on the port, or timeout.
+bool WaitTcpListening(uint16_t port, std::chrono::milliseconds timeout);
+// Raises RLIMIT_NOFILE to at least n (up to the hard limit); returns the new soft limit.
+size_t RaiseFileLimit(size_t n);
+
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd();
+  Fd(Fd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  Fd& operator=(Fd&& other) noexcept;
+  int get() const { return fd_; }
+  void Close();
+
+ private:
+  int fd_ = -1;
+};
+
+// ---- HTTP and Prometheus text --------------------------------------------------
+
+// GET http://127.0.0.1:port/path; returns the body ("" with a gtest failure).
+std::string HttpGet(uint16_t port, const std::string& path);
+
+using Labels = std::map<std::string, std::string>;
+
+// Sum of the samples named `name` whose labels include every given label;
+// nullopt when no sample matches.
+std::optional<double> FindMetric(const std::string& text, const std::string& name,
+                                 const Labels& labels = {});
+
+// ---- JSON events --------------------------------------------------------------
+
+// One line of the events file, flattened: strings, numbers and booleans as
+// text; "fields" members as "fields.<name>". parse_ok false if not JSON.
+struct JsonEvent {
+  bool parse_ok = false;
+  std::map<std::string, std::string> values;
+  bool Has(const std::string& key) const { return values.count(key) != 0; }
+  std::string Get(const std::string& key) const {
+    auto it = values.find(key);
+    return it == values.end() ? std::string("<absent>") : it->second;
+  }
+};
+
+JsonEvent ParseEventLine(std::string_view line);
+std::vector<std::string> SplitLines(std::string_view text);
+
+// ---- gsocd ----------------------------------------------------------------------
+
+// The gsocd binary: $GSOC_E2E_GSOCD, else the one this test was built with.
+std::string GsocdPath();
+
+// ---- gsocd (process) ----------------------------------------------------------------------
+
+struct GsocdConfig {
+  // The config body: listeners (and anything else). The harness adds
+  // data_dir, metrics on port 0, default agencies (127.0.0.0/8 as "local",
+  // unless `agencies:` appears) and events_file (unless events_file is false).
+  std::string yaml;
+  bool events_file = true;
+};
+
+class Gsocd {
+ public:
+  Gsocd() = default;
+  ~Gsocd();
+  Gsocd(const Gsocd&) = delete;
+  Gsocd& operator=(const Gsocd&) = delete;
+
+  // Writes the config, starts gsocd and waits for its ports file. Returns
+  // false (with a gtest failure) when it does not come up.
+  bool Start(const GsocdConfig& config);
+
+  uint16_t port(const std::string& listener) const;
+  uint16_t metrics_port() const { return port("metrics"); }
+  const TempDir& dir() const { return dir_; }
+  std::filesystem::path events_path() const { return dir_ / "events.jsonl"; }
+  std::filesystem::path config_path() const { return dir_ / "gsoc.yaml"; }
+  bool running() { return process_.running() && !process_.Exited(); }
+
+  std::string Scrape();
+  // The value of a metric (summed over matching series); fails and returns -1 if absent.
+  double Metric(const std::string& name, const Labels& labels = {});
+  // Polls until the metric equals `expected` (returns true) or timeout (returns false).
+  bool WaitMetric(const std::string& name, const Labels& labels, double expected,
+                  std::chrono::milliseconds timeout = 10s);
+  // Polls until the events file has at least n lines; returns the line count.
+  size_t WaitEventLines(size_t n, std::chrono::milliseconds timeout = 10s);
+  std::vector<JsonEvent> Events();
+
+  // SIGTERM and wait; returns the exit code (-1 if it had to be killed or
+  // died of a signal). Checks the stderr for sanitizer reports.
+  int Stop(std::chrono::milliseconds timeout = 30s);
+  void Kill();
+  std::string Stderr() const;
+
+ private:
+  TempDir dir_;
+  Process process_;
+  std::map<std::string, uint16_t> ports_;
+  bool stopped_ = false;
+};
+
+}  // namespace gsoc::e2e
