@@ -1,6 +1,7 @@
 // Decoders: turn an event's free text into fields (src_ip, user, ...).
 //
 // Decoder files (rules/decoders/*.yaml) list decoders:
+// clang-format off
 //   decoders:
 //     - name: sshd-failed-password
 //       programs: [sshd]              # optional; case-insensitive; omitted = any program
@@ -8,6 +9,12 @@
 //       agencies: [mof]               # optional
 //       regex: 'Failed (?<method>password|publickey) for (invalid user )?(?<user>\S+) from (?<src_ip>[0-9a-fA-F:.]+) port (?<src_port>\d+)'
 //       fields: {action: failure}     # optional constant fields added on match
+//       continue: false               # optional; true = later decoders are tried too
+//       description: '...'            # optional, ignored
+// clang-format on
+// A program filter also holds for the part before '(' of an old-style PAM
+// tag (`sshd(pam_unix)` matches `sshd`). Unset and empty captures add no
+// field. See engine/decode/README.md and rules/decoders/README.md.
 // Named captures become fields (names from the vocabulary in DESIGN.md).
 //
 // Candidates are found with Hyperscan: every decoder regex is compiled into
@@ -39,8 +46,8 @@ class DecoderSet {
   class Scratch;
 
   struct LoadResult {
-    std::unique_ptr<DecoderSet> set;          // null when errors is not empty
-    std::vector<rules::RuleError> errors;     // file:line, decoder name, reason
+    std::unique_ptr<DecoderSet> set;       // null when errors is not empty
+    std::vector<rules::RuleError> errors;  // file:line, decoder name, reason
   };
   // Files, or folders (recursively, *.yml/*.yaml in sorted order).
   // `listener_names` and `agency_names` resolve the filters by name (index =
@@ -54,13 +61,29 @@ class DecoderSet {
   size_t size() const;
 
   // Adds the fields of the matching decoder to `event`; returns its name, or
-  // empty if no decoder matched.
+  // empty if no decoder matched. With `continue: true` later decoders may add
+  // fields too; the name returned is that of the first one that matched.
   std::string_view Decode(EventBatch& batch, Event& event, Scratch& scratch) const;
 
  private:
   struct Impl;
   explicit DecoderSet(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
+};
+
+// Per-thread matching state (Hyperscan scratch, PCRE2 match data, candidate
+// list). Made by DecoderSet::MakeScratch for that set; not thread-safe.
+class DecoderSet::Scratch {
+ public:
+  ~Scratch();
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+
+ private:
+  friend class DecoderSet;
+  struct State;
+  explicit Scratch(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace gsoc::decode
