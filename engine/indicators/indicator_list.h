@@ -23,6 +23,8 @@
 #include <string>
 #include <string_view>
 
+struct hs_scratch;  // <hs/hs.h>: hs_scratch_t
+
 namespace gsoc::indicators {
 
 struct ListSource {
@@ -54,6 +56,23 @@ class IndicatorList {
   struct Impl;
   explicit IndicatorList(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
+};
+
+// Defined here (not only declared) so that callers can destroy the
+// std::unique_ptr<Scratch> MakeScratch returns. Owns one Hyperscan scratch;
+// one thread at a time. A Scratch made by one list also works with another
+// list: ContainsSubstring grows it (hs_alloc_scratch) on first use there.
+class IndicatorList::Scratch {
+ public:
+  ~Scratch();
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+
+ private:
+  friend class IndicatorList;
+  Scratch() = default;
+  hs_scratch* scratch_ = nullptr;
+  const void* validated_for_ = nullptr;  // the database scratch_ was last sized for
 };
 
 // The lists of one configuration, by name.

@@ -1,0 +1,185 @@
+// 1,000,000 generated indicators: load, sampled hits and misses, memory.
+#include <gtest/gtest.h>
+#include <malloc.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "engine/indicators/indicator_list.h"
+
+namespace gsoc::indicators {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Hex(std::mt19937_64& rng, size_t n) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string s(n, '0');
+  for (auto& c : s) c = kDigits[rng() & 15];
+  return s;
+}
+
+std::string Label(std::mt19937_64& rng, size_t n) {
+  std::string s(n, 'a');
+  for (auto& c : s) c = static_cast<char>('a' + rng() % 26);
+  return s;
+}
+
+std::string V4(uint32_t a) {
+  return std::to_string(a >> 24) + "." + std::to_string((a >> 16) & 255) + "." +
+         std::to_string((a >> 8) & 255) + "." + std::to_string(a & 255);
+}
+
+std::string Upper(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+struct Generated {
+  std::vector<std::string> ips, v6, cidr_hits, domains, hashes, urls;
+};
+
+// Layout (so misses are known by construction):
+//  - exact IPv4 in 10.0.0.0/8 (misses: other 10.x addresses, checked against the set)
+//  - IPv4 CIDRs /16-/30 inside 100.64.0.0/10 plus 172.16.0.0/13; misses in 11.0.0.0/8
+//  - exact IPv6 in 2001:db8:1::/48; IPv6 CIDRs /48-/127 in 2001:db8:2::/48
+//  - domains <label>.<label>.bad<N>.test; misses <label>.nomatch.test
+//  - hashes md5/sha1/sha256; URLs http://<label>.urlhost.test/<hex>
+Generated GenerateList(const fs::path& file, size_t total) {
+  std::mt19937_64 rng(42);
+  Generated g;
+  std::ofstream out(file, std::ios::binary);
+  out << "# generated indicator list\n";
+  size_t written = 0;
+  while (written < total) {
+    const unsigned kind = static_cast<unsigned>(rng() % 100);
+    std::string line;
+    if (kind < 25) {  // exact IPv4
+      line = V4((10u << 24) | static_cast<uint32_t>(rng() & 0xffffff));
+      g.ips.push_back(line);
+    } else if (kind < 30) {  // exact IPv6
+      line = "2001:db8:1:" + Hex(rng, 4) + ":" + Hex(rng, 4) + "::" + Hex(rng, 3) + "1";
+      g.v6.push_back(line);
+    } else if (kind < 40) {  // IPv4 CIDR
+      const unsigned len = 16 + static_cast<unsigned>(rng() % 15);
+      const uint32_t base = (100u << 24) | (64u << 16) | static_cast<uint32_t>(rng() & 0x3fffff);
+      const uint32_t mask = ~0u << (32 - len);
+      line = V4(base) + "/" + std::to_string(len);  // host bits set on purpose
+      g.cidr_hits.push_back(V4((base & mask) | (static_cast<uint32_t>(rng()) & ~mask)));
+    } else if (kind < 43) {  // IPv6 CIDR
+      const unsigned len = 48 + static_cast<unsigned>(rng() % 80);
+      line = "2001:db8:2:" + Hex(rng, 4) + ":" + Hex(rng, 4) + ":" + Hex(rng, 4) + ":" +
+             Hex(rng, 4) + ":" + Hex(rng, 4) + "/" + std::to_string(len);
+      if (len <= 64) g.cidr_hits.push_back(line.substr(0, line.find('/')));
+    } else if (kind < 75) {  // domain
+      line = Label(rng, 4 + rng() % 8) + "." + Label(rng, 3 + rng() % 6) + ".bad" +
+             std::to_string(rng() % 1000) + ".test";
+      g.domains.push_back(line);
+    } else if (kind < 95) {  // hash
+      static const size_t kLens[] = {32, 40, 64};
+      line = Hex(rng, kLens[rng() % 3]);
+      g.hashes.push_back(line);
+    } else {  // URL
+      line = "http://" + Label(rng, 6 + rng() % 6) + ".urlhost.test/" + Hex(rng, 8);
+      g.urls.push_back(line);
+    }
+    out << line << "\n";
+    ++written;
+  }
+  out << "172.16.0.0/13\n";
+  return g;
+}
+
+size_t HeapInUse() { return mallinfo2().uordblks + mallinfo2().hblkhd; }
+
+TEST(IndicatorScaleTest, MillionEntries) {
+  const fs::path file = fs::path(::testing::TempDir()) /
+                        ("gsoc_indicators_1m_" + std::to_string(::getpid()) + ".txt");
+  const size_t kEntries = 1'000'000;
+  const Generated g = GenerateList(file, kEntries);
+
+  const size_t heap_before = HeapInUse();
+  const auto t0 = std::chrono::steady_clock::now();
+  auto list = IndicatorList::Load({"million", file, ""});
+  const double load_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const size_t heap_after = HeapInUse();
+  fs::remove(file);
+
+  std::printf(
+      "[ scale    ] %zu entries loaded in %.2f s; memory_bytes() = %.1f MiB "
+      "(%.1f B/entry); heap retained by the list = %.1f MiB\n",
+      list->size(), load_s, list->memory_bytes() / 1048576.0,
+      static_cast<double>(list->memory_bytes()) / list->size(),
+      (heap_after - heap_before) / 1048576.0);
+  EXPECT_EQ(list->size(), kEntries + 1);
+  EXPECT_LT(list->memory_bytes(), 200u * 1024 * 1024);
+  EXPECT_LT(heap_after - heap_before, 200u * 1024 * 1024);
+  // memory_bytes() accounts for (nearly) everything the list keeps.
+  EXPECT_GT(list->memory_bytes(), (heap_after - heap_before) * 8 / 10);
+
+  std::mt19937_64 rng(7);
+  auto sample = [&](const std::vector<std::string>& v) -> const std::string& {
+    return v[rng() % v.size()];
+  };
+  for (int i = 0; i < 20000; ++i) {
+    ASSERT_TRUE(list->Matches(sample(g.ips)));
+    ASSERT_TRUE(list->Matches(sample(g.v6)));
+    ASSERT_TRUE(list->Matches(sample(g.cidr_hits))) << "cidr hit";
+    ASSERT_TRUE(list->Matches(Upper(sample(g.domains))));
+    ASSERT_TRUE(list->Matches(Upper(sample(g.hashes))));
+    ASSERT_TRUE(list->Matches(sample(g.urls)));
+  }
+  EXPECT_TRUE(list->Matches("172.23.1.1"));
+
+  const std::unordered_set<std::string> ips(g.ips.begin(), g.ips.end());
+  const std::unordered_set<std::string> hashes(g.hashes.begin(), g.hashes.end());
+  const std::unordered_set<std::string> domains(g.domains.begin(), g.domains.end());
+  auto scratch = list->MakeScratch();
+  int ip_misses = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const std::string ip = V4((10u << 24) | static_cast<uint32_t>(rng() & 0xffffff));
+    if (!ips.contains(ip)) {
+      ASSERT_FALSE(list->Matches(ip)) << ip;
+      ++ip_misses;
+    }
+    ASSERT_FALSE(list->Matches(V4((11u << 24) | static_cast<uint32_t>(rng() & 0xffffff))));
+    ASSERT_FALSE(list->Matches("2001:db8:3::" + Hex(rng, 4)));
+    const std::string h = Hex(rng, 64);
+    if (!hashes.contains(h)) {
+      ASSERT_FALSE(list->Matches(h));
+    }
+    const std::string d =
+        Label(rng, 8) + "." + Label(rng, 5) + ".bad" + std::to_string(rng() % 1000) + ".test";
+    if (!domains.contains(d)) {
+      ASSERT_FALSE(list->Matches(d)) << d;
+    }
+    ASSERT_FALSE(list->Matches(Label(rng, 10) + ".nomatch.test"));
+  }
+  EXPECT_GT(ip_misses, 15000);
+
+  // Substring search over the ~370k domain/URL literals.
+  const auto t1 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 5000; ++i) {
+    ASSERT_TRUE(list->ContainsSubstring(
+        "GET http://www." + sample(g.domains) + "/index.html HTTP/1.1", *scratch));
+    ASSERT_TRUE(list->ContainsSubstring("fetch " + Upper(sample(g.urls)) + "?q=1", *scratch));
+    ASSERT_FALSE(list->ContainsSubstring(
+        "GET http://" + Label(rng, 10) + ".nomatch.test/a HTTP/1.1", *scratch));
+    // A listed domain glued to a longer label is no match.
+    ASSERT_FALSE(list->ContainsSubstring("x" + sample(g.domains) + "x.nomatch.test", *scratch));
+  }
+  const double scan_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  std::printf("[ scale    ] 20000 ContainsSubstring calls in %.3f s\n", scan_s);
+}
+
+}  // namespace
+}  // namespace gsoc::indicators
