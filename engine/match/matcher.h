@@ -57,8 +57,8 @@ class Matcher {
   class Scratch;
 
   struct CompileResult {
-    std::unique_ptr<Matcher> matcher;         // holds the rules that compiled
-    std::vector<rules::RuleError> refused;    // rules that could not be compiled
+    std::unique_ptr<Matcher> matcher;       // holds the rules that compiled
+    std::vector<rules::RuleError> refused;  // rules that could not be compiled
     CompileStats stats;
   };
   static CompileResult Compile(std::vector<rules::Rule> rules, const CompileOptions& options);
@@ -75,6 +75,22 @@ class Matcher {
   struct Impl;
   explicit Matcher(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
+};
+
+// Defined here (not only declared) so that callers can destroy the
+// std::unique_ptr<Scratch> MakeScratch returns. One thread at a time; sized
+// for the Matcher that made it (use it only with that Matcher).
+class Matcher::Scratch {
+ public:
+  ~Scratch();
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+
+ private:
+  friend class Matcher;
+  struct State;
+  explicit Scratch(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
 };
 
 // The plain evaluator: the Sigma semantics with no index, no Hyperscan, one

@@ -1,0 +1,530 @@
+// Matcher::Compile: rules -> atoms, Hyperscan databases (or the cache), scratch.
+#include <hs/hs.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <system_error>
+#include <tuple>
+
+#include "engine/match/matcher.h"
+#include "engine/match/matcher_impl.h"
+#include "engine/match/pattern.h"
+
+namespace gsoc::match {
+
+using internal::Atom;
+using internal::AtomKind;
+using internal::kNoIndex;
+using rules::Condition;
+using rules::MatchOp;
+
+namespace {
+
+constexpr bool kLiteralDatabases = false;
+
+// A value translated for Hyperscan, before it gets a global pattern id.
+struct PendingPattern {
+  uint32_t field = 0;
+  bool literal = false;
+  std::string expression;
+  unsigned flags = 0;
+  bool prefilter = false;       // confirm with `pcre`
+  std::string pcre_expression;  // for confirming or demoting
+  uint32_t pcre_options = 0;
+  size_t width = 0;  // minimum match length: longer is rarer (trigger choice)
+};
+
+// Patterns one of which must fire for a condition to be true (nullopt: none
+// such), with a cost that estimates how often they fire.
+struct Trigger {
+  std::vector<uint32_t> patterns;
+  double cost = 0;
+};
+using MaybeTrigger = std::optional<Trigger>;
+
+struct PendingAtom {
+  Atom atom;
+  std::optional<PendingPattern> pattern;  // kMarked before registration
+  internal::PcreCode pcre;                // kPcre, or the prefilter confirmer
+};
+
+class Compiler {
+ public:
+  Compiler(internal::MatcherData& impl, const CompileOptions& options)
+      : impl_(impl), options_(options) {}
+
+  // Appends the rule's data to impl_ or returns false with `reason`.
+  bool AddRule(const rules::Rule& rule, std::string* reason);
+  void BuildDatabases(CompileStats* stats);
+
+ private:
+  uint32_t FieldIndex(const std::string& name);
+  bool TranslateValue(const rules::ValueMatcher& value, uint32_t field, bool keyword,
+                      PendingAtom* out, std::string* reason);
+  uint32_t RegisterPattern(PendingPattern&& pattern, internal::PcreCode confirm);
+  MaybeTrigger ConditionTrigger(uint32_t rule, const Condition& condition) const;
+  MaybeTrigger SelectionTrigger(uint32_t selection) const;
+  MaybeTrigger PredicateTrigger(const internal::Predicate& predicate) const;
+  void Demote(uint32_t pattern);
+
+  internal::MatcherData& impl_;
+  const CompileOptions& options_;
+  std::map<std::string, uint32_t> field_index_;
+  std::map<std::tuple<uint32_t, bool, unsigned, std::string>, uint32_t> pattern_index_;
+  std::vector<PendingPattern> pattern_text_;  // by pattern id
+  std::map<std::string, uint32_t> indicator_index_;
+};
+
+uint32_t Compiler::FieldIndex(const std::string& name) {
+  auto [it, inserted] = field_index_.emplace(name, impl_.field_names.size());
+  if (inserted) impl_.field_names.push_back(name);
+  return it->second;
+}
+
+bool Compiler::TranslateValue(const rules::ValueMatcher& value, uint32_t field, bool keyword,
+                              PendingAtom* out, std::string* reason) {
+  out->atom.op = value.op;
+  out->atom.value = &value;
+  if (internal::IsStringOp(value.op)) {
+    internal::PatternText text = internal::Translate(value);
+    PendingPattern pattern;
+    pattern.field = field;
+    pattern.literal = text.literal;
+    pattern.expression = text.expression;
+    pattern.flags = text.flags;
+    pattern.pcre_expression =
+        text.literal ? internal::RegexForLiteral(text.expression) : text.expression;
+    pattern.pcre_options = internal::PcreOptions(text.flags);
+    pattern.width = text.min_width;
+    if (!kLiteralDatabases && pattern.literal) {
+      pattern.literal = false;
+      pattern.expression = pattern.pcre_expression;
+    }
+    bool use_pcre = false;
+    if (text.user_regex) {
+      std::string error;
+      out->pcre = internal::PcreCompile(pattern.pcre_expression, pattern.pcre_options, &error);
+      if (!out->pcre) {
+        *reason = "regex '" + value.text + "': " + error;
+        return false;
+      }
+      hs_expr_info_t* info = nullptr;
+      hs_compile_error_t* hs_error = nullptr;
+      if (hs_expression_info(text.expression.c_str(), text.flags, &info, &hs_error) == HS_SUCCESS) {
+        use_pcre = info->min_width == 0;
+        pattern.width = info->min_width;
+        if (!use_pcre) out->pcre.reset();
+      } else {
+        hs_free_compile_error(hs_error);
+        hs_error = nullptr;
+        // Backreferences, lookaround...: Hyperscan finds a superset, PCRE2 confirms.
+        if (hs_expression_info(text.expression.c_str(), text.flags | HS_FLAG_PREFILTER, &info,
+                               &hs_error) == HS_SUCCESS) {
+          use_pcre = info->min_width == 0;
+          pattern.width = info->min_width;
+          pattern.prefilter = !use_pcre;
+          pattern.flags |= HS_FLAG_PREFILTER;
+        } else {
+          hs_free_compile_error(hs_error);
+          use_pcre = true;
+        }
+      }
+      std::free(info);
+    } else if (text.min_width == 0) {
+      std::string error;
+      out->pcre = internal::PcreCompile(pattern.pcre_expression, pattern.pcre_options, &error);
+      if (!out->pcre) {
+        *reason = "value '" + value.text + "': " + error;
+        return false;
+      }
+      use_pcre = true;
+    }
+    if (use_pcre) {
+      out->atom.kind = AtomKind::kPcre;
+    } else {
+      out->atom.kind = AtomKind::kMarked;
+      out->pattern = std::move(pattern);
+    }
+    return true;
+  }
+  out->atom.kind = AtomKind::kDirect;
+  switch (value.op) {
+    case MatchOp::kCidr:
+      if (!value.cidr) {
+        *reason = "cidr value '" + value.text + "' has no parsed prefix";
+        return false;
+      }
+      return true;
+    case MatchOp::kIndicator: {
+      const indicators::IndicatorRegistry* registry = options_.indicators;
+      auto it = registry ? registry->find(value.indicator_list)
+                         : indicators::IndicatorRegistry::const_iterator();
+      if (registry == nullptr || it == registry->end() || !it->second) {
+        *reason = "indicator list '%" + value.indicator_list + "%' is not loaded";
+        return false;
+      }
+      auto [index, inserted] =
+          indicator_index_.emplace(value.indicator_list, impl_.indicator_lists.size());
+      if (inserted) impl_.indicator_lists.push_back(it->second);
+      out->atom.index = index->second;
+      out->atom.indicator_contains = keyword || value.text == "contains";
+      return true;
+    }
+    default:
+      return true;
+  }
+}
+
+uint32_t Compiler::RegisterPattern(PendingPattern&& pattern, internal::PcreCode confirm) {
+  auto key = std::make_tuple(pattern.field, pattern.literal, pattern.flags, pattern.expression);
+  auto [it, inserted] = pattern_index_.emplace(key, impl_.patterns.size());
+  if (inserted) {
+    internal::PatternInfo info;
+    info.field = pattern.field;
+    if (pattern.prefilter) {
+      std::string error;
+      info.confirm = impl_.pcres.size();
+      impl_.pcres.push_back(
+          confirm ? std::move(confirm)
+                  : internal::PcreCompile(pattern.pcre_expression, pattern.pcre_options, &error));
+    }
+    impl_.patterns.push_back(std::move(info));
+    pattern_text_.push_back(std::move(pattern));
+  }
+  return it->second;
+}
+
+bool ValidCondition(const Condition& condition, size_t selections) {
+  auto valid = [&](int s) { return s >= 0 && static_cast<size_t>(s) < selections; };
+  switch (condition.kind) {
+    case Condition::Kind::kSelection:
+      return valid(condition.selection);
+    case Condition::Kind::kOneOf:
+    case Condition::Kind::kAllOf:
+      return std::all_of(condition.selections.begin(), condition.selections.end(), valid);
+    case Condition::Kind::kNot:
+      if (condition.children.size() != 1) return false;
+      break;
+    default:
+      if (condition.children.empty()) return false;
+  }
+  for (const Condition& child : condition.children) {
+    if (!ValidCondition(child, selections)) return false;
+  }
+  return true;
+}
+
+bool Compiler::AddRule(const rules::Rule& rule, std::string* reason) {
+  if (!ValidCondition(rule.condition, rule.selections.size())) {
+    *reason = "condition refers to a missing selection or has a malformed operator";
+    return false;
+  }
+  std::optional<rules::EventFilter> filter;
+  if (options_.logsources != nullptr) {
+    filter = options_.logsources->Resolve(rule.logsource);
+    if (!filter) {
+      *reason = "logsource {product: '" + rule.logsource.product + "', service: '" +
+                rule.logsource.service + "', category: '" + rule.logsource.category +
+                "'} has no mapping";
+      return false;
+    }
+  }
+  // Translate everything first: a refused rule leaves nothing behind.
+  struct PendingPredicate {
+    uint32_t field;
+    bool all;
+    std::vector<PendingAtom> atoms;
+  };
+  std::vector<std::vector<std::vector<PendingPredicate>>> selections;
+  for (const rules::Selection& selection : rule.selections) {
+    auto& alternatives = selections.emplace_back();
+    for (const auto& alternative : selection.alternatives) {
+      auto& predicates = alternatives.emplace_back();
+      for (const rules::FieldPredicate& predicate : alternative) {
+        PendingPredicate pending{FieldIndex(predicate.field), predicate.all, {}};
+        for (const rules::ValueMatcher& value : predicate.values) {
+          PendingAtom atom;
+          if (!TranslateValue(value, pending.field, predicate.field.empty(), &atom, reason)) {
+            return false;
+          }
+          pending.atoms.push_back(std::move(atom));
+        }
+        predicates.push_back(std::move(pending));
+      }
+    }
+  }
+  internal::RuleData data;
+  data.filter = std::move(filter);
+  data.selections_begin = impl_.selections.size();
+  for (auto& alternatives : selections) {
+    internal::Range selection_range{static_cast<uint32_t>(impl_.alternatives.size()), 0};
+    for (auto& predicates : alternatives) {
+      internal::Range alternative_range{static_cast<uint32_t>(impl_.predicates.size()), 0};
+      for (PendingPredicate& pending : predicates) {
+        internal::Predicate predicate;
+        predicate.field = pending.field;
+        predicate.all = pending.all;
+        predicate.atoms_begin = impl_.atoms.size();
+        for (PendingAtom& atom : pending.atoms) {
+          if (atom.atom.kind == AtomKind::kMarked) {
+            atom.atom.index = RegisterPattern(std::move(*atom.pattern), std::move(atom.pcre));
+          } else if (atom.atom.kind == AtomKind::kPcre) {
+            atom.atom.index = impl_.pcres.size();
+            impl_.pcres.push_back(std::move(atom.pcre));
+          }
+          impl_.atoms.push_back(atom.atom);
+        }
+        predicate.atoms_end = impl_.atoms.size();
+        impl_.predicates.push_back(predicate);
+      }
+      alternative_range.end = impl_.predicates.size();
+      impl_.alternatives.push_back(alternative_range);
+    }
+    selection_range.end = impl_.alternatives.size();
+    impl_.selections.push_back(selection_range);
+  }
+  impl_.rule_data.push_back(std::move(data));
+  return true;
+}
+
+// Candidate selection: a rule is evaluated only when a pattern of its
+// trigger fired. The trigger is a set of patterns one of which must fire for
+// the condition to be true: an AND takes the cheapest child (e.g. `message
+// contains "Failed password"` rather than `program: sshd`), an OR the union;
+// `not` has none. A rule without a trigger is evaluated for every event.
+namespace {
+
+MaybeTrigger Union(MaybeTrigger a, const MaybeTrigger& b) {
+  if (!a || !b) return std::nullopt;
+  a->patterns.insert(a->patterns.end(), b->patterns.begin(), b->patterns.end());
+  a->cost += b->cost;
+  return a;
+}
+
+MaybeTrigger Cheapest(MaybeTrigger a, MaybeTrigger b) {
+  if (!a) return b;
+  if (!b) return a;
+  return b->cost < a->cost ? b : a;
+}
+
+}  // namespace
+
+MaybeTrigger Compiler::PredicateTrigger(const internal::Predicate& predicate) const {
+  MaybeTrigger result = predicate.all ? MaybeTrigger() : MaybeTrigger(Trigger());
+  for (uint32_t i = predicate.atoms_begin; i < predicate.atoms_end; ++i) {
+    const Atom& atom = impl_.atoms[i];
+    MaybeTrigger one;
+    if (atom.kind == AtomKind::kMarked && impl_.patterns[atom.index].demoted == kNoIndex) {
+      // Shorter patterns fire more often.
+      one = Trigger{{atom.index}, 1.0 / (1.0 + pattern_text_[atom.index].width)};
+    }
+    result =
+        predicate.all ? Cheapest(std::move(result), std::move(one)) : Union(std::move(result), one);
+  }
+  if (!predicate.all && predicate.atoms_begin == predicate.atoms_end)
+    return Trigger();  // never true
+  return result;
+}
+
+MaybeTrigger Compiler::SelectionTrigger(uint32_t selection) const {
+  MaybeTrigger result = Trigger();  // no alternative: never true
+  const internal::Range& alternatives = impl_.selections[selection];
+  for (uint32_t a = alternatives.begin; a < alternatives.end && result; ++a) {
+    MaybeTrigger best;
+    const internal::Range& predicates = impl_.alternatives[a];
+    for (uint32_t p = predicates.begin; p < predicates.end; ++p) {
+      best = Cheapest(std::move(best), PredicateTrigger(impl_.predicates[p]));
+    }
+    result = Union(std::move(result), best);
+  }
+  return result;
+}
+
+MaybeTrigger Compiler::ConditionTrigger(uint32_t rule, const Condition& condition) const {
+  uint32_t base = impl_.rule_data[rule].selections_begin;
+  MaybeTrigger result;
+  switch (condition.kind) {
+    case Condition::Kind::kSelection:
+      if (condition.selection < 0) return Trigger();
+      return SelectionTrigger(base + condition.selection);
+    case Condition::Kind::kAnd:
+      for (const Condition& child : condition.children) {
+        result = Cheapest(std::move(result), ConditionTrigger(rule, child));
+      }
+      return result;
+    case Condition::Kind::kOr:
+      result = Trigger();
+      for (const Condition& child : condition.children) {
+        result = Union(std::move(result), ConditionTrigger(rule, child));
+      }
+      return condition.children.empty() ? MaybeTrigger() : result;
+    case Condition::Kind::kNot:
+      return std::nullopt;
+    case Condition::Kind::kOneOf:
+      result = Trigger();
+      for (int s : condition.selections)
+        result = Union(std::move(result), SelectionTrigger(base + s));
+      return result;
+    case Condition::Kind::kAllOf:
+      for (int s : condition.selections) {
+        result = Cheapest(std::move(result), SelectionTrigger(base + s));
+      }
+      return result;
+  }
+  return std::nullopt;
+}
+
+void Compiler::Demote(uint32_t pattern) {
+  const PendingPattern& text = pattern_text_[pattern];
+  std::string error;
+  // The PCRE2 program is equivalent (no PREFILTER: the exact expression).
+  internal::PcreCode code = internal::PcreCompile(text.pcre_expression, text.pcre_options, &error);
+  impl_.patterns[pattern].demoted = impl_.pcres.size();
+  impl_.pcres.push_back(
+      std::move(code));  // null: the atom is false (cannot happen for valid rules)
+}
+
+void Compiler::BuildDatabases(CompileStats* stats) {
+  // Keywords read event.message, `message` reads GetField (usually the same
+  // bytes): their patterns share databases, scanned once when the two views
+  // are the same and twice, each time marking only its own field, otherwise.
+  std::vector<uint32_t> group(impl_.field_names.size());
+  uint32_t keywords = kNoIndex, message = kNoIndex;
+  for (uint32_t field = 0; field < group.size(); ++field) {
+    group[field] = field;
+    if (impl_.field_names[field].empty()) keywords = field;
+    if (impl_.field_names[field] == "message") message = field;
+  }
+  if (keywords != kNoIndex && message != kNoIndex) group[keywords] = message;
+
+  // Per field group, a literal database (hs_compile_lit_multi) and a regex one.
+  std::vector<internal::DatabaseSpec> specs;
+  for (uint32_t field = 0; field < impl_.field_names.size(); ++field) {
+    if (group[field] != field) continue;
+    for (bool literal : {true, false}) {
+      internal::DatabaseSpec spec;
+      spec.field = field;
+      spec.literal = literal;
+      for (uint32_t id = 0; id < pattern_text_.size(); ++id) {
+        const PendingPattern& text = pattern_text_[id];
+        if (group[text.field] != field || text.literal != literal) continue;
+        spec.patterns.push_back({id, text.expression, text.flags});
+      }
+      if (spec.patterns.empty()) continue;
+      specs.push_back(std::move(spec));
+    }
+  }
+  stats->patterns = pattern_text_.size();
+
+  std::vector<internal::HsDatabase> databases;
+  std::filesystem::path cache_file;
+  if (!options_.cache_dir.empty() && !specs.empty()) {
+    cache_file = internal::CacheFile(options_.cache_dir, internal::HashDatabaseSpecs(specs));
+    stats->from_cache = internal::LoadCachedDatabases(cache_file, specs.size(), &databases);
+  }
+  if (!stats->from_cache) {
+    databases.clear();
+    bool demoted_any = false;
+    for (size_t i = 0; i < specs.size(); ++i) {
+      internal::DatabaseSpec& spec = specs[i];
+      internal::HsDatabase db;
+      while (!spec.patterns.empty()) {
+        std::string error;
+        int failed = -1;
+        db = internal::CompileDatabase(spec, &error, &failed);
+        if (db) break;
+        demoted_any = true;
+        if (failed < 0 || static_cast<size_t>(failed) >= spec.patterns.size()) {
+          for (const internal::HsPatternSpec& pattern : spec.patterns) Demote(pattern.id);
+          spec.patterns.clear();
+        } else {
+          Demote(spec.patterns[failed].id);
+          spec.patterns.erase(spec.patterns.begin() + failed);
+        }
+      }
+      databases.push_back(std::move(db));  // null when every pattern was demoted
+    }
+    if (!cache_file.empty() && !demoted_any) internal::SaveCachedDatabases(cache_file, databases);
+  }
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (!databases[i]) continue;
+    uint32_t field = specs[i].field;
+    auto it = std::find_if(impl_.scans.begin(), impl_.scans.end(),
+                           [&](const internal::FieldScan& scan) { return scan.field == field; });
+    if (it == impl_.scans.end()) {
+      impl_.scans.push_back({field, field == message ? keywords : kNoIndex, {}});
+      it = impl_.scans.end() - 1;
+    }
+    it->databases.push_back(databases[i].get());
+    hs_alloc_scratch(databases[i].get(), &impl_.prototype_scratch);
+    impl_.databases.push_back(std::move(databases[i]));
+  }
+  stats->databases = impl_.databases.size();
+
+  for (uint32_t rule = 0; rule < impl_.rule_data.size(); ++rule) {
+    MaybeTrigger trigger = ConditionTrigger(rule, impl_.rules[rule].condition);
+    impl_.rule_data[rule].always_candidate = !trigger;
+    if (!trigger) {
+      impl_.always_candidates.push_back(rule);
+      continue;
+    }
+    for (uint32_t pattern : trigger->patterns) {
+      std::vector<uint32_t>& rules = impl_.patterns[pattern].rules;
+      if (rules.empty() || rules.back() != rule) rules.push_back(rule);
+    }
+  }
+}
+
+}  // namespace
+
+Matcher::Matcher(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Matcher::~Matcher() = default;
+
+const std::vector<rules::Rule>& Matcher::rules() const { return impl_->rules; }
+
+Matcher::CompileResult Matcher::Compile(std::vector<rules::Rule> rules,
+                                        const CompileOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  CompileResult result;
+  auto impl = std::make_unique<Impl>();
+  // Atoms point at ValueMatchers of impl->rules: no reallocation after this.
+  impl->rules.reserve(rules.size());
+  Compiler compiler(*impl, options);
+  for (rules::Rule& rule : rules) {
+    impl->rules.push_back(std::move(rule));
+    std::string reason;
+    if (!compiler.AddRule(impl->rules.back(), &reason)) {
+      rules::Rule& refused = impl->rules.back();
+      result.refused.push_back({refused.location, refused.id, reason});
+      impl->rules.pop_back();
+    }
+  }
+  compiler.BuildDatabases(&result.stats);
+  result.stats.rules = impl->rules.size();
+  result.stats.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.matcher.reset(new Matcher(std::move(impl)));
+  return result;
+}
+
+Matcher::Scratch::Scratch(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Matcher::Scratch::~Scratch() = default;
+
+std::unique_ptr<Matcher::Scratch> Matcher::MakeScratch() const {
+  auto state = std::make_unique<Scratch::State>();
+  if (impl_->prototype_scratch != nullptr) {
+    hs_clone_scratch(impl_->prototype_scratch, &state->hs);
+  }
+  state->pattern_marks.assign(impl_->patterns.size(), 0);
+  state->touched.reserve(impl_->patterns.size());
+  state->rule_marks.assign(impl_->rules.size(), 0);
+  state->candidates.reserve(impl_->rules.size());
+  state->match_data = internal::PcreMakeMatchData();
+  for (const auto& list : impl_->indicator_lists) {
+    state->indicator_scratch.push_back(list->MakeScratch());
+  }
+  return std::unique_ptr<Scratch>(new Scratch(std::move(state)));
+}
+
+}  // namespace gsoc::match

@@ -1,0 +1,162 @@
+#include "engine/match/database.h"
+
+#include <hs/hs.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <system_error>
+
+namespace gsoc::match::internal {
+
+namespace {
+
+constexpr char kMagic[] = "GSOCHSDB1\n";
+constexpr size_t kMagicSize = sizeof(kMagic) - 1;
+
+struct Fnv1a {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  void Add(const void* data, size_t size) {
+    auto* bytes = static_cast<const unsigned char*>(data);
+    for (size_t i = 0; i < size; ++i) {
+      hash ^= bytes[i];
+      hash *= 0x100000001b3ULL;
+    }
+  }
+  void Add(const std::string& text) {
+    uint64_t size = text.size();
+    Add(&size, sizeof(size));
+    Add(text.data(), text.size());
+  }
+  void Add(uint64_t value) { Add(&value, sizeof(value)); }
+};
+
+}  // namespace
+
+void HsDatabaseDeleter::operator()(hs_database_t* db) const { hs_free_database(db); }
+
+HsDatabase CompileDatabase(const DatabaseSpec& spec, std::string* error, int* failed_pattern) {
+  *failed_pattern = -1;
+  std::vector<const char*> expressions;
+  std::vector<size_t> lengths;
+  std::vector<unsigned> flags;
+  std::vector<unsigned> ids;
+  for (const HsPatternSpec& pattern : spec.patterns) {
+    expressions.push_back(pattern.expression.c_str());
+    lengths.push_back(pattern.expression.size());
+    flags.push_back(pattern.flags);
+    ids.push_back(pattern.id);
+  }
+  hs_database_t* db = nullptr;
+  hs_compile_error_t* compile_error = nullptr;
+  hs_error_t rc;
+  auto count = static_cast<unsigned>(spec.patterns.size());
+  if (spec.literal) {
+    rc = hs_compile_lit_multi(expressions.data(), flags.data(), ids.data(), lengths.data(), count,
+                              HS_MODE_BLOCK, nullptr, &db, &compile_error);
+  } else {
+    rc = hs_compile_multi(expressions.data(), flags.data(), ids.data(), count, HS_MODE_BLOCK,
+                          nullptr, &db, &compile_error);
+  }
+  if (rc != HS_SUCCESS) {
+    if (compile_error != nullptr) {
+      *error = compile_error->message;
+      *failed_pattern = compile_error->expression;
+      hs_free_compile_error(compile_error);
+    } else {
+      *error = "hyperscan error " + std::to_string(rc);
+    }
+    return nullptr;
+  }
+  return HsDatabase(db);
+}
+
+uint64_t HashDatabaseSpecs(const std::vector<DatabaseSpec>& specs) {
+  Fnv1a fnv;
+  fnv.Add(std::string(hs_version()));
+  fnv.Add(specs.size());
+  for (const DatabaseSpec& spec : specs) {
+    fnv.Add(spec.field);
+    fnv.Add(spec.literal ? 1 : 0);
+    fnv.Add(spec.patterns.size());
+    for (const HsPatternSpec& pattern : spec.patterns) {
+      fnv.Add(pattern.id);
+      fnv.Add(pattern.flags);
+      fnv.Add(pattern.expression);
+    }
+  }
+  return fnv.hash;
+}
+
+std::filesystem::path CacheFile(const std::filesystem::path& dir, uint64_t hash) {
+  char name[32];
+  std::snprintf(name, sizeof(name), "%016llx.hsdb", static_cast<unsigned long long>(hash));
+  return dir / name;
+}
+
+bool LoadCachedDatabases(const std::filesystem::path& file, size_t expected,
+                         std::vector<HsDatabase>* out) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return false;
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (data.size() < kMagicSize + 4 || data.compare(0, kMagicSize, kMagic) != 0) return false;
+  size_t pos = kMagicSize;
+  uint32_t count = 0;
+  std::memcpy(&count, data.data() + pos, 4);
+  pos += 4;
+  if (count != expected) return false;
+  std::vector<HsDatabase> dbs;
+  for (uint32_t i = 0; i < count; ++i) {
+    uint64_t size = 0;
+    if (data.size() - pos < 8) return false;
+    std::memcpy(&size, data.data() + pos, 8);
+    pos += 8;
+    if (data.size() - pos < size) return false;
+    hs_database_t* db = nullptr;
+    if (hs_deserialize_database(data.data() + pos, size, &db) != HS_SUCCESS) return false;
+    dbs.emplace_back(db);
+    pos += size;
+  }
+  if (pos != data.size()) return false;
+  *out = std::move(dbs);
+  return true;
+}
+
+bool SaveCachedDatabases(const std::filesystem::path& file, const std::vector<HsDatabase>& dbs) {
+  std::string data(kMagic, kMagicSize);
+  auto count = static_cast<uint32_t>(dbs.size());
+  data.append(reinterpret_cast<const char*>(&count), 4);
+  for (const HsDatabase& db : dbs) {
+    char* bytes = nullptr;
+    size_t size = 0;
+    if (hs_serialize_database(db.get(), &bytes, &size) != HS_SUCCESS) return false;
+    uint64_t size64 = size;
+    data.append(reinterpret_cast<const char*>(&size64), 8);
+    data.append(bytes, size);
+    std::free(bytes);  // hs_serialize_database uses the misc allocator (malloc)
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(file.parent_path(), ec);
+  std::filesystem::path temp = file;
+  temp += ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    if (!out) return false;
+    out.write(data.data(), static_cast<std::streamsize>(data.size()));
+    if (!out.flush()) {
+      std::filesystem::remove(temp, ec);
+      return false;
+    }
+  }
+  std::filesystem::rename(temp, file, ec);
+  if (ec) {
+    std::filesystem::remove(temp, ec);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace gsoc::match::internal

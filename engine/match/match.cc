@@ -1,0 +1,220 @@
+// Matcher::Match, the hot path: scan each field that has databases once,
+// mark fired patterns, evaluate candidate rules. No allocation (all buffers
+// are sized in MakeScratch), no exceptions, no locks.
+#include <algorithm>
+
+#include "engine/match/direct_ops.h"
+#include "engine/match/matcher.h"
+#include "engine/match/matcher_impl.h"
+
+namespace gsoc::match {
+
+using internal::Atom;
+using internal::AtomKind;
+using internal::kNoIndex;
+using rules::Condition;
+using rules::MatchOp;
+
+namespace {
+
+struct ScanContext {
+  const internal::MatcherData* impl;
+  internal::ScratchState* state;
+  std::string_view value;
+  uint32_t only_field;  // kNoIndex: every pattern of the database applies
+};
+
+int OnPattern(unsigned id, unsigned long long, unsigned long long, unsigned, void* context) {
+  auto* scan = static_cast<ScanContext*>(context);
+  internal::ScratchState& state = *scan->state;
+  if (state.pattern_marks[id]) return 0;
+  const internal::PatternInfo& pattern = scan->impl->patterns[id];
+  if (scan->only_field != kNoIndex && pattern.field != scan->only_field) return 0;
+  if (pattern.confirm != kNoIndex) {
+    const internal::PcreCode& code = scan->impl->pcres[pattern.confirm];
+    if (!code || !internal::PcreSearch(code.get(), scan->value, state.match_data.get())) return 0;
+  }
+  state.pattern_marks[id] = 1;
+  state.touched.push_back(id);
+  for (uint32_t rule : pattern.rules) {
+    if (!state.rule_marks[rule]) {
+      state.rule_marks[rule] = 1;
+      state.candidates.push_back(rule);
+    }
+  }
+  return 0;
+}
+
+class Evaluator {
+ public:
+  Evaluator(const internal::MatcherData& impl, internal::ScratchState& state,
+            const EventBatch& batch, const Event& event)
+      : impl_(impl), state_(state), batch_(batch), event_(event) {}
+
+  bool Rule(uint32_t rule) const {
+    const internal::RuleData& data = impl_.rule_data[rule];
+    if (data.filter && !data.filter->Matches(event_)) return false;
+    return Eval(data.selections_begin, impl_.rules[rule].condition);
+  }
+
+ private:
+  bool Eval(uint32_t base, const Condition& condition) const {
+    switch (condition.kind) {
+      case Condition::Kind::kSelection:
+        return condition.selection >= 0 && Selection(base + condition.selection);
+      case Condition::Kind::kAnd:
+        for (const Condition& child : condition.children) {
+          if (!Eval(base, child)) return false;
+        }
+        return true;
+      case Condition::Kind::kOr:
+        for (const Condition& child : condition.children) {
+          if (Eval(base, child)) return true;
+        }
+        return false;
+      case Condition::Kind::kNot:
+        return !condition.children.empty() && !Eval(base, condition.children.front());
+      case Condition::Kind::kOneOf:
+        for (int s : condition.selections) {
+          if (Selection(base + s)) return true;
+        }
+        return false;
+      case Condition::Kind::kAllOf:
+        for (int s : condition.selections) {
+          if (!Selection(base + s)) return false;
+        }
+        return true;
+    }
+    return false;
+  }
+
+  bool Selection(uint32_t selection) const {
+    const internal::Range& alternatives = impl_.selections[selection];
+    for (uint32_t a = alternatives.begin; a < alternatives.end; ++a) {
+      const internal::Range& predicates = impl_.alternatives[a];
+      bool all_true = true;
+      for (uint32_t p = predicates.begin; p < predicates.end && all_true; ++p) {
+        all_true = Predicate(impl_.predicates[p]);
+      }
+      if (all_true) return true;
+    }
+    return false;
+  }
+
+  bool Predicate(const internal::Predicate& predicate) const {
+    for (uint32_t i = predicate.atoms_begin; i < predicate.atoms_end; ++i) {
+      bool result = AtomTrue(predicate, impl_.atoms[i]);
+      if (predicate.all && !result) return false;
+      if (!predicate.all && result) return true;
+    }
+    return predicate.all;
+  }
+
+  bool AtomTrue(const internal::Predicate& predicate, const Atom& atom) const {
+    if (atom.kind == AtomKind::kMarked) {
+      const internal::PatternInfo& pattern = impl_.patterns[atom.index];
+      if (pattern.demoted == kNoIndex) return state_.pattern_marks[atom.index] != 0;
+      return Pcre(predicate, pattern.demoted);
+    }
+    if (atom.kind == AtomKind::kPcre) return Pcre(predicate, atom.index);
+    FieldLookup field = Lookup(predicate);
+    const rules::ValueMatcher& value = *atom.value;
+    switch (atom.op) {
+      case MatchOp::kExists:
+        return field.present == value.exists;
+      case MatchOp::kNull:
+        return !field.present || field.value.empty();
+      case MatchOp::kCidr: {
+        std::array<uint8_t, 16> address;
+        return field.present && internal::ParseIpAddress(field.value, &address) &&
+               value.cidr->Contains(address);
+      }
+      case MatchOp::kLt:
+      case MatchOp::kLte:
+      case MatchOp::kGt:
+      case MatchOp::kGte:
+        return field.present && internal::CompareNumber(atom.op, field.value, value.number);
+      case MatchOp::kIndicator: {
+        if (!field.present) return false;
+        const indicators::IndicatorList& list = *impl_.indicator_lists[atom.index];
+        return atom.indicator_contains
+                   ? list.ContainsSubstring(field.value, *state_.indicator_scratch[atom.index])
+                   : list.Matches(field.value);
+      }
+      default:
+        return false;
+    }
+  }
+
+  bool Pcre(const internal::Predicate& predicate, uint32_t index) const {
+    FieldLookup field = Lookup(predicate);
+    const internal::PcreCode& code = impl_.pcres[index];
+    return field.present && code &&
+           internal::PcreSearch(code.get(), field.value, state_.match_data.get());
+  }
+
+  FieldLookup Lookup(const internal::Predicate& predicate) const {
+    return internal::LookupPredicateField(batch_, event_, impl_.field_names[predicate.field]);
+  }
+
+  const internal::MatcherData& impl_;
+  internal::ScratchState& state_;
+  const EventBatch& batch_;
+  const Event& event_;
+};
+
+}  // namespace
+
+void Matcher::Match(const EventBatch& batch, const Event& event, Scratch& scratch,
+                    const std::function<void(size_t rule_index)>& on_match) const {
+  Scratch::State& state = *scratch.state_;
+  for (uint32_t id : state.touched) state.pattern_marks[id] = 0;
+  state.touched.clear();
+  for (uint32_t rule : state.candidates) state.rule_marks[rule] = 0;
+  state.candidates.clear();
+
+  ScanContext context{impl_.get(), &state, {}, kNoIndex};
+  auto scan_value = [&](const internal::FieldScan& scan, std::string_view value, uint32_t only) {
+    if (value.empty()) return;  // every pattern needs >= 1 byte
+    context.value = value;
+    context.only_field = only;
+    for (hs_database_t* db : scan.databases) {
+      hs_scan(db, value.data(), static_cast<unsigned>(value.size()), 0, state.hs, OnPattern,
+              &context);
+    }
+  };
+  for (const internal::FieldScan& scan : impl_->scans) {
+    FieldLookup field =
+        internal::LookupPredicateField(batch, event, impl_->field_names[scan.field]);
+    if (scan.keywords == kNoIndex) {
+      if (field.present) scan_value(scan, field.value, kNoIndex);
+      continue;
+    }
+    std::string_view message = event.message;
+    if (field.present && field.value.data() == message.data() &&
+        field.value.size() == message.size()) {
+      scan_value(scan, message, kNoIndex);
+    } else {
+      if (field.present) scan_value(scan, field.value, scan.field);
+      scan_value(scan, message, scan.keywords);
+    }
+  }
+
+  // Candidates (fired) merged with the always-candidates, in rule order.
+  std::sort(state.candidates.begin(), state.candidates.end());
+  Evaluator evaluator(*impl_, state, batch, event);
+  const std::vector<uint32_t>& always = impl_->always_candidates;
+  size_t i = 0, j = 0;
+  while (i < state.candidates.size() || j < always.size()) {
+    uint32_t rule;
+    if (j == always.size() || (i < state.candidates.size() && state.candidates[i] < always[j])) {
+      rule = state.candidates[i++];
+    } else {
+      rule = always[j++];
+      if (i < state.candidates.size() && state.candidates[i] == rule) ++i;
+    }
+    if (evaluator.Rule(rule)) on_match(rule);
+  }
+}
+
+}  // namespace gsoc::match

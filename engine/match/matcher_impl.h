@@ -1,0 +1,118 @@
+// The compiled form of a rule set (private to engine/match): shared by
+// compile.cc (builds it) and match.cc (the hot path).
+//
+// Rules -> selections -> alternatives -> predicates -> atoms (one per
+// ValueMatcher), all in flat arrays indexed by offsets. A string atom is
+// either a Hyperscan pattern id (marked when the pattern fires on the
+// predicate's field value; deduplicated across rules) or a PCRE2 program
+// run directly (patterns that match the empty value, or Hyperscan could not
+// take). Other ops are evaluated directly.
+#pragma once
+
+#include <hs/hs.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/indicators/indicator_list.h"
+#include "engine/match/database.h"
+#include "engine/match/matcher.h"
+#include "engine/match/pcre.h"
+#include "engine/rules/logsource_map.h"
+#include "engine/rules/rule.h"
+
+namespace gsoc::match {
+
+namespace internal {
+
+inline constexpr uint32_t kNoIndex = UINT32_MAX;
+
+enum class AtomKind : uint8_t {
+  kMarked,  // Hyperscan pattern `index`
+  kPcre,    // PCRE2 program `index` on the field value
+  kDirect,  // cidr, exists, null, numeric, indicator
+};
+
+struct Atom {
+  AtomKind kind = AtomKind::kDirect;
+  rules::MatchOp op = rules::MatchOp::kEquals;
+  uint32_t index = kNoIndex;        // pattern id / pcre index / indicator index
+  bool indicator_contains = false;  // kIndicator: ContainsSubstring instead of Matches
+  const rules::ValueMatcher* value = nullptr;
+};
+
+struct Predicate {
+  uint32_t field = 0;  // index into MatcherData::field_names
+  bool all = false;
+  uint32_t atoms_begin = 0;
+  uint32_t atoms_end = 0;
+};
+
+struct Range {
+  uint32_t begin = 0;
+  uint32_t end = 0;
+};
+
+struct RuleData {
+  std::optional<rules::EventFilter> filter;
+  uint32_t selections_begin = 0;  // into MatcherData::selections (each a Range of alternatives)
+  bool always_candidate = false;  // can match with no Hyperscan atom fired
+};
+
+struct PatternInfo {
+  uint32_t field = 0;
+  uint32_t confirm = kNoIndex;  // PCRE2 program confirming a prefilter match
+  uint32_t demoted = kNoIndex;  // PCRE2 program replacing the pattern (no database took it)
+  std::vector<uint32_t> rules;  // rules with an atom on this pattern, ascending
+};
+
+struct FieldScan {
+  uint32_t field = 0;
+  uint32_t keywords = kNoIndex;           // set on the `message` scan: the keyword field shares it
+  std::vector<hs_database_t*> databases;  // owned by MatcherData::databases
+};
+
+struct MatcherData {
+  std::vector<rules::Rule> rules;
+  std::vector<RuleData> rule_data;
+  std::vector<Range> selections;    // alternatives of each selection
+  std::vector<Range> alternatives;  // predicates of each alternative
+  std::vector<Predicate> predicates;
+  std::vector<Atom> atoms;
+  std::vector<std::string> field_names;  // "" = keywords (the message)
+  std::vector<PatternInfo> patterns;
+  std::vector<PcreCode> pcres;
+  std::vector<std::shared_ptr<const indicators::IndicatorList>> indicator_lists;
+  std::vector<HsDatabase> databases;
+  std::vector<FieldScan> scans;
+  std::vector<uint32_t> always_candidates;  // ascending
+  hs_scratch_t* prototype_scratch = nullptr;
+
+  ~MatcherData() {
+    if (prototype_scratch != nullptr) hs_free_scratch(prototype_scratch);
+  }
+};
+
+struct ScratchState {
+  hs_scratch_t* hs = nullptr;
+  std::vector<uint8_t> pattern_marks;
+  std::vector<uint32_t> touched;  // patterns marked for this event
+  std::vector<uint8_t> rule_marks;
+  std::vector<uint32_t> candidates;  // rules with a fired pattern
+  PcreMatchData match_data;
+  std::vector<std::unique_ptr<indicators::IndicatorList::Scratch>> indicator_scratch;
+
+  ~ScratchState() {
+    if (hs != nullptr) hs_free_scratch(hs);
+  }
+};
+
+}  // namespace internal
+
+// The private names of matcher.h are these (free functions use the bases).
+struct Matcher::Impl : internal::MatcherData {};
+struct Matcher::Scratch::State : internal::ScratchState {};
+
+}  // namespace gsoc::match

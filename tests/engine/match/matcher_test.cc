@@ -1,0 +1,350 @@
+// Unit tests of the matcher: every op and flag. Each check also holds the
+// result to the reference evaluator.
+#include "engine/match/matcher.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "engine/indicators/indicator_list.h"
+#include "engine/rules/logsource_map.h"
+#include "tests/engine/match/match_test_util.h"
+
+namespace gsoc::match {
+namespace {
+
+using namespace gsoc::match::testing;
+using rules::MatchOp;
+using K = rules::Condition::Kind;
+using Ids = std::vector<std::string>;
+
+class MatcherTest : public ::testing::Test {
+ protected:
+  void Compile(std::vector<rules::Rule> rules) {
+    CompileOptions options;
+    options.indicators = registry_.empty() ? nullptr : &registry_;
+    options.logsources = logsources_ ? &*logsources_ : nullptr;
+    result_ = Matcher::Compile(std::move(rules), options);
+    ASSERT_NE(result_.matcher, nullptr);
+    scratch_ = result_.matcher->MakeScratch();
+  }
+  // Rule ids matching the event; fails the test if the reference disagrees.
+  Ids Run(const EventSpec& spec) {
+    EventBatch batch;
+    Event& event = AddTestEvent(batch, spec);
+    Ids ids = MatchIds(*result_.matcher, *scratch_, batch, event);
+    EXPECT_EQ(ids,
+              ReferenceIds(*result_.matcher, batch, event, registry_.empty() ? nullptr : &registry_,
+                           logsources_ ? &*logsources_ : nullptr))
+        << "reference disagrees on message '" << spec.message << "'";
+    return ids;
+  }
+  Ids RunField(const std::string& name, const std::string& value) {
+    return Run({"msg", "prog", {{name, value}}});
+  }
+  // One rule: field <op> values.
+  void CompileOne(const std::string& field, std::vector<rules::ValueMatcher> values,
+                  bool all = false) {
+    Compile({MakeRule("r", {Sel("s", {Pred(field, std::move(values), all)})}, C(0))});
+    ASSERT_TRUE(result_.refused.empty()) << result_.refused.front().reason;
+  }
+
+  Matcher::CompileResult result_;
+  std::unique_ptr<Matcher::Scratch> scratch_;
+  indicators::IndicatorRegistry registry_;
+  std::optional<rules::LogSourceMap> logsources_;
+};
+
+EventSpec Msg(std::string message, std::string program = "") {
+  EventSpec spec;
+  spec.message = std::move(message);
+  spec.program = std::move(program);
+  return spec;
+}
+
+const Ids kR = {"r"};
+const Ids kNone = {};
+
+TEST_F(MatcherTest, EqualsIsWholeValueAndCaseless) {
+  CompileOne("user", {Value(MatchOp::kEquals, "root")});
+  EXPECT_EQ(RunField("user", "root"), kR);
+  EXPECT_EQ(RunField("user", "ROOT"), kR);
+  EXPECT_EQ(RunField("user", "roots"), kNone);
+  EXPECT_EQ(RunField("user", "xroot"), kNone);
+  EXPECT_EQ(RunField("user", "root\n"), kNone);  // anchored at the very end
+  EXPECT_EQ(RunField("other", "root"), kNone);   // absent field
+}
+
+TEST_F(MatcherTest, CasedEquals) {
+  CompileOne("user", {Value(MatchOp::kEquals, "Root", /*cased=*/true)});
+  EXPECT_EQ(RunField("user", "Root"), kR);
+  EXPECT_EQ(RunField("user", "root"), kNone);
+}
+
+TEST_F(MatcherTest, ContainsStartsWithEndsWith) {
+  Compile(
+      {MakeRule("c", {Sel("s", {Pred("cmd", {Value(MatchOp::kContains, "wget")})})}, C(0)),
+       MakeRule("s", {Sel("s", {Pred("cmd", {Value(MatchOp::kStartsWith, "/tmp/")})})}, C(0)),
+       MakeRule("e", {Sel("s", {Pred("cmd", {Value(MatchOp::kEndsWith, ".sh")})})}, C(0)),
+       MakeRule("cc", {Sel("s", {Pred("cmd", {Value(MatchOp::kContains, "WGET", true)})})}, C(0))});
+  EXPECT_EQ(RunField("cmd", "/tmp/x; WGET http://a/b.sh"), (Ids{"c", "s", "e", "cc"}));
+  EXPECT_EQ(RunField("cmd", "x /tmp/wget.sh.bak"), (Ids{"c"}));
+  EXPECT_EQ(RunField("cmd", "/TMP/run.SH"), (Ids{"s", "e"}));
+  EXPECT_EQ(RunField("cmd", "curl"), kNone);
+}
+
+TEST_F(MatcherTest, Wildcards) {
+  Compile({MakeRule("star", {Sel("s", {Pred("v", {Value(MatchOp::kEquals, "r*t")})})}, C(0)),
+           MakeRule("one", {Sel("s", {Pred("v", {Value(MatchOp::kEquals, "r?t")})})}, C(0)),
+           MakeRule("mid", {Sel("s", {Pred("v", {Value(MatchOp::kContains, "a*b")})})}, C(0)),
+           MakeRule("lead", {Sel("s", {Pred("v", {Value(MatchOp::kStartsWith, "*x")})})}, C(0))});
+  EXPECT_EQ(RunField("v", "root"), (Ids{"star"}));
+  EXPECT_EQ(RunField("v", "rot"), (Ids{"star", "one"}));
+  EXPECT_EQ(RunField("v", "rt"), (Ids{"star"}));
+  EXPECT_EQ(RunField("v", "r\nt"), (Ids{"star", "one"}));  // wildcards span newlines
+  EXPECT_EQ(RunField("v", "zzAzzBzz"), (Ids{"mid"}));
+  EXPECT_EQ(RunField("v", "ba"), kNone);
+  EXPECT_EQ(RunField("v", "yyX"), (Ids{"lead"}));
+}
+
+TEST_F(MatcherTest, EscapedWildcardsAreLiteral) {
+  Compile(
+      {MakeRule("star", {Sel("s", {Pred("v", {Value(MatchOp::kEquals, "a\\*b")})})}, C(0)),
+       MakeRule("q", {Sel("s", {Pred("v", {Value(MatchOp::kContains, "\\?")})})}, C(0)),
+       MakeRule("path", {Sel("s", {Pred("v", {Value(MatchOp::kEndsWith, "\\Windows\\cmd.exe")})})},
+                C(0)),
+       MakeRule("bs", {Sel("s", {Pred("v", {Value(MatchOp::kEquals, "x\\\\*")})})}, C(0))});
+  EXPECT_EQ(RunField("v", "a*b"), (Ids{"star"}));
+  EXPECT_EQ(RunField("v", "axb"), kNone);
+  EXPECT_EQ(RunField("v", "what?"), (Ids{"q"}));
+  EXPECT_EQ(RunField("v", "C:\\WINDOWS\\cmd.exe"), (Ids{"path"}));
+  EXPECT_EQ(RunField("v", "x\\anything"), (Ids{"bs"}));  // `\\` then a wildcard
+  EXPECT_EQ(RunField("v", "xanything"), kNone);
+}
+
+TEST_F(MatcherTest, EmptyAndStarOnlyValues) {
+  Compile({MakeRule("empty", {Sel("s", {Pred("v", {Value(MatchOp::kEquals, "")})})}, C(0)),
+           MakeRule("any", {Sel("s", {Pred("v", {Value(MatchOp::kEquals, "*")})})}, C(0))});
+  EXPECT_EQ(RunField("v", ""), (Ids{"empty", "any"}));
+  EXPECT_EQ(RunField("v", "x"), (Ids{"any"}));
+  EXPECT_EQ(RunField("w", "x"), kNone);
+}
+
+TEST_F(MatcherTest, NonAsciiAndBinaryBytes) {
+  CompileOne("v", {Value(MatchOp::kContains, "caf\xc3\xa9"),
+                   Value(MatchOp::kContains, std::string("a\0b", 3))});
+  EXPECT_EQ(RunField("v", "le CAF\xc3\xa9!"), kR);
+  EXPECT_EQ(RunField("v", std::string("xa\0bx", 5)), kR);
+  EXPECT_EQ(RunField("v", "\xff\xfe invalid utf-8"), kNone);
+}
+
+TEST_F(MatcherTest, AllNeedsEveryValue) {
+  CompileOne("cmd", {Value(MatchOp::kContains, "nc"), Value(MatchOp::kContains, "-e")}, true);
+  EXPECT_EQ(RunField("cmd", "nc -e /bin/sh"), kR);
+  EXPECT_EQ(RunField("cmd", "nc host"), kNone);
+  EXPECT_EQ(RunField("cmd", "-e"), kNone);
+}
+
+TEST_F(MatcherTest, KeywordsSearchTheMessage) {
+  CompileOne("", {Value(MatchOp::kContains, "failed password"),
+                  Value(MatchOp::kContains, "invalid user")});
+  EXPECT_EQ(Run(Msg("Failed password for root")), kR);
+  EXPECT_EQ(Run(Msg("x INVALID USER y")), kR);
+  EXPECT_EQ(Run({"accepted", "p", {{"message", "failed password"}}}), kNone);
+}
+
+TEST_F(MatcherTest, Conditions) {
+  auto sel = Sel("sel", {Pred("user", {Value(MatchOp::kEquals, "root")})});
+  auto filter = Sel("filter", {Pred("host", {Value(MatchOp::kStartsWith, "admin")})});
+  auto other = Sel("other", {Pred("cmd", {Value(MatchOp::kContains, "sudo")})});
+  Compile({MakeRule("and_not", {sel, filter}, And(C(0), Not(C(1)))),
+           MakeRule("not_only", {sel}, Not(C(0))),
+           MakeRule("one_of", {sel, other}, Of(K::kOneOf, {0, 1})),
+           MakeRule("all_of", {sel, other}, Of(K::kAllOf, {0, 1})),
+           MakeRule("or", {filter, other}, Or(C(0), C(1))),
+           MakeRule("not_not", {other}, Not(Not(C(0))))});
+  EXPECT_EQ(Run({"m", "p", {{"user", "root"}, {"host", "web1"}}}), (Ids{"and_not", "one_of"}));
+  EXPECT_EQ(Run({"m", "p", {{"user", "root"}, {"host", "admin2"}}}), (Ids{"one_of", "or"}));
+  EXPECT_EQ(Run({"m", "p", {{"user", "bob"}}}), (Ids{"not_only"}));
+  EXPECT_EQ(Run({"m", "p", {{"user", "root"}, {"cmd", "sudo su"}}}),
+            (Ids{"and_not", "one_of", "all_of", "or", "not_not"}));
+  EXPECT_EQ(Run({"m", "p", {}}), (Ids{"not_only"}));
+}
+
+TEST_F(MatcherTest, SelectionAlternativesAreOred) {
+  rules::Selection selection;
+  selection.name = "s";
+  selection.alternatives.push_back(
+      {Pred("user", {Value(MatchOp::kEquals, "a")}), Pred("host", {Value(MatchOp::kEquals, "h")})});
+  selection.alternatives.push_back({Pred("user", {Value(MatchOp::kEquals, "b")})});
+  Compile({MakeRule("r", {selection}, C(0))});
+  EXPECT_EQ(Run({"m", "p", {{"user", "a"}, {"host", "h"}}}), kR);
+  EXPECT_EQ(Run({"m", "p", {{"user", "a"}}}), kNone);
+  EXPECT_EQ(Run({"m", "p", {{"user", "b"}}}), kR);
+}
+
+TEST_F(MatcherTest, CidrV4AndV6) {
+  auto v4 = Value(MatchOp::kCidr, "10.0.0.0/8");
+  v4.cidr = Cidr::Parse(v4.text);
+  auto v6 = Value(MatchOp::kCidr, "2001:db8::/32");
+  v6.cidr = Cidr::Parse(v6.text);
+  ASSERT_TRUE(v4.cidr && v6.cidr);
+  Compile({MakeRule("v4", {Sel("s", {Pred("src_ip", {v4})})}, C(0)),
+           MakeRule("v6", {Sel("s", {Pred("src_ip", {v6})})}, C(0))});
+  EXPECT_EQ(RunField("src_ip", "10.1.2.3"), (Ids{"v4"}));
+  EXPECT_EQ(RunField("src_ip", "11.0.0.1"), kNone);
+  EXPECT_EQ(RunField("src_ip", "2001:db8::1"), (Ids{"v6"}));
+  EXPECT_EQ(RunField("src_ip", "2001:db9::1"), kNone);
+  EXPECT_EQ(RunField("src_ip", "::ffff:10.0.0.1"), (Ids{"v4"}));  // IPv4-mapped
+  EXPECT_EQ(RunField("src_ip", "10.1.2"), kNone);
+  EXPECT_EQ(RunField("src_ip", "not an ip"), kNone);
+  EXPECT_EQ(RunField("src_ip", ""), kNone);
+  EXPECT_EQ(RunField("dst_ip", "10.1.2.3"), kNone);
+}
+
+TEST_F(MatcherTest, NumericComparisons) {
+  auto make = [](MatchOp op, double number) {
+    auto value = Value(op, std::to_string(number));
+    value.number = number;
+    return value;
+  };
+  Compile({MakeRule("lt", {Sel("s", {Pred("n", {make(MatchOp::kLt, 10)})})}, C(0)),
+           MakeRule("lte", {Sel("s", {Pred("n", {make(MatchOp::kLte, 10)})})}, C(0)),
+           MakeRule("gt", {Sel("s", {Pred("n", {make(MatchOp::kGt, 10)})})}, C(0)),
+           MakeRule("gte", {Sel("s", {Pred("n", {make(MatchOp::kGte, 10)})})}, C(0))});
+  EXPECT_EQ(RunField("n", "9"), (Ids{"lt", "lte"}));
+  EXPECT_EQ(RunField("n", "10"), (Ids{"lte", "gte"}));
+  EXPECT_EQ(RunField("n", "10.5"), (Ids{"gt", "gte"}));
+  EXPECT_EQ(RunField("n", "-3"), (Ids{"lt", "lte"}));
+  EXPECT_EQ(RunField("n", "12abc"), kNone);
+  EXPECT_EQ(RunField("n", "abc"), kNone);
+  EXPECT_EQ(RunField("n", ""), kNone);
+  EXPECT_EQ(RunField("m", "5"), kNone);
+}
+
+TEST_F(MatcherTest, ExistsAndNull) {
+  auto exists = Value(MatchOp::kExists, "true");
+  auto missing = Value(MatchOp::kExists, "false");
+  missing.exists = false;
+  Compile({MakeRule("exists", {Sel("s", {Pred("user", {exists})})}, C(0)),
+           MakeRule("missing", {Sel("s", {Pred("user", {missing})})}, C(0)),
+           MakeRule("null", {Sel("s", {Pred("user", {Value(MatchOp::kNull, "")})})}, C(0))});
+  EXPECT_EQ(RunField("user", "bob"), (Ids{"exists"}));
+  EXPECT_EQ(RunField("user", ""), (Ids{"exists", "null"}));
+  EXPECT_EQ(RunField("host", "x"), (Ids{"missing", "null"}));
+}
+
+TEST_F(MatcherTest, RegexBackreferenceUsesPrefilterAndPcre) {
+  CompileOne("message", {Regex("(\\w+) \\1")});
+  EXPECT_EQ(result_.stats.patterns, 1u);  // in Hyperscan (prefilter), not PCRE2 alone
+  EXPECT_EQ(Run(Msg("say foo foo")), kR);
+  EXPECT_EQ(Run(Msg("say foo bar")), kNone);
+}
+
+TEST_F(MatcherTest, RegexLookaround) {
+  Compile({MakeRule("ahead", {Sel("s", {Pred("v", {Regex("foo(?=bar)")})})}, C(0)),
+           MakeRule("not_ahead", {Sel("s", {Pred("v", {Regex("foo(?!bar)")})})}, C(0)),
+           MakeRule("behind", {Sel("s", {Pred("v", {Regex("(?<=x)foo")})})}, C(0))});
+  ASSERT_TRUE(result_.refused.empty());
+  EXPECT_EQ(RunField("v", "foobar"), (Ids{"ahead"}));
+  EXPECT_EQ(RunField("v", "foobaz"), (Ids{"not_ahead"}));
+  EXPECT_EQ(RunField("v", "xfoobar"), (Ids{"ahead", "behind"}));
+}
+
+TEST_F(MatcherTest, RegexFlags) {
+  Compile({MakeRule("cased", {Sel("s", {Pred("v", {Regex("Root")})})}, C(0)),
+           MakeRule("i", {Sel("s", {Pred("v", {Regex("Root", true)})})}, C(0)),
+           MakeRule("m", {Sel("s", {Pred("v", {Regex("^b", false, true)})})}, C(0)),
+           MakeRule("s", {Sel("s", {Pred("v", {Regex("a.c", false, false, true)})})}, C(0)),
+           MakeRule("plain", {Sel("s", {Pred("v", {Regex("a.c")})})}, C(0))});
+  EXPECT_EQ(RunField("v", "root"), (Ids{"i"}));
+  EXPECT_EQ(RunField("v", "Root"), (Ids{"cased", "i"}));
+  EXPECT_EQ(RunField("v", "a\nb"), (Ids{"m"}));
+  EXPECT_EQ(RunField("v", "a\nc"), (Ids{"s"}));
+  EXPECT_EQ(RunField("v", "abc"), (Ids{"s", "plain"}));
+}
+
+TEST_F(MatcherTest, RegexMatchingEmptyRunsInPcre) {
+  Compile({MakeRule("empty", {Sel("s", {Pred("v", {Regex("^$")})})}, C(0)),
+           MakeRule("star", {Sel("s", {Pred("v", {Regex("x*")})})}, C(0))});
+  EXPECT_EQ(RunField("v", ""), (Ids{"empty", "star"}));
+  EXPECT_EQ(RunField("v", "abc"), (Ids{"star"}));
+  EXPECT_EQ(RunField("w", "abc"), kNone);
+}
+
+TEST_F(MatcherTest, InvalidRegexRefusesTheRule) {
+  Compile({MakeRule("bad", {Sel("s", {Pred("v", {Regex("(unclosed")})})}, C(0)),
+           MakeRule("good", {Sel("s", {Pred("v", {Regex("ok")})})}, C(0))});
+  ASSERT_EQ(result_.refused.size(), 1u);
+  EXPECT_EQ(result_.refused[0].rule_id, "bad");
+  EXPECT_EQ(result_.refused[0].location.file, "test/bad.yml");
+  EXPECT_EQ(result_.refused[0].location.line, 3);
+  EXPECT_NE(result_.refused[0].reason.find("regex '(unclosed': "), std::string::npos)
+      << result_.refused[0].reason;
+  EXPECT_EQ(result_.stats.rules, 1u);
+  EXPECT_EQ(RunField("v", "ok"), (Ids{"good"}));
+}
+
+TEST_F(MatcherTest, SharedPatternsReportEveryRuleInOrder) {
+  std::vector<rules::Rule> rules;
+  for (int i = 0; i < 5; ++i) {
+    rules.push_back(MakeRule("r" + std::to_string(i),
+                             {Sel("s", {Pred("v", {Value(MatchOp::kContains, "same")})})},
+                             i % 2 ? Not(C(0)) : C(0)));
+  }
+  Compile(std::move(rules));
+  EXPECT_EQ(result_.stats.patterns, 1u);
+  EXPECT_EQ(RunField("v", "the same"), (Ids{"r0", "r2", "r4"}));
+  EXPECT_EQ(RunField("v", "other"), (Ids{"r1", "r3"}));
+}
+
+TEST_F(MatcherTest, LogsourceFilter) {
+  logsources_ = rules::LogSourceMap::Parse(
+      "logsources:\n"
+      "  - logsource: {product: linux, service: sshd}\n"
+      "    programs: [sshd]\n"
+      "  - logsource: {product: linux}\n",
+      "logsources.yaml");
+  auto rule = [](std::string id, std::string product, std::string service) {
+    auto r = MakeRule(id, {Sel("s", {Pred("", {Value(MatchOp::kContains, "failed")})})}, C(0));
+    r.logsource.product = std::move(product);
+    r.logsource.service = std::move(service);
+    return r;
+  };
+  Compile({rule("sshd", "linux", "sshd"), rule("linux", "linux", ""),
+           rule("windows", "windows", "security")});
+  ASSERT_EQ(result_.refused.size(), 1u);
+  EXPECT_EQ(result_.refused[0].rule_id, "windows");
+  EXPECT_NE(result_.refused[0].reason.find("logsource"), std::string::npos);
+  EXPECT_EQ(Run(Msg("failed password", "sshd")), (Ids{"sshd", "linux"}));
+  EXPECT_EQ(Run(Msg("failed password", "SSHD")), (Ids{"sshd", "linux"}));
+  EXPECT_EQ(Run(Msg("failed password", "cron")), (Ids{"linux"}));
+}
+
+TEST_F(MatcherTest, IndicatorLists) {
+  TempDir dir("indicators");
+  {
+    std::ofstream out(dir.path() / "bad.txt");
+    out << "# bad things\n10.9.0.0/16\n192.0.2.7\nevil.example.com\n";
+  }
+  std::shared_ptr<const indicators::IndicatorList> list =
+      indicators::IndicatorList::Load({"bad", dir.path() / "bad.txt", ""});
+  registry_["bad"] = list;
+  auto expand = Value(MatchOp::kIndicator, "%bad%");
+  expand.indicator_list = "bad";
+  auto missing = expand;
+  missing.indicator_list = "nope";
+  Compile({MakeRule("ip", {Sel("s", {Pred("src_ip", {expand})})}, C(0)),
+           MakeRule("kw", {Sel("s", {Pred("", {expand})})}, C(0)),
+           MakeRule("missing", {Sel("s", {Pred("src_ip", {missing})})}, C(0))});
+  ASSERT_EQ(result_.refused.size(), 1u);
+  EXPECT_EQ(result_.refused[0].rule_id, "missing");
+  EXPECT_EQ(Run({"x", "p", {{"src_ip", "10.9.3.4"}}}), (Ids{"ip"}));
+  EXPECT_EQ(Run({"x", "p", {{"src_ip", "192.0.2.7"}}}), (Ids{"ip"}));
+  EXPECT_EQ(Run({"x", "p", {{"src_ip", "192.0.2.8"}}}), kNone);
+  EXPECT_EQ(Run({"GET http://EVIL.example.com/x", "p", {}}), (Ids{"kw"}));
+  EXPECT_EQ(Run({"GET http://good.example.com/x", "p", {}}), kNone);
+}
+
+}  // namespace
+}  // namespace gsoc::match

@@ -1,0 +1,80 @@
+// Match allocates nothing: operator new is counted while Match runs (after
+// a warm-up event), with every kind of atom in the rule set.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "engine/match/matcher.h"
+#include "tests/engine/match/match_test_util.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GSOC_NO_ALLOC_TEST_SKIP 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define GSOC_NO_ALLOC_TEST_SKIP 1
+#endif
+
+#ifndef GSOC_NO_ALLOC_TEST_SKIP  // ASan owns operator new
+namespace {
+std::atomic<bool> counting{false};
+std::atomic<size_t> allocations{0};
+}  // namespace
+
+void* operator new(size_t size) {
+  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1);
+  if (void* p = std::malloc(size ? size : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+#endif
+
+namespace gsoc::match {
+namespace {
+
+using namespace gsoc::match::testing;
+using rules::MatchOp;
+
+TEST(MatcherNoAlloc, MatchDoesNotAllocate) {
+#ifdef GSOC_NO_ALLOC_TEST_SKIP
+  GTEST_SKIP() << "operator new is the sanitizer's";
+#else
+  auto cidr = Value(MatchOp::kCidr, "10.0.0.0/8");
+  cidr.cidr = Cidr::Parse(cidr.text);
+  auto gt = Value(MatchOp::kGt, "5");
+  gt.number = 5;
+  std::vector<rules::Rule> rules;
+  rules.push_back(
+      MakeRule("a", {Sel("s", {Pred("", {Value(MatchOp::kContains, "failed")})})}, C(0)));
+  rules.push_back(MakeRule("b", {Sel("s", {Pred("user", {Regex("(\\w+)-\\1")})})}, C(0)));
+  rules.push_back(MakeRule("c", {Sel("s", {Pred("src_ip", {cidr}), Pred("n", {gt})})}, C(0)));
+  rules.push_back(
+      MakeRule("d", {Sel("s", {Pred("user", {Value(MatchOp::kEquals, "*")})})}, Not(C(0))));
+  rules.push_back(
+      MakeRule("e", {Sel("s", {Pred("message", {Value(MatchOp::kStartsWith, "x*y")})})}, C(0)));
+  auto result = Matcher::Compile(std::move(rules), {});
+  ASSERT_TRUE(result.refused.empty());
+  auto scratch = result.matcher->MakeScratch();
+  EventBatch batch;
+  Event& event = AddTestEvent(
+      batch, {"xy failed",
+              "p",
+              {{"user", "ab-ab"}, {"src_ip", "10.1.1.1"}, {"n", "7"}, {"message", "x..y"}}});
+  size_t matches = 0;
+  std::function<void(size_t)> on_match = [&](size_t) { ++matches; };
+  result.matcher->Match(batch, event, *scratch, on_match);  // warm-up
+  matches = 0;
+  counting = true;
+  for (int i = 0; i < 100; ++i) result.matcher->Match(batch, event, *scratch, on_match);
+  counting = false;
+  EXPECT_EQ(allocations.load(), 0u);
+  EXPECT_EQ(matches, 400u);  // a, b, c, e
+#endif
+}
+
+}  // namespace
+}  // namespace gsoc::match
