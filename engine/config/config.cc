@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -308,6 +309,114 @@ void ReadPipeline(Reader& reader, const YAML::Node& root, Config& config) {
   }
 }
 
+std::filesystem::path Resolve(const std::filesystem::path& base, const std::string& text) {
+  return std::filesystem::absolute(base / text).lexically_normal();
+}
+
+// A path that must exist (rules, decoders, lists are read at start).
+void ExistingPath(Reader& reader, const YAML::Node& node, const std::string& key,
+                  const std::filesystem::path& base, std::filesystem::path& out) {
+  if (!node.IsScalar() || node.Scalar().empty()) {
+    reader.Error(node, key, "expected a path");
+    return;
+  }
+  out = Resolve(base, node.Scalar());
+  std::error_code error;
+  if (!std::filesystem::exists(out, error)) reader.Error(node, key, "no such file or folder: " + out.string());
+}
+
+void PathList(Reader& reader, const YAML::Node& map, const char* key, const std::string& path,
+              const std::filesystem::path& base, std::vector<std::filesystem::path>& out) {
+  const YAML::Node node = map[key];
+  if (!node.IsDefined() || node.IsNull()) return;
+  const std::string full = path + "." + key;
+  if (node.IsScalar()) {
+    ExistingPath(reader, node, full, base, out.emplace_back());
+    return;
+  }
+  if (!node.IsSequence()) {
+    reader.Error(node, full, "expected a path or a list of paths");
+    return;
+  }
+  for (size_t i = 0; i < node.size(); ++i) {
+    ExistingPath(reader, node[i], full + "[" + std::to_string(i) + "]", base, out.emplace_back());
+  }
+}
+
+bool IsIdentifier(const std::string& name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') return false;
+  }
+  return true;
+}
+
+void ReadLists(Reader& reader, const YAML::Node& node, const std::filesystem::path& base,
+               RulesConfig& rules) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!node.IsSequence()) {
+    reader.Error(node, "rules.lists", "expected a list of {name, file, column}");
+    return;
+  }
+  std::set<std::string> names;
+  for (size_t i = 0; i < node.size(); ++i) {
+    const std::string path = "rules.lists[" + std::to_string(i) + "]";
+    const YAML::Node item = node[i];
+    if (!reader.CheckMap(item, path, {"name", "file", "column"})) continue;
+    IndicatorListConfig list;
+    reader.Scalar(item, "name", path, list.name);
+    if (!IsIdentifier(list.name)) {
+      reader.Error(item, path + ".name", "expected a name of letters, digits, _ - .");
+    } else if (!names.insert(list.name).second) {
+      reader.Error(item, path + ".name", "duplicate list '" + list.name + "'");
+    }
+    ExistingPath(reader, item["file"], path + ".file", base, list.file);
+    reader.Scalar(item, "column", path, list.column);
+    rules.lists.push_back(std::move(list));
+  }
+}
+
+void ReadRules(Reader& reader, const YAML::Node& root, Config& config,
+               const std::filesystem::path& base) {
+  const YAML::Node node = root["rules"];
+  RulesConfig& rules = config.rules;
+  rules.cache_dir = config.data_dir / "hs-cache";
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!reader.CheckMap(node, "rules",
+                       {"sigma", "decoders", "logsources", "lists", "cache_dir", "strict"})) {
+    return;
+  }
+  rules.enabled = true;
+  PathList(reader, node, "sigma", "rules", base, rules.sigma);
+  PathList(reader, node, "decoders", "rules", base, rules.decoders);
+  if (node["logsources"].IsDefined()) {
+    ExistingPath(reader, node["logsources"], "rules.logsources", base, rules.logsources);
+  }
+  ReadLists(reader, node["lists"], base, rules);
+  std::string cache_dir;
+  reader.Scalar(node, "cache_dir", "rules", cache_dir);
+  if (!cache_dir.empty()) rules.cache_dir = Resolve(base, cache_dir);
+  reader.Scalar(node, "strict", "rules", rules.strict);
+}
+
+void ReadAlerts(Reader& reader, const YAML::Node& root, Config& config,
+                const std::filesystem::path& base) {
+  AlertsConfig& alerts = config.alerts;
+  alerts.file = config.data_dir / "alerts.jsonl";
+  const YAML::Node node = root["alerts"];
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!reader.CheckMap(node, "alerts", {"file", "max_file_size", "keep_files"})) return;
+  std::string file;
+  reader.Scalar(node, "file", "alerts", file);
+  if (!file.empty()) alerts.file = Resolve(base, file);
+  size_t max_bytes = alerts.max_file_bytes;
+  reader.Size(node, "max_file_size", "alerts", max_bytes, 4096, 1ull << 40);
+  alerts.max_file_bytes = max_bytes;
+  size_t keep = static_cast<size_t>(alerts.keep_files);
+  reader.Size(node, "keep_files", "alerts", keep, 0, 1000);
+  alerts.keep_files = static_cast<int>(keep);
+}
+
 void ReadTopLevel(Reader& reader, const YAML::Node& root, Config& config) {
   reader.Scalar(root, "log_level", "", config.log_level);
   static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn",
@@ -353,7 +462,7 @@ ConfigResult ParseConfig(const std::string& yaml_text, const std::filesystem::pa
   if (!reader.CheckMap(root, "",
                        {"log_level", "data_dir", "timezone", "max_clock_skew",
                         "allow_unknown_agency", "agencies", "listeners", "metrics", "pipeline",
-                        "events_file"})) {
+                        "events_file", "rules", "alerts"})) {
     return std::move(reader.errors());
   }
   ReadTopLevel(reader, root, config);
@@ -363,6 +472,9 @@ ConfigResult ParseConfig(const std::string& yaml_text, const std::filesystem::pa
   ReadMetrics(reader, root, config);
   ReadPipeline(reader, root, config);
   CheckListenersTogether(reader, root, config, listener_nodes);
+  const auto base = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
+  ReadRules(reader, root, config, base);
+  ReadAlerts(reader, root, config, base);
   if (config.listeners.empty() && reader.errors().empty()) {
     reader.Error(root, "listeners", "no listener configured: gsocd would receive nothing");
   }

@@ -46,6 +46,28 @@ struct PipelineConfig {
   size_t batch_events = 1024;        // a collector hands on a batch at this size
 };
 
+struct IndicatorListConfig {
+  std::string name;  // the %placeholder% rules use
+  std::filesystem::path file;
+  std::string column;  // CSV value column; empty = one value a line
+};
+
+struct RulesConfig {
+  bool enabled = false;  // a `rules:` section is present
+  std::vector<std::filesystem::path> sigma;     // files or folders
+  std::vector<std::filesystem::path> decoders;  // files or folders
+  std::filesystem::path logsources;             // mapping file; empty = none
+  std::vector<IndicatorListConfig> lists;
+  std::filesystem::path cache_dir;  // compiled Hyperscan databases; default <data_dir>/hs-cache
+  bool strict = false;              // any refused rule makes start/reload fail
+};
+
+struct AlertsConfig {
+  std::filesystem::path file;  // JSON lines; default <data_dir>/alerts.jsonl
+  uint64_t max_file_bytes = 100ull << 20;
+  int keep_files = 5;
+};
+
 struct Config {
   std::filesystem::path file;      // the file it was loaded from
   std::filesystem::path data_dir;  // absolute
@@ -58,6 +80,8 @@ struct Config {
   MetricsConfig metrics;
   PipelineConfig pipeline;
   std::filesystem::path events_file;  // optional: every processed event as a JSON line
+  RulesConfig rules;
+  AlertsConfig alerts;
 };
 
 struct ConfigError {

@@ -11,6 +11,9 @@
 
 #include "collectors/agency/agency_table.h"
 #include "collectors/listener/listener.h"
+#include "engine/alert/jsonl_output.h"
+#include "engine/detect/detection_stage.h"
+#include "engine/detect/rule_reloader.h"
 #include "engine/metrics/metrics_server.h"
 #include "engine/pipeline/event_file_stage.h"
 #include "engine/pipeline/pipeline.h"
@@ -29,6 +32,10 @@ struct Daemon::State {
   asio::io_context io;
   std::vector<std::unique_ptr<Listener>> listeners;
   std::unique_ptr<MetricsServer> metrics_server;
+  std::unique_ptr<AlertIdAllocator> alert_ids;
+  std::unique_ptr<JsonlAlertOutput> alert_output;
+  DetectionStage* detection = nullptr;  // owned by the pipeline
+  std::unique_ptr<RuleReloader> reloader;
 
   State(Config c, DaemonOptions o)
       : config(std::move(c)),
@@ -70,11 +77,46 @@ void WritePortsFile(const std::filesystem::path& path,
   std::filesystem::rename(temporary, path);  // readers never see half a file
 }
 
+RuleSources SourcesFrom(const Config& config, const std::vector<std::string>& agency_names) {
+  RuleSources sources;
+  sources.rule_paths = config.rules.sigma;
+  sources.decoder_paths = config.rules.decoders;
+  sources.logsources = config.rules.logsources;
+  for (const auto& list : config.rules.lists) {
+    sources.lists.push_back({list.name, list.file, list.column});
+  }
+  sources.cache_dir = config.rules.cache_dir;
+  for (const auto& listener : config.listeners) sources.listener_names.push_back(listener.name);
+  sources.agency_names = agency_names;
+  return sources;
+}
+
+// Detection (decoders + Sigma rules) when the config has a rules section.
+// False when the initial rule set cannot be built.
+bool SetUpDetection(Daemon::State& s) {
+  if (!s.config.rules.enabled) return true;
+  s.alert_ids = std::make_unique<AlertIdAllocator>(s.config.data_dir / "alert-id");
+  JsonlOutputOptions options;
+  options.max_file_bytes = s.config.alerts.max_file_bytes;
+  options.keep_files = s.config.alerts.keep_files;
+  s.alert_output =
+      std::make_unique<JsonlAlertOutput>(s.config.alerts.file, s.alert_ids.get(), options);
+  auto stage = std::make_unique<DetectionStage>(nullptr, s.alert_output.get(), s.agencies.names());
+  s.detection = stage.get();
+  s.pipeline.AddStage(std::move(stage));
+  s.reloader = std::make_unique<RuleReloader>(SourcesFrom(s.config, s.agencies.names()),
+                                              s.config.rules.strict, *s.detection);
+  if (!s.reloader->LoadNow()) return false;
+  spdlog::info("alerts to {}", s.config.alerts.file.string());
+  return true;
+}
+
 }  // namespace
 
 int Daemon::Run() {
   State& s = *state_;
   PrepareDataDir(s.config.data_dir);
+  if (!SetUpDetection(s)) return 1;
   if (!s.config.events_file.empty()) {
     s.pipeline.AddStage(std::make_unique<EventFileStage>(
         s.config.events_file, State::ListenerNames(s.config), s.agencies.names()));
@@ -91,6 +133,7 @@ int Daemon::Run() {
              [&queue] { return static_cast<double>(queue.events()); }},
             {"gsoc_queue_capacity_events", "Bound of the collector-to-engine queue",
              [&queue] { return static_cast<double>(queue.capacity()); }}}));
+    if (s.reloader) s.metrics_server->Register(s.reloader->MakeCollectable());
     ports.emplace_back("metrics", s.metrics_server->port());
     spdlog::info("metrics on http://{}:{}/metrics", s.config.metrics.address,
                  s.metrics_server->port());
@@ -118,8 +161,12 @@ int Daemon::Run() {
       [&](const boost::system::error_code& error, int signal) {
         if (error) return;
         if (signal == SIGHUP) {
-          // Nothing is reloadable yet; configuration changes need a restart.
-          spdlog::info("SIGHUP: nothing to reload (listeners and agencies need a restart)");
+          if (s.reloader) {
+            spdlog::info("SIGHUP: reloading rules, decoders and lists");
+            s.reloader->Reload();
+          } else {
+            spdlog::info("SIGHUP: no rules configured; listeners and agencies need a restart");
+          }
           signals.async_wait(on_signal);
           return;
         }
@@ -141,6 +188,7 @@ int Daemon::Run() {
   // When the work guard is gone, run() returns once every session has closed.
   s.io.run();
   for (auto& thread : io_threads) thread.join();
+  if (s.reloader) s.reloader->WaitIdle();
   s.pipeline.Stop();
   spdlog::info("stopped: {} events processed", s.metrics.SumEventsProcessed());
   return 0;

@@ -31,8 +31,9 @@ class Daemon {
   // Returns the process exit code.
   int Run();
 
- private:
   struct State;
+
+ private:
   std::unique_ptr<State> state_;
 };
 

@@ -38,6 +38,7 @@ struct Field {
 inline constexpr int8_t kNoValue = -1;
 
 struct Event {
+  uint64_t id = 0;              // unique per gsocd run, increasing; set when queued
   int64_t receive_time_ns = 0;  // wall clock, ns since the Unix epoch
   int64_t event_time_ns = 0;    // from the message when plausible, else receive time
   uint16_t agency = 0;          // index into the agency table

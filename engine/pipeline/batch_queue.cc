@@ -10,6 +10,7 @@ PushResult BatchQueue::TryPush(BatchPtr& batch) {
     // An empty queue takes any batch, so one larger than the bound still flows.
     if (!batches_.empty() && events_ + n > max_events_) return PushResult::kFull;
     events_ += n;
+    for (Event& event : batch->events()) event.id = next_event_id_++;
     batches_.push_back(std::move(batch));
   }
   not_empty_.notify_one();

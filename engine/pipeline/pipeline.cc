@@ -1,6 +1,7 @@
 #include "engine/pipeline/pipeline.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace gsoc {
 
@@ -15,7 +16,10 @@ Pipeline::Pipeline(const PipelineConfig& config, IngestMetrics& metrics)
     : worker_count_(WorkerCount(config)),
       metrics_(metrics),
       pool_(std::max<size_t>(64, config.queue_events / std::max<size_t>(1, config.batch_events) + 64)),
-      queue_(config.queue_events, pool_) {}
+      queue_(config.queue_events, pool_,
+             static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count())) {}
 
 Pipeline::~Pipeline() { Stop(); }
 

@@ -65,7 +65,10 @@ class BatchInput {
 
 class BatchQueue : public BatchInput {
  public:
-  BatchQueue(size_t max_events, BatchPool& pool) : max_events_(max_events), pool_(pool) {}
+  // Event ids start at first_event_id (gsocd seeds it with the wall clock in
+  // microseconds, so ids keep increasing across restarts at < 1M events/s).
+  BatchQueue(size_t max_events, BatchPool& pool, uint64_t first_event_id = 1)
+      : max_events_(max_events), pool_(pool), next_event_id_(first_event_id) {}
 
   PushResult TryPush(BatchPtr& batch) override;
   void WaitForSpace(size_t events, std::function<void()> resume) override;
@@ -92,6 +95,7 @@ class BatchQueue : public BatchInput {
   std::condition_variable not_empty_;
   std::deque<BatchPtr> batches_;
   size_t events_ = 0;
+  uint64_t next_event_id_;
   bool closed_ = false;
   std::vector<Waiter> waiters_;
 };

@@ -1,0 +1,85 @@
+#include "engine/alert/alert.h"
+
+#include "engine/util/json_writer.h"
+#include "engine/util/time_format.h"
+
+namespace gsoc {
+
+const char* AlertKindName(AlertKind kind) {
+  return kind == AlertKind::kCorrelation ? "correlation" : "detection";
+}
+
+namespace {
+
+void AppendTime(std::string& out, int64_t ns) {
+  char text[32];
+  AppendJsonString(out, FormatRfc3339Millis(ns, text));
+}
+
+void AppendPairs(std::string& out, const std::vector<std::pair<std::string, std::string>>& pairs) {
+  out.push_back('{');
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    if (i) out.push_back(',');
+    AppendJsonString(out, pairs[i].first);
+    out.push_back(':');
+    AppendJsonString(out, pairs[i].second);
+  }
+  out.push_back('}');
+}
+
+void AppendRule(std::string& out, const AlertRule& rule) {
+  out += "{\"id\":";
+  AppendJsonString(out, rule.id);
+  out += ",\"name\":";
+  AppendJsonString(out, rule.name);
+  out += ",\"title\":";
+  AppendJsonString(out, rule.title);
+  out += ",\"level\":";
+  AppendJsonString(out, rules::LevelName(rule.level));
+  out += ",\"tags\":[";
+  for (size_t i = 0; i < rule.tags.size(); ++i) {
+    if (i) out.push_back(',');
+    AppendJsonString(out, rule.tags[i]);
+  }
+  out += "]}";
+}
+
+void AppendEvents(std::string& out, const std::vector<AlertEvent>& events) {
+  out.push_back('[');
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (i) out.push_back(',');
+    out += "{\"id\":\"" + std::to_string(events[i].id) + "\",\"time\":";
+    AppendTime(out, events[i].time_ns);
+    out += ",\"raw\":";
+    AppendJsonString(out, events[i].raw);
+    out.push_back('}');
+  }
+  out.push_back(']');
+}
+
+}  // namespace
+
+void AppendAlertJson(std::string& out, const Alert& alert) {
+  out += "{\"id\":\"" + std::to_string(alert.id) + "\",\"time\":";
+  AppendTime(out, alert.time_ns);
+  out += ",\"kind\":\"";
+  out += AlertKindName(alert.kind);
+  out += "\",\"rule\":";
+  AppendRule(out, alert.rule);
+  out += ",\"agency\":";
+  AppendJsonString(out, alert.agency);
+  out += ",\"group\":";
+  AppendPairs(out, alert.group);
+  out += ",\"window\":{\"start\":";
+  AppendTime(out, alert.window_start_ns);
+  out += ",\"end\":";
+  AppendTime(out, alert.window_end_ns);
+  out += "},\"count\":" + std::to_string(alert.count);
+  out += ",\"fields\":";
+  AppendPairs(out, alert.fields);
+  out += ",\"events\":";
+  AppendEvents(out, alert.events);
+  out.push_back('}');
+}
+
+}  // namespace gsoc

@@ -1,0 +1,63 @@
+// Alerts: what detection and correlation produce, and the one JSON schema
+// every output uses (DESIGN.md "Event, alert, ids").
+//
+// An Alert owns copies of what it shows (rule identity, fields, contributing
+// raw lines), so it outlives the batch and the rule set that produced it.
+// Alerts are rare next to events; allocating per alert is fine.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/rules/rule.h"
+
+namespace gsoc {
+
+enum class AlertKind : uint8_t { kDetection, kCorrelation };
+const char* AlertKindName(AlertKind kind);
+
+struct AlertRule {
+  std::string id;
+  std::string name;
+  std::string title;
+  rules::Level level = rules::Level::kMedium;
+  std::vector<std::string> tags;
+};
+
+struct AlertEvent {
+  uint64_t id = 0;
+  int64_t time_ns = 0;
+  std::string raw;
+};
+
+struct Alert {
+  uint64_t id = 0;  // assigned when the alert is committed (store/output)
+  int64_t time_ns = 0;
+  AlertKind kind = AlertKind::kDetection;
+  AlertRule rule;
+  std::string agency;
+  std::vector<std::pair<std::string, std::string>> group;  // group-by values
+  int64_t window_start_ns = 0;
+  int64_t window_end_ns = 0;
+  uint64_t count = 1;
+  std::vector<std::pair<std::string, std::string>> fields;
+  std::vector<AlertEvent> events;  // capped by the producer
+};
+
+// Appends the alert as one JSON object (no newline).
+void AppendAlertJson(std::string& out, const Alert& alert);
+
+// Where alerts go once produced. Publish is called from worker threads,
+// once per batch with every alert of that batch; implementations batch their
+// own writes. When an output is slow, Publish blocks the worker: the queue
+// fills and TCP collectors stop reading (backpressure, no loss).
+class AlertSink {
+ public:
+  virtual ~AlertSink() = default;
+  virtual void Publish(std::vector<Alert>& alerts) = 0;
+  virtual void Flush() {}
+};
+
+}  // namespace gsoc

@@ -1,0 +1,55 @@
+// JSON-lines alert output: one alert per line in the schema of alert.h,
+// appended to a file (rotated by size) or written to a stream (stdout for
+// gsocctl replay). Until the alert store exists it is also what assigns
+// alert ids (AlertIdAllocator) before anything is written.
+//
+// Threading: Publish may be called from any worker; each call renders its
+// alerts outside the lock, then writes them with one fwrite under a mutex.
+#pragma once
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <string>
+
+#include "engine/alert/alert.h"
+#include "engine/alert/id_allocator.h"
+
+namespace gsoc {
+
+struct JsonlOutputOptions {
+  uint64_t max_file_bytes = 100ull << 20;  // rotate beyond this (file only)
+  int keep_files = 5;                      // file.1 .. file.N kept
+  bool flush_each_batch = true;
+};
+
+class JsonlAlertOutput : public AlertSink {
+ public:
+  // To a file (opened for append; rotated). Throws std::runtime_error.
+  JsonlAlertOutput(const std::filesystem::path& file, AlertIdAllocator* ids,
+                   JsonlOutputOptions options = {});
+  // To a stream the caller owns (not rotated). Without an allocator, ids
+  // count from 1 (gsocctl replay).
+  JsonlAlertOutput(std::FILE* stream, AlertIdAllocator* ids);
+  ~JsonlAlertOutput() override;
+
+  void Publish(std::vector<Alert>& alerts) override;
+  void Flush() override;
+  uint64_t alerts_written() const;
+
+ private:
+  void RotateIfNeededLocked();
+
+  std::filesystem::path path_;
+  std::FILE* file_ = nullptr;
+  bool owns_file_ = false;
+  AlertIdAllocator* ids_;
+  JsonlOutputOptions options_;
+  mutable std::mutex mutex_;
+  uint64_t bytes_ = 0;
+  uint64_t written_ = 0;
+  std::atomic<uint64_t> local_next_id_{1};  // ids when no allocator is given
+};
+
+}  // namespace gsoc

@@ -1,0 +1,112 @@
+#include "engine/detect/detection_stage.h"
+
+namespace gsoc {
+
+namespace {
+std::atomic<uint64_t> next_stage_id{1};
+
+struct ThreadScratch {
+  uint64_t stage_id = 0;
+  EngineScratch scratch;
+};
+thread_local ThreadScratch tls_scratch;
+
+const std::string& AgencyName(const std::vector<std::string>& names, uint16_t index) {
+  static const std::string kUnknown = "unknown";
+  return index < names.size() ? names[index] : kUnknown;
+}
+}  // namespace
+
+EngineScratch MakeEngineScratch(const RuleEngine& engine) {
+  EngineScratch scratch;
+  scratch.generation = engine.generation;
+  if (engine.decoders) scratch.decode = engine.decoders->MakeScratch();
+  if (engine.matcher) scratch.match = engine.matcher->MakeScratch();
+  return scratch;
+}
+
+std::string_view DetectEvent(const RuleEngine& engine, EventBatch& batch, Event& event,
+                             EngineScratch& scratch,
+                             const std::function<void(const rules::Rule&)>& on_match) {
+  std::string_view decoder;
+  if (engine.decoders) decoder = engine.decoders->Decode(batch, event, *scratch.decode);
+  if (engine.matcher) {
+    const auto& rules = engine.matcher->rules();
+    engine.matcher->Match(batch, event, *scratch.match,
+                          [&](size_t index) { on_match(rules[index]); });
+  }
+  return decoder;
+}
+
+Alert MakeDetectionAlert(const rules::Rule& rule, const EventBatch& batch, const Event& event,
+                         const std::string& agency) {
+  Alert alert;
+  alert.time_ns = event.event_time_ns;
+  alert.kind = AlertKind::kDetection;
+  alert.rule = {rule.id, rule.name, rule.title, rule.level, rule.tags};
+  alert.agency = agency;
+  alert.window_start_ns = alert.window_end_ns = event.event_time_ns;
+  alert.count = 1;
+  if (!event.host.empty()) alert.fields.emplace_back("host", std::string(event.host));
+  if (!event.program.empty()) alert.fields.emplace_back("program", std::string(event.program));
+  for (const Field& field : batch.FieldsOf(event)) {
+    alert.fields.emplace_back(std::string(field.name), std::string(field.value));
+  }
+  alert.events.push_back({event.id, event.event_time_ns, std::string(event.raw)});
+  return alert;
+}
+
+DetectionStage::DetectionStage(std::shared_ptr<const RuleEngine> engine, AlertSink* sink,
+                               std::vector<std::string> agency_names)
+    : engine_(std::move(engine)),
+      sink_(sink),
+      agency_names_(std::move(agency_names)),
+      stage_id_(next_stage_id.fetch_add(1)) {}
+
+void DetectionStage::Swap(std::shared_ptr<const RuleEngine> engine) {
+  std::atomic_store(&engine_, std::move(engine));
+}
+
+std::shared_ptr<const RuleEngine> DetectionStage::current() const {
+  return std::atomic_load(&engine_);
+}
+
+EngineScratch& DetectionStage::ScratchFor(const RuleEngine& engine) {
+  if (tls_scratch.stage_id != stage_id_ || tls_scratch.scratch.generation != engine.generation) {
+    tls_scratch.stage_id = stage_id_;
+    tls_scratch.scratch = MakeEngineScratch(engine);
+  }
+  return tls_scratch.scratch;
+}
+
+void DetectionStage::Process(EventBatch& batch) {
+  const std::shared_ptr<const RuleEngine> engine = current();  // one load per batch
+  if (!engine) return;
+  EngineScratch& scratch = ScratchFor(*engine);
+  thread_local std::vector<Alert> alerts;
+  alerts.clear();
+  // One callback per batch, not per event (std::function may allocate once
+  // here); it reads the event being matched from `current_event`.
+  struct Current {
+    const Event* event = nullptr;
+  } current_event;
+  const auto& rules = engine->matcher->rules();
+  const std::function<void(size_t)> on_match = [&](size_t index) {
+    const rules::Rule& rule = rules[index];
+    const Event& event = *current_event.event;
+    alerts.push_back(MakeDetectionAlert(rule, batch, event, AgencyName(agency_names_, event.agency)));
+    alerts_[static_cast<size_t>(rule.level)].fetch_add(1, std::memory_order_relaxed);
+  };
+  for (Event& event : batch.events()) {
+    current_event.event = &event;
+    if (engine->decoders) engine->decoders->Decode(batch, event, *scratch.decode);
+    engine->matcher->Match(batch, event, *scratch.match, on_match);
+  }
+  if (!alerts.empty() && sink_) sink_->Publish(alerts);
+}
+
+void DetectionStage::Flush() {
+  if (sink_) sink_->Flush();
+}
+
+}  // namespace gsoc

@@ -1,0 +1,76 @@
+#include "engine/detect/rule_engine.h"
+
+#include <atomic>
+#include <chrono>
+
+namespace gsoc {
+
+namespace {
+
+std::atomic<uint64_t> next_generation{1};
+
+void LoadLists(const RuleSources& sources, RuleEngine& engine, RuleEngineBuild& build) {
+  for (const auto& source : sources.lists) {
+    try {
+      engine.lists[source.name] = indicators::IndicatorList::Load(source);
+    } catch (const std::exception& e) {
+      build.fatal.push_back(std::string("indicator list ") + source.name + ": " + e.what());
+    }
+  }
+}
+
+void LoadLogSources(const RuleSources& sources, RuleEngine& engine, RuleEngineBuild& build) {
+  if (sources.logsources.empty()) return;
+  try {
+    engine.logsources =
+        std::make_unique<rules::LogSourceMap>(rules::LogSourceMap::Load(sources.logsources));
+  } catch (const std::exception& e) {
+    build.fatal.push_back(e.what());
+  }
+}
+
+void LoadDecoders(const RuleSources& sources, RuleEngine& engine, RuleEngineBuild& build) {
+  auto loaded = decode::DecoderSet::Load(sources.decoder_paths, sources.listener_names,
+                                         sources.agency_names);
+  for (const auto& error : loaded.errors) build.fatal.push_back("decoder " + error.ToString());
+  engine.decoders = std::move(loaded.set);
+}
+
+void CompileRules(const RuleSources& sources, RuleEngine& engine, RuleEngineBuild& build) {
+  rules::LoadOptions options;
+  for (const auto& [name, list] : engine.lists) options.indicator_lists.push_back(name);
+  options.logsources = engine.logsources.get();
+  rules::LoadResult loaded = rules::LoadSigma(sources.rule_paths, options);
+  build.rule_files = loaded.files;
+  build.refused = std::move(loaded.refused);
+  engine.correlations = std::move(loaded.correlations);
+  match::CompileOptions compile;
+  compile.cache_dir = sources.cache_dir;
+  compile.indicators = &engine.lists;
+  compile.logsources = engine.logsources.get();
+  auto compiled = match::Matcher::Compile(std::move(loaded.rules), compile);
+  for (auto& error : compiled.refused) build.refused.push_back(std::move(error));
+  build.compile = compiled.stats;
+  engine.matcher = std::move(compiled.matcher);
+  build.rules_loaded = engine.matcher ? engine.matcher->rules().size() : 0;
+}
+
+}  // namespace
+
+RuleEngineBuild BuildRuleEngine(const RuleSources& sources) {
+  const auto start = std::chrono::steady_clock::now();
+  RuleEngineBuild build;
+  auto engine = std::make_shared<RuleEngine>();
+  engine->generation = next_generation.fetch_add(1);
+  LoadLists(sources, *engine, build);
+  LoadLogSources(sources, *engine, build);
+  LoadDecoders(sources, *engine, build);
+  if (build.fatal.empty()) CompileRules(sources, *engine, build);
+  if (build.fatal.empty() && !engine->matcher) build.fatal.push_back("rules did not compile");
+  build.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (build.fatal.empty()) build.engine = std::move(engine);
+  return build;
+}
+
+}  // namespace gsoc

@@ -1,0 +1,55 @@
+// RuleEngine: one consistent, immutable set of indicator lists, logsource
+// mapping, decoders and compiled detection rules. Built off the hot path
+// (at start, on SIGHUP, by gsocctl) and published atomically to workers.
+//
+// Building reports everything: rules refused (the set still runs without
+// them, unless strict), and fatal problems (a decoder file, list or the
+// logsource map that cannot be loaded), which leave no engine.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/decode/decoder.h"
+#include "engine/indicators/indicator_list.h"
+#include "engine/match/matcher.h"
+#include "engine/rules/logsource_map.h"
+#include "engine/rules/sigma_loader.h"
+
+namespace gsoc {
+
+struct RuleSources {
+  std::vector<std::filesystem::path> rule_paths;     // Sigma files/folders
+  std::vector<std::filesystem::path> decoder_paths;  // decoder files/folders
+  std::filesystem::path logsources;                  // empty: every rule applies to every event
+  std::vector<indicators::ListSource> lists;
+  std::filesystem::path cache_dir;                   // empty: no Hyperscan cache
+  std::vector<std::string> listener_names;
+  std::vector<std::string> agency_names;
+};
+
+class RuleEngine {
+ public:
+  indicators::IndicatorRegistry lists;
+  std::unique_ptr<rules::LogSourceMap> logsources;
+  std::unique_ptr<decode::DecoderSet> decoders;
+  std::unique_ptr<match::Matcher> matcher;
+  std::vector<rules::CorrelationDocument> correlations;  // for the correlator
+  uint64_t generation = 0;  // unique per build in this process
+};
+
+struct RuleEngineBuild {
+  std::shared_ptr<const RuleEngine> engine;  // null when `fatal` is not empty
+  std::vector<rules::RuleError> refused;     // rules (and decoders) not loaded
+  std::vector<std::string> fatal;
+  size_t rules_loaded = 0;
+  size_t rule_files = 0;
+  match::CompileStats compile;
+  double seconds = 0;
+};
+
+RuleEngineBuild BuildRuleEngine(const RuleSources& sources);
+
+}  // namespace gsoc

@@ -1,0 +1,22 @@
+// gsocctl: the analyst's and operator's command line for gsoc.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "tools/gsocctl/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"gsocctl: test logs against rules, check rules, replay log files"};
+  app.require_subcommand(1);
+  bool version = false;
+  app.add_flag("-V,--version", version, "print the version");
+  int exit_code = 0;
+  gsoc::ctl::AddRulesCheck(app, &exit_code);
+  gsoc::ctl::AddLogtest(app, &exit_code);
+  gsoc::ctl::AddReplay(app, &exit_code);
+  if (argc == 2 && (std::string(argv[1]) == "--version" || std::string(argv[1]) == "-V")) {
+    std::printf("gsocctl %s\n", GSOC_VERSION);
+    return 0;
+  }
+  CLI11_PARSE(app, argc, argv);
+  return exit_code;
+}
