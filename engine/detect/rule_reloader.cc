@@ -11,6 +11,7 @@ namespace gsoc {
 void LogRuleEngineBuild(const RuleEngineBuild& build, const char* what) {
   for (const auto& error : build.refused) spdlog::warn("rule refused: {}", error.ToString());
   for (const auto& fatal : build.fatal) spdlog::error("{}: {}", what, fatal);
+  if (!build.fatal.empty()) return;
   spdlog::info("{}: {} rule(s) loaded from {} file(s), {} refused, {} pattern(s){} in {:.3f}s",
                what, build.rules_loaded, build.rule_files, build.refused.size(),
                build.compile.patterns, build.compile.from_cache ? " (from cache)" : "",

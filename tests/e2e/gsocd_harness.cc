@@ -565,7 +565,9 @@ Gsocd::~Gsocd() {
 
 bool Gsocd::Start(const GsocdConfig& config) {
   std::string yaml;
-  yaml += "data_dir: " + (dir_ / "var").string() + "\n";
+  if (config.yaml.find("data_dir:") == std::string::npos) {
+    yaml += "data_dir: " + (dir_ / "var").string() + "\n";
+  }
   yaml += "log_level: info\n";
   if (config.events_file) yaml += "events_file: " + events_path().string() + "\n";
   if (config.yaml.find("metrics:") == std::string::npos) {

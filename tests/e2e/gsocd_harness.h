@@ -174,7 +174,7 @@ std::string GsocdPath();
 
 struct GsocdConfig {
   // The config body: listeners (and anything else). The harness adds
-  // data_dir, metrics on port 0, default agencies (127.0.0.0/8 as "local",
+  // data_dir (unless given), metrics on port 0, default agencies (127.0.0.0/8 as "local",
   // unless `agencies:` appears) and events_file (unless events_file is false).
   std::string yaml;
   bool events_file = true;
@@ -197,6 +197,7 @@ class Gsocd {
   std::filesystem::path events_path() const { return dir_ / "events.jsonl"; }
   std::filesystem::path config_path() const { return dir_ / "gsoc.yaml"; }
   bool running() { return process_.running() && !process_.Exited(); }
+  pid_t pid() const { return process_.pid(); }
 
   std::string Scrape();
   // The value of a metric (summed over matching series); fails and returns -1 if absent.
