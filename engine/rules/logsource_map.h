@@ -8,8 +8,12 @@
 //       programs: [sshd]                             # any of (case-insensitive)
 //       facilities: [4, 10]                          # any of; omitted = any
 //       formats: [json]                              # rfc5424|rfc3164|json; omitted = any
-// The most specific entry wins (most keys). An entry with no programs,
-// facilities or formats matches every event.
+// An entry applies to a rule when product, service and category are equal
+// (case-insensitive; a key the entry omits applies only to rules that omit
+// it too, so `{product: linux}` does not cover `category: process_creation`),
+// or the entry gives '*' for that key (any value, also none). The most
+// specific entry wins (most keys that are not '*'); ties: first in the file.
+// An entry with no programs, facilities or formats matches every event.
 #pragma once
 
 #include <filesystem>
@@ -41,7 +45,7 @@ class LogSourceMap {
 
  private:
   struct Entry {
-    LogSource logsource;  // empty members are "not constrained"
+    LogSource logsource;  // lower-case; "*" = any value, empty = must be absent
     EventFilter filter;
   };
   std::vector<Entry> entries_;

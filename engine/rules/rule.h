@@ -64,6 +64,9 @@ struct ValueMatcher {
   std::optional<Cidr> cidr;    // kCidr
   bool exists = true;          // kExists
   std::string indicator_list;  // kIndicator: the placeholder name without %
+  // (and `text` is "contains" for |contains|expand: a listed value occurring
+  // inside the field; empty for |expand: the field equals or, for IPs, falls
+  // in a listed value).
 };
 
 struct FieldPredicate {

@@ -1,0 +1,285 @@
+// Sigma loader entry points: files and folders -> documents -> rules.
+#include "engine/rules/sigma_loader.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "engine/rules/sigma_internal.h"
+
+namespace gsoc::rules {
+namespace {
+
+// Built member by member: brace-initialising RuleError trips a GCC 12
+// -Wmaybe-uninitialized false positive.
+RuleError MakeRefusal(std::string file, int line, std::string rule_id, std::string reason) {
+  RuleError error;
+  error.location.file = std::move(file);
+  error.location.line = line;
+  error.rule_id = std::move(rule_id);
+  error.reason = std::move(reason);
+  return error;
+}
+
+
+using internal::Refusal;
+using internal::Refuse;
+using internal::SigmaDocument;
+
+constexpr const char* kAggregationReason =
+    "aggregation expressions are replaced by correlation rules; use a Sigma correlation rule";
+
+YAML::Node Child(const YAML::Node& map, const char* key) { return map[key]; }
+
+bool Has(const YAML::Node& map, const char* key) { return Child(map, key).IsDefined(); }
+
+std::string OptionalString(const YAML::Node& map, const char* key) {
+  const YAML::Node node = Child(map, key);
+  if (!node.IsDefined() || node.IsNull()) return "";
+  if (!node.IsScalar()) Refuse(node, std::string("'") + key + "' must be a string");
+  return node.Scalar();
+}
+
+std::string RequiredString(const YAML::Node& map, const char* key) {
+  std::string text = OptionalString(map, key);
+  if (text.empty()) Refuse(map, std::string("missing '") + key + "'");
+  return text;
+}
+
+Level ParseLevel(const YAML::Node& map) {
+  const std::string text = OptionalString(map, "level");
+  static constexpr Level kLevels[] = {Level::kInformational, Level::kLow, Level::kMedium,
+                                      Level::kHigh, Level::kCritical};
+  if (text.empty()) return Level::kMedium;
+  for (const Level level : kLevels)
+    if (text == LevelName(level)) return level;
+  Refuse(Child(map, "level"),
+         "unknown level '" + text + "' (informational, low, medium, high, critical)");
+}
+
+std::vector<std::string> ParseTags(const YAML::Node& map) {
+  const YAML::Node node = Child(map, "tags");
+  if (!node.IsDefined() || node.IsNull()) return {};
+  if (node.IsScalar()) return {node.Scalar()};
+  if (!node.IsSequence()) Refuse(node, "'tags' must be a list of strings");
+  std::vector<std::string> tags;
+  for (const YAML::Node& tag : node) {
+    if (!tag.IsScalar()) Refuse(tag, "'tags' must be a list of strings");
+    tags.push_back(tag.Scalar());
+  }
+  return tags;
+}
+
+LogSource ParseLogSource(const YAML::Node& map) {
+  const YAML::Node node = Child(map, "logsource");
+  if (!node.IsDefined() || !node.IsMap())
+    Refuse(node.IsDefined() ? node : map, "missing 'logsource' map");
+  LogSource logsource{OptionalString(node, "product"), OptionalString(node, "service"),
+                      OptionalString(node, "category")};
+  if (logsource.product.empty() && logsource.service.empty() && logsource.category.empty())
+    Refuse(node, "logsource names no product, service or category");
+  return logsource;
+}
+
+std::vector<YAML::Node> ConditionNodes(const YAML::Node& detection) {
+  const YAML::Node node = Child(detection, "condition");
+  if (!node.IsDefined() || node.IsNull()) Refuse(detection, "detection has no condition");
+  if (node.IsScalar()) return {node};
+  if (!node.IsSequence() || node.size() == 0)
+    Refuse(node, "condition must be a string or a list of strings");
+  std::vector<YAML::Node> conditions;
+  for (const YAML::Node& item : node) {
+    if (!item.IsScalar()) Refuse(item, "condition must be a string or a list of strings");
+    conditions.push_back(item);
+  }
+  return conditions;
+}
+
+Condition BuildCondition(const std::vector<YAML::Node>& nodes,
+                         const std::vector<Selection>& selections) {
+  Condition any;
+  any.kind = Condition::Kind::kOr;
+  for (const YAML::Node& node : nodes) {
+    Condition condition;
+    std::string error;
+    if (!ParseCondition(node.Scalar(), selections, &condition, &error))
+      Refuse(node, "condition '" + node.Scalar() + "': " + error);
+    any.children.push_back(std::move(condition));
+  }
+  if (any.children.size() == 1) return std::move(any.children.front());
+  return any;
+}
+
+std::string DescribeLogSource(const LogSource& logsource) {
+  return "product=" + logsource.product + " service=" + logsource.service +
+         " category=" + logsource.category;
+}
+
+Rule BuildRule(const SigmaDocument& doc, const std::string& file, const std::string& id,
+               const LoadOptions& options, internal::ValueBudget& budget) {
+  const YAML::Node& node = doc.node;
+  if (!Has(node, "detection")) {
+    if (Has(node, "filter"))
+      Refuse(node,
+             "Sigma filter documents (meta filters) are not supported; write the exclusion into "
+             "the rule");
+    Refuse(node, "document has neither detection nor correlation");
+  }
+  Rule rule;
+  rule.id = id;
+  rule.location = {file, doc.line};
+  rule.title = RequiredString(node, "title");
+  rule.name = OptionalString(node, "name");
+  rule.status = OptionalString(node, "status");
+  rule.description = OptionalString(node, "description");
+  rule.level = ParseLevel(node);
+  rule.tags = ParseTags(node);
+  rule.logsource = ParseLogSource(node);
+  const YAML::Node detection = Child(node, "detection");
+  if (!detection.IsMap())
+    Refuse(detection, "detection must be a map of selections and a condition");
+  const std::vector<YAML::Node> conditions = ConditionNodes(detection);
+  for (const YAML::Node& condition : conditions)
+    if (condition.Scalar().find('|') != std::string::npos) Refuse(condition, kAggregationReason);
+  rule.selections = internal::BuildSelections(detection, options, budget);
+  rule.condition = BuildCondition(conditions, rule.selections);
+  if (options.logsources && !options.logsources->Resolve(rule.logsource))
+    Refuse(Child(node, "logsource"),
+           "no log source mapping for " + DescribeLogSource(rule.logsource));
+  return rule;
+}
+
+// Rejects documents too deep or too large to emit safely.
+void CheckSize(const YAML::Node& node, int depth, size_t& budget) {
+  if (depth > internal::kMaxNestingDepth) Refuse(node, "document nested too deeply");
+  if (budget == 0) Refuse(node, "document too large");
+  --budget;
+  if (node.IsMap()) {
+    for (const auto& entry : node) {
+      CheckSize(entry.first, depth + 1, budget);
+      CheckSize(entry.second, depth + 1, budget);
+    }
+  } else if (node.IsSequence()) {
+    for (const YAML::Node& item : node) CheckSize(item, depth + 1, budget);
+  }
+}
+
+CorrelationDocument EmitCorrelation(const SigmaDocument& doc, const std::string& file) {
+  if (Has(doc.node, "detection"))
+    Refuse(doc.node, "a document cannot have both detection and correlation");
+  size_t budget = internal::kMaxNodesPerDocument;
+  CheckSize(doc.node, 0, budget);
+  YAML::Emitter emitter;
+  emitter << doc.node;
+  if (!emitter.good())
+    Refuse(doc.node, "cannot re-emit correlation document: " + emitter.GetLastError());
+  return {{file, doc.line}, emitter.c_str()};
+}
+
+std::string DerivedId(const std::string& file, int index) {
+  return std::filesystem::path(file).stem().string() + ":" + std::to_string(index);
+}
+
+std::string DocumentId(const SigmaDocument& doc, const std::string& file) {
+  if (!doc.node.IsDefined() || !doc.node.IsMap()) return DerivedId(file, doc.index);
+  const std::string id = OptionalString(doc.node, "id");
+  return id.empty() ? DerivedId(file, doc.index) : id;
+}
+
+void LoadDocument(const SigmaDocument& doc, const std::string& file, const LoadOptions& options,
+                  internal::ValueBudget& budget, LoadResult& result) {
+  std::string id = DerivedId(file, doc.index);
+  const auto refuse = [&](const std::string& reason, int line) {
+    result.refused.push_back(MakeRefusal(file, line > 0 ? line : doc.line, id, reason));
+  };
+  try {
+    if (doc.error) throw *doc.error;
+    id = DocumentId(doc, file);
+    if (doc.correlation) {
+      result.correlations.push_back(EmitCorrelation(doc, file));
+    } else {
+      result.rules.push_back(BuildRule(doc, file, id, options, budget));
+    }
+  } catch (const Refusal& refusal) {
+    refuse(refusal.what(), refusal.line());
+  } catch (const YAML::Exception& e) {
+    refuse("invalid rule: " + e.msg, e.mark.line >= 0 ? e.mark.line + 1 : 0);
+  } catch (const std::exception& e) {
+    refuse(std::string("invalid rule: ") + e.what(), 0);
+  }
+}
+
+void LoadText(const std::string& yaml, const std::string& file, const LoadOptions& options,
+              LoadResult& result) {
+  ++result.files;
+  internal::ValueBudget budget;
+  try {
+    for (const SigmaDocument& doc : internal::ReadSigmaDocuments(yaml))
+      LoadDocument(doc, file, options, budget, result);
+  } catch (const Refusal& refusal) {
+    result.refused.push_back(MakeRefusal(file, refusal.line(), "", refusal.what()));
+  } catch (const std::exception& e) {
+    result.refused.push_back(MakeRefusal(file, 0, "", std::string("cannot load: ") + e.what()));
+  }
+}
+
+bool IsRuleFile(const std::filesystem::path& path) {
+  const std::string extension = path.extension().string();
+  return extension == ".yml" || extension == ".yaml";
+}
+
+std::vector<std::filesystem::path> ExpandPaths(const std::vector<std::filesystem::path>& paths,
+                                               LoadResult& result) {
+  std::vector<std::filesystem::path> files;
+  for (const std::filesystem::path& path : paths) {
+    std::error_code error;
+    if (std::filesystem::is_directory(path, error)) {
+      std::vector<std::filesystem::path> found;
+      for (auto it = std::filesystem::recursive_directory_iterator(path, error);
+           !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error))
+        if (it->is_regular_file(error) && IsRuleFile(it->path())) found.push_back(it->path());
+      if (error) {
+        RuleError refusal;
+        refusal.location.file = path.string();
+        refusal.reason = "cannot list folder: " + error.message();
+        result.refused.push_back(std::move(refusal));
+      }
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else {
+      files.push_back(path);
+    }
+  }
+  return files;
+}
+
+}  // namespace
+
+LoadResult LoadSigma(const std::vector<std::filesystem::path>& paths, const LoadOptions& options) {
+  LoadResult result;
+  try {
+    for (const std::filesystem::path& file : ExpandPaths(paths, result)) {
+      std::ifstream stream(file, std::ios::binary);
+      std::ostringstream text;
+      if (stream) text << stream.rdbuf();
+      if (!stream) {
+        ++result.files;
+        result.refused.push_back(MakeRefusal(file.string(), 0, "", "cannot read file"));
+        continue;
+      }
+      LoadText(text.str(), file.string(), options, result);
+    }
+  } catch (const std::exception& e) {
+    result.refused.push_back(MakeRefusal("", 0, "", std::string("cannot load rules: ") + e.what()));
+  }
+  return result;
+}
+
+LoadResult LoadSigmaText(const std::string& yaml, const std::string& file_name,
+                         const LoadOptions& options) {
+  LoadResult result;
+  LoadText(yaml, file_name, options, result);
+  return result;
+}
+
+}  // namespace gsoc::rules
