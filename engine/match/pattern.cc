@@ -78,9 +78,13 @@ PatternText Translate(const rules::ValueMatcher& value) {
     return out;
   }
   out.flags |= HS_FLAG_DOTALL;
-  if (anchor_left) out.expression = "^";
-  out.expression += rules::ToRegex(text);
-  if (anchor_right) out.expression += "\\z";
+  // Built with push_back/append: `s = "^"; s += x` trips GCC 12's -Wrestrict
+  // false positive (PR105329).
+  std::string expression;
+  if (anchor_left) expression.push_back('^');
+  expression.append(rules::ToRegex(text));
+  if (anchor_right) expression.append("\\z");
+  out.expression = std::move(expression);
   return out;
 }
 
