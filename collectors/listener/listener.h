@@ -57,6 +57,31 @@ std::unique_ptr<Listener> MakeListener(boost::asio::io_context& io, ListenerCont
 // Wall clock now, ns since the epoch.
 int64_t NowNanos();
 
+// Parse failures counted per ParseFormat until a listener hands on its
+// batch (then flushed to the thread's counters), so counting is per batch.
+struct PendingParseErrors {
+  uint64_t by_format[size_t(ParseFormat::kCount)] = {};
+
+  void Flush(ThreadCounters& counters, uint16_t listener) {
+    for (size_t f = 0; f < size_t(ParseFormat::kCount); ++f) {
+      if (by_format[f]) counters.ParseErrors(listener, static_cast<ParseFormat>(f), by_format[f]);
+      by_format[f] = 0;
+    }
+  }
+};
+
+// Parses a syslog frame that is already in the batch arena into `event`
+// (ParseSyslog), counting a refusal under the parser that refused it.
+inline void ParseSyslogFrame(std::string_view frame, const SyslogParseContext& context,
+                             Event& event, EventBatch& batch, PendingParseErrors& errors) {
+  EventFormat failed = EventFormat::kUnparsed;
+  ParseSyslog(frame, context, event, batch, &failed);
+  if (event.parse_error) {
+    ++errors.by_format[size_t(failed == EventFormat::kRfc5424 ? ParseFormat::kRfc5424
+                                                              : ParseFormat::kRfc3164)];
+  }
+}
+
 // Applies the event-time policy: message time if present and not further
 // ahead of receive time than the allowed skew, else receive time.
 inline void ResolveEventTime(Event& event, int64_t max_clock_skew_ns) {

@@ -124,15 +124,10 @@ void TcpSession::OnFrame(std::string_view frame) {
       event.format = EventFormat::kUnparsed;
       event.parse_error = true;
       event.message = copy;
-      ++pending_parse_errors_[size_t(ParseFormat::kJson)];
+      ++pending_parse_errors_.by_format[size_t(ParseFormat::kJson)];
     }
   } else {
-    EventFormat failed = EventFormat::kUnparsed;
-    ParseSyslog(copy, parse_context_, event, *batch_, &failed);
-    if (event.parse_error) {
-      ++pending_parse_errors_[size_t(failed == EventFormat::kRfc5424 ? ParseFormat::kRfc5424
-                                                                     : ParseFormat::kRfc3164)];
-    }
+    ParseSyslogFrame(copy, parse_context_, event, *batch_, pending_parse_errors_);
   }
   ResolveEventTime(event, context_.max_clock_skew_ns);
   ++pending_events_;
@@ -143,12 +138,7 @@ void TcpSession::FlushCounts(ThreadCounters& counters) {
   if (pending_events_) counters.EventsReceived(listener, agency_, pending_events_);
   if (pending_bytes_) counters.BytesReceived(listener, pending_bytes_);
   if (pending_oversize_) counters.Discarded(listener, DiscardReason::kOversize, pending_oversize_);
-  for (size_t f = 0; f < size_t(ParseFormat::kCount); ++f) {
-    if (pending_parse_errors_[f]) {
-      counters.ParseErrors(listener, static_cast<ParseFormat>(f), pending_parse_errors_[f]);
-    }
-    pending_parse_errors_[f] = 0;
-  }
+  pending_parse_errors_.Flush(counters, listener);
   pending_events_ = pending_bytes_ = pending_oversize_ = 0;
 }
 

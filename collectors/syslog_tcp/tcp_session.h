@@ -62,7 +62,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   uint64_t pending_events_ = 0;
   uint64_t pending_bytes_ = 0;
   uint64_t pending_oversize_ = 0;
-  uint64_t pending_parse_errors_[size_t(ParseFormat::kCount)] = {};
+  PendingParseErrors pending_parse_errors_;
 
   bool waiting_for_space_ = false;
   bool stop_requested_ = false;

@@ -153,12 +153,7 @@ void UdpListener::OnDatagram(size_t slot, size_t length, ThreadCounters& counter
   event.listener = listener;
   event.agency = last_agency_;
   event.peer = peer;
-  EventFormat failed = EventFormat::kUnparsed;
-  ParseSyslog(copy, parse_context_, event, *batch_, &failed);
-  if (event.parse_error) {
-    ++pending_parse_errors_[size_t(failed == EventFormat::kRfc5424 ? ParseFormat::kRfc5424
-                                                                   : ParseFormat::kRfc3164)];
-  }
+  ParseSyslogFrame(copy, parse_context_, event, *batch_, pending_parse_errors_);
   ResolveEventTime(event, context_.max_clock_skew_ns);
   ++pending_by_agency_[last_agency_];
 }
@@ -169,12 +164,7 @@ void UdpListener::HandOn(ThreadCounters& counters) {
     if (pending_by_agency_[a]) counters.EventsReceived(listener, a, pending_by_agency_[a]);
     pending_by_agency_[a] = 0;
   }
-  for (size_t f = 0; f < size_t(ParseFormat::kCount); ++f) {
-    if (pending_parse_errors_[f]) {
-      counters.ParseErrors(listener, static_cast<ParseFormat>(f), pending_parse_errors_[f]);
-    }
-    pending_parse_errors_[f] = 0;
-  }
+  pending_parse_errors_.Flush(counters, listener);
   if (batch_->empty()) return;
   if (context_.input->TryPush(batch_) == PushResult::kPushed) {
     batch_ = context_.input->pool().Acquire();

@@ -53,7 +53,7 @@ class UdpListener : public Listener {
   uint16_t last_agency_ = AgencyTable::kNone;
   bool have_last_peer_ = false;
   std::vector<uint64_t> pending_by_agency_;
-  uint64_t pending_parse_errors_[size_t(ParseFormat::kCount)] = {};
+  PendingParseErrors pending_parse_errors_;
 };
 
 }  // namespace gsoc

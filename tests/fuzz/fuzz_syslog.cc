@@ -1,4 +1,5 @@
-// libFuzzer target for the RFC 5424 syslog parser and ParseSyslog: the input is
+// libFuzzer target for one syslog parser (GSOC_FUZZ_PARSER: ParseRfc5424 or
+// ParseRfc3164, set by tests/fuzz/CMakeLists.txt) and ParseSyslog: the input is
 // copied into a batch arena with CopyPadded, as a collector does.
 #include <cstddef>
 #include <cstdint>
@@ -31,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   gsoc::Event& event = batch.AddEvent();
   gsoc::ParseError error;
-  if (gsoc::ParseRfc5424(message, context, event, batch, &error)) {
+  if (gsoc::GSOC_FUZZ_PARSER(message, context, event, batch, &error)) {
     // Read every byte of every view so ASan sees any view out of bounds.
     unsigned sum = Touch(event.host) + Touch(event.program) + Touch(event.pid) +
                    Touch(event.msgid) + Touch(event.structured_data) + Touch(event.message);
