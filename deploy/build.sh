@@ -12,11 +12,14 @@ jobs="$(nproc)"
 
 case "${kind}" in
   release)
-    cmake -S "${root}" -B "${root}/build/release" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@"
+    # Options are always stated (later "$@" wins): the CMake cache would
+    # otherwise keep what an earlier run.sh chose (no tests, no benchmarks).
+    cmake -S "${root}" -B "${root}/build/release" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DGSOC_TESTS=ON -DGSOC_BENCH=ON "$@"
     ;;
   asan)
     CXX=clang++ cmake -S "${root}" -B "${root}/build/asan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DGSOC_SANITIZE=ON -DGSOC_FUZZ=ON -DGSOC_BENCH=OFF "$@"
+      -DGSOC_SANITIZE=ON -DGSOC_FUZZ=ON -DGSOC_TESTS=ON -DGSOC_BENCH=OFF "$@"
     ;;
   *)
     echo "usage: $0 release|asan" >&2

@@ -29,8 +29,8 @@ enum class FramingMode : uint8_t { kSyslog, kLinesOnly };
 
 enum class FrameError : uint8_t {
   kNone,
-  kBadOctetCount,        // not 1-10 digits, or zero
-  kOctetCountTooLarge,   // exceeds max_message_size
+  kBadOctetCount,       // not 1-10 digits, or zero
+  kOctetCountTooLarge,  // exceeds max_message_size
 };
 
 std::string_view FrameErrorName(FrameError error);

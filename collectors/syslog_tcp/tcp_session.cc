@@ -41,10 +41,9 @@ void TcpSession::Stop() {
 }
 
 void TcpSession::WaitReadable() {
-  socket_.async_wait(asio::ip::tcp::socket::wait_read,
-                     [self = shared_from_this()](const error_code& error) {
-                       self->OnReadable(error);
-                     });
+  socket_.async_wait(
+      asio::ip::tcp::socket::wait_read,
+      [self = shared_from_this()](const error_code& error) { self->OnReadable(error); });
 }
 
 void TcpSession::OnReadable(const error_code& error) {
@@ -65,8 +64,8 @@ void TcpSession::ReadAvailable() {
   }
   for (int reads = 0; reads < kReadsPerTurn; ++reads) {
     error_code error;
-    const size_t n = socket_.read_some(asio::buffer(buffer_.get() + tail_, buffer_size_ - tail_),
-                                       error);
+    const size_t n =
+        socket_.read_some(asio::buffer(buffer_.get() + tail_, buffer_size_ - tail_), error);
     if (error == asio::error::would_block || error == asio::error::try_again) break;
     if (error == asio::error::eof) {
       FinishAndClose(CloseReason::kPeerClosed);

@@ -29,7 +29,7 @@ class UdpListener : public Listener {
   uint16_t port() const override { return port_; }
 
  private:
-  static constexpr size_t kSlots = 64;    // datagrams per recvmmsg
+  static constexpr size_t kSlots = 64;     // datagrams per recvmmsg
   static constexpr int kCallsPerTurn = 8;  // then yield
 
   void WaitReadable();

@@ -1,10 +1,10 @@
 #include "engine/alert/jsonl_output.h"
 
+#include <spdlog/spdlog.h>
+
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
-
-#include <spdlog/spdlog.h>
 
 namespace gsoc {
 

@@ -144,7 +144,8 @@ void ReadAgencies(Reader& reader, const YAML::Node& root, Config& config) {
     reader.Scalar(item, "name", path, agency.name);
     if (agency.name.empty()) reader.Error(item, path + ".name", "missing");
     if (agency.name == "unknown") {
-      reader.Error(item["name"], path + ".name", "'unknown' is reserved (see allow_unknown_agency)");
+      reader.Error(item["name"], path + ".name",
+                   "'unknown' is reserved (see allow_unknown_agency)");
     }
     if (!agency.name.empty() && !names.insert(agency.name).second) {
       reader.Error(item["name"], path + ".name", "duplicate agency '" + agency.name + "'");
@@ -178,8 +179,8 @@ std::optional<ListenerType> ParseListenerType(const std::string& text) {
 
 bool IsValidAddress(const std::string& address) { return Cidr::Parse(address).has_value(); }
 
-void ReadListener(Reader& reader, const YAML::Node& item, const std::string& path,
-                  Config& config, std::vector<std::pair<YAML::Node, std::string>>& nodes) {
+void ReadListener(Reader& reader, const YAML::Node& item, const std::string& path, Config& config,
+                  std::vector<std::pair<YAML::Node, std::string>>& nodes) {
   if (!reader.CheckMap(item, path,
                        {"name", "type", "address", "port", "max_message_size", "max_connections",
                         "max_connections_per_peer", "idle_timeout", "receive_buffer"})) {
@@ -322,7 +323,8 @@ void ExistingPath(Reader& reader, const YAML::Node& node, const std::string& key
   }
   out = Resolve(base, node.Scalar());
   std::error_code error;
-  if (!std::filesystem::exists(out, error)) reader.Error(node, key, "no such file or folder: " + out.string());
+  if (!std::filesystem::exists(out, error))
+    reader.Error(node, key, "no such file or folder: " + out.string());
 }
 
 void PathList(Reader& reader, const YAML::Node& map, const char* key, const std::string& path,
@@ -346,7 +348,8 @@ void PathList(Reader& reader, const YAML::Node& map, const char* key, const std:
 bool IsIdentifier(const std::string& name) {
   if (name.empty()) return false;
   for (char c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') return false;
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.')
+      return false;
   }
   return true;
 }
@@ -419,7 +422,7 @@ void ReadAlerts(Reader& reader, const YAML::Node& root, Config& config,
 
 void ReadTopLevel(Reader& reader, const YAML::Node& root, Config& config) {
   reader.Scalar(root, "log_level", "", config.log_level);
-  static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn",
+  static const std::set<std::string> kLevels = {"trace", "debug",    "info", "warn",
                                                 "error", "critical", "off"};
   if (!kLevels.count(config.log_level)) {
     reader.Error(root["log_level"], "log_level",
@@ -427,8 +430,8 @@ void ReadTopLevel(Reader& reader, const YAML::Node& root, Config& config) {
   }
   std::string data_dir = "var";
   reader.Scalar(root, "data_dir", "", data_dir);
-  const auto base = config.file.has_parent_path() ? config.file.parent_path()
-                                                  : std::filesystem::path(".");
+  const auto base =
+      config.file.has_parent_path() ? config.file.parent_path() : std::filesystem::path(".");
   config.data_dir = std::filesystem::absolute(base / data_dir).lexically_normal();
   std::string zone = "UTC";
   reader.Scalar(root, "timezone", "", zone);
@@ -459,10 +462,10 @@ ConfigResult ParseConfig(const std::string& yaml_text, const std::filesystem::pa
     return std::vector<ConfigError>{{file.string(), e.mark.line + 1, "", e.msg}};
   }
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
-  if (!reader.CheckMap(root, "",
-                       {"log_level", "data_dir", "timezone", "max_clock_skew",
-                        "allow_unknown_agency", "agencies", "listeners", "metrics", "pipeline",
-                        "events_file", "rules", "alerts"})) {
+  if (!reader.CheckMap(
+          root, "",
+          {"log_level", "data_dir", "timezone", "max_clock_skew", "allow_unknown_agency",
+           "agencies", "listeners", "metrics", "pipeline", "events_file", "rules", "alerts"})) {
     return std::move(reader.errors());
   }
   ReadTopLevel(reader, root, config);

@@ -27,9 +27,9 @@ struct ListenerConfig {
   std::string address = "127.0.0.1";
   uint16_t port = 0;
   size_t max_message_size = 64 * 1024;
-  size_t max_connections = 4096;          // TCP: open connections on this listener
-  size_t max_connections_per_peer = 512;  // TCP: open connections from one address
-  std::chrono::seconds idle_timeout{600};  // TCP: close after this long without data
+  size_t max_connections = 4096;                  // TCP: open connections on this listener
+  size_t max_connections_per_peer = 512;          // TCP: open connections from one address
+  std::chrono::seconds idle_timeout{600};         // TCP: close after this long without data
   size_t receive_buffer_bytes = 4 * 1024 * 1024;  // SO_RCVBUF request (UDP mostly)
 };
 
@@ -53,7 +53,7 @@ struct IndicatorListConfig {
 };
 
 struct RulesConfig {
-  bool enabled = false;  // a `rules:` section is present
+  bool enabled = false;                         // a `rules:` section is present
   std::vector<std::filesystem::path> sigma;     // files or folders
   std::vector<std::filesystem::path> decoders;  // files or folders
   std::filesystem::path logsources;             // mapping file; empty = none
@@ -72,7 +72,7 @@ struct Config {
   std::filesystem::path file;      // the file it was loaded from
   std::filesystem::path data_dir;  // absolute
   std::string log_level = "info";
-  int32_t utc_offset_seconds = 0;  // zone of RFC 3164 timestamps without one
+  int32_t utc_offset_seconds = 0;                  // zone of RFC 3164 timestamps without one
   std::chrono::seconds max_clock_skew{24 * 3600};  // event time further ahead = receive time
   bool allow_unknown_agency = false;
   std::vector<AgencyDefinition> agencies;

@@ -39,13 +39,8 @@ std::optional<uint64_t> ParseWithUnits(std::string_view text, std::initializer_l
 }  // namespace
 
 std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text) {
-  auto ms = ParseWithUnits(text,
-                           {{"ms", 1},
-                            {"s", 1000},
-                            {"m", 60'000},
-                            {"h", 3'600'000},
-                            {"d", 86'400'000}},
-                           1000);
+  auto ms = ParseWithUnits(
+      text, {{"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}}, 1000);
   if (!ms || *ms > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
   return std::chrono::milliseconds(static_cast<int64_t>(*ms));
 }

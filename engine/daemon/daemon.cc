@@ -127,12 +127,11 @@ int Daemon::Run() {
         std::make_unique<MetricsServer>(s.config.metrics.address, s.config.metrics.port);
     const BatchQueue& queue = s.pipeline.queue();
     s.metrics_server->Register(std::make_shared<IngestCollectable>(
-        s.metrics,
-        std::vector<GaugeSource>{
-            {"gsoc_queue_events", "Events waiting between collectors and engine",
-             [&queue] { return static_cast<double>(queue.events()); }},
-            {"gsoc_queue_capacity_events", "Bound of the collector-to-engine queue",
-             [&queue] { return static_cast<double>(queue.capacity()); }}}));
+        s.metrics, std::vector<GaugeSource>{
+                       {"gsoc_queue_events", "Events waiting between collectors and engine",
+                        [&queue] { return static_cast<double>(queue.events()); }},
+                       {"gsoc_queue_capacity_events", "Bound of the collector-to-engine queue",
+                        [&queue] { return static_cast<double>(queue.capacity()); }}}));
     if (s.reloader) s.metrics_server->Register(s.reloader->MakeCollectable());
     ports.emplace_back("metrics", s.metrics_server->port());
     spdlog::info("metrics on http://{}:{}/metrics", s.config.metrics.address,

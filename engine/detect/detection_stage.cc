@@ -94,7 +94,8 @@ void DetectionStage::Process(EventBatch& batch) {
   const std::function<void(size_t)> on_match = [&](size_t index) {
     const rules::Rule& rule = rules[index];
     const Event& event = *current_event.event;
-    alerts.push_back(MakeDetectionAlert(rule, batch, event, AgencyName(agency_names_, event.agency)));
+    alerts.push_back(
+        MakeDetectionAlert(rule, batch, event, AgencyName(agency_names_, event.agency)));
     alerts_[static_cast<size_t>(rule.level)].fetch_add(1, std::memory_order_relaxed);
   };
   for (Event& event : batch.events()) {

@@ -30,8 +30,8 @@ void LoadLogSources(const RuleSources& sources, RuleEngine& engine, RuleEngineBu
 }
 
 void LoadDecoders(const RuleSources& sources, RuleEngine& engine, RuleEngineBuild& build) {
-  auto loaded = decode::DecoderSet::Load(sources.decoder_paths, sources.listener_names,
-                                         sources.agency_names);
+  auto loaded =
+      decode::DecoderSet::Load(sources.decoder_paths, sources.listener_names, sources.agency_names);
   for (const auto& error : loaded.errors) build.fatal.push_back("decoder " + error.ToString());
   engine.decoders = std::move(loaded.set);
 }
@@ -67,8 +67,7 @@ RuleEngineBuild BuildRuleEngine(const RuleSources& sources) {
   LoadDecoders(sources, *engine, build);
   if (build.fatal.empty()) CompileRules(sources, *engine, build);
   if (build.fatal.empty() && !engine->matcher) build.fatal.push_back("rules did not compile");
-  build.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  build.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (build.fatal.empty()) build.engine = std::move(engine);
   return build;
 }

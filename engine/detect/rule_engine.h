@@ -25,7 +25,7 @@ struct RuleSources {
   std::vector<std::filesystem::path> decoder_paths;  // decoder files/folders
   std::filesystem::path logsources;                  // empty: every rule applies to every event
   std::vector<indicators::ListSource> lists;
-  std::filesystem::path cache_dir;                   // empty: no Hyperscan cache
+  std::filesystem::path cache_dir;  // empty: no Hyperscan cache
   std::vector<std::string> listener_names;
   std::vector<std::string> agency_names;
 };
@@ -37,7 +37,7 @@ class RuleEngine {
   std::unique_ptr<decode::DecoderSet> decoders;
   std::unique_ptr<match::Matcher> matcher;
   std::vector<rules::CorrelationDocument> correlations;  // for the correlator
-  uint64_t generation = 0;  // unique per build in this process
+  uint64_t generation = 0;                               // unique per build in this process
 };
 
 struct RuleEngineBuild {

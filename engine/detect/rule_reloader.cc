@@ -37,7 +37,8 @@ bool RuleReloader::BuildAndSwap(const char* what) {
   LogRuleEngineBuild(build, what);
   const bool ok = build.engine && !(strict_ && !build.refused.empty());
   if (!ok) {
-    if (strict_ && !build.refused.empty()) spdlog::error("{}: refused rules with strict: true", what);
+    if (strict_ && !build.refused.empty())
+      spdlog::error("{}: refused rules with strict: true", what);
     spdlog::error("{} failed: the previous rule set keeps running", what);
     failed_.fetch_add(1);
     return false;
@@ -108,8 +109,10 @@ prometheus::MetricFamily Single(const char* name, const char* help, prometheus::
 }
 
 prometheus::MetricFamily AlertFamily(const DetectionStage& stage) {
-  prometheus::MetricFamily family{"gsoc_alerts_total", "Alerts produced, by rule level and kind",
-                                  prometheus::MetricType::Counter, {}};
+  prometheus::MetricFamily family{"gsoc_alerts_total",
+                                  "Alerts produced, by rule level and kind",
+                                  prometheus::MetricType::Counter,
+                                  {}};
   for (size_t level = 0; level < 5; ++level) {
     const auto typed = static_cast<rules::Level>(level);
     prometheus::ClientMetric metric;
@@ -130,8 +133,8 @@ std::shared_ptr<prometheus::Collectable> RuleReloader::MakeCollectable() const {
                                      "Rule set builds (start and reloads), by result",
                                      MetricType::Counter,
                                      {}};
-    for (auto [result, value] : {std::pair{"success", succeeded_.load()},
-                                 std::pair{"failure", failed_.load()}}) {
+    for (auto [result, value] :
+         {std::pair{"success", succeeded_.load()}, std::pair{"failure", failed_.load()}}) {
       prometheus::ClientMetric metric;
       metric.label = {{"result", result}};
       metric.counter.value = static_cast<double>(value);

@@ -8,13 +8,13 @@
 // into one more build after it. The destructor waits for a running build.
 #pragma once
 
+#include <prometheus/collectable.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <thread>
-
-#include <prometheus/collectable.h>
 
 #include "engine/detect/detection_stage.h"
 

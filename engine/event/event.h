@@ -44,11 +44,11 @@ struct Event {
   uint16_t agency = 0;          // index into the agency table
   uint16_t listener = 0;        // index into the listener table
   EventFormat format = EventFormat::kUnparsed;
-  bool parse_error = false;     // kept with raw text as message; counted by the collector
+  bool parse_error = false;       // kept with raw text as message; counted by the collector
   bool has_message_time = false;  // the message carried a timestamp (event_time_ns from it)
   int8_t facility = kNoValue;
   int8_t severity = kNoValue;
-  uint16_t version = 0;         // RFC 5424 VERSION (1-999), 0 otherwise
+  uint16_t version = 0;  // RFC 5424 VERSION (1-999), 0 otherwise
   PeerAddress peer;
 
   // Header fields; empty when absent or NILVALUE.

@@ -81,9 +81,8 @@ uint64_t IngestMetrics::SumEventsReceived(uint16_t listener, uint16_t agency) co
   });
 }
 uint64_t IngestMetrics::SumBytesReceived(uint16_t listener) const {
-  return Sum([&](const ThreadCounters& c) -> const RelaxedCounter& {
-    return c.bytes_received[listener];
-  });
+  return Sum(
+      [&](const ThreadCounters& c) -> const RelaxedCounter& { return c.bytes_received[listener]; });
 }
 uint64_t IngestMetrics::SumDiscarded(uint16_t listener, DiscardReason reason) const {
   return Sum([&](const ThreadCounters& c) -> const RelaxedCounter& {

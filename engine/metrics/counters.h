@@ -49,7 +49,9 @@ const char* ReasonName(ParseFormat format);
 
 class RelaxedCounter {
  public:
-  void Add(uint64_t n) { value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void Add(uint64_t n) {
+    value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
   uint64_t Get() const { return value_.load(std::memory_order_relaxed); }
 
  private:

@@ -53,8 +53,8 @@ std::vector<MetricFamily> IngestCollectable::Collect() const {
 
   MetricFamily received = Family("gsoc_events_received_total",
                                  "Messages accepted by a listener, by agency", MetricType::Counter);
-  MetricFamily bytes = Family("gsoc_bytes_received_total", "Bytes read by a listener",
-                              MetricType::Counter);
+  MetricFamily bytes =
+      Family("gsoc_bytes_received_total", "Bytes read by a listener", MetricType::Counter);
   MetricFamily connections =
       Family("gsoc_connections", "Open connections of a listener", MetricType::Gauge);
   for (uint16_t l = 0; l < listeners.size(); ++l) {
@@ -84,9 +84,9 @@ std::vector<MetricFamily> IngestCollectable::Collect() const {
       metrics_, "gsoc_connections_closed_total", "Connections ended, by reason", "reason",
       [&](uint16_t l, CloseReason r) { return metrics_.SumClosed(l, r); }));
 
-  MetricFamily processed = Family("gsoc_events_processed_total",
-                                  "Events that went through every engine stage",
-                                  MetricType::Counter);
+  MetricFamily processed =
+      Family("gsoc_events_processed_total", "Events that went through every engine stage",
+             MetricType::Counter);
   AddCounter(processed, {}, static_cast<double>(metrics_.SumEventsProcessed()));
   out.push_back(std::move(processed));
 

@@ -6,8 +6,7 @@ namespace gsoc {
 
 MetricsServer::MetricsServer(const std::string& address, uint16_t port) {
   const bool v6 = address.find(':') != std::string::npos;
-  const std::string bind =
-      (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
+  const std::string bind = (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
   try {
     exposer_ = std::make_unique<prometheus::Exposer>(bind, /*num_threads=*/1);
   } catch (const std::exception& e) {

@@ -6,8 +6,8 @@
 // prometheus::Collectable with MetricsServer::Register.
 #pragma once
 
-#include <prometheus/collectable.h>
 #include <prometheus/client_metric.h>
+#include <prometheus/collectable.h>
 #include <prometheus/exposer.h>
 #include <prometheus/metric_family.h>
 

@@ -20,7 +20,8 @@ PushResult BatchQueue::TryPush(BatchPtr& batch) {
 bool BatchQueue::HasRoomLocked(size_t events) const {
   // Hysteresis: resume blocked collectors once half the room is back, and
   // only when their batch fits, so a resumed push does not fail again.
-  return closed_ || batches_.empty() || (events_ <= max_events_ / 2 && events_ + events <= max_events_);
+  return closed_ || batches_.empty() ||
+         (events_ <= max_events_ / 2 && events_ + events <= max_events_);
 }
 
 void BatchQueue::WaitForSpace(size_t events, std::function<void()> resume) {

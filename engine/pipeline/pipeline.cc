@@ -15,7 +15,8 @@ size_t WorkerCount(const PipelineConfig& config) {
 Pipeline::Pipeline(const PipelineConfig& config, IngestMetrics& metrics)
     : worker_count_(WorkerCount(config)),
       metrics_(metrics),
-      pool_(std::max<size_t>(64, config.queue_events / std::max<size_t>(1, config.batch_events) + 64)),
+      pool_(std::max<size_t>(64,
+                             config.queue_events / std::max<size_t>(1, config.batch_events) + 64)),
       queue_(config.queue_events, pool_,
              static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                        std::chrono::system_clock::now().time_since_epoch())

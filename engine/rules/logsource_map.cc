@@ -165,7 +165,8 @@ bool EqualsIgnoreCase(std::string_view lower, std::string_view text) {
 // No allocation: this runs per event and candidate rule.
 bool ProgramMatches(const std::vector<std::string>& programs, std::string_view program) {
   const size_t paren = program.find('(');
-  const std::string_view base = paren == std::string_view::npos ? program : program.substr(0, paren);
+  const std::string_view base =
+      paren == std::string_view::npos ? program : program.substr(0, paren);
   for (const std::string& candidate : programs) {
     if (EqualsIgnoreCase(candidate, program) || EqualsIgnoreCase(candidate, base)) return true;
   }

@@ -41,8 +41,8 @@ enum class MatchOp : uint8_t {
   kLte,
   kGt,
   kGte,
-  kNull,        // value `null`: the field is absent or empty
-  kIndicator,   // |expand with a placeholder bound to an indicator list
+  kNull,       // value `null`: the field is absent or empty
+  kIndicator,  // |expand with a placeholder bound to an indicator list
 };
 
 const char* MatchOpName(MatchOp op);
@@ -85,9 +85,9 @@ struct Selection {
 struct Condition {
   enum class Kind : uint8_t { kSelection, kAnd, kOr, kNot, kOneOf, kAllOf };
   Kind kind = Kind::kSelection;
-  int selection = -1;                 // kSelection
-  std::vector<int> selections;        // kOneOf / kAllOf: resolved selection indices
-  std::vector<Condition> children;    // kAnd / kOr (2+), kNot (1)
+  int selection = -1;               // kSelection
+  std::vector<int> selections;      // kOneOf / kAllOf: resolved selection indices
+  std::vector<Condition> children;  // kAnd / kOr (2+), kNot (1)
 };
 
 struct LogSource {
@@ -100,8 +100,8 @@ enum class Level : uint8_t { kInformational, kLow, kMedium, kHigh, kCritical };
 const char* LevelName(Level level);
 
 struct Rule {
-  std::string id;     // Sigma id (UUID) or, if absent, derived from file and title
-  std::string name;   // Sigma `name` (used by correlations), may be empty
+  std::string id;    // Sigma id (UUID) or, if absent, derived from file and title
+  std::string name;  // Sigma `name` (used by correlations), may be empty
   std::string title;
   std::string description;
   std::string status;

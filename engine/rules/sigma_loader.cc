@@ -21,7 +21,6 @@ RuleError MakeRefusal(std::string file, int line, std::string rule_id, std::stri
   return error;
 }
 
-
 using internal::Refusal;
 using internal::Refuse;
 using internal::SigmaDocument;

@@ -3,8 +3,8 @@
 // rules (a broken set keeps the running one), and alert ids keep increasing
 // across a restart.
 #include <gtest/gtest.h>
-#include <simdjson.h>
 #include <signal.h>
+#include <simdjson.h>
 
 #include <filesystem>
 
@@ -23,11 +23,20 @@ constexpr const char* kRootFailure =
 std::string DetectionConfig(const TempDir& dir) {
   return "data_dir: " + (dir / "var").string() + "\n" +
          "listeners:\n  - {name: tcp, type: syslog_tcp, port: 0}\n"
-         "rules:\n  sigma: [" + (dir / "sigma").string() + "]\n"
-         "  decoders: [" + (dir / "decoders").string() + "]\n"
-         "  logsources: " + (kPack / "logsources.yaml").string() + "\n"
-         "  cache_dir: " + (dir / "hs-cache").string() + "\n"
-         "alerts:\n  file: " + (dir / "alerts.jsonl").string() + "\n";
+         "rules:\n  sigma: [" +
+         (dir / "sigma").string() +
+         "]\n"
+         "  decoders: [" +
+         (dir / "decoders").string() +
+         "]\n"
+         "  logsources: " +
+         (kPack / "logsources.yaml").string() +
+         "\n"
+         "  cache_dir: " +
+         (dir / "hs-cache").string() +
+         "\n"
+         "alerts:\n  file: " +
+         (dir / "alerts.jsonl").string() + "\n";
 }
 
 void Send(Gsocd& gsocd, const std::string& text) {
@@ -93,7 +102,8 @@ TEST(E2eDetection, AlertsReloadAndIdsAcrossRestart) {
     ASSERT_TRUE(gsocd.WaitMetric("gsoc_alerts_total", {{"level", "medium"}}, 2));
     EXPECT_EQ(gsocd.Metric("gsoc_rules_loaded"), 2);
     EXPECT_EQ(gsocd.Stop(), 0);
-    EXPECT_NE(gsocd.Stderr().find("broken.yaml:3"), std::string::npos) << "reload failure not logged";
+    EXPECT_NE(gsocd.Stderr().find("broken.yaml:3"), std::string::npos)
+        << "reload failure not logged";
 
     const auto alerts = ReadAlerts(alerts_file);
     ASSERT_EQ(alerts.size(), 5u);

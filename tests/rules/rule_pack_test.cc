@@ -43,8 +43,11 @@ std::vector<Case> LoadCases() {
     if (entry.path().extension() != ".yaml") continue;
     const YAML::Node root = YAML::LoadFile(entry.path().string());
     for (const YAML::Node& item : root["cases"]) {
-      Case c{entry.path().filename().string(), item.Mark().line + 1, item["line"].as<std::string>(),
-             {}, {}};
+      Case c{entry.path().filename().string(),
+             item.Mark().line + 1,
+             item["line"].as<std::string>(),
+             {},
+             {}};
       for (const auto& id : item["alerts"]) c.alerts.insert(id.as<std::string>());
       if (item["fields"]) {
         for (const auto& field : item["fields"]) {
@@ -59,9 +62,7 @@ std::vector<Case> LoadCases() {
 
 class RulePackTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    build_ = new RuleEngineBuild(BuildRuleEngine(PackSources()));
-  }
+  static void SetUpTestSuite() { build_ = new RuleEngineBuild(BuildRuleEngine(PackSources())); }
   static void TearDownTestSuite() { delete build_; }
   static RuleEngineBuild* build_;
 };
@@ -101,8 +102,8 @@ TEST_F(RulePackTest, EveryCaseFiresExactlyItsRules) {
     }
   }
   for (const rules::Rule& rule : engine.matcher->rules()) {
-    EXPECT_TRUE(fired.count(rule.id)) << "no regression case fires " << rule.location.file
-                                      << " (" << rule.title << ")";
+    EXPECT_TRUE(fired.count(rule.id))
+        << "no regression case fires " << rule.location.file << " (" << rule.title << ")";
   }
 }
 

@@ -18,10 +18,10 @@ namespace gsoc::ctl {
 namespace {
 
 const char* FacilityName(int facility) {
-  static const char* const kNames[] = {"kern",   "user",   "mail",   "daemon", "auth",  "syslog",
-                                       "lpr",    "news",   "uucp",   "cron",   "authpriv", "ftp",
-                                       "ntp",    "audit",  "alert",  "clock",  "local0", "local1",
-                                       "local2", "local3", "local4", "local5", "local6", "local7"};
+  static const char* const kNames[] = {
+      "kern",   "user",   "mail",     "daemon", "auth",   "syslog", "lpr",    "news",
+      "uucp",   "cron",   "authpriv", "ftp",    "ntp",    "audit",  "alert",  "clock",
+      "local0", "local1", "local2",   "local3", "local4", "local5", "local6", "local7"};
   return facility >= 0 && facility < 24 ? kNames[facility] : "-";
 }
 
@@ -104,8 +104,9 @@ struct Logtest {
       input.Add(line, batch, id);
       Event& event = batch.events()[0];
       std::vector<const rules::Rule*> matched;
-      const std::string_view decoder = DetectEvent(
-          rule_engine, batch, event, scratch, [&](const rules::Rule& rule) { matched.push_back(&rule); });
+      const std::string_view decoder =
+          DetectEvent(rule_engine, batch, event, scratch,
+                      [&](const rules::Rule& rule) { matched.push_back(&rule); });
       if (json) {
         PrintJson(batch, event, decoder, matched);
       } else {

@@ -23,6 +23,7 @@ struct Replay {
   std::vector<std::string> files;
   std::string format = "auto";
   int year = 0;
+  bool strict = false;
 
   int Run() {
     InputFormat input_format;
@@ -38,6 +39,10 @@ struct Replay {
     if (!build.engine) return 1;
     std::fprintf(stderr, "%zu rule(s) loaded, %zu refused\n", build.rules_loaded,
                  build.refused.size());
+    if (strict && !build.refused.empty()) {
+      std::fprintf(stderr, "--strict: refused rules, not replaying\n");
+      return 1;
+    }
 
     JsonlAlertOutput output(stdout, nullptr);
     DetectionStage stage(build.engine, &output, sources.agency_names);
@@ -84,6 +89,7 @@ void AddReplay(CLI::App& app, int* exit_code) {
   command->add_option("--format", state->format, "syslog, json or auto (per line)")
       ->capture_default_str();
   command->add_option("--year", state->year, "year of RFC 3164 timestamps (they carry none)");
+  command->add_flag("--strict", state->strict, "exit 1 without replaying if any rule is refused");
   command->callback([state, exit_code] { *exit_code = state->Run(); });
 }
 

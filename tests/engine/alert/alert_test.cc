@@ -1,3 +1,5 @@
+#include "engine/alert/alert.h"
+
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
@@ -6,7 +8,6 @@
 #include <set>
 #include <thread>
 
-#include "engine/alert/alert.h"
 #include "engine/alert/id_allocator.h"
 #include "engine/alert/jsonl_output.h"
 
@@ -16,9 +17,9 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path TempDir() {
-  fs::path dir = fs::temp_directory_path() /
-                 ("gsoc-alert-test-" + std::to_string(::getpid()) + "-" +
-                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  fs::path dir =
+      fs::temp_directory_path() / ("gsoc-alert-test-" + std::to_string(::getpid()) + "-" +
+                                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -29,8 +30,8 @@ Alert SampleAlert() {
   alert.id = 42;
   alert.time_ns = 1'764'064'805'123'000'000;  // 2025-11-25T10:00:05.123Z
   alert.kind = AlertKind::kCorrelation;
-  alert.rule = {"r-1", "ssh_bruteforce", "SSH \"brute\" force", rules::Level::kHigh,
-                {"attack.t1110"}};
+  alert.rule = {
+      "r-1", "ssh_bruteforce", "SSH \"brute\" force", rules::Level::kHigh, {"attack.t1110"}};
   alert.agency = "mof";
   alert.group = {{"src_ip", "203.0.113.7"}};
   alert.window_start_ns = alert.time_ns - 5'000'000'000;

@@ -101,7 +101,8 @@ TEST(ReloadTest, TwentyReloadsUnderLoadLoseNothing) {
   config.workers = 2;
   Pipeline pipeline(config, metrics);
   CountingSink sink;
-  auto stage = std::make_unique<DetectionStage>(nullptr, &sink, std::vector<std::string>{"unknown"});
+  auto stage =
+      std::make_unique<DetectionStage>(nullptr, &sink, std::vector<std::string>{"unknown"});
   DetectionStage& detection = *stage;
   pipeline.AddStage(std::move(stage));
   RuleReloader reloader(fixture.Sources(), false, detection);
