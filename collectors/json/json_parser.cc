@@ -2,10 +2,13 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 
+#include "collectors/syslog/syslog_common.h"
 #include "engine/util/time_format.h"
 
 namespace gsoc {
@@ -16,6 +19,12 @@ static_assert(ByteArena::kPadding >= simdjson::SIMDJSON_PADDING,
 namespace {
 
 namespace od = simdjson::ondemand;
+using syslog_internal::IsDigit;
+using syslog_internal::ParseFraction;
+using syslog_internal::ParseRfc3339;
+using syslog_internal::Representable;
+using syslog_internal::TimeParts;
+using syslog_internal::ToUnixNanos;
 
 // Members that fill the header, in order of preference.
 constexpr std::string_view kTimeNames[] = {"@timestamp", "timestamp", "ts", "time"};
@@ -30,8 +39,6 @@ int RankOf(const std::string_view (&names)[N], std::string_view name) {
   }
   return -1;
 }
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 std::string_view TrimRight(std::string_view s) {
   while (!s.empty() &&
@@ -68,107 +75,64 @@ bool IsJsonNumber(std::string_view s) {
   return i == n;
 }
 
-bool ReadDigits(std::string_view s, size_t at, size_t count, unsigned* out) {
-  if (at + count > s.size()) return false;
-  unsigned v = 0;
-  for (size_t i = at; i < at + count; ++i) {
-    if (!IsDigit(s[i])) return false;
-    v = v * 10 + static_cast<unsigned>(s[i] - '0');
-  }
-  *out = v;
-  return true;
-}
-
 // Plausible event times: 1970 .. 2261 (int64 nanoseconds end in 2262).
 constexpr int64_t kMaxEpochSeconds = 9'200'000'000;
 
-// RFC 3339 / ISO 8601: YYYY-MM-DD(T|t|' ')HH:MM:SS[(.|,)frac][Z|z|+HH:MM|-HH:MM|+HHMM|+HH].
-// Without an offset the time is taken as UTC.
-bool ParseRfc3339(std::string_view s, int64_t* nanos) {
-  unsigned year, month, day, hour, minute, second;
-  if (s.size() < 19 || !ReadDigits(s, 0, 4, &year) || s[4] != '-' || !ReadDigits(s, 5, 2, &month) ||
-      s[7] != '-' || !ReadDigits(s, 8, 2, &day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-      !ReadDigits(s, 11, 2, &hour) || s[13] != ':' || !ReadDigits(s, 14, 2, &minute) ||
-      s[16] != ':' || !ReadDigits(s, 17, 2, &second)) {
-    return false;
+// RFC 3339 through the syslog parsers' lenient scanner (one time grammar for
+// every collector), plus what JSON shippers also write: a space for 'T', a
+// comma before the fraction (ISO 8601), "+HH" offsets and no zone (= UTC).
+// Those are rewritten in a small stack copy; no allocation.
+bool ParseJsonTime(std::string_view s, int64_t* nanos) {
+  char text[64];
+  if (s.size() < 19 || s.size() + 3 > sizeof(text)) return false;
+  std::memcpy(text, s.data(), s.size());
+  size_t size = s.size();
+  if (text[10] == ' ') text[10] = 'T';
+  if (size > 19 && text[19] == ',') text[19] = '.';
+  if (size >= 22 && (text[size - 3] == '+' || text[size - 3] == '-') && IsDigit(text[size - 2]) &&
+      IsDigit(text[size - 1])) {
+    std::memcpy(text + size, "00", 2);  // +HH -> +HH00
+    size += 2;
   }
-  if (year < 1970 || month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) ||
-      hour > 23 || minute > 59 || second > 60) {
-    return false;
-  }
-  size_t i = 19;
-  int64_t frac = 0;
-  if (i < s.size() && (s[i] == '.' || s[i] == ',')) {
-    ++i;
-    const size_t start = i;
-    int64_t scale = 100'000'000;
-    while (i < s.size() && IsDigit(s[i])) {
-      frac += (s[i] - '0') * scale;
-      scale /= 10;
-      ++i;
-    }
-    if (i == start) return false;
-  }
-  int64_t offset = 0;
-  if (i < s.size()) {
-    if (s[i] == 'Z' || s[i] == 'z') {
-      ++i;
-    } else if (s[i] == '+' || s[i] == '-') {
-      const int sign = s[i] == '-' ? -1 : 1;
-      unsigned oh = 0, om = 0;
-      if (!ReadDigits(s, i + 1, 2, &oh)) return false;
-      i += 3;
-      if (i < s.size()) {
-        if (s[i] == ':') ++i;
-        if (!ReadDigits(s, i, 2, &om)) return false;
-        i += 2;
-      }
-      if (oh > 23 || om > 59) return false;
-      offset = sign * static_cast<int64_t>(oh * 3600 + om * 60);
-    } else {
-      return false;
-    }
-  }
-  if (i != s.size()) return false;
-  const int64_t seconds =
-      DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
-  if (seconds < 0 || seconds >= kMaxEpochSeconds) return false;
-  *nanos = seconds * kNanosPerSecond + frac;
+  const char* p = text;
+  const char* end = text + size;
+  TimeParts t;
+  if (!ParseRfc3339(p, end, /*strict=*/false, t) || p != end) return false;
+  if (t.year < 1970 || !Representable(t)) return false;
+  *nanos = ToUnixNanos(t);
   return true;
 }
 
-// Epoch seconds, fraction allowed ("1588205199.82437"), exponent tolerated.
+// Epoch seconds, fraction allowed ("1588205199.82437"; digits past the
+// ninth are ignored), exponent tolerated.
 bool ParseEpochSeconds(std::string_view s, int64_t* nanos) {
   if (s.empty() || !IsDigit(s[0])) return false;
-  size_t i = 0;
+  const char* p = s.data();
+  const char* end = p + s.size();
   int64_t seconds = 0;
-  while (i < s.size() && IsDigit(s[i])) {
-    seconds = seconds * 10 + (s[i] - '0');
+  while (p < end && IsDigit(*p)) {
+    seconds = seconds * 10 + (*p++ - '0');
     if (seconds >= kMaxEpochSeconds) return false;
-    ++i;
   }
-  int64_t frac = 0;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    const size_t start = i;
-    int64_t scale = 100'000'000;
-    while (i < s.size() && IsDigit(s[i])) {
-      frac += (s[i] - '0') * scale;
-      scale /= 10;
-      ++i;
-    }
-    if (i == start) return false;
+  uint32_t fraction = 0;
+  if (p < end && *p == '.') {
+    ++p;
+    const char* digits_end = p;
+    while (digits_end < end && IsDigit(*digits_end)) ++digits_end;
+    const char* nine = p + std::min<ptrdiff_t>(digits_end - p, 9);
+    if (!ParseFraction(p, nine, 9, fraction)) return false;
+    p = digits_end;
   }
-  if (i != s.size()) {
-    if (s[i] != 'e' && s[i] != 'E') return false;
+  if (p != end) {
+    if (*p != 'e' && *p != 'E') return false;
     double value = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-    if (ec != std::errc() || end != s.data() + s.size()) return false;
+    const auto [parsed_end, ec] = std::from_chars(s.data(), end, value);
+    if (ec != std::errc() || parsed_end != end) return false;
     if (!(value >= 0 && value < static_cast<double>(kMaxEpochSeconds))) return false;
     *nanos = static_cast<int64_t>(value * 1e9);
     return true;
   }
-  *nanos = seconds * kNanosPerSecond + frac;
+  *nanos = seconds * kNanosPerSecond + fraction;
   return true;
 }
 
@@ -371,6 +335,18 @@ JsonLineParser::JsonLineParser(JsonParseOptions options)
 
 JsonLineParser::~JsonLineParser() = default;
 
+bool JsonLineParser::ParseOrKeepRaw(std::string_view line, const SyslogParseContext& context,
+                                    Event& event, EventBatch& batch) {
+  ParseError error;
+  event.raw = line;
+  if (Parse(line, context, event, batch, &error)) return true;
+  event.format = EventFormat::kUnparsed;
+  event.parse_error = true;
+  event.fields_count = 0;
+  event.message = line;
+  return false;
+}
+
 bool JsonLineParser::Parse(std::string_view line, const SyslogParseContext& context, Event& event,
                            EventBatch& batch, ParseError* error) {
   event.format = EventFormat::kJson;
@@ -431,7 +407,7 @@ bool JsonLineParser::Parse(std::string_view line, const SyslogParseContext& cont
     if (!c.present) continue;
     int64_t nanos = 0;
     const bool ok = c.is_string
-                        ? (ParseRfc3339(c.value, &nanos) || ParseEpochSeconds(c.value, &nanos))
+                        ? (ParseJsonTime(c.value, &nanos) || ParseEpochSeconds(c.value, &nanos))
                         : ParseEpochSeconds(c.value, &nanos);
     if (ok) {
       event.event_time_ns = nanos;

@@ -46,6 +46,12 @@ class JsonLineParser {
   bool Parse(std::string_view line, const SyslogParseContext& context, Event& event,
              EventBatch& batch, ParseError* error);
 
+  // What the listeners do with every line: Parse, and on failure keep the
+  // line as an unparsed event (format kUnparsed, parse_error set, message =
+  // raw = line) instead of dropping it. Returns false on that failure.
+  bool ParseOrKeepRaw(std::string_view line, const SyslogParseContext& context, Event& event,
+                      EventBatch& batch);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -1,6 +1,7 @@
-// Private helpers shared by the RFC 5424 and RFC 3164 parsers: character
-// classes, PRI, RFC 3339 timestamps and STRUCTURED-DATA. Header-only so the
-// scanners inline into the parsers. Not part of the public API.
+// Private helpers shared by the collectors' parsers (RFC 5424, RFC 3164, and
+// the JSON parser's time members): character classes, PRI, RFC 3339
+// timestamps and STRUCTURED-DATA. Header-only so the scanners inline into the
+// parsers. Not part of the public API.
 #pragma once
 
 #include <cstdint>

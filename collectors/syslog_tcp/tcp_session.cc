@@ -117,12 +117,7 @@ void TcpSession::OnFrame(std::string_view frame) {
   event.agency = agency_;
   event.peer = peer_;
   if (json_) {
-    ParseError error;
-    event.raw = copy;
-    if (!json_->Parse(copy, parse_context_, event, *batch_, &error)) {
-      event.format = EventFormat::kUnparsed;
-      event.parse_error = true;
-      event.message = copy;
+    if (!json_->ParseOrKeepRaw(copy, parse_context_, event, *batch_)) {
       ++pending_parse_errors_.by_format[size_t(ParseFormat::kJson)];
     }
   } else {

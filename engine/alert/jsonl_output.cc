@@ -55,7 +55,7 @@ void JsonlAlertOutput::Publish(std::vector<Alert>& alerts) {
     }
   }
   std::fwrite(buffer.data(), 1, buffer.size(), file_);
-  if (options_.flush_each_batch) std::fflush(file_);
+  std::fflush(file_);  // readers (tail, tests) see whole batches at once
   bytes_ += buffer.size();
   written_ += alerts.size();
   RotateIfNeededLocked();

@@ -21,7 +21,6 @@ namespace gsoc {
 struct JsonlOutputOptions {
   uint64_t max_file_bytes = 100ull << 20;  // rotate beyond this (file only)
   int keep_files = 5;                      // file.1 .. file.N kept
-  bool flush_each_batch = true;
 };
 
 class JsonlAlertOutput : public AlertSink {

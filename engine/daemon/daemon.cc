@@ -131,7 +131,11 @@ int Daemon::Run() {
                        {"gsoc_queue_events", "Events waiting between collectors and engine",
                         [&queue] { return static_cast<double>(queue.events()); }},
                        {"gsoc_queue_capacity_events", "Bound of the collector-to-engine queue",
-                        [&queue] { return static_cast<double>(queue.capacity()); }}}));
+                        [&queue] { return static_cast<double>(queue.capacity()); }},
+                       {"gsoc_queue_full_total",
+                        "Batches refused because the queue was full (TCP then waits, UDP drops)",
+                        [&queue] { return static_cast<double>(queue.full_count()); },
+                        prometheus::MetricType::Counter}}));
     if (s.reloader) s.metrics_server->Register(s.reloader->MakeCollectable());
     ports.emplace_back("metrics", s.metrics_server->port());
     spdlog::info("metrics on http://{}:{}/metrics", s.config.metrics.address,

@@ -78,7 +78,6 @@ struct ThreadCounters {
     closed[listener * size_t(CloseReason::kCount) + size_t(reason)].Add(1);
   }
   void EventsProcessed(uint64_t n) { events_processed.Add(n); }
-  void BatchesProcessed(uint64_t n) { batches_processed.Add(n); }
 
   const size_t agencies;
   std::vector<RelaxedCounter> events_received;  // [listener][agency]
@@ -88,7 +87,6 @@ struct ThreadCounters {
   std::vector<RelaxedCounter> rejected;         // [listener][RejectReason]
   std::vector<RelaxedCounter> closed;           // [listener][CloseReason]
   RelaxedCounter events_processed;
-  RelaxedCounter batches_processed;
 };
 
 class IngestMetrics {

@@ -94,7 +94,7 @@ std::vector<MetricFamily> IngestCollectable::Collect() const {
     MetricFamily family;
     family.name = gauge.name;
     family.help = gauge.help;
-    family.type = MetricType::Gauge;
+    family.type = gauge.type;
     AddCounter(family, {}, gauge.read());
     out.push_back(std::move(family));
   }

@@ -20,10 +20,12 @@
 
 namespace gsoc {
 
+// A value read at scrape time: a gauge, or a counter kept elsewhere.
 struct GaugeSource {
   std::string name;
   std::string help;
   std::function<double()> read;  // called on the scrape thread
+  prometheus::MetricType type = prometheus::MetricType::Gauge;
 };
 
 class IngestCollectable : public prometheus::Collectable {

@@ -8,7 +8,10 @@ PushResult BatchQueue::TryPush(BatchPtr& batch) {
     std::lock_guard lock(mutex_);
     if (closed_) return PushResult::kClosed;
     // An empty queue takes any batch, so one larger than the bound still flows.
-    if (!batches_.empty() && events_ + n > max_events_) return PushResult::kFull;
+    if (!batches_.empty() && events_ + n > max_events_) {
+      ++full_count_;
+      return PushResult::kFull;
+    }
     events_ += n;
     for (Event& event : batch->events()) event.id = next_event_id_++;
     batches_.push_back(std::move(batch));
@@ -72,6 +75,11 @@ void BatchQueue::Close() {
   }
   not_empty_.notify_all();
   for (auto& resume : wake) resume();
+}
+
+uint64_t BatchQueue::full_count() const {
+  std::lock_guard lock(mutex_);
+  return full_count_;
 }
 
 size_t BatchQueue::events() const {

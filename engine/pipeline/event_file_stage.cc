@@ -13,8 +13,9 @@ namespace gsoc {
 
 namespace {
 
-std::string PeerText(const PeerAddress& peer) {
-  char text[INET6_ADDRSTRLEN] = {};
+// The peer address as text, in a caller's buffer (no allocation per event).
+std::string_view PeerText(const PeerAddress& peer, char (&text)[INET6_ADDRSTRLEN]) {
+  text[0] = '\0';
   if (peer.IsV4()) {
     inet_ntop(AF_INET, peer.bytes.data() + 12, text, sizeof(text));
   } else {
@@ -50,7 +51,8 @@ void AppendEventJson(std::string& out, const EventBatch& batch, const Event& eve
   AppendStringMember(out, "receive_time", FormatRfc3339Millis(event.receive_time_ns, time_text));
   AppendStringMember(out, "agency", NameOr(agency_names, event.agency));
   AppendStringMember(out, "listener", NameOr(listener_names, event.listener));
-  AppendStringMember(out, "peer", PeerText(event.peer));
+  char peer_text[INET6_ADDRSTRLEN];
+  AppendStringMember(out, "peer", PeerText(event.peer, peer_text));
   AppendStringMember(out, "format", FormatName(event.format));
   AppendKey(out, "parse_error");
   out += event.parse_error ? "true" : "false";

@@ -44,7 +44,6 @@ void Pipeline::WorkerLoop() {
   while (BatchPtr batch = queue_.Pop()) {
     for (auto& stage : stages_) stage->Process(*batch);
     counters.EventsProcessed(batch->size());
-    counters.BatchesProcessed(1);
     pool_.Release(std::move(batch));
   }
 }

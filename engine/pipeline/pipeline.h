@@ -80,6 +80,8 @@ class BatchQueue : public BatchInput {
 
   size_t events() const;
   size_t capacity() const { return max_events_; }
+  // Pushes refused because the queue was full (the queue_events limit hit).
+  uint64_t full_count() const;
 
  private:
   struct Waiter {
@@ -96,6 +98,7 @@ class BatchQueue : public BatchInput {
   std::deque<BatchPtr> batches_;
   size_t events_ = 0;
   uint64_t next_event_id_;
+  uint64_t full_count_ = 0;
   bool closed_ = false;
   std::vector<Waiter> waiters_;
 };

@@ -2,38 +2,6 @@
 
 namespace gsoc::rules {
 
-const char* MatchOpName(MatchOp op) {
-  switch (op) {
-    case MatchOp::kEquals:
-      return "equals";
-    case MatchOp::kContains:
-      return "contains";
-    case MatchOp::kStartsWith:
-      return "startswith";
-    case MatchOp::kEndsWith:
-      return "endswith";
-    case MatchOp::kRegex:
-      return "re";
-    case MatchOp::kCidr:
-      return "cidr";
-    case MatchOp::kExists:
-      return "exists";
-    case MatchOp::kLt:
-      return "lt";
-    case MatchOp::kLte:
-      return "lte";
-    case MatchOp::kGt:
-      return "gt";
-    case MatchOp::kGte:
-      return "gte";
-    case MatchOp::kNull:
-      return "null";
-    case MatchOp::kIndicator:
-      return "indicator";
-  }
-  return "unknown";
-}
-
 const char* LevelName(Level level) {
   switch (level) {
     case Level::kInformational:

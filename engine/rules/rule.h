@@ -45,8 +45,6 @@ enum class MatchOp : uint8_t {
   kIndicator,  // |expand with a placeholder bound to an indicator list
 };
 
-const char* MatchOpName(MatchOp op);
-
 struct ValueMatcher {
   MatchOp op = MatchOp::kEquals;
   // The value after transformation modifiers (base64, base64offset, windash,

@@ -47,11 +47,12 @@ TEST(E2eOps, PromtoolAcceptsMetrics) {
        {"gsoc_events_received_total", "gsoc_bytes_received_total", "gsoc_connections",
         "gsoc_events_discarded_total", "gsoc_parse_errors_total", "gsoc_connections_rejected_total",
         "gsoc_connections_closed_total", "gsoc_events_processed_total", "gsoc_queue_events",
-        "gsoc_queue_capacity_events", "gsoc_build_info"}) {
+        "gsoc_queue_capacity_events", "gsoc_queue_full_total", "gsoc_build_info"}) {
     EXPECT_TRUE(FindMetric(metrics, name).has_value()) << name;
     EXPECT_NE(metrics.find(std::string("# TYPE ") + name + " "), std::string::npos) << name;
   }
   EXPECT_EQ(FindMetric(metrics, "gsoc_build_info", {{"version", GSOC_VERSION}}), 1);
+  EXPECT_NE(metrics.find("# TYPE gsoc_queue_full_total counter"), std::string::npos);
   EXPECT_EQ(gsocd.Stop(), 0);
 }
 

@@ -29,13 +29,7 @@ bool LineInput::Add(std::string_view line, EventBatch& batch, uint64_t event_id)
                     (format_ == InputFormat::kAuto && !copy.empty() && copy.front() == '{');
   bool ok;
   if (json) {
-    ParseError error;
-    ok = json_->Parse(copy, context_, event, batch, &error);
-    if (!ok) {
-      event.format = EventFormat::kUnparsed;
-      event.parse_error = true;
-      event.message = copy;
-    }
+    ok = json_->ParseOrKeepRaw(copy, context_, event, batch);
   } else {
     EventFormat failed = EventFormat::kUnparsed;
     ParseSyslog(copy, context_, event, batch, &failed);

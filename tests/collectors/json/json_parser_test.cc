@@ -40,6 +40,43 @@ class JsonParserTest : public ::testing::Test {
   ParseError error_;
 };
 
+// What the listeners and gsocctl use: a bad line is kept, not dropped.
+TEST_F(JsonParserTest, ParseOrKeepRawKeepsABadLineAsUnparsed) {
+  SyslogParseContext context;
+  context.receive_time_ns = kReceive;
+  const std::string_view good = batch_.arena().CopyPadded(R"({"msg":"hi","a":{"b":1}})");
+  Event& first = batch_.AddEvent();
+  EXPECT_TRUE(parser_.ParseOrKeepRaw(good, context, first, batch_));
+  EXPECT_EQ(first.format, EventFormat::kJson);
+  EXPECT_EQ(batch_.FieldValue(first, "a.b"), "1");
+  const std::string_view bad = batch_.arena().CopyPadded(R"({"msg":"cut off", "a":)");
+  Event& second = batch_.AddEvent();
+  EXPECT_FALSE(parser_.ParseOrKeepRaw(bad, context, second, batch_));
+  EXPECT_EQ(second.format, EventFormat::kUnparsed);
+  EXPECT_TRUE(second.parse_error);
+  EXPECT_EQ(second.message, bad);
+  EXPECT_EQ(second.raw, bad);
+  EXPECT_EQ(second.fields_count, 0u);
+}
+
+// Time members go through the syslog RFC 3339 scanner plus the ISO forms
+// JSON shippers write (space for T, comma fraction, +HH, no zone = UTC).
+TEST_F(JsonParserTest, TimeFormsShippersWrite) {
+  const int64_t expected = 1'588'334'400'250'000'000;  // 2020-05-01T12:00:00.25Z
+  for (const char* time :
+       {"2020-05-01T12:00:00.25Z", "2020-05-01 12:00:00,25", "2020-05-01T14:00:00.25+02",
+        "2020-05-01T14:00:00.250+02:00", "2020-05-01t12:00:00.25z"}) {
+    ASSERT_TRUE(Parse(std::string(R"({"@timestamp":")") + time + R"("})")) << time;
+    EXPECT_TRUE(event_->has_message_time) << time;
+    EXPECT_EQ(event_->event_time_ns, expected) << time;
+  }
+  for (const char* time : {"2020-05-01T12:00", "2020-13-01T12:00:00Z", "1969-12-31T23:59:59Z",
+                           "2020-05-01T12:00:00Zjunk"}) {
+    ASSERT_TRUE(Parse(std::string(R"({"@timestamp":")") + time + R"("})")) << time;
+    EXPECT_FALSE(event_->has_message_time) << time;
+  }
+}
+
 TEST_F(JsonParserTest, FlatZeekConnLine) {
   const std::string line =
       R"({"ts":1588205199.82437,"uid":"Cvf4XX17hSAgXDdGEd","id.orig_h":"10.0.1.6","id.orig_p":54243,"proto":"udp","missed_bytes":0})";

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace gsoc {
 namespace {
@@ -51,6 +52,28 @@ TEST(EventBatchTest, AddEventAndFieldsAreContiguous) {
   EXPECT_EQ(fd[2].value, "z");
   // Spans are slices of one array: contiguous and adjacent.
   EXPECT_EQ(fd.data(), fa.data() + 2);
+}
+
+// A later stage (decoders) adds fields to events that are not the last one:
+// the event's fields move to the end of the table and every event keeps
+// exactly its own fields.
+TEST(EventBatchTest, AddFieldToAnEarlierEventKeepsEveryEventsFields) {
+  EventBatch batch;
+  Event& first = batch.AddEvent();
+  batch.AddField(first, "f1", "a");
+  Event& second = batch.AddEvent();
+  batch.AddField(second, "s1", "b");
+  batch.AddField(batch.events()[0], "f2", "c");  // not the last event
+  batch.AddField(batch.events()[1], "s2", "d");
+  const auto fields_of = [&](size_t i) {
+    std::vector<std::string> out;
+    for (const Field& field : batch.FieldsOf(batch.events()[i])) {
+      out.push_back(std::string(field.name) + "=" + std::string(field.value));
+    }
+    return out;
+  };
+  EXPECT_EQ(fields_of(0), (std::vector<std::string>{"f1=a", "f2=c"}));
+  EXPECT_EQ(fields_of(1), (std::vector<std::string>{"s1=b", "s2=d"}));
 }
 
 TEST(EventBatchTest, FieldValue) {

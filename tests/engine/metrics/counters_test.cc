@@ -127,7 +127,6 @@ TEST(CountersTest, SumsAcrossThreads) {
         c.Discarded(2, DiscardReason::kQueueFull);
         c.ParseErrors(0, ParseFormat::kJson, 3);
         c.EventsProcessed(1);
-        c.BatchesProcessed(1);
         if (i % 100 == 0) {
           c.Rejected(0, RejectReason::kMaxConnectionsPerPeer);
           c.Closed(1, CloseReason::kIdleTimeout);

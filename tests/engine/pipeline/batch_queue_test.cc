@@ -87,6 +87,7 @@ TEST(BatchQueueTest, TryPushFullWhenOverMaxEvents) {
   EXPECT_EQ(queue.TryPush(d), PushResult::kFull);
   BatchPtr e = MakeBatch(pool, 60);
   EXPECT_EQ(queue.TryPush(e), PushResult::kPushed);
+  EXPECT_EQ(queue.full_count(), 2u);  // gsoc_queue_full_total: each refused push
 }
 
 TEST(BatchQueueTest, EmptyQueueAcceptsAnOversizedBatch) {
