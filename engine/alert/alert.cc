@@ -1,5 +1,8 @@
 #include "engine/alert/alert.h"
 
+#include <cmath>
+#include <cstdio>
+
 #include "engine/util/json_writer.h"
 #include "engine/util/time_format.h"
 
@@ -57,6 +60,22 @@ void AppendEvents(std::string& out, const std::vector<AlertEvent>& events) {
   out.push_back(']');
 }
 
+void AppendCorrelation(std::string& out, const Alert& alert) {
+  out += ",\"correlation\":{\"type\":";
+  AppendJsonString(out, alert.correlation_type);
+  out += ",\"value\":";
+  if (std::isfinite(alert.value)) {
+    char number[64];
+    const int length = std::snprintf(number, sizeof number, "%.15g", alert.value);
+    out.append(number, static_cast<size_t>(length));
+  } else {
+    out += "null";
+  }
+  out += ",\"condition\":";
+  AppendJsonString(out, alert.condition);
+  out += ",\"suppressed\":" + std::to_string(alert.suppressed) + "}";
+}
+
 }  // namespace
 
 void AppendAlertJson(std::string& out, const Alert& alert) {
@@ -75,6 +94,7 @@ void AppendAlertJson(std::string& out, const Alert& alert) {
   out += ",\"end\":";
   AppendTime(out, alert.window_end_ns);
   out += "},\"count\":" + std::to_string(alert.count);
+  if (alert.kind == AlertKind::kCorrelation) AppendCorrelation(out, alert);
   out += ",\"fields\":";
   AppendPairs(out, alert.fields);
   out += ",\"events\":";

@@ -42,6 +42,14 @@ struct Alert {
   int64_t window_start_ns = 0;
   int64_t window_end_ns = 0;
   uint64_t count = 1;
+  // Correlation alerts only (JSON member "correlation"): the type, what the
+  // condition was compared with (count, distinct values, refs seen, sum or
+  // average), the condition, and how many firings for this group were
+  // suppressed since the previous alert for it.
+  std::string correlation_type;
+  double value = 0;
+  std::string condition;
+  uint64_t suppressed = 0;
   std::vector<std::pair<std::string, std::string>> fields;
   std::vector<AlertEvent> events;  // capped by the producer
 };
