@@ -53,7 +53,8 @@ struct RuleRef {
 
 struct CorrelationRule {
   // Meta, as in a detection rule. A correlation without `level` is medium.
-  std::string id;  // `id`, or derived from file and title when absent
+  std::string id;  // `id`, or "<file stem>:<line>" when absent
+  // `title`; when absent (the spec's temporal examples have none), the name or id.
   std::string name;
   std::string title;
   std::string description;

@@ -5,8 +5,9 @@
 // Time model (README "Correlation"):
 //  - An input carries its event time. Inputs may arrive out of order; the
 //    window keeps its entries sorted by time and places a late-arriving one
-//    where it belongs. (The Correlator has already replaced the time of an
-//    input later than the allowed lateness by the stream time.)
+//    where it belongs (after entries with the same time). (The Correlator has
+//    already replaced the time of an input later than the allowed lateness by
+//    the stream time.)
 //  - Two inputs are in one window when their times differ by at most
 //    `timespan` (inclusive: a tie at the boundary is inside).
 //  - The watermark (stream time minus lateness) only moves forward; nothing
@@ -16,13 +17,63 @@
 //    fire, and entries that no future window can contain are dropped.
 //
 // Firing: conditions with only lower bounds (gt, gte; temporal types without
-// a condition) fire from Add as soon as some window containing the new input
-// satisfies them. After a firing the window's entries are consumed (the next
-// firing needs new inputs); suppression is the Correlator's job.
+// a condition) fire from Add as soon as some window [s, s + timespan] that
+// contains the new input satisfies them (every such window is examined, so
+// this is exact for out-of-order inputs too; value_sum / value_avg examine
+// the windows holding a subset as well, since a sum or average is not
+// monotone). The firing reports the earliest such window: window_start/end
+// are the times of its first and last entry, contributors its entries
+// (oldest first; the newest `max_contributors` when capped). After a firing
+// every entry up to and including the window's last one is consumed (the
+// next firing needs new inputs); suppression is the Correlator's job.
 //
-// Memory: entries are 16-24 bytes; how many a key keeps is bounded by what
-// the condition needs (event_count gte N keeps at most N) and by
-// WindowLimits::max_entries. HeapBytes() reports the key's heap use.
+// What each type compares (WindowFiring::value / count):
+//  - event_count: inputs in the window / same.
+//  - value_count: distinct WindowInput::value_hash / same.
+//  - value_sum, value_avg: sum or mean of WindowInput::number / inputs.
+//  - temporal: distinct refs in the window; no condition = all refs.
+//  - temporal_ordered: length k of the longest prefix refs[0..k-1] that
+//    occurs in that order (equal times count as ordered) within the window;
+//    no condition = all refs. The reported window spans that chain and the
+//    new input.
+//  - temporal_ordered with absent_last: refs[0..n-2] in order (greedy,
+//    earliest) open a pending window [t0, t0 + timespan] at the time t0 of
+//    the refs[0] entry; a refs[n-1] entry at a time in [the chain's last
+//    step, t0 + timespan] cancels it. Add never fires; Advance fires once
+//    watermark > t0 + timespan and no cancelling entry came (window =
+//    [t0, t0 + timespan], count = value = n-1, contributors = the chain),
+//    and the chain's entries are consumed.
+//
+// Upper-bound conditions: the window begins at the key's oldest entry f and
+// closes at f + timespan; Advance(watermark > f + timespan) evaluates the
+// entries in [f, f + timespan], fires when the condition holds, removes them
+// in any case, and the next entry (if any) begins the next window. A late
+// input older than f moves the start of the still-open window back. Add never
+// fires for these. Call Advance again while it returns true: one call
+// reports at most one firing.
+//
+// Memory: entries are 16 bytes (event_count: time, event id) or 24 bytes
+// (plus the value hash, number bits or ref), in one heap block sized to
+// the entries (freed when empty). Bounds:
+//  - event_count with lower bounds keeps at most max(1, 2N-2) entries, where
+//    N is the count the condition needs (gte N: N, gt N: N+1): the newest
+//    ones. 2N-2 (not N) keeps firing exact for any input up to `timespan`
+//    older than the newest entry; trimming to it is not counted as a drop.
+//  - value_count and temporal with lower bounds drop a repeated value (ref)
+//    whose previous and next occurrences lie within one timespan: no window
+//    can see it without seeing one of them (so at most two occurrences of a
+//    value per timespan are kept; after a firing consumed older entries this
+//    can, rarely, miss a value seen only by the dropped occurrence).
+//  - upper-bound conditions, value_sum/avg and ordered types keep every entry
+//    until it is closed or too old.
+//  - WindowLimits::max_entries bounds every key: beyond it the oldest entry
+//    goes and *dropped is incremented (for an upper-bound condition this
+//    moves its window start forward).
+// Advance drops entries that no future window can contain: those older than
+// watermark - timespan (for absent and upper-bound rules, once decided).
+// HeapBytes() reports the block's size (capacity x entry size). Add and
+// Advance allocate only to grow that block; the distinct-value and ordered
+// scans use a per-thread scratch that grows to the largest window once.
 #pragma once
 
 #include <cstdint>
@@ -40,8 +91,8 @@ inline constexpr int64_t kNoDeadline = std::numeric_limits<int64_t>::max();
 // One hit fed to a correlation for one key.
 struct WindowInput {
   int64_t time_ns = 0;
-  uint64_t event_id = 0;  // 0 when the input is a chained correlation's firing
-  uint32_t ref = 0;       // position in CorrelationRule::refs
+  uint64_t event_id = 0;    // 0 when the input is a chained correlation's firing
+  uint32_t ref = 0;         // position in CorrelationRule::refs
   uint64_t value_hash = 0;  // value_count: hash of the `field` value
   double number = 0;        // value_sum / value_avg: the `field` value
 };
@@ -65,11 +116,19 @@ struct WindowFiring {
   // distinct values; temporal types: distinct refs seen.
   uint64_t count = 0;
   double value = 0;  // what the condition was compared with (count, distinct, sum or average)
-  std::vector<Contributor> contributors;  // caller-owned, reused; oldest first, newest kept when capped
+  std::vector<Contributor>
+      contributors;  // caller-owned, reused; oldest first, newest kept when capped
 };
 
 class KeyWindow {
  public:
+  KeyWindow() = default;
+  KeyWindow(const KeyWindow& other);
+  KeyWindow& operator=(const KeyWindow& other);
+  KeyWindow(KeyWindow&& other) noexcept;
+  KeyWindow& operator=(KeyWindow&& other) noexcept;
+  ~KeyWindow();
+
   // Adds `input`. Returns true when the rule fires now; `firing` is filled
   // (its contributors capped at `max_contributors`) and the window's
   // entries are consumed. `dropped` is incremented when a limit dropped an entry.
@@ -81,8 +140,10 @@ class KeyWindow {
   bool Advance(const CorrelationRule& rule, int64_t watermark_ns, size_t max_contributors,
                WindowFiring* firing);
 
-  // The earliest watermark at which Advance would do anything; kNoDeadline
-  // when nothing is pending. Lets the Correlator skip and expire keys.
+  // The earliest watermark at which Advance would do anything (oldest entry
+  // time + timespan + 1: a close, an absence deadline or a drop all happen
+  // when watermark > oldest + timespan); kNoDeadline when empty. Lets the
+  // Correlator skip and expire keys.
   int64_t NextDeadline(const CorrelationRule& rule) const;
 
   // True when the window holds nothing: the key may be erased (unless
@@ -95,17 +156,25 @@ class KeyWindow {
   size_t HeapBytes() const;
 
   // Binary form for checkpoints: Serialize appends; Deserialize consumes from
-  // the front of `in` and returns false on malformed input (never crashes).
+  // the front of `in`, replacing this window, and returns false on malformed
+  // input (never crashes; `in` and the window are then unchanged).
+  // Format (little-endian): u8 version (1), u8 wide (0: 16-byte entries,
+  // 1: 24-byte), u32 count, then per entry i64 time, u64 event id[, u64 aux],
+  // sorted by time.
   void Serialize(std::string& out) const;
   bool Deserialize(std::string_view& in);
 
  private:
-  struct Entry {
-    int64_t time_ns;
-    uint64_t event_id;
-    uint64_t aux;  // ref index, value hash, or the bits of the number
-  };
-  std::vector<Entry> entries_;  // sorted by time_ns
+  struct Impl;  // the logic, in window.cc
+  friend struct Impl;
+
+  // One malloc'ed block of capacity_ entries, each 16 bytes or, when
+  // wide_, 24 bytes: i64 time, u64 event id[, u64 aux = ref, value hash or
+  // the bits of the number]; sorted by time, ties in arrival order.
+  char* data_ = nullptr;
+  uint32_t size_ = 0;
+  uint32_t capacity_ : 31 = 0;
+  uint32_t wide_ : 1 = 0;
 };
 
 }  // namespace gsoc::correlate

@@ -1,2 +1,1024 @@
+// KeyWindow: per-type window semantics in event time, limits, memory and
+// checkpoint form. Times are plain nanosecond integers; most tests use a
+// timespan of 10 ns so boundaries are easy to read.
+#include "engine/correlate/window.h"
+
 #include <gtest/gtest.h>
-TEST(Placeholder, BeingWritten) { GTEST_SKIP(); }
+
+#include <algorithm>
+#include <iostream>
+#include <optional>
+#include <random>
+#include <set>
+
+namespace gsoc::correlate {
+namespace {
+
+using Type = CorrelationType;
+
+CountCondition Cond(std::optional<double> gt, std::optional<double> gte,
+                    std::optional<double> lt = {}, std::optional<double> lte = {},
+                    std::optional<double> eq = {}, std::optional<double> neq = {}) {
+  CountCondition c;
+  c.gt = gt, c.gte = gte, c.lt = lt, c.lte = lte, c.eq = eq, c.neq = neq;
+  return c;
+}
+CountCondition Gte(double v) { return Cond({}, v); }
+CountCondition Gt(double v) { return Cond(v, {}); }
+CountCondition Lt(double v) { return Cond({}, {}, v); }
+CountCondition Lte(double v) { return Cond({}, {}, {}, v); }
+CountCondition Eq(double v) { return Cond({}, {}, {}, {}, v); }
+CountCondition Neq(double v) { return Cond({}, {}, {}, {}, {}, v); }
+
+CorrelationRule MakeRule(Type type, CountCondition condition, int64_t timespan = 10,
+                         size_t refs = 1, bool absent = false) {
+  CorrelationRule rule;
+  rule.type = type;
+  rule.condition = condition;
+  rule.timespan_ns = timespan;
+  rule.refs.resize(refs);
+  rule.absent_last = absent;
+  return rule;
+}
+
+// Entries held, read from the checkpoint form (6-byte header).
+size_t EntryCount(const KeyWindow& window) {
+  std::string blob;
+  window.Serialize(blob);
+  return blob.size() <= 6 ? 0 : (blob.size() - 6) / (blob[1] ? 24 : 16);
+}
+
+struct Harness {
+  explicit Harness(CorrelationRule r) : rule(std::move(r)) {}
+
+  bool Add(int64_t time, uint32_t ref = 0, uint64_t hash = 0, double number = 0) {
+    WindowInput input{time, next_id++, ref, hash, number};
+    return window.Add(rule, input, limits, max_contributors, &firing, &dropped);
+  }
+  bool Value(int64_t time, uint64_t hash) { return Add(time, 0, hash); }
+  bool Number(int64_t time, double number) { return Add(time, 0, 0, number); }
+  bool Advance(int64_t watermark) {
+    return window.Advance(rule, watermark, max_contributors, &firing);
+  }
+  std::vector<int64_t> Times() const {
+    std::vector<int64_t> times;
+    for (const Contributor& c : firing.contributors) times.push_back(c.time_ns);
+    return times;
+  }
+  std::vector<uint64_t> Ids() const {
+    std::vector<uint64_t> ids;
+    for (const Contributor& c : firing.contributors) ids.push_back(c.event_id);
+    return ids;
+  }
+
+  CorrelationRule rule;
+  KeyWindow window;
+  WindowLimits limits;
+  size_t max_contributors = 100;
+  WindowFiring firing;
+  uint64_t dropped = 0;
+  uint64_t next_id = 1;
+};
+
+using Times = std::vector<int64_t>;
+
+// ---- event_count ----------------------------------------------------------
+
+TEST(EventCountWindow, FiresWhenSomeWindowReachesTheCount) {
+  Harness h(MakeRule(Type::kEventCount, Gte(3)));
+  EXPECT_FALSE(h.Add(0));
+  EXPECT_FALSE(h.Add(5));
+  EXPECT_FALSE(h.Add(11));  // [1, 11] holds 5 and 11
+  ASSERT_TRUE(h.Add(12));
+  EXPECT_EQ(h.firing.window_start_ns, 5);
+  EXPECT_EQ(h.firing.window_end_ns, 12);
+  EXPECT_EQ(h.firing.count, 3u);
+  EXPECT_EQ(h.firing.value, 3);
+  EXPECT_EQ(h.Times(), (Times{5, 11, 12}));
+  EXPECT_TRUE(h.window.empty());  // consumed up to the window end
+}
+
+TEST(EventCountWindow, SlidesAcrossBoundaries) {
+  Harness h(MakeRule(Type::kEventCount, Gte(3)));
+  for (int64_t t : {0, 6, 12, 18}) EXPECT_FALSE(h.Add(t)) << t;
+  ASSERT_TRUE(h.Add(20));
+  EXPECT_EQ(h.Times(), (Times{12, 18, 20}));
+  EXPECT_FALSE(h.Add(25));  // the next firing needs new inputs
+  EXPECT_FALSE(h.Add(30));
+  EXPECT_TRUE(h.Add(31));
+  EXPECT_EQ(h.Times(), (Times{25, 30, 31}));
+}
+
+TEST(EventCountWindow, TieAtBoundaryIsInside) {
+  Harness h(MakeRule(Type::kEventCount, Gte(2)));
+  EXPECT_FALSE(h.Add(100));
+  ASSERT_TRUE(h.Add(110));
+  EXPECT_EQ(h.firing.window_start_ns, 100);
+  EXPECT_EQ(h.firing.window_end_ns, 110);
+}
+
+TEST(EventCountWindow, OneNanosecondBeyondIsOutside) {
+  Harness h(MakeRule(Type::kEventCount, Gte(2)));
+  EXPECT_FALSE(h.Add(100));
+  EXPECT_FALSE(h.Add(111));
+  EXPECT_FALSE(h.Add(89));  // late, 11 before 100
+}
+
+TEST(EventCountWindow, OutOfOrderInputCompletesWindowBetweenEntries) {
+  Harness h(MakeRule(Type::kEventCount, Gte(3)));
+  EXPECT_FALSE(h.Add(0));
+  EXPECT_FALSE(h.Add(9));
+  EXPECT_FALSE(h.Add(25));
+  ASSERT_TRUE(h.Add(5));
+  EXPECT_EQ(h.firing.window_start_ns, 0);
+  EXPECT_EQ(h.firing.window_end_ns, 9);
+  EXPECT_EQ(h.Times(), (Times{0, 5, 9}));
+  EXPECT_EQ(h.Ids(), (std::vector<uint64_t>{1, 4, 2}));
+  EXPECT_FALSE(h.window.empty());
+  EXPECT_EQ(h.window.newest_ns(), 25);
+  EXPECT_EQ(EntryCount(h.window), 1u);
+}
+
+TEST(EventCountWindow, OutOfOrderInputsArePlacedInTimeOrder) {
+  Harness h(MakeRule(Type::kEventCount, Gte(4), 100));
+  EXPECT_FALSE(h.Add(30));
+  EXPECT_FALSE(h.Add(10));
+  EXPECT_FALSE(h.Add(20));
+  EXPECT_EQ(h.window.newest_ns(), 30);
+  ASSERT_TRUE(h.Add(10));  // a tie goes after the entry already there
+  EXPECT_EQ(h.Times(), (Times{10, 10, 20, 30}));
+  EXPECT_EQ(h.Ids(), (std::vector<uint64_t>{2, 4, 3, 1}));
+}
+
+TEST(EventCountWindow, GtNeedsOneMore) {
+  Harness h(MakeRule(Type::kEventCount, Gt(2)));
+  EXPECT_FALSE(h.Add(0));
+  EXPECT_FALSE(h.Add(1));
+  EXPECT_TRUE(h.Add(2));
+  EXPECT_EQ(h.firing.count, 3u);
+}
+
+TEST(EventCountWindow, UpperBoundDecidedAtClose) {
+  Harness h(MakeRule(Type::kEventCount, Lt(3)));
+  EXPECT_FALSE(h.Add(0));
+  EXPECT_FALSE(h.Add(4));
+  EXPECT_EQ(h.window.NextDeadline(h.rule), 11);
+  EXPECT_FALSE(h.Advance(10));  // closes at 10: watermark must pass it
+  ASSERT_TRUE(h.Advance(11));
+  EXPECT_EQ(h.firing.window_start_ns, 0);
+  EXPECT_EQ(h.firing.window_end_ns, 4);
+  EXPECT_EQ(h.firing.count, 2u);
+  EXPECT_TRUE(h.window.empty());
+  EXPECT_EQ(h.window.NextDeadline(h.rule), kNoDeadline);
+}
+
+TEST(EventCountWindow, UpperBoundNextEntryBeginsNextWindow) {
+  Harness h(MakeRule(Type::kEventCount, Lt(3)));
+  for (int64_t t : {0, 4, 10, 15, 16, 17}) EXPECT_FALSE(h.Add(t));  // 10: tie, inside
+  EXPECT_FALSE(h.Advance(11));                                      // [0, 10] holds 3
+  EXPECT_EQ(h.window.NextDeadline(h.rule), 26);
+  EXPECT_FALSE(h.Advance(26));  // [15, 25] holds 3
+  EXPECT_TRUE(h.window.empty());
+  EXPECT_FALSE(h.Add(30));
+  EXPECT_FALSE(h.Add(41));
+  ASSERT_TRUE(h.Advance(100));  // [30, 40] holds 1
+  EXPECT_EQ(h.Times(), (Times{30}));
+  ASSERT_TRUE(h.Advance(100));  // then [41, 51]
+  EXPECT_EQ(h.Times(), (Times{41}));
+  EXPECT_FALSE(h.Advance(100));
+}
+
+TEST(EventCountWindow, LateInputMovesOpenUpperBoundWindowBack) {
+  Harness h(MakeRule(Type::kEventCount, Lt(3)));
+  EXPECT_FALSE(h.Add(5));
+  EXPECT_FALSE(h.Add(14));
+  EXPECT_FALSE(h.Add(2));  // now [2, 12]
+  EXPECT_EQ(h.window.NextDeadline(h.rule), 13);
+  ASSERT_TRUE(h.Advance(13));
+  EXPECT_EQ(h.Times(), (Times{2, 5}));
+}
+
+struct OperatorCase {
+  CountCondition condition;
+  int inputs;
+  bool fires;
+};
+
+TEST(EventCountWindow, EveryOperatorAndRange) {
+  const OperatorCase cases[] = {
+      {Gt(2), 2, false},
+      {Gt(2), 3, true},
+      {Gte(3), 2, false},
+      {Gte(3), 3, true},
+      {Lt(3), 2, true},
+      {Lt(3), 3, false},
+      {Lte(3), 3, true},
+      {Lte(3), 4, false},
+      {Eq(3), 3, true},
+      {Eq(3), 2, false},
+      {Eq(3), 4, false},
+      {Neq(3), 2, true},
+      {Neq(3), 3, false},
+      {Cond(1, {}, {}, 3), 1, false},
+      {Cond(1, {}, {}, 3), 2, true},
+      {Cond(1, {}, {}, 3), 3, true},
+      {Cond(1, {}, {}, 3), 4, false},
+  };
+  for (const OperatorCase& c : cases) {
+    Harness h(MakeRule(Type::kEventCount, c.condition));
+    bool fired = false;
+    for (int i = 0; i < c.inputs; ++i) fired |= h.Add(i);
+    if (c.condition.HasUpperBound()) {
+      EXPECT_FALSE(fired) << c.condition.ToString();
+      fired = h.Advance(1000);
+    }
+    EXPECT_EQ(fired, c.fires) << c.condition.ToString() << " with " << c.inputs;
+    if (fired) {
+      EXPECT_EQ(h.firing.count, static_cast<uint64_t>(c.inputs));
+    }
+  }
+}
+
+TEST(EventCountWindow, AdvanceDropsWhatNoFutureWindowCanHold) {
+  Harness h(MakeRule(Type::kEventCount, Gte(3)));
+  EXPECT_FALSE(h.Add(0));
+  EXPECT_FALSE(h.Add(5));
+  EXPECT_EQ(h.window.NextDeadline(h.rule), 11);
+  EXPECT_FALSE(h.Advance(10));
+  EXPECT_EQ(EntryCount(h.window), 2u);
+  EXPECT_FALSE(h.Advance(11));  // a future input >= 11 cannot share a window with 0
+  EXPECT_EQ(EntryCount(h.window), 1u);
+  EXPECT_EQ(h.window.NextDeadline(h.rule), 16);
+  EXPECT_FALSE(h.Add(12));
+  EXPECT_TRUE(h.Add(13));  // 5, 12, 13
+  EXPECT_FALSE(h.Add(50));
+  EXPECT_FALSE(h.Advance(100));
+  EXPECT_TRUE(h.window.empty());
+  EXPECT_EQ(h.window.HeapBytes(), 0u);
+}
+
+TEST(EventCountWindow, KeepsOnlyWhatTheConditionNeeds) {
+  Harness h(MakeRule(Type::kEventCount, Gte(3)));
+  for (int64_t t = 0; t < 200; t += 20) EXPECT_FALSE(h.Add(t));
+  EXPECT_EQ(EntryCount(h.window), 4u);  // 2N-2
+  EXPECT_EQ(h.dropped, 0u);             // not a limit drop
+  EXPECT_EQ(h.window.newest_ns(), 180);
+}
+
+// The trimmed event_count window agrees with one that keeps everything, for
+// inputs up to `timespan` older than the newest.
+TEST(EventCountWindow, TrimmedStateIsExactForLateInputs) {
+  std::mt19937_64 random(7);
+  for (int round = 0; round < 300; ++round) {
+    const int need = 2 + round % 4;
+    Harness h(MakeRule(Type::kEventCount, Gte(need)));
+    std::vector<int64_t> all;  // the reference keeps every entry
+    int64_t newest = 0;
+    for (int i = 0; i < 60; ++i) {
+      const int64_t t = std::max<int64_t>(0, newest + static_cast<int64_t>(random() % 16) - 10);
+      newest = std::max(newest, t);
+      all.insert(std::upper_bound(all.begin(), all.end(), t), t);
+      std::optional<std::pair<int64_t, int64_t>> expected;
+      for (int64_t s = t - 10; s <= t && !expected; ++s) {
+        const auto lo = std::lower_bound(all.begin(), all.end(), s);
+        const auto hi = std::upper_bound(all.begin(), all.end(), s + 10);
+        if (hi - lo >= need) {
+          expected = std::pair{*lo, *(hi - 1)};
+          all.erase(all.begin(), hi);
+        }
+      }
+      ASSERT_EQ(h.Add(t), expected.has_value()) << "round " << round << " input " << i;
+      if (expected) {
+        EXPECT_EQ(h.firing.window_start_ns, expected->first);
+        EXPECT_EQ(h.firing.window_end_ns, expected->second);
+      }
+    }
+  }
+}
+
+TEST(EventCountWindow, ContributorsCappedKeepNewest) {
+  Harness h(MakeRule(Type::kEventCount, Gte(5)));
+  h.max_contributors = 2;
+  for (int64_t t : {1, 2, 3, 4}) EXPECT_FALSE(h.Add(t));
+  ASSERT_TRUE(h.Add(5));
+  EXPECT_EQ(h.firing.count, 5u);
+  EXPECT_EQ(h.Times(), (Times{4, 5}));
+  h.max_contributors = 0;
+  for (int64_t t : {11, 12, 13, 14}) EXPECT_FALSE(h.Add(t));
+  ASSERT_TRUE(h.Add(15));
+  EXPECT_TRUE(h.firing.contributors.empty());
+}
+
+// ---- value_count ------------------------------------------------------------
+
+TEST(ValueCountWindow, CountsDistinctValues) {
+  Harness h(MakeRule(Type::kValueCount, Gte(3)));
+  EXPECT_FALSE(h.Value(0, 1));
+  EXPECT_FALSE(h.Value(1, 1));
+  EXPECT_FALSE(h.Value(2, 2));
+  EXPECT_FALSE(h.Value(3, 2));
+  ASSERT_TRUE(h.Value(4, 3));
+  EXPECT_EQ(h.firing.count, 3u);
+  EXPECT_EQ(h.firing.value, 3);
+  EXPECT_EQ(h.firing.window_start_ns, 0);
+  EXPECT_EQ(h.firing.window_end_ns, 4);
+}
+
+TEST(ValueCountWindow, BoundaryTieInsideOneBeyondOutside) {
+  Harness inside(MakeRule(Type::kValueCount, Gte(2)));
+  EXPECT_FALSE(inside.Value(0, 1));
+  EXPECT_TRUE(inside.Value(10, 2));
+  Harness outside(MakeRule(Type::kValueCount, Gte(2)));
+  EXPECT_FALSE(outside.Value(0, 1));
+  EXPECT_FALSE(outside.Value(11, 2));
+  EXPECT_FALSE(outside.Value(20, 2));  // [11, 21] holds value 2 twice
+  EXPECT_EQ(outside.firing.count, 0u);
+}
+
+TEST(ValueCountWindow, SlidesAndOutOfOrder) {
+  Harness h(MakeRule(Type::kValueCount, Gte(3)));
+  EXPECT_FALSE(h.Value(0, 1));
+  EXPECT_FALSE(h.Value(9, 2));
+  EXPECT_FALSE(h.Value(25, 3));
+  EXPECT_FALSE(h.Value(6, 2));  // repeat: still 2 distinct
+  ASSERT_TRUE(h.Value(5, 3));   // late: the earliest window is [-4, 6]
+  EXPECT_EQ(h.firing.window_start_ns, 0);
+  EXPECT_EQ(h.firing.window_end_ns, 6);
+  EXPECT_EQ(h.Times(), (Times{0, 5, 6}));
+  EXPECT_EQ(h.firing.count, 3u);
+  EXPECT_EQ(h.window.newest_ns(), 25);
+}
+
+TEST(ValueCountWindow, LateInputBetweenTwoWindowsCountsEachSeparately) {
+  Harness h(MakeRule(Type::kValueCount, Gte(3)));
+  EXPECT_FALSE(h.Value(0, 1));
+  EXPECT_FALSE(h.Value(20, 2));
+  EXPECT_FALSE(h.Value(10, 3));  // [0, 10] and [10, 20] hold 2 values each
+  EXPECT_TRUE(h.Value(15, 1));   // [10, 20]: 3, 2, 1
+  EXPECT_EQ(h.Times(), (Times{10, 15, 20}));
+}
+
+TEST(ValueCountWindow, RepeatsAreThinnedYetExact) {
+  Harness h(MakeRule(Type::kValueCount, Gte(3), 100));
+  for (int64_t t = 0; t < 1000; ++t) EXPECT_FALSE(h.Value(t, 42));
+  EXPECT_LE(EntryCount(h.window), 22u);
+  EXPECT_EQ(h.dropped, 0u);
+  EXPECT_FALSE(h.Value(500, 7));  // late, amid the repeats
+  ASSERT_TRUE(h.Value(420, 8));   // 42 is still seen between 420 and 500
+  EXPECT_EQ(h.firing.count, 3u);
+}
+
+TEST(ValueCountWindow, UpperBoundAtClose) {
+  Harness h(MakeRule(Type::kValueCount, Lte(2)));
+  EXPECT_FALSE(h.Value(0, 1));
+  EXPECT_FALSE(h.Value(3, 1));
+  EXPECT_FALSE(h.Value(5, 2));
+  EXPECT_FALSE(h.Value(20, 1));
+  EXPECT_FALSE(h.Value(21, 2));
+  EXPECT_FALSE(h.Value(22, 3));
+  ASSERT_TRUE(h.Advance(1000));
+  EXPECT_EQ(h.firing.count, 2u);
+  EXPECT_EQ(h.Times(), (Times{0, 3, 5}));  // every entry kept until close
+  EXPECT_FALSE(h.Advance(1000));           // 3 distinct in [20, 30]
+}
+
+// ---- value_sum / value_avg ---------------------------------------------------
+
+TEST(ValueSumWindow, SumsNumbersInWindow) {
+  Harness h(MakeRule(Type::kValueSum, Gte(100)));
+  EXPECT_FALSE(h.Number(0, 40));
+  EXPECT_FALSE(h.Number(5, 50));
+  EXPECT_FALSE(h.Number(11, 5));  // [1, 11]: 55
+  ASSERT_TRUE(h.Number(12, 50));  // [5, 12]: 105
+  EXPECT_EQ(h.firing.value, 105);
+  EXPECT_EQ(h.firing.count, 3u);
+  EXPECT_EQ(h.firing.window_start_ns, 5);
+}
+
+TEST(ValueSumWindow, BoundaryAndOutOfOrder) {
+  Harness h(MakeRule(Type::kValueSum, Gt(99)));
+  EXPECT_FALSE(h.Number(0, 60));
+  EXPECT_FALSE(h.Number(11, 40));
+  EXPECT_FALSE(h.Number(30, 50));
+  ASSERT_TRUE(h.Number(10, 40));  // late: [0, 10] = 100
+  EXPECT_EQ(h.firing.value, 100);
+  EXPECT_EQ(h.Times(), (Times{0, 10}));
+}
+
+TEST(ValueSumWindow, WindowHoldingASubsetCounts) {
+  Harness h(MakeRule(Type::kValueSum, Gte(10)));
+  EXPECT_FALSE(h.Number(0, -5));
+  ASSERT_TRUE(h.Number(5, 12));  // [0, 10] sums 7, but [1, 11] holds 12 alone
+  EXPECT_EQ(h.firing.value, 12);
+  EXPECT_EQ(h.Times(), (Times{5}));
+}
+
+TEST(ValueSumWindow, RangeDecidedAtClose) {
+  Harness h(MakeRule(Type::kValueSum, Cond({}, 10, {}, 20)));
+  EXPECT_FALSE(h.Number(0, 8));
+  EXPECT_FALSE(h.Number(10, 8));
+  EXPECT_FALSE(h.Number(11, 100));
+  ASSERT_TRUE(h.Advance(11));
+  EXPECT_EQ(h.firing.value, 16);
+  EXPECT_FALSE(h.Advance(100));  // [11, 21] sums 100
+}
+
+TEST(ValueAvgWindow, AveragesNumbers) {
+  Harness h(MakeRule(Type::kValueAvg, Gte(10)));
+  EXPECT_FALSE(h.Number(0, 4));
+  EXPECT_FALSE(h.Number(1, 8));
+  ASSERT_TRUE(h.Number(2, 18));
+  EXPECT_EQ(h.firing.value, 10);
+  EXPECT_EQ(h.firing.count, 3u);
+}
+
+TEST(ValueAvgWindow, HigherAverageInNarrowerWindow) {
+  Harness h(MakeRule(Type::kValueAvg, Gt(10)));
+  EXPECT_FALSE(h.Number(0, 1));
+  ASSERT_TRUE(h.Number(10, 15));  // [0, 10] averages 8; [1, 11] holds 15
+  EXPECT_EQ(h.firing.value, 15);
+  EXPECT_EQ(h.firing.count, 1u);
+  EXPECT_EQ(h.firing.window_start_ns, 10);
+}
+
+TEST(ValueAvgWindow, UpperBoundAtClose) {
+  Harness h(MakeRule(Type::kValueAvg, Lt(5)));
+  EXPECT_FALSE(h.Number(0, 2));
+  EXPECT_FALSE(h.Number(4, 6));
+  ASSERT_TRUE(h.Advance(11));
+  EXPECT_EQ(h.firing.value, 4);
+  EXPECT_EQ(h.firing.count, 2u);
+}
+
+// ---- temporal ---------------------------------------------------------------------
+
+TEST(TemporalWindow, AllRefsWithinTimespan) {
+  Harness h(MakeRule(Type::kTemporal, {}, 10, 3));
+  EXPECT_FALSE(h.Add(0, 0));
+  EXPECT_FALSE(h.Add(5, 1));
+  EXPECT_FALSE(h.Add(11, 2));  // 0 left the window
+  EXPECT_FALSE(h.Add(11, 1));
+  ASSERT_TRUE(h.Add(15, 0));  // [5, 15]
+  EXPECT_EQ(h.firing.count, 3u);
+  EXPECT_EQ(h.firing.window_start_ns, 5);
+  EXPECT_EQ(h.firing.window_end_ns, 15);
+  EXPECT_EQ(h.Times(), (Times{5, 11, 11, 15}));
+}
+
+TEST(TemporalWindow, BoundaryTieAndOutOfOrder) {
+  Harness h(MakeRule(Type::kTemporal, {}, 10, 2));
+  EXPECT_FALSE(h.Add(10, 1));
+  ASSERT_TRUE(h.Add(0, 0));  // late, exactly timespan earlier
+  EXPECT_EQ(h.firing.window_start_ns, 0);
+  EXPECT_FALSE(h.Add(100, 0));
+  EXPECT_FALSE(h.Add(89, 1));
+}
+
+TEST(TemporalWindow, LateInputBetweenTwoWindowsDoesNotFire) {
+  Harness h(MakeRule(Type::kTemporal, {}, 10, 3));
+  EXPECT_FALSE(h.Add(0, 0));
+  EXPECT_FALSE(h.Add(20, 2));
+  EXPECT_FALSE(h.Add(10, 1));
+  EXPECT_TRUE(h.Add(12, 0));
+}
+
+TEST(TemporalWindow, WithCondition) {
+  Harness h(MakeRule(Type::kTemporal, Gte(2), 10, 3));
+  EXPECT_FALSE(h.Add(0, 2));
+  EXPECT_FALSE(h.Add(1, 2));
+  ASSERT_TRUE(h.Add(2, 0));
+  EXPECT_EQ(h.firing.count, 2u);
+  EXPECT_EQ(h.firing.value, 2);
+}
+
+TEST(TemporalWindow, UpperBoundConditionAtClose) {
+  Harness h(MakeRule(Type::kTemporal, Lt(2), 10, 3));
+  EXPECT_FALSE(h.Add(0, 1));
+  EXPECT_FALSE(h.Add(3, 1));
+  ASSERT_TRUE(h.Advance(11));
+  EXPECT_EQ(h.firing.count, 1u);
+}
+
+TEST(TemporalWindow, RefOutOfRangeIgnored) {
+  Harness h(MakeRule(Type::kTemporal, {}, 10, 2));
+  EXPECT_FALSE(h.Add(0, 5));
+  EXPECT_TRUE(h.window.empty());
+}
+
+// ---- temporal_ordered -----------------------------------------------------------------
+
+TEST(TemporalOrderedWindow, WrongOrderDoesNotFireRightOrderDoes) {
+  Harness h(MakeRule(Type::kTemporalOrdered, {}, 10, 3));
+  EXPECT_FALSE(h.Add(0, 2));
+  EXPECT_FALSE(h.Add(1, 1));
+  EXPECT_FALSE(h.Add(2, 0));  // C, B, A
+  EXPECT_FALSE(h.Add(3, 2));  // A, C
+  EXPECT_FALSE(h.Add(4, 1));  // A, B (the C before B does not count)
+  ASSERT_TRUE(h.Add(5, 2));
+  EXPECT_EQ(h.firing.window_start_ns, 2);
+  EXPECT_EQ(h.firing.window_end_ns, 5);
+  EXPECT_EQ(h.firing.count, 3u);
+  EXPECT_EQ(h.Times(), (Times{2, 3, 4, 5}));
+}
+
+TEST(TemporalOrderedWindow, TiesCountAsOrdered) {
+  Harness h(MakeRule(Type::kTemporalOrdered, {}, 10, 3));
+  EXPECT_FALSE(h.Add(5, 2));
+  EXPECT_FALSE(h.Add(5, 0));
+  ASSERT_TRUE(h.Add(5, 1));
+  EXPECT_EQ(h.firing.count, 3u);
+  EXPECT_EQ(h.firing.window_start_ns, 5);
+  EXPECT_EQ(h.firing.window_end_ns, 5);
+}
+
+TEST(TemporalOrderedWindow, TimespanBoundary) {
+  Harness in(MakeRule(Type::kTemporalOrdered, {}, 10, 2));
+  EXPECT_FALSE(in.Add(0, 0));
+  EXPECT_TRUE(in.Add(10, 1));
+  Harness out(MakeRule(Type::kTemporalOrdered, {}, 10, 2));
+  EXPECT_FALSE(out.Add(0, 0));
+  EXPECT_FALSE(out.Add(11, 1));
+  EXPECT_TRUE(out.Add(11, 0) || out.Add(12, 1));
+  EXPECT_EQ(out.firing.window_start_ns, 11);
+}
+
+TEST(TemporalOrderedWindow, OutOfOrderMiddleStepCompletesChain) {
+  Harness h(MakeRule(Type::kTemporalOrdered, {}, 10, 3));
+  EXPECT_FALSE(h.Add(0, 0));
+  EXPECT_FALSE(h.Add(10, 2));
+  EXPECT_FALSE(h.Add(30, 0));
+  ASSERT_TRUE(h.Add(5, 1));
+  EXPECT_EQ(h.firing.window_start_ns, 0);
+  EXPECT_EQ(h.firing.window_end_ns, 10);
+  EXPECT_EQ(h.window.newest_ns(), 30);
+}
+
+TEST(TemporalOrderedWindow, LateFirstStepStillOrderedByTime) {
+  Harness h(MakeRule(Type::kTemporalOrdered, {}, 10, 2));
+  EXPECT_FALSE(h.Add(8, 1));
+  ASSERT_TRUE(h.Add(3, 0));  // arrives after B but happened before it
+}
+
+TEST(TemporalOrderedWindow, ConditionCountsPrefixInOrder) {
+  Harness h(MakeRule(Type::kTemporalOrdered, Gte(2), 10, 3));
+  EXPECT_FALSE(h.Add(0, 1));
+  EXPECT_FALSE(h.Add(1, 2));
+  EXPECT_FALSE(h.Add(2, 0));  // B, C, A: only "A" is a prefix
+  ASSERT_TRUE(h.Add(3, 1));
+  EXPECT_EQ(h.firing.count, 2u);
+}
+
+TEST(TemporalOrderedWindow, UpperBoundAtClose) {
+  Harness h(MakeRule(Type::kTemporalOrdered, Lt(3), 10, 3));
+  EXPECT_FALSE(h.Add(0, 0));
+  EXPECT_FALSE(h.Add(1, 2));
+  EXPECT_FALSE(h.Add(2, 1));
+  ASSERT_TRUE(h.Advance(11));  // A, C, B: prefix A, B
+  EXPECT_EQ(h.firing.count, 2u);
+  EXPECT_FALSE(h.Add(20, 0));
+  EXPECT_FALSE(h.Add(21, 1));
+  EXPECT_FALSE(h.Add(22, 2));
+  EXPECT_FALSE(h.Advance(100));
+}
+
+// ---- absent ----------------------------------------------------------------------------
+
+CorrelationRule AbsentRule(size_t refs = 3) {
+  return MakeRule(Type::kTemporalOrdered, {}, 10, refs, true);
+}
+
+TEST(AbsentWindow, FiresAfterDeadline) {
+  Harness h(AbsentRule());
+  EXPECT_FALSE(h.Add(0, 0));
+  EXPECT_FALSE(h.Add(3, 1));
+  EXPECT_EQ(h.window.NextDeadline(h.rule), 11);
+  EXPECT_FALSE(h.Advance(10));
+  ASSERT_TRUE(h.Advance(11));
+  EXPECT_EQ(h.firing.window_start_ns, 0);
+  EXPECT_EQ(h.firing.window_end_ns, 10);
+  EXPECT_EQ(h.firing.count, 2u);
+  EXPECT_EQ(h.Times(), (Times{0, 3}));
+  EXPECT_TRUE(h.window.empty());
+  EXPECT_FALSE(h.Advance(100));
+}
+
+TEST(AbsentWindow, CancelledByLastStep) {
+  Harness h(AbsentRule());
+  EXPECT_FALSE(h.Add(0, 0));
+  EXPECT_FALSE(h.Add(3, 1));
+  EXPECT_FALSE(h.Add(10, 2));  // at the deadline: inside
+  EXPECT_FALSE(h.Advance(100));
+  EXPECT_TRUE(h.window.empty());
+}
+
+TEST(AbsentWindow, LastStepArrivingOutOfOrderBeforeDeadlineCancels) {
+  Harness h(AbsentRule());
+  EXPECT_FALSE(h.Add(0, 0));
+  EXPECT_FALSE(h.Add(3, 1));
+  EXPECT_FALSE(h.Advance(5));
+  EXPECT_FALSE(h.Add(12, 0));
+  EXPECT_FALSE(h.Add(6, 2));  // late
+  EXPECT_FALSE(h.Advance(11));
+  EXPECT_FALSE(h.Advance(100));
+}
+
+TEST(AbsentWindow, LastStepOutsideDoesNotCancel) {
+  Harness before(AbsentRule());
+  EXPECT_FALSE(before.Add(0, 0));
+  EXPECT_FALSE(before.Add(1, 2));  // before the chain's last step
+  EXPECT_FALSE(before.Add(3, 1));
+  EXPECT_TRUE(before.Advance(11));
+  Harness after(AbsentRule());
+  EXPECT_FALSE(after.Add(0, 0));
+  EXPECT_FALSE(after.Add(3, 1));
+  EXPECT_FALSE(after.Add(11, 2));  // one ns after the deadline
+  EXPECT_TRUE(after.Advance(11));
+}
+
+TEST(AbsentWindow, IncompleteChainDoesNotFire) {
+  Harness h(AbsentRule());
+  EXPECT_FALSE(h.Add(0, 0));
+  EXPECT_FALSE(h.Add(11, 1));  // too late for the chain from 0
+  EXPECT_FALSE(h.Advance(1000));
+  Harness order(AbsentRule());
+  EXPECT_FALSE(order.Add(0, 1));
+  EXPECT_FALSE(order.Add(1, 0));  // B before A
+  EXPECT_FALSE(order.Advance(1000));
+}
+
+TEST(AbsentWindow, ChainStepsAtTheDeadlineAndTiesAreInside) {
+  Harness h(AbsentRule(4));  // A, B, C, absent D
+  EXPECT_FALSE(h.Add(0, 0));
+  EXPECT_FALSE(h.Add(10, 2));  // C arrives before B, at the same time
+  EXPECT_FALSE(h.Add(10, 1));
+  ASSERT_TRUE(h.Advance(11));
+  EXPECT_EQ(h.firing.count, 3u);
+  EXPECT_EQ(h.Ids(), (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_TRUE(h.window.empty());
+}
+
+TEST(AbsentWindow, EveryPendingWindowFiresInTurn) {
+  Harness h(AbsentRule(2));
+  EXPECT_FALSE(h.Add(0, 0));
+  EXPECT_FALSE(h.Add(5, 0));
+  EXPECT_FALSE(h.Add(13, 1));  // cancels the one from 5 only
+  ASSERT_TRUE(h.Advance(100));
+  EXPECT_EQ(h.Times(), (Times{0}));
+  EXPECT_FALSE(h.Advance(100));
+  Harness two(AbsentRule(2));
+  EXPECT_FALSE(two.Add(0, 0));
+  EXPECT_FALSE(two.Add(5, 0));
+  ASSERT_TRUE(two.Advance(16));
+  EXPECT_EQ(two.firing.window_start_ns, 0);
+  ASSERT_TRUE(two.Advance(16));
+  EXPECT_EQ(two.firing.window_start_ns, 5);
+  EXPECT_FALSE(two.Advance(16));
+}
+
+// ---- against a brute-force reference ----------------------------------------------------
+
+// Keeps every input and tries every window [s, s + 10] containing the new
+// input, earliest first; consumes up to the firing window's last entry.
+struct Reference {
+  struct Input {
+    int64_t time;
+    uint32_t ref;
+    uint64_t hash;
+    double number;
+  };
+
+  double Evaluate(const std::vector<Input>& set) const {
+    std::set<uint64_t> distinct;
+    double sum = 0;
+    for (const Input& in : set) {
+      distinct.insert(rule.type == Type::kValueCount ? in.hash : in.ref);
+      sum += in.number;
+    }
+    switch (rule.type) {
+      case Type::kEventCount:
+        return static_cast<double>(set.size());
+      case Type::kValueSum:
+        return sum;
+      case Type::kValueAvg:
+        return sum / static_cast<double>(set.size());
+      case Type::kTemporalOrdered: {
+        size_t step = 0;
+        int64_t previous = INT64_MIN;
+        for (; step < rule.refs.size(); ++step) {
+          auto next = std::find_if(set.begin(), set.end(), [&](const Input& in) {
+            return in.ref == step && in.time >= previous;
+          });
+          if (next == set.end()) break;
+          previous = next->time;
+        }
+        return static_cast<double>(step);
+      }
+      default:
+        return static_cast<double>(distinct.size());
+    }
+  }
+
+  std::optional<std::pair<int64_t, int64_t>> Add(const Input& input) {
+    const auto by_time = [](const Input& a, const Input& b) { return a.time < b.time; };
+    all.insert(std::upper_bound(all.begin(), all.end(), input, by_time), input);
+    CountCondition condition = rule.condition;
+    if (condition.empty()) condition.gte = static_cast<double>(rule.refs.size());
+    for (int64_t s = input.time - 10; s <= input.time; ++s) {
+      std::vector<Input> set;
+      size_t last = 0;
+      for (size_t i = 0; i < all.size(); ++i)
+        if (all[i].time >= s && all[i].time <= s + 10) set.push_back(all[i]), last = i;
+      if (!condition.Holds(Evaluate(set))) continue;
+      const std::pair<int64_t, int64_t> window{set.front().time, set.back().time};
+      all.erase(all.begin(), all.begin() + static_cast<ptrdiff_t>(last) + 1);
+      return window;
+    }
+    return std::nullopt;
+  }
+
+  CorrelationRule rule;
+  std::vector<Input> all;
+};
+
+TEST(WindowReference, LowerBoundTypesAgreeWithBruteForce) {
+  const CorrelationRule rules[] = {
+      MakeRule(Type::kEventCount, Gte(4)),         MakeRule(Type::kValueCount, Gte(3)),
+      MakeRule(Type::kValueSum, Gte(12)),          MakeRule(Type::kValueAvg, Gt(6)),
+      MakeRule(Type::kTemporal, {}, 10, 3),        MakeRule(Type::kTemporal, Gte(2), 10, 4),
+      MakeRule(Type::kTemporalOrdered, {}, 10, 3),
+  };
+  std::mt19937_64 random(3);
+  int firings = 0;
+  for (const CorrelationRule& rule : rules) {
+    for (int round = 0; round < 400; ++round) {
+      Harness h(rule);
+      Reference reference{rule, {}};
+      int64_t newest = 0;
+      for (int i = 0; i < 40; ++i) {
+        const Reference::Input in{
+            std::max<int64_t>(0, newest + static_cast<int64_t>(random() % 14) - 10),
+            static_cast<uint32_t>(random() % rule.refs.size()), random() % 4,
+            static_cast<double>(random() % 11) - 2};
+        newest = std::max(newest, in.time);
+        const auto expected = reference.Add(in);
+        const bool fired = h.Add(in.time, in.ref, in.hash, in.number);
+        ASSERT_EQ(fired, expected.has_value())
+            << CorrelationTypeName(rule.type) << " round " << round << " input " << i;
+        if (!fired) continue;
+        ++firings;
+        // The ordered type reports the chain's span, and value_count /
+        // temporal thin repeats (window.h): compare their decisions only, up
+        // to the first firing.
+        if (rule.type == Type::kTemporalOrdered || rule.type == Type::kValueCount ||
+            rule.type == Type::kTemporal)
+          break;
+        EXPECT_EQ(h.firing.window_start_ns, expected->first);
+        EXPECT_EQ(h.firing.window_end_ns, expected->second);
+      }
+    }
+  }
+  EXPECT_GT(firings, 500);
+}
+
+// ---- limits and memory --------------------------------------------------------------------
+
+TEST(WindowLimitsTest, MaxEntriesDropsOldestAndCounts) {
+  Harness h(MakeRule(Type::kValueSum, Gte(1000)));
+  h.limits.max_entries = 3;
+  for (int64_t t = 1; t <= 5; ++t) EXPECT_FALSE(h.Number(t, 1));
+  EXPECT_EQ(h.dropped, 2u);
+  EXPECT_EQ(EntryCount(h.window), 3u);
+  EXPECT_EQ(h.window.NextDeadline(h.rule), 3 + 10 + 1);
+  EXPECT_EQ(h.window.newest_ns(), 5);
+}
+
+TEST(WindowLimitsTest, UpperBoundWindowIsBoundedToo) {
+  Harness h(MakeRule(Type::kEventCount, Lt(100)));
+  h.limits.max_entries = 4;
+  for (int64_t t = 0; t < 10; ++t) EXPECT_FALSE(h.Add(t));
+  EXPECT_EQ(h.dropped, 6u);
+  ASSERT_TRUE(h.Advance(100));
+  EXPECT_EQ(h.Times(), (Times{6, 7, 8, 9}));
+}
+
+TEST(WindowMemory, SmallForEventCount) {
+  static_assert(sizeof(KeyWindow) <= 24);
+  Harness h(MakeRule(Type::kEventCount, Gte(10), 1000));
+  EXPECT_EQ(h.window.HeapBytes(), 0u);
+  h.Add(1);
+  const size_t one = h.window.HeapBytes();
+  for (int64_t t = 2; t <= 5; ++t) h.Add(t);
+  const size_t five = h.window.HeapBytes();
+  std::cout << "sizeof(KeyWindow)=" << sizeof(KeyWindow) << " event_count heap: 1 entry=" << one
+            << " 5 entries=" << five << "\n";
+  EXPECT_LE(one, 40u);
+  EXPECT_LE(five, 6 * 16u);
+  Harness wide(MakeRule(Type::kValueCount, Gte(10), 1000));
+  wide.Value(1, 1);
+  EXPECT_EQ(wide.window.HeapBytes(), 24u);
+}
+
+TEST(WindowMemory, CopyAndMoveKeepState) {
+  Harness h(MakeRule(Type::kEventCount, Gte(3)));
+  h.Add(0);
+  h.Add(1);
+  KeyWindow copy = h.window;
+  KeyWindow moved = std::move(copy);
+  EXPECT_TRUE(copy.empty());  // NOLINT(bugprone-use-after-move): documented moved-from state
+  WindowFiring firing;
+  uint64_t dropped = 0;
+  EXPECT_TRUE(moved.Add(h.rule, {2, 9}, h.limits, 10, &firing, &dropped));
+  EXPECT_EQ(firing.count, 3u);
+  EXPECT_EQ(EntryCount(h.window), 2u);  // the original is untouched
+}
+
+// ---- checkpoint form ----------------------------------------------------------------------------
+
+struct Step {
+  int64_t time = 0;
+  uint32_t ref = 0;
+  uint64_t hash = 0;
+  double number = 0;
+};
+
+struct SerializeCase {
+  const char* name;
+  CorrelationRule rule;
+  std::vector<Step> before, after;
+  int64_t watermark;
+};
+
+std::vector<SerializeCase> SerializeCases() {
+  return {
+      {"event_count", MakeRule(Type::kEventCount, Gte(3)), {{0}, {5}}, {{9}, {20}}, 100},
+      {"event_count_lt", MakeRule(Type::kEventCount, Lt(3)), {{0}, {5}}, {{9}, {20}}, 100},
+      {"value_count",
+       MakeRule(Type::kValueCount, Gte(3)),
+       {{0, 0, 1}, {1, 0, 2}},
+       {{2, 0, 2}, {3, 0, 3}},
+       100},
+      {"value_sum",
+       MakeRule(Type::kValueSum, Gte(10)),
+       {{0, 0, 0, 4.5}, {1, 0, 0, 2.25}},
+       {{2, 0, 0, 3.25}},
+       100},
+      {"value_avg",
+       MakeRule(Type::kValueAvg, Lt(3)),
+       {{0, 0, 0, 1}, {1, 0, 0, 2}},
+       {{2, 0, 0, 4}},
+       100},
+      {"temporal", MakeRule(Type::kTemporal, {}, 10, 3), {{0, 0}, {1, 2}}, {{2, 1}}, 100},
+      {"temporal_ordered",
+       MakeRule(Type::kTemporalOrdered, {}, 10, 3),
+       {{0, 0}, {1, 1}},
+       {{2, 2}},
+       100},
+      {"absent", AbsentRule(), {{0, 0}}, {{3, 1}}, 100},
+  };
+}
+
+struct Outcome {
+  bool fired;
+  int64_t start, end;
+  uint64_t count;
+  double value;
+  std::vector<uint64_t> ids;
+  bool operator==(const Outcome&) const = default;
+};
+
+std::vector<Outcome> Continue(Harness& h, const std::vector<Step>& steps, int64_t watermark) {
+  std::vector<Outcome> outcomes;
+  auto record = [&](bool fired) {
+    outcomes.push_back(fired ? Outcome{true, h.firing.window_start_ns, h.firing.window_end_ns,
+                                       h.firing.count, h.firing.value, h.Ids()}
+                             : Outcome{false, 0, 0, 0, 0, {}});
+  };
+  for (const Step& s : steps) record(h.Add(s.time, s.ref, s.hash, s.number));
+  record(h.Advance(watermark));
+  return outcomes;
+}
+
+TEST(WindowSerialize, RoundTripMidWindowForEveryType) {
+  for (const SerializeCase& c : SerializeCases()) {
+    Harness original(c.rule);
+    for (const Step& s : c.before) original.Add(s.time, s.ref, s.hash, s.number);
+    std::string blob;
+    original.window.Serialize(blob);
+    blob += "tail";
+    Harness restored(c.rule);
+    restored.next_id = original.next_id;
+    std::string_view in = blob;
+    ASSERT_TRUE(restored.window.Deserialize(in)) << c.name;
+    EXPECT_EQ(in, "tail") << c.name;
+    std::string again;
+    restored.window.Serialize(again);
+    EXPECT_EQ(again + "tail", blob) << c.name;
+    EXPECT_EQ(restored.window.newest_ns(), original.window.newest_ns()) << c.name;
+    EXPECT_EQ(restored.window.NextDeadline(c.rule), original.window.NextDeadline(c.rule));
+    const std::vector<Outcome> expected = Continue(original, c.after, c.watermark);
+    EXPECT_EQ(Continue(restored, c.after, c.watermark), expected) << c.name;
+    EXPECT_TRUE(std::any_of(expected.begin(), expected.end(), [](auto& o) { return o.fired; }))
+        << c.name;
+  }
+}
+
+TEST(WindowSerialize, EmptyRoundTrip) {
+  KeyWindow window;
+  std::string blob;
+  window.Serialize(blob);
+  std::string_view in = blob;
+  KeyWindow restored;
+  ASSERT_TRUE(restored.Deserialize(in));
+  EXPECT_TRUE(in.empty());
+  EXPECT_TRUE(restored.empty());
+  EXPECT_EQ(restored.HeapBytes(), 0u);
+}
+
+TEST(WindowSerialize, TruncatedInputRejectedAndNothingChanges) {
+  Harness h(MakeRule(Type::kValueCount, Gte(10)));
+  for (int64_t t = 0; t < 5; ++t) h.Value(t, t);
+  std::string blob;
+  h.window.Serialize(blob);
+  Harness target(MakeRule(Type::kEventCount, Gte(10)));
+  target.Add(77);
+  std::string before;
+  target.window.Serialize(before);
+  for (size_t length = 0; length < blob.size(); ++length) {
+    std::string_view in(blob.data(), length);
+    EXPECT_FALSE(target.window.Deserialize(in)) << length;
+    EXPECT_EQ(in.size(), length);
+  }
+  std::string after;
+  target.window.Serialize(after);
+  EXPECT_EQ(after, before);
+}
+
+TEST(WindowSerialize, GarbageHeadersRejected) {
+  Harness h(MakeRule(Type::kEventCount, Gte(10)));
+  h.Add(5);
+  h.Add(6);
+  std::string good;
+  h.window.Serialize(good);
+  auto rejects = [](std::string blob) {
+    KeyWindow window;
+    std::string_view in = blob;
+    return !window.Deserialize(in);
+  };
+  std::string bad = good;
+  bad[0] = 2;  // version
+  EXPECT_TRUE(rejects(bad));
+  bad = good;
+  bad[1] = 2;  // entry width
+  EXPECT_TRUE(rejects(bad));
+  bad = good;
+  bad[2] = bad[3] = bad[4] = bad[5] = '\xff';  // absurd count
+  EXPECT_TRUE(rejects(bad));
+  bad = good;
+  bad[1] = 1;  // 2 x 16 bytes read as 24-byte entries: too short
+  EXPECT_TRUE(rejects(bad));
+  bad = good;
+  bad[6 + 7] = '\x7f';  // first time far in the future: unsorted
+  EXPECT_TRUE(rejects(bad));
+  EXPECT_FALSE(rejects(good));
+}
+
+TEST(WindowSerialize, RandomBytesNeverCrash) {
+  std::mt19937_64 random(11);
+  const CorrelationRule rules[] = {MakeRule(Type::kEventCount, Gte(3)),
+                                   MakeRule(Type::kTemporalOrdered, {}, 10, 3), AbsentRule(),
+                                   MakeRule(Type::kValueAvg, Lt(3))};
+  Harness seed(MakeRule(Type::kTemporal, {}, 10, 3));
+  for (int64_t t = 0; t < 6; ++t) seed.Add(t * 3, static_cast<uint32_t>(t % 2));
+  std::string valid;
+  seed.window.Serialize(valid);
+  int accepted = 0;
+  for (int round = 0; round < 5000; ++round) {
+    std::string blob;
+    if (round % 2 == 0) {
+      blob.resize(random() % 80);
+      for (char& c : blob) c = static_cast<char>(random());
+      if (round % 4 == 0 && blob.size() >= 2)
+        blob[0] = 1, blob[1] = static_cast<char>(random() % 2);
+    } else {
+      blob = valid;
+      for (int flips = 1 + random() % 3; flips > 0; --flips)
+        blob[random() % blob.size()] = static_cast<char>(random());
+    }
+    KeyWindow window;
+    std::string_view in = blob;
+    if (!window.Deserialize(in)) continue;
+    ++accepted;
+    std::string again;
+    window.Serialize(again);
+    EXPECT_EQ(again, blob.substr(0, blob.size() - in.size()));
+    Harness h(rules[round % 4]);
+    h.window = std::move(window);
+    h.Add(static_cast<int64_t>(random() % 50), static_cast<uint32_t>(random() % 3));
+    h.Advance(static_cast<int64_t>(random() % 100));
+    h.window.NextDeadline(h.rule);
+  }
+  EXPECT_GT(accepted, 0);
+}
+
+}  // namespace
+}  // namespace gsoc::correlate
