@@ -34,6 +34,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -47,13 +48,13 @@
 namespace gsoc::correlate {
 
 struct CorrelatorOptions {
-  int64_t lateness_ns = 60'000'000'000;          // out-of-order tolerance
-  int64_t idle_advance_ns = 5'000'000'000;       // quiet stream: wall clock moves time on
-  size_t max_keys_per_rule = 1'000'000;          // live keys per correlation rule
-  size_t shards = 16;                            // power of two not required
-  size_t max_alert_events = 10;                  // contributing events carried by an alert
-  WindowLimits window;                           // per-key entry bound
-  size_t raw_cache_bytes = 64ull << 20;          // raw lines of recent correlated events, all shards
+  int64_t lateness_ns = 60'000'000'000;     // out-of-order tolerance
+  int64_t idle_advance_ns = 5'000'000'000;  // quiet stream: wall clock moves time on
+  size_t max_keys_per_rule = 1'000'000;     // live keys per correlation rule
+  size_t shards = 16;                       // power of two not required
+  size_t max_alert_events = 10;             // contributing events carried by an alert
+  WindowLimits window;                      // per-key entry bound
+  size_t raw_cache_bytes = 64ull << 20;     // raw lines of recent correlated events, all shards
 };
 
 // One detection hit relevant to correlation: event `event_index` of the
@@ -70,6 +71,7 @@ struct CorrelatorStats {
   uint64_t suppressed = 0;       // firings held back by suppression
   uint64_t late = 0;             // inputs older than the watermark
   uint64_t missing_group = 0;    // inputs without a group-by field: skipped
+  uint64_t missing_value = 0;    // value_* inputs without `field` (or not a number): skipped
   uint64_t evicted = 0;          // keys evicted by max_keys_per_rule (or a changed rule)
   uint64_t expired = 0;          // keys whose windows passed
   uint64_t entries_dropped = 0;  // entries dropped by WindowLimits
@@ -92,6 +94,9 @@ class Correlator {
 
   // Maintenance (e.g. once a second from one thread): idle advance, window
   // closes and absence deadlines (alerts appended), expiry of passed keys.
+  // `wall_now_ns` is std::chrono::system_clock time, the clock Process notes
+  // input arrival with; a value far in the future (after the last input)
+  // carries the stream time past every window (end of a replay).
   void Tick(const CorrelationSet& set, int64_t wall_now_ns, std::vector<Alert>& alerts);
 
   // Serializes every shard (one at a time) into `out`: a versioned binary
@@ -106,11 +111,35 @@ class Correlator {
 
  private:
   struct Shard;
+  struct SetBinding;
+  class Round;  // the work of one Process or Tick call (correlator.cc)
+
+  std::shared_ptr<const SetBinding> Bind(const CorrelationSet& set);
+  int64_t RaiseStreamTime(int64_t time_ns);
+  int64_t IdleAdvance(int64_t wall_now_ns);
+  bool RestoreBody(const CorrelationSet& set, std::string_view body, std::string* error);
+  void ClearState();
+
   CorrelatorOptions options_;
   std::vector<std::string> agency_names_;
   std::vector<std::unique_ptr<Shard>> shards_;
+  size_t keys_per_shard_ = 0;  // ceil(max_keys_per_rule / shards); 0 = unbounded
   std::atomic<int64_t> stream_time_ns_{INT64_MIN};
+  std::atomic<uint64_t> next_chain_id_{1};  // ids of chained firings (top bit set)
+  std::atomic<uint64_t> late_{0}, missing_group_{0}, missing_value_{0};
+
+  // Bindings of the rule sets seen recently (newest first): table keys and
+  // hash seeds per correlation. A shard remaps when its epoch differs.
+  std::mutex bind_mutex_;
+  std::vector<std::shared_ptr<const SetBinding>> bindings_;
+  uint64_t next_epoch_ = 1;
+  std::atomic<uint64_t> latest_epoch_{0};
+
+  // Idle advance: wall time of the last input (Process) and of the last
+  // advance (Tick, under tick_mutex_); 0 = none yet.
+  std::mutex tick_mutex_;
   std::atomic<int64_t> last_input_wall_ns_{0};
+  int64_t last_advance_wall_ns_ = 0;
 };
 
 // Where checkpoints live: a file now; the RocksDB store's checkpoint column
@@ -119,8 +148,8 @@ class Correlator {
 class CheckpointStore {
  public:
   virtual ~CheckpointStore() = default;
-  virtual void Save(std::string_view blob) = 0;       // throws std::runtime_error on I/O failure
-  virtual bool Load(std::string* blob) = 0;           // false when there is none
+  virtual void Save(std::string_view blob) = 0;  // throws std::runtime_error on I/O failure
+  virtual bool Load(std::string* blob) = 0;      // false when there is none
 };
 
 // <path>: written to <path>.tmp, fsynced, renamed, directory fsynced.

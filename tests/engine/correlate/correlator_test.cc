@@ -1,2 +1,938 @@
+#include "engine/correlate/correlator.h"
+
 #include <gtest/gtest.h>
-TEST(Placeholder, BeingWritten) { GTEST_SKIP(); }
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <initializer_list>
+#include <random>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "engine/correlate/key_table.h"
+
+namespace gsoc::correlate {
+namespace {
+
+constexpr int64_t kSecond = 1'000'000'000;
+constexpr int64_t kBase = 1'700'000'000 * kSecond;  // an arbitrary event-time origin
+
+using FieldList = std::initializer_list<std::pair<std::string_view, std::string_view>>;
+
+// Builds batches whose events own their bytes (the batch arena).
+class Batch {
+ public:
+  // Adds an event at kBase + seconds; returns its index in the batch.
+  uint32_t Add(uint64_t id, double seconds, FieldList fields, uint16_t agency = 0) {
+    Event& event = batch_.AddEvent();
+    event.id = id;
+    event.event_time_ns = kBase + static_cast<int64_t>(seconds * kSecond);
+    event.receive_time_ns = event.event_time_ns;
+    event.agency = agency;
+    event.host = batch_.arena().Copy("host1");
+    std::string raw = "<38>raw line of event " + std::to_string(id);
+    for (const auto& [name, value] : fields) {
+      raw += " " + std::string(name) + "=" + std::string(value);
+    }
+    event.raw = batch_.arena().Copy(raw);
+    event.message = event.raw;
+    for (const auto& [name, value] : fields) {
+      batch_.AddField(event, batch_.arena().Copy(name), batch_.arena().Copy(value));
+    }
+    return static_cast<uint32_t>(batch_.size() - 1);
+  }
+  // Adds an event that matched detection rule `rule`.
+  void Hit(uint32_t rule, uint64_t id, double seconds, FieldList fields, uint16_t agency = 0) {
+    hits_.push_back({Add(id, seconds, fields, agency), rule});
+  }
+
+  const EventBatch& batch() const { return batch_; }
+  const std::vector<RuleHit>& hits() const { return hits_; }
+
+ private:
+  EventBatch batch_;
+  std::vector<RuleHit> hits_;
+};
+
+CorrelationRule MakeRule(std::string name, CorrelationType type, std::vector<std::string> group_by,
+                         size_t refs, int64_t timespan_s) {
+  CorrelationRule rule;
+  rule.id = "id-" + name;
+  rule.name = name;
+  rule.title = "Title of " + name;
+  rule.level = rules::Level::kHigh;
+  rule.tags = {"attack.t1110"};
+  rule.type = type;
+  for (size_t r = 0; r < refs; ++r) {
+    RuleRef ref;
+    ref.written = ref.name = "ref" + std::to_string(r);
+    ref.index = static_cast<uint32_t>(r);
+    rule.refs.push_back(ref);
+  }
+  for (const std::string& field : group_by) {
+    rule.group_fields.push_back(std::vector<std::string>(refs, field));
+  }
+  rule.group_by = std::move(group_by);
+  rule.timespan_ns = timespan_s * kSecond;
+  rule.fingerprint =
+      name + "|" + std::to_string(static_cast<int>(type)) + "|" + std::to_string(timespan_s);
+  return rule;
+}
+
+CorrelationRule EventCount(std::string name, std::vector<std::string> group_by, double gte,
+                           int64_t timespan_s = 60) {
+  CorrelationRule rule =
+      MakeRule(std::move(name), CorrelationType::kEventCount, std::move(group_by), 1, timespan_s);
+  rule.condition.gte = gte;
+  rule.fingerprint += "|gte" + std::to_string(gte);
+  return rule;
+}
+
+// A set of `rules` where detection rule d feeds correlation d as ref 0.
+CorrelationSet OneToOne(std::vector<CorrelationRule> rules) {
+  CorrelationSet set;
+  set.rules = std::move(rules);
+  for (uint32_t i = 0; i < set.rules.size(); ++i) set.detection_routes.push_back({{i, 0}});
+  set.correlation_routes.resize(set.rules.size());
+  set.correlation_silenced.assign(set.rules.size(), false);
+  set.detection_silenced.assign(set.rules.size(), true);
+  return set;
+}
+
+CorrelatorOptions SmallOptions() {
+  CorrelatorOptions options;
+  options.shards = 4;
+  options.lateness_ns = 5 * kSecond;
+  options.raw_cache_bytes = 1 << 20;
+  return options;
+}
+
+int64_t WallNow() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::vector<Alert> Feed(Correlator& correlator, const CorrelationSet& set, const Batch& batch) {
+  std::vector<Alert> alerts;
+  correlator.Process(set, batch.batch(), batch.hits(), alerts);
+  return alerts;
+}
+
+std::string GroupOf(const Alert& alert) {
+  std::string text;
+  for (const auto& [name, value] : alert.group) text += name + "=" + value + ";";
+  return text;
+}
+
+TEST(CorrelatorTest, EventCountPerKeyAcrossTwoKeys) {
+  const CorrelationSet set = OneToOne({EventCount("brute", {"src_ip"}, 3)});
+  Correlator correlator(SmallOptions(), {"mof", "moh"});
+  Batch first;
+  first.Hit(0, 1, 0, {{"src_ip", "10.0.0.1"}});
+  first.Hit(0, 2, 1, {{"src_ip", "10.0.0.2"}}, 1);
+  first.Hit(0, 3, 2, {{"src_ip", "10.0.0.1"}});
+  first.Hit(0, 4, 3, {{"src_ip", "10.0.0.2"}}, 1);
+  EXPECT_TRUE(Feed(correlator, set, first).empty());
+
+  Batch second;
+  second.Hit(0, 5, 4, {{"src_ip", "10.0.0.1"}});
+  std::vector<Alert> alerts = Feed(correlator, set, second);
+  ASSERT_EQ(alerts.size(), 1u);
+  const Alert& alert = alerts[0];
+  EXPECT_EQ(alert.kind, AlertKind::kCorrelation);
+  EXPECT_EQ(alert.rule.id, "id-brute");
+  EXPECT_EQ(alert.rule.name, "brute");
+  EXPECT_EQ(alert.rule.title, "Title of brute");
+  EXPECT_EQ(alert.rule.level, rules::Level::kHigh);
+  EXPECT_EQ(alert.rule.tags, std::vector<std::string>{"attack.t1110"});
+  EXPECT_EQ(alert.agency, "mof");
+  EXPECT_EQ(GroupOf(alert), "src_ip=10.0.0.1;");
+  EXPECT_EQ(alert.fields, alert.group);
+  EXPECT_EQ(alert.count, 3u);
+  EXPECT_EQ(alert.value, 3.0);
+  EXPECT_EQ(alert.correlation_type, "event_count");
+  EXPECT_EQ(alert.condition, "gte 3");
+  EXPECT_EQ(alert.window_start_ns, kBase);
+  EXPECT_EQ(alert.window_end_ns, kBase + 4 * kSecond);
+  EXPECT_EQ(alert.time_ns, alert.window_end_ns);
+  EXPECT_EQ(alert.suppressed, 0u);
+  ASSERT_EQ(alert.events.size(), 3u);
+  EXPECT_EQ(alert.events[0].id, 1u);
+  EXPECT_EQ(alert.events[1].id, 3u);
+  EXPECT_EQ(alert.events[2].id, 5u);
+  EXPECT_EQ(alert.events[0].raw, "<38>raw line of event 1 src_ip=10.0.0.1");
+  EXPECT_EQ(alert.events[2].time_ns, kBase + 4 * kSecond);
+
+  Batch third;
+  third.Hit(0, 6, 5, {{"src_ip", "10.0.0.2"}}, 1);
+  alerts = Feed(correlator, set, third);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(GroupOf(alerts[0]), "src_ip=10.0.0.2;");
+  EXPECT_EQ(alerts[0].agency, "moh");
+
+  const CorrelatorStats stats = correlator.stats();
+  EXPECT_EQ(stats.updates, 6u);
+  EXPECT_EQ(stats.firings, 2u);
+  EXPECT_EQ(stats.live_keys, 0u);  // both windows consumed, no suppression
+  EXPECT_EQ(correlator.stream_time_ns(), kBase + 5 * kSecond);
+}
+
+TEST(CorrelatorTest, AgencyIsMultipleWhenInputsCameFromSeveralAgencies) {
+  const CorrelationSet set = OneToOne({EventCount("scan", {"src_ip"}, 2)});
+  Correlator correlator(SmallOptions(), {"mof", "moh"});
+  Batch batch;
+  batch.Hit(0, 1, 0, {{"src_ip", "10.0.0.9"}}, 0);
+  batch.Hit(0, 2, 1, {{"src_ip", "10.0.0.9"}}, 1);
+  const std::vector<Alert> alerts = Feed(correlator, set, batch);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].agency, "multiple");
+}
+
+TEST(CorrelatorTest, MultiFieldGroupByKeepsValueBoundaries) {
+  const CorrelationSet set = OneToOne({EventCount("pair", {"src_ip", "user"}, 2)});
+  Correlator correlator(SmallOptions(), {"mof"});
+  Batch batch;
+  batch.Hit(0, 1, 0, {{"src_ip", "ab"}, {"user", "c"}});
+  batch.Hit(0, 2, 1, {{"src_ip", "a"}, {"user", "bc"}});  // same bytes joined: a different key
+  batch.Hit(0, 3, 2, {{"src_ip", "10.0.0.1"}, {"user", "root"}});
+  batch.Hit(0, 4, 3, {{"src_ip", "10.0.0.1"}, {"user", "admin"}});
+  EXPECT_TRUE(Feed(correlator, set, batch).empty());
+  EXPECT_EQ(correlator.stats().live_keys, 4u);
+
+  Batch more;
+  more.Hit(0, 5, 4, {{"user", "root"}, {"src_ip", "10.0.0.1"}});  // field order irrelevant
+  const std::vector<Alert> alerts = Feed(correlator, set, more);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(GroupOf(alerts[0]), "src_ip=10.0.0.1;user=root;");
+}
+
+TEST(CorrelatorTest, HeaderFieldsAndAgencyCanBeGroupedBy) {
+  const CorrelationSet set = OneToOne({EventCount("per-host", {"agency", "host"}, 2)});
+  Correlator correlator(SmallOptions(), {"mof", "moh"});
+  Batch batch;
+  batch.Hit(0, 1, 0, {}, 1);
+  batch.Hit(0, 2, 1, {}, 1);
+  const std::vector<Alert> alerts = Feed(correlator, set, batch);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(GroupOf(alerts[0]), "agency=moh;host=host1;");
+}
+
+TEST(CorrelatorTest, AliasesReadADifferentFieldPerReferencedRule) {
+  CorrelationRule rule = MakeRule("alias", CorrelationType::kEventCount, {"ip"}, 2, 60);
+  rule.group_fields = {{"src_ip", "source.address"}};
+  rule.condition.gte = 2;
+  CorrelationSet set;
+  set.rules = {rule};
+  set.detection_routes = {{{0, 0}}, {{0, 1}}};
+  set.correlation_routes.resize(1);
+  set.correlation_silenced = {false};
+  Correlator correlator(SmallOptions(), {"mof"});
+  Batch batch;
+  batch.Hit(0, 1, 0, {{"src_ip", "198.51.100.7"}, {"source.address", "wrong"}});
+  batch.Hit(1, 2, 1, {{"src_ip", "wrong"}, {"source.address", "198.51.100.7"}});
+  const std::vector<Alert> alerts = Feed(correlator, set, batch);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(GroupOf(alerts[0]), "ip=198.51.100.7;");
+  EXPECT_EQ(alerts[0].count, 2u);
+}
+
+TEST(CorrelatorTest, MissingGroupFieldIsCountedAndSkipped) {
+  const CorrelationSet set = OneToOne({EventCount("brute", {"src_ip"}, 1)});
+  Correlator correlator(SmallOptions(), {"mof"});
+  Batch batch;
+  batch.Hit(0, 1, 0, {{"user", "root"}});
+  EXPECT_TRUE(Feed(correlator, set, batch).empty());
+  const CorrelatorStats stats = correlator.stats();
+  EXPECT_EQ(stats.missing_group, 1u);
+  EXPECT_EQ(stats.updates, 0u);
+  EXPECT_EQ(stats.live_keys, 0u);
+}
+
+TEST(CorrelatorTest, ValueCountCountsDistinctValuesAndSkipsMissingValues) {
+  CorrelationRule rule = MakeRule("spray", CorrelationType::kValueCount, {"src_ip"}, 1, 60);
+  rule.field = "user";
+  rule.condition.gte = 3;
+  const CorrelationSet set = OneToOne({rule});
+  Correlator correlator(SmallOptions(), {"mof"});
+  Batch batch;
+  batch.Hit(0, 1, 0, {{"src_ip", "10.0.0.1"}, {"user", "a"}});
+  batch.Hit(0, 2, 1, {{"src_ip", "10.0.0.1"}, {"user", "a"}});
+  batch.Hit(0, 3, 2, {{"src_ip", "10.0.0.1"}});  // no user: skipped
+  batch.Hit(0, 4, 3, {{"src_ip", "10.0.0.1"}, {"user", "b"}});
+  EXPECT_TRUE(Feed(correlator, set, batch).empty());
+  EXPECT_EQ(correlator.stats().missing_value, 1u);
+  Batch more;
+  more.Hit(0, 5, 4, {{"src_ip", "10.0.0.1"}, {"user", "c"}});
+  const std::vector<Alert> alerts = Feed(correlator, set, more);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].count, 3u);
+  EXPECT_EQ(alerts[0].correlation_type, "value_count");
+}
+
+TEST(CorrelatorTest, ValueSumParsesNumbersAndSkipsOthers) {
+  CorrelationRule rule = MakeRule("exfil", CorrelationType::kValueSum, {"src_ip"}, 1, 60);
+  rule.field = "bytes";
+  rule.condition.gt = 1000;
+  const CorrelationSet set = OneToOne({rule});
+  Correlator correlator(SmallOptions(), {"mof"});
+  Batch batch;
+  batch.Hit(0, 1, 0, {{"src_ip", "10.0.0.1"}, {"bytes", "600"}});
+  batch.Hit(0, 2, 1, {{"src_ip", "10.0.0.1"}, {"bytes", "lots"}});
+  batch.Hit(0, 3, 2, {{"src_ip", "10.0.0.1"}, {"bytes", "500.5"}});
+  const std::vector<Alert> alerts = Feed(correlator, set, batch);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_DOUBLE_EQ(alerts[0].value, 1100.5);
+  EXPECT_EQ(correlator.stats().missing_value, 1u);
+}
+
+TEST(CorrelatorTest, LateEventIsCountedAndProcessedAtStreamTime) {
+  const CorrelationSet set = OneToOne({EventCount("brute", {"src_ip"}, 2, 60)});
+  Correlator correlator(SmallOptions(), {"mof"});  // lateness 5 s
+  Batch first;
+  first.Hit(0, 1, 1000, {{"src_ip", "10.0.0.1"}});
+  EXPECT_TRUE(Feed(correlator, set, first).empty());
+  Batch late;
+  late.Hit(0, 2, 900, {{"src_ip", "10.0.0.1"}});  // 100 s old: outside the window by its own time
+  const std::vector<Alert> alerts = Feed(correlator, set, late);
+  EXPECT_EQ(correlator.stats().late, 1u);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].window_end_ns, kBase + 1000 * kSecond);
+  EXPECT_EQ(correlator.stream_time_ns(), kBase + 1000 * kSecond);
+}
+
+TEST(CorrelatorTest, OutOfOrderWithinLatenessIsNotLate) {
+  const CorrelationSet set = OneToOne({EventCount("brute", {"src_ip"}, 2, 60)});
+  Correlator correlator(SmallOptions(), {"mof"});
+  Batch batch;
+  batch.Hit(0, 1, 100, {{"src_ip", "10.0.0.1"}});
+  batch.Hit(0, 2, 97, {{"src_ip", "10.0.0.1"}});
+  const std::vector<Alert> alerts = Feed(correlator, set, batch);
+  EXPECT_EQ(correlator.stats().late, 0u);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].window_start_ns, kBase + 97 * kSecond);
+}
+
+// One batch spanning much more than the lateness (a replayed file): its
+// inputs are judged in batch order, not against the batch's newest time.
+TEST(CorrelatorTest, LatenessIsJudgedInBatchOrderWithinABatch) {
+  const CorrelationSet set = OneToOne({EventCount("brute", {"src_ip"}, 3, 60)});
+  Correlator correlator(SmallOptions(), {"mof"});  // lateness 5 s
+  Batch batch;
+  batch.Hit(0, 1, 0, {{"src_ip", "A"}});
+  batch.Hit(0, 2, 100, {{"src_ip", "A"}});
+  batch.Hit(0, 3, 130, {{"src_ip", "A"}});
+  batch.Hit(0, 4, 1000, {{"src_ip", "B"}});
+  batch.Hit(0, 5, 150, {{"src_ip", "A"}});  // arrives after 1000: late, placed at 1000
+  const std::vector<Alert> alerts = Feed(correlator, set, batch);
+  EXPECT_EQ(correlator.stats().late, 1u);
+  EXPECT_TRUE(alerts.empty()) << GroupOf(alerts[0]);  // 0, 100, 130 are never 3 within 60 s
+  Batch more;
+  more.Hit(0, 6, 1001, {{"src_ip", "A"}});
+  more.Hit(0, 7, 1002, {{"src_ip", "A"}});
+  const std::vector<Alert> fired = Feed(correlator, set, more);
+  ASSERT_EQ(fired.size(), 1u);  // the late one counts at 1000
+  EXPECT_EQ(fired[0].window_start_ns, kBase + 1000 * kSecond);
+}
+
+TEST(CorrelatorTest, UpperBoundConditionFiresWhenTheWindowCloses) {
+  CorrelationRule rule = EventCount("quiet", {"src_ip"}, 0, 10);
+  rule.condition = {};
+  rule.condition.lt = 3;
+  const CorrelationSet set = OneToOne({rule});
+  CorrelatorOptions options = SmallOptions();
+  options.shards = 1;
+  Correlator correlator(options, {"mof"});
+  Batch batch;
+  batch.Hit(0, 1, 0, {{"src_ip", "A"}});
+  batch.Hit(0, 2, 1, {{"src_ip", "A"}});
+  EXPECT_TRUE(Feed(correlator, set, batch).empty());  // undecided until the window closes
+  Batch later;
+  later.Hit(0, 3, 100, {{"src_ip", "B"}});  // moves the watermark past A's window
+  const std::vector<Alert> alerts = Feed(correlator, set, later);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(GroupOf(alerts[0]), "src_ip=A;");
+  EXPECT_EQ(alerts[0].count, 2u);
+  EXPECT_EQ(alerts[0].condition, "lt 3");
+  EXPECT_EQ(alerts[0].events.size(), 2u);
+}
+
+TEST(CorrelatorTest, ContributorWhoseRawLineWasEvictedHasEmptyRaw) {
+  const CorrelationSet set = OneToOne({EventCount("brute", {"src_ip"}, 2, 600)});
+  CorrelatorOptions options = SmallOptions();
+  options.shards = 1;
+  options.raw_cache_bytes = 4096;  // a handful of lines
+  Correlator correlator(options, {"mof"});
+  Batch batch;
+  batch.Hit(0, 1, 0, {{"src_ip", "A"}});
+  for (uint64_t i = 0; i < 100; ++i) {
+    batch.Hit(0, 100 + i, 1, {{"src_ip", "K" + std::to_string(i)}});
+  }
+  batch.Hit(0, 2, 2, {{"src_ip", "A"}});
+  const std::vector<Alert> alerts = Feed(correlator, set, batch);
+  ASSERT_EQ(alerts.size(), 1u);
+  ASSERT_EQ(alerts[0].events.size(), 2u);
+  EXPECT_EQ(alerts[0].events[0].id, 1u);
+  EXPECT_TRUE(alerts[0].events[0].raw.empty());  // pushed out by 100 newer lines
+  EXPECT_EQ(alerts[0].events[1].raw, "<38>raw line of event 2 src_ip=A");
+}
+
+TEST(CorrelatorTest, SuppressionHoldsBackFiringsOfOneKeyAndReportsTheCount) {
+  CorrelationRule rule = EventCount("brute", {"src_ip"}, 2, 60);
+  rule.suppress_ns = 100 * kSecond;
+  const CorrelationSet set = OneToOne({rule});
+  Correlator correlator(SmallOptions(), {"mof"});
+  Batch first;
+  first.Hit(0, 1, 0, {{"src_ip", "A"}});
+  first.Hit(0, 2, 1, {{"src_ip", "A"}});  // fires at t=1: suppressed until 101
+  first.Hit(0, 3, 2, {{"src_ip", "A"}});
+  first.Hit(0, 4, 3, {{"src_ip", "A"}});  // fires at t=3: suppressed
+  first.Hit(0, 5, 3, {{"src_ip", "B"}});
+  first.Hit(0, 6, 4, {{"src_ip", "B"}});  // other key: emitted
+  std::vector<Alert> alerts = Feed(correlator, set, first);
+  Batch second;  // (a batch of its own: t=50 would make the others late)
+  second.Hit(0, 7, 50, {{"src_ip", "A"}});
+  second.Hit(0, 8, 51, {{"src_ip", "A"}});  // suppressed
+  EXPECT_TRUE(Feed(correlator, set, second).empty());
+  ASSERT_EQ(alerts.size(), 2u);
+  std::sort(alerts.begin(), alerts.end(),
+            [](const Alert& a, const Alert& b) { return GroupOf(a) < GroupOf(b); });
+  EXPECT_EQ(GroupOf(alerts[0]), "src_ip=A;");
+  EXPECT_EQ(alerts[0].suppressed, 0u);
+  EXPECT_EQ(GroupOf(alerts[1]), "src_ip=B;");
+  EXPECT_EQ(correlator.stats().suppressed, 2u);
+  EXPECT_EQ(correlator.stats().firings, 2u);
+
+  Batch later;
+  later.Hit(0, 9, 120, {{"src_ip", "A"}});
+  later.Hit(0, 10, 121, {{"src_ip", "A"}});  // 121 >= 101: emitted, carries the count
+  alerts = Feed(correlator, set, later);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].suppressed, 2u);
+  EXPECT_EQ(alerts[0].count, 2u);
+
+  Batch again;
+  again.Hit(0, 11, 300, {{"src_ip", "A"}});
+  again.Hit(0, 12, 301, {{"src_ip", "A"}});
+  alerts = Feed(correlator, set, again);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].suppressed, 0u);  // reset after being reported
+}
+
+TEST(CorrelatorTest, SuppressedKeyOutlivesItsWindowUntilTheCountIsReported) {
+  CorrelationRule rule = EventCount("brute", {"src_ip"}, 2, 10);
+  rule.suppress_ns = 100 * kSecond;
+  const CorrelationSet set = OneToOne({rule});
+  CorrelatorOptions options = SmallOptions();
+  options.shards = 1;
+  Correlator correlator(options, {"mof"});
+  Batch first;
+  for (uint64_t id = 1; id <= 4; ++id) first.Hit(0, id, static_cast<double>(id), {{"src_ip", "A"}});
+  ASSERT_EQ(Feed(correlator, set, first).size(), 1u);  // t=2 emitted, t=4 suppressed
+  // Another key moves the watermark past A's window (but not its suppression).
+  Batch other;
+  other.Hit(0, 5, 90, {{"src_ip", "B"}});
+  EXPECT_TRUE(Feed(correlator, set, other).empty());
+  EXPECT_EQ(correlator.stats().live_keys, 2u);
+  Batch later;
+  later.Hit(0, 6, 150, {{"src_ip", "A"}});
+  later.Hit(0, 7, 151, {{"src_ip", "A"}});
+  const std::vector<Alert> alerts = Feed(correlator, set, later);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].suppressed, 1u);
+}
+
+// brute (event_count of detection 0 per src_ip) -> success (temporal_ordered
+// of brute then detection 1, per src_ip).
+CorrelationSet ChainSet(bool silence_brute) {
+  CorrelationRule brute = EventCount("brute", {"src_ip"}, 3, 60);
+  CorrelationRule success =
+      MakeRule("success", CorrelationType::kTemporalOrdered, {"src_ip"}, 2, 120);
+  success.refs[0].kind = RuleRef::Kind::kCorrelation;
+  success.refs[0].index = 0;
+  success.refs[1].index = 1;
+  CorrelationSet set;
+  set.rules = {brute, success};
+  set.detection_routes = {{{0, 0}}, {{1, 1}}};
+  set.correlation_routes = {{{1, 0}}, {}};
+  set.correlation_silenced = {silence_brute, false};
+  set.detection_silenced = {true, true};
+  return set;
+}
+
+TEST(CorrelatorTest, ChainingFeedsAFiringIntoATemporalOrderedCorrelation) {
+  const CorrelationSet set = ChainSet(false);
+  Correlator correlator(SmallOptions(), {"mof"});
+  Batch failures;
+  failures.Hit(0, 1, 0, {{"src_ip", "203.0.113.7"}, {"user", "root"}});
+  failures.Hit(0, 2, 1, {{"src_ip", "203.0.113.7"}, {"user", "root"}});
+  failures.Hit(0, 3, 2, {{"src_ip", "203.0.113.7"}, {"user", "root"}});
+  std::vector<Alert> alerts = Feed(correlator, set, failures);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].rule.name, "brute");
+
+  Batch success;
+  success.Hit(1, 4, 10, {{"src_ip", "203.0.113.7"}, {"user", "root"}});
+  alerts = Feed(correlator, set, success);
+  ASSERT_EQ(alerts.size(), 1u);
+  const Alert& chained = alerts[0];
+  EXPECT_EQ(chained.rule.name, "success");
+  EXPECT_EQ(chained.correlation_type, "temporal_ordered");
+  EXPECT_EQ(GroupOf(chained), "src_ip=203.0.113.7;");
+  EXPECT_EQ(chained.count, 2u);
+  EXPECT_EQ(chained.window_start_ns, kBase + 2 * kSecond);  // the brute firing's window end
+  EXPECT_EQ(chained.window_end_ns, kBase + 10 * kSecond);
+  // Contributors: the events behind the brute firing, then the success.
+  ASSERT_EQ(chained.events.size(), 4u);
+  for (uint64_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(chained.events[i].id, i + 1);
+    EXPECT_FALSE(chained.events[i].raw.empty()) << i;
+  }
+  EXPECT_EQ(chained.events[3].raw, "<38>raw line of event 4 src_ip=203.0.113.7 user=root");
+}
+
+TEST(CorrelatorTest, ChainingWithinOneBatch) {
+  const CorrelationSet set = ChainSet(false);
+  Correlator correlator(SmallOptions(), {"mof"});
+  Batch batch;
+  batch.Hit(1, 1, 0, {{"src_ip", "X"}});  // success before the brute force: not in order
+  batch.Hit(0, 2, 1, {{"src_ip", "X"}});
+  batch.Hit(0, 3, 2, {{"src_ip", "X"}});
+  batch.Hit(0, 4, 3, {{"src_ip", "X"}});
+  const std::vector<Alert> alerts = Feed(correlator, set, batch);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].rule.name, "brute");
+}
+
+// A chained input takes the time of the firing that fed it, even when the
+// rest of its batch is much newer.
+TEST(CorrelatorTest, ChainedInputKeepsItsTimeWithinALongBatch) {
+  const CorrelationSet set = ChainSet(false);  // brute: 3 in 60 s; then success within 120 s
+  Correlator correlator(SmallOptions(), {"mof"});
+  Batch batch;
+  batch.Hit(0, 1, 0, {{"src_ip", "X"}});
+  batch.Hit(0, 2, 1, {{"src_ip", "X"}});
+  batch.Hit(0, 3, 2, {{"src_ip", "X"}});
+  batch.Hit(1, 4, 500, {{"src_ip", "X"}});  // a success long after: not correlated
+  const std::vector<Alert> alerts = Feed(correlator, set, batch);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].rule.name, "brute");
+}
+
+TEST(CorrelatorTest, SilencedCorrelationDoesNotAlertButStillFeedsChains) {
+  const CorrelationSet set = ChainSet(true);
+  Correlator correlator(SmallOptions(), {"mof"});
+  Batch batch;
+  batch.Hit(0, 1, 0, {{"src_ip", "203.0.113.7"}});
+  batch.Hit(0, 2, 1, {{"src_ip", "203.0.113.7"}});
+  batch.Hit(0, 3, 2, {{"src_ip", "203.0.113.7"}});
+  batch.Hit(1, 4, 3, {{"src_ip", "203.0.113.7"}});
+  const std::vector<Alert> alerts = Feed(correlator, set, batch);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].rule.name, "success");
+  EXPECT_EQ(alerts[0].events.size(), 4u);
+  EXPECT_EQ(correlator.stats().firings, 1u);
+}
+
+TEST(CorrelatorTest, MaxKeysEvictsAndCounts) {
+  const CorrelationSet set = OneToOne({EventCount("brute", {"src_ip"}, 5)});
+  CorrelatorOptions options = SmallOptions();
+  options.shards = 1;
+  options.max_keys_per_rule = 2;
+  Correlator correlator(options, {"mof"});
+  Batch batch;
+  batch.Hit(0, 1, 0, {{"src_ip", "A"}});
+  batch.Hit(0, 2, 1, {{"src_ip", "B"}});
+  batch.Hit(0, 3, 2, {{"src_ip", "C"}});
+  Feed(correlator, set, batch);
+  CorrelatorStats stats = correlator.stats();
+  EXPECT_EQ(stats.evicted, 1u);
+  EXPECT_EQ(stats.live_keys, 2u);
+  Batch more;
+  for (uint64_t i = 0; i < 20; ++i) {
+    more.Hit(0, 10 + i, 3, {{"src_ip", "K" + std::to_string(i)}});
+  }
+  Feed(correlator, set, more);
+  stats = correlator.stats();
+  EXPECT_EQ(stats.evicted, 21u);
+  EXPECT_EQ(stats.live_keys, 2u);
+}
+
+TEST(CorrelatorTest, TickExpiresKeysWhoseWindowsPassed) {
+  const CorrelationSet set = OneToOne({EventCount("brute", {"src_ip"}, 5, 60)});
+  CorrelatorOptions options = SmallOptions();
+  options.idle_advance_ns = 5 * kSecond;
+  Correlator correlator(options, {"mof"});
+  Batch batch;
+  batch.Hit(0, 1, 0, {{"src_ip", "A"}});
+  batch.Hit(0, 2, 0, {{"src_ip", "B"}});
+  Feed(correlator, set, batch);
+  EXPECT_EQ(correlator.stats().live_keys, 2u);
+  std::vector<Alert> alerts;
+  const int64_t wall = WallNow();
+  correlator.Tick(set, wall, alerts);  // just after the input: not idle
+  correlator.Tick(set, wall + 30 * kSecond, alerts);
+  EXPECT_EQ(correlator.stats().live_keys, 2u);  // stream +30 s: windows still open
+  correlator.Tick(set, wall + 60 * kSecond, alerts);
+  EXPECT_EQ(correlator.stats().live_keys, 2u);        // watermark 55 s: not past 60 s yet
+  correlator.Tick(set, wall + 70 * kSecond, alerts);  // watermark 65 s
+  const CorrelatorStats stats = correlator.stats();
+  EXPECT_EQ(stats.live_keys, 0u);
+  EXPECT_EQ(stats.expired, 2u);
+  EXPECT_TRUE(alerts.empty());
+  // 70 s plus the moments between the input and `wall`.
+  EXPECT_GE(correlator.stream_time_ns(), kBase + 70 * kSecond);
+  EXPECT_LT(correlator.stream_time_ns(), kBase + 71 * kSecond);
+}
+
+TEST(CorrelatorTest, IdleAdvanceFiresAnAbsenceFromTick) {
+  CorrelationRule rule = MakeRule("no-mfa", CorrelationType::kTemporalOrdered, {"user"}, 2, 30);
+  rule.absent_last = true;
+  CorrelationSet set;
+  set.rules = {rule};
+  set.detection_routes = {{{0, 0}}, {{0, 1}}};
+  set.correlation_routes.resize(1);
+  set.correlation_silenced = {false};
+  CorrelatorOptions options = SmallOptions();
+  options.lateness_ns = 1 * kSecond;
+  options.idle_advance_ns = 5 * kSecond;
+  Correlator correlator(options, {"mof"});
+  Batch batch;
+  batch.Hit(0, 1, 0, {{"user", "alice"}});  // login, then no MFA for alice
+  batch.Hit(0, 2, 0, {{"user", "bob"}});
+  batch.Hit(1, 3, 5, {{"user", "bob"}});  // bob did MFA
+  EXPECT_TRUE(Feed(correlator, set, batch).empty());
+
+  std::vector<Alert> alerts;
+  const int64_t wall = WallNow();
+  correlator.Tick(set, wall, alerts);
+  correlator.Tick(set, wall + 3 * kSecond, alerts);  // not idle long enough
+  EXPECT_EQ(correlator.stream_time_ns(), kBase + 5 * kSecond);
+  correlator.Tick(set, wall + 20 * kSecond, alerts);
+  EXPECT_TRUE(alerts.empty());
+  correlator.Tick(set, wall + 40 * kSecond, alerts);  // stream ~45 s, watermark ~44 s > 0 + 30
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(GroupOf(alerts[0]), "user=alice;");
+  EXPECT_EQ(alerts[0].correlation_type, "temporal_ordered");
+  ASSERT_EQ(alerts[0].events.size(), 1u);
+  EXPECT_EQ(alerts[0].events[0].id, 1u);
+  EXPECT_FALSE(alerts[0].events[0].raw.empty());
+}
+
+TEST(CorrelatorTest, OneTickFarInTheFutureEndsTheStream) {
+  CorrelationRule rule = MakeRule("no-mfa", CorrelationType::kTemporalOrdered, {"user"}, 2, 30);
+  rule.absent_last = true;
+  CorrelationSet set;
+  set.rules = {rule, EventCount("brute", {"user"}, 5)};
+  set.detection_routes = {{{0, 0}, {1, 0}}, {{0, 1}}};
+  set.correlation_routes.resize(2);
+  set.correlation_silenced = {false, false};
+  Correlator correlator(SmallOptions(), {"mof"});
+  Batch batch;
+  batch.Hit(0, 1, 0, {{"user", "alice"}});
+  EXPECT_TRUE(Feed(correlator, set, batch).empty());
+  std::vector<Alert> alerts;
+  constexpr int64_t kCentury = 100LL * 365 * 24 * 3600 * kSecond;
+  correlator.Tick(set, WallNow() + kCentury, alerts);  // like EndCorrelationStream
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].rule.name, "no-mfa");
+  EXPECT_EQ(correlator.stats().live_keys, 0u);
+}
+
+TEST(CorrelatorTest, FirstTickAfterARestoreDoesNotJump) {
+  const CorrelationSet set = OneToOne({EventCount("brute", {"src_ip"}, 5)});
+  Correlator source(SmallOptions(), {"mof"});
+  Batch batch;
+  batch.Hit(0, 1, 0, {{"src_ip", "A"}});
+  Feed(source, set, batch);
+  std::string blob;
+  source.Checkpoint(blob);
+  Correlator restored(SmallOptions(), {"mof"});
+  ASSERT_TRUE(restored.Restore(set, blob, nullptr));
+  std::vector<Alert> alerts;
+  restored.Tick(set, WallNow(), alerts);
+  EXPECT_EQ(restored.stream_time_ns(), kBase);
+  EXPECT_EQ(restored.stats().live_keys, 1u);
+}
+
+TEST(CorrelatorTest, CheckpointRoundTripContinuesState) {
+  CorrelationRule rule = EventCount("brute", {"src_ip"}, 3);
+  rule.suppress_ns = 0;
+  const CorrelationSet set = OneToOne({rule});
+  Correlator before(SmallOptions(), {"mof"});
+  Batch first;
+  first.Hit(0, 1, 0, {{"src_ip", "10.0.0.1"}});
+  first.Hit(0, 2, 1, {{"src_ip", "10.0.0.1"}});
+  first.Hit(0, 3, 1, {{"src_ip", "10.0.0.2"}});
+  Feed(before, set, first);
+  std::string blob;
+  before.Checkpoint(blob);
+
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("gsoc-correlator-test-" + std::to_string(::getpid()) + ".ckpt");
+  FileCheckpointStore store(path.string());
+  store.Save(blob);
+  std::string loaded;
+  ASSERT_TRUE(store.Load(&loaded));
+  EXPECT_EQ(loaded, blob);
+  EXPECT_FALSE(std::filesystem::exists(path.string() + ".tmp"));
+  std::filesystem::remove(path);
+  EXPECT_FALSE(store.Load(&loaded));
+
+  Correlator after(SmallOptions(), {"mof"});
+  std::string error;
+  ASSERT_TRUE(after.Restore(set, loaded, &error)) << error;
+  EXPECT_EQ(after.stream_time_ns(), before.stream_time_ns());
+  EXPECT_EQ(after.stats().live_keys, 2u);
+  Batch last;
+  last.Hit(0, 4, 2, {{"src_ip", "10.0.0.1"}});
+  const std::vector<Alert> alerts = Feed(after, set, last);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].count, 3u);
+  ASSERT_EQ(alerts[0].events.size(), 3u);
+  EXPECT_EQ(alerts[0].events[0].raw,
+            "<38>raw line of event 1 src_ip=10.0.0.1");  // from the checkpoint
+}
+
+TEST(CorrelatorTest, CheckpointKeepsSuppressionState) {
+  CorrelationRule rule = EventCount("brute", {"src_ip"}, 1);
+  rule.suppress_ns = 100 * kSecond;
+  const CorrelationSet set = OneToOne({rule});
+  Correlator before(SmallOptions(), {"mof"});
+  Batch first;
+  first.Hit(0, 1, 0, {{"src_ip", "A"}});
+  first.Hit(0, 2, 1, {{"src_ip", "A"}});  // suppressed
+  ASSERT_EQ(Feed(before, set, first).size(), 1u);
+  std::string blob;
+  before.Checkpoint(blob);
+  Correlator after(SmallOptions(), {"mof"});
+  ASSERT_TRUE(after.Restore(set, blob, nullptr));
+  Batch second;
+  second.Hit(0, 3, 50, {{"src_ip", "A"}});  // still suppressed
+  EXPECT_TRUE(Feed(after, set, second).empty());
+  Batch third;
+  third.Hit(0, 4, 110, {{"src_ip", "A"}});
+  const std::vector<Alert> alerts = Feed(after, set, third);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].suppressed, 2u);
+}
+
+TEST(CorrelatorTest, RestoreRejectsGarbageAndLeavesNoState) {
+  const CorrelationSet set = OneToOne({EventCount("brute", {"src_ip"}, 3)});
+  Correlator source(SmallOptions(), {"mof"});
+  Batch batch;
+  for (uint64_t i = 0; i < 10; ++i) {
+    batch.Hit(0, i + 1, static_cast<double>(i), {{"src_ip", "10.0.0." + std::to_string(i % 4)}});
+  }
+  Feed(source, set, batch);
+  std::string blob;
+  source.Checkpoint(blob);
+
+  Correlator target(SmallOptions(), {"mof"});
+  std::string error;
+  EXPECT_FALSE(target.Restore(set, "", &error));
+  EXPECT_FALSE(error.empty());
+  EXPECT_FALSE(target.Restore(set, "definitely not a checkpoint at all", &error));
+  for (size_t length = 0; length < blob.size(); length += 7) {  // every kind of truncation
+    EXPECT_FALSE(target.Restore(set, std::string_view(blob).substr(0, length), &error)) << length;
+  }
+  std::string flipped = blob;
+  flipped[flipped.size() / 2] ^= 0x40;
+  EXPECT_FALSE(target.Restore(set, flipped, &error));
+  EXPECT_NE(error.find("checksum"), std::string::npos) << error;
+
+  // Body garbage behind a valid checksum: the parser itself must refuse it.
+  std::mt19937_64 random(42);
+  int refused = 0;
+  for (int round = 0; round < 300; ++round) {
+    std::string mutated = blob.substr(0, blob.size() - 8);
+    const size_t flips = 1 + random() % 4;
+    for (size_t f = 0; f < flips; ++f) {
+      mutated[12 + random() % (mutated.size() - 12)] = static_cast<char>(random());
+    }
+    const uint64_t checksum = internal::HashBytes(mutated, 0x636b7074636b7375ULL);
+    mutated.append(reinterpret_cast<const char*>(&checksum), sizeof(checksum));
+    if (!target.Restore(set, mutated, &error)) {
+      ++refused;
+      EXPECT_EQ(target.stats().live_keys, 0u);
+    }
+  }
+  EXPECT_GT(refused, 0);
+
+  EXPECT_FALSE(target.Restore(set, flipped, &error));
+  EXPECT_EQ(target.stats().live_keys, 0u);
+  ASSERT_TRUE(target.Restore(set, blob, &error)) << error;
+  EXPECT_EQ(target.stats().live_keys, source.stats().live_keys);
+}
+
+TEST(CorrelatorTest, RestoreDropsCorrelationsWhoseFingerprintChanged) {
+  const CorrelationSet set = OneToOne({EventCount("brute", {"src_ip"}, 3)});
+  Correlator source(SmallOptions(), {"mof"});
+  Batch batch;
+  batch.Hit(0, 1, 0, {{"src_ip", "A"}});
+  Feed(source, set, batch);
+  std::string blob;
+  source.Checkpoint(blob);
+  const CorrelationSet changed = OneToOne({EventCount("brute", {"src_ip"}, 4)});
+  Correlator target(SmallOptions(), {"mof"});
+  ASSERT_TRUE(target.Restore(changed, blob, nullptr));
+  EXPECT_EQ(target.stats().live_keys, 0u);
+}
+
+TEST(CorrelatorTest, FileCheckpointStoreReportsThePathOnFailure) {
+  FileCheckpointStore store("/nonexistent-dir-for-gsoc-test/correlator.ckpt");
+  try {
+    store.Save("blob");
+    FAIL() << "Save should throw";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent-dir-for-gsoc-test/correlator.ckpt"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("No such file"), std::string::npos) << e.what();
+  }
+  std::string blob;
+  EXPECT_FALSE(store.Load(&blob));
+  const auto dir = std::filesystem::temp_directory_path();
+  FileCheckpointStore unreadable(dir.string());  // a directory: open works, read fails
+  EXPECT_THROW(unreadable.Load(&blob), std::runtime_error);
+}
+
+TEST(CorrelatorTest, ConcurrentProcessFromTwoThreads) {
+  const CorrelationSet set = OneToOne({EventCount("brute", {"src_ip"}, 100, 3600)});
+  CorrelatorOptions options = SmallOptions();
+  options.lateness_ns = 3600 * kSecond;
+  Correlator correlator(options, {"mof"});
+  constexpr int kKeys = 50;
+  constexpr int kBatches = 25;
+  constexpr int kPerKeyPerBatch = 2;
+  // 2 threads x 25 batches x 2 inputs: every key gets exactly 100 inputs
+  // within the timespan and fires exactly once, whatever the interleaving.
+  auto worker = [&](int thread, std::vector<Alert>* out) {
+    for (int b = 0; b < kBatches; ++b) {
+      Batch batch;
+      for (int k = 0; k < kKeys; ++k) {
+        for (int e = 0; e < kPerKeyPerBatch; ++e) {
+          const uint64_t id = 1 + thread * 1'000'000 + b * 10'000 + k * 10 + e;
+          batch.Hit(0, id, b, {{"src_ip", "10.1.0." + std::to_string(k)}});
+        }
+      }
+      std::vector<Alert> alerts;
+      correlator.Process(set, batch.batch(), batch.hits(), alerts);
+      for (Alert& alert : alerts) out->push_back(std::move(alert));
+      std::vector<Alert> ticked;
+      if (thread == 1) correlator.Tick(set, b * kSecond, ticked);
+      EXPECT_TRUE(ticked.empty());
+    }
+  };
+  std::vector<Alert> a, b;
+  std::thread t1(worker, 0, &a), t2(worker, 1, &b);
+  std::string blob;
+  for (int i = 0; i < 5; ++i) {  // concurrent with Process and Tick
+    correlator.Checkpoint(blob);
+    EXPECT_LE(correlator.stats().updates, static_cast<uint64_t>(kKeys) * 100);
+  }
+  t1.join();
+  t2.join();
+  const CorrelatorStats stats = correlator.stats();
+  EXPECT_EQ(stats.updates, static_cast<uint64_t>(kKeys) * 100);
+  EXPECT_EQ(a.size() + b.size(), static_cast<size_t>(kKeys));
+  EXPECT_EQ(stats.firings, static_cast<uint64_t>(kKeys));
+  EXPECT_EQ(stats.live_keys, 0u);
+}
+
+TEST(CorrelatorTest, ReloadKeepsStateWhenTheFingerprintIsUnchanged) {
+  const CorrelationSet first = OneToOne({EventCount("brute", {"src_ip"}, 3)});
+  Correlator correlator(SmallOptions(), {"mof"});
+  Batch batch;
+  batch.Hit(0, 1, 0, {{"src_ip", "A"}});
+  batch.Hit(0, 2, 1, {{"src_ip", "A"}});
+  Feed(correlator, first, batch);
+
+  // A new set: another rule in front, a new title, the same fingerprint.
+  CorrelationRule renamed = EventCount("brute", {"src_ip"}, 3);
+  renamed.title = "Renamed";
+  CorrelationSet second = OneToOne({EventCount("other", {"user"}, 2), renamed});
+  second.detection_routes = {{{1, 0}}, {{0, 0}}};  // detection 0 still feeds brute
+  Batch more;
+  more.Hit(0, 3, 2, {{"src_ip", "A"}});
+  const std::vector<Alert> alerts = Feed(correlator, second, more);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].count, 3u);
+  EXPECT_EQ(alerts[0].rule.title, "Renamed");
+  EXPECT_EQ(correlator.stats().evicted, 0u);
+}
+
+TEST(CorrelatorTest, ReloadDropsStateWhenTheFingerprintChanged) {
+  const CorrelationSet first = OneToOne({EventCount("brute", {"src_ip"}, 3)});
+  Correlator correlator(SmallOptions(), {"mof"});
+  Batch batch;
+  batch.Hit(0, 1, 0, {{"src_ip", "A"}});
+  batch.Hit(0, 2, 1, {{"src_ip", "A"}});
+  batch.Hit(0, 3, 1, {{"src_ip", "B"}});
+  Feed(correlator, first, batch);
+  EXPECT_EQ(correlator.stats().live_keys, 2u);
+
+  const CorrelationSet second = OneToOne({EventCount("brute", {"src_ip"}, 3, 120)});
+  std::vector<Alert> alerts;
+  correlator.Tick(second, 0, alerts);  // every shard remaps, even untouched ones
+  EXPECT_EQ(correlator.stats().live_keys, 0u);
+  EXPECT_EQ(correlator.stats().evicted, 2u);
+  Batch more;
+  more.Hit(0, 4, 2, {{"src_ip", "A"}});
+  EXPECT_TRUE(Feed(correlator, second, more).empty());
+  EXPECT_EQ(correlator.stats().live_keys, 1u);
+}
+
+TEST(CorrelatorTest, StaleSetDoesNotDropTheNewSetsState) {
+  const CorrelationSet old_set = OneToOne({EventCount("brute", {"src_ip"}, 3)});
+  const CorrelationSet new_set =
+      OneToOne({EventCount("brute", {"src_ip"}, 3), EventCount("fresh", {"user"}, 2)});
+  Correlator correlator(SmallOptions(), {"mof"});
+  Batch warm;
+  warm.Hit(0, 1, 0, {{"src_ip", "A"}});
+  Feed(correlator, old_set, warm);
+  Batch fresh;
+  fresh.Hit(1, 2, 1, {{"user", "u"}});
+  Feed(correlator, new_set, fresh);
+  Batch straggler;  // a batch still running on the old set
+  straggler.Hit(0, 3, 2, {{"src_ip", "B"}});
+  Feed(correlator, old_set, straggler);
+  Batch again;
+  again.Hit(1, 4, 3, {{"user", "u"}});
+  const std::vector<Alert> alerts = Feed(correlator, new_set, again);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].rule.name, "fresh");
+}
+
+TEST(KeyTableTest, InsertFindEraseWithLongAndShortKeys) {
+  internal::KeyTable table("fp", 7, 0);
+  std::vector<std::string> keys;
+  for (int i = 0; i < 2000; ++i) {
+    keys.push_back(i % 3 == 0 ? std::string(40, 'x') + std::to_string(i) : std::to_string(i));
+  }
+  for (const std::string& key : keys) {
+    const uint64_t hash = internal::HashBytes(key, table.seed());
+    ASSERT_EQ(table.Find(key, hash), internal::kNoSlot);
+    table.Insert(key, hash);
+  }
+  EXPECT_EQ(table.live(), keys.size());
+  for (size_t i = 0; i < keys.size(); i += 2) {
+    const uint64_t hash = internal::HashBytes(keys[i], table.seed());
+    const uint32_t slot = table.Find(keys[i], hash);
+    ASSERT_NE(slot, internal::kNoSlot);
+    EXPECT_EQ(table.slot(slot).key.view(), keys[i]);
+    table.Erase(slot);
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const uint64_t hash = internal::HashBytes(keys[i], table.seed());
+    EXPECT_EQ(table.Find(keys[i], hash) != internal::kNoSlot, i % 2 == 1) << i;
+  }
+  EXPECT_EQ(table.live(), keys.size() / 2);
+}
+
+}  // namespace
+}  // namespace gsoc::correlate

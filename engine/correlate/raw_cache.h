@@ -1,0 +1,171 @@
+// Private to the Correlator: one shard's FIFO of recent raw lines, so that a
+// correlation alert can show the lines of its contributing events (which
+// belong to batches long gone).
+//
+// Fixed memory once first used (nothing allocated per insert): a byte ring
+// for the lines, a ring of entry headers and an open-addressing index from
+// event id to entry. The oldest entries are dropped to make room. Lines
+// longer than a quarter of the ring are truncated. Id 0 is never cached.
+// Not thread-safe: used under the shard's mutex.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/correlate/key_table.h"
+
+namespace gsoc::correlate::internal {
+
+class RawCache {
+ public:
+  // `budget` bytes in all (lines, headers, index); 0 disables the cache.
+  void Configure(size_t budget) {
+    Clear();
+    budget_ = budget;
+  }
+
+  void Clear() {
+    ring_ = {};
+    headers_ = {};
+    index_ = {};
+    head_ = tail_ = 0;
+    byte_head_ = byte_tail_ = 0;
+  }
+
+  size_t size() const { return static_cast<size_t>(tail_ - head_); }
+  size_t HeapBytes() const {
+    return ring_.capacity() + headers_.capacity() * sizeof(Header) +
+           index_.capacity() * sizeof(IndexEntry);
+  }
+
+  bool Contains(uint64_t id) const { return FindPosition(id) != kAbsent; }
+  void Prefetch(uint64_t id) const {
+    if (!index_.empty()) PrefetchLine(&index_[Mix64(id) & (index_.size() - 1)]);
+  }
+
+  void Insert(uint64_t id, int64_t time_ns, std::string_view raw) {
+    if (id == 0 || budget_ < 1024 || Contains(id)) return;
+    if (ring_.empty()) Allocate();
+    raw = raw.substr(0, std::min(raw.size(), ring_.size() / 4));
+    while (tail_ - head_ == headers_.size() ||
+           byte_tail_ - byte_head_ + raw.size() > ring_.size()) {
+      DropOldest();
+    }
+    CopyIn(byte_tail_, raw);
+    headers_[tail_ % headers_.size()] = {id, time_ns, byte_tail_,
+                                         static_cast<uint32_t>(raw.size())};
+    PlaceInIndex(id, tail_);
+    byte_tail_ += raw.size();
+    ++tail_;
+  }
+
+  // Copies the line of `id` into `raw`; false when it is not cached.
+  bool Lookup(uint64_t id, std::string* raw) const {
+    const size_t position = FindPosition(id);
+    if (position == kAbsent) return false;
+    const Header& header = headers_[index_[position].seq % headers_.size()];
+    CopyOut(header, raw);
+    return true;
+  }
+
+  // Oldest first: f(id, time_ns, line).
+  template <typename F>
+  void ForEach(F&& f) const {
+    std::string line;
+    for (uint64_t seq = head_; seq < tail_; ++seq) {
+      const Header& header = headers_[seq % headers_.size()];
+      CopyOut(header, &line);
+      f(header.id, header.time_ns, std::string_view(line));
+    }
+  }
+
+ private:
+  struct Header {
+    uint64_t id;
+    int64_t time_ns;
+    uint64_t byte_pos;  // monotonic; the ring offset is byte_pos % ring size
+    uint32_t length;
+  };
+  struct IndexEntry {
+    uint64_t id = 0;  // 0: empty
+    uint64_t seq = 0;
+  };
+  static constexpr size_t kAbsent = SIZE_MAX;
+
+  void Allocate() {
+    // One header per 256 bytes of budget (lines average 100-300 bytes), an
+    // index at load <= 0.5, the rest for the lines.
+    const size_t entries = std::max<size_t>(4, budget_ / 256);
+    size_t index_size = 8;
+    while (index_size < entries * 2) index_size *= 2;
+    const size_t overhead = entries * sizeof(Header) + index_size * sizeof(IndexEntry);
+    headers_.resize(entries);
+    index_.assign(index_size, IndexEntry{});
+    ring_.resize(budget_ > overhead + 512 ? budget_ - overhead : 512);
+  }
+
+  void DropOldest() {
+    const Header& header = headers_[head_ % headers_.size()];
+    RemoveFromIndex(header.id);
+    byte_head_ = header.byte_pos + header.length;
+    ++head_;
+    if (head_ == tail_) byte_head_ = byte_tail_;
+  }
+
+  void CopyIn(uint64_t byte_pos, std::string_view raw) {
+    const size_t offset = byte_pos % ring_.size();
+    const size_t first = std::min(raw.size(), ring_.size() - offset);
+    std::memcpy(ring_.data() + offset, raw.data(), first);
+    std::memcpy(ring_.data(), raw.data() + first, raw.size() - first);
+  }
+
+  void CopyOut(const Header& header, std::string* out) const {
+    const size_t offset = header.byte_pos % ring_.size();
+    const size_t first = std::min<size_t>(header.length, ring_.size() - offset);
+    out->assign(ring_.data() + offset, first);
+    out->append(ring_.data(), header.length - first);
+  }
+
+  size_t FindPosition(uint64_t id) const {
+    if (index_.empty() || id == 0) return kAbsent;
+    const size_t mask = index_.size() - 1;
+    for (size_t i = Mix64(id) & mask;; i = (i + 1) & mask) {
+      if (index_[i].id == id) return i;
+      if (index_[i].id == 0) return kAbsent;
+    }
+  }
+
+  void PlaceInIndex(uint64_t id, uint64_t seq) {
+    const size_t mask = index_.size() - 1;
+    size_t i = Mix64(id) & mask;
+    while (index_[i].id != 0) i = (i + 1) & mask;
+    index_[i] = {id, seq};
+  }
+
+  void RemoveFromIndex(uint64_t id) {
+    size_t hole = FindPosition(id);
+    if (hole == kAbsent) return;
+    const size_t mask = index_.size() - 1;
+    for (size_t next = (hole + 1) & mask; index_[next].id != 0; next = (next + 1) & mask) {
+      const size_t home = Mix64(index_[next].id) & mask;
+      if (((next - home) & mask) >= ((next - hole) & mask)) {
+        index_[hole] = index_[next];
+        hole = next;
+      }
+    }
+    index_[hole] = IndexEntry{};
+  }
+
+  size_t budget_ = 0;
+  std::vector<char> ring_;
+  std::vector<Header> headers_;
+  std::vector<IndexEntry> index_;
+  uint64_t head_ = 0, tail_ = 0;            // entry sequence numbers [head_, tail_)
+  uint64_t byte_head_ = 0, byte_tail_ = 0;  // monotonic byte positions of the live lines
+};
+
+}  // namespace gsoc::correlate::internal
