@@ -109,6 +109,20 @@ class Reader {
     out = static_cast<size_t>(*size);
   }
 
+  void Millis(const YAML::Node& map, const char* key, const std::string& path,
+              std::chrono::milliseconds& out, int64_t min_ms) {
+    const YAML::Node node = map[key];
+    if (!node.IsDefined() || node.IsNull()) return;
+    auto duration = node.IsScalar() ? ParseDuration(node.Scalar()) : std::nullopt;
+    if (!duration || duration->count() < min_ms) {
+      Error(
+          node, Join(path, key),
+          "expected a duration of at least " + std::to_string(min_ms) + "ms (e.g. 500ms, 30s, 5m)");
+      return;
+    }
+    out = *duration;
+  }
+
   void Seconds(const YAML::Node& map, const char* key, const std::string& path,
                std::chrono::seconds& out) {
     const YAML::Node node = map[key];
@@ -420,6 +434,31 @@ void ReadAlerts(Reader& reader, const YAML::Node& root, Config& config,
   alerts.keep_files = static_cast<int>(keep);
 }
 
+void ReadCorrelation(Reader& reader, const YAML::Node& root, Config& config,
+                     const std::filesystem::path& base) {
+  CorrelationConfig& c = config.correlation;
+  c.checkpoint_file = config.data_dir / "correlation.ckpt";
+  const YAML::Node node = root["correlation"];
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!reader.CheckMap(
+          node, "correlation",
+          {"lateness", "idle_advance", "max_keys_per_rule", "max_entries_per_key",
+           "max_alert_events", "shards", "raw_cache", "checkpoint_file", "checkpoint_interval"})) {
+    return;
+  }
+  reader.Millis(node, "lateness", "correlation", c.lateness, 0);
+  reader.Millis(node, "idle_advance", "correlation", c.idle_advance, 100);
+  reader.Millis(node, "checkpoint_interval", "correlation", c.checkpoint_interval, 100);
+  reader.Size(node, "max_keys_per_rule", "correlation", c.max_keys_per_rule, 1, 1ull << 32);
+  reader.Size(node, "max_entries_per_key", "correlation", c.max_entries_per_key, 2, 1 << 20);
+  reader.Size(node, "max_alert_events", "correlation", c.max_alert_events, 0, 10000);
+  reader.Size(node, "shards", "correlation", c.shards, 1, 4096);
+  reader.Size(node, "raw_cache", "correlation", c.raw_cache_bytes, 0, 1ull << 40);
+  std::string file;
+  reader.Scalar(node, "checkpoint_file", "correlation", file);
+  if (!file.empty()) c.checkpoint_file = Resolve(base, file);
+}
+
 void ReadTopLevel(Reader& reader, const YAML::Node& root, Config& config) {
   reader.Scalar(root, "log_level", "", config.log_level);
   static const std::set<std::string> kLevels = {"trace", "debug",    "info", "warn",
@@ -462,10 +501,10 @@ ConfigResult ParseConfig(const std::string& yaml_text, const std::filesystem::pa
     return std::vector<ConfigError>{{file.string(), e.mark.line + 1, "", e.msg}};
   }
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
-  if (!reader.CheckMap(
-          root, "",
-          {"log_level", "data_dir", "timezone", "max_clock_skew", "allow_unknown_agency",
-           "agencies", "listeners", "metrics", "pipeline", "events_file", "rules", "alerts"})) {
+  if (!reader.CheckMap(root, "",
+                       {"log_level", "data_dir", "timezone", "max_clock_skew",
+                        "allow_unknown_agency", "agencies", "listeners", "metrics", "pipeline",
+                        "events_file", "rules", "alerts", "correlation"})) {
     return std::move(reader.errors());
   }
   ReadTopLevel(reader, root, config);
@@ -478,6 +517,7 @@ ConfigResult ParseConfig(const std::string& yaml_text, const std::filesystem::pa
   const auto base = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
   ReadRules(reader, root, config, base);
   ReadAlerts(reader, root, config, base);
+  ReadCorrelation(reader, root, config, base);
   if (config.listeners.empty() && reader.errors().empty()) {
     reader.Error(root, "listeners", "no listener configured: gsocd would receive nothing");
   }

@@ -68,6 +68,20 @@ struct AlertsConfig {
   int keep_files = 5;
 };
 
+// Correlation state (README "Correlation"). Sizes of what one correlation
+// keeps are bounded here; every bound hit is counted in a metric.
+struct CorrelationConfig {
+  std::chrono::milliseconds lateness{60'000};     // out-of-order tolerance in event time
+  std::chrono::milliseconds idle_advance{5'000};  // quiet stream: wall clock moves time on
+  size_t max_keys_per_rule = 1'000'000;           // live group keys per correlation rule
+  size_t max_entries_per_key = 4096;              // values/samples one key keeps
+  size_t max_alert_events = 10;                   // contributing events carried by an alert
+  size_t shards = 16;                             // state shards (locks), by key hash
+  size_t raw_cache_bytes = 64ull << 20;           // raw lines kept for contributing events
+  std::filesystem::path checkpoint_file;          // default <data_dir>/correlation.ckpt
+  std::chrono::milliseconds checkpoint_interval{10'000};
+};
+
 struct Config {
   std::filesystem::path file;      // the file it was loaded from
   std::filesystem::path data_dir;  // absolute
@@ -82,6 +96,7 @@ struct Config {
   std::filesystem::path events_file;  // optional: every processed event as a JSON line
   RulesConfig rules;
   AlertsConfig alerts;
+  CorrelationConfig correlation;
 };
 
 struct ConfigError {

@@ -12,6 +12,7 @@
 #include "collectors/agency/agency_table.h"
 #include "collectors/listener/listener.h"
 #include "engine/alert/jsonl_output.h"
+#include "engine/detect/correlation_service.h"
 #include "engine/detect/detection_stage.h"
 #include "engine/detect/rule_reloader.h"
 #include "engine/metrics/metrics_server.h"
@@ -34,6 +35,7 @@ struct Daemon::State {
   std::unique_ptr<MetricsServer> metrics_server;
   std::unique_ptr<AlertIdAllocator> alert_ids;
   std::unique_ptr<JsonlAlertOutput> alert_output;
+  std::unique_ptr<CorrelationService> correlation;
   DetectionStage* detection = nullptr;  // owned by the pipeline
   std::unique_ptr<RuleReloader> reloader;
 
@@ -101,12 +103,15 @@ bool SetUpDetection(Daemon::State& s) {
   options.keep_files = s.config.alerts.keep_files;
   s.alert_output =
       std::make_unique<JsonlAlertOutput>(s.config.alerts.file, s.alert_ids.get(), options);
-  auto stage = std::make_unique<DetectionStage>(nullptr, s.alert_output.get(), s.agencies.names());
+  s.correlation = std::make_unique<CorrelationService>(s.config.correlation, s.agencies.names());
+  auto stage = std::make_unique<DetectionStage>(nullptr, s.alert_output.get(), s.agencies.names(),
+                                                &s.correlation->correlator());
   s.detection = stage.get();
   s.pipeline.AddStage(std::move(stage));
   s.reloader = std::make_unique<RuleReloader>(SourcesFrom(s.config, s.agencies.names()),
                                               s.config.rules.strict, *s.detection);
   if (!s.reloader->LoadNow()) return false;
+  s.correlation->Restore(*s.detection->current()->correlations);
   spdlog::info("alerts to {}", s.config.alerts.file.string());
   return true;
 }
@@ -126,16 +131,19 @@ int Daemon::Run() {
     s.metrics_server =
         std::make_unique<MetricsServer>(s.config.metrics.address, s.config.metrics.port);
     const BatchQueue& queue = s.pipeline.queue();
-    s.metrics_server->Register(std::make_shared<IngestCollectable>(
-        s.metrics, std::vector<GaugeSource>{
-                       {"gsoc_queue_events", "Events waiting between collectors and engine",
-                        [&queue] { return static_cast<double>(queue.events()); }},
-                       {"gsoc_queue_capacity_events", "Bound of the collector-to-engine queue",
-                        [&queue] { return static_cast<double>(queue.capacity()); }},
-                       {"gsoc_queue_full_total",
-                        "Batches refused because the queue was full (TCP then waits, UDP drops)",
-                        [&queue] { return static_cast<double>(queue.full_count()); },
-                        prometheus::MetricType::Counter}}));
+    std::vector<GaugeSource> gauges{
+        {"gsoc_queue_events", "Events waiting between collectors and engine",
+         [&queue] { return static_cast<double>(queue.events()); }},
+        {"gsoc_queue_capacity_events", "Bound of the collector-to-engine queue",
+         [&queue] { return static_cast<double>(queue.capacity()); }},
+        {"gsoc_queue_full_total",
+         "Batches refused because the queue was full (TCP then waits, UDP drops)",
+         [&queue] { return static_cast<double>(queue.full_count()); },
+         prometheus::MetricType::Counter}};
+    if (s.correlation) {
+      for (auto& gauge : s.correlation->Metrics()) gauges.push_back(std::move(gauge));
+    }
+    s.metrics_server->Register(std::make_shared<IngestCollectable>(s.metrics, std::move(gauges)));
     if (s.reloader) s.metrics_server->Register(s.reloader->MakeCollectable());
     ports.emplace_back("metrics", s.metrics_server->port());
     spdlog::info("metrics on http://{}:{}/metrics", s.config.metrics.address,
@@ -157,6 +165,7 @@ int Daemon::Run() {
     ports.emplace_back(s.config.listeners[i].name, s.listeners.back()->port());
   }
   s.pipeline.Start();
+  if (s.correlation) s.correlation->Start(*s.detection, s.alert_output.get());
 
   auto work = asio::make_work_guard(s.io);
   asio::signal_set signals(s.io, SIGINT, SIGTERM, SIGHUP);
@@ -193,6 +202,10 @@ int Daemon::Run() {
   for (auto& thread : io_threads) thread.join();
   if (s.reloader) s.reloader->WaitIdle();
   s.pipeline.Stop();
+  if (s.correlation) {
+    s.correlation->Stop();  // after the drain: the last checkpoint sees it all
+    s.alert_output->Flush();
+  }
   spdlog::info("stopped: {} events processed", s.metrics.SumEventsProcessed());
   return 0;
 }

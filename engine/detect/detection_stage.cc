@@ -57,11 +57,20 @@ Alert MakeDetectionAlert(const rules::Rule& rule, const EventBatch& batch, const
 }
 
 DetectionStage::DetectionStage(std::shared_ptr<const RuleEngine> engine, AlertSink* sink,
-                               std::vector<std::string> agency_names)
+                               std::vector<std::string> agency_names,
+                               correlate::Correlator* correlator)
     : engine_(std::move(engine)),
       sink_(sink),
       agency_names_(std::move(agency_names)),
+      correlator_(correlator),
       stage_id_(next_stage_id.fetch_add(1)) {}
+
+void DetectionStage::CountAlerts(const std::vector<Alert>& alerts) {
+  for (const Alert& alert : alerts) {
+    alerts_[static_cast<size_t>(alert.kind)][static_cast<size_t>(alert.rule.level)].fetch_add(
+        1, std::memory_order_relaxed);
+  }
+}
 
 void DetectionStage::Swap(std::shared_ptr<const RuleEngine> engine) {
   std::atomic_store(&engine_, std::move(engine));
@@ -84,26 +93,38 @@ void DetectionStage::Process(EventBatch& batch) {
   if (!engine) return;
   EngineScratch& scratch = ScratchFor(*engine);
   thread_local std::vector<Alert> alerts;
+  thread_local std::vector<correlate::RuleHit> hits;
   alerts.clear();
+  hits.clear();
+  const correlate::CorrelationSet* correlations = engine->correlations.get();
+  const bool correlating = correlator_ && correlations && !correlations->empty();
   // One callback per batch, not per event (std::function may allocate once
-  // here); it reads the event being matched from `current_event`.
+  // here); it reads the event being matched from `current`.
   struct Current {
     const Event* event = nullptr;
-  } current_event;
+    uint32_t index = 0;
+  } current;
   const auto& rules = engine->matcher->rules();
   const std::function<void(size_t)> on_match = [&](size_t index) {
+    if (correlating && !correlations->detection_routes[index].empty()) {
+      hits.push_back({current.index, static_cast<uint32_t>(index)});
+    }
+    if (correlations && correlations->detection_silenced[index]) return;
     const rules::Rule& rule = rules[index];
-    const Event& event = *current_event.event;
+    const Event& event = *current.event;
     alerts.push_back(
         MakeDetectionAlert(rule, batch, event, AgencyName(agency_names_, event.agency)));
-    alerts_[static_cast<size_t>(rule.level)].fetch_add(1, std::memory_order_relaxed);
   };
-  for (Event& event : batch.events()) {
-    current_event.event = &event;
-    if (engine->decoders) engine->decoders->Decode(batch, event, *scratch.decode);
-    engine->matcher->Match(batch, event, *scratch.match, on_match);
+  auto events = batch.events();
+  for (uint32_t i = 0; i < events.size(); ++i) {
+    current = {&events[i], i};
+    if (engine->decoders) engine->decoders->Decode(batch, events[i], *scratch.decode);
+    engine->matcher->Match(batch, events[i], *scratch.match, on_match);
   }
-  if (!alerts.empty() && sink_) sink_->Publish(alerts);
+  if (!hits.empty()) correlator_->Process(*correlations, batch, hits, alerts);
+  if (alerts.empty()) return;
+  CountAlerts(alerts);
+  if (sink_) sink_->Publish(alerts);
 }
 
 void DetectionStage::Flush() {

@@ -1,4 +1,5 @@
-// DetectionStage: decode -> match for every event, producing detection alerts.
+// DetectionStage: decode -> match -> correlate for every event, producing
+// detection and correlation alerts.
 //
 // Owns nothing but a pointer to the current RuleEngine (swapped atomically by
 // Swap, e.g. on SIGHUP: batches already being processed finish on the old
@@ -8,6 +9,10 @@
 // decoder and matcher scratch for the engine generation it last saw. Alerts
 // of a batch are handed to the AlertSink once per batch; when the sink is
 // slow, the worker waits, the queue fills and collectors apply backpressure.
+//
+// Correlation: hits of rules that correlations refer to are collected per
+// batch and handed to the Correlator (if one is given) once per batch; rules
+// that only feed correlations (`generate` not set) do not alert on their own.
 #pragma once
 
 #include <atomic>
@@ -17,6 +22,7 @@
 #include <vector>
 
 #include "engine/alert/alert.h"
+#include "engine/correlate/correlator.h"
 #include "engine/detect/rule_engine.h"
 #include "engine/pipeline/pipeline.h"
 
@@ -42,7 +48,8 @@ Alert MakeDetectionAlert(const rules::Rule& rule, const EventBatch& batch, const
 class DetectionStage : public Stage {
  public:
   DetectionStage(std::shared_ptr<const RuleEngine> engine, AlertSink* sink,
-                 std::vector<std::string> agency_names);
+                 std::vector<std::string> agency_names,
+                 correlate::Correlator* correlator = nullptr);
 
   void Swap(std::shared_ptr<const RuleEngine> engine);
   std::shared_ptr<const RuleEngine> current() const;
@@ -51,9 +58,13 @@ class DetectionStage : public Stage {
   void Flush() override;
 
   // Alerts produced, by level (rules::Level) and kind.
-  uint64_t alerts(rules::Level level) const {
-    return alerts_[static_cast<size_t>(level)].load(std::memory_order_relaxed);
+  uint64_t alerts(rules::Level level, AlertKind kind = AlertKind::kDetection) const {
+    return alerts_[static_cast<size_t>(kind)][static_cast<size_t>(level)].load(
+        std::memory_order_relaxed);
   }
+  // Counts alerts produced outside Process (correlation Tick) by level and kind.
+  void CountAlerts(const std::vector<Alert>& alerts);
+  correlate::Correlator* correlator() const { return correlator_; }
 
  private:
   EngineScratch& ScratchFor(const RuleEngine& engine);
@@ -61,8 +72,9 @@ class DetectionStage : public Stage {
   std::shared_ptr<const RuleEngine> engine_;  // accessed with std::atomic_load/store
   AlertSink* sink_;
   std::vector<std::string> agency_names_;
+  correlate::Correlator* correlator_;
   const uint64_t stage_id_;
-  std::atomic<uint64_t> alerts_[5] = {};
+  std::atomic<uint64_t> alerts_[2][5] = {};
 };
 
 }  // namespace gsoc

@@ -43,7 +43,7 @@ void CompileRules(const RuleSources& sources, RuleEngine& engine, RuleEngineBuil
   rules::LoadResult loaded = rules::LoadSigma(sources.rule_paths, options);
   build.rule_files = loaded.files;
   build.refused = std::move(loaded.refused);
-  engine.correlations = std::move(loaded.correlations);
+  std::vector<rules::CorrelationDocument> correlation_documents = std::move(loaded.correlations);
   match::CompileOptions compile;
   compile.cache_dir = sources.cache_dir;
   compile.indicators = &engine.lists;
@@ -53,6 +53,11 @@ void CompileRules(const RuleSources& sources, RuleEngine& engine, RuleEngineBuil
   build.compile = compiled.stats;
   engine.matcher = std::move(compiled.matcher);
   build.rules_loaded = engine.matcher ? engine.matcher->rules().size() : 0;
+  if (!engine.matcher) return;
+  auto correlations = correlate::LoadCorrelations(correlation_documents, engine.matcher->rules());
+  for (auto& error : correlations.refused) build.refused.push_back(std::move(error));
+  engine.correlations = std::move(correlations.set);
+  build.correlations_loaded = engine.correlations->rules.size();
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/correlate/correlation_rule.h"
 #include "engine/decode/decoder.h"
 #include "engine/indicators/indicator_list.h"
 #include "engine/match/matcher.h"
@@ -36,8 +37,9 @@ class RuleEngine {
   std::unique_ptr<rules::LogSourceMap> logsources;
   std::unique_ptr<decode::DecoderSet> decoders;
   std::unique_ptr<match::Matcher> matcher;
-  std::vector<rules::CorrelationDocument> correlations;  // for the correlator
-  uint64_t generation = 0;                               // unique per build in this process
+  // Correlation rules resolved against matcher->rules(); never null once built.
+  std::shared_ptr<const correlate::CorrelationSet> correlations;
+  uint64_t generation = 0;  // unique per build in this process
 };
 
 struct RuleEngineBuild {
@@ -45,6 +47,7 @@ struct RuleEngineBuild {
   std::vector<rules::RuleError> refused;     // rules (and decoders) not loaded
   std::vector<std::string> fatal;
   size_t rules_loaded = 0;
+  size_t correlations_loaded = 0;
   size_t rule_files = 0;
   match::CompileStats compile;
   double seconds = 0;

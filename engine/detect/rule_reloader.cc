@@ -12,10 +12,11 @@ void LogRuleEngineBuild(const RuleEngineBuild& build, const char* what) {
   for (const auto& error : build.refused) spdlog::warn("rule refused: {}", error.ToString());
   for (const auto& fatal : build.fatal) spdlog::error("{}: {}", what, fatal);
   if (!build.fatal.empty()) return;
-  spdlog::info("{}: {} rule(s) loaded from {} file(s), {} refused, {} pattern(s){} in {:.3f}s",
-               what, build.rules_loaded, build.rule_files, build.refused.size(),
-               build.compile.patterns, build.compile.from_cache ? " (from cache)" : "",
-               build.seconds);
+  spdlog::info(
+      "{}: {} rule(s) and {} correlation(s) loaded from {} file(s), {} refused, {} pattern(s){} "
+      "in {:.3f}s",
+      what, build.rules_loaded, build.correlations_loaded, build.rule_files, build.refused.size(),
+      build.compile.patterns, build.compile.from_cache ? " (from cache)" : "", build.seconds);
 }
 
 RuleReloader::RuleReloader(RuleSources sources, bool strict, DetectionStage& stage)
@@ -113,12 +114,14 @@ prometheus::MetricFamily AlertFamily(const DetectionStage& stage) {
                                   "Alerts produced, by rule level and kind",
                                   prometheus::MetricType::Counter,
                                   {}};
-  for (size_t level = 0; level < 5; ++level) {
-    const auto typed = static_cast<rules::Level>(level);
-    prometheus::ClientMetric metric;
-    metric.label = {{"level", rules::LevelName(typed)}, {"kind", "detection"}};
-    metric.counter.value = static_cast<double>(stage.alerts(typed));
-    family.metric.push_back(metric);
+  for (const AlertKind kind : {AlertKind::kDetection, AlertKind::kCorrelation}) {
+    for (size_t level = 0; level < 5; ++level) {
+      const auto typed = static_cast<rules::Level>(level);
+      prometheus::ClientMetric metric;
+      metric.label = {{"level", rules::LevelName(typed)}, {"kind", AlertKindName(kind)}};
+      metric.counter.value = static_cast<double>(stage.alerts(typed, kind));
+      family.metric.push_back(metric);
+    }
   }
   return family;
 }

@@ -1,10 +1,13 @@
 // gsocctl logtest [LINE...]: for each line (arguments, or stdin) print the
 // parsed header, the decoder used, the extracted fields and the rules
-// matched; --json prints one JSON object per line instead.
+// matched, and the correlations that fired (lines form one stream in event
+// time; windows still open at the end of input are closed then, as replay
+// does); --json prints one JSON object per line instead.
 #include <cstdio>
 #include <iostream>
 #include <string>
 
+#include "engine/detect/correlation_service.h"
 #include "engine/detect/detection_stage.h"
 #include "engine/pipeline/event_file_stage.h"
 #include "engine/util/json_writer.h"
@@ -29,6 +32,14 @@ const char* SeverityName(int severity) {
   static const char* const kNames[] = {"emerg",   "alert",  "crit", "err",
                                        "warning", "notice", "info", "debug"};
   return severity >= 0 && severity < 8 ? kNames[severity] : "-";
+}
+
+void PrintCorrelationText(const Alert& alert) {
+  std::string group;
+  for (const auto& [name, value] : alert.group) group += " " + name + "=" + value;
+  std::printf("    [%s] %s (%s):%s %s %s\n", rules::LevelName(alert.rule.level),
+              alert.rule.title.c_str(), alert.rule.id.c_str(), group.c_str(),
+              alert.correlation_type.c_str(), alert.condition.c_str());
 }
 
 struct Logtest {
@@ -60,6 +71,20 @@ struct Logtest {
       std::printf("    [%s] %s (%s)\n", rules::LevelName(rule->level), rule->title.c_str(),
                   rule->id.c_str());
     }
+  }
+
+  void PrintCorrelations(const std::vector<Alert>& alerts) {
+    if (json) {
+      for (const Alert& alert : alerts) {
+        std::string out = "{\"correlation\":";
+        AppendAlertJson(out, alert);
+        std::printf("%s}\n", out.c_str());
+      }
+      return;
+    }
+    if (alerts.empty()) return;
+    std::printf("  correlations: %zu fired\n", alerts.size());
+    for (const Alert& alert : alerts) PrintCorrelationText(alert);
   }
 
   void PrintJson(const EventBatch& batch, const Event& event, std::string_view decoder,
@@ -96,6 +121,10 @@ struct Logtest {
     if (!build.engine) return 1;
     const RuleEngine& rule_engine = *build.engine;
     EngineScratch scratch = MakeEngineScratch(rule_engine);
+    const correlate::CorrelationSet& correlations = *rule_engine.correlations;
+    correlate::Correlator correlator({}, sources.agency_names);
+    const rules::Rule* first_rule = rule_engine.matcher->rules().data();
+    std::vector<Alert> fired;
     LineInput input(input_format, year, engine.utc_offset_seconds);
     auto test_line = [&](std::string line, uint64_t id) {
       while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
@@ -112,6 +141,14 @@ struct Logtest {
       } else {
         PrintText(batch, event, decoder, matched);
       }
+      std::vector<correlate::RuleHit> hits;
+      for (const rules::Rule* rule : matched) {
+        const auto index = static_cast<uint32_t>(rule - first_rule);
+        if (!correlations.detection_routes[index].empty()) hits.push_back({0, index});
+      }
+      fired.clear();
+      if (!hits.empty()) correlator.Process(correlations, batch, hits, fired);
+      PrintCorrelations(fired);
     };
     uint64_t id = 1;
     if (!lines.empty()) {
@@ -119,6 +156,10 @@ struct Logtest {
     } else {
       for (std::string line; std::getline(std::cin, line);) test_line(line, id++);
     }
+    fired.clear();
+    EndCorrelationStream(correlator, correlations, fired);
+    if (!fired.empty() && !json) std::printf("end of input: windows closed\n");
+    PrintCorrelations(fired);
     return 0;
   }
 };

@@ -22,10 +22,10 @@ struct RulesCheck {
     for (const auto& error : build.refused) std::printf("%s\n", error.ToString().c_str());
     for (const auto& fatal : build.fatal) std::printf("error: %s\n", fatal.c_str());
     std::printf(
-        "%zu rule file(s): %zu rule(s) loaded, %zu refused; %zu pattern(s) in %zu database(s), "
-        "compiled in %.3f s%s\n",
-        build.rule_files, build.rules_loaded, build.refused.size(), build.compile.patterns,
-        build.compile.databases, build.compile.seconds,
+        "%zu rule file(s): %zu rule(s) loaded, %zu correlation(s), %zu refused; %zu pattern(s) in "
+        "%zu database(s), compiled in %.3f s%s\n",
+        build.rule_files, build.rules_loaded, build.correlations_loaded, build.refused.size(),
+        build.compile.patterns, build.compile.databases, build.compile.seconds,
         build.compile.from_cache ? " (from cache)" : "");
     return build.fatal.empty() && build.refused.empty() ? 0 : 1;
   }

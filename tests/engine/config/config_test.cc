@@ -125,6 +125,67 @@ TEST(ConfigTest, DefaultDeployConfigLoadsWithDocumentedDefaults) {
   EXPECT_EQ(minimal.listeners[0].max_connections_per_peer, tcp.max_connections_per_peer);
   EXPECT_EQ(minimal.listeners[0].idle_timeout, tcp.idle_timeout);
   EXPECT_EQ(minimal.listeners[0].address, "127.0.0.1");
+
+  const CorrelationConfig& c = config.correlation;
+  EXPECT_EQ(c.lateness, std::chrono::seconds(60));
+  EXPECT_EQ(c.idle_advance, std::chrono::seconds(5));
+  EXPECT_EQ(c.max_keys_per_rule, 1'000'000u);
+  EXPECT_EQ(c.max_entries_per_key, 4096u);
+  EXPECT_EQ(c.max_alert_events, 10u);
+  EXPECT_EQ(c.shards, 16u);
+  EXPECT_EQ(c.raw_cache_bytes, 64u << 20);
+  EXPECT_EQ(c.checkpoint_file, config.data_dir / "correlation.ckpt");
+  EXPECT_EQ(c.checkpoint_interval, std::chrono::seconds(10));
+  const CorrelationConfig& m = minimal.correlation;
+  EXPECT_EQ(m.lateness, c.lateness);
+  EXPECT_EQ(m.idle_advance, c.idle_advance);
+  EXPECT_EQ(m.max_keys_per_rule, c.max_keys_per_rule);
+  EXPECT_EQ(m.max_entries_per_key, c.max_entries_per_key);
+  EXPECT_EQ(m.max_alert_events, c.max_alert_events);
+  EXPECT_EQ(m.shards, c.shards);
+  EXPECT_EQ(m.raw_cache_bytes, c.raw_cache_bytes);
+  EXPECT_EQ(m.checkpoint_interval, c.checkpoint_interval);
+}
+
+TEST(ConfigTest, CorrelationValuesAreRead) {
+  Config config = Parse(R"(listeners: [{name: a, type: syslog_tcp, port: 1}]
+correlation:
+  lateness: 0s
+  idle_advance: 250ms
+  max_keys_per_rule: 5000
+  max_entries_per_key: 64
+  max_alert_events: 3
+  shards: 4
+  raw_cache: 1MiB
+  checkpoint_file: state/c.bin
+  checkpoint_interval: 2m
+)");
+  const CorrelationConfig& c = config.correlation;
+  EXPECT_EQ(c.lateness, std::chrono::milliseconds(0));
+  EXPECT_EQ(c.idle_advance, std::chrono::milliseconds(250));
+  EXPECT_EQ(c.max_keys_per_rule, 5000u);
+  EXPECT_EQ(c.max_entries_per_key, 64u);
+  EXPECT_EQ(c.max_alert_events, 3u);
+  EXPECT_EQ(c.shards, 4u);
+  EXPECT_EQ(c.raw_cache_bytes, 1u << 20);
+  EXPECT_EQ(c.checkpoint_file, std::filesystem::path("/etc/gsoc/state/c.bin"));
+  EXPECT_EQ(c.checkpoint_interval, std::chrono::minutes(2));
+}
+
+TEST(ConfigTest, BadCorrelationValues) {
+  auto errors = Errors(R"(listeners: [{name: a, type: syslog_tcp, port: 1}]
+correlation:
+  lateness: soon
+  idle_advance: 10ms
+  shards: 0
+  max_keys_per_rule: lots
+  frobnicate: 1
+)");
+  ExpectError(errors, "correlation.frobnicate", 7, "unknown");
+  ExpectError(errors, "correlation.lateness", 3, "duration");
+  ExpectError(errors, "correlation.idle_advance", 4, "at least 100ms");
+  ExpectError(errors, "correlation.shards", 5, "size");
+  ExpectError(errors, "correlation.max_keys_per_rule", 6, "size");
 }
 
 TEST(ConfigTest, ListenerTypeNames) {
