@@ -78,6 +78,29 @@ TEST(E2eCorrelation, LiveIngestGivesTheAlertsOfAReplay) {
   // the replay closes them at the end of its input.
   ASSERT_TRUE(
       gsocd.WaitMetric("gsoc_correlation_firings_total", {}, double(expected.size()), Scaled(30s)));
+  // Every correlation family documented in the README is exposed, and
+  // promtool finds nothing to say about them.
+  const std::string metrics = gsocd.Scrape();
+  for (const char* name :
+       {"gsoc_correlation_updates_total", "gsoc_correlation_firings_total",
+        "gsoc_correlation_suppressed_total", "gsoc_correlation_late_events_total",
+        "gsoc_correlation_missing_group_total", "gsoc_correlation_missing_value_total",
+        "gsoc_correlation_evictions_total", "gsoc_correlation_expired_total",
+        "gsoc_correlation_entries_dropped_total", "gsoc_correlation_keys",
+        "gsoc_correlation_state_bytes", "gsoc_correlation_stream_time_seconds",
+        "gsoc_correlation_checkpoints_total", "gsoc_correlation_checkpoint_failures_total",
+        "gsoc_correlation_checkpoint_bytes"}) {
+    EXPECT_TRUE(FindMetric(metrics, name).has_value()) << name;
+  }
+  EXPECT_EQ(FindMetric(metrics, "gsoc_alerts_total", {{"kind", "correlation"}}),
+            double(expected.size()));
+  WriteFile(dir / "metrics.txt", metrics);
+  const RunResult promtool =
+      RunProgram({"/usr/bin/promtool", "check", "metrics"}, 30s, dir / "metrics.txt");
+  EXPECT_EQ(promtool.exit_code, 0) << promtool.output;
+  for (const std::string& line : SplitLines(promtool.output)) {
+    EXPECT_EQ(line.find("gsoc_"), std::string::npos) << "promtool: " << line;
+  }
   EXPECT_EQ(gsocd.Stop(), 0);
   EXPECT_EQ(CorrelationAlerts(ReadFile(dir / "var/alerts.jsonl")), expected);
 }
