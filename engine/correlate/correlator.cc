@@ -60,8 +60,12 @@
 //    chained alert lists the original events.
 //  - Agency of an alert: the agency of the inputs that reached the key since
 //    its previous firing; "multiple" when they came from several agencies.
-//  - Late inputs (older than the watermark) move to the stream time; chained
-//    inputs are clamped the same way but not counted as late.
+//  - Late inputs: an input of a batch is judged against the stream time as
+//    it was when the input arrived: the stream time before the batch, raised
+//    by the inputs before it in batch order (a replayed batch may span hours;
+//    judging it against its newest time would make most of it late). A late
+//    input moves to that stream time. A chained input is judged with the
+//    watermark of the firing that fed it, and is never counted as late.
 //  - Raw lines survive a restore when the shard count is unchanged.
 #include "engine/correlate/correlator.h"
 
