@@ -1,4 +1,5 @@
-// gsocctl subcommands that run the engine offline.
+// gsocctl subcommands: the ones that run the engine offline, and the ones
+// that read alerts from a running gsocd through its HTTP API.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -9,5 +10,9 @@ namespace gsoc::ctl {
 void AddRulesCheck(CLI::App& app, int* exit_code);
 void AddLogtest(CLI::App& app, int* exit_code);
 void AddReplay(CLI::App& app, int* exit_code);
+// alerts_commands.cc: gsocctl tail / query / alert.
+void AddTail(CLI::App& app, int* exit_code);
+void AddQuery(CLI::App& app, int* exit_code);
+void AddAlert(CLI::App& app, int* exit_code);
 
 }  // namespace gsoc::ctl

@@ -5,7 +5,7 @@
 #include "tools/gsocctl/commands.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"gsocctl: test logs against rules, check rules, replay log files"};
+  CLI::App app{"gsocctl: test logs against rules, check rules, replay log files, read alerts"};
   app.require_subcommand(1);
   bool version = false;
   app.add_flag("-V,--version", version, "print the version");
@@ -13,6 +13,9 @@ int main(int argc, char** argv) {
   gsoc::ctl::AddRulesCheck(app, &exit_code);
   gsoc::ctl::AddLogtest(app, &exit_code);
   gsoc::ctl::AddReplay(app, &exit_code);
+  gsoc::ctl::AddTail(app, &exit_code);
+  gsoc::ctl::AddQuery(app, &exit_code);
+  gsoc::ctl::AddAlert(app, &exit_code);
   if (argc == 2 && (std::string(argv[1]) == "--version" || std::string(argv[1]) == "-V")) {
     std::printf("gsocctl %s\n", GSOC_VERSION);
     return 0;
