@@ -1,0 +1,1158 @@
+// AlertStore on RocksDB.
+//
+// Key layout (column families; BE = 8-byte big-endian, so byte order is id
+// order; index values are empty):
+//
+//   alerts       BE id                          -> record (store_format.h):
+//                u8 version | i64 time_ns | u8 level | u8 kind |
+//                u32 len+rule_id | u32 len+rule_name | u32 len+agency | JSON
+//   by_rule      rule_id '\0' BE id             -> ""  (and rule_name '\0' BE id
+//                                                       when the name is set
+//                                                       and differs from the id)
+//   by_agency    agency '\0' BE id              -> ""  (non-empty agencies)
+//   by_level     u8 level BE id                 -> ""
+//   by_time      BE (time_ns ^ 1<<63) BE id     -> ""  (retention by age)
+//   checkpoints  "correlation"                  -> correlator checkpoint blob
+//   meta         "format_version"               -> BE 1
+//                "next_id"                      -> BE next id to assign
+//                "bytes_added"                  -> BE sum of record sizes written
+//                "bytes_deleted"                -> BE sum of record sizes deleted
+//
+// Live bytes (StoreStats::live_bytes, retention_bytes) = bytes_added -
+// bytes_deleted, where a record's size is its alerts key + value before
+// compression (index entries and RocksDB overhead are not counted). The
+// writer alone writes bytes_added (in each alert WriteBatch) and retention
+// alone writes bytes_deleted (in each deletion WriteBatch), so both are exact
+// across crashes without a read-modify-write shared by the two threads.
+//
+// Threads:
+//   - Publish (any thread) renders the JSON with id 0 and queues it; it
+//     blocks while the queue holds queue_alerts.
+//   - The writer takes up to max_batch_alerts (1 under sync "always"),
+//     assigns ids, patches them into the JSON, writes one WriteBatch (records,
+//     index entries, next_id, bytes_added), retries failed writes, then calls
+//     the listeners and the commit observer, then wakes Flush callers.
+//   - Retention (its own thread, or RunRetention) deletes in its own
+//     WriteBatches under retention_mutex_, which the writer never takes.
+//   - Query/Get read under a RocksDB snapshot; ids above last_id() (not yet
+//     announced) are not returned.
+//
+// Query bounds: limit is capped at 10,000; a query examines at most
+// 1,000,000 index entries or records, then returns what it found with
+// next_cursor = the last id examined, so that a client pages through a
+// sparse match without one request scanning the whole store.
+#include "engine/store/alert_store.h"
+
+#include <pthread.h>
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
+#include <rocksdb/statistics.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/table_properties_collectors.h>
+#include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+#include "engine/store/store_format.h"
+
+namespace gsoc::store {
+
+const char* SyncPolicyName(SyncPolicy policy) {
+  switch (policy) {
+    case SyncPolicy::kAlways:
+      return "always";
+    case SyncPolicy::kBatch:
+      return "batch";
+    case SyncPolicy::kNone:
+      return "none";
+  }
+  return "batch";
+}
+
+std::optional<SyncPolicy> ParseSyncPolicy(std::string_view text) {
+  if (text == "always") return SyncPolicy::kAlways;
+  if (text == "batch") return SyncPolicy::kBatch;
+  if (text == "none") return SyncPolicy::kNone;
+  return std::nullopt;
+}
+
+namespace {
+
+using format::RecordView;
+
+constexpr size_t kMaxQueryLimit = 10'000;
+constexpr uint64_t kMaxScannedPerQuery = 1'000'000;
+constexpr size_t kRetentionChunk = 1024;
+constexpr size_t kBlockCacheBytes = size_t{256} << 20;
+constexpr int kMaxWriteAttemptsWhenStopping = 20;
+
+constexpr const char* kAlertsCf = "alerts";
+constexpr const char* kByRuleCf = "by_rule";
+constexpr const char* kByAgencyCf = "by_agency";
+constexpr const char* kByLevelCf = "by_level";
+constexpr const char* kByTimeCf = "by_time";
+constexpr const char* kCheckpointsCf = "checkpoints";
+constexpr const char* kMetaCf = "meta";
+
+constexpr const char* kMetaFormatVersion = "format_version";
+constexpr const char* kMetaNextId = "next_id";
+constexpr const char* kMetaBytesAdded = "bytes_added";
+constexpr const char* kMetaBytesDeleted = "bytes_deleted";
+constexpr const char* kCheckpointKey = "correlation";
+
+int64_t ToNanos(std::chrono::system_clock::time_point time) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
+}
+
+// --- text search -------------------------------------------------------------
+
+struct FoldedHash {
+  size_t operator()(char c) const { return static_cast<unsigned char>(Fold(c)); }
+  static char Fold(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+};
+struct FoldedEqual {
+  bool operator()(char a, char b) const { return FoldedHash::Fold(a) == FoldedHash::Fold(b); }
+};
+
+// Case-insensitive (ASCII) substring search, built once per query.
+class TextNeedle {
+ public:
+  explicit TextNeedle(std::string_view needle)
+      : needle_(needle), searcher_(needle_.begin(), needle_.end(), FoldedHash(), FoldedEqual()) {}
+  TextNeedle(const TextNeedle&) = delete;  // searcher_ points into needle_
+  TextNeedle& operator=(const TextNeedle&) = delete;
+  bool FoundIn(std::string_view text) const {
+    if (needle_.empty()) return true;
+    return searcher_(text.begin(), text.end()).first != text.end();
+  }
+
+ private:
+  std::string needle_;
+  std::boyer_moore_horspool_searcher<std::string::const_iterator, FoldedHash, FoldedEqual>
+      searcher_;
+};
+
+// AlertFilter::Matches over a record view, with the needle prepared once.
+class FilterMatcher {
+ public:
+  explicit FilterMatcher(const AlertFilter& filter) : filter_(filter), needle_(filter.q) {}
+  bool Matches(uint64_t id, const RecordView& r) const {
+    const AlertFilter& f = filter_;
+    if (id <= f.after_id || id >= f.before_id) return false;
+    if (r.time_ns < f.since_ns || r.time_ns >= f.until_ns) return false;
+    if (!f.rule.empty() && f.rule != r.rule_id && f.rule != r.rule_name) return false;
+    if (f.min_level && r.level < *f.min_level) return false;
+    if (!f.agency.empty() && f.agency != r.agency) return false;
+    return needle_.FoundIn(r.json);
+  }
+
+ private:
+  const AlertFilter& filter_;
+  TextNeedle needle_;
+};
+
+RecordView ViewOf(const StoredAlert& alert) {
+  return RecordView{alert.time_ns,   alert.level,  alert.kind, alert.rule_id,
+                    alert.rule_name, alert.agency, alert.json};
+}
+
+StoredAlert FromView(uint64_t id, const RecordView& view) {
+  return StoredAlert{id,
+                     view.time_ns,
+                     view.level,
+                     view.kind,
+                     std::string(view.rule_id),
+                     std::string(view.rule_name),
+                     std::string(view.agency),
+                     std::string(view.json)};
+}
+
+// --- RocksDB options ---------------------------------------------------------
+
+// Prefix of by_rule / by_agency keys: everything up to and including the
+// first '\0' (the name), so prefix bloom filters skip files without a rule.
+class UpToNulTransform : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "gsoc.UpToNul"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    const void* nul = std::memchr(key.data(), 0, key.size());
+    if (nul == nullptr) return key;  // not in the domain; RocksDB does not ask
+    return rocksdb::Slice(key.data(), static_cast<const char*>(nul) - key.data() + 1);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return std::memchr(key.data(), 0, key.size()) != nullptr;
+  }
+};
+
+rocksdb::BlockBasedTableOptions TableOptions(const std::shared_ptr<rocksdb::Cache>& cache,
+                                             bool whole_key_filtering) {
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.block_size = 16 * 1024;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.whole_key_filtering = whole_key_filtering;
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.format_version = 5;
+  table.checksum = rocksdb::kXXH3;  // this librocksdb's crc32c has no SSE4.2 path
+  return table;
+}
+
+// `hint`: the key prefix under which inserts arrive in key order (ids
+// increase), so the memtable inserts next to the previous key of the prefix.
+rocksdb::ColumnFamilyOptions DataCfOptions(const std::shared_ptr<rocksdb::Cache>& cache,
+                                           size_t write_buffer,
+                                           std::shared_ptr<const rocksdb::SliceTransform> hint) {
+  rocksdb::ColumnFamilyOptions cf;
+  cf.memtable_insert_with_hint_prefix_extractor = std::move(hint);
+  cf.write_buffer_size = write_buffer;
+  cf.max_write_buffer_number = 4;
+  cf.min_write_buffer_number_to_merge = 1;
+  cf.level_compaction_dynamic_level_bytes = true;
+  cf.target_file_size_base = 64 << 20;
+  cf.max_bytes_for_level_base = 256 << 20;
+  cf.compression = rocksdb::kLZ4Compression;
+  cf.bottommost_compression = rocksdb::kZSTD;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(TableOptions(cache, true)));
+  // Retention leaves runs of tombstones: compact files dense with them.
+  cf.table_properties_collector_factories.push_back(
+      rocksdb::NewCompactOnDeletionCollectorFactory(128, 64));
+  return cf;
+}
+
+rocksdb::ColumnFamilyOptions NameIndexCfOptions(const std::shared_ptr<rocksdb::Cache>& cache) {
+  auto prefix = std::make_shared<UpToNulTransform>();
+  rocksdb::ColumnFamilyOptions cf = DataCfOptions(cache, 32 << 20, prefix);
+  cf.prefix_extractor = prefix;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(TableOptions(cache, false)));
+  return cf;
+}
+
+rocksdb::ColumnFamilyOptions SmallCfOptions() {
+  rocksdb::ColumnFamilyOptions cf;
+  cf.write_buffer_size = 4 << 20;
+  return cf;
+}
+
+rocksdb::ColumnFamilyOptions CfOptionsFor(const std::string& name,
+                                          const std::shared_ptr<rocksdb::Cache>& cache) {
+  const std::shared_ptr<const rocksdb::SliceTransform> whole(rocksdb::NewCappedPrefixTransform(0));
+  if (name == kAlertsCf) return DataCfOptions(cache, 64 << 20, whole);
+  if (name == kByRuleCf || name == kByAgencyCf) return NameIndexCfOptions(cache);
+  if (name == kByLevelCf) {
+    return DataCfOptions(
+        cache, 32 << 20,
+        std::shared_ptr<const rocksdb::SliceTransform>(rocksdb::NewFixedPrefixTransform(1)));
+  }
+  if (name == kByTimeCf) return DataCfOptions(cache, 32 << 20, whole);
+  return SmallCfOptions();
+}
+
+rocksdb::DBOptions MakeDbOptions(std::shared_ptr<rocksdb::Statistics> statistics) {
+  rocksdb::DBOptions db;
+  db.create_if_missing = true;
+  db.create_missing_column_families = true;
+  // One writer thread: sequential memtable inserts, which lets the insert
+  // hints (memtable_insert_with_hint_prefix_extractor) work.
+  db.allow_concurrent_memtable_write = false;
+  db.max_background_jobs = 2;
+  db.bytes_per_sync = 1 << 20;
+  db.max_total_wal_size = 512 << 20;
+  db.keep_log_file_num = 5;
+  db.max_log_file_size = 16 << 20;
+  db.statistics = std::move(statistics);
+  return db;
+}
+
+// --- checkpoints ---------------------------------------------------------------
+
+class RocksCheckpointStore : public correlate::CheckpointStore {
+ public:
+  RocksCheckpointStore(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) : db_(db), cf_(cf) {}
+
+  void Save(std::string_view blob) override {
+    rocksdb::WriteOptions write;
+    write.sync = true;
+    const rocksdb::Status status = db_->Put(write, cf_, kCheckpointKey, blob);
+    if (!status.ok()) throw std::runtime_error("checkpoint save: " + status.ToString());
+  }
+
+  bool Load(std::string* blob) override {
+    const rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), cf_, kCheckpointKey, blob);
+    if (status.IsNotFound()) return false;
+    if (!status.ok()) throw std::runtime_error("checkpoint load: " + status.ToString());
+    return true;
+  }
+
+ private:
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* cf_;
+};
+
+// --- index scans -------------------------------------------------------------
+
+// Ids from one or more index prefixes (by_rule, by_agency, by_level), merged
+// in id order, within [lo, hi).
+class IndexIdSource {
+ public:
+  IndexIdSource(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const rocksdb::Snapshot* snapshot,
+                const std::vector<std::string>& prefixes, uint64_t lo, uint64_t hi,
+                bool newest_first)
+      : newest_first_(newest_first), lo_(lo), hi_(hi) {
+    for (const std::string& prefix : prefixes) {
+      auto cursor = std::make_unique<Cursor>();
+      cursor->prefix = prefix;
+      cursor->lower = prefix + format::IdKey(lo);
+      cursor->upper = prefix + format::IdKey(hi);
+      cursor->lower_slice = cursor->lower;
+      cursor->upper_slice = cursor->upper;
+      rocksdb::ReadOptions read;
+      read.snapshot = snapshot;
+      read.prefix_same_as_start = true;
+      read.iterate_lower_bound = &cursor->lower_slice;
+      read.iterate_upper_bound = &cursor->upper_slice;
+      cursor->it.reset(db->NewIterator(read, cf));
+      if (newest_first) {
+        cursor->it->SeekForPrev(prefix + format::IdKey(hi - 1));
+      } else {
+        cursor->it->Seek(cursor->lower);
+      }
+      cursors_.push_back(std::move(cursor));
+    }
+    PickCurrent();
+  }
+
+  bool Valid() const { return current_ != nullptr; }
+  uint64_t id() const { return current_id_; }
+  void Next() {
+    if (newest_first_) {
+      current_->it->Prev();
+    } else {
+      current_->it->Next();
+    }
+    PickCurrent();
+  }
+
+ private:
+  struct Cursor {
+    std::unique_ptr<rocksdb::Iterator> it;
+    std::string prefix, lower, upper;
+    rocksdb::Slice lower_slice, upper_slice;
+  };
+
+  // The id under `cursor`, or 0 when it is exhausted.
+  uint64_t IdAt(const Cursor& cursor) const {
+    if (!cursor.it->Valid()) {
+      if (!cursor.it->status().ok()) {
+        spdlog::warn("alert store: index scan: {}", cursor.it->status().ToString());
+      }
+      return 0;
+    }
+    const rocksdb::Slice key = cursor.it->key();
+    if (key.size() != cursor.prefix.size() + 8 || !key.starts_with(cursor.prefix)) return 0;
+    const uint64_t id = format::IdFromIndexKey(std::string_view(key.data(), key.size()));
+    return id >= lo_ && id < hi_ ? id : 0;
+  }
+
+  void PickCurrent() {
+    current_ = nullptr;
+    for (const auto& cursor : cursors_) {
+      const uint64_t id = IdAt(*cursor);
+      if (id == 0) continue;
+      if (!current_ || (newest_first_ ? id > current_id_ : id < current_id_)) {
+        current_ = cursor.get();
+        current_id_ = id;
+      }
+    }
+  }
+
+  const bool newest_first_;
+  const uint64_t lo_, hi_;
+  std::vector<std::unique_ptr<Cursor>> cursors_;
+  Cursor* current_ = nullptr;
+  uint64_t current_id_ = 0;
+};
+
+// Collects query results: filter, limit, scan budget, cursor.
+class ResultCollector {
+ public:
+  ResultCollector(const QueryRequest& request, size_t limit)
+      : matcher_(request.filter), limit_(limit) {}
+
+  bool full() const { return result_.alerts.size() >= limit_; }
+  size_t missing() const { return limit_ - result_.alerts.size(); }
+  bool budget_left() const { return scanned_ < kMaxScannedPerQuery; }
+  void CountScanned(uint64_t n = 1) { scanned_ += n; }
+
+  // Offers one record; returns true when it was taken.
+  bool Offer(uint64_t id, std::string_view value) {
+    RecordView view;
+    if (!format::DecodeRecord(value, &view)) {
+      spdlog::warn("alert store: undecodable record {}", id);
+      return false;
+    }
+    if (!matcher_.Matches(id, view)) return false;
+    result_.alerts.push_back(FromView(id, view));
+    return true;
+  }
+
+  // `more`: whether candidates remain; `last_examined`: the last id looked at.
+  QueryResult Finish(bool more, uint64_t last_examined) {
+    if (more) result_.next_cursor = full() ? result_.alerts.back().id : last_examined;
+    return std::move(result_);
+  }
+
+ private:
+  FilterMatcher matcher_;
+  size_t limit_;
+  uint64_t scanned_ = 0;
+  QueryResult result_;
+};
+
+// --- the store -----------------------------------------------------------------
+
+class RocksAlertStore final : public AlertStore {
+ public:
+  explicit RocksAlertStore(const StoreOptions& options) : options_(options) {
+    OpenDb();
+    LoadMeta();
+    writer_ = std::thread([this] { WriterLoop(); });
+    retention_thread_ = std::thread([this] { RetentionLoop(); });
+  }
+
+  ~RocksAlertStore() override {
+    StopRetention();
+    {
+      std::lock_guard lock(queue_mutex_);
+      stopping_ = true;
+    }
+    queue_not_empty_.notify_all();
+    queue_not_full_.notify_all();
+    if (writer_.joinable()) writer_.join();
+    CloseDb();
+  }
+
+  void Publish(std::vector<Alert>& alerts) override;
+  void Flush() override;
+  void AddListener(CommitListener* listener) { listeners_.push_back(listener); }
+
+  QueryResult Query(const QueryRequest& request) const override;
+  std::optional<StoredAlert> Get(uint64_t id) const override;
+  uint64_t last_id() const override { return last_id_.load(std::memory_order_acquire); }
+
+  uint64_t RunRetention(std::chrono::system_clock::time_point now);
+
+  StoreStats stats() const;
+  void SetCommitObserver(std::function<void(double, size_t)> observer) {
+    std::lock_guard lock(observer_mutex_);
+    observer_ = std::move(observer);
+  }
+  std::vector<std::pair<std::string, uint64_t>> RocksDbTickers() const;
+  std::unique_ptr<correlate::CheckpointStore> MakeCheckpointStore() {
+    return std::make_unique<RocksCheckpointStore>(db_.get(), Cf(kCheckpointsCf));
+  }
+
+ private:
+  // open / close
+  void OpenDb();
+  void CloseDb();
+  void LoadMeta();
+  uint64_t ReadMeta(const char* key, uint64_t fallback) const;
+  rocksdb::ColumnFamilyHandle* Cf(const std::string& name) const { return cfs_.at(name); }
+  [[noreturn]] void Fail(const std::string& what, const rocksdb::Status& status) const;
+
+  // writer
+  static StoredAlert Render(Alert& alert);
+  void WriterLoop();
+  bool TakeBatch(std::vector<StoredAlert>& batch);
+  void Commit(std::vector<StoredAlert>& batch);
+  uint64_t BuildWriteBatch(std::vector<StoredAlert>& batch, rocksdb::WriteBatch& write);
+  bool WriteWithRetry(rocksdb::WriteBatch& write, size_t alerts);
+  void Announce(const std::vector<StoredAlert>& batch, double seconds);
+  void MarkCommitted(size_t alerts);
+
+  // indexes (the same keys for Put and Delete): fn(cf, key) for each
+  template <typename Fn>
+  void ForEachIndexKey(uint64_t id, const RecordView& record, Fn&& fn) const;
+
+  // queries
+  QueryResult ScanPrimary(const QueryRequest& request, ResultCollector& out, uint64_t lo,
+                          uint64_t hi, const rocksdb::Snapshot* snapshot) const;
+  QueryResult ScanIndex(const QueryRequest& request, ResultCollector& out, IndexIdSource& source,
+                        const rocksdb::Snapshot* snapshot) const;
+  void FetchAndOffer(const std::vector<uint64_t>& ids, ResultCollector& out, size_t* taken_until,
+                     const rocksdb::Snapshot* snapshot) const;
+  std::vector<std::string> LevelPrefixes(rules::Level min_level) const;
+
+  // retention
+  void RetentionLoop();
+  void StopRetention();
+  uint64_t DeleteOlderThan(int64_t cutoff_ns);
+  uint64_t DeleteBeyondBytes(uint64_t limit);
+  uint64_t DeleteIds(const std::vector<uint64_t>& ids, const rocksdb::Snapshot* snapshot,
+                     const std::vector<std::string>& stale_time_keys);
+  void UpdateLiveHint();
+
+  const StoreOptions options_;
+  std::shared_ptr<rocksdb::Statistics> statistics_;
+  std::shared_ptr<rocksdb::Cache> cache_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::unordered_map<std::string, rocksdb::ColumnFamilyHandle*> cfs_;
+
+  // Queue (queue_mutex_).
+  mutable std::mutex queue_mutex_;
+  std::condition_variable queue_not_empty_, queue_not_full_, committed_cv_;
+  std::deque<StoredAlert> queue_;
+  uint64_t enqueued_ = 0;   // alerts ever queued
+  uint64_t committed_ = 0;  // alerts ever handled by the writer
+  bool stopping_ = false;
+
+  // Writer thread only.
+  uint64_t next_id_ = 1;
+  rocksdb::WriteBatch write_batch_;  // reused: keeps its buffer
+  std::vector<CommitListener*> listeners_;
+  std::mutex observer_mutex_;
+  std::function<void(double, size_t)> observer_;
+
+  std::atomic<uint64_t> last_id_{0};
+  std::atomic<uint64_t> live_hint_{1};  // no live alert has an id below this
+  std::atomic<uint64_t> bytes_added_{0}, bytes_deleted_{0};
+  std::atomic<uint64_t> alerts_committed_{0}, batches_committed_{0}, write_errors_{0};
+  std::atomic<uint64_t> retention_deleted_{0}, publish_waits_{0};
+
+  // Retention.
+  std::mutex retention_mutex_;  // one RunRetention at a time
+  std::mutex retention_wait_mutex_;
+  std::condition_variable retention_cv_;
+  bool retention_stop_ = false;
+
+  std::thread writer_, retention_thread_;
+};
+
+// --- open / close ----------------------------------------------------------------
+
+void RocksAlertStore::Fail(const std::string& what, const rocksdb::Status& status) const {
+  throw std::runtime_error("alert store " + options_.path.string() + ": " + what + ": " +
+                           status.ToString());
+}
+
+void RocksAlertStore::OpenDb() {
+  statistics_ = rocksdb::CreateDBStatistics();
+  cache_ = rocksdb::NewLRUCache(kBlockCacheBytes);
+  std::error_code ignored;
+  std::filesystem::create_directories(options_.path, ignored);
+  const std::string path = options_.path.string();
+  const rocksdb::DBOptions db_options = MakeDbOptions(statistics_);
+
+  std::vector<std::string> names;
+  if (!rocksdb::DB::ListColumnFamilies(db_options, path, &names).ok()) names.clear();
+  for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), kAlertsCf, kByRuleCf,
+                           kByAgencyCf, kByLevelCf, kByTimeCf, kCheckpointsCf, kMetaCf}) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.emplace_back(name);
+  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const std::string& name : names) descriptors.emplace_back(name, CfOptionsFor(name, cache_));
+
+  rocksdb::DB* db = nullptr;
+  const rocksdb::Status status = rocksdb::DB::Open(db_options, path, descriptors, &handles_, &db);
+  if (!status.ok()) Fail("cannot open", status);
+  db_.reset(db);
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) cfs_[handle->GetName()] = handle;
+}
+
+void RocksAlertStore::CloseDb() {
+  if (!db_) return;
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
+  handles_.clear();
+  const rocksdb::Status status = db_->Close();
+  if (!status.ok()) spdlog::error("alert store: close: {}", status.ToString());
+  db_.reset();
+}
+
+uint64_t RocksAlertStore::ReadMeta(const char* key, uint64_t fallback) const {
+  std::string value;
+  const rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), Cf(kMetaCf), key, &value);
+  if (status.IsNotFound()) return fallback;
+  if (!status.ok()) Fail(std::string("read meta ") + key, status);
+  if (value.size() != 8) {
+    Fail(std::string("read meta ") + key, rocksdb::Status::Corruption("bad length"));
+  }
+  return format::ReadBigEndian64(value);
+}
+
+void RocksAlertStore::LoadMeta() {
+  const uint64_t version = ReadMeta(kMetaFormatVersion, 0);
+  if (version == 0) {
+    const rocksdb::Status status =
+        db_->Put(rocksdb::WriteOptions(), Cf(kMetaCf), kMetaFormatVersion,
+                 format::IdKey(format::kFormatVersion));
+    if (!status.ok()) Fail("write meta", status);
+  } else if (version != format::kFormatVersion) {
+    Fail("format version " + std::to_string(version),
+         rocksdb::Status::NotSupported("this gsoc reads version 1"));
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), Cf(kAlertsCf)));
+  it->SeekToLast();
+  const uint64_t last_key = it->Valid() ? format::ReadBigEndian64(it->key().ToStringView()) : 0;
+  it->SeekToFirst();
+  next_id_ = std::max({ReadMeta(kMetaNextId, 1), last_key + 1, uint64_t{1}});
+  live_hint_ = it->Valid() ? format::ReadBigEndian64(it->key().ToStringView()) : next_id_;
+  last_id_ = next_id_ - 1;
+  bytes_added_ = ReadMeta(kMetaBytesAdded, 0);
+  bytes_deleted_ = ReadMeta(kMetaBytesDeleted, 0);
+}
+
+// --- publish / writer ------------------------------------------------------------
+
+StoredAlert RocksAlertStore::Render(Alert& alert) {
+  StoredAlert stored;
+  alert.id = 0;  // placeholder, patched by the writer
+  stored.json.reserve(1024);
+  AppendAlertJson(stored.json, alert);
+  stored.time_ns = alert.time_ns;
+  stored.level = alert.rule.level;
+  stored.kind = alert.kind;
+  stored.rule_id = std::move(alert.rule.id);
+  stored.rule_name = std::move(alert.rule.name);
+  stored.agency = std::move(alert.agency);
+  return stored;
+}
+
+void RocksAlertStore::Publish(std::vector<Alert>& alerts) {
+  if (alerts.empty()) return;
+  std::vector<StoredAlert> rendered;
+  rendered.reserve(alerts.size());
+  for (Alert& alert : alerts) rendered.push_back(Render(alert));
+  alerts.clear();
+
+  const size_t capacity = std::max<size_t>(1, options_.queue_alerts);
+  bool waited = false;
+  std::unique_lock lock(queue_mutex_);
+  for (size_t next = 0; next < rendered.size();) {
+    if (queue_.size() >= capacity) {
+      waited = true;
+      queue_not_full_.wait(lock, [&] { return queue_.size() < capacity || stopping_; });
+    }
+    const size_t take =
+        std::min(rendered.size() - next, capacity - std::min(capacity, queue_.size()));
+    const size_t count = stopping_ ? rendered.size() - next : take;
+    for (size_t i = 0; i < count; ++i) queue_.push_back(std::move(rendered[next + i]));
+    next += count;
+    enqueued_ += count;
+    queue_not_empty_.notify_one();
+  }
+  if (waited) publish_waits_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void RocksAlertStore::Flush() {
+  std::unique_lock lock(queue_mutex_);
+  const uint64_t target = enqueued_;
+  committed_cv_.wait(lock, [&] { return committed_ >= target; });
+}
+
+void RocksAlertStore::WriterLoop() {
+  ::pthread_setname_np(::pthread_self(), "gsoc-store-wr");
+  std::vector<StoredAlert> batch;
+  while (TakeBatch(batch)) {
+    try {
+      Commit(batch);
+    } catch (const std::exception& error) {
+      spdlog::error("alert store writer: {}", error.what());
+      MarkCommitted(batch.size());
+    } catch (...) {
+      spdlog::error("alert store writer: unknown exception");
+      MarkCommitted(batch.size());
+    }
+  }
+}
+
+bool RocksAlertStore::TakeBatch(std::vector<StoredAlert>& batch) {
+  batch.clear();  // frees the previous batch outside the lock
+  std::unique_lock lock(queue_mutex_);
+  queue_not_empty_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+  if (queue_.empty()) return false;
+  const size_t limit =
+      options_.sync == SyncPolicy::kAlways ? 1 : std::max<size_t>(1, options_.max_batch_alerts);
+  const size_t count = std::min(queue_.size(), limit);
+  batch.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    batch.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  queue_not_full_.notify_all();
+  return true;
+}
+
+template <typename Fn>
+void RocksAlertStore::ForEachIndexKey(uint64_t id, const RecordView& record, Fn&& fn) const {
+  if (!record.rule_id.empty()) fn(Cf(kByRuleCf), format::NameKey(record.rule_id, id));
+  if (!record.rule_name.empty() && record.rule_name != record.rule_id) {
+    fn(Cf(kByRuleCf), format::NameKey(record.rule_name, id));
+  }
+  if (!record.agency.empty()) fn(Cf(kByAgencyCf), format::NameKey(record.agency, id));
+  fn(Cf(kByLevelCf), format::LevelKey(record.level, id));
+  fn(Cf(kByTimeCf), format::TimeKey(record.time_ns, id));
+}
+
+// Assigns ids (patching them into the JSON) and fills `write`; returns the
+// record bytes added.
+uint64_t RocksAlertStore::BuildWriteBatch(std::vector<StoredAlert>& batch,
+                                          rocksdb::WriteBatch& write) {
+  static constexpr std::string_view kPlaceholder = "{\"id\":\"0\"";
+  uint64_t id = next_id_;
+  uint64_t bytes = 0;
+  std::string record;
+  for (StoredAlert& alert : batch) {
+    alert.id = id++;
+    if (alert.json.starts_with(kPlaceholder)) alert.json.replace(7, 1, std::to_string(alert.id));
+    record.clear();
+    const RecordView view = ViewOf(alert);
+    format::EncodeRecord(record, view);
+    write.Put(Cf(kAlertsCf), format::IdKey(alert.id), record);
+    bytes += 8 + record.size();
+    ForEachIndexKey(alert.id, view,
+                    [&write](rocksdb::ColumnFamilyHandle* cf, const std::string& key) {
+                      write.Put(cf, key, {});
+                    });
+  }
+  write.Put(Cf(kMetaCf), kMetaNextId, format::IdKey(id));
+  write.Put(Cf(kMetaCf), kMetaBytesAdded, format::IdKey(bytes_added_.load() + bytes));
+  return bytes;
+}
+
+bool RocksAlertStore::WriteWithRetry(rocksdb::WriteBatch& write, size_t alerts) {
+  rocksdb::WriteOptions options;
+  options.sync = options_.sync != SyncPolicy::kNone;
+  auto backoff = std::chrono::milliseconds(50);
+  for (int attempt = 1;; ++attempt) {
+    const rocksdb::Status status = db_->Write(options, &write);
+    if (status.ok()) return true;
+    write_errors_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::error("alert store: writing {} alerts failed (attempt {}): {}; retrying", alerts,
+                  attempt, status.ToString());
+    bool stopping;
+    {
+      std::lock_guard lock(queue_mutex_);
+      stopping = stopping_;
+    }
+    if (stopping && attempt >= kMaxWriteAttemptsWhenStopping) {
+      spdlog::critical("alert store: shutting down; {} alerts (ids from {}) were NOT stored",
+                       alerts, next_id_);
+      return false;
+    }
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+  }
+}
+
+void RocksAlertStore::Commit(std::vector<StoredAlert>& batch) {
+  rocksdb::WriteBatch& write = write_batch_;
+  write.Clear();
+  const uint64_t bytes = BuildWriteBatch(batch, write);
+  const auto start = std::chrono::steady_clock::now();
+  if (!WriteWithRetry(write, batch.size())) {
+    MarkCommitted(batch.size());
+    return;
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  next_id_ += batch.size();
+  bytes_added_.fetch_add(bytes, std::memory_order_relaxed);
+  last_id_.store(next_id_ - 1, std::memory_order_release);
+  alerts_committed_.fetch_add(batch.size(), std::memory_order_relaxed);
+  batches_committed_.fetch_add(1, std::memory_order_relaxed);
+  Announce(batch, seconds);
+  MarkCommitted(batch.size());
+}
+
+void RocksAlertStore::Announce(const std::vector<StoredAlert>& batch, double seconds) {
+  const std::span<const StoredAlert> alerts(batch);
+  for (CommitListener* listener : listeners_) {
+    try {
+      listener->OnCommitted(alerts);
+    } catch (const std::exception& error) {
+      spdlog::error("alert store: a commit listener threw: {}", error.what());
+    } catch (...) {
+      spdlog::error("alert store: a commit listener threw");
+    }
+  }
+  std::lock_guard lock(observer_mutex_);
+  if (!observer_) return;
+  try {
+    observer_(seconds, batch.size());
+  } catch (...) {
+    spdlog::error("alert store: the commit observer threw");
+  }
+}
+
+void RocksAlertStore::MarkCommitted(size_t alerts) {
+  {
+    std::lock_guard lock(queue_mutex_);
+    committed_ += alerts;
+  }
+  committed_cv_.notify_all();
+}
+
+// --- queries -----------------------------------------------------------------------
+
+std::optional<StoredAlert> RocksAlertStore::Get(uint64_t id) const {
+  if (id == 0 || id > last_id()) return std::nullopt;
+  rocksdb::PinnableSlice value;
+  const rocksdb::Status status =
+      db_->Get(rocksdb::ReadOptions(), Cf(kAlertsCf), format::IdKey(id), &value);
+  if (!status.ok()) {
+    if (!status.IsNotFound()) spdlog::warn("alert store: get {}: {}", id, status.ToString());
+    return std::nullopt;
+  }
+  RecordView view;
+  if (!format::DecodeRecord(value.ToStringView(), &view)) return std::nullopt;
+  return FromView(id, view);
+}
+
+std::vector<std::string> RocksAlertStore::LevelPrefixes(rules::Level min_level) const {
+  std::vector<std::string> prefixes;
+  for (auto level = static_cast<int>(min_level); level <= static_cast<int>(rules::Level::kCritical);
+       ++level) {
+    prefixes.push_back(format::LevelPrefix(static_cast<rules::Level>(level)));
+  }
+  return prefixes;
+}
+
+QueryResult RocksAlertStore::Query(const QueryRequest& request) const {
+  const AlertFilter& filter = request.filter;
+  const size_t limit = std::min(request.limit, kMaxQueryLimit);
+  if (limit == 0 || filter.after_id == UINT64_MAX) return {};
+  const uint64_t lo = std::max(filter.after_id + 1, live_hint_.load());
+  const uint64_t hi = std::min(filter.before_id, last_id() + 1);  // exclusive
+  if (lo >= hi) return {};
+
+  rocksdb::ManagedSnapshot snapshot(db_.get());
+  ResultCollector out(request, limit);
+  auto scan_index = [&](const char* cf, const std::vector<std::string>& prefixes) {
+    IndexIdSource source(db_.get(), Cf(cf), snapshot.snapshot(), prefixes, lo, hi,
+                         request.newest_first);
+    return ScanIndex(request, out, source, snapshot.snapshot());
+  };
+  if (!filter.rule.empty()) return scan_index(kByRuleCf, {format::NamePrefix(filter.rule)});
+  if (!filter.agency.empty()) return scan_index(kByAgencyCf, {format::NamePrefix(filter.agency)});
+  if (filter.min_level && *filter.min_level > rules::Level::kInformational) {
+    return scan_index(kByLevelCf, LevelPrefixes(*filter.min_level));
+  }
+  return ScanPrimary(request, out, lo, hi, snapshot.snapshot());
+}
+
+QueryResult RocksAlertStore::ScanPrimary(const QueryRequest& request, ResultCollector& out,
+                                         uint64_t lo, uint64_t hi,
+                                         const rocksdb::Snapshot* snapshot) const {
+  const std::string lower = format::IdKey(lo), upper = format::IdKey(hi);
+  const rocksdb::Slice lower_slice(lower), upper_slice(upper);
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot;
+  read.iterate_lower_bound = &lower_slice;
+  read.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, Cf(kAlertsCf)));
+  const bool desc = request.newest_first;
+  if (desc) {
+    it->SeekForPrev(format::IdKey(hi - 1));
+  } else {
+    it->Seek(lower);
+  }
+  uint64_t last = 0;
+  while (it->Valid() && !out.full() && out.budget_left()) {
+    last = format::ReadBigEndian64(it->key().ToStringView());
+    out.CountScanned();
+    out.Offer(last, it->value().ToStringView());
+    desc ? it->Prev() : it->Next();
+  }
+  if (!it->status().ok()) spdlog::warn("alert store: query scan: {}", it->status().ToString());
+  return out.Finish(it->Valid(), last);
+}
+
+// Reads the records of `ids` (in order) and offers them until the result is
+// full; *taken_until = how many ids were examined.
+void RocksAlertStore::FetchAndOffer(const std::vector<uint64_t>& ids, ResultCollector& out,
+                                    size_t* taken_until, const rocksdb::Snapshot* snapshot) const {
+  std::vector<std::string> keys;
+  keys.reserve(ids.size());
+  for (uint64_t id : ids) keys.push_back(format::IdKey(id));
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(ids.size());
+  std::vector<rocksdb::Status> statuses(ids.size());
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot;
+  db_->MultiGet(read, Cf(kAlertsCf), ids.size(), slices.data(), values.data(), statuses.data(),
+                /*sorted_input=*/false);
+  size_t i = 0;
+  for (; i < ids.size() && !out.full(); ++i) {
+    if (statuses[i].ok()) out.Offer(ids[i], values[i].ToStringView());
+  }
+  *taken_until = i;
+}
+
+QueryResult RocksAlertStore::ScanIndex(const QueryRequest& request, ResultCollector& out,
+                                       IndexIdSource& source,
+                                       const rocksdb::Snapshot* snapshot) const {
+  // Fetch a little more than needed when other filters may reject some.
+  const AlertFilter& f = request.filter;
+  const bool exact = f.q.empty() && f.since_ns == INT64_MIN && f.until_ns == INT64_MAX &&
+                     f.agency.empty() && !f.min_level;
+  std::vector<uint64_t> ids;
+  uint64_t last_examined = 0;
+  bool more_in_chunk = false;
+  while (!out.full() && source.Valid() && out.budget_left()) {
+    const size_t want = std::clamp<size_t>(exact ? out.missing() : out.missing() * 2, 16, 1024);
+    ids.clear();
+    while (ids.size() < want && source.Valid() && out.budget_left()) {
+      ids.push_back(source.id());
+      source.Next();
+      out.CountScanned();
+    }
+    size_t examined = 0;
+    FetchAndOffer(ids, out, &examined, snapshot);
+    last_examined = ids[examined - 1];
+    more_in_chunk = examined < ids.size();
+  }
+  return out.Finish(more_in_chunk || source.Valid(), last_examined);
+}
+
+// --- retention -----------------------------------------------------------------------
+
+uint64_t RocksAlertStore::RunRetention(std::chrono::system_clock::time_point now) {
+  std::lock_guard lock(retention_mutex_);
+  uint64_t deleted = 0;
+  if (options_.retention_age.count() > 0) {
+    deleted += DeleteOlderThan(
+        ToNanos(now) -
+        std::chrono::duration_cast<std::chrono::nanoseconds>(options_.retention_age).count());
+  }
+  if (options_.retention_bytes > 0) deleted += DeleteBeyondBytes(options_.retention_bytes);
+  if (deleted > 0) {
+    UpdateLiveHint();
+    retention_deleted_.fetch_add(deleted, std::memory_order_relaxed);
+  }
+  return deleted;
+}
+
+// Deletes `ids` (records as of `snapshot`) with all their index entries, and
+// `stale_time_keys` (by_time entries whose record is gone), in one batch.
+uint64_t RocksAlertStore::DeleteIds(const std::vector<uint64_t>& ids,
+                                    const rocksdb::Snapshot* snapshot,
+                                    const std::vector<std::string>& stale_time_keys) {
+  std::vector<std::string> keys;
+  for (uint64_t id : ids) keys.push_back(format::IdKey(id));
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(ids.size());
+  std::vector<rocksdb::Status> statuses(ids.size());
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot;
+  db_->MultiGet(read, Cf(kAlertsCf), ids.size(), slices.data(), values.data(), statuses.data());
+
+  rocksdb::WriteBatch write;
+  uint64_t deleted = 0, bytes = 0;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    RecordView view;
+    if (!statuses[i].ok() || !format::DecodeRecord(values[i].ToStringView(), &view)) continue;
+    write.Delete(Cf(kAlertsCf), keys[i]);
+    ForEachIndexKey(ids[i], view,
+                    [&write](rocksdb::ColumnFamilyHandle* cf, const std::string& key) {
+                      write.Delete(cf, key);
+                    });
+    bytes += 8 + values[i].size();
+    ++deleted;
+  }
+  for (const std::string& key : stale_time_keys) write.Delete(Cf(kByTimeCf), key);
+  if (write.Count() == 0) return 0;
+  write.Put(Cf(kMetaCf), kMetaBytesDeleted, format::IdKey(bytes_deleted_.load() + bytes));
+  rocksdb::WriteOptions options;
+  options.sync = options_.sync != SyncPolicy::kNone;
+  const rocksdb::Status status = db_->Write(options, &write);
+  if (!status.ok()) {
+    spdlog::error("alert store: retention delete failed: {}", status.ToString());
+    return 0;
+  }
+  bytes_deleted_.fetch_add(bytes, std::memory_order_relaxed);
+  return deleted;
+}
+
+uint64_t RocksAlertStore::DeleteOlderThan(int64_t cutoff_ns) {
+  rocksdb::ManagedSnapshot snapshot(db_.get());
+  const std::string upper = format::TimeKey(cutoff_ns, 0);
+  const rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot.snapshot();
+  read.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, Cf(kByTimeCf)));
+  uint64_t deleted = 0;
+  std::vector<uint64_t> ids;
+  std::vector<std::string> time_keys;
+  for (it->SeekToFirst(); it->Valid() || !ids.empty();) {
+    if (it->Valid()) {
+      ids.push_back(format::IdFromIndexKey(it->key().ToStringView()));
+      time_keys.push_back(it->key().ToString());
+      it->Next();
+      if (ids.size() < kRetentionChunk && it->Valid()) continue;
+    }
+    // A by_time key whose record is missing is deleted on its own (stale).
+    deleted += DeleteIds(ids, snapshot.snapshot(), time_keys);
+    ids.clear();
+    time_keys.clear();
+  }
+  return deleted;
+}
+
+uint64_t RocksAlertStore::DeleteBeyondBytes(uint64_t limit) {
+  uint64_t live = bytes_added_.load() - bytes_deleted_.load();
+  if (live <= limit) return 0;
+  rocksdb::ManagedSnapshot snapshot(db_.get());
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot.snapshot();
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, Cf(kAlertsCf)));
+  uint64_t deleted = 0;
+  std::vector<uint64_t> ids;
+  for (it->Seek(format::IdKey(live_hint_.load())); it->Valid() || !ids.empty();) {
+    if (it->Valid() && live > limit) {
+      ids.push_back(format::ReadBigEndian64(it->key().ToStringView()));
+      live -= std::min<uint64_t>(live, 8 + it->value().size());
+      it->Next();
+      if (ids.size() < kRetentionChunk && it->Valid() && live > limit) continue;
+    }
+    if (ids.empty()) break;
+    deleted += DeleteIds(ids, snapshot.snapshot(), {});
+    ids.clear();
+  }
+  return deleted;
+}
+
+void RocksAlertStore::UpdateLiveHint() {
+  const uint64_t last = last_id();
+  const std::string lower = format::IdKey(live_hint_.load());
+  const rocksdb::Slice lower_slice(lower);
+  rocksdb::ReadOptions read;
+  read.iterate_lower_bound = &lower_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, Cf(kAlertsCf)));
+  it->Seek(lower);
+  live_hint_ = it->Valid() ? format::ReadBigEndian64(it->key().ToStringView()) : last + 1;
+}
+
+void RocksAlertStore::RetentionLoop() {
+  if (options_.retention_age.count() == 0 && options_.retention_bytes == 0) return;
+  ::pthread_setname_np(::pthread_self(), "gsoc-store-ret");
+  std::unique_lock lock(retention_wait_mutex_);
+  while (!retention_cv_.wait_for(lock, options_.retention_interval,
+                                 [this] { return retention_stop_; })) {
+    lock.unlock();
+    try {
+      const uint64_t deleted = RunRetention(std::chrono::system_clock::now());
+      if (deleted > 0) spdlog::info("alert store: retention deleted {} alerts", deleted);
+    } catch (const std::exception& error) {
+      spdlog::error("alert store: retention: {}", error.what());
+    }
+    lock.lock();
+  }
+}
+
+void RocksAlertStore::StopRetention() {
+  {
+    std::lock_guard lock(retention_wait_mutex_);
+    retention_stop_ = true;
+  }
+  retention_cv_.notify_all();
+  if (retention_thread_.joinable()) retention_thread_.join();
+}
+
+// --- stats ---------------------------------------------------------------------------
+
+StoreStats RocksAlertStore::stats() const {
+  StoreStats stats;
+  stats.alerts_committed = alerts_committed_.load(std::memory_order_relaxed);
+  stats.batches_committed = batches_committed_.load(std::memory_order_relaxed);
+  stats.write_errors = write_errors_.load(std::memory_order_relaxed);
+  stats.retention_deleted = retention_deleted_.load(std::memory_order_relaxed);
+  stats.publish_waits = publish_waits_.load(std::memory_order_relaxed);
+  const uint64_t deleted = bytes_deleted_.load();
+  const uint64_t added = bytes_added_.load();
+  stats.live_bytes = added >= deleted ? added - deleted : 0;
+  std::lock_guard lock(queue_mutex_);
+  stats.pending = enqueued_ - committed_;
+  return stats;
+}
+
+std::vector<std::pair<std::string, uint64_t>> RocksAlertStore::RocksDbTickers() const {
+  static constexpr std::array<std::pair<const char*, rocksdb::Tickers>, 11> kTickers = {{
+      {"block_cache_hit", rocksdb::BLOCK_CACHE_HIT},
+      {"block_cache_miss", rocksdb::BLOCK_CACHE_MISS},
+      {"bloom_filter_useful", rocksdb::BLOOM_FILTER_USEFUL},
+      {"bloom_filter_prefix_useful", rocksdb::BLOOM_FILTER_PREFIX_USEFUL},
+      {"bytes_written", rocksdb::BYTES_WRITTEN},
+      {"bytes_read", rocksdb::BYTES_READ},
+      {"flush_write_bytes", rocksdb::FLUSH_WRITE_BYTES},
+      {"compact_read_bytes", rocksdb::COMPACT_READ_BYTES},
+      {"compact_write_bytes", rocksdb::COMPACT_WRITE_BYTES},
+      {"stall_micros", rocksdb::STALL_MICROS},
+      {"wal_file_synced", rocksdb::WAL_FILE_SYNCED},
+  }};
+  std::vector<std::pair<std::string, uint64_t>> out;
+  out.reserve(kTickers.size());
+  for (const auto& [name, ticker] : kTickers) {
+    out.emplace_back(name, statistics_->getTickerCount(ticker));
+  }
+  return out;
+}
+
+}  // namespace
+
+// --- public surface ------------------------------------------------------------------
+
+bool AlertFilter::Matches(const StoredAlert& alert) const {
+  return FilterMatcher(*this).Matches(alert.id, ViewOf(alert));
+}
+
+std::unique_ptr<AlertStore> AlertStore::Open(const StoreOptions& options) {
+  return std::make_unique<RocksAlertStore>(options);
+}
+
+AlertStore::~AlertStore() = default;
+
+namespace {
+RocksAlertStore& Impl(AlertStore* store) { return *static_cast<RocksAlertStore*>(store); }
+const RocksAlertStore& Impl(const AlertStore* store) {
+  return *static_cast<const RocksAlertStore*>(store);
+}
+}  // namespace
+
+void AlertStore::Publish(std::vector<Alert>& alerts) { Impl(this).Publish(alerts); }
+void AlertStore::Flush() { Impl(this).Flush(); }
+void AlertStore::AddListener(CommitListener* listener) { Impl(this).AddListener(listener); }
+QueryResult AlertStore::Query(const QueryRequest& request) const {
+  return Impl(this).Query(request);
+}
+std::optional<StoredAlert> AlertStore::Get(uint64_t id) const { return Impl(this).Get(id); }
+uint64_t AlertStore::last_id() const { return Impl(this).last_id(); }
+uint64_t AlertStore::RunRetention(std::chrono::system_clock::time_point now) {
+  return Impl(this).RunRetention(now);
+}
+StoreStats AlertStore::stats() const { return Impl(this).stats(); }
+void AlertStore::SetCommitObserver(std::function<void(double seconds, size_t alerts)> observer) {
+  Impl(this).SetCommitObserver(std::move(observer));
+}
+std::vector<std::pair<std::string, uint64_t>> AlertStore::RocksDbTickers() const {
+  return Impl(this).RocksDbTickers();
+}
+std::unique_ptr<correlate::CheckpointStore> AlertStore::MakeCheckpointStore() {
+  return Impl(this).MakeCheckpointStore();
+}
+
+}  // namespace gsoc::store

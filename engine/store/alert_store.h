@@ -1,0 +1,168 @@
+// AlertStore: alerts persisted in RocksDB before anyone can see them.
+//
+// Data flow: workers Publish() alerts (detection and correlation) -> a
+// bounded queue -> one writer thread takes everything queued (up to
+// max_batch_alerts), assigns ids, writes ONE rocksdb::WriteBatch (alerts,
+// their index entries and the next-id counter together) under the sync
+// policy, and only then hands the committed alerts, in id order, to the
+// CommitListeners (the API's live stream, the JSON-lines file, the webhook).
+// So a listener never sees an alert that a crash could lose, and an alert an
+// API client has received is on disk (with sync batch/always).
+//
+// Ids: increase monotonically and are never reused, across restarts too:
+// the next id is stored in the same WriteBatch as the alerts that used the
+// ones below it; at open it is max(stored next id, last alert id + 1).
+//
+// Threading: Publish from any thread; when the queue holds queue_alerts,
+// Publish blocks until the writer has taken some (backpressure: the worker
+// waits, the pipeline queue fills, TCP stops reading). Query/Get/stats from
+// any thread, concurrently with writes (RocksDB snapshots/iterators).
+// Listeners are called on the writer thread: they must not block for long
+// (copy and hand off).
+//
+// Retention: a background thread deletes, oldest id first, alerts whose time
+// is older than retention_age and, beyond retention_bytes of live data, the
+// oldest ones; index entries go with them. It uses its own WriteBatches and
+// never holds up the writer.
+//
+// The key layout is documented at the top of alert_store.cc.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/alert/alert.h"
+#include "engine/correlate/correlator.h"
+
+namespace gsoc::store {
+
+enum class SyncPolicy : uint8_t {
+  kAlways,  // every WriteBatch with sync, and every alert in a batch of its own
+  kBatch,   // one fsync per WriteBatch (group commit); the default
+  kNone,    // no fsync (the OS writes back; a power loss can lose recent alerts)
+};
+const char* SyncPolicyName(SyncPolicy policy);
+std::optional<SyncPolicy> ParseSyncPolicy(std::string_view text);
+
+struct StoreOptions {
+  std::filesystem::path path;  // the RocksDB directory, e.g. <data_dir>/alerts.db
+  SyncPolicy sync = SyncPolicy::kBatch;
+  size_t max_batch_alerts = 4096;  // alerts per WriteBatch at most
+  size_t queue_alerts = 65536;     // Publish blocks beyond this many pending alerts
+  std::chrono::seconds retention_age{90LL * 24 * 3600};  // 0 = keep forever
+  uint64_t retention_bytes = 0;                            // 0 = no size limit
+  std::chrono::milliseconds retention_interval{60'000};    // how often retention runs
+};
+
+// One committed alert as listeners and queries see it.
+struct StoredAlert {
+  uint64_t id = 0;
+  int64_t time_ns = 0;
+  rules::Level level = rules::Level::kMedium;
+  AlertKind kind = AlertKind::kDetection;
+  std::string rule_id;
+  std::string rule_name;
+  std::string agency;
+  std::string json;  // AppendAlertJson output (one line, no newline), id included
+};
+
+// Query filters; every given one must hold.
+struct AlertFilter {
+  int64_t since_ns = INT64_MIN;  // alert time >= since
+  int64_t until_ns = INT64_MAX;  // alert time < until
+  uint64_t after_id = 0;         // id > after_id
+  uint64_t before_id = UINT64_MAX;  // id < before_id
+  std::string rule;              // rule id or rule name; empty = any
+  std::optional<rules::Level> min_level;  // level >= this
+  std::string agency;            // empty = any
+  std::string q;                 // case-insensitive substring of the alert JSON; empty = any
+  bool Matches(const StoredAlert& alert) const;
+};
+
+struct QueryRequest {
+  AlertFilter filter;
+  size_t limit = 100;         // at most this many (capped at 10,000)
+  bool newest_first = false;  // id order: ascending (oldest first) or descending
+};
+
+struct QueryResult {
+  std::vector<StoredAlert> alerts;
+  // To continue: the same request with after_id (oldest first) or before_id
+  // (newest first) set to this; 0 when there is nothing more.
+  uint64_t next_cursor = 0;
+};
+
+// Read side, also implemented by test fakes (the API depends only on this).
+class AlertReader {
+ public:
+  virtual ~AlertReader() = default;
+  virtual QueryResult Query(const QueryRequest& request) const = 0;
+  virtual std::optional<StoredAlert> Get(uint64_t id) const = 0;
+  // The newest committed id (0 when empty).
+  virtual uint64_t last_id() const = 0;
+};
+
+// Called on the writer thread after each commit, alerts in id order.
+class CommitListener {
+ public:
+  virtual ~CommitListener() = default;
+  virtual void OnCommitted(std::span<const StoredAlert> alerts) = 0;
+};
+
+struct StoreStats {
+  uint64_t alerts_committed = 0;
+  uint64_t batches_committed = 0;
+  uint64_t write_errors = 0;        // WriteBatches that failed (retried)
+  uint64_t retention_deleted = 0;   // alerts deleted by retention
+  uint64_t pending = 0;             // queued, not yet committed (gauge)
+  uint64_t live_bytes = 0;          // estimated live data size (gauge)
+  uint64_t publish_waits = 0;       // Publish calls that blocked on a full queue
+};
+
+class AlertStore : public AlertSink, public AlertReader {
+ public:
+  // Opens (creating if missing) the store; throws std::runtime_error naming
+  // the path and RocksDB's reason when it cannot (locked by another gsocd,
+  // corrupt, unwritable). Starts the writer and retention threads.
+  static std::unique_ptr<AlertStore> Open(const StoreOptions& options);
+  ~AlertStore() override;  // commits everything queued, stops the threads
+
+  // AlertSink: queues the alerts (moves them out); see the top comment.
+  void Publish(std::vector<Alert>& alerts) override;
+  // Blocks until everything published before the call is committed.
+  void Flush() override;
+
+  // Listeners are added before the first Publish; not owned.
+  void AddListener(CommitListener* listener);
+
+  QueryResult Query(const QueryRequest& request) const override;
+  std::optional<StoredAlert> Get(uint64_t id) const override;
+  uint64_t last_id() const override;
+
+  // Deletes what retention would delete as of `now` (wall clock), now;
+  // returns the number of alerts deleted (tests, and the retention thread).
+  uint64_t RunRetention(std::chrono::system_clock::time_point now);
+
+  StoreStats stats() const;
+  // Observations for the histograms gsoc_store_write_seconds and
+  // gsoc_store_batch_alerts: called on the writer thread after each commit.
+  void SetCommitObserver(std::function<void(double seconds, size_t alerts)> observer);
+  // RocksDB's own statistics (tickers) worth exporting: name -> value.
+  std::vector<std::pair<std::string, uint64_t>> RocksDbTickers() const;
+
+  // Correlation checkpoints in the store's checkpoint column family (sync
+  // writes; replaces the previous one atomically).
+  std::unique_ptr<correlate::CheckpointStore> MakeCheckpointStore();
+
+ protected:
+  AlertStore() = default;
+};
+
+}  // namespace gsoc::store

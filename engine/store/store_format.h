@@ -1,0 +1,145 @@
+// Private to the store: the byte layout of keys and records (see the top of
+// alert_store.cc for the whole picture). Pure functions, no RocksDB types.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "engine/alert/alert.h"
+
+namespace gsoc::store::format {
+
+constexpr uint8_t kRecordVersion = 1;
+constexpr uint64_t kFormatVersion = 1;
+
+inline void AppendBigEndian64(std::string& out, uint64_t value) {
+  char bytes[8];
+  for (int i = 7; i >= 0; --i) {
+    bytes[i] = static_cast<char>(value & 0xff);
+    value >>= 8;
+  }
+  out.append(bytes, 8);
+}
+
+inline uint64_t ReadBigEndian64(std::string_view bytes) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < 8; ++i) value = (value << 8) | static_cast<uint8_t>(bytes[i]);
+  return value;
+}
+
+inline std::string IdKey(uint64_t id) {
+  std::string key;
+  AppendBigEndian64(key, id);
+  return key;
+}
+
+// Key of by_rule / by_agency: name + '\0' + BE id. The prefix is name + '\0'.
+inline std::string NamePrefix(std::string_view name) {
+  std::string prefix(name);
+  prefix.push_back('\0');
+  return prefix;
+}
+inline std::string NameKey(std::string_view name, uint64_t id) {
+  std::string key = NamePrefix(name);
+  AppendBigEndian64(key, id);
+  return key;
+}
+
+// Key of by_level: one byte level + BE id.
+inline std::string LevelPrefix(rules::Level level) {
+  return std::string(1, static_cast<char>(level));
+}
+inline std::string LevelKey(rules::Level level, uint64_t id) {
+  std::string key = LevelPrefix(level);
+  AppendBigEndian64(key, id);
+  return key;
+}
+
+// Signed time made to sort as unsigned bytes.
+inline uint64_t OffsetTime(int64_t time_ns) {
+  return static_cast<uint64_t>(time_ns) ^ (uint64_t{1} << 63);
+}
+// Key of by_time: BE offset time + BE id.
+inline std::string TimeKey(int64_t time_ns, uint64_t id) {
+  std::string key;
+  AppendBigEndian64(key, OffsetTime(time_ns));
+  AppendBigEndian64(key, id);
+  return key;
+}
+
+// The id at the end of any index key (its last 8 bytes).
+inline uint64_t IdFromIndexKey(std::string_view key) {
+  return key.size() < 8 ? 0 : ReadBigEndian64(key.substr(key.size() - 8));
+}
+
+// A decoded record whose strings point into the stored bytes.
+struct RecordView {
+  int64_t time_ns = 0;
+  rules::Level level = rules::Level::kMedium;
+  AlertKind kind = AlertKind::kDetection;
+  std::string_view rule_id;
+  std::string_view rule_name;
+  std::string_view agency;
+  std::string_view json;
+};
+
+inline void AppendString32(std::string& out, std::string_view text) {
+  const auto size = static_cast<uint32_t>(text.size());
+  char bytes[4];
+  std::memcpy(bytes, &size, 4);  // little-endian hosts only (x86-64, arm64)
+  out.append(bytes, 4);
+  out.append(text);
+}
+
+// Record (value of the alerts CF):
+//   u8 version | i64 time_ns | u8 level | u8 kind |
+//   u32 len + rule_id | u32 len + rule_name | u32 len + agency | json (to the end)
+inline void EncodeRecord(std::string& out, const RecordView& record) {
+  out.reserve(out.size() + 23 + record.rule_id.size() + record.rule_name.size() +
+              record.agency.size() + record.json.size());
+  out.push_back(static_cast<char>(kRecordVersion));
+  char time[8];
+  std::memcpy(time, &record.time_ns, 8);
+  out.append(time, 8);
+  out.push_back(static_cast<char>(record.level));
+  out.push_back(static_cast<char>(record.kind));
+  AppendString32(out, record.rule_id);
+  AppendString32(out, record.rule_name);
+  AppendString32(out, record.agency);
+  out.append(record.json);
+}
+
+inline bool ReadString32(std::string_view& in, std::string_view* text) {
+  if (in.size() < 4) return false;
+  uint32_t size = 0;
+  std::memcpy(&size, in.data(), 4);
+  in.remove_prefix(4);
+  if (in.size() < size) return false;
+  *text = in.substr(0, size);
+  in.remove_prefix(size);
+  return true;
+}
+
+inline bool DecodeRecord(std::string_view in, RecordView* record) {
+  if (in.size() < 11 || static_cast<uint8_t>(in[0]) != kRecordVersion) return false;
+  std::memcpy(&record->time_ns, in.data() + 1, 8);
+  const auto level = static_cast<uint8_t>(in[9]);
+  const auto kind = static_cast<uint8_t>(in[10]);
+  if (level > static_cast<uint8_t>(rules::Level::kCritical) ||
+      kind > static_cast<uint8_t>(AlertKind::kCorrelation)) {
+    return false;
+  }
+  record->level = static_cast<rules::Level>(level);
+  record->kind = static_cast<AlertKind>(kind);
+  in.remove_prefix(11);
+  if (!ReadString32(in, &record->rule_id) || !ReadString32(in, &record->rule_name) ||
+      !ReadString32(in, &record->agency)) {
+    return false;
+  }
+  record->json = in;
+  return true;
+}
+
+}  // namespace gsoc::store::format
