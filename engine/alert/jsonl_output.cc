@@ -45,19 +45,33 @@ void JsonlAlertOutput::Publish(std::vector<Alert>& alerts) {
     AppendAlertJson(buffer, alert);
     buffer.push_back('\n');
   }
+  WriteLines(buffer, alerts.size());
+}
+
+void JsonlAlertOutput::OnCommitted(std::span<const store::StoredAlert> alerts) {
+  if (alerts.empty()) return;
+  std::string buffer;
+  for (const store::StoredAlert& alert : alerts) {
+    buffer += alert.json;
+    buffer.push_back('\n');
+  }
+  WriteLines(buffer, alerts.size());
+}
+
+void JsonlAlertOutput::WriteLines(const std::string& buffer, size_t alerts) {
   std::lock_guard lock(mutex_);
   if (!file_ && owns_file_) {
     try {
       file_ = OpenForAppend(path_);  // a failed rotation: retry per batch
     } catch (const std::exception& e) {
-      spdlog::error("{} ({} alerts not written)", e.what(), alerts.size());
+      spdlog::error("{} ({} alerts not written)", e.what(), alerts);
       return;
     }
   }
   std::fwrite(buffer.data(), 1, buffer.size(), file_);
   std::fflush(file_);  // readers (tail, tests) see whole batches at once
   bytes_ += buffer.size();
-  written_ += alerts.size();
+  written_ += alerts;
   RotateIfNeededLocked();
 }
 

@@ -1,7 +1,11 @@
 // JSON-lines alert output: one alert per line in the schema of alert.h,
 // appended to a file (rotated by size) or written to a stream (stdout for
-// gsocctl replay). Until the alert store exists it is also what assigns
-// alert ids (AlertIdAllocator) before anything is written.
+// gsocctl replay).
+//
+// Two faces: in gsocd it is a CommitListener of the alert store, writing
+// alerts as committed (ids from the store); offline (gsocctl replay) it is
+// the AlertSink itself and numbers alerts from 1 (or from an
+// AlertIdAllocator).
 //
 // Threading: Publish may be called from any worker; each call renders its
 // alerts outside the lock, then writes them with one fwrite under a mutex.
@@ -15,6 +19,7 @@
 
 #include "engine/alert/alert.h"
 #include "engine/alert/id_allocator.h"
+#include "engine/store/alert_store.h"
 
 namespace gsoc {
 
@@ -23,7 +28,7 @@ struct JsonlOutputOptions {
   int keep_files = 5;                      // file.1 .. file.N kept
 };
 
-class JsonlAlertOutput : public AlertSink {
+class JsonlAlertOutput : public AlertSink, public store::CommitListener {
  public:
   // To a file (opened for append; rotated). Throws std::runtime_error.
   JsonlAlertOutput(const std::filesystem::path& file, AlertIdAllocator* ids,
@@ -35,9 +40,12 @@ class JsonlAlertOutput : public AlertSink {
 
   void Publish(std::vector<Alert>& alerts) override;
   void Flush() override;
+  // After the store's commit: writes the stored JSON as is.
+  void OnCommitted(std::span<const store::StoredAlert> alerts) override;
   uint64_t alerts_written() const;
 
  private:
+  void WriteLines(const std::string& buffer, size_t alerts);
   void RotateIfNeededLocked();
 
   std::filesystem::path path_;

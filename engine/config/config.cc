@@ -416,16 +416,162 @@ void ReadRules(Reader& reader, const YAML::Node& root, Config& config,
   reader.Scalar(node, "strict", "rules", rules.strict);
 }
 
+void ReadWebhook(Reader& reader, const YAML::Node& node, WebhookConfig& webhook) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  const std::string path = "alerts.webhook";
+  if (!reader.CheckMap(node, path,
+                       {"url", "headers", "max_batch", "max_queue", "timeout", "retry_initial",
+                        "retry_max", "tls_verify"})) {
+    return;
+  }
+  reader.Scalar(node, "url", path, webhook.url);
+  if (webhook.url.rfind("http://", 0) != 0 && webhook.url.rfind("https://", 0) != 0) {
+    reader.Error(node["url"].IsDefined() ? node["url"] : node, path + ".url",
+                 "expected an http:// or https:// URL");
+  }
+  const YAML::Node headers = node["headers"];
+  if (headers.IsDefined() && !headers.IsNull()) {
+    if (!headers.IsMap()) {
+      reader.Error(headers, path + ".headers", "expected a map of header: value");
+    } else {
+      for (auto it = headers.begin(); it != headers.end(); ++it) {
+        if (!it->second.IsScalar()) {
+          reader.Error(it->second, path + ".headers." + it->first.Scalar(), "expected a string");
+          continue;
+        }
+        webhook.headers.emplace_back(it->first.Scalar(), it->second.Scalar());
+      }
+    }
+  }
+  reader.Size(node, "max_batch", path, webhook.max_batch, 1, 100000);
+  reader.Size(node, "max_queue", path, webhook.max_queue, 1, 100'000'000);
+  reader.Millis(node, "timeout", path, webhook.timeout, 100);
+  reader.Millis(node, "retry_initial", path, webhook.retry_initial, 10);
+  reader.Millis(node, "retry_max", path, webhook.retry_max, 10);
+  reader.Scalar(node, "tls_verify", path, webhook.tls_verify);
+}
+
+void ReadStore(Reader& reader, const YAML::Node& root, Config& config,
+               const std::filesystem::path& base) {
+  StoreConfig& store = config.store;
+  store.path = config.data_dir / "alerts.db";
+  const YAML::Node node = root["store"];
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!reader.CheckMap(node, "store",
+                       {"path", "sync", "max_batch_alerts", "queue_alerts", "retention_age",
+                        "retention_size", "retention_interval"})) {
+    return;
+  }
+  std::string path;
+  reader.Scalar(node, "path", "store", path);
+  if (!path.empty()) store.path = Resolve(base, path);
+  reader.Scalar(node, "sync", "store", store.sync);
+  if (store.sync != "always" && store.sync != "batch" && store.sync != "none") {
+    reader.Error(node["sync"], "store.sync", "expected always, batch or none");
+  }
+  reader.Size(node, "max_batch_alerts", "store", store.max_batch_alerts, 1, 1 << 20);
+  reader.Size(node, "queue_alerts", "store", store.queue_alerts, 1, 1ull << 30);
+  std::chrono::milliseconds age = store.retention_age;
+  reader.Millis(node, "retention_age", "store", age, 0);
+  store.retention_age = std::chrono::duration_cast<std::chrono::seconds>(age);
+  size_t bytes = store.retention_bytes;
+  reader.Size(node, "retention_size", "store", bytes, 0, 1ull << 50);
+  store.retention_bytes = bytes;
+  reader.Millis(node, "retention_interval", "store", store.retention_interval, 100);
+}
+
+void ReadApiTls(Reader& reader, const YAML::Node& node, const std::filesystem::path& base,
+                ApiConfig& api) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!reader.CheckMap(node, "api.tls", {"certificate", "private_key"})) return;
+  if (node["certificate"].IsDefined()) {
+    ExistingPath(reader, node["certificate"], "api.tls.certificate", base, api.tls_certificate);
+  }
+  if (node["private_key"].IsDefined()) {
+    ExistingPath(reader, node["private_key"], "api.tls.private_key", base, api.tls_private_key);
+  }
+  if (api.tls_certificate.empty() != api.tls_private_key.empty()) {
+    reader.Error(node, "api.tls", "needs both certificate and private_key");
+  }
+}
+
+void ReadApi(Reader& reader, const YAML::Node& root, Config& config,
+             const std::filesystem::path& base) {
+  ApiConfig& api = config.api;
+  api.token_file = config.data_dir / "api-token";
+  const YAML::Node node = root["api"];
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!reader.CheckMap(node, "api",
+                       {"enabled", "address", "port", "tokens", "token_file", "tls", "threads",
+                        "max_streams", "max_connections", "max_request_size", "idle_timeout"})) {
+    return;
+  }
+  reader.Scalar(node, "enabled", "api", api.enabled);
+  reader.Scalar(node, "address", "api", api.address);
+  if (!IsValidAddress(api.address)) {
+    reader.Error(node["address"], "api.address", "not an IP address");
+  }
+  if (node["port"].IsDefined()) reader.Port(node, "api", api.port);
+  const YAML::Node tokens = node["tokens"];
+  if (tokens.IsDefined() && !tokens.IsNull()) {
+    if (!tokens.IsSequence()) {
+      reader.Error(tokens, "api.tokens", "expected a list of tokens");
+    } else {
+      for (const YAML::Node& token : tokens) {
+        if (!token.IsScalar() || token.Scalar().size() < 16) {
+          reader.Error(token, "api.tokens", "a token must be a string of at least 16 characters");
+          continue;
+        }
+        api.tokens.push_back(token.Scalar());
+      }
+    }
+  }
+  std::string token_file;
+  reader.Scalar(node, "token_file", "api", token_file);
+  if (!token_file.empty()) api.token_file = Resolve(base, token_file);
+  ReadApiTls(reader, node["tls"], base, api);
+  reader.Size(node, "threads", "api", api.threads, 1, 64);
+  reader.Size(node, "max_streams", "api", api.max_streams, 1, 100000);
+  reader.Size(node, "max_connections", "api", api.max_connections, 1, 1000000);
+  reader.Size(node, "max_request_size", "api", api.max_request_bytes, 1024, 1 << 24);
+  reader.Seconds(node, "idle_timeout", "api", api.idle_timeout);
+}
+
+// The API shares the TCP port space with the metrics endpoint and the TCP
+// listeners.
+void CheckApiPort(Reader& reader, const YAML::Node& root, const Config& config) {
+  if (!config.api.enabled || config.api.port == 0) return;
+  const YAML::Node api = root["api"].IsDefined() ? root["api"] : root;
+  if (config.metrics.enabled && config.metrics.port == config.api.port &&
+      AddressesCollide(config.metrics.address, config.api.address)) {
+    reader.Error(api, "api.port", "port is used by the metrics endpoint");
+  }
+  for (const ListenerConfig& listener : config.listeners) {
+    if (listener.type != ListenerType::kSyslogUdp && listener.port == config.api.port &&
+        AddressesCollide(listener.address, config.api.address)) {
+      reader.Error(api, "api.port", "port is used by listener '" + listener.name + "'");
+      return;
+    }
+  }
+}
+
 void ReadAlerts(Reader& reader, const YAML::Node& root, Config& config,
                 const std::filesystem::path& base) {
   AlertsConfig& alerts = config.alerts;
   alerts.file = config.data_dir / "alerts.jsonl";
   const YAML::Node node = root["alerts"];
   if (!node.IsDefined() || node.IsNull()) return;
-  if (!reader.CheckMap(node, "alerts", {"file", "max_file_size", "keep_files"})) return;
-  std::string file;
-  reader.Scalar(node, "file", "alerts", file);
-  if (!file.empty()) alerts.file = Resolve(base, file);
+  if (!reader.CheckMap(node, "alerts", {"file", "max_file_size", "keep_files", "webhook"})) return;
+  const YAML::Node file_node = node["file"];
+  if (file_node.IsDefined() && file_node.IsScalar() &&
+      (file_node.Scalar() == "false" || file_node.Scalar() == "off")) {
+    alerts.file_enabled = false;
+  } else {
+    std::string file;
+    reader.Scalar(node, "file", "alerts", file);
+    if (!file.empty()) alerts.file = Resolve(base, file);
+  }
+  ReadWebhook(reader, node["webhook"], alerts.webhook);
   size_t max_bytes = alerts.max_file_bytes;
   reader.Size(node, "max_file_size", "alerts", max_bytes, 4096, 1ull << 40);
   alerts.max_file_bytes = max_bytes;
@@ -434,16 +580,13 @@ void ReadAlerts(Reader& reader, const YAML::Node& root, Config& config,
   alerts.keep_files = static_cast<int>(keep);
 }
 
-void ReadCorrelation(Reader& reader, const YAML::Node& root, Config& config,
-                     const std::filesystem::path& base) {
+void ReadCorrelation(Reader& reader, const YAML::Node& root, Config& config) {
   CorrelationConfig& c = config.correlation;
-  c.checkpoint_file = config.data_dir / "correlation.ckpt";
   const YAML::Node node = root["correlation"];
   if (!node.IsDefined() || node.IsNull()) return;
-  if (!reader.CheckMap(
-          node, "correlation",
-          {"lateness", "idle_advance", "max_keys_per_rule", "max_entries_per_key",
-           "max_alert_events", "shards", "raw_cache", "checkpoint_file", "checkpoint_interval"})) {
+  if (!reader.CheckMap(node, "correlation",
+                       {"lateness", "idle_advance", "max_keys_per_rule", "max_entries_per_key",
+                        "max_alert_events", "shards", "raw_cache", "checkpoint_interval"})) {
     return;
   }
   reader.Millis(node, "lateness", "correlation", c.lateness, 0);
@@ -454,9 +597,6 @@ void ReadCorrelation(Reader& reader, const YAML::Node& root, Config& config,
   reader.Size(node, "max_alert_events", "correlation", c.max_alert_events, 0, 10000);
   reader.Size(node, "shards", "correlation", c.shards, 1, 4096);
   reader.Size(node, "raw_cache", "correlation", c.raw_cache_bytes, 0, 1ull << 40);
-  std::string file;
-  reader.Scalar(node, "checkpoint_file", "correlation", file);
-  if (!file.empty()) c.checkpoint_file = Resolve(base, file);
 }
 
 void ReadTopLevel(Reader& reader, const YAML::Node& root, Config& config) {
@@ -504,7 +644,7 @@ ConfigResult ParseConfig(const std::string& yaml_text, const std::filesystem::pa
   if (!reader.CheckMap(root, "",
                        {"log_level", "data_dir", "timezone", "max_clock_skew",
                         "allow_unknown_agency", "agencies", "listeners", "metrics", "pipeline",
-                        "events_file", "rules", "alerts", "correlation"})) {
+                        "events_file", "rules", "alerts", "correlation", "store", "api"})) {
     return std::move(reader.errors());
   }
   ReadTopLevel(reader, root, config);
@@ -517,7 +657,10 @@ ConfigResult ParseConfig(const std::string& yaml_text, const std::filesystem::pa
   const auto base = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
   ReadRules(reader, root, config, base);
   ReadAlerts(reader, root, config, base);
-  ReadCorrelation(reader, root, config, base);
+  ReadCorrelation(reader, root, config);
+  ReadStore(reader, root, config, base);
+  ReadApi(reader, root, config, base);
+  CheckApiPort(reader, root, config);
   if (config.listeners.empty() && reader.errors().empty()) {
     reader.Error(root, "listeners", "no listener configured: gsocd would receive nothing");
   }

@@ -62,10 +62,51 @@ struct RulesConfig {
   bool strict = false;              // any refused rule makes start/reload fail
 };
 
+// Outputs fed after the store commit: a JSON-lines file and a webhook.
+struct WebhookConfig {
+  std::string url;  // empty: no webhook
+  std::vector<std::pair<std::string, std::string>> headers;
+  size_t max_batch = 100;
+  size_t max_queue = 100000;
+  std::chrono::milliseconds timeout{5000};
+  std::chrono::milliseconds retry_initial{500};
+  std::chrono::milliseconds retry_max{60000};
+  bool tls_verify = true;
+};
+
 struct AlertsConfig {
+  bool file_enabled = true;
   std::filesystem::path file;  // JSON lines; default <data_dir>/alerts.jsonl
   uint64_t max_file_bytes = 100ull << 20;
   int keep_files = 5;
+  WebhookConfig webhook;
+};
+
+// The RocksDB alert store.
+struct StoreConfig {
+  std::filesystem::path path;  // default <data_dir>/alerts.db
+  std::string sync = "batch";  // always | batch | none
+  size_t max_batch_alerts = 4096;
+  size_t queue_alerts = 65536;
+  std::chrono::seconds retention_age{90LL * 24 * 3600};  // 0 = keep forever
+  uint64_t retention_bytes = 0;                          // 0 = no size limit
+  std::chrono::milliseconds retention_interval{60'000};
+};
+
+// The HTTP API.
+struct ApiConfig {
+  bool enabled = true;
+  std::string address = "127.0.0.1";
+  uint16_t port = 8080;
+  std::vector<std::string> tokens;   // empty: the token file (generated on first start)
+  std::filesystem::path token_file;  // default <data_dir>/api-token
+  std::filesystem::path tls_certificate;
+  std::filesystem::path tls_private_key;
+  size_t threads = 2;
+  size_t max_streams = 64;
+  size_t max_connections = 256;
+  size_t max_request_bytes = 16 * 1024;
+  std::chrono::seconds idle_timeout{60};
 };
 
 // Correlation state (README "Correlation"). Sizes of what one correlation
@@ -78,7 +119,6 @@ struct CorrelationConfig {
   size_t max_alert_events = 10;                   // contributing events carried by an alert
   size_t shards = 16;                             // state shards (locks), by key hash
   size_t raw_cache_bytes = 64ull << 20;           // raw lines kept for contributing events
-  std::filesystem::path checkpoint_file;          // default <data_dir>/correlation.ckpt
   std::chrono::milliseconds checkpoint_interval{10'000};
 };
 
@@ -97,6 +137,8 @@ struct Config {
   RulesConfig rules;
   AlertsConfig alerts;
   CorrelationConfig correlation;
+  StoreConfig store;
+  ApiConfig api;
 };
 
 struct ConfigError {

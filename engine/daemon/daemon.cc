@@ -11,7 +11,7 @@
 
 #include "collectors/agency/agency_table.h"
 #include "collectors/listener/listener.h"
-#include "engine/alert/jsonl_output.h"
+#include "engine/daemon/alert_services.h"
 #include "engine/detect/correlation_service.h"
 #include "engine/detect/detection_stage.h"
 #include "engine/detect/rule_reloader.h"
@@ -33,8 +33,7 @@ struct Daemon::State {
   asio::io_context io;
   std::vector<std::unique_ptr<Listener>> listeners;
   std::unique_ptr<MetricsServer> metrics_server;
-  std::unique_ptr<AlertIdAllocator> alert_ids;
-  std::unique_ptr<JsonlAlertOutput> alert_output;
+  std::unique_ptr<AlertServices> alerts;  // store, outputs, API
   std::unique_ptr<CorrelationService> correlation;
   DetectionStage* detection = nullptr;  // owned by the pipeline
   std::unique_ptr<RuleReloader> reloader;
@@ -97,14 +96,15 @@ RuleSources SourcesFrom(const Config& config, const std::vector<std::string>& ag
 // False when the initial rule set cannot be built.
 bool SetUpDetection(Daemon::State& s) {
   if (!s.config.rules.enabled) return true;
-  s.alert_ids = std::make_unique<AlertIdAllocator>(s.config.data_dir / "alert-id");
-  JsonlOutputOptions options;
-  options.max_file_bytes = s.config.alerts.max_file_bytes;
-  options.keep_files = s.config.alerts.keep_files;
-  s.alert_output =
-      std::make_unique<JsonlAlertOutput>(s.config.alerts.file, s.alert_ids.get(), options);
-  s.correlation = std::make_unique<CorrelationService>(s.config.correlation, s.agencies.names());
-  auto stage = std::make_unique<DetectionStage>(nullptr, s.alert_output.get(), s.agencies.names(),
+  try {
+    s.alerts = std::make_unique<AlertServices>(s.config);
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return false;
+  }
+  s.correlation = std::make_unique<CorrelationService>(s.config.correlation, s.agencies.names(),
+                                                       s.alerts->store().MakeCheckpointStore());
+  auto stage = std::make_unique<DetectionStage>(nullptr, &s.alerts->store(), s.agencies.names(),
                                                 &s.correlation->correlator());
   s.detection = stage.get();
   s.pipeline.AddStage(std::move(stage));
@@ -112,7 +112,25 @@ bool SetUpDetection(Daemon::State& s) {
                                               s.config.rules.strict, *s.detection);
   if (!s.reloader->LoadNow()) return false;
   s.correlation->Restore(*s.detection->current()->correlations);
-  spdlog::info("alerts to {}", s.config.alerts.file.string());
+  return true;
+}
+
+// The API, once the rule set is loaded. False when it cannot start.
+bool StartApi(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>>& ports) {
+  if (!s.alerts || !s.config.api.enabled) return true;
+  AlertServicesHooks hooks;
+  hooks.rules_json = [&s] {
+    const auto engine = s.detection->current();
+    return engine ? RuleSetJson(*engine, s.reloader->rules_refused()) : std::string("{}");
+  };
+  hooks.reload = [&s] { s.reloader->Reload(); };
+  hooks.ready = [&s] { return s.detection->current() != nullptr; };
+  try {
+    ports.emplace_back("api", s.alerts->StartApi(std::move(hooks)));
+  } catch (const std::exception& e) {
+    spdlog::error("API: {}", e.what());
+    return false;
+  }
   return true;
 }
 
@@ -145,6 +163,7 @@ int Daemon::Run() {
     }
     s.metrics_server->Register(std::make_shared<IngestCollectable>(s.metrics, std::move(gauges)));
     if (s.reloader) s.metrics_server->Register(s.reloader->MakeCollectable());
+    if (s.alerts) s.metrics_server->Register(s.alerts->MakeCollectable());
     ports.emplace_back("metrics", s.metrics_server->port());
     spdlog::info("metrics on http://{}:{}/metrics", s.config.metrics.address,
                  s.metrics_server->port());
@@ -165,7 +184,12 @@ int Daemon::Run() {
     ports.emplace_back(s.config.listeners[i].name, s.listeners.back()->port());
   }
   s.pipeline.Start();
-  if (s.correlation) s.correlation->Start(*s.detection, s.alert_output.get());
+  if (s.correlation) s.correlation->Start(*s.detection, &s.alerts->store());
+  if (!StartApi(s, ports)) {
+    for (auto& listener : s.listeners) listener->Stop();
+    s.pipeline.Stop();
+    return 1;
+  }
 
   auto work = asio::make_work_guard(s.io);
   asio::signal_set signals(s.io, SIGINT, SIGTERM, SIGHUP);
@@ -204,7 +228,7 @@ int Daemon::Run() {
   s.pipeline.Stop();
   if (s.correlation) {
     s.correlation->Stop();  // after the drain: the last checkpoint sees it all
-    s.alert_output->Flush();
+    s.alerts->Stop();       // API closed, everything committed, outputs delivered
   }
   spdlog::info("stopped: {} events processed", s.metrics.SumEventsProcessed());
   return 0;

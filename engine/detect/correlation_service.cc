@@ -41,11 +41,12 @@ correlate::CorrelatorOptions CorrelatorOptionsFrom(const CorrelationConfig& conf
 }
 
 CorrelationService::CorrelationService(const CorrelationConfig& config,
-                                       std::vector<std::string> agency_names)
+                                       std::vector<std::string> agency_names,
+                                       std::unique_ptr<correlate::CheckpointStore> checkpoints)
     : config_(config),
       correlator_(std::make_unique<correlate::Correlator>(CorrelatorOptionsFrom(config),
                                                           std::move(agency_names))),
-      store_(std::make_unique<correlate::FileCheckpointStore>(config.checkpoint_file.string())) {}
+      store_(std::move(checkpoints)) {}
 
 CorrelationService::~CorrelationService() { Stop(); }
 
@@ -53,8 +54,7 @@ void CorrelationService::Restore(const correlate::CorrelationSet& set) {
   std::string blob;
   try {
     if (!store_->Load(&blob)) {
-      spdlog::info("correlation: no checkpoint at {}; starting empty",
-                   config_.checkpoint_file.string());
+      spdlog::info("correlation: no checkpoint in the alert store; starting empty");
       return;
     }
   } catch (const std::exception& e) {
@@ -63,13 +63,12 @@ void CorrelationService::Restore(const correlate::CorrelationSet& set) {
   }
   std::string error;
   if (!correlator_->Restore(set, blob, &error)) {
-    spdlog::error("correlation: checkpoint {} rejected: {}; starting empty",
-                  config_.checkpoint_file.string(), error);
+    spdlog::error("correlation: checkpoint in the alert store rejected: {}; starting empty", error);
     return;
   }
   restored_.store(1);
-  spdlog::info("correlation: resumed {} key(s) from {} ({} bytes)", correlator_->stats().live_keys,
-               config_.checkpoint_file.string(), blob.size());
+  spdlog::info("correlation: resumed {} key(s) from the alert store ({} bytes)",
+               correlator_->stats().live_keys, blob.size());
 }
 
 bool CorrelationService::CheckpointNow() {

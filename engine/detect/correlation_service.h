@@ -39,7 +39,10 @@ void EndCorrelationStream(correlate::Correlator& correlator, const correlate::Co
 
 class CorrelationService {
  public:
-  CorrelationService(const CorrelationConfig& config, std::vector<std::string> agency_names);
+  // `checkpoints`: where state is checkpointed (in gsocd, the alert store's
+  // checkpoint column family).
+  CorrelationService(const CorrelationConfig& config, std::vector<std::string> agency_names,
+                     std::unique_ptr<correlate::CheckpointStore> checkpoints);
   ~CorrelationService();
 
   correlate::Correlator& correlator() { return *correlator_; }

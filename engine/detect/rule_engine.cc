@@ -3,6 +3,8 @@
 #include <atomic>
 #include <chrono>
 
+#include "engine/util/json_writer.h"
+
 namespace gsoc {
 
 namespace {
@@ -75,6 +77,57 @@ RuleEngineBuild BuildRuleEngine(const RuleSources& sources) {
   build.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (build.fatal.empty()) build.engine = std::move(engine);
   return build;
+}
+
+namespace {
+
+void AppendRuleJson(std::string& out, const std::string& id, const std::string& name,
+                    const std::string& title, rules::Level level, const char* kind,
+                    const char* type, bool alone) {
+  out += "{\"id\":";
+  AppendJsonString(out, id);
+  out += ",\"name\":";
+  AppendJsonString(out, name);
+  out += ",\"title\":";
+  AppendJsonString(out, title);
+  out += ",\"level\":\"";
+  out += rules::LevelName(level);
+  out += "\",\"kind\":\"";
+  out += kind;
+  out += "\"";
+  if (type) {
+    out += ",\"type\":\"";
+    out += type;
+    out += "\"";
+  }
+  out += alone ? ",\"alerts_alone\":true}" : ",\"alerts_alone\":false}";
+}
+
+}  // namespace
+
+std::string RuleSetJson(const RuleEngine& engine, uint64_t refused) {
+  std::string out = "{\"generation\":" + std::to_string(engine.generation) + ",\"rules\":[";
+  const auto& detections = engine.matcher->rules();
+  const correlate::CorrelationSet& set = *engine.correlations;
+  bool first = true;
+  for (size_t i = 0; i < detections.size(); ++i) {
+    if (!first) out.push_back(',');
+    first = false;
+    const rules::Rule& rule = detections[i];
+    AppendRuleJson(out, rule.id, rule.name, rule.title, rule.level, "detection", nullptr,
+                   !set.detection_silenced[i]);
+  }
+  for (size_t i = 0; i < set.rules.size(); ++i) {
+    if (!first) out.push_back(',');
+    first = false;
+    const correlate::CorrelationRule& rule = set.rules[i];
+    AppendRuleJson(out, rule.id, rule.name, rule.title, rule.level, "correlation",
+                   correlate::CorrelationTypeName(rule.type), !set.correlation_silenced[i]);
+  }
+  out += "],\"counts\":{\"detection\":" + std::to_string(detections.size()) +
+         ",\"correlation\":" + std::to_string(set.rules.size()) +
+         ",\"refused\":" + std::to_string(refused) + "}}";
+  return out;
 }
 
 }  // namespace gsoc

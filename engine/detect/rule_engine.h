@@ -55,4 +55,10 @@ struct RuleEngineBuild {
 
 RuleEngineBuild BuildRuleEngine(const RuleSources& sources);
 
+// The running rule set as JSON (GET /api/v1/rules): {"generation", "rules":
+// [{"id", "name", "title", "level", "kind": "detection"|"correlation",
+// "type" (correlations), "alerts_alone" (false: only feeds correlations)}],
+// "counts": {"detection", "correlation", "refused"}}.
+std::string RuleSetJson(const RuleEngine& engine, uint64_t refused);
+
 }  // namespace gsoc

@@ -6,6 +6,8 @@
 
 #include <chrono>
 
+#include "engine/metrics/metrics_server.h"
+
 namespace gsoc {
 
 void LogRuleEngineBuild(const RuleEngineBuild& build, const char* what) {
@@ -86,16 +88,6 @@ void RuleReloader::Worker() {
 
 namespace {
 
-class ReloaderCollectable : public prometheus::Collectable {
- public:
-  using Read = std::function<std::vector<prometheus::MetricFamily>()>;
-  explicit ReloaderCollectable(Read read) : read_(std::move(read)) {}
-  std::vector<prometheus::MetricFamily> Collect() const override { return read_(); }
-
- private:
-  Read read_;
-};
-
 prometheus::MetricFamily Single(const char* name, const char* help, prometheus::MetricType type,
                                 double value) {
   prometheus::MetricFamily family{name, help, type, {}};
@@ -129,7 +121,7 @@ prometheus::MetricFamily AlertFamily(const DetectionStage& stage) {
 }  // namespace
 
 std::shared_ptr<prometheus::Collectable> RuleReloader::MakeCollectable() const {
-  return std::make_shared<ReloaderCollectable>([this] {
+  return std::make_shared<CallbackCollectable>([this] {
     using prometheus::MetricType;
     std::vector<prometheus::MetricFamily> out;
     prometheus::MetricFamily reloads{"gsoc_rule_reloads_total",

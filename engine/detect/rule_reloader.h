@@ -37,6 +37,7 @@ class RuleReloader {
 
   uint64_t reloads_succeeded() const { return succeeded_.load(); }
   uint64_t reloads_failed() const { return failed_.load(); }
+  uint64_t rules_refused() const { return rules_refused_.load(); }
   std::shared_ptr<prometheus::Collectable> MakeCollectable() const;
 
  private:

@@ -39,6 +39,18 @@ class IngestCollectable : public prometheus::Collectable {
   std::vector<GaugeSource> gauges_;
 };
 
+// A Collectable whose families come from a callback run at scrape time (on
+// the exposer's thread): for stages that keep their own counters.
+class CallbackCollectable : public prometheus::Collectable {
+ public:
+  using Read = std::function<std::vector<prometheus::MetricFamily>()>;
+  explicit CallbackCollectable(Read read) : read_(std::move(read)) {}
+  std::vector<prometheus::MetricFamily> Collect() const override { return read_(); }
+
+ private:
+  Read read_;
+};
+
 class MetricsServer {
  public:
   // Binds address:port (port 0 = ephemeral). Throws std::runtime_error with

@@ -19,19 +19,6 @@ namespace gsoc::e2e {
 namespace {
 
 namespace fs = std::filesystem;
-const fs::path kPack = fs::path(GSOC_SOURCE_DIR) / "rules";
-
-std::string PackConfig(const TempDir& dir, const std::string& correlation) {
-  return "data_dir: " + (dir / "var").string() +
-         "\nlisteners:\n  - {name: tcp, type: syslog_tcp, port: 0}\n"
-         "pipeline: {workers: 1}\n"
-         "rules:\n  sigma: [" +
-         (kPack / "sigma").string() + "]\n  decoders: [" + (kPack / "decoders").string() +
-         "]\n  logsources: " + (kPack / "logsources.yaml").string() + "\n  lists:\n" +
-         "    - {name: bad_ips, file: " + (kPack / "lists/bad_ips.txt").string() + "}\n" +
-         "    - {name: bad_domains, file: " + (kPack / "lists/bad_domains.txt").string() + "}\n" +
-         "  cache_dir: " + (dir / "hs-cache").string() + "\ncorrelation:\n" + correlation;
-}
 
 // rule id, group values, count: what identifies a correlation alert across runs.
 using CorrelationKey = std::tuple<std::string, std::string, uint64_t>;
@@ -71,7 +58,7 @@ TEST(E2eCorrelation, LiveIngestGivesTheAlertsOfAReplay) {
   ASSERT_FALSE(expected.empty()) << replay.output;
 
   Gsocd gsocd;
-  ASSERT_TRUE(gsocd.Start({PackConfig(dir, "  idle_advance: 1s\n")}));
+  ASSERT_TRUE(gsocd.Start({ShippedPackConfig(dir, "correlation:\n  idle_advance: 1s\n")}));
   SendText(gsocd, ReadFile(log));
   ASSERT_TRUE(gsocd.WaitMetric("gsoc_events_processed_total", {}, 2000, Scaled(30s)));
   // The stream has gone quiet: after idle_advance the open windows close, as
@@ -134,13 +121,14 @@ TEST(E2eCorrelation, WindowsResumeAfterKillNine) {
   const std::vector<std::string> lines = BruteForceStream();
   const size_t half = lines.size() / 2;  // six attempts of each source
   // Idle advance longer than the test: only event time moves windows.
-  const std::string correlation = "  checkpoint_interval: 200ms\n  idle_advance: 10m\n";
+  const std::string correlation =
+      "correlation:\n  checkpoint_interval: 200ms\n  idle_advance: 10m\n";
 
   std::multiset<CorrelationKey> uninterrupted;
   {
     TempDir dir;
     Gsocd gsocd;
-    ASSERT_TRUE(gsocd.Start({PackConfig(dir, correlation)}));
+    ASSERT_TRUE(gsocd.Start({ShippedPackConfig(dir, correlation)}));
     SendText(gsocd, Join(lines, 0, lines.size()));
     ASSERT_TRUE(gsocd.WaitMetric("gsoc_events_processed_total", {}, double(lines.size())));
     EXPECT_EQ(gsocd.Stop(), 0);
@@ -151,7 +139,7 @@ TEST(E2eCorrelation, WindowsResumeAfterKillNine) {
   TempDir dir;
   {
     Gsocd first;
-    ASSERT_TRUE(first.Start({PackConfig(dir, correlation)}));
+    ASSERT_TRUE(first.Start({ShippedPackConfig(dir, correlation)}));
     SendText(first, Join(lines, 0, half));
     ASSERT_TRUE(first.WaitMetric("gsoc_events_processed_total", {}, double(half)));
     ASSERT_TRUE(first.WaitMetric("gsoc_correlation_updates_total", {}, double(half * 3)));
@@ -162,7 +150,7 @@ TEST(E2eCorrelation, WindowsResumeAfterKillNine) {
     first.Kill();
   }
   Gsocd second;
-  ASSERT_TRUE(second.Start({PackConfig(dir, correlation)}));
+  ASSERT_TRUE(second.Start({ShippedPackConfig(dir, correlation)}));
   EXPECT_NE(second.Stderr().find("correlation: resumed"), std::string::npos) << second.Stderr();
   SendText(second, Join(lines, half, lines.size()));
   ASSERT_TRUE(second.WaitMetric("gsoc_events_processed_total", {}, double(lines.size() - half)));

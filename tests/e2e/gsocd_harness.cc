@@ -429,6 +429,157 @@ std::string HttpGet(uint16_t port, const std::string& path) {
 
 namespace {
 
+std::string Lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+// Incremental HTTP/1.1 body decoding: identity or chunked.
+class BodyDecoder {
+ public:
+  explicit BodyDecoder(bool chunked) : chunked_(chunked) {}
+  // Appends the decoded part of `data` to `out`; false at the terminating chunk.
+  bool Feed(std::string_view data, std::string& out) {
+    if (!chunked_) {
+      out.append(data);
+      return true;
+    }
+    pending_.append(data);
+    for (;;) {
+      if (remaining_ == 0) {
+        const size_t line_end = pending_.find("\r\n");
+        if (line_end == std::string::npos) return true;
+        const std::string size_text = pending_.substr(0, line_end);
+        pending_.erase(0, line_end + 2);
+        if (size_text.empty()) continue;  // the CRLF after a chunk
+        remaining_ = std::stoul(size_text, nullptr, 16);
+        if (remaining_ == 0) return false;
+      }
+      const size_t take = std::min(remaining_, pending_.size());
+      out.append(pending_, 0, take);
+      pending_.erase(0, take);
+      remaining_ -= take;
+      if (remaining_ > 0) return true;
+    }
+  }
+
+ private:
+  bool chunked_;
+  std::string pending_;
+  size_t remaining_ = 0;
+};
+
+int SendRequest(int fd, const std::string& method, const std::string& target,
+                const std::vector<std::string>& headers, const std::string& body) {
+  std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  for (const std::string& header : headers) request += header + "\r\n";
+  if (!body.empty() || method == "POST") {
+    request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  request += "Connection: close\r\n\r\n" + body;
+  return SendAll(fd, request) ? 0 : -1;
+}
+
+// Reads until the end of the header block; returns the status, fills the
+// lower-cased headers and whatever body bytes came with them.
+int ReadHead(int fd, std::string& headers, std::string& rest) {
+  std::string data;
+  char buffer[16384];
+  size_t header_end;
+  while ((header_end = data.find("\r\n\r\n")) == std::string::npos) {
+    const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return 0;
+    data.append(buffer, static_cast<size_t>(n));
+  }
+  headers = Lower(data.substr(0, header_end));
+  rest = data.substr(header_end + 4);
+  if (headers.rfind("http/1.", 0) != 0 || headers.size() < 12) return 0;
+  return std::atoi(headers.c_str() + 9);
+}
+
+}  // namespace
+
+std::string ShippedPackConfig(const TempDir& dir, const std::string& extra) {
+  const fs::path pack = fs::path(GSOC_SOURCE_DIR) / "rules";
+  return "data_dir: " + (dir / "var").string() +
+         "\nlisteners:\n  - {name: tcp, type: syslog_tcp, port: 0}\n"
+         "pipeline: {workers: 1}\n"
+         "rules:\n  sigma: [" +
+         (pack / "sigma").string() + "]\n  decoders: [" + (pack / "decoders").string() +
+         "]\n  logsources: " + (pack / "logsources.yaml").string() + "\n  lists:\n" +
+         "    - {name: bad_ips, file: " + (pack / "lists/bad_ips.txt").string() + "}\n" +
+         "    - {name: bad_domains, file: " + (pack / "lists/bad_domains.txt").string() + "}\n" +
+         "  cache_dir: " + (dir / "hs-cache").string() + "\n" + extra;
+}
+
+HttpResult HttpRequest(uint16_t port, const std::string& method, const std::string& target,
+                       const std::vector<std::string>& headers, const std::string& body) {
+  HttpResult result;
+  Fd fd(ConnectTcp(port));
+  if (fd.get() < 0) return result;
+  timeval tv{10, 0};
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  if (SendRequest(fd.get(), method, target, headers, body) != 0) return result;
+  std::string rest;
+  result.status = ReadHead(fd.get(), result.headers, rest);
+  if (result.status == 0) return result;
+  BodyDecoder decoder(result.headers.find("transfer-encoding: chunked") != std::string::npos);
+  bool more = decoder.Feed(rest, result.body);
+  char buffer[65536];
+  while (more) {
+    const ssize_t n = ::recv(fd.get(), buffer, sizeof(buffer), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    more = decoder.Feed(std::string_view(buffer, static_cast<size_t>(n)), result.body);
+  }
+  return result;
+}
+
+int ReadSse(uint16_t port, const std::string& target, const std::vector<std::string>& headers,
+            std::chrono::milliseconds timeout,
+            const std::function<bool(uint64_t id, const std::string& data)>& on_event) {
+  Fd fd(ConnectTcp(port));
+  if (fd.get() < 0) return 0;
+  timeval tv{0, 200 * 1000};  // wake up to check the deadline
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  if (SendRequest(fd.get(), "GET", target, headers, "") != 0) return 0;
+  std::string head, rest;
+  const int status = ReadHead(fd.get(), head, rest);
+  if (status != 200) return status;
+  BodyDecoder decoder(head.find("transfer-encoding: chunked") != std::string::npos);
+  std::string text;
+  bool more = decoder.Feed(rest, text);
+  uint64_t id = 0;
+  std::string data;
+  const auto deadline = Clock::now() + timeout;
+  char buffer[65536];
+  for (;;) {
+    size_t line_end;
+    while ((line_end = text.find('\n')) != std::string::npos) {
+      std::string line = text.substr(0, line_end);
+      text.erase(0, line_end + 1);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.empty()) {
+        if (!data.empty() && !on_event(id, data)) return status;
+        data.clear();
+      } else if (line.rfind("id:", 0) == 0) {
+        id = std::stoull(line.substr(line.size() > 3 && line[3] == ' ' ? 4 : 3));
+      } else if (line.rfind("data:", 0) == 0) {
+        if (!data.empty()) data.push_back('\n');
+        data += line.substr(line.size() > 5 && line[5] == ' ' ? 6 : 5);
+      }
+    }
+    if (!more || Clock::now() > deadline) return status;
+    const ssize_t n = ::recv(fd.get(), buffer, sizeof(buffer), 0);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+    if (n <= 0) return status;
+    more = decoder.Feed(std::string_view(buffer, static_cast<size_t>(n)), text);
+  }
+}
+
+namespace {
+
 // Parses `{a="x",b="y"}` starting at text[pos] == '{'; returns the position after '}'.
 size_t ParseLabels(std::string_view text, size_t pos, Labels& out) {
   ++pos;
@@ -572,6 +723,9 @@ bool Gsocd::Start(const GsocdConfig& config) {
   if (config.events_file) yaml += "events_file: " + events_path().string() + "\n";
   if (config.yaml.find("metrics:") == std::string::npos) {
     yaml += "metrics: {enabled: true, address: 127.0.0.1, port: 0}\n";
+  }
+  if (config.yaml.find("api:") == std::string::npos) {
+    yaml += "api: {port: 0}\n";  // never the default 8080: tests run side by side
   }
   if (config.yaml.find("agencies:") == std::string::npos) {
     yaml += "agencies:\n  - name: local\n    cidrs: [127.0.0.0/8]\n";

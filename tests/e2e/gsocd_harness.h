@@ -141,6 +141,23 @@ class Fd {
 // GET http://127.0.0.1:port/path; returns the body ("" with a gtest failure).
 std::string HttpGet(uint16_t port, const std::string& path);
 
+struct HttpResult {
+  int status = 0;       // 0: no reply
+  std::string headers;  // lower-cased header block
+  std::string body;     // de-chunked
+};
+// One HTTP/1.1 request (Connection: close) to 127.0.0.1:port; `headers` are
+// whole lines without CRLF ("Authorization: Bearer x").
+HttpResult HttpRequest(uint16_t port, const std::string& method, const std::string& target,
+                       const std::vector<std::string>& headers = {}, const std::string& body = "");
+
+// Server-Sent Events from GET target: calls on_event(id, data) per event
+// until it returns false, the server closes, or `timeout` passes. Returns
+// the HTTP status (0 when the connection failed).
+int ReadSse(uint16_t port, const std::string& target, const std::vector<std::string>& headers,
+            std::chrono::milliseconds timeout,
+            const std::function<bool(uint64_t id, const std::string& data)>& on_event);
+
 using Labels = std::map<std::string, std::string>;
 
 // Sum of the samples named `name` whose labels include every given label;
@@ -170,12 +187,19 @@ std::vector<std::string> SplitLines(std::string_view text);
 // The gsocd binary: $GSOC_E2E_GSOCD, else the one this test was built with.
 std::string GsocdPath();
 
+// A gsocd config body running the shipped rule pack (rules/ of the source
+// tree) with data under dir/var and one TCP syslog listener named "tcp"
+// (one worker, so tests see a deterministic order); `extra` is appended
+// (other top-level sections).
+std::string ShippedPackConfig(const TempDir& dir, const std::string& extra = "");
+
 // ---- gsocd (process) ----------------------------------------------------------------------
 
 struct GsocdConfig {
   // The config body: listeners (and anything else). The harness adds
-  // data_dir (unless given), metrics on port 0, default agencies (127.0.0.0/8 as "local",
-  // unless `agencies:` appears) and events_file (unless events_file is false).
+  // data_dir (unless given), metrics and the API on port 0 (unless `metrics:`
+  // / `api:` appear), default agencies (127.0.0.0/8 as "local", unless
+  // `agencies:` appears) and events_file (unless events_file is false).
   std::string yaml;
   bool events_file = true;
 };

@@ -134,7 +134,6 @@ TEST(ConfigTest, DefaultDeployConfigLoadsWithDocumentedDefaults) {
   EXPECT_EQ(c.max_alert_events, 10u);
   EXPECT_EQ(c.shards, 16u);
   EXPECT_EQ(c.raw_cache_bytes, 64u << 20);
-  EXPECT_EQ(c.checkpoint_file, config.data_dir / "correlation.ckpt");
   EXPECT_EQ(c.checkpoint_interval, std::chrono::seconds(10));
   const CorrelationConfig& m = minimal.correlation;
   EXPECT_EQ(m.lateness, c.lateness);
@@ -157,7 +156,6 @@ correlation:
   max_alert_events: 3
   shards: 4
   raw_cache: 1MiB
-  checkpoint_file: state/c.bin
   checkpoint_interval: 2m
 )");
   const CorrelationConfig& c = config.correlation;
@@ -168,7 +166,6 @@ correlation:
   EXPECT_EQ(c.max_alert_events, 3u);
   EXPECT_EQ(c.shards, 4u);
   EXPECT_EQ(c.raw_cache_bytes, 1u << 20);
-  EXPECT_EQ(c.checkpoint_file, std::filesystem::path("/etc/gsoc/state/c.bin"));
   EXPECT_EQ(c.checkpoint_interval, std::chrono::minutes(2));
 }
 
@@ -721,6 +718,88 @@ TEST(ConfigTest, LoadConfigOnAMissingFile) {
   EXPECT_EQ((*errors)[0].file, missing.string());
   EXPECT_EQ((*errors)[0].line, 0);
   EXPECT_THAT((*errors)[0].reason, HasSubstr("cannot open"));
+}
+
+}  // namespace
+}  // namespace gsoc
+
+namespace gsoc {
+namespace {
+
+TEST(ConfigTest, StoreApiAndWebhookDefaults) {
+  Config config = Parse("listeners: [{name: a, type: syslog_tcp, port: 1}]\n");
+  EXPECT_EQ(config.store.path, config.data_dir / "alerts.db");
+  EXPECT_EQ(config.store.sync, "batch");
+  EXPECT_EQ(config.store.retention_age, std::chrono::hours(90 * 24));
+  EXPECT_EQ(config.store.retention_bytes, 0u);
+  EXPECT_TRUE(config.api.enabled);
+  EXPECT_EQ(config.api.address, "127.0.0.1");
+  EXPECT_EQ(config.api.port, 8080);
+  EXPECT_TRUE(config.api.tokens.empty());
+  EXPECT_EQ(config.api.token_file, config.data_dir / "api-token");
+  EXPECT_TRUE(config.api.tls_certificate.empty());
+  EXPECT_EQ(config.api.max_streams, 64u);
+  EXPECT_TRUE(config.alerts.file_enabled);
+  EXPECT_TRUE(config.alerts.webhook.url.empty());
+}
+
+TEST(ConfigTest, StoreApiAndWebhookValuesAreRead) {
+  Config config = Parse(R"(listeners: [{name: a, type: syslog_tcp, port: 1}]
+store:
+  path: db
+  sync: always
+  retention_age: 7d
+  retention_size: 10GiB
+api:
+  address: "::1"
+  port: 0
+  tokens: [0123456789abcdef0123]
+  token_file: secret/token
+  max_streams: 5
+  max_request_size: 4KiB
+alerts:
+  file: false
+  webhook:
+    url: https://soar.example/hook
+    headers: {Authorization: Bearer x}
+    max_batch: 10
+    retry_max: 30s
+    tls_verify: false
+)");
+  EXPECT_EQ(config.store.path, std::filesystem::path("/etc/gsoc/db"));
+  EXPECT_EQ(config.store.sync, "always");
+  EXPECT_EQ(config.store.retention_age, std::chrono::hours(7 * 24));
+  EXPECT_EQ(config.store.retention_bytes, 10ull << 30);
+  EXPECT_EQ(config.api.address, "::1");
+  EXPECT_EQ(config.api.port, 0);
+  ASSERT_EQ(config.api.tokens.size(), 1u);
+  EXPECT_EQ(config.api.token_file, std::filesystem::path("/etc/gsoc/secret/token"));
+  EXPECT_EQ(config.api.max_streams, 5u);
+  EXPECT_EQ(config.api.max_request_bytes, 4096u);
+  EXPECT_FALSE(config.alerts.file_enabled);
+  EXPECT_EQ(config.alerts.webhook.url, "https://soar.example/hook");
+  ASSERT_EQ(config.alerts.webhook.headers.size(), 1u);
+  EXPECT_EQ(config.alerts.webhook.headers[0].second, "Bearer x");
+  EXPECT_EQ(config.alerts.webhook.max_batch, 10u);
+  EXPECT_EQ(config.alerts.webhook.retry_max, std::chrono::seconds(30));
+  EXPECT_FALSE(config.alerts.webhook.tls_verify);
+}
+
+TEST(ConfigTest, BadStoreApiAndWebhookValues) {
+  auto errors = Errors(R"(listeners: [{name: a, type: syslog_tcp, port: 8080}]
+store:
+  sync: sometimes
+api:
+  tokens: [short]
+  tls: {certificate: /nonexistent/cert.pem}
+alerts:
+  webhook: {url: ftp://x}
+)");
+  ExpectError(errors, "store.sync", 3, "always, batch or none");
+  ExpectError(errors, "api.tokens", 5, "at least 16");
+  ExpectError(errors, "api.tls.certificate", 6, "no such file");
+  ExpectError(errors, "alerts.webhook.url", 8, "http");
+  ExpectError(errors, "api.port", 5, "listener 'a'");
 }
 
 }  // namespace

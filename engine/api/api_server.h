@@ -1,0 +1,106 @@
+// ApiServer: the HTTP API (Boost.Beast), optionally over TLS (OpenSSL).
+//
+// Routes (JSON unless noted; errors are {"error": "..."} with a 4xx/5xx):
+//   GET  /healthz                    200 "ok" while the process runs (no auth)
+//   GET  /readyz                     200 when rules are loaded and the store is open, else 503 (no
+//   auth) GET  /api/v1/alerts              query: since, until (RFC 3339 or a duration back from
+//   now:
+//                                    "1h"), after_id, before_id, rule, level (e.g. "high" =
+//                                    exactly, "high+" = at least), agency, q, limit (default 100,
+//                                    max 10000), order (asc|desc, default desc), cursor (from a
+//                                    previous reply). Reply {"alerts": [...], "next_cursor":
+//                                    "..."|null}; with `Accept: application/x-ndjson` one alert per
+//                                    line, the cursor in the `X-Next-Cursor` header.
+//   GET  /api/v1/alerts/stream       the same filters (no limit/order): Server-Sent Events, one
+//                                    event per alert, `id:` the alert id, `data:` its JSON; resumes
+//                                    after `Last-Event-ID` (header) or `last_event_id` (query) with
+//                                    every alert missed, from the store, then live ones: no gap, no
+//                                    duplicate. A comment line every 15 s keeps proxies open.
+//   GET  /api/v1/alerts/{id}         one alert, with its contributing events; 404 if none
+//   GET  /api/v1/rules               the running rule set: rules and correlations (id, name,
+//                                    title, level, kind), counts, refused rules, generation
+//   POST /api/v1/rules/reload        asks for a background reload; 202
+//
+// Authentication: `Authorization: Bearer <token>`, compared in constant time
+// with each configured token; otherwise 401 with `WWW-Authenticate: Bearer`
+// (/healthz and /readyz excepted).
+//
+// Limits: request head + body at most max_request_bytes (431/413 beyond);
+// at most max_streams concurrent streams (503 beyond); max_connections
+// connections (further accepts wait); idle connections close after
+// idle_timeout. A malformed request gets 400 and the connection closes.
+// Every limit hit is counted in gsoc_api_requests_total{route,code}.
+//
+// Threading: its own io_context run by `threads` threads; handlers never
+// block on the store's writer (queries read RocksDB directly).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/api/live_hub.h"
+#include "engine/store/alert_store.h"
+
+namespace gsoc::api {
+
+struct ApiOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 8080;             // 0: pick a free port (tests); see ApiServer::port()
+  std::vector<std::string> tokens;  // accepted bearer tokens (at least one)
+  std::string tls_certificate;      // PEM file; empty = plain HTTP
+  std::string tls_private_key;      // PEM file
+  size_t threads = 2;
+  size_t max_streams = 64;
+  size_t max_connections = 256;
+  size_t max_request_bytes = 16 * 1024;
+  std::chrono::seconds idle_timeout{60};
+  std::chrono::seconds keepalive_interval{15};  // SSE comment lines
+};
+
+// What the API needs from the rest of gsocd, as callbacks (no dependency on
+// the detection stage): each returns quickly.
+struct ApiHooks {
+  std::function<std::string()> rules_json;  // GET /api/v1/rules body
+  std::function<void()> reload;             // POST /api/v1/rules/reload
+  std::function<bool()> ready;              // GET /readyz
+};
+
+struct ApiStats {
+  // (route, code) -> requests; route is the pattern ("/api/v1/alerts/{id}").
+  std::vector<std::pair<std::pair<std::string, int>, uint64_t>> requests;
+  uint64_t streams = 0;  // open SSE streams (gauge)
+};
+
+class ApiServer {
+ public:
+  // Binds and starts serving; throws std::runtime_error naming the address
+  // (in use, bad certificate...).
+  ApiServer(ApiOptions options, const store::AlertReader& reader, LiveHub& hub, ApiHooks hooks);
+  ~ApiServer();  // Stop()
+
+  uint16_t port() const;
+  // Stops accepting, closes streams and connections, joins the threads.
+  void Stop();
+
+  ApiStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Compares in time independent of where the strings differ.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+// The API token: `configured` when not empty; else the token in `file`,
+// created (32 random bytes, hex, mode 0600) when missing. Throws
+// std::runtime_error when the file cannot be read or written, or is
+// readable by others (mode wider than 0600).
+std::string LoadOrCreateToken(const std::string& configured, const std::string& file,
+                              bool* created);
+
+}  // namespace gsoc::api

@@ -1,0 +1,224 @@
+#include "engine/daemon/alert_services.h"
+
+#include <prometheus/client_metric.h>
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include "engine/alert/jsonl_output.h"
+#include "engine/api/api_server.h"
+#include "engine/api/live_hub.h"
+#include "engine/metrics/metrics_server.h"
+#include "engine/output/webhook_output.h"
+
+namespace gsoc {
+
+namespace {
+
+store::StoreOptions StoreOptionsFrom(const StoreConfig& config) {
+  store::StoreOptions options;
+  options.path = config.path;
+  options.sync = store::ParseSyncPolicy(config.sync).value_or(store::SyncPolicy::kBatch);
+  options.max_batch_alerts = config.max_batch_alerts;
+  options.queue_alerts = config.queue_alerts;
+  options.retention_age = config.retention_age;
+  options.retention_bytes = config.retention_bytes;
+  options.retention_interval = config.retention_interval;
+  return options;
+}
+
+output::WebhookOptions WebhookOptionsFrom(const WebhookConfig& config) {
+  output::WebhookOptions options;
+  options.url = config.url;
+  options.headers = config.headers;
+  options.max_batch = config.max_batch;
+  options.max_queue = config.max_queue;
+  options.timeout = config.timeout;
+  options.retry_initial = config.retry_initial;
+  options.retry_max = config.retry_max;
+  options.tls_verify = config.tls_verify;
+  return options;
+}
+
+api::ApiOptions ApiOptionsFrom(const ApiConfig& config, std::vector<std::string> tokens) {
+  api::ApiOptions options;
+  options.address = config.address;
+  options.port = config.port;
+  options.tokens = std::move(tokens);
+  options.tls_certificate = config.tls_certificate.string();
+  options.tls_private_key = config.tls_private_key.string();
+  options.threads = config.threads;
+  options.max_streams = config.max_streams;
+  options.max_connections = config.max_connections;
+  options.max_request_bytes = config.max_request_bytes;
+  options.idle_timeout = config.idle_timeout;
+  return options;
+}
+
+// The configured tokens, else the token file (created on first start).
+std::vector<std::string> ApiTokens(const ApiConfig& config) {
+  if (!config.tokens.empty()) return config.tokens;
+  bool created = false;
+  std::string token = api::LoadOrCreateToken("", config.token_file.string(), &created);
+  if (created) {
+    spdlog::info("API token generated in {} (mode 0600); gsocctl reads it from there",
+                 config.token_file.string());
+  } else {
+    spdlog::info("API token from {}", config.token_file.string());
+  }
+  return {std::move(token)};
+}
+
+prometheus::ClientMetric Value(prometheus::MetricType type, double value,
+                               std::vector<prometheus::ClientMetric::Label> labels = {}) {
+  prometheus::ClientMetric metric;
+  metric.label = std::move(labels);
+  if (type == prometheus::MetricType::Counter) {
+    metric.counter.value = value;
+  } else {
+    metric.gauge.value = value;
+  }
+  return metric;
+}
+
+prometheus::MetricFamily Family(const char* name, const char* help, prometheus::MetricType type) {
+  return prometheus::MetricFamily{name, help, type, {}};
+}
+
+}  // namespace
+
+struct AlertServices::Parts {
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  prometheus::Histogram* write_seconds = nullptr;
+  prometheus::Histogram* batch_alerts = nullptr;
+  api::LiveHub hub;
+  std::unique_ptr<JsonlAlertOutput> jsonl;
+  std::unique_ptr<output::WebhookOutput> webhook;
+  std::unique_ptr<api::ApiServer> api;
+};
+
+AlertServices::AlertServices(const Config& config)
+    : config_(config), parts_(std::make_unique<Parts>()) {
+  store_ = store::AlertStore::Open(StoreOptionsFrom(config.store));
+  Parts& p = *parts_;
+  p.write_seconds = &prometheus::BuildHistogram()
+                         .Name("gsoc_store_write_seconds")
+                         .Help("Time to write (and sync) one WriteBatch of alerts")
+                         .Register(*p.registry)
+                         .Add({}, prometheus::Histogram::BucketBoundaries{
+                                      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                      0.05, 0.1, 0.25, 0.5, 1});
+  p.batch_alerts = &prometheus::BuildHistogram()
+                        .Name("gsoc_store_batch_alerts")
+                        .Help("Alerts per committed WriteBatch (group commit)")
+                        .Register(*p.registry)
+                        .Add({}, prometheus::Histogram::BucketBoundaries{
+                                     1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096});
+  store_->SetCommitObserver([&p](double seconds, size_t alerts) {
+    p.write_seconds->Observe(seconds);
+    p.batch_alerts->Observe(static_cast<double>(alerts));
+  });
+  store_->AddListener(&p.hub);
+  if (config.alerts.file_enabled) {
+    JsonlOutputOptions options;
+    options.max_file_bytes = config.alerts.max_file_bytes;
+    options.keep_files = config.alerts.keep_files;
+    p.jsonl = std::make_unique<JsonlAlertOutput>(config.alerts.file, nullptr, options);
+    store_->AddListener(p.jsonl.get());
+    spdlog::info("alerts also to {}", config.alerts.file.string());
+  }
+  if (!config.alerts.webhook.url.empty()) {
+    p.webhook = std::make_unique<output::WebhookOutput>(WebhookOptionsFrom(config.alerts.webhook));
+    store_->AddListener(p.webhook.get());
+    spdlog::info("alerts also to the webhook {}", config.alerts.webhook.url);
+  }
+  spdlog::info("alert store at {} (sync: {})", config.store.path.string(), config.store.sync);
+}
+
+AlertServices::~AlertServices() { Stop(); }
+
+uint16_t AlertServices::StartApi(AlertServicesHooks hooks) {
+  if (!config_.api.enabled) return 0;
+  api::ApiHooks api_hooks{std::move(hooks.rules_json), std::move(hooks.reload),
+                          std::move(hooks.ready)};
+  parts_->api =
+      std::make_unique<api::ApiServer>(ApiOptionsFrom(config_.api, ApiTokens(config_.api)), *store_,
+                                       parts_->hub, std::move(api_hooks));
+  const bool tls = !config_.api.tls_certificate.empty();
+  spdlog::info("API on {}://{}:{}/api/v1/", tls ? "https" : "http", config_.api.address,
+               parts_->api->port());
+  return parts_->api->port();
+}
+
+void AlertServices::Stop() {
+  if (!parts_) return;
+  if (parts_->api) parts_->api->Stop();
+  if (store_) store_->Flush();
+  parts_->webhook.reset();  // delivers what it holds, within its grace period
+  if (parts_->jsonl) parts_->jsonl->Flush();
+}
+
+std::shared_ptr<prometheus::Collectable> AlertServices::MakeCollectable() const {
+  const Parts* p = parts_.get();
+  const store::AlertStore* s = store_.get();
+  auto collect = [p, s] {
+    using prometheus::MetricType;
+    std::vector<prometheus::MetricFamily> out = p->registry->Collect();
+    const store::StoreStats stats = s->stats();
+    auto single = [&out](const char* name, const char* help, MetricType type, double value) {
+      auto family = Family(name, help, type);
+      family.metric.push_back(Value(type, value));
+      out.push_back(std::move(family));
+    };
+    single("gsoc_store_bytes", "Estimated live bytes of stored alerts", MetricType::Gauge,
+           static_cast<double>(stats.live_bytes));
+    single("gsoc_store_alerts_committed_total", "Alerts committed to the store",
+           MetricType::Counter, static_cast<double>(stats.alerts_committed));
+    single("gsoc_store_write_errors_total", "WriteBatches that failed (and were retried)",
+           MetricType::Counter, static_cast<double>(stats.write_errors));
+    single("gsoc_store_retention_deleted_total", "Alerts deleted by retention", MetricType::Counter,
+           static_cast<double>(stats.retention_deleted));
+    single("gsoc_store_pending_alerts", "Alerts published, not yet committed", MetricType::Gauge,
+           static_cast<double>(stats.pending));
+    single("gsoc_store_publish_waits_total",
+           "Publish calls that waited because the store queue was full (queue_alerts)",
+           MetricType::Counter, static_cast<double>(stats.publish_waits));
+    auto tickers = Family("gsoc_store_rocksdb_ticker_total", "RocksDB statistics tickers",
+                          MetricType::Counter);
+    for (const auto& [name, value] : s->RocksDbTickers()) {
+      tickers.metric.push_back(Value(MetricType::Counter, double(value), {{"ticker", name}}));
+    }
+    out.push_back(std::move(tickers));
+    if (p->api) {
+      const api::ApiStats api = p->api->stats();
+      auto requests = Family("gsoc_api_requests_total", "API requests by route and status code",
+                             MetricType::Counter);
+      for (const auto& [key, count] : api.requests) {
+        requests.metric.push_back(
+            Value(MetricType::Counter, double(count),
+                  {{"route", key.first}, {"code", std::to_string(key.second)}}));
+      }
+      out.push_back(std::move(requests));
+      single("gsoc_api_streams", "Open live alert streams", MetricType::Gauge,
+             static_cast<double>(api.streams));
+    }
+    if (p->webhook) {
+      const output::WebhookStats w = p->webhook->stats();
+      single("gsoc_webhook_delivered_total", "Alerts the webhook acknowledged", MetricType::Counter,
+             double(w.delivered));
+      single("gsoc_webhook_retries_total", "Webhook requests to be retried", MetricType::Counter,
+             double(w.retries));
+      single("gsoc_webhook_rejected_total", "Alerts in batches the webhook refused (4xx)",
+             MetricType::Counter, double(w.rejected));
+      single("gsoc_webhook_dropped_total", "Alerts dropped because the webhook queue was full",
+             MetricType::Counter, double(w.dropped));
+      single("gsoc_webhook_queued_alerts", "Alerts waiting for the webhook", MetricType::Gauge,
+             double(w.queued));
+    }
+    return out;
+  };
+  return std::make_shared<CallbackCollectable>(std::move(collect));
+}
+
+}  // namespace gsoc

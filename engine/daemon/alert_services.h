@@ -1,0 +1,53 @@
+// AlertServices: what gsocd does with alerts once detection and correlation
+// produce them: the RocksDB store (the AlertSink the detection stage
+// publishes to), the live hub, the JSON-lines file and the webhook (fed
+// after each commit), the HTTP API, and their metrics.
+//
+// Ownership: owns all of them. Order of shutdown (Stop): the API first (no
+// new readers), then the store commits what is queued, then the outputs
+// deliver what they hold (the webhook within its grace period).
+// Threading: Open/Start/Stop on the daemon's main thread.
+#pragma once
+
+#include <prometheus/collectable.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "engine/config/config.h"
+#include "engine/store/alert_store.h"
+
+namespace gsoc {
+
+struct AlertServicesHooks {
+  std::function<std::string()> rules_json;
+  std::function<void()> reload;
+  std::function<bool()> ready;
+};
+
+class AlertServices {
+ public:
+  // Opens the store and the outputs; throws std::runtime_error with the
+  // reason (store locked or corrupt, output file unwritable, bad URL).
+  explicit AlertServices(const Config& config);
+  ~AlertServices();
+
+  store::AlertStore& store() { return *store_; }
+
+  // Starts the API (when enabled); throws std::runtime_error when it cannot
+  // bind or load its certificate. Returns the API port (0 when disabled).
+  uint16_t StartApi(AlertServicesHooks hooks);
+  void Stop();
+
+  // Metric families: store, API and webhook.
+  std::shared_ptr<prometheus::Collectable> MakeCollectable() const;
+
+ private:
+  struct Parts;
+  const Config& config_;
+  std::unique_ptr<store::AlertStore> store_;
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace gsoc
