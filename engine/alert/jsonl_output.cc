@@ -19,16 +19,14 @@ std::FILE* OpenForAppend(const std::filesystem::path& path) {
 }
 }  // namespace
 
-JsonlAlertOutput::JsonlAlertOutput(const std::filesystem::path& file, AlertIdAllocator* ids,
-                                   JsonlOutputOptions options)
-    : path_(file), file_(OpenForAppend(file)), owns_file_(true), ids_(ids), options_(options) {
+JsonlAlertOutput::JsonlAlertOutput(const std::filesystem::path& file, JsonlOutputOptions options)
+    : path_(file), file_(OpenForAppend(file)), owns_file_(true), options_(options) {
   std::error_code error;
   bytes_ = std::filesystem::file_size(file, error);
   if (error) bytes_ = 0;
 }
 
-JsonlAlertOutput::JsonlAlertOutput(std::FILE* stream, AlertIdAllocator* ids)
-    : file_(stream), ids_(ids) {}
+JsonlAlertOutput::JsonlAlertOutput(std::FILE* stream) : file_(stream) {}
 
 JsonlAlertOutput::~JsonlAlertOutput() {
   if (owns_file_ && file_) std::fclose(file_);
@@ -36,8 +34,7 @@ JsonlAlertOutput::~JsonlAlertOutput() {
 
 void JsonlAlertOutput::Publish(std::vector<Alert>& alerts) {
   if (alerts.empty()) return;
-  uint64_t id = ids_ ? ids_->Allocate(alerts.size())
-                     : local_next_id_.fetch_add(alerts.size());  // offline (gsocctl replay)
+  uint64_t id = local_next_id_.fetch_add(alerts.size());
   for (Alert& alert : alerts) alert.id = id++;
   thread_local std::string buffer;
   buffer.clear();

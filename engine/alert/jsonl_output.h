@@ -4,8 +4,7 @@
 //
 // Two faces: in gsocd it is a CommitListener of the alert store, writing
 // alerts as committed (ids from the store); offline (gsocctl replay) it is
-// the AlertSink itself and numbers alerts from 1 (or from an
-// AlertIdAllocator).
+// the AlertSink itself and numbers alerts from 1.
 //
 // Threading: Publish may be called from any worker; each call renders its
 // alerts outside the lock, then writes them with one fwrite under a mutex.
@@ -18,7 +17,6 @@
 #include <string>
 
 #include "engine/alert/alert.h"
-#include "engine/alert/id_allocator.h"
 #include "engine/store/alert_store.h"
 
 namespace gsoc {
@@ -31,11 +29,9 @@ struct JsonlOutputOptions {
 class JsonlAlertOutput : public AlertSink, public store::CommitListener {
  public:
   // To a file (opened for append; rotated). Throws std::runtime_error.
-  JsonlAlertOutput(const std::filesystem::path& file, AlertIdAllocator* ids,
-                   JsonlOutputOptions options = {});
-  // To a stream the caller owns (not rotated). Without an allocator, ids
-  // count from 1 (gsocctl replay).
-  JsonlAlertOutput(std::FILE* stream, AlertIdAllocator* ids);
+  JsonlAlertOutput(const std::filesystem::path& file, JsonlOutputOptions options = {});
+  // To a stream the caller owns (not rotated; gsocctl replay).
+  explicit JsonlAlertOutput(std::FILE* stream);
   ~JsonlAlertOutput() override;
 
   void Publish(std::vector<Alert>& alerts) override;
@@ -51,12 +47,11 @@ class JsonlAlertOutput : public AlertSink, public store::CommitListener {
   std::filesystem::path path_;
   std::FILE* file_ = nullptr;
   bool owns_file_ = false;
-  AlertIdAllocator* ids_;
   JsonlOutputOptions options_;
   mutable std::mutex mutex_;
   uint64_t bytes_ = 0;
   uint64_t written_ = 0;
-  std::atomic<uint64_t> local_next_id_{1};  // ids when no allocator is given
+  std::atomic<uint64_t> local_next_id_{1};  // ids of alerts given to Publish
 };
 
 }  // namespace gsoc

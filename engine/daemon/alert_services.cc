@@ -124,7 +124,7 @@ AlertServices::AlertServices(const Config& config)
     JsonlOutputOptions options;
     options.max_file_bytes = config.alerts.max_file_bytes;
     options.keep_files = config.alerts.keep_files;
-    p.jsonl = std::make_unique<JsonlAlertOutput>(config.alerts.file, nullptr, options);
+    p.jsonl = std::make_unique<JsonlAlertOutput>(config.alerts.file, options);
     store_->AddListener(p.jsonl.get());
     spdlog::info("alerts also to {}", config.alerts.file.string());
   }

@@ -50,7 +50,7 @@ struct Replay {
       return 1;
     }
 
-    JsonlAlertOutput output(stdout, nullptr);
+    JsonlAlertOutput output(stdout);
     correlate::CorrelatorOptions correlator_options;
     correlator_options.lateness_ns = lateness_seconds * 1'000'000'000;
     correlate::Correlator correlator(correlator_options, sources.agency_names);

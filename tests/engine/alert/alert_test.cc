@@ -5,10 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
-#include <set>
-#include <thread>
 
-#include "engine/alert/id_allocator.h"
 #include "engine/alert/jsonl_output.h"
 
 namespace gsoc {
@@ -67,48 +64,12 @@ TEST(AlertJsonTest, FollowsTheSchema) {
             std::string_view::npos);
 }
 
-TEST(AlertIdAllocatorTest, IdsIncreaseAndAreNeverReusedAcrossRestarts) {
-  const fs::path dir = TempDir();
-  uint64_t last = 0;
-  for (int restart = 0; restart < 3; ++restart) {
-    AlertIdAllocator ids(dir / "alert-id");
-    for (int i = 0; i < 10; ++i) {
-      const uint64_t first = ids.Allocate(3);
-      EXPECT_GT(first, last);
-      last = first + 2;
-    }
-  }
-}
-
-TEST(AlertIdAllocatorTest, ConcurrentAllocationsAreDisjoint) {
-  const fs::path dir = TempDir();
-  AlertIdAllocator ids(dir / "alert-id");
-  std::vector<std::vector<uint64_t>> got(4);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < 2000; ++i) got[t].push_back(ids.Allocate(1 + i % 3));
-    });
-  }
-  for (auto& thread : threads) thread.join();
-  std::set<uint64_t> all;
-  for (const auto& v : got) all.insert(v.begin(), v.end());
-  EXPECT_EQ(all.size(), 8000u);
-}
-
-TEST(AlertIdAllocatorTest, CorruptFileIsAnError) {
-  const fs::path dir = TempDir();
-  std::ofstream(dir / "alert-id") << "banana";
-  EXPECT_THROW(AlertIdAllocator(dir / "alert-id"), std::runtime_error);
-}
-
 TEST(JsonlAlertOutputTest, WritesOneLinePerAlertWithIdsAndRotates) {
   const fs::path dir = TempDir();
-  AlertIdAllocator ids(dir / "alert-id");
   JsonlOutputOptions options;
   options.max_file_bytes = 4096;
   options.keep_files = 2;
-  JsonlAlertOutput output(dir / "alerts.jsonl", &ids, options);
+  JsonlAlertOutput output(dir / "alerts.jsonl", options);
   for (int batch = 0; batch < 20; ++batch) {
     std::vector<Alert> alerts(5, SampleAlert());
     output.Publish(alerts);
@@ -132,6 +93,22 @@ TEST(JsonlAlertOutputTest, WritesOneLinePerAlertWithIdsAndRotates) {
     }
   }
   EXPECT_EQ(last_id, 100u);
+}
+
+TEST(JsonlAlertOutputTest, AfterACommitWritesTheStoredJsonAsIs) {
+  const fs::path dir = TempDir();
+  JsonlAlertOutput output(dir / "alerts.jsonl");
+  std::vector<store::StoredAlert> committed(2);
+  committed[0].id = 41;
+  committed[0].json = R"({"id":"41","kind":"detection"})";
+  committed[1].id = 42;
+  committed[1].json = R"({"id":"42","kind":"correlation"})";
+  output.OnCommitted(committed);
+  output.Flush();
+  std::ifstream in(dir / "alerts.jsonl");
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(text, committed[0].json + "\n" + committed[1].json + "\n");
+  EXPECT_EQ(output.alerts_written(), 2u);
 }
 
 }  // namespace
