@@ -551,6 +551,8 @@ void RocksAlertStore::Fail(const std::string& what, const rocksdb::Status& statu
 
 void RocksAlertStore::OpenDb() {
   statistics_ = rocksdb::CreateDBStatistics();
+  // Only tickers are exported: histograms and timers would cost every write.
+  statistics_->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);
   cache_ = rocksdb::NewLRUCache(kBlockCacheBytes);
   std::error_code ignored;
   std::filesystem::create_directories(options_.path, ignored);

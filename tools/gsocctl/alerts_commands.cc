@@ -407,6 +407,25 @@ std::string PairsSummary(Node object, size_t max) {
   return summary;
 }
 
+// The fields an analyst looks at first (DESIGN.md vocabulary), "k=v ...";
+// empty when the alert has none of them.
+std::string KeyFieldsSummary(Json fields) {
+  static constexpr std::string_view kKeys[] = {"host",    "src_ip",   "user", "target_user",
+                                               "dst_ip",  "dst_port", "url",  "domain",
+                                               "command", "process"};
+  std::string summary;
+  for (const std::string_view key : kKeys) {
+    element value;
+    if (fields[key].get(value)) continue;
+    std::string text = ValueText(value);
+    if (text.size() > 60) text = text.substr(0, 57) + "...";
+    if (text.find(' ') != std::string::npos || text.empty()) text = "\"" + text + "\"";
+    if (!summary.empty()) summary.push_back(' ');
+    summary.append(key).append("=").append(text);
+  }
+  return summary;
+}
+
 const char* LevelColor(std::string_view level) {
   if (level == "critical") return "\x1b[1;31m";
   if (level == "high") return "\x1b[31m";
@@ -441,6 +460,7 @@ std::string AlertLine(const std::string& json, bool color) {
     line.append("  agency=").append(agency);
   }
   std::string pairs = PairsSummary(alert["group"], 6);
+  if (pairs.empty()) pairs = KeyFieldsSummary(alert["fields"]);
   if (pairs.empty()) pairs = PairsSummary(alert["fields"], 6);
   if (!pairs.empty()) line.append("  ").append(pairs);
   uint64_t count = 0;
@@ -517,8 +537,9 @@ bool PrintAlertDetail(const std::string& json, bool color) {
   PrintRow("time:", Text(alert, "time"));
   PrintRow("kind:", Text(alert, "kind"));
   PrintRow("rule:", Text(rule, "title"));
-  PrintRow("rule id:",
-           std::string(Text(rule, "id")) + "  (name " + std::string(Text(rule, "name")) + ")");
+  const std::string_view rule_name = Text(rule, "name");
+  PrintRow("rule id:", std::string(Text(rule, "id")) +
+                           (rule_name.empty() ? "" : "  (name " + std::string(rule_name) + ")"));
   std::string level = LevelLabel(Text(rule, "level"), color);
   level.erase(level.find_last_not_of(' ') + 1);
   PrintRow("level:", level);
