@@ -1,9 +1,11 @@
-// Fuzzes the Sigma loader with arbitrary YAML text: it must never throw or
-// crash, and every refusal must carry a reason and the file name.
+// Fuzzes the Sigma loader, and the correlation loader on what it sets aside,
+// with arbitrary YAML text: neither may throw or crash, and every refusal
+// must carry a reason and the file name.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 
+#include "engine/correlate/correlation_rule.h"
 #include "engine/rules/sigma_loader.h"
 
 namespace {
@@ -40,5 +42,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   for (const gsoc::rules::CorrelationDocument& correlation : result.correlations)
     Check(!correlation.yaml.empty());
+  const gsoc::correlate::CorrelationLoadResult correlations =
+      gsoc::correlate::LoadCorrelations(result.correlations, result.rules);
+  Check(correlations.set != nullptr);
+  const gsoc::correlate::CorrelationSet& set = *correlations.set;
+  Check(set.rules.size() + correlations.refused.size() == result.correlations.size());
+  Check(set.detection_routes.size() == result.rules.size());
+  Check(set.detection_silenced.size() == result.rules.size());
+  Check(set.correlation_routes.size() == set.rules.size());
+  for (const gsoc::rules::RuleError& error : correlations.refused) Check(!error.reason.empty());
+  for (const gsoc::correlate::CorrelationRule& rule : set.rules) {
+    Check(rule.timespan_ns > 0 && !rule.refs.empty() && !rule.fingerprint.empty());
+  }
   return 0;
 }
