@@ -70,22 +70,6 @@ std::vector<std::string> ApiTokens(const ApiConfig& config) {
   return {std::move(token)};
 }
 
-prometheus::ClientMetric Value(prometheus::MetricType type, double value,
-                               std::vector<prometheus::ClientMetric::Label> labels = {}) {
-  prometheus::ClientMetric metric;
-  metric.label = std::move(labels);
-  if (type == prometheus::MetricType::Counter) {
-    metric.counter.value = value;
-  } else {
-    metric.gauge.value = value;
-  }
-  return metric;
-}
-
-prometheus::MetricFamily Family(const char* name, const char* help, prometheus::MetricType type) {
-  return prometheus::MetricFamily{name, help, type, {}};
-}
-
 }  // namespace
 
 struct AlertServices::Parts {
@@ -167,9 +151,7 @@ std::shared_ptr<prometheus::Collectable> AlertServices::MakeCollectable() const 
     std::vector<prometheus::MetricFamily> out = p->registry->Collect();
     const store::StoreStats stats = s->stats();
     auto single = [&out](const char* name, const char* help, MetricType type, double value) {
-      auto family = Family(name, help, type);
-      family.metric.push_back(Value(type, value));
-      out.push_back(std::move(family));
+      out.push_back(SingleSample(name, help, type, value));
     };
     single("gsoc_store_bytes", "Estimated live bytes of stored alerts", MetricType::Gauge,
            static_cast<double>(stats.live_bytes));
@@ -184,20 +166,19 @@ std::shared_ptr<prometheus::Collectable> AlertServices::MakeCollectable() const 
     single("gsoc_store_publish_waits_total",
            "Publish calls that waited because the store queue was full (queue_alerts)",
            MetricType::Counter, static_cast<double>(stats.publish_waits));
-    auto tickers = Family("gsoc_store_rocksdb_ticker_total", "RocksDB statistics tickers",
-                          MetricType::Counter);
+    auto tickers = MakeFamily("gsoc_store_rocksdb_ticker_total", "RocksDB statistics tickers",
+                              MetricType::Counter);
     for (const auto& [name, value] : s->RocksDbTickers()) {
-      tickers.metric.push_back(Value(MetricType::Counter, double(value), {{"ticker", name}}));
+      AddSample(tickers, {{"ticker", name}}, double(value));
     }
     out.push_back(std::move(tickers));
     if (p->api) {
       const api::ApiStats api = p->api->stats();
-      auto requests = Family("gsoc_api_requests_total", "API requests by route and status code",
-                             MetricType::Counter);
+      auto requests = MakeFamily("gsoc_api_requests_total", "API requests by route and status code",
+                                 MetricType::Counter);
       for (const auto& [key, count] : api.requests) {
-        requests.metric.push_back(
-            Value(MetricType::Counter, double(count),
-                  {{"route", key.first}, {"code", std::to_string(key.second)}}));
+        AddSample(requests, {{"route", key.first}, {"code", std::to_string(key.second)}},
+                  double(count));
       }
       out.push_back(std::move(requests));
       single("gsoc_api_streams", "Open live alert streams", MetricType::Gauge,

@@ -88,31 +88,15 @@ void RuleReloader::Worker() {
 
 namespace {
 
-prometheus::MetricFamily Single(const char* name, const char* help, prometheus::MetricType type,
-                                double value) {
-  prometheus::MetricFamily family{name, help, type, {}};
-  prometheus::ClientMetric metric;
-  if (type == prometheus::MetricType::Counter) {
-    metric.counter.value = value;
-  } else {
-    metric.gauge.value = value;
-  }
-  family.metric.push_back(metric);
-  return family;
-}
-
 prometheus::MetricFamily AlertFamily(const DetectionStage& stage) {
-  prometheus::MetricFamily family{"gsoc_alerts_total",
-                                  "Alerts produced, by rule level and kind",
-                                  prometheus::MetricType::Counter,
-                                  {}};
+  prometheus::MetricFamily family =
+      MakeFamily("gsoc_alerts_total", "Alerts produced, by rule level and kind",
+                 prometheus::MetricType::Counter);
   for (const AlertKind kind : {AlertKind::kDetection, AlertKind::kCorrelation}) {
     for (size_t level = 0; level < 5; ++level) {
       const auto typed = static_cast<rules::Level>(level);
-      prometheus::ClientMetric metric;
-      metric.label = {{"level", rules::LevelName(typed)}, {"kind", AlertKindName(kind)}};
-      metric.counter.value = static_cast<double>(stage.alerts(typed, kind));
-      family.metric.push_back(metric);
+      AddSample(family, {{"level", rules::LevelName(typed)}, {"kind", AlertKindName(kind)}},
+                static_cast<double>(stage.alerts(typed, kind)));
     }
   }
   return family;
@@ -136,13 +120,13 @@ std::shared_ptr<prometheus::Collectable> RuleReloader::MakeCollectable() const {
       reloads.metric.push_back(metric);
     }
     out.push_back(std::move(reloads));
-    out.push_back(Single("gsoc_rules_loaded", "Detection rules in the running set",
-                         MetricType::Gauge, static_cast<double>(rules_loaded_.load())));
-    out.push_back(Single("gsoc_rules_refused", "Rules refused when the running set was built",
-                         MetricType::Gauge, static_cast<double>(rules_refused_.load())));
-    out.push_back(Single("gsoc_rules_last_reload_success_timestamp_seconds",
-                         "When the running rule set was built", MetricType::Gauge,
-                         static_cast<double>(last_success_unix_.load())));
+    out.push_back(SingleSample("gsoc_rules_loaded", "Detection rules in the running set",
+                               MetricType::Gauge, static_cast<double>(rules_loaded_.load())));
+    out.push_back(SingleSample("gsoc_rules_refused", "Rules refused when the running set was built",
+                               MetricType::Gauge, static_cast<double>(rules_refused_.load())));
+    out.push_back(SingleSample("gsoc_rules_last_reload_success_timestamp_seconds",
+                               "When the running rule set was built", MetricType::Gauge,
+                               static_cast<double>(last_success_unix_.load())));
     out.push_back(AlertFamily(stage_));
     return out;
   });

@@ -8,7 +8,25 @@ using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 
-MetricFamily Family(const char* name, const char* help, MetricType type) {
+// One family with a series per (listener, reason) for a per-listener enum counter.
+template <typename Reason, typename SumFn>
+MetricFamily ReasonFamily(const IngestMetrics& metrics, const char* name, const char* help,
+                          const char* label, SumFn sum) {
+  MetricFamily family = MakeFamily(name, help, MetricType::Counter);
+  const auto& listeners = metrics.listeners();
+  for (uint16_t l = 0; l < listeners.size(); ++l) {
+    for (size_t r = 0; r < size_t(Reason::kCount); ++r) {
+      const auto reason = static_cast<Reason>(r);
+      AddSample(family, {{"listener", listeners[l]}, {label, ReasonName(reason)}},
+                static_cast<double>(sum(l, reason)));
+    }
+  }
+  return family;
+}
+
+}  // namespace
+
+MetricFamily MakeFamily(const char* name, const char* help, MetricType type) {
   MetricFamily family;
   family.name = name;
   family.help = help;
@@ -16,8 +34,8 @@ MetricFamily Family(const char* name, const char* help, MetricType type) {
   return family;
 }
 
-void AddCounter(MetricFamily& family, std::vector<prometheus::ClientMetric::Label> labels,
-                double value) {
+void AddSample(MetricFamily& family, std::vector<prometheus::ClientMetric::Label> labels,
+               double value) {
   ClientMetric metric;
   metric.label = std::move(labels);
   if (family.type == MetricType::Counter) {
@@ -28,44 +46,33 @@ void AddCounter(MetricFamily& family, std::vector<prometheus::ClientMetric::Labe
   family.metric.push_back(std::move(metric));
 }
 
-// One family with a series per (listener, reason) for a per-listener enum counter.
-template <typename Reason, typename SumFn>
-MetricFamily ReasonFamily(const IngestMetrics& metrics, const char* name, const char* help,
-                          const char* label, SumFn sum) {
-  MetricFamily family = Family(name, help, MetricType::Counter);
-  const auto& listeners = metrics.listeners();
-  for (uint16_t l = 0; l < listeners.size(); ++l) {
-    for (size_t r = 0; r < size_t(Reason::kCount); ++r) {
-      const auto reason = static_cast<Reason>(r);
-      AddCounter(family, {{"listener", listeners[l]}, {label, ReasonName(reason)}},
-                 static_cast<double>(sum(l, reason)));
-    }
-  }
+MetricFamily SingleSample(const char* name, const char* help, MetricType type, double value) {
+  MetricFamily family = MakeFamily(name, help, type);
+  AddSample(family, {}, value);
   return family;
 }
-
-}  // namespace
 
 std::vector<MetricFamily> IngestCollectable::Collect() const {
   std::vector<MetricFamily> out;
   const auto& listeners = metrics_.listeners();
   const auto& agencies = metrics_.agencies();
 
-  MetricFamily received = Family("gsoc_events_received_total",
-                                 "Messages accepted by a listener, by agency", MetricType::Counter);
+  MetricFamily received =
+      MakeFamily("gsoc_events_received_total", "Messages accepted by a listener, by agency",
+                 MetricType::Counter);
   MetricFamily bytes =
-      Family("gsoc_bytes_received_total", "Bytes read by a listener", MetricType::Counter);
+      MakeFamily("gsoc_bytes_received_total", "Bytes read by a listener", MetricType::Counter);
   MetricFamily connections =
-      Family("gsoc_connections", "Open connections of a listener", MetricType::Gauge);
+      MakeFamily("gsoc_connections", "Open connections of a listener", MetricType::Gauge);
   for (uint16_t l = 0; l < listeners.size(); ++l) {
     for (uint16_t a = 0; a < agencies.size(); ++a) {
-      AddCounter(received, {{"listener", listeners[l]}, {"agency", agencies[a]}},
-                 static_cast<double>(metrics_.SumEventsReceived(l, a)));
+      AddSample(received, {{"listener", listeners[l]}, {"agency", agencies[a]}},
+                static_cast<double>(metrics_.SumEventsReceived(l, a)));
     }
-    AddCounter(bytes, {{"listener", listeners[l]}},
-               static_cast<double>(metrics_.SumBytesReceived(l)));
-    AddCounter(connections, {{"listener", listeners[l]}},
-               static_cast<double>(metrics_.Connections(l)));
+    AddSample(bytes, {{"listener", listeners[l]}},
+              static_cast<double>(metrics_.SumBytesReceived(l)));
+    AddSample(connections, {{"listener", listeners[l]}},
+              static_cast<double>(metrics_.Connections(l)));
   }
   out.push_back(std::move(received));
   out.push_back(std::move(bytes));
@@ -85,9 +92,9 @@ std::vector<MetricFamily> IngestCollectable::Collect() const {
       [&](uint16_t l, CloseReason r) { return metrics_.SumClosed(l, r); }));
 
   MetricFamily processed =
-      Family("gsoc_events_processed_total", "Events that went through every engine stage",
-             MetricType::Counter);
-  AddCounter(processed, {}, static_cast<double>(metrics_.SumEventsProcessed()));
+      MakeFamily("gsoc_events_processed_total", "Events that went through every engine stage",
+                 MetricType::Counter);
+  AddSample(processed, {}, static_cast<double>(metrics_.SumEventsProcessed()));
   out.push_back(std::move(processed));
 
   for (const GaugeSource& gauge : gauges_) {
@@ -95,11 +102,11 @@ std::vector<MetricFamily> IngestCollectable::Collect() const {
     family.name = gauge.name;
     family.help = gauge.help;
     family.type = gauge.type;
-    AddCounter(family, {}, gauge.read());
+    AddSample(family, {}, gauge.read());
     out.push_back(std::move(family));
   }
-  MetricFamily build = Family("gsoc_build_info", "Version of gsocd", MetricType::Gauge);
-  AddCounter(build, {{"version", GSOC_VERSION}}, 1);
+  MetricFamily build = MakeFamily("gsoc_build_info", "Version of gsocd", MetricType::Gauge);
+  AddSample(build, {{"version", GSOC_VERSION}}, 1);
   out.push_back(std::move(build));
   return out;
 }

@@ -39,6 +39,16 @@ class IngestCollectable : public prometheus::Collectable {
   std::vector<GaugeSource> gauges_;
 };
 
+// Building families by hand (collectables that keep their own counters).
+prometheus::MetricFamily MakeFamily(const char* name, const char* help,
+                                    prometheus::MetricType type);
+// Adds one sample (a counter or gauge value, per the family's type).
+void AddSample(prometheus::MetricFamily& family,
+               std::vector<prometheus::ClientMetric::Label> labels, double value);
+// A family with a single unlabelled sample.
+prometheus::MetricFamily SingleSample(const char* name, const char* help,
+                                      prometheus::MetricType type, double value);
+
 // A Collectable whose families come from a callback run at scrape time (on
 // the exposer's thread): for stages that keep their own counters.
 class CallbackCollectable : public prometheus::Collectable {

@@ -11,12 +11,28 @@
 //                                                       and differs from the id)
 //   by_agency    agency '\0' BE id              -> ""  (non-empty agencies)
 //   by_level     u8 level BE id                 -> ""
-//   by_time      BE (time_ns ^ 1<<63) BE id     -> ""  (retention by age)
+//   by_time      BE (time_ns ^ 1<<63) BE id     -> ""  (only alerts with ids below
+//                                                       meta time_blocks_from: stores
+//                                                       written before the block
+//                                                       summaries; retention by age)
 //   checkpoints  "correlation"                  -> correlator checkpoint blob
 //   meta         "format_version"               -> BE 1
 //                "next_id"                      -> BE next id to assign
 //                "bytes_added"                  -> BE sum of record sizes written
 //                "bytes_deleted"                -> BE sum of record sizes deleted
+//                "time_blocks_from"             -> BE first id without a by_time entry
+//                "time_block" BE block          -> BE (min time ^ 1<<63) BE (max time ^ 1<<63)
+//                                                  of the alerts written to ids
+//                                                  [block*4096, block*4096+4096)
+//
+// Retention by age needs no per-alert time index: the writer keeps, in the
+// same WriteBatch as the alerts, the min and max time of each block of 4096
+// ids (the running min/max of everything it wrote there, so the summary min
+// is <= every alert's time even across restarts; at open the writer goes on
+// from the stored summary of its block). Retention reads the records of the
+// blocks whose min is older than the cutoff and deletes those that are; a
+// block's summary is deleted once the block is empty and entirely below
+// last_id (no later write can touch it).
 //
 // Live bytes (StoreStats::live_bytes, retention_bytes) = bytes_added -
 // bytes_deleted, where a record's size is its alerts key + value before
@@ -28,10 +44,15 @@
 // Threads:
 //   - Publish (any thread) renders the JSON with id 0 and queues it; it
 //     blocks while the queue holds queue_alerts.
-//   - The writer takes up to max_batch_alerts (1 under sync "always"),
-//     assigns ids, patches them into the JSON, writes one WriteBatch (records,
-//     index entries, next_id, bytes_added), retries failed writes, then calls
-//     the listeners and the commit observer, then wakes Flush callers.
+//   - The writer is a pipeline of two threads. The encoder takes up to
+//     max_batch_alerts (1 under sync "always"), assigns ids, patches them
+//     into the JSON and builds the WriteBatch (records, index entries, block
+//     summaries) while the committer writes the previous one: it adds
+//     next_id and bytes_added, writes it, retries failed writes, then calls
+//     the listeners and the commit observer, then wakes Flush callers. The
+//     batches go through the committer in encoding (id) order; the encoder
+//     is at most one batch ahead. Ids of a batch that could not be written
+//     (only when stopping) are skipped, never reused.
 //   - Retention (its own thread, or RunRetention) deletes in its own
 //     WriteBatches under retention_mutex_, which the writer never takes.
 //   - Query/Get read under a RocksDB snapshot; ids above last_id() (not yet
@@ -56,6 +77,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -110,6 +132,7 @@ constexpr const char* kMetaFormatVersion = "format_version";
 constexpr const char* kMetaNextId = "next_id";
 constexpr const char* kMetaBytesAdded = "bytes_added";
 constexpr const char* kMetaBytesDeleted = "bytes_deleted";
+constexpr const char* kMetaTimeBlocksFrom = "time_blocks_from";
 constexpr const char* kCheckpointKey = "correlation";
 
 int64_t ToNanos(std::chrono::system_clock::time_point time) {
@@ -428,7 +451,9 @@ class RocksAlertStore final : public AlertStore {
   explicit RocksAlertStore(const StoreOptions& options) : options_(options) {
     OpenDb();
     LoadMeta();
-    writer_ = std::thread([this] { WriterLoop(); });
+    for (int i = 0; i < 2; ++i) free_slots_.push_back(std::make_unique<Slot>());
+    committer_ = std::thread([this] { CommitterLoop(); });
+    writer_ = std::thread([this] { EncoderLoop(); });
     retention_thread_ = std::thread([this] { RetentionLoop(); });
   }
 
@@ -441,6 +466,7 @@ class RocksAlertStore final : public AlertStore {
     queue_not_empty_.notify_all();
     queue_not_full_.notify_all();
     if (writer_.joinable()) writer_.join();
+    if (committer_.joinable()) committer_.join();
     CloseDb();
   }
 
@@ -473,13 +499,21 @@ class RocksAlertStore final : public AlertStore {
   rocksdb::ColumnFamilyHandle* Cf(const std::string& name) const { return cfs_.at(name); }
   [[noreturn]] void Fail(const std::string& what, const rocksdb::Status& status) const;
 
-  // writer
+  // writer: a batch between the encoder and the committer
+  struct Slot {
+    std::vector<StoredAlert> alerts;
+    rocksdb::WriteBatch write;  // reused: keeps its buffer
+    uint64_t first_id = 0, end_id = 0;  // ids [first_id, end_id)
+    uint64_t bytes = 0;                 // record bytes added
+    bool encoded = false;               // false: encoding failed, nothing to write
+  };
   static StoredAlert Render(Alert& alert);
-  void WriterLoop();
+  void EncoderLoop();
+  void CommitterLoop();
   bool TakeBatch(std::vector<StoredAlert>& batch);
-  void Commit(std::vector<StoredAlert>& batch);
-  uint64_t BuildWriteBatch(std::vector<StoredAlert>& batch, rocksdb::WriteBatch& write);
-  bool WriteWithRetry(rocksdb::WriteBatch& write, size_t alerts);
+  void Encode(Slot& slot);
+  void Commit(Slot& slot);
+  bool WriteWithRetry(rocksdb::WriteBatch& write, size_t alerts, uint64_t first_id);
   void Announce(const std::vector<StoredAlert>& batch, double seconds);
   void MarkCommitted(size_t alerts);
 
@@ -501,8 +535,14 @@ class RocksAlertStore final : public AlertStore {
   void StopRetention();
   uint64_t DeleteOlderThan(int64_t cutoff_ns);
   uint64_t DeleteBeyondBytes(uint64_t limit);
+  uint64_t DeleteOlderThanByTimeIndex(int64_t cutoff_ns);
   uint64_t DeleteIds(const std::vector<uint64_t>& ids, const rocksdb::Snapshot* snapshot,
                      const std::vector<std::string>& stale_time_keys);
+  // Deletes the records (id, value) with their index entries, and the meta
+  // keys `meta_deletes`, in one batch; returns the number of records.
+  uint64_t DeleteRecords(const std::vector<std::pair<uint64_t, std::string>>& records,
+                         const std::vector<std::string>& stale_time_keys,
+                         const std::vector<std::string>& meta_deletes);
   void UpdateLiveHint();
 
   const StoreOptions options_;
@@ -520,9 +560,23 @@ class RocksAlertStore final : public AlertStore {
   uint64_t committed_ = 0;  // alerts ever handled by the writer
   bool stopping_ = false;
 
-  // Writer thread only.
-  uint64_t next_id_ = 1;
-  rocksdb::WriteBatch write_batch_;  // reused: keeps its buffer
+  // Ids below this have a by_time entry (written before the block summaries).
+  uint64_t time_blocks_from_ = 1;
+
+  // Pipeline between the encoder and the committer (pipe_mutex_).
+  std::mutex pipe_mutex_;
+  std::condition_variable pipe_cv_;
+  std::vector<std::unique_ptr<Slot>> free_slots_;
+  std::deque<std::unique_ptr<Slot>> ready_slots_;
+  bool encoder_done_ = false;
+
+  // Encoder thread only.
+  uint64_t encoder_next_id_ = 1;
+  uint64_t block_ = UINT64_MAX;  // the block of the last id assigned, and its times so far
+  int64_t block_min_ns_ = INT64_MAX, block_max_ns_ = INT64_MIN;
+  std::string encode_head_, encode_key_;
+
+  // Committer thread only.
   std::vector<CommitListener*> listeners_;
   std::mutex observer_mutex_;
   std::function<void(double, size_t)> observer_;
@@ -539,7 +593,7 @@ class RocksAlertStore final : public AlertStore {
   std::condition_variable retention_cv_;
   bool retention_stop_ = false;
 
-  std::thread writer_, retention_thread_;
+  std::thread writer_, committer_, retention_thread_;
 };
 
 // --- open / close ----------------------------------------------------------------
@@ -610,9 +664,33 @@ void RocksAlertStore::LoadMeta() {
   it->SeekToLast();
   const uint64_t last_key = it->Valid() ? format::ReadBigEndian64(it->key().ToStringView()) : 0;
   it->SeekToFirst();
-  next_id_ = std::max({ReadMeta(kMetaNextId, 1), last_key + 1, uint64_t{1}});
-  live_hint_ = it->Valid() ? format::ReadBigEndian64(it->key().ToStringView()) : next_id_;
-  last_id_ = next_id_ - 1;
+  const uint64_t next_id = std::max({ReadMeta(kMetaNextId, 1), last_key + 1, uint64_t{1}});
+  encoder_next_id_ = next_id;
+  live_hint_ = it->Valid() ? format::ReadBigEndian64(it->key().ToStringView()) : next_id;
+  last_id_ = next_id - 1;
+  // A store written before the block summaries: its alerts keep their by_time
+  // entries; the ones from here on are summarized per block.
+  time_blocks_from_ = ReadMeta(kMetaTimeBlocksFrom, 0);
+  if (time_blocks_from_ == 0) {
+    time_blocks_from_ = next_id;
+    rocksdb::WriteOptions write;
+    write.sync = options_.sync != SyncPolicy::kNone;
+    const rocksdb::Status status = db_->Put(write, Cf(kMetaCf), kMetaTimeBlocksFrom,
+                                            format::IdKey(time_blocks_from_));
+    if (!status.ok()) Fail("write meta", status);
+  }
+  // The summary of the block being filled goes on from what it holds.
+  block_ = next_id >> format::kTimeBlockBits;
+  std::string summary;
+  const rocksdb::Status status =
+      db_->Get(rocksdb::ReadOptions(), Cf(kMetaCf), format::TimeBlockKey(block_), &summary);
+  if (status.ok()) {
+    if (!format::DecodeTimeBlockValue(summary, &block_min_ns_, &block_max_ns_)) {
+      Fail("read meta time_block", rocksdb::Status::Corruption("bad length"));
+    }
+  } else if (!status.IsNotFound()) {
+    Fail("read meta time_block", status);
+  }
   bytes_added_ = ReadMeta(kMetaBytesAdded, 0);
   bytes_deleted_ = ReadMeta(kMetaBytesDeleted, 0);
 }
@@ -665,24 +743,85 @@ void RocksAlertStore::Flush() {
   committed_cv_.wait(lock, [&] { return committed_ >= target; });
 }
 
-void RocksAlertStore::WriterLoop() {
+// The writer is two threads in a pipeline: the encoder takes a batch from the
+// queue, assigns its ids and builds its WriteBatch while the committer writes
+// (and syncs) the previous one, then announces it. Two slots circulate
+// between them, so the encoder is at most one batch ahead; the committer
+// handles the slots in the order they were encoded (id order).
+void RocksAlertStore::EncoderLoop() {
+  ::pthread_setname_np(::pthread_self(), "gsoc-store-enc");
+  for (;;) {
+    std::unique_ptr<Slot> slot;
+    {
+      std::unique_lock lock(pipe_mutex_);
+      pipe_cv_.wait(lock, [&] { return !free_slots_.empty(); });
+      slot = std::move(free_slots_.back());
+      free_slots_.pop_back();
+    }
+    // Frees the alerts of the batch committed in this slot before (here, not
+    // on the committer).
+    slot->alerts.clear();
+    const bool more = TakeBatch(slot->alerts);
+    if (more) {
+      slot->encoded = false;
+      try {
+        slot->write.Clear();
+        Encode(*slot);
+        slot->encoded = true;
+      } catch (const std::exception& error) {
+        spdlog::error("alert store writer: {}", error.what());
+      } catch (...) {
+        spdlog::error("alert store writer: unknown exception");
+      }
+    }
+    {
+      std::lock_guard lock(pipe_mutex_);
+      if (more) {
+        ready_slots_.push_back(std::move(slot));
+      } else {
+        free_slots_.push_back(std::move(slot));
+        encoder_done_ = true;
+      }
+    }
+    pipe_cv_.notify_all();
+    if (!more) return;
+  }
+}
+
+void RocksAlertStore::CommitterLoop() {
   ::pthread_setname_np(::pthread_self(), "gsoc-store-wr");
-  std::vector<StoredAlert> batch;
-  while (TakeBatch(batch)) {
+  for (;;) {
+    std::unique_ptr<Slot> slot;
+    {
+      std::unique_lock lock(pipe_mutex_);
+      pipe_cv_.wait(lock, [&] { return !ready_slots_.empty() || encoder_done_; });
+      if (ready_slots_.empty()) return;
+      slot = std::move(ready_slots_.front());
+      ready_slots_.pop_front();
+    }
     try {
-      Commit(batch);
+      if (slot->encoded) {
+        Commit(*slot);
+      } else {
+        MarkCommitted(slot->alerts.size());
+      }
     } catch (const std::exception& error) {
       spdlog::error("alert store writer: {}", error.what());
-      MarkCommitted(batch.size());
+      MarkCommitted(slot->alerts.size());
     } catch (...) {
       spdlog::error("alert store writer: unknown exception");
-      MarkCommitted(batch.size());
+      MarkCommitted(slot->alerts.size());
     }
+    {
+      std::lock_guard lock(pipe_mutex_);
+      free_slots_.push_back(std::move(slot));
+    }
+    pipe_cv_.notify_all();
   }
 }
 
 bool RocksAlertStore::TakeBatch(std::vector<StoredAlert>& batch) {
-  batch.clear();  // frees the previous batch outside the lock
+  batch.clear();
   std::unique_lock lock(queue_mutex_);
   queue_not_empty_.wait(lock, [&] { return !queue_.empty() || stopping_; });
   if (queue_.empty()) return false;
@@ -706,36 +845,91 @@ void RocksAlertStore::ForEachIndexKey(uint64_t id, const RecordView& record, Fn&
   }
   if (!record.agency.empty()) fn(Cf(kByAgencyCf), format::NameKey(record.agency, id));
   fn(Cf(kByLevelCf), format::LevelKey(record.level, id));
-  fn(Cf(kByTimeCf), format::TimeKey(record.time_ns, id));
+  // Only alerts written before the block summaries existed have one.
+  if (id < time_blocks_from_) fn(Cf(kByTimeCf), format::TimeKey(record.time_ns, id));
 }
 
-// Assigns ids (patching them into the JSON) and fills `write`; returns the
-// record bytes added.
-uint64_t RocksAlertStore::BuildWriteBatch(std::vector<StoredAlert>& batch,
-                                          rocksdb::WriteBatch& write) {
+// Encoder thread: assigns ids (patching them into the JSON) and fills the
+// slot's WriteBatch with the records, their index entries and the age
+// summaries of the blocks they fall in. The committer adds next_id and
+// bytes_added.
+void RocksAlertStore::Encode(Slot& slot) {
   static constexpr std::string_view kPlaceholder = "{\"id\":\"0\"";
-  uint64_t id = next_id_;
+  rocksdb::WriteBatch& write = slot.write;
+  rocksdb::ColumnFamilyHandle* const alerts_cf = Cf(kAlertsCf);
+  rocksdb::ColumnFamilyHandle* const rule_cf = Cf(kByRuleCf);
+  rocksdb::ColumnFamilyHandle* const agency_cf = Cf(kByAgencyCf);
+  rocksdb::ColumnFamilyHandle* const level_cf = Cf(kByLevelCf);
+  rocksdb::ColumnFamilyHandle* const meta_cf = Cf(kMetaCf);
+  slot.first_id = encoder_next_id_;
+  uint64_t id = encoder_next_id_;
   uint64_t bytes = 0;
-  std::string record;
-  for (StoredAlert& alert : batch) {
+  std::string& head = encode_head_;
+  std::string& key = encode_key_;
+  auto put_block = [&] {
+    write.Put(meta_cf, format::TimeBlockKey(block_),
+              format::TimeBlockValue(block_min_ns_, block_max_ns_));
+  };
+  bool block_touched = false;
+  char id_text[24];
+  for (StoredAlert& alert : slot.alerts) {
     alert.id = id++;
-    if (alert.json.starts_with(kPlaceholder)) alert.json.replace(7, 1, std::to_string(alert.id));
-    record.clear();
+    if (alert.json.starts_with(kPlaceholder)) {
+      const auto [end, ec] = std::to_chars(id_text, id_text + sizeof id_text, alert.id);
+      alert.json.replace(7, 1, id_text, static_cast<size_t>(end - id_text));
+    }
+    const uint64_t block = alert.id >> format::kTimeBlockBits;
+    if (block != block_) {
+      if (block_touched) put_block();
+      block_ = block;
+      block_min_ns_ = INT64_MAX;
+      block_max_ns_ = INT64_MIN;
+    }
+    block_touched = true;
+    block_min_ns_ = std::min(block_min_ns_, alert.time_ns);
+    block_max_ns_ = std::max(block_max_ns_, alert.time_ns);
+
     const RecordView view = ViewOf(alert);
-    format::EncodeRecord(record, view);
-    write.Put(Cf(kAlertsCf), format::IdKey(alert.id), record);
-    bytes += 8 + record.size();
-    ForEachIndexKey(alert.id, view,
-                    [&write](rocksdb::ColumnFamilyHandle* cf, const std::string& key) {
-                      write.Put(cf, key, {});
-                    });
+    head.clear();
+    format::EncodeRecordHead(head, view);
+    char id_key[8];
+    {
+      uint64_t v = alert.id;
+      for (int i = 7; i >= 0; --i, v >>= 8) id_key[i] = static_cast<char>(v & 0xff);
+    }
+    const rocksdb::Slice value_parts[2] = {rocksdb::Slice(head), rocksdb::Slice(alert.json)};
+    const rocksdb::Slice key_part(id_key, 8);
+    write.Put(alerts_cf, rocksdb::SliceParts(&key_part, 1), rocksdb::SliceParts(value_parts, 2));
+    bytes += 8 + head.size() + alert.json.size();
+
+    auto put_index = [&](rocksdb::ColumnFamilyHandle* cf) { write.Put(cf, key, rocksdb::Slice()); };
+    if (!view.rule_id.empty()) {
+      key.clear();
+      format::AppendNameKey(key, view.rule_id, alert.id);
+      put_index(rule_cf);
+    }
+    if (!view.rule_name.empty() && view.rule_name != view.rule_id) {
+      key.clear();
+      format::AppendNameKey(key, view.rule_name, alert.id);
+      put_index(rule_cf);
+    }
+    if (!view.agency.empty()) {
+      key.clear();
+      format::AppendNameKey(key, view.agency, alert.id);
+      put_index(agency_cf);
+    }
+    key.clear();
+    format::AppendLevelKey(key, view.level, alert.id);
+    put_index(level_cf);
   }
-  write.Put(Cf(kMetaCf), kMetaNextId, format::IdKey(id));
-  write.Put(Cf(kMetaCf), kMetaBytesAdded, format::IdKey(bytes_added_.load() + bytes));
-  return bytes;
+  if (block_touched) put_block();
+  encoder_next_id_ = id;
+  slot.end_id = id;
+  slot.bytes = bytes;
 }
 
-bool RocksAlertStore::WriteWithRetry(rocksdb::WriteBatch& write, size_t alerts) {
+bool RocksAlertStore::WriteWithRetry(rocksdb::WriteBatch& write, size_t alerts,
+                                     uint64_t first_id) {
   rocksdb::WriteOptions options;
   options.sync = options_.sync != SyncPolicy::kNone;
   auto backoff = std::chrono::milliseconds(50);
@@ -752,7 +946,7 @@ bool RocksAlertStore::WriteWithRetry(rocksdb::WriteBatch& write, size_t alerts) 
     }
     if (stopping && attempt >= kMaxWriteAttemptsWhenStopping) {
       spdlog::critical("alert store: shutting down; {} alerts (ids from {}) were NOT stored",
-                       alerts, next_id_);
+                       alerts, first_id);
       return false;
     }
     std::this_thread::sleep_for(backoff);
@@ -760,24 +954,25 @@ bool RocksAlertStore::WriteWithRetry(rocksdb::WriteBatch& write, size_t alerts) 
   }
 }
 
-void RocksAlertStore::Commit(std::vector<StoredAlert>& batch) {
-  rocksdb::WriteBatch& write = write_batch_;
-  write.Clear();
-  const uint64_t bytes = BuildWriteBatch(batch, write);
+// Committer thread.
+void RocksAlertStore::Commit(Slot& slot) {
+  rocksdb::WriteBatch& write = slot.write;
+  // Only the committer knows what is committed: the counters go in here.
+  write.Put(Cf(kMetaCf), kMetaNextId, format::IdKey(slot.end_id));
+  write.Put(Cf(kMetaCf), kMetaBytesAdded, format::IdKey(bytes_added_.load() + slot.bytes));
   const auto start = std::chrono::steady_clock::now();
-  if (!WriteWithRetry(write, batch.size())) {
-    MarkCommitted(batch.size());
+  if (!WriteWithRetry(write, slot.alerts.size(), slot.first_id)) {
+    MarkCommitted(slot.alerts.size());
     return;
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  next_id_ += batch.size();
-  bytes_added_.fetch_add(bytes, std::memory_order_relaxed);
-  last_id_.store(next_id_ - 1, std::memory_order_release);
-  alerts_committed_.fetch_add(batch.size(), std::memory_order_relaxed);
+  bytes_added_.fetch_add(slot.bytes, std::memory_order_relaxed);
+  last_id_.store(slot.end_id - 1, std::memory_order_release);
+  alerts_committed_.fetch_add(slot.alerts.size(), std::memory_order_relaxed);
   batches_committed_.fetch_add(1, std::memory_order_relaxed);
-  Announce(batch, seconds);
-  MarkCommitted(batch.size());
+  Announce(slot.alerts, seconds);
+  MarkCommitted(slot.alerts.size());
 }
 
 void RocksAlertStore::Announce(const std::vector<StoredAlert>& batch, double seconds) {
@@ -961,23 +1156,35 @@ uint64_t RocksAlertStore::DeleteIds(const std::vector<uint64_t>& ids,
   rocksdb::ReadOptions read;
   read.snapshot = snapshot;
   db_->MultiGet(read, Cf(kAlertsCf), ids.size(), slices.data(), values.data(), statuses.data());
+  std::vector<std::pair<uint64_t, std::string>> records;
+  records.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (statuses[i].ok()) records.emplace_back(ids[i], values[i].ToString());
+  }
+  return DeleteRecords(records, stale_time_keys, {});
+}
 
+uint64_t RocksAlertStore::DeleteRecords(
+    const std::vector<std::pair<uint64_t, std::string>>& records,
+    const std::vector<std::string>& stale_time_keys, const std::vector<std::string>& meta_deletes) {
   rocksdb::WriteBatch write;
   uint64_t deleted = 0, bytes = 0;
-  for (size_t i = 0; i < ids.size(); ++i) {
+  for (const auto& [id, value] : records) {
     RecordView view;
-    if (!statuses[i].ok() || !format::DecodeRecord(values[i].ToStringView(), &view)) continue;
-    write.Delete(Cf(kAlertsCf), keys[i]);
-    ForEachIndexKey(ids[i], view,
-                    [&write](rocksdb::ColumnFamilyHandle* cf, const std::string& key) {
-                      write.Delete(cf, key);
-                    });
-    bytes += 8 + values[i].size();
+    if (!format::DecodeRecord(value, &view)) continue;
+    write.Delete(Cf(kAlertsCf), format::IdKey(id));
+    ForEachIndexKey(id, view, [&write](rocksdb::ColumnFamilyHandle* cf, const std::string& key) {
+      write.Delete(cf, key);
+    });
+    bytes += 8 + value.size();
     ++deleted;
   }
   for (const std::string& key : stale_time_keys) write.Delete(Cf(kByTimeCf), key);
+  for (const std::string& key : meta_deletes) write.Delete(Cf(kMetaCf), key);
   if (write.Count() == 0) return 0;
-  write.Put(Cf(kMetaCf), kMetaBytesDeleted, format::IdKey(bytes_deleted_.load() + bytes));
+  if (bytes > 0) {
+    write.Put(Cf(kMetaCf), kMetaBytesDeleted, format::IdKey(bytes_deleted_.load() + bytes));
+  }
   rocksdb::WriteOptions options;
   options.sync = options_.sync != SyncPolicy::kNone;
   const rocksdb::Status status = db_->Write(options, &write);
@@ -989,7 +1196,71 @@ uint64_t RocksAlertStore::DeleteIds(const std::vector<uint64_t>& ids,
   return deleted;
 }
 
+// Retention by age: the by_time entries of alerts from before the block
+// summaries, then the blocks of ids, oldest first, whose summary says they
+// hold an alert older than the cutoff: each record of such a block is read
+// and deleted when its time is. Exact whatever the order of alert times: a
+// block's summary min is <= the time of every alert ever written to it.
 uint64_t RocksAlertStore::DeleteOlderThan(int64_t cutoff_ns) {
+  uint64_t deleted = DeleteOlderThanByTimeIndex(cutoff_ns);
+  // Blocks whose every id is <= last_id get no more alerts (later ids are
+  // larger), so their summary may go once they are empty.
+  const uint64_t last = last_id();
+  rocksdb::ManagedSnapshot snapshot(db_.get());
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot.snapshot();
+  std::unique_ptr<rocksdb::Iterator> blocks(db_->NewIterator(read, Cf(kMetaCf)));
+  const rocksdb::Slice prefix(format::kTimeBlockPrefix.data(), format::kTimeBlockPrefix.size());
+  std::vector<std::pair<uint64_t, std::string>> records;
+  std::vector<std::string> meta_deletes;
+  for (blocks->Seek(prefix); blocks->Valid() && blocks->key().starts_with(prefix);
+       blocks->Next()) {
+    const std::string_view key = blocks->key().ToStringView();
+    int64_t min_ns = 0, max_ns = 0;
+    if (key.size() != prefix.size() + 8 ||
+        !format::DecodeTimeBlockValue(blocks->value().ToStringView(), &min_ns, &max_ns)) {
+      spdlog::warn("alert store: bad time block summary");
+      continue;
+    }
+    if (min_ns >= cutoff_ns) continue;
+    const uint64_t block = format::ReadBigEndian64(key.substr(prefix.size()));
+    const uint64_t first = block << format::kTimeBlockBits;
+    const uint64_t end = first + format::kTimeBlockIds;
+    const std::string lower = format::IdKey(std::max(first, live_hint_.load()));
+    const std::string upper = format::IdKey(end);
+    const rocksdb::Slice lower_slice(lower), upper_slice(upper);
+    rocksdb::ReadOptions scan_read;
+    scan_read.snapshot = snapshot.snapshot();
+    scan_read.iterate_lower_bound = &lower_slice;
+    scan_read.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(scan_read, Cf(kAlertsCf)));
+    bool kept = false;
+    for (it->Seek(lower_slice); it->Valid(); it->Next()) {
+      RecordView view;
+      if (!format::DecodeRecord(it->value().ToStringView(), &view) || view.time_ns >= cutoff_ns) {
+        kept = true;
+        continue;
+      }
+      records.emplace_back(format::ReadBigEndian64(it->key().ToStringView()),
+                           it->value().ToString());
+      if (records.size() >= kRetentionChunk) {
+        deleted += DeleteRecords(records, {}, {});
+        records.clear();
+      }
+    }
+    if (!it->status().ok()) {
+      spdlog::warn("alert store: retention scan: {}", it->status().ToString());
+      kept = true;
+    }
+    if (!kept && end - 1 <= last) meta_deletes.emplace_back(key);
+  }
+  if (!records.empty() || !meta_deletes.empty()) {
+    deleted += DeleteRecords(records, {}, meta_deletes);
+  }
+  return deleted;
+}
+
+uint64_t RocksAlertStore::DeleteOlderThanByTimeIndex(int64_t cutoff_ns) {
   rocksdb::ManagedSnapshot snapshot(db_.get());
   const std::string upper = format::TimeKey(cutoff_ns, 0);
   const rocksdb::Slice upper_slice(upper);

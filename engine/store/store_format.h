@@ -69,6 +69,45 @@ inline std::string TimeKey(int64_t time_ns, uint64_t id) {
   return key;
 }
 
+// Age summary of a block of ids (retention by age without a per-alert time
+// index): meta key "time_block" + BE block (block = id >> kTimeBlockBits) ->
+// BE offset time min + BE offset time max of the alerts written to the block.
+constexpr int kTimeBlockBits = 12;  // 4096 ids per block
+constexpr uint64_t kTimeBlockIds = uint64_t{1} << kTimeBlockBits;
+constexpr std::string_view kTimeBlockPrefix = "time_block";
+inline std::string TimeBlockKey(uint64_t block) {
+  std::string key(kTimeBlockPrefix);
+  AppendBigEndian64(key, block);
+  return key;
+}
+inline std::string TimeBlockValue(int64_t min_ns, int64_t max_ns) {
+  std::string value;
+  AppendBigEndian64(value, OffsetTime(min_ns));
+  AppendBigEndian64(value, OffsetTime(max_ns));
+  return value;
+}
+inline int64_t TimeFromOffset(uint64_t offset) {
+  return static_cast<int64_t>(offset ^ (uint64_t{1} << 63));
+}
+// false when `value` is not 16 bytes.
+inline bool DecodeTimeBlockValue(std::string_view value, int64_t* min_ns, int64_t* max_ns) {
+  if (value.size() != 16) return false;
+  *min_ns = TimeFromOffset(ReadBigEndian64(value));
+  *max_ns = TimeFromOffset(ReadBigEndian64(value.substr(8)));
+  return true;
+}
+
+// Appending forms of the index keys (the writer reuses one buffer).
+inline void AppendNameKey(std::string& out, std::string_view name, uint64_t id) {
+  out.append(name);
+  out.push_back('\0');
+  AppendBigEndian64(out, id);
+}
+inline void AppendLevelKey(std::string& out, rules::Level level, uint64_t id) {
+  out.push_back(static_cast<char>(level));
+  AppendBigEndian64(out, id);
+}
+
 // The id at the end of any index key (its last 8 bytes).
 inline uint64_t IdFromIndexKey(std::string_view key) {
   return key.size() < 8 ? 0 : ReadBigEndian64(key.substr(key.size() - 8));
@@ -96,9 +135,8 @@ inline void AppendString32(std::string& out, std::string_view text) {
 // Record (value of the alerts CF):
 //   u8 version | i64 time_ns | u8 level | u8 kind |
 //   u32 len + rule_id | u32 len + rule_name | u32 len + agency | json (to the end)
-inline void EncodeRecord(std::string& out, const RecordView& record) {
-  out.reserve(out.size() + 23 + record.rule_id.size() + record.rule_name.size() +
-              record.agency.size() + record.json.size());
+// The record without its JSON (the JSON follows it to the end).
+inline void EncodeRecordHead(std::string& out, const RecordView& record) {
   out.push_back(static_cast<char>(kRecordVersion));
   char time[8];
   std::memcpy(time, &record.time_ns, 8);
@@ -108,6 +146,11 @@ inline void EncodeRecord(std::string& out, const RecordView& record) {
   AppendString32(out, record.rule_id);
   AppendString32(out, record.rule_name);
   AppendString32(out, record.agency);
+}
+inline void EncodeRecord(std::string& out, const RecordView& record) {
+  out.reserve(out.size() + 23 + record.rule_id.size() + record.rule_name.size() +
+              record.agency.size() + record.json.size());
+  EncodeRecordHead(out, record);
   out.append(record.json);
 }
 
