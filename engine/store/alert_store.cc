@@ -21,7 +21,7 @@
 //                "bytes_added"                  -> BE sum of record sizes written
 //                "bytes_deleted"                -> BE sum of record sizes deleted
 //                "time_blocks_from"             -> BE first id without a by_time entry
-//                "time_block" BE block          -> BE (min time ^ 1<<63) BE (max time ^ 1<<63)
+//                "time_block:" BE block         -> BE (min time ^ 1<<63) BE (max time ^ 1<<63)
 //                                                  of the alerts written to ids
 //                                                  [block*4096, block*4096+4096)
 //
@@ -50,9 +50,14 @@
 //     summaries) while the committer writes the previous one: it adds
 //     next_id and bytes_added, writes it, retries failed writes, then calls
 //     the listeners and the commit observer, then wakes Flush callers. The
-//     batches go through the committer in encoding (id) order; the encoder
-//     is at most one batch ahead. Ids of a batch that could not be written
-//     (only when stopping) are skipped, never reused.
+//     batches go through the committer in encoding (id) order. Under sync
+//     "batch" the committer writes without sync and a third thread, the
+//     syncer, syncs the WAL (SyncWAL: one fsync covers every batch written
+//     before it) and only then publishes last_id and calls the listeners,
+//     so the next batch goes into the memtables during the fsync; readers
+//     never see ids above last_id, so nothing unsynced is visible. Ids of a
+//     batch that could not be written (only when stopping) are skipped,
+//     never reused.
 //   - Retention (its own thread, or RunRetention) deletes in its own
 //     WriteBatches under retention_mutex_, which the writer never takes.
 //   - Query/Get read under a RocksDB snapshot; ids above last_id() (not yet
@@ -77,8 +82,8 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -272,7 +277,7 @@ rocksdb::ColumnFamilyOptions SmallCfOptions() {
 rocksdb::ColumnFamilyOptions CfOptionsFor(const std::string& name,
                                           const std::shared_ptr<rocksdb::Cache>& cache) {
   const std::shared_ptr<const rocksdb::SliceTransform> whole(rocksdb::NewCappedPrefixTransform(0));
-  if (name == kAlertsCf) return DataCfOptions(cache, 64 << 20, whole);
+  if (name == kAlertsCf) return DataCfOptions(cache, 128 << 20, whole);
   if (name == kByRuleCf || name == kByAgencyCf) return NameIndexCfOptions(cache);
   if (name == kByLevelCf) {
     return DataCfOptions(
@@ -451,7 +456,8 @@ class RocksAlertStore final : public AlertStore {
   explicit RocksAlertStore(const StoreOptions& options) : options_(options) {
     OpenDb();
     LoadMeta();
-    for (int i = 0; i < 2; ++i) free_slots_.push_back(std::make_unique<Slot>());
+    for (int i = 0; i < 3; ++i) free_slots_.push_back(std::make_unique<Slot>());
+    if (options_.sync == SyncPolicy::kBatch) syncer_ = std::thread([this] { SyncerLoop(); });
     committer_ = std::thread([this] { CommitterLoop(); });
     writer_ = std::thread([this] { EncoderLoop(); });
     retention_thread_ = std::thread([this] { RetentionLoop(); });
@@ -467,6 +473,7 @@ class RocksAlertStore final : public AlertStore {
     queue_not_full_.notify_all();
     if (writer_.joinable()) writer_.join();
     if (committer_.joinable()) committer_.join();
+    if (syncer_.joinable()) syncer_.join();
     CloseDb();
   }
 
@@ -502,17 +509,22 @@ class RocksAlertStore final : public AlertStore {
   // writer: a batch between the encoder and the committer
   struct Slot {
     std::vector<StoredAlert> alerts;
-    rocksdb::WriteBatch write;  // reused: keeps its buffer
-    uint64_t first_id = 0, end_id = 0;  // ids [first_id, end_id)
-    uint64_t bytes = 0;                 // record bytes added
-    bool encoded = false;               // false: encoding failed, nothing to write
+    rocksdb::WriteBatch write;                    // reused: keeps its buffer
+    uint64_t first_id = 0, end_id = 0;            // ids [first_id, end_id)
+    uint64_t bytes = 0;                           // record bytes added
+    bool encoded = false;                         // false: encoding failed, nothing to write
+    bool written = false;                         // false: not written (or not synced)
+    std::chrono::steady_clock::time_point start;  // of its write
   };
   static StoredAlert Render(Alert& alert);
   void EncoderLoop();
   void CommitterLoop();
   bool TakeBatch(std::vector<StoredAlert>& batch);
   void Encode(Slot& slot);
-  void Commit(Slot& slot);
+  void SyncerLoop();
+  bool Write(Slot& slot);
+  void Finish(Slot& slot);
+  bool SyncWithRetry(uint64_t first_id);
   bool WriteWithRetry(rocksdb::WriteBatch& write, size_t alerts, uint64_t first_id);
   void Announce(const std::vector<StoredAlert>& batch, double seconds);
   void MarkCommitted(size_t alerts);
@@ -558,6 +570,7 @@ class RocksAlertStore final : public AlertStore {
   std::deque<StoredAlert> queue_;
   uint64_t enqueued_ = 0;   // alerts ever queued
   uint64_t committed_ = 0;  // alerts ever handled by the writer
+  size_t staged_ = 0;       // taken by the encoder, not yet durable (count as queued)
   bool stopping_ = false;
 
   // Ids below this have a by_time entry (written before the block summaries).
@@ -568,7 +581,8 @@ class RocksAlertStore final : public AlertStore {
   std::condition_variable pipe_cv_;
   std::vector<std::unique_ptr<Slot>> free_slots_;
   std::deque<std::unique_ptr<Slot>> ready_slots_;
-  bool encoder_done_ = false;
+  std::deque<std::unique_ptr<Slot>> written_slots_;  // sync batch: written, to sync
+  bool encoder_done_ = false, committer_done_ = false;
 
   // Encoder thread only.
   uint64_t encoder_next_id_ = 1;
@@ -577,6 +591,8 @@ class RocksAlertStore final : public AlertStore {
   std::string encode_head_, encode_key_;
 
   // Committer thread only.
+  uint64_t written_bytes_ = 0;  // bytes_added as of the last batch written
+  // Called by the committer (sync always/none) or the syncer (batch).
   std::vector<CommitListener*> listeners_;
   std::mutex observer_mutex_;
   std::function<void(double, size_t)> observer_;
@@ -593,7 +609,7 @@ class RocksAlertStore final : public AlertStore {
   std::condition_variable retention_cv_;
   bool retention_stop_ = false;
 
-  std::thread writer_, committer_, retention_thread_;
+  std::thread writer_, committer_, syncer_, retention_thread_;
 };
 
 // --- open / close ----------------------------------------------------------------
@@ -675,8 +691,8 @@ void RocksAlertStore::LoadMeta() {
     time_blocks_from_ = next_id;
     rocksdb::WriteOptions write;
     write.sync = options_.sync != SyncPolicy::kNone;
-    const rocksdb::Status status = db_->Put(write, Cf(kMetaCf), kMetaTimeBlocksFrom,
-                                            format::IdKey(time_blocks_from_));
+    const rocksdb::Status status =
+        db_->Put(write, Cf(kMetaCf), kMetaTimeBlocksFrom, format::IdKey(time_blocks_from_));
     if (!status.ok()) Fail("write meta", status);
   }
   // The summary of the block being filled goes on from what it holds.
@@ -692,6 +708,7 @@ void RocksAlertStore::LoadMeta() {
     Fail("read meta time_block", status);
   }
   bytes_added_ = ReadMeta(kMetaBytesAdded, 0);
+  written_bytes_ = bytes_added_;
   bytes_deleted_ = ReadMeta(kMetaBytesDeleted, 0);
 }
 
@@ -722,12 +739,12 @@ void RocksAlertStore::Publish(std::vector<Alert>& alerts) {
   bool waited = false;
   std::unique_lock lock(queue_mutex_);
   for (size_t next = 0; next < rendered.size();) {
-    if (queue_.size() >= capacity) {
+    if (queue_.size() + staged_ >= capacity) {
       waited = true;
-      queue_not_full_.wait(lock, [&] { return queue_.size() < capacity || stopping_; });
+      queue_not_full_.wait(lock, [&] { return queue_.size() + staged_ < capacity || stopping_; });
     }
     const size_t take =
-        std::min(rendered.size() - next, capacity - std::min(capacity, queue_.size()));
+        std::min(rendered.size() - next, capacity - std::min(capacity, queue_.size() + staged_));
     const size_t count = stopping_ ? rendered.size() - next : take;
     for (size_t i = 0; i < count; ++i) queue_.push_back(std::move(rendered[next + i]));
     next += count;
@@ -790,33 +807,106 @@ void RocksAlertStore::EncoderLoop() {
 
 void RocksAlertStore::CommitterLoop() {
   ::pthread_setname_np(::pthread_self(), "gsoc-store-wr");
+  const bool deferred_sync = options_.sync == SyncPolicy::kBatch;
   for (;;) {
     std::unique_ptr<Slot> slot;
     {
       std::unique_lock lock(pipe_mutex_);
       pipe_cv_.wait(lock, [&] { return !ready_slots_.empty() || encoder_done_; });
-      if (ready_slots_.empty()) return;
+      if (ready_slots_.empty()) {
+        committer_done_ = true;
+        lock.unlock();
+        pipe_cv_.notify_all();
+        return;
+      }
       slot = std::move(ready_slots_.front());
       ready_slots_.pop_front();
     }
+    slot->written = false;
     try {
-      if (slot->encoded) {
-        Commit(*slot);
-      } else {
-        MarkCommitted(slot->alerts.size());
-      }
+      if (slot->encoded) slot->written = Write(*slot);
     } catch (const std::exception& error) {
       spdlog::error("alert store writer: {}", error.what());
-      MarkCommitted(slot->alerts.size());
     } catch (...) {
       spdlog::error("alert store writer: unknown exception");
-      MarkCommitted(slot->alerts.size());
     }
+    if (deferred_sync) {
+      {
+        std::lock_guard lock(pipe_mutex_);
+        written_slots_.push_back(std::move(slot));
+      }
+      pipe_cv_.notify_all();
+      continue;
+    }
+    Finish(*slot);
     {
       std::lock_guard lock(pipe_mutex_);
       free_slots_.push_back(std::move(slot));
     }
     pipe_cv_.notify_all();
+  }
+}
+
+// Sync "batch": the committer writes without sync, this thread syncs the WAL
+// (one fsync for every batch written meanwhile: all writes before it are
+// durable after it) and only then publishes them, so that the next batch is
+// written to the memtables while this one is synced.
+void RocksAlertStore::SyncerLoop() {
+  ::pthread_setname_np(::pthread_self(), "gsoc-store-sync");
+  std::vector<std::unique_ptr<Slot>> slots;
+  for (;;) {
+    {
+      std::unique_lock lock(pipe_mutex_);
+      pipe_cv_.wait(lock, [&] { return !written_slots_.empty() || committer_done_; });
+      if (written_slots_.empty()) return;
+      while (!written_slots_.empty()) {
+        slots.push_back(std::move(written_slots_.front()));
+        written_slots_.pop_front();
+      }
+    }
+    bool any_written = false;
+    for (const auto& slot : slots) any_written = any_written || slot->written;
+    bool synced = false;
+    try {
+      synced = !any_written || SyncWithRetry(slots.back()->first_id);
+    } catch (const std::exception& error) {
+      spdlog::error("alert store writer: {}", error.what());
+    } catch (...) {
+      spdlog::error("alert store writer: unknown exception");
+    }
+    for (auto& slot : slots) {
+      if (!synced) slot->written = false;
+      Finish(*slot);
+    }
+    {
+      std::lock_guard lock(pipe_mutex_);
+      for (auto& slot : slots) free_slots_.push_back(std::move(slot));
+    }
+    slots.clear();
+    pipe_cv_.notify_all();
+  }
+}
+
+bool RocksAlertStore::SyncWithRetry(uint64_t first_id) {
+  auto backoff = std::chrono::milliseconds(50);
+  for (int attempt = 1;; ++attempt) {
+    const rocksdb::Status status = db_->SyncWAL();
+    if (status.ok()) return true;
+    write_errors_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::error("alert store: syncing the WAL failed (attempt {}): {}; retrying", attempt,
+                  status.ToString());
+    bool stopping;
+    {
+      std::lock_guard lock(queue_mutex_);
+      stopping = stopping_;
+    }
+    if (stopping && attempt >= kMaxWriteAttemptsWhenStopping) {
+      spdlog::critical("alert store: shutting down; alerts up to ids from {} may NOT be stored",
+                       first_id);
+      return false;
+    }
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
   }
 }
 
@@ -833,7 +923,9 @@ bool RocksAlertStore::TakeBatch(std::vector<StoredAlert>& batch) {
     batch.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
-  queue_not_full_.notify_all();
+  // Still counted against queue_alerts until it is durable (Finish), as
+  // when one thread took, wrote and announced a batch.
+  staged_ += count;
   return true;
 }
 
@@ -928,10 +1020,9 @@ void RocksAlertStore::Encode(Slot& slot) {
   slot.bytes = bytes;
 }
 
-bool RocksAlertStore::WriteWithRetry(rocksdb::WriteBatch& write, size_t alerts,
-                                     uint64_t first_id) {
+bool RocksAlertStore::WriteWithRetry(rocksdb::WriteBatch& write, size_t alerts, uint64_t first_id) {
   rocksdb::WriteOptions options;
-  options.sync = options_.sync != SyncPolicy::kNone;
+  options.sync = options_.sync == SyncPolicy::kAlways;
   auto backoff = std::chrono::milliseconds(50);
   for (int attempt = 1;; ++attempt) {
     const rocksdb::Status status = db_->Write(options, &write);
@@ -954,19 +1045,33 @@ bool RocksAlertStore::WriteWithRetry(rocksdb::WriteBatch& write, size_t alerts,
   }
 }
 
-// Committer thread.
-void RocksAlertStore::Commit(Slot& slot) {
+// Committer thread: writes the slot's batch (with sync unless the policy is
+// "batch", whose sync is the syncer's); false when it could not.
+bool RocksAlertStore::Write(Slot& slot) {
   rocksdb::WriteBatch& write = slot.write;
-  // Only the committer knows what is committed: the counters go in here.
+  // Only the committer knows what is written: the counters go in here.
   write.Put(Cf(kMetaCf), kMetaNextId, format::IdKey(slot.end_id));
-  write.Put(Cf(kMetaCf), kMetaBytesAdded, format::IdKey(bytes_added_.load() + slot.bytes));
-  const auto start = std::chrono::steady_clock::now();
-  if (!WriteWithRetry(write, slot.alerts.size(), slot.first_id)) {
+  write.Put(Cf(kMetaCf), kMetaBytesAdded, format::IdKey(written_bytes_ + slot.bytes));
+  slot.start = std::chrono::steady_clock::now();
+  if (!WriteWithRetry(write, slot.alerts.size(), slot.first_id)) return false;
+  written_bytes_ += slot.bytes;
+  return true;
+}
+
+// Committer (sync always/none) or syncer (batch) thread, in id order: the
+// slot is durable (or failed): publish it, call the listeners, wake Flush.
+void RocksAlertStore::Finish(Slot& slot) {
+  {
+    std::lock_guard lock(queue_mutex_);
+    staged_ -= slot.alerts.size();
+  }
+  queue_not_full_.notify_all();
+  if (!slot.written) {
     MarkCommitted(slot.alerts.size());
     return;
   }
   const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - slot.start).count();
   bytes_added_.fetch_add(slot.bytes, std::memory_order_relaxed);
   last_id_.store(slot.end_id - 1, std::memory_order_release);
   alerts_committed_.fetch_add(slot.alerts.size(), std::memory_order_relaxed);
@@ -1213,8 +1318,7 @@ uint64_t RocksAlertStore::DeleteOlderThan(int64_t cutoff_ns) {
   const rocksdb::Slice prefix(format::kTimeBlockPrefix.data(), format::kTimeBlockPrefix.size());
   std::vector<std::pair<uint64_t, std::string>> records;
   std::vector<std::string> meta_deletes;
-  for (blocks->Seek(prefix); blocks->Valid() && blocks->key().starts_with(prefix);
-       blocks->Next()) {
+  for (blocks->Seek(prefix); blocks->Valid() && blocks->key().starts_with(prefix); blocks->Next()) {
     const std::string_view key = blocks->key().ToStringView();
     int64_t min_ns = 0, max_ns = 0;
     if (key.size() != prefix.size() + 8 ||
@@ -1227,7 +1331,8 @@ uint64_t RocksAlertStore::DeleteOlderThan(int64_t cutoff_ns) {
     const uint64_t first = block << format::kTimeBlockBits;
     const uint64_t end = first + format::kTimeBlockIds;
     const std::string lower = format::IdKey(std::max(first, live_hint_.load()));
-    const std::string upper = format::IdKey(end);
+    // Not beyond last_id: written alerts not yet synced and announced stay.
+    const std::string upper = format::IdKey(std::min(end, last + 1));
     const rocksdb::Slice lower_slice(lower), upper_slice(upper);
     rocksdb::ReadOptions scan_read;
     scan_read.snapshot = snapshot.snapshot();
@@ -1289,9 +1394,12 @@ uint64_t RocksAlertStore::DeleteOlderThanByTimeIndex(int64_t cutoff_ns) {
 uint64_t RocksAlertStore::DeleteBeyondBytes(uint64_t limit) {
   uint64_t live = bytes_added_.load() - bytes_deleted_.load();
   if (live <= limit) return 0;
+  const std::string upper = format::IdKey(last_id() + 1);  // announced alerts only
+  const rocksdb::Slice upper_slice(upper);
   rocksdb::ManagedSnapshot snapshot(db_.get());
   rocksdb::ReadOptions read;
   read.snapshot = snapshot.snapshot();
+  read.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, Cf(kAlertsCf)));
   uint64_t deleted = 0;
   std::vector<uint64_t> ids;

@@ -57,8 +57,8 @@ struct StoreOptions {
   size_t max_batch_alerts = 4096;  // alerts per WriteBatch at most
   size_t queue_alerts = 65536;     // Publish blocks beyond this many pending alerts
   std::chrono::seconds retention_age{90LL * 24 * 3600};  // 0 = keep forever
-  uint64_t retention_bytes = 0;                            // 0 = no size limit
-  std::chrono::milliseconds retention_interval{60'000};    // how often retention runs
+  uint64_t retention_bytes = 0;                          // 0 = no size limit
+  std::chrono::milliseconds retention_interval{60'000};  // how often retention runs
 };
 
 // One committed alert as listeners and queries see it.
@@ -75,14 +75,14 @@ struct StoredAlert {
 
 // Query filters; every given one must hold.
 struct AlertFilter {
-  int64_t since_ns = INT64_MIN;  // alert time >= since
-  int64_t until_ns = INT64_MAX;  // alert time < until
-  uint64_t after_id = 0;         // id > after_id
-  uint64_t before_id = UINT64_MAX;  // id < before_id
-  std::string rule;              // rule id or rule name; empty = any
+  int64_t since_ns = INT64_MIN;           // alert time >= since
+  int64_t until_ns = INT64_MAX;           // alert time < until
+  uint64_t after_id = 0;                  // id > after_id
+  uint64_t before_id = UINT64_MAX;        // id < before_id
+  std::string rule;                       // rule id or rule name; empty = any
   std::optional<rules::Level> min_level;  // level >= this
-  std::string agency;            // empty = any
-  std::string q;                 // case-insensitive substring of the alert JSON; empty = any
+  std::string agency;                     // empty = any
+  std::string q;  // case-insensitive substring of the alert JSON; empty = any
   bool Matches(const StoredAlert& alert) const;
 };
 
@@ -119,11 +119,11 @@ class CommitListener {
 struct StoreStats {
   uint64_t alerts_committed = 0;
   uint64_t batches_committed = 0;
-  uint64_t write_errors = 0;        // WriteBatches that failed (retried)
-  uint64_t retention_deleted = 0;   // alerts deleted by retention
-  uint64_t pending = 0;             // queued, not yet committed (gauge)
-  uint64_t live_bytes = 0;          // estimated live data size (gauge)
-  uint64_t publish_waits = 0;       // Publish calls that blocked on a full queue
+  uint64_t write_errors = 0;       // WriteBatches that failed (retried)
+  uint64_t retention_deleted = 0;  // alerts deleted by retention
+  uint64_t pending = 0;            // queued, not yet committed (gauge)
+  uint64_t live_bytes = 0;         // estimated live data size (gauge)
+  uint64_t publish_waits = 0;      // Publish calls that blocked on a full queue
 };
 
 class AlertStore : public AlertSink, public AlertReader {

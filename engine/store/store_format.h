@@ -70,11 +70,11 @@ inline std::string TimeKey(int64_t time_ns, uint64_t id) {
 }
 
 // Age summary of a block of ids (retention by age without a per-alert time
-// index): meta key "time_block" + BE block (block = id >> kTimeBlockBits) ->
+// index): meta key "time_block:" + BE block (block = id >> kTimeBlockBits) ->
 // BE offset time min + BE offset time max of the alerts written to the block.
 constexpr int kTimeBlockBits = 12;  // 4096 ids per block
 constexpr uint64_t kTimeBlockIds = uint64_t{1} << kTimeBlockBits;
-constexpr std::string_view kTimeBlockPrefix = "time_block";
+constexpr std::string_view kTimeBlockPrefix = "time_block:";
 inline std::string TimeBlockKey(uint64_t block) {
   std::string key(kTimeBlockPrefix);
   AppendBigEndian64(key, block);
