@@ -347,7 +347,9 @@ TEST(E2eGsocctl, TailQueryAndAlertAgainstARunningGsocd) {
   tail_output.stderr_file = dir / "tail.err";
   Process tail({GSOCCTL_PATH, "tail", "-f", "--json", "-n", "0", "--url", url, "--config", config},
                tail_output);
-  std::this_thread::sleep_for(500ms);
+  // Send only once tail follows the stream (it starts after the newest id).
+  ASSERT_TRUE(gsocd.WaitMetric("gsoc_api_streams", {}, 1, Scaled(15s)))
+      << ReadFile(dir / "tail.err");
   {
     Fd fd(ConnectTcp(gsocd.port("tcp")));
     std::string text;
