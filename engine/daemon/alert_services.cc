@@ -6,6 +6,8 @@
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
+#include <fstream>
+
 #include "engine/alert/jsonl_output.h"
 #include "engine/api/api_server.h"
 #include "engine/api/live_hub.h"
@@ -15,6 +17,17 @@
 namespace gsoc {
 
 namespace {
+
+// Before the store, gsocd numbered alerts from `<data_dir>/alert-id` (the
+// ceiling of the ids it had reserved). Ids continue above it, never again.
+uint64_t LegacyAlertIdCeiling(const std::filesystem::path& data_dir) {
+  std::ifstream in(data_dir / "alert-id");
+  uint64_t ceiling = 0;
+  if (!(in >> ceiling)) return 1;
+  spdlog::info("alert ids continue above {} (from the previous {})", ceiling,
+               (data_dir / "alert-id").string());
+  return ceiling;
+}
 
 store::StoreOptions StoreOptionsFrom(const StoreConfig& config) {
   store::StoreOptions options;
@@ -84,7 +97,9 @@ struct AlertServices::Parts {
 
 AlertServices::AlertServices(const Config& config)
     : config_(config), parts_(std::make_unique<Parts>()) {
-  store_ = store::AlertStore::Open(StoreOptionsFrom(config.store));
+  store::StoreOptions store_options = StoreOptionsFrom(config.store);
+  store_options.min_first_id = LegacyAlertIdCeiling(config.data_dir);
+  store_ = store::AlertStore::Open(store_options);
   Parts& p = *parts_;
   p.write_seconds = &prometheus::BuildHistogram()
                          .Name("gsoc_store_write_seconds")

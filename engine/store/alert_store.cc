@@ -680,7 +680,8 @@ void RocksAlertStore::LoadMeta() {
   it->SeekToLast();
   const uint64_t last_key = it->Valid() ? format::ReadBigEndian64(it->key().ToStringView()) : 0;
   it->SeekToFirst();
-  const uint64_t next_id = std::max({ReadMeta(kMetaNextId, 1), last_key + 1, uint64_t{1}});
+  const uint64_t next_id =
+      std::max({ReadMeta(kMetaNextId, 1), last_key + 1, options_.min_first_id, uint64_t{1}});
   encoder_next_id_ = next_id;
   live_hint_ = it->Valid() ? format::ReadBigEndian64(it->key().ToStringView()) : next_id;
   last_id_ = next_id - 1;

@@ -59,6 +59,9 @@ struct StoreOptions {
   std::chrono::seconds retention_age{90LL * 24 * 3600};  // 0 = keep forever
   uint64_t retention_bytes = 0;                          // 0 = no size limit
   std::chrono::milliseconds retention_interval{60'000};  // how often retention runs
+  // Ids start at least here: a data dir whose alerts were numbered before the
+  // store existed (gsocd's old alert-id file) must not see its ids again.
+  uint64_t min_first_id = 1;
 };
 
 // One committed alert as listeners and queries see it.

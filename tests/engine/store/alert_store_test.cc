@@ -254,6 +254,24 @@ TEST(AlertStore, IdsAreNotReusedAfterRetentionDeletedTheNewest) {
   EXPECT_TRUE(store->Get(11));
 }
 
+TEST(AlertStore, IdsStartAboveAPreviousNumbering) {
+  TempDir dir;
+  StoreOptions options = TestOptions(dir);
+  options.min_first_id = 5000;
+  {
+    auto store = AlertStore::Open(options);
+    PublishMany(*store, 3, {.time_ns = kBase});
+    store->Flush();
+    EXPECT_EQ(store->last_id(), 5002u);
+    EXPECT_TRUE(store->Get(5000));
+  }
+  options.min_first_id = 1;  // the old numbering is forgotten: ids still go on
+  auto store = AlertStore::Open(options);
+  PublishMany(*store, 1, {.time_ns = kBase});
+  store->Flush();
+  EXPECT_EQ(store->last_id(), 5003u);
+}
+
 TEST(AlertStore, ListenersSeeCommittedAlertsInIdOrder) {
   TempDir dir;
   auto store = AlertStore::Open(TestOptions(dir));
