@@ -118,7 +118,10 @@ struct ApiServer::Impl final : SessionRegistry {
     if (stopping) return false;  // the session closes when dropped
     sessions.emplace(id, session);
     const bool more = sessions.size() < context.options.max_connections;
-    if (!more) accept_paused = true;
+    if (!more) {
+      accept_paused = true;
+      connection_limit_hits.fetch_add(1, std::memory_order_relaxed);
+    }
     lock.unlock();
     session->Start();
     return more;
@@ -178,6 +181,7 @@ struct ApiServer::Impl final : SessionRegistry {
   std::mutex mutex;  // sessions, accept_paused
   std::unordered_map<uint64_t, std::weak_ptr<SessionBase>> sessions;
   bool accept_paused = false;
+  std::atomic<uint64_t> connection_limit_hits{0};
 };
 
 ApiServer::ApiServer(ApiOptions options, const store::AlertReader& reader, LiveHub& hub,
@@ -198,6 +202,11 @@ ApiStats ApiServer::stats() const {
   ApiStats stats;
   stats.requests = impl_->context.requests.Snapshot();
   stats.streams = impl_->context.streams.load();
+  stats.connection_limit_hits = impl_->connection_limit_hits.load(std::memory_order_relaxed);
+  {
+    std::lock_guard lock(impl_->mutex);
+    stats.connections = impl_->sessions.size();
+  }
   return stats;
 }
 

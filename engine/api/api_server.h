@@ -72,7 +72,11 @@ struct ApiHooks {
 struct ApiStats {
   // (route, code) -> requests; route is the pattern ("/api/v1/alerts/{id}").
   std::vector<std::pair<std::pair<std::string, int>, uint64_t>> requests;
-  uint64_t streams = 0;  // open SSE streams (gauge)
+  uint64_t streams = 0;      // open SSE streams (gauge)
+  uint64_t connections = 0;  // open connections (gauge)
+  // Times the max_connections limit was reached (accepting paused until a
+  // connection closed).
+  uint64_t connection_limit_hits = 0;
 };
 
 class ApiServer {

@@ -120,6 +120,7 @@ struct LaterDeadline {
 struct ShardCounters {
   uint64_t updates = 0, firings = 0, suppressed = 0, evicted = 0, expired = 0;
   uint64_t entries_dropped = 0;
+  uint64_t raw_missing = 0;  // contributors whose raw line the raw cache had dropped
 };
 
 // One input for one key, gathered before its shard is locked.
@@ -454,6 +455,7 @@ struct Correlator::Shard {
     stats.evicted += counters.evicted;
     stats.expired += counters.expired;
     stats.entries_dropped += counters.entries_dropped;
+    stats.raw_missing += counters.raw_missing;
     stats.state_bytes += deadlines.capacity() * sizeof(HeapEntry);
     for (const auto& table : tables) {
       if (!table) continue;
@@ -523,7 +525,7 @@ class Correlator::Round {
   void AdvanceKey(Shard& shard, KeyTable& table, uint32_t index);
   void HandleFiring(Shard& shard, KeyTable& table, uint32_t index, int32_t event_index,
                     int64_t watermark_ns);
-  std::vector<AlertEvent> ExpandContributors(const Shard& shard) const;
+  std::vector<AlertEvent> ExpandContributors(Shard& shard) const;
   void AddSeed(uint32_t rule_index, std::string_view key, int32_t event_index, uint16_t agency,
                int64_t watermark_ns, const std::vector<AlertEvent>& events);
   Alert BuildAlert(const CorrelationRule& rule, std::string_view key, uint16_t agency,
@@ -890,16 +892,21 @@ void Correlator::Round::HandleFiring(Shard& shard, KeyTable& table, uint32_t ind
 
 // The firing's contributors with their raw lines; a chained contributor
 // expands to the events of the firing that fed it.
-std::vector<AlertEvent> Correlator::Round::ExpandContributors(const Shard& shard) const {
+std::vector<AlertEvent> Correlator::Round::ExpandContributors(Shard& shard) const {
   std::vector<AlertEvent> events;
   std::string bytes;
   for (const Contributor& contributor : s_.firing.contributors) {
     if (contributor.event_id & kChainIdBit) {
-      if (shard.raw.Lookup(contributor.event_id, &bytes)) DecodeEvents(bytes, events);
+      if (shard.raw.Lookup(contributor.event_id, &bytes)) {
+        DecodeEvents(bytes, events);
+      } else {
+        ++shard.counters.raw_missing;
+      }
       continue;
     }
     AlertEvent event{contributor.event_id, contributor.time_ns, {}};
-    shard.raw.Lookup(contributor.event_id, &event.raw);  // evicted: empty raw
+    // Evicted by the raw_cache budget: the event keeps its id, its raw is empty.
+    if (!shard.raw.Lookup(contributor.event_id, &event.raw)) ++shard.counters.raw_missing;
     AppendUnique(events, std::move(event));
   }
   const size_t cap = self_.options_.max_alert_events;

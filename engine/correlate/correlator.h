@@ -75,6 +75,7 @@ struct CorrelatorStats {
   uint64_t evicted = 0;          // keys evicted by max_keys_per_rule (or a changed rule)
   uint64_t expired = 0;          // keys whose windows passed
   uint64_t entries_dropped = 0;  // entries dropped by WindowLimits
+  uint64_t raw_missing = 0;      // alert contributors shown without raw (raw_cache too small)
   uint64_t live_keys = 0;        // gauge
   uint64_t state_bytes = 0;      // gauge: estimated heap bytes of all key state
   uint64_t checkpoints = 0;      // checkpoints written (counted by the caller of Checkpoint)

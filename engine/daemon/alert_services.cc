@@ -198,6 +198,11 @@ std::shared_ptr<prometheus::Collectable> AlertServices::MakeCollectable() const 
       out.push_back(std::move(requests));
       single("gsoc_api_streams", "Open live alert streams", MetricType::Gauge,
              static_cast<double>(api.streams));
+      single("gsoc_api_connections", "Open API connections", MetricType::Gauge,
+             static_cast<double>(api.connections));
+      single("gsoc_api_connection_limit_total",
+             "Times max_connections was reached (further connections waited)", MetricType::Counter,
+             static_cast<double>(api.connection_limit_hits));
     }
     if (p->webhook) {
       const output::WebhookStats w = p->webhook->stats();

@@ -178,6 +178,24 @@ TEST(E2eApi, AlertsSurviveKillNineAndIdsNeverRepeat) {
   EXPECT_EQ(last.Stop(), 0);
 }
 
+// A data dir from before the store numbered alerts in var/alert-id: the
+// store's ids continue above that ceiling.
+TEST(E2eApi, IdsContinueAboveAnOldAlertIdFile) {
+  TempDir dir;
+  fs::create_directories(dir / "var");
+  WriteFile(dir / "var/alert-id", "9000\n");
+  Gsocd gsocd;
+  ASSERT_TRUE(gsocd.Start({ShippedPackConfig(dir)}));
+  {
+    Fd fd(ConnectTcp(gsocd.port("tcp")));
+    ASSERT_TRUE(SendAll(fd.get(), FailureLine(1)));
+  }
+  ASSERT_TRUE(gsocd.WaitMetric("gsoc_store_alerts_committed_total", {}, 2));
+  const std::vector<uint64_t> ids = StoredIds(gsocd.port("api"), Token(dir));
+  EXPECT_EQ(ids, (std::vector<uint64_t>{9000, 9001}));
+  EXPECT_EQ(gsocd.Stop(), 0);
+}
+
 TEST(E2eApi, StreamResumesWithoutGapOrDuplicate) {
   TempDir dir;
   Gsocd gsocd;
@@ -298,7 +316,8 @@ TEST(E2eApi, RoutesFiltersAuthenticationAndLimits) {
   const std::string metrics = gsocd.Scrape();
   for (const char* name :
        {"gsoc_store_write_seconds_bucket", "gsoc_store_batch_alerts_bucket", "gsoc_store_bytes",
-        "gsoc_api_requests_total", "gsoc_api_streams", "gsoc_store_rocksdb_ticker_total"}) {
+        "gsoc_api_requests_total", "gsoc_api_streams", "gsoc_api_connections",
+        "gsoc_api_connection_limit_total", "gsoc_store_rocksdb_ticker_total"}) {
     EXPECT_TRUE(FindMetric(metrics, name).has_value()) << name;
   }
   EXPECT_GE(FindMetric(metrics, "gsoc_api_requests_total", {{"code", "401"}}).value_or(0), 3);

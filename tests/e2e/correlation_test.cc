@@ -73,10 +73,10 @@ TEST(E2eCorrelation, LiveIngestGivesTheAlertsOfAReplay) {
         "gsoc_correlation_suppressed_total", "gsoc_correlation_late_events_total",
         "gsoc_correlation_missing_group_total", "gsoc_correlation_missing_value_total",
         "gsoc_correlation_evictions_total", "gsoc_correlation_expired_total",
-        "gsoc_correlation_entries_dropped_total", "gsoc_correlation_keys",
-        "gsoc_correlation_state_bytes", "gsoc_correlation_stream_time_seconds",
-        "gsoc_correlation_checkpoints_total", "gsoc_correlation_checkpoint_failures_total",
-        "gsoc_correlation_checkpoint_bytes"}) {
+        "gsoc_correlation_entries_dropped_total", "gsoc_correlation_raw_missing_total",
+        "gsoc_correlation_keys", "gsoc_correlation_state_bytes",
+        "gsoc_correlation_stream_time_seconds", "gsoc_correlation_checkpoints_total",
+        "gsoc_correlation_checkpoint_failures_total", "gsoc_correlation_checkpoint_bytes"}) {
     EXPECT_TRUE(FindMetric(metrics, name).has_value()) << name;
   }
   EXPECT_EQ(FindMetric(metrics, "gsoc_alerts_total", {{"kind", "correlation"}}),

@@ -489,6 +489,8 @@ TEST_F(ApiServerTest, ConnectionsBeyondTheLimitWait) {
   RawConnection third(port_);
   third.Send(testing::BuildRequest("GET", "/healthz", {}));
   EXPECT_FALSE(third.ReadResponse(500ms).has_value());  // not accepted yet
+  EXPECT_EQ(server_->stats().connections, 2u);
+  EXPECT_EQ(server_->stats().connection_limit_hits, 1u);
   first.reset();
   auto reply = third.ReadResponse(5s);
   ASSERT_TRUE(reply.has_value());

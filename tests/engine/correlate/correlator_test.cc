@@ -379,6 +379,7 @@ TEST(CorrelatorTest, ContributorWhoseRawLineWasEvictedHasEmptyRaw) {
   EXPECT_EQ(alerts[0].events[0].id, 1u);
   EXPECT_TRUE(alerts[0].events[0].raw.empty());  // pushed out by 100 newer lines
   EXPECT_EQ(alerts[0].events[1].raw, "<38>raw line of event 2 src_ip=A");
+  EXPECT_EQ(correlator.stats().raw_missing, 1u);  // the raw_cache limit shows in a metric
 }
 
 TEST(CorrelatorTest, SuppressionHoldsBackFiringsOfOneKeyAndReportsTheCount) {
