@@ -25,6 +25,10 @@ struct EngineOptions {
   void AddTo(CLI::App& command);
   // Resolves into RuleSources; false with a message on stderr if invalid.
   bool Resolve(RuleSources* sources);
+  // Resolve, then BuildRuleEngine, printing each refused rule and fatal
+  // problem on stderr. Returns 0 when `build` holds an engine, else the exit
+  // code: 2 for invalid options, 1 when no engine could be built.
+  int ResolveAndBuild(RuleSources* sources, RuleEngineBuild* build);
 };
 
 }  // namespace gsoc::ctl

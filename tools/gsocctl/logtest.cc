@@ -114,11 +114,8 @@ struct Logtest {
     InputFormat input_format;
     if (!ParseInputFormat(format, &input_format)) return 2;
     RuleSources sources;
-    if (!engine.Resolve(&sources)) return 2;
-    RuleEngineBuild build = BuildRuleEngine(sources);
-    for (const auto& error : build.refused) std::fprintf(stderr, "%s\n", error.ToString().c_str());
-    for (const auto& fatal : build.fatal) std::fprintf(stderr, "error: %s\n", fatal.c_str());
-    if (!build.engine) return 1;
+    RuleEngineBuild build;
+    if (const int status = engine.ResolveAndBuild(&sources, &build)) return status;
     const RuleEngine& rule_engine = *build.engine;
     EngineScratch scratch = MakeEngineScratch(rule_engine);
     const correlate::CorrelationSet& correlations = *rule_engine.correlations;

@@ -38,11 +38,8 @@ struct Replay {
       return 2;
     }
     RuleSources sources;
-    if (!engine.Resolve(&sources)) return 2;
-    RuleEngineBuild build = BuildRuleEngine(sources);
-    for (const auto& error : build.refused) std::fprintf(stderr, "%s\n", error.ToString().c_str());
-    for (const auto& fatal : build.fatal) std::fprintf(stderr, "error: %s\n", fatal.c_str());
-    if (!build.engine) return 1;
+    RuleEngineBuild build;
+    if (const int status = engine.ResolveAndBuild(&sources, &build)) return status;
     std::fprintf(stderr, "%zu rule(s) and %zu correlation(s) loaded, %zu refused\n",
                  build.rules_loaded, build.correlations_loaded, build.refused.size());
     if (strict && !build.refused.empty()) {
