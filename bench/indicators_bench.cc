@@ -13,31 +13,18 @@
 #include <vector>
 
 #include "engine/indicators/indicator_list.h"
+#include "tests/engine/indicators/generated_list.h"
 
 namespace {
 
 using gsoc::indicators::IndicatorList;
+using namespace gsoc::indicators::testing;  // the generated list and its helpers
 namespace fs = std::filesystem;
 
 constexpr size_t kEntries = 1'000'000;
 
-std::string Hex(std::mt19937_64& rng, size_t n) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string s(n, '0');
-  for (auto& c : s) c = kDigits[rng() & 15];
-  return s;
-}
-std::string Label(std::mt19937_64& rng, size_t n) {
-  std::string s(n, 'a');
-  for (auto& c : s) c = static_cast<char>('a' + rng() % 26);
-  return s;
-}
-std::string V4(uint32_t a) {
-  return std::to_string(a >> 24) + "." + std::to_string((a >> 16) & 255) + "." +
-         std::to_string((a >> 8) & 255) + "." + std::to_string(a & 255);
-}
-
-// Mix: 30% IPv4/IPv6 addresses, 13% CIDRs, 32% domains, 20% hashes, 5% URLs.
+// The list of tests/engine/indicators/generated_list.h: 30% IPv4/IPv6
+// addresses, 13% CIDRs, 32% domains, 20% hashes, 5% URLs.
 struct Fixture {
   fs::path file;
   std::vector<std::string> ips, domains, urls;
@@ -47,36 +34,11 @@ struct Fixture {
   Fixture() {
     file = fs::temp_directory_path() /
            ("gsoc_indicators_bench_" + std::to_string(::getpid()) + ".txt");
-    std::mt19937_64 rng(42);
-    {
-      std::ofstream out(file, std::ios::binary);
-      for (size_t i = 0; i < kEntries; ++i) {
-        const unsigned kind = static_cast<unsigned>(rng() % 100);
-        std::string line;
-        if (kind < 25) {
-          line = V4((10u << 24) | static_cast<uint32_t>(rng() & 0xffffff));
-          ips.push_back(line);
-        } else if (kind < 30) {
-          line = "2001:db8:1:" + Hex(rng, 4) + ":" + Hex(rng, 4) + "::" + Hex(rng, 3) + "1";
-        } else if (kind < 40) {
-          line = V4((100u << 24) | (64u << 16) | static_cast<uint32_t>(rng() & 0x3fffff)) + "/" +
-                 std::to_string(16 + rng() % 15);
-        } else if (kind < 43) {
-          line = "2001:db8:2:" + Hex(rng, 4) + "::/" + std::to_string(48 + rng() % 80);
-        } else if (kind < 75) {
-          line = Label(rng, 4 + rng() % 8) + "." + Label(rng, 3 + rng() % 6) + ".bad" +
-                 std::to_string(rng() % 1000) + ".test";
-          domains.push_back(line);
-        } else if (kind < 95) {
-          static const size_t kLens[] = {32, 40, 64};
-          line = Hex(rng, kLens[rng() % 3]);
-        } else {
-          line = "http://" + Label(rng, 6 + rng() % 6) + ".urlhost.test/" + Hex(rng, 8);
-          urls.push_back(line);
-        }
-        out << line << '\n';
-      }
-    }
+    gsoc::indicators::testing::Generated generated =
+        gsoc::indicators::testing::GenerateList(file, kEntries);
+    ips = std::move(generated.ips);
+    domains = std::move(generated.domains);
+    urls = std::move(generated.urls);
     const auto t0 = std::chrono::steady_clock::now();
     list = IndicatorList::Load({"bench", file, ""});
     load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
