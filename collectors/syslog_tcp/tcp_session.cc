@@ -10,6 +10,26 @@ namespace gsoc {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
+namespace {
+
+// The io thread's read buffer: a session's tail, then the bytes read now.
+// Shared by the sessions of the thread (never held across a wait), so 4,000
+// connections cost one buffer, not 4,000.
+char* ThreadReadBuffer(size_t size) {
+  thread_local std::unique_ptr<char[]> buffer;
+  thread_local size_t capacity = 0;
+  if (capacity < size) {
+    buffer = std::make_unique_for_overwrite<char[]>(size);
+    capacity = size;
+  }
+  return buffer.get();
+}
+
+// Tails at most this large keep their storage when they shrink.
+constexpr size_t kSmallTail = 4096;
+
+}  // namespace
+
 TcpSession::TcpSession(TcpListener& listener, asio::ip::tcp::socket socket, PeerAddress peer,
                        uint16_t agency)
     : listener_(listener),
@@ -27,8 +47,9 @@ void TcpSession::Start() {
   error_code ignored;
   socket_.non_blocking(true, ignored);
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
-  last_activity_ = std::chrono::steady_clock::now();
-  ArmIdleTimer(context_.config.idle_timeout);
+  accepted_ = last_activity_ = std::chrono::steady_clock::now();
+  CloseReason unused;
+  ArmIdleTimer(TimeLeft(&unused).value_or(std::chrono::steady_clock::duration::zero()));
   WaitReadable();
 }
 
@@ -57,15 +78,11 @@ void TcpSession::OnReadable(const error_code& error) {
 }
 
 void TcpSession::ReadAvailable() {
-  if (!buffer_) {
-    buffer_size_ = context_.config.max_message_size + kReadChunk;
-    buffer_ = std::make_unique<char[]>(buffer_size_);
-    batch_ = context_.input->pool().Acquire();
-  }
   for (int reads = 0; reads < kReadsPerTurn; ++reads) {
+    char* buffer = ThreadReadBuffer(context_.config.max_message_size + kReadChunk);
+    if (tail_ > 0) std::memcpy(buffer, tail_storage_.get(), tail_);
     error_code error;
-    const size_t n =
-        socket_.read_some(asio::buffer(buffer_.get() + tail_, buffer_size_ - tail_), error);
+    const size_t n = socket_.read_some(asio::buffer(buffer + tail_, kReadChunk), error);
     if (error == asio::error::would_block || error == asio::error::try_again) break;
     if (error == asio::error::eof) {
       FinishAndClose(CloseReason::kPeerClosed);
@@ -78,8 +95,8 @@ void TcpSession::ReadAvailable() {
     last_activity_ = std::chrono::steady_clock::now();
     parse_context_.receive_time_ns = NowNanos();
     pending_bytes_ += n;
-    if (!ProcessBuffer(tail_ + n)) return;
-    if (batch_->size() >= context_.batch_events && !HandOn()) return;
+    if (!ProcessBuffer(buffer, tail_ + n)) return;
+    if (batch_ && batch_->size() >= context_.batch_events && !HandOn()) return;
     if (reads + 1 == kReadsPerTurn) {
       // More may be waiting: let other connections run, then continue.
       if (!HandOn()) return;
@@ -93,23 +110,39 @@ void TcpSession::ReadAvailable() {
   WaitReadable();
 }
 
-// Frames buffer_[0, length); keeps the unconsumed tail. False if closed.
-bool TcpSession::ProcessBuffer(size_t length) {
+// Frames data[0, length); keeps the unconsumed tail. False if closed.
+bool TcpSession::ProcessBuffer(const char* data, size_t length) {
   const FeedResult result = framer_.Feed(
-      std::string_view(buffer_.get(), length), [this](std::string_view frame) { OnFrame(frame); },
+      std::string_view(data, length), [this](std::string_view frame) { OnFrame(frame); },
       [this] { ++pending_oversize_; });
-  tail_ = length - result.consumed;
-  if (tail_ > 0 && result.consumed > 0) {
-    std::memmove(buffer_.get(), buffer_.get() + result.consumed, tail_);
+  if (result.error == FrameError::kNone) {
+    KeepTail(data + result.consumed, length - result.consumed);
+    return true;
   }
-  if (result.error == FrameError::kNone) return true;
-  tail_ = 0;  // the rest of the stream cannot be framed
+  KeepTail(data, 0);  // the rest of the stream cannot be framed
   FinishAndClose(result.error == FrameError::kBadOctetCount ? CloseReason::kBadOctetCount
                                                             : CloseReason::kOctetCountTooLarge);
   return false;
 }
 
+// Storage grows to what the partial message needs (at most max_message_size)
+// and shrinks back once it is consumed.
+void TcpSession::KeepTail(const char* data, size_t length) {
+  const bool grow = length > tail_capacity_;
+  const bool shrink = tail_capacity_ > kSmallTail && length < tail_capacity_ / 4;
+  if (grow || shrink) {
+    size_t capacity = length == 0 ? 0 : 256;
+    while (capacity < length) capacity *= 2;
+    tail_storage_ = capacity ? std::make_unique_for_overwrite<char[]>(capacity) : nullptr;
+    tail_capacity_ = capacity;
+  }
+  if (length > 0) std::memcpy(tail_storage_.get(), data, length);
+  tail_ = length;
+}
+
 void TcpSession::OnFrame(std::string_view frame) {
+  if (!batch_) batch_ = context_.input->pool().Acquire();
+  got_message_ = true;
   Event& event = batch_->AddEvent();
   const std::string_view copy = batch_->arena().CopyPadded(frame);
   event.receive_time_ns = parse_context_.receive_time_ns;
@@ -142,7 +175,7 @@ bool TcpSession::HandOn() {
   if (!batch_ || batch_->empty()) return true;
   switch (context_.input->TryPush(batch_)) {
     case PushResult::kPushed:
-      batch_ = context_.input->pool().Acquire();
+      batch_ = nullptr;  // the next frame takes a batch from the pool
       return true;
     case PushResult::kFull:
       waiting_for_space_ = true;
@@ -178,17 +211,17 @@ void TcpSession::FinishAndClose(CloseReason reason) {
   error_code ignored;
   idle_timer_.cancel();
   socket_.cancel(ignored);
-  if (buffer_ && tail_ > 0) {
+  if (tail_ > 0) {
     if (reason == CloseReason::kPeerClosed) {
       // Real senders omit the last trailer: the tail is a final frame.
       bool truncated = false;
-      const std::string_view last = framer_.Finish({buffer_.get(), tail_}, &truncated);
+      const std::string_view last = framer_.Finish({tail_storage_.get(), tail_}, &truncated);
       if (!last.empty()) OnFrame(last);
       if (truncated) context_.metrics->Local().Discarded(context_.index, DiscardReason::kTruncated);
     } else {
       context_.metrics->Local().Discarded(context_.index, DiscardReason::kTruncated);
     }
-    tail_ = 0;
+    KeepTail(nullptr, 0);
   }
   if (!HandOn()) return;  // OnSpace closes once the batch is handed on
   Close(reason);
@@ -202,7 +235,7 @@ void TcpSession::Close(CloseReason reason) {
   error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
-  listener_.OnSessionClosed(shared_from_this(), peer_);
+  listener_.OnSessionClosed(shared_from_this(), peer_, agency_);
 }
 
 void TcpSession::ArmIdleTimer(std::chrono::steady_clock::duration after) {
@@ -211,16 +244,34 @@ void TcpSession::ArmIdleTimer(std::chrono::steady_clock::duration after) {
       [self = shared_from_this()](const error_code& error) { self->OnIdleTimer(error); });
 }
 
+std::optional<std::chrono::steady_clock::duration> TcpSession::TimeLeft(CloseReason* reason) const {
+  const auto now = std::chrono::steady_clock::now();
+  auto left = last_activity_ + context_.config.idle_timeout - now;
+  *reason = CloseReason::kIdleTimeout;
+  if (!got_message_) {
+    const auto first = accepted_ + context_.config.first_message_timeout - now;
+    if (first < left) {
+      left = first;
+      *reason = CloseReason::kFirstMessageTimeout;
+    }
+  }
+  if (left <= std::chrono::steady_clock::duration::zero()) return std::nullopt;
+  return left;
+}
+
 void TcpSession::OnIdleTimer(const error_code& error) {
   if (error || closing_) return;
-  const auto idle = context_.config.idle_timeout;
-  const auto since = std::chrono::steady_clock::now() - last_activity_;
-  if (waiting_for_space_ || since < idle) {
-    // Blocked on the pipeline is not idle; otherwise wait out the rest.
-    ArmIdleTimer(waiting_for_space_ ? std::chrono::steady_clock::duration(idle) : idle - since);
+  if (waiting_for_space_) {
+    // Blocked on the pipeline is neither idle nor slow: check again later.
+    ArmIdleTimer(context_.config.first_message_timeout);
     return;
   }
-  FinishAndClose(CloseReason::kIdleTimeout);
+  CloseReason reason;
+  if (const auto left = TimeLeft(&reason)) {
+    ArmIdleTimer(*left);
+    return;
+  }
+  FinishAndClose(reason);
 }
 
 }  // namespace gsoc
