@@ -25,6 +25,13 @@ char* ThreadReadBuffer(size_t size) {
   return buffer.get();
 }
 
+// The io thread's JSON parser: simdjson keeps buffers sized to the largest
+// line it parsed, which must not be paid once per connection.
+JsonLineParser& ThreadJsonParser() {
+  thread_local JsonLineParser parser;
+  return parser;
+}
+
 // Tails at most this large keep their storage when they shrink.
 constexpr size_t kSmallTail = 4096;
 
@@ -40,7 +47,7 @@ TcpSession::TcpSession(TcpListener& listener, asio::ip::tcp::socket socket, Peer
       agency_(agency),
       framer_(listener.mode(), listener.context().config.max_message_size) {
   parse_context_.default_utc_offset_seconds = context_.utc_offset_seconds;
-  if (listener.mode() == FramingMode::kLinesOnly) json_ = std::make_unique<JsonLineParser>();
+  json_ = listener.mode() == FramingMode::kLinesOnly;
 }
 
 void TcpSession::Start() {
@@ -150,7 +157,7 @@ void TcpSession::OnFrame(std::string_view frame) {
   event.agency = agency_;
   event.peer = peer_;
   if (json_) {
-    if (!json_->ParseOrKeepRaw(copy, parse_context_, event, *batch_)) {
+    if (!ThreadJsonParser().ParseOrKeepRaw(copy, parse_context_, event, *batch_)) {
       ++pending_parse_errors_.by_format[size_t(ParseFormat::kJson)];
     }
   } else {

@@ -56,7 +56,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   PeerAddress peer_;
   uint16_t agency_;
   StreamFramer framer_;
-  std::unique_ptr<JsonLineParser> json_;  // json_tcp only
+  bool json_ = false;  // json_tcp: parse frames with the io thread's JsonLineParser
   std::unique_ptr<char[]> tail_storage_;  // the partial message, sized to it
   size_t tail_capacity_ = 0;
   size_t tail_ = 0;  // unconsumed bytes at the front of tail_storage_

@@ -45,8 +45,9 @@ struct RuleReloader::Job {
   }
 };
 
-RuleReloader::RuleReloader(RuleSources sources, bool strict, DetectionStage& stage)
-    : sources_(std::move(sources)), strict_(strict), stage_(stage) {
+RuleReloader::RuleReloader(RuleSources sources, bool strict, DetectionStage& stage,
+                           BuildFunction build)
+    : sources_(std::move(sources)), strict_(strict), stage_(stage), build_(std::move(build)) {
   sources_.strict = sources_.strict || strict;
   thread_ = std::thread([this] { Worker(); });
 }
@@ -78,8 +79,8 @@ std::optional<RuleEngineBuild> RuleReloader::BuildWithDeadline(const char* what)
     job_ = job;
   }
   try {
-    std::thread([job, sources = sources_] {
-      RuleEngineBuild build = BuildRuleEngine(sources);
+    std::thread([job, sources = sources_, build_function = build_] {
+      RuleEngineBuild build = build_function(sources);
       std::lock_guard lock(job->mutex);
       job->done = true;
       if (!job->abandoned) job->build = std::move(build);

@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -32,8 +33,12 @@ void LogRuleEngineBuild(const RuleEngineBuild& build, const char* what);
 
 class RuleReloader {
  public:
-  // `strict` also sets sources.strict (user regexes PCRE2 must run are refused).
-  RuleReloader(RuleSources sources, bool strict, DetectionStage& stage);
+  using BuildFunction = std::function<RuleEngineBuild(const RuleSources&)>;
+
+  // `strict` also sets sources.strict (user regexes PCRE2 must run are
+  // refused). `build` is BuildRuleEngine but in tests.
+  RuleReloader(RuleSources sources, bool strict, DetectionStage& stage,
+               BuildFunction build = BuildRuleEngine);
   ~RuleReloader();
 
   // Builds synchronously (at start), within the deadline. False if it
@@ -62,6 +67,7 @@ class RuleReloader {
   RuleSources sources_;
   const bool strict_;
   DetectionStage& stage_;
+  const BuildFunction build_;
   std::mutex mutex_;
   std::condition_variable changed_;
   bool pending_ = false;
