@@ -1,6 +1,13 @@
+#include <algorithm>
+
 #include "engine/pipeline/pipeline.h"
 
 namespace gsoc {
+
+size_t BatchMemory(const EventBatch& batch) {
+  if (batch.empty() && batch.bytes() == 0) return 0;
+  return std::max(batch.bytes(), ByteArena::kDefaultBlockSize) + batch.size() * sizeof(Event);
+}
 
 BatchPtr BatchPool::Acquire() {
   {
@@ -18,7 +25,7 @@ BatchPtr BatchPool::Acquire() {
 void BatchPool::Release(BatchPtr batch) {
   if (!batch) return;
   // What the arena keeps after Clear: about what it last held (whole blocks).
-  const size_t bytes = batch->bytes() + ByteArena::kDefaultBlockSize;
+  const size_t bytes = BatchMemory(*batch) + ByteArena::kDefaultBlockSize;
   batch->Clear();
   std::lock_guard lock(mutex_);
   if (free_.size() < max_free_ && kept_bytes_ + bytes <= max_bytes_) {

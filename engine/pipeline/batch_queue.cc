@@ -4,7 +4,7 @@ namespace gsoc {
 
 PushResult BatchQueue::TryPush(BatchPtr& batch) {
   const size_t n = batch->size();
-  const size_t bytes = batch->bytes();
+  const size_t bytes = BatchMemory(*batch);
   {
     std::lock_guard lock(mutex_);
     if (closed_) return PushResult::kClosed;
@@ -63,7 +63,7 @@ BatchPtr BatchQueue::Pop() {
     batch = std::move(batches_.front());
     batches_.pop_front();
     events_ -= batch->size();
-    bytes_ -= batch->bytes();
+    bytes_ -= BatchMemory(*batch);
     if (!waiters_.empty()) TakeWaitersLocked(false, wake);
   }
   for (auto& resume : wake) resume();

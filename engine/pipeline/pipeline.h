@@ -37,6 +37,12 @@ namespace gsoc {
 
 using BatchPtr = std::unique_ptr<EventBatch>;
 
+// The memory a batch holds, as the queue and the pool count it: its message
+// bytes, but at least the one arena block any used arena keeps, plus its
+// events. Counting used bytes alone would let thousands of one-message
+// batches (one per connection) hold a 256 KiB block each unaccounted.
+size_t BatchMemory(const EventBatch& batch);
+
 // Reuses batches so a warm pipeline allocates nothing per batch. Bounded in
 // count and in the bytes the kept batches hold (a batch that carried large
 // messages keeps its arena blocks): a batch over the byte budget is freed
@@ -52,7 +58,7 @@ class BatchPool {
  private:
   struct Kept {
     BatchPtr batch;
-    size_t bytes;  // estimate: message bytes it last held + one arena block
+    size_t bytes;  // BatchMemory before it was cleared
   };
   mutable std::mutex mutex_;
   std::vector<Kept> free_;
@@ -80,8 +86,8 @@ class BatchQueue : public BatchInput {
  public:
   // Event ids start at first_event_id (gsocd seeds it with the wall clock in
   // microseconds, so ids keep increasing across restarts at < 1M events/s).
-  // max_bytes bounds the sum of the queued batches' bytes() as max_events
-  // bounds their events (an empty queue takes any one batch).
+  // max_bytes bounds the sum of the queued batches' BatchMemory() as
+  // max_events bounds their events (an empty queue takes any one batch).
   BatchQueue(size_t max_events, BatchPool& pool, uint64_t first_event_id = 1,
              size_t max_bytes = SIZE_MAX)
       : max_events_(max_events),

@@ -25,13 +25,14 @@ struct Dir {
   ~Dir() { fs::remove_all(path); }
 };
 
-// Hyperscan takes neither form of this regex (it matches the empty
-// buffer), so PCRE2 runs it on every message, as a decoder pack from a
-// third party may.
+// Hyperscan can only prefilter this regex (a backreference), and its
+// prefilter fires on the crafted messages ("aa!"), so PCRE2 runs it from
+// the start of each, where the first branch backtracks exponentially. A
+// decoder pack from a third party may hold such a regex.
 const char* kRedosDecoder =
     "decoders:\n"
     "  - name: redos\n"
-    "    regex: '(?<user>zz(\\w*\\s?)*$)|(?<none>^$)'\n";
+    "    regex: '(?<user>zz(\\w*\\s?)*$)|(?<b>(a)\\4!)'\n";
 
 TEST(DecoderLimitsTest, CraftedMessagesAreBoundedAndCountedPerDecoder) {
   Dir dir;

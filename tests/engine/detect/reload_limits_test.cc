@@ -165,10 +165,14 @@ TEST(ReloadLimitsTest, StuckBuildIsAbandonedAtItsDeadline) {
 
   gate->Open();
   ASSERT_TRUE(gate->WaitDrained(std::chrono::seconds(10)));
-  // Its result was dropped; the next reload builds and swaps normally.
+  // Its result was dropped; once its thread is gone, a reload builds and
+  // swaps normally.
   EXPECT_EQ(stage.current()->generation, generation);
-  reloader.Reload();
-  reloader.WaitIdle();
+  for (int i = 0; i < 100 && reloader.reloads_succeeded() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    reloader.Reload();
+    reloader.WaitIdle();
+  }
   EXPECT_EQ(reloader.reloads_succeeded(), 2u);
   EXPECT_GT(stage.current()->generation, generation);
 }
