@@ -8,9 +8,10 @@
 // Reads go to the io thread's buffer; a connection keeps only the unconsumed
 // tail of its stream (a partial message), in storage sized to it, and holds
 // an event batch only while it has events to hand on: an idle connection
-// costs a socket, a timer and its partial message. A connection that has not
-// completed a message within first_message_timeout of its accept is closed
-// (gsoc_connections_closed_total{reason="first_message_timeout"}).
+// costs a socket, a timer and its partial message. A connection that has sent
+// bytes but not completed its first message within first_message_timeout of
+// its accept is closed (gsoc_connections_closed_total{reason=
+// "first_message_timeout"}); a silent one is left to idle_timeout.
 // A fatal framing error (bad octet count) hands on the frames before it, then
 // closes the connection and counts gsoc_connections_closed_total{reason}.
 #pragma once

@@ -101,6 +101,11 @@ void TcpSession::ReadAvailable() {
     }
     last_activity_ = std::chrono::steady_clock::now();
     parse_context_.receive_time_ns = NowNanos();
+    if (!got_message_ && !pending_message_ && n > 0) {
+      pending_message_ = true;  // the first-message deadline now applies
+      CloseReason unused;
+      ArmIdleTimer(TimeLeft(&unused).value_or(std::chrono::steady_clock::duration::zero()));
+    }
     pending_bytes_ += n;
     if (!ProcessBuffer(buffer, tail_ + n)) return;
     if (batch_ && batch_->size() >= context_.batch_events && !HandOn()) return;
@@ -150,6 +155,7 @@ void TcpSession::KeepTail(const char* data, size_t length) {
 void TcpSession::OnFrame(std::string_view frame) {
   if (!batch_) batch_ = context_.input->pool().Acquire();
   got_message_ = true;
+  pending_message_ = false;
   Event& event = batch_->AddEvent();
   const std::string_view copy = batch_->arena().CopyPadded(frame);
   event.receive_time_ns = parse_context_.receive_time_ns;
@@ -255,7 +261,7 @@ std::optional<std::chrono::steady_clock::duration> TcpSession::TimeLeft(CloseRea
   const auto now = std::chrono::steady_clock::now();
   auto left = last_activity_ + context_.config.idle_timeout - now;
   *reason = CloseReason::kIdleTimeout;
-  if (!got_message_) {
+  if (pending_message_) {
     const auto first = accepted_ + context_.config.first_message_timeout - now;
     if (first < left) {
       left = first;

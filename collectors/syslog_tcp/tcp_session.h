@@ -64,7 +64,8 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   SyslogParseContext parse_context_;
   std::chrono::steady_clock::time_point accepted_;
   std::chrono::steady_clock::time_point last_activity_;
-  bool got_message_ = false;  // a complete frame arrived
+  bool got_message_ = false;      // a complete frame arrived
+  bool pending_message_ = false;  // bytes arrived, but no complete frame yet (ever)
 
   // Counts since the last flush to this thread's ThreadCounters.
   uint64_t pending_events_ = 0;

@@ -31,7 +31,7 @@ struct ListenerConfig {
   size_t max_connections_per_peer = 512;           // TCP: open connections from one address
   std::chrono::seconds idle_timeout{600};          // TCP: close after this long without data
   size_t max_connections_per_agency = 1024;        // TCP: open connections of one agency
-  std::chrono::seconds first_message_timeout{10};  // TCP: close if no complete message by then
+  std::chrono::seconds first_message_timeout{10};  // TCP: bytes but no complete message by then
   size_t receive_buffer_bytes = 4 * 1024 * 1024;   // SO_RCVBUF request (UDP mostly)
 };
 

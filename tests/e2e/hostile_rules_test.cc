@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "tests/e2e/gsocd_harness.h"
+#include "tests/engine/detect/test_rules.h"
 
 namespace gsoc::e2e {
 namespace {
@@ -17,25 +18,9 @@ namespace {
 namespace fs = std::filesystem;
 const fs::path kPack = fs::path(GSOC_SOURCE_DIR) / "rules";
 
-const char* kRedosRule = R"(title: Crafted regex (minimum width 0)
-id: 00000000-0000-0000-0000-0000000bad15
-logsource: {product: linux}
-detection:
-  selection:
-    message|re: 'zz(\w*\s?)*$|^$'
-  condition: selection
-level: low
-)";
-
-const char* kFailedPassword = R"(title: Failed password
-id: 00000000-0000-0000-0000-000000000001
-logsource: {product: linux, service: sshd}
-detection:
-  selection:
-    message|contains: 'Failed password'
-  condition: selection
-level: low
-)";
+using gsoc::testing::kFailedPasswordRule;
+using gsoc::testing::kRedosRule;
+using gsoc::testing::kRedosRuleId;
 
 std::string RulesConfig(const TempDir& dir, const std::string& lists = "") {
   return "data_dir: " + (dir / "var").string() +
@@ -46,12 +31,18 @@ std::string RulesConfig(const TempDir& dir, const std::string& lists = "") {
          "\n  cache_dir: " + (dir / "hs-cache").string() + "\n" + lists;
 }
 
+// Starts gsocd with one rule file, dir/sigma/<name>.
+bool StartWithRule(Gsocd& gsocd, const TempDir& dir, const std::string& name, const char* rule,
+                   const std::string& lists = "") {
+  fs::create_directories(dir / "sigma");
+  WriteFile(dir / "sigma" / name, rule);
+  return gsocd.Start({RulesConfig(dir, lists), false});
+}
+
 TEST(E2eHostileRules, CraftedRegexCostsMicrosecondsAndIsCountedPerRule) {
   TempDir dir;
-  fs::create_directories(dir / "sigma");
-  WriteFile(dir / "sigma/redos.yml", kRedosRule);
   Gsocd gsocd;
-  ASSERT_TRUE(gsocd.Start({RulesConfig(dir), false}));
+  ASSERT_TRUE(StartWithRule(gsocd, dir, "redos.yml", kRedosRule));
   // The rule is loaded with a warning naming its file and line.
   EXPECT_NE(gsocd.Stderr().find("redos.yml:6"), std::string::npos) << gsocd.Stderr();
   EXPECT_EQ(gsocd.Metric("gsoc_rules_pcre_fallback"), 1);
@@ -71,21 +62,29 @@ TEST(E2eHostileRules, CraftedRegexCostsMicrosecondsAndIsCountedPerRule) {
   std::printf("%d crafted lines processed at %.0f events/s\n", kLines, kLines / seconds);
   // The review: 103 events/s (10 ms each); 2,000 lines took 19 s.
   EXPECT_LT(seconds, UnderSanitizer() ? 20.0 : 4.0);
-  EXPECT_EQ(gsocd.Metric("gsoc_rule_regex_limit_hits_total",
-                         {{"rule", "00000000-0000-0000-0000-0000000bad15"}}),
-            kLines);
+  EXPECT_EQ(gsocd.Metric("gsoc_rule_regex_limit_hits_total", {{"rule", kRedosRuleId}}), kLines);
   EXPECT_EQ(gsocd.Stop(), 0);
+}
+
+TEST(E2eHostileRules, RulesCheckWarnsAboutPcreFallback) {
+  TempDir dir;
+  WriteFile(dir / "redos.yml", kRedosRule);
+  const RunResult check =
+      RunProgram({GSOCCTL_PATH, "rules", "check", (dir / "redos.yml").string()});
+  EXPECT_EQ(check.exit_code, 0) << check.output;  // a warning, not an error
+  EXPECT_NE(check.output.find("warning: " + (dir / "redos.yml").string() + ":6: "),
+            std::string::npos)
+      << check.output;
+  EXPECT_NE(check.output.find("minimum width 0"), std::string::npos) << check.output;
 }
 
 TEST(E2eHostileRules, FifoListFailsTheReloadAndSigtermStillStops) {
   TempDir dir;
-  fs::create_directories(dir / "sigma");
-  WriteFile(dir / "sigma/failed.yml", kFailedPassword);
   const fs::path list = dir / "bad_ips.txt";
   WriteFile(list, "198.51.100.7\n");
   Gsocd gsocd;
-  ASSERT_TRUE(gsocd.Start(
-      {RulesConfig(dir, "  lists:\n    - {name: bad_ips, file: " + list.string() + "}\n"), false}));
+  ASSERT_TRUE(StartWithRule(gsocd, dir, "failed.yml", kFailedPasswordRule,
+                            "  lists:\n    - {name: bad_ips, file: " + list.string() + "}\n"));
   fs::remove(list);
   ASSERT_EQ(::mkfifo(list.c_str(), 0600), 0);
   const auto start = Clock::now();
@@ -108,15 +107,10 @@ TEST(E2eHostileRules, FifoListFailsTheReloadAndSigtermStillStops) {
 
 TEST(E2eHostileRules, BrokenRuleMakesAPartialReload) {
   TempDir dir;
-  fs::create_directories(dir / "sigma");
-  WriteFile(dir / "sigma/failed.yml", kFailedPassword);
   Gsocd gsocd;
-  ASSERT_TRUE(gsocd.Start({RulesConfig(dir), false}));
+  ASSERT_TRUE(StartWithRule(gsocd, dir, "failed.yml", kFailedPasswordRule));
   EXPECT_EQ(gsocd.Metric("gsoc_rule_reloads_total", {{"result", "success"}}), 1);
-  WriteFile(dir / "sigma/broken.yml",
-            "title: broken\nid: 00000000-0000-0000-0000-0000000bad19\n"
-            "logsource: {product: linux}\ndetection:\n  selection:\n"
-            "    message|re: '(unclosed'\n  condition: selection\n");
+  WriteFile(dir / "sigma/broken.yml", gsoc::testing::kBrokenRule);
   ::kill(gsocd.pid(), SIGHUP);
   ASSERT_TRUE(gsocd.WaitMetric("gsoc_rule_reloads_total", {{"result", "partial"}}, 1, 30s));
   EXPECT_EQ(gsocd.Metric("gsoc_rule_reloads_total", {{"result", "success"}}), 1);

@@ -28,6 +28,20 @@ TEST(ConnectionLimitsTest, PerPeerCap) {
   EXPECT_EQ(limits.total(), 3u);
 }
 
+TEST(ConnectionLimitsTest, PerAgencyCapAcrossItsAddresses) {
+  // One agency's many addresses cannot take every slot (issue 11, finding 7).
+  ConnectionLimits limits(100, 10, 3);
+  for (uint8_t peer = 1; peer <= 3; ++peer)
+    EXPECT_EQ(limits.TryAcquire(Address(peer), 1), std::nullopt);
+  EXPECT_EQ(limits.TryAcquire(Address(4), 1), RejectReason::kMaxConnectionsPerAgency);
+  EXPECT_EQ(limits.TryAcquire(Address(5), 2), std::nullopt);  // another agency
+  EXPECT_EQ(limits.agency_total(1), 3u);
+  EXPECT_EQ(limits.agency_total(2), 1u);
+  limits.Release(Address(2), 1);
+  EXPECT_EQ(limits.TryAcquire(Address(4), 1), std::nullopt);
+  EXPECT_EQ(limits.total(), 4u);
+}
+
 TEST(ConnectionLimitsTest, TotalCap) {
   ConnectionLimits limits(3, 10);
   EXPECT_EQ(limits.TryAcquire(Address(1)), std::nullopt);

@@ -16,6 +16,7 @@
 
 #include "collectors/syslog/syslog_parser.h"
 #include "engine/detect/rule_reloader.h"
+#include "tests/engine/detect/test_rules.h"
 
 namespace gsoc {
 namespace {
@@ -27,35 +28,8 @@ double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-const char* kGoodRule = R"(title: Failed password
-id: 00000000-0000-0000-0000-000000000001
-logsource: {product: linux, service: sshd}
-detection:
-  selection:
-    message|contains: 'Failed password'
-  condition: selection
-level: low
-)";
-
-const char* kRedosRule = R"(title: Crafted regex
-id: 00000000-0000-0000-0000-00000000bad1
-logsource: {product: linux}
-detection:
-  selection:
-    message|re: 'zz(\w*\s?)*$|^$'
-  condition: selection
-level: low
-)";
-
-const char* kBrokenRule = R"(title: Broken regex
-id: 00000000-0000-0000-0000-00000000bad2
-logsource: {product: linux}
-detection:
-  selection:
-    message|re: '(unclosed'
-  condition: selection
-level: low
-)";
+using testing::kBrokenRule;
+using testing::kRedosRule;
 
 struct Fixture {
   fs::path dir = fs::temp_directory_path() / ("gsoc-reload-limits-" + std::to_string(::getpid()));
@@ -64,7 +38,7 @@ struct Fixture {
   Fixture() {
     fs::remove_all(dir);
     fs::create_directories(rules);
-    std::ofstream(rules / "good.yml") << kGoodRule;
+    std::ofstream(rules / "good.yml") << testing::kFailedPasswordRule;
   }
   ~Fixture() { fs::remove_all(dir); }
 
@@ -264,8 +238,7 @@ TEST(ReloadLimitsTest, RegexLimitHitsAreExportedPerRule) {
     ParseSyslog(batch.arena().CopyPadded(line), SyslogParseContext{}, event, batch, &failed);
   }
   stage.Process(batch);
-  EXPECT_EQ(Metric(reloader, "gsoc_rule_regex_limit_hits_total",
-                   {"rule", "00000000-0000-0000-0000-00000000bad1"}),
+  EXPECT_EQ(Metric(reloader, "gsoc_rule_regex_limit_hits_total", {"rule", testing::kRedosRuleId}),
             50);
   EXPECT_EQ(Metric(reloader, "gsoc_rule_regex_limit_hits_total", {"rule", "_other"}), 0);
 }

@@ -12,6 +12,7 @@
 
 #include "collectors/syslog/syslog_parser.h"
 #include "engine/detect/rule_reloader.h"
+#include "tests/engine/detect/test_rules.h"
 
 namespace gsoc {
 namespace {
@@ -36,15 +37,7 @@ class CountingSink : public AlertSink {
   uint64_t total_ = 0;
 };
 
-const char* kRule = R"(title: Failed password
-id: 00000000-0000-0000-0000-000000000001
-logsource: {product: linux, service: sshd}
-detection:
-  selection:
-    message|contains: 'Failed password'
-  condition: selection
-level: low
-)";
+const char* const kRule = testing::kFailedPasswordRule;
 
 struct Fixture {
   fs::path dir = fs::temp_directory_path() / ("gsoc-reload-" + std::to_string(::getpid()));
