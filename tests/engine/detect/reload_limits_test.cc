@@ -243,6 +243,19 @@ TEST(ReloadLimitsTest, RegexLimitHitsAreExportedPerRule) {
   EXPECT_EQ(Metric(reloader, "gsoc_rule_regex_limit_hits_total", {"rule", "_other"}), 0);
 }
 
+TEST(ReloadLimitsTest, StrictRefusesRegexesPcreMustRun) {
+  Fixture fixture;
+  std::ofstream(fixture.rules / "redos.yml") << kRedosRule;
+  DetectionStage stage(nullptr, nullptr, {"unknown"});
+  RuleReloader strict(fixture.Sources(), true, stage);
+  EXPECT_FALSE(strict.LoadNow());
+  EXPECT_EQ(Metric(strict, "gsoc_rule_reload_last_refused"), 1);
+  RuleReloader lenient(fixture.Sources(), false, stage);
+  EXPECT_TRUE(lenient.LoadNow());
+  EXPECT_EQ(Metric(lenient, "gsoc_rules_pcre_fallback"), 1);
+  EXPECT_EQ(Metric(lenient, "gsoc_rule_reloads_total", {"result", "success"}), 1);
+}
+
 TEST(ReloadLimitsTest, ConfigDefaultsAreTheComponentDefaults) {
   const RuleLimits from_config = RuleLimitsFrom(RulesConfig{});
   const RuleLimits components;
