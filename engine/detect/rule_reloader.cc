@@ -53,15 +53,20 @@ RuleReloader::RuleReloader(RuleSources sources, bool strict, DetectionStage& sta
 }
 
 RuleReloader::~RuleReloader() {
+  Stop();
+  thread_.join();
+}
+
+void RuleReloader::Stop() {
   std::shared_ptr<Job> job;
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
+    pending_ = false;
     job = job_;
   }
   if (job) job->Abandon();  // a worker waiting on it returns now
   changed_.notify_all();
-  thread_.join();
 }
 
 std::optional<RuleEngineBuild> RuleReloader::BuildWithDeadline(const char* what) {
@@ -109,6 +114,7 @@ std::optional<RuleEngineBuild> RuleReloader::BuildWithDeadline(const char* what)
 
 bool RuleReloader::BuildAndSwap(const char* what) {
   std::optional<RuleEngineBuild> built = BuildWithDeadline(what);
+  if (!built && Stopping()) return false;  // shutdown: not a failed build
   if (!built) {
     spdlog::error("{} failed: the previous rule set keeps running", what);
     failed_.fetch_add(1);
@@ -139,9 +145,15 @@ bool RuleReloader::BuildAndSwap(const char* what) {
 
 bool RuleReloader::LoadNow() { return BuildAndSwap("rules"); }
 
+bool RuleReloader::Stopping() {
+  std::lock_guard lock(mutex_);
+  return stopping_;
+}
+
 void RuleReloader::Reload() {
   {
     std::lock_guard lock(mutex_);
+    if (stopping_) return;
     pending_ = true;
   }
   changed_.notify_all();

@@ -46,8 +46,13 @@ class RuleReloader {
   bool LoadNow();
   // Asks for a background reload.
   void Reload();
-  // Blocks until no build is running or pending (tests, shutdown).
+  // Blocks until no build is running or pending (tests). A running build
+  // is waited for up to limits.build_timeout.
   void WaitIdle();
+  // Shutdown: abandons a running build (it finishes alone, its result
+  // dropped), refuses further ones, and returns at once. Call it, not
+  // WaitIdle, when stopping: it never waits on a stuck build.
+  void Stop();
 
   uint64_t reloads_succeeded() const { return succeeded_.load(); }  // clean and partial
   uint64_t reloads_partial() const { return partial_.load(); }
@@ -63,6 +68,7 @@ class RuleReloader {
   // stopping, or an abandoned build still runs.
   std::optional<RuleEngineBuild> BuildWithDeadline(const char* what);
   void Worker();
+  bool Stopping();
 
   RuleSources sources_;
   const bool strict_;

@@ -171,6 +171,29 @@ TEST(ReloadLimitsTest, ShutdownDoesNotWaitForAStuckBuild) {
   ASSERT_TRUE(gate->WaitDrained(std::chrono::seconds(10)));
 }
 
+TEST(ReloadLimitsTest, StopReturnsAtOnceWithABuildStuck) {
+  Fixture fixture;
+  DetectionStage stage(nullptr, nullptr, {"unknown"});
+  RuleSources sources = fixture.Sources();
+  sources.limits.build_timeout = std::chrono::milliseconds(60'000);
+  auto gate = std::make_shared<Gate>();
+  RuleReloader reloader(sources, false, stage, Gated(gate));
+  ASSERT_TRUE(reloader.LoadNow());
+  gate->Close();
+  reloader.Reload();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the build is waiting
+  const auto start = Clock::now();
+  reloader.Stop();  // what gsocd does on SIGTERM
+  reloader.WaitIdle();
+  EXPECT_LT(SecondsSince(start), 1.0);
+  EXPECT_EQ(reloader.reloads_failed(), 0u);  // shutdown is not a failed build
+  reloader.Reload();                         // ignored once stopped
+  reloader.WaitIdle();
+  EXPECT_EQ(reloader.reloads_succeeded(), 1u);
+  gate->Open();
+  ASSERT_TRUE(gate->WaitDrained(std::chrono::seconds(10)));
+}
+
 TEST(ReloadLimitsTest, FifoListFailsTheReloadAtOnce) {
   Fixture fixture;
   const fs::path list = fixture.dir / "bad_ips.txt";
