@@ -1,5 +1,6 @@
 #include "collectors/syslog_tcp/tcp_session.h"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <cstring>
 
@@ -86,7 +87,7 @@ void TcpSession::OnReadable(const error_code& error) {
 
 void TcpSession::ReadAvailable() {
   for (int reads = 0; reads < kReadsPerTurn; ++reads) {
-    char* buffer = ThreadReadBuffer(context_.config.max_message_size + kReadChunk);
+    char* buffer = ThreadReadBuffer(std::max(tail_, context_.config.max_message_size) + kReadChunk);
     if (tail_ > 0) std::memcpy(buffer, tail_storage_.get(), tail_);
     error_code error;
     const size_t n = socket_.read_some(asio::buffer(buffer + tail_, kReadChunk), error);
