@@ -28,7 +28,12 @@ void TcpSession::Start() {
   socket_.non_blocking(true, ignored);
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
   last_activity_ = std::chrono::steady_clock::now();
-  ArmIdleTimer(context_.config.idle_timeout);
+  if (const TlsServerContext* tls = listener_.tls()) {
+    tls_ = std::make_unique<TlsConnection>(tls->current());
+    ArmIdleTimer(tls->config().handshake_timeout);
+  } else {
+    ArmIdleTimer(context_.config.idle_timeout);
+  }
   WaitReadable();
 }
 
@@ -64,8 +69,7 @@ void TcpSession::ReadAvailable() {
   }
   for (int reads = 0; reads < kReadsPerTurn; ++reads) {
     error_code error;
-    const size_t n =
-        socket_.read_some(asio::buffer(buffer_.get() + tail_, buffer_size_ - tail_), error);
+    const size_t n = ReadSome(buffer_.get() + tail_, buffer_size_ - tail_, error);
     if (error == asio::error::would_block || error == asio::error::try_again) break;
     if (error == asio::error::eof) {
       FinishAndClose(CloseReason::kPeerClosed);
@@ -77,7 +81,7 @@ void TcpSession::ReadAvailable() {
     }
     last_activity_ = std::chrono::steady_clock::now();
     parse_context_.receive_time_ns = NowNanos();
-    pending_bytes_ += n;
+    if (!tls_) pending_bytes_ += n;  // TLS counts ciphertext as it reads it
     if (!ProcessBuffer(tail_ + n)) return;
     if (batch_->size() >= context_.batch_events && !HandOn()) return;
     if (reads + 1 == kReadsPerTurn) {
@@ -116,6 +120,7 @@ void TcpSession::OnFrame(std::string_view frame) {
   event.listener = context_.index;
   event.agency = agency_;
   event.peer = peer_;
+  if (!tls_identity_.empty()) batch_->AddField(event, "tls_client", TlsIdentityInBatch());
   if (json_) {
     if (!json_->ParseOrKeepRaw(copy, parse_context_, event, *batch_)) {
       ++pending_parse_errors_.by_format[size_t(ParseFormat::kJson)];
@@ -197,6 +202,7 @@ void TcpSession::FinishAndClose(CloseReason reason) {
 void TcpSession::Close(CloseReason reason) {
   if (closed_) return;
   closed_ = true;
+  if (tls_ && tls_checked_) listener_.TlsSessionClosed(tls_->version(), tls_->cipher());
   context_.metrics->Local().Closed(context_.index, reason);
   if (batch_) context_.input->pool().Release(std::move(batch_));
   error_code ignored;
@@ -213,6 +219,11 @@ void TcpSession::ArmIdleTimer(std::chrono::steady_clock::duration after) {
 
 void TcpSession::OnIdleTimer(const error_code& error) {
   if (error || closing_) return;
+  if (tls_ && !tls_checked_) {
+    listener_.CountHandshake(TlsHandshakeResult::kTimeout, peer_);
+    FinishAndClose(CloseReason::kIdleTimeout);
+    return;
+  }
   const auto idle = context_.config.idle_timeout;
   const auto since = std::chrono::steady_clock::now() - last_activity_;
   if (waiting_for_space_ || since < idle) {
@@ -221,6 +232,92 @@ void TcpSession::OnIdleTimer(const error_code& error) {
     return;
   }
   FinishAndClose(CloseReason::kIdleTimeout);
+}
+
+size_t TcpSession::ReadSome(char* out, size_t capacity, error_code& error) {
+  if (tls_) return ReadTls(out, capacity, error);
+  return socket_.read_some(asio::buffer(out, capacity), error);
+}
+
+// Decrypts what TLS holds; reads more ciphertext when it needs it. Returns
+// plaintext bytes (> 0), or 0 with `error` set: would_block when the socket
+// is drained, eof on close_notify or end of stream, another error when the
+// handshake or a record failed (already counted).
+size_t TcpSession::ReadTls(char* out, size_t capacity, error_code& error) {
+  if (!cipher_) cipher_ = std::make_unique<char[]>(kReadChunk);
+  for (;;) {
+    size_t produced = 0;
+    const TlsConnection::Status status = tls_->Read(out, capacity, &produced);
+    SendTlsOutput();
+    if (status == TlsConnection::Status::kFailed) {
+      if (!tls_->handshake_done()) listener_.CountHandshake(tls_->failure(), peer_);
+      error = asio::error::connection_aborted;
+      return 0;
+    }
+    if (status == TlsConnection::Status::kClosed) {
+      error = asio::error::eof;
+      return 0;
+    }
+    if (tls_->handshake_done() && !tls_checked_ && !OnTlsHandshake()) {
+      error = asio::error::connection_refused;
+      return 0;
+    }
+    if (produced > 0) return produced;
+    const size_t n = socket_.read_some(asio::buffer(cipher_.get(), kReadChunk), error);
+    if (error) return 0;
+    pending_bytes_ += n;
+    tls_->Feed({cipher_.get(), n});
+  }
+}
+
+// The handshake finished: with client certificates, the certificate must
+// name an agency. False refuses the connection (counted).
+bool TcpSession::OnTlsHandshake() {
+  if (listener_.tls()->config().requires_client_certificate()) {
+    const uint16_t agency = context_.agencies->LookupIdentity(tls_->PeerNames(), &tls_identity_);
+    if (agency == AgencyTable::kNone) {
+      listener_.CountHandshake(TlsHandshakeResult::kUnknownIdentity, peer_);
+      return false;
+    }
+    agency_ = agency;
+  }
+  tls_checked_ = true;
+  listener_.CountHandshake(TlsHandshakeResult::kOk, peer_);
+  listener_.TlsSessionOpened(tls_->version(), tls_->cipher());
+  ArmIdleTimer(context_.config.idle_timeout);  // the handshake deadline is met
+  return true;
+}
+
+// Writes what TLS produced (handshake records, alerts); the rest waits for
+// the socket to be writable.
+void TcpSession::SendTlsOutput() {
+  std::string produced = tls_->TakeOutput();
+  if (!produced.empty()) tls_output_ += produced;
+  if (tls_writing_ || tls_output_.empty() || closed_) return;
+  error_code error;
+  const size_t n = socket_.write_some(asio::buffer(tls_output_), error);
+  if (!error) tls_output_.erase(0, n);
+  if (error && error != asio::error::would_block && error != asio::error::try_again) {
+    tls_output_.clear();  // the read side sees the broken connection
+    return;
+  }
+  if (tls_output_.empty()) return;
+  // Bounded without a check: the server sends only its handshake flight and
+  // alerts (a few KiB), never application data, and no renegotiation.
+  tls_writing_ = true;
+  socket_.async_wait(asio::ip::tcp::socket::wait_write,
+                     [self = shared_from_this()](const error_code& wait_error) {
+                       self->tls_writing_ = false;
+                       if (!wait_error) self->SendTlsOutput();
+                     });
+}
+
+std::string_view TcpSession::TlsIdentityInBatch() {
+  if (identity_batch_ != batch_.get() || batch_->size() <= 1) {
+    identity_batch_ = batch_.get();
+    identity_view_ = batch_->arena().Copy(tls_identity_);
+  }
+  return identity_view_;
 }
 
 }  // namespace gsoc

@@ -10,6 +10,7 @@
 #include "collectors/framing/stream_framer.h"
 #include "collectors/json/json_parser.h"
 #include "collectors/listener/listener.h"
+#include "collectors/syslog_tls/tls_context.h"
 
 namespace gsoc {
 
@@ -42,6 +43,13 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   void Close(CloseReason reason);
   void ArmIdleTimer(std::chrono::steady_clock::duration after);
   void OnIdleTimer(const boost::system::error_code& error);
+  // Reads plaintext: from the socket, or through TLS on syslog_tls.
+  size_t ReadSome(char* out, size_t capacity, boost::system::error_code& error);
+  size_t ReadTls(char* out, size_t capacity, boost::system::error_code& error);
+  bool OnTlsHandshake();
+  void SendTlsOutput();
+  // The certificate identity as a field value in the current batch's arena.
+  std::string_view TlsIdentityInBatch();
 
   TcpListener& listener_;
   const ListenerContext& context_;
@@ -63,6 +71,17 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   uint64_t pending_bytes_ = 0;
   uint64_t pending_oversize_ = 0;
   PendingParseErrors pending_parse_errors_;
+
+  // syslog_tls: the connection's TLS state, its ciphertext read buffer,
+  // bytes waiting to be written, and the verified client identity.
+  std::unique_ptr<TlsConnection> tls_;
+  std::unique_ptr<char[]> cipher_;
+  std::string tls_output_;
+  bool tls_writing_ = false;
+  bool tls_checked_ = false;  // handshake done and its identity accepted
+  std::string tls_identity_;
+  const EventBatch* identity_batch_ = nullptr;  // where identity_view_ points
+  std::string_view identity_view_;
 
   bool waiting_for_space_ = false;
   bool stop_requested_ = false;

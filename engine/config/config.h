@@ -14,10 +14,11 @@
 #include <vector>
 
 #include "collectors/agency/agency_table.h"
+#include "collectors/syslog_tls/tls_config.h"
 
 namespace gsoc {
 
-enum class ListenerType : uint8_t { kSyslogTcp, kSyslogUdp, kJsonTcp };
+enum class ListenerType : uint8_t { kSyslogTcp, kSyslogUdp, kJsonTcp, kSyslogTls };
 
 std::string_view ListenerTypeName(ListenerType type);
 
@@ -31,6 +32,7 @@ struct ListenerConfig {
   size_t max_connections_per_peer = 512;          // TCP: open connections from one address
   std::chrono::seconds idle_timeout{600};         // TCP: close after this long without data
   size_t receive_buffer_bytes = 4 * 1024 * 1024;  // SO_RCVBUF request (UDP mostly)
+  TlsListenerConfig tls;                          // syslog_tls only
 };
 
 struct MetricsConfig {

@@ -195,6 +195,9 @@ int Daemon::Run() {
         std::chrono::duration_cast<std::chrono::nanoseconds>(s.config.max_clock_skew).count();
     s.listeners.push_back(MakeListener(s.io, std::move(context)));
     s.listeners.back()->Start();
+    if (auto collectable = s.listeners.back()->MakeCollectable(); collectable && s.metrics_server) {
+      s.metrics_server->Register(std::move(collectable));
+    }
     ports.emplace_back(s.config.listeners[i].name, s.listeners.back()->port());
   }
   s.pipeline.Start();
@@ -211,6 +214,7 @@ int Daemon::Run() {
       [&](const boost::system::error_code& error, int signal) {
         if (error) return;
         if (signal == SIGHUP) {
+          for (auto& listener : s.listeners) listener->Reload();  // TLS certificates, CRL
           if (s.reloader) {
             spdlog::info("SIGHUP: reloading rules, decoders and lists");
             s.reloader->Reload();
