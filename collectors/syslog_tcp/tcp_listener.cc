@@ -44,11 +44,8 @@ TcpListener::TcpListener(asio::io_context& io, ListenerContext context, FramingM
       mode_(mode),
       acceptor_(asio::make_strand(io)),
       retry_timer_(acceptor_.get_executor()),
-      limits_(context_.config.max_connections, context_.config.max_connections_per_peer) {
-  if (context_.config.type == ListenerType::kSyslogTls) {
-    tls_ = std::make_unique<TlsServerContext>(context_.config.tls);  // throws: cannot start
-  }
-}
+      limits_(context_.config.max_connections, context_.config.max_connections_per_peer,
+              context_.config.max_connections_per_agency) {}
 
 TcpListener::~TcpListener() = default;
 
@@ -103,7 +100,7 @@ void TcpListener::OnAccept(const error_code& error, tcp::socket socket) {
                   remote.address().to_string());
     return;  // the socket closes as it goes out of scope
   }
-  if (auto reason = limits_.TryAcquire(peer.bytes)) {
+  if (auto reason = limits_.TryAcquire(peer.bytes, agency)) {
     counters.Rejected(context_.index, *reason);
     return;
   }
@@ -117,8 +114,8 @@ void TcpListener::OnAccept(const error_code& error, tcp::socket socket) {
 }
 
 void TcpListener::OnSessionClosed(const std::shared_ptr<TcpSession>& session,
-                                  const PeerAddress& peer) {
-  limits_.Release(peer.bytes);
+                                  const PeerAddress& peer, uint16_t agency) {
+  limits_.Release(peer.bytes, agency);
   context_.metrics->ConnectionClosed(context_.index);
   std::lock_guard lock(sessions_mutex_);
   sessions_.erase(session);

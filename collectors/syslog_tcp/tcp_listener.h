@@ -4,8 +4,13 @@
 //
 // Per connection: the agency is looked up once at accept; a peer in no agency
 // (and unknown not allowed) is refused and counted, as are connections over
-// max_connections / max_connections_per_peer. The read buffer is allocated on
-// the first readable event, so idle connections cost a socket and a timer.
+// max_connections / max_connections_per_agency / max_connections_per_peer.
+// Reads go to the io thread's buffer; a connection keeps only the unconsumed
+// tail of its stream (a partial message), in storage sized to it, and holds
+// an event batch only while it has events to hand on: an idle connection
+// costs a socket, a timer and its partial message. A connection that has not
+// completed a message within first_message_timeout of its accept is closed
+// (gsoc_connections_closed_total{reason="first_message_timeout"}).
 // A fatal framing error (bad octet count) hands on the frames before it, then
 // closes the connection and counts gsoc_connections_closed_total{reason}.
 //
@@ -56,7 +61,8 @@ class TcpListener : public Listener {
 
   const ListenerContext& context() const { return context_; }
   FramingMode mode() const { return mode_; }
-  void OnSessionClosed(const std::shared_ptr<TcpSession>& session, const PeerAddress& peer);
+  void OnSessionClosed(const std::shared_ptr<TcpSession>& session, const PeerAddress& peer,
+                       uint16_t agency);
 
  private:
   void Accept();

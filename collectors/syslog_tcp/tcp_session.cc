@@ -10,6 +10,44 @@ namespace gsoc {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
+namespace {
+
+// The io thread's read buffer: a session's tail, then the bytes read now.
+// Shared by the sessions of the thread (never held across a wait), so 4,000
+// connections cost one buffer, not 4,000.
+char* ThreadReadBuffer(size_t size) {
+  thread_local std::unique_ptr<char[]> buffer;
+  thread_local size_t capacity = 0;
+  if (capacity < size) {
+    buffer = std::make_unique_for_overwrite<char[]>(size);
+    capacity = size;
+  }
+  return buffer.get();
+}
+
+// The io thread's JSON parser: simdjson keeps buffers sized to the largest
+// line it parsed, which must not be paid once per connection.
+JsonLineParser& ThreadJsonParser() {
+  thread_local JsonLineParser parser;
+  return parser;
+}
+
+// Ciphertext is read a TLS record at a time: what TLS keeps buffered per
+// connection stays near one record.
+constexpr size_t kTlsReadChunk = 17 * 1024;
+
+// The io thread's ciphertext buffer (syslog_tls): handed to TLS at once.
+char* ThreadCipherBuffer() {
+  thread_local std::unique_ptr<char[]> buffer =
+      std::make_unique_for_overwrite<char[]>(kTlsReadChunk);
+  return buffer.get();
+}
+
+// Tails at most this large keep their storage when they shrink.
+constexpr size_t kSmallTail = 4096;
+
+}  // namespace
+
 TcpSession::TcpSession(TcpListener& listener, asio::ip::tcp::socket socket, PeerAddress peer,
                        uint16_t agency)
     : listener_(listener),
@@ -20,20 +58,19 @@ TcpSession::TcpSession(TcpListener& listener, asio::ip::tcp::socket socket, Peer
       agency_(agency),
       framer_(listener.mode(), listener.context().config.max_message_size) {
   parse_context_.default_utc_offset_seconds = context_.utc_offset_seconds;
-  if (listener.mode() == FramingMode::kLinesOnly) json_ = std::make_unique<JsonLineParser>();
+  json_ = listener.mode() == FramingMode::kLinesOnly;
 }
 
 void TcpSession::Start() {
   error_code ignored;
   socket_.non_blocking(true, ignored);
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
-  last_activity_ = std::chrono::steady_clock::now();
+  accepted_ = last_activity_ = std::chrono::steady_clock::now();
   if (const TlsServerContext* tls = listener_.tls()) {
     tls_ = std::make_unique<TlsConnection>(tls->current());
-    ArmIdleTimer(tls->config().handshake_timeout);
-  } else {
-    ArmIdleTimer(context_.config.idle_timeout);
   }
+  CloseReason unused;
+  ArmIdleTimer(TimeLeft(&unused).value_or(std::chrono::steady_clock::duration::zero()));
   WaitReadable();
 }
 
@@ -62,14 +99,11 @@ void TcpSession::OnReadable(const error_code& error) {
 }
 
 void TcpSession::ReadAvailable() {
-  if (!buffer_) {
-    buffer_size_ = context_.config.max_message_size + kReadChunk;
-    buffer_ = std::make_unique<char[]>(buffer_size_);
-    batch_ = context_.input->pool().Acquire();
-  }
   for (int reads = 0; reads < kReadsPerTurn; ++reads) {
+    char* buffer = ThreadReadBuffer(context_.config.max_message_size + kReadChunk);
+    if (tail_ > 0) std::memcpy(buffer, tail_storage_.get(), tail_);
     error_code error;
-    const size_t n = ReadSome(buffer_.get() + tail_, buffer_size_ - tail_, error);
+    const size_t n = ReadSome(buffer + tail_, kReadChunk, error);
     if (error == asio::error::would_block || error == asio::error::try_again) break;
     if (error == asio::error::eof) {
       FinishAndClose(CloseReason::kPeerClosed);
@@ -82,8 +116,8 @@ void TcpSession::ReadAvailable() {
     last_activity_ = std::chrono::steady_clock::now();
     parse_context_.receive_time_ns = NowNanos();
     if (!tls_) pending_bytes_ += n;  // TLS counts ciphertext as it reads it
-    if (!ProcessBuffer(tail_ + n)) return;
-    if (batch_->size() >= context_.batch_events && !HandOn()) return;
+    if (!ProcessBuffer(buffer, tail_ + n)) return;
+    if (batch_ && batch_->size() >= context_.batch_events && !HandOn()) return;
     if (reads + 1 == kReadsPerTurn) {
       // More may be waiting: let other connections run, then continue.
       if (!HandOn()) return;
@@ -97,23 +131,39 @@ void TcpSession::ReadAvailable() {
   WaitReadable();
 }
 
-// Frames buffer_[0, length); keeps the unconsumed tail. False if closed.
-bool TcpSession::ProcessBuffer(size_t length) {
+// Frames data[0, length); keeps the unconsumed tail. False if closed.
+bool TcpSession::ProcessBuffer(const char* data, size_t length) {
   const FeedResult result = framer_.Feed(
-      std::string_view(buffer_.get(), length), [this](std::string_view frame) { OnFrame(frame); },
+      std::string_view(data, length), [this](std::string_view frame) { OnFrame(frame); },
       [this] { ++pending_oversize_; });
-  tail_ = length - result.consumed;
-  if (tail_ > 0 && result.consumed > 0) {
-    std::memmove(buffer_.get(), buffer_.get() + result.consumed, tail_);
+  if (result.error == FrameError::kNone) {
+    KeepTail(data + result.consumed, length - result.consumed);
+    return true;
   }
-  if (result.error == FrameError::kNone) return true;
-  tail_ = 0;  // the rest of the stream cannot be framed
+  KeepTail(data, 0);  // the rest of the stream cannot be framed
   FinishAndClose(result.error == FrameError::kBadOctetCount ? CloseReason::kBadOctetCount
                                                             : CloseReason::kOctetCountTooLarge);
   return false;
 }
 
+// Storage grows to what the partial message needs (at most max_message_size)
+// and shrinks back once it is consumed.
+void TcpSession::KeepTail(const char* data, size_t length) {
+  const bool grow = length > tail_capacity_;
+  const bool shrink = tail_capacity_ > kSmallTail && length < tail_capacity_ / 4;
+  if (grow || shrink) {
+    size_t capacity = length == 0 ? 0 : 256;
+    while (capacity < length) capacity *= 2;
+    tail_storage_ = capacity ? std::make_unique_for_overwrite<char[]>(capacity) : nullptr;
+    tail_capacity_ = capacity;
+  }
+  if (length > 0) std::memcpy(tail_storage_.get(), data, length);
+  tail_ = length;
+}
+
 void TcpSession::OnFrame(std::string_view frame) {
+  if (!batch_) batch_ = context_.input->pool().Acquire();
+  got_message_ = true;
   Event& event = batch_->AddEvent();
   const std::string_view copy = batch_->arena().CopyPadded(frame);
   event.receive_time_ns = parse_context_.receive_time_ns;
@@ -122,7 +172,7 @@ void TcpSession::OnFrame(std::string_view frame) {
   event.peer = peer_;
   if (!tls_identity_.empty()) batch_->AddField(event, "tls_client", TlsIdentityInBatch());
   if (json_) {
-    if (!json_->ParseOrKeepRaw(copy, parse_context_, event, *batch_)) {
+    if (!ThreadJsonParser().ParseOrKeepRaw(copy, parse_context_, event, *batch_)) {
       ++pending_parse_errors_.by_format[size_t(ParseFormat::kJson)];
     }
   } else {
@@ -147,7 +197,7 @@ bool TcpSession::HandOn() {
   if (!batch_ || batch_->empty()) return true;
   switch (context_.input->TryPush(batch_)) {
     case PushResult::kPushed:
-      batch_ = context_.input->pool().Acquire();
+      batch_ = nullptr;  // the next frame takes a batch from the pool
       return true;
     case PushResult::kFull:
       waiting_for_space_ = true;
@@ -183,17 +233,17 @@ void TcpSession::FinishAndClose(CloseReason reason) {
   error_code ignored;
   idle_timer_.cancel();
   socket_.cancel(ignored);
-  if (buffer_ && tail_ > 0) {
+  if (tail_ > 0) {
     if (reason == CloseReason::kPeerClosed) {
       // Real senders omit the last trailer: the tail is a final frame.
       bool truncated = false;
-      const std::string_view last = framer_.Finish({buffer_.get(), tail_}, &truncated);
+      const std::string_view last = framer_.Finish({tail_storage_.get(), tail_}, &truncated);
       if (!last.empty()) OnFrame(last);
       if (truncated) context_.metrics->Local().Discarded(context_.index, DiscardReason::kTruncated);
     } else {
       context_.metrics->Local().Discarded(context_.index, DiscardReason::kTruncated);
     }
-    tail_ = 0;
+    KeepTail(nullptr, 0);
   }
   if (!HandOn()) return;  // OnSpace closes once the batch is handed on
   Close(reason);
@@ -208,7 +258,7 @@ void TcpSession::Close(CloseReason reason) {
   error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
-  listener_.OnSessionClosed(shared_from_this(), peer_);
+  listener_.OnSessionClosed(shared_from_this(), peer_, agency_);
 }
 
 void TcpSession::ArmIdleTimer(std::chrono::steady_clock::duration after) {
@@ -217,21 +267,42 @@ void TcpSession::ArmIdleTimer(std::chrono::steady_clock::duration after) {
       [self = shared_from_this()](const error_code& error) { self->OnIdleTimer(error); });
 }
 
+std::optional<std::chrono::steady_clock::duration> TcpSession::TimeLeft(CloseReason* reason) const {
+  const auto now = std::chrono::steady_clock::now();
+  auto left = last_activity_ + context_.config.idle_timeout - now;
+  *reason = CloseReason::kIdleTimeout;
+  if (!got_message_) {
+    const auto first = accepted_ + context_.config.first_message_timeout - now;
+    if (first < left) {
+      left = first;
+      *reason = CloseReason::kFirstMessageTimeout;
+    }
+  }
+  if (tls_ && !tls_checked_) {
+    const auto handshake = accepted_ + listener_.tls()->config().handshake_timeout - now;
+    if (handshake < left) {
+      left = handshake;
+      *reason = CloseReason::kIdleTimeout;  // OnIdleTimer counts it as a TLS timeout
+    }
+  }
+  if (left <= std::chrono::steady_clock::duration::zero()) return std::nullopt;
+  return left;
+}
+
 void TcpSession::OnIdleTimer(const error_code& error) {
   if (error || closing_) return;
-  if (tls_ && !tls_checked_) {
-    listener_.CountHandshake(TlsHandshakeResult::kTimeout, peer_);
-    FinishAndClose(CloseReason::kIdleTimeout);
+  if (waiting_for_space_) {
+    // Blocked on the pipeline is neither idle nor slow: check again later.
+    ArmIdleTimer(context_.config.first_message_timeout);
     return;
   }
-  const auto idle = context_.config.idle_timeout;
-  const auto since = std::chrono::steady_clock::now() - last_activity_;
-  if (waiting_for_space_ || since < idle) {
-    // Blocked on the pipeline is not idle; otherwise wait out the rest.
-    ArmIdleTimer(waiting_for_space_ ? std::chrono::steady_clock::duration(idle) : idle - since);
+  CloseReason reason;
+  if (const auto left = TimeLeft(&reason)) {
+    ArmIdleTimer(*left);
     return;
   }
-  FinishAndClose(CloseReason::kIdleTimeout);
+  if (tls_ && !tls_checked_) listener_.CountHandshake(TlsHandshakeResult::kTimeout, peer_);
+  FinishAndClose(reason);
 }
 
 size_t TcpSession::ReadSome(char* out, size_t capacity, error_code& error) {
@@ -244,7 +315,7 @@ size_t TcpSession::ReadSome(char* out, size_t capacity, error_code& error) {
 // is drained, eof on close_notify or end of stream, another error when the
 // handshake or a record failed (already counted).
 size_t TcpSession::ReadTls(char* out, size_t capacity, error_code& error) {
-  if (!cipher_) cipher_ = std::make_unique<char[]>(kReadChunk);
+  char* cipher = ThreadCipherBuffer();
   for (;;) {
     size_t produced = 0;
     const TlsConnection::Status status = tls_->Read(out, capacity, &produced);
@@ -263,10 +334,10 @@ size_t TcpSession::ReadTls(char* out, size_t capacity, error_code& error) {
       return 0;
     }
     if (produced > 0) return produced;
-    const size_t n = socket_.read_some(asio::buffer(cipher_.get(), kReadChunk), error);
+    const size_t n = socket_.read_some(asio::buffer(cipher, kTlsReadChunk), error);
     if (error) return 0;
     pending_bytes_ += n;
-    tls_->Feed({cipher_.get(), n});
+    tls_->Feed({cipher, n});
   }
 }
 
@@ -284,7 +355,8 @@ bool TcpSession::OnTlsHandshake() {
   tls_checked_ = true;
   listener_.CountHandshake(TlsHandshakeResult::kOk, peer_);
   listener_.TlsSessionOpened(tls_->version(), tls_->cipher());
-  ArmIdleTimer(context_.config.idle_timeout);  // the handshake deadline is met
+  CloseReason unused;  // the handshake deadline is met: idle and first-message remain
+  ArmIdleTimer(TimeLeft(&unused).value_or(std::chrono::steady_clock::duration::zero()));
   return true;
 }
 

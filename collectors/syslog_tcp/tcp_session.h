@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
 
 #include "collectors/framing/stream_framer.h"
 #include "collectors/json/json_parser.h"
@@ -33,7 +34,9 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   void WaitReadable();
   void OnReadable(const boost::system::error_code& error);
   void ReadAvailable();
-  bool ProcessBuffer(size_t length);
+  // Frames data[0, length) (the tail, then new bytes); keeps what is left.
+  bool ProcessBuffer(const char* data, size_t length);
+  void KeepTail(const char* data, size_t length);
   void OnFrame(std::string_view frame);
   void FlushCounts(ThreadCounters& counters);
   // Hands the batch to the pipeline; false when it must wait for room.
@@ -43,6 +46,9 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   void Close(CloseReason reason);
   void ArmIdleTimer(std::chrono::steady_clock::duration after);
   void OnIdleTimer(const boost::system::error_code& error);
+  // Time left before the idle or first-message timeout, or nullopt when due
+  // (with the reason).
+  std::optional<std::chrono::steady_clock::duration> TimeLeft(CloseReason* reason) const;
   // Reads plaintext: from the socket, or through TLS on syslog_tls.
   size_t ReadSome(char* out, size_t capacity, boost::system::error_code& error);
   size_t ReadTls(char* out, size_t capacity, boost::system::error_code& error);
@@ -58,13 +64,15 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   PeerAddress peer_;
   uint16_t agency_;
   StreamFramer framer_;
-  std::unique_ptr<JsonLineParser> json_;  // json_tcp only
-  std::unique_ptr<char[]> buffer_;
-  size_t buffer_size_ = 0;
-  size_t tail_ = 0;  // unconsumed bytes at the front of buffer_
-  BatchPtr batch_;
+  bool json_ = false;  // json_tcp: parse frames with the io thread's JsonLineParser
+  std::unique_ptr<char[]> tail_storage_;  // the partial message, sized to it
+  size_t tail_capacity_ = 0;
+  size_t tail_ = 0;  // unconsumed bytes at the front of tail_storage_
+  BatchPtr batch_;   // null until a frame arrives, and again once handed on
   SyslogParseContext parse_context_;
+  std::chrono::steady_clock::time_point accepted_;
   std::chrono::steady_clock::time_point last_activity_;
+  bool got_message_ = false;  // a complete frame arrived
 
   // Counts since the last flush to this thread's ThreadCounters.
   uint64_t pending_events_ = 0;
@@ -72,10 +80,10 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   uint64_t pending_oversize_ = 0;
   PendingParseErrors pending_parse_errors_;
 
-  // syslog_tls: the connection's TLS state, its ciphertext read buffer,
-  // bytes waiting to be written, and the verified client identity.
+  // syslog_tls: the connection's TLS state, bytes waiting to be written,
+  // and the verified client identity. Ciphertext is read into the io
+  // thread's buffer and handed to TLS at once.
   std::unique_ptr<TlsConnection> tls_;
-  std::unique_ptr<char[]> cipher_;
   std::string tls_output_;
   bool tls_writing_ = false;
   bool tls_checked_ = false;  // handshake done and its identity accepted

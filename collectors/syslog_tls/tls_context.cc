@@ -107,6 +107,7 @@ SslCtxPtr TlsServerContext::Build(const TlsListenerConfig& config) {
   SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
                              SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
   SSL_CTX_set_num_tickets(c, 0);
+  SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);  // idle connections hold no record buffers
   SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
   if (SSL_CTX_use_certificate_chain_file(c, config.certificate.c_str()) != 1) {
     Fail(config.certificate, "cannot load the certificate");

@@ -226,7 +226,8 @@ void ReadListener(Reader& reader, const YAML::Node& item, const std::string& pat
                   std::vector<std::pair<YAML::Node, std::string>>& nodes) {
   if (!reader.CheckMap(item, path,
                        {"name", "type", "address", "port", "max_message_size", "max_connections",
-                        "max_connections_per_peer", "idle_timeout", "receive_buffer", "tls"})) {
+                        "max_connections_per_peer", "idle_timeout", "receive_buffer",
+                        "max_connections_per_agency", "first_message_timeout", "tls"})) {
     return;
   }
   ListenerConfig listener;
@@ -251,6 +252,9 @@ void ReadListener(Reader& reader, const YAML::Node& item, const std::string& pat
   reader.Size(item, "max_connections_per_peer", path, listener.max_connections_per_peer, 1,
               1'000'000);
   reader.Seconds(item, "idle_timeout", path, listener.idle_timeout);
+  reader.Size(item, "max_connections_per_agency", path, listener.max_connections_per_agency, 1,
+              1'000'000);
+  reader.Seconds(item, "first_message_timeout", path, listener.first_message_timeout);
   reader.Size(item, "receive_buffer", path, listener.receive_buffer_bytes, 4096, 1 << 30);
   if (listener.type == ListenerType::kSyslogTls) {
     ReadTlsConfig(item["tls"], path + ".tls", ConfigDir(config), listener.tls,
@@ -346,13 +350,15 @@ void ReadMetrics(Reader& reader, const YAML::Node& root, Config& config) {
 void ReadPipeline(Reader& reader, const YAML::Node& root, Config& config) {
   const YAML::Node node = root["pipeline"];
   if (!node.IsDefined() || node.IsNull()) return;
-  if (!reader.CheckMap(node, "pipeline", {"queue_events", "workers", "io_threads", "batch_events"}))
+  if (!reader.CheckMap(node, "pipeline",
+                       {"queue_events", "workers", "io_threads", "batch_events", "queue_bytes"}))
     return;
   PipelineConfig& p = config.pipeline;
   reader.Size(node, "queue_events", "pipeline", p.queue_events, 1024, 1ull << 30);
   reader.Size(node, "workers", "pipeline", p.workers, 0, 256);
   reader.Size(node, "io_threads", "pipeline", p.io_threads, 1, 256);
   reader.Size(node, "batch_events", "pipeline", p.batch_events, 1, 65536);
+  reader.Size(node, "queue_bytes", "pipeline", p.queue_bytes, 1ull << 20, 1ull << 40);
   if (p.batch_events > p.queue_events / 2) {
     reader.Error(node, "pipeline.batch_events",
                  "must be at most half of queue_events, so a full queue can take a batch "
@@ -429,14 +435,42 @@ void ReadLists(Reader& reader, const YAML::Node& node, const std::filesystem::pa
   }
 }
 
+void ReadRuleLimits(Reader& reader, const YAML::Node& node, RuleLimitsConfig& limits) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  const std::string path = "rules.limits";
+  if (!reader.CheckMap(node, path,
+                       {"regex_match_limit", "regex_depth_limit", "regex_heap_limit",
+                        "max_values_per_rule", "max_patterns", "max_list_bytes", "max_list_entries",
+                        "max_list_entry_bytes", "reload_timeout"})) {
+    return;
+  }
+  auto u32 = [&](const char* key, uint32_t& out, uint64_t min, uint64_t max) {
+    size_t value = out;
+    reader.Size(node, key, path, value, min, max);
+    out = static_cast<uint32_t>(value);
+  };
+  u32("regex_match_limit", limits.regex_match_limit, 1000, 100'000'000);
+  u32("regex_depth_limit", limits.regex_depth_limit, 100, 100'000'000);
+  size_t heap_bytes = size_t{limits.regex_heap_limit_kib} * 1024;
+  reader.Size(node, "regex_heap_limit", path, heap_bytes, 64 * 1024, 1ull << 30);
+  limits.regex_heap_limit_kib = static_cast<uint32_t>(heap_bytes / 1024);
+  reader.Size(node, "max_values_per_rule", path, limits.max_values_per_rule, 1, 10'000'000);
+  reader.Size(node, "max_patterns", path, limits.max_patterns, 1, 10'000'000);
+  reader.Size(node, "max_list_bytes", path, limits.max_list_bytes, 1024, 1ull << 40);
+  reader.Size(node, "max_list_entries", path, limits.max_list_entries, 1, 1'000'000'000);
+  reader.Size(node, "max_list_entry_bytes", path, limits.max_list_entry_bytes, 64, 1ull << 20);
+  reader.Millis(node, "reload_timeout", path, limits.reload_timeout, 1000);
+}
+
 void ReadRules(Reader& reader, const YAML::Node& root, Config& config,
                const std::filesystem::path& base) {
   const YAML::Node node = root["rules"];
   RulesConfig& rules = config.rules;
   rules.cache_dir = config.data_dir / "hs-cache";
   if (!node.IsDefined() || node.IsNull()) return;
-  if (!reader.CheckMap(node, "rules",
-                       {"sigma", "decoders", "logsources", "lists", "cache_dir", "strict"})) {
+  if (!reader.CheckMap(
+          node, "rules",
+          {"sigma", "decoders", "logsources", "lists", "cache_dir", "strict", "limits"})) {
     return;
   }
   rules.enabled = true;
@@ -450,6 +484,7 @@ void ReadRules(Reader& reader, const YAML::Node& root, Config& config,
   reader.Scalar(node, "cache_dir", "rules", cache_dir);
   if (!cache_dir.empty()) rules.cache_dir = Resolve(base, cache_dir);
   reader.Scalar(node, "strict", "rules", rules.strict);
+  ReadRuleLimits(reader, node["limits"], rules.limits);
 }
 
 void ReadWebhook(Reader& reader, const YAML::Node& node, WebhookConfig& webhook) {

@@ -28,11 +28,13 @@ struct ListenerConfig {
   std::string address = "127.0.0.1";
   uint16_t port = 0;
   size_t max_message_size = 64 * 1024;
-  size_t max_connections = 4096;                  // TCP: open connections on this listener
-  size_t max_connections_per_peer = 512;          // TCP: open connections from one address
-  std::chrono::seconds idle_timeout{600};         // TCP: close after this long without data
-  size_t receive_buffer_bytes = 4 * 1024 * 1024;  // SO_RCVBUF request (UDP mostly)
-  TlsListenerConfig tls;                          // syslog_tls only
+  size_t max_connections = 4096;                   // TCP: open connections on this listener
+  size_t max_connections_per_peer = 512;           // TCP: open connections from one address
+  std::chrono::seconds idle_timeout{600};          // TCP: close after this long without data
+  size_t max_connections_per_agency = 1024;        // TCP: open connections of one agency
+  std::chrono::seconds first_message_timeout{10};  // TCP: close if no complete message by then
+  size_t receive_buffer_bytes = 4 * 1024 * 1024;   // SO_RCVBUF request (UDP mostly)
+  TlsListenerConfig tls;                           // syslog_tls only
 };
 
 struct MetricsConfig {
@@ -42,16 +44,30 @@ struct MetricsConfig {
 };
 
 struct PipelineConfig {
-  size_t queue_events = 256 * 1024;  // bound of the collector -> engine queue, in events
-  size_t workers = 0;                // engine threads; 0 = one per core
-  size_t io_threads = 1;             // collector threads
-  size_t batch_events = 1024;        // a collector hands on a batch at this size
+  size_t queue_events = 256 * 1024;   // bound of the collector -> engine queue, in events
+  size_t queue_bytes = 128ull << 20;  // the same queue's bound in message bytes
+  size_t workers = 0;                 // engine threads; 0 = one per core
+  size_t io_threads = 1;              // collector threads
+  size_t batch_events = 1024;         // a collector hands on a batch at this size
 };
 
 struct IndicatorListConfig {
   std::string name;  // the %placeholder% rules use
   std::filesystem::path file;
   std::string column;  // CSV value column; empty = one value a line
+};
+
+// rules.limits: bounds on what third-party rules and lists may cost.
+struct RuleLimitsConfig {
+  uint32_t regex_match_limit = 20'000;  // PCRE2 on event data (rules and decoders)
+  uint32_t regex_depth_limit = 10'000;
+  uint32_t regex_heap_limit_kib = 4096;
+  size_t max_values_per_rule = 5'000;
+  size_t max_patterns = 50'000;  // Hyperscan patterns in the rule set
+  size_t max_list_bytes = 128ull << 20;
+  size_t max_list_entries = 2'000'000;
+  size_t max_list_entry_bytes = 8192;
+  std::chrono::milliseconds reload_timeout{120'000};  // a build (start or reload) past it fails
 };
 
 struct RulesConfig {
@@ -62,6 +78,7 @@ struct RulesConfig {
   std::vector<IndicatorListConfig> lists;
   std::filesystem::path cache_dir;  // compiled Hyperscan databases; default <data_dir>/hs-cache
   bool strict = false;              // any refused rule makes start/reload fail
+  RuleLimitsConfig limits;
 };
 
 // Outputs fed after the store commit: a JSON-lines file and a webhook.

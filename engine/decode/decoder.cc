@@ -5,11 +5,13 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <atomic>
 #include <system_error>
 #include <unordered_map>
 #include <utility>
 
 #include "engine/decode/regex_convert.h"
+#include "engine/util/regular_file.h"
 
 namespace gsoc::decode {
 namespace {
@@ -97,6 +99,9 @@ struct DecoderSet::Impl {
   std::vector<uint32_t> hs_to_decoder;      // Hyperscan id → decoder index
   std::vector<uint32_t> always_candidates;  // decoders Hyperscan could not take
   uint32_t ovector_pairs = 1;
+  RegexLimits limits;
+  // Per decoder: matches stopped by a RegexLimits bound (counted as no match).
+  std::unique_ptr<std::atomic<uint64_t>[]> limit_hits;
 
   ~Impl() {
     for (Decoder& decoder : decoders) pcre2_code_free(decoder.code);
@@ -107,6 +112,7 @@ struct DecoderSet::Impl {
 struct DecoderSet::Scratch::State {
   hs_scratch_t* hs = nullptr;
   pcre2_match_data* match_data = nullptr;
+  std::unique_ptr<RegexMatchContext> regex;
   std::vector<uint32_t> candidates;
 
   ~State() {
@@ -119,6 +125,9 @@ DecoderSet::Scratch::Scratch(std::unique_ptr<State> state) : state_(std::move(st
 DecoderSet::Scratch::~Scratch() = default;
 
 namespace {
+
+// A decoder file is hand-written YAML: far below this.
+constexpr uint64_t kMaxDecoderFileBytes = 16 << 20;
 
 class Loader {
  public:
@@ -133,8 +142,14 @@ class Loader {
   void LoadFile(const fs::path& path) {
     file_ = path.string();
     YAML::Node root;
+    std::string text;
+    std::string read_error;
+    if (!ReadRegularFile(path, kMaxDecoderFileBytes, &text, &read_error)) {
+      Error(0, "", read_error);
+      return;
+    }
     try {
-      root = YAML::LoadFile(file_);
+      root = YAML::Load(text);
     } catch (const YAML::Exception& e) {
       Error(e.mark.is_null() ? 0 : e.mark.line + 1, "", "YAML: " + e.msg);
       return;
@@ -405,9 +420,11 @@ DecoderSet::~DecoderSet() = default;
 
 DecoderSet::LoadResult DecoderSet::Load(const std::vector<fs::path>& paths,
                                         const std::vector<std::string>& listener_names,
-                                        const std::vector<std::string>& agency_names) {
+                                        const std::vector<std::string>& agency_names,
+                                        const RegexLimits& limits) {
   LoadResult result;
   auto impl = std::make_unique<Impl>();
+  impl->limits = limits;
   const std::vector<fs::path> files = ExpandPaths(paths, result.errors);
   Loader loader(listener_names, agency_names, impl->decoders, result.errors);
   for (const fs::path& file : files) loader.LoadFile(file);
@@ -450,6 +467,7 @@ DecoderSet::LoadResult DecoderSet::Load(const std::vector<fs::path>& paths,
       return result;
     }
   }
+  impl->limit_hits = std::make_unique<std::atomic<uint64_t>[]>(impl->decoders.size());
   result.set.reset(new DecoderSet(std::move(impl)));
   return result;
 }
@@ -458,11 +476,21 @@ std::unique_ptr<DecoderSet::Scratch> DecoderSet::MakeScratch() const {
   auto state = std::make_unique<Scratch::State>();
   if (impl_->database != nullptr) hs_alloc_scratch(impl_->database, &state->hs);
   state->match_data = pcre2_match_data_create(impl_->ovector_pairs, nullptr);
+  state->regex = std::make_unique<RegexMatchContext>(impl_->limits);
   state->candidates.reserve(impl_->decoders.size());
   return std::unique_ptr<Scratch>(new Scratch(std::move(state)));
 }
 
 size_t DecoderSet::size() const { return impl_->decoders.size(); }
+
+std::vector<DecoderSet::LimitHits> DecoderSet::limit_hits() const {
+  std::vector<LimitHits> out;
+  for (size_t i = 0; i < impl_->decoders.size(); ++i) {
+    const uint64_t hits = impl_->limit_hits[i].load(std::memory_order_relaxed);
+    if (hits > 0) out.push_back({impl_->decoders[i].name, hits});
+  }
+  return out;
+}
 
 std::string_view DecoderSet::Decode(EventBatch& batch, Event& event, Scratch& scratch) const {
   Scratch::State& state = *scratch.state_;
@@ -486,11 +514,13 @@ std::string_view DecoderSet::Decode(EventBatch& batch, Event& event, Scratch& sc
     if (!decoder.listeners.empty() && !Contains(decoder.listeners, event.listener)) continue;
     if (!decoder.agencies.empty() && !Contains(decoder.agencies, event.agency)) continue;
     if (!ProgramMatches(decoder, event.program)) continue;
+    pcre2_match_context* context = state.regex->get();
     const int rc = decoder.jit ? pcre2_jit_match(decoder.code, subject, message.size(), 0, 0,
-                                                 state.match_data, nullptr)
+                                                 state.match_data, context)
                                : pcre2_match(decoder.code, subject, message.size(), 0, 0,
-                                             state.match_data, nullptr);
-    if (rc <= 0) continue;  // no match (or an error such as a match limit)
+                                             state.match_data, context);
+    if (IsRegexLimitHit(rc)) impl_->limit_hits[index].fetch_add(1, std::memory_order_relaxed);
+    if (rc <= 0) continue;  // no match, or a limit hit (counted)
     const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(state.match_data);
     for (const Capture& capture : decoder.captures) {
       if (capture.group >= static_cast<uint32_t>(rc)) continue;  // unset (trailing)

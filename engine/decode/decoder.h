@@ -24,8 +24,12 @@
 // captures. Decoders are tried in file order; the first one whose regex
 // matches wins (one decoder per event), unless it says `continue: true`.
 //
-// Threading: a DecoderSet is immutable once built; each worker thread uses
-// its own Scratch (Hyperscan scratch + PCRE2 match data). Decode never
+// Every PCRE2 match runs under RegexLimits; a match stopped by a limit is
+// "no match" for that decoder and is counted (limit_hits()).
+//
+// Threading: a DecoderSet is immutable once built (but for the relaxed
+// atomic limit counters); each worker thread uses its own Scratch
+// (Hyperscan scratch + PCRE2 match data and context). Decode never
 // allocates per field: capture values are views into the event's message,
 // constant fields point into the set, names into the set.
 #pragma once
@@ -36,6 +40,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/decode/regex_limits.h"
 #include "engine/event/event_batch.h"
 #include "engine/rules/rule.h"
 
@@ -54,7 +59,8 @@ class DecoderSet {
   // Event::listener / Event::agency).
   static LoadResult Load(const std::vector<std::filesystem::path>& paths,
                          const std::vector<std::string>& listener_names,
-                         const std::vector<std::string>& agency_names);
+                         const std::vector<std::string>& agency_names,
+                         const RegexLimits& limits = {});
   ~DecoderSet();
 
   std::unique_ptr<Scratch> MakeScratch() const;
@@ -64,6 +70,14 @@ class DecoderSet {
   // empty if no decoder matched. With `continue: true` later decoders may add
   // fields too; the name returned is that of the first one that matched.
   std::string_view Decode(EventBatch& batch, Event& event, Scratch& scratch) const;
+
+  // Decoders whose regex hit a RegexLimits bound, with how often (only
+  // those with hits; at most size() entries).
+  struct LimitHits {
+    std::string_view decoder;
+    uint64_t hits = 0;
+  };
+  std::vector<LimitHits> limit_hits() const;
 
  private:
   struct Impl;

@@ -14,7 +14,7 @@ std::atomic<uint64_t> next_generation{1};
 void LoadLists(const RuleSources& sources, RuleEngine& engine, RuleEngineBuild& build) {
   for (const auto& source : sources.lists) {
     try {
-      engine.lists[source.name] = indicators::IndicatorList::Load(source);
+      engine.lists[source.name] = indicators::IndicatorList::Load(source, sources.limits.lists);
     } catch (const std::exception& e) {
       build.fatal.push_back(std::string("indicator list ") + source.name + ": " + e.what());
     }
@@ -32,8 +32,8 @@ void LoadLogSources(const RuleSources& sources, RuleEngine& engine, RuleEngineBu
 }
 
 void LoadDecoders(const RuleSources& sources, RuleEngine& engine, RuleEngineBuild& build) {
-  auto loaded =
-      decode::DecoderSet::Load(sources.decoder_paths, sources.listener_names, sources.agency_names);
+  auto loaded = decode::DecoderSet::Load(sources.decoder_paths, sources.listener_names,
+                                         sources.agency_names, sources.limits.regex);
   for (const auto& error : loaded.errors) build.fatal.push_back("decoder " + error.ToString());
   engine.decoders = std::move(loaded.set);
 }
@@ -50,8 +50,12 @@ void CompileRules(const RuleSources& sources, RuleEngine& engine, RuleEngineBuil
   compile.cache_dir = sources.cache_dir;
   compile.indicators = &engine.lists;
   compile.logsources = engine.logsources.get();
+  compile.regex = sources.limits.regex;
+  compile.limits = sources.limits.set;
+  compile.refuse_pcre_fallback = sources.strict;
   auto compiled = match::Matcher::Compile(std::move(loaded.rules), compile);
   for (auto& error : compiled.refused) build.refused.push_back(std::move(error));
+  build.warnings = std::move(compiled.warnings);
   build.compile = compiled.stats;
   engine.matcher = std::move(compiled.matcher);
   build.rules_loaded = engine.matcher ? engine.matcher->rules().size() : 0;
@@ -63,6 +67,16 @@ void CompileRules(const RuleSources& sources, RuleEngine& engine, RuleEngineBuil
 }
 
 }  // namespace
+
+RuleLimits RuleLimitsFrom(const RulesConfig& config) {
+  const RuleLimitsConfig& c = config.limits;
+  RuleLimits limits;
+  limits.regex = {c.regex_match_limit, c.regex_depth_limit, c.regex_heap_limit_kib};
+  limits.set = {c.max_values_per_rule, c.max_patterns};
+  limits.lists = {c.max_list_bytes, c.max_list_entries, c.max_list_entry_bytes};
+  limits.build_timeout = c.reload_timeout;
+  return limits;
+}
 
 RuleEngineBuild BuildRuleEngine(const RuleSources& sources) {
   const auto start = std::chrono::steady_clock::now();

@@ -7,11 +7,13 @@
 // logsource map that cannot be loaded), which leave no engine.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "engine/config/config.h"
 #include "engine/correlate/correlation_rule.h"
 #include "engine/decode/decoder.h"
 #include "engine/indicators/indicator_list.h"
@@ -21,6 +23,15 @@
 
 namespace gsoc {
 
+// What a rule set may cost (rules.limits in the config).
+struct RuleLimits {
+  RegexLimits regex;                                 // every PCRE2 match on event data
+  match::SetLimits set;                              // values per rule, patterns per set
+  indicators::ListLimits lists;                      // each indicator list
+  std::chrono::milliseconds build_timeout{120'000};  // RuleReloader: a build past it fails
+};
+RuleLimits RuleLimitsFrom(const RulesConfig& config);
+
 struct RuleSources {
   std::vector<std::filesystem::path> rule_paths;     // Sigma files/folders
   std::vector<std::filesystem::path> decoder_paths;  // decoder files/folders
@@ -29,6 +40,8 @@ struct RuleSources {
   std::filesystem::path cache_dir;  // empty: no Hyperscan cache
   std::vector<std::string> listener_names;
   std::vector<std::string> agency_names;
+  RuleLimits limits;
+  bool strict = false;  // also refuse user regexes that PCRE2 must run (else a warning)
 };
 
 class RuleEngine {
@@ -45,6 +58,7 @@ class RuleEngine {
 struct RuleEngineBuild {
   std::shared_ptr<const RuleEngine> engine;  // null when `fatal` is not empty
   std::vector<rules::RuleError> refused;     // rules (and decoders) not loaded
+  std::vector<rules::RuleError> warnings;    // loaded, with a caveat (PCRE2 fallback)
   std::vector<std::string> fatal;
   size_t rules_loaded = 0;
   size_t correlations_loaded = 0;

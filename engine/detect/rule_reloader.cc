@@ -4,6 +4,7 @@
 #include <prometheus/metric_family.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "engine/metrics/metrics_server.h"
@@ -12,32 +13,110 @@ namespace gsoc {
 
 void LogRuleEngineBuild(const RuleEngineBuild& build, const char* what) {
   for (const auto& error : build.refused) spdlog::warn("rule refused: {}", error.ToString());
+  for (const auto& warning : build.warnings) spdlog::warn("rule warning: {}", warning.ToString());
   for (const auto& fatal : build.fatal) spdlog::error("{}: {}", what, fatal);
   if (!build.fatal.empty()) return;
   spdlog::info(
-      "{}: {} rule(s) and {} correlation(s) loaded from {} file(s), {} refused, {} pattern(s){} "
-      "in {:.3f}s",
+      "{}: {} rule(s) and {} correlation(s) loaded from {} file(s), {} refused, {} warning(s), "
+      "{} pattern(s){} in {:.3f}s",
       what, build.rules_loaded, build.correlations_loaded, build.rule_files, build.refused.size(),
-      build.compile.patterns, build.compile.from_cache ? " (from cache)" : "", build.seconds);
+      build.warnings.size(), build.compile.patterns,
+      build.compile.from_cache ? " (from cache)" : "", build.seconds);
 }
 
-RuleReloader::RuleReloader(RuleSources sources, bool strict, DetectionStage& stage)
-    : sources_(std::move(sources)), strict_(strict), stage_(stage) {
+// One build thread's state, shared with the thread so that it can outlive
+// the reloader (an abandoned build finishes alone and drops its result).
+struct RuleReloader::Job {
+  std::mutex mutex;
+  std::condition_variable finished;
+  bool done = false;       // guarded by mutex
+  bool abandoned = false;  // guarded by mutex: nobody waits for the result
+  RuleEngineBuild build;   // guarded by mutex
+
+  bool Running() {
+    std::lock_guard lock(mutex);
+    return !done;
+  }
+  void Abandon() {
+    std::lock_guard lock(mutex);
+    abandoned = true;
+    build = {};
+    finished.notify_all();
+  }
+};
+
+RuleReloader::RuleReloader(RuleSources sources, bool strict, DetectionStage& stage,
+                           BuildFunction build)
+    : sources_(std::move(sources)), strict_(strict), stage_(stage), build_(std::move(build)) {
+  sources_.strict = sources_.strict || strict;
   thread_ = std::thread([this] { Worker(); });
 }
 
 RuleReloader::~RuleReloader() {
+  std::shared_ptr<Job> job;
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
+    job = job_;
   }
+  if (job) job->Abandon();  // a worker waiting on it returns now
   changed_.notify_all();
   thread_.join();
 }
 
+std::optional<RuleEngineBuild> RuleReloader::BuildWithDeadline(const char* what) {
+  auto job = std::make_shared<Job>();
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return std::nullopt;
+    if (job_ && job_->Running()) {
+      spdlog::error(
+          "{}: an earlier build, abandoned after its deadline, still runs; not starting "
+          "another",
+          what);
+      return std::nullopt;
+    }
+    job_ = job;
+  }
+  try {
+    std::thread([job, sources = sources_, build_function = build_] {
+      RuleEngineBuild build = build_function(sources);
+      std::lock_guard lock(job->mutex);
+      job->done = true;
+      if (!job->abandoned) job->build = std::move(build);
+      job->finished.notify_all();
+    }).detach();
+  } catch (const std::system_error& e) {
+    spdlog::error("{}: cannot start the build thread: {}", what, e.what());
+    std::lock_guard lock(job->mutex);
+    job->done = true;
+    return std::nullopt;
+  }
+  const auto timeout = sources_.limits.build_timeout;
+  std::unique_lock lock(job->mutex);
+  job->finished.wait_for(lock, timeout, [&] { return job->done || job->abandoned; });
+  if (job->done && !job->abandoned) return std::move(job->build);
+  if (!job->abandoned) {
+    job->abandoned = true;
+    timed_out_.fetch_add(1);
+    spdlog::error(
+        "{}: the build did not finish within {} ms (rules.limits.reload_timeout); "
+        "abandoned",
+        what, timeout.count());
+  }
+  return std::nullopt;
+}
+
 bool RuleReloader::BuildAndSwap(const char* what) {
-  RuleEngineBuild build = BuildRuleEngine(sources_);
+  std::optional<RuleEngineBuild> built = BuildWithDeadline(what);
+  if (!built) {
+    spdlog::error("{} failed: the previous rule set keeps running", what);
+    failed_.fetch_add(1);
+    return false;
+  }
+  RuleEngineBuild& build = *built;
   LogRuleEngineBuild(build, what);
+  last_build_refused_.store(build.refused.size());
   const bool ok = build.engine && !(strict_ && !build.refused.empty());
   if (!ok) {
     if (strict_ && !build.refused.empty())
@@ -48,10 +127,12 @@ bool RuleReloader::BuildAndSwap(const char* what) {
   }
   rules_loaded_.store(build.rules_loaded);
   rules_refused_.store(build.refused.size());
+  rules_warned_.store(build.warnings.size());
   last_success_unix_.store(std::chrono::duration_cast<std::chrono::seconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count());
   stage_.Swap(std::move(build.engine));
+  if (!build.refused.empty()) partial_.fetch_add(1);
   succeeded_.fetch_add(1);
   return true;
 }
@@ -102,6 +183,51 @@ prometheus::MetricFamily AlertFamily(const DetectionStage& stage) {
   return family;
 }
 
+// Series per name (rule id, decoder): the kMaxSeries with most hits, the
+// rest summed under "_other", so a rule set of any size makes few series.
+constexpr size_t kMaxSeries = 20;
+
+prometheus::MetricFamily LimitHitsFamily(
+    const char* name, const char* help, const char* label,
+    const std::vector<std::pair<std::string_view, uint64_t>>& hits) {
+  prometheus::MetricFamily family = MakeFamily(name, help, prometheus::MetricType::Counter);
+  uint64_t other = 0;
+  for (size_t i = 0; i < hits.size(); ++i) {
+    if (i < kMaxSeries) {
+      AddSample(family, {{label, std::string(hits[i].first)}}, static_cast<double>(hits[i].second));
+    } else {
+      other += hits[i].second;
+    }
+  }
+  AddSample(family, {{label, "_other"}}, static_cast<double>(other));
+  return family;
+}
+
+std::vector<prometheus::MetricFamily> LimitHitFamilies(const RuleEngine* engine) {
+  std::vector<std::pair<std::string_view, uint64_t>> rules;
+  std::vector<std::pair<std::string_view, uint64_t>> decoders;
+  if (engine != nullptr && engine->matcher) {
+    for (const auto& hit : engine->matcher->regex_limit_hits()) {
+      rules.emplace_back(engine->matcher->rules()[hit.rule].id, hit.hits);
+    }
+  }
+  if (engine != nullptr && engine->decoders) {
+    for (const auto& hit : engine->decoders->limit_hits()) {
+      decoders.emplace_back(hit.decoder, hit.hits);
+    }
+    std::stable_sort(decoders.begin(), decoders.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+  }
+  return {LimitHitsFamily("gsoc_rule_regex_limit_hits_total",
+                          "Regex matches of a rule stopped by rules.limits (counted as no match), "
+                          "in the running rule set",
+                          "rule", rules),
+          LimitHitsFamily("gsoc_decoder_regex_limit_hits_total",
+                          "Decoder regex matches stopped by rules.limits (counted as no match), "
+                          "in the running rule set",
+                          "decoder", decoders)};
+}
+
 }  // namespace
 
 std::shared_ptr<prometheus::Collectable> RuleReloader::MakeCollectable() const {
@@ -112,8 +238,10 @@ std::shared_ptr<prometheus::Collectable> RuleReloader::MakeCollectable() const {
                                      "Rule set builds (start and reloads), by result",
                                      MetricType::Counter,
                                      {}};
+    const uint64_t partial = partial_.load();
     for (auto [result, value] :
-         {std::pair{"success", succeeded_.load()}, std::pair{"failure", failed_.load()}}) {
+         {std::pair{"success", succeeded_.load() - partial}, std::pair{"partial", partial},
+          std::pair{"failure", failed_.load()}}) {
       prometheus::ClientMetric metric;
       metric.label = {{"result", result}};
       metric.counter.value = static_cast<double>(value);
@@ -124,10 +252,23 @@ std::shared_ptr<prometheus::Collectable> RuleReloader::MakeCollectable() const {
                                MetricType::Gauge, static_cast<double>(rules_loaded_.load())));
     out.push_back(SingleSample("gsoc_rules_refused", "Rules refused when the running set was built",
                                MetricType::Gauge, static_cast<double>(rules_refused_.load())));
+    out.push_back(SingleSample("gsoc_rule_reload_timeouts_total",
+                               "Rule set builds abandoned at rules.limits.reload_timeout (also "
+                               "counted as result=\"failure\")",
+                               MetricType::Counter, static_cast<double>(timed_out_.load())));
+    out.push_back(SingleSample("gsoc_rule_reload_last_refused",
+                               "Rules refused by the last rule set build, swapped in or not",
+                               MetricType::Gauge, static_cast<double>(last_build_refused_.load())));
+    out.push_back(
+        SingleSample("gsoc_rules_pcre_fallback",
+                     "Regex values of the running set that PCRE2 must run (rule warnings)",
+                     MetricType::Gauge, static_cast<double>(rules_warned_.load())));
     out.push_back(SingleSample("gsoc_rules_last_reload_success_timestamp_seconds",
                                "When the running rule set was built", MetricType::Gauge,
                                static_cast<double>(last_success_unix_.load())));
     out.push_back(AlertFamily(stage_));
+    const std::shared_ptr<const RuleEngine> engine = stage_.current();
+    for (auto& family : LimitHitFamilies(engine.get())) out.push_back(std::move(family));
     return out;
   });
 }

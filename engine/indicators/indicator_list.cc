@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/indicators/tables.h"
+#include "engine/util/regular_file.h"
 
 namespace gsoc::indicators {
 namespace {
@@ -158,19 +159,33 @@ bool IsUrl(std::string_view s) {
   throw std::runtime_error(file.string() + ":" + std::to_string(line) + ": " + reason);
 }
 
-std::string ReadFile(const std::filesystem::path& file) {
-  std::FILE* f = std::fopen(file.c_str(), "rb");
-  if (f == nullptr) {
-    throw std::runtime_error(file.string() + ": cannot open: " + std::strerror(errno));
-  }
+// The file, read only if it is a regular file within limits.max_bytes; a
+// line longer than 4 x max_entry_bytes stops the read at once.
+std::string ReadListFile(const std::filesystem::path& file, const ListLimits& limits) {
+  const size_t max_line = limits.max_entry_bytes * 4;
   std::string data;
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) data.append(buf, n);
-  const bool failed = std::ferror(f) != 0;
-  const int err = errno;
-  std::fclose(f);
-  if (failed) throw std::runtime_error(file.string() + ": cannot read: " + std::strerror(err));
+  size_t line = 1;
+  size_t line_bytes = 0;
+  std::string error;
+  const bool ok = ReadRegularFile(
+      file, limits.max_bytes,
+      [&](std::string_view chunk, std::string* chunk_error) {
+        for (const char c : chunk) {
+          if (c == '\n') {
+            ++line;
+            line_bytes = 0;
+          } else if (++line_bytes > max_line) {
+            *chunk_error = file.string() + ":" + std::to_string(line) + ": line longer than " +
+                           std::to_string(max_line) +
+                           " bytes (4 x rules.limits.max_list_entry_bytes); refused";
+            return false;
+          }
+        }
+        data.append(chunk);
+        return true;
+      },
+      &error);
+  if (!ok) throw std::runtime_error(error);
   if (data.starts_with("\xEF\xBB\xBF")) data.erase(0, 3);  // UTF-8 BOM
   return data;
 }
@@ -232,9 +247,11 @@ struct IndicatorList::Impl : detail::ListData {};
 namespace {
 
 struct Builder {
-  Builder(const ListSource& s, detail::ListData& i) : source(s), impl(i) {}
+  Builder(const ListSource& s, const ListLimits& l, detail::ListData& i)
+      : source(s), limits(l), impl(i) {}
 
   const ListSource& source;
+  const ListLimits& limits;
   detail::ListData& impl;
   std::array<std::unique_ptr<IpSet>, 129> v4_by_len{};
   std::array<std::unique_ptr<IpSet>, 129> v6_by_len{};
@@ -249,6 +266,16 @@ struct Builder {
   }
 
   void Add(std::string_view raw, size_t line) {
+    if (raw.size() > limits.max_entry_bytes) {
+      Fail(source.file, line,
+           "entry of " + std::to_string(raw.size()) + " bytes, longer than " +
+               std::to_string(limits.max_entry_bytes) + " (rules.limits.max_list_entry_bytes)");
+    }
+    if (impl.entries >= limits.max_entries) {
+      Fail(source.file, line,
+           "more than " + std::to_string(limits.max_entries) +
+               " entries (rules.limits.max_list_entries)");
+    }
     lowered.assign(raw);
     for (char& c : lowered) c = detail::LowerAscii(c);
     std::string_view v = lowered;
@@ -497,12 +524,13 @@ IndicatorList::Scratch::~Scratch() {
 IndicatorList::IndicatorList(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 IndicatorList::~IndicatorList() = default;
 
-std::unique_ptr<IndicatorList> IndicatorList::Load(const ListSource& source) {
+std::unique_ptr<IndicatorList> IndicatorList::Load(const ListSource& source,
+                                                   const ListLimits& limits) {
   auto impl = std::make_unique<Impl>();
   impl->name = source.name;
   {
-    const std::string data = ReadFile(source.file);
-    Builder b(source, *impl);
+    const std::string data = ReadListFile(source.file, limits);
+    Builder b(source, limits, *impl);
     if (source.csv_column.empty()) {
       b.LoadPlain(data);
     } else {

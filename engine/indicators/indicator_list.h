@@ -11,6 +11,11 @@
 //  - substrings (a listed domain or URL inside a longer text such as a URL
 //    or message): one Hyperscan literal database over all domain/URL entries.
 //
+// Lists come from third parties: only a regular file is read (a FIFO, a
+// device or a symlink to one is refused before any read, without waiting),
+// and ListLimits bound its size, its entries and their length, checked
+// while reading so a hostile file is refused early with bounded memory.
+//
 // Loading throws std::runtime_error naming file, line and reason. A loaded
 // list is immutable: any thread may look up concurrently; substring search
 // needs a per-thread Scratch.
@@ -33,11 +38,19 @@ struct ListSource {
   std::string csv_column;  // empty: one value a line; else the CSV column holding values
 };
 
+// Bounds on one list (rules.limits); defaults in README.md of this folder.
+struct ListLimits {
+  uint64_t max_bytes = 128ull << 20;  // file size
+  size_t max_entries = 2'000'000;     // values read (duplicates included)
+  size_t max_entry_bytes = 8192;      // one value; a line may be 4x that (comments, CSV)
+};
+
 class IndicatorList {
  public:
   class Scratch;  // per-thread Hyperscan scratch for ContainsSubstring
 
-  static std::unique_ptr<IndicatorList> Load(const ListSource& source);
+  static std::unique_ptr<IndicatorList> Load(const ListSource& source,
+                                             const ListLimits& limits = {});
   ~IndicatorList();
 
   const std::string& name() const;

@@ -4,12 +4,14 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <set>
 #include <system_error>
 #include <tuple>
 
 #include "engine/match/matcher.h"
 #include "engine/match/matcher_impl.h"
 #include "engine/match/pattern.h"
+#include "engine/util/regular_file.h"
 
 namespace gsoc::match {
 
@@ -47,22 +49,72 @@ struct PendingAtom {
   Atom atom;
   std::optional<PendingPattern> pattern;  // kMarked before registration
   internal::PcreCode pcre;                // kPcre, or the prefilter confirmer
+  const char* fallback = nullptr;         // a user regex PCRE2 must run: why
 };
+
+// The line of `value` in its rule's file. The loader gives a rule's line
+// only, so this looks for the start of the value's text at or after it
+// (the prefix before any quote or backslash, which YAML may have escaped);
+// the rule's line when it is not found.
+rules::SourceLocation ValueLocation(const rules::Rule& rule, const rules::ValueMatcher& value) {
+  rules::SourceLocation location = rule.location;
+  std::string text;
+  std::string error;
+  if (location.file.empty() || value.text.empty() ||
+      !ReadRegularFile(location.file, 4 << 20, &text, &error)) {
+    return location;
+  }
+  std::string needle = value.text.substr(0, value.text.find_first_of("\\'\"")).substr(0, 40);
+  if (needle.size() < 4) needle = value.text.substr(0, 40);
+  int line = 1;
+  for (size_t pos = 0; pos < text.size(); ++line) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string::npos) eol = text.size();
+    if (line >= rule.location.line &&
+        std::string_view(text).substr(pos, eol - pos).find(needle) != std::string_view::npos) {
+      location.line = line;
+      return location;
+    }
+    pos = eol + 1;
+  }
+  return location;
+}
+
+size_t CountValues(const rules::Rule& rule) {
+  size_t values = 0;
+  for (const rules::Selection& selection : rule.selections) {
+    for (const auto& alternative : selection.alternatives) {
+      for (const rules::FieldPredicate& predicate : alternative) values += predicate.values.size();
+    }
+  }
+  return values;
+}
+
+constexpr const char* kEmptyWidth =
+    "can match the empty string (minimum width 0), so PCRE2 runs it on every event that has "
+    "the field";
+constexpr const char* kPrefilter =
+    "needs PCRE2 to confirm every Hyperscan prefilter match (backreferences or lookaround)";
+constexpr const char* kNoHyperscan =
+    "is not supported by Hyperscan, so PCRE2 runs it on every event that has the field";
 
 class Compiler {
  public:
   Compiler(internal::MatcherData& impl, const CompileOptions& options)
       : impl_(impl), options_(options) {}
 
-  // Appends the rule's data to impl_ or returns false with `reason`.
-  bool AddRule(const rules::Rule& rule, std::string* reason);
+  // Appends the rule's data to impl_ (and its warnings to `warnings`) or
+  // returns false with `error` (location and reason) set.
+  bool AddRule(const rules::Rule& rule, rules::RuleError* error,
+               std::vector<rules::RuleError>* warnings);
   void BuildDatabases(CompileStats* stats);
 
  private:
   uint32_t FieldIndex(const std::string& name);
   bool TranslateValue(const rules::ValueMatcher& value, uint32_t field, bool keyword,
                       PendingAtom* out, std::string* reason);
-  uint32_t RegisterPattern(PendingPattern&& pattern, internal::PcreCode confirm);
+  uint32_t RegisterPattern(PendingPattern&& pattern, internal::PcreCode confirm, uint32_t rule);
+  bool WithinPatternLimit(const std::vector<PendingAtom*>& marked, std::string* reason) const;
   MaybeTrigger ConditionTrigger(uint32_t rule, const Condition& condition) const;
   MaybeTrigger SelectionTrigger(uint32_t selection) const;
   MaybeTrigger PredicateTrigger(const internal::Predicate& predicate) const;
@@ -72,7 +124,8 @@ class Compiler {
   const CompileOptions& options_;
   std::map<std::string, uint32_t> field_index_;
   std::map<std::tuple<uint32_t, bool, unsigned, std::string>, uint32_t> pattern_index_;
-  std::vector<PendingPattern> pattern_text_;  // by pattern id
+  std::vector<PendingPattern> pattern_text_;          // by pattern id
+  std::vector<std::vector<uint32_t>> pattern_rules_;  // by pattern id: rules with an atom on it
   std::map<std::string, uint32_t> indicator_index_;
 };
 
@@ -115,6 +168,7 @@ bool Compiler::TranslateValue(const rules::ValueMatcher& value, uint32_t field, 
         use_pcre = info->min_width == 0;
         pattern.width = info->min_width;
         if (!use_pcre) out->pcre.reset();
+        if (use_pcre) out->fallback = kEmptyWidth;
       } else {
         hs_free_compile_error(hs_error);
         hs_error = nullptr;
@@ -125,9 +179,11 @@ bool Compiler::TranslateValue(const rules::ValueMatcher& value, uint32_t field, 
           pattern.width = info->min_width;
           pattern.prefilter = !use_pcre;
           pattern.flags |= HS_FLAG_PREFILTER;
+          out->fallback = use_pcre ? kEmptyWidth : kPrefilter;
         } else {
           hs_free_compile_error(hs_error);
           use_pcre = true;
+          out->fallback = kNoHyperscan;
         }
       }
       std::free(info);
@@ -176,7 +232,8 @@ bool Compiler::TranslateValue(const rules::ValueMatcher& value, uint32_t field, 
   }
 }
 
-uint32_t Compiler::RegisterPattern(PendingPattern&& pattern, internal::PcreCode confirm) {
+uint32_t Compiler::RegisterPattern(PendingPattern&& pattern, internal::PcreCode confirm,
+                                   uint32_t rule) {
   auto key = std::make_tuple(pattern.field, pattern.literal, pattern.flags, pattern.expression);
   auto [it, inserted] = pattern_index_.emplace(key, impl_.patterns.size());
   if (inserted) {
@@ -188,11 +245,38 @@ uint32_t Compiler::RegisterPattern(PendingPattern&& pattern, internal::PcreCode 
       impl_.pcres.push_back(
           confirm ? std::move(confirm)
                   : internal::PcreCompile(pattern.pcre_expression, pattern.pcre_options, &error));
+      impl_.pcre_rules.emplace_back();
     }
     impl_.patterns.push_back(std::move(info));
     pattern_text_.push_back(std::move(pattern));
+    pattern_rules_.emplace_back();
+  }
+  std::vector<uint32_t>& rules = pattern_rules_[it->second];
+  if (rules.empty() || rules.back() != rule) {
+    rules.push_back(rule);
+    const uint32_t confirm_index = impl_.patterns[it->second].confirm;
+    if (confirm_index != kNoIndex) impl_.pcre_rules[confirm_index].push_back(rule);
   }
   return it->second;
+}
+
+// The rule's new Hyperscan patterns (after deduplication against the set
+// and within the rule) must keep the set within max_patterns.
+bool Compiler::WithinPatternLimit(const std::vector<PendingAtom*>& marked,
+                                  std::string* reason) const {
+  std::set<std::tuple<uint32_t, bool, unsigned, std::string>> fresh;
+  for (const PendingAtom* atom : marked) {
+    const PendingPattern& p = *atom->pattern;
+    auto key = std::make_tuple(p.field, p.literal, p.flags, p.expression);
+    if (!pattern_index_.count(key)) fresh.insert(std::move(key));
+  }
+  const size_t total = impl_.patterns.size() + fresh.size();
+  if (total <= options_.limits.max_patterns) return true;
+  *reason = "the rule adds " + std::to_string(fresh.size()) +
+            " Hyperscan pattern(s), which would make the rule set " + std::to_string(total) +
+            ", more than rules.limits.max_patterns (" +
+            std::to_string(options_.limits.max_patterns) + ")";
+  return false;
 }
 
 bool ValidCondition(const Condition& condition, size_t selections) {
@@ -215,9 +299,19 @@ bool ValidCondition(const Condition& condition, size_t selections) {
   return true;
 }
 
-bool Compiler::AddRule(const rules::Rule& rule, std::string* reason) {
+bool Compiler::AddRule(const rules::Rule& rule, rules::RuleError* error,
+                       std::vector<rules::RuleError>* warnings) {
+  error->location = rule.location;
+  error->rule_id = rule.id;
+  std::string* reason = &error->reason;
   if (!ValidCondition(rule.condition, rule.selections.size())) {
     *reason = "condition refers to a missing selection or has a malformed operator";
+    return false;
+  }
+  if (const size_t values = CountValues(rule); values > options_.limits.max_values_per_rule) {
+    *reason = "the rule has " + std::to_string(values) +
+              " values, more than rules.limits.max_values_per_rule (" +
+              std::to_string(options_.limits.max_values_per_rule) + ")";
     return false;
   }
   std::optional<rules::EventFilter> filter;
@@ -237,6 +331,8 @@ bool Compiler::AddRule(const rules::Rule& rule, std::string* reason) {
     std::vector<PendingAtom> atoms;
   };
   std::vector<std::vector<std::vector<PendingPredicate>>> selections;
+  std::vector<PendingAtom*> marked;
+  std::vector<rules::RuleError> rule_warnings;
   for (const rules::Selection& selection : rule.selections) {
     auto& alternatives = selections.emplace_back();
     for (const auto& alternative : selection.alternatives) {
@@ -246,7 +342,17 @@ bool Compiler::AddRule(const rules::Rule& rule, std::string* reason) {
         for (const rules::ValueMatcher& value : predicate.values) {
           PendingAtom atom;
           if (!TranslateValue(value, pending.field, predicate.field.empty(), &atom, reason)) {
+            error->location = ValueLocation(rule, value);
             return false;
+          }
+          if (atom.fallback != nullptr) {
+            const std::string why = "regex '" + value.text + "' " + atom.fallback;
+            if (options_.refuse_pcre_fallback) {
+              *reason = why + "; refused with rules.strict";
+              error->location = ValueLocation(rule, value);
+              return false;
+            }
+            rule_warnings.push_back({ValueLocation(rule, value), rule.id, why});
           }
           pending.atoms.push_back(std::move(atom));
         }
@@ -254,6 +360,17 @@ bool Compiler::AddRule(const rules::Rule& rule, std::string* reason) {
       }
     }
   }
+  for (auto& alternatives : selections) {
+    for (auto& predicates : alternatives) {
+      for (PendingPredicate& pending : predicates) {
+        for (PendingAtom& atom : pending.atoms) {
+          if (atom.atom.kind == AtomKind::kMarked) marked.push_back(&atom);
+        }
+      }
+    }
+  }
+  if (!WithinPatternLimit(marked, reason)) return false;
+  const auto rule_index = static_cast<uint32_t>(impl_.rule_data.size());
   internal::RuleData data;
   data.filter = std::move(filter);
   data.selections_begin = impl_.selections.size();
@@ -268,10 +385,12 @@ bool Compiler::AddRule(const rules::Rule& rule, std::string* reason) {
         predicate.atoms_begin = impl_.atoms.size();
         for (PendingAtom& atom : pending.atoms) {
           if (atom.atom.kind == AtomKind::kMarked) {
-            atom.atom.index = RegisterPattern(std::move(*atom.pattern), std::move(atom.pcre));
+            atom.atom.index =
+                RegisterPattern(std::move(*atom.pattern), std::move(atom.pcre), rule_index);
           } else if (atom.atom.kind == AtomKind::kPcre) {
             atom.atom.index = impl_.pcres.size();
             impl_.pcres.push_back(std::move(atom.pcre));
+            impl_.pcre_rules.push_back({rule_index});
           }
           impl_.atoms.push_back(atom.atom);
         }
@@ -285,6 +404,7 @@ bool Compiler::AddRule(const rules::Rule& rule, std::string* reason) {
     impl_.selections.push_back(selection_range);
   }
   impl_.rule_data.push_back(std::move(data));
+  for (auto& warning : rule_warnings) warnings->push_back(std::move(warning));
   return true;
 }
 
@@ -383,6 +503,7 @@ void Compiler::Demote(uint32_t pattern) {
   impl_.patterns[pattern].demoted = impl_.pcres.size();
   impl_.pcres.push_back(
       std::move(code));  // null: the atom is false (cannot happen for valid rules)
+  impl_.pcre_rules.push_back(pattern_rules_[pattern]);
 }
 
 void Compiler::BuildDatabases(CompileStats* stats) {
@@ -493,14 +614,15 @@ Matcher::CompileResult Matcher::Compile(std::vector<rules::Rule> rules,
   Compiler compiler(*impl, options);
   for (rules::Rule& rule : rules) {
     impl->rules.push_back(std::move(rule));
-    std::string reason;
-    if (!compiler.AddRule(impl->rules.back(), &reason)) {
-      rules::Rule& refused = impl->rules.back();
-      result.refused.push_back({refused.location, refused.id, reason});
+    rules::RuleError error;
+    if (!compiler.AddRule(impl->rules.back(), &error, &result.warnings)) {
+      result.refused.push_back(std::move(error));
       impl->rules.pop_back();
     }
   }
   compiler.BuildDatabases(&result.stats);
+  impl->regex_limits = options.regex;
+  impl->pcre_limit_hits = std::make_unique<std::atomic<uint64_t>[]>(impl->pcres.size());
   result.stats.rules = impl->rules.size();
   result.stats.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -521,6 +643,7 @@ std::unique_ptr<Matcher::Scratch> Matcher::MakeScratch() const {
   state->rule_marks.assign(impl_->rules.size(), 0);
   state->candidates.reserve(impl_->rules.size());
   state->match_data = internal::PcreMakeMatchData();
+  state->regex = std::make_unique<RegexMatchContext>(impl_->regex_limits);
   for (const auto& list : impl_->indicator_lists) {
     state->indicator_scratch.push_back(list->MakeScratch());
   }

@@ -17,6 +17,23 @@ using rules::MatchOp;
 
 namespace {
 
+// PCRE2 program `index` on `value`; a limit hit is counted and is no match.
+bool RunPcre(const internal::MatcherData& impl, internal::ScratchState& state, uint32_t index,
+             std::string_view value) {
+  const internal::PcreCode& code = impl.pcres[index];
+  if (!code) return false;
+  switch (internal::PcreSearch(code.get(), value, state.match_data.get(), *state.regex)) {
+    case internal::PcreResult::kMatch:
+      return true;
+    case internal::PcreResult::kLimit:
+      impl.pcre_limit_hits[index].fetch_add(1, std::memory_order_relaxed);
+      return false;
+    case internal::PcreResult::kNoMatch:
+      return false;
+  }
+  return false;
+}
+
 struct ScanContext {
   const internal::MatcherData* impl;
   internal::ScratchState* state;
@@ -30,9 +47,8 @@ int OnPattern(unsigned id, unsigned long long, unsigned long long, unsigned, voi
   if (state.pattern_marks[id]) return 0;
   const internal::PatternInfo& pattern = scan->impl->patterns[id];
   if (scan->only_field != kNoIndex && pattern.field != scan->only_field) return 0;
-  if (pattern.confirm != kNoIndex) {
-    const internal::PcreCode& code = scan->impl->pcres[pattern.confirm];
-    if (!code || !internal::PcreSearch(code.get(), scan->value, state.match_data.get())) return 0;
+  if (pattern.confirm != kNoIndex && !RunPcre(*scan->impl, state, pattern.confirm, scan->value)) {
+    return 0;
   }
   state.pattern_marks[id] = 1;
   state.touched.push_back(id);
@@ -148,9 +164,7 @@ class Evaluator {
 
   bool Pcre(const internal::Predicate& predicate, uint32_t index) const {
     FieldLookup field = Lookup(predicate);
-    const internal::PcreCode& code = impl_.pcres[index];
-    return field.present && code &&
-           internal::PcreSearch(code.get(), field.value, state_.match_data.get());
+    return field.present && RunPcre(impl_, state_, index, field.value);
   }
 
   FieldLookup Lookup(const internal::Predicate& predicate) const {
@@ -164,6 +178,22 @@ class Evaluator {
 };
 
 }  // namespace
+
+std::vector<Matcher::RuleLimitHits> Matcher::regex_limit_hits() const {
+  std::vector<uint64_t> by_rule(impl_->rules.size(), 0);
+  for (size_t i = 0; i < impl_->pcres.size(); ++i) {
+    const uint64_t hits = impl_->pcre_limit_hits[i].load(std::memory_order_relaxed);
+    if (hits == 0) continue;
+    for (uint32_t rule : impl_->pcre_rules[i]) by_rule[rule] += hits;
+  }
+  std::vector<RuleLimitHits> out;
+  for (size_t rule = 0; rule < by_rule.size(); ++rule) {
+    if (by_rule[rule] > 0) out.push_back({rule, by_rule[rule]});
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const RuleLimitHits& a, const RuleLimitHits& b) { return a.hits > b.hits; });
+  return out;
+}
 
 void Matcher::Match(const EventBatch& batch, const Event& event, Scratch& scratch,
                     const std::function<void(size_t rule_index)>& on_match) const {

@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/decode/regex_limits.h"
 #include "engine/event/event_batch.h"
 #include "engine/indicators/indicator_list.h"
 #include "engine/rules/logsource_map.h"
@@ -38,10 +39,24 @@
 
 namespace gsoc::match {
 
+// Bounds on a rule set (rules.limits): a rule that would exceed one is
+// refused with its file:line and the limit's name. They bound the memory of
+// a compile (and so of a reload, which holds the old set and the new one).
+struct SetLimits {
+  size_t max_values_per_rule = 5'000;  // values (after modifier expansion) in one rule
+  size_t max_patterns = 50'000;        // Hyperscan patterns in the whole set
+};
+
 struct CompileOptions {
   std::filesystem::path cache_dir;  // empty: no on-disk cache
   const indicators::IndicatorRegistry* indicators = nullptr;
   const rules::LogSourceMap* logsources = nullptr;  // null: every rule applies to every event
+  RegexLimits regex;                                // every PCRE2 match on event data
+  SetLimits limits;
+  // User regexes that PCRE2 must run (Hyperscan cannot decide them alone:
+  // minimum width 0, or backreferences/lookaround confirmed after a
+  // prefilter) are a warning, or, with this set (rules.strict), refused.
+  bool refuse_pcre_fallback = false;
 };
 
 struct CompileStats {
@@ -57,8 +72,9 @@ class Matcher {
   class Scratch;
 
   struct CompileResult {
-    std::unique_ptr<Matcher> matcher;       // holds the rules that compiled
-    std::vector<rules::RuleError> refused;  // rules that could not be compiled
+    std::unique_ptr<Matcher> matcher;        // holds the rules that compiled
+    std::vector<rules::RuleError> refused;   // rules that could not be compiled
+    std::vector<rules::RuleError> warnings;  // accepted, but see the reason (PCRE2 fallback)
     CompileStats stats;
   };
   static CompileResult Compile(std::vector<rules::Rule> rules, const CompileOptions& options);
@@ -70,6 +86,14 @@ class Matcher {
   // Calls on_match(rule_index) for every rule the event matches, in rule order.
   void Match(const EventBatch& batch, const Event& event, Scratch& scratch,
              const std::function<void(size_t rule_index)>& on_match) const;
+
+  // Rules whose regexes hit a RegexLimits bound (each hit counted as no
+  // match), most hits first; only rules with hits. Any thread.
+  struct RuleLimitHits {
+    size_t rule = 0;  // index into rules()
+    uint64_t hits = 0;
+  };
+  std::vector<RuleLimitHits> regex_limit_hits() const;
 
  private:
   struct Impl;

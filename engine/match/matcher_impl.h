@@ -11,6 +11,7 @@
 
 #include <hs/hs.h>
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -84,6 +85,10 @@ struct MatcherData {
   std::vector<std::string> field_names;  // "" = keywords (the message)
   std::vector<PatternInfo> patterns;
   std::vector<PcreCode> pcres;
+  std::vector<std::vector<uint32_t>> pcre_rules;  // rules using each PCRE2 program
+  // Per PCRE2 program: matches stopped by a RegexLimits bound (relaxed).
+  std::unique_ptr<std::atomic<uint64_t>[]> pcre_limit_hits;
+  RegexLimits regex_limits;
   std::vector<std::shared_ptr<const indicators::IndicatorList>> indicator_lists;
   std::vector<HsDatabase> databases;
   std::vector<FieldScan> scans;
@@ -102,6 +107,7 @@ struct ScratchState {
   std::vector<uint8_t> rule_marks;
   std::vector<uint32_t> candidates;  // rules with a fired pattern
   PcreMatchData match_data;
+  std::unique_ptr<RegexMatchContext> regex;
   std::vector<std::unique_ptr<indicators::IndicatorList::Scratch>> indicator_scratch;
 
   ~ScratchState() {

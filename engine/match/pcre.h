@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "engine/decode/regex_limits.h"
+
 struct pcre2_real_code_8;
 struct pcre2_real_match_data_8;
 
@@ -26,8 +28,12 @@ using PcreMatchData = std::unique_ptr<pcre2_real_match_data_8, PcreMatchDataDele
 PcreCode PcreCompile(const std::string& pattern, uint32_t options, std::string* error);
 // Match data for group 0 only; one per thread.
 PcreMatchData PcreMakeMatchData();
-// Unanchored search. No allocation with JIT; never throws.
-bool PcreSearch(const pcre2_real_code_8* code, std::string_view subject,
-                pcre2_real_match_data_8* data);
+enum class PcreResult : uint8_t { kNoMatch, kMatch, kLimit };
+
+// Unanchored search under the limits of `context` (a limit hit is kLimit,
+// which callers count and treat as no match). No allocation with JIT;
+// never throws.
+PcreResult PcreSearch(const pcre2_real_code_8* code, std::string_view subject,
+                      pcre2_real_match_data_8* data, const RegexMatchContext& context);
 
 }  // namespace gsoc::match::internal

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/decode/regex_limits.h"
 #include "engine/match/direct_ops.h"
 #include "engine/match/matcher.h"
 
@@ -106,8 +107,9 @@ bool RegexMatches(const rules::ValueMatcher& value, std::string_view subject) {
   }
   std::unique_ptr<pcre2_match_data, DataFree> data(
       pcre2_match_data_create_from_pattern(code.get(), nullptr));
+  thread_local const RegexMatchContext limits{RegexLimits{}};  // the engine's defaults
   return pcre2_match(code.get(), reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0,
-                     data.get(), nullptr) >= 0;
+                     data.get(), limits.get()) >= 0;
 }
 
 struct Context {

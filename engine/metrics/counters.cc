@@ -8,12 +8,13 @@ const char* ReasonName(DiscardReason reason) {
 }
 const char* ReasonName(RejectReason reason) {
   static const char* const kNames[] = {"unknown_agency", "max_connections",
-                                       "max_connections_per_peer"};
+                                       "max_connections_per_peer", "max_connections_per_agency"};
   return kNames[static_cast<size_t>(reason)];
 }
 const char* ReasonName(CloseReason reason) {
   static const char* const kNames[] = {"peer_closed",           "idle_timeout", "bad_octet_count",
-                                       "octet_count_too_large", "read_error",   "shutdown"};
+                                       "octet_count_too_large", "read_error",   "shutdown",
+                                       "first_message_timeout"};
   return kNames[static_cast<size_t>(reason)];
 }
 const char* ReasonName(ParseFormat format) {

@@ -27,6 +27,7 @@ enum class RejectReason : uint8_t {
   kUnknownAgency,
   kMaxConnections,
   kMaxConnectionsPerPeer,
+  kMaxConnectionsPerAgency,
   kCount
 };
 // Why gsocd closed a connection (gsoc_connections_closed_total).
@@ -37,6 +38,7 @@ enum class CloseReason : uint8_t {
   kOctetCountTooLarge,
   kReadError,
   kShutdown,
+  kFirstMessageTimeout,  // no complete message within first_message_timeout of the accept
   kCount
 };
 // Which parser refused a message (gsoc_parse_errors_total{format}).

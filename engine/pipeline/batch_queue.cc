@@ -4,15 +4,17 @@ namespace gsoc {
 
 PushResult BatchQueue::TryPush(BatchPtr& batch) {
   const size_t n = batch->size();
+  const size_t bytes = BatchMemory(*batch);
   {
     std::lock_guard lock(mutex_);
     if (closed_) return PushResult::kClosed;
     // An empty queue takes any batch, so one larger than the bound still flows.
-    if (!batches_.empty() && events_ + n > max_events_) {
+    if (!batches_.empty() && (events_ + n > max_events_ || bytes_ + bytes > max_bytes_)) {
       ++full_count_;
       return PushResult::kFull;
     }
     events_ += n;
+    bytes_ += bytes;
     for (Event& event : batch->events()) event.id = next_event_id_++;
     batches_.push_back(std::move(batch));
   }
@@ -24,7 +26,8 @@ bool BatchQueue::HasRoomLocked(size_t events) const {
   // Hysteresis: resume blocked collectors once half the room is back, and
   // only when their batch fits, so a resumed push does not fail again.
   return closed_ || batches_.empty() ||
-         (events_ <= max_events_ / 2 && events_ + events <= max_events_);
+         (events_ <= max_events_ / 2 && events_ + events <= max_events_ &&
+          bytes_ <= max_bytes_ / 2);
 }
 
 void BatchQueue::WaitForSpace(size_t events, std::function<void()> resume) {
@@ -60,6 +63,7 @@ BatchPtr BatchQueue::Pop() {
     batch = std::move(batches_.front());
     batches_.pop_front();
     events_ -= batch->size();
+    bytes_ -= BatchMemory(*batch);
     if (!waiters_.empty()) TakeWaitersLocked(false, wake);
   }
   for (auto& resume : wake) resume();
@@ -80,6 +84,11 @@ void BatchQueue::Close() {
 uint64_t BatchQueue::full_count() const {
   std::lock_guard lock(mutex_);
   return full_count_;
+}
+
+size_t BatchQueue::bytes() const {
+  std::lock_guard lock(mutex_);
+  return bytes_;
 }
 
 size_t BatchQueue::events() const {

@@ -15,12 +15,14 @@ size_t WorkerCount(const PipelineConfig& config) {
 Pipeline::Pipeline(const PipelineConfig& config, IngestMetrics& metrics)
     : worker_count_(WorkerCount(config)),
       metrics_(metrics),
-      pool_(std::max<size_t>(64,
-                             config.queue_events / std::max<size_t>(1, config.batch_events) + 64)),
+      pool_(
+          std::max<size_t>(64, config.queue_events / std::max<size_t>(1, config.batch_events) + 64),
+          std::max<size_t>(config.queue_bytes / 2, 4 * ByteArena::kDefaultBlockSize)),
       queue_(config.queue_events, pool_,
              static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                        std::chrono::system_clock::now().time_since_epoch())
-                                       .count())) {}
+                                       .count()),
+             config.queue_bytes) {}
 
 Pipeline::~Pipeline() { Stop(); }
 
@@ -37,6 +39,26 @@ void Pipeline::Stop() {
   for (auto& thread : threads_) thread.join();
   threads_.clear();
   for (auto& stage : stages_) stage->Flush();
+}
+
+std::vector<GaugeSource> Pipeline::Gauges() const {
+  const BatchQueue& queue = queue_;
+  const BatchPool& pool = pool_;
+  return {{"gsoc_queue_events", "Events waiting between collectors and engine",
+           [&queue] { return static_cast<double>(queue.events()); }},
+          {"gsoc_queue_capacity_events", "Bound of the collector-to-engine queue",
+           [&queue] { return static_cast<double>(queue.capacity()); }},
+          {"gsoc_queue_bytes", "Message bytes waiting between collectors and engine",
+           [&queue] { return static_cast<double>(queue.bytes()); }},
+          {"gsoc_queue_capacity_bytes", "Bound of the collector-to-engine queue in bytes",
+           [&queue] { return static_cast<double>(queue.capacity_bytes()); }},
+          {"gsoc_queue_full_total",
+           "Batches refused because the queue was full, in events or bytes (TCP then waits, UDP "
+           "drops)",
+           [&queue] { return static_cast<double>(queue.full_count()); },
+           prometheus::MetricType::Counter},
+          {"gsoc_batch_pool_bytes", "Bytes held by idle, reusable event batches",
+           [&pool] { return static_cast<double>(pool.kept_bytes()); }}};
 }
 
 void Pipeline::WorkerLoop() {

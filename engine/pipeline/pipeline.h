@@ -8,7 +8,8 @@
 // collector thread. Stages run on `workers` threads; Stage::Process is called
 // concurrently for different batches, never twice at once for one batch.
 //
-// When the next stage is full: the queue is bounded in events. TryPush
+// When the next stage is full: the queue is bounded in events and in bytes
+// (the batches' message bytes, pipeline.queue_bytes). TryPush
 // returns kFull instead of blocking; a TCP collector then stops reading and
 // calls WaitForSpace (its sender's TCP window closes, nothing is lost), a UDP
 // collector drops the batch and counts it. Shutdown: Stop() closes the queue,
@@ -30,22 +31,40 @@
 #include "engine/config/config.h"
 #include "engine/event/event_batch.h"
 #include "engine/metrics/counters.h"
+#include "engine/metrics/metrics_server.h"
 
 namespace gsoc {
 
 using BatchPtr = std::unique_ptr<EventBatch>;
 
-// Reuses batches so a warm pipeline allocates nothing per batch.
+// The memory a batch holds, as the queue and the pool count it: its message
+// bytes, but at least the one arena block any used arena keeps, plus its
+// events. Counting used bytes alone would let thousands of one-message
+// batches (one per connection) hold a 256 KiB block each unaccounted.
+size_t BatchMemory(const EventBatch& batch);
+
+// Reuses batches so a warm pipeline allocates nothing per batch. Bounded in
+// count and in the bytes the kept batches hold (a batch that carried large
+// messages keeps its arena blocks): a batch over the byte budget is freed
+// instead of kept, so a burst of big messages does not pin memory forever.
 class BatchPool {
  public:
-  explicit BatchPool(size_t max_free = 1024) : max_free_(max_free) {}
+  explicit BatchPool(size_t max_free = 1024, size_t max_bytes = 64ull << 20)
+      : max_free_(max_free), max_bytes_(max_bytes) {}
   BatchPtr Acquire();
   void Release(BatchPtr batch);
+  size_t kept_bytes() const;  // estimated bytes held by the free batches
 
  private:
-  std::mutex mutex_;
-  std::vector<BatchPtr> free_;
+  struct Kept {
+    BatchPtr batch;
+    size_t bytes;  // BatchMemory before it was cleared
+  };
+  mutable std::mutex mutex_;
+  std::vector<Kept> free_;
+  size_t kept_bytes_ = 0;
   size_t max_free_;
+  size_t max_bytes_;
 };
 
 enum class PushResult { kPushed, kFull, kClosed };
@@ -67,8 +86,14 @@ class BatchQueue : public BatchInput {
  public:
   // Event ids start at first_event_id (gsocd seeds it with the wall clock in
   // microseconds, so ids keep increasing across restarts at < 1M events/s).
-  BatchQueue(size_t max_events, BatchPool& pool, uint64_t first_event_id = 1)
-      : max_events_(max_events), pool_(pool), next_event_id_(first_event_id) {}
+  // max_bytes bounds the sum of the queued batches' BatchMemory() as
+  // max_events bounds their events (an empty queue takes any one batch).
+  BatchQueue(size_t max_events, BatchPool& pool, uint64_t first_event_id = 1,
+             size_t max_bytes = SIZE_MAX)
+      : max_events_(max_events),
+        max_bytes_(max_bytes),
+        pool_(pool),
+        next_event_id_(first_event_id) {}
 
   PushResult TryPush(BatchPtr& batch) override;
   void WaitForSpace(size_t events, std::function<void()> resume) override;
@@ -79,7 +104,9 @@ class BatchQueue : public BatchInput {
   void Close();
 
   size_t events() const;
+  size_t bytes() const;
   size_t capacity() const { return max_events_; }
+  size_t capacity_bytes() const { return max_bytes_; }
   // Pushes refused because the queue was full (the queue_events limit hit).
   uint64_t full_count() const;
 
@@ -92,11 +119,13 @@ class BatchQueue : public BatchInput {
   void TakeWaitersLocked(bool all, std::vector<std::function<void()>>& out);
 
   const size_t max_events_;
+  const size_t max_bytes_;
   BatchPool& pool_;
   mutable std::mutex mutex_;
   std::condition_variable not_empty_;
   std::deque<BatchPtr> batches_;
   size_t events_ = 0;
+  size_t bytes_ = 0;
   uint64_t next_event_id_;
   uint64_t full_count_ = 0;
   bool closed_ = false;
@@ -124,6 +153,8 @@ class Pipeline {
 
   BatchInput& input() { return queue_; }
   const BatchQueue& queue() const { return queue_; }
+  // The queue's metrics (gsoc_queue_*), read at scrape time.
+  std::vector<GaugeSource> Gauges() const;
   size_t workers() const { return worker_count_; }
 
  private:

@@ -21,6 +21,9 @@ struct RulesCheck {
     const RuleEngineBuild build = BuildRuleEngine(sources);
     for (const auto& error : build.refused) std::printf("%s\n", error.ToString().c_str());
     for (const auto& fatal : build.fatal) std::printf("error: %s\n", fatal.c_str());
+    for (const auto& warning : build.warnings) {
+      std::printf("warning: %s\n", warning.ToString().c_str());
+    }
     std::printf(
         "%zu rule file(s): %zu rule(s) loaded, %zu correlation(s), %zu refused; %zu pattern(s) in "
         "%zu database(s), compiled in %.3f s%s\n",

@@ -1,0 +1,31 @@
+// Reading configuration-like input (indicator lists, decoder files) that a
+// third party may supply: only a regular file is read, never a FIFO, a
+// device or a socket (opened with O_NONBLOCK, so even opening a FIFO does
+// not wait for a writer, then checked with fstat before any read), and
+// never more than `max_bytes` (checked against the size first, then while
+// reading, so a file that grows is cut short too). Symbolic links are
+// followed: what they point to must be a regular file.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace gsoc {
+
+// Calls on_chunk with consecutive pieces of the file (at most 64 KiB each).
+// on_chunk returns false (with `error` set) to stop. Returns false with
+// `error` ("<file>: not a regular file (a FIFO)", "<file>: larger than N
+// bytes", "<file>: cannot open: ...") on failure.
+bool ReadRegularFile(
+    const std::filesystem::path& file, uint64_t max_bytes,
+    const std::function<bool(std::string_view chunk, std::string* error)>& on_chunk,
+    std::string* error);
+
+// The whole file into `out` (same rules).
+bool ReadRegularFile(const std::filesystem::path& file, uint64_t max_bytes, std::string* out,
+                     std::string* error);
+
+}  // namespace gsoc
