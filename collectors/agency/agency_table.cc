@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstring>
 
@@ -26,6 +27,12 @@ bool ParseAddress(const std::string& text, std::array<uint8_t, 16>& out, bool* i
     return true;
   }
   return false;
+}
+
+std::string Lower(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower;
 }
 
 }  // namespace
@@ -73,6 +80,7 @@ AgencyTable::AgencyTable(const std::vector<AgencyDefinition>& agencies, bool all
     const auto index = static_cast<uint16_t>(names_.size());
     names_.push_back(agency.name);
     for (const auto& cidr : agency.cidrs) entries_.push_back({cidr, index});
+    for (const auto& identity : agency.certificates) identities_.emplace(Lower(identity), index);
   }
   std::stable_sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
     return a.cidr.prefix_length > b.cidr.prefix_length;
@@ -84,6 +92,17 @@ uint16_t AgencyTable::Lookup(const PeerAddress& peer) const {
     if (entry.cidr.Contains(peer.bytes)) return entry.agency;
   }
   return allow_unknown_ ? kUnknown : kNone;
+}
+
+uint16_t AgencyTable::LookupIdentity(const std::vector<std::string>& names,
+                                     std::string* matched) const {
+  for (const std::string& name : names) {
+    const auto it = identities_.find(Lower(name));
+    if (it == identities_.end()) continue;
+    if (matched != nullptr) *matched = name;
+    return it->second;
+  }
+  return kNone;
 }
 
 }  // namespace gsoc

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/event/event.h"
@@ -28,6 +29,10 @@ struct Cidr {
 struct AgencyDefinition {
   std::string name;
   std::vector<Cidr> cidrs;
+  // TLS client certificate identities (subject CN or a subjectAltName) that
+  // belong to this agency; on a syslog_tls listener with client_ca they
+  // decide the agency, before any CIDR.
+  std::vector<std::string> certificates = {};
 };
 
 class AgencyTable {
@@ -40,6 +45,10 @@ class AgencyTable {
   // The agency index of `peer`, kUnknown if it is in no agency and unknown
   // peers are allowed, kNone if it must be refused.
   uint16_t Lookup(const PeerAddress& peer) const;
+  // The agency of a verified client certificate: the first of its names
+  // (CN, SANs) configured under some agency's `certificates` (compared
+  // case-insensitively), or kNone. `matched` receives that name.
+  uint16_t LookupIdentity(const std::vector<std::string>& names, std::string* matched) const;
 
   size_t size() const { return names_.size(); }
   const std::string& name(uint16_t index) const { return names_[index]; }
@@ -50,7 +59,8 @@ class AgencyTable {
     Cidr cidr;
     uint16_t agency;
   };
-  std::vector<Entry> entries_;  // longest prefix first
+  std::vector<Entry> entries_;                            // longest prefix first
+  std::unordered_map<std::string, uint16_t> identities_;  // lower-case name -> agency
   std::vector<std::string> names_;
   bool allow_unknown_;
 };

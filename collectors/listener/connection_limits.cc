@@ -25,6 +25,16 @@ void ConnectionLimits::Release(const std::array<uint8_t, 16>& address, uint16_t 
   --total_;
 }
 
+std::optional<RejectReason> ConnectionLimits::MoveAgency(uint16_t from, uint16_t to) {
+  std::lock_guard lock(mutex_);
+  if (from == to) return std::nullopt;
+  if (to >= per_agency_.size()) per_agency_.resize(size_t{to} + 1, 0);
+  if (per_agency_[to] >= max_per_agency_) return RejectReason::kMaxConnectionsPerAgency;
+  ++per_agency_[to];
+  if (from < per_agency_.size() && per_agency_[from] > 0) --per_agency_[from];
+  return std::nullopt;
+}
+
 size_t ConnectionLimits::total() const {
   std::lock_guard lock(mutex_);
   return total_;

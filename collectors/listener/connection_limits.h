@@ -25,6 +25,9 @@ class ConnectionLimits {
   std::optional<RejectReason> TryAcquire(const std::array<uint8_t, 16>& address,
                                          uint16_t agency = 0);
   void Release(const std::array<uint8_t, 16>& address, uint16_t agency = 0);
+  // Moves one slot from agency `from` to `to` (a TLS client certificate
+  // named the agency after the accept), or says why `to` has no room.
+  std::optional<RejectReason> MoveAgency(uint16_t from, uint16_t to);
   size_t total() const;
   size_t agency_total(uint16_t agency) const;
 

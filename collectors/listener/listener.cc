@@ -32,6 +32,10 @@ const Registration kListenerKinds[] = {
      [](boost::asio::io_context& io, ListenerContext c) -> std::unique_ptr<Listener> {
        return std::make_unique<TcpListener>(io, std::move(c), FramingMode::kLinesOnly);
      }},
+    {ListenerType::kSyslogTls,
+     [](boost::asio::io_context& io, ListenerContext c) -> std::unique_ptr<Listener> {
+       return std::make_unique<TcpListener>(io, std::move(c), FramingMode::kSyslog);
+     }},
     {ListenerType::kSyslogUdp,
      [](boost::asio::io_context& io, ListenerContext c) -> std::unique_ptr<Listener> {
        return std::make_unique<UdpListener>(io, std::move(c));

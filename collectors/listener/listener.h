@@ -28,6 +28,10 @@
 #include "engine/metrics/counters.h"
 #include "engine/pipeline/pipeline.h"
 
+namespace prometheus {
+class Collectable;
+}
+
 namespace gsoc {
 
 struct ListenerContext {
@@ -49,6 +53,11 @@ class Listener {
   virtual void Start() = 0;
   virtual void Stop() = 0;
   virtual uint16_t port() const = 0;
+  // SIGHUP: reload what the listener reads from files (TLS certificates and
+  // CRL) without dropping connections. Returns an error text, empty if fine.
+  virtual std::string Reload() { return {}; }
+  // The listener's own metric families (nullptr: it has none).
+  virtual std::shared_ptr<prometheus::Collectable> MakeCollectable() { return nullptr; }
 };
 
 // Makes the listener for context.config.type.

@@ -3,9 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <cstdio>
 #include <stdexcept>
 
 #include "collectors/syslog_tcp/tcp_session.h"
+#include "engine/metrics/metrics_server.h"
 
 namespace gsoc {
 
@@ -89,7 +91,10 @@ void TcpListener::OnAccept(const error_code& error, tcp::socket socket) {
   const PeerAddress peer = ToPeer(remote);
   ThreadCounters& counters = context_.metrics->Local();
   const uint16_t agency = context_.agencies->Lookup(peer);
-  if (agency == AgencyTable::kNone) {
+  // With client certificates, the certificate names the agency (at the
+  // handshake); the address does not have to.
+  const bool agency_from_certificate = tls_ && tls_->config().requires_client_certificate();
+  if (agency == AgencyTable::kNone && !agency_from_certificate) {
     counters.Rejected(context_.index, RejectReason::kUnknownAgency);
     spdlog::debug("listener {}: refused {} (in no agency)", context_.config.name,
                   remote.address().to_string());
@@ -106,6 +111,14 @@ void TcpListener::OnAccept(const error_code& error, tcp::socket socket) {
   }
   context_.metrics->ConnectionOpened(context_.index);
   asio::post(session->executor(), [session] { session->Start(); });
+}
+
+bool TcpListener::MoveAgencySlot(uint16_t from, uint16_t to) {
+  if (auto reason = limits_.MoveAgency(from, to)) {
+    context_.metrics->Local().Rejected(context_.index, *reason);
+    return false;
+  }
+  return true;
 }
 
 void TcpListener::OnSessionClosed(const std::shared_ptr<TcpSession>& session,
@@ -129,6 +142,84 @@ void TcpListener::Stop() {
       sessions = sessions_;
     }
     for (const auto& session : sessions) session->Stop();
+  });
+}
+
+std::string TcpListener::Reload() {
+  if (!tls_) return {};
+  std::string error = tls_->Reload();
+  if (error.empty()) {
+    spdlog::info("listener {}: TLS certificate, client CA and CRL reloaded", context_.config.name);
+  } else {
+    spdlog::error("listener {}: TLS reload failed, keeping the running certificates: {}",
+                  context_.config.name, error);
+  }
+  return error;
+}
+
+void TcpListener::CountHandshake(TlsHandshakeResult result, const PeerAddress& peer) {
+  tls_stats_->handshakes[size_t(result)].fetch_add(1, std::memory_order_relaxed);
+  if (result == TlsHandshakeResult::kOk) return;
+  // Refusals are logged, at most one a second per listener: a hostile
+  // sender must not be able to flood the log.
+  const int64_t now = NowNanos();
+  int64_t last = tls_stats_->last_refusal_log_ns.load(std::memory_order_relaxed);
+  if (now - last < 1'000'000'000 || !tls_stats_->last_refusal_log_ns.compare_exchange_strong(
+                                        last, now, std::memory_order_relaxed)) {
+    return;
+  }
+  char address[64];
+  if (peer.IsV4()) {
+    std::snprintf(address, sizeof address, "%u.%u.%u.%u", peer.bytes[12], peer.bytes[13],
+                  peer.bytes[14], peer.bytes[15]);
+  } else {
+    asio::ip::address_v6::bytes_type bytes;
+    std::copy(peer.bytes.begin(), peer.bytes.end(), bytes.begin());
+    std::snprintf(address, sizeof address, "%s", asio::ip::address_v6(bytes).to_string().c_str());
+  }
+  spdlog::warn("listener {}: TLS connection from {} refused: {} (gsoc_tls_handshakes_total)",
+               context_.config.name, address, TlsHandshakeResultName(result));
+}
+
+void TcpListener::TlsSessionOpened(std::string_view version, std::string_view cipher) {
+  std::lock_guard lock(tls_stats_->mutex);
+  ++tls_stats_->sessions[{std::string(version), std::string(cipher)}];
+}
+
+void TcpListener::TlsSessionClosed(std::string_view version, std::string_view cipher) {
+  std::lock_guard lock(tls_stats_->mutex);
+  auto& sessions = tls_stats_->sessions;
+  auto it = sessions.find({std::string(version), std::string(cipher)});
+  if (it != sessions.end() && --it->second <= 0) sessions.erase(it);
+}
+
+std::shared_ptr<prometheus::Collectable> TcpListener::MakeCollectable() {
+  if (!tls_) return nullptr;
+  return std::make_shared<CallbackCollectable>([stats = tls_stats_, name = context_.config.name] {
+    using prometheus::MetricType;
+    auto handshakes =
+        MakeFamily("gsoc_tls_handshakes_total", "TLS handshakes on syslog_tls listeners, by result",
+                   MetricType::Counter);
+    for (size_t r = 0; r < size_t(TlsHandshakeResult::kCount); ++r) {
+      AddSample(handshakes,
+                {{"listener", name},
+                 {"result", TlsHandshakeResultName(static_cast<TlsHandshakeResult>(r))}},
+                static_cast<double>(stats->handshakes[r].load(std::memory_order_relaxed)));
+    }
+    auto sessions =
+        MakeFamily("gsoc_tls_connections", "Open TLS connections by protocol version and cipher",
+                   MetricType::Gauge);
+    {
+      std::lock_guard lock(stats->mutex);
+      for (const auto& [key, count] : stats->sessions) {
+        AddSample(sessions, {{"listener", name}, {"version", key.first}, {"cipher", key.second}},
+                  static_cast<double>(count));
+      }
+    }
+    std::vector<prometheus::MetricFamily> families;
+    families.push_back(std::move(handshakes));
+    families.push_back(std::move(sessions));
+    return families;
   });
 }
 

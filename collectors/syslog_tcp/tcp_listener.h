@@ -14,18 +14,30 @@
 // "first_message_timeout"}); a silent one is left to idle_timeout.
 // A fatal framing error (bad octet count) hands on the frames before it, then
 // closes the connection and counts gsoc_connections_closed_total{reason}.
+//
+// syslog_tls is this listener with TLS in each session (RFC 5425 octet
+// counting, LF framing as rsyslog and syslog-ng send it too). With client
+// certificates required, the agency comes from the certificate (CN or SAN
+// under an agency's `certificates`), not from the address; a handshake that
+// fails or does not finish within tls.handshake_timeout closes the
+// connection and counts gsoc_tls_handshakes_total{result}.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
+#include <string>
 
 #include "collectors/framing/stream_framer.h"
 #include "collectors/listener/connection_limits.h"
 #include "collectors/listener/listener.h"
+#include "collectors/syslog_tls/tls_context.h"
 
 namespace gsoc {
 
@@ -39,9 +51,20 @@ class TcpListener : public Listener {
   void Start() override;
   void Stop() override;
   uint16_t port() const override { return port_; }
+  std::string Reload() override;
+  std::shared_ptr<prometheus::Collectable> MakeCollectable() override;
+
+  // syslog_tls: the TLS context and what sessions report about handshakes.
+  const TlsServerContext* tls() const { return tls_.get(); }
+  void CountHandshake(TlsHandshakeResult result, const PeerAddress& peer);
+  void TlsSessionOpened(std::string_view version, std::string_view cipher);
+  void TlsSessionClosed(std::string_view version, std::string_view cipher);
 
   const ListenerContext& context() const { return context_; }
   FramingMode mode() const { return mode_; }
+  // A session's connection slot moves to the agency its certificate named;
+  // false (counted) when that agency has no room.
+  bool MoveAgencySlot(uint16_t from, uint16_t to);
   void OnSessionClosed(const std::shared_ptr<TcpSession>& session, const PeerAddress& peer,
                        uint16_t agency);
 
@@ -59,6 +82,17 @@ class TcpListener : public Listener {
   std::mutex sessions_mutex_;
   std::set<std::shared_ptr<TcpSession>> sessions_;
   bool stopping_ = false;
+
+  // syslog_tls only. The stats are shared with the metrics collectable, so a
+  // scrape never reaches a destroyed listener.
+  struct TlsStats {
+    std::array<std::atomic<uint64_t>, size_t(TlsHandshakeResult::kCount)> handshakes{};
+    std::atomic<int64_t> last_refusal_log_ns{0};
+    std::mutex mutex;  // guards sessions (taken per handshake and close)
+    std::map<std::pair<std::string, std::string>, int64_t> sessions;  // (version, cipher)
+  };
+  std::unique_ptr<TlsServerContext> tls_;
+  std::shared_ptr<TlsStats> tls_stats_ = std::make_shared<TlsStats>();
 };
 
 }  // namespace gsoc

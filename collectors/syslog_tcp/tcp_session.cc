@@ -33,6 +33,17 @@ JsonLineParser& ThreadJsonParser() {
   return parser;
 }
 
+// Ciphertext is read a TLS record at a time: what TLS keeps buffered per
+// connection stays near one record.
+constexpr size_t kTlsReadChunk = 17 * 1024;
+
+// The io thread's ciphertext buffer (syslog_tls): handed to TLS at once.
+char* ThreadCipherBuffer() {
+  thread_local std::unique_ptr<char[]> buffer =
+      std::make_unique_for_overwrite<char[]>(kTlsReadChunk);
+  return buffer.get();
+}
+
 // Tails at most this large keep their storage when they shrink.
 constexpr size_t kSmallTail = 4096;
 
@@ -46,6 +57,7 @@ TcpSession::TcpSession(TcpListener& listener, asio::ip::tcp::socket socket, Peer
       idle_timer_(socket_.get_executor()),
       peer_(peer),
       agency_(agency),
+      limit_agency_(agency),
       framer_(listener.mode(), listener.context().config.max_message_size) {
   parse_context_.default_utc_offset_seconds = context_.utc_offset_seconds;
   json_ = listener.mode() == FramingMode::kLinesOnly;
@@ -56,6 +68,9 @@ void TcpSession::Start() {
   socket_.non_blocking(true, ignored);
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
   accepted_ = last_activity_ = std::chrono::steady_clock::now();
+  if (const TlsServerContext* tls = listener_.tls()) {
+    tls_ = std::make_unique<TlsConnection>(tls->current());
+  }
   CloseReason unused;
   ArmIdleTimer(TimeLeft(&unused).value_or(std::chrono::steady_clock::duration::zero()));
   WaitReadable();
@@ -90,7 +105,7 @@ void TcpSession::ReadAvailable() {
     char* buffer = ThreadReadBuffer(std::max(tail_, context_.config.max_message_size) + kReadChunk);
     if (tail_ > 0) std::memcpy(buffer, tail_storage_.get(), tail_);
     error_code error;
-    const size_t n = socket_.read_some(asio::buffer(buffer + tail_, kReadChunk), error);
+    const size_t n = ReadSome(buffer + tail_, kReadChunk, error);
     if (error == asio::error::would_block || error == asio::error::try_again) break;
     if (error == asio::error::eof) {
       FinishAndClose(CloseReason::kPeerClosed);
@@ -107,7 +122,7 @@ void TcpSession::ReadAvailable() {
       CloseReason unused;
       ArmIdleTimer(TimeLeft(&unused).value_or(std::chrono::steady_clock::duration::zero()));
     }
-    pending_bytes_ += n;
+    if (!tls_) pending_bytes_ += n;  // TLS counts ciphertext as it reads it
     if (!ProcessBuffer(buffer, tail_ + n)) return;
     if (batch_ && batch_->size() >= context_.batch_events && !HandOn()) return;
     if (reads + 1 == kReadsPerTurn) {
@@ -163,6 +178,7 @@ void TcpSession::OnFrame(std::string_view frame) {
   event.listener = context_.index;
   event.agency = agency_;
   event.peer = peer_;
+  if (!tls_identity_.empty()) batch_->AddField(event, "tls_client", TlsIdentityInBatch());
   if (json_) {
     if (!ThreadJsonParser().ParseOrKeepRaw(copy, parse_context_, event, *batch_)) {
       ++pending_parse_errors_.by_format[size_t(ParseFormat::kJson)];
@@ -244,12 +260,13 @@ void TcpSession::FinishAndClose(CloseReason reason) {
 void TcpSession::Close(CloseReason reason) {
   if (closed_) return;
   closed_ = true;
+  if (tls_ && tls_checked_) listener_.TlsSessionClosed(tls_->version(), tls_->cipher());
   context_.metrics->Local().Closed(context_.index, reason);
   if (batch_) context_.input->pool().Release(std::move(batch_));
   error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
-  listener_.OnSessionClosed(shared_from_this(), peer_, agency_);
+  listener_.OnSessionClosed(shared_from_this(), peer_, limit_agency_);
 }
 
 void TcpSession::ArmIdleTimer(std::chrono::steady_clock::duration after) {
@@ -269,6 +286,13 @@ std::optional<std::chrono::steady_clock::duration> TcpSession::TimeLeft(CloseRea
       *reason = CloseReason::kFirstMessageTimeout;
     }
   }
+  if (tls_ && !tls_checked_) {
+    const auto handshake = accepted_ + listener_.tls()->config().handshake_timeout - now;
+    if (handshake < left) {
+      left = handshake;
+      *reason = CloseReason::kIdleTimeout;  // OnIdleTimer counts it as a TLS timeout
+    }
+  }
   if (left <= std::chrono::steady_clock::duration::zero()) return std::nullopt;
   return left;
 }
@@ -285,7 +309,97 @@ void TcpSession::OnIdleTimer(const error_code& error) {
     ArmIdleTimer(*left);
     return;
   }
+  if (tls_ && !tls_checked_) listener_.CountHandshake(TlsHandshakeResult::kTimeout, peer_);
   FinishAndClose(reason);
+}
+
+size_t TcpSession::ReadSome(char* out, size_t capacity, error_code& error) {
+  if (tls_) return ReadTls(out, capacity, error);
+  return socket_.read_some(asio::buffer(out, capacity), error);
+}
+
+// Decrypts what TLS holds; reads more ciphertext when it needs it. Returns
+// plaintext bytes (> 0), or 0 with `error` set: would_block when the socket
+// is drained, eof on close_notify or end of stream, another error when the
+// handshake or a record failed (already counted).
+size_t TcpSession::ReadTls(char* out, size_t capacity, error_code& error) {
+  char* cipher = ThreadCipherBuffer();
+  for (;;) {
+    size_t produced = 0;
+    const TlsConnection::Status status = tls_->Read(out, capacity, &produced);
+    SendTlsOutput();
+    if (status == TlsConnection::Status::kFailed) {
+      if (!tls_->handshake_done()) listener_.CountHandshake(tls_->failure(), peer_);
+      error = asio::error::connection_aborted;
+      return 0;
+    }
+    if (status == TlsConnection::Status::kClosed) {
+      error = asio::error::eof;
+      return 0;
+    }
+    if (tls_->handshake_done() && !tls_checked_ && !OnTlsHandshake()) {
+      error = asio::error::connection_refused;
+      return 0;
+    }
+    if (produced > 0) return produced;
+    const size_t n = socket_.read_some(asio::buffer(cipher, kTlsReadChunk), error);
+    if (error) return 0;
+    pending_bytes_ += n;
+    tls_->Feed({cipher, n});
+  }
+}
+
+// The handshake finished: with client certificates, the certificate must
+// name an agency. False refuses the connection (counted).
+bool TcpSession::OnTlsHandshake() {
+  if (listener_.tls()->config().requires_client_certificate()) {
+    const uint16_t agency = context_.agencies->LookupIdentity(tls_->PeerNames(), &tls_identity_);
+    if (agency == AgencyTable::kNone) {
+      listener_.CountHandshake(TlsHandshakeResult::kUnknownIdentity, peer_);
+      return false;
+    }
+    if (!listener_.MoveAgencySlot(limit_agency_, agency)) return false;
+    limit_agency_ = agency;
+    agency_ = agency;
+  }
+  tls_checked_ = true;
+  listener_.CountHandshake(TlsHandshakeResult::kOk, peer_);
+  listener_.TlsSessionOpened(tls_->version(), tls_->cipher());
+  CloseReason unused;  // the handshake deadline is met: idle and first-message remain
+  ArmIdleTimer(TimeLeft(&unused).value_or(std::chrono::steady_clock::duration::zero()));
+  return true;
+}
+
+// Writes what TLS produced (handshake records, alerts); the rest waits for
+// the socket to be writable.
+void TcpSession::SendTlsOutput() {
+  std::string produced = tls_->TakeOutput();
+  if (!produced.empty()) tls_output_ += produced;
+  if (tls_writing_ || tls_output_.empty() || closed_) return;
+  error_code error;
+  const size_t n = socket_.write_some(asio::buffer(tls_output_), error);
+  if (!error) tls_output_.erase(0, n);
+  if (error && error != asio::error::would_block && error != asio::error::try_again) {
+    tls_output_.clear();  // the read side sees the broken connection
+    return;
+  }
+  if (tls_output_.empty()) return;
+  // Bounded without a check: the server sends only its handshake flight and
+  // alerts (a few KiB), never application data, and no renegotiation.
+  tls_writing_ = true;
+  socket_.async_wait(asio::ip::tcp::socket::wait_write,
+                     [self = shared_from_this()](const error_code& wait_error) {
+                       self->tls_writing_ = false;
+                       if (!wait_error) self->SendTlsOutput();
+                     });
+}
+
+std::string_view TcpSession::TlsIdentityInBatch() {
+  if (identity_batch_ != batch_.get() || batch_->size() <= 1) {
+    identity_batch_ = batch_.get();
+    identity_view_ = batch_->arena().Copy(tls_identity_);
+  }
+  return identity_view_;
 }
 
 }  // namespace gsoc

@@ -11,6 +11,7 @@
 #include "collectors/framing/stream_framer.h"
 #include "collectors/json/json_parser.h"
 #include "collectors/listener/listener.h"
+#include "collectors/syslog_tls/tls_context.h"
 
 namespace gsoc {
 
@@ -48,6 +49,13 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   // Time left before the idle or first-message timeout, or nullopt when due
   // (with the reason).
   std::optional<std::chrono::steady_clock::duration> TimeLeft(CloseReason* reason) const;
+  // Reads plaintext: from the socket, or through TLS on syslog_tls.
+  size_t ReadSome(char* out, size_t capacity, boost::system::error_code& error);
+  size_t ReadTls(char* out, size_t capacity, boost::system::error_code& error);
+  bool OnTlsHandshake();
+  void SendTlsOutput();
+  // The certificate identity as a field value in the current batch's arena.
+  std::string_view TlsIdentityInBatch();
 
   TcpListener& listener_;
   const ListenerContext& context_;
@@ -55,6 +63,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   boost::asio::steady_timer idle_timer_;
   PeerAddress peer_;
   uint16_t agency_;
+  uint16_t limit_agency_;  // whose connection slot this session holds
   StreamFramer framer_;
   bool json_ = false;  // json_tcp: parse frames with the io thread's JsonLineParser
   std::unique_ptr<char[]> tail_storage_;  // the partial message, sized to it
@@ -72,6 +81,17 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   uint64_t pending_bytes_ = 0;
   uint64_t pending_oversize_ = 0;
   PendingParseErrors pending_parse_errors_;
+
+  // syslog_tls: the connection's TLS state, bytes waiting to be written,
+  // and the verified client identity. Ciphertext is read into the io
+  // thread's buffer and handed to TLS at once.
+  std::unique_ptr<TlsConnection> tls_;
+  std::string tls_output_;
+  bool tls_writing_ = false;
+  bool tls_checked_ = false;  // handshake done and its identity accepted
+  std::string tls_identity_;
+  const EventBatch* identity_batch_ = nullptr;  // where identity_view_ points
+  std::string_view identity_view_;
 
   bool waiting_for_space_ = false;
   bool stop_requested_ = false;

@@ -19,6 +19,8 @@ std::string_view ListenerTypeName(ListenerType type) {
       return "syslog_udp";
     case ListenerType::kJsonTcp:
       return "json_tcp";
+    case ListenerType::kSyslogTls:
+      return "syslog_tls";
   }
   return "syslog_tcp";
 }
@@ -142,6 +144,29 @@ class Reader {
   std::vector<ConfigError> errors_;
 };
 
+// An agency's TLS client identities (subject CN or subjectAltName).
+void ReadAgencyCertificates(Reader& reader, const YAML::Node& item, const std::string& path,
+                            AgencyDefinition& agency) {
+  const YAML::Node list = item["certificates"];
+  if (!list.IsDefined() || list.IsNull()) return;
+  if (!list.IsSequence()) {
+    reader.Error(list, path + ".certificates", "expected a list of certificate names (CN or SAN)");
+    return;
+  }
+  for (size_t j = 0; j < list.size(); ++j) {
+    if (!list[j].IsScalar() || list[j].Scalar().empty()) {
+      reader.Error(list[j], path + ".certificates[" + std::to_string(j) + "]",
+                   "expected a certificate subject CN or subjectAltName");
+      continue;
+    }
+    agency.certificates.push_back(list[j].Scalar());
+  }
+}
+
+std::filesystem::path ConfigDir(const Config& config) {
+  return config.file.has_parent_path() ? config.file.parent_path() : std::filesystem::path(".");
+}
+
 void ReadAgencies(Reader& reader, const YAML::Node& root, Config& config) {
   const YAML::Node list = root["agencies"];
   if (!list.IsDefined() || list.IsNull()) return;
@@ -153,7 +178,7 @@ void ReadAgencies(Reader& reader, const YAML::Node& root, Config& config) {
   for (size_t i = 0; i < list.size(); ++i) {
     const std::string path = "agencies[" + std::to_string(i) + "]";
     const YAML::Node item = list[i];
-    if (!reader.CheckMap(item, path, {"name", "cidrs"})) continue;
+    if (!reader.CheckMap(item, path, {"name", "cidrs", "certificates"})) continue;
     AgencyDefinition agency;
     reader.Scalar(item, "name", path, agency.name);
     if (agency.name.empty()) reader.Error(item, path + ".name", "missing");
@@ -164,8 +189,11 @@ void ReadAgencies(Reader& reader, const YAML::Node& root, Config& config) {
     if (!agency.name.empty() && !names.insert(agency.name).second) {
       reader.Error(item["name"], path + ".name", "duplicate agency '" + agency.name + "'");
     }
+    ReadAgencyCertificates(reader, item, path, agency);
     const YAML::Node cidrs = item["cidrs"];
-    if (!cidrs.IsSequence() || cidrs.size() == 0) {
+    if (!cidrs.IsDefined() && !agency.certificates.empty()) {
+      // An agency known only by its TLS certificates.
+    } else if (!cidrs.IsDefined() || !cidrs.IsSequence() || cidrs.size() == 0) {
       reader.Error(cidrs.IsDefined() ? cidrs : item, path + ".cidrs",
                    "expected a non-empty list of CIDRs");
     } else {
@@ -186,6 +214,7 @@ void ReadAgencies(Reader& reader, const YAML::Node& root, Config& config) {
 
 std::optional<ListenerType> ParseListenerType(const std::string& text) {
   if (text == "syslog_tcp") return ListenerType::kSyslogTcp;
+  if (text == "syslog_tls") return ListenerType::kSyslogTls;
   if (text == "syslog_udp") return ListenerType::kSyslogUdp;
   if (text == "json_tcp") return ListenerType::kJsonTcp;
   return std::nullopt;
@@ -198,7 +227,7 @@ void ReadListener(Reader& reader, const YAML::Node& item, const std::string& pat
   if (!reader.CheckMap(item, path,
                        {"name", "type", "address", "port", "max_message_size", "max_connections",
                         "max_connections_per_peer", "idle_timeout", "receive_buffer",
-                        "max_connections_per_agency", "first_message_timeout"})) {
+                        "max_connections_per_agency", "first_message_timeout", "tls"})) {
     return;
   }
   ListenerConfig listener;
@@ -210,7 +239,7 @@ void ReadListener(Reader& reader, const YAML::Node& item, const std::string& pat
     listener.type = *parsed;
   } else {
     reader.Error(item["type"].IsDefined() ? item["type"] : item, path + ".type",
-                 "expected syslog_tcp, syslog_udp or json_tcp, got '" + type + "'");
+                 "expected syslog_tcp, syslog_tls, syslog_udp or json_tcp, got '" + type + "'");
   }
   reader.Scalar(item, "address", path, listener.address);
   if (!IsValidAddress(listener.address)) {
@@ -227,6 +256,13 @@ void ReadListener(Reader& reader, const YAML::Node& item, const std::string& pat
               1'000'000);
   reader.Seconds(item, "first_message_timeout", path, listener.first_message_timeout);
   reader.Size(item, "receive_buffer", path, listener.receive_buffer_bytes, 4096, 1 << 30);
+  if (listener.type == ListenerType::kSyslogTls) {
+    ReadTlsConfig(item["tls"], path + ".tls", ConfigDir(config), listener.tls,
+                  [&reader](const YAML::Node& node, const std::string& key,
+                            const std::string& reason) { reader.Error(node, key, reason); });
+  } else if (item["tls"].IsDefined()) {
+    reader.Error(item["tls"], path + ".tls", "only a syslog_tls listener takes tls:");
+  }
   config.listeners.push_back(std::move(listener));
   nodes.emplace_back(item, path);
 }

@@ -14,10 +14,11 @@
 #include <vector>
 
 #include "collectors/agency/agency_table.h"
+#include "collectors/syslog_tls/tls_config.h"
 
 namespace gsoc {
 
-enum class ListenerType : uint8_t { kSyslogTcp, kSyslogUdp, kJsonTcp };
+enum class ListenerType : uint8_t { kSyslogTcp, kSyslogUdp, kJsonTcp, kSyslogTls };
 
 std::string_view ListenerTypeName(ListenerType type);
 
@@ -33,6 +34,7 @@ struct ListenerConfig {
   size_t max_connections_per_agency = 1024;        // TCP: open connections of one agency
   std::chrono::seconds first_message_timeout{10};  // TCP: bytes but no complete message by then
   size_t receive_buffer_bytes = 4 * 1024 * 1024;   // SO_RCVBUF request (UDP mostly)
+  TlsListenerConfig tls;                           // syslog_tls only
 };
 
 struct MetricsConfig {

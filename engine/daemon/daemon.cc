@@ -12,6 +12,7 @@
 #include "collectors/agency/agency_table.h"
 #include "collectors/listener/listener.h"
 #include "engine/daemon/alert_services.h"
+#include "engine/daemon/systemd.h"
 #include "engine/detect/correlation_service.h"
 #include "engine/detect/detection_stage.h"
 #include "engine/detect/rule_reloader.h"
@@ -134,6 +135,19 @@ bool StartApi(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>>& p
   return true;
 }
 
+// The watchdog's health check: the engine is healthy while it drains its
+// queue, i.e. it processed something since the last check or has nothing
+// waiting. A stuck worker (queue full, nothing processed) stops the pings.
+std::function<bool()> PipelineHealth(Daemon::State& s) {
+  auto last_processed = std::make_shared<uint64_t>(s.metrics.SumEventsProcessed());
+  return [&s, last_processed] {
+    const uint64_t processed = s.metrics.SumEventsProcessed();
+    const bool progressed = processed != *last_processed;
+    *last_processed = processed;
+    return progressed || s.pipeline.queue().events() == 0;
+  };
+}
+
 }  // namespace
 
 int Daemon::Run() {
@@ -181,6 +195,9 @@ int Daemon::Run() {
         std::chrono::duration_cast<std::chrono::nanoseconds>(s.config.max_clock_skew).count();
     s.listeners.push_back(MakeListener(s.io, std::move(context)));
     s.listeners.back()->Start();
+    if (auto collectable = s.listeners.back()->MakeCollectable(); collectable && s.metrics_server) {
+      s.metrics_server->Register(std::move(collectable));
+    }
     ports.emplace_back(s.config.listeners[i].name, s.listeners.back()->port());
   }
   s.pipeline.Start();
@@ -197,6 +214,7 @@ int Daemon::Run() {
       [&](const boost::system::error_code& error, int signal) {
         if (error) return;
         if (signal == SIGHUP) {
+          for (auto& listener : s.listeners) listener->Reload();  // TLS certificates, CRL
           if (s.reloader) {
             spdlog::info("SIGHUP: reloading rules, decoders and lists");
             s.reloader->Reload();
@@ -216,6 +234,11 @@ int Daemon::Run() {
   if (!s.options.ports_file.empty()) WritePortsFile(s.options.ports_file, ports);
   spdlog::info("gsocd {} ready: {} listener(s), {} worker(s), data in {}", GSOC_VERSION,
                s.listeners.size(), s.pipeline.workers(), s.config.data_dir.string());
+  SdNotify("READY=1");
+  std::unique_ptr<Watchdog> watchdog;
+  if (const auto interval = WatchdogInterval()) {
+    watchdog = std::make_unique<Watchdog>(*interval, PipelineHealth(s));
+  }
 
   std::vector<std::thread> io_threads;
   for (size_t i = 1; i < s.config.pipeline.io_threads; ++i) {
@@ -223,6 +246,8 @@ int Daemon::Run() {
   }
   // When the work guard is gone, run() returns once every session has closed.
   s.io.run();
+  SdNotify("STOPPING=1");
+  watchdog.reset();
   for (auto& thread : io_threads) thread.join();
   if (s.reloader) s.reloader->WaitIdle();
   s.pipeline.Stop();

@@ -8,6 +8,7 @@
 
 #include "engine/config/config.h"
 #include "engine/daemon/daemon.h"
+#include "engine/daemon/systemd.h"
 
 namespace {
 
@@ -27,7 +28,8 @@ void SetUpLogging(const std::string& level) {
   auto logger = spdlog::stderr_color_mt("gsocd");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  // Under systemd, stderr is the journal: priorities instead of timestamps.
+  spdlog::set_formatter(gsoc::MakeLogFormatter(gsoc::StderrIsJournal()));
 }
 
 }  // namespace

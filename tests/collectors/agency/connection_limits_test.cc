@@ -42,6 +42,21 @@ TEST(ConnectionLimitsTest, PerAgencyCapAcrossItsAddresses) {
   EXPECT_EQ(limits.total(), 4u);
 }
 
+TEST(ConnectionLimitsTest, SlotMovesToTheAgencyACertificateNamed) {
+  ConnectionLimits limits(100, 10, 2);
+  const uint16_t kNone = UINT16_MAX;  // the address is in no agency
+  ASSERT_EQ(limits.TryAcquire(Address(1), kNone), std::nullopt);
+  ASSERT_EQ(limits.TryAcquire(Address(2), kNone), std::nullopt);
+  ASSERT_EQ(limits.TryAcquire(Address(3), 5), std::nullopt);
+  EXPECT_EQ(limits.MoveAgency(kNone, 5), std::nullopt);
+  EXPECT_EQ(limits.MoveAgency(kNone, 5), RejectReason::kMaxConnectionsPerAgency);  // 5 is full
+  EXPECT_EQ(limits.agency_total(5), 2u);
+  EXPECT_EQ(limits.agency_total(kNone), 1u);
+  limits.Release(Address(1), 5);  // released under the agency it moved to
+  EXPECT_EQ(limits.agency_total(5), 1u);
+  EXPECT_EQ(limits.total(), 2u);
+}
+
 TEST(ConnectionLimitsTest, TotalCap) {
   ConnectionLimits limits(3, 10);
   EXPECT_EQ(limits.TryAcquire(Address(1)), std::nullopt);

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -800,6 +802,73 @@ alerts:
   ExpectError(errors, "api.tls.certificate", 6, "no such file");
   ExpectError(errors, "alerts.webhook.url", 8, "http");
   ExpectError(errors, "api.port", 5, "listener 'a'");
+}
+
+}  // namespace
+}  // namespace gsoc
+
+namespace gsoc {
+namespace {
+
+// syslog_tls: the listener reads its own `tls:` section; agencies may be
+// known by certificate names alone.
+TEST(ConfigTlsTest, TlsListenerAndCertificateAgenciesAreRead) {
+  const auto dir = std::filesystem::temp_directory_path() / "gsoc-config-tls-test";
+  std::filesystem::create_directories(dir);
+  for (const char* name : {"s.crt", "s.key", "ca.crt", "a.crl"}) {
+    std::ofstream(dir / name) << "PEM\n";
+  }
+  const ConfigResult result = ParseConfig(R"(agencies:
+  - {name: mof, certificates: [collector.mof.example, siem.mof.example]}
+  - {name: local, cidrs: [127.0.0.0/8]}
+listeners:
+  - name: tls
+    type: syslog_tls
+    port: 6514
+    tls: {certificate: s.crt, private_key: s.key, client_ca: ca.crt, crl: a.crl,
+          handshake_timeout: 2s}
+)",
+                                          dir / "gsoc.yaml");
+  ASSERT_TRUE(std::holds_alternative<Config>(result)) << Dump(std::get<1>(result));
+  const Config& config = std::get<Config>(result);
+  ASSERT_EQ(config.listeners.size(), 1u);
+  const ListenerConfig& tls = config.listeners[0];
+  EXPECT_EQ(tls.type, ListenerType::kSyslogTls);
+  EXPECT_EQ(ListenerTypeName(tls.type), "syslog_tls");
+  EXPECT_EQ(tls.tls.certificate, dir / "s.crt");
+  EXPECT_EQ(tls.tls.client_ca, dir / "ca.crt");
+  EXPECT_EQ(tls.tls.crl, dir / "a.crl");
+  EXPECT_EQ(tls.tls.handshake_timeout, std::chrono::seconds(2));
+  EXPECT_TRUE(tls.tls.requires_client_certificate());
+  ASSERT_EQ(config.agencies.size(), 2u);
+  EXPECT_TRUE(config.agencies[0].cidrs.empty());
+  EXPECT_EQ(config.agencies[0].certificates,
+            (std::vector<std::string>{"collector.mof.example", "siem.mof.example"}));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ConfigTlsTest, TlsMistakesAreReportedWithTheirKeys) {
+  const std::string all = Dump(Errors(R"(agencies:
+  - {name: a, certificates: [[nested]]}
+  - {name: b}
+listeners:
+  - {name: t1, type: syslog_tls, port: 1}
+  - name: t2
+    type: syslog_tls
+    port: 2
+    tls: {certificate: /nonexistent/s.crt, private_key: /nonexistent/s.key, crl: /nonexistent/c.crl,
+          handshake_timeout: 1h, ciphers: weak}
+  - {name: plain, type: syslog_tcp, port: 3, tls: {certificate: x}}
+)"));
+  EXPECT_THAT(all, HasSubstr("agencies[0].certificates[0]: expected a certificate subject CN"));
+  EXPECT_THAT(all, HasSubstr("agencies[1].cidrs: expected a non-empty list of CIDRs"));
+  EXPECT_THAT(all, HasSubstr("listeners[0].tls: missing: a syslog_tls listener needs tls:"));
+  EXPECT_THAT(all, HasSubstr("listeners[1].tls.certificate: not a readable file"));
+  EXPECT_THAT(all, HasSubstr("listeners[1].tls.private_key: not a readable file"));
+  EXPECT_THAT(all, HasSubstr("listeners[1].tls.crl: a CRL needs client_ca"));
+  EXPECT_THAT(all, HasSubstr("listeners[1].tls.handshake_timeout: expected a duration"));
+  EXPECT_THAT(all, HasSubstr("listeners[1].tls.ciphers: unknown key"));
+  EXPECT_THAT(all, HasSubstr("listeners[2].tls: only a syslog_tls listener takes tls:"));
 }
 
 }  // namespace
