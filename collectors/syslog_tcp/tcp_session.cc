@@ -56,6 +56,7 @@ TcpSession::TcpSession(TcpListener& listener, asio::ip::tcp::socket socket, Peer
       idle_timer_(socket_.get_executor()),
       peer_(peer),
       agency_(agency),
+      accepted_agency_(agency),
       framer_(listener.mode(), listener.context().config.max_message_size) {
   parse_context_.default_utc_offset_seconds = context_.utc_offset_seconds;
   json_ = listener.mode() == FramingMode::kLinesOnly;
@@ -258,7 +259,8 @@ void TcpSession::Close(CloseReason reason) {
   error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
-  listener_.OnSessionClosed(shared_from_this(), peer_, agency_);
+  // The agency counted at accept (a certificate may have named another).
+  listener_.OnSessionClosed(shared_from_this(), peer_, accepted_agency_);
 }
 
 void TcpSession::ArmIdleTimer(std::chrono::steady_clock::duration after) {

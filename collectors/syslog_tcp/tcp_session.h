@@ -63,6 +63,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   boost::asio::steady_timer idle_timer_;
   PeerAddress peer_;
   uint16_t agency_;
+  const uint16_t accepted_agency_;  // what the connection limits counted
   StreamFramer framer_;
   bool json_ = false;  // json_tcp: parse frames with the io thread's JsonLineParser
   std::unique_ptr<char[]> tail_storage_;  // the partial message, sized to it
