@@ -9,9 +9,9 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/strand.hpp>
 #include <future>
+#include <map>
 #include <stdexcept>
 #include <thread>
-#include <unordered_map>
 
 #include "engine/api/api_context.h"
 #include "engine/api/http_session.h"
@@ -117,14 +117,31 @@ struct ApiServer::Impl final : SessionRegistry {
     std::unique_lock lock(mutex);
     if (stopping) return false;  // the session closes when dropped
     sessions.emplace(id, session);
-    const bool more = sessions.size() < context.options.max_connections;
-    if (!more) {
+    bool more = sessions.size() < context.options.max_connections;
+    std::shared_ptr<SessionBase> victim;
+    if (!more) victim = OldestEvictableLocked(id);
+    if (victim) {
+      evicted.fetch_add(1, std::memory_order_relaxed);
+      more = true;  // its slot frees as it closes
+    } else if (!more) {
       accept_paused = true;
       connection_limit_hits.fetch_add(1, std::memory_order_relaxed);
     }
     lock.unlock();
+    if (victim) victim->Abort();
     session->Start();
     return more;
+  }
+
+  // The oldest connection (lowest id) that has not authenticated, other
+  // than `except`: no unauthenticated client can keep a slot from others.
+  std::shared_ptr<SessionBase> OldestEvictableLocked(uint64_t except) {
+    for (auto& [id, weak] : sessions) {
+      if (id == except) continue;
+      auto session = weak.lock();
+      if (session && session->Evictable()) return session;
+    }
+    return nullptr;
   }
 
   std::shared_ptr<SessionBase> MakeSession(tcp::socket socket, uint64_t id) {
@@ -178,10 +195,11 @@ struct ApiServer::Impl final : SessionRegistry {
   std::atomic<bool> stopping{false};
   std::atomic<bool> stopped{false};
   std::atomic<uint64_t> next_session_id{1};
-  std::mutex mutex;  // sessions, accept_paused
-  std::unordered_map<uint64_t, std::weak_ptr<SessionBase>> sessions;
+  std::mutex mutex;                                         // sessions, accept_paused
+  std::map<uint64_t, std::weak_ptr<SessionBase>> sessions;  // by id: oldest first
   bool accept_paused = false;
   std::atomic<uint64_t> connection_limit_hits{0};
+  std::atomic<uint64_t> evicted{0};
 };
 
 ApiServer::ApiServer(ApiOptions options, const store::AlertReader& reader, LiveHub& hub,
@@ -203,6 +221,11 @@ ApiStats ApiServer::stats() const {
   stats.requests = impl_->context.requests.Snapshot();
   stats.streams = impl_->context.streams.load();
   stats.connection_limit_hits = impl_->connection_limit_hits.load(std::memory_order_relaxed);
+  stats.evicted = impl_->evicted.load(std::memory_order_relaxed);
+  stats.request_timeouts = impl_->context.request_timeouts.load(std::memory_order_relaxed);
+  stats.stream_write_timeouts =
+      impl_->context.stream_write_timeouts.load(std::memory_order_relaxed);
+  stats.response_bytes = impl_->context.response_bytes.load();
   {
     std::lock_guard lock(impl_->mutex);
     stats.connections = impl_->sessions.size();
