@@ -101,8 +101,8 @@ TEST_P(HttpEndpointAttack, OwnRequestsAnsweredWithinOneSecond) {
   const uint16_t port = gsocd.port(endpoint.listener);
   const std::vector<std::string> headers =
       endpoint.needs_token ? Bearer(gsocd.ApiToken()) : std::vector<std::string>{};
-  // Beyond both connection limits (API 256, metrics 64) in the idle mode.
-  const int per_thread = mode == Mode::kIdleBeyondLimit ? 80 : 32;
+  // Beyond both connection limits (API 256, metrics 64) when holding.
+  const int per_thread = mode == Mode::kPartialRequests ? 32 : 80;
   std::atomic<int> reconnects{0};
   Attackers attackers(4, [&](int, const std::atomic<bool>& stop) {
     Attack(mode, port, endpoint.target, per_thread, stop, reconnects);
