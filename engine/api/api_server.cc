@@ -114,32 +114,37 @@ struct ApiServer::Impl final : SessionRegistry {
   bool AddSession(tcp::socket socket) {
     const uint64_t id = next_session_id++;
     std::shared_ptr<SessionBase> session = MakeSession(std::move(socket), id);
+    // Sessions looked at under the lock are released after it: the last
+    // reference ending runs ~HttpSession, which calls Remove (takes the lock).
+    std::vector<std::shared_ptr<SessionBase>> looked_at;
+    std::shared_ptr<SessionBase> victim;
     std::unique_lock lock(mutex);
     if (stopping) return false;  // the session closes when dropped
     sessions.emplace(id, session);
     bool more = sessions.size() < context.options.max_connections;
-    std::shared_ptr<SessionBase> victim;
-    if (!more) victim = OldestEvictableLocked(id);
+    if (!more) victim = OldestEvictableLocked(id, looked_at);
     if (victim) {
       evicted.fetch_add(1, std::memory_order_relaxed);
-      more = true;  // its slot frees as it closes
+      victim->Abort();  // only posts; its slot frees as it closes
+      more = true;
     } else if (!more) {
       accept_paused = true;
       connection_limit_hits.fetch_add(1, std::memory_order_relaxed);
     }
     lock.unlock();
-    if (victim) victim->Abort();
     session->Start();
     return more;
   }
 
   // The oldest connection (lowest id) that has not authenticated, other
   // than `except`: no unauthenticated client can keep a slot from others.
-  std::shared_ptr<SessionBase> OldestEvictableLocked(uint64_t except) {
+  // Every session locked on the way is kept in `looked_at`.
+  std::shared_ptr<SessionBase> OldestEvictableLocked(
+      uint64_t except, std::vector<std::shared_ptr<SessionBase>>& looked_at) {
     for (auto& [id, weak] : sessions) {
       if (id == except) continue;
-      auto session = weak.lock();
-      if (session && session->Evictable()) return session;
+      looked_at.push_back(weak.lock());
+      if (looked_at.back() && looked_at.back()->Evictable()) return looked_at.back();
     }
     return nullptr;
   }
