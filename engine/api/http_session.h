@@ -105,9 +105,11 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   }
 
  private:
-  static constexpr size_t kStreamBatchAlerts = 32;  // bounds one store read of large alerts
+  // One write holds at most kStreamChunkBytes plus one batch: with 64
+  // streams of 121 KB alerts, ~2.2 MB each at most while a client is slow.
+  static constexpr size_t kStreamBatchAlerts = 16;
   static constexpr size_t kStreamChunkBytes = 256 * 1024;
-  static constexpr int kStreamRoundsPerPump = 8;
+  static constexpr int kStreamRoundsPerPump = 16;
   static constexpr size_t kDrainBytes = 1 << 20;
   static constexpr size_t kFirstReadBytes = 4096;
 
