@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <set>
@@ -338,13 +339,18 @@ void CheckListenersTogether(Reader& reader, const YAML::Node& root, const Config
 void ReadMetrics(Reader& reader, const YAML::Node& root, Config& config) {
   const YAML::Node node = root["metrics"];
   if (!node.IsDefined() || node.IsNull()) return;
-  if (!reader.CheckMap(node, "metrics", {"enabled", "address", "port"})) return;
+  if (!reader.CheckMap(node, "metrics",
+                       {"enabled", "address", "port", "max_connections", "request_timeout"})) {
+    return;
+  }
   reader.Scalar(node, "enabled", "metrics", config.metrics.enabled);
   reader.Scalar(node, "address", "metrics", config.metrics.address);
   if (!IsValidAddress(config.metrics.address)) {
     reader.Error(node["address"], "metrics.address", "not an IP address");
   }
   if (node["port"].IsDefined()) reader.Port(node, "metrics", config.metrics.port);
+  reader.Size(node, "max_connections", "metrics", config.metrics.max_connections, 2, 100000);
+  reader.Millis(node, "request_timeout", "metrics", config.metrics.request_timeout, 100);
 }
 
 void ReadPipeline(Reader& reader, const YAML::Node& root, Config& config) {
@@ -487,12 +493,19 @@ void ReadRules(Reader& reader, const YAML::Node& root, Config& config,
   ReadRuleLimits(reader, node["limits"], rules.limits);
 }
 
+bool EqualsNoCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
 void ReadWebhook(Reader& reader, const YAML::Node& node, WebhookConfig& webhook) {
   if (!node.IsDefined() || node.IsNull()) return;
   const std::string path = "alerts.webhook";
   if (!reader.CheckMap(node, path,
-                       {"url", "headers", "max_batch", "max_queue", "timeout", "retry_initial",
-                        "retry_max", "tls_verify"})) {
+                       {"url", "headers", "max_batch", "max_queue", "max_queue_size", "timeout",
+                        "retry_initial", "retry_max", "tls_verify", "allow_insecure_headers"})) {
     return;
   }
   reader.Scalar(node, "url", path, webhook.url);
@@ -520,6 +533,22 @@ void ReadWebhook(Reader& reader, const YAML::Node& node, WebhookConfig& webhook)
   reader.Millis(node, "retry_initial", path, webhook.retry_initial, 10);
   reader.Millis(node, "retry_max", path, webhook.retry_max, 10);
   reader.Scalar(node, "tls_verify", path, webhook.tls_verify);
+  size_t queue_bytes = webhook.max_queue_bytes;
+  reader.Size(node, "max_queue_size", path, queue_bytes, 64 * 1024, 1ull << 40);
+  webhook.max_queue_bytes = queue_bytes;
+  reader.Scalar(node, "allow_insecure_headers", path, webhook.allow_insecure_headers);
+  if (webhook.url.rfind("http://", 0) == 0 && !webhook.headers.empty() &&
+      !webhook.allow_insecure_headers) {
+    for (const auto& [name, value] : webhook.headers) {
+      if (!EqualsNoCase(name, "authorization") && !EqualsNoCase(name, "proxy-authorization") &&
+          !EqualsNoCase(name, "cookie")) {
+        continue;
+      }
+      reader.Error(node["headers"], path + ".headers." + name,
+                   "would be sent in clear text over http://; use https:// (or "
+                   "allow_insecure_headers: true)");
+    }
+  }
 }
 
 void ReadStore(Reader& reader, const YAML::Node& root, Config& config,
@@ -572,9 +601,11 @@ void ReadApi(Reader& reader, const YAML::Node& root, Config& config,
   api.token_file = config.data_dir / "api-token";
   const YAML::Node node = root["api"];
   if (!node.IsDefined() || node.IsNull()) return;
-  if (!reader.CheckMap(node, "api",
-                       {"enabled", "address", "port", "tokens", "token_file", "tls", "threads",
-                        "max_streams", "max_connections", "max_request_size", "idle_timeout"})) {
+  if (!reader.CheckMap(
+          node, "api",
+          {"enabled", "address", "port", "tokens", "token_file", "tls", "threads", "max_streams",
+           "max_connections", "max_request_size", "idle_timeout", "request_timeout",
+           "max_response_size", "stream_write_timeout", "live_ring_size"})) {
     return;
   }
   reader.Scalar(node, "enabled", "api", api.enabled);
@@ -606,6 +637,10 @@ void ReadApi(Reader& reader, const YAML::Node& root, Config& config,
   reader.Size(node, "max_connections", "api", api.max_connections, 1, 1000000);
   reader.Size(node, "max_request_size", "api", api.max_request_bytes, 1024, 1 << 24);
   reader.Seconds(node, "idle_timeout", "api", api.idle_timeout);
+  reader.Millis(node, "request_timeout", "api", api.request_timeout, 100);
+  reader.Size(node, "max_response_size", "api", api.max_response_bytes, 64 * 1024, 1ull << 32);
+  reader.Millis(node, "stream_write_timeout", "api", api.stream_write_timeout, 100);
+  reader.Size(node, "live_ring_size", "api", api.live_ring_bytes, 0, 1ull << 36);
 }
 
 // The API shares the TCP port space with the metrics endpoint and the TCP

@@ -41,6 +41,8 @@ struct MetricsConfig {
   bool enabled = true;
   std::string address = "127.0.0.1";
   uint16_t port = 9102;
+  size_t max_connections = 64;                      // beyond: the oldest waiting one is closed
+  std::chrono::milliseconds request_timeout{5000};  // a request head must arrive within this
 };
 
 struct PipelineConfig {
@@ -91,6 +93,8 @@ struct WebhookConfig {
   std::chrono::milliseconds retry_initial{500};
   std::chrono::milliseconds retry_max{60000};
   bool tls_verify = true;
+  uint64_t max_queue_bytes = 64ull << 20;  // alert JSON waiting, in bytes (besides max_queue)
+  bool allow_insecure_headers = false;     // http:// with an Authorization header
 };
 
 struct AlertsConfig {
@@ -126,6 +130,10 @@ struct ApiConfig {
   size_t max_connections = 256;
   size_t max_request_bytes = 16 * 1024;
   std::chrono::seconds idle_timeout{60};
+  std::chrono::milliseconds request_timeout{5000};        // a started request must be whole by then
+  size_t max_response_bytes = 4 << 20;                    // a page of alerts ends early beyond this
+  std::chrono::milliseconds stream_write_timeout{10000};  // an SSE client must take data
+  size_t live_ring_bytes = 64 << 20;  // recent alerts kept for live streams, in bytes
 };
 
 // Correlation state (README "Correlation"). Sizes of what one correlation

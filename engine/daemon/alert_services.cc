@@ -51,6 +51,8 @@ output::WebhookOptions WebhookOptionsFrom(const WebhookConfig& config) {
   options.retry_initial = config.retry_initial;
   options.retry_max = config.retry_max;
   options.tls_verify = config.tls_verify;
+  options.max_queue_bytes = config.max_queue_bytes;
+  options.allow_insecure_headers = config.allow_insecure_headers;
   return options;
 }
 
@@ -66,6 +68,10 @@ api::ApiOptions ApiOptionsFrom(const ApiConfig& config, std::vector<std::string>
   options.max_connections = config.max_connections;
   options.max_request_bytes = config.max_request_bytes;
   options.idle_timeout = config.idle_timeout;
+  options.request_timeout = config.request_timeout;
+  options.max_response_bytes = config.max_response_bytes;
+  options.response_budget_bytes = std::max<size_t>(16 * config.max_response_bytes, 64 << 20);
+  options.stream_write_timeout = config.stream_write_timeout;
   return options;
 }
 
@@ -86,6 +92,8 @@ std::vector<std::string> ApiTokens(const ApiConfig& config) {
 }  // namespace
 
 struct AlertServices::Parts {
+  explicit Parts(const Config& config) : hub(65536, config.api.live_ring_bytes) {}
+
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   prometheus::Histogram* write_seconds = nullptr;
   prometheus::Histogram* batch_alerts = nullptr;
@@ -96,7 +104,7 @@ struct AlertServices::Parts {
 };
 
 AlertServices::AlertServices(const Config& config)
-    : config_(config), parts_(std::make_unique<Parts>()) {
+    : config_(config), parts_(std::make_unique<Parts>(config)) {
   store::StoreOptions store_options = StoreOptionsFrom(config.store);
   store_options.min_first_id = LegacyAlertIdCeiling(config.data_dir);
   store_ = store::AlertStore::Open(store_options);
@@ -124,6 +132,7 @@ AlertServices::AlertServices(const Config& config)
     options.max_file_bytes = config.alerts.max_file_bytes;
     options.keep_files = config.alerts.keep_files;
     p.jsonl = std::make_unique<JsonlAlertOutput>(config.alerts.file, options);
+    p.jsonl->RecoverFrom(*store_);  // what a crash kept from the file, before anything new
     store_->AddListener(p.jsonl.get());
     spdlog::info("alerts also to {}", config.alerts.file.string());
   }
@@ -203,7 +212,21 @@ std::shared_ptr<prometheus::Collectable> AlertServices::MakeCollectable() const 
       single("gsoc_api_connection_limit_total",
              "Times max_connections was reached (further connections waited)", MetricType::Counter,
              static_cast<double>(api.connection_limit_hits));
+      single("gsoc_api_connections_evicted_total",
+             "Unauthenticated connections closed at max_connections to make room",
+             MetricType::Counter, static_cast<double>(api.evicted));
+      single("gsoc_api_request_timeouts_total",
+             "Requests not whole within api.request_timeout (connection closed)",
+             MetricType::Counter, static_cast<double>(api.request_timeouts));
+      single("gsoc_api_stream_write_timeouts_total",
+             "Live streams closed because the client took no data within "
+             "api.stream_write_timeout",
+             MetricType::Counter, static_cast<double>(api.stream_write_timeouts));
+      single("gsoc_api_response_bytes", "Bytes of API replies built and not yet sent",
+             MetricType::Gauge, static_cast<double>(api.response_bytes));
     }
+    single("gsoc_api_live_ring_bytes", "Bytes of recent alerts the live stream ring holds",
+           MetricType::Gauge, static_cast<double>(p->hub.ring_bytes()));
     if (p->webhook) {
       const output::WebhookStats w = p->webhook->stats();
       single("gsoc_webhook_delivered_total", "Alerts the webhook acknowledged", MetricType::Counter,
@@ -216,6 +239,8 @@ std::shared_ptr<prometheus::Collectable> AlertServices::MakeCollectable() const 
              MetricType::Counter, double(w.dropped));
       single("gsoc_webhook_queued_alerts", "Alerts waiting for the webhook", MetricType::Gauge,
              double(w.queued));
+      single("gsoc_webhook_queued_bytes", "Bytes of alert JSON waiting for the webhook",
+             MetricType::Gauge, double(w.queued_bytes));
     }
     return out;
   };

@@ -804,6 +804,49 @@ alerts:
   ExpectError(errors, "api.port", 5, "listener 'a'");
 }
 
+TEST(ConfigTest, HardeningLimitsAreReadWithSafeDefaults) {
+  Config defaults = Parse("listeners: [{name: a, type: syslog_tcp, port: 1}]\n");
+  EXPECT_EQ(defaults.metrics.max_connections, 64u);
+  EXPECT_EQ(defaults.metrics.request_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(defaults.api.request_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(defaults.api.max_response_bytes, 4u << 20);
+  EXPECT_EQ(defaults.api.stream_write_timeout, std::chrono::seconds(10));
+  EXPECT_EQ(defaults.api.live_ring_bytes, 64u << 20);
+  EXPECT_EQ(defaults.alerts.webhook.max_queue_bytes, 64u << 20);
+  Config config = Parse(R"(listeners: [{name: a, type: syslog_tcp, port: 1}]
+metrics: {port: 9, max_connections: 8, request_timeout: 2s}
+api: {request_timeout: 1500ms, max_response_size: 1MiB, stream_write_timeout: 3s,
+      live_ring_size: 8MiB}
+alerts:
+  webhook: {url: "http://hook.local/x", max_queue_size: 1MiB, headers: {X-Source: gsoc}}
+)");
+  EXPECT_EQ(config.metrics.max_connections, 8u);
+  EXPECT_EQ(config.metrics.request_timeout, std::chrono::seconds(2));
+  EXPECT_EQ(config.api.request_timeout, std::chrono::milliseconds(1500));
+  EXPECT_EQ(config.api.max_response_bytes, 1u << 20);
+  EXPECT_EQ(config.api.stream_write_timeout, std::chrono::seconds(3));
+  EXPECT_EQ(config.api.live_ring_bytes, 8u << 20);
+  EXPECT_EQ(config.alerts.webhook.max_queue_bytes, 1u << 20);
+}
+
+TEST(ConfigTest, CredentialsOverPlainHttpWebhookAreRefused) {
+  auto errors = Errors(R"(listeners: [{name: a, type: syslog_tcp, port: 1}]
+alerts:
+  webhook:
+    url: http://soar.example/hook
+    headers: {Authorization: Bearer x}
+)");
+  ExpectError(errors, "alerts.webhook.headers.Authorization", 5, "clear text");
+  Config allowed = Parse(R"(listeners: [{name: a, type: syslog_tcp, port: 1}]
+alerts:
+  webhook:
+    url: http://soar.example/hook
+    headers: {Authorization: Bearer x}
+    allow_insecure_headers: true
+)");
+  EXPECT_TRUE(allowed.alerts.webhook.allow_insecure_headers);
+}
+
 }  // namespace
 }  // namespace gsoc
 
