@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <set>
@@ -393,6 +394,35 @@ void ReadLists(Reader& reader, const YAML::Node& node, const std::filesystem::pa
   }
 }
 
+// rules.status: [stable, test, ...]; rules.min_level: informational..critical.
+void ReadRuleSelection(Reader& reader, const YAML::Node& node, RulesConfig& rules) {
+  static const std::vector<std::string> kStatuses = {"stable", "test", "experimental", "deprecated",
+                                                     "unsupported"};
+  static const std::vector<std::string> kLevels = {"informational", "low", "medium", "high",
+                                                   "critical"};
+  const YAML::Node status = node["status"];
+  if (status.IsDefined() && !status.IsNull()) {
+    if (!status.IsSequence()) reader.Error(status, "rules.status", "expected a list of statuses");
+    for (const YAML::Node& item : status) {
+      const std::string value = item.IsScalar() ? item.Scalar() : "";
+      if (std::find(kStatuses.begin(), kStatuses.end(), value) == kStatuses.end()) {
+        reader.Error(
+            item, "rules.status",
+            "unknown status '" + value + "' (stable, test, experimental, deprecated, unsupported)");
+      } else {
+        rules.status.push_back(value);
+      }
+    }
+  }
+  reader.Scalar(node, "min_level", "rules", rules.min_level);
+  if (!rules.min_level.empty() &&
+      std::find(kLevels.begin(), kLevels.end(), rules.min_level) == kLevels.end()) {
+    reader.Error(
+        node["min_level"], "rules.min_level",
+        "unknown level '" + rules.min_level + "' (informational, low, medium, high, critical)");
+  }
+}
+
 void ReadRules(Reader& reader, const YAML::Node& root, Config& config,
                const std::filesystem::path& base) {
   const YAML::Node node = root["rules"];
@@ -400,7 +430,8 @@ void ReadRules(Reader& reader, const YAML::Node& root, Config& config,
   rules.cache_dir = config.data_dir / "hs-cache";
   if (!node.IsDefined() || node.IsNull()) return;
   if (!reader.CheckMap(node, "rules",
-                       {"sigma", "decoders", "logsources", "lists", "cache_dir", "strict"})) {
+                       {"sigma", "decoders", "logsources", "lists", "cache_dir", "strict", "status",
+                        "min_level"})) {
     return;
   }
   rules.enabled = true;
@@ -414,6 +445,7 @@ void ReadRules(Reader& reader, const YAML::Node& root, Config& config,
   reader.Scalar(node, "cache_dir", "rules", cache_dir);
   if (!cache_dir.empty()) rules.cache_dir = Resolve(base, cache_dir);
   reader.Scalar(node, "strict", "rules", rules.strict);
+  ReadRuleSelection(reader, node, rules);
 }
 
 void ReadWebhook(Reader& reader, const YAML::Node& node, WebhookConfig& webhook) {

@@ -29,6 +29,8 @@ struct RuleSources {
   std::filesystem::path cache_dir;  // empty: no Hyperscan cache
   std::vector<std::string> listener_names;
   std::vector<std::string> agency_names;
+  std::vector<std::string> statuses;  // load only these rule statuses; empty = all
+  std::string min_level;              // load only rules at least this level; empty = all
 };
 
 class RuleEngine {
@@ -47,6 +49,7 @@ struct RuleEngineBuild {
   std::vector<rules::RuleError> refused;     // rules (and decoders) not loaded
   std::vector<std::string> fatal;
   size_t rules_loaded = 0;
+  size_t rules_skipped = 0;  // not selected by status / min_level
   size_t correlations_loaded = 0;
   size_t rule_files = 0;
   match::CompileStats compile;
