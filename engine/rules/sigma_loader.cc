@@ -56,18 +56,22 @@ Level ParseLevel(const YAML::Node& map) {
          "unknown level '" + text + "' (informational, low, medium, high, critical)");
 }
 
-std::vector<std::string> ParseTags(const YAML::Node& map) {
-  const YAML::Node node = Child(map, "tags");
+// A string or a list of strings (tags, references, falsepositives).
+std::vector<std::string> StringList(const YAML::Node& map, const char* key) {
+  const YAML::Node node = Child(map, key);
   if (!node.IsDefined() || node.IsNull()) return {};
   if (node.IsScalar()) return {node.Scalar()};
-  if (!node.IsSequence()) Refuse(node, "'tags' must be a list of strings");
-  std::vector<std::string> tags;
-  for (const YAML::Node& tag : node) {
-    if (!tag.IsScalar()) Refuse(tag, "'tags' must be a list of strings");
-    tags.push_back(tag.Scalar());
+  const std::string reason = std::string("'") + key + "' must be a list of strings";
+  if (!node.IsSequence()) Refuse(node, reason);
+  std::vector<std::string> values;
+  for (const YAML::Node& value : node) {
+    if (!value.IsScalar()) Refuse(value, reason);
+    values.push_back(value.Scalar());
   }
-  return tags;
+  return values;
 }
+
+std::vector<std::string> ParseTags(const YAML::Node& map) { return StringList(map, "tags"); }
 
 LogSource ParseLogSource(const YAML::Node& map) {
   const YAML::Node node = Child(map, "logsource");
@@ -164,6 +168,9 @@ Rule BuildRule(const SigmaDocument& doc, const std::string& file, const std::str
   rule.description = OptionalString(node, "description");
   rule.level = ParseLevel(node);
   rule.tags = ParseTags(node);
+  rule.author = OptionalString(node, "author");
+  rule.references = StringList(node, "references");
+  rule.falsepositives = StringList(node, "falsepositives");
   rule.logsource = ParseLogSource(node);
   const YAML::Node detection = Child(node, "detection");
   if (!detection.IsMap())

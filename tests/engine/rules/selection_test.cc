@@ -81,6 +81,32 @@ filter:
   }
 }
 
+TEST(RuleMetadata, AuthorReferencesFalsePositivesAndAttackTags) {
+  const LoadResult result = LoadSigmaText(R"(title: t
+id: m
+author: Jane Doe
+references: [https://example.org/a, https://example.org/b]
+falsepositives: Administrative scripts
+tags: [attack.execution, attack.t1059.001]
+logsource: {product: x}
+detection: {s: {f: 1}, condition: s}
+)",
+                                          "m.yml", {});
+  ASSERT_EQ(result.rules.size(), 1u);
+  const Rule& rule = result.rules[0];
+  EXPECT_EQ(rule.author, "Jane Doe");
+  EXPECT_EQ(rule.references,
+            (std::vector<std::string>{"https://example.org/a", "https://example.org/b"}));
+  EXPECT_EQ(rule.falsepositives, (std::vector<std::string>{"Administrative scripts"}));
+  EXPECT_EQ(rule.tags, (std::vector<std::string>{"attack.execution", "attack.t1059.001"}));
+  EXPECT_EQ(LoadSigmaText("title: t\nreferences: {a: b}\nlogsource: {product: x}\n"
+                          "detection: {s: {f: 1}, condition: s}\n",
+                          "m.yml", {})
+                .refused.at(0)
+                .reason,
+            "'references' must be a list of strings");
+}
+
 TEST(SigmaFilters, RefusedWithReason) {
   const LoadResult result = LoadSigmaText(
       "title: f\nid: f1\nlogsource: {product: x}\nfilter:\n  selection: {a: 1}\n"
