@@ -466,6 +466,34 @@ void ReadRuleLimits(Reader& reader, const YAML::Node& node, RuleLimitsConfig& li
   reader.Size(node, "max_list_entries", path, limits.max_list_entries, 1, 1'000'000'000);
   reader.Size(node, "max_list_entry_bytes", path, limits.max_list_entry_bytes, 64, 1ull << 20);
   reader.Millis(node, "reload_timeout", path, limits.reload_timeout, 1000);
+
+// rules.status: [stable, test, ...]; rules.min_level: informational..critical.
+void ReadRuleSelection(Reader& reader, const YAML::Node& node, RulesConfig& rules) {
+  static const std::vector<std::string> kStatuses = {"stable", "test", "experimental", "deprecated",
+                                                     "unsupported"};
+  static const std::vector<std::string> kLevels = {"informational", "low", "medium", "high",
+                                                   "critical"};
+  const YAML::Node status = node["status"];
+  if (status.IsDefined() && !status.IsNull()) {
+    if (!status.IsSequence()) reader.Error(status, "rules.status", "expected a list of statuses");
+    for (const YAML::Node& item : status) {
+      const std::string value = item.IsScalar() ? item.Scalar() : "";
+      if (std::find(kStatuses.begin(), kStatuses.end(), value) == kStatuses.end()) {
+        reader.Error(
+            item, "rules.status",
+            "unknown status '" + value + "' (stable, test, experimental, deprecated, unsupported)");
+      } else {
+        rules.status.push_back(value);
+      }
+    }
+  }
+  reader.Scalar(node, "min_level", "rules", rules.min_level);
+  if (!rules.min_level.empty() &&
+      std::find(kLevels.begin(), kLevels.end(), rules.min_level) == kLevels.end()) {
+    reader.Error(
+        node["min_level"], "rules.min_level",
+        "unknown level '" + rules.min_level + "' (informational, low, medium, high, critical)");
+  }
 }
 
 void ReadRules(Reader& reader, const YAML::Node& root, Config& config,
@@ -474,9 +502,9 @@ void ReadRules(Reader& reader, const YAML::Node& root, Config& config,
   RulesConfig& rules = config.rules;
   rules.cache_dir = config.data_dir / "hs-cache";
   if (!node.IsDefined() || node.IsNull()) return;
-  if (!reader.CheckMap(
-          node, "rules",
-          {"sigma", "decoders", "logsources", "lists", "cache_dir", "strict", "limits"})) {
+  if (!reader.CheckMap(node, "rules",
+                       {"sigma", "decoders", "logsources", "lists", "cache_dir", "strict", "limits",
+                        "status", "min_level"})) {
     return;
   }
   rules.enabled = true;
@@ -490,6 +518,7 @@ void ReadRules(Reader& reader, const YAML::Node& root, Config& config,
   reader.Scalar(node, "cache_dir", "rules", cache_dir);
   if (!cache_dir.empty()) rules.cache_dir = Resolve(base, cache_dir);
   reader.Scalar(node, "strict", "rules", rules.strict);
+  ReadRuleSelection(reader, node, rules);
   ReadRuleLimits(reader, node["limits"], rules.limits);
 }
 

@@ -81,6 +81,10 @@ struct RulesConfig {
   std::filesystem::path cache_dir;  // compiled Hyperscan databases; default <data_dir>/hs-cache
   bool strict = false;              // any refused rule makes start/reload fail
   RuleLimitsConfig limits;
+  // Rule selection: load only rules whose `status` is listed (empty: all)
+  // and whose `level` is at least min_level (empty: all).
+  std::vector<std::string> status;
+  std::string min_level;
 };
 
 // Outputs fed after the store commit: a JSON-lines file and a webhook.

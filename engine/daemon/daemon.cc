@@ -101,6 +101,8 @@ RuleSources SourcesFrom(const Config& config, const std::vector<std::string>& ag
   sources.rule_paths = config.rules.sigma;
   sources.decoder_paths = config.rules.decoders;
   sources.logsources = config.rules.logsources;
+  sources.statuses = config.rules.status;
+  sources.min_level = config.rules.min_level;
   for (const auto& list : config.rules.lists) {
     sources.lists.push_back({list.name, list.file, list.column});
   }

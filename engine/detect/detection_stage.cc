@@ -30,6 +30,7 @@ std::string_view DetectEvent(const RuleEngine& engine, EventBatch& batch, Event&
                              const std::function<void(const rules::Rule&)>& on_match) {
   std::string_view decoder;
   if (engine.decoders) decoder = engine.decoders->Decode(batch, event, *scratch.decode);
+  if (engine.logsources) engine.logsources->Classify(batch, event);
   if (engine.matcher) {
     const auto& rules = engine.matcher->rules();
     engine.matcher->Match(batch, event, *scratch.match,
@@ -119,6 +120,7 @@ void DetectionStage::Process(EventBatch& batch) {
   for (uint32_t i = 0; i < events.size(); ++i) {
     current = {&events[i], i};
     if (engine->decoders) engine->decoders->Decode(batch, events[i], *scratch.decode);
+    if (engine->logsources) engine->logsources->Classify(batch, events[i]);
     engine->matcher->Match(batch, events[i], *scratch.match, on_match);
   }
   if (!hits.empty()) correlator_->Process(*correlations, batch, hits, alerts);

@@ -104,7 +104,10 @@ struct Rule {
   std::string description;
   std::string status;
   Level level = Level::kMedium;
-  std::vector<std::string> tags;
+  std::vector<std::string> tags;  // ATT&CK techniques/tactics are `attack.*` tags
+  std::string author;
+  std::vector<std::string> references;
+  std::vector<std::string> falsepositives;
   LogSource logsource;
   std::vector<Selection> selections;
   Condition condition;  // several `condition` list entries are ORed

@@ -916,3 +916,30 @@ listeners:
 
 }  // namespace
 }  // namespace gsoc
+
+namespace gsoc {
+namespace {
+
+TEST(ConfigTest, RuleSelectionByStatusAndLevel) {
+  const Config config = Parse(R"(listeners:
+  - {name: a, type: syslog_tcp, port: 5514}
+rules:
+  status: [stable, test]
+  min_level: medium
+)");
+  EXPECT_EQ(config.rules.status, (std::vector<std::string>{"stable", "test"}));
+  EXPECT_EQ(config.rules.min_level, "medium");
+  auto errors = Errors(R"(listeners:
+  - {name: a, type: syslog_tcp, port: 5514}
+rules:
+  status: [stable, beta]
+  min_level: urgent
+)");
+  ExpectError(errors, "rules.status", 4,
+              "unknown status 'beta' (stable, test, experimental, deprecated, unsupported)");
+  ExpectError(errors, "rules.min_level", 5,
+              "unknown level 'urgent' (informational, low, medium, high, critical)");
+}
+
+}  // namespace
+}  // namespace gsoc
