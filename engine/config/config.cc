@@ -466,6 +466,7 @@ void ReadRuleLimits(Reader& reader, const YAML::Node& node, RuleLimitsConfig& li
   reader.Size(node, "max_list_entries", path, limits.max_list_entries, 1, 1'000'000'000);
   reader.Size(node, "max_list_entry_bytes", path, limits.max_list_entry_bytes, 64, 1ull << 20);
   reader.Millis(node, "reload_timeout", path, limits.reload_timeout, 1000);
+}
 
 // rules.status: [stable, test, ...]; rules.min_level: informational..critical.
 void ReadRuleSelection(Reader& reader, const YAML::Node& node, RulesConfig& rules) {
