@@ -139,8 +139,11 @@ AlertServices::~AlertServices() { Stop(); }
 
 uint16_t AlertServices::StartApi(AlertServicesHooks hooks) {
   if (!config_.api.enabled) return 0;
-  api::ApiHooks api_hooks{std::move(hooks.rules_json), std::move(hooks.reload),
-                          std::move(hooks.ready)};
+  // Not ready once the store has failed (it commits nothing until a restart).
+  auto ready = [rules_ready = std::move(hooks.ready), store = store_.get()] {
+    return (!rules_ready || rules_ready()) && store->health().ok;
+  };
+  api::ApiHooks api_hooks{std::move(hooks.rules_json), std::move(hooks.reload), std::move(ready)};
   parts_->api =
       std::make_unique<api::ApiServer>(ApiOptionsFrom(config_.api, ApiTokens(config_.api)), *store_,
                                        parts_->hub, std::move(api_hooks));
@@ -172,8 +175,14 @@ std::shared_ptr<prometheus::Collectable> AlertServices::MakeCollectable() const 
            static_cast<double>(stats.live_bytes));
     single("gsoc_store_alerts_committed_total", "Alerts committed to the store",
            MetricType::Counter, static_cast<double>(stats.alerts_committed));
-    single("gsoc_store_write_errors_total", "WriteBatches that failed (and were retried)",
+    single("gsoc_store_write_errors_total",
+           "Store writes or WAL syncs that failed (never retried: the store stops)",
            MetricType::Counter, static_cast<double>(stats.write_errors));
+    single("gsoc_store_failed", "1 when a write or WAL sync failed: no commit until a restart",
+           MetricType::Gauge, stats.failed ? 1.0 : 0.0);
+    single("gsoc_store_alerts_not_stored_total",
+           "Alerts published but not stored because the store had failed", MetricType::Counter,
+           static_cast<double>(stats.not_stored));
     single("gsoc_store_retention_deleted_total", "Alerts deleted by retention", MetricType::Counter,
            static_cast<double>(stats.retention_deleted));
     single("gsoc_store_pending_alerts", "Alerts published, not yet committed", MetricType::Gauge,

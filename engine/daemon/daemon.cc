@@ -208,6 +208,7 @@ int Daemon::Run() {
         }
         spdlog::info("signal {}: stopping; handing on everything accepted", signal);
         for (auto& listener : s.listeners) listener->Stop();
+        if (s.alerts) s.alerts->store().BeginShutdown();  // a failed store: workers can drain
         signals.cancel();  // a second signal now takes the default action
         signals.clear();
         work.reset();
