@@ -106,6 +106,7 @@ bool SetUpDetection(Daemon::State& s) {
                                                        s.alerts->store().MakeCheckpointStore());
   auto stage = std::make_unique<DetectionStage>(nullptr, &s.alerts->store(), s.agencies.names(),
                                                 &s.correlation->correlator());
+  stage->SetAlertPolicy(s.alerts->min_level(), s.alerts->aggregator());
   s.detection = stage.get();
   s.pipeline.AddStage(std::move(stage));
   s.reloader = std::make_unique<RuleReloader>(SourcesFrom(s.config, s.agencies.names()),

@@ -18,6 +18,7 @@
 #include <map>
 #include <thread>
 
+#include "tests/e2e/api_client.h"
 #include "tests/e2e/gsocd_harness.h"
 
 namespace gsoc::e2e {
@@ -61,37 +62,14 @@ std::string FailureLine(int n) {
          std::to_string(n % 250) + " port " + std::to_string(40000 + n % 20000) + " ssh2\n";
 }
 
-std::string Token(const TempDir& dir) {
-  std::string token = ReadFile(dir / "var/api-token");
-  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
-  return token;
-}
-
-// Every stored alert, id -> JSON, following the cursor.
+// Every stored alert, id -> JSON.
 std::map<uint64_t, std::string> StoredAlerts(uint16_t port, const std::string& token) {
   std::map<uint64_t, std::string> alerts;
-  std::string cursor;
   simdjson::dom::parser parser;
-  for (int page = 0; page < 10000; ++page) {
-    const std::string target = "/api/v1/alerts?order=asc&limit=1000" +
-                               (cursor.empty() ? std::string() : "&cursor=" + cursor);
-    const HttpResult reply = HttpRequest(port, "GET", target, {"Authorization: Bearer " + token});
-    if (reply.status != 200) {
-      ADD_FAILURE() << target << ": " << reply.status << " " << reply.body;
-      return alerts;
-    }
-    simdjson::dom::element root;
-    if (parser.parse(reply.body).get(root) != simdjson::SUCCESS) {
-      ADD_FAILURE() << "not JSON: " << reply.body.substr(0, 200);
-      return alerts;
-    }
-    for (auto alert : simdjson::dom::array(root["alerts"])) {
-      const uint64_t id = std::stoull(std::string(std::string_view(alert["id"])));
-      alerts[id] = simdjson::minify(alert);
-    }
-    std::string_view next;
-    if (root["next_cursor"].get(next) != simdjson::SUCCESS) break;  // null: the end
-    cursor = std::string(next);
+  for (std::string& json : StoredAlertJsons(port, token)) {
+    simdjson::dom::element alert;
+    if (parser.parse(json).get(alert) != simdjson::SUCCESS) continue;
+    alerts[std::stoull(std::string(std::string_view(alert["id"])))] = std::move(json);
   }
   return alerts;
 }
@@ -132,7 +110,10 @@ TEST(E2eStoreFailure, AFullDiskStopsCommitsForGoodAndARestartWithSpaceResumes) {
                  << disk.error();
   }
   std::string config =
-      ShippedPackConfig(dir, "store: {path: " + (dir / "disk/alerts.db").string() + "}\n");
+      ShippedPackConfig(dir, "store: {path: " + (dir / "disk/alerts.db").string() +
+                                 "}\n"
+                                 // One alert per line: the flood must fill the disk.
+                                 "alerts: {aggregate: {enabled: false}}\n");
   const std::string pipeline = "pipeline: {workers: 1}";
   config.replace(config.find(pipeline), pipeline.size(),
                  "pipeline: {workers: 1, queue_events: 8192, batch_events: 256}");
@@ -143,7 +124,7 @@ TEST(E2eStoreFailure, AFullDiskStopsCommitsForGoodAndARestartWithSpaceResumes) {
     Gsocd gsocd;
     ASSERT_TRUE(gsocd.Start({config}));
     const uint16_t api = gsocd.port("api");
-    const std::string token = Token(dir);
+    const std::string token = ApiToken(dir);
     EXPECT_EQ(HttpRequest(api, "GET", "/readyz").status, 200);
 
     std::vector<uint64_t> streamed;
@@ -193,7 +174,7 @@ TEST(E2eStoreFailure, AFullDiskStopsCommitsForGoodAndARestartWithSpaceResumes) {
   Gsocd gsocd;
   ASSERT_TRUE(gsocd.Start({config}));
   const uint16_t api = gsocd.port("api");
-  const std::string token = Token(dir);
+  const std::string token = ApiToken(dir);
   EXPECT_EQ(HttpRequest(api, "GET", "/readyz").status, 200);
   EXPECT_EQ(gsocd.Metric("gsoc_store_failed"), 0);
   const std::map<uint64_t, std::string> after = StoredAlerts(api, token);
