@@ -193,7 +193,7 @@ Aggregator::Aggregator(AggregateOptions options, AlertSink* sink)
 
 Aggregator::~Aggregator() {
   {
-    std::lock_guard lock(tick_mutex_);
+    MutexLock lock(tick_mutex_);
     stop_ = true;
   }
   tick_cv_.notify_all();
@@ -287,7 +287,7 @@ void Aggregator::Add(const EventBatch& batch, std::span<const DetectionHit> hits
   const int64_t now_ns = NowNs();
   for (size_t begin = 0; begin < pending.size();) {
     Shard& shard = shards_[pending[begin].shard];
-    std::lock_guard lock(shard.mutex);
+    MutexLock lock(shard.mutex);
     size_t end = begin;
     for (; end < pending.size() && pending[end].shard == pending[begin].shard; ++end) {
       const DetectionHit& hit = hits[pending[end].hit];
@@ -330,7 +330,7 @@ void Aggregator::OnCommitted(std::span<const store::StoredAlert> alerts) {
   for (const store::StoredAlert& stored : alerts) {
     if (stored.aggregate_key == 0) continue;
     Shard& shard = shards_[stored.aggregate_key % kShards];
-    std::lock_guard lock(shard.mutex);
+    MutexLock lock(shard.mutex);
     auto it = shard.open.find(stored.aggregate_key);
     if (it != shard.open.end() && it->second.alert.aggregate_version == stored.aggregate_version) {
       it->second.last_id = stored.id;
@@ -352,7 +352,7 @@ Alert Aggregator::NextVersion(Aggregate& aggregate, int64_t now_ns) {
 void Aggregator::TickShard(Shard& shard, int64_t now_ns, bool final, std::vector<Alert>& out) {
   const int64_t interval =
       std::chrono::duration_cast<std::chrono::nanoseconds>(options_.update_interval).count();
-  std::lock_guard lock(shard.mutex);
+  MutexLock lock(shard.mutex);
   for (auto it = shard.open.begin(); it != shard.open.end();) {
     Aggregate& aggregate = it->second;
     const bool ending = final || now_ns >= aggregate.alert.aggregate_closes_ns;
@@ -384,8 +384,10 @@ void Aggregator::Tick(std::chrono::system_clock::time_point now) {
 void Aggregator::Start() {
   thread_ = std::thread([this] {
     ::pthread_setname_np(::pthread_self(), "gsoc-aggregate");
-    std::unique_lock lock(tick_mutex_);
-    while (!tick_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; })) {
+    MutexLock lock(tick_mutex_);
+    // (The analysis cannot see that wait_for holds the lock when it calls the predicate.)
+    while (!tick_cv_.wait_for(lock, std::chrono::seconds(1),
+                              [this]() GSOC_REQUIRES(tick_mutex_) { return stop_; })) {
       lock.unlock();
       Tick(options_.clock_for_test ? options_.clock_for_test() : std::chrono::system_clock::now());
       lock.lock();
@@ -395,7 +397,7 @@ void Aggregator::Start() {
 
 void Aggregator::Stop() {
   {
-    std::lock_guard lock(tick_mutex_);
+    MutexLock lock(tick_mutex_);
     stop_ = true;
   }
   tick_cv_.notify_all();
@@ -444,7 +446,7 @@ size_t Aggregator::Resume(const store::AlertReader& reader) {
       open_count_.fetch_add(1);
       const uint64_t key = aggregate.alert.aggregate_key;
       Shard& shard = shards_[key % kShards];
-      std::lock_guard lock(shard.mutex);
+      MutexLock lock(shard.mutex);
       shard.open.emplace(key, std::move(aggregate));
       ++resumed;
     }

@@ -40,6 +40,7 @@
 
 #include "engine/detect/detection_stage.h"
 #include "engine/store/alert_store.h"
+#include "engine/util/thread_annotations.h"
 
 namespace gsoc::aggregate {
 
@@ -99,19 +100,20 @@ class Aggregator : public DetectionAggregator, public store::CommitListener {
     size_t bytes = 0;
   };
   struct Shard {
-    std::mutex mutex;
-    std::unordered_map<uint64_t, Aggregate> open;  // by aggregate key
+    Mutex mutex;
+    std::unordered_map<uint64_t, Aggregate> open GSOC_GUARDED_BY(mutex);  // by aggregate key
   };
   static constexpr size_t kShards = 16;
 
   int64_t NowNs() const;
-  void Join(Aggregate& aggregate, const Event& event);
+  void Join(Aggregate& aggregate, const Event& event);  // its shard's mutex held
   // The alert to publish: version 0 of a new aggregate, or, beyond the
   // bounds, the hit's alert of its own.
-  Alert Open(Shard& shard, uint64_t key, Alert alert, int64_t now_ns);
+  Alert Open(Shard& shard, uint64_t key, Alert alert, int64_t now_ns) GSOC_REQUIRES(shard.mutex);
   // The next version of `aggregate` (replacing the committed previous one).
   Alert NextVersion(Aggregate& aggregate, int64_t now_ns);
-  void TickShard(Shard& shard, int64_t now_ns, bool final, std::vector<Alert>& out);
+  void TickShard(Shard& shard, int64_t now_ns, bool final, std::vector<Alert>& out)
+      GSOC_EXCLUDES(shard.mutex);
   Alert TrimmedAlert(const rules::Rule& rule, const EventBatch& batch, const Event& event,
                      const std::string& agency) const;
 
@@ -122,9 +124,9 @@ class Aggregator : public DetectionAggregator, public store::CommitListener {
   std::atomic<uint64_t> hits_{0}, aggregated_{0}, opened_{0}, updated_{0}, closed_{0};
   std::atomic<uint64_t> overflow_{0}, resumed_{0};
 
-  std::mutex tick_mutex_;
-  std::condition_variable tick_cv_;
-  bool stop_ = false;
+  Mutex tick_mutex_;
+  std::condition_variable_any tick_cv_;
+  bool stop_ GSOC_GUARDED_BY(tick_mutex_) = false;
   std::thread thread_;
 };
 
