@@ -108,6 +108,7 @@
 #include <unordered_map>
 
 #include "engine/store/store_format.h"
+#include "engine/util/thread_annotations.h"
 
 namespace gsoc::store {
 
@@ -521,7 +522,7 @@ class RocksAlertStore final : public AlertStore, public FailureState {
   ~RocksAlertStore() override {
     StopRetention();
     {
-      std::lock_guard lock(queue_mutex_);
+      MutexLock lock(queue_mutex_);
       stopping_ = true;
     }
     queue_not_empty_.notify_all();
@@ -552,7 +553,7 @@ class RocksAlertStore final : public AlertStore, public FailureState {
 
   StoreStats stats() const;
   void SetCommitObserver(std::function<void(double, size_t)> observer) {
-    std::lock_guard lock(observer_mutex_);
+    MutexLock lock(observer_mutex_);
     observer_ = std::move(observer);
   }
   std::vector<std::pair<std::string, uint64_t>> RocksDbTickers() const;
@@ -591,7 +592,7 @@ class RocksAlertStore final : public AlertStore, public FailureState {
   bool SyncWal();
   bool WriteBatchOnce(rocksdb::WriteBatch& write);
   // Queue (queue_mutex_ held): Publish may queue now.
-  bool HasRoomLocked(size_t capacity) const {
+  bool HasRoomLocked(size_t capacity) const GSOC_REQUIRES(queue_mutex_) {
     return !failed() && queue_.size() + staged_ < capacity;
   }
   void Announce(const std::vector<StoredAlert>& batch, double seconds);
@@ -636,26 +637,30 @@ class RocksAlertStore final : public AlertStore, public FailureState {
   std::unordered_map<std::string, rocksdb::ColumnFamilyHandle*> cfs_;
 
   // Queue (queue_mutex_).
-  mutable std::mutex queue_mutex_;
-  std::condition_variable queue_not_empty_, queue_not_full_, committed_cv_;
-  std::deque<StoredAlert> queue_;
-  uint64_t enqueued_ = 0;   // alerts ever queued
-  uint64_t committed_ = 0;  // alerts ever handled by the writer
-  size_t staged_ = 0;       // taken by the encoder, not yet durable (count as queued)
-  bool stopping_ = false;
-  bool shutting_down_ = false;  // BeginShutdown: Publish no longer waits on a failed store
-  std::string failure_;         // what failed first (set once, with failed_)
+  mutable Mutex queue_mutex_;
+  std::condition_variable_any queue_not_empty_, queue_not_full_, committed_cv_;
+  std::deque<StoredAlert> queue_ GSOC_GUARDED_BY(queue_mutex_);
+  uint64_t enqueued_ GSOC_GUARDED_BY(queue_mutex_) = 0;   // alerts ever queued
+  uint64_t committed_ GSOC_GUARDED_BY(queue_mutex_) = 0;  // alerts ever handled by the writer
+  // Taken by the encoder, not yet durable (count as queued).
+  size_t staged_ GSOC_GUARDED_BY(queue_mutex_) = 0;
+  bool stopping_ GSOC_GUARDED_BY(queue_mutex_) = false;
+  // BeginShutdown: Publish no longer waits on a failed store.
+  bool shutting_down_ GSOC_GUARDED_BY(queue_mutex_) = false;
+  std::string failure_ GSOC_GUARDED_BY(queue_mutex_);  // what failed first (set once, with failed_)
 
   // Ids below this have a by_time entry (written before the block summaries).
   uint64_t time_blocks_from_ = 1;
 
   // Pipeline between the encoder and the committer (pipe_mutex_).
-  std::mutex pipe_mutex_;
-  std::condition_variable pipe_cv_;
-  std::vector<std::unique_ptr<Slot>> free_slots_;
-  std::deque<std::unique_ptr<Slot>> ready_slots_;
-  std::deque<std::unique_ptr<Slot>> written_slots_;  // sync batch: written, to sync
-  bool encoder_done_ = false, committer_done_ = false;
+  Mutex pipe_mutex_;
+  std::condition_variable_any pipe_cv_;
+  std::vector<std::unique_ptr<Slot>> free_slots_ GSOC_GUARDED_BY(pipe_mutex_);
+  std::deque<std::unique_ptr<Slot>> ready_slots_ GSOC_GUARDED_BY(pipe_mutex_);
+  // Sync batch: written, to sync.
+  std::deque<std::unique_ptr<Slot>> written_slots_ GSOC_GUARDED_BY(pipe_mutex_);
+  bool encoder_done_ GSOC_GUARDED_BY(pipe_mutex_) = false;
+  bool committer_done_ GSOC_GUARDED_BY(pipe_mutex_) = false;
 
   // Encoder thread only.
   uint64_t encoder_next_id_ = 1;
@@ -667,8 +672,8 @@ class RocksAlertStore final : public AlertStore, public FailureState {
   uint64_t written_bytes_ = 0;  // bytes_added as of the last batch written
   // Called by the committer (sync always/none) or the syncer (batch).
   std::vector<CommitListener*> listeners_;
-  std::mutex observer_mutex_;
-  std::function<void(double, size_t)> observer_;
+  Mutex observer_mutex_;
+  std::function<void(double, size_t)> observer_ GSOC_GUARDED_BY(observer_mutex_);
 
   std::atomic<uint64_t> last_id_{0};
   std::atomic<uint64_t> live_hint_{1};  // no live alert has an id below this
@@ -678,10 +683,10 @@ class RocksAlertStore final : public AlertStore, public FailureState {
   std::atomic<bool> failed_{false};
 
   // Retention.
-  std::mutex retention_mutex_;  // one RunRetention at a time
-  std::mutex retention_wait_mutex_;
-  std::condition_variable retention_cv_;
-  bool retention_stop_ = false;
+  Mutex retention_mutex_;  // one RunRetention at a time
+  Mutex retention_wait_mutex_;
+  std::condition_variable_any retention_cv_;
+  bool retention_stop_ GSOC_GUARDED_BY(retention_wait_mutex_) = false;
 
   std::thread writer_, committer_, syncer_, retention_thread_;
 };
@@ -817,12 +822,12 @@ void RocksAlertStore::Publish(std::vector<Alert>& alerts) {
 
   const size_t capacity = std::max<size_t>(1, options_.queue_alerts);
   bool waited = false;
-  std::unique_lock lock(queue_mutex_);
+  MutexLock lock(queue_mutex_);
   for (size_t next = 0; next < rendered.size();) {
     if (!HasRoomLocked(capacity)) {
       waited = true;
       // A failed store never makes room: this waits until shutdown.
-      queue_not_full_.wait(lock, [&] {
+      queue_not_full_.wait(lock, [&]() GSOC_REQUIRES(queue_mutex_) {
         return HasRoomLocked(capacity) || stopping_ || (shutting_down_ && failed());
       });
     }
@@ -844,7 +849,7 @@ void RocksAlertStore::Publish(std::vector<Alert>& alerts) {
 
 void RocksAlertStore::BeginShutdown() {
   {
-    std::lock_guard lock(queue_mutex_);
+    MutexLock lock(queue_mutex_);
     shutting_down_ = true;
   }
   queue_not_full_.notify_all();
@@ -852,7 +857,7 @@ void RocksAlertStore::BeginShutdown() {
 
 StoreHealth RocksAlertStore::health() const {
   if (!failed()) return {};
-  std::lock_guard lock(queue_mutex_);
+  MutexLock lock(queue_mutex_);
   return {false, failure_};
 }
 
@@ -860,7 +865,7 @@ StoreHealth RocksAlertStore::health() const {
 void RocksAlertStore::RecordFailure(const char* what, const rocksdb::Status& status) {
   write_errors_.fetch_add(1, std::memory_order_relaxed);
   {
-    std::lock_guard lock(queue_mutex_);
+    MutexLock lock(queue_mutex_);
     if (failed()) return;
     failure_ = std::string(what) + ": " + status.ToString();
     failed_.store(true, std::memory_order_release);
@@ -874,9 +879,9 @@ void RocksAlertStore::RecordFailure(const char* what, const rocksdb::Status& sta
 }
 
 void RocksAlertStore::Flush() {
-  std::unique_lock lock(queue_mutex_);
+  MutexLock lock(queue_mutex_);
   const uint64_t target = enqueued_;
-  committed_cv_.wait(lock, [&] { return committed_ >= target; });
+  committed_cv_.wait(lock, [&]() GSOC_REQUIRES(queue_mutex_) { return committed_ >= target; });
 }
 
 // The writer is two threads in a pipeline: the encoder takes a batch from the
@@ -889,8 +894,8 @@ void RocksAlertStore::EncoderLoop() {
   for (;;) {
     std::unique_ptr<Slot> slot;
     {
-      std::unique_lock lock(pipe_mutex_);
-      pipe_cv_.wait(lock, [&] { return !free_slots_.empty(); });
+      MutexLock lock(pipe_mutex_);
+      pipe_cv_.wait(lock, [&]() GSOC_REQUIRES(pipe_mutex_) { return !free_slots_.empty(); });
       slot = std::move(free_slots_.back());
       free_slots_.pop_back();
     }
@@ -911,7 +916,7 @@ void RocksAlertStore::EncoderLoop() {
       }
     }
     {
-      std::lock_guard lock(pipe_mutex_);
+      MutexLock lock(pipe_mutex_);
       if (more) {
         ready_slots_.push_back(std::move(slot));
       } else {
@@ -930,8 +935,10 @@ void RocksAlertStore::CommitterLoop() {
   for (;;) {
     std::unique_ptr<Slot> slot;
     {
-      std::unique_lock lock(pipe_mutex_);
-      pipe_cv_.wait(lock, [&] { return !ready_slots_.empty() || encoder_done_; });
+      MutexLock lock(pipe_mutex_);
+      pipe_cv_.wait(lock, [&]() GSOC_REQUIRES(pipe_mutex_) {
+        return !ready_slots_.empty() || encoder_done_;
+      });
       if (ready_slots_.empty()) {
         committer_done_ = true;
         lock.unlock();
@@ -951,7 +958,7 @@ void RocksAlertStore::CommitterLoop() {
     }
     if (deferred_sync) {
       {
-        std::lock_guard lock(pipe_mutex_);
+        MutexLock lock(pipe_mutex_);
         written_slots_.push_back(std::move(slot));
       }
       pipe_cv_.notify_all();
@@ -959,7 +966,7 @@ void RocksAlertStore::CommitterLoop() {
     }
     Finish(*slot);
     {
-      std::lock_guard lock(pipe_mutex_);
+      MutexLock lock(pipe_mutex_);
       free_slots_.push_back(std::move(slot));
     }
     pipe_cv_.notify_all();
@@ -975,8 +982,10 @@ void RocksAlertStore::SyncerLoop() {
   std::vector<std::unique_ptr<Slot>> slots;
   for (;;) {
     {
-      std::unique_lock lock(pipe_mutex_);
-      pipe_cv_.wait(lock, [&] { return !written_slots_.empty() || committer_done_; });
+      MutexLock lock(pipe_mutex_);
+      pipe_cv_.wait(lock, [&]() GSOC_REQUIRES(pipe_mutex_) {
+        return !written_slots_.empty() || committer_done_;
+      });
       if (written_slots_.empty()) return;
       while (!written_slots_.empty()) {
         slots.push_back(std::move(written_slots_.front()));
@@ -998,7 +1007,7 @@ void RocksAlertStore::SyncerLoop() {
       Finish(*slot);
     }
     {
-      std::lock_guard lock(pipe_mutex_);
+      MutexLock lock(pipe_mutex_);
       for (auto& slot : slots) free_slots_.push_back(std::move(slot));
     }
     slots.clear();
@@ -1018,8 +1027,9 @@ bool RocksAlertStore::SyncWal() {
 
 bool RocksAlertStore::TakeBatch(std::vector<StoredAlert>& batch) {
   batch.clear();
-  std::unique_lock lock(queue_mutex_);
-  queue_not_empty_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+  MutexLock lock(queue_mutex_);
+  queue_not_empty_.wait(lock,
+                        [&]() GSOC_REQUIRES(queue_mutex_) { return !queue_.empty() || stopping_; });
   if (queue_.empty()) return false;
   const size_t limit =
       options_.sync == SyncPolicy::kAlways ? 1 : std::max<size_t>(1, options_.max_batch_alerts);
@@ -1181,7 +1191,7 @@ bool RocksAlertStore::Write(Slot& slot) {
 // slot is durable (or failed): publish it, call the listeners, wake Flush.
 void RocksAlertStore::Finish(Slot& slot) {
   {
-    std::lock_guard lock(queue_mutex_);
+    MutexLock lock(queue_mutex_);
     staged_ -= slot.alerts.size();
   }
   queue_not_full_.notify_all();
@@ -1211,7 +1221,7 @@ void RocksAlertStore::Announce(const std::vector<StoredAlert>& batch, double sec
       spdlog::error("alert store: a commit listener threw");
     }
   }
-  std::lock_guard lock(observer_mutex_);
+  MutexLock lock(observer_mutex_);
   if (!observer_) return;
   try {
     observer_(seconds, batch.size());
@@ -1222,7 +1232,7 @@ void RocksAlertStore::Announce(const std::vector<StoredAlert>& batch, double sec
 
 void RocksAlertStore::MarkCommitted(size_t alerts) {
   {
-    std::lock_guard lock(queue_mutex_);
+    MutexLock lock(queue_mutex_);
     committed_ += alerts;
   }
   committed_cv_.notify_all();
@@ -1353,7 +1363,7 @@ QueryResult RocksAlertStore::ScanIndex(const QueryRequest& request, ResultCollec
 // --- retention -----------------------------------------------------------------------
 
 uint64_t RocksAlertStore::RunRetention(std::chrono::system_clock::time_point now) {
-  std::lock_guard lock(retention_mutex_);
+  MutexLock lock(retention_mutex_);
   uint64_t deleted = 0;
   if (options_.retention_age.count() > 0) {
     deleted += DeleteOlderThan(
@@ -1552,9 +1562,10 @@ void RocksAlertStore::UpdateLiveHint() {
 void RocksAlertStore::RetentionLoop() {
   if (options_.retention_age.count() == 0 && options_.retention_bytes == 0) return;
   ::pthread_setname_np(::pthread_self(), "gsoc-store-ret");
-  std::unique_lock lock(retention_wait_mutex_);
-  while (!retention_cv_.wait_for(lock, options_.retention_interval,
-                                 [this] { return retention_stop_; })) {
+  MutexLock lock(retention_wait_mutex_);
+  while (!retention_cv_.wait_for(
+      lock, options_.retention_interval,
+      [this]() GSOC_REQUIRES(retention_wait_mutex_) { return retention_stop_; })) {
     lock.unlock();
     try {
       const uint64_t deleted = RunRetention(Now());
@@ -1568,7 +1579,7 @@ void RocksAlertStore::RetentionLoop() {
 
 void RocksAlertStore::StopRetention() {
   {
-    std::lock_guard lock(retention_wait_mutex_);
+    MutexLock lock(retention_wait_mutex_);
     retention_stop_ = true;
   }
   retention_cv_.notify_all();
@@ -1590,7 +1601,7 @@ StoreStats RocksAlertStore::stats() const {
   const uint64_t deleted = bytes_deleted_.load();
   const uint64_t added = bytes_added_.load();
   stats.live_bytes = added >= deleted ? added - deleted : 0;
-  std::lock_guard lock(queue_mutex_);
+  MutexLock lock(queue_mutex_);
   stats.pending = enqueued_ - committed_;
   return stats;
 }
