@@ -32,7 +32,7 @@
 // oldest ones; index entries go with them. It uses its own WriteBatches and
 // never holds up the writer.
 //
-// The key layout is documented at the top of alert_store.cc.
+// The key layout is documented in engine/store/README.md.
 #pragma once
 
 #include <chrono>

@@ -1,5 +1,5 @@
-// Private to the store: the byte layout of keys and records (see the top of
-// alert_store.cc for the whole picture). Pure functions, no RocksDB types.
+// Private to the store: the byte layout of keys and records (the whole
+// picture: engine/store/README.md "Key layout"). Pure functions, no RocksDB types.
 #pragma once
 
 #include <cstdint>
