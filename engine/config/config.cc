@@ -691,13 +691,57 @@ void CheckApiPort(Reader& reader, const YAML::Node& root, const Config& config) 
   }
 }
 
+void ReadAggregate(Reader& reader, const YAML::Node& node, AggregateConfig& a) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  const std::string path = "alerts.aggregate";
+  if (!reader.CheckMap(node, path,
+                       {"enabled", "period", "update_interval", "group_by", "max_open", "max_size",
+                        "max_events", "max_event_size"})) {
+    return;
+  }
+  reader.Scalar(node, "enabled", path, a.enabled);
+  reader.Millis(node, "period", path, a.period, 1000);
+  reader.Millis(node, "update_interval", path, a.update_interval, 100);
+  const YAML::Node group_by = node["group_by"];
+  if (group_by.IsDefined() && !group_by.IsNull()) {
+    if (!group_by.IsSequence()) {
+      reader.Error(group_by, path + ".group_by", "expected a list of field names");
+    } else {
+      a.group_by.clear();
+      for (const YAML::Node& field : group_by) {
+        if (!field.IsScalar() || field.Scalar().empty()) {
+          reader.Error(field, path + ".group_by", "expected a list of field names");
+          continue;
+        }
+        a.group_by.push_back(field.Scalar());
+      }
+    }
+  }
+  reader.Size(node, "max_open", path, a.max_open, 1, 100'000'000);
+  reader.Size(node, "max_size", path, a.max_bytes, 1 << 20, 1ull << 40);
+  reader.Size(node, "max_events", path, a.max_events, 1, 1000);
+  reader.Size(node, "max_event_size", path, a.max_event_bytes, 64, 1 << 20);
+}
+
 void ReadAlerts(Reader& reader, const YAML::Node& root, Config& config,
                 const std::filesystem::path& base) {
   AlertsConfig& alerts = config.alerts;
   alerts.file = config.data_dir / "alerts.jsonl";
   const YAML::Node node = root["alerts"];
   if (!node.IsDefined() || node.IsNull()) return;
-  if (!reader.CheckMap(node, "alerts", {"file", "max_file_size", "keep_files", "webhook"})) return;
+  if (!reader.CheckMap(
+          node, "alerts",
+          {"file", "max_file_size", "keep_files", "webhook", "min_level", "aggregate"})) {
+    return;
+  }
+  reader.Scalar(node, "min_level", "alerts", alerts.min_level);
+  static constexpr std::string_view kLevels[] = {"informational", "low", "medium", "high",
+                                                 "critical"};
+  if (std::find(std::begin(kLevels), std::end(kLevels), alerts.min_level) == std::end(kLevels)) {
+    reader.Error(node["min_level"], "alerts.min_level",
+                 "expected informational, low, medium, high or critical");
+  }
+  ReadAggregate(reader, node["aggregate"], alerts.aggregate);
   const YAML::Node file_node = node["file"];
   if (file_node.IsDefined() && file_node.IsScalar() &&
       (file_node.Scalar() == "false" || file_node.Scalar() == "off")) {

@@ -101,7 +101,21 @@ struct WebhookConfig {
   bool allow_insecure_headers = false;     // http:// with an Authorization header
 };
 
+// Aggregation of detection alerts (engine/aggregate/README.md).
+struct AggregateConfig {
+  bool enabled = true;
+  std::chrono::milliseconds period{600'000};          // an aggregate takes hits this long
+  std::chrono::milliseconds update_interval{30'000};  // a grown aggregate is republished this often
+  std::vector<std::string> group_by{"src_ip", "dst_ip", "user", "target_user", "rhost", "host"};
+  size_t max_open = 100'000;             // open aggregates at most
+  size_t max_bytes = size_t{256} << 20;  // their memory at most
+  size_t max_events = 10;                // contributing events kept per aggregate
+  size_t max_event_bytes = 2048;         // raw bytes kept per contributing event
+};
+
 struct AlertsConfig {
+  std::string min_level = "informational";  // hits of rules below only feed correlations
+  AggregateConfig aggregate;
   bool file_enabled = true;
   std::filesystem::path file;  // JSON lines; default <data_dir>/alerts.jsonl
   uint64_t max_file_bytes = 100ull << 20;

@@ -126,6 +126,7 @@ bool SetUpDetection(Daemon::State& s) {
                                                        s.alerts->store().MakeCheckpointStore());
   auto stage = std::make_unique<DetectionStage>(nullptr, &s.alerts->store(), s.agencies.names(),
                                                 &s.correlation->correlator());
+  stage->SetAlertPolicy(s.alerts->min_level(), s.alerts->aggregator());
   s.detection = stage.get();
   s.pipeline.AddStage(std::move(stage));
   s.reloader = std::make_unique<RuleReloader>(SourcesFrom(s.config, s.agencies.names()),
@@ -272,6 +273,7 @@ SignalWatcher::Actions SignalActions(Daemon::State& s, WorkGuard& work) {
     asio::post(s.io, [&s, &work, signal] {
       spdlog::info("signal {}: stopping; handing on everything accepted", signal);
       for (auto& listener : s.listeners) listener->Stop();
+      if (s.alerts) s.alerts->store().BeginShutdown();  // a failed store: workers can drain
       work.reset();
     });
   };

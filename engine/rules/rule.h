@@ -112,6 +112,10 @@ struct Rule {
   std::vector<Selection> selections;
   Condition condition;  // several `condition` list entries are ORed
   SourceLocation location;
+  // Custom attribute `aggregate_by` (engine/aggregate): the fields whose
+  // values group this rule's hits into one alert; unset: the configured
+  // default; empty: every hit is an alert of its own.
+  std::optional<std::vector<std::string>> aggregate_by;
 };
 
 // A rule the loader could not accept, with the reason.

@@ -73,6 +73,20 @@ std::vector<std::string> StringList(const YAML::Node& map, const char* key) {
 
 std::vector<std::string> ParseTags(const YAML::Node& map) { return StringList(map, "tags"); }
 
+// The custom attribute `aggregate_by`: a list of field names (may be empty).
+std::optional<std::vector<std::string>> ParseAggregateBy(const YAML::Node& map) {
+  const YAML::Node node = Child(map, "aggregate_by");
+  if (!node.IsDefined() || node.IsNull()) return std::nullopt;
+  if (!node.IsSequence()) Refuse(node, "'aggregate_by' must be a list of field names");
+  std::vector<std::string> fields;
+  for (const YAML::Node& field : node) {
+    if (!field.IsScalar() || field.Scalar().empty())
+      Refuse(field, "'aggregate_by' must be a list of field names");
+    fields.push_back(field.Scalar());
+  }
+  return fields;
+}
+
 LogSource ParseLogSource(const YAML::Node& map) {
   const YAML::Node node = Child(map, "logsource");
   if (!node.IsDefined() || !node.IsMap())
@@ -171,6 +185,7 @@ Rule BuildRule(const SigmaDocument& doc, const std::string& file, const std::str
   rule.author = OptionalString(node, "author");
   rule.references = StringList(node, "references");
   rule.falsepositives = StringList(node, "falsepositives");
+  rule.aggregate_by = ParseAggregateBy(node);
   rule.logsource = ParseLogSource(node);
   const YAML::Node detection = Child(node, "detection");
   if (!detection.IsMap())

@@ -187,6 +187,52 @@ correlation:
   ExpectError(errors, "correlation.max_keys_per_rule", 6, "size");
 }
 
+TEST(ConfigTest, AlertPolicyAndAggregationValues) {
+  Config config = Parse(R"(listeners: [{name: a, type: syslog_tcp, port: 1}]
+alerts:
+  min_level: medium
+  aggregate:
+    enabled: false
+    period: 5m
+    update_interval: 10s
+    group_by: [src_ip, user]
+    max_open: 500
+    max_size: 8MiB
+    max_events: 3
+    max_event_size: 1KiB
+)");
+  EXPECT_EQ(config.alerts.min_level, "medium");
+  const AggregateConfig& a = config.alerts.aggregate;
+  EXPECT_FALSE(a.enabled);
+  EXPECT_EQ(a.period, std::chrono::minutes(5));
+  EXPECT_EQ(a.update_interval, std::chrono::seconds(10));
+  EXPECT_EQ(a.group_by, (std::vector<std::string>{"src_ip", "user"}));
+  EXPECT_EQ(a.max_open, 500u);
+  EXPECT_EQ(a.max_bytes, 8u << 20);
+  EXPECT_EQ(a.max_events, 3u);
+  EXPECT_EQ(a.max_event_bytes, 1024u);
+  const Config defaults = Parse("listeners: [{name: a, type: syslog_tcp, port: 1}]\n");
+  EXPECT_TRUE(defaults.alerts.aggregate.enabled);
+  EXPECT_EQ(defaults.alerts.min_level, "informational");
+}
+
+TEST(ConfigTest, BadAlertPolicyValues) {
+  auto errors = Errors(R"(listeners: [{name: a, type: syslog_tcp, port: 1}]
+alerts:
+  min_level: severe
+  aggregate:
+    period: 10ms
+    group_by: src_ip
+    max_events: 0
+    colour: blue
+)");
+  ExpectError(errors, "alerts.min_level", 3, "informational");
+  ExpectError(errors, "alerts.aggregate.period", 5, "at least 1000ms");
+  ExpectError(errors, "alerts.aggregate.group_by", 6, "list");
+  ExpectError(errors, "alerts.aggregate.max_events", 7, "size");
+  ExpectError(errors, "alerts.aggregate.colour", 8, "unknown");
+}
+
 TEST(ConfigTest, ListenerTypeNames) {
   EXPECT_EQ(ListenerTypeName(ListenerType::kSyslogTcp), "syslog_tcp");
   EXPECT_EQ(ListenerTypeName(ListenerType::kSyslogUdp), "syslog_udp");
