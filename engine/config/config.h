@@ -119,6 +119,7 @@ struct CorrelationConfig {
   size_t max_alert_events = 10;                   // contributing events carried by an alert
   size_t shards = 16;                             // state shards (locks), by key hash
   size_t raw_cache_bytes = 64ull << 20;           // raw lines kept for contributing events
+  size_t max_sources = 65536;                     // (agency, host) event clocks tracked
   std::chrono::milliseconds checkpoint_interval{10'000};
 };
 

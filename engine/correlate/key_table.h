@@ -1,7 +1,7 @@
 // Private to the Correlator: the key table of one correlation in one shard.
 //
 // Layout (memory per live key, see correlator.cc for the totals):
-//  - chunks_: 56-byte Slots (KeyWindow, the key inline up to 15 bytes,
+//  - chunks_: 72-byte Slots (KeyWindow, the key inline up to 15 bytes,
 //    suppression state, deadline bookkeeping) in chunks of 32, allocated as
 //    needed: slots never move, access by index is a shift and a mask, and the
 //    overhead is ~1%; freed slots are chained into a free list.
@@ -155,10 +155,17 @@ struct Slot {
   CompactKey key;
   // Suppression: firings before this event time are held back (kNoSuppression: none).
   int64_t suppress_until_ns = kNoSuppression;
-  // The deadline a heap entry exists for (kNoDeadline: none scheduled).
+  // The deadline a heap entry exists for (kNoDeadline: none scheduled), in
+  // the deadline heap of `source`.
   int64_t scheduled_ns = kNoDeadline;
+  // The highest watermark this key was advanced to (INT64_MIN: never): its
+  // windows that ended before it are decided.
+  int64_t advanced_ns = std::numeric_limits<int64_t>::min();
   // Firings suppressed since the last emitted one; the next free slot while !live.
   uint32_t suppressed = 0;
+  // The source (Correlator's source table) whose event time advances this
+  // key: the slowest of the sources that fed it.
+  uint32_t source = 0;
   // Agency of the inputs since the last firing: an index, kNoAgency or kMultipleAgencies.
   uint16_t agency = kNoAgency;
   bool live = false;
@@ -231,6 +238,8 @@ class KeyTable {
     slot.window = KeyWindow();
     slot.suppress_until_ns = kNoSuppression;
     slot.scheduled_ns = kNoDeadline;
+    slot.advanced_ns = std::numeric_limits<int64_t>::min();
+    slot.source = 0;
     slot.agency = kNoAgency;
     slot.live = false;
     slot.suppressed = free_head_;

@@ -121,7 +121,11 @@ void DetectionStage::Process(EventBatch& batch) {
     if (engine->decoders) engine->decoders->Decode(batch, events[i], *scratch.decode);
     engine->matcher->Match(batch, events[i], *scratch.match, on_match);
   }
-  if (!hits.empty()) correlator_->Process(*correlations, batch, hits, alerts);
+  if (!hits.empty()) {
+    correlator_->Process(*correlations, batch, hits, alerts);
+  } else if (correlator_) {
+    correlator_->Pass(batch);  // in gsocd the batches after this one may go ahead
+  }
   if (alerts.empty()) return;
   CountAlerts(alerts);
   if (sink_) sink_->Publish(alerts);

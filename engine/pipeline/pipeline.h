@@ -68,7 +68,10 @@ class BatchQueue : public BatchInput {
   // Event ids start at first_event_id (gsocd seeds it with the wall clock in
   // microseconds, so ids keep increasing across restarts at < 1M events/s).
   BatchQueue(size_t max_events, BatchPool& pool, uint64_t first_event_id = 1)
-      : max_events_(max_events), pool_(pool), next_event_id_(first_event_id) {}
+      : max_events_(max_events),
+        pool_(pool),
+        first_event_id_(first_event_id),
+        next_event_id_(first_event_id) {}
 
   PushResult TryPush(BatchPtr& batch) override;
   void WaitForSpace(size_t events, std::function<void()> resume) override;
@@ -80,6 +83,8 @@ class BatchQueue : public BatchInput {
 
   size_t events() const;
   size_t capacity() const { return max_events_; }
+  // The id of the first event ever pushed (ids then follow in push order).
+  uint64_t first_event_id() const { return first_event_id_; }
   // Pushes refused because the queue was full (the queue_events limit hit).
   uint64_t full_count() const;
 
@@ -93,6 +98,7 @@ class BatchQueue : public BatchInput {
 
   const size_t max_events_;
   BatchPool& pool_;
+  const uint64_t first_event_id_;
   mutable std::mutex mutex_;
   std::condition_variable not_empty_;
   std::deque<BatchPtr> batches_;
