@@ -202,6 +202,18 @@ bool ReadVarint(std::string_view& in, uint64_t* value) {
   return false;
 }
 
+// A group-by value beyond the limit: its first bytes, "...#" and 16 hex
+// digits of a hash of the whole value, `limit` bytes in all.
+constexpr size_t kTruncatedValueTail = 20;
+constexpr uint64_t kTruncatedSeed = 0x7472756e63617465ULL;
+void AppendTruncated(std::string& out, std::string_view value, size_t limit) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.append(value.substr(0, limit - kTruncatedValueTail));
+  out.append("...#");
+  const uint64_t hash = HashBytes(value, kTruncatedSeed);
+  for (int shift = 60; shift >= 0; shift -= 4) out.push_back(kHex[(hash >> shift) & 0xF]);
+}
+
 // Splits a key into its `count` group-by values; false when malformed.
 bool SplitKey(std::string_view key, size_t count, std::vector<std::string_view>& values) {
   values.clear();
@@ -388,7 +400,6 @@ struct Correlator::Shard {
   std::unordered_map<std::string, uint32_t> table_ids;
   RawCache raw;
   ShardCounters counters;
-  uint64_t rng = 0x853c49e6748fea9bULL;
 
   void Bind(const CorrelationSet& set, const SetBinding& binding, bool drop_absent) {
     for (auto& table : tables) {
@@ -468,6 +479,7 @@ struct Correlator::Source {
   int64_t last_advance_wall_ns = 0;
   uint32_t newer = kNone, older = kNone;  // LRU neighbours
   std::vector<HeapEntry> deadlines;       // min-heap of owned keys' deadlines
+  size_t compact_at = 64;                 // heap size at which stale entries are dropped
 
   void Push(int64_t deadline, uint32_t shard, uint32_t table, uint32_t slot) {
     deadlines.push_back({deadline, shard, table, slot});
@@ -627,6 +639,7 @@ class Correlator::Round {
   void ApplyUpdate(const Update& update, uint32_t source);
   void Adopt(Shard& shard, KeyTable& table, uint32_t index, uint32_t source);
   void Reschedule(Shard& shard, KeyTable& table, uint32_t index, int64_t wake);
+  void CompactHeap(uint32_t index);
   void CacheInput(Shard& shard, const Update& update);
   void TrimOnTouch(KeyTable& table, uint32_t index, int64_t watermark_ns);
   void AdvanceKey(Shard& shard, KeyTable& table, uint32_t index, int64_t watermark_ns);
@@ -662,11 +675,17 @@ FieldLookup Correlator::Round::ReadField(const Event& event, std::string_view na
 template <typename Lookup>
 bool Correlator::Round::AppendKey(const CorrelationRule& rule, uint32_t ref, Lookup& lookup) {
   const size_t count = rule.group_by.size();
+  const size_t limit = std::max<size_t>(self_.options_.max_value_bytes, kTruncatedValueTail + 1);
   for (size_t g = 0; g < count; ++g) {
     const FieldLookup value = lookup(GroupFieldName(rule, g, ref));
     if (!value.present) return false;
-    if (g + 1 < count) AppendVarint(s_.keys, value.value.size());
-    s_.keys.append(value.value);
+    const bool truncate = value.value.size() > limit;
+    if (g + 1 < count) AppendVarint(s_.keys, truncate ? limit : value.value.size());
+    if (truncate) {
+      AppendTruncated(s_.keys, value.value, limit);
+    } else {
+      s_.keys.append(value.value);
+    }
   }
   return true;
 }
@@ -952,13 +971,14 @@ void Correlator::Round::IdleAdvance(int64_t idle_ns) {
 
 uint32_t Correlator::Round::InsertKey(Shard& shard, KeyTable& table, std::string_view key,
                                       uint64_t hash) {
-  const size_t cap = self_.keys_per_shard_;
-  if (cap > 0 && table.live() >= cap) {
-    const uint32_t victim = table.PickVictim(shard.rng);
-    if (victim != kNoSlot) {
-      shard.EraseKey(table, victim);
-      ++shard.counters.evicted;
-    }
+  const size_t cap = self_.keys_per_shard_, bytes = self_.bytes_per_shard_;
+  const size_t key_bytes = sizeof(Slot) + 16 + (key.size() > 15 ? key.size() + 24 : 0);
+  while (table.live() > 0 && ((cap > 0 && table.live() >= cap) ||
+                              (bytes > 0 && table.LiveBytes() + key_bytes > bytes))) {
+    const uint32_t victim = table.PickVictim();
+    if (victim == kNoSlot) break;
+    shard.EraseKey(table, victim);
+    ++shard.counters.evicted;
   }
   return table.Insert(key, hash);
 }
@@ -981,7 +1001,29 @@ void Correlator::Round::Reschedule(Shard& shard, KeyTable& table, uint32_t index
   Slot& slot = table.slot(index);
   if (wake == kNoDeadline || wake >= slot.scheduled_ns) return;
   slot.scheduled_ns = wake;
-  sources().sources[slot.source].Push(wake, shard.index, table.id(), index);
+  Source& owner = sources().sources[slot.source];
+  owner.Push(wake, shard.index, table.id(), index);
+  if (owner.deadlines.size() >= owner.compact_at) CompactHeap(slot.source);
+}
+
+// Entries go stale when keys are evicted, erased or rescheduled earlier; a
+// heap that doubled since it was last compacted keeps only live entries
+// (amortized O(1) per push, so a flood of short-lived keys cannot grow it).
+void Correlator::Round::CompactHeap(uint32_t index) {
+  Source& source = sources().sources[index];
+  auto& heap = source.deadlines;
+  const auto stale = [&](const HeapEntry& entry) {
+    const Shard& shard = *self_.shards_[entry.shard];
+    const KeyTable* table =
+        entry.table < shard.tables.size() ? shard.tables[entry.table].get() : nullptr;
+    if (table == nullptr || entry.slot >= table->slot_count()) return true;
+    const Slot& slot = table->slot(entry.slot);
+    return !slot.live || slot.source != index || slot.scheduled_ns != entry.deadline_ns;
+  };
+  heap.erase(std::remove_if(heap.begin(), heap.end(), stale), heap.end());
+  std::make_heap(heap.begin(), heap.end(), LaterDeadline());
+  if (heap.capacity() > 2 * heap.size() + 64) heap.shrink_to_fit();
+  source.compact_at = std::max<size_t>(64, 2 * heap.size());
 }
 
 void Correlator::Round::ApplyUpdate(const Update& update, uint32_t source) {
@@ -1207,10 +1249,11 @@ Correlator::Correlator(CorrelatorOptions options, std::vector<std::string> agenc
   const size_t shards = std::max<size_t>(1, options_.shards);
   keys_per_shard_ =
       options_.max_keys_per_rule == 0 ? 0 : (options_.max_keys_per_rule + shards - 1) / shards;
+  bytes_per_shard_ = options_.max_bytes_per_rule / shards;
   for (size_t i = 0; i < shards; ++i) {
     shards_.push_back(std::make_unique<Shard>());
     shards_.back()->index = static_cast<uint32_t>(i);
-    shards_.back()->raw.Configure(options_.raw_cache_bytes / shards);
+    shards_.back()->raw.Configure(options_.raw_cache_bytes / shards, options_.max_raw_line_bytes);
   }
 }
 

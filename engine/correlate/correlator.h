@@ -37,8 +37,10 @@
 // the caller (DetectionStage) publishes them with its detections, and a slow
 // sink blocks the worker like any other alert.
 //
-// Bounds: at most `max_keys_per_rule` live keys per correlation; a new key
-// beyond that evicts a key closest to expiry (counted). Keys whose windows
+// Bounds: at most `max_keys_per_rule` live keys and `max_bytes_per_rule`
+// bytes per correlation; a new key beyond that evicts the least advanced
+// key near a clock hand (fewest entries, then oldest; counted), never a
+// random one. Group-by values are bounded by `max_value_bytes`. Keys whose windows
 // have passed are expired when their owner's time passes them. At most
 // `max_sources` sources are tracked (a source costs ~100 bytes: the host
 // is kept as a 64-bit hash); beyond, the least recently active one is
@@ -71,6 +73,16 @@ struct CorrelatorOptions {
   WindowLimits window;                      // per-key entry bound
   size_t raw_cache_bytes = 64ull << 20;     // raw lines of recent correlated events, all shards
   size_t max_sources = 65536;               // (agency, host) event clocks tracked
+  // Bytes: a group-by value longer than max_value_bytes is kept as its
+  // first bytes, "...#" and a 64-bit hash of the whole (still distinct,
+  // marked as truncated); a rule's keys hold at most max_bytes_per_rule
+  // (beyond, keys are evicted like at max_keys_per_rule); a raw line kept
+  // for an alert (and a checkpoint) at most max_raw_line_bytes. (The
+  // per-rule bound counts live keys; the key index and slot blocks add up
+  // to half again at their high-water mark.)
+  size_t max_value_bytes = 256;
+  size_t max_bytes_per_rule = 256ull << 20;
+  size_t max_raw_line_bytes = 4096;
   // gsocd (ExpectSequence): how long a batch waits for the one before it
   // before going ahead anyway (counted as a sequence gap).
   int64_t sequence_wait_ns = 10'000'000'000;
@@ -166,7 +178,8 @@ class Correlator {
   std::vector<std::unique_ptr<Shard>> shards_;
   std::unique_ptr<SourceTable> sources_;
   std::unique_ptr<Sequencer> sequencer_;
-  size_t keys_per_shard_ = 0;  // ceil(max_keys_per_rule / shards); 0 = unbounded
+  size_t keys_per_shard_ = 0;   // ceil(max_keys_per_rule / shards); 0 = unbounded
+  size_t bytes_per_shard_ = 0;  // max_bytes_per_rule / shards; 0 = unbounded
   std::atomic<int64_t> stream_time_ns_{INT64_MIN};
   std::atomic<uint64_t> next_chain_id_{1};  // ids of chained firings (top bit set)
   std::atomic<uint64_t> late_{0}, late_placed_{0}, missing_group_{0}, missing_value_{0};

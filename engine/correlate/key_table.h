@@ -247,24 +247,37 @@ class KeyTable {
     --live_;
   }
 
-  // A live key to evict: among a few sampled, the one whose newest entry is
-  // oldest (an empty window first).
-  uint32_t PickVictim(uint64_t& rng) const {
+  // A live key to evict, never at random: among the next 16 live keys from
+  // a clock hand, the least advanced one (fewest entries, then the oldest
+  // newest entry). A flood of unique keys (one entry each) evicts its own
+  // keys before a brute force in progress.
+  uint32_t PickVictim() {
     uint32_t best = kNoSlot;
+    size_t best_entries = 0;
     int64_t best_newest = 0;
     const size_t count = slot_count_;
-    for (int sample = 0; sample < 8 && count > 0; ++sample) {
-      rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-      const uint32_t index = static_cast<uint32_t>((rng >> 33) % count);
-      if (!slot(index).live) continue;
-      const int64_t newest = slot(index).window.newest_ns();
-      if (best == kNoSlot || newest < best_newest) best = index, best_newest = newest;
-    }
-    for (size_t step = 0; best == kNoSlot && step < count; ++step) {
-      const uint32_t index = static_cast<uint32_t>((rng + step) % count);
-      if (slot(index).live) best = index;
+    for (size_t step = 0, seen = 0; step < count && seen < 16; ++step) {
+      const uint32_t index = hand_;
+      hand_ = hand_ + 1 < count ? hand_ + 1 : 0;
+      const Slot& candidate = slot(index);
+      if (!candidate.live) continue;
+      ++seen;
+      const size_t entries = candidate.window.entries();
+      const int64_t newest = candidate.window.newest_ns();
+      if (best == kNoSlot || entries < best_entries ||
+          (entries == best_entries && newest < best_newest)) {
+        best = index, best_entries = entries, best_newest = newest;
+      }
     }
     return best;
+  }
+
+  // Bytes held by live keys only (slots, index entries, long keys,
+  // windows): what max_bytes_per_rule bounds; unlike StateBytes it falls as
+  // keys go.
+  size_t LiveBytes() const {
+    return live_ * (sizeof(Slot) + 2 * sizeof(IndexEntry)) + key_heap_bytes_ +
+           static_cast<size_t>(window_bytes > 0 ? window_bytes : 0);
   }
 
   template <typename F>
@@ -340,6 +353,7 @@ class KeyTable {
   uint32_t slot_count_ = 0;
   std::vector<IndexEntry> index_;
   uint32_t free_head_ = kNoSlot;
+  uint32_t hand_ = 0;  // PickVictim's clock hand
   size_t live_ = 0;
   size_t key_heap_bytes_ = 0;
 };

@@ -152,6 +152,8 @@ class KeyWindow {
 
   // Newest entry time, or INT64_MIN when empty.
   int64_t newest_ns() const;
+  // Entries kept (how far the key has come towards its condition).
+  size_t entries() const { return size_; }
 
   size_t HeapBytes() const;
 

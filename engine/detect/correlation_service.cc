@@ -38,6 +38,9 @@ correlate::CorrelatorOptions CorrelatorOptionsFrom(const CorrelationConfig& conf
   options.window.max_entries = static_cast<uint32_t>(config.max_entries_per_key);
   options.raw_cache_bytes = config.raw_cache_bytes;
   options.max_sources = config.max_sources;
+  options.max_value_bytes = config.max_value_bytes;
+  options.max_bytes_per_rule = config.max_bytes_per_rule;
+  options.max_raw_line_bytes = config.max_raw_line_bytes;
   return options;
 }
 
