@@ -701,7 +701,8 @@ bool Correlator::Round::ReadValueInput(const CorrelationRule& rule, Lookup& look
       return true;
     }
     case CorrelationType::kValueSum:
-    case CorrelationType::kValueAvg: {
+    case CorrelationType::kValueAvg:
+    case CorrelationType::kValueMedian: {
       const FieldLookup value = lookup(rule.field);
       const std::optional<double> number = value.present ? ParseNumber(value.value) : std::nullopt;
       if (!number) return false;
