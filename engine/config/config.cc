@@ -764,9 +764,11 @@ void ReadCorrelation(Reader& reader, const YAML::Node& root, Config& config) {
   CorrelationConfig& c = config.correlation;
   const YAML::Node node = root["correlation"];
   if (!node.IsDefined() || node.IsNull()) return;
-  if (!reader.CheckMap(node, "correlation",
-                       {"lateness", "idle_advance", "max_keys_per_rule", "max_entries_per_key",
-                        "max_alert_events", "shards", "raw_cache", "checkpoint_interval"})) {
+  if (!reader.CheckMap(
+          node, "correlation",
+          {"lateness", "idle_advance", "max_keys_per_rule", "max_entries_per_key",
+           "max_alert_events", "shards", "raw_cache", "checkpoint_interval", "max_sources",
+           "max_value_bytes", "max_bytes_per_rule", "max_raw_line_bytes"})) {
     return;
   }
   reader.Millis(node, "lateness", "correlation", c.lateness, 0);
@@ -777,6 +779,10 @@ void ReadCorrelation(Reader& reader, const YAML::Node& root, Config& config) {
   reader.Size(node, "max_alert_events", "correlation", c.max_alert_events, 0, 10000);
   reader.Size(node, "shards", "correlation", c.shards, 1, 4096);
   reader.Size(node, "raw_cache", "correlation", c.raw_cache_bytes, 0, 1ull << 40);
+  reader.Size(node, "max_sources", "correlation", c.max_sources, 1, 1 << 24);
+  reader.Size(node, "max_value_bytes", "correlation", c.max_value_bytes, 32, 1 << 20);
+  reader.Size(node, "max_bytes_per_rule", "correlation", c.max_bytes_per_rule, 1 << 16, 1ull << 40);
+  reader.Size(node, "max_raw_line_bytes", "correlation", c.max_raw_line_bytes, 64, 1 << 20);
 }
 
 void ReadTopLevel(Reader& reader, const YAML::Node& root, Config& config) {

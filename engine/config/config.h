@@ -164,6 +164,10 @@ struct CorrelationConfig {
   size_t max_alert_events = 10;                   // contributing events carried by an alert
   size_t shards = 16;                             // state shards (locks), by key hash
   size_t raw_cache_bytes = 64ull << 20;           // raw lines kept for contributing events
+  size_t max_sources = 65536;                     // (agency, host) event clocks tracked
+  size_t max_value_bytes = 256;                   // group-by value kept (longer: truncated, hashed)
+  size_t max_bytes_per_rule = 256ull << 20;       // key state of one correlation rule
+  size_t max_raw_line_bytes = 4096;               // raw line kept for an alert (longer: truncated)
   std::chrono::milliseconds checkpoint_interval{10'000};
 };
 

@@ -124,6 +124,8 @@ bool SetUpDetection(Daemon::State& s) {
   }
   s.correlation = std::make_unique<CorrelationService>(s.config.correlation, s.agencies.names(),
                                                        s.alerts->store().MakeCheckpointStore());
+  // Batches reach the correlator in input order, whichever worker matched them.
+  s.correlation->correlator().ExpectSequence(s.pipeline.queue().first_event_id());
   auto stage = std::make_unique<DetectionStage>(nullptr, &s.alerts->store(), s.agencies.names(),
                                                 &s.correlation->correlator());
   stage->SetAlertPolicy(s.alerts->min_level(), s.alerts->aggregator());

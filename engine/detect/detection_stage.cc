@@ -141,7 +141,11 @@ void DetectionStage::Process(EventBatch& batch) {
   }
   if (below_min_level) below_min_level_.fetch_add(below_min_level, std::memory_order_relaxed);
   if (!detections.empty()) aggregator_->Add(batch, detections, agency_names_, alerts);
-  if (!hits.empty()) correlator_->Process(*correlations, batch, hits, alerts);
+  if (!hits.empty()) {
+    correlator_->Process(*correlations, batch, hits, alerts);
+  } else if (correlator_) {
+    correlator_->Pass(batch);  // in gsocd the batches after this one may go ahead
+  }
   if (alerts.empty()) return;
   CountAlerts(alerts);
   if (sink_) sink_->Publish(alerts);
