@@ -10,16 +10,24 @@ kind="${1:-release}"
 shift || true
 jobs="$(nproc)"
 
+# ccache (when installed) makes rebuilds and fresh clones on a machine that
+# built before cheap; paths are hashed relative to the build folder.
+launcher=()
+if command -v ccache >/dev/null; then
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  export CCACHE_BASEDIR=/ CCACHE_NOHASHDIR=1
+fi
+
 case "${kind}" in
   release)
     # Options are always stated (later "$@" wins): the CMake cache would
     # otherwise keep what an earlier run.sh chose (no tests, no benchmarks).
     cmake -S "${root}" -B "${root}/build/release" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      -DGSOC_TESTS=ON -DGSOC_BENCH=ON "$@"
+      -DGSOC_TESTS=ON -DGSOC_BENCH=ON "${launcher[@]}" "$@"
     ;;
   asan)
     CXX=clang++ cmake -S "${root}" -B "${root}/build/asan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DGSOC_SANITIZE=ON -DGSOC_FUZZ=ON -DGSOC_TESTS=ON -DGSOC_BENCH=OFF "$@"
+      -DGSOC_SANITIZE=ON -DGSOC_FUZZ=ON -DGSOC_TESTS=ON -DGSOC_BENCH=OFF "${launcher[@]}" "$@"
     ;;
   *)
     echo "usage: $0 release|asan" >&2

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <utility>
 
+#include "collectors/json/windows_event.h"
 #include "collectors/syslog/syslog_common.h"
 #include "engine/util/time_format.h"
 
@@ -19,6 +20,9 @@ static_assert(ByteArena::kPadding >= simdjson::SIMDJSON_PADDING,
 namespace {
 
 namespace od = simdjson::ondemand;
+using json_internal::MemberNaming;
+using json_internal::NameMember;
+using json_internal::Scope;
 using syslog_internal::IsDigit;
 using syslog_internal::ParseFraction;
 using syslog_internal::ParseRfc3339;
@@ -148,7 +152,8 @@ class Walker {
          EventBatch& batch)
       : doc_(doc), line_(line), options_(options), event_(event), batch_(batch) {}
 
-  bool WalkObject(od::object& object, std::string_view prefix, size_t depth);
+  bool WalkObject(od::object& object, std::string_view prefix, size_t depth,
+                  Scope scope = Scope::kPlain, std::string_view parent = {});
   // Validates a value that is kept as raw text (array elements).
   bool Validate(od::value& value, size_t depth);
 
@@ -159,6 +164,13 @@ class Walker {
   Candidate host[std::size(kHostNames)];
   Candidate program[std::size(kProgramNames)];
   Candidate message[std::size(kMessageNames)];
+  // Windows shapes (windows_event.h).
+  bool windows_shape = false;  // evtx_dump or winlog members were renamed
+  Candidate windows_time;      // TimeCreated_SystemTime
+  Candidate windows_host;      // Computer
+  bool top_event_id = false;   // top-level EventID / Channel / SourceName:
+  bool top_channel = false;    // the NXLog shape
+  bool top_source_name = false;
 
  private:
   bool Fail(simdjson::error_code code) {
@@ -194,6 +206,65 @@ class Walker {
     if (rank >= 0 && !slots[rank].present) slots[rank] = {value, is_string, true};
   }
   bool ScalarText(od::value& value, od::json_type type, std::string_view* text);
+  std::string_view MemberName(const MemberNaming& naming, std::string_view prefix,
+                              std::string_view key, std::string_view parent) {
+    ByteArena& arena = batch_.arena();
+    if (naming.parent_name) return parent;
+    if (naming.join_parent) return arena.Concat({parent, "_", key});
+    if (!naming.name.empty()) {
+      // A view of the key lives in simdjson's buffer: copy it; static names stay.
+      if (naming.name.data() != key.data()) return naming.name;
+      if (naming.strip_spaces && key.find(' ') != std::string_view::npos)
+        return json_internal::StripSpaces(arena, key);
+      return arena.Copy(key);
+    }
+    return prefix.empty() ? arena.Copy(key) : arena.Concat({prefix, ".", key});
+  }
+  // Validates an array; `joined` = its strings joined by '\n' when every
+  // element is a string (at most kMaxJoined), else empty.
+  bool WalkDataArray(od::value& value, size_t depth, std::string_view* joined) {
+    constexpr size_t kMaxJoined = 64;
+    if (depth + 1 > options_.max_depth) return Fail("nesting too deep");
+    od::array array;
+    if (auto error = value.get_array().get(array)) return Fail(error);
+    std::string_view parts[kMaxJoined];
+    size_t count = 0, bytes = 0;
+    bool strings = true;
+    for (auto element_result : array) {
+      od::value element;
+      if (auto error = std::move(element_result).get(element)) return Fail(error);
+      od::json_type type;
+      if (auto error = element.type().get(type)) return Fail(error);
+      if (type != od::json_type::string || count == kMaxJoined) {
+        strings = false;
+        if (!Validate(element, depth + 1)) return false;
+        continue;
+      }
+      if (auto error = element.get_string().get(parts[count])) return Fail(error);
+      bytes += parts[count++].size() + 1;
+    }
+    if (!strings || count == 0) return true;
+    char* out = batch_.arena().Allocate(bytes - 1);
+    size_t at = 0;
+    for (size_t i = 0; i < count; ++i) {
+      if (i > 0) out[at++] = '\n';
+      std::memcpy(out + at, parts[i].data(), parts[i].size());
+      at += parts[i].size();
+    }
+    *joined = std::string_view(out, at);
+    return true;
+  }
+  void NoteTopLevel(std::string_view name) {
+    if (name == "EventID") top_event_id = true;
+    if (name == "Channel") top_channel = true;
+    if (name == "SourceName") top_source_name = true;
+  }
+  void NoteWindows(std::string_view name, std::string_view value, bool is_string) {
+    if (name == "Computer" && !windows_host.present) windows_host = {value, is_string, true};
+    if (name == "TimeCreated_SystemTime" && !windows_time.present) {
+      windows_time = {value, is_string, true};
+    }
+  }
 
   od::document& doc_;
   std::string_view line_;
@@ -259,30 +330,49 @@ bool Walker::Validate(od::value& value, size_t depth) {
   }
 }
 
-bool Walker::WalkObject(od::object& object, std::string_view prefix, size_t depth) {
+bool Walker::WalkObject(od::object& object, std::string_view prefix, size_t depth, Scope scope,
+                        std::string_view parent) {
   ByteArena& arena = batch_.arena();
   for (auto field_result : object) {
     od::field field;
     if (auto error = std::move(field_result).get(field)) return Fail(error);
     std::string_view key;
     if (auto error = field.unescaped_key().get(key)) return Fail(error);
-    const std::string_view name =
-        prefix.empty() ? arena.Copy(key) : arena.Concat({prefix, ".", key});
     od::value& value = field.value();
     od::json_type type;
     if (auto error = value.type().get(type)) return Fail(error);
+    const bool is_object = type == od::json_type::object;
+    const MemberNaming naming = NameMember(scope, key, is_object, depth);
+    const std::string_view name = MemberName(naming, prefix, key, parent);
+    if (scope != Scope::kPlain || naming.child != Scope::kPlain) windows_shape = true;
+    if (depth == 1) NoteTopLevel(name);
     switch (type) {
       case od::json_type::object: {
         if (depth + 1 > options_.max_depth) return Fail("nesting too deep");
         od::object child;
         if (auto error = value.get_object().get(child)) return Fail(error);
-        if (!WalkObject(child, name, depth + 1)) return false;
+        const std::string_view child_parent = naming.child == Scope::kEvtxSystemAttr ? parent
+                                              : naming.child == Scope::kEvtxSystemSub
+                                                  ? arena.Copy(key)
+                                                  : name;
+        if (!WalkObject(child, name, depth + 1, naming.child, child_parent)) return false;
         break;
       }
       case od::json_type::array: {
-        // Keep the raw text, after validating it (depth included) element by element.
+        // Keep the raw text, after validating it (depth included) element by
+        // element; Windows event data arrays of strings (unnamed <Data>
+        // elements) become their strings joined by newlines.
         const char* start = value.raw_json_token().data();
-        if (!Validate(value, depth)) return false;
+        if (scope == Scope::kData || scope == Scope::kDataSub) {
+          std::string_view joined;
+          if (!WalkDataArray(value, depth, &joined)) return false;
+          if (!joined.empty()) {
+            if (!AddField(name, joined)) return false;
+            break;
+          }
+        } else if (!Validate(value, depth)) {
+          return false;
+        }
         const char* end = nullptr;
         if (auto error = doc_.current_location().get(end)) return Fail(error);
         if (end < start || end > line_.data() + line_.size()) return Fail("malformed JSON");
@@ -296,6 +386,7 @@ bool Walker::WalkObject(od::object& object, std::string_view prefix, size_t dept
         if (auto error = value.get_string().get(s)) return Fail(error);
         const std::string_view copy = arena.Copy(s);
         if (!AddField(name, copy)) return false;
+        if (scope != Scope::kPlain) NoteWindows(name, copy, true);
         if (depth == 1) {
           Note(time, kTimeNames, name, copy, true);
           Note(host, kHostNames, name, copy, true);
@@ -308,11 +399,24 @@ bool Walker::WalkObject(od::object& object, std::string_view prefix, size_t dept
         std::string_view text;
         if (!ScalarText(value, type, &text)) return false;
         if (!AddField(name, text)) return false;
+        if (scope != Scope::kPlain) NoteWindows(name, text, false);
         if (depth == 1 && type == od::json_type::number) Note(time, kTimeNames, name, text, false);
         break;
       }
     }
   }
+  return true;
+}
+
+bool TakeTime(const Candidate& c, Event& event) {
+  if (!c.present) return false;
+  int64_t nanos = 0;
+  const bool ok = c.is_string
+                      ? (ParseJsonTime(c.value, &nanos) || ParseEpochSeconds(c.value, &nanos))
+                      : ParseEpochSeconds(c.value, &nanos);
+  if (!ok) return false;
+  event.event_time_ns = nanos;
+  event.has_message_time = true;
   return true;
 }
 
@@ -402,20 +506,19 @@ bool JsonLineParser::Parse(std::string_view line, const SyslogParseContext& cont
     return fail("trailing content after the object", rest);
   }
 
-  // Header from well-known members.
+  // Header from well-known members; Windows shapes add their own (below).
   for (const Candidate& c : walker.time) {
-    if (!c.present) continue;
-    int64_t nanos = 0;
-    const bool ok = c.is_string
-                        ? (ParseJsonTime(c.value, &nanos) || ParseEpochSeconds(c.value, &nanos))
-                        : ParseEpochSeconds(c.value, &nanos);
-    if (ok) {
-      event.event_time_ns = nanos;
-      event.has_message_time = true;
-      break;
-    }
+    if (TakeTime(c, event)) break;
   }
   event.host = FirstString(walker.host);
+  if (walker.windows_shape) {
+    if (!event.has_message_time) TakeTime(walker.windows_time, event);
+    if (event.host.empty() && walker.windows_host.is_string) event.host = walker.windows_host.value;
+  } else if (walker.top_event_id && (walker.top_channel || walker.top_source_name)) {
+    const json_internal::NxlogHeader nxlog = json_internal::NormalizeNxlog(batch, event);
+    if (!event.has_message_time) TakeTime({nxlog.time, true, !nxlog.time.empty()}, event);
+    if (event.host.empty()) event.host = nxlog.host;
+  }
   event.program = FirstString(walker.program);
   for (const Candidate& c : walker.message) {
     if (c.present && c.is_string) {

@@ -124,6 +124,36 @@ inline bool ResolveYear(TimeParts& t, int64_t receive_ns, int32_t offset_seconds
   return found;
 }
 
+// Replay: the first year-less timestamp in rolling.year, each next one in
+// the year that puts it nearest the previous one.
+inline bool ResolveRollingYear(TimeParts& t, RollingYear& rolling) {
+  int64_t first = rolling.year, last = rolling.year;
+  if (rolling.previous_ns != INT64_MIN) {
+    const int64_t year = CivilFromNanos(rolling.previous_ns).year;
+    first = year - 1;
+    last = year + 1;
+  }
+  bool found = false;
+  int64_t best_year = 0, best_distance = 0;
+  for (int64_t year = first; year <= last; ++year) {
+    if (t.day > DaysInMonth(year, t.month)) continue;
+    t.year = year;
+    if (!Representable(t)) continue;
+    const int64_t candidate = ToUnixNanos(t);
+    const int64_t distance = rolling.previous_ns == INT64_MIN  ? 0
+                             : candidate > rolling.previous_ns ? candidate - rolling.previous_ns
+                                                               : rolling.previous_ns - candidate;
+    if (!found || distance < best_distance) {
+      found = true;
+      best_year = year;
+      best_distance = distance;
+    }
+  }
+  t.year = best_year;
+  if (found) rolling.previous_ns = ToUnixNanos(t);
+  return found;
+}
+
 // Hostname as real senders write it: [A-Za-z0-9._:-] and UTF-8 bytes, ends
 // with an alphanumeric (or non-ASCII) character. "app:", "app[1]:" and
 // "%PIX-7-710005:" are tags, not hosts.
@@ -188,7 +218,9 @@ bool ParseRfc3164(std::string_view message, const SyslogParseContext& context, E
       has_timestamp = true;
       t.offset_seconds = context.default_utc_offset_seconds;
       time_valid = has_year ? t.day <= DaysInMonth(t.year, t.month) && Representable(t)
-                            : ResolveYear(t, context.receive_time_ns, t.offset_seconds);
+                   : context.rolling_year
+                       ? ResolveRollingYear(t, *context.rolling_year)
+                       : ResolveYear(t, context.receive_time_ns, t.offset_seconds);
     } else if (IsDigit(*q) && ParseRfc3339(q, end, /*strict=*/false, t) &&
                (q == end || *q == ' ')) {
       has_timestamp = true;

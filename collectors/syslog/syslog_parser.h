@@ -16,10 +16,23 @@
 
 namespace gsoc {
 
+// Replaying a file (gsocctl replay --year): RFC 3164 timestamps without a
+// year start in `year` and then take the year that puts each nearest the
+// previous one, so the year rolls forward when they wrap from December to
+// January (and a line a little out of order across New Year stays in its
+// year; a gap of more than half a year between two lines reads as a step
+// back). The parser updates it; one per input stream.
+struct RollingYear {
+  int64_t year = 0;
+  int64_t previous_ns = INT64_MIN;  // the last year-less timestamp resolved
+};
+
 struct SyslogParseContext {
   int64_t receive_time_ns = 0;
   // Zone of RFC 3164 timestamps that carry none, as seconds east of UTC.
   int32_t default_utc_offset_seconds = 0;
+  // Null (live ingest): the year nearest receive time, never more than a day ahead.
+  RollingYear* rolling_year = nullptr;
 };
 
 struct ParseError {
@@ -39,7 +52,8 @@ bool ParseRfc5424(std::string_view message, const SyslogParseContext& context, E
 // Lenient RFC 3164. Accepts: missing PRI, missing hostname, "Mmm dd hh:mm:ss",
 // "Mmm dd yyyy hh:mm:ss", ISO 8601 / RFC 3339 timestamps, tags with and
 // without "[pid]", no tag. A timestamp without year is resolved to the year
-// that puts it nearest receive time (never more than a day ahead); one
+// that puts it nearest receive time (never more than a day ahead), or by
+// context.rolling_year when set; one
 // without zone uses context.default_utc_offset_seconds. Fails (returns false)
 // only on input that is not syslog at all: empty, or a malformed/out-of-range
 // PRI such as <192> or <44444444444444444444>.

@@ -45,7 +45,11 @@ TcpListener::TcpListener(asio::io_context& io, ListenerContext context, FramingM
       acceptor_(asio::make_strand(io)),
       retry_timer_(acceptor_.get_executor()),
       limits_(context_.config.max_connections, context_.config.max_connections_per_peer,
-              context_.config.max_connections_per_agency) {}
+              context_.config.max_connections_per_agency) {
+  if (context_.config.type == ListenerType::kSyslogTls) {
+    tls_ = std::make_unique<TlsServerContext>(context_.config.tls);  // throws: cannot start
+  }
+}
 
 TcpListener::~TcpListener() = default;
 

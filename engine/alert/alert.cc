@@ -76,7 +76,22 @@ void AppendCorrelation(std::string& out, const Alert& alert) {
   out += ",\"suppressed\":" + std::to_string(alert.suppressed) + "}";
 }
 
+void AppendAggregate(std::string& out, const Alert& alert) {
+  out += ",\"aggregate\":{\"key\":\"" + AggregateKeyText(alert.aggregate_key) +
+         "\",\"version\":" + std::to_string(alert.aggregate_version) + ",\"opened\":";
+  AppendTime(out, alert.aggregate_opened_ns);
+  out += ",\"closes\":";
+  AppendTime(out, alert.aggregate_closes_ns);
+  out += ",\"replaces\":\"" + std::to_string(alert.replaces) + "\"}";
+}
+
 }  // namespace
+
+std::string AggregateKeyText(uint64_t key) {
+  char text[17];
+  for (int i = 15; i >= 0; --i, key >>= 4) text[i] = "0123456789abcdef"[key & 0xf];
+  return std::string(text, 16);
+}
 
 void AppendAlertJson(std::string& out, const Alert& alert) {
   out += "{\"id\":\"" + std::to_string(alert.id) + "\",\"time\":";
@@ -95,6 +110,7 @@ void AppendAlertJson(std::string& out, const Alert& alert) {
   AppendTime(out, alert.window_end_ns);
   out += "},\"count\":" + std::to_string(alert.count);
   if (alert.kind == AlertKind::kCorrelation) AppendCorrelation(out, alert);
+  if (alert.aggregate_key != 0) AppendAggregate(out, alert);
   out += ",\"fields\":";
   AppendPairs(out, alert.fields);
   out += ",\"events\":";

@@ -52,7 +52,20 @@ struct Alert {
   uint64_t suppressed = 0;
   std::vector<std::pair<std::string, std::string>> fields;
   std::vector<AlertEvent> events;  // capped by the producer
+  // Aggregated detection alerts (engine/aggregate), JSON member "aggregate"
+  // when aggregate_key != 0: the stable key of (rule, agency, group values),
+  // the version (0 = opened), when it opened and when it stops taking hits
+  // (wall clock), and the id of the version this one replaces (0: none; the
+  // store deletes that record in the same WriteBatch).
+  uint64_t aggregate_key = 0;
+  uint32_t aggregate_version = 0;
+  int64_t aggregate_opened_ns = 0;
+  int64_t aggregate_closes_ns = 0;
+  uint64_t replaces = 0;
 };
+
+// The aggregate key as JSON shows it (16 lower-case hex digits).
+std::string AggregateKeyText(uint64_t key);
 
 // Appends the alert as one JSON object (no newline).
 void AppendAlertJson(std::string& out, const Alert& alert);

@@ -6,14 +6,21 @@
 // alerts as committed (ids from the store); offline (gsocctl replay) it is
 // the AlertSink itself and numbers alerts from 1.
 //
+// Whole lines: a file is written with one write(2) per batch of whole lines
+// (O_APPEND), created with mode 0600. A crash can still tear the last line
+// (or lose the batch being written); on open a torn last line is truncated,
+// and RecoverFrom(store) appends the committed alerts after the last whole
+// line's id, so the file misses nothing the store holds.
+//
 // Threading: Publish may be called from any worker; each call renders its
-// alerts outside the lock, then writes them with one fwrite under a mutex.
+// alerts outside the lock, then writes them under a mutex.
 #pragma once
 
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "engine/alert/alert.h"
@@ -28,7 +35,8 @@ struct JsonlOutputOptions {
 
 class JsonlAlertOutput : public AlertSink, public store::CommitListener {
  public:
-  // To a file (opened for append; rotated). Throws std::runtime_error.
+  // To a file (opened for append, a torn last line cut off; rotated).
+  // Throws std::runtime_error.
   JsonlAlertOutput(const std::filesystem::path& file, JsonlOutputOptions options = {});
   // To a stream the caller owns (not rotated; gsocctl replay).
   explicit JsonlAlertOutput(std::FILE* stream);
@@ -40,17 +48,29 @@ class JsonlAlertOutput : public AlertSink, public store::CommitListener {
   void OnCommitted(std::span<const store::StoredAlert> alerts) override;
   uint64_t alerts_written() const;
 
+  // File only, before the store commits anything new: appends every alert of
+  // `reader` after the id of the file's last whole line (or of the newest
+  // rotated file's, when the file is empty). Returns how many were appended;
+  // none when no file holds an alert yet (a new file starts with new alerts).
+  uint64_t RecoverFrom(const store::AlertReader& reader);
+  // Bytes of a torn last line cut off when the file was opened.
+  uint64_t torn_bytes() const { return torn_bytes_; }
+
+  // The id of the last whole line of `file` (nullopt: none).
+  static std::optional<uint64_t> LastWrittenId(const std::filesystem::path& file);
+
  private:
   void WriteLines(const std::string& buffer, size_t alerts);
   void RotateIfNeededLocked();
 
   std::filesystem::path path_;
-  std::FILE* file_ = nullptr;
-  bool owns_file_ = false;
+  int fd_ = -1;                  // an owned file
+  std::FILE* stream_ = nullptr;  // a caller's stream
   JsonlOutputOptions options_;
-  mutable std::mutex mutex_;
+  mutable std::mutex mutex_;  // guards fd_, bytes_, written_
   uint64_t bytes_ = 0;
   uint64_t written_ = 0;
+  uint64_t torn_bytes_ = 0;
   std::atomic<uint64_t> local_next_id_{1};  // ids of alerts given to Publish
 };
 

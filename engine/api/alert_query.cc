@@ -14,7 +14,8 @@ namespace {
 using Pairs = std::vector<std::pair<std::string, std::string>>;
 
 constexpr size_t kMaxLimit = 10000;
-constexpr int kMaxExactLevelPages = 32;
+constexpr size_t kMaxExactLevelPages = 32;  // exact level: at most 32 x limit alerts examined
+constexpr size_t kStorePageAlerts = 64;     // alerts per store read (bounds one read's memory)
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -348,21 +349,47 @@ std::variant<StreamQuery, ParamError> ParseStreamQuery(std::string_view query,
   return result;
 }
 
-store::QueryResult RunAlertsQuery(const store::AlertReader& reader, const AlertsQuery& query) {
-  store::QueryRequest request{query.filter.store, query.limit, query.newest_first};
-  if (!query.filter.exact_level) return reader.Query(request);
-  const rules::Level level = *query.filter.exact_level;
-  store::QueryResult result;
-  for (int page_number = 0; page_number < kMaxExactLevelPages; ++page_number) {
-    store::QueryResult page = reader.Query(request);
-    for (size_t i = 0; i < page.alerts.size(); ++i) {
-      if (page.alerts[i].level != level) continue;
-      result.alerts.push_back(std::move(page.alerts[i]));
-      if (result.alerts.size() < query.limit) continue;
-      const bool more = page.next_cursor != 0 || AcceptedAfterExactLevel(page, i + 1, level);
-      result.next_cursor = more ? result.alerts.back().id : 0;
-      return result;
+namespace {
+
+// Adds `page` to `result` until `limit` alerts or `max_bytes`; true when the
+// result is complete (result.next_cursor set).
+bool TakeFromPage(store::QueryResult& page, const AlertsQuery& query, size_t max_bytes,
+                  store::QueryResult& result, size_t& bytes) {
+  const auto& level = query.filter.exact_level;
+  for (size_t i = 0; i < page.alerts.size(); ++i) {
+    store::StoredAlert& alert = page.alerts[i];
+    if (level && alert.level != *level) continue;
+    if (!result.alerts.empty() && bytes + alert.json.size() > max_bytes) {
+      result.next_cursor = result.alerts.back().id;  // the page ends early: continue here
+      return true;
     }
+    bytes += alert.json.size();
+    result.alerts.push_back(std::move(alert));
+    if (result.alerts.size() < query.limit) continue;
+    const bool more = page.next_cursor != 0 || (level ? AcceptedAfterExactLevel(page, i + 1, *level)
+                                                      : i + 1 < page.alerts.size());
+    result.next_cursor = more ? result.alerts.back().id : 0;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+store::QueryResult RunAlertsQuery(const store::AlertReader& reader, const AlertsQuery& query,
+                                  size_t max_bytes) {
+  store::QueryRequest request{query.filter.store, kStorePageAlerts, query.newest_first};
+  const size_t max_examined = kMaxExactLevelPages * std::max<size_t>(query.limit, kStorePageAlerts);
+  store::QueryResult result;
+  size_t bytes = 0;
+  size_t examined = 0;
+  for (size_t pages = 0; examined < max_examined && pages < max_examined; ++pages) {
+    if (!query.filter.exact_level) {
+      request.limit = std::min(kStorePageAlerts, query.limit - result.alerts.size());
+    }
+    store::QueryResult page = reader.Query(request);
+    examined += page.alerts.size();
+    if (TakeFromPage(page, query, max_bytes, result, bytes)) return result;
     result.next_cursor = page.next_cursor;
     if (page.next_cursor == 0) return result;
     if (query.newest_first)

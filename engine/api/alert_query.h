@@ -71,10 +71,13 @@ std::optional<int64_t> ParseTimeParam(std::string_view text,
 std::optional<int64_t> ParseRfc3339(std::string_view text);
 std::optional<uint64_t> ParseDecimalId(std::string_view text);
 
-// Runs `query` against `reader`, honouring exact_level (which the store
-// cannot filter on) by filtering the store's pages until `limit` alerts are
-// found or a bounded number of pages has been read; the cursor then points
-// after the last alert returned (or examined).
-store::QueryResult RunAlertsQuery(const store::AlertReader& reader, const AlertsQuery& query);
+// Runs `query` against `reader` in small store pages (so a page of large
+// alerts is never held whole), honouring exact_level (which the store cannot
+// filter on) by filtering until `limit` alerts are found or a bounded number
+// have been examined. The alerts' JSON holds at most max_bytes (at least
+// one alert is returned): the page then ends early. The cursor points after
+// the last alert returned (or examined); 0 when nothing more matches.
+store::QueryResult RunAlertsQuery(const store::AlertReader& reader, const AlertsQuery& query,
+                                  size_t max_bytes = SIZE_MAX);
 
 }  // namespace gsoc::api

@@ -46,12 +46,21 @@ struct ApiContext {
   }
   void ReleaseStream() { streams.fetch_sub(1); }
 
+  // Whether a reply of up to max_response_bytes may be built now (the
+  // replies being sent stay within response_budget_bytes).
+  bool ResponseBudgetLeft() const {
+    return response_bytes.load() + options.max_response_bytes <= options.response_budget_bytes;
+  }
+
   const ApiOptions options;
   const store::AlertReader& reader;
   LiveHub& hub;
   const ApiHooks hooks;
   RequestCounter requests;
   std::atomic<size_t> streams{0};
+  std::atomic<size_t> response_bytes{0};  // bodies built and not yet sent
+  std::atomic<uint64_t> request_timeouts{0};
+  std::atomic<uint64_t> stream_write_timeouts{0};
 };
 
 }  // namespace gsoc::api

@@ -9,9 +9,9 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/strand.hpp>
 #include <future>
+#include <map>
 #include <stdexcept>
 #include <thread>
-#include <unordered_map>
 
 #include "engine/api/api_context.h"
 #include "engine/api/http_session.h"
@@ -114,17 +114,39 @@ struct ApiServer::Impl final : SessionRegistry {
   bool AddSession(tcp::socket socket) {
     const uint64_t id = next_session_id++;
     std::shared_ptr<SessionBase> session = MakeSession(std::move(socket), id);
+    // Sessions looked at under the lock are released after it: the last
+    // reference ending runs ~HttpSession, which calls Remove (takes the lock).
+    std::vector<std::shared_ptr<SessionBase>> looked_at;
+    std::shared_ptr<SessionBase> victim;
     std::unique_lock lock(mutex);
     if (stopping) return false;  // the session closes when dropped
     sessions.emplace(id, session);
-    const bool more = sessions.size() < context.options.max_connections;
-    if (!more) {
+    bool more = sessions.size() < context.options.max_connections;
+    if (!more) victim = OldestEvictableLocked(id, looked_at);
+    if (victim) {
+      evicted.fetch_add(1, std::memory_order_relaxed);
+      victim->Abort();  // only posts; its slot frees as it closes
+      more = true;
+    } else if (!more) {
       accept_paused = true;
       connection_limit_hits.fetch_add(1, std::memory_order_relaxed);
     }
     lock.unlock();
     session->Start();
     return more;
+  }
+
+  // The oldest connection (lowest id) that has not authenticated, other
+  // than `except`: no unauthenticated client can keep a slot from others.
+  // Every session locked on the way is kept in `looked_at`.
+  std::shared_ptr<SessionBase> OldestEvictableLocked(
+      uint64_t except, std::vector<std::shared_ptr<SessionBase>>& looked_at) {
+    for (auto& [id, weak] : sessions) {
+      if (id == except) continue;
+      looked_at.push_back(weak.lock());
+      if (looked_at.back() && looked_at.back()->Evictable()) return looked_at.back();
+    }
+    return nullptr;
   }
 
   std::shared_ptr<SessionBase> MakeSession(tcp::socket socket, uint64_t id) {
@@ -178,10 +200,11 @@ struct ApiServer::Impl final : SessionRegistry {
   std::atomic<bool> stopping{false};
   std::atomic<bool> stopped{false};
   std::atomic<uint64_t> next_session_id{1};
-  std::mutex mutex;  // sessions, accept_paused
-  std::unordered_map<uint64_t, std::weak_ptr<SessionBase>> sessions;
+  std::mutex mutex;                                         // sessions, accept_paused
+  std::map<uint64_t, std::weak_ptr<SessionBase>> sessions;  // by id: oldest first
   bool accept_paused = false;
   std::atomic<uint64_t> connection_limit_hits{0};
+  std::atomic<uint64_t> evicted{0};
 };
 
 ApiServer::ApiServer(ApiOptions options, const store::AlertReader& reader, LiveHub& hub,
@@ -203,6 +226,11 @@ ApiStats ApiServer::stats() const {
   stats.requests = impl_->context.requests.Snapshot();
   stats.streams = impl_->context.streams.load();
   stats.connection_limit_hits = impl_->connection_limit_hits.load(std::memory_order_relaxed);
+  stats.evicted = impl_->evicted.load(std::memory_order_relaxed);
+  stats.request_timeouts = impl_->context.request_timeouts.load(std::memory_order_relaxed);
+  stats.stream_write_timeouts =
+      impl_->context.stream_write_timeouts.load(std::memory_order_relaxed);
+  stats.response_bytes = impl_->context.response_bytes.load();
   {
     std::lock_guard lock(impl_->mutex);
     stats.connections = impl_->sessions.size();

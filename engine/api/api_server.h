@@ -26,10 +26,22 @@
 // (/healthz and /readyz excepted).
 //
 // Limits: request head + body at most max_request_bytes (431/413 beyond);
-// at most max_streams concurrent streams (503 beyond); max_connections
-// connections (further accepts wait); idle connections close after
-// idle_timeout. A malformed request gets 400 and the connection closes.
-// Every limit hit is counted in gsoc_api_requests_total{route,code}.
+// a request, once its first byte is in, must be whole within request_timeout
+// (cut and counted beyond). An unauthenticated client cannot hold a
+// connection: its first request must arrive within request_timeout, a 401 or
+// any other 4xx to a request without a valid token closes the connection,
+// and at max_connections the oldest connection that has not authenticated is
+// closed to make room (further accepts wait only when every connection has
+// authenticated). Connections that authenticated close after idle_timeout
+// without a request. A malformed request gets 400 and the connection closes.
+// A page of alerts holds at most max_response_bytes (it ends early, with a
+// cursor); replies being sent hold at most response_budget_bytes together
+// (503 with Retry-After beyond). At most max_streams concurrent streams (503
+// beyond); a stream whose client does not take its data within
+// stream_write_timeout is closed (its kernel send buffer is
+// stream_send_buffer_bytes). A resume id above the newest alert id is 409.
+// Every limit hit is counted in gsoc_api_requests_total{route,code} or its
+// own counter.
 //
 // Threading: its own io_context run by `threads` threads; handlers never
 // block on the store's writer (queries read RocksDB directly).
@@ -58,6 +70,11 @@ struct ApiOptions {
   size_t max_connections = 256;
   size_t max_request_bytes = 16 * 1024;
   std::chrono::seconds idle_timeout{60};
+  std::chrono::milliseconds request_timeout{5000};
+  size_t max_response_bytes = 4 << 20;
+  size_t response_budget_bytes = 64 << 20;
+  std::chrono::milliseconds stream_write_timeout{10000};
+  size_t stream_send_buffer_bytes = 256 * 1024;
   std::chrono::seconds keepalive_interval{15};  // SSE comment lines
 };
 
@@ -77,6 +94,10 @@ struct ApiStats {
   // Times the max_connections limit was reached (accepting paused until a
   // connection closed).
   uint64_t connection_limit_hits = 0;
+  uint64_t evicted = 0;                // unauthenticated connections closed to make room
+  uint64_t request_timeouts = 0;       // requests not whole within request_timeout
+  uint64_t stream_write_timeouts = 0;  // streams closed: the client took no data
+  uint64_t response_bytes = 0;         // bytes of replies being sent (gauge)
 };
 
 class ApiServer {

@@ -37,7 +37,13 @@ class SessionBase {
  public:
   virtual ~SessionBase() = default;
   virtual void Start() = 0;
-  virtual void Abort() = 0;  // any thread: close now (server stop)
+  virtual void Abort() = 0;  // any thread: close now (server stop, eviction)
+  // Any thread: the connection has not authenticated and is not closing, so
+  // it may be closed to make room for another.
+  bool Evictable() const { return evictable_.load(); }
+
+ protected:
+  std::atomic<bool> evictable_{true};
 };
 
 // Told when a session is gone (frees its connection slot).
@@ -84,6 +90,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
         id_(id),
         keepalive_timer_(stream_.get_executor()) {}
   ~HttpSession() override {
+    context_.response_bytes.fetch_sub(response_bytes_);
     EndStream();
     registry_.Remove(id_);
   }
@@ -93,14 +100,18 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   }
 
   void Abort() override {
+    this->evictable_.store(false);
     net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->Close(); });
   }
 
  private:
-  static constexpr size_t kStreamBatchAlerts = 256;
+  // One write holds at most kStreamChunkBytes plus one batch: with 64
+  // streams of 121 KB alerts, ~2.2 MB each at most while a client is slow.
+  static constexpr size_t kStreamBatchAlerts = 16;
   static constexpr size_t kStreamChunkBytes = 256 * 1024;
-  static constexpr int kStreamRoundsPerPump = 8;
+  static constexpr int kStreamRoundsPerPump = 16;
   static constexpr size_t kDrainBytes = 1 << 20;
+  static constexpr size_t kFirstReadBytes = 4096;
 
   auto& Lowest() { return beast::get_lowest_layer(stream_); }
 
@@ -111,7 +122,8 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
 
   void Run() {
     if constexpr (kTls) {
-      Lowest().expires_after(context_.options.idle_timeout);
+      Lowest().expires_after(std::min<std::chrono::milliseconds>(context_.options.idle_timeout,
+                                                                 context_.options.request_timeout));
       stream_.async_handshake(net::ssl::stream_base::server, Bind(&HttpSession::OnHandshake));
     } else {
       DoRead();
@@ -123,20 +135,44 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     DoRead();
   }
 
+  // Waits for the first byte of the next request: an unauthenticated
+  // connection only request_timeout, one that authenticated idle_timeout.
   void DoRead() {
     if (closed_) return;
+    if (buffer_.size() > 0) return ReadRequest();  // pipelined: already here
+    const auto& options = context_.options;
+    const auto wait =
+        authenticated_
+            ? std::chrono::duration_cast<std::chrono::milliseconds>(options.idle_timeout)
+            : std::min<std::chrono::milliseconds>(options.idle_timeout, options.request_timeout);
+    Lowest().expires_after(wait);
+    stream_.async_read_some(buffer_.prepare(kFirstReadBytes), Bind(&HttpSession::OnFirstBytes));
+  }
+
+  void OnFirstBytes(beast::error_code error, size_t bytes) {
+    buffer_.commit(bytes);
+    if (error) return Close();  // idle, reset or end of stream
+    ReadRequest();
+  }
+
+  // The whole request must be in within request_timeout.
+  void ReadRequest() {
     const auto limit = static_cast<std::uint32_t>(
         std::min<size_t>(context_.options.max_request_bytes, UINT32_MAX));
     parser_.emplace();
     parser_->header_limit(limit);
     parser_->body_limit(limit);
-    Lowest().expires_after(context_.options.idle_timeout);
+    Lowest().expires_after(context_.options.request_timeout);
     beast::http::async_read(stream_, buffer_, *parser_, Bind(&HttpSession::OnRead));
   }
 
   void OnRead(beast::error_code error, size_t) {
     if (!error) return HandleRequest(parser_->release());
     namespace http = beast::http;
+    if (error == beast::error::timeout) {
+      context_.request_timeouts.fetch_add(1, std::memory_order_relaxed);
+      return Close();  // a request that does not complete holds nothing
+    }
     if (error == http::error::header_limit) {
       return RefuseAndClose(http::status::request_header_fields_too_large,
                             "request head too large");
@@ -151,12 +187,20 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
       return RefuseAndClose(http::status::bad_request, "malformed request: " + error.message());
     }
     if (error == http::error::end_of_stream) return GracefulClose();
-    Close();  // timeout, reset, a request cut short
+    Close();  // reset, a request cut short
   }
 
   void HandleRequest(HttpRequest request) {
     Routed routed = RouteRequest(context_, request);
+    if (routed.authenticated && !authenticated_) {
+      authenticated_ = true;
+      this->evictable_.store(false);
+    }
     if (routed.stream) return StartStream(std::move(*routed.stream), routed.route, request);
+    // No unauthenticated client holds a connection with requests that fail.
+    if (!routed.authenticated && routed.reply->result_int() >= 400) {
+      routed.reply->keep_alive(false);
+    }
     Send(std::move(*routed.reply), routed.route);
   }
 
@@ -164,12 +208,20 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     context_.requests.Count(route, static_cast<int>(response.result_int()));
     close_after_write_ = !response.keep_alive();
     response_ = std::move(response);
+    response_bytes_ = response_->body().size();
+    context_.response_bytes.fetch_add(response_bytes_);
     Lowest().expires_after(context_.options.idle_timeout);
     beast::http::async_write(stream_, *response_, Bind(&HttpSession::OnWrite));
   }
 
-  void OnWrite(beast::error_code error, size_t) {
+  void ReleaseResponse() {
+    context_.response_bytes.fetch_sub(response_bytes_);
+    response_bytes_ = 0;
     response_.reset();
+  }
+
+  void OnWrite(beast::error_code error, size_t) {
+    ReleaseResponse();
     if (error) return Close();
     if (close_after_write_) return GracefulClose();
     DoRead();
@@ -212,6 +264,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   void Close() {
     if (closed_) return;
     closed_ = true;
+    this->evictable_.store(false);
     EndStream();
     Lowest().close();
   }
@@ -235,6 +288,13 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     });
     subscription_ = context_.hub.Subscribe([waker = waker_] { waker->Wake(); });
     feed_.emplace(context_.reader, context_.hub, std::move(query.filter), query.last_event_id);
+    // A bounded kernel buffer, so a client that takes nothing stalls our
+    // writes soon and stream_write_timeout closes it.
+    boost::system::error_code ignored;
+    Lowest().socket().set_option(
+        net::socket_base::send_buffer_size(static_cast<int>(
+            std::min<size_t>(context_.options.stream_send_buffer_bytes, INT32_MAX))),
+        ignored);
     Lowest().expires_never();
     stream_.async_read_some(net::buffer(drain_buffer_), Bind(&HttpSession::OnStreamClientData));
     ArmKeepalive();
@@ -279,12 +339,17 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   void WriteStream(std::string data) {
     writing_ = true;
     write_buffer_ = std::move(data);
-    Lowest().expires_after(context_.options.idle_timeout);  // the write timer only
+    // The write timer only (the pending read of the client's EOF was started
+    // with no expiry).
+    Lowest().expires_after(context_.options.stream_write_timeout);
     net::async_write(stream_, net::buffer(write_buffer_), Bind(&HttpSession::OnStreamWrite));
   }
 
   void OnStreamWrite(beast::error_code error, size_t) {
     writing_ = false;
+    if (error == beast::error::timeout) {
+      context_.stream_write_timeouts.fetch_add(1, std::memory_order_relaxed);
+    }
     if (error) return Close();
     Pump();
   }
@@ -316,6 +381,8 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   beast::flat_buffer buffer_;
   std::optional<beast::http::request_parser<beast::http::string_body>> parser_;
   std::optional<HttpResponse> response_;
+  size_t response_bytes_ = 0;  // counted in context_.response_bytes until sent
+  bool authenticated_ = false;
   bool close_after_write_ = false;
   bool closed_ = false;
   std::array<char, 4096> drain_buffer_{};

@@ -19,7 +19,16 @@ struct LiveHub::Subscriber : Subscription {
   std::shared_ptr<const std::function<void()>> notify;
 };
 
-LiveHub::LiveHub(size_t ring_alerts) : capacity_(ring_alerts) {}
+namespace {
+// What one ring entry costs: its strings and the entry itself.
+size_t AlertBytes(const store::StoredAlert& alert) {
+  return sizeof(alert) + alert.json.size() + alert.rule_id.size() + alert.rule_name.size() +
+         alert.agency.size();
+}
+}  // namespace
+
+LiveHub::LiveHub(size_t ring_alerts, size_t ring_bytes)
+    : capacity_(ring_alerts), capacity_bytes_(ring_bytes) {}
 
 void LiveHub::OnCommitted(std::span<const store::StoredAlert> alerts) {
   std::vector<std::shared_ptr<const std::function<void()>>> to_notify;
@@ -30,9 +39,18 @@ void LiveHub::OnCommitted(std::span<const store::StoredAlert> alerts) {
       if (alert.id <= last_id_) continue;  // ids only grow; ignore a replay
       last_id_ = alert.id;
       added = true;
-      if (capacity_ == 0) continue;
-      if (ring_.size() == capacity_) ring_.pop_front();
+      const size_t size = AlertBytes(alert);
+      if (capacity_ == 0 || size > capacity_bytes_) {  // too big to keep: readers use the store
+        bytes_ = 0;
+        ring_.clear();  // the ring must stay contiguous in ids
+        continue;
+      }
+      while (!ring_.empty() && (ring_.size() == capacity_ || bytes_ + size > capacity_bytes_)) {
+        bytes_ -= AlertBytes(ring_.front());
+        ring_.pop_front();
+      }
       ring_.push_back(alert);
+      bytes_ += size;
     }
     if (!added) return;
     to_notify.reserve(subscribers_.size());
@@ -61,6 +79,11 @@ LiveHub::ReadStatus LiveHub::ReadAfter(uint64_t after_id, size_t max,
                        [](uint64_t id, const store::StoredAlert& alert) { return id < alert.id; });
   for (auto it = first; it != ring_.end() && max > 0; ++it, --max) out.push_back(*it);
   return ReadStatus::kOk;
+}
+
+size_t LiveHub::ring_bytes() const {
+  std::lock_guard lock(mutex_);
+  return bytes_;
 }
 
 uint64_t LiveHub::last_id() const {

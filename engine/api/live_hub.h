@@ -1,8 +1,9 @@
 // LiveHub: fans committed alerts out to live stream subscribers (SSE).
 //
 // It is a CommitListener of the AlertStore: OnCommitted (store writer
-// thread) appends the alerts to a bounded ring of recent alerts and wakes
-// the subscribers; it never blocks on a subscriber.
+// thread) appends the alerts to a ring of recent alerts, bounded in alerts
+// and in bytes (the oldest leave first; a reader who needs them reads the
+// store), and wakes the subscribers; it never blocks on a subscriber.
 //
 // Resume without gap or duplicate: a subscriber that last saw id N calls
 // Subscribe, then reads everything after N: ReadAfter serves from the ring
@@ -30,7 +31,8 @@ namespace gsoc::api {
 
 class LiveHub : public store::CommitListener {
  public:
-  explicit LiveHub(size_t ring_alerts = 65536);
+  static constexpr size_t kDefaultRingBytes = 64 << 20;
+  explicit LiveHub(size_t ring_alerts = 65536, size_t ring_bytes = kDefaultRingBytes);
 
   void OnCommitted(std::span<const store::StoredAlert> alerts) override;
 
@@ -50,13 +52,16 @@ class LiveHub : public store::CommitListener {
   // kTooOld when the ring no longer holds after_id + 1 (read the store first).
   ReadStatus ReadAfter(uint64_t after_id, size_t max, std::vector<store::StoredAlert>& out) const;
 
-  uint64_t last_id() const;  // newest id seen (0 before any)
+  uint64_t last_id() const;   // newest id seen (0 before any)
+  size_t ring_bytes() const;  // bytes the ring holds now (gauge)
 
  private:
   struct Subscriber;
   mutable std::mutex mutex_;
   const size_t capacity_;
+  const size_t capacity_bytes_;
   std::deque<store::StoredAlert> ring_;
+  size_t bytes_ = 0;  // AlertBytes of what ring_ holds
   uint64_t last_id_ = 0;
   std::vector<Subscriber*> subscribers_;
   friend struct Subscriber;

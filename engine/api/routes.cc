@@ -130,7 +130,15 @@ HttpResponse ListAlerts(ApiContext& context, const HttpRequest& request, std::st
   if (auto* error = std::get_if<ParamError>(&parsed)) {
     return Error(http::status::bad_request, error->message, request);
   }
-  return AlertsReply(RunAlertsQuery(context.reader, std::get<AlertsQuery>(parsed)), request);
+  if (!context.ResponseBudgetLeft()) {  // large replies in flight: bounded memory, retry
+    HttpResponse busy =
+        Error(http::status::service_unavailable, "busy sending other replies; retry", request);
+    busy.set(http::field::retry_after, "1");
+    return busy;
+  }
+  return AlertsReply(RunAlertsQuery(context.reader, std::get<AlertsQuery>(parsed),
+                                    context.options.max_response_bytes),
+                     request);
 }
 
 HttpResponse GetAlert(ApiContext& context, const HttpRequest& request, std::string_view id_text,
@@ -144,7 +152,8 @@ HttpResponse GetAlert(ApiContext& context, const HttpRequest& request, std::stri
 }
 
 // Parses a stream request; `Routed::reply` is set when it is refused.
-void PrepareStream(const HttpRequest& request, std::string_view query, Routed& routed) {
+void PrepareStream(const ApiContext& context, const HttpRequest& request, std::string_view query,
+                   Routed& routed) {
   auto parsed = ParseStreamQuery(query, std::chrono::system_clock::now());
   if (auto* error = std::get_if<ParamError>(&parsed)) {
     routed.reply = Error(http::status::bad_request, error->message, request);
@@ -160,6 +169,15 @@ void PrepareStream(const HttpRequest& request, std::string_view query, Routed& r
       return;
     }
     stream.last_event_id = *id;
+  }
+  const uint64_t newest = std::max(context.reader.last_id(), context.hub.last_id());
+  if (stream.last_event_id && *stream.last_event_id > newest) {
+    routed.reply = Error(http::status::conflict,
+                         "last event id " + std::to_string(*stream.last_event_id) +
+                             " is above the newest alert id " + std::to_string(newest) +
+                             "; resume from an id this server sent (or without one)",
+                         request);
+    return;
   }
   routed.stream = std::move(stream);
 }
@@ -203,7 +221,7 @@ void RouteAuthorized(ApiContext& context, const HttpRequest& request, const Targ
   } else if (target.path == kAlertsPath) {
     routed.reply = ListAlerts(context, request, target.query);
   } else if (target.path == kStreamPath) {
-    PrepareStream(request, target.query, routed);
+    PrepareStream(context, request, target.query, routed);
   } else if (target.path == kRulesPath) {
     routed.reply = Rules(context, request, target.query);
   } else {
@@ -253,6 +271,7 @@ Routed RouteRequest(ApiContext& context, const HttpRequest& request) {
     } else if (!Authorized(context, request)) {
       routed.reply = Unauthorized(request);
     } else {
+      routed.authenticated = true;
       RouteAuthorized(context, request, target, routed);
     }
   } catch (const std::exception& error) {

@@ -20,6 +20,7 @@ struct Routed {
   std::string route;                  // the pattern, for gsoc_api_requests_total
   std::optional<HttpResponse> reply;  // unless a stream is to start
   std::optional<StreamQuery> stream;  // the parsed stream request (authorized)
+  bool authenticated = false;         // the request carried a valid token
 };
 
 Routed RouteRequest(ApiContext& context, const HttpRequest& request);

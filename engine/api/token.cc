@@ -18,6 +18,8 @@ namespace gsoc::api {
 namespace {
 
 constexpr size_t kTokenBytes = 32;
+constexpr size_t kMinTokenLength = 16;  // as api.tokens requires
+constexpr off_t kMaxTokenFileBytes = 4096;
 
 std::runtime_error FileError(const std::string& what, const std::string& file) {
   return std::runtime_error("api token file " + file + ": " + what + ": " + std::strerror(errno));
@@ -59,28 +61,57 @@ class Fd {
   int fd_;
 };
 
-// The token in an existing file; nullopt-like empty string when missing.
-bool ReadTokenFile(const std::string& file, std::string& token) {
-  Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-  if (fd.get() < 0) {
-    if (errno == ENOENT) return false;
-    throw FileError("cannot open", file);
-  }
+// Refuses a token file that is not a regular file we own, that others can
+// read, or that is too large to be a token file.
+void CheckTokenFile(int fd, const std::string& file) {
   struct stat info {};
-  if (::fstat(fd.get(), &info) != 0) throw FileError("cannot stat", file);
+  if (::fstat(fd, &info) != 0) throw FileError("cannot stat", file);
+  if (!S_ISREG(info.st_mode)) {
+    throw std::runtime_error("api token file " + file + " is not a regular file");
+  }
+  if (info.st_uid != ::geteuid()) {
+    throw std::runtime_error("api token file " + file + " is owned by uid " +
+                             std::to_string(info.st_uid) + ", not by gsocd's uid " +
+                             std::to_string(::geteuid()));
+  }
   if ((info.st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(info.st_mode & 07777));
     throw std::runtime_error("api token file " + file + " has mode " + mode +
                              " (readable by others); run: chmod 600 " + file);
   }
+  if (info.st_size > kMaxTokenFileBytes) {
+    throw std::runtime_error("api token file " + file + " is larger than " +
+                             std::to_string(kMaxTokenFileBytes) + " bytes");
+  }
+}
+
+// The token in an existing file; false when the file is missing. A symlink
+// is refused (O_NOFOLLOW), as is a token shorter than 16 characters.
+bool ReadTokenFile(const std::string& file, std::string& token) {
+  Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) return false;
+    if (errno == ELOOP) {
+      throw std::runtime_error("api token file " + file + " is a symbolic link (refused)");
+    }
+    throw FileError("cannot open", file);
+  }
+  CheckTokenFile(fd.get(), file);
   std::string content;
   char buffer[4096];
   ssize_t n = 0;
-  while ((n = ::read(fd.get(), buffer, sizeof(buffer))) > 0) content.append(buffer, n);
+  while (content.size() <= static_cast<size_t>(kMaxTokenFileBytes) &&
+         (n = ::read(fd.get(), buffer, sizeof(buffer))) > 0) {
+    content.append(buffer, n);
+  }
   if (n < 0) throw FileError("cannot read", file);
   token = Trim(std::move(content));
   if (token.empty()) throw std::runtime_error("api token file " + file + " is empty");
+  if (token.size() < kMinTokenLength || token.find_first_of(" \t\r\n") != std::string::npos) {
+    throw std::runtime_error("api token file " + file + " does not hold one token of at least " +
+                             std::to_string(kMinTokenLength) + " characters");
+  }
   return true;
 }
 

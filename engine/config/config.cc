@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <set>
@@ -338,13 +339,18 @@ void CheckListenersTogether(Reader& reader, const YAML::Node& root, const Config
 void ReadMetrics(Reader& reader, const YAML::Node& root, Config& config) {
   const YAML::Node node = root["metrics"];
   if (!node.IsDefined() || node.IsNull()) return;
-  if (!reader.CheckMap(node, "metrics", {"enabled", "address", "port"})) return;
+  if (!reader.CheckMap(node, "metrics",
+                       {"enabled", "address", "port", "max_connections", "request_timeout"})) {
+    return;
+  }
   reader.Scalar(node, "enabled", "metrics", config.metrics.enabled);
   reader.Scalar(node, "address", "metrics", config.metrics.address);
   if (!IsValidAddress(config.metrics.address)) {
     reader.Error(node["address"], "metrics.address", "not an IP address");
   }
   if (node["port"].IsDefined()) reader.Port(node, "metrics", config.metrics.port);
+  reader.Size(node, "max_connections", "metrics", config.metrics.max_connections, 2, 100000);
+  reader.Millis(node, "request_timeout", "metrics", config.metrics.request_timeout, 100);
 }
 
 void ReadPipeline(Reader& reader, const YAML::Node& root, Config& config) {
@@ -462,15 +468,44 @@ void ReadRuleLimits(Reader& reader, const YAML::Node& node, RuleLimitsConfig& li
   reader.Millis(node, "reload_timeout", path, limits.reload_timeout, 1000);
 }
 
+// rules.status: [stable, test, ...]; rules.min_level: informational..critical.
+void ReadRuleSelection(Reader& reader, const YAML::Node& node, RulesConfig& rules) {
+  static const std::vector<std::string> kStatuses = {"stable", "test", "experimental", "deprecated",
+                                                     "unsupported"};
+  static const std::vector<std::string> kLevels = {"informational", "low", "medium", "high",
+                                                   "critical"};
+  const YAML::Node status = node["status"];
+  if (status.IsDefined() && !status.IsNull()) {
+    if (!status.IsSequence()) reader.Error(status, "rules.status", "expected a list of statuses");
+    for (const YAML::Node& item : status) {
+      const std::string value = item.IsScalar() ? item.Scalar() : "";
+      if (std::find(kStatuses.begin(), kStatuses.end(), value) == kStatuses.end()) {
+        reader.Error(
+            item, "rules.status",
+            "unknown status '" + value + "' (stable, test, experimental, deprecated, unsupported)");
+      } else {
+        rules.status.push_back(value);
+      }
+    }
+  }
+  reader.Scalar(node, "min_level", "rules", rules.min_level);
+  if (!rules.min_level.empty() &&
+      std::find(kLevels.begin(), kLevels.end(), rules.min_level) == kLevels.end()) {
+    reader.Error(
+        node["min_level"], "rules.min_level",
+        "unknown level '" + rules.min_level + "' (informational, low, medium, high, critical)");
+  }
+}
+
 void ReadRules(Reader& reader, const YAML::Node& root, Config& config,
                const std::filesystem::path& base) {
   const YAML::Node node = root["rules"];
   RulesConfig& rules = config.rules;
   rules.cache_dir = config.data_dir / "hs-cache";
   if (!node.IsDefined() || node.IsNull()) return;
-  if (!reader.CheckMap(
-          node, "rules",
-          {"sigma", "decoders", "logsources", "lists", "cache_dir", "strict", "limits"})) {
+  if (!reader.CheckMap(node, "rules",
+                       {"sigma", "decoders", "logsources", "lists", "cache_dir", "strict", "limits",
+                        "status", "min_level"})) {
     return;
   }
   rules.enabled = true;
@@ -484,15 +519,23 @@ void ReadRules(Reader& reader, const YAML::Node& root, Config& config,
   reader.Scalar(node, "cache_dir", "rules", cache_dir);
   if (!cache_dir.empty()) rules.cache_dir = Resolve(base, cache_dir);
   reader.Scalar(node, "strict", "rules", rules.strict);
+  ReadRuleSelection(reader, node, rules);
   ReadRuleLimits(reader, node["limits"], rules.limits);
+}
+
+bool EqualsNoCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
 }
 
 void ReadWebhook(Reader& reader, const YAML::Node& node, WebhookConfig& webhook) {
   if (!node.IsDefined() || node.IsNull()) return;
   const std::string path = "alerts.webhook";
   if (!reader.CheckMap(node, path,
-                       {"url", "headers", "max_batch", "max_queue", "timeout", "retry_initial",
-                        "retry_max", "tls_verify"})) {
+                       {"url", "headers", "max_batch", "max_queue", "max_queue_size", "timeout",
+                        "retry_initial", "retry_max", "tls_verify", "allow_insecure_headers"})) {
     return;
   }
   reader.Scalar(node, "url", path, webhook.url);
@@ -520,6 +563,22 @@ void ReadWebhook(Reader& reader, const YAML::Node& node, WebhookConfig& webhook)
   reader.Millis(node, "retry_initial", path, webhook.retry_initial, 10);
   reader.Millis(node, "retry_max", path, webhook.retry_max, 10);
   reader.Scalar(node, "tls_verify", path, webhook.tls_verify);
+  size_t queue_bytes = webhook.max_queue_bytes;
+  reader.Size(node, "max_queue_size", path, queue_bytes, 64 * 1024, 1ull << 40);
+  webhook.max_queue_bytes = queue_bytes;
+  reader.Scalar(node, "allow_insecure_headers", path, webhook.allow_insecure_headers);
+  if (webhook.url.rfind("http://", 0) == 0 && !webhook.headers.empty() &&
+      !webhook.allow_insecure_headers) {
+    for (const auto& [name, value] : webhook.headers) {
+      if (!EqualsNoCase(name, "authorization") && !EqualsNoCase(name, "proxy-authorization") &&
+          !EqualsNoCase(name, "cookie")) {
+        continue;
+      }
+      reader.Error(node["headers"], path + ".headers." + name,
+                   "would be sent in clear text over http://; use https:// (or "
+                   "allow_insecure_headers: true)");
+    }
+  }
 }
 
 void ReadStore(Reader& reader, const YAML::Node& root, Config& config,
@@ -572,9 +631,11 @@ void ReadApi(Reader& reader, const YAML::Node& root, Config& config,
   api.token_file = config.data_dir / "api-token";
   const YAML::Node node = root["api"];
   if (!node.IsDefined() || node.IsNull()) return;
-  if (!reader.CheckMap(node, "api",
-                       {"enabled", "address", "port", "tokens", "token_file", "tls", "threads",
-                        "max_streams", "max_connections", "max_request_size", "idle_timeout"})) {
+  if (!reader.CheckMap(
+          node, "api",
+          {"enabled", "address", "port", "tokens", "token_file", "tls", "threads", "max_streams",
+           "max_connections", "max_request_size", "idle_timeout", "request_timeout",
+           "max_response_size", "stream_write_timeout", "live_ring_size"})) {
     return;
   }
   reader.Scalar(node, "enabled", "api", api.enabled);
@@ -606,6 +667,10 @@ void ReadApi(Reader& reader, const YAML::Node& root, Config& config,
   reader.Size(node, "max_connections", "api", api.max_connections, 1, 1000000);
   reader.Size(node, "max_request_size", "api", api.max_request_bytes, 1024, 1 << 24);
   reader.Seconds(node, "idle_timeout", "api", api.idle_timeout);
+  reader.Millis(node, "request_timeout", "api", api.request_timeout, 100);
+  reader.Size(node, "max_response_size", "api", api.max_response_bytes, 64 * 1024, 1ull << 32);
+  reader.Millis(node, "stream_write_timeout", "api", api.stream_write_timeout, 100);
+  reader.Size(node, "live_ring_size", "api", api.live_ring_bytes, 0, 1ull << 36);
 }
 
 // The API shares the TCP port space with the metrics endpoint and the TCP
@@ -626,13 +691,57 @@ void CheckApiPort(Reader& reader, const YAML::Node& root, const Config& config) 
   }
 }
 
+void ReadAggregate(Reader& reader, const YAML::Node& node, AggregateConfig& a) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  const std::string path = "alerts.aggregate";
+  if (!reader.CheckMap(node, path,
+                       {"enabled", "period", "update_interval", "group_by", "max_open", "max_size",
+                        "max_events", "max_event_size"})) {
+    return;
+  }
+  reader.Scalar(node, "enabled", path, a.enabled);
+  reader.Millis(node, "period", path, a.period, 1000);
+  reader.Millis(node, "update_interval", path, a.update_interval, 100);
+  const YAML::Node group_by = node["group_by"];
+  if (group_by.IsDefined() && !group_by.IsNull()) {
+    if (!group_by.IsSequence()) {
+      reader.Error(group_by, path + ".group_by", "expected a list of field names");
+    } else {
+      a.group_by.clear();
+      for (const YAML::Node& field : group_by) {
+        if (!field.IsScalar() || field.Scalar().empty()) {
+          reader.Error(field, path + ".group_by", "expected a list of field names");
+          continue;
+        }
+        a.group_by.push_back(field.Scalar());
+      }
+    }
+  }
+  reader.Size(node, "max_open", path, a.max_open, 1, 100'000'000);
+  reader.Size(node, "max_size", path, a.max_bytes, 1 << 20, 1ull << 40);
+  reader.Size(node, "max_events", path, a.max_events, 1, 1000);
+  reader.Size(node, "max_event_size", path, a.max_event_bytes, 64, 1 << 20);
+}
+
 void ReadAlerts(Reader& reader, const YAML::Node& root, Config& config,
                 const std::filesystem::path& base) {
   AlertsConfig& alerts = config.alerts;
   alerts.file = config.data_dir / "alerts.jsonl";
   const YAML::Node node = root["alerts"];
   if (!node.IsDefined() || node.IsNull()) return;
-  if (!reader.CheckMap(node, "alerts", {"file", "max_file_size", "keep_files", "webhook"})) return;
+  if (!reader.CheckMap(
+          node, "alerts",
+          {"file", "max_file_size", "keep_files", "webhook", "min_level", "aggregate"})) {
+    return;
+  }
+  reader.Scalar(node, "min_level", "alerts", alerts.min_level);
+  static constexpr std::string_view kLevels[] = {"informational", "low", "medium", "high",
+                                                 "critical"};
+  if (std::find(std::begin(kLevels), std::end(kLevels), alerts.min_level) == std::end(kLevels)) {
+    reader.Error(node["min_level"], "alerts.min_level",
+                 "expected informational, low, medium, high or critical");
+  }
+  ReadAggregate(reader, node["aggregate"], alerts.aggregate);
   const YAML::Node file_node = node["file"];
   if (file_node.IsDefined() && file_node.IsScalar() &&
       (file_node.Scalar() == "false" || file_node.Scalar() == "off")) {
@@ -655,9 +764,11 @@ void ReadCorrelation(Reader& reader, const YAML::Node& root, Config& config) {
   CorrelationConfig& c = config.correlation;
   const YAML::Node node = root["correlation"];
   if (!node.IsDefined() || node.IsNull()) return;
-  if (!reader.CheckMap(node, "correlation",
-                       {"lateness", "idle_advance", "max_keys_per_rule", "max_entries_per_key",
-                        "max_alert_events", "shards", "raw_cache", "checkpoint_interval"})) {
+  if (!reader.CheckMap(
+          node, "correlation",
+          {"lateness", "idle_advance", "max_keys_per_rule", "max_entries_per_key",
+           "max_alert_events", "shards", "raw_cache", "checkpoint_interval", "max_sources",
+           "max_value_bytes", "max_bytes_per_rule", "max_raw_line_bytes"})) {
     return;
   }
   reader.Millis(node, "lateness", "correlation", c.lateness, 0);
@@ -668,6 +779,10 @@ void ReadCorrelation(Reader& reader, const YAML::Node& root, Config& config) {
   reader.Size(node, "max_alert_events", "correlation", c.max_alert_events, 0, 10000);
   reader.Size(node, "shards", "correlation", c.shards, 1, 4096);
   reader.Size(node, "raw_cache", "correlation", c.raw_cache_bytes, 0, 1ull << 40);
+  reader.Size(node, "max_sources", "correlation", c.max_sources, 1, 1 << 24);
+  reader.Size(node, "max_value_bytes", "correlation", c.max_value_bytes, 32, 1 << 20);
+  reader.Size(node, "max_bytes_per_rule", "correlation", c.max_bytes_per_rule, 1 << 16, 1ull << 40);
+  reader.Size(node, "max_raw_line_bytes", "correlation", c.max_raw_line_bytes, 64, 1 << 20);
 }
 
 void ReadTopLevel(Reader& reader, const YAML::Node& root, Config& config) {

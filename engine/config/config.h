@@ -41,6 +41,8 @@ struct MetricsConfig {
   bool enabled = true;
   std::string address = "127.0.0.1";
   uint16_t port = 9102;
+  size_t max_connections = 64;                      // beyond: the oldest waiting one is closed
+  std::chrono::milliseconds request_timeout{5000};  // a request head must arrive within this
 };
 
 struct PipelineConfig {
@@ -79,6 +81,10 @@ struct RulesConfig {
   std::filesystem::path cache_dir;  // compiled Hyperscan databases; default <data_dir>/hs-cache
   bool strict = false;              // any refused rule makes start/reload fail
   RuleLimitsConfig limits;
+  // Rule selection: load only rules whose `status` is listed (empty: all)
+  // and whose `level` is at least min_level (empty: all).
+  std::vector<std::string> status;
+  std::string min_level;
 };
 
 // Outputs fed after the store commit: a JSON-lines file and a webhook.
@@ -91,9 +97,25 @@ struct WebhookConfig {
   std::chrono::milliseconds retry_initial{500};
   std::chrono::milliseconds retry_max{60000};
   bool tls_verify = true;
+  uint64_t max_queue_bytes = 64ull << 20;  // alert JSON waiting, in bytes (besides max_queue)
+  bool allow_insecure_headers = false;     // http:// with an Authorization header
+};
+
+// Aggregation of detection alerts (engine/aggregate/README.md).
+struct AggregateConfig {
+  bool enabled = true;
+  std::chrono::milliseconds period{600'000};          // an aggregate takes hits this long
+  std::chrono::milliseconds update_interval{30'000};  // a grown aggregate is republished this often
+  std::vector<std::string> group_by{"src_ip", "dst_ip", "user", "target_user", "rhost", "host"};
+  size_t max_open = 100'000;             // open aggregates at most
+  size_t max_bytes = size_t{256} << 20;  // their memory at most
+  size_t max_events = 10;                // contributing events kept per aggregate
+  size_t max_event_bytes = 2048;         // raw bytes kept per contributing event
 };
 
 struct AlertsConfig {
+  std::string min_level = "informational";  // hits of rules below only feed correlations
+  AggregateConfig aggregate;
   bool file_enabled = true;
   std::filesystem::path file;  // JSON lines; default <data_dir>/alerts.jsonl
   uint64_t max_file_bytes = 100ull << 20;
@@ -126,6 +148,10 @@ struct ApiConfig {
   size_t max_connections = 256;
   size_t max_request_bytes = 16 * 1024;
   std::chrono::seconds idle_timeout{60};
+  std::chrono::milliseconds request_timeout{5000};        // a started request must be whole by then
+  size_t max_response_bytes = 4 << 20;                    // a page of alerts ends early beyond this
+  std::chrono::milliseconds stream_write_timeout{10000};  // an SSE client must take data
+  size_t live_ring_bytes = 64 << 20;  // recent alerts kept for live streams, in bytes
 };
 
 // Correlation state (README "Correlation"). Sizes of what one correlation
@@ -138,6 +164,10 @@ struct CorrelationConfig {
   size_t max_alert_events = 10;                   // contributing events carried by an alert
   size_t shards = 16;                             // state shards (locks), by key hash
   size_t raw_cache_bytes = 64ull << 20;           // raw lines kept for contributing events
+  size_t max_sources = 65536;                     // (agency, host) event clocks tracked
+  size_t max_value_bytes = 256;                   // group-by value kept (longer: truncated, hashed)
+  size_t max_bytes_per_rule = 256ull << 20;       // key state of one correlation rule
+  size_t max_raw_line_bytes = 4096;               // raw line kept for an alert (longer: truncated)
   std::chrono::milliseconds checkpoint_interval{10'000};
 };
 

@@ -53,7 +53,8 @@ constexpr const char* kKnownKeysText =
 
 constexpr CorrelationType kTypes[] = {
     CorrelationType::kEventCount,      CorrelationType::kValueCount, CorrelationType::kTemporal,
-    CorrelationType::kTemporalOrdered, CorrelationType::kValueSum,   CorrelationType::kValueAvg};
+    CorrelationType::kTemporalOrdered, CorrelationType::kValueSum,   CorrelationType::kValueAvg,
+    CorrelationType::kValueMedian};
 
 constexpr const char* kPercentileReason =
     "correlation type value_percentile is not supported: its percentile is relative to a "
@@ -249,7 +250,7 @@ CorrelationType ParseType(const YAML::Node& section) {
     if (text == CorrelationTypeName(type)) return type;
   Refuse(node, "unknown correlation type " + Quoted(text) +
                    " (event_count, value_count, temporal, temporal_ordered, value_sum, "
-                   "value_avg)");
+                   "value_avg, value_median)");
 }
 
 std::vector<Written> ParseRefs(const YAML::Node& section) {
@@ -318,7 +319,7 @@ bool NeedsCondition(CorrelationType type) {
 
 bool NeedsField(CorrelationType type) {
   return type == CorrelationType::kValueCount || type == CorrelationType::kValueSum ||
-         type == CorrelationType::kValueAvg;
+         type == CorrelationType::kValueAvg || type == CorrelationType::kValueMedian;
 }
 
 // Contradictory bounds (gt 10 and lt 5) are accepted: such a condition
@@ -339,7 +340,8 @@ void ParseCondition(const YAML::Node& section, CorrelationRule& rule) {
       continue;
     }
     if (!NeedsField(rule.type))
-      Refuse(entry.first, "'condition.field' is only for value_count, value_sum and value_avg");
+      Refuse(entry.first,
+             "'condition.field' is only for value_count, value_sum, value_avg and value_median");
     rule.field = ParseConditionField(entry.second);
   }
   if (rule.condition.empty()) Refuse(node, "'condition' has no bound (gt, gte, lt, lte, eq, neq)");

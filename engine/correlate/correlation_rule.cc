@@ -42,6 +42,8 @@ const char* CorrelationTypeName(CorrelationType type) {
       return "value_sum";
     case CorrelationType::kValueAvg:
       return "value_avg";
+    case CorrelationType::kValueMedian:
+      return "value_median";
   }
   return "unknown";
 }

@@ -26,6 +26,7 @@ enum class CorrelationType : uint8_t {
   kTemporalOrdered,  // ... in the order of `rules`
   kValueSum,         // sum of numeric `field` per group within timespan
   kValueAvg,         // average of numeric `field` per group within timespan
+  kValueMedian,      // median of numeric `field` per group within timespan (percentile 50)
 };
 const char* CorrelationTypeName(CorrelationType type);
 

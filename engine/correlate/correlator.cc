@@ -1,49 +1,51 @@
 // Correlator runtime (contract in correlator.h).
 //
 // Layout
-//  - Shards: `options.shards` of them, each with its own mutex. An input for
-//    (correlation c, group key k) goes to shard hash(table_key(c), k), where
-//    table_key is c's fingerprint (plus "#n" for the n-th duplicate in a set),
-//    so a key keeps its shard across reloads and restarts.
-//  - In a shard: fingerprint -> KeyTable (key_table.h); a min-heap of
-//    {deadline, table, slot} (one live entry per key with a deadline: pushed
-//    only when a key's deadline moves earlier; stale entries are skipped when
-//    popped); a RawCache (raw_cache.h) of recent raw lines; counters.
-//  - A KeyTable keeps 56-byte Slots (KeyWindow 16, CompactKey 16 with keys up
-//    to 15 bytes inline, suppression 12, heap bookkeeping 8, agency 2, live 1)
-//    in chunks of 32, and an open-addressing index of 8-byte entries at load
-//    <= 0.8 (no std::unordered_map: ~100 bytes per key before any state).
-//  Memory per live event_count key: slot 56 + index 10-20 + heap entry 16-32
+//  - Shards: `options.shards` of them. An input for (correlation c, group
+//    key k) goes to shard hash(table_key(c), k), where table_key is c's
+//    fingerprint (plus "#n" for the n-th duplicate in a set), so a key keeps
+//    its shard across reloads and restarts. A shard holds fingerprint ->
+//    KeyTable (key_table.h), a RawCache (raw_cache.h) of recent raw lines
+//    and counters. Everything is guarded by the correlator's one mutex.
+//  - Sources: one event clock per (agency, host hash) with a min-heap of
+//    {deadline, shard, table, slot} of the keys it owns (pushed only when a
+//    key's deadline moves earlier or its owner changes; stale entries are
+//    skipped when popped), in an LRU list bounded by max_sources. Index 0 is
+//    the orphan clock (keys whose owner was evicted).
+//  - A KeyTable keeps 72-byte Slots (KeyWindow 16, CompactKey 16 with keys up
+//    to 15 bytes inline, suppression 12, heap bookkeeping 8, advanced 8,
+//    owner 4, agency 2, live 1) in chunks of 32, and an open-addressing index
+//    of 8-byte entries at load <= 0.8 (no std::unordered_map: ~100 bytes per
+//    key before any state).
+//  Memory per live event_count key: slot 72 + index 10-20 + heap entry 24-48
 //  (vector growth) + the window's block (16 bytes an entry, + malloc header)
-//  + key bytes beyond 15 (exact copy + malloc header). Measured with 1,000,000
-//  keys over 100 rules (bench/correlate_bench.cc): 120 bytes per key by
-//  stats().state_bytes with one entry each (RSS growth: 118), 168 in a steady
-//  stream (3-4 entries a key). state_bytes includes estimated malloc headers.
+//  + key bytes beyond 15 (exact copy + malloc header): about 140 bytes with
+//  one entry, 190 in a steady stream (3-4 entries a key; 16 bytes more than
+//  the per-shard-heap layout measured in bench/correlate_bench.cc).
+//  state_bytes includes estimated malloc headers.
 //
 // Deadlines: for rules whose window closes can fire (an upper bound such as
 // lt/lte/eq/neq, or an absence), a key is advanced exactly at its window's
-// NextDeadline. For the others (gt/gte, temporal without absence) advancing
-// only trims entries that can no longer count: that is done when the key is
-// touched (in cache anyway), and the key's heap deadline is when its newest
-// entry leaves the window, when it expires unless touched again. This cut
-// heap work per update by ~3x in the benchmark.
+// NextDeadline, by its owner's watermark. For the others (gt/gte, temporal
+// without absence) advancing only trims entries that can no longer count:
+// that is done when the key is touched (in cache anyway), and the key's
+// heap deadline is when its newest entry leaves the window, when it expires
+// unless touched again.
 //
-// Cache misses dominate (a million keys are ~100 MB): while applying a
-// shard's updates, the index entry (8 updates ahead) and then the slot
-// (4 ahead) of coming updates are prefetched.
+// Order: a batch's inputs are applied one by one in batch order; before an
+// input, its source's clock moves and the keys it owns whose deadline
+// passed are advanced; after it, the chained correlations its firings feed
+// are applied (depth first). Nothing depends on how inputs were cut into
+// batches, so with batches applied in input order (ExpectSequence) gsocd
+// gives what a replay gives.
+//
+// Cache misses dominate (a million keys are ~100 MB): the index entry (8
+// updates ahead) and then the slot (4 ahead) of coming updates are
+// prefetched.
 //
 // Keys: the group-by values in order; with several values each but the last
 // is prefixed by its length (LEB128), so no two value lists share a key and
 // the values can be recovered for the alert.
-//
-// A batch: (1) hits x routes become Updates in a thread_local scratch (key
-// bytes appended to one string, no allocation once warm); (2) a counting sort
-// by shard; (3) each touched shard is locked once: remap if the rule set
-// changed, apply its updates in batch order, then advance keys whose deadline
-// passed the watermark; (4) firings of correlations that others refer to
-// become Seeds, fed to those correlations in the next round (they may live in
-// other shards); rounds stop when no seed feeds anything (the set is a DAG,
-// so at most one round per correlation).
 //
 // Decisions (README "Correlation"):
 //  - Suppression: after an emitted (or silenced) firing at event time t (the
@@ -57,15 +59,11 @@
 //    correlations (generate: false) still feed them. A chained input carries
 //    a synthetic id (top bit set); the shard that receives it caches the
 //    contributing events (ids, times, raw lines) under that id, so the
-//    chained alert lists the original events.
+//    chained alert lists the original events. It is advanced by the owner of
+//    the key that fired and is never late for its source.
 //  - Agency of an alert: the agency of the inputs that reached the key since
 //    its previous firing; "multiple" when they came from several agencies.
-//  - Late inputs: an input of a batch is judged against the stream time as
-//    it was when the input arrived: the stream time before the batch, raised
-//    by the inputs before it in batch order (a replayed batch may span hours;
-//    judging it against its newest time would make most of it late). A late
-//    input moves to that stream time. A chained input is judged with the
-//    watermark of the firing that fed it, and is never counted as late.
+//  - Time: see correlator.h. An input's time is never changed.
 //  - Raw lines survive a restore when the shard count is unchanged.
 #include "engine/correlate/correlator.h"
 
@@ -73,7 +71,10 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <unordered_map>
 
 #include "engine/correlate/key_table.h"
@@ -104,10 +105,12 @@ constexpr size_t kMaxBindings = 4;
 constexpr size_t kPrefetchIndex = 8;  // updates ahead: index entry and raw cache index
 constexpr size_t kPrefetchSlot = 4;   // updates ahead: the slot
 constexpr char kMagic[8] = {'G', 'S', 'O', 'C', 'C', 'O', 'R', 'R'};
-constexpr uint32_t kCheckpointVersion = 1;
+constexpr uint32_t kCheckpointVersion = 2;
 
+// A key's deadline, in the heap of the source that owns it.
 struct HeapEntry {
   int64_t deadline_ns;
+  uint32_t shard;
   uint32_t table;
   uint32_t slot;
 };
@@ -123,9 +126,10 @@ struct ShardCounters {
   uint64_t raw_missing = 0;  // contributors whose raw line the raw cache had dropped
 };
 
-// One input for one key, gathered before its shard is locked.
+// One input for one key, gathered before the correlator is locked.
 struct Update {
   uint64_t hash;
+  uint64_t source_key;  // SourceKey(agency, host) of the event; unused when chained
   uint32_t rule;
   uint32_t shard;
   uint32_t key_begin;
@@ -133,26 +137,25 @@ struct Update {
   int32_t event_index;  // the batch event the input came from, -1 for none
   uint32_t seed;        // chained: index of the feeding Seed, kNone otherwise
   uint16_t agency;
-  int64_t watermark_ns;  // the watermark when this input arrived (batch order)
   WindowInput input;
 };
 
-// A firing that feeds chained correlations in the next round.
+// A firing that feeds chained correlations (applied right after the input
+// that caused it).
 struct Seed {
   uint32_t rule;
   int32_t event_index;  // the batch event that triggered it, -1 for none
   uint16_t agency;
+  uint32_t source;  // the owner of the firing key: chained inputs advance by it
   int64_t time_ns;
-  int64_t watermark_ns;  // the watermark when the firing happened
   uint64_t chain_id;
   uint32_t key_begin, key_length;          // in seed_bytes
   uint32_t payload_begin, payload_length;  // in seed_bytes: the encoded contributors
 };
 
 struct Scratch {
-  std::vector<Update> updates;
+  std::vector<Update> updates, chained;
   std::string keys;
-  std::vector<uint32_t> order, shard_begin, shard_cursor;
   std::vector<Seed> seeds, next_seeds;
   std::string seed_bytes, next_seed_bytes;
   std::vector<std::string_view> source_values;
@@ -160,6 +163,7 @@ struct Scratch {
 
   void Reset() {
     updates.clear();
+    chained.clear();
     keys.clear();
     seeds.clear();
     next_seeds.clear();
@@ -168,7 +172,15 @@ struct Scratch {
   }
 };
 thread_local Scratch tls_scratch;
-thread_local uint32_t tls_rotation = 0;
+
+constexpr uint64_t kSourceSeed = 0x736f757263656b79ULL;
+constexpr uint32_t kOrphans = 0;  // the source index of keys whose owner was evicted
+
+// A source's identity: its agency and a hash of its host name (the host is
+// never stored, so a source costs the same whatever its name).
+uint64_t SourceKey(uint16_t agency, std::string_view host) {
+  return HashBytes(host, kSourceSeed + agency) | 1;  // never 0 (free slots)
+}
 
 void AppendVarint(std::string& out, uint64_t value) {
   while (value >= 0x80) {
@@ -188,6 +200,18 @@ bool ReadVarint(std::string_view& in, uint64_t* value) {
     if ((byte & 0x80) == 0) return true;
   }
   return false;
+}
+
+// A group-by value beyond the limit: its first bytes, "...#" and 16 hex
+// digits of a hash of the whole value, `limit` bytes in all.
+constexpr size_t kTruncatedValueTail = 20;
+constexpr uint64_t kTruncatedSeed = 0x7472756e63617465ULL;
+void AppendTruncated(std::string& out, std::string_view value, size_t limit) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.append(value.substr(0, limit - kTruncatedValueTail));
+  out.append("...#");
+  const uint64_t hash = HashBytes(value, kTruncatedSeed);
+  for (int shift = 60; shift >= 0; shift -= 4) out.push_back(kHex[(hash >> shift) & 0xF]);
 }
 
 // Splits a key into its `count` group-by values; false when malformed.
@@ -316,6 +340,8 @@ int64_t WakeTime(const Slot& slot, const CorrelationRule& rule) {
   return wake;
 }
 
+int64_t Timespan(const CorrelationRule& rule) { return std::max<int64_t>(rule.timespan_ns, 0); }
+
 int64_t WallNowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -364,18 +390,16 @@ struct Correlator::SetBinding {
 };
 
 // ---------------------------------------------------------------------------
-// Shard: key tables, deadline heap, raw cache, counters.
+// Shard: key tables, raw cache, counters (under the correlator's mutex).
 
 struct Correlator::Shard {
-  std::mutex mutex;
+  uint32_t index = 0;  // in Correlator::shards_
   uint64_t epoch = 0;  // binding the tables are mapped for
   std::vector<KeyTable*> by_rule;
   std::vector<std::unique_ptr<KeyTable>> tables;  // by table id; null when dropped
   std::unordered_map<std::string, uint32_t> table_ids;
-  std::vector<HeapEntry> deadlines;  // min-heap
   RawCache raw;
   ShardCounters counters;
-  uint64_t rng = 0x853c49e6748fea9bULL;
 
   void Bind(const CorrelationSet& set, const SetBinding& binding, bool drop_absent) {
     for (auto& table : tables) {
@@ -413,29 +437,9 @@ struct Correlator::Shard {
     tables[id].reset();
   }
 
-  uint32_t InsertKey(KeyTable& table, std::string_view key, uint64_t hash, size_t cap) {
-    if (cap > 0 && table.live() >= cap) {
-      const uint32_t victim = table.PickVictim(rng);
-      if (victim != kNoSlot) {
-        EraseKey(table, victim);
-        ++counters.evicted;
-      }
-    }
-    return table.Insert(key, hash);
-  }
-
   void EraseKey(KeyTable& table, uint32_t index) {
     table.window_bytes -= WindowFootprint(table.slot(index).window);
     table.Erase(index);
-  }
-
-  // Makes sure a heap entry exists no later than the key's wake time.
-  void Reschedule(KeyTable& table, uint32_t index, int64_t wake) {
-    Slot& slot = table.slot(index);
-    if (wake == kNoDeadline || wake >= slot.scheduled_ns) return;
-    slot.scheduled_ns = wake;
-    deadlines.push_back({wake, table.id(), index});
-    std::push_heap(deadlines.begin(), deadlines.end(), LaterDeadline());
   }
 
   void Clear() {
@@ -443,8 +447,6 @@ struct Correlator::Shard {
     by_rule.clear();
     tables.clear();
     table_ids.clear();
-    deadlines.clear();
-    deadlines.shrink_to_fit();
     raw.Clear();
   }
 
@@ -456,7 +458,6 @@ struct Correlator::Shard {
     stats.expired += counters.expired;
     stats.entries_dropped += counters.entries_dropped;
     stats.raw_missing += counters.raw_missing;
-    stats.state_bytes += deadlines.capacity() * sizeof(HeapEntry);
     for (const auto& table : tables) {
       if (!table) continue;
       stats.live_keys += table->live();
@@ -466,82 +467,201 @@ struct Correlator::Shard {
 };
 
 // ---------------------------------------------------------------------------
-// Round: the work of one Process or Tick call, over as many chain rounds as
-// needed. Lives on the caller's stack; its buffers are the thread's Scratch.
+// Sources: one event clock per (agency, host), with the deadline heap of
+// the keys it owns. Index 0 is the orphan clock. Bounded by max_sources,
+// least recently active evicted first (an intrusive LRU list).
+
+struct Correlator::Source {
+  uint64_t key = 0;  // SourceKey; 0 = free
+  uint16_t agency = kNoAgency;
+  int64_t time_ns = INT64_MIN;  // newest event time
+  int64_t last_input_wall_ns = 0;
+  int64_t last_advance_wall_ns = 0;
+  uint32_t newer = kNone, older = kNone;  // LRU neighbours
+  std::vector<HeapEntry> deadlines;       // min-heap of owned keys' deadlines
+  size_t compact_at = 64;                 // heap size at which stale entries are dropped
+
+  void Push(int64_t deadline, uint32_t shard, uint32_t table, uint32_t slot) {
+    deadlines.push_back({deadline, shard, table, slot});
+    std::push_heap(deadlines.begin(), deadlines.end(), LaterDeadline());
+  }
+};
+
+struct Correlator::SourceTable {
+  std::vector<Source> sources{1};  // [0] = orphans
+  std::unordered_map<uint64_t, uint32_t> index;
+  std::vector<uint32_t> free;
+  uint32_t newest = kNone, oldest = kNone;
+  uint64_t evictions = 0;
+
+  size_t live() const { return index.size(); }
+
+  void Unlink(uint32_t i) {
+    Source& s = sources[i];
+    (s.newer == kNone ? newest : sources[s.newer].older) = s.older;
+    (s.older == kNone ? oldest : sources[s.older].newer) = s.newer;
+    s.newer = s.older = kNone;
+  }
+  void LinkNewest(uint32_t i) {
+    Source& s = sources[i];
+    s.older = newest;
+    s.newer = kNone;
+    if (newest != kNone) sources[newest].newer = i;
+    newest = i;
+    if (oldest == kNone) oldest = i;
+  }
+
+  size_t Bytes() const {
+    size_t bytes = sources.capacity() * sizeof(Source) + index.size() * 32;
+    for (const Source& s : sources) bytes += s.deadlines.capacity() * sizeof(HeapEntry);
+    return bytes;
+  }
+
+  void Clear() {
+    sources.assign(1, Source{});
+    index.clear();
+    free.clear();
+    newest = oldest = kNone;
+  }
+};
+
+// ---------------------------------------------------------------------------
+// Sequencer (gsocd): batches are applied in the order of their event ids.
+// A batch waits for `next_` to reach its first id; a batch with nothing to
+// correlate never waits (Pass records it as done, possibly ahead of turn).
+
+class Correlator::Sequencer {
+ public:
+  Sequencer(uint64_t first, int64_t wait_ns) : next_(first), wait_ns_(wait_ns) {}
+
+  // Blocks until the batch starting at `first` may be applied.
+  void Wait(uint64_t first) {
+    std::unique_lock lock(mutex_);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(wait_ns_);
+    if (!turn_.wait_until(lock, deadline, [&] { return next_ >= first; })) {
+      ++gaps_;  // a batch before this one never came: go ahead without it
+      next_ = first;
+      while (!done_.empty() && done_.begin()->first < first) done_.erase(done_.begin());
+    }
+  }
+
+  // The batch [first, first + count) was applied (or had nothing to apply).
+  void Done(uint64_t first, uint64_t count) {
+    {
+      std::lock_guard lock(mutex_);
+      if (first < next_) return;  // it came after a gap was skipped
+      if (first > next_) {
+        done_.emplace(first, first + count);
+        return;
+      }
+      next_ = first + count;
+      for (auto it = done_.find(next_); it != done_.end(); it = done_.find(next_)) {
+        next_ = it->second;
+        done_.erase(it);
+      }
+    }
+    turn_.notify_all();
+  }
+
+  uint64_t gaps() const {
+    std::lock_guard lock(mutex_);
+    return gaps_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable turn_;
+  uint64_t next_;
+  const int64_t wait_ns_;
+  std::map<uint64_t, uint64_t> done_;  // batches passed ahead of turn: first -> end
+  uint64_t gaps_ = 0;
+};
+
+// ---------------------------------------------------------------------------
+// Round: the work of one Process or Tick call. Lives on the caller's stack;
+// its buffers are the thread's Scratch. Everything but GatherHits runs under
+// the correlator's mutex.
 
 class Correlator::Round {
  public:
-  // `prior_stream_ns`: the stream time before this batch; inputs of the batch
-  // are judged late against it and the inputs before them (batch order), as
-  // if they had arrived one by one. `stream_ns`: after the batch.
   Round(Correlator& self, const CorrelationSet& set, const SetBinding& binding,
-        const EventBatch* batch, int64_t prior_stream_ns, int64_t stream_ns,
-        std::vector<Alert>& alerts)
+        const EventBatch* batch, int64_t wall_ns, std::vector<Alert>& alerts)
       : self_(self),
         set_(set),
         binding_(binding),
         batch_(batch),
-        running_stream_ns_(prior_stream_ns),
-        stream_ns_(stream_ns),
-        watermark_ns_(Watermark(stream_ns, self.options_.lateness_ns)),
+        wall_ns_(wall_ns),
         alerts_(alerts),
         s_(tls_scratch) {
     s_.Reset();
   }
   ~Round() {
     if (late_) self_.late_.fetch_add(late_, std::memory_order_relaxed);
+    if (late_placed_) self_.late_placed_.fetch_add(late_placed_, std::memory_order_relaxed);
     if (missing_group_) self_.missing_group_.fetch_add(missing_group_, std::memory_order_relaxed);
     if (missing_value_) self_.missing_value_.fetch_add(missing_value_, std::memory_order_relaxed);
   }
 
+  // Without the lock: the batch's inputs, keys built.
   void GatherHits(std::span<const RuleHit> hits);
-  // Tick: advances due keys in every shard, one shard at a time.
-  void AdvanceAllShards();
-  // Applies the gathered updates and the chain rounds they cause.
-  void Run();
-  // Moves this round's firings into updates of the correlations they feed.
-  void NextRound();
+  // Under the lock:
+  void BindShards();
+  // Applies the gathered inputs in batch order, each followed by the chained
+  // inputs its firings cause.
+  void ApplyAll();
+  // Tick: moves quiet sources on with the wall clock and advances their due keys.
+  void IdleAdvance(int64_t idle_ns);
+  // Restore: a source as checkpointed (least recently active first); a key.
+  uint32_t RestoreSource(uint64_t key, uint16_t agency, int64_t time_ns);
+  uint32_t InsertKey(Shard& shard, KeyTable& table, std::string_view key, uint64_t hash);
+  void Settle(Shard& shard, KeyTable& table, uint32_t index, int64_t watermark_ns);
+  int64_t SourceWatermark(uint32_t index) const;
 
  private:
   FieldLookup ReadField(const Event& event, std::string_view name) const;
   template <typename Lookup>
-  void AddUpdate(uint32_t rule_index, uint32_t ref, Lookup& lookup, WindowInput input,
-                 int32_t event_index, uint32_t seed, uint16_t agency);
+  void AddUpdate(std::vector<Update>& out, uint32_t rule_index, uint32_t ref, Lookup& lookup,
+                 WindowInput input, int32_t event_index, uint32_t seed, uint16_t agency,
+                 uint64_t source_key);
   template <typename Lookup>
   bool AppendKey(const CorrelationRule& rule, uint32_t ref, Lookup& lookup);
   template <typename Lookup>
   bool ReadValueInput(const CorrelationRule& rule, Lookup& lookup, WindowInput& input);
   void GatherChained();
+  void RunChains();
 
-  void ApplyByShard();
-  void LockAndApply(Shard& shard, size_t begin, size_t end);
-  void Prefetch(const Shard& shard, const Update& update, bool slot) const;
-  void EnsureBound(Shard& shard);
-  void ApplyUpdate(Shard& shard, const Update& update);
+  uint32_t TouchSource(const Update& update);
+  uint32_t InsertSource(uint64_t key, uint16_t agency);
+  void EvictSource(uint32_t index);
+  void AdvanceSource(uint32_t index);
+
+  void Prefetch(const Update& update, bool slot) const;
+  void ApplyUpdate(const Update& update, uint32_t source);
+  void Adopt(Shard& shard, KeyTable& table, uint32_t index, uint32_t source);
+  void Reschedule(Shard& shard, KeyTable& table, uint32_t index, int64_t wake);
+  void CompactHeap(uint32_t index);
   void CacheInput(Shard& shard, const Update& update);
   void TrimOnTouch(KeyTable& table, uint32_t index, int64_t watermark_ns);
-  void Settle(Shard& shard, KeyTable& table, uint32_t index, int64_t watermark_ns);
-  void AdvanceDue(Shard& shard);
-  void AdvanceKey(Shard& shard, KeyTable& table, uint32_t index);
-  void HandleFiring(Shard& shard, KeyTable& table, uint32_t index, int32_t event_index,
-                    int64_t watermark_ns);
+  void AdvanceKey(Shard& shard, KeyTable& table, uint32_t index, int64_t watermark_ns);
+  void HandleFiring(Shard& shard, KeyTable& table, uint32_t index, int32_t event_index);
   std::vector<AlertEvent> ExpandContributors(Shard& shard) const;
   void AddSeed(uint32_t rule_index, std::string_view key, int32_t event_index, uint16_t agency,
-               int64_t watermark_ns, const std::vector<AlertEvent>& events);
+               uint32_t source, const std::vector<AlertEvent>& events);
   Alert BuildAlert(const CorrelationRule& rule, std::string_view key, uint16_t agency,
                    uint64_t suppressed, std::vector<AlertEvent> events) const;
   std::string AgencyLabel(uint16_t agency) const;
+
+  Shard& ShardOf(const Update& update) const { return *self_.shards_[update.shard]; }
+  SourceTable& sources() const { return *self_.sources_; }
 
   Correlator& self_;
   const CorrelationSet& set_;
   const SetBinding& binding_;
   const EventBatch* batch_;
-  int64_t running_stream_ns_;
-  const int64_t stream_ns_;
-  const int64_t watermark_ns_;
+  const int64_t wall_ns_;
   std::vector<Alert>& alerts_;
   Scratch& s_;
-  uint64_t late_ = 0, missing_group_ = 0, missing_value_ = 0;
+  uint64_t late_ = 0, late_placed_ = 0, missing_group_ = 0, missing_value_ = 0;
 };
 
 FieldLookup Correlator::Round::ReadField(const Event& event, std::string_view name) const {
@@ -555,11 +675,17 @@ FieldLookup Correlator::Round::ReadField(const Event& event, std::string_view na
 template <typename Lookup>
 bool Correlator::Round::AppendKey(const CorrelationRule& rule, uint32_t ref, Lookup& lookup) {
   const size_t count = rule.group_by.size();
+  const size_t limit = std::max<size_t>(self_.options_.max_value_bytes, kTruncatedValueTail + 1);
   for (size_t g = 0; g < count; ++g) {
     const FieldLookup value = lookup(GroupFieldName(rule, g, ref));
     if (!value.present) return false;
-    if (g + 1 < count) AppendVarint(s_.keys, value.value.size());
-    s_.keys.append(value.value);
+    const bool truncate = value.value.size() > limit;
+    if (g + 1 < count) AppendVarint(s_.keys, truncate ? limit : value.value.size());
+    if (truncate) {
+      AppendTruncated(s_.keys, value.value, limit);
+    } else {
+      s_.keys.append(value.value);
+    }
   }
   return true;
 }
@@ -575,7 +701,8 @@ bool Correlator::Round::ReadValueInput(const CorrelationRule& rule, Lookup& look
       return true;
     }
     case CorrelationType::kValueSum:
-    case CorrelationType::kValueAvg: {
+    case CorrelationType::kValueAvg:
+    case CorrelationType::kValueMedian: {
       const FieldLookup value = lookup(rule.field);
       const std::optional<double> number = value.present ? ParseNumber(value.value) : std::nullopt;
       if (!number) return false;
@@ -588,9 +715,9 @@ bool Correlator::Round::ReadValueInput(const CorrelationRule& rule, Lookup& look
 }
 
 template <typename Lookup>
-void Correlator::Round::AddUpdate(uint32_t rule_index, uint32_t ref, Lookup& lookup,
-                                  WindowInput input, int32_t event_index, uint32_t seed,
-                                  uint16_t agency) {
+void Correlator::Round::AddUpdate(std::vector<Update>& out, uint32_t rule_index, uint32_t ref,
+                                  Lookup& lookup, WindowInput input, int32_t event_index,
+                                  uint32_t seed, uint16_t agency, uint64_t source_key) {
   const CorrelationRule& rule = set_.rules[rule_index];
   const size_t key_begin = s_.keys.size();
   if (!AppendKey(rule, ref, lookup)) {
@@ -603,25 +730,10 @@ void Correlator::Round::AddUpdate(uint32_t rule_index, uint32_t ref, Lookup& loo
     ++missing_value_;
     return;
   }
-  // Batch inputs are judged in batch order; a chained one at the moment its
-  // feeding firing happened (as if the chain ran at once, not a round later).
-  int64_t stream, watermark;
-  if (seed == kNone) {
-    running_stream_ns_ = std::max(running_stream_ns_, input.time_ns);
-    stream = running_stream_ns_;
-    watermark = Watermark(stream, self_.options_.lateness_ns);
-  } else {
-    watermark = s_.seeds[seed].watermark_ns;
-    stream =
-        watermark == INT64_MIN ? INT64_MIN : SaturatingAdd(watermark, self_.options_.lateness_ns);
-  }
-  if (input.time_ns < watermark) {
-    if (seed == kNone) ++late_;
-    input.time_ns = stream;
-  }
   const std::string_view key(s_.keys.data() + key_begin, s_.keys.size() - key_begin);
   Update update;
   update.hash = HashBytes(key, binding_.table_seeds[rule_index]);
+  update.source_key = source_key;
   update.rule = rule_index;
   update.shard = static_cast<uint32_t>(((update.hash >> 32) * self_.shards_.size()) >> 32);
   update.key_begin = static_cast<uint32_t>(key_begin);
@@ -629,9 +741,8 @@ void Correlator::Round::AddUpdate(uint32_t rule_index, uint32_t ref, Lookup& loo
   update.event_index = event_index;
   update.seed = seed;
   update.agency = agency;
-  update.watermark_ns = watermark;
   update.input = input;
-  s_.updates.push_back(update);
+  out.push_back(update);
 }
 
 void Correlator::Round::GatherHits(std::span<const RuleHit> hits) {
@@ -643,19 +754,21 @@ void Correlator::Round::GatherHits(std::span<const RuleHit> hits) {
     const Event& event = events[hit.event_index];
     if (event.id & kChainIdBit) continue;  // not an id we could tell from a chained one
     auto lookup = [&](std::string_view name) { return ReadField(event, name); };
+    const uint64_t source_key = SourceKey(event.agency, event.host);
     for (const Route& route : set_.detection_routes[hit.rule_index]) {
       if (route.rule >= set_.rules.size()) continue;
       WindowInput input;
       input.time_ns = event.event_time_ns;
       input.event_id = event.id;
       input.ref = route.ref;
-      AddUpdate(route.rule, route.ref, lookup, input, static_cast<int32_t>(hit.event_index), kNone,
-                event.agency);
+      AddUpdate(s_.updates, route.rule, route.ref, lookup, input,
+                static_cast<int32_t>(hit.event_index), kNone, event.agency, source_key);
     }
   }
 }
 
 void Correlator::Round::GatherChained() {
+  s_.chained.clear();
   for (uint32_t k = 0; k < s_.seeds.size(); ++k) {
     const Seed& seed = s_.seeds[k];
     if (seed.rule >= set_.correlation_routes.size()) continue;
@@ -677,64 +790,51 @@ void Correlator::Round::GatherChained() {
       input.time_ns = seed.time_ns;
       input.event_id = seed.chain_id;
       input.ref = route.ref;
-      AddUpdate(route.rule, route.ref, lookup, input, seed.event_index, k, seed.agency);
+      AddUpdate(s_.chained, route.rule, route.ref, lookup, input, seed.event_index, k, seed.agency,
+                0);
     }
   }
 }
 
-void Correlator::Round::Run() {
-  // The set is a DAG: each round moves at least one correlation further
-  // down; the bound only guards against a malformed set.
-  for (size_t depth = 0; depth <= set_.rules.size() && !s_.updates.empty(); ++depth) {
-    ApplyByShard();
-    NextRound();
+// The chains fed by the firings of the last input, level by level (the set
+// is a DAG: each level moves at least one correlation further down; the
+// bound only guards against a malformed set).
+void Correlator::Round::RunChains() {
+  for (size_t depth = 0; depth <= set_.rules.size() && !s_.next_seeds.empty(); ++depth) {
+    std::swap(s_.seeds, s_.next_seeds);
+    std::swap(s_.seed_bytes, s_.next_seed_bytes);
+    s_.next_seeds.clear();
+    s_.next_seed_bytes.clear();
+    GatherChained();
+    for (const Update& update : s_.chained) ApplyUpdate(update, s_.seeds[update.seed].source);
   }
-}
-
-void Correlator::Round::NextRound() {
-  s_.updates.clear();
-  s_.keys.clear();
-  std::swap(s_.seeds, s_.next_seeds);
-  std::swap(s_.seed_bytes, s_.next_seed_bytes);
   s_.next_seeds.clear();
   s_.next_seed_bytes.clear();
-  GatherChained();
 }
 
-void Correlator::Round::ApplyByShard() {
-  const size_t shards = self_.shards_.size();
-  s_.shard_begin.assign(shards + 1, 0);
-  for (const Update& update : s_.updates) ++s_.shard_begin[update.shard + 1];
-  for (size_t i = 0; i < shards; ++i) s_.shard_begin[i + 1] += s_.shard_begin[i];
-  s_.shard_cursor.assign(s_.shard_begin.begin(), s_.shard_begin.end() - 1);
-  s_.order.resize(s_.updates.size());
-  for (uint32_t i = 0; i < s_.updates.size(); ++i) {
-    s_.order[s_.shard_cursor[s_.updates[i].shard]++] = i;
-  }
-  // Start at a different shard each call so concurrent workers spread out.
-  const size_t first = tls_rotation++ % shards;
-  for (size_t step = 0; step < shards; ++step) {
-    const size_t shard = (first + step) % shards;
-    if (s_.shard_begin[shard] != s_.shard_begin[shard + 1]) {
-      LockAndApply(*self_.shards_[shard], s_.shard_begin[shard], s_.shard_begin[shard + 1]);
-    }
+void Correlator::Round::BindShards() {
+  // Only the newest set drops tables: a batch still running on the previous
+  // set must not drop the state of correlations the new set added.
+  const bool newest = binding_.epoch == self_.latest_epoch_.load(std::memory_order_acquire);
+  for (const auto& shard : self_.shards_) {
+    if (shard->epoch != binding_.epoch) shard->Bind(set_, binding_, newest);
   }
 }
 
-void Correlator::Round::LockAndApply(Shard& shard, size_t begin, size_t end) {
-  std::lock_guard lock(shard.mutex);
-  EnsureBound(shard);
-  for (size_t k = begin; k < end; ++k) {
-    if (k + kPrefetchIndex < end) Prefetch(shard, s_.updates[s_.order[k + kPrefetchIndex]], false);
-    if (k + kPrefetchSlot < end) Prefetch(shard, s_.updates[s_.order[k + kPrefetchSlot]], true);
-    ApplyUpdate(shard, s_.updates[s_.order[k]]);
+void Correlator::Round::ApplyAll() {
+  for (size_t k = 0; k < s_.updates.size(); ++k) {
+    if (k + kPrefetchIndex < s_.updates.size()) Prefetch(s_.updates[k + kPrefetchIndex], false);
+    if (k + kPrefetchSlot < s_.updates.size()) Prefetch(s_.updates[k + kPrefetchSlot], true);
+    const Update& update = s_.updates[k];
+    ApplyUpdate(update, TouchSource(update));
+    RunChains();
   }
-  AdvanceDue(shard);
 }
 
 // Keys are spread over megabytes: each update would wait for up to three
 // cache misses (index entry, slot, raw cache index). Fetch them ahead.
-void Correlator::Round::Prefetch(const Shard& shard, const Update& update, bool slot) const {
+void Correlator::Round::Prefetch(const Update& update, bool slot) const {
+  const Shard& shard = ShardOf(update);
   const KeyTable* table = update.rule < shard.by_rule.size() ? shard.by_rule[update.rule] : nullptr;
   if (table == nullptr) return;
   if (!slot) {
@@ -747,42 +847,228 @@ void Correlator::Round::Prefetch(const Shard& shard, const Update& update, bool 
   }
 }
 
-void Correlator::Round::AdvanceAllShards() {
-  for (const auto& shard : self_.shards_) {
-    std::lock_guard lock(shard->mutex);
-    EnsureBound(*shard);
-    AdvanceDue(*shard);
+// ---- sources ------------------------------------------------------------------
+
+// The source of a batch input: found or added, its time raised by the
+// input, marked most recent, and its keys advanced to its new watermark.
+uint32_t Correlator::Round::TouchSource(const Update& update) {
+  SourceTable& table = sources();
+  uint32_t index;
+  const auto found = table.index.find(update.source_key);
+  if (found != table.index.end()) {
+    index = found->second;
+    table.Unlink(index);
+  } else {
+    index = InsertSource(update.source_key, update.agency);
+  }
+  table.LinkNewest(index);
+  Source& source = table.sources[index];
+  source.last_input_wall_ns = wall_ns_;
+  if (update.input.time_ns > source.time_ns) {
+    source.time_ns = update.input.time_ns;
+    self_.RaiseStreamTime(source.time_ns);
+    AdvanceSource(index);
+  }
+  return index;
+}
+
+uint32_t Correlator::Round::InsertSource(uint64_t key, uint16_t agency) {
+  SourceTable& table = sources();
+  if (table.live() >= std::max<size_t>(1, self_.options_.max_sources)) EvictSource(table.oldest);
+  uint32_t index;
+  if (!table.free.empty()) {
+    index = table.free.back();
+    table.free.pop_back();
+  } else {
+    index = static_cast<uint32_t>(table.sources.size());
+    table.sources.emplace_back();
+  }
+  Source& source = table.sources[index];
+  source = Source{};
+  source.key = key;
+  source.agency = agency;
+  table.index.emplace(key, index);
+  return index;
+}
+
+uint32_t Correlator::Round::RestoreSource(uint64_t key, uint16_t agency, int64_t time_ns) {
+  const uint32_t index = InsertSource(key, agency);
+  sources().LinkNewest(index);
+  sources().sources[index].time_ns = time_ns;
+  return index;
+}
+
+// The least recently active source goes; the keys it owned move to the
+// orphan clock, which takes the evicted source's time when that is newer.
+void Correlator::Round::EvictSource(uint32_t index) {
+  SourceTable& table = sources();
+  Source& victim = table.sources[index];
+  Source& orphans = table.sources[kOrphans];
+  for (const HeapEntry& entry : victim.deadlines) {
+    Shard& shard = *self_.shards_[entry.shard];
+    KeyTable* keys = entry.table < shard.tables.size() ? shard.tables[entry.table].get() : nullptr;
+    if (keys == nullptr || entry.slot >= keys->slot_count()) continue;
+    Slot& slot = keys->slot(entry.slot);
+    if (!slot.live || slot.source != index || slot.scheduled_ns != entry.deadline_ns) continue;
+    slot.source = kOrphans;
+    orphans.Push(entry.deadline_ns, entry.shard, entry.table, entry.slot);
+  }
+  orphans.time_ns = std::max(orphans.time_ns, victim.time_ns);
+  orphans.last_input_wall_ns = std::max(orphans.last_input_wall_ns, victim.last_input_wall_ns);
+  table.Unlink(index);
+  table.index.erase(victim.key);
+  victim = Source{};
+  table.free.push_back(index);
+  ++table.evictions;
+}
+
+int64_t Correlator::Round::SourceWatermark(uint32_t index) const {
+  return Watermark(sources().sources[index].time_ns, self_.options_.lateness_ns);
+}
+
+// Advances the keys of source `index` whose deadline its watermark passed.
+void Correlator::Round::AdvanceSource(uint32_t index) {
+  const int64_t watermark = SourceWatermark(index);
+  auto& heap = sources().sources[index].deadlines;
+  while (!heap.empty() && heap.front().deadline_ns <= watermark) {
+    std::pop_heap(heap.begin(), heap.end(), LaterDeadline());
+    const HeapEntry entry = heap.back();
+    heap.pop_back();
+    Shard& shard = *self_.shards_[entry.shard];
+    KeyTable* table = entry.table < shard.tables.size() ? shard.tables[entry.table].get() : nullptr;
+    if (table == nullptr || table->rule == nullptr || entry.slot >= table->slot_count()) continue;
+    Slot& slot = table->slot(entry.slot);
+    // Stale: the key went, moved to another owner, or was rescheduled.
+    if (!slot.live || slot.source != index || slot.scheduled_ns != entry.deadline_ns) continue;
+    slot.scheduled_ns = kNoDeadline;
+    AdvanceKey(shard, *table, entry.slot, watermark);
+    // AdvanceKey may have fired a chain: apply it now, in order.
+    RunChains();
+  }
+  if (heap.capacity() > 64 && heap.size() * 4 < heap.capacity()) heap.shrink_to_fit();
+}
+
+void Correlator::Round::IdleAdvance(int64_t idle_ns) {
+  SourceTable& table = sources();
+  for (uint32_t index = 0; index < table.sources.size(); ++index) {
+    Source& source = table.sources[index];
+    if (index != kOrphans && source.key == 0) continue;
+    const int64_t since = std::max(source.last_input_wall_ns, source.last_advance_wall_ns);
+    if (since == 0) {  // no input and no tick yet (e.g. just restored): start counting
+      source.last_advance_wall_ns = wall_ns_;
+      continue;
+    }
+    if (source.time_ns == INT64_MIN || wall_ns_ - source.last_input_wall_ns < idle_ns) continue;
+    const int64_t elapsed = wall_ns_ - since;
+    if (elapsed <= 0) continue;  // the wall clock went back: never move time back
+    source.last_advance_wall_ns = wall_ns_;
+    source.time_ns = SaturatingAdd(source.time_ns, elapsed);
+    self_.RaiseStreamTime(source.time_ns);
+    AdvanceSource(index);
   }
 }
 
-void Correlator::Round::EnsureBound(Shard& shard) {
-  if (shard.epoch == binding_.epoch) return;
-  // Only the newest set drops tables: a batch still running on the previous
-  // set must not drop the state of correlations the new set added.
-  const bool newest = binding_.epoch == self_.latest_epoch_.load(std::memory_order_acquire);
-  shard.Bind(set_, binding_, newest);
+// ---- keys ---------------------------------------------------------------------
+
+uint32_t Correlator::Round::InsertKey(Shard& shard, KeyTable& table, std::string_view key,
+                                      uint64_t hash) {
+  const size_t cap = self_.keys_per_shard_, bytes = self_.bytes_per_shard_;
+  const size_t key_bytes = sizeof(Slot) + 16 + (key.size() > 15 ? key.size() + 24 : 0);
+  while (table.live() > 0 && ((cap > 0 && table.live() >= cap) ||
+                              (bytes > 0 && table.LiveBytes() + key_bytes > bytes))) {
+    const uint32_t victim = table.PickVictim();
+    if (victim == kNoSlot) break;
+    shard.EraseKey(table, victim);
+    ++shard.counters.evicted;
+  }
+  return table.Insert(key, hash);
 }
 
-void Correlator::Round::ApplyUpdate(Shard& shard, const Update& update) {
+// The key's owner is the slowest source that fed it: it advances the key.
+void Correlator::Round::Adopt(Shard&, KeyTable& table, uint32_t index, uint32_t source) {
+  Slot& slot = table.slot(index);
+  if (slot.source == source) return;
+  const bool owner_gone = slot.source != kOrphans && sources().sources[slot.source].key == 0;
+  if (slot.scheduled_ns != kNoDeadline && !owner_gone &&
+      SourceWatermark(slot.source) <= SourceWatermark(source)) {
+    return;
+  }
+  slot.source = source;
+  slot.scheduled_ns = kNoDeadline;  // the old owner's heap entry is stale now
+}
+
+// Makes sure the owner's heap has an entry no later than the key's wake time.
+void Correlator::Round::Reschedule(Shard& shard, KeyTable& table, uint32_t index, int64_t wake) {
+  Slot& slot = table.slot(index);
+  if (wake == kNoDeadline || wake >= slot.scheduled_ns) return;
+  slot.scheduled_ns = wake;
+  Source& owner = sources().sources[slot.source];
+  owner.Push(wake, shard.index, table.id(), index);
+  if (owner.deadlines.size() >= owner.compact_at) CompactHeap(slot.source);
+}
+
+// Entries go stale when keys are evicted, erased or rescheduled earlier; a
+// heap that doubled since it was last compacted keeps only live entries
+// (amortized O(1) per push, so a flood of short-lived keys cannot grow it).
+void Correlator::Round::CompactHeap(uint32_t index) {
+  Source& source = sources().sources[index];
+  auto& heap = source.deadlines;
+  const auto stale = [&](const HeapEntry& entry) {
+    const Shard& shard = *self_.shards_[entry.shard];
+    const KeyTable* table =
+        entry.table < shard.tables.size() ? shard.tables[entry.table].get() : nullptr;
+    if (table == nullptr || entry.slot >= table->slot_count()) return true;
+    const Slot& slot = table->slot(entry.slot);
+    return !slot.live || slot.source != index || slot.scheduled_ns != entry.deadline_ns;
+  };
+  heap.erase(std::remove_if(heap.begin(), heap.end(), stale), heap.end());
+  std::make_heap(heap.begin(), heap.end(), LaterDeadline());
+  if (heap.capacity() > 2 * heap.size() + 64) heap.shrink_to_fit();
+  source.compact_at = std::max<size_t>(64, 2 * heap.size());
+}
+
+void Correlator::Round::ApplyUpdate(const Update& update, uint32_t source) {
+  Shard& shard = ShardOf(update);
   KeyTable* table = update.rule < shard.by_rule.size() ? shard.by_rule[update.rule] : nullptr;
   if (table == nullptr) return;
+  const CorrelationRule& rule = *table->rule;
   const std::string_view key(s_.keys.data() + update.key_begin, update.key_length);
+  const int64_t time = update.input.time_ns;
+  // Late for its source (never for a chained input): only placed where the key still keeps it.
+  const bool source_late = update.seed == kNone && time < SourceWatermark(source);
   uint32_t index = table->Find(key, update.hash);
-  if (index == kNoSlot) index = shard.InsertKey(*table, key, update.hash, self_.keys_per_shard_);
+  if (index != kNoSlot) {
+    const Slot& slot = table->slot(index);
+    const bool decided =
+        slot.advanced_ns != INT64_MIN && time < SaturatingAdd(slot.advanced_ns, -Timespan(rule));
+    if (decided && (source_late || ClosesFire(rule))) {
+      ++late_;
+      return;
+    }
+  } else if (source_late) {
+    ++late_;
+    return;
+  } else {
+    index = InsertKey(shard, *table, key, update.hash);
+    table->slot(index).source = source;
+  }
+  if (source_late) ++late_placed_;
+  Adopt(shard, *table, index, source);
+  const int64_t watermark = SourceWatermark(table->slot(index).source);
   CacheInput(shard, update);
-  TrimOnTouch(*table, index, update.watermark_ns);  // first: frees room for the new entry
+  TrimOnTouch(*table, index, watermark);  // first: frees room for the new entry
   Slot& slot = table->slot(index);
   slot.agency = MergeAgency(slot.agency, update.agency);
   const int64_t bytes_before = WindowFootprint(slot.window);
   uint64_t dropped = 0;
   s_.firing.contributors.clear();
-  const bool fired = slot.window.Add(*table->rule, update.input, self_.options_.window,
+  const bool fired = slot.window.Add(rule, update.input, self_.options_.window,
                                      self_.options_.max_alert_events, &s_.firing, &dropped);
   table->window_bytes += WindowFootprint(slot.window) - bytes_before;
   ++shard.counters.updates;
   shard.counters.entries_dropped += dropped;
-  if (fired) HandleFiring(shard, *table, index, update.event_index, update.watermark_ns);
-  Settle(shard, *table, index, update.watermark_ns);
+  if (fired) HandleFiring(shard, *table, index, update.event_index);
+  Settle(shard, *table, index, watermark);
 }
 
 // Drops the entries of a key no future window can hold while it is in cache
@@ -795,6 +1081,7 @@ void Correlator::Round::TrimOnTouch(KeyTable& table, uint32_t index, int64_t wat
   s_.firing.contributors.clear();
   slot.window.Advance(rule, watermark_ns, self_.options_.max_alert_events, &s_.firing);
   table.window_bytes += WindowFootprint(slot.window) - bytes_before;
+  slot.advanced_ns = std::max(slot.advanced_ns, watermark_ns);
 }
 
 void Correlator::Round::CacheInput(Shard& shard, const Update& update) {
@@ -819,38 +1106,25 @@ void Correlator::Round::Settle(Shard& shard, KeyTable& table, uint32_t index,
     shard.EraseKey(table, index);
     return;
   }
-  shard.Reschedule(table, index, WakeTime(slot, *table.rule));
+  Reschedule(shard, table, index, WakeTime(slot, *table.rule));
 }
 
-void Correlator::Round::AdvanceDue(Shard& shard) {
-  auto& heap = shard.deadlines;
-  while (!heap.empty() && heap.front().deadline_ns <= watermark_ns_) {
-    std::pop_heap(heap.begin(), heap.end(), LaterDeadline());
-    const HeapEntry entry = heap.back();
-    heap.pop_back();
-    KeyTable* table = entry.table < shard.tables.size() ? shard.tables[entry.table].get() : nullptr;
-    if (table == nullptr || table->rule == nullptr || entry.slot >= table->slot_count()) continue;
-    Slot& slot = table->slot(entry.slot);
-    if (!slot.live || slot.scheduled_ns != entry.deadline_ns) continue;  // stale entry
-    slot.scheduled_ns = kNoDeadline;
-    AdvanceKey(shard, *table, entry.slot);
-  }
-}
-
-void Correlator::Round::AdvanceKey(Shard& shard, KeyTable& table, uint32_t index) {
+void Correlator::Round::AdvanceKey(Shard& shard, KeyTable& table, uint32_t index,
+                                   int64_t watermark_ns) {
   Slot& slot = table.slot(index);
   const CorrelationRule& rule = *table.rule;
+  slot.advanced_ns = std::max(slot.advanced_ns, watermark_ns);
   // Advance reports one firing per call: several windows may have closed.
-  while (slot.window.NextDeadline(rule) <= watermark_ns_) {
+  while (slot.window.NextDeadline(rule) <= watermark_ns) {
     const int64_t bytes_before = WindowFootprint(slot.window);
     s_.firing.contributors.clear();
     const bool fired =
-        slot.window.Advance(rule, watermark_ns_, self_.options_.max_alert_events, &s_.firing);
+        slot.window.Advance(rule, watermark_ns, self_.options_.max_alert_events, &s_.firing);
     table.window_bytes += WindowFootprint(slot.window) - bytes_before;
     if (!fired) break;
-    HandleFiring(shard, table, index, -1, watermark_ns_);
+    HandleFiring(shard, table, index, -1);
   }
-  ExpireSuppression(slot, rule, watermark_ns_);
+  ExpireSuppression(slot, rule, watermark_ns);
   if (slot.window.empty() && slot.suppress_until_ns == kNoSuppression) {
     shard.EraseKey(table, index);
     ++shard.counters.expired;
@@ -858,11 +1132,11 @@ void Correlator::Round::AdvanceKey(Shard& shard, KeyTable& table, uint32_t index
   }
   // A wake time not past the watermark would spin: look again next time.
   const int64_t wake = WakeTime(slot, rule);
-  shard.Reschedule(table, index, wake <= watermark_ns_ ? watermark_ns_ + 1 : wake);
+  Reschedule(shard, table, index, wake <= watermark_ns ? watermark_ns + 1 : wake);
 }
 
 void Correlator::Round::HandleFiring(Shard& shard, KeyTable& table, uint32_t index,
-                                     int32_t event_index, int64_t watermark_ns) {
+                                     int32_t event_index) {
   Slot& slot = table.slot(index);
   const CorrelationRule& rule = *table.rule;
   const WindowFiring& firing = s_.firing;
@@ -883,7 +1157,7 @@ void Correlator::Round::HandleFiring(Shard& shard, KeyTable& table, uint32_t ind
   const bool feeds = i < set_.correlation_routes.size() && !set_.correlation_routes[i].empty();
   if (silenced && !feeds) return;
   std::vector<AlertEvent> events = ExpandContributors(shard);
-  if (feeds) AddSeed(i, slot.key.view(), event_index, agency, watermark_ns, events);
+  if (feeds) AddSeed(i, slot.key.view(), event_index, agency, slot.source, events);
   if (!silenced) {
     alerts_.push_back(BuildAlert(rule, slot.key.view(), agency, suppressed, std::move(events)));
     ++shard.counters.firings;
@@ -915,14 +1189,14 @@ std::vector<AlertEvent> Correlator::Round::ExpandContributors(Shard& shard) cons
 }
 
 void Correlator::Round::AddSeed(uint32_t rule_index, std::string_view key, int32_t event_index,
-                                uint16_t agency, int64_t watermark_ns,
+                                uint16_t agency, uint32_t source,
                                 const std::vector<AlertEvent>& events) {
   Seed seed;
   seed.rule = rule_index;
   seed.event_index = event_index;
   seed.agency = agency;
+  seed.source = source;
   seed.time_ns = s_.firing.window_end_ns;
-  seed.watermark_ns = watermark_ns;
   seed.chain_id = kChainIdBit | self_.next_chain_id_.fetch_add(1, std::memory_order_relaxed);
   seed.key_begin = static_cast<uint32_t>(s_.next_seed_bytes.size());
   seed.key_length = static_cast<uint32_t>(key.size());
@@ -970,13 +1244,17 @@ Alert Correlator::Round::BuildAlert(const CorrelationRule& rule, std::string_vie
 // Correlator
 
 Correlator::Correlator(CorrelatorOptions options, std::vector<std::string> agency_names)
-    : options_(options), agency_names_(std::move(agency_names)) {
+    : options_(options),
+      agency_names_(std::move(agency_names)),
+      sources_(std::make_unique<SourceTable>()) {
   const size_t shards = std::max<size_t>(1, options_.shards);
   keys_per_shard_ =
       options_.max_keys_per_rule == 0 ? 0 : (options_.max_keys_per_rule + shards - 1) / shards;
+  bytes_per_shard_ = options_.max_bytes_per_rule / shards;
   for (size_t i = 0; i < shards; ++i) {
     shards_.push_back(std::make_unique<Shard>());
-    shards_.back()->raw.Configure(options_.raw_cache_bytes / shards);
+    shards_.back()->index = static_cast<uint32_t>(i);
+    shards_.back()->raw.Configure(options_.raw_cache_bytes / shards, options_.max_raw_line_bytes);
   }
 }
 
@@ -995,95 +1273,116 @@ std::shared_ptr<const Correlator::SetBinding> Correlator::Bind(const Correlation
   return binding;
 }
 
-int64_t Correlator::RaiseStreamTime(int64_t time_ns) {
+void Correlator::RaiseStreamTime(int64_t time_ns) {
   int64_t current = stream_time_ns_.load(std::memory_order_relaxed);
   while (time_ns > current &&
          !stream_time_ns_.compare_exchange_weak(current, time_ns, std::memory_order_relaxed)) {
   }
-  return std::max(current, time_ns);
+}
+
+void Correlator::ExpectSequence(uint64_t first_event_id) {
+  sequencer_ = std::make_unique<Sequencer>(first_event_id, options_.sequence_wait_ns);
+}
+
+namespace {
+// The batch's ids when they are contiguous (as the pipeline queue numbers
+// them); otherwise it cannot be sequenced.
+bool SequenceOf(const EventBatch& batch, uint64_t* first, uint64_t* count) {
+  const std::span<const Event> events = batch.events();
+  if (events.empty()) return false;
+  *first = events.front().id;
+  *count = events.size();
+  return events.back().id == *first + *count - 1;
+}
+}  // namespace
+
+void Correlator::Pass(const EventBatch& batch) {
+  uint64_t first = 0, count = 0;
+  if (sequencer_ && SequenceOf(batch, &first, &count)) sequencer_->Done(first, count);
 }
 
 void Correlator::Process(const CorrelationSet& set, const EventBatch& batch,
                          std::span<const RuleHit> hits, std::vector<Alert>& alerts) {
-  if (set.empty() || hits.empty()) return;
+  uint64_t first = 0, count = 0;
+  const bool sequenced = sequencer_ && SequenceOf(batch, &first, &count);
+  if (set.empty() || hits.empty()) {
+    if (sequenced) sequencer_->Done(first, count);
+    return;
+  }
   try {
-    const std::span<const Event> events = batch.events();
-    int64_t newest = INT64_MIN;
-    for (const RuleHit& hit : hits) {
-      if (hit.event_index < events.size()) {
-        newest = std::max(newest, events[hit.event_index].event_time_ns);
-      }
-    }
-    if (newest == INT64_MIN) return;
-    last_input_wall_ns_.store(WallNowNs(), std::memory_order_relaxed);
-    const int64_t prior = stream_time_ns_.load(std::memory_order_relaxed);
-    const int64_t stream = RaiseStreamTime(newest);
     const std::shared_ptr<const SetBinding> binding = Bind(set);
-    Round round(*this, set, *binding, &batch, prior, stream, alerts);
-    round.GatherHits(hits);
-    round.Run();
+    Round round(*this, set, *binding, &batch, WallNowNs(), alerts);
+    round.GatherHits(hits);  // in parallel with other workers
+    if (sequenced) sequencer_->Wait(first);
+    {
+      std::lock_guard lock(mutex_);
+      round.BindShards();
+      round.ApplyAll();
+    }
   } catch (...) {
     // Only allocation can throw here; the batch's remaining updates are lost.
   }
-}
-
-int64_t Correlator::IdleAdvance(int64_t wall_now_ns) {
-  std::lock_guard lock(tick_mutex_);
-  const int64_t stream = stream_time_ns_.load(std::memory_order_relaxed);
-  const int64_t last_input = last_input_wall_ns_.load(std::memory_order_relaxed);
-  const int64_t since = std::max(last_input, last_advance_wall_ns_);
-  if (since == 0) {  // no input and no tick yet (e.g. just restored): start counting
-    last_advance_wall_ns_ = wall_now_ns;
-    return stream;
-  }
-  if (stream == INT64_MIN || wall_now_ns - last_input < options_.idle_advance_ns) return stream;
-  const int64_t elapsed_ns = wall_now_ns - since;
-  if (elapsed_ns <= 0) return stream;  // the wall clock went back: never move time back
-  last_advance_wall_ns_ = wall_now_ns;
-  return RaiseStreamTime(SaturatingAdd(stream, elapsed_ns));
+  if (sequenced) sequencer_->Done(first, count);
 }
 
 void Correlator::Tick(const CorrelationSet& set, int64_t wall_now_ns, std::vector<Alert>& alerts) {
   try {
-    const int64_t stream = IdleAdvance(wall_now_ns);
     const std::shared_ptr<const SetBinding> binding = Bind(set);
-    Round round(*this, set, *binding, nullptr, stream, stream, alerts);
-    round.AdvanceAllShards();
-    round.NextRound();
-    round.Run();
+    Round round(*this, set, *binding, nullptr, wall_now_ns, alerts);
+    std::lock_guard lock(mutex_);
+    round.BindShards();
+    round.IdleAdvance(options_.idle_advance_ns);
   } catch (...) {
     // Only allocation can throw here.
   }
 }
 
+int64_t Correlator::source_time_ns(uint16_t agency, std::string_view host) const {
+  std::lock_guard lock(mutex_);
+  const auto found = sources_->index.find(SourceKey(agency, host));
+  return found == sources_->index.end() ? INT64_MIN : sources_->sources[found->second].time_ns;
+}
+
 CorrelatorStats Correlator::stats() const {
   CorrelatorStats stats;
-  for (const auto& shard : shards_) {
-    std::lock_guard lock(shard->mutex);
-    shard->AddTo(stats);
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& shard : shards_) shard->AddTo(stats);
+    stats.sources = sources_->live();
+    stats.source_evictions = sources_->evictions;
+    stats.state_bytes += sources_->Bytes();
   }
   stats.late = late_.load(std::memory_order_relaxed);
+  stats.late_placed = late_placed_.load(std::memory_order_relaxed);
   stats.missing_group = missing_group_.load(std::memory_order_relaxed);
   stats.missing_value = missing_value_.load(std::memory_order_relaxed);
+  stats.sequence_gaps = sequencer_ ? sequencer_->gaps() : 0;
   return stats;
 }
 
 void Correlator::ClearState() {
-  for (const auto& shard : shards_) {
-    std::lock_guard lock(shard->mutex);
-    shard->Clear();
-  }
+  std::lock_guard lock(mutex_);
+  ClearStateLocked();
+}
+
+void Correlator::ClearStateLocked() {
+  for (const auto& shard : shards_) shard->Clear();
+  sources_->Clear();
 }
 
 // ---------------------------------------------------------------------------
 // Checkpoints
 //
-// "GSOCCORR", u32 version, i64 stream time, u64 next chain id, u32 shards;
-// per shard: u32 tables; per table: str table key, u32 keys; per key: str
-// key, i64 suppress_until, u32 suppressed, u16 agency, str window
+// "GSOCCORR", u32 version (2), i64 stream time, u64 next chain id;
+// u32 sources, then per source (the orphan clock first, then least
+// recently active first): u32 index, u64 key, u16 agency, i64 time;
+// u32 shards; per shard: u32 tables; per table: str table key, u32 keys;
+// per key: str key, i64 suppress_until, u32 suppressed, u16 agency, u32
+// owner source index, i64 advanced watermark, str window
 // (KeyWindow::Serialize); then u32 raw entries; per entry: u64 id, i64 time,
 // str line. Then u64 HashBytes(everything before). str = u32 length + bytes.
-// Little-endian (the host order of every supported target).
+// Little-endian (the host order of every supported target). A version 1
+// checkpoint (one global stream time) is refused: state starts empty.
 
 namespace {
 
@@ -1113,9 +1412,20 @@ void Correlator::Checkpoint(std::string& out) const {
   AppendPod<uint32_t>(out, kCheckpointVersion);
   AppendPod<int64_t>(out, stream_time_ns_.load(std::memory_order_relaxed));
   AppendPod<uint64_t>(out, next_chain_id_.load(std::memory_order_relaxed));
+  std::lock_guard lock(mutex_);
+  const SourceTable& sources = *sources_;
+  AppendPod<uint32_t>(out, static_cast<uint32_t>(sources.live() + 1));
+  const auto append_source = [&](uint32_t index) {
+    const Source& source = sources.sources[index];
+    AppendPod<uint32_t>(out, index);
+    AppendPod<uint64_t>(out, source.key);
+    AppendPod<uint16_t>(out, source.agency);
+    AppendPod<int64_t>(out, source.time_ns);
+  };
+  append_source(kOrphans);
+  for (uint32_t i = sources.oldest; i != kNone; i = sources.sources[i].newer) append_source(i);
   AppendPod<uint32_t>(out, static_cast<uint32_t>(shards_.size()));
   for (const auto& shard : shards_) {
-    std::lock_guard lock(shard->mutex);
     uint32_t tables = 0;
     for (const auto& table : shard->tables) tables += table ? 1 : 0;
     AppendPod<uint32_t>(out, tables);
@@ -1128,6 +1438,8 @@ void Correlator::Checkpoint(std::string& out) const {
         AppendPod<int64_t>(out, slot.suppress_until_ns);
         AppendPod<uint32_t>(out, slot.suppressed);
         AppendPod<uint16_t>(out, slot.agency);
+        AppendPod<uint32_t>(out, slot.source);
+        AppendPod<int64_t>(out, slot.advanced_ns);
         const size_t length_at = out.size();
         AppendPod<uint32_t>(out, 0);
         slot.window.Serialize(out);
@@ -1196,50 +1508,73 @@ bool Correlator::Restore(const CorrelationSet& set, std::string_view blob, std::
 bool Correlator::RestoreBody(const CorrelationSet& set, std::string_view in, std::string* error) {
   int64_t stream = 0;
   uint64_t next_chain_id = 0;
-  uint32_t shard_count = 0;
-  if (!ReadPod(in, &stream) || !ReadPod(in, &next_chain_id) || !ReadPod(in, &shard_count)) {
-    *error = "checkpoint header truncated";
+  uint32_t source_count = 0, shard_count = 0;
+  const auto fail = [&](const char* what) {
+    *error = std::string("malformed checkpoint: ") + what;
     return false;
+  };
+  if (!ReadPod(in, &stream) || !ReadPod(in, &next_chain_id) || !ReadCount(in, 22, &source_count)) {
+    return fail("header");
   }
   const std::shared_ptr<const SetBinding> binding = Bind(set);
   std::unordered_map<std::string_view, uint32_t> rule_of_table;
   for (uint32_t i = 0; i < binding->table_keys.size(); ++i) {
     rule_of_table.emplace(binding->table_keys[i], i);
   }
-  std::vector<std::unique_lock<std::mutex>> locks;
-  for (const auto& shard : shards_) {
-    locks.emplace_back(shard->mutex);
-    shard->Bind(set, *binding, /*drop_absent=*/true);
+  std::vector<Alert> unused;
+  Round round(*this, set, *binding, nullptr, 0, unused);
+  std::lock_guard lock(mutex_);
+  round.BindShards();
+  // Sources: the saved index of each, mapped to its index here.
+  std::unordered_map<uint32_t, uint32_t> source_of;
+  for (uint32_t n = 0; n < source_count; ++n) {
+    uint32_t saved = 0;
+    uint64_t key = 0;
+    uint16_t agency = 0;
+    int64_t time_ns = 0;
+    if (!ReadPod(in, &saved) || !ReadPod(in, &key) || !ReadPod(in, &agency) ||
+        !ReadPod(in, &time_ns)) {
+      return fail("source");
+    }
+    if (n == 0) {  // the orphan clock
+      sources_->sources[kOrphans].time_ns = time_ns;
+      source_of[saved] = kOrphans;
+      continue;
+    }
+    if (key == 0 || sources_->index.count(key) || !source_of.emplace(saved, 0).second) {
+      return fail("duplicate source");
+    }
+    const uint32_t index = round.RestoreSource(key, agency, time_ns);
+    source_of[saved] = index;
   }
-  const int64_t watermark = Watermark(stream, options_.lateness_ns);
-  const auto fail = [&](const char* what) {
-    *error = std::string("malformed checkpoint: ") + what;
-    return false;
-  };
+  if (!ReadPod(in, &shard_count)) return fail("shard count");
   for (uint32_t s = 0; s < shard_count; ++s) {
     uint32_t tables = 0;
     if (!ReadCount(in, 8, &tables)) return fail("table count");
     for (uint32_t t = 0; t < tables; ++t) {
       std::string_view table_key;
       uint32_t keys = 0;
-      if (!ReadString(in, &table_key) || !ReadCount(in, 22, &keys)) return fail("table header");
+      if (!ReadString(in, &table_key) || !ReadCount(in, 34, &keys)) return fail("table header");
       const auto rule = rule_of_table.find(table_key);
       for (uint32_t k = 0; k < keys; ++k) {
         std::string_view key, window_bytes;
-        int64_t suppress_until = 0;
-        uint32_t suppressed = 0;
+        int64_t suppress_until = 0, advanced = 0;
+        uint32_t suppressed = 0, owner = 0;
         uint16_t agency = 0;
         if (!ReadString(in, &key) || !ReadPod(in, &suppress_until) || !ReadPod(in, &suppressed) ||
-            !ReadPod(in, &agency) || !ReadString(in, &window_bytes)) {
+            !ReadPod(in, &agency) || !ReadPod(in, &owner) || !ReadPod(in, &advanced) ||
+            !ReadString(in, &window_bytes)) {
           return fail("key record");
         }
+        const auto source = source_of.find(owner);
+        if (source == source_of.end()) return fail("key owner");
         if (rule == rule_of_table.end()) continue;  // correlation changed or gone
         const uint32_t i = rule->second;
         const uint64_t hash = HashBytes(key, binding->table_seeds[i]);
         Shard& shard = *shards_[((hash >> 32) * shards_.size()) >> 32];
         KeyTable& table = *shard.by_rule[i];
         if (table.Find(key, hash) != kNoSlot) return fail("duplicate key");
-        const uint32_t index = shard.InsertKey(table, key, hash, keys_per_shard_);
+        const uint32_t index = round.InsertKey(shard, table, key, hash);
         Slot& slot = table.slot(index);
         if (!slot.window.Deserialize(window_bytes) || !window_bytes.empty()) {
           return fail("window state");
@@ -1248,12 +1583,9 @@ bool Correlator::RestoreBody(const CorrelationSet& set, std::string_view in, std
         slot.suppress_until_ns = suppress_until;
         slot.suppressed = suppressed;
         slot.agency = agency;
-        ExpireSuppression(slot, *table.rule, watermark);
-        if (slot.window.empty() && slot.suppress_until_ns == kNoSuppression) {
-          shard.EraseKey(table, index);
-          continue;
-        }
-        shard.Reschedule(table, index, WakeTime(slot, *table.rule));
+        slot.source = source->second;
+        slot.advanced_ns = advanced;
+        round.Settle(shard, table, index, round.SourceWatermark(slot.source));
       }
     }
     uint32_t lines = 0;

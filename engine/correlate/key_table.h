@@ -1,7 +1,7 @@
 // Private to the Correlator: the key table of one correlation in one shard.
 //
 // Layout (memory per live key, see correlator.cc for the totals):
-//  - chunks_: 56-byte Slots (KeyWindow, the key inline up to 15 bytes,
+//  - chunks_: 72-byte Slots (KeyWindow, the key inline up to 15 bytes,
 //    suppression state, deadline bookkeeping) in chunks of 32, allocated as
 //    needed: slots never move, access by index is a shift and a mask, and the
 //    overhead is ~1%; freed slots are chained into a free list.
@@ -155,10 +155,17 @@ struct Slot {
   CompactKey key;
   // Suppression: firings before this event time are held back (kNoSuppression: none).
   int64_t suppress_until_ns = kNoSuppression;
-  // The deadline a heap entry exists for (kNoDeadline: none scheduled).
+  // The deadline a heap entry exists for (kNoDeadline: none scheduled), in
+  // the deadline heap of `source`.
   int64_t scheduled_ns = kNoDeadline;
+  // The highest watermark this key was advanced to (INT64_MIN: never): its
+  // windows that ended before it are decided.
+  int64_t advanced_ns = std::numeric_limits<int64_t>::min();
   // Firings suppressed since the last emitted one; the next free slot while !live.
   uint32_t suppressed = 0;
+  // The source (Correlator's source table) whose event time advances this
+  // key: the slowest of the sources that fed it.
+  uint32_t source = 0;
   // Agency of the inputs since the last firing: an index, kNoAgency or kMultipleAgencies.
   uint16_t agency = kNoAgency;
   bool live = false;
@@ -231,6 +238,8 @@ class KeyTable {
     slot.window = KeyWindow();
     slot.suppress_until_ns = kNoSuppression;
     slot.scheduled_ns = kNoDeadline;
+    slot.advanced_ns = std::numeric_limits<int64_t>::min();
+    slot.source = 0;
     slot.agency = kNoAgency;
     slot.live = false;
     slot.suppressed = free_head_;
@@ -238,24 +247,37 @@ class KeyTable {
     --live_;
   }
 
-  // A live key to evict: among a few sampled, the one whose newest entry is
-  // oldest (an empty window first).
-  uint32_t PickVictim(uint64_t& rng) const {
+  // A live key to evict, never at random: among the next 16 live keys from
+  // a clock hand, the least advanced one (fewest entries, then the oldest
+  // newest entry). A flood of unique keys (one entry each) evicts its own
+  // keys before a brute force in progress.
+  uint32_t PickVictim() {
     uint32_t best = kNoSlot;
+    size_t best_entries = 0;
     int64_t best_newest = 0;
     const size_t count = slot_count_;
-    for (int sample = 0; sample < 8 && count > 0; ++sample) {
-      rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-      const uint32_t index = static_cast<uint32_t>((rng >> 33) % count);
-      if (!slot(index).live) continue;
-      const int64_t newest = slot(index).window.newest_ns();
-      if (best == kNoSlot || newest < best_newest) best = index, best_newest = newest;
-    }
-    for (size_t step = 0; best == kNoSlot && step < count; ++step) {
-      const uint32_t index = static_cast<uint32_t>((rng + step) % count);
-      if (slot(index).live) best = index;
+    for (size_t step = 0, seen = 0; step < count && seen < 16; ++step) {
+      const uint32_t index = hand_;
+      hand_ = hand_ + 1 < count ? hand_ + 1 : 0;
+      const Slot& candidate = slot(index);
+      if (!candidate.live) continue;
+      ++seen;
+      const size_t entries = candidate.window.entries();
+      const int64_t newest = candidate.window.newest_ns();
+      if (best == kNoSlot || entries < best_entries ||
+          (entries == best_entries && newest < best_newest)) {
+        best = index, best_entries = entries, best_newest = newest;
+      }
     }
     return best;
+  }
+
+  // Bytes held by live keys only (slots, index entries, long keys,
+  // windows): what max_bytes_per_rule bounds; unlike StateBytes it falls as
+  // keys go.
+  size_t LiveBytes() const {
+    return live_ * (sizeof(Slot) + 2 * sizeof(IndexEntry)) + key_heap_bytes_ +
+           static_cast<size_t>(window_bytes > 0 ? window_bytes : 0);
   }
 
   template <typename F>
@@ -331,6 +353,7 @@ class KeyTable {
   uint32_t slot_count_ = 0;
   std::vector<IndexEntry> index_;
   uint32_t free_head_ = kNoSlot;
+  uint32_t hand_ = 0;  // PickVictim's clock hand
   size_t live_ = 0;
   size_t key_heap_bytes_ = 0;
 };

@@ -5,7 +5,8 @@
 // Fixed memory once first used (nothing allocated per insert): a byte ring
 // for the lines, a ring of entry headers and an open-addressing index from
 // event id to entry. The oldest entries are dropped to make room. Lines
-// longer than a quarter of the ring are truncated. Id 0 is never cached.
+// longer than `max_line` (or a quarter of the ring) are truncated and end
+// with kTruncatedMark. Id 0 is never cached.
 // Not thread-safe: used under the shard's mutex.
 #pragma once
 
@@ -20,12 +21,15 @@
 
 namespace gsoc::correlate::internal {
 
+inline constexpr std::string_view kTruncatedMark = " [truncated]";
+
 class RawCache {
  public:
   // `budget` bytes in all (lines, headers, index); 0 disables the cache.
-  void Configure(size_t budget) {
+  void Configure(size_t budget, size_t max_line = 4096) {
     Clear();
     budget_ = budget;
+    max_line_ = std::max(max_line, kTruncatedMark.size() + 1);
   }
 
   void Clear() {
@@ -50,16 +54,21 @@ class RawCache {
   void Insert(uint64_t id, int64_t time_ns, std::string_view raw) {
     if (id == 0 || budget_ < 1024 || Contains(id)) return;
     if (ring_.empty()) Allocate();
-    raw = raw.substr(0, std::min(raw.size(), ring_.size() / 4));
-    while (tail_ - head_ == headers_.size() ||
-           byte_tail_ - byte_head_ + raw.size() > ring_.size()) {
+    const size_t limit = std::min(max_line_, ring_.size() / 4);
+    std::string_view mark;
+    if (raw.size() > limit) {
+      mark = kTruncatedMark;
+      raw = raw.substr(0, limit - mark.size());
+    }
+    const size_t length = raw.size() + mark.size();
+    while (tail_ - head_ == headers_.size() || byte_tail_ - byte_head_ + length > ring_.size()) {
       DropOldest();
     }
     CopyIn(byte_tail_, raw);
-    headers_[tail_ % headers_.size()] = {id, time_ns, byte_tail_,
-                                         static_cast<uint32_t>(raw.size())};
+    CopyIn(byte_tail_ + raw.size(), mark);
+    headers_[tail_ % headers_.size()] = {id, time_ns, byte_tail_, static_cast<uint32_t>(length)};
     PlaceInIndex(id, tail_);
-    byte_tail_ += raw.size();
+    byte_tail_ += length;
     ++tail_;
   }
 
@@ -161,6 +170,7 @@ class RawCache {
   }
 
   size_t budget_ = 0;
+  size_t max_line_ = 4096;
   std::vector<char> ring_;
   std::vector<Header> headers_;
   std::vector<IndexEntry> index_;

@@ -88,6 +88,7 @@ uint64_t AuxOf(const CorrelationRule& rule, const WindowInput& input) {
       return input.value_hash;
     case CorrelationType::kValueSum:
     case CorrelationType::kValueAvg:
+    case CorrelationType::kValueMedian:
       return std::bit_cast<uint64_t>(input.number);
     case CorrelationType::kTemporal:
     case CorrelationType::kTemporalOrdered:
@@ -123,6 +124,7 @@ struct Scratch {
   };
   std::vector<Slot> slots;
   std::vector<uint32_t> ref_counts;
+  std::vector<double> sorted;  // value_median: the window's numbers in order
   std::vector<int64_t> best;
   std::vector<uint32_t> chain;
 };
@@ -143,6 +145,9 @@ class Aggregate {
       scratch.slots.assign(slots, {});
       slots_ = scratch.slots.data();
       mask_ = slots - 1;
+    } else if (type_ == CorrelationType::kValueMedian) {
+      scratch.sorted.clear();
+      sorted_ = &scratch.sorted;
     } else if (IsTemporal(type_)) {
       scratch.ref_counts.assign(rule.refs.size(), 0);
       ref_counts_ = scratch.ref_counts.data();
@@ -160,6 +165,8 @@ class Aggregate {
         return sum_;
       case CorrelationType::kValueAvg:
         return items_ == 0 ? 0 : sum_ / static_cast<double>(items_);
+      case CorrelationType::kValueMedian:
+        return Median();
       case CorrelationType::kValueCount:
       case CorrelationType::kTemporal:
       case CorrelationType::kTemporalOrdered:
@@ -173,7 +180,8 @@ class Aggregate {
   // True when a subset never compares higher (counts), so only maximal
   // windows matter; a sum or an average can.
   bool Monotone() const {
-    return type_ != CorrelationType::kValueSum && type_ != CorrelationType::kValueAvg;
+    return type_ != CorrelationType::kValueSum && type_ != CorrelationType::kValueAvg &&
+           type_ != CorrelationType::kValueMedian;
   }
 
   // WindowFiring::count: inputs, or distinct values / refs.
@@ -190,6 +198,17 @@ class Aggregate {
       case CorrelationType::kValueAvg:
         sum_ += delta * std::bit_cast<double>(entry.aux);
         break;
+      case CorrelationType::kValueMedian: {
+        // Kept sorted: a window holds at most max_entries numbers.
+        const double number = std::bit_cast<double>(entry.aux);
+        const auto at = std::lower_bound(sorted_->begin(), sorted_->end(), number);
+        if (delta > 0) {
+          sorted_->insert(at, number);
+        } else if (at != sorted_->end() && *at == number) {
+          sorted_->erase(at);
+        }
+        break;
+      }
       case CorrelationType::kValueCount:
         CountKey(Find(entry.aux)->count, delta);
         break;
@@ -200,6 +219,14 @@ class Aggregate {
       case CorrelationType::kEventCount:
         break;
     }
+  }
+
+  // The middle number; with an even count, the mean of the two middle ones.
+  double Median() const {
+    const size_t n = sorted_->size();
+    if (n == 0) return 0;
+    const std::vector<double>& v = *sorted_;
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
   }
 
   void CountKey(uint32_t& count, int delta) {
@@ -224,6 +251,7 @@ class Aggregate {
   size_t mask_ = 0;
   uint32_t* ref_counts_ = nullptr;
   size_t refs_ = 0;
+  std::vector<double>* sorted_ = nullptr;
 };
 
 void PutU64(std::string& out, uint64_t value) {

@@ -19,9 +19,9 @@
 // Firing: conditions with only lower bounds (gt, gte; temporal types without
 // a condition) fire from Add as soon as some window [s, s + timespan] that
 // contains the new input satisfies them (every such window is examined, so
-// this is exact for out-of-order inputs too; value_sum / value_avg examine
-// the windows holding a subset as well, since a sum or average is not
-// monotone). The firing reports the earliest such window: window_start/end
+// this is exact for out-of-order inputs too; value_sum / value_avg /
+// value_median examine the windows holding a subset as well, since a sum,
+// average or median is not monotone). The firing reports the earliest such window: window_start/end
 // are the times of its first and last entry, contributors its entries
 // (oldest first; the newest `max_contributors` when capped). After a firing
 // every entry up to and including the window's last one is consumed (the
@@ -30,7 +30,8 @@
 // What each type compares (WindowFiring::value / count):
 //  - event_count: inputs in the window / same.
 //  - value_count: distinct WindowInput::value_hash / same.
-//  - value_sum, value_avg: sum or mean of WindowInput::number / inputs.
+//  - value_sum, value_avg, value_median: sum, mean or median (an even count:
+//    the mean of the two middle numbers) of WindowInput::number / inputs.
 //  - temporal: distinct refs in the window; no condition = all refs.
 //  - temporal_ordered: length k of the longest prefix refs[0..k-1] that
 //    occurs in that order (equal times count as ordered) within the window;
@@ -64,7 +65,7 @@
 //    can see it without seeing one of them (so at most two occurrences of a
 //    value per timespan are kept; after a firing consumed older entries this
 //    can, rarely, miss a value seen only by the dropped occurrence).
-//  - upper-bound conditions, value_sum/avg and ordered types keep every entry
+//  - upper-bound conditions, value_sum/avg/median and ordered types keep every entry
 //    until it is closed or too old.
 //  - WindowLimits::max_entries bounds every key: beyond it the oldest entry
 //    goes and *dropped is incremented (for an upper-bound condition this
@@ -152,6 +153,8 @@ class KeyWindow {
 
   // Newest entry time, or INT64_MIN when empty.
   int64_t newest_ns() const;
+  // Entries kept (how far the key has come towards its condition).
+  size_t entries() const { return size_; }
 
   size_t HeapBytes() const;
 

@@ -8,6 +8,7 @@
 
 #include <fstream>
 
+#include "engine/aggregate/aggregator.h"
 #include "engine/alert/jsonl_output.h"
 #include "engine/api/api_server.h"
 #include "engine/api/live_hub.h"
@@ -41,6 +42,19 @@ store::StoreOptions StoreOptionsFrom(const StoreConfig& config) {
   return options;
 }
 
+aggregate::AggregateOptions AggregateOptionsFrom(const AggregateConfig& config) {
+  aggregate::AggregateOptions options;
+  options.enabled = config.enabled;
+  options.period = config.period;
+  options.update_interval = config.update_interval;
+  options.group_by = config.group_by;
+  options.max_open = config.max_open;
+  options.max_bytes = config.max_bytes;
+  options.max_events = config.max_events;
+  options.max_event_bytes = config.max_event_bytes;
+  return options;
+}
+
 output::WebhookOptions WebhookOptionsFrom(const WebhookConfig& config) {
   output::WebhookOptions options;
   options.url = config.url;
@@ -51,6 +65,8 @@ output::WebhookOptions WebhookOptionsFrom(const WebhookConfig& config) {
   options.retry_initial = config.retry_initial;
   options.retry_max = config.retry_max;
   options.tls_verify = config.tls_verify;
+  options.max_queue_bytes = config.max_queue_bytes;
+  options.allow_insecure_headers = config.allow_insecure_headers;
   return options;
 }
 
@@ -66,6 +82,10 @@ api::ApiOptions ApiOptionsFrom(const ApiConfig& config, std::vector<std::string>
   options.max_connections = config.max_connections;
   options.max_request_bytes = config.max_request_bytes;
   options.idle_timeout = config.idle_timeout;
+  options.request_timeout = config.request_timeout;
+  options.max_response_bytes = config.max_response_bytes;
+  options.response_budget_bytes = std::max<size_t>(16 * config.max_response_bytes, 64 << 20);
+  options.stream_write_timeout = config.stream_write_timeout;
   return options;
 }
 
@@ -86,6 +106,8 @@ std::vector<std::string> ApiTokens(const ApiConfig& config) {
 }  // namespace
 
 struct AlertServices::Parts {
+  explicit Parts(const Config& config) : hub(65536, config.api.live_ring_bytes) {}
+
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   prometheus::Histogram* write_seconds = nullptr;
   prometheus::Histogram* batch_alerts = nullptr;
@@ -93,10 +115,11 @@ struct AlertServices::Parts {
   std::unique_ptr<JsonlAlertOutput> jsonl;
   std::unique_ptr<output::WebhookOutput> webhook;
   std::unique_ptr<api::ApiServer> api;
+  std::unique_ptr<aggregate::Aggregator> aggregator;
 };
 
 AlertServices::AlertServices(const Config& config)
-    : config_(config), parts_(std::make_unique<Parts>()) {
+    : config_(config), parts_(std::make_unique<Parts>(config)) {
   store::StoreOptions store_options = StoreOptionsFrom(config.store);
   store_options.min_first_id = LegacyAlertIdCeiling(config.data_dir);
   store_ = store::AlertStore::Open(store_options);
@@ -119,11 +142,19 @@ AlertServices::AlertServices(const Config& config)
     p.batch_alerts->Observe(static_cast<double>(alerts));
   });
   store_->AddListener(&p.hub);
+  if (config.alerts.aggregate.enabled) {
+    p.aggregator = std::make_unique<aggregate::Aggregator>(
+        AggregateOptionsFrom(config.alerts.aggregate), store_.get());
+    store_->AddListener(p.aggregator.get());  // learns each version's id
+    p.aggregator->Resume(*store_);
+    p.aggregator->Start();
+  }
   if (config.alerts.file_enabled) {
     JsonlOutputOptions options;
     options.max_file_bytes = config.alerts.max_file_bytes;
     options.keep_files = config.alerts.keep_files;
     p.jsonl = std::make_unique<JsonlAlertOutput>(config.alerts.file, options);
+    p.jsonl->RecoverFrom(*store_);  // what a crash kept from the file, before anything new
     store_->AddListener(p.jsonl.get());
     spdlog::info("alerts also to {}", config.alerts.file.string());
   }
@@ -137,10 +168,24 @@ AlertServices::AlertServices(const Config& config)
 
 AlertServices::~AlertServices() { Stop(); }
 
+rules::Level AlertServices::min_level() const {
+  for (int level = 0; level <= static_cast<int>(rules::Level::kCritical); ++level) {
+    if (config_.alerts.min_level == rules::LevelName(static_cast<rules::Level>(level))) {
+      return static_cast<rules::Level>(level);
+    }
+  }
+  return rules::Level::kInformational;
+}
+
+DetectionAggregator* AlertServices::aggregator() { return parts_->aggregator.get(); }
+
 uint16_t AlertServices::StartApi(AlertServicesHooks hooks) {
   if (!config_.api.enabled) return 0;
-  api::ApiHooks api_hooks{std::move(hooks.rules_json), std::move(hooks.reload),
-                          std::move(hooks.ready)};
+  // Not ready once the store has failed (it commits nothing until a restart).
+  auto ready = [rules_ready = std::move(hooks.ready), store = store_.get()] {
+    return (!rules_ready || rules_ready()) && store->health().ok;
+  };
+  api::ApiHooks api_hooks{std::move(hooks.rules_json), std::move(hooks.reload), std::move(ready)};
   parts_->api =
       std::make_unique<api::ApiServer>(ApiOptionsFrom(config_.api, ApiTokens(config_.api)), *store_,
                                        parts_->hub, std::move(api_hooks));
@@ -153,6 +198,7 @@ uint16_t AlertServices::StartApi(AlertServicesHooks hooks) {
 void AlertServices::Stop() {
   if (!parts_) return;
   if (parts_->api) parts_->api->Stop();
+  if (parts_->aggregator) parts_->aggregator->Stop();  // publishes what grew since its last version
   if (store_) store_->Flush();
   parts_->webhook.reset();  // delivers what it holds, within its grace period
   if (parts_->jsonl) parts_->jsonl->Flush();
@@ -172,8 +218,14 @@ std::shared_ptr<prometheus::Collectable> AlertServices::MakeCollectable() const 
            static_cast<double>(stats.live_bytes));
     single("gsoc_store_alerts_committed_total", "Alerts committed to the store",
            MetricType::Counter, static_cast<double>(stats.alerts_committed));
-    single("gsoc_store_write_errors_total", "WriteBatches that failed (and were retried)",
+    single("gsoc_store_write_errors_total",
+           "Store writes or WAL syncs that failed (never retried: the store stops)",
            MetricType::Counter, static_cast<double>(stats.write_errors));
+    single("gsoc_store_failed", "1 when a write or WAL sync failed: no commit until a restart",
+           MetricType::Gauge, stats.failed ? 1.0 : 0.0);
+    single("gsoc_store_alerts_not_stored_total",
+           "Alerts published but not stored because the store had failed", MetricType::Counter,
+           static_cast<double>(stats.not_stored));
     single("gsoc_store_retention_deleted_total", "Alerts deleted by retention", MetricType::Counter,
            static_cast<double>(stats.retention_deleted));
     single("gsoc_store_pending_alerts", "Alerts published, not yet committed", MetricType::Gauge,
@@ -181,6 +233,29 @@ std::shared_ptr<prometheus::Collectable> AlertServices::MakeCollectable() const 
     single("gsoc_store_publish_waits_total",
            "Publish calls that waited because the store queue was full (queue_alerts)",
            MetricType::Counter, static_cast<double>(stats.publish_waits));
+    if (p->aggregator) {
+      const aggregate::AggregatorStats a = p->aggregator->stats();
+      single("gsoc_aggregate_hits_total", "Detection hits handed to alert aggregation",
+             MetricType::Counter, double(a.hits));
+      single("gsoc_aggregate_hits_aggregated_total",
+             "Detection hits that joined an open aggregate (no alert of their own)",
+             MetricType::Counter, double(a.aggregated));
+      single("gsoc_aggregate_opened_total", "Aggregates opened", MetricType::Counter,
+             double(a.opened));
+      single("gsoc_aggregate_updated_total", "Later versions of aggregates published",
+             MetricType::Counter, double(a.updated));
+      single("gsoc_aggregate_closed_total", "Aggregates closed", MetricType::Counter,
+             double(a.closed));
+      single("gsoc_aggregate_overflow_total",
+             "Hits published alone because max_open or max_size was reached", MetricType::Counter,
+             double(a.overflow));
+      single("gsoc_aggregate_open", "Open aggregates", MetricType::Gauge, double(a.open));
+      single("gsoc_aggregate_bytes", "Memory of the open aggregates (estimate)", MetricType::Gauge,
+             double(a.bytes));
+    }
+    single("gsoc_store_alerts_replaced_total",
+           "Stored aggregate versions deleted by their newer version", MetricType::Counter,
+           static_cast<double>(stats.replaced));
     auto tickers = MakeFamily("gsoc_store_rocksdb_ticker_total", "RocksDB statistics tickers",
                               MetricType::Counter);
     for (const auto& [name, value] : s->RocksDbTickers()) {
@@ -203,7 +278,21 @@ std::shared_ptr<prometheus::Collectable> AlertServices::MakeCollectable() const 
       single("gsoc_api_connection_limit_total",
              "Times max_connections was reached (further connections waited)", MetricType::Counter,
              static_cast<double>(api.connection_limit_hits));
+      single("gsoc_api_connections_evicted_total",
+             "Unauthenticated connections closed at max_connections to make room",
+             MetricType::Counter, static_cast<double>(api.evicted));
+      single("gsoc_api_request_timeouts_total",
+             "Requests not whole within api.request_timeout (connection closed)",
+             MetricType::Counter, static_cast<double>(api.request_timeouts));
+      single("gsoc_api_stream_write_timeouts_total",
+             "Live streams closed because the client took no data within "
+             "api.stream_write_timeout",
+             MetricType::Counter, static_cast<double>(api.stream_write_timeouts));
+      single("gsoc_api_response_bytes", "Bytes of API replies built and not yet sent",
+             MetricType::Gauge, static_cast<double>(api.response_bytes));
     }
+    single("gsoc_api_live_ring_bytes", "Bytes of recent alerts the live stream ring holds",
+           MetricType::Gauge, static_cast<double>(p->hub.ring_bytes()));
     if (p->webhook) {
       const output::WebhookStats w = p->webhook->stats();
       single("gsoc_webhook_delivered_total", "Alerts the webhook acknowledged", MetricType::Counter,
@@ -216,6 +305,8 @@ std::shared_ptr<prometheus::Collectable> AlertServices::MakeCollectable() const 
              MetricType::Counter, double(w.dropped));
       single("gsoc_webhook_queued_alerts", "Alerts waiting for the webhook", MetricType::Gauge,
              double(w.queued));
+      single("gsoc_webhook_queued_bytes", "Bytes of alert JSON waiting for the webhook",
+             MetricType::Gauge, double(w.queued_bytes));
     }
     return out;
   };

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "engine/config/config.h"
+#include "engine/detect/detection_stage.h"
 #include "engine/store/alert_store.h"
 
 namespace gsoc {
@@ -34,6 +35,10 @@ class AlertServices {
   ~AlertServices();
 
   store::AlertStore& store() { return *store_; }
+  // Detection alert policy (alerts.min_level, alerts.aggregate): the level
+  // below which hits make no alert, and the aggregator (null when off).
+  rules::Level min_level() const;
+  DetectionAggregator* aggregator();
 
   // Starts the API (when enabled); throws std::runtime_error when it cannot
   // bind or load its certificate. Returns the API port (0 when disabled).

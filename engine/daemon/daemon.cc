@@ -5,7 +5,8 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
+#include <boost/asio/post.hpp>
+#include <cerrno>
 #include <fstream>
 #include <thread>
 
@@ -13,6 +14,7 @@
 #include "collectors/listener/listener.h"
 #include "engine/daemon/alert_services.h"
 #include "engine/daemon/systemd.h"
+#include "engine/daemon/signals.h"
 #include "engine/detect/correlation_service.h"
 #include "engine/detect/detection_stage.h"
 #include "engine/detect/rule_reloader.h"
@@ -25,19 +27,27 @@ namespace gsoc {
 
 namespace asio = boost::asio;
 
+// Members are declared in dependency order: each one may use those above
+// it, never those below. Destruction runs bottom-up, so a user is always gone
+// before what it uses (the metrics server before everything it reads, the
+// listeners before the pipeline they feed, the pipeline, whose detection
+// stage flushes into the store, before the correlation service and the store).
+// Shutdown() stops the threads in the same order before any of this runs.
 struct Daemon::State {
   Config config;
   DaemonOptions options;
   AgencyTable agencies;
   IngestMetrics metrics;
-  Pipeline pipeline;
   asio::io_context io;
-  std::vector<std::unique_ptr<Listener>> listeners;
-  std::unique_ptr<MetricsServer> metrics_server;
   std::unique_ptr<AlertServices> alerts;  // store, outputs, API
   std::unique_ptr<CorrelationService> correlation;
+  Pipeline pipeline;
   DetectionStage* detection = nullptr;  // owned by the pipeline
   std::unique_ptr<RuleReloader> reloader;
+  std::vector<std::unique_ptr<Listener>> listeners;
+  std::unique_ptr<MetricsServer> metrics_server;
+  bool pipeline_started = false;
+  bool correlation_started = false;
 
   State(Config c, DaemonOptions o)
       : config(std::move(c)),
@@ -60,9 +70,16 @@ Daemon::~Daemon() = default;
 
 namespace {
 
+// Creates the data dir (0750) when missing. An existing directory keeps its
+// owner and mode: data_dir may be shared (e.g. /var/log), never ours to chmod.
 void PrepareDataDir(const std::filesystem::path& dir) {
-  std::filesystem::create_directories(dir);
-  ::chmod(dir.c_str(), 0750);
+  if (dir.has_parent_path()) std::filesystem::create_directories(dir.parent_path());
+  if (::mkdir(dir.c_str(), 0750) == 0) {
+    ::chmod(dir.c_str(), 0750);  // exactly 0750, whatever the umask
+  } else if (errno != EEXIST) {
+    throw std::filesystem::filesystem_error("cannot create the data dir", dir,
+                                            std::error_code(errno, std::generic_category()));
+  }
 }
 
 void WritePortsFile(const std::filesystem::path& path,
@@ -84,6 +101,8 @@ RuleSources SourcesFrom(const Config& config, const std::vector<std::string>& ag
   sources.rule_paths = config.rules.sigma;
   sources.decoder_paths = config.rules.decoders;
   sources.logsources = config.rules.logsources;
+  sources.statuses = config.rules.status;
+  sources.min_level = config.rules.min_level;
   for (const auto& list : config.rules.lists) {
     sources.lists.push_back({list.name, list.file, list.column});
   }
@@ -105,8 +124,11 @@ bool SetUpDetection(Daemon::State& s) {
   }
   s.correlation = std::make_unique<CorrelationService>(s.config.correlation, s.agencies.names(),
                                                        s.alerts->store().MakeCheckpointStore());
+  // Batches reach the correlator in input order, whichever worker matched them.
+  s.correlation->correlator().ExpectSequence(s.pipeline.queue().first_event_id());
   auto stage = std::make_unique<DetectionStage>(nullptr, &s.alerts->store(), s.agencies.names(),
                                                 &s.correlation->correlator());
+  stage->SetAlertPolicy(s.alerts->min_level(), s.alerts->aggregator());
   s.detection = stage.get();
   s.pipeline.AddStage(std::move(stage));
   s.reloader = std::make_unique<RuleReloader>(SourcesFrom(s.config, s.agencies.names()),
@@ -135,53 +157,36 @@ bool StartApi(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>>& p
   return true;
 }
 
-// The watchdog's health check: the engine is healthy while it drains its
-// queue, i.e. it processed something since the last check or has nothing
-// waiting. A stuck worker (queue full, nothing processed) stops the pings.
-std::function<bool()> PipelineHealth(Daemon::State& s) {
-  auto last_processed = std::make_shared<uint64_t>(s.metrics.SumEventsProcessed());
-  return [&s, last_processed] {
-    const uint64_t processed = s.metrics.SumEventsProcessed();
-    const bool progressed = processed != *last_processed;
-    *last_processed = processed;
-    return progressed || s.pipeline.queue().events() == 0;
-  };
+void StartMetrics(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>>& ports) {
+  if (!s.config.metrics.enabled) return;
+  MetricsServerOptions options;
+  options.address = s.config.metrics.address;
+  options.port = s.config.metrics.port;
+  options.max_connections = s.config.metrics.max_connections;
+  options.request_timeout = s.config.metrics.request_timeout;
+  s.metrics_server = std::make_unique<MetricsServer>(options);
+  const BatchQueue& queue = s.pipeline.queue();
+  std::vector<GaugeSource> gauges{
+      {"gsoc_queue_events", "Events waiting between collectors and engine",
+       [&queue] { return static_cast<double>(queue.events()); }},
+      {"gsoc_queue_capacity_events", "Bound of the collector-to-engine queue",
+       [&queue] { return static_cast<double>(queue.capacity()); }},
+      {"gsoc_queue_full_total",
+       "Batches refused because the queue was full (TCP then waits, UDP drops)",
+       [&queue] { return static_cast<double>(queue.full_count()); },
+       prometheus::MetricType::Counter}};
+  if (s.correlation) {
+    for (auto& gauge : s.correlation->Metrics()) gauges.push_back(std::move(gauge));
+  }
+  s.metrics_server->Register(std::make_shared<IngestCollectable>(s.metrics, std::move(gauges)));
+  if (s.reloader) s.metrics_server->Register(s.reloader->MakeCollectable());
+  if (s.alerts) s.metrics_server->Register(s.alerts->MakeCollectable());
+  ports.emplace_back("metrics", s.metrics_server->port());
+  spdlog::info("metrics on http://{}:{}/metrics", s.config.metrics.address,
+               s.metrics_server->port());
 }
 
-}  // namespace
-
-int Daemon::Run() {
-  State& s = *state_;
-  PrepareDataDir(s.config.data_dir);
-  if (!SetUpDetection(s)) return 1;
-  if (!s.config.events_file.empty()) {
-    s.pipeline.AddStage(std::make_unique<EventFileStage>(
-        s.config.events_file, State::ListenerNames(s.config), s.agencies.names()));
-  }
-  std::vector<std::pair<std::string, uint16_t>> ports;
-  if (s.config.metrics.enabled) {
-    s.metrics_server =
-        std::make_unique<MetricsServer>(s.config.metrics.address, s.config.metrics.port);
-    const BatchQueue& queue = s.pipeline.queue();
-    std::vector<GaugeSource> gauges{
-        {"gsoc_queue_events", "Events waiting between collectors and engine",
-         [&queue] { return static_cast<double>(queue.events()); }},
-        {"gsoc_queue_capacity_events", "Bound of the collector-to-engine queue",
-         [&queue] { return static_cast<double>(queue.capacity()); }},
-        {"gsoc_queue_full_total",
-         "Batches refused because the queue was full (TCP then waits, UDP drops)",
-         [&queue] { return static_cast<double>(queue.full_count()); },
-         prometheus::MetricType::Counter}};
-    if (s.correlation) {
-      for (auto& gauge : s.correlation->Metrics()) gauges.push_back(std::move(gauge));
-    }
-    s.metrics_server->Register(std::make_shared<IngestCollectable>(s.metrics, std::move(gauges)));
-    if (s.reloader) s.metrics_server->Register(s.reloader->MakeCollectable());
-    if (s.alerts) s.metrics_server->Register(s.alerts->MakeCollectable());
-    ports.emplace_back("metrics", s.metrics_server->port());
-    spdlog::info("metrics on http://{}:{}/metrics", s.config.metrics.address,
-                 s.metrics_server->port());
-  }
+void StartListeners(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>>& ports) {
   for (size_t i = 0; i < s.config.listeners.size(); ++i) {
     ListenerContext context;
     context.config = s.config.listeners[i];
@@ -200,40 +205,107 @@ int Daemon::Run() {
     }
     ports.emplace_back(s.config.listeners[i].name, s.listeners.back()->port());
   }
+}
+
+// Everything up to "ready". False (logged) when something cannot start;
+// throws what a component throws.
+bool StartAll(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>>& ports) {
+  PrepareDataDir(s.config.data_dir);
+  if (!SetUpDetection(s)) return false;
+  if (!s.config.events_file.empty()) {
+    s.pipeline.AddStage(std::make_unique<EventFileStage>(
+        s.config.events_file, Daemon::State::ListenerNames(s.config), s.agencies.names()));
+  }
+  StartMetrics(s, ports);
+  StartListeners(s, ports);
   s.pipeline.Start();
-  if (s.correlation) s.correlation->Start(*s.detection, &s.alerts->store());
-  if (!StartApi(s, ports)) {
-    for (auto& listener : s.listeners) listener->Stop();
-    s.pipeline.Stop();
+  s.pipeline_started = true;
+  if (s.correlation) {
+    s.correlation->Start(*s.detection, &s.alerts->store());
+    s.correlation_started = true;
+  }
+  return StartApi(s, ports);
+}
+
+// Stops every thread in reverse dependency order (users before what they
+// use); safe after a start that failed anywhere. Nothing accepted is lost:
+// listeners hand on what they framed, the pipeline drains into detection,
+// detection into the store, the store into its outputs.
+void Shutdown(Daemon::State& s) {
+  for (auto& listener : s.listeners) listener->Stop();
+  s.io.restart();
+  s.io.run();  // the listeners' last handlers (a no-op after a normal run)
+  if (s.reloader) s.reloader->WaitIdle();
+  s.pipeline.Stop();
+  if (s.correlation_started) {
+    s.correlation->Stop();  // after the drain: the last checkpoint sees it all
+    s.correlation_started = false;
+  }
+  if (s.alerts) s.alerts->Stop();  // API closed, everything committed, outputs delivered
+  if (s.metrics_server) s.metrics_server->Stop();  // nothing reads what goes next
+}
+
+using WorkGuard = asio::executor_work_guard<asio::io_context::executor_type>;
+
+// The watchdog's health check: the engine is healthy while it drains its
+// queue, i.e. it processed something since the last check or has nothing
+// waiting. A stuck worker (queue full, nothing processed) stops the pings.
+std::function<bool()> PipelineHealth(Daemon::State& s) {
+  auto last_processed = std::make_shared<uint64_t>(s.metrics.SumEventsProcessed());
+  return [&s, last_processed] {
+    const uint64_t processed = s.metrics.SumEventsProcessed();
+    const bool progressed = processed != *last_processed;
+    *last_processed = processed;
+    return progressed || s.pipeline.queue().events() == 0;
+  };
+}
+
+SignalWatcher::Actions SignalActions(Daemon::State& s, WorkGuard& work) {
+  SignalWatcher::Actions actions;
+  actions.reload = [&s] {
+    for (auto& listener : s.listeners) listener->Reload();  // TLS certificates and CRL
+    if (s.reloader) {
+      spdlog::info("SIGHUP: reloading rules, decoders and lists");
+      s.reloader->Reload();
+    } else {
+      spdlog::info("SIGHUP: no rules configured; listeners and agencies need a restart");
+    }
+  };
+  actions.stop = [&s, &work](int signal) {
+    asio::post(s.io, [&s, &work, signal] {
+      spdlog::info("signal {}: stopping; handing on everything accepted", signal);
+      for (auto& listener : s.listeners) listener->Stop();
+      if (s.alerts) s.alerts->store().BeginShutdown();  // a failed store: workers can drain
+      work.reset();
+    });
+  };
+  return actions;
+}
+
+}  // namespace
+
+int Daemon::Run() {
+  State& s = *state_;
+  auto signals = std::make_unique<SignalWatcher>();
+  std::vector<std::pair<std::string, uint16_t>> ports;
+  bool started = false;
+  try {
+    started = StartAll(s, ports);
+    if (!started) spdlog::critical("cannot start (see the errors above)");
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot start: {}", e.what());
+  }
+  if (!started) {
+    signals.reset();
+    Shutdown(s);
     return 1;
   }
 
-  auto work = asio::make_work_guard(s.io);
-  asio::signal_set signals(s.io, SIGINT, SIGTERM, SIGHUP);
-  std::function<void(const boost::system::error_code&, int)> on_signal =
-      [&](const boost::system::error_code& error, int signal) {
-        if (error) return;
-        if (signal == SIGHUP) {
-          for (auto& listener : s.listeners) listener->Reload();  // TLS certificates, CRL
-          if (s.reloader) {
-            spdlog::info("SIGHUP: reloading rules, decoders and lists");
-            s.reloader->Reload();
-          } else {
-            spdlog::info("SIGHUP: no rules configured; listeners and agencies need a restart");
-          }
-          signals.async_wait(on_signal);
-          return;
-        }
-        spdlog::info("signal {}: stopping; handing on everything accepted", signal);
-        for (auto& listener : s.listeners) listener->Stop();
-        signals.cancel();  // a second signal now takes the default action
-        signals.clear();
-        work.reset();
-      };
-  signals.async_wait(on_signal);
+  WorkGuard work = asio::make_work_guard(s.io);
   if (!s.options.ports_file.empty()) WritePortsFile(s.options.ports_file, ports);
   spdlog::info("gsocd {} ready: {} listener(s), {} worker(s), data in {}", GSOC_VERSION,
                s.listeners.size(), s.pipeline.workers(), s.config.data_dir.string());
+  signals->Ready(SignalActions(s, work));
   SdNotify("READY=1");
   std::unique_ptr<Watchdog> watchdog;
   if (const auto interval = WatchdogInterval()) {
@@ -249,12 +321,8 @@ int Daemon::Run() {
   SdNotify("STOPPING=1");
   watchdog.reset();
   for (auto& thread : io_threads) thread.join();
-  if (s.reloader) s.reloader->WaitIdle();
-  s.pipeline.Stop();
-  if (s.correlation) {
-    s.correlation->Stop();  // after the drain: the last checkpoint sees it all
-    s.alerts->Stop();       // API closed, everything committed, outputs delivered
-  }
+  signals.reset();  // no reload or stop can arrive during the teardown
+  Shutdown(s);
   spdlog::info("stopped: {} events processed", s.metrics.SumEventsProcessed());
   return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "engine/config/config.h"
 #include "engine/daemon/daemon.h"
+#include "engine/daemon/signals.h"
 #include "engine/daemon/systemd.h"
 
 namespace {
@@ -32,9 +33,18 @@ void SetUpLogging(const std::string& level) {
   spdlog::set_formatter(gsoc::MakeLogFormatter(gsoc::StderrIsJournal()));
 }
 
+// Earlier still: before the static initializers of this program run.
+__attribute__((constructor(101))) void BlockSignalsBeforeStaticInit() {
+  gsoc::BlockDaemonSignals();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before anything else (and before any thread exists): SIGHUP, SIGTERM and
+  // SIGINT must never take their default action (a logrotate HUP during the
+  // start would kill gsocd). The daemon's SignalWatcher takes them.
+  gsoc::BlockDaemonSignals();
   CLI::App app{"gsocd: streaming security-event correlation engine"};
   std::string config_path = "/etc/gsoc/gsoc.yaml";
   std::string check_path;

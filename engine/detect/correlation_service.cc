@@ -37,6 +37,10 @@ correlate::CorrelatorOptions CorrelatorOptionsFrom(const CorrelationConfig& conf
   options.max_alert_events = config.max_alert_events;
   options.window.max_entries = static_cast<uint32_t>(config.max_entries_per_key);
   options.raw_cache_bytes = config.raw_cache_bytes;
+  options.max_sources = config.max_sources;
+  options.max_value_bytes = config.max_value_bytes;
+  options.max_bytes_per_rule = config.max_bytes_per_rule;
+  options.max_raw_line_bytes = config.max_raw_line_bytes;
   return options;
 }
 
@@ -144,8 +148,21 @@ std::vector<GaugeSource> CorrelationService::Metrics() const {
       {"gsoc_correlation_suppressed_total", "Correlation firings held back by suppression",
        stat(&S::suppressed), MetricType::Counter},
       {"gsoc_correlation_late_events_total",
-       "Inputs older than the allowed lateness, processed at the stream time", stat(&S::late),
+       "Inputs left out of correlation: later than lateness for their source, and their key no "
+       "longer keeps that time",
+       stat(&S::late), MetricType::Counter},
+      {"gsoc_correlation_late_placed_total",
+       "Inputs later than lateness for their source, placed at their own time (their key still "
+       "kept it)",
+       stat(&S::late_placed), MetricType::Counter},
+      {"gsoc_correlation_sources", "Sources (agency, host) whose event time is tracked",
+       stat(&S::sources)},
+      {"gsoc_correlation_source_evictions_total",
+       "Sources evicted by max_sources (least recently active first)", stat(&S::source_evictions),
        MetricType::Counter},
+      {"gsoc_correlation_sequence_gaps_total",
+       "Batches applied without waiting for the batch before them (sequence_wait passed)",
+       stat(&S::sequence_gaps), MetricType::Counter},
       {"gsoc_correlation_missing_group_total",
        "Inputs skipped because a group-by field was missing", stat(&S::missing_group),
        MetricType::Counter},
@@ -165,7 +182,7 @@ std::vector<GaugeSource> CorrelationService::Metrics() const {
       {"gsoc_correlation_keys", "Live correlation keys", stat(&S::live_keys)},
       {"gsoc_correlation_state_bytes", "Estimated heap bytes of correlation state",
        stat(&S::state_bytes)},
-      {"gsoc_correlation_stream_time_seconds", "Newest event time the correlator has seen",
+      {"gsoc_correlation_stream_time_seconds", "Newest event time of any source",
        [c] {
          const int64_t ns = c->stream_time_ns();
          return ns == INT64_MIN ? 0.0 : static_cast<double>(ns) / 1e9;

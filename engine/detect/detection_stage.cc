@@ -30,6 +30,7 @@ std::string_view DetectEvent(const RuleEngine& engine, EventBatch& batch, Event&
                              const std::function<void(const rules::Rule&)>& on_match) {
   std::string_view decoder;
   if (engine.decoders) decoder = engine.decoders->Decode(batch, event, *scratch.decode);
+  if (engine.logsources) engine.logsources->Classify(batch, event);
   if (engine.matcher) {
     const auto& rules = engine.matcher->rules();
     engine.matcher->Match(batch, event, *scratch.match,
@@ -72,6 +73,11 @@ void DetectionStage::CountAlerts(const std::vector<Alert>& alerts) {
   }
 }
 
+void DetectionStage::SetAlertPolicy(rules::Level min_level, DetectionAggregator* aggregator) {
+  min_level_ = min_level;
+  aggregator_ = aggregator;
+}
+
 void DetectionStage::Swap(std::shared_ptr<const RuleEngine> engine) {
   std::atomic_store(&engine_, std::move(engine));
 }
@@ -94,8 +100,11 @@ void DetectionStage::Process(EventBatch& batch) {
   EngineScratch& scratch = ScratchFor(*engine);
   thread_local std::vector<Alert> alerts;
   thread_local std::vector<correlate::RuleHit> hits;
+  thread_local std::vector<DetectionHit> detections;
   alerts.clear();
   hits.clear();
+  detections.clear();
+  uint64_t below_min_level = 0;
   const correlate::CorrelationSet* correlations = engine->correlations.get();
   const bool correlating = correlator_ && correlations && !correlations->empty();
   // One callback per batch, not per event (std::function may allocate once
@@ -111,6 +120,14 @@ void DetectionStage::Process(EventBatch& batch) {
     }
     if (correlations && correlations->detection_silenced[index]) return;
     const rules::Rule& rule = rules[index];
+    if (rule.level < min_level_) {
+      ++below_min_level;
+      return;
+    }
+    if (aggregator_) {
+      detections.push_back({current.index, &rule});
+      return;
+    }
     const Event& event = *current.event;
     alerts.push_back(
         MakeDetectionAlert(rule, batch, event, AgencyName(agency_names_, event.agency)));
@@ -119,9 +136,16 @@ void DetectionStage::Process(EventBatch& batch) {
   for (uint32_t i = 0; i < events.size(); ++i) {
     current = {&events[i], i};
     if (engine->decoders) engine->decoders->Decode(batch, events[i], *scratch.decode);
+    if (engine->logsources) engine->logsources->Classify(batch, events[i]);
     engine->matcher->Match(batch, events[i], *scratch.match, on_match);
   }
-  if (!hits.empty()) correlator_->Process(*correlations, batch, hits, alerts);
+  if (below_min_level) below_min_level_.fetch_add(below_min_level, std::memory_order_relaxed);
+  if (!detections.empty()) aggregator_->Add(batch, detections, agency_names_, alerts);
+  if (!hits.empty()) {
+    correlator_->Process(*correlations, batch, hits, alerts);
+  } else if (correlator_) {
+    correlator_->Pass(batch);  // in gsocd the batches after this one may go ahead
+  }
   if (alerts.empty()) return;
   CountAlerts(alerts);
   if (sink_) sink_->Publish(alerts);

@@ -13,11 +13,16 @@
 // Correlation: hits of rules that correlations refer to are collected per
 // batch and handed to the Correlator (if one is given) once per batch; rules
 // that only feed correlations (`generate` not set) do not alert on their own.
+//
+// Alert policy (SetAlertPolicy): hits of rules below `min_level` only feed
+// correlations; with a DetectionAggregator, the other hits go to it once per
+// batch (it decides which alerts to publish) instead of one alert each.
 #pragma once
 
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -45,11 +50,33 @@ std::string_view DetectEvent(const RuleEngine& engine, EventBatch& batch, Event&
 Alert MakeDetectionAlert(const rules::Rule& rule, const EventBatch& batch, const Event& event,
                          const std::string& agency);
 
+// One detection hit: the event (index in its batch) and the rule.
+struct DetectionHit {
+  uint32_t event_index = 0;
+  const rules::Rule* rule = nullptr;
+};
+
+// Collapses repeated detection hits into aggregate alerts (engine/aggregate).
+class DetectionAggregator {
+ public:
+  virtual ~DetectionAggregator() = default;
+  // Worker threads, once per batch with every hit of the batch; appends to
+  // `alerts` what is to be published now (opened aggregates). Must not block.
+  virtual void Add(const EventBatch& batch, std::span<const DetectionHit> hits,
+                   const std::vector<std::string>& agency_names, std::vector<Alert>& alerts) = 0;
+};
+
 class DetectionStage : public Stage {
  public:
   DetectionStage(std::shared_ptr<const RuleEngine> engine, AlertSink* sink,
                  std::vector<std::string> agency_names,
                  correlate::Correlator* correlator = nullptr);
+
+  // Before the first batch. Hits of rules below min_level make no alert; an
+  // aggregator (not owned; null: one alert per hit) takes the others.
+  void SetAlertPolicy(rules::Level min_level, DetectionAggregator* aggregator);
+  // Hits that made no alert because their rule is below min_level.
+  uint64_t below_min_level() const { return below_min_level_.load(std::memory_order_relaxed); }
 
   void Swap(std::shared_ptr<const RuleEngine> engine);
   std::shared_ptr<const RuleEngine> current() const;
@@ -74,7 +101,10 @@ class DetectionStage : public Stage {
   std::vector<std::string> agency_names_;
   correlate::Correlator* correlator_;
   const uint64_t stage_id_;
+  rules::Level min_level_ = rules::Level::kInformational;
+  DetectionAggregator* aggregator_ = nullptr;
   std::atomic<uint64_t> alerts_[2][5] = {};
+  std::atomic<uint64_t> below_min_level_{0};
 };
 
 }  // namespace gsoc

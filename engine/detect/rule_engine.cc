@@ -42,8 +42,11 @@ void CompileRules(const RuleSources& sources, RuleEngine& engine, RuleEngineBuil
   rules::LoadOptions options;
   for (const auto& [name, list] : engine.lists) options.indicator_lists.push_back(name);
   options.logsources = engine.logsources.get();
+  options.statuses = sources.statuses;
+  options.min_level = sources.min_level;
   rules::LoadResult loaded = rules::LoadSigma(sources.rule_paths, options);
   build.rule_files = loaded.files;
+  build.rules_skipped = loaded.skipped.size();
   build.refused = std::move(loaded.refused);
   std::vector<rules::CorrelationDocument> correlation_documents = std::move(loaded.correlations);
   match::CompileOptions compile;

@@ -42,6 +42,8 @@ struct RuleSources {
   std::vector<std::string> agency_names;
   RuleLimits limits;
   bool strict = false;  // also refuse user regexes that PCRE2 must run (else a warning)
+  std::vector<std::string> statuses;  // load only these rule statuses; empty = all
+  std::string min_level;              // load only rules at least this level; empty = all
 };
 
 class RuleEngine {
@@ -61,6 +63,7 @@ struct RuleEngineBuild {
   std::vector<rules::RuleError> warnings;    // loaded, with a caveat (PCRE2 fallback)
   std::vector<std::string> fatal;
   size_t rules_loaded = 0;
+  size_t rules_skipped = 0;  // not selected by status / min_level
   size_t correlations_loaded = 0;
   size_t rule_files = 0;
   match::CompileStats compile;

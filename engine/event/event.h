@@ -63,6 +63,13 @@ struct Event {
   // Fields of this event: [fields_begin, fields_begin + fields_count) of the batch.
   uint32_t fields_begin = 0;
   uint32_t fields_count = 0;
+
+  // Pipeline event selectors (engine/rules/logsource_map.h) this event
+  // matched, set by LogSourceMap::Classify before matching; a rule whose
+  // logsource names selectors sees only events that matched one of them.
+  static constexpr size_t kMaxSelectors = 16;
+  std::array<uint16_t, kMaxSelectors> selectors{};
+  uint8_t selector_count = 0;
 };
 
 }  // namespace gsoc

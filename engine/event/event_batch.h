@@ -35,6 +35,10 @@ class EventBatch {
   std::span<const Field> FieldsOf(const Event& event) const {
     return {fields_.data() + event.fields_begin, event.fields_count};
   }
+  // For a stage that renames fields in place (names and values stay views).
+  std::span<Field> MutableFieldsOf(const Event& event) {
+    return {fields_.data() + event.fields_begin, event.fields_count};
+  }
   // Value of the first field named `name`, or empty.
   std::string_view FieldValue(const Event& event, std::string_view name) const;
 

@@ -1,16 +1,25 @@
-// The Prometheus endpoint: prometheus-cpp's Exposer serving /metrics.
+// The Prometheus endpoint: GET /metrics in the text format, served by a small
+// asynchronous HTTP/1.1 server (Boost.Beast) that no client can hold: each
+// request head must arrive within request_timeout (a partial request is cut
+// and counted), each reply must be taken within it, and at most
+// max_connections are open; beyond that the oldest connection still waiting
+// for its request is closed to make room (counted), so a fresh scrape always
+// gets in. One thread serves every connection; the collection runs on it.
 //
 // IngestCollectable turns the per-thread IngestMetrics blocks (and a few
-// gauges read through callbacks) into metric families at scrape time; the
-// scrape runs on the exposer's own thread. Other stages register their own
-// prometheus::Collectable with MetricsServer::Register.
+// gauges read through callbacks) into metric families at scrape time. Other
+// stages register their own prometheus::Collectable with Register.
+//
+// Teardown: Stop() (or the destructor) closes every connection and joins the
+// thread; after it returns no collectable is called again, so the daemon
+// stops the server before it destroys anything a collectable reads.
 #pragma once
 
 #include <prometheus/client_metric.h>
 #include <prometheus/collectable.h>
-#include <prometheus/exposer.h>
 #include <prometheus/metric_family.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -61,19 +70,30 @@ class CallbackCollectable : public prometheus::Collectable {
   Read read_;
 };
 
+struct MetricsServerOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 9102;  // 0 = ephemeral (tests)
+  size_t max_connections = 64;
+  std::chrono::milliseconds request_timeout{5000};  // head in, reply out
+};
+
 class MetricsServer {
  public:
-  // Binds address:port (port 0 = ephemeral). Throws std::runtime_error with
+  // Binds address:port and starts serving. Throws std::runtime_error with
   // the reason when it cannot bind (at start only).
+  explicit MetricsServer(const MetricsServerOptions& options);
   MetricsServer(const std::string& address, uint16_t port);
-  ~MetricsServer();
+  ~MetricsServer();  // Stop()
 
+  // Any thread, any time: families of `collectable` appear in later scrapes.
   void Register(std::shared_ptr<prometheus::Collectable> collectable);
   uint16_t port() const;
+  // Closes the listener and every connection, joins the thread. Idempotent.
+  void Stop();
 
  private:
-  std::unique_ptr<prometheus::Exposer> exposer_;
-  std::vector<std::shared_ptr<prometheus::Collectable>> owned_;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace gsoc

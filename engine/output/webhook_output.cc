@@ -49,6 +49,19 @@ void ValidateHeader(const std::string& name, const std::string& value) {
   }
 }
 
+// Credentials must not cross the network in clear text.
+void RefuseCredentialsInClear(const std::vector<std::pair<std::string, std::string>>& headers) {
+  for (const auto& [name, value] : headers) {
+    std::string lower = name;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == "authorization" || lower == "proxy-authorization" || lower == "cookie") {
+      throw std::invalid_argument("webhook header " + name +
+                                  " would be sent in clear text over http://; use https:// (or "
+                                  "allow_insecure_headers)");
+    }
+  }
+}
+
 enum class Verdict { kDelivered, kRejected, kRetry };
 
 // 2xx delivered; 429, 5xx and no response retried; other statuses refused.
@@ -103,6 +116,7 @@ struct WebhookOutput::Impl {
   std::condition_variable wake_;      // alerts queued, or stop requested
   std::condition_variable finished_;  // the sender thread is done
   std::deque<std::string> queue_;
+  size_t queue_bytes_ = 0;  // JSON bytes in queue_
   WebhookStats stats_;
   bool stopping_ = false;
   bool done_ = false;
@@ -122,6 +136,7 @@ WebhookOutput::Impl::Impl(WebhookOptions webhook_options)
       url_(ParseWebhookUrl(options_.url)),
       client_(ClientOptions(url_, options_)) {
   for (const auto& [name, value] : options_.headers) ValidateHeader(name, value);
+  if (!url_.tls && !options_.allow_insecure_headers) RefuseCredentialsInClear(options_.headers);
   sender_ = std::thread([this] { Run(); });
 }
 
@@ -131,11 +146,18 @@ void WebhookOutput::Impl::Enqueue(std::span<const store::StoredAlert> alerts) {
   {
     std::lock_guard lock(mutex_);
     for (const store::StoredAlert& alert : alerts) {
-      if (queue_.size() >= max_queue) {
+      if (alert.json.size() > options_.max_queue_bytes) {  // could never be queued
+        ++stats_.dropped;
+        continue;
+      }
+      while (!queue_.empty() && (queue_.size() >= max_queue ||
+                                 queue_bytes_ + alert.json.size() > options_.max_queue_bytes)) {
+        queue_bytes_ -= queue_.front().size();
         queue_.pop_front();
         ++stats_.dropped;
       }
       queue_.push_back(alert.json);
+      queue_bytes_ += alert.json.size();
     }
   }
   wake_.notify_one();
@@ -145,6 +167,7 @@ WebhookStats WebhookOutput::Impl::Stats() const {
   std::lock_guard lock(mutex_);
   WebhookStats stats = stats_;
   stats.queued = queue_.size();
+  stats.queued_bytes = queue_bytes_;
   return stats;
 }
 
@@ -192,6 +215,7 @@ std::optional<WebhookOutput::Impl::Batch> WebhookOutput::Impl::NextBatch() {
   Batch batch(std::make_move_iterator(queue_.begin()),
               std::make_move_iterator(queue_.begin() + static_cast<ptrdiff_t>(count)));
   queue_.erase(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(count));
+  for (const std::string& json : batch) queue_bytes_ -= json.size();
   return batch;
 }
 

@@ -8,9 +8,13 @@
 // retry_max, with jitter) until delivered; other 4xx: the batch is dropped
 // and counted (the receiver refuses it; retrying cannot help).
 //
-// Bounds: at most max_queue alerts wait; beyond that the oldest are dropped
-// and counted (a receiver down for days must not grow memory without
-// bound). Everything is in gsoc_webhook_* metrics.
+// Bounds: at most max_queue alerts and max_queue_bytes of their JSON wait;
+// beyond that the oldest are dropped and counted (a receiver down for days
+// must not grow memory without bound; the store still holds every alert).
+// Everything is in gsoc_webhook_* metrics.
+//
+// Credentials: an http:// URL with an Authorization, Proxy-Authorization or
+// Cookie header is refused unless allow_insecure_headers is set.
 //
 // Threading: OnCommitted (the store's writer thread) only copies into the
 // queue; one sender thread does the HTTP. The destructor tries to deliver
@@ -41,22 +45,26 @@ struct WebhookOptions {
   std::chrono::milliseconds retry_initial{500};
   std::chrono::milliseconds retry_max{60000};
   std::chrono::milliseconds shutdown_grace{5000};
-  bool tls_verify = true;   // https: verify the server certificate (system CAs)
-  std::string tls_ca_file;  // https: PEM CA bundle trusted instead of the system CAs
+  size_t max_queue_bytes = 64ull << 20;  // JSON bytes waiting, at most
+  bool allow_insecure_headers = false;   // http:// may carry credentials headers
+  bool tls_verify = true;                // https: verify the server certificate (system CAs)
+  std::string tls_ca_file;               // https: PEM CA bundle trusted instead of the system CAs
 };
 
 struct WebhookStats {
-  uint64_t delivered = 0;  // alerts acknowledged with 2xx
-  uint64_t requests = 0;   // HTTP requests sent
-  uint64_t retries = 0;    // requests that will be retried
-  uint64_t rejected = 0;   // alerts in batches refused with a 4xx (not 429)
-  uint64_t dropped = 0;    // alerts dropped because the queue was full
-  uint64_t queued = 0;     // gauge
+  uint64_t delivered = 0;     // alerts acknowledged with 2xx
+  uint64_t requests = 0;      // HTTP requests sent
+  uint64_t retries = 0;       // requests that will be retried
+  uint64_t rejected = 0;      // alerts in batches refused with a 4xx (not 429)
+  uint64_t dropped = 0;       // alerts dropped because the queue was full
+  uint64_t queued = 0;        // gauge
+  uint64_t queued_bytes = 0;  // gauge: JSON bytes queued
 };
 
 class WebhookOutput : public store::CommitListener {
  public:
-  // Throws std::invalid_argument when the URL cannot be parsed, a header
+  // Throws std::invalid_argument when the URL cannot be parsed, http:// would
+  // carry credentials (see above), a header
   // name or value is invalid (CR/LF, ...), or tls_ca_file cannot be loaded.
   explicit WebhookOutput(WebhookOptions options);
   ~WebhookOutput() override;

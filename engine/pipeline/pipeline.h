@@ -93,6 +93,7 @@ class BatchQueue : public BatchInput {
       : max_events_(max_events),
         max_bytes_(max_bytes),
         pool_(pool),
+        first_event_id_(first_event_id),
         next_event_id_(first_event_id) {}
 
   PushResult TryPush(BatchPtr& batch) override;
@@ -107,6 +108,8 @@ class BatchQueue : public BatchInput {
   size_t bytes() const;
   size_t capacity() const { return max_events_; }
   size_t capacity_bytes() const { return max_bytes_; }
+  // The id of the first event ever pushed (ids then follow in push order).
+  uint64_t first_event_id() const { return first_event_id_; }
   // Pushes refused because the queue was full (the queue_events limit hit).
   uint64_t full_count() const;
 
@@ -121,6 +124,7 @@ class BatchQueue : public BatchInput {
   const size_t max_events_;
   const size_t max_bytes_;
   BatchPool& pool_;
+  const uint64_t first_event_id_;
   mutable std::mutex mutex_;
   std::condition_variable not_empty_;
   std::deque<BatchPtr> batches_;

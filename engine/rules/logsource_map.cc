@@ -1,8 +1,8 @@
-// rules/logsources.yaml -> LogSourceMap. An entry matches a rule logsource
-// when product, service and category are all equal (case-insensitive; an
-// absent key only matches an absent key) or the entry says '*' (any value,
-// also none). The most specific matching entry (most non-'*' keys) wins;
-// ties go to the first entry in the file.
+// rules/logsources.yaml (+ included pipeline files) -> LogSourceMap. An entry
+// matches a rule logsource when product, service and category are all equal
+// (case-insensitive; an absent key only matches an absent key) or the entry
+// says '*' (any value, also none). The most specific matching entry (most
+// non-'*' keys) wins; ties go to the first entry loaded.
 #include "engine/rules/logsource_map.h"
 
 #include <yaml-cpp/yaml.h>
@@ -16,6 +16,7 @@ namespace gsoc::rules {
 namespace {
 
 constexpr std::string_view kAny = "*";
+constexpr int kMaxIncludeDepth = 8;
 
 std::string Lower(std::string_view text) {
   std::string out(text);
@@ -23,16 +24,132 @@ std::string Lower(std::string_view text) {
   return out;
 }
 
-class MapParser {
+char LowerChar(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool EqualsIgnoreCase(std::string_view lower, std::string_view text) {
+  if (lower.size() != text.size()) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (LowerChar(text[i]) != lower[i]) return false;
+  }
+  return true;
+}
+
+// `pattern` is lower-case with `*` wildcards. Iterative, no allocation.
+bool GlobMatches(std::string_view pattern, std::string_view text) {
+  size_t p = 0, t = 0, star = std::string_view::npos, resume = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      resume = t;
+    } else if (p < pattern.size() && pattern[p] == LowerChar(text[t])) {
+      ++p;
+      ++t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+bool ValueMatches(const std::string& pattern, std::string_view value) {
+  if (pattern == kAny) return true;
+  if (pattern.find('*') == std::string::npos) return EqualsIgnoreCase(pattern, value);
+  return GlobMatches(pattern, value);
+}
+
+std::string ReadFile(const std::filesystem::path& file) {
+  std::ifstream stream(file, std::ios::binary);
+  if (!stream) throw std::runtime_error(file.string() + ":0: cannot read file");
+  std::ostringstream text;
+  text << stream.rdbuf();
+  return text.str();
+}
+
+// The files a path names: itself, or a folder's *.yaml / *.yml in name order.
+std::vector<std::filesystem::path> FilesOf(const std::filesystem::path& path) {
+  std::error_code error;
+  if (!std::filesystem::is_directory(path, error)) return {path};
+  std::vector<std::filesystem::path> files;
+  for (const auto& item : std::filesystem::directory_iterator(path, error)) {
+    const auto ext = item.path().extension();
+    if (item.is_regular_file() && (ext == ".yaml" || ext == ".yml")) files.push_back(item.path());
+  }
+  if (error) throw std::runtime_error(path.string() + ":0: cannot list folder: " + error.message());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+bool FieldMatches(const std::string& entry_value, const std::string& rule_value) {
+  return entry_value == kAny || entry_value == Lower(rule_value);
+}
+
+int Specificity(const LogSource& logsource) {
+  int count = 0;
+  for (const std::string* value : {&logsource.product, &logsource.service, &logsource.category})
+    if (!value->empty() && *value != kAny) ++count;
+  return count;
+}
+
+bool SameLogSource(const LogSource& a, const LogSource& b) {
+  return a.product == b.product && a.service == b.service && a.category == b.category;
+}
+
+// `programs` are lower-case. "sshd(pam_unix)" (old PAM lines) counts as sshd.
+// No allocation: this runs per event and candidate rule.
+bool ProgramMatches(const std::vector<std::string>& programs, std::string_view program) {
+  const size_t paren = program.find('(');
+  const std::string_view base =
+      paren == std::string_view::npos ? program : program.substr(0, paren);
+  for (const std::string& candidate : programs) {
+    if (EqualsIgnoreCase(candidate, program) || EqualsIgnoreCase(candidate, base)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+class LogSourceMap::Parser {
  public:
-  explicit MapParser(std::string file) : file_(std::move(file)) {}
+  Parser(LogSourceMap& map, std::string file) : map_(map), file_(std::move(file)) {}
 
   [[noreturn]] void Fail(const YAML::Node& at, const std::string& reason) const {
     int line = 0;
     if (at.IsDefined()) line = at.Mark().line + 1;
     throw std::runtime_error(file_ + ":" + std::to_string(line) + ": " + reason);
   }
+  std::string Where(const YAML::Node& at) const {
+    return file_ + ":" + std::to_string(at.Mark().line + 1);
+  }
 
+  // Parses the document; returns its `include` paths (relative to the file).
+  std::vector<std::string> Document(const YAML::Node& root) {
+    if (!root.IsMap() || !root["logsources"]) Fail(root, "expected a map with 'logsources'");
+    std::vector<std::string> includes;
+    for (const auto& item : root) {
+      const std::string key = item.first.as<std::string>();
+      if (key == "include") {
+        includes = Strings(item.second, "include");
+      } else if (key != "logsources") {
+        Fail(item.first, "unknown key '" + key + "' (logsources, include)");
+      }
+    }
+    const YAML::Node entries = root["logsources"];
+    if (!entries.IsSequence()) Fail(entries, "'logsources' must be a list");
+    for (const YAML::Node& node : entries) {
+      Entry entry = ParseEntry(node);
+      for (const Entry& other : map_.entries_)
+        if (SameLogSource(other.logsource, entry.logsource))
+          Fail(node, "a second entry for the same logsource");
+      map_.entries_.push_back(std::move(entry));
+    }
+    return includes;
+  }
+
+ private:
   std::vector<std::string> Strings(const YAML::Node& node, const char* what) const {
     if (!node.IsSequence()) Fail(node, std::string(what) + " must be a list");
     std::vector<std::string> values;
@@ -106,8 +223,71 @@ class MapParser {
     return logsource;
   }
 
-  template <typename Entry>
-  Entry ParseEntry(const YAML::Node& node) const {
+  Condition ParseCondition(const std::string& field, const YAML::Node& node) {
+    Condition condition;
+    if (node.IsScalar()) {
+      condition.values.push_back(Lower(node.Scalar()));
+    } else if (node.IsSequence()) {
+      for (const YAML::Node& item : node) {
+        if (!item.IsScalar()) Fail(item, "values of '" + field + "' must be scalars");
+        condition.values.push_back(Lower(item.Scalar()));
+      }
+    } else {
+      Fail(node, "'" + field + "' must be a value or a list of values");
+    }
+    if (condition.values.empty()) Fail(node, "'" + field + "' has no value");
+    try {
+      condition.key = map_.KeyIndex(field);
+    } catch (const std::runtime_error& e) {
+      Fail(node, e.what());
+    }
+    return condition;
+  }
+
+  Selector ParseSelector(const YAML::Node& node) {
+    if (!node.IsMap()) Fail(node, "each events entry must be a map with 'when'");
+    Selector selector;
+    for (const auto& item : node) {
+      const std::string key = item.first.as<std::string>();
+      if (key == "when") {
+        if (!item.second.IsMap() || item.second.size() == 0)
+          Fail(item.second, "'when' must be a map of field conditions");
+        for (const auto& condition : item.second) {
+          const std::string field = condition.first.as<std::string>();
+          selector.conditions.push_back(ParseCondition(field, condition.second));
+          selector.canonical += field + "=";
+          for (const std::string& value : selector.conditions.back().values)
+            selector.canonical += value + "|";
+          selector.canonical += ";";
+        }
+      } else if (key == "fields") {
+        if (!item.second.IsMap())
+          Fail(item.second, "'fields' must map Sigma fields to event fields");
+        for (const auto& alias : item.second) {
+          if (!alias.second.IsScalar() || alias.second.Scalar().empty())
+            Fail(alias.second, "'fields' values must be event field names");
+          selector.aliases.push_back({alias.first.as<std::string>(), alias.second.Scalar()});
+        }
+      } else {
+        Fail(item.first, "unknown key '" + key + "' (when, fields)");
+      }
+    }
+    if (selector.conditions.empty()) Fail(node, "events entry has no 'when'");
+    return selector;
+  }
+
+  std::vector<uint16_t> Selectors(const YAML::Node& node) {
+    if (!node.IsSequence() || node.size() == 0) Fail(node, "'events' must be a non-empty list");
+    std::vector<uint16_t> ids;
+    for (const YAML::Node& item : node) {
+      const uint16_t id = map_.AddSelector(ParseSelector(item), Where(item));
+      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+    }
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+
+  Entry ParseEntry(const YAML::Node& node) {
     if (!node.IsMap()) Fail(node, "each logsources entry must be a map");
     Entry entry;
     bool has_logsource = false;
@@ -121,79 +301,56 @@ class MapParser {
         entry.filter.facilities = Facilities(item.second);
       else if (key == "formats")
         entry.filter.formats = Formats(item.second);
+      else if (key == "events")
+        entry.filter.selectors = Selectors(item.second);
+      else if (key == "carries")
+        entry.filter.carries = Strings(item.second, "carries");
       else
-        Fail(item.first, "unknown key '" + key + "' (logsource, programs, facilities, formats)");
+        Fail(item.first, "unknown key '" + key +
+                             "' (logsource, programs, facilities, formats, events, carries)");
     }
     if (!has_logsource) Fail(node, "entry has no logsource");
     return entry;
   }
 
- private:
+  LogSourceMap& map_;
   std::string file_;
 };
 
-bool FieldMatches(const std::string& entry_value, const std::string& rule_value) {
-  return entry_value == kAny || entry_value == Lower(rule_value);
-}
-
-int Specificity(const LogSource& logsource) {
-  int count = 0;
-  for (const std::string* value : {&logsource.product, &logsource.service, &logsource.category})
-    if (!value->empty() && *value != kAny) ++count;
-  return count;
-}
-
-bool SameLogSource(const LogSource& a, const LogSource& b) {
-  return a.product == b.product && a.service == b.service && a.category == b.category;
-}
-
-}  // namespace
-
-namespace {
-
-bool EqualsIgnoreCase(std::string_view lower, std::string_view text) {
-  if (lower.size() != text.size()) return false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[i]) return false;
+uint16_t LogSourceMap::KeyIndex(const std::string& name) {
+  for (size_t i = 0; i < keys_.size(); ++i) {
+    if (keys_[i] == name) return static_cast<uint16_t>(i);
   }
-  return true;
+  if (keys_.size() >= 64)
+    throw std::runtime_error("more than 64 distinct field names in 'when' conditions");
+  keys_.push_back(name);
+  key_lengths_ |= uint64_t{1} << std::min<size_t>(name.size(), 63);
+  return static_cast<uint16_t>(keys_.size() - 1);
 }
 
-// `programs` are lower-case. "sshd(pam_unix)" (old PAM lines) counts as sshd.
-// No allocation: this runs per event and candidate rule.
-bool ProgramMatches(const std::vector<std::string>& programs, std::string_view program) {
-  const size_t paren = program.find('(');
-  const std::string_view base =
-      paren == std::string_view::npos ? program : program.substr(0, paren);
-  for (const std::string& candidate : programs) {
-    if (EqualsIgnoreCase(candidate, program) || EqualsIgnoreCase(candidate, base)) return true;
+uint16_t LogSourceMap::AddSelector(Selector selector, const std::string& where) {
+  for (size_t i = 0; i < selectors_.size(); ++i) {
+    Selector& existing = selectors_[i];
+    if (existing.canonical != selector.canonical) continue;
+    for (Alias& alias : selector.aliases) {
+      const auto same = std::find_if(existing.aliases.begin(), existing.aliases.end(),
+                                     [&](const Alias& a) { return a.sigma == alias.sigma; });
+      if (same == existing.aliases.end()) {
+        existing.aliases.push_back(std::move(alias));
+      } else if (same->event != alias.event) {
+        throw std::runtime_error(where + ": field " + alias.sigma + " is mapped to both " +
+                                 same->event + " and " + alias.event + " for the same events");
+      }
+    }
+    return static_cast<uint16_t>(i);
   }
-  return false;
+  if (selectors_.size() >= 0xFFFF) throw std::runtime_error(where + ": too many event selectors");
+  selectors_.push_back(std::move(selector));
+  return static_cast<uint16_t>(selectors_.size() - 1);
 }
 
-}  // namespace
-
-bool EventFilter::Matches(const Event& event) const {
-  if (!programs.empty() && !ProgramMatches(programs, event.program)) return false;
-  if (!facilities.empty() &&
-      std::find(facilities.begin(), facilities.end(), event.facility) == facilities.end())
-    return false;
-  return formats.empty() ||
-         std::find(formats.begin(), formats.end(), event.format) != formats.end();
-}
-
-LogSourceMap LogSourceMap::Load(const std::filesystem::path& file) {
-  std::ifstream stream(file, std::ios::binary);
-  if (!stream) throw std::runtime_error(file.string() + ":0: cannot read file");
-  std::ostringstream text;
-  text << stream.rdbuf();
-  return Parse(text.str(), file.string());
-}
-
-LogSourceMap LogSourceMap::Parse(const std::string& yaml, const std::string& file_name) {
-  const MapParser parser(file_name);
+std::vector<std::string> LogSourceMap::ParseText(const std::string& yaml,
+                                                 const std::string& file_name) {
   YAML::Node root;
   try {
     root = YAML::Load(yaml);
@@ -201,24 +358,44 @@ LogSourceMap LogSourceMap::Parse(const std::string& yaml, const std::string& fil
     throw std::runtime_error(file_name + ":" + std::to_string(e.mark.line + 1) +
                              ": YAML syntax error: " + e.msg);
   }
-  LogSourceMap map;
   try {
-    if (!root.IsMap() || !root["logsources"]) parser.Fail(root, "expected a map with 'logsources'");
-    for (const auto& item : root)
-      if (item.first.as<std::string>() != "logsources")
-        parser.Fail(item.first, "unknown key '" + item.first.as<std::string>() + "'");
-    const YAML::Node entries = root["logsources"];
-    if (!entries.IsSequence()) parser.Fail(entries, "'logsources' must be a list");
-    for (const YAML::Node& node : entries) {
-      Entry entry = parser.ParseEntry<Entry>(node);
-      for (const Entry& other : map.entries_)
-        if (SameLogSource(other.logsource, entry.logsource))
-          parser.Fail(node, "a second entry for the same logsource");
-      map.entries_.push_back(std::move(entry));
-    }
+    Parser parser(*this, file_name);
+    return parser.Document(root);
   } catch (const YAML::Exception& e) {
     throw std::runtime_error(file_name + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
+}
+
+void LogSourceMap::LoadInto(const std::filesystem::path& path, int depth,
+                            std::vector<std::filesystem::path>& seen) {
+  for (const std::filesystem::path& file : FilesOf(path)) {
+    std::error_code error;
+    auto canonical = std::filesystem::weakly_canonical(file, error);
+    if (error) canonical = file;
+    if (std::find(seen.begin(), seen.end(), canonical) != seen.end()) continue;  // loaded already
+    seen.push_back(canonical);
+    for (const std::string& include : ParseText(ReadFile(file), file.string())) {
+      if (depth >= kMaxIncludeDepth)
+        throw std::runtime_error(file.string() + ":0: includes nested deeper than 8");
+      const std::filesystem::path target = file.parent_path() / include;
+      if (!std::filesystem::exists(target, error))
+        throw std::runtime_error(file.string() + ":0: include '" + include + "': no such file");
+      LoadInto(target, depth + 1, seen);
+    }
+  }
+}
+
+LogSourceMap LogSourceMap::Load(const std::filesystem::path& file) {
+  LogSourceMap map;
+  std::vector<std::filesystem::path> seen;
+  map.LoadInto(file, 0, seen);
+  return map;
+}
+
+LogSourceMap LogSourceMap::Parse(const std::string& yaml, const std::string& file_name) {
+  LogSourceMap map;
+  if (!map.ParseText(yaml, file_name).empty())
+    throw std::runtime_error(file_name + ":0: include needs a file (LogSourceMap::Load)");
   return map;
 }
 
@@ -233,6 +410,77 @@ std::optional<EventFilter> LogSourceMap::Resolve(const LogSource& logsource) con
   }
   if (!best) return std::nullopt;
   return best->filter;
+}
+
+bool LogSourceMap::SelectorMatches(const Selector& selector, const std::string_view* values,
+                                   const bool* present) const {
+  for (const Condition& condition : selector.conditions) {
+    if (!present[condition.key]) return false;
+    bool any = false;
+    for (const std::string& pattern : condition.values) {
+      if (ValueMatches(pattern, values[condition.key])) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) return false;
+  }
+  return true;
+}
+
+void LogSourceMap::Classify(EventBatch& batch, Event& event) const {
+  event.selector_count = 0;
+  if (selectors_.empty()) return;
+  std::string_view values[64];
+  bool present[64] = {};
+  for (const Field& field : batch.FieldsOf(event)) {
+    const size_t length = std::min<size_t>(field.name.size(), 63);
+    if ((key_lengths_ >> length & 1) == 0) continue;
+    for (size_t k = 0; k < keys_.size(); ++k) {
+      if (!present[k] && keys_[k] == field.name) {
+        values[k] = field.value;
+        present[k] = true;
+        break;
+      }
+    }
+  }
+  for (size_t k = 0; k < keys_.size(); ++k) {
+    if (present[k]) continue;
+    if (keys_[k] == "program" && !event.program.empty())
+      values[k] = event.program, present[k] = true;
+    if (keys_[k] == "host" && !event.host.empty()) values[k] = event.host, present[k] = true;
+  }
+  for (size_t s = 0; s < selectors_.size(); ++s) {
+    const Selector& selector = selectors_[s];
+    if (!SelectorMatches(selector, values, present)) continue;
+    if (event.selector_count < Event::kMaxSelectors) {
+      event.selectors[event.selector_count++] = static_cast<uint16_t>(s);
+    }
+    for (const Alias& alias : selector.aliases) {
+      std::string_view value;
+      bool source = false;
+      bool target = false;
+      for (const Field& field : batch.FieldsOf(event)) {
+        if (!source && field.name == alias.event) value = field.value, source = true;
+        if (field.name == alias.sigma) target = true;
+      }
+      if (source && !target) batch.AddField(event, batch.arena().Copy(alias.sigma), value);
+    }
+  }
+}
+
+bool EventFilter::Matches(const Event& event) const {
+  if (!programs.empty() && !ProgramMatches(programs, event.program)) return false;
+  if (!facilities.empty() &&
+      std::find(facilities.begin(), facilities.end(), event.facility) == facilities.end())
+    return false;
+  if (!formats.empty() && std::find(formats.begin(), formats.end(), event.format) == formats.end())
+    return false;
+  if (selectors.empty()) return true;
+  for (uint8_t i = 0; i < event.selector_count; ++i) {
+    if (std::binary_search(selectors.begin(), selectors.end(), event.selectors[i])) return true;
+  }
+  return false;
 }
 
 }  // namespace gsoc::rules

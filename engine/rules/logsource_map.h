@@ -1,27 +1,41 @@
-// Which events a Sigma `logsource` applies to: a documented mapping loaded
-// from rules/logsources.yaml, e.g. product linux + service sshd -> events
-// whose program is `sshd`. A logsource with no mapping refuses the rule.
+// Processing pipelines (the pySigma concept, as data): which events a Sigma
+// `logsource` applies to, and how Sigma field names map to event fields.
+// Loaded from rules/logsources.yaml and the files it includes
+// (rules/pipelines/*.yaml); a logsource with no mapping refuses the rule.
 //
 // The file format:
+//   include: [pipelines/]                          # files/folders, relative to this file
 //   logsources:
-//     - logsource: {product: linux, service: sshd}    # keys that must equal
-//       programs: [sshd]                             # any of (case-insensitive)
-//       facilities: [4, 10]                          # any of; omitted = any
-//       formats: [json]                              # rfc5424|rfc3164|json; omitted = any
+//     - logsource: {product: linux, service: sshd}  # keys that must equal
+//       programs: [sshd]                           # any of (case-insensitive)
+//       facilities: [4, 10]                        # any of; omitted = any
+//       formats: [json]                            # rfc5424|rfc3164|json|unparsed; omitted = any
+//       events:                                    # any of; omitted = no field condition
+//         - when: {Channel: Security, EventID: 4688}   # every condition holds
+//           fields: {Image: NewProcessName}        # Sigma field <- event field
+//       carries: [Image, CommandLine]              # fields its events carry (rules check)
 // An entry applies to a rule when product, service and category are equal
 // (case-insensitive; a key the entry omits applies only to rules that omit
 // it too, so `{product: linux}` does not cover `category: process_creation`),
 // or the entry gives '*' for that key (any value, also none). The most
-// specific entry wins (most keys that are not '*'); ties: first in the file.
-// An entry with no programs, facilities or formats matches every event.
+// specific entry wins (most keys that are not '*'); ties: first loaded.
+//
+// `when` conditions: event field (JSON member after the Windows renaming of
+// collectors/json, decoder field, or the header `program`/`host`) -> a value
+// or a list of values, compared case-insensitively; `*` in a value is a
+// wildcard ('*' alone: the field is present). `fields` are applied to every
+// event that matches the `when` (Classify): the event gains field `Image`
+// with the value of its `NewProcessName` unless it already has `Image`.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/event/event.h"
+#include "engine/event/event_batch.h"
 #include "engine/rules/rule.h"
 
 namespace gsoc::rules {
@@ -30,25 +44,66 @@ struct EventFilter {
   std::vector<std::string> programs;  // lower-case; empty = any
   std::vector<int> facilities;        // empty = any
   std::vector<EventFormat> formats;   // empty = any
+  std::vector<uint16_t> selectors;    // any of (Event::selectors); empty = any
+  // Field names the logsource's events carry (empty: not known); `rules
+  // check` warns about a rule using a field outside them.
+  std::vector<std::string> carries;
 
-  bool Matches(const Event& event) const;  // program compare is case-insensitive
+  // No allocation: runs per event and candidate rule. Program compare is
+  // case-insensitive; `selectors` need the event classified (Classify).
+  bool Matches(const Event& event) const;
 };
 
 class LogSourceMap {
  public:
   // Throws std::runtime_error naming file, line and reason on a bad file.
+  // `file` may be a folder: every *.yaml / *.yml in it, in name order.
   static LogSourceMap Load(const std::filesystem::path& file);
   static LogSourceMap Parse(const std::string& yaml, const std::string& file_name);
 
   // nullopt: no mapping (the rule is refused with the logsource in the reason).
   std::optional<EventFilter> Resolve(const LogSource& logsource) const;
 
+  // Per event, before matching: records the selectors the event matches in
+  // event.selectors and adds the fields they map. Hot path: no allocation
+  // beyond the batch's arena and field table, no exceptions.
+  void Classify(EventBatch& batch, Event& event) const;
+  size_t selector_count() const { return selectors_.size(); }
+
  private:
   struct Entry {
     LogSource logsource;  // lower-case; "*" = any value, empty = must be absent
     EventFilter filter;
   };
+  struct Condition {
+    uint16_t key = 0;                 // index into keys_
+    std::vector<std::string> values;  // lower-case Sigma-like globs; "*" = present
+  };
+  struct Alias {
+    std::string sigma;  // field the rules use
+    std::string event;  // field the event carries
+  };
+  struct Selector {
+    std::string canonical;  // for deduplication
+    std::vector<Condition> conditions;
+    std::vector<Alias> aliases;
+  };
+  class Parser;
+  friend class Parser;
+
+  // Parses one file's text into this map; returns its `include` paths.
+  std::vector<std::string> ParseText(const std::string& yaml, const std::string& file_name);
+  void LoadInto(const std::filesystem::path& path, int depth,
+                std::vector<std::filesystem::path>& seen);
+  uint16_t AddSelector(Selector selector, const std::string& where);
+  uint16_t KeyIndex(const std::string& name);
+  bool SelectorMatches(const Selector& selector, const std::string_view* values,
+                       const bool* present) const;
+
   std::vector<Entry> entries_;
+  std::vector<std::string> keys_;  // distinct condition field names
+  uint64_t key_lengths_ = 0;       // bit n: a key of length n (n < 64); bit 63: longer
+  std::vector<Selector> selectors_;
 };
 
 }  // namespace gsoc::rules

@@ -104,11 +104,18 @@ struct Rule {
   std::string description;
   std::string status;
   Level level = Level::kMedium;
-  std::vector<std::string> tags;
+  std::vector<std::string> tags;  // ATT&CK techniques/tactics are `attack.*` tags
+  std::string author;
+  std::vector<std::string> references;
+  std::vector<std::string> falsepositives;
   LogSource logsource;
   std::vector<Selection> selections;
   Condition condition;  // several `condition` list entries are ORed
   SourceLocation location;
+  // Custom attribute `aggregate_by` (engine/aggregate): the fields whose
+  // values group this rule's hits into one alert; unset: the configured
+  // default; empty: every hit is an alert of its own.
+  std::optional<std::vector<std::string>> aggregate_by;
 };
 
 // A rule the loader could not accept, with the reason.

@@ -56,17 +56,35 @@ Level ParseLevel(const YAML::Node& map) {
          "unknown level '" + text + "' (informational, low, medium, high, critical)");
 }
 
-std::vector<std::string> ParseTags(const YAML::Node& map) {
-  const YAML::Node node = Child(map, "tags");
+// A string or a list of strings (tags, references, falsepositives).
+std::vector<std::string> StringList(const YAML::Node& map, const char* key) {
+  const YAML::Node node = Child(map, key);
   if (!node.IsDefined() || node.IsNull()) return {};
   if (node.IsScalar()) return {node.Scalar()};
-  if (!node.IsSequence()) Refuse(node, "'tags' must be a list of strings");
-  std::vector<std::string> tags;
-  for (const YAML::Node& tag : node) {
-    if (!tag.IsScalar()) Refuse(tag, "'tags' must be a list of strings");
-    tags.push_back(tag.Scalar());
+  const std::string reason = std::string("'") + key + "' must be a list of strings";
+  if (!node.IsSequence()) Refuse(node, reason);
+  std::vector<std::string> values;
+  for (const YAML::Node& value : node) {
+    if (!value.IsScalar()) Refuse(value, reason);
+    values.push_back(value.Scalar());
   }
-  return tags;
+  return values;
+}
+
+std::vector<std::string> ParseTags(const YAML::Node& map) { return StringList(map, "tags"); }
+
+// The custom attribute `aggregate_by`: a list of field names (may be empty).
+std::optional<std::vector<std::string>> ParseAggregateBy(const YAML::Node& map) {
+  const YAML::Node node = Child(map, "aggregate_by");
+  if (!node.IsDefined() || node.IsNull()) return std::nullopt;
+  if (!node.IsSequence()) Refuse(node, "'aggregate_by' must be a list of field names");
+  std::vector<std::string> fields;
+  for (const YAML::Node& field : node) {
+    if (!field.IsScalar() || field.Scalar().empty())
+      Refuse(field, "'aggregate_by' must be a list of field names");
+    fields.push_back(field.Scalar());
+  }
+  return fields;
 }
 
 LogSource ParseLogSource(const YAML::Node& map) {
@@ -114,16 +132,47 @@ std::string DescribeLogSource(const LogSource& logsource) {
          " category=" + logsource.category;
 }
 
+std::vector<std::string> FilterRules(const YAML::Node& filter) {
+  const YAML::Node node = Child(filter, "rules");
+  if (!node.IsDefined() || node.IsNull()) Refuse(filter, "filter has no 'rules'");
+  if (node.IsScalar()) return {node.Scalar()};
+  if (!node.IsSequence() || node.size() == 0)
+    Refuse(node, "filter 'rules' must be a rule id or a list of rule ids");
+  std::vector<std::string> rules;
+  for (const YAML::Node& rule : node) {
+    if (!rule.IsScalar()) Refuse(rule, "filter 'rules' must be a list of rule ids or names");
+    rules.push_back(rule.Scalar());
+  }
+  return rules;
+}
+
+SigmaFilter BuildFilter(const SigmaDocument& doc, const std::string& file, const std::string& id,
+                        const LoadOptions& options, internal::ValueBudget& budget) {
+  const YAML::Node& node = doc.node;
+  SigmaFilter filter;
+  filter.id = id;
+  filter.location = {file, doc.line};
+  filter.title = RequiredString(node, "title");
+  filter.logsource = ParseLogSource(node);
+  YAML::Node body = Child(node, "filter");
+  if (!body.IsMap()) Refuse(body, "filter must be a map of rules, selections and a condition");
+  filter.rules = FilterRules(body);
+  // The selections are every key but `rules` and `condition`.
+  YAML::Node detection(YAML::NodeType::Map);
+  for (const auto& entry : body)
+    if (entry.first.Scalar() != "rules") detection[entry.first] = entry.second;
+  const std::vector<YAML::Node> conditions = ConditionNodes(body);
+  for (const YAML::Node& condition : conditions)
+    if (condition.Scalar().find('|') != std::string::npos) Refuse(condition, kAggregationReason);
+  filter.selections = internal::BuildSelections(detection, options, budget);
+  filter.condition = BuildCondition(conditions, filter.selections);
+  return filter;
+}
+
 Rule BuildRule(const SigmaDocument& doc, const std::string& file, const std::string& id,
                const LoadOptions& options, internal::ValueBudget& budget) {
   const YAML::Node& node = doc.node;
-  if (!Has(node, "detection")) {
-    if (Has(node, "filter"))
-      Refuse(node,
-             "Sigma filter documents (meta filters) are not supported; write the exclusion into "
-             "the rule");
-    Refuse(node, "document has neither detection nor correlation");
-  }
+  if (!Has(node, "detection")) Refuse(node, "document has neither detection nor correlation");
   Rule rule;
   rule.id = id;
   rule.location = {file, doc.line};
@@ -133,6 +182,10 @@ Rule BuildRule(const SigmaDocument& doc, const std::string& file, const std::str
   rule.description = OptionalString(node, "description");
   rule.level = ParseLevel(node);
   rule.tags = ParseTags(node);
+  rule.author = OptionalString(node, "author");
+  rule.references = StringList(node, "references");
+  rule.falsepositives = StringList(node, "falsepositives");
+  rule.aggregate_by = ParseAggregateBy(node);
   rule.logsource = ParseLogSource(node);
   const YAML::Node detection = Child(node, "detection");
   if (!detection.IsMap())
@@ -146,6 +199,18 @@ Rule BuildRule(const SigmaDocument& doc, const std::string& file, const std::str
     Refuse(Child(node, "logsource"),
            "no log source mapping for " + DescribeLogSource(rule.logsource));
   return rule;
+}
+
+bool Selected(const Rule& rule, const LoadOptions& options) {
+  if (!options.statuses.empty() && std::find(options.statuses.begin(), options.statuses.end(),
+                                             rule.status) == options.statuses.end())
+    return false;
+  if (options.min_level.empty()) return true;
+  for (int level = 0; level <= static_cast<int>(Level::kCritical); ++level) {
+    if (options.min_level == LevelName(static_cast<Level>(level)))
+      return static_cast<int>(rule.level) >= level;
+  }
+  return true;
 }
 
 // Rejects documents too deep or too large to emit safely.
@@ -196,8 +261,15 @@ void LoadDocument(const SigmaDocument& doc, const std::string& file, const LoadO
     id = DocumentId(doc, file);
     if (doc.correlation) {
       result.correlations.push_back(EmitCorrelation(doc, file));
+    } else if (doc.node.IsMap() && Has(doc.node, "filter") && !Has(doc.node, "detection")) {
+      result.filters.push_back(BuildFilter(doc, file, id, options, budget));
     } else {
-      result.rules.push_back(BuildRule(doc, file, id, options, budget));
+      Rule rule = BuildRule(doc, file, id, options, budget);
+      if (Selected(rule, options)) {
+        result.rules.push_back(std::move(rule));
+      } else {
+        result.skipped.push_back(rule.id);
+      }
     }
   } catch (const Refusal& refusal) {
     refuse(refusal.what(), refusal.line());
@@ -271,6 +343,7 @@ LoadResult LoadSigma(const std::vector<std::filesystem::path>& paths, const Load
   } catch (const std::exception& e) {
     result.refused.push_back(MakeRefusal("", 0, "", std::string("cannot load rules: ") + e.what()));
   }
+  ApplyFilters(result);
   return result;
 }
 
@@ -278,6 +351,7 @@ LoadResult LoadSigmaText(const std::string& yaml, const std::string& file_name,
                          const LoadOptions& options) {
   LoadResult result;
   LoadText(yaml, file_name, options, result);
+  ApplyFilters(result);
   return result;
 }
 

@@ -30,8 +30,23 @@ struct CorrelationDocument {
   std::string yaml;  // the document as text, to be parsed by the correlation loader
 };
 
+// A Sigma filter (sigma-filters-specification): its selections and
+// condition are ANDed, negated, into each rule it names (by id or name), so
+// that it suppresses exactly the events it describes for exactly those rules.
+struct SigmaFilter {
+  std::string id;
+  std::string title;
+  LogSource logsource;
+  std::vector<std::string> rules;  // ids or names
+  std::vector<Selection> selections;
+  Condition condition;
+  SourceLocation location;
+};
+
 struct LoadResult {
   std::vector<Rule> rules;
+  std::vector<SigmaFilter> filters;  // applied to `rules` after loading
+  std::vector<std::string> skipped;  // ids of rules not selected (status / min_level)
   std::vector<RuleError> refused;
   std::vector<CorrelationDocument> correlations;
   size_t files = 0;
@@ -42,6 +57,10 @@ struct LoadOptions {
   // `|expand` placeholder not in this set refuses the rule.
   std::vector<std::string> indicator_lists;
   const LogSourceMap* logsources = nullptr;  // null: no logsource check
+  // Rule selection: only these statuses (empty: all), only rules of at least
+  // min_level (a level name; empty: all). Others are skipped, not refused.
+  std::vector<std::string> statuses;
+  std::string min_level;
 };
 
 // Loads files, and folders recursively (*.yml, *.yaml), in sorted order.
@@ -49,6 +68,10 @@ LoadResult LoadSigma(const std::vector<std::filesystem::path>& paths, const Load
 // Loads YAML text as if it were the file `file_name` (tests, fuzzing).
 LoadResult LoadSigmaText(const std::string& yaml, const std::string& file_name,
                          const LoadOptions& options);
+
+// Applies every filter of `result` to the rules it names; a filter naming a
+// rule that is not loaded, or whose logsource differs, is refused (reason).
+void ApplyFilters(LoadResult& result);
 
 // Condition parsing: `sel1 and not 1 of filter*`, `all of them`, parentheses.
 // Precedence: not > and > or. Returns false with `error` set on a syntax

@@ -1,32 +1,14 @@
 // AlertStore on RocksDB.
 //
-// Key layout (column families; BE = 8-byte big-endian, so byte order is id
-// order; index values are empty):
+// Key layout and record encoding: engine/store/README.md (the bytes in
+// store_format.h); RocksDB options: store_options.cc.
 //
-//   alerts       BE id                          -> record (store_format.h):
-//                u8 version | i64 time_ns | u8 level | u8 kind |
-//                u32 len+rule_id | u32 len+rule_name | u32 len+agency | JSON
-//   by_rule      rule_id '\0' BE id             -> ""  (and rule_name '\0' BE id
-//                                                       when the name is set
-//                                                       and differs from the id)
-//   by_agency    agency '\0' BE id              -> ""  (non-empty agencies)
-//   by_level     u8 level BE id                 -> ""
-//   by_time      BE (time_ns ^ 1<<63) BE id     -> ""  (only alerts with ids below
-//                                                       meta time_blocks_from: stores
-//                                                       written before the block
-//                                                       summaries; retention by age)
-//   checkpoints  "correlation"                  -> correlator checkpoint blob
-//   meta         "format_version"               -> BE 1
-//                "next_id"                      -> BE next id to assign
-//                "bytes_added"                  -> BE sum of record sizes written
-//                "bytes_deleted"                -> BE sum of record sizes deleted
-//                "time_blocks_from"             -> BE first id without a by_time entry
-//                "time_block:" BE block         -> BE (min time ^ 1<<63) BE (max time ^ 1<<63)
-//                                                  of the alerts written to ids
-//                                                  [block*4096, block*4096+4096)
-//
-// Retention by age needs no per-alert time index: the writer keeps, in the
-// same WriteBatch as the alerts, the min and max time of each block of 4096
+// Retention by age goes by commit time: the wall clock when the writer built
+// the alert's WriteBatch, stored in the record. A message time is the
+// sender's word: an alert stamped 2000-01-01 must not be deleted by the next
+// retention run (records of format 1, which have no commit time, go by their
+// alert time). It needs no per-alert time index: the writer keeps, in the
+// same WriteBatch as the alerts, the min and max commit time of each block of 4096
 // ids (the running min/max of everything it wrote there, so the summary min
 // is <= every alert's time even across restarts; at open the writer goes on
 // from the stored summary of its block). Retention reads the records of the
@@ -48,16 +30,23 @@
 //     max_batch_alerts (1 under sync "always"), assigns ids, patches them
 //     into the JSON and builds the WriteBatch (records, index entries, block
 //     summaries) while the committer writes the previous one: it adds
-//     next_id and bytes_added, writes it, retries failed writes, then calls
-//     the listeners and the commit observer, then wakes Flush callers. The
+//     next_id and bytes_added, writes it, then calls the listeners and the
+//     commit observer, then wakes Flush callers. The
 //     batches go through the committer in encoding (id) order. Under sync
 //     "batch" the committer writes without sync and a third thread, the
 //     syncer, syncs the WAL (SyncWAL: one fsync covers every batch written
 //     before it) and only then publishes last_id and calls the listeners,
 //     so the next batch goes into the memtables during the fsync; readers
-//     never see ids above last_id, so nothing unsynced is visible. Ids of a
-//     batch that could not be written (only when stopping) are skipped,
-//     never reused.
+//     never see ids above last_id, so nothing unsynced is visible.
+//   - Failure is sticky (LevelDB's RecordBackgroundError): the first failed
+//     write or SyncWAL sets failed_ (logged once, counted); that batch and
+//     every later one are not written, not announced, and last_id stays, so
+//     nothing that may not be durable is ever served. After a failed fsync
+//     the data may already be gone ("fsyncgate"): retrying and then
+//     announcing would be a lie. Publish blocks from then on (backpressure to
+//     the senders) until BeginShutdown or the destructor; retention and
+//     checkpoints stop writing. A restart replays the WAL; ids continue above
+//     whatever it holds.
 //   - Retention (its own thread, or RunRetention) deletes in its own
 //     WriteBatches under retention_mutex_, which the writer never takes.
 //   - Query/Get read under a RocksDB snapshot; ids above last_id() (not yet
@@ -72,11 +61,7 @@
 #include <pthread.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
-#include <rocksdb/filter_policy.h>
-#include <rocksdb/slice_transform.h>
 #include <rocksdb/statistics.h>
-#include <rocksdb/table.h>
-#include <rocksdb/utilities/table_properties_collectors.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
@@ -85,6 +70,8 @@
 #include <atomic>
 #include <charconv>
 #include <condition_variable>
+#include <cstdarg>
+#include <cstdio>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -93,6 +80,8 @@
 #include <unordered_map>
 
 #include "engine/store/store_format.h"
+#include "engine/store/store_options.h"
+#include "engine/util/thread_annotations.h"
 
 namespace gsoc::store {
 
@@ -118,20 +107,11 @@ std::optional<SyncPolicy> ParseSyncPolicy(std::string_view text) {
 namespace {
 
 using format::RecordView;
+using namespace rocks;  // column family names, RocksDB options
 
 constexpr size_t kMaxQueryLimit = 10'000;
 constexpr uint64_t kMaxScannedPerQuery = 1'000'000;
 constexpr size_t kRetentionChunk = 1024;
-constexpr size_t kBlockCacheBytes = size_t{256} << 20;
-constexpr int kMaxWriteAttemptsWhenStopping = 20;
-
-constexpr const char* kAlertsCf = "alerts";
-constexpr const char* kByRuleCf = "by_rule";
-constexpr const char* kByAgencyCf = "by_agency";
-constexpr const char* kByLevelCf = "by_level";
-constexpr const char* kByTimeCf = "by_time";
-constexpr const char* kCheckpointsCf = "checkpoints";
-constexpr const char* kMetaCf = "meta";
 
 constexpr const char* kMetaFormatVersion = "format_version";
 constexpr const char* kMetaNextId = "next_id";
@@ -192,13 +172,14 @@ class FilterMatcher {
 };
 
 RecordView ViewOf(const StoredAlert& alert) {
-  return RecordView{alert.time_ns,   alert.level,  alert.kind, alert.rule_id,
-                    alert.rule_name, alert.agency, alert.json};
+  return RecordView{alert.time_ns, alert.commit_ns, alert.level,  alert.kind,
+                    alert.rule_id, alert.rule_name, alert.agency, alert.json};
 }
 
 StoredAlert FromView(uint64_t id, const RecordView& view) {
   return StoredAlert{id,
                      view.time_ns,
+                     view.commit_ns,
                      view.level,
                      view.kind,
                      std::string(view.rule_id),
@@ -207,114 +188,31 @@ StoredAlert FromView(uint64_t id, const RecordView& view) {
                      std::string(view.json)};
 }
 
-// --- RocksDB options ---------------------------------------------------------
-
-// Prefix of by_rule / by_agency keys: everything up to and including the
-// first '\0' (the name), so prefix bloom filters skip files without a rule.
-class UpToNulTransform : public rocksdb::SliceTransform {
- public:
-  const char* Name() const override { return "gsoc.UpToNul"; }
-  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
-    const void* nul = std::memchr(key.data(), 0, key.size());
-    if (nul == nullptr) return key;  // not in the domain; RocksDB does not ask
-    return rocksdb::Slice(key.data(), static_cast<const char*>(nul) - key.data() + 1);
-  }
-  bool InDomain(const rocksdb::Slice& key) const override {
-    return std::memchr(key.data(), 0, key.size()) != nullptr;
-  }
-};
-
-rocksdb::BlockBasedTableOptions TableOptions(const std::shared_ptr<rocksdb::Cache>& cache,
-                                             bool whole_key_filtering) {
-  rocksdb::BlockBasedTableOptions table;
-  table.block_cache = cache;
-  table.block_size = 16 * 1024;
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  table.whole_key_filtering = whole_key_filtering;
-  table.cache_index_and_filter_blocks = true;
-  table.pin_l0_filter_and_index_blocks_in_cache = true;
-  table.format_version = 5;
-  table.checksum = rocksdb::kXXH3;  // this librocksdb's crc32c has no SSE4.2 path
-  return table;
-}
-
-// `hint`: the key prefix under which inserts arrive in key order (ids
-// increase), so the memtable inserts next to the previous key of the prefix.
-rocksdb::ColumnFamilyOptions DataCfOptions(const std::shared_ptr<rocksdb::Cache>& cache,
-                                           size_t write_buffer,
-                                           std::shared_ptr<const rocksdb::SliceTransform> hint) {
-  rocksdb::ColumnFamilyOptions cf;
-  cf.memtable_insert_with_hint_prefix_extractor = std::move(hint);
-  cf.write_buffer_size = write_buffer;
-  cf.max_write_buffer_number = 4;
-  cf.min_write_buffer_number_to_merge = 1;
-  cf.level_compaction_dynamic_level_bytes = true;
-  cf.target_file_size_base = 64 << 20;
-  cf.max_bytes_for_level_base = 256 << 20;
-  cf.compression = rocksdb::kLZ4Compression;
-  cf.bottommost_compression = rocksdb::kZSTD;
-  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(TableOptions(cache, true)));
-  // Retention leaves runs of tombstones: compact files dense with them.
-  cf.table_properties_collector_factories.push_back(
-      rocksdb::NewCompactOnDeletionCollectorFactory(128, 64));
-  return cf;
-}
-
-rocksdb::ColumnFamilyOptions NameIndexCfOptions(const std::shared_ptr<rocksdb::Cache>& cache) {
-  auto prefix = std::make_shared<UpToNulTransform>();
-  rocksdb::ColumnFamilyOptions cf = DataCfOptions(cache, 32 << 20, prefix);
-  cf.prefix_extractor = prefix;
-  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(TableOptions(cache, false)));
-  return cf;
-}
-
-rocksdb::ColumnFamilyOptions SmallCfOptions() {
-  rocksdb::ColumnFamilyOptions cf;
-  cf.write_buffer_size = 4 << 20;
-  return cf;
-}
-
-rocksdb::ColumnFamilyOptions CfOptionsFor(const std::string& name,
-                                          const std::shared_ptr<rocksdb::Cache>& cache) {
-  const std::shared_ptr<const rocksdb::SliceTransform> whole(rocksdb::NewCappedPrefixTransform(0));
-  if (name == kAlertsCf) return DataCfOptions(cache, 128 << 20, whole);
-  if (name == kByRuleCf || name == kByAgencyCf) return NameIndexCfOptions(cache);
-  if (name == kByLevelCf) {
-    return DataCfOptions(
-        cache, 32 << 20,
-        std::shared_ptr<const rocksdb::SliceTransform>(rocksdb::NewFixedPrefixTransform(1)));
-  }
-  if (name == kByTimeCf) return DataCfOptions(cache, 32 << 20, whole);
-  return SmallCfOptions();
-}
-
-rocksdb::DBOptions MakeDbOptions(std::shared_ptr<rocksdb::Statistics> statistics) {
-  rocksdb::DBOptions db;
-  db.create_if_missing = true;
-  db.create_missing_column_families = true;
-  // One writer thread: sequential memtable inserts, which lets the insert
-  // hints (memtable_insert_with_hint_prefix_extractor) work.
-  db.allow_concurrent_memtable_write = false;
-  db.max_background_jobs = 2;
-  db.bytes_per_sync = 1 << 20;
-  db.max_total_wal_size = 512 << 20;
-  db.keep_log_file_num = 5;
-  db.max_log_file_size = 16 << 20;
-  db.statistics = std::move(statistics);
-  return db;
-}
-
 // --- checkpoints ---------------------------------------------------------------
+
+// What the checkpoint store needs of the alert store: its sticky failure.
+class FailureState {
+ public:
+  virtual ~FailureState() = default;
+  virtual bool failed() const = 0;
+  virtual void RecordFailure(const char* what, const rocksdb::Status& status) = 0;
+};
 
 class RocksCheckpointStore : public correlate::CheckpointStore {
  public:
-  RocksCheckpointStore(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf) : db_(db), cf_(cf) {}
+  RocksCheckpointStore(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, FailureState* failure)
+      : db_(db), cf_(cf), failure_(failure) {}
 
+  // Throws when the store has failed or this write fails (which fails it).
   void Save(std::string_view blob) override {
+    if (failure_->failed()) throw std::runtime_error("checkpoint save: the alert store has failed");
     rocksdb::WriteOptions write;
     write.sync = true;
     const rocksdb::Status status = db_->Put(write, cf_, kCheckpointKey, blob);
-    if (!status.ok()) throw std::runtime_error("checkpoint save: " + status.ToString());
+    if (!status.ok()) {
+      failure_->RecordFailure("writing a correlation checkpoint", status);
+      throw std::runtime_error("checkpoint save: " + status.ToString());
+    }
   }
 
   bool Load(std::string* blob) override {
@@ -327,6 +225,7 @@ class RocksCheckpointStore : public correlate::CheckpointStore {
  private:
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* cf_;
+  FailureState* failure_;
 };
 
 // --- index scans -------------------------------------------------------------
@@ -451,7 +350,7 @@ class ResultCollector {
 
 // --- the store -----------------------------------------------------------------
 
-class RocksAlertStore final : public AlertStore {
+class RocksAlertStore final : public AlertStore, public FailureState {
  public:
   explicit RocksAlertStore(const StoreOptions& options) : options_(options) {
     OpenDb();
@@ -466,7 +365,7 @@ class RocksAlertStore final : public AlertStore {
   ~RocksAlertStore() override {
     StopRetention();
     {
-      std::lock_guard lock(queue_mutex_);
+      MutexLock lock(queue_mutex_);
       stopping_ = true;
     }
     queue_not_empty_.notify_all();
@@ -474,11 +373,19 @@ class RocksAlertStore final : public AlertStore {
     if (writer_.joinable()) writer_.join();
     if (committer_.joinable()) committer_.join();
     if (syncer_.joinable()) syncer_.join();
+    if (failed()) {
+      spdlog::critical("alert store: closing after a failure ({}); {} published alerts not stored",
+                       health().error, not_stored_.load());
+    }
     CloseDb();
   }
 
   void Publish(std::vector<Alert>& alerts) override;
   void Flush() override;
+  void BeginShutdown();
+  StoreHealth health() const;
+  bool failed() const override { return failed_.load(std::memory_order_acquire); }
+  void RecordFailure(const char* what, const rocksdb::Status& status) override;
   void AddListener(CommitListener* listener) { listeners_.push_back(listener); }
 
   QueryResult Query(const QueryRequest& request) const override;
@@ -489,12 +396,12 @@ class RocksAlertStore final : public AlertStore {
 
   StoreStats stats() const;
   void SetCommitObserver(std::function<void(double, size_t)> observer) {
-    std::lock_guard lock(observer_mutex_);
+    MutexLock lock(observer_mutex_);
     observer_ = std::move(observer);
   }
   std::vector<std::pair<std::string, uint64_t>> RocksDbTickers() const;
   std::unique_ptr<correlate::CheckpointStore> MakeCheckpointStore() {
-    return std::make_unique<RocksCheckpointStore>(db_.get(), Cf(kCheckpointsCf));
+    return std::make_unique<RocksCheckpointStore>(db_.get(), Cf(kCheckpointsCf), this);
   }
 
  private:
@@ -511,7 +418,7 @@ class RocksAlertStore final : public AlertStore {
     std::vector<StoredAlert> alerts;
     rocksdb::WriteBatch write;                    // reused: keeps its buffer
     uint64_t first_id = 0, end_id = 0;            // ids [first_id, end_id)
-    uint64_t bytes = 0;                           // record bytes added
+    int64_t bytes = 0;                            // record bytes added (net of replaced)
     bool encoded = false;                         // false: encoding failed, nothing to write
     bool written = false;                         // false: not written (or not synced)
     std::chrono::steady_clock::time_point start;  // of its write
@@ -521,11 +428,16 @@ class RocksAlertStore final : public AlertStore {
   void CommitterLoop();
   bool TakeBatch(std::vector<StoredAlert>& batch);
   void Encode(Slot& slot);
+  int64_t DeleteReplaced(rocksdb::WriteBatch& write, uint64_t id);
   void SyncerLoop();
   bool Write(Slot& slot);
   void Finish(Slot& slot);
-  bool SyncWithRetry(uint64_t first_id);
-  bool WriteWithRetry(rocksdb::WriteBatch& write, size_t alerts, uint64_t first_id);
+  bool SyncWal();
+  bool WriteBatchOnce(rocksdb::WriteBatch& write);
+  // Queue (queue_mutex_ held): Publish may queue now.
+  bool HasRoomLocked(size_t capacity) const GSOC_REQUIRES(queue_mutex_) {
+    return !failed() && queue_.size() + staged_ < capacity;
+  }
   void Announce(const std::vector<StoredAlert>& batch, double seconds);
   void MarkCommitted(size_t alerts);
 
@@ -556,6 +468,9 @@ class RocksAlertStore final : public AlertStore {
                          const std::vector<std::string>& stale_time_keys,
                          const std::vector<std::string>& meta_deletes);
   void UpdateLiveHint();
+  std::chrono::system_clock::time_point Now() const {
+    return options_.clock_for_test ? options_.clock_for_test() : std::chrono::system_clock::now();
+  }
 
   const StoreOptions options_;
   std::shared_ptr<rocksdb::Statistics> statistics_;
@@ -565,24 +480,30 @@ class RocksAlertStore final : public AlertStore {
   std::unordered_map<std::string, rocksdb::ColumnFamilyHandle*> cfs_;
 
   // Queue (queue_mutex_).
-  mutable std::mutex queue_mutex_;
-  std::condition_variable queue_not_empty_, queue_not_full_, committed_cv_;
-  std::deque<StoredAlert> queue_;
-  uint64_t enqueued_ = 0;   // alerts ever queued
-  uint64_t committed_ = 0;  // alerts ever handled by the writer
-  size_t staged_ = 0;       // taken by the encoder, not yet durable (count as queued)
-  bool stopping_ = false;
+  mutable Mutex queue_mutex_;
+  std::condition_variable_any queue_not_empty_, queue_not_full_, committed_cv_;
+  std::deque<StoredAlert> queue_ GSOC_GUARDED_BY(queue_mutex_);
+  uint64_t enqueued_ GSOC_GUARDED_BY(queue_mutex_) = 0;   // alerts ever queued
+  uint64_t committed_ GSOC_GUARDED_BY(queue_mutex_) = 0;  // alerts ever handled by the writer
+  // Taken by the encoder, not yet durable (count as queued).
+  size_t staged_ GSOC_GUARDED_BY(queue_mutex_) = 0;
+  bool stopping_ GSOC_GUARDED_BY(queue_mutex_) = false;
+  // BeginShutdown: Publish no longer waits on a failed store.
+  bool shutting_down_ GSOC_GUARDED_BY(queue_mutex_) = false;
+  std::string failure_ GSOC_GUARDED_BY(queue_mutex_);  // what failed first (set once, with failed_)
 
   // Ids below this have a by_time entry (written before the block summaries).
   uint64_t time_blocks_from_ = 1;
 
   // Pipeline between the encoder and the committer (pipe_mutex_).
-  std::mutex pipe_mutex_;
-  std::condition_variable pipe_cv_;
-  std::vector<std::unique_ptr<Slot>> free_slots_;
-  std::deque<std::unique_ptr<Slot>> ready_slots_;
-  std::deque<std::unique_ptr<Slot>> written_slots_;  // sync batch: written, to sync
-  bool encoder_done_ = false, committer_done_ = false;
+  Mutex pipe_mutex_;
+  std::condition_variable_any pipe_cv_;
+  std::vector<std::unique_ptr<Slot>> free_slots_ GSOC_GUARDED_BY(pipe_mutex_);
+  std::deque<std::unique_ptr<Slot>> ready_slots_ GSOC_GUARDED_BY(pipe_mutex_);
+  // Sync batch: written, to sync.
+  std::deque<std::unique_ptr<Slot>> written_slots_ GSOC_GUARDED_BY(pipe_mutex_);
+  bool encoder_done_ GSOC_GUARDED_BY(pipe_mutex_) = false;
+  bool committer_done_ GSOC_GUARDED_BY(pipe_mutex_) = false;
 
   // Encoder thread only.
   uint64_t encoder_next_id_ = 1;
@@ -594,20 +515,21 @@ class RocksAlertStore final : public AlertStore {
   uint64_t written_bytes_ = 0;  // bytes_added as of the last batch written
   // Called by the committer (sync always/none) or the syncer (batch).
   std::vector<CommitListener*> listeners_;
-  std::mutex observer_mutex_;
-  std::function<void(double, size_t)> observer_;
+  Mutex observer_mutex_;
+  std::function<void(double, size_t)> observer_ GSOC_GUARDED_BY(observer_mutex_);
 
   std::atomic<uint64_t> last_id_{0};
   std::atomic<uint64_t> live_hint_{1};  // no live alert has an id below this
   std::atomic<uint64_t> bytes_added_{0}, bytes_deleted_{0};
   std::atomic<uint64_t> alerts_committed_{0}, batches_committed_{0}, write_errors_{0};
-  std::atomic<uint64_t> retention_deleted_{0}, publish_waits_{0};
+  std::atomic<uint64_t> retention_deleted_{0}, publish_waits_{0}, not_stored_{0}, replaced_{0};
+  std::atomic<bool> failed_{false};
 
   // Retention.
-  std::mutex retention_mutex_;  // one RunRetention at a time
-  std::mutex retention_wait_mutex_;
-  std::condition_variable retention_cv_;
-  bool retention_stop_ = false;
+  Mutex retention_mutex_;  // one RunRetention at a time
+  Mutex retention_wait_mutex_;
+  std::condition_variable_any retention_cv_;
+  bool retention_stop_ GSOC_GUARDED_BY(retention_wait_mutex_) = false;
 
   std::thread writer_, committer_, syncer_, retention_thread_;
 };
@@ -627,7 +549,7 @@ void RocksAlertStore::OpenDb() {
   std::error_code ignored;
   std::filesystem::create_directories(options_.path, ignored);
   const std::string path = options_.path.string();
-  const rocksdb::DBOptions db_options = MakeDbOptions(statistics_);
+  const rocksdb::DBOptions db_options = MakeDbOptions(statistics_, options_.env_for_test);
 
   std::vector<std::string> names;
   if (!rocksdb::DB::ListColumnFamilies(db_options, path, &names).ok()) names.clear();
@@ -667,14 +589,16 @@ uint64_t RocksAlertStore::ReadMeta(const char* key, uint64_t fallback) const {
 
 void RocksAlertStore::LoadMeta() {
   const uint64_t version = ReadMeta(kMetaFormatVersion, 0);
-  if (version == 0) {
+  if (version == 0 || version == format::kFormatVersionNoCommitTime) {
+    // New, or records 1 (read as they are) to which records 2 are now added.
+    rocksdb::WriteOptions write;
+    write.sync = true;
     const rocksdb::Status status =
-        db_->Put(rocksdb::WriteOptions(), Cf(kMetaCf), kMetaFormatVersion,
-                 format::IdKey(format::kFormatVersion));
+        db_->Put(write, Cf(kMetaCf), kMetaFormatVersion, format::IdKey(format::kFormatVersion));
     if (!status.ok()) Fail("write meta", status);
   } else if (version != format::kFormatVersion) {
     Fail("format version " + std::to_string(version),
-         rocksdb::Status::NotSupported("this gsoc reads version 1"));
+         rocksdb::Status::NotSupported("this gsoc reads versions 1 and 2"));
   }
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), Cf(kAlertsCf)));
   it->SeekToLast();
@@ -726,6 +650,9 @@ StoredAlert RocksAlertStore::Render(Alert& alert) {
   stored.rule_id = std::move(alert.rule.id);
   stored.rule_name = std::move(alert.rule.name);
   stored.agency = std::move(alert.agency);
+  stored.aggregate_key = alert.aggregate_key;
+  stored.aggregate_version = alert.aggregate_version;
+  stored.replaces = alert.replaces;
   return stored;
 }
 
@@ -738,11 +665,19 @@ void RocksAlertStore::Publish(std::vector<Alert>& alerts) {
 
   const size_t capacity = std::max<size_t>(1, options_.queue_alerts);
   bool waited = false;
-  std::unique_lock lock(queue_mutex_);
+  MutexLock lock(queue_mutex_);
   for (size_t next = 0; next < rendered.size();) {
-    if (queue_.size() + staged_ >= capacity) {
+    if (!HasRoomLocked(capacity)) {
       waited = true;
-      queue_not_full_.wait(lock, [&] { return queue_.size() + staged_ < capacity || stopping_; });
+      // A failed store never makes room: this waits until shutdown.
+      queue_not_full_.wait(lock, [&]() GSOC_REQUIRES(queue_mutex_) {
+        return HasRoomLocked(capacity) || stopping_ || (shutting_down_ && failed());
+      });
+    }
+    if (failed()) {
+      if (!stopping_ && !shutting_down_) continue;  // failed meanwhile: wait as above
+      not_stored_.fetch_add(rendered.size() - next, std::memory_order_relaxed);
+      break;
     }
     const size_t take =
         std::min(rendered.size() - next, capacity - std::min(capacity, queue_.size() + staged_));
@@ -755,10 +690,41 @@ void RocksAlertStore::Publish(std::vector<Alert>& alerts) {
   if (waited) publish_waits_.fetch_add(1, std::memory_order_relaxed);
 }
 
+void RocksAlertStore::BeginShutdown() {
+  {
+    MutexLock lock(queue_mutex_);
+    shutting_down_ = true;
+  }
+  queue_not_full_.notify_all();
+}
+
+StoreHealth RocksAlertStore::health() const {
+  if (!failed()) return {};
+  MutexLock lock(queue_mutex_);
+  return {false, failure_};
+}
+
+// The first failure is logged and kept; every one is counted. Never cleared.
+void RocksAlertStore::RecordFailure(const char* what, const rocksdb::Status& status) {
+  write_errors_.fetch_add(1, std::memory_order_relaxed);
+  {
+    MutexLock lock(queue_mutex_);
+    if (failed()) return;
+    failure_ = std::string(what) + ": " + status.ToString();
+    failed_.store(true, std::memory_order_release);
+  }
+  queue_not_full_.notify_all();
+  spdlog::critical(
+      "alert store {}: {} failed: {}. No alert is committed from now on: the batch is not "
+      "announced, ingest waits (backpressure), /readyz reports not ready. Fix the disk and "
+      "restart gsocd; the WAL is replayed.",
+      options_.path.string(), what, status.ToString());
+}
+
 void RocksAlertStore::Flush() {
-  std::unique_lock lock(queue_mutex_);
+  MutexLock lock(queue_mutex_);
   const uint64_t target = enqueued_;
-  committed_cv_.wait(lock, [&] { return committed_ >= target; });
+  committed_cv_.wait(lock, [&]() GSOC_REQUIRES(queue_mutex_) { return committed_ >= target; });
 }
 
 // The writer is two threads in a pipeline: the encoder takes a batch from the
@@ -771,8 +737,8 @@ void RocksAlertStore::EncoderLoop() {
   for (;;) {
     std::unique_ptr<Slot> slot;
     {
-      std::unique_lock lock(pipe_mutex_);
-      pipe_cv_.wait(lock, [&] { return !free_slots_.empty(); });
+      MutexLock lock(pipe_mutex_);
+      pipe_cv_.wait(lock, [&]() GSOC_REQUIRES(pipe_mutex_) { return !free_slots_.empty(); });
       slot = std::move(free_slots_.back());
       free_slots_.pop_back();
     }
@@ -793,7 +759,7 @@ void RocksAlertStore::EncoderLoop() {
       }
     }
     {
-      std::lock_guard lock(pipe_mutex_);
+      MutexLock lock(pipe_mutex_);
       if (more) {
         ready_slots_.push_back(std::move(slot));
       } else {
@@ -812,8 +778,10 @@ void RocksAlertStore::CommitterLoop() {
   for (;;) {
     std::unique_ptr<Slot> slot;
     {
-      std::unique_lock lock(pipe_mutex_);
-      pipe_cv_.wait(lock, [&] { return !ready_slots_.empty() || encoder_done_; });
+      MutexLock lock(pipe_mutex_);
+      pipe_cv_.wait(lock, [&]() GSOC_REQUIRES(pipe_mutex_) {
+        return !ready_slots_.empty() || encoder_done_;
+      });
       if (ready_slots_.empty()) {
         committer_done_ = true;
         lock.unlock();
@@ -833,7 +801,7 @@ void RocksAlertStore::CommitterLoop() {
     }
     if (deferred_sync) {
       {
-        std::lock_guard lock(pipe_mutex_);
+        MutexLock lock(pipe_mutex_);
         written_slots_.push_back(std::move(slot));
       }
       pipe_cv_.notify_all();
@@ -841,7 +809,7 @@ void RocksAlertStore::CommitterLoop() {
     }
     Finish(*slot);
     {
-      std::lock_guard lock(pipe_mutex_);
+      MutexLock lock(pipe_mutex_);
       free_slots_.push_back(std::move(slot));
     }
     pipe_cv_.notify_all();
@@ -857,8 +825,10 @@ void RocksAlertStore::SyncerLoop() {
   std::vector<std::unique_ptr<Slot>> slots;
   for (;;) {
     {
-      std::unique_lock lock(pipe_mutex_);
-      pipe_cv_.wait(lock, [&] { return !written_slots_.empty() || committer_done_; });
+      MutexLock lock(pipe_mutex_);
+      pipe_cv_.wait(lock, [&]() GSOC_REQUIRES(pipe_mutex_) {
+        return !written_slots_.empty() || committer_done_;
+      });
       if (written_slots_.empty()) return;
       while (!written_slots_.empty()) {
         slots.push_back(std::move(written_slots_.front()));
@@ -869,7 +839,7 @@ void RocksAlertStore::SyncerLoop() {
     for (const auto& slot : slots) any_written = any_written || slot->written;
     bool synced = false;
     try {
-      synced = !any_written || SyncWithRetry(slots.back()->first_id);
+      synced = !any_written || SyncWal();
     } catch (const std::exception& error) {
       spdlog::error("alert store writer: {}", error.what());
     } catch (...) {
@@ -880,7 +850,7 @@ void RocksAlertStore::SyncerLoop() {
       Finish(*slot);
     }
     {
-      std::lock_guard lock(pipe_mutex_);
+      MutexLock lock(pipe_mutex_);
       for (auto& slot : slots) free_slots_.push_back(std::move(slot));
     }
     slots.clear();
@@ -888,33 +858,21 @@ void RocksAlertStore::SyncerLoop() {
   }
 }
 
-bool RocksAlertStore::SyncWithRetry(uint64_t first_id) {
-  auto backoff = std::chrono::milliseconds(50);
-  for (int attempt = 1;; ++attempt) {
-    const rocksdb::Status status = db_->SyncWAL();
-    if (status.ok()) return true;
-    write_errors_.fetch_add(1, std::memory_order_relaxed);
-    spdlog::error("alert store: syncing the WAL failed (attempt {}): {}; retrying", attempt,
-                  status.ToString());
-    bool stopping;
-    {
-      std::lock_guard lock(queue_mutex_);
-      stopping = stopping_;
-    }
-    if (stopping && attempt >= kMaxWriteAttemptsWhenStopping) {
-      spdlog::critical("alert store: shutting down; alerts up to ids from {} may NOT be stored",
-                       first_id);
-      return false;
-    }
-    std::this_thread::sleep_for(backoff);
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
-  }
+// Once: after a failed fsync the data may already be gone, so a retry that
+// succeeds proves nothing. A failure is sticky.
+bool RocksAlertStore::SyncWal() {
+  if (failed()) return false;
+  const rocksdb::Status status = db_->SyncWAL();
+  if (status.ok()) return true;
+  RecordFailure("syncing the WAL", status);
+  return false;
 }
 
 bool RocksAlertStore::TakeBatch(std::vector<StoredAlert>& batch) {
   batch.clear();
-  std::unique_lock lock(queue_mutex_);
-  queue_not_empty_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+  MutexLock lock(queue_mutex_);
+  queue_not_empty_.wait(lock,
+                        [&]() GSOC_REQUIRES(queue_mutex_) { return !queue_.empty() || stopping_; });
   if (queue_.empty()) return false;
   const size_t limit =
       options_.sync == SyncPolicy::kAlways ? 1 : std::max<size_t>(1, options_.max_batch_alerts);
@@ -956,7 +914,8 @@ void RocksAlertStore::Encode(Slot& slot) {
   rocksdb::ColumnFamilyHandle* const meta_cf = Cf(kMetaCf);
   slot.first_id = encoder_next_id_;
   uint64_t id = encoder_next_id_;
-  uint64_t bytes = 0;
+  const int64_t commit_ns = ToNanos(Now());
+  int64_t bytes = 0;  // net: a replaced version's record goes
   std::string& head = encode_head_;
   std::string& key = encode_key_;
   auto put_block = [&] {
@@ -967,6 +926,7 @@ void RocksAlertStore::Encode(Slot& slot) {
   char id_text[24];
   for (StoredAlert& alert : slot.alerts) {
     alert.id = id++;
+    alert.commit_ns = commit_ns;
     if (alert.json.starts_with(kPlaceholder)) {
       const auto [end, ec] = std::to_chars(id_text, id_text + sizeof id_text, alert.id);
       alert.json.replace(7, 1, id_text, static_cast<size_t>(end - id_text));
@@ -979,8 +939,8 @@ void RocksAlertStore::Encode(Slot& slot) {
       block_max_ns_ = INT64_MIN;
     }
     block_touched = true;
-    block_min_ns_ = std::min(block_min_ns_, alert.time_ns);
-    block_max_ns_ = std::max(block_max_ns_, alert.time_ns);
+    block_min_ns_ = std::min(block_min_ns_, commit_ns);
+    block_max_ns_ = std::max(block_max_ns_, commit_ns);
 
     const RecordView view = ViewOf(alert);
     head.clear();
@@ -1014,6 +974,8 @@ void RocksAlertStore::Encode(Slot& slot) {
     key.clear();
     format::AppendLevelKey(key, view.level, alert.id);
     put_index(level_cf);
+    if (alert.replaces != 0 && alert.replaces < alert.id)
+      bytes -= DeleteReplaced(write, alert.replaces);
   }
   if (block_touched) put_block();
   encoder_next_id_ = id;
@@ -1021,29 +983,37 @@ void RocksAlertStore::Encode(Slot& slot) {
   slot.bytes = bytes;
 }
 
-bool RocksAlertStore::WriteWithRetry(rocksdb::WriteBatch& write, size_t alerts, uint64_t first_id) {
+// Encoder thread: deletes (in `write`) the record `id` replaced by a newer
+// version of its aggregate, with its index entries; returns its bytes (0 when
+// it is already gone). The next version has a higher id, so a reader resuming
+// "after id N" never misses the newest state.
+int64_t RocksAlertStore::DeleteReplaced(rocksdb::WriteBatch& write, uint64_t id) {
+  // The aggregator publishes a version only once the one it replaces is
+  // committed (it waits for its id), so that one is durable and readable.
+  rocksdb::PinnableSlice value;
+  const rocksdb::Status status =
+      db_->Get(rocksdb::ReadOptions(), Cf(kAlertsCf), format::IdKey(id), &value);
+  if (!status.ok()) return 0;  // deleted by retention meanwhile
+  RecordView view;
+  if (!format::DecodeRecord(value.ToStringView(), &view)) return 0;
+  write.Delete(Cf(kAlertsCf), format::IdKey(id));
+  ForEachIndexKey(id, view, [&write](rocksdb::ColumnFamilyHandle* cf, const std::string& key) {
+    write.Delete(cf, key);
+  });
+  replaced_.fetch_add(1, std::memory_order_relaxed);
+  return static_cast<int64_t>(8 + value.size());
+}
+
+// Once, like SyncWal: a failed WAL write is sticky.
+bool RocksAlertStore::WriteBatchOnce(rocksdb::WriteBatch& write) {
+  if (failed()) return false;
   rocksdb::WriteOptions options;
   options.sync = options_.sync == SyncPolicy::kAlways;
-  auto backoff = std::chrono::milliseconds(50);
-  for (int attempt = 1;; ++attempt) {
-    const rocksdb::Status status = db_->Write(options, &write);
-    if (status.ok()) return true;
-    write_errors_.fetch_add(1, std::memory_order_relaxed);
-    spdlog::error("alert store: writing {} alerts failed (attempt {}): {}; retrying", alerts,
-                  attempt, status.ToString());
-    bool stopping;
-    {
-      std::lock_guard lock(queue_mutex_);
-      stopping = stopping_;
-    }
-    if (stopping && attempt >= kMaxWriteAttemptsWhenStopping) {
-      spdlog::critical("alert store: shutting down; {} alerts (ids from {}) were NOT stored",
-                       alerts, first_id);
-      return false;
-    }
-    std::this_thread::sleep_for(backoff);
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
-  }
+  const rocksdb::Status status = db_->Write(options, &write);
+  if (status.ok()) return true;
+  RecordFailure(
+      options.sync ? "writing (with sync) a batch of alerts" : "writing a batch of alerts", status);
+  return false;
 }
 
 // Committer thread: writes the slot's batch (with sync unless the policy is
@@ -1052,10 +1022,11 @@ bool RocksAlertStore::Write(Slot& slot) {
   rocksdb::WriteBatch& write = slot.write;
   // Only the committer knows what is written: the counters go in here.
   write.Put(Cf(kMetaCf), kMetaNextId, format::IdKey(slot.end_id));
-  write.Put(Cf(kMetaCf), kMetaBytesAdded, format::IdKey(written_bytes_ + slot.bytes));
+  write.Put(Cf(kMetaCf), kMetaBytesAdded,
+            format::IdKey(written_bytes_ + static_cast<uint64_t>(slot.bytes)));
   slot.start = std::chrono::steady_clock::now();
-  if (!WriteWithRetry(write, slot.alerts.size(), slot.first_id)) return false;
-  written_bytes_ += slot.bytes;
+  if (!WriteBatchOnce(write)) return false;
+  written_bytes_ += static_cast<uint64_t>(slot.bytes);  // net; modular like the meta
   return true;
 }
 
@@ -1063,17 +1034,18 @@ bool RocksAlertStore::Write(Slot& slot) {
 // slot is durable (or failed): publish it, call the listeners, wake Flush.
 void RocksAlertStore::Finish(Slot& slot) {
   {
-    std::lock_guard lock(queue_mutex_);
+    MutexLock lock(queue_mutex_);
     staged_ -= slot.alerts.size();
   }
   queue_not_full_.notify_all();
   if (!slot.written) {
+    not_stored_.fetch_add(slot.alerts.size(), std::memory_order_relaxed);
     MarkCommitted(slot.alerts.size());
     return;
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - slot.start).count();
-  bytes_added_.fetch_add(slot.bytes, std::memory_order_relaxed);
+  bytes_added_.fetch_add(static_cast<uint64_t>(slot.bytes), std::memory_order_relaxed);
   last_id_.store(slot.end_id - 1, std::memory_order_release);
   alerts_committed_.fetch_add(slot.alerts.size(), std::memory_order_relaxed);
   batches_committed_.fetch_add(1, std::memory_order_relaxed);
@@ -1092,7 +1064,7 @@ void RocksAlertStore::Announce(const std::vector<StoredAlert>& batch, double sec
       spdlog::error("alert store: a commit listener threw");
     }
   }
-  std::lock_guard lock(observer_mutex_);
+  MutexLock lock(observer_mutex_);
   if (!observer_) return;
   try {
     observer_(seconds, batch.size());
@@ -1103,7 +1075,7 @@ void RocksAlertStore::Announce(const std::vector<StoredAlert>& batch, double sec
 
 void RocksAlertStore::MarkCommitted(size_t alerts) {
   {
-    std::lock_guard lock(queue_mutex_);
+    MutexLock lock(queue_mutex_);
     committed_ += alerts;
   }
   committed_cv_.notify_all();
@@ -1234,7 +1206,7 @@ QueryResult RocksAlertStore::ScanIndex(const QueryRequest& request, ResultCollec
 // --- retention -----------------------------------------------------------------------
 
 uint64_t RocksAlertStore::RunRetention(std::chrono::system_clock::time_point now) {
-  std::lock_guard lock(retention_mutex_);
+  MutexLock lock(retention_mutex_);
   uint64_t deleted = 0;
   if (options_.retention_age.count() > 0) {
     deleted += DeleteOlderThan(
@@ -1287,7 +1259,7 @@ uint64_t RocksAlertStore::DeleteRecords(
   }
   for (const std::string& key : stale_time_keys) write.Delete(Cf(kByTimeCf), key);
   for (const std::string& key : meta_deletes) write.Delete(Cf(kMetaCf), key);
-  if (write.Count() == 0) return 0;
+  if (write.Count() == 0 || failed()) return 0;
   if (bytes > 0) {
     write.Put(Cf(kMetaCf), kMetaBytesDeleted, format::IdKey(bytes_deleted_.load() + bytes));
   }
@@ -1295,7 +1267,7 @@ uint64_t RocksAlertStore::DeleteRecords(
   options.sync = options_.sync != SyncPolicy::kNone;
   const rocksdb::Status status = db_->Write(options, &write);
   if (!status.ok()) {
-    spdlog::error("alert store: retention delete failed: {}", status.ToString());
+    RecordFailure("writing a retention deletion", status);
     return 0;
   }
   bytes_deleted_.fetch_add(bytes, std::memory_order_relaxed);
@@ -1304,9 +1276,10 @@ uint64_t RocksAlertStore::DeleteRecords(
 
 // Retention by age: the by_time entries of alerts from before the block
 // summaries, then the blocks of ids, oldest first, whose summary says they
-// hold an alert older than the cutoff: each record of such a block is read
-// and deleted when its time is. Exact whatever the order of alert times: a
-// block's summary min is <= the time of every alert ever written to it.
+// hold an alert committed before the cutoff: each record of such a block is
+// read and deleted when its commit time is. Exact whatever the order of
+// commit times (a clock set back): a block's summary min is <= the commit
+// time of every alert ever written to it.
 uint64_t RocksAlertStore::DeleteOlderThan(int64_t cutoff_ns) {
   uint64_t deleted = DeleteOlderThanByTimeIndex(cutoff_ns);
   // Blocks whose every id is <= last_id get no more alerts (later ids are
@@ -1343,7 +1316,7 @@ uint64_t RocksAlertStore::DeleteOlderThan(int64_t cutoff_ns) {
     bool kept = false;
     for (it->Seek(lower_slice); it->Valid(); it->Next()) {
       RecordView view;
-      if (!format::DecodeRecord(it->value().ToStringView(), &view) || view.time_ns >= cutoff_ns) {
+      if (!format::DecodeRecord(it->value().ToStringView(), &view) || view.commit_ns >= cutoff_ns) {
         kept = true;
         continue;
       }
@@ -1432,12 +1405,13 @@ void RocksAlertStore::UpdateLiveHint() {
 void RocksAlertStore::RetentionLoop() {
   if (options_.retention_age.count() == 0 && options_.retention_bytes == 0) return;
   ::pthread_setname_np(::pthread_self(), "gsoc-store-ret");
-  std::unique_lock lock(retention_wait_mutex_);
-  while (!retention_cv_.wait_for(lock, options_.retention_interval,
-                                 [this] { return retention_stop_; })) {
+  MutexLock lock(retention_wait_mutex_);
+  while (!retention_cv_.wait_for(
+      lock, options_.retention_interval,
+      [this]() GSOC_REQUIRES(retention_wait_mutex_) { return retention_stop_; })) {
     lock.unlock();
     try {
-      const uint64_t deleted = RunRetention(std::chrono::system_clock::now());
+      const uint64_t deleted = RunRetention(Now());
       if (deleted > 0) spdlog::info("alert store: retention deleted {} alerts", deleted);
     } catch (const std::exception& error) {
       spdlog::error("alert store: retention: {}", error.what());
@@ -1448,7 +1422,7 @@ void RocksAlertStore::RetentionLoop() {
 
 void RocksAlertStore::StopRetention() {
   {
-    std::lock_guard lock(retention_wait_mutex_);
+    MutexLock lock(retention_wait_mutex_);
     retention_stop_ = true;
   }
   retention_cv_.notify_all();
@@ -1464,10 +1438,13 @@ StoreStats RocksAlertStore::stats() const {
   stats.write_errors = write_errors_.load(std::memory_order_relaxed);
   stats.retention_deleted = retention_deleted_.load(std::memory_order_relaxed);
   stats.publish_waits = publish_waits_.load(std::memory_order_relaxed);
+  stats.not_stored = not_stored_.load(std::memory_order_relaxed);
+  stats.replaced = replaced_.load(std::memory_order_relaxed);
+  stats.failed = failed();
   const uint64_t deleted = bytes_deleted_.load();
   const uint64_t added = bytes_added_.load();
   stats.live_bytes = added >= deleted ? added - deleted : 0;
-  std::lock_guard lock(queue_mutex_);
+  MutexLock lock(queue_mutex_);
   stats.pending = enqueued_ - committed_;
   return stats;
 }
@@ -1517,6 +1494,8 @@ const RocksAlertStore& Impl(const AlertStore* store) {
 
 void AlertStore::Publish(std::vector<Alert>& alerts) { Impl(this).Publish(alerts); }
 void AlertStore::Flush() { Impl(this).Flush(); }
+void AlertStore::BeginShutdown() { Impl(this).BeginShutdown(); }
+StoreHealth AlertStore::health() const { return Impl(this).health(); }
 void AlertStore::AddListener(CommitListener* listener) { Impl(this).AddListener(listener); }
 QueryResult AlertStore::Query(const QueryRequest& request) const {
   return Impl(this).Query(request);

@@ -15,17 +15,24 @@
 //
 // Threading: Publish from any thread; when the queue holds queue_alerts,
 // Publish blocks until the writer has taken some (backpressure: the worker
-// waits, the pipeline queue fills, TCP stops reading). Query/Get/stats from
+// waits, the pipeline queue fills, TCP stops reading).
+//
+// Failure: a failed write or WAL sync is sticky (LevelDB's background
+// error): that batch is not announced, its alerts are never served, no later
+// commit is attempted, health() reports the error, and Publish blocks (the
+// same backpressure) until BeginShutdown or the destructor. Recovery is a
+// restart, which replays the WAL: what reached it is kept, ids go on above. Query/Get/stats from
 // any thread, concurrently with writes (RocksDB snapshots/iterators).
 // Listeners are called on the writer thread: they must not block for long
 // (copy and hand off).
 //
-// Retention: a background thread deletes, oldest id first, alerts whose time
-// is older than retention_age and, beyond retention_bytes of live data, the
+// Retention: a background thread deletes, oldest id first, alerts committed
+// longer than retention_age ago (by commit time, never by the time a sender
+// wrote in its message) and, beyond retention_bytes of live data, the
 // oldest ones; index entries go with them. It uses its own WriteBatches and
 // never holds up the writer.
 //
-// The key layout is documented at the top of alert_store.cc.
+// The key layout is documented in engine/store/README.md.
 #pragma once
 
 #include <chrono>
@@ -40,6 +47,10 @@
 
 #include "engine/alert/alert.h"
 #include "engine/correlate/correlator.h"
+
+namespace rocksdb {
+class Env;
+}
 
 namespace gsoc::store {
 
@@ -62,18 +73,29 @@ struct StoreOptions {
   // Ids start at least here: a data dir whose alerts were numbered before the
   // store existed (gsocd's old alert-id file) must not see its ids again.
   uint64_t min_first_id = 1;
+  // Tests: the wall clock that stamps commit times (retention goes by them).
+  std::function<std::chrono::system_clock::time_point()> clock_for_test;
+  // Tests: a RocksDB Env whose files fail on demand (not owned; outlives the store).
+  rocksdb::Env* env_for_test = nullptr;
 };
 
 // One committed alert as listeners and queries see it.
 struct StoredAlert {
   uint64_t id = 0;
-  int64_t time_ns = 0;
+  int64_t time_ns = 0;    // the alert's time (its event time)
+  int64_t commit_ns = 0;  // when it was committed (wall clock; retention goes by this)
   rules::Level level = rules::Level::kMedium;
   AlertKind kind = AlertKind::kDetection;
   std::string rule_id;
   std::string rule_name;
   std::string agency;
   std::string json;  // AppendAlertJson output (one line, no newline), id included
+  // Aggregated detection alerts, as handed to CommitListeners (queries read
+  // them from `json`, and leave these 0): the aggregate key and version, and
+  // the id of the version this one replaced (deleted with this commit).
+  uint64_t aggregate_key = 0;
+  uint32_t aggregate_version = 0;
+  uint64_t replaces = 0;
 };
 
 // Query filters; every given one must hold.
@@ -122,11 +144,20 @@ class CommitListener {
 struct StoreStats {
   uint64_t alerts_committed = 0;
   uint64_t batches_committed = 0;
-  uint64_t write_errors = 0;       // WriteBatches that failed (retried)
+  uint64_t write_errors = 0;       // writes or WAL syncs that failed (never retried)
+  uint64_t not_stored = 0;         // alerts published but not stored (the store had failed)
+  uint64_t replaced = 0;           // aggregate versions deleted by their newer version
+  bool failed = false;             // a write or sync failed: no commit until a restart
   uint64_t retention_deleted = 0;  // alerts deleted by retention
   uint64_t pending = 0;            // queued, not yet committed (gauge)
   uint64_t live_bytes = 0;         // estimated live data size (gauge)
   uint64_t publish_waits = 0;      // Publish calls that blocked on a full queue
+};
+
+// Whether the store still commits; `error` says what failed, and when.
+struct StoreHealth {
+  bool ok = true;
+  std::string error;  // empty when ok
 };
 
 class AlertStore : public AlertSink, public AlertReader {
@@ -139,8 +170,15 @@ class AlertStore : public AlertSink, public AlertReader {
 
   // AlertSink: queues the alerts (moves them out); see the top comment.
   void Publish(std::vector<Alert>& alerts) override;
-  // Blocks until everything published before the call is committed.
+  // Blocks until everything published before the call is committed (or, on a
+  // failed store, known not to be).
   void Flush() override;
+  // Shutdown is starting: Publish on a failed store stops waiting for a
+  // commit that will not come and counts what it is given as not stored
+  // (workers can drain). No effect on a healthy store.
+  void BeginShutdown();
+  // ok until a write or WAL sync fails; then never ok again (restart).
+  StoreHealth health() const;
 
   // Listeners are added before the first Publish; not owned.
   void AddListener(CommitListener* listener);

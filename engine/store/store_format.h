@@ -1,5 +1,5 @@
-// Private to the store: the byte layout of keys and records (see the top of
-// alert_store.cc for the whole picture). Pure functions, no RocksDB types.
+// Private to the store: the byte layout of keys and records (the whole
+// picture: engine/store/README.md "Key layout"). Pure functions, no RocksDB types.
 #pragma once
 
 #include <cstdint>
@@ -11,8 +11,12 @@
 
 namespace gsoc::store::format {
 
-constexpr uint8_t kRecordVersion = 1;
-constexpr uint64_t kFormatVersion = 1;
+// Record 1 had no commit time; 2 adds it (retention goes by it). A store of
+// format 1 is upgraded to 2 at open (then only this gsoc and later open it).
+constexpr uint8_t kRecordVersion = 2;
+constexpr uint8_t kRecordVersionNoCommitTime = 1;
+constexpr uint64_t kFormatVersion = 2;
+constexpr uint64_t kFormatVersionNoCommitTime = 1;
 
 inline void AppendBigEndian64(std::string& out, uint64_t value) {
   char bytes[8];
@@ -71,7 +75,8 @@ inline std::string TimeKey(int64_t time_ns, uint64_t id) {
 
 // Age summary of a block of ids (retention by age without a per-alert time
 // index): meta key "time_block:" + BE block (block = id >> kTimeBlockBits) ->
-// BE offset time min + BE offset time max of the alerts written to the block.
+// BE offset time min + BE offset time max of the retention times (commit
+// times; a record 1 has only its alert time) of the alerts written to the block.
 constexpr int kTimeBlockBits = 12;  // 4096 ids per block
 constexpr uint64_t kTimeBlockIds = uint64_t{1} << kTimeBlockBits;
 constexpr std::string_view kTimeBlockPrefix = "time_block:";
@@ -116,6 +121,7 @@ inline uint64_t IdFromIndexKey(std::string_view key) {
 // A decoded record whose strings point into the stored bytes.
 struct RecordView {
   int64_t time_ns = 0;
+  int64_t commit_ns = 0;  // when the store committed it (record 1: its time_ns)
   rules::Level level = rules::Level::kMedium;
   AlertKind kind = AlertKind::kDetection;
   std::string_view rule_id;
@@ -132,14 +138,17 @@ inline void AppendString32(std::string& out, std::string_view text) {
   out.append(text);
 }
 
-// Record (value of the alerts CF):
-//   u8 version | i64 time_ns | u8 level | u8 kind |
+// Record (value of the alerts CF), version 2:
+//   u8 2 | i64 time_ns | i64 commit_ns | u8 level | u8 kind |
 //   u32 len + rule_id | u32 len + rule_name | u32 len + agency | json (to the end)
+// Version 1 (read only) is the same without commit_ns.
 // The record without its JSON (the JSON follows it to the end).
 inline void EncodeRecordHead(std::string& out, const RecordView& record) {
   out.push_back(static_cast<char>(kRecordVersion));
   char time[8];
   std::memcpy(time, &record.time_ns, 8);
+  out.append(time, 8);
+  std::memcpy(time, &record.commit_ns, 8);
   out.append(time, 8);
   out.push_back(static_cast<char>(record.level));
   out.push_back(static_cast<char>(record.kind));
@@ -148,7 +157,7 @@ inline void EncodeRecordHead(std::string& out, const RecordView& record) {
   AppendString32(out, record.agency);
 }
 inline void EncodeRecord(std::string& out, const RecordView& record) {
-  out.reserve(out.size() + 23 + record.rule_id.size() + record.rule_name.size() +
+  out.reserve(out.size() + 31 + record.rule_id.size() + record.rule_name.size() +
               record.agency.size() + record.json.size());
   EncodeRecordHead(out, record);
   out.append(record.json);
@@ -166,17 +175,27 @@ inline bool ReadString32(std::string_view& in, std::string_view* text) {
 }
 
 inline bool DecodeRecord(std::string_view in, RecordView* record) {
-  if (in.size() < 11 || static_cast<uint8_t>(in[0]) != kRecordVersion) return false;
+  if (in.empty()) return false;
+  const auto version = static_cast<uint8_t>(in[0]);
+  if (version != kRecordVersion && version != kRecordVersionNoCommitTime) return false;
+  const size_t times = version == kRecordVersion ? 16 : 8;
+  if (in.size() < 3 + times) return false;
   std::memcpy(&record->time_ns, in.data() + 1, 8);
-  const auto level = static_cast<uint8_t>(in[9]);
-  const auto kind = static_cast<uint8_t>(in[10]);
+  if (version == kRecordVersion) {
+    std::memcpy(&record->commit_ns, in.data() + 9, 8);
+  } else {
+    record->commit_ns = record->time_ns;
+  }
+  in.remove_prefix(1 + times);
+  const auto level = static_cast<uint8_t>(in[0]);
+  const auto kind = static_cast<uint8_t>(in[1]);
   if (level > static_cast<uint8_t>(rules::Level::kCritical) ||
       kind > static_cast<uint8_t>(AlertKind::kCorrelation)) {
     return false;
   }
   record->level = static_cast<rules::Level>(level);
   record->kind = static_cast<AlertKind>(kind);
-  in.remove_prefix(11);
+  in.remove_prefix(2);
   if (!ReadString32(in, &record->rule_id) || !ReadString32(in, &record->rule_name) ||
       !ReadString32(in, &record->agency)) {
     return false;

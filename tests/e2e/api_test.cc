@@ -27,23 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The current time as an RFC 3164 timestamp (gsocd's zone is UTC), so that
-// alert times are "now" for --since filters.
-std::string Rfc3164Now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%b %e %H:%M:%S", &tm);
-  return text;
-}
-
-std::string FailureLine(int n) {
-  return "<38>" + Rfc3164Now() + " bastion sshd[" + std::to_string(1000 + n % 5000) +
-         "]: Failed password for root from 198.18." + std::to_string(n % 200) + "." +
-         std::to_string(n % 250) + " port " + std::to_string(40000 + n % 20000) + " ssh2\n";
-}
-
 std::string Token(const TempDir& dir) {
   std::string token = ReadFile(dir / "var/api-token");
   while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
@@ -52,34 +35,6 @@ std::string Token(const TempDir& dir) {
 
 std::vector<std::string> Auth(const std::string& token) {
   return {"Authorization: Bearer " + token};
-}
-
-// Every stored alert id, oldest first, following the cursor.
-std::vector<uint64_t> StoredIds(uint16_t port, const std::string& token) {
-  std::vector<uint64_t> ids;
-  std::string cursor;
-  simdjson::dom::parser parser;
-  for (int page = 0; page < 10000; ++page) {
-    const std::string target = "/api/v1/alerts?order=asc&limit=10000" +
-                               (cursor.empty() ? std::string() : "&cursor=" + cursor);
-    const HttpResult reply = HttpRequest(port, "GET", target, Auth(token));
-    if (reply.status != 200) {
-      ADD_FAILURE() << target << ": " << reply.status << " " << reply.body;
-      return ids;
-    }
-    simdjson::dom::element root;
-    if (parser.parse(reply.body).get(root) != simdjson::SUCCESS) {
-      ADD_FAILURE() << "not JSON: " << reply.body.substr(0, 200);
-      return ids;
-    }
-    for (auto alert : simdjson::dom::array(root["alerts"])) {
-      ids.push_back(std::stoull(std::string(std::string_view(alert["id"]))));
-    }
-    std::string_view next;
-    if (root["next_cursor"].get(next) != simdjson::SUCCESS) break;  // null: the end
-    cursor = std::string(next);
-  }
-  return ids;
 }
 
 void ExpectStrictlyIncreasing(const std::vector<uint64_t>& ids, const char* what) {
@@ -99,7 +54,7 @@ class Flood {
       Fd fd(ConnectTcp(port));
       for (int n = 0; !stop_.load() && fd.get() >= 0; n += lines_per_tick) {
         std::string text;
-        for (int i = 0; i < lines_per_tick; ++i) text += FailureLine(n + i);
+        for (int i = 0; i < lines_per_tick; ++i) text += FailedPasswordLine(n + i);
         if (!SendAll(fd.get(), text)) break;
         sent_.fetch_add(lines_per_tick);
         std::this_thread::sleep_for(10ms);
@@ -131,7 +86,7 @@ TEST(E2eApi, AlertsSurviveKillNineAndIdsNeverRepeat) {
     const uint16_t api = gsocd.port("api");
     const std::string token = Token(dir);
     // The store opened cleanly and holds every alert any client received.
-    const std::vector<uint64_t> stored = StoredIds(api, token);
+    const std::vector<uint64_t> stored = StoredAlertIds(api, token);
     ExpectStrictlyIncreasing(stored, "stored ids");
     const std::set<uint64_t> stored_set(stored.begin(), stored.end());
     for (uint64_t id : received) {
@@ -169,7 +124,7 @@ TEST(E2eApi, AlertsSurviveKillNineAndIdsNeverRepeat) {
   EXPECT_GT(received.size(), 100u);
   Gsocd last;
   ASSERT_TRUE(last.Start({config}));
-  const std::vector<uint64_t> stored = StoredIds(last.port("api"), Token(dir));
+  const std::vector<uint64_t> stored = StoredAlertIds(last.port("api"), Token(dir));
   ExpectStrictlyIncreasing(stored, "stored ids");
   const std::set<uint64_t> stored_set(stored.begin(), stored.end());
   size_t missing = 0;
@@ -188,10 +143,10 @@ TEST(E2eApi, IdsContinueAboveAnOldAlertIdFile) {
   ASSERT_TRUE(gsocd.Start({ShippedPackConfig(dir)}));
   {
     Fd fd(ConnectTcp(gsocd.port("tcp")));
-    ASSERT_TRUE(SendAll(fd.get(), FailureLine(1)));
+    ASSERT_TRUE(SendAll(fd.get(), FailedPasswordLine(1)));
   }
   ASSERT_TRUE(gsocd.WaitMetric("gsoc_store_alerts_committed_total", {}, 2));
-  const std::vector<uint64_t> ids = StoredIds(gsocd.port("api"), Token(dir));
+  const std::vector<uint64_t> ids = StoredAlertIds(gsocd.port("api"), Token(dir));
   EXPECT_EQ(ids, (std::vector<uint64_t>{9000, 9001}));
   EXPECT_EQ(gsocd.Stop(), 0);
 }
@@ -224,7 +179,7 @@ TEST(E2eApi, StreamResumesWithoutGapOrDuplicate) {
     }
   }
   ExpectStrictlyIncreasing(got, "streamed ids");
-  const std::vector<uint64_t> stored = StoredIds(api, token);
+  const std::vector<uint64_t> stored = StoredAlertIds(api, token);
   EXPECT_EQ(got, stored) << "streamed " << got.size() << " of " << stored.size();
   EXPECT_GT(reconnects, 20);
   EXPECT_GT(got.size(), 500u);
@@ -255,7 +210,7 @@ TEST(E2eApi, RoutesFiltersAuthenticationAndLimits) {
   {
     Fd fd(ConnectTcp(gsocd.port("tcp")));
     ASSERT_TRUE(
-        SendAll(fd.get(), FailureLine(1) +
+        SendAll(fd.get(), FailedPasswordLine(1) +
                               "<86>Nov 25 10:00:13 bastion useradd[2211]: new user: name=backdoor, "
                               "UID=1002, GID=1002, home=/home/backdoor, shell=/bin/bash\n"));
   }
@@ -374,7 +329,7 @@ TEST(E2eGsocctl, TailQueryAndAlertAgainstARunningGsocd) {
     std::string text;
     // Four sources: two alerts a line (failure, root attempt), and too few
     // sources and attempts for any correlation.
-    for (int i = 0; i < 4; ++i) text += FailureLine(i);
+    for (int i = 0; i < 4; ++i) text += FailedPasswordLine(i);
     ASSERT_TRUE(SendAll(fd.get(), text));
   }
   ASSERT_TRUE(gsocd.WaitMetric("gsoc_store_alerts_committed_total", {}, 8));

@@ -35,8 +35,9 @@ std::string DetectionConfig(const TempDir& dir) {
          "  cache_dir: " +
          (dir / "hs-cache").string() +
          "\n"
-         "alerts:\n  file: " +
-         (dir / "alerts.jsonl").string() + "\n";
+         "alerts:\n  aggregate: {enabled: false}\n  file: " +  // one alert per line sent
+         (dir / "alerts.jsonl").string() +
+         "\n";
 }
 
 void Send(Gsocd& gsocd, const std::string& text) {

@@ -14,10 +14,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -347,6 +349,14 @@ bool WaitPeerClosed(int fd, std::chrono::milliseconds timeout) {
   return false;
 }
 
+uint64_t ProcStatusKiB(pid_t pid, const std::string& field) {
+  if (pid <= 0) return 0;
+  const std::string status = ReadFile("/proc/" + std::to_string(pid) + "/status");
+  const size_t at = status.find(field + ":");
+  if (at == std::string::npos) return 0;
+  return std::strtoull(status.c_str() + at + field.size() + 1, nullptr, 10);
+}
+
 uint16_t FreePort(bool udp) {
   Fd fd(::socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0));
   sockaddr_in addr = Loopback(0);
@@ -643,6 +653,48 @@ std::optional<double> FindMetric(const std::string& text, const std::string& nam
   return sum;
 }
 
+std::string Rfc3164Now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%b %e %H:%M:%S", &tm);
+  return text;
+}
+
+std::string FailedPasswordLine(int n, const std::string& user) {
+  return "<38>" + Rfc3164Now() + " bastion sshd[" + std::to_string(1000 + n % 5000) +
+         "]: Failed password for " + user + " from 198.18." + std::to_string(n % 200) + "." +
+         std::to_string(n % 250) + " port " + std::to_string(40000 + n % 20000) + " ssh2\n";
+}
+
+std::vector<uint64_t> StoredAlertIds(uint16_t port, const std::string& token) {
+  std::vector<uint64_t> ids;
+  std::string cursor;
+  simdjson::dom::parser parser;
+  for (int page = 0; page < 100000; ++page) {
+    const std::string target = "/api/v1/alerts?order=asc&limit=10000" +
+                               (cursor.empty() ? std::string() : "&cursor=" + cursor);
+    const HttpResult reply = HttpRequest(port, "GET", target, {"Authorization: Bearer " + token});
+    if (reply.status != 200) {
+      ADD_FAILURE() << target << ": " << reply.status << " " << reply.body.substr(0, 300);
+      return ids;
+    }
+    simdjson::dom::element root;
+    if (parser.parse(reply.body).get(root) != simdjson::SUCCESS) {
+      ADD_FAILURE() << "not JSON: " << reply.body.substr(0, 200);
+      return ids;
+    }
+    for (auto alert : simdjson::dom::array(root["alerts"])) {
+      ids.push_back(std::stoull(std::string(std::string_view(alert["id"]))));
+    }
+    std::string_view next;
+    if (root["next_cursor"].get(next) != simdjson::SUCCESS) break;  // null: the end
+    cursor = std::string(next);
+  }
+  return ids;
+}
+
 // ---- JSON ---------------------------------------------------------------------------
 
 std::vector<std::string> SplitLines(std::string_view text) {
@@ -714,7 +766,7 @@ Gsocd::~Gsocd() {
   }
 }
 
-bool Gsocd::Start(const GsocdConfig& config) {
+void Gsocd::Launch(const GsocdConfig& config) {
   std::string yaml;
   if (config.yaml.find("data_dir:") == std::string::npos) {
     yaml += "data_dir: " + (dir_ / "var").string() + "\n";
@@ -732,24 +784,26 @@ bool Gsocd::Start(const GsocdConfig& config) {
   }
   yaml += config.yaml;
   WriteFile(config_path(), yaml);
+  yaml_ = yaml;
+  std::error_code ignored;
+  fs::remove(dir_ / "ports.json", ignored);
+  ports_.clear();
+  stopped_ = false;
 
-  const fs::path ports_file = dir_ / "ports.json";
   SpawnOptions options;
   options.cwd = dir_.path();
   options.stdout_file = dir_ / "gsocd.stdout";
   options.stderr_file = dir_ / "gsocd.stderr";
   process_ = Process(
-      {GsocdPath(), "-c", config_path().string(), "--ports-file", ports_file.string()}, options);
-  const auto deadline = Clock::now() + Scaled(15s);
+      {GsocdPath(), "-c", config_path().string(), "--ports-file", (dir_ / "ports.json").string()},
+      options);
+}
+
+bool Gsocd::WaitReady(std::chrono::milliseconds timeout) {
+  const fs::path ports_file = dir_ / "ports.json";
+  const auto deadline = Clock::now() + timeout;
   while (!fs::exists(ports_file)) {
-    if (process_.Exited() || Clock::now() > deadline) {
-      ADD_FAILURE() << "gsocd did not come up ("
-                    << (process_.Exited() ? DescribeStatus(*process_.status()) : "timeout")
-                    << "); config:\n"
-                    << yaml << "\nstderr:\n"
-                    << Stderr();
-      return false;
-    }
+    if (process_.Exited() || Clock::now() > deadline) return false;
     std::this_thread::sleep_for(5ms);
   }
   JsonEvent ports = ParseEventLine(ReadFile(ports_file));
@@ -761,6 +815,32 @@ bool Gsocd::Start(const GsocdConfig& config) {
     ports_[name] = static_cast<uint16_t>(std::stoul(value));
   }
   return true;
+}
+
+bool Gsocd::Start(const GsocdConfig& config) {
+  Launch(config);
+  if (WaitReady(Scaled(15s))) return true;
+  ADD_FAILURE() << "gsocd did not come up ("
+                << (process_.Exited() ? DescribeStatus(*process_.status()) : "timeout")
+                << "); config:\n"
+                << yaml_ << "\nstderr:\n"
+                << Stderr();
+  return false;
+}
+
+std::optional<int> Gsocd::WaitExit(std::chrono::milliseconds timeout) {
+  auto status = process_.Wait(timeout);
+  if (status) stopped_ = true;
+  return status;
+}
+
+uint64_t Gsocd::PeakRssKiB() const { return ProcStatusKiB(process_.pid(), "VmHWM"); }
+uint64_t Gsocd::RssKiB() const { return ProcStatusKiB(process_.pid(), "VmRSS"); }
+
+std::string Gsocd::ApiToken() const {
+  std::string token = ReadFile(dir_ / "var/api-token");
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  return token;
 }
 
 uint16_t Gsocd::port(const std::string& listener) const {
@@ -792,6 +872,17 @@ bool Gsocd::WaitMetric(const std::string& name, const Labels& labels, double exp
   for (;;) {
     const auto value = FindMetric(Scrape(), name, labels);
     if (value && *value == expected) return true;
+    if (Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
+bool Gsocd::WaitMetricAtLeast(const std::string& name, const Labels& labels, double minimum,
+                              std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + Scaled(timeout);
+  for (;;) {
+    const auto value = FindMetric(Scrape(), name, labels);
+    if (value && *value >= minimum) return true;
     if (Clock::now() > deadline) return false;
     std::this_thread::sleep_for(20ms);
   }

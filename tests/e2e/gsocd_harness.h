@@ -115,6 +115,9 @@ bool SendAll(int fd, std::string_view data);
 bool SendUdp(int fd, uint16_t port, std::string_view datagram);
 // Waits until the peer closes (EOF or reset); false on timeout.
 bool WaitPeerClosed(int fd, std::chrono::milliseconds timeout);
+// /proc/<pid>/status field (e.g. "VmHWM") in KiB; 0 when unreadable.
+uint64_t ProcStatusKiB(pid_t pid, const std::string& field);
+
 // A port that was free a moment ago (bind port 0, read it, close).
 uint16_t FreePort(bool udp = false);
 // Blocks until something accepts TCP on the port, or timeout.
@@ -165,6 +168,17 @@ using Labels = std::map<std::string, std::string>;
 std::optional<double> FindMetric(const std::string& text, const std::string& name,
                                  const Labels& labels = {});
 
+// The current time as an RFC 3164 timestamp ("Nov 25 10:00:05", UTC).
+std::string Rfc3164Now();
+
+// An RFC 3164 sshd "Failed password for <user> from 198.18.x.y" line stamped
+// now (alerts via the shipped rules); n varies the address, port and pid.
+std::string FailedPasswordLine(int n, const std::string& user = "root");
+
+// Every stored alert id, oldest first, read from the API of the gsocd on
+// `port` with `token`, following cursors (a gtest failure on a bad reply).
+std::vector<uint64_t> StoredAlertIds(uint16_t port, const std::string& token);
+
 // ---- JSON events --------------------------------------------------------------
 
 // One line of the events file, flattened: strings, numbers and booleans as
@@ -214,6 +228,19 @@ class Gsocd {
   // Writes the config, starts gsocd and waits for its ports file. Returns
   // false (with a gtest failure) when it does not come up.
   bool Start(const GsocdConfig& config);
+  // Start in two steps: Launch writes the config and starts the process;
+  // WaitReady waits for the ports file (false, without a gtest failure,
+  // when gsocd exits first or the timeout passes).
+  void Launch(const GsocdConfig& config);
+  bool WaitReady(std::chrono::milliseconds timeout);
+  // Waits for the process to exit; its wait status, or nullopt on timeout.
+  std::optional<int> WaitExit(std::chrono::milliseconds timeout);
+  void Signal(int signal) { process_.Signal(signal); }
+  // /proc/<pid>/status: VmHWM (peak resident set) and VmRSS, in KiB; 0 if gone.
+  uint64_t PeakRssKiB() const;
+  uint64_t RssKiB() const;
+  // The API token gsocd generated in its data dir (var/api-token).
+  std::string ApiToken() const;
 
   uint16_t port(const std::string& listener) const;
   uint16_t metrics_port() const { return port("metrics"); }
@@ -229,6 +256,9 @@ class Gsocd {
   // Polls until the metric equals `expected` (returns true) or timeout (returns false).
   bool WaitMetric(const std::string& name, const Labels& labels, double expected,
                   std::chrono::milliseconds timeout = 10s);
+  // Polls until the metric is at least `minimum` (true) or timeout (false).
+  bool WaitMetricAtLeast(const std::string& name, const Labels& labels, double minimum,
+                         std::chrono::milliseconds timeout = 10s);
   // Polls until the events file has at least n lines; returns the line count.
   size_t WaitEventLines(size_t n, std::chrono::milliseconds timeout = 10s);
   std::vector<JsonEvent> Events();
@@ -243,6 +273,7 @@ class Gsocd {
   TempDir dir_;
   Process process_;
   std::map<std::string, uint16_t> ports_;
+  std::string yaml_;  // the config written by Launch
   bool stopped_ = false;
 };
 

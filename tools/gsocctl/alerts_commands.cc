@@ -27,6 +27,7 @@
 
 #include "tools/gsocctl/api_client.h"
 #include "tools/gsocctl/commands.h"
+#include "tools/gsocctl/terminal_text.h"
 
 namespace gsoc::ctl {
 
@@ -225,7 +226,7 @@ int ReportFailure(const Session& session, int status, const std::string& detail)
   if (status == 0) {
     const bool certificate = detail.find("certificate") != std::string::npos;
     std::fprintf(stderr, "gsocctl: cannot reach gsocd at %s: %s (%s)\n", session.url.c_str(),
-                 detail.c_str(),
+                 TerminalSafe(detail).c_str(),
                  certificate ? "a self-signed certificate? --insecure skips the check"
                              : "is gsocd running? --url or --config select the address");
   } else if (status == 401) {
@@ -235,7 +236,7 @@ int ReportFailure(const Session& session, int status, const std::string& detail)
                  session.url.c_str(), session.token_source.c_str(), session.token_places.c_str());
   } else {
     std::fprintf(stderr, "gsocctl: %s answered %d: %s\n", session.url.c_str(), status,
-                 ErrorText(detail).c_str());
+                 TerminalSafe(ErrorText(detail)).c_str());
   }
   return 1;
 }
@@ -400,9 +401,10 @@ std::string PairsSummary(Node object, size_t max) {
     if (shown++ == max) return summary + " ...";
     std::string value = ValueText(field.value);
     if (value.size() > 60) value = value.substr(0, 57) + "...";
+    value = TerminalSafe(value);
     if (value.find(' ') != std::string::npos || value.empty()) value = "\"" + value + "\"";
     if (!summary.empty()) summary.push_back(' ');
-    summary.append(field.key).append("=").append(value);
+    summary.append(TerminalSafe(field.key)).append("=").append(value);
   }
   return summary;
 }
@@ -419,6 +421,7 @@ std::string KeyFieldsSummary(Json fields) {
     if (fields[key].get(value)) continue;
     std::string text = ValueText(value);
     if (text.size() > 60) text = text.substr(0, 57) + "...";
+    text = TerminalSafe(text);
     if (text.find(' ') != std::string::npos || text.empty()) text = "\"" + text + "\"";
     if (!summary.empty()) summary.push_back(' ');
     summary.append(key).append("=").append(text);
@@ -448,16 +451,16 @@ std::string LevelLabel(std::string_view level, bool color) {
 std::string AlertLine(const std::string& json, bool color) {
   simdjson::dom::parser parser;
   element alert;
-  if (parser.parse(json).get(alert)) return json;
+  if (parser.parse(json).get(alert)) return TerminalSafe(json);
   const Json rule = alert["rule"];
   const bool correlation = Text(alert, "kind") == "correlation";
   std::string_view title = Text(rule, "title");
   if (title.empty()) title = Text(rule, "name");
-  std::string line(Text(alert, "time"));
-  line.append("  ").append(LevelLabel(Text(rule, "level"), color));
-  line.append(correlation ? "  C  " : "  D  ").append(title);
+  std::string line = TerminalSafe(Text(alert, "time"));
+  line.append("  ").append(LevelLabel(TerminalSafe(Text(rule, "level")), color));
+  line.append(correlation ? "  C  " : "  D  ").append(TerminalSafe(title));
   if (const std::string_view agency = Text(alert, "agency"); !agency.empty()) {
-    line.append("  agency=").append(agency);
+    line.append("  agency=").append(TerminalSafe(agency));
   }
   std::string pairs = PairsSummary(alert["group"], 6);
   if (pairs.empty()) pairs = KeyFieldsSummary(alert["fields"]);
@@ -469,15 +472,21 @@ std::string AlertLine(const std::string& json, bool color) {
 }
 
 void PrintAlertLine(const std::string& json, bool as_json, bool color) {
-  const std::string line = as_json ? json : AlertLine(json, color);
+  const std::string line = as_json ? TerminalSafeJson(json) : AlertLine(json, color);
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fputc('\n', stdout);
 }
 
+// `value` as is: callers pass text made safe with TerminalSafe.
+void PrintSafeRow(const char* label, const std::string& value) {
+  if (value.empty()) return;
+  std::printf("%-13s", label);
+  std::fwrite(value.data(), 1, value.size(), stdout);
+  std::fputc('\n', stdout);
+}
+
 void PrintRow(const char* label, std::string_view value) {
-  if (!value.empty()) {
-    std::printf("%-13s%.*s\n", label, static_cast<int>(value.size()), value.data());
-  }
+  PrintSafeRow(label, TerminalSafe(value));
 }
 
 template <class Node>
@@ -510,8 +519,8 @@ void PrintPairs(const char* heading, Node object) {
   if (object.get(pairs) || pairs.size() == 0) return;
   std::printf("%s:\n", heading);
   for (const auto field : pairs) {
-    std::printf("  %.*s = %s\n", static_cast<int>(field.key.size()), field.key.data(),
-                ValueText(field.value).c_str());
+    std::printf("  %s = %s\n", TerminalSafe(field.key).c_str(),
+                TerminalSafe(ValueText(field.value)).c_str());
   }
 }
 
@@ -522,8 +531,7 @@ void PrintEvents(element alert) {
   for (const element event : events) {
     const std::string_view time = Text(event, "time");
     const std::string_view raw = Text(event, "raw");
-    std::printf("  %.*s  %.*s\n", static_cast<int>(time.size()), time.data(),
-                static_cast<int>(raw.size()), raw.data());
+    std::printf("  %s  %s\n", TerminalSafe(time).c_str(), TerminalSafe(raw).c_str());
   }
 }
 
@@ -540,9 +548,9 @@ bool PrintAlertDetail(const std::string& json, bool color) {
   const std::string_view rule_name = Text(rule, "name");
   PrintRow("rule id:", std::string(Text(rule, "id")) +
                            (rule_name.empty() ? "" : "  (name " + std::string(rule_name) + ")"));
-  std::string level = LevelLabel(Text(rule, "level"), color);
+  std::string level = LevelLabel(TerminalSafe(Text(rule, "level")), color);
   level.erase(level.find_last_not_of(' ') + 1);
-  PrintRow("level:", level);
+  PrintSafeRow("level:", level);
   PrintRow("tags:", TagsText(rule));
   PrintRow("agency:", Text(alert, "agency"));
   PrintRow("group:", PairsSummary(alert["group"], SIZE_MAX));
@@ -579,7 +587,8 @@ class Backoff {
 };
 
 void Wait(std::chrono::milliseconds delay, const std::string& why) {
-  std::fprintf(stderr, "gsocctl: %s; retrying in %.1f s\n", why.c_str(), delay.count() / 1000.0);
+  std::fprintf(stderr, "gsocctl: %s; retrying in %.1f s\n", TerminalSafe(why).c_str(),
+               delay.count() / 1000.0);
   std::this_thread::sleep_for(delay);
 }
 
@@ -712,9 +721,12 @@ struct ShowAlert {
       reply.body.pop_back();
     }
     if (json) {
-      std::printf("%s\n", reply.body.c_str());
+      const std::string safe = TerminalSafeJson(reply.body);
+      std::fwrite(safe.data(), 1, safe.size(), stdout);
+      std::fputc('\n', stdout);
     } else if (!PrintAlertDetail(reply.body, session.color)) {
-      std::fprintf(stderr, "gsocctl: the reply is not an alert: %s\n", reply.body.c_str());
+      std::fprintf(stderr, "gsocctl: the reply is not an alert: %s\n",
+                   TerminalSafe(reply.body).c_str());
       return 1;
     }
     return 0;

@@ -1,5 +1,6 @@
 #include "tools/gsocctl/engine_options.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -19,6 +20,9 @@ void EngineOptions::AddTo(CLI::App& command) {
       ->allow_extra_args(false);
   command.add_option("--config", config, "take rules, decoders, lists from a gsocd config");
   command.add_flag("--no-cache", no_cache, "do not read or write compiled rule databases");
+  command.add_option("--status", statuses, "load only rules of this Sigma status (repeatable)")
+      ->allow_extra_args(false);
+  command.add_option("--min-level", min_level, "load only rules of at least this level");
 }
 
 namespace {
@@ -33,6 +37,8 @@ bool FromConfig(const std::string& file, RuleSources* sources, int* utc_offset) 
   sources->rule_paths = config.rules.sigma;
   sources->decoder_paths = config.rules.decoders;
   sources->logsources = config.rules.logsources;
+  sources->statuses = config.rules.status;
+  sources->min_level = config.rules.min_level;
   for (const auto& list : config.rules.lists) {
     sources->lists.push_back({list.name, list.file, list.column});
   }
@@ -97,6 +103,15 @@ bool EngineOptions::Resolve(RuleSources* sources) {
     if (!AddList(list, sources)) return false;
   }
   if (no_cache) sources->cache_dir.clear();
+  if (!statuses.empty()) sources->statuses = statuses;
+  if (!min_level.empty()) sources->min_level = min_level;
+  static const char* const kLevels[] = {"informational", "low", "medium", "high", "critical"};
+  if (!sources->min_level.empty() &&
+      std::find(std::begin(kLevels), std::end(kLevels), sources->min_level) == std::end(kLevels)) {
+    std::fprintf(stderr, "--min-level %s: expected informational, low, medium, high or critical\n",
+                 sources->min_level.c_str());
+    return false;
+  }
   for (const auto& path : sources->rule_paths) {
     if (!fs::exists(path)) {
       std::fprintf(stderr, "%s: no such file or folder\n", path.c_str());

@@ -20,6 +20,8 @@ struct EngineOptions {
   std::vector<std::string> lists;  // NAME=FILE or NAME=FILE:COLUMN
   std::string config;
   bool no_cache = false;
+  std::vector<std::string> statuses;  // --status (repeatable)
+  std::string min_level;              // --min-level
   int utc_offset_seconds = 0;
 
   void AddTo(CLI::App& command);

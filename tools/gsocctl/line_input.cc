@@ -10,7 +10,10 @@ LineInput::LineInput(InputFormat format, int year, int utc_offset_seconds)
     : format_(format), json_(std::make_unique<JsonLineParser>()) {
   context_.default_utc_offset_seconds = utc_offset_seconds;
   if (year > 0) {
-    // "Received" at the end of that year: year-less timestamps resolve into it.
+    // Year-less timestamps start in that year, then roll with the file.
+    rolling_year_.year = year;
+    context_.rolling_year = &rolling_year_;
+    // "Received" at the end of that year (events without a time of their own).
     context_.receive_time_ns = (DaysFromCivil(year, 12, 31) * 86400 + 86399) * kNanosPerSecond;
   } else {
     context_.receive_time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(

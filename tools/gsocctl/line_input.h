@@ -16,7 +16,8 @@ enum class InputFormat { kSyslog, kJson, kAuto };
 
 class LineInput {
  public:
-  // `year` > 0: RFC 3164 timestamps (no year) are placed in that year.
+  // `year` > 0: RFC 3164 timestamps (no year) start in that year and roll
+  // forward when they wrap from December to January (RollingYear).
   LineInput(InputFormat format, int year, int utc_offset_seconds);
 
   // Adds one event for `line` (CR/LF stripped by the caller) to `batch`;
@@ -26,6 +27,7 @@ class LineInput {
  private:
   InputFormat format_;
   SyslogParseContext context_;
+  RollingYear rolling_year_;
   std::unique_ptr<JsonLineParser> json_;
 };
 

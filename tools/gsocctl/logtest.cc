@@ -15,6 +15,7 @@
 #include "tools/gsocctl/commands.h"
 #include "tools/gsocctl/engine_options.h"
 #include "tools/gsocctl/line_input.h"
+#include "tools/gsocctl/terminal_text.h"
 
 namespace gsoc::ctl {
 
@@ -38,8 +39,9 @@ void PrintCorrelationText(const Alert& alert) {
   std::string group;
   for (const auto& [name, value] : alert.group) group += " " + name + "=" + value;
   std::printf("    [%s] %s (%s):%s %s %s\n", rules::LevelName(alert.rule.level),
-              alert.rule.title.c_str(), alert.rule.id.c_str(), group.c_str(),
-              alert.correlation_type.c_str(), alert.condition.c_str());
+              TerminalSafe(alert.rule.title).c_str(), TerminalSafe(alert.rule.id).c_str(),
+              TerminalSafe(group).c_str(), alert.correlation_type.c_str(),
+              TerminalSafe(alert.condition).c_str());
 }
 
 struct Logtest {
@@ -52,24 +54,24 @@ struct Logtest {
   void PrintText(const EventBatch& batch, const Event& event, std::string_view decoder,
                  const std::vector<const rules::Rule*>& matched) {
     char time_text[32];
-    std::printf("%s\n", std::string(event.raw).c_str());
+    std::printf("%s\n", TerminalSafe(event.raw).c_str());
     std::printf("  format:   %s%s\n", std::string(FormatName(event.format)).c_str(),
                 event.parse_error ? " (parse error: kept as raw text)" : "");
     std::printf("  header:   facility=%s severity=%s time=%s host=%s program=%s pid=%s\n",
                 FacilityName(event.facility), SeverityName(event.severity),
                 std::string(FormatRfc3339Millis(event.event_time_ns, time_text)).c_str(),
-                std::string(event.host).c_str(), std::string(event.program).c_str(),
-                std::string(event.pid).c_str());
-    std::printf("  message:  %s\n", std::string(event.message).c_str());
-    std::printf("  decoder:  %s\n", decoder.empty() ? "(none)" : std::string(decoder).c_str());
+                TerminalSafe(event.host).c_str(), TerminalSafe(event.program).c_str(),
+                TerminalSafe(event.pid).c_str());
+    std::printf("  message:  %s\n", TerminalSafe(event.message).c_str());
+    std::printf("  decoder:  %s\n", decoder.empty() ? "(none)" : TerminalSafe(decoder).c_str());
     for (const Field& field : batch.FieldsOf(event)) {
-      std::printf("  field:    %s = %s\n", std::string(field.name).c_str(),
-                  std::string(field.value).c_str());
+      std::printf("  field:    %s = %s\n", TerminalSafe(field.name).c_str(),
+                  TerminalSafe(field.value).c_str());
     }
     std::printf("  rules:    %zu matched\n", matched.size());
     for (const rules::Rule* rule : matched) {
-      std::printf("    [%s] %s (%s)\n", rules::LevelName(rule->level), rule->title.c_str(),
-                  rule->id.c_str());
+      std::printf("    [%s] %s (%s)\n", rules::LevelName(rule->level),
+                  TerminalSafe(rule->title).c_str(), TerminalSafe(rule->id).c_str());
     }
   }
 
@@ -78,7 +80,7 @@ struct Logtest {
       for (const Alert& alert : alerts) {
         std::string out = "{\"correlation\":";
         AppendAlertJson(out, alert);
-        std::printf("%s}\n", out.c_str());
+        std::printf("%s}\n", TerminalSafeJson(out).c_str());
       }
       return;
     }
@@ -107,7 +109,7 @@ struct Logtest {
       out += "}";
     }
     out += "]}";
-    std::printf("%s\n", out.c_str());
+    std::printf("%s\n", TerminalSafeJson(out).c_str());
   }
 
   int Run() {

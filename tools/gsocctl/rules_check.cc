@@ -1,6 +1,8 @@
 // gsocctl rules check PATH...: load, validate and compile rules; print each
 // refusal with file:line and reason and a summary; exit 1 on any error.
+#include <algorithm>
 #include <cstdio>
+#include <set>
 
 #include "engine/detect/rule_engine.h"
 #include "tools/gsocctl/commands.h"
@@ -9,6 +11,36 @@
 namespace gsoc::ctl {
 
 namespace {
+
+// A rule using a field its logsource's events never carry (the pipeline's
+// `carries` list) cannot match as written: warn, do not refuse.
+size_t WarnUncarriedFields(const RuleEngine& engine) {
+  if (!engine.logsources || !engine.matcher) return 0;
+  size_t warnings = 0;
+  for (const rules::Rule& rule : engine.matcher->rules()) {
+    const auto filter = engine.logsources->Resolve(rule.logsource);
+    if (!filter || filter->carries.empty()) continue;
+    std::set<std::string> reported;
+    for (const rules::Selection& selection : rule.selections)
+      for (const auto& alternative : selection.alternatives)
+        for (const rules::FieldPredicate& predicate : alternative) {
+          const std::string& field = predicate.field;
+          if (field.empty() || reported.count(field) ||
+              std::find(filter->carries.begin(), filter->carries.end(), field) !=
+                  filter->carries.end())
+            continue;
+          reported.insert(field);
+          ++warnings;
+          std::printf(
+              "warning: %s:%d: rule %s: field '%s' is not among the fields of logsource "
+              "product=%s service=%s category=%s\n",
+              rule.location.file.c_str(), rule.location.line, rule.id.c_str(), field.c_str(),
+              rule.logsource.product.c_str(), rule.logsource.service.c_str(),
+              rule.logsource.category.c_str());
+        }
+  }
+  return warnings;
+}
 
 struct RulesCheck {
   EngineOptions engine;
@@ -24,12 +56,14 @@ struct RulesCheck {
     for (const auto& warning : build.warnings) {
       std::printf("warning: %s\n", warning.ToString().c_str());
     }
+    const size_t warnings = build.engine ? WarnUncarriedFields(*build.engine) : 0;
     std::printf(
-        "%zu rule file(s): %zu rule(s) loaded, %zu correlation(s), %zu refused; %zu pattern(s) in "
-        "%zu database(s), compiled in %.3f s%s\n",
+        "%zu rule file(s): %zu rule(s) loaded, %zu correlation(s), %zu refused, %zu skipped by "
+        "status/level; %zu pattern(s) in "
+        "%zu database(s), compiled in %.3f s%s; %zu warning(s)\n",
         build.rule_files, build.rules_loaded, build.correlations_loaded, build.refused.size(),
-        build.compile.patterns, build.compile.databases, build.compile.seconds,
-        build.compile.from_cache ? " (from cache)" : "");
+        build.rules_skipped, build.compile.patterns, build.compile.databases, build.compile.seconds,
+        build.compile.from_cache ? " (from cache)" : "", warnings);
     return build.fatal.empty() && build.refused.empty() ? 0 : 1;
   }
 };

@@ -318,3 +318,129 @@ TEST_F(JsonParserTest, EveryZeekLineParses) {
 
 }  // namespace
 }  // namespace gsoc
+
+namespace gsoc {
+namespace {
+
+// The three Windows shapes of one Sysmon process creation: the same
+// Sigma-visible fields, header time and host (collectors/json/windows_event.h).
+class WindowsShapesTest : public JsonParserTest {
+ protected:
+  std::string Names() {
+    std::string names;
+    for (const gsoc::Field& f : batch_.FieldsOf(*event_)) names += std::string(f.name) + ",";
+    return names;
+  }
+  void ExpectSysmonFields() {
+    EXPECT_EQ(Field("EventID"), "1") << Names();
+    EXPECT_EQ(Field("Channel"), "Microsoft-Windows-Sysmon/Operational");
+    EXPECT_EQ(Field("Provider_Name"), "Microsoft-Windows-Sysmon");
+    EXPECT_EQ(Field("Computer"), "ws1.example.org");
+    EXPECT_EQ(Field("Image"), "C:\\Windows\\System32\\cmd.exe");
+    EXPECT_EQ(Field("CommandLine"), "cmd.exe /c whoami");
+    EXPECT_EQ(Field("ParentImage"), "C:\\Windows\\explorer.exe");
+    EXPECT_EQ(event_->host, "ws1.example.org");
+    EXPECT_TRUE(event_->has_message_time);
+    EXPECT_EQ(event_->event_time_ns, 1'765'799'340'470'910'000);  // 2025-12-15T11:49:00.47091Z
+  }
+};
+
+TEST_F(WindowsShapesTest, EvtxDump) {
+  ASSERT_TRUE(Parse(
+      R"({"Event":{"#attributes":{"xmlns":"http://schemas.microsoft.com/win/2004/08/events/event"},)"
+      R"("System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Sysmon","Guid":"5770385F"}},)"
+      R"("EventID":1,"Version":5,"TimeCreated":{"#attributes":{"SystemTime":"2025-12-15T11:49:00.470910Z"}},)"
+      R"("EventRecordID":74726,"Channel":"Microsoft-Windows-Sysmon/Operational",)"
+      R"("Computer":"ws1.example.org","Security":{"#attributes":{"UserID":"S-1-5-18"}}},)"
+      R"("EventData":{"Image":"C:\\Windows\\System32\\cmd.exe","CommandLine":"cmd.exe /c whoami",)"
+      R"("ParentImage":"C:\\Windows\\explorer.exe","Version":"15.0"}}})"));
+  ExpectSysmonFields();
+  EXPECT_EQ(Field("Security_UserID"), "S-1-5-18");
+  EXPECT_EQ(Field("EventRecordID"), "74726");
+  // System members without a plain name keep the dotted one, so they never
+  // shadow event data of the same name.
+  EXPECT_EQ(Field("Event.System.Version"), "5");
+  EXPECT_EQ(Field("Version"), "15.0");
+  EXPECT_FALSE(HasField("Event.EventData.Image"));
+}
+
+TEST_F(WindowsShapesTest, EvtxDumpQualifiedEventIdAndUserData) {
+  ASSERT_TRUE(Parse(
+      R"({"Event":{"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Eventlog"}},)"
+      R"("EventID":{"#attributes":{"Qualifiers":16384},"#text":104},"Channel":"System","Computer":"dc1"},)"
+      R"("UserData":{"LogFileCleared":{"#attributes":{"xmlns":"http://x"},"SubjectUserName":"bob",)"
+      R"("Channel":"Application"}}}})"));
+  EXPECT_EQ(Field("EventID"), "104") << Names();
+  EXPECT_EQ(Field("EventID_Qualifiers"), "16384");
+  EXPECT_EQ(Field("SubjectUserName"), "bob");
+  EXPECT_EQ(Field("Channel"), "System");  // System first: the log's own channel
+  EXPECT_EQ(event_->host, "dc1");
+  EXPECT_FALSE(event_->has_message_time);
+}
+
+TEST_F(WindowsShapesTest, Winlogbeat) {
+  ASSERT_TRUE(Parse(
+      R"({"@timestamp":"2025-12-15T11:49:00.470910Z","host":{"name":"ws1.example.org"},)"
+      R"("event":{"code":"1","provider":"Microsoft-Windows-Sysmon"},)"
+      R"("winlog":{"channel":"Microsoft-Windows-Sysmon/Operational","event_id":"1",)"
+      R"("provider_name":"Microsoft-Windows-Sysmon","computer_name":"ws1.example.org","record_id":74726,)"
+      R"("user":{"identifier":"S-1-5-18"},"event_data":{"Image":"C:\\Windows\\System32\\cmd.exe",)"
+      R"("CommandLine":"cmd.exe /c whoami","ParentImage":"C:\\Windows\\explorer.exe"}}})"));
+  ExpectSysmonFields();
+  EXPECT_EQ(Field("Security_UserID"), "S-1-5-18");
+  EXPECT_EQ(Field("event.code"), "1");  // other members keep their dotted names
+  EXPECT_FALSE(HasField("winlog.event_data.Image"));
+}
+
+TEST_F(WindowsShapesTest, NxlogImMsvistalog) {
+  ASSERT_TRUE(Parse(
+      R"({"EventTime":"2025-12-15 11:49:00.47091","Hostname":"ws1.example.org","EventType":"INFO",)"
+      R"("SeverityValue":2,"EventID":1,"SourceName":"Microsoft-Windows-Sysmon",)"
+      R"("Channel":"Microsoft-Windows-Sysmon/Operational","UserID":"S-1-5-18",)"
+      R"("Image":"C:\\Windows\\System32\\cmd.exe","CommandLine":"cmd.exe /c whoami",)"
+      R"("ParentImage":"C:\\Windows\\explorer.exe","EventType":"SetValue"})"));
+  ExpectSysmonFields();
+  EXPECT_EQ(Field("Security_UserID"), "S-1-5-18");
+  // NXLog's own EventType gives way to the event data's.
+  EXPECT_EQ(Field("EventType"), "SetValue");
+  EXPECT_EQ(Field("nxlog_EventType"), "INFO");
+}
+
+// Classic PowerShell events carry unnamed <Data> elements: one `Data` field,
+// the strings joined by newlines (rules search it with contains).
+TEST_F(WindowsShapesTest, UnnamedDataStringsAreJoined) {
+  ASSERT_TRUE(
+      Parse(R"({"Event":{"System":{"EventID":400,"Channel":"Windows PowerShell"},)"
+            R"("EventData":{"Data":{"#text":["Available","None","\tHostName=ConsoleHost\r\n"]},)"
+            R"("Binary":null}}})"));
+  EXPECT_EQ(Field("Data"), "Available\nNone\n\tHostName=ConsoleHost\r\n") << Names();
+  ASSERT_TRUE(Parse(R"({"winlog":{"event_data":{"param":["a",1]}}})"));
+  EXPECT_EQ(Field("param"), R"(["a",1])");  // not all strings: the JSON text
+}
+
+// Defender's event data names have spaces; Sigma rules write them without.
+TEST_F(WindowsShapesTest, EventDataNamesLoseTheirSpaces) {
+  ASSERT_TRUE(
+      Parse(R"({"Event":{"System":{"EventID":1116},"EventData":{"Threat Name":"EICAR"}}})"));
+  EXPECT_EQ(Field("ThreatName"), "EICAR");
+  ASSERT_TRUE(Parse(R"({"winlog":{"event_data":{"Threat Name":"EICAR"}}})"));
+  EXPECT_EQ(Field("ThreatName"), "EICAR");
+  ASSERT_TRUE(
+      Parse(R"({"EventID":1116,"Channel":"x","SourceName":"Defender","Threat Name":"EICAR",)"
+            R"("Source Name":"Real-Time Protection"})"));
+  EXPECT_EQ(Field("ThreatName"), "EICAR");
+  EXPECT_EQ(Field("SourceName"), "Real-Time Protection");  // event data, not NXLog's
+  EXPECT_EQ(Field("nxlog_SourceName"), "Defender");
+  EXPECT_EQ(Field("Provider_Name"), "Defender");
+  ASSERT_TRUE(Parse(R"({"Threat Name":"EICAR"})"));  // not Windows: kept
+  EXPECT_EQ(Field("Threat Name"), "EICAR");
+}
+
+TEST_F(WindowsShapesTest, OtherJsonIsNotRenamed) {
+  ASSERT_TRUE(Parse(R"({"a":{"Event":{"EventData":{"x":1}}},"EventID":5})"));
+  EXPECT_EQ(Field("a.Event.EventData.x"), "1");
+  EXPECT_FALSE(HasField("Provider_Name"));  // EventID alone is not NXLog
+}
+
+}  // namespace
+}  // namespace gsoc

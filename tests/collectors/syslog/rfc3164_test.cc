@@ -172,6 +172,39 @@ TEST(Rfc3164, YearRollover) {
   EXPECT_EQ(r.event->event_time_ns, Utc(2023, 6, 12, 12, 0, 0));
 }
 
+// Replay (gsocctl replay --year 2005): the first year-less timestamp is in
+// 2005 even when it is December; the year then follows the file: forward at
+// the wrap to January, back for a line a little out of order across New
+// Year. Receive time plays no part. (So a gap of more than half a year
+// between two lines is read as a step back.)
+TEST(Rfc3164, RollingYearStartsAtTheGivenYearAndFollowsTheFile) {
+  RollingYear rolling;
+  rolling.year = 2005;
+  const auto parse = [&](std::string_view text) {
+    EventBatch batch;
+    const std::string_view message = batch.arena().CopyPadded(text);
+    Event& event = batch.AddEvent();
+    SyslogParseContext context;
+    context.receive_time_ns = Utc(2026, 12, 3, 0, 0, 0);
+    context.rolling_year = &rolling;
+    EXPECT_TRUE(ParseRfc3164(message, context, event, batch, nullptr));
+    return event.event_time_ns;
+  };
+  EXPECT_EQ(parse("<13>Dec 30 10:00:00 host app: x"), Utc(2005, 12, 30, 10, 0, 0));
+  EXPECT_EQ(parse("<13>Dec 31 23:59:59 host app: x"), Utc(2005, 12, 31, 23, 59, 59));
+  EXPECT_EQ(parse("<13>Jan  1 00:00:02 host app: x"), Utc(2006, 1, 1, 0, 0, 2));
+  EXPECT_EQ(parse("<13>Dec 31 23:59:58 host app: x"), Utc(2005, 12, 31, 23, 59, 58));
+  EXPECT_EQ(parse("<13>Jan  1 00:00:09 host app: x"), Utc(2006, 1, 1, 0, 0, 9));
+  EXPECT_EQ(parse("<13>Mar 14 08:00:00 host app: x"), Utc(2006, 3, 14, 8, 0, 0));
+  EXPECT_EQ(parse("<13>Jul  1 08:00:00 host app: x"), Utc(2006, 7, 1, 8, 0, 0));
+  EXPECT_EQ(parse("<13>Oct  1 08:00:00 host app: x"), Utc(2006, 10, 1, 8, 0, 0));
+  EXPECT_EQ(parse("<13>Dec 24 08:00:00 host app: x"), Utc(2006, 12, 24, 8, 0, 0));
+  EXPECT_EQ(parse("<13>Feb  2 08:00:00 host app: x"), Utc(2007, 2, 2, 8, 0, 0));
+  // A year in the timestamp is taken as written and does not move the file's year.
+  EXPECT_EQ(parse("<13>Feb  3 2001 08:00:00 host app: x"), Utc(2001, 2, 3, 8, 0, 0));
+  EXPECT_EQ(parse("<13>Feb  4 08:00:00 host app: x"), Utc(2007, 2, 4, 8, 0, 0));
+}
+
 TEST(Rfc3164, Feb29ResolvesToALeapYearOrNoTime) {
   Parsed p;
   Parse3164(p, "<13>Feb 29 10:00:00 host app: x", Utc(2025, 1, 10, 0, 0, 0));

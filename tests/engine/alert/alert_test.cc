@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "engine/alert/jsonl_output.h"
 
@@ -109,6 +111,102 @@ TEST(JsonlAlertOutputTest, AfterACommitWritesTheStoredJsonAsIs) {
   const std::string text((std::istreambuf_iterator<char>(in)), {});
   EXPECT_EQ(text, committed[0].json + "\n" + committed[1].json + "\n");
   EXPECT_EQ(output.alerts_written(), 2u);
+}
+
+// A store that holds alerts 1..n (the recovery source).
+class MemoryReader : public store::AlertReader {
+ public:
+  explicit MemoryReader(uint64_t n) {
+    for (uint64_t id = 1; id <= n; ++id) alerts_.push_back(Stored(id));
+  }
+  static store::StoredAlert Stored(uint64_t id) {
+    store::StoredAlert alert;
+    alert.id = id;
+    alert.json = "{\"id\":\"" + std::to_string(id) + "\",\"kind\":\"detection\"}";
+    return alert;
+  }
+  store::QueryResult Query(const store::QueryRequest& request) const override {
+    store::QueryResult result;
+    for (const auto& alert : alerts_) {
+      if (alert.id <= request.filter.after_id) continue;
+      if (result.alerts.size() == request.limit) {
+        result.next_cursor = result.alerts.back().id;
+        break;
+      }
+      result.alerts.push_back(alert);
+    }
+    return result;
+  }
+  std::optional<store::StoredAlert> Get(uint64_t) const override { return std::nullopt; }
+  uint64_t last_id() const override { return alerts_.empty() ? 0 : alerts_.back().id; }
+
+ private:
+  std::vector<store::StoredAlert> alerts_;
+};
+
+std::string Slurp(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+std::string Lines(uint64_t first, uint64_t last) {
+  std::string text;
+  for (uint64_t id = first; id <= last; ++id) text += MemoryReader::Stored(id).json + "\n";
+  return text;
+}
+
+TEST(JsonlAlertOutputTest, IsCreatedWithMode0600) {
+  const fs::path dir = TempDir();
+  JsonlAlertOutput output(dir / "alerts.jsonl");
+  struct stat info {};
+  ASSERT_EQ(::stat((dir / "alerts.jsonl").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+}
+
+// After kill -9: a torn last line is cut, and every committed alert after the
+// last whole line is written again from the store, once, in order.
+TEST(JsonlAlertOutputTest, CutsATornLineAndRecoversTheRestFromTheStore) {
+  const fs::path dir = TempDir();
+  const fs::path file = dir / "alerts.jsonl";
+  std::ofstream(file) << Lines(1, 40) << R"({"id":"41","kin)";
+  MemoryReader store(1000);
+  {
+    JsonlAlertOutput output(file);
+    EXPECT_EQ(output.torn_bytes(), std::string(R"({"id":"41","kin)").size());
+    EXPECT_EQ(output.RecoverFrom(store), 960u);
+    std::vector<store::StoredAlert> next{MemoryReader::Stored(1001)};
+    output.OnCommitted(next);
+  }
+  EXPECT_EQ(Slurp(file), Lines(1, 1001));
+  EXPECT_EQ(JsonlAlertOutput::LastWrittenId(file), 1001u);
+  // Nothing missing: nothing written again.
+  JsonlAlertOutput again(file);
+  EXPECT_EQ(again.torn_bytes(), 0u);
+  EXPECT_EQ(again.RecoverFrom(store), 0u);
+}
+
+TEST(JsonlAlertOutputTest, LongLinesAndRotatedFilesStillGiveTheLastId) {
+  const fs::path dir = TempDir();
+  const fs::path file = dir / "alerts.jsonl";
+  const std::string padded = R"({"id":"7","pad":")" + std::string(300000, 'p') + "\"}\n";
+  std::ofstream(file) << Lines(1, 6) << padded;
+  EXPECT_EQ(JsonlAlertOutput::LastWrittenId(file), 7u);
+  // Just rotated: the new file is empty, the last id is in file.1.
+  fs::rename(file, dir / "alerts.jsonl.1");
+  MemoryReader store(10);
+  JsonlAlertOutput output(file);
+  EXPECT_EQ(output.RecoverFrom(store), 3u);
+  EXPECT_EQ(Slurp(file), Lines(8, 10));
+}
+
+TEST(JsonlAlertOutputTest, ANewFileStartsWithNewAlerts) {
+  const fs::path dir = TempDir();
+  MemoryReader store(50);
+  JsonlAlertOutput output(dir / "alerts.jsonl");
+  EXPECT_EQ(output.RecoverFrom(store), 0u);
+  EXPECT_EQ(Slurp(dir / "alerts.jsonl"), "");
 }
 
 }  // namespace

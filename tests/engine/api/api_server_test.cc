@@ -480,12 +480,17 @@ TEST_F(ApiServerTest, IdleConnectionsClose) {
   EXPECT_GE(std::chrono::steady_clock::now() - start, 900ms);
 }
 
-TEST_F(ApiServerTest, ConnectionsBeyondTheLimitWait) {
+TEST_F(ApiServerTest, ConnectionsBeyondTheLimitWaitWhenAllAuthenticated) {
   ApiOptions options = Options();
   options.max_connections = 2;
   Start(options);
+  // Both authenticate (an unauthenticated one would be closed to make room).
   auto first = std::make_unique<RawConnection>(port_);
+  first->Send(testing::BuildRequest("GET", "/api/v1/rules", kAuth));
+  ASSERT_TRUE(first->ReadResponse().has_value());
   RawConnection second(port_);
+  second.Send(testing::BuildRequest("GET", "/api/v1/rules", kAuth));
+  ASSERT_TRUE(second.ReadResponse().has_value());
   RawConnection third(port_);
   third.Send(testing::BuildRequest("GET", "/healthz", {}));
   EXPECT_FALSE(third.ReadResponse(500ms).has_value());  // not accepted yet
@@ -854,6 +859,157 @@ TEST_F(ApiServerTest, TlsLoadErrorsNameTheFile) {
   EXPECT_THROW(ApiServer(options, reader_, hub, {}), std::runtime_error);
 }
 
+// --- what an attacker cannot hold -------------------------------------------
+
+TEST_F(ApiServerTest, UnauthorizedClosesTheConnection) {
+  Start();
+  for (const char* target : {"/api/v1/alerts", "/nowhere"}) {
+    RawConnection connection(port_);
+    connection.Send(testing::BuildRequest("GET", target, {"Authorization: Bearer wrong"}));
+    auto reply = connection.ReadResponse();
+    ASSERT_TRUE(reply.has_value());
+    EXPECT_EQ(reply->status, 401);
+    EXPECT_EQ(reply->Header("connection"), "close");
+    EXPECT_TRUE(connection.WaitClosed(2s)) << target;
+  }
+  // An unauthenticated 4xx closes too (a probe with the wrong method).
+  RawConnection probe(port_);
+  probe.Send(testing::BuildRequest("POST", "/healthz", {}));
+  auto reply = probe.ReadResponse();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status, 405);
+  EXPECT_TRUE(probe.WaitClosed(2s));
+  // An authenticated client keeps its connection after a 4xx.
+  RawConnection client(port_);
+  client.Send(testing::BuildRequest("GET", "/api/v1/alerts/999", kAuth));
+  reply = client.ReadResponse();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status, 404);
+  EXPECT_FALSE(client.WaitClosed(300ms));
+}
+
+TEST_F(ApiServerTest, UnauthenticatedHoldersAreEvictedForNewcomers) {
+  ApiOptions options = Options();
+  options.max_connections = 8;
+  Start(options);
+  Seed();
+  std::vector<std::unique_ptr<RawConnection>> holders;
+  for (int i = 0; i < 8; ++i) holders.push_back(std::make_unique<RawConnection>(port_));
+  std::this_thread::sleep_for(100ms);
+  const auto start = std::chrono::steady_clock::now();
+  const HttpReply reply = Get("/api/v1/alerts?limit=2");
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  EXPECT_TRUE(holders.front()->WaitClosed(2s));  // the oldest made room
+  EXPECT_GE(server_->stats().evicted, 1u);
+}
+
+TEST_F(ApiServerTest, FirstRequestAndPartialRequestsAreCutAtRequestTimeout) {
+  ApiOptions options = Options();
+  options.request_timeout = 500ms;
+  options.idle_timeout = 60s;
+  Start(options);
+  RawConnection silent(port_);
+  RawConnection partial(port_);
+  partial.Send("GET /api/v1/alerts HTTP/1.1\r\nHost: x\r\n");
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(silent.WaitClosed(3s));
+  EXPECT_TRUE(partial.WaitClosed(3s));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_GE(server_->stats().request_timeouts, 1u);
+  // An authenticated connection may idle up to idle_timeout between requests.
+  RawConnection client(port_);
+  client.Send(testing::BuildRequest("GET", "/api/v1/rules", kAuth));
+  ASSERT_TRUE(client.ReadResponse().has_value());
+  EXPECT_FALSE(client.WaitClosed(1500ms));
+}
+
+TEST_F(ApiServerTest, PagesOfLargeAlertsEndEarlyWithACursor) {
+  ApiOptions options = Options();
+  options.max_response_bytes = 256 * 1024;
+  Start(options);
+  std::vector<store::StoredAlert> alerts;
+  for (uint64_t id = 1; id <= 100; ++id) {
+    store::StoredAlert alert = MakeVariedAlert(id);
+    alert.json.insert(alert.json.size() - 1, ",\"pad\":\"" + std::string(20000, 'p') + "\"");
+    alerts.push_back(std::move(alert));
+  }
+  reader_.Add(alerts);
+  hub_->OnCommitted(alerts);
+  const HttpReply reply = Get("/api/v1/alerts?limit=10000&order=asc");
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_LE(reply.body.size(), 256u * 1024 + 21000);
+  const auto ids = AlertIds(reply.body);
+  ASSERT_FALSE(ids.empty());
+  EXPECT_LT(ids.size(), 100u);
+  EXPECT_EQ(CursorOf(reply.body), std::to_string(ids.back()));
+  // Following the cursors gives every alert once.
+  std::vector<uint64_t> all;
+  std::string cursor;
+  for (int page = 0; page < 100; ++page) {
+    const HttpReply next = Get("/api/v1/alerts?limit=10000&order=asc" +
+                               (cursor.empty() ? std::string() : "&cursor=" + cursor));
+    const auto page_ids = AlertIds(next.body);
+    all.insert(all.end(), page_ids.begin(), page_ids.end());
+    cursor = CursorOf(next.body);
+    if (cursor.empty()) break;
+  }
+  ASSERT_EQ(all.size(), 100u);
+  for (uint64_t i = 0; i < 100; ++i) EXPECT_EQ(all[i], i + 1);
+}
+
+TEST_F(ApiServerTest, ResumeAboveTheNewestIdIs409) {
+  Start();
+  Seed();
+  RawConnection connection(port_);
+  connection.Send(
+      testing::BuildRequest("GET", "/api/v1/alerts/stream", {kAuth[0], "Last-Event-ID: 251"}));
+  auto reply = connection.ReadResponse(2s);
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status, 409);
+  EXPECT_NE(reply->body.find("250"), std::string::npos) << reply->body;
+  auto ok = OpenStream("", {"Last-Event-ID: 250"});  // the newest id itself is fine
+}
+
+TEST_F(ApiServerTest, StreamClientsThatTakeNothingAreCut) {
+  ApiOptions options = Options();
+  options.max_streams = 2;
+  options.idle_timeout = 60s;
+  options.stream_write_timeout = 1s;
+  options.stream_send_buffer_bytes = 16 * 1024;
+  Start(options, /*ring=*/64);
+  std::vector<std::unique_ptr<RawConnection>> stalled;
+  for (int i = 0; i < 2; ++i) {
+    auto connection = std::make_unique<RawConnection>(port_);
+    const int small = 4096;
+    ::setsockopt(connection->fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    connection->Send(testing::BuildRequest("GET", "/api/v1/alerts/stream", kAuth));
+    stalled.push_back(std::move(connection));  // never read again
+  }
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(Get("/api/v1/alerts/stream").status, 503);
+  std::vector<store::StoredAlert> alerts;
+  for (uint64_t id = 1; id <= 400; ++id) {
+    store::StoredAlert alert = MakeVariedAlert(id);
+    alert.json.insert(alert.json.size() - 1, ",\"pad\":\"" + std::string(16000, 'p') + "\"");
+    alerts.push_back(std::move(alert));
+  }
+  reader_.Add(alerts);
+  hub_->OnCommitted(alerts);
+  const auto start = std::chrono::steady_clock::now();
+  bool reopened = false;
+  while (!reopened && std::chrono::steady_clock::now() - start < 10s) {
+    RawConnection connection(port_);
+    connection.Send(testing::BuildRequest("GET", "/api/v1/alerts/stream", kAuth));
+    auto head = connection.ReadHead(2s);
+    reopened = head && head->status == 200;
+    if (!reopened) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(reopened);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  EXPECT_GE(server_->stats().stream_write_timeouts, 1u);
+}
+
 // --- tokens -------------------------------------------------------------------
 
 TEST(TokenTest, ConstantTimeEquals) {
@@ -899,7 +1055,7 @@ TEST(TokenTest, ConfiguredTokenWinsAndFileIsTrimmed) {
 TEST(TokenTest, RefusesFilesOthersCanRead) {
   TempDir dir;
   const std::string file = dir / "open.token";
-  std::ofstream(file) << "token\n";
+  std::ofstream(file) << "token-of-sixteen-chars\n";
   for (mode_t mode : {0644, 0640, 0604, 0660}) {
     ::chmod(file.c_str(), mode);
     try {
@@ -911,12 +1067,33 @@ TEST(TokenTest, RefusesFilesOthersCanRead) {
     }
   }
   ::chmod(file.c_str(), 0400);
-  EXPECT_EQ(LoadOrCreateToken("", file, nullptr), "token");
+  EXPECT_EQ(LoadOrCreateToken("", file, nullptr), "token-of-sixteen-chars");
   std::ofstream(dir / "empty.token") << "  \n";
   ::chmod((dir / "empty.token").c_str(), 0600);
   EXPECT_THROW(LoadOrCreateToken("", dir / "empty.token", nullptr), std::runtime_error);
   EXPECT_THROW(LoadOrCreateToken("", dir / "no-dir/x.token", nullptr), std::runtime_error);
   EXPECT_THROW(LoadOrCreateToken("", "", nullptr), std::runtime_error);
+}
+
+TEST(TokenTest, RefusesSymlinksShortTokensAndHugeFiles) {
+  TempDir dir;
+  const std::string target = dir / "real.token";
+  std::ofstream(target) << "token-of-sixteen-chars\n";
+  ::chmod(target.c_str(), 0600);
+  const std::string link = dir / "link.token";
+  ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
+  EXPECT_THROW(LoadOrCreateToken("", link, nullptr), std::runtime_error);
+  const std::string one_byte = dir / "short.token";
+  std::ofstream(one_byte) << "x";
+  ::chmod(one_byte.c_str(), 0600);
+  EXPECT_THROW(LoadOrCreateToken("", one_byte, nullptr), std::runtime_error);
+  const std::string huge = dir / "huge.token";
+  std::ofstream(huge) << std::string(100000, 'a');
+  ::chmod(huge.c_str(), 0600);
+  EXPECT_THROW(LoadOrCreateToken("", huge, nullptr), std::runtime_error);
+  const std::string fifo = dir / "fifo.token";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_THROW(LoadOrCreateToken("", fifo, nullptr), std::runtime_error);  // and does not block
 }
 
 }  // namespace

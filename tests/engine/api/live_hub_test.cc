@@ -88,6 +88,30 @@ TEST(LiveHubTest, ZeroCapacityAlwaysSendsToTheStore) {
   EXPECT_EQ(hub.ReadAfter(3, 10, out), LiveHub::ReadStatus::kOk);
 }
 
+// 65,536 alerts of 121 KB each would be 7.9 GB: the ring is bounded in
+// bytes too, and what it no longer holds is read from the store.
+TEST(LiveHubTest, RingIsBoundedInBytes) {
+  LiveHub hub(65536, 1 << 20);
+  std::vector<store::StoredAlert> alerts = Range(1, 200);
+  for (auto& alert : alerts) alert.json += std::string(121 * 1024, 'x');
+  hub.OnCommitted(alerts);
+  EXPECT_LE(hub.ring_bytes(), 1u << 20);
+  EXPECT_GT(hub.ring_bytes(), 0u);
+  EXPECT_EQ(hub.last_id(), 200u);
+  std::vector<store::StoredAlert> out;
+  EXPECT_EQ(hub.ReadAfter(0, 1000, out), LiveHub::ReadStatus::kTooOld);
+  EXPECT_EQ(hub.ReadAfter(199, 1000, out), LiveHub::ReadStatus::kOk);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].id, 200u);
+  // An alert larger than the whole ring empties it (no gap inside the ring).
+  std::vector<store::StoredAlert> huge = Range(201, 201);
+  huge[0].json = std::string(2 << 20, 'y');
+  hub.OnCommitted(huge);
+  EXPECT_EQ(hub.ring_bytes(), 0u);
+  out.clear();
+  EXPECT_EQ(hub.ReadAfter(199, 1000, out), LiveHub::ReadStatus::kTooOld);
+}
+
 TEST(LiveHubTest, IgnoresReplayedIds) {
   LiveHub hub(8);
   hub.OnCommitted(Range(1, 3));

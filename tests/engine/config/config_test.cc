@@ -187,6 +187,52 @@ correlation:
   ExpectError(errors, "correlation.max_keys_per_rule", 6, "size");
 }
 
+TEST(ConfigTest, AlertPolicyAndAggregationValues) {
+  Config config = Parse(R"(listeners: [{name: a, type: syslog_tcp, port: 1}]
+alerts:
+  min_level: medium
+  aggregate:
+    enabled: false
+    period: 5m
+    update_interval: 10s
+    group_by: [src_ip, user]
+    max_open: 500
+    max_size: 8MiB
+    max_events: 3
+    max_event_size: 1KiB
+)");
+  EXPECT_EQ(config.alerts.min_level, "medium");
+  const AggregateConfig& a = config.alerts.aggregate;
+  EXPECT_FALSE(a.enabled);
+  EXPECT_EQ(a.period, std::chrono::minutes(5));
+  EXPECT_EQ(a.update_interval, std::chrono::seconds(10));
+  EXPECT_EQ(a.group_by, (std::vector<std::string>{"src_ip", "user"}));
+  EXPECT_EQ(a.max_open, 500u);
+  EXPECT_EQ(a.max_bytes, 8u << 20);
+  EXPECT_EQ(a.max_events, 3u);
+  EXPECT_EQ(a.max_event_bytes, 1024u);
+  const Config defaults = Parse("listeners: [{name: a, type: syslog_tcp, port: 1}]\n");
+  EXPECT_TRUE(defaults.alerts.aggregate.enabled);
+  EXPECT_EQ(defaults.alerts.min_level, "informational");
+}
+
+TEST(ConfigTest, BadAlertPolicyValues) {
+  auto errors = Errors(R"(listeners: [{name: a, type: syslog_tcp, port: 1}]
+alerts:
+  min_level: severe
+  aggregate:
+    period: 10ms
+    group_by: src_ip
+    max_events: 0
+    colour: blue
+)");
+  ExpectError(errors, "alerts.min_level", 3, "informational");
+  ExpectError(errors, "alerts.aggregate.period", 5, "at least 1000ms");
+  ExpectError(errors, "alerts.aggregate.group_by", 6, "list");
+  ExpectError(errors, "alerts.aggregate.max_events", 7, "size");
+  ExpectError(errors, "alerts.aggregate.colour", 8, "unknown");
+}
+
 TEST(ConfigTest, ListenerTypeNames) {
   EXPECT_EQ(ListenerTypeName(ListenerType::kSyslogTcp), "syslog_tcp");
   EXPECT_EQ(ListenerTypeName(ListenerType::kSyslogUdp), "syslog_udp");
@@ -804,6 +850,49 @@ alerts:
   ExpectError(errors, "api.port", 5, "listener 'a'");
 }
 
+TEST(ConfigTest, HardeningLimitsAreReadWithSafeDefaults) {
+  Config defaults = Parse("listeners: [{name: a, type: syslog_tcp, port: 1}]\n");
+  EXPECT_EQ(defaults.metrics.max_connections, 64u);
+  EXPECT_EQ(defaults.metrics.request_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(defaults.api.request_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(defaults.api.max_response_bytes, 4u << 20);
+  EXPECT_EQ(defaults.api.stream_write_timeout, std::chrono::seconds(10));
+  EXPECT_EQ(defaults.api.live_ring_bytes, 64u << 20);
+  EXPECT_EQ(defaults.alerts.webhook.max_queue_bytes, 64u << 20);
+  Config config = Parse(R"(listeners: [{name: a, type: syslog_tcp, port: 1}]
+metrics: {port: 9, max_connections: 8, request_timeout: 2s}
+api: {request_timeout: 1500ms, max_response_size: 1MiB, stream_write_timeout: 3s,
+      live_ring_size: 8MiB}
+alerts:
+  webhook: {url: "http://hook.local/x", max_queue_size: 1MiB, headers: {X-Source: gsoc}}
+)");
+  EXPECT_EQ(config.metrics.max_connections, 8u);
+  EXPECT_EQ(config.metrics.request_timeout, std::chrono::seconds(2));
+  EXPECT_EQ(config.api.request_timeout, std::chrono::milliseconds(1500));
+  EXPECT_EQ(config.api.max_response_bytes, 1u << 20);
+  EXPECT_EQ(config.api.stream_write_timeout, std::chrono::seconds(3));
+  EXPECT_EQ(config.api.live_ring_bytes, 8u << 20);
+  EXPECT_EQ(config.alerts.webhook.max_queue_bytes, 1u << 20);
+}
+
+TEST(ConfigTest, CredentialsOverPlainHttpWebhookAreRefused) {
+  auto errors = Errors(R"(listeners: [{name: a, type: syslog_tcp, port: 1}]
+alerts:
+  webhook:
+    url: http://soar.example/hook
+    headers: {Authorization: Bearer x}
+)");
+  ExpectError(errors, "alerts.webhook.headers.Authorization", 5, "clear text");
+  Config allowed = Parse(R"(listeners: [{name: a, type: syslog_tcp, port: 1}]
+alerts:
+  webhook:
+    url: http://soar.example/hook
+    headers: {Authorization: Bearer x}
+    allow_insecure_headers: true
+)");
+  EXPECT_TRUE(allowed.alerts.webhook.allow_insecure_headers);
+}
+
 }  // namespace
 }  // namespace gsoc
 
@@ -869,6 +958,33 @@ listeners:
   EXPECT_THAT(all, HasSubstr("listeners[1].tls.handshake_timeout: expected a duration"));
   EXPECT_THAT(all, HasSubstr("listeners[1].tls.ciphers: unknown key"));
   EXPECT_THAT(all, HasSubstr("listeners[2].tls: only a syslog_tls listener takes tls:"));
+}
+
+}  // namespace
+}  // namespace gsoc
+
+namespace gsoc {
+namespace {
+
+TEST(ConfigTest, RuleSelectionByStatusAndLevel) {
+  const Config config = Parse(R"(listeners:
+  - {name: a, type: syslog_tcp, port: 5514}
+rules:
+  status: [stable, test]
+  min_level: medium
+)");
+  EXPECT_EQ(config.rules.status, (std::vector<std::string>{"stable", "test"}));
+  EXPECT_EQ(config.rules.min_level, "medium");
+  auto errors = Errors(R"(listeners:
+  - {name: a, type: syslog_tcp, port: 5514}
+rules:
+  status: [stable, beta]
+  min_level: urgent
+)");
+  ExpectError(errors, "rules.status", 4,
+              "unknown status 'beta' (stable, test, experimental, deprecated, unsupported)");
+  ExpectError(errors, "rules.min_level", 5,
+              "unknown level 'urgent' (informational, low, medium, high, critical)");
 }
 
 }  // namespace

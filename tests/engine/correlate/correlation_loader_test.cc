@@ -466,6 +466,23 @@ TEST(Meta, FloatBoundsAndFieldAsOneElementList) {
   EXPECT_EQ(rule.timespan_ns, 2 * 86'400'000'000'000);
 }
 
+// value_median (percentile 50 of the spec's value_percentile hint): a
+// numeric field, like value_avg.
+TEST(Meta, ValueMedianNeedsANumericFieldLikeValueAvg) {
+  const Loaded loaded = LoadAll(Correlation("c-median",
+                                            "  type: value_median\n"
+                                            "  rules: [other]\n"
+                                            "  group-by: [Host]\n"
+                                            "  timespan: 1h\n"
+                                            "  condition:\n"
+                                            "    field: bytes\n"
+                                            "    gt: 500\n"));
+  ASSERT_EQ(loaded.set().rules.size(), 1u);
+  EXPECT_EQ(loaded.set().rules[0].type, CorrelationType::kValueMedian);
+  EXPECT_EQ(loaded.set().rules[0].field, "bytes");
+  EXPECT_STREQ(CorrelationTypeName(CorrelationType::kValueMedian), "value_median");
+}
+
 TEST(Generate, BothSpellingsUnsilence) {
   const std::vector<std::string> texts = {
       Correlation("c-gen", kEventCountBody + "  generate: true\n"),
@@ -750,6 +767,8 @@ std::vector<RefusalCase> RefusalCases() {
        "value_count needs 'condition.field'", "gte: 10"},
       {"ValueAvgNeedsField", bad(Body("value_avg", kRules + kSpan + kGte)),
        "value_avg needs 'condition.field'", "gte: 10"},
+      {"ValueMedianNeedsField", bad(Body("value_median", kRules + kSpan + kGte)),
+       "value_median needs 'condition.field'", "gte: 10"},
       {"FieldOnEventCount",
        bad(Body("event_count", kRules + kSpan + "  condition:\n    gte: 3\n    field: User\n")),
        "'condition.field' is only for value_count", "field: User"},

@@ -290,7 +290,10 @@ TEST(CorrelatorTest, ValueSumParsesNumbersAndSkipsOthers) {
   EXPECT_EQ(correlator.stats().missing_value, 1u);
 }
 
-TEST(CorrelatorTest, LateEventIsCountedAndProcessedAtStreamTime) {
+// An event later than `lateness` for its source is never moved to another
+// time: placed at its own time while its key keeps that time (here it
+// cannot meet the other input: no firing), left out (counted) otherwise.
+TEST(CorrelatorTest, LateEventIsPlacedAtItsOwnTimeNeverMoved) {
   const CorrelationSet set = OneToOne({EventCount("brute", {"src_ip"}, 2, 60)});
   Correlator correlator(SmallOptions(), {"mof"});  // lateness 5 s
   Batch first;
@@ -298,11 +301,17 @@ TEST(CorrelatorTest, LateEventIsCountedAndProcessedAtStreamTime) {
   EXPECT_TRUE(Feed(correlator, set, first).empty());
   Batch late;
   late.Hit(0, 2, 900, {{"src_ip", "10.0.0.1"}});  // 100 s old: outside the window by its own time
-  const std::vector<Alert> alerts = Feed(correlator, set, late);
+  late.Hit(0, 3, 901, {{"src_ip", "10.0.0.9"}});  // late, and no key keeps 901: left out
+  EXPECT_TRUE(Feed(correlator, set, late).empty());  // moved to 1000 it would have fired
+  EXPECT_EQ(correlator.stats().late_placed, 1u);
   EXPECT_EQ(correlator.stats().late, 1u);
-  ASSERT_EQ(alerts.size(), 1u);
-  EXPECT_EQ(alerts[0].window_end_ns, kBase + 1000 * kSecond);
+  EXPECT_EQ(correlator.stats().live_keys, 1u);
   EXPECT_EQ(correlator.stream_time_ns(), kBase + 1000 * kSecond);
+  Batch next;
+  next.Hit(0, 4, 1001, {{"src_ip", "10.0.0.1"}});
+  const std::vector<Alert> alerts = Feed(correlator, set, next);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].window_start_ns, kBase + 1000 * kSecond);  // not the late one
 }
 
 TEST(CorrelatorTest, OutOfOrderWithinLatenessIsNotLate) {
@@ -326,17 +335,21 @@ TEST(CorrelatorTest, LatenessIsJudgedInBatchOrderWithinABatch) {
   batch.Hit(0, 1, 0, {{"src_ip", "A"}});
   batch.Hit(0, 2, 100, {{"src_ip", "A"}});
   batch.Hit(0, 3, 130, {{"src_ip", "A"}});
-  batch.Hit(0, 4, 1000, {{"src_ip", "B"}});
-  batch.Hit(0, 5, 150, {{"src_ip", "A"}});  // arrives after 1000: late, placed at 1000
+  batch.Hit(0, 4, 1000, {{"src_ip", "B"}});  // the source's time passes A's window: A expires
+  batch.Hit(0, 5, 150, {{"src_ip", "A"}});   // late, and A no longer keeps 150: left out
   const std::vector<Alert> alerts = Feed(correlator, set, batch);
   EXPECT_EQ(correlator.stats().late, 1u);
+  EXPECT_EQ(correlator.stats().expired, 2u);          // A at 0 (by 100), A at 100..130 (by 1000)
   EXPECT_TRUE(alerts.empty()) << GroupOf(alerts[0]);  // 0, 100, 130 are never 3 within 60 s
   Batch more;
   more.Hit(0, 6, 1001, {{"src_ip", "A"}});
   more.Hit(0, 7, 1002, {{"src_ip", "A"}});
-  const std::vector<Alert> fired = Feed(correlator, set, more);
-  ASSERT_EQ(fired.size(), 1u);  // the late one counts at 1000
-  EXPECT_EQ(fired[0].window_start_ns, kBase + 1000 * kSecond);
+  EXPECT_TRUE(Feed(correlator, set, more).empty());  // the late one was not moved to 1000
+  Batch third;
+  third.Hit(0, 8, 1003, {{"src_ip", "A"}});
+  const std::vector<Alert> fired = Feed(correlator, set, third);
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].window_start_ns, kBase + 1001 * kSecond);
 }
 
 TEST(CorrelatorTest, UpperBoundConditionFiresWhenTheWindowCloses) {

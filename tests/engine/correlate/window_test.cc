@@ -450,6 +450,42 @@ TEST(ValueAvgWindow, UpperBoundAtClose) {
   EXPECT_EQ(h.firing.count, 2u);
 }
 
+// value_median: the median of the window's numbers (percentile 50; an even
+// count takes the mean of the two middle ones). Unlike the average, one
+// outlier does not move it: "a host's typical transfer stayed under 50".
+TEST(ValueMedianWindow, MedianIgnoresOneOutlier) {
+  Harness h(MakeRule(Type::kValueMedian, Lt(50)));
+  EXPECT_FALSE(h.Number(0, 10));
+  EXPECT_FALSE(h.Number(1, 20));
+  EXPECT_FALSE(h.Number(2, 100000));  // average 33343, median 20
+  ASSERT_TRUE(h.Advance(11));
+  EXPECT_EQ(h.firing.value, 20);
+  EXPECT_EQ(h.firing.count, 3u);
+  Harness avg(MakeRule(Type::kValueAvg, Lt(50)));
+  EXPECT_FALSE(avg.Number(0, 10));
+  EXPECT_FALSE(avg.Number(1, 20));
+  EXPECT_FALSE(avg.Number(2, 100000));
+  EXPECT_FALSE(avg.Advance(11));
+}
+
+TEST(ValueMedianWindow, EvenCountTakesTheMeanOfTheMiddleTwo) {
+  Harness h(MakeRule(Type::kValueMedian, Gte(15)));
+  EXPECT_FALSE(h.Number(0, 10));
+  ASSERT_TRUE(h.Number(1, 20));  // [0, 1]: 10 20 -> 15
+  EXPECT_EQ(h.firing.value, 15);
+  EXPECT_EQ(h.firing.count, 2u);
+}
+
+TEST(ValueMedianWindow, UpperBoundAtClose) {
+  Harness h(MakeRule(Type::kValueMedian, Lt(5)));
+  EXPECT_FALSE(h.Number(0, 1));
+  EXPECT_FALSE(h.Number(3, 2));
+  EXPECT_FALSE(h.Number(4, 1000));
+  ASSERT_TRUE(h.Advance(11));
+  EXPECT_EQ(h.firing.value, 2);
+  EXPECT_EQ(h.firing.count, 3u);
+}
+
 // ---- temporal ---------------------------------------------------------------------
 
 TEST(TemporalWindow, AllRefsWithinTimespan) {
@@ -701,6 +737,13 @@ struct Reference {
         return sum;
       case Type::kValueAvg:
         return sum / static_cast<double>(set.size());
+      case Type::kValueMedian: {
+        std::vector<double> numbers;
+        for (const Input& in : set) numbers.push_back(in.number);
+        std::sort(numbers.begin(), numbers.end());
+        const size_t n = numbers.size();
+        return n % 2 == 1 ? numbers[n / 2] : (numbers[n / 2 - 1] + numbers[n / 2]) / 2;
+      }
       case Type::kTemporalOrdered: {
         size_t step = 0;
         int64_t previous = INT64_MIN;
@@ -745,7 +788,7 @@ TEST(WindowReference, LowerBoundTypesAgreeWithBruteForce) {
       MakeRule(Type::kEventCount, Gte(4)),         MakeRule(Type::kValueCount, Gte(3)),
       MakeRule(Type::kValueSum, Gte(12)),          MakeRule(Type::kValueAvg, Gt(6)),
       MakeRule(Type::kTemporal, {}, 10, 3),        MakeRule(Type::kTemporal, Gte(2), 10, 4),
-      MakeRule(Type::kTemporalOrdered, {}, 10, 3),
+      MakeRule(Type::kTemporalOrdered, {}, 10, 3), MakeRule(Type::kValueMedian, Gte(6)),
   };
   std::mt19937_64 random(3);
   int firings = 0;
@@ -866,6 +909,11 @@ std::vector<SerializeCase> SerializeCases() {
        MakeRule(Type::kValueAvg, Lt(3)),
        {{0, 0, 0, 1}, {1, 0, 0, 2}},
        {{2, 0, 0, 4}},
+       100},
+      {"value_median",
+       MakeRule(Type::kValueMedian, Lt(3)),
+       {{0, 0, 0, 1}, {1, 0, 0, 2}},
+       {{2, 0, 0, 40}},
        100},
       {"temporal", MakeRule(Type::kTemporal, {}, 10, 3), {{0, 0}, {1, 2}}, {{2, 1}}, 100},
       {"temporal_ordered",

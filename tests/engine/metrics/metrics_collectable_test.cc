@@ -1,7 +1,13 @@
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <prometheus/text_serializer.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <thread>
@@ -205,6 +211,105 @@ TEST(MetricsServerTest, ServesOnAnEphemeralPortAndRefusesABusyOne) {
   EXPECT_NE(server.port(), 0);
   server.Register(std::make_shared<IngestCollectable>(metrics, std::vector<GaugeSource>{}));
   EXPECT_THROW(MetricsServer("127.0.0.1", server.port()), std::runtime_error);
+}
+
+// --- the endpoint under slow and idle clients ---------------------------------
+
+int Connect(uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  return fd;
+}
+
+// True when the server closes `fd` within `timeout`.
+bool ClosedWithin(int fd, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buffer[4096];
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
+    const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+    if (n <= 0) return true;
+  }
+  return false;
+}
+
+// One GET /metrics; the status (0: none) and the time it took.
+std::pair<int, std::chrono::milliseconds> Scrape(uint16_t port) {
+  const auto start = std::chrono::steady_clock::now();
+  const int fd = Connect(port);
+  const std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  std::string reply;
+  char buffer[65536];
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 3000) <= 0) break;
+    const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+    if (n <= 0) break;
+    reply.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  const int status = reply.rfind("HTTP/1.1 ", 0) == 0 ? std::atoi(reply.c_str() + 9) : 0;
+  return {status, std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - start)};
+}
+
+TEST(MetricsServerTest, PartialRequestsNeitherBlockScrapesNorStay) {
+  MetricsServerOptions options;
+  options.port = 0;
+  options.request_timeout = std::chrono::milliseconds(500);
+  MetricsServer server(options);
+  std::vector<int> partial;
+  for (int i = 0; i < 8; ++i) {
+    partial.push_back(Connect(server.port()));
+    const std::string head = "GET /metrics HTTP/1.1\r\nHost: x\r\n";  // never finished
+    ::send(partial.back(), head.data(), head.size(), MSG_NOSIGNAL);
+  }
+  for (int i = 0; i < 10; ++i) {
+    const auto [status, took] = Scrape(server.port());
+    EXPECT_EQ(status, 200);
+    EXPECT_LT(took, std::chrono::milliseconds(1000));
+  }
+  for (int fd : partial) {
+    EXPECT_TRUE(ClosedWithin(fd, std::chrono::seconds(3)));
+    ::close(fd);
+  }
+  const auto [status, took] = Scrape(server.port());
+  EXPECT_EQ(status, 200);
+}
+
+TEST(MetricsServerTest, AtTheLimitTheOldestWaitingConnectionMakesRoom) {
+  MetricsServerOptions options;
+  options.port = 0;
+  options.max_connections = 4;
+  MetricsServer server(options);
+  std::vector<int> idle;
+  for (int i = 0; i < 4; ++i) idle.push_back(Connect(server.port()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto [status, took] = Scrape(server.port());
+  EXPECT_EQ(status, 200);
+  EXPECT_LT(took, std::chrono::milliseconds(1000));
+  EXPECT_TRUE(ClosedWithin(idle.front(), std::chrono::seconds(2)));
+  for (int fd : idle) ::close(fd);
+}
+
+TEST(MetricsServerTest, StopReturnsPromptlyWithClientsConnected) {
+  auto server = std::make_unique<MetricsServer>("127.0.0.1", 0);
+  std::vector<int> clients;
+  for (int i = 0; i < 4; ++i) clients.push_back(Connect(server->port()));
+  const auto start = std::chrono::steady_clock::now();
+  server->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  for (int fd : clients) {
+    EXPECT_TRUE(ClosedWithin(fd, std::chrono::seconds(1)));
+    ::close(fd);
+  }
+  server.reset();  // Stop again: idempotent
 }
 
 }  // namespace

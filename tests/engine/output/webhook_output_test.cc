@@ -368,6 +368,20 @@ TEST(WebhookOutputConfig, BadUrlOrHeaderThrowsInvalidArgument) {
   EXPECT_THROW(WebhookOutput{options}, std::invalid_argument);
 }
 
+TEST(WebhookOutputConfig, CredentialsOverPlainHttpAreRefused) {
+  WebhookOptions options;
+  options.url = "http://127.0.0.1:9/";
+  for (const char* name : {"Authorization", "authorization", "Proxy-Authorization", "Cookie"}) {
+    options.headers = {{name, "secret"}};
+    EXPECT_THROW(WebhookOutput{options}, std::invalid_argument) << name;
+  }
+  options.headers = {{"X-Source", "gsoc"}};
+  EXPECT_NO_THROW(WebhookOutput{options});
+  options.headers = {{"Authorization", "secret"}};
+  options.allow_insecure_headers = true;
+  EXPECT_NO_THROW(WebhookOutput{options});
+}
+
 // ---- delivery ----
 
 TEST(WebhookOutput, DeliversABatchAsNdjsonWithHeaders) {
@@ -375,6 +389,7 @@ TEST(WebhookOutput, DeliversABatchAsNdjsonWithHeaders) {
   server.Start();
   WebhookOptions options = Options(server.port());
   options.headers = {{"Authorization", "Bearer s3cret"}, {"X-Gsoc-Source", "test"}};
+  options.allow_insecure_headers = true;  // the test server speaks plain http
   WebhookOutput output(options);
   Commit(output, 1, 3);
   ASSERT_TRUE(WaitFor([&] { return output.stats().delivered == 3; }));
@@ -542,6 +557,29 @@ TEST(WebhookOutput, FullQueueDropsTheOldestAndCounts) {
   EXPECT_EQ(server.DeliveredLines(),
             (std::vector<std::string>{AlertJson(1), AlertJson(4), AlertJson(5), AlertJson(6)}));
   EXPECT_EQ(output.stats().queued, 0u);
+}
+
+TEST(WebhookOutput, QueueIsBoundedInBytes) {
+  TestServer server;
+  server.Start();
+  server.Script({{200, Action::kHold}});
+  WebhookOptions options = Options(server.port());
+  options.max_queue = 1000;
+  options.max_queue_bytes = 3 * AlertJson(10).size();
+  options.timeout = 10s;
+  WebhookOutput output(options);
+  Commit(output, 1, 1);  // in flight, held by the server
+  ASSERT_TRUE(WaitFor([&] { return server.request_count() == 1; }));
+  Commit(output, 10, 10);  // 10..19: only the newest three fit
+  WebhookStats stats = output.stats();
+  EXPECT_EQ(stats.queued, 3u);
+  EXPECT_LE(stats.queued_bytes, options.max_queue_bytes);
+  EXPECT_EQ(stats.dropped, 7u);
+  server.Release();
+  ASSERT_TRUE(WaitFor([&] { return output.stats().delivered == 4; }));
+  EXPECT_EQ(server.DeliveredLines(),
+            (std::vector<std::string>{AlertJson(1), AlertJson(17), AlertJson(18), AlertJson(19)}));
+  EXPECT_EQ(output.stats().queued_bytes, 0u);
 }
 
 TEST(WebhookOutput, PreservesOrderAcrossBatchesAndRetries) {

@@ -57,7 +57,7 @@ TEST(Document, RefusalsWithReasons) {
   EXPECT_THAT(
       RefusalOf(
           "title: F\nlogsource: {product: linux}\nfilter:\n  rules: [x]\n  selection: {a: b}\n"),
-      HasSubstr("meta filters"));
+      HasSubstr("no condition"));  // a Sigma filter without its condition
   EXPECT_EQ(RefusalOf("- a\n- b\n"), "a Sigma document must be a map");
 }
 

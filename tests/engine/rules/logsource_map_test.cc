@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 
 #include <filesystem>
+#include <fstream>
 
 namespace gsoc::rules {
 namespace {
@@ -82,7 +83,8 @@ TEST(LogSourceMap, EventFilterMatches) {
 
 TEST(LogSourceMap, BadFilesNameFileAndLine) {
   EXPECT_EQ(ParseError("logsources:\n  - logsource: {product: linux}\n    program: [x]\n"),
-            "bad.yaml:3: unknown key 'program' (logsource, programs, facilities, formats)");
+            "bad.yaml:3: unknown key 'program' (logsource, programs, facilities, formats, events, "
+            "carries)");
   EXPECT_THAT(ParseError("logsources:\n  - logsource: {product: linux}\n    facilities: [4, 99]\n"),
               HasSubstr("bad.yaml:3: facility '99'"));
   EXPECT_THAT(ParseError("logsources:\n  - logsource: {product: linux}\n    formats: [xml]\n"),
@@ -113,10 +115,147 @@ TEST(LogSourceMap, ShippedFile) {
   EXPECT_TRUE(map.Resolve({"linux", "auth", ""})->facilities.empty());
   EXPECT_THAT(map.Resolve({"linux", "auth", ""})->programs, Contains("sshd"));
   EXPECT_TRUE(map.Resolve({"linux", "syslog", ""})->programs.empty());
-  EXPECT_THAT(map.Resolve({"", "", "webserver"})->programs,
-              ElementsAre("nginx", "apache2", "httpd"));
-  EXPECT_FALSE(map.Resolve({"linux", "", "process_creation"}));
-  EXPECT_FALSE(map.Resolve({"linux", "auditd", ""}));
+  // The included pipelines: Windows, Zeek, cloud, endpoint events.
+  EXPECT_EQ(map.Resolve({"windows", "", "process_creation"})->selectors.size(), 2u);
+  EXPECT_EQ(map.Resolve({"zeek", "rdp", ""})->selectors.size(), 2u);
+  EXPECT_FALSE(map.Resolve({"zeek", "no_such_log", ""}));
+  EXPECT_TRUE(map.Resolve({"aws", "cloudtrail", ""}));
+  EXPECT_TRUE(map.Resolve({"linux", "", "process_creation"}));
+  EXPECT_GT(map.selector_count(), 100u);
+}
+
+// Events: `when` selects, `fields` maps, `Classify` records and adds.
+class ClassifyTest : public ::testing::Test {
+ protected:
+  Event& Add(std::initializer_list<std::pair<std::string_view, std::string_view>> fields) {
+    Event& event = batch_.AddEvent();
+    for (const auto& [name, value] : fields) batch_.AddField(event, name, value);
+    return event;
+  }
+  EventBatch batch_;
+};
+
+const char* kPipeline = R"(logsources:
+  - logsource: {product: windows, category: process_creation}
+    events:
+      - when: {Channel: Microsoft-Windows-Sysmon/Operational, EventID: 1}
+      - when: {Channel: Security, EventID: [4688]}
+        fields: {Image: NewProcessName}
+  - logsource: {product: windows, service: security}
+    events:
+      - when: {Channel: security}
+  - logsource: {product: zeek, service: rdp}
+    events: [{when: {_path: rdp}}, {when: {'@stream': rdp}}]
+  - logsource: {product: aws, service: cloudtrail}
+    events: [{when: {eventSource: '*.amazonaws.com'}}]
+  - logsource: {category: webserver}
+    events:
+      - when: {program: nginx}
+        fields: {cs-method: method}
+)";
+
+TEST_F(ClassifyTest, SelectsOnlyTheEventsALogsourceDescribes) {
+  const LogSourceMap map = LogSourceMap::Parse(kPipeline, "p.yaml");
+  const EventFilter process = *map.Resolve({"windows", "", "process_creation"});
+  const EventFilter security = *map.Resolve({"windows", "security", ""});
+  const EventFilter rdp = *map.Resolve({"zeek", "rdp", ""});
+  const EventFilter aws = *map.Resolve({"aws", "cloudtrail", ""});
+
+  Event& sysmon = Add({{"Channel", "Microsoft-Windows-Sysmon/Operational"}, {"EventID", "1"}});
+  map.Classify(batch_, sysmon);
+  EXPECT_TRUE(process.Matches(sysmon));
+  EXPECT_FALSE(security.Matches(sysmon));
+
+  Event& audit =
+      Add({{"Channel", "Security"}, {"EventID", "4688"}, {"NewProcessName", "C:\\a.exe"}});
+  map.Classify(batch_, audit);
+  EXPECT_TRUE(process.Matches(audit));
+  EXPECT_TRUE(security.Matches(audit));  // values compare case-insensitively
+  EXPECT_EQ(batch_.FieldValue(audit, "Image"), "C:\\a.exe");
+
+  Event& other = Add({{"Channel", "Security"}, {"EventID", "4624"}});
+  map.Classify(batch_, other);
+  EXPECT_FALSE(process.Matches(other));
+  EXPECT_EQ(batch_.FieldValue(other, "Image"), "");
+
+  Event& zeek = Add({{"@stream", "rdp"}, {"id.orig_h", "10.0.0.1"}});
+  map.Classify(batch_, zeek);
+  EXPECT_TRUE(rdp.Matches(zeek));
+  EXPECT_FALSE(aws.Matches(zeek));
+
+  Event& plain = Add({{"a", "1"}});  // {"a":1} is nobody's event
+  map.Classify(batch_, plain);
+  for (const EventFilter* filter : {&process, &security, &rdp, &aws})
+    EXPECT_FALSE(filter->Matches(plain));
+
+  Event& trail = Add({{"eventSource", "iam.amazonaws.com"}});
+  map.Classify(batch_, trail);
+  EXPECT_TRUE(aws.Matches(trail));  // wildcard value
+
+  Event unclassified;  // never classified: no selector holds
+  EXPECT_FALSE(process.Matches(unclassified));
+}
+
+TEST_F(ClassifyTest, MappedFieldNeverOverridesTheEventsOwn) {
+  const LogSourceMap map = LogSourceMap::Parse(kPipeline, "p.yaml");
+  Event& event = Add(
+      {{"Channel", "Security"}, {"EventID", "4688"}, {"NewProcessName", "new"}, {"Image", "own"}});
+  map.Classify(batch_, event);
+  EXPECT_EQ(batch_.FieldValue(event, "Image"), "own");
+  EXPECT_EQ(event.fields_count, 4u);
+}
+
+TEST_F(ClassifyTest, HeaderProgramInConditions) {
+  const LogSourceMap map = LogSourceMap::Parse(kPipeline, "p.yaml");
+  Event& event = Add({{"method", "GET"}});
+  event.program = "nginx";
+  map.Classify(batch_, event);
+  EXPECT_TRUE(map.Resolve({"", "", "webserver"})->Matches(event));
+  EXPECT_EQ(batch_.FieldValue(event, "cs-method"), "GET");
+}
+
+TEST(LogSourceMap, BadPipelinesNameFileAndLine) {
+  EXPECT_THAT(ParseError("logsources:\n  - logsource: {product: a}\n    events: []\n"),
+              HasSubstr("bad.yaml:3: 'events' must be a non-empty list"));
+  EXPECT_THAT(ParseError("logsources:\n  - logsource: {product: a}\n    events:\n"
+                         "      - fields: {a: b}\n"),
+              HasSubstr("bad.yaml:4: events entry has no 'when'"));
+  EXPECT_THAT(ParseError("logsources:\n  - logsource: {product: a}\n    events:\n"
+                         "      - when: {a: {b: c}}\n"),
+              HasSubstr("bad.yaml:4: 'a' must be a value or a list of values"));
+  EXPECT_THAT(ParseError("logsources:\n  - logsource: {product: a}\n    events:\n"
+                         "      - {when: {a: 1}, fields: {X: b}}\n"
+                         "  - logsource: {product: b}\n    events:\n"
+                         "      - {when: {a: 1}, fields: {X: c}}\n"),
+              HasSubstr("bad.yaml:7: field X is mapped to both b and c"));
+  EXPECT_THAT(ParseError("include: [x]\nlogsources: []\n"), HasSubstr("include needs a file"));
+}
+
+TEST(LogSourceMap, IncludesAndFolders) {
+  const auto dir = std::filesystem::temp_directory_path() / "gsoc_logsource_include_test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "more");
+  auto write = [](const std::filesystem::path& file, const char* text) {
+    std::ofstream(file) << text;
+  };
+  write(dir / "main.yaml",
+        "include: [more/, main.yaml]\nlogsources:\n  - logsource: {product: a}\n");
+  write(dir / "more" / "b.yaml",
+        "logsources:\n  - logsource: {product: b}\n    events: [{when: {x: 1}}]\n");
+  write(dir / "more" / "c.yml", "logsources:\n  - logsource: {product: c}\n");
+  const LogSourceMap map = LogSourceMap::Load(dir / "main.yaml");
+  EXPECT_TRUE(map.Resolve({"a", "", ""}));
+  EXPECT_TRUE(map.Resolve({"b", "", ""}));
+  EXPECT_TRUE(map.Resolve({"c", "", ""}));
+  EXPECT_TRUE(LogSourceMap::Load(dir / "more").Resolve({"c", "", ""}));
+  write(dir / "more" / "d.yaml", "logsources:\n  - logsource: {product: A}\n");
+  try {
+    LogSourceMap::Load(dir / "main.yaml");
+    ADD_FAILURE() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("d.yaml:2: a second entry"));
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

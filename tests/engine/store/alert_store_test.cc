@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +20,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "engine/store/store_format.h"
 
 // Designated initializers leave the other members at their defaults on
 // purpose; GCC 12 warns about that under -Wextra.
@@ -56,6 +60,29 @@ StoreOptions TestOptions(const TempDir& dir) {
   options.retention_age = 0s;  // tests call RunRetention themselves
   return options;
 }
+
+// The wall clock the store stamps commit times with, set by the test.
+class TestClock {
+ public:
+  explicit TestClock(int64_t ns = kBase) : ns_(ns) {}
+  void Set(int64_t ns) { ns_.store(ns); }
+  std::chrono::system_clock::time_point now() const {
+    return std::chrono::system_clock::time_point(std::chrono::nanoseconds(ns_.load()));
+  }
+  std::function<std::chrono::system_clock::time_point()> Function() const {
+    return [this] { return now(); };
+  }
+
+ private:
+  std::atomic<int64_t> ns_;
+};
+
+int64_t ToNs(std::chrono::system_clock::time_point time) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
+}
+
+// A sender's clock far in the past (2000-01-01): retention must ignore it.
+constexpr int64_t kYear2000 = 946'684'800 * kSecond;
 
 struct AlertSpec {
   std::string rule_id = "rule-a";
@@ -172,6 +199,36 @@ class RecordingListener : public CommitListener {
   int bad_json_ = 0;
 };
 
+TEST(StoreFormat, RecordsCarryTheCommitTimeAndVersion1ReadsWithout) {
+  const format::RecordView record{
+      kBase,  kBase + 7, rules::Level::kHigh, AlertKind::kCorrelation, "rule-1",
+      "name", "mof",     "{\"id\":\"1\"}"};
+  std::string bytes;
+  format::EncodeRecord(bytes, record);
+  format::RecordView read;
+  ASSERT_TRUE(format::DecodeRecord(bytes, &read));
+  EXPECT_EQ(read.time_ns, kBase);
+  EXPECT_EQ(read.commit_ns, kBase + 7);
+  EXPECT_EQ(read.level, rules::Level::kHigh);
+  EXPECT_EQ(read.kind, AlertKind::kCorrelation);
+  EXPECT_EQ(read.rule_id, "rule-1");
+  EXPECT_EQ(read.agency, "mof");
+  EXPECT_EQ(read.json, record.json);
+  // A record 1: the same without commit_ns; its alert time stands in.
+  std::string v1 = bytes.substr(0, 9) + bytes.substr(17);
+  v1[0] = 1;
+  ASSERT_TRUE(format::DecodeRecord(v1, &read));
+  EXPECT_EQ(read.time_ns, kBase);
+  EXPECT_EQ(read.commit_ns, kBase);
+  EXPECT_EQ(read.rule_name, "name");
+  EXPECT_EQ(read.json, record.json);
+  for (size_t size = 0; size < 20; ++size) {
+    EXPECT_FALSE(format::DecodeRecord(std::string_view(bytes).substr(0, size), &read)) << size;
+  }
+  v1[0] = 3;
+  EXPECT_FALSE(format::DecodeRecord(v1, &read));
+}
+
 TEST(SyncPolicy, NamesRoundTrip) {
   for (SyncPolicy policy : {SyncPolicy::kAlways, SyncPolicy::kBatch, SyncPolicy::kNone}) {
     EXPECT_EQ(ParseSyncPolicy(SyncPolicyName(policy)), policy);
@@ -181,6 +238,7 @@ TEST(SyncPolicy, NamesRoundTrip) {
 
 TEST(AlertFilter, MatchesEveryCondition) {
   StoredAlert alert{7,
+                    kBase,
                     kBase,
                     rules::Level::kHigh,
                     AlertKind::kDetection,
@@ -237,6 +295,8 @@ TEST(AlertStore, IdsAreNotReusedAfterRetentionDeletedTheNewest) {
   TempDir dir;
   StoreOptions options = TestOptions(dir);
   options.retention_age = 3600s;
+  TestClock clock(kBase);  // commit times
+  options.clock_for_test = clock.Function();
   {
     auto store = AlertStore::Open(options);
     PublishMany(*store, 10, {.time_ns = kBase});
@@ -456,24 +516,29 @@ TEST(AlertStore, RetentionByAgeDeletesExactlyTheOldAlertsAndTheirIndexEntries) {
   TempDir dir;
   StoreOptions options = TestOptions(dir);
   options.retention_age = 3600s;
+  options.sync = SyncPolicy::kNone;  // a Flush per alert
+  TestClock clock;
+  options.clock_for_test = clock.Function();
   const auto now = std::chrono::system_clock::time_point(std::chrono::nanoseconds(kBase));
   const int64_t cutoff = kBase - 3600 * kSecond;
   std::set<uint64_t> old_ids;
   {
     auto store = AlertStore::Open(options);
     for (int i = 0; i < 300; ++i) {
-      // Times not in id order: every third alert is old; one sits on the cutoff.
-      const int64_t time = i % 3 == 0 ? cutoff - (i + 1) * kSecond
-                           : i == 100 ? cutoff
-                                      : cutoff + i * kSecond;
+      // Commit times not in id order (the clock set back): every third alert
+      // is old; one sits on the cutoff. Alert times say nothing.
+      const int64_t commit = i % 3 == 0 ? cutoff - (i + 1) * kSecond
+                             : i == 100 ? cutoff
+                                        : cutoff + i * kSecond;
+      clock.Set(commit);
       PublishOne(*store, {.rule_id = i % 2 ? "r-odd" : "r-even",
                           .rule_name = "named",
                           .level = rules::Level::kHigh,
                           .agency = "mof",
-                          .time_ns = time});
-      if (time < cutoff) old_ids.insert(static_cast<uint64_t>(i + 1));
+                          .time_ns = i % 2 ? kYear2000 : kBase + 3650 * 86400 * kSecond});
+      store->Flush();
+      if (commit < cutoff) old_ids.insert(static_cast<uint64_t>(i + 1));
     }
-    store->Flush();
     const uint64_t bytes_before = store->stats().live_bytes;
     EXPECT_EQ(store->RunRetention(now), old_ids.size());
     EXPECT_EQ(store->stats().retention_deleted, old_ids.size());
@@ -504,6 +569,9 @@ TEST(AlertStore, RetentionByAgeIsExactAcrossBlocksAndReopens) {
   TempDir dir;
   StoreOptions options = TestOptions(dir);
   options.retention_age = 3600s;
+  options.sync = SyncPolicy::kNone;  // a Flush per alert
+  TestClock clock;
+  options.clock_for_test = clock.Function();
   const int64_t cutoff = kBase - 3600 * kSecond;
   constexpr int kAlerts = 9000;  // blocks 0, 1 and 2
   auto time_of = [&](int i) -> int64_t {
@@ -512,15 +580,14 @@ TEST(AlertStore, RetentionByAgeIsExactAcrossBlocksAndReopens) {
     return cutoff + i * kSecond;
   };
   std::set<uint64_t> old_ids;
+  // Alert i is committed at time_of(i); its alert time is the year 2000.
   auto publish = [&](AlertStore& store, int from, int to) {
-    std::vector<Alert> alerts;
     for (int i = from; i < to; ++i) {
-      alerts.push_back(MakeAlert({.rule_id = "r", .time_ns = time_of(i)}));
+      clock.Set(time_of(i));
+      PublishOne(store, {.rule_id = "r", .time_ns = kYear2000});
+      store.Flush();
       if (time_of(i) < cutoff) old_ids.insert(static_cast<uint64_t>(i + 1));
-      if (alerts.size() == 64) store.Publish(alerts);
     }
-    store.Publish(alerts);
-    store.Flush();
   };
   {
     auto store = AlertStore::Open(options);
@@ -554,7 +621,8 @@ TEST(AlertStore, RetentionByAgeIsExactAcrossBlocksAndReopens) {
       }
     }
     // A new alert in the block being filled is summarized with the old ones.
-    PublishOne(*store, {.rule_id = "r", .time_ns = cutoff - kSecond});
+    clock.Set(cutoff - kSecond);
+    PublishOne(*store, {.rule_id = "r"});
     store->Flush();
     EXPECT_EQ(store->RunRetention(now), 1u);
     EXPECT_FALSE(store->Get(kAlerts + 1).has_value());
@@ -611,9 +679,12 @@ TEST(AlertStore, RetentionThreadRunsOnItsInterval) {
   StoreOptions options = TestOptions(dir);
   options.retention_age = 3600s;
   options.retention_interval = 20ms;
+  TestClock clock(kBase - 365LL * 24 * 3600 * kSecond);  // committed a year before
+  options.clock_for_test = clock.Function();
   auto store = AlertStore::Open(options);
-  PublishMany(*store, 5, {.time_ns = kBase - 365LL * 24 * 3600 * kSecond});  // a year before
+  PublishMany(*store, 5);
   store->Flush();
+  clock.Set(kBase);
   for (int i = 0; i < 500 && store->stats().retention_deleted < 5; ++i) {
     std::this_thread::sleep_for(10ms);
   }
@@ -821,6 +892,179 @@ TEST(AlertStore, StatsAndTickers) {
   EXPECT_GE(tickers.at("wal_file_synced"), 1u);
   EXPECT_TRUE(tickers.count("block_cache_miss"));
   EXPECT_TRUE(tickers.count("stall_micros"));
+}
+
+// Issue 11 finding 3: a sender stamped its line 2000-01-01 (or far ahead);
+// retention goes by when the store committed the alert, so the evidence
+// stays for retention_age, however the message was dated.
+TEST(AlertStore, RetentionGoesByCommitTimeNotByTheSendersClock) {
+  TempDir dir;
+  StoreOptions options = TestOptions(dir);
+  options.retention_age = 3600s;
+  auto store = AlertStore::Open(options);
+  const auto before = std::chrono::system_clock::now();
+  PublishOne(*store, {.time_ns = kYear2000});
+  PublishOne(*store, {.time_ns = ToNs(before) + 86400LL * 365 * kSecond});
+  store->Flush();
+  const auto after = std::chrono::system_clock::now();
+  const std::optional<StoredAlert> stored = store->Get(1);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->time_ns, kYear2000);
+  EXPECT_GE(stored->commit_ns, ToNs(before));
+  EXPECT_LE(stored->commit_ns, ToNs(after));
+  EXPECT_EQ(store->RunRetention(after + 56s), 0u);
+  EXPECT_EQ(store->RunRetention(after + 3599s), 0u);
+  EXPECT_TRUE(store->Get(1).has_value());
+  EXPECT_TRUE(store->Get(2).has_value());
+  EXPECT_EQ(store->RunRetention(after + 3601s), 2u);
+  EXPECT_FALSE(store->Get(1).has_value());
+}
+
+// --- failures stay failed ------------------------------------------------------
+
+enum class WalFault { kNone, kAppend, kSync };
+
+// Fails the WAL's appends or syncs on demand (the rest of RocksDB's files work).
+class FaultyWalFs : public rocksdb::FileSystemWrapper {
+ public:
+  FaultyWalFs() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  const char* Name() const override { return "FaultyWalFs"; }
+  void Set(WalFault fault) { fault_.store(fault); }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                    rocksdb::IODebugContext* dbg) override {
+    rocksdb::IOStatus status = target()->NewWritableFile(name, options, result, dbg);
+    if (status.ok() && name.ends_with(".log")) {
+      *result = std::make_unique<File>(std::move(*result), &fault_);
+    }
+    return status;
+  }
+
+ private:
+  class File : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    File(std::unique_ptr<rocksdb::FSWritableFile>&& file, const std::atomic<WalFault>* fault)
+        : FSWritableFileOwnerWrapper(std::move(file)), fault_(fault) {}
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                             rocksdb::IODebugContext* dbg) override {
+      if (fault_->load() == WalFault::kAppend) return rocksdb::IOStatus::NoSpace("injected");
+      return FSWritableFileOwnerWrapper::Append(data, options, dbg);
+    }
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                             const rocksdb::DataVerificationInfo& info,
+                             rocksdb::IODebugContext* dbg) override {
+      if (fault_->load() == WalFault::kAppend) return rocksdb::IOStatus::NoSpace("injected");
+      return FSWritableFileOwnerWrapper::Append(data, options, info, dbg);
+    }
+    rocksdb::IOStatus Sync(const rocksdb::IOOptions& options,
+                           rocksdb::IODebugContext* dbg) override {
+      if (fault_->load() == WalFault::kSync) return rocksdb::IOStatus::IOError("injected");
+      return FSWritableFileOwnerWrapper::Sync(options, dbg);
+    }
+    rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
+                            rocksdb::IODebugContext* dbg) override {
+      if (fault_->load() == WalFault::kSync) return rocksdb::IOStatus::IOError("injected");
+      return FSWritableFileOwnerWrapper::Fsync(options, dbg);
+    }
+
+   private:
+    const std::atomic<WalFault>* fault_;
+  };
+
+  std::atomic<WalFault> fault_{WalFault::kNone};
+};
+
+struct FaultCase {
+  SyncPolicy policy;
+  WalFault fault;
+};
+
+class StoreFailure : public ::testing::TestWithParam<FaultCase> {};
+
+// A failed WAL write or sync: the batch is not announced, nothing after it is
+// committed even once the disk works again, Publish blocks (backpressure)
+// until shutdown, health() says why; a restart replays the WAL and resumes.
+TEST_P(StoreFailure, IsStickyAnnouncesNothingAndARestartResumes) {
+  const FaultCase fault = GetParam();
+  TempDir dir;
+  auto fs = std::make_shared<FaultyWalFs>();
+  const std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  StoreOptions options = TestOptions(dir);
+  options.sync = fault.policy;
+  options.env_for_test = env.get();
+  {
+    auto store = AlertStore::Open(options);
+    RecordingListener listener(store.get());
+    store->AddListener(&listener);
+    PublishMany(*store, 10);
+    store->Flush();
+    ASSERT_EQ(listener.ids(), Range(1, 10));
+    ASSERT_TRUE(store->health().ok);
+
+    fs->Set(fault.fault);
+    PublishMany(*store, 5);
+    store->Flush();  // returns: the writer knows these are not stored
+    const StoreHealth health = store->health();
+    EXPECT_FALSE(health.ok);
+    EXPECT_NE(health.error.find("injected"), std::string::npos) << health.error;
+    EXPECT_EQ(listener.ids(), Range(1, 10));
+    EXPECT_EQ(store->last_id(), 10u);
+    EXPECT_FALSE(store->Get(11).has_value());
+    EXPECT_EQ(AllPages(*store, {.limit = 100}), Range(1, 10));
+    EXPECT_TRUE(store->stats().failed);
+    EXPECT_GE(store->stats().write_errors, 1u);
+    EXPECT_EQ(store->stats().not_stored, 5u);
+
+    // The disk works again: still nothing is committed (a retry proves nothing).
+    fs->Set(WalFault::kNone);
+    auto blocked = std::async(std::launch::async, [&] { PublishMany(*store, 3); });
+    EXPECT_EQ(blocked.wait_for(300ms), std::future_status::timeout) << "Publish must block";
+    EXPECT_EQ(store->last_id(), 10u);
+    EXPECT_FALSE(store->health().ok);
+    EXPECT_THROW(store->MakeCheckpointStore()->Save("state"), std::runtime_error);
+    store->BeginShutdown();  // workers may drain now
+    ASSERT_EQ(blocked.wait_for(10s), std::future_status::ready);
+    EXPECT_EQ(store->stats().not_stored, 8u);
+    EXPECT_EQ(listener.ids(), Range(1, 10));
+    EXPECT_EQ(listener.not_found(), 0);
+  }
+  auto store = AlertStore::Open(options);
+  EXPECT_TRUE(store->health().ok);
+  // What was announced is there; what reached the WAL before the failure may be too.
+  const std::vector<uint64_t> ids = AllPages(*store, {.limit = 100});
+  ASSERT_GE(ids.size(), 10u);
+  EXPECT_LE(ids.size(), 15u);
+  EXPECT_EQ(std::vector<uint64_t>(ids.begin(), ids.begin() + 10), Range(1, 10));
+  const uint64_t before = store->last_id();
+  EXPECT_EQ(before, ids.back());
+  PublishMany(*store, 2);
+  store->Flush();
+  EXPECT_EQ(store->last_id(), before + 2);
+  EXPECT_EQ(store->stats().alerts_committed, 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Faults, StoreFailure,
+                         ::testing::Values(FaultCase{SyncPolicy::kBatch, WalFault::kSync},
+                                           FaultCase{SyncPolicy::kBatch, WalFault::kAppend},
+                                           FaultCase{SyncPolicy::kAlways, WalFault::kSync},
+                                           FaultCase{SyncPolicy::kNone, WalFault::kAppend}),
+                         [](const auto& info) {
+                           return std::string(SyncPolicyName(info.param.policy)) +
+                                  (info.param.fault == WalFault::kSync ? "_sync" : "_append");
+                         });
+
+TEST(AlertStore, BeginShutdownChangesNothingOnAHealthyStore) {
+  TempDir dir;
+  StoreOptions options = TestOptions(dir);
+  options.queue_alerts = 4;
+  auto store = AlertStore::Open(options);
+  store->BeginShutdown();
+  PublishMany(*store, 50);  // more than the queue holds: waits for room, loses nothing
+  store->Flush();
+  EXPECT_EQ(store->last_id(), 50u);
+  EXPECT_EQ(store->stats().not_stored, 0u);
+  EXPECT_TRUE(store->health().ok);
 }
 
 }  // namespace

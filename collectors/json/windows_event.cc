@@ -1,0 +1,219 @@
+// Member naming for the three Windows shapes (see windows_event.h).
+#include "collectors/json/windows_event.h"
+
+#include <algorithm>
+#include <cstring>
+#include <iterator>
+#include <span>
+
+namespace gsoc::json_internal {
+namespace {
+
+// Event.System members that Sigma rules use under their own name. Others
+// (Version, Correlation, ...) keep the dotted name so that they never shadow
+// event data of the same name (Sysmon 4 has an EventData `Version`).
+constexpr std::string_view kSystemNames[] = {"EventID",  "Channel", "Computer",      "Level",
+                                             "Keywords", "Task",    "EventRecordID", "Opcode"};
+
+struct Rename {
+  std::string_view from;
+  std::string_view to;
+};
+constexpr Rename kWinlogNames[] = {{"event_id", "EventID"},
+                                   {"channel", "Channel"},
+                                   {"provider_name", "Provider_Name"},
+                                   {"computer_name", "Computer"},
+                                   {"record_id", "EventRecordID"}};
+
+bool IsSystemName(std::string_view key) {
+  for (std::string_view name : kSystemNames) {
+    if (name == key) return true;
+  }
+  return false;
+}
+
+MemberNaming Child(Scope child) {
+  MemberNaming naming;
+  naming.child = child;
+  return naming;
+}
+
+MemberNaming Named(std::string_view name) {
+  MemberNaming naming;
+  naming.name = name;
+  return naming;
+}
+
+// Event data keeps its member names, without spaces.
+MemberNaming DataName(std::string_view key) {
+  MemberNaming naming = Named(key);
+  naming.strip_spaces = true;
+  return naming;
+}
+
+MemberNaming NameInSystem(std::string_view key, bool is_object) {
+  if (is_object) return Child(Scope::kEvtxSystemSub);
+  return IsSystemName(key) ? Named(key) : MemberNaming{};
+}
+
+MemberNaming NameInSystemSub(std::string_view key, bool is_object) {
+  if (is_object) return key == "#attributes" ? Child(Scope::kEvtxSystemAttr) : MemberNaming{};
+  MemberNaming naming;
+  naming.parent_name = key == "#text";
+  return naming;
+}
+
+MemberNaming NameInWinlog(std::string_view key, bool is_object) {
+  if (is_object) {
+    if (key == "event_data" || key == "user_data") return Child(Scope::kData);
+    if (key == "user") return Child(Scope::kWinlogUser);
+    return {};
+  }
+  for (const Rename& rename : kWinlogNames) {
+    if (rename.from == key) return Named(rename.to);
+  }
+  return {};
+}
+
+// NXLog's own members, and the names they take when event data repeats
+// the name (Sysmon's EventType, Defender's "Source Name").
+struct NxlogHeaderName {
+  std::string_view name;
+  std::string_view renamed;
+};
+constexpr NxlogHeaderName kNxlogHeader[] = {{"EventTime", "nxlog_EventTime"},
+                                            {"Hostname", "nxlog_Hostname"},
+                                            {"Keywords", "nxlog_Keywords"},
+                                            {"EventType", "nxlog_EventType"},
+                                            {"SeverityValue", "nxlog_SeverityValue"},
+                                            {"Severity", "nxlog_Severity"},
+                                            {"SourceName", "nxlog_SourceName"},
+                                            {"ProviderGuid", "nxlog_ProviderGuid"},
+                                            {"Version", "nxlog_Version"},
+                                            {"Task", "nxlog_Task"},
+                                            {"OpcodeValue", "nxlog_OpcodeValue"},
+                                            {"RecordNumber", "nxlog_RecordNumber"},
+                                            {"ActivityID", "nxlog_ActivityID"},
+                                            {"ProcessID", "nxlog_ProcessID"},
+                                            {"ThreadID", "nxlog_ThreadID"},
+                                            {"Domain", "nxlog_Domain"},
+                                            {"AccountName", "nxlog_AccountName"},
+                                            {"UserID", "nxlog_UserID"},
+                                            {"AccountType", "nxlog_AccountType"},
+                                            {"Category", "nxlog_Category"},
+                                            {"Opcode", "nxlog_Opcode"},
+                                            {"Message", "nxlog_Message"}};
+
+// When a header member's name comes again later (event data), the header
+// member is renamed: rules see the event data.
+void RenameShadowedHeaders(std::span<Field> fields) {
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const auto header =
+        std::find_if(std::begin(kNxlogHeader), std::end(kNxlogHeader),
+                     [&](const NxlogHeaderName& h) { return h.name == fields[i].name; });
+    if (header == std::end(kNxlogHeader)) continue;
+    for (size_t j = i + 1; j < fields.size(); ++j) {
+      if (fields[j].name == fields[i].name) {
+        fields[i].name = header->renamed;
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::string_view StripSpaces(ByteArena& arena, std::string_view name) {
+  char* out = arena.Allocate(name.size());
+  size_t size = 0;
+  for (char c : name) {
+    if (c != ' ') out[size++] = c;
+  }
+  return {out, size};
+}
+
+MemberNaming NameMember(Scope scope, std::string_view key, bool is_object, size_t depth) {
+  switch (scope) {
+    case Scope::kPlain:
+      if (depth == 1 && is_object && key == "Event") return Child(Scope::kEvtxEvent);
+      if (depth == 1 && is_object && key == "winlog") return Child(Scope::kWinlog);
+      return {};
+    case Scope::kEvtxEvent:
+      if (!is_object) return {};
+      if (key == "System") return Child(Scope::kEvtxSystem);
+      if (key == "EventData") return Child(Scope::kData);
+      if (key == "UserData") return Child(Scope::kUserData);
+      return {};
+    case Scope::kEvtxSystem:
+      return NameInSystem(key, is_object);
+    case Scope::kEvtxSystemSub:
+      return NameInSystemSub(key, is_object);
+    case Scope::kEvtxSystemAttr: {
+      if (is_object) return {};
+      MemberNaming naming;
+      naming.join_parent = true;
+      return naming;
+    }
+    case Scope::kData: {
+      if (key == "#attributes") return {};
+      MemberNaming naming = DataName(key);
+      if (is_object) naming.child = Scope::kDataSub;
+      return naming;
+    }
+    case Scope::kDataSub: {
+      if (is_object || key != "#text") return {};
+      MemberNaming naming;
+      naming.parent_name = true;
+      return naming;
+    }
+    case Scope::kUserData:
+      if (is_object) return Child(Scope::kData);
+      return DataName(key);
+    case Scope::kWinlog:
+      return NameInWinlog(key, is_object);
+    case Scope::kWinlogUser:
+      if (!is_object && key == "identifier") return Named("Security_UserID");
+      return {};
+  }
+  return {};
+}
+
+NxlogHeader NormalizeNxlog(EventBatch& batch, Event& event) {
+  for (Field& field : batch.MutableFieldsOf(event)) {
+    if (field.name.find(' ') != std::string_view::npos)
+      field.name = StripSpaces(batch.arena(), field.name);
+  }
+  RenameShadowedHeaders(batch.MutableFieldsOf(event));
+  // NXLog header member (under its name or, when shadowed, nxlog_<name>)
+  // -> the canonical field, added unless the event already has it.
+  struct Copy {
+    std::string_view from;
+    std::string_view shadowed;
+    std::string_view to;
+    std::string_view value = {};
+    bool to_present = false;
+  };
+  Copy copies[] = {{"SourceName", "nxlog_SourceName", "Provider_Name"},
+                   {"Hostname", "nxlog_Hostname", "Computer"},
+                   {"UserID", "nxlog_UserID", "Security_UserID"}};
+  NxlogHeader header;
+  std::string_view time_created;
+  for (const Field& field : batch.FieldsOf(event)) {
+    for (Copy& copy : copies) {
+      if (copy.value.empty() && (field.name == copy.from || field.name == copy.shadowed))
+        copy.value = field.value;
+      if (field.name == copy.to) copy.to_present = true;
+    }
+    if ((field.name == "EventTime" || field.name == "nxlog_EventTime") && header.time.empty())
+      header.time = field.value;
+    if (field.name == "TimeCreated" && time_created.empty()) time_created = field.value;
+  }
+  if (header.time.empty()) header.time = time_created;
+  for (const Copy& copy : copies) {
+    if (!copy.value.empty() && !copy.to_present) batch.AddField(event, copy.to, copy.value);
+  }
+  header.host = copies[1].value;
+  return header;
+}
+
+}  // namespace gsoc::json_internal

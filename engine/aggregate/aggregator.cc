@@ -1,0 +1,475 @@
+#include "engine/aggregate/aggregator.h"
+
+#include <pthread.h>
+#include <simdjson.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "engine/util/time_format.h"
+
+namespace gsoc::aggregate {
+
+namespace {
+
+constexpr uint64_t kFnvOffset = 14695981039346656037ull;
+constexpr uint64_t kFnvPrime = 1099511628211ull;
+constexpr size_t kResumePage = 1000;
+
+// FNV-1a: stable across runs and builds (keys are stored); never 0.
+uint64_t KeyHash(std::string_view bytes) {
+  uint64_t hash = kFnvOffset;
+  for (const char c : bytes) hash = (hash ^ static_cast<uint8_t>(c)) * kFnvPrime;
+  return hash == 0 ? 1 : hash;
+}
+
+std::string_view FieldValue(const EventBatch& batch, const Event& event, std::string_view name) {
+  if (name == "host") return event.host;
+  if (name == "program") return event.program;
+  for (const Field& field : batch.FieldsOf(event)) {
+    if (field.name == name) return field.value;
+  }
+  return {};
+}
+
+const std::string& AgencyOf(const std::vector<std::string>& names, uint16_t index) {
+  static const std::string kUnknown = "unknown";
+  return index < names.size() ? names[index] : kUnknown;
+}
+
+// rule id '\0' agency '\0' then name '=' value '\0' per group field present.
+void BuildKey(std::string& key, const rules::Rule& rule, const std::string& agency,
+              const std::vector<std::string>& group_by, const EventBatch& batch,
+              const Event& event) {
+  key.clear();
+  key.append(rule.id).push_back('\0');
+  key.append(agency).push_back('\0');
+  for (const std::string& name : group_by) {
+    const std::string_view value = FieldValue(batch, event, name);
+    if (value.empty()) continue;
+    key.append(name).push_back('=');
+    key.append(value).push_back('\0');
+  }
+}
+
+size_t AlertBytes(const Alert& alert) {
+  size_t bytes = sizeof(Alert) + alert.rule.id.size() + alert.rule.name.size() +
+                 alert.rule.title.size() + alert.agency.size();
+  for (const auto& tag : alert.rule.tags) bytes += tag.size() + sizeof(std::string);
+  for (const auto& [name, value] : alert.fields) bytes += name.size() + value.size() + 64;
+  for (const auto& [name, value] : alert.group) bytes += name.size() + value.size() + 64;
+  for (const AlertEvent& event : alert.events) bytes += sizeof(AlertEvent) + event.raw.size();
+  return bytes;
+}
+
+// "2026-11-25T10:00:05.123Z" -> ns; false when it is not that shape.
+bool ParseMillisTime(std::string_view text, int64_t* ns) {
+  if (text.size() != 24 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
+      text[16] != ':' || text[19] != '.' || text[23] != 'Z') {
+    return false;
+  }
+  auto number = [&](size_t at, size_t digits, int64_t* out) {
+    int64_t value = 0;
+    for (size_t i = at; i < at + digits; ++i) {
+      if (text[i] < '0' || text[i] > '9') return false;
+      value = value * 10 + (text[i] - '0');
+    }
+    *out = value;
+    return true;
+  };
+  int64_t year, month, day, hour, minute, second, milli;
+  if (!number(0, 4, &year) || !number(5, 2, &month) || !number(8, 2, &day) ||
+      !number(11, 2, &hour) || !number(14, 2, &minute) || !number(17, 2, &second) ||
+      !number(20, 3, &milli) || month < 1 || month > 12 || day < 1 || day > 31) {
+    return false;
+  }
+  const int64_t days =
+      DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  *ns = ((days * 86400 + hour * 3600 + minute * 60 + second) * 1000 + milli) * 1'000'000;
+  return true;
+}
+
+using simdjson::dom::element;
+
+bool ReadTime(element parent, const char* key, int64_t* ns) {
+  std::string_view text;
+  return parent[key].get(text) == simdjson::SUCCESS && ParseMillisTime(text, ns);
+}
+
+bool ReadPairs(element parent, const char* key,
+               std::vector<std::pair<std::string, std::string>>* out) {
+  simdjson::dom::object object;
+  if (parent[key].get(object) != simdjson::SUCCESS) return false;
+  for (auto [name, value] : object) {
+    std::string_view text;
+    if (value.get(text) != simdjson::SUCCESS) return false;
+    out->emplace_back(std::string(name), std::string(text));
+  }
+  return true;
+}
+
+bool ReadRule(element root, AlertRule* rule) {
+  element node;
+  std::string_view id, name, title, level;
+  if (root["rule"].get(node) != simdjson::SUCCESS || node["id"].get(id) != simdjson::SUCCESS ||
+      node["name"].get(name) != simdjson::SUCCESS ||
+      node["title"].get(title) != simdjson::SUCCESS ||
+      node["level"].get(level) != simdjson::SUCCESS) {
+    return false;
+  }
+  rule->id = id;
+  rule->name = name;
+  rule->title = title;
+  for (int l = 0; l <= static_cast<int>(rules::Level::kCritical); ++l) {
+    if (level == rules::LevelName(static_cast<rules::Level>(l))) {
+      rule->level = static_cast<rules::Level>(l);
+    }
+  }
+  simdjson::dom::array tags;
+  if (node["tags"].get(tags) == simdjson::SUCCESS) {
+    for (element tag : tags) {
+      std::string_view text;
+      if (tag.get(text) == simdjson::SUCCESS) rule->tags.emplace_back(text);
+    }
+  }
+  return true;
+}
+
+bool ReadEvents(element root, std::vector<AlertEvent>* events) {
+  simdjson::dom::array array;
+  if (root["events"].get(array) != simdjson::SUCCESS) return false;
+  for (element node : array) {
+    AlertEvent event;
+    std::string_view id, raw;
+    if (node["id"].get(id) != simdjson::SUCCESS || node["raw"].get(raw) != simdjson::SUCCESS ||
+        !ReadTime(node, "time", &event.time_ns)) {
+      return false;
+    }
+    event.id = std::strtoull(std::string(id).c_str(), nullptr, 10);
+    event.raw = raw;
+    events->push_back(std::move(event));
+  }
+  return true;
+}
+
+}  // namespace
+
+bool ParseAggregateAlert(std::string_view json, Alert* alert) {
+  simdjson::dom::parser parser;
+  element root, aggregate;
+  if (parser.parse(json.data(), json.size()).get(root) != simdjson::SUCCESS ||
+      root["aggregate"].get(aggregate) != simdjson::SUCCESS) {
+    return false;
+  }
+  std::string_view key, agency, replaces;
+  uint64_t version = 0, count = 0;
+  element window;
+  if (aggregate["key"].get(key) != simdjson::SUCCESS || key.size() != 16 ||
+      aggregate["version"].get(version) != simdjson::SUCCESS ||
+      aggregate["replaces"].get(replaces) != simdjson::SUCCESS ||
+      !ReadTime(aggregate, "opened", &alert->aggregate_opened_ns) ||
+      !ReadTime(aggregate, "closes", &alert->aggregate_closes_ns) ||
+      !ReadTime(root, "time", &alert->time_ns) || root["agency"].get(agency) != simdjson::SUCCESS ||
+      root["count"].get(count) != simdjson::SUCCESS ||
+      root["window"].get(window) != simdjson::SUCCESS ||
+      !ReadTime(window, "start", &alert->window_start_ns) ||
+      !ReadTime(window, "end", &alert->window_end_ns) || !ReadRule(root, &alert->rule) ||
+      !ReadPairs(root, "group", &alert->group) || !ReadPairs(root, "fields", &alert->fields) ||
+      !ReadEvents(root, &alert->events)) {
+    return false;
+  }
+  alert->aggregate_key = std::strtoull(std::string(key).c_str(), nullptr, 16);
+  alert->aggregate_version = static_cast<uint32_t>(version);
+  alert->replaces = std::strtoull(std::string(replaces).c_str(), nullptr, 10);
+  alert->kind = AlertKind::kDetection;
+  alert->agency = agency;
+  alert->count = count;
+  return alert->aggregate_key != 0;
+}
+
+Aggregator::Aggregator(AggregateOptions options, AlertSink* sink)
+    : options_(std::move(options)), sink_(sink) {}
+
+Aggregator::~Aggregator() {
+  {
+    MutexLock lock(tick_mutex_);
+    stop_ = true;
+  }
+  tick_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+int64_t Aggregator::NowNs() const {
+  const auto now =
+      options_.clock_for_test ? options_.clock_for_test() : std::chrono::system_clock::now();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
+}
+
+Alert Aggregator::TrimmedAlert(const rules::Rule& rule, const EventBatch& batch, const Event& event,
+                               const std::string& agency) const {
+  Alert alert = MakeDetectionAlert(rule, batch, event, agency);
+  for (AlertEvent& contributing : alert.events) {
+    if (contributing.raw.size() > options_.max_event_bytes) {
+      contributing.raw.resize(options_.max_event_bytes);
+    }
+  }
+  return alert;
+}
+
+void Aggregator::Join(Aggregate& aggregate, const Event& event) {
+  Alert& alert = aggregate.alert;
+  ++alert.count;
+  alert.window_start_ns = std::min(alert.window_start_ns, event.event_time_ns);
+  alert.window_end_ns = std::max(alert.window_end_ns, event.event_time_ns);
+  if (alert.events.size() >= options_.max_events) return;
+  const size_t raw = std::min(event.raw.size(), options_.max_event_bytes);
+  if (open_bytes_.load(std::memory_order_relaxed) + raw > options_.max_bytes) return;
+  alert.events.push_back({event.id, event.event_time_ns, std::string(event.raw.substr(0, raw))});
+  aggregate.bytes += sizeof(AlertEvent) + raw;
+  open_bytes_.fetch_add(sizeof(AlertEvent) + raw, std::memory_order_relaxed);
+}
+
+Alert Aggregator::Open(Shard& shard, uint64_t key, Alert alert, int64_t now_ns) {
+  const size_t bytes = AlertBytes(alert);
+  if (open_count_.load(std::memory_order_relaxed) >= options_.max_open ||
+      open_bytes_.load(std::memory_order_relaxed) + bytes > options_.max_bytes) {
+    overflow_.fetch_add(1, std::memory_order_relaxed);
+    return alert;  // an alert of its own
+  }
+  alert.aggregate_key = key;
+  alert.aggregate_version = 0;
+  alert.aggregate_opened_ns = now_ns;
+  alert.aggregate_closes_ns =
+      now_ns + std::chrono::duration_cast<std::chrono::nanoseconds>(options_.period).count();
+  Aggregate aggregate;
+  aggregate.alert = alert;
+  aggregate.published_count = alert.count;
+  aggregate.published_ns = now_ns;
+  aggregate.bytes = bytes;
+  shard.open.emplace(key, std::move(aggregate));
+  open_count_.fetch_add(1, std::memory_order_relaxed);
+  open_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  opened_.fetch_add(1, std::memory_order_relaxed);
+  return alert;
+}
+
+void Aggregator::Add(const EventBatch& batch, std::span<const DetectionHit> hits,
+                     const std::vector<std::string>& agency_names, std::vector<Alert>& alerts) {
+  struct Pending {
+    uint32_t shard;
+    uint32_t hit;
+    uint64_t key;
+  };
+  thread_local std::string key;
+  thread_local std::vector<Pending> pending;
+  thread_local std::vector<std::pair<uint32_t, Alert>> opened;  // by hit index
+  pending.clear();
+  opened.clear();
+  hits_.fetch_add(hits.size(), std::memory_order_relaxed);
+  const auto events = batch.events();
+  for (uint32_t i = 0; i < hits.size(); ++i) {
+    const rules::Rule& rule = *hits[i].rule;
+    const Event& event = events[hits[i].event_index];
+    const std::string& agency = AgencyOf(agency_names, event.agency);
+    if (!options_.enabled || (rule.aggregate_by && rule.aggregate_by->empty())) {
+      alerts.push_back(MakeDetectionAlert(rule, batch, event, agency));
+      continue;
+    }
+    BuildKey(key, rule, agency, rule.aggregate_by ? *rule.aggregate_by : options_.group_by, batch,
+             event);
+    const uint64_t hash = KeyHash(key);
+    pending.push_back({static_cast<uint32_t>(hash % kShards), i, hash});
+  }
+  // One lock per shard touched; hits keep their order within a shard.
+  std::stable_sort(pending.begin(), pending.end(),
+                   [](const Pending& a, const Pending& b) { return a.shard < b.shard; });
+  const int64_t now_ns = NowNs();
+  for (size_t begin = 0; begin < pending.size();) {
+    Shard& shard = shards_[pending[begin].shard];
+    MutexLock lock(shard.mutex);
+    size_t end = begin;
+    for (; end < pending.size() && pending[end].shard == pending[begin].shard; ++end) {
+      const DetectionHit& hit = hits[pending[end].hit];
+      const Event& event = events[hit.event_index];
+      auto it = shard.open.find(pending[end].key);
+      if (it != shard.open.end() && now_ns >= it->second.alert.aggregate_closes_ns &&
+          it->second.alert.count == it->second.published_count) {
+        // Past its period and nothing unpublished: closes now, a new one opens.
+        open_count_.fetch_sub(1, std::memory_order_relaxed);
+        open_bytes_.fetch_sub(it->second.bytes, std::memory_order_relaxed);
+        closed_.fetch_add(1, std::memory_order_relaxed);
+        shard.open.erase(it);
+        it = shard.open.end();
+      }
+      if (it != shard.open.end()) {
+        // (Past its period with hits to publish: it takes this one too; the
+        // tick publishes and closes it.)
+        Join(it->second, event);
+        aggregated_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      Alert alert = TrimmedAlert(*hit.rule, batch, event, AgencyOf(agency_names, event.agency));
+      const auto& group_by = hit.rule->aggregate_by ? *hit.rule->aggregate_by : options_.group_by;
+      for (const std::string& name : group_by) {
+        const std::string_view value = FieldValue(batch, event, name);
+        if (!value.empty()) alert.group.emplace_back(name, std::string(value));
+      }
+      opened.emplace_back(pending[end].hit,
+                          Open(shard, pending[end].key, std::move(alert), now_ns));
+    }
+    begin = end;
+  }
+  // Published in the order of the hits (the events), whatever the shards.
+  std::sort(opened.begin(), opened.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [hit, alert] : opened) alerts.push_back(std::move(alert));
+}
+
+void Aggregator::OnCommitted(std::span<const store::StoredAlert> alerts) {
+  for (const store::StoredAlert& stored : alerts) {
+    if (stored.aggregate_key == 0) continue;
+    Shard& shard = shards_[stored.aggregate_key % kShards];
+    MutexLock lock(shard.mutex);
+    auto it = shard.open.find(stored.aggregate_key);
+    if (it != shard.open.end() && it->second.alert.aggregate_version == stored.aggregate_version) {
+      it->second.last_id = stored.id;
+    }
+  }
+}
+
+Alert Aggregator::NextVersion(Aggregate& aggregate, int64_t now_ns) {
+  ++aggregate.alert.aggregate_version;
+  Alert version = aggregate.alert;
+  version.replaces = aggregate.last_id;
+  aggregate.published_count = aggregate.alert.count;
+  aggregate.published_ns = now_ns;
+  aggregate.last_id = 0;  // until this version is committed
+  updated_.fetch_add(1, std::memory_order_relaxed);
+  return version;
+}
+
+void Aggregator::TickShard(Shard& shard, int64_t now_ns, bool final, std::vector<Alert>& out) {
+  const int64_t interval =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(options_.update_interval).count();
+  MutexLock lock(shard.mutex);
+  for (auto it = shard.open.begin(); it != shard.open.end();) {
+    Aggregate& aggregate = it->second;
+    const bool ending = final || now_ns >= aggregate.alert.aggregate_closes_ns;
+    const bool grew = aggregate.alert.count > aggregate.published_count;
+    // A new version replaces the previous one once that one is committed.
+    if (grew && aggregate.last_id != 0 && (ending || now_ns - aggregate.published_ns >= interval)) {
+      out.push_back(NextVersion(aggregate, now_ns));
+    }
+    const bool published = aggregate.alert.count == aggregate.published_count;
+    if (ending && (published || final)) {
+      open_count_.fetch_sub(1, std::memory_order_relaxed);
+      open_bytes_.fetch_sub(aggregate.bytes, std::memory_order_relaxed);
+      closed_.fetch_add(1, std::memory_order_relaxed);
+      it = shard.open.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void Aggregator::Tick(std::chrono::system_clock::time_point now) {
+  const int64_t now_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
+  std::vector<Alert> out;
+  for (Shard& shard : shards_) TickShard(shard, now_ns, false, out);
+  if (!out.empty() && sink_) sink_->Publish(out);
+}
+
+void Aggregator::Start() {
+  thread_ = std::thread([this] {
+    ::pthread_setname_np(::pthread_self(), "gsoc-aggregate");
+    MutexLock lock(tick_mutex_);
+    // (The analysis cannot see that wait_for holds the lock when it calls the predicate.)
+    while (!tick_cv_.wait_for(lock, std::chrono::seconds(1),
+                              [this]() GSOC_REQUIRES(tick_mutex_) { return stop_; })) {
+      lock.unlock();
+      Tick(options_.clock_for_test ? options_.clock_for_test() : std::chrono::system_clock::now());
+      lock.lock();
+    }
+  });
+}
+
+void Aggregator::Stop() {
+  {
+    MutexLock lock(tick_mutex_);
+    stop_ = true;
+  }
+  tick_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (!sink_) return;
+  sink_->Flush();  // every published version committed: its id known
+  std::vector<Alert> out;
+  const int64_t now_ns = NowNs();
+  for (Shard& shard : shards_) TickShard(shard, now_ns, true, out);
+  if (out.empty()) return;
+  sink_->Publish(out);
+  sink_->Flush();
+}
+
+size_t Aggregator::Resume(const store::AlertReader& reader) {
+  const int64_t now_ns = NowNs();
+  const int64_t oldest =
+      now_ns - std::chrono::duration_cast<std::chrono::nanoseconds>(options_.period).count();
+  std::unordered_set<uint64_t> seen;  // keys whose newest version was read
+  store::QueryRequest request;
+  request.limit = kResumePage;
+  request.newest_first = true;
+  size_t resumed = 0;
+  for (;;) {
+    const store::QueryResult page = reader.Query(request);
+    bool older = false;
+    for (const store::StoredAlert& stored : page.alerts) {
+      if (stored.commit_ns < oldest) {
+        older = true;  // versions are committed in id order: none newer below
+        break;
+      }
+      Alert alert;
+      if (stored.json.find("\"aggregate\":{") == std::string::npos ||
+          !ParseAggregateAlert(stored.json, &alert) || !seen.insert(alert.aggregate_key).second ||
+          alert.aggregate_closes_ns <= now_ns) {
+        continue;
+      }
+      if (open_count_.load() >= options_.max_open) break;
+      Aggregate aggregate;
+      aggregate.alert = std::move(alert);
+      aggregate.published_count = aggregate.alert.count;
+      aggregate.published_ns = stored.commit_ns;
+      aggregate.last_id = stored.id;
+      aggregate.bytes = AlertBytes(aggregate.alert);
+      open_bytes_.fetch_add(aggregate.bytes);
+      open_count_.fetch_add(1);
+      const uint64_t key = aggregate.alert.aggregate_key;
+      Shard& shard = shards_[key % kShards];
+      MutexLock lock(shard.mutex);
+      shard.open.emplace(key, std::move(aggregate));
+      ++resumed;
+    }
+    if (older || page.next_cursor == 0) break;
+    request.filter.before_id = page.next_cursor;
+  }
+  resumed_.fetch_add(resumed);
+  if (resumed > 0) spdlog::info("alert aggregation: {} open aggregates continued", resumed);
+  return resumed;
+}
+
+AggregatorStats Aggregator::stats() const {
+  AggregatorStats stats;
+  stats.hits = hits_.load(std::memory_order_relaxed);
+  stats.aggregated = aggregated_.load(std::memory_order_relaxed);
+  stats.opened = opened_.load(std::memory_order_relaxed);
+  stats.updated = updated_.load(std::memory_order_relaxed);
+  stats.closed = closed_.load(std::memory_order_relaxed);
+  stats.overflow = overflow_.load(std::memory_order_relaxed);
+  stats.resumed = resumed_.load(std::memory_order_relaxed);
+  stats.open = open_count_.load(std::memory_order_relaxed);
+  stats.bytes = open_bytes_.load(std::memory_order_relaxed);
+  return stats;
+}
+
+}  // namespace gsoc::aggregate

@@ -1,0 +1,112 @@
+// DetectionStage's alert policy: alerts.min_level and the aggregator hook.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "collectors/syslog/syslog_parser.h"
+#include "engine/detect/detection_stage.h"
+
+namespace gsoc {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* kRules[] = {R"(title: Low
+id: 00000000-0000-0000-0000-00000000000a
+logsource: {product: linux, service: sshd}
+detection:
+  selection:
+    message|contains: 'Failed password'
+  condition: selection
+level: low
+)",
+                        R"(title: High
+id: 00000000-0000-0000-0000-00000000000b
+logsource: {product: linux, service: sshd}
+detection:
+  selection:
+    message|contains: 'for root'
+  condition: selection
+level: high
+)"};
+
+class Sink : public AlertSink {
+ public:
+  void Publish(std::vector<Alert>& alerts) override {
+    for (Alert& alert : alerts) rules.push_back(alert.rule.id);
+    alerts.clear();
+  }
+  std::vector<std::string> rules;
+};
+
+// Takes every hit, publishes nothing of its own: what the stage hands it.
+class HitCounter : public DetectionAggregator {
+ public:
+  void Add(const EventBatch&, std::span<const DetectionHit> hits, const std::vector<std::string>&,
+           std::vector<Alert>&) override {
+    for (const DetectionHit& hit : hits) rules.push_back(hit.rule->id);
+  }
+  std::vector<std::string> rules;
+};
+
+class AlertPolicy : public ::testing::Test {
+ protected:
+  AlertPolicy() {
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    for (size_t i = 0; i < 2; ++i)
+      std::ofstream(dir_ / ("r" + std::to_string(i) + ".yml")) << kRules[i];
+    RuleSources sources;
+    sources.rule_paths = {dir_};
+    sources.agency_names = {"unknown"};
+    build_ = BuildRuleEngine(sources);
+  }
+  ~AlertPolicy() override { fs::remove_all(dir_); }
+
+  void Run(DetectionStage& stage) {
+    EventBatch batch;
+    for (const char* line :
+         {"<38>Nov 25 10:00:01 h sshd[1]: Failed password for root from 1.2.3.4",
+          "<38>Nov 25 10:00:01 h sshd[1]: Failed password for bob from 1.2.3.4"}) {
+      Event& event = batch.AddEvent();
+      const auto copy = batch.arena().CopyPadded(line);
+      SyslogParseContext context;
+      context.receive_time_ns = 1'700'000'000'000'000'000;
+      EventFormat format;
+      ParseSyslog(copy, context, event, batch, &format);
+    }
+    stage.Process(batch);
+  }
+
+  fs::path dir_ = fs::temp_directory_path() / ("gsoc-policy-" + std::to_string(::getpid()));
+  RuleEngineBuild build_;
+};
+
+TEST_F(AlertPolicy, HitsBelowMinLevelMakeNoAlert) {
+  ASSERT_TRUE(build_.engine) << (build_.fatal.empty() ? "" : build_.fatal[0]);
+  Sink sink;
+  DetectionStage stage(build_.engine, &sink, {"unknown"});
+  Run(stage);
+  EXPECT_EQ(sink.rules.size(), 3u);  // two low, one high
+  sink.rules.clear();
+  stage.SetAlertPolicy(rules::Level::kMedium, nullptr);
+  Run(stage);
+  EXPECT_EQ(sink.rules, std::vector<std::string>{"00000000-0000-0000-0000-00000000000b"});
+  EXPECT_EQ(stage.below_min_level(), 2u);
+}
+
+TEST_F(AlertPolicy, TheAggregatorTakesEveryHitAtOrAboveMinLevel) {
+  ASSERT_TRUE(build_.engine);
+  Sink sink;
+  HitCounter aggregator;
+  DetectionStage stage(build_.engine, &sink, {"unknown"});
+  stage.SetAlertPolicy(rules::Level::kLow, &aggregator);
+  Run(stage);
+  EXPECT_TRUE(sink.rules.empty());
+  EXPECT_EQ(aggregator.rules.size(), 3u);
+}
+
+}  // namespace
+}  // namespace gsoc
