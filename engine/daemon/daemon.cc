@@ -107,6 +107,7 @@ RuleSources SourcesFrom(const Config& config, const std::vector<std::string>& ag
     sources.lists.push_back({list.name, list.file, list.column});
   }
   sources.cache_dir = config.rules.cache_dir;
+  sources.limits = RuleLimitsFrom(config.rules);
   for (const auto& listener : config.listeners) sources.listener_names.push_back(listener.name);
   sources.agency_names = agency_names;
   return sources;
@@ -165,16 +166,7 @@ void StartMetrics(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>
   options.max_connections = s.config.metrics.max_connections;
   options.request_timeout = s.config.metrics.request_timeout;
   s.metrics_server = std::make_unique<MetricsServer>(options);
-  const BatchQueue& queue = s.pipeline.queue();
-  std::vector<GaugeSource> gauges{
-      {"gsoc_queue_events", "Events waiting between collectors and engine",
-       [&queue] { return static_cast<double>(queue.events()); }},
-      {"gsoc_queue_capacity_events", "Bound of the collector-to-engine queue",
-       [&queue] { return static_cast<double>(queue.capacity()); }},
-      {"gsoc_queue_full_total",
-       "Batches refused because the queue was full (TCP then waits, UDP drops)",
-       [&queue] { return static_cast<double>(queue.full_count()); },
-       prometheus::MetricType::Counter}};
+  std::vector<GaugeSource> gauges = s.pipeline.Gauges();
   if (s.correlation) {
     for (auto& gauge : s.correlation->Metrics()) gauges.push_back(std::move(gauge));
   }
@@ -235,7 +227,7 @@ void Shutdown(Daemon::State& s) {
   for (auto& listener : s.listeners) listener->Stop();
   s.io.restart();
   s.io.run();  // the listeners' last handlers (a no-op after a normal run)
-  if (s.reloader) s.reloader->WaitIdle();
+  if (s.reloader) s.reloader->Stop();  // abandons a stuck reload instead of waiting on it
   s.pipeline.Stop();
   if (s.correlation_started) {
     s.correlation->Stop();  // after the drain: the last checkpoint sees it all

@@ -43,6 +43,8 @@ bool FromConfig(const std::string& file, RuleSources* sources, int* utc_offset) 
     sources->lists.push_back({list.name, list.file, list.column});
   }
   sources->cache_dir = config.rules.cache_dir;
+  sources->limits = RuleLimitsFrom(config.rules);
+  sources->strict = config.rules.strict;
   for (const auto& listener : config.listeners) sources->listener_names.push_back(listener.name);
   sources->agency_names.push_back("unknown");
   for (const auto& agency : config.agencies) sources->agency_names.push_back(agency.name);
