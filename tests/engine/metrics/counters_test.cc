@@ -58,7 +58,7 @@ TEST(CountersTest, ThreadCountersIndexesDoNotCollide) {
   c.Discarded(2, DiscardReason::kUnknownAgency, 3);
   EXPECT_EQ(c.discarded[2 * size_t(DiscardReason::kCount) + 3].Get(), 3u);
   c.Closed(2, CloseReason::kShutdown);
-  EXPECT_EQ(c.closed.back().Get(), 1u);
+  EXPECT_EQ(c.closed[2 * size_t(CloseReason::kCount) + size_t(CloseReason::kShutdown)].Get(), 1u);
 }
 
 TEST(CountersTest, LocalIsStablePerThread) {
