@@ -8,10 +8,11 @@ jobs="$(nproc)"
 
 run_suite() {
   local dir="$1"
-  # End-to-end tests (label e2e) start gsocd and real senders and measure
-  # throughput: they run one at a time, after the rest ran in parallel.
-  ctest --test-dir "${dir}" --output-on-failure -j "${jobs}" -LE e2e
-  ctest --test-dir "${dir}" --output-on-failure -L e2e
+  # End-to-end and adversarial tests (labels e2e, adversarial) start gsocd
+  # and real senders and measure throughput, time and memory: they run one
+  # at a time, after the rest ran in parallel.
+  ctest --test-dir "${dir}" --output-on-failure -j "${jobs}" -LE "e2e|adversarial"
+  ctest --test-dir "${dir}" --output-on-failure -L "e2e|adversarial"
 }
 
 echo "== Release"
