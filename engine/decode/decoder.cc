@@ -514,7 +514,7 @@ std::string_view DecoderSet::Decode(EventBatch& batch, Event& event, Scratch& sc
     if (!decoder.listeners.empty() && !Contains(decoder.listeners, event.listener)) continue;
     if (!decoder.agencies.empty() && !Contains(decoder.agencies, event.agency)) continue;
     if (!ProgramMatches(decoder, event.program)) continue;
-    pcre2_match_context* context = state.regex->get();
+    pcre2_match_context* context = state.regex->get(message.size());
     const int rc = decoder.jit ? pcre2_jit_match(decoder.code, subject, message.size(), 0, 0,
                                                  state.match_data, context)
                                : pcre2_match(decoder.code, subject, message.size(), 0, 0,

@@ -3,6 +3,7 @@
 #include <pcre2.h>
 
 #include <algorithm>
+#include <cstdint>
 
 namespace gsoc {
 
@@ -10,7 +11,8 @@ namespace {
 constexpr size_t kJitStackStart = 32 * 1024;
 }
 
-RegexMatchContext::RegexMatchContext(const RegexLimits& limits) {
+RegexMatchContext::RegexMatchContext(const RegexLimits& limits)
+    : match_limit_(limits.match_limit), match_limit_per_byte_(limits.match_limit_per_byte) {
   context_ = pcre2_match_context_create(nullptr);
   pcre2_set_match_limit(context_, limits.match_limit);
   pcre2_set_depth_limit(context_, limits.depth_limit);
@@ -25,6 +27,12 @@ RegexMatchContext::RegexMatchContext(const RegexLimits& limits) {
 RegexMatchContext::~RegexMatchContext() {
   pcre2_match_context_free(context_);
   pcre2_jit_stack_free(jit_stack_);
+}
+
+pcre2_match_context* RegexMatchContext::get(size_t subject_length) const {
+  const uint64_t limit = match_limit_ + match_limit_per_byte_ * subject_length;
+  pcre2_set_match_limit(context_, static_cast<uint32_t>(std::min<uint64_t>(limit, UINT32_MAX)));
+  return context_;
 }
 
 bool IsRegexLimitHit(int pcre2_result) {

@@ -18,7 +18,11 @@ struct pcre2_real_jit_stack_8;
 namespace gsoc {
 
 struct RegexLimits {
+  // Per match: match_limit plus match_limit_per_byte for every byte of the
+  // subject, so work stays proportional to the input (an ordinary regex on
+  // a long message must still match; a crafted one costs a constant factor).
   uint32_t match_limit = 20'000;
+  uint32_t match_limit_per_byte = 16;
   uint32_t depth_limit = 10'000;
   uint32_t heap_limit_kib = 4096;
 };
@@ -32,9 +36,12 @@ class RegexMatchContext {
   RegexMatchContext(const RegexMatchContext&) = delete;
   RegexMatchContext& operator=(const RegexMatchContext&) = delete;
 
-  pcre2_real_match_context_8* get() const { return context_; }
+  // The context with the match limit set for a subject of this length.
+  pcre2_real_match_context_8* get(size_t subject_length) const;
 
  private:
+  uint64_t match_limit_ = 0;
+  uint64_t match_limit_per_byte_ = 0;
   pcre2_real_match_context_8* context_ = nullptr;
   pcre2_real_jit_stack_8* jit_stack_ = nullptr;
 };

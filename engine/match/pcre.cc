@@ -31,7 +31,7 @@ PcreMatchData PcreMakeMatchData() { return PcreMatchData(pcre2_match_data_create
 PcreResult PcreSearch(const pcre2_code* code, std::string_view subject, pcre2_match_data* data,
                       const RegexMatchContext& context) {
   const int rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0,
-                             0, data, context.get());
+                             0, data, context.get(subject.size()));
   // 0: matched, ovector too small for the groups (we need none)
   if (rc >= 0) return PcreResult::kMatch;
   return IsRegexLimitHit(rc) ? PcreResult::kLimit : PcreResult::kNoMatch;

@@ -109,7 +109,7 @@ bool RegexMatches(const rules::ValueMatcher& value, std::string_view subject) {
       pcre2_match_data_create_from_pattern(code.get(), nullptr));
   thread_local const RegexMatchContext limits{RegexLimits{}};  // the engine's defaults
   return pcre2_match(code.get(), reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0,
-                     data.get(), limits.get()) >= 0;
+                     data.get(), limits.get(subject.size())) >= 0;
 }
 
 struct Context {
