@@ -22,9 +22,9 @@ struct RegexLimits {
   // subject, so work stays proportional to the input (an ordinary regex on
   // a long message must still match; a crafted one costs a constant factor).
   uint32_t match_limit = 20'000;
-  uint32_t match_limit_per_byte = 16;
   uint32_t depth_limit = 10'000;
   uint32_t heap_limit_kib = 4096;
+  uint32_t match_limit_per_byte = 16;
 };
 
 // One thread's match context: the limits plus a JIT stack that grows up to
