@@ -94,7 +94,9 @@ void Attack(Mode mode, uint16_t port, const std::string& target, int count,
 class HttpEndpointAttack : public ::testing::TestWithParam<std::tuple<HttpEndpoint, Mode>> {};
 
 TEST_P(HttpEndpointAttack, OwnRequestsAnsweredWithinOneSecond) {
-  const auto& [endpoint, mode] = GetParam();
+  // Not a structured binding: clang 14 cannot capture those in a lambda.
+  const auto& endpoint = std::get<0>(GetParam());
+  const auto mode = std::get<1>(GetParam());
   RaiseFileLimit(4096);
   Gsocd gsocd;
   ASSERT_TRUE(gsocd.Start({RulesConfig(gsocd.dir())}));
