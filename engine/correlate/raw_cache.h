@@ -126,6 +126,7 @@ class RawCache {
   }
 
   void CopyIn(uint64_t byte_pos, std::string_view raw) {
+    if (raw.empty()) return;  // an empty view may have no data: memcpy must not see it
     const size_t offset = byte_pos % ring_.size();
     const size_t first = std::min(raw.size(), ring_.size() - offset);
     std::memcpy(ring_.data() + offset, raw.data(), first);
