@@ -13,8 +13,8 @@
 #include "collectors/agency/agency_table.h"
 #include "collectors/listener/listener.h"
 #include "engine/daemon/alert_services.h"
-#include "engine/daemon/systemd.h"
 #include "engine/daemon/signals.h"
+#include "engine/daemon/systemd.h"
 #include "engine/detect/correlation_service.h"
 #include "engine/detect/detection_stage.h"
 #include "engine/detect/rule_reloader.h"
@@ -226,7 +226,7 @@ bool StartAll(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>>& p
 void Shutdown(Daemon::State& s) {
   for (auto& listener : s.listeners) listener->Stop();
   s.io.restart();
-  s.io.run();  // the listeners' last handlers (a no-op after a normal run)
+  s.io.run();                          // the listeners' last handlers (a no-op after a normal run)
   if (s.reloader) s.reloader->Stop();  // abandons a stuck reload instead of waiting on it
   s.pipeline.Stop();
   if (s.correlation_started) {

@@ -67,10 +67,10 @@ std::string RulesConfig(const TempDir& dir, const std::string& extra,
       std::filesystem::path(GSOC_BINARY_DIR) / "tests/adversarial/hs-cache";
   // One alert per hostile line, the worst case: aggregation would fold the
   // attacks' repeated hits into a few growing alerts (it has its own tests).
-  std::string config = ShippedPackConfig(
-      dir, extra.find("alerts:") == std::string::npos
-               ? extra + "alerts: {aggregate: {enabled: false}}\n"
-               : extra);
+  std::string config =
+      ShippedPackConfig(dir, extra.find("alerts:") == std::string::npos
+                                 ? extra + "alerts: {aggregate: {enabled: false}}\n"
+                                 : extra);
   const std::string own_cache = "cache_dir: " + (dir / "hs-cache").string();
   const size_t at = config.find(own_cache);
   if (at != std::string::npos) {
