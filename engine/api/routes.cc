@@ -65,20 +65,29 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
-bool Authorized(const ApiContext& context, const HttpRequest& request) {
+// The principal of the request's bearer token, or none. Tokens from the
+// config (api.tokens, the token file) are admins.
+std::optional<auth::Principal> Authenticate(const ApiContext& context, const HttpRequest& request) {
   const auto header = request.find(http::field::authorization);
-  if (header == request.end()) return false;
+  if (header == request.end()) return std::nullopt;
   std::string_view value{header->value().data(), header->value().size()};
   constexpr std::string_view kScheme = "Bearer ";
   if (value.size() <= kScheme.size() || !EqualsIgnoreCase(value.substr(0, 7), kScheme)) {
-    return false;
+    return std::nullopt;
   }
   value.remove_prefix(kScheme.size());
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
-  bool match = false;  // every token is compared: no early exit
-  for (const std::string& token : context.options.tokens) match |= ConstantTimeEquals(value, token);
-  return match;
+  size_t matched = 0;  // every token is compared: no early exit
+  for (size_t i = 0; i < context.options.tokens.size(); ++i) {
+    if (ConstantTimeEquals(value, context.options.tokens[i])) matched = i + 1;
+  }
+  if (matched == 0) return std::nullopt;
+  auth::Principal principal;
+  principal.token_id = "config-" + std::to_string(matched);
+  principal.name = principal.token_id;
+  principal.role = auth::Role::kAdmin;
+  return principal;
 }
 
 HttpResponse Unauthorized(const HttpRequest& request) {
@@ -268,10 +277,11 @@ Routed RouteRequest(ApiContext& context, const HttpRequest& request) {
   try {
     if (target.path == "/healthz" || target.path == "/readyz") {
       routed.reply = Probe(context, request, target.path == "/readyz");
-    } else if (!Authorized(context, request)) {
+    } else if (auto principal = Authenticate(context, request); !principal) {
       routed.reply = Unauthorized(request);
     } else {
       routed.authenticated = true;
+      routed.principal = std::move(*principal);
       RouteAuthorized(context, request, target, routed);
     }
   } catch (const std::exception& error) {

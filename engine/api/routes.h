@@ -10,6 +10,7 @@
 
 #include "engine/api/alert_query.h"
 #include "engine/api/api_context.h"
+#include "engine/auth/principal.h"
 
 namespace gsoc::api {
 
@@ -17,10 +18,11 @@ using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>
 using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
 
 struct Routed {
-  std::string route;                  // the pattern, for gsoc_api_requests_total
-  std::optional<HttpResponse> reply;  // unless a stream is to start
-  std::optional<StreamQuery> stream;  // the parsed stream request (authorized)
-  bool authenticated = false;         // the request carried a valid token
+  std::string route;                         // the pattern, for gsoc_api_requests_total
+  std::optional<HttpResponse> reply;         // unless a stream is to start
+  std::optional<StreamQuery> stream;         // the parsed stream request (authorized)
+  bool authenticated = false;                // the request carried a valid token
+  std::optional<auth::Principal> principal;  // who, when authenticated
 };
 
 Routed RouteRequest(ApiContext& context, const HttpRequest& request);
