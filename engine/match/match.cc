@@ -142,7 +142,7 @@ class Evaluator {
         return !field.present || field.value.empty();
       case MatchOp::kCidr: {
         std::array<uint8_t, 16> address;
-        return field.present && internal::ParseIpAddress(field.value, &address) &&
+        return field.present && ParseIpAddress(field.value, address) &&
                value.cidr->Contains(address);
       }
       case MatchOp::kLt:
