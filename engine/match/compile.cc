@@ -213,6 +213,9 @@ bool Compiler::TranslateValue(const rules::ValueMatcher& value, uint32_t field, 
         return false;
       }
       return true;
+    case MatchOp::kFieldRef:  // the other field, looked up like a predicate's
+      out->atom.index = FieldIndex(value.text);
+      return true;
     case MatchOp::kIndicator: {
       const indicators::IndicatorRegistry* registry = options_.indicators;
       auto it = registry ? registry->find(value.indicator_list)

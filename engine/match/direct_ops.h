@@ -16,6 +16,18 @@ namespace gsoc::match::internal {
 
 // The whole text as a decimal number (std::from_chars); false otherwise.
 bool ParseNumber(std::string_view text, double* out);
+// kFieldRef: both fields present and equal, ASCII case-insensitively (Sigma
+// string values are caseless by default).
+inline bool EqualsFieldRef(const FieldLookup& field, const FieldLookup& other) {
+  if (!field.present || !other.present || field.value.size() != other.value.size()) return false;
+  for (size_t i = 0; i < field.value.size(); ++i) {
+    char a = field.value[i], b = other.value[i];
+    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
+    if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
+    if (a != b) return false;
+  }
+  return true;
+}
 // kLt/kLte/kGt/kGte: `field_value op number`; non-numeric -> false.
 bool CompareNumber(rules::MatchOp op, std::string_view field_value, double number);
 

@@ -150,6 +150,10 @@ class Evaluator {
       case MatchOp::kGt:
       case MatchOp::kGte:
         return field.present && internal::CompareNumber(atom.op, field.value, value.number);
+      case MatchOp::kFieldRef:
+        return field.present &&
+               internal::EqualsFieldRef(field, internal::LookupPredicateField(
+                                                   batch_, event_, impl_.field_names[atom.index]));
       case MatchOp::kIndicator: {
         if (!field.present) return false;
         const indicators::IndicatorList& list = *impl_.indicator_lists[atom.index];

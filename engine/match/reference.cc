@@ -143,6 +143,9 @@ bool ValueMatches(const rules::FieldPredicate& predicate, const rules::ValueMatc
     case MatchOp::kGt:
     case MatchOp::kGte:
       return field.present && internal::CompareNumber(value.op, field.value, value.number);
+    case MatchOp::kFieldRef:
+      return field.present &&
+             internal::EqualsFieldRef(field, GetField(context.batch, context.event, value.text));
     case MatchOp::kIndicator: {
       if (!field.present || context.indicators == nullptr) return false;
       auto it = context.indicators->find(value.indicator_list);

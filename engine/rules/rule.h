@@ -43,6 +43,7 @@ enum class MatchOp : uint8_t {
   kGte,
   kNull,       // value `null`: the field is absent or empty
   kIndicator,  // |expand with a placeholder bound to an indicator list
+  kFieldRef,   // |fieldref: equals (ASCII caseless) the event's field named by `text`
 };
 
 struct ValueMatcher {

@@ -40,7 +40,8 @@ const std::map<std::string, MatchOp, std::less<>>& OpModifiers() {
       {"lte", MatchOp::kLte},
       {"gt", MatchOp::kGt},
       {"gte", MatchOp::kGte},
-      {"expand", MatchOp::kIndicator}};
+      {"expand", MatchOp::kIndicator},
+      {"fieldref", MatchOp::kFieldRef}};
   return ops;
 }
 
@@ -97,8 +98,6 @@ bool SetRegexFlag(Modifiers& m, const std::string& name) {
 }
 
 void AddModifier(Modifiers& m, const std::string& name, const YAML::Node& at) {
-  if (name == "fieldref")
-    Refuse(at, "modifier 'fieldref' (comparing two fields of one event) is not supported");
   if (auto op = OpModifiers().find(name); op != OpModifiers().end())
     return SetOp(m, op->second, name, at);
   if (auto t = TransformModifiers().find(name); t != TransformModifiers().end())
@@ -271,6 +270,9 @@ ValueMatcher SpecialValue(const std::string& text, const Modifiers& m, const Val
     case MatchOp::kExists:
       value.exists = ParseExists(text, at);
       break;
+    case MatchOp::kFieldRef:
+      if (text.empty()) Refuse(at, "fieldref needs the name of the field to compare with");
+      break;
     case MatchOp::kIndicator:
       value.indicator_list = IndicatorName(text, context, at);
       value.text = m.expand_contains ? "contains" : "";
@@ -297,6 +299,8 @@ std::vector<ValueMatcher> ValuesOf(const std::string& field, const YAML::Node& n
     Refuse(node, "a value must be a scalar (nested lists and maps are not values)");
   const std::string& text = node.Scalar();
   if (!IsStringOp(m.op)) {
+    if (field.empty() && m.op == MatchOp::kFieldRef)
+      Refuse(node, "fieldref compares two fields: a keyword has no field");
     TakeBudget(context, 1, text.size(), node);
     return {SpecialValue(text, m, context, node)};
   }

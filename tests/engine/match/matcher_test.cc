@@ -100,6 +100,17 @@ TEST_F(MatcherTest, TheFirstFieldOfANameIsItsValueAsGetFieldHasIt) {
   EXPECT_EQ(Run({"m", "p", {{"host", "web1"}}}), (Ids{"h"}));
 }
 
+// |fieldref: the field equals another field of the same event (caseless);
+// an absent side never matches.
+TEST_F(MatcherTest, FieldRefComparesTwoFieldsOfTheEvent) {
+  CompileOne("Image", {Value(MatchOp::kFieldRef, "ParentImage")});
+  EXPECT_EQ(Run({"m", "p", {{"Image", "C:\\a.exe"}, {"ParentImage", "c:\\A.EXE"}}}), kR);
+  EXPECT_EQ(Run({"m", "p", {{"Image", "C:\\a.exe"}, {"ParentImage", "C:\\b.exe"}}}), kNone);
+  EXPECT_EQ(Run({"m", "p", {{"Image", "C:\\a.exe"}}}), kNone);
+  EXPECT_EQ(Run({"m", "p", {{"ParentImage", "x"}}}), kNone);
+  EXPECT_EQ(Run({"m", "p", {{"Image", ""}, {"ParentImage", ""}}}), kR);
+}
+
 TEST_F(MatcherTest, CasedEquals) {
   CompileOne("user", {Value(MatchOp::kEquals, "Root", /*cased=*/true)});
   EXPECT_EQ(RunField("user", "Root"), kR);
