@@ -231,7 +231,9 @@ TEST(Modifiers, ExpandBindsIndicatorLists) {
 }
 
 TEST(Modifiers, UnsupportedAndUnknownAreRefusedByName) {
-  EXPECT_THAT(RefusalOf(RuleWithSelection("    a|fieldref: b\n")), HasSubstr("'fieldref'"));
+  EXPECT_THAT(RefusalOf(RuleWithSelection("    a|fieldref|contains: b\n")),
+              HasSubstr("cannot be combined"));
+  EXPECT_THAT(RefusalOf(RuleWithSelection("    a|fieldref: ''\n")), HasSubstr("fieldref needs"));
   EXPECT_EQ(RefusalOf(RuleWithSelection("    a|sometimes: b\n")), "unknown modifier 'sometimes'");
   EXPECT_THAT(RefusalOf(RuleWithSelection("    a||contains: b\n")), HasSubstr("empty modifier"));
   EXPECT_THAT(RefusalOf(RuleWithSelection("    a|contains|endswith: b\n")),
