@@ -38,15 +38,48 @@ uint64_t Quota(const SendPlan& plan, const Pacer& pacer, Clock::time_point now) 
   return std::min(plan.count, pacer.Allowed(until));
 }
 
+// Closes and reopens the channel, timing it. False on failure (recorded).
+bool Reconnect(Channel& channel, SendStats& stats) {
+  const Clock::time_point begin = Clock::now();
+  if (!channel.Reconnect()) {
+    stats.failed = true;
+    stats.error = channel.error();
+    return false;
+  }
+  stats.reconnect_time += Clock::now() - begin;
+  ++stats.reconnects;
+  return true;
+}
+
+// --handshakes: connections instead of messages, paced and counted alike.
+SendStats RunReconnectLoop(Channel& channel, const SendPlan& plan, const std::atomic<bool>& stop) {
+  SendStats stats;
+  const Pacer pacer(plan.rate, plan.start);
+  std::this_thread::sleep_until(plan.start);
+  while (!stop.load(std::memory_order_relaxed) && stats.reconnects < plan.count) {
+    const Clock::time_point now = Clock::now();
+    if (plan.deadline && now >= *plan.deadline) break;
+    if (stats.reconnects >= Quota(plan, pacer, now)) {
+      pacer.WaitForNext(stats.reconnects);
+      continue;
+    }
+    if (!Reconnect(channel, stats)) break;
+  }
+  stats.finished = Clock::now();
+  return stats;
+}
+
 }  // namespace
 
 SendStats RunSendLoop(Channel& channel, MessageBuffer& buffer, const SendPlan& plan,
                       const std::atomic<bool>& stop) {
+  if (plan.handshakes) return RunReconnectLoop(channel, plan, stop);
   SendStats stats;
   const Pacer pacer(plan.rate, plan.start);
   TimestampPatcher patcher(buffer, plan.patch_timestamps);
   std::this_thread::sleep_until(plan.start);
   size_t index = buffer.empty() ? 0 : plan.start_index % buffer.size();
+  uint64_t on_connection = 0;  // messages sent on the current connection
   while (!buffer.empty() && !stop.load(std::memory_order_relaxed)) {
     const Clock::time_point now = Clock::now();
     const uint64_t quota = Quota(plan, pacer, now);
@@ -57,8 +90,15 @@ SendStats RunSendLoop(Channel& channel, MessageBuffer& buffer, const SendPlan& p
       pacer.WaitForNext(stats.messages);
       continue;
     }
+    if (plan.reconnect_every != 0 && on_connection == plan.reconnect_every) {
+      if (!Reconnect(channel, stats)) break;
+      on_connection = 0;
+    }
     patcher.Tick();
-    const size_t available = std::min<uint64_t>(quota - stats.messages, buffer.size() - index);
+    size_t available = std::min<uint64_t>(quota - stats.messages, buffer.size() - index);
+    if (plan.reconnect_every != 0) {
+      available = std::min<uint64_t>(available, plan.reconnect_every - on_connection);
+    }
     const size_t n = channel.BatchSize(buffer, index, available);
     if (!channel.Send(buffer, index, index + n)) {
       stats.failed = true;
@@ -66,6 +106,7 @@ SendStats RunSendLoop(Channel& channel, MessageBuffer& buffer, const SendPlan& p
       break;
     }
     stats.messages += n;
+    on_connection += n;
     stats.bytes += buffer.Frames(index, index + n).size();
     index = (index + n) % buffer.size();
   }
