@@ -5,13 +5,13 @@
 // Certificates are made with the openssl command in a temporary folder.
 #include <gtest/gtest.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
+#include "tests/tools/loadgen/loadgen_process.h"
 #include "tests/tools/loadgen/test_sink.h"
 #include "tools/loadgen/runner.h"
 
@@ -21,47 +21,9 @@ namespace {
 using testing::TcpSink;
 using testing::TlsSinkConfig;
 
-struct ProcessResult {
-  int exit_code = -1;
-  std::string out;
-};
-
-ProcessResult Run(const std::string& command) {
-  ProcessResult result;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return result;
-  char chunk[4096];
-  size_t n;
-  while ((n = std::fread(chunk, 1, sizeof chunk, pipe)) > 0) result.out.append(chunk, n);
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-ProcessResult RunLoadgen(const std::string& args) {
-  return Run(std::string(GSOC_LOADGEN_BIN) + " " + args);
-}
-
-// The value of `column` in the CSV report in `out`.
-std::string CsvField(const std::string& out, const std::string& column) {
-  const size_t header = out.find("transport,");
-  if (header == std::string::npos) return {};
-  const size_t header_end = out.find('\n', header);
-  const std::string names = out.substr(header, header_end - header) + ",";
-  const size_t values_end = out.find('\n', header_end + 1);
-  const std::string values = out.substr(header_end + 1, values_end - header_end - 1) + ",";
-  size_t name_pos = 0, value_pos = 0;
-  while (name_pos < names.size() && value_pos < values.size()) {
-    const size_t name_end = names.find(',', name_pos);
-    const size_t value_end = values.find(',', value_pos);
-    if (names.substr(name_pos, name_end - name_pos) == column) {
-      return values.substr(value_pos, value_end - value_pos);
-    }
-    name_pos = name_end + 1;
-    value_pos = value_end + 1;
-  }
-  return {};
-}
+using testing::CsvField;
+using testing::ProcessResult;
+using testing::RunLoadgen;
 
 // A CA that signed a server certificate (localhost, 127.0.0.1) and a client
 // certificate (CN loadgen.test), and a second CA that signed nothing here.
@@ -88,7 +50,7 @@ class Pki {
 
  private:
   void Openssl(const std::string& args) {
-    const ProcessResult run = Run("cd '" + dir_.string() + "' && openssl " + args);
+    const ProcessResult run = testing::RunCommand("cd '" + dir_.string() + "' && openssl " + args);
     if (run.exit_code != 0) {
       ok_ = false;
       ADD_FAILURE() << "openssl " << args << "\n" << run.out;
