@@ -38,6 +38,17 @@ uint64_t Quota(const SendPlan& plan, const Pacer& pacer, Clock::time_point now) 
   return std::min(plan.count, pacer.Allowed(until));
 }
 
+// --reconnect-every: what the current connection may still take.
+struct ConnectionBudget {
+  uint64_t every = 0;  // messages per connection; 0: unlimited
+  uint64_t sent = 0;   // on the current connection
+
+  bool exhausted() const { return every != 0 && sent == every; }
+  uint64_t Limit(uint64_t available) const {
+    return every == 0 ? available : std::min(available, every - sent);
+  }
+};
+
 // Closes and reopens the channel, timing it. False on failure (recorded).
 bool Reconnect(Channel& channel, SendStats& stats) {
   const Clock::time_point begin = Clock::now();
@@ -79,7 +90,7 @@ SendStats RunSendLoop(Channel& channel, MessageBuffer& buffer, const SendPlan& p
   TimestampPatcher patcher(buffer, plan.patch_timestamps);
   std::this_thread::sleep_until(plan.start);
   size_t index = buffer.empty() ? 0 : plan.start_index % buffer.size();
-  uint64_t on_connection = 0;  // messages sent on the current connection
+  ConnectionBudget budget{plan.reconnect_every};
   while (!buffer.empty() && !stop.load(std::memory_order_relaxed)) {
     const Clock::time_point now = Clock::now();
     const uint64_t quota = Quota(plan, pacer, now);
@@ -90,15 +101,13 @@ SendStats RunSendLoop(Channel& channel, MessageBuffer& buffer, const SendPlan& p
       pacer.WaitForNext(stats.messages);
       continue;
     }
-    if (plan.reconnect_every != 0 && on_connection == plan.reconnect_every) {
+    if (budget.exhausted()) {
       if (!Reconnect(channel, stats)) break;
-      on_connection = 0;
+      budget.sent = 0;
     }
     patcher.Tick();
-    size_t available = std::min<uint64_t>(quota - stats.messages, buffer.size() - index);
-    if (plan.reconnect_every != 0) {
-      available = std::min<uint64_t>(available, plan.reconnect_every - on_connection);
-    }
+    const uint64_t available =
+        budget.Limit(std::min<uint64_t>(quota - stats.messages, buffer.size() - index));
     const size_t n = channel.BatchSize(buffer, index, available);
     if (!channel.Send(buffer, index, index + n)) {
       stats.failed = true;
@@ -106,7 +115,7 @@ SendStats RunSendLoop(Channel& channel, MessageBuffer& buffer, const SendPlan& p
       break;
     }
     stats.messages += n;
-    on_connection += n;
+    budget.sent += n;
     stats.bytes += buffer.Frames(index, index + n).size();
     index = (index + n) % buffer.size();
   }
