@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2153,SC2154  # variables set by the sourcing script
 # Shared by bench/tls_ingest.sh and bench/tls_handshakes.sh (sourced, not run):
 # a throw-away PKI made with openssl, a gsocd with a plain syslog_tcp
 # listener, a syslog_tls listener requiring client certificates (tls_mtls)
