@@ -328,6 +328,12 @@ size_t TcpSession::ReadTls(char* out, size_t capacity, error_code& error) {
     size_t produced = 0;
     const TlsConnection::Status status = tls_->Read(out, capacity, &produced);
     SendTlsOutput();
+    // First, as the client's Finished may come in one read with its
+    // close_notify or a bad record: that handshake is counted and checked too.
+    if (tls_->handshake_done() && !tls_checked_ && !OnTlsHandshake()) {
+      error = asio::error::connection_refused;
+      return 0;
+    }
     if (status == TlsConnection::Status::kFailed) {
       if (!tls_->handshake_done()) listener_.CountHandshake(tls_->failure(), peer_);
       error = asio::error::connection_aborted;
@@ -335,10 +341,6 @@ size_t TcpSession::ReadTls(char* out, size_t capacity, error_code& error) {
     }
     if (status == TlsConnection::Status::kClosed) {
       error = asio::error::eof;
-      return 0;
-    }
-    if (tls_->handshake_done() && !tls_checked_ && !OnTlsHandshake()) {
-      error = asio::error::connection_refused;
       return 0;
     }
     if (produced > 0) return produced;

@@ -286,6 +286,67 @@ SSL_CTX* ClientContext(const std::filesystem::path& pki, const std::string& name
   return ctx;
 }
 
+// Sends what the client's TLS wants sent.
+bool Flush(int fd, BIO* out) {
+  char* data = nullptr;
+  const long pending = BIO_get_mem_data(out, &data);
+  const bool ok = pending <= 0 || SendAll(fd, std::string_view(data, size_t(pending)));
+  (void)BIO_reset(out);
+  return ok;
+}
+
+// A sender that handshakes (TLS 1.3) and leaves at once, its Finished and
+// close_notify in one write, so gsocd reads them together. True when the
+// client side of the handshake completed.
+bool HandshakeAndLeave(SSL_CTX* ctx, uint16_t port) {
+  Fd fd(ConnectTcp(port));
+  const timeval timeout{10, 0};
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  SSL* ssl = SSL_new(ctx);
+  BIO* out = BIO_new(BIO_s_mem());
+  BIO* in = BIO_new(BIO_s_mem());
+  SSL_set_bio(ssl, in, out);
+  SSL_set_connect_state(ssl);
+  bool done = false;
+  char buffer[16384];
+  for (;;) {
+    const int rc = SSL_do_handshake(ssl);
+    if (rc == 1) {
+      done = true;
+      break;
+    }
+    if (SSL_get_error(ssl, rc) != SSL_ERROR_WANT_READ || !Flush(fd.get(), out)) break;
+    const ssize_t n = ::recv(fd.get(), buffer, sizeof buffer, 0);
+    if (n <= 0) break;
+    BIO_write(in, buffer, int(n));
+  }
+  if (done) {
+    SSL_shutdown(ssl);  // close_notify after the Finished, still unsent
+    done = Flush(fd.get(), out);
+  }
+  SSL_free(ssl);
+  return done;
+}
+
+TEST_F(E2eTls, ASenderThatLeavesRightAfterItsHandshakeIsCountedAndChecked) {
+  Gsocd gsocd;
+  ASSERT_TRUE(gsocd.Start({Config()}));
+  SSL_CTX* mof = ClientContext(pki_->dir(), "mof");
+  SSL_CTX* stranger = ClientContext(pki_->dir(), "stranger");
+  EXPECT_TRUE(HandshakeAndLeave(mof, gsocd.port("tls")));
+  EXPECT_TRUE(HandshakeAndLeave(stranger, gsocd.port("tls")));
+  EXPECT_TRUE(gsocd.WaitMetric("gsoc_tls_handshakes_total", {{"listener", "tls"}, {"result", "ok"}},
+                               1, Scaled(10s)))
+      << gsocd.Scrape();
+  EXPECT_TRUE(gsocd.WaitMetric("gsoc_tls_handshakes_total",
+                               {{"listener", "tls"}, {"result", "unknown_identity"}}, 1,
+                               Scaled(10s)))
+      << gsocd.Scrape();
+  SSL_CTX_free(mof);
+  SSL_CTX_free(stranger);
+  EXPECT_EQ(gsocd.Stop(), 0);
+}
+
 TEST_F(E2eTls, AThousandConcurrentSenders) {
   RaiseFileLimit(4096);
   Gsocd gsocd;

@@ -15,6 +15,7 @@ struct Choices {
   std::string transport = "tcp";
   std::string framing = "octet";
   std::string template_kind = "mix";
+  std::string tls_version;
 };
 
 std::string Lower(std::string text) {
@@ -23,7 +24,11 @@ std::string Lower(std::string text) {
 }
 
 void ApplyChoices(const Choices& choices, Options& o) {
-  o.transport = Lower(choices.transport) == "udp" ? Transport::kUdp : Transport::kTcp;
+  const std::string transport = Lower(choices.transport);
+  o.transport = transport == "udp"   ? Transport::kUdp
+                : transport == "tls" ? Transport::kTls
+                                     : Transport::kTcp;
+  o.tls.version = choices.tls_version == "1.2" ? 12 : choices.tls_version == "1.3" ? 13 : 0;
   o.framing = Lower(choices.framing) == "lf" ? Framing::kLf : Framing::kOctet;
   const std::string kind = Lower(choices.template_kind);
   o.template_kind = kind == "rfc3164"   ? TemplateKind::kRfc3164
@@ -34,8 +39,8 @@ void ApplyChoices(const Choices& choices, Options& o) {
 void AddTargetOptions(CLI::App& app, Options& o, Choices& choices) {
   app.add_option("--host", o.host, "Destination host or address")->capture_default_str();
   app.add_option("-p,--port", o.port, "Destination port")->capture_default_str();
-  app.add_option("--transport", choices.transport, "tcp or udp")
-      ->check(CLI::IsMember({"tcp", "udp"}, CLI::ignore_case))
+  app.add_option("--transport", choices.transport, "tcp, udp or tls (syslog over TLS, RFC 5425)")
+      ->check(CLI::IsMember({"tcp", "udp", "tls"}, CLI::ignore_case))
       ->capture_default_str();
   app.add_option("--framing", choices.framing, "TCP framing: octet (RFC 6587) or lf")
       ->check(CLI::IsMember({"octet", "lf"}, CLI::ignore_case))
@@ -44,6 +49,28 @@ void AddTargetOptions(CLI::App& app, Options& o, Choices& choices) {
                  "TCP connections / UDP sockets, one thread each")
       ->check(CLI::Range(1u, 4096u))
       ->capture_default_str();
+  app.add_option("--reconnect-every", o.reconnect_every,
+                 "TCP/TLS: close and reconnect after this many messages per connection")
+      ->check(CLI::Range(uint64_t{1}, ~uint64_t{0}));
+  app.add_flag("--handshakes", o.handshakes,
+               "TCP/TLS: only connect (and handshake) and close, repeatedly; --count counts "
+               "connections");
+}
+
+void AddTlsOptions(CLI::App& app, Options& o, Choices& choices) {
+  app.add_option("--tls-ca", o.tls.ca, "CA certificates (PEM) to verify the server against")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-cert", o.tls.certificate, "Client certificate (PEM), for mutual TLS")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-key", o.tls.private_key, "Private key (PEM) of --tls-cert")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-version", choices.tls_version, "1.2 or 1.3 only (default: either)")
+      ->check(CLI::IsMember({"1.2", "1.3"}));
+  app.add_option("--tls-ciphers", o.tls.ciphers,
+                 "TLS 1.3 suites (TLS_AES_128_GCM_SHA256:...) or TLS 1.2 ciphers (OpenSSL names)");
+  app.add_option("--tls-server-name", o.tls.server_name,
+                 "Name or address the server certificate must match (default: --host)");
+  app.add_flag("--tls-insecure", o.tls.insecure, "Do not verify the server certificate");
 }
 
 void AddSourceOptions(CLI::App& app, Options& o, Choices& choices) {
@@ -69,6 +96,27 @@ void AddVolumeOptions(CLI::App& app, Options& o) {
   app.add_flag("-q,--quiet", o.quiet, "No summary (errors are still printed)");
 }
 
+// Options that contradict each other, or null.
+const char* Inconsistency(const Options& o) {
+  const TlsClientOptions& tls = o.tls;
+  const bool any_tls = !tls.ca.empty() || !tls.certificate.empty() || !tls.private_key.empty() ||
+                       tls.version != 0 || !tls.ciphers.empty() || tls.insecure ||
+                       !tls.server_name.empty();
+  if (any_tls && o.transport != Transport::kTls) return "--tls-* options need --transport tls";
+  if (tls.certificate.empty() != tls.private_key.empty()) {
+    return "--tls-cert and --tls-key go together";
+  }
+  if (tls.insecure && !tls.ca.empty()) return "--tls-insecure and --tls-ca exclude each other";
+  if ((o.reconnect_every != 0 || o.handshakes) && o.transport == Transport::kUdp) {
+    return "--reconnect-every and --handshakes need a connection (tcp or tls)";
+  }
+  if (o.reconnect_every != 0 && o.handshakes) {
+    return "--reconnect-every and --handshakes exclude each other";
+  }
+  if (o.handshakes && !o.files.empty()) return "--handshakes sends no --file";
+  return nullptr;
+}
+
 }  // namespace
 
 Framing EffectiveFraming(const Options& options) {
@@ -83,11 +131,12 @@ std::string MachineHostname() {
 
 ParseResult ParseOptions(int argc, const char* const* argv) {
   Options options;
-  CLI::App app{"gsoc-loadgen: send syslog load over TCP or UDP", "gsoc-loadgen"};
+  CLI::App app{"gsoc-loadgen: send syslog load over TCP, TLS or UDP", "gsoc-loadgen"};
   Choices choices;
   AddTargetOptions(app, options, choices);
   AddSourceOptions(app, options, choices);
   AddVolumeOptions(app, options);
+  AddTlsOptions(app, options, choices);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -99,7 +148,12 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
     std::fprintf(stderr, "--rate must be 0 or at least --connections\n");
     return ParseResult{std::nullopt, 2};
   }
+  if (const char* problem = Inconsistency(options)) {
+    std::fprintf(stderr, "%s\n", problem);
+    return ParseResult{std::nullopt, 2};
+  }
   if (options.hostname.empty()) options.hostname = MachineHostname();
+  if (options.tls.server_name.empty()) options.tls.server_name = options.host;
   return ParseResult{std::move(options), 0};
 }
 

@@ -20,16 +20,16 @@ struct Connected {
 
 std::vector<Connected> ConnectAll(const Options& options, const Workload& workload,
                                   RunResult& result) {
-  Endpoint endpoint;
+  Connector connector;
   std::string error;
-  if (!ResolveEndpoint(options.host, options.port, options.transport, endpoint, error)) {
+  if (!connector.Init(options, error)) {
     result.connect_errors = options.connections;
     result.errors.push_back(error);
     return {};
   }
   std::vector<Connected> connected;
   for (uint32_t i = 0; i < options.connections; ++i) {
-    auto channel = OpenChannel(options.transport, endpoint, error);
+    auto channel = connector.Open(error);
     if (!channel) {
       ++result.connect_errors;
       result.errors.push_back(options.host + ":" + std::to_string(options.port) + ": " + error);
@@ -50,6 +50,8 @@ void SendAll(const Options& options, const Workload& workload, std::vector<Conne
   std::vector<std::thread> threads;
   for (uint32_t i = 0; i < count; ++i) {
     plans[i].patch_timestamps = workload.owned_buffers;
+    plans[i].reconnect_every = options.reconnect_every;
+    plans[i].handshakes = options.handshakes;
     threads.emplace_back([&, i] {
       stats[i] = RunSendLoop(*connected[i].channel, *connected[i].buffer, plans[i], stop);
     });
@@ -59,6 +61,8 @@ void SendAll(const Options& options, const Workload& workload, std::vector<Conne
     threads[i].join();
     result.messages += stats[i].messages;
     result.bytes += stats[i].bytes;
+    result.reconnects += stats[i].reconnects;
+    result.reconnect_s += std::chrono::duration<double>(stats[i].reconnect_time).count();
     last = std::max(last, stats[i].finished);
     if (stats[i].failed) {
       ++result.send_errors;

@@ -14,6 +14,8 @@ namespace gsoc::loadgen {
 struct RunResult {
   uint64_t messages = 0;
   uint64_t bytes = 0;
+  uint64_t reconnects = 0;      // --reconnect-every / --handshakes: connections after the first
+  double reconnect_s = 0;       // summed over the senders: time spent reconnecting
   double elapsed_s = 0;         // common start to the last sender's end
   uint32_t connections = 0;     // connected
   uint32_t connect_errors = 0;  // connections that failed

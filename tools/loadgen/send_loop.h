@@ -1,6 +1,9 @@
 // The per-connection send loop: cycles through a MessageBuffer from a start
 // index, in batches, paced, until its message count, the deadline or a stop
-// request; patches timestamps when the wall-clock second changes.
+// request; patches timestamps when the wall-clock second changes. With
+// reconnect_every it closes and reconnects after that many messages; with
+// handshakes it sends nothing and only reconnects (count and rate then count
+// connections).
 #pragma once
 
 #include <atomic>
@@ -21,11 +24,15 @@ struct SendPlan {
   Clock::time_point start;
   std::optional<Clock::time_point> deadline;
   bool patch_timestamps = false;  // the buffer is owned by this thread
+  uint64_t reconnect_every = 0;   // messages per connection; 0: one connection
+  bool handshakes = false;        // reconnect only, send nothing
 };
 
 struct SendStats {
   uint64_t messages = 0;
   uint64_t bytes = 0;
+  uint64_t reconnects = 0;           // connections opened after the first one
+  Clock::duration reconnect_time{};  // time spent in them (close, connect, handshake)
   Clock::time_point finished;
   bool failed = false;
   std::string error;

@@ -14,7 +14,7 @@ bool ResolveEndpoint(const std::string& host, uint16_t port, Transport transport
                      Endpoint& endpoint, std::string& error) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = transport == Transport::kTcp ? SOCK_STREAM : SOCK_DGRAM;
+  hints.ai_socktype = transport == Transport::kUdp ? SOCK_DGRAM : SOCK_STREAM;
   addrinfo* found = nullptr;
   const std::string service = std::to_string(port);
   const int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &found);

@@ -13,7 +13,7 @@ constexpr size_t kMaxWriteBytes = 256 * 1024;
 
 class TcpChannel final : public Channel {
  public:
-  explicit TcpChannel(SocketFd fd) : fd_(std::move(fd)) {}
+  TcpChannel(SocketFd fd, const Endpoint& endpoint) : fd_(std::move(fd)), endpoint_(endpoint) {}
 
   size_t BatchSize(const MessageBuffer& buffer, size_t first, size_t available) const override {
     return buffer.MessagesWithin(first, available, kMaxWriteBytes);
@@ -21,6 +21,12 @@ class TcpChannel final : public Channel {
 
   bool Send(const MessageBuffer& buffer, size_t first, size_t last) override {
     return WriteAll(buffer.Frames(first, last));
+  }
+
+  bool Reconnect() override {
+    fd_.Reset(-1);
+    fd_ = ConnectSocket(SOCK_STREAM, endpoint_, error_);
+    return fd_.get() >= 0;
   }
 
  private:
@@ -38,6 +44,7 @@ class TcpChannel final : public Channel {
   }
 
   SocketFd fd_;
+  Endpoint endpoint_;
 };
 
 }  // namespace
@@ -45,7 +52,7 @@ class TcpChannel final : public Channel {
 std::unique_ptr<Channel> OpenTcpChannel(const Endpoint& endpoint, std::string& error) {
   SocketFd fd = ConnectSocket(SOCK_STREAM, endpoint, error);
   if (fd.get() < 0) return nullptr;
-  return std::make_unique<TcpChannel>(std::move(fd));
+  return std::make_unique<TcpChannel>(std::move(fd), endpoint);
 }
 
 }  // namespace gsoc::loadgen

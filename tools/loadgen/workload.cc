@@ -71,6 +71,7 @@ bool BuildWorkload(const Options& options, uint32_t connections, Workload& workl
 uint64_t TotalCount(const Options& options, const Workload& workload) {
   if (options.count) return *options.count;
   if (options.duration_s) return Pacer::kUnlimited;
+  if (options.handshakes) return kDefaultHandshakes;
   return workload.default_count;
 }
 

@@ -19,6 +19,7 @@
 namespace gsoc::loadgen {
 
 constexpr uint64_t kDefaultTemplateCount = 100'000;
+constexpr uint64_t kDefaultHandshakes = 1'000;  // --handshakes without --count/--duration
 
 struct Workload {
   std::vector<std::shared_ptr<MessageBuffer>> buffers;  // one per connection
@@ -30,7 +31,8 @@ struct Workload {
 bool BuildWorkload(const Options& options, uint32_t connections, Workload& workload,
                    std::string& error);
 
-// Total messages to send: --count, else unlimited with --duration, else the default.
+// Total messages (connections with --handshakes) to send: --count, else
+// unlimited with --duration, else the default.
 uint64_t TotalCount(const Options& options, const Workload& workload);
 
 // Plans for `connections` connections sharing `total` messages and the rate.

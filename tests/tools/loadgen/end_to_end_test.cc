@@ -1,11 +1,11 @@
 // gsoc-loadgen against sinks on 127.0.0.1: as a subprocess and via RunLoad.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <string>
 
+#include "tests/tools/loadgen/loadgen_process.h"
 #include "tests/tools/loadgen/test_sink.h"
 #include "tools/loadgen/file_source.h"
 #include "tools/loadgen/runner.h"
@@ -18,45 +18,9 @@ using testing::UdpSink;
 
 const std::string kOpenSsh = std::string(GSOC_CORPUS_DIR) + "/loghub/OpenSSH/OpenSSH_2k.log";
 
-struct ProcessResult {
-  int exit_code = -1;
-  std::string out;
-};
-
-// Runs gsoc-loadgen with `args`, capturing stdout.
-ProcessResult RunLoadgen(const std::string& args) {
-  ProcessResult result;
-  const std::string command = std::string(GSOC_LOADGEN_BIN) + " " + args + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  char chunk[4096];
-  size_t n;
-  while ((n = std::fread(chunk, 1, sizeof chunk, pipe)) > 0) result.out.append(chunk, n);
-  const int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
-// The value of `column` in the CSV report in `out`.
-std::string CsvField(const std::string& out, const std::string& column) {
-  const size_t header = out.find("transport,");
-  if (header == std::string::npos) return {};
-  const size_t header_end = out.find('\n', header);
-  const std::string names = out.substr(header, header_end - header) + ",";
-  const std::string values =
-      out.substr(header_end + 1, out.find('\n', header_end + 1) - header_end - 1) + ",";
-  size_t name_pos = 0, value_pos = 0;
-  while (name_pos < names.size()) {
-    const size_t name_end = names.find(',', name_pos);
-    const size_t value_end = values.find(',', value_pos);
-    if (names.substr(name_pos, name_end - name_pos) == column) {
-      return values.substr(value_pos, value_end - value_pos);
-    }
-    name_pos = name_end + 1;
-    value_pos = value_end + 1;
-  }
-  return {};
-}
+using testing::CsvField;
+using testing::ProcessResult;
+using testing::RunLoadgen;
 
 Options LocalOptions(uint16_t port) {
   Options options;

@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -101,17 +103,51 @@ struct FrameParser {
   }
 };
 
+SSL_CTX* ServerContext(const TlsSinkConfig& config) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_num_tickets(ctx, 0);
+  const bool ok =
+      SSL_CTX_use_certificate_chain_file(ctx, config.certificate.c_str()) == 1 &&
+      SSL_CTX_use_PrivateKey_file(ctx, config.private_key.c_str(), SSL_FILETYPE_PEM) == 1 &&
+      (config.client_ca.empty() ||
+       SSL_CTX_load_verify_locations(ctx, config.client_ca.c_str(), nullptr) == 1);
+  if (!ok) {
+    SSL_CTX_free(ctx);
+    return nullptr;
+  }
+  if (!config.client_ca.empty()) {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  }
+  return ctx;
+}
+
+std::string PeerCommonName(SSL* ssl) {
+  X509* peer = SSL_get0_peer_certificate(ssl);
+  if (peer == nullptr) return {};
+  char name[256] = {};
+  X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, name, sizeof name);
+  return name;
+}
+
 }  // namespace
 
-TcpSink::TcpSink(bool octet_framing, bool keep_frames)
+TcpSink::TcpSink(bool octet_framing, bool keep_frames, const TlsSinkConfig* tls)
     : octet_(octet_framing), keep_frames_(keep_frames) {
+  if (tls != nullptr) {
+    tls_ = ServerContext(*tls);
+    if (tls_ == nullptr) return;  // no listener: the test's connect fails
+  }
   listen_fd_ = BoundSocket(SOCK_STREAM, port_);
   if (listen_fd_ >= 0 && ::listen(listen_fd_, 128) == 0) {
     acceptor_ = std::thread([this] { AcceptLoop(); });
   }
 }
 
-TcpSink::~TcpSink() { Stop(); }
+TcpSink::~TcpSink() {
+  Stop();
+  SSL_CTX_free(tls_);
+}
 
 void TcpSink::Stop() {
   stopping_ = true;
@@ -133,14 +169,37 @@ void TcpSink::AcceptLoop() {
   }
 }
 
+void* TcpSink::AcceptTls(int fd) {
+  SSL* ssl = SSL_new(tls_);
+  SSL_set_fd(ssl, fd);
+  if (SSL_accept(ssl) != 1) {
+    ERR_clear_error();
+    SSL_free(ssl);
+    ++tls_failures_;
+    return nullptr;
+  }
+  std::lock_guard lock(mutex_);
+  sessions_.push_back(
+      TlsSession{SSL_get_version(ssl), SSL_get_cipher_name(ssl), PeerCommonName(ssl)});
+  return ssl;
+}
+
+long TcpSink::Receive(int fd, void* ssl, std::vector<char>& buffer) {
+  if (ssl == nullptr) return ::recv(fd, buffer.data(), buffer.size(), 0);
+  const int n = SSL_read(static_cast<SSL*>(ssl), buffer.data(), static_cast<int>(buffer.size()));
+  if (n <= 0) ERR_clear_error();
+  return n;
+}
+
 void TcpSink::ReadLoop(int fd) {
   FrameParser parser;
   parser.octet = octet_;
   parser.keep = keep_frames_;
   std::vector<char> buffer(1 << 20);
-  while (!stopping_) {
-    if (!Readable(fd)) continue;
-    const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), 0);
+  SSL* ssl = tls_ != nullptr ? static_cast<SSL*>(AcceptTls(fd)) : nullptr;
+  while (!stopping_ && (tls_ == nullptr || ssl != nullptr)) {
+    if ((ssl == nullptr || SSL_pending(ssl) == 0) && !Readable(fd)) continue;
+    const long n = Receive(fd, ssl, buffer);
     if (n <= 0) break;
     const uint64_t before = parser.frames;
     if (octet_) {
@@ -156,12 +215,18 @@ void TcpSink::ReadLoop(int fd) {
     std::lock_guard lock(mutex_);
     for (std::string& frame : parser.kept) kept_.push_back(std::move(frame));
   }
+  SSL_free(ssl);
   ::close(fd);
   --open_;
 }
 
 bool TcpSink::WaitFor(uint64_t frames, double timeout_s) const {
   return WaitUntil([&] { return frames_ >= frames && connections_ > 0 && open_ == 0; }, timeout_s);
+}
+
+std::vector<TlsSession> TcpSink::tls_sessions() const {
+  std::lock_guard lock(mutex_);
+  return sessions_;
 }
 
 std::vector<std::string> TcpSink::kept_frames() const {
