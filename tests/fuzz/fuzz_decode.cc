@@ -13,20 +13,13 @@
 
 #include "collectors/syslog/syslog_parser.h"
 #include "engine/decode/decoder.h"
+#include "tests/fuzz/fuzz_util.h"
 
 namespace {
 
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
-
-volatile unsigned g_sink = 0;
-
-unsigned Touch(std::string_view view) {
-  unsigned sum = 0;
-  for (char c : view) sum += static_cast<unsigned char>(c);
-  return sum;
-}
+using gsoc::fuzz::Check;
+using gsoc::fuzz::Sink;
+using gsoc::fuzz::Touch;
 
 const gsoc::decode::DecoderSet& Set() {
   static const std::unique_ptr<gsoc::decode::DecoderSet> set = [] {
@@ -52,7 +45,7 @@ void DecodeOne(gsoc::EventBatch& batch, gsoc::Event& event,
     Check(!field.name.empty());
     sum += Touch(field.name) + Touch(field.value);
   }
-  g_sink = sum;
+  Sink(sum);
 }
 
 }  // namespace

@@ -17,20 +17,13 @@
 #include <string_view>
 
 #include "collectors/json/json_parser.h"
+#include "tests/fuzz/fuzz_util.h"
 
 namespace {
 
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
-
-volatile unsigned g_sink = 0;
-
-unsigned Touch(std::string_view view) {
-  unsigned sum = 0;
-  for (char c : view) sum += static_cast<unsigned char>(c);
-  return sum;
-}
+using gsoc::fuzz::Check;
+using gsoc::fuzz::Sink;
+using gsoc::fuzz::Touch;
 
 std::string Wrap(uint8_t shape, std::string_view rest) {
   std::string out;
@@ -90,7 +83,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const gsoc::Field& field : batch.FieldsOf(event)) {
       sum += Touch(field.name) + Touch(field.value);
     }
-    g_sink = sum;
+    Sink(sum);
     if (shape == 1 || shape == 3 || shape == 4) Check(HasField(batch, event, "EventID"));
   } else {
     Check(!error.reason.empty());
