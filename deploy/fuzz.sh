@@ -16,7 +16,7 @@
 #   --no-build   use build/asan as it is
 #   --no-merge   leave tests/fuzz/corpus untouched
 #   TARGET       names from tests/fuzz/CMakeLists.txt (default: all)
-# Env: MAX_FILES (default 300) and MAX_KIB (default 512) cap one corpus;
+# Env: MAX_FILES (default 1000) and MAX_KIB (default 512) cap one corpus;
 # NICE (default 10) is the fuzzers' nice level; BUILD (default build/asan).
 # Exit: 0 all clean, 1 a target found something (or failed to run), 2 usage.
 set -euo pipefail
@@ -26,7 +26,7 @@ MINUTES="${MINUTES:-10}"
 JOBS="${JOBS:-$(nproc)}"
 WORK="${root}/build/fuzz-work"
 BUILD="${BUILD:-${root}/build/asan}"
-MAX_FILES="${MAX_FILES:-300}"
+MAX_FILES="${MAX_FILES:-1000}"
 MAX_KIB="${MAX_KIB:-512}"
 NICE="${NICE:-10}"
 build=1 merge=1 targets=()
