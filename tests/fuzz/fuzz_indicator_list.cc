@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 #include "engine/indicators/indicator_list.h"
 #include "tests/fuzz/fuzz_util.h"
@@ -23,10 +24,21 @@ namespace {
 using gsoc::fuzz::Check;
 using gsoc::fuzz::Sink;
 
+void RemoveListFile();
+
+// A file of this process under the temp folder, removed at exit (registered
+// after the path is built, so the handler runs before its destructor).
 const std::filesystem::path& ListFile() {
   static const std::filesystem::path path = std::filesystem::temp_directory_path() /
                                             ("gsoc-fuzz-list-" + std::to_string(getpid()) + ".txt");
+  static const bool registered = std::atexit(RemoveListFile) == 0;
+  (void)registered;
   return path;
+}
+
+void RemoveListFile() {
+  std::error_code ignored;
+  std::filesystem::remove(ListFile(), ignored);
 }
 
 void Write(std::string_view bytes) {
