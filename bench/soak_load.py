@@ -13,10 +13,12 @@
       An SSE client of /api/v1/alerts/stream that holds each connection S
       seconds, disconnects, waits, and resumes with Last-Event-ID. Appends
       one line per connection to FILE:
-        unix_time,resume_ms,events,duplicates,status
+        unix_time,resume_ms,events,duplicates,status,resumed,headers_ms
       resume_ms is the time from sending the request to the first event (or
-      to the headers when no event came); duplicates counts ids at or below
-      the id it resumed from (must stay 0).
+      to the headers when no event came), headers_ms to the status line;
+      duplicates counts ids at or below the id it resumed from (must stay 0);
+      resumed is 1 when the request carried Last-Event-ID (0 for a client's
+      first connection).
 """
 import argparse
 import json
@@ -139,7 +141,7 @@ def stream_once(args, token, last_id, log):
         request += "Last-Event-ID: %d\r\n" % last_id
     request += "\r\n"
     events = duplicates = status = 0
-    resume_ms = None
+    resume_ms = headers_ms = None
     newest = last_id
     buffer = b""
     try:
@@ -159,7 +161,7 @@ def stream_once(args, token, last_id, log):
                 for line in lines:
                     if status == 0 and line.startswith(b"HTTP/1."):
                         status = int(line.split()[1])
-                        resume_ms = (time.monotonic() - started) * 1000
+                        headers_ms = (time.monotonic() - started) * 1000
                     elif line.startswith(b"id: "):
                         event_id = int(line[4:].strip())
                         if events == 0:
@@ -170,9 +172,12 @@ def stream_once(args, token, last_id, log):
                         newest = event_id if newest is None else max(newest, event_id)
     except OSError as error:
         print("soak_load stream: %s" % error, file=sys.stderr)
+    if headers_ms is None:
+        headers_ms = (time.monotonic() - started) * 1000
     if resume_ms is None:
-        resume_ms = (time.monotonic() - started) * 1000
-    log.write("%d,%.1f,%d,%d,%d\n" % (time.time(), resume_ms, events, duplicates, status))
+        resume_ms = headers_ms
+    log.write("%d,%.1f,%d,%d,%d,%d,%.1f\n" % (time.time(), resume_ms, events, duplicates, status,
+                                               last_id is not None, headers_ms))
     log.flush()
     return newest
 
