@@ -17,7 +17,8 @@
 #   --no-merge   leave tests/fuzz/corpus untouched
 #   TARGET       names from tests/fuzz/CMakeLists.txt (default: all)
 # Env: MAX_FILES (default 1000) and MAX_KIB (default 512) cap one corpus;
-# NICE (default 10) is the fuzzers' nice level; BUILD (default build/asan).
+# NICE (default 10) is the fuzzers' nice level; BUILD (default build/asan);
+# FUZZ_FLAGS: more libFuzzer flags (e.g. -len_control=0 for long inputs now).
 # Exit: 0 all clean, 1 a target found something (or failed to run), 2 usage.
 set -euo pipefail
 
@@ -55,6 +56,7 @@ while read -r name len; do max_len["${name}"]="${len}"; done < <(
 for target in "${targets[@]}"; do
   [[ -n "${max_len[${target}]:-}" ]] || { echo "fuzz: unknown target ${target}" >&2; exit 2; }
 done
+read -ra extra <<<"${FUZZ_FLAGS:-}"
 seconds="$(awk -v m="${MINUTES}" 'BEGIN { s = int(m * 60); print (s < 1 ? 1 : s) }')"
 
 if ((build)); then
@@ -108,7 +110,7 @@ run_target() {
   before="$(corpus_size "${corpus}")"
   ASAN_OPTIONS="detect_leaks=1:${ASAN_OPTIONS:-}" nice -n "${NICE}" "${bin}" \
     -max_total_time="${seconds}" -rss_limit_mb=2048 -timeout=30 -max_len="${max_len[${target}]}" \
-    -print_final_stats=1 -artifact_prefix="${dir}/crashes/" "${dir}/new" "${corpus}" \
+    -print_final_stats=1 -artifact_prefix="${dir}/crashes/" ${extra[@]+"${extra[@]}"} "${dir}/new" "${corpus}" \
     >"${dir}/log" 2>&1 || rc=$?
   stats="$(grep -E '^#[0-9]+' "${dir}/log" | tail -n 1 | sed 's/^\(#[0-9]*\)[[:space:]]*[A-Z]*/\1/')"
   local execs rate
