@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds one configuration of gsoc.
 # Usage: deploy/build.sh release|asan [extra cmake args]
+#   env TARGETS="a b": build only those targets ("none": configure only)
 #   release: build/release, g++ -O3
 #   asan:    build/asan, clang with AddressSanitizer + UndefinedBehaviorSanitizer
 #            and libFuzzer targets
@@ -36,4 +37,9 @@ case "${kind}" in
     exit 2
     ;;
 esac
-cmake --build "${root}/build/${kind}" -j "${jobs}"
+if [[ -z "${TARGETS:-}" ]]; then
+  cmake --build "${root}/build/${kind}" -j "${jobs}"
+elif [[ "${TARGETS}" != none ]]; then
+  # shellcheck disable=SC2086 # a list of target names
+  cmake --build "${root}/build/${kind}" -j "${jobs}" --target ${TARGETS}
+fi
