@@ -57,6 +57,10 @@
 #include "engine/api/live_hub.h"
 #include "engine/store/alert_store.h"
 
+namespace gsoc::triage {
+class TriageStore;
+}
+
 namespace gsoc::api {
 
 struct ApiOptions {
@@ -84,6 +88,9 @@ struct ApiHooks {
   std::function<std::string()> rules_json;  // GET /api/v1/rules body
   std::function<void()> reload;             // POST /api/v1/rules/reload
   std::function<bool()> ready;              // GET /readyz
+  // Triage and cases (engine/triage); null: every alert "new", no triage
+  // or case routes (503). Not owned; outlives the server.
+  triage::TriageStore* triage = nullptr;
 };
 
 struct ApiStats {

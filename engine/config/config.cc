@@ -814,6 +814,44 @@ void ReadTopLevel(Reader& reader, const YAML::Node& root, Config& config) {
   }
 }
 
+void ReadAutoCase(Reader& reader, const YAML::Node& item, const std::string& path,
+                  CasesConfig& cases) {
+  if (!reader.CheckMap(item, path, {"name", "entity", "window", "min_level"})) return;
+  AutoCaseConfig rule;
+  reader.Scalar(item, "name", path, rule.name);
+  reader.Scalar(item, "entity", path, rule.entity);
+  reader.Millis(item, "window", path, rule.window, 1000);
+  reader.Scalar(item, "min_level", path, rule.min_level);
+  if (rule.name.empty()) reader.Error(item, path + ".name", "missing");
+  if (rule.entity.empty()) reader.Error(item, path + ".entity", "missing (src_ip, user, host...)");
+  static constexpr std::string_view kLevels[] = {"informational", "low", "medium", "high",
+                                                 "critical"};
+  if (std::find(std::begin(kLevels), std::end(kLevels), rule.min_level) == std::end(kLevels)) {
+    reader.Error(item["min_level"], path + ".min_level",
+                 "expected informational, low, medium, high or critical");
+  }
+  for (const AutoCaseConfig& other : cases.auto_rules) {
+    if (other.name == rule.name) reader.Error(item["name"], path + ".name", "given twice");
+  }
+  cases.auto_rules.push_back(std::move(rule));
+}
+
+void ReadCases(Reader& reader, const YAML::Node& root, Config& config) {
+  const YAML::Node node = root["cases"];
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!reader.CheckMap(node, "cases", {"auto"})) return;
+  const YAML::Node rules = node["auto"];
+  if (!rules.IsDefined() || rules.IsNull()) return;
+  if (!rules.IsSequence()) {
+    reader.Error(rules, "cases.auto", "expected a list of {name, entity, window, min_level}");
+    return;
+  }
+  if (rules.size() > 64) reader.Error(rules, "cases.auto", "at most 64 rules");
+  for (size_t i = 0; i < rules.size(); ++i) {
+    ReadAutoCase(reader, rules[i], "cases.auto[" + std::to_string(i) + "]", config.cases);
+  }
+}
+
 }  // namespace
 
 ConfigResult ParseConfig(const std::string& yaml_text, const std::filesystem::path& file) {
@@ -827,10 +865,11 @@ ConfigResult ParseConfig(const std::string& yaml_text, const std::filesystem::pa
     return std::vector<ConfigError>{{file.string(), e.mark.line + 1, "", e.msg}};
   }
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
-  if (!reader.CheckMap(root, "",
-                       {"log_level", "data_dir", "timezone", "max_clock_skew",
-                        "allow_unknown_agency", "agencies", "listeners", "metrics", "pipeline",
-                        "events_file", "rules", "alerts", "correlation", "store", "api"})) {
+  if (!reader.CheckMap(
+          root, "",
+          {"log_level", "data_dir", "timezone", "max_clock_skew", "allow_unknown_agency",
+           "agencies", "listeners", "metrics", "pipeline", "events_file", "rules", "alerts",
+           "correlation", "store", "api", "cases"})) {
     return std::move(reader.errors());
   }
   ReadTopLevel(reader, root, config);
@@ -847,6 +886,7 @@ ConfigResult ParseConfig(const std::string& yaml_text, const std::filesystem::pa
   ReadStore(reader, root, config, base);
   ReadApi(reader, root, config, base);
   CheckApiPort(reader, root, config);
+  ReadCases(reader, root, config);
   if (config.listeners.empty() && reader.errors().empty()) {
     reader.Error(root, "listeners", "no listener configured: gsocd would receive nothing");
   }

@@ -22,8 +22,18 @@
 #include <vector>
 
 #include "engine/store/alert_store.h"
+#include "engine/triage/triage_json.h"
 
 namespace gsoc::api::testing {
+
+// An alert's JSON as the API serves it: with its "triage" object (untouched).
+inline std::string Served(const store::StoredAlert& alert) {
+  std::string json = alert.json;
+  triage::TriageState state;
+  state.id = alert.id;
+  triage::AttachTriageJson(json, state);
+  return json;
+}
 
 inline constexpr int64_t kBaseTimeNs = 1'795'600'000'000'000'000;  // 2026-11-25T09:46:40Z
 

@@ -987,5 +987,35 @@ rules:
               "unknown level 'urgent' (informational, low, medium, high, critical)");
 }
 
+TEST(ConfigTest, CasesAutoRulesAreRead) {
+  Config config = Parse(R"(listeners: [{name: a, type: syslog_tcp, port: 1}]
+cases:
+  auto:
+    - {name: by-src, entity: src_ip, window: 30m, min_level: high}
+    - {name: by-user, entity: user}
+)");
+  ASSERT_EQ(config.cases.auto_rules.size(), 2u);
+  const AutoCaseConfig& first = config.cases.auto_rules[0];
+  EXPECT_EQ(first.name, "by-src");
+  EXPECT_EQ(first.entity, "src_ip");
+  EXPECT_EQ(first.window, std::chrono::minutes(30));
+  EXPECT_EQ(first.min_level, "high");
+  EXPECT_EQ(config.cases.auto_rules[1].window, std::chrono::hours(1));
+  EXPECT_EQ(config.cases.auto_rules[1].min_level, "informational");
+}
+
+TEST(ConfigTest, BadCasesValues) {
+  auto errors = Errors(R"(listeners: [{name: a, type: syslog_tcp, port: 1}]
+cases:
+  auto:
+    - {name: x, window: forever, min_level: urgent}
+    - {name: x, entity: host, colour: red}
+)");
+  ExpectError(errors, "cases.auto[0].entity", 4, "missing");
+  ExpectError(errors, "cases.auto[0].window", 4, "duration");
+  ExpectError(errors, "cases.auto[0].min_level", 4, "expected informational");
+  ExpectError(errors, "cases.auto[1].colour", 5, "unknown");
+}
+
 }  // namespace
 }  // namespace gsoc
