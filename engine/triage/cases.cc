@@ -41,15 +41,25 @@ rules::Level Severity(const Case& value) {
   return level;
 }
 
-// The value of `field` in the alert's group ({"src_ip":"10.0.0.1",...}).
-std::optional<std::string> GroupValue(const std::string& json, const std::string& field) {
-  thread_local simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (parser.parse(json).get(root) != simdjson::SUCCESS) return std::nullopt;
-  std::string_view text;
-  if (root["group"][field].get(text) != simdjson::SUCCESS || text.empty()) return std::nullopt;
-  return std::string(text);
-}
+// The alert's group ({"src_ip":"10.0.0.1",...}), parsed once per alert.
+class AlertGroup {
+ public:
+  explicit AlertGroup(const std::string& json) {
+    thread_local simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    ok_ = parser.parse(json).get(root) == simdjson::SUCCESS &&
+          root["group"].get(group_) == simdjson::SUCCESS;
+  }
+  std::optional<std::string> Value(const std::string& field) const {
+    std::string_view text;
+    if (!ok_ || group_[field].get(text) != simdjson::SUCCESS || text.empty()) return std::nullopt;
+    return std::string(text);
+  }
+
+ private:
+  bool ok_ = false;
+  simdjson::dom::object group_;
+};
 
 std::string IdList(std::span<const uint64_t> ids) {
   std::string text;
@@ -114,13 +124,15 @@ void RocksTriageStore::LoadAutoOpen() {
     codec::Reader in(*next);
     next_case_id_ = in.U64();
   }
+  std::unordered_map<std::string, AutoOpen> loaded;
   Scan(std::string(1, codec::kAutoOpen),
-       [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
+       [&loaded](const rocksdb::Slice& key, const rocksdb::Slice& value) {
          codec::Reader in(value.ToStringView());
          AutoOpen open{in.U64(), in.I64()};
-         if (in.ok()) auto_open_[key.ToString()] = open;
+         if (in.ok()) loaded[key.ToString()] = open;
          return true;
        });
+  auto_open_ = std::move(loaded);
 }
 
 uint64_t RocksTriageStore::NextCaseId() { return ++next_case_id_; }
@@ -343,9 +355,11 @@ void RocksTriageStore::ReplaceCaseAlert(uint64_t from, uint64_t to, rocksdb::Wri
 }
 
 void RocksTriageStore::FileAutoCases(const store::StoredAlert& alert, rocksdb::WriteBatch& batch) {
+  if (options_.auto_cases.empty() || alert.agency.empty()) return;
+  const AlertGroup group(alert.json);
   for (const AutoCaseRule& rule : options_.auto_cases) {
-    if (alert.level < rule.min_level || alert.agency.empty()) continue;
-    if (auto value = GroupValue(alert.json, rule.entity)) {
+    if (alert.level < rule.min_level) continue;
+    if (auto value = group.Value(rule.entity)) {
       FileAutoCase(rule, alert, *value, batch);
     }
   }

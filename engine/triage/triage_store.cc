@@ -1,6 +1,7 @@
 #include "engine/triage/triage_store.h"
 
 #include <rocksdb/options.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
@@ -448,29 +449,42 @@ void RocksTriageStore::CarryOver(uint64_t from, uint64_t to, rocksdb::WriteBatch
 }
 
 void RocksTriageStore::OnCommitted(std::span<const store::StoredAlert> alerts) {
-  rocksdb::WriteBatch batch;
   MutexLock lock(cases_mutex_);
-  for (const store::StoredAlert& alert : alerts) {
-    if (alert.replaces != 0) {
-      std::vector<size_t> stripes{alert.replaces % kStripes, alert.id % kStripes};
-      std::sort(stripes.begin(), stripes.end());
-      stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
-      LockStripes(stripes);
-      try {
-        rocksdb::WriteBatch carry;
-        CarryOver(alert.replaces, alert.id, carry);
-        Write(carry);
-      } catch (...) {
-        UnlockStripes(stripes);
-        throw;
+  try {
+    rocksdb::WriteBatch batch;
+    for (const store::StoredAlert& alert : alerts) {
+      if (alert.replaces != 0) {
+        CarryOverLocked(alert.replaces, alert.id);
+        ReplaceCaseAlert(alert.replaces, alert.id, batch);
       }
-      UnlockStripes(stripes);
-      ReplaceCaseAlert(alert.replaces, alert.id, batch);
+      FileAutoCases(alert, batch);
     }
-    FileAutoCases(alert, batch);
+    FlushPending(batch);
+    Write(batch);
+  } catch (const std::exception& error) {
+    // The alert store's writer thread must go on: the alerts are stored;
+    // what is lost is their carried state or auto case (counted, logged).
+    pending_cases_.clear();
+    pending_members_.clear();
+    spdlog::error("triage store: after commit of alerts {}..{}: {}", alerts.front().id,
+                  alerts.back().id, error.what());
   }
-  FlushPending(batch);
-  Write(batch);
+}
+
+void RocksTriageStore::CarryOverLocked(uint64_t from, uint64_t to) {
+  std::vector<size_t> stripes{from % kStripes, to % kStripes};
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  LockStripes(stripes);
+  try {
+    rocksdb::WriteBatch carry;
+    CarryOver(from, to, carry);
+    Write(carry);
+  } catch (...) {
+    UnlockStripes(stripes);
+    throw;
+  }
+  UnlockStripes(stripes);
 }
 
 TriageStats RocksTriageStore::stats() const {

@@ -62,6 +62,7 @@ class RocksTriageStore final : public TriageStore {
   void LockStripes(const std::vector<size_t>& stripes);
   void UnlockStripes(const std::vector<size_t>& stripes);
   void CarryOver(uint64_t from, uint64_t to, rocksdb::WriteBatch& batch);
+  void CarryOverLocked(uint64_t from, uint64_t to);  // under both alerts' stripes
   void ScanIds(const std::string& prefix, uint64_t after_id, uint64_t before_id, bool newest_first,
                size_t limit, const std::function<bool(uint64_t)>& take,
                std::vector<uint64_t>& out) const;

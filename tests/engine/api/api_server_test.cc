@@ -23,6 +23,7 @@ namespace gsoc::api {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::AlertIds;
 using testing::Fetch;
 using testing::HttpReply;
 using testing::MakeAlert;
@@ -34,16 +35,6 @@ using testing::SseReader;
 
 constexpr uint64_t kSeedAlerts = 250;
 const std::vector<std::string> kAuth = {"Authorization: Bearer secret-token"};
-
-std::vector<uint64_t> AlertIds(const std::string& body) {
-  static const std::regex kAlertStart(R"re(\{"id":"(\d+)","time_ns")re");
-  std::vector<uint64_t> ids;
-  for (auto it = std::sregex_iterator(body.begin(), body.end(), kAlertStart);
-       it != std::sregex_iterator(); ++it) {
-    ids.push_back(std::stoull((*it)[1]));
-  }
-  return ids;
-}
 
 std::string CursorOf(const std::string& body) {
   static const std::regex kCursor(R"re("next_cursor":(null|"(\d+)")\}$)re");

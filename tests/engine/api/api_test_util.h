@@ -17,6 +17,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <regex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -25,6 +26,17 @@
 #include "engine/triage/triage_json.h"
 
 namespace gsoc::api::testing {
+
+// The alert ids of a reply body, in order.
+inline std::vector<uint64_t> AlertIds(const std::string& body) {
+  static const std::regex kAlertStart(R"re(\{"id":"(\d+)","time_ns")re");
+  std::vector<uint64_t> ids;
+  for (auto it = std::sregex_iterator(body.begin(), body.end(), kAlertStart);
+       it != std::sregex_iterator(); ++it) {
+    ids.push_back(std::stoull((*it)[1]));
+  }
+  return ids;
+}
 
 // An alert's JSON as the API serves it: with its "triage" object (untouched).
 inline std::string Served(const store::StoredAlert& alert) {

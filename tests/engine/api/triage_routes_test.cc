@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <regex>
 
 #include "engine/api/api_server.h"
 #include "engine/triage/triage_store.h"
@@ -14,22 +13,13 @@
 namespace gsoc::api {
 namespace {
 
+using testing::AlertIds;
 using testing::Fetch;
 using testing::HttpReply;
 using testing::MakeVariedAlert;
 
 const std::vector<std::string> kAuth = {"Authorization: Bearer secret-token",
                                         "Content-Type: application/json"};
-
-std::vector<uint64_t> AlertIds(const std::string& body) {
-  static const std::regex kAlertStart(R"re(\{"id":"(\d+)","time_ns")re");
-  std::vector<uint64_t> ids;
-  for (auto it = std::sregex_iterator(body.begin(), body.end(), kAlertStart);
-       it != std::sregex_iterator(); ++it) {
-    ids.push_back(std::stoull((*it)[1]));
-  }
-  return ids;
-}
 
 size_t Count(const std::string& text, const std::string& what) {
   size_t count = 0;
@@ -208,6 +198,24 @@ TEST_F(TriageRoutesTest, StreamCarriesTriageEventsAndStates) {
   ASSERT_TRUE(alert);
   EXPECT_EQ(alert->id, 1201u);
   EXPECT_EQ(alert->data, testing::Served(MakeVariedAlert(1201)));
+}
+
+TEST_F(TriageRoutesTest, StreamFiltersByStatus) {
+  std::vector<store::StoredAlert> next{MakeVariedAlert(1201), MakeVariedAlert(1202)};
+  reader_.Add(next);  // stored: the resumed stream reads them from the store
+  ASSERT_EQ(Post("/api/v1/alerts/triage", R"({"ids":[1201],"action":"ack"})").status, 200);
+  testing::RawConnection connection(server_->port());
+  std::vector<std::string> headers = kAuth;
+  headers.push_back("Last-Event-ID: 1200");
+  connection.Send(
+      testing::BuildRequest("GET", "/api/v1/alerts/stream?status=acknowledged", headers));
+  ASSERT_TRUE(connection.ReadHead());
+  testing::SseReader reader(connection);
+  const auto event = reader.Next(std::chrono::seconds(5));
+  ASSERT_TRUE(event);
+  EXPECT_EQ(event->id, 1201u);
+  EXPECT_NE(event->data.find(R"("triage":{"status":"acknowledged")"), std::string::npos);
+  EXPECT_FALSE(reader.Next(std::chrono::milliseconds(300)));  // 1202 is new: filtered out
 }
 
 TEST_F(TriageRoutesTest, CasesCreateListShowChange) {
