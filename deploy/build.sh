@@ -26,8 +26,10 @@ case "${kind}" in
       -DGSOC_TESTS=ON -DGSOC_BENCH=ON "${launcher[@]}" "$@"
     ;;
   asan)
+    # -O1 with line tables only: sanitizer reports keep file:line stacks, and
+    # the Beast/Asio-heavy files compile in half the time of -O2 -g.
     CXX=clang++ cmake -S "${root}" -B "${root}/build/asan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DGSOC_SANITIZE=ON -DGSOC_FUZZ=ON -DGSOC_TESTS=ON -DGSOC_BENCH=OFF "${launcher[@]}" "$@"
+      "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG" -DGSOC_SANITIZE=ON -DGSOC_FUZZ=ON -DGSOC_TESTS=ON -DGSOC_BENCH=OFF "${launcher[@]}" "$@"
     ;;
   *)
     echo "usage: $0 release|asan" >&2

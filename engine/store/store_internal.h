@@ -1,0 +1,479 @@
+// Private to the alert store (alert_store.cc, store_writer.cc,
+// store_query.cc, store_retention.cc): RocksAlertStore, the one
+// implementation of AlertStore, and the helpers its parts share. The
+// contract is in alert_store.h, the key layout in README.md.
+#pragma once
+
+#include <pthread.h>
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/statistics.h>
+#include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <charconv>
+#include <condition_variable>
+#include <cstdarg>
+#include <cstdio>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+#include "engine/store/alert_store.h"
+#include "engine/store/store_format.h"
+#include "engine/store/store_options.h"
+#include "engine/util/thread_annotations.h"
+
+namespace gsoc::store {
+namespace detail {
+
+using format::RecordView;
+using namespace rocks;  // column family names, RocksDB options
+
+inline constexpr size_t kMaxQueryLimit = 10'000;
+inline constexpr uint64_t kMaxScannedPerQuery = 1'000'000;
+inline constexpr size_t kRetentionChunk = 1024;
+
+inline constexpr const char* kMetaFormatVersion = "format_version";
+inline constexpr const char* kMetaNextId = "next_id";
+inline constexpr const char* kMetaBytesAdded = "bytes_added";
+inline constexpr const char* kMetaBytesDeleted = "bytes_deleted";
+inline constexpr const char* kMetaTimeBlocksFrom = "time_blocks_from";
+inline constexpr const char* kCheckpointKey = "correlation";
+
+inline int64_t ToNanos(std::chrono::system_clock::time_point time) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
+}
+
+// --- text search -------------------------------------------------------------
+
+struct FoldedHash {
+  size_t operator()(char c) const { return static_cast<unsigned char>(Fold(c)); }
+  static char Fold(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+};
+struct FoldedEqual {
+  bool operator()(char a, char b) const { return FoldedHash::Fold(a) == FoldedHash::Fold(b); }
+};
+
+// Case-insensitive (ASCII) substring search, built once per query.
+class TextNeedle {
+ public:
+  explicit TextNeedle(std::string_view needle)
+      : needle_(needle), searcher_(needle_.begin(), needle_.end(), FoldedHash(), FoldedEqual()) {}
+  TextNeedle(const TextNeedle&) = delete;  // searcher_ points into needle_
+  TextNeedle& operator=(const TextNeedle&) = delete;
+  bool FoundIn(std::string_view text) const {
+    if (needle_.empty()) return true;
+    return searcher_(text.begin(), text.end()).first != text.end();
+  }
+
+ private:
+  std::string needle_;
+  std::boyer_moore_horspool_searcher<std::string::const_iterator, FoldedHash, FoldedEqual>
+      searcher_;
+};
+
+// AlertFilter::Matches over a record view, with the needle prepared once.
+class FilterMatcher {
+ public:
+  explicit FilterMatcher(const AlertFilter& filter) : filter_(filter), needle_(filter.q) {}
+  bool Matches(uint64_t id, const RecordView& r) const {
+    const AlertFilter& f = filter_;
+    if (id <= f.after_id || id >= f.before_id) return false;
+    if (r.time_ns < f.since_ns || r.time_ns >= f.until_ns) return false;
+    if (!f.rule.empty() && f.rule != r.rule_id && f.rule != r.rule_name) return false;
+    if (f.min_level && r.level < *f.min_level) return false;
+    if (!f.agency.empty() && f.agency != r.agency) return false;
+    return needle_.FoundIn(r.json);
+  }
+
+ private:
+  const AlertFilter& filter_;
+  TextNeedle needle_;
+};
+
+inline RecordView ViewOf(const StoredAlert& alert) {
+  return RecordView{alert.time_ns, alert.commit_ns, alert.level,  alert.kind,
+                    alert.rule_id, alert.rule_name, alert.agency, alert.json};
+}
+
+inline StoredAlert FromView(uint64_t id, const RecordView& view) {
+  return StoredAlert{id,
+                     view.time_ns,
+                     view.commit_ns,
+                     view.level,
+                     view.kind,
+                     std::string(view.rule_id),
+                     std::string(view.rule_name),
+                     std::string(view.agency),
+                     std::string(view.json)};
+}
+
+// --- checkpoints ---------------------------------------------------------------
+
+// What the checkpoint store needs of the alert store: its sticky failure.
+class FailureState {
+ public:
+  virtual ~FailureState() = default;
+  virtual bool failed() const = 0;
+  virtual void RecordFailure(const char* what, const rocksdb::Status& status) = 0;
+};
+
+class RocksCheckpointStore : public correlate::CheckpointStore {
+ public:
+  RocksCheckpointStore(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, FailureState* failure)
+      : db_(db), cf_(cf), failure_(failure) {}
+
+  // Throws when the store has failed or this write fails (which fails it).
+  void Save(std::string_view blob) override {
+    if (failure_->failed()) throw std::runtime_error("checkpoint save: the alert store has failed");
+    rocksdb::WriteOptions write;
+    write.sync = true;
+    const rocksdb::Status status = db_->Put(write, cf_, kCheckpointKey, blob);
+    if (!status.ok()) {
+      failure_->RecordFailure("writing a correlation checkpoint", status);
+      throw std::runtime_error("checkpoint save: " + status.ToString());
+    }
+  }
+
+  bool Load(std::string* blob) override {
+    const rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), cf_, kCheckpointKey, blob);
+    if (status.IsNotFound()) return false;
+    if (!status.ok()) throw std::runtime_error("checkpoint load: " + status.ToString());
+    return true;
+  }
+
+ private:
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* cf_;
+  FailureState* failure_;
+};
+
+// --- index scans -------------------------------------------------------------
+
+// Ids from one or more index prefixes (by_rule, by_agency, by_level), merged
+// in id order, within [lo, hi).
+class IndexIdSource {
+ public:
+  IndexIdSource(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const rocksdb::Snapshot* snapshot,
+                const std::vector<std::string>& prefixes, uint64_t lo, uint64_t hi,
+                bool newest_first)
+      : newest_first_(newest_first), lo_(lo), hi_(hi) {
+    for (const std::string& prefix : prefixes) {
+      auto cursor = std::make_unique<Cursor>();
+      cursor->prefix = prefix;
+      cursor->lower = prefix + format::IdKey(lo);
+      cursor->upper = prefix + format::IdKey(hi);
+      cursor->lower_slice = cursor->lower;
+      cursor->upper_slice = cursor->upper;
+      rocksdb::ReadOptions read;
+      read.snapshot = snapshot;
+      read.prefix_same_as_start = true;
+      read.iterate_lower_bound = &cursor->lower_slice;
+      read.iterate_upper_bound = &cursor->upper_slice;
+      cursor->it.reset(db->NewIterator(read, cf));
+      if (newest_first) {
+        cursor->it->SeekForPrev(prefix + format::IdKey(hi - 1));
+      } else {
+        cursor->it->Seek(cursor->lower);
+      }
+      cursors_.push_back(std::move(cursor));
+    }
+    PickCurrent();
+  }
+
+  bool Valid() const { return current_ != nullptr; }
+  uint64_t id() const { return current_id_; }
+  void Next() {
+    if (newest_first_) {
+      current_->it->Prev();
+    } else {
+      current_->it->Next();
+    }
+    PickCurrent();
+  }
+
+ private:
+  struct Cursor {
+    std::unique_ptr<rocksdb::Iterator> it;
+    std::string prefix, lower, upper;
+    rocksdb::Slice lower_slice, upper_slice;
+  };
+
+  // The id under `cursor`, or 0 when it is exhausted.
+  uint64_t IdAt(const Cursor& cursor) const {
+    if (!cursor.it->Valid()) {
+      if (!cursor.it->status().ok()) {
+        spdlog::warn("alert store: index scan: {}", cursor.it->status().ToString());
+      }
+      return 0;
+    }
+    const rocksdb::Slice key = cursor.it->key();
+    if (key.size() != cursor.prefix.size() + 8 || !key.starts_with(cursor.prefix)) return 0;
+    const uint64_t id = format::IdFromIndexKey(std::string_view(key.data(), key.size()));
+    return id >= lo_ && id < hi_ ? id : 0;
+  }
+
+  void PickCurrent() {
+    current_ = nullptr;
+    for (const auto& cursor : cursors_) {
+      const uint64_t id = IdAt(*cursor);
+      if (id == 0) continue;
+      if (!current_ || (newest_first_ ? id > current_id_ : id < current_id_)) {
+        current_ = cursor.get();
+        current_id_ = id;
+      }
+    }
+  }
+
+  const bool newest_first_;
+  const uint64_t lo_, hi_;
+  std::vector<std::unique_ptr<Cursor>> cursors_;
+  Cursor* current_ = nullptr;
+  uint64_t current_id_ = 0;
+};
+
+// Collects query results: filter, limit, scan budget, cursor.
+class ResultCollector {
+ public:
+  ResultCollector(const QueryRequest& request, size_t limit)
+      : matcher_(request.filter), limit_(limit) {}
+
+  bool full() const { return result_.alerts.size() >= limit_; }
+  size_t missing() const { return limit_ - result_.alerts.size(); }
+  bool budget_left() const { return scanned_ < kMaxScannedPerQuery; }
+  void CountScanned(uint64_t n = 1) { scanned_ += n; }
+
+  // Offers one record; returns true when it was taken.
+  bool Offer(uint64_t id, std::string_view value) {
+    RecordView view;
+    if (!format::DecodeRecord(value, &view)) {
+      spdlog::warn("alert store: undecodable record {}", id);
+      return false;
+    }
+    if (!matcher_.Matches(id, view)) return false;
+    result_.alerts.push_back(FromView(id, view));
+    return true;
+  }
+
+  // `more`: whether candidates remain; `last_examined`: the last id looked at.
+  QueryResult Finish(bool more, uint64_t last_examined) {
+    if (more) result_.next_cursor = full() ? result_.alerts.back().id : last_examined;
+    return std::move(result_);
+  }
+
+ private:
+  FilterMatcher matcher_;
+  size_t limit_;
+  uint64_t scanned_ = 0;
+  QueryResult result_;
+};
+
+// --- the store -----------------------------------------------------------------
+
+class RocksAlertStore final : public AlertStore, public FailureState {
+ public:
+  explicit RocksAlertStore(const StoreOptions& options) : options_(options) {
+    OpenDb();
+    LoadMeta();
+    for (int i = 0; i < 3; ++i) free_slots_.push_back(std::make_unique<Slot>());
+    if (options_.sync == SyncPolicy::kBatch) syncer_ = std::thread([this] { SyncerLoop(); });
+    committer_ = std::thread([this] { CommitterLoop(); });
+    writer_ = std::thread([this] { EncoderLoop(); });
+    retention_thread_ = std::thread([this] { RetentionLoop(); });
+  }
+
+  ~RocksAlertStore() override {
+    StopRetention();
+    {
+      MutexLock lock(queue_mutex_);
+      stopping_ = true;
+    }
+    queue_not_empty_.notify_all();
+    queue_not_full_.notify_all();
+    if (writer_.joinable()) writer_.join();
+    if (committer_.joinable()) committer_.join();
+    if (syncer_.joinable()) syncer_.join();
+    if (failed()) {
+      spdlog::critical("alert store: closing after a failure ({}); {} published alerts not stored",
+                       health().error, not_stored_.load());
+    }
+    CloseDb();
+  }
+
+  void Publish(std::vector<Alert>& alerts) override;
+  void Flush() override;
+  void BeginShutdown();
+  StoreHealth health() const;
+  bool failed() const override { return failed_.load(std::memory_order_acquire); }
+  void RecordFailure(const char* what, const rocksdb::Status& status) override;
+  void AddListener(CommitListener* listener) { listeners_.push_back(listener); }
+
+  QueryResult Query(const QueryRequest& request) const override;
+  std::optional<StoredAlert> Get(uint64_t id) const override;
+  uint64_t last_id() const override { return last_id_.load(std::memory_order_acquire); }
+
+  uint64_t RunRetention(std::chrono::system_clock::time_point now);
+
+  StoreStats stats() const;
+  void SetCommitObserver(std::function<void(double, size_t)> observer) {
+    MutexLock lock(observer_mutex_);
+    observer_ = std::move(observer);
+  }
+  std::vector<std::pair<std::string, uint64_t>> RocksDbTickers() const;
+  std::unique_ptr<correlate::CheckpointStore> MakeCheckpointStore() {
+    return std::make_unique<RocksCheckpointStore>(db_.get(), Cf(kCheckpointsCf), this);
+  }
+
+ private:
+  // open / close
+  void OpenDb();
+  void CloseDb();
+  void LoadMeta();
+  uint64_t ReadMeta(const char* key, uint64_t fallback) const;
+  rocksdb::ColumnFamilyHandle* Cf(const std::string& name) const { return cfs_.at(name); }
+  [[noreturn]] void Fail(const std::string& what, const rocksdb::Status& status) const;
+
+  // writer: a batch between the encoder and the committer
+  struct Slot {
+    std::vector<StoredAlert> alerts;
+    rocksdb::WriteBatch write;                    // reused: keeps its buffer
+    uint64_t first_id = 0, end_id = 0;            // ids [first_id, end_id)
+    int64_t bytes = 0;                            // record bytes added (net of replaced)
+    bool encoded = false;                         // false: encoding failed, nothing to write
+    bool written = false;                         // false: not written (or not synced)
+    std::chrono::steady_clock::time_point start;  // of its write
+  };
+  static StoredAlert Render(Alert& alert);
+  void EncoderLoop();
+  void CommitterLoop();
+  bool TakeBatch(std::vector<StoredAlert>& batch);
+  void Encode(Slot& slot);
+  int64_t DeleteReplaced(rocksdb::WriteBatch& write, uint64_t id);
+  void SyncerLoop();
+  bool Write(Slot& slot);
+  void Finish(Slot& slot);
+  bool SyncWal();
+  bool WriteBatchOnce(rocksdb::WriteBatch& write);
+  // Queue (queue_mutex_ held): Publish may queue now.
+  bool HasRoomLocked(size_t capacity) const GSOC_REQUIRES(queue_mutex_) {
+    return !failed() && queue_.size() + staged_ < capacity;
+  }
+  void Announce(const std::vector<StoredAlert>& batch, double seconds);
+  void MarkCommitted(size_t alerts);
+
+  // indexes (the same keys for Put and Delete): fn(cf, key) for each
+  template <typename Fn>
+  void ForEachIndexKey(uint64_t id, const RecordView& record, Fn&& fn) const;
+
+  // queries
+  QueryResult ScanPrimary(const QueryRequest& request, ResultCollector& out, uint64_t lo,
+                          uint64_t hi, const rocksdb::Snapshot* snapshot) const;
+  QueryResult ScanIndex(const QueryRequest& request, ResultCollector& out, IndexIdSource& source,
+                        const rocksdb::Snapshot* snapshot) const;
+  void FetchAndOffer(const std::vector<uint64_t>& ids, ResultCollector& out, size_t* taken_until,
+                     const rocksdb::Snapshot* snapshot) const;
+  std::vector<std::string> LevelPrefixes(rules::Level min_level) const;
+
+  // retention
+  void RetentionLoop();
+  void StopRetention();
+  uint64_t DeleteOlderThan(int64_t cutoff_ns);
+  uint64_t DeleteBeyondBytes(uint64_t limit);
+  uint64_t DeleteOlderThanByTimeIndex(int64_t cutoff_ns);
+  uint64_t DeleteIds(const std::vector<uint64_t>& ids, const rocksdb::Snapshot* snapshot,
+                     const std::vector<std::string>& stale_time_keys);
+  // Deletes the records (id, value) with their index entries, and the meta
+  // keys `meta_deletes`, in one batch; returns the number of records.
+  uint64_t DeleteRecords(const std::vector<std::pair<uint64_t, std::string>>& records,
+                         const std::vector<std::string>& stale_time_keys,
+                         const std::vector<std::string>& meta_deletes);
+  void UpdateLiveHint();
+  std::chrono::system_clock::time_point Now() const {
+    return options_.clock_for_test ? options_.clock_for_test() : std::chrono::system_clock::now();
+  }
+
+  const StoreOptions options_;
+  std::shared_ptr<rocksdb::Statistics> statistics_;
+  std::shared_ptr<rocksdb::Cache> cache_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::unordered_map<std::string, rocksdb::ColumnFamilyHandle*> cfs_;
+
+  // Queue (queue_mutex_).
+  mutable Mutex queue_mutex_;
+  std::condition_variable_any queue_not_empty_, queue_not_full_, committed_cv_;
+  std::deque<StoredAlert> queue_ GSOC_GUARDED_BY(queue_mutex_);
+  uint64_t enqueued_ GSOC_GUARDED_BY(queue_mutex_) = 0;   // alerts ever queued
+  uint64_t committed_ GSOC_GUARDED_BY(queue_mutex_) = 0;  // alerts ever handled by the writer
+  // Taken by the encoder, not yet durable (count as queued).
+  size_t staged_ GSOC_GUARDED_BY(queue_mutex_) = 0;
+  bool stopping_ GSOC_GUARDED_BY(queue_mutex_) = false;
+  // BeginShutdown: Publish no longer waits on a failed store.
+  bool shutting_down_ GSOC_GUARDED_BY(queue_mutex_) = false;
+  std::string failure_ GSOC_GUARDED_BY(queue_mutex_);  // what failed first (set once, with failed_)
+
+  // Ids below this have a by_time entry (written before the block summaries).
+  uint64_t time_blocks_from_ = 1;
+
+  // Pipeline between the encoder and the committer (pipe_mutex_).
+  Mutex pipe_mutex_;
+  std::condition_variable_any pipe_cv_;
+  std::vector<std::unique_ptr<Slot>> free_slots_ GSOC_GUARDED_BY(pipe_mutex_);
+  std::deque<std::unique_ptr<Slot>> ready_slots_ GSOC_GUARDED_BY(pipe_mutex_);
+  // Sync batch: written, to sync.
+  std::deque<std::unique_ptr<Slot>> written_slots_ GSOC_GUARDED_BY(pipe_mutex_);
+  bool encoder_done_ GSOC_GUARDED_BY(pipe_mutex_) = false;
+  bool committer_done_ GSOC_GUARDED_BY(pipe_mutex_) = false;
+
+  // Encoder thread only.
+  uint64_t encoder_next_id_ = 1;
+  uint64_t block_ = UINT64_MAX;  // the block of the last id assigned, and its times so far
+  int64_t block_min_ns_ = INT64_MAX, block_max_ns_ = INT64_MIN;
+  std::string encode_head_, encode_key_;
+
+  // Committer thread only.
+  uint64_t written_bytes_ = 0;  // bytes_added as of the last batch written
+  // Called by the committer (sync always/none) or the syncer (batch).
+  std::vector<CommitListener*> listeners_;
+  Mutex observer_mutex_;
+  std::function<void(double, size_t)> observer_ GSOC_GUARDED_BY(observer_mutex_);
+
+  std::atomic<uint64_t> last_id_{0};
+  std::atomic<uint64_t> live_hint_{1};  // no live alert has an id below this
+  std::atomic<uint64_t> bytes_added_{0}, bytes_deleted_{0};
+  std::atomic<uint64_t> alerts_committed_{0}, batches_committed_{0}, write_errors_{0};
+  std::atomic<uint64_t> retention_deleted_{0}, publish_waits_{0}, not_stored_{0}, replaced_{0};
+  std::atomic<bool> failed_{false};
+
+  // Retention.
+  Mutex retention_mutex_;  // one RunRetention at a time
+  Mutex retention_wait_mutex_;
+  std::condition_variable_any retention_cv_;
+  bool retention_stop_ GSOC_GUARDED_BY(retention_wait_mutex_) = false;
+
+  std::thread writer_, committer_, syncer_, retention_thread_;
+};
+
+// --- open / close ----------------------------------------------------------------
+
+template <typename Fn>
+void RocksAlertStore::ForEachIndexKey(uint64_t id, const RecordView& record, Fn&& fn) const {
+  if (!record.rule_id.empty()) fn(Cf(kByRuleCf), format::NameKey(record.rule_id, id));
+  if (!record.rule_name.empty() && record.rule_name != record.rule_id) {
+    fn(Cf(kByRuleCf), format::NameKey(record.rule_name, id));
+  }
+  if (!record.agency.empty()) fn(Cf(kByAgencyCf), format::NameKey(record.agency, id));
+  fn(Cf(kByLevelCf), format::LevelKey(record.level, id));
+  // Only alerts written before the block summaries existed have one.
+  if (id < time_blocks_from_) fn(Cf(kByTimeCf), format::TimeKey(record.time_ns, id));
+}
+
+}  // namespace detail
+}  // namespace gsoc::store
