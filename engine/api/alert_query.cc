@@ -161,6 +161,20 @@ std::optional<std::string> ApplyId(std::string_view name, std::string_view value
   return std::nullopt;
 }
 
+std::optional<std::string> ApplyStatus(std::string_view value, ApiFilter& filter) {
+  while (true) {
+    const size_t comma = value.find(',');
+    const auto status = triage::ParseStatus(value.substr(0, comma));
+    if (!status) {
+      return std::string(
+          "status: expected new, acknowledged, in_progress or closed (comma-separated)");
+    }
+    filter.triage.statuses.push_back(*status);
+    if (comma == std::string_view::npos) return std::nullopt;
+    value.remove_prefix(comma + 1);
+  }
+}
+
 // The filters both routes share: false when `name` is not one of them;
 // otherwise `error` tells whether the value was accepted.
 bool ApplyCommonFilter(const std::string& name, const std::string& value,
@@ -178,6 +192,10 @@ bool ApplyCommonFilter(const std::string& name, const std::string& value,
     filter.store.agency = value;
   else if (name == "q")
     filter.store.q = value;
+  else if (name == "status")
+    error = ApplyStatus(value, filter);
+  else if (name == "assignee")
+    filter.triage.assignee = value;
   else
     return false;
   return true;

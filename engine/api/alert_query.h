@@ -13,6 +13,8 @@
 //   limit          1..10000 (default 100); order asc|desc (default desc)
 //   cursor         opaque: what next_cursor said (the last id of the page)
 //   rule, agency, q   strings (q: case-insensitive substring of the JSON)
+//   status         new|acknowledged|in_progress|closed, comma-separated (any of them)
+//   assignee       the triage assignee, exactly (empty: unassigned)
 // An unknown or repeated parameter, or a value that does not parse, is an
 // error whose text names the parameter.
 #pragma once
@@ -26,13 +28,16 @@
 #include <vector>
 
 #include "engine/store/alert_store.h"
+#include "engine/triage/triage_types.h"
 
 namespace gsoc::api {
 
-// The store's AlertFilter plus what it cannot say: an exact level.
+// The store's AlertFilter plus what it cannot say: an exact level, and the
+// triage state (checked against the triage store: triage_routes.h).
 struct ApiFilter {
   store::AlertFilter store;
   std::optional<rules::Level> exact_level;
+  triage::TriageFilter triage;
 };
 
 // AlertFilter::Matches, plus exact_level; used on alerts from the live hub

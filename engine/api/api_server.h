@@ -21,6 +21,31 @@
 //                                    title, level, kind), counts, refused rules, generation
 //   POST /api/v1/rules/reload        asks for a background reload; 202
 //
+// Triage and cases (engine/triage/README.md; 503 when gsocd has no triage
+// store). Every alert JSON served (list, get, stream) carries "triage":
+// {"status","reason","assignee","version","updated_at","updated_by"}; the
+// list and the stream take status= (comma-separated) and assignee=.
+//   POST /api/v1/alerts/triage       {"ids":[..],"action":"ack|start|assign|note|close|reopen",
+//                                    "assignee","note","reason","expected_versions":{"id":N}}
+//                                    -> {"results":[{"id","ok","error"?,"detail"?,"triage"}]};
+//                                    error: conflict (expected version not current; triage is
+//                                    the current state), invalid_transition, limit, not_found.
+//                                    400 for a bad request (nothing applied); 403 without
+//                                    MayTriage.
+//   GET  /api/v1/alerts/{id}/history {"history":[{"version","time","author","action","status",
+//                                    "reason","assignee","note"}]}
+//   GET  /api/v1/cases               status, agency, limit (1..1000), before (a case id) ->
+//                                    {"cases":[summary...],"next_cursor"}, newest first
+//   POST /api/v1/cases               {"title","agency","alert_ids"} -> 201 the case
+//   GET  /api/v1/cases/{id}          the case with alert_ids, notes, timeline
+//   POST /api/v1/cases/{id}          {"action":"add_alerts|remove_alerts|assign|note|status|close",
+//                                    "alert_ids","assignee","note","status","expected_version"}
+//                                    -> the case; 409 {"error":"conflict","case"} on a stale
+//                                    expected_version
+//   The stream also sends `event: triage` (no id: resuming is unaffected) with data
+//   {"id","agency","triage"} for each change (live only). Alerts and cases of agencies the
+//   token may not see are not_found/404.
+//
 // Authentication: `Authorization: Bearer <token>`, compared in constant time
 // with each configured token; otherwise 401 with `WWW-Authenticate: Bearer`
 // (/healthz and /readyz excepted).
@@ -57,6 +82,10 @@
 #include "engine/api/live_hub.h"
 #include "engine/store/alert_store.h"
 
+namespace gsoc::triage {
+class TriageStore;
+}
+
 namespace gsoc::api {
 
 struct ApiOptions {
@@ -84,6 +113,9 @@ struct ApiHooks {
   std::function<std::string()> rules_json;  // GET /api/v1/rules body
   std::function<void()> reload;             // POST /api/v1/rules/reload
   std::function<bool()> ready;              // GET /readyz
+  // Triage and cases (engine/triage); null: every alert "new", no triage
+  // or case routes (503). Not owned; outlives the server.
+  triage::TriageStore* triage = nullptr;
 };
 
 struct ApiStats {

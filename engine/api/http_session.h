@@ -287,7 +287,8 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
       });
     });
     subscription_ = context_.hub.Subscribe([waker = waker_] { waker->Wake(); });
-    feed_.emplace(context_.reader, context_.hub, std::move(query.filter), query.last_event_id);
+    feed_.emplace(context_.reader, context_.hub, std::move(query.filter), query.last_event_id,
+                  context_.hooks.triage);
     // A bounded kernel buffer, so a client that takes nothing stalls our
     // writes soon and stream_write_timeout closes it.
     boost::system::error_code ignored;

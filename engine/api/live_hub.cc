@@ -81,6 +81,33 @@ LiveHub::ReadStatus LiveHub::ReadAfter(uint64_t after_id, size_t max,
   return ReadStatus::kOk;
 }
 
+void LiveHub::NotifyAll(std::unique_lock<std::mutex>& lock) {
+  std::vector<std::shared_ptr<const std::function<void()>>> to_notify;
+  to_notify.reserve(subscribers_.size());
+  for (const Subscriber* subscriber : subscribers_) to_notify.push_back(subscriber->notify);
+  lock.unlock();
+  for (const auto& notify : to_notify) (*notify)();
+}
+
+void LiveHub::PublishTriage(std::string agency, const triage::TriageState& state) {
+  std::unique_lock lock(mutex_);
+  if (triage_ring_.size() == kTriageRingEvents) triage_ring_.pop_front();
+  triage_ring_.push_back({++triage_seq_, std::move(agency), state});
+  NotifyAll(lock);
+}
+
+uint64_t LiveHub::ReadTriageAfter(uint64_t after_seq, size_t max,
+                                  std::vector<TriageEvent>& out) const {
+  std::lock_guard lock(mutex_);
+  for (const TriageEvent& event : triage_ring_) {
+    if (max == 0) break;
+    if (event.seq <= after_seq) continue;
+    out.push_back(event);
+    --max;
+  }
+  return triage_seq_;
+}
+
 size_t LiveHub::ring_bytes() const {
   std::lock_guard lock(mutex_);
   return bytes_;

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "engine/store/alert_store.h"
+#include "engine/triage/triage_types.h"
 
 namespace gsoc::api {
 
@@ -52,6 +53,19 @@ class LiveHub : public store::CommitListener {
   // kTooOld when the ring no longer holds after_id + 1 (read the store first).
   ReadStatus ReadAfter(uint64_t after_id, size_t max, std::vector<store::StoredAlert>& out) const;
 
+  // Triage changes for the streams' `event: triage`: live only (not
+  // resumed), in a ring of kTriageRingEvents; a stream that falls further
+  // behind skips to the newest (and should re-read the alerts it shows).
+  struct TriageEvent {
+    uint64_t seq = 0;
+    std::string agency;
+    triage::TriageState state;
+  };
+  static constexpr size_t kTriageRingEvents = 8192;
+  void PublishTriage(std::string agency, const triage::TriageState& state);
+  // Appends events with seq > after_seq (at most `max`); returns the newest seq.
+  uint64_t ReadTriageAfter(uint64_t after_seq, size_t max, std::vector<TriageEvent>& out) const;
+
   uint64_t last_id() const;   // newest id seen (0 before any)
   size_t ring_bytes() const;  // bytes the ring holds now (gauge)
 
@@ -64,6 +78,9 @@ class LiveHub : public store::CommitListener {
   size_t bytes_ = 0;  // AlertBytes of what ring_ holds
   uint64_t last_id_ = 0;
   std::vector<Subscriber*> subscribers_;
+  std::deque<TriageEvent> triage_ring_;
+  uint64_t triage_seq_ = 0;
+  void NotifyAll(std::unique_lock<std::mutex>& lock);
   friend struct Subscriber;
 };
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <exception>
 
+#include "engine/api/triage_routes.h"
 #include "engine/util/json_writer.h"
 
 namespace gsoc::api {
@@ -145,8 +146,8 @@ HttpResponse ListAlerts(ApiContext& context, const HttpRequest& request, std::st
     busy.set(http::field::retry_after, "1");
     return busy;
   }
-  return AlertsReply(RunAlertsQuery(context.reader, std::get<AlertsQuery>(parsed),
-                                    context.options.max_response_bytes),
+  return AlertsReply(RunAlertsQueryWithTriage(context, std::get<AlertsQuery>(parsed),
+                                              context.options.max_response_bytes),
                      request);
 }
 
@@ -157,6 +158,7 @@ HttpResponse GetAlert(ApiContext& context, const HttpRequest& request, std::stri
   if (!id) return Error(http::status::bad_request, "alert id must be a decimal number", request);
   auto alert = context.reader.Get(*id);
   if (!alert) return Error(http::status::not_found, "no alert " + std::to_string(*id), request);
+  AttachTriage(context.hooks.triage, std::span(&*alert, 1));
   return Json(http::status::ok, std::move(alert->json), request);
 }
 
@@ -219,6 +221,7 @@ HttpResponse Probe(const ApiContext& context, const HttpRequest& request, bool r
 
 void RouteAuthorized(ApiContext& context, const HttpRequest& request, const Target& target,
                      Routed& routed) {
+  if (RouteTriage(context, request, target.path, target.query, routed)) return;
   const bool get = request.method() == http::verb::get;
   if (target.path == kReloadPath) {
     routed.reply = request.method() == http::verb::post ? Reload(context, request, target.query)
@@ -243,6 +246,7 @@ void RouteAuthorized(ApiContext& context, const HttpRequest& request, const Targ
 
 std::string RoutePattern(std::string_view target) {
   const std::string_view path = SplitTarget(target).path;
+  if (auto pattern = TriageRoutePattern(path)) return *pattern;
   if (path == "/healthz" || path == "/readyz" || path == kAlertsPath || path == kStreamPath ||
       path == kRulesPath || path == kReloadPath) {
     return std::string(path);

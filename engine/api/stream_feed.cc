@@ -3,11 +3,17 @@
 #include <algorithm>
 #include <vector>
 
+#include "engine/api/triage_routes.h"
+#include "engine/triage/triage_json.h"
+#include "engine/util/json_writer.h"
+
 namespace gsoc::api {
 
 StreamFeed::StreamFeed(const store::AlertReader& reader, const LiveHub& hub, ApiFilter filter,
-                       std::optional<uint64_t> last_event_id)
-    : reader_(reader), hub_(hub), filter_(std::move(filter)) {
+                       std::optional<uint64_t> last_event_id, const triage::TriageStore* triage)
+    : reader_(reader), hub_(hub), filter_(std::move(filter)), triage_(triage) {
+  std::vector<LiveHub::TriageEvent> none;
+  triage_seq_ = hub_.ReadTriageAfter(UINT64_MAX, 0, none);  // changes from now on
   if (last_event_id) {
     position_ = *last_event_id;
     from_store_ = true;
@@ -17,14 +23,30 @@ StreamFeed::StreamFeed(const store::AlertReader& reader, const LiveHub& hub, Api
 }
 
 bool StreamFeed::Next(std::string& out, size_t max_alerts) {
-  if (from_store_) return ReadStore(out, max_alerts);
+  const bool changes = ReadTriage(out, max_alerts);
+  if (from_store_) return ReadStore(out, max_alerts) || changes;
   std::vector<store::StoredAlert> alerts;
   if (hub_.ReadAfter(position_, max_alerts, alerts) == LiveHub::ReadStatus::kTooOld) {
     from_store_ = true;
     return ReadStore(out, max_alerts);
   }
-  for (const store::StoredAlert& alert : alerts) Examine(alert, out);
-  return !alerts.empty();
+  ExamineAll(alerts, out);
+  return !alerts.empty() || changes;
+}
+
+bool StreamFeed::ReadTriage(std::string& out, size_t max_events) {
+  std::vector<LiveHub::TriageEvent> events;
+  hub_.ReadTriageAfter(triage_seq_, std::max<size_t>(max_events, 1), events);
+  for (const LiveHub::TriageEvent& event : events) {
+    triage_seq_ = event.seq;
+    if (!TriageEventVisible(filter_, event.agency, event.state)) continue;
+    out += "event: triage\ndata: {\"id\":" + std::to_string(event.state.id) + ",\"agency\":";
+    AppendJsonString(out, event.agency);
+    out += ",\"triage\":";
+    triage::AppendTriageJson(out, event.state);
+    out += "}\n\n";
+  }
+  return !events.empty();
 }
 
 bool StreamFeed::ReadStore(std::string& out, size_t max_alerts) {
@@ -35,7 +57,7 @@ bool StreamFeed::ReadStore(std::string& out, size_t max_alerts) {
   request.limit = std::max<size_t>(max_alerts, 1);
   request.newest_first = false;
   const store::QueryResult result = reader_.Query(request);
-  for (const store::StoredAlert& alert : result.alerts) Examine(alert, out);
+  ExamineAll(result.alerts, out);
   if (result.next_cursor != 0) {
     position_ = std::max(position_, result.next_cursor);
     return true;
@@ -45,17 +67,35 @@ bool StreamFeed::ReadStore(std::string& out, size_t max_alerts) {
   return true;
 }
 
-void StreamFeed::Examine(const store::StoredAlert& alert, std::string& out) {
-  if (alert.id <= position_) return;  // never twice, never backwards
-  position_ = alert.id;
-  if (FilterMatches(filter_, alert)) AppendSseEvent(out, alert);
+void StreamFeed::ExamineAll(std::span<const store::StoredAlert> alerts, std::string& out) {
+  std::vector<const store::StoredAlert*> matching;
+  for (const store::StoredAlert& alert : alerts) {
+    if (alert.id <= position_) continue;  // never twice, never backwards
+    position_ = alert.id;
+    if (FilterMatches(filter_, alert)) matching.push_back(&alert);
+  }
+  if (matching.empty()) return;
+  std::vector<uint64_t> ids;
+  ids.reserve(matching.size());
+  for (const store::StoredAlert* alert : matching) ids.push_back(alert->id);
+  const std::vector<triage::TriageState> states = TriageStates(triage_, ids);
+  std::string json;
+  for (size_t i = 0; i < matching.size(); ++i) {
+    if (!filter_.triage.Matches(states[i])) continue;
+    json = matching[i]->json;
+    triage::AttachTriageJson(json, states[i]);
+    AppendSseEvent(out, matching[i]->id, json);
+  }
 }
 
 void AppendSseEvent(std::string& out, const store::StoredAlert& alert) {
+  AppendSseEvent(out, alert.id, alert.json);
+}
+
+void AppendSseEvent(std::string& out, uint64_t id, std::string_view json) {
   out += "id: ";
-  out += std::to_string(alert.id);
+  out += std::to_string(id);
   out += '\n';
-  std::string_view json = alert.json;
   while (true) {
     const size_t newline = json.find('\n');
     out += "data: ";

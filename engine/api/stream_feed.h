@@ -20,14 +20,21 @@
 #include "engine/api/alert_query.h"
 #include "engine/api/live_hub.h"
 
+namespace gsoc::triage {
+class TriageStore;
+}
+
 namespace gsoc::api {
 
 class StreamFeed {
  public:
   // Construct after subscribing to the hub, so nothing committed in between
   // is missed.
+  // `triage` (may be null: every alert new) gives each alert's "triage"
+  // object and the status/assignee filters; its changes come as
+  // `event: triage` (from the hub, live only).
   StreamFeed(const store::AlertReader& reader, const LiveHub& hub, ApiFilter filter,
-             std::optional<uint64_t> last_event_id);
+             std::optional<uint64_t> last_event_id, const triage::TriageStore* triage = nullptr);
 
   // Appends the SSE events of the next alerts (at most `max_alerts`
   // examined) to `out`. Returns false when there was nothing new to examine
@@ -38,16 +45,20 @@ class StreamFeed {
 
  private:
   bool ReadStore(std::string& out, size_t max_alerts);
-  void Examine(const store::StoredAlert& alert, std::string& out);
+  void ExamineAll(std::span<const store::StoredAlert> alerts, std::string& out);
+  bool ReadTriage(std::string& out, size_t max_events);
 
   const store::AlertReader& reader_;
   const LiveHub& hub_;
   ApiFilter filter_;
   uint64_t position_ = 0;
   bool from_store_ = false;
+  const triage::TriageStore* triage_;
+  uint64_t triage_seq_ = 0;
 };
 
 // "id: N\ndata: <json>\n\n" (a JSON with a newline gets one data line each).
 void AppendSseEvent(std::string& out, const store::StoredAlert& alert);
+void AppendSseEvent(std::string& out, uint64_t id, std::string_view json);
 
 }  // namespace gsoc::api

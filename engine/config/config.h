@@ -45,6 +45,19 @@ struct ListenerConfig {
   std::any options;
 };
 
+// Cases (engine/triage/README.md): `cases.auto` rules file alerts of one
+// agency with the same entity value (a group field) within `window` of the
+// case's latest alert into one open case.
+struct AutoCaseConfig {
+  std::string name;
+  std::string entity;  // src_ip, user, host or any group field
+  std::chrono::milliseconds window{3'600'000};
+  std::string min_level = "informational";
+};
+struct CasesConfig {
+  std::vector<AutoCaseConfig> auto_rules;
+};
+
 struct Config {
   std::filesystem::path file;      // the file it was loaded from
   std::filesystem::path data_dir;  // absolute
@@ -62,6 +75,7 @@ struct Config {
   CorrelationConfig correlation;
   StoreConfig store;
   ApiConfig api;
+  CasesConfig cases;
 };
 
 using ConfigResult = std::variant<Config, std::vector<ConfigError>>;

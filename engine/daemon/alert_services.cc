@@ -14,6 +14,7 @@
 #include "engine/api/live_hub.h"
 #include "engine/metrics/metrics_server.h"
 #include "engine/output/webhook_output.h"
+#include "engine/triage/triage_store.h"
 
 namespace gsoc {
 
@@ -103,6 +104,29 @@ std::vector<std::string> ApiTokens(const ApiConfig& config) {
   return {std::move(token)};
 }
 
+// <data_dir>/triage.db, written with the alert store's sync policy.
+std::unique_ptr<triage::TriageStore> OpenTriage(const Config& config, store::SyncPolicy sync) {
+  triage::TriageOptions options;
+  options.path = config.data_dir / "triage.db";
+  options.sync = sync != store::SyncPolicy::kNone;
+  for (const AutoCaseConfig& rule : config.cases.auto_rules) {
+    triage::AutoCaseRule out;
+    out.name = rule.name;
+    out.entity = rule.entity;
+    out.window_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(rule.window).count();
+    for (int level = 0; level <= static_cast<int>(rules::Level::kCritical); ++level) {
+      if (rule.min_level == rules::LevelName(static_cast<rules::Level>(level))) {
+        out.min_level = static_cast<rules::Level>(level);
+      }
+    }
+    options.auto_cases.push_back(std::move(out));
+  }
+  auto store = triage::TriageStore::Open(options);
+  spdlog::info("triage store at {} ({} auto case rules)", options.path.string(),
+               options.auto_cases.size());
+  return store;
+}
+
 }  // namespace
 
 struct AlertServices::Parts {
@@ -116,6 +140,7 @@ struct AlertServices::Parts {
   std::unique_ptr<output::WebhookOutput> webhook;
   std::unique_ptr<api::ApiServer> api;
   std::unique_ptr<aggregate::Aggregator> aggregator;
+  std::unique_ptr<triage::TriageStore> triage;
 };
 
 AlertServices::AlertServices(const Config& config)
@@ -141,6 +166,11 @@ AlertServices::AlertServices(const Config& config)
     p.write_seconds->Observe(seconds);
     p.batch_alerts->Observe(static_cast<double>(alerts));
   });
+  p.triage = OpenTriage(config, store_options.sync);
+  p.triage->SetChangeListener([&p](const triage::ChangeEvent& change) {
+    p.hub.PublishTriage(change.agency, change.state);
+  });
+  store_->AddListener(p.triage.get());  // before the hub: carried states are served with the alert
   store_->AddListener(&p.hub);
   if (config.alerts.aggregate.enabled) {
     p.aggregator = std::make_unique<aggregate::Aggregator>(
@@ -185,7 +215,8 @@ uint16_t AlertServices::StartApi(AlertServicesHooks hooks) {
   auto ready = [rules_ready = std::move(hooks.ready), store = store_.get()] {
     return (!rules_ready || rules_ready()) && store->health().ok;
   };
-  api::ApiHooks api_hooks{std::move(hooks.rules_json), std::move(hooks.reload), std::move(ready)};
+  api::ApiHooks api_hooks{std::move(hooks.rules_json), std::move(hooks.reload), std::move(ready),
+                          parts_->triage.get()};
   parts_->api =
       std::make_unique<api::ApiServer>(ApiOptionsFrom(config_.api, ApiTokens(config_.api)), *store_,
                                        parts_->hub, std::move(api_hooks));
@@ -290,6 +321,25 @@ std::shared_ptr<prometheus::Collectable> AlertServices::MakeCollectable() const 
              MetricType::Counter, static_cast<double>(api.stream_write_timeouts));
       single("gsoc_api_response_bytes", "Bytes of API replies built and not yet sent",
              MetricType::Gauge, static_cast<double>(api.response_bytes));
+    }
+    if (p->triage) {
+      const triage::TriageStats t = p->triage->stats();
+      single("gsoc_triage_changes_total", "Alert triage changes committed", MetricType::Counter,
+             double(t.changes));
+      single("gsoc_triage_conflicts_total",
+             "Triage changes refused: the expected version was not current", MetricType::Counter,
+             double(t.conflicts));
+      single("gsoc_triage_refused_total",
+             "Triage changes refused: invalid transition or a per-alert limit", MetricType::Counter,
+             double(t.refused));
+      single("gsoc_triage_carried_total", "Triage states moved to a replacing aggregate alert",
+             MetricType::Counter, double(t.carried));
+      single("gsoc_cases_created_total", "Cases created (by hand and by cases.auto rules)",
+             MetricType::Counter, double(t.cases_created));
+      single("gsoc_cases_auto_alerts_total", "Alerts filed into cases by cases.auto rules",
+             MetricType::Counter, double(t.auto_case_alerts));
+      single("gsoc_triage_write_errors_total", "Failed writes to triage.db", MetricType::Counter,
+             double(t.write_errors));
     }
     single("gsoc_api_live_ring_bytes", "Bytes of recent alerts the live stream ring holds",
            MetricType::Gauge, static_cast<double>(p->hub.ring_bytes()));

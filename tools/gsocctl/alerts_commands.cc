@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "tools/gsocctl/api_client.h"
+#include "tools/gsocctl/api_session.h"
 #include "tools/gsocctl/commands.h"
 #include "tools/gsocctl/terminal_text.h"
 
@@ -104,33 +105,6 @@ std::string ReadTokenFile(const fs::path& file, std::string* error) {
   return token;
 }
 
-// The options the three commands share.
-struct ApiCommandOptions {
-  std::string url;
-  std::string config;
-  std::string token;
-  std::string color = "auto";
-  bool insecure = false;
-
-  void AddTo(CLI::App& command) {
-    command.add_option("--url", url, "gsocd API address (default http://127.0.0.1:8080)");
-    command.add_option("--config", config, "gsocd config: its api address and api-token file");
-    command.add_option("--token", token, "API token (else $GSOC_TOKEN, else the api-token file)");
-    command.add_flag("--insecure", insecure, "https: skip certificate verification");
-    command.add_option("--color", color, "auto (terminal and no NO_COLOR), always or never")
-        ->check(CLI::IsMember({"auto", "always", "never"}));
-  }
-};
-
-// A resolved connection: the endpoint and what to say when it fails.
-struct Session {
-  ApiEndpoint endpoint;
-  std::string url;
-  std::string token_source;  // where the token came from
-  std::string token_places;  // where it is looked for
-  bool color = false;
-};
-
 bool UseColor(const std::string& choice) {
   if (choice != "auto") return choice == "always";
   const char* no_color = std::getenv("NO_COLOR");
@@ -169,6 +143,8 @@ bool ResolveToken(const ApiCommandOptions& options, const GsocdConfig* config,
   }
   return !session->endpoint.token.empty();
 }
+
+}  // namespace
 
 // 0, or the exit code after a message on stderr.
 int ResolveSession(const ApiCommandOptions& options, Session* session) {
@@ -262,9 +238,11 @@ void AppendParam(std::string& target, std::string_view key, std::string_view val
   }
 }
 
+namespace {
+
 // The filters the commands share; empty ones are not sent.
 struct AlertFilters {
-  std::string since, until, rule, level, agency, q;
+  std::string since, until, rule, level, agency, q, status, assignee;
 
   void AddTo(CLI::App& command, bool time_range) {
     if (time_range) {
@@ -276,12 +254,15 @@ struct AlertFilters {
         ->check(LevelValidator());
     command.add_option("--agency", agency, "agency name");
     command.add_option("-q", q, "text the alert contains (case-insensitive)");
+    command.add_option("--status", status,
+                       "triage status: new, acknowledged, in_progress, closed (comma-separated)");
+    command.add_option("--assignee", assignee, "triage assignee");
   }
 
   void AppendTo(std::string& target) const {
     const std::pair<const char*, const std::string*> params[] = {
-        {"since", &since}, {"until", &until},   {"rule", &rule},
-        {"level", &level}, {"agency", &agency}, {"q", &q}};
+        {"since", &since},   {"until", &until}, {"rule", &rule},     {"level", &level},
+        {"agency", &agency}, {"q", &q},         {"status", &status}, {"assignee", &assignee}};
     for (const auto& [key, value] : params) {
       if (!value->empty()) AppendParam(target, key, *value);
     }

@@ -97,18 +97,22 @@ class SseParser {
       data_.append(value);
       data_.push_back('\n');
       has_data_ = true;
+    } else if (field == "event") {
+      event_ = value;
     } else if (field == "id") {
       uint64_t id = 0;
       const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), id);
       if (ec == std::errc() && end == value.data() + value.size()) last_id_ = id;
     }
-    return true;  // "event", "retry" and unknown fields: nothing to do
+    return true;  // "retry" and unknown fields: nothing to do
   }
 
   bool Dispatch(const Handler& on_event) {
+    const bool alert = event_.empty() || event_ == "message";  // not "event: triage"
+    event_.clear();
     if (!has_data_) return true;
     data_.pop_back();  // the last "\n"
-    const bool go_on = on_event(last_id_, data_);
+    const bool go_on = !alert || on_event(last_id_, data_);
     data_.clear();
     has_data_ = false;
     return go_on;
@@ -116,6 +120,7 @@ class SseParser {
 
   std::string line_;
   std::string data_;
+  std::string event_;
   bool has_data_ = false;
   bool after_cr_ = false;
   uint64_t last_id_ = 0;
@@ -164,6 +169,22 @@ class Connection {
       request.set(http::field::cache_control, "no-cache");
       request.set("Last-Event-ID", std::to_string(*last_event_id));
     }
+    Lowest().expires_after(endpoint_.read_timeout);
+    return RunOne(io_, [&](auto handler) {
+      WithStream([&](auto& stream) { http::async_write(stream, request, std::move(handler)); });
+    });
+  }
+
+  beast::error_code SendPost(const std::string& target, const std::string& body) {
+    http::request<http::string_body> request{http::verb::post, target, 11};
+    request.set(http::field::host, HostHeader());
+    request.set(http::field::user_agent, "gsocctl/" GSOC_VERSION);
+    request.set(http::field::accept, "application/json");
+    request.set(http::field::content_type, "application/json");
+    request.set(http::field::authorization, "Bearer " + endpoint_.token);
+    request.set(http::field::connection, "close");
+    request.body() = body;
+    request.prepare_payload();
     Lowest().expires_after(endpoint_.read_timeout);
     return RunOne(io_, [&](auto handler) {
       WithStream([&](auto& stream) { http::async_write(stream, request, std::move(handler)); });
@@ -278,12 +299,23 @@ std::map<std::string, std::string> HeaderMap(const Fields& fields) {
 }  // namespace
 
 HttpReply ApiClient::Get(const std::string& target, const std::string& accept) const {
+  return Send(target, accept, nullptr);
+}
+
+HttpReply ApiClient::Post(const std::string& target, const std::string& body) const {
+  return Send(target, "application/json", &body);
+}
+
+HttpReply ApiClient::Send(const std::string& target, const std::string& accept,
+                          const std::string* post_body) const {
   HttpReply reply;
   Connection connection(endpoint_);
   reply.error = connection.Open();
   if (!reply.error.empty()) return reply;
-  if (const auto ec = connection.SendGet(target, accept, std::nullopt)) {
-    reply.error = "sending the request: " + Describe(ec);
+  const auto sent = post_body ? connection.SendPost(target, *post_body)
+                              : connection.SendGet(target, accept, std::nullopt);
+  if (sent) {
+    reply.error = "sending the request: " + Describe(sent);
     return reply;
   }
   http::response_parser<http::string_body> parser;

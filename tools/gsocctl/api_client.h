@@ -41,6 +41,8 @@ class ApiClient {
 
   // GET target (path + query); `accept` as the Accept header.
   HttpReply Get(const std::string& target, const std::string& accept = "application/json") const;
+  // POST target with a JSON body.
+  HttpReply Post(const std::string& target, const std::string& body) const;
 
   // Follows an SSE stream: calls on_event(id, data) per event until it
   // returns false or the connection ends; returns the reply status (200 when
@@ -49,12 +51,15 @@ class ApiClient {
   // that matches, as after_id=0 does). On a status other than 200, `error`
   // is the reply body; when a 200 stream ends, it says why (server closed,
   // connection lost, nothing for stream_idle_timeout), unless on_event
-  // stopped it.
+  // stopped it. Named events other than "message" (event: triage) are
+  // skipped: on_event sees alerts only.
   int Stream(const std::string& target, uint64_t last_event_id,
              const std::function<bool(uint64_t id, const std::string& data)>& on_event,
              std::string* error) const;
 
  private:
+  HttpReply Send(const std::string& target, const std::string& accept,
+                 const std::string* post_body) const;
   ApiEndpoint endpoint_;
 };
 

@@ -14,5 +14,8 @@ void AddReplay(CLI::App& app, int* exit_code);
 void AddTail(CLI::App& app, int* exit_code);
 void AddQuery(CLI::App& app, int* exit_code);
 void AddAlert(CLI::App& app, int* exit_code);
+// triage_commands.cc: gsocctl ack / start / assign / note / close / reopen, and case.
+void AddTriage(CLI::App& app, int* exit_code);
+void AddCase(CLI::App& app, int* exit_code);
 
 }  // namespace gsoc::ctl

@@ -23,26 +23,18 @@ namespace gsoc::api {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::AlertIds;
 using testing::Fetch;
 using testing::HttpReply;
 using testing::MakeAlert;
 using testing::MakeVariedAlert;
 using testing::RawConnection;
+using testing::Served;
 using testing::SseEvent;
 using testing::SseReader;
 
 constexpr uint64_t kSeedAlerts = 250;
 const std::vector<std::string> kAuth = {"Authorization: Bearer secret-token"};
-
-std::vector<uint64_t> AlertIds(const std::string& body) {
-  static const std::regex kAlertStart(R"re(\{"id":"(\d+)","time_ns")re");
-  std::vector<uint64_t> ids;
-  for (auto it = std::sregex_iterator(body.begin(), body.end(), kAlertStart);
-       it != std::sregex_iterator(); ++it) {
-    ids.push_back(std::stoull((*it)[1]));
-  }
-  return ids;
-}
 
 std::string CursorOf(const std::string& body) {
   static const std::regex kCursor(R"re("next_cursor":(null|"(\d+)")\}$)re");
@@ -135,7 +127,7 @@ class ApiServerTest : public ::testing::Test {
       auto event = reader.Next(10s);
       ASSERT_TRUE(event.has_value()) << "stream stalled after " << last;
       ASSERT_EQ(event->id, last + 1);
-      ASSERT_EQ(event->data, MakeVariedAlert(event->id).json);
+      ASSERT_EQ(event->data, Served(MakeVariedAlert(event->id)));
       last = event->id;
     }
   }
@@ -191,7 +183,7 @@ TEST_F(ApiServerTest, GetsOneAlertVerbatim) {
   HttpReply reply = Get("/api/v1/alerts/42");
   EXPECT_EQ(reply.status, 200);
   EXPECT_EQ(reply.Header("content-type"), "application/json");
-  EXPECT_EQ(reply.body, MakeVariedAlert(42).json);
+  EXPECT_EQ(reply.body, Served(MakeVariedAlert(42)));
   reply = Get("/api/v1/alerts/999");
   EXPECT_EQ(reply.status, 404);
   EXPECT_EQ(reply.body, R"({"error":"no alert 999"})");
@@ -227,13 +219,13 @@ TEST_F(ApiServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
         testing::BuildRequest("GET", "/api/v1/alerts/" + std::to_string(i), kAuth)));
     auto reply = connection.ReadResponse();
     ASSERT_TRUE(reply.has_value());
-    EXPECT_EQ(reply->body, MakeVariedAlert(i).json);
+    EXPECT_EQ(reply->body, Served(MakeVariedAlert(i)));
   }
   // Pipelined: two requests in one write.
   connection.Send(testing::BuildRequest("GET", "/healthz", {}) +
                   testing::BuildRequest("GET", "/api/v1/alerts/7", kAuth));
   EXPECT_EQ(connection.ReadResponse()->body, "ok\n");
-  EXPECT_EQ(connection.ReadResponse()->body, MakeVariedAlert(7).json);
+  EXPECT_EQ(connection.ReadResponse()->body, Served(MakeVariedAlert(7)));
   connection.Send(testing::BuildRequest("GET", "/healthz", {"Connection: close"}));
   EXPECT_EQ(connection.ReadResponse()->status, 200);
   EXPECT_TRUE(connection.WaitClosed(3s));
@@ -247,8 +239,8 @@ TEST_F(ApiServerTest, ListsNewestFirstByDefaultWithVerbatimJson) {
   const HttpReply reply = Get("/api/v1/alerts?limit=3");
   EXPECT_EQ(reply.status, 200);
   EXPECT_EQ(reply.Header("content-type"), "application/json");
-  EXPECT_EQ(reply.body, "{\"alerts\":[" + MakeVariedAlert(250).json + "," +
-                            MakeVariedAlert(249).json + "," + MakeVariedAlert(248).json +
+  EXPECT_EQ(reply.body, "{\"alerts\":[" + Served(MakeVariedAlert(250)) + "," +
+                            Served(MakeVariedAlert(249)) + "," + Served(MakeVariedAlert(248)) +
                             "],\"next_cursor\":\"248\"}");
   EXPECT_EQ(AlertIds(Get("/api/v1/alerts").body).size(), 100u);
   EXPECT_EQ(Get("/api/v1/alerts?agency=nobody").body, R"({"alerts":[],"next_cursor":null})");
@@ -338,13 +330,13 @@ TEST_F(ApiServerTest, NdjsonPutsTheCursorInAHeader) {
   HttpReply reply = Fetch(port_, "GET", "/api/v1/alerts?limit=3&order=asc", headers);
   EXPECT_EQ(reply.status, 200);
   EXPECT_EQ(reply.Header("content-type"), "application/x-ndjson");
-  EXPECT_EQ(reply.body, MakeVariedAlert(1).json + "\n" + MakeVariedAlert(2).json + "\n" +
-                            MakeVariedAlert(3).json + "\n");
+  EXPECT_EQ(reply.body, Served(MakeVariedAlert(1)) + "\n" + Served(MakeVariedAlert(2)) + "\n" +
+                            Served(MakeVariedAlert(3)) + "\n");
   EXPECT_EQ(reply.Header("x-next-cursor"), "3");
   reply = Fetch(port_, "GET", "/api/v1/alerts?limit=3&order=asc&cursor=3", headers);
   EXPECT_EQ(AlertIds(reply.body), (std::vector<uint64_t>{4, 5, 6}));
   reply = Fetch(port_, "GET", "/api/v1/alerts?after_id=248&order=asc", headers);
-  EXPECT_EQ(reply.body, MakeVariedAlert(249).json + "\n" + MakeVariedAlert(250).json + "\n");
+  EXPECT_EQ(reply.body, Served(MakeVariedAlert(249)) + "\n" + Served(MakeVariedAlert(250)) + "\n");
   EXPECT_FALSE(reply.Has("x-next-cursor"));
 }
 
@@ -684,7 +676,7 @@ TEST_F(ApiServerTest, ReconnectingClientGetsEveryAlertOnceDuringAFlood) {
       auto event = events.Next(10s);
       ASSERT_TRUE(event.has_value()) << "stalled after " << last;
       ASSERT_EQ(event->id, last + 1) << "gap or duplicate";
-      ASSERT_EQ(event->data, MakeVariedAlert(event->id).json);
+      ASSERT_EQ(event->data, Served(MakeVariedAlert(event->id)));
       last = event->id;
     }
   }
@@ -805,9 +797,9 @@ TEST_F(ApiServerTest, ServesOverTls) {
   {
     TlsClient client(port_);
     client.Send(testing::BuildRequest("GET", "/api/v1/alerts/42", kAuth));
-    const std::string reply = client.ReadUntil(MakeVariedAlert(42).json);
+    const std::string reply = client.ReadUntil(Served(MakeVariedAlert(42)));
     EXPECT_EQ(reply.rfind("HTTP/1.1 200", 0), 0u);
-    EXPECT_NE(reply.find(MakeVariedAlert(42).json), std::string::npos);
+    EXPECT_NE(reply.find(Served(MakeVariedAlert(42))), std::string::npos);
   }
   {
     TlsClient client(port_);
@@ -815,7 +807,7 @@ TEST_F(ApiServerTest, ServesOverTls) {
     client.ReadUntil("\r\n\r\n");
     Commit(251, 252);
     const std::string events = client.ReadUntil("id: 252\n");
-    EXPECT_NE(events.find("id: 251\ndata: " + MakeVariedAlert(251).json + "\n\n"),
+    EXPECT_NE(events.find("id: 251\ndata: " + Served(MakeVariedAlert(251)) + "\n\n"),
               std::string::npos);
   }
   // Plain HTTP to a TLS port gets nowhere, and the server carries on.

@@ -17,13 +17,35 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <regex>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "engine/store/alert_store.h"
+#include "engine/triage/triage_json.h"
 
 namespace gsoc::api::testing {
+
+// The alert ids of a reply body, in order.
+inline std::vector<uint64_t> AlertIds(const std::string& body) {
+  static const std::regex kAlertStart(R"re(\{"id":"(\d+)","time_ns")re");
+  std::vector<uint64_t> ids;
+  for (auto it = std::sregex_iterator(body.begin(), body.end(), kAlertStart);
+       it != std::sregex_iterator(); ++it) {
+    ids.push_back(std::stoull((*it)[1]));
+  }
+  return ids;
+}
+
+// An alert's JSON as the API serves it: with its "triage" object (untouched).
+inline std::string Served(const store::StoredAlert& alert) {
+  std::string json = alert.json;
+  triage::TriageState state;
+  state.id = alert.id;
+  triage::AttachTriageJson(json, state);
+  return json;
+}
 
 inline constexpr int64_t kBaseTimeNs = 1'795'600'000'000'000'000;  // 2026-11-25T09:46:40Z
 

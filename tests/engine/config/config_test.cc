@@ -247,7 +247,7 @@ TEST(ConfigTest, ComponentsRegisterTheirListenerKindsAndSections) {
   std::vector<std::string_view> sections;
   for (const ConfigSection* section : ConfigSections()) sections.push_back(section->name);
   EXPECT_EQ(sections, (std::vector<std::string_view>{"metrics", "pipeline", "rules", "alerts",
-                                                     "correlation", "store", "api"}));
+                                                     "correlation", "store", "api", "cases"}));
   EXPECT_THAT(Dump(Errors("listeners: [{name: k, type: kafka, port: 1}]\n")),
               HasSubstr("listeners[0].type: expected one of json_tcp, syslog_tcp, syslog_tls, "
                         "syslog_udp, got 'kafka'"));
@@ -1001,6 +1001,36 @@ rules:
               "unknown status 'beta' (stable, test, experimental, deprecated, unsupported)");
   ExpectError(errors, "rules.min_level", 5,
               "unknown level 'urgent' (informational, low, medium, high, critical)");
+}
+
+TEST(ConfigTest, CasesAutoRulesAreRead) {
+  Config config = Parse(R"(listeners: [{name: a, type: syslog_tcp, port: 1}]
+cases:
+  auto:
+    - {name: by-src, entity: src_ip, window: 30m, min_level: high}
+    - {name: by-user, entity: user}
+)");
+  ASSERT_EQ(config.cases.auto_rules.size(), 2u);
+  const AutoCaseConfig& first = config.cases.auto_rules[0];
+  EXPECT_EQ(first.name, "by-src");
+  EXPECT_EQ(first.entity, "src_ip");
+  EXPECT_EQ(first.window, std::chrono::minutes(30));
+  EXPECT_EQ(first.min_level, "high");
+  EXPECT_EQ(config.cases.auto_rules[1].window, std::chrono::hours(1));
+  EXPECT_EQ(config.cases.auto_rules[1].min_level, "informational");
+}
+
+TEST(ConfigTest, BadCasesValues) {
+  auto errors = Errors(R"(listeners: [{name: a, type: syslog_tcp, port: 1}]
+cases:
+  auto:
+    - {name: x, window: forever, min_level: urgent}
+    - {name: x, entity: host, colour: red}
+)");
+  ExpectError(errors, "cases.auto[0].entity", 4, "missing");
+  ExpectError(errors, "cases.auto[0].window", 4, "duration");
+  ExpectError(errors, "cases.auto[0].min_level", 4, "expected informational");
+  ExpectError(errors, "cases.auto[1].colour", 5, "unknown");
 }
 
 }  // namespace

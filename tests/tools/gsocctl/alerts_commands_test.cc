@@ -767,7 +767,9 @@ TEST(ApiClient, StreamParsesServerSentEvents) {
     Send(fd, ChunkedHead("text/event-stream"));
     Send(fd, Chunk(": hello\r\n\r\nid: 7\r\ndata: a\r\ndata:  b\r"));  // CR | LF split over chunks
     Send(fd, Chunk("\n\r\nid: 8\rdata:no-space\r\r"));
-    Send(fd, Chunk("event: x\nretry: 5\ndata: c\n\nid: 9\n\ndata\n\n"));
+    // "message" events are alerts; other named events (event: triage) are skipped.
+    Send(fd, Chunk("event: message\nretry: 5\ndata: c\n\nevent: triage\ndata: {\"id\":3}\n\n"
+                   "id: 9\n\ndata\n\n"));
     Send(fd, std::string(kLastChunk));
   });
   std::vector<std::pair<uint64_t, std::string>> events;
