@@ -55,6 +55,7 @@
 #include <vector>
 
 #include "engine/api/live_hub.h"
+#include "engine/auth/auth_store.h"
 #include "engine/store/alert_store.h"
 
 namespace gsoc::api {
@@ -84,6 +85,9 @@ struct ApiHooks {
   std::function<std::string()> rules_json;  // GET /api/v1/rules body
   std::function<void()> reload;             // POST /api/v1/rules/reload
   std::function<bool()> ready;              // GET /readyz
+  // Tokens beyond the configured ones, and the audit log (not owned; outlives
+  // the server). Null: only the configured tokens (admins), no audit log.
+  auth::AuthStore* auth = nullptr;
 };
 
 struct ApiStats {

@@ -190,8 +190,16 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     Close();  // reset, a request cut short
   }
 
+  // "address:port" of the client, for the audit log.
+  std::string PeerAddress() {
+    boost::system::error_code error;
+    const auto endpoint = Lowest().socket().remote_endpoint(error);
+    if (error) return {};
+    return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  }
+
   void HandleRequest(HttpRequest request) {
-    Routed routed = RouteRequest(context_, request);
+    Routed routed = RouteRequest(context_, request, PeerAddress());
     if (routed.authenticated && !authenticated_) {
       authenticated_ = true;
       this->evictable_.store(false);
