@@ -629,13 +629,15 @@ void ReadApi(Reader& reader, const YAML::Node& root, Config& config,
              const std::filesystem::path& base) {
   ApiConfig& api = config.api;
   api.token_file = config.data_dir / "api-token";
+  api.auth_db = config.data_dir / "auth.db";
   const YAML::Node node = root["api"];
   if (!node.IsDefined() || node.IsNull()) return;
   if (!reader.CheckMap(
           node, "api",
           {"enabled", "address", "port", "tokens", "token_file", "tls", "threads", "max_streams",
            "max_connections", "max_request_size", "idle_timeout", "request_timeout",
-           "max_response_size", "stream_write_timeout", "live_ring_size"})) {
+           "max_response_size", "stream_write_timeout", "live_ring_size", "audit_max_entries",
+           "audit_max_size"})) {
     return;
   }
   reader.Scalar(node, "enabled", "api", api.enabled);
@@ -671,6 +673,8 @@ void ReadApi(Reader& reader, const YAML::Node& root, Config& config,
   reader.Size(node, "max_response_size", "api", api.max_response_bytes, 64 * 1024, 1ull << 32);
   reader.Millis(node, "stream_write_timeout", "api", api.stream_write_timeout, 100);
   reader.Size(node, "live_ring_size", "api", api.live_ring_bytes, 0, 1ull << 36);
+  reader.Size(node, "audit_max_entries", "api", api.audit_max_entries, 1, 100'000'000);
+  reader.Size(node, "audit_max_size", "api", api.audit_max_bytes, 64 * 1024, 1ull << 36);
 }
 
 // The API shares the TCP port space with the metrics endpoint and the TCP

@@ -12,6 +12,7 @@
 #include "engine/alert/jsonl_output.h"
 #include "engine/api/api_server.h"
 #include "engine/api/live_hub.h"
+#include "engine/auth/auth_store.h"
 #include "engine/metrics/metrics_server.h"
 #include "engine/output/webhook_output.h"
 
@@ -114,6 +115,7 @@ struct AlertServices::Parts {
   api::LiveHub hub;
   std::unique_ptr<JsonlAlertOutput> jsonl;
   std::unique_ptr<output::WebhookOutput> webhook;
+  std::unique_ptr<auth::AuthStore> auth;  // outlives api (its handlers use it)
   std::unique_ptr<api::ApiServer> api;
   std::unique_ptr<aggregate::Aggregator> aggregator;
 };
@@ -185,7 +187,13 @@ uint16_t AlertServices::StartApi(AlertServicesHooks hooks) {
   auto ready = [rules_ready = std::move(hooks.ready), store = store_.get()] {
     return (!rules_ready || rules_ready()) && store->health().ok;
   };
-  api::ApiHooks api_hooks{std::move(hooks.rules_json), std::move(hooks.reload), std::move(ready)};
+  auth::AuthStoreOptions auth_options;
+  auth_options.path = config_.api.auth_db;
+  auth_options.audit_max_entries = config_.api.audit_max_entries;
+  auth_options.audit_max_bytes = config_.api.audit_max_bytes;
+  parts_->auth = auth::AuthStore::Open(auth_options);
+  api::ApiHooks api_hooks{std::move(hooks.rules_json), std::move(hooks.reload), std::move(ready),
+                          parts_->auth.get()};
   parts_->api =
       std::make_unique<api::ApiServer>(ApiOptionsFrom(config_.api, ApiTokens(config_.api)), *store_,
                                        parts_->hub, std::move(api_hooks));
@@ -290,6 +298,10 @@ std::shared_ptr<prometheus::Collectable> AlertServices::MakeCollectable() const 
              MetricType::Counter, static_cast<double>(api.stream_write_timeouts));
       single("gsoc_api_response_bytes", "Bytes of API replies built and not yet sent",
              MetricType::Gauge, static_cast<double>(api.response_bytes));
+      single("gsoc_api_audit_entries", "Entries the audit log holds (api.audit_max_entries)",
+             MetricType::Gauge, static_cast<double>(p->auth->audit_entries()));
+      single("gsoc_api_audit_bytes", "Bytes the audit log holds (api.audit_max_size)",
+             MetricType::Gauge, static_cast<double>(p->auth->audit_bytes()));
     }
     single("gsoc_api_live_ring_bytes", "Bytes of recent alerts the live stream ring holds",
            MetricType::Gauge, static_cast<double>(p->hub.ring_bytes()));
