@@ -237,5 +237,53 @@ TEST(E2eScoping, ViewerChangesNothingRevokeIsImmediateAndTokensAreHashed) {
   }
 }
 
+TEST(E2eScoping, GsocctlTokensThroughTheApiAndOnAStoppedDataDir) {
+  TempDir dir;
+  Gsocd gsocd;
+  ASSERT_TRUE(gsocd.Start({ScopingConfig(dir)}));
+  const std::string url = "http://127.0.0.1:" + std::to_string(gsocd.port("api"));
+  const std::string admin = ApiToken(dir);
+  const RunResult created =
+      RunProgram({GSOCCTL_PATH, "token", "create", "--role", "agency-analyst", "--agency", kAgencyA,
+                  "--name", "alpha desk", "--url", url, "--token", admin});
+  ASSERT_EQ(created.exit_code, 0) << created.output;
+  const size_t at = created.output.find("gsoc_");
+  ASSERT_NE(at, std::string::npos) << created.output;
+  const std::string token = created.output.substr(at, 86);
+  EXPECT_NE(created.output.find(token + "\n"), std::string::npos) << "the token on its own line";
+  const HttpResult whoami = HttpRequest(gsocd.port("api"), "GET", "/api/v1/whoami", Auth(token));
+  EXPECT_NE(whoami.body.find(R"("name":"alpha desk","role":"agency-analyst")"), std::string::npos)
+      << whoami.body;
+  const RunResult list =
+      RunProgram({GSOCCTL_PATH, "token", "list", "--url", url, "--token", admin});
+  EXPECT_EQ(list.exit_code, 0) << list.output;
+  EXPECT_NE(list.output.find("alpha desk"), std::string::npos) << list.output;
+  EXPECT_EQ(list.output.find(token.substr(22)), std::string::npos);
+  // Not an admin: refused by the API.
+  const RunResult refused =
+      RunProgram({GSOCCTL_PATH, "token", "list", "--url", url, "--token", token});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.output.find("403"), std::string::npos) << refused.output;
+  // The data dir of a running gsocd: said clearly.
+  const std::string data_dir = (dir / "var").string();
+  const RunResult busy = RunProgram({GSOCCTL_PATH, "token", "list", "--data-dir", data_dir});
+  EXPECT_EQ(busy.exit_code, 1);
+  EXPECT_NE(busy.output.find("gsocd is running"), std::string::npos) << busy.output;
+  EXPECT_EQ(gsocd.Stop(), 0);
+
+  // Stopped: revoke directly; the token is refused after the restart.
+  const std::string id = token.substr(5, 16);
+  const RunResult revoke =
+      RunProgram({GSOCCTL_PATH, "token", "revoke", id, "--data-dir", data_dir});
+  EXPECT_EQ(revoke.exit_code, 0) << revoke.output;
+  const RunResult offline = RunProgram({GSOCCTL_PATH, "token", "list", "--data-dir", data_dir});
+  EXPECT_NE(offline.output.find("revoked"), std::string::npos) << offline.output;
+  Gsocd again;
+  ASSERT_TRUE(again.Start({ScopingConfig(dir)}));  // the same data dir
+  EXPECT_EQ(HttpRequest(again.port("api"), "GET", "/api/v1/whoami", Auth(token)).status, 401);
+  EXPECT_EQ(HttpRequest(again.port("api"), "GET", "/api/v1/whoami", Auth(admin)).status, 200);
+  EXPECT_EQ(again.Stop(), 0);
+}
+
 }  // namespace
 }  // namespace gsoc::e2e

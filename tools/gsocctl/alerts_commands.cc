@@ -104,7 +104,9 @@ std::string ReadTokenFile(const fs::path& file, std::string* error) {
   return token;
 }
 
-// The options the three commands share.
+}  // namespace
+
+// The options the API commands share (ApiCommand in commands.h).
 struct ApiCommandOptions {
   std::string url;
   std::string config;
@@ -121,6 +123,8 @@ struct ApiCommandOptions {
         ->check(CLI::IsMember({"auto", "always", "never"}));
   }
 };
+
+namespace {
 
 // A resolved connection: the endpoint and what to say when it fails.
 struct Session {
@@ -734,6 +738,24 @@ struct ShowAlert {
 };
 
 }  // namespace
+
+ApiCommand::ApiCommand(CLI::App& command) : options_(std::make_shared<ApiCommandOptions>()) {
+  options_->AddTo(command);
+}
+
+int ApiCommand::Resolve(ApiEndpoint* endpoint, std::string* url) const {
+  Session session;
+  if (const int code = ResolveSession(*options_, &session); code != 0) return code;
+  *endpoint = session.endpoint;
+  *url = session.url;
+  return 0;
+}
+
+int ApiCommand::Report(const HttpReply& reply) const {
+  Session session;
+  if (const int code = ResolveSession(*options_, &session); code != 0) return code;
+  return ReportFailure(session, reply.status, reply.status == 0 ? reply.error : reply.body);
+}
 
 void AddTail(CLI::App& app, int* exit_code) {
   auto* command = app.add_subcommand("tail", "the last alerts from gsocd; -f: follow new ones");

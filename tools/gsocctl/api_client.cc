@@ -170,6 +170,23 @@ class Connection {
     });
   }
 
+  beast::error_code SendWithBody(const std::string& method, const std::string& target,
+                                 const std::string& body) {
+    http::request<http::string_body> request{http::string_to_verb(method), target, 11};
+    request.set(http::field::host, HostHeader());
+    request.set(http::field::user_agent, "gsocctl/" GSOC_VERSION);
+    request.set(http::field::accept, "application/json");
+    request.set(http::field::authorization, "Bearer " + endpoint_.token);
+    request.set(http::field::connection, "close");
+    if (!body.empty()) request.set(http::field::content_type, "application/json");
+    request.body() = body;
+    request.prepare_payload();
+    Lowest().expires_after(endpoint_.read_timeout);
+    return RunOne(io_, [&](auto handler) {
+      WithStream([&](auto& stream) { http::async_write(stream, request, std::move(handler)); });
+    });
+  }
+
   template <class Parser>
   beast::error_code ReadHeader(Parser& parser, std::chrono::milliseconds timeout) {
     Lowest().expires_after(timeout);
@@ -283,6 +300,28 @@ HttpReply ApiClient::Get(const std::string& target, const std::string& accept) c
   reply.error = connection.Open();
   if (!reply.error.empty()) return reply;
   if (const auto ec = connection.SendGet(target, accept, std::nullopt)) {
+    reply.error = "sending the request: " + Describe(ec);
+    return reply;
+  }
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(kMaxReplyBytes);
+  if (const auto ec = connection.Read(parser, endpoint_.read_timeout)) {
+    reply.error = "reading the reply: " + Describe(ec);
+    return reply;
+  }
+  reply.status = static_cast<int>(parser.get().result_int());
+  reply.headers = HeaderMap(parser.get());
+  reply.body = std::move(parser.get().body());
+  return reply;
+}
+
+HttpReply ApiClient::Send(const std::string& method, const std::string& target,
+                          const std::string& body) const {
+  HttpReply reply;
+  Connection connection(endpoint_);
+  reply.error = connection.Open();
+  if (!reply.error.empty()) return reply;
+  if (const auto ec = connection.SendWithBody(method, target, body)) {
     reply.error = "sending the request: " + Describe(ec);
     return reply;
   }

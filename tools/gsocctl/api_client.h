@@ -41,6 +41,9 @@ class ApiClient {
 
   // GET target (path + query); `accept` as the Accept header.
   HttpReply Get(const std::string& target, const std::string& accept = "application/json") const;
+  // `method` (POST, DELETE...) target with a JSON body (may be empty).
+  HttpReply Send(const std::string& method, const std::string& target,
+                 const std::string& body) const;
 
   // Follows an SSE stream: calls on_event(id, data) per event until it
   // returns false or the connection ends; returns the reply status (200 when

@@ -35,7 +35,9 @@ class ScopedApi {
     store_ = store::AlertStore::Open(options);
     store_->AddListener(&hub_);
     Publish(alerts);
-    auth_ = auth::AuthStore::Open({.path = dir_ / "auth.db"});
+    auth::AuthStoreOptions auth_options;
+    auth_options.path = dir_ / "auth.db";
+    auth_ = auth::AuthStore::Open(auth_options);
     admin = auth_->CreateToken(auth::Role::kAdmin, {}, "root").token;
     analyst = auth_->CreateToken(auth::Role::kAnalyst, {}, "ana").token;
     agency_a = auth_->CreateToken(auth::Role::kAgencyAnalyst, {kAgencyA}, "alpha-1").token;
