@@ -530,14 +530,53 @@ bool EqualsNoCase(std::string_view a, std::string_view b) {
          });
 }
 
-void ReadWebhook(Reader& reader, const YAML::Node& node, WebhookConfig& webhook) {
+bool IsLevelName(const std::string& level) {
+  static constexpr std::string_view kLevels[] = {"informational", "low", "medium", "high",
+                                                 "critical"};
+  return std::find(std::begin(kLevels), std::end(kLevels), level) != std::end(kLevels);
+}
+
+void ReadStringList(Reader& reader, const YAML::Node& map, const char* key, const std::string& path,
+                    std::vector<std::string>& out) {
+  const YAML::Node node = map[key];
   if (!node.IsDefined() || node.IsNull()) return;
-  const std::string path = "alerts.webhook";
-  if (!reader.CheckMap(node, path,
-                       {"url", "headers", "max_batch", "max_queue", "max_queue_size", "timeout",
-                        "retry_initial", "retry_max", "tls_verify", "allow_insecure_headers"})) {
+  if (!node.IsSequence()) {
+    reader.Error(node, path + "." + key, "expected a list of strings");
     return;
   }
+  for (const YAML::Node& item : node) {
+    if (!item.IsScalar() || item.Scalar().empty()) {
+      reader.Error(item, path + "." + key, "expected a non-empty string");
+      continue;
+    }
+    out.push_back(item.Scalar());
+  }
+}
+
+void ReadWebhookMatch(Reader& reader, const YAML::Node& node, const std::string& path,
+                      WebhookMatchConfig& match) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!reader.CheckMap(node, path, {"agencies", "min_level", "tags"})) return;
+  ReadStringList(reader, node, "agencies", path, match.agencies);
+  ReadStringList(reader, node, "tags", path, match.tags);
+  reader.Scalar(node, "min_level", path, match.min_level);
+  if (!match.min_level.empty() && !IsLevelName(match.min_level)) {
+    reader.Error(node["min_level"], path + ".min_level",
+                 "expected informational, low, medium, high or critical");
+  }
+}
+
+void ReadWebhook(Reader& reader, const YAML::Node& node, WebhookConfig& webhook,
+                 const std::string& path = "alerts.webhook") {
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!reader.CheckMap(
+          node, path,
+          {"url", "headers", "max_batch", "max_queue", "max_queue_size", "timeout", "retry_initial",
+           "retry_max", "tls_verify", "allow_insecure_headers", "name", "match"})) {
+    return;
+  }
+  reader.Scalar(node, "name", path, webhook.name);
+  ReadWebhookMatch(reader, node["match"], path + ".match", webhook.match);
   reader.Scalar(node, "url", path, webhook.url);
   if (webhook.url.rfind("http://", 0) != 0 && webhook.url.rfind("https://", 0) != 0) {
     reader.Error(node["url"].IsDefined() ? node["url"] : node, path + ".url",
@@ -625,6 +664,28 @@ void ReadApiTls(Reader& reader, const YAML::Node& node, const std::filesystem::p
   }
 }
 
+// alerts.webhooks: a list of webhooks, each with an optional match; names
+// default to webhook-<index> and must differ.
+void ReadWebhooks(Reader& reader, const YAML::Node& node, std::vector<WebhookConfig>& webhooks) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!node.IsSequence()) {
+    reader.Error(node, "alerts.webhooks", "expected a list of webhooks");
+    return;
+  }
+  for (size_t i = 0; i < node.size(); ++i) {
+    const std::string path = "alerts.webhooks[" + std::to_string(i) + "]";
+    WebhookConfig webhook;
+    ReadWebhook(reader, node[i], webhook, path);
+    if (webhook.name.empty()) webhook.name = "webhook-" + std::to_string(i);
+    for (const WebhookConfig& other : webhooks) {
+      if (other.name == webhook.name) {
+        reader.Error(node[i], path + ".name", "another webhook is named " + webhook.name);
+      }
+    }
+    webhooks.push_back(std::move(webhook));
+  }
+}
+
 void ReadApi(Reader& reader, const YAML::Node& root, Config& config,
              const std::filesystem::path& base) {
   ApiConfig& api = config.api;
@@ -632,12 +693,11 @@ void ReadApi(Reader& reader, const YAML::Node& root, Config& config,
   api.auth_db = config.data_dir / "auth.db";
   const YAML::Node node = root["api"];
   if (!node.IsDefined() || node.IsNull()) return;
-  if (!reader.CheckMap(
-          node, "api",
-          {"enabled", "address", "port", "tokens", "token_file", "tls", "threads", "max_streams",
-           "max_connections", "max_request_size", "idle_timeout", "request_timeout",
-           "max_response_size", "stream_write_timeout", "live_ring_size", "audit_max_entries",
-           "audit_max_size"})) {
+  if (!reader.CheckMap(node, "api",
+                       {"enabled", "address", "port", "tokens", "token_file", "tls", "threads",
+                        "max_streams", "max_connections", "max_request_size", "idle_timeout",
+                        "request_timeout", "max_response_size", "stream_write_timeout",
+                        "live_ring_size", "audit_max_entries", "audit_max_size"})) {
     return;
   }
   reader.Scalar(node, "enabled", "api", api.enabled);
@@ -733,9 +793,9 @@ void ReadAlerts(Reader& reader, const YAML::Node& root, Config& config,
   alerts.file = config.data_dir / "alerts.jsonl";
   const YAML::Node node = root["alerts"];
   if (!node.IsDefined() || node.IsNull()) return;
-  if (!reader.CheckMap(
-          node, "alerts",
-          {"file", "max_file_size", "keep_files", "webhook", "min_level", "aggregate"})) {
+  if (!reader.CheckMap(node, "alerts",
+                       {"file", "max_file_size", "keep_files", "webhook", "webhooks", "min_level",
+                        "aggregate"})) {
     return;
   }
   reader.Scalar(node, "min_level", "alerts", alerts.min_level);
@@ -756,6 +816,7 @@ void ReadAlerts(Reader& reader, const YAML::Node& root, Config& config,
     if (!file.empty()) alerts.file = Resolve(base, file);
   }
   ReadWebhook(reader, node["webhook"], alerts.webhook);
+  ReadWebhooks(reader, node["webhooks"], alerts.webhooks);
   size_t max_bytes = alerts.max_file_bytes;
   reader.Size(node, "max_file_size", "alerts", max_bytes, 4096, 1ull << 40);
   alerts.max_file_bytes = max_bytes;

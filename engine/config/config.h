@@ -88,7 +88,16 @@ struct RulesConfig {
 };
 
 // Outputs fed after the store commit: a JSON-lines file and a webhook.
+// Which alerts one webhook receives (every given condition holds).
+struct WebhookMatchConfig {
+  std::vector<std::string> agencies;  // the alert's agency is one of these
+  std::string min_level;              // empty: any level
+  std::vector<std::string> tags;      // the rule has one of these tags
+};
+
 struct WebhookConfig {
+  std::string name;  // alerts.webhooks: a label for logs and metrics
+  WebhookMatchConfig match;
   std::string url;  // empty: no webhook
   std::vector<std::pair<std::string, std::string>> headers;
   size_t max_batch = 100;
@@ -121,6 +130,7 @@ struct AlertsConfig {
   uint64_t max_file_bytes = 100ull << 20;
   int keep_files = 5;
   WebhookConfig webhook;
+  std::vector<WebhookConfig> webhooks;  // routed outputs (each with a match)
 };
 
 // The RocksDB alert store.

@@ -58,6 +58,13 @@ aggregate::AggregateOptions AggregateOptionsFrom(const AggregateConfig& config) 
 
 output::WebhookOptions WebhookOptionsFrom(const WebhookConfig& config) {
   output::WebhookOptions options;
+  options.match.agencies = config.match.agencies;
+  options.match.tags = config.match.tags;
+  for (int level = 0; level <= static_cast<int>(rules::Level::kCritical); ++level) {
+    if (config.match.min_level == rules::LevelName(static_cast<rules::Level>(level))) {
+      options.match.min_level = static_cast<rules::Level>(level);
+    }
+  }
   options.url = config.url;
   options.headers = config.headers;
   options.max_batch = config.max_batch;
@@ -104,6 +111,44 @@ std::vector<std::string> ApiTokens(const ApiConfig& config) {
   return {std::move(token)};
 }
 
+// gsoc_webhook_* with a `webhook` label (its name) per output.
+void AddWebhookMetrics(
+    const std::vector<std::pair<std::string, std::unique_ptr<output::WebhookOutput>>>& webhooks,
+    std::vector<prometheus::MetricFamily>& out) {
+  using prometheus::MetricType;
+  struct Def {
+    const char* name;
+    const char* help;
+    MetricType type;
+    uint64_t output::WebhookStats::*field;
+  };
+  static const Def kDefs[] = {
+      {"gsoc_webhook_delivered_total", "Alerts the webhook acknowledged", MetricType::Counter,
+       &output::WebhookStats::delivered},
+      {"gsoc_webhook_retries_total", "Webhook requests to be retried", MetricType::Counter,
+       &output::WebhookStats::retries},
+      {"gsoc_webhook_rejected_total", "Alerts in batches the webhook refused (4xx)",
+       MetricType::Counter, &output::WebhookStats::rejected},
+      {"gsoc_webhook_dropped_total", "Alerts dropped because the webhook queue was full",
+       MetricType::Counter, &output::WebhookStats::dropped},
+      {"gsoc_webhook_unmatched_total", "Alerts not for this webhook (its match)",
+       MetricType::Counter, &output::WebhookStats::unmatched},
+      {"gsoc_webhook_queued_alerts", "Alerts waiting for the webhook", MetricType::Gauge,
+       &output::WebhookStats::queued},
+      {"gsoc_webhook_queued_bytes", "Bytes of alert JSON waiting for the webhook",
+       MetricType::Gauge, &output::WebhookStats::queued_bytes},
+  };
+  std::vector<output::WebhookStats> stats;
+  for (const auto& [name, webhook] : webhooks) stats.push_back(webhook->stats());
+  for (const Def& def : kDefs) {
+    auto family = MakeFamily(def.name, def.help, def.type);
+    for (size_t i = 0; i < webhooks.size(); ++i) {
+      AddSample(family, {{"webhook", webhooks[i].first}}, double(stats[i].*def.field));
+    }
+    out.push_back(std::move(family));
+  }
+}
+
 }  // namespace
 
 struct AlertServices::Parts {
@@ -114,7 +159,8 @@ struct AlertServices::Parts {
   prometheus::Histogram* batch_alerts = nullptr;
   api::LiveHub hub;
   std::unique_ptr<JsonlAlertOutput> jsonl;
-  std::unique_ptr<output::WebhookOutput> webhook;
+  // alerts.webhook (named "webhook") and alerts.webhooks, each with its match.
+  std::vector<std::pair<std::string, std::unique_ptr<output::WebhookOutput>>> webhooks;
   std::unique_ptr<auth::AuthStore> auth;  // outlives api (its handlers use it)
   std::unique_ptr<api::ApiServer> api;
   std::unique_ptr<aggregate::Aggregator> aggregator;
@@ -160,10 +206,20 @@ AlertServices::AlertServices(const Config& config)
     store_->AddListener(p.jsonl.get());
     spdlog::info("alerts also to {}", config.alerts.file.string());
   }
+  std::vector<WebhookConfig> webhooks = config.alerts.webhooks;
   if (!config.alerts.webhook.url.empty()) {
-    p.webhook = std::make_unique<output::WebhookOutput>(WebhookOptionsFrom(config.alerts.webhook));
-    store_->AddListener(p.webhook.get());
-    spdlog::info("alerts also to the webhook {}", config.alerts.webhook.url);
+    webhooks.insert(webhooks.begin(), config.alerts.webhook);
+    if (webhooks.front().name.empty()) webhooks.front().name = "webhook";
+  }
+  for (const WebhookConfig& webhook : webhooks) {
+    p.webhooks.emplace_back(webhook.name,
+                            std::make_unique<output::WebhookOutput>(WebhookOptionsFrom(webhook)));
+    store_->AddListener(p.webhooks.back().second.get());
+    spdlog::info("alerts also to the webhook {} ({}{})", webhook.name, webhook.url,
+                 webhook.match.agencies.empty() && webhook.match.tags.empty() &&
+                         webhook.match.min_level.empty()
+                     ? ""
+                     : ", with a match");
   }
   spdlog::info("alert store at {} (sync: {})", config.store.path.string(), config.store.sync);
 }
@@ -208,7 +264,7 @@ void AlertServices::Stop() {
   if (parts_->api) parts_->api->Stop();
   if (parts_->aggregator) parts_->aggregator->Stop();  // publishes what grew since its last version
   if (store_) store_->Flush();
-  parts_->webhook.reset();  // delivers what it holds, within its grace period
+  parts_->webhooks.clear();  // each delivers what it holds, within its grace period
   if (parts_->jsonl) parts_->jsonl->Flush();
 }
 
@@ -305,21 +361,7 @@ std::shared_ptr<prometheus::Collectable> AlertServices::MakeCollectable() const 
     }
     single("gsoc_api_live_ring_bytes", "Bytes of recent alerts the live stream ring holds",
            MetricType::Gauge, static_cast<double>(p->hub.ring_bytes()));
-    if (p->webhook) {
-      const output::WebhookStats w = p->webhook->stats();
-      single("gsoc_webhook_delivered_total", "Alerts the webhook acknowledged", MetricType::Counter,
-             double(w.delivered));
-      single("gsoc_webhook_retries_total", "Webhook requests to be retried", MetricType::Counter,
-             double(w.retries));
-      single("gsoc_webhook_rejected_total", "Alerts in batches the webhook refused (4xx)",
-             MetricType::Counter, double(w.rejected));
-      single("gsoc_webhook_dropped_total", "Alerts dropped because the webhook queue was full",
-             MetricType::Counter, double(w.dropped));
-      single("gsoc_webhook_queued_alerts", "Alerts waiting for the webhook", MetricType::Gauge,
-             double(w.queued));
-      single("gsoc_webhook_queued_bytes", "Bytes of alert JSON waiting for the webhook",
-             MetricType::Gauge, double(w.queued_bytes));
-    }
+    if (!p->webhooks.empty()) AddWebhookMetrics(p->webhooks, out);
     return out;
   };
   return std::make_shared<CallbackCollectable>(std::move(collect));
