@@ -19,10 +19,22 @@
 //   GET  /api/v1/alerts/{id}         one alert, with its contributing events; 404 if none
 //   GET  /api/v1/rules               the running rule set: rules and correlations (id, name,
 //                                    title, level, kind), counts, refused rules, generation
-//   POST /api/v1/rules/reload        asks for a background reload; 202
+//   POST /api/v1/rules/reload        asks for a background reload; 202 (admin)
+//   GET  /api/v1/whoami              {"token_id","name","role","agencies"}
+//   GET|POST /api/v1/tokens          list; create {"role","agencies","name"} -> 201 with
+//                                    "token" (shown once) (admin)
+//   DELETE /api/v1/tokens/{id}       revoke: refused from the next request (admin)
+//   GET  /api/v1/audit               ?limit=&before= the audit log, newest first (admin)
+//
+// Roles (engine/auth/README.md): routes are a table in routes.cc (pattern,
+// method, access, handler); a principal without the access gets 403. An
+// agency-analyst's queries and streams are restricted to its agencies (an
+// agency outside them gives an empty result; another agency's alert is
+// 404, as a missing one). Every POST/PUT/PATCH/DELETE goes to the audit log.
 //
 // Authentication: `Authorization: Bearer <token>`, compared in constant time
-// with each configured token; otherwise 401 with `WWW-Authenticate: Bearer`
+// with each configured token (admins), then looked up in the AuthStore
+// (ApiHooks::auth); otherwise 401 with `WWW-Authenticate: Bearer`
 // (/healthz and /readyz excepted).
 //
 // Limits: request head + body at most max_request_bytes (431/413 beyond);
