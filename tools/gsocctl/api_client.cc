@@ -294,18 +294,22 @@ std::map<std::string, std::string> HeaderMap(const Fields& fields) {
 
 }  // namespace
 
-HttpReply ApiClient::Get(const std::string& target, const std::string& accept) const {
+namespace {
+
+// Opens a connection, sends with `send(connection)` and reads the whole reply.
+template <class SendFn>
+HttpReply RoundTrip(const ApiEndpoint& endpoint, SendFn send) {
   HttpReply reply;
-  Connection connection(endpoint_);
+  Connection connection(endpoint);
   reply.error = connection.Open();
   if (!reply.error.empty()) return reply;
-  if (const auto ec = connection.SendGet(target, accept, std::nullopt)) {
+  if (const auto ec = send(connection)) {
     reply.error = "sending the request: " + Describe(ec);
     return reply;
   }
   http::response_parser<http::string_body> parser;
   parser.body_limit(kMaxReplyBytes);
-  if (const auto ec = connection.Read(parser, endpoint_.read_timeout)) {
+  if (const auto ec = connection.Read(parser, endpoint.read_timeout)) {
     reply.error = "reading the reply: " + Describe(ec);
     return reply;
   }
@@ -315,26 +319,19 @@ HttpReply ApiClient::Get(const std::string& target, const std::string& accept) c
   return reply;
 }
 
+}  // namespace
+
+HttpReply ApiClient::Get(const std::string& target, const std::string& accept) const {
+  return RoundTrip(endpoint_, [&](Connection& connection) {
+    return connection.SendGet(target, accept, std::nullopt);
+  });
+}
+
 HttpReply ApiClient::Send(const std::string& method, const std::string& target,
                           const std::string& body) const {
-  HttpReply reply;
-  Connection connection(endpoint_);
-  reply.error = connection.Open();
-  if (!reply.error.empty()) return reply;
-  if (const auto ec = connection.SendWithBody(method, target, body)) {
-    reply.error = "sending the request: " + Describe(ec);
-    return reply;
-  }
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(kMaxReplyBytes);
-  if (const auto ec = connection.Read(parser, endpoint_.read_timeout)) {
-    reply.error = "reading the reply: " + Describe(ec);
-    return reply;
-  }
-  reply.status = static_cast<int>(parser.get().result_int());
-  reply.headers = HeaderMap(parser.get());
-  reply.body = std::move(parser.get().body());
-  return reply;
+  return RoundTrip(endpoint_, [&](Connection& connection) {
+    return connection.SendWithBody(method, target, body);
+  });
 }
 
 int ApiClient::Stream(const std::string& target, uint64_t last_event_id,
