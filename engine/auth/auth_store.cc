@@ -318,6 +318,12 @@ class RocksAuthStore final : public AuthStore {
                      record.info.agencies};
   }
 
+  bool Revoked(std::string_view token_id) const override {
+    MutexLock lock(mutex_);
+    const auto it = tokens_.find(token_id);
+    return it != tokens_.end() && it->second.info.revoked;
+  }
+
   bool AppendAudit(AuditEntry entry) override {
     Cut(entry.target, kMaxAuditTargetBytes);
     for (std::string* s :

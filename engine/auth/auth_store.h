@@ -91,6 +91,9 @@ class AuthStore {
   virtual bool Revoke(std::string_view token_id) = 0;
   // The principal of a valid, unrevoked token.
   virtual std::optional<Principal> Authenticate(std::string_view token) const = 0;
+  // Whether `token_id` names a token of this store that was revoked (false
+  // for unknown ids, e.g. the configured tokens' "config-N").
+  virtual bool Revoked(std::string_view token_id) const = 0;
 
   // Records `entry` (strings cut to their bounds; seq assigned); false when
   // the write failed (logged).

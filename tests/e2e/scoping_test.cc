@@ -207,11 +207,30 @@ TEST(E2eScoping, ViewerChangesNothingRevokeIsImmediateAndTokensAreHashed) {
   EXPECT_EQ(HttpRequest(api, "DELETE", "/api/v1/tokens/" + analyst_id, Auth(analyst)).status, 403);
   EXPECT_EQ(HttpRequest(api, "POST", "/api/v1/rules/reload", Auth(analyst)).status, 403);
 
-  // Revoke: refused on the very next request.
+  // Revoke: refused on the very next request, and its open stream ends at
+  // the next alert.
   EXPECT_EQ(HttpRequest(api, "GET", "/api/v1/whoami", Auth(analyst)).status, 200);
+  std::atomic<int> stream_status{-1};
+  size_t after_revoke = 0;
+  std::atomic<bool> revoked{false};
+  const auto stream_start = Clock::now();
+  std::thread stream([&] {
+    stream_status = ReadSse(api, "/api/v1/alerts/stream", Auth(analyst), Scaled(20s),
+                            [&](uint64_t, const std::string&) {
+                              if (revoked) ++after_revoke;
+                              return true;
+                            });
+  });
+  std::this_thread::sleep_for(300ms);
   EXPECT_EQ(HttpRequest(api, "DELETE", "/api/v1/tokens/" + analyst_id, Auth(admin)).status, 200);
+  revoked = true;
   EXPECT_EQ(HttpRequest(api, "GET", "/api/v1/whoami", Auth(analyst)).status, 401);
   EXPECT_EQ(HttpRequest(api, "GET", "/api/v1/alerts", Auth(analyst)).status, 401);
+  SendFrom(gsocd.port("tcp"), "127.0.0.2", kUserA, 0, 3);
+  stream.join();
+  EXPECT_EQ(stream_status, 200);
+  EXPECT_EQ(after_revoke, 0u) << "alerts sent to a revoked token's stream";
+  EXPECT_LT(Clock::now() - stream_start, Scaled(10s)) << "the revoked stream stayed open";
 
   // The audit log saw every state-changing request, refused ones too.
   const HttpResult audit = HttpRequest(api, "GET", "/api/v1/audit?limit=100", Auth(admin));

@@ -94,8 +94,11 @@ TEST_F(AuthStoreTest, RevokeRefusesAtOnceAndSurvivesReopen) {
     revoked = a.token;
     kept = b.token;
     ASSERT_TRUE(store->Authenticate(revoked));
+    EXPECT_FALSE(store->Revoked(a.info.token_id));
     EXPECT_TRUE(store->Revoke(a.info.token_id));
     EXPECT_FALSE(store->Authenticate(revoked));
+    EXPECT_TRUE(store->Revoked(a.info.token_id));
+    EXPECT_FALSE(store->Revoked("config-1"));
     EXPECT_FALSE(store->Revoke("0000000000000000"));
   }
   auto store = AuthStore::Open(options_);
