@@ -14,17 +14,9 @@
 #include <vector>
 
 #include "engine/event/event.h"
+#include "engine/util/ip_address.h"
 
 namespace gsoc {
-
-struct Cidr {
-  std::array<uint8_t, 16> bytes{};  // IPv4 as IPv4-mapped IPv6
-  uint8_t prefix_length = 0;        // in the 128-bit space
-
-  // Parses "10.1.0.0/16", "2001:db8::/32", or a bare address (full length).
-  static std::optional<Cidr> Parse(std::string_view text);
-  bool Contains(const std::array<uint8_t, 16>& address) const;
-};
 
 struct AgencyDefinition {
   std::string name;

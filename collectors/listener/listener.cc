@@ -1,9 +1,8 @@
 #include "collectors/listener/listener.h"
 
 #include <chrono>
-
-#include "collectors/syslog_tcp/tcp_listener.h"
-#include "collectors/syslog_udp/udp_listener.h"
+#include <map>
+#include <stdexcept>
 
 namespace gsoc {
 
@@ -15,40 +14,26 @@ int64_t NowNanos() {
 
 namespace {
 
-using Factory = std::unique_ptr<Listener> (*)(boost::asio::io_context&, ListenerContext);
-
-struct Registration {
-  ListenerType type;
-  Factory make;
-};
-
-// One line per listener kind; a new kind is a folder and a line here.
-const Registration kListenerKinds[] = {
-    {ListenerType::kSyslogTcp,
-     [](boost::asio::io_context& io, ListenerContext c) -> std::unique_ptr<Listener> {
-       return std::make_unique<TcpListener>(io, std::move(c), FramingMode::kSyslog);
-     }},
-    {ListenerType::kJsonTcp,
-     [](boost::asio::io_context& io, ListenerContext c) -> std::unique_ptr<Listener> {
-       return std::make_unique<TcpListener>(io, std::move(c), FramingMode::kLinesOnly);
-     }},
-    {ListenerType::kSyslogTls,
-     [](boost::asio::io_context& io, ListenerContext c) -> std::unique_ptr<Listener> {
-       return std::make_unique<TcpListener>(io, std::move(c), FramingMode::kSyslog);
-     }},
-    {ListenerType::kSyslogUdp,
-     [](boost::asio::io_context& io, ListenerContext c) -> std::unique_ptr<Listener> {
-       return std::make_unique<UdpListener>(io, std::move(c));
-     }},
-};
+std::map<std::string, ListenerFactory, std::less<>>& Factories() {
+  static std::map<std::string, ListenerFactory, std::less<>> factories;
+  return factories;
+}
 
 }  // namespace
 
+ListenerRegistration::ListenerRegistration(std::string_view type, ListenerFactory make) {
+  Factories().emplace(std::string(type), make);
+}
+
+bool HasListenerImplementation(std::string_view type) { return Factories().count(type) != 0; }
+
 std::unique_ptr<Listener> MakeListener(boost::asio::io_context& io, ListenerContext context) {
-  for (const Registration& kind : kListenerKinds) {
-    if (kind.type == context.config.type) return kind.make(io, std::move(context));
+  const auto it = Factories().find(context.config.type);
+  if (it == Factories().end()) {
+    throw std::runtime_error("listener " + context.config.name + ": type '" + context.config.type +
+                             "' has no implementation in this build");
   }
-  return nullptr;
+  return it->second(io, std::move(context));
 }
 
 }  // namespace gsoc

@@ -61,6 +61,18 @@ class Listener {
 };
 
 // Makes the listener for context.config.type.
+// How a listener kind is made. Each kind registers its implementation
+// under the type name its config side registered (config_registry.h), with
+// a ListenerRegistration at namespace scope in its own folder; the
+// listeners library is linked whole so none is dropped.
+using ListenerFactory = std::unique_ptr<Listener> (*)(boost::asio::io_context&, ListenerContext);
+struct ListenerRegistration {
+  ListenerRegistration(std::string_view type, ListenerFactory make);
+};
+bool HasListenerImplementation(std::string_view type);
+
+// The listener of context.config.type; throws std::runtime_error when that
+// kind has no implementation in this build.
 std::unique_ptr<Listener> MakeListener(boost::asio::io_context& io, ListenerContext context);
 
 // Wall clock now, ns since the epoch.

@@ -46,8 +46,8 @@ TcpListener::TcpListener(asio::io_context& io, ListenerContext context, FramingM
       retry_timer_(acceptor_.get_executor()),
       limits_(context_.config.max_connections, context_.config.max_connections_per_peer,
               context_.config.max_connections_per_agency) {
-  if (context_.config.type == ListenerType::kSyslogTls) {
-    tls_ = std::make_unique<TlsServerContext>(context_.config.tls);  // throws: cannot start
+  if (const TlsListenerConfig* tls = TlsOptions(context_.config)) {
+    tls_ = std::make_unique<TlsServerContext>(*tls);  // throws: cannot start
   }
 }
 
@@ -66,8 +66,7 @@ void TcpListener::Start() {
                              ":" + std::to_string(config.port) + "/tcp: " + error.message());
   }
   port_ = acceptor_.local_endpoint().port();
-  spdlog::info("listener {} ({}) on {}:{}/tcp", config.name, ListenerTypeName(config.type),
-               config.address, port_);
+  spdlog::info("listener {} ({}) on {}:{}/tcp", config.name, config.type, config.address, port_);
   asio::post(acceptor_.get_executor(), [this] { Accept(); });
 }
 
@@ -226,5 +225,14 @@ std::shared_ptr<prometheus::Collectable> TcpListener::MakeCollectable() {
     return families;
   });
 }
+
+namespace {
+
+const ListenerRegistration kSyslogTcp{
+    "syslog_tcp", [](asio::io_context& io, ListenerContext context) -> std::unique_ptr<Listener> {
+      return std::make_unique<TcpListener>(io, std::move(context), FramingMode::kSyslog);
+    }};
+
+}  // namespace
 
 }  // namespace gsoc

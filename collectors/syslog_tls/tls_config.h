@@ -1,6 +1,7 @@
 // The `tls:` section of a syslog_tls listener (RFC 5425 syslog over TLS).
-// Parsed by the listener itself (ReadTlsConfig); the config loader only
-// hands it the node and collects the errors.
+// Read by this component: tls_config.cc registers the `syslog_tls` listener
+// kind with the config loader, and stores a TlsListenerConfig in
+// ListenerConfig::options.
 //
 //   tls:
 //     certificate: /etc/gsoc/tls/server.crt   # PEM, chain after the leaf
@@ -12,14 +13,11 @@
 
 #include <chrono>
 #include <filesystem>
-#include <functional>
 #include <string>
 
-namespace YAML {
-class Node;
-}
-
 namespace gsoc {
+
+struct ListenerConfig;
 
 struct TlsListenerConfig {
   std::filesystem::path certificate;
@@ -31,15 +29,7 @@ struct TlsListenerConfig {
   bool requires_client_certificate() const { return !client_ca.empty(); }
 };
 
-// Reports one config error: the node it is about, the key path, the reason.
-using TlsConfigError =
-    std::function<void(const YAML::Node& node, const std::string& path, const std::string& reason)>;
-
-// Reads `node` (the listener's `tls:` map) into `out`; relative paths are
-// taken from `base_dir` (the config file's folder). Every problem goes to
-// `error`, all at once. Files are checked to exist here and loaded at start.
-void ReadTlsConfig(const YAML::Node& node, const std::string& path,
-                   const std::filesystem::path& base_dir, TlsListenerConfig& out,
-                   const TlsConfigError& error);
+// The TLS section of a listener config, when it has one (a syslog_tls listener).
+const TlsListenerConfig* TlsOptions(const ListenerConfig& listener);
 
 }  // namespace gsoc

@@ -174,4 +174,13 @@ void UdpListener::HandOn(ThreadCounters& counters) {
   batch_->Clear();
 }
 
+namespace {
+
+const ListenerRegistration kSyslogUdp{
+    "syslog_udp", [](asio::io_context& io, ListenerContext context) -> std::unique_ptr<Listener> {
+      return std::make_unique<UdpListener>(io, std::move(context));
+    }};
+
+}  // namespace
+
 }  // namespace gsoc

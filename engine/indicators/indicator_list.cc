@@ -1,6 +1,5 @@
 #include "engine/indicators/indicator_list.h"
 
-#include <arpa/inet.h>
 #include <hs/hs.h>
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "engine/indicators/tables.h"
+#include "engine/util/ip_address.h"
 #include "engine/util/regular_file.h"
 
 namespace gsoc::indicators {
@@ -50,32 +50,12 @@ uint64_t LoadBe64(const unsigned char* p) {
   return v;
 }
 
-// Parses an IPv4 or IPv6 address (no prefix) without allocating. IPv4 becomes
-// IPv4-mapped IPv6 (::ffff:a.b.c.d); `v4` tells which family the text was.
+// An IPv4 or IPv6 address (no prefix), by the shared parser, as Ip128;
+// `v4` tells which family the text was.
 bool ParseIp(std::string_view s, Ip128& out, bool& v4) {
-  if (s.empty() || s.size() > 45) return false;  // INET6_ADDRSTRLEN - 1
-  char buf[48];
-  bool colon = false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c == ':') {
-      colon = true;
-    } else if (!IsHex(c) && c != '.') {
-      return false;
-    }
-    buf[i] = c;
-  }
-  buf[s.size()] = '\0';
-  unsigned char bytes[16] = {};
-  if (!colon) {
-    if (inet_pton(AF_INET, buf, bytes + 12) != 1) return false;
-    bytes[10] = bytes[11] = 0xff;
-    v4 = true;
-  } else {
-    if (inet_pton(AF_INET6, buf, bytes) != 1) return false;
-    v4 = false;
-  }
-  out = {LoadBe64(bytes), LoadBe64(bytes + 8)};
+  IpBytes bytes;
+  if (!ParseIpAddress(s, bytes, &v4)) return false;
+  out = {LoadBe64(bytes.data()), LoadBe64(bytes.data() + 8)};
   return true;
 }
 

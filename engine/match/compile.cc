@@ -119,6 +119,7 @@ class Compiler {
   MaybeTrigger SelectionTrigger(uint32_t selection) const;
   MaybeTrigger PredicateTrigger(const internal::Predicate& predicate) const;
   void Demote(uint32_t pattern);
+  void IndexScans();
 
   internal::MatcherData& impl_;
   const CompileOptions& options_;
@@ -506,6 +507,24 @@ void Compiler::Demote(uint32_t pattern) {
   impl_.pcre_rules.push_back(pattern_rules_[pattern]);
 }
 
+// Header names are resolved by GetField beyond the event's own fields
+// (engine/event/field_access.h), and the keyword scan also reads the
+// message: those scans keep the lookup by name.
+void Compiler::IndexScans() {
+  static constexpr std::string_view kHeaderNames[] = {"",    "message", "host",     "program",
+                                                      "pid", "msgid",   "facility", "severity"};
+  std::vector<uint32_t> by_event_field;
+  for (uint32_t i = 0; i < impl_.scans.size(); ++i) {
+    const internal::FieldScan& scan = impl_.scans[i];
+    const std::string& name = impl_.field_names[scan.field];
+    const bool header =
+        std::find(std::begin(kHeaderNames), std::end(kHeaderNames), name) != std::end(kHeaderNames);
+    (header || scan.keywords != internal::kNoIndex ? impl_.header_scans : by_event_field)
+        .push_back(i);
+  }
+  impl_.field_scans.Build(impl_.scans, impl_.field_names, by_event_field);
+}
+
 void Compiler::BuildDatabases(CompileStats* stats) {
   // Keywords read event.message, `message` reads GetField (usually the same
   // bytes): their patterns share databases, scanned once when the two views
@@ -582,6 +601,7 @@ void Compiler::BuildDatabases(CompileStats* stats) {
     impl_.databases.push_back(std::move(databases[i]));
   }
   stats->databases = impl_.databases.size();
+  IndexScans();
 
   for (uint32_t rule = 0; rule < impl_.rule_data.size(); ++rule) {
     MaybeTrigger trigger = ConditionTrigger(rule, impl_.rules[rule].condition);
@@ -630,6 +650,25 @@ Matcher::CompileResult Matcher::Compile(std::vector<rules::Rule> rules,
   return result;
 }
 
+namespace internal {
+
+void ScanIndex::Build(const std::vector<FieldScan>& scans, const std::vector<std::string>& names,
+                      const std::vector<uint32_t>& which) {
+  size_t capacity = 16;
+  while (capacity < which.size() * 2) capacity *= 2;  // at most half full
+  slots_.assign(capacity, Slot{});
+  mask_ = capacity - 1;
+  for (uint32_t scan : which) {
+    const std::string_view name = names[scans[scan].field];
+    const uint64_t hash = Hash(name);
+    uint64_t i = hash & mask_;
+    while (slots_[i].scan != kNoIndex) i = (i + 1) & mask_;
+    slots_[i] = {hash, scan, name};
+  }
+}
+
+}  // namespace internal
+
 Matcher::Scratch::Scratch(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Matcher::Scratch::~Scratch() = default;
 
@@ -642,6 +681,7 @@ std::unique_ptr<Matcher::Scratch> Matcher::MakeScratch() const {
   state->touched.reserve(impl_->patterns.size());
   state->rule_marks.assign(impl_->rules.size(), 0);
   state->candidates.reserve(impl_->rules.size());
+  state->scan_epochs.assign(impl_->scans.size(), 0);
   state->match_data = internal::PcreMakeMatchData();
   state->regex = std::make_unique<RegexMatchContext>(impl_->regex_limits);
   for (const auto& list : impl_->indicator_lists) {

@@ -1,5 +1,6 @@
 // Values evaluated without Hyperscan (private to engine/match, shared by
-// the matcher and the reference evaluator): IP address and number parsing.
+// the matcher and the reference evaluator): number parsing and comparison
+// (IP addresses: engine/util/ip_address.h).
 #pragma once
 
 #include <array>
@@ -9,11 +10,10 @@
 #include "engine/event/event_batch.h"
 #include "engine/event/field_access.h"
 #include "engine/rules/rule.h"
+#include "engine/util/ip_address.h"
 
 namespace gsoc::match::internal {
 
-// IPv4 dotted quad (as IPv4-mapped IPv6) or IPv6 text; no allocation.
-bool ParseIpAddress(std::string_view text, std::array<uint8_t, 16>* out);
 // The whole text as a decimal number (std::from_chars); false otherwise.
 bool ParseNumber(std::string_view text, double* out);
 // kLt/kLte/kGt/kGte: `field_value op number`; non-numeric -> false.

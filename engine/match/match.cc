@@ -142,7 +142,7 @@ class Evaluator {
         return !field.present || field.value.empty();
       case MatchOp::kCidr: {
         std::array<uint8_t, 16> address;
-        return field.present && internal::ParseIpAddress(field.value, &address) &&
+        return field.present && ParseIpAddress(field.value, address) &&
                value.cidr->Contains(address);
       }
       case MatchOp::kLt:
@@ -213,7 +213,20 @@ void Matcher::Match(const EventBatch& batch, const Event& event, Scratch& scratc
               &context);
     }
   };
-  for (const internal::FieldScan& scan : impl_->scans) {
+  // The event's own fields, each found in the index in one probe (the first
+  // field of a name is its value, as GetField has it).
+  if (++state.epoch == 0) {  // wrapped: no scan may look scanned already
+    std::fill(state.scan_epochs.begin(), state.scan_epochs.end(), 0);
+    state.epoch = 1;
+  }
+  for (const Field& field : batch.FieldsOf(event)) {
+    const uint32_t index = impl_->field_scans.Find(field.name);
+    if (index == kNoIndex || state.scan_epochs[index] == state.epoch) continue;
+    state.scan_epochs[index] = state.epoch;
+    scan_value(impl_->scans[index], field.value, kNoIndex);
+  }
+  for (uint32_t index : impl_->header_scans) {
+    const internal::FieldScan& scan = impl_->scans[index];
     FieldLookup field =
         internal::LookupPredicateField(batch, event, impl_->field_names[scan.field]);
     if (scan.keywords == kNoIndex) {

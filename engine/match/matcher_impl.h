@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/indicators/indicator_list.h"
@@ -75,6 +76,40 @@ struct FieldScan {
   std::vector<hs_database_t*> databases;  // owned by MatcherData::databases
 };
 
+// Field name -> FieldScan, so an event's own fields find their databases in
+// one probe each instead of every scan searching the event (open
+// addressing, FNV-1a; built once at compile, read-only afterwards).
+class ScanIndex {
+ public:
+  // Indexes scans[i] under names[scans[i].field] for each i in `which`.
+  void Build(const std::vector<FieldScan>& scans, const std::vector<std::string>& names,
+             const std::vector<uint32_t>& which);
+  // The scan of field `name`, or kNoIndex.
+  uint32_t Find(std::string_view name) const {
+    if (slots_.empty()) return kNoIndex;
+    const uint64_t hash = Hash(name);
+    for (uint64_t i = hash & mask_;; i = (i + 1) & mask_) {
+      const Slot& slot = slots_[i];
+      if (slot.scan == kNoIndex) return kNoIndex;
+      if (slot.hash == hash && slot.name == name) return slot.scan;
+    }
+  }
+  static uint64_t Hash(std::string_view text) {
+    uint64_t hash = 14695981039346656037ull;
+    for (char c : text) hash = (hash ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+    return hash;
+  }
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    uint32_t scan = kNoIndex;
+    std::string_view name;  // into MatcherData::field_names
+  };
+  std::vector<Slot> slots_;
+  uint64_t mask_ = 0;
+};
+
 struct MatcherData {
   std::vector<rules::Rule> rules;
   std::vector<RuleData> rule_data;
@@ -92,6 +127,11 @@ struct MatcherData {
   std::vector<std::shared_ptr<const indicators::IndicatorList>> indicator_lists;
   std::vector<HsDatabase> databases;
   std::vector<FieldScan> scans;
+  // Scans of event fields, found by name while walking the event's fields;
+  // the others (header names such as host or message, and the keyword
+  // scan) are looked up by GetField, which knows the header fields.
+  ScanIndex field_scans;
+  std::vector<uint32_t> header_scans;
   std::vector<uint32_t> always_candidates;  // ascending
   hs_scratch_t* prototype_scratch = nullptr;
 
@@ -105,7 +145,9 @@ struct ScratchState {
   std::vector<uint8_t> pattern_marks;
   std::vector<uint32_t> touched;  // patterns marked for this event
   std::vector<uint8_t> rule_marks;
-  std::vector<uint32_t> candidates;  // rules with a fired pattern
+  std::vector<uint32_t> candidates;   // rules with a fired pattern
+  std::vector<uint32_t> scan_epochs;  // per scan: the event (epoch) that scanned it
+  uint32_t epoch = 0;
   PcreMatchData match_data;
   std::unique_ptr<RegexMatchContext> regex;
   std::vector<std::unique_ptr<indicators::IndicatorList::Scratch>> indicator_scratch;

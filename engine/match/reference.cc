@@ -131,7 +131,7 @@ bool ValueMatches(const rules::FieldPredicate& predicate, const rules::ValueMatc
       return field.present && RegexMatches(value, field.value);
     case MatchOp::kCidr: {
       std::array<uint8_t, 16> address;
-      return field.present && value.cidr && internal::ParseIpAddress(field.value, &address) &&
+      return field.present && value.cidr && ParseIpAddress(field.value, address) &&
              value.cidr->Contains(address);
     }
     case MatchOp::kExists:

@@ -183,7 +183,7 @@ TEST(TcpLimitsTest, ManyOneByteConnectionsCostLittleMemoryAndGiveItBack) {
   constexpr int kConnections = 4200;
   RaiseFileLimit(2 * kConnections + 200);
   ListenerConfig config;
-  config.type = ListenerType::kSyslogTcp;
+  config.type = "syslog_tcp";
   config.max_connections = 5000;
   config.max_connections_per_agency = 5000;
   config.first_message_timeout = 600s;
@@ -217,7 +217,7 @@ TEST(TcpLimitsTest, JsonConnectionsDoNotEachKeepAParser) {
   constexpr int kConnections = 300;
   RaiseFileLimit(2 * kConnections + 200);
   ListenerConfig config;
-  config.type = ListenerType::kJsonTcp;
+  config.type = "json_tcp";
   config.first_message_timeout = 600s;
   ListenerHarness harness(config);
   const std::string line = "{\"message\":\"" + std::string(60'000, 'x') + "\"}\n";
@@ -236,7 +236,7 @@ TEST(TcpLimitsTest, JsonConnectionsDoNotEachKeepAParser) {
 TEST(TcpLimitsTest, OneAgencyCannotTakeEverySlot) {
   RaiseFileLimit(1000);
   ListenerConfig config;
-  config.type = ListenerType::kSyslogTcp;
+  config.type = "syslog_tcp";
   config.max_connections = 200;
   config.max_connections_per_agency = 50;
   ListenerHarness harness(config);
@@ -261,7 +261,7 @@ TEST(TcpLimitsTest, OneAgencyCannotTakeEverySlot) {
 
 TEST(TcpLimitsTest, PartialFirstMessageIsClosedAfterFirstMessageTimeout) {
   ListenerConfig config;
-  config.type = ListenerType::kSyslogTcp;
+  config.type = "syslog_tcp";
   config.first_message_timeout = 1s;
   config.idle_timeout = 600s;
   ListenerHarness harness(config);

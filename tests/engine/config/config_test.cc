@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "collectors/syslog_tls/tls_config.h"
+#include "engine/config/config_registry.h"
+
 namespace gsoc {
 namespace {
 
@@ -86,7 +89,7 @@ TEST(ConfigTest, DefaultDeployConfigLoadsWithDocumentedDefaults) {
   ASSERT_EQ(config.listeners.size(), 3u);
   const auto& tcp = config.listeners[0];
   EXPECT_EQ(tcp.name, "syslog_tcp");
-  EXPECT_EQ(tcp.type, ListenerType::kSyslogTcp);
+  EXPECT_EQ(tcp.type, "syslog_tcp");
   EXPECT_EQ(tcp.address, "127.0.0.1");
   EXPECT_EQ(tcp.port, 5514);
   EXPECT_EQ(tcp.max_message_size, 64u * 1024);
@@ -95,12 +98,12 @@ TEST(ConfigTest, DefaultDeployConfigLoadsWithDocumentedDefaults) {
   EXPECT_EQ(tcp.idle_timeout, std::chrono::minutes(10));
   const auto& udp = config.listeners[1];
   EXPECT_EQ(udp.name, "syslog_udp");
-  EXPECT_EQ(udp.type, ListenerType::kSyslogUdp);
+  EXPECT_EQ(udp.type, "syslog_udp");
   EXPECT_EQ(udp.port, 5514);  // same port as the TCP listener: fine
   EXPECT_EQ(udp.receive_buffer_bytes, 4u * 1024 * 1024);
   const auto& json = config.listeners[2];
   EXPECT_EQ(json.name, "json");
-  EXPECT_EQ(json.type, ListenerType::kJsonTcp);
+  EXPECT_EQ(json.type, "json_tcp");
   EXPECT_EQ(json.port, 5515);
 
   EXPECT_TRUE(config.metrics.enabled);
@@ -233,10 +236,21 @@ alerts:
   ExpectError(errors, "alerts.aggregate.colour", 8, "unknown");
 }
 
-TEST(ConfigTest, ListenerTypeNames) {
-  EXPECT_EQ(ListenerTypeName(ListenerType::kSyslogTcp), "syslog_tcp");
-  EXPECT_EQ(ListenerTypeName(ListenerType::kSyslogUdp), "syslog_udp");
-  EXPECT_EQ(ListenerTypeName(ListenerType::kJsonTcp), "json_tcp");
+// Listener kinds and sections come from their components' registrations.
+TEST(ConfigTest, ComponentsRegisterTheirListenerKindsAndSections) {
+  EXPECT_EQ(ListenerKindNames(), "json_tcp, syslog_tcp, syslog_tls, syslog_udp");
+  ASSERT_NE(FindListenerKind("syslog_udp"), nullptr);
+  EXPECT_TRUE(FindListenerKind("syslog_udp")->udp);
+  EXPECT_FALSE(FindListenerKind("syslog_tls")->udp);
+  EXPECT_EQ(FindListenerKind("syslog_tls")->keys, std::vector<std::string_view>{"tls"});
+  EXPECT_EQ(FindListenerKind("kafka"), nullptr);
+  std::vector<std::string_view> sections;
+  for (const ConfigSection* section : ConfigSections()) sections.push_back(section->name);
+  EXPECT_EQ(sections, (std::vector<std::string_view>{"metrics", "pipeline", "rules", "alerts",
+                                                     "correlation", "store", "api"}));
+  EXPECT_THAT(Dump(Errors("listeners: [{name: k, type: kafka, port: 1}]\n")),
+              HasSubstr("listeners[0].type: expected one of json_tcp, syslog_tcp, syslog_tls, "
+                        "syslog_udp, got 'kafka'"));
 }
 
 TEST(ConfigTest, NonDefaultValuesAreRead) {
@@ -282,7 +296,7 @@ pipeline:
   EXPECT_EQ(config.agencies[0].cidrs.size(), 2u);
   ASSERT_EQ(config.listeners.size(), 1u);
   const auto& l = config.listeners[0];
-  EXPECT_EQ(l.type, ListenerType::kJsonTcp);
+  EXPECT_EQ(l.type, "json_tcp");
   EXPECT_EQ(l.address, "::");
   EXPECT_EQ(l.port, 6000);
   EXPECT_EQ(l.max_message_size, 1024u * 1024);
@@ -922,13 +936,15 @@ listeners:
   const Config& config = std::get<Config>(result);
   ASSERT_EQ(config.listeners.size(), 1u);
   const ListenerConfig& tls = config.listeners[0];
-  EXPECT_EQ(tls.type, ListenerType::kSyslogTls);
-  EXPECT_EQ(ListenerTypeName(tls.type), "syslog_tls");
-  EXPECT_EQ(tls.tls.certificate, dir / "s.crt");
-  EXPECT_EQ(tls.tls.client_ca, dir / "ca.crt");
-  EXPECT_EQ(tls.tls.crl, dir / "a.crl");
-  EXPECT_EQ(tls.tls.handshake_timeout, std::chrono::seconds(2));
-  EXPECT_TRUE(tls.tls.requires_client_certificate());
+  EXPECT_EQ(tls.type, "syslog_tls");
+  const TlsListenerConfig* options = TlsOptions(tls);
+  ASSERT_NE(options, nullptr);
+  EXPECT_EQ(options->certificate, dir / "s.crt");
+  EXPECT_EQ(options->client_ca, dir / "ca.crt");
+  EXPECT_EQ(options->crl, dir / "a.crl");
+  EXPECT_EQ(options->handshake_timeout, std::chrono::seconds(2));
+  EXPECT_TRUE(options->requires_client_certificate());
+  EXPECT_EQ(TlsOptions(ListenerConfig{}), nullptr);
   ASSERT_EQ(config.agencies.size(), 2u);
   EXPECT_TRUE(config.agencies[0].cidrs.empty());
   EXPECT_EQ(config.agencies[0].certificates,
@@ -957,7 +973,7 @@ listeners:
   EXPECT_THAT(all, HasSubstr("listeners[1].tls.crl: a CRL needs client_ca"));
   EXPECT_THAT(all, HasSubstr("listeners[1].tls.handshake_timeout: expected a duration"));
   EXPECT_THAT(all, HasSubstr("listeners[1].tls.ciphers: unknown key"));
-  EXPECT_THAT(all, HasSubstr("listeners[2].tls: only a syslog_tls listener takes tls:"));
+  EXPECT_THAT(all, HasSubstr("listeners[2].tls: unknown key"));
 }
 
 }  // namespace

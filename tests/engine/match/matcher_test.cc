@@ -75,6 +75,31 @@ TEST_F(MatcherTest, EqualsIsWholeValueAndCaseless) {
   EXPECT_EQ(RunField("other", "root"), kNone);   // absent field
 }
 
+// Fields are found through the event's own fields: the first of a repeated
+// name is its value, a field named like a header wins over the header, and
+// many rule fields do not change which event fields are read.
+TEST_F(MatcherTest, TheFirstFieldOfANameIsItsValueAsGetFieldHasIt) {
+  std::vector<rules::Rule> rules;
+  rules.push_back(
+      MakeRule("r", {Sel("s", {Pred("Image", {Value(MatchOp::kEndsWith, "evil.exe")})})}, C(0)));
+  rules.push_back(
+      MakeRule("h", {Sel("s", {Pred("host", {Value(MatchOp::kEquals, "web1")})})}, C(0)));
+  for (int i = 0; i < 300; ++i) {  // many field databases besides
+    rules.push_back(
+        MakeRule("f" + std::to_string(i),
+                 {Sel("s", {Pred("F" + std::to_string(i),
+                                 {Value(MatchOp::kContains, "x" + std::to_string(i))})})},
+                 C(0)));
+  }
+  Compile(std::move(rules));
+  ASSERT_TRUE(result_.refused.empty());
+  EXPECT_EQ(Run({"m", "p", {{"Image", "C:\\good.exe"}, {"Image", "C:\\evil.exe"}}}), kNone);
+  EXPECT_EQ(Run({"m", "p", {{"Image", "C:\\evil.exe"}, {"Image", "C:\\good.exe"}}}), kR);
+  EXPECT_EQ(Run({"m", "p", {{"F7", "ax7b"}, {"F299", "x299"}, {"F7", "none"}}}),
+            (Ids{"f7", "f299"}));
+  EXPECT_EQ(Run({"m", "p", {{"host", "web1"}}}), (Ids{"h"}));
+}
+
 TEST_F(MatcherTest, CasedEquals) {
   CompileOne("user", {Value(MatchOp::kEquals, "Root", /*cased=*/true)});
   EXPECT_EQ(RunField("user", "Root"), kR);
