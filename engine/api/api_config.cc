@@ -25,12 +25,13 @@ void ReadApiTls(ConfigReader& reader, const YAML::Node& node, ApiConfig& api) {
 void ReadApi(ConfigReader& reader, const YAML::Node& node, Config& config) {
   ApiConfig& api = config.api;
   api.token_file = config.data_dir / "api-token";
+  api.auth_db = config.data_dir / "auth.db";
   if (!node.IsDefined() || node.IsNull()) return;
-  if (!reader.CheckMap(
-          node, "api",
-          {"enabled", "address", "port", "tokens", "token_file", "tls", "threads", "max_streams",
-           "max_connections", "max_request_size", "idle_timeout", "request_timeout",
-           "max_response_size", "stream_write_timeout", "live_ring_size"})) {
+  if (!reader.CheckMap(node, "api",
+                       {"enabled", "address", "port", "tokens", "token_file", "tls", "threads",
+                        "max_streams", "max_connections", "max_request_size", "idle_timeout",
+                        "request_timeout", "max_response_size", "stream_write_timeout",
+                        "live_ring_size", "audit_max_entries", "audit_max_size"})) {
     return;
   }
   reader.Scalar(node, "enabled", "api", api.enabled);
@@ -63,6 +64,8 @@ void ReadApi(ConfigReader& reader, const YAML::Node& node, Config& config) {
   reader.Size(node, "max_response_size", "api", api.max_response_bytes, 64 * 1024, 1ull << 32);
   reader.Millis(node, "stream_write_timeout", "api", api.stream_write_timeout, 100);
   reader.Size(node, "live_ring_size", "api", api.live_ring_bytes, 0, 1ull << 36);
+  reader.Size(node, "audit_max_entries", "api", api.audit_max_entries, 1, 100'000'000);
+  reader.Size(node, "audit_max_size", "api", api.audit_max_bytes, 64 * 1024, 1ull << 36);
 }
 
 const ConfigRegistration kSection{ConfigSection{"api", 70, ReadApi}};

@@ -28,6 +28,10 @@ struct ApiConfig {
   size_t max_response_bytes = 4 << 20;                    // a page of alerts ends early beyond this
   std::chrono::milliseconds stream_write_timeout{10000};  // an SSE client must take data
   size_t live_ring_bytes = 64 << 20;  // recent alerts kept for live streams, in bytes
+  // Tokens made by `gsocctl token create` and the audit log (engine/auth).
+  std::filesystem::path auth_db;       // default <data_dir>/auth.db
+  size_t audit_max_entries = 100'000;  // the oldest audit entries go beyond these
+  size_t audit_max_bytes = 32 << 20;
 };
 
 }  // namespace gsoc

@@ -19,7 +19,18 @@
 //   GET  /api/v1/alerts/{id}         one alert, with its contributing events; 404 if none
 //   GET  /api/v1/rules               the running rule set: rules and correlations (id, name,
 //                                    title, level, kind), counts, refused rules, generation
-//   POST /api/v1/rules/reload        asks for a background reload; 202
+//   POST /api/v1/rules/reload        asks for a background reload; 202 (admin)
+//   GET  /api/v1/whoami              {"token_id","name","role","agencies"}
+//   GET|POST /api/v1/tokens          list; create {"role","agencies","name"} -> 201 with
+//                                    "token" (shown once) (admin)
+//   DELETE /api/v1/tokens/{id}       revoke: refused from the next request (admin)
+//   GET  /api/v1/audit               ?limit=&before= the audit log, newest first (admin)
+//
+// Roles (engine/auth/README.md): routes are a table in routes.cc (pattern,
+// method, access, handler); a principal without the access gets 403. An
+// agency-analyst's queries and streams are restricted to its agencies (an
+// agency outside them gives an empty result; another agency's alert is
+// 404, as a missing one). Every POST/PUT/PATCH/DELETE goes to the audit log.
 //
 // Triage and cases (engine/triage/README.md; 503 when gsocd has no triage
 // store). Every alert JSON served (list, get, stream) carries "triage":
@@ -47,7 +58,8 @@
 //   token may not see are not_found/404.
 //
 // Authentication: `Authorization: Bearer <token>`, compared in constant time
-// with each configured token; otherwise 401 with `WWW-Authenticate: Bearer`
+// with each configured token (admins), then looked up in the AuthStore
+// (ApiHooks::auth); otherwise 401 with `WWW-Authenticate: Bearer`
 // (/healthz and /readyz excepted).
 //
 // Limits: request head + body at most max_request_bytes (431/413 beyond);
@@ -80,6 +92,7 @@
 #include <vector>
 
 #include "engine/api/live_hub.h"
+#include "engine/auth/auth_store.h"
 #include "engine/store/alert_store.h"
 
 namespace gsoc::triage {
@@ -116,6 +129,9 @@ struct ApiHooks {
   // Triage and cases (engine/triage); null: every alert "new", no triage
   // or case routes (503). Not owned; outlives the server.
   triage::TriageStore* triage = nullptr;
+  // Tokens beyond the configured ones, and the audit log (not owned; outlives
+  // the server). Null: only the configured tokens (admins), no audit log.
+  auth::AuthStore* auth = nullptr;
 };
 
 struct ApiStats {

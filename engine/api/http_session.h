@@ -190,13 +190,24 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
     Close();  // reset, a request cut short
   }
 
+  // "address:port" of the client, for the audit log.
+  std::string PeerAddress() {
+    boost::system::error_code error;
+    const auto endpoint = Lowest().socket().remote_endpoint(error);
+    if (error) return {};
+    return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  }
+
   void HandleRequest(HttpRequest request) {
-    Routed routed = RouteRequest(context_, request);
+    Routed routed = RouteRequest(context_, request, PeerAddress());
     if (routed.authenticated && !authenticated_) {
       authenticated_ = true;
       this->evictable_.store(false);
     }
-    if (routed.stream) return StartStream(std::move(*routed.stream), routed.route, request);
+    if (routed.stream) {
+      stream_token_id_ = routed.principal ? routed.principal->token_id : std::string();
+      return StartStream(std::move(*routed.stream), routed.route, request);
+    }
     // No unauthenticated client holds a connection with requests that fail.
     if (!routed.authenticated && routed.reply->result_int() >= 400) {
       routed.reply->keep_alive(false);
@@ -321,8 +332,14 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
 
   // Reads what the client can take next (at its pace: nothing is read while
   // a write is in flight, so a slow client never holds up the hub).
+  // A stream ends when its token is revoked (checked at each wake and keepalive).
+  bool StreamTokenRevoked() const {
+    return context_.hooks.auth != nullptr && context_.hooks.auth->Revoked(stream_token_id_);
+  }
+
   void Pump() {
     if (!streaming_ || closed_ || writing_) return;
+    if (StreamTokenRevoked()) return Close();
     std::string out;
     bool more = true;
     try {
@@ -362,6 +379,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
 
   void OnKeepalive(beast::error_code error) {
     if (error || !streaming_ || closed_) return;
+    if (StreamTokenRevoked()) return Close();
     if (!writing_) WriteStream(": keepalive\n\n");
     ArmKeepalive();
   }
@@ -396,6 +414,7 @@ class HttpSession : public SessionBase, public std::enable_shared_from_this<Http
   std::shared_ptr<StreamWaker> waker_;
   std::unique_ptr<LiveHub::Subscription> subscription_;
   std::optional<StreamFeed> feed_;
+  std::string stream_token_id_;  // the token the stream runs under
 };
 
 }  // namespace gsoc::api

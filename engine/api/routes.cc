@@ -6,6 +6,7 @@
 #include <chrono>
 #include <exception>
 
+#include "engine/api/route_handlers.h"
 #include "engine/api/triage_routes.h"
 #include "engine/util/json_writer.h"
 
@@ -18,22 +19,7 @@ namespace {
 // Beast 1.74 takes boost::string_view.
 boost::beast::string_view Bsv(std::string_view text) { return {text.data(), text.size()}; }
 
-constexpr std::string_view kAlertsPath = "/api/v1/alerts";
-constexpr std::string_view kAlertPrefix = "/api/v1/alerts/";
-constexpr std::string_view kStreamPath = "/api/v1/alerts/stream";
-constexpr std::string_view kRulesPath = "/api/v1/rules";
-constexpr std::string_view kReloadPath = "/api/v1/rules/reload";
-
-struct Target {
-  std::string_view path;
-  std::string_view query;
-};
-
-Target SplitTarget(std::string_view target) {
-  const size_t mark = target.find('?');
-  if (mark == std::string_view::npos) return {target, {}};
-  return {target.substr(0, mark), target.substr(mark + 1)};
-}
+}  // namespace
 
 HttpResponse MakeResponse(http::status status, std::string body, std::string_view content_type,
                           const HttpRequest& request) {
@@ -53,6 +39,23 @@ HttpResponse Json(http::status status, std::string body, const HttpRequest& requ
 
 HttpResponse Error(http::status status, std::string_view message, const HttpRequest& request) {
   return ErrorResponse(status, message, request.version(), request.keep_alive());
+}
+
+void ScopeFilter(const auth::Principal& principal, store::AlertFilter& filter) {
+  if (!principal.SeesAllAgencies()) filter.allowed_agencies = principal.agencies;
+}
+
+namespace {
+
+struct Target {
+  std::string_view path;
+  std::string_view query;
+};
+
+Target SplitTarget(std::string_view target) {
+  const size_t mark = target.find('?');
+  if (mark == std::string_view::npos) return {target, {}};
+  return {target.substr(0, mark), target.substr(mark + 1)};
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
@@ -83,7 +86,10 @@ std::optional<auth::Principal> Authenticate(const ApiContext& context, const Htt
   for (size_t i = 0; i < context.options.tokens.size(); ++i) {
     if (ConstantTimeEquals(value, context.options.tokens[i])) matched = i + 1;
   }
-  if (matched == 0) return std::nullopt;
+  if (matched == 0) {
+    if (context.hooks.auth == nullptr) return std::nullopt;
+    return context.hooks.auth->Authenticate(value);
+  }
   auth::Principal principal;
   principal.token_id = "config-" + std::to_string(matched);
   principal.name = principal.token_id;
@@ -135,42 +141,60 @@ HttpResponse AlertsReply(const store::QueryResult& result, const HttpRequest& re
   return Json(http::status::ok, std::move(body), request);
 }
 
-HttpResponse ListAlerts(ApiContext& context, const HttpRequest& request, std::string_view query) {
-  auto parsed = ParseAlertsQuery(query, std::chrono::system_clock::now());
+void ListAlerts(RouteCall& call) {
+  const HttpRequest& request = call.request;
+  auto parsed = ParseAlertsQuery(call.query, std::chrono::system_clock::now());
   if (auto* error = std::get_if<ParamError>(&parsed)) {
-    return Error(http::status::bad_request, error->message, request);
+    call.routed.reply = Error(http::status::bad_request, error->message, request);
+    return;
   }
-  if (!context.ResponseBudgetLeft()) {  // large replies in flight: bounded memory, retry
+  if (!call.context.ResponseBudgetLeft()) {  // large replies in flight: bounded memory, retry
     HttpResponse busy =
         Error(http::status::service_unavailable, "busy sending other replies; retry", request);
     busy.set(http::field::retry_after, "1");
-    return busy;
+    call.routed.reply = std::move(busy);
+    return;
   }
-  return AlertsReply(RunAlertsQueryWithTriage(context, std::get<AlertsQuery>(parsed),
-                                              context.options.max_response_bytes),
-                     request);
+  AlertsQuery& query = std::get<AlertsQuery>(parsed);
+  ScopeFilter(call.principal, query.filter.store);
+  call.routed.reply = AlertsReply(
+      RunAlertsQueryWithTriage(call.context, query, call.context.options.max_response_bytes),
+      request);
 }
 
-HttpResponse GetAlert(ApiContext& context, const HttpRequest& request, std::string_view id_text,
-                      std::string_view query) {
-  if (!query.empty()) return Error(http::status::bad_request, "no parameters here", request);
-  const auto id = ParseDecimalId(id_text);
-  if (!id) return Error(http::status::bad_request, "alert id must be a decimal number", request);
-  auto alert = context.reader.Get(*id);
-  if (!alert) return Error(http::status::not_found, "no alert " + std::to_string(*id), request);
-  AttachTriage(context.hooks.triage, std::span(&*alert, 1));
-  return Json(http::status::ok, std::move(alert->json), request);
+// Another agency's alert is "no alert": its existence is not disclosed.
+void GetAlert(RouteCall& call) {
+  const HttpRequest& request = call.request;
+  if (!call.query.empty()) {
+    call.routed.reply = Error(http::status::bad_request, "no parameters here", request);
+    return;
+  }
+  const auto id = ParseDecimalId(call.id);
+  if (!id) {
+    call.routed.reply =
+        Error(http::status::bad_request, "alert id must be a decimal number", request);
+    return;
+  }
+  auto alert = call.context.reader.Get(*id);
+  if (!alert || !call.principal.MaySee(alert->agency)) {
+    call.routed.reply = Error(http::status::not_found, "no alert " + std::to_string(*id), request);
+    return;
+  }
+  AttachTriage(call.context.hooks.triage, std::span(&*alert, 1));
+  call.routed.reply = Json(http::status::ok, std::move(alert->json), request);
 }
 
 // Parses a stream request; `Routed::reply` is set when it is refused.
-void PrepareStream(const ApiContext& context, const HttpRequest& request, std::string_view query,
-                   Routed& routed) {
-  auto parsed = ParseStreamQuery(query, std::chrono::system_clock::now());
+void PrepareStream(RouteCall& call) {
+  const HttpRequest& request = call.request;
+  Routed& routed = call.routed;
+  auto parsed = ParseStreamQuery(call.query, std::chrono::system_clock::now());
   if (auto* error = std::get_if<ParamError>(&parsed)) {
     routed.reply = Error(http::status::bad_request, error->message, request);
     return;
   }
   StreamQuery stream = std::get<StreamQuery>(std::move(parsed));
+  ScopeFilter(call.principal, stream.filter.store);
   const auto header = request.find("Last-Event-ID");
   if (header != request.end()) {  // the header (a reconnect) wins over the query
     const auto id = ParseDecimalId({header->value().data(), header->value().size()});
@@ -181,33 +205,43 @@ void PrepareStream(const ApiContext& context, const HttpRequest& request, std::s
     }
     stream.last_event_id = *id;
   }
-  const uint64_t newest = std::max(context.reader.last_id(), context.hub.last_id());
+  const uint64_t newest = std::max(call.context.reader.last_id(), call.context.hub.last_id());
   if (stream.last_event_id && *stream.last_event_id > newest) {
+    // A scoped principal is not told the newest id (it may be another agency's).
+    const std::string above = call.principal.SeesAllAgencies()
+                                  ? "the newest alert id " + std::to_string(newest)
+                                  : "the newest alert id";
     routed.reply = Error(http::status::conflict,
-                         "last event id " + std::to_string(*stream.last_event_id) +
-                             " is above the newest alert id " + std::to_string(newest) +
-                             "; resume from an id this server sent (or without one)",
+                         "last event id " + std::to_string(*stream.last_event_id) + " is above " +
+                             above + "; resume from an id this server sent (or without one)",
                          request);
     return;
   }
   routed.stream = std::move(stream);
 }
 
-HttpResponse Rules(ApiContext& context, const HttpRequest& request, std::string_view query) {
-  if (!query.empty()) return Error(http::status::bad_request, "no parameters here", request);
-  if (!context.hooks.rules_json) {
-    return Error(http::status::service_unavailable, "no rule set available", request);
+void Rules(RouteCall& call) {
+  const HttpRequest& request = call.request;
+  if (!call.query.empty()) {
+    call.routed.reply = Error(http::status::bad_request, "no parameters here", request);
+  } else if (!call.context.hooks.rules_json) {
+    call.routed.reply = Error(http::status::service_unavailable, "no rule set available", request);
+  } else {
+    call.routed.reply = Json(http::status::ok, call.context.hooks.rules_json(), request);
   }
-  return Json(http::status::ok, context.hooks.rules_json(), request);
 }
 
-HttpResponse Reload(ApiContext& context, const HttpRequest& request, std::string_view query) {
-  if (!query.empty()) return Error(http::status::bad_request, "no parameters here", request);
-  if (!context.hooks.reload) {
-    return Error(http::status::service_unavailable, "reload is not available", request);
+void Reload(RouteCall& call) {
+  const HttpRequest& request = call.request;
+  if (!call.query.empty()) {
+    call.routed.reply = Error(http::status::bad_request, "no parameters here", request);
+  } else if (!call.context.hooks.reload) {
+    call.routed.reply =
+        Error(http::status::service_unavailable, "reload is not available", request);
+  } else {
+    call.context.hooks.reload();
+    call.routed.reply = Json(http::status::accepted, R"({"status":"reloading"})", request);
   }
-  context.hooks.reload();
-  return Json(http::status::accepted, R"({"status":"reloading"})", request);
 }
 
 HttpResponse Probe(const ApiContext& context, const HttpRequest& request, bool readiness) {
@@ -219,43 +253,127 @@ HttpResponse Probe(const ApiContext& context, const HttpRequest& request, bool r
                       ready ? "ok\n" : "not ready\n", "text/plain", request);
 }
 
+// --- the route table ---------------------------------------------------------------
+
+struct RouteEntry {
+  std::string_view pattern;
+  http::verb method;
+  Access access;
+  RouteHandler handler;
+};
+
+// One line per route. A literal segment wins over {id} ("/api/v1/alerts/stream").
+constexpr RouteEntry kRoutes[] = {
+    {"/api/v1/alerts", http::verb::get, Access::kRead, ListAlerts},
+    {"/api/v1/alerts/stream", http::verb::get, Access::kRead, PrepareStream},
+    {"/api/v1/alerts/{id}", http::verb::get, Access::kRead, GetAlert},
+    {"/api/v1/rules", http::verb::get, Access::kRead, Rules},
+    {"/api/v1/rules/reload", http::verb::post, Access::kAdmin, Reload},
+    {"/api/v1/whoami", http::verb::get, Access::kRead, WhoAmI},
+    {"/api/v1/tokens", http::verb::get, Access::kAdmin, ListTokens},
+    {"/api/v1/tokens", http::verb::post, Access::kAdmin, CreateToken},
+    {"/api/v1/tokens/{id}", http::verb::delete_, Access::kAdmin, RevokeToken},
+    {"/api/v1/audit", http::verb::get, Access::kAdmin, ReadAuditLog},
+};
+
+constexpr std::string_view kIdSegment = "{id}";
+
+// Whether `path` matches `pattern`; *id = what {id} matched.
+bool PatternMatches(std::string_view pattern, std::string_view path, std::string_view* id) {
+  while (!pattern.empty() || !path.empty()) {
+    const size_t p_end = std::min(pattern.find('/', 1), pattern.size());
+    const size_t t_end = std::min(path.find('/', 1), path.size());
+    if (p_end == 0 || t_end == 0) return false;
+    const std::string_view p_seg = pattern.substr(0, p_end), t_seg = path.substr(0, t_end);
+    if (p_seg.substr(1) == kIdSegment) {
+      if (t_seg.size() < 2 || t_seg[0] != '/') return false;
+      *id = t_seg.substr(1);
+    } else if (p_seg != t_seg) {
+      return false;
+    }
+    pattern.remove_prefix(p_end);
+    path.remove_prefix(t_end);
+  }
+  return true;
+}
+
+bool IsLiteral(std::string_view pattern) {
+  return pattern.find(kIdSegment) == std::string_view::npos;
+}
+
+// The pattern `path` belongs to (literal patterns first), or empty.
+std::string_view FindPattern(std::string_view path, std::string_view* id) {
+  for (bool literal : {true, false}) {
+    for (const RouteEntry& entry : kRoutes) {
+      if (IsLiteral(entry.pattern) != literal) continue;
+      std::string_view matched;
+      if (PatternMatches(entry.pattern, path, &matched)) {
+        *id = matched;
+        return entry.pattern;
+      }
+    }
+  }
+  return {};
+}
+
+bool Allowed(const auth::Principal& principal, Access access) {
+  switch (access) {
+    case Access::kRead:
+      return true;
+    case Access::kTriage:
+      return principal.MayTriage();
+    case Access::kAdmin:
+      return principal.IsAdmin();
+  }
+  return false;
+}
+
 void RouteAuthorized(ApiContext& context, const HttpRequest& request, const Target& target,
                      Routed& routed) {
+  // Triage and case routes check the principal themselves (MayTriage, MaySee).
   if (RouteTriage(context, request, target.path, target.query, routed)) return;
-  const bool get = request.method() == http::verb::get;
-  if (target.path == kReloadPath) {
-    routed.reply = request.method() == http::verb::post ? Reload(context, request, target.query)
-                                                        : MethodNotAllowed(request, "POST");
-  } else if (routed.route == "other") {
+  std::string_view id;
+  const std::string_view pattern = FindPattern(target.path, &id);
+  if (pattern.empty()) {
     routed.reply = Error(http::status::not_found, "no such route", request);
-  } else if (!get) {
-    routed.reply = MethodNotAllowed(request, "GET");
-  } else if (target.path == kAlertsPath) {
-    routed.reply = ListAlerts(context, request, target.query);
-  } else if (target.path == kStreamPath) {
-    PrepareStream(context, request, target.query, routed);
-  } else if (target.path == kRulesPath) {
-    routed.reply = Rules(context, request, target.query);
-  } else {
-    routed.reply =
-        GetAlert(context, request, target.path.substr(kAlertPrefix.size()), target.query);
+    return;
   }
+  std::string allow;
+  for (const RouteEntry& entry : kRoutes) {
+    if (entry.pattern != pattern) continue;
+    if (entry.method == request.method()) {
+      if (!Allowed(*routed.principal, entry.access)) {
+        routed.reply = Error(
+            http::status::forbidden,
+            "role " + std::string(auth::RoleName(routed.principal->role)) + " may not do this",
+            request);
+        return;
+      }
+      RouteCall call{context, request, target.path, target.query, id, *routed.principal, routed};
+      entry.handler(call);
+      return;
+    }
+    if (!allow.empty()) allow += ", ";
+    const auto name = http::to_string(entry.method);
+    allow.append(name.data(), name.size());
+  }
+  routed.reply = MethodNotAllowed(request, allow);
+}
+
+bool ChangesState(http::verb method) {
+  return method == http::verb::post || method == http::verb::put || method == http::verb::patch ||
+         method == http::verb::delete_;
 }
 
 }  // namespace
 
 std::string RoutePattern(std::string_view target) {
   const std::string_view path = SplitTarget(target).path;
+  if (path == "/healthz" || path == "/readyz") return std::string(path);
   if (auto pattern = TriageRoutePattern(path)) return *pattern;
-  if (path == "/healthz" || path == "/readyz" || path == kAlertsPath || path == kStreamPath ||
-      path == kRulesPath || path == kReloadPath) {
-    return std::string(path);
-  }
-  if (path.starts_with(kAlertPrefix) && path.size() > kAlertPrefix.size() &&
-      path.find('/', kAlertPrefix.size()) == std::string_view::npos) {
-    return "/api/v1/alerts/{id}";
-  }
-  return "other";
+  std::string_view id;
+  const std::string_view pattern = FindPattern(path, &id);
+  return pattern.empty() ? "other" : std::string(pattern);
 }
 
 HttpResponse ErrorResponse(http::status status, std::string_view message, unsigned version,
@@ -273,7 +391,7 @@ HttpResponse ErrorResponse(http::status status, std::string_view message, unsign
   return response;
 }
 
-Routed RouteRequest(ApiContext& context, const HttpRequest& request) {
+Routed RouteRequest(ApiContext& context, const HttpRequest& request, std::string_view peer) {
   const std::string_view raw_target{request.target().data(), request.target().size()};
   const Target target = SplitTarget(raw_target);
   Routed routed;
@@ -292,6 +410,7 @@ Routed RouteRequest(ApiContext& context, const HttpRequest& request) {
     routed.stream.reset();
     routed.reply = Error(http::status::internal_server_error, error.what(), request);
   }
+  if (ChangesState(request.method())) AuditRequest(context, request, routed, peer);
   return routed;
 }
 

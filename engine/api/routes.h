@@ -25,7 +25,8 @@ struct Routed {
   std::optional<auth::Principal> principal;  // who, when authenticated
 };
 
-Routed RouteRequest(ApiContext& context, const HttpRequest& request);
+// `peer` (the client's address) goes to the audit log of state-changing requests.
+Routed RouteRequest(ApiContext& context, const HttpRequest& request, std::string_view peer = {});
 
 // The route pattern for a target ("/api/v1/alerts/17?x" -> "/api/v1/alerts/{id}";
 // unknown -> "other").

@@ -459,6 +459,7 @@ void AttachTriage(const triage::TriageStore* triage, std::span<store::StoredAler
 bool TriageEventVisible(const ApiFilter& filter, const std::string& agency,
                         const triage::TriageState& state) {
   if (!filter.store.agency.empty() && filter.store.agency != agency) return false;
+  if (!filter.store.AgencyAllowed(agency)) return false;  // a scoped principal's stream
   return filter.triage.Matches(state);
 }
 

@@ -12,6 +12,7 @@
 #include "engine/alert/jsonl_output.h"
 #include "engine/api/api_server.h"
 #include "engine/api/live_hub.h"
+#include "engine/auth/auth_store.h"
 #include "engine/metrics/metrics_server.h"
 #include "engine/output/webhook_output.h"
 #include "engine/triage/triage_store.h"
@@ -58,6 +59,13 @@ aggregate::AggregateOptions AggregateOptionsFrom(const AggregateConfig& config) 
 
 output::WebhookOptions WebhookOptionsFrom(const WebhookConfig& config) {
   output::WebhookOptions options;
+  options.match.agencies = config.match.agencies;
+  options.match.tags = config.match.tags;
+  for (int level = 0; level <= static_cast<int>(rules::Level::kCritical); ++level) {
+    if (config.match.min_level == rules::LevelName(static_cast<rules::Level>(level))) {
+      options.match.min_level = static_cast<rules::Level>(level);
+    }
+  }
   options.url = config.url;
   options.headers = config.headers;
   options.max_batch = config.max_batch;
@@ -127,6 +135,44 @@ std::unique_ptr<triage::TriageStore> OpenTriage(const Config& config, store::Syn
   return store;
 }
 
+// gsoc_webhook_* with a `webhook` label (its name) per output.
+void AddWebhookMetrics(
+    const std::vector<std::pair<std::string, std::unique_ptr<output::WebhookOutput>>>& webhooks,
+    std::vector<prometheus::MetricFamily>& out) {
+  using prometheus::MetricType;
+  struct Def {
+    const char* name;
+    const char* help;
+    MetricType type;
+    uint64_t output::WebhookStats::*field;
+  };
+  static const Def kDefs[] = {
+      {"gsoc_webhook_delivered_total", "Alerts the webhook acknowledged", MetricType::Counter,
+       &output::WebhookStats::delivered},
+      {"gsoc_webhook_retries_total", "Webhook requests to be retried", MetricType::Counter,
+       &output::WebhookStats::retries},
+      {"gsoc_webhook_rejected_total", "Alerts in batches the webhook refused (4xx)",
+       MetricType::Counter, &output::WebhookStats::rejected},
+      {"gsoc_webhook_dropped_total", "Alerts dropped because the webhook queue was full",
+       MetricType::Counter, &output::WebhookStats::dropped},
+      {"gsoc_webhook_unmatched_total", "Alerts not for this webhook (its match)",
+       MetricType::Counter, &output::WebhookStats::unmatched},
+      {"gsoc_webhook_queued_alerts", "Alerts waiting for the webhook", MetricType::Gauge,
+       &output::WebhookStats::queued},
+      {"gsoc_webhook_queued_bytes", "Bytes of alert JSON waiting for the webhook",
+       MetricType::Gauge, &output::WebhookStats::queued_bytes},
+  };
+  std::vector<output::WebhookStats> stats;
+  for (const auto& [name, webhook] : webhooks) stats.push_back(webhook->stats());
+  for (const Def& def : kDefs) {
+    auto family = MakeFamily(def.name, def.help, def.type);
+    for (size_t i = 0; i < webhooks.size(); ++i) {
+      AddSample(family, {{"webhook", webhooks[i].first}}, double(stats[i].*def.field));
+    }
+    out.push_back(std::move(family));
+  }
+}
+
 }  // namespace
 
 struct AlertServices::Parts {
@@ -137,7 +183,9 @@ struct AlertServices::Parts {
   prometheus::Histogram* batch_alerts = nullptr;
   api::LiveHub hub;
   std::unique_ptr<JsonlAlertOutput> jsonl;
-  std::unique_ptr<output::WebhookOutput> webhook;
+  // alerts.webhook (named "webhook") and alerts.webhooks, each with its match.
+  std::vector<std::pair<std::string, std::unique_ptr<output::WebhookOutput>>> webhooks;
+  std::unique_ptr<auth::AuthStore> auth;  // outlives api (its handlers use it)
   std::unique_ptr<api::ApiServer> api;
   std::unique_ptr<aggregate::Aggregator> aggregator;
   std::unique_ptr<triage::TriageStore> triage;
@@ -188,10 +236,20 @@ AlertServices::AlertServices(const Config& config)
     store_->AddListener(p.jsonl.get());
     spdlog::info("alerts also to {}", config.alerts.file.string());
   }
+  std::vector<WebhookConfig> webhooks = config.alerts.webhooks;
   if (!config.alerts.webhook.url.empty()) {
-    p.webhook = std::make_unique<output::WebhookOutput>(WebhookOptionsFrom(config.alerts.webhook));
-    store_->AddListener(p.webhook.get());
-    spdlog::info("alerts also to the webhook {}", config.alerts.webhook.url);
+    webhooks.insert(webhooks.begin(), config.alerts.webhook);
+    if (webhooks.front().name.empty()) webhooks.front().name = "webhook";
+  }
+  for (const WebhookConfig& webhook : webhooks) {
+    p.webhooks.emplace_back(webhook.name,
+                            std::make_unique<output::WebhookOutput>(WebhookOptionsFrom(webhook)));
+    store_->AddListener(p.webhooks.back().second.get());
+    spdlog::info("alerts also to the webhook {} ({}{})", webhook.name, webhook.url,
+                 webhook.match.agencies.empty() && webhook.match.tags.empty() &&
+                         webhook.match.min_level.empty()
+                     ? ""
+                     : ", with a match");
   }
   spdlog::info("alert store at {} (sync: {})", config.store.path.string(), config.store.sync);
 }
@@ -215,8 +273,13 @@ uint16_t AlertServices::StartApi(AlertServicesHooks hooks) {
   auto ready = [rules_ready = std::move(hooks.ready), store = store_.get()] {
     return (!rules_ready || rules_ready()) && store->health().ok;
   };
+  auth::AuthStoreOptions auth_options;
+  auth_options.path = config_.api.auth_db;
+  auth_options.audit_max_entries = config_.api.audit_max_entries;
+  auth_options.audit_max_bytes = config_.api.audit_max_bytes;
+  parts_->auth = auth::AuthStore::Open(auth_options);
   api::ApiHooks api_hooks{std::move(hooks.rules_json), std::move(hooks.reload), std::move(ready),
-                          parts_->triage.get()};
+                          parts_->triage.get(), parts_->auth.get()};
   parts_->api =
       std::make_unique<api::ApiServer>(ApiOptionsFrom(config_.api, ApiTokens(config_.api)), *store_,
                                        parts_->hub, std::move(api_hooks));
@@ -231,7 +294,7 @@ void AlertServices::Stop() {
   if (parts_->api) parts_->api->Stop();
   if (parts_->aggregator) parts_->aggregator->Stop();  // publishes what grew since its last version
   if (store_) store_->Flush();
-  parts_->webhook.reset();  // delivers what it holds, within its grace period
+  parts_->webhooks.clear();  // each delivers what it holds, within its grace period
   if (parts_->jsonl) parts_->jsonl->Flush();
 }
 
@@ -321,6 +384,10 @@ std::shared_ptr<prometheus::Collectable> AlertServices::MakeCollectable() const 
              MetricType::Counter, static_cast<double>(api.stream_write_timeouts));
       single("gsoc_api_response_bytes", "Bytes of API replies built and not yet sent",
              MetricType::Gauge, static_cast<double>(api.response_bytes));
+      single("gsoc_api_audit_entries", "Entries the audit log holds (api.audit_max_entries)",
+             MetricType::Gauge, static_cast<double>(p->auth->audit_entries()));
+      single("gsoc_api_audit_bytes", "Bytes the audit log holds (api.audit_max_size)",
+             MetricType::Gauge, static_cast<double>(p->auth->audit_bytes()));
     }
     if (p->triage) {
       const triage::TriageStats t = p->triage->stats();
@@ -343,21 +410,7 @@ std::shared_ptr<prometheus::Collectable> AlertServices::MakeCollectable() const 
     }
     single("gsoc_api_live_ring_bytes", "Bytes of recent alerts the live stream ring holds",
            MetricType::Gauge, static_cast<double>(p->hub.ring_bytes()));
-    if (p->webhook) {
-      const output::WebhookStats w = p->webhook->stats();
-      single("gsoc_webhook_delivered_total", "Alerts the webhook acknowledged", MetricType::Counter,
-             double(w.delivered));
-      single("gsoc_webhook_retries_total", "Webhook requests to be retried", MetricType::Counter,
-             double(w.retries));
-      single("gsoc_webhook_rejected_total", "Alerts in batches the webhook refused (4xx)",
-             MetricType::Counter, double(w.rejected));
-      single("gsoc_webhook_dropped_total", "Alerts dropped because the webhook queue was full",
-             MetricType::Counter, double(w.dropped));
-      single("gsoc_webhook_queued_alerts", "Alerts waiting for the webhook", MetricType::Gauge,
-             double(w.queued));
-      single("gsoc_webhook_queued_bytes", "Bytes of alert JSON waiting for the webhook",
-             MetricType::Gauge, double(w.queued_bytes));
-    }
+    if (!p->webhooks.empty()) AddWebhookMetrics(p->webhooks, out);
     return out;
   };
   return std::make_shared<CallbackCollectable>(std::move(collect));

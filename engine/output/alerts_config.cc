@@ -15,9 +15,9 @@ void ReadAlerts(ConfigReader& reader, const YAML::Node& node, Config& config) {
   AlertsConfig& alerts = config.alerts;
   alerts.file = config.data_dir / "alerts.jsonl";
   if (!node.IsDefined() || node.IsNull()) return;
-  if (!reader.CheckMap(
-          node, "alerts",
-          {"file", "max_file_size", "keep_files", "webhook", "min_level", "aggregate"})) {
+  if (!reader.CheckMap(node, "alerts",
+                       {"file", "max_file_size", "keep_files", "webhook", "webhooks", "min_level",
+                        "aggregate"})) {
     return;
   }
   reader.Scalar(node, "min_level", "alerts", alerts.min_level);
@@ -38,6 +38,7 @@ void ReadAlerts(ConfigReader& reader, const YAML::Node& node, Config& config) {
     if (!file.empty()) alerts.file = reader.Resolve(file);
   }
   ReadWebhookConfig(reader, node["webhook"], "alerts.webhook", alerts.webhook);
+  ReadWebhookList(reader, node["webhooks"], alerts.webhooks);
   size_t max_bytes = alerts.max_file_bytes;
   reader.Size(node, "max_file_size", "alerts", max_bytes, 4096, 1ull << 40);
   alerts.max_file_bytes = max_bytes;

@@ -22,6 +22,7 @@ struct AlertsConfig {
   uint64_t max_file_bytes = 100ull << 20;
   int keep_files = 5;
   WebhookConfig webhook;
+  std::vector<WebhookConfig> webhooks;  // routed outputs (each with a match)
 };
 
 }  // namespace gsoc

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
+#include <string_view>
 
 #include "engine/config/config_reader.h"
 
@@ -17,16 +19,76 @@ bool EqualsNoCase(std::string_view a, std::string_view b) {
          });
 }
 
+bool IsLevelName(const std::string& level) {
+  static constexpr std::string_view kLevels[] = {"informational", "low", "medium", "high",
+                                                 "critical"};
+  return std::find(std::begin(kLevels), std::end(kLevels), level) != std::end(kLevels);
+}
+
+void ReadStringList(ConfigReader& reader, const YAML::Node& map, const char* key,
+                    const std::string& path, std::vector<std::string>& out) {
+  const YAML::Node node = map[key];
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!node.IsSequence()) {
+    reader.Error(node, path + "." + key, "expected a list of strings");
+    return;
+  }
+  for (const YAML::Node& item : node) {
+    if (!item.IsScalar() || item.Scalar().empty()) {
+      reader.Error(item, path + "." + key, "expected a non-empty string");
+      continue;
+    }
+    out.push_back(item.Scalar());
+  }
+}
+
+void ReadWebhookMatch(ConfigReader& reader, const YAML::Node& node, const std::string& path,
+                      WebhookMatchConfig& match) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!reader.CheckMap(node, path, {"agencies", "min_level", "tags"})) return;
+  ReadStringList(reader, node, "agencies", path, match.agencies);
+  ReadStringList(reader, node, "tags", path, match.tags);
+  reader.Scalar(node, "min_level", path, match.min_level);
+  if (!match.min_level.empty() && !IsLevelName(match.min_level)) {
+    reader.Error(node["min_level"], path + ".min_level",
+                 "expected informational, low, medium, high or critical");
+  }
+}
+
 }  // namespace
+
+void ReadWebhookList(ConfigReader& reader, const YAML::Node& node,
+                     std::vector<WebhookConfig>& webhooks) {
+  if (!node.IsDefined() || node.IsNull()) return;
+  if (!node.IsSequence()) {
+    reader.Error(node, "alerts.webhooks", "expected a list of webhooks");
+    return;
+  }
+  for (size_t i = 0; i < node.size(); ++i) {
+    const std::string path = "alerts.webhooks[" + std::to_string(i) + "]";
+    WebhookConfig webhook;
+    ReadWebhookConfig(reader, node[i], path, webhook);
+    if (webhook.name.empty()) webhook.name = "webhook-" + std::to_string(i);
+    for (const WebhookConfig& other : webhooks) {
+      if (other.name == webhook.name) {
+        reader.Error(node[i], path + ".name", "another webhook is named " + webhook.name);
+      }
+    }
+    webhooks.push_back(std::move(webhook));
+  }
+}
 
 void ReadWebhookConfig(ConfigReader& reader, const YAML::Node& node, const std::string& path,
                        WebhookConfig& webhook) {
   if (!node.IsDefined() || node.IsNull()) return;
-  if (!reader.CheckMap(node, path,
-                       {"url", "headers", "max_batch", "max_queue", "max_queue_size", "timeout",
-                        "retry_initial", "retry_max", "tls_verify", "allow_insecure_headers"})) {
+  if (!reader.CheckMap(
+          node, path,
+          {"url", "headers", "max_batch", "max_queue", "max_queue_size", "timeout", "retry_initial",
+           "retry_max", "tls_verify", "allow_insecure_headers", "name", "match"})) {
     return;
   }
+  reader.Scalar(node, "name", path, webhook.name);
+  ReadWebhookMatch(reader, node["match"], path + ".match", webhook.match);
   reader.Scalar(node, "url", path, webhook.url);
   if (webhook.url.rfind("http://", 0) != 0 && webhook.url.rfind("https://", 0) != 0) {
     reader.Error(node["url"].IsDefined() ? node["url"] : node, path + ".url",

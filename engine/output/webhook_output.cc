@@ -146,6 +146,10 @@ void WebhookOutput::Impl::Enqueue(std::span<const store::StoredAlert> alerts) {
   {
     std::lock_guard lock(mutex_);
     for (const store::StoredAlert& alert : alerts) {
+      if (!options_.match.Matches(alert)) {
+        ++stats_.unmatched;
+        continue;
+      }
       if (alert.json.size() > options_.max_queue_bytes) {  // could never be queued
         ++stats_.dropped;
         continue;

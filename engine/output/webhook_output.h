@@ -20,6 +20,10 @@
 // queue; one sender thread does the HTTP. The destructor tries to deliver
 // what is queued for up to shutdown_grace, then stops.
 //
+// Routing: only the alerts options.match accepts are queued (an agency's
+// own endpoint receives its alerts and no one else's); the others are
+// counted in `unmatched`.
+//
 // Delivery is at least once: a request whose response is lost is sent
 // again, so a receiver may see an alert twice (dedupe on its "id").
 #pragma once
@@ -32,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/output/webhook_match.h"
 #include "engine/store/alert_store.h"
 
 namespace gsoc::output {
@@ -49,6 +54,7 @@ struct WebhookOptions {
   bool allow_insecure_headers = false;   // http:// may carry credentials headers
   bool tls_verify = true;                // https: verify the server certificate (system CAs)
   std::string tls_ca_file;               // https: PEM CA bundle trusted instead of the system CAs
+  WebhookMatch match;                    // which alerts this output receives (default: all)
 };
 
 struct WebhookStats {
@@ -59,6 +65,7 @@ struct WebhookStats {
   uint64_t dropped = 0;       // alerts dropped because the queue was full
   uint64_t queued = 0;        // gauge
   uint64_t queued_bytes = 0;  // gauge: JSON bytes queued
+  uint64_t unmatched = 0;     // alerts not for this output (its match)
 };
 
 class WebhookOutput : public store::CommitListener {

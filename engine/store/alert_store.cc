@@ -230,6 +230,11 @@ std::vector<std::pair<std::string, uint64_t>> RocksAlertStore::RocksDbTickers() 
 
 // --- public surface ------------------------------------------------------------------
 
+bool AlertFilter::AgencyAllowed(std::string_view agency) const {
+  return !allowed_agencies || std::find(allowed_agencies->begin(), allowed_agencies->end(),
+                                        agency) != allowed_agencies->end();
+}
+
 bool AlertFilter::Matches(const StoredAlert& alert) const {
   return detail::FilterMatcher(*this).Matches(alert.id, detail::ViewOf(alert));
 }

@@ -107,8 +107,12 @@ struct AlertFilter {
   std::string rule;                       // rule id or rule name; empty = any
   std::optional<rules::Level> min_level;  // level >= this
   std::string agency;                     // empty = any
+  // The agencies a principal may see (agency-analyst scope): nullopt = every
+  // agency; otherwise only alerts of these (an empty list: none).
+  std::optional<std::vector<std::string>> allowed_agencies;
   std::string q;  // case-insensitive substring of the alert JSON; empty = any
   bool Matches(const StoredAlert& alert) const;
+  bool AgencyAllowed(std::string_view agency) const;
 };
 
 struct QueryRequest {

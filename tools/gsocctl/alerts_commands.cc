@@ -716,6 +716,24 @@ struct ShowAlert {
 
 }  // namespace
 
+ApiCommand::ApiCommand(CLI::App& command) : options_(std::make_shared<ApiCommandOptions>()) {
+  options_->AddTo(command);
+}
+
+int ApiCommand::Resolve(ApiEndpoint* endpoint, std::string* url) const {
+  Session session;
+  if (const int code = ResolveSession(*options_, &session); code != 0) return code;
+  *endpoint = session.endpoint;
+  *url = session.url;
+  return 0;
+}
+
+int ApiCommand::Report(const HttpReply& reply) const {
+  Session session;
+  if (const int code = ResolveSession(*options_, &session); code != 0) return code;
+  return ReportFailure(session, reply.status, reply.status == 0 ? reply.error : reply.body);
+}
+
 void AddTail(CLI::App& app, int* exit_code) {
   auto* command = app.add_subcommand("tail", "the last alerts from gsocd; -f: follow new ones");
   auto state = std::make_shared<Tail>();

@@ -175,14 +175,15 @@ class Connection {
     });
   }
 
-  beast::error_code SendPost(const std::string& target, const std::string& body) {
-    http::request<http::string_body> request{http::verb::post, target, 11};
+  beast::error_code SendWithBody(const std::string& method, const std::string& target,
+                                 const std::string& body) {
+    http::request<http::string_body> request{http::string_to_verb(method), target, 11};
     request.set(http::field::host, HostHeader());
     request.set(http::field::user_agent, "gsocctl/" GSOC_VERSION);
     request.set(http::field::accept, "application/json");
-    request.set(http::field::content_type, "application/json");
     request.set(http::field::authorization, "Bearer " + endpoint_.token);
     request.set(http::field::connection, "close");
+    if (!body.empty()) request.set(http::field::content_type, "application/json");
     request.body() = body;
     request.prepare_payload();
     Lowest().expires_after(endpoint_.read_timeout);
@@ -298,29 +299,22 @@ std::map<std::string, std::string> HeaderMap(const Fields& fields) {
 
 }  // namespace
 
-HttpReply ApiClient::Get(const std::string& target, const std::string& accept) const {
-  return Send(target, accept, nullptr);
-}
+namespace {
 
-HttpReply ApiClient::Post(const std::string& target, const std::string& body) const {
-  return Send(target, "application/json", &body);
-}
-
-HttpReply ApiClient::Send(const std::string& target, const std::string& accept,
-                          const std::string* post_body) const {
+// Opens a connection, sends with `send(connection)` and reads the whole reply.
+template <class SendFn>
+HttpReply RoundTrip(const ApiEndpoint& endpoint, SendFn send) {
   HttpReply reply;
-  Connection connection(endpoint_);
+  Connection connection(endpoint);
   reply.error = connection.Open();
   if (!reply.error.empty()) return reply;
-  const auto sent = post_body ? connection.SendPost(target, *post_body)
-                              : connection.SendGet(target, accept, std::nullopt);
-  if (sent) {
-    reply.error = "sending the request: " + Describe(sent);
+  if (const auto ec = send(connection)) {
+    reply.error = "sending the request: " + Describe(ec);
     return reply;
   }
   http::response_parser<http::string_body> parser;
   parser.body_limit(kMaxReplyBytes);
-  if (const auto ec = connection.Read(parser, endpoint_.read_timeout)) {
+  if (const auto ec = connection.Read(parser, endpoint.read_timeout)) {
     reply.error = "reading the reply: " + Describe(ec);
     return reply;
   }
@@ -328,6 +322,21 @@ HttpReply ApiClient::Send(const std::string& target, const std::string& accept,
   reply.headers = HeaderMap(parser.get());
   reply.body = std::move(parser.get().body());
   return reply;
+}
+
+}  // namespace
+
+HttpReply ApiClient::Get(const std::string& target, const std::string& accept) const {
+  return RoundTrip(endpoint_, [&](Connection& connection) {
+    return connection.SendGet(target, accept, std::nullopt);
+  });
+}
+
+HttpReply ApiClient::Send(const std::string& method, const std::string& target,
+                          const std::string& body) const {
+  return RoundTrip(endpoint_, [&](Connection& connection) {
+    return connection.SendWithBody(method, target, body);
+  });
 }
 
 int ApiClient::Stream(const std::string& target, uint64_t last_event_id,

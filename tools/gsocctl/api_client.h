@@ -41,8 +41,13 @@ class ApiClient {
 
   // GET target (path + query); `accept` as the Accept header.
   HttpReply Get(const std::string& target, const std::string& accept = "application/json") const;
+  // `method` (POST, DELETE...) target with a JSON body (may be empty).
+  HttpReply Send(const std::string& method, const std::string& target,
+                 const std::string& body) const;
   // POST target with a JSON body.
-  HttpReply Post(const std::string& target, const std::string& body) const;
+  HttpReply Post(const std::string& target, const std::string& body) const {
+    return Send("POST", target, body);
+  }
 
   // Follows an SSE stream: calls on_event(id, data) per event until it
   // returns false or the connection ends; returns the reply status (200 when
@@ -58,8 +63,6 @@ class ApiClient {
              std::string* error) const;
 
  private:
-  HttpReply Send(const std::string& target, const std::string& accept,
-                 const std::string* post_body) const;
   ApiEndpoint endpoint_;
 };
 

@@ -3,6 +3,10 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+
+#include "tools/gsocctl/api_client.h"
 
 namespace gsoc::ctl {
 
@@ -17,5 +21,23 @@ void AddAlert(CLI::App& app, int* exit_code);
 // triage_commands.cc: gsocctl ack / start / assign / note / close / reopen, and case.
 void AddTriage(CLI::App& app, int* exit_code);
 void AddCase(CLI::App& app, int* exit_code);
+
+// token_commands.cc: gsocctl token create / list / revoke.
+void AddToken(CLI::App& app, int* exit_code);
+
+struct ApiCommandOptions;
+// The API options tail/query/alert take (--url, --config, --token,
+// --insecure), for other commands; defined in alerts_commands.cc.
+class ApiCommand {
+ public:
+  explicit ApiCommand(CLI::App& command);  // adds the options
+  // 0 with the endpoint, or an exit code after a message on stderr.
+  int Resolve(ApiEndpoint* endpoint, std::string* url) const;
+  // Says on stderr why the request failed; returns the exit code.
+  int Report(const HttpReply& reply) const;
+
+ private:
+  std::shared_ptr<ApiCommandOptions> options_;
+};
 
 }  // namespace gsoc::ctl

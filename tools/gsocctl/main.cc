@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   gsoc::ctl::AddAlert(app, &exit_code);
   gsoc::ctl::AddTriage(app, &exit_code);
   gsoc::ctl::AddCase(app, &exit_code);
+  gsoc::ctl::AddToken(app, &exit_code);
   if (argc == 2 && (std::string(argv[1]) == "--version" || std::string(argv[1]) == "-V")) {
     std::printf("gsocctl %s\n", GSOC_VERSION);
     return 0;

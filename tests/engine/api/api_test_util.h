@@ -143,7 +143,7 @@ class FakeReader : public store::AlertReader {
     return a.time_ns >= f.since_ns && a.time_ns < f.until_ns && a.id > f.after_id &&
            a.id < f.before_id && (f.rule.empty() || f.rule == a.rule_id || f.rule == a.rule_name) &&
            (!f.min_level || a.level >= *f.min_level) &&
-           (f.agency.empty() || f.agency == a.agency) &&
+           (f.agency.empty() || f.agency == a.agency) && f.AgencyAllowed(a.agency) &&
            (f.q.empty() || lower(a.json).find(lower(f.q)) != std::string::npos);
   }
 

@@ -1035,3 +1035,52 @@ cases:
 
 }  // namespace
 }  // namespace gsoc
+
+namespace gsoc {
+namespace {
+
+TEST(ConfigTest, RoutedWebhooksAndAuditBoundsAreRead) {
+  Config config = Parse(R"(listeners: [{name: a, type: syslog_tcp, port: 1}]
+api:
+  audit_max_entries: 500
+  audit_max_size: 1MiB
+alerts:
+  webhook:
+    url: https://soc.example/all
+  webhooks:
+    - name: mof
+      url: https://mof.example/hook
+      match: {agencies: [mof], min_level: high, tags: [attack.t1110]}
+    - url: https://moh.example/hook
+      match: {agencies: [moh, moj]}
+)");
+  EXPECT_EQ(config.api.audit_max_entries, 500u);
+  EXPECT_EQ(config.api.audit_max_bytes, 1u << 20);
+  EXPECT_EQ(config.api.auth_db, config.data_dir / "auth.db");
+  EXPECT_EQ(config.alerts.webhook.url, "https://soc.example/all");
+  EXPECT_TRUE(config.alerts.webhook.match.agencies.empty());
+  ASSERT_EQ(config.alerts.webhooks.size(), 2u);
+  EXPECT_EQ(config.alerts.webhooks[0].name, "mof");
+  EXPECT_EQ(config.alerts.webhooks[0].match.agencies, std::vector<std::string>{"mof"});
+  EXPECT_EQ(config.alerts.webhooks[0].match.min_level, "high");
+  EXPECT_EQ(config.alerts.webhooks[0].match.tags, std::vector<std::string>{"attack.t1110"});
+  EXPECT_EQ(config.alerts.webhooks[1].name, "webhook-1");
+  EXPECT_EQ(config.alerts.webhooks[1].match.agencies, (std::vector<std::string>{"moh", "moj"}));
+}
+
+TEST(ConfigTest, BadRoutedWebhooks) {
+  auto errors = Errors(R"(listeners: [{name: a, type: syslog_tcp, port: 1}]
+alerts:
+  webhooks:
+    - {name: x, url: https://a.example/, match: {min_level: severe}}
+    - {name: x, url: https://b.example/, match: {agencies: mof}}
+    - {url: https://c.example/, match: {tags: [t], colour: red}}
+)");
+  ExpectError(errors, "alerts.webhooks[0].match.min_level", 4, "expected informational");
+  ExpectError(errors, "alerts.webhooks[1].name", 5, "another webhook is named x");
+  ExpectError(errors, "alerts.webhooks[1].match.agencies", 5, "list of strings");
+  ExpectError(errors, "alerts.webhooks[2].match.colour", 6, "unknown");
+}
+
+}  // namespace
+}  // namespace gsoc

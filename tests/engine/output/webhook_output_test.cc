@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/alert/alert.h"
 #include "engine/output/webhook_url.h"
 
 namespace gsoc::output {
@@ -712,6 +713,77 @@ TEST_F(WebhookTlsTest, RefusesACertificateForAnotherName) {
   ASSERT_TRUE(WaitFor([&] { return output.stats().retries >= 2; }));
   EXPECT_EQ(output.stats().delivered, 0u);
   EXPECT_EQ(server_.request_count(), 0u);
+}
+
+}  // namespace
+}  // namespace gsoc::output
+
+// ---- routing (match) ----
+
+namespace gsoc::output {
+namespace {
+
+store::StoredAlert RoutedAlert(uint64_t id, const std::string& agency, rules::Level level,
+                               std::vector<std::string> tags) {
+  Alert alert;
+  alert.id = id;
+  alert.rule = {"rule-" + std::to_string(id % 3), "r", "a title with \"tags\":[\"x\"]", level,
+                std::move(tags)};
+  alert.agency = agency;
+  alert.events.push_back({id, 0, "raw \"tags\":[\"attack.t1110\"] in an event"});
+  store::StoredAlert stored;
+  stored.id = id;
+  stored.agency = agency;
+  stored.level = level;
+  AppendAlertJson(stored.json, alert);
+  return stored;
+}
+
+TEST(WebhookMatch, EveryGivenConditionMustHold) {
+  const auto high_a = RoutedAlert(1, "mof", rules::Level::kHigh, {"attack.t1110", "attack.x"});
+  const auto low_b = RoutedAlert(2, "moh", rules::Level::kLow, {});
+  EXPECT_TRUE(WebhookMatch{}.Matches(high_a));
+  EXPECT_TRUE(WebhookMatch{}.Matches(low_b));
+  const WebhookMatch mof{{"mof"}, std::nullopt, {}};
+  EXPECT_TRUE(mof.Matches(high_a));
+  EXPECT_FALSE(mof.Matches(low_b));
+  const WebhookMatch medium{{}, rules::Level::kMedium, {}};
+  EXPECT_TRUE(medium.Matches(high_a));
+  EXPECT_FALSE(medium.Matches(low_b));
+  const WebhookMatch tagged{{}, std::nullopt, {"attack.t1110"}};
+  EXPECT_TRUE(tagged.Matches(high_a));
+  EXPECT_FALSE(tagged.Matches(low_b)) << "a tag in the title or an event is not a rule tag";
+  EXPECT_TRUE((WebhookMatch{{}, std::nullopt, {"nope", "attack.x"}}.Matches(high_a)));
+  EXPECT_FALSE((WebhookMatch{{}, std::nullopt, {"attack"}}.Matches(high_a)));  // exact
+  EXPECT_FALSE((WebhookMatch{{"mof"}, rules::Level::kCritical, {}}.Matches(high_a)));
+}
+
+TEST(WebhookOutput, AnAgencysEndpointReceivesExactlyItsAlerts) {
+  TestServer server_a, server_b;
+  server_a.Start();
+  server_b.Start();
+  WebhookOptions a = Options(server_a.port()), b = Options(server_b.port());
+  a.match.agencies = {"mof"};
+  b.match.agencies = {"moh"};
+  b.match.min_level = rules::Level::kHigh;
+  WebhookOutput out_a(a), out_b(b);
+  std::vector<store::StoredAlert> alerts;
+  std::vector<std::string> want_a, want_b;
+  for (uint64_t id = 1; id <= 30; ++id) {
+    const std::string agency = id % 3 == 0 ? "mof" : id % 3 == 1 ? "moh" : "moj";
+    const auto level = id % 2 ? rules::Level::kHigh : rules::Level::kLow;
+    alerts.push_back(RoutedAlert(id, agency, level, {}));
+    if (agency == "mof") want_a.push_back(alerts.back().json);
+    if (agency == "moh" && level == rules::Level::kHigh) want_b.push_back(alerts.back().json);
+  }
+  out_a.OnCommitted(alerts);
+  out_b.OnCommitted(alerts);
+  ASSERT_TRUE(WaitFor([&] { return out_a.stats().delivered == want_a.size(); }));
+  ASSERT_TRUE(WaitFor([&] { return out_b.stats().delivered == want_b.size(); }));
+  EXPECT_EQ(server_a.DeliveredLines(), want_a);
+  EXPECT_EQ(server_b.DeliveredLines(), want_b);
+  EXPECT_EQ(out_a.stats().unmatched, 30 - want_a.size());
+  EXPECT_EQ(out_b.stats().unmatched, 30 - want_b.size());
 }
 
 }  // namespace

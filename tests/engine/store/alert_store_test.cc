@@ -266,6 +266,10 @@ TEST(AlertFilter, MatchesEveryCondition) {
   EXPECT_FALSE(AlertFilter{.min_level = rules::Level::kCritical}.Matches(alert));
   EXPECT_TRUE(AlertFilter{.agency = "mof"}.Matches(alert));
   EXPECT_FALSE(AlertFilter{.agency = "moh"}.Matches(alert));
+  using Agencies = std::vector<std::string>;
+  EXPECT_TRUE((AlertFilter{.allowed_agencies = Agencies{"moh", "mof"}}.Matches(alert)));
+  EXPECT_FALSE((AlertFilter{.allowed_agencies = Agencies{"moh"}}.Matches(alert)));
+  EXPECT_FALSE((AlertFilter{.allowed_agencies = Agencies{}}.Matches(alert)));
 }
 
 TEST(AlertStore, IdsIncreaseAcrossPublishAndReopen) {
@@ -451,6 +455,16 @@ class Dataset : public ::testing::Test {
                        .agency = "mod",
                        .q = "KEY"});
     filters.push_back({.after_id = 300, .min_level = rules::Level::kCritical, .q = "password"});
+    // A principal's scope (agency-analyst): alone, with an agency asked
+    // inside and outside it, with a rule, and empty.
+    using Agencies = std::vector<std::string>;
+    filters.push_back({.allowed_agencies = Agencies{"mof"}});
+    filters.push_back({.allowed_agencies = Agencies{"mod", "moh"}});
+    filters.push_back({.agency = "moh", .allowed_agencies = Agencies{"mod", "moh"}});
+    filters.push_back({.agency = "mof", .allowed_agencies = Agencies{"mod", "moh"}});
+    filters.push_back({.rule = "brute", .allowed_agencies = Agencies{"mof"}});
+    filters.push_back({.min_level = rules::Level::kHigh, .allowed_agencies = Agencies{"mod"}});
+    filters.push_back({.allowed_agencies = Agencies{}});
     return filters;
   }
 
