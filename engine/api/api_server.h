@@ -20,6 +20,8 @@
 //   GET  /api/v1/rules               the running rule set: rules and correlations (id, name,
 //                                    title, level, kind), counts, refused rules, generation
 //   POST /api/v1/rules/reload        asks for a background reload; 202
+//   GET  /api/v1/rules/{id}, /api/v1/overview   the console's (console_routes.h)
+//   GET  /, /assets/...              the web console (static_routes.h; no auth)
 //
 // Authentication: `Authorization: Bearer <token>`, compared in constant time
 // with each configured token; otherwise 401 with `WWW-Authenticate: Bearer`
@@ -51,6 +53,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -80,10 +83,15 @@ struct ApiOptions {
 
 // What the API needs from the rest of gsocd, as callbacks (no dependency on
 // the detection stage): each returns quickly.
+class OverviewRollup;
+
 struct ApiHooks {
   std::function<std::string()> rules_json;  // GET /api/v1/rules body
   std::function<void()> reload;             // POST /api/v1/rules/reload
   std::function<bool()> ready;              // GET /readyz
+  // GET /api/v1/rules/{id} body (rule id or name); nullopt: no such rule.
+  std::function<std::optional<std::string>(std::string_view id)> rule_detail_json;
+  const OverviewRollup* overview = nullptr;  // GET /api/v1/overview (not owned)
 };
 
 struct ApiStats {

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <exception>
 
+#include "engine/api/console_routes.h"
+#include "engine/api/static_routes.h"
 #include "engine/util/json_writer.h"
 
 namespace gsoc::api {
@@ -223,6 +225,8 @@ void RouteAuthorized(ApiContext& context, const HttpRequest& request, const Targ
   if (target.path == kReloadPath) {
     routed.reply = request.method() == http::verb::post ? Reload(context, request, target.query)
                                                         : MethodNotAllowed(request, "POST");
+  } else if (ConsoleRoutePattern(target.path)) {
+    routed.reply = RouteConsoleApi(context, request, target.path, target.query, *routed.principal);
   } else if (routed.route == "other") {
     routed.reply = Error(http::status::not_found, "no such route", request);
   } else if (!get) {
@@ -247,6 +251,8 @@ std::string RoutePattern(std::string_view target) {
       path == kRulesPath || path == kReloadPath) {
     return std::string(path);
   }
+  if (IsStaticPath(path)) return StaticRoutePattern(path);
+  if (auto pattern = ConsoleRoutePattern(path)) return std::move(*pattern);
   if (path.starts_with(kAlertPrefix) && path.size() > kAlertPrefix.size() &&
       path.find('/', kAlertPrefix.size()) == std::string_view::npos) {
     return "/api/v1/alerts/{id}";
@@ -277,6 +283,8 @@ Routed RouteRequest(ApiContext& context, const HttpRequest& request) {
   try {
     if (target.path == "/healthz" || target.path == "/readyz") {
       routed.reply = Probe(context, request, target.path == "/readyz");
+    } else if (IsStaticPath(target.path)) {
+      routed.reply = ServeStatic(request, target.path);
     } else if (auto principal = Authenticate(context, request); !principal) {
       routed.reply = Unauthorized(request);
     } else {

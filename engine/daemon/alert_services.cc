@@ -12,6 +12,7 @@
 #include "engine/alert/jsonl_output.h"
 #include "engine/api/api_server.h"
 #include "engine/api/live_hub.h"
+#include "engine/api/overview.h"
 #include "engine/metrics/metrics_server.h"
 #include "engine/output/webhook_output.h"
 
@@ -116,6 +117,7 @@ struct AlertServices::Parts {
   std::unique_ptr<output::WebhookOutput> webhook;
   std::unique_ptr<api::ApiServer> api;
   std::unique_ptr<aggregate::Aggregator> aggregator;
+  api::OverviewRollup overview;  // GET /api/v1/overview
 };
 
 AlertServices::AlertServices(const Config& config)
@@ -142,6 +144,10 @@ AlertServices::AlertServices(const Config& config)
     p.batch_alerts->Observe(static_cast<double>(alerts));
   });
   store_->AddListener(&p.hub);
+  const size_t seeded = p.overview.Seed(*store_, std::chrono::system_clock::now());
+  store_->AddListener(&p.overview);  // after Seed: nothing is committed before the pipeline runs
+  spdlog::info("overview: {} stored alerts of the last 7 days counted{}", seeded,
+               p.overview.seeded_complete() ? "" : " (the newest only: seed limit)");
   if (config.alerts.aggregate.enabled) {
     p.aggregator = std::make_unique<aggregate::Aggregator>(
         AggregateOptionsFrom(config.alerts.aggregate), store_.get());
@@ -185,7 +191,12 @@ uint16_t AlertServices::StartApi(AlertServicesHooks hooks) {
   auto ready = [rules_ready = std::move(hooks.ready), store = store_.get()] {
     return (!rules_ready || rules_ready()) && store->health().ok;
   };
-  api::ApiHooks api_hooks{std::move(hooks.rules_json), std::move(hooks.reload), std::move(ready)};
+  api::ApiHooks api_hooks;
+  api_hooks.rules_json = std::move(hooks.rules_json);
+  api_hooks.reload = std::move(hooks.reload);
+  api_hooks.ready = std::move(ready);
+  api_hooks.rule_detail_json = std::move(hooks.rule_detail_json);
+  api_hooks.overview = &parts_->overview;
   parts_->api =
       std::make_unique<api::ApiServer>(ApiOptionsFrom(config_.api, ApiTokens(config_.api)), *store_,
                                        parts_->hub, std::move(api_hooks));
@@ -291,6 +302,9 @@ std::shared_ptr<prometheus::Collectable> AlertServices::MakeCollectable() const 
       single("gsoc_api_response_bytes", "Bytes of API replies built and not yet sent",
              MetricType::Gauge, static_cast<double>(api.response_bytes));
     }
+    single("gsoc_api_overview_dropped_total",
+           "Alerts the overview did not count (agency limit, time ahead of the clock)",
+           MetricType::Counter, static_cast<double>(p->overview.dropped()));
     single("gsoc_api_live_ring_bytes", "Bytes of recent alerts the live stream ring holds",
            MetricType::Gauge, static_cast<double>(p->hub.ring_bytes()));
     if (p->webhook) {

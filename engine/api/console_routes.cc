@@ -1,0 +1,132 @@
+#include "engine/api/console_routes.h"
+
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <chrono>
+#include <variant>
+
+#include "engine/api/alert_query.h"
+#include "engine/api/overview.h"
+
+namespace gsoc::api {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+constexpr std::string_view kOverviewPath = "/api/v1/overview";
+constexpr std::string_view kRulePrefix = "/api/v1/rules/";
+constexpr std::string_view kReloadPath = "/api/v1/rules/reload";
+constexpr size_t kMaxRuleIdBytes = 512;
+
+HttpResponse Json(std::string body, const HttpRequest& request) {
+  HttpResponse response{http::status::ok, request.version()};
+  response.set(http::field::server, "gsoc");
+  response.set(http::field::content_type, "application/json");
+  response.set(http::field::cache_control, "no-store");
+  response.keep_alive(request.keep_alive());
+  response.body() = std::move(body);
+  response.prepare_payload();
+  return response;
+}
+
+HttpResponse Error(http::status status, std::string_view message, const HttpRequest& request) {
+  return ErrorResponse(status, message, request.version(), request.keep_alive());
+}
+
+HttpResponse Overview(const ApiContext& context, const HttpRequest& request, std::string_view query,
+                      const auth::Principal& principal) {
+  auto parsed = ParseQueryString(query);
+  if (auto* error = std::get_if<ParamError>(&parsed)) {
+    return Error(http::status::bad_request, error->message, request);
+  }
+  std::optional<std::string> agency;
+  for (auto& [name, value] : std::get<0>(parsed)) {
+    if (name != "agency")
+      return Error(http::status::bad_request, "unknown parameter " + name, request);
+    if (agency) return Error(http::status::bad_request, "agency: given twice", request);
+    if (!value.empty()) agency = std::move(value);
+  }
+  if (agency && !principal.MaySee(*agency)) {
+    return Error(http::status::forbidden, "this token may not see that agency", request);
+  }
+  if (!context.hooks.overview) {
+    return Error(http::status::service_unavailable, "no overview available", request);
+  }
+  std::vector<std::string> agencies;  // empty: every agency
+  if (agency) {
+    agencies.push_back(*agency);
+  } else if (!principal.SeesAllAgencies()) {
+    agencies = principal.agencies;
+    if (agencies.empty()) agencies.push_back({});  // sees none: an agency no alert has
+  }
+  const auto counts = context.hooks.overview->Counts(agencies, std::chrono::system_clock::now());
+  return Json(OverviewJson(counts, agency), request);
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// A path segment with its %-escapes decoded ('+' stays a '+').
+std::optional<std::string> PercentDecode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    if (i + 2 >= text.size()) return std::nullopt;
+    const int high = HexValue(text[i + 1]);
+    const int low = HexValue(text[i + 2]);
+    if (high < 0 || low < 0) return std::nullopt;
+    out += static_cast<char>(high * 16 + low);
+    i += 2;
+  }
+  return out;
+}
+
+HttpResponse Rule(const ApiContext& context, const HttpRequest& request, std::string_view id_text,
+                  std::string_view query) {
+  if (!query.empty()) return Error(http::status::bad_request, "no parameters here", request);
+  const auto id = PercentDecode(id_text);
+  if (!id) return Error(http::status::bad_request, "rule id: bad %-escape", request);
+  if (id->empty() || id->size() > kMaxRuleIdBytes) {
+    return Error(http::status::bad_request, "rule id: 1 to 512 bytes", request);
+  }
+  if (!context.hooks.rule_detail_json) {
+    return Error(http::status::service_unavailable, "no rule set available", request);
+  }
+  auto body = context.hooks.rule_detail_json(*id);
+  if (!body) return Error(http::status::not_found, "no rule " + *id, request);
+  return Json(std::move(*body), request);
+}
+
+}  // namespace
+
+std::optional<std::string> ConsoleRoutePattern(std::string_view path) {
+  if (path == kOverviewPath) return std::string(kOverviewPath);
+  if (path.starts_with(kRulePrefix) && path.size() > kRulePrefix.size() && path != kReloadPath &&
+      path.find('/', kRulePrefix.size()) == std::string_view::npos) {
+    return "/api/v1/rules/{id}";
+  }
+  return std::nullopt;
+}
+
+HttpResponse RouteConsoleApi(ApiContext& context, const HttpRequest& request, std::string_view path,
+                             std::string_view query, const auth::Principal& principal) {
+  if (request.method() != http::verb::get) {
+    HttpResponse refused = Error(http::status::method_not_allowed, "method not allowed", request);
+    refused.set(http::field::allow, "GET");
+    return refused;
+  }
+  if (path == kOverviewPath) return Overview(context, request, query, principal);
+  return Rule(context, request, path.substr(kRulePrefix.size()), query);
+}
+
+}  // namespace gsoc::api
