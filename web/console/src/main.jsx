@@ -13,6 +13,8 @@ import { CasesView, CaseDetail } from './views/cases.jsx';
 import { OverviewView } from './views/overview.jsx';
 
 const live = new LiveAlerts();
+// For the browser tests and debugging in the devtools: the live list's model.
+window.gsocConsole = { live };
 
 function currentRoute() {
   const hash = window.location.hash.replace(/^#/, '') || '/alerts';
