@@ -39,7 +39,7 @@ class TopMap {
   void Add(std::string_view key, std::string_view title, uint64_t count, size_t limit) {
     auto it = entries_.find(std::string(key));
     if (it == entries_.end()) {
-      if (entries_.size() >= limit) Prune(limit / 2);
+      if (entries_.size() >= std::max<size_t>(limit, 2)) Prune(std::max<size_t>(limit, 2) / 2);
       it = entries_.emplace(std::string(key), Entry{std::string(Cut(title)), 0}).first;
     }
     it->second.count += count;
@@ -56,6 +56,7 @@ class TopMap {
     uint64_t count = 0;
   };
   void Prune(size_t keep) {
+    if (entries_.size() <= keep) return;
     std::vector<uint64_t> counts;
     counts.reserve(entries_.size());
     for (const auto& [key, entry] : entries_) counts.push_back(entry.count);
@@ -191,7 +192,7 @@ void OverviewRollup::OnCommitted(std::span<const store::StoredAlert> alerts) {
     Parsed parsed;
     ParseAlert(writer_state_->parser, alert.json, writer_state_->buffer, parsed.title,
                parsed.source);
-    Add(alert, parsed, std::max(alert.commit_ns, wall_ns));
+    Add(alert, parsed, alert.commit_ns != 0 ? alert.commit_ns : wall_ns);
   }
 }
 
