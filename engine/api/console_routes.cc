@@ -21,14 +21,7 @@ constexpr std::string_view kReloadPath = "/api/v1/rules/reload";
 constexpr size_t kMaxRuleIdBytes = 512;
 
 HttpResponse Json(std::string body, const HttpRequest& request) {
-  HttpResponse response{http::status::ok, request.version()};
-  response.set(http::field::server, "gsoc");
-  response.set(http::field::content_type, "application/json");
-  response.set(http::field::cache_control, "no-store");
-  response.keep_alive(request.keep_alive());
-  response.body() = std::move(body);
-  response.prepare_payload();
-  return response;
+  return JsonResponse(http::status::ok, std::move(body), request);
 }
 
 HttpResponse Error(http::status status, std::string_view message, const HttpRequest& request) {
@@ -65,36 +58,10 @@ HttpResponse Overview(const ApiContext& context, const HttpRequest& request, std
   return Json(OverviewJson(counts, agency), request);
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// A path segment with its %-escapes decoded ('+' stays a '+').
-std::optional<std::string> PercentDecode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    if (i + 2 >= text.size()) return std::nullopt;
-    const int high = HexValue(text[i + 1]);
-    const int low = HexValue(text[i + 2]);
-    if (high < 0 || low < 0) return std::nullopt;
-    out += static_cast<char>(high * 16 + low);
-    i += 2;
-  }
-  return out;
-}
-
 HttpResponse Rule(const ApiContext& context, const HttpRequest& request, std::string_view id_text,
                   std::string_view query) {
   if (!query.empty()) return Error(http::status::bad_request, "no parameters here", request);
-  const auto id = PercentDecode(id_text);
+  const auto id = PercentDecode(id_text, false);  // a path: '+' is a '+'
   if (!id) return Error(http::status::bad_request, "rule id: bad %-escape", request);
   if (id->empty() || id->size() > kMaxRuleIdBytes) {
     return Error(http::status::bad_request, "rule id: 1 to 512 bytes", request);

@@ -275,6 +275,10 @@ HttpResponse ErrorResponse(http::status status, std::string_view message, unsign
   return response;
 }
 
+HttpResponse JsonResponse(http::status status, std::string body, const HttpRequest& request) {
+  return Json(status, std::move(body), request);
+}
+
 Routed RouteRequest(ApiContext& context, const HttpRequest& request) {
   const std::string_view raw_target{request.target().data(), request.target().size()};
   const Target target = SplitTarget(raw_target);

@@ -31,6 +31,10 @@ Routed RouteRequest(ApiContext& context, const HttpRequest& request);
 // unknown -> "other").
 std::string RoutePattern(std::string_view target);
 
+// A JSON reply (Cache-Control: no-store), version and keep-alive as in `request`.
+HttpResponse JsonResponse(boost::beast::http::status status, std::string body,
+                          const HttpRequest& request);
+
 // {"error": message} with `status`; `version` and keep-alive as in `request`.
 HttpResponse ErrorResponse(boost::beast::http::status status, std::string_view message,
                            unsigned version, bool keep_alive);

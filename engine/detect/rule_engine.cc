@@ -98,15 +98,21 @@ RuleEngineBuild BuildRuleEngine(const RuleSources& sources) {
 
 namespace {
 
-void AppendRuleJson(std::string& out, const std::string& id, const std::string& name,
-                    const std::string& title, rules::Level level, const char* kind,
-                    const char* type, bool alone) {
+// `{"id":…,"name":…,"title":…` (the object left open).
+void AppendRuleIdentity(std::string& out, const std::string& id, const std::string& name,
+                        const std::string& title) {
   out += "{\"id\":";
   AppendJsonString(out, id);
   out += ",\"name\":";
   AppendJsonString(out, name);
   out += ",\"title\":";
   AppendJsonString(out, title);
+}
+
+void AppendRuleJson(std::string& out, const std::string& id, const std::string& name,
+                    const std::string& title, rules::Level level, const char* kind,
+                    const char* type, bool alone) {
+  AppendRuleIdentity(out, id, name, title);
   out += ",\"level\":\"";
   out += rules::LevelName(level);
   out += "\",\"kind\":\"";
@@ -165,12 +171,7 @@ void AppendRuleMeta(std::string& out, const std::string& id, const std::string& 
                     const std::string& title, const std::string& description,
                     const std::string& status, rules::Level level,
                     const std::vector<std::string>& tags) {
-  out += "{\"id\":";
-  AppendJsonString(out, id);
-  out += ",\"name\":";
-  AppendJsonString(out, name);
-  out += ",\"title\":";
-  AppendJsonString(out, title);
+  AppendRuleIdentity(out, id, name, title);
   out += ",\"description\":";
   AppendJsonString(out, description);
   out += ",\"status\":";
