@@ -83,8 +83,12 @@ function StreamState() {
 function Header({ identity, route, onSignOut }) {
   const [note, setNote] = useState('');
   const reload = async () => {
-    const reply = await api('/api/v1/rules/reload', { method: 'POST' });
-    setNote(reply.ok ? 'reloading rules' : (reply.data && reply.data.error) || 'refused');
+    try {
+      const reply = await api('/api/v1/rules/reload', { method: 'POST' });
+      setNote(reply.ok ? 'reloading rules' : (reply.data && reply.data.error) || 'refused');
+    } catch (error) {
+      setNote(error.message);
+    }
     setTimeout(() => setNote(''), 4000);
   };
   const link = (view, label) => (

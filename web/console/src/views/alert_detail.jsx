@@ -76,7 +76,13 @@ function TriagePanel({ alert, mayTriage, onChanged }) {
     setMessage('');
     const body = { ids: [Number(alert.id)], action, ...extra,
       expected_versions: { [alert.id]: triage.version || 0 } };
-    const reply = await api('/api/v1/alerts/triage', { method: 'POST', body });
+    let reply;
+    try {
+      reply = await api('/api/v1/alerts/triage', { method: 'POST', body });
+    } catch (error) {
+      setMessage(error.message);  // 403 for a role that may not, 5xx...
+      return;
+    }
     if (reply.missing || reply.status === 404) {
       setUnavailable(true);
       return;

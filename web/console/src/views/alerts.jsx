@@ -28,7 +28,11 @@ export async function ensureLive(live, onUnauthorized, force = false) {
   started = key;
   let reply;
   for (;;) {
-    reply = await api(`/api/v1/alerts${query({ ...serverParams(filters), limit: SHOWN })}`);
+    try {
+      reply = await api(`/api/v1/alerts${query({ ...serverParams(filters), limit: SHOWN })}`);
+    } catch (error) {
+      reply = { ok: false, status: error.status || 0, data: { error: error.message } };
+    }
     const error = (reply.data && reply.data.error) || '';
     if (reply.status === 400 && serverTriageFilters && /status|assignee/.test(error)) {
       serverTriageFilters = false;  // an older server: filter those here

@@ -70,9 +70,13 @@ export function CaseDetail({ id, mayTriage }) {
   if (!item) return <p>Loading case {id}…</p>;
   const act = async (action, extra = {}) => {
     setMessage('');
-    const reply = await api(`/api/v1/cases/${encodeURIComponent(id)}`, {
-      method: 'POST', body: { action, ...extra, expected_version: item.version } });
-    if (!reply.ok) setMessage((reply.data && reply.data.error) || `HTTP ${reply.status}`);
+    try {
+      const reply = await api(`/api/v1/cases/${encodeURIComponent(id)}`, {
+        method: 'POST', body: { action, ...extra, expected_version: item.version } });
+      if (!reply.ok) setMessage((reply.data && reply.data.error) || `HTTP ${reply.status}`);
+    } catch (error) {
+      setMessage(error.message);
+    }
     await load();
   };
   return (
