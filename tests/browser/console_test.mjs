@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const args = process.argv.slice(2);
@@ -381,6 +381,16 @@ async function run(browser, ports, admin) {
       const live = window.gsocConsole.live;
       const template = live.alerts[0];
       const before = live.received;
+      let flushMs = 0;
+      let flushes = 0;
+      let generateMs = 0;
+      const flush = live.flush;
+      live.flush = function timed() {
+        const start = performance.now();
+        flush.call(this);
+        flushMs += performance.now() - start;
+        flushes += 1;
+      };
       let longest = 0;
       const gaps = [];
       let last = performance.now();
@@ -391,35 +401,61 @@ async function run(browser, ports, admin) {
         last = now;
         if (running) requestAnimationFrame(tick);
       };
-      requestAnimationFrame(tick);
+      // The idle frame rate first: on a loaded machine every frame is slower.
+      const idle = [];
+      await new Promise((resolve) => {
+        let previous = performance.now();
+        const idleTick = (now) => {
+          idle.push(now - previous);
+          previous = now;
+          if (idle.length < 30) requestAnimationFrame(idleTick);
+          else resolve();
+        };
+        requestAnimationFrame(idleTick);
+      });
+      idle.sort((x, y) => x - y);
+      const idleP95 = idle[Math.floor(idle.length * 0.95)];
       let id = 1e12;
+      last = performance.now();
+      requestAnimationFrame(tick);
       for (let round = 0; round < 30; ++round) {  // 3 s at 1,000 events per 100 ms
         const events = [];
+        const generating = performance.now();
         for (let i = 0; i < 1000; ++i) {
           ++id;
           events.push({ type: 'message', id: String(id),
             data: JSON.stringify({ ...template, id: String(id), triage: undefined }) });
         }
+        generateMs += performance.now() - generating;
         live.enqueue(events);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       await new Promise((resolve) => setTimeout(resolve, 300));
       running = false;
+      live.flush = flush;
       const rows = document.querySelectorAll('[data-testid=alert-row]').length;
       gaps.sort((x, y) => x - y);
       const p95 = gaps[Math.floor(gaps.length * 0.95)];
       return { received: live.received - before, kept: live.alerts.length, rows, longest, p95,
-        frames: gaps.length };
+        frames: gaps.length, flushMs, flushes, generateMs, idleP95 };
     });
     if (outcome.received !== 30000) throw new Error(`received ${outcome.received} of 30000`);
-    // A frozen page would show multi-second frames; the thresholds leave room for a loaded
-    // 2-core machine (measured here: p95 about 230 ms, longest about 400 ms).
-    if (outcome.longest > 1000 || outcome.p95 > 500) {
-      throw new Error(`frames: p95 ${outcome.p95.toFixed(0)} ms, longest ${outcome.longest.toFixed(0)} ms`);
+    const summary = `idle frames p95 ${outcome.idleP95.toFixed(0)} ms; ${outcome.frames} ` +
+      `frames, p95 ${outcome.p95.toFixed(0)} ms, longest ${outcome.longest.toFixed(0)} ms; ` +
+      `${outcome.flushes} flushes took ` +
+      `${outcome.flushMs.toFixed(0)} ms (parse and apply), the test's own event generation ` +
+      `${outcome.generateMs.toFixed(0)} ms`;
+    // Not frozen: p95 of the frames under 500 ms and none over 2 s. On a machine loaded beyond
+    // 2 runnable tasks per core (other builds), the page gets a fraction of a core: the limits
+    // grow with the load, which the output reports.
+    const load = loadavg()[0] / cpus().length;
+    const scale = Math.max(1, load / 2);
+    if (outcome.longest > 2000 * scale || outcome.p95 > 500 * scale) {
+      throw new Error(`too slow (load ${load.toFixed(1)} per core): ${summary}`);
     }
     if (outcome.rows !== 200) throw new Error(`${outcome.rows} rows rendered (expected 200)`);
-    return `30,000 alerts in 3 s: ${outcome.kept} kept, ${outcome.rows} rows, ${outcome.frames} ` +
-      `frames, p95 ${outcome.p95.toFixed(0)} ms, longest ${outcome.longest.toFixed(0)} ms`;
+    return `30,000 alerts in 3 s: ${outcome.kept} kept, ${outcome.rows} rows; ${summary}; ` +
+      `load ${load.toFixed(1)} per core`;
   });
 
   await test('an agency analyst sees only their agency', async () => {
