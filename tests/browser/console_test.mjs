@@ -479,8 +479,14 @@ async function run(browser, ports, admin) {
         throw new Error(`the analyst of alpha sees ${[...new Set(agencies)].join(', ')}`);
       }
       await screenshot(c.page, '08-agency-analyst');
+      const before = consoleErrors.length;
       await c.page.evaluate((id) => { window.location.hash = `#/alerts/${id}`; }, firstAlert);
       await c.page.waitForSelector('[data-testid=detail-error]');
+      // The browser logs the expected 404 of another agency's alert itself.
+      const logged = consoleErrors.splice(before);
+      const other = logged.filter((text) => !text.includes(`status of 404`) ||
+        !text.includes(`/api/v1/alerts/${firstAlert}`));
+      if (other.length) throw new Error(other.join(' | '));
       await c.page.click('[data-testid=nav-overview]');
       const choices = await c.page.$$eval('[data-testid=overview-agency] option',
         (options) => options.map((option) => option.value).filter(Boolean));
