@@ -13,6 +13,12 @@ missing=()
 unpack=()
 while read -r kind package; do
   [[ -z "${kind}" || "${kind}" == \#* ]] && continue
+  if [[ "${kind}" == build-if-missing ]]; then
+    # A command another package already provides (npm bundled with a newer
+    # nodejs) is not replaced by Debian's package.
+    command -v "${package}" >/dev/null 2>&1 && continue
+    kind=build
+  fi
   [[ "${want}" == build && ( "${kind}" == test || "${kind}" == unpack ) ]] && continue
   if [[ "${kind}" == unpack ]]; then
     [[ -d "${tools_dir}/${package}" ]] || unpack+=("${package}")

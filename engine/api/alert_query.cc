@@ -24,26 +24,7 @@ int HexValue(char c) {
   return -1;
 }
 
-std::optional<std::string> UrlDecode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '+') {
-      out.push_back(' ');
-    } else if (c != '%') {
-      out.push_back(c);
-    } else {
-      if (i + 2 >= text.size()) return std::nullopt;
-      const int high = HexValue(text[i + 1]);
-      const int low = HexValue(text[i + 2]);
-      if (high < 0 || low < 0) return std::nullopt;
-      out.push_back(static_cast<char>(high * 16 + low));
-      i += 2;
-    }
-  }
-  return out;
-}
+std::optional<std::string> UrlDecode(std::string_view text) { return PercentDecode(text, true); }
 
 // Reads exactly `width` digits at text[pos]; advances pos.
 std::optional<unsigned> ReadDigits(std::string_view text, size_t& pos, size_t width) {
@@ -265,6 +246,27 @@ bool AcceptedAfterExactLevel(const store::QueryResult& page, size_t from, rules:
 }
 
 }  // namespace
+
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else if (c != '%') {
+      out.push_back(c);
+    } else {
+      if (i + 2 >= text.size()) return std::nullopt;
+      const int high = HexValue(text[i + 1]);
+      const int low = HexValue(text[i + 2]);
+      if (high < 0 || low < 0) return std::nullopt;
+      out.push_back(static_cast<char>(high * 16 + low));
+      i += 2;
+    }
+  }
+  return out;
+}
 
 bool FilterMatches(const store::AlertFilter& filter, const store::StoredAlert& alert) {
   return filter.Matches(alert);  // the store's own semantics, one definition

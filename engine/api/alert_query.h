@@ -70,6 +70,10 @@ std::variant<AlertsQuery, ParamError> ParseAlertsQuery(std::string_view query,
 std::variant<StreamQuery, ParamError> ParseStreamQuery(std::string_view query,
                                                        std::chrono::system_clock::time_point now);
 
+// %-escapes decoded; '+' a space when plus_is_space (query strings), kept
+// in a path segment. nullopt on a bad escape.
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space);
+
 // Exposed for tests.
 std::optional<int64_t> ParseTimeParam(std::string_view text,
                                       std::chrono::system_clock::time_point now);

@@ -56,6 +56,8 @@
 //   The stream also sends `event: triage` (no id: resuming is unaffected) with data
 //   {"id","agency","triage"} for each change (live only). Alerts and cases of agencies the
 //   token may not see are not_found/404.
+//   GET  /api/v1/rules/{id}, /api/v1/overview   the console's (console_routes.h)
+//   GET  /, /assets/...              the web console (static_routes.h; no auth)
 //
 // Authentication: `Authorization: Bearer <token>`, compared in constant time
 // with each configured token (admins), then looked up in the AuthStore
@@ -88,6 +90,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -122,6 +125,8 @@ struct ApiOptions {
 
 // What the API needs from the rest of gsocd, as callbacks (no dependency on
 // the detection stage): each returns quickly.
+class OverviewRollup;
+
 struct ApiHooks {
   std::function<std::string()> rules_json;  // GET /api/v1/rules body
   std::function<void()> reload;             // POST /api/v1/rules/reload
@@ -132,6 +137,9 @@ struct ApiHooks {
   // Tokens beyond the configured ones, and the audit log (not owned; outlives
   // the server). Null: only the configured tokens (admins), no audit log.
   auth::AuthStore* auth = nullptr;
+  // GET /api/v1/rules/{id} body (rule id or name); nullopt: no such rule.
+  std::function<std::optional<std::string>(std::string_view id)> rule_detail_json;
+  const OverviewRollup* overview = nullptr;  // GET /api/v1/overview (not owned)
 };
 
 struct ApiStats {

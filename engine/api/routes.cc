@@ -8,6 +8,8 @@
 
 #include "engine/api/route_handlers.h"
 #include "engine/api/triage_routes.h"
+#include "engine/api/console_routes.h"
+#include "engine/api/static_routes.h"
 #include "engine/util/json_writer.h"
 
 namespace gsoc::api {
@@ -332,6 +334,10 @@ void RouteAuthorized(ApiContext& context, const HttpRequest& request, const Targ
                      Routed& routed) {
   // Triage and case routes check the principal themselves (MayTriage, MaySee).
   if (RouteTriage(context, request, target.path, target.query, routed)) return;
+  if (ConsoleRoutePattern(target.path)) {
+    routed.reply = RouteConsoleApi(context, request, target.path, target.query, *routed.principal);
+    return;
+  }
   std::string_view id;
   const std::string_view pattern = FindPattern(target.path, &id);
   if (pattern.empty()) {
@@ -371,6 +377,8 @@ std::string RoutePattern(std::string_view target) {
   const std::string_view path = SplitTarget(target).path;
   if (path == "/healthz" || path == "/readyz") return std::string(path);
   if (auto pattern = TriageRoutePattern(path)) return *pattern;
+  if (IsStaticPath(path)) return StaticRoutePattern(path);
+  if (auto pattern = ConsoleRoutePattern(path)) return std::move(*pattern);
   std::string_view id;
   const std::string_view pattern = FindPattern(path, &id);
   return pattern.empty() ? "other" : std::string(pattern);
@@ -399,6 +407,8 @@ Routed RouteRequest(ApiContext& context, const HttpRequest& request, std::string
   try {
     if (target.path == "/healthz" || target.path == "/readyz") {
       routed.reply = Probe(context, request, target.path == "/readyz");
+    } else if (IsStaticPath(target.path)) {
+      routed.reply = ServeStatic(request, target.path);
     } else if (auto principal = Authenticate(context, request); !principal) {
       routed.reply = Unauthorized(request);
     } else {

@@ -13,6 +13,7 @@
 #include "engine/api/api_server.h"
 #include "engine/api/live_hub.h"
 #include "engine/auth/auth_store.h"
+#include "engine/api/overview.h"
 #include "engine/metrics/metrics_server.h"
 #include "engine/output/webhook_output.h"
 #include "engine/triage/triage_store.h"
@@ -189,6 +190,7 @@ struct AlertServices::Parts {
   std::unique_ptr<api::ApiServer> api;
   std::unique_ptr<aggregate::Aggregator> aggregator;
   std::unique_ptr<triage::TriageStore> triage;
+  api::OverviewRollup overview;  // GET /api/v1/overview
 };
 
 AlertServices::AlertServices(const Config& config)
@@ -220,6 +222,10 @@ AlertServices::AlertServices(const Config& config)
   });
   store_->AddListener(p.triage.get());  // before the hub: carried states are served with the alert
   store_->AddListener(&p.hub);
+  const size_t seeded = p.overview.Seed(*store_, std::chrono::system_clock::now());
+  store_->AddListener(&p.overview);  // after Seed: nothing is committed before the pipeline runs
+  spdlog::info("overview: {} stored alerts of the last 7 days counted{}", seeded,
+               p.overview.seeded_complete() ? "" : " (the newest only: seed limit)");
   if (config.alerts.aggregate.enabled) {
     p.aggregator = std::make_unique<aggregate::Aggregator>(
         AggregateOptionsFrom(config.alerts.aggregate), store_.get());
@@ -278,8 +284,14 @@ uint16_t AlertServices::StartApi(AlertServicesHooks hooks) {
   auth_options.audit_max_entries = config_.api.audit_max_entries;
   auth_options.audit_max_bytes = config_.api.audit_max_bytes;
   parts_->auth = auth::AuthStore::Open(auth_options);
-  api::ApiHooks api_hooks{std::move(hooks.rules_json), std::move(hooks.reload), std::move(ready),
-                          parts_->triage.get(), parts_->auth.get()};
+  api::ApiHooks api_hooks;
+  api_hooks.rules_json = std::move(hooks.rules_json);
+  api_hooks.reload = std::move(hooks.reload);
+  api_hooks.ready = std::move(ready);
+  api_hooks.triage = parts_->triage.get();
+  api_hooks.auth = parts_->auth.get();
+  api_hooks.rule_detail_json = std::move(hooks.rule_detail_json);
+  api_hooks.overview = &parts_->overview;
   parts_->api =
       std::make_unique<api::ApiServer>(ApiOptionsFrom(config_.api, ApiTokens(config_.api)), *store_,
                                        parts_->hub, std::move(api_hooks));
@@ -408,6 +420,9 @@ std::shared_ptr<prometheus::Collectable> AlertServices::MakeCollectable() const 
       single("gsoc_triage_write_errors_total", "Failed writes to triage.db", MetricType::Counter,
              double(t.write_errors));
     }
+    single("gsoc_api_overview_dropped_total",
+           "Alerts the overview did not count (agency limit, time ahead of the clock)",
+           MetricType::Counter, static_cast<double>(p->overview.dropped()));
     single("gsoc_api_live_ring_bytes", "Bytes of recent alerts the live stream ring holds",
            MetricType::Gauge, static_cast<double>(p->hub.ring_bytes()));
     if (!p->webhooks.empty()) AddWebhookMetrics(p->webhooks, out);

@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "engine/config/config.h"
@@ -25,6 +26,7 @@ struct AlertServicesHooks {
   std::function<std::string()> rules_json;
   std::function<void()> reload;
   std::function<bool()> ready;
+  std::function<std::optional<std::string>(std::string_view id)> rule_detail_json;
 };
 
 class AlertServices {

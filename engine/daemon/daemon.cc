@@ -147,6 +147,10 @@ bool StartApi(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>>& p
     const auto engine = s.detection->current();
     return engine ? RuleSetJson(*engine, s.reloader->rules_refused()) : std::string("{}");
   };
+  hooks.rule_detail_json = [&s](std::string_view id) -> std::optional<std::string> {
+    const auto engine = s.detection->current();
+    return engine ? RuleDetailJson(*engine, id) : std::nullopt;
+  };
   hooks.reload = [&s] { s.reloader->Reload(); };
   hooks.ready = [&s] { return s.detection->current() != nullptr; };
   try {

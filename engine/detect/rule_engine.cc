@@ -98,15 +98,21 @@ RuleEngineBuild BuildRuleEngine(const RuleSources& sources) {
 
 namespace {
 
-void AppendRuleJson(std::string& out, const std::string& id, const std::string& name,
-                    const std::string& title, rules::Level level, const char* kind,
-                    const char* type, bool alone) {
+// `{"id":…,"name":…,"title":…` (the object left open).
+void AppendRuleIdentity(std::string& out, const std::string& id, const std::string& name,
+                        const std::string& title) {
   out += "{\"id\":";
   AppendJsonString(out, id);
   out += ",\"name\":";
   AppendJsonString(out, name);
   out += ",\"title\":";
   AppendJsonString(out, title);
+}
+
+void AppendRuleJson(std::string& out, const std::string& id, const std::string& name,
+                    const std::string& title, rules::Level level, const char* kind,
+                    const char* type, bool alone) {
+  AppendRuleIdentity(out, id, name, title);
   out += ",\"level\":\"";
   out += rules::LevelName(level);
   out += "\",\"kind\":\"";
@@ -145,6 +151,72 @@ std::string RuleSetJson(const RuleEngine& engine, uint64_t refused) {
          ",\"correlation\":" + std::to_string(set.rules.size()) +
          ",\"refused\":" + std::to_string(refused) + "}}";
   return out;
+}
+
+namespace {
+
+void AppendStrings(std::string& out, std::string_view name, const std::vector<std::string>& items) {
+  out += ",\"";
+  out += name;
+  out += "\":[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out.push_back(',');
+    AppendJsonString(out, items[i]);
+  }
+  out.push_back(']');
+}
+
+// The members every rule kind has, without the closing brace.
+void AppendRuleMeta(std::string& out, const std::string& id, const std::string& name,
+                    const std::string& title, const std::string& description,
+                    const std::string& status, rules::Level level,
+                    const std::vector<std::string>& tags) {
+  AppendRuleIdentity(out, id, name, title);
+  out += ",\"description\":";
+  AppendJsonString(out, description);
+  out += ",\"status\":";
+  AppendJsonString(out, status);
+  out += ",\"level\":\"";
+  out += rules::LevelName(level);
+  out += '"';
+  AppendStrings(out, "tags", tags);
+}
+
+template <class Rules>
+const auto* FindRule(const Rules& rules, std::string_view id) {
+  for (const auto& rule : rules) {
+    if (rule.id == id) return &rule;
+  }
+  for (const auto& rule : rules) {
+    if (!rule.name.empty() && rule.name == id) return &rule;
+  }
+  return static_cast<decltype(&rules[0])>(nullptr);
+}
+
+}  // namespace
+
+std::optional<std::string> RuleDetailJson(const RuleEngine& engine, std::string_view id) {
+  std::string out;
+  if (const rules::Rule* rule = FindRule(engine.matcher->rules(), id)) {
+    AppendRuleMeta(out, rule->id, rule->name, rule->title, rule->description, rule->status,
+                   rule->level, rule->tags);
+    AppendStrings(out, "references", rule->references);
+    AppendStrings(out, "falsepositives", rule->falsepositives);
+    out += ",\"author\":";
+    AppendJsonString(out, rule->author);
+    out += ",\"kind\":\"detection\"}";
+    return out;
+  }
+  if (const correlate::CorrelationRule* rule = FindRule(engine.correlations->rules, id)) {
+    AppendRuleMeta(out, rule->id, rule->name, rule->title, rule->description, rule->status,
+                   rule->level, rule->tags);
+    out += ",\"references\":[],\"falsepositives\":[],\"author\":\"\",\"kind\":\"correlation\",";
+    out += "\"type\":\"";
+    out += correlate::CorrelationTypeName(rule->type);
+    out += "\"}";
+    return out;
+  }
+  return std::nullopt;
 }
 
 }  // namespace gsoc

@@ -10,7 +10,9 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/config/config.h"
@@ -77,5 +79,11 @@ RuleEngineBuild BuildRuleEngine(const RuleSources& sources);
 // "type" (correlations), "alerts_alone" (false: only feeds correlations)}],
 // "counts": {"detection", "correlation", "refused"}}.
 std::string RuleSetJson(const RuleEngine& engine, uint64_t refused);
+
+// One rule of the running set by id (or, failing that, by name), as JSON
+// (GET /api/v1/rules/{id}): {"id", "name", "title", "description", "level",
+// "status", "tags", "references", "falsepositives", "author", "kind"
+// ("detection"|"correlation"), "type" (correlations)}; nullopt when none.
+std::optional<std::string> RuleDetailJson(const RuleEngine& engine, std::string_view id);
 
 }  // namespace gsoc

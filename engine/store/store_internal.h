@@ -90,6 +90,7 @@ class FilterMatcher {
     if (!f.rule.empty() && f.rule != r.rule_id && f.rule != r.rule_name) return false;
     if (f.min_level && r.level < *f.min_level) return false;
     if (!f.agency.empty() && f.agency != r.agency) return false;
+    if (!f.AgencyAllowed(r.agency)) return false;
     return needle_.FoundIn(r.json);
   }
 

@@ -45,6 +45,16 @@ QueryResult RocksAlertStore::Query(const QueryRequest& request) const {
                          request.newest_first);
     return ScanIndex(request, out, source, snapshot.snapshot());
   };
+  if (filter.allowed_agencies) {  // a scoped principal: only its agencies' index entries
+    std::vector<std::string> prefixes;
+    for (const std::string& agency : *filter.allowed_agencies) {
+      if (filter.agency.empty() || filter.agency == agency) {
+        prefixes.push_back(format::NamePrefix(agency));
+      }
+    }
+    if (prefixes.empty()) return {};
+    return scan_index(kByAgencyCf, prefixes);
+  }
   if (!filter.rule.empty()) return scan_index(kByRuleCf, {format::NamePrefix(filter.rule)});
   if (!filter.agency.empty()) return scan_index(kByAgencyCf, {format::NamePrefix(filter.agency)});
   if (filter.min_level && *filter.min_level > rules::Level::kInformational) {
@@ -107,7 +117,7 @@ QueryResult RocksAlertStore::ScanIndex(const QueryRequest& request, ResultCollec
   // Fetch a little more than needed when other filters may reject some.
   const AlertFilter& f = request.filter;
   const bool exact = f.q.empty() && f.since_ns == INT64_MIN && f.until_ns == INT64_MAX &&
-                     f.agency.empty() && !f.min_level;
+                     f.agency.empty() && !f.min_level && !f.allowed_agencies;
   std::vector<uint64_t> ids;
   uint64_t last_examined = 0;
   bool more_in_chunk = false;

@@ -46,7 +46,7 @@ class ScopedApi {
     api.tokens = {"config-token-0123456789"};
     context_ = std::make_unique<ApiContext>(std::move(api), *store_, hub_,
                                             ApiHooks{[] { return std::string("{\"rules\":[]}"); },
-                                                     [] {}, [] { return true; }, auth_.get()});
+                                                     [] {}, [] { return true; }, nullptr, auth_.get()});
   }
   ~ScopedApi() {
     context_.reset();
