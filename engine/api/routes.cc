@@ -6,10 +6,10 @@
 #include <chrono>
 #include <exception>
 
-#include "engine/api/route_handlers.h"
-#include "engine/api/triage_routes.h"
 #include "engine/api/console_routes.h"
+#include "engine/api/route_handlers.h"
 #include "engine/api/static_routes.h"
+#include "engine/api/triage_routes.h"
 #include "engine/util/json_writer.h"
 
 namespace gsoc::api {

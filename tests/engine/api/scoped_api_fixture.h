@@ -44,9 +44,10 @@ class ScopedApi {
     viewer = auth_->CreateToken(auth::Role::kViewer, {}, "vic").token;
     ApiOptions api;
     api.tokens = {"config-token-0123456789"};
-    context_ = std::make_unique<ApiContext>(std::move(api), *store_, hub_,
-                                            ApiHooks{[] { return std::string("{\"rules\":[]}"); },
-                                                     [] {}, [] { return true; }, nullptr, auth_.get()});
+    context_ =
+        std::make_unique<ApiContext>(std::move(api), *store_, hub_,
+                                     ApiHooks{[] { return std::string("{\"rules\":[]}"); }, [] {},
+                                              [] { return true; }, nullptr, auth_.get()});
   }
   ~ScopedApi() {
     context_.reset();
