@@ -509,6 +509,30 @@ TEST(CorrelatorTest, ChainingFeedsAFiringIntoATemporalOrderedCorrelation) {
   EXPECT_EQ(chained.events[3].raw, "<38>raw line of event 4 src_ip=203.0.113.7 user=root");
 }
 
+// A chained window refers to the firing that fed it by its chain id; the
+// checkpoint keeps that firing's events (kept under the chain id) with it.
+TEST(CorrelatorTest, ChainedFiringSurvivesACheckpointWithItsEvents) {
+  const CorrelationSet set = ChainSet(false);
+  Correlator before(SmallOptions(), {"mof"});
+  Batch failures;
+  for (uint64_t id = 1; id <= 3; ++id) {
+    failures.Hit(0, id, static_cast<double>(id), {{"src_ip", "203.0.113.7"}, {"user", "root"}});
+  }
+  ASSERT_EQ(Feed(before, set, failures).size(), 1u);  // brute fired and fed "success"
+  std::string blob;
+  before.Checkpoint(blob);
+  Correlator after(SmallOptions(), {"mof"});
+  std::string error;
+  ASSERT_TRUE(after.Restore(set, blob, &error)) << error;
+  Batch success;
+  success.Hit(1, 4, 10, {{"src_ip", "203.0.113.7"}, {"user", "root"}});
+  const std::vector<Alert> alerts = Feed(after, set, success);
+  ASSERT_EQ(alerts.size(), 1u);
+  ASSERT_EQ(alerts[0].events.size(), 4u);
+  for (const AlertEvent& event : alerts[0].events) EXPECT_FALSE(event.raw.empty()) << event.id;
+  EXPECT_EQ(after.stats().raw_missing, 0u);
+}
+
 TEST(CorrelatorTest, ChainingWithinOneBatch) {
   const CorrelationSet set = ChainSet(false);
   Correlator correlator(SmallOptions(), {"mof"});
