@@ -36,7 +36,7 @@ FRAMING="${FRAMING:-octet}"
 POLL_S="${POLL_S:-0.02}"
 RULES="${RULES:-0}"
 
-usage() { sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 while getopts "n:c:t:r:T:f:Rh" opt; do
   case "${opt}" in
