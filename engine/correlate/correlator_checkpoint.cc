@@ -12,10 +12,11 @@ namespace gsoc::correlate {
 // u32 shards; per shard: u32 tables; per table: str table key, u32 keys;
 // per key: str key, i64 suppress_until, u32 suppressed, u16 agency, u32
 // owner source index, i64 advanced watermark, str window
-// (KeyWindow::Serialize); then u32 raw entries (only lines a live window of
-// the shard refers to); per entry: u64 id, i64 time, str line. Then u64 HashBytes(everything
-// before). str = u32 length + bytes. Little-endian (the host order of every supported target). A
-// version 1 checkpoint (one global stream time) is refused: state starts empty.
+// (KeyWindow::Serialize); then u32 raw entries (only the lines a live window
+// of the shard refers to); per entry: u64 id, i64 time, str line. Then u64
+// HashBytes(everything before). str = u32 length + bytes. Little-endian (the
+// host order of every supported target). A version 1 checkpoint (one global
+// stream time) is refused: state starts empty.
 
 namespace {
 
