@@ -59,6 +59,9 @@ for bin in "${GSOCD}" "${LOADGEN}"; do
 done
 command -v curl >/dev/null || { echo "e2e_ingest: curl is required" >&2; exit 2; }
 
+# shellcheck source=bench/shipped_rules.sh
+source "${root}/bench/shipped_rules.sh"
+
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/gsoc-e2e.XXXXXX")"
 # Instances: "none" (pass-through) and, with -R, "rules". Per instance NAME:
 # ${tmp}/NAME/{gsoc.yaml,ports.json,gsocd.log}, pid[NAME], port[NAME], mport[NAME].
@@ -92,13 +95,7 @@ write_config() {
   local dir="${tmp}/$1" extra=""
   mkdir -p "${dir}"
   if [[ "$1" == rules ]]; then
-    extra="rules:
-  sigma: [${root}/rules/sigma]
-  decoders: [${root}/rules/decoders]
-  logsources: ${root}/rules/logsources.yaml
-  lists:
-    - {name: bad_ips, file: ${root}/rules/lists/bad_ips.txt}
-    - {name: bad_domains, file: ${root}/rules/lists/bad_domains.txt}
+    extra="$(shipped_rules_yaml "${root}")
 alerts: {file: ${dir}/var/alerts.jsonl}"
   fi
   cat >"${dir}/gsoc.yaml" <<EOF

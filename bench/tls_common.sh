@@ -8,6 +8,9 @@
 # calls bench_setup NAME, then start_gsocd. bench_cleanup runs on EXIT.
 # env IO_THREADS sets pipeline.io_threads (default 1, as deploy/gsoc.yaml).
 
+# shellcheck source=bench/shipped_rules.sh
+source "${root}/bench/shipped_rules.sh"
+
 CLIENT_CN="loadgen.bench.example"
 
 bench_setup() {
@@ -78,13 +81,7 @@ make_pki() {
 write_config() {
   local pki="${tmp}/pki" rules=""
   if [[ "${RULES}" == 1 ]]; then
-    rules="rules:
-  sigma: [${root}/rules/sigma]
-  decoders: [${root}/rules/decoders]
-  logsources: ${root}/rules/logsources.yaml
-  lists:
-    - {name: bad_ips, file: ${root}/rules/lists/bad_ips.txt}
-    - {name: bad_domains, file: ${root}/rules/lists/bad_domains.txt}
+    rules="$(shipped_rules_yaml "${root}")
 alerts: {file: false}"
   fi
   cat >"${tmp}/gsoc.yaml" <<EOF
