@@ -8,6 +8,9 @@
 # calls bench_setup NAME, then start_gsocd. bench_cleanup runs on EXIT.
 # env IO_THREADS sets pipeline.io_threads (default 1, as deploy/gsoc.yaml).
 
+# shellcheck source=bench/shipped_rules.sh
+source "${root}/bench/shipped_rules.sh"
+
 CLIENT_CN="loadgen.bench.example"
 
 bench_setup() {
@@ -19,25 +22,28 @@ bench_setup() {
     command -v "${tool}" >/dev/null || { echo "${name}: ${tool} is required" >&2; exit 2; }
   done
   tmp="$(mktemp -d "${TMPDIR:-/tmp}/gsoc-${name}.XXXXXX")"
+  bench_tmp="${tmp}"  # tmp may point at a second instance's folder inside it
   gsocd_pid=""
+  extra_pids=()       # further gsocd processes (tls_ingest.sh -R's reference)
   bench_name="${name}"
   trap bench_cleanup EXIT
   trap 'exit 130' INT TERM
 }
 
 bench_cleanup() {
-  local rc=$?
-  if [[ -n "${gsocd_pid}" ]] && kill -0 "${gsocd_pid}" 2>/dev/null; then
-    kill -TERM "${gsocd_pid}" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "${gsocd_pid}" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "${gsocd_pid}" 2>/dev/null || true
-    wait "${gsocd_pid}" 2>/dev/null || true
-  fi
+  local rc=$? pid
+  for pid in "${gsocd_pid}" ${extra_pids[@]+"${extra_pids[@]}"}; do
+    [[ -n "${pid}" ]] && kill -0 "${pid}" 2>/dev/null || continue
+    kill -TERM "${pid}" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "${pid}" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "${pid}" 2>/dev/null || true
+    wait "${pid}" 2>/dev/null || true
+  done
   if [[ ${rc} -ne 0 && -s "${tmp}/gsocd.log" ]]; then
     echo "--- last lines of gsocd log:" >&2
     tail -n 20 "${tmp}/gsocd.log" >&2
   fi
-  rm -rf "${tmp}"
+  rm -rf "${bench_tmp}"
   exit "${rc}"
 }
 
@@ -75,13 +81,7 @@ make_pki() {
 write_config() {
   local pki="${tmp}/pki" rules=""
   if [[ "${RULES}" == 1 ]]; then
-    rules="rules:
-  sigma: [${root}/rules/sigma]
-  decoders: [${root}/rules/decoders]
-  logsources: ${root}/rules/logsources.yaml
-  lists:
-    - {name: bad_ips, file: ${root}/rules/lists/bad_ips.txt}
-    - {name: bad_domains, file: ${root}/rules/lists/bad_domains.txt}
+    rules="$(shipped_rules_yaml "${root}")
 alerts: {file: false}"
   fi
   cat >"${tmp}/gsoc.yaml" <<EOF

@@ -15,7 +15,9 @@
 #   KEY          ec (P-256) or rsa (2048) keys        (default ec, env KEY)
 #   MTLS         1: client certificate, agency from it; 0: server certificate only
 #                                                     (default 1, env MTLS)
-#   -R           load the shipped rules (rules/), as deploy/gsoc.yaml does (env RULES=1)
+#   -R           load the shipped rules (rules/), as deploy/gsoc.yaml does (env RULES=1);
+#                each run then also goes (TLS, then TCP) to a second gsocd
+#                without rules, as the same-run reference
 #   TIMEOUT_S    max seconds per run until processed  (default 300, env TIMEOUT)
 # Binaries: env GSOCD (default build/engine/daemon/gsocd) and LOADGEN
 # (default build/tools/loadgen/gsoc-loadgen), relative to the repository root.
@@ -39,7 +41,7 @@ RULES="${RULES:-0}"
 TIMEOUT="${TIMEOUT:-300}"
 POLL_S="${POLL_S:-0.02}"
 
-usage() { sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 while getopts "n:c:r:v:k:m:RT:h" opt; do
   case "${opt}" in
@@ -98,6 +100,46 @@ measure() {
     'BEGIN { printf "%.0f", 1e9 * d / hz / n }')"
 }
 
+# save_instance NAME / use_instance NAME: which gsocd measure() talks to
+# (main: as configured; reference: -R's pass-through one).
+declare -A instance
+save_instance() {
+  instance[$1.tmp]=${tmp} instance[$1.pid]=${gsocd_pid} instance[$1.tcp]=${tcp_port}
+  instance[$1.mtls]=${mtls_port} instance[$1.tls]=${tls_port} instance[$1.metrics]=${metrics_port}
+}
+use_instance() {
+  tmp=${instance[$1.tmp]} gsocd_pid=${instance[$1.pid]} tcp_port=${instance[$1.tcp]}
+  mtls_port=${instance[$1.mtls]} tls_port=${instance[$1.tls]} metrics_port=${instance[$1.metrics]}
+}
+
+# start_reference: -R's pass-through gsocd (own folder, PKI and ports).
+start_reference() {
+  save_instance main
+  tmp="${bench_tmp}/reference"
+  mkdir -p "${tmp}"
+  RULES=0 start_gsocd
+  extra_pids+=("${gsocd_pid}")
+  save_instance reference
+  use_instance main
+}
+
+# reference_run INDEX: a TLS and a TCP run to the reference gsocd.
+reference_run() {
+  local listener=tls_mtls
+  [[ "${MTLS}" == 1 ]] || listener=tls
+  use_instance reference
+  loadgen_tls_args "${listener}"
+  measure "reference tls run $1" "${tls_args[@]}"
+  ref_tls_rates+=("${rate}")
+  ref_tls_ns+=("${ns_gsocd}")
+  printf ' | no rules: tls %s msg/s (%s ns/msg)' "${rate}" "${ns_gsocd}"
+  measure "reference tcp run $1" --port "${tcp_port}"
+  ref_tcp_rates+=("${rate}")
+  ref_tcp_ns+=("${ns_gsocd}")
+  printf ', tcp %s msg/s (%s ns/msg)' "${rate}" "${ns_gsocd}"
+  use_instance main
+}
+
 # run_once INDEX: a TLS run, then a TCP run; records both rates.
 run_once() {
   local index=$1 listener=tls_mtls
@@ -113,12 +155,22 @@ run_once() {
   tcp_rates+=("${rate}")
   tcp_ns+=("${ns_gsocd}")
   ratios+=("$(awk -v a="${tls_rate}" -v b="${rate}" 'BEGIN { printf "%.3f", a / b }')")
-  printf ' | tcp %s msg/s (sent at %s; cpu gsocd %s%% = %s ns/msg, loadgen %s%%) | tls/tcp %s\n' \
+  printf ' | tcp %s msg/s (sent at %s; cpu gsocd %s%% = %s ns/msg, loadgen %s%%) | tls/tcp %s' \
     "${rate}" "${send_rate}" "${cpu_gsocd}" "${ns_gsocd}" "${cpu_loadgen}" "${ratios[-1]}"
+  [[ "${RULES}" == 1 ]] && reference_run "${index}"
+  printf '\n'
 }
 
 bench_setup tls_ingest
 start_gsocd
+ref_tls_rates=()
+ref_tcp_rates=()
+ref_tls_ns=()
+ref_tcp_ns=()
+if [[ "${RULES}" == 1 ]]; then
+  start_reference
+  echo "reference gsocd pid ${instance[reference.pid]} without rules (same listeners)"
+fi
 echo "gsocd pid ${gsocd_pid}: syslog_tcp :${tcp_port}, syslog_tls :${mtls_port} (client certificates)" \
   "and :${tls_port}, metrics :${metrics_port}; rules: $([[ "${RULES}" == 1 ]] && echo shipped || echo none)"
 echo "load: ${COUNT} messages x ${RUNS} runs, ${CONNECTIONS} connection(s), template mix," \
@@ -133,6 +185,11 @@ echo "median: tls $(median "${tls_rates[@]}") msg/s, tcp $(median "${tcp_rates[@
   "tls/tcp $(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1 } END {
     print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }') over ${RUNS} run(s);" \
   "gsocd CPU per message: tls $(median "${tls_ns[@]}") ns, tcp $(median "${tcp_ns[@]}") ns"
+if [[ "${RULES}" == 1 ]]; then
+  echo "median without rules (same runs): tls $(median "${ref_tls_rates[@]}") msg/s," \
+    "tcp $(median "${ref_tcp_rates[@]}") msg/s; gsocd CPU per message: tls" \
+    "$(median "${ref_tls_ns[@]}") ns, tcp $(median "${ref_tcp_ns[@]}") ns"
+fi
 if [[ "${MTLS}" == 1 ]]; then
   by_certificate="$(metric gsoc_events_received_total 'listener="tls_mtls",agency="bench"')"
   echo "events from the client certificate's agency (bench): ${by_certificate} of $((COUNT * RUNS))"

@@ -167,6 +167,7 @@ class Correlator {
   std::shared_ptr<const SetBinding> Bind(const CorrelationSet& set);
   void RaiseStreamTime(int64_t time_ns);
   bool RestoreBody(const CorrelationSet& set, std::string_view body, std::string* error);
+  static void AppendReferencedRaw(const Shard& shard, std::string& out);
   void ClearState();
   void ClearStateLocked();
 

@@ -12,10 +12,11 @@ namespace gsoc::correlate {
 // u32 shards; per shard: u32 tables; per table: str table key, u32 keys;
 // per key: str key, i64 suppress_until, u32 suppressed, u16 agency, u32
 // owner source index, i64 advanced watermark, str window
-// (KeyWindow::Serialize); then u32 raw entries; per entry: u64 id, i64 time,
-// str line. Then u64 HashBytes(everything before). str = u32 length + bytes.
-// Little-endian (the host order of every supported target). A version 1
-// checkpoint (one global stream time) is refused: state starts empty.
+// (KeyWindow::Serialize); then u32 raw entries (only the lines a live window
+// of the shard refers to); per entry: u64 id, i64 time, str line. Then u64
+// HashBytes(everything before). str = u32 length + bytes. Little-endian (the
+// host order of every supported target). A version 1 checkpoint (one global
+// stream time) is refused: state starts empty.
 
 namespace {
 
@@ -38,6 +39,33 @@ bool ReadCount(std::string_view& in, size_t min_item_bytes, uint32_t* count) {
 }
 
 }  // namespace
+
+// The shard's raw lines that a live window still refers to. The cache holds
+// the lines of every recent correlated event (up to raw_cache bytes, 64 MiB
+// by default), most of whose windows have fired or expired; writing them all
+// made a checkpoint of tens of MiB every interval, whose serialization,
+// store write, flush and compaction cost more CPU than the detection itself.
+void Correlator::AppendReferencedRaw(const Shard& shard, std::string& out) {
+  thread_local std::vector<uint64_t> ids;
+  ids.clear();
+  for (const auto& table : shard.tables) {
+    if (table)
+      table->ForEachLive([&](uint32_t, const Slot& slot) { slot.window.AppendEventIds(ids); });
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  const size_t count_at = out.size();
+  AppendPod<uint32_t>(out, 0);
+  uint32_t count = 0;
+  shard.raw.ForEach([&](uint64_t id, int64_t time_ns, std::string_view line) {
+    if (!std::binary_search(ids.begin(), ids.end(), id)) return;
+    AppendPod<uint64_t>(out, id);
+    AppendPod<int64_t>(out, time_ns);
+    AppendString(out, line);
+    ++count;
+  });
+  std::memcpy(out.data() + count_at, &count, sizeof(count));
+}
 
 void Correlator::Checkpoint(std::string& out) const {
   out.clear();
@@ -80,12 +108,7 @@ void Correlator::Checkpoint(std::string& out) const {
         std::memcpy(out.data() + length_at, &length, sizeof(length));
       });
     }
-    AppendPod<uint32_t>(out, static_cast<uint32_t>(shard->raw.size()));
-    shard->raw.ForEach([&](uint64_t id, int64_t time_ns, std::string_view line) {
-      AppendPod<uint64_t>(out, id);
-      AppendPod<int64_t>(out, time_ns);
-      AppendString(out, line);
-    });
+    AppendReferencedRaw(*shard, out);
   }
   AppendPod<uint64_t>(out, HashBytes(out, kChecksumSeed));
 }

@@ -766,4 +766,8 @@ void KeyWindow::Serialize(std::string& out) const { Impl::Serialize(*this, out);
 
 bool KeyWindow::Deserialize(std::string_view& in) { return Impl::Deserialize(*this, in); }
 
+void KeyWindow::AppendEventIds(std::vector<uint64_t>& out) const {
+  for (size_t i = 0; i < size_; ++i) out.push_back(Impl::Get(*this, i).event_id);
+}
+
 }  // namespace gsoc::correlate

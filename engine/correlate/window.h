@@ -166,6 +166,9 @@ class KeyWindow {
   // sorted by time.
   void Serialize(std::string& out) const;
   bool Deserialize(std::string_view& in);
+  // Appends the event id of every entry (the events a firing could name):
+  // a checkpoint keeps only the raw lines some window still refers to.
+  void AppendEventIds(std::vector<uint64_t>& out) const;
 
  private:
   struct Impl;  // the logic, in window.cc

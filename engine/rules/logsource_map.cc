@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -428,6 +429,14 @@ bool LogSourceMap::SelectorMatches(const Selector& selector, const std::string_v
   return true;
 }
 
+namespace {
+// Per event and key: the lengths first, as most names differ in them
+// (std::string's == compares bytes before lengths).
+bool SameName(const std::string& key, std::string_view name) {
+  return key.size() == name.size() && std::memcmp(key.data(), name.data(), key.size()) == 0;
+}
+}  // namespace
+
 void LogSourceMap::Classify(EventBatch& batch, Event& event) const {
   event.selector_count = 0;
   if (selectors_.empty()) return;
@@ -437,7 +446,7 @@ void LogSourceMap::Classify(EventBatch& batch, Event& event) const {
     const size_t length = std::min<size_t>(field.name.size(), 63);
     if ((key_lengths_ >> length & 1) == 0) continue;
     for (size_t k = 0; k < keys_.size(); ++k) {
-      if (!present[k] && keys_[k] == field.name) {
+      if (!present[k] && SameName(keys_[k], field.name)) {
         values[k] = field.value;
         present[k] = true;
         break;
@@ -446,9 +455,10 @@ void LogSourceMap::Classify(EventBatch& batch, Event& event) const {
   }
   for (size_t k = 0; k < keys_.size(); ++k) {
     if (present[k]) continue;
-    if (keys_[k] == "program" && !event.program.empty())
+    if (SameName(keys_[k], "program") && !event.program.empty())
       values[k] = event.program, present[k] = true;
-    if (keys_[k] == "host" && !event.host.empty()) values[k] = event.host, present[k] = true;
+    if (SameName(keys_[k], "host") && !event.host.empty())
+      values[k] = event.host, present[k] = true;
   }
   for (size_t s = 0; s < selectors_.size(); ++s) {
     const Selector& selector = selectors_[s];

@@ -509,6 +509,30 @@ TEST(CorrelatorTest, ChainingFeedsAFiringIntoATemporalOrderedCorrelation) {
   EXPECT_EQ(chained.events[3].raw, "<38>raw line of event 4 src_ip=203.0.113.7 user=root");
 }
 
+// A chained window refers to the firing that fed it by its chain id; the
+// checkpoint keeps that firing's events (kept under the chain id) with it.
+TEST(CorrelatorTest, ChainedFiringSurvivesACheckpointWithItsEvents) {
+  const CorrelationSet set = ChainSet(false);
+  Correlator before(SmallOptions(), {"mof"});
+  Batch failures;
+  for (uint64_t id = 1; id <= 3; ++id) {
+    failures.Hit(0, id, static_cast<double>(id), {{"src_ip", "203.0.113.7"}, {"user", "root"}});
+  }
+  ASSERT_EQ(Feed(before, set, failures).size(), 1u);  // brute fired and fed "success"
+  std::string blob;
+  before.Checkpoint(blob);
+  Correlator after(SmallOptions(), {"mof"});
+  std::string error;
+  ASSERT_TRUE(after.Restore(set, blob, &error)) << error;
+  Batch success;
+  success.Hit(1, 4, 10, {{"src_ip", "203.0.113.7"}, {"user", "root"}});
+  const std::vector<Alert> alerts = Feed(after, set, success);
+  ASSERT_EQ(alerts.size(), 1u);
+  ASSERT_EQ(alerts[0].events.size(), 4u);
+  for (const AlertEvent& event : alerts[0].events) EXPECT_FALSE(event.raw.empty()) << event.id;
+  EXPECT_EQ(after.stats().raw_missing, 0u);
+}
+
 TEST(CorrelatorTest, ChainingWithinOneBatch) {
   const CorrelationSet set = ChainSet(false);
   Correlator correlator(SmallOptions(), {"mof"});
@@ -710,6 +734,47 @@ TEST(CorrelatorTest, CheckpointRoundTripContinuesState) {
   ASSERT_EQ(alerts[0].events.size(), 3u);
   EXPECT_EQ(alerts[0].events[0].raw,
             "<38>raw line of event 1 src_ip=10.0.0.1");  // from the checkpoint
+}
+
+// The raw cache keeps the lines of every recent correlated event; a
+// checkpoint keeps only those a live window can still name. Writing the
+// whole cache (tens of MiB at the default raw_cache) every interval cost
+// gsocd more CPU than detection (issue 10's ingest ceiling).
+TEST(CorrelatorTest, CheckpointKeepsOnlyRawLinesALiveWindowRefersTo) {
+  CorrelationRule rule = EventCount("brute", {"src_ip"}, 3);
+  rule.suppress_ns = 0;
+  const CorrelationSet set = OneToOne({rule});
+  Correlator before(SmallOptions(), {"mof"});
+  Batch fired;  // 500 keys reach 3 and fire: their windows are consumed
+  const std::string padding(200, 'x');
+  uint64_t id = 1;
+  for (int key = 0; key < 500; ++key) {
+    const std::string ip = "10.1." + std::to_string(key / 256) + "." + std::to_string(key % 256);
+    for (int hit = 0; hit < 3; ++hit) {
+      fired.Hit(0, id++, key * 0.01, {{"src_ip", ip}, {"pad", padding}});
+    }
+  }
+  ASSERT_EQ(Feed(before, set, fired).size(), 500u);
+  Batch pending;  // one key still on its way
+  const uint64_t pending_id = id;
+  pending.Hit(0, pending_id, 6, {{"src_ip", "10.0.0.9"}});
+  Feed(before, set, pending);
+  std::string blob;
+  before.Checkpoint(blob);
+  EXPECT_LT(blob.size(), 4096u) << "1,500 unreferenced lines of ~230 bytes were written";
+
+  Correlator after(SmallOptions(), {"mof"});
+  std::string error;
+  ASSERT_TRUE(after.Restore(set, blob, &error)) << error;
+  Batch last;
+  last.Hit(0, pending_id + 1, 7, {{"src_ip", "10.0.0.9"}});
+  last.Hit(0, pending_id + 2, 8, {{"src_ip", "10.0.0.9"}});
+  const std::vector<Alert> alerts = Feed(after, set, last);
+  ASSERT_EQ(alerts.size(), 1u);
+  ASSERT_EQ(alerts[0].events.size(), 3u);
+  EXPECT_EQ(alerts[0].events[0].raw, "<38>raw line of event " + std::to_string(pending_id) +
+                                         " src_ip=10.0.0.9");  // kept by the checkpoint
+  EXPECT_EQ(after.stats().raw_missing, 0u);
 }
 
 TEST(CorrelatorTest, CheckpointKeepsSuppressionState) {
