@@ -1,8 +1,10 @@
 #include "engine/cluster/cluster_config.h"
 
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "engine/config/config.h"
@@ -12,6 +14,7 @@ namespace gsoc {
 namespace {
 
 constexpr size_t kMaxServers = 32;
+constexpr size_t kMaxBatchBytes = (1 << 20) - 4096;  // room for headers under 1 MiB
 constexpr std::string_view kRoleNames[kClusterRoleCount] = {"ingest", "detect", "correlate",
                                                             "store"};
 
@@ -134,14 +137,50 @@ void ReadNumbers(ConfigReader& reader, const YAML::Node& node, ClusterConfig& ou
   size_t partitions = out.partitions;
   reader.Size(node, "partitions", "cluster", partitions, 1, 4096);
   out.partitions = static_cast<uint32_t>(partitions);
-  // NATS refuses a message over max_payload (1 MiB by default).
-  reader.Size(node, "max_batch_bytes", "cluster", out.max_batch_bytes, 4096, 1 << 20);
+  // NATS refuses a message over max_payload (1 MiB by default), headers included.
+  reader.Size(node, "max_batch_bytes", "cluster", out.max_batch_bytes, 4096, kMaxBatchBytes);
   reader.Size(node, "max_inflight_batches", "cluster", out.max_inflight_batches, 1, 4096);
+  size_t stream_bytes = out.stream_max_bytes;
+  reader.Size(node, "stream_max_bytes", "cluster", stream_bytes, 1 << 20, 1ull << 50);
+  out.stream_max_bytes = stream_bytes;
+}
+
+// A name for subjects and message ids: letters, digits, '-', '_', '.'.
+bool ValidNodeName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+}
+
+void ReadNode(ConfigReader& reader, const YAML::Node& node, ClusterConfig& out) {
+  reader.Scalar(node, "node", "cluster", out.node);
+  if (!node["node"].IsDefined()) {
+    char host[256] = {};
+    if (::gethostname(host, sizeof(host) - 1) == 0) out.node = host;
+  }
+  if (!ValidNodeName(out.node)) {
+    reader.Error(node["node"].IsDefined() ? node["node"] : node, "cluster.node",
+                 "'" + out.node + "': 1-64 letters, digits, '-', '_' or '.' (unique per node)");
+  }
+}
+
+// Cross-checks with the other sections: nothing configured may be ignored.
+void CheckWithRoles(ConfigReader& reader, const YAML::Node& node, const Config& config) {
+  const ClusterConfig& cluster = config.cluster;
+  const YAML::Node at = node["roles"].IsDefined() ? node["roles"] : node;
+  if (config.rules.enabled && !cluster.HasRole(ClusterRole::kDetect)) {
+    reader.Error(at, "cluster.roles", "rules are configured but this node has no detect role");
+  }
+  if (!config.listeners.empty() && !cluster.HasRole(ClusterRole::kIngest)) {
+    reader.Error(at, "cluster.roles", "listeners are configured but this node has no ingest role");
+  }
 }
 
 void ReadCluster(ConfigReader& reader, const YAML::Node& node, Config& config) {
   ReadClusterConfig(reader, node, config.cluster);
   if (!config.cluster.enabled) return;
+  CheckWithRoles(reader, node, config);
   const std::vector<ClusterRole> built = BuiltClusterRoles();
   for (ClusterRole role : config.cluster.roles) {
     if (std::find(built.begin(), built.end(), role) != built.end()) continue;
@@ -163,16 +202,18 @@ bool ClusterConfig::HasRole(ClusterRole role) const {
   return std::find(roles.begin(), roles.end(), role) != roles.end();
 }
 
-std::vector<ClusterRole> BuiltClusterRoles() { return {}; }
+std::vector<ClusterRole> BuiltClusterRoles() { return {ClusterRole::kIngest}; }
 
 void ReadClusterConfig(ConfigReader& reader, const YAML::Node& node, ClusterConfig& out) {
   out.enabled = node.IsDefined() && !node.IsNull();
   if (!out.enabled) return;
-  if (!reader.CheckMap(node, "cluster",
-                       {"servers", "credentials", "nkey", "nkey_seed", "tls", "replicas",
-                        "partitions", "roles", "max_batch_bytes", "max_inflight_batches"})) {
+  if (!reader.CheckMap(
+          node, "cluster",
+          {"servers", "credentials", "nkey", "nkey_seed", "tls", "replicas", "partitions", "roles",
+           "max_batch_bytes", "max_inflight_batches", "node", "stream_max_bytes"})) {
     return;
   }
+  ReadNode(reader, node, out);
   ReadServers(reader, node, out);
   ReadAuth(reader, node, out);
   ReadTls(reader, node, out);

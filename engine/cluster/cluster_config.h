@@ -26,6 +26,7 @@ struct ClusterTlsConfig {
 
 struct ClusterConfig {
   bool enabled = false;               // the section is present
+  std::string node;                   // this node's name, unique in the cluster (default: hostname)
   std::vector<std::string> servers;   // nats://host:port or tls://host:port
   std::filesystem::path credentials;  // a NATS .creds file (JWT + nkey seed)
   std::string nkey;                   // public nkey, with nkey_seed
@@ -35,8 +36,9 @@ struct ClusterConfig {
   uint32_t partitions = 64;  // correlation partitions P
   std::vector<ClusterRole> roles{ClusterRole::kIngest, ClusterRole::kDetect,
                                  ClusterRole::kCorrelate, ClusterRole::kStore};
-  size_t max_batch_bytes = 512 * 1024;  // one NATS message (below max_payload, 1 MiB)
-  size_t max_inflight_batches = 64;     // published, not yet acknowledged
+  size_t max_batch_bytes = 512 * 1024;            // one NATS message (below max_payload, 1 MiB)
+  size_t max_inflight_batches = 64;               // published, not yet acknowledged
+  uint64_t stream_max_bytes = uint64_t{8} << 30;  // each stream; full: publishes wait
 
   bool HasRole(ClusterRole role) const;
 };

@@ -1,5 +1,6 @@
 #include "engine/cluster/event_batch_codec.h"
 
+#include <algorithm>
 #include <cstring>
 #include <functional>
 
@@ -195,13 +196,13 @@ void EventBatchEncoder::AppendEvent(const EventBatch& batch, const Event& event,
   }
 }
 
-size_t EventBatchEncoder::Encode(const EventBatch& batch, size_t first, size_t max_bytes,
-                                 std::string& out) {
+size_t EventBatchEncoder::Encode(const EventBatch& batch, size_t first, size_t end,
+                                 size_t max_bytes, std::string& out) {
   out.clear();
   ResetNames();
   previous_id_ = 0;
   previous_receive_ns_ = 0;
-  const std::span<const Event> events = batch.events();
+  const std::span<const Event> events = batch.events().first(std::min(end, batch.size()));
   if (max_bytes < kEventBatchHeaderBytes || first >= events.size()) return 0;
   out.append(kEventBatchHeaderBytes, '\0');
   PutU32(out, 0, kEventBatchMagic);

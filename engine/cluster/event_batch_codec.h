@@ -46,7 +46,12 @@ class EventBatchEncoder {
   // Clears `out` and encodes events [first, first + n) of `batch` for the
   // largest n whose encoding fits in `max_bytes` (and the limits). Returns
   // n; 0 when the first event alone does not fit (out is then empty).
-  size_t Encode(const EventBatch& batch, size_t first, size_t max_bytes, std::string& out);
+  size_t Encode(const EventBatch& batch, size_t first, size_t max_bytes, std::string& out) {
+    return Encode(batch, first, batch.size(), max_bytes, out);
+  }
+  // The same within events [first, end).
+  size_t Encode(const EventBatch& batch, size_t first, size_t end, size_t max_bytes,
+                std::string& out);
 
  private:
   void AppendEvent(const EventBatch& batch, const Event& event, std::string& out);

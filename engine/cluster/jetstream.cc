@@ -12,6 +12,7 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 constexpr char kMsgIdHeader[] = "Nats-Msg-Id";
+constexpr size_t kHeaderAllowance = 4096;  // headers on top of max_batch_bytes
 constexpr milliseconds kRetryPause{200};
 constexpr int64_t kStallWaitMs = 50;  // Publish re-checks its deadline this often
 constexpr milliseconds kAckRound{2000};
@@ -97,7 +98,9 @@ natsStatus AddOrUpdateStream(jsCtx* js, const StreamSpec& spec, const ClusterCon
   stream.Replicas = config.replicas;
   stream.MaxBytes = limits.max_bytes;
   stream.Discard = js_DiscardNew;  // full: refuse new, never drop what is stored
-  stream.MaxMsgSize = static_cast<int32_t>(config.max_batch_bytes);
+  // The batch plus its headers (Nats-Msg-Id); a larger limit than the
+  // batch alone, or full batches would be refused forever.
+  stream.MaxMsgSize = static_cast<int32_t>(config.max_batch_bytes + kHeaderAllowance);
   stream.Duplicates =
       std::chrono::duration_cast<std::chrono::nanoseconds>(limits.duplicate_window).count();
   jsStreamInfo* info = nullptr;
@@ -190,7 +193,10 @@ namespace {
 
 void AckHandler(jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr* ack_error, void* closure) {
   const bool ok = ack != nullptr && ack_error == nullptr;
-  static_cast<BatchPublisher*>(closure)->OnAck(msg, ok, ok && ack->Duplicate);
+  const char* text = ack_error != nullptr && ack_error->ErrText != nullptr
+                         ? ack_error->ErrText
+                         : (ack_error != nullptr ? natsStatus_GetText(ack_error->Err) : "");
+  static_cast<BatchPublisher*>(closure)->OnAck(msg, ok, ok && ack->Duplicate, text);
 }
 
 }  // namespace
@@ -222,10 +228,11 @@ BatchPublisher::~BatchPublisher() {
   for (natsMsg* msg : failed_) natsMsg_Destroy(msg);
 }
 
-void BatchPublisher::OnAck(natsMsg* msg, bool ok, bool duplicate) {
+void BatchPublisher::OnAck(natsMsg* msg, bool ok, bool duplicate, const char* error_text) {
   MutexLock lock(mutex_);
   if (!ok) {
     failed_.push_back(msg);  // kept (ours to destroy) to send again
+    last_refusal_ = error_text;
     return;
   }
   ++acked_;
@@ -315,7 +322,8 @@ bool BatchPublisher::WaitForAcks(milliseconds timeout, std::string* error) {
   }
   MutexLock lock(mutex_);
   return Fail(error, std::to_string(published_ - acked_) + " of " + std::to_string(published_) +
-                         " batches not acknowledged in time");
+                         " batches not acknowledged in time" +
+                         (last_refusal_.empty() ? "" : " (last refusal: " + last_refusal_ + ")"));
 }
 
 uint64_t BatchPublisher::acked() const {

@@ -114,7 +114,7 @@ class BatchPublisher {
   uint64_t duplicates() const;  // acks that JetStream marked duplicate
 
   // libnats' ack handler thread: `msg` was stored (ok) or refused.
-  void OnAck(__natsMsg* msg, bool ok, bool duplicate) GSOC_EXCLUDES(mutex_);
+  void OnAck(__natsMsg* msg, bool ok, bool duplicate, const char* error_text) GSOC_EXCLUDES(mutex_);
 
  private:
   explicit BatchPublisher(JetStreamClient& client) : client_(client) {}
@@ -131,6 +131,7 @@ class BatchPublisher {
   uint64_t resent_ GSOC_GUARDED_BY(mutex_) = 0;
   uint64_t duplicates_ GSOC_GUARDED_BY(mutex_) = 0;
   std::vector<__natsMsg*> failed_ GSOC_GUARDED_BY(mutex_);  // negative acks, to resend
+  std::string last_refusal_ GSOC_GUARDED_BY(mutex_);        // JetStream's reason, for the log
 };
 
 // What a consumer does with a fetched message.

@@ -125,7 +125,7 @@ TEST(ClusterConfigTest, NumbersOutOfRangeAreRefused) {
 )");
   ExpectError(read.errors, "cluster.replicas", 3, "from 1 to 5");
   ExpectError(read.errors, "cluster.partitions", 4, "from 1 to 4096");
-  ExpectError(read.errors, "cluster.max_batch_bytes", 5, "to 1048576");
+  ExpectError(read.errors, "cluster.max_batch_bytes", 5, "to 1044480");
   ExpectError(read.errors, "cluster.max_inflight_batches", 6, "from 1");
   EXPECT_EQ(read.config.replicas, 3);
 }
@@ -180,8 +180,48 @@ TEST(ClusterConfigTest, RolesNotBuiltAreRefusedAtLoad) {
       continue;
     }
     std::vector<ConfigError> errors = Errors(yaml);
-    ExpectError(errors, "cluster.roles", 4, "role '" + name + "' is not built yet");
+    EXPECT_NE(Dump(errors).find(":4: cluster.roles: role '" + name + "' is not built yet"),
+              std::string::npos)
+        << Dump(errors);
   }
+}
+
+TEST(ClusterConfigTest, AnIngestNodeLoads) {
+  Config config = Parse(std::string(kListener) + R"(cluster:
+  servers: [nats://127.0.0.1:4222]
+  roles: [ingest]
+  node: ingest-1
+  stream_max_bytes: 1GiB
+)");
+  EXPECT_TRUE(config.cluster.enabled);
+  EXPECT_EQ(config.cluster.node, "ingest-1");
+  EXPECT_EQ(config.cluster.stream_max_bytes, uint64_t{1} << 30);
+  EXPECT_EQ(config.cluster.roles, std::vector<ClusterRole>{ClusterRole::kIngest});
+}
+
+TEST(ClusterConfigTest, NodeNameDefaultsToTheHostnameAndIsChecked) {
+  Read read = ReadSection("cluster: {servers: [nats://a:1]}\n");
+  EXPECT_FALSE(read.config.node.empty());
+  read = ReadSection("cluster:\n  servers: [nats://a:1]\n  node: \"a b/c\"\n");
+  ExpectError(read.errors, "cluster.node", 3, "1-64 letters, digits");
+}
+
+// Nothing configured is silently ignored: rules need a detect node,
+// listeners an ingest node.
+TEST(ClusterConfigTest, SectionsWithoutTheirRoleAreRefused) {
+  std::vector<ConfigError> errors = Errors(std::string(kListener) + R"(rules: {sigma: []}
+cluster:
+  servers: [nats://127.0.0.1:4222]
+  roles: [ingest]
+)");
+  ExpectError(errors, "cluster.roles", 5, "rules are configured but this node has no detect role");
+  errors = Errors(std::string(kListener) + R"(cluster:
+  servers: [nats://127.0.0.1:4222]
+  roles: [store]
+)");
+  EXPECT_NE(Dump(errors).find("listeners are configured but this node has no ingest role"),
+            std::string::npos)
+      << Dump(errors);
 }
 
 TEST(ClusterConfigTest, ErrorsNameTheFile) {
