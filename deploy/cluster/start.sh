@@ -18,9 +18,8 @@ nats_server="$(command -v nats-server || echo /usr/sbin/nats-server)"
 
 start() {
   mkdir -p "${var}"
-  export GSOC_NATS_DIR="${var}/nats"
   for n in 1 2 3; do
-    "${nats_server}" -c "${here}/n${n}.conf" >"${var}/n${n}.log" 2>&1 &
+    "${nats_server}" -c "${here}/n${n}.conf" -sd "${var}/nats/n${n}" >"${var}/n${n}.log" 2>&1 &
     echo $! >"${var}/n${n}.pid"
   done
   for port in 4222 4223 4224; do
