@@ -4,6 +4,8 @@
 
 #include <chrono>
 
+#include "engine/metrics/metrics_server.h"
+
 namespace gsoc {
 namespace {
 
@@ -85,6 +87,27 @@ void ClusterPublishStage::PublishUntilSent(Slot& slot, const std::string& subjec
     retries_.fetch_add(1, std::memory_order_relaxed);
     spdlog::warn("cluster: publishing to {} failed, retrying: {}", subject, error);
   }
+}
+
+std::shared_ptr<prometheus::Collectable> ClusterPublishStage::MakeCollectable() const {
+  return std::make_shared<CallbackCollectable>([this] {
+    using prometheus::MetricType;
+    const auto counter = [](const char* name, const char* help, uint64_t value) {
+      return SingleSample(name, help, MetricType::Counter, static_cast<double>(value));
+    };
+    return std::vector<prometheus::MetricFamily>{
+        counter("gsoc_cluster_published_messages_total",
+                "Event batch messages JetStream acknowledged (GSOC_EVENTS)", messages_published()),
+        counter("gsoc_cluster_published_events_total",
+                "Events in the messages JetStream acknowledged", events_published()),
+        counter("gsoc_cluster_events_too_large_total",
+                "Events dropped because one alone exceeds cluster.max_batch_bytes",
+                events_too_large()),
+        counter("gsoc_cluster_publish_retries_total",
+                "Publish or ack waits that failed and were retried (the batch is kept)",
+                publish_retries()),
+    };
+  });
 }
 
 void ClusterPublishStage::WaitUntilAcked(Slot& slot) {

@@ -15,6 +15,8 @@
 // slot (a BatchPublisher with its encoder) from a pool of one per worker.
 #pragma once
 
+#include <prometheus/collectable.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -43,6 +45,9 @@ class ClusterPublishStage : public Stage {
   uint64_t events_published() const { return events_.load(std::memory_order_relaxed); }
   uint64_t events_too_large() const { return too_large_.load(std::memory_order_relaxed); }
   uint64_t publish_retries() const { return retries_.load(std::memory_order_relaxed); }
+  // gsoc_cluster_* counters (engine/cluster/README.md), read at scrape time;
+  // the stage must outlive the metrics server.
+  std::shared_ptr<prometheus::Collectable> MakeCollectable() const;
 
  private:
   struct Slot {

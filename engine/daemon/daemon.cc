@@ -45,7 +45,8 @@ struct Daemon::State {
   std::unique_ptr<AlertServices> alerts;     // store, outputs, API
   std::unique_ptr<CorrelationService> correlation;
   Pipeline pipeline;
-  DetectionStage* detection = nullptr;  // owned by the pipeline
+  DetectionStage* detection = nullptr;             // owned by the pipeline
+  ClusterPublishStage* cluster_publish = nullptr;  // owned by the pipeline (ingest role)
   std::unique_ptr<RuleReloader> reloader;
   std::vector<std::unique_ptr<Listener>> listeners;
   std::unique_ptr<MetricsServer> metrics_server;
@@ -162,6 +163,7 @@ bool SetUpCluster(Daemon::State& s) {
       spdlog::error("cluster: {}", error);
       return false;
     }
+    s.cluster_publish = stage.get();
     s.pipeline.AddStage(std::move(stage));
   }
   spdlog::info("cluster: node {} on {} (replicas {})", config.node, s.cluster->ConnectedUrl(),
@@ -207,6 +209,7 @@ void StartMetrics(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>
   s.metrics_server->Register(std::make_shared<IngestCollectable>(s.metrics, std::move(gauges)));
   if (s.reloader) s.metrics_server->Register(s.reloader->MakeCollectable());
   if (s.alerts) s.metrics_server->Register(s.alerts->MakeCollectable());
+  if (s.cluster_publish) s.metrics_server->Register(s.cluster_publish->MakeCollectable());
   ports.emplace_back("metrics", s.metrics_server->port());
   spdlog::info("metrics on http://{}:{}/metrics", s.config.metrics.address,
                s.metrics_server->port());

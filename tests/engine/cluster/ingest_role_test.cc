@@ -99,6 +99,9 @@ cluster:
       "ingest role: %zu lines, %zu messages (%.1f events/message), server n0 killed "
       "halfway\n",
       events, messages, messages ? static_cast<double>(events) / messages : 0.0);
+  EXPECT_EQ(gsocd.Metric("gsoc_cluster_published_events_total"), kLines);
+  EXPECT_EQ(gsocd.Metric("gsoc_cluster_published_messages_total"), messages);
+  EXPECT_EQ(gsocd.Metric("gsoc_cluster_events_too_large_total"), 0);
   EXPECT_EQ(gsocd.Stop(), 0) << gsocd.Stderr();
 }
 
