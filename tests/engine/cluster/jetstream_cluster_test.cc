@@ -80,17 +80,33 @@ std::set<uint64_t> ConsumeEvents(PullConsumer& consumer, size_t expected_events,
   return ids;
 }
 
+// A client with the three streams and a publisher; nulls (and a gtest
+// failure) when the cluster does not take them.
+struct Connected {
+  std::unique_ptr<JetStreamClient> client;
+  std::unique_ptr<BatchPublisher> publisher;
+};
+Connected ConnectWithStreams(const NatsCluster& cluster, int replicas, int64_t max_bytes) {
+  Connected out;
+  std::string error;
+  out.client =
+      JetStreamClient::Connect(Config(cluster, replicas), std::chrono::seconds(15), &error);
+  StreamLimits limits;
+  limits.max_bytes = max_bytes;
+  if (!out.client || !out.client->EnsureStreams(limits, std::chrono::seconds(60), &error) ||
+      !(out.publisher = BatchPublisher::Create(*out.client, &error))) {
+    ADD_FAILURE() << error;
+    return {};
+  }
+  return out;
+}
+
 TEST(JetStreamClusterTest, KillingAServerWhilePublishingLosesNothingAcknowledged) {
   NatsCluster cluster(3);
   ASSERT_FALSE(HasFailure());
+  auto [client, publisher] = ConnectWithStreams(cluster, 3, int64_t{1} << 30);
+  ASSERT_TRUE(client && publisher);
   std::string error;
-  auto client = JetStreamClient::Connect(Config(cluster, 3), std::chrono::seconds(15), &error);
-  ASSERT_NE(client, nullptr) << error;
-  StreamLimits limits;
-  limits.max_bytes = int64_t{1} << 30;
-  ASSERT_TRUE(client->EnsureStreams(limits, std::chrono::seconds(60), &error)) << error;
-  auto publisher = BatchPublisher::Create(*client, &error);
-  ASSERT_NE(publisher, nullptr) << error;
 
   constexpr size_t kBatches = 240, kEvents = 400, kKillAt = 80;
   const int victim = cluster.IndexOf(client->ConnectedUrl());
@@ -154,14 +170,9 @@ TEST(JetStreamClusterTest, KillingAServerWhilePublishingLosesNothingAcknowledged
 TEST(JetStreamClusterTest, DurableConsumerSharesWorkAndRedeliversWhatWasNotAcknowledged) {
   NatsCluster cluster(1);
   ASSERT_FALSE(HasFailure());
+  auto [client, publisher] = ConnectWithStreams(cluster, 1, int64_t{64} << 20);
+  ASSERT_TRUE(client && publisher);
   std::string error;
-  auto client = JetStreamClient::Connect(Config(cluster, 1), std::chrono::seconds(15), &error);
-  ASSERT_NE(client, nullptr) << error;
-  StreamLimits limits;
-  limits.max_bytes = int64_t{64} << 20;
-  ASSERT_TRUE(client->EnsureStreams(limits, std::chrono::seconds(30), &error)) << error;
-  auto publisher = BatchPublisher::Create(*client, &error);
-  ASSERT_NE(publisher, nullptr) << error;
   constexpr size_t kBatches = 30, kEvents = 10;
   for (size_t b = 0; b < kBatches; ++b) {
     ASSERT_TRUE(publisher->Publish(EventsSubject("mof"), EncodedBatch(b, kEvents),
