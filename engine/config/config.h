@@ -17,6 +17,7 @@
 #include "collectors/agency/agency_table.h"
 #include "engine/aggregate/aggregate_config.h"
 #include "engine/api/api_config.h"
+#include "engine/cluster/cluster_config.h"
 #include "engine/config/config_reader.h"
 #include "engine/correlate/correlation_config.h"
 #include "engine/metrics/metrics_config.h"
@@ -76,6 +77,7 @@ struct Config {
   StoreConfig store;
   ApiConfig api;
   CasesConfig cases;
+  ClusterConfig cluster;  // absent section: a single node
 };
 
 using ConfigResult = std::variant<Config, std::vector<ConfigError>>;

@@ -12,6 +12,8 @@
 
 #include "collectors/agency/agency_table.h"
 #include "collectors/listener/listener.h"
+#include "engine/cluster/cluster_publish_stage.h"
+#include "engine/cluster/jetstream.h"
 #include "engine/daemon/alert_services.h"
 #include "engine/daemon/signals.h"
 #include "engine/daemon/systemd.h"
@@ -39,10 +41,12 @@ struct Daemon::State {
   AgencyTable agencies;
   IngestMetrics metrics;
   asio::io_context io;
-  std::unique_ptr<AlertServices> alerts;  // store, outputs, API
+  std::unique_ptr<JetStreamClient> cluster;  // with a cluster section (engine/cluster)
+  std::unique_ptr<AlertServices> alerts;     // store, outputs, API
   std::unique_ptr<CorrelationService> correlation;
   Pipeline pipeline;
-  DetectionStage* detection = nullptr;  // owned by the pipeline
+  DetectionStage* detection = nullptr;             // owned by the pipeline
+  ClusterPublishStage* cluster_publish = nullptr;  // owned by the pipeline (ingest role)
   std::unique_ptr<RuleReloader> reloader;
   std::vector<std::unique_ptr<Listener>> listeners;
   std::unique_ptr<MetricsServer> metrics_server;
@@ -139,6 +143,34 @@ bool SetUpDetection(Daemon::State& s) {
   return true;
 }
 
+// With a cluster section: the JetStream connection and streams, and the
+// ingest role's publish stage. False (logged) when the cluster is unreachable.
+bool SetUpCluster(Daemon::State& s) {
+  const ClusterConfig& config = s.config.cluster;
+  if (!config.enabled) return true;
+  std::string error;
+  s.cluster = JetStreamClient::Connect(config, std::chrono::seconds(30), &error);
+  StreamLimits limits;
+  limits.max_bytes = static_cast<int64_t>(config.stream_max_bytes);
+  if (!s.cluster || !s.cluster->EnsureStreams(limits, std::chrono::seconds(60), &error)) {
+    spdlog::error("cluster: {}", error);
+    return false;
+  }
+  if (config.HasRole(ClusterRole::kIngest)) {
+    auto stage =
+        ClusterPublishStage::Create(*s.cluster, s.agencies.names(), s.pipeline.workers(), &error);
+    if (!stage) {
+      spdlog::error("cluster: {}", error);
+      return false;
+    }
+    s.cluster_publish = stage.get();
+    s.pipeline.AddStage(std::move(stage));
+  }
+  spdlog::info("cluster: node {} on {} (replicas {})", config.node, s.cluster->ConnectedUrl(),
+               config.replicas);
+  return true;
+}
+
 // The API, once the rule set is loaded. False when it cannot start.
 bool StartApi(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>>& ports) {
   if (!s.alerts || !s.config.api.enabled) return true;
@@ -177,6 +209,7 @@ void StartMetrics(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>
   s.metrics_server->Register(std::make_shared<IngestCollectable>(s.metrics, std::move(gauges)));
   if (s.reloader) s.metrics_server->Register(s.reloader->MakeCollectable());
   if (s.alerts) s.metrics_server->Register(s.alerts->MakeCollectable());
+  if (s.cluster_publish) s.metrics_server->Register(s.cluster_publish->MakeCollectable());
   ports.emplace_back("metrics", s.metrics_server->port());
   spdlog::info("metrics on http://{}:{}/metrics", s.config.metrics.address,
                s.metrics_server->port());
@@ -207,7 +240,7 @@ void StartListeners(Daemon::State& s, std::vector<std::pair<std::string, uint16_
 // throws what a component throws.
 bool StartAll(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>>& ports) {
   PrepareDataDir(s.config.data_dir);
-  if (!SetUpDetection(s)) return false;
+  if (!SetUpDetection(s) || !SetUpCluster(s)) return false;
   if (!s.config.events_file.empty()) {
     s.pipeline.AddStage(std::make_unique<EventFileStage>(
         s.config.events_file, Daemon::State::ListenerNames(s.config), s.agencies.names()));

@@ -203,8 +203,9 @@ TEST(ConfigTest, ComponentsRegisterTheirListenerKindsAndSections) {
   EXPECT_EQ(FindListenerKind("kafka"), nullptr);
   std::vector<std::string_view> sections;
   for (const ConfigSection* section : ConfigSections()) sections.push_back(section->name);
-  EXPECT_EQ(sections, (std::vector<std::string_view>{"metrics", "pipeline", "rules", "alerts",
-                                                     "correlation", "store", "api", "cases"}));
+  EXPECT_EQ(sections,
+            (std::vector<std::string_view>{"metrics", "pipeline", "rules", "alerts", "correlation",
+                                           "store", "api", "cases", "cluster"}));
   EXPECT_THAT(Dump(Errors("listeners: [{name: k, type: kafka, port: 1}]\n")),
               HasSubstr("listeners[0].type: expected one of json_tcp, syslog_tcp, syslog_tls, "
                         "syslog_udp, got 'kafka'"));

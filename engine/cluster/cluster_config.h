@@ -1,0 +1,55 @@
+// The `cluster:` section: how this gsocd node joins a NATS JetStream cluster
+// (engine/cluster/README.md). Absent section = a single node, unchanged.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/config/config_reader.h"
+
+namespace gsoc {
+
+enum class ClusterRole : uint8_t { kIngest, kDetect, kCorrelate, kStore };
+inline constexpr size_t kClusterRoleCount = 4;
+
+std::string_view ClusterRoleName(ClusterRole role);
+
+struct ClusterTlsConfig {
+  std::filesystem::path ca;           // verifies the servers; empty = system store
+  std::filesystem::path certificate;  // client certificate (mutual TLS), with private_key
+  std::filesystem::path private_key;
+  bool enabled() const { return !ca.empty() || !certificate.empty(); }
+};
+
+struct ClusterConfig {
+  bool enabled = false;               // the section is present
+  std::string node;                   // this node's name, unique in the cluster (default: hostname)
+  std::vector<std::string> servers;   // nats://host:port or tls://host:port
+  std::filesystem::path credentials;  // a NATS .creds file (JWT + nkey seed)
+  std::string nkey;                   // public nkey, with nkey_seed
+  std::filesystem::path nkey_seed;    // file holding the nkey seed
+  ClusterTlsConfig tls;
+  int replicas = 3;          // stream replicas (JetStream allows 1-5)
+  uint32_t partitions = 64;  // correlation partitions P
+  std::vector<ClusterRole> roles{ClusterRole::kIngest, ClusterRole::kDetect,
+                                 ClusterRole::kCorrelate, ClusterRole::kStore};
+  size_t max_batch_bytes = 512 * 1024;            // one NATS message (below max_payload, 1 MiB)
+  size_t max_inflight_batches = 64;               // published, not yet acknowledged
+  uint64_t stream_max_bytes = uint64_t{8} << 30;  // each stream; full: publishes wait
+
+  bool HasRole(ClusterRole role) const;
+};
+
+// Reads the section's values into `out` (out.enabled = the node is defined
+// and not null) and reports every problem through `reader`. Does not refuse
+// roles that are not built (the registered section does that).
+void ReadClusterConfig(ConfigReader& reader, const YAML::Node& node, ClusterConfig& out);
+
+// The roles this build of gsocd can run in a cluster; a config naming any
+// other is refused at load.
+std::vector<ClusterRole> BuiltClusterRoles();
+
+}  // namespace gsoc
