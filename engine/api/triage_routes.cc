@@ -184,7 +184,7 @@ HttpResponse PostTriage(ApiContext& context, const HttpRequest& request,
     const auto alert = context.reader.Get(ids[i]);
     if (!alert || !principal.MaySee(alert->agency)) continue;  // invisible: not found
     found[i] = true;
-    targets.push_back({ids[i], alert->agency});
+    targets.push_back({ids[i], alert->agency, alert->time_ns});
   }
   const std::vector<triage::ChangeResult> results = store.Apply(change, targets);
   std::string out = "{\"results\":[";
