@@ -305,6 +305,25 @@ TEST_F(TriageRoutesTest, ResumedStreamSignalsAGapWhenTheLogDroppedChanges) {
   EXPECT_LE(replayed, 16u);
 }
 
+// A text search scans at most 100,000 ids per request (the newest before
+// the cursor): a page that found nothing in its window still has a cursor,
+// and paging on reaches the older matches.
+TEST_F(TriageRoutesTest, TextSearchScansABoundedWindowAndPagesOn) {
+  Commit({MakeVariedAlert(300000)});  // "Root-1": the newest window has no "root-3"
+  HttpReply page = Get("/api/v1/alerts?q=root-3&limit=10");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(page.body, R"({"alerts":[],"next_cursor":"200001"})");
+  page = Get("/api/v1/alerts?q=root-3&limit=10&cursor=200001");
+  EXPECT_EQ(page.body, R"({"alerts":[],"next_cursor":"100001"})");
+  page = Get("/api/v1/alerts?q=root-3&limit=10&cursor=100001");
+  EXPECT_EQ(Count(page.body, "Root-3"), 10u) << page.body;
+  EXPECT_NE(page.body.find(R"({"alerts":[{"id":"1200",)"), std::string::npos);  // 1200 % 7 == 3
+  // Within one window (an older cursor) nothing changes.
+  EXPECT_EQ(Count(Get("/api/v1/alerts?q=root-1&limit=1000&cursor=1201").body, "Root-1"), 172u);
+  EXPECT_NE(Get("/api/v1/alerts?q=root-1&limit=5").body.find(R"({"alerts":[{"id":"300000",)"),
+            std::string::npos);
+}
+
 TEST_F(TriageRoutesTest, CasesCreateListShowChange) {
   const std::string agency = MakeVariedAlert(1).agency;  // alerts 1 and 2 share it
   const HttpReply created = Post("/api/v1/cases", R"({"title":"ssh brute force","agency":")" +
