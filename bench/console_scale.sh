@@ -93,6 +93,7 @@ rules:
     - {name: bad_domains, file: ${root}/rules/lists/bad_domains.txt}
 EOF_CONFIG
 
+rm -f "${dir}/ports.json"
 start=$(date +%s.%N)
 "${GSOCD}" --config "${dir}/gsoc.yaml" --ports-file "${dir}/ports.json" >"${dir}/gsocd.log" 2>&1 &
 gsocd_pid=$!

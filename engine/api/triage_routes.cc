@@ -29,7 +29,7 @@ constexpr size_t kIndexPageIds = 256;
 constexpr size_t kMaxExaminedPages = 32;  // a filtered page examines at most 32 x limit alerts
 constexpr size_t kMaxCaseLimit = 1000;
 // Ids one text search (q=) request scans at most (see BoundTextScan).
-constexpr uint64_t kMaxTextScanAlerts = 100'000;
+constexpr uint64_t kMaxTextScanAlerts = 25'000;
 
 HttpResponse Json(http::status status, std::string body, const HttpRequest& request) {
   HttpResponse response{status, request.version()};
