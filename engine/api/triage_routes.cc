@@ -564,10 +564,8 @@ uint64_t BoundTextScan(const store::AlertReader& reader, AlertsQuery& query) {
     filter.after_id = high - window - 1;
     return filter.after_id + 1;  // the next page: ids below it
   }
-  if (filter.after_id >= UINT64_MAX - window - 1 ||
-      filter.after_id + window + 1 >= filter.before_id) {
-    return 0;
-  }
+  const uint64_t high = std::min(filter.before_id, reader.last_id() + 1);  // exclusive
+  if (filter.after_id >= high || high - filter.after_id <= window + 1) return 0;
   filter.before_id = filter.after_id + window + 1;
   return filter.before_id - 1;  // the next page: ids above it
 }

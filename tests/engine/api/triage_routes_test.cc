@@ -330,6 +330,13 @@ TEST_F(TriageRoutesTest, TextSearchScansABoundedWindowAndPagesOn) {
   EXPECT_EQ(Count(Get("/api/v1/alerts?q=root-1&limit=1000&cursor=1201").body, "Root-1"), 172u);
   EXPECT_NE(Get("/api/v1/alerts?q=root-1&limit=5").body.find(R"({"alerts":[{"id":"300000",)"),
             std::string::npos);
+  // Oldest first: windows after the cursor, up to the newest id and no further.
+  page = Get("/api/v1/alerts?q=root-1&order=asc&limit=1000");
+  EXPECT_EQ(Count(page.body, "Root-1"), 172u);
+  EXPECT_TRUE(page.body.ends_with(R"(,"next_cursor":"25000"})")) << page.body.substr(0, 200);
+  page = Get("/api/v1/alerts?q=root-1&order=asc&limit=1000&cursor=275000");
+  EXPECT_TRUE(page.body.starts_with(R"({"alerts":[{"id":"300000",)")) << page.body;
+  EXPECT_TRUE(page.body.ends_with(R"(,"next_cursor":null})")) << page.body;
 }
 
 TEST_F(TriageRoutesTest, CasesCreateListShowChange) {
