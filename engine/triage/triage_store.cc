@@ -587,24 +587,29 @@ void RocksTriageStore::TrimLog() {
   const uint64_t keep_count = limits.max_log_changes - limits.max_log_changes / 16;
   const uint64_t keep_bytes = limits.max_log_bytes - limits.max_log_bytes / 16;
   rocksdb::WriteBatch batch;
-  uint64_t dropped = 0;
+  uint64_t count = log_count_, bytes = log_bytes_, dropped = 0;
+  uint64_t last_position = log_dropped_position_, last_seq = log_dropped_seq_;
   Scan(std::string(1, codec::kLog), [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
-    if (log_count_ <= keep_count && log_bytes_ <= keep_bytes) return false;
+    if (count <= keep_count && bytes <= keep_bytes) return false;
     batch.Delete(key);
-    --log_count_;
-    log_bytes_ -= std::min<uint64_t>(log_bytes_, key.size() + value.size());
+    --count;
+    bytes -= std::min<uint64_t>(bytes, key.size() + value.size());
     if (key.size() == 17) {
-      log_dropped_position_ = codec::GetBig64({key.data() + 1, 8});
-      log_dropped_seq_ = codec::GetBig64({key.data() + 9, 8});
+      last_position = codec::GetBig64({key.data() + 1, 8});
+      last_seq = codec::GetBig64({key.data() + 9, 8});
     }
     ++dropped;
     return true;
   });
   std::string mark;
-  codec::PutBig64(mark, log_dropped_position_);
-  codec::PutBig64(mark, log_dropped_seq_);
+  codec::PutBig64(mark, last_position);
+  codec::PutBig64(mark, last_seq);
   batch.Put(std::string(codec::kLogDroppedKey), mark);
   Write(batch);
+  log_count_ = count;
+  log_bytes_ = bytes;
+  log_dropped_position_ = last_position;
+  log_dropped_seq_ = last_seq;
   log_dropped_.fetch_add(dropped);
 }
 
