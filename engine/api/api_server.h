@@ -54,7 +54,9 @@
 //                                    -> the case; 409 {"error":"conflict","case"} on a stale
 //                                    expected_version
 //   The stream also sends `event: triage` (no id: resuming is unaffected) with data
-//   {"id","agency","triage"} for each change (live only). Alerts and cases of agencies the
+//   {"id","agency","triage"} for each change; a resumed stream first replays the changes made
+//   since its Last-Event-ID was committed, with `event: triage_gap` when the change log's bound
+//   dropped some (engine/triage/README.md). Alerts and cases of agencies the
 //   token may not see are not_found/404.
 //   GET  /api/v1/rules/{id}, /api/v1/overview   the console's (console_routes.h)
 //   GET  /, /assets/...              the web console (static_routes.h; no auth)

@@ -153,7 +153,8 @@ OverviewRollup::Agency* OverviewRollup::FindOrAdd(std::string_view name) {
   return agencies_.emplace(std::string(name), std::make_unique<Agency>()).first->second.get();
 }
 
-void OverviewRollup::Add(const store::StoredAlert& alert, const Parsed& parsed, int64_t now_ns) {
+void OverviewRollup::Add(const store::StoredAlert& alert, const Parsed& parsed, int64_t now_ns,
+                         bool closed) {
   Agency* agency = FindOrAdd(Cut(alert.agency));
   if (!agency) {
     ++dropped_;
@@ -170,6 +171,7 @@ void OverviewRollup::Add(const store::StoredAlert& alert, const Parsed& parsed, 
     slot = Agency::Hour{hour, {}, 0};
   }
   ++slot.levels[std::min<size_t>(static_cast<size_t>(alert.level), OverviewCounts::kLevels - 1)];
+  if (closed) ++slot.closed;
   const int64_t day = FloorDiv(alert.time_ns, kDayNs);
   Agency::Day& day_slot = agency->days[Slot(day, kDays)];
   if (day_slot.day != day) {
@@ -197,7 +199,8 @@ void OverviewRollup::OnCommitted(std::span<const store::StoredAlert> alerts) {
 }
 
 size_t OverviewRollup::Seed(const store::AlertReader& reader,
-                            std::chrono::system_clock::time_point now) {
+                            std::chrono::system_clock::time_point now,
+                            const triage::TriageStore* triage) {
   simdjson::ondemand::parser parser;
   std::string buffer;
   const uint64_t last = reader.last_id();
@@ -211,10 +214,17 @@ size_t OverviewRollup::Seed(const store::AlertReader& reader,
   size_t read = 0;
   while (last > 0) {
     const store::QueryResult page = reader.Query(request);
-    for (const store::StoredAlert& alert : page.alerts) {
+    std::vector<uint64_t> ids;
+    ids.reserve(page.alerts.size());
+    for (const store::StoredAlert& alert : page.alerts) ids.push_back(alert.id);
+    std::vector<triage::TriageState> states;
+    if (triage) states = triage->GetMany(ids);
+    for (size_t i = 0; i < page.alerts.size(); ++i) {
+      const store::StoredAlert& alert = page.alerts[i];
       Parsed parsed;
       ParseAlert(parser, alert.json, buffer, parsed.title, parsed.source);
-      Add(alert, parsed, ToNs(now));  // any order: a slot keeps the newest hour it saw
+      const bool closed = i < states.size() && states[i].status == triage::Status::kClosed;
+      Add(alert, parsed, ToNs(now), closed);  // any order: a slot keeps the newest hour it saw
     }
     read += page.alerts.size();
     if (page.next_cursor == 0) break;
@@ -225,6 +235,12 @@ size_t OverviewRollup::Seed(const store::AlertReader& reader,
     request.filter.before_id = page.next_cursor;
   }
   return read;
+}
+
+void OverviewRollup::OnTriageChange(const triage::ChangeEvent& change) {
+  const bool was = change.previous == triage::Status::kClosed;
+  const bool is = change.state.status == triage::Status::kClosed;
+  if (was != is) CountStatusChange(change.agency, change.alert_time_ns, is ? +1 : -1);
 }
 
 void OverviewRollup::CountStatusChange(std::string_view agency_name, int64_t time_ns,

@@ -25,9 +25,12 @@
 // Source of an alert: the first of the fields (or group values) src_ip,
 // source_ip, SourceIp, IpAddress, client_ip, host, hostname, Computer.
 //
-// Open versus closed: every alert counts as open until a triage status change
-// is reported with CountStatusChange (the triage service calls it when an
-// alert enters or leaves "closed").
+// Open versus closed: an alert counts as open until its triage status is
+// closed. OnTriageChange (the triage store's change listener, with the
+// status before the change and the alert's time) moves the count of the
+// alert's hour when it enters or leaves "closed"; Seed reads the triage
+// state of each alert it counts (one multi-get per page), so the counts are
+// right after a restart too.
 //
 // Threading: every method is thread-safe (one Mutex).
 #pragma once
@@ -46,6 +49,7 @@
 
 #include "engine/auth/principal.h"
 #include "engine/store/alert_store.h"
+#include "engine/triage/triage_store.h"
 #include "engine/util/thread_annotations.h"
 
 namespace gsoc::api {
@@ -94,7 +98,13 @@ class OverviewRollup : public store::CommitListener {
   // call are left to OnCommitted. Call before adding the rollup as a listener
   // and before the store's first commit of this process. Returns the number
   // of alerts read.
-  size_t Seed(const store::AlertReader& reader, std::chrono::system_clock::time_point now);
+  // With `triage` (may be null: none closed), closed alerts count as closed.
+  size_t Seed(const store::AlertReader& reader, std::chrono::system_clock::time_point now,
+              const triage::TriageStore* triage = nullptr);
+
+  // A triage change (TriageStore's change listener): counts the alert as
+  // closed, or open again, when its status enters or leaves "closed".
+  void OnTriageChange(const triage::ChangeEvent& change);
 
   // Triage: an alert of `agency` with time `time_ns` entered (+1) or left
   // (-1) the closed status.
@@ -111,8 +121,8 @@ class OverviewRollup : public store::CommitListener {
   struct Agency;
   struct Parsed;
   Agency* FindOrAdd(std::string_view name) GSOC_REQUIRES(mutex_);
-  void Add(const store::StoredAlert& alert, const Parsed& parsed, int64_t now_ns)
-      GSOC_REQUIRES(mutex_);
+  void Add(const store::StoredAlert& alert, const Parsed& parsed, int64_t now_ns,
+           bool closed = false) GSOC_REQUIRES(mutex_);
   void AddTo(const Agency& agency, int64_t now_hour, OverviewCounts& out,
              std::map<std::string, OverviewCounts::Top>& rules,
              std::map<std::string, OverviewCounts::Top>& sources) const GSOC_REQUIRES(mutex_);

@@ -5,6 +5,7 @@
 
 #include "engine/api/triage_routes.h"
 #include "engine/triage/triage_json.h"
+#include "engine/triage/triage_store.h"
 #include "engine/util/json_writer.h"
 
 namespace gsoc::api {
@@ -17,12 +18,15 @@ StreamFeed::StreamFeed(const store::AlertReader& reader, const LiveHub& hub, Api
   if (last_event_id) {
     position_ = *last_event_id;
     from_store_ = true;
+    replaying_ = triage_ != nullptr;
+    replay_position_ = *last_event_id;
   } else {
     position_ = std::max(hub_.last_id(), reader_.last_id());
   }
 }
 
 bool StreamFeed::Next(std::string& out, size_t max_alerts) {
+  if (replaying_) return ReplayTriage(out, max_alerts);  // then alerts, on the next calls
   const bool changes = ReadTriage(out, max_alerts);
   if (from_store_) return ReadStore(out, max_alerts) || changes;
   std::vector<store::StoredAlert> alerts;
@@ -39,14 +43,39 @@ bool StreamFeed::ReadTriage(std::string& out, size_t max_events) {
   hub_.ReadTriageAfter(triage_seq_, std::max<size_t>(max_events, 1), events);
   for (const LiveHub::TriageEvent& event : events) {
     triage_seq_ = event.seq;
-    if (!TriageEventVisible(filter_, event.agency, event.state)) continue;
-    out += "event: triage\ndata: {\"id\":" + std::to_string(event.state.id) + ",\"agency\":";
-    AppendJsonString(out, event.agency);
-    out += ",\"triage\":";
-    triage::AppendTriageJson(out, event.state);
-    out += "}\n\n";
+    AppendTriageEvent(out, event.agency, event.state);
   }
   return !events.empty();
+}
+
+void StreamFeed::AppendTriageEvent(std::string& out, const std::string& agency,
+                                   const triage::TriageState& state) const {
+  if (!TriageEventVisible(filter_, agency, state)) return;
+  out += "event: triage\ndata: {\"id\":" + std::to_string(state.id) + ",\"agency\":";
+  AppendJsonString(out, agency);
+  out += ",\"triage\":";
+  triage::AppendTriageJson(out, state);
+  out += "}\n\n";
+}
+
+// One page of the change log; the live events that come meanwhile wait in
+// the hub (or, if it overran, are in the log this replay still reads).
+bool StreamFeed::ReplayTriage(std::string& out, size_t max_events) {
+  const size_t max = std::max<size_t>(max_events, 1);
+  const triage::ChangeLogPage page = triage_->ReadChangeLog(replay_position_, replay_seq_, max);
+  if (page.gap && !gap_sent_) {
+    gap_sent_ = true;
+    out += "event: triage_gap\ndata: {\"last_event_id\":" + std::to_string(replay_position_) +
+           ",\"reason\":\"the triage change log no longer holds every change since this alert: "
+           "re-read the triage state of the alerts shown\"}\n\n";
+  }
+  for (const triage::LoggedChange& change : page.changes) {
+    replay_position_ = change.position;
+    replay_seq_ = change.seq;
+    AppendTriageEvent(out, change.agency, change.state);
+  }
+  if (page.changes.size() < max) replaying_ = false;
+  return true;
 }
 
 bool StreamFeed::ReadStore(std::string& out, size_t max_alerts) {

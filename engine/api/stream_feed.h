@@ -32,7 +32,11 @@ class StreamFeed {
   // is missed.
   // `triage` (may be null: every alert new) gives each alert's "triage"
   // object and the status/assignee filters; its changes come as
-  // `event: triage` (from the hub, live only).
+  // `event: triage` from the hub; a resumed stream first replays, from the
+  // triage store's change log, the changes made since `last_event_id` was
+  // committed (oldest first; some the client saw may come again: a triage
+  // event carries its version), and `event: triage_gap` when the log's bound
+  // dropped some of them (the client re-reads the states it shows).
   StreamFeed(const store::AlertReader& reader, const LiveHub& hub, ApiFilter filter,
              std::optional<uint64_t> last_event_id, const triage::TriageStore* triage = nullptr);
 
@@ -47,6 +51,9 @@ class StreamFeed {
   bool ReadStore(std::string& out, size_t max_alerts);
   void ExamineAll(std::span<const store::StoredAlert> alerts, std::string& out);
   bool ReadTriage(std::string& out, size_t max_events);
+  bool ReplayTriage(std::string& out, size_t max_events);
+  void AppendTriageEvent(std::string& out, const std::string& agency,
+                         const triage::TriageState& state) const;
 
   const store::AlertReader& reader_;
   const LiveHub& hub_;
@@ -55,6 +62,11 @@ class StreamFeed {
   bool from_store_ = false;
   const triage::TriageStore* triage_;
   uint64_t triage_seq_ = 0;
+  // Replay of the change log (resume): the next entry after (position, seq).
+  bool replaying_ = false;
+  uint64_t replay_position_ = 0;
+  uint64_t replay_seq_ = 0;
+  bool gap_sent_ = false;
 };
 
 // "id: N\ndata: <json>\n\n" (a JSON with a newline gets one data line each).

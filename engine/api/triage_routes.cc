@@ -28,6 +28,8 @@ constexpr size_t kStorePageAlerts = 64;
 constexpr size_t kIndexPageIds = 256;
 constexpr size_t kMaxExaminedPages = 32;  // a filtered page examines at most 32 x limit alerts
 constexpr size_t kMaxCaseLimit = 1000;
+// Ids one text search (q=) request scans at most (see BoundTextScan).
+constexpr uint64_t kMaxTextScanAlerts = 25'000;
 
 HttpResponse Json(http::status status, std::string body, const HttpRequest& request) {
   HttpResponse response{status, request.version()};
@@ -184,7 +186,7 @@ HttpResponse PostTriage(ApiContext& context, const HttpRequest& request,
     const auto alert = context.reader.Get(ids[i]);
     if (!alert || !principal.MaySee(alert->agency)) continue;  // invisible: not found
     found[i] = true;
-    targets.push_back({ids[i], alert->agency});
+    targets.push_back({ids[i], alert->agency, alert->time_ns});
   }
   const std::vector<triage::ChangeResult> results = store.Apply(change, targets);
   std::string out = "{\"results\":[";
@@ -535,10 +537,8 @@ store::QueryResult QueryByScan(const ApiContext& context, const AlertsQuery& que
   return result;
 }
 
-}  // namespace
-
-store::QueryResult RunAlertsQueryWithTriage(const ApiContext& context, const AlertsQuery& query,
-                                            size_t max_bytes) {
+store::QueryResult RunAlertsQueryInWindow(const ApiContext& context, const AlertsQuery& query,
+                                          size_t max_bytes) {
   if (query.filter.triage.empty()) {
     store::QueryResult result = RunAlertsQuery(context.reader, query, max_bytes);
     AttachTriage(context.hooks.triage, result.alerts);
@@ -548,6 +548,37 @@ store::QueryResult RunAlertsQueryWithTriage(const ApiContext& context, const Ale
     return QueryByIndex(context, query, max_bytes);
   }
   return QueryByScan(context, query, max_bytes);
+}
+
+// Text search (q) reads every record of its id range: one request scans at
+// most kMaxTextScanAlerts ids (the newest before the cursor, or the oldest
+// after it). Narrows `query` to that window and returns the cursor that
+// continues past it (0 when the window is the whole range).
+uint64_t BoundTextScan(const store::AlertReader& reader, AlertsQuery& query) {
+  store::AlertFilter& filter = query.filter.store;
+  if (filter.q.empty()) return 0;
+  const uint64_t window = kMaxTextScanAlerts;
+  if (query.newest_first) {
+    const uint64_t high = std::min(filter.before_id, reader.last_id() + 1);  // exclusive
+    if (high <= window || high - window - 1 <= filter.after_id) return 0;
+    filter.after_id = high - window - 1;
+    return filter.after_id + 1;  // the next page: ids below it
+  }
+  const uint64_t high = std::min(filter.before_id, reader.last_id() + 1);  // exclusive
+  if (filter.after_id >= high || high - filter.after_id <= window + 1) return 0;
+  filter.before_id = filter.after_id + window + 1;
+  return filter.before_id - 1;  // the next page: ids above it
+}
+
+}  // namespace
+
+store::QueryResult RunAlertsQueryWithTriage(const ApiContext& context, const AlertsQuery& asked,
+                                            size_t max_bytes) {
+  AlertsQuery query = asked;
+  const uint64_t window_cursor = BoundTextScan(context.reader, query);
+  store::QueryResult result = RunAlertsQueryInWindow(context, query, max_bytes);
+  if (result.next_cursor == 0) result.next_cursor = window_cursor;
+  return result;
 }
 
 }  // namespace gsoc::api

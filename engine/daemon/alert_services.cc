@@ -219,10 +219,12 @@ AlertServices::AlertServices(const Config& config)
   p.triage = OpenTriage(config, store_options.sync);
   p.triage->SetChangeListener([&p](const triage::ChangeEvent& change) {
     p.hub.PublishTriage(change.agency, change.state);
+    p.overview.OnTriageChange(change);  // open versus closed
   });
   store_->AddListener(p.triage.get());  // before the hub: carried states are served with the alert
   store_->AddListener(&p.hub);
-  const size_t seeded = p.overview.Seed(*store_, std::chrono::system_clock::now());
+  p.triage->NoteAlertPosition(store_->last_id());  // its change log's resume positions
+  const size_t seeded = p.overview.Seed(*store_, std::chrono::system_clock::now(), p.triage.get());
   store_->AddListener(&p.overview);  // after Seed: nothing is committed before the pipeline runs
   spdlog::info("overview: {} stored alerts of the last 7 days counted{}", seeded,
                p.overview.seeded_complete() ? "" : " (the newest only: seed limit)");
@@ -419,6 +421,9 @@ std::shared_ptr<prometheus::Collectable> AlertServices::MakeCollectable() const 
              MetricType::Counter, double(t.auto_case_alerts));
       single("gsoc_triage_write_errors_total", "Failed writes to triage.db", MetricType::Counter,
              double(t.write_errors));
+      single("gsoc_triage_log_dropped_total",
+             "Triage change log entries dropped by its bounds (stream resume gap)",
+             MetricType::Counter, double(t.log_dropped));
     }
     single("gsoc_api_overview_dropped_total",
            "Alerts the overview did not count (agency limit, time ahead of the clock)",

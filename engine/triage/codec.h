@@ -20,7 +20,10 @@ constexpr char kByAssignee = 'A';  // A name \0 id  -> ""
 constexpr char kCase = 'C';        // C case id       -> case record
 constexpr char kAlertCase = 'K';   // K alert id case id -> ""
 constexpr char kAutoOpen = 'O';    // O rule \0 agency \0 value -> case id, last alert time
+constexpr char kLog = 'L';         // L position seq  -> change log entry (stream resume)
 constexpr std::string_view kNextCaseKey = "M/next_case";
+constexpr std::string_view kLogDroppedKey =
+    "M/log_dropped";  // -> position, seq of the last dropped
 
 inline void PutBig64(std::string& out, uint64_t value) {
   for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(value >> shift));
@@ -63,6 +66,13 @@ inline std::string AssigneeKey(std::string_view name, uint64_t id) {
   PutBig64(key, id);
   return key;
 }
+inline std::string LogKey(uint64_t position, uint64_t seq) {
+  std::string key(1, kLog);
+  PutBig64(key, position);
+  PutBig64(key, seq);
+  return key;
+}
+
 inline std::string CaseKey(uint64_t id) {
   std::string key(1, kCase);
   PutBig64(key, id);

@@ -173,6 +173,13 @@ CaseChangeResult TriageStore::ChangeCase(uint64_t id, const CaseChange& change,
   return Self(this).ChangeCase(id, change, author, alerts);
 }
 TriageStats TriageStore::stats() const { return Self(this).stats(); }
+ChangeLogPage TriageStore::ReadChangeLog(uint64_t after_position, uint64_t after_seq,
+                                         size_t max) const {
+  return Self(this).ReadChangeLog(after_position, after_seq, max);
+}
+void TriageStore::NoteAlertPosition(uint64_t last_alert_id) {
+  Self(this).NoteAlertPosition(last_alert_id);
+}
 
 // ---- RocksTriageStore: opening, reading, writing ----
 
@@ -188,6 +195,7 @@ RocksTriageStore::RocksTriageStore(const TriageOptions& options) : options_(opti
   if (!status.ok()) Fail("open", status);
   db_.reset(db);
   LoadAutoOpen();
+  LoadLog();
 }
 
 RocksTriageStore::~RocksTriageStore() {
@@ -351,6 +359,10 @@ std::vector<ChangeResult> RocksTriageStore::Apply(const Change& change,
   stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
   std::vector<ChangeResult> results;
   results.reserve(targets.size());
+  std::vector<Status> previous;  // per target, before its change
+  std::vector<uint64_t> seqs;    // per target, its change log seq (0: refused)
+  previous.reserve(targets.size());
+  seqs.reserve(targets.size());
   LockStripes(stripes);
   try {
     std::vector<uint64_t> ids;
@@ -361,7 +373,13 @@ std::vector<ChangeResult> RocksTriageStore::Apply(const Change& change,
     rocksdb::WriteBatch batch;
     const int64_t now = Now();
     for (const ChangeTarget& target : targets) {
-      results.push_back(ApplyOne(change, target.id, working[target.id], now, batch));
+      TriageState& state = working[target.id];
+      previous.push_back(state.status);
+      results.push_back(ApplyOne(change, target.id, state, now, batch));
+      seqs.push_back(0);
+      if (results.back().error == ChangeError::kNone) {
+        LogChange(target.agency, results.back().state, batch, seqs.back());
+      }
     }
     Write(batch);
   } catch (...) {
@@ -369,10 +387,14 @@ std::vector<ChangeResult> RocksTriageStore::Apply(const Change& change,
     throw;
   }
   UnlockStripes(stripes);
+  TrimLog();
   for (size_t i = 0; i < results.size(); ++i) {
     if (results[i].error != ChangeError::kNone) continue;
     changes_.fetch_add(1);
-    if (listener_) listener_(ChangeEvent{results[i].id, targets[i].agency, results[i].state});
+    if (listener_) {
+      listener_(ChangeEvent{results[i].id, targets[i].agency, results[i].state, previous[i],
+                            targets[i].time_ns, seqs[i]});
+    }
   }
   return results;
 }
@@ -449,6 +471,7 @@ void RocksTriageStore::CarryOver(uint64_t from, uint64_t to, rocksdb::WriteBatch
 }
 
 void RocksTriageStore::OnCommitted(std::span<const store::StoredAlert> alerts) {
+  if (!alerts.empty()) NoteAlertPosition(alerts.back().id);  // before the hub sees them
   MutexLock lock(cases_mutex_);
   try {
     rocksdb::WriteBatch batch;
@@ -487,6 +510,127 @@ void RocksTriageStore::CarryOverLocked(uint64_t from, uint64_t to) {
   UnlockStripes(stripes);
 }
 
+// ---- change log (stream resume) ----
+
+namespace {
+
+std::string EncodeLogged(const std::string& agency, const TriageState& state) {
+  codec::Writer out;
+  out.U64(state.id);
+  out.Str(agency);
+  out.Str(EncodeState(state));
+  return out.Take();
+}
+
+std::optional<LoggedChange> DecodeLogged(const rocksdb::Slice& key, const rocksdb::Slice& value) {
+  if (key.size() != 17) return std::nullopt;
+  LoggedChange out;
+  out.position = codec::GetBig64({key.data() + 1, 8});
+  out.seq = codec::GetBig64({key.data() + 9, 8});
+  codec::Reader in({value.data(), value.size()});
+  const uint64_t id = in.U64();
+  out.agency = in.Str();
+  const std::string state = in.Str();
+  if (!in.ok()) return std::nullopt;
+  auto decoded = DecodeState(id, state);
+  if (!decoded) return std::nullopt;
+  out.state = std::move(*decoded);
+  return out;
+}
+
+}  // namespace
+
+void RocksTriageStore::LoadLog() {
+  uint64_t count = 0, bytes = 0, last_position = 0, last_seq = 0;
+  Scan(std::string(1, codec::kLog), [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
+    if (key.size() != 17) return true;
+    ++count;
+    bytes += key.size() + value.size();
+    last_position = codec::GetBig64({key.data() + 1, 8});
+    last_seq = codec::GetBig64({key.data() + 9, 8});
+    return true;
+  });
+  MutexLock lock(log_mutex_);
+  if (auto dropped = Read(std::string(codec::kLogDroppedKey)); dropped && dropped->size() == 16) {
+    log_dropped_position_ = codec::GetBig64({dropped->data(), 8});
+    log_dropped_seq_ = codec::GetBig64({dropped->data() + 8, 8});
+  }
+  log_count_ = count;
+  log_bytes_ = bytes;
+  log_next_seq_ = std::max(last_seq, log_dropped_seq_) + 1;
+  NoteAlertPosition(std::max(last_position, log_dropped_position_));
+}
+
+void RocksTriageStore::NoteAlertPosition(uint64_t last_alert_id) {
+  uint64_t known = alert_position_.load();
+  while (known < last_alert_id && !alert_position_.compare_exchange_weak(known, last_alert_id)) {
+  }
+}
+
+void RocksTriageStore::LogChange(const std::string& agency, const TriageState& state,
+                                 rocksdb::WriteBatch& batch, uint64_t& seq) {
+  const std::string value = EncodeLogged(agency, state);
+  MutexLock lock(log_mutex_);  // seq and position in the same order: the key order is seq order
+  seq = log_next_seq_++;
+  const std::string key = codec::LogKey(alert_position_.load(), seq);
+  batch.Put(key, value);
+  ++log_count_;
+  log_bytes_ += key.size() + value.size();
+}
+
+// When over a bound, drops the oldest sixteenth (at least) at once, so the
+// scan from the oldest entry runs once per many changes.
+void RocksTriageStore::TrimLog() {
+  MutexLock lock(log_mutex_);
+  const TriageLimits& limits = options_.limits;
+  if (log_count_ <= limits.max_log_changes && log_bytes_ <= limits.max_log_bytes) return;
+  const uint64_t keep_count = limits.max_log_changes - limits.max_log_changes / 16;
+  const uint64_t keep_bytes = limits.max_log_bytes - limits.max_log_bytes / 16;
+  rocksdb::WriteBatch batch;
+  uint64_t count = log_count_, bytes = log_bytes_, dropped = 0;
+  uint64_t last_position = log_dropped_position_, last_seq = log_dropped_seq_;
+  Scan(std::string(1, codec::kLog), [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
+    if (count <= keep_count && bytes <= keep_bytes) return false;
+    batch.Delete(key);
+    --count;
+    bytes -= std::min<uint64_t>(bytes, key.size() + value.size());
+    if (key.size() == 17) {
+      last_position = codec::GetBig64({key.data() + 1, 8});
+      last_seq = codec::GetBig64({key.data() + 9, 8});
+    }
+    ++dropped;
+    return true;
+  });
+  std::string mark;
+  codec::PutBig64(mark, last_position);
+  codec::PutBig64(mark, last_seq);
+  batch.Put(std::string(codec::kLogDroppedKey), mark);
+  Write(batch);
+  log_count_ = count;
+  log_bytes_ = bytes;
+  log_dropped_position_ = last_position;
+  log_dropped_seq_ = last_seq;
+  log_dropped_.fetch_add(dropped);
+}
+
+ChangeLogPage RocksTriageStore::ReadChangeLog(uint64_t after_position, uint64_t after_seq,
+                                              size_t max) const {
+  ChangeLogPage page;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  const std::string prefix(1, codec::kLog);
+  for (it->Seek(codec::LogKey(after_position, after_seq + 1));
+       it->Valid() && page.changes.size() < max && StartsWith(it->key(), prefix); it->Next()) {
+    auto entry = DecodeLogged(it->key(), it->value());
+    if (!entry) Fail("change log entry", rocksdb::Status::Corruption());
+    page.changes.push_back(std::move(*entry));
+  }
+  if (!it->status().ok()) Fail("change log scan", it->status());
+  // After the read: a trim during it is seen (a gap said twice rather than missed).
+  MutexLock lock(log_mutex_);
+  page.gap = log_dropped_seq_ > after_seq && log_dropped_position_ >= after_position;
+  return page;
+}
+
 TriageStats RocksTriageStore::stats() const {
   TriageStats out;
   out.changes = changes_.load();
@@ -496,6 +640,7 @@ TriageStats RocksTriageStore::stats() const {
   out.cases_created = cases_created_.load();
   out.auto_case_alerts = auto_case_alerts_.load();
   out.write_errors = write_errors_.load();
+  out.log_dropped = log_dropped_.load();
   return out;
 }
 

@@ -61,11 +61,31 @@ struct TriageOptions {
 };
 
 // A change of one alert's triage state, with the alert's agency (from the
-// alert store) recorded for scoping of the change events.
+// alert store) recorded for scoping of the change events, and what the
+// overview needs to move its open/closed counts.
 struct ChangeEvent {
   uint64_t id = 0;
   std::string agency;
   TriageState state;
+  Status previous = Status::kNew;  // the status before this change
+  int64_t alert_time_ns = 0;       // ChangeTarget::time_ns
+  uint64_t seq = 0;                // its entry in the change log
+};
+
+// One entry of the change log (stream resume): the change `seq`, made when
+// the newest committed alert id was `position`.
+struct LoggedChange {
+  uint64_t seq = 0;
+  uint64_t position = 0;
+  std::string agency;
+  TriageState state;
+};
+
+struct ChangeLogPage {
+  std::vector<LoggedChange> changes;
+  // The log bound dropped changes that this read should have returned: the
+  // reader must re-read the states it shows (the stream's triage_gap event).
+  bool gap = false;
 };
 
 class TriageStore : public store::CommitListener {
@@ -97,6 +117,15 @@ class TriageStore : public store::CommitListener {
   // Called (outside the stripe locks, on the changing thread) after each
   // committed change; set before serving. Must not block.
   void SetChangeListener(std::function<void(const ChangeEvent&)> listener);
+
+  // Change log, for a stream resumed after alert id `position`: every change
+  // made after alert `position` was committed has a log position >= it (this
+  // store is a CommitListener that runs before the live hub). Returns up to
+  // `max` changes with log position >= `position`, after the entry
+  // (after_position, after_seq) (start: position, 0), oldest first.
+  ChangeLogPage ReadChangeLog(uint64_t after_position, uint64_t after_seq, size_t max) const;
+  // The newest committed alert id at start (OnCommitted follows it after).
+  void NoteAlertPosition(uint64_t last_alert_id);
 
   // (CommitListener::OnCommitted: carries the state of replaced aggregate
   // alerts to their new id; files alerts into auto cases.)

@@ -30,6 +30,8 @@ class RocksTriageStore final : public TriageStore {
     listener_ = std::move(listener);
   }
   void OnCommitted(std::span<const store::StoredAlert> alerts) override;
+  ChangeLogPage ReadChangeLog(uint64_t after_position, uint64_t after_seq, size_t max) const;
+  void NoteAlertPosition(uint64_t last_alert_id);
 
   std::variant<Case, std::string> CreateCase(const NewCase& request, const std::string& author,
                                              std::span<const CaseAlert> alerts);
@@ -67,6 +69,12 @@ class RocksTriageStore final : public TriageStore {
                size_t limit, const std::function<bool(uint64_t)>& take,
                std::vector<uint64_t>& out) const;
 
+  // Change log (triage_store.cc).
+  void LoadLog() GSOC_EXCLUDES(log_mutex_);
+  void LogChange(const std::string& agency, const TriageState& state, rocksdb::WriteBatch& batch,
+                 uint64_t& seq) GSOC_EXCLUDES(log_mutex_);
+  void TrimLog() GSOC_EXCLUDES(log_mutex_);
+
   // Cases (cases.cc).
   void LoadAutoOpen() GSOC_EXCLUDES(cases_mutex_);
   void PutCase(rocksdb::WriteBatch& batch, const Case& value);
@@ -99,8 +107,15 @@ class RocksTriageStore final : public TriageStore {
   std::unordered_map<uint64_t, std::vector<uint64_t>> pending_members_
       GSOC_GUARDED_BY(cases_mutex_);
   std::function<void(const ChangeEvent&)> listener_;
+  std::atomic<uint64_t> alert_position_{0};  // newest committed alert id
+  mutable Mutex log_mutex_;                  // assigns (seq, position) in order; trims
+  uint64_t log_next_seq_ GSOC_GUARDED_BY(log_mutex_) = 1;
+  uint64_t log_count_ GSOC_GUARDED_BY(log_mutex_) = 0;
+  uint64_t log_bytes_ GSOC_GUARDED_BY(log_mutex_) = 0;
+  uint64_t log_dropped_position_ GSOC_GUARDED_BY(log_mutex_) = 0;
+  uint64_t log_dropped_seq_ GSOC_GUARDED_BY(log_mutex_) = 0;
   mutable std::atomic<uint64_t> changes_{0}, conflicts_{0}, refused_{0}, carried_{0},
-      cases_created_{0}, auto_case_alerts_{0}, write_errors_{0};
+      cases_created_{0}, auto_case_alerts_{0}, write_errors_{0}, log_dropped_{0};
 };
 
 std::string EncodeState(const TriageState& state);

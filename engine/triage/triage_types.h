@@ -37,6 +37,8 @@ struct TriageLimits {
   size_t max_case_notes = 200;           // notes per case
   size_t max_case_timeline = 2'000;      // timeline entries per case (later changes refused)
   size_t max_open_auto_cases = 100'000;  // open auto cases remembered (the oldest are let go)
+  size_t max_log_changes = 200'000;      // change log (stream resume): entries kept
+  size_t max_log_bytes = 64 << 20;       // change log: bytes of its entries kept
 };
 
 struct TriageState {
@@ -75,6 +77,7 @@ struct Change {
 struct ChangeTarget {
   uint64_t id = 0;
   std::string agency;
+  int64_t time_ns = 0;  // the alert's time (the overview counts it in that hour)
 };
 
 enum class ChangeError : uint8_t { kNone, kConflict, kInvalidTransition, kLimit };
@@ -170,6 +173,7 @@ struct TriageStats {
   uint64_t cases_created = 0;     // by hand and by auto rules
   uint64_t auto_case_alerts = 0;  // alerts filed into cases by auto rules
   uint64_t write_errors = 0;
+  uint64_t log_dropped = 0;  // change log entries dropped by its bounds (oldest first)
 };
 
 }  // namespace gsoc::triage

@@ -364,8 +364,15 @@ async function run(browser, ports, admin) {
     const rules = await page.$$eval('[data-testid=top-rules] tr', (rows) => rows.length);
     const sources = await page.$$eval('[data-testid=top-sources] tr', (rows) => rows.length);
     if (rules < 1 || sources < 1) throw new Error(`${rules} top rules, ${sources} top sources`);
+    // The alert closed above counts as closed, the others as open (gsocd wires
+    // triage changes into the overview).
+    const closed = Number(await page.getAttribute('[data-testid=open-closed]', 'data-closed'));
+    const open = Number(await page.getAttribute('[data-testid=open-closed]', 'data-open'));
+    if (closed < 1 || open + closed !== total) {
+      throw new Error(`open ${open}, closed ${closed}, ${total} alerts`);
+    }
     await screenshot(page, '06-overview');
-    return `${total} alerts in 24 h, ${rules} top rules, ${sources} top sources`;
+    return `${total} alerts in 24 h (${open} open, ${closed} closed), ${rules} top rules, ${sources} top sources`;
   });
 
   await test('the cases view renders (or says cases are not available)', async () => {

@@ -322,6 +322,7 @@ inline HttpReply Fetch(uint16_t port, const std::string& method, const std::stri
 
 struct SseEvent {
   uint64_t id = 0;
+  std::string type;  // the event: line ("" for none: an alert)
   std::string data;
   bool comment = false;
 };
@@ -361,6 +362,9 @@ class SseReader {
       pos = end + 1;
       if (line.rfind("id: ", 0) == 0) {
         event.id = std::stoull(line.substr(4));
+        event.comment = false;
+      } else if (line.rfind("event: ", 0) == 0) {
+        event.type = line.substr(7);
         event.comment = false;
       } else if (line.rfind("data: ", 0) == 0) {
         event.data += line.substr(6);

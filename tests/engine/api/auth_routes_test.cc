@@ -4,7 +4,9 @@
 
 #include <boost/beast/http/verb.hpp>
 
+#include "engine/triage/triage_store.h"
 #include "tests/engine/api/scoped_api_fixture.h"
+#include "tests/engine/triage/triage_test_util.h"
 
 namespace gsoc::api::testing {
 namespace {
@@ -115,6 +117,42 @@ TEST(AuthRoutes, StreamFreshAndResumedCarryOnlyTheAgency) {
       api.Route(api.Request(verb::get, "/api/v1/alerts/stream?last_event_id=100000", api.agency_a));
   EXPECT_EQ(Status(above), 409);
   EXPECT_EQ(Body(above).find(std::to_string(api.ids_b.back())), std::string::npos) << Body(above);
+}
+
+// A resumed stream replays the triage changes it missed (the change log):
+// an agency analyst gets only its agencies' changes there too.
+TEST(AuthRoutes, ResumedStreamReplaysOnlyTheAgencysTriageChanges) {
+  ScopedApi api("replay", 20);
+  triage::TempTriageDir dir;
+  auto triage = triage::TriageStore::Open(dir.Options());
+  const uint64_t newest = std::max(api.ids_a.back(), api.ids_b.back());
+  triage->NoteAlertPosition(newest);  // as gsocd does at start
+  std::vector<triage::ChangeTarget> targets;
+  for (uint64_t id : api.ids_a) targets.push_back({id, kAgencyA, 0});
+  for (uint64_t id : api.ids_b) targets.push_back({id, kAgencyB, 0});
+  triage->Apply(triage::MakeChange(triage::Action::kAck, "ana"), targets);
+  HttpRequest header = api.Request(verb::get, "/api/v1/alerts/stream", api.agency_a);
+  header.set("Last-Event-ID", std::to_string(newest));
+  Routed resumed = api.Route(header);
+  ASSERT_TRUE(resumed.stream);
+  StreamFeed feed(*static_cast<const store::AlertReader*>(&api.context().reader), api.context().hub,
+                  resumed.stream->filter, resumed.stream->last_event_id, triage.get());
+  std::string out;
+  for (int i = 0; i < 100 && feed.Next(out, 3); ++i) {
+  }
+  size_t events = 0;
+  for (size_t at = out.find("event: triage\n"); at != std::string::npos;
+       at = out.find("event: triage\n", at + 1)) {
+    ++events;
+  }
+  EXPECT_EQ(events, api.ids_a.size()) << out;
+  EXPECT_EQ(out.find(kAgencyB), std::string::npos) << out;
+  for (uint64_t id : api.ids_b) {
+    EXPECT_EQ(out.find("{\"id\":" + std::to_string(id) + ","), std::string::npos) << out;
+  }
+  for (uint64_t id : api.ids_a) {
+    EXPECT_NE(out.find("{\"id\":" + std::to_string(id) + ","), std::string::npos) << out;
+  }
 }
 
 TEST(AuthRoutes, ViewerAndAnalystsMayNotAdminister) {

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "tests/engine/api/api_test_util.h"
+#include "tests/engine/triage/triage_test_util.h"
 
 namespace gsoc::api {
 namespace {
@@ -209,6 +210,70 @@ TEST(OverviewRollup, ClosedAlertsAreCountedApart) {
   counts = rollup.Counts({}, kNow);
   EXPECT_EQ(counts.open, 2u);
   EXPECT_EQ(counts.closed, 0u);
+}
+
+// The triage store's change events, wired as gsocd wires them: closing an
+// alert moves it from open to closed in its hour; reopening moves it back;
+// an ack or a second change of a closed alert moves nothing.
+TEST(OverviewRollup, TriageChangesMoveOpenAndClosed) {
+  triage::TempTriageDir dir;
+  auto triage = triage::TriageStore::Open(dir.Options());
+  OverviewRollup rollup;
+  triage->SetChangeListener(
+      [&](const triage::ChangeEvent& change) { rollup.OnTriageChange(change); });
+  rollup.OnCommitted(
+      std::vector<store::StoredAlert>{Alert(1, kNowNs - 2 * kHour, rules::Level::kLow, "a"),
+                                      Alert(2, kNowNs - 30 * kHour, rules::Level::kLow, "a"),
+                                      Alert(3, kNowNs, rules::Level::kLow, "b")});
+  const std::vector<triage::ChangeTarget> targets{{1, "a", kNowNs - 2 * kHour},
+                                                  {2, "a", kNowNs - 30 * kHour}};
+  triage::Change close = triage::MakeChange(triage::Action::kClose);
+  close.reason = triage::Reason::kBenign;
+  triage->Apply(triage::MakeChange(triage::Action::kAck), targets);
+  EXPECT_EQ(rollup.Counts({}, kNow).open, 3u);
+  triage->Apply(close, targets);
+  OverviewCounts counts = rollup.Counts({}, kNow);
+  EXPECT_EQ(counts.open, 1u);
+  EXPECT_EQ(counts.closed, 2u);
+  EXPECT_EQ(rollup.Counts({"b"}, kNow).closed, 0u);
+  triage->Apply(close, targets);  // refused (already closed): no event, no count
+  EXPECT_EQ(rollup.Counts({}, kNow).closed, 2u);
+  triage->Apply(triage::MakeChange(triage::Action::kReopen),
+                std::vector<triage::ChangeTarget>{targets[0]});
+  counts = rollup.Counts({}, kNow);
+  EXPECT_EQ(counts.open, 2u);
+  EXPECT_EQ(counts.closed, 1u);
+  triage->Apply(triage::MakeChange(triage::Action::kReopen), targets);
+  counts = rollup.Counts({}, kNow);
+  EXPECT_EQ(counts.open, 3u);
+  EXPECT_EQ(counts.closed, 0u);
+}
+
+// After a restart: Seed reads each counted alert's triage state.
+TEST(OverviewRollup, SeedCountsClosedAlertsFromTriage) {
+  triage::TempTriageDir dir;
+  auto triage = triage::TriageStore::Open(dir.Options());
+  FakeReader reader;
+  std::vector<triage::ChangeTarget> closed;
+  for (uint64_t id = 1; id <= 2500; ++id) {  // three seed pages
+    reader.Add(Alert(id, kNowNs - static_cast<int64_t>(id % 40) * kHour, rules::Level::kLow,
+                     id % 2 ? "a" : "b"));
+    if (id % 5 == 0) closed.push_back({id, id % 2 ? "a" : "b", 0});
+  }
+  triage::Change close = triage::MakeChange(triage::Action::kClose);
+  close.reason = triage::Reason::kFalsePositive;
+  triage->Apply(close, closed);
+  triage->Apply(triage::MakeChange(triage::Action::kAck),
+                std::vector<triage::ChangeTarget>{{1, "a", 0}});
+  OverviewRollup rollup;
+  EXPECT_EQ(rollup.Seed(reader, kNow, triage.get()), 2500u);
+  OverviewCounts counts = rollup.Counts({}, kNow);
+  EXPECT_EQ(counts.closed, 500u);
+  EXPECT_EQ(counts.open, 2000u);
+  EXPECT_EQ(rollup.Counts({"b"}, kNow).closed, 250u);  // ids 10, 20, ... are agency b
+  OverviewRollup without;
+  without.Seed(reader, kNow);
+  EXPECT_EQ(without.Counts({}, kNow).closed, 0u);
 }
 
 TEST(OverviewJson, HasTheContractMembers) {

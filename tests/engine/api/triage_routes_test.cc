@@ -46,7 +46,13 @@ class TriageRoutesTest : public ::testing::Test {
     server_ = std::make_unique<ApiServer>(std::move(api), reader_, *hub_, std::move(hooks));
     std::vector<store::StoredAlert> alerts;
     for (uint64_t id = 1; id <= 1200; ++id) alerts.push_back(MakeVariedAlert(id));
+    Commit(alerts);
+  }
+
+  // As gsocd: the triage store sees each commit before the hub.
+  void Commit(const std::vector<store::StoredAlert>& alerts) {
     reader_.Add(alerts);
+    triage_->OnCommitted(alerts);
     hub_->OnCommitted(alerts);
   }
 
@@ -211,11 +217,126 @@ TEST_F(TriageRoutesTest, StreamFiltersByStatus) {
       testing::BuildRequest("GET", "/api/v1/alerts/stream?status=acknowledged", headers));
   ASSERT_TRUE(connection.ReadHead());
   testing::SseReader reader(connection);
+  const auto replayed = reader.Next(std::chrono::seconds(5));  // the ack, made after 1200
+  ASSERT_TRUE(replayed);
+  EXPECT_EQ(replayed->type, "triage");
+  EXPECT_TRUE(replayed->data.starts_with(R"({"id":1201,)")) << replayed->data;
   const auto event = reader.Next(std::chrono::seconds(5));
   ASSERT_TRUE(event);
   EXPECT_EQ(event->id, 1201u);
   EXPECT_NE(event->data.find(R"("triage":{"status":"acknowledged")"), std::string::npos);
   EXPECT_FALSE(reader.Next(std::chrono::milliseconds(300)));  // 1202 is new: filtered out
+}
+
+// A client that saw every alert up to 1201 and went away gets, on resume,
+// the triage changes made since (from the change log), of its agency only,
+// oldest first, then the live ones; not the changes made before 1201.
+TEST_F(TriageRoutesTest, ResumedStreamReplaysTheTriageChangesItMissed) {
+  const std::string agency = MakeVariedAlert(4).agency;
+  uint64_t other = 5;
+  while (MakeVariedAlert(other).agency == agency) ++other;
+  uint64_t same = 5;
+  while (MakeVariedAlert(same).agency != agency) ++same;
+  ASSERT_EQ(Post("/api/v1/alerts/triage", R"({"ids":[4],"action":"ack"})").status, 200);
+  Commit({MakeVariedAlert(1201)});  // the client sees 1201, then disconnects
+  ASSERT_EQ(Post("/api/v1/alerts/triage", "{\"ids\":[" + std::to_string(same) + "," +
+                                              std::to_string(other) + R"(],"action":"ack"})")
+                .status,
+            200);
+  ASSERT_EQ(Post("/api/v1/alerts/triage", R"({"ids":[4],"action":"note","note":"seen"})").status,
+            200);
+  testing::RawConnection connection(server_->port());
+  std::vector<std::string> headers = kAuth;
+  headers.push_back("Last-Event-ID: 1201");
+  connection.Send(testing::BuildRequest("GET", "/api/v1/alerts/stream?agency=" + agency, headers));
+  ASSERT_TRUE(connection.ReadHead());
+  testing::SseReader reader(connection);
+  auto first = reader.Next(std::chrono::seconds(5));
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->type, "triage");
+  EXPECT_TRUE(first->data.starts_with("{\"id\":" + std::to_string(same) + ",")) << first->data;
+  auto second = reader.Next(std::chrono::seconds(5));
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->type, "triage");
+  EXPECT_TRUE(second->data.starts_with(R"({"id":4,)")) << second->data;
+  EXPECT_NE(second->data.find(R"("version":2)"), std::string::npos) << second->data;
+  EXPECT_FALSE(reader.Next(std::chrono::milliseconds(300)));  // not 4's ack, not `other`
+  ASSERT_EQ(Post("/api/v1/alerts/triage", R"({"ids":[4],"action":"start"})").status, 200);
+  auto live = reader.Next(std::chrono::seconds(5));
+  ASSERT_TRUE(live);
+  EXPECT_NE(live->data.find(R"("status":"in_progress")"), std::string::npos) << live->data;
+}
+
+// When the log's bound dropped changes the client missed, the resumed
+// stream says so (event triage_gap) before what the log still holds.
+TEST_F(TriageRoutesTest, ResumedStreamSignalsAGapWhenTheLogDroppedChanges) {
+  server_.reset();
+  triage_.reset();
+  triage::TriageOptions options = dir_.Options();
+  options.limits.max_log_changes = 16;
+  triage_ = triage::TriageStore::Open(options);
+  triage_->NoteAlertPosition(1200);
+  ApiOptions api;
+  api.port = 0;
+  api.tokens = {"secret-token"};
+  ApiHooks hooks;
+  hooks.triage = triage_.get();
+  server_ = std::make_unique<ApiServer>(std::move(api), reader_, *hub_, std::move(hooks));
+  ASSERT_EQ(Post("/api/v1/alerts/triage", R"({"ids":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,)"
+                                          R"(17,18,19,20],"action":"ack"})")
+                .status,
+            200);
+  testing::RawConnection connection(server_->port());
+  std::vector<std::string> headers = kAuth;
+  headers.push_back("Last-Event-ID: 1200");
+  connection.Send(testing::BuildRequest("GET", "/api/v1/alerts/stream", headers));
+  ASSERT_TRUE(connection.ReadHead());
+  testing::SseReader reader(connection);
+  auto gap = reader.Next(std::chrono::seconds(5));
+  ASSERT_TRUE(gap);
+  EXPECT_EQ(gap->type, "triage_gap");
+  EXPECT_TRUE(gap->data.starts_with(R"({"last_event_id":1200,"reason":")")) << gap->data;
+  size_t replayed = 0;
+  while (auto event = reader.Next(std::chrono::milliseconds(500))) {
+    EXPECT_EQ(event->type, "triage");
+    ++replayed;
+  }
+  EXPECT_GE(replayed, 14u);  // what the log kept: the newest
+  EXPECT_LE(replayed, 16u);
+}
+
+// A text search scans at most 25,000 ids per request (the newest before
+// the cursor): a page that found nothing in its window still has a cursor,
+// one window further each time, and paging on reaches the older matches.
+TEST_F(TriageRoutesTest, TextSearchScansABoundedWindowAndPagesOn) {
+  Commit({MakeVariedAlert(300000)});  // "Root-1": the newest windows have no "root-3"
+  HttpReply page = Get("/api/v1/alerts?q=root-3&limit=10");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(page.body, R"({"alerts":[],"next_cursor":"275001"})");
+  uint64_t cursor = 275001;
+  size_t pages = 1;
+  while (page.body.starts_with(R"({"alerts":[],)") && pages < 20) {
+    page = Get("/api/v1/alerts?q=root-3&limit=10&cursor=" + std::to_string(cursor));
+    ++pages;
+    if (cursor > 25001) {
+      cursor -= 25000;
+      EXPECT_EQ(page.body, R"({"alerts":[],"next_cursor":")" + std::to_string(cursor) + "\"}");
+    }
+  }
+  EXPECT_EQ(pages, 12u);  // 300,000 ids in windows of 25,000
+  EXPECT_EQ(Count(page.body, "Root-3"), 10u) << page.body;
+  EXPECT_NE(page.body.find(R"({"alerts":[{"id":"1200",)"), std::string::npos);  // 1200 % 7 == 3
+  // Within one window (an older cursor) nothing changes.
+  EXPECT_EQ(Count(Get("/api/v1/alerts?q=root-1&limit=1000&cursor=1201").body, "Root-1"), 172u);
+  EXPECT_NE(Get("/api/v1/alerts?q=root-1&limit=5").body.find(R"({"alerts":[{"id":"300000",)"),
+            std::string::npos);
+  // Oldest first: windows after the cursor, up to the newest id and no further.
+  page = Get("/api/v1/alerts?q=root-1&order=asc&limit=1000");
+  EXPECT_EQ(Count(page.body, "Root-1"), 172u);
+  EXPECT_TRUE(page.body.ends_with(R"(,"next_cursor":"25000"})")) << page.body.substr(0, 200);
+  page = Get("/api/v1/alerts?q=root-1&order=asc&limit=1000&cursor=275000");
+  EXPECT_TRUE(page.body.starts_with(R"({"alerts":[{"id":"300000",)")) << page.body;
+  EXPECT_TRUE(page.body.ends_with(R"(,"next_cursor":null})")) << page.body;
 }
 
 TEST_F(TriageRoutesTest, CasesCreateListShowChange) {

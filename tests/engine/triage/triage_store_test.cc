@@ -293,3 +293,95 @@ TEST(TriageStoreTest, ThousandAlertsInOneRequestWellUnderASecond) {
 
 }  // namespace
 }  // namespace gsoc::triage
+
+namespace gsoc::triage {
+namespace {
+
+std::vector<uint64_t> LoggedIds(const ChangeLogPage& page) {
+  std::vector<uint64_t> ids;
+  for (const LoggedChange& change : page.changes) ids.push_back(change.state.id);
+  return ids;
+}
+
+// The change log (stream resume): each change is logged with the newest
+// committed alert id at its time, read back from a position, in order, in
+// pages, and kept across a reopen with its sequence going on.
+TEST(TriageChangeLogTest, ReplaysChangesFromAnAlertPositionInPagesAcrossReopen) {
+  TempTriageDir dir;
+  {
+    auto store = TriageStore::Open(dir.Options());
+    store->NoteAlertPosition(10);
+    store->Apply(MakeChange(Action::kAck), Targets({1, 2}));
+    std::vector<store::StoredAlert> committed(2);
+    committed[0].id = 11;
+    committed[1].id = 12;
+    store->OnCommitted(committed);  // the position follows the alert store
+    store->Apply(MakeChange(Action::kStart), Targets({3}));
+    EXPECT_EQ(LoggedIds(store->ReadChangeLog(11, 0, 100)), (std::vector<uint64_t>{3}));
+    const ChangeLogPage all = store->ReadChangeLog(10, 0, 100);
+    ASSERT_EQ(LoggedIds(all), (std::vector<uint64_t>{1, 2, 3}));
+    EXPECT_EQ(all.changes[0].seq, 1u);
+    EXPECT_EQ(all.changes[2].seq, 3u);
+    EXPECT_EQ(all.changes[2].position, 12u);
+    EXPECT_EQ(all.changes[2].agency, "agency-a");
+    EXPECT_EQ(all.changes[2].state.status, Status::kInProgress);
+    EXPECT_FALSE(all.gap);
+    const ChangeLogPage first = store->ReadChangeLog(10, 0, 2);
+    ASSERT_EQ(first.changes.size(), 2u);
+    const ChangeLogPage rest =
+        store->ReadChangeLog(first.changes[1].position, first.changes[1].seq, 2);
+    EXPECT_EQ(LoggedIds(rest), (std::vector<uint64_t>{3}));
+  }
+  auto reopened = TriageStore::Open(dir.Options());
+  reopened->Apply(MakeChange(Action::kAck), Targets({4}));
+  const ChangeLogPage after = reopened->ReadChangeLog(12, 0, 100);
+  ASSERT_EQ(LoggedIds(after), (std::vector<uint64_t>{3, 4}));
+  EXPECT_EQ(after.changes[1].seq, 4u);        // the sequence goes on
+  EXPECT_EQ(after.changes[1].position, 12u);  // and so does the position
+}
+
+// Bounded: past max_log_changes the oldest entries go (a sixteenth at
+// least at once), counted, and a read that needed them says "gap", also
+// after a reopen; a read from after them does not.
+TEST(TriageChangeLogTest, BoundDropsTheOldestAndSignalsTheGap) {
+  TempTriageDir dir;
+  TriageOptions options = dir.Options();
+  options.limits.max_log_changes = 32;
+  {
+    auto store = TriageStore::Open(options);
+    for (uint64_t id = 1; id <= 40; ++id) {
+      store->NoteAlertPosition(id * 10);
+      store->Apply(MakeChange(Action::kAck), Targets({id}));
+    }
+    const ChangeLogPage all = store->ReadChangeLog(0, 0, 1000);
+    EXPECT_LE(all.changes.size(), 32u);
+    EXPECT_GE(all.changes.size(), 30u);
+    EXPECT_EQ(all.changes.back().state.id, 40u);
+    EXPECT_TRUE(all.gap);
+    EXPECT_EQ(store->stats().log_dropped, 40u - all.changes.size());
+    const uint64_t oldest = all.changes.front().position;
+    EXPECT_FALSE(store->ReadChangeLog(oldest, 0, 1000).gap);
+    EXPECT_TRUE(store->ReadChangeLog(oldest - 10, 0, 1000).gap);
+  }
+  auto reopened = TriageStore::Open(options);
+  EXPECT_TRUE(reopened->ReadChangeLog(50, 0, 1000).gap);
+  EXPECT_FALSE(reopened->ReadChangeLog(400, 0, 1000).gap);
+}
+
+// Bounded in bytes too: long assignees fill max_log_bytes before the count.
+TEST(TriageChangeLogTest, ByteBoundDropsTheOldest) {
+  TempTriageDir dir;
+  TriageOptions options = dir.Options();
+  options.limits.max_log_bytes = 4096;
+  auto store = TriageStore::Open(options);
+  Change assign = MakeChange(Action::kAssign);
+  assign.assignee = std::string(120, 'x');
+  for (uint64_t id = 1; id <= 100; ++id) store->Apply(assign, Targets({id}));
+  const ChangeLogPage all = store->ReadChangeLog(0, 0, 1000);
+  EXPECT_LT(all.changes.size(), 4096u / 120);
+  EXPECT_EQ(all.changes.back().state.id, 100u);
+  EXPECT_GT(store->stats().log_dropped, 0u);
+}
+
+}  // namespace
+}  // namespace gsoc::triage

@@ -7,7 +7,7 @@
 // waiting queue keeps only the newest `keep` alert events (the rest are
 // counted, then dropped: the list shows the newest anyway).
 import { AlertStream } from './stream.js';
-import { query } from './api.js';
+import { api, query } from './api.js';
 
 export const KEEP = 2000;  // alerts kept in memory
 export const SHOWN = 200;  // rows rendered
@@ -61,6 +61,7 @@ export class LiveAlerts {
     this.received = 0;
     this.skipped = 0;
     for (const alert of initial) this.insert(alert, false);
+    this.filters = filters;
     const newest = initial.length ? initial[0].id : null;
     this.stream = new AlertStream({
       params: query(filters),
@@ -112,6 +113,7 @@ export class LiveAlerts {
         continue;
       }
       if (event.type === 'triage') this.applyTriage(data);
+      else if (event.type === 'triage_gap') this.refreshTriage();
       else if (event.type === 'message' || event.type === 'alert') {
         this.received += 1;
         this.insert(data, true);
@@ -164,6 +166,10 @@ export class LiveAlerts {
     const key = String(change.id);
     const alert = this.byId.get(key);
     this.hasTriage = true;
+    // A resumed stream replays the changes since its resume point: some may
+    // be older than what this list already shows.
+    const known = alert && alert.triage ? alert.triage.version || 0 : 0;
+    if (change.triage && (change.triage.version || 0) < known) return;
     if (alert) {
       const updated = { ...alert, triage: change.triage };
       this.byId.set(key, updated);
@@ -174,5 +180,32 @@ export class LiveAlerts {
     }
     const watchers = this.watchers.get(key);
     if (watchers) for (const callback of watchers) callback(null, change.triage);
+  }
+
+  // The server's change log no longer held every triage change since the
+  // resume point (event triage_gap): re-read the triage state of the alerts
+  // kept, in one query over their id range (the list's filters but status
+  // and assignee, so an alert that left a status filter is updated too).
+  async refreshTriage() {
+    if (!this.alerts.length) return;
+    let low = Infinity;
+    let high = 0;
+    for (const alert of this.alerts) {
+      const id = Number(alert.id);
+      if (id < low) low = id;
+      if (id > high) high = id;
+    }
+    const { status, assignee, ...others } = this.filters || {};
+    const params = { ...others, after_id: low - 1, before_id: high + 1, limit: 10000 };
+    try {
+      const reply = await api(`/api/v1/alerts${query(params)}`);
+      if (!reply.ok) return;
+      for (const alert of reply.data.alerts || []) {
+        if (alert.triage) this.applyTriage({ id: alert.id, triage: alert.triage });
+      }
+      this.notify();
+    } catch {
+      // the next change or reload shows the state
+    }
   }
 }

@@ -49,6 +49,38 @@ export async function ensureLive(live, onUnauthorized, force = false) {
     return;
   }
   live.restart(reply.data.alerts || [], serverParams(filters), onUnauthorized);
+  live.searchNote = '';
+  searchOlder(live, key, reply.data);
+}
+
+// A text search scans a bounded id window per request (25,000 alerts): when
+// the window ended before the page filled, the server returns a cursor.
+// Follow it (after the first view is shown) up to TEXT_PAGES windows, so
+// sparse matches still fill the list; say how far the search went.
+const TEXT_PAGES = 40;
+async function searchOlder(live, key, first) {
+  let found = (first.alerts || []).length;
+  let cursor = first.next_cursor;
+  let pages = 1;
+  for (; filters.q && cursor && found < SHOWN && pages < TEXT_PAGES; ++pages) {
+    let more;
+    try {
+      more = await api(`/api/v1/alerts${query({ ...serverParams(filters), limit: SHOWN - found, cursor })}`);
+    } catch {
+      return;
+    }
+    if (started !== key || !more.ok) return;
+    const alerts = more.data.alerts || [];
+    for (const alert of alerts) live.insert(alert, false);
+    found += alerts.length;
+    cursor = more.data.next_cursor;
+    live.notify();
+  }
+  if (started !== key) return;
+  live.searchNote = filters.q && cursor && found < SHOWN
+    ? `text search stopped after ${pages} windows of 25,000 alerts (older alerts not searched)`
+    : '';
+  live.notify();
 }
 
 function matches(alert, current) {
@@ -150,6 +182,7 @@ export function AlertsView({ live, identity, onUnauthorized }) {
         {shown.length}
         {live.skipped > 0 && ` · ${live.skipped} skipped while the page was hidden`}
         {live.state === 'error' && <span class="error"> · {live.detail}</span>}
+        {live.searchNote && <span data-testid="search-note"> · {live.searchNote}</span>}
       </p>
       <table class="alerts" data-testid="alert-table">
         <thead>
