@@ -35,9 +35,24 @@ std::string_view EventBatch::FieldValue(const Event& event, std::string_view nam
   return {};
 }
 
+namespace {
+
+// Clears `table`, and lets go of capacity well beyond what this fill used.
+template <typename T>
+void ClearKeepingRecentUse(std::vector<T>& table) {
+  const size_t used = table.size();
+  table.clear();
+  if (table.capacity() <= 2 * used + 64) return;
+  std::vector<T> smaller;
+  smaller.reserve(used);
+  table.swap(smaller);
+}
+
+}  // namespace
+
 void EventBatch::Clear() {
-  events_.clear();
-  fields_.clear();
+  ClearKeepingRecentUse(events_);
+  ClearKeepingRecentUse(fields_);
   arena_.Reset();
 }
 
