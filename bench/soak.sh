@@ -192,14 +192,15 @@ start_clients() {
 
 # metric NAME [LABEL_RE]: the sum of NAME over its label sets (0 if absent).
 metrics_text() { curl -sf --max-time 5 "http://127.0.0.1:${metrics_port}/metrics" || true; }
-# A timed scrape: sets `metrics` and `scrape_ms` (5000 when it failed).
+# A timed scrape: sets `metrics` and `scrape_ms` (curl's own time, not
+# its start on a busy machine; 5000 when it failed).
 timed_scrape() {
-  local t0 t1
-  t0=$(date +%s%N)
-  metrics="$(metrics_text)"
-  t1=$(date +%s%N)
-  scrape_ms=$(((t1 - t0) / 1000000))
-  [[ -n "${metrics}" ]] || scrape_ms=5000
+  local out
+  out="$(curl -s --max-time 5 -w '\n#scrape %{time_total} %{http_code}\n' \
+    "http://127.0.0.1:${metrics_port}/metrics" || true)"
+  scrape_ms="$(awk '/^#scrape / { printf "%d", ($3 == 200 ? $2 * 1000 : 5000) }' <<<"${out}")"
+  scrape_ms="${scrape_ms:-5000}"
+  metrics="$(grep -v '^#scrape ' <<<"${out}" || true)"
 }
 metric() {
   awk -v name="$1" -v want="${2:-}" '
