@@ -18,6 +18,7 @@
 #include "engine/config/config.h"
 #include "engine/correlate/correlator.h"
 #include "engine/store/alert_store.h"
+#include "tests/engine/store/store_test_dir.h"
 
 namespace gsoc::store {
 namespace {
@@ -39,28 +40,8 @@ const std::vector<std::string>& AllColumnFamilies() {
   return names;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "gsoc-store-options-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  fs::path db() const { return path_ / "alerts.db"; }
-
- private:
-  fs::path path_;
-};
-
-StoreOptions TestOptions(const TempDir& dir) {
-  StoreOptions options;
-  options.path = dir.db();
-  options.retention_age = 0s;
-  return options;
-}
+using test_dir::TempDir;
+using test_dir::TestOptions;
 
 TEST(StoreOptions, EveryColumnFamilySharesTheBudgetsBlockCache) {
   const rocks::MemoryBudget budget(24 * kMiB, 64 * kMiB);
@@ -113,20 +94,27 @@ TEST(StoreOptions, AnOpenedStoreUsesTheConfiguredMemtableBudget) {
   EXPECT_EQ(checked, AllColumnFamilies().size());
 }
 
+// gsocd refuses a config without a listener; this one is never opened.
+ConfigResult ParseWithStore(const std::string& store) {
+  return ParseConfig("listeners: [{name: a, type: syslog_udp, port: 1}]\n" + store,
+                     "/etc/gsoc/gsoc.yaml");
+}
+
 TEST(StoreConfig, TheMemoryBudgetKeys) {
-  const ConfigResult defaults = ParseConfig("store: {}\n", "/etc/gsoc/gsoc.yaml");
-  ASSERT_TRUE(std::holds_alternative<Config>(defaults));
+  const ConfigResult defaults = ParseWithStore("store: {}\n");
+  ASSERT_TRUE(std::holds_alternative<Config>(defaults))
+      << std::get<std::vector<ConfigError>>(defaults).front().ToString();
   EXPECT_EQ(std::get<Config>(defaults).store.block_cache_bytes, 64 * kMiB);
   EXPECT_EQ(std::get<Config>(defaults).store.memtable_bytes, 128 * kMiB);
   const ConfigResult set =
-      ParseConfig("store: {block_cache_size: 32MiB, memtable_size: 1GiB}\n", "/etc/gsoc/gsoc.yaml");
+      ParseWithStore("store: {block_cache_size: 32MiB, memtable_size: 1GiB}\n");
   ASSERT_TRUE(std::holds_alternative<Config>(set));
   EXPECT_EQ(std::get<Config>(set).store.block_cache_bytes, 32 * kMiB);
   EXPECT_EQ(std::get<Config>(set).store.memtable_bytes, 1024 * kMiB);
-  const ConfigResult tiny = ParseConfig("store:\n  memtable_size: 1KiB\n", "/etc/gsoc/gsoc.yaml");
+  const ConfigResult tiny = ParseWithStore("store:\n  memtable_size: 1KiB\n");
   ASSERT_TRUE(std::holds_alternative<std::vector<ConfigError>>(tiny));
   const ConfigError& error = std::get<std::vector<ConfigError>>(tiny).front();
-  EXPECT_EQ(error.line, 2) << error.ToString();
+  EXPECT_EQ(error.line, 3) << error.ToString();
   EXPECT_NE(error.ToString().find("memtable_size"), std::string::npos) << error.ToString();
 }
 
