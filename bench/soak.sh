@@ -23,7 +23,9 @@
 # Flatness (env overrides): mean RSS of the last third <= mean of the middle
 # third x (1 + RSS_TOL_PCT/100, default 10%) + 8 MiB; max fds and threads of
 # the last third <= those of the middle third + FD_SLACK (16) / THREAD_SLACK (4);
-# API p99 and stream-resume p99 over the run <= P99_MS (1000); no duplicate
+# API p99 and stream-resume p99 over the run <= P99_MS (1000); peak RSS <=
+# RSS_MAX_MIB (1024: issue 11's 1 GiB target); every /metrics scrape answers
+# within P99_MS (issue 11: scrapes within 1 s); no duplicate
 # stream ids; every received event processed or discarded within 60 s of
 # the end of the load; gsocd alive throughout.
 # Binaries: env GSOCD (default build/release/engine/daemon/gsocd) and LOADGEN
@@ -43,9 +45,10 @@ RSS_TOL_PCT="${RSS_TOL_PCT:-10}"
 FD_SLACK="${FD_SLACK:-16}"
 THREAD_SLACK="${THREAD_SLACK:-4}"
 P99_MS="${P99_MS:-1000}"
+RSS_MAX_MIB="${RSS_MAX_MIB:-1024}"
 CSV=""
 
-usage() { sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while getopts "m:i:r:a:o:h" opt; do
   case "${opt}" in
     m) MINUTES="${OPTARG}" ;;
@@ -189,6 +192,16 @@ start_clients() {
 
 # metric NAME [LABEL_RE]: the sum of NAME over its label sets (0 if absent).
 metrics_text() { curl -sf --max-time 5 "http://127.0.0.1:${metrics_port}/metrics" || true; }
+# A timed scrape: sets `metrics` and `scrape_ms` (curl's own time, not
+# its start on a busy machine; 5000 when it failed).
+timed_scrape() {
+  local out
+  out="$(curl -s --max-time 5 -w '\n#scrape %{time_total} %{http_code}\n' \
+    "http://127.0.0.1:${metrics_port}/metrics" || true)"
+  scrape_ms="$(awk '/^#scrape / { printf "%d", ($3 == 200 ? $2 * 1000 : 5000) }' <<<"${out}")"
+  scrape_ms="${scrape_ms:-5000}"
+  metrics="$(grep -v '^#scrape ' <<<"${out}" || true)"
+}
 metric() {
   awk -v name="$1" -v want="${2:-}" '
     { split($1, p, "{") } p[1] == name && (want == "" || index($1, want)) { s += $2 }
@@ -210,14 +223,14 @@ sample() {
   rss="$(awk '/^VmRSS:/ { print $2 }' "/proc/${gsocd_pid}/status")"
   threads="$(awk '/^Threads:/ { print $2 }' "/proc/${gsocd_pid}/status")"
   fds="$(find "/proc/${gsocd_pid}/fd" -mindepth 1 -maxdepth 1 | wc -l)"
-  metrics="$(metrics_text)"
-  printf '%d,%d,%d,%d,%s,%s,%s,%s,%d,%d,%d,%d,%d\n' "${t}" "${rss}" "${fds}" "${threads}" \
+  timed_scrape
+  printf '%d,%d,%d,%d,%s,%s,%s,%s,%d,%d,%d,%d,%d,%d\n' "${t}" "${rss}" "${fds}" "${threads}" \
     "$(pct "${tmp}/api.log" 2 "${since}" 50)" "$(pct "${tmp}/api.log" 2 "${since}" 99)" \
     "$(pct "${tmp}/stream.log" 2 "${since}" 50)" "$(pct "${tmp}/stream.log" 2 "${since}" 99)" \
     "$(metric gsoc_events_received_total)" "$(metric gsoc_events_processed_total)" \
     "$(metric gsoc_store_alerts_committed_total)" \
     "$(metric gsoc_rule_reloads_total 'result="success"')" \
-    "$(metric gsoc_events_discarded_total)"
+    "$(metric gsoc_events_discarded_total)" "${scrape_ms}"
 }
 
 # judge: prints the summary and returns 1 when something was not flat.
@@ -248,6 +261,12 @@ judge() {
     "mean middle third $((mid_rss / 1024)) MiB, last third $((last_rss / 1024)) MiB"
   echo "fds: start $(cut -d, -f3 <<<"${first}"), max middle ${mid_fd}, max last ${last_fd};" \
     "threads: max middle ${mid_thr}, max last ${last_thr}"
+  local peak_rss scrape_max scrape_slow
+  peak_rss="$(printf '%s\n' "${rows[@]}" | awk -F, '$2 > m { m = $2 } END { print m }')"
+  scrape_max="$(printf '%s\n' "${rows[@]}" | awk -F, '$14 > m { m = $14 } END { print m + 0 }')"
+  scrape_slow="$(printf '%s\n' "${rows[@]}" | awk -F, -v m="${P99_MS}" '$14 > m { n++ } END { print n + 0 }')"
+  echo "RSS peak $((peak_rss / 1024)) MiB (target <= ${RSS_MAX_MIB} MiB)"
+  echo "/metrics scrapes: max ${scrape_max} ms, ${scrape_slow} of ${#rows[@]} over ${P99_MS} ms"
   echo "API query latency (ms): p50 ${api50}, p99 ${api99}, max ${apimax}" \
     "over $(wc -l <"${tmp}/api.log") queries, ${api_fail} not 200"
   echo "stream resume (ms to first event): p50 ${s50}, p99 ${s99}, max ${smax}" \
@@ -260,6 +279,11 @@ judge() {
     echo "NOT FLAT: RSS grew more than ${RSS_TOL_PCT}% + 8 MiB from the middle to the last third"
     verdict=1
   fi
+  if ((peak_rss > RSS_MAX_MIB * 1024)); then
+    echo "OVER TARGET: peak RSS $((peak_rss / 1024)) MiB > ${RSS_MAX_MIB} MiB"
+    verdict=1
+  fi
+  ((scrape_slow == 0)) || { echo "NOT FLAT: ${scrape_slow} /metrics scrapes over ${P99_MS} ms"; verdict=1; }
   ((last_fd <= mid_fd + FD_SLACK)) || { echo "NOT FLAT: fds grew by more than ${FD_SLACK}"; verdict=1; }
   ((last_thr <= mid_thr + THREAD_SLACK)) ||
     { echo "NOT FLAT: threads grew by more than ${THREAD_SLACK}"; verdict=1; }
@@ -283,7 +307,7 @@ start_load
 start_clients
 echo "unix_time,rss_kib,fds,threads,api_p50_ms,api_p99_ms,stream_resume_p50_ms," \
   "stream_resume_p99_ms,events_received,events_processed,alerts_committed,reloads_ok," \
-  "events_discarded" | tr -d ' ' >"${CSV}"
+  "events_discarded,scrape_ms" | tr -d ' ' >"${CSV}"
 rows=()
 begin=$(date +%s)
 end_at=$((begin + MINUTES * 60))

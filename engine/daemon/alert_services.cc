@@ -42,6 +42,8 @@ store::StoreOptions StoreOptionsFrom(const StoreConfig& config) {
   options.retention_age = config.retention_age;
   options.retention_bytes = config.retention_bytes;
   options.retention_interval = config.retention_interval;
+  options.block_cache_bytes = config.block_cache_bytes;
+  options.memtable_bytes = config.memtable_bytes;
   return options;
 }
 

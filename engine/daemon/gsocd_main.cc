@@ -3,11 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 #include <exception>
 
 #include "engine/config/config.h"
 #include "engine/daemon/daemon.h"
+#include "engine/daemon/malloc_tuning.h"
 #include "engine/daemon/signals.h"
 #include "engine/daemon/systemd.h"
 
@@ -45,6 +47,7 @@ int main(int argc, char** argv) {
   // SIGINT must never take their default action (a logrotate HUP during the
   // start would kill gsocd). The daemon's SignalWatcher takes them.
   gsoc::BlockDaemonSignals();
+  gsoc::LimitMallocArenas();  // before any thread exists
   CLI::App app{"gsocd: streaming security-event correlation engine"};
   std::string config_path = "/etc/gsoc/gsoc.yaml";
   std::string check_path;
@@ -75,6 +78,7 @@ int main(int argc, char** argv) {
   if (!Load(config_path, &config)) return 2;
   SetUpLogging(log_level.empty() ? config.log_level : log_level);
   try {
+    const gsoc::MallocTrimmer trimmer(std::chrono::seconds(30));
     gsoc::Daemon daemon(std::move(config), gsoc::DaemonOptions{ports_file});
     return daemon.Run();
   } catch (const std::exception& e) {

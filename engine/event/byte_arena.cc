@@ -5,14 +5,20 @@
 
 namespace gsoc {
 
+namespace {
+constexpr size_t kKeptBlocks = 8;
+}  // namespace
+
 char* ByteArena::AllocateSlow(size_t n) {
   // Move to the next kept block that is large enough, or add one.
   size_t next = blocks_.empty() ? 0 : current_ + 1;
   while (next < blocks_.size() && blocks_[next].size < n) ++next;
   if (next >= blocks_.size()) {
     Block block;
-    block.size = std::max(block_size_, n);
+    // Doubling the total: few blocks for a big fill, little memory for a small one.
+    block.size = std::max(n, std::min(block_size_, std::max(kFirstBlockSize, reserved_)));
     block.data = std::make_unique<char[]>(block.size);
+    reserved_ += block.size;
     blocks_.push_back(std::move(block));
     next = blocks_.size() - 1;
   }
@@ -53,13 +59,22 @@ std::string_view ByteArena::Concat(std::initializer_list<std::string_view> parts
 
 void ByteArena::Reset() {
   used_total_ = 0;
-  current_ = 0;
   if (blocks_.empty()) {
     cursor_ = end_ = nullptr;
     return;
   }
-  // Keep at most a few blocks so one huge batch does not pin memory forever.
-  if (blocks_.size() > 8) blocks_.resize(8);
+  // Keep the blocks the last fill used: up to kKeptBlocks of them, or more
+  // while they total at most kKeptBlocks full blocks (so that one huge batch
+  // does not pin memory forever); free the others.
+  size_t keep = 0;
+  size_t kept = 0;
+  while (keep <= current_ && keep < blocks_.size() &&
+         (keep < kKeptBlocks || kept + blocks_[keep].size <= kKeptBlocks * block_size_)) {
+    kept += blocks_[keep++].size;
+  }
+  for (size_t i = keep; i < blocks_.size(); ++i) reserved_ -= blocks_[i].size;
+  blocks_.resize(keep);
+  current_ = 0;
   cursor_ = blocks_[0].data.get();
   end_ = cursor_ + blocks_[0].size;
 }

@@ -1,8 +1,11 @@
 // ByteArena: bump allocation in large blocks, so that an event batch copies
 // each message once and every view into it stays valid until Reset().
 //
-// Blocks are kept across Reset(), so a reused arena allocates nothing in the
-// steady state. Not thread-safe: one owner at a time.
+// Blocks grow from kFirstBlockSize (each new block as large as all before
+// it, up to the block size), so an arena that holds a few small messages
+// holds a few KiB, not a whole block. Reset() keeps the blocks the last fill
+// used, so a reused arena allocates nothing in the steady state, and frees
+// the rest. Not thread-safe: one owner at a time.
 #pragma once
 
 #include <cstddef>
@@ -15,6 +18,7 @@ namespace gsoc {
 class ByteArena {
  public:
   static constexpr size_t kDefaultBlockSize = 256 * 1024;
+  static constexpr size_t kFirstBlockSize = 4 * 1024;
   // Bytes of zeroed, readable padding that CopyPadded leaves after the copy
   // (simdjson needs SIMDJSON_PADDING = 64 after its input).
   static constexpr size_t kPadding = 64;
@@ -34,6 +38,8 @@ class ByteArena {
 
   void Reset();
   size_t bytes_used() const { return used_total_; }
+  // The bytes of the blocks the arena holds (used or not): its real memory.
+  size_t bytes_reserved() const { return reserved_; }
 
  private:
   struct Block {
@@ -48,6 +54,7 @@ class ByteArena {
   char* cursor_ = nullptr;
   char* end_ = nullptr;
   size_t used_total_ = 0;
+  size_t reserved_ = 0;  // sum of blocks_[i].size
 };
 
 inline char* ByteArena::Allocate(size_t n) {

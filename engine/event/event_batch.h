@@ -1,7 +1,8 @@
 // EventBatch: the unit that crosses every stage boundary.
 //
 // Owns its events, their fields and the bytes they point to (one ByteArena).
-// Clear() keeps all capacity, so a pooled batch allocates nothing once warm.
+// Clear() keeps the capacity the last fill used, so a pooled batch allocates
+// nothing once warm, and a batch once filled big does not stay big.
 // Fields of an event are contiguous. Adding a field to the last event is an
 // append; adding one to an earlier event (a later stage, e.g. decoders) first
 // moves that event's field views to the end of the table. Not thread-safe;
@@ -46,6 +47,11 @@ class EventBatch {
   size_t size() const { return events_.size(); }
   bool empty() const { return events_.empty(); }
   size_t bytes() const { return arena_.bytes_used(); }
+  // The memory the batch holds: arena blocks and the event and field tables.
+  size_t memory() const {
+    return arena_.bytes_reserved() + events_.capacity() * sizeof(Event) +
+           fields_.capacity() * sizeof(Field);
+  }
   void Clear();
 
  private:

@@ -1,13 +1,8 @@
-#include <algorithm>
-
 #include "engine/pipeline/pipeline.h"
 
 namespace gsoc {
 
-size_t BatchMemory(const EventBatch& batch) {
-  if (batch.empty() && batch.bytes() == 0) return 0;
-  return std::max(batch.bytes(), ByteArena::kDefaultBlockSize) + batch.size() * sizeof(Event);
-}
+size_t BatchMemory(const EventBatch& batch) { return batch.memory(); }
 
 BatchPtr BatchPool::Acquire() {
   {
@@ -24,9 +19,8 @@ BatchPtr BatchPool::Acquire() {
 
 void BatchPool::Release(BatchPtr batch) {
   if (!batch) return;
-  // What the arena keeps after Clear: about what it last held (whole blocks).
-  const size_t bytes = BatchMemory(*batch) + ByteArena::kDefaultBlockSize;
   batch->Clear();
+  const size_t bytes = BatchMemory(*batch);  // what it keeps: about what it last used
   std::lock_guard lock(mutex_);
   if (free_.size() < max_free_ && kept_bytes_ + bytes <= max_bytes_) {
     free_.push_back({std::move(batch), bytes});

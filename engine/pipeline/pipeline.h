@@ -37,10 +37,13 @@ namespace gsoc {
 
 using BatchPtr = std::unique_ptr<EventBatch>;
 
-// The memory a batch holds, as the queue and the pool count it: its message
-// bytes, but at least the one arena block any used arena keeps, plus its
-// events. Counting used bytes alone would let thousands of one-message
-// batches (one per connection) hold a 256 KiB block each unaccounted.
+// The memory a batch holds, as the queue and the pool count it: every arena
+// block it holds, used or not, and its event and field tables
+// (EventBatch::memory). A batch of a few small datagrams counts a few KiB
+// (the arena starts with a 4 KiB block); a 64 KiB line counts its 64 KiB.
+// Counting used bytes alone would let thousands of one-message batches hold
+// big blocks unaccounted; counting a whole 256 KiB block for each (as
+// before) filled the 128 MiB bound with ~10k small UDP events.
 size_t BatchMemory(const EventBatch& batch);
 
 // Reuses batches so a warm pipeline allocates nothing per batch. Bounded in
@@ -58,7 +61,7 @@ class BatchPool {
  private:
   struct Kept {
     BatchPtr batch;
-    size_t bytes;  // BatchMemory before it was cleared
+    size_t bytes;  // BatchMemory once cleared: the blocks and tables it keeps
   };
   mutable std::mutex mutex_;
   std::vector<Kept> free_;

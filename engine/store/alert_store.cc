@@ -92,11 +92,11 @@ void RocksAlertStore::OpenDb() {
   statistics_ = rocksdb::CreateDBStatistics();
   // Only tickers are exported: histograms and timers would cost every write.
   statistics_->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);
-  cache_ = rocksdb::NewLRUCache(kBlockCacheBytes);
+  budget_ = std::make_unique<MemoryBudget>(options_.block_cache_bytes, options_.memtable_bytes);
   std::error_code ignored;
   std::filesystem::create_directories(options_.path, ignored);
   const std::string path = options_.path.string();
-  const rocksdb::DBOptions db_options = MakeDbOptions(statistics_, options_.env_for_test);
+  const rocksdb::DBOptions db_options = MakeDbOptions(statistics_, options_.env_for_test, *budget_);
 
   std::vector<std::string> names;
   if (!rocksdb::DB::ListColumnFamilies(db_options, path, &names).ok()) names.clear();
@@ -105,7 +105,8 @@ void RocksAlertStore::OpenDb() {
     if (std::find(names.begin(), names.end(), name) == names.end()) names.emplace_back(name);
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const std::string& name : names) descriptors.emplace_back(name, CfOptionsFor(name, cache_));
+  for (const std::string& name : names)
+    descriptors.emplace_back(name, CfOptionsFor(name, *budget_));
 
   rocksdb::DB* db = nullptr;
   const rocksdb::Status status = rocksdb::DB::Open(db_options, path, descriptors, &handles_, &db);

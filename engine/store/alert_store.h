@@ -70,6 +70,10 @@ struct StoreOptions {
   std::chrono::seconds retention_age{90LL * 24 * 3600};  // 0 = keep forever
   uint64_t retention_bytes = 0;                          // 0 = no size limit
   std::chrono::milliseconds retention_interval{60'000};  // how often retention runs
+  // RocksDB memory, by design (README "Memory"): the block cache, and the
+  // memtables of all column families (a WriteBufferManager flushes beyond it).
+  size_t block_cache_bytes = size_t{64} << 20;
+  size_t memtable_bytes = size_t{128} << 20;
   // Ids start at least here: a data dir whose alerts were numbered before the
   // store existed (gsocd's old alert-id file) must not see its ids again.
   uint64_t min_first_id = 1;

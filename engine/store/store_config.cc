@@ -12,9 +12,10 @@ void ReadStore(ConfigReader& reader, const YAML::Node& node, Config& config) {
   StoreConfig& store = config.store;
   store.path = config.data_dir / "alerts.db";
   if (!node.IsDefined() || node.IsNull()) return;
-  if (!reader.CheckMap(node, "store",
-                       {"path", "sync", "max_batch_alerts", "queue_alerts", "retention_age",
-                        "retention_size", "retention_interval"})) {
+  if (!reader.CheckMap(
+          node, "store",
+          {"path", "sync", "max_batch_alerts", "queue_alerts", "retention_age", "retention_size",
+           "retention_interval", "block_cache_size", "memtable_size"})) {
     return;
   }
   std::string path;
@@ -33,6 +34,8 @@ void ReadStore(ConfigReader& reader, const YAML::Node& node, Config& config) {
   reader.Size(node, "retention_size", "store", bytes, 0, 1ull << 50);
   store.retention_bytes = bytes;
   reader.Millis(node, "retention_interval", "store", store.retention_interval, 100);
+  reader.Size(node, "block_cache_size", "store", store.block_cache_bytes, 1 << 20, 1ull << 40);
+  reader.Size(node, "memtable_size", "store", store.memtable_bytes, 8 << 20, 1ull << 40);
 }
 
 const ConfigRegistration kSection{ConfigSection{"store", 60, ReadStore}};

@@ -19,6 +19,8 @@ struct StoreConfig {
   std::chrono::seconds retention_age{90LL * 24 * 3600};  // 0 = keep forever
   uint64_t retention_bytes = 0;                          // 0 = no size limit
   std::chrono::milliseconds retention_interval{60'000};
+  size_t block_cache_bytes = size_t{64} << 20;  // RocksDB block cache (all column families)
+  size_t memtable_bytes = size_t{128} << 20;    // RocksDB memtables, all column families
 };
 
 }  // namespace gsoc

@@ -45,7 +45,8 @@ inline constexpr const char* kMetaNextId = "next_id";
 inline constexpr const char* kMetaBytesAdded = "bytes_added";
 inline constexpr const char* kMetaBytesDeleted = "bytes_deleted";
 inline constexpr const char* kMetaTimeBlocksFrom = "time_blocks_from";
-inline constexpr const char* kCheckpointKey = "correlation";
+inline constexpr const char* kCheckpointKey = "correlation";  // legacy: checkpoints CF
+inline constexpr const char* kCheckpointFile = "correlation.checkpoint";
 
 inline int64_t ToNanos(std::chrono::system_clock::time_point time) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
@@ -126,24 +127,31 @@ class FailureState {
   virtual void RecordFailure(const char* what, const rocksdb::Status& status) = 0;
 };
 
-class RocksCheckpointStore : public correlate::CheckpointStore {
+// The correlation checkpoint: a file in the store's directory, replaced
+// atomically (correlate::FileCheckpointStore), not a RocksDB value. A
+// checkpoint is large (tens of MiB) and synced; written into the DB it
+// held the one write queue (and stopped writes when its memtables piled up),
+// so every alert commit waited behind it. Stores written before keep theirs
+// in the checkpoints column family: Load falls back to it, and the first
+// Save deletes it.
+class StoreCheckpointStore : public correlate::CheckpointStore {
  public:
-  RocksCheckpointStore(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, FailureState* failure)
-      : db_(db), cf_(cf), failure_(failure) {}
+  StoreCheckpointStore(const std::filesystem::path& directory, rocksdb::DB* db,
+                       rocksdb::ColumnFamilyHandle* cf, FailureState* failure)
+      : file_((directory / kCheckpointFile).string()), db_(db), cf_(cf), failure_(failure) {}
 
-  // Throws when the store has failed or this write fails (which fails it).
+  // Throws when the store has failed or the file cannot be written.
   void Save(std::string_view blob) override {
     if (failure_->failed()) throw std::runtime_error("checkpoint save: the alert store has failed");
-    rocksdb::WriteOptions write;
-    write.sync = true;
-    const rocksdb::Status status = db_->Put(write, cf_, kCheckpointKey, blob);
-    if (!status.ok()) {
-      failure_->RecordFailure("writing a correlation checkpoint", status);
-      throw std::runtime_error("checkpoint save: " + status.ToString());
-    }
+    file_.Save(blob);
+    if (legacy_deleted_) return;
+    const rocksdb::Status status = db_->Delete(rocksdb::WriteOptions(), cf_, kCheckpointKey);
+    if (!status.ok()) throw std::runtime_error("checkpoint save: " + status.ToString());
+    legacy_deleted_ = true;
   }
 
   bool Load(std::string* blob) override {
+    if (file_.Load(blob)) return true;
     const rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), cf_, kCheckpointKey, blob);
     if (status.IsNotFound()) return false;
     if (!status.ok()) throw std::runtime_error("checkpoint load: " + status.ToString());
@@ -151,9 +159,11 @@ class RocksCheckpointStore : public correlate::CheckpointStore {
   }
 
  private:
+  correlate::FileCheckpointStore file_;
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* cf_;
   FailureState* failure_;
+  bool legacy_deleted_ = false;
 };
 
 // --- index scans -------------------------------------------------------------
@@ -329,7 +339,8 @@ class RocksAlertStore final : public AlertStore, public FailureState {
   }
   std::vector<std::pair<std::string, uint64_t>> RocksDbTickers() const;
   std::unique_ptr<correlate::CheckpointStore> MakeCheckpointStore() {
-    return std::make_unique<RocksCheckpointStore>(db_.get(), Cf(kCheckpointsCf), this);
+    return std::make_unique<StoreCheckpointStore>(options_.path, db_.get(), Cf(kCheckpointsCf),
+                                                  this);
   }
 
  private:
@@ -402,7 +413,7 @@ class RocksAlertStore final : public AlertStore, public FailureState {
 
   const StoreOptions options_;
   std::shared_ptr<rocksdb::Statistics> statistics_;
-  std::shared_ptr<rocksdb::Cache> cache_;
+  std::unique_ptr<MemoryBudget> budget_;  // block cache and memtable budget of db_
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::unordered_map<std::string, rocksdb::ColumnFamilyHandle*> cfs_;

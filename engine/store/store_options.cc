@@ -14,6 +14,8 @@ namespace gsoc::store::rocks {
 
 namespace {
 
+constexpr size_t kSmallWriteBufferBytes = size_t{1} << 20;
+
 // Prefix of by_rule / by_agency keys: everything up to and including the
 // first '\0' (the name), so prefix bloom filters skip files without a rule.
 class UpToNulTransform : public rocksdb::SliceTransform {
@@ -65,17 +67,23 @@ rocksdb::ColumnFamilyOptions DataCfOptions(const std::shared_ptr<rocksdb::Cache>
   return cf;
 }
 
-rocksdb::ColumnFamilyOptions NameIndexCfOptions(const std::shared_ptr<rocksdb::Cache>& cache) {
+rocksdb::ColumnFamilyOptions NameIndexCfOptions(const std::shared_ptr<rocksdb::Cache>& cache,
+                                                size_t write_buffer) {
   auto prefix = std::make_shared<UpToNulTransform>();
-  rocksdb::ColumnFamilyOptions cf = DataCfOptions(cache, 32 << 20, prefix);
+  rocksdb::ColumnFamilyOptions cf = DataCfOptions(cache, write_buffer, prefix);
   cf.prefix_extractor = prefix;
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(TableOptions(cache, false)));
   return cf;
 }
 
-rocksdb::ColumnFamilyOptions SmallCfOptions() {
+// checkpoints (read only: the checkpoint is a file now), meta, default:
+// small memtables, and room for a few while a flush runs, so that a write
+// here never stops the DB's writes.
+rocksdb::ColumnFamilyOptions SmallCfOptions(const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions cf;
-  cf.write_buffer_size = 4 << 20;
+  cf.write_buffer_size = kSmallWriteBufferBytes;
+  cf.max_write_buffer_number = 4;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(TableOptions(cache, true)));
   return cf;
 }
 
@@ -103,23 +111,40 @@ class SpdlogRocksLogger : public rocksdb::Logger {
 
 }  // namespace
 
-rocksdb::ColumnFamilyOptions CfOptionsFor(const std::string& name,
-                                          const std::shared_ptr<rocksdb::Cache>& cache) {
-  const std::shared_ptr<const rocksdb::SliceTransform> whole(rocksdb::NewCappedPrefixTransform(0));
-  if (name == kAlertsCf) return DataCfOptions(cache, 128 << 20, whole);
-  if (name == kByRuleCf || name == kByAgencyCf) return NameIndexCfOptions(cache);
-  if (name == kByLevelCf) {
-    return DataCfOptions(
-        cache, 32 << 20,
-        std::shared_ptr<const rocksdb::SliceTransform>(rocksdb::NewFixedPrefixTransform(1)));
+MemoryBudget::MemoryBudget(size_t block_cache_bytes, size_t memtable_bytes)
+    : memtable_bytes(memtable_bytes),
+      cache(rocksdb::NewLRUCache(block_cache_bytes)),
+      // No stall: beyond the budget the largest memtables are flushed, and
+      // the alert path never waits on the manager itself.
+      write_buffers(std::make_shared<rocksdb::WriteBufferManager>(memtable_bytes)) {}
+
+size_t WriteBufferBytesFor(const std::string& name, size_t memtable_bytes) {
+  if (name == kAlertsCf) return memtable_bytes / 2;
+  if (name == kByRuleCf || name == kByAgencyCf || name == kByLevelCf || name == kByTimeCf) {
+    return memtable_bytes / 8;
   }
-  if (name == kByTimeCf) return DataCfOptions(cache, 32 << 20, whole);
-  return SmallCfOptions();
+  return kSmallWriteBufferBytes;
 }
 
-rocksdb::DBOptions MakeDbOptions(std::shared_ptr<rocksdb::Statistics> statistics,
-                                 rocksdb::Env* env) {
+rocksdb::ColumnFamilyOptions CfOptionsFor(const std::string& name, const MemoryBudget& budget) {
+  const std::shared_ptr<rocksdb::Cache>& cache = budget.cache;
+  const size_t write_buffer = WriteBufferBytesFor(name, budget.memtable_bytes);
+  const std::shared_ptr<const rocksdb::SliceTransform> whole(rocksdb::NewCappedPrefixTransform(0));
+  if (name == kAlertsCf) return DataCfOptions(cache, write_buffer, whole);
+  if (name == kByRuleCf || name == kByAgencyCf) return NameIndexCfOptions(cache, write_buffer);
+  if (name == kByLevelCf) {
+    return DataCfOptions(
+        cache, write_buffer,
+        std::shared_ptr<const rocksdb::SliceTransform>(rocksdb::NewFixedPrefixTransform(1)));
+  }
+  if (name == kByTimeCf) return DataCfOptions(cache, write_buffer, whole);
+  return SmallCfOptions(cache);
+}
+
+rocksdb::DBOptions MakeDbOptions(std::shared_ptr<rocksdb::Statistics> statistics, rocksdb::Env* env,
+                                 const MemoryBudget& budget) {
   rocksdb::DBOptions db;
+  db.write_buffer_manager = budget.write_buffers;
   if (env != nullptr) db.env = env;
   db.info_log = std::make_shared<SpdlogRocksLogger>();
   db.create_if_missing = true;

@@ -185,5 +185,32 @@ TEST(ByteArenaTest, AllocationLargerThanABlockOnEmptyArena) {
   EXPECT_EQ(arena.Copy(text), text);
 }
 
+TEST(ByteArenaTest, ASmallFillReservesASmallBlock) {
+  ByteArena arena;
+  arena.Copy(Pattern(0, 150));
+  EXPECT_EQ(arena.bytes_reserved(), ByteArena::kFirstBlockSize);
+}
+
+TEST(ByteArenaTest, BlocksDoubleTheTotalUpToTheBlockSize) {
+  ByteArena arena;
+  size_t used = 0;
+  while (used < 4 * ByteArena::kDefaultBlockSize) used += arena.Copy(Pattern(used, 1000)).size();
+  // Never more than twice what is used (plus one block being filled).
+  EXPECT_LE(arena.bytes_reserved(), 2 * used + ByteArena::kDefaultBlockSize);
+  EXPECT_GE(arena.bytes_reserved(), used);
+}
+
+TEST(ByteArenaTest, ResetFreesTheBlocksTheLastFillDidNotUse) {
+  ByteArena arena;
+  for (size_t i = 0; i < 1000; ++i) arena.Copy(Pattern(i, 1000));  // ~1 MiB
+  const size_t big = arena.bytes_reserved();
+  arena.Reset();
+  EXPECT_EQ(arena.bytes_reserved(), big);  // all used: all kept
+  arena.Copy("small");
+  arena.Reset();
+  EXPECT_EQ(arena.bytes_reserved(), ByteArena::kFirstBlockSize);
+  EXPECT_EQ(arena.Copy("still works"), "still works");
+}
+
 }  // namespace
 }  // namespace gsoc

@@ -3,6 +3,7 @@
 // each were allowed).
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 
 #include "engine/pipeline/pipeline.h"
@@ -65,6 +66,59 @@ TEST(QueueBytesTest, PoolKeepsAtMostItsByteBudget) {
   std::printf("pool keeps %zu bytes of 20 x 1 MiB batches\n", pool.kept_bytes());
   EXPECT_LE(pool.kept_bytes(), 4u << 20);
   EXPECT_GT(pool.kept_bytes(), 0u);
+}
+
+// Issue 11's soak: small UDP batches each counted as a whole 256 KiB arena
+// block filled the 128 MiB bound with ~10k events (a third of the UDP
+// traffic dropped as queue_full). A batch counts the memory it holds.
+TEST(QueueBytesTest, ManySmallBatchesFitTheByteBound) {
+  BatchPool pool;
+  BatchQueue queue(1u << 30, pool, 1, 8u << 20);  // 8 MiB
+  size_t pushed = 0;
+  for (;; ++pushed) {
+    BatchPtr batch = BigBatch(pool, 10, 150);  // ten 150-byte datagrams
+    if (queue.TryPush(batch) != PushResult::kPushed) break;
+  }
+  std::printf("8 MiB holds %zu batches of 10 x 150 B (%zu events, %zu bytes counted)\n", pushed,
+              queue.events(), queue.bytes());
+  EXPECT_GE(queue.events(), 8'000u);  // was 320: 32 batches of one 256 KiB block each
+  EXPECT_LE(queue.bytes(), 8u << 20);
+  while (queue.events() > 0) pool.Release(queue.Pop());
+  EXPECT_EQ(queue.bytes(), 0u);
+}
+
+// Honest both ways: what a batch holds is counted in full, whatever its
+// messages, so an attacker's 64 KiB lines fill the bound at its bytes.
+TEST(QueueBytesTest, ABatchCountsAtLeastTheBytesItHolds) {
+  BatchPool pool;
+  BatchQueue queue(1u << 30, pool, 1, 4u << 20);  // 4 MiB
+  size_t message_bytes = 0;
+  for (;;) {
+    BatchPtr batch = BigBatch(pool, 3, 64 * 1024);
+    const size_t bytes = batch->bytes();
+    EXPECT_GE(BatchMemory(*batch), bytes + 3 * sizeof(Event));
+    if (queue.TryPush(batch) != PushResult::kPushed) break;
+    message_bytes += bytes;
+  }
+  EXPECT_GE(queue.bytes(), message_bytes);
+  EXPECT_LE(queue.bytes(), 4u << 20);
+  EXPECT_GE(message_bytes, 2u << 20);  // not counted at twice their size either
+  while (queue.events() > 0) pool.Release(queue.Pop());
+}
+
+// A pooled batch once filled with big messages does not count (or hold)
+// that memory when it is next used for a few small ones.
+TEST(QueueBytesTest, AReusedBatchHoldsAboutItsLastFill) {
+  BatchPool pool;
+  BatchPtr big = BigBatch(pool, 64, 16 * 1024);  // 1 MiB of messages
+  EXPECT_GE(BatchMemory(*big), 1u << 20);
+  pool.Release(std::move(big));
+  EXPECT_GE(pool.kept_bytes(), 1u << 20);  // kept warm: the next batch may be big too
+  BatchPtr small = BigBatch(pool, 2, 100);
+  pool.Release(std::move(small));
+  EXPECT_LT(pool.kept_bytes(), 64u * 1024);  // the big blocks went back
+  BatchPtr again = BigBatch(pool, 2, 100);
+  EXPECT_LT(BatchMemory(*again), 64u * 1024);
 }
 
 TEST(QueueBytesTest, PipelineTakesTheBoundFromTheConfig) {

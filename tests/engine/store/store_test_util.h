@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/store/alert_store.h"
+#include "tests/engine/store/store_test_dir.h"
 
 namespace gsoc::store::store_test {
 
@@ -26,28 +27,8 @@ using namespace std::chrono_literals;
 constexpr int64_t kSecond = 1'000'000'000;
 constexpr int64_t kBase = 1'764'000'000 * kSecond;  // 2025-11-24
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "gsoc-store-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  fs::path db() const { return path_ / "alerts.db"; }
-
- private:
-  fs::path path_;
-};
-
-inline StoreOptions TestOptions(const TempDir& dir) {
-  StoreOptions options;
-  options.path = dir.db();
-  options.retention_age = 0s;  // tests call RunRetention themselves
-  return options;
-}
+using test_dir::TempDir;
+using test_dir::TestOptions;
 
 // The wall clock the store stamps commit times with, set by the test.
 class TestClock {
