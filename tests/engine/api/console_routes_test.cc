@@ -28,7 +28,7 @@ class ConsoleRoutesTest : public ::testing::Test {
     hooks.reload = [this] { ++reloads_; };
     hooks.rule_detail_json = [](std::string_view id) -> std::optional<std::string> {
       if (id != "rule one/1" && id != "r1") return std::nullopt;
-      return std::string(R"({"id":"r1","title":"Rule one"})");
+      return std::string(R"({"id":"r1","title":"Rule one","references":["https://x.test"]})");
     };
     hooks.overview = &overview_;
     server_ = std::make_unique<ApiServer>(options, reader_, hub_, std::move(hooks));
@@ -155,6 +155,32 @@ TEST(ConsoleRoutePatterns, NameTheRoutesForTheMetrics) {
   EXPECT_EQ(codes["/assets/{file}"], 404);
   EXPECT_EQ(codes["/api/v1/rules/{id}"], 503);  // no rule hook: no rule set
   EXPECT_EQ(codes["/api/v1/overview"], 503);
+}
+
+// One alert carries its rule's metadata, joined at read time; the list does not.
+TEST_F(ConsoleRoutesTest, OneAlertCarriesItsRulesDetailAndTheListStaysLean) {
+  store::StoredAlert known;
+  known.id = 7;
+  known.rule_id = "r1";
+  known.json = R"({"id":7,"rule":{"id":"r1","title":"Rule one"}})";
+  store::StoredAlert gone = known;
+  gone.id = 8;
+  gone.rule_id = "removed-rule";
+  gone.json = R"({"id":8,"rule":{"id":"removed-rule"}})";
+  reader_.Add({known, gone});
+  const HttpReply one = Get("/api/v1/alerts/7");
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(one.body,
+            R"({"id":7,"rule":{"id":"r1","title":"Rule one"},"triage":{"status":"new"},)"
+            R"("rule_detail":{"id":"r1","title":"Rule one","references":["https://x.test"]}})")
+      << one.body;
+  const HttpReply other = Get("/api/v1/alerts/8");
+  ASSERT_EQ(other.status, 200) << other.body;
+  EXPECT_NE(other.body.find(R"("rule_detail":null})"), std::string::npos) << other.body;
+  const HttpReply list = Get("/api/v1/alerts");
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_NE(list.body.find(R"("id":7)"), std::string::npos) << list.body;
+  EXPECT_EQ(list.body.find("rule_detail"), std::string::npos) << list.body;
 }
 
 }  // namespace
