@@ -167,13 +167,14 @@ void ListAlerts(RouteCall& call) {
 // The rule's metadata (description, author, references, falsepositives,
 // tags), joined at read time from the running rule set: stored alerts carry
 // only the rule's id, title, level and tags. Member "rule_detail"; null when
-// the rule is no longer loaded. List replies stay lean (no join).
+// the rule is no longer loaded; absent without a rule set (no hook). List
+// replies stay lean (no join).
 void AttachRuleDetail(const ApiHooks& hooks, store::StoredAlert& alert) {
   std::string& json = alert.json;
-  if (json.empty() || json.back() != '}') return;
+  if (!hooks.rule_detail_json || json.empty() || json.back() != '}') return;
   const std::string& rule = alert.rule_id.empty() ? alert.rule_name : alert.rule_id;
   std::optional<std::string> detail;
-  if (hooks.rule_detail_json && !rule.empty()) detail = hooks.rule_detail_json(rule);
+  if (!rule.empty()) detail = hooks.rule_detail_json(rule);
   json.pop_back();
   json += ",\"rule_detail\":";
   json += detail ? *detail : "null";

@@ -28,7 +28,7 @@ class ConsoleRoutesTest : public ::testing::Test {
     hooks.reload = [this] { ++reloads_; };
     hooks.rule_detail_json = [](std::string_view id) -> std::optional<std::string> {
       if (id != "rule one/1" && id != "r1") return std::nullopt;
-      return std::string(R"({"id":"r1","title":"Rule one","references":["https://x.test"]})");
+      return std::string(R"({"id":"r1","title":"Rule one"})");
     };
     hooks.overview = &overview_;
     server_ = std::make_unique<ApiServer>(options, reader_, hub_, std::move(hooks));
@@ -170,10 +170,9 @@ TEST_F(ConsoleRoutesTest, OneAlertCarriesItsRulesDetailAndTheListStaysLean) {
   reader_.Add({known, gone});
   const HttpReply one = Get("/api/v1/alerts/7");
   ASSERT_EQ(one.status, 200) << one.body;
-  EXPECT_EQ(one.body,
-            R"({"id":7,"rule":{"id":"r1","title":"Rule one"},"triage":{"status":"new"},)"
-            R"("rule_detail":{"id":"r1","title":"Rule one","references":["https://x.test"]}})")
+  EXPECT_TRUE(one.body.starts_with(R"({"id":7,"rule":{"id":"r1","title":"Rule one"},)"))
       << one.body;
+  EXPECT_TRUE(one.body.ends_with(R"(,"rule_detail":{"id":"r1","title":"Rule one"}})")) << one.body;
   const HttpReply other = Get("/api/v1/alerts/8");
   ASSERT_EQ(other.status, 200) << other.body;
   EXPECT_NE(other.body.find(R"("rule_detail":null})"), std::string::npos) << other.body;
