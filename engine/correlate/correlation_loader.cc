@@ -31,6 +31,7 @@
 #include <utility>
 
 #include "engine/correlate/correlation_rule.h"
+#include "engine/rules/rule_metadata.h"
 #include "engine/rules/sigma_internal.h"
 
 namespace gsoc::correlate {
@@ -223,6 +224,13 @@ void ParseMeta(const YAML::Node& doc, CorrelationRule& rule) {
   rule.status = OptionalString(doc, "status");
   rule.level = ParseLevel(doc);
   rule.tags = ParseTags(doc);
+  // Bounded like a detection rule's (tags are copied into every alert).
+  rules::Rule meta;
+  meta.description = std::move(rule.description);
+  meta.tags = std::move(rule.tags);
+  rules::CapMetadata(meta);
+  rule.description = std::move(meta.description);
+  rule.tags = std::move(meta.tags);
 }
 
 // ---- the `correlation:` section ----

@@ -490,6 +490,20 @@ TEST(Meta, ValueMedianNeedsANumericFieldLikeValueAvg) {
   EXPECT_STREQ(CorrelationTypeName(CorrelationType::kValueMedian), "value_median");
 }
 
+// Tags are copied into every alert: a hostile correlation's are capped like
+// a detection rule's (engine/rules/rule_metadata.h).
+TEST(Meta, TagsAndDescriptionAreBounded) {
+  std::string tags = "tags:\n";
+  for (int i = 0; i < 200; ++i) tags += "  - attack.t" + std::to_string(1000 + i) + "\n";
+  const Loaded loaded = LoadAll(Correlation(
+      "c-tags", kEventCountBody, tags + "description: " + std::string(9000, 'd') + "\n"));
+  ASSERT_EQ(loaded.set().rules.size(), 1u) << Describe(loaded.result);
+  const CorrelationRule& rule = loaded.set().rules[0];
+  EXPECT_EQ(rule.tags.size(), 64u);
+  EXPECT_EQ(rule.tags.front(), "attack.t1000");
+  EXPECT_EQ(rule.description.size(), 4096u);
+}
+
 TEST(Generate, BothSpellingsUnsilence) {
   const std::vector<std::string> texts = {
       Correlation("c-gen", kEventCountBody + "  generate: true\n"),
