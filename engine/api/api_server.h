@@ -16,7 +16,10 @@
 //                                    after `Last-Event-ID` (header) or `last_event_id` (query) with
 //                                    every alert missed, from the store, then live ones: no gap, no
 //                                    duplicate. A comment line every 15 s keeps proxies open.
-//   GET  /api/v1/alerts/{id}         one alert, with its contributing events; 404 if none
+//   GET  /api/v1/alerts/{id}         one alert, with its contributing events; 404 if none;
+//                                    plus "rule_detail" (GET /api/v1/rules/{id} of its
+//                                    rule, joined at read time; null: not loaded;
+//                                    absent without rule_detail_json)
 //   GET  /api/v1/rules               the running rule set: rules and correlations (id, name,
 //                                    title, level, kind), counts, refused rules, generation
 //   POST /api/v1/rules/reload        asks for a background reload; 202 (admin)

@@ -164,6 +164,23 @@ void ListAlerts(RouteCall& call) {
       request);
 }
 
+// The rule's metadata (description, author, references, falsepositives,
+// tags), joined at read time from the running rule set: stored alerts carry
+// only the rule's id, title, level and tags. Member "rule_detail"; null when
+// the rule is no longer loaded; absent without a rule set (no hook). List
+// replies stay lean (no join).
+void AttachRuleDetail(const ApiHooks& hooks, store::StoredAlert& alert) {
+  std::string& json = alert.json;
+  if (!hooks.rule_detail_json || json.empty() || json.back() != '}') return;
+  const std::string& rule = alert.rule_id.empty() ? alert.rule_name : alert.rule_id;
+  std::optional<std::string> detail;
+  if (!rule.empty()) detail = hooks.rule_detail_json(rule);
+  json.pop_back();
+  json += ",\"rule_detail\":";
+  json += detail ? *detail : "null";
+  json += '}';
+}
+
 // Another agency's alert is "no alert": its existence is not disclosed.
 void GetAlert(RouteCall& call) {
   const HttpRequest& request = call.request;
@@ -183,6 +200,7 @@ void GetAlert(RouteCall& call) {
     return;
   }
   AttachTriage(call.context.hooks.triage, std::span(&*alert, 1));
+  AttachRuleDetail(call.context.hooks, *alert);
   call.routed.reply = Json(http::status::ok, std::move(alert->json), request);
 }
 

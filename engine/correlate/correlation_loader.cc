@@ -31,6 +31,7 @@
 #include <utility>
 
 #include "engine/correlate/correlation_rule.h"
+#include "engine/rules/rule_metadata.h"
 #include "engine/rules/sigma_internal.h"
 
 namespace gsoc::correlate {
@@ -52,13 +53,9 @@ constexpr const char* kKnownKeysText =
     "type, rules, group-by, timespan, condition, aliases, generate, suppress, absent";
 
 constexpr CorrelationType kTypes[] = {
-    CorrelationType::kEventCount,      CorrelationType::kValueCount, CorrelationType::kTemporal,
-    CorrelationType::kTemporalOrdered, CorrelationType::kValueSum,   CorrelationType::kValueAvg,
-    CorrelationType::kValueMedian};
-
-constexpr const char* kPercentileReason =
-    "correlation type value_percentile is not supported: its percentile is relative to a "
-    "population of values (e.g. \"1% of all processes\") that gsoc does not keep";
+    CorrelationType::kEventCount,      CorrelationType::kValueCount,     CorrelationType::kTemporal,
+    CorrelationType::kTemporalOrdered, CorrelationType::kValueSum,       CorrelationType::kValueAvg,
+    CorrelationType::kValueMedian,     CorrelationType::kValuePercentile};
 
 constexpr const char* kSeveralFieldsReason =
     "'condition.field' lists several fields; gsoc supports one field per correlation (chain "
@@ -227,6 +224,13 @@ void ParseMeta(const YAML::Node& doc, CorrelationRule& rule) {
   rule.status = OptionalString(doc, "status");
   rule.level = ParseLevel(doc);
   rule.tags = ParseTags(doc);
+  // Bounded like a detection rule's (tags are copied into every alert).
+  rules::Rule meta;
+  meta.description = std::move(rule.description);
+  meta.tags = std::move(rule.tags);
+  rules::CapMetadata(meta);
+  rule.description = std::move(meta.description);
+  rule.tags = std::move(meta.tags);
 }
 
 // ---- the `correlation:` section ----
@@ -245,12 +249,11 @@ CorrelationType ParseType(const YAML::Node& section) {
   const YAML::Node node = section["type"];
   if (!Given(node)) Refuse(section, "missing 'correlation.type'");
   const std::string& text = ScalarText(node, "'type'");
-  if (text == "value_percentile") Refuse(node, kPercentileReason);
   for (const CorrelationType type : kTypes)
     if (text == CorrelationTypeName(type)) return type;
   Refuse(node, "unknown correlation type " + Quoted(text) +
                    " (event_count, value_count, temporal, temporal_ordered, value_sum, "
-                   "value_avg, value_median)");
+                   "value_avg, value_median, value_percentile)");
 }
 
 std::vector<Written> ParseRefs(const YAML::Node& section) {
@@ -319,7 +322,8 @@ bool NeedsCondition(CorrelationType type) {
 
 bool NeedsField(CorrelationType type) {
   return type == CorrelationType::kValueCount || type == CorrelationType::kValueSum ||
-         type == CorrelationType::kValueAvg || type == CorrelationType::kValueMedian;
+         type == CorrelationType::kValueAvg || type == CorrelationType::kValueMedian ||
+         type == CorrelationType::kValuePercentile;
 }
 
 // Contradictory bounds (gt 10 and lt 5) are accepted: such a condition
@@ -341,7 +345,8 @@ void ParseCondition(const YAML::Node& section, CorrelationRule& rule) {
     }
     if (!NeedsField(rule.type))
       Refuse(entry.first,
-             "'condition.field' is only for value_count, value_sum, value_avg and value_median");
+             "'condition.field' is only for value_count, value_sum, value_avg, value_median and "
+             "value_percentile");
     rule.field = ParseConditionField(entry.second);
   }
   if (rule.condition.empty()) Refuse(node, "'condition' has no bound (gt, gte, lt, lte, eq, neq)");

@@ -44,6 +44,8 @@ const char* CorrelationTypeName(CorrelationType type) {
       return "value_avg";
     case CorrelationType::kValueMedian:
       return "value_median";
+    case CorrelationType::kValuePercentile:
+      return "value_percentile";
   }
   return "unknown";
 }

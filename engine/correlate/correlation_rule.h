@@ -27,6 +27,10 @@ enum class CorrelationType : uint8_t {
   kValueSum,         // sum of numeric `field` per group within timespan
   kValueAvg,         // average of numeric `field` per group within timespan
   kValueMedian,      // median of numeric `field` per group within timespan (percentile 50)
+  // Per group, the share (percent of the window's inputs) of each value of
+  // `field`; fires when some value's share satisfies the condition. Always
+  // decided when the window closes (a share needs the whole population).
+  kValuePercentile,
 };
 const char* CorrelationTypeName(CorrelationType type);
 
@@ -73,7 +77,7 @@ struct CorrelationRule {
   std::vector<std::vector<std::string>> group_fields;
   int64_t timespan_ns = 0;
   CountCondition condition;  // empty for temporal types = all refs must occur
-  std::string field;         // value_count / value_sum / value_avg: `condition.field`
+  std::string field;         // value_count / value_sum / value_avg / ...: `condition.field`
   bool generate = false;     // referenced rules also alert on their own
 
   // gsoc extensions (README "Correlation"):

@@ -266,7 +266,7 @@ inline int64_t WindowFootprint(const KeyWindow& window) {
 // when its newest entry leaves the window: it expires then unless touched.
 inline bool ClosesFire(const CorrelationRule& rule) {
   return (rule.absent_last && rule.type == CorrelationType::kTemporalOrdered) ||
-         rule.condition.HasUpperBound();
+         rule.condition.HasUpperBound() || rule.type == CorrelationType::kValuePercentile;
 }
 
 inline int64_t WakeTime(const Slot& slot, const CorrelationRule& rule) {

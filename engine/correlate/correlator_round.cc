@@ -34,7 +34,8 @@ template <typename Lookup>
 bool Correlator::Round::ReadValueInput(const CorrelationRule& rule, Lookup& lookup,
                                        WindowInput& input) {
   switch (rule.type) {
-    case CorrelationType::kValueCount: {
+    case CorrelationType::kValueCount:
+    case CorrelationType::kValuePercentile: {
       const FieldLookup value = lookup(rule.field);
       if (!value.present) return false;
       input.value_hash = HashBytes(value.value, kValueSeed);

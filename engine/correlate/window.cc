@@ -60,13 +60,14 @@ bool IsAbsent(const CorrelationRule& rule) {
   return rule.absent_last && rule.type == CorrelationType::kTemporalOrdered;
 }
 
+// value_percentile too: a value's share needs the window's whole population
+// (the first input alone is 100% of what has been seen).
 bool DecidedAtClose(const CorrelationRule& rule) {
-  return !IsAbsent(rule) && rule.condition.HasUpperBound();
+  return !IsAbsent(rule) &&
+         (rule.condition.HasUpperBound() || rule.type == CorrelationType::kValuePercentile);
 }
 
-bool FiresOnAdd(const CorrelationRule& rule) {
-  return !IsAbsent(rule) && !rule.condition.HasUpperBound();
-}
+bool FiresOnAdd(const CorrelationRule& rule) { return !IsAbsent(rule) && !DecidedAtClose(rule); }
 
 // Only presence matters (value_count, temporal): repeats can be thinned.
 bool PresenceOnly(const CorrelationRule& rule) {
@@ -85,6 +86,7 @@ CountCondition EffectiveCondition(const CorrelationRule& rule) {
 uint64_t AuxOf(const CorrelationRule& rule, const WindowInput& input) {
   switch (rule.type) {
     case CorrelationType::kValueCount:
+    case CorrelationType::kValuePercentile:
       return input.value_hash;
     case CorrelationType::kValueSum:
     case CorrelationType::kValueAvg:
@@ -121,6 +123,7 @@ struct Scratch {
     uint64_t key = 0;
     uint32_t count = 0;
     bool used = false;
+    bool hit = false;  // value_percentile: this value's share satisfies the condition
   };
   std::vector<Slot> slots;
   std::vector<uint32_t> ref_counts;
@@ -134,6 +137,25 @@ Scratch& ThreadScratch() {
   return scratch;
 }
 
+// An open-addressing table of at least 2 * items slots in the thread's scratch.
+Scratch::Slot* ResetSlots(size_t items, size_t* mask) {
+  Scratch& scratch = ThreadScratch();
+  const size_t slots = std::bit_ceil(std::max<size_t>(16, 2 * items));
+  scratch.slots.assign(slots, {});
+  *mask = slots - 1;
+  return scratch.slots.data();
+}
+
+// The slot of `key` (claimed when new).
+Scratch::Slot* FindSlot(Scratch::Slot* slots, size_t mask, uint64_t key) {
+  uint64_t mixed = key * 0x9E3779B97F4A7C15ull;
+  size_t index = (mixed ^ (mixed >> 29)) & mask;
+  while (slots[index].used && slots[index].key != key) index = (index + 1) & mask;
+  slots[index].used = true;
+  slots[index].key = key;
+  return &slots[index];
+}
+
 // What a window's entries add up to, with entries added at the new end and
 // removed at the old end: inputs, sum, distinct values or distinct refs.
 class Aggregate {
@@ -141,10 +163,7 @@ class Aggregate {
   Aggregate(const CorrelationRule& rule, size_t max_items) : type_(rule.type) {
     Scratch& scratch = ThreadScratch();
     if (type_ == CorrelationType::kValueCount) {
-      const size_t slots = std::bit_ceil(std::max<size_t>(16, 2 * max_items));
-      scratch.slots.assign(slots, {});
-      slots_ = scratch.slots.data();
-      mask_ = slots - 1;
+      slots_ = ResetSlots(max_items, &mask_);
     } else if (type_ == CorrelationType::kValueMedian) {
       scratch.sorted.clear();
       sorted_ = &scratch.sorted;
@@ -171,6 +190,8 @@ class Aggregate {
       case CorrelationType::kTemporal:
       case CorrelationType::kTemporalOrdered:
         return static_cast<double>(distinct_);
+      case CorrelationType::kValuePercentile:  // decided by ClosePercentile
+        break;
       case CorrelationType::kEventCount:
         break;
     }
@@ -217,6 +238,7 @@ class Aggregate {
         if (entry.aux < refs_) CountKey(ref_counts_[entry.aux], delta);
         break;
       case CorrelationType::kEventCount:
+      case CorrelationType::kValuePercentile:
         break;
     }
   }
@@ -234,14 +256,7 @@ class Aggregate {
     if (delta < 0 && --count == 0) --distinct_;
   }
 
-  Scratch::Slot* Find(uint64_t key) {
-    uint64_t mixed = key * 0x9E3779B97F4A7C15ull;
-    size_t index = (mixed ^ (mixed >> 29)) & mask_;
-    while (slots_[index].used && slots_[index].key != key) index = (index + 1) & mask_;
-    slots_[index].used = true;
-    slots_[index].key = key;
-    return &slots_[index];
-  }
+  Scratch::Slot* Find(uint64_t key) { return FindSlot(slots_, mask_, key); }
 
   CorrelationType type_;
   uint64_t items_ = 0;
@@ -577,14 +592,53 @@ struct KeyWindow::Impl {
     return {agg.Value(), agg.Count()};
   }
 
-  // Upper-bound conditions: closes the windows that began at the oldest
-  // entry and ended before the watermark, until one fires.
+  // value_percentile at a close: each distinct value's share of the inputs
+  // `range`, in percent. Fires when some share satisfies the condition:
+  // value = the smallest such share, count = the inputs of every such value,
+  // contributors = those inputs (the newest when capped); the range is
+  // consumed either way.
+  static bool ClosePercentile(KeyWindow& w, const CorrelationRule& rule, Range range,
+                              size_t max_contributors, WindowFiring* firing) {
+    const size_t inputs = range.end - range.begin;
+    size_t mask = 0;
+    Scratch::Slot* slots = ResetSlots(inputs, &mask);
+    for (size_t i = range.begin; i < range.end; ++i) ++FindSlot(slots, mask, AuxAt(w, i))->count;
+    std::optional<double> smallest;
+    uint64_t members = 0;
+    for (size_t s = 0; s <= mask; ++s) {
+      if (!slots[s].used) continue;
+      const double share = 100.0 * slots[s].count / static_cast<double>(inputs);
+      if (!rule.condition.Holds(share)) continue;
+      slots[s].hit = true;
+      members += slots[s].count;
+      smallest = std::min(share, smallest.value_or(share));
+    }
+    if (!smallest) return false;
+    StartFiring(firing, TimeAt(w, range.begin), TimeAt(w, range.end - 1), members, *smallest);
+    for (size_t i = range.end;
+         i-- > range.begin && firing->contributors.size() < max_contributors;) {
+      if (!FindSlot(slots, mask, AuxAt(w, i))->hit) continue;
+      const Entry entry = Get(w, i);
+      firing->contributors.push_back({entry.event_id, entry.time_ns});
+    }
+    std::reverse(firing->contributors.begin(), firing->contributors.end());
+    EraseRange(w, 0, range.end);
+    return true;
+  }
+
+  // Upper-bound conditions (and value_percentile): closes the windows that
+  // began at the oldest entry and ended before the watermark, until one fires.
   static bool CloseWindows(KeyWindow& w, const CorrelationRule& rule, int64_t watermark,
                            size_t max_contributors, WindowFiring* firing) {
     while (w.size_ > 0) {
       const int64_t close = SatAdd(TimeAt(w, 0), Timespan(rule));
       if (!(watermark > close)) return false;
       const Range range{0, UpperBound(w, close)};
+      if (rule.type == CorrelationType::kValuePercentile) {
+        if (ClosePercentile(w, rule, range, max_contributors, firing)) return true;
+        EraseRange(w, range.begin, range.end);
+        continue;
+      }
       const auto [value, count] = Evaluate(w, rule, range);
       if (rule.condition.Holds(value)) {
         FireRange(w, range, count, value, max_contributors, firing);

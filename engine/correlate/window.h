@@ -32,6 +32,12 @@
 //  - value_count: distinct WindowInput::value_hash / same.
 //  - value_sum, value_avg, value_median: sum, mean or median (an even count:
 //    the mean of the two middle numbers) of WindowInput::number / inputs.
+//  - value_percentile: per distinct WindowInput::value_hash, its share of
+//    the window's inputs in percent (100 * its inputs / inputs). Always
+//    decided at close, like an upper bound (whatever the condition: a share
+//    needs the whole window). Fires when some share satisfies the condition:
+//    value = the smallest such share, count = the inputs of all such values,
+//    contributors = those inputs only.
 //  - temporal: distinct refs in the window; no condition = all refs.
 //  - temporal_ordered: length k of the longest prefix refs[0..k-1] that
 //    occurs in that order (equal times count as ordered) within the window;
@@ -65,7 +71,7 @@
 //    can see it without seeing one of them (so at most two occurrences of a
 //    value per timespan are kept; after a firing consumed older entries this
 //    can, rarely, miss a value seen only by the dropped occurrence).
-//  - upper-bound conditions, value_sum/avg/median and ordered types keep every entry
+//  - upper-bound conditions, value_sum/avg/median/percentile and ordered types keep every entry
 //    until it is closed or too old.
 //  - WindowLimits::max_entries bounds every key: beyond it the oldest entry
 //    goes and *dropped is incremented (for an upper-bound condition this

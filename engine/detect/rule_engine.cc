@@ -204,6 +204,7 @@ std::optional<std::string> RuleDetailJson(const RuleEngine& engine, std::string_
     AppendStrings(out, "falsepositives", rule->falsepositives);
     out += ",\"author\":";
     AppendJsonString(out, rule->author);
+    out += rule->metadata_truncated ? ",\"metadata_truncated\":true" : "";
     out += ",\"kind\":\"detection\"}";
     return out;
   }

@@ -82,7 +82,8 @@ std::string RuleSetJson(const RuleEngine& engine, uint64_t refused);
 
 // One rule of the running set by id (or, failing that, by name), as JSON
 // (GET /api/v1/rules/{id}): {"id", "name", "title", "description", "level",
-// "status", "tags", "references", "falsepositives", "author", "kind"
+// "status", "tags", "references", "falsepositives", "author",
+// "metadata_truncated" (only when the loader capped them), "kind"
 // ("detection"|"correlation"), "type" (correlations)}; nullopt when none.
 std::optional<std::string> RuleDetailJson(const RuleEngine& engine, std::string_view id);
 

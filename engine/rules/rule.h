@@ -109,6 +109,8 @@ struct Rule {
   std::string author;
   std::vector<std::string> references;
   std::vector<std::string> falsepositives;
+  // The loader capped the metadata above (rule_metadata.h): some was cut.
+  bool metadata_truncated = false;
   LogSource logsource;
   std::vector<Selection> selections;
   Condition condition;  // several `condition` list entries are ORed

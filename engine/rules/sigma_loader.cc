@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/rules/rule_metadata.h"
 #include "engine/rules/sigma_internal.h"
 
 namespace gsoc::rules {
@@ -185,6 +186,7 @@ Rule BuildRule(const SigmaDocument& doc, const std::string& file, const std::str
   rule.author = OptionalString(node, "author");
   rule.references = StringList(node, "references");
   rule.falsepositives = StringList(node, "falsepositives");
+  CapMetadata(rule);
   rule.aggregate_by = ParseAggregateBy(node);
   rule.logsource = ParseLogSource(node);
   const YAML::Node detection = Child(node, "detection");

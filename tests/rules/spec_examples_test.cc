@@ -245,12 +245,24 @@ TEST(SpecExamples, ValueAverage) {
   EXPECT_GT(alerts[0].value, 500);
 }
 
-// corr_spec_line0569: value_percentile is refused with a reason.
-TEST(SpecExamples, ValuePercentileIsRefused) {
+// corr_spec_line0569: value_percentile: a process image that is at most 1%
+// of one computer's process starts within 24h. pc1: 99 bash and one rare
+// image (1%: fires); pc2: 98 bash and a rare image twice (2%: does not).
+TEST(SpecExamples, ValuePercentile) {
   SpecExample example({"corr_spec_line0569.yml"}, {Detection("process_creation", "event", "p")});
-  ASSERT_EQ(example.build().refused.size(), 1u);
-  EXPECT_NE(example.build().refused[0].reason.find("value_percentile"), std::string::npos);
-  EXPECT_EQ(example.build().correlations_loaded, 0u);
+  ExpectLoaded(example, 1);
+  for (int i = 0; i < 99; ++i)
+    example.Event(i, {{"event", "p"}, {"ComputerName", "pc1"}, {"image", "/usr/bin/bash"}});
+  example.Event(50, {{"event", "p"}, {"ComputerName", "pc1"}, {"image", "/tmp/.x/kworker"}});
+  for (int i = 0; i < 98; ++i)
+    example.Event(i, {{"event", "p"}, {"ComputerName", "pc2"}, {"image", "/usr/bin/bash"}});
+  example.Event(60, {{"event", "p"}, {"ComputerName", "pc2"}, {"image", "/usr/bin/vim"}});
+  example.Event(61, {{"event", "p"}, {"ComputerName", "pc2"}, {"image", "/usr/bin/vim"}});
+  const auto alerts = example.Run();
+  ASSERT_EQ(alerts.size(), 1u) << Describe(alerts);
+  EXPECT_EQ(GroupOf(alerts[0]), (std::map<std::string, std::string>{{"ComputerName", "pc1"}}));
+  EXPECT_DOUBLE_EQ(alerts[0].value, 1.0);
+  EXPECT_EQ(alerts[0].count, 1u);
 }
 
 // corr_spec_line0609/0619/0631: aliases: internal_ip is destination.ip in

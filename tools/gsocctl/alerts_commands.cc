@@ -479,6 +479,44 @@ std::string TagsText(Node rule) {
   return text;
 }
 
+// The rule's ATT&CK tags (attack.*), comma-separated.
+template <class Node>
+std::string AttackText(Node rule) {
+  simdjson::dom::array tags;
+  std::string text;
+  if (rule["tags"].get(tags)) return text;
+  for (const element tag : tags) {
+    const std::string value = ValueText(tag);
+    if (value.starts_with("attack.")) text += (text.empty() ? "" : ", ") + value;
+  }
+  return text;
+}
+
+// One row per entry of a string list (references, falsepositives).
+template <class Node>
+void PrintListRows(const char* label, Node list_node) {
+  simdjson::dom::array list;
+  if (list_node.get(list)) return;
+  for (const element entry : list) {
+    PrintRow(label, ValueText(entry));
+    label = "";
+  }
+}
+
+// The rule's metadata the API joins into one alert ("rule_detail").
+void PrintRuleDetail(element alert) {
+  element detail;
+  if (alert["rule_detail"].get(detail) || !detail.is_object()) return;
+  PrintRow("attack:", AttackText(detail));
+  PrintRow("description:", Text(detail, "description"));
+  PrintRow("author:", Text(detail, "author"));
+  PrintListRows("references:", detail["references"]);
+  PrintListRows("false pos.:", detail["falsepositives"]);
+  bool truncated = false;
+  if (!detail["metadata_truncated"].get(truncated) && truncated)
+    PrintRow("note:", "the rule's metadata was truncated by the loader");
+}
+
 std::string CorrelationText(element correlation) {
   if (correlation.is_null()) return "";
   std::string text(Text(correlation, "type"));
@@ -533,6 +571,7 @@ bool PrintAlertDetail(const std::string& json, bool color) {
   level.erase(level.find_last_not_of(' ') + 1);
   PrintSafeRow("level:", level);
   PrintRow("tags:", TagsText(rule));
+  PrintRuleDetail(alert);
   PrintRow("agency:", Text(alert, "agency"));
   PrintRow("group:", PairsSummary(alert["group"], SIZE_MAX));
   const Json window = alert["window"];

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "engine/alert/jsonl_output.h"
+#include "engine/decode/auditd_joiner.h"
 #include "engine/detect/correlation_service.h"
 #include "tools/gsocctl/commands.h"
 #include "tools/gsocctl/engine_options.h"
@@ -55,6 +56,8 @@ struct Replay {
     LineInput input(input_format, year, engine.utc_offset_seconds);
     EventBatch batch;
     uint64_t events = 0, parse_errors = 0;
+    decode::AuditJoiner audit;
+    uint64_t joined_ids = uint64_t{1} << 62;  // ids of joined auditd events
     const auto start = std::chrono::steady_clock::now();
     for (const auto& file : files) {
       std::ifstream in(file, std::ios::binary);
@@ -66,12 +69,18 @@ struct Replay {
         while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
         if (line.empty()) continue;
         if (!input.Add(line, batch, ++events)) ++parse_errors;
-        if (batch.size() == kBatchEvents) {
+        // auditd records of one serial become one event (engine/decode/auditd_joiner.h).
+        decode::JoinAuditRecord(audit, batch, decode::AuditJoiner::kRecordTime, joined_ids);
+        if (batch.size() >= kBatchEvents) {
           stage.Process(batch);
           batch.Clear();
         }
       }
     }
+    std::vector<decode::AuditEvent> rest;
+    audit.FlushAll(rest);  // serials whose EOE never came
+    for (const decode::AuditEvent& event : rest)
+      decode::AppendAuditEvent(event, batch).id = ++joined_ids;
     if (!batch.empty()) stage.Process(batch);
     std::vector<Alert> closing;
     EndCorrelationStream(correlator, *build.engine->correlations, closing);

@@ -157,5 +157,30 @@ TEST(ConsoleRoutePatterns, NameTheRoutesForTheMetrics) {
   EXPECT_EQ(codes["/api/v1/overview"], 503);
 }
 
+// One alert carries its rule's metadata, joined at read time; the list does not.
+TEST_F(ConsoleRoutesTest, OneAlertCarriesItsRulesDetailAndTheListStaysLean) {
+  store::StoredAlert known;
+  known.id = 7;
+  known.rule_id = "r1";
+  known.json = R"({"id":7,"rule":{"id":"r1","title":"Rule one"}})";
+  store::StoredAlert gone = known;
+  gone.id = 8;
+  gone.rule_id = "removed-rule";
+  gone.json = R"({"id":8,"rule":{"id":"removed-rule"}})";
+  reader_.Add({known, gone});
+  const HttpReply one = Get("/api/v1/alerts/7");
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_TRUE(one.body.starts_with(R"({"id":7,"rule":{"id":"r1","title":"Rule one"},)"))
+      << one.body;
+  EXPECT_TRUE(one.body.ends_with(R"(,"rule_detail":{"id":"r1","title":"Rule one"}})")) << one.body;
+  const HttpReply other = Get("/api/v1/alerts/8");
+  ASSERT_EQ(other.status, 200) << other.body;
+  EXPECT_NE(other.body.find(R"("rule_detail":null})"), std::string::npos) << other.body;
+  const HttpReply list = Get("/api/v1/alerts");
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_NE(list.body.find(R"("id":7)"), std::string::npos) << list.body;
+  EXPECT_EQ(list.body.find("rule_detail"), std::string::npos) << list.body;
+}
+
 }  // namespace
 }  // namespace gsoc::api

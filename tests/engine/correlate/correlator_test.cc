@@ -374,6 +374,37 @@ TEST(CorrelatorTest, UpperBoundConditionFiresWhenTheWindowCloses) {
   EXPECT_EQ(alerts[0].events.size(), 2u);
 }
 
+// value_percentile (the specification's example, scaled down): an image
+// that is at most 20% of one computer's process starts in the window; read
+// from the events' `image` field, judged when the window closes.
+TEST(CorrelatorTest, ValuePercentileFindsTheRareImageWhenTheWindowCloses) {
+  CorrelationRule rule =
+      MakeRule("rare", CorrelationType::kValuePercentile, {"ComputerName"}, 1, 10);
+  rule.field = "image";
+  rule.condition.lte = 20;
+  const CorrelationSet set = OneToOne({rule});
+  CorrelatorOptions options = SmallOptions();
+  options.shards = 1;
+  Correlator correlator(options, {"mof"});
+  Batch batch;
+  for (int i = 0; i < 4; ++i)
+    batch.Hit(0, 1 + i, i, {{"ComputerName", "ws1"}, {"image", "/usr/bin/bash"}});
+  batch.Hit(0, 5, 4, {{"ComputerName", "ws1"}, {"image", "/tmp/.x/miner"}});
+  batch.Hit(0, 6, 5, {{"ComputerName", "ws1"}});      // no image: skipped
+  EXPECT_TRUE(Feed(correlator, set, batch).empty());  // a share needs the whole window
+  EXPECT_EQ(correlator.stats().missing_value, 1u);
+  Batch later;
+  later.Hit(0, 7, 100, {{"ComputerName", "ws2"}, {"image", "/usr/bin/bash"}});
+  const std::vector<Alert> alerts = Feed(correlator, set, later);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(GroupOf(alerts[0]), "ComputerName=ws1;");
+  EXPECT_EQ(alerts[0].correlation_type, "value_percentile");
+  EXPECT_DOUBLE_EQ(alerts[0].value, 20.0);
+  EXPECT_EQ(alerts[0].condition, "lte 20");
+  ASSERT_EQ(alerts[0].events.size(), 1u);  // only the rare image's event
+  EXPECT_EQ(alerts[0].events[0].id, 5u);
+}
+
 TEST(CorrelatorTest, ContributorWhoseRawLineWasEvictedHasEmptyRaw) {
   const CorrelationSet set = OneToOne({EventCount("brute", {"src_ip"}, 2, 600)});
   CorrelatorOptions options = SmallOptions();

@@ -486,6 +486,86 @@ TEST(ValueMedianWindow, UpperBoundAtClose) {
   EXPECT_EQ(h.firing.count, 3u);
 }
 
+// ---- value_percentile -------------------------------------------------------------
+
+// The specification's example: a computer spawned a process image that makes
+// up at most 1% of its process starts in 24 h (`field: image`, `lte: 1`).
+// 99 starts of one image and 1 of another: the rare one is 1%.
+TEST(ValuePercentileWindow, SpecExampleFindsTheRareValueAtClose) {
+  Harness h(MakeRule(Type::kValuePercentile, Lte(1), 1000));
+  constexpr uint64_t kSvchost = 11, kRare = 22;
+  for (int i = 0; i < 50; ++i) EXPECT_FALSE(h.Value(i, kSvchost));
+  EXPECT_FALSE(h.Value(50, kRare));  // never from Add, whatever the share so far
+  for (int i = 51; i < 100; ++i) EXPECT_FALSE(h.Value(i, kSvchost));
+  EXPECT_FALSE(h.Advance(1000));  // the window [0, 1000] is still open
+  ASSERT_TRUE(h.Advance(1001));
+  EXPECT_DOUBLE_EQ(h.firing.value, 1.0);
+  EXPECT_EQ(h.firing.count, 1u);
+  EXPECT_EQ(h.Times(), Times{50});  // only the rare value's event
+  EXPECT_EQ(h.firing.window_start_ns, 0);
+  EXPECT_EQ(h.firing.window_end_ns, 99);
+  EXPECT_TRUE(h.window.empty());
+}
+
+TEST(ValuePercentileWindow, TwoPercentIsNotOnePercent) {
+  Harness h(MakeRule(Type::kValuePercentile, Lte(1), 1000));
+  for (int i = 0; i < 98; ++i) h.Value(i, 11);
+  h.Value(98, 22);
+  h.Value(99, 22);  // 2%
+  EXPECT_FALSE(h.Advance(2000));
+  EXPECT_TRUE(h.window.empty());  // judged and gone
+}
+
+// Several rare values: the alert names the smallest share and carries the
+// events of every qualifying value.
+TEST(ValuePercentileWindow, EveryQualifyingValueContributes) {
+  Harness h(MakeRule(Type::kValuePercentile, Lt(10), 100));
+  for (int i = 0; i < 17; ++i) h.Value(i, 1);  // 85%
+  h.Value(20, 2);
+  h.Value(21, 2);  // 10%: not < 10
+  h.Value(30, 3);  // 5%
+  ASSERT_TRUE(h.Advance(101));
+  EXPECT_DOUBLE_EQ(h.firing.value, 5.0);
+  EXPECT_EQ(h.firing.count, 1u);
+  EXPECT_EQ(h.Times(), Times{30});
+  Harness wide(MakeRule(Type::kValuePercentile, Lte(10), 100));
+  for (int i = 0; i < 17; ++i) wide.Value(i, 1);
+  wide.Value(20, 2);
+  wide.Value(21, 2);
+  wide.Value(30, 3);
+  ASSERT_TRUE(wide.Advance(101));
+  EXPECT_DOUBLE_EQ(wide.firing.value, 5.0);
+  EXPECT_EQ(wide.firing.count, 3u);
+  EXPECT_EQ(wide.Times(), (Times{20, 21, 30}));
+}
+
+// A lower bound ("one image is at least 90% of the starts") is judged on the
+// whole window too: the first event alone (100% so far) fires nothing.
+TEST(ValuePercentileWindow, LowerBoundIsJudgedAtCloseNotOnTheFirstEvent) {
+  Harness h(MakeRule(Type::kValuePercentile, Gte(90), 10));
+  EXPECT_FALSE(h.Value(0, 7));
+  EXPECT_FALSE(h.Value(1, 8));
+  EXPECT_FALSE(h.Value(2, 9));
+  EXPECT_FALSE(h.Advance(11));  // each 33%
+  EXPECT_EQ(h.window.NextDeadline(h.rule), kNoDeadline);
+  for (int i = 20; i < 29; ++i) EXPECT_FALSE(h.Value(i, 7));
+  EXPECT_FALSE(h.Value(29, 8));  // 9 of 10 are 7: 90%
+  ASSERT_TRUE(h.Advance(31));
+  EXPECT_DOUBLE_EQ(h.firing.value, 90.0);
+  EXPECT_EQ(h.firing.count, 9u);
+}
+
+// Bounded like every key: at most max_entries values (24 bytes each); the
+// oldest go first and are counted.
+TEST(ValuePercentileWindow, KeepsAtMostMaxEntries) {
+  Harness h(MakeRule(Type::kValuePercentile, Lte(1), 1000000));
+  h.limits.max_entries = 64;
+  for (int i = 0; i < 1000; ++i) h.Value(i, static_cast<uint64_t>(i));
+  EXPECT_EQ(EntryCount(h.window), 64u);
+  EXPECT_EQ(h.dropped, 1000u - 64u);
+  EXPECT_LE(h.window.HeapBytes(), 65u * 24u);
+}
+
 // ---- temporal ---------------------------------------------------------------------
 
 TEST(TemporalWindow, AllRefsWithinTimespan) {

@@ -654,6 +654,35 @@ TEST(GsocctlAlert, JsonPrintsTheAlertAndAMissingOneExits1) {
   EXPECT_EQ(server.requests().size(), 2u);
 }
 
+// The rule's metadata the API joins in ("rule_detail"), escaped like every
+// other text: a hostile reference cannot drive the terminal.
+TEST(GsocctlAlert, ShowsTheRulesMetadataEscaped) {
+  const std::string json =
+      R"({"id":"5","time":"2026-11-25T10:00:05.123Z","kind":"detection",)"
+      R"("rule":{"id":"r-1","title":"Whoami","level":"high","tags":["attack.t1033","cve.x"]},)"
+      R"("rule_detail":{"id":"r-1","description":"Runs whoami","author":"Ana",)"
+      R"("tags":["attack.discovery","attack.t1033","detection.threat_hunting"],)"
+      R"("references":["https://a.test/1","https://b.test/\u001b]0;pwned\u0007"],)"
+      R"("falsepositives":["Admin scripts"],"metadata_truncated":true,"kind":"detection"}})";
+  ScriptedServer server("tok", [&](const Request& request, int fd) {
+    Send(fd, Reply(200, "application/json", json));
+    (void)request;
+  });
+  const Outcome run = Gsocctl({"alert", "5", "--token", "tok", "--url", server.url()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  for (const char* expected : {
+           "attack:      attack.discovery, attack.t1033\n",
+           "description: Runs whoami\n",
+           "author:      Ana\n",
+           "references:  https://a.test/1\n             https://b.test/\\x1b]0;pwned\\x07\n",
+           "false pos.:  Admin scripts\n",
+           "note:        the rule's metadata was truncated by the loader\n",
+       }) {
+    EXPECT_NE(run.out.find(expected), std::string::npos) << expected << " not in:\n" << run.out;
+  }
+  EXPECT_EQ(run.out.find('\x1b'), std::string::npos);
+}
+
 // ---------------------------------------------------------------------------
 // The token, the address, failures.
 

@@ -1,0 +1,80 @@
+// The loader keeps a rule's metadata and caps it in bytes (rule_metadata.h).
+#include "engine/rules/rule_metadata.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/engine/rules/rule_test_util.h"
+
+namespace gsoc::rules {
+namespace {
+
+using testing::LoadOne;
+
+constexpr char kHeader[] =
+    "title: Meta\n"
+    "id: meta-1\n"
+    "author: Ana, Ben\n"
+    "description: Finds things\n"
+    "tags: [attack.execution, attack.t1059]\n"
+    "falsepositives:\n  - Admins\n";
+constexpr char kBody[] =
+    "logsource:\n  product: linux\n"
+    "detection:\n  sel:\n    a: b\n  condition: sel\n";
+
+TEST(RuleMetadata, KeptAsWrittenWhenSmall) {
+  const Rule rule = LoadOne(std::string(kHeader) + "references:\n  - https://x.test/a\n" + kBody);
+  EXPECT_EQ(rule.author, "Ana, Ben");
+  EXPECT_EQ(rule.description, "Finds things");
+  EXPECT_EQ(rule.tags, (std::vector<std::string>{"attack.execution", "attack.t1059"}));
+  EXPECT_EQ(rule.references, std::vector<std::string>{"https://x.test/a"});
+  EXPECT_EQ(rule.falsepositives, std::vector<std::string>{"Admins"});
+  EXPECT_FALSE(rule.metadata_truncated);
+}
+
+TEST(RuleMetadata, HostileReferencesAreCappedAndMarked) {
+  // 2 MB of references: 2,000 entries of 1,000 bytes (YAML parsing dominates
+  // the test's time; the cap does not depend on the size beyond its bound).
+  std::string yaml = std::string(kHeader) + "references:\n";
+  const std::string long_ref = "https://x.test/" + std::string(985, 'r');
+  for (int i = 0; i < 2000; ++i) yaml += "  - " + long_ref + "\n";
+  yaml += kBody;
+  const Rule rule = LoadOne(yaml);
+  const MetadataLimits limits;
+  EXPECT_TRUE(rule.metadata_truncated);
+  size_t bytes = rule.author.size() + rule.description.size();
+  for (const auto* list : {&rule.tags, &rule.references, &rule.falsepositives})
+    for (const std::string& text : *list) bytes += text.size();
+  EXPECT_LE(bytes, limits.max_total_bytes);
+  EXPECT_LE(rule.references.size(), limits.max_list_entries);
+  EXPECT_FALSE(rule.references.empty());
+  // What comes before the references is whole.
+  EXPECT_EQ(rule.tags.size(), 2u);
+  EXPECT_EQ(rule.falsepositives, std::vector<std::string>{"Admins"});
+}
+
+TEST(RuleMetadata, CutsLongTextAtAUtf8Boundary) {
+  Rule rule;
+  rule.author = std::string(1023, 'a') + "\xC3\xA9";  // 1,025 bytes, é straddles the cap
+  rule.description = std::string(5000, 'd');
+  EXPECT_TRUE(CapMetadata(rule));
+  EXPECT_EQ(rule.author, std::string(1023, 'a'));
+  EXPECT_EQ(rule.description.size(), 4096u);
+  EXPECT_TRUE(rule.metadata_truncated);
+}
+
+TEST(RuleMetadata, TooManyTagsAreDropped) {
+  Rule rule;
+  for (int i = 0; i < 100; ++i) rule.tags.push_back("attack.t" + std::to_string(1000 + i));
+  EXPECT_TRUE(CapMetadata(rule));
+  ASSERT_EQ(rule.tags.size(), 64u);
+  EXPECT_EQ(rule.tags.front(), "attack.t1000");
+  Rule small;
+  small.tags = {"attack.t1059"};
+  EXPECT_FALSE(CapMetadata(small));
+  EXPECT_FALSE(small.metadata_truncated);
+}
+
+}  // namespace
+}  // namespace gsoc::rules
