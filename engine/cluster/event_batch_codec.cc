@@ -163,6 +163,12 @@ void EventBatchEncoder::AppendName(std::string_view name, std::string_view raw, 
   PutRef(out, name, raw);
 }
 
+namespace {
+int64_t WrappingDifference(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
+}  // namespace
+
 void EventBatchEncoder::AppendEvent(const EventBatch& batch, const Event& event, std::string& out) {
   const bool v4 = event.peer.IsV4();
   uint8_t bits = static_cast<uint8_t>(event.format) & kFormatMask;
@@ -171,8 +177,10 @@ void EventBatchEncoder::AppendEvent(const EventBatch& batch, const Event& event,
   bits |= v4 ? kPeerV4 : 0;
   out.push_back(static_cast<char>(bits));
   PutZigzag(out, static_cast<int64_t>(event.id - previous_id_));
-  PutZigzag(out, event.receive_time_ns - previous_receive_ns_);
-  PutZigzag(out, event.event_time_ns - event.receive_time_ns);
+  // Differences wrap (as the reader's sums do): a hostile or corrupt time
+  // far from its neighbour is carried exactly, never overflows.
+  PutZigzag(out, WrappingDifference(event.receive_time_ns, previous_receive_ns_));
+  PutZigzag(out, WrappingDifference(event.event_time_ns, event.receive_time_ns));
   previous_id_ = event.id;
   previous_receive_ns_ = event.receive_time_ns;
   PutVarint(out, event.agency);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <unordered_map>
 
 namespace gsoc::decode {
@@ -305,6 +306,54 @@ void BuildAuditFields(AuditEvent& event) {
   else if (syscall)
     primary = "SYSCALL";
   builder.Finish(primary, msg, types, node);
+}
+
+AuditEvent& AuditEvent::operator=(const AuditEvent& other) {
+  if (this == &other) return *this;
+  agency = other.agency;
+  listener = other.listener;
+  host = other.host;
+  time_ns = other.time_ns;
+  serial = other.serial;
+  text = other.text;
+  fields = other.fields;
+  storage = other.storage;
+  complete = other.complete;
+  RebaseFields(other.storage.data(), other.storage.size());
+  return *this;
+}
+
+AuditEvent& AuditEvent::operator=(AuditEvent&& other) noexcept {
+  if (this == &other) return *this;
+  const char* old_storage = other.storage.data();
+  const size_t old_size = other.storage.size();
+  agency = other.agency;
+  listener = other.listener;
+  host = std::move(other.host);
+  time_ns = other.time_ns;
+  serial = other.serial;
+  text = std::move(other.text);
+  fields = std::move(other.fields);
+  storage = std::move(other.storage);
+  complete = other.complete;
+  RebaseFields(old_storage, old_size);
+  return *this;
+}
+
+// Views into the old storage's bytes are moved to the same offsets of ours
+// (pointers are compared, never read).
+void AuditEvent::RebaseFields(const char* old_storage, size_t old_size) {
+  if (old_storage == storage.data()) return;
+  const auto old_begin = reinterpret_cast<uintptr_t>(old_storage);
+  const auto rebase = [&](std::string_view& view) {
+    const auto at = reinterpret_cast<uintptr_t>(view.data());
+    if (view.data() == nullptr || at < old_begin || at > old_begin + old_size) return;
+    view = std::string_view(storage.data() + (at - old_begin), view.size());
+  };
+  for (auto& [name, value] : fields) {
+    rebase(name);
+    rebase(value);
+  }
 }
 
 Event& AppendAuditEvent(const AuditEvent& joined, EventBatch& batch) {

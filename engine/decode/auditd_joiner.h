@@ -89,6 +89,17 @@ struct AuditEvent {
   std::vector<std::pair<std::string_view, std::string_view>> fields;  // views into storage
   std::string storage;                                                // names and values
   bool complete = false;  // ended by EOE (not by time or a bound)
+
+  // Copies and moves point `fields` at the new `storage`: a short storage
+  // lives inside the string itself, so a moved event's views would dangle.
+  AuditEvent() = default;
+  AuditEvent(const AuditEvent& other) { *this = other; }
+  AuditEvent(AuditEvent&& other) noexcept { *this = std::move(other); }
+  AuditEvent& operator=(const AuditEvent& other);
+  AuditEvent& operator=(AuditEvent&& other) noexcept;
+
+ private:
+  void RebaseFields(const char* old_storage, size_t old_size);
 };
 
 struct AuditStats {

@@ -54,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (body.empty()) continue;
     const auto control = static_cast<uint8_t>(body.front());
     body.remove_prefix(1);
-    clock += (control >> 4) * 300'000'000;
+    clock += int64_t{control >> 4} * 300'000'000;
     line.clear();
     if (control & 0x08) {  // splice a record header: type, serial from the control byte
       line = std::string("type=") + kTypes[(control >> 4) % 6] +

@@ -191,5 +191,26 @@ TEST(AuditJoiner, BatchHookReplacesRecordsByTheJoinedEvent) {
   EXPECT_EQ(joined.event_time_ns, 1'700'000'000'123'000'000);
 }
 
+// A joined event moved or copied (as a growing vector does) keeps its fields:
+// short storage lives inside the string, so views must follow it.
+TEST(AuditEvent, FieldsFollowTheStorageWhenMovedOrCopied) {
+  AuditEvent event;
+  event.storage = "a0x";  // short: kept inside the std::string
+  event.fields = {
+      {std::string_view(event.storage).substr(0, 2), std::string_view(event.storage).substr(2, 1)}};
+  std::vector<AuditEvent> events;
+  events.push_back(event);
+  for (int i = 0; i < 20; ++i) events.push_back(AuditEvent{});  // reallocates
+  AuditEvent moved = std::move(events.front());
+  events.clear();
+  ASSERT_EQ(moved.fields.size(), 1u);
+  EXPECT_EQ(moved.fields[0].first, "a0");
+  EXPECT_EQ(moved.fields[0].second, "x");
+  EXPECT_GE(moved.fields[0].first.data(), moved.storage.data());
+  EXPECT_LE(moved.fields[0].second.data(), moved.storage.data() + moved.storage.size());
+  const AuditEvent copy = moved;
+  EXPECT_EQ(copy.fields[0].first.data(), copy.storage.data());
+}
+
 }  // namespace
 }  // namespace gsoc::decode
