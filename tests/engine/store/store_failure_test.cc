@@ -23,12 +23,6 @@
 #include "engine/store/store_format.h"
 #include "tests/engine/store/store_test_util.h"
 
-// Designated initializers leave the other members at their defaults on
-// purpose; GCC 12 warns about that under -Wextra.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#endif
-
 namespace gsoc::store {
 namespace {
 
