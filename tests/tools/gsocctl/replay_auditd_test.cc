@@ -13,6 +13,8 @@
 #include <map>
 #include <string>
 
+#include "run_command.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -61,12 +63,7 @@ ReplayRun Replay(const std::string& log) {
   const std::string command = std::string(GSOCCTL_PATH) + " replay --format syslog --rules " +
                               kChattrRule + " --rules " + kBase64Rule + " --logsources " + kPack +
                               "/logsources.yaml " + file.string() + " 2>" + (dir / "err").string();
-  std::FILE* pipe = ::popen(command.c_str(), "r");
-  std::string out;
-  char buffer[4096];
-  for (size_t n; (n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0;) out.append(buffer, n);
-  const int status = ::pclose(pipe);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << command;
+  const std::string out = gsoc::ctl::test::RunCommand(command);
   ReplayRun run;
   std::ifstream err(dir / "err");
   run.err.assign(std::istreambuf_iterator<char>(err), {});

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "run_command.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -23,15 +25,7 @@ namespace fs = std::filesystem;
 const std::string kPack = std::string(GSOC_SOURCE_DIR) + "/rules";
 const std::string kLinuxLog = std::string(GSOC_CORPUS_DIR) + "/loghub/Linux_full/Linux.log";
 
-std::string RunCommand(const std::string& command) {
-  std::FILE* pipe = ::popen(command.c_str(), "r");
-  std::string out;
-  char buffer[4096];
-  for (size_t n; (n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0;) out.append(buffer, n);
-  const int status = ::pclose(pipe);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << command;
-  return out;
-}
+using gsoc::ctl::test::RunCommand;
 
 // The days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
 int64_t Days(int64_t y, unsigned m, unsigned d) {
