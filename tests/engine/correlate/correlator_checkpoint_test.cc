@@ -1,0 +1,272 @@
+// Correlator checkpoints, restores and rule reloads: what state survives.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <initializer_list>
+#include <random>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "engine/correlate/correlator.h"
+#include "engine/correlate/key_table.h"
+#include "tests/engine/correlate/correlator_test_util.h"
+
+namespace gsoc::correlate {
+namespace {
+
+using namespace correlator_test;
+
+TEST(CorrelatorTest, CheckpointRoundTripContinuesState) {
+  CorrelationRule rule = EventCount("brute", {"src_ip"}, 3);
+  rule.suppress_ns = 0;
+  const CorrelationSet set = OneToOne({rule});
+  Correlator before(SmallOptions(), {"mof"});
+  Batch first;
+  first.Hit(0, 1, 0, {{"src_ip", "10.0.0.1"}});
+  first.Hit(0, 2, 1, {{"src_ip", "10.0.0.1"}});
+  first.Hit(0, 3, 1, {{"src_ip", "10.0.0.2"}});
+  Feed(before, set, first);
+  std::string blob;
+  before.Checkpoint(blob);
+
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("gsoc-correlator-test-" + std::to_string(::getpid()) + ".ckpt");
+  FileCheckpointStore store(path.string());
+  store.Save(blob);
+  std::string loaded;
+  ASSERT_TRUE(store.Load(&loaded));
+  EXPECT_EQ(loaded, blob);
+  EXPECT_FALSE(std::filesystem::exists(path.string() + ".tmp"));
+  std::filesystem::remove(path);
+  EXPECT_FALSE(store.Load(&loaded));
+
+  Correlator after(SmallOptions(), {"mof"});
+  std::string error;
+  ASSERT_TRUE(after.Restore(set, loaded, &error)) << error;
+  EXPECT_EQ(after.stream_time_ns(), before.stream_time_ns());
+  EXPECT_EQ(after.stats().live_keys, 2u);
+  Batch last;
+  last.Hit(0, 4, 2, {{"src_ip", "10.0.0.1"}});
+  const std::vector<Alert> alerts = Feed(after, set, last);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].count, 3u);
+  ASSERT_EQ(alerts[0].events.size(), 3u);
+  EXPECT_EQ(alerts[0].events[0].raw,
+            "<38>raw line of event 1 src_ip=10.0.0.1");  // from the checkpoint
+}
+
+// The raw cache keeps the lines of every recent correlated event; a
+// checkpoint keeps only those a live window can still name. Writing the
+// whole cache (tens of MiB at the default raw_cache) every interval cost
+// gsocd more CPU than detection (issue 10's ingest ceiling).
+TEST(CorrelatorTest, CheckpointKeepsOnlyRawLinesALiveWindowRefersTo) {
+  CorrelationRule rule = EventCount("brute", {"src_ip"}, 3);
+  rule.suppress_ns = 0;
+  const CorrelationSet set = OneToOne({rule});
+  Correlator before(SmallOptions(), {"mof"});
+  Batch fired;  // 500 keys reach 3 and fire: their windows are consumed
+  const std::string padding(200, 'x');
+  uint64_t id = 1;
+  for (int key = 0; key < 500; ++key) {
+    const std::string ip = "10.1." + std::to_string(key / 256) + "." + std::to_string(key % 256);
+    for (int hit = 0; hit < 3; ++hit) {
+      fired.Hit(0, id++, key * 0.01, {{"src_ip", ip}, {"pad", padding}});
+    }
+  }
+  ASSERT_EQ(Feed(before, set, fired).size(), 500u);
+  Batch pending;  // one key still on its way
+  const uint64_t pending_id = id;
+  pending.Hit(0, pending_id, 6, {{"src_ip", "10.0.0.9"}});
+  Feed(before, set, pending);
+  std::string blob;
+  before.Checkpoint(blob);
+  EXPECT_LT(blob.size(), 4096u) << "1,500 unreferenced lines of ~230 bytes were written";
+
+  Correlator after(SmallOptions(), {"mof"});
+  std::string error;
+  ASSERT_TRUE(after.Restore(set, blob, &error)) << error;
+  Batch last;
+  last.Hit(0, pending_id + 1, 7, {{"src_ip", "10.0.0.9"}});
+  last.Hit(0, pending_id + 2, 8, {{"src_ip", "10.0.0.9"}});
+  const std::vector<Alert> alerts = Feed(after, set, last);
+  ASSERT_EQ(alerts.size(), 1u);
+  ASSERT_EQ(alerts[0].events.size(), 3u);
+  EXPECT_EQ(alerts[0].events[0].raw, "<38>raw line of event " + std::to_string(pending_id) +
+                                         " src_ip=10.0.0.9");  // kept by the checkpoint
+  EXPECT_EQ(after.stats().raw_missing, 0u);
+}
+
+TEST(CorrelatorTest, CheckpointKeepsSuppressionState) {
+  CorrelationRule rule = EventCount("brute", {"src_ip"}, 1);
+  rule.suppress_ns = 100 * kSecond;
+  const CorrelationSet set = OneToOne({rule});
+  Correlator before(SmallOptions(), {"mof"});
+  Batch first;
+  first.Hit(0, 1, 0, {{"src_ip", "A"}});
+  first.Hit(0, 2, 1, {{"src_ip", "A"}});  // suppressed
+  ASSERT_EQ(Feed(before, set, first).size(), 1u);
+  std::string blob;
+  before.Checkpoint(blob);
+  Correlator after(SmallOptions(), {"mof"});
+  ASSERT_TRUE(after.Restore(set, blob, nullptr));
+  Batch second;
+  second.Hit(0, 3, 50, {{"src_ip", "A"}});  // still suppressed
+  EXPECT_TRUE(Feed(after, set, second).empty());
+  Batch third;
+  third.Hit(0, 4, 110, {{"src_ip", "A"}});
+  const std::vector<Alert> alerts = Feed(after, set, third);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].suppressed, 2u);
+}
+
+TEST(CorrelatorTest, RestoreRejectsGarbageAndLeavesNoState) {
+  const CorrelationSet set = OneToOne({EventCount("brute", {"src_ip"}, 3)});
+  Correlator source(SmallOptions(), {"mof"});
+  Batch batch;
+  for (uint64_t i = 0; i < 10; ++i) {
+    batch.Hit(0, i + 1, static_cast<double>(i), {{"src_ip", "10.0.0." + std::to_string(i % 4)}});
+  }
+  Feed(source, set, batch);
+  std::string blob;
+  source.Checkpoint(blob);
+
+  Correlator target(SmallOptions(), {"mof"});
+  std::string error;
+  EXPECT_FALSE(target.Restore(set, "", &error));
+  EXPECT_FALSE(error.empty());
+  EXPECT_FALSE(target.Restore(set, "definitely not a checkpoint at all", &error));
+  for (size_t length = 0; length < blob.size(); length += 7) {  // every kind of truncation
+    EXPECT_FALSE(target.Restore(set, std::string_view(blob).substr(0, length), &error)) << length;
+  }
+  std::string flipped = blob;
+  flipped[flipped.size() / 2] ^= 0x40;
+  EXPECT_FALSE(target.Restore(set, flipped, &error));
+  EXPECT_NE(error.find("checksum"), std::string::npos) << error;
+
+  // Body garbage behind a valid checksum: the parser itself must refuse it.
+  std::mt19937_64 random(42);
+  int refused = 0;
+  for (int round = 0; round < 300; ++round) {
+    std::string mutated = blob.substr(0, blob.size() - 8);
+    const size_t flips = 1 + random() % 4;
+    for (size_t f = 0; f < flips; ++f) {
+      mutated[12 + random() % (mutated.size() - 12)] = static_cast<char>(random());
+    }
+    const uint64_t checksum = internal::HashBytes(mutated, 0x636b7074636b7375ULL);
+    mutated.append(reinterpret_cast<const char*>(&checksum), sizeof(checksum));
+    if (!target.Restore(set, mutated, &error)) {
+      ++refused;
+      EXPECT_EQ(target.stats().live_keys, 0u);
+    }
+  }
+  EXPECT_GT(refused, 0);
+
+  EXPECT_FALSE(target.Restore(set, flipped, &error));
+  EXPECT_EQ(target.stats().live_keys, 0u);
+  ASSERT_TRUE(target.Restore(set, blob, &error)) << error;
+  EXPECT_EQ(target.stats().live_keys, source.stats().live_keys);
+}
+
+TEST(CorrelatorTest, RestoreDropsCorrelationsWhoseFingerprintChanged) {
+  const CorrelationSet set = OneToOne({EventCount("brute", {"src_ip"}, 3)});
+  Correlator source(SmallOptions(), {"mof"});
+  Batch batch;
+  batch.Hit(0, 1, 0, {{"src_ip", "A"}});
+  Feed(source, set, batch);
+  std::string blob;
+  source.Checkpoint(blob);
+  const CorrelationSet changed = OneToOne({EventCount("brute", {"src_ip"}, 4)});
+  Correlator target(SmallOptions(), {"mof"});
+  ASSERT_TRUE(target.Restore(changed, blob, nullptr));
+  EXPECT_EQ(target.stats().live_keys, 0u);
+}
+
+TEST(CorrelatorTest, FileCheckpointStoreReportsThePathOnFailure) {
+  FileCheckpointStore store("/nonexistent-dir-for-gsoc-test/correlator.ckpt");
+  try {
+    store.Save("blob");
+    FAIL() << "Save should throw";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent-dir-for-gsoc-test/correlator.ckpt"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("No such file"), std::string::npos) << e.what();
+  }
+  std::string blob;
+  EXPECT_FALSE(store.Load(&blob));
+  const auto dir = std::filesystem::temp_directory_path();
+  FileCheckpointStore unreadable(dir.string());  // a directory: open works, read fails
+  EXPECT_THROW(unreadable.Load(&blob), std::runtime_error);
+}
+
+TEST(CorrelatorTest, ReloadKeepsStateWhenTheFingerprintIsUnchanged) {
+  const CorrelationSet first = OneToOne({EventCount("brute", {"src_ip"}, 3)});
+  Correlator correlator(SmallOptions(), {"mof"});
+  Batch batch;
+  batch.Hit(0, 1, 0, {{"src_ip", "A"}});
+  batch.Hit(0, 2, 1, {{"src_ip", "A"}});
+  Feed(correlator, first, batch);
+
+  // A new set: another rule in front, a new title, the same fingerprint.
+  CorrelationRule renamed = EventCount("brute", {"src_ip"}, 3);
+  renamed.title = "Renamed";
+  CorrelationSet second = OneToOne({EventCount("other", {"user"}, 2), renamed});
+  second.detection_routes = {{{1, 0}}, {{0, 0}}};  // detection 0 still feeds brute
+  Batch more;
+  more.Hit(0, 3, 2, {{"src_ip", "A"}});
+  const std::vector<Alert> alerts = Feed(correlator, second, more);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].count, 3u);
+  EXPECT_EQ(alerts[0].rule.title, "Renamed");
+  EXPECT_EQ(correlator.stats().evicted, 0u);
+}
+
+TEST(CorrelatorTest, ReloadDropsStateWhenTheFingerprintChanged) {
+  const CorrelationSet first = OneToOne({EventCount("brute", {"src_ip"}, 3)});
+  Correlator correlator(SmallOptions(), {"mof"});
+  Batch batch;
+  batch.Hit(0, 1, 0, {{"src_ip", "A"}});
+  batch.Hit(0, 2, 1, {{"src_ip", "A"}});
+  batch.Hit(0, 3, 1, {{"src_ip", "B"}});
+  Feed(correlator, first, batch);
+  EXPECT_EQ(correlator.stats().live_keys, 2u);
+
+  const CorrelationSet second = OneToOne({EventCount("brute", {"src_ip"}, 3, 120)});
+  std::vector<Alert> alerts;
+  correlator.Tick(second, 0, alerts);  // every shard remaps, even untouched ones
+  EXPECT_EQ(correlator.stats().live_keys, 0u);
+  EXPECT_EQ(correlator.stats().evicted, 2u);
+  Batch more;
+  more.Hit(0, 4, 2, {{"src_ip", "A"}});
+  EXPECT_TRUE(Feed(correlator, second, more).empty());
+  EXPECT_EQ(correlator.stats().live_keys, 1u);
+}
+
+TEST(CorrelatorTest, StaleSetDoesNotDropTheNewSetsState) {
+  const CorrelationSet old_set = OneToOne({EventCount("brute", {"src_ip"}, 3)});
+  const CorrelationSet new_set =
+      OneToOne({EventCount("brute", {"src_ip"}, 3), EventCount("fresh", {"user"}, 2)});
+  Correlator correlator(SmallOptions(), {"mof"});
+  Batch warm;
+  warm.Hit(0, 1, 0, {{"src_ip", "A"}});
+  Feed(correlator, old_set, warm);
+  Batch fresh;
+  fresh.Hit(1, 2, 1, {{"user", "u"}});
+  Feed(correlator, new_set, fresh);
+  Batch straggler;  // a batch still running on the old set
+  straggler.Hit(0, 3, 2, {{"src_ip", "B"}});
+  Feed(correlator, old_set, straggler);
+  Batch again;
+  again.Hit(1, 4, 3, {{"user", "u"}});
+  const std::vector<Alert> alerts = Feed(correlator, new_set, again);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].rule.name, "fresh");
+}
+
+}  // namespace
+}  // namespace gsoc::correlate
