@@ -177,7 +177,9 @@ int main(int argc, char** argv) {
     std::vector<triage::ChangeTarget> targets;
     size_t requests = 0;
     for (uint64_t id = first_id + offset; id <= last_id; id += every) {
-      targets.push_back({id, "", 0});
+      // The agency as the API passes it (the triage indexes carry it).
+      const auto alert = alerts->Get(id);
+      targets.push_back({id, alert ? alert->agency : std::string(), 0});
       if (targets.size() == 1000 || id + every > last_id) {
         triage->Apply(change, targets);
         targets.clear();

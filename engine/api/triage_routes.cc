@@ -486,6 +486,12 @@ bool Take(store::StoredAlert& alert, const triage::TriageState& state, const Ale
 store::QueryResult QueryByIndex(const ApiContext& context, const AlertsQuery& query,
                                 size_t max_bytes) {
   const triage::TriageStore& triage = *context.hooks.triage;
+  triage::TriageFilter index_filter = query.filter.triage;
+  if (!query.filter.store.agency.empty()) {
+    index_filter.agencies = std::vector<std::string>{query.filter.store.agency};
+  } else {
+    index_filter.agencies = query.filter.store.allowed_agencies;
+  }
   uint64_t after = query.filter.store.after_id;
   uint64_t before = query.filter.store.before_id;
   const size_t max_examined = kMaxExaminedPages * std::max(query.limit, kStorePageAlerts);
@@ -493,7 +499,7 @@ store::QueryResult QueryByIndex(const ApiContext& context, const AlertsQuery& qu
   size_t bytes = 0;
   for (size_t examined = 0; examined < max_examined;) {
     const auto ids =
-        triage.FindIds(query.filter.triage, after, before, query.newest_first, kIndexPageIds);
+        triage.FindIds(index_filter, after, before, query.newest_first, kIndexPageIds);
     if (ids.empty()) {
       result.next_cursor = 0;
       return result;

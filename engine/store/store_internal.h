@@ -54,30 +54,40 @@ inline int64_t ToNanos(std::chrono::system_clock::time_point time) {
 
 // --- text search -------------------------------------------------------------
 
-struct FoldedHash {
-  size_t operator()(char c) const { return static_cast<unsigned char>(Fold(c)); }
-  static char Fold(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-};
-struct FoldedEqual {
-  bool operator()(char a, char b) const { return FoldedHash::Fold(a) == FoldedHash::Fold(b); }
-};
-
-// Case-insensitive (ASCII) substring search, built once per query.
+// Case-insensitive (ASCII) substring search, built once per query: Horspool
+// over folded bytes, with a 256-entry shift table (std's searcher with a
+// custom hash keeps its table in a hash map, a lookup per shift).
 class TextNeedle {
  public:
-  explicit TextNeedle(std::string_view needle)
-      : needle_(needle), searcher_(needle_.begin(), needle_.end(), FoldedHash(), FoldedEqual()) {}
-  TextNeedle(const TextNeedle&) = delete;  // searcher_ points into needle_
-  TextNeedle& operator=(const TextNeedle&) = delete;
+  explicit TextNeedle(std::string_view needle) : needle_(needle) {
+    for (char& c : needle_) c = Fold(c);
+    shift_.fill(needle_.size());
+    for (size_t k = 0; k + 1 < needle_.size(); ++k) {
+      shift_[static_cast<unsigned char>(needle_[k])] = needle_.size() - 1 - k;
+    }
+  }
   bool FoundIn(std::string_view text) const {
-    if (needle_.empty()) return true;
-    return searcher_(text.begin(), text.end()).first != text.end();
+    const size_t n = needle_.size();
+    if (n == 0) return true;
+    for (size_t i = 0; i + n <= text.size();) {
+      const char last = Fold(text[i + n - 1]);
+      if (last == needle_[n - 1] && EqualFolded(text.data() + i, n - 1)) return true;
+      i += shift_[static_cast<unsigned char>(last)];
+    }
+    return false;
   }
 
  private:
-  std::string needle_;
-  std::boyer_moore_horspool_searcher<std::string::const_iterator, FoldedHash, FoldedEqual>
-      searcher_;
+  static char Fold(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+  bool EqualFolded(const char* text, size_t count) const {
+    for (size_t j = 0; j < count; ++j) {
+      if (Fold(text[j]) != needle_[j]) return false;
+    }
+    return true;
+  }
+
+  std::string needle_;  // folded
+  std::array<size_t, 256> shift_{};
 };
 
 // AlertFilter::Matches over a record view, with the needle prepared once.

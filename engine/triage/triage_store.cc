@@ -285,19 +285,20 @@ std::vector<HistoryEntry> RocksTriageStore::History(uint64_t id) const {
 }
 
 void RocksTriageStore::PutState(rocksdb::WriteBatch& batch, const TriageState& before,
-                                const TriageState& after) {
+                                const TriageState& after, std::string_view agency) {
   const uint64_t id = after.id;
+  const rocksdb::Slice index_value(agency.data(), agency.size());
   if (before.status != after.status || before.id != after.id) {
     if (before.status != Status::kNew && before.version > 0) {
       batch.Delete(codec::StatusKey(static_cast<uint8_t>(before.status), before.id));
     }
     if (after.status != Status::kNew) {
-      batch.Put(codec::StatusKey(static_cast<uint8_t>(after.status), id), "");
+      batch.Put(codec::StatusKey(static_cast<uint8_t>(after.status), id), index_value);
     }
   }
   if (before.assignee != after.assignee || before.id != after.id) {
     if (!before.assignee.empty()) batch.Delete(codec::AssigneeKey(before.assignee, before.id));
-    if (!after.assignee.empty()) batch.Put(codec::AssigneeKey(after.assignee, id), "");
+    if (!after.assignee.empty()) batch.Put(codec::AssigneeKey(after.assignee, id), index_value);
   }
   batch.Put(codec::StateKey(id), EncodeState(after));
 }
@@ -314,8 +315,10 @@ void RocksTriageStore::UnlockStripes(const std::vector<size_t>& stripes)
   for (size_t stripe : stripes) stripes_[stripe].unlock();
 }
 
-ChangeResult RocksTriageStore::ApplyOne(const Change& change, uint64_t id, TriageState& state,
-                                        int64_t now, rocksdb::WriteBatch& batch) {
+ChangeResult RocksTriageStore::ApplyOne(const Change& change, const ChangeTarget& target,
+                                        TriageState& state, int64_t now,
+                                        rocksdb::WriteBatch& batch) {
+  const uint64_t id = target.id;
   ChangeResult result;
   result.id = id;
   const auto expected = change.expected_versions.find(id);
@@ -344,7 +347,7 @@ ChangeResult RocksTriageStore::ApplyOne(const Change& change, uint64_t id, Triag
   HistoryEntry entry{next.version, now,         change.author, change.action,
                      next.status,  next.reason, next.assignee, change.note};
   batch.Put(codec::HistoryKey(id, next.version), EncodeHistory(entry));
-  PutState(batch, state, next);
+  PutState(batch, state, next, target.agency);
   state = next;
   result.state = std::move(next);
   return result;
@@ -375,7 +378,7 @@ std::vector<ChangeResult> RocksTriageStore::Apply(const Change& change,
     for (const ChangeTarget& target : targets) {
       TriageState& state = working[target.id];
       previous.push_back(state.status);
-      results.push_back(ApplyOne(change, target.id, state, now, batch));
+      results.push_back(ApplyOne(change, target, state, now, batch));
       seqs.push_back(0);
       if (results.back().error == ChangeError::kNone) {
         LogChange(target.agency, results.back().state, batch, seqs.back());
@@ -403,7 +406,7 @@ std::vector<ChangeResult> RocksTriageStore::Apply(const Change& change,
 
 void RocksTriageStore::ScanIds(const std::string& prefix, uint64_t after_id, uint64_t before_id,
                                bool newest_first, size_t limit,
-                               const std::function<bool(uint64_t)>& take,
+                               const std::function<bool(uint64_t, std::string_view)>& take,
                                std::vector<uint64_t>& out) const {
   if (before_id <= after_id + 1) return;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
@@ -420,7 +423,7 @@ void RocksTriageStore::ScanIds(const std::string& prefix, uint64_t after_id, uin
     if (!StartsWith(key, prefix) || key.size() != prefix.size() + 8) break;
     const uint64_t id = codec::GetBig64({key.data() + prefix.size(), 8});
     if (id <= after_id || id >= before_id) break;
-    if (take(id)) {
+    if (take(id, std::string_view(it->value().data(), it->value().size()))) {
       out.push_back(id);
       ++taken;
     }
@@ -432,13 +435,22 @@ std::vector<uint64_t> RocksTriageStore::FindIds(const TriageFilter& filter, uint
                                                 uint64_t before_id, bool newest_first,
                                                 size_t limit) const {
   std::vector<uint64_t> out;
+  auto agency_allowed = [&](std::string_view agency) {
+    return !filter.agencies || agency.empty() ||
+           std::find(filter.agencies->begin(), filter.agencies->end(), agency) !=
+               filter.agencies->end();
+  };
   if (filter.assignee && !filter.assignee->empty()) {
-    auto take = [&](uint64_t id) { return filter.statuses.empty() || filter.Matches(Get(id)); };
+    auto take = [&](uint64_t id, std::string_view agency) {
+      return agency_allowed(agency) && (filter.statuses.empty() || filter.Matches(Get(id)));
+    };
     ScanIds(codec::AssigneePrefix(*filter.assignee), after_id, before_id, newest_first, limit, take,
             out);
     return out;
   }
-  auto take = [&](uint64_t id) { return !filter.assignee || filter.Matches(Get(id)); };
+  auto take = [&](uint64_t id, std::string_view agency) {
+    return agency_allowed(agency) && (!filter.assignee || filter.Matches(Get(id)));
+  };
   for (Status status : filter.statuses) {
     if (status == Status::kNew) continue;  // not indexed: untouched alerts are new
     ScanIds(codec::StatusPrefix(static_cast<uint8_t>(status)), after_id, before_id, newest_first,
@@ -455,12 +467,13 @@ std::vector<uint64_t> RocksTriageStore::FindIds(const TriageFilter& filter, uint
 
 // ---- aggregate replacement ----
 
-void RocksTriageStore::CarryOver(uint64_t from, uint64_t to, rocksdb::WriteBatch& batch) {
+void RocksTriageStore::CarryOver(uint64_t from, uint64_t to, std::string_view agency,
+                                 rocksdb::WriteBatch& batch) {
   const auto state = ReadState(from);
   if (!state) return;
   TriageState moved = *state;
   moved.id = to;
-  PutState(batch, *state, moved);
+  PutState(batch, *state, moved, agency);
   batch.Delete(codec::StateKey(from));
   Scan(codec::HistoryPrefix(from), [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
     batch.Put(codec::HistoryKey(to, codec::GetBig64({key.data() + 9, 8})), value);
@@ -477,7 +490,7 @@ void RocksTriageStore::OnCommitted(std::span<const store::StoredAlert> alerts) {
     rocksdb::WriteBatch batch;
     for (const store::StoredAlert& alert : alerts) {
       if (alert.replaces != 0) {
-        CarryOverLocked(alert.replaces, alert.id);
+        CarryOverLocked(alert.replaces, alert.id, alert.agency);
         ReplaceCaseAlert(alert.replaces, alert.id, batch);
       }
       FileAutoCases(alert, batch);
@@ -494,14 +507,14 @@ void RocksTriageStore::OnCommitted(std::span<const store::StoredAlert> alerts) {
   }
 }
 
-void RocksTriageStore::CarryOverLocked(uint64_t from, uint64_t to) {
+void RocksTriageStore::CarryOverLocked(uint64_t from, uint64_t to, std::string_view agency) {
   std::vector<size_t> stripes{from % kStripes, to % kStripes};
   std::sort(stripes.begin(), stripes.end());
   stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
   LockStripes(stripes);
   try {
     rocksdb::WriteBatch carry;
-    CarryOver(from, to, carry);
+    CarryOver(from, to, agency, carry);
     Write(carry);
   } catch (...) {
     UnlockStripes(stripes);

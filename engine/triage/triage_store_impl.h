@@ -58,15 +58,18 @@ class RocksTriageStore final : public TriageStore {
 
   // Alert states (triage_store.cc).
   std::optional<TriageState> ReadState(uint64_t id) const;
-  void PutState(rocksdb::WriteBatch& batch, const TriageState& before, const TriageState& after);
-  ChangeResult ApplyOne(const Change& change, uint64_t id, TriageState& state, int64_t now,
+  // The new state and its index entries (whose value is the alert's agency).
+  void PutState(rocksdb::WriteBatch& batch, const TriageState& before, const TriageState& after,
+                std::string_view agency);
+  ChangeResult ApplyOne(const Change& change, const ChangeTarget& target, TriageState& state, int64_t now,
                         rocksdb::WriteBatch& batch);
   void LockStripes(const std::vector<size_t>& stripes);
   void UnlockStripes(const std::vector<size_t>& stripes);
-  void CarryOver(uint64_t from, uint64_t to, rocksdb::WriteBatch& batch);
-  void CarryOverLocked(uint64_t from, uint64_t to);  // under both alerts' stripes
+  void CarryOver(uint64_t from, uint64_t to, std::string_view agency, rocksdb::WriteBatch& batch);
+  // Under both alerts' stripes.
+  void CarryOverLocked(uint64_t from, uint64_t to, std::string_view agency);
   void ScanIds(const std::string& prefix, uint64_t after_id, uint64_t before_id, bool newest_first,
-               size_t limit, const std::function<bool(uint64_t)>& take,
+               size_t limit, const std::function<bool(uint64_t, std::string_view)>& take,
                std::vector<uint64_t>& out) const;
 
   // Change log (triage_store.cc).

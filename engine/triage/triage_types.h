@@ -98,6 +98,11 @@ std::optional<std::string> ValidateChange(const Change& change, const TriageLimi
 struct TriageFilter {
   std::vector<Status> statuses;         // empty: any
   std::optional<std::string> assignee;  // set: exactly this assignee ("" = unassigned)
+  // FindIds only: skip index entries of other agencies (nullopt = any). The
+  // indexes carry each alert's agency, so a scoped or agency-filtered query
+  // does not read other agencies' alerts; entries written without one (an
+  // older triage.db) are returned, and the caller checks each alert anyway.
+  std::optional<std::vector<std::string>> agencies;
   bool empty() const { return statuses.empty() && !assignee; }
   bool Matches(const TriageState& state) const;
   // Whether the matching alerts can be read from the indexes (untouched

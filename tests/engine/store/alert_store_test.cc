@@ -66,6 +66,36 @@ TEST(SyncPolicy, NamesRoundTrip) {
   EXPECT_FALSE(ParseSyncPolicy("sometimes"));
 }
 
+// q: an ASCII case-insensitive substring, checked against a naive search
+// over needles and texts made of a small alphabet (many partial matches,
+// repeats, needles at both ends, longer than the text).
+TEST(AlertFilter, TextSearchAgreesWithNaiveSearch) {
+  auto fold = [](std::string text) {
+    for (char& c : text) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+    return text;
+  };
+  const std::string alphabet = "aAbB\"{:";
+  uint64_t seed = 12345;
+  auto next = [&](size_t bound) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<size_t>((seed >> 33) % bound);
+  };
+  auto random_text = [&](size_t length) {
+    std::string text;
+    for (size_t i = 0; i < length; ++i) text += alphabet[next(alphabet.size())];
+    return text;
+  };
+  for (int round = 0; round < 5000; ++round) {
+    const std::string text = random_text(next(40));
+    const std::string needle = random_text(1 + next(6));
+    StoredAlert alert{1, kBase, kBase, rules::Level::kLow, AlertKind::kDetection, "r", "r", "a",
+                      text};
+    const bool expected = fold(text).find(fold(needle)) != std::string::npos;
+    EXPECT_EQ(AlertFilter{.q = needle}.Matches(alert), expected)
+        << "text '" << text << "' needle '" << needle << "'";
+  }
+}
+
 TEST(AlertFilter, MatchesEveryCondition) {
   StoredAlert alert{7,
                     kBase,

@@ -228,6 +228,33 @@ TEST(TriageStoreTest, IndexesFindByStatusAndAssigneeInIdOrder) {
   EXPECT_FALSE(fresh.UsesIndex());
 }
 
+// The index entries carry the agency, so a scoped status or assignee query
+// skips other agencies' alerts without reading them.
+TEST(TriageStoreTest, IndexesSkipOtherAgencies) {
+  TempTriageDir dir;
+  auto store = TriageStore::Open(dir.Options());
+  std::vector<ChangeTarget> targets{{1, "moj"}, {2, "moh"}, {3, "moj"}, {4, "mod"}};
+  store->Apply(MakeChange(Action::kAck), targets);
+  Change assign = MakeChange(Action::kAssign);
+  assign.assignee = "carol";
+  store->Apply(assign, targets);
+  TriageFilter acked;
+  acked.statuses = {Status::kAcknowledged};
+  acked.agencies = std::vector<std::string>{"moj"};
+  EXPECT_EQ(store->FindIds(acked, 0, UINT64_MAX, true, 100), (std::vector<uint64_t>{3, 1}));
+  acked.agencies = std::vector<std::string>{"moh", "mod"};
+  EXPECT_EQ(store->FindIds(acked, 0, UINT64_MAX, false, 100), (std::vector<uint64_t>{2, 4}));
+  acked.agencies = std::vector<std::string>{};
+  EXPECT_TRUE(store->FindIds(acked, 0, UINT64_MAX, false, 100).empty());
+  TriageFilter carol;
+  carol.assignee = "carol";
+  carol.agencies = std::vector<std::string>{"mod"};
+  EXPECT_EQ(store->FindIds(carol, 0, UINT64_MAX, false, 100), (std::vector<uint64_t>{4}));
+  carol.agencies.reset();
+  EXPECT_EQ(store->FindIds(carol, 0, UINT64_MAX, false, 100),
+            (std::vector<uint64_t>{1, 2, 3, 4}));
+}
+
 TEST(TriageStoreTest, StateSurvivesReopen) {
   TempTriageDir dir;
   {
@@ -266,6 +293,10 @@ TEST(TriageStoreTest, ReplacedAggregateAlertCarriesItsState) {
   TriageFilter dave;
   dave.assignee = "dave";
   EXPECT_EQ(store->FindIds(dave, 0, UINT64_MAX, false, 10), (std::vector<uint64_t>{60}));
+  dave.agencies = std::vector<std::string>{"agency-a"};  // the new id's entry keeps the agency
+  EXPECT_EQ(store->FindIds(dave, 0, UINT64_MAX, false, 10), (std::vector<uint64_t>{60}));
+  dave.agencies = std::vector<std::string>{"agency-b"};
+  EXPECT_TRUE(store->FindIds(dave, 0, UINT64_MAX, false, 10).empty());
   EXPECT_EQ(store->stats().carried, 1u);
 }
 
