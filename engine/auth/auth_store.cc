@@ -229,6 +229,7 @@ class RocksAuthStore final : public AuthStore {
     db_options.keep_log_file_num = 2;
     db_options.max_manifest_file_size = 4 << 20;
     db_options.write_buffer_size = 4 << 20;
+    options.memory.ApplyTo(db_options);
     std::error_code ignored;
     std::filesystem::create_directories(options.path, ignored);
     rocksdb::DB* db = nullptr;

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "engine/auth/principal.h"
+#include "engine/store/rocks_memory.h"
 
 namespace gsoc::auth {
 
@@ -36,6 +37,7 @@ struct AuthStoreOptions {
   size_t audit_max_entries = 100'000;
   uint64_t audit_max_bytes = 32ull << 20;  // encoded entry bytes
   size_t max_tokens = 10'000;
+  store::RocksMemory memory;  // gsocd: the alert store's cache and write-buffer budget
 };
 
 // Limits on what a token may carry (CreateToken refuses beyond).

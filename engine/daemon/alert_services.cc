@@ -116,10 +116,12 @@ std::vector<std::string> ApiTokens(const ApiConfig& config) {
 }
 
 // <data_dir>/triage.db, written with the alert store's sync policy.
-std::unique_ptr<triage::TriageStore> OpenTriage(const Config& config, store::SyncPolicy sync) {
+std::unique_ptr<triage::TriageStore> OpenTriage(const Config& config, store::SyncPolicy sync,
+                                                store::RocksMemory memory) {
   triage::TriageOptions options;
   options.path = config.data_dir / "triage.db";
   options.sync = sync != store::SyncPolicy::kNone;
+  options.memory = std::move(memory);
   for (const AutoCaseConfig& rule : config.cases.auto_rules) {
     triage::AutoCaseRule out;
     out.name = rule.name;
@@ -218,7 +220,7 @@ AlertServices::AlertServices(const Config& config)
     p.write_seconds->Observe(seconds);
     p.batch_alerts->Observe(static_cast<double>(alerts));
   });
-  p.triage = OpenTriage(config, store_options.sync);
+  p.triage = OpenTriage(config, store_options.sync, store_->shared_memory());
   p.triage->SetChangeListener([&p](const triage::ChangeEvent& change) {
     p.hub.PublishTriage(change.agency, change.state);
     p.overview.OnTriageChange(change);  // open versus closed
@@ -287,6 +289,7 @@ uint16_t AlertServices::StartApi(AlertServicesHooks hooks) {
   auth_options.path = config_.api.auth_db;
   auth_options.audit_max_entries = config_.api.audit_max_entries;
   auth_options.audit_max_bytes = config_.api.audit_max_bytes;
+  auth_options.memory = store_->shared_memory();
   parts_->auth = auth::AuthStore::Open(auth_options);
   api::ApiHooks api_hooks;
   api_hooks.rules_json = std::move(hooks.rules_json);

@@ -258,6 +258,7 @@ void AlertStore::Publish(std::vector<Alert>& alerts) { Impl(this).Publish(alerts
 void AlertStore::Flush() { Impl(this).Flush(); }
 void AlertStore::BeginShutdown() { Impl(this).BeginShutdown(); }
 StoreHealth AlertStore::health() const { return Impl(this).health(); }
+RocksMemory AlertStore::shared_memory() const { return Impl(this).shared_memory(); }
 void AlertStore::AddListener(CommitListener* listener) { Impl(this).AddListener(listener); }
 QueryResult AlertStore::Query(const QueryRequest& request) const {
   return Impl(this).Query(request);

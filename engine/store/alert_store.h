@@ -47,6 +47,7 @@
 
 #include "engine/alert/alert.h"
 #include "engine/correlate/correlator.h"
+#include "engine/store/rocks_memory.h"
 
 namespace rocksdb {
 class Env;
@@ -187,6 +188,9 @@ class AlertStore : public AlertSink, public AlertReader {
   void BeginShutdown();
   // ok until a write or WAL sync fails; then never ok again (restart).
   StoreHealth health() const;
+  // The block cache and write-buffer budget of this store, for the other
+  // databases of the process to open under (engine/store/rocks_memory.h).
+  RocksMemory shared_memory() const;
 
   // Listeners are added before the first Publish; not owned.
   void AddListener(CommitListener* listener);

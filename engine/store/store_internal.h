@@ -332,6 +332,7 @@ class RocksAlertStore final : public AlertStore, public FailureState {
   void Flush() override;
   void BeginShutdown();
   StoreHealth health() const;
+  RocksMemory shared_memory() const { return {budget_->cache, budget_->write_buffers}; }
   bool failed() const override { return failed_.load(std::memory_order_acquire); }
   void RecordFailure(const char* what, const rocksdb::Status& status) override;
   void AddListener(CommitListener* listener) { listeners_.push_back(listener); }

@@ -190,6 +190,7 @@ RocksTriageStore::RocksTriageStore(const TriageOptions& options) : options_(opti
   db_options.max_open_files = 256;
   db_options.keep_log_file_num = 4;
   db_options.compression = rocksdb::kLZ4Compression;
+  options_.memory.ApplyTo(db_options);
   rocksdb::DB* db = nullptr;
   const rocksdb::Status status = rocksdb::DB::Open(db_options, options_.path.string(), &db);
   if (!status.ok()) Fail("open", status);

@@ -54,6 +54,7 @@ namespace gsoc::triage {
 struct TriageOptions {
   std::filesystem::path path;  // the RocksDB directory, e.g. <data_dir>/triage.db
   bool sync = true;            // WriteOptions::sync (false only for sync policy "none")
+  store::RocksMemory memory;   // gsocd: the alert store's cache and write-buffer budget
   TriageLimits limits;
   std::vector<AutoCaseRule> auto_cases;  // config cases.auto
   // Tests: the wall clock stamping changes.

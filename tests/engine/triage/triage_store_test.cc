@@ -255,6 +255,24 @@ TEST(TriageStoreTest, IndexesSkipOtherAgencies) {
             (std::vector<uint64_t>{1, 2, 3, 4}));
 }
 
+// gsocd opens triage.db under the alert store's write-buffer budget and block
+// cache: its memtables count against the one budget.
+TEST(TriageStoreTest, OpensUnderTheSharedMemoryBudget) {
+  TempTriageDir dir;
+  TriageOptions options = dir.Options();
+  options.memory.block_cache = rocksdb::NewLRUCache(8 << 20);
+  options.memory.write_buffers = std::make_shared<rocksdb::WriteBufferManager>(64 << 20);
+  const size_t before = options.memory.write_buffers->memory_usage();
+  auto store = TriageStore::Open(options);
+  std::vector<ChangeTarget> targets;
+  for (uint64_t id = 1; id <= 2000; ++id) targets.push_back({id, "moj"});
+  Change note = MakeChange(Action::kNote);
+  note.note = std::string(200, 'n');
+  store->Apply(note, targets);
+  EXPECT_GT(options.memory.write_buffers->memory_usage(), before + 2000 * 200);
+  EXPECT_GT(options.memory.block_cache.use_count(), 1);  // held by the open table factory
+}
+
 TEST(TriageStoreTest, StateSurvivesReopen) {
   TempTriageDir dir;
   {
