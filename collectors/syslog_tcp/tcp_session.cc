@@ -58,7 +58,8 @@ TcpSession::TcpSession(TcpListener& listener, asio::ip::tcp::socket socket, Peer
       peer_(peer),
       agency_(agency),
       limit_agency_(agency),
-      framer_(listener.mode(), listener.context().config.max_message_size) {
+      framer_(listener.mode(), listener.context().config.max_message_size),
+      audit_(ConnectionAuditLimits(), listener.context().max_clock_skew_ns) {
   parse_context_.default_utc_offset_seconds = context_.utc_offset_seconds;
   json_ = listener.mode() == FramingMode::kLinesOnly;
 }
@@ -135,6 +136,7 @@ void TcpSession::ReadAvailable() {
     }
   }
   if (!HandOn()) return;
+  ScheduleAudit();
   WaitReadable();
 }
 
@@ -188,6 +190,7 @@ void TcpSession::OnFrame(std::string_view frame) {
   }
   ResolveEventTime(event, context_.max_clock_skew_ns);
   ++pending_events_;
+  if (!json_) audit_.AfterParse(*batch_, parse_context_.receive_time_ns);
 }
 
 void TcpSession::FlushCounts(ThreadCounters& counters) {
@@ -196,6 +199,7 @@ void TcpSession::FlushCounts(ThreadCounters& counters) {
   if (pending_bytes_) counters.BytesReceived(listener, pending_bytes_);
   if (pending_oversize_) counters.Discarded(listener, DiscardReason::kOversize, pending_oversize_);
   pending_parse_errors_.Flush(counters, listener);
+  audit_.FlushCounts(counters, listener);
   pending_events_ = pending_bytes_ = pending_oversize_ = 0;
 }
 
@@ -253,6 +257,10 @@ void TcpSession::FinishAndClose(CloseReason reason) {
     }
     KeepTail(nullptr, 0);
   }
+  if (audit_.has_open()) {  // serials whose EOE has not come: handed on as they are
+    if (!batch_) batch_ = context_.input->pool().Acquire();
+    audit_.FlushAll(*batch_, NowNanos());
+  }
   if (!HandOn()) return;  // OnSpace closes once the batch is handed on
   Close(reason);
 }
@@ -304,13 +312,49 @@ void TcpSession::OnIdleTimer(const error_code& error) {
     ArmIdleTimer(context_.config.first_message_timeout);
     return;
   }
+  HandOnDueAudit();
   CloseReason reason;
   if (const auto left = TimeLeft(&reason)) {
-    ArmIdleTimer(*left);
+    ArmIdleTimer(std::min(*left, AuditLeft()));
     return;
   }
   if (tls_ && !tls_checked_) listener_.CountHandshake(TlsHandshakeResult::kTimeout, peer_);
   FinishAndClose(reason);
+}
+
+void TcpSession::HandOnDueAudit() {
+  if (audit_.has_open()) {
+    if (!batch_) batch_ = context_.input->pool().Acquire();
+    audit_.Expire(*batch_, NowNanos());
+  }
+  if (!batch_ || batch_->empty()) return;
+  ThreadCounters& counters = context_.metrics->Local();
+  FlushCounts(counters);
+  switch (context_.input->TryPush(batch_)) {
+    case PushResult::kPushed:
+      batch_ = nullptr;
+      return;
+    case PushResult::kFull:
+      return;  // kept; AuditLeft retries soon, and the next read hands it on
+    case PushResult::kClosed:
+      counters.Discarded(context_.index, DiscardReason::kQueueFull, batch_->size());
+      batch_->Clear();
+      return;
+  }
+}
+
+std::chrono::steady_clock::duration TcpSession::AuditLeft() const {
+  using std::chrono::steady_clock;
+  if (batch_ && !batch_->empty()) return std::chrono::milliseconds(100);
+  if (!audit_.has_open()) return steady_clock::duration::max();
+  const int64_t left = audit_.next_due_ns() - NowNanos();
+  return std::chrono::nanoseconds(std::max<int64_t>(left, 0));
+}
+
+void TcpSession::ScheduleAudit() {
+  if (!audit_.has_open()) return;
+  const auto left = AuditLeft();
+  if (idle_timer_.expiry() > std::chrono::steady_clock::now() + left) ArmIdleTimer(left);
 }
 
 size_t TcpSession::ReadSome(char* out, size_t capacity, error_code& error) {

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "collectors/framing/stream_framer.h"
+#include "collectors/listener/audit_join.h"
 #include "collectors/json/json_parser.h"
 #include "collectors/listener/listener.h"
 #include "collectors/syslog_tls/tls_context.h"
@@ -45,6 +46,12 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   void FinishAndClose(CloseReason reason);
   void Close(CloseReason reason);
   void ArmIdleTimer(std::chrono::steady_clock::duration after);
+  // auditd serials (audit_): hands on those due without waiting for the
+  // pipeline (a full queue keeps them in batch_ and retries), and keeps the
+  // idle timer no later than the next one due.
+  void HandOnDueAudit();
+  std::chrono::steady_clock::duration AuditLeft() const;
+  void ScheduleAudit();
   void OnIdleTimer(const boost::system::error_code& error);
   // Time left before the idle or first-message timeout, or nullopt when due
   // (with the reason).
@@ -71,6 +78,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   size_t tail_ = 0;  // unconsumed bytes at the front of tail_storage_
   BatchPtr batch_;   // null until a frame arrives, and again once handed on
   SyslogParseContext parse_context_;
+  CollectorAuditJoin audit_;  // auditd records of one serial -> one event (syslog only)
   std::chrono::steady_clock::time_point accepted_;
   std::chrono::steady_clock::time_point last_activity_;
   bool got_message_ = false;      // a complete frame arrived

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -35,12 +36,14 @@ bool SamePeerAddress(const PeerAddress& a, const PeerAddress& b) { return a.byte
 
 UdpListener::UdpListener(asio::io_context& io, ListenerContext context)
     : context_(std::move(context)),
-      socket_(io),
+      socket_(asio::make_strand(io)),  // the socket's and the audit timer's handlers never overlap
       slot_size_(context_.config.max_message_size + 1),  // +1 detects oversize
       headers_(kSlots),
       iovecs_(kSlots),
       addresses_(kSlots),
-      pending_by_agency_(context_.agencies->size(), 0) {
+      pending_by_agency_(context_.agencies->size(), 0),
+      audit_(ListenerAuditLimits(), context_.max_clock_skew_ns),
+      audit_timer_(socket_.get_executor()) {
   parse_context_.default_utc_offset_seconds = context_.utc_offset_seconds;
 }
 
@@ -73,6 +76,11 @@ void UdpListener::Start() {
 
 void UdpListener::Stop() {
   asio::post(socket_.get_executor(), [this] {
+    audit_timer_.cancel();
+    if (batch_ && audit_.has_open()) {  // serials whose EOE has not come
+      audit_.FlushAll(*batch_, NowNanos());
+      HandOn(context_.metrics->Local());
+    }
     error_code ignored;
     socket_.close(ignored);
   });
@@ -97,6 +105,7 @@ void UdpListener::ReceiveBurst() {
     more = received == static_cast<int>(kSlots) && call + 1 == kCallsPerTurn;
   }
   HandOn(counters);
+  ScheduleAudit();
   if (more) {
     asio::post(socket_.get_executor(), [this] {
       if (socket_.is_open()) ReceiveBurst();
@@ -156,6 +165,7 @@ void UdpListener::OnDatagram(size_t slot, size_t length, ThreadCounters& counter
   ParseSyslogFrame(copy, parse_context_, event, *batch_, pending_parse_errors_);
   ResolveEventTime(event, context_.max_clock_skew_ns);
   ++pending_by_agency_[last_agency_];
+  audit_.AfterParse(*batch_, parse_context_.receive_time_ns);
 }
 
 void UdpListener::HandOn(ThreadCounters& counters) {
@@ -165,6 +175,7 @@ void UdpListener::HandOn(ThreadCounters& counters) {
     pending_by_agency_[a] = 0;
   }
   pending_parse_errors_.Flush(counters, listener);
+  audit_.FlushCounts(counters, listener);
   if (batch_->empty()) return;
   if (context_.input->TryPush(batch_) == PushResult::kPushed) {
     batch_ = context_.input->pool().Acquire();
@@ -172,6 +183,25 @@ void UdpListener::HandOn(ThreadCounters& counters) {
   }
   counters.Discarded(listener, DiscardReason::kQueueFull, batch_->size());
   batch_->Clear();
+}
+
+void UdpListener::ScheduleAudit() {
+  const int64_t due = audit_.next_due_ns();
+  if (due == INT64_MAX || due >= audit_timer_due_ns_) return;
+  audit_timer_due_ns_ = due;
+  audit_timer_.expires_after(std::chrono::nanoseconds(std::max<int64_t>(due - NowNanos(), 0)));
+  audit_timer_.async_wait([this](const error_code& error) {
+    if (error) return;  // re-armed or stopped
+    OnAuditTimer();
+  });
+}
+
+void UdpListener::OnAuditTimer() {
+  audit_timer_due_ns_ = INT64_MAX;
+  if (!socket_.is_open()) return;
+  audit_.Expire(*batch_, NowNanos());
+  HandOn(context_.metrics->Local());
+  ScheduleAudit();
 }
 
 namespace {

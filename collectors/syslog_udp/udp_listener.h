@@ -6,15 +6,21 @@
 // counted (reason unknown_agency). A datagram longer than max_message_size is
 // discarded (oversize). When the pipeline is full the batch is dropped and
 // counted (queue_full): UDP senders cannot be slowed down.
-// Threading: one outstanding wait on the socket, so handlers never overlap.
+// auditd records of one serial become one event (collectors/listener/
+// audit_join.h), one joiner for the listener; a timer hands on serials whose
+// EOE does not come, and Stop hands on what is open.
+// Threading: the socket and the timer share a strand, and there is one
+// outstanding wait on the socket, so handlers never overlap.
 #pragma once
 
 #include <sys/socket.h>
 
 #include <boost/asio/ip/udp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <vector>
 
+#include "collectors/listener/audit_join.h"
 #include "collectors/listener/listener.h"
 
 namespace gsoc {
@@ -38,6 +44,9 @@ class UdpListener : public Listener {
   int ReceiveSome();
   void OnDatagram(size_t slot, size_t length, ThreadCounters& counters);
   void HandOn(ThreadCounters& counters);
+  // Keeps audit_timer_ at the next auditd serial due (none open: idle).
+  void ScheduleAudit();
+  void OnAuditTimer();
 
   ListenerContext context_;
   boost::asio::ip::udp::socket socket_;
@@ -54,6 +63,9 @@ class UdpListener : public Listener {
   bool have_last_peer_ = false;
   std::vector<uint64_t> pending_by_agency_;
   PendingParseErrors pending_parse_errors_;
+  CollectorAuditJoin audit_;
+  boost::asio::steady_timer audit_timer_;
+  int64_t audit_timer_due_ns_ = INT64_MAX;  // when the armed timer fires (wall clock)
 };
 
 }  // namespace gsoc

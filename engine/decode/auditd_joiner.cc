@@ -430,7 +430,15 @@ void AuditJoiner::Expire(int64_t now_ns, std::vector<AuditEvent>& out) {
 }
 
 void AuditJoiner::FlushAll(std::vector<AuditEvent>& out) {
-  while (!order_.empty()) Emit(open_.find(order_.front()), out);
+  while (!order_.empty()) {
+    ++stats_.flushed;
+    Emit(open_.find(order_.front()), out);
+  }
+}
+
+int64_t AuditJoiner::oldest_open_ns() const {
+  if (order_.empty()) return INT64_MAX;
+  return open_.find(order_.front())->second.first_ns;
 }
 
 bool AuditJoiner::Add(const AuditSource& source, std::string_view message, int64_t now_ns,
@@ -457,6 +465,15 @@ bool AuditJoiner::Add(const AuditSource& source, std::string_view message, int64
     }
     const Order::iterator position = order_.insert(order_.end(), key);
     it = open_.emplace(std::move(key), Pending{now, record.time_ns, 0, {}, position}).first;
+    if (record.fields.find(" msg='") != std::string_view::npos) {
+      // A user-space message: one record, no EOE follows.
+      Append(it->second, record.line.substr(0, limits_.max_event_bytes));
+      EvictForBytes(it, out);
+      ++stats_.standalone;
+      Emit(it, out);
+      out.back().complete = true;
+      return true;
+    }
   }
   Pending& pending = it->second;
   std::string_view line = record.line;
@@ -467,6 +484,12 @@ bool AuditJoiner::Add(const AuditSource& source, std::string_view message, int64
     ++stats_.records_dropped;
     return true;
   }
+  Append(pending, line);
+  EvictForBytes(it, out);
+  return true;
+}
+
+void AuditJoiner::Append(Pending& pending, std::string_view line) {
   if (!pending.text.empty()) {
     pending.text.push_back('\n');
     ++bytes_;
@@ -474,7 +497,17 @@ bool AuditJoiner::Add(const AuditSource& source, std::string_view message, int64
   pending.text.append(line);
   bytes_ += line.size();
   ++pending.records;
-  return true;
+}
+
+// Past max_open_bytes: the oldest serials other than `keep` are emitted early.
+void AuditJoiner::EvictForBytes(std::unordered_map<Key, Pending, KeyHash>::iterator keep,
+                                std::vector<AuditEvent>& out) {
+  while (bytes_ > limits_.max_open_bytes && order_.size() > 1) {
+    auto oldest = open_.find(order_.front());
+    if (oldest == keep) oldest = open_.find(*std::next(order_.begin()));
+    ++stats_.evicted;
+    Emit(oldest, out);
+  }
 }
 
 }  // namespace gsoc::decode

@@ -9,9 +9,10 @@
 //   type=EOE msg=audit(1700000000.123:4711):
 // (optionally prefixed `node=HOST `, and after syslog headers when forwarded
 // by audisp-syslog / rsyslog). AuditJoiner collects the records of one
-// serial and emits one AuditEvent when type=EOE arrives, or after
-// `flush_after_ns` without EOE (single-record user-space events such as
-// USER_LOGIN have none), or when a bound is hit.
+// serial and emits one AuditEvent when type=EOE arrives, at once for a
+// user-space record (USER_LOGIN, USER_CMD, CRED_ACQ, ...: its fields carry
+// msg='...'; such events are one record and have no EOE), after
+// `flush_after_ns` without EOE, or when a bound is hit.
 //
 // Joining is per source: records join only with records of the same
 // (agency, listener, host, serial); another agency's serial never mixes in.
@@ -31,9 +32,10 @@
 // The event's text is the records, one per line.
 //
 // Bounds (AuditLimits): records per serial (beyond: dropped, counted), bytes
-// per event (records beyond: dropped, counted), open serials (beyond: the
-// oldest is emitted early, counted), flush_after_ns. Memory is at most
-// max_open x max_event_bytes plus per-entry overhead.
+// per event (records beyond: dropped, counted), open serials and their bytes
+// together (beyond either: the oldest are emitted early, counted),
+// flush_after_ns. Memory is at most max_open_bytes plus per-entry overhead
+// (max_open entries).
 #pragma once
 
 #include <cstddef>
@@ -54,6 +56,7 @@ struct AuditLimits {
   size_t max_records = 64;                 // records joined per serial
   size_t max_event_bytes = 65536;          // record text per serial
   size_t max_open = 4096;                  // serials waiting for their EOE, all sources
+  size_t max_open_bytes = 16u << 20;       // record text of those serials together
   int64_t flush_after_ns = 2'000'000'000;  // emit a serial this long after its first record
 };
 
@@ -106,8 +109,13 @@ struct AuditStats {
   uint64_t records = 0;          // records taken
   uint64_t events = 0;           // events emitted
   uint64_t timed_out = 0;        // emitted without EOE after flush_after_ns
-  uint64_t evicted = 0;          // emitted early: max_open serials were waiting
+  uint64_t evicted = 0;          // emitted early: max_open serials (or bytes) were waiting
+  uint64_t standalone = 0;       // emitted at once: a user-space record (msg='...')
+  uint64_t flushed = 0;          // emitted by FlushAll (end of input, connection closed)
   uint64_t records_dropped = 0;  // beyond max_records or max_event_bytes
+  // Records taken that are in no event of their own: joined into their
+  // serial's event (not its first record), an EOE, or dropped.
+  uint64_t Folded(size_t open) const { return records - events - open - records_dropped; }
 };
 
 class AuditJoiner {
@@ -132,6 +140,10 @@ class AuditJoiner {
   void FlushAll(std::vector<AuditEvent>& out);
 
   size_t open() const { return open_.size(); }
+  // The joiner's clock when the oldest open serial's first record came
+  // (INT64_MAX when none is open): it is due at that + flush_after_ns.
+  int64_t oldest_open_ns() const;
+  const AuditLimits& limits() const { return limits_; }
   size_t bytes() const { return bytes_; }
   const AuditStats& stats() const { return stats_; }
 
@@ -155,7 +167,10 @@ class AuditJoiner {
     Order::iterator position;
   };
 
-  void Emit(std::unordered_map<Key, Pending, KeyHash>::iterator it, std::vector<AuditEvent>& out);
+  using OpenMap = std::unordered_map<Key, Pending, KeyHash>;
+  void Emit(OpenMap::iterator it, std::vector<AuditEvent>& out);
+  void Append(Pending& pending, std::string_view line);
+  void EvictForBytes(OpenMap::iterator keep, std::vector<AuditEvent>& out);
 
   AuditLimits limits_;
   std::unordered_map<Key, Pending, KeyHash> open_;

@@ -3,7 +3,8 @@
 namespace gsoc {
 
 const char* ReasonName(DiscardReason reason) {
-  static const char* const kNames[] = {"oversize", "queue_full", "truncated", "unknown_agency"};
+  static const char* const kNames[] = {"oversize",       "queue_full",    "truncated",
+                                       "unknown_agency", "auditd_joined", "auditd_dropped"};
   return kNames[static_cast<size_t>(reason)];
 }
 const char* ReasonName(RejectReason reason) {
@@ -17,6 +18,10 @@ const char* ReasonName(CloseReason reason) {
                                        "first_message_timeout"};
   return kNames[static_cast<size_t>(reason)];
 }
+const char* ReasonName(AuditEnd end) {
+  static const char* const kNames[] = {"eoe", "standalone", "timed_out", "evicted", "flushed"};
+  return kNames[static_cast<size_t>(end)];
+}
 const char* ReasonName(ParseFormat format) {
   static const char* const kNames[] = {"rfc5424", "rfc3164", "json"};
   return kNames[static_cast<size_t>(format)];
@@ -29,7 +34,8 @@ ThreadCounters::ThreadCounters(size_t listeners, size_t agency_count)
       discarded(listeners * size_t(DiscardReason::kCount)),
       parse_errors(listeners * size_t(ParseFormat::kCount)),
       rejected(listeners * size_t(RejectReason::kCount)),
-      closed(listeners * size_t(CloseReason::kCount)) {}
+      closed(listeners * size_t(CloseReason::kCount)),
+      audit_events(listeners * size_t(AuditEnd::kCount)) {}
 
 namespace {
 std::atomic<uint64_t> next_instance_id{1};
@@ -103,6 +109,11 @@ uint64_t IngestMetrics::SumRejected(uint16_t listener, RejectReason reason) cons
 uint64_t IngestMetrics::SumClosed(uint16_t listener, CloseReason reason) const {
   return Sum([&](const ThreadCounters& c) -> const RelaxedCounter& {
     return c.closed[listener * size_t(CloseReason::kCount) + size_t(reason)];
+  });
+}
+uint64_t IngestMetrics::SumAuditEvents(uint16_t listener, AuditEnd end) const {
+  return Sum([&](const ThreadCounters& c) -> const RelaxedCounter& {
+    return c.audit_events[listener * size_t(AuditEnd::kCount) + size_t(end)];
   });
 }
 uint64_t IngestMetrics::SumEventsProcessed() const {

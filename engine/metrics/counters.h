@@ -21,7 +21,15 @@
 namespace gsoc {
 
 // Why an accepted message was not handed on (gsoc_events_discarded_total).
-enum class DiscardReason : uint8_t { kOversize, kQueueFull, kTruncated, kUnknownAgency, kCount };
+enum class DiscardReason : uint8_t {
+  kOversize,
+  kQueueFull,
+  kTruncated,
+  kUnknownAgency,
+  kAuditJoined,   // an auditd record joined into its serial's event (or an EOE)
+  kAuditDropped,  // an auditd record beyond its serial's record or byte bound
+  kCount
+};
 // Why a connection was refused at accept (gsoc_connections_rejected_total).
 enum class RejectReason : uint8_t {
   kUnknownAgency,
@@ -41,6 +49,8 @@ enum class CloseReason : uint8_t {
   kFirstMessageTimeout,  // no complete message within first_message_timeout of the accept
   kCount
 };
+// How a joined auditd event ended (gsoc_auditd_events_total{end}).
+enum class AuditEnd : uint8_t { kEoe, kStandalone, kTimedOut, kEvicted, kFlushed, kCount };
 // Which parser refused a message (gsoc_parse_errors_total{format}).
 enum class ParseFormat : uint8_t { kRfc5424, kRfc3164, kJson, kCount };
 
@@ -48,6 +58,7 @@ const char* ReasonName(DiscardReason reason);
 const char* ReasonName(RejectReason reason);
 const char* ReasonName(CloseReason reason);
 const char* ReasonName(ParseFormat format);
+const char* ReasonName(AuditEnd end);
 
 class RelaxedCounter {
  public:
@@ -79,6 +90,9 @@ struct ThreadCounters {
   void Closed(uint16_t listener, CloseReason reason) {
     closed[listener * size_t(CloseReason::kCount) + size_t(reason)].Add(1);
   }
+  void AuditEvents(uint16_t listener, AuditEnd end, uint64_t n) {
+    audit_events[listener * size_t(AuditEnd::kCount) + size_t(end)].Add(n);
+  }
   void EventsProcessed(uint64_t n) { events_processed.Add(n); }
 
   const size_t agencies;
@@ -88,6 +102,7 @@ struct ThreadCounters {
   std::vector<RelaxedCounter> parse_errors;     // [listener][ParseFormat]
   std::vector<RelaxedCounter> rejected;         // [listener][RejectReason]
   std::vector<RelaxedCounter> closed;           // [listener][CloseReason]
+  std::vector<RelaxedCounter> audit_events;     // [listener][AuditEnd]
   RelaxedCounter events_processed;
 };
 
@@ -111,6 +126,7 @@ class IngestMetrics {
   uint64_t SumParseErrors(uint16_t listener, ParseFormat format) const;
   uint64_t SumRejected(uint16_t listener, RejectReason reason) const;
   uint64_t SumClosed(uint16_t listener, CloseReason reason) const;
+  uint64_t SumAuditEvents(uint16_t listener, AuditEnd end) const;
   uint64_t SumEventsProcessed() const;
   int64_t Connections(uint16_t listener) const { return connections_[listener].load(); }
 

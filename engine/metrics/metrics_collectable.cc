@@ -90,6 +90,10 @@ std::vector<MetricFamily> IngestCollectable::Collect() const {
   out.push_back(ReasonFamily<CloseReason>(
       metrics_, "gsoc_connections_closed_total", "Connections ended, by reason", "reason",
       [&](uint16_t l, CloseReason r) { return metrics_.SumClosed(l, r); }));
+  out.push_back(ReasonFamily<AuditEnd>(
+      metrics_, "gsoc_auditd_events_total",
+      "auditd events joined from their records (one per serial), by how they ended", "end",
+      [&](uint16_t l, AuditEnd e) { return metrics_.SumAuditEvents(l, e); }));
 
   MetricFamily processed =
       MakeFamily("gsoc_events_processed_total", "Events that went through every engine stage",

@@ -103,20 +103,70 @@ TEST(AuditJoiner, LongArgumentChunksAndUserRecords) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(Fields(out[0])["cmdline"], "sh echo0x41");
   EXPECT_EQ(Fields(out[0])["a1"], "echo0x41");
-  // A user-space record: its msg='...' pairs are fields; no EOE, flushed by time.
+  // A user-space record (msg='...'): one record with no EOE, handed on at
+  // once; its msg='...' pairs are fields.
   joiner.Add({},
              "type=USER_LOGIN msg=audit(10.0:77): pid=1 uid=0 msg='op=login acct=\"root\" "
              "exe=\"/usr/sbin/sshd\" res=failed'",
              AuditJoiner::kRecordTime, out);
-  EXPECT_EQ(out.size(), 1u);
-  joiner.Add({}, "type=USER_END msg=audit(12.5:78): pid=2", AuditJoiner::kRecordTime, out);
-  ASSERT_EQ(out.size(), 2u);  // 2.5 s later: serial 77 timed out
+  ASSERT_EQ(out.size(), 2u);
   auto fields = Fields(out[1]);
-  EXPECT_FALSE(out[1].complete);
+  EXPECT_TRUE(out[1].complete);
   EXPECT_EQ(fields["type"], "USER_LOGIN");
   EXPECT_EQ(fields["acct"], "root");
   EXPECT_EQ(fields["res"], "failed");
+  EXPECT_EQ(joiner.stats().standalone, 1u);
+  EXPECT_EQ(joiner.open(), 0u);
+  // A kernel record without its EOE waits, and is handed on flush_after later.
+  joiner.Add({}, "type=ANOM_ABEND msg=audit(12.5:78): pid=2 sig=11", AuditJoiner::kRecordTime,
+             out);
+  EXPECT_EQ(out.size(), 2u);
+  joiner.Add({}, "type=SYSCALL msg=audit(15.0:79): pid=3", AuditJoiner::kRecordTime, out);
+  ASSERT_EQ(out.size(), 3u);  // 2.5 s later: serial 78 timed out
+  EXPECT_FALSE(out[2].complete);
+  EXPECT_EQ(Fields(out[2])["type"], "ANOM_ABEND");
   EXPECT_EQ(joiner.stats().timed_out, 1u);
+}
+
+// Every record taken is in exactly one place: the first record of an event
+// (emitted or open), folded into its serial's event (or an EOE), or dropped.
+TEST(AuditJoiner, AccountsForEveryRecord) {
+  AuditLimits limits;
+  limits.max_records = 2;
+  AuditJoiner joiner(limits);
+  std::vector<AuditEvent> out;
+  for (const std::string& record : kExecve) joiner.Add({}, record, 0, out);  // 7: 1 event
+  joiner.Add({}, "type=EOE msg=audit(1.0:99):", 0, out);                     // no such serial
+  joiner.Add({}, "type=SYSCALL msg=audit(1.0:100): pid=1", 0, out);          // open
+  joiner.Add({}, "type=USER_CMD msg=audit(1.0:101): msg='cmd=6964'", 0, out);
+  const AuditStats& stats = joiner.stats();
+  EXPECT_EQ(stats.records, 10u);
+  EXPECT_EQ(stats.events, 2u);
+  EXPECT_EQ(joiner.open(), 1u);
+  EXPECT_EQ(stats.records_dropped, 4u);  // the execve's records beyond 2 (its EOE ends it)
+  EXPECT_EQ(stats.Folded(joiner.open()), 3u);  // its 2nd record, its EOE, the stray EOE
+  joiner.FlushAll(out);
+  EXPECT_EQ(stats.flushed, 1u);
+  EXPECT_EQ(stats.Folded(joiner.open()), 3u);
+}
+
+// Open serials are bounded in bytes together: past max_open_bytes the oldest
+// are handed on early.
+TEST(AuditJoiner, OpenSerialsAreBoundedInBytes) {
+  AuditLimits limits;
+  limits.max_open_bytes = 1000;
+  AuditJoiner joiner(limits);
+  std::vector<AuditEvent> out;
+  const std::string value(300, 'v');
+  for (int serial = 1; serial <= 10; ++serial) {
+    joiner.Add({}, "type=SYSCALL msg=audit(1.0:" + std::to_string(serial) + "): a=" + value, 0,
+               out);
+    EXPECT_LE(joiner.bytes(), limits.max_open_bytes);
+  }
+  EXPECT_EQ(joiner.open(), 3u);  // 333-334 bytes each
+  EXPECT_EQ(joiner.stats().evicted, 7u);
+  ASSERT_EQ(out.size(), 7u);
+  EXPECT_EQ(out[0].serial, 1u);  // oldest first
 }
 
 // One agency's records never join another's, even with the same serial.

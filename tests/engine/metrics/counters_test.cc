@@ -21,6 +21,10 @@ TEST(CountersTest, ReasonNames) {
   EXPECT_STREQ(ReasonName(DiscardReason::kQueueFull), "queue_full");
   EXPECT_STREQ(ReasonName(DiscardReason::kTruncated), "truncated");
   EXPECT_STREQ(ReasonName(DiscardReason::kUnknownAgency), "unknown_agency");
+  EXPECT_STREQ(ReasonName(DiscardReason::kAuditJoined), "auditd_joined");
+  EXPECT_STREQ(ReasonName(DiscardReason::kAuditDropped), "auditd_dropped");
+  EXPECT_STREQ(ReasonName(AuditEnd::kEoe), "eoe");
+  EXPECT_STREQ(ReasonName(AuditEnd::kFlushed), "flushed");
   EXPECT_STREQ(ReasonName(RejectReason::kUnknownAgency), "unknown_agency");
   EXPECT_STREQ(ReasonName(RejectReason::kMaxConnections), "max_connections");
   EXPECT_STREQ(ReasonName(RejectReason::kMaxConnectionsPerPeer), "max_connections_per_peer");

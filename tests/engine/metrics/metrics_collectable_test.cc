@@ -87,6 +87,7 @@ TEST_F(IngestCollectableTest, FamiliesHaveTheRightNamesTypesAndLabels) {
       {"gsoc_parse_errors_total", MetricType::Counter},
       {"gsoc_connections_rejected_total", MetricType::Counter},
       {"gsoc_connections_closed_total", MetricType::Counter},
+      {"gsoc_auditd_events_total", MetricType::Counter},
       {"gsoc_events_processed_total", MetricType::Counter},
       {"gsoc_build_info", MetricType::Gauge},
   };
