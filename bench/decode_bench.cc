@@ -30,7 +30,7 @@ const gsoc::decode::DecoderSet& Pack() {
     auto result =
         gsoc::decode::DecoderSet::Load({std::string(GSOC_SOURCE_DIR) + "/rules/decoders"}, {}, {});
     if (!result.errors.empty()) {
-      std::fprintf(stderr, "decoder pack: %s\n", result.errors[0].reason.c_str());
+      std::fprintf(stderr, "decoder pack: %s\n", result.errors[0].message.c_str());
       std::abort();
     }
     return std::move(result.set);

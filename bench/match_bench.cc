@@ -289,7 +289,7 @@ void BM_MatchWithMillionIndicators(benchmark::State& state) {
     options.indicators = &MillionIndicators();
     auto result = Matcher::Compile(RulesWithIndicators(static_cast<int>(state.range(0))), options);
     if (!result.refused.empty()) {
-      state.SkipWithError(result.refused.front().reason.c_str());
+      state.SkipWithError(result.refused.front().message.c_str());
       return;
     }
     matcher = std::move(result.matcher);

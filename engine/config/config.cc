@@ -266,7 +266,12 @@ ConfigResult ParseConfig(const std::string& yaml_text, const std::filesystem::pa
   try {
     root = YAML::Load(yaml_text);
   } catch (const YAML::ParserException& e) {
-    return std::vector<ConfigError>{{file.string(), e.mark.line + 1, "", e.msg}};
+    return std::vector<ConfigError>{{Severity::kError,
+                                     "config.yaml",
+                                     {file.string(), e.mark.line + 1, e.mark.column + 1},
+                                     "",
+                                     "",
+                                     e.msg}};
   }
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   const std::vector<const ConfigSection*> sections = ConfigSections();
@@ -296,7 +301,8 @@ ConfigResult ParseConfig(const std::string& yaml_text, const std::filesystem::pa
 ConfigResult LoadConfig(const std::filesystem::path& file) {
   std::ifstream in(file);
   if (!in) {
-    return std::vector<ConfigError>{{file.string(), 0, "", "cannot open the file"}};
+    return std::vector<ConfigError>{
+        {Severity::kError, "config.file", {file.string()}, "", "", "cannot open the file"}};
   }
   std::stringstream text;
   text << in.rdbuf();

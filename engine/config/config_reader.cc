@@ -7,18 +7,12 @@
 
 namespace gsoc {
 
-std::string ConfigError::ToString() const {
-  std::ostringstream out;
-  out << file;
-  if (line > 0) out << ":" << line;
-  out << ": " << (key.empty() ? "" : key + ": ") << reason;
-  return out.str();
-}
-
 void ConfigReader::Error(const YAML::Node& node, const std::string& key,
                          const std::string& reason) {
-  const int line = node.IsDefined() && node.Mark().line >= 0 ? node.Mark().line + 1 : 0;
-  errors_.push_back({file_, line, key, reason});
+  const bool marked = node.IsDefined() && node.Mark().line >= 0;
+  const int line = marked ? node.Mark().line + 1 : 0;
+  const int column = marked && node.Mark().column >= 0 ? node.Mark().column + 1 : 0;
+  errors_.push_back({Severity::kError, "config.key", {file_, line, column}, "", key, reason});
 }
 
 bool ConfigReader::CheckMap(const YAML::Node& map, const std::string& path,

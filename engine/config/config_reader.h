@@ -16,17 +16,14 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/util/diagnostic.h"
+
 namespace gsoc {
 
-// One problem found while loading config or rules: where and why.
-struct ConfigError {
-  std::string file;
-  int line = 0;     // 1-based; 0 when unknown
-  std::string key;  // dotted path, e.g. listeners[1].port
-  std::string reason;
-
-  std::string ToString() const;  // "file:line: key: reason"
-};
+// One problem found while loading config: the project's one diagnostic
+// type (code config.key or config.file; `key` is the dotted path, e.g.
+// listeners[1].port).
+using ConfigError = Diagnostic;
 
 class ConfigReader {
  public:

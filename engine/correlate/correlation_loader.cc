@@ -93,11 +93,12 @@ struct Draft {
 
 rules::RuleError MakeError(const CorrelationRule& rule, int line, std::string reason) {
   rules::RuleError error;
+  error.code = "correlation.rule";
   error.location.file = rule.location.file;
   error.location.line = rule.location.line;
   if (line > 0) error.location.line = rule.location.line > 0 ? rule.location.line + line - 1 : line;
   error.rule_id = rule.id;
-  error.reason = std::move(reason);
+  error.message = std::move(reason);
   return error;
 }
 
@@ -865,7 +866,8 @@ CorrelationLoadResult LoadCorrelations(const std::vector<rules::CorrelationDocum
   } catch (const std::exception& e) {
     CorrelationLoadResult result;
     rules::RuleError error;
-    error.reason = std::string("cannot load correlation rules: ") + e.what();
+    error.code = "correlation.load";
+    error.message = std::string("cannot load correlation rules: ") + e.what();
     result.refused.push_back(std::move(error));
     auto set = std::make_shared<CorrelationSet>();
     set->detection_routes.assign(detection_rules.size(), {});

@@ -78,10 +78,11 @@ std::string Pcre2Message(int code) {
 
 rules::RuleError MakeError(std::string file, int line, std::string name, std::string reason) {
   rules::RuleError error;
+  error.code = "decoder.rule";
   error.location.file = std::move(file);
   error.location.line = line;
   error.rule_id = std::move(name);
-  error.reason = std::move(reason);
+  error.message = std::move(reason);
   return error;
 }
 

@@ -11,12 +11,21 @@ namespace {
 
 std::atomic<uint64_t> next_generation{1};
 
+Diagnostic Fatal(std::string code, std::string file, std::string message) {
+  Diagnostic fatal;
+  fatal.code = std::move(code);
+  fatal.location.file = std::move(file);
+  fatal.message = std::move(message);
+  return fatal;
+}
+
 void LoadLists(const RuleSources& sources, RuleEngine& engine, RuleEngineBuild& build) {
   for (const auto& source : sources.lists) {
     try {
       engine.lists[source.name] = indicators::IndicatorList::Load(source, sources.limits.lists);
     } catch (const std::exception& e) {
-      build.fatal.push_back(std::string("indicator list ") + source.name + ": " + e.what());
+      build.fatal.push_back(Fatal("list.file", source.file.string(),
+                                  "indicator list " + source.name + ": " + e.what()));
     }
   }
 }
@@ -27,14 +36,14 @@ void LoadLogSources(const RuleSources& sources, RuleEngine& engine, RuleEngineBu
     engine.logsources =
         std::make_unique<rules::LogSourceMap>(rules::LogSourceMap::Load(sources.logsources));
   } catch (const std::exception& e) {
-    build.fatal.push_back(e.what());
+    build.fatal.push_back(Fatal("logsource.file", sources.logsources.string(), e.what()));
   }
 }
 
 void LoadDecoders(const RuleSources& sources, RuleEngine& engine, RuleEngineBuild& build) {
   auto loaded = decode::DecoderSet::Load(sources.decoder_paths, sources.listener_names,
                                          sources.agency_names, sources.limits.regex);
-  for (const auto& error : loaded.errors) build.fatal.push_back("decoder " + error.ToString());
+  for (auto& error : loaded.errors) build.fatal.push_back(std::move(error));
   engine.decoders = std::move(loaded.set);
 }
 
@@ -90,7 +99,9 @@ RuleEngineBuild BuildRuleEngine(const RuleSources& sources) {
   LoadLogSources(sources, *engine, build);
   LoadDecoders(sources, *engine, build);
   if (build.fatal.empty()) CompileRules(sources, *engine, build);
-  if (build.fatal.empty() && !engine->matcher) build.fatal.push_back("rules did not compile");
+  if (build.fatal.empty() && !engine->matcher) {
+    build.fatal.push_back(Fatal("sigma.compile", "", "rules did not compile"));
+  }
   build.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (build.fatal.empty()) build.engine = std::move(engine);
   return build;

@@ -63,7 +63,7 @@ struct RuleEngineBuild {
   std::shared_ptr<const RuleEngine> engine;  // null when `fatal` is not empty
   std::vector<rules::RuleError> refused;     // rules (and decoders) not loaded
   std::vector<rules::RuleError> warnings;    // loaded, with a caveat (PCRE2 fallback)
-  std::vector<std::string> fatal;
+  std::vector<Diagnostic> fatal;             // the build failed: a list, logsource or decoder file
   size_t rules_loaded = 0;
   size_t rules_skipped = 0;  // not selected by status / min_level
   size_t correlations_loaded = 0;

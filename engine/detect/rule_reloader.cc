@@ -13,8 +13,8 @@ namespace gsoc {
 
 void LogRuleEngineBuild(const RuleEngineBuild& build, const char* what) {
   for (const auto& error : build.refused) spdlog::warn("rule refused: {}", error.ToString());
-  for (const auto& warning : build.warnings) spdlog::warn("rule warning: {}", warning.ToString());
-  for (const auto& fatal : build.fatal) spdlog::error("{}: {}", what, fatal);
+  for (const auto& warning : build.warnings) spdlog::warn("{}", warning.ToString());
+  for (const auto& fatal : build.fatal) spdlog::error("{}: {}", what, fatal.ToString());
   if (!build.fatal.empty()) return;
   spdlog::info(
       "{}: {} rule(s) and {} correlation(s) loaded from {} file(s), {} refused, {} warning(s), "

@@ -305,9 +305,10 @@ bool ValidCondition(const Condition& condition, size_t selections) {
 
 bool Compiler::AddRule(const rules::Rule& rule, rules::RuleError* error,
                        std::vector<rules::RuleError>* warnings) {
+  error->code = "sigma.compile";
   error->location = rule.location;
   error->rule_id = rule.id;
-  std::string* reason = &error->reason;
+  std::string* reason = &error->message;
   if (!ValidCondition(rule.condition, rule.selections.size())) {
     *reason = "condition refers to a missing selection or has a malformed operator";
     return false;
@@ -356,7 +357,13 @@ bool Compiler::AddRule(const rules::Rule& rule, rules::RuleError* error,
               error->location = ValueLocation(rule, value);
               return false;
             }
-            rule_warnings.push_back({ValueLocation(rule, value), rule.id, why});
+            rules::RuleError warning;
+            warning.severity = Severity::kWarning;
+            warning.code = "sigma.pcre2_fallback";
+            warning.location = ValueLocation(rule, value);
+            warning.rule_id = rule.id;
+            warning.message = why;
+            rule_warnings.push_back(std::move(warning));
           }
           pending.atoms.push_back(std::move(atom));
         }

@@ -18,10 +18,4 @@ const char* LevelName(Level level) {
   return "unknown";
 }
 
-std::string RuleError::ToString() const {
-  std::string text = location.file + ":" + std::to_string(location.line) + ": ";
-  if (!rule_id.empty()) text += "rule " + rule_id + ": ";
-  return text + reason;
-}
-
 }  // namespace gsoc::rules

@@ -21,13 +21,11 @@
 #include <vector>
 
 #include "collectors/agency/agency_table.h"
+#include "engine/util/diagnostic.h"
 
 namespace gsoc::rules {
 
-struct SourceLocation {
-  std::string file;
-  int line = 0;  // 1-based
-};
+using gsoc::SourceLocation;  // engine/util/diagnostic.h
 
 enum class MatchOp : uint8_t {
   kEquals,      // whole value, wildcards allowed
@@ -121,13 +119,8 @@ struct Rule {
   std::optional<std::vector<std::string>> aggregate_by;
 };
 
-// A rule the loader could not accept, with the reason.
-struct RuleError {
-  SourceLocation location;
-  std::string rule_id;  // empty when unknown
-  std::string reason;
-
-  std::string ToString() const;  // "file:line: rule <id>: reason"
-};
+// A rule the loader could not accept (or a warning about one): the
+// project's one diagnostic type.
+using RuleError = gsoc::Diagnostic;
 
 }  // namespace gsoc::rules

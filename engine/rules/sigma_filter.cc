@@ -51,9 +51,10 @@ void Apply(const SigmaFilter& filter, Rule& rule) {
 
 RuleError FilterError(const SigmaFilter& filter, std::string reason) {
   RuleError error;
+  error.code = "sigma.filter";
   error.location = filter.location;
   error.rule_id = filter.id;
-  error.reason = std::move(reason);
+  error.message = std::move(reason);
   return error;
 }
 

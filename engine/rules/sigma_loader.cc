@@ -15,10 +15,11 @@ namespace {
 // -Wmaybe-uninitialized false positive.
 RuleError MakeRefusal(std::string file, int line, std::string rule_id, std::string reason) {
   RuleError error;
+  error.code = "sigma.rule";
   error.location.file = std::move(file);
   error.location.line = line;
   error.rule_id = std::move(rule_id);
-  error.reason = std::move(reason);
+  error.message = std::move(reason);
   return error;
 }
 
@@ -314,7 +315,7 @@ std::vector<std::filesystem::path> ExpandPaths(const std::vector<std::filesystem
       if (error) {
         RuleError refusal;
         refusal.location.file = path.string();
-        refusal.reason = "cannot list folder: " + error.message();
+        refusal.message = "cannot list folder: " + error.message();
         result.refused.push_back(std::move(refusal));
       }
       std::sort(found.begin(), found.end());

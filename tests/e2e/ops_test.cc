@@ -56,7 +56,7 @@ TEST(E2eOps, PromtoolAcceptsMetrics) {
   EXPECT_EQ(gsocd.Stop(), 0);
 }
 
-TEST(E2eOps, CheckConfigReportsEveryErrorWithFileAndLine) {
+TEST(E2eOps, CheckConfigReportsEveryErrorWithFileLineAndColumn) {
   TempDir dir;
   const auto path = dir / "bad.yaml";
   WriteFile(path, R"(log_level: loud
@@ -79,11 +79,11 @@ agencies:
   EXPECT_EQ(result.exit_code, 2) << result.output;
   const std::string file = path.string();
   for (const std::string& expected :
-       {file + ":1: log_level: ", file + ":2: bogus: unknown key",
-        file + ":5: listeners[0].type: ", file + ":6: listeners[0].port: ",
-        file + ":7: listeners[1].name: duplicate listener name 'a'",
-        file + ":10: listeners[1].idle_timeout: ", file + ":12: pipeline.workers: ",
-        file + ":15: agencies[0].cidrs[0]: invalid CIDR '10.0.0.0/33'"}) {
+       {file + ":1:12: log_level: ", file + ":2:1: bogus: unknown key",
+        file + ":5:11: listeners[0].type: ", file + ":6:11: listeners[0].port: ",
+        file + ":7:5: listeners[1].name: duplicate listener name 'a'",
+        file + ":10:19: listeners[1].idle_timeout: ", file + ":12:21: pipeline.workers: ",
+        file + ":15:13: agencies[0].cidrs[0]: invalid CIDR '10.0.0.0/33'"}) {
     EXPECT_NE(result.output.find(expected), std::string::npos)
         << "missing '" << expected << "' in:\n"
         << result.output;

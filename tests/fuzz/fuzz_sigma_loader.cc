@@ -32,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const gsoc::rules::LoadResult result = gsoc::rules::LoadSigmaText(text, "fuzz.yml", options);
   Check(result.files == 1);
   for (const gsoc::rules::RuleError& error : result.refused) {
-    Check(!error.reason.empty());
+    Check(!error.message.empty());
     Check(error.location.file == "fuzz.yml");
     Check(error.location.line >= 0);
   }
@@ -50,7 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(set.detection_routes.size() == result.rules.size());
   Check(set.detection_silenced.size() == result.rules.size());
   Check(set.correlation_routes.size() == set.rules.size());
-  for (const gsoc::rules::RuleError& error : correlations.refused) Check(!error.reason.empty());
+  for (const gsoc::rules::RuleError& error : correlations.refused) Check(!error.message.empty());
   for (const gsoc::correlate::CorrelationRule& rule : set.rules) {
     Check(rule.timespan_ns > 0 && !rule.refs.empty() && !rule.fingerprint.empty());
   }

@@ -50,7 +50,7 @@ RuleEngineBuild* CorpusRulesTest::build_ = nullptr;
 
 TEST_F(CorpusRulesTest, EverySupportedRuleCompiles) {
   for (const auto& error : build_->refused) ADD_FAILURE() << error.ToString();
-  for (const auto& fatal : build_->fatal) ADD_FAILURE() << fatal;
+  for (const auto& fatal : build_->fatal) ADD_FAILURE() << fatal.ToString();
   ASSERT_TRUE(build_->engine);
   EXPECT_EQ(build_->rules_loaded, 26u);  // all of rules/ and rules-emerging-threats/
 }

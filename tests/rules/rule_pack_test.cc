@@ -63,7 +63,7 @@ RuleEngineBuild* RulePackTest::build_ = nullptr;
 
 TEST_F(RulePackTest, EveryShippedRuleLoads) {
   for (const auto& error : build_->refused) ADD_FAILURE() << error.ToString();
-  for (const auto& fatal : build_->fatal) ADD_FAILURE() << fatal;
+  for (const auto& fatal : build_->fatal) ADD_FAILURE() << fatal.ToString();
   ASSERT_TRUE(build_->engine);
   EXPECT_GE(build_->rules_loaded, 16u);
 }

@@ -105,13 +105,13 @@ TEST_F(SigmaFilterTest, AFilterNamingNoLoadedRuleOrAnotherLogsourceIsRefused) {
                   "33333333-0000-0000-0000-000000000009");
   RuleEngineBuild build = Build(unknown);
   ASSERT_EQ(build.refused.size(), 1u);
-  EXPECT_NE(build.refused[0].reason.find("which is not loaded"), std::string::npos);
+  EXPECT_NE(build.refused[0].message.find("which is not loaded"), std::string::npos);
   EXPECT_EQ(build.refused[0].location.line, 1);
   std::string other = kFilter;
   other.replace(other.find("process_creation"), 16, "image_load");
   build = Build(other);
   ASSERT_EQ(build.refused.size(), 1u);
-  EXPECT_NE(build.refused[0].reason.find("logsource does not match"), std::string::npos);
+  EXPECT_NE(build.refused[0].message.find("logsource does not match"), std::string::npos);
   // Not applied: both rules fire for adm_ accounts.
   EXPECT_EQ(Fired(*build.engine, "adm_bob"), (std::set<std::string>{"01", "02"}));
 }

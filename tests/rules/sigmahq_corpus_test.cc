@@ -45,7 +45,8 @@ TEST(SigmaHqCorpus, RulesCheckLoadsAtLeast98Percent) {
   const size_t files = RuleFiles();
   const CommandResult result =
       RunCommand(std::string(GSOCCTL_PATH) + " rules check " + Folders() + " 2>&1");
-  const std::regex refusal(R"(^(.+\.yml):(\d+): (?:rule ([^:]*): )?(.*)$)");
+  // Diagnostic::ToString: "file:line[:column]: [warning: ][rule <id>: ]message".
+  const std::regex diagnostic(R"(^(.+\.yml):(\d+)(?::\d+)?: (warning: )?(?:rule ([^:]*): )?(.*)$)");
   std::set<std::string> refused_files;
   std::map<std::string, int> reasons;
   size_t warnings = 0;
@@ -53,12 +54,13 @@ TEST(SigmaHqCorpus, RulesCheckLoadsAtLeast98Percent) {
   std::istringstream lines(result.out);
   for (std::string line; std::getline(lines, line);) {
     std::smatch match;
-    if (line.rfind("warning: ", 0) == 0) {
+    const bool is_diagnostic = std::regex_match(line, match, diagnostic);
+    if (is_diagnostic && match[3].matched) {
       ++warnings;
-    } else if (std::regex_match(line, match, refusal)) {
+    } else if (is_diagnostic) {
       refused_files.insert(match[1].str());
-      EXPECT_FALSE(match[4].str().empty()) << line;  // every refusal has a reason
-      ++reasons[ReasonKind(match[4].str())];
+      EXPECT_FALSE(match[5].str().empty()) << line;  // every refusal has a reason
+      ++reasons[ReasonKind(match[5].str())];
     } else if (line.find("rule file(s)") != std::string::npos) {
       summary = line;
     }

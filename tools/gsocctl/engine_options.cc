@@ -127,7 +127,9 @@ int EngineOptions::ResolveAndBuild(RuleSources* sources, RuleEngineBuild* build)
   if (!Resolve(sources)) return 2;
   *build = BuildRuleEngine(*sources);
   for (const auto& error : build->refused) std::fprintf(stderr, "%s\n", error.ToString().c_str());
-  for (const auto& fatal : build->fatal) std::fprintf(stderr, "error: %s\n", fatal.c_str());
+  for (const auto& fatal : build->fatal) {
+    std::fprintf(stderr, "error: %s\n", fatal.ToString().c_str());
+  }
   return build->engine ? 0 : 1;
 }
 

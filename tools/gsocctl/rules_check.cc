@@ -31,12 +31,16 @@ size_t WarnUncarriedFields(const RuleEngine& engine) {
             continue;
           reported.insert(field);
           ++warnings;
-          std::printf(
-              "warning: %s:%d: rule %s: field '%s' is not among the fields of logsource "
-              "product=%s service=%s category=%s\n",
-              rule.location.file.c_str(), rule.location.line, rule.id.c_str(), field.c_str(),
-              rule.logsource.product.c_str(), rule.logsource.service.c_str(),
-              rule.logsource.category.c_str());
+          const Diagnostic warning{
+              Severity::kWarning,
+              "sigma.field_not_carried",
+              rule.location,
+              rule.id,
+              "",
+              "field '" + field +
+                  "' is not among the fields of logsource product=" + rule.logsource.product +
+                  " service=" + rule.logsource.service + " category=" + rule.logsource.category};
+          std::printf("%s\n", warning.ToString().c_str());
         }
   }
   return warnings;
@@ -52,10 +56,8 @@ struct RulesCheck {
     if (!engine.Resolve(&sources)) return 2;
     const RuleEngineBuild build = BuildRuleEngine(sources);
     for (const auto& error : build.refused) std::printf("%s\n", error.ToString().c_str());
-    for (const auto& fatal : build.fatal) std::printf("error: %s\n", fatal.c_str());
-    for (const auto& warning : build.warnings) {
-      std::printf("warning: %s\n", warning.ToString().c_str());
-    }
+    for (const auto& fatal : build.fatal) std::printf("error: %s\n", fatal.ToString().c_str());
+    for (const auto& warning : build.warnings) std::printf("%s\n", warning.ToString().c_str());
     const size_t warnings = build.engine ? WarnUncarriedFields(*build.engine) : 0;
     std::printf(
         "%zu rule file(s): %zu rule(s) loaded, %zu correlation(s), %zu refused, %zu skipped by "

@@ -180,7 +180,7 @@ TEST(ClusterConfigTest, RolesNotBuiltAreRefusedAtLoad) {
       continue;
     }
     std::vector<ConfigError> errors = Errors(yaml);
-    EXPECT_NE(Dump(errors).find(":4: cluster.roles: role '" + name + "' is not built yet"),
+    EXPECT_NE(Dump(errors).find(":4:10: cluster.roles: role '" + name + "' is not built yet"),
               std::string::npos)
         << Dump(errors);
   }
@@ -228,7 +228,7 @@ TEST(ClusterConfigTest, ErrorsNameTheFile) {
   std::vector<ConfigError> errors = Errors(std::string(kListener) + "cluster: {servers: [x]}\n");
   const ConfigError* error = Find(errors, "cluster.servers[0]");
   ASSERT_NE(error, nullptr) << Dump(errors);
-  EXPECT_THAT(error->ToString(), HasSubstr("/etc/gsoc/gsoc.yaml:2: cluster.servers[0]"));
+  EXPECT_THAT(error->ToString(), HasSubstr("/etc/gsoc/gsoc.yaml:2:21: cluster.servers[0]"));
 }
 
 }  // namespace

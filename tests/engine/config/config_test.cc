@@ -351,8 +351,8 @@ listeners: 5514
 TEST(ConfigTest, TopLevelMustBeAMapping) {
   auto errors = Errors("- a\n- b\n");
   ASSERT_EQ(errors.size(), 1u) << Dump(errors);
-  EXPECT_THAT(errors[0].reason, HasSubstr("mapping"));
-  EXPECT_EQ(errors[0].line, 1);
+  EXPECT_THAT(errors[0].message, HasSubstr("mapping"));
+  EXPECT_EQ(errors[0].location.line, 1);
 }
 
 TEST(ConfigTest, BadPorts) {
@@ -524,9 +524,9 @@ metrics:
 )");
   const ConfigError* error = Find(errors, "metrics.port");
   ASSERT_NE(error, nullptr) << Dump(errors);
-  EXPECT_THAT(error->reason, HasSubstr("used by a listener"));
+  EXPECT_THAT(error->message, HasSubstr("used by a listener"));
   // Reported on the metrics section (line 5 is `port: 9102`, the first key).
-  EXPECT_EQ(error->line, 5);
+  EXPECT_EQ(error->location.line, 5);
 }
 
 TEST(ConfigTest, MetricsDefaultPortClashesToo) {
@@ -644,7 +644,7 @@ TEST(ConfigTest, NoListeners) {
     auto errors = Errors(yaml);
     ASSERT_EQ(errors.size(), 1u) << "'" << yaml << "'\n" << Dump(errors);
     EXPECT_EQ(errors[0].key, "listeners");
-    EXPECT_THAT(errors[0].reason, HasSubstr("no listener"));
+    EXPECT_THAT(errors[0].message, HasSubstr("no listener"));
   }
 }
 
@@ -658,17 +658,17 @@ metrics:
   port: 9102
 )");
   ASSERT_EQ(errors.size(), 1u) << Dump(errors);
-  EXPECT_GE(errors[0].line, 5) << errors[0].ToString();
-  EXPECT_LE(errors[0].line, 6) << errors[0].ToString();
-  EXPECT_FALSE(errors[0].reason.empty());
+  EXPECT_GE(errors[0].location.line, 5) << errors[0].ToString();
+  EXPECT_LE(errors[0].location.line, 6) << errors[0].ToString();
+  EXPECT_FALSE(errors[0].message.empty());
 
   auto tab = Errors("listeners:\n  - name: a\n\t port: 1\n");
   ASSERT_EQ(tab.size(), 1u) << Dump(tab);
-  EXPECT_EQ(tab[0].line, 3) << tab[0].ToString();
+  EXPECT_EQ(tab[0].location.line, 3) << tab[0].ToString();
 
   auto quote = Errors("log_level: info\ntimezone: \"UTC\nlisteners: []\n");
   ASSERT_EQ(quote.size(), 1u) << Dump(quote);
-  EXPECT_GE(quote[0].line, 2) << quote[0].ToString();
+  EXPECT_GE(quote[0].location.line, 2) << quote[0].ToString();
 }
 
 TEST(ConfigTest, AllErrorsAreReportedAtOnce) {
@@ -700,9 +700,9 @@ pipeline:
   EXPECT_NE(Find(errors, "pipeline.queue_events"), nullptr);
   EXPECT_GE(errors.size(), 9u) << Dump(errors);
   // Each error's line is where its key is.
-  EXPECT_EQ(Find(errors, "listeners[0].colour")->line, 10);
-  EXPECT_EQ(Find(errors, "listeners[1].idle_timeout")->line, 14);
-  EXPECT_EQ(Find(errors, "pipeline.queue_events")->line, 16);
+  EXPECT_EQ(Find(errors, "listeners[0].colour")->location.line, 10);
+  EXPECT_EQ(Find(errors, "listeners[1].idle_timeout")->location.line, 14);
+  EXPECT_EQ(Find(errors, "pipeline.queue_events")->location.line, 16);
 }
 
 TEST(ConfigTest, ListenerChecksUseTheRightIndexAfterAnInvalidListener) {
@@ -722,11 +722,27 @@ TEST(ConfigTest, ListenerChecksUseTheRightIndexAfterAnInvalidListener) {
   EXPECT_EQ(Find(errors, "listeners[1].name"), nullptr) << Dump(errors);
 }
 
+// Config errors are the one Diagnostic type: file:line:column, key, message.
 TEST(ConfigTest, ErrorToString) {
-  ConfigError error{"/etc/gsoc.yaml", 12, "listeners[0].port", "must be 0-65535"};
-  EXPECT_EQ(error.ToString(), "/etc/gsoc.yaml:12: listeners[0].port: must be 0-65535");
-  ConfigError no_line{"/etc/gsoc.yaml", 0, "", "cannot open the file"};
+  ConfigError error{Severity::kError,    "config.key",     {"/etc/gsoc.yaml", 12, 9}, "",
+                    "listeners[0].port", "must be 0-65535"};
+  EXPECT_EQ(error.ToString(), "/etc/gsoc.yaml:12:9: listeners[0].port: must be 0-65535");
+  ConfigError no_line{Severity::kError,      "config.file", {"/etc/gsoc.yaml"}, "", "",
+                      "cannot open the file"};
   EXPECT_EQ(no_line.ToString(), "/etc/gsoc.yaml: cannot open the file");
+  ConfigError warning{Severity::kWarning,       "sigma.pcre2_fallback", {"r.yml", 3, 5}, "r-1", "",
+                      "regex 'x' runs in PCRE2"};
+  EXPECT_EQ(warning.ToString(), "r.yml:3:5: warning: rule r-1: regex 'x' runs in PCRE2");
+}
+
+// The column of a config error points at the offending value.
+TEST(ConfigTest, ErrorsCarryTheColumn) {
+  const auto errors = Errors("listeners:\n  - {name: a, type: syslog_tcp, port: 99999}\n");
+  const ConfigError* error = Find(errors, "listeners[0].port");
+  ASSERT_NE(error, nullptr) << Dump(errors);
+  EXPECT_EQ(error->location.line, 2);
+  EXPECT_EQ(error->location.column, 39);  // the 1-based column of 99999
+  EXPECT_EQ(error->code, "config.key");
 }
 
 TEST(ConfigTest, LoadConfigOnAMissingFile) {
@@ -735,9 +751,9 @@ TEST(ConfigTest, LoadConfigOnAMissingFile) {
   auto* errors = std::get_if<std::vector<ConfigError>>(&result);
   ASSERT_NE(errors, nullptr);
   ASSERT_EQ(errors->size(), 1u);
-  EXPECT_EQ((*errors)[0].file, missing.string());
-  EXPECT_EQ((*errors)[0].line, 0);
-  EXPECT_THAT((*errors)[0].reason, HasSubstr("cannot open"));
+  EXPECT_EQ((*errors)[0].location.file, missing.string());
+  EXPECT_EQ((*errors)[0].location.line, 0);
+  EXPECT_THAT((*errors)[0].message, HasSubstr("cannot open"));
 }
 
 }  // namespace

@@ -53,9 +53,9 @@ inline void ExpectError(const std::vector<ConfigError>& errors, const std::strin
                         const std::string& reason) {
   const ConfigError* error = Find(errors, key);
   ASSERT_NE(error, nullptr) << "no error for key '" << key << "' in:\n" << Dump(errors);
-  EXPECT_EQ(error->line, line) << error->ToString();
-  EXPECT_THAT(error->reason, HasSubstr(reason)) << error->ToString();
-  EXPECT_EQ(error->file, kFile.string());
+  EXPECT_EQ(error->location.line, line) << error->ToString();
+  EXPECT_THAT(error->message, HasSubstr(reason)) << error->ToString();
+  EXPECT_EQ(error->location.file, kFile.string());
 }
 
 // ----------------------------------------------------------------------------

@@ -79,12 +79,12 @@ TEST(LimitsConfigTest, BadValuesAndUnknownKeysAreErrors) {
     max_list_lines: 5
 pipeline: {queue_bytes: 1KiB}
 )");
-  EXPECT_NE(errors.find(":4: rules.limits.regex_match_limit: expected a size from 1000"),
+  EXPECT_NE(errors.find(":4:24: rules.limits.regex_match_limit: expected a size from 1000"),
             std::string::npos)
       << errors;
-  EXPECT_NE(errors.find(":5: rules.limits.max_patterns:"), std::string::npos) << errors;
-  EXPECT_NE(errors.find(":6: rules.limits.reload_timeout:"), std::string::npos) << errors;
-  EXPECT_NE(errors.find(":7: rules.limits.max_list_lines: unknown key"), std::string::npos)
+  EXPECT_NE(errors.find(":5:19: rules.limits.max_patterns:"), std::string::npos) << errors;
+  EXPECT_NE(errors.find(":6:21: rules.limits.reload_timeout:"), std::string::npos) << errors;
+  EXPECT_NE(errors.find(":7:5: rules.limits.max_list_lines: unknown key"), std::string::npos)
       << errors;
   EXPECT_NE(errors.find("pipeline.queue_bytes"), std::string::npos) << errors;
 }

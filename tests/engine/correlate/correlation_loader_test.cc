@@ -854,7 +854,7 @@ TEST_P(Refusals, RefusedWithReasonAndLine) {
   ASSERT_TRUE(loaded.sigma.refused.empty());
   ASSERT_GE(loaded.result.refused.size(), 1u);
   const rules::RuleError& error = loaded.result.refused[0];
-  EXPECT_THAT(error.reason, HasSubstr(test.reason));
+  EXPECT_THAT(error.message, HasSubstr(test.reason));
   EXPECT_EQ(error.location.file, "test.yml");
   const int prefix_lines = static_cast<int>(std::count(prefix.begin(), prefix.end(), '\n'));
   EXPECT_EQ(error.location.line, prefix_lines + LineOf(test.yaml, test.at_line))
@@ -885,13 +885,13 @@ TEST(RefusalChains, CycleRefusesEveryMemberAndDependents) {
   const Loaded loaded = Load(text);
   ASSERT_EQ(loaded.result.refused.size(), 3u) << Describe(loaded.result);
   EXPECT_EQ(loaded.result.refused[0].rule_id, "c-a");
-  EXPECT_THAT(loaded.result.refused[0].reason, HasSubstr("form a cycle: 'c-a' -> 'c-b' -> 'c-a'"));
+  EXPECT_THAT(loaded.result.refused[0].message, HasSubstr("form a cycle: 'c-a' -> 'c-b' -> 'c-a'"));
   EXPECT_EQ(loaded.result.refused[0].location.line, LineOf(text, "- c-b"));
   EXPECT_EQ(loaded.result.refused[1].rule_id, "c-b");
-  EXPECT_THAT(loaded.result.refused[1].reason, HasSubstr("form a cycle: 'c-b' -> 'c-a' -> 'c-b'"));
+  EXPECT_THAT(loaded.result.refused[1].message, HasSubstr("form a cycle: 'c-b' -> 'c-a' -> 'c-b'"));
   EXPECT_EQ(loaded.result.refused[1].location.line, LineOf(text, "- c-a"));
   EXPECT_EQ(loaded.result.refused[2].rule_id, "c-top");
-  EXPECT_THAT(loaded.result.refused[2].reason, HasSubstr("refers to refused correlation 'c-b'"));
+  EXPECT_THAT(loaded.result.refused[2].message, HasSubstr("refers to refused correlation 'c-b'"));
   ASSERT_EQ(loaded.set().rules.size(), 1u);
   EXPECT_EQ(loaded.set().rules[0].id, "c-fine");
 }
@@ -904,9 +904,9 @@ TEST(RefusalChains, RefusalPropagatesUpAChain) {
       "---\n" + Correlation("c-low", Body("event_count", kRules + "  timespan: 1y\n" + kGte));
   const Loaded loaded = Load(text);
   ASSERT_EQ(loaded.result.refused.size(), 3u) << Describe(loaded.result);
-  EXPECT_THAT(loaded.result.refused[0].reason, HasSubstr("refused correlation 'c-mid'"));
-  EXPECT_THAT(loaded.result.refused[1].reason, HasSubstr("refused correlation 'c-low'"));
-  EXPECT_THAT(loaded.result.refused[2].reason, HasSubstr("'timespan'"));
+  EXPECT_THAT(loaded.result.refused[0].message, HasSubstr("refused correlation 'c-mid'"));
+  EXPECT_THAT(loaded.result.refused[1].message, HasSubstr("refused correlation 'c-low'"));
+  EXPECT_THAT(loaded.result.refused[2].message, HasSubstr("'timespan'"));
   EXPECT_EQ(loaded.result.refused[2].location.line, LineOf(text, "timespan: 1y"));
   EXPECT_TRUE(loaded.set().empty());
 }
@@ -923,8 +923,8 @@ TEST(RefusalChains, MalformedDocumentNeverThrows) {
     EXPECT_EQ(error.location.file, "raw.yml");
     EXPECT_GE(error.location.line, 7);
   }
-  EXPECT_THAT(result.refused[0].reason, HasSubstr("invalid correlation"));
-  EXPECT_THAT(result.refused[1].reason, HasSubstr("must be a map"));
+  EXPECT_THAT(result.refused[0].message, HasSubstr("invalid correlation"));
+  EXPECT_THAT(result.refused[1].message, HasSubstr("must be a map"));
   ASSERT_NE(result.set, nullptr);
   EXPECT_TRUE(result.set->empty());
   EXPECT_EQ(result.set->detection_routes.size(), detections.size());

@@ -75,7 +75,7 @@ std::unique_ptr<DecoderSet> LoadOk(const std::string& yaml,
   TempDir dir;
   auto result = DecoderSet::Load({dir.Write("d.yaml", yaml)}, listeners, agencies);
   for (const auto& e : result.errors) {
-    ADD_FAILURE() << e.location.file << ":" << e.location.line << ": " << e.reason;
+    ADD_FAILURE() << e.location.file << ":" << e.location.line << ": " << e.message;
   }
   return std::move(result.set);
 }
@@ -83,7 +83,7 @@ std::unique_ptr<DecoderSet> LoadOk(const std::string& yaml,
 const rules::RuleError* FindError(const std::vector<rules::RuleError>& errors,
                                   const std::string& needle) {
   for (const auto& e : errors) {
-    if (e.reason.find(needle) != std::string::npos) return &e;
+    if (e.message.find(needle) != std::string::npos) return &e;
   }
   return nullptr;
 }
@@ -155,7 +155,7 @@ TEST(DecoderLoad, DuplicateNamesAcrossFilesAndYamlSyntaxErrors) {
   ASSERT_NE(dup, nullptr);
   EXPECT_NE(dup->location.file.find("two.yml"), std::string::npos);
   EXPECT_EQ(dup->location.line, 3);
-  EXPECT_NE(dup->reason.find("one.yaml:2"), std::string::npos) << dup->reason;
+  EXPECT_NE(dup->message.find("one.yaml:2"), std::string::npos) << dup->message;
   const rules::RuleError* yaml = FindError(result.errors, "YAML");
   ASSERT_NE(yaml, nullptr);
   EXPECT_NE(yaml->location.file.find("broken.yaml"), std::string::npos);

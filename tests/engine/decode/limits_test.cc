@@ -38,7 +38,7 @@ TEST(DecoderLimitsTest, CraftedMessagesAreBoundedAndCountedPerDecoder) {
   Dir dir;
   std::ofstream(dir.path / "d.yaml") << kRedosDecoder;
   auto loaded = DecoderSet::Load({dir.path / "d.yaml"}, {}, {});
-  ASSERT_TRUE(loaded.errors.empty()) << loaded.errors[0].reason;
+  ASSERT_TRUE(loaded.errors.empty()) << loaded.errors[0].message;
   auto scratch = loaded.set->MakeScratch();
   constexpr int kMessages = 100;
   const auto start = std::chrono::steady_clock::now();
@@ -91,8 +91,8 @@ TEST(DecoderLimitsTest, FifoDecoderFileIsRefusedWithoutBlocking) {
   }
   const auto result = future.get();
   ASSERT_EQ(result.errors.size(), 1u);
-  EXPECT_NE(result.errors[0].reason.find("not a regular file (a FIFO)"), std::string::npos)
-      << result.errors[0].reason;
+  EXPECT_NE(result.errors[0].message.find("not a regular file (a FIFO)"), std::string::npos)
+      << result.errors[0].message;
   EXPECT_EQ(result.set, nullptr);
 }
 

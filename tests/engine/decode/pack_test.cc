@@ -626,7 +626,7 @@ class PackTest : public ::testing::Test {
     auto result = DecoderSet::Load({PackDir()}, {"syslog_tcp"}, {"unknown"});
     for (const auto& error : result.errors) {
       ADD_FAILURE() << error.location.file << ":" << error.location.line << ": " << error.rule_id
-                    << ": " << error.reason;
+                    << ": " << error.message;
     }
     set_ = result.set.release();
   }

@@ -85,7 +85,7 @@ class AlertPolicy : public ::testing::Test {
 };
 
 TEST_F(AlertPolicy, HitsBelowMinLevelMakeNoAlert) {
-  ASSERT_TRUE(build_.engine) << (build_.fatal.empty() ? "" : build_.fatal[0]);
+  ASSERT_TRUE(build_.engine) << (build_.fatal.empty() ? "" : build_.fatal[0].ToString());
   Sink sink;
   DetectionStage stage(build_.engine, &sink, {"unknown"});
   Run(stage);

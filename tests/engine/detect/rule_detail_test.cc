@@ -53,7 +53,7 @@ class RuleDetailTest : public ::testing::Test {
     sources.rule_paths = {dir_};
     sources.agency_names = {"unknown"};
     build_ = BuildRuleEngine(sources);
-    ASSERT_TRUE(build_.engine) << (build_.fatal.empty() ? "" : build_.fatal[0]);
+    ASSERT_TRUE(build_.engine) << (build_.fatal.empty() ? "" : build_.fatal[0].ToString());
     ASSERT_TRUE(build_.refused.empty()) << build_.refused[0].ToString();
   }
   void TearDown() override { fs::remove_all(dir_); }

@@ -193,7 +193,7 @@ void RunDifferential(uint32_t seed, int rule_count, int event_count) {
   std::vector<rules::Rule> rules;
   for (int i = 0; i < rule_count; ++i) rules.push_back(gen.RandomRule(i));
   auto result = Matcher::Compile(rules, {});
-  ASSERT_TRUE(result.refused.empty()) << result.refused.front().reason;
+  ASSERT_TRUE(result.refused.empty()) << result.refused.front().message;
   ASSERT_EQ(result.matcher->rules().size(), rules.size());
   auto scratch = result.matcher->MakeScratch();
 

@@ -110,18 +110,18 @@ TEST(MatchLimitsTest, PcreFallbackIsAWarningOrRefusedWhenStrict) {
   EXPECT_TRUE(lenient.refused.empty());
   ASSERT_EQ(lenient.warnings.size(), 2u);
   EXPECT_EQ(lenient.warnings[0].rule_id, "redos");
-  EXPECT_NE(lenient.warnings[0].reason.find("minimum width 0"), std::string::npos)
-      << lenient.warnings[0].reason;
+  EXPECT_NE(lenient.warnings[0].message.find("minimum width 0"), std::string::npos)
+      << lenient.warnings[0].message;
   EXPECT_EQ(lenient.warnings[1].rule_id, "backref");
-  EXPECT_NE(lenient.warnings[1].reason.find("prefilter"), std::string::npos)
-      << lenient.warnings[1].reason;
+  EXPECT_NE(lenient.warnings[1].message.find("prefilter"), std::string::npos)
+      << lenient.warnings[1].message;
 
   CompileOptions strict;
   strict.refuse_pcre_fallback = true;
   auto refused = Matcher::Compile(rules, strict);
   ASSERT_EQ(refused.refused.size(), 2u);
   EXPECT_EQ(refused.refused[0].rule_id, "redos");
-  EXPECT_NE(refused.refused[0].reason.find("refused with rules.strict"), std::string::npos);
+  EXPECT_NE(refused.refused[0].message.find("refused with rules.strict"), std::string::npos);
   EXPECT_EQ(refused.refused[1].rule_id, "backref");
   EXPECT_TRUE(refused.warnings.empty());
   EXPECT_EQ(refused.stats.rules, 2u);  // plain regexes and wildcards are not user fallbacks
@@ -145,9 +145,9 @@ TEST(MatchLimitsTest, HundredThousandValuesAreRefusedFast) {
   ASSERT_EQ(result.refused.size(), 1u);
   EXPECT_EQ(result.refused[0].rule_id, "huge");
   EXPECT_EQ(result.refused[0].location.file, "test/huge.yml");
-  EXPECT_NE(result.refused[0].reason.find("100000 values"), std::string::npos)
-      << result.refused[0].reason;
-  EXPECT_NE(result.refused[0].reason.find("max_values_per_rule (5000)"), std::string::npos);
+  EXPECT_NE(result.refused[0].message.find("100000 values"), std::string::npos)
+      << result.refused[0].message;
+  EXPECT_NE(result.refused[0].message.find("max_values_per_rule (5000)"), std::string::npos);
   EXPECT_EQ(result.stats.rules, 1u);
   EXPECT_EQ(result.stats.patterns, 10u);
   EXPECT_LT(seconds, 5.0);  // the review's reload took 11.4 s and 1.46 GB
@@ -161,8 +161,8 @@ TEST(MatchLimitsTest, PatternLimitCountsNewPatternsOfTheSet) {
                                  options);
   ASSERT_EQ(result.refused.size(), 1u);
   EXPECT_EQ(result.refused[0].rule_id, "b");  // 3 + 3 > 5; "again" adds nothing new
-  EXPECT_NE(result.refused[0].reason.find("max_patterns (5)"), std::string::npos)
-      << result.refused[0].reason;
+  EXPECT_NE(result.refused[0].message.find("max_patterns (5)"), std::string::npos)
+      << result.refused[0].message;
   EXPECT_EQ(result.stats.patterns, 5u);
   EXPECT_EQ(result.stats.rules, 3u);
 }
@@ -183,8 +183,8 @@ TEST(MatchLimitsTest, RefusedRegexNamesTheLineOfItsValue) {
   auto result = Matcher::Compile({rule}, {});
   ASSERT_EQ(result.refused.size(), 1u);
   EXPECT_EQ(result.refused[0].location.file, file.string());
-  EXPECT_EQ(result.refused[0].location.line, 7) << result.refused[0].reason;
-  EXPECT_NE(result.refused[0].reason.find("regex '(a{60000}){60000}'"), std::string::npos);
+  EXPECT_EQ(result.refused[0].location.line, 7) << result.refused[0].message;
+  EXPECT_NE(result.refused[0].message.find("regex '(a{60000}){60000}'"), std::string::npos);
 }
 
 }  // namespace

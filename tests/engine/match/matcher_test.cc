@@ -46,7 +46,7 @@ class MatcherTest : public ::testing::Test {
   void CompileOne(const std::string& field, std::vector<rules::ValueMatcher> values,
                   bool all = false) {
     Compile({MakeRule("r", {Sel("s", {Pred(field, std::move(values), all)})}, C(0))});
-    ASSERT_TRUE(result_.refused.empty()) << result_.refused.front().reason;
+    ASSERT_TRUE(result_.refused.empty()) << result_.refused.front().message;
   }
 
   Matcher::CompileResult result_;
@@ -315,8 +315,8 @@ TEST_F(MatcherTest, InvalidRegexRefusesTheRule) {
   EXPECT_EQ(result_.refused[0].rule_id, "bad");
   EXPECT_EQ(result_.refused[0].location.file, "test/bad.yml");
   EXPECT_EQ(result_.refused[0].location.line, 3);
-  EXPECT_NE(result_.refused[0].reason.find("regex '(unclosed': "), std::string::npos)
-      << result_.refused[0].reason;
+  EXPECT_NE(result_.refused[0].message.find("regex '(unclosed': "), std::string::npos)
+      << result_.refused[0].message;
   EXPECT_EQ(result_.stats.rules, 1u);
   EXPECT_EQ(RunField("v", "ok"), (Ids{"good"}));
 }
@@ -351,7 +351,7 @@ TEST_F(MatcherTest, LogsourceFilter) {
            rule("windows", "windows", "security")});
   ASSERT_EQ(result_.refused.size(), 1u);
   EXPECT_EQ(result_.refused[0].rule_id, "windows");
-  EXPECT_NE(result_.refused[0].reason.find("logsource"), std::string::npos);
+  EXPECT_NE(result_.refused[0].message.find("logsource"), std::string::npos);
   EXPECT_EQ(Run(Msg("failed password", "sshd")), (Ids{"sshd", "linux"}));
   EXPECT_EQ(Run(Msg("failed password", "SSHD")), (Ids{"sshd", "linux"}));
   EXPECT_EQ(Run(Msg("failed password", "cron")), (Ids{"linux"}));

@@ -70,7 +70,7 @@ TEST(Document, LogsourceWithoutMappingIsRefused) {
       "title: T\nid: x1\nlogsource:\n  product: linux\n  category: process_creation\n"
       "detection: {s: x, condition: s}\n";
   const RuleError error = testing::ErrorOf(rule, options);
-  EXPECT_EQ(error.reason,
+  EXPECT_EQ(error.message,
             "no log source mapping for product=linux service= category=process_creation");
   EXPECT_EQ(error.location.line, 4);
   EXPECT_EQ(error.rule_id, "x1");
@@ -82,7 +82,7 @@ TEST(Document, YamlSyntaxErrorRefusesTheFileWithTheLine) {
       Load("title: ok\nlogsource: {product: linux}\ndetection:\n  sel: [unclosed\n");
   ASSERT_EQ(result.refused.size(), 1u);
   EXPECT_TRUE(result.rules.empty());
-  EXPECT_THAT(result.refused[0].reason, HasSubstr("YAML syntax error"));
+  EXPECT_THAT(result.refused[0].message, HasSubstr("YAML syntax error"));
   EXPECT_GE(result.refused[0].location.line, 4);
   EXPECT_EQ(result.refused[0].rule_id, "");
 }
@@ -134,7 +134,7 @@ TEST(Collection, ResetEndsTheGlobal) {
       "title: B\ndetection: {s: x, condition: s}\n");
   ASSERT_EQ(result.rules.size(), 1u);
   ASSERT_EQ(result.refused.size(), 1u);
-  EXPECT_EQ(result.refused[0].reason, "missing 'logsource' map");
+  EXPECT_EQ(result.refused[0].message, "missing 'logsource' map");
   EXPECT_EQ(result.refused[0].rule_id, "test:4");
 }
 
@@ -185,14 +185,14 @@ TEST(Collection, CorrelationWithDetectionIsRefused) {
 TEST(Files, MissingPathIsRefused) {
   const LoadResult result = LoadSigma({"/nonexistent/rule.yml"}, {});
   ASSERT_EQ(result.refused.size(), 1u);
-  EXPECT_EQ(result.refused[0].reason, "cannot read file");
+  EXPECT_EQ(result.refused[0].message, "cannot read file");
 }
 
 TEST(Files, StrayCommaIsASyntaxErrorNotAHang) {
   // yaml-cpp 0.7's LoadAll loops forever on this; the loader splits documents itself.
   const LoadResult result = Load("title: x\n---\n- a\n, s\n");
   ASSERT_EQ(result.refused.size(), 1u);
-  EXPECT_EQ(result.refused[0].reason, "YAML syntax error: unexpected content after the document");
+  EXPECT_EQ(result.refused[0].message, "YAML syntax error: unexpected content after the document");
   EXPECT_EQ(result.refused[0].location.line, 4);
 }
 

@@ -138,7 +138,7 @@ TEST(Condition, ListOfConditionsIsOrAndErrorsCarryTheLine) {
   const RuleError error =
       testing::ErrorOf(testing::RuleWithDetection("  a: {x: 1}\n  condition: a or zz\n"));
   EXPECT_EQ(error.location.line, 7);
-  EXPECT_EQ(error.reason, "condition 'a or zz': unknown selection 'zz'");
+  EXPECT_EQ(error.message, "condition 'a or zz': unknown selection 'zz'");
 }
 
 TEST(Condition, AggregationRuleAndTimeframeAreRefused) {

@@ -79,7 +79,7 @@ std::vector<fs::path> CorpusFiles() {
 
 std::string Outcome(const LoadResult& result) {
   if (result.refused.empty() && result.rules.size() == 1) return kLoaded;
-  if (result.refused.size() == 1 && result.rules.empty()) return result.refused.front().reason;
+  if (result.refused.size() == 1 && result.rules.empty()) return result.refused.front().message;
   return "unexpected: " + std::to_string(result.rules.size()) + " rules, " +
          std::to_string(result.refused.size()) + " refused";
 }

@@ -43,7 +43,7 @@ inline Rule LoadOne(const std::string& yaml, const LoadOptions& options = {}) {
 inline std::string RefusalOf(const std::string& yaml, const LoadOptions& options = {}) {
   const LoadResult result = Load(yaml, options);
   if (result.refused.size() != 1) return "";
-  return result.refused[0].reason;
+  return result.refused[0].message;
 }
 
 inline RuleError ErrorOf(const std::string& yaml, const LoadOptions& options = {}) {

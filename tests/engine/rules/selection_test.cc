@@ -103,7 +103,7 @@ detection: {s: {f: 1}, condition: s}
                           "detection: {s: {f: 1}, condition: s}\n",
                           "m.yml", {})
                 .refused.at(0)
-                .reason,
+                .message,
             "'references' must be a list of strings");
 }
 
@@ -113,7 +113,7 @@ TEST(SigmaFilters, RefusedWithReason) {
       "  condition: selection\n",
       "f.yml", {});
   ASSERT_EQ(result.refused.size(), 1u);
-  EXPECT_EQ(result.refused[0].reason, "filter has no 'rules'");
+  EXPECT_EQ(result.refused[0].message, "filter has no 'rules'");
   EXPECT_EQ(result.refused[0].location.line, 5);  // the filter map
 }
 

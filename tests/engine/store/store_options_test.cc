@@ -114,7 +114,7 @@ TEST(StoreConfig, TheMemoryBudgetKeys) {
   const ConfigResult tiny = ParseWithStore("store:\n  memtable_size: 1KiB\n");
   ASSERT_TRUE(std::holds_alternative<std::vector<ConfigError>>(tiny));
   const ConfigError& error = std::get<std::vector<ConfigError>>(tiny).front();
-  EXPECT_EQ(error.line, 3) << error.ToString();
+  EXPECT_EQ(error.location.line, 3) << error.ToString();
   EXPECT_NE(error.ToString().find("memtable_size"), std::string::npos) << error.ToString();
 }
 
