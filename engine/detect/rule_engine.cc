@@ -47,6 +47,21 @@ void LoadDecoders(const RuleSources& sources, RuleEngine& engine, RuleEngineBuil
   engine.decoders = std::move(loaded.set);
 }
 
+// A rule whose description, tags, references, author or falsepositives went
+// past rules::MetadataLimits loads with the cut copy (rules/rule_metadata.h):
+// say so, so that an analyst reading the shortened text knows why.
+void WarnTruncatedMetadata(const std::vector<rules::Rule>& loaded, RuleEngineBuild& build) {
+  for (const rules::Rule& rule : loaded) {
+    if (!rule.metadata_truncated) continue;
+    ++build.metadata_truncated;
+    build.warnings.push_back({Severity::kWarning, "sigma.metadata_truncated", rule.location,
+                              rule.id, "",
+                              "description, tags, references, author or falsepositives exceed "
+                              "the metadata limits and were cut; alerts and the API show the "
+                              "cut copy"});
+  }
+}
+
 void CompileRules(const RuleSources& sources, RuleEngine& engine, RuleEngineBuild& build) {
   rules::LoadOptions options;
   for (const auto& [name, list] : engine.lists) options.indicator_lists.push_back(name);
@@ -72,6 +87,7 @@ void CompileRules(const RuleSources& sources, RuleEngine& engine, RuleEngineBuil
   engine.matcher = std::move(compiled.matcher);
   build.rules_loaded = engine.matcher ? engine.matcher->rules().size() : 0;
   if (!engine.matcher) return;
+  WarnTruncatedMetadata(engine.matcher->rules(), build);
   auto correlations = correlate::LoadCorrelations(correlation_documents, engine.matcher->rules());
   for (auto& error : correlations.refused) build.refused.push_back(std::move(error));
   engine.correlations = std::move(correlations.set);

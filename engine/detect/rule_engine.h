@@ -62,10 +62,13 @@ class RuleEngine {
 struct RuleEngineBuild {
   std::shared_ptr<const RuleEngine> engine;  // null when `fatal` is not empty
   std::vector<rules::RuleError> refused;     // rules (and decoders) not loaded
-  std::vector<rules::RuleError> warnings;    // loaded, with a caveat (PCRE2 fallback)
-  std::vector<Diagnostic> fatal;             // the build failed: a list, logsource or decoder file
+  // Loaded, with a caveat: PCRE2 fallback (code sigma.pcre2_fallback), metadata
+  // cut to its limits (sigma.metadata_truncated).
+  std::vector<rules::RuleError> warnings;
+  std::vector<Diagnostic> fatal;  // the build failed: a list, logsource or decoder file
   size_t rules_loaded = 0;
-  size_t rules_skipped = 0;  // not selected by status / min_level
+  size_t rules_skipped = 0;       // not selected by status / min_level
+  size_t metadata_truncated = 0;  // loaded rules whose metadata was cut (also a warning each)
   size_t correlations_loaded = 0;
   size_t rule_files = 0;
   match::CompileStats compile;

@@ -133,7 +133,10 @@ bool RuleReloader::BuildAndSwap(const char* what) {
   }
   rules_loaded_.store(build.rules_loaded);
   rules_refused_.store(build.refused.size());
-  rules_warned_.store(build.warnings.size());
+  rules_pcre_fallback_.store(std::count_if(
+      build.warnings.begin(), build.warnings.end(),
+      [](const Diagnostic& warning) { return warning.code == "sigma.pcre2_fallback"; }));
+  rules_metadata_truncated_.store(build.metadata_truncated);
   last_success_unix_.store(std::chrono::duration_cast<std::chrono::seconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count());
@@ -274,7 +277,12 @@ std::shared_ptr<prometheus::Collectable> RuleReloader::MakeCollectable() const {
     out.push_back(
         SingleSample("gsoc_rules_pcre_fallback",
                      "Regex values of the running set that PCRE2 must run (rule warnings)",
-                     MetricType::Gauge, static_cast<double>(rules_warned_.load())));
+                     MetricType::Gauge, static_cast<double>(rules_pcre_fallback_.load())));
+    out.push_back(
+        SingleSample("gsoc_rules_metadata_truncated",
+                     "Rules of the running set whose description, tags, references, author or "
+                     "falsepositives were cut to the metadata limits (rule warnings)",
+                     MetricType::Gauge, static_cast<double>(rules_metadata_truncated_.load())));
     out.push_back(SingleSample("gsoc_rules_last_reload_success_timestamp_seconds",
                                "When the running rule set was built", MetricType::Gauge,
                                static_cast<double>(last_success_unix_.load())));

@@ -87,7 +87,8 @@ class RuleReloader {
   std::atomic<uint64_t> timed_out_{0};
   std::atomic<uint64_t> rules_loaded_{0};
   std::atomic<uint64_t> rules_refused_{0};
-  std::atomic<uint64_t> rules_warned_{0};
+  std::atomic<uint64_t> rules_pcre_fallback_{0};
+  std::atomic<uint64_t> rules_metadata_truncated_{0};
   std::atomic<uint64_t> last_build_refused_{0};
   std::atomic<int64_t> last_success_unix_{0};
 };

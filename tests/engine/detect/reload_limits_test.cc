@@ -3,6 +3,7 @@
 // failure, and neither later reloads nor shutdown wait for it; a list that
 // is a FIFO fails the reload at once; a reload with refused rules counts as
 // "partial"; regex limit hits show per rule in the metrics.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -294,4 +295,32 @@ TEST(ReloadLimitsTest, ConfigDefaultsAreTheComponentDefaults) {
 }
 
 }  // namespace
+
+// A rule whose metadata is past rules::MetadataLimits loads with the cut copy,
+// a warning naming the rule and a gauge; the PCRE2 gauge counts only regexes.
+TEST(ReloadLimitsTest, TruncatedMetadataIsAWarningAndAGauge) {
+  Fixture fixture;
+  std::ofstream(fixture.rules / "long.yml")
+      << "title: Long description\nid: 00000000-0000-0000-0000-0000000010n9\n"
+         "description: "
+      << std::string(20000, 'd')
+      << "\nlogsource: {product: linux}\ndetection:\n  selection:\n    message|contains: "
+         "zzlong\n  condition: selection\nlevel: low\n";
+  const RuleEngineBuild build = BuildRuleEngine(fixture.Sources());
+  ASSERT_NE(build.engine, nullptr);
+  EXPECT_EQ(build.metadata_truncated, 1u);
+  ASSERT_EQ(build.warnings.size(), 1u);
+  EXPECT_EQ(build.warnings[0].code, "sigma.metadata_truncated");
+  EXPECT_EQ(build.warnings[0].severity, Severity::kWarning);
+  EXPECT_EQ(build.warnings[0].rule_id, "00000000-0000-0000-0000-0000000010n9");
+  EXPECT_EQ(build.warnings[0].location.file, (fixture.rules / "long.yml").string());
+  EXPECT_THAT(build.warnings[0].ToString(),
+              ::testing::HasSubstr(": warning: rule 00000000-0000-0000-0000-0000000010n9: "));
+  DetectionStage stage(nullptr, nullptr, {"unknown"});
+  RuleReloader reloader(fixture.Sources(), false, stage);
+  ASSERT_TRUE(reloader.LoadNow());
+  EXPECT_EQ(Metric(reloader, "gsoc_rules_metadata_truncated"), 1);
+  EXPECT_EQ(Metric(reloader, "gsoc_rules_pcre_fallback"), 0);
+}
+
 }  // namespace gsoc
