@@ -11,10 +11,10 @@
 //     or depends on one.
 // The set is then built in that order: fingerprints, routes, silencing.
 //
-// Lines: a document reaches us re-emitted as YAML text (comments, blank
-// lines and multi-line strings collapsed); a key's line is the document's
-// line plus the key's line in that text. It is exact when none of those
-// precede the key inside the document, and a few lines early otherwise.
+// Lines: a document from LoadSigma is its parsed YAML node, whose marks are
+// lines and columns of the file, so every error names the exact line (and
+// column, for syntax and shape errors). A document given as text (tests,
+// tools) counts its lines from the document's first line.
 //
 // Exceptions (Refusal, YAML::Exception) are used only inside loading and end
 // up as RuleErrors; LoadCorrelations never throws.
@@ -64,7 +64,7 @@ constexpr const char* kSeveralFieldsReason =
 // A `rules:` entry or `absent:` value as written, with its line.
 struct Written {
   std::string text;
-  int line = 0;  // 1-based line in the document text, 0 if unknown
+  int line = 0;  // 1-based, of the file or the document text (Draft::lines_of_file); 0 if unknown
 };
 
 struct Alias {
@@ -87,23 +87,30 @@ struct Draft {
   std::vector<Alias> aliases;
   std::optional<Written> absent;
   std::optional<rules::RuleError> error;  // set: refused
+  bool lines_of_file = false;             // lines are the file's, not the document text's
 };
 
 // ---- errors ----
 
-rules::RuleError MakeError(const CorrelationRule& rule, int line, std::string reason) {
+rules::RuleError MakeError(const Draft& draft, int line, std::string reason, int column = 0) {
+  const CorrelationRule& rule = draft.rule;
   rules::RuleError error;
   error.code = "correlation.rule";
   error.location.file = rule.location.file;
   error.location.line = rule.location.line;
-  if (line > 0) error.location.line = rule.location.line > 0 ? rule.location.line + line - 1 : line;
+  if (line > 0 && draft.lines_of_file) {
+    error.location.line = line;
+    error.location.column = column;
+  } else if (line > 0) {
+    error.location.line = rule.location.line > 0 ? rule.location.line + line - 1 : line;
+  }
   error.rule_id = rule.id;
   error.message = std::move(reason);
   return error;
 }
 
 void RefuseDraft(Draft& draft, int line, std::string reason) {
-  if (!draft.error) draft.error = MakeError(draft.rule, line, std::move(reason));
+  if (!draft.error) draft.error = MakeError(draft, line, std::move(reason));
 }
 
 std::string Quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
@@ -415,7 +422,7 @@ std::optional<Written> ParseAbsent(const YAML::Node& section, CorrelationType ty
 }
 
 void ParseDraft(const rules::CorrelationDocument& document, Draft& draft) {
-  const YAML::Node doc = YAML::Load(document.yaml);
+  const YAML::Node doc = document.node ? *document.node : YAML::Load(document.yaml);
   if (!doc.IsMap()) Refuse(doc, "a correlation document must be a map");
   CorrelationRule& rule = draft.rule;
   ParseMeta(doc, rule);
@@ -437,13 +444,14 @@ Draft ParseDocument(const rules::CorrelationDocument& document) {
   Draft draft;
   draft.rule.location = document.location;
   draft.rule.id = DerivedId(document.location);
+  draft.lines_of_file = document.node != nullptr;
   try {
     ParseDraft(document, draft);
   } catch (const Refusal& refusal) {
-    draft.error = MakeError(draft.rule, refusal.line(), refusal.what());
+    draft.error = MakeError(draft, refusal.line(), refusal.what(), refusal.column());
   } catch (const YAML::Exception& e) {
-    draft.error = MakeError(draft.rule, e.mark.line >= 0 ? e.mark.line + 1 : 0,
-                            "invalid correlation: " + e.msg);
+    draft.error =
+        MakeError(draft, e.mark.line >= 0 ? e.mark.line + 1 : 0, "invalid correlation: " + e.msg);
   }
   return draft;
 }

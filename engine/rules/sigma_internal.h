@@ -26,15 +26,20 @@ inline constexpr size_t kMaxNodesPerDocument = 200000;
 // Why a rule (or a file) is refused; `line` is 1-based, 0 if unknown.
 class Refusal : public std::runtime_error {
  public:
-  Refusal(std::string reason, int line) : std::runtime_error(std::move(reason)), line_(line) {}
+  Refusal(std::string reason, int line, int column = 0)
+      : std::runtime_error(std::move(reason)), line_(line), column_(column) {}
   int line() const { return line_; }
+  int column() const { return column_; }
 
  private:
   int line_;
+  int column_;
 };
 
 // 1-based line of a node, 0 if it has none (e.g. a node built by merging).
 int LineOf(const YAML::Node& node);
+// 1-based column of a node, 0 if it has none.
+int ColumnOf(const YAML::Node& node);
 [[noreturn]] void Refuse(const YAML::Node& at, const std::string& reason);
 
 // ---- sigma_reader.cc: YAML documents and Sigma collections ----

@@ -13,11 +13,13 @@ namespace {
 
 // Built member by member: brace-initialising RuleError trips a GCC 12
 // -Wmaybe-uninitialized false positive.
-RuleError MakeRefusal(std::string file, int line, std::string rule_id, std::string reason) {
+RuleError MakeRefusal(std::string file, int line, std::string rule_id, std::string reason,
+                      int column = 0) {
   RuleError error;
   error.code = "sigma.rule";
   error.location.file = std::move(file);
   error.location.line = line;
+  error.location.column = line > 0 ? column : 0;
   error.rule_id = std::move(rule_id);
   error.message = std::move(reason);
   return error;
@@ -231,16 +233,17 @@ void CheckSize(const YAML::Node& node, int depth, size_t& budget) {
   }
 }
 
-CorrelationDocument EmitCorrelation(const SigmaDocument& doc, const std::string& file) {
+// The parsed document itself goes to the correlation loader: its marks are
+// lines and columns of the file (ReadSigmaDocuments pads each document).
+CorrelationDocument MakeCorrelationDocument(const SigmaDocument& doc, const std::string& file) {
   if (Has(doc.node, "detection"))
     Refuse(doc.node, "a document cannot have both detection and correlation");
   size_t budget = internal::kMaxNodesPerDocument;
   CheckSize(doc.node, 0, budget);
-  YAML::Emitter emitter;
-  emitter << doc.node;
-  if (!emitter.good())
-    Refuse(doc.node, "cannot re-emit correlation document: " + emitter.GetLastError());
-  return {{file, doc.line}, emitter.c_str()};
+  CorrelationDocument document;
+  document.location = {file, doc.line};
+  document.node = std::make_shared<const YAML::Node>(doc.node);
+  return document;
 }
 
 std::string DerivedId(const std::string& file, int index) {
@@ -256,14 +259,15 @@ std::string DocumentId(const SigmaDocument& doc, const std::string& file) {
 void LoadDocument(const SigmaDocument& doc, const std::string& file, const LoadOptions& options,
                   internal::ValueBudget& budget, LoadResult& result) {
   std::string id = DerivedId(file, doc.index);
-  const auto refuse = [&](const std::string& reason, int line) {
-    result.refused.push_back(MakeRefusal(file, line > 0 ? line : doc.line, id, reason));
+  const auto refuse = [&](const std::string& reason, int line, int column) {
+    result.refused.push_back(line > 0 ? MakeRefusal(file, line, id, reason, column)
+                                      : MakeRefusal(file, doc.line, id, reason));
   };
   try {
     if (doc.error) throw *doc.error;
     id = DocumentId(doc, file);
     if (doc.correlation) {
-      result.correlations.push_back(EmitCorrelation(doc, file));
+      result.correlations.push_back(MakeCorrelationDocument(doc, file));
     } else if (doc.node.IsMap() && Has(doc.node, "filter") && !Has(doc.node, "detection")) {
       result.filters.push_back(BuildFilter(doc, file, id, options, budget));
     } else {
@@ -275,11 +279,12 @@ void LoadDocument(const SigmaDocument& doc, const std::string& file, const LoadO
       }
     }
   } catch (const Refusal& refusal) {
-    refuse(refusal.what(), refusal.line());
+    refuse(refusal.what(), refusal.line(), refusal.column());
   } catch (const YAML::Exception& e) {
-    refuse("invalid rule: " + e.msg, e.mark.line >= 0 ? e.mark.line + 1 : 0);
+    refuse("invalid rule: " + e.msg, e.mark.line >= 0 ? e.mark.line + 1 : 0,
+           e.mark.column >= 0 ? e.mark.column + 1 : 0);
   } catch (const std::exception& e) {
-    refuse(std::string("invalid rule: ") + e.what(), 0);
+    refuse(std::string("invalid rule: ") + e.what(), 0, 0);
   }
 }
 
@@ -291,7 +296,8 @@ void LoadText(const std::string& yaml, const std::string& file, const LoadOption
     for (const SigmaDocument& doc : internal::ReadSigmaDocuments(yaml))
       LoadDocument(doc, file, options, budget, result);
   } catch (const Refusal& refusal) {
-    result.refused.push_back(MakeRefusal(file, refusal.line(), "", refusal.what()));
+    result.refused.push_back(
+        MakeRefusal(file, refusal.line(), "", refusal.what(), refusal.column()));
   } catch (const std::exception& e) {
     result.refused.push_back(MakeRefusal(file, 0, "", std::string("cannot load: ") + e.what()));
   }

@@ -9,25 +9,38 @@
 // Refusal, never silent: anything gsoc does not support (an unknown
 // modifier, an aggregation `| count()` condition of old Sigma, a missing
 // selection, a placeholder bound to no list, a logsource with no mapping...)
-// refuses that rule with file, line, rule id and reason; other rules of the
-// file still load. Correlation documents (`correlation:`) are returned
-// separately (raw YAML text with location) for the correlation engine.
+// refuses that rule with file, line, column, rule id and reason; other rules
+// of the file still load. Correlation documents (`correlation:`) are returned
+// separately (the parsed YAML node, with location) for the correlation
+// loader.
 // Exceptions are used only inside loading; every error is caught and
 // becomes a RuleError.
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/rules/logsource_map.h"
 #include "engine/rules/rule.h"
 
+namespace YAML {
+class Node;
+}  // namespace YAML
+
 namespace gsoc::rules {
 
+// A correlation document, read by the Sigma front end and handed to the
+// correlation loader (engine/correlate/correlation_loader.cc).
 struct CorrelationDocument {
-  SourceLocation location;
-  std::string yaml;  // the document as text, to be parsed by the correlation loader
+  SourceLocation location;  // where the document starts
+  // The parsed document, whose marks are lines and columns of the file: what
+  // LoadSigma gives. Errors then name the exact line and column.
+  std::shared_ptr<const YAML::Node> node;
+  // Otherwise the document as text, parsed by the correlation loader; its
+  // lines count from location.line.
+  std::string yaml;
 };
 
 // A Sigma filter (sigma-filters-specification): its selections and

@@ -208,7 +208,9 @@ class FirstEvent : public YAML::EventHandler {
 };
 
 [[noreturn]] void SyntaxError(const YAML::Exception& e) {
-  throw Refusal("YAML syntax error: " + e.msg, e.mark.line >= 0 ? e.mark.line + 1 : 0);
+  const bool marked = e.mark.line >= 0;
+  throw Refusal("YAML syntax error: " + e.msg, marked ? e.mark.line + 1 : 0,
+                marked && e.mark.column >= 0 ? e.mark.column + 1 : 0);
 }
 
 // One document; lines are padded so that marks are lines of the file.
@@ -239,7 +241,19 @@ int LineOf(const YAML::Node& node) {
   }
 }
 
-void Refuse(const YAML::Node& at, const std::string& reason) { throw Refusal(reason, LineOf(at)); }
+int ColumnOf(const YAML::Node& node) {
+  try {
+    if (!node.IsDefined() || node.Mark().line < 0) return 0;
+    const int column = node.Mark().column;
+    return column >= 0 ? column + 1 : 0;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+void Refuse(const YAML::Node& at, const std::string& reason) {
+  throw Refusal(reason, LineOf(at), ColumnOf(at));
+}
 
 std::vector<SigmaDocument> ReadSigmaDocuments(const std::string& yaml) {
   const std::vector<TextChunk> chunks = SplitDocuments(yaml);

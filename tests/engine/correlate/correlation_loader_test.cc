@@ -205,7 +205,7 @@ std::vector<rules::Rule> SyntheticDetections(const rules::LoadResult& sigma) {
   for (const rules::Rule& rule : sigma.rules) known.insert(known.end(), {rule.id, rule.name});
   std::vector<YAML::Node> docs;
   for (const rules::CorrelationDocument& document : sigma.correlations) {
-    docs.push_back(YAML::Load(document.yaml));
+    docs.push_back(*document.node);
     for (const char* key : {"id", "name"})
       if (docs.back()[key]) known.push_back(docs.back()[key].Scalar());
   }
@@ -290,7 +290,7 @@ void CheckExample(const std::filesystem::path& path) {
   Loaded loaded = Load(text, {}, path.string());
   const std::vector<rules::Rule> synthetic = SyntheticDetections(loaded.sigma);
   loaded = Load(text, synthetic, path.string());
-  const YAML::Node first = YAML::Load(loaded.sigma.correlations.at(0).yaml);
+  const YAML::Node first = *loaded.sigma.correlations.at(0).node;
   ASSERT_TRUE(loaded.result.refused.empty()) << Describe(loaded.result);
   if (first["correlation"]["type"].Scalar() == "value_percentile") {
     ASSERT_EQ(loaded.set().rules.size(), 1u);
@@ -304,7 +304,7 @@ void CheckExample(const std::filesystem::path& path) {
   ASSERT_EQ(loaded.set().rules.size(), loaded.sigma.correlations.size());
   for (const CorrelationRule& rule : loaded.set().rules) EXPECT_FALSE(rule.title.empty());
   for (const rules::CorrelationDocument& document : loaded.sigma.correlations) {
-    const YAML::Node doc = YAML::Load(document.yaml);
+    const YAML::Node& doc = *document.node;
     const std::string id = doc["id"] ? doc["id"].Scalar() : "";
     const CorrelationRule* rule = nullptr;
     for (const CorrelationRule& candidate : loaded.set().rules)
@@ -911,11 +911,29 @@ TEST(RefusalChains, RefusalPropagatesUpAChain) {
   EXPECT_TRUE(loaded.set().empty());
 }
 
+// Comments, blank lines and a block scalar before the bad key: the error
+// still names its exact line and column in the file (the loader reads the
+// parsed node, not re-emitted text, whose lines collapse those).
+TEST(RefusalChains, LinesAndColumnsAreTheFilesDespiteCommentsAndBlockScalars) {
+  const std::string text = Correlation("c-ok", kEventCountBody) + "---\n" +
+                           "# a comment\n\n# another\ntitle: Bad\nid: c-bad\n"
+                           "description: |\n  one\n  two\n\n  three\n"
+                           "correlation:\n  type: event_count\n" +
+                           kRules + kGroup + "  timespan: 10 minutes\n" + kGte;
+  const Loaded loaded = Load(text);
+  ASSERT_EQ(loaded.result.refused.size(), 1u) << Describe(loaded.result);
+  const rules::RuleError& error = loaded.result.refused[0];
+  EXPECT_EQ(error.location.line, LineOf(text, "timespan: 10 minutes")) << error.ToString();
+  EXPECT_EQ(error.location.column, 13) << error.ToString();  // the value after "  timespan: "
+  EXPECT_EQ(error.code, "correlation.rule");
+  EXPECT_EQ(error.rule_id, "c-bad");
+}
+
 TEST(RefusalChains, MalformedDocumentNeverThrows) {
   std::vector<rules::CorrelationDocument> documents;
-  documents.push_back({{"raw.yml", 7}, "title: [unclosed"});
-  documents.push_back({{"raw.yml", 9}, "- a list"});
-  documents.push_back({{"raw.yml", 11}, ""});
+  documents.push_back({{"raw.yml", 7}, nullptr, "title: [unclosed"});
+  documents.push_back({{"raw.yml", 9}, nullptr, "- a list"});
+  documents.push_back({{"raw.yml", 11}, nullptr, ""});
   const std::vector<rules::Rule> detections = BaseDetections();
   const CorrelationLoadResult result = LoadCorrelations(documents, detections);
   ASSERT_EQ(result.refused.size(), 3u);

@@ -170,10 +170,16 @@ TEST(Collection, CorrelationsAreReturnedSeparately) {
   ASSERT_EQ(result.correlations.size(), 2u);
   EXPECT_EQ(result.correlations[0].location.line, 1);
   EXPECT_EQ(result.correlations[1].location.line, 21);
-  EXPECT_THAT(result.correlations[0].yaml, HasSubstr("temporal_ordered"));
-  const YAML::Node reparsed = YAML::Load(result.correlations[1].yaml);
-  EXPECT_EQ(reparsed["name"].as<std::string>(), "multiple_failed_login");
-  EXPECT_EQ(reparsed["correlation"]["condition"]["gte"].as<int>(), 10);
+  ASSERT_NE(result.correlations[0].node, nullptr);
+  ASSERT_NE(result.correlations[1].node, nullptr);
+  const YAML::Node& first = *result.correlations[0].node;
+  EXPECT_EQ(first["correlation"]["type"].as<std::string>(), "temporal_ordered");
+  const YAML::Node& second = *result.correlations[1].node;
+  EXPECT_EQ(second["name"].as<std::string>(), "multiple_failed_login");
+  EXPECT_EQ(second["correlation"]["condition"]["gte"].as<int>(), 10);
+  // The node's marks are the file's lines: `correlation:` of the second
+  // document is below its first line.
+  EXPECT_GT(second["correlation"].Mark().line + 1, 21);
 }
 
 TEST(Collection, CorrelationWithDetectionIsRefused) {
