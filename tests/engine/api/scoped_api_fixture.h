@@ -44,10 +44,12 @@ class ScopedApi {
     viewer = auth_->CreateToken(auth::Role::kViewer, {}, "vic").token;
     ApiOptions api;
     api.tokens = {"config-token-0123456789"};
-    context_ =
-        std::make_unique<ApiContext>(std::move(api), *store_, hub_,
-                                     ApiHooks{[] { return std::string("{\"rules\":[]}"); }, [] {},
-                                              [] { return true; }, nullptr, auth_.get()});
+    ApiHooks hooks;
+    hooks.rules_json = [] { return std::string("{\"rules\":[]}"); };
+    hooks.reload = [] {};
+    hooks.ready = [] { return true; };
+    hooks.auth = auth_.get();
+    context_ = std::make_unique<ApiContext>(std::move(api), *store_, hub_, std::move(hooks));
   }
   ~ScopedApi() {
     context_.reset();
