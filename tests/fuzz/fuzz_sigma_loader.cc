@@ -41,7 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(rule.location.line >= 1);
   }
   for (const gsoc::rules::CorrelationDocument& correlation : result.correlations)
-    Check(!correlation.yaml.empty());
+    Check(correlation.node != nullptr);  // the parsed document: lines of the file
   const gsoc::correlate::CorrelationLoadResult correlations =
       gsoc::correlate::LoadCorrelations(result.correlations, result.rules);
   Check(correlations.set != nullptr);
@@ -50,7 +50,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(set.detection_routes.size() == result.rules.size());
   Check(set.detection_silenced.size() == result.rules.size());
   Check(set.correlation_routes.size() == set.rules.size());
-  for (const gsoc::rules::RuleError& error : correlations.refused) Check(!error.message.empty());
+  for (const gsoc::rules::RuleError& error : correlations.refused) {
+    Check(!error.message.empty());
+    Check(error.location.line >= 0 && error.location.column >= 0);
+  }
   for (const gsoc::correlate::CorrelationRule& rule : set.rules) {
     Check(rule.timespan_ns > 0 && !rule.refs.empty() && !rule.fingerprint.empty());
   }

@@ -246,7 +246,7 @@ TEST(Modifiers, ErrorNamesTheLineOfTheOffendingValue) {
   EXPECT_EQ(error.location.file, "test.yml");
   EXPECT_EQ(error.location.line, 8);
   EXPECT_EQ(error.rule_id, "test-rule");
-  EXPECT_EQ(error.ToString(), "test.yml:8: rule test-rule: unknown modifier 'nope'");
+  EXPECT_EQ(error.ToString(), "test.yml:8:13: rule test-rule: unknown modifier 'nope'");
 }
 
 }  // namespace
