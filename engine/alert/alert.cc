@@ -44,7 +44,9 @@ void AppendRule(std::string& out, const AlertRule& rule) {
     if (i) out.push_back(',');
     AppendJsonString(out, rule.tags[i]);
   }
-  out += "]}";
+  out.push_back(']');
+  if (rule.revision != 0) out += ",\"revision\":\"" + HexId(rule.revision) + '"';
+  out.push_back('}');
 }
 
 void AppendEvents(std::string& out, const std::vector<AlertEvent>& events) {
@@ -87,11 +89,13 @@ void AppendAggregate(std::string& out, const Alert& alert) {
 
 }  // namespace
 
-std::string AggregateKeyText(uint64_t key) {
-  char text[17];
-  for (int i = 15; i >= 0; --i, key >>= 4) text[i] = "0123456789abcdef"[key & 0xf];
+std::string HexId(uint64_t value) {
+  char text[16];
+  for (int i = 15; i >= 0; --i, value >>= 4) text[i] = "0123456789abcdef"[value & 0xf];
   return std::string(text, 16);
 }
+
+std::string AggregateKeyText(uint64_t key) { return HexId(key); }
 
 void AppendAlertJson(std::string& out, const Alert& alert) {
   out += "{\"id\":\"" + std::to_string(alert.id) + "\",\"time\":";

@@ -24,6 +24,9 @@ struct AlertRule {
   std::string title;
   rules::Level level = rules::Level::kMedium;
   std::vector<std::string> tags;
+  // The rule's revision when it fired (rules::RevisionHasher; 0: unknown).
+  // JSON: "revision", 16 hex digits; the API looks the rule detail up by it.
+  uint64_t revision = 0;
 };
 
 struct AlertEvent {
@@ -66,6 +69,8 @@ struct Alert {
 
 // The aggregate key as JSON shows it (16 lower-case hex digits).
 std::string AggregateKeyText(uint64_t key);
+// 16 lower-case hex digits: aggregate keys and rule revisions.
+std::string HexId(uint64_t value);
 
 // Appends the alert as one JSON object (no newline).
 void AppendAlertJson(std::string& out, const Alert& alert);

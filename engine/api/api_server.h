@@ -17,9 +17,10 @@
 //                                    every alert missed, from the store, then live ones: no gap, no
 //                                    duplicate. A comment line every 15 s keeps proxies open.
 //   GET  /api/v1/alerts/{id}         one alert, with its contributing events; 404 if none;
-//                                    plus "rule_detail" (GET /api/v1/rules/{id} of its
-//                                    rule, joined at read time; null: not loaded;
-//                                    absent without rule_detail_json)
+//                                    plus "rule_detail": its rule as it was when the
+//                                    alert fired (the rule's "revision", kept by the
+//                                    store), else as it runs now; null: neither known;
+//                                    absent without rule_detail_json
 //   GET  /api/v1/rules               the running rule set: rules and correlations (id, name,
 //                                    title, level, kind), counts, refused rules, generation
 //   POST /api/v1/rules/reload        asks for a background reload; 202 (admin)
@@ -143,7 +144,10 @@ struct ApiHooks {
   // the server). Null: only the configured tokens (admins), no audit log.
   auth::AuthStore* auth = nullptr;
   // GET /api/v1/rules/{id} body (rule id or name); nullopt: no such rule.
-  std::function<std::optional<std::string>(std::string_view id)> rule_detail_json;
+  // With a revision (an alert's rule "revision"; 0: none), that revision of
+  // the rule as it ran, when it is still known, else the running rule.
+  std::function<std::optional<std::string>(std::string_view id, uint64_t revision)>
+      rule_detail_json;
   const OverviewRollup* overview = nullptr;  // GET /api/v1/overview (not owned)
 };
 

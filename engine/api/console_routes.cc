@@ -66,7 +66,7 @@ HttpResponse Rule(const ApiContext& context, const HttpRequest& request, std::st
   if (!context.hooks.rule_detail_json) {
     return Error(http::status::service_unavailable, "no rule set available", request);
   }
-  auto body = context.hooks.rule_detail_json(*id);
+  auto body = context.hooks.rule_detail_json(*id, 0);
   if (!body) return Error(http::status::not_found, "no rule " + *id, request);
   return Ok(std::move(*body), request);
 }

@@ -1,8 +1,11 @@
 #include "engine/api/routes.h"
 
+#include <simdjson.h>
+
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <charconv>
 #include <chrono>
 #include <exception>
 
@@ -164,17 +167,30 @@ void ListAlerts(RouteCall& call) {
       request);
 }
 
+// The alert's rule "revision" (16 hex digits), 0 when it has none.
+uint64_t RuleRevisionOf(const std::string& alert_json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(alert_json).get(root)) return 0;
+  std::string_view text;
+  if (root["rule"]["revision"].get(text) || text.size() != 16) return 0;
+  uint64_t revision = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), revision, 16);
+  return error == std::errc() && end == text.data() + text.size() ? revision : 0;
+}
+
 // The rule's metadata (description, author, references, falsepositives,
-// tags), joined at read time from the running rule set: stored alerts carry
-// only the rule's id, title, level and tags. Member "rule_detail"; null when
-// the rule is no longer loaded; absent without a rule set (no hook). List
-// replies stay lean (no join).
+// tags) joined at read time: stored alerts carry only the rule's id, title,
+// level, tags and revision; the store keeps each revision's detail, so this
+// is the rule as it was when the alert fired (or, for a revision it does
+// not know, the running rule). Member "rule_detail"; null when neither is
+// known; absent without a rule set (no hook). List replies stay lean.
 void AttachRuleDetail(const ApiHooks& hooks, store::StoredAlert& alert) {
   std::string& json = alert.json;
   if (!hooks.rule_detail_json || json.empty() || json.back() != '}') return;
   const std::string& rule = alert.rule_id.empty() ? alert.rule_name : alert.rule_id;
   std::optional<std::string> detail;
-  if (!rule.empty()) detail = hooks.rule_detail_json(rule);
+  if (!rule.empty()) detail = hooks.rule_detail_json(rule, RuleRevisionOf(json));
   json.pop_back();
   json += ",\"rule_detail\":";
   json += detail ? *detail : "null";

@@ -430,6 +430,16 @@ void ParseDraft(const rules::CorrelationDocument& document, Draft& draft) {
   if (!section.IsMap()) Refuse(Given(section) ? section : doc, "'correlation' must be a map");
   CheckCorrelationKeys(section);
   rule.type = ParseType(section);
+  rule.revision = rules::RevisionHasher()
+                      .Add(rule.id)
+                      .Add(rule.name)
+                      .Add(rule.title)
+                      .Add(rule.description)
+                      .Add(rule.status)
+                      .Add(static_cast<uint64_t>(rule.level))
+                      .Add(rule.tags)
+                      .Add(CorrelationTypeName(rule.type))
+                      .value();
   draft.refs = ParseRefs(section);
   rule.group_by = ParseGroupBy(section);
   rule.timespan_ns = ParseTimespan(section);

@@ -67,6 +67,9 @@ struct CorrelationRule {
   rules::Level level = rules::Level::kMedium;
   std::vector<std::string> tags;
   rules::SourceLocation location;
+  // The revision of the meta above and the type (rules::RevisionHasher), set
+  // by the loader; alerts carry it.
+  uint64_t revision = 0;
 
   CorrelationType type = CorrelationType::kEventCount;
   std::vector<RuleRef> refs;          // `rules:`, in order (the order matters for ordered types)

@@ -561,7 +561,7 @@ Alert Correlator::Round::BuildAlert(const CorrelationRule& rule, std::string_vie
   Alert alert;
   alert.time_ns = firing.window_end_ns;
   alert.kind = AlertKind::kCorrelation;
-  alert.rule = {rule.id, rule.name, rule.title, rule.level, rule.tags};
+  alert.rule = {rule.id, rule.name, rule.title, rule.level, rule.tags, rule.revision};
   alert.agency = AgencyLabel(agency);
   std::vector<std::string_view> values;
   if (SplitKey(key, rule.group_by.size(), values)) {

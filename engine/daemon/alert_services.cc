@@ -341,6 +341,11 @@ std::shared_ptr<prometheus::Collectable> AlertServices::MakeCollectable() const 
            static_cast<double>(stats.not_stored));
     single("gsoc_store_retention_deleted_total", "Alerts deleted by retention", MetricType::Counter,
            static_cast<double>(stats.retention_deleted));
+    single("gsoc_store_rule_revisions", "Rule revisions the store keeps for alerts' rule_detail",
+           MetricType::Gauge, static_cast<double>(stats.rule_revisions));
+    single("gsoc_store_rule_revisions_dropped_total",
+           "Rule revisions not kept: the store's archive was at its byte bound",
+           MetricType::Counter, static_cast<double>(stats.rule_revisions_dropped));
     single("gsoc_store_pending_alerts", "Alerts published, not yet committed", MetricType::Gauge,
            static_cast<double>(stats.pending));
     single("gsoc_store_publish_waits_total",

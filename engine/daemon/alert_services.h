@@ -26,7 +26,8 @@ struct AlertServicesHooks {
   std::function<std::string()> rules_json;
   std::function<void()> reload;
   std::function<bool()> ready;
-  std::function<std::optional<std::string>(std::string_view id)> rule_detail_json;
+  std::function<std::optional<std::string>(std::string_view id, uint64_t revision)>
+      rule_detail_json;
 };
 
 class AlertServices {

@@ -117,6 +117,17 @@ RuleSources SourcesFrom(const Config& config, const std::vector<std::string>& ag
   return sources;
 }
 
+// Every rule of the set with its revision and detail, for the store to keep
+// (GET /api/v1/alerts/{id} shows an alert's rule as it was when it fired).
+std::vector<store::RuleRevisionDetail> RuleRevisionDetails(const RuleEngine& engine) {
+  std::vector<store::RuleRevisionDetail> details;
+  for (const rules::Rule& rule : engine.matcher->rules())
+    details.push_back({rule.revision, rule.id, RuleDetailJson(rule)});
+  for (const correlate::CorrelationRule& rule : engine.correlations->rules)
+    details.push_back({rule.revision, rule.id, RuleDetailJson(rule)});
+  return details;
+}
+
 // Detection (decoders + Sigma rules) when the config has a rules section.
 // False when the initial rule set cannot be built.
 bool SetUpDetection(Daemon::State& s) {
@@ -138,6 +149,9 @@ bool SetUpDetection(Daemon::State& s) {
   s.pipeline.AddStage(std::move(stage));
   s.reloader = std::make_unique<RuleReloader>(SourcesFrom(s.config, s.agencies.names()),
                                               s.config.rules.strict, *s.detection);
+  s.reloader->SetSwapListener([&store = s.alerts->store()](const RuleEngine& engine) {
+    store.ArchiveRuleRevisions(RuleRevisionDetails(engine));
+  });
   if (!s.reloader->LoadNow()) return false;
   s.correlation->Restore(*s.detection->current()->correlations);
   return true;
@@ -179,7 +193,11 @@ bool StartApi(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>>& p
     const auto engine = s.detection->current();
     return engine ? RuleSetJson(*engine, s.reloader->rules_refused()) : std::string("{}");
   };
-  hooks.rule_detail_json = [&s](std::string_view id) -> std::optional<std::string> {
+  hooks.rule_detail_json = [&s](std::string_view id,
+                                uint64_t revision) -> std::optional<std::string> {
+    if (revision != 0) {
+      if (auto kept = s.alerts->store().RuleRevision(id, revision)) return kept;
+    }
     const auto engine = s.detection->current();
     return engine ? RuleDetailJson(*engine, id) : std::nullopt;
   };

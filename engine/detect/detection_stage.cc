@@ -44,7 +44,7 @@ Alert MakeDetectionAlert(const rules::Rule& rule, const EventBatch& batch, const
   Alert alert;
   alert.time_ns = event.event_time_ns;
   alert.kind = AlertKind::kDetection;
-  alert.rule = {rule.id, rule.name, rule.title, rule.level, rule.tags};
+  alert.rule = {rule.id, rule.name, rule.title, rule.level, rule.tags, rule.revision};
   alert.agency = agency;
   alert.window_start_ns = alert.window_end_ns = event.event_time_ns;
   alert.count = 1;

@@ -222,28 +222,34 @@ const auto* FindRule(const Rules& rules, std::string_view id) {
 
 }  // namespace
 
-std::optional<std::string> RuleDetailJson(const RuleEngine& engine, std::string_view id) {
+std::string RuleDetailJson(const rules::Rule& rule) {
   std::string out;
-  if (const rules::Rule* rule = FindRule(engine.matcher->rules(), id)) {
-    AppendRuleMeta(out, rule->id, rule->name, rule->title, rule->description, rule->status,
-                   rule->level, rule->tags);
-    AppendStrings(out, "references", rule->references);
-    AppendStrings(out, "falsepositives", rule->falsepositives);
-    out += ",\"author\":";
-    AppendJsonString(out, rule->author);
-    out += rule->metadata_truncated ? ",\"metadata_truncated\":true" : "";
-    out += ",\"kind\":\"detection\"}";
-    return out;
-  }
-  if (const correlate::CorrelationRule* rule = FindRule(engine.correlations->rules, id)) {
-    AppendRuleMeta(out, rule->id, rule->name, rule->title, rule->description, rule->status,
-                   rule->level, rule->tags);
-    out += ",\"references\":[],\"falsepositives\":[],\"author\":\"\",\"kind\":\"correlation\",";
-    out += "\"type\":\"";
-    out += correlate::CorrelationTypeName(rule->type);
-    out += "\"}";
-    return out;
-  }
+  AppendRuleMeta(out, rule.id, rule.name, rule.title, rule.description, rule.status, rule.level,
+                 rule.tags);
+  AppendStrings(out, "references", rule.references);
+  AppendStrings(out, "falsepositives", rule.falsepositives);
+  out += ",\"author\":";
+  AppendJsonString(out, rule.author);
+  out += rule.metadata_truncated ? ",\"metadata_truncated\":true" : "";
+  out += ",\"kind\":\"detection\"}";
+  return out;
+}
+
+std::string RuleDetailJson(const correlate::CorrelationRule& rule) {
+  std::string out;
+  AppendRuleMeta(out, rule.id, rule.name, rule.title, rule.description, rule.status, rule.level,
+                 rule.tags);
+  out += ",\"references\":[],\"falsepositives\":[],\"author\":\"\",\"kind\":\"correlation\",";
+  out += "\"type\":\"";
+  out += correlate::CorrelationTypeName(rule.type);
+  out += "\"}";
+  return out;
+}
+
+std::optional<std::string> RuleDetailJson(const RuleEngine& engine, std::string_view id) {
+  if (const rules::Rule* rule = FindRule(engine.matcher->rules(), id)) return RuleDetailJson(*rule);
+  if (const correlate::CorrelationRule* rule = FindRule(engine.correlations->rules, id))
+    return RuleDetailJson(*rule);
   return std::nullopt;
 }
 

@@ -89,5 +89,8 @@ std::string RuleSetJson(const RuleEngine& engine, uint64_t refused);
 // "metadata_truncated" (only when the loader capped them), "kind"
 // ("detection"|"correlation"), "type" (correlations)}; nullopt when none.
 std::optional<std::string> RuleDetailJson(const RuleEngine& engine, std::string_view id);
+// The same object for one rule.
+std::string RuleDetailJson(const rules::Rule& rule);
+std::string RuleDetailJson(const correlate::CorrelationRule& rule);
 
 }  // namespace gsoc

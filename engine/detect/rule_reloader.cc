@@ -140,7 +140,9 @@ bool RuleReloader::BuildAndSwap(const char* what) {
   last_success_unix_.store(std::chrono::duration_cast<std::chrono::seconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count());
+  const std::shared_ptr<const RuleEngine> engine = build.engine;
   stage_.Swap(std::move(build.engine));
+  if (swap_listener_) swap_listener_(*engine);
   if (!build.refused.empty()) partial_.fetch_add(1);
   succeeded_.fetch_add(1);
   return true;

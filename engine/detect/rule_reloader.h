@@ -41,6 +41,12 @@ class RuleReloader {
                BuildFunction build = BuildRuleEngine);
   ~RuleReloader();
 
+  // Called once each new rule set runs, on the thread that built it (the
+  // caller of LoadNow, or the reload worker); gsocd keeps the set's rule
+  // revisions in the store. Set before LoadNow.
+  using SwapListener = std::function<void(const RuleEngine&)>;
+  void SetSwapListener(SwapListener listener) { swap_listener_ = std::move(listener); }
+
   // Builds synchronously (at start), within the deadline. False if it
   // failed; nothing is swapped.
   bool LoadNow();
@@ -72,6 +78,7 @@ class RuleReloader {
 
   RuleSources sources_;
   const bool strict_;
+  SwapListener swap_listener_;
   DetectionStage& stage_;
   const BuildFunction build_;
   std::mutex mutex_;

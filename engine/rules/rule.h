@@ -109,6 +109,8 @@ struct Rule {
   std::vector<std::string> falsepositives;
   // The loader capped the metadata above (rule_metadata.h): some was cut.
   bool metadata_truncated = false;
+  // MetadataRevision of the above (rule_metadata.h), set by the loader.
+  uint64_t revision = 0;
   LogSource logsource;
   std::vector<Selection> selections;
   Condition condition;  // several `condition` list entries are ORed

@@ -39,6 +39,41 @@ struct Budget {
 
 }  // namespace
 
+void RevisionHasher::Mix(const void* data, size_t size) {
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  for (size_t i = 0; i < size; ++i) {
+    hash_ ^= bytes[i];
+    hash_ *= 1099511628211ull;
+  }
+}
+
+RevisionHasher& RevisionHasher::Add(uint64_t number) {
+  unsigned char bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<unsigned char>(number >> (8 * i));
+  Mix(bytes, sizeof bytes);
+  return *this;
+}
+
+RevisionHasher& RevisionHasher::Add(std::string_view text) {
+  Add(static_cast<uint64_t>(text.size()));
+  Mix(text.data(), text.size());
+  return *this;
+}
+
+RevisionHasher& RevisionHasher::Add(const std::vector<std::string>& list) {
+  Add(static_cast<uint64_t>(list.size()));
+  for (const std::string& item : list) Add(item);
+  return *this;
+}
+
+uint64_t MetadataRevision(const Rule& rule) {
+  RevisionHasher hasher;
+  hasher.Add(rule.id).Add(rule.name).Add(rule.title).Add(rule.description).Add(rule.status);
+  hasher.Add(static_cast<uint64_t>(rule.level)).Add(rule.tags).Add(rule.author);
+  hasher.Add(rule.references).Add(rule.falsepositives);
+  return hasher.Add(static_cast<uint64_t>(rule.metadata_truncated)).value();
+}
+
 bool CapMetadata(Rule& rule, const MetadataLimits& limits) {
   Budget budget{limits.max_total_bytes};
   budget.Fit(rule.author, limits.max_text_bytes);

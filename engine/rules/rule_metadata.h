@@ -8,6 +8,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
 
 #include "engine/rules/rule.h"
 
@@ -23,5 +26,24 @@ struct MetadataLimits {
 // Truncates (at a UTF-8 boundary) and drops entries beyond the limits;
 // returns true and sets rule.metadata_truncated when anything was cut.
 bool CapMetadata(Rule& rule, const MetadataLimits& limits = {});
+
+// A rule's revision: a stable 64-bit digest (FNV-1a, the same in every build
+// and process) of what the API shows about the rule (identity, level, status
+// and capped metadata). Alerts carry it (AlertRule::revision), and the store
+// keeps each revision's detail, so that an alert shows the rule as it was
+// when it fired, not as a later reload changed it.
+class RevisionHasher {
+ public:
+  RevisionHasher& Add(std::string_view text);  // length-prefixed: no ambiguity
+  RevisionHasher& Add(const std::vector<std::string>& list);
+  RevisionHasher& Add(uint64_t number);
+  uint64_t value() const { return hash_ == 0 ? 1 : hash_; }  // never 0 (0: no revision)
+
+ private:
+  void Mix(const void* data, size_t size);
+  uint64_t hash_ = 14695981039346656037ull;
+};
+
+uint64_t MetadataRevision(const Rule& rule);
 
 }  // namespace gsoc::rules

@@ -190,6 +190,7 @@ Rule BuildRule(const SigmaDocument& doc, const std::string& file, const std::str
   rule.references = StringList(node, "references");
   rule.falsepositives = StringList(node, "falsepositives");
   CapMetadata(rule);
+  rule.revision = MetadataRevision(rule);
   rule.aggregate_by = ParseAggregateBy(node);
   rule.logsource = ParseLogSource(node);
   const YAML::Node detection = Child(node, "detection");

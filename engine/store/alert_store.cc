@@ -196,6 +196,8 @@ StoreStats RocksAlertStore::stats() const {
   stats.publish_waits = publish_waits_.load(std::memory_order_relaxed);
   stats.not_stored = not_stored_.load(std::memory_order_relaxed);
   stats.replaced = replaced_.load(std::memory_order_relaxed);
+  stats.rule_revisions = rule_revisions_.load(std::memory_order_relaxed);
+  stats.rule_revisions_dropped = rule_revisions_dropped_.load(std::memory_order_relaxed);
   stats.failed = failed();
   const uint64_t deleted = bytes_deleted_.load();
   const uint64_t added = bytes_added_.load();
@@ -277,6 +279,13 @@ std::vector<std::pair<std::string, uint64_t>> AlertStore::RocksDbTickers() const
 }
 std::unique_ptr<correlate::CheckpointStore> AlertStore::MakeCheckpointStore() {
   return Impl(this).MakeCheckpointStore();
+}
+size_t AlertStore::ArchiveRuleRevisions(const std::vector<RuleRevisionDetail>& details) {
+  return Impl(this).ArchiveRuleRevisions(details);
+}
+std::optional<std::string> AlertStore::RuleRevision(std::string_view rule_id,
+                                                    uint64_t revision) const {
+  return Impl(this).RuleRevision(rule_id, revision);
 }
 
 }  // namespace gsoc::store

@@ -153,14 +153,24 @@ class CommitListener {
 struct StoreStats {
   uint64_t alerts_committed = 0;
   uint64_t batches_committed = 0;
-  uint64_t write_errors = 0;       // writes or WAL syncs that failed (never retried)
-  uint64_t not_stored = 0;         // alerts published but not stored (the store had failed)
-  uint64_t replaced = 0;           // aggregate versions deleted by their newer version
-  bool failed = false;             // a write or sync failed: no commit until a restart
-  uint64_t retention_deleted = 0;  // alerts deleted by retention
-  uint64_t pending = 0;            // queued, not yet committed (gauge)
-  uint64_t live_bytes = 0;         // estimated live data size (gauge)
-  uint64_t publish_waits = 0;      // Publish calls that blocked on a full queue
+  uint64_t write_errors = 0;            // writes or WAL syncs that failed (never retried)
+  uint64_t not_stored = 0;              // alerts published but not stored (the store had failed)
+  uint64_t replaced = 0;                // aggregate versions deleted by their newer version
+  bool failed = false;                  // a write or sync failed: no commit until a restart
+  uint64_t retention_deleted = 0;       // alerts deleted by retention
+  uint64_t pending = 0;                 // queued, not yet committed (gauge)
+  uint64_t live_bytes = 0;              // estimated live data size (gauge)
+  uint64_t publish_waits = 0;           // Publish calls that blocked on a full queue
+  uint64_t rule_revisions = 0;          // rule revisions kept (ArchiveRuleRevisions)
+  uint64_t rule_revisions_dropped = 0;  // not kept: past kMaxRuleArchiveBytes
+};
+
+// One revision of one rule, as GET /api/v1/rules/{id} shows it: kept by the
+// store so that an alert shows the rule as it was when it fired.
+struct RuleRevisionDetail {
+  uint64_t revision = 0;  // rules::RevisionHasher; the alert's rule "revision"
+  std::string rule_id;
+  std::string json;  // the rule detail object
 };
 
 // Whether the store still commits; `error` says what failed, and when.
@@ -209,6 +219,15 @@ class AlertStore : public AlertSink, public AlertReader {
   void SetCommitObserver(std::function<void(double seconds, size_t alerts)> observer);
   // RocksDB's own statistics (tickers) worth exporting: name -> value.
   std::vector<std::pair<std::string, uint64_t>> RocksDbTickers() const;
+
+  // Rule revisions: keeps the detail of each (revision, rule id) not kept yet,
+  // in one write; called when a rule set starts running (any thread). Bounded
+  // by kMaxRuleArchiveBytes: beyond it new revisions are not kept (logged,
+  // StoreStats::rule_revisions_dropped) and their alerts fall back to the
+  // running rule set. Returns how many were added.
+  size_t ArchiveRuleRevisions(const std::vector<RuleRevisionDetail>& details);
+  std::optional<std::string> RuleRevision(std::string_view rule_id, uint64_t revision) const;
+  static constexpr uint64_t kMaxRuleArchiveBytes = uint64_t{64} << 20;
 
   // Correlation checkpoints in the store's checkpoint column family (sync
   // writes; replaces the previous one atomically).

@@ -303,6 +303,7 @@ class RocksAlertStore final : public AlertStore, public FailureState {
   explicit RocksAlertStore(const StoreOptions& options) : options_(options) {
     OpenDb();
     LoadMeta();
+    LoadRuleArchiveSize();
     for (int i = 0; i < 3; ++i) free_slots_.push_back(std::make_unique<Slot>());
     if (options_.sync == SyncPolicy::kBatch) syncer_ = std::thread([this] { SyncerLoop(); });
     committer_ = std::thread([this] { CommitterLoop(); });
@@ -349,6 +350,9 @@ class RocksAlertStore final : public AlertStore, public FailureState {
     observer_ = std::move(observer);
   }
   std::vector<std::pair<std::string, uint64_t>> RocksDbTickers() const;
+  size_t ArchiveRuleRevisions(const std::vector<RuleRevisionDetail>& details);
+  std::optional<std::string> RuleRevision(std::string_view rule_id, uint64_t revision) const;
+
   std::unique_ptr<correlate::CheckpointStore> MakeCheckpointStore() {
     return std::make_unique<StoreCheckpointStore>(options_.path, db_.get(), Cf(kCheckpointsCf),
                                                   this);
@@ -359,6 +363,7 @@ class RocksAlertStore final : public AlertStore, public FailureState {
   void OpenDb();
   void CloseDb();
   void LoadMeta();
+  void LoadRuleArchiveSize();  // rule_archive_bytes_ and rule_revisions_ from the meta CF
   uint64_t ReadMeta(const char* key, uint64_t fallback) const;
   rocksdb::ColumnFamilyHandle* Cf(const std::string& name) const { return cfs_.at(name); }
   [[noreturn]] void Fail(const std::string& what, const rocksdb::Status& status) const;
@@ -474,6 +479,11 @@ class RocksAlertStore final : public AlertStore, public FailureState {
   std::atomic<uint64_t> alerts_committed_{0}, batches_committed_{0}, write_errors_{0};
   std::atomic<uint64_t> retention_deleted_{0}, publish_waits_{0}, not_stored_{0}, replaced_{0};
   std::atomic<bool> failed_{false};
+
+  // Rule revisions (store_rule_archive.cc): one writer at a time; the sizes
+  // are read by stats() without it.
+  Mutex rule_archive_mutex_;
+  std::atomic<uint64_t> rule_archive_bytes_{0}, rule_revisions_{0}, rule_revisions_dropped_{0};
 
   // Retention.
   Mutex retention_mutex_;  // one RunRetention at a time

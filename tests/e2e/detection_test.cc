@@ -1,13 +1,14 @@
 // End to end: gsocd with rules. Lines sent over TCP are decoded and matched,
 // alerts land in the alerts file in the documented schema, SIGHUP reloads the
-// rules (a broken set keeps the running one), and alert ids keep increasing
-// across a restart.
+// rules (a broken set keeps the running one), alert ids keep increasing
+// across a restart, and an alert shows its rule as it was when it fired.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <simdjson.h>
 
 #include <filesystem>
 
+#include "tests/e2e/api_client.h"
 #include "tests/e2e/gsocd_harness.h"
 
 namespace gsoc::e2e {
@@ -128,6 +129,68 @@ TEST(E2eDetection, AlertsReloadAndIdsAcrossRestart) {
   ASSERT_EQ(alerts.size(), 7u);
   EXPECT_GT(alerts[5].id, last_id);
   EXPECT_GT(alerts[6].id, alerts[5].id);
+}
+
+// The description a GET of the alert shows as its rule_detail.
+std::string RuleDescriptionOf(uint16_t api, const std::string& token, uint64_t id) {
+  const HttpResult reply = HttpRequest(api, "GET", "/api/v1/alerts/" + std::to_string(id),
+                                       {"Authorization: Bearer " + token});
+  EXPECT_EQ(reply.status, 200) << reply.body;
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  std::string_view description;
+  if (parser.parse(reply.body).get(root) || root["rule_detail"]["description"].get(description)) {
+    ADD_FAILURE() << "no rule_detail.description in " << reply.body;
+    return "";
+  }
+  return std::string(description);
+}
+
+// A reload that rewrites a rule's description: the alert it fired before
+// still shows the old text (its rule revision, kept by the store, also
+// across a restart); the alert after shows the new one.
+TEST(E2eDetection, AnAlertShowsItsRuleAsItWasWhenItFired) {
+  TempDir rules_dir;
+  fs::create_directories(rules_dir / "sigma");
+  fs::create_directories(rules_dir / "decoders");
+  const std::string rule = ReadFile(kPack / "sigma/linux/sshd_failed_auth.yml");
+  const std::string old_text = "A failed password or public-key authentication";
+  ASSERT_NE(rule.find(old_text), std::string::npos);
+  WriteFile(rules_dir / "sigma/a.yml", rule);
+  fs::copy_file(kPack / "decoders/sshd.yaml", rules_dir / "decoders/sshd.yaml");
+  const std::string config = DetectionConfig(rules_dir);
+  std::vector<uint64_t> ids;
+  {
+    Gsocd gsocd;
+    ASSERT_TRUE(gsocd.Start({config}));
+    Send(gsocd, kRootFailure);
+    ASSERT_TRUE(gsocd.WaitMetric("gsoc_alerts_total", {{"level", "low"}}, 1));
+    std::string changed = rule;
+    changed.replace(changed.find(old_text), old_text.size(), "Rewritten after the first alert");
+    WriteFile(rules_dir / "sigma/a.yml", changed);
+    ::kill(gsocd.pid(), SIGHUP);
+    ASSERT_TRUE(gsocd.WaitMetric("gsoc_rule_reloads_total", {{"result", "success"}}, 2));
+    Send(gsocd, kRootFailure);
+    ASSERT_TRUE(gsocd.WaitMetric("gsoc_alerts_total", {{"level", "low"}}, 2));
+    const std::string token = ApiToken(rules_dir);
+    ASSERT_TRUE(gsocd.WaitMetric("gsoc_store_alerts_committed_total", {}, 2));
+    for (const std::string& json : StoredAlertJsons(gsocd.port("api"), token)) {
+      const size_t at = json.find("\"id\":\"") + 6;
+      ids.push_back(std::stoull(json.substr(at)));
+    }
+    ASSERT_EQ(ids.size(), 2u);
+    EXPECT_NE(RuleDescriptionOf(gsocd.port("api"), token, ids[0]).find(old_text),
+              std::string::npos);
+    EXPECT_NE(
+        RuleDescriptionOf(gsocd.port("api"), token, ids[1]).find("Rewritten after the first alert"),
+        std::string::npos);
+    EXPECT_EQ(gsocd.Stop(), 0);
+  }
+  Gsocd restarted;  // runs the rewritten rule; the first alert keeps its revision
+  ASSERT_TRUE(restarted.Start({config}));
+  EXPECT_NE(RuleDescriptionOf(restarted.port("api"), ApiToken(rules_dir), ids[0]).find(old_text),
+            std::string::npos);
+  EXPECT_EQ(restarted.Stop(), 0);
 }
 
 }  // namespace

@@ -55,6 +55,7 @@ TEST(AlertJsonTest, FollowsTheSchema) {
   EXPECT_EQ(std::string_view(root["rule"]["title"]), "SSH \"brute\" force");
   EXPECT_EQ(std::string_view(root["rule"]["level"]), "high");
   EXPECT_EQ(std::string_view(root["rule"]["tags"].at(0)), "attack.t1110");
+  EXPECT_TRUE(root["rule"]["revision"].error());  // 0: no revision, no member
   EXPECT_EQ(std::string_view(root["agency"]), "mof");
   EXPECT_EQ(std::string_view(root["group"]["src_ip"]), "203.0.113.7");
   EXPECT_EQ(std::string_view(root["window"]["start"]), "2025-11-25T10:00:00.123Z");
@@ -64,6 +65,18 @@ TEST(AlertJsonTest, FollowsTheSchema) {
   // Invalid UTF-8 in a raw line still gives valid JSON.
   EXPECT_NE(std::string_view(root["events"].at(0)["raw"]).find("\xef\xbf\xbd"),
             std::string_view::npos);
+}
+
+// The rule revision the API looks the rule detail up by: 16 hex digits.
+TEST(AlertJsonTest, CarriesTheRuleRevision) {
+  Alert alert = SampleAlert();
+  alert.rule.revision = 0x00ab'cdef'0123'4567;
+  std::string json;
+  AppendAlertJson(json, alert);
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  ASSERT_EQ(parser.parse(json).get(root), simdjson::SUCCESS) << json;
+  EXPECT_EQ(std::string_view(root["rule"]["revision"]), "00abcdef01234567");
 }
 
 TEST(JsonlAlertOutputTest, WritesOneLinePerAlertWithIdsAndRotates) {

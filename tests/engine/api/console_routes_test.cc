@@ -26,7 +26,7 @@ class ConsoleRoutesTest : public ::testing::Test {
     ApiHooks hooks;
     hooks.rules_json = [] { return std::string(R"({"rules":[]})"); };
     hooks.reload = [this] { ++reloads_; };
-    hooks.rule_detail_json = [](std::string_view id) -> std::optional<std::string> {
+    hooks.rule_detail_json = [](std::string_view id, uint64_t) -> std::optional<std::string> {
       if (id != "rule one/1" && id != "r1") return std::nullopt;
       return std::string(R"({"id":"r1","title":"Rule one"})");
     };

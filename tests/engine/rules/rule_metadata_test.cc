@@ -23,6 +23,30 @@ constexpr char kBody[] =
     "logsource:\n  product: linux\n"
     "detection:\n  sel:\n    a: b\n  condition: sel\n";
 
+// The revision names what the API shows about a rule: the same text gives
+// the same value in every build (FNV-1a, not std::hash), a change to the
+// shown metadata a new one, and the detection logic none.
+TEST(RuleMetadata, RevisionFollowsTheShownMetadataOnly) {
+  const Rule rule = LoadOne(std::string(kHeader) + kBody);
+  EXPECT_NE(rule.revision, 0u);
+  EXPECT_EQ(rule.revision, MetadataRevision(rule));
+  EXPECT_EQ(LoadOne(std::string(kHeader) + kBody).revision, rule.revision);
+  std::string other_logic(kBody);
+  other_logic.replace(other_logic.find("a: b"), 4, "a: c");
+  EXPECT_EQ(LoadOne(std::string(kHeader) + other_logic).revision, rule.revision);
+  std::string other_text(kHeader);
+  other_text.replace(other_text.find("Finds things"), 12, "Finds others");
+  EXPECT_NE(LoadOne(other_text + kBody).revision, rule.revision);
+  // Length-prefixed fields: moving a byte between two fields changes it.
+  Rule a, b;
+  a.title = "ab";
+  b.title = "a";
+  b.description = "b";
+  EXPECT_NE(MetadataRevision(a), MetadataRevision(b));
+  // FNV-1a 64 of the empty input is 0xcbf29ce484222325; the hasher is stable.
+  EXPECT_EQ(RevisionHasher().value(), 0xcbf29ce484222325ull);
+}
+
 TEST(RuleMetadata, KeptAsWrittenWhenSmall) {
   const Rule rule = LoadOne(std::string(kHeader) + "references:\n  - https://x.test/a\n" + kBody);
   EXPECT_EQ(rule.author, "Ana, Ben");
