@@ -1,5 +1,6 @@
 #include "engine/alert/alert.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -93,6 +94,14 @@ std::string HexId(uint64_t value) {
   char text[16];
   for (int i = 15; i >= 0; --i, value >>= 4) text[i] = "0123456789abcdef"[value & 0xf];
   return std::string(text, 16);
+}
+
+std::optional<uint64_t> ParseHexId(std::string_view text) {
+  if (text.size() != 16) return std::nullopt;
+  uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value, 16);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
 }
 
 std::string AggregateKeyText(uint64_t key) { return HexId(key); }

@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -71,6 +73,8 @@ struct Alert {
 std::string AggregateKeyText(uint64_t key);
 // 16 lower-case hex digits: aggregate keys and rule revisions.
 std::string HexId(uint64_t value);
+// The inverse: exactly 16 hex digits (either case), else nullopt.
+std::optional<uint64_t> ParseHexId(std::string_view text);
 
 // Appends the alert as one JSON object (no newline).
 void AppendAlertJson(std::string& out, const Alert& alert);

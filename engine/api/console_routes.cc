@@ -6,6 +6,7 @@
 #include <chrono>
 #include <variant>
 
+#include "engine/alert/alert.h"
 #include "engine/api/alert_query.h"
 #include "engine/api/overview.h"
 #include "engine/api/route_handlers.h"
@@ -55,9 +56,27 @@ HttpResponse Overview(const ApiContext& context, const HttpRequest& request, std
   return Ok(OverviewJson(counts, agency), request);
 }
 
+// `revision` (an alert's rule.revision, 16 hex digits), or 0 when not given.
+std::variant<uint64_t, std::string> RevisionParam(std::string_view query) {
+  auto parsed = ParseQueryString(query);
+  if (auto* error = std::get_if<ParamError>(&parsed)) return error->message;
+  uint64_t revision = 0;
+  for (const auto& [name, value] : std::get<0>(parsed)) {
+    if (name != "revision") return "unknown parameter " + name;
+    if (revision != 0) return std::string("revision: given twice");
+    const std::optional<uint64_t> parsed_revision = ParseHexId(value);
+    if (!parsed_revision || *parsed_revision == 0) return std::string("revision: 16 hex digits");
+    revision = *parsed_revision;
+  }
+  return revision;
+}
+
 HttpResponse Rule(const ApiContext& context, const HttpRequest& request, std::string_view id_text,
                   std::string_view query) {
-  if (!query.empty()) return Error(http::status::bad_request, "no parameters here", request);
+  const auto revision = RevisionParam(query);
+  if (const auto* error = std::get_if<std::string>(&revision)) {
+    return Error(http::status::bad_request, *error, request);
+  }
   const auto id = PercentDecode(id_text, false);  // a path: '+' is a '+'
   if (!id) return Error(http::status::bad_request, "rule id: bad %-escape", request);
   if (id->empty() || id->size() > kMaxRuleIdBytes) {
@@ -66,7 +85,7 @@ HttpResponse Rule(const ApiContext& context, const HttpRequest& request, std::st
   if (!context.hooks.rule_detail_json) {
     return Error(http::status::service_unavailable, "no rule set available", request);
   }
-  auto body = context.hooks.rule_detail_json(*id, 0);
+  auto body = context.hooks.rule_detail_json(*id, std::get<uint64_t>(revision));
   if (!body) return Error(http::status::not_found, "no rule " + *id, request);
   return Ok(std::move(*body), request);
 }

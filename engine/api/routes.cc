@@ -5,7 +5,6 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/verb.hpp>
-#include <charconv>
 #include <chrono>
 #include <exception>
 
@@ -173,10 +172,8 @@ uint64_t RuleRevisionOf(const std::string& alert_json) {
   simdjson::dom::element root;
   if (parser.parse(alert_json).get(root)) return 0;
   std::string_view text;
-  if (root["rule"]["revision"].get(text) || text.size() != 16) return 0;
-  uint64_t revision = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), revision, 16);
-  return error == std::errc() && end == text.data() + text.size() ? revision : 0;
+  if (root["rule"]["revision"].get(text)) return 0;
+  return ParseHexId(text).value_or(0);
 }
 
 // The rule's metadata (description, author, references, falsepositives,

@@ -26,8 +26,10 @@ class ConsoleRoutesTest : public ::testing::Test {
     ApiHooks hooks;
     hooks.rules_json = [] { return std::string(R"({"rules":[]})"); };
     hooks.reload = [this] { ++reloads_; };
-    hooks.rule_detail_json = [](std::string_view id, uint64_t) -> std::optional<std::string> {
+    hooks.rule_detail_json = [](std::string_view id,
+                                uint64_t revision) -> std::optional<std::string> {
       if (id != "rule one/1" && id != "r1") return std::nullopt;
+      if (revision == 0xab) return std::string(R"({"id":"r1","title":"Rule one, as it was"})");
       return std::string(R"({"id":"r1","title":"Rule one"})");
     };
     hooks.overview = &overview_;
@@ -132,6 +134,14 @@ TEST_F(ConsoleRoutesTest, RuleDetailByPercentEncodedIdOr404) {
   EXPECT_EQ(missing.body, R"({"error":"no rule r2"})");
   EXPECT_EQ(Get("/api/v1/rules/r1%2").status, 400);
   EXPECT_EQ(Get("/api/v1/rules/r1?x=1").status, 400);
+  // ?revision= (an alert's rule.revision) asks for that revision of the rule.
+  EXPECT_EQ(Get("/api/v1/rules/r1?revision=00000000000000ab").body,
+            R"({"id":"r1","title":"Rule one, as it was"})");
+  EXPECT_EQ(Get("/api/v1/rules/r1?revision=00000000000000AB").status, 200);
+  for (const char* bad :
+       {"?revision=ab", "?revision=0000000000000000", "?revision=zz00000000000000",
+        "?revision=00000000000000ab&revision=00000000000000ab"})
+    EXPECT_EQ(Get(std::string("/api/v1/rules/r1") + bad).status, 400) << bad;
   EXPECT_EQ(Get("/api/v1/rules/r1/more").status, 404);
   // The rule set and reload routes are unchanged.
   EXPECT_EQ(Get("/api/v1/rules").status, 200);

@@ -1,5 +1,6 @@
-// One alert: its fields, contributing events, the rule (GET
-// /api/v1/rules/{id}, or what the alert itself says on an older server),
+// One alert: its fields, contributing events, the rule as it was when the
+// alert fired (GET /api/v1/rules/{id}?revision=, or what the alert itself
+// says on an older server),
 // its triage state with the actions the role allows, and its history.
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
@@ -27,7 +28,9 @@ function RulePanel({ alert }) {
   const [note, setNote] = useState('');
   useEffect(() => {
     let live = true;
-    api(`/api/v1/rules/${encodeURIComponent(alert.rule.id)}`)
+    // The rule as it was when the alert fired (its revision), when known.
+    const revision = alert.rule.revision ? `?revision=${alert.rule.revision}` : '';
+    api(`/api/v1/rules/${encodeURIComponent(alert.rule.id)}${revision}`)
       .then((reply) => {
         if (!live) return;
         if (reply.ok) setRule(reply.data);
@@ -36,7 +39,7 @@ function RulePanel({ alert }) {
       })
       .catch((error) => live && setNote(error.message));
     return () => { live = false; };
-  }, [alert.rule.id]);
+  }, [alert.rule.id, alert.rule.revision]);
   const shown = rule || { ...alert.rule, description: '', references: [], falsepositives: [] };
   const attack = (shown.tags || []).filter((tag) => tag.startsWith('attack.'));
   const other = (shown.tags || []).filter((tag) => !tag.startsWith('attack.'));
