@@ -5,17 +5,11 @@
 #include <charconv>
 #include <cstring>
 
+#include "engine/util/ascii.h"
+
 namespace gsoc {
 
-namespace {
-
-std::string Lower(std::string_view text) {
-  std::string lower(text);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 AgencyTable::AgencyTable(const std::vector<AgencyDefinition>& agencies, bool allow_unknown)
     : allow_unknown_(allow_unknown) {
@@ -24,7 +18,8 @@ AgencyTable::AgencyTable(const std::vector<AgencyDefinition>& agencies, bool all
     const auto index = static_cast<uint16_t>(names_.size());
     names_.push_back(agency.name);
     for (const auto& cidr : agency.cidrs) entries_.push_back({cidr, index});
-    for (const auto& identity : agency.certificates) identities_.emplace(Lower(identity), index);
+    for (const auto& identity : agency.certificates)
+      identities_.emplace(AsciiLower(identity), index);
   }
   std::stable_sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
     return a.cidr.prefix_length > b.cidr.prefix_length;
@@ -41,7 +36,7 @@ uint16_t AgencyTable::Lookup(const PeerAddress& peer) const {
 uint16_t AgencyTable::LookupIdentity(const std::vector<std::string>& names,
                                      std::string* matched) const {
   for (const std::string& name : names) {
-    const auto it = identities_.find(Lower(name));
+    const auto it = identities_.find(AsciiLower(name));
     if (it == identities_.end()) continue;
     if (matched != nullptr) *matched = name;
     return it->second;

@@ -6,6 +6,8 @@
 #include <charconv>
 #include <stdexcept>
 
+#include "engine/util/ascii.h"
+
 namespace gsoc::output {
 
 namespace {
@@ -14,13 +16,6 @@ namespace ip = boost::asio::ip;
 
 [[noreturn]] void Fail(std::string_view reason) {
   throw std::invalid_argument("webhook url: " + std::string(reason));
-}
-
-std::string Lower(std::string_view text) {
-  std::string lower(text);
-  std::ranges::transform(lower, lower.begin(),
-                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return lower;
 }
 
 bool IsHostNameChar(unsigned char c) { return std::isalnum(c) || c == '-' || c == '.' || c == '_'; }
@@ -32,7 +27,7 @@ bool IsIpv4(const std::string& host) {
 }
 
 void ParseScheme(std::string_view scheme, WebhookUrl& url) {
-  std::string lower = Lower(scheme);
+  std::string lower = AsciiLower(scheme);
   if (lower == "http") {
     url.tls = false;
   } else if (lower == "https") {

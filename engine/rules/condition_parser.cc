@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "engine/rules/sigma_internal.h"
+#include "engine/util/ascii.h"
 
 namespace gsoc::rules {
 namespace {
@@ -44,13 +45,8 @@ std::vector<Token> Tokenize(const std::string& text) {
   return tokens;
 }
 
-std::string Lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
-
 bool IsKeyword(const std::string& word) {
-  const std::string lower = Lower(word);
+  const std::string lower = AsciiLower(word);
   return lower == "and" || lower == "or" || lower == "not" || lower == "of" || lower == "them";
 }
 
@@ -68,7 +64,7 @@ class Parser {
 
  private:
   bool PeekKeyword(const char* keyword) const {
-    return pos_ < tokens_.size() && Lower(tokens_[pos_].text) == keyword;
+    return pos_ < tokens_.size() && AsciiLower(tokens_[pos_].text) == keyword;
   }
   bool AcceptKeyword(const char* keyword) {
     if (!PeekKeyword(keyword)) return false;
@@ -132,13 +128,13 @@ class Parser {
       ++pos_;
       return inner;
     }
-    if (pos_ + 1 < tokens_.size() && Lower(tokens_[pos_ + 1].text) == "of")
+    if (pos_ + 1 < tokens_.size() && AsciiLower(tokens_[pos_ + 1].text) == "of")
       return ParseQuantifier();
     return ParseName();
   }
 
   Condition ParseQuantifier() {
-    const std::string count = Lower(tokens_[pos_].text);
+    const std::string count = AsciiLower(tokens_[pos_].text);
     Condition node;
     if (count == "1" || count == "any") {
       node.kind = Condition::Kind::kOneOf;
@@ -156,7 +152,7 @@ class Parser {
   }
 
   std::vector<int> Resolve(const std::string& pattern) const {
-    const bool them = Lower(pattern) == "them";
+    const bool them = AsciiLower(pattern) == "them";
     std::vector<int> matches;
     for (size_t i = 0; i < selections_.size(); ++i) {
       const std::string& name = selections_[i].name;

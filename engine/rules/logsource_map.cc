@@ -13,17 +13,13 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "engine/util/ascii.h"
+
 namespace gsoc::rules {
 namespace {
 
 constexpr std::string_view kAny = "*";
 constexpr int kMaxIncludeDepth = 8;
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 char LowerChar(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -85,7 +81,7 @@ std::vector<std::filesystem::path> FilesOf(const std::filesystem::path& path) {
 }
 
 bool FieldMatches(const std::string& entry_value, const std::string& rule_value) {
-  return entry_value == kAny || entry_value == Lower(rule_value);
+  return entry_value == kAny || entry_value == AsciiLower(rule_value);
 }
 
 int Specificity(const LogSource& logsource) {
@@ -165,7 +161,7 @@ class LogSourceMap::Parser {
   std::vector<std::string> Programs(const YAML::Node& node) const {
     std::vector<std::string> programs;
     for (const std::string& program : Strings(node, "programs")) {
-      const std::string lower = Lower(program);
+      const std::string lower = AsciiLower(program);
       if (std::find(programs.begin(), programs.end(), lower) == programs.end())
         programs.push_back(lower);
     }
@@ -193,8 +189,9 @@ class LogSourceMap::Parser {
                                                EventFormat::kJson, EventFormat::kUnparsed};
     std::vector<EventFormat> formats;
     for (const std::string& text : Strings(node, "formats")) {
-      const auto known = std::find_if(std::begin(kFormats), std::end(kFormats),
-                                      [&](EventFormat f) { return FormatName(f) == Lower(text); });
+      const auto known = std::find_if(std::begin(kFormats), std::end(kFormats), [&](EventFormat f) {
+        return FormatName(f) == AsciiLower(text);
+      });
       if (known == std::end(kFormats))
         Fail(node, "unknown format '" + text + "' (rfc5424, rfc3164, json, unparsed)");
       formats.push_back(*known);
@@ -209,7 +206,7 @@ class LogSourceMap::Parser {
       const std::string key = entry.first.as<std::string>();
       if (!entry.second.IsScalar() || entry.second.Scalar().empty())
         Fail(entry.second, "logsource " + key + " must be a name");
-      const std::string value = Lower(entry.second.Scalar());
+      const std::string value = AsciiLower(entry.second.Scalar());
       if (key == "product")
         logsource.product = value;
       else if (key == "service")
@@ -227,11 +224,11 @@ class LogSourceMap::Parser {
   Condition ParseCondition(const std::string& field, const YAML::Node& node) {
     Condition condition;
     if (node.IsScalar()) {
-      condition.values.push_back(Lower(node.Scalar()));
+      condition.values.push_back(AsciiLower(node.Scalar()));
     } else if (node.IsSequence()) {
       for (const YAML::Node& item : node) {
         if (!item.IsScalar()) Fail(item, "values of '" + field + "' must be scalars");
-        condition.values.push_back(Lower(item.Scalar()));
+        condition.values.push_back(AsciiLower(item.Scalar()));
       }
     } else {
       Fail(node, "'" + field + "' must be a value or a list of values");

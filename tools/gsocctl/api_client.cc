@@ -20,6 +20,8 @@
 #include <optional>
 #include <string_view>
 
+#include "engine/util/ascii.h"
+
 namespace gsoc::ctl {
 
 namespace {
@@ -279,19 +281,13 @@ class Connection {
   beast::flat_buffer buffer_;
 };
 
-std::string LowerCase(std::string_view text) {
-  std::string lower(text);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower;
-}
-
 template <class Fields>
 std::map<std::string, std::string> HeaderMap(const Fields& fields) {
   std::map<std::string, std::string> headers;
   for (const auto& field : fields) {
     const auto name = field.name_string();
     const auto value = field.value();
-    headers[LowerCase(std::string_view(name.data(), name.size()))] =
+    headers[AsciiLower(std::string_view(name.data(), name.size()))] =
         std::string(value.data(), value.size());
   }
   return headers;

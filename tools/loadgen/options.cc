@@ -7,6 +7,8 @@
 #include <cctype>
 #include <cstdio>
 
+#include "engine/util/ascii.h"
+
 namespace gsoc::loadgen {
 namespace {
 
@@ -18,19 +20,14 @@ struct Choices {
   std::string tls_version;
 };
 
-std::string Lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
-
 void ApplyChoices(const Choices& choices, Options& o) {
-  const std::string transport = Lower(choices.transport);
+  const std::string transport = AsciiLower(choices.transport);
   o.transport = transport == "udp"   ? Transport::kUdp
                 : transport == "tls" ? Transport::kTls
                                      : Transport::kTcp;
   o.tls.version = choices.tls_version == "1.2" ? 12 : choices.tls_version == "1.3" ? 13 : 0;
-  o.framing = Lower(choices.framing) == "lf" ? Framing::kLf : Framing::kOctet;
-  const std::string kind = Lower(choices.template_kind);
+  o.framing = AsciiLower(choices.framing) == "lf" ? Framing::kLf : Framing::kOctet;
+  const std::string kind = AsciiLower(choices.template_kind);
   o.template_kind = kind == "rfc3164"   ? TemplateKind::kRfc3164
                     : kind == "rfc5424" ? TemplateKind::kRfc5424
                                         : TemplateKind::kMix;
