@@ -58,7 +58,7 @@
 #include <vector>
 
 #include "engine/alert/alert.h"
-#include "engine/correlate/correlation_rule.h"
+#include "engine/rules/correlation_rule.h"
 #include "engine/correlate/window.h"
 #include "engine/event/event_batch.h"
 

@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/correlate/correlation_rule.h"
+#include "engine/rules/correlation_rule.h"
 #include "engine/correlate/window.h"
 
 namespace gsoc::correlate::internal {

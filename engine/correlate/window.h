@@ -89,7 +89,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/correlate/correlation_rule.h"
+#include "engine/rules/correlation_rule.h"
 
 namespace gsoc::correlate {
 

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "engine/config/config.h"
-#include "engine/correlate/correlation_rule.h"
+#include "engine/rules/correlation_rule.h"
 #include "engine/decode/decoder.h"
 #include "engine/indicators/indicator_list.h"
 #include "engine/match/matcher.h"

@@ -30,7 +30,7 @@
 #include <unordered_map>
 #include <utility>
 
-#include "engine/correlate/correlation_rule.h"
+#include "engine/rules/correlation_rule.h"
 #include "engine/rules/rule_metadata.h"
 #include "engine/rules/sigma_internal.h"
 

@@ -1,6 +1,6 @@
 // CorrelationType names and CountCondition: the small value methods of the
 // correlation model.
-#include "engine/correlate/correlation_rule.h"
+#include "engine/rules/correlation_rule.h"
 
 #include <charconv>
 #include <cmath>

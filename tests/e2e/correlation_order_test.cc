@@ -11,9 +11,9 @@
 //   lines / 3900 rounded up: 52; 513 for 2,000,000), GSOC_E2E_BRUTE_RUNS
 //   (default 5). About 25 s in Release on the 2-core machine; the full
 //   version about 30 s a run.
-// The full version of the issue (2,000,000 lines, 513 bursts, 10 runs):
-//   GSOC_E2E_BRUTE_LINES=2000000 GSOC_E2E_BRUTE_RUNS=10 \
-//     build/release/tests/e2e/test_e2e --gtest_filter='E2eCorrelationOrder.*'
+// The full version of the issue (2,000,000 lines, 513 bursts, 10 runs), one
+// command: GSOC_E2E_BRUTE_LINES=2000000 GSOC_E2E_BRUTE_RUNS=10
+//   build/release/tests/e2e/test_e2e --gtest_filter='E2eCorrelationOrder.*'
 #include <gtest/gtest.h>
 #include <simdjson.h>
 

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "engine/correlate/correlation_rule.h"
+#include "engine/rules/correlation_rule.h"
 #include "engine/rules/sigma_loader.h"
 
 namespace {

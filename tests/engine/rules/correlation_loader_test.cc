@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/correlate/correlation_rule.h"
+#include "engine/rules/correlation_rule.h"
 #include "engine/rules/sigma_loader.h"
 
 namespace gsoc::correlate {
