@@ -58,9 +58,9 @@
 #include <vector>
 
 #include "engine/alert/alert.h"
-#include "engine/rules/correlation_rule.h"
 #include "engine/correlate/window.h"
 #include "engine/event/event_batch.h"
+#include "engine/rules/correlation_rule.h"
 
 namespace gsoc::correlate {
 

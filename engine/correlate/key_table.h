@@ -20,8 +20,8 @@
 #include <utility>
 #include <vector>
 
-#include "engine/rules/correlation_rule.h"
 #include "engine/correlate/window.h"
+#include "engine/rules/correlation_rule.h"
 
 namespace gsoc::correlate::internal {
 

@@ -16,10 +16,10 @@
 #include <vector>
 
 #include "engine/config/config.h"
-#include "engine/rules/correlation_rule.h"
 #include "engine/decode/decoder.h"
 #include "engine/indicators/indicator_list.h"
 #include "engine/match/matcher.h"
+#include "engine/rules/correlation_rule.h"
 #include "engine/rules/logsource_map.h"
 #include "engine/rules/sigma_loader.h"
 
