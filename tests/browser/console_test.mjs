@@ -495,6 +495,9 @@ async function run(browser, ports, admin) {
         !text.includes(`/api/v1/alerts/${firstAlert}`));
       if (other.length) throw new Error(other.join(' | '));
       await c.page.click('[data-testid=nav-overview]');
+      // The agency choices come from whoami: wait for them, not only the view.
+      await c.page.waitForFunction(() => [...document.querySelectorAll(
+        '[data-testid=overview-agency] option')].some((option) => option.value));
       const choices = await c.page.$$eval('[data-testid=overview-agency] option',
         (options) => options.map((option) => option.value).filter(Boolean));
       if (choices.join() !== 'alpha') throw new Error(`overview agencies: ${choices.join()}`);
