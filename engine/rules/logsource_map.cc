@@ -387,6 +387,7 @@ LogSourceMap LogSourceMap::Load(const std::filesystem::path& file) {
   LogSourceMap map;
   std::vector<std::filesystem::path> seen;
   map.LoadInto(file, 0, seen);
+  map.BuildIndex();
   return map;
 }
 
@@ -394,6 +395,7 @@ LogSourceMap LogSourceMap::Parse(const std::string& yaml, const std::string& fil
   LogSourceMap map;
   if (!map.ParseText(yaml, file_name).empty())
     throw std::runtime_error(file_name + ":0: include needs a file (LogSourceMap::Load)");
+  map.BuildIndex();
   return map;
 }
 
@@ -408,6 +410,94 @@ std::optional<EventFilter> LogSourceMap::Resolve(const LogSource& logsource) con
   }
   if (!best) return std::nullopt;
   return best->filter;
+}
+
+namespace {
+// Per event and key: the lengths first, as most names differ in them
+// (std::string's == compares bytes before lengths).
+bool SameName(const std::string& key, std::string_view name) {
+  return key.size() == name.size() && std::memcmp(key.data(), name.data(), key.size()) == 0;
+}
+
+// Values a selector may be filed under: exact, and short enough for the
+// lower-case copy Classify makes of the event's value on its stack.
+constexpr size_t kMaxFiledValue = 256;
+bool IsFileable(const std::string& pattern) {
+  return pattern.size() <= kMaxFiledValue && pattern.find('*') == std::string::npos;
+}
+
+// Candidates Classify keeps on its stack; an event with more falls back to
+// ClassifyLinear (same result, every selector tested).
+constexpr size_t kMaxCandidates = 256;
+}  // namespace
+
+void LogSourceMap::BuildIndex() {
+  required_.assign(selectors_.size(), 0);
+  for (auto& list : keys_by_length_) list.clear();
+  for (size_t k = 0; k < keys_.size(); ++k) {
+    keys_by_length_[std::min<size_t>(keys_[k].size(), 63)].push_back(static_cast<uint16_t>(k));
+    if (keys_[k] == "program") program_key_ = static_cast<int>(k);
+    if (keys_[k] == "host") host_key_ = static_cast<int>(k);
+  }
+  // How selective each key is: the distinct exact values filed under it.
+  std::vector<std::vector<std::string>> exact_values(keys_.size());
+  for (size_t s = 0; s < selectors_.size(); ++s) {
+    for (const Condition& condition : selectors_[s].conditions) {
+      required_[s] |= uint64_t{1} << condition.key;
+      if (!std::all_of(condition.values.begin(), condition.values.end(), IsFileable)) continue;
+      auto& seen = exact_values[condition.key];
+      for (const std::string& value : condition.values)
+        if (std::find(seen.begin(), seen.end(), value) == seen.end()) seen.push_back(value);
+    }
+  }
+  dispatch_.clear();
+  scanned_.clear();
+  std::vector<int> dispatch_of_key(keys_.size(), -1);
+  for (size_t s = 0; s < selectors_.size(); ++s) {
+    const Condition* best = nullptr;
+    for (const Condition& condition : selectors_[s].conditions) {
+      if (!std::all_of(condition.values.begin(), condition.values.end(), IsFileable)) continue;
+      if (!best || exact_values[condition.key].size() > exact_values[best->key].size())
+        best = &condition;
+    }
+    if (!best) {
+      scanned_.push_back(static_cast<uint16_t>(s));
+      continue;
+    }
+    if (dispatch_of_key[best->key] < 0) {
+      dispatch_of_key[best->key] = static_cast<int>(dispatch_.size());
+      dispatch_.push_back(Dispatch{best->key, 0, {}});
+    }
+    Dispatch& dispatch = dispatch_[static_cast<size_t>(dispatch_of_key[best->key])];
+    for (const std::string& value : best->values) {
+      auto& filed = dispatch.by_value[value];
+      if (filed.empty() || filed.back() != s) filed.push_back(static_cast<uint16_t>(s));
+      dispatch.longest = std::max(dispatch.longest, value.size());
+    }
+  }
+}
+
+void LogSourceMap::GatherKeys(const EventBatch& batch, const Event& event, KeyValues& keys) const {
+  for (const Field& field : batch.FieldsOf(event)) {
+    const size_t length = std::min<size_t>(field.name.size(), 63);
+    if ((key_lengths_ >> length & 1) == 0) continue;
+    for (uint16_t k : keys_by_length_[length]) {
+      if (!keys.present[k] && SameName(keys_[k], field.name)) {
+        keys.values[k] = field.value;
+        keys.present[k] = true;
+        keys.mask |= uint64_t{1} << k;
+        break;
+      }
+    }
+  }
+  auto header = [&](int k, std::string_view value) {
+    if (k < 0 || keys.present[k] || value.empty()) return;
+    keys.values[k] = value;
+    keys.present[k] = true;
+    keys.mask |= uint64_t{1} << k;
+  };
+  header(program_key_, event.program);
+  header(host_key_, event.host);
 }
 
 bool LogSourceMap::SelectorMatches(const Selector& selector, const std::string_view* values,
@@ -426,53 +516,65 @@ bool LogSourceMap::SelectorMatches(const Selector& selector, const std::string_v
   return true;
 }
 
-namespace {
-// Per event and key: the lengths first, as most names differ in them
-// (std::string's == compares bytes before lengths).
-bool SameName(const std::string& key, std::string_view name) {
-  return key.size() == name.size() && std::memcmp(key.data(), name.data(), key.size()) == 0;
+void LogSourceMap::Apply(EventBatch& batch, Event& event, uint16_t selector) const {
+  if (event.selector_count < Event::kMaxSelectors) {
+    event.selectors[event.selector_count++] = selector;
+  }
+  for (const Alias& alias : selectors_[selector].aliases) {
+    std::string_view value;
+    bool source = false;
+    bool target = false;
+    for (const Field& field : batch.FieldsOf(event)) {
+      if (!source && field.name == alias.event) value = field.value, source = true;
+      if (field.name == alias.sigma) target = true;
+    }
+    if (source && !target) batch.AddField(event, batch.arena().Copy(alias.sigma), value);
+  }
 }
-}  // namespace
+
+void LogSourceMap::ClassifyLinear(EventBatch& batch, Event& event) const {
+  event.selector_count = 0;
+  if (selectors_.empty()) return;
+  KeyValues keys;
+  GatherKeys(batch, event, keys);
+  for (size_t s = 0; s < selectors_.size(); ++s) {
+    if (SelectorMatches(selectors_[s], keys.values, keys.present))
+      Apply(batch, event, static_cast<uint16_t>(s));
+  }
+}
 
 void LogSourceMap::Classify(EventBatch& batch, Event& event) const {
   event.selector_count = 0;
   if (selectors_.empty()) return;
-  std::string_view values[64];
-  bool present[64] = {};
-  for (const Field& field : batch.FieldsOf(event)) {
-    const size_t length = std::min<size_t>(field.name.size(), 63);
-    if ((key_lengths_ >> length & 1) == 0) continue;
-    for (size_t k = 0; k < keys_.size(); ++k) {
-      if (!present[k] && SameName(keys_[k], field.name)) {
-        values[k] = field.value;
-        present[k] = true;
-        break;
-      }
+  KeyValues keys;
+  GatherKeys(batch, event, keys);
+  uint16_t candidates[kMaxCandidates];
+  size_t count = 0;
+  for (const Dispatch& dispatch : dispatch_) {
+    if (!keys.present[dispatch.key]) continue;
+    const std::string_view value = keys.values[dispatch.key];
+    if (value.size() > dispatch.longest) continue;
+    char lower[kMaxFiledValue];
+    for (size_t i = 0; i < value.size(); ++i) lower[i] = LowerChar(value[i]);
+    const auto filed = dispatch.by_value.find(std::string_view(lower, value.size()));
+    if (filed == dispatch.by_value.end()) continue;
+    for (uint16_t s : filed->second) {
+      if ((required_[s] & ~keys.mask) != 0) continue;
+      if (count == kMaxCandidates) return ClassifyLinear(batch, event);
+      candidates[count++] = s;
     }
   }
-  for (size_t k = 0; k < keys_.size(); ++k) {
-    if (present[k]) continue;
-    if (SameName(keys_[k], "program") && !event.program.empty())
-      values[k] = event.program, present[k] = true;
-    if (SameName(keys_[k], "host") && !event.host.empty())
-      values[k] = event.host, present[k] = true;
+  for (uint16_t s : scanned_) {
+    if ((required_[s] & ~keys.mask) != 0) continue;
+    if (count == kMaxCandidates) return ClassifyLinear(batch, event);
+    candidates[count++] = s;
   }
-  for (size_t s = 0; s < selectors_.size(); ++s) {
-    const Selector& selector = selectors_[s];
-    if (!SelectorMatches(selector, values, present)) continue;
-    if (event.selector_count < Event::kMaxSelectors) {
-      event.selectors[event.selector_count++] = static_cast<uint16_t>(s);
-    }
-    for (const Alias& alias : selector.aliases) {
-      std::string_view value;
-      bool source = false;
-      bool target = false;
-      for (const Field& field : batch.FieldsOf(event)) {
-        if (!source && field.name == alias.event) value = field.value, source = true;
-        if (field.name == alias.sigma) target = true;
-      }
-      if (source && !target) batch.AddField(event, batch.arena().Copy(alias.sigma), value);
-    }
+  // Ascending, as ClassifyLinear applies them: the first selector to map a
+  // field wins, and the first kMaxSelectors are recorded.
+  std::sort(candidates, candidates + count);
+  for (size_t i = 0; i < count; ++i) {
+    if (SelectorMatches(selectors_[candidates[i]], keys.values, keys.present))
+      Apply(batch, event, candidates[i]);
   }
 }
 

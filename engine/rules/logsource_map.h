@@ -28,10 +28,13 @@
 // with the value of its `NewProcessName` unless it already has `Image`.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/event/event.h"
@@ -66,8 +69,13 @@ class LogSourceMap {
 
   // Per event, before matching: records the selectors the event matches in
   // event.selectors and adds the fields they map. Hot path: no allocation
-  // beyond the batch's arena and field table, no exceptions.
+  // beyond the batch's arena and field table, no exceptions. Only the
+  // selectors the index names as candidates are evaluated (see Index below).
   void Classify(EventBatch& batch, Event& event) const;
+  // The same result by evaluating every selector: the fallback when an event
+  // has more candidates than Classify keeps on its stack, and the reference
+  // the index is tested against.
+  void ClassifyLinear(EventBatch& batch, Event& event) const;
   size_t selector_count() const { return selectors_.size(); }
 
  private:
@@ -100,10 +108,40 @@ class LogSourceMap {
   bool SelectorMatches(const Selector& selector, const std::string_view* values,
                        const bool* present) const;
 
+  // Which keys_ the event carries (bit k) and their values.
+  struct KeyValues {
+    std::string_view values[64];
+    bool present[64] = {};
+    uint64_t mask = 0;
+  };
+  void GatherKeys(const EventBatch& batch, const Event& event, KeyValues& keys) const;
+  void Apply(EventBatch& batch, Event& event, uint16_t selector) const;
+  // Built once after loading (BuildIndex): most selectors have a condition
+  // whose values are all exact (Channel, _path, event.dataset, ...). Each such
+  // selector is filed under one of those keys by its values, so an event
+  // looks its value up once instead of testing every selector; the others
+  // are scanned, skipped in one AND when the event lacks a key they need.
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  };
+  struct Dispatch {
+    uint16_t key = 0;
+    size_t longest = 0;  // longest value filed (longer event values cannot match)
+    std::unordered_map<std::string, std::vector<uint16_t>, StringHash, std::equal_to<>> by_value;
+  };
+  void BuildIndex();
+
   std::vector<Entry> entries_;
   std::vector<std::string> keys_;  // distinct condition field names
   uint64_t key_lengths_ = 0;       // bit n: a key of length n (n < 64); bit 63: longer
   std::vector<Selector> selectors_;
+  std::vector<uint64_t> required_;  // per selector: bit k = a condition on keys_[k]
+  std::vector<Dispatch> dispatch_;
+  std::vector<uint16_t> scanned_;  // selectors filed under no key, ascending
+  std::array<std::vector<uint16_t>, 64> keys_by_length_;
+  int program_key_ = -1;  // keys_ index of "program" / "host" (header fields)
+  int host_key_ = -1;
 };
 
 }  // namespace gsoc::rules

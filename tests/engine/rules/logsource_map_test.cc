@@ -3,8 +3,11 @@
 
 #include <gmock/gmock.h>
 
+#include <yaml-cpp/yaml.h>
+
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 namespace gsoc::rules {
 namespace {
@@ -212,6 +215,115 @@ TEST_F(ClassifyTest, HeaderProgramInConditions) {
   map.Classify(batch_, event);
   EXPECT_TRUE(map.Resolve({"", "", "webserver"})->Matches(event));
   EXPECT_EQ(batch_.FieldValue(event, "cs-method"), "GET");
+}
+
+// The index Classify uses gives what testing every selector gives
+// (ClassifyLinear): the same selectors recorded and the same fields added,
+// on events built from every `when` of the shipped pipelines, with values
+// in random case, wildcards filled, conditions broken, keys dropped and two
+// selectors' fields mixed into one event.
+class ClassifyIndexTest : public ::testing::Test {
+ protected:
+  using Conditions = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
+  static std::vector<Conditions> ShippedWhens() {
+    std::vector<Conditions> whens;
+    const auto folder = std::filesystem::path(GSOC_SOURCE_DIR) / "rules" / "pipelines";
+    for (const auto& file : std::filesystem::directory_iterator(folder)) {
+      const YAML::Node root = YAML::LoadFile(file.path().string());
+      for (const YAML::Node& entry : root["logsources"]) {
+        if (!entry["events"]) continue;
+        for (const YAML::Node& event : entry["events"]) {
+          Conditions when;
+          for (const auto& condition : event["when"]) {
+            std::vector<std::string> values;
+            if (condition.second.IsSequence()) {
+              for (const YAML::Node& value : condition.second) values.push_back(value.Scalar());
+            } else {
+              values.push_back(condition.second.Scalar());
+            }
+            when.emplace_back(condition.first.Scalar(), values);
+          }
+          whens.push_back(when);
+        }
+      }
+    }
+    return whens;
+  }
+
+  // A value the condition accepts: '*' filled, letters in random case.
+  std::string Accepted(const std::string& pattern) {
+    std::string value;
+    for (char c : pattern) {
+      if (c == '*') {
+        value += (rng_() % 2) ? "Xy" : "";
+      } else {
+        value += (rng_() % 2) ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+      }
+    }
+    return value;
+  }
+
+  void AddWhen(Event& event, const Conditions& when, bool spoil) {
+    const size_t spoilt = spoil ? rng_() % when.size() : when.size();
+    const bool drop = rng_() % 2;
+    for (size_t i = 0; i < when.size(); ++i) {
+      const auto& [name, values] = when[i];
+      std::string value = Accepted(values[rng_() % values.size()]);
+      if (i == spoilt) {
+        if (drop) continue;
+        value += "~";
+      }
+      if (name == "program") {
+        event.program = batch_.arena().Copy(value);
+      } else {
+        batch_.AddField(event, batch_.arena().Copy(name), batch_.arena().Copy(value));
+      }
+    }
+  }
+
+  static std::string Describe(const EventBatch& batch, const Event& event) {
+    std::string text;
+    for (uint8_t i = 0; i < event.selector_count; ++i)
+      text += std::to_string(event.selectors[i]) + ",";
+    text += " |";
+    for (const Field& field : batch.FieldsOf(event))
+      text += std::string(field.name) + "=" + std::string(field.value) + ";";
+    return text;
+  }
+
+  std::mt19937_64 rng_{20261204};
+  EventBatch batch_;
+};
+
+TEST_F(ClassifyIndexTest, SameSelectorsAndFieldsAsTestingEverySelector) {
+  const LogSourceMap map =
+      LogSourceMap::Load(std::filesystem::path(GSOC_SOURCE_DIR) / "rules" / "logsources.yaml");
+  const std::vector<Conditions> whens = ShippedWhens();
+  ASSERT_GT(whens.size(), 100u);
+  size_t classified = 0;
+  for (int round = 0; round < 40; ++round) {
+    for (size_t w = 0; w < whens.size(); ++w) {
+      batch_.Clear();
+      const bool spoil = round % 4 == 3;
+      batch_.AddEvent();
+      AddWhen(batch_.events()[0], whens[w], spoil);
+      if (round % 3 == 1) AddWhen(batch_.events()[0], whens[rng_() % whens.size()], false);
+      const std::vector<Field> fields(batch_.FieldsOf(batch_.events()[0]).begin(),
+                                      batch_.FieldsOf(batch_.events()[0]).end());
+      batch_.AddEvent();  // may move events: take references after
+      Event& indexed = batch_.events()[0];
+      Event& linear = batch_.events()[1];
+      linear.program = indexed.program;
+      for (const Field& field : fields) batch_.AddField(linear, field.name, field.value);
+      map.Classify(batch_, indexed);
+      map.ClassifyLinear(batch_, linear);
+      ASSERT_EQ(Describe(batch_, indexed), Describe(batch_, linear)) << "when #" << w;
+      if (indexed.selector_count > 0) ++classified;
+    }
+  }
+  // Most unspoilt events are some logsource's (the test is not vacuous).
+  EXPECT_GT(classified, whens.size() * 25);
 }
 
 TEST(LogSourceMap, BadPipelinesNameFileAndLine) {
