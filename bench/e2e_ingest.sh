@@ -15,6 +15,9 @@
 #                alerts file; each run goes to it, then to the pass-through
 #                gsocd as the reference (env RULES=1). Also prints the alerts
 #                committed per second and gsocd's CPU per message.
+#   -B GSOCD_B   with -R: also a gsocd of another build (same config), each
+#                run sent to both, for an A/B ratio measured in one run on a
+#                noisy machine (env GSOCD_B).
 # Binaries: env GSOCD (default build/engine/daemon/gsocd) and LOADGEN
 # (default build/tools/loadgen/gsoc-loadgen), relative to the repository root.
 #
@@ -35,10 +38,11 @@ TIMEOUT="${TIMEOUT:-300}"
 FRAMING="${FRAMING:-octet}"
 POLL_S="${POLL_S:-0.02}"
 RULES="${RULES:-0}"
+GSOCD_B="${GSOCD_B:-}"
 
 usage() { sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
-while getopts "n:c:t:r:T:f:Rh" opt; do
+while getopts "n:c:t:r:T:f:RB:h" opt; do
   case "${opt}" in
     n) COUNT="${OPTARG}" ;;
     c) CONNECTIONS="${OPTARG}" ;;
@@ -47,6 +51,7 @@ while getopts "n:c:t:r:T:f:Rh" opt; do
     T) TIMEOUT="${OPTARG}" ;;
     f) FRAMING="${OPTARG}" ;;
     R) RULES=1 ;;
+    B) GSOCD_B="${OPTARG}" ;;
     h) usage 0 ;;
     *) usage 2 ;;
   esac
@@ -54,7 +59,8 @@ done
 shift $((OPTIND - 1))
 EXTRA_ARGS=("$@")
 
-for bin in "${GSOCD}" "${LOADGEN}"; do
+[[ -z "${GSOCD_B}" || "${RULES}" == 1 ]] || { echo "e2e_ingest: -B needs -R" >&2; exit 2; }
+for bin in "${GSOCD}" "${LOADGEN}" ${GSOCD_B:+"${GSOCD_B}"}; do
   [[ -x "${bin}" ]] || { echo "e2e_ingest: not executable: ${bin} (build it first)" >&2; exit 2; }
 done
 command -v curl >/dev/null || { echo "e2e_ingest: curl is required" >&2; exit 2; }
@@ -94,7 +100,7 @@ now() { date +%s.%N; }
 write_config() {
   local dir="${tmp}/$1" extra=""
   mkdir -p "${dir}"
-  if [[ "$1" == rules ]]; then
+  if [[ "$1" == rules* ]]; then
     extra="$(shipped_rules_yaml "${root}")
 alerts: {file: ${dir}/var/alerts.jsonl}"
   fi
@@ -121,7 +127,9 @@ json_port() {
 start_gsocd() {
   local name=$1 dir="${tmp}/$1"
   write_config "${name}"
-  "${GSOCD}" --config "${dir}/gsoc.yaml" --ports-file "${dir}/ports.json" \
+  local binary="${GSOCD}"
+  [[ "${name}" == rules_b ]] && binary="${GSOCD_B}"
+  "${binary}" --config "${dir}/gsoc.yaml" --ports-file "${dir}/ports.json" \
     >"${dir}/gsocd.log" 2>&1 &
   pid[${name}]=$!
   local deadline=$(($(date +%s) + 60))
@@ -189,6 +197,12 @@ run_once() {
     line="$(printf 'rules %s msg/s, %s alerts/s committed, %s ns CPU/msg (sent at %s) | ' \
       "${rate}" "${alert_rate}" "${ns}" "${send_rate}")"
   fi
+  if [[ -n "${GSOCD_B}" ]]; then
+    measure rules_b "${index}"
+    b_rates+=("${rate}")
+    b_ns+=("${ns}")
+    line+="$(printf 'B: rules %s msg/s, %s ns CPU/msg | ' "${rate}" "${ns}")"
+  fi
   measure none "${index}"
   rates+=("${rate}")
   none_ns+=("${ns}")
@@ -206,6 +220,10 @@ if [[ "${RULES}" == 1 ]]; then
   start_gsocd rules
   echo "gsocd pid ${pid[rules]} (shipped rules): syslog_tcp 127.0.0.1:${port[rules]}, metrics :${mport[rules]}"
 fi
+if [[ -n "${GSOCD_B}" ]]; then
+  start_gsocd rules_b
+  echo "gsocd pid ${pid[rules_b]} (B: ${GSOCD_B}, shipped rules): syslog_tcp 127.0.0.1:${port[rules_b]}"
+fi
 echo "load: ${COUNT} messages x ${RUNS} runs, ${CONNECTIONS} connection(s), template ${TEMPLATE}," \
   "framing ${FRAMING}; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 rates=()
@@ -213,11 +231,18 @@ none_ns=()
 rule_rates=()
 alert_rates=()
 rule_ns=()
+b_rates=()
+b_ns=()
 for i in $(seq 1 "${RUNS}"); do run_once "${i}"; done
 if [[ "${RULES}" == 1 ]]; then
   echo "median with the shipped rules: $(median "${rule_rates[@]}") msg/s end to end," \
     "$(median "${alert_rates[@]}") alerts/s committed, $(median "${rule_ns[@]}") ns gsocd CPU/msg" \
     "over ${RUNS} run(s)"
+  if [[ -n "${GSOCD_B}" ]]; then
+    echo "median of B (${GSOCD_B}): $(median "${b_rates[@]}") msg/s end to end," \
+      "$(median "${b_ns[@]}") ns gsocd CPU/msg; B/A rate $(awk -v b="$(median "${b_rates[@]}")" \
+      -v a="$(median "${rule_rates[@]}")" 'BEGIN { printf "%.2f", b / a }')"
+  fi
   echo "median without rules: $(median "${rates[@]}") msg/s end to end," \
     "$(median "${none_ns[@]}") ns gsocd CPU/msg over ${RUNS} run(s)"
 else
