@@ -2,7 +2,6 @@
 #include "engine/rules/logsource_map.h"
 
 #include <gmock/gmock.h>
-
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
