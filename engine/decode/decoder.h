@@ -57,10 +57,16 @@ class DecoderSet {
   // Files, or folders (recursively, *.yml/*.yaml in sorted order).
   // `listener_names` and `agency_names` resolve the filters by name (index =
   // Event::listener / Event::agency).
+  // kHyperscan: an event's candidate decoders come from one scan of its
+  // message (README "Candidate selection"). kNone: every decoder is a
+  // candidate of every event; the same result, slower: the reference the
+  // prefilter is tested against.
+  enum class Prefilter { kHyperscan, kNone };
   static LoadResult Load(const std::vector<std::filesystem::path>& paths,
                          const std::vector<std::string>& listener_names,
                          const std::vector<std::string>& agency_names,
-                         const RegexLimits& limits = {});
+                         const RegexLimits& limits = {},
+                         Prefilter prefilter = Prefilter::kHyperscan);
   ~DecoderSet();
 
   std::unique_ptr<Scratch> MakeScratch() const;

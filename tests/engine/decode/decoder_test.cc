@@ -244,6 +244,43 @@ TEST(DecoderMatch, ProgramFilterIsCaseInsensitiveAndTakesOldPamForm) {
   EXPECT_EQ(DecodeLine(*set, *scratch, "<38>Nov 25 10:00:01 h sudo: user a").decoder, "");
 }
 
+// Each program is scanned with its own decoders plus the unfiltered ones
+// (per-program Hyperscan databases): the file order still decides between
+// them, a program and its old-PAM base that both have decoders get both,
+// and a program nobody names gets the unfiltered ones only.
+TEST(DecoderMatch, PerProgramDatabasesKeepFileOrderAndTheBaseProgram) {
+  auto set = LoadOk(
+      "decoders:\n"
+      "  - name: any-early\n"
+      "    regex: 'early=(?<e>\\w+)'\n"
+      "  - name: sshd-one\n"
+      "    programs: [sshd]\n"
+      "    regex: 'x=(?<x>\\w+)'\n"
+      "  - name: pam-form\n"
+      "    programs: ['sshd(pam_unix)']\n"
+      "    regex: 'p=(?<p>\\w+)'\n"
+      "  - name: cron-one\n"
+      "    programs: [cron, CROND]\n"
+      "    regex: 'x=(?<x>\\w+)'\n"
+      "  - name: any-late\n"
+      "    regex: 'x=(?<late>\\w+)'\n");
+  ASSERT_NE(set, nullptr);
+  auto scratch = set->MakeScratch();
+  auto decoder = [&](const std::string& program, const std::string& text) {
+    return DecodeLine(*set, *scratch, "<38>Nov 25 10:00:01 h " + program + ": " + text).decoder;
+  };
+  EXPECT_EQ(decoder("sshd[1]", "x=1"), "sshd-one");
+  EXPECT_EQ(decoder("SSHD[1]", "x=1"), "sshd-one");
+  EXPECT_EQ(decoder("crond[1]", "x=1"), "cron-one");
+  EXPECT_EQ(decoder("cron[1]", "early=1 x=1"), "any-early");  // file order across sets
+  EXPECT_EQ(decoder("named[1]", "x=1"), "any-late");          // nobody's program
+  EXPECT_EQ(decoder("sshd(pam_unix)[1]", "p=1"), "pam-form");
+  EXPECT_EQ(decoder("sshd(pam_unix)[1]", "x=1"), "sshd-one");  // the base's decoders too
+  EXPECT_EQ(decoder("cron(pam_unix)[1]", "x=1"), "cron-one");  // only the base has decoders
+  EXPECT_EQ(decoder("Sshd(Pam_Unix)[1]", "p=1 x=1"), "sshd-one");
+  EXPECT_EQ(decoder(std::string(300, 'a') + "[1]", "x=1"), "any-late");
+}
+
 TEST(DecoderMatch, ListenerAndAgencyFilters) {
   auto set = LoadOk(
       "decoders:\n"
