@@ -61,6 +61,7 @@ class RawCache {
       raw = raw.substr(0, limit - mark.size());
     }
     const size_t length = raw.size() + mark.size();
+    PrefetchDropAhead();
     while (tail_ - head_ == headers_.size() || byte_tail_ - byte_head_ + length > ring_.size()) {
       DropOldest();
     }
@@ -115,6 +116,16 @@ class RawCache {
     headers_.resize(entries);
     index_.assign(index_size, IndexEntry{});
     ring_.resize(budget_ > overhead + 512 ? budget_ - overhead : 512);
+  }
+
+  // Once full, every insert drops the oldest entry, whose index slot is a
+  // random cache miss. Drops go in FIFO order, so fetch the slot of the
+  // entry kDropAhead inserts from being dropped.
+  static constexpr uint64_t kDropAhead = 16;
+  void PrefetchDropAhead() const {
+    if (tail_ - head_ <= kDropAhead) return;
+    const uint64_t id = headers_[(head_ + kDropAhead) % headers_.size()].id;
+    PrefetchLine(&index_[Mix64(id) & (index_.size() - 1)]);
   }
 
   void DropOldest() {
