@@ -37,7 +37,7 @@ class RawCache {
     headers_ = {};
     index_ = {};
     head_ = tail_ = 0;
-    byte_head_ = byte_tail_ = 0;
+    live_bytes_ = tail_offset_ = 0;
   }
 
   size_t size() const { return static_cast<size_t>(tail_ - head_); }
@@ -62,14 +62,15 @@ class RawCache {
     }
     const size_t length = raw.size() + mark.size();
     PrefetchDropAhead();
-    while (tail_ - head_ == headers_.size() || byte_tail_ - byte_head_ + length > ring_.size()) {
+    while (tail_ - head_ == headers_.size() || live_bytes_ + length > ring_.size()) {
       DropOldest();
     }
-    CopyIn(byte_tail_, raw);
-    CopyIn(byte_tail_ + raw.size(), mark);
-    headers_[tail_ % headers_.size()] = {id, time_ns, byte_tail_, static_cast<uint32_t>(length)};
+    CopyIn(tail_offset_, raw);
+    CopyIn(Wrap(tail_offset_ + raw.size()), mark);
+    HeaderOf(tail_) = {id, time_ns, tail_offset_, static_cast<uint32_t>(length)};
     PlaceInIndex(id, tail_);
-    byte_tail_ += length;
+    tail_offset_ = Wrap(tail_offset_ + length);
+    live_bytes_ += length;
     ++tail_;
   }
 
@@ -77,8 +78,7 @@ class RawCache {
   bool Lookup(uint64_t id, std::string* raw) const {
     const size_t position = FindPosition(id);
     if (position == kAbsent) return false;
-    const Header& header = headers_[index_[position].seq % headers_.size()];
-    CopyOut(header, raw);
+    CopyOut(HeaderOf(index_[position].seq), raw);
     return true;
   }
 
@@ -87,7 +87,7 @@ class RawCache {
   void ForEach(F&& f) const {
     std::string line;
     for (uint64_t seq = head_; seq < tail_; ++seq) {
-      const Header& header = headers_[seq % headers_.size()];
+      const Header& header = HeaderOf(seq);
       CopyOut(header, &line);
       f(header.id, header.time_ns, std::string_view(line));
     }
@@ -97,7 +97,7 @@ class RawCache {
   struct Header {
     uint64_t id;
     int64_t time_ns;
-    uint64_t byte_pos;  // monotonic; the ring offset is byte_pos % ring size
+    uint64_t offset;  // where the line starts in the ring
     uint32_t length;
   };
   struct IndexEntry {
@@ -106,10 +106,21 @@ class RawCache {
   };
   static constexpr size_t kAbsent = SIZE_MAX;
 
+  // Positions are masked and wrapped, never divided: a 64-bit division per
+  // header and per ring copy was most of an insert's time.
+  Header& HeaderOf(uint64_t seq) { return headers_[seq & (headers_.size() - 1)]; }
+  const Header& HeaderOf(uint64_t seq) const { return headers_[seq & (headers_.size() - 1)]; }
+  // `offset` < 2 x ring size (a line is at most a quarter of the ring).
+  uint64_t Wrap(uint64_t offset) const {
+    return offset >= ring_.size() ? offset - ring_.size() : offset;
+  }
+
   void Allocate() {
-    // One header per 256 bytes of budget (lines average 100-300 bytes), an
-    // index at load <= 0.5, the rest for the lines.
-    const size_t entries = std::max<size_t>(4, budget_ / 256);
+    // One header per 256 bytes of budget (lines average 100-300 bytes; a
+    // power of two, rounded down), an index at load <= 0.5, the rest for
+    // the lines.
+    size_t entries = 4;
+    while (entries * 2 <= budget_ / 256) entries *= 2;
     size_t index_size = 8;
     while (index_size < entries * 2) index_size *= 2;
     const size_t overhead = entries * sizeof(Header) + index_size * sizeof(IndexEntry);
@@ -124,30 +135,27 @@ class RawCache {
   static constexpr uint64_t kDropAhead = 16;
   void PrefetchDropAhead() const {
     if (tail_ - head_ <= kDropAhead) return;
-    const uint64_t id = headers_[(head_ + kDropAhead) % headers_.size()].id;
+    const uint64_t id = HeaderOf(head_ + kDropAhead).id;
     PrefetchLine(&index_[Mix64(id) & (index_.size() - 1)]);
   }
 
   void DropOldest() {
-    const Header& header = headers_[head_ % headers_.size()];
+    const Header& header = HeaderOf(head_);
     RemoveFromIndex(header.id);
-    byte_head_ = header.byte_pos + header.length;
+    live_bytes_ -= header.length;
     ++head_;
-    if (head_ == tail_) byte_head_ = byte_tail_;
   }
 
-  void CopyIn(uint64_t byte_pos, std::string_view raw) {
+  void CopyIn(uint64_t offset, std::string_view raw) {
     if (raw.empty()) return;  // an empty view may have no data: memcpy must not see it
-    const size_t offset = byte_pos % ring_.size();
     const size_t first = std::min(raw.size(), ring_.size() - offset);
     std::memcpy(ring_.data() + offset, raw.data(), first);
     std::memcpy(ring_.data(), raw.data() + first, raw.size() - first);
   }
 
   void CopyOut(const Header& header, std::string* out) const {
-    const size_t offset = header.byte_pos % ring_.size();
-    const size_t first = std::min<size_t>(header.length, ring_.size() - offset);
-    out->assign(ring_.data() + offset, first);
+    const size_t first = std::min<size_t>(header.length, ring_.size() - header.offset);
+    out->assign(ring_.data() + header.offset, first);
     out->append(ring_.data(), header.length - first);
   }
 
@@ -186,8 +194,9 @@ class RawCache {
   std::vector<char> ring_;
   std::vector<Header> headers_;
   std::vector<IndexEntry> index_;
-  uint64_t head_ = 0, tail_ = 0;            // entry sequence numbers [head_, tail_)
-  uint64_t byte_head_ = 0, byte_tail_ = 0;  // monotonic byte positions of the live lines
+  uint64_t head_ = 0, tail_ = 0;  // entry sequence numbers [head_, tail_)
+  uint64_t live_bytes_ = 0;       // bytes of the live lines in the ring
+  uint64_t tail_offset_ = 0;      // where the next line goes in the ring
 };
 
 }  // namespace gsoc::correlate::internal
