@@ -17,6 +17,7 @@ constexpr std::string_view kMemberPrefix = "member.";
 constexpr std::string_view kFreeValue = "-";  // a released lease
 constexpr milliseconds kMaxWait{100};         // the loop looks at stop_ this often
 constexpr size_t kMaxWatchBatch = 1024;       // updates handled per pass
+constexpr size_t kMaxMembers = 1024;          // correlate nodes tracked (P x N pairs to assign)
 constexpr int64_t kLeaseBucketBytes = int64_t{16} << 20;
 constexpr int32_t kLeaseValueBytes = 256;
 
@@ -267,6 +268,10 @@ void PartitionLeaseManager::DrainWatch(milliseconds wait) {
     const auto age = std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(
         std::clamp<int64_t>(now_ns - entry.created_unix_ns, 0,
                             std::chrono::nanoseconds(options_.lease_ttl).count())));
+    if (seen_.size() >= kMaxMembers && seen_.count(member) == 0) {
+      spdlog::error("cluster: more than {} correlate members; {} is ignored", kMaxMembers, member);
+      continue;
+    }
     seen_[member] = Clock::now() - age;
     if (member == options_.node) {
       if (entry.value == lease_value_) {
@@ -298,8 +303,13 @@ void PartitionLeaseManager::Heartbeat() {
 void PartitionLeaseManager::UpdateTarget() {
   const Clock::time_point now = Clock::now();
   std::vector<std::string> living{options_.node};
-  for (const auto& [member, last_seen] : seen_) {
-    if (member != options_.node && now - last_seen < options_.lease_ttl) living.push_back(member);
+  for (auto it = seen_.begin(); it != seen_.end();) {
+    if (now - it->second >= options_.lease_ttl) {
+      it = seen_.erase(it);  // dead: forgotten (its key has expired too)
+      continue;
+    }
+    if (it->first != options_.node) living.push_back(it->first);
+    ++it;
   }
   std::sort(living.begin(), living.end());
   if (living == living_) return;

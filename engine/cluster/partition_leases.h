@@ -19,8 +19,10 @@
 // Threading: Start runs one lease thread per manager; it alone talks to
 // JetStream and runs the callbacks. The callbacks must return within
 // lease_ttl / 4 (the loss callback stops the partition's processing before
-// it returns: its release follows at once). owned(), Owns(), members() and
-// the counters may be called from any thread.
+// it returns: its release follows at once) and must not call Stop. owned(),
+// Owns(), members() and the counters may be called from any thread. At most
+// 1024 correlate members are tracked; each pass handles at most 1024 watch
+// updates.
 #pragma once
 
 #include <prometheus/collectable.h>

@@ -4,7 +4,9 @@
 #include "engine/cluster/partition_checkpoint.h"
 
 #include <gtest/gtest.h>
+#include <prometheus/metric_family.h>
 
+#include <map>
 #include <string>
 
 #include "tests/engine/cluster/lease_test_util.h"
@@ -91,6 +93,18 @@ TEST(PartitionCheckpointTest, RoundTripsInlineAndChunkedAndRefusesAboveTheBound)
   EXPECT_EQ(counters.restored, 4u);  // the empty claims do not count
   EXPECT_EQ(counters.too_large, 1u);
   EXPECT_EQ(counters.fenced, 0u);
+  std::map<std::string, double> metrics;
+  for (const auto& family : store->MakeCollectable()->Collect()) {
+    metrics[family.name] = family.metric[0].counter.value;
+  }
+  EXPECT_EQ(metrics["gsoc_cluster_checkpoints_saved_total"], 3.0);
+  EXPECT_EQ(metrics["gsoc_cluster_checkpoint_saved_bytes_total"],
+            static_cast<double>(counters.saved_bytes));
+  EXPECT_EQ(metrics["gsoc_cluster_checkpoints_restored_total"], 4.0);
+  EXPECT_EQ(metrics["gsoc_cluster_checkpoint_restored_bytes_total"],
+            static_cast<double>(counters.restored_bytes));
+  EXPECT_EQ(metrics["gsoc_cluster_checkpoints_fenced_total"], 0.0);
+  EXPECT_EQ(metrics["gsoc_cluster_checkpoints_too_large_total"], 1.0);
 }
 
 // The real sequence: node A owns partition p by lease and checkpoints it; A

@@ -4,8 +4,10 @@
 // owners (the callbacks' ledger and a continuous sampler), through churn and
 // the loss of a server.
 #include <gtest/gtest.h>
+#include <prometheus/metric_family.h>
 
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -158,6 +160,22 @@ TEST(PartitionLeasesTest, ACleanStopMovesThePartitionsAtOnce) {
               static_cast<long long>(moved_after));
   EXPECT_LT(moved_after, 1500);  // the lease TTL is 3 s: they were released, not lapsed
   EXPECT_EQ(ledger.violations(), 0) << ledger.report();
+  // The metrics say the same as the counters.
+  const PartitionLeaseManager::Counters counters = nodes[0]->leases->counters();
+  std::map<std::string, double> metrics;
+  for (const auto& family : nodes[0]->leases->MakeCollectable()->Collect()) {
+    metrics[family.name] = family.type == prometheus::MetricType::Counter
+                               ? family.metric[0].counter.value
+                               : family.metric[0].gauge.value;
+  }
+  EXPECT_EQ(metrics["gsoc_cluster_partitions_gained_total"], static_cast<double>(counters.gained));
+  EXPECT_EQ(metrics["gsoc_cluster_partitions_lost_total"], static_cast<double>(counters.lost));
+  EXPECT_EQ(metrics["gsoc_cluster_lease_renew_failures_total"], 0.0);
+  EXPECT_EQ(metrics["gsoc_cluster_partition_takeovers_late_total"], 0.0);
+  EXPECT_EQ(metrics["gsoc_cluster_partitions_owned"],
+            static_cast<double>(nodes[0]->leases->owned().partitions.size()));
+  EXPECT_EQ(metrics["gsoc_cluster_correlate_members"], 2.0);
+  EXPECT_GE(counters.gained, 32u);  // 21 or 22 at first, then half of the stopped node's
 }
 
 // Ten times: a node stops and comes back while the others run; losses take
