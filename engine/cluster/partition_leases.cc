@@ -412,7 +412,18 @@ void PartitionLeaseManager::Renew(uint32_t partition) {
     Unavailable(error);
     return;
   }
-  // Refused (or gone): someone else holds it now, or it lapsed.
+  // Refused. A renewal of ours whose acknowledgement was lost moved the
+  // revision too: then the value is still ours, and we renew again at once
+  // from its revision (the lease stays trusted only as long as before).
+  KvEntry entry;
+  std::string ignored;
+  if (bucket_->Get(LeaseKey(partition), &entry, &ignored) == KvStatus::kOk &&
+      entry.value == lease_value_ && entry.revision > held.revision) {
+    held.revision = entry.revision;
+    held.renew_due = Clock::now();
+    return;
+  }
+  // Someone else holds it now, or it lapsed.
   spdlog::warn("cluster: {} lost partition {}: renewal refused ({})", options_.node, partition,
                error);
   Lose(partition);
