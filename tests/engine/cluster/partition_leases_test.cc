@@ -77,6 +77,15 @@ TEST(PartitionLeasesTest, TwoThenThreeNodesShareThePartitionsEvenly) {
     EXPECT_EQ(node->leases->owned().partitions,
               AssignedTo(kPartitions, members, "correlate-" + std::to_string(node->id)));
   }
+  // A node configured with another lease TTL is refused: the bucket's TTL
+  // is what makes a dead node's leases lapse, all must agree on it.
+  PartitionLeaseOptions other = FastOptions();
+  other.node = "correlate-9";
+  other.lease_ttl = seconds(4);
+  std::string error;
+  EXPECT_EQ(PartitionLeaseManager::Start(*nodes[0]->client, other, {}, &error), nullptr);
+  EXPECT_NE(error.find("cluster.lease_ttl_seconds"), std::string::npos) << error;
+
   for (auto& node : nodes) sampler.Remove(node->leases.get());
   EXPECT_EQ(ledger.violations(), 0) << ledger.report();
   EXPECT_EQ(sampler.violations(), 0) << sampler.report();
