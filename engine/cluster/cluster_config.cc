@@ -15,6 +15,10 @@ namespace {
 
 constexpr size_t kMaxServers = 32;
 constexpr size_t kMaxBatchBytes = (1 << 20) - 4096;  // room for headers under 1 MiB
+constexpr std::chrono::seconds kMinLeaseTtl{2};
+constexpr std::chrono::seconds kMaxLeaseTtl{300};
+constexpr std::chrono::seconds kTakeoverMargin{2};
+constexpr std::chrono::seconds kMaxTakeover{600};
 constexpr std::string_view kRoleNames[kClusterRoleCount] = {"ingest", "detect", "correlate",
                                                             "store"};
 
@@ -129,6 +133,35 @@ void ReadAuth(ConfigReader& reader, const YAML::Node& node, ClusterConfig& out) 
   }
 }
 
+// lease_ttl_seconds and takeover_seconds: a dead node's leases lapse
+// lease_ttl after its last renewal and the living take them on their next
+// poll, so takeover must leave room above lease_ttl.
+void ReadLeaseTimes(ConfigReader& reader, const YAML::Node& node, ClusterConfig& out) {
+  const size_t errors_before = reader.errors().size();
+  reader.Seconds(node, "lease_ttl_seconds", "cluster", out.lease_ttl);
+  reader.Seconds(node, "takeover_seconds", "cluster", out.takeover);
+  if (reader.errors().size() != errors_before) return;
+  if (out.lease_ttl < kMinLeaseTtl || out.lease_ttl > kMaxLeaseTtl) {
+    reader.Error(node["lease_ttl_seconds"], "cluster.lease_ttl_seconds",
+                 "expected " + std::to_string(kMinLeaseTtl.count()) + "s to " +
+                     std::to_string(kMaxLeaseTtl.count()) +
+                     "s (heartbeats and renewals go every lease_ttl / 4)");
+    return;
+  }
+  if (out.takeover < out.lease_ttl + kTakeoverMargin || out.takeover > kMaxTakeover) {
+    // At the value that made it too short: takeover_seconds, or lease_ttl_seconds.
+    const YAML::Node at = node["takeover_seconds"].IsDefined()    ? node["takeover_seconds"]
+                          : node["lease_ttl_seconds"].IsDefined() ? node["lease_ttl_seconds"]
+                                                                  : node;
+    reader.Error(at, "cluster.takeover_seconds",
+                 "expected lease_ttl_seconds + " + std::to_string(kTakeoverMargin.count()) + "s (" +
+                     std::to_string((out.lease_ttl + kTakeoverMargin).count()) + "s) to " +
+                     std::to_string(kMaxTakeover.count()) +
+                     "s: a dead node's leases lapse lease_ttl_seconds after its last renewal, "
+                     "then the living nodes take its partitions");
+  }
+}
+
 void ReadNumbers(ConfigReader& reader, const YAML::Node& node, ClusterConfig& out) {
   size_t replicas = static_cast<size_t>(out.replicas);
   const size_t errors_before = reader.errors().size();
@@ -143,6 +176,7 @@ void ReadNumbers(ConfigReader& reader, const YAML::Node& node, ClusterConfig& ou
   size_t stream_bytes = out.stream_max_bytes;
   reader.Size(node, "stream_max_bytes", "cluster", stream_bytes, 1 << 20, 1ull << 50);
   out.stream_max_bytes = stream_bytes;
+  ReadLeaseTimes(reader, node, out);
 }
 
 // A name for subjects and message ids: letters, digits, '-', '_', '.'.
@@ -207,10 +241,10 @@ std::vector<ClusterRole> BuiltClusterRoles() { return {ClusterRole::kIngest}; }
 void ReadClusterConfig(ConfigReader& reader, const YAML::Node& node, ClusterConfig& out) {
   out.enabled = node.IsDefined() && !node.IsNull();
   if (!out.enabled) return;
-  if (!reader.CheckMap(
-          node, "cluster",
-          {"servers", "credentials", "nkey", "nkey_seed", "tls", "replicas", "partitions", "roles",
-           "max_batch_bytes", "max_inflight_batches", "node", "stream_max_bytes"})) {
+  if (!reader.CheckMap(node, "cluster",
+                       {"servers", "credentials", "nkey", "nkey_seed", "tls", "replicas",
+                        "partitions", "roles", "max_batch_bytes", "max_inflight_batches", "node",
+                        "stream_max_bytes", "lease_ttl_seconds", "takeover_seconds"})) {
     return;
   }
   ReadNode(reader, node, out);

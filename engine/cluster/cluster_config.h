@@ -2,6 +2,7 @@
 // (engine/cluster/README.md). Absent section = a single node, unchanged.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -39,6 +40,11 @@ struct ClusterConfig {
   size_t max_batch_bytes = 512 * 1024;            // one NATS message (below max_payload, 1 MiB)
   size_t max_inflight_batches = 64;               // published, not yet acknowledged
   uint64_t stream_max_bytes = uint64_t{8} << 30;  // each stream; full: publishes wait
+  // Correlate role: a correlate node renews its heartbeat and leases every
+  // lease_ttl / 4; one that stops is dead, and its leases lapse, lease_ttl
+  // after its last renewal. Its partitions move within takeover.
+  std::chrono::seconds lease_ttl{6};
+  std::chrono::seconds takeover{10};
 
   bool HasRole(ClusterRole role) const;
 };

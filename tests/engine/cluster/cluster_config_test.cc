@@ -130,6 +130,61 @@ TEST(ClusterConfigTest, NumbersOutOfRangeAreRefused) {
   EXPECT_EQ(read.config.replicas, 3);
 }
 
+TEST(ClusterConfigTest, LeaseTtlAndTakeoverHaveDefaultsAndAreRead) {
+  Read read = ReadSection("cluster: {servers: [nats://a:1]}\n");
+  ASSERT_TRUE(read.errors.empty()) << Dump(read.errors);
+  EXPECT_EQ(read.config.lease_ttl, std::chrono::seconds(6));
+  EXPECT_EQ(read.config.takeover, std::chrono::seconds(10));
+  read = ReadSection(R"(cluster:
+  servers: [nats://a:1]
+  lease_ttl_seconds: 3
+  takeover_seconds: 1m
+)");
+  ASSERT_TRUE(read.errors.empty()) << Dump(read.errors);
+  EXPECT_EQ(read.config.lease_ttl, std::chrono::seconds(3));
+  EXPECT_EQ(read.config.takeover, std::chrono::seconds(60));
+  // takeover exactly lease_ttl + 2 s is enough.
+  read = ReadSection(
+      "cluster: {servers: [nats://a:1], lease_ttl_seconds: 8s, takeover_seconds: 10}\n");
+  EXPECT_TRUE(read.errors.empty()) << Dump(read.errors);
+}
+
+TEST(ClusterConfigTest, LeaseTimesOutOfRangeAreRefusedWithTheirLine) {
+  Read read = ReadSection(R"(cluster:
+  servers: [nats://a:1]
+  lease_ttl_seconds: 1
+)");
+  ExpectError(read.errors, "cluster.lease_ttl_seconds", 3, "expected 2s to 300s");
+  read = ReadSection(R"(cluster:
+  servers: [nats://a:1]
+  lease_ttl_seconds: 10m
+)");
+  ExpectError(read.errors, "cluster.lease_ttl_seconds", 3, "expected 2s to 300s");
+  // The default takeover (10 s) does not leave room above a 9 s TTL: the
+  // error points at the TTL.
+  read = ReadSection(R"(cluster:
+  servers: [nats://a:1]
+  lease_ttl_seconds: 9
+)");
+  ExpectError(read.errors, "cluster.takeover_seconds", 3, "lease_ttl_seconds + 2s (11s)");
+  read = ReadSection(R"(cluster:
+  servers: [nats://a:1]
+  takeover_seconds: 7
+)");
+  ExpectError(read.errors, "cluster.takeover_seconds", 3, "lease_ttl_seconds + 2s (8s) to 600s");
+  read = ReadSection(R"(cluster:
+  servers: [nats://a:1]
+  takeover_seconds: 11m
+)");
+  ExpectError(read.errors, "cluster.takeover_seconds", 3, "to 600s");
+  read = ReadSection(R"(cluster:
+  servers: [nats://a:1]
+  takeover_seconds: soon
+)");
+  ExpectError(read.errors, "cluster.takeover_seconds", 3, "expected a duration");
+  EXPECT_EQ(read.errors.size(), 1u) << Dump(read.errors);
+}
+
 TEST(ClusterConfigTest, BadRolesAreRefused) {
   Read read = ReadSection(R"(cluster:
   servers: [nats://a:1]

@@ -1,0 +1,209 @@
+#include "engine/cluster/jetstream_kv.h"
+
+#include <nats/nats.h>
+
+#include <algorithm>
+#include <thread>
+
+namespace gsoc {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr milliseconds kRetryPause{200};
+
+std::string LastErrorText(natsStatus status, std::string_view what) {
+  std::string text(what);
+  text += ": ";
+  text += natsStatus_GetText(status);
+  natsStatus last = NATS_OK;
+  const char* detail = nats_GetLastError(&last);
+  if (detail != nullptr && *detail != '\0') text += std::string(" (") + detail + ")";
+  return text;
+}
+
+// JetStream refuses a write whose expected last sequence does not match with
+// error 10071, "wrong last sequence: <n>"; libnats' kvStore API returns it
+// as NATS_ERR with that text (it does not pass the code out).
+bool IsWrongLastSequence(natsStatus status) {
+  if (status != NATS_ERR) return false;
+  natsStatus last = NATS_OK;
+  const char* detail = nats_GetLastError(&last);
+  return detail != nullptr &&
+         std::string_view(detail).find("wrong last sequence") != std::string_view::npos;
+}
+
+KvStatus Classify(natsStatus status, std::string_view what, std::string* error) {
+  if (status == NATS_OK) return KvStatus::kOk;
+  if (status == NATS_NOT_FOUND) return KvStatus::kNotFound;
+  const bool conflict = IsWrongLastSequence(status);
+  if (error != nullptr) *error = LastErrorText(status, what);
+  return conflict ? KvStatus::kConflict : KvStatus::kUnavailable;
+}
+
+void FillEntry(kvEntry* entry, KvEntry* out) {
+  out->key = kvEntry_Key(entry);
+  const void* value = kvEntry_Value(entry);
+  const int length = kvEntry_ValueLen(entry);
+  out->value.assign(static_cast<const char*>(value), value == nullptr ? 0 : length);
+  out->revision = kvEntry_Revision(entry);
+  out->created_unix_ns = kvEntry_Created(entry);
+  const kvOperation op = kvEntry_Operation(entry);
+  out->deleted = op == kvOp_Delete || op == kvOp_Purge;
+}
+
+int64_t RemainingMs(Clock::time_point deadline) {
+  return std::max<int64_t>(
+      0, std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count());
+}
+
+}  // namespace
+
+std::unique_ptr<KvBucket> KvBucket::Open(JetStreamClient& client, const KvBucketSpec& spec,
+                                         milliseconds timeout, std::string* error) {
+  std::unique_ptr<KvBucket> bucket(new KvBucket(spec));
+  jsOptions options;
+  jsOptions_Init(&options);
+  options.Wait = spec.request_timeout.count();
+  natsStatus s = natsConnection_JetStream(&bucket->js_, client.connection(), &options);
+  if (s != NATS_OK) {
+    if (error != nullptr) *error = LastErrorText(s, "JetStream context for " + spec.name);
+    return nullptr;
+  }
+  const int64_t ttl_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(spec.ttl).count();
+  const Clock::time_point deadline = Clock::now() + timeout;
+  while (true) {
+    s = js_KeyValue(&bucket->kv_, bucket->js_, spec.name.c_str());
+    if (s == NATS_NOT_FOUND) {
+      kvConfig config;
+      kvConfig_Init(&config);
+      config.Bucket = spec.name.c_str();
+      config.History = 1;
+      config.TTL = ttl_ns;
+      config.MaxBytes = spec.max_bytes;
+      config.MaxValueSize = spec.max_value_bytes;
+      config.StorageType = js_FileStorage;
+      config.Replicas = spec.replicas;
+      s = js_CreateKeyValue(&bucket->kv_, bucket->js_, &config);
+    }
+    if (s == NATS_OK || RemainingMs(deadline) == 0) break;
+    std::this_thread::sleep_for(kRetryPause);  // no JetStream leader yet
+  }
+  if (s != NATS_OK) {
+    if (error != nullptr) *error = LastErrorText(s, "key-value bucket " + spec.name);
+    return nullptr;
+  }
+  kvStatus* status = nullptr;
+  s = kvStore_Status(&status, bucket->kv_);
+  const int64_t bucket_ttl = s == NATS_OK ? kvStatus_TTL(status) : 0;
+  kvStatus_Destroy(status);
+  if (s != NATS_OK) {
+    if (error != nullptr) *error = LastErrorText(s, "status of key-value bucket " + spec.name);
+    return nullptr;
+  }
+  if (bucket_ttl != ttl_ns) {
+    if (error != nullptr) {
+      *error = "key-value bucket " + spec.name + " exists with a TTL of " +
+               std::to_string(bucket_ttl / 1'000'000) + " ms, this node's is " +
+               std::to_string(ttl_ns / 1'000'000) +
+               " ms: every node of the cluster must use the same cluster.lease_ttl_seconds";
+    }
+    return nullptr;
+  }
+  return bucket;
+}
+
+KvBucket::~KvBucket() {
+  kvStore_Destroy(kv_);
+  jsCtx_Destroy(js_);
+}
+
+KvStatus KvBucket::Get(std::string_view key, KvEntry* out, std::string* error) {
+  const std::string name(key);
+  kvEntry* entry = nullptr;
+  const natsStatus s = kvStore_Get(&entry, kv_, name.c_str());
+  if (s == NATS_OK) FillEntry(entry, out);
+  kvEntry_Destroy(entry);
+  return Classify(s, "get " + name, error);
+}
+
+KvStatus KvBucket::Create(std::string_view key, std::string_view value, uint64_t* revision,
+                          std::string* error) {
+  const std::string name(key);
+  const natsStatus s =
+      kvStore_Create(revision, kv_, name.c_str(), value.data(), static_cast<int>(value.size()));
+  const KvStatus status = Classify(s, "create " + name, error);
+  if (status != KvStatus::kUnavailable) return status;
+  // kvStore_Create reads the key after a refusal (a delete marker may be
+  // replaced), which can hide the server's reason: a live value is a conflict.
+  KvEntry existing;
+  std::string ignored;
+  return Get(key, &existing, &ignored) == KvStatus::kOk ? KvStatus::kConflict
+                                                        : KvStatus::kUnavailable;
+}
+
+KvStatus KvBucket::Update(std::string_view key, std::string_view value, uint64_t last,
+                          uint64_t* revision, std::string* error) {
+  const std::string name(key);
+  const natsStatus s = kvStore_Update(revision, kv_, name.c_str(), value.data(),
+                                      static_cast<int>(value.size()), last);
+  return Classify(s, "update " + name, error);
+}
+
+KvStatus KvBucket::Put(std::string_view key, std::string_view value, uint64_t* revision,
+                       std::string* error) {
+  const std::string name(key);
+  const natsStatus s =
+      kvStore_Put(revision, kv_, name.c_str(), value.data(), static_cast<int>(value.size()));
+  return Classify(s, "put " + name, error);
+}
+
+KvStatus KvBucket::Purge(std::string_view key, std::string* error) {
+  const std::string name(key);
+  kvPurgeOptions options;
+  kvPurgeOptions_Init(&options);
+  options.Timeout = spec_.request_timeout.count();
+  const natsStatus s = kvStore_Purge(kv_, name.c_str(), &options);
+  return Classify(s, "purge " + name, error);
+}
+
+// ---------------------------------------------------------------------------
+
+std::unique_ptr<KvWatch> KvWatch::Start(KvBucket& bucket, std::string_view filter,
+                                        std::string* error) {
+  std::unique_ptr<KvWatch> watch(new KvWatch());
+  const std::string keys(filter);
+  kvWatchOptions options;
+  kvWatchOptions_Init(&options);
+  options.Timeout = bucket.spec().request_timeout.count();
+  const natsStatus s = kvStore_Watch(&watch->watcher_, bucket.store(), keys.c_str(), &options);
+  if (s != NATS_OK) {
+    if (error != nullptr) *error = LastErrorText(s, "watching " + keys);
+    return nullptr;
+  }
+  return watch;
+}
+
+KvWatch::~KvWatch() {
+  if (watcher_ == nullptr) return;
+  kvWatcher_Stop(watcher_);
+  kvWatcher_Destroy(watcher_);
+}
+
+KvStatus KvWatch::Next(milliseconds timeout, KvEntry* out, bool* initial_done) {
+  *initial_done = false;
+  kvEntry* entry = nullptr;
+  const natsStatus s = kvWatcher_Next(&entry, watcher_, std::max<int64_t>(1, timeout.count()));
+  if (s == NATS_TIMEOUT) return KvStatus::kNotFound;
+  if (s != NATS_OK) return KvStatus::kUnavailable;
+  if (entry == nullptr) {
+    *initial_done = true;
+    return KvStatus::kOk;
+  }
+  FillEntry(entry, out);
+  kvEntry_Destroy(entry);
+  return KvStatus::kOk;
+}
+
+}  // namespace gsoc

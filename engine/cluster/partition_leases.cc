@@ -1,0 +1,552 @@
+#include "engine/cluster/partition_leases.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <random>
+
+#include "engine/metrics/metrics_server.h"
+
+namespace gsoc {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr std::string_view kMemberPrefix = "member.";
+constexpr std::string_view kFreeValue = "-";  // a released lease
+constexpr milliseconds kMaxWait{100};         // the loop looks at stop_ this often
+constexpr size_t kMaxWatchBatch = 1024;       // updates handled per pass
+constexpr size_t kMaxMembers = 1024;          // correlate nodes tracked (P x N pairs to assign)
+constexpr int64_t kLeaseBucketBytes = int64_t{16} << 20;
+constexpr int32_t kLeaseValueBytes = 256;
+
+uint64_t Fnv1a(std::string_view text) {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 0x100000001b3ull;
+  }
+  return hash;
+}
+
+uint64_t SplitMix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+std::string Incarnation() {
+  std::random_device random;
+  const uint64_t value = (uint64_t{random()} << 32) ^ random();
+  char text[17];
+  std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(value));
+  return text;
+}
+
+milliseconds RequestTimeout(milliseconds ttl) {
+  return std::clamp<milliseconds>(ttl / 8, milliseconds(100), milliseconds(2000));
+}
+
+}  // namespace
+
+std::vector<int> AssignPartitions(uint32_t partitions, std::span<const std::string> members) {
+  std::vector<int> owner(partitions, -1);
+  const size_t n = members.size();
+  if (n == 0 || partitions == 0) return owner;
+  struct Pair {
+    uint64_t score;
+    uint32_t member;
+    uint32_t partition;
+  };
+  std::vector<Pair> pairs;
+  pairs.reserve(static_cast<size_t>(partitions) * n);
+  for (uint32_t m = 0; m < n; ++m) {
+    const uint64_t member_hash = Fnv1a(members[m]);
+    for (uint32_t p = 0; p < partitions; ++p) {
+      pairs.push_back({SplitMix(member_hash ^ SplitMix(p)), m, p});
+    }
+  }
+  // Ties (rare) by name, so the input order never matters.
+  std::sort(pairs.begin(), pairs.end(), [&](const Pair& a, const Pair& b) {
+    if (a.score != b.score) return a.score > b.score;
+    if (a.partition != b.partition) return a.partition < b.partition;
+    return members[a.member] < members[b.member];
+  });
+  const uint32_t base = partitions / static_cast<uint32_t>(n);
+  const uint32_t extra = partitions % static_cast<uint32_t>(n);  // members owning base + 1
+  std::vector<uint32_t> count(n, 0);
+  uint32_t at_ceiling = 0, assigned = 0;
+  for (const Pair& pair : pairs) {
+    if (owner[pair.partition] != -1) continue;
+    uint32_t& c = count[pair.member];
+    if (c > base || (c == base && at_ceiling >= extra)) continue;  // full
+    owner[pair.partition] = static_cast<int>(pair.member);
+    if (++c == base + 1) ++at_ceiling;
+    if (++assigned == partitions) break;
+  }
+  return owner;
+}
+
+std::vector<uint32_t> AssignedTo(uint32_t partitions, std::span<const std::string> members,
+                                 std::string_view member) {
+  std::vector<uint32_t> out;
+  const auto it = std::find(members.begin(), members.end(), member);
+  if (it == members.end()) return out;
+  const int index = static_cast<int>(it - members.begin());
+  const std::vector<int> owner = AssignPartitions(partitions, members);
+  for (uint32_t p = 0; p < partitions; ++p) {
+    if (owner[p] == index) out.push_back(p);
+  }
+  return out;
+}
+
+PartitionLeaseOptions PartitionLeaseOptions::FromConfig(const ClusterConfig& config) {
+  PartitionLeaseOptions options;
+  options.node = config.node;
+  options.partitions = config.partitions;
+  options.lease_ttl = config.lease_ttl;
+  options.takeover = config.takeover;
+  options.replicas = config.replicas;
+  return options;
+}
+
+// ---------------------------------------------------------------------------
+
+PartitionLeaseManager::PartitionLeaseManager(PartitionLeaseOptions options, Callbacks callbacks)
+    : options_(std::move(options)),
+      callbacks_(std::move(callbacks)),
+      lease_value_(options_.node + " " + Incarnation()),
+      renew_every_(options_.lease_ttl / 4),
+      trust_for_(options_.lease_ttl * 3 / 4) {}
+
+std::unique_ptr<PartitionLeaseManager> PartitionLeaseManager::Start(JetStreamClient& client,
+                                                                    PartitionLeaseOptions options,
+                                                                    Callbacks callbacks,
+                                                                    std::string* error) {
+  std::unique_ptr<PartitionLeaseManager> manager(
+      new PartitionLeaseManager(std::move(options), std::move(callbacks)));
+  const PartitionLeaseOptions& o = manager->options_;
+  KvBucketSpec spec;
+  spec.name = std::string(kLeaseBucket);
+  spec.ttl = o.lease_ttl;
+  spec.max_bytes = kLeaseBucketBytes;
+  spec.max_value_bytes = kLeaseValueBytes;
+  spec.replicas = o.replicas;
+  spec.request_timeout = RequestTimeout(o.lease_ttl);
+  manager->bucket_ = KvBucket::Open(client, spec, std::max(o.takeover, milliseconds(5000)), error);
+  if (!manager->bucket_) return nullptr;
+  PartitionLeaseManager* self = manager.get();
+  manager->thread_ = std::thread([self] { self->Run(); });
+  return manager;
+}
+
+PartitionLeaseManager::~PartitionLeaseManager() { Stop(); }
+
+void PartitionLeaseManager::Stop() {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+}
+
+void PartitionLeaseManager::AbandonForTest() {
+  abandon_.store(true);
+  Stop();
+}
+
+std::string PartitionLeaseManager::LeaseKey(uint32_t partition) const {
+  return "partition." + std::to_string(partition);
+}
+
+std::string PartitionLeaseManager::MemberKey() const {
+  return std::string(kMemberPrefix) + options_.node;
+}
+
+void PartitionLeaseManager::Run() {
+  while (Step()) {
+  }
+  ShutDown(!abandon_.load());
+}
+
+bool PartitionLeaseManager::Step() {
+  if (stop_.load()) return false;
+  if (!watch_ && Available()) RestartWatch();
+  DropExpired();
+  Clock::time_point now = Clock::now();
+  if (now >= heartbeat_due_ && Available()) Heartbeat();
+  // Our own heartbeats come back through the watch: when they stop coming,
+  // the watch is stuck (its server died) and is made again.
+  if (watch_ && heartbeat_revision_ > heartbeat_observed_ &&
+      Clock::now() - unobserved_since_ > 2 * renew_every_ + kMaxWait) {
+    spdlog::warn("cluster: lease watch of {} stopped delivering; watching again", options_.node);
+    watch_.reset();
+  }
+  UpdateTarget();
+  if (initial_seen_) {
+    std::vector<uint32_t> give_up;
+    for (const auto& [partition, held] : held_) {
+      if (!std::binary_search(target_.begin(), target_.end(), partition)) {
+        give_up.push_back(partition);
+      }
+    }
+    for (uint32_t partition : give_up) Release(partition);
+    std::vector<uint32_t> due;
+    now = Clock::now();
+    for (const auto& [partition, held] : held_) {
+      if (now >= held.renew_due) due.push_back(partition);
+    }
+    for (uint32_t partition : due) {
+      DropExpired();
+      if (held_.count(partition) != 0) Renew(partition);
+    }
+    if (Clock::now() >= acquire_due_ && held_.size() < target_.size()) {
+      for (uint32_t partition : target_) {
+        if (stop_.load()) break;
+        DropExpired();
+        if (held_.count(partition) == 0) TryAcquire(partition);
+      }
+      acquire_due_ = Clock::now() + options_.acquire_poll;
+    }
+    now = Clock::now();
+    for (auto& [partition, wanted] : wanted_since_) {
+      if (!wanted.second && now - wanted.first > options_.takeover) {
+        wanted.second = true;
+        takeovers_late_.fetch_add(1, std::memory_order_relaxed);
+        spdlog::warn("cluster: {} has not taken partition {} within takeover_seconds ({})",
+                     options_.node, partition, last_unavailable_);
+      }
+    }
+  }
+  // Wait for membership news until the next thing is due.
+  Clock::time_point next = std::min(heartbeat_due_, Clock::now() + kMaxWait);
+  for (const auto& [partition, held] : held_) next = std::min(next, held.renew_due);
+  if (initial_seen_ && held_.size() < target_.size()) next = std::min(next, acquire_due_);
+  const auto wait = std::chrono::duration_cast<milliseconds>(next - Clock::now());
+  DrainWatch(std::max(wait, milliseconds(1)));
+  return true;
+}
+
+void PartitionLeaseManager::RestartWatch() {
+  std::string error;
+  watch_ = KvWatch::Start(*bucket_, std::string(kMemberPrefix) + ">", &error);
+  if (!watch_) {
+    Unavailable(error);
+    return;
+  }
+  unobserved_since_ = Clock::now();  // its first values must include our last heartbeat
+}
+
+void PartitionLeaseManager::DrainWatch(milliseconds wait) {
+  if (!watch_) {
+    std::this_thread::sleep_for(std::min(wait, kMaxWait));
+    return;
+  }
+  KvEntry entry;
+  for (size_t i = 0; i < kMaxWatchBatch; ++i) {
+    bool initial_done = false;
+    const KvStatus status = watch_->Next(i == 0 ? wait : milliseconds(1), &entry, &initial_done);
+    if (status == KvStatus::kNotFound) return;  // nothing more now
+    if (status != KvStatus::kOk) {
+      watch_.reset();
+      return;
+    }
+    if (initial_done) {
+      initial_seen_ = true;
+      continue;
+    }
+    if (!entry.key.starts_with(kMemberPrefix)) continue;
+    const std::string member = entry.key.substr(kMemberPrefix.size());
+    if (entry.deleted) {
+      seen_.erase(member);
+      continue;
+    }
+    // How long ago the server stored it (its clock against ours): a watch
+    // made again delivers old heartbeats, which must not look fresh.
+    const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    const auto age = std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(
+        std::clamp<int64_t>(now_ns - entry.created_unix_ns, 0,
+                            std::chrono::nanoseconds(options_.lease_ttl).count())));
+    if (seen_.size() >= kMaxMembers && seen_.count(member) == 0) {
+      spdlog::error("cluster: more than {} correlate members; {} is ignored", kMaxMembers, member);
+      continue;
+    }
+    seen_[member] = Clock::now() - age;
+    if (member == options_.node) {
+      if (entry.value == lease_value_) {
+        heartbeat_observed_ = std::max(heartbeat_observed_, entry.revision);
+      } else if (entry.revision > heartbeat_revision_) {
+        spdlog::error(
+            "cluster: another process heartbeats as node '{}' ({}); node names must "
+            "be unique",
+            options_.node, entry.value);
+      }
+    }
+  }
+}
+
+void PartitionLeaseManager::Heartbeat() {
+  const Clock::time_point sent = Clock::now();
+  uint64_t revision = 0;
+  std::string error;
+  if (bucket_->Put(MemberKey(), lease_value_, &revision, &error) != KvStatus::kOk) {
+    heartbeat_due_ = Clock::now() + options_.acquire_poll;
+    Unavailable(error);
+    return;
+  }
+  if (heartbeat_observed_ >= heartbeat_revision_) unobserved_since_ = sent;  // the first unseen
+  heartbeat_revision_ = revision;
+  heartbeat_due_ = sent + renew_every_;
+}
+
+void PartitionLeaseManager::UpdateTarget() {
+  const Clock::time_point now = Clock::now();
+  std::vector<std::string> living{options_.node};
+  for (auto it = seen_.begin(); it != seen_.end();) {
+    if (now - it->second >= options_.lease_ttl) {
+      it = seen_.erase(it);  // dead: forgotten (its key has expired too)
+      continue;
+    }
+    if (it->first != options_.node) living.push_back(it->first);
+    ++it;
+  }
+  std::sort(living.begin(), living.end());
+  if (living == living_) return;
+  living_ = std::move(living);
+  target_ = AssignedTo(options_.partitions, living_, options_.node);
+  acquire_due_ = now;  // try what is new to us at once
+  std::map<uint32_t, std::pair<Clock::time_point, bool>> wanted;
+  for (uint32_t partition : target_) {
+    const auto it = wanted_since_.find(partition);
+    if (held_.count(partition) != 0) {
+      wanted[partition] = {Clock::time_point::max(), true};
+    } else {
+      wanted[partition] = it != wanted_since_.end() ? it->second : std::make_pair(now, false);
+    }
+  }
+  wanted_since_ = std::move(wanted);
+  MutexLock lock(mutex_);
+  members_ = living_;
+}
+
+void PartitionLeaseManager::DropExpired() {
+  const Clock::time_point limit = Clock::now() + bucket_->spec().request_timeout;
+  std::vector<uint32_t> expired;
+  for (const auto& [partition, held] : held_) {
+    if (held.valid_until <= limit) expired.push_back(partition);
+  }
+  for (uint32_t partition : expired) {
+    spdlog::warn("cluster: {} lost partition {}: its lease was not renewed in time ({})",
+                 options_.node, partition, last_unavailable_);
+    renew_failures_.fetch_add(1, std::memory_order_relaxed);
+    Lose(partition);
+    held_.erase(partition);
+  }
+}
+
+void PartitionLeaseManager::Gain(uint32_t partition, uint64_t revision, Clock::time_point sent) {
+  Held& held = held_[partition];
+  held.epoch = revision;
+  held.revision = revision;
+  held.valid_until = sent + trust_for_;
+  held.renew_due = sent + renew_every_;
+  if (auto it = wanted_since_.find(partition); it != wanted_since_.end()) {
+    it->second = {Clock::time_point::max(), true};  // held: not late any more
+  }
+  gained_.fetch_add(1, std::memory_order_relaxed);
+  {
+    MutexLock lock(mutex_);
+    owned_[partition] = {revision, held.valid_until};
+    ++version_;
+  }
+  if (callbacks_.on_gain) callbacks_.on_gain(partition, revision);
+}
+
+void PartitionLeaseManager::Lose(uint32_t partition) {
+  const Held& held = held_.at(partition);
+  {
+    MutexLock lock(mutex_);
+    owned_.erase(partition);
+    ++version_;
+  }
+  lost_.fetch_add(1, std::memory_order_relaxed);
+  if (auto it = wanted_since_.find(partition); it != wanted_since_.end()) {
+    it->second = {Clock::now(), false};
+  }
+  if (callbacks_.on_loss) callbacks_.on_loss(partition, held.epoch);
+}
+
+void PartitionLeaseManager::Release(uint32_t partition) {
+  const Held held = held_.at(partition);
+  Lose(partition);  // processing stops before anyone else may take it
+  held_.erase(partition);
+  if (!Available() || Clock::now() + bucket_->spec().request_timeout >= held.valid_until) {
+    return;  // it lapses by itself
+  }
+  std::string error;
+  const KvStatus status =
+      bucket_->Update(LeaseKey(partition), kFreeValue, held.revision, nullptr, &error);
+  if (status == KvStatus::kUnavailable) Unavailable(error);
+}
+
+void PartitionLeaseManager::Renew(uint32_t partition) {
+  if (!Available()) return;
+  Held& held = held_.at(partition);
+  const Clock::time_point sent = Clock::now();
+  uint64_t revision = 0;
+  std::string error;
+  const KvStatus status =
+      bucket_->Update(LeaseKey(partition), lease_value_, held.revision, &revision, &error);
+  if (status == KvStatus::kOk) {
+    held.revision = revision;
+    held.valid_until = sent + trust_for_;
+    held.renew_due = sent + renew_every_;
+    MutexLock lock(mutex_);
+    owned_[partition].valid_until = held.valid_until;
+    return;
+  }
+  renew_failures_.fetch_add(1, std::memory_order_relaxed);
+  if (status == KvStatus::kUnavailable) {
+    held.renew_due = Clock::now() + options_.acquire_poll;
+    Unavailable(error);
+    return;
+  }
+  // Refused. A renewal of ours whose acknowledgement was lost moved the
+  // revision too: then the value is still ours, and we renew again at once
+  // from its revision (the lease stays trusted only as long as before).
+  KvEntry entry;
+  std::string ignored;
+  if (bucket_->Get(LeaseKey(partition), &entry, &ignored) == KvStatus::kOk &&
+      entry.value == lease_value_ && entry.revision > held.revision) {
+    held.revision = entry.revision;
+    held.renew_due = Clock::now();
+    return;
+  }
+  // Someone else holds it now, or it lapsed.
+  spdlog::warn("cluster: {} lost partition {}: renewal refused ({})", options_.node, partition,
+               error);
+  Lose(partition);
+  held_.erase(partition);
+}
+
+void PartitionLeaseManager::TryAcquire(uint32_t partition) {
+  if (!Available()) return;
+  const std::string key = LeaseKey(partition);
+  Clock::time_point sent = Clock::now();
+  uint64_t revision = 0;
+  std::string error;
+  KvStatus status = bucket_->Create(key, lease_value_, &revision, &error);
+  if (status == KvStatus::kConflict) {
+    KvEntry entry;
+    status = bucket_->Get(key, &entry, &error);
+    if (status == KvStatus::kNotFound) return;  // lapsed just now: the next poll takes it
+    if (status == KvStatus::kOk) {
+      // Released, or ours from a write whose acknowledgement was lost: take
+      // it at the revision read; anyone else's: wait for release or lapse.
+      if (entry.value != kFreeValue && entry.value != lease_value_) return;
+      sent = Clock::now();
+      status = bucket_->Update(key, lease_value_, entry.revision, &revision, &error);
+      if (status == KvStatus::kConflict) return;  // someone was faster
+    }
+  }
+  if (status == KvStatus::kOk) {
+    Gain(partition, revision, sent);
+    return;
+  }
+  if (status == KvStatus::kUnavailable) Unavailable(error);
+}
+
+void PartitionLeaseManager::Unavailable(const std::string& error) {
+  backoff_until_ = Clock::now() + options_.acquire_poll;
+  if (error != last_unavailable_) {
+    spdlog::warn("cluster: lease bucket unavailable for {}: {}", options_.node, error);
+    last_unavailable_ = error;
+  }
+}
+
+void PartitionLeaseManager::ShutDown(bool release) {
+  if (release) {
+    backoff_until_ = {};
+    std::vector<uint32_t> partitions;
+    for (const auto& [partition, held] : held_) partitions.push_back(partition);
+    for (uint32_t partition : partitions) Release(partition);
+    std::string error;
+    if (bucket_->Purge(MemberKey(), &error) != KvStatus::kOk) {
+      spdlog::warn("cluster: {} could not remove its membership: {}", options_.node, error);
+    }
+  }
+  held_.clear();
+  watch_.reset();
+  MutexLock lock(mutex_);
+  if (!owned_.empty()) ++version_;
+  owned_.clear();  // abandoned: the process is gone, so is what it owned
+  members_.clear();
+}
+
+PartitionLeaseManager::Owned PartitionLeaseManager::owned() const {
+  Owned out;
+  MutexLock lock(mutex_);
+  out.version = version_;
+  out.partitions.reserve(owned_.size());
+  for (const auto& [partition, shared] : owned_) out.partitions.push_back(partition);
+  return out;
+}
+
+uint64_t PartitionLeaseManager::version() const {
+  MutexLock lock(mutex_);
+  return version_;
+}
+
+bool PartitionLeaseManager::Owns(uint32_t partition, uint64_t* epoch) const {
+  MutexLock lock(mutex_);
+  const auto it = owned_.find(partition);
+  if (it == owned_.end() || Clock::now() >= it->second.valid_until) return false;
+  if (epoch != nullptr) *epoch = it->second.epoch;
+  return true;
+}
+
+std::vector<std::string> PartitionLeaseManager::members() const {
+  MutexLock lock(mutex_);
+  return members_;
+}
+
+PartitionLeaseManager::Counters PartitionLeaseManager::counters() const {
+  Counters out;
+  out.gained = gained_.load(std::memory_order_relaxed);
+  out.lost = lost_.load(std::memory_order_relaxed);
+  out.renew_failures = renew_failures_.load(std::memory_order_relaxed);
+  out.takeovers_late = takeovers_late_.load(std::memory_order_relaxed);
+  return out;
+}
+
+std::shared_ptr<prometheus::Collectable> PartitionLeaseManager::MakeCollectable() const {
+  return std::make_shared<CallbackCollectable>([this] {
+    using prometheus::MetricType;
+    const auto counter = [](const char* name, const char* help, uint64_t value) {
+      return SingleSample(name, help, MetricType::Counter, static_cast<double>(value));
+    };
+    const Counters c = counters();
+    const double owned_now = static_cast<double>(owned().partitions.size());
+    const double members_now = static_cast<double>(members().size());
+    return std::vector<prometheus::MetricFamily>{
+        counter("gsoc_cluster_partitions_gained_total",
+                "Correlation partitions this node acquired the lease of (moves in)", c.gained),
+        counter("gsoc_cluster_partitions_lost_total",
+                "Correlation partitions this node gave up, was refused or let lapse (moves out)",
+                c.lost),
+        counter("gsoc_cluster_lease_renew_failures_total",
+                "Lease renewals refused, or leases not renewed in time (lapsed)", c.renew_failures),
+        counter("gsoc_cluster_partition_takeovers_late_total",
+                "Partitions this node should own but did not within cluster.takeover_seconds",
+                c.takeovers_late),
+        SingleSample("gsoc_cluster_partitions_owned", "Correlation partitions this node owns now",
+                     MetricType::Gauge, owned_now),
+        SingleSample("gsoc_cluster_correlate_members",
+                     "Living correlate nodes as this node sees them", MetricType::Gauge,
+                     members_now),
+    };
+  });
+}
+
+}  // namespace gsoc

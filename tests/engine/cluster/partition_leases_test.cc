@@ -1,0 +1,288 @@
+// Partition leases on a real 3-server nats-server cluster (replicas 3): nodes
+// share the partitions evenly, a killed node's partitions move within
+// takeover_seconds, a stopped node's at once, and no partition ever has two
+// owners (the callbacks' ledger and a continuous sampler), through churn and
+// the loss of a server.
+#include <gtest/gtest.h>
+#include <prometheus/metric_family.h>
+
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/engine/cluster/lease_test_util.h"
+
+namespace gsoc::e2e {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr uint32_t kPartitions = 64;
+
+// Short leases so the tests stay short: heartbeats every 750 ms, a dead
+// node's leases lapse 3 s after its last renewal.
+PartitionLeaseOptions FastOptions() {
+  PartitionLeaseOptions options;
+  options.partitions = kPartitions;
+  options.lease_ttl = seconds(3);
+  options.takeover = seconds(5);
+  options.replicas = 3;
+  return options;
+}
+
+std::vector<LeaseNode*> Pointers(const std::vector<std::unique_ptr<LeaseNode>>& nodes) {
+  std::vector<LeaseNode*> out;
+  for (const auto& node : nodes) {
+    if (node) out.push_back(node.get());
+  }
+  return out;
+}
+
+TEST(PartitionLeasesTest, TwoThenThreeNodesShareThePartitionsEvenly) {
+  NatsCluster cluster(3);
+  ASSERT_FALSE(HasFailure());
+  OwnershipLedger ledger(kPartitions);
+  OwnershipSampler sampler;
+  std::vector<std::unique_ptr<LeaseNode>> nodes;
+  std::string why;
+  for (int i = 0; i < 2; ++i) {
+    nodes.push_back(StartLeaseNode(cluster, i, "correlate-" + std::to_string(i), FastOptions(),
+                                   ledger.For(i), i));
+    ASSERT_TRUE(nodes.back());
+    sampler.Add(nodes.back()->leases.get());
+  }
+  milliseconds took = WaitBalanced(Pointers(nodes), kPartitions, seconds(15), &why);
+  ASSERT_GE(took.count(), 0) << why;
+  std::printf("2 nodes: 32 + 32 partitions after %lld ms\n", static_cast<long long>(took.count()));
+  for (const auto& node : nodes) EXPECT_EQ(node->leases->owned().partitions.size(), 32u);
+
+  const uint64_t gains_before = ledger.gains();
+  nodes.push_back(StartLeaseNode(cluster, 2, "correlate-2", FastOptions(), ledger.For(2), 2));
+  ASSERT_TRUE(nodes.back());
+  sampler.Add(nodes.back()->leases.get());
+  took = WaitBalanced(Pointers(nodes), kPartitions, seconds(15), &why);
+  ASSERT_GE(took.count(), 0) << why;
+  const uint64_t moved = ledger.gains() - gains_before;
+  std::printf("3 nodes: balanced %lld ms after the third joined, %llu partitions moved\n",
+              static_cast<long long>(took.count()), static_cast<unsigned long long>(moved));
+  // The joiner's share must move (21 or 22); rendezvous moves a few more.
+  EXPECT_GE(moved, 21u);
+  EXPECT_LE(moved, 21u + kPartitions / 8);
+  // Every node computes the same assignment: the one owned is the one assigned.
+  const std::vector<std::string> members = nodes[0]->leases->members();
+  for (const auto& node : nodes) {
+    EXPECT_EQ(node->leases->owned().partitions,
+              AssignedTo(kPartitions, members, "correlate-" + std::to_string(node->id)));
+  }
+  // A node configured with another lease TTL is refused: the bucket's TTL
+  // is what makes a dead node's leases lapse, all must agree on it.
+  PartitionLeaseOptions other = FastOptions();
+  other.node = "correlate-9";
+  other.lease_ttl = seconds(4);
+  std::string error;
+  EXPECT_EQ(PartitionLeaseManager::Start(*nodes[0]->client, other, {}, &error), nullptr);
+  EXPECT_NE(error.find("cluster.lease_ttl_seconds"), std::string::npos) << error;
+
+  for (auto& node : nodes) sampler.Remove(node->leases.get());
+  EXPECT_EQ(ledger.violations(), 0) << ledger.report();
+  EXPECT_EQ(sampler.violations(), 0) << sampler.report();
+  EXPECT_GT(sampler.conclusive(), 100u);
+}
+
+// kill -9 of a node: nothing released, its leases lapse after lease_ttl and
+// the others take its partitions within takeover_seconds (the defaults:
+// lease_ttl 6 s, takeover 10 s).
+TEST(PartitionLeasesTest, AKilledNodesPartitionsMoveWithinTakeoverSeconds) {
+  NatsCluster cluster(3);
+  ASSERT_FALSE(HasFailure());
+  PartitionLeaseOptions options;  // the defaults
+  options.partitions = kPartitions;
+  const ClusterConfig defaults;
+  ASSERT_EQ(options.lease_ttl, defaults.lease_ttl);
+  ASSERT_EQ(options.takeover, defaults.takeover);
+  OwnershipLedger ledger(kPartitions);
+  OwnershipSampler sampler;
+  std::vector<std::unique_ptr<LeaseNode>> nodes;
+  for (int i = 0; i < 3; ++i) {
+    nodes.push_back(
+        StartLeaseNode(cluster, i, "correlate-" + std::to_string(i), options, ledger.For(i), i));
+    ASSERT_TRUE(nodes.back());
+    sampler.Add(nodes.back()->leases.get());
+  }
+  std::string why;
+  ASSERT_GE(WaitBalanced(Pointers(nodes), kPartitions, seconds(20), &why).count(), 0) << why;
+
+  const std::vector<uint32_t> orphaned = nodes[2]->leases->owned().partitions;
+  const auto killed_at = Clock::now();
+  sampler.Remove(nodes[2]->leases.get());
+  nodes[2]->leases->AbandonForTest();
+  ledger.Forget(2);
+  nodes[2].reset();  // its connection closes too
+  // Nobody may take them before the lease can have lapsed.
+  std::this_thread::sleep_for(seconds(2));
+  for (const auto& node : Pointers(nodes)) {
+    for (uint32_t partition : orphaned) EXPECT_FALSE(node->leases->Owns(partition));
+  }
+  const milliseconds took = WaitBalanced(Pointers(nodes), kPartitions, seconds(30), &why);
+  ASSERT_GE(took.count(), 0) << why;
+  const auto moved_after =
+      std::chrono::duration_cast<milliseconds>(Clock::now() - killed_at).count();
+  std::printf("%zu partitions of the killed node moved %lld ms after the kill (takeover %lld s)\n",
+              orphaned.size(), static_cast<long long>(moved_after),
+              static_cast<long long>(options.takeover.count() / 1000));
+  EXPECT_LE(moved_after, milliseconds(options.takeover).count());
+  EXPECT_GE(moved_after, 2000);
+  for (const auto& node : Pointers(nodes)) EXPECT_EQ(node->leases->counters().takeovers_late, 0u);
+  for (const auto& node : Pointers(nodes)) sampler.Remove(node->leases.get());
+  EXPECT_EQ(ledger.violations(), 0) << ledger.report();
+  EXPECT_EQ(sampler.violations(), 0) << sampler.report();
+}
+
+// A clean stop releases everything: the others own it all well before any
+// lease could have lapsed.
+TEST(PartitionLeasesTest, ACleanStopMovesThePartitionsAtOnce) {
+  NatsCluster cluster(3);
+  ASSERT_FALSE(HasFailure());
+  OwnershipLedger ledger(kPartitions);
+  std::vector<std::unique_ptr<LeaseNode>> nodes;
+  for (int i = 0; i < 3; ++i) {
+    nodes.push_back(StartLeaseNode(cluster, i, "correlate-" + std::to_string(i), FastOptions(),
+                                   ledger.For(i), i));
+    ASSERT_TRUE(nodes.back());
+  }
+  std::string why;
+  ASSERT_GE(WaitBalanced(Pointers(nodes), kPartitions, seconds(15), &why).count(), 0) << why;
+  const uint64_t lost_before = nodes[1]->leases->counters().lost;
+  const size_t owned = nodes[1]->leases->owned().partitions.size();
+  const auto stop_at = Clock::now();
+  nodes[1]->leases->Stop();
+  EXPECT_EQ(nodes[1]->leases->counters().lost - lost_before, owned);
+  EXPECT_TRUE(nodes[1]->leases->owned().partitions.empty());
+  nodes[1].reset();
+  const milliseconds took = WaitBalanced(Pointers(nodes), kPartitions, seconds(15), &why);
+  ASSERT_GE(took.count(), 0) << why;
+  const auto moved_after = std::chrono::duration_cast<milliseconds>(Clock::now() - stop_at).count();
+  std::printf("%zu partitions of the stopped node moved %lld ms after Stop was called\n", owned,
+              static_cast<long long>(moved_after));
+  EXPECT_LT(moved_after, 1500);  // the lease TTL is 3 s: they were released, not lapsed
+  EXPECT_EQ(ledger.violations(), 0) << ledger.report();
+  // The metrics say the same as the counters.
+  const PartitionLeaseManager::Counters counters = nodes[0]->leases->counters();
+  std::map<std::string, double> metrics;
+  for (const auto& family : nodes[0]->leases->MakeCollectable()->Collect()) {
+    metrics[family.name] = family.type == prometheus::MetricType::Counter
+                               ? family.metric[0].counter.value
+                               : family.metric[0].gauge.value;
+  }
+  EXPECT_EQ(metrics["gsoc_cluster_partitions_gained_total"], static_cast<double>(counters.gained));
+  EXPECT_EQ(metrics["gsoc_cluster_partitions_lost_total"], static_cast<double>(counters.lost));
+  EXPECT_EQ(metrics["gsoc_cluster_lease_renew_failures_total"], 0.0);
+  EXPECT_EQ(metrics["gsoc_cluster_partition_takeovers_late_total"], 0.0);
+  EXPECT_EQ(metrics["gsoc_cluster_partitions_owned"],
+            static_cast<double>(nodes[0]->leases->owned().partitions.size()));
+  EXPECT_EQ(metrics["gsoc_cluster_correlate_members"], 2.0);
+  EXPECT_GE(counters.gained, 32u);  // 21 or 22 at first, then half of the stopped node's
+}
+
+// Ten times: a node stops and comes back while the others run; losses take
+// 20 ms (a correlator stopping). No partition has two owners at any moment.
+TEST(PartitionLeasesTest, MovesUnderChurnNeverShowTwoOwners) {
+  NatsCluster cluster(3);
+  ASSERT_FALSE(HasFailure());
+  OwnershipLedger ledger(kPartitions);
+  OwnershipSampler sampler;
+  std::vector<std::unique_ptr<LeaseNode>> nodes;
+  for (int i = 0; i < 3; ++i) {
+    nodes.push_back(StartLeaseNode(cluster, i, "correlate-" + std::to_string(i), FastOptions(),
+                                   ledger.For(i, milliseconds(20)), i));
+    ASSERT_TRUE(nodes.back());
+    sampler.Add(nodes.back()->leases.get());
+  }
+  std::string why;
+  ASSERT_GE(WaitBalanced(Pointers(nodes), kPartitions, seconds(15), &why).count(), 0) << why;
+  const auto start = Clock::now();
+  milliseconds worst{0};
+  for (int round = 0; round < 10; ++round) {
+    const size_t leaving = static_cast<size_t>(round % 3);
+    const int id = nodes[leaving]->id;
+    sampler.Remove(nodes[leaving]->leases.get());
+    nodes[leaving]->leases->Stop();
+    nodes[leaving].reset();
+    milliseconds took = WaitBalanced(Pointers(nodes), kPartitions, seconds(10), &why);
+    ASSERT_GE(took.count(), 0) << "round " << round << " after the stop: " << why;
+    worst = std::max(worst, took);
+    const int new_id = id + 3;
+    nodes[leaving] = StartLeaseNode(cluster, leaving, "correlate-" + std::to_string(leaving),
+                                    FastOptions(), ledger.For(new_id, milliseconds(20)), new_id);
+    ASSERT_TRUE(nodes[leaving]);
+    sampler.Add(nodes[leaving]->leases.get());
+    took = WaitBalanced(Pointers(nodes), kPartitions, seconds(10), &why);
+    ASSERT_GE(took.count(), 0) << "round " << round << " after the join: " << why;
+    worst = std::max(worst, took);
+  }
+  std::printf(
+      "10 rounds of stop + join in %.1f s (slowest rebalance %lld ms), %llu gains, %llu "
+      "conclusive samples\n",
+      std::chrono::duration<double>(Clock::now() - start).count(),
+      static_cast<long long>(worst.count()), static_cast<unsigned long long>(ledger.gains()),
+      static_cast<unsigned long long>(sampler.conclusive()));
+  for (const auto& node : Pointers(nodes)) sampler.Remove(node->leases.get());
+  EXPECT_EQ(ledger.violations(), 0) << ledger.report();
+  EXPECT_EQ(sampler.violations(), 0) << sampler.report();
+  EXPECT_GT(sampler.conclusive(), 1000u);
+}
+
+// A nats-server dies (kill -9) while nodes come and go: renewals may fail
+// and leases be lost while JetStream elects new leaders, but no partition
+// has two owners, and the nodes settle to an even split again.
+TEST(PartitionLeasesTest, AServerKilledDuringChurnKeepsOwnershipConsistent) {
+  NatsCluster cluster(3);
+  ASSERT_FALSE(HasFailure());
+  OwnershipLedger ledger(kPartitions);
+  OwnershipSampler sampler;
+  std::vector<std::unique_ptr<LeaseNode>> nodes;
+  for (int i = 0; i < 3; ++i) {
+    nodes.push_back(StartLeaseNode(cluster, i, "correlate-" + std::to_string(i), FastOptions(),
+                                   ledger.For(i, milliseconds(5)), i));
+    ASSERT_TRUE(nodes.back());
+    sampler.Add(nodes.back()->leases.get());
+  }
+  std::string why;
+  ASSERT_GE(WaitBalanced(Pointers(nodes), kPartitions, seconds(15), &why).count(), 0) << why;
+  // Node 2 leaves; while the others take its partitions, server 0 (node 0's) dies.
+  sampler.Remove(nodes[2]->leases.get());
+  nodes[2]->leases->Stop();
+  nodes[2].reset();
+  std::this_thread::sleep_for(milliseconds(100));
+  cluster.Kill(0);
+  // Node 2 comes back on server 2 while the cluster recovers.
+  std::this_thread::sleep_for(milliseconds(500));
+  nodes[2] =
+      StartLeaseNode(cluster, 2, "correlate-2", FastOptions(), ledger.For(5, milliseconds(5)), 5);
+  ASSERT_TRUE(nodes[2]);
+  sampler.Add(nodes[2]->leases.get());
+  const milliseconds took = WaitBalanced(Pointers(nodes), kPartitions, seconds(25), &why);
+  ASSERT_GE(took.count(), 0) << why;
+  uint64_t renew_failures = 0, lost = 0;
+  for (const auto& node : Pointers(nodes)) {
+    renew_failures += node->leases->counters().renew_failures;
+    lost += node->leases->counters().lost;
+  }
+  std::printf(
+      "server 0 killed: balanced again after %lld ms (%llu renewals failed, %llu "
+      "partitions lost in all), %llu conclusive samples\n",
+      static_cast<long long>(took.count()), static_cast<unsigned long long>(renew_failures),
+      static_cast<unsigned long long>(lost), static_cast<unsigned long long>(sampler.conclusive()));
+  // And it stays balanced for two lease periods on the two servers left.
+  std::this_thread::sleep_for(seconds(6));
+  EXPECT_TRUE(Balanced(Pointers(nodes), kPartitions, &why)) << why;
+  for (const auto& node : Pointers(nodes)) sampler.Remove(node->leases.get());
+  EXPECT_EQ(ledger.violations(), 0) << ledger.report();
+  EXPECT_EQ(sampler.violations(), 0) << sampler.report();
+}
+
+}  // namespace
+}  // namespace gsoc::e2e
