@@ -39,6 +39,10 @@ struct ClusterConfig {
   size_t max_batch_bytes = 512 * 1024;            // one NATS message (below max_payload, 1 MiB)
   size_t max_inflight_batches = 64;               // published, not yet acknowledged
   uint64_t stream_max_bytes = uint64_t{8} << 30;  // each stream; full: publishes wait
+  size_t detect_consumers = 1;                    // detect role: consumer threads
+  // The ingest nodes' listener names, in their config order: a detect node
+  // (which has no listeners of its own) resolves decoder filters by them.
+  std::vector<std::string> listeners;
 
   bool HasRole(ClusterRole role) const;
 };
