@@ -240,8 +240,17 @@ std::unique_ptr<BatchPublisher> BatchPublisher::Create(JetStreamClient& client,
 BatchPublisher::~BatchPublisher() {
   // Unacknowledged batches are dropped here: the caller has not been told
   // they were stored, so it still holds them (or never acknowledged them).
+  // libnats 3.4 crashes asking for the pending list of a context that never
+  // published (its pending map does not exist yet).
+  bool published = false;
+  {
+    MutexLock lock(mutex_);
+    published = published_ != 0;
+  }
   natsMsgList pending{};
-  if (js_PublishAsyncGetPendingList(&pending, js_) == NATS_OK) natsMsgList_Destroy(&pending);
+  if (published && js_PublishAsyncGetPendingList(&pending, js_) == NATS_OK) {
+    natsMsgList_Destroy(&pending);
+  }
   jsCtx_Destroy(js_);
   MutexLock lock(mutex_);
   for (natsMsg* msg : failed_) natsMsg_Destroy(msg);
