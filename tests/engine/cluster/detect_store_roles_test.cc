@@ -7,7 +7,10 @@
 //   - a detect node killed with SIGKILL mid-stream and restarted loses and
 //     duplicates nothing visible through the store's API;
 //   - a store node killed with SIGKILL and restarted catches up to the same
-//     alerts with the same ids as the one that kept running.
+//     alerts with the same ids as the one that kept running;
+//   - undecodable messages are refused (counted) by both roles, and alerts
+//     published again under another message id (as after JetStream's
+//     duplicate window) are stored once, also after a store restart.
 // Input: the line of every regression case of the shipped rule pack
 // (rules/tests/linux_auth.yaml, network_web.yaml; no correlations: those
 // need the correlate role, not built), repeated.
@@ -22,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/cluster/alert_batch_codec.h"
 #include "engine/cluster/jetstream.h"
 #include "tests/engine/cluster/nats_cluster.h"
 
@@ -330,6 +334,80 @@ TEST(ClusterDetectStoreRoles, AStoreNodeKilledAndRestartedCatchesUp) {
   for (Gsocd* node : {&ingest, &detect, &store2, &store1}) {
     EXPECT_EQ(node->Stop(), 0) << node->Stderr();
   }
+}
+
+std::vector<ClusterAlert> CraftedAlerts(size_t first, size_t n) {
+  std::vector<ClusterAlert> alerts;
+  for (size_t i = first; i < first + n; ++i) {
+    Alert alert;
+    alert.time_ns = 1'700'000'000'000'000'000 + static_cast<int64_t>(i);
+    alert.rule = {"crafted-rule", "crafted", "Crafted", rules::Level::kHigh, {}, 0};
+    alert.agency = "local";
+    alert.window_start_ns = alert.window_end_ns = alert.time_ns;
+    alert.fields = {{"n", std::to_string(i)}};
+    alert.events.push_back({i, alert.time_ns, "crafted line " + std::to_string(i)});
+    alerts.push_back({ComputeAlertIdentity(alert, {1000 + i, 0}), std::move(alert)});
+  }
+  return alerts;
+}
+
+TEST(ClusterDetectStoreRoles, BadMessagesAreRefusedAndRepeatedAlertsStoredOnce) {
+  NatsCluster cluster(1);
+  ASSERT_FALSE(HasFailure());
+  const auto one_replica = [](GsocdConfig config) {
+    const size_t at = config.yaml.find("replicas: 3");
+    config.yaml.replace(at, 11, "replicas: 1");
+    return config;
+  };
+  Gsocd store, detect;
+  ASSERT_TRUE(store.Start(one_replica(StoreConfig(cluster, "store-1"))));
+  ASSERT_TRUE(detect.Start(one_replica(DetectConfig(detect, cluster))));
+  ClusterConfig config;
+  config.servers = cluster.Urls();
+  std::string error;
+  auto client = JetStreamClient::Connect(config, 10s, &error);
+  ASSERT_NE(client, nullptr) << error;
+  auto publisher = BatchPublisher::Create(*client, &error);
+  ASSERT_NE(publisher, nullptr) << error;
+  const auto publish = [&](const std::string& subject, const std::string& data,
+                           const std::string& id) {
+    ASSERT_TRUE(publisher->Publish(subject, data, id, 5s, &error)) << error;
+    ASSERT_TRUE(publisher->WaitForAcks(10s, &error)) << error;
+  };
+  // Untrusted input on both streams: refused, counted, the roles go on.
+  publish("gsoc.events.local", "GSEB not a batch", "bad-events");
+  publish("gsoc.alerts.local", "GSAB not a batch", "bad-alerts");
+  EXPECT_TRUE(detect.WaitMetric("gsoc_cluster_detect_refused_total", {}, 1, 10s));
+  EXPECT_TRUE(store.WaitMetric("gsoc_cluster_store_refused_total", {}, 1, 10s));
+
+  const std::vector<ClusterAlert> alerts = CraftedAlerts(0, 3);
+  std::string message;
+  ASSERT_EQ(EncodeAlertBatch(alerts, 0, 1 << 16, message), 3u);
+  publish("gsoc.alerts.local", message, "first");
+  EXPECT_TRUE(store.WaitMetric("gsoc_cluster_store_alerts_total", {}, 3, 10s));
+  publish("gsoc.alerts.local", message, "first");  // within the window: JetStream drops it
+  EXPECT_EQ(publisher->duplicates(), 1u);
+  publish("gsoc.alerts.local", message, "later");  // beyond it: the store's own window
+  EXPECT_TRUE(store.WaitMetric("gsoc_cluster_alerts_deduplicated_total", {}, 3, 10s));
+  ASSERT_EQ(EncodeAlertBatch(CraftedAlerts(3, 1), 0, 1 << 16, message), 1u);
+  publish("gsoc.alerts.local", message, "new");
+  EXPECT_TRUE(store.WaitMetric("gsoc_cluster_store_alerts_total", {}, 4, 10s));
+  EXPECT_EQ(StoredAlerts(store).size(), 4u);
+
+  // The window survives a restart (read back from GSOC_ALERTS).
+  store.Kill();
+  ASSERT_TRUE(store.Start(one_replica(StoreConfig(cluster, "store-1"))));
+  ASSERT_EQ(EncodeAlertBatch(alerts, 0, 1 << 16, message), 3u);
+  publish("gsoc.alerts.local", message, "after-restart");
+  EXPECT_TRUE(store.WaitMetric("gsoc_cluster_alerts_deduplicated_total", {}, 3, 10s));
+  EXPECT_GE(store.Metric("gsoc_cluster_store_dedup_window_rebuilt"), 4);
+  const std::vector<StoredAlert> stored = StoredAlerts(store);
+  ASSERT_EQ(stored.size(), 4u);
+  // Ids follow GSOC_ALERTS: message 1 was refused, message 2 holds ids
+  // 2000..2002, message 3 (dropped by the window) none, message 4 id 4000.
+  EXPECT_EQ(stored.front().id, 2000u);
+  EXPECT_EQ(stored.back().id, 4000u);
+  for (Gsocd* node : {&detect, &store}) EXPECT_EQ(node->Stop(), 0) << node->Stderr();
 }
 
 }  // namespace
