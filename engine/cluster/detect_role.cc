@@ -6,6 +6,8 @@
 
 #include "engine/cluster/alert_batch_codec.h"
 #include "engine/cluster/event_batch_codec.h"
+#include "engine/cluster/hit_batch_codec.h"
+#include "engine/event/field_access.h"
 #include "engine/metrics/metrics_server.h"
 
 namespace gsoc {
@@ -23,16 +25,39 @@ constexpr std::chrono::milliseconds kErrorPause{250};
 // The alerts DetectionStage::Process hands its sink go to the vector of the
 // thread that called it (each consumer thread processes its own batch).
 thread_local std::vector<Alert>* tls_alerts = nullptr;
+// The same for the hits: the consumer thread's worker while it processes.
+thread_local void* tls_worker = nullptr;
 
 }  // namespace
 
-class DetectRole::Collector : public AlertSink {
+class DetectRole::Collector : public AlertSink, public HitSink {
  public:
+  explicit Collector(DetectRole& role) : role_(role) {}
   void Publish(std::vector<Alert>& alerts) override {
     if (tls_alerts == nullptr) return;  // not called by a consumer thread: nothing to take
     for (Alert& alert : alerts) tls_alerts->push_back(std::move(alert));
     alerts.clear();
   }
+  void OnHits(const correlate::CorrelationSet& correlations, const EventBatch& batch,
+              std::span<const correlate::RuleHit> hits) override {
+    if (tls_worker == nullptr) return;
+    role_.EncodeHits(*static_cast<Worker*>(tls_worker), correlations, batch, hits);
+  }
+
+ private:
+  DetectRole& role_;
+};
+
+// One correlation input of a hit: where its group values are in `values`.
+struct DetectRole::HitEntry {
+  uint32_t partition = 0;
+  uint32_t correlation = 0;  // index into CorrelationSet::rules
+  uint32_t ref = 0;
+  uint32_t event_index = 0;
+  uint32_t values_begin = 0;
+  uint32_t values_count = 0;
+  bool has_value = false;
+  std::string_view value;
 };
 
 struct DetectRole::Worker {
@@ -44,6 +69,18 @@ struct DetectRole::Worker {
   std::vector<ClusterAlert> out;
   std::vector<AlertIdentity> identities;
   std::string buffer;
+  // Hits of the message being processed: entries, their group values, and
+  // the encoded messages (partition, bytes), reused from message to message.
+  std::vector<HitEntry> hit_entries;
+  std::vector<std::string_view> hit_values;
+  struct HitMessage {
+    uint32_t partition = 0;
+    size_t hits = 0;
+    std::string bytes;
+  };
+  std::vector<HitMessage> hit_messages;
+  size_t hit_message_count = 0;
+  uint64_t sequence = 0;  // of the GSOC_EVENTS message being processed
   uint64_t duplicates_seen = 0;
   explicit Worker(EventBatchLimits limits) : decoder(limits) {}
 };
@@ -51,7 +88,7 @@ struct DetectRole::Worker {
 DetectRole::DetectRole(JetStreamClient& client, DetectRoleOptions options)
     : client_(client),
       options_(std::move(options)),
-      collector_(std::make_unique<Collector>()),
+      collector_(std::make_unique<Collector>(*this)),
       registry_(std::make_shared<prometheus::Registry>()) {
   ack_seconds_ = &prometheus::BuildHistogram()
                       .Name("gsoc_cluster_alert_publish_ack_seconds")
@@ -70,6 +107,7 @@ std::unique_ptr<DetectRole> DetectRole::Create(JetStreamClient& client, DetectRo
   role->stage_ = std::make_unique<DetectionStage>(nullptr, role->collector_.get(),
                                                   role->options_.agency_names, nullptr);
   role->stage_->SetAlertPolicy(min_level, nullptr);  // aggregation: README "Aggregation"
+  role->stage_->SetHitSink(role->collector_.get());
   return role;
 }
 
@@ -137,17 +175,162 @@ Consumed DetectRole::Handle(Worker& worker, const ConsumedMessage& message) {
     return Consumed::kRefuse;
   }
   worker.alerts.clear();
+  worker.hit_message_count = 0;
+  worker.hit_entries.clear();
+  worker.hit_values.clear();
   tls_alerts = &worker.alerts;
+  tls_worker = &worker;
+  worker.sequence = message.stream_sequence;
   stage_->Process(worker.batch);
   tls_alerts = nullptr;
-  if (!PublishAlerts(worker, message.stream_sequence)) return Consumed::kLater;
+  tls_worker = nullptr;
+  if (!PublishHits(worker, message.stream_sequence) ||
+      !PublishAlerts(worker, message.stream_sequence)) {
+    return Consumed::kLater;
+  }
   messages_.fetch_add(1, std::memory_order_relaxed);
   events_.fetch_add(worker.batch.size(), std::memory_order_relaxed);
   return Consumed::kAck;
 }
 
+// The field a correlation's group_by[g] is read from for inputs of refs[ref]
+// (the alias mapping), as the Correlator reads it; `agency` from the table.
+FieldLookup DetectRole::ReadField(const EventBatch& batch, const Event& event,
+                                  std::string_view name) const {
+  FieldLookup found = GetField(batch, event, name);
+  if (!found.present && name == "agency" && event.agency < options_.agency_names.size()) {
+    found = {true, options_.agency_names[event.agency]};
+  }
+  return found;
+}
+
+void DetectRole::EncodeHits(Worker& worker, const correlate::CorrelationSet& correlations,
+                            const EventBatch& batch, std::span<const correlate::RuleHit> hits) {
+  const std::span<const Event> events = batch.events();
+  const uint32_t partitions = client_.config().partitions;
+  for (const correlate::RuleHit& hit : hits) {
+    if (hit.rule_index >= correlations.detection_routes.size()) continue;
+    const Event& event = events[hit.event_index];
+    for (const correlate::Route& route : correlations.detection_routes[hit.rule_index]) {
+      const correlate::CorrelationRule& rule = correlations.rules[route.rule];
+      HitEntry entry;
+      entry.correlation = route.rule;
+      entry.ref = route.ref;
+      entry.event_index = hit.event_index;
+      entry.values_begin = static_cast<uint32_t>(worker.hit_values.size());
+      bool complete = true;
+      for (size_t g = 0; g < rule.group_by.size() && complete; ++g) {
+        const std::string& name =
+            g < rule.group_fields.size() && route.ref < rule.group_fields[g].size()
+                ? rule.group_fields[g][route.ref]
+                : rule.group_by[g];
+        const FieldLookup value = ReadField(batch, event, name);
+        complete = value.present;
+        if (complete) worker.hit_values.push_back(value.value);
+      }
+      if (!complete) {  // the Correlator skips it too (missing group)
+        worker.hit_values.resize(entry.values_begin);
+        hits_missing_group_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      entry.values_count = static_cast<uint32_t>(worker.hit_values.size() - entry.values_begin);
+      if (!rule.field.empty()) {
+        const FieldLookup value = ReadField(batch, event, rule.field);
+        entry.has_value = value.present;
+        entry.value = value.value;
+      }
+      entry.partition = HitPartition(rule.id,
+                                     std::span<const std::string_view>(worker.hit_values)
+                                         .subspan(entry.values_begin, entry.values_count),
+                                     partitions);
+      worker.hit_entries.push_back(entry);
+    }
+  }
+  // One message per partition (more when one is full), in hit order within it.
+  std::stable_sort(worker.hit_entries.begin(), worker.hit_entries.end(),
+                   [](const HitEntry& a, const HitEntry& b) { return a.partition < b.partition; });
+  HitBatchEncoder encoder;
+  const size_t max_bytes = client_.config().max_batch_bytes;
+  std::string* out = nullptr;
+  uint32_t open_partition = UINT32_MAX;
+  const auto finish = [&] {
+    if (out != nullptr && encoder.count() != 0) {
+      encoder.Finish(*out);
+      worker.hit_messages[worker.hit_message_count].hits = encoder.count();
+      ++worker.hit_message_count;
+    }
+    out = nullptr;
+  };
+  const auto begin = [&](uint32_t partition) {
+    if (worker.hit_messages.size() <= worker.hit_message_count) worker.hit_messages.emplace_back();
+    auto& slot = worker.hit_messages[worker.hit_message_count];
+    slot.partition = partition;
+    out = &slot.bytes;
+    encoder.Begin(*out);
+    open_partition = partition;
+  };
+  for (const HitEntry& entry : worker.hit_entries) {
+    const correlate::CorrelationRule& rule = correlations.rules[entry.correlation];
+    const Event& event = events[entry.event_index];
+    HitView view;
+    view.correlation = rule.id;
+    view.ref = entry.ref;
+    view.rule = entry.ref < rule.refs.size() ? std::string_view(rule.refs[entry.ref].written)
+                                             : std::string_view();
+    view.group = std::span<const std::string_view>(worker.hit_values)
+                     .subspan(entry.values_begin, entry.values_count);
+    view.has_value = entry.has_value;
+    view.value = entry.value;
+    view.agency = event.agency < options_.agency_names.size()
+                      ? std::string_view(options_.agency_names[event.agency])
+                      : std::string_view();
+    view.host = event.host;
+    view.event_time_ns = event.event_time_ns;
+    view.event_id = event.id;
+    view.stream_sequence = worker.sequence;
+    view.event_index = entry.event_index;
+    view.raw = event.raw;
+    if (entry.partition != open_partition) {
+      finish();
+      begin(entry.partition);
+    }
+    if (encoder.Add(view, max_bytes, *out)) continue;
+    finish();  // full: the next message of this partition
+    begin(entry.partition);
+    if (!encoder.Add(view, max_bytes, *out)) {
+      hits_too_large_.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("cluster detect: a hit of correlation {} exceeds max_batch_bytes; dropped",
+                   rule.id);
+    }
+  }
+  finish();
+}
+
+bool DetectRole::PublishHits(Worker& worker, uint64_t sequence) {
+  std::string error;
+  uint32_t previous = UINT32_MAX;
+  size_t part = 0;  // the n-th message of one partition
+  for (size_t i = 0; i < worker.hit_message_count; ++i) {
+    const Worker::HitMessage& message = worker.hit_messages[i];
+    const uint32_t partition = message.partition;
+    part = partition == previous ? part + 1 : 0;
+    previous = partition;
+    const std::string subject = HitsSubject(partition);
+    const std::string msg_id = "h-" + std::to_string(sequence) + "-" + std::to_string(partition) +
+                               "-" + std::to_string(part);
+    while (!worker.publisher->Publish(subject, message.bytes, msg_id, kPublishWait, &error)) {
+      if (stopping()) return false;
+      retries_.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("cluster detect: publishing hits to {} failed, retrying: {}", subject, error);
+    }
+    hit_messages_.fetch_add(1, std::memory_order_relaxed);
+    hits_.fetch_add(message.hits, std::memory_order_relaxed);
+  }
+  return true;
+}
+
 bool DetectRole::PublishAlerts(Worker& worker, uint64_t sequence) {
-  if (worker.alerts.empty()) return true;
+  if (worker.alerts.empty() && worker.hit_message_count == 0) return true;
   // Each alert's input position: the stage reports alerts in event order, so
   // one forward walk over the batch finds every alert's event by its id.
   const std::span<const Event> events = worker.batch.events();
@@ -162,7 +345,7 @@ bool DetectRole::PublishAlerts(Worker& worker, uint64_t sequence) {
     const InputPosition position{sequence, static_cast<uint32_t>(cursor)};
     worker.out.push_back({ComputeAlertIdentity(alert, position), std::move(alert)});
   }
-  const Clock::time_point start = Clock::now();
+  const Clock::time_point start = Clock::now();  // (hits went out just before)
   const std::span<const ClusterAlert> all(worker.out);
   std::string error;
   for (size_t first = 0; first < all.size();) {
@@ -231,6 +414,17 @@ std::vector<std::shared_ptr<prometheus::Collectable>> DetectRole::MakeCollectabl
         counter("gsoc_cluster_alert_messages_duplicate_total",
                 "Alerts messages JetStream acknowledged as duplicates (Nats-Msg-Id seen)",
                 duplicates_),
+        counter("gsoc_cluster_hits_published_total",
+                "Correlation inputs (hit x correlation) published to GSOC_HITS and acknowledged",
+                hits_),
+        counter("gsoc_cluster_hit_messages_published_total",
+                "Hits messages published to GSOC_HITS and acknowledged", hit_messages_),
+        counter("gsoc_cluster_hits_too_large_total",
+                "Hits dropped because one alone exceeds cluster.max_batch_bytes", hits_too_large_),
+        counter("gsoc_cluster_hits_missing_group_total",
+                "Hits not published: the event lacks a group-by field of the correlation (the "
+                "Correlator skips them too)",
+                hits_missing_group_),
         counter("gsoc_cluster_detect_fetch_errors_total",
                 "Fetches from a consumer that failed (retried)", fetch_errors_),
     };

@@ -4,7 +4,10 @@
 // consumer "detect" of GSOC_EVENTS (work sharing with every other detect
 // node), decode each into the thread's pooled EventBatch, run the node's
 // DetectionStage on it (decoders and rules; no correlation, no
-// aggregation, no local store), and publish its alerts to
+// aggregation, no local store), publish the hits correlations need to
+// gsoc.hits.<partition> on GSOC_HITS (partition = HitPartition(correlation,
+// group key) mod cluster.partitions; one message per partition and events
+// message, Nats-Msg-Id "h-<sequence>-<partition>-<n>"), and its alerts to
 // gsoc.alerts.<agency> on GSOC_ALERTS, each with its AlertIdentity, in
 // messages of at most max_batch_bytes and kMaxAlertsPerMessage alerts whose
 // Nats-Msg-Id is a digest of those identities. The events message is
@@ -37,6 +40,7 @@
 
 #include "engine/cluster/jetstream.h"
 #include "engine/detect/detection_stage.h"
+#include "engine/event/field_access.h"
 
 namespace gsoc {
 
@@ -77,10 +81,17 @@ class DetectRole {
  private:
   class Collector;
   struct Worker;
+  struct HitEntry;
   DetectRole(JetStreamClient& client, DetectRoleOptions options);
   void Run(size_t index);
   Consumed Handle(Worker& worker, const ConsumedMessage& message);
   bool PublishAlerts(Worker& worker, uint64_t sequence);
+  // The hits of the batch being processed, encoded per partition (called by
+  // the stage through the collector, on the consumer thread).
+  void EncodeHits(Worker& worker, const correlate::CorrelationSet& correlations,
+                  const EventBatch& batch, std::span<const correlate::RuleHit> hits);
+  bool PublishHits(Worker& worker, uint64_t sequence);
+  FieldLookup ReadField(const EventBatch& batch, const Event& event, std::string_view name) const;
   bool stopping() const { return stop_.load(std::memory_order_relaxed); }
 
   JetStreamClient& client_;
@@ -94,6 +105,7 @@ class DetectRole {
   std::atomic<uint64_t> messages_{0}, events_{0}, alerts_{0}, alert_messages_{0};
   std::atomic<uint64_t> redeliveries_{0}, refused_{0}, too_large_{0}, retries_{0};
   std::atomic<uint64_t> duplicates_{0}, fetch_errors_{0};
+  std::atomic<uint64_t> hits_{0}, hit_messages_{0}, hits_too_large_{0}, hits_missing_group_{0};
   std::atomic<uint64_t> pending_{0}, unacked_{0};
 };
 

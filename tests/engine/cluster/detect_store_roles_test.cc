@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "engine/cluster/alert_batch_codec.h"
+#include "engine/cluster/hit_batch_codec.h"
 #include "engine/cluster/jetstream.h"
 #include "tests/engine/cluster/nats_cluster.h"
 
@@ -180,6 +181,45 @@ std::vector<StoredAlert> SingleNodeAlerts(const std::string& input, size_t lines
   return alerts;
 }
 
+// Every hits message in GSOC_HITS, decoded; checks each lies on the subject
+// of its partition. Returns the number of hits.
+size_t ReadBackHits(const NatsCluster& cluster, size_t* messages) {
+  ClusterConfig config;
+  config.servers = cluster.Urls();
+  std::string error;
+  auto client = JetStreamClient::Connect(config, 10s, &error);
+  EXPECT_NE(client, nullptr) << error;
+  if (!client) return 0;
+  auto consumer =
+      PullConsumer::Create(*client, kHitsStream, "gsoc.hits.>", "test-read-back", 30s, 10s, &error);
+  EXPECT_NE(consumer, nullptr) << error;
+  if (!consumer) return 0;
+  size_t hits = 0;
+  std::vector<ClusterHit> decoded;
+  while (true) {
+    const int fetched = consumer->Fetch(
+        64, 1s,
+        [&](const ConsumedMessage& message) {
+          CodecError codec_error;
+          EXPECT_TRUE(DecodeHitBatch(message.data, decoded, &codec_error)) << codec_error.reason;
+          for (const ClusterHit& hit : decoded) {
+            const std::vector<std::string_view> group(hit.group.begin(), hit.group.end());
+            EXPECT_EQ(message.subject,
+                      HitsSubject(HitPartition(hit.correlation, group, /*partitions=*/64)));
+            EXPECT_FALSE(hit.raw.empty());
+            EXPECT_GT(hit.stream_sequence, 0u);
+          }
+          hits += decoded.size();
+          ++*messages;
+          return Consumed::kAck;
+        },
+        &error);
+    EXPECT_GE(fetched, 0) << error;
+    if (fetched <= 0) break;
+  }
+  return hits;
+}
+
 uint64_t StreamMessages(const NatsCluster& cluster, std::string_view stream) {
   ClusterConfig config;
   config.servers = cluster.Urls();
@@ -230,12 +270,19 @@ TEST(ClusterDetectStoreRoles, SameAlertsAsASingleNodeAndReplicasAgreeOnIds) {
   EXPECT_EQ(store1.Metric("gsoc_cluster_store_refused_total"), 0);
   EXPECT_TRUE(detect.WaitMetric("gsoc_cluster_detect_consumer_pending", {}, 0, 5s));
   EXPECT_GT(detect.Metric("gsoc_cluster_alert_publish_ack_seconds_count"), 0);
+  // The hits the shipped correlations need are in GSOC_HITS, by partition.
+  size_t hit_messages = 0;
+  const size_t hits = ReadBackHits(cluster, &hit_messages);
+  EXPECT_GT(hits, 0u);
+  EXPECT_EQ(hits, detect.Metric("gsoc_cluster_hits_published_total"));
+  EXPECT_EQ(hit_messages, detect.Metric("gsoc_cluster_hit_messages_published_total"));
   std::printf(
       "detect+store roles: %zu lines, %zu alerts; single node %.1f s, cluster %.1f s; "
-      "%g events messages, %g alerts messages; ids %llu..%llu on both stores\n",
+      "%g events messages, %g alerts messages, %zu hits in %zu messages; ids %llu..%llu on both "
+      "stores\n",
       lines, one.size(), reference_seconds, Seconds(start) - reference_seconds,
       detect.Metric("gsoc_cluster_detect_messages_total"),
-      detect.Metric("gsoc_cluster_alert_messages_published_total"),
+      detect.Metric("gsoc_cluster_alert_messages_published_total"), hits, hit_messages,
       static_cast<unsigned long long>(one.empty() ? 0 : one.front().id),
       static_cast<unsigned long long>(one.empty() ? 0 : one.back().id));
   for (Gsocd* node : {&ingest, &detect, &store2, &store1}) {
