@@ -81,6 +81,7 @@ struct DetectRole::Worker {
   std::vector<HitMessage> hit_messages;
   size_t hit_message_count = 0;
   uint64_t sequence = 0;  // of the GSOC_EVENTS message being processed
+  Clock::time_point publish_start;
   uint64_t duplicates_seen = 0;
   explicit Worker(EventBatchLimits limits) : decoder(limits) {}
 };
@@ -184,6 +185,7 @@ Consumed DetectRole::Handle(Worker& worker, const ConsumedMessage& message) {
   stage_->Process(worker.batch);
   tls_alerts = nullptr;
   tls_worker = nullptr;
+  worker.publish_start = Clock::now();
   if (!PublishHits(worker, message.stream_sequence) ||
       !PublishAlerts(worker, message.stream_sequence)) {
     return Consumed::kLater;
@@ -345,7 +347,6 @@ bool DetectRole::PublishAlerts(Worker& worker, uint64_t sequence) {
     const InputPosition position{sequence, static_cast<uint32_t>(cursor)};
     worker.out.push_back({ComputeAlertIdentity(alert, position), std::move(alert)});
   }
-  const Clock::time_point start = Clock::now();  // (hits went out just before)
   const std::span<const ClusterAlert> all(worker.out);
   std::string error;
   for (size_t first = 0; first < all.size();) {
@@ -378,7 +379,7 @@ bool DetectRole::PublishAlerts(Worker& worker, uint64_t sequence) {
     retries_.fetch_add(1, std::memory_order_relaxed);
     spdlog::warn("cluster detect: waiting for alert acks: {}", error);
   }
-  ack_seconds_->Observe(std::chrono::duration<double>(Clock::now() - start).count());
+  ack_seconds_->Observe(std::chrono::duration<double>(Clock::now() - worker.publish_start).count());
   const uint64_t duplicates = worker.publisher->duplicates();
   duplicates_.fetch_add(duplicates - worker.duplicates_seen, std::memory_order_relaxed);
   worker.duplicates_seen = duplicates;
@@ -404,9 +405,9 @@ std::vector<std::shared_ptr<prometheus::Collectable>> DetectRole::MakeCollectabl
                 "GSOC_EVENTS messages refused as undecodable (terminated, not redelivered)",
                 refused_),
         counter("gsoc_cluster_alerts_published_total",
-                "Alerts published to GSOC_ALERTS and acknowledged", alerts_),
+                "Alerts sent to GSOC_ALERTS (the events message is acked after all are)", alerts_),
         counter("gsoc_cluster_alert_messages_published_total",
-                "Alerts messages published to GSOC_ALERTS and acknowledged", alert_messages_),
+                "Alerts messages sent to GSOC_ALERTS", alert_messages_),
         counter("gsoc_cluster_alerts_too_large_total",
                 "Alerts dropped because one alone exceeds cluster.max_batch_bytes", too_large_),
         counter("gsoc_cluster_alert_publish_retries_total",
@@ -415,10 +416,9 @@ std::vector<std::shared_ptr<prometheus::Collectable>> DetectRole::MakeCollectabl
                 "Alerts messages JetStream acknowledged as duplicates (Nats-Msg-Id seen)",
                 duplicates_),
         counter("gsoc_cluster_hits_published_total",
-                "Correlation inputs (hit x correlation) published to GSOC_HITS and acknowledged",
-                hits_),
-        counter("gsoc_cluster_hit_messages_published_total",
-                "Hits messages published to GSOC_HITS and acknowledged", hit_messages_),
+                "Correlation inputs (hit x correlation) sent to GSOC_HITS", hits_),
+        counter("gsoc_cluster_hit_messages_published_total", "Hits messages sent to GSOC_HITS",
+                hit_messages_),
         counter("gsoc_cluster_hits_too_large_total",
                 "Hits dropped because one alone exceeds cluster.max_batch_bytes", hits_too_large_),
         counter("gsoc_cluster_hits_missing_group_total",
