@@ -1,7 +1,7 @@
 // The detect and store roles end to end, on a real 3-server nats-server
 // cluster (nats_cluster.h) with gsocd processes on loopback ports chosen at
 // run time, stopped by PID:
-//   - ingest + detect + two store nodes give the same detection alerts
+//   - ingest + detect (2 consumer threads) + two store nodes give the same detection alerts
 //     (rule, agency, fields, count, raw line) as a single-node gsocd on the
 //     same input, and both store nodes hold them with the same ids;
 //   - a detect node killed with SIGKILL mid-stream and restarted loses and
@@ -86,11 +86,12 @@ GsocdConfig IngestConfig(const NatsCluster& cluster) {
           true};
 }
 
-GsocdConfig DetectConfig(const Gsocd& node, const NatsCluster& cluster) {
+GsocdConfig DetectConfig(const Gsocd& node, const NatsCluster& cluster,
+                         const std::string& extra = "") {
   std::string yaml = ShippedPackConfig(node.dir(), kNoAggregation);
   const std::string listeners = "listeners:\n  - {name: tcp, type: syslog_tcp, port: 0}\n";
   yaml.erase(yaml.find(listeners), listeners.size());  // no listener: it reads GSOC_EVENTS
-  yaml += ClusterSection(cluster, "detect-1", "detect", "  listeners: [tcp]\n");
+  yaml += ClusterSection(cluster, "detect-1", "detect", "  listeners: [tcp]\n" + extra);
   return {yaml, false};
 }
 
@@ -246,7 +247,8 @@ TEST(ClusterDetectStoreRoles, SameAlertsAsASingleNodeAndReplicasAgreeOnIds) {
   Gsocd store1, store2, detect, ingest;
   ASSERT_TRUE(store1.Start(StoreConfig(cluster, "store-1")));
   ASSERT_TRUE(store2.Start(StoreConfig(cluster, "store.2")));  // '.': durable "store_2"
-  ASSERT_TRUE(detect.Start(DetectConfig(detect, cluster)));
+  // Two consumer threads: alerts of both interleave on GSOC_ALERTS.
+  ASSERT_TRUE(detect.Start(DetectConfig(detect, cluster, "  detect_consumers: 2\n")));
   ASSERT_TRUE(ingest.Start(IngestConfig(cluster)));
   Send(ingest.port("tcp"), input);
   for (Gsocd* store : {&store1, &store2}) {
