@@ -181,6 +181,18 @@ uint64_t JetStreamClient::StreamMessages(std::string_view stream, std::string* e
   return messages;
 }
 
+bool JetStreamClient::StreamLastSequence(std::string_view stream, uint64_t* sequence,
+                                         std::string* error) {
+  jsStreamInfo* info = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  const std::string name(stream);
+  const natsStatus s = js_GetStreamInfo(&info, js_, name.c_str(), nullptr, &code);
+  if (s != NATS_OK) return Fail(error, StatusText(s, "stream info of " + name));
+  *sequence = info->State.LastSeq;
+  jsStreamInfo_Destroy(info);
+  return true;
+}
+
 int JetStreamClient::GetMessage(std::string_view stream, uint64_t sequence, std::string* data,
                                 std::string* error) {
   natsMsg* msg = nullptr;

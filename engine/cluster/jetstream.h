@@ -75,6 +75,9 @@ class JetStreamClient {
                      std::string* error);
   // Messages stored in `stream` (0 with `error` set on failure).
   uint64_t StreamMessages(std::string_view stream, std::string* error);
+  // The sequence of the last message `stream` stored (0: none yet); false
+  // with `error` on failure.
+  bool StreamLastSequence(std::string_view stream, uint64_t* sequence, std::string* error);
   // The data of message `sequence` of `stream`: 1 found, 0 not there
   // (deleted or beyond the last), -1 with `error` on failure.
   int GetMessage(std::string_view stream, uint64_t sequence, std::string* data, std::string* error);

@@ -77,8 +77,32 @@ void StoreRole::RebuildWindow() {
                messages.size(), window_.size());
 }
 
+bool StoreRole::CheckStreamNotBehind() {
+  const uint64_t last_sequence = store_.last_id() / kMaxAlertsPerMessage;
+  if (last_sequence == 0) return true;
+  std::string error;
+  uint64_t stream_last = 0;
+  while (!client_.StreamLastSequence(kAlertsStream, &stream_last, &error)) {
+    if (stopping()) return true;
+    spdlog::warn("cluster store: {}; retrying", error);
+    std::this_thread::sleep_for(kErrorPause);
+  }
+  if (stream_last >= last_sequence) return true;
+  behind_.store(1, std::memory_order_relaxed);
+  spdlog::error(
+      "cluster store: GSOC_ALERTS ends at message {} but this store holds alerts of message {}: "
+      "the stream was recreated, and its new messages would get ids this store already used. "
+      "Nothing is consumed; start this store node with an empty data dir",
+      stream_last, last_sequence);
+  return false;
+}
+
 void StoreRole::Run() {
-  RebuildWindow();
+  if (!CheckStreamNotBehind()) {
+    failed_ = true;
+    stopped_for_good_.store(true, std::memory_order_relaxed);
+  }
+  if (!failed_) RebuildWindow();
   const std::string durable = DurableName(options_.node);
   std::unique_ptr<PullConsumer> consumer;
   std::string error;
@@ -207,6 +231,10 @@ std::vector<std::shared_ptr<prometheus::Collectable>> StoreRole::MakeCollectable
                MetricType::Gauge, unacked_),
         sample("gsoc_cluster_store_dedup_window_alerts", "Identities in the store's dedup window",
                MetricType::Gauge, window_size_),
+        sample("gsoc_cluster_store_stream_behind",
+               "1: GSOC_ALERTS ends before this store's last alert (recreated); the role "
+               "consumes nothing",
+               MetricType::Gauge, behind_),
         sample("gsoc_cluster_store_dedup_window_rebuilt",
                "Identities read back from GSOC_ALERTS into the window at start", MetricType::Gauge,
                rebuilt_),

@@ -68,6 +68,9 @@ class StoreRole {
   static std::string DurableName(std::string_view node);
 
   uint64_t stored() const { return stored_.load(std::memory_order_relaxed); }
+  // False once the role stopped for good: the store failed, or GSOC_ALERTS
+  // is behind the store (recreated: its ids would start over below ours).
+  bool healthy() const { return !stopped_for_good_.load(std::memory_order_relaxed); }
   uint64_t deduplicated() const { return deduplicated_.load(std::memory_order_relaxed); }
 
   // gsoc_cluster_store_*; the role must outlive the metrics server.
@@ -81,6 +84,9 @@ class StoreRole {
         window_(options_.dedup_count) {}
   void Run();
   void RebuildWindow();
+  // False (logged, role stopped) when GSOC_ALERTS ends before the store's
+  // last alert: the stream was recreated under this store.
+  bool CheckStreamNotBehind();
   Consumed Handle(const ConsumedMessage& message);
   bool stopping() const { return stop_.load(std::memory_order_relaxed); }
 
@@ -92,10 +98,11 @@ class StoreRole {
   std::vector<Alert> batch_;
   bool failed_ = false;  // the store failed: stop consuming (the consumer thread's)
   std::atomic<bool> stop_{false};
+  std::atomic<bool> stopped_for_good_{false};
   std::thread thread_;
   std::atomic<uint64_t> messages_{0}, stored_{0}, deduplicated_{0}, already_stored_{0};
   std::atomic<uint64_t> redeliveries_{0}, refused_{0}, fetch_errors_{0};
-  std::atomic<uint64_t> pending_{0}, unacked_{0}, window_size_{0}, rebuilt_{0};
+  std::atomic<uint64_t> pending_{0}, unacked_{0}, window_size_{0}, rebuilt_{0}, behind_{0};
 };
 
 }  // namespace gsoc

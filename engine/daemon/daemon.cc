@@ -268,8 +268,12 @@ bool StartApi(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>>& p
   hooks.reload = [&s] {
     if (s.reloader) s.reloader->Reload();
   };
-  // A cluster store node without the detect role runs no rules: ready with its store.
-  hooks.ready = [&s] { return !s.detection || s.detection->current() != nullptr; };
+  // A cluster store node without the detect role runs no rules: ready with
+  // its store, while its role consumes.
+  hooks.ready = [&s] {
+    return (!s.detection || s.detection->current() != nullptr) &&
+           (!s.store_role || s.store_role->healthy());
+  };
   try {
     ports.emplace_back("api", s.alerts->StartApi(std::move(hooks)));
   } catch (const std::exception& e) {

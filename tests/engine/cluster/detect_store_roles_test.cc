@@ -10,11 +10,14 @@
 //     alerts with the same ids as the one that kept running;
 //   - undecodable messages are refused (counted) by both roles, and alerts
 //     published again under another message id (as after JetStream's
-//     duplicate window) are stored once, also after a store restart.
+//     duplicate window) are stored once, also after a store restart; a
+//     store whose GSOC_ALERTS was recreated under it consumes nothing and
+//     is not ready.
 // Input: the line of every regression case of the shipped rule pack
 // (rules/tests/linux_auth.yaml, network_web.yaml; no correlations: those
 // need the correlate role, not built), repeated.
 #include <gtest/gtest.h>
+#include <nats/nats.h>
 #include <simdjson.h>
 #include <yaml-cpp/yaml.h>
 
@@ -456,6 +459,17 @@ TEST(ClusterDetectStoreRoles, BadMessagesAreRefusedAndRepeatedAlertsStoredOnce) 
   // 2000..2002, message 3 (dropped by the window) none, message 4 id 4000.
   EXPECT_EQ(stored.front().id, 2000u);
   EXPECT_EQ(stored.back().id, 4000u);
+  EXPECT_EQ(HttpRequest(store.port("api"), "GET", "/readyz", {}).status, 200);
+
+  // GSOC_ALERTS recreated under the store: its sequences would start over
+  // below the store's ids. The store refuses to consume and is not ready.
+  store.Kill();
+  jsErrCode code = static_cast<jsErrCode>(0);
+  ASSERT_EQ(js_DeleteStream(client->context(), "GSOC_ALERTS", nullptr, &code), NATS_OK);
+  ASSERT_TRUE(store.Start(one_replica(StoreConfig(cluster, "store-1"))));  // creates it again
+  EXPECT_TRUE(store.WaitMetric("gsoc_cluster_store_stream_behind", {}, 1, 10s));
+  EXPECT_EQ(HttpRequest(store.port("api"), "GET", "/readyz", {}).status, 503);
+  EXPECT_EQ(StoredAlerts(store).size(), 4u);  // still served
   for (Gsocd* node : {&detect, &store}) EXPECT_EQ(node->Stop(), 0) << node->Stderr();
 }
 
