@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# A local cluster for trying issue 14's first slice by hand: three
-# nats-server JetStream servers (n1-n3.conf, clients on 127.0.0.1:4222-4224,
-# routes on 6222-6224) and one gsocd ingest node (gsoc-ingest.yaml, syslog
-# TCP on 127.0.0.1:5514). Only the ingest role is built so far
-# (engine/cluster/README.md); the events wait in the GSOC_EVENTS stream.
+# A local cluster for trying issue 14 by hand: three nats-server JetStream
+# servers (n1-n3.conf, clients on 127.0.0.1:4222-4224, routes on
+# 6222-6224) and three gsocd nodes: ingest (gsoc-ingest.yaml, syslog TCP on
+# 127.0.0.1:5514), detect (gsoc-detect.yaml, the shipped rule pack) and store
+# (gsoc-store.yaml, API and console on 127.0.0.1:8081). The correlate role is
+# not built yet (engine/cluster/README.md): correlations do not fire.
 #
 # Usage: deploy/cluster/start.sh [start|stop|status]
 #   GSOCD=path/to/gsocd (default: build/release/engine/daemon/gsocd)
@@ -28,14 +29,17 @@ start() {
       sleep 0.1
     done
   done
-  "${gsocd}" --config "${here}/gsoc-ingest.yaml" >"${var}/ingest.log" 2>&1 &
-  echo $! >"${var}/ingest.pid"
-  echo "started: nats on 4222-4224, gsocd ingest node on 127.0.0.1:5514 (logs in ${var})"
-  echo "try:     logger -n 127.0.0.1 -P 5514 -T 'hello cluster'"
+  for node in store detect ingest; do
+    "${gsocd}" --config "${here}/gsoc-${node}.yaml" >"${var}/${node}.log" 2>&1 &
+    echo $! >"${var}/${node}.pid"
+  done
+  echo "started: nats on 4222-4224; gsocd ingest on 127.0.0.1:5514, detect, store with the"
+  echo "         API on http://127.0.0.1:8081 (token in ${here}/var/store/api-token; logs in ${var})"
+  echo "try:     logger -n 127.0.0.1 -P 5514 -T 'sshd[1]: Failed password for root from 198.18.0.7 port 1 ssh2'"
 }
 
 stop() {
-  for name in ingest n1 n2 n3; do
+  for name in ingest detect store n1 n2 n3; do
     [[ -f "${var}/${name}.pid" ]] || continue
     kill "$(cat "${var}/${name}.pid")" 2>/dev/null || true
     rm -f "${var}/${name}.pid"
@@ -44,7 +48,7 @@ stop() {
 }
 
 status() {
-  for name in n1 n2 n3 ingest; do
+  for name in n1 n2 n3 ingest detect store; do
     if [[ -f "${var}/${name}.pid" ]] && kill -0 "$(cat "${var}/${name}.pid")" 2>/dev/null; then
       echo "${name}: running (pid $(cat "${var}/${name}.pid"))"
     else

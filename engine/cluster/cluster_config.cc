@@ -177,6 +177,24 @@ void ReadNumbers(ConfigReader& reader, const YAML::Node& node, ClusterConfig& ou
   reader.Size(node, "stream_max_bytes", "cluster", stream_bytes, 1 << 20, 1ull << 50);
   out.stream_max_bytes = stream_bytes;
   ReadLeaseTimes(reader, node, out);
+  reader.Size(node, "detect_consumers", "cluster", out.detect_consumers, 1, 64);
+}
+
+void ReadListenerNames(ConfigReader& reader, const YAML::Node& node, ClusterConfig& out) {
+  const YAML::Node list = node["listeners"];
+  if (!list.IsDefined() || list.IsNull()) return;
+  if (!list.IsSequence() || list.size() > 65535) {
+    reader.Error(list, "cluster.listeners", "expected a list of listener names");
+    return;
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (!list[i].IsScalar() || list[i].Scalar().empty()) {
+      reader.Error(list[i], "cluster.listeners[" + std::to_string(i) + "]",
+                   "expected a listener name");
+      continue;
+    }
+    out.listeners.push_back(list[i].Scalar());
+  }
 }
 
 // A name for subjects and message ids: letters, digits, '-', '_', '.'.
@@ -209,6 +227,26 @@ void CheckWithRoles(ConfigReader& reader, const YAML::Node& node, const Config& 
   if (!config.listeners.empty() && !cluster.HasRole(ClusterRole::kIngest)) {
     reader.Error(at, "cluster.roles", "listeners are configured but this node has no ingest role");
   }
+  if (cluster.HasRole(ClusterRole::kDetect) && !config.rules.enabled) {
+    reader.Error(at, "cluster.roles", "the detect role needs a rules section");
+  }
+  if ((cluster.HasRole(ClusterRole::kDetect) || cluster.HasRole(ClusterRole::kStore)) &&
+      config.alerts.aggregate.enabled) {
+    reader.Error(at, "cluster.roles",
+                 "alerts.aggregate is keyed state that belongs to the correlate role, which is "
+                 "not built: set alerts.aggregate.enabled: false on detect and store nodes "
+                 "(engine/cluster/README.md \"Aggregation\")");
+  }
+  if (!cluster.listeners.empty() && !config.listeners.empty()) {
+    bool same = cluster.listeners.size() == config.listeners.size();
+    for (size_t i = 0; same && i < config.listeners.size(); ++i) {
+      same = cluster.listeners[i] == config.listeners[i].name;
+    }
+    if (!same) {
+      reader.Error(node["listeners"], "cluster.listeners",
+                   "differs from this node's listeners (their names, in order)");
+    }
+  }
 }
 
 void ReadCluster(ConfigReader& reader, const YAML::Node& node, Config& config) {
@@ -236,7 +274,9 @@ bool ClusterConfig::HasRole(ClusterRole role) const {
   return std::find(roles.begin(), roles.end(), role) != roles.end();
 }
 
-std::vector<ClusterRole> BuiltClusterRoles() { return {ClusterRole::kIngest}; }
+std::vector<ClusterRole> BuiltClusterRoles() {
+  return {ClusterRole::kIngest, ClusterRole::kDetect, ClusterRole::kStore};
+}
 
 void ReadClusterConfig(ConfigReader& reader, const YAML::Node& node, ClusterConfig& out) {
   out.enabled = node.IsDefined() && !node.IsNull();
@@ -244,7 +284,8 @@ void ReadClusterConfig(ConfigReader& reader, const YAML::Node& node, ClusterConf
   if (!reader.CheckMap(node, "cluster",
                        {"servers", "credentials", "nkey", "nkey_seed", "tls", "replicas",
                         "partitions", "roles", "max_batch_bytes", "max_inflight_batches", "node",
-                        "stream_max_bytes", "lease_ttl_seconds", "takeover_seconds"})) {
+                        "stream_max_bytes", "lease_ttl_seconds", "takeover_seconds",
+                        "detect_consumers", "listeners"})) {
     return;
   }
   ReadNode(reader, node, out);
@@ -253,6 +294,7 @@ void ReadClusterConfig(ConfigReader& reader, const YAML::Node& node, ClusterConf
   ReadTls(reader, node, out);
   ReadNumbers(reader, node, out);
   ReadRoles(reader, node, out);
+  ReadListenerNames(reader, node, out);
 }
 
 }  // namespace gsoc

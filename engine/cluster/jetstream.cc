@@ -181,6 +181,37 @@ uint64_t JetStreamClient::StreamMessages(std::string_view stream, std::string* e
   return messages;
 }
 
+bool JetStreamClient::StreamLastSequence(std::string_view stream, uint64_t* sequence,
+                                         std::string* error) {
+  jsStreamInfo* info = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  const std::string name(stream);
+  const natsStatus s = js_GetStreamInfo(&info, js_, name.c_str(), nullptr, &code);
+  if (s != NATS_OK) return Fail(error, StatusText(s, "stream info of " + name));
+  *sequence = info->State.LastSeq;
+  jsStreamInfo_Destroy(info);
+  return true;
+}
+
+int JetStreamClient::GetMessage(std::string_view stream, uint64_t sequence, std::string* data,
+                                std::string* error) {
+  natsMsg* msg = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  const std::string name(stream);
+  const natsStatus s = js_GetMsg(&msg, js_, name.c_str(), sequence, nullptr, &code);
+  if (s == NATS_NOT_FOUND || code == JSNoMessageFoundErr) {
+    natsMsg_Destroy(msg);
+    return 0;
+  }
+  if (s != NATS_OK) {
+    Fail(error, StatusText(s, "message " + std::to_string(sequence) + " of " + name));
+    return -1;
+  }
+  data->assign(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
+  natsMsg_Destroy(msg);
+  return 1;
+}
+
 std::string JetStreamClient::ConnectedUrl() const {
   char url[256] = {};
   if (natsConnection_GetConnectedUrl(connection_, url, sizeof(url)) != NATS_OK) return {};
@@ -221,8 +252,17 @@ std::unique_ptr<BatchPublisher> BatchPublisher::Create(JetStreamClient& client,
 BatchPublisher::~BatchPublisher() {
   // Unacknowledged batches are dropped here: the caller has not been told
   // they were stored, so it still holds them (or never acknowledged them).
+  // libnats 3.4 crashes asking for the pending list of a context that never
+  // published (its pending map does not exist yet).
+  bool published = false;
+  {
+    MutexLock lock(mutex_);
+    published = published_ != 0;
+  }
   natsMsgList pending{};
-  if (js_PublishAsyncGetPendingList(&pending, js_) == NATS_OK) natsMsgList_Destroy(&pending);
+  if (published && js_PublishAsyncGetPendingList(&pending, js_) == NATS_OK) {
+    natsMsgList_Destroy(&pending);
+  }
   jsCtx_Destroy(js_);
   MutexLock lock(mutex_);
   for (natsMsg* msg : failed_) natsMsg_Destroy(msg);
@@ -345,7 +385,8 @@ std::unique_ptr<PullConsumer> PullConsumer::Create(JetStreamClient& client, std:
                                                    std::string_view subject,
                                                    std::string_view durable,
                                                    std::chrono::seconds ack_wait,
-                                                   milliseconds timeout, std::string* error) {
+                                                   milliseconds timeout, std::string* error,
+                                                   int64_t max_ack_pending) {
   const std::string stream_name(stream), filter(subject), name(durable);
   jsConsumerConfig consumer;
   jsConsumerConfig_Init(&consumer);
@@ -353,6 +394,7 @@ std::unique_ptr<PullConsumer> PullConsumer::Create(JetStreamClient& client, std:
   consumer.AckPolicy = js_AckExplicit;
   consumer.AckWait = std::chrono::duration_cast<std::chrono::nanoseconds>(ack_wait).count();
   consumer.FilterSubject = filter.c_str();
+  if (max_ack_pending > 0) consumer.MaxAckPending = max_ack_pending;
   // Created here, not by the subscription: destroying the subscription then
   // never deletes the durable consumer (and its position) with it.
   const Clock::time_point deadline = Clock::now() + timeout;
@@ -384,6 +426,17 @@ std::unique_ptr<PullConsumer> PullConsumer::Create(JetStreamClient& client, std:
 }
 
 PullConsumer::~PullConsumer() { natsSubscription_Destroy(subscription_); }
+
+bool PullConsumer::Lag(uint64_t* pending, uint64_t* unacked, std::string* error) {
+  jsConsumerInfo* info = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  const natsStatus s = natsSubscription_GetConsumerInfo(&info, subscription_, nullptr, &code);
+  if (s != NATS_OK) return Fail(error, StatusText(s, "consumer info"));
+  *pending = info->NumPending;
+  *unacked = static_cast<uint64_t>(info->NumAckPending);
+  jsConsumerInfo_Destroy(info);
+  return true;
+}
 
 int PullConsumer::Fetch(int max_messages, milliseconds timeout,
                         const std::function<Consumed(const ConsumedMessage&)>& handler,

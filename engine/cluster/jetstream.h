@@ -75,6 +75,12 @@ class JetStreamClient {
                      std::string* error);
   // Messages stored in `stream` (0 with `error` set on failure).
   uint64_t StreamMessages(std::string_view stream, std::string* error);
+  // The sequence of the last message `stream` stored (0: none yet); false
+  // with `error` on failure.
+  bool StreamLastSequence(std::string_view stream, uint64_t* sequence, std::string* error);
+  // The data of message `sequence` of `stream`: 1 found, 0 not there
+  // (deleted or beyond the last), -1 with `error` on failure.
+  int GetMessage(std::string_view stream, uint64_t sequence, std::string* data, std::string* error);
   // The server this client is connected to now ("nats://127.0.0.1:4222").
   std::string ConnectedUrl() const;
 
@@ -153,11 +159,13 @@ class PullConsumer {
   // Binds to (or creates) the durable consumer `durable` on `stream`,
   // filtered by `subject` (e.g. "gsoc.events.>"). Retries until `timeout`
   // (after a server loss the cluster may still be electing leaders).
+  // `max_ack_pending` > 0 bounds the messages delivered and not yet
+  // acknowledged (1: strictly in stream order, redeliveries first).
   static std::unique_ptr<PullConsumer> Create(JetStreamClient& client, std::string_view stream,
                                               std::string_view subject, std::string_view durable,
                                               std::chrono::seconds ack_wait,
-                                              std::chrono::milliseconds timeout,
-                                              std::string* error);
+                                              std::chrono::milliseconds timeout, std::string* error,
+                                              int64_t max_ack_pending = 0);
   ~PullConsumer();
   PullConsumer(const PullConsumer&) = delete;
   PullConsumer& operator=(const PullConsumer&) = delete;
@@ -167,6 +175,10 @@ class PullConsumer {
   // with `error` on failure. A timeout with nothing to fetch is 0.
   int Fetch(int max_messages, std::chrono::milliseconds timeout,
             const std::function<Consumed(const ConsumedMessage&)>& handler, std::string* error);
+  // The consumer's lag: messages of the stream not yet delivered to it
+  // (`pending`) and delivered but not acknowledged (`unacked`); false with
+  // `error` when the server cannot be asked.
+  bool Lag(uint64_t* pending, uint64_t* unacked, std::string* error);
 
  private:
   PullConsumer() = default;

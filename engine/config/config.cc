@@ -288,7 +288,10 @@ ConfigResult ParseConfig(const std::string& yaml_text, const std::filesystem::pa
   }
   CheckListenersTogether(reader, root, config, listener_nodes);
   CheckApiPort(reader, root, config);
-  if (config.listeners.empty() && reader.errors().empty()) {
+  // A cluster node without the ingest role receives through JetStream.
+  const bool receives_from_cluster =
+      config.cluster.enabled && !config.cluster.HasRole(ClusterRole::kIngest);
+  if (config.listeners.empty() && !receives_from_cluster && reader.errors().empty()) {
     reader.Error(root, "listeners", "no listener configured: gsocd would receive nothing");
   }
   if (config.agencies.size() > 4000) {

@@ -201,6 +201,8 @@ AlertServices::AlertServices(const Config& config)
     : config_(config), parts_(std::make_unique<Parts>(config)) {
   store::StoreOptions store_options = StoreOptionsFrom(config.store);
   store_options.min_first_id = LegacyAlertIdCeiling(config.data_dir);
+  // A cluster store node's ids come from GSOC_ALERTS (engine/cluster/store_role.h).
+  store_options.ids_given = config.cluster.enabled && config.cluster.HasRole(ClusterRole::kStore);
   store_ = store::AlertStore::Open(store_options);
   Parts& p = *parts_;
   p.write_seconds = &prometheus::BuildHistogram()

@@ -13,7 +13,9 @@
 #include "collectors/agency/agency_table.h"
 #include "collectors/listener/listener.h"
 #include "engine/cluster/cluster_publish_stage.h"
+#include "engine/cluster/detect_role.h"
 #include "engine/cluster/jetstream.h"
+#include "engine/cluster/store_role.h"
 #include "engine/daemon/alert_services.h"
 #include "engine/daemon/signals.h"
 #include "engine/daemon/systemd.h"
@@ -47,7 +49,9 @@ struct Daemon::State {
   Pipeline pipeline;
   DetectionStage* detection = nullptr;             // owned by the pipeline
   ClusterPublishStage* cluster_publish = nullptr;  // owned by the pipeline (ingest role)
+  std::unique_ptr<DetectRole> detect_role;         // cluster detect role (owns its stage)
   std::unique_ptr<RuleReloader> reloader;
+  std::unique_ptr<StoreRole> store_role;  // cluster store role (writes into alerts)
   std::vector<std::unique_ptr<Listener>> listeners;
   std::unique_ptr<MetricsServer> metrics_server;
   bool pipeline_started = false;
@@ -128,10 +132,41 @@ std::vector<store::RuleRevisionDetail> RuleRevisionDetails(const RuleEngine& eng
   return details;
 }
 
+rules::Level MinLevel(const Config& config) {
+  for (int level = 0; level <= static_cast<int>(rules::Level::kCritical); ++level) {
+    if (config.alerts.min_level == rules::LevelName(static_cast<rules::Level>(level))) {
+      return static_cast<rules::Level>(level);
+    }
+  }
+  return rules::Level::kInformational;
+}
+
+// The listener names rules resolve decoder filters by: this node's, or on a
+// cluster detect node without listeners, those the ingest nodes have.
+std::vector<std::string> RuleListenerNames(const Config& config) {
+  if (config.listeners.empty()) return config.cluster.listeners;
+  return Daemon::State::ListenerNames(config);
+}
+
+// Loads the rule set into `stage` and keeps it reloadable (SIGHUP, API).
+bool StartRules(Daemon::State& s, DetectionStage& stage) {
+  RuleSources sources = SourcesFrom(s.config, s.agencies.names());
+  sources.listener_names = RuleListenerNames(s.config);
+  s.detection = &stage;
+  s.reloader = std::make_unique<RuleReloader>(std::move(sources), s.config.rules.strict, stage);
+  if (s.alerts) {
+    s.reloader->SetSwapListener([&store = s.alerts->store()](const RuleEngine& engine) {
+      store.ArchiveRuleRevisions(RuleRevisionDetails(engine));
+    });
+  }
+  return s.reloader->LoadNow();
+}
+
 // Detection (decoders + Sigma rules) when the config has a rules section.
-// False when the initial rule set cannot be built.
+// False when the initial rule set cannot be built. A cluster node's rules
+// run in its detect role instead (SetUpCluster).
 bool SetUpDetection(Daemon::State& s) {
-  if (!s.config.rules.enabled) return true;
+  if (!s.config.rules.enabled || s.config.cluster.enabled) return true;
   try {
     s.alerts = std::make_unique<AlertServices>(s.config);
   } catch (const std::exception& e) {
@@ -145,15 +180,43 @@ bool SetUpDetection(Daemon::State& s) {
   auto stage = std::make_unique<DetectionStage>(nullptr, &s.alerts->store(), s.agencies.names(),
                                                 &s.correlation->correlator());
   stage->SetAlertPolicy(s.alerts->min_level(), s.alerts->aggregator());
-  s.detection = stage.get();
+  DetectionStage& detection = *stage;
   s.pipeline.AddStage(std::move(stage));
-  s.reloader = std::make_unique<RuleReloader>(SourcesFrom(s.config, s.agencies.names()),
-                                              s.config.rules.strict, *s.detection);
-  s.reloader->SetSwapListener([&store = s.alerts->store()](const RuleEngine& engine) {
-    store.ArchiveRuleRevisions(RuleRevisionDetails(engine));
-  });
-  if (!s.reloader->LoadNow()) return false;
+  if (!StartRules(s, detection)) return false;
   s.correlation->Restore(*s.detection->current()->correlations);
+  return true;
+}
+
+// The store and detect roles of a cluster node (engine/cluster/README.md).
+bool SetUpClusterRoles(Daemon::State& s) {
+  const ClusterConfig& config = s.config.cluster;
+  if (config.HasRole(ClusterRole::kStore)) {
+    try {
+      s.alerts = std::make_unique<AlertServices>(s.config);
+    } catch (const std::exception& e) {
+      spdlog::error("{}", e.what());
+      return false;
+    }
+    StoreRoleOptions options;
+    options.node = config.node;
+    s.store_role = StoreRole::Create(*s.cluster, s.alerts->store(), std::move(options));
+  }
+  if (config.HasRole(ClusterRole::kDetect)) {
+    DetectRoleOptions options;
+    options.consumers = config.detect_consumers;
+    options.agency_names = s.agencies.names();
+    options.listener_count = RuleListenerNames(s.config).size();
+    s.detect_role = DetectRole::Create(*s.cluster, std::move(options), MinLevel(s.config));
+    if (!StartRules(s, s.detect_role->stage())) return false;
+    if (const auto engine = s.detection->current();
+        engine && engine->correlations && !engine->correlations->empty()) {
+      spdlog::warn(
+          "cluster: the rule set has {} correlation(s); they need the correlate role, which is "
+          "not built: they do not fire on this cluster, and rules that only feed them make no "
+          "alert (engine/cluster/README.md)",
+          engine->correlations->rules.size());
+    }
+  }
   return true;
 }
 
@@ -180,6 +243,7 @@ bool SetUpCluster(Daemon::State& s) {
     s.cluster_publish = stage.get();
     s.pipeline.AddStage(std::move(stage));
   }
+  if (!SetUpClusterRoles(s)) return false;
   spdlog::info("cluster: node {} on {} (replicas {})", config.node, s.cluster->ConnectedUrl(),
                config.replicas);
   return true;
@@ -190,7 +254,7 @@ bool StartApi(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>>& p
   if (!s.alerts || !s.config.api.enabled) return true;
   AlertServicesHooks hooks;
   hooks.rules_json = [&s] {
-    const auto engine = s.detection->current();
+    const auto engine = s.detection ? s.detection->current() : nullptr;
     return engine ? RuleSetJson(*engine, s.reloader->rules_refused()) : std::string("{}");
   };
   hooks.rule_detail_json = [&s](std::string_view id,
@@ -198,11 +262,18 @@ bool StartApi(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>>& p
     if (revision != 0) {
       if (auto kept = s.alerts->store().RuleRevision(id, revision)) return kept;
     }
-    const auto engine = s.detection->current();
+    const auto engine = s.detection ? s.detection->current() : nullptr;
     return engine ? RuleDetailJson(*engine, id) : std::nullopt;
   };
-  hooks.reload = [&s] { s.reloader->Reload(); };
-  hooks.ready = [&s] { return s.detection->current() != nullptr; };
+  hooks.reload = [&s] {
+    if (s.reloader) s.reloader->Reload();
+  };
+  // A cluster store node without the detect role runs no rules: ready with
+  // its store, while its role consumes.
+  hooks.ready = [&s] {
+    return (!s.detection || s.detection->current() != nullptr) &&
+           (!s.store_role || s.store_role->healthy());
+  };
   try {
     ports.emplace_back("api", s.alerts->StartApi(std::move(hooks)));
   } catch (const std::exception& e) {
@@ -228,6 +299,14 @@ void StartMetrics(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>
   if (s.reloader) s.metrics_server->Register(s.reloader->MakeCollectable());
   if (s.alerts) s.metrics_server->Register(s.alerts->MakeCollectable());
   if (s.cluster_publish) s.metrics_server->Register(s.cluster_publish->MakeCollectable());
+  if (s.detect_role) {
+    for (auto& collectable : s.detect_role->MakeCollectables())
+      s.metrics_server->Register(std::move(collectable));
+  }
+  if (s.store_role) {
+    for (auto& collectable : s.store_role->MakeCollectables())
+      s.metrics_server->Register(std::move(collectable));
+  }
   ports.emplace_back("metrics", s.metrics_server->port());
   spdlog::info("metrics on http://{}:{}/metrics", s.config.metrics.address,
                s.metrics_server->port());
@@ -271,6 +350,8 @@ bool StartAll(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>>& p
     s.correlation->Start(*s.detection, &s.alerts->store());
     s.correlation_started = true;
   }
+  if (s.store_role) s.store_role->Start();
+  if (s.detect_role) s.detect_role->Start();
   return StartApi(s, ports);
 }
 
@@ -284,6 +365,9 @@ void Shutdown(Daemon::State& s) {
   s.io.run();                          // the listeners' last handlers (a no-op after a normal run)
   if (s.reloader) s.reloader->Stop();  // abandons a stuck reload instead of waiting on it
   s.pipeline.Stop();
+  // The message each role is on is finished (or left to be delivered again).
+  if (s.detect_role) s.detect_role->Stop();
+  if (s.store_role) s.store_role->Stop();
   if (s.correlation_started) {
     s.correlation->Stop();  // after the drain: the last checkpoint sees it all
     s.correlation_started = false;

@@ -106,7 +106,7 @@ void DetectionStage::Process(EventBatch& batch) {
   detections.clear();
   uint64_t below_min_level = 0;
   const correlate::CorrelationSet* correlations = engine->correlations.get();
-  const bool correlating = correlator_ && correlations && !correlations->empty();
+  const bool correlating = (correlator_ || hit_sink_) && correlations && !correlations->empty();
   // One callback per batch, not per event (std::function may allocate once
   // here); it reads the event being matched from `current`.
   struct Current {
@@ -141,8 +141,10 @@ void DetectionStage::Process(EventBatch& batch) {
   }
   if (below_min_level) below_min_level_.fetch_add(below_min_level, std::memory_order_relaxed);
   if (!detections.empty()) aggregator_->Add(batch, detections, agency_names_, alerts);
-  if (!hits.empty()) {
+  if (!hits.empty() && correlator_) {
     correlator_->Process(*correlations, batch, hits, alerts);
+  } else if (!hits.empty()) {
+    hit_sink_->OnHits(*correlations, batch, hits);
   } else if (correlator_) {
     correlator_->Pass(batch);  // in gsocd the batches after this one may go ahead
   }

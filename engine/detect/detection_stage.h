@@ -66,6 +66,17 @@ class DetectionAggregator {
                    const std::vector<std::string>& agency_names, std::vector<Alert>& alerts) = 0;
 };
 
+// Where the hits correlations need go when no local Correlator runs them:
+// a cluster detect node publishes them to GSOC_HITS (engine/cluster).
+class HitSink {
+ public:
+  virtual ~HitSink() = default;
+  // The worker thread, once per batch with every hit of a rule that a
+  // correlation refers to; `correlations` and `batch` live until it returns.
+  virtual void OnHits(const correlate::CorrelationSet& correlations, const EventBatch& batch,
+                      std::span<const correlate::RuleHit> hits) = 0;
+};
+
 class DetectionStage : public Stage {
  public:
   DetectionStage(std::shared_ptr<const RuleEngine> engine, AlertSink* sink,
@@ -75,6 +86,8 @@ class DetectionStage : public Stage {
   // Before the first batch. Hits of rules below min_level make no alert; an
   // aggregator (not owned; null: one alert per hit) takes the others.
   void SetAlertPolicy(rules::Level min_level, DetectionAggregator* aggregator);
+  // Before the first batch, instead of a Correlator: hits go to `sink` (not owned).
+  void SetHitSink(HitSink* sink) { hit_sink_ = sink; }
   // Hits that made no alert because their rule is below min_level.
   uint64_t below_min_level() const { return below_min_level_.load(std::memory_order_relaxed); }
 
@@ -103,6 +116,7 @@ class DetectionStage : public Stage {
   const uint64_t stage_id_;
   rules::Level min_level_ = rules::Level::kInformational;
   DetectionAggregator* aggregator_ = nullptr;
+  HitSink* hit_sink_ = nullptr;
   std::atomic<uint64_t> alerts_[2][5] = {};
   std::atomic<uint64_t> below_min_level_{0};
 };

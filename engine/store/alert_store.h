@@ -78,6 +78,10 @@ struct StoreOptions {
   // Ids start at least here: a data dir whose alerts were numbered before the
   // store existed (gsocd's old alert-id file) must not see its ids again.
   uint64_t min_first_id = 1;
+  // A cluster store node (engine/cluster/store_role.h): alerts arrive with
+  // their id set (derived from the GSOC_ALERTS stream), and the writer keeps
+  // an id that is above the last one assigned (else it assigns the next).
+  bool ids_given = false;
   // Tests: the wall clock that stamps commit times (retention goes by them).
   std::function<std::chrono::system_clock::time_point()> clock_for_test;
   // Tests: a RocksDB Env whose files fail on demand (not owned; outlives the store).

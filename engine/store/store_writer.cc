@@ -9,7 +9,8 @@ namespace detail {
 
 StoredAlert RocksAlertStore::Render(Alert& alert) {
   StoredAlert stored;
-  alert.id = 0;  // placeholder, patched by the writer
+  stored.id = alert.id;  // kept by the writer with ids_given, else replaced
+  alert.id = 0;          // placeholder, patched by the writer
   stored.json.reserve(1024);
   AppendAlertJson(stored.json, alert);
   stored.time_ns = alert.time_ns;
@@ -281,6 +282,7 @@ void RocksAlertStore::Encode(Slot& slot) {
   bool block_touched = false;
   char id_text[24];
   for (StoredAlert& alert : slot.alerts) {
+    if (options_.ids_given && alert.id >= id) id = alert.id;
     alert.id = id++;
     alert.commit_ns = commit_ns;
     if (alert.json.starts_with(kPlaceholder)) {

@@ -219,9 +219,13 @@ TEST(ClusterConfigTest, AuthAndTlsMustBeWhole) {
   ExpectError(read.errors, "cluster.tls", 6, "needs both certificate and private_key");
 }
 
-// No stubs: a role this gsocd cannot run is refused at load, by name.
+// No stubs: a role this gsocd cannot run is refused at load, by name; each
+// built role loads with what it needs (rules for detect; no aggregation on
+// detect and store nodes; listeners only on ingest nodes).
 TEST(ClusterConfigTest, RolesNotBuiltAreRefusedAtLoad) {
   const std::vector<ClusterRole> built = BuiltClusterRoles();
+  EXPECT_EQ(built, (std::vector<ClusterRole>{ClusterRole::kIngest, ClusterRole::kDetect,
+                                             ClusterRole::kStore}));
   for (size_t i = 0; i < kClusterRoleCount; ++i) {
     const auto role = static_cast<ClusterRole>(i);
     const std::string name(ClusterRoleName(role));
@@ -229,9 +233,13 @@ TEST(ClusterConfigTest, RolesNotBuiltAreRefusedAtLoad) {
                              "cluster:\n  servers: [nats://127.0.0.1:4222]\n  roles: [" + name +
                              "]\n";
     const bool is_built = std::find(built.begin(), built.end(), role) != built.end();
-    ConfigResult result = ParseConfig(yaml, kFile);
     if (is_built) {
-      EXPECT_TRUE(std::holds_alternative<Config>(result)) << name;
+      std::string valid = "cluster:\n  servers: [nats://127.0.0.1:4222]\n  roles: [" + name + "]\n";
+      if (role == ClusterRole::kIngest) valid = std::string(kListener) + valid;
+      if (role == ClusterRole::kDetect) valid = "rules: {sigma: []}\n" + valid;
+      if (role != ClusterRole::kIngest) valid = "alerts: {aggregate: {enabled: false}}\n" + valid;
+      ConfigResult result = ParseConfig(valid, kFile);
+      EXPECT_TRUE(std::holds_alternative<Config>(result)) << name << "\n" << Dump(Errors(valid));
       continue;
     }
     std::vector<ConfigError> errors = Errors(yaml);
@@ -239,6 +247,42 @@ TEST(ClusterConfigTest, RolesNotBuiltAreRefusedAtLoad) {
               std::string::npos)
         << Dump(errors);
   }
+}
+
+TEST(ClusterConfigTest, ADetectNodeNeedsRulesAndNoAggregation) {
+  std::vector<ConfigError> errors = Errors(R"(cluster:
+  servers: [nats://127.0.0.1:4222]
+  roles: [detect]
+)");
+  EXPECT_THAT(Dump(errors),
+              HasSubstr(":3:10: cluster.roles: the detect role needs a rules section"));
+  EXPECT_THAT(Dump(errors), HasSubstr(":3:10: cluster.roles: alerts.aggregate is keyed state"));
+  errors = Errors(R"(cluster:
+  servers: [nats://127.0.0.1:4222]
+  roles: [store]
+)");
+  EXPECT_THAT(Dump(errors), HasSubstr("set alerts.aggregate.enabled: false"));
+  Config config = Parse(R"(rules: {sigma: []}
+alerts: {aggregate: {enabled: false}}
+cluster:
+  servers: [nats://127.0.0.1:4222]
+  roles: [detect, store]
+  detect_consumers: 3
+  listeners: [tcp, udp]
+)");
+  EXPECT_EQ(config.cluster.detect_consumers, 3u);
+  EXPECT_EQ(config.cluster.listeners, (std::vector<std::string>{"tcp", "udp"}));
+}
+
+TEST(ClusterConfigTest, ListenerNamesMustMatchAnIngestNodesListeners) {
+  std::vector<ConfigError> errors = Errors(std::string(kListener) + R"(cluster:
+  servers: [nats://127.0.0.1:4222]
+  roles: [ingest]
+  listeners: [b]
+)");
+  ExpectError(errors, "cluster.listeners", 5, "differs from this node's listeners");
+  Read read = ReadSection("cluster: {servers: [nats://a:1], detect_consumers: 0}\n");
+  ExpectError(read.errors, "cluster.detect_consumers", 1, "");
 }
 
 TEST(ClusterConfigTest, AnIngestNodeLoads) {

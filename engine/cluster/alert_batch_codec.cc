@@ -1,0 +1,234 @@
+#include "engine/cluster/alert_batch_codec.h"
+
+#include <cstring>
+
+namespace gsoc {
+namespace {
+
+constexpr size_t kHeaderBytes = 10;  // magic, version, flags, u32 count
+// The smallest alert: identity 16, revision 8, value 8, a one-byte rule id
+// (2) and one byte for each of the other 16 members.
+constexpr size_t kMinAlertBytes = 50;
+constexpr uint8_t kMaxKind = static_cast<uint8_t>(AlertKind::kCorrelation);
+constexpr uint8_t kMaxLevel = static_cast<uint8_t>(rules::Level::kCritical);
+
+void PutVarint(std::string& out, uint64_t value) {
+  while (value >= 0x80) {
+    out += static_cast<char>(value | 0x80);
+    value >>= 7;
+  }
+  out += static_cast<char>(value);
+}
+void PutZigzag(std::string& out, int64_t value) {
+  PutVarint(out, (static_cast<uint64_t>(value) << 1) ^ static_cast<uint64_t>(value >> 63));
+}
+void PutFixed64(std::string& out, uint64_t value) {
+  for (int i = 0; i < 8; ++i) out += static_cast<char>((value >> (8 * i)) & 0xff);
+}
+void PutText(std::string& out, std::string_view text) {
+  PutVarint(out, text.size());
+  out.append(text);
+}
+void PutPairs(std::string& out, const std::vector<std::pair<std::string, std::string>>& pairs) {
+  PutVarint(out, pairs.size());
+  for (const auto& [name, value] : pairs) {
+    PutText(out, name);
+    PutText(out, value);
+  }
+}
+
+void AppendAlert(std::string& out, const ClusterAlert& item) {
+  const Alert& alert = item.alert;
+  PutFixed64(out, item.identity.high);
+  PutFixed64(out, item.identity.low);
+  PutZigzag(out, alert.time_ns);
+  out += static_cast<char>(alert.kind);
+  out += static_cast<char>(alert.rule.level);
+  PutText(out, alert.rule.id);
+  PutText(out, alert.rule.name);
+  PutText(out, alert.rule.title);
+  PutVarint(out, alert.rule.tags.size());
+  for (const std::string& tag : alert.rule.tags) PutText(out, tag);
+  PutFixed64(out, alert.rule.revision);
+  PutText(out, alert.agency);
+  PutPairs(out, alert.group);
+  PutZigzag(out, alert.window_start_ns);
+  PutZigzag(out, alert.window_end_ns);
+  PutVarint(out, alert.count);
+  PutText(out, alert.correlation_type);
+  uint64_t value_bits = 0;
+  std::memcpy(&value_bits, &alert.value, sizeof value_bits);
+  PutFixed64(out, value_bits);
+  PutText(out, alert.condition);
+  PutVarint(out, alert.suppressed);
+  PutPairs(out, alert.fields);
+  PutVarint(out, alert.events.size());
+  for (const AlertEvent& event : alert.events) {
+    PutVarint(out, event.id);
+    PutZigzag(out, event.time_ns);
+    PutText(out, event.raw);
+  }
+}
+
+// Reads the untrusted input; the first failure sticks.
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  bool ok() const { return error_.reason.empty(); }
+  bool at_end() const { return at_ == in_.size(); }
+  size_t remaining() const { return in_.size() - at_; }
+  const CodecError& error() const { return error_; }
+  bool Fail(std::string_view reason) {
+    if (ok()) error_ = {reason, at_};
+    return false;
+  }
+  uint8_t U8() {
+    if (!ok()) return 0;
+    if (at_ >= in_.size()) return Fail("truncated"), 0;
+    return static_cast<uint8_t>(in_[at_++]);
+  }
+  uint64_t Fixed(int bytes) {
+    if (!ok()) return 0;
+    if (remaining() < static_cast<size_t>(bytes)) return Fail("truncated"), 0;
+    uint64_t value = 0;
+    for (int i = 0; i < bytes; ++i) {
+      value |= uint64_t{static_cast<uint8_t>(in_[at_ + i])} << (8 * i);
+    }
+    at_ += bytes;
+    return value;
+  }
+  uint64_t Varint() {
+    uint64_t value = 0;
+    for (int shift = 0; ok(); shift += 7) {
+      if (shift > 63) return Fail("varint longer than 10 bytes"), 0;
+      const uint8_t byte = U8();
+      if (shift == 63 && (byte & 0x7e) != 0) return Fail("varint overflows 64 bits"), 0;
+      value |= uint64_t{byte & 0x7fu} << shift;
+      if ((byte & 0x80) == 0) return value;
+    }
+    return 0;
+  }
+  int64_t Zigzag() {
+    const uint64_t v = Varint();
+    return static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1));
+  }
+  // A count of items that each take at least `min_bytes`: never more than
+  // the input left could hold, nor `limit`.
+  size_t Count(size_t limit, size_t min_bytes, std::string_view what) {
+    const uint64_t n = Varint();
+    if (!ok()) return 0;
+    if (n > limit) return Fail(what), 0;
+    if (n * min_bytes > remaining()) return Fail("count beyond the message"), 0;
+    return static_cast<size_t>(n);
+  }
+  void Text(std::string& out) {
+    const uint64_t n = Varint();
+    if (!ok()) return;
+    if (n > remaining()) {
+      Fail("string beyond the message");
+      return;
+    }
+    out.assign(in_.data() + at_, static_cast<size_t>(n));
+    at_ += static_cast<size_t>(n);
+  }
+  void Pairs(std::vector<std::pair<std::string, std::string>>& out, size_t limit) {
+    const size_t n = Count(limit, 2, "too many pairs");
+    out.resize(n);
+    for (auto& [name, value] : out) {
+      Text(name);
+      Text(value);
+    }
+  }
+
+ private:
+  std::string_view in_;
+  size_t at_ = 0;
+  CodecError error_;
+};
+
+bool ReadAlert(Reader& in, ClusterAlert& item, const AlertBatchLimits& limits) {
+  Alert& alert = item.alert;
+  item.identity.high = in.Fixed(8);
+  item.identity.low = in.Fixed(8);
+  alert.time_ns = in.Zigzag();
+  const uint8_t kind = in.U8();
+  if (in.ok() && kind > kMaxKind) return in.Fail("unknown alert kind");
+  alert.kind = static_cast<AlertKind>(kind);
+  const uint8_t level = in.U8();
+  if (in.ok() && level > kMaxLevel) return in.Fail("unknown level");
+  alert.rule.level = static_cast<rules::Level>(level);
+  in.Text(alert.rule.id);
+  in.Text(alert.rule.name);
+  in.Text(alert.rule.title);
+  alert.rule.tags.resize(in.Count(limits.max_tags, 1, "too many tags"));
+  for (std::string& tag : alert.rule.tags) in.Text(tag);
+  alert.rule.revision = in.Fixed(8);
+  in.Text(alert.agency);
+  in.Pairs(alert.group, limits.max_pairs);
+  alert.window_start_ns = in.Zigzag();
+  alert.window_end_ns = in.Zigzag();
+  alert.count = in.Varint();
+  in.Text(alert.correlation_type);
+  const uint64_t value_bits = in.Fixed(8);
+  std::memcpy(&alert.value, &value_bits, sizeof value_bits);
+  in.Text(alert.condition);
+  alert.suppressed = in.Varint();
+  in.Pairs(alert.fields, limits.max_pairs);
+  alert.events.resize(in.Count(limits.max_events, 3, "too many events"));
+  for (AlertEvent& event : alert.events) {
+    event.id = in.Varint();
+    event.time_ns = in.Zigzag();
+    in.Text(event.raw);
+  }
+  if (in.ok() && alert.rule.id.empty()) return in.Fail("alert without a rule id");
+  return in.ok();
+}
+
+}  // namespace
+
+size_t EncodeAlertBatch(std::span<const ClusterAlert> alerts, size_t first, size_t max_bytes,
+                        std::string& out) {
+  out.clear();
+  out.append(kHeaderBytes, '\0');
+  size_t n = 0;
+  for (size_t i = first; i < alerts.size() && n < kMaxAlertsPerMessage; ++i) {
+    const size_t before = out.size();
+    AppendAlert(out, alerts[i]);
+    if (out.size() > max_bytes) {
+      out.resize(before);
+      break;
+    }
+    ++n;
+  }
+  if (n == 0) {
+    out.clear();
+    return 0;
+  }
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((kAlertBatchMagic >> (8 * i)) & 0xff);
+  out[4] = static_cast<char>(kAlertBatchVersion);
+  out[5] = 0;
+  for (int i = 0; i < 4; ++i) out[6 + i] = static_cast<char>((n >> (8 * i)) & 0xff);
+  return n;
+}
+
+bool DecodeAlertBatch(std::string_view message, std::vector<ClusterAlert>& out, CodecError* error,
+                      const AlertBatchLimits& limits) {
+  out.clear();
+  Reader in(message);
+  if (in.Fixed(4) != kAlertBatchMagic && in.ok()) in.Fail("not an alert batch (magic)");
+  if (in.U8() != kAlertBatchVersion && in.ok()) in.Fail("unknown alert batch version");
+  if (in.U8() != 0 && in.ok()) in.Fail("reserved flags set");
+  const uint64_t count = in.Fixed(4);
+  if (in.ok() && count == 0) in.Fail("empty alert batch");
+  if (in.ok() && count > kMaxAlertsPerMessage) in.Fail("too many alerts in one message");
+  if (in.ok() && count * kMinAlertBytes > in.remaining()) in.Fail("count beyond the message");
+  if (in.ok()) out.resize(static_cast<size_t>(count));
+  for (size_t i = 0; i < out.size() && in.ok(); ++i) ReadAlert(in, out[i], limits);
+  if (in.ok() && !in.at_end()) in.Fail("trailing bytes");
+  if (in.ok()) return true;
+  out.clear();
+  if (error != nullptr) *error = in.error();
+  return false;
+}
+
+}  // namespace gsoc

@@ -1,0 +1,447 @@
+#include "engine/cluster/detect_role.h"
+
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include "engine/cluster/alert_batch_codec.h"
+#include "engine/cluster/event_batch_codec.h"
+#include "engine/cluster/hit_batch_codec.h"
+#include "engine/event/field_access.h"
+#include "engine/metrics/metrics_server.h"
+
+namespace gsoc {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view kDurable = "detect";
+constexpr std::chrono::seconds kFetchWait{1};
+constexpr std::chrono::seconds kPublishWait{5};
+constexpr std::chrono::seconds kAckWait{2};  // a round: resends, then checks for Stop
+constexpr std::chrono::seconds kLagInterval{1};
+constexpr std::chrono::milliseconds kErrorPause{250};
+
+// The alerts DetectionStage::Process hands its sink go to the vector of the
+// thread that called it (each consumer thread processes its own batch).
+thread_local std::vector<Alert>* tls_alerts = nullptr;
+// The same for the hits: the consumer thread's worker while it processes.
+thread_local void* tls_worker = nullptr;
+
+}  // namespace
+
+class DetectRole::Collector : public AlertSink, public HitSink {
+ public:
+  explicit Collector(DetectRole& role) : role_(role) {}
+  void Publish(std::vector<Alert>& alerts) override {
+    if (tls_alerts == nullptr) return;  // not called by a consumer thread: nothing to take
+    for (Alert& alert : alerts) tls_alerts->push_back(std::move(alert));
+    alerts.clear();
+  }
+  void OnHits(const correlate::CorrelationSet& correlations, const EventBatch& batch,
+              std::span<const correlate::RuleHit> hits) override {
+    if (tls_worker == nullptr) return;
+    role_.EncodeHits(*static_cast<Worker*>(tls_worker), correlations, batch, hits);
+  }
+
+ private:
+  DetectRole& role_;
+};
+
+// One correlation input of a hit: where its group values are in `values`.
+struct DetectRole::HitEntry {
+  uint32_t partition = 0;
+  uint32_t correlation = 0;  // index into CorrelationSet::rules
+  uint32_t ref = 0;
+  uint32_t event_index = 0;
+  uint32_t values_begin = 0;
+  uint32_t values_count = 0;
+  bool has_value = false;
+  std::string_view value;
+};
+
+struct DetectRole::Worker {
+  std::unique_ptr<PullConsumer> consumer;
+  std::unique_ptr<BatchPublisher> publisher;
+  EventBatchDecoder decoder;
+  EventBatch batch;  // pooled: cleared, never freed, between messages
+  std::vector<Alert> alerts;
+  std::vector<ClusterAlert> out;
+  std::vector<AlertIdentity> identities;
+  std::string buffer;
+  // Hits of the message being processed: entries, their group values, and
+  // the encoded messages (partition, bytes), reused from message to message.
+  std::vector<HitEntry> hit_entries;
+  std::vector<std::string_view> hit_values;
+  struct HitMessage {
+    uint32_t partition = 0;
+    size_t hits = 0;
+    std::string bytes;
+  };
+  std::vector<HitMessage> hit_messages;
+  size_t hit_message_count = 0;
+  uint64_t sequence = 0;  // of the GSOC_EVENTS message being processed
+  Clock::time_point publish_start;
+  uint64_t duplicates_seen = 0;
+  explicit Worker(EventBatchLimits limits) : decoder(limits) {}
+};
+
+DetectRole::DetectRole(JetStreamClient& client, DetectRoleOptions options)
+    : client_(client),
+      options_(std::move(options)),
+      collector_(std::make_unique<Collector>(*this)),
+      registry_(std::make_shared<prometheus::Registry>()) {
+  ack_seconds_ = &prometheus::BuildHistogram()
+                      .Name("gsoc_cluster_alert_publish_ack_seconds")
+                      .Help(
+                          "From publishing the alerts of one GSOC_EVENTS message to JetStream "
+                          "acknowledging all of them")
+                      .Register(*registry_)
+                      .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005,
+                                                                       0.01, 0.025, 0.05, 0.1, 0.25,
+                                                                       0.5, 1, 2.5, 5, 10});
+}
+
+std::unique_ptr<DetectRole> DetectRole::Create(JetStreamClient& client, DetectRoleOptions options,
+                                               rules::Level min_level) {
+  std::unique_ptr<DetectRole> role(new DetectRole(client, std::move(options)));
+  role->stage_ = std::make_unique<DetectionStage>(nullptr, role->collector_.get(),
+                                                  role->options_.agency_names, nullptr);
+  role->stage_->SetAlertPolicy(min_level, nullptr);  // aggregation: README "Aggregation"
+  role->stage_->SetHitSink(role->collector_.get());
+  return role;
+}
+
+DetectRole::~DetectRole() { Stop(); }
+
+void DetectRole::Start() {
+  for (size_t i = 0; i < std::max<size_t>(1, options_.consumers); ++i) {
+    threads_.emplace_back([this, i] { Run(i); });
+  }
+}
+
+void DetectRole::Stop() {
+  stop_.store(true, std::memory_order_relaxed);
+  for (std::thread& thread : threads_) thread.join();
+  threads_.clear();
+}
+
+void DetectRole::Run(size_t index) {
+  EventBatchLimits limits;
+  limits.agency_count = static_cast<uint32_t>(options_.agency_names.size());
+  if (options_.listener_count != 0) limits.listener_count = options_.listener_count;
+  Worker worker(limits);
+  std::string error;
+  Clock::time_point next_lag = Clock::now();
+  while (!stopping()) {
+    if (!worker.publisher) worker.publisher = BatchPublisher::Create(client_, &error);
+    if (worker.publisher && !worker.consumer) {
+      worker.consumer = PullConsumer::Create(client_, kEventsStream, "gsoc.events.>", kDurable,
+                                             options_.ack_wait, std::chrono::seconds(5), &error);
+    }
+    if (!worker.publisher || !worker.consumer) {
+      fetch_errors_.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("cluster detect {}: {}; retrying", index, error);
+      std::this_thread::sleep_for(kErrorPause);
+      continue;
+    }
+    const int fetched = worker.consumer->Fetch(
+        options_.fetch_messages, kFetchWait,
+        [&](const ConsumedMessage& message) { return Handle(worker, message); }, &error);
+    if (fetched < 0) {
+      fetch_errors_.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("cluster detect {}: {}", index, error);
+      std::this_thread::sleep_for(kErrorPause);
+    }
+    if (index == 0 && Clock::now() >= next_lag) {  // one thread asks for the shared consumer
+      next_lag = Clock::now() + kLagInterval;
+      uint64_t pending = 0, unacked = 0;
+      if (worker.consumer->Lag(&pending, &unacked, &error)) {
+        pending_.store(pending, std::memory_order_relaxed);
+        unacked_.store(unacked, std::memory_order_relaxed);
+      }
+    }
+  }
+}
+
+Consumed DetectRole::Handle(Worker& worker, const ConsumedMessage& message) {
+  if (stopping()) return Consumed::kLater;
+  if (message.deliveries > 1) redeliveries_.fetch_add(1, std::memory_order_relaxed);
+  worker.batch.Clear();
+  CodecError codec_error;
+  if (!worker.decoder.Decode(message.data, worker.batch, &codec_error)) {
+    refused_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("cluster detect: GSOC_EVENTS message {} ({}) refused at byte {}: {}",
+                 message.stream_sequence, message.subject, codec_error.offset, codec_error.reason);
+    return Consumed::kRefuse;
+  }
+  worker.alerts.clear();
+  worker.hit_message_count = 0;
+  worker.hit_entries.clear();
+  worker.hit_values.clear();
+  tls_alerts = &worker.alerts;
+  tls_worker = &worker;
+  worker.sequence = message.stream_sequence;
+  stage_->Process(worker.batch);
+  tls_alerts = nullptr;
+  tls_worker = nullptr;
+  worker.publish_start = Clock::now();
+  if (!PublishHits(worker, message.stream_sequence) ||
+      !PublishAlerts(worker, message.stream_sequence)) {
+    return Consumed::kLater;
+  }
+  messages_.fetch_add(1, std::memory_order_relaxed);
+  events_.fetch_add(worker.batch.size(), std::memory_order_relaxed);
+  return Consumed::kAck;
+}
+
+// The field a correlation's group_by[g] is read from for inputs of refs[ref]
+// (the alias mapping), as the Correlator reads it; `agency` from the table.
+FieldLookup DetectRole::ReadField(const EventBatch& batch, const Event& event,
+                                  std::string_view name) const {
+  FieldLookup found = GetField(batch, event, name);
+  if (!found.present && name == "agency" && event.agency < options_.agency_names.size()) {
+    found = {true, options_.agency_names[event.agency]};
+  }
+  return found;
+}
+
+void DetectRole::EncodeHits(Worker& worker, const correlate::CorrelationSet& correlations,
+                            const EventBatch& batch, std::span<const correlate::RuleHit> hits) {
+  const std::span<const Event> events = batch.events();
+  const uint32_t partitions = client_.config().partitions;
+  for (const correlate::RuleHit& hit : hits) {
+    if (hit.rule_index >= correlations.detection_routes.size()) continue;
+    const Event& event = events[hit.event_index];
+    for (const correlate::Route& route : correlations.detection_routes[hit.rule_index]) {
+      const correlate::CorrelationRule& rule = correlations.rules[route.rule];
+      HitEntry entry;
+      entry.correlation = route.rule;
+      entry.ref = route.ref;
+      entry.event_index = hit.event_index;
+      entry.values_begin = static_cast<uint32_t>(worker.hit_values.size());
+      bool complete = true;
+      for (size_t g = 0; g < rule.group_by.size() && complete; ++g) {
+        const std::string& name =
+            g < rule.group_fields.size() && route.ref < rule.group_fields[g].size()
+                ? rule.group_fields[g][route.ref]
+                : rule.group_by[g];
+        const FieldLookup value = ReadField(batch, event, name);
+        complete = value.present;
+        if (complete) worker.hit_values.push_back(value.value);
+      }
+      if (!complete) {  // the Correlator skips it too (missing group)
+        worker.hit_values.resize(entry.values_begin);
+        hits_missing_group_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      entry.values_count = static_cast<uint32_t>(worker.hit_values.size() - entry.values_begin);
+      if (!rule.field.empty()) {
+        const FieldLookup value = ReadField(batch, event, rule.field);
+        entry.has_value = value.present;
+        entry.value = value.value;
+      }
+      entry.partition = HitPartition(rule.id,
+                                     std::span<const std::string_view>(worker.hit_values)
+                                         .subspan(entry.values_begin, entry.values_count),
+                                     partitions);
+      worker.hit_entries.push_back(entry);
+    }
+  }
+  // One message per partition (more when one is full), in hit order within it.
+  std::stable_sort(worker.hit_entries.begin(), worker.hit_entries.end(),
+                   [](const HitEntry& a, const HitEntry& b) { return a.partition < b.partition; });
+  HitBatchEncoder encoder;
+  const size_t max_bytes = client_.config().max_batch_bytes;
+  std::string* out = nullptr;
+  uint32_t open_partition = UINT32_MAX;
+  const auto finish = [&] {
+    if (out != nullptr && encoder.count() != 0) {
+      encoder.Finish(*out);
+      worker.hit_messages[worker.hit_message_count].hits = encoder.count();
+      ++worker.hit_message_count;
+    }
+    out = nullptr;
+  };
+  const auto begin = [&](uint32_t partition) {
+    if (worker.hit_messages.size() <= worker.hit_message_count) worker.hit_messages.emplace_back();
+    auto& slot = worker.hit_messages[worker.hit_message_count];
+    slot.partition = partition;
+    out = &slot.bytes;
+    encoder.Begin(*out);
+    open_partition = partition;
+  };
+  for (const HitEntry& entry : worker.hit_entries) {
+    const correlate::CorrelationRule& rule = correlations.rules[entry.correlation];
+    const Event& event = events[entry.event_index];
+    HitView view;
+    view.correlation = rule.id;
+    view.ref = entry.ref;
+    view.rule = entry.ref < rule.refs.size() ? std::string_view(rule.refs[entry.ref].written)
+                                             : std::string_view();
+    view.group = std::span<const std::string_view>(worker.hit_values)
+                     .subspan(entry.values_begin, entry.values_count);
+    view.has_value = entry.has_value;
+    view.value = entry.value;
+    view.agency = event.agency < options_.agency_names.size()
+                      ? std::string_view(options_.agency_names[event.agency])
+                      : std::string_view();
+    view.host = event.host;
+    view.event_time_ns = event.event_time_ns;
+    view.event_id = event.id;
+    view.stream_sequence = worker.sequence;
+    view.event_index = entry.event_index;
+    view.raw = event.raw;
+    if (entry.partition != open_partition) {
+      finish();
+      begin(entry.partition);
+    }
+    if (encoder.Add(view, max_bytes, *out)) continue;
+    finish();  // full: the next message of this partition
+    begin(entry.partition);
+    if (!encoder.Add(view, max_bytes, *out)) {
+      hits_too_large_.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("cluster detect: a hit of correlation {} exceeds max_batch_bytes; dropped",
+                   rule.id);
+    }
+  }
+  finish();
+}
+
+bool DetectRole::PublishHits(Worker& worker, uint64_t sequence) {
+  std::string error;
+  uint32_t previous = UINT32_MAX;
+  size_t part = 0;  // the n-th message of one partition
+  for (size_t i = 0; i < worker.hit_message_count; ++i) {
+    const Worker::HitMessage& message = worker.hit_messages[i];
+    const uint32_t partition = message.partition;
+    part = partition == previous ? part + 1 : 0;
+    previous = partition;
+    const std::string subject = HitsSubject(partition);
+    const std::string msg_id = "h-" + std::to_string(sequence) + "-" + std::to_string(partition) +
+                               "-" + std::to_string(part);
+    while (!worker.publisher->Publish(subject, message.bytes, msg_id, kPublishWait, &error)) {
+      if (stopping()) return false;
+      retries_.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("cluster detect: publishing hits to {} failed, retrying: {}", subject, error);
+    }
+    hit_messages_.fetch_add(1, std::memory_order_relaxed);
+    hits_.fetch_add(message.hits, std::memory_order_relaxed);
+  }
+  return true;
+}
+
+bool DetectRole::PublishAlerts(Worker& worker, uint64_t sequence) {
+  if (worker.alerts.empty() && worker.hit_message_count == 0) return true;
+  // Each alert's input position: the stage reports alerts in event order, so
+  // one forward walk over the batch finds every alert's event by its id.
+  const std::span<const Event> events = worker.batch.events();
+  worker.out.clear();
+  size_t cursor = 0;
+  for (Alert& alert : worker.alerts) {
+    if (!alert.events.empty()) {
+      size_t at = cursor;
+      while (at < events.size() && events[at].id != alert.events.front().id) ++at;
+      if (at < events.size()) cursor = at;
+    }
+    const InputPosition position{sequence, static_cast<uint32_t>(cursor)};
+    worker.out.push_back({ComputeAlertIdentity(alert, position), std::move(alert)});
+  }
+  const std::span<const ClusterAlert> all(worker.out);
+  std::string error;
+  for (size_t first = 0; first < all.size();) {
+    size_t end = first + 1;  // one agency, one subject
+    while (end < all.size() && all[end].alert.agency == all[first].alert.agency) ++end;
+    const size_t n =
+        EncodeAlertBatch(all.first(end), first, client_.config().max_batch_bytes, worker.buffer);
+    if (n == 0) {
+      too_large_.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("cluster detect: an alert of rule {} exceeds max_batch_bytes; dropped",
+                   all[first].alert.rule.id);
+      ++first;
+      continue;
+    }
+    worker.identities.clear();
+    for (size_t i = first; i < first + n; ++i) worker.identities.push_back(all[i].identity);
+    const std::string subject = AlertsSubject(all[first].alert.agency);
+    const std::string msg_id = AlertMessageId(worker.identities);
+    while (!worker.publisher->Publish(subject, worker.buffer, msg_id, kPublishWait, &error)) {
+      if (stopping()) return false;
+      retries_.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("cluster detect: publishing alerts to {} failed, retrying: {}", subject, error);
+    }
+    alert_messages_.fetch_add(1, std::memory_order_relaxed);
+    alerts_.fetch_add(n, std::memory_order_relaxed);
+    first += n;
+  }
+  while (!worker.publisher->WaitForAcks(kAckWait, &error)) {
+    if (stopping()) return false;
+    retries_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("cluster detect: waiting for alert acks: {}", error);
+  }
+  ack_seconds_->Observe(std::chrono::duration<double>(Clock::now() - worker.publish_start).count());
+  const uint64_t duplicates = worker.publisher->duplicates();
+  duplicates_.fetch_add(duplicates - worker.duplicates_seen, std::memory_order_relaxed);
+  worker.duplicates_seen = duplicates;
+  return true;
+}
+
+std::vector<std::shared_ptr<prometheus::Collectable>> DetectRole::MakeCollectables() {
+  auto counters = std::make_shared<CallbackCollectable>([this] {
+    using prometheus::MetricType;
+    const auto counter = [](const char* name, const char* help, const std::atomic<uint64_t>& v) {
+      return SingleSample(name, help, MetricType::Counter,
+                          static_cast<double>(v.load(std::memory_order_relaxed)));
+    };
+    const auto gauge = [](const char* name, const char* help, const std::atomic<uint64_t>& v) {
+      return SingleSample(name, help, MetricType::Gauge,
+                          static_cast<double>(v.load(std::memory_order_relaxed)));
+    };
+    std::vector<prometheus::MetricFamily> families{
+        counter("gsoc_cluster_detect_messages_total",
+                "GSOC_EVENTS messages processed and acknowledged by this detect node", messages_),
+        counter("gsoc_cluster_detect_events_total", "Events in those messages", events_),
+        counter("gsoc_cluster_detect_refused_total",
+                "GSOC_EVENTS messages refused as undecodable (terminated, not redelivered)",
+                refused_),
+        counter("gsoc_cluster_alerts_published_total",
+                "Alerts sent to GSOC_ALERTS (the events message is acked after all are)", alerts_),
+        counter("gsoc_cluster_alert_messages_published_total",
+                "Alerts messages sent to GSOC_ALERTS", alert_messages_),
+        counter("gsoc_cluster_alerts_too_large_total",
+                "Alerts dropped because one alone exceeds cluster.max_batch_bytes", too_large_),
+        counter("gsoc_cluster_alert_publish_retries_total",
+                "Alert publishes or ack waits that failed and were retried", retries_),
+        counter("gsoc_cluster_alert_messages_duplicate_total",
+                "Alerts messages JetStream acknowledged as duplicates (Nats-Msg-Id seen)",
+                duplicates_),
+        counter("gsoc_cluster_hits_published_total",
+                "Correlation inputs (hit x correlation) sent to GSOC_HITS", hits_),
+        counter("gsoc_cluster_hit_messages_published_total", "Hits messages sent to GSOC_HITS",
+                hit_messages_),
+        counter("gsoc_cluster_hits_too_large_total",
+                "Hits dropped because one alone exceeds cluster.max_batch_bytes", hits_too_large_),
+        counter("gsoc_cluster_hits_missing_group_total",
+                "Hits not published: the event lacks a group-by field of the correlation (the "
+                "Correlator skips them too)",
+                hits_missing_group_),
+        counter("gsoc_cluster_detect_fetch_errors_total",
+                "Fetches from a consumer that failed (retried)", fetch_errors_),
+    };
+    families.push_back(counter("gsoc_cluster_detect_redeliveries_total",
+                               "GSOC_EVENTS messages delivered again (a detect node died or did "
+                               "not ack in time)",
+                               redeliveries_));
+    families.push_back(gauge("gsoc_cluster_detect_consumer_pending",
+                             "GSOC_EVENTS messages not yet delivered to the detect consumer "
+                             "(its lag; asked every second)",
+                             pending_));
+    families.push_back(gauge("gsoc_cluster_detect_consumer_unacked",
+                             "GSOC_EVENTS messages delivered to detect nodes and not yet acked",
+                             unacked_));
+    return families;
+  });
+  return {counters, registry_};
+}
+
+}  // namespace gsoc

@@ -1,0 +1,191 @@
+#include "engine/cluster/hit_batch_codec.h"
+
+namespace gsoc {
+namespace {
+
+constexpr size_t kHeaderBytes = 10;  // magic, version, flags, u32 count
+// The smallest hit: one byte for each of its 14 members (empty texts,
+// values below 128), one more for the flag byte.
+constexpr size_t kMinHitBytes = 14;
+constexpr uint8_t kHasValue = 0x01;
+constexpr uint8_t kReservedBits = 0xfe;
+
+void PutVarint(std::string& out, uint64_t value) {
+  while (value >= 0x80) {
+    out += static_cast<char>(value | 0x80);
+    value >>= 7;
+  }
+  out += static_cast<char>(value);
+}
+void PutText(std::string& out, std::string_view text) {
+  PutVarint(out, text.size());
+  out.append(text);
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  bool ok() const { return error_.reason.empty(); }
+  bool at_end() const { return at_ == in_.size(); }
+  size_t remaining() const { return in_.size() - at_; }
+  const CodecError& error() const { return error_; }
+  bool Fail(std::string_view reason) {
+    if (ok()) error_ = {reason, at_};
+    return false;
+  }
+  uint8_t U8() {
+    if (!ok()) return 0;
+    if (at_ >= in_.size()) return Fail("truncated"), 0;
+    return static_cast<uint8_t>(in_[at_++]);
+  }
+  uint64_t Fixed(int bytes) {
+    if (!ok()) return 0;
+    if (remaining() < static_cast<size_t>(bytes)) return Fail("truncated"), 0;
+    uint64_t value = 0;
+    for (int i = 0; i < bytes; ++i) {
+      value |= uint64_t{static_cast<uint8_t>(in_[at_ + i])} << (8 * i);
+    }
+    at_ += bytes;
+    return value;
+  }
+  uint64_t Varint() {
+    uint64_t value = 0;
+    for (int shift = 0; ok(); shift += 7) {
+      if (shift > 63) return Fail("varint longer than 10 bytes"), 0;
+      const uint8_t byte = U8();
+      if (shift == 63 && (byte & 0x7e) != 0) return Fail("varint overflows 64 bits"), 0;
+      value |= uint64_t{byte & 0x7fu} << shift;
+      if ((byte & 0x80) == 0) return value;
+    }
+    return 0;
+  }
+  void Text(std::string& out) {
+    const uint64_t n = Varint();
+    if (!ok()) return;
+    if (n > remaining()) {
+      Fail("string beyond the message");
+      return;
+    }
+    out.assign(in_.data() + at_, static_cast<size_t>(n));
+    at_ += static_cast<size_t>(n);
+  }
+
+ private:
+  std::string_view in_;
+  size_t at_ = 0;
+  CodecError error_;
+};
+
+bool ReadHit(Reader& in, ClusterHit& hit, const HitBatchLimits& limits) {
+  const uint8_t flags = in.U8();
+  if (in.ok() && (flags & kReservedBits) != 0) return in.Fail("reserved hit flags set");
+  hit.has_value = (flags & kHasValue) != 0;
+  in.Text(hit.correlation);
+  const uint64_t ref = in.Varint();
+  if (in.ok() && ref >= limits.max_ref) return in.Fail("ref out of range");
+  hit.ref = static_cast<uint32_t>(ref);
+  in.Text(hit.rule);
+  const uint64_t groups = in.Varint();
+  if (in.ok() && groups > limits.max_group) return in.Fail("too many group values");
+  if (in.ok() && groups > in.remaining()) return in.Fail("count beyond the message");
+  hit.group.resize(in.ok() ? static_cast<size_t>(groups) : 0);
+  for (std::string& value : hit.group) in.Text(value);
+  in.Text(hit.value);
+  if (in.ok() && !hit.has_value && !hit.value.empty()) return in.Fail("value without its flag");
+  in.Text(hit.agency);
+  in.Text(hit.host);
+  const uint64_t time = in.Varint();
+  hit.event_time_ns = static_cast<int64_t>((time >> 1) ^ (~(time & 1) + 1));
+  hit.event_id = in.Varint();
+  hit.stream_sequence = in.Varint();
+  const uint64_t index = in.Varint();
+  if (in.ok() && index > UINT32_MAX) return in.Fail("event index out of range");
+  hit.event_index = static_cast<uint32_t>(index);
+  in.Text(hit.raw);
+  if (in.ok() && hit.correlation.empty()) return in.Fail("hit without a correlation id");
+  return in.ok();
+}
+
+}  // namespace
+
+uint32_t HitPartition(std::string_view correlation, std::span<const std::string_view> group,
+                      uint32_t partitions) {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  const auto mix = [&hash](std::string_view bytes) {
+    for (const char c : bytes) {
+      hash ^= static_cast<unsigned char>(c);
+      hash *= 0x100000001b3ULL;
+    }
+  };
+  const auto mix_length = [&mix](size_t n) {
+    char bytes[8];
+    for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((n >> (8 * i)) & 0xff);
+    mix(std::string_view(bytes, 8));
+  };
+  mix_length(correlation.size());
+  mix(correlation);
+  for (const std::string_view value : group) {
+    mix_length(value.size());
+    mix(value);
+  }
+  return static_cast<uint32_t>(hash % (partitions == 0 ? 1 : partitions));
+}
+
+void HitBatchEncoder::Begin(std::string& out) {
+  out.assign(kHeaderBytes, '\0');
+  count_ = 0;
+}
+
+bool HitBatchEncoder::Add(const HitView& hit, size_t max_bytes, std::string& out) {
+  const size_t before = out.size();
+  out += static_cast<char>(hit.has_value ? kHasValue : 0);
+  PutText(out, hit.correlation);
+  PutVarint(out, hit.ref);
+  PutText(out, hit.rule);
+  PutVarint(out, hit.group.size());
+  for (const std::string_view value : hit.group) PutText(out, value);
+  PutText(out, hit.has_value ? hit.value : std::string_view());
+  PutText(out, hit.agency);
+  PutText(out, hit.host);
+  PutVarint(out, (static_cast<uint64_t>(hit.event_time_ns) << 1) ^
+                     static_cast<uint64_t>(hit.event_time_ns >> 63));
+  PutVarint(out, hit.event_id);
+  PutVarint(out, hit.stream_sequence);
+  PutVarint(out, hit.event_index);
+  PutText(out, hit.raw);
+  if (out.size() > max_bytes) {
+    out.resize(before);
+    return false;
+  }
+  ++count_;
+  return true;
+}
+
+void HitBatchEncoder::Finish(std::string& out) const {
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((kHitBatchMagic >> (8 * i)) & 0xff);
+  out[4] = static_cast<char>(kHitBatchVersion);
+  out[5] = 0;
+  for (int i = 0; i < 4; ++i) out[6 + i] = static_cast<char>((count_ >> (8 * i)) & 0xff);
+}
+
+bool DecodeHitBatch(std::string_view message, std::vector<ClusterHit>& out, CodecError* error,
+                    const HitBatchLimits& limits) {
+  out.clear();
+  Reader in(message);
+  if (in.Fixed(4) != kHitBatchMagic && in.ok()) in.Fail("not a hit batch (magic)");
+  if (in.U8() != kHitBatchVersion && in.ok()) in.Fail("unknown hit batch version");
+  if (in.U8() != 0 && in.ok()) in.Fail("reserved flags set");
+  const uint64_t count = in.Fixed(4);
+  if (in.ok() && count == 0) in.Fail("empty hit batch");
+  if (in.ok() && count > limits.max_hits) in.Fail("too many hits in one message");
+  if (in.ok() && count * kMinHitBytes > in.remaining()) in.Fail("count beyond the message");
+  if (in.ok()) out.resize(static_cast<size_t>(count));
+  for (size_t i = 0; i < out.size() && in.ok(); ++i) ReadHit(in, out[i], limits);
+  if (in.ok() && !in.at_end()) in.Fail("trailing bytes");
+  if (in.ok()) return true;
+  out.clear();
+  if (error != nullptr) *error = in.error();
+  return false;
+}
+
+}  // namespace gsoc

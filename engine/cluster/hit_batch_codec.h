@@ -1,0 +1,98 @@
+// The binary encoding of a hits message on GSOC_HITS: the hits of one
+// GSOC_EVENTS message that fall in one correlation partition (subject
+// gsoc.hits.<partition>, partition = HitPartition(correlation, group key)).
+// Layout in engine/cluster/README.md.
+//
+// A hit is what the correlate role needs to run one correlation input as a
+// single node's Correlator would: the correlation (id) and which of its
+// referenced rules fired (ref, rule id), the group-by values read from the
+// event (the alias mapping applied), the value of the correlation's
+// `field` when it has one, the event-time source (agency, host), the
+// event's time, id and raw line (contributing events), and its input
+// position (GSOC_EVENTS sequence and index: the alert identity's input).
+//
+// Encoder: from views (no allocation per hit besides the output buffer).
+// Decoder: the input is untrusted; every count and length is checked
+// against the input's own bounds and HitBatchLimits, truncated, trailing or
+// hostile input is refused with a static reason and the byte offset, and
+// `out` is left empty. Not thread-safe: one per thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/cluster/event_batch_codec.h"
+
+namespace gsoc {
+
+inline constexpr uint32_t kHitBatchMagic = 0x42485347;  // "GSHB" little-endian
+inline constexpr uint8_t kHitBatchVersion = 1;
+
+// One hit as the detect role encodes it: views into the batch and the rule set.
+struct HitView {
+  std::string_view correlation;             // correlation rule id
+  uint32_t ref = 0;                         // index into its `rules:`
+  std::string_view rule;                    // the detection rule id that fired
+  std::span<const std::string_view> group;  // group_by values, in group_by order
+  bool has_value = false;                   // the correlation's `field` was present
+  std::string_view value;
+  std::string_view agency;
+  std::string_view host;
+  int64_t event_time_ns = 0;
+  uint64_t event_id = 0;
+  uint64_t stream_sequence = 0;  // of the GSOC_EVENTS message
+  uint32_t event_index = 0;
+  std::string_view raw;
+};
+
+// A decoded hit (owns its bytes).
+struct ClusterHit {
+  std::string correlation;
+  uint32_t ref = 0;
+  std::string rule;
+  std::vector<std::string> group;
+  bool has_value = false;
+  std::string value;
+  std::string agency;
+  std::string host;
+  int64_t event_time_ns = 0;
+  uint64_t event_id = 0;
+  uint64_t stream_sequence = 0;
+  uint32_t event_index = 0;
+  std::string raw;
+};
+
+struct HitBatchLimits {
+  size_t max_hits = 65536;  // in one message
+  size_t max_group = 64;    // group-by values of one hit
+  uint32_t max_ref = 1024;  // a correlation's referenced rules
+};
+
+// The partition of (correlation, group key): FNV-1a 64 over the id and the
+// length-prefixed values, mod `partitions` (> 0). The same on every node.
+uint32_t HitPartition(std::string_view correlation, std::span<const std::string_view> group,
+                      uint32_t partitions);
+
+class HitBatchEncoder {
+ public:
+  // Starts a message in `out` (cleared).
+  void Begin(std::string& out);
+  // Appends `hit` unless `out` would exceed `max_bytes`; false (out as it
+  // was) when it does not fit.
+  bool Add(const HitView& hit, size_t max_bytes, std::string& out);
+  size_t count() const { return count_; }
+  // Writes the count; the message is complete.
+  void Finish(std::string& out) const;
+
+ private:
+  size_t count_ = 0;
+};
+
+bool DecodeHitBatch(std::string_view message, std::vector<ClusterHit>& out, CodecError* error,
+                    const HitBatchLimits& limits = {});
+
+}  // namespace gsoc

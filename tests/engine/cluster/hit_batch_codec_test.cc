@@ -1,0 +1,175 @@
+// The GSOC_HITS message codec and the partition function: round trips,
+// message bounds, every truncation and every corrupted header byte refused,
+// hostile counts refused with a reason.
+#include "engine/cluster/hit_batch_codec.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+namespace gsoc {
+namespace {
+
+const std::vector<std::string_view> kGroup{"198.18.0.7", "root"};
+
+HitView SampleHit(uint32_t i) {
+  HitView hit;
+  hit.correlation = "6f6b3f1e-2d1a-4c52-9a61-0c1f6f0d0b01";
+  hit.ref = i % 2;
+  hit.rule = "ssh_failure";
+  hit.group = kGroup;
+  hit.has_value = i % 3 == 0;
+  hit.value = hit.has_value ? std::string_view("alice") : std::string_view();
+  hit.agency = "mof";
+  hit.host = "bastion";
+  hit.event_time_ns = 1'700'000'000'000'000'000 + i;
+  hit.event_id = 1000 + i;
+  hit.stream_sequence = 77;
+  hit.event_index = i;
+  hit.raw = "<38>Nov 25 10:00:01 bastion sshd[812]: Failed password for root from 198.18.0.7";
+  return hit;
+}
+
+std::string Encode(uint32_t n, size_t max_bytes = 1 << 20, size_t* encoded = nullptr) {
+  HitBatchEncoder encoder;
+  std::string out;
+  encoder.Begin(out);
+  for (uint32_t i = 0; i < n; ++i) {
+    if (!encoder.Add(SampleHit(i), max_bytes, out)) break;
+  }
+  encoder.Finish(out);
+  if (encoded != nullptr) *encoded = encoder.count();
+  return out;
+}
+
+TEST(HitBatchCodecTest, RoundTripsEveryMember) {
+  const std::string message = Encode(5);
+  std::vector<ClusterHit> hits;
+  CodecError error;
+  ASSERT_TRUE(DecodeHitBatch(message, hits, &error)) << error.reason << " @" << error.offset;
+  ASSERT_EQ(hits.size(), 5u);
+  for (uint32_t i = 0; i < 5; ++i) {
+    const HitView want = SampleHit(i);
+    const ClusterHit& got = hits[i];
+    EXPECT_EQ(got.correlation, want.correlation);
+    EXPECT_EQ(got.ref, want.ref);
+    EXPECT_EQ(got.rule, want.rule);
+    EXPECT_EQ(got.group, (std::vector<std::string>{"198.18.0.7", "root"}));
+    EXPECT_EQ(got.has_value, want.has_value);
+    EXPECT_EQ(got.value, want.value);
+    EXPECT_EQ(got.agency, want.agency);
+    EXPECT_EQ(got.host, want.host);
+    EXPECT_EQ(got.event_time_ns, want.event_time_ns);
+    EXPECT_EQ(got.event_id, want.event_id);
+    EXPECT_EQ(got.stream_sequence, want.stream_sequence);
+    EXPECT_EQ(got.event_index, want.event_index);
+    EXPECT_EQ(got.raw, want.raw);
+  }
+}
+
+TEST(HitBatchCodecTest, AddStopsAtMaxBytes) {
+  size_t all = 0, some = 0;
+  const std::string full = Encode(10, 1 << 20, &all);
+  ASSERT_EQ(all, 10u);
+  const size_t bound = full.size() / 2;
+  const std::string half = Encode(10, bound, &some);
+  EXPECT_LT(some, 10u);
+  EXPECT_GT(some, 0u);
+  EXPECT_LE(half.size(), bound);
+  std::vector<ClusterHit> hits;
+  ASSERT_TRUE(DecodeHitBatch(half, hits, nullptr));
+  EXPECT_EQ(hits.size(), some);
+}
+
+TEST(HitBatchCodecTest, PartitionIsStableInRangeAndSpreads) {
+  EXPECT_EQ(HitPartition("c1", kGroup, 64), HitPartition("c1", kGroup, 64));
+  const std::vector<std::string_view> joined{"198.18.0.7root"};
+  // Values are length-prefixed: another split of the same bytes is another key.
+  EXPECT_NE(HitPartition("c1", kGroup, 1u << 30), HitPartition("c1", joined, 1u << 30));
+  EXPECT_EQ(HitPartition("c1", kGroup, 1), 0u);
+  std::set<uint32_t> used;
+  std::vector<std::string> values;
+  for (int i = 0; i < 1000; ++i) values.push_back("10.0." + std::to_string(i));
+  for (const std::string& value : values) {
+    const std::vector<std::string_view> group{value};
+    const uint32_t partition = HitPartition("c1", group, 64);
+    ASSERT_LT(partition, 64u);
+    used.insert(partition);
+  }
+  EXPECT_EQ(used.size(), 64u);  // 1000 keys reach every partition
+}
+
+TEST(HitBatchCodecTest, EveryTruncationAndCorruptedHeaderByteIsRefused) {
+  const std::string message = Encode(3);
+  std::vector<ClusterHit> hits;
+  for (size_t size = 0; size < message.size(); ++size) {
+    CodecError error;
+    EXPECT_FALSE(DecodeHitBatch(std::string_view(message).substr(0, size), hits, &error)) << size;
+    EXPECT_FALSE(error.reason.empty());
+    EXPECT_LE(error.offset, size);
+    EXPECT_TRUE(hits.empty());
+  }
+  for (size_t i = 0; i < message.size(); ++i) {
+    for (const uint8_t flip : {0x01, 0x5a, 0x80, 0xff}) {
+      std::string corrupt = message;
+      corrupt[i] = static_cast<char>(corrupt[i] ^ flip);
+      CodecError error;
+      if (!DecodeHitBatch(corrupt, hits, &error)) {
+        EXPECT_FALSE(error.reason.empty());
+        EXPECT_TRUE(hits.empty());
+        continue;
+      }
+      EXPECT_GE(i, 10u) << "a corrupted header byte was accepted";
+      size_t bytes = 0;
+      for (const ClusterHit& hit : hits) {
+        EXPECT_FALSE(hit.correlation.empty());
+        EXPECT_LE(hit.group.size(), 64u);
+        bytes += hit.correlation.size() + hit.raw.size() + hit.host.size();
+      }
+      EXPECT_LE(bytes, corrupt.size());
+    }
+  }
+}
+
+TEST(HitBatchCodecTest, HostileMessagesAreRefusedWithAReason) {
+  std::vector<ClusterHit> hits;
+  const auto refusal = [&](const std::string& bytes) {
+    CodecError error;
+    EXPECT_FALSE(DecodeHitBatch(bytes, hits, &error));
+    return std::string(error.reason);
+  };
+  const std::string message = Encode(1);
+  std::string bad = message;
+  bad[0] = 'X';
+  EXPECT_EQ(refusal(bad), "not a hit batch (magic)");
+  bad = message;
+  bad[4] = 9;
+  EXPECT_EQ(refusal(bad), "unknown hit batch version");
+  bad = message;
+  bad[6] = bad[7] = bad[8] = bad[9] = 0;
+  EXPECT_EQ(refusal(bad), "empty hit batch");
+  bad = message;
+  bad[8] = 0x10;  // 1M hits
+  EXPECT_EQ(refusal(bad), "too many hits in one message");
+  bad = message;
+  bad[6] = 100;
+  EXPECT_EQ(refusal(bad), "count beyond the message");
+  bad = message;
+  bad[10] = 0x02;  // a reserved flag bit
+  EXPECT_EQ(refusal(bad), "reserved hit flags set");
+  EXPECT_EQ(refusal(message + "x"), "trailing bytes");
+  // A hit claiming 2^20 group values.
+  std::string header = message.substr(0, 10);
+  std::string body = std::string(
+                         "\x00\x02"
+                         "c1"
+                         "\x00\x00",
+                         6) +
+                     "\x80\x80\x40" + std::string(40, '\0');
+  EXPECT_EQ(refusal(header + body), "too many group values");
+}
+
+}  // namespace
+}  // namespace gsoc
