@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <unordered_set>
 
 #include "engine/util/time_format.h"
@@ -281,9 +282,16 @@ void Aggregator::Add(const EventBatch& batch, std::span<const DetectionHit> hits
     const uint64_t hash = KeyHash(key);
     pending.push_back({static_cast<uint32_t>(hash % kShards), i, hash});
   }
-  // One lock per shard touched; hits keep their order within a shard.
-  std::stable_sort(pending.begin(), pending.end(),
-                   [](const Pending& a, const Pending& b) { return a.shard < b.shard; });
+  // One lock per shard touched; hits keep their order within a shard (a
+  // counting sort: no comparison sort's temporary buffer per batch).
+  thread_local std::vector<Pending> by_shard;
+  std::array<uint32_t, kShards + 1> starts{};
+  for (const Pending& p : pending) ++starts[p.shard + 1];
+  for (size_t s = 1; s <= kShards; ++s) starts[s] += starts[s - 1];
+  by_shard.resize(pending.size());
+  for (const Pending& p : pending) by_shard[starts[p.shard]++] = p;
+  pending.swap(by_shard);
+  uint64_t joined = 0;  // counted once per batch: the workers share the counters' cache line
   const int64_t now_ns = NowNs();
   for (size_t begin = 0; begin < pending.size();) {
     Shard& shard = shards_[pending[begin].shard];
@@ -306,7 +314,7 @@ void Aggregator::Add(const EventBatch& batch, std::span<const DetectionHit> hits
         // (Past its period with hits to publish: it takes this one too; the
         // tick publishes and closes it.)
         Join(it->second, event);
-        aggregated_.fetch_add(1, std::memory_order_relaxed);
+        ++joined;
         continue;
       }
       Alert alert = TrimmedAlert(*hit.rule, batch, event, AgencyOf(agency_names, event.agency));
@@ -320,6 +328,7 @@ void Aggregator::Add(const EventBatch& batch, std::span<const DetectionHit> hits
     }
     begin = end;
   }
+  if (joined > 0) aggregated_.fetch_add(joined, std::memory_order_relaxed);
   // Published in the order of the hits (the events), whatever the shards.
   std::sort(opened.begin(), opened.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
