@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "engine/util/ascii.h"
 
@@ -439,26 +440,35 @@ void LogSourceMap::BuildIndex() {
     if (keys_[k] == "program") program_key_ = static_cast<int>(k);
     if (keys_[k] == "host") host_key_ = static_cast<int>(k);
   }
-  // How selective each key is: the distinct exact values filed under it.
-  std::vector<std::vector<std::string>> exact_values(keys_.size());
+  // How many selectors share each exact value of each key: a selector is
+  // filed under the condition whose values are shared by the fewest (for
+  // {Channel: Sysmon, EventID: 1} that is EventID: some thirty selectors
+  // share the Sysmon channel, two or three EventID 1).
+  std::vector<std::unordered_map<std::string, size_t>> sharing(keys_.size());
+  auto fileable = [](const Condition& condition) {
+    return std::all_of(condition.values.begin(), condition.values.end(), IsFileable);
+  };
   for (size_t s = 0; s < selectors_.size(); ++s) {
     for (const Condition& condition : selectors_[s].conditions) {
       required_[s] |= uint64_t{1} << condition.key;
-      if (!std::all_of(condition.values.begin(), condition.values.end(), IsFileable)) continue;
-      auto& seen = exact_values[condition.key];
-      for (const std::string& value : condition.values)
-        if (std::find(seen.begin(), seen.end(), value) == seen.end()) seen.push_back(value);
+      if (!fileable(condition)) continue;
+      for (const std::string& value : condition.values) ++sharing[condition.key][value];
     }
   }
+  auto cost = [&](const Condition& condition) {
+    size_t most = 0;
+    for (const std::string& value : condition.values)
+      most = std::max(most, sharing[condition.key][value]);
+    return most * condition.values.size();
+  };
   dispatch_.clear();
   scanned_.clear();
   std::vector<int> dispatch_of_key(keys_.size(), -1);
   for (size_t s = 0; s < selectors_.size(); ++s) {
     const Condition* best = nullptr;
     for (const Condition& condition : selectors_[s].conditions) {
-      if (!std::all_of(condition.values.begin(), condition.values.end(), IsFileable)) continue;
-      if (!best || exact_values[condition.key].size() > exact_values[best->key].size())
-        best = &condition;
+      if (!fileable(condition)) continue;
+      if (!best || cost(condition) < cost(*best)) best = &condition;
     }
     if (!best) {
       scanned_.push_back(static_cast<uint16_t>(s));
