@@ -12,23 +12,10 @@ constexpr size_t kMinAlertBytes = 50;
 constexpr uint8_t kMaxKind = static_cast<uint8_t>(AlertKind::kCorrelation);
 constexpr uint8_t kMaxLevel = static_cast<uint8_t>(rules::Level::kCritical);
 
-void PutVarint(std::string& out, uint64_t value) {
-  while (value >= 0x80) {
-    out += static_cast<char>(value | 0x80);
-    value >>= 7;
-  }
-  out += static_cast<char>(value);
-}
-void PutZigzag(std::string& out, int64_t value) {
-  PutVarint(out, (static_cast<uint64_t>(value) << 1) ^ static_cast<uint64_t>(value >> 63));
-}
-void PutFixed64(std::string& out, uint64_t value) {
-  for (int i = 0; i < 8; ++i) out += static_cast<char>((value >> (8 * i)) & 0xff);
-}
-void PutText(std::string& out, std::string_view text) {
-  PutVarint(out, text.size());
-  out.append(text);
-}
+using wire::PutText;
+using wire::PutVarint;
+using wire::PutZigzag;
+void PutFixed64(std::string& out, uint64_t value) { wire::PutFixed(out, value, 8); }
 void PutPairs(std::string& out, const std::vector<std::pair<std::string, std::string>>& pairs) {
   PutVarint(out, pairs.size());
   for (const auto& [name, value] : pairs) {
@@ -70,83 +57,16 @@ void AppendAlert(std::string& out, const ClusterAlert& item) {
   }
 }
 
-// Reads the untrusted input; the first failure sticks.
-class Reader {
- public:
-  explicit Reader(std::string_view in) : in_(in) {}
-  bool ok() const { return error_.reason.empty(); }
-  bool at_end() const { return at_ == in_.size(); }
-  size_t remaining() const { return in_.size() - at_; }
-  const CodecError& error() const { return error_; }
-  bool Fail(std::string_view reason) {
-    if (ok()) error_ = {reason, at_};
-    return false;
+void ReadPairs(wire::WireReader& in, std::vector<std::pair<std::string, std::string>>& out,
+               size_t limit) {
+  out.resize(in.Count(limit, 2, "too many pairs"));
+  for (auto& [name, value] : out) {
+    in.Text(name);
+    in.Text(value);
   }
-  uint8_t U8() {
-    if (!ok()) return 0;
-    if (at_ >= in_.size()) return Fail("truncated"), 0;
-    return static_cast<uint8_t>(in_[at_++]);
-  }
-  uint64_t Fixed(int bytes) {
-    if (!ok()) return 0;
-    if (remaining() < static_cast<size_t>(bytes)) return Fail("truncated"), 0;
-    uint64_t value = 0;
-    for (int i = 0; i < bytes; ++i) {
-      value |= uint64_t{static_cast<uint8_t>(in_[at_ + i])} << (8 * i);
-    }
-    at_ += bytes;
-    return value;
-  }
-  uint64_t Varint() {
-    uint64_t value = 0;
-    for (int shift = 0; ok(); shift += 7) {
-      if (shift > 63) return Fail("varint longer than 10 bytes"), 0;
-      const uint8_t byte = U8();
-      if (shift == 63 && (byte & 0x7e) != 0) return Fail("varint overflows 64 bits"), 0;
-      value |= uint64_t{byte & 0x7fu} << shift;
-      if ((byte & 0x80) == 0) return value;
-    }
-    return 0;
-  }
-  int64_t Zigzag() {
-    const uint64_t v = Varint();
-    return static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1));
-  }
-  // A count of items that each take at least `min_bytes`: never more than
-  // the input left could hold, nor `limit`.
-  size_t Count(size_t limit, size_t min_bytes, std::string_view what) {
-    const uint64_t n = Varint();
-    if (!ok()) return 0;
-    if (n > limit) return Fail(what), 0;
-    if (n * min_bytes > remaining()) return Fail("count beyond the message"), 0;
-    return static_cast<size_t>(n);
-  }
-  void Text(std::string& out) {
-    const uint64_t n = Varint();
-    if (!ok()) return;
-    if (n > remaining()) {
-      Fail("string beyond the message");
-      return;
-    }
-    out.assign(in_.data() + at_, static_cast<size_t>(n));
-    at_ += static_cast<size_t>(n);
-  }
-  void Pairs(std::vector<std::pair<std::string, std::string>>& out, size_t limit) {
-    const size_t n = Count(limit, 2, "too many pairs");
-    out.resize(n);
-    for (auto& [name, value] : out) {
-      Text(name);
-      Text(value);
-    }
-  }
+}
 
- private:
-  std::string_view in_;
-  size_t at_ = 0;
-  CodecError error_;
-};
-
-bool ReadAlert(Reader& in, ClusterAlert& item, const AlertBatchLimits& limits) {
+bool ReadAlert(wire::WireReader& in, ClusterAlert& item, const AlertBatchLimits& limits) {
   Alert& alert = item.alert;
   item.identity.high = in.Fixed(8);
   item.identity.low = in.Fixed(8);
@@ -164,7 +84,7 @@ bool ReadAlert(Reader& in, ClusterAlert& item, const AlertBatchLimits& limits) {
   for (std::string& tag : alert.rule.tags) in.Text(tag);
   alert.rule.revision = in.Fixed(8);
   in.Text(alert.agency);
-  in.Pairs(alert.group, limits.max_pairs);
+  ReadPairs(in, alert.group, limits.max_pairs);
   alert.window_start_ns = in.Zigzag();
   alert.window_end_ns = in.Zigzag();
   alert.count = in.Varint();
@@ -173,7 +93,7 @@ bool ReadAlert(Reader& in, ClusterAlert& item, const AlertBatchLimits& limits) {
   std::memcpy(&alert.value, &value_bits, sizeof value_bits);
   in.Text(alert.condition);
   alert.suppressed = in.Varint();
-  in.Pairs(alert.fields, limits.max_pairs);
+  ReadPairs(in, alert.fields, limits.max_pairs);
   alert.events.resize(in.Count(limits.max_events, 3, "too many events"));
   for (AlertEvent& event : alert.events) {
     event.id = in.Varint();
@@ -214,7 +134,7 @@ size_t EncodeAlertBatch(std::span<const ClusterAlert> alerts, size_t first, size
 bool DecodeAlertBatch(std::string_view message, std::vector<ClusterAlert>& out, CodecError* error,
                       const AlertBatchLimits& limits) {
   out.clear();
-  Reader in(message);
+  wire::WireReader in(message);
   if (in.Fixed(4) != kAlertBatchMagic && in.ok()) in.Fail("not an alert batch (magic)");
   if (in.U8() != kAlertBatchVersion && in.ok()) in.Fail("unknown alert batch version");
   if (in.U8() != 0 && in.ok()) in.Fail("reserved flags set");

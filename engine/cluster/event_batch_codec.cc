@@ -24,21 +24,6 @@ constexpr uint64_t kNameLiteral = 0;
 constexpr uint64_t kNameDefine = 1;
 constexpr uint64_t kNameFirstIndex = 2;
 
-void PutVarint(std::string& out, uint64_t value) {
-  char bytes[10];
-  size_t n = 0;
-  while (value >= 0x80) {
-    bytes[n++] = static_cast<char>(value | 0x80);
-    value >>= 7;
-  }
-  bytes[n++] = static_cast<char>(value);
-  out.append(bytes, n);
-}
-
-void PutZigzag(std::string& out, int64_t value) {
-  PutVarint(out, (static_cast<uint64_t>(value) << 1) ^ static_cast<uint64_t>(value >> 63));
-}
-
 void PutU32(std::string& out, size_t at, uint32_t value) {
   for (int i = 0; i < 4; ++i) out[at + i] = static_cast<char>(value >> (8 * i));
 }
@@ -49,11 +34,11 @@ void PutRef(std::string& out, std::string_view view, std::string_view raw) {
   const auto raw_begin = reinterpret_cast<uintptr_t>(raw.data());
   if (!view.empty() && !raw.empty() && begin >= raw_begin &&
       begin + view.size() <= raw_begin + raw.size()) {
-    PutVarint(out, (static_cast<uint64_t>(begin - raw_begin) << 1) | 1);
-    PutVarint(out, view.size());
+    wire::PutVarint(out, (static_cast<uint64_t>(begin - raw_begin) << 1) | 1);
+    wire::PutVarint(out, view.size());
     return;
   }
-  PutVarint(out, static_cast<uint64_t>(view.size()) << 1);
+  wire::PutVarint(out, static_cast<uint64_t>(view.size()) << 1);
   out.append(view);
 }
 
@@ -64,67 +49,6 @@ size_t SlotCount(size_t max_names) {
   while (count < 2 * max_names) count <<= 1;
   return count;
 }
-
-// Reads the untrusted input; the first failure sticks.
-class Cursor {
- public:
-  explicit Cursor(std::string_view in)
-      : begin_(reinterpret_cast<const uint8_t*>(in.data())), p_(begin_), end_(p_ + in.size()) {}
-
-  bool ok() const { return error_.reason.empty(); }
-  bool at_end() const { return p_ == end_; }
-  const CodecError& error() const { return error_; }
-
-  bool Fail(std::string_view reason) {
-    if (ok()) error_ = {reason, static_cast<size_t>(p_ - begin_)};
-    return false;
-  }
-  uint8_t Byte() {
-    if (p_ == end_) {
-      Fail("truncated");
-      return 0;
-    }
-    return *p_++;
-  }
-  uint64_t Varint() {
-    uint64_t value = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (p_ == end_) {
-        Fail("truncated varint");
-        return 0;
-      }
-      const uint8_t byte = *p_++;
-      if (shift == 63 && byte > 1) {
-        Fail("varint overflows 64 bits");
-        return 0;
-      }
-      value |= static_cast<uint64_t>(byte & 0x7F) << shift;
-      if ((byte & 0x80) == 0) return value;
-    }
-    Fail("varint longer than 10 bytes");
-    return 0;
-  }
-  int64_t Zigzag() {
-    const uint64_t value = Varint();
-    return static_cast<int64_t>((value >> 1) ^ (~(value & 1) + 1));
-  }
-  // `n` bytes, or empty with an error when fewer remain.
-  std::string_view Bytes(uint64_t n) {
-    if (n > static_cast<uint64_t>(end_ - p_)) {
-      Fail("length beyond the message");
-      return "";
-    }
-    std::string_view out(reinterpret_cast<const char*>(p_), n);
-    p_ += n;
-    return out;
-  }
-
- private:
-  const uint8_t* begin_;
-  const uint8_t* p_;
-  const uint8_t* end_;
-  CodecError error_;
-};
 
 }  // namespace
 
@@ -148,18 +72,18 @@ void EventBatchEncoder::AppendName(std::string_view name, std::string_view raw, 
     const size_t index = static_cast<uint32_t>(entry) - size_t{1};
     const bool live = (entry >> 32) == generation_ && index < names_.size();
     if (live && names_[index] == name) {
-      PutVarint(out, kNameFirstIndex + index);
+      wire::PutVarint(out, kNameFirstIndex + index);
       return;
     }
     if (live) continue;
     if (names_.size() >= limits_.max_names) break;  // full: send it literally
     slots_[slot] = (static_cast<uint64_t>(generation_) << 32) | (names_.size() + 1);
     names_.push_back(name);
-    PutVarint(out, kNameDefine);
+    wire::PutVarint(out, kNameDefine);
     PutRef(out, name, raw);
     return;
   }
-  PutVarint(out, kNameLiteral);
+  wire::PutVarint(out, kNameLiteral);
   PutRef(out, name, raw);
 }
 
@@ -176,28 +100,28 @@ void EventBatchEncoder::AppendEvent(const EventBatch& batch, const Event& event,
   bits |= event.has_message_time ? kHasMessageTime : 0;
   bits |= v4 ? kPeerV4 : 0;
   out.push_back(static_cast<char>(bits));
-  PutZigzag(out, static_cast<int64_t>(event.id - previous_id_));
+  wire::PutZigzag(out, static_cast<int64_t>(event.id - previous_id_));
   // Differences wrap (as the reader's sums do): a hostile or corrupt time
   // far from its neighbour is carried exactly, never overflows.
-  PutZigzag(out, WrappingDifference(event.receive_time_ns, previous_receive_ns_));
-  PutZigzag(out, WrappingDifference(event.event_time_ns, event.receive_time_ns));
+  wire::PutZigzag(out, WrappingDifference(event.receive_time_ns, previous_receive_ns_));
+  wire::PutZigzag(out, WrappingDifference(event.event_time_ns, event.receive_time_ns));
   previous_id_ = event.id;
   previous_receive_ns_ = event.receive_time_ns;
-  PutVarint(out, event.agency);
-  PutVarint(out, event.listener);
+  wire::PutVarint(out, event.agency);
+  wire::PutVarint(out, event.listener);
   out.push_back(static_cast<char>(event.facility + 1));
   out.push_back(static_cast<char>(event.severity + 1));
-  PutVarint(out, event.version);
+  wire::PutVarint(out, event.version);
   out.append(reinterpret_cast<const char*>(event.peer.bytes.data()) + (v4 ? 12 : 0), v4 ? 4 : 16);
   out.push_back(static_cast<char>(event.peer.port & 0xFF));
   out.push_back(static_cast<char>(event.peer.port >> 8));
-  PutVarint(out, event.raw.size());
+  wire::PutVarint(out, event.raw.size());
   out.append(event.raw);
   for (std::string_view view :
        {event.host, event.program, event.pid, event.msgid, event.structured_data, event.message}) {
     PutRef(out, view, event.raw);
   }
-  PutVarint(out, event.fields_count);
+  wire::PutVarint(out, event.fields_count);
   for (const Field& field : batch.FieldsOf(event)) {
     AppendName(field.name, event.raw, out);
     PutRef(out, field.value, event.raw);
@@ -246,8 +170,8 @@ namespace {
 // Decodes one event into the last event of `out`; false on error.
 class EventReader {
  public:
-  EventReader(Cursor& in, const EventBatchLimits& limits, std::vector<std::string_view>& names,
-              EventBatch& out)
+  EventReader(wire::WireReader& in, const EventBatchLimits& limits,
+              std::vector<std::string_view>& names, EventBatch& out)
       : in_(in), limits_(limits), names_(names), out_(out) {}
 
   bool Read(Event& event, uint64_t& previous_id, int64_t& previous_receive_ns);
@@ -258,14 +182,14 @@ class EventReader {
   std::string_view Ref(std::string_view raw);
   bool Name(std::string_view raw, std::string_view& name);
 
-  Cursor& in_;
+  wire::WireReader& in_;
   const EventBatchLimits& limits_;
   std::vector<std::string_view>& names_;
   EventBatch& out_;
 };
 
 bool EventReader::Header(Event& event, uint64_t& previous_id, int64_t& previous_receive_ns) {
-  const uint8_t bits = in_.Byte();
+  const uint8_t bits = in_.U8();
   if ((bits & kReservedBits) != 0) return in_.Fail("reserved flag bits set");
   event.format = static_cast<EventFormat>(bits & kFormatMask);
   event.parse_error = (bits & kParseError) != 0;
@@ -286,8 +210,8 @@ bool EventReader::Header(Event& event, uint64_t& previous_id, int64_t& previous_
   }
   event.agency = static_cast<uint16_t>(agency);
   event.listener = static_cast<uint16_t>(listener);
-  const int facility = in_.Byte() - 1;
-  const int severity = in_.Byte() - 1;
+  const int facility = in_.U8() - 1;
+  const int severity = in_.U8() - 1;
   if (facility > kMaxFacility) return in_.Fail("facility out of range");
   if (severity > kMaxSeverity) return in_.Fail("severity out of range");
   event.facility = static_cast<int8_t>(facility);
@@ -372,7 +296,7 @@ bool EventReader::Read(Event& event, uint64_t& previous_id, int64_t& previous_re
 }  // namespace
 
 bool EventBatchDecoder::Decode(std::string_view message, EventBatch& out, CodecError* error) {
-  Cursor in(message);
+  wire::WireReader in(message);
   const size_t size_before = out.size();
   names_.clear();
   const std::string_view header = in.Bytes(kEventBatchHeaderBytes);

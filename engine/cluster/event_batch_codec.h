@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/cluster/wire_format.h"
 #include "engine/event/event_batch.h"
 
 namespace gsoc {
@@ -32,11 +33,6 @@ struct EventBatchLimits {
   size_t max_names = 4096;             // distinct field names in the dictionary
   uint32_t agency_count = 65536;       // an agency index must be below this
   uint32_t listener_count = 65536;     // a listener index must be below this
-};
-
-struct CodecError {
-  std::string_view reason;  // static text
-  size_t offset = 0;        // byte of the input where decoding stopped
 };
 
 class EventBatchEncoder {

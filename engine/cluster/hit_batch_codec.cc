@@ -10,73 +10,10 @@ constexpr size_t kMinHitBytes = 14;
 constexpr uint8_t kHasValue = 0x01;
 constexpr uint8_t kReservedBits = 0xfe;
 
-void PutVarint(std::string& out, uint64_t value) {
-  while (value >= 0x80) {
-    out += static_cast<char>(value | 0x80);
-    value >>= 7;
-  }
-  out += static_cast<char>(value);
-}
-void PutText(std::string& out, std::string_view text) {
-  PutVarint(out, text.size());
-  out.append(text);
-}
+using wire::PutText;
+using wire::PutVarint;
 
-class Reader {
- public:
-  explicit Reader(std::string_view in) : in_(in) {}
-  bool ok() const { return error_.reason.empty(); }
-  bool at_end() const { return at_ == in_.size(); }
-  size_t remaining() const { return in_.size() - at_; }
-  const CodecError& error() const { return error_; }
-  bool Fail(std::string_view reason) {
-    if (ok()) error_ = {reason, at_};
-    return false;
-  }
-  uint8_t U8() {
-    if (!ok()) return 0;
-    if (at_ >= in_.size()) return Fail("truncated"), 0;
-    return static_cast<uint8_t>(in_[at_++]);
-  }
-  uint64_t Fixed(int bytes) {
-    if (!ok()) return 0;
-    if (remaining() < static_cast<size_t>(bytes)) return Fail("truncated"), 0;
-    uint64_t value = 0;
-    for (int i = 0; i < bytes; ++i) {
-      value |= uint64_t{static_cast<uint8_t>(in_[at_ + i])} << (8 * i);
-    }
-    at_ += bytes;
-    return value;
-  }
-  uint64_t Varint() {
-    uint64_t value = 0;
-    for (int shift = 0; ok(); shift += 7) {
-      if (shift > 63) return Fail("varint longer than 10 bytes"), 0;
-      const uint8_t byte = U8();
-      if (shift == 63 && (byte & 0x7e) != 0) return Fail("varint overflows 64 bits"), 0;
-      value |= uint64_t{byte & 0x7fu} << shift;
-      if ((byte & 0x80) == 0) return value;
-    }
-    return 0;
-  }
-  void Text(std::string& out) {
-    const uint64_t n = Varint();
-    if (!ok()) return;
-    if (n > remaining()) {
-      Fail("string beyond the message");
-      return;
-    }
-    out.assign(in_.data() + at_, static_cast<size_t>(n));
-    at_ += static_cast<size_t>(n);
-  }
-
- private:
-  std::string_view in_;
-  size_t at_ = 0;
-  CodecError error_;
-};
-
-bool ReadHit(Reader& in, ClusterHit& hit, const HitBatchLimits& limits) {
+bool ReadHit(wire::WireReader& in, ClusterHit& hit, const HitBatchLimits& limits) {
   const uint8_t flags = in.U8();
   if (in.ok() && (flags & kReservedBits) != 0) return in.Fail("reserved hit flags set");
   hit.has_value = (flags & kHasValue) != 0;
@@ -171,7 +108,7 @@ void HitBatchEncoder::Finish(std::string& out) const {
 bool DecodeHitBatch(std::string_view message, std::vector<ClusterHit>& out, CodecError* error,
                     const HitBatchLimits& limits) {
   out.clear();
-  Reader in(message);
+  wire::WireReader in(message);
   if (in.Fixed(4) != kHitBatchMagic && in.ok()) in.Fail("not a hit batch (magic)");
   if (in.U8() != kHitBatchVersion && in.ok()) in.Fail("unknown hit batch version");
   if (in.U8() != 0 && in.ok()) in.Fail("reserved flags set");
