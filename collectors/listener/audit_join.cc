@@ -40,12 +40,17 @@ void CollectorAuditJoin::AfterParse(EventBatch& batch, int64_t now_ns) {
   }
   uint64_t ids = 0;  // the pipeline's queue numbers events
   const size_t from = batch.size() - 1;
-  if (decode::JoinAuditRecord(*joiner_, batch, now_ns, ids) > 0) ResolveTimes(batch, from);
+  if (decode::JoinAuditRecord(*joiner_, batch, now_ns, ids) > 0) Finish(batch, from);
 }
 
-void CollectorAuditJoin::ResolveTimes(EventBatch& batch, size_t from) const {
+void CollectorAuditJoin::Finish(EventBatch& batch, size_t from) const {
   auto events = batch.events();
-  for (size_t i = from; i < events.size(); ++i) ResolveEventTime(events[i], max_clock_skew_ns_);
+  const std::string_view identity =
+      tls_client_.empty() ? std::string_view() : batch.arena().Copy(tls_client_);
+  for (size_t i = from; i < events.size(); ++i) {
+    ResolveEventTime(events[i], max_clock_skew_ns_);
+    if (!identity.empty()) batch.AddField(events[i], "tls_client", identity);
+  }
 }
 
 void CollectorAuditJoin::Expire(EventBatch& batch, int64_t now_ns) {
@@ -56,7 +61,7 @@ void CollectorAuditJoin::Expire(EventBatch& batch, int64_t now_ns) {
   for (const decode::AuditEvent& event : completed) {
     decode::AppendAuditEvent(event, batch).receive_time_ns = now_ns;
   }
-  ResolveTimes(batch, from);
+  Finish(batch, from);
 }
 
 void CollectorAuditJoin::FlushAll(EventBatch& batch, int64_t now_ns) {
@@ -67,7 +72,7 @@ void CollectorAuditJoin::FlushAll(EventBatch& batch, int64_t now_ns) {
   for (const decode::AuditEvent& event : completed) {
     decode::AppendAuditEvent(event, batch).receive_time_ns = now_ns;
   }
-  ResolveTimes(batch, from);
+  Finish(batch, from);
 }
 
 int64_t CollectorAuditJoin::next_due_ns() const {
@@ -90,10 +95,10 @@ void CollectorAuditJoin::FlushCounts(ThreadCounters& counters, uint16_t listener
     counters.Discarded(listener, DiscardReason::kAuditDropped,
                        now.records_dropped - then.records_dropped);
   }
-  const uint64_t ended_by_eoe = now.events - now.standalone - now.timed_out - now.evicted -
-                                now.flushed;
-  const uint64_t ended_by_eoe_then = then.events - then.standalone - then.timed_out -
-                                     then.evicted - then.flushed;
+  const uint64_t ended_by_eoe =
+      now.events - now.standalone - now.timed_out - now.evicted - now.flushed;
+  const uint64_t ended_by_eoe_then =
+      then.events - then.standalone - then.timed_out - then.evicted - then.flushed;
   const std::pair<AuditEnd, uint64_t> ends[] = {
       {AuditEnd::kEoe, ended_by_eoe - ended_by_eoe_then},
       {AuditEnd::kStandalone, now.standalone - then.standalone},

@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "engine/decode/auditd_joiner.h"
 #include "engine/event/event_batch.h"
@@ -44,6 +45,11 @@ class CollectorAuditJoin {
   CollectorAuditJoin(decode::AuditLimits limits, int64_t max_clock_skew_ns)
       : limits_(limits), max_clock_skew_ns_(max_clock_skew_ns) {}
 
+  // The certificate identity of the TLS connection the records come from:
+  // joined events carry it as field `tls_client`, as every event of that
+  // connection does (the joiner builds them from the record text only).
+  void SetTlsClient(std::string identity) { tls_client_ = std::move(identity); }
+
   // The batch's last event was just parsed (now_ns: the wall clock).
   void AfterParse(EventBatch& batch, int64_t now_ns);
   // Hands on the serials due at now_ns.
@@ -58,13 +64,16 @@ class CollectorAuditJoin {
   void FlushCounts(ThreadCounters& counters, uint16_t listener);
 
  private:
-  void ResolveTimes(EventBatch& batch, size_t from) const;
+  // The joined events from `from` on: their times resolved, the TLS
+  // identity added.
+  void Finish(EventBatch& batch, size_t from) const;
 
   decode::AuditLimits limits_;
   int64_t max_clock_skew_ns_;
   std::unique_ptr<decode::AuditJoiner> joiner_;
   decode::AuditStats reported_;
   uint64_t reported_folded_ = 0;
+  std::string tls_client_;
 };
 
 }  // namespace gsoc

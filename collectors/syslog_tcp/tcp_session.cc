@@ -407,6 +407,7 @@ bool TcpSession::OnTlsHandshake() {
     if (!listener_.MoveAgencySlot(limit_agency_, agency)) return false;
     limit_agency_ = agency;
     agency_ = agency;
+    audit_.SetTlsClient(tls_identity_);
   }
   tls_checked_ = true;
   listener_.CountHandshake(TlsHandshakeResult::kOk, peer_);

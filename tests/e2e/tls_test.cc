@@ -211,6 +211,34 @@ TEST_F(E2eTls, AgencyComesFromTheClientCertificate) {
   EXPECT_EQ(gsocd.Stop(), 0);
 }
 
+// auditd records over mutual TLS are joined into one event per serial; the
+// joined event still carries the connection's certificate identity.
+TEST_F(E2eTls, JoinedAuditdEventsKeepTheCertificateIdentity) {
+  Gsocd gsocd;
+  ASSERT_TRUE(gsocd.Start({Config()}));
+  const std::string serial = "msg=audit(1733220000.123:4242): ";
+  std::string lines;
+  for (const std::string& record :
+       {"type=SYSCALL " + serial + "arch=c000003e syscall=59 success=yes exe=\"/usr/bin/id\"",
+        "type=EXECVE " + serial + "argc=1 a0=\"id\"", "type=EOE " + serial}) {
+    lines += OctetCounted("<14>Dec  3 10:00:00 host audispd: " + record);
+  }
+  lines += OctetCounted("<14>Dec  3 10:00:01 host app: after the serial");
+  const RunResult sent = SClient(gsocd.port("tls"), "mof", lines);
+  EXPECT_EQ(sent.exit_code, 0) << sent.output;
+  ASSERT_TRUE(gsocd.WaitMetric("gsoc_events_processed_total", {}, 2, Scaled(20s)))
+      << gsocd.Scrape();
+  const std::vector<JsonEvent> events = gsocd.Events();
+  ASSERT_EQ(events.size(), 2u);
+  size_t joined = 0;
+  for (const JsonEvent& event : events) {
+    EXPECT_EQ(event.Get("fields.tls_client"), "collector.mof.example");
+    if (event.Get("fields.type") == "EXECVE") ++joined;
+  }
+  EXPECT_EQ(joined, 1u);
+  EXPECT_EQ(gsocd.Stop(), 0);
+}
+
 TEST_F(E2eTls, EveryRefusalIsCountedAndLogged) {
   Gsocd gsocd;
   ASSERT_TRUE(gsocd.Start({Config()}));
