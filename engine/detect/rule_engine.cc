@@ -50,8 +50,10 @@ void LoadDecoders(const RuleSources& sources, RuleEngine& engine, RuleEngineBuil
 // A rule whose description, tags, references, author or falsepositives went
 // past rules::MetadataLimits loads with the cut copy (rules/rule_metadata.h):
 // say so, so that an analyst reading the shortened text knows why.
-void WarnTruncatedMetadata(const std::vector<rules::Rule>& loaded, RuleEngineBuild& build) {
-  for (const rules::Rule& rule : loaded) {
+// Detection rules and correlations alike.
+template <typename RuleType>
+void WarnTruncatedMetadata(const std::vector<RuleType>& loaded, RuleEngineBuild& build) {
+  for (const RuleType& rule : loaded) {
     if (!rule.metadata_truncated) continue;
     ++build.metadata_truncated;
     build.warnings.push_back({Severity::kWarning, "sigma.metadata_truncated", rule.location,
@@ -92,6 +94,7 @@ void CompileRules(const RuleSources& sources, RuleEngine& engine, RuleEngineBuil
   for (auto& error : correlations.refused) build.refused.push_back(std::move(error));
   engine.correlations = std::move(correlations.set);
   build.correlations_loaded = engine.correlations->rules.size();
+  WarnTruncatedMetadata(engine.correlations->rules, build);
 }
 
 }  // namespace
@@ -239,7 +242,9 @@ std::string RuleDetailJson(const correlate::CorrelationRule& rule) {
   std::string out;
   AppendRuleMeta(out, rule.id, rule.name, rule.title, rule.description, rule.status, rule.level,
                  rule.tags);
-  out += ",\"references\":[],\"falsepositives\":[],\"author\":\"\",\"kind\":\"correlation\",";
+  out += ",\"references\":[],\"falsepositives\":[],\"author\":\"\"";
+  out += rule.metadata_truncated ? ",\"metadata_truncated\":true" : "";
+  out += ",\"kind\":\"correlation\",";
   out += "\"type\":\"";
   out += correlate::CorrelationTypeName(rule.type);
   out += "\"}";

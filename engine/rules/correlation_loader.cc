@@ -236,7 +236,7 @@ void ParseMeta(const YAML::Node& doc, CorrelationRule& rule) {
   rules::Rule meta;
   meta.description = std::move(rule.description);
   meta.tags = std::move(rule.tags);
-  rules::CapMetadata(meta);
+  rule.metadata_truncated = rules::CapMetadata(meta);
   rule.description = std::move(meta.description);
   rule.tags = std::move(meta.tags);
 }
@@ -439,6 +439,7 @@ void ParseDraft(const rules::CorrelationDocument& document, Draft& draft) {
                       .Add(static_cast<uint64_t>(rule.level))
                       .Add(rule.tags)
                       .Add(CorrelationTypeName(rule.type))
+                      .Add(static_cast<uint64_t>(rule.metadata_truncated))
                       .value();
   draft.refs = ParseRefs(section);
   rule.group_by = ParseGroupBy(section);

@@ -67,6 +67,8 @@ struct CorrelationRule {
   rules::Level level = rules::Level::kMedium;
   std::vector<std::string> tags;
   rules::SourceLocation location;
+  // The description or tags went past rules::MetadataLimits and were cut.
+  bool metadata_truncated = false;
   // The revision of the meta above and the type (rules::RevisionHasher), set
   // by the loader; alerts carry it.
   uint64_t revision = 0;

@@ -323,4 +323,30 @@ TEST(ReloadLimitsTest, TruncatedMetadataIsAWarningAndAGauge) {
   EXPECT_EQ(Metric(reloader, "gsoc_rules_pcre_fallback"), 0);
 }
 
+// The same for a correlation: its description and tags are capped alike.
+TEST(ReloadLimitsTest, TruncatedCorrelationMetadataIsAWarningToo) {
+  Fixture fixture;
+  std::ofstream(fixture.rules / "base.yml")
+      << "title: Base\nid: 00000000-0000-0000-0000-00000000ba5e\nname: base_rule\n"
+         "logsource: {product: linux}\ndetection:\n  selection:\n    message|contains: "
+         "zzbase\n  condition: selection\nlevel: low\n";
+  std::ofstream(fixture.rules / "corr.yml")
+      << "title: Long correlation\nid: 00000000-0000-0000-0000-00000000c0ff\ndescription: "
+      << std::string(20000, 'c')
+      << "\ncorrelation:\n  type: event_count\n  rules: [base_rule]\n  group-by: [host]\n"
+         "  timespan: 1m\n  condition: {gte: 3}\nlevel: high\n";
+  const RuleEngineBuild build = BuildRuleEngine(fixture.Sources());
+  ASSERT_NE(build.engine, nullptr);
+  ASSERT_EQ(build.correlations_loaded, 1u);
+  EXPECT_EQ(build.metadata_truncated, 1u);
+  ASSERT_EQ(build.warnings.size(), 1u);
+  EXPECT_EQ(build.warnings[0].code, "sigma.metadata_truncated");
+  EXPECT_EQ(build.warnings[0].rule_id, "00000000-0000-0000-0000-00000000c0ff");
+  const std::optional<std::string> detail =
+      RuleDetailJson(*build.engine, "00000000-0000-0000-0000-00000000c0ff");
+  ASSERT_TRUE(detail);
+  EXPECT_THAT(*detail, ::testing::HasSubstr("\"metadata_truncated\":true"));
+  EXPECT_LT(detail->size(), 20000u);
+}
+
 }  // namespace gsoc
