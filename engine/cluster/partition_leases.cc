@@ -10,6 +10,9 @@
 namespace gsoc {
 namespace {
 
+// How long Start waits for the lease bucket while the cluster has no leader.
+constexpr std::chrono::milliseconds kOpenBucketWait{15000};
+
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
@@ -135,7 +138,9 @@ std::unique_ptr<PartitionLeaseManager> PartitionLeaseManager::Start(JetStreamCli
   spec.max_value_bytes = kLeaseValueBytes;
   spec.replicas = o.replicas;
   spec.request_timeout = RequestTimeout(o.lease_ttl);
-  manager->bucket_ = KvBucket::Open(client, spec, std::max(o.takeover, milliseconds(5000)), error);
+  // A node may start while JetStream elects leaders (a server just died):
+  // wait for the bucket as long as a connect does, not only a takeover.
+  manager->bucket_ = KvBucket::Open(client, spec, std::max(o.takeover, kOpenBucketWait), error);
   if (!manager->bucket_) return nullptr;
   PartitionLeaseManager* self = manager.get();
   manager->thread_ = std::thread([self] { self->Run(); });
