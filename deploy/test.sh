@@ -32,7 +32,9 @@ trap 'kill "${asan_build}" 2>/dev/null || true' EXIT
 # one at a time, after the rest ran in parallel. Under ASan they send less
 # and assert only loose time bounds (the harness scales its timeouts by 4),
 # so they run two at a time: 288 s instead of about twice that, all 93
-# passing with a Release build running beside them (2026-12-04).
+# passing with a Release build running beside them (2026-12-04). The
+# adversarial tests are RUN_SERIAL (tests/adversarial/CMakeLists.txt): they
+# assert answer times, and beside another attack one took 1.4 s of its 1 s.
 phase "Release: tests"
 run_suite "${root}/build/release" 1
 
