@@ -281,11 +281,11 @@ std::vector<ClusterRole> BuiltClusterRoles() {
 void ReadClusterConfig(ConfigReader& reader, const YAML::Node& node, ClusterConfig& out) {
   out.enabled = node.IsDefined() && !node.IsNull();
   if (!out.enabled) return;
-  if (!reader.CheckMap(node, "cluster",
-                       {"servers", "credentials", "nkey", "nkey_seed", "tls", "replicas",
-                        "partitions", "roles", "max_batch_bytes", "max_inflight_batches", "node",
-                        "stream_max_bytes", "lease_ttl_seconds", "takeover_seconds",
-                        "detect_consumers", "listeners"})) {
+  if (!reader.CheckMap(
+          node, "cluster",
+          {"servers", "credentials", "nkey", "nkey_seed", "tls", "replicas", "partitions", "roles",
+           "max_batch_bytes", "max_inflight_batches", "node", "stream_max_bytes",
+           "lease_ttl_seconds", "takeover_seconds", "detect_consumers", "listeners"})) {
     return;
   }
   ReadNode(reader, node, out);

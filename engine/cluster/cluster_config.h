@@ -45,7 +45,7 @@ struct ClusterConfig {
   // after its last renewal. Its partitions move within takeover.
   std::chrono::seconds lease_ttl{6};
   std::chrono::seconds takeover{10};
-  size_t detect_consumers = 1;                    // detect role: consumer threads
+  size_t detect_consumers = 1;  // detect role: consumer threads
   // The ingest nodes' listener names, in their config order: a detect node
   // (which has no listeners of its own) resolves decoder filters by them.
   std::vector<std::string> listeners;
