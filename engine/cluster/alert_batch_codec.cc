@@ -133,22 +133,17 @@ size_t EncodeAlertBatch(std::span<const ClusterAlert> alerts, size_t first, size
 
 bool DecodeAlertBatch(std::string_view message, std::vector<ClusterAlert>& out, CodecError* error,
                       const AlertBatchLimits& limits) {
-  out.clear();
-  wire::WireReader in(message);
-  if (in.Fixed(4) != kAlertBatchMagic && in.ok()) in.Fail("not an alert batch (magic)");
-  if (in.U8() != kAlertBatchVersion && in.ok()) in.Fail("unknown alert batch version");
-  if (in.U8() != 0 && in.ok()) in.Fail("reserved flags set");
-  const uint64_t count = in.Fixed(4);
-  if (in.ok() && count == 0) in.Fail("empty alert batch");
-  if (in.ok() && count > kMaxAlertsPerMessage) in.Fail("too many alerts in one message");
-  if (in.ok() && count * kMinAlertBytes > in.remaining()) in.Fail("count beyond the message");
-  if (in.ok()) out.resize(static_cast<size_t>(count));
-  for (size_t i = 0; i < out.size() && in.ok(); ++i) ReadAlert(in, out[i], limits);
-  if (in.ok() && !in.at_end()) in.Fail("trailing bytes");
-  if (in.ok()) return true;
-  out.clear();
-  if (error != nullptr) *error = in.error();
-  return false;
+  const wire::BatchFormat format{kAlertBatchMagic,
+                                 kAlertBatchVersion,
+                                 kMaxAlertsPerMessage,
+                                 kMinAlertBytes,
+                                 "not an alert batch (magic)",
+                                 "unknown alert batch version",
+                                 "empty alert batch",
+                                 "too many alerts in one message"};
+  return wire::DecodeBatch(
+      message, format, out, error,
+      [&](wire::WireReader& in, ClusterAlert& item) { return ReadAlert(in, item, limits); });
 }
 
 }  // namespace gsoc

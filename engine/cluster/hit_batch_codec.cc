@@ -107,22 +107,17 @@ void HitBatchEncoder::Finish(std::string& out) const {
 
 bool DecodeHitBatch(std::string_view message, std::vector<ClusterHit>& out, CodecError* error,
                     const HitBatchLimits& limits) {
-  out.clear();
-  wire::WireReader in(message);
-  if (in.Fixed(4) != kHitBatchMagic && in.ok()) in.Fail("not a hit batch (magic)");
-  if (in.U8() != kHitBatchVersion && in.ok()) in.Fail("unknown hit batch version");
-  if (in.U8() != 0 && in.ok()) in.Fail("reserved flags set");
-  const uint64_t count = in.Fixed(4);
-  if (in.ok() && count == 0) in.Fail("empty hit batch");
-  if (in.ok() && count > limits.max_hits) in.Fail("too many hits in one message");
-  if (in.ok() && count * kMinHitBytes > in.remaining()) in.Fail("count beyond the message");
-  if (in.ok()) out.resize(static_cast<size_t>(count));
-  for (size_t i = 0; i < out.size() && in.ok(); ++i) ReadHit(in, out[i], limits);
-  if (in.ok() && !in.at_end()) in.Fail("trailing bytes");
-  if (in.ok()) return true;
-  out.clear();
-  if (error != nullptr) *error = in.error();
-  return false;
+  const wire::BatchFormat format{kHitBatchMagic,
+                                 kHitBatchVersion,
+                                 limits.max_hits,
+                                 kMinHitBytes,
+                                 "not a hit batch (magic)",
+                                 "unknown hit batch version",
+                                 "empty hit batch",
+                                 "too many hits in one message"};
+  return wire::DecodeBatch(message, format, out, error, [&](wire::WireReader& in, ClusterHit& hit) {
+    return ReadHit(in, hit, limits);
+  });
 }
 
 }  // namespace gsoc

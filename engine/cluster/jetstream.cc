@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "engine/cluster/nats_status.h"
+
 namespace gsoc {
 namespace {
 
@@ -18,15 +20,7 @@ constexpr int64_t kStallWaitMs = 50;  // Publish re-checks its deadline this oft
 constexpr milliseconds kAckRound{2000};
 constexpr milliseconds kStallPause{50};  // an ack not back by then: send again (dedup)
 
-std::string StatusText(natsStatus status, std::string_view what) {
-  std::string text(what);
-  text += ": ";
-  text += natsStatus_GetText(status);
-  natsStatus last = NATS_OK;
-  const char* detail = nats_GetLastError(&last);
-  if (detail != nullptr && *detail != '\0') text += std::string(" (") + detail + ")";
-  return text;
-}
+using cluster_internal::NatsStatusText;
 
 bool Fail(std::string* error, std::string text) {
   if (error != nullptr) *error = std::move(text);
@@ -129,7 +123,7 @@ std::unique_ptr<JetStreamClient> JetStreamClient::Connect(const ClusterConfig& c
   natsStatus s = MakeOptions(config, &options);
   if (s != NATS_OK) {
     natsOptions_Destroy(options);
-    Fail(error, StatusText(s, "cluster options"));
+    Fail(error, NatsStatusText(s, "cluster options"));
     return nullptr;
   }
   const Clock::time_point deadline = Clock::now() + timeout;
@@ -141,7 +135,7 @@ std::unique_ptr<JetStreamClient> JetStreamClient::Connect(const ClusterConfig& c
   natsOptions_Destroy(options);
   if (s == NATS_OK) s = natsConnection_JetStream(&client->js_, client->connection_, nullptr);
   if (s != NATS_OK) {
-    Fail(error, StatusText(s, "connecting to the cluster"));
+    Fail(error, NatsStatusText(s, "connecting to the cluster"));
     return nullptr;
   }
   return client;
@@ -159,7 +153,7 @@ bool JetStreamClient::EnsureStreams(const StreamLimits& limits, milliseconds tim
     natsStatus s;
     while ((s = AddOrUpdateStream(js_, spec, config_, limits)) != NATS_OK) {
       if (RemainingMs(deadline) == 0) {
-        return Fail(error, StatusText(s, "creating stream " + std::string(spec.name)));
+        return Fail(error, NatsStatusText(s, "creating stream " + std::string(spec.name)));
       }
       std::this_thread::sleep_for(kRetryPause);  // no JetStream leader yet
     }
@@ -173,7 +167,7 @@ uint64_t JetStreamClient::StreamMessages(std::string_view stream, std::string* e
   const std::string name(stream);
   const natsStatus s = js_GetStreamInfo(&info, js_, name.c_str(), nullptr, &code);
   if (s != NATS_OK) {
-    Fail(error, StatusText(s, "stream info of " + name));
+    Fail(error, NatsStatusText(s, "stream info of " + name));
     return 0;
   }
   const uint64_t messages = info->State.Msgs;
@@ -187,7 +181,7 @@ bool JetStreamClient::StreamLastSequence(std::string_view stream, uint64_t* sequ
   jsErrCode code = static_cast<jsErrCode>(0);
   const std::string name(stream);
   const natsStatus s = js_GetStreamInfo(&info, js_, name.c_str(), nullptr, &code);
-  if (s != NATS_OK) return Fail(error, StatusText(s, "stream info of " + name));
+  if (s != NATS_OK) return Fail(error, NatsStatusText(s, "stream info of " + name));
   *sequence = info->State.LastSeq;
   jsStreamInfo_Destroy(info);
   return true;
@@ -204,7 +198,7 @@ int JetStreamClient::GetMessage(std::string_view stream, uint64_t sequence, std:
     return 0;
   }
   if (s != NATS_OK) {
-    Fail(error, StatusText(s, "message " + std::to_string(sequence) + " of " + name));
+    Fail(error, NatsStatusText(s, "message " + std::to_string(sequence) + " of " + name));
     return -1;
   }
   data->assign(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
@@ -243,7 +237,7 @@ std::unique_ptr<BatchPublisher> BatchPublisher::Create(JetStreamClient& client,
   options.PublishAsync.StallWait = kStallWaitMs;
   const natsStatus s = natsConnection_JetStream(&publisher->js_, client.connection(), &options);
   if (s != NATS_OK) {
-    Fail(error, StatusText(s, "publisher context"));
+    Fail(error, NatsStatusText(s, "publisher context"));
     return nullptr;
   }
   return publisher;
@@ -295,7 +289,7 @@ bool BatchPublisher::Publish(std::string_view subject, std::string_view data,
     ResendFailed();  // a refused batch holds an in-flight slot until sent again
   }
   natsMsg_Destroy(msg);
-  if (s != NATS_OK) return Fail(error, StatusText(s, "publishing to " + subject_text));
+  if (s != NATS_OK) return Fail(error, NatsStatusText(s, "publishing to " + subject_text));
   MutexLock lock(mutex_);
   ++published_;
   return true;
@@ -408,7 +402,7 @@ std::unique_ptr<PullConsumer> PullConsumer::Create(JetStreamClient& client, std:
     std::this_thread::sleep_for(kRetryPause);
   }
   if (s != NATS_OK) {
-    Fail(error, StatusText(s, "consumer " + name + " on " + stream_name));
+    Fail(error, NatsStatusText(s, "consumer " + name + " on " + stream_name));
     return nullptr;
   }
   std::unique_ptr<PullConsumer> out(new PullConsumer());
@@ -419,7 +413,7 @@ std::unique_ptr<PullConsumer> PullConsumer::Create(JetStreamClient& client, std:
   s = js_PullSubscribe(&out->subscription_, client.context(), filter.c_str(), name.c_str(), nullptr,
                        &options, &code);
   if (s != NATS_OK) {
-    Fail(error, StatusText(s, "subscribing to " + name));
+    Fail(error, NatsStatusText(s, "subscribing to " + name));
     return nullptr;
   }
   return out;
@@ -431,7 +425,7 @@ bool PullConsumer::Lag(uint64_t* pending, uint64_t* unacked, std::string* error)
   jsConsumerInfo* info = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
   const natsStatus s = natsSubscription_GetConsumerInfo(&info, subscription_, nullptr, &code);
-  if (s != NATS_OK) return Fail(error, StatusText(s, "consumer info"));
+  if (s != NATS_OK) return Fail(error, NatsStatusText(s, "consumer info"));
   *pending = info->NumPending;
   *unacked = static_cast<uint64_t>(info->NumAckPending);
   jsConsumerInfo_Destroy(info);
@@ -446,7 +440,7 @@ int PullConsumer::Fetch(int max_messages, milliseconds timeout,
   natsStatus s = natsSubscription_Fetch(&list, subscription_, max_messages, timeout.count(), &code);
   if (s == NATS_TIMEOUT) return 0;
   if (s != NATS_OK) {
-    Fail(error, StatusText(s, "fetch"));
+    Fail(error, NatsStatusText(s, "fetch"));
     return -1;
   }
   const int fetched = list.Count;
@@ -475,7 +469,7 @@ int PullConsumer::Fetch(int max_messages, milliseconds timeout,
   }
   natsMsgList_Destroy(&list);
   if (s != NATS_OK) {
-    Fail(error, StatusText(s, "acknowledging"));
+    Fail(error, NatsStatusText(s, "acknowledging"));
     return -1;
   }
   return fetched;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "engine/cluster/nats_status.h"
+
 namespace gsoc {
 namespace {
 
@@ -13,15 +15,7 @@ using std::chrono::milliseconds;
 
 constexpr milliseconds kRetryPause{200};
 
-std::string LastErrorText(natsStatus status, std::string_view what) {
-  std::string text(what);
-  text += ": ";
-  text += natsStatus_GetText(status);
-  natsStatus last = NATS_OK;
-  const char* detail = nats_GetLastError(&last);
-  if (detail != nullptr && *detail != '\0') text += std::string(" (") + detail + ")";
-  return text;
-}
+using cluster_internal::NatsStatusText;
 
 // JetStream refuses a write whose expected last sequence does not match with
 // error 10071, "wrong last sequence: <n>"; libnats' kvStore API returns it
@@ -38,7 +32,7 @@ KvStatus Classify(natsStatus status, std::string_view what, std::string* error) 
   if (status == NATS_OK) return KvStatus::kOk;
   if (status == NATS_NOT_FOUND) return KvStatus::kNotFound;
   const bool conflict = IsWrongLastSequence(status);
-  if (error != nullptr) *error = LastErrorText(status, what);
+  if (error != nullptr) *error = NatsStatusText(status, what);
   return conflict ? KvStatus::kConflict : KvStatus::kUnavailable;
 }
 
@@ -68,7 +62,7 @@ std::unique_ptr<KvBucket> KvBucket::Open(JetStreamClient& client, const KvBucket
   options.Wait = spec.request_timeout.count();
   natsStatus s = natsConnection_JetStream(&bucket->js_, client.connection(), &options);
   if (s != NATS_OK) {
-    if (error != nullptr) *error = LastErrorText(s, "JetStream context for " + spec.name);
+    if (error != nullptr) *error = NatsStatusText(s, "JetStream context for " + spec.name);
     return nullptr;
   }
   const int64_t ttl_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(spec.ttl).count();
@@ -91,7 +85,7 @@ std::unique_ptr<KvBucket> KvBucket::Open(JetStreamClient& client, const KvBucket
     std::this_thread::sleep_for(kRetryPause);  // no JetStream leader yet
   }
   if (s != NATS_OK) {
-    if (error != nullptr) *error = LastErrorText(s, "key-value bucket " + spec.name);
+    if (error != nullptr) *error = NatsStatusText(s, "key-value bucket " + spec.name);
     return nullptr;
   }
   kvStatus* status = nullptr;
@@ -99,7 +93,7 @@ std::unique_ptr<KvBucket> KvBucket::Open(JetStreamClient& client, const KvBucket
   const int64_t bucket_ttl = s == NATS_OK ? kvStatus_TTL(status) : 0;
   kvStatus_Destroy(status);
   if (s != NATS_OK) {
-    if (error != nullptr) *error = LastErrorText(s, "status of key-value bucket " + spec.name);
+    if (error != nullptr) *error = NatsStatusText(s, "status of key-value bucket " + spec.name);
     return nullptr;
   }
   if (bucket_ttl != ttl_ns) {
@@ -179,7 +173,7 @@ std::unique_ptr<KvWatch> KvWatch::Start(KvBucket& bucket, std::string_view filte
   options.Timeout = bucket.spec().request_timeout.count();
   const natsStatus s = kvStore_Watch(&watch->watcher_, bucket.store(), keys.c_str(), &options);
   if (s != NATS_OK) {
-    if (error != nullptr) *error = LastErrorText(s, "watching " + keys);
+    if (error != nullptr) *error = NatsStatusText(s, "watching " + keys);
     return nullptr;
   }
   return watch;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gsoc {
 
@@ -130,6 +131,39 @@ class WireReader {
   size_t at_ = 0;
   CodecError error_;
 };
+
+// A batch message: magic:u32 version:u8 flags:u8(=0) count:u32, then
+// `count` items read by `read_item(reader, item)`, nothing after. The texts
+// name the kind of batch in its refusals.
+struct BatchFormat {
+  uint32_t magic;
+  uint8_t version;
+  size_t max_items;
+  size_t min_item_bytes;  // no item is shorter (a hostile count allocates nothing)
+  std::string_view bad_magic, bad_version, empty, too_many;
+};
+
+template <typename Item, typename ReadItem>
+bool DecodeBatch(std::string_view message, const BatchFormat& format, std::vector<Item>& out,
+                 CodecError* error, ReadItem&& read_item) {
+  out.clear();
+  WireReader in(message);
+  if (in.Fixed(4) != format.magic && in.ok()) in.Fail(format.bad_magic);
+  if (in.U8() != format.version && in.ok()) in.Fail(format.bad_version);
+  if (in.U8() != 0 && in.ok()) in.Fail("reserved flags set");
+  const uint64_t count = in.Fixed(4);
+  if (in.ok() && count == 0) in.Fail(format.empty);
+  if (in.ok() && count > format.max_items) in.Fail(format.too_many);
+  if (in.ok() && count * format.min_item_bytes > in.remaining())
+    in.Fail("count beyond the message");
+  if (in.ok()) out.resize(static_cast<size_t>(count));
+  for (size_t i = 0; i < out.size() && in.ok(); ++i) read_item(in, out[i]);
+  if (in.ok() && !in.at_end()) in.Fail("trailing bytes");
+  if (in.ok()) return true;
+  out.clear();
+  if (error != nullptr) *error = in.error();
+  return false;
+}
 
 }  // namespace wire
 }  // namespace gsoc
