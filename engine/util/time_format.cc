@@ -42,12 +42,39 @@ unsigned DaysInMonth(int64_t year, unsigned month) {
   return month == 2 && leap ? 29 : kDays[month - 1];
 }
 
+namespace {
+char* PutDigits(char* out, unsigned value, int digits) {
+  for (int i = digits - 1; i >= 0; --i, value /= 10) out[i] = static_cast<char>('0' + value % 10);
+  return out + digits;
+}
+}  // namespace
+
+// Digits by hand: this runs for every alert and event written as JSON, and
+// snprintf was 4% of the alert store's CPU. Years outside 0..9999 (not
+// RFC 3339) keep the general form.
 std::string_view FormatRfc3339Millis(int64_t nanos, char (&out)[32]) {
   const CivilTime t = CivilFromNanos(nanos);
-  const int n = std::snprintf(out, sizeof(out), "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ",
-                              static_cast<long long>(t.year), t.month, t.day, t.hour, t.minute,
-                              t.second, t.nanos / 1'000'000);
-  return {out, n > 0 ? static_cast<size_t>(n) : 0};
+  if (t.year < 0 || t.year > 9999) {
+    const int n = std::snprintf(out, sizeof(out), "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ",
+                                static_cast<long long>(t.year), t.month, t.day, t.hour, t.minute,
+                                t.second, t.nanos / 1'000'000);
+    return {out, n > 0 ? static_cast<size_t>(n) : 0};
+  }
+  char* p = PutDigits(out, static_cast<unsigned>(t.year), 4);
+  *p++ = '-';
+  p = PutDigits(p, t.month, 2);
+  *p++ = '-';
+  p = PutDigits(p, t.day, 2);
+  *p++ = 'T';
+  p = PutDigits(p, t.hour, 2);
+  *p++ = ':';
+  p = PutDigits(p, t.minute, 2);
+  *p++ = ':';
+  p = PutDigits(p, t.second, 2);
+  *p++ = '.';
+  p = PutDigits(p, t.nanos / 1'000'000, 3);
+  *p++ = 'Z';
+  return {out, static_cast<size_t>(p - out)};
 }
 
 }  // namespace gsoc

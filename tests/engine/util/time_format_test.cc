@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <random>
 #include <string>
@@ -210,6 +211,22 @@ TEST(TimeFormatTest, FormatIsAlways24CharsAndReturnsTheBuffer) {
     ASSERT_EQ(text[10], 'T');
     ASSERT_EQ(text[19], '.');
     ASSERT_EQ(text[23], 'Z');
+  }
+}
+
+// The digits are written by hand; the printf form is the reference.
+TEST(TimeFormatTest, FormatEqualsThePrintfFormOverTheWholeRange) {
+  std::mt19937_64 rng(11);
+  std::uniform_int_distribution<int64_t> any(std::numeric_limits<int64_t>::min(),
+                                             std::numeric_limits<int64_t>::max());
+  for (int i = 0; i < 100000; ++i) {
+    const int64_t nanos = any(rng);
+    const CivilTime t = CivilFromNanos(nanos);
+    char want[64];
+    std::snprintf(want, sizeof want, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ",
+                  static_cast<long long>(t.year), t.month, t.day, t.hour, t.minute, t.second,
+                  t.nanos / 1'000'000);
+    ASSERT_EQ(Format(nanos), want) << nanos;
   }
 }
 
