@@ -5,15 +5,19 @@
 // contributing raw syslog line), 5 rules, 3 agencies, times one per
 // millisecond.
 //
-// BM_Commit/<policy>: 2 threads each publish batches of 64 (the way
-// DetectionStage does, once per event batch) into a fresh store; the timed
+// BM_Commit/<policy>/<listener>: 2 threads each publish batches of 64 (the
+// way DetectionStage does, once per event batch) into a fresh store (with
+// listener 1, a commit listener is registered, as in gsocd, so Publish
+// renders each alert's JSON besides its binary record); the timed
 // span runs from the first Publish to the end of Flush (everything
 // committed). The alerts are built before the timer starts. Counters:
 // alerts_per_s = committed alerts / timed seconds; cpu_us_per_alert = CPU
-// time of the whole process (publishers rendering JSON, the writer, RocksDB
-// flushes and compactions) per alert, which does not depend on how busy the
-// machine is; write_us_per_alert = wall time inside the WriteBatch write
-// (and sync) per alert, on the writer thread.
+// time of the whole process (publishers encoding records and rendering
+// JSON, the writer, RocksDB flushes and compactions) per alert, which does
+// not depend on how busy the machine is; write_us_per_alert = wall time
+// inside the WriteBatch write (and sync) per alert, on the writer thread;
+// record_bytes = stored bytes per alert (key, record head and body);
+// json_bytes = the JSON listeners got per alert.
 //
 // BM_RenderJson: the cost of AppendAlertJson per alert (json_bytes: its size).
 //
@@ -153,6 +157,16 @@ void BM_Commit(benchmark::State& state) {
     options.sync = policy;
     options.retention_age = std::chrono::seconds(0);
     auto store = AlertStore::Open(options);
+    // As in gsocd, where the live stream, the file and the webhook listen:
+    // Publish then renders each alert's JSON too.
+    struct Listener : CommitListener {
+      void OnCommitted(std::span<const StoredAlert> alerts) override {
+        for (const StoredAlert& alert : alerts) json_bytes += alert.json.size();
+      }
+      size_t json_bytes = 0;
+    } listener;
+    const bool listening = state.range(1) != 0;
+    if (listening) store->AddListener(&listener);
     double write_seconds = 0;  // inside rocksdb::DB::Write (writer thread)
     store->SetCommitObserver(
         [&write_seconds](double seconds, size_t) { write_seconds += seconds; });
@@ -170,17 +184,24 @@ void BM_Commit(benchmark::State& state) {
     state.counters["cpu_us_per_alert"] = cpu_seconds * 1e6 / static_cast<double>(alerts);
     state.counters["write_us_per_alert"] = write_seconds * 1e6 / static_cast<double>(alerts);
     state.counters["batches"] = static_cast<double>(store->stats().batches_committed);
+    state.counters["record_bytes"] =
+        static_cast<double>(store->stats().live_bytes) / static_cast<double>(alerts);
+    if (listening) {
+      state.counters["json_bytes"] =
+          static_cast<double>(listener.json_bytes) / static_cast<double>(alerts);
+    }
     for (const auto& [name, value] : store->RocksDbTickers()) {
       if (name == "stall_micros") state.counters["stall_ms"] = static_cast<double>(value) / 1e3;
     }
-    state.SetLabel(SyncPolicyName(policy));
+    state.SetLabel(std::string(SyncPolicyName(policy)) + (listening ? " +listener" : ""));
   }
   fs::remove_all(dir);
 }
 BENCHMARK(BM_Commit)
-    ->Arg(static_cast<int>(SyncPolicy::kAlways))
-    ->Arg(static_cast<int>(SyncPolicy::kBatch))
-    ->Arg(static_cast<int>(SyncPolicy::kNone))
+    ->Args({static_cast<int>(SyncPolicy::kAlways), 0})
+    ->Args({static_cast<int>(SyncPolicy::kBatch), 0})
+    ->Args({static_cast<int>(SyncPolicy::kNone), 0})
+    ->Args({static_cast<int>(SyncPolicy::kBatch), 1})
     ->UseManualTime()
     ->Iterations(3)
     ->Unit(benchmark::kMillisecond);

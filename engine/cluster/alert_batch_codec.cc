@@ -1,69 +1,26 @@
 #include "engine/cluster/alert_batch_codec.h"
 
-#include <cstring>
-
 namespace gsoc {
 namespace {
 
 constexpr size_t kHeaderBytes = 10;  // magic, version, flags, u32 count
-// The smallest alert: identity 16, revision 8, value 8, a one-byte rule id
-// (2) and one byte for each of the other 16 members.
-constexpr size_t kMinAlertBytes = 50;
+// The smallest alert: identity 16, time, kind, level, a one-byte rule id
+// (2), name and agency at one byte each, and the smallest detail.
+constexpr size_t kMinAlertBytes = 16 + 1 + 1 + 1 + 2 + 1 + 1 + kMinAlertDetailBytes;
 constexpr uint8_t kMaxKind = static_cast<uint8_t>(AlertKind::kCorrelation);
 constexpr uint8_t kMaxLevel = static_cast<uint8_t>(rules::Level::kCritical);
 
-using wire::PutText;
-using wire::PutVarint;
-using wire::PutZigzag;
-void PutFixed64(std::string& out, uint64_t value) { wire::PutFixed(out, value, 8); }
-void PutPairs(std::string& out, const std::vector<std::pair<std::string, std::string>>& pairs) {
-  PutVarint(out, pairs.size());
-  for (const auto& [name, value] : pairs) {
-    PutText(out, name);
-    PutText(out, value);
-  }
-}
-
 void AppendAlert(std::string& out, const ClusterAlert& item) {
   const Alert& alert = item.alert;
-  PutFixed64(out, item.identity.high);
-  PutFixed64(out, item.identity.low);
-  PutZigzag(out, alert.time_ns);
+  wire::PutFixed(out, item.identity.high, 8);
+  wire::PutFixed(out, item.identity.low, 8);
+  wire::PutZigzag(out, alert.time_ns);
   out += static_cast<char>(alert.kind);
   out += static_cast<char>(alert.rule.level);
-  PutText(out, alert.rule.id);
-  PutText(out, alert.rule.name);
-  PutText(out, alert.rule.title);
-  PutVarint(out, alert.rule.tags.size());
-  for (const std::string& tag : alert.rule.tags) PutText(out, tag);
-  PutFixed64(out, alert.rule.revision);
-  PutText(out, alert.agency);
-  PutPairs(out, alert.group);
-  PutZigzag(out, alert.window_start_ns);
-  PutZigzag(out, alert.window_end_ns);
-  PutVarint(out, alert.count);
-  PutText(out, alert.correlation_type);
-  uint64_t value_bits = 0;
-  std::memcpy(&value_bits, &alert.value, sizeof value_bits);
-  PutFixed64(out, value_bits);
-  PutText(out, alert.condition);
-  PutVarint(out, alert.suppressed);
-  PutPairs(out, alert.fields);
-  PutVarint(out, alert.events.size());
-  for (const AlertEvent& event : alert.events) {
-    PutVarint(out, event.id);
-    PutZigzag(out, event.time_ns);
-    PutText(out, event.raw);
-  }
-}
-
-void ReadPairs(wire::WireReader& in, std::vector<std::pair<std::string, std::string>>& out,
-               size_t limit) {
-  out.resize(in.Count(limit, 2, "too many pairs"));
-  for (auto& [name, value] : out) {
-    in.Text(name);
-    in.Text(value);
-  }
+  wire::PutText(out, alert.rule.id);
+  wire::PutText(out, alert.rule.name);
+  wire::PutText(out, alert.agency);
+  AppendAlertDetail(out, alert);
 }
 
 bool ReadAlert(wire::WireReader& in, ClusterAlert& item, const AlertBatchLimits& limits) {
@@ -79,29 +36,10 @@ bool ReadAlert(wire::WireReader& in, ClusterAlert& item, const AlertBatchLimits&
   alert.rule.level = static_cast<rules::Level>(level);
   in.Text(alert.rule.id);
   in.Text(alert.rule.name);
-  in.Text(alert.rule.title);
-  alert.rule.tags.resize(in.Count(limits.max_tags, 1, "too many tags"));
-  for (std::string& tag : alert.rule.tags) in.Text(tag);
-  alert.rule.revision = in.Fixed(8);
   in.Text(alert.agency);
-  ReadPairs(in, alert.group, limits.max_pairs);
-  alert.window_start_ns = in.Zigzag();
-  alert.window_end_ns = in.Zigzag();
-  alert.count = in.Varint();
-  in.Text(alert.correlation_type);
-  const uint64_t value_bits = in.Fixed(8);
-  std::memcpy(&alert.value, &value_bits, sizeof value_bits);
-  in.Text(alert.condition);
-  alert.suppressed = in.Varint();
-  ReadPairs(in, alert.fields, limits.max_pairs);
-  alert.events.resize(in.Count(limits.max_events, 3, "too many events"));
-  for (AlertEvent& event : alert.events) {
-    event.id = in.Varint();
-    event.time_ns = in.Zigzag();
-    in.Text(event.raw);
-  }
-  if (in.ok() && alert.rule.id.empty()) return in.Fail("alert without a rule id");
-  return in.ok();
+  if (!ReadAlertDetail(in, alert, limits)) return false;
+  if (alert.rule.id.empty()) return in.Fail("alert without a rule id");
+  return true;
 }
 
 }  // namespace

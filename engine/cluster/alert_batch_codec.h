@@ -20,13 +20,15 @@
 #include <vector>
 
 #include "engine/alert/alert.h"
+#include "engine/alert/alert_codec.h"
 #include "engine/cluster/alert_identity.h"
 #include "engine/cluster/event_batch_codec.h"
 
 namespace gsoc {
 
 inline constexpr uint32_t kAlertBatchMagic = 0x42415347;  // "GSAB" little-endian
-inline constexpr uint8_t kAlertBatchVersion = 1;
+// 2: the alert detail of engine/alert/alert_codec.h (aggregate members too).
+inline constexpr uint8_t kAlertBatchVersion = 2;
 // The store role derives ids from the stream: id = sequence * this + index,
 // so a message carries at most this many alerts.
 inline constexpr size_t kMaxAlertsPerMessage = 1000;
@@ -36,16 +38,11 @@ struct ClusterAlert {
   Alert alert;
 };
 
-struct AlertBatchLimits {
-  size_t max_pairs = 4096;   // group or field pairs of one alert, each
-  size_t max_tags = 256;     // tags of one rule
-  size_t max_events = 1024;  // contributing events of one alert
-};
+using AlertBatchLimits = AlertDetailLimits;
 
 // Encodes alerts [first, first + n) for the largest n that fits in
 // `max_bytes` and kMaxAlertsPerMessage into `out` (cleared first); returns
-// n, 0 when the first alone does not fit. Aggregate members are not carried
-// (the detect role does not aggregate).
+// n, 0 when the first alone does not fit.
 size_t EncodeAlertBatch(std::span<const ClusterAlert> alerts, size_t first, size_t max_bytes,
                         std::string& out);
 

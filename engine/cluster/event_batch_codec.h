@@ -18,8 +18,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/cluster/wire_format.h"
 #include "engine/event/event_batch.h"
+#include "engine/util/wire_format.h"
 
 namespace gsoc {
 

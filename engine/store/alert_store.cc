@@ -137,8 +137,9 @@ uint64_t RocksAlertStore::ReadMeta(const char* key, uint64_t fallback) const {
 
 void RocksAlertStore::LoadMeta() {
   const uint64_t version = ReadMeta(kMetaFormatVersion, 0);
-  if (version == 0 || version == format::kFormatVersionNoCommitTime) {
-    // New, or records 1 (read as they are) to which records 2 are now added.
+  if (version == 0 || version == format::kFormatVersionNoCommitTime ||
+      version == format::kFormatVersionJson) {
+    // New, or records 1 or 2 (read as they are) to which records 3 are now added.
     rocksdb::WriteOptions write;
     write.sync = true;
     const rocksdb::Status status =
@@ -146,7 +147,7 @@ void RocksAlertStore::LoadMeta() {
     if (!status.ok()) Fail("write meta", status);
   } else if (version != format::kFormatVersion) {
     Fail("format version " + std::to_string(version),
-         rocksdb::Status::NotSupported("this gsoc reads versions 1 and 2"));
+         rocksdb::Status::NotSupported("this gsoc reads versions 1, 2 and 3"));
   }
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), Cf(kAlertsCf)));
   it->SeekToLast();
@@ -239,7 +240,7 @@ bool AlertFilter::AgencyAllowed(std::string_view agency) const {
 }
 
 bool AlertFilter::Matches(const StoredAlert& alert) const {
-  return detail::FilterMatcher(*this).Matches(alert.id, detail::ViewOf(alert));
+  return detail::FilterMatcher(*this).Matches(alert.id, detail::ViewOf(alert), alert.json);
 }
 
 std::unique_ptr<AlertStore> AlertStore::Open(const StoreOptions& options) {

@@ -98,13 +98,19 @@ struct StoredAlert {
   std::string rule_id;
   std::string rule_name;
   std::string agency;
-  std::string json;  // AppendAlertJson output (one line, no newline), id included
+  // AppendAlertJson output (one line, no newline), id included. Queries and
+  // listeners always get it; Publish renders it only when listeners are
+  // registered (the store itself keeps the binary detail).
+  std::string json;
   // Aggregated detection alerts, as handed to CommitListeners (queries read
   // them from `json`, and leave these 0): the aggregate key and version, and
   // the id of the version this one replaced (deleted with this commit).
   uint64_t aggregate_key = 0;
   uint32_t aggregate_version = 0;
   uint64_t replaces = 0;
+  // What the writer stores: the alert's binary detail (engine/alert/
+  // alert_codec.h). Empty in what queries return.
+  std::string detail;
 };
 
 // Query filters; every given one must hold.

@@ -11,11 +11,16 @@
 
 namespace gsoc::store::format {
 
-// Record 1 had no commit time; 2 adds it (retention goes by it). A store of
-// format 1 is upgraded to 2 at open (then only this gsoc and later open it).
-constexpr uint8_t kRecordVersion = 2;
+// Record 1 had no commit time; 2 adds it (retention goes by it); 3 keeps the
+// alert as its binary detail (engine/alert/alert_codec.h) instead of its
+// JSON, which is rendered when read. A store of format 1 or 2 is upgraded
+// to 3 at open: its old records are read as they are (then only this gsoc
+// and later open it).
+constexpr uint8_t kRecordVersion = 3;
+constexpr uint8_t kRecordVersionJson = 2;
 constexpr uint8_t kRecordVersionNoCommitTime = 1;
-constexpr uint64_t kFormatVersion = 2;
+constexpr uint64_t kFormatVersion = 3;
+constexpr uint64_t kFormatVersionJson = 2;
 constexpr uint64_t kFormatVersionNoCommitTime = 1;
 
 inline void AppendBigEndian64(std::string& out, uint64_t value) {
@@ -127,7 +132,10 @@ struct RecordView {
   std::string_view rule_id;
   std::string_view rule_name;
   std::string_view agency;
-  std::string_view json;
+  // The rest of the record: the alert's binary detail (record 3), or its
+  // JSON (records 1 and 2).
+  std::string_view body;
+  bool body_is_json = false;
 };
 
 inline void AppendString32(std::string& out, std::string_view text) {
@@ -138,11 +146,13 @@ inline void AppendString32(std::string& out, std::string_view text) {
   out.append(text);
 }
 
-// Record (value of the alerts CF), version 2:
-//   u8 2 | i64 time_ns | i64 commit_ns | u8 level | u8 kind |
-//   u32 len + rule_id | u32 len + rule_name | u32 len + agency | json (to the end)
-// Version 1 (read only) is the same without commit_ns.
-// The record without its JSON (the JSON follows it to the end).
+// Record (value of the alerts CF), version 3:
+//   u8 3 | i64 time_ns | i64 commit_ns | u8 level | u8 kind |
+//   u32 len + rule_id | u32 len + rule_name | u32 len + agency |
+//   alert detail (alert_codec.h, to the end)
+// Version 2 (read only) has the alert's JSON in place of the detail;
+// version 1 (read only) is version 2 without commit_ns.
+// The record's head (the body follows it to the end).
 inline void EncodeRecordHead(std::string& out, const RecordView& record) {
   out.push_back(static_cast<char>(kRecordVersion));
   char time[8];
@@ -158,9 +168,9 @@ inline void EncodeRecordHead(std::string& out, const RecordView& record) {
 }
 inline void EncodeRecord(std::string& out, const RecordView& record) {
   out.reserve(out.size() + 31 + record.rule_id.size() + record.rule_name.size() +
-              record.agency.size() + record.json.size());
+              record.agency.size() + record.body.size());
   EncodeRecordHead(out, record);
-  out.append(record.json);
+  out.append(record.body);
 }
 
 inline bool ReadString32(std::string_view& in, std::string_view* text) {
@@ -177,11 +187,14 @@ inline bool ReadString32(std::string_view& in, std::string_view* text) {
 inline bool DecodeRecord(std::string_view in, RecordView* record) {
   if (in.empty()) return false;
   const auto version = static_cast<uint8_t>(in[0]);
-  if (version != kRecordVersion && version != kRecordVersionNoCommitTime) return false;
-  const size_t times = version == kRecordVersion ? 16 : 8;
+  if (version != kRecordVersion && version != kRecordVersionJson &&
+      version != kRecordVersionNoCommitTime) {
+    return false;
+  }
+  const size_t times = version == kRecordVersionNoCommitTime ? 8 : 16;
   if (in.size() < 3 + times) return false;
   std::memcpy(&record->time_ns, in.data() + 1, 8);
-  if (version == kRecordVersion) {
+  if (version != kRecordVersionNoCommitTime) {
     std::memcpy(&record->commit_ns, in.data() + 9, 8);
   } else {
     record->commit_ns = record->time_ns;
@@ -200,7 +213,8 @@ inline bool DecodeRecord(std::string_view in, RecordView* record) {
       !ReadString32(in, &record->agency)) {
     return false;
   }
-  record->json = in;
+  record->body = in;
+  record->body_is_json = version != kRecordVersion;
   return true;
 }
 

@@ -94,15 +94,20 @@ class TextNeedle {
 class FilterMatcher {
  public:
   explicit FilterMatcher(const AlertFilter& filter) : filter_(filter), needle_(filter.q) {}
-  bool Matches(uint64_t id, const RecordView& r) const {
+  // Every condition but `q`, from the record's head.
+  bool HeadMatches(uint64_t id, const RecordView& r) const {
     const AlertFilter& f = filter_;
     if (id <= f.after_id || id >= f.before_id) return false;
     if (r.time_ns < f.since_ns || r.time_ns >= f.until_ns) return false;
     if (!f.rule.empty() && f.rule != r.rule_id && f.rule != r.rule_name) return false;
     if (f.min_level && r.level < *f.min_level) return false;
     if (!f.agency.empty() && f.agency != r.agency) return false;
-    if (!f.AgencyAllowed(r.agency)) return false;
-    return needle_.FoundIn(r.json);
+    return f.AgencyAllowed(r.agency);
+  }
+  bool needs_text() const { return !filter_.q.empty(); }
+  bool TextMatches(std::string_view json) const { return needle_.FoundIn(json); }
+  bool Matches(uint64_t id, const RecordView& r, std::string_view json) const {
+    return HeadMatches(id, r) && TextMatches(json);
   }
 
  private:
@@ -110,22 +115,19 @@ class FilterMatcher {
   TextNeedle needle_;
 };
 
+// The record view of an alert the writer is about to store (body: its detail).
 inline RecordView ViewOf(const StoredAlert& alert) {
-  return RecordView{alert.time_ns, alert.commit_ns, alert.level,  alert.kind,
-                    alert.rule_id, alert.rule_name, alert.agency, alert.json};
+  return RecordView{alert.time_ns,   alert.commit_ns, alert.level,  alert.kind, alert.rule_id,
+                    alert.rule_name, alert.agency,    alert.detail, false};
 }
 
-inline StoredAlert FromView(uint64_t id, const RecordView& view) {
-  return StoredAlert{id,
-                     view.time_ns,
-                     view.commit_ns,
-                     view.level,
-                     view.kind,
-                     std::string(view.rule_id),
-                     std::string(view.rule_name),
-                     std::string(view.agency),
-                     std::string(view.json)};
-}
+// The alert `id` whose record is `view`, its JSON rendered (store_record.cc);
+// false when the record's body does not decode (logged).
+bool FromView(uint64_t id, const RecordView& view, StoredAlert& out);
+
+// The JSON of the alert `id` whose record is `view` into `json` (replaced):
+// a record 3's detail decoded and rendered, a record 1 or 2's own JSON.
+bool RenderRecordJson(uint64_t id, const RecordView& view, std::string& json);
 
 // --- checkpoints ---------------------------------------------------------------
 
@@ -278,8 +280,11 @@ class ResultCollector {
       spdlog::warn("alert store: undecodable record {}", id);
       return false;
     }
-    if (!matcher_.Matches(id, view)) return false;
-    result_.alerts.push_back(FromView(id, view));
+    if (!matcher_.HeadMatches(id, view)) return false;
+    if (!FromView(id, view, candidate_)) return false;
+    if (matcher_.needs_text() && !matcher_.TextMatches(candidate_.json)) return false;
+    result_.alerts.push_back(std::move(candidate_));
+    candidate_ = StoredAlert();
     return true;
   }
 
@@ -291,6 +296,7 @@ class ResultCollector {
 
  private:
   FilterMatcher matcher_;
+  StoredAlert candidate_;  // rendered, then taken or reused for the next
   size_t limit_;
   uint64_t scanned_ = 0;
   QueryResult result_;
@@ -336,7 +342,11 @@ class RocksAlertStore final : public AlertStore, public FailureState {
   RocksMemory shared_memory() const { return {budget_->cache, budget_->write_buffers}; }
   bool failed() const override { return failed_.load(std::memory_order_acquire); }
   void RecordFailure(const char* what, const rocksdb::Status& status) override;
-  void AddListener(CommitListener* listener) { listeners_.push_back(listener); }
+  // Before the first Publish (listeners_ is read by the committer unlocked).
+  void AddListener(CommitListener* listener) {
+    listeners_.push_back(listener);
+    listening_.store(true, std::memory_order_release);
+  }
 
   QueryResult Query(const QueryRequest& request) const override;
   std::optional<StoredAlert> Get(uint64_t id) const override;
@@ -378,7 +388,7 @@ class RocksAlertStore final : public AlertStore, public FailureState {
     bool written = false;                         // false: not written (or not synced)
     std::chrono::steady_clock::time_point start;  // of its write
   };
-  static StoredAlert Render(Alert& alert);
+  static StoredAlert Render(Alert& alert, bool with_json);
   void EncoderLoop();
   void CommitterLoop();
   bool TakeBatch(std::vector<StoredAlert>& batch);
@@ -393,7 +403,7 @@ class RocksAlertStore final : public AlertStore, public FailureState {
   bool HasRoomLocked(size_t capacity) const GSOC_REQUIRES(queue_mutex_) {
     return !failed() && queue_.size() + staged_ < capacity;
   }
-  void Announce(const std::vector<StoredAlert>& batch, double seconds);
+  void Announce(std::vector<StoredAlert>& batch, double seconds);
   void MarkCommitted(size_t alerts);
 
   // indexes (the same keys for Put and Delete): fn(cf, key) for each
@@ -470,6 +480,7 @@ class RocksAlertStore final : public AlertStore, public FailureState {
   uint64_t written_bytes_ = 0;  // bytes_added as of the last batch written
   // Called by the committer (sync always/none) or the syncer (batch).
   std::vector<CommitListener*> listeners_;
+  std::atomic<bool> listening_{false};  // listeners_ not empty: Publish renders JSON
   Mutex observer_mutex_;
   std::function<void(double, size_t)> observer_ GSOC_GUARDED_BY(observer_mutex_);
 

@@ -17,8 +17,11 @@ std::optional<StoredAlert> RocksAlertStore::Get(uint64_t id) const {
     return std::nullopt;
   }
   RecordView view;
-  if (!format::DecodeRecord(value.ToStringView(), &view)) return std::nullopt;
-  return FromView(id, view);
+  StoredAlert alert;
+  if (!format::DecodeRecord(value.ToStringView(), &view) || !FromView(id, view, alert)) {
+    return std::nullopt;
+  }
+  return alert;
 }
 
 std::vector<std::string> RocksAlertStore::LevelPrefixes(rules::Level min_level) const {

@@ -1,5 +1,6 @@
 // The alert store's write path: Publish, the encoder, committer and syncer
 // threads, one WriteBatch per batch, then the listeners (alert_store.h).
+#include "engine/alert/alert_codec.h"
 #include "engine/store/store_internal.h"
 
 namespace gsoc::store {
@@ -7,12 +8,18 @@ namespace detail {
 
 // --- publish / writer ------------------------------------------------------------
 
-StoredAlert RocksAlertStore::Render(Alert& alert) {
+// On the publishing thread: the binary detail the record keeps, and the
+// JSON only for listeners (the API's stream, the file, the webhook).
+StoredAlert RocksAlertStore::Render(Alert& alert, bool with_json) {
   StoredAlert stored;
   stored.id = alert.id;  // kept by the writer with ids_given, else replaced
   alert.id = 0;          // placeholder, patched by the writer
-  stored.json.reserve(1024);
-  AppendAlertJson(stored.json, alert);
+  stored.detail.reserve(256);
+  AppendAlertDetail(stored.detail, alert);
+  if (with_json) {
+    stored.json.reserve(1024);
+    AppendAlertJson(stored.json, alert);
+  }
   stored.time_ns = alert.time_ns;
   stored.level = alert.rule.level;
   stored.kind = alert.kind;
@@ -29,7 +36,8 @@ void RocksAlertStore::Publish(std::vector<Alert>& alerts) {
   if (alerts.empty()) return;
   std::vector<StoredAlert> rendered;
   rendered.reserve(alerts.size());
-  for (Alert& alert : alerts) rendered.push_back(Render(alert));
+  const bool with_json = listening_.load(std::memory_order_acquire);
+  for (Alert& alert : alerts) rendered.push_back(Render(alert, with_json));
   alerts.clear();
 
   const size_t capacity = std::max<size_t>(1, options_.queue_alerts);
@@ -308,10 +316,10 @@ void RocksAlertStore::Encode(Slot& slot) {
       uint64_t v = alert.id;
       for (int i = 7; i >= 0; --i, v >>= 8) id_key[i] = static_cast<char>(v & 0xff);
     }
-    const rocksdb::Slice value_parts[2] = {rocksdb::Slice(head), rocksdb::Slice(alert.json)};
+    const rocksdb::Slice value_parts[2] = {rocksdb::Slice(head), rocksdb::Slice(alert.detail)};
     const rocksdb::Slice key_part(id_key, 8);
     write.Put(alerts_cf, rocksdb::SliceParts(&key_part, 1), rocksdb::SliceParts(value_parts, 2));
-    bytes += 8 + head.size() + alert.json.size();
+    bytes += 8 + head.size() + alert.detail.size();
 
     auto put_index = [&](rocksdb::ColumnFamilyHandle* cf) { write.Put(cf, key, rocksdb::Slice()); };
     if (!view.rule_id.empty()) {
@@ -411,7 +419,13 @@ void RocksAlertStore::Finish(Slot& slot) {
   MarkCommitted(slot.alerts.size());
 }
 
-void RocksAlertStore::Announce(const std::vector<StoredAlert>& batch, double seconds) {
+void RocksAlertStore::Announce(std::vector<StoredAlert>& batch, double seconds) {
+  if (!listeners_.empty()) {
+    // Published before the first listener came: rendered from the record.
+    for (StoredAlert& alert : batch) {
+      if (alert.json.empty()) RenderRecordJson(alert.id, ViewOf(alert), alert.json);
+    }
+  }
   const std::span<const StoredAlert> alerts(batch);
   for (CommitListener* listener : listeners_) {
     try {

@@ -218,7 +218,9 @@ TEST(AlertBatchCodecTest, HostileHeadersAndCountsAreRefusedWithAReason) {
   bad[0] = 'X';
   EXPECT_EQ(refusal(bad), "not an alert batch (magic)");
   bad = message;
-  bad[4] = 2;
+  bad[4] = 1;  // before the shared alert detail
+  EXPECT_EQ(refusal(bad), "unknown alert batch version");
+  bad[4] = 3;
   EXPECT_EQ(refusal(bad), "unknown alert batch version");
   bad = message;
   bad[5] = 1;

@@ -29,12 +29,13 @@ namespace {
 
 using namespace store_test;
 
-TEST(StoreFormat, RecordsCarryTheCommitTimeAndVersion1ReadsWithout) {
+TEST(StoreFormat, RecordsCarryTheCommitTimeAndOlderVersionsRead) {
   const format::RecordView record{
       kBase,  kBase + 7, rules::Level::kHigh, AlertKind::kCorrelation, "rule-1",
-      "name", "mof",     "{\"id\":\"1\"}"};
+      "name", "mof",     "\x01\x02detail"};
   std::string bytes;
   format::EncodeRecord(bytes, record);
+  EXPECT_EQ(bytes[0], 3);
   format::RecordView read;
   ASSERT_TRUE(format::DecodeRecord(bytes, &read));
   EXPECT_EQ(read.time_ns, kBase);
@@ -43,19 +44,27 @@ TEST(StoreFormat, RecordsCarryTheCommitTimeAndVersion1ReadsWithout) {
   EXPECT_EQ(read.kind, AlertKind::kCorrelation);
   EXPECT_EQ(read.rule_id, "rule-1");
   EXPECT_EQ(read.agency, "mof");
-  EXPECT_EQ(read.json, record.json);
-  // A record 1: the same without commit_ns; its alert time stands in.
+  EXPECT_EQ(read.body, record.body);
+  EXPECT_FALSE(read.body_is_json);
+  // A record 2: the same head, the alert's JSON as the body.
+  std::string v2 = bytes;
+  v2[0] = 2;
+  ASSERT_TRUE(format::DecodeRecord(v2, &read));
+  EXPECT_EQ(read.commit_ns, kBase + 7);
+  EXPECT_TRUE(read.body_is_json);
+  // A record 1: record 2 without commit_ns; its alert time stands in.
   std::string v1 = bytes.substr(0, 9) + bytes.substr(17);
   v1[0] = 1;
   ASSERT_TRUE(format::DecodeRecord(v1, &read));
   EXPECT_EQ(read.time_ns, kBase);
   EXPECT_EQ(read.commit_ns, kBase);
   EXPECT_EQ(read.rule_name, "name");
-  EXPECT_EQ(read.json, record.json);
+  EXPECT_EQ(read.body, record.body);
+  EXPECT_TRUE(read.body_is_json);
   for (size_t size = 0; size < 20; ++size) {
     EXPECT_FALSE(format::DecodeRecord(std::string_view(bytes).substr(0, size), &read)) << size;
   }
-  v1[0] = 3;
+  v1[0] = 4;
   EXPECT_FALSE(format::DecodeRecord(v1, &read));
 }
 
@@ -88,8 +97,8 @@ TEST(AlertFilter, TextSearchAgreesWithNaiveSearch) {
   for (int round = 0; round < 5000; ++round) {
     const std::string text = random_text(next(40));
     const std::string needle = random_text(1 + next(6));
-    StoredAlert alert{1, kBase, kBase, rules::Level::kLow, AlertKind::kDetection, "r", "r", "a",
-                      text};
+    StoredAlert alert{1,   kBase, kBase, rules::Level::kLow, AlertKind::kDetection, "r",
+                      "r", "a",   text};
     const bool expected = fold(text).find(fold(needle)) != std::string::npos;
     EXPECT_EQ(AlertFilter{.q = needle}.Matches(alert), expected)
         << "text '" << text << "' needle '" << needle << "'";
@@ -221,6 +230,122 @@ TEST(AlertStore, ListenersSeeCommittedAlertsInIdOrder) {
   EXPECT_EQ(observed_alerts, 77u);
   EXPECT_EQ(store->stats().alerts_committed, 77u);
   EXPECT_EQ(store->stats().batches_committed, observed.size());
+}
+
+// The store keeps the binary detail and renders JSON when read: what the
+// API reads back is, byte for byte, what listeners saw and what the alert
+// renders to, for every member an alert can carry.
+TEST(AlertStore, ReadBackJsonIsWhatListenersSawAndTheAlertRenders) {
+  TempDir dir;
+  auto store = AlertStore::Open(TestOptions(dir));
+  class JsonListener : public CommitListener {
+   public:
+    void OnCommitted(std::span<const StoredAlert> alerts) override {
+      std::lock_guard lock(mutex);
+      for (const StoredAlert& alert : alerts) json[alert.id] = alert.json;
+    }
+    std::mutex mutex;
+    std::map<uint64_t, std::string> json;
+  } listener;
+  store->AddListener(&listener);
+  std::vector<Alert> alerts;
+  alerts.push_back(MakeAlert({.rule_name = "named", .text = "quote \" and \\ and \x01"}));
+  Alert correlation =
+      MakeAlert({.level = rules::Level::kCritical, .kind = AlertKind::kCorrelation});
+  correlation.group = {{"src_ip", "10.1.2.3"}, {"user", "root"}};
+  correlation.correlation_type = "event_count";
+  correlation.value = 7.25;
+  correlation.condition = "gte 5";
+  correlation.suppressed = 2;
+  correlation.events = {{11, kBase, "Failed password for root"}, {12, kBase + 1, ""}};
+  alerts.push_back(correlation);
+  Alert aggregate = MakeAlert({.agency = ""});
+  aggregate.aggregate_key = 0xabc;
+  aggregate.aggregate_version = 3;
+  aggregate.aggregate_opened_ns = kBase;
+  aggregate.aggregate_closes_ns = kBase + kSecond;
+  aggregate.count = 9;
+  alerts.push_back(aggregate);
+  std::vector<std::string> want;
+  for (size_t i = 0; i < alerts.size(); ++i) {
+    Alert copy = alerts[i];
+    copy.id = i + 1;
+    want.emplace_back();
+    AppendAlertJson(want.back(), copy);
+  }
+  store->Publish(alerts);
+  store->Flush();
+  for (uint64_t id = 1; id <= want.size(); ++id) {
+    const std::optional<StoredAlert> read = store->Get(id);
+    ASSERT_TRUE(read) << id;
+    EXPECT_EQ(read->json, want[id - 1]);
+    std::lock_guard lock(listener.mutex);
+    EXPECT_EQ(listener.json[id], want[id - 1]);
+  }
+  const QueryResult all = store->Query({.filter = {.q = "FAILED PASSWORD"}});
+  ASSERT_EQ(Ids(all.alerts), std::vector<uint64_t>{2});
+  EXPECT_EQ(all.alerts[0].json, want[1]);
+}
+
+// A store written before records 3 (format 2: the alert's JSON in the
+// record) opens, serves its records as they are, and adds records 3.
+TEST(AlertStore, AFormat2StoreIsReadAsItIsAndUpgraded) {
+  TempDir dir;
+  StoreOptions options = TestOptions(dir);
+  {
+    auto store = AlertStore::Open(options);
+    PublishOne(*store, {.rule_id = "old"});
+    store->Flush();
+  }
+  const std::string old_json = R"({"id":"1","written":"by format 2"})";
+  {
+    std::vector<std::string> names;
+    ASSERT_TRUE(
+        rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), options.path.string(), &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const std::string& name : names) cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(
+        rocksdb::DB::Open(rocksdb::DBOptions(), options.path.string(), cfs, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    auto cf = [&](const std::string& name) {
+      for (size_t i = 0; i < names.size(); ++i) {
+        if (names[i] == name) return handles[i];
+      }
+      return handles[0];
+    };
+    std::string record;
+    format::EncodeRecord(record, {kBase, kBase, rules::Level::kMedium, AlertKind::kDetection, "old",
+                                  "", "mof", old_json});
+    record[0] = format::kRecordVersionJson;
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf("alerts"), format::IdKey(1), record).ok());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), cf("meta"), "format_version",
+                        format::IdKey(format::kFormatVersionJson))
+                    .ok());
+    for (rocksdb::ColumnFamilyHandle* handle : handles) db->DestroyColumnFamilyHandle(handle);
+  }
+  auto store = AlertStore::Open(options);
+  ASSERT_TRUE(store->Get(1));
+  EXPECT_EQ(store->Get(1)->json, old_json);
+  PublishOne(*store, {.rule_id = "new"});
+  store->Flush();
+  ASSERT_TRUE(store->Get(2));
+  EXPECT_TRUE(store->Get(2)->json.starts_with(R"({"id":"2",)"));
+  EXPECT_EQ(Ids(store->Query({.filter = {.rule = "old"}}).alerts), std::vector<uint64_t>{1});
+  store.reset();
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, {}},
+                                                      {"meta", {}}};
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(
+      rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), options.path.string(), cfs, &handles, &raw)
+          .ok());
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::string version;
+  EXPECT_TRUE(db->Get(rocksdb::ReadOptions(), handles[1], "format_version", &version).ok());
+  EXPECT_EQ(version, format::IdKey(format::kFormatVersion));
+  for (rocksdb::ColumnFamilyHandle* handle : handles) db->DestroyColumnFamilyHandle(handle);
 }
 
 TEST(AlertStore, GetReturnsTheStoredFields) {

@@ -1,5 +1,6 @@
-// The primitives of the cluster's binary messages (event, alert and hit
-// batches): little-endian fixed integers, LEB128 varints (at most 10 bytes),
+// The primitives of gsoc's binary encodings (the cluster's event, alert and
+// hit batches; the alert store's records, engine/alert/alert_codec.h):
+// little-endian fixed integers, LEB128 varints (at most 10 bytes),
 // zigzag for signed values, length-prefixed bytes. Writing appends to a
 // std::string; reading is `WireReader` over untrusted input, whose first
 // failure sticks (every later read returns 0 / empty) with a static reason
