@@ -15,6 +15,26 @@ const char* AlertKindName(AlertKind kind) {
 
 namespace {
 
+// Numbers appended in place: rendering runs for every alert a listener
+// gets and every one read back from the store, so no temporary strings.
+void AppendUint(std::string& out, uint64_t value) {
+  char text[20];
+  const auto [end, error] = std::to_chars(text, text + sizeof text, value);
+  out.append(text, static_cast<size_t>(end - text));
+}
+
+void AppendQuotedUint(std::string& out, uint64_t value) {
+  out.push_back('"');
+  AppendUint(out, value);
+  out.push_back('"');
+}
+
+void AppendHex(std::string& out, uint64_t value) {
+  char text[16];
+  for (int i = 15; i >= 0; --i, value >>= 4) text[i] = "0123456789abcdef"[value & 0xf];
+  out.append(text, 16);
+}
+
 void AppendTime(std::string& out, int64_t ns) {
   char text[32];
   AppendJsonString(out, FormatRfc3339Millis(ns, text));
@@ -46,7 +66,11 @@ void AppendRule(std::string& out, const AlertRule& rule) {
     AppendJsonString(out, rule.tags[i]);
   }
   out.push_back(']');
-  if (rule.revision != 0) out += ",\"revision\":\"" + HexId(rule.revision) + '"';
+  if (rule.revision != 0) {
+    out += ",\"revision\":\"";
+    AppendHex(out, rule.revision);
+    out.push_back('"');
+  }
   out.push_back('}');
 }
 
@@ -54,7 +78,9 @@ void AppendEvents(std::string& out, const std::vector<AlertEvent>& events) {
   out.push_back('[');
   for (size_t i = 0; i < events.size(); ++i) {
     if (i) out.push_back(',');
-    out += "{\"id\":\"" + std::to_string(events[i].id) + "\",\"time\":";
+    out += "{\"id\":";
+    AppendQuotedUint(out, events[i].id);
+    out += ",\"time\":";
     AppendTime(out, events[i].time_ns);
     out += ",\"raw\":";
     AppendJsonString(out, events[i].raw);
@@ -76,24 +102,31 @@ void AppendCorrelation(std::string& out, const Alert& alert) {
   }
   out += ",\"condition\":";
   AppendJsonString(out, alert.condition);
-  out += ",\"suppressed\":" + std::to_string(alert.suppressed) + "}";
+  out += ",\"suppressed\":";
+  AppendUint(out, alert.suppressed);
+  out.push_back('}');
 }
 
 void AppendAggregate(std::string& out, const Alert& alert) {
-  out += ",\"aggregate\":{\"key\":\"" + AggregateKeyText(alert.aggregate_key) +
-         "\",\"version\":" + std::to_string(alert.aggregate_version) + ",\"opened\":";
+  out += ",\"aggregate\":{\"key\":\"";
+  AppendHex(out, alert.aggregate_key);
+  out += "\",\"version\":";
+  AppendUint(out, alert.aggregate_version);
+  out += ",\"opened\":";
   AppendTime(out, alert.aggregate_opened_ns);
   out += ",\"closes\":";
   AppendTime(out, alert.aggregate_closes_ns);
-  out += ",\"replaces\":\"" + std::to_string(alert.replaces) + "\"}";
+  out += ",\"replaces\":";
+  AppendQuotedUint(out, alert.replaces);
+  out.push_back('}');
 }
 
 }  // namespace
 
 std::string HexId(uint64_t value) {
-  char text[16];
-  for (int i = 15; i >= 0; --i, value >>= 4) text[i] = "0123456789abcdef"[value & 0xf];
-  return std::string(text, 16);
+  std::string text;
+  AppendHex(text, value);
+  return text;
 }
 
 std::optional<uint64_t> ParseHexId(std::string_view text) {
@@ -107,7 +140,9 @@ std::optional<uint64_t> ParseHexId(std::string_view text) {
 std::string AggregateKeyText(uint64_t key) { return HexId(key); }
 
 void AppendAlertJson(std::string& out, const Alert& alert) {
-  out += "{\"id\":\"" + std::to_string(alert.id) + "\",\"time\":";
+  out += "{\"id\":";
+  AppendQuotedUint(out, alert.id);
+  out += ",\"time\":";
   AppendTime(out, alert.time_ns);
   out += ",\"kind\":\"";
   out += AlertKindName(alert.kind);
@@ -121,7 +156,8 @@ void AppendAlertJson(std::string& out, const Alert& alert) {
   AppendTime(out, alert.window_start_ns);
   out += ",\"end\":";
   AppendTime(out, alert.window_end_ns);
-  out += "},\"count\":" + std::to_string(alert.count);
+  out += "},\"count\":";
+  AppendUint(out, alert.count);
   if (alert.kind == AlertKind::kCorrelation) AppendCorrelation(out, alert);
   if (alert.aggregate_key != 0) AppendAggregate(out, alert);
   out += ",\"fields\":";
