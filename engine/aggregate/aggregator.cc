@@ -8,20 +8,21 @@
 #include <array>
 #include <unordered_set>
 
+#include "engine/util/hash.h"
 #include "engine/util/time_format.h"
 
 namespace gsoc::aggregate {
 
 namespace {
 
-constexpr uint64_t kFnvOffset = 14695981039346656037ull;
-constexpr uint64_t kFnvPrime = 1099511628211ull;
 constexpr size_t kResumePage = 1000;
+constexpr uint64_t kKeySeed = 0x61676772656761ull;  // "aggrega"
 
-// FNV-1a: stable across runs and builds (keys are stored); never 0.
+// Stable across runs and builds (keys are stored and resumed); never 0. The
+// table compares the key bytes too: a hash alone would let a sender who
+// finds a collision join another agency's or rule's aggregate.
 uint64_t KeyHash(std::string_view bytes) {
-  uint64_t hash = kFnvOffset;
-  for (const char c : bytes) hash = (hash ^ static_cast<uint8_t>(c)) * kFnvPrime;
+  const uint64_t hash = HashBytes(bytes, kKeySeed);
   return hash == 0 ? 1 : hash;
 }
 
@@ -52,6 +53,19 @@ void BuildKey(std::string& key, const rules::Rule& rule, const std::string& agen
     key.append(name).push_back('=');
     key.append(value).push_back('\0');
   }
+}
+
+// BuildKey's bytes from an aggregate alert (its group holds the non-empty
+// group-by values in group-by order), for aggregates resumed from the store.
+std::string KeyOfAlert(const Alert& alert) {
+  std::string key;
+  key.append(alert.rule.id).push_back('\0');
+  key.append(alert.agency).push_back('\0');
+  for (const auto& [name, value] : alert.group) {
+    key.append(name).push_back('=');
+    key.append(value).push_back('\0');
+  }
+  return key;
 }
 
 size_t AlertBytes(const Alert& alert) {
@@ -231,8 +245,9 @@ void Aggregator::Join(Aggregate& aggregate, const Event& event) {
   open_bytes_.fetch_add(sizeof(AlertEvent) + raw, std::memory_order_relaxed);
 }
 
-Alert Aggregator::Open(Shard& shard, uint64_t key, Alert alert, int64_t now_ns) {
-  const size_t bytes = AlertBytes(alert);
+Alert Aggregator::Open(Shard& shard, uint64_t key, std::string_view key_bytes, Alert alert,
+                       int64_t now_ns) {
+  const size_t bytes = AlertBytes(alert) + key_bytes.size();
   if (open_count_.load(std::memory_order_relaxed) >= options_.max_open ||
       open_bytes_.load(std::memory_order_relaxed) + bytes > options_.max_bytes) {
     overflow_.fetch_add(1, std::memory_order_relaxed);
@@ -245,6 +260,7 @@ Alert Aggregator::Open(Shard& shard, uint64_t key, Alert alert, int64_t now_ns) 
       now_ns + std::chrono::duration_cast<std::chrono::nanoseconds>(options_.period).count();
   Aggregate aggregate;
   aggregate.alert = alert;
+  aggregate.key.assign(key_bytes);
   aggregate.published_count = alert.count;
   aggregate.published_ns = now_ns;
   aggregate.bytes = bytes;
@@ -261,11 +277,13 @@ void Aggregator::Add(const EventBatch& batch, std::span<const DetectionHit> hits
     uint32_t shard;
     uint32_t hit;
     uint64_t key;
+    uint32_t key_begin, key_size;  // the key's bytes in `keys`
   };
-  thread_local std::string key;
+  thread_local std::string key, keys;
   thread_local std::vector<Pending> pending;
   thread_local std::vector<std::pair<uint32_t, Alert>> opened;  // by hit index
   pending.clear();
+  keys.clear();
   opened.clear();
   hits_.fetch_add(hits.size(), std::memory_order_relaxed);
   const auto events = batch.events();
@@ -279,8 +297,11 @@ void Aggregator::Add(const EventBatch& batch, std::span<const DetectionHit> hits
     }
     BuildKey(key, rule, agency, rule.aggregate_by ? *rule.aggregate_by : options_.group_by, batch,
              event);
-    const uint64_t hash = KeyHash(key);
-    pending.push_back({static_cast<uint32_t>(hash % kShards), i, hash});
+    const uint64_t hash =
+        options_.key_hash_for_test ? options_.key_hash_for_test(key) : KeyHash(key);
+    pending.push_back({static_cast<uint32_t>(hash % kShards), i, hash,
+                       static_cast<uint32_t>(keys.size()), static_cast<uint32_t>(key.size())});
+    keys += key;
   }
   // One lock per shard touched; hits keep their order within a shard (a
   // counting sort: no comparison sort's temporary buffer per batch).
@@ -300,7 +321,16 @@ void Aggregator::Add(const EventBatch& batch, std::span<const DetectionHit> hits
     for (; end < pending.size() && pending[end].shard == pending[begin].shard; ++end) {
       const DetectionHit& hit = hits[pending[end].hit];
       const Event& event = events[hit.event_index];
+      const std::string_view key_bytes =
+          std::string_view(keys).substr(pending[end].key_begin, pending[end].key_size);
       auto it = shard.open.find(pending[end].key);
+      if (it != shard.open.end() && it->second.key != key_bytes) {
+        // Another aggregate under the same hash: this hit is an alert of its own.
+        collisions_.fetch_add(1, std::memory_order_relaxed);
+        alerts.push_back(
+            MakeDetectionAlert(*hit.rule, batch, event, AgencyOf(agency_names, event.agency)));
+        continue;
+      }
       if (it != shard.open.end() && now_ns >= it->second.alert.aggregate_closes_ns &&
           it->second.alert.count == it->second.published_count) {
         // Past its period and nothing unpublished: closes now, a new one opens.
@@ -324,7 +354,7 @@ void Aggregator::Add(const EventBatch& batch, std::span<const DetectionHit> hits
         if (!value.empty()) alert.group.emplace_back(name, std::string(value));
       }
       opened.emplace_back(pending[end].hit,
-                          Open(shard, pending[end].key, std::move(alert), now_ns));
+                          Open(shard, pending[end].key, key_bytes, std::move(alert), now_ns));
     }
     begin = end;
   }
@@ -450,7 +480,8 @@ size_t Aggregator::Resume(const store::AlertReader& reader) {
       aggregate.published_count = aggregate.alert.count;
       aggregate.published_ns = stored.commit_ns;
       aggregate.last_id = stored.id;
-      aggregate.bytes = AlertBytes(aggregate.alert);
+      aggregate.key = KeyOfAlert(aggregate.alert);
+      aggregate.bytes = AlertBytes(aggregate.alert) + aggregate.key.size();
       open_bytes_.fetch_add(aggregate.bytes);
       open_count_.fetch_add(1);
       const uint64_t key = aggregate.alert.aggregate_key;
@@ -475,6 +506,7 @@ AggregatorStats Aggregator::stats() const {
   stats.updated = updated_.load(std::memory_order_relaxed);
   stats.closed = closed_.load(std::memory_order_relaxed);
   stats.overflow = overflow_.load(std::memory_order_relaxed);
+  stats.collisions = collisions_.load(std::memory_order_relaxed);
   stats.resumed = resumed_.load(std::memory_order_relaxed);
   stats.open = open_count_.load(std::memory_order_relaxed);
   stats.bytes = open_bytes_.load(std::memory_order_relaxed);

@@ -55,6 +55,8 @@ struct AggregateOptions {
   size_t max_event_bytes = 2048;  // raw bytes kept per contributing event (then truncated)
   // Tests: the wall clock (periods and update intervals).
   std::function<std::chrono::system_clock::time_point()> clock_for_test;
+  // Tests: the hash of an aggregate key's bytes (to make collisions).
+  std::function<uint64_t(std::string_view)> key_hash_for_test;
 };
 
 struct AggregatorStats {
@@ -64,6 +66,7 @@ struct AggregatorStats {
   uint64_t updated = 0;     // later versions published (updates and closings)
   uint64_t closed = 0;      // aggregates closed
   uint64_t overflow = 0;    // hits published alone: max_open or max_bytes reached
+  uint64_t collisions = 0;  // hits published alone: another aggregate had their key's hash
   uint64_t resumed = 0;     // aggregates continued from the store at start
   uint64_t open = 0;        // gauge
   uint64_t bytes = 0;       // gauge: memory of the open aggregates (estimate)
@@ -94,6 +97,7 @@ class Aggregator : public DetectionAggregator, public store::CommitListener {
  private:
   struct Aggregate {
     Alert alert;                   // the current state (count, window, events)
+    std::string key;               // rule, agency and group values (BuildKey's bytes)
     uint64_t published_count = 0;  // count in the newest published version
     int64_t published_ns = 0;      // when that version was published
     uint64_t last_id = 0;          // its id, once committed (0: not yet)
@@ -109,7 +113,8 @@ class Aggregator : public DetectionAggregator, public store::CommitListener {
   void Join(Aggregate& aggregate, const Event& event);  // its shard's mutex held
   // The alert to publish: version 0 of a new aggregate, or, beyond the
   // bounds, the hit's alert of its own.
-  Alert Open(Shard& shard, uint64_t key, Alert alert, int64_t now_ns) GSOC_REQUIRES(shard.mutex);
+  Alert Open(Shard& shard, uint64_t key, std::string_view key_bytes, Alert alert, int64_t now_ns)
+      GSOC_REQUIRES(shard.mutex);
   // The next version of `aggregate` (replacing the committed previous one).
   Alert NextVersion(Aggregate& aggregate, int64_t now_ns);
   void TickShard(Shard& shard, int64_t now_ns, bool final, std::vector<Alert>& out)
@@ -122,7 +127,7 @@ class Aggregator : public DetectionAggregator, public store::CommitListener {
   std::array<Shard, kShards> shards_;
   std::atomic<uint64_t> open_count_{0}, open_bytes_{0};
   std::atomic<uint64_t> hits_{0}, aggregated_{0}, opened_{0}, updated_{0}, closed_{0};
-  std::atomic<uint64_t> overflow_{0}, resumed_{0};
+  std::atomic<uint64_t> overflow_{0}, resumed_{0}, collisions_{0};
 
   Mutex tick_mutex_;
   std::condition_variable_any tick_cv_;

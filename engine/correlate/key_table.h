@@ -22,6 +22,7 @@
 
 #include "engine/correlate/window.h"
 #include "engine/rules/correlation_rule.h"
+#include "engine/util/hash.h"
 
 namespace gsoc::correlate::internal {
 
@@ -30,35 +31,10 @@ inline constexpr uint16_t kNoAgency = 0xFFFF;
 inline constexpr uint16_t kMultipleAgencies = 0xFFFE;
 inline constexpr int64_t kNoSuppression = std::numeric_limits<int64_t>::min();
 
-inline uint64_t Mix64(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
-
 // Deterministic across runs and builds (used for shard placement of
-// checkpointed keys and for checkpoint checksums): 8 bytes per step.
-inline uint64_t HashBytes(std::string_view bytes, uint64_t seed) {
-  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ULL;
-  const char* p = bytes.data();
-  size_t n = bytes.size();
-  uint64_t h = seed ^ (static_cast<uint64_t>(n) * kMul);
-  for (; n >= 8; p += 8, n -= 8) {
-    uint64_t v;
-    std::memcpy(&v, p, 8);
-    h = (h ^ Mix64(v)) * kMul;
-    h ^= h >> 29;
-  }
-  if (n > 0) {
-    uint64_t v = 0;
-    std::memcpy(&v, p, n);
-    h = (h ^ Mix64(v ^ (static_cast<uint64_t>(n) << 56))) * kMul;
-  }
-  return Mix64(h);
-}
+// checkpointed keys and for checkpoint checksums).
+using gsoc::HashBytes;
+using gsoc::Mix64;
 
 // A prefetch the compiler keeps (GCC 12 drops __builtin_prefetch whose
 // address comes from a load it deems unused).

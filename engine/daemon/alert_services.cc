@@ -369,6 +369,9 @@ std::shared_ptr<prometheus::Collectable> AlertServices::MakeCollectable() const 
       single("gsoc_aggregate_overflow_total",
              "Hits published alone because max_open or max_size was reached", MetricType::Counter,
              double(a.overflow));
+      single("gsoc_aggregate_key_collisions_total",
+             "Hits published alone because another open aggregate had their key's hash",
+             MetricType::Counter, double(a.collisions));
       single("gsoc_aggregate_open", "Open aggregates", MetricType::Gauge, double(a.open));
       single("gsoc_aggregate_bytes", "Memory of the open aggregates (estimate)", MetricType::Gauge,
              double(a.bytes));

@@ -283,6 +283,38 @@ TEST_F(AggregatorTest, BeyondMaxOpenAHitIsAnAlertOfItsOwnNeverDropped) {
   EXPECT_EQ(hits, 4u);
 }
 
+// Every key hashes alike here: a hit whose key differs from the open
+// aggregate's under that hash is an alert of its own, never joined to it.
+TEST_F(AggregatorTest, AHashCollisionNeverJoinsAnotherAggregate) {
+  OpenStore();
+  AggregateOptions options;
+  options.key_hash_for_test = [](std::string_view) { return uint64_t{7}; };
+  auto aggregator = MakeAggregator(options);
+  AddBatch(*aggregator, {{&rule_a_, "10.0.0.1", "root"},
+                         {&rule_a_, "10.0.0.2", "root"},
+                         {&rule_b_, "10.0.0.1", "root"},
+                         {&rule_a_, "10.0.0.1", "root"}});
+  const AggregatorStats stats = aggregator->stats();
+  EXPECT_EQ(stats.opened, 1u);
+  EXPECT_EQ(stats.aggregated, 1u);
+  EXPECT_EQ(stats.collisions, 2u);
+  aggregator->Stop();
+  std::map<std::string, uint64_t> counts;  // group -> count
+  std::set<std::string> plain;             // rule and source of the alerts of their own
+  for (const store::StoredAlert& a : Stored()) {
+    Alert alert;
+    if (ParseAggregateAlert(a.json, &alert)) {
+      counts[GroupText(alert)] += alert.count;
+    } else {
+      plain.insert(a.rule_id + (a.json.find("10.0.0.2") != std::string::npos ? "@2" : "@1"));
+    }
+  }
+  EXPECT_EQ(
+      counts,
+      (std::map<std::string, uint64_t>{{"rule-a|src_ip=10.0.0.1|user=root|host=bastion", 2}}));
+  EXPECT_EQ(plain, (std::set<std::string>{"rule-a@2", "rule-b@1"}));
+}
+
 // gsocd died (no Stop): the next one continues the open aggregates from
 // their stored versions; hits that were never published are lost, the
 // published counts are not.
@@ -303,6 +335,7 @@ TEST_F(AggregatorTest, ResumeContinuesTheOpenAggregatesAfterACrash) {
   EXPECT_EQ(aggregator->Resume(*store_), 2u);
   AddBatch(*aggregator, {{&rule_a_, "10.0.0.1", "root"}, {&rule_a_, "10.0.0.2", "root"}});
   EXPECT_EQ(aggregator->stats().opened, 0u) << "a resumed aggregate must not open anew";
+  EXPECT_EQ(aggregator->stats().collisions, 0u) << "a resumed aggregate keeps its key's bytes";
   aggregator->Stop();
   std::map<std::string, std::pair<uint64_t, uint32_t>> stored;  // group -> count, version
   for (const store::StoredAlert& a : Stored()) {
