@@ -110,7 +110,7 @@ struct StoredAlert {
   uint64_t replaces = 0;
   // What the writer stores: the alert's binary detail (engine/alert/
   // alert_codec.h). Empty in what queries return.
-  std::string detail;
+  std::string detail{};
 };
 
 // Query filters; every given one must hold.

@@ -30,9 +30,15 @@ namespace {
 using namespace store_test;
 
 TEST(StoreFormat, RecordsCarryTheCommitTimeAndOlderVersionsRead) {
-  const format::RecordView record{
-      kBase,  kBase + 7, rules::Level::kHigh, AlertKind::kCorrelation, "rule-1",
-      "name", "mof",     "\x01\x02detail"};
+  const format::RecordView record{kBase,
+                                  kBase + 7,
+                                  rules::Level::kHigh,
+                                  AlertKind::kCorrelation,
+                                  "rule-1",
+                                  "name",
+                                  "mof",
+                                  "\x01\x02"
+                                  "detail"};
   std::string bytes;
   format::EncodeRecord(bytes, record);
   EXPECT_EQ(bytes[0], 3);
