@@ -90,6 +90,11 @@ bool CorrelateRole::Start(std::string* error) {
   const ClusterConfig& config = client_.config();
   CheckpointOptions checkpoint_options;
   checkpoint_options.replicas = config.replicas;
+  // JetStream reserves the bound on every server, with the streams': a
+  // cluster sized for smaller streams gets a smaller bucket (README).
+  checkpoint_options.bucket_max_bytes =
+      std::min<int64_t>(checkpoint_options.bucket_max_bytes,
+                        static_cast<int64_t>(config.stream_max_bytes));
   checkpoints_ =
       PartitionCheckpointStore::Open(client_, checkpoint_options, std::chrono::seconds(30), error);
   if (!checkpoints_) return false;
