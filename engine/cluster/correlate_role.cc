@@ -48,7 +48,7 @@ struct CorrelateRole::Partition {
   uint32_t id = 0;
   uint64_t epoch = 0;
   CheckpointFence fence;
-  std::shared_ptr<const HitRouting> routing;
+  std::shared_ptr<const HitRouting> routing;  // the set it last ran: kept alive while it is bound
   std::unique_ptr<PartitionCorrelator> correlator;
   std::unique_ptr<HitsConsumer> consumer;
   Clock::time_point consumer_retry{};
@@ -92,9 +92,8 @@ bool CorrelateRole::Start(std::string* error) {
   checkpoint_options.replicas = config.replicas;
   // JetStream reserves the bound on every server, with the streams': a
   // cluster sized for smaller streams gets a smaller bucket (README).
-  checkpoint_options.bucket_max_bytes =
-      std::min<int64_t>(checkpoint_options.bucket_max_bytes,
-                        static_cast<int64_t>(config.stream_max_bytes));
+  checkpoint_options.bucket_max_bytes = std::min<int64_t>(
+      checkpoint_options.bucket_max_bytes, static_cast<int64_t>(config.stream_max_bytes));
   checkpoints_ =
       PartitionCheckpointStore::Open(client_, checkpoint_options, std::chrono::seconds(30), error);
   if (!checkpoints_) return false;
@@ -361,21 +360,27 @@ void CorrelateRole::Handle(Partition& partition, const ConsumedMessage& message,
   }
   const std::shared_ptr<const HitRouting> routing = Routing();
   if (!Feeding(partition)) return;
-  const uint64_t unknown_before = partition.correlator->counters().unknown;
+  const PartitionCorrelatorCounters before = partition.correlator->counters();
   partition.correlator->Feed(*routing, hits_buffer_, output_);
   DoneFeeding();
+  CountChains(partition, before);
   partition.routing = routing;
   partition.applied = message.stream_sequence;
   partition.dirty = true;
   const size_t n = hits_buffer_.size();
   hits_.fetch_add(n, std::memory_order_relaxed);
   hit_messages_.fetch_add(1, std::memory_order_relaxed);
-  unknown_.fetch_add(partition.correlator->counters().unknown - unknown_before,
-                     std::memory_order_relaxed);
   if (message.stream_sequence <= partition.replay_until) {
     replayed_.fetch_add(n, std::memory_order_relaxed);
   }
   Publish(partition);
+}
+
+void CorrelateRole::CountChains(const Partition& partition,
+                                const PartitionCorrelatorCounters& before) {
+  const PartitionCorrelatorCounters& after = partition.correlator->counters();
+  unknown_.fetch_add(after.unknown - before.unknown, std::memory_order_relaxed);
+  chain_missing_.fetch_add(after.chain_missing - before.chain_missing, std::memory_order_relaxed);
 }
 
 void CorrelateRole::TickAll() {
@@ -385,8 +390,10 @@ void CorrelateRole::TickAll() {
     if (partition->unacked) continue;
     const std::shared_ptr<const HitRouting> routing = Routing();
     if (!Feeding(*partition)) continue;
+    const PartitionCorrelatorCounters before = partition->correlator->counters();
     partition->correlator->Tick(*routing, now, output_);
     DoneFeeding();
+    CountChains(*partition, before);
     if (!output_.alerts.empty() || !output_.chained.empty()) {
       partition->dirty = true;
       Publish(*partition);
@@ -511,6 +518,10 @@ std::vector<std::shared_ptr<prometheus::Collectable>> CorrelateRole::MakeCollect
         counter("gsoc_cluster_correlate_hits_unknown_total",
                 "Hits of a correlation or ref this node's rule set does not have (skipped)",
                 unknown_),
+        counter("gsoc_cluster_correlate_chain_missing_group_total",
+                "Chained inputs not sent: the firing's group lacks a group-by field of the "
+                "chained correlation",
+                chain_missing_),
         counter("gsoc_cluster_correlation_alerts_published_total",
                 "Correlation alerts sent to GSOC_ALERTS (the next hits are read once they are "
                 "acknowledged)",

@@ -60,8 +60,8 @@ struct CorrelateRoleOptions {
   // partition gets 1/partitions of the key, byte and raw-line budgets.
   correlate::CorrelatorOptions correlator;
   std::chrono::milliseconds checkpoint_interval{10000};  // cluster.checkpoint_interval
-  int max_pending_messages = 256;                        // per partition, in this process
-  int max_pending_bytes = 8 << 20;                       // per partition, in this process
+  int max_pending_messages = 64;                         // per partition, in this process
+  int max_pending_bytes = 2 << 20;                       // per partition, in this process
 };
 
 class CorrelateRole {
@@ -113,6 +113,8 @@ class CorrelateRole {
   bool Feeding(const Partition& partition) GSOC_EXCLUDES(mutex_);
   void DoneFeeding() GSOC_EXCLUDES(mutex_);
   void TickAll();
+  // Adds what the partition's counters moved since `before` to the role's.
+  void CountChains(const Partition& partition, const PartitionCorrelatorCounters& before);
   bool Publish(Partition& partition);
   void SaveCheckpoint(Partition& partition);
   std::shared_ptr<const HitRouting> Routing();
@@ -150,6 +152,7 @@ class CorrelateRole {
   std::atomic<bool> stop_{false};
   std::atomic<bool> started_{false};
   std::atomic<uint64_t> hits_{0}, hit_messages_{0}, refused_{0}, replayed_{0}, unknown_{0};
+  std::atomic<uint64_t> chain_missing_{0};
   std::atomic<uint64_t> alerts_{0}, alert_messages_{0}, chained_{0}, retries_{0}, duplicates_{0};
   std::atomic<uint64_t> checkpoint_saves_{0}, checkpoint_bytes_{0}, checkpoint_failures_{0};
   std::atomic<uint64_t> restores_{0}, restore_failures_{0}, consumer_errors_{0};

@@ -225,6 +225,10 @@ bool SetUpClusterRoles(Daemon::State& s) {
     options.agency_names = s.agencies.names();
     options.correlator = CorrelatorOptionsFrom(s.config.correlation);
     options.checkpoint_interval = config.checkpoint_interval;
+    // Hits waiting in this process, per partition: a few messages' worth.
+    options.max_pending_messages = 64;
+    options.max_pending_bytes =
+        static_cast<int>(std::max<size_t>(size_t{1} << 20, 4 * config.max_batch_bytes));
     s.correlate_role =
         CorrelateRole::Create(*s.cluster, std::move(options),
                               [stage]() -> std::shared_ptr<const correlate::CorrelationSet> {
