@@ -14,8 +14,8 @@
 //     store whose GSOC_ALERTS was recreated under it consumes nothing and
 //     is not ready.
 // Input: the line of every regression case of the shipped rule pack
-// (rules/tests/linux_auth.yaml, network_web.yaml; no correlations: those
-// need the correlate role, not built), repeated.
+// (rules/tests/linux_auth.yaml, network_web.yaml; no correlations: this
+// cluster has no correlate node; correlate_role_test.cc has them), repeated.
 #include <gtest/gtest.h>
 #include <nats/nats.h>
 #include <simdjson.h>
@@ -62,8 +62,8 @@ std::string Input(size_t rounds, size_t* count) {
 }
 
 // The single-node reference: the detection alerts of the same input through
-// one gsocd. (Its correlation alerts are left out: correlations need the
-// correlate role, which is not built; a cluster does not run them.)
+// one gsocd. (Its correlation alerts are left out: these clusters have no
+// correlate node; correlate_role_test.cc compares those.)
 std::vector<StoredAlert> SingleNodeAlerts(const std::string& input, size_t lines) {
   Gsocd single;
   if (!single.Start({ShippedPackConfig(single.dir(), kNoAggregation)})) return {};
