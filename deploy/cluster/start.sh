@@ -2,9 +2,9 @@
 # A local cluster for trying issue 14 by hand: three nats-server JetStream
 # servers (n1-n3.conf, clients on 127.0.0.1:4222-4224, routes on
 # 6222-6224) and three gsocd nodes: ingest (gsoc-ingest.yaml, syslog TCP on
-# 127.0.0.1:5514), detect (gsoc-detect.yaml, the shipped rule pack) and store
-# (gsoc-store.yaml, API and console on 127.0.0.1:8081). The correlate role is
-# not built yet (engine/cluster/README.md): correlations do not fire.
+# 127.0.0.1:5514), detect and correlate (gsoc-detect.yaml, the shipped rule
+# pack; it owns every correlation partition) and store (gsoc-store.yaml, API
+# and console on 127.0.0.1:8081).
 #
 # Usage: deploy/cluster/start.sh [start|stop|status]
 #   GSOCD=path/to/gsocd (default: build/release/engine/daemon/gsocd)

@@ -178,6 +178,11 @@ void ReadNumbers(ConfigReader& reader, const YAML::Node& node, ClusterConfig& ou
   out.stream_max_bytes = stream_bytes;
   ReadLeaseTimes(reader, node, out);
   reader.Size(node, "detect_consumers", "cluster", out.detect_consumers, 1, 64);
+  reader.Millis(node, "checkpoint_interval", "cluster", out.checkpoint_interval, 100);
+  if (out.checkpoint_interval > std::chrono::hours(1)) {
+    reader.Error(node["checkpoint_interval"], "cluster.checkpoint_interval",
+                 "expected 100ms to 1h (a new owner replays the hits since the last checkpoint)");
+  }
 }
 
 void ReadListenerNames(ConfigReader& reader, const YAML::Node& node, ClusterConfig& out) {
@@ -221,8 +226,11 @@ void ReadNode(ConfigReader& reader, const YAML::Node& node, ClusterConfig& out) 
 void CheckWithRoles(ConfigReader& reader, const YAML::Node& node, const Config& config) {
   const ClusterConfig& cluster = config.cluster;
   const YAML::Node at = node["roles"].IsDefined() ? node["roles"] : node;
-  if (config.rules.enabled && !cluster.HasRole(ClusterRole::kDetect)) {
-    reader.Error(at, "cluster.roles", "rules are configured but this node has no detect role");
+  if (config.rules.enabled && !cluster.HasRole(ClusterRole::kDetect) &&
+      !cluster.HasRole(ClusterRole::kCorrelate)) {
+    reader.Error(
+        at, "cluster.roles",
+        "rules are configured but this node has neither the detect nor the correlate role");
   }
   if (!config.listeners.empty() && !cluster.HasRole(ClusterRole::kIngest)) {
     reader.Error(at, "cluster.roles", "listeners are configured but this node has no ingest role");
@@ -230,12 +238,17 @@ void CheckWithRoles(ConfigReader& reader, const YAML::Node& node, const Config& 
   if (cluster.HasRole(ClusterRole::kDetect) && !config.rules.enabled) {
     reader.Error(at, "cluster.roles", "the detect role needs a rules section");
   }
-  if ((cluster.HasRole(ClusterRole::kDetect) || cluster.HasRole(ClusterRole::kStore)) &&
+  if (cluster.HasRole(ClusterRole::kCorrelate) && !config.rules.enabled) {
+    reader.Error(at, "cluster.roles",
+                 "the correlate role needs a rules section (the same as the detect nodes')");
+  }
+  if ((cluster.HasRole(ClusterRole::kDetect) || cluster.HasRole(ClusterRole::kStore) ||
+       cluster.HasRole(ClusterRole::kCorrelate)) &&
       config.alerts.aggregate.enabled) {
     reader.Error(at, "cluster.roles",
-                 "alerts.aggregate is keyed state that belongs to the correlate role, which is "
-                 "not built: set alerts.aggregate.enabled: false on detect and store nodes "
-                 "(engine/cluster/README.md \"Aggregation\")");
+                 "alerts.aggregate is keyed state that belongs to the correlate role, which does "
+                 "not aggregate yet: set alerts.aggregate.enabled: false on detect, correlate and "
+                 "store nodes (engine/cluster/README.md \"Aggregation\")");
   }
   if (!cluster.listeners.empty() && !config.listeners.empty()) {
     bool same = cluster.listeners.size() == config.listeners.size();
@@ -275,17 +288,17 @@ bool ClusterConfig::HasRole(ClusterRole role) const {
 }
 
 std::vector<ClusterRole> BuiltClusterRoles() {
-  return {ClusterRole::kIngest, ClusterRole::kDetect, ClusterRole::kStore};
+  return {ClusterRole::kIngest, ClusterRole::kDetect, ClusterRole::kCorrelate, ClusterRole::kStore};
 }
 
 void ReadClusterConfig(ConfigReader& reader, const YAML::Node& node, ClusterConfig& out) {
   out.enabled = node.IsDefined() && !node.IsNull();
   if (!out.enabled) return;
-  if (!reader.CheckMap(
-          node, "cluster",
-          {"servers", "credentials", "nkey", "nkey_seed", "tls", "replicas", "partitions", "roles",
-           "max_batch_bytes", "max_inflight_batches", "node", "stream_max_bytes",
-           "lease_ttl_seconds", "takeover_seconds", "detect_consumers", "listeners"})) {
+  if (!reader.CheckMap(node, "cluster",
+                       {"servers", "credentials", "nkey", "nkey_seed", "tls", "replicas",
+                        "partitions", "roles", "max_batch_bytes", "max_inflight_batches", "node",
+                        "stream_max_bytes", "lease_ttl_seconds", "takeover_seconds",
+                        "detect_consumers", "listeners", "checkpoint_interval"})) {
     return;
   }
   ReadNode(reader, node, out);

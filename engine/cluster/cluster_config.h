@@ -46,6 +46,8 @@ struct ClusterConfig {
   std::chrono::seconds lease_ttl{6};
   std::chrono::seconds takeover{10};
   size_t detect_consumers = 1;  // detect role: consumer threads
+  // Correlate role: each owned partition is checkpointed this often.
+  std::chrono::milliseconds checkpoint_interval{10000};
   // The ingest nodes' listener names, in their config order: a detect node
   // (which has no listeners of its own) resolves decoder filters by them.
   std::vector<std::string> listeners;

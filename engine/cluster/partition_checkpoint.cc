@@ -198,7 +198,9 @@ CheckpointStatus PartitionCheckpointStore::Restore(uint32_t partition, uint64_t 
       }
       if (!complete) continue;  // replaced meanwhile, or a replica behind: read again
     }
-    if (data.size() != record.size || Checksum(data) != record.checksum) {
+    // A claim without a checkpoint (an owner that never saved) carries no data.
+    const bool has_checkpoint = (record.flags & kHasCheckpoint) != 0;
+    if (has_checkpoint && (data.size() != record.size || Checksum(data) != record.checksum)) {
       KvEntry again;
       if (bucket_->Get(key, &again, error) == KvStatus::kOk && again.revision != entry.revision) {
         continue;  // replaced while the chunks were read

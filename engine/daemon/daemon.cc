@@ -13,6 +13,7 @@
 #include "collectors/agency/agency_table.h"
 #include "collectors/listener/listener.h"
 #include "engine/cluster/cluster_publish_stage.h"
+#include "engine/cluster/correlate_role.h"
 #include "engine/cluster/detect_role.h"
 #include "engine/cluster/jetstream.h"
 #include "engine/cluster/store_role.h"
@@ -50,8 +51,11 @@ struct Daemon::State {
   DetectionStage* detection = nullptr;             // owned by the pipeline
   ClusterPublishStage* cluster_publish = nullptr;  // owned by the pipeline (ingest role)
   std::unique_ptr<DetectRole> detect_role;         // cluster detect role (owns its stage)
+  // A correlate node without the detect role: the stage only holds its rule set.
+  std::unique_ptr<DetectionStage> correlate_stage;
   std::unique_ptr<RuleReloader> reloader;
-  std::unique_ptr<StoreRole> store_role;  // cluster store role (writes into alerts)
+  std::unique_ptr<CorrelateRole> correlate_role;  // cluster correlate role (reads the rule set)
+  std::unique_ptr<StoreRole> store_role;          // cluster store role (writes into alerts)
   std::vector<std::unique_ptr<Listener>> listeners;
   std::unique_ptr<MetricsServer> metrics_server;
   bool pipeline_started = false;
@@ -208,14 +212,29 @@ bool SetUpClusterRoles(Daemon::State& s) {
     options.listener_count = RuleListenerNames(s.config).size();
     s.detect_role = DetectRole::Create(*s.cluster, std::move(options), MinLevel(s.config));
     if (!StartRules(s, s.detect_role->stage())) return false;
-    if (const auto engine = s.detection->current();
-        engine && engine->correlations && !engine->correlations->empty()) {
-      spdlog::warn(
-          "cluster: the rule set has {} correlation(s); they need the correlate role, which is "
-          "not built: they do not fire on this cluster, and rules that only feed them make no "
-          "alert (engine/cluster/README.md)",
-          engine->correlations->rules.size());
+  }
+  if (config.HasRole(ClusterRole::kCorrelate)) {
+    DetectionStage* stage = s.detect_role ? &s.detect_role->stage() : nullptr;
+    if (stage == nullptr) {
+      s.correlate_stage =
+          std::make_unique<DetectionStage>(nullptr, nullptr, s.agencies.names(), nullptr);
+      if (!StartRules(s, *s.correlate_stage)) return false;
+      stage = s.correlate_stage.get();
     }
+    CorrelateRoleOptions options;
+    options.agency_names = s.agencies.names();
+    options.correlator = CorrelatorOptionsFrom(s.config.correlation);
+    options.checkpoint_interval = config.checkpoint_interval;
+    // Hits waiting in this process, per partition: a few messages' worth.
+    options.max_pending_messages = 64;
+    options.max_pending_bytes =
+        static_cast<int>(std::max<size_t>(size_t{1} << 20, 4 * config.max_batch_bytes));
+    s.correlate_role =
+        CorrelateRole::Create(*s.cluster, std::move(options),
+                              [stage]() -> std::shared_ptr<const correlate::CorrelationSet> {
+                                const auto engine = stage->current();
+                                return engine ? engine->correlations : nullptr;
+                              });
   }
   return true;
 }
@@ -352,6 +371,18 @@ bool StartAll(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>>& p
   }
   if (s.store_role) s.store_role->Start();
   if (s.detect_role) s.detect_role->Start();
+  if (s.correlate_role) {
+    std::string error;
+    if (!s.correlate_role->Start(&error)) {
+      spdlog::error("cluster correlate: {}", error);
+      return false;
+    }
+    // Its lease and checkpoint families exist once it started.
+    if (s.metrics_server) {
+      for (auto& collectable : s.correlate_role->MakeCollectables())
+        s.metrics_server->Register(std::move(collectable));
+    }
+  }
   return StartApi(s, ports);
 }
 
@@ -367,6 +398,8 @@ void Shutdown(Daemon::State& s) {
   s.pipeline.Stop();
   // The message each role is on is finished (or left to be delivered again).
   if (s.detect_role) s.detect_role->Stop();
+  // Checkpoints its partitions and hands them over (after detect: its hits).
+  if (s.correlate_role) s.correlate_role->Stop();
   if (s.store_role) s.store_role->Stop();
   if (s.correlation_started) {
     s.correlation->Stop();  // after the drain: the last checkpoint sees it all

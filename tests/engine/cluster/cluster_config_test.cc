@@ -225,7 +225,7 @@ TEST(ClusterConfigTest, AuthAndTlsMustBeWhole) {
 TEST(ClusterConfigTest, RolesNotBuiltAreRefusedAtLoad) {
   const std::vector<ClusterRole> built = BuiltClusterRoles();
   EXPECT_EQ(built, (std::vector<ClusterRole>{ClusterRole::kIngest, ClusterRole::kDetect,
-                                             ClusterRole::kStore}));
+                                             ClusterRole::kCorrelate, ClusterRole::kStore}));
   for (size_t i = 0; i < kClusterRoleCount; ++i) {
     const auto role = static_cast<ClusterRole>(i);
     const std::string name(ClusterRoleName(role));
@@ -236,7 +236,9 @@ TEST(ClusterConfigTest, RolesNotBuiltAreRefusedAtLoad) {
     if (is_built) {
       std::string valid = "cluster:\n  servers: [nats://127.0.0.1:4222]\n  roles: [" + name + "]\n";
       if (role == ClusterRole::kIngest) valid = std::string(kListener) + valid;
-      if (role == ClusterRole::kDetect) valid = "rules: {sigma: []}\n" + valid;
+      if (role == ClusterRole::kDetect || role == ClusterRole::kCorrelate) {
+        valid = "rules: {sigma: []}\n" + valid;
+      }
       if (role != ClusterRole::kIngest) valid = "alerts: {aggregate: {enabled: false}}\n" + valid;
       ConfigResult result = ParseConfig(valid, kFile);
       EXPECT_TRUE(std::holds_alternative<Config>(result)) << name << "\n" << Dump(Errors(valid));
@@ -272,6 +274,38 @@ cluster:
 )");
   EXPECT_EQ(config.cluster.detect_consumers, 3u);
   EXPECT_EQ(config.cluster.listeners, (std::vector<std::string>{"tcp", "udp"}));
+}
+
+TEST(ClusterConfigTest, ACorrelateNodeNeedsRulesAndNoAggregation) {
+  std::vector<ConfigError> errors = Errors(R"(cluster:
+  servers: [nats://127.0.0.1:4222]
+  roles: [correlate]
+)");
+  EXPECT_THAT(Dump(errors),
+              HasSubstr(":3:10: cluster.roles: the correlate role needs a rules section"));
+  EXPECT_THAT(Dump(errors), HasSubstr(":3:10: cluster.roles: alerts.aggregate is keyed state"));
+  Config config = Parse(R"(rules: {sigma: []}
+alerts: {aggregate: {enabled: false}}
+cluster:
+  servers: [nats://127.0.0.1:4222]
+  roles: [correlate]
+  checkpoint_interval: 2s
+)");
+  EXPECT_EQ(config.cluster.checkpoint_interval, std::chrono::seconds(2));
+  EXPECT_EQ(Parse(R"(rules: {sigma: []}
+alerts: {aggregate: {enabled: false}}
+cluster: {servers: [nats://127.0.0.1:4222], roles: [correlate]}
+)")
+                .cluster.checkpoint_interval,
+            std::chrono::seconds(10));
+  errors = Errors(R"(rules: {sigma: []}
+alerts: {aggregate: {enabled: false}}
+cluster:
+  servers: [nats://127.0.0.1:4222]
+  roles: [correlate]
+  checkpoint_interval: 2h
+)");
+  EXPECT_THAT(Dump(errors), HasSubstr(":6:24: cluster.checkpoint_interval: expected 100ms to 1h"));
 }
 
 TEST(ClusterConfigTest, ListenerNamesMustMatchAnIngestNodesListeners) {
@@ -313,7 +347,8 @@ cluster:
   servers: [nats://127.0.0.1:4222]
   roles: [ingest]
 )");
-  ExpectError(errors, "cluster.roles", 5, "rules are configured but this node has no detect role");
+  ExpectError(errors, "cluster.roles", 5,
+              "rules are configured but this node has neither the detect nor the correlate role");
   errors = Errors(std::string(kListener) + R"(cluster:
   servers: [nats://127.0.0.1:4222]
   roles: [store]

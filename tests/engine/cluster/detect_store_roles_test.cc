@@ -14,8 +14,8 @@
 //     store whose GSOC_ALERTS was recreated under it consumes nothing and
 //     is not ready.
 // Input: the line of every regression case of the shipped rule pack
-// (rules/tests/linux_auth.yaml, network_web.yaml; no correlations: those
-// need the correlate role, not built), repeated.
+// (rules/tests/linux_auth.yaml, network_web.yaml; no correlations: this
+// cluster has no correlate node; correlate_role_test.cc has them), repeated.
 #include <gtest/gtest.h>
 #include <nats/nats.h>
 #include <simdjson.h>
@@ -31,6 +31,7 @@
 #include "engine/cluster/alert_batch_codec.h"
 #include "engine/cluster/hit_batch_codec.h"
 #include "engine/cluster/jetstream.h"
+#include "tests/engine/cluster/cluster_e2e.h"
 #include "tests/engine/cluster/nats_cluster.h"
 
 namespace gsoc::e2e {
@@ -38,8 +39,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-constexpr char kNoAggregation[] = "alerts: {aggregate: {enabled: false}}\n";
 
 std::vector<std::string> CaseLines() {
   std::vector<std::string> lines;
@@ -62,116 +61,9 @@ std::string Input(size_t rounds, size_t* count) {
   return data;
 }
 
-void Send(uint16_t port, std::string_view data) {
-  Fd fd(ConnectTcp(port));
-  ASSERT_TRUE(SendAll(fd.get(), data));
-}
-
-std::string Servers(const NatsCluster& cluster) {
-  std::string servers;
-  for (const std::string& url : cluster.Urls()) servers += (servers.empty() ? "" : ", ") + url;
-  return servers;
-}
-
-std::string ClusterSection(const NatsCluster& cluster, const std::string& node,
-                           const std::string& roles, const std::string& extra = "") {
-  // max_batch_bytes is the same on every node: it is each stream's message
-  // size limit, and each node sets it when it starts (README).
-  return "cluster:\n  servers: [" + Servers(cluster) + "]\n  node: " + node + "\n  roles: [" +
-         roles + "]\n  replicas: 3\n  stream_max_bytes: 256MiB\n  max_batch_bytes: 16KiB\n" + extra;
-}
-
-GsocdConfig IngestConfig(const NatsCluster& cluster) {
-  // Small messages (16 KiB, ~80 events): many of them, so that a node
-  // killed "mid-stream" is.
-  return {"listeners:\n  - {name: tcp, type: syslog_tcp, port: 0}\n" +
-              ClusterSection(cluster, "ingest-1", "ingest"),
-          true};
-}
-
-GsocdConfig DetectConfig(const Gsocd& node, const NatsCluster& cluster,
-                         const std::string& extra = "") {
-  std::string yaml = ShippedPackConfig(node.dir(), kNoAggregation);
-  const std::string listeners = "listeners:\n  - {name: tcp, type: syslog_tcp, port: 0}\n";
-  yaml.erase(yaml.find(listeners), listeners.size());  // no listener: it reads GSOC_EVENTS
-  yaml += ClusterSection(cluster, "detect-1", "detect", "  listeners: [tcp]\n" + extra);
-  return {yaml, false};
-}
-
-GsocdConfig StoreConfig(const NatsCluster& cluster, const std::string& node) {
-  return {std::string(kNoAggregation) + ClusterSection(cluster, node, "store"), false};
-}
-
-struct StoredAlert {
-  uint64_t id = 0;
-  std::string kind;
-  std::string key;  // rule, agency, count, fields, first raw line
-};
-
-std::vector<StoredAlert> StoredAlerts(Gsocd& gsocd) {
-  std::vector<StoredAlert> alerts;
-  const std::string token = gsocd.ApiToken();
-  std::string cursor;
-  simdjson::dom::parser parser;
-  while (true) {
-    const std::string target = "/api/v1/alerts?order=asc&limit=10000" +
-                               (cursor.empty() ? std::string() : "&cursor=" + cursor);
-    const HttpResult reply =
-        HttpRequest(gsocd.port("api"), "GET", target, {"Authorization: Bearer " + token});
-    if (reply.status != 200) {
-      ADD_FAILURE() << target << ": " << reply.status << " " << reply.body.substr(0, 300);
-      return alerts;
-    }
-    simdjson::dom::element root;
-    if (parser.parse(reply.body).get(root) != simdjson::SUCCESS) {
-      ADD_FAILURE() << "not JSON: " << reply.body.substr(0, 200);
-      return alerts;
-    }
-    for (simdjson::dom::element alert : simdjson::dom::array(root["alerts"])) {
-      StoredAlert stored;
-      stored.id = std::stoull(std::string(std::string_view(alert["id"])));
-      stored.kind = std::string(std::string_view(alert["kind"]));
-      stored.key = std::string(std::string_view(alert["rule"]["id"])) + " | " +
-                   std::string(std::string_view(alert["agency"])) + " | " +
-                   std::to_string(uint64_t(alert["count"])) + " | " +
-                   simdjson::minify(alert["fields"]) + " | " +
-                   std::string(std::string_view(alert["events"].at(0)["raw"]));
-      alerts.push_back(std::move(stored));
-    }
-    std::string_view next;
-    if (root["next_cursor"].get(next) != simdjson::SUCCESS) break;  // null: the end
-    cursor = std::string(next);
-  }
-  return alerts;
-}
-
-std::map<std::string, size_t> Multiset(const std::vector<StoredAlert>& alerts) {
-  std::map<std::string, size_t> keys;
-  for (const StoredAlert& alert : alerts) ++keys[alert.key];
-  return keys;
-}
-
-// What differs between two multisets, for the failure message.
-std::string Difference(const std::map<std::string, size_t>& want,
-                       const std::map<std::string, size_t>& got) {
-  std::string text;
-  size_t shown = 0;
-  for (const auto& [key, n] : want) {
-    const auto it = got.find(key);
-    const size_t m = it == got.end() ? 0 : it->second;
-    if (m != n && shown++ < 10)
-      text += "  want " + std::to_string(n) + " got " + std::to_string(m) + ": " + key + "\n";
-  }
-  for (const auto& [key, m] : got) {
-    if (!want.count(key) && shown++ < 10)
-      text += "  unexpected " + std::to_string(m) + ": " + key + "\n";
-  }
-  return text;
-}
-
 // The single-node reference: the detection alerts of the same input through
-// one gsocd. (Its correlation alerts are left out: correlations need the
-// correlate role, which is not built; a cluster does not run them.)
+// one gsocd. (Its correlation alerts are left out: these clusters have no
+// correlate node; correlate_role_test.cc compares those.)
 std::vector<StoredAlert> SingleNodeAlerts(const std::string& input, size_t lines) {
   Gsocd single;
   if (!single.Start({ShippedPackConfig(single.dir(), kNoAggregation)})) return {};
@@ -222,32 +114,6 @@ size_t ReadBackHits(const NatsCluster& cluster, size_t* messages) {
     if (fetched <= 0) break;
   }
   return hits;
-}
-
-uint64_t StreamMessages(const NatsCluster& cluster, std::string_view stream) {
-  ClusterConfig config;
-  config.servers = cluster.Urls();
-  std::string error;
-  auto client = JetStreamClient::Connect(config, 10s, &error);
-  EXPECT_NE(client, nullptr) << error;
-  return client ? client->StreamMessages(stream, &error) : 0;
-}
-
-// A message the killed node held comes back only after the consumer's
-// ack_wait, so a drained stream is waited for, not assumed.
-uint64_t WaitStreamDrained(const NatsCluster& cluster, std::string_view stream,
-                           std::chrono::seconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  uint64_t left = StreamMessages(cluster, stream);
-  while (left > 0 && Clock::now() < deadline) {
-    std::this_thread::sleep_for(200ms);
-    left = StreamMessages(cluster, stream);
-  }
-  return left;
-}
-
-double Seconds(Clock::time_point since) {
-  return std::chrono::duration<double>(Clock::now() - since).count();
 }
 
 TEST(ClusterDetectStoreRoles, SameAlertsAsASingleNodeAndReplicasAgreeOnIds) {

@@ -86,6 +86,11 @@ TEST(PartitionCheckpointTest, RoundTripsInlineAndChunkedAndRefusesAboveTheBound)
   CheckpointFence other;
   ASSERT_EQ(store->Restore(8, 1, seconds(10), &restored, &other, &error), CheckpointStatus::kOk);
   EXPECT_FALSE(restored.found);
+  // An owner that claimed partition 8 and never saved: the next one finds
+  // no checkpoint (its claim's empty data is not corrupt) and claims it.
+  ASSERT_EQ(store->Restore(8, 2, seconds(10), &restored, &other, &error), CheckpointStatus::kOk)
+      << error;
+  EXPECT_FALSE(restored.found);
 
   const PartitionCheckpointStore::Counters counters = store->counters();
   EXPECT_EQ(counters.saved, 3u);
