@@ -561,14 +561,13 @@ void Compiler::Demote(uint32_t pattern) {
 // Header names are resolved by GetField beyond the event's own fields
 // (engine/event/field_access.h), and the keyword scan also reads the
 // message: those scans keep the lookup by name. The others are found per
-// event field (field_scans) and per group (group_field_scans).
+// event field (field_scans) and per group (field_group_scans).
 void Compiler::IndexScans() {
   static constexpr std::string_view kHeaderNames[] = {"",    "message", "host",     "program",
                                                       "pid", "msgid",   "facility", "severity"};
   const size_t fields = impl_.field_names.size();
-  impl_.group_field_scans.assign(impl_.group_count * fields, kNoIndex);
+  std::vector<std::vector<internal::MatcherData::GroupScan>> by_field(fields);
   std::vector<std::vector<uint32_t>> header_scans(impl_.group_count);
-  std::vector<uint8_t> indexed(fields, 0);
   std::vector<uint32_t> by_event_field;
   for (uint32_t i = 0; i < impl_.scans.size(); ++i) {
     const internal::FieldScan& scan = impl_.scans[i];
@@ -579,11 +578,18 @@ void Compiler::IndexScans() {
       header_scans[scan.group].push_back(i);
       continue;
     }
-    impl_.group_field_scans[scan.group * fields + scan.field] = i;
-    if (!indexed[scan.field]) {
-      indexed[scan.field] = 1;
-      by_event_field.push_back(scan.field);
-    }
+    if (by_field[scan.field].empty()) by_event_field.push_back(scan.field);
+    by_field[scan.field].push_back({scan.group, i});
+  }
+  impl_.field_group_scans.assign(fields, internal::Range{});
+  for (uint32_t field : by_event_field) {
+    auto& scans = by_field[field];
+    std::sort(scans.begin(), scans.end(),
+              [](const auto& a, const auto& b) { return a.group < b.group; });
+    internal::Range& range = impl_.field_group_scans[field];
+    range.begin = impl_.group_scans.size();
+    impl_.group_scans.insert(impl_.group_scans.end(), scans.begin(), scans.end());
+    range.end = impl_.group_scans.size();
   }
   impl_.group_header_scans.clear();
   for (const std::vector<uint32_t>& scans : header_scans) {

@@ -247,14 +247,18 @@ void Matcher::Match(const EventBatch& batch, const Event& event, Scratch& scratc
   // The event's own fields, each found in the index in one probe (the first
   // field of a name is its value, as GetField has it), scanned against the
   // eligible groups that have patterns for it.
-  const size_t fields = impl.field_names.size();
+  using GroupScan = internal::MatcherData::GroupScan;
   for (const Field& field : batch.FieldsOf(event)) {
     const uint32_t index = impl.field_scans.Find(field.name);
     if (index == kNoIndex || state.field_epochs[index] == epoch) continue;
     state.field_epochs[index] = epoch;
+    const internal::Range& range = impl.field_group_scans[index];
+    const GroupScan* begin = impl.group_scans.data() + range.begin;
+    const GroupScan* end = impl.group_scans.data() + range.end;
     for (uint32_t group : state.groups) {
-      const uint32_t scan = impl.group_field_scans[group * fields + index];
-      if (scan != kNoIndex) scan_value(impl.scans[scan], field.value, kNoIndex);
+      const GroupScan* it = std::lower_bound(
+          begin, end, group, [](const GroupScan& scan, uint32_t g) { return scan.group < g; });
+      if (it != end && it->group == group) scan_value(impl.scans[it->scan], field.value, kNoIndex);
     }
   }
   for (uint32_t group : state.groups) {

@@ -156,9 +156,15 @@ struct MatcherData {
   std::vector<uint32_t> unselected_groups;        // groups without selectors
   std::vector<Range> selector_groups;             // per selector id: into selector_group_ids
   std::vector<uint32_t> selector_group_ids;
-  // [group * field_names.size() + field] -> scan of that field in that
-  // group, or kNoIndex; for the fields found through field_scans.
-  std::vector<uint32_t> group_field_scans;
+  // Per field found through field_scans: its scans, one per group with
+  // patterns on it, ascending by group (memory in the number of scans, not
+  // groups x fields).
+  struct GroupScan {
+    uint32_t group = 0;
+    uint32_t scan = 0;
+  };
+  std::vector<Range> field_group_scans;  // per field: into group_scans
+  std::vector<GroupScan> group_scans;
   std::vector<Range> group_header_scans;  // per group: into header_scans
   std::vector<Range> group_always;        // per group: into always_candidates
   // Event fields with a scan in some group, found by name while walking the
