@@ -606,6 +606,7 @@ void Compiler::IndexScans() {
 // process_creation's {Sysmon 1, Security 4688} and in the Sysmon service's).
 void Compiler::IndexGroups() {
   impl_.group_count = group_keys_.size();
+  impl_.grouped = options_.group_by_logsource;
   size_t selectors = options_.logsources ? options_.logsources->selector_count() : 0;
   std::vector<std::vector<uint32_t>> by_selector(selectors);
   for (uint32_t group = 0; group < group_keys_.size(); ++group) {

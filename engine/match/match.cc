@@ -69,7 +69,8 @@ class Evaluator {
 
   bool Rule(uint32_t rule) const {
     const internal::RuleData& data = impl_.rule_data[rule];
-    if (data.filter && !data.filter->Matches(event_)) return false;
+    // With rule groups the rule's group passed this filter (the group's).
+    if (!impl_.grouped && data.filter && !data.filter->Matches(event_)) return false;
     return Eval(data.selections_begin, impl_.rules[rule].condition);
   }
 

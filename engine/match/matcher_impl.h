@@ -151,6 +151,7 @@ struct MatcherData {
   // CompileOptions::group_by_logsource = false puts every rule in group 0
   // (no filter: every event scans it).
   uint32_t group_count = 0;
+  bool grouped = false;  // by logsource: a rule's EventFilter is its group's
   std::vector<rules::EventFilter> group_filters;  // per group
   std::vector<uint8_t> group_checks;              // per group: programs, facilities or formats
   std::vector<uint32_t> unselected_groups;        // groups without selectors
