@@ -9,7 +9,8 @@
 #   on a shared machine; BINARY@N runs it with `replay --threads N`. Prints
 #   one row per run: binary, wall (whole process, the rule load included),
 #   events / wall, the replay's own events/s (from the first event to the
-#   last: the load excluded), max RSS, alerts.
+#   last: the load excluded), CPU seconds (user + system, all threads: on a
+#   loaded machine less disturbed than wall), max RSS, alerts.
 #   -d DATA: the events file; made when missing by repeating the OTRF LSASS
 #     comsvcs dump data set (184 lines, ~1.5 KB each) until it holds at least
 #     EVENTS lines (default 1,000,000: 5,435 copies, 1,000,040 lines, 1.5 GB).
@@ -62,17 +63,19 @@ log=$(mktemp)
 trap 'rm -f "${log}" "${log}.time"' EXIT
 lines=$(wc -l <"${data}")
 echo "# $(date -u '+%F %T') UTC, load average $(cut -d' ' -f1-3 /proc/loadavg), ${lines} events"
-printf '%-44s %8s %12s %12s %10s %8s\n' binary wall_s events/wall replay_ev/s maxrss_MiB alerts
+printf '%-44s %8s %12s %12s %8s %10s %8s\n' binary wall_s events/wall replay_ev/s cpu_s \
+  maxrss_MiB alerts
 for ((run = 0; run < runs; ++run)); do
   for spec in "$@"; do
-    /usr/bin/time -f '%e %M' -o "${log}.time" $(command_of "${spec}") --format json \
+    /usr/bin/time -f '%e %M %U %S' -o "${log}.time" $(command_of "${spec}") --format json \
       "${rules[@]}" "${data}" 2>"${log}" >/dev/null
-    read -r wall rss <"${log}.time"
+    read -r wall rss user system <"${log}.time"
     summary=$(grep 'events/s' "${log}")
     rate=$(sed -n 's/.*alert(s), \([0-9]*\) events\/s.*/\1/p' <<<"${summary}")
     alerts=$(sed -n 's/.* \([0-9]*\) alert(s).*/\1/p' <<<"${summary}")
-    printf '%-44s %8s %12.0f %12s %10s %8s\n' "${spec}" "${wall}" \
-      "$(bc -l <<<"${lines} / ${wall}")" "${rate}" "$((rss / 1024))" "${alerts}"
+    printf '%-44s %8s %12.0f %12s %8.2f %10s %8s\n' "${spec}" "${wall}" \
+      "$(bc -l <<<"${lines} / ${wall}")" "${rate}" "$(bc -l <<<"${user} + ${system}")" \
+      "$((rss / 1024))" "${alerts}"
   done
 done
 echo "# end $(date -u '+%T') UTC, load average $(cut -d' ' -f1-3 /proc/loadavg)"
