@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <unordered_map>
 
 namespace gsoc::decode {
@@ -244,8 +245,12 @@ class FieldBuilder {
 }  // namespace
 
 bool ParseAuditRecord(std::string_view message, AuditRecord* record) {
-  const size_t msg = message.find(kMsg);
-  if (msg == std::string_view::npos || msg < 7 || message[msg - 1] != ' ') return false;
+  // memmem, not string_view::find: this runs on every replayed line, and
+  // find stops at every 'm' of a long message that is no audit record.
+  const void* found = ::memmem(message.data(), message.size(), kMsg.data(), kMsg.size());
+  if (found == nullptr) return false;
+  const size_t msg = static_cast<size_t>(static_cast<const char*>(found) - message.data());
+  if (msg < 7 || message[msg - 1] != ' ') return false;
   const size_t type = message.rfind("type=", msg - 1);
   if (type == std::string_view::npos || (type > 0 && !IsSpace(message[type - 1]))) return false;
   record->type = message.substr(type + 5, msg - 1 - (type + 5));

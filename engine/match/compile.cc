@@ -2,6 +2,7 @@
 #include <hs/hs.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <map>
 #include <set>
@@ -27,6 +28,7 @@ constexpr bool kLiteralDatabases = false;
 
 // A value translated for Hyperscan, before it gets a global pattern id.
 struct PendingPattern {
+  uint32_t group = 0;
   uint32_t field = 0;
   bool literal = false;
   std::string expression;
@@ -113,18 +115,31 @@ class Compiler {
   uint32_t FieldIndex(const std::string& name);
   bool TranslateValue(const rules::ValueMatcher& value, uint32_t field, bool keyword,
                       PendingAtom* out, std::string* reason);
+  uint32_t GroupIndex(const std::optional<rules::EventFilter>& filter);
   uint32_t RegisterPattern(PendingPattern&& pattern, internal::PcreCode confirm, uint32_t rule);
   bool WithinPatternLimit(const std::vector<PendingAtom*>& marked, std::string* reason) const;
   MaybeTrigger ConditionTrigger(uint32_t rule, const Condition& condition) const;
   MaybeTrigger SelectionTrigger(uint32_t selection) const;
   MaybeTrigger PredicateTrigger(const internal::Predicate& predicate) const;
   void Demote(uint32_t pattern);
+  void IndexGroups();
   void IndexScans();
+
+  using PatternKey = std::tuple<uint32_t, bool, unsigned, std::string>;  // field, literal, ...
 
   internal::MatcherData& impl_;
   const CompileOptions& options_;
   std::map<std::string, uint32_t> field_index_;
-  std::map<std::tuple<uint32_t, bool, unsigned, std::string>, uint32_t> pattern_index_;
+  // The EventFilter of a group's rules, less `carries`: selectors,
+  // programs, facilities, formats, each sorted.
+  using GroupKey = std::tuple<std::vector<uint16_t>, std::vector<std::string>, std::vector<int>,
+                              std::vector<int>>;
+  std::map<GroupKey, uint32_t> group_index_;
+  std::vector<GroupKey> group_keys_;  // by group
+  // Pattern ids by group and content; the limit counts contents once,
+  // however many groups hold them (the set's size before the groups).
+  std::map<std::pair<uint32_t, PatternKey>, uint32_t> pattern_index_;
+  std::set<PatternKey> pattern_contents_;
   std::vector<PendingPattern> pattern_text_;          // by pattern id
   std::vector<std::vector<uint32_t>> pattern_rules_;  // by pattern id: rules with an atom on it
   std::map<std::string, uint32_t> indicator_index_;
@@ -236,12 +251,36 @@ bool Compiler::TranslateValue(const rules::ValueMatcher& value, uint32_t field, 
   }
 }
 
+template <typename T>
+std::vector<T> SortedSet(std::vector<T> values) {
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  return values;
+}
+
+uint32_t Compiler::GroupIndex(const std::optional<rules::EventFilter>& filter) {
+  GroupKey key;
+  if (options_.group_by_logsource && filter) {
+    std::get<0>(key) = SortedSet(filter->selectors);
+    std::get<1>(key) = SortedSet(filter->programs);
+    std::get<2>(key) = SortedSet(filter->facilities);
+    for (EventFormat format : filter->formats) std::get<3>(key).push_back(static_cast<int>(format));
+    std::get<3>(key) = SortedSet(std::get<3>(key));
+  }
+  auto [it, inserted] = group_index_.emplace(key, group_keys_.size());
+  if (inserted) group_keys_.push_back(std::move(key));
+  return it->second;
+}
+
 uint32_t Compiler::RegisterPattern(PendingPattern&& pattern, internal::PcreCode confirm,
                                    uint32_t rule) {
-  auto key = std::make_tuple(pattern.field, pattern.literal, pattern.flags, pattern.expression);
-  auto [it, inserted] = pattern_index_.emplace(key, impl_.patterns.size());
+  auto content = std::make_tuple(pattern.field, pattern.literal, pattern.flags, pattern.expression);
+  pattern_contents_.insert(content);
+  auto [it, inserted] = pattern_index_.emplace(std::make_pair(pattern.group, std::move(content)),
+                                               impl_.patterns.size());
   if (inserted) {
     internal::PatternInfo info;
+    info.group = pattern.group;
     info.field = pattern.field;
     if (pattern.prefilter) {
       std::string error;
@@ -268,13 +307,13 @@ uint32_t Compiler::RegisterPattern(PendingPattern&& pattern, internal::PcreCode 
 // and within the rule) must keep the set within max_patterns.
 bool Compiler::WithinPatternLimit(const std::vector<PendingAtom*>& marked,
                                   std::string* reason) const {
-  std::set<std::tuple<uint32_t, bool, unsigned, std::string>> fresh;
+  std::set<PatternKey> fresh;
   for (const PendingAtom* atom : marked) {
     const PendingPattern& p = *atom->pattern;
     auto key = std::make_tuple(p.field, p.literal, p.flags, p.expression);
-    if (!pattern_index_.count(key)) fresh.insert(std::move(key));
+    if (!pattern_contents_.count(key)) fresh.insert(std::move(key));
   }
-  const size_t total = impl_.patterns.size() + fresh.size();
+  const size_t total = pattern_contents_.size() + fresh.size();
   if (total <= options_.limits.max_patterns) return true;
   *reason = "the rule adds " + std::to_string(fresh.size()) +
             " Hyperscan pattern(s), which would make the rule set " + std::to_string(total) +
@@ -383,6 +422,7 @@ bool Compiler::AddRule(const rules::Rule& rule, rules::RuleError* error,
   if (!WithinPatternLimit(marked, reason)) return false;
   const auto rule_index = static_cast<uint32_t>(impl_.rule_data.size());
   internal::RuleData data;
+  data.group = GroupIndex(filter);
   data.filter = std::move(filter);
   data.selections_begin = impl_.selections.size();
   for (auto& alternatives : selections) {
@@ -396,6 +436,7 @@ bool Compiler::AddRule(const rules::Rule& rule, rules::RuleError* error,
         predicate.atoms_begin = impl_.atoms.size();
         for (PendingAtom& atom : pending.atoms) {
           if (atom.atom.kind == AtomKind::kMarked) {
+            atom.pattern->group = data.group;
             atom.atom.index =
                 RegisterPattern(std::move(*atom.pattern), std::move(atom.pcre), rule_index);
           } else if (atom.atom.kind == AtomKind::kPcre) {
@@ -519,57 +560,123 @@ void Compiler::Demote(uint32_t pattern) {
 
 // Header names are resolved by GetField beyond the event's own fields
 // (engine/event/field_access.h), and the keyword scan also reads the
-// message: those scans keep the lookup by name.
+// message: those scans keep the lookup by name. The others are found per
+// event field (field_scans) and per group (field_group_scans).
 void Compiler::IndexScans() {
   static constexpr std::string_view kHeaderNames[] = {"",    "message", "host",     "program",
                                                       "pid", "msgid",   "facility", "severity"};
+  const size_t fields = impl_.field_names.size();
+  std::vector<std::vector<internal::MatcherData::GroupScan>> by_field(fields);
+  std::vector<std::vector<uint32_t>> header_scans(impl_.group_count);
   std::vector<uint32_t> by_event_field;
   for (uint32_t i = 0; i < impl_.scans.size(); ++i) {
     const internal::FieldScan& scan = impl_.scans[i];
     const std::string& name = impl_.field_names[scan.field];
     const bool header =
         std::find(std::begin(kHeaderNames), std::end(kHeaderNames), name) != std::end(kHeaderNames);
-    (header || scan.keywords != internal::kNoIndex ? impl_.header_scans : by_event_field)
-        .push_back(i);
+    if (header || scan.keywords != kNoIndex) {
+      header_scans[scan.group].push_back(i);
+      continue;
+    }
+    if (by_field[scan.field].empty()) by_event_field.push_back(scan.field);
+    by_field[scan.field].push_back({scan.group, i});
   }
-  impl_.field_scans.Build(impl_.scans, impl_.field_names, by_event_field);
+  impl_.field_group_scans.assign(fields, internal::Range{});
+  for (uint32_t field : by_event_field) {
+    auto& scans = by_field[field];
+    std::sort(scans.begin(), scans.end(),
+              [](const auto& a, const auto& b) { return a.group < b.group; });
+    internal::Range& range = impl_.field_group_scans[field];
+    range.begin = impl_.group_scans.size();
+    impl_.group_scans.insert(impl_.group_scans.end(), scans.begin(), scans.end());
+    range.end = impl_.group_scans.size();
+  }
+  impl_.group_header_scans.clear();
+  for (const std::vector<uint32_t>& scans : header_scans) {
+    internal::Range range{static_cast<uint32_t>(impl_.header_scans.size()), 0};
+    impl_.header_scans.insert(impl_.header_scans.end(), scans.begin(), scans.end());
+    range.end = impl_.header_scans.size();
+    impl_.group_header_scans.push_back(range);
+  }
+  impl_.field_scans.Build(impl_.field_names, by_event_field);
+}
+
+// Which groups each selector makes eligible (a group holds the rules of
+// one selector set, so a selector is in many groups: Sysmon 1 in
+// process_creation's {Sysmon 1, Security 4688} and in the Sysmon service's).
+void Compiler::IndexGroups() {
+  impl_.group_count = group_keys_.size();
+  impl_.grouped = options_.group_by_logsource;
+  size_t selectors = options_.logsources ? options_.logsources->selector_count() : 0;
+  std::vector<std::vector<uint32_t>> by_selector(selectors);
+  for (uint32_t group = 0; group < group_keys_.size(); ++group) {
+    const auto& [group_selectors, programs, facilities, formats] = group_keys_[group];
+    rules::EventFilter filter;
+    filter.selectors = group_selectors;
+    filter.programs = programs;
+    filter.facilities = facilities;
+    for (int format : formats) filter.formats.push_back(static_cast<EventFormat>(format));
+    impl_.group_checks.push_back(!programs.empty() || !facilities.empty() || !formats.empty());
+    impl_.group_filters.push_back(std::move(filter));
+    if (group_selectors.empty()) impl_.unselected_groups.push_back(group);
+    for (uint16_t selector : group_selectors) {
+      if (selector >= by_selector.size()) by_selector.resize(selector + size_t{1});
+      by_selector[selector].push_back(group);
+    }
+  }
+  for (const std::vector<uint32_t>& groups : by_selector) {
+    internal::Range range{static_cast<uint32_t>(impl_.selector_group_ids.size()), 0};
+    impl_.selector_group_ids.insert(impl_.selector_group_ids.end(), groups.begin(), groups.end());
+    range.end = impl_.selector_group_ids.size();
+    impl_.selector_groups.push_back(range);
+  }
 }
 
 void Compiler::BuildDatabases(CompileStats* stats) {
+  IndexGroups();
   // Keywords read event.message, `message` reads GetField (usually the same
   // bytes): their patterns share databases, scanned once when the two views
   // are the same and twice, each time marking only its own field, otherwise.
-  std::vector<uint32_t> group(impl_.field_names.size());
+  std::vector<uint32_t> field_group(impl_.field_names.size());
   uint32_t keywords = kNoIndex, message = kNoIndex;
-  for (uint32_t field = 0; field < group.size(); ++field) {
-    group[field] = field;
+  for (uint32_t field = 0; field < field_group.size(); ++field) {
+    field_group[field] = field;
     if (impl_.field_names[field].empty()) keywords = field;
     if (impl_.field_names[field] == "message") message = field;
   }
-  if (keywords != kNoIndex && message != kNoIndex) group[keywords] = message;
+  if (keywords != kNoIndex && message != kNoIndex) field_group[keywords] = message;
 
-  // Per field group, a literal database (hs_compile_lit_multi) and a regex one.
+  // Per rule group and field group, a literal database (hs_compile_lit_multi)
+  // and a regex one; patterns in id order.
+  std::map<std::pair<uint32_t, uint32_t>, std::array<std::vector<uint32_t>, 2>> buckets;
+  for (uint32_t id = 0; id < pattern_text_.size(); ++id) {
+    const PendingPattern& text = pattern_text_[id];
+    buckets[{text.group, field_group[text.field]}][text.literal ? 0 : 1].push_back(id);
+  }
   std::vector<internal::DatabaseSpec> specs;
-  for (uint32_t field = 0; field < impl_.field_names.size(); ++field) {
-    if (group[field] != field) continue;
-    for (bool literal : {true, false}) {
+  std::vector<uint32_t> spec_groups;
+  for (const auto& [key, by_kind] : buckets) {
+    for (int kind = 0; kind < 2; ++kind) {
+      if (by_kind[kind].empty()) continue;
       internal::DatabaseSpec spec;
-      spec.field = field;
-      spec.literal = literal;
-      for (uint32_t id = 0; id < pattern_text_.size(); ++id) {
+      spec.field = key.second;
+      spec.literal = kind == 0;
+      for (uint32_t id : by_kind[kind]) {
         const PendingPattern& text = pattern_text_[id];
-        if (group[text.field] != field || text.literal != literal) continue;
         spec.patterns.push_back({id, text.expression, text.flags});
       }
-      if (spec.patterns.empty()) continue;
       specs.push_back(std::move(spec));
+      spec_groups.push_back(key.first);
     }
   }
   stats->patterns = pattern_text_.size();
+  stats->groups = impl_.group_count;
 
   std::vector<internal::HsDatabase> databases;
   std::filesystem::path cache_file;
   if (!options_.cache_dir.empty() && !specs.empty()) {
+    // The hash covers each database's contents; which group uses it is
+    // recomputed (spec_groups), so it need not be hashed.
     cache_file = internal::CacheFile(options_.cache_dir, internal::HashDatabaseSpecs(specs));
     stats->from_cache = internal::LoadCachedDatabases(cache_file, specs.size(), &databases);
   }
@@ -597,33 +704,38 @@ void Compiler::BuildDatabases(CompileStats* stats) {
     }
     if (!cache_file.empty() && !demoted_any) internal::SaveCachedDatabases(cache_file, databases);
   }
+  std::map<std::pair<uint32_t, uint32_t>, uint32_t> scan_of;  // (group, field) -> scan
   for (size_t i = 0; i < specs.size(); ++i) {
     if (!databases[i]) continue;
-    uint32_t field = specs[i].field;
-    auto it = std::find_if(impl_.scans.begin(), impl_.scans.end(),
-                           [&](const internal::FieldScan& scan) { return scan.field == field; });
-    if (it == impl_.scans.end()) {
-      impl_.scans.push_back({field, field == message ? keywords : kNoIndex, {}});
-      it = impl_.scans.end() - 1;
-    }
-    it->databases.push_back(databases[i].get());
+    const uint32_t field = specs[i].field;
+    const uint32_t group = spec_groups[i];
+    auto [it, inserted] = scan_of.emplace(std::make_pair(group, field), impl_.scans.size());
+    if (inserted) impl_.scans.push_back({field, group, field == message ? keywords : kNoIndex, {}});
+    impl_.scans[it->second].databases.push_back(databases[i].get());
     hs_alloc_scratch(databases[i].get(), &impl_.prototype_scratch);
     impl_.databases.push_back(std::move(databases[i]));
   }
   stats->databases = impl_.databases.size();
   IndexScans();
 
+  std::vector<std::vector<uint32_t>> always(impl_.group_count);
   for (uint32_t rule = 0; rule < impl_.rule_data.size(); ++rule) {
     MaybeTrigger trigger = ConditionTrigger(rule, impl_.rules[rule].condition);
     impl_.rule_data[rule].always_candidate = !trigger;
     if (!trigger) {
-      impl_.always_candidates.push_back(rule);
+      always[impl_.rule_data[rule].group].push_back(rule);
       continue;
     }
     for (uint32_t pattern : trigger->patterns) {
       std::vector<uint32_t>& rules = impl_.patterns[pattern].rules;
       if (rules.empty() || rules.back() != rule) rules.push_back(rule);
     }
+  }
+  for (const std::vector<uint32_t>& rules : always) {
+    internal::Range range{static_cast<uint32_t>(impl_.always_candidates.size()), 0};
+    impl_.always_candidates.insert(impl_.always_candidates.end(), rules.begin(), rules.end());
+    range.end = impl_.always_candidates.size();
+    impl_.group_always.push_back(range);
   }
 }
 
@@ -662,18 +774,17 @@ Matcher::CompileResult Matcher::Compile(std::vector<rules::Rule> rules,
 
 namespace internal {
 
-void ScanIndex::Build(const std::vector<FieldScan>& scans, const std::vector<std::string>& names,
-                      const std::vector<uint32_t>& which) {
+void ScanIndex::Build(const std::vector<std::string>& names, const std::vector<uint32_t>& fields) {
   size_t capacity = 16;
-  while (capacity < which.size() * 2) capacity *= 2;  // at most half full
+  while (capacity < fields.size() * 2) capacity *= 2;  // at most half full
   slots_.assign(capacity, Slot{});
   mask_ = capacity - 1;
-  for (uint32_t scan : which) {
-    const std::string_view name = names[scans[scan].field];
+  for (uint32_t field : fields) {
+    const std::string_view name = names[field];
     const uint64_t hash = Hash(name);
     uint64_t i = hash & mask_;
-    while (slots_[i].scan != kNoIndex) i = (i + 1) & mask_;
-    slots_[i] = {hash, scan, name};
+    while (slots_[i].field != kNoIndex) i = (i + 1) & mask_;
+    slots_[i] = {hash, field, name};
   }
 }
 
@@ -681,6 +792,7 @@ void ScanIndex::Build(const std::vector<FieldScan>& scans, const std::vector<std
 
 Matcher::Scratch::Scratch(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Matcher::Scratch::~Scratch() = default;
+const Matcher::Scratch::Counts& Matcher::Scratch::counts() const { return state_->counts; }
 
 std::unique_ptr<Matcher::Scratch> Matcher::MakeScratch() const {
   auto state = std::make_unique<Scratch::State>();
@@ -691,7 +803,9 @@ std::unique_ptr<Matcher::Scratch> Matcher::MakeScratch() const {
   state->touched.reserve(impl_->patterns.size());
   state->rule_marks.assign(impl_->rules.size(), 0);
   state->candidates.reserve(impl_->rules.size());
-  state->scan_epochs.assign(impl_->scans.size(), 0);
+  state->field_epochs.assign(impl_->field_names.size(), 0);
+  state->group_epochs.assign(impl_->group_count, 0);
+  state->groups.reserve(impl_->group_count);
   state->match_data = internal::PcreMakeMatchData();
   state->regex = std::make_unique<RegexMatchContext>(impl_->regex_limits);
   for (const auto& list : impl_->indicator_lists) {

@@ -69,7 +69,8 @@ class Evaluator {
 
   bool Rule(uint32_t rule) const {
     const internal::RuleData& data = impl_.rule_data[rule];
-    if (data.filter && !data.filter->Matches(event_)) return false;
+    // With rule groups the rule's group passed this filter (the group's).
+    if (!impl_.grouped && data.filter && !data.filter->Matches(event_)) return false;
     return Eval(data.selections_begin, impl_.rules[rule].condition);
   }
 
@@ -202,64 +203,100 @@ std::vector<Matcher::RuleLimitHits> Matcher::regex_limit_hits() const {
 void Matcher::Match(const EventBatch& batch, const Event& event, Scratch& scratch,
                     const std::function<void(size_t rule_index)>& on_match) const {
   Scratch::State& state = *scratch.state_;
+  const internal::MatcherData& impl = *impl_;
   for (uint32_t id : state.touched) state.pattern_marks[id] = 0;
   state.touched.clear();
   for (uint32_t rule : state.candidates) state.rule_marks[rule] = 0;
   state.candidates.clear();
+  if (++state.epoch == 0) {  // wrapped: nothing may look done for this event already
+    std::fill(state.field_epochs.begin(), state.field_epochs.end(), 0);
+    std::fill(state.group_epochs.begin(), state.group_epochs.end(), 0);
+    state.epoch = 1;
+  }
+  const uint32_t epoch = state.epoch;
 
-  ScanContext context{impl_.get(), &state, {}, kNoIndex};
+  // The groups whose filter the event passes: those its selectors name,
+  // and those that name none.
+  state.groups.clear();
+  auto add_group = [&](uint32_t group) {
+    if (state.group_epochs[group] == epoch) return;
+    state.group_epochs[group] = epoch;
+    if (impl.group_checks[group] && !impl.group_filters[group].Matches(event)) return;
+    state.groups.push_back(group);
+  };
+  for (uint32_t group : impl.unselected_groups) add_group(group);
+  for (uint8_t i = 0; i < event.selector_count && i < Event::kMaxSelectors; ++i) {
+    const uint16_t selector = event.selectors[i];
+    if (selector >= impl.selector_groups.size()) continue;
+    const internal::Range& groups = impl.selector_groups[selector];
+    for (uint32_t g = groups.begin; g < groups.end; ++g) add_group(impl.selector_group_ids[g]);
+  }
+  ++state.counts.events;
+  state.counts.groups += state.groups.size();
+
+  ScanContext context{&impl, &state, {}, kNoIndex};
   auto scan_value = [&](const internal::FieldScan& scan, std::string_view value, uint32_t only) {
     if (value.empty()) return;  // every pattern needs >= 1 byte
     context.value = value;
     context.only_field = only;
     for (hs_database_t* db : scan.databases) {
+      ++state.counts.scans;
       hs_scan(db, value.data(), static_cast<unsigned>(value.size()), 0, state.hs, OnPattern,
               &context);
     }
   };
   // The event's own fields, each found in the index in one probe (the first
-  // field of a name is its value, as GetField has it).
-  if (++state.epoch == 0) {  // wrapped: no scan may look scanned already
-    std::fill(state.scan_epochs.begin(), state.scan_epochs.end(), 0);
-    state.epoch = 1;
-  }
+  // field of a name is its value, as GetField has it), scanned against the
+  // eligible groups that have patterns for it.
+  using GroupScan = internal::MatcherData::GroupScan;
   for (const Field& field : batch.FieldsOf(event)) {
-    const uint32_t index = impl_->field_scans.Find(field.name);
-    if (index == kNoIndex || state.scan_epochs[index] == state.epoch) continue;
-    state.scan_epochs[index] = state.epoch;
-    scan_value(impl_->scans[index], field.value, kNoIndex);
-  }
-  for (uint32_t index : impl_->header_scans) {
-    const internal::FieldScan& scan = impl_->scans[index];
-    FieldLookup field =
-        internal::LookupPredicateField(batch, event, impl_->field_names[scan.field]);
-    if (scan.keywords == kNoIndex) {
-      if (field.present) scan_value(scan, field.value, kNoIndex);
-      continue;
+    const uint32_t index = impl.field_scans.Find(field.name);
+    if (index == kNoIndex || state.field_epochs[index] == epoch) continue;
+    state.field_epochs[index] = epoch;
+    const internal::Range& range = impl.field_group_scans[index];
+    const GroupScan* begin = impl.group_scans.data() + range.begin;
+    const GroupScan* end = impl.group_scans.data() + range.end;
+    for (uint32_t group : state.groups) {
+      const GroupScan* it = std::lower_bound(
+          begin, end, group, [](const GroupScan& scan, uint32_t g) { return scan.group < g; });
+      if (it != end && it->group == group) scan_value(impl.scans[it->scan], field.value, kNoIndex);
     }
-    std::string_view message = event.message;
-    if (field.present && field.value.data() == message.data() &&
-        field.value.size() == message.size()) {
-      scan_value(scan, message, kNoIndex);
-    } else {
-      if (field.present) scan_value(scan, field.value, scan.field);
-      scan_value(scan, message, scan.keywords);
+  }
+  for (uint32_t group : state.groups) {
+    const internal::Range& scans = impl.group_header_scans[group];
+    for (uint32_t s = scans.begin; s < scans.end; ++s) {
+      const internal::FieldScan& scan = impl.scans[impl.header_scans[s]];
+      FieldLookup field =
+          internal::LookupPredicateField(batch, event, impl.field_names[scan.field]);
+      if (scan.keywords == kNoIndex) {
+        if (field.present) scan_value(scan, field.value, kNoIndex);
+        continue;
+      }
+      std::string_view message = event.message;
+      if (field.present && field.value.data() == message.data() &&
+          field.value.size() == message.size()) {
+        scan_value(scan, message, kNoIndex);
+      } else {
+        if (field.present) scan_value(scan, field.value, scan.field);
+        scan_value(scan, message, scan.keywords);
+      }
+    }
+    // Rules of the group that can match with no pattern fired.
+    const internal::Range& always = impl.group_always[group];
+    for (uint32_t a = always.begin; a < always.end; ++a) {
+      const uint32_t rule = impl.always_candidates[a];
+      if (!state.rule_marks[rule]) {
+        state.rule_marks[rule] = 1;
+        state.candidates.push_back(rule);
+      }
     }
   }
 
-  // Candidates (fired) merged with the always-candidates, in rule order.
+  // Candidates (fired or always) in rule order.
   std::sort(state.candidates.begin(), state.candidates.end());
-  Evaluator evaluator(*impl_, state, batch, event);
-  const std::vector<uint32_t>& always = impl_->always_candidates;
-  size_t i = 0, j = 0;
-  while (i < state.candidates.size() || j < always.size()) {
-    uint32_t rule;
-    if (j == always.size() || (i < state.candidates.size() && state.candidates[i] < always[j])) {
-      rule = state.candidates[i++];
-    } else {
-      rule = always[j++];
-      if (i < state.candidates.size() && state.candidates[i] == rule) ++i;
-    }
+  state.counts.rules_evaluated += state.candidates.size();
+  Evaluator evaluator(impl, state, batch, event);
+  for (uint32_t rule : state.candidates) {
     if (evaluator.Rule(rule)) on_match(rule);
   }
 }

@@ -53,6 +53,12 @@ struct CompileOptions {
   const rules::LogSourceMap* logsources = nullptr;  // null: every rule applies to every event
   RegexLimits regex;                                // every PCRE2 match on event data
   SetLimits limits;
+  // Scan each event only against the patterns of rules whose logsource
+  // selects it (matcher_impl.h, "Rule groups"). False: one group for every
+  // rule, every field scanned against every rule's patterns (the layout
+  // before the groups, kept as the reference the differential test holds
+  // the groups to).
+  bool group_by_logsource = true;
   // User regexes that PCRE2 must run (Hyperscan cannot decide them alone:
   // minimum width 0, or backreferences/lookaround confirmed after a
   // prefilter) are a warning, or, with this set (rules.strict), refused.
@@ -63,6 +69,7 @@ struct CompileStats {
   size_t rules = 0;
   size_t patterns = 0;
   size_t databases = 0;
+  size_t groups = 0;  // rule groups (CompileOptions::group_by_logsource)
   bool from_cache = false;
   double seconds = 0;
 };
@@ -106,6 +113,15 @@ class Matcher {
 // for the Matcher that made it (use it only with that Matcher).
 class Matcher::Scratch {
  public:
+  // What Match did with this scratch so far (for benchmarks and reports).
+  struct Counts {
+    uint64_t events = 0;           // Match calls
+    uint64_t rules_evaluated = 0;  // rules whose condition was evaluated (after the prefilter)
+    uint64_t scans = 0;            // hs_scan calls
+    uint64_t groups = 0;           // rule groups eligible, summed over events
+  };
+  const Counts& counts() const;
+
   ~Scratch();
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;

@@ -12,6 +12,7 @@
 #include <hs/hs.h>
 
 #include <atomic>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,10 +61,12 @@ struct Range {
 struct RuleData {
   std::optional<rules::EventFilter> filter;
   uint32_t selections_begin = 0;  // into MatcherData::selections (each a Range of alternatives)
+  uint32_t group = 0;             // its rule group (MatcherData, "Rule groups")
   bool always_candidate = false;  // can match with no Hyperscan atom fired
 };
 
 struct PatternInfo {
+  uint32_t group = 0;  // patterns are deduplicated within a rule group only
   uint32_t field = 0;
   uint32_t confirm = kNoIndex;  // PCRE2 program confirming a prefilter match
   uint32_t demoted = kNoIndex;  // PCRE2 program replacing the pattern (no database took it)
@@ -72,38 +75,48 @@ struct PatternInfo {
 
 struct FieldScan {
   uint32_t field = 0;
+  uint32_t group = 0;
   uint32_t keywords = kNoIndex;           // set on the `message` scan: the keyword field shares it
   std::vector<hs_database_t*> databases;  // owned by MatcherData::databases
 };
 
-// Field name -> FieldScan, so an event's own fields find their databases in
+// Field name -> field index, so an event's own fields find their scans in
 // one probe each instead of every scan searching the event (open
 // addressing, FNV-1a; built once at compile, read-only afterwards).
 class ScanIndex {
  public:
-  // Indexes scans[i] under names[scans[i].field] for each i in `which`.
-  void Build(const std::vector<FieldScan>& scans, const std::vector<std::string>& names,
-             const std::vector<uint32_t>& which);
-  // The scan of field `name`, or kNoIndex.
+  // Indexes each field f of `fields` under names[f].
+  void Build(const std::vector<std::string>& names, const std::vector<uint32_t>& fields);
+  // The index of field `name`, or kNoIndex.
   uint32_t Find(std::string_view name) const {
     if (slots_.empty()) return kNoIndex;
     const uint64_t hash = Hash(name);
     for (uint64_t i = hash & mask_;; i = (i + 1) & mask_) {
       const Slot& slot = slots_[i];
-      if (slot.scan == kNoIndex) return kNoIndex;
-      if (slot.hash == hash && slot.name == name) return slot.scan;
+      if (slot.field == kNoIndex) return kNoIndex;
+      if (slot.hash == hash && slot.name == name) return slot.field;
     }
   }
+  // The length and the first and last eight bytes (field names differ
+  // there: SourceImage / TargetImage, ...UserName / ...LogonId), mixed; not
+  // a byte loop, as it runs for every field of every event.
   static uint64_t Hash(std::string_view text) {
-    uint64_t hash = 14695981039346656037ull;
-    for (char c : text) hash = (hash ^ static_cast<uint8_t>(c)) * 1099511628211ull;
-    return hash;
+    uint64_t head = 0, tail = 0;
+    const size_t n = text.size();
+    if (n >= 8) {
+      std::memcpy(&head, text.data(), 8);
+      std::memcpy(&tail, text.data() + n - 8, 8);
+    } else if (n > 0) {
+      std::memcpy(&head, text.data(), n);
+    }
+    uint64_t hash = (head ^ (tail * 0x9e3779b97f4a7c15ull) ^ n) * 0xff51afd7ed558ccdull;
+    return hash ^ (hash >> 29);
   }
 
  private:
   struct Slot {
     uint64_t hash = 0;
-    uint32_t scan = kNoIndex;
+    uint32_t field = kNoIndex;
     std::string_view name;  // into MatcherData::field_names
   };
   std::vector<Slot> slots_;
@@ -127,12 +140,41 @@ struct MatcherData {
   std::vector<std::shared_ptr<const indicators::IndicatorList>> indicator_lists;
   std::vector<HsDatabase> databases;
   std::vector<FieldScan> scans;
-  // Scans of event fields, found by name while walking the event's fields;
-  // the others (header names such as host or message, and the keyword
-  // scan) are looked up by GetField, which knows the header fields.
+
+  // Rule groups: rules with the same EventFilter (selectors, programs,
+  // facilities, formats; not `carries`) form one group. Patterns,
+  // databases, scans and always-candidates are per group, and an event
+  // scans only the groups whose filter it passes: those its selectors
+  // (Event::selectors, set by LogSourceMap::Classify) name, and those
+  // without selectors, each then checked for program, facility and format.
+  // A rule outside them would fail its EventFilter anyway.
+  // CompileOptions::group_by_logsource = false puts every rule in group 0
+  // (no filter: every event scans it).
+  uint32_t group_count = 0;
+  bool grouped = false;  // by logsource: a rule's EventFilter is its group's
+  std::vector<rules::EventFilter> group_filters;  // per group
+  std::vector<uint8_t> group_checks;              // per group: programs, facilities or formats
+  std::vector<uint32_t> unselected_groups;        // groups without selectors
+  std::vector<Range> selector_groups;             // per selector id: into selector_group_ids
+  std::vector<uint32_t> selector_group_ids;
+  // Per field found through field_scans: its scans, one per group with
+  // patterns on it, ascending by group (memory in the number of scans, not
+  // groups x fields).
+  struct GroupScan {
+    uint32_t group = 0;
+    uint32_t scan = 0;
+  };
+  std::vector<Range> field_group_scans;  // per field: into group_scans
+  std::vector<GroupScan> group_scans;
+  std::vector<Range> group_header_scans;  // per group: into header_scans
+  std::vector<Range> group_always;        // per group: into always_candidates
+  // Event fields with a scan in some group, found by name while walking the
+  // event's fields; the others (header names such as host or message, and
+  // the keyword scan) are looked up by GetField, which knows the header
+  // fields.
   ScanIndex field_scans;
   std::vector<uint32_t> header_scans;
-  std::vector<uint32_t> always_candidates;  // ascending
+  std::vector<uint32_t> always_candidates;  // ascending within each group
   hs_scratch_t* prototype_scratch = nullptr;
 
   ~MatcherData() {
@@ -145,9 +187,12 @@ struct ScratchState {
   std::vector<uint8_t> pattern_marks;
   std::vector<uint32_t> touched;  // patterns marked for this event
   std::vector<uint8_t> rule_marks;
-  std::vector<uint32_t> candidates;   // rules with a fired pattern
-  std::vector<uint32_t> scan_epochs;  // per scan: the event (epoch) that scanned it
+  std::vector<uint32_t> candidates;    // rules with a fired pattern
+  std::vector<uint32_t> field_epochs;  // per field: the event (epoch) that scanned it
+  std::vector<uint32_t> group_epochs;  // per group: the event (epoch) it is eligible for
+  std::vector<uint32_t> groups;        // the groups eligible for this event
   uint32_t epoch = 0;
+  Matcher::Scratch::Counts counts;
   PcreMatchData match_data;
   std::unique_ptr<RegexMatchContext> regex;
   std::vector<std::unique_ptr<indicators::IndicatorList::Scratch>> indicator_scratch;

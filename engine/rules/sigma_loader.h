@@ -74,6 +74,9 @@ struct LoadOptions {
   // min_level (a level name; empty: all). Others are skipped, not refused.
   std::vector<std::string> statuses;
   std::string min_level;
+  // Threads reading and parsing files in LoadSigma (the result is the same
+  // whatever the count); 0: the machine's cores, at most 4.
+  size_t load_threads = 0;
 };
 
 // Loads files, and folders recursively (*.yml, *.yaml), in sorted order.

@@ -1,6 +1,8 @@
 #include "engine/util/json_writer.h"
 
+#include <array>
 #include <cstdint>
+#include <cstring>
 
 namespace gsoc {
 
@@ -35,67 +37,78 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   return length;
 }
 
+// Per byte: 0 = copied as is, 1 = the start of a UTF-8 sequence (checked),
+// 'u' = \u00XX, else the letter after the backslash.
+constexpr std::array<char, 256> kEscapes = [] {
+  std::array<char, 256> table{};
+  for (int c = 0; c < 0x20; ++c) table[c] = 'u';
+  table['"'] = '"';
+  table['\\'] = '\\';
+  table['\n'] = 'n';
+  table['\r'] = 'r';
+  table['\t'] = 't';
+  for (int c = 0x80; c < 0x100; ++c) table[c] = 1;
+  return table;
+}();
+
 }  // namespace
 
+// Written through a pointer into room made once (two bytes per input byte,
+// the most a quote, backslash or \n takes; the rare six-byte escapes make
+// more room when they need it): alert JSON escapes every alert's raw line,
+// and a Windows JSON line has a quote every few bytes.
 void AppendJsonString(std::string& out, std::string_view text) {
   static const char kHex[] = "0123456789abcdef";
-  out.push_back('"');
+  size_t at = out.size();
+  out.resize(at + 2 * text.size() + 2);
+  char* o = out.data() + at;
+  char* end = out.data() + out.size();
+  *o++ = '"';
+  const size_t n = text.size();
   size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<uint8_t>(text[i]);
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-      // Copy the run of plain ASCII in one go.
-      size_t j = i + 1;
-      while (j < text.size()) {
-        const auto d = static_cast<uint8_t>(text[j]);
-        if (d < 0x20 || d >= 0x80 || d == '"' || d == '\\') break;
-        ++j;
-      }
-      out.append(text.data() + i, j - i);
-      i = j;
+  while (i < n) {
+    const char kind = kEscapes[static_cast<uint8_t>(text[i])];
+    if (kind == 0) {  // plain ASCII: byte by byte (runs between quotes are short)
+      *o++ = text[i++];
       continue;
     }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        ++i;
-        continue;
-      case '\\':
-        out += "\\\\";
-        ++i;
-        continue;
-      case '\n':
-        out += "\\n";
-        ++i;
-        continue;
-      case '\r':
-        out += "\\r";
-        ++i;
-        continue;
-      case '\t':
-        out += "\\t";
-        ++i;
-        continue;
-      default:
-        break;
+    if (kind != 1 && kind != 'u') {
+      o[0] = '\\';
+      o[1] = kind;
+      o += 2;
+      ++i;
+      continue;
     }
-    if (c < 0x20) {
-      out += "\\u00";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xf]);
+    // Six bytes at most for one input byte (\u00XX, \ufffd), and the input
+    // left (two each) plus the closing quote after it.
+    if (static_cast<size_t>(end - o) < 6 + 2 * (n - i - 1) + 1) {
+      at = static_cast<size_t>(o - out.data());
+      out.resize(at + 6 + 2 * (n - i) + 1);
+      o = out.data() + at;
+      end = out.data() + out.size();
+    }
+    if (kind == 'u') {
+      const auto c = static_cast<uint8_t>(text[i]);
+      std::memcpy(o, "\\u00", 4);
+      o[4] = kHex[c >> 4];
+      o[5] = kHex[c & 0xf];
+      o += 6;
       ++i;
       continue;
     }
     const size_t length = Utf8SequenceLength(text, i);
     if (length == 0) {
-      out += "\\ufffd";
+      std::memcpy(o, "\\ufffd", 6);
+      o += 6;
       ++i;
-    } else {
-      out.append(text.data() + i, length);
+    } else {  // valid: as many bytes out as in
+      std::memcpy(o, text.data() + i, length);
+      o += length;
       i += length;
     }
   }
-  out.push_back('"');
+  *o++ = '"';
+  out.resize(static_cast<size_t>(o - out.data()));
 }
 
 }  // namespace gsoc

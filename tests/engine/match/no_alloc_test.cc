@@ -7,6 +7,7 @@
 #include <new>
 
 #include "engine/match/matcher.h"
+#include "engine/rules/logsource_map.h"
 #include "tests/engine/match/match_test_util.h"
 
 #if defined(__has_feature)
@@ -78,6 +79,68 @@ TEST(MatcherNoAlloc, MatchDoesNotAllocate) {
   counting = false;
   EXPECT_EQ(allocations.load(), 0u);
   EXPECT_EQ(matches, 400u);  // a, b, c, e
+#endif
+}
+
+// With rule groups: events of several logsources, each eligible for other
+// groups (selectors, a program-checked group, one without a filter).
+TEST(MatcherNoAlloc, MatchWithRuleGroupsDoesNotAllocate) {
+#ifdef GSOC_NO_ALLOC_TEST_SKIP
+  GTEST_SKIP() << "operator new is the sanitizer's";
+#else
+  const rules::LogSourceMap logsources = rules::LogSourceMap::Parse(
+      "logsources:\n"
+      "  - logsource: {product: windows, category: process_creation}\n"
+      "    events:\n"
+      "      - when: {Channel: Sysmon, EventID: 1}\n"
+      "  - logsource: {product: windows, service: sysmon}\n"
+      "    events:\n"
+      "      - when: {Channel: Sysmon}\n"
+      "  - logsource: {product: linux, service: sshd}\n"
+      "    programs: [sshd]\n"
+      "  - logsource: {product: linux}\n",
+      "logsources.yaml");
+  auto rule = [](std::string id, std::string product, std::string category, std::string service,
+                 rules::Selection selection, rules::Condition condition) {
+    rules::Rule r = MakeRule(std::move(id), {std::move(selection)}, std::move(condition));
+    r.logsource.product = std::move(product);
+    r.logsource.category = std::move(category);
+    r.logsource.service = std::move(service);
+    return r;
+  };
+  std::vector<rules::Rule> rules;
+  rules.push_back(rule("proc", "windows", "process_creation", "",
+                       Sel("s", {Pred("Image", {Value(MatchOp::kEndsWith, "\\cmd.exe")})}), C(0)));
+  rules.push_back(rule("sysmon", "windows", "", "sysmon",
+                       Sel("s", {Pred("Image", {Value(MatchOp::kContains, "cmd")})}), Not(C(0))));
+  rules.push_back(rule("sshd", "linux", "", "sshd",
+                       Sel("s", {Pred("", {Value(MatchOp::kContains, "failed")})}), C(0)));
+  rules.push_back(
+      rule("linux", "linux", "", "", Sel("s", {Pred("", {Value(MatchOp::kContains, "x")})}), C(0)));
+  CompileOptions options;
+  options.logsources = &logsources;
+  auto result = Matcher::Compile(std::move(rules), options);
+  ASSERT_TRUE(result.refused.empty());
+  ASSERT_EQ(result.stats.groups, 4u);
+  auto scratch = result.matcher->MakeScratch();
+  EventBatch batch;
+  AddTestEvent(batch,
+               {"x", "", {{"Channel", "Sysmon"}, {"EventID", "1"}, {"Image", "c:\\cmd.exe"}}});
+  AddTestEvent(batch, {"x", "", {{"Channel", "Sysmon"}, {"EventID", "3"}, {"Image", "c:\\a.exe"}}});
+  AddTestEvent(batch, {"failed x", "sshd", {}});
+  for (Event& event : batch.events()) logsources.Classify(batch, event);
+  size_t matches = 0;
+  std::function<void(size_t)> on_match = [&](size_t) { ++matches; };
+  for (const Event& event : batch.events()) result.matcher->Match(batch, event, *scratch, on_match);
+  matches = 0;
+  counting = true;
+  for (int i = 0; i < 100; ++i) {
+    for (const Event& event : batch.events())
+      result.matcher->Match(batch, event, *scratch, on_match);
+  }
+  counting = false;
+  EXPECT_EQ(allocations.load(), 0u);
+  EXPECT_EQ(matches, 600u);  // proc + linux, sysmon + linux, sshd + linux
 #endif
 }
 
