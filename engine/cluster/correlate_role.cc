@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "engine/cluster/ack_histogram.h"
 #include "engine/cluster/hits_consumer.h"
 #include "engine/metrics/metrics_server.h"
 
@@ -67,15 +68,10 @@ CorrelateRole::CorrelateRole(JetStreamClient& client, CorrelateRoleOptions optio
       rules_(std::move(rules)),
       partition_options_(PartitionShare(options_.correlator, client.config().partitions)),
       registry_(std::make_shared<prometheus::Registry>()) {
-  ack_seconds_ = &prometheus::BuildHistogram()
-                      .Name("gsoc_cluster_correlation_alert_publish_ack_seconds")
-                      .Help(
-                          "From publishing the correlation alerts and chained hits of one hits "
-                          "message (or tick) to JetStream acknowledging all of them")
-                      .Register(*registry_)
-                      .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005,
-                                                                       0.01, 0.025, 0.05, 0.1, 0.25,
-                                                                       0.5, 1, 2.5, 5, 10});
+  ack_seconds_ =
+      AddAckSecondsHistogram(*registry_, "gsoc_cluster_correlation_alert_publish_ack_seconds",
+                             "From publishing the correlation alerts and chained hits of one hits "
+                             "message (or tick) to JetStream acknowledging all of them");
 }
 
 std::unique_ptr<CorrelateRole> CorrelateRole::Create(JetStreamClient& client,

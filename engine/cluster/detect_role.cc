@@ -4,6 +4,7 @@
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
+#include "engine/cluster/ack_histogram.h"
 #include "engine/cluster/alert_batch_codec.h"
 #include "engine/cluster/event_batch_codec.h"
 #include "engine/cluster/hit_batch_codec.h"
@@ -91,15 +92,10 @@ DetectRole::DetectRole(JetStreamClient& client, DetectRoleOptions options)
       options_(std::move(options)),
       collector_(std::make_unique<Collector>(*this)),
       registry_(std::make_shared<prometheus::Registry>()) {
-  ack_seconds_ = &prometheus::BuildHistogram()
-                      .Name("gsoc_cluster_alert_publish_ack_seconds")
-                      .Help(
-                          "From publishing the alerts of one GSOC_EVENTS message to JetStream "
-                          "acknowledging all of them")
-                      .Register(*registry_)
-                      .Add({}, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005,
-                                                                       0.01, 0.025, 0.05, 0.1, 0.25,
-                                                                       0.5, 1, 2.5, 5, 10});
+  ack_seconds_ =
+      AddAckSecondsHistogram(*registry_, "gsoc_cluster_alert_publish_ack_seconds",
+                             "From publishing the alerts of one GSOC_EVENTS message to JetStream "
+                             "acknowledging all of them");
 }
 
 std::unique_ptr<DetectRole> DetectRole::Create(JetStreamClient& client, DetectRoleOptions options,
