@@ -753,7 +753,9 @@ Matcher::CompileResult Matcher::Compile(std::vector<rules::Rule> rules,
   auto impl = std::make_unique<Impl>();
   // Atoms point at ValueMatchers of impl->rules: no reallocation after this.
   impl->rules.reserve(rules.size());
-  Compiler compiler(*impl, options);
+  CompileOptions effective = options;
+  if (rules.size() < options.group_min_rules) effective.group_by_logsource = false;
+  Compiler compiler(*impl, effective);
   for (rules::Rule& rule : rules) {
     impl->rules.push_back(std::move(rule));
     rules::RuleError error;

@@ -60,6 +60,7 @@ class MatcherGroupsTest : public ::testing::Test {
       CompileOptions options;
       options.logsources = &logsources_;
       options.group_by_logsource = grouped == 1;
+      options.group_min_rules = 0;
       options.limits.max_patterns = max_patterns;
       results_[grouped] = Matcher::Compile(rules, options);
       ASSERT_NE(results_[grouped].matcher, nullptr);

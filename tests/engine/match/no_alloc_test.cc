@@ -119,6 +119,7 @@ TEST(MatcherNoAlloc, MatchWithRuleGroupsDoesNotAllocate) {
       rule("linux", "linux", "", "", Sel("s", {Pred("", {Value(MatchOp::kContains, "x")})}), C(0)));
   CompileOptions options;
   options.logsources = &logsources;
+  options.group_min_rules = 0;  // a few rules, grouped all the same
   auto result = Matcher::Compile(std::move(rules), options);
   ASSERT_TRUE(result.refused.empty());
   ASSERT_EQ(result.stats.groups, 4u);
