@@ -1,58 +1,18 @@
-// Matcher::Compile: rules -> atoms, Hyperscan databases (or the cache), scratch.
+// Matcher::Compile: rules -> atoms and patterns (this file), then triggers,
+// scan indexes and the Hyperscan databases (compile_index.cc); the scratch.
 #include <hs/hs.h>
 
 #include <algorithm>
-#include <array>
 #include <chrono>
-#include <map>
-#include <set>
-#include <system_error>
-#include <tuple>
+#include <string_view>
 
-#include "engine/match/matcher.h"
-#include "engine/match/matcher_impl.h"
+#include "engine/match/compiler.h"
 #include "engine/match/pattern.h"
 #include "engine/util/regular_file.h"
 
 namespace gsoc::match {
-
-using internal::Atom;
-using internal::AtomKind;
-using internal::kNoIndex;
-using rules::Condition;
-using rules::MatchOp;
-
+namespace compile_internal {
 namespace {
-
-constexpr bool kLiteralDatabases = false;
-
-// A value translated for Hyperscan, before it gets a global pattern id.
-struct PendingPattern {
-  uint32_t group = 0;
-  uint32_t field = 0;
-  bool literal = false;
-  std::string expression;
-  unsigned flags = 0;
-  bool prefilter = false;       // confirm with `pcre`
-  std::string pcre_expression;  // for confirming or demoting
-  uint32_t pcre_options = 0;
-  size_t width = 0;  // minimum match length: longer is rarer (trigger choice)
-};
-
-// Patterns one of which must fire for a condition to be true (nullopt: none
-// such), with a cost that estimates how often they fire.
-struct Trigger {
-  std::vector<uint32_t> patterns;
-  double cost = 0;
-};
-using MaybeTrigger = std::optional<Trigger>;
-
-struct PendingAtom {
-  Atom atom;
-  std::optional<PendingPattern> pattern;  // kMarked before registration
-  internal::PcreCode pcre;                // kPcre, or the prefilter confirmer
-  const char* fallback = nullptr;         // a user regex PCRE2 must run: why
-};
 
 // The line of `value` in its rule's file. The loader gives a rule's line
 // only, so this looks for the start of the value's text at or after it
@@ -100,50 +60,7 @@ constexpr const char* kPrefilter =
 constexpr const char* kNoHyperscan =
     "is not supported by Hyperscan, so PCRE2 runs it on every event that has the field";
 
-class Compiler {
- public:
-  Compiler(internal::MatcherData& impl, const CompileOptions& options)
-      : impl_(impl), options_(options) {}
-
-  // Appends the rule's data to impl_ (and its warnings to `warnings`) or
-  // returns false with `error` (location and reason) set.
-  bool AddRule(const rules::Rule& rule, rules::RuleError* error,
-               std::vector<rules::RuleError>* warnings);
-  void BuildDatabases(CompileStats* stats);
-
- private:
-  uint32_t FieldIndex(const std::string& name);
-  bool TranslateValue(const rules::ValueMatcher& value, uint32_t field, bool keyword,
-                      PendingAtom* out, std::string* reason);
-  uint32_t GroupIndex(const std::optional<rules::EventFilter>& filter);
-  uint32_t RegisterPattern(PendingPattern&& pattern, internal::PcreCode confirm, uint32_t rule);
-  bool WithinPatternLimit(const std::vector<PendingAtom*>& marked, std::string* reason) const;
-  MaybeTrigger ConditionTrigger(uint32_t rule, const Condition& condition) const;
-  MaybeTrigger SelectionTrigger(uint32_t selection) const;
-  MaybeTrigger PredicateTrigger(const internal::Predicate& predicate) const;
-  void Demote(uint32_t pattern);
-  void IndexGroups();
-  void IndexScans();
-
-  using PatternKey = std::tuple<uint32_t, bool, unsigned, std::string>;  // field, literal, ...
-
-  internal::MatcherData& impl_;
-  const CompileOptions& options_;
-  std::map<std::string, uint32_t> field_index_;
-  // The EventFilter of a group's rules, less `carries`: selectors,
-  // programs, facilities, formats, each sorted.
-  using GroupKey = std::tuple<std::vector<uint16_t>, std::vector<std::string>, std::vector<int>,
-                              std::vector<int>>;
-  std::map<GroupKey, uint32_t> group_index_;
-  std::vector<GroupKey> group_keys_;  // by group
-  // Pattern ids by group and content; the limit counts contents once,
-  // however many groups hold them (the set's size before the groups).
-  std::map<std::pair<uint32_t, PatternKey>, uint32_t> pattern_index_;
-  std::set<PatternKey> pattern_contents_;
-  std::vector<PendingPattern> pattern_text_;          // by pattern id
-  std::vector<std::vector<uint32_t>> pattern_rules_;  // by pattern id: rules with an atom on it
-  std::map<std::string, uint32_t> indicator_index_;
-};
+}  // namespace
 
 uint32_t Compiler::FieldIndex(const std::string& name) {
   auto [it, inserted] = field_index_.emplace(name, impl_.field_names.size());
@@ -460,286 +377,7 @@ bool Compiler::AddRule(const rules::Rule& rule, rules::RuleError* error,
   return true;
 }
 
-// Candidate selection: a rule is evaluated only when a pattern of its
-// trigger fired. The trigger is a set of patterns one of which must fire for
-// the condition to be true: an AND takes the cheapest child (e.g. `message
-// contains "Failed password"` rather than `program: sshd`), an OR the union;
-// `not` has none. A rule without a trigger is evaluated for every event.
-namespace {
-
-MaybeTrigger Union(MaybeTrigger a, const MaybeTrigger& b) {
-  if (!a || !b) return std::nullopt;
-  a->patterns.insert(a->patterns.end(), b->patterns.begin(), b->patterns.end());
-  a->cost += b->cost;
-  return a;
-}
-
-MaybeTrigger Cheapest(MaybeTrigger a, MaybeTrigger b) {
-  if (!a) return b;
-  if (!b) return a;
-  return b->cost < a->cost ? b : a;
-}
-
-}  // namespace
-
-MaybeTrigger Compiler::PredicateTrigger(const internal::Predicate& predicate) const {
-  MaybeTrigger result = predicate.all ? MaybeTrigger() : MaybeTrigger(Trigger());
-  for (uint32_t i = predicate.atoms_begin; i < predicate.atoms_end; ++i) {
-    const Atom& atom = impl_.atoms[i];
-    MaybeTrigger one;
-    if (atom.kind == AtomKind::kMarked && impl_.patterns[atom.index].demoted == kNoIndex) {
-      // Shorter patterns fire more often.
-      one = Trigger{{atom.index}, 1.0 / (1.0 + pattern_text_[atom.index].width)};
-    }
-    result =
-        predicate.all ? Cheapest(std::move(result), std::move(one)) : Union(std::move(result), one);
-  }
-  if (!predicate.all && predicate.atoms_begin == predicate.atoms_end)
-    return Trigger();  // never true
-  return result;
-}
-
-MaybeTrigger Compiler::SelectionTrigger(uint32_t selection) const {
-  MaybeTrigger result = Trigger();  // no alternative: never true
-  const internal::Range& alternatives = impl_.selections[selection];
-  for (uint32_t a = alternatives.begin; a < alternatives.end && result; ++a) {
-    MaybeTrigger best;
-    const internal::Range& predicates = impl_.alternatives[a];
-    for (uint32_t p = predicates.begin; p < predicates.end; ++p) {
-      best = Cheapest(std::move(best), PredicateTrigger(impl_.predicates[p]));
-    }
-    result = Union(std::move(result), best);
-  }
-  return result;
-}
-
-MaybeTrigger Compiler::ConditionTrigger(uint32_t rule, const Condition& condition) const {
-  uint32_t base = impl_.rule_data[rule].selections_begin;
-  MaybeTrigger result;
-  switch (condition.kind) {
-    case Condition::Kind::kSelection:
-      if (condition.selection < 0) return Trigger();
-      return SelectionTrigger(base + condition.selection);
-    case Condition::Kind::kAnd:
-      for (const Condition& child : condition.children) {
-        result = Cheapest(std::move(result), ConditionTrigger(rule, child));
-      }
-      return result;
-    case Condition::Kind::kOr:
-      result = Trigger();
-      for (const Condition& child : condition.children) {
-        result = Union(std::move(result), ConditionTrigger(rule, child));
-      }
-      return condition.children.empty() ? MaybeTrigger() : result;
-    case Condition::Kind::kNot:
-      return std::nullopt;
-    case Condition::Kind::kOneOf:
-      result = Trigger();
-      for (int s : condition.selections)
-        result = Union(std::move(result), SelectionTrigger(base + s));
-      return result;
-    case Condition::Kind::kAllOf:
-      for (int s : condition.selections) {
-        result = Cheapest(std::move(result), SelectionTrigger(base + s));
-      }
-      return result;
-  }
-  return std::nullopt;
-}
-
-void Compiler::Demote(uint32_t pattern) {
-  const PendingPattern& text = pattern_text_[pattern];
-  std::string error;
-  // The PCRE2 program is equivalent (no PREFILTER: the exact expression).
-  internal::PcreCode code = internal::PcreCompile(text.pcre_expression, text.pcre_options, &error);
-  impl_.patterns[pattern].demoted = impl_.pcres.size();
-  impl_.pcres.push_back(
-      std::move(code));  // null: the atom is false (cannot happen for valid rules)
-  impl_.pcre_rules.push_back(pattern_rules_[pattern]);
-}
-
-// Header names are resolved by GetField beyond the event's own fields
-// (engine/event/field_access.h), and the keyword scan also reads the
-// message: those scans keep the lookup by name. The others are found per
-// event field (field_scans) and per group (field_group_scans).
-void Compiler::IndexScans() {
-  static constexpr std::string_view kHeaderNames[] = {"",    "message", "host",     "program",
-                                                      "pid", "msgid",   "facility", "severity"};
-  const size_t fields = impl_.field_names.size();
-  std::vector<std::vector<internal::MatcherData::GroupScan>> by_field(fields);
-  std::vector<std::vector<uint32_t>> header_scans(impl_.group_count);
-  std::vector<uint32_t> by_event_field;
-  for (uint32_t i = 0; i < impl_.scans.size(); ++i) {
-    const internal::FieldScan& scan = impl_.scans[i];
-    const std::string& name = impl_.field_names[scan.field];
-    const bool header =
-        std::find(std::begin(kHeaderNames), std::end(kHeaderNames), name) != std::end(kHeaderNames);
-    if (header || scan.keywords != kNoIndex) {
-      header_scans[scan.group].push_back(i);
-      continue;
-    }
-    if (by_field[scan.field].empty()) by_event_field.push_back(scan.field);
-    by_field[scan.field].push_back({scan.group, i});
-  }
-  impl_.field_group_scans.assign(fields, internal::Range{});
-  for (uint32_t field : by_event_field) {
-    auto& scans = by_field[field];
-    std::sort(scans.begin(), scans.end(),
-              [](const auto& a, const auto& b) { return a.group < b.group; });
-    internal::Range& range = impl_.field_group_scans[field];
-    range.begin = impl_.group_scans.size();
-    impl_.group_scans.insert(impl_.group_scans.end(), scans.begin(), scans.end());
-    range.end = impl_.group_scans.size();
-  }
-  impl_.group_header_scans.clear();
-  for (const std::vector<uint32_t>& scans : header_scans) {
-    internal::Range range{static_cast<uint32_t>(impl_.header_scans.size()), 0};
-    impl_.header_scans.insert(impl_.header_scans.end(), scans.begin(), scans.end());
-    range.end = impl_.header_scans.size();
-    impl_.group_header_scans.push_back(range);
-  }
-  impl_.field_scans.Build(impl_.field_names, by_event_field);
-}
-
-// Which groups each selector makes eligible (a group holds the rules of
-// one selector set, so a selector is in many groups: Sysmon 1 in
-// process_creation's {Sysmon 1, Security 4688} and in the Sysmon service's).
-void Compiler::IndexGroups() {
-  impl_.group_count = group_keys_.size();
-  impl_.grouped = options_.group_by_logsource;
-  size_t selectors = options_.logsources ? options_.logsources->selector_count() : 0;
-  std::vector<std::vector<uint32_t>> by_selector(selectors);
-  for (uint32_t group = 0; group < group_keys_.size(); ++group) {
-    const auto& [group_selectors, programs, facilities, formats] = group_keys_[group];
-    rules::EventFilter filter;
-    filter.selectors = group_selectors;
-    filter.programs = programs;
-    filter.facilities = facilities;
-    for (int format : formats) filter.formats.push_back(static_cast<EventFormat>(format));
-    impl_.group_checks.push_back(!programs.empty() || !facilities.empty() || !formats.empty());
-    impl_.group_filters.push_back(std::move(filter));
-    if (group_selectors.empty()) impl_.unselected_groups.push_back(group);
-    for (uint16_t selector : group_selectors) {
-      if (selector >= by_selector.size()) by_selector.resize(selector + size_t{1});
-      by_selector[selector].push_back(group);
-    }
-  }
-  for (const std::vector<uint32_t>& groups : by_selector) {
-    internal::Range range{static_cast<uint32_t>(impl_.selector_group_ids.size()), 0};
-    impl_.selector_group_ids.insert(impl_.selector_group_ids.end(), groups.begin(), groups.end());
-    range.end = impl_.selector_group_ids.size();
-    impl_.selector_groups.push_back(range);
-  }
-}
-
-void Compiler::BuildDatabases(CompileStats* stats) {
-  IndexGroups();
-  // Keywords read event.message, `message` reads GetField (usually the same
-  // bytes): their patterns share databases, scanned once when the two views
-  // are the same and twice, each time marking only its own field, otherwise.
-  std::vector<uint32_t> field_group(impl_.field_names.size());
-  uint32_t keywords = kNoIndex, message = kNoIndex;
-  for (uint32_t field = 0; field < field_group.size(); ++field) {
-    field_group[field] = field;
-    if (impl_.field_names[field].empty()) keywords = field;
-    if (impl_.field_names[field] == "message") message = field;
-  }
-  if (keywords != kNoIndex && message != kNoIndex) field_group[keywords] = message;
-
-  // Per rule group and field group, a literal database (hs_compile_lit_multi)
-  // and a regex one; patterns in id order.
-  std::map<std::pair<uint32_t, uint32_t>, std::array<std::vector<uint32_t>, 2>> buckets;
-  for (uint32_t id = 0; id < pattern_text_.size(); ++id) {
-    const PendingPattern& text = pattern_text_[id];
-    buckets[{text.group, field_group[text.field]}][text.literal ? 0 : 1].push_back(id);
-  }
-  std::vector<internal::DatabaseSpec> specs;
-  std::vector<uint32_t> spec_groups;
-  for (const auto& [key, by_kind] : buckets) {
-    for (int kind = 0; kind < 2; ++kind) {
-      if (by_kind[kind].empty()) continue;
-      internal::DatabaseSpec spec;
-      spec.field = key.second;
-      spec.literal = kind == 0;
-      for (uint32_t id : by_kind[kind]) {
-        const PendingPattern& text = pattern_text_[id];
-        spec.patterns.push_back({id, text.expression, text.flags});
-      }
-      specs.push_back(std::move(spec));
-      spec_groups.push_back(key.first);
-    }
-  }
-  stats->patterns = pattern_text_.size();
-  stats->groups = impl_.group_count;
-
-  std::vector<internal::HsDatabase> databases;
-  std::filesystem::path cache_file;
-  if (!options_.cache_dir.empty() && !specs.empty()) {
-    // The hash covers each database's contents; which group uses it is
-    // recomputed (spec_groups), so it need not be hashed.
-    cache_file = internal::CacheFile(options_.cache_dir, internal::HashDatabaseSpecs(specs));
-    stats->from_cache = internal::LoadCachedDatabases(cache_file, specs.size(), &databases);
-  }
-  if (!stats->from_cache) {
-    databases.clear();
-    bool demoted_any = false;
-    for (size_t i = 0; i < specs.size(); ++i) {
-      internal::DatabaseSpec& spec = specs[i];
-      internal::HsDatabase db;
-      while (!spec.patterns.empty()) {
-        std::string error;
-        int failed = -1;
-        db = internal::CompileDatabase(spec, &error, &failed);
-        if (db) break;
-        demoted_any = true;
-        if (failed < 0 || static_cast<size_t>(failed) >= spec.patterns.size()) {
-          for (const internal::HsPatternSpec& pattern : spec.patterns) Demote(pattern.id);
-          spec.patterns.clear();
-        } else {
-          Demote(spec.patterns[failed].id);
-          spec.patterns.erase(spec.patterns.begin() + failed);
-        }
-      }
-      databases.push_back(std::move(db));  // null when every pattern was demoted
-    }
-    if (!cache_file.empty() && !demoted_any) internal::SaveCachedDatabases(cache_file, databases);
-  }
-  std::map<std::pair<uint32_t, uint32_t>, uint32_t> scan_of;  // (group, field) -> scan
-  for (size_t i = 0; i < specs.size(); ++i) {
-    if (!databases[i]) continue;
-    const uint32_t field = specs[i].field;
-    const uint32_t group = spec_groups[i];
-    auto [it, inserted] = scan_of.emplace(std::make_pair(group, field), impl_.scans.size());
-    if (inserted) impl_.scans.push_back({field, group, field == message ? keywords : kNoIndex, {}});
-    impl_.scans[it->second].databases.push_back(databases[i].get());
-    hs_alloc_scratch(databases[i].get(), &impl_.prototype_scratch);
-    impl_.databases.push_back(std::move(databases[i]));
-  }
-  stats->databases = impl_.databases.size();
-  IndexScans();
-
-  std::vector<std::vector<uint32_t>> always(impl_.group_count);
-  for (uint32_t rule = 0; rule < impl_.rule_data.size(); ++rule) {
-    MaybeTrigger trigger = ConditionTrigger(rule, impl_.rules[rule].condition);
-    impl_.rule_data[rule].always_candidate = !trigger;
-    if (!trigger) {
-      always[impl_.rule_data[rule].group].push_back(rule);
-      continue;
-    }
-    for (uint32_t pattern : trigger->patterns) {
-      std::vector<uint32_t>& rules = impl_.patterns[pattern].rules;
-      if (rules.empty() || rules.back() != rule) rules.push_back(rule);
-    }
-  }
-  for (const std::vector<uint32_t>& rules : always) {
-    internal::Range range{static_cast<uint32_t>(impl_.always_candidates.size()), 0};
-    impl_.always_candidates.insert(impl_.always_candidates.end(), rules.begin(), rules.end());
-    range.end = impl_.always_candidates.size();
-    impl_.group_always.push_back(range);
-  }
-}
-
-}  // namespace
+}  // namespace compile_internal
 
 Matcher::Matcher(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Matcher::~Matcher() = default;
@@ -755,7 +393,7 @@ Matcher::CompileResult Matcher::Compile(std::vector<rules::Rule> rules,
   impl->rules.reserve(rules.size());
   CompileOptions effective = options;
   if (rules.size() < options.group_min_rules) effective.group_by_logsource = false;
-  Compiler compiler(*impl, effective);
+  compile_internal::Compiler compiler(*impl, effective);
   for (rules::Rule& rule : rules) {
     impl->rules.push_back(std::move(rule));
     rules::RuleError error;
@@ -773,24 +411,6 @@ Matcher::CompileResult Matcher::Compile(std::vector<rules::Rule> rules,
   result.matcher.reset(new Matcher(std::move(impl)));
   return result;
 }
-
-namespace internal {
-
-void ScanIndex::Build(const std::vector<std::string>& names, const std::vector<uint32_t>& fields) {
-  size_t capacity = 16;
-  while (capacity < fields.size() * 2) capacity *= 2;  // at most half full
-  slots_.assign(capacity, Slot{});
-  mask_ = capacity - 1;
-  for (uint32_t field : fields) {
-    const std::string_view name = names[field];
-    const uint64_t hash = Hash(name);
-    uint64_t i = hash & mask_;
-    while (slots_[i].field != kNoIndex) i = (i + 1) & mask_;
-    slots_[i] = {hash, field, name};
-  }
-}
-
-}  // namespace internal
 
 Matcher::Scratch::Scratch(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Matcher::Scratch::~Scratch() = default;

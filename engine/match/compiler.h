@@ -1,0 +1,104 @@
+// Private to gsoc_match: the rule compiler Matcher::Compile runs, shared by
+// its two files: compile.cc (rules into atoms and patterns, limits, refusals
+// and warnings) and compile_index.cc (candidate triggers, the per-group and
+// per-field scan indexes, and the Hyperscan databases or the cache).
+// One Compiler per Compile call; not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "engine/match/matcher.h"
+#include "engine/match/matcher_impl.h"
+#include "engine/match/pcre.h"
+
+namespace gsoc::match::compile_internal {
+
+using internal::Atom;
+using internal::AtomKind;
+using internal::kNoIndex;
+using rules::Condition;
+using rules::MatchOp;
+
+constexpr bool kLiteralDatabases = false;
+
+// A value translated for Hyperscan, before it gets a global pattern id.
+struct PendingPattern {
+  uint32_t group = 0;
+  uint32_t field = 0;
+  bool literal = false;
+  std::string expression;
+  unsigned flags = 0;
+  bool prefilter = false;       // confirm with `pcre`
+  std::string pcre_expression;  // for confirming or demoting
+  uint32_t pcre_options = 0;
+  size_t width = 0;  // minimum match length: longer is rarer (trigger choice)
+};
+
+// Patterns one of which must fire for a condition to be true (nullopt: none
+// such), with a cost that estimates how often they fire.
+struct Trigger {
+  std::vector<uint32_t> patterns;
+  double cost = 0;
+};
+using MaybeTrigger = std::optional<Trigger>;
+
+struct PendingAtom {
+  Atom atom;
+  std::optional<PendingPattern> pattern;  // kMarked before registration
+  internal::PcreCode pcre;                // kPcre, or the prefilter confirmer
+  const char* fallback = nullptr;         // a user regex PCRE2 must run: why
+};
+
+class Compiler {
+ public:
+  Compiler(internal::MatcherData& impl, const CompileOptions& options)
+      : impl_(impl), options_(options) {}
+
+  // Appends the rule's data to impl_ (and its warnings to `warnings`) or
+  // returns false with `error` (location and reason) set.
+  bool AddRule(const rules::Rule& rule, rules::RuleError* error,
+               std::vector<rules::RuleError>* warnings);
+  void BuildDatabases(CompileStats* stats);
+
+ private:
+  uint32_t FieldIndex(const std::string& name);
+  bool TranslateValue(const rules::ValueMatcher& value, uint32_t field, bool keyword,
+                      PendingAtom* out, std::string* reason);
+  uint32_t GroupIndex(const std::optional<rules::EventFilter>& filter);
+  uint32_t RegisterPattern(PendingPattern&& pattern, internal::PcreCode confirm, uint32_t rule);
+  bool WithinPatternLimit(const std::vector<PendingAtom*>& marked, std::string* reason) const;
+  MaybeTrigger ConditionTrigger(uint32_t rule, const Condition& condition) const;
+  MaybeTrigger SelectionTrigger(uint32_t selection) const;
+  MaybeTrigger PredicateTrigger(const internal::Predicate& predicate) const;
+  void Demote(uint32_t pattern);
+  void IndexGroups();
+  void IndexScans();
+
+  using PatternKey = std::tuple<uint32_t, bool, unsigned, std::string>;  // field, literal, ...
+
+  internal::MatcherData& impl_;
+  const CompileOptions& options_;
+  std::map<std::string, uint32_t> field_index_;
+  // The EventFilter of a group's rules, less `carries`: selectors,
+  // programs, facilities, formats, each sorted.
+  using GroupKey = std::tuple<std::vector<uint16_t>, std::vector<std::string>, std::vector<int>,
+                              std::vector<int>>;
+  std::map<GroupKey, uint32_t> group_index_;
+  std::vector<GroupKey> group_keys_;  // by group
+  // Pattern ids by group and content; the limit counts contents once,
+  // however many groups hold them (the set's size before the groups).
+  std::map<std::pair<uint32_t, PatternKey>, uint32_t> pattern_index_;
+  std::set<PatternKey> pattern_contents_;
+  std::vector<PendingPattern> pattern_text_;          // by pattern id
+  std::vector<std::vector<uint32_t>> pattern_rules_;  // by pattern id: rules with an atom on it
+  std::map<std::string, uint32_t> indicator_index_;
+};
+
+}  // namespace gsoc::match::compile_internal
