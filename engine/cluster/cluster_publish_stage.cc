@@ -92,9 +92,7 @@ void ClusterPublishStage::PublishUntilSent(Slot& slot, const std::string& subjec
 std::shared_ptr<prometheus::Collectable> ClusterPublishStage::MakeCollectable() const {
   return std::make_shared<CallbackCollectable>([this] {
     using prometheus::MetricType;
-    const auto counter = [](const char* name, const char* help, uint64_t value) {
-      return SingleSample(name, help, MetricType::Counter, static_cast<double>(value));
-    };
+    constexpr auto counter = CounterSample;
     return std::vector<prometheus::MetricFamily>{
         counter("gsoc_cluster_published_messages_total",
                 "Event batch messages JetStream acknowledged (GSOC_EVENTS)", messages_published()),

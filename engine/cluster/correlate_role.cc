@@ -492,14 +492,8 @@ void CorrelateRole::SaveCheckpoint(Partition& partition) {
 std::vector<std::shared_ptr<prometheus::Collectable>> CorrelateRole::MakeCollectables() {
   auto counters = std::make_shared<CallbackCollectable>([this] {
     using prometheus::MetricType;
-    const auto counter = [](const char* name, const char* help, const std::atomic<uint64_t>& v) {
-      return SingleSample(name, help, MetricType::Counter,
-                          static_cast<double>(v.load(std::memory_order_relaxed)));
-    };
-    const auto gauge = [](const char* name, const char* help, const std::atomic<uint64_t>& v) {
-      return SingleSample(name, help, MetricType::Gauge,
-                          static_cast<double>(v.load(std::memory_order_relaxed)));
-    };
+    constexpr auto counter = CounterSample;
+    constexpr auto gauge = GaugeSample;
     return std::vector<prometheus::MetricFamily>{
         counter("gsoc_cluster_correlate_hits_total",
                 "Hits fed to this node's partition correlators", hits_),

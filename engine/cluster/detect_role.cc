@@ -385,14 +385,8 @@ bool DetectRole::PublishAlerts(Worker& worker, uint64_t sequence) {
 std::vector<std::shared_ptr<prometheus::Collectable>> DetectRole::MakeCollectables() {
   auto counters = std::make_shared<CallbackCollectable>([this] {
     using prometheus::MetricType;
-    const auto counter = [](const char* name, const char* help, const std::atomic<uint64_t>& v) {
-      return SingleSample(name, help, MetricType::Counter,
-                          static_cast<double>(v.load(std::memory_order_relaxed)));
-    };
-    const auto gauge = [](const char* name, const char* help, const std::atomic<uint64_t>& v) {
-      return SingleSample(name, help, MetricType::Gauge,
-                          static_cast<double>(v.load(std::memory_order_relaxed)));
-    };
+    constexpr auto counter = CounterSample;
+    constexpr auto gauge = GaugeSample;
     std::vector<prometheus::MetricFamily> families{
         counter("gsoc_cluster_detect_messages_total",
                 "GSOC_EVENTS messages processed and acknowledged by this detect node", messages_),

@@ -339,9 +339,7 @@ PartitionCheckpointStore::Counters PartitionCheckpointStore::counters() const {
 std::shared_ptr<prometheus::Collectable> PartitionCheckpointStore::MakeCollectable() const {
   return std::make_shared<CallbackCollectable>([this] {
     using prometheus::MetricType;
-    const auto counter = [](const char* name, const char* help, uint64_t value) {
-      return SingleSample(name, help, MetricType::Counter, static_cast<double>(value));
-    };
+    constexpr auto counter = CounterSample;
     const Counters c = counters();
     return std::vector<prometheus::MetricFamily>{
         counter("gsoc_cluster_checkpoints_saved_total", "Partition checkpoints saved", c.saved),

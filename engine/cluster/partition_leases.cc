@@ -528,9 +528,7 @@ PartitionLeaseManager::Counters PartitionLeaseManager::counters() const {
 std::shared_ptr<prometheus::Collectable> PartitionLeaseManager::MakeCollectable() const {
   return std::make_shared<CallbackCollectable>([this] {
     using prometheus::MetricType;
-    const auto counter = [](const char* name, const char* help, uint64_t value) {
-      return SingleSample(name, help, MetricType::Counter, static_cast<double>(value));
-    };
+    constexpr auto counter = CounterSample;
     const Counters c = counters();
     const double owned_now = static_cast<double>(owned().partitions.size());
     const double members_now = static_cast<double>(members().size());

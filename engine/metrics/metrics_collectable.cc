@@ -52,6 +52,14 @@ MetricFamily SingleSample(const char* name, const char* help, MetricType type, d
   return family;
 }
 
+MetricFamily CounterSample(const char* name, const char* help, uint64_t value) {
+  return SingleSample(name, help, MetricType::Counter, static_cast<double>(value));
+}
+
+MetricFamily GaugeSample(const char* name, const char* help, uint64_t value) {
+  return SingleSample(name, help, MetricType::Gauge, static_cast<double>(value));
+}
+
 std::vector<MetricFamily> IngestCollectable::Collect() const {
   std::vector<MetricFamily> out;
   const auto& listeners = metrics_.listeners();

@@ -20,6 +20,7 @@
 #include <prometheus/metric_family.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -57,6 +58,10 @@ void AddSample(prometheus::MetricFamily& family,
 // A family with a single unlabelled sample.
 prometheus::MetricFamily SingleSample(const char* name, const char* help,
                                       prometheus::MetricType type, double value);
+// The same for a counter or a gauge kept as an integer (a std::atomic
+// converts: loaded once, at scrape time).
+prometheus::MetricFamily CounterSample(const char* name, const char* help, uint64_t value);
+prometheus::MetricFamily GaugeSample(const char* name, const char* help, uint64_t value);
 
 // A Collectable whose families come from a callback run at scrape time (on
 // the exposer's thread): for stages that keep their own counters.
