@@ -137,6 +137,21 @@ TEST_F(MatcherGroupsTest, AnEventScansOnlyTheGroupsOfItsSelectors) {
   EXPECT_LT(grouped.rules_evaluated, one.rules_evaluated);
 }
 
+// Below group_min_rules the rules stay in one group (fewer scans a field);
+// from it on they are grouped.
+TEST_F(MatcherGroupsTest, RulesAreGroupedFromGroupMinRulesOn) {
+  const std::vector<rules::Rule> rules = {
+      Rule("proc", "windows", "process_creation", "", {ImageEndsWith("\\cmd.exe")}, C(0)),
+      Rule("file", "windows", "file_event", "", {ImageEndsWith("\\cmd.exe")}, C(0))};
+  CompileOptions options;
+  options.logsources = &logsources_;
+  options.group_min_rules = 3;
+  EXPECT_EQ(Matcher::Compile(rules, options).stats.groups, 1u);
+  options.group_min_rules = 2;
+  EXPECT_EQ(Matcher::Compile(rules, options).stats.groups, 2u);
+  EXPECT_EQ(CompileOptions().group_min_rules, 1000u);
+}
+
 TEST_F(MatcherGroupsTest, GroupsWithoutSelectorsAreCheckedForProgramAndFormat) {
   Compile({
       Rule("sshd", "linux", "", "sshd", {Sel("s", {Pred("", {Value(MatchOp::kContains, "fail")})})},
