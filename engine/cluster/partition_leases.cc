@@ -194,20 +194,13 @@ bool PartitionLeaseManager::Step() {
         give_up.push_back(partition);
       }
     }
+    // Renewals first: they keep what is ours, releases and acquisitions
+    // can wait. Each of those calls KeepHeld before its own request.
+    KeepHeld();
     for (uint32_t partition : give_up) Release(partition);
-    std::vector<uint32_t> due;
-    now = Clock::now();
-    for (const auto& [partition, held] : held_) {
-      if (now >= held.renew_due) due.push_back(partition);
-    }
-    for (uint32_t partition : due) {
-      DropExpired();
-      if (held_.count(partition) != 0) Renew(partition);
-    }
     if (Clock::now() >= acquire_due_ && held_.size() < target_.size()) {
       for (uint32_t partition : target_) {
         if (stop_.load()) break;
-        DropExpired();
         if (held_.count(partition) == 0) TryAcquire(partition);
       }
       acquire_due_ = Clock::now() + options_.acquire_poll;
@@ -336,17 +329,31 @@ void PartitionLeaseManager::UpdateTarget() {
 }
 
 void PartitionLeaseManager::DropExpired() {
-  const Clock::time_point limit = Clock::now() + bucket_->spec().request_timeout;
-  std::vector<uint32_t> expired;
-  for (const auto& [partition, held] : held_) {
-    if (held.valid_until <= limit) expired.push_back(partition);
-  }
-  for (uint32_t partition : expired) {
+  // Once more after every loss: its callback takes time too.
+  for (;;) {
+    const Clock::time_point limit = Clock::now() + bucket_->spec().request_timeout;
+    const auto expired = std::find_if(held_.begin(), held_.end(), [&](const auto& entry) {
+      return entry.second.valid_until <= limit;
+    });
+    if (expired == held_.end()) return;
+    const uint32_t partition = expired->first;
     spdlog::warn("cluster: {} lost partition {}: its lease was not renewed in time ({})",
                  options_.node, partition, last_unavailable_);
     renew_failures_.fetch_add(1, std::memory_order_relaxed);
     Lose(partition);
     held_.erase(partition);
+  }
+}
+
+void PartitionLeaseManager::KeepHeld() {
+  DropExpired();
+  std::vector<uint32_t> due;
+  const Clock::time_point now = Clock::now();
+  for (const auto& [partition, held] : held_) {
+    if (now >= held.renew_due) due.push_back(partition);
+  }
+  for (uint32_t partition : due) {
+    if (held_.count(partition) != 0) Renew(partition);
   }
 }
 
@@ -383,9 +390,12 @@ void PartitionLeaseManager::Lose(uint32_t partition) {
 }
 
 void PartitionLeaseManager::Release(uint32_t partition) {
+  KeepHeld();  // may have lost it meanwhile
+  if (held_.count(partition) == 0) return;
   const Held held = held_.at(partition);
   Lose(partition);  // processing stops before anyone else may take it
   held_.erase(partition);
+  DropExpired();  // the callback took time
   if (!Available() || Clock::now() + bucket_->spec().request_timeout >= held.valid_until) {
     return;  // it lapses by itself
   }
@@ -396,7 +406,8 @@ void PartitionLeaseManager::Release(uint32_t partition) {
 }
 
 void PartitionLeaseManager::Renew(uint32_t partition) {
-  if (!Available()) return;
+  DropExpired();
+  if (!Available() || held_.count(partition) == 0) return;
   Held& held = held_.at(partition);
   const Clock::time_point sent = Clock::now();
   uint64_t revision = 0;
@@ -436,6 +447,7 @@ void PartitionLeaseManager::Renew(uint32_t partition) {
 }
 
 void PartitionLeaseManager::TryAcquire(uint32_t partition) {
+  KeepHeld();
   if (!Available()) return;
   const std::string key = LeaseKey(partition);
   Clock::time_point sent = Clock::now();

@@ -146,7 +146,13 @@ class PartitionLeaseManager {
   void DrainWatch(std::chrono::milliseconds wait);
   void Heartbeat();
   void UpdateTarget();
+  // Every lease that could lapse before one more request returns is lost
+  // now. Runs before every request to the bucket.
   void DropExpired();
+  // DropExpired, then the renewals that are due: before any request that
+  // is not a renewal, so no number of releases or acquisitions in a row
+  // delays what keeps the held leases.
+  void KeepHeld();
   void Release(uint32_t partition);
   void Renew(uint32_t partition);
   void TryAcquire(uint32_t partition);

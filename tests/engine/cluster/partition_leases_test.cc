@@ -235,6 +235,37 @@ TEST(PartitionLeasesTest, MovesUnderChurnNeverShowTwoOwners) {
   EXPECT_GT(sampler.conclusive(), 1000u);
 }
 
+// A node gives up half of its partitions while each loss takes 150 ms (a
+// correlator checkpointing what it stops): 32 losses in a row are 4.8 s,
+// longer than the lease TTL (3 s). The partitions it keeps are renewed
+// between them, so none lapses, and nobody ever sees two owners.
+TEST(PartitionLeasesTest, SlowLossesWhileGivingUpNeverLetAKeptLeaseLapse) {
+  NatsCluster cluster(3);
+  ASSERT_FALSE(HasFailure());
+  OwnershipLedger ledger(kPartitions);
+  OwnershipSampler sampler;
+  std::vector<std::unique_ptr<LeaseNode>> nodes;
+  std::string why;
+  nodes.push_back(StartLeaseNode(cluster, 0, "correlate-0", FastOptions(),
+                                 ledger.For(0, milliseconds(150)), 0));
+  ASSERT_TRUE(nodes.back());
+  sampler.Add(nodes.back()->leases.get());
+  ASSERT_GE(WaitBalanced(Pointers(nodes), kPartitions, seconds(15), &why).count(), 0) << why;
+  nodes.push_back(StartLeaseNode(cluster, 1, "correlate-1", FastOptions(), ledger.For(1), 1));
+  ASSERT_TRUE(nodes.back());
+  sampler.Add(nodes.back()->leases.get());
+  const milliseconds took = WaitBalanced(Pointers(nodes), kPartitions, seconds(20), &why);
+  ASSERT_GE(took.count(), 0) << why;
+  std::printf("32 slow losses: balanced %lld ms after the second node joined\n",
+              static_cast<long long>(took.count()));
+  EXPECT_GE(took.count(), 32 * 150);
+  EXPECT_EQ(nodes[0]->leases->counters().renew_failures, 0u);
+  EXPECT_EQ(nodes[0]->leases->counters().lost, 32u);
+  for (const auto& node : Pointers(nodes)) sampler.Remove(node->leases.get());
+  EXPECT_EQ(ledger.violations(), 0) << ledger.report();
+  EXPECT_EQ(sampler.violations(), 0) << sampler.report();
+}
+
 // A nats-server dies (kill -9) while nodes come and go: renewals may fail
 // and leases be lost while JetStream elects new leaders, but no partition
 // has two owners, and the nodes settle to an even split again.
