@@ -1,5 +1,7 @@
 #include "engine/cluster/hit_batch_codec.h"
 
+#include <utility>
+
 namespace gsoc {
 namespace {
 
@@ -10,8 +12,55 @@ constexpr size_t kMinHitBytes = 14;
 constexpr uint8_t kHasValue = 0x01;
 constexpr uint8_t kReservedBits = 0xfe;
 
+// An aggregation hit: flag byte, three rule texts, level, revision, tag
+// count, agency, group count, time, id, sequence, index, raw, field count.
+constexpr size_t kMinAggregationHitBytes = 15;
+constexpr uint8_t kMaxLevel = 4;  // rules::Level::kCritical
+
 using wire::PutText;
 using wire::PutVarint;
+using wire::PutZigzag;
+
+void WriteHeader(std::string& out, uint8_t version, size_t count) {
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((kHitBatchMagic >> (8 * i)) & 0xff);
+  out[4] = static_cast<char>(version);
+  out[5] = 0;
+  for (int i = 0; i < 4; ++i) out[6 + i] = static_cast<char>((count >> (8 * i)) & 0xff);
+}
+
+void ReadPairs(wire::WireReader& in, size_t limit, std::string_view too_many,
+               std::vector<std::pair<std::string, std::string>>& out) {
+  out.resize(in.Count(limit, 2, too_many));
+  for (auto& [name, value] : out) {
+    in.Text(name);
+    in.Text(value);
+  }
+}
+
+bool ReadAggregationHit(wire::WireReader& in, AggregationHit& hit,
+                        const AggregationHitLimits& limits) {
+  if (in.U8() != 0 && in.ok()) return in.Fail("reserved hit flags set");
+  in.Text(hit.rule_id);
+  in.Text(hit.rule_name);
+  in.Text(hit.rule_title);
+  hit.level = in.U8();
+  if (in.ok() && hit.level > kMaxLevel) return in.Fail("level out of range");
+  hit.revision = in.Varint();
+  hit.tags.resize(in.Count(limits.max_tags, 1, "too many tags"));
+  for (std::string& tag : hit.tags) in.Text(tag);
+  in.Text(hit.agency);
+  ReadPairs(in, limits.max_group, "too many group values", hit.group);
+  hit.event_time_ns = in.Zigzag();
+  hit.event_id = in.Varint();
+  hit.stream_sequence = in.Varint();
+  const uint64_t index = in.Varint();
+  if (in.ok() && index > UINT32_MAX) return in.Fail("event index out of range");
+  hit.event_index = static_cast<uint32_t>(index);
+  in.Text(hit.raw);
+  ReadPairs(in, limits.max_fields, "too many fields", hit.fields);
+  if (in.ok() && hit.rule_id.empty()) return in.Fail("hit without a rule id");
+  return in.ok();
+}
 
 bool ReadHit(wire::WireReader& in, ClusterHit& hit, const HitBatchLimits& limits) {
   const uint8_t flags = in.U8();
@@ -98,12 +147,7 @@ bool HitBatchEncoder::Add(const HitView& hit, size_t max_bytes, std::string& out
   return true;
 }
 
-void HitBatchEncoder::Finish(std::string& out) const {
-  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((kHitBatchMagic >> (8 * i)) & 0xff);
-  out[4] = static_cast<char>(kHitBatchVersion);
-  out[5] = 0;
-  for (int i = 0; i < 4; ++i) out[6 + i] = static_cast<char>((count_ >> (8 * i)) & 0xff);
-}
+void HitBatchEncoder::Finish(std::string& out) const { WriteHeader(out, kHitBatchVersion, count_); }
 
 bool DecodeHitBatch(std::string_view message, std::vector<ClusterHit>& out, CodecError* error,
                     const HitBatchLimits& limits) {
@@ -118,6 +162,114 @@ bool DecodeHitBatch(std::string_view message, std::vector<ClusterHit>& out, Code
   return wire::DecodeBatch(message, format, out, error, [&](wire::WireReader& in, ClusterHit& hit) {
     return ReadHit(in, hit, limits);
   });
+}
+
+HitBatchKind HitBatchKindOf(std::string_view message) {
+  wire::WireReader in(message);
+  if (in.Fixed(4) != kHitBatchMagic || !in.ok()) return HitBatchKind::kUnknown;
+  switch (in.U8()) {
+    case kHitBatchVersion:
+      return HitBatchKind::kCorrelation;
+    case kAggregationHitBatchVersion:
+      return HitBatchKind::kAggregation;
+    case kFlushMarkerVersion:
+      return HitBatchKind::kFlush;
+    default:
+      return HitBatchKind::kUnknown;
+  }
+}
+
+// ---- aggregation hits ----------------------------------------------------------
+
+uint32_t AggregationPartition(std::string_view rule_id, std::string_view key_bytes,
+                              uint32_t partitions) {
+  const std::string_view key[] = {key_bytes};
+  return HitPartition(rule_id, key, partitions);
+}
+
+void AggregationHitEncoder::Begin(std::string& out) {
+  out.assign(kHeaderBytes, '\0');
+  count_ = 0;
+}
+
+bool AggregationHitEncoder::Add(const AggregationHitView& hit, size_t max_bytes, std::string& out) {
+  const size_t before = out.size();
+  out += '\0';  // flags
+  PutText(out, hit.rule_id);
+  PutText(out, hit.rule_name);
+  PutText(out, hit.rule_title);
+  out += static_cast<char>(hit.level);
+  PutVarint(out, hit.revision);
+  PutVarint(out, hit.tags.size());
+  for (const std::string& tag : hit.tags) PutText(out, tag);
+  PutText(out, hit.agency);
+  PutVarint(out, hit.group.size());
+  for (const auto& [name, value] : hit.group) {
+    PutText(out, name);
+    PutText(out, value);
+  }
+  PutZigzag(out, hit.event_time_ns);
+  PutVarint(out, hit.event_id);
+  PutVarint(out, hit.stream_sequence);
+  PutVarint(out, hit.event_index);
+  PutText(out, hit.raw);
+  PutVarint(out, (hit.host.empty() ? 0 : 1) + (hit.program.empty() ? 0 : 1) + hit.fields.size());
+  if (!hit.host.empty()) {
+    PutText(out, "host");
+    PutText(out, hit.host);
+  }
+  if (!hit.program.empty()) {
+    PutText(out, "program");
+    PutText(out, hit.program);
+  }
+  for (const Field& field : hit.fields) {
+    PutText(out, field.name);
+    PutText(out, field.value);
+  }
+  if (out.size() > max_bytes) {
+    out.resize(before);
+    return false;
+  }
+  ++count_;
+  return true;
+}
+
+void AggregationHitEncoder::Finish(std::string& out) const {
+  WriteHeader(out, kAggregationHitBatchVersion, count_);
+}
+
+bool DecodeAggregationHitBatch(std::string_view message, std::vector<AggregationHit>& out,
+                               CodecError* error, const AggregationHitLimits& limits) {
+  const wire::BatchFormat format{kHitBatchMagic,
+                                 kAggregationHitBatchVersion,
+                                 limits.max_hits,
+                                 kMinAggregationHitBytes,
+                                 "not a hit batch (magic)",
+                                 "not an aggregation hit batch (version)",
+                                 "empty hit batch",
+                                 "too many hits in one message"};
+  return wire::DecodeBatch(message, format, out, error,
+                           [&](wire::WireReader& in, AggregationHit& hit) {
+                             return ReadAggregationHit(in, hit, limits);
+                           });
+}
+
+std::string EncodeFlushMarker() {
+  std::string out(kHeaderBytes, '\0');
+  WriteHeader(out, kFlushMarkerVersion, 0);
+  return out;
+}
+
+bool DecodeFlushMarker(std::string_view message, CodecError* error) {
+  wire::WireReader in(message);
+  if (in.Fixed(4) != kHitBatchMagic && in.ok()) in.Fail("not a hit batch (magic)");
+  if (in.U8() != kFlushMarkerVersion && in.ok()) in.Fail("not a flush marker (version)");
+  if (in.U8() != 0 && in.ok()) in.Fail("reserved flags set");
+  if (in.Fixed(4) != 0 && in.ok()) in.Fail("a flush marker carries no hits");
+  if (in.ok() && !in.at_end()) in.Fail("trailing bytes");
+  if (in.ok()) return true;
+  if (error != nullptr) *error = in.error();
+  return false;
 }
 
 }  // namespace gsoc

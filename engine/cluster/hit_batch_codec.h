@@ -11,6 +11,15 @@
 // event's time, id and raw line (contributing events), and its input
 // position (GSOC_EVENTS sequence and index: the alert identity's input).
 //
+// Three kinds of message share the magic, told apart by the version byte
+// (HitBatchKindOf): 1, correlation hits (above); 2, aggregation hits: a hit
+// of a detection rule whose alerts are aggregated (engine/aggregate), with
+// what the alert needs (rule, agency, group values, the event's time, id,
+// fields and raw line, its input position), for the partition of hash(rule,
+// aggregate key); 3, a flush marker (no hits): the correlate role publishes
+// one to a partition to have the grown aggregates published as new versions
+// at that point of the stream, so a replay makes the same versions.
+//
 // Encoder: from views (no allocation per hit besides the output buffer).
 // Decoder: the input is untrusted; every count and length is checked
 // against the input's own bounds and HitBatchLimits, truncated, trailing or
@@ -29,8 +38,15 @@
 
 namespace gsoc {
 
-inline constexpr uint32_t kHitBatchMagic = 0x42485347;  // "GSHB" little-endian
-inline constexpr uint8_t kHitBatchVersion = 1;
+inline constexpr uint32_t kHitBatchMagic = 0x42485347;     // "GSHB" little-endian
+inline constexpr uint8_t kHitBatchVersion = 1;             // correlation hits
+inline constexpr uint8_t kAggregationHitBatchVersion = 2;  // aggregation hits
+inline constexpr uint8_t kFlushMarkerVersion = 3;          // a flush marker, no hits
+
+enum class HitBatchKind { kCorrelation, kAggregation, kFlush, kUnknown };
+// The kind of a GSOC_HITS message by its magic and version (kUnknown: not a
+// hits message, or one of a version this build does not know).
+HitBatchKind HitBatchKindOf(std::string_view message);
 
 // One hit as the detect role encodes it: views into the batch and the rule set.
 struct HitView {
@@ -94,5 +110,74 @@ class HitBatchEncoder {
 
 bool DecodeHitBatch(std::string_view message, std::vector<ClusterHit>& out, CodecError* error,
                     const HitBatchLimits& limits = {});
+
+// ---- aggregation hits (version 2) ----------------------------------------
+
+// One aggregation hit as the detect role encodes it: views into the batch
+// and the rule set. `fields` are the alert's fields (MakeDetectionAlert's:
+// host, program, then the event's fields): given as host, program and the
+// event's Field span, so the encoder reads them in place.
+struct AggregationHitView {
+  std::string_view rule_id, rule_name, rule_title;
+  uint8_t level = 0;  // rules::Level
+  uint64_t revision = 0;
+  std::span<const std::string> tags;
+  std::string_view agency;
+  std::span<const std::pair<std::string_view, std::string_view>> group;  // aggregate key values
+  std::string_view host, program;                                        // empty: absent
+  std::span<const Field> fields;
+  int64_t event_time_ns = 0;
+  uint64_t event_id = 0;
+  uint64_t stream_sequence = 0;  // of the GSOC_EVENTS message
+  uint32_t event_index = 0;
+  std::string_view raw;  // cut to alerts.aggregate.max_event_size by the caller
+};
+
+// A decoded aggregation hit (owns its bytes).
+struct AggregationHit {
+  std::string rule_id, rule_name, rule_title;
+  uint8_t level = 0;
+  uint64_t revision = 0;
+  std::vector<std::string> tags;
+  std::string agency;
+  std::vector<std::pair<std::string, std::string>> group;
+  std::vector<std::pair<std::string, std::string>> fields;
+  int64_t event_time_ns = 0;
+  uint64_t event_id = 0;
+  uint64_t stream_sequence = 0;
+  uint32_t event_index = 0;
+  std::string raw;
+};
+
+struct AggregationHitLimits {
+  size_t max_hits = 65536;   // in one message
+  size_t max_tags = 256;     // of the rule
+  size_t max_group = 64;     // group values
+  size_t max_fields = 1026;  // the event's (EventBatchLimits) plus host and program
+};
+
+// The partition of an aggregate: HitPartition over the rule id and the
+// aggregate key's bytes (agency, then name and value of each group field).
+uint32_t AggregationPartition(std::string_view rule_id, std::string_view key_bytes,
+                              uint32_t partitions);
+
+class AggregationHitEncoder {
+ public:
+  void Begin(std::string& out);
+  // Appends `hit` unless `out` would exceed `max_bytes` (out as it was).
+  bool Add(const AggregationHitView& hit, size_t max_bytes, std::string& out);
+  size_t count() const { return count_; }
+  void Finish(std::string& out) const;
+
+ private:
+  size_t count_ = 0;
+};
+
+bool DecodeAggregationHitBatch(std::string_view message, std::vector<AggregationHit>& out,
+                               CodecError* error, const AggregationHitLimits& limits = {});
+
+// A flush marker: the header alone, count 0 (exactly 10 bytes).
+std::string EncodeFlushMarker();
+bool DecodeFlushMarker(std::string_view message, CodecError* error);
 
 }  // namespace gsoc

@@ -171,5 +171,173 @@ TEST(HitBatchCodecTest, HostileMessagesAreRefusedWithAReason) {
   EXPECT_EQ(refusal(header + body), "too many group values");
 }
 
+// ---- aggregation hits (version 2) and flush markers (version 3) -------------
+
+const std::vector<std::string> kTags{"attack.t1110", "attack.credential_access"};
+const std::vector<std::pair<std::string_view, std::string_view>> kAggregateGroup{
+    {"src_ip", "198.18.0.7"}, {"user", "root"}};
+const std::vector<Field> kFields{{"src_ip", "198.18.0.7"}, {"user", "root"}, {"port", "22"}};
+
+AggregationHitView SampleAggregationHit(uint32_t i) {
+  AggregationHitView hit;
+  hit.rule_id = "5a8b2c10-0000-4000-8000-000000000001";
+  hit.rule_name = "ssh_failed_password";
+  hit.rule_title = "SSH failed password";
+  hit.level = 2;
+  hit.revision = 0x1234567890abcdefULL;
+  hit.tags = kTags;
+  hit.agency = "mof";
+  hit.group = kAggregateGroup;
+  hit.host = i % 2 == 0 ? std::string_view("bastion") : std::string_view();
+  hit.program = "sshd";
+  hit.fields = kFields;
+  hit.event_time_ns = -5 + static_cast<int64_t>(i);  // signed: zigzag
+  hit.event_id = 900 + i;
+  hit.stream_sequence = 42;
+  hit.event_index = i;
+  hit.raw = "<38>Nov 25 10:00:01 bastion sshd[812]: Failed password for root from 198.18.0.7";
+  return hit;
+}
+
+std::string EncodeAggregation(uint32_t n, size_t max_bytes = 1 << 20, size_t* encoded = nullptr) {
+  AggregationHitEncoder encoder;
+  std::string out;
+  encoder.Begin(out);
+  for (uint32_t i = 0; i < n; ++i) {
+    if (!encoder.Add(SampleAggregationHit(i), max_bytes, out)) break;
+  }
+  encoder.Finish(out);
+  if (encoded != nullptr) *encoded = encoder.count();
+  return out;
+}
+
+TEST(HitBatchCodecTest, AggregationHitsRoundTripEveryMember) {
+  const std::string message = EncodeAggregation(4);
+  EXPECT_EQ(HitBatchKindOf(message), HitBatchKind::kAggregation);
+  EXPECT_EQ(HitBatchKindOf(Encode(1)), HitBatchKind::kCorrelation);
+  std::vector<AggregationHit> hits;
+  CodecError error;
+  ASSERT_TRUE(DecodeAggregationHitBatch(message, hits, &error))
+      << error.reason << " @" << error.offset;
+  ASSERT_EQ(hits.size(), 4u);
+  for (uint32_t i = 0; i < 4; ++i) {
+    const AggregationHitView want = SampleAggregationHit(i);
+    const AggregationHit& got = hits[i];
+    EXPECT_EQ(got.rule_id, want.rule_id);
+    EXPECT_EQ(got.rule_name, want.rule_name);
+    EXPECT_EQ(got.rule_title, want.rule_title);
+    EXPECT_EQ(got.level, want.level);
+    EXPECT_EQ(got.revision, want.revision);
+    EXPECT_EQ(got.tags, kTags);
+    EXPECT_EQ(got.agency, "mof");
+    EXPECT_EQ(got.group, (std::vector<std::pair<std::string, std::string>>{{"src_ip", "198.18.0.7"},
+                                                                           {"user", "root"}}));
+    std::vector<std::pair<std::string, std::string>> fields;
+    if (i % 2 == 0) fields.emplace_back("host", "bastion");
+    fields.emplace_back("program", "sshd");
+    for (const Field& field : kFields) fields.emplace_back(field.name, field.value);
+    EXPECT_EQ(got.fields, fields);  // as MakeDetectionAlert orders them
+    EXPECT_EQ(got.event_time_ns, want.event_time_ns);
+    EXPECT_EQ(got.event_id, want.event_id);
+    EXPECT_EQ(got.stream_sequence, 42u);
+    EXPECT_EQ(got.event_index, i);
+    EXPECT_EQ(got.raw, want.raw);
+  }
+  // Each decoder refuses the other kind.
+  std::vector<ClusterHit> correlation_hits;
+  EXPECT_FALSE(DecodeHitBatch(message, correlation_hits, &error));
+  EXPECT_FALSE(DecodeAggregationHitBatch(Encode(1), hits, &error));
+  size_t some = 0;
+  const std::string half = EncodeAggregation(10, message.size() / 2, &some);
+  EXPECT_GT(some, 0u);
+  EXPECT_LT(some, 10u);
+  EXPECT_LE(half.size(), message.size() / 2);
+}
+
+TEST(HitBatchCodecTest, AggregationPartitionIsTheKeysAndStable) {
+  EXPECT_EQ(AggregationPartition("r1", std::string_view("r1\0mof\0", 8), 64),
+            AggregationPartition("r1", std::string_view("r1\0mof\0", 8), 64));
+  std::set<uint32_t> used;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string key = "r1" + std::string(1, '\0') + "src_ip=10.0." + std::to_string(i);
+    const uint32_t partition = AggregationPartition("r1", key, 64);
+    ASSERT_LT(partition, 64u);
+    used.insert(partition);
+  }
+  EXPECT_EQ(used.size(), 64u);
+}
+
+TEST(HitBatchCodecTest, AggregationHitsRefuseTruncationCorruptionAndHostileCounts) {
+  const std::string message = EncodeAggregation(2);
+  std::vector<AggregationHit> hits;
+  for (size_t size = 0; size < message.size(); ++size) {
+    CodecError error;
+    EXPECT_FALSE(DecodeAggregationHitBatch(std::string_view(message).substr(0, size), hits, &error))
+        << size;
+    EXPECT_FALSE(error.reason.empty());
+    EXPECT_LE(error.offset, size);
+    EXPECT_TRUE(hits.empty());
+  }
+  for (size_t i = 0; i < message.size(); ++i) {
+    for (const uint8_t flip : {0x01, 0x5a, 0x80, 0xff}) {
+      std::string corrupt = message;
+      corrupt[i] = static_cast<char>(corrupt[i] ^ flip);
+      CodecError error;
+      if (!DecodeAggregationHitBatch(corrupt, hits, &error)) {
+        EXPECT_FALSE(error.reason.empty());
+        EXPECT_TRUE(hits.empty());
+        continue;
+      }
+      EXPECT_GE(i, 10u) << "a corrupted header byte was accepted";
+      size_t bytes = 0;
+      for (const AggregationHit& hit : hits) {
+        EXPECT_FALSE(hit.rule_id.empty());
+        EXPECT_LE(hit.level, 4u);
+        bytes += hit.rule_id.size() + hit.raw.size() + hit.fields.size() * 2 + hit.tags.size();
+      }
+      EXPECT_LE(bytes, corrupt.size());
+    }
+  }
+  const auto refusal = [&](const std::string& bytes) {
+    CodecError error;
+    EXPECT_FALSE(DecodeAggregationHitBatch(bytes, hits, &error));
+    return std::string(error.reason);
+  };
+  std::string bad = message;
+  bad[10] = 0x01;
+  EXPECT_EQ(refusal(bad), "reserved hit flags set");
+  EXPECT_EQ(refusal(message + "x"), "trailing bytes");
+  // A hit with level 9, and one claiming 2^20 tags.
+  const std::string header = message.substr(0, 6) + std::string("\x01\0\0\0", 4);
+  EXPECT_EQ(refusal(header + std::string("\0\x01r\0\0\x09", 6) + std::string(40, '\0')),
+            "level out of range");
+  EXPECT_EQ(refusal(header + std::string("\0\x01r\0\0\x01\0", 7) + "\x80\x80\x40" +
+                    std::string(40, '\0')),
+            "too many tags");
+}
+
+TEST(HitBatchCodecTest, FlushMarkersAreTheHeaderAlone) {
+  const std::string marker = EncodeFlushMarker();
+  EXPECT_EQ(marker.size(), 10u);
+  EXPECT_EQ(HitBatchKindOf(marker), HitBatchKind::kFlush);
+  CodecError error;
+  EXPECT_TRUE(DecodeFlushMarker(marker, &error));
+  EXPECT_FALSE(DecodeFlushMarker(marker + "x", &error));
+  EXPECT_EQ(std::string(error.reason), "trailing bytes");
+  std::string counted = marker;
+  counted[6] = 1;
+  EXPECT_FALSE(DecodeFlushMarker(counted, &error));
+  EXPECT_EQ(std::string(error.reason), "a flush marker carries no hits");
+  for (size_t size = 0; size < marker.size(); ++size) {
+    EXPECT_FALSE(DecodeFlushMarker(std::string_view(marker).substr(0, size), &error)) << size;
+  }
+  std::string unknown = marker;
+  unknown[4] = 7;
+  EXPECT_EQ(HitBatchKindOf(unknown), HitBatchKind::kUnknown);
+  EXPECT_EQ(HitBatchKindOf("GSH"), HitBatchKind::kUnknown);
+  // Other kinds are not markers.
+  EXPECT_FALSE(DecodeFlushMarker(Encode(1), &error));
+}
+
 }  // namespace
 }  // namespace gsoc
