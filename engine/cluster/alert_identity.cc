@@ -65,6 +65,11 @@ AlertIdentity ComputeAlertIdentity(const Alert& alert, InputPosition position) {
   hash.U64(static_cast<uint64_t>(alert.window_end_ns));
   hash.U64(position.stream_sequence);
   hash.U64(position.event_index);
+  if (alert.aggregate_key != 0) {  // a version of an aggregate (the others' identities unchanged)
+    hash.U64(alert.aggregate_key);
+    hash.U64(alert.aggregate_version);
+    hash.U64(static_cast<uint64_t>(alert.aggregate_opened_ns));
+  }
   return hash.Digest();
 }
 

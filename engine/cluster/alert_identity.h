@@ -43,7 +43,8 @@ struct InputPosition {
 };
 
 // The identity of `alert` produced from the input at `position`. Fields,
-// contributing raw lines, count and the id are not part of it.
+// contributing raw lines, count and the id are not part of it; a version of
+// an aggregate (aggregate_key != 0) adds its key, version and opening.
 AlertIdentity ComputeAlertIdentity(const Alert& alert, InputPosition position);
 
 // The Nats-Msg-Id of an alerts message: a digest of the identities it

@@ -75,6 +75,24 @@ TEST(AlertIdentityTest, SameInputSameIdentityAnyOtherInputChangesIt) {
   differs(other, {17, 3});
 }
 
+TEST(AlertIdentityTest, AnAggregatesVersionsDifferAndOtherAlertsKeepTheirIdentity) {
+  Alert alert = SampleAlert();
+  const AlertIdentity plain = ComputeAlertIdentity(alert, {7, 3});
+  alert.aggregate_key = 0x9f0c;
+  alert.aggregate_opened_ns = 5;
+  const AlertIdentity v0 = ComputeAlertIdentity(alert, {7, 3});
+  EXPECT_NE(v0, plain);
+  alert.aggregate_version = 1;  // the same window and newest hit: still another version
+  const AlertIdentity v1 = ComputeAlertIdentity(alert, {7, 3});
+  EXPECT_NE(v1, v0);
+  EXPECT_EQ(ComputeAlertIdentity(alert, {7, 3}), v1);
+  alert.aggregate_opened_ns = 6;  // the next aggregate of the key
+  EXPECT_NE(ComputeAlertIdentity(alert, {7, 3}), v1);
+  alert.aggregate_key = 0;  // not an aggregate: the members are not read
+  alert.aggregate_version = 0;
+  EXPECT_EQ(ComputeAlertIdentity(alert, {7, 3}), plain);
+}
+
 TEST(AlertIdentityTest, MessageIdFollowsTheIdentitiesInOrder) {
   const AlertIdentity a = ComputeAlertIdentity(SampleAlert(), {1, 0});
   const AlertIdentity b = ComputeAlertIdentity(SampleAlert(), {1, 1});

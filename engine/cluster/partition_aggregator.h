@@ -1,0 +1,116 @@
+// PartitionAggregator: alert aggregation (engine/aggregate) for one
+// partition of the correlate role, fed with the aggregation hits of
+// GSOC_HITS (hit_batch_codec.h, version 2) in stream order
+// (engine/cluster/README.md "Aggregation").
+//
+// The same aggregates as a single node's Aggregator (rule, agency, group
+// values; count, window, up to max_events contributing events, raw cut at
+// max_event_bytes by the detect node), with one difference: every decision
+// is a function of the stream, never of the wall clock, so that a new owner
+// replaying the partition from its checkpoint makes the same versions with
+// the same identities:
+//
+// - an aggregate's period runs in event time: it opens at its first hit's
+//   event time and takes hits until `period` after it; a hit of its key
+//   past that publishes its last version (if it grew) and opens the next;
+// - version 0 is published with the first hit; a later version only at a
+//   flush marker (Flush), which the role publishes into the partition's
+//   subject every update_interval while aggregates grew: the marker's place
+//   in the stream, not the moment it was asked for, decides the version;
+// - at a marker, aggregates whose period ended by the partition's event
+//   time (the newest event time of its hits) publish and close.
+//
+// A version's identity is ComputeAlertIdentity of it (the aggregate key,
+// version and opening are part of it) at the input position of its newest
+// counted hit. `replaces` is left 0: store ids are the store's, and each
+// store replica resolves it by the aggregate key (store_role.h).
+//
+// Bounds: max_open aggregates and max_bytes of their memory (the role
+// gives each partition its share); a hit that would open one beyond them is
+// published as an alert of its own (`overflow`). The checkpoint carries the
+// open aggregates (their bytes are what max_bytes bounds).
+//
+// Not thread-safe: the correlate role's thread. One alert per opened
+// aggregate and version, nothing per hit that joins (its raw line only
+// while the aggregate keeps fewer than max_events).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/cluster/alert_batch_codec.h"
+#include "engine/cluster/hit_batch_codec.h"
+
+namespace gsoc {
+
+struct PartitionAggregatorOptions {
+  int64_t period_ns = int64_t{600} * 1'000'000'000;  // alerts.aggregate.period, in event time
+  size_t max_open = 100'000;
+  uint64_t max_bytes = uint64_t{256} << 20;
+  size_t max_events = 10;
+};
+
+struct PartitionAggregatorStats {
+  uint64_t hits = 0;        // aggregation hits fed
+  uint64_t aggregated = 0;  // joined an open aggregate
+  uint64_t opened = 0;      // version 0 published
+  uint64_t updated = 0;     // later versions published
+  uint64_t closed = 0;
+  uint64_t overflow = 0;  // published alone: bounds reached
+  uint64_t flushes = 0;   // flush markers applied
+  uint64_t open = 0;      // gauge
+  uint64_t bytes = 0;     // gauge
+};
+
+// The aggregate key's bytes as engine/aggregate builds them: rule id '\0'
+// agency '\0', then name '=' value '\0' per group value (AggregationPartition
+// takes them; the key's hash is the alert's aggregate_key).
+void AppendAggregateKey(std::string& out, std::string_view rule_id, std::string_view agency);
+void AppendAggregateKeyValue(std::string& out, std::string_view name, std::string_view value);
+// The hash the JSON shows as aggregate.key (engine/aggregate's: stable, never 0).
+uint64_t AggregateKeyHash(std::string_view key_bytes);
+
+class PartitionAggregator {
+ public:
+  explicit PartitionAggregator(PartitionAggregatorOptions options) : options_(options) {}
+
+  // Applies `hits` in order; the versions to publish are appended to `out`.
+  void Feed(std::span<const AggregationHit> hits, std::vector<ClusterAlert>& out);
+  // A flush marker: the next version of every aggregate that grew; those
+  // whose period ended by the partition's event time close.
+  void Flush(std::vector<ClusterAlert>& out);
+  // Some aggregate grew since its last version (a marker would publish).
+  bool grown() const { return grown_ != 0; }
+
+  void Checkpoint(std::string& out) const;
+  // Replaces the state with a checkpoint's; false (state empty) with `error`.
+  bool Restore(std::string_view blob, std::string* error);
+
+  PartitionAggregatorStats stats() const;
+
+ private:
+  struct Aggregate {
+    Alert alert;  // the current state
+    uint64_t published_count = 0;
+    InputPosition newest;  // of the newest counted hit
+    size_t bytes = 0;
+  };
+  void Open(const AggregationHit& hit, const std::string& key, std::vector<ClusterAlert>& out);
+  void Join(Aggregate& aggregate, const AggregationHit& hit);
+  void Publish(Aggregate& aggregate, std::vector<ClusterAlert>& out);
+  void Close(std::map<std::string, Aggregate>::iterator it);
+
+  const PartitionAggregatorOptions options_;
+  std::map<std::string, Aggregate> open_;  // by key bytes: a deterministic order
+  int64_t event_time_ns_ = INT64_MIN;      // the newest event time fed
+  uint64_t bytes_ = 0;
+  uint64_t grown_ = 0;  // aggregates with a count above their last version's
+  std::string key_;     // scratch
+  PartitionAggregatorStats stats_;
+};
+
+}  // namespace gsoc
