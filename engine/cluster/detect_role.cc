@@ -8,6 +8,7 @@
 #include "engine/cluster/alert_batch_codec.h"
 #include "engine/cluster/event_batch_codec.h"
 #include "engine/cluster/hit_batch_codec.h"
+#include "engine/cluster/partition_aggregator.h"
 #include "engine/event/field_access.h"
 #include "engine/metrics/metrics_server.h"
 
@@ -29,9 +30,21 @@ thread_local std::vector<Alert>* tls_alerts = nullptr;
 // The same for the hits: the consumer thread's worker while it processes.
 thread_local void* tls_worker = nullptr;
 
+// A group field as engine/aggregate reads it (host and program from the
+// header, the rest from the fields; empty: absent).
+std::string_view AggregateFieldValue(const EventBatch& batch, const Event& event,
+                                     std::string_view name) {
+  if (name == "host") return event.host;
+  if (name == "program") return event.program;
+  for (const Field& field : batch.FieldsOf(event)) {
+    if (field.name == name) return field.value;
+  }
+  return {};
+}
+
 }  // namespace
 
-class DetectRole::Collector : public AlertSink, public HitSink {
+class DetectRole::Collector : public AlertSink, public HitSink, public DetectionAggregator {
  public:
   explicit Collector(DetectRole& role) : role_(role) {}
   void Publish(std::vector<Alert>& alerts) override {
@@ -43,6 +56,12 @@ class DetectRole::Collector : public AlertSink, public HitSink {
               std::span<const correlate::RuleHit> hits) override {
     if (tls_worker == nullptr) return;
     role_.EncodeHits(*static_cast<Worker*>(tls_worker), correlations, batch, hits);
+  }
+  void Add(const EventBatch& batch, std::span<const DetectionHit> hits,
+           const std::vector<std::string>& agency_names, std::vector<Alert>& alerts) override {
+    if (tls_worker == nullptr) return;
+    role_.EncodeAggregationHits(*static_cast<Worker*>(tls_worker), batch, hits, agency_names,
+                                alerts);
   }
 
  private:
@@ -61,6 +80,14 @@ struct DetectRole::HitEntry {
   std::string_view value;
 };
 
+// One aggregation hit: its partition, and its group values in `group`.
+struct DetectRole::AggregationEntry {
+  uint32_t partition = 0;
+  uint32_t hit = 0;  // index into the stage's DetectionHit span
+  uint32_t group_begin = 0;
+  uint32_t group_count = 0;
+};
+
 struct DetectRole::Worker {
   std::unique_ptr<PullConsumer> consumer;
   std::unique_ptr<BatchPublisher> publisher;
@@ -74,8 +101,13 @@ struct DetectRole::Worker {
   // the encoded messages (partition, bytes), reused from message to message.
   std::vector<HitEntry> hit_entries;
   std::vector<std::string_view> hit_values;
+  // Aggregation hits of the message being processed, the same way.
+  std::vector<AggregationEntry> aggregation_entries;
+  std::vector<std::pair<std::string_view, std::string_view>> aggregation_group;
+  std::string aggregate_key;
   struct HitMessage {
     uint32_t partition = 0;
+    bool aggregation = false;  // aggregation hits ("g-" ids), else correlation hits ("h-")
     size_t hits = 0;
     std::string bytes;
   };
@@ -103,7 +135,10 @@ std::unique_ptr<DetectRole> DetectRole::Create(JetStreamClient& client, DetectRo
   std::unique_ptr<DetectRole> role(new DetectRole(client, std::move(options)));
   role->stage_ = std::make_unique<DetectionStage>(nullptr, role->collector_.get(),
                                                   role->options_.agency_names, nullptr);
-  role->stage_->SetAlertPolicy(min_level, nullptr);  // aggregation: README "Aggregation"
+  // Aggregation runs in the correlate partitions (README "Aggregation"):
+  // the stage hands this role the hits of aggregating rules.
+  role->stage_->SetAlertPolicy(min_level,
+                               role->options_.aggregate ? role->collector_.get() : nullptr);
   role->stage_->SetHitSink(role->collector_.get());
   return role;
 }
@@ -263,6 +298,7 @@ void DetectRole::EncodeHits(Worker& worker, const correlate::CorrelationSet& cor
     if (worker.hit_messages.size() <= worker.hit_message_count) worker.hit_messages.emplace_back();
     auto& slot = worker.hit_messages[worker.hit_message_count];
     slot.partition = partition;
+    slot.aggregation = false;
     out = &slot.bytes;
     encoder.Begin(*out);
     open_partition = partition;
@@ -304,25 +340,126 @@ void DetectRole::EncodeHits(Worker& worker, const correlate::CorrelationSet& cor
   finish();
 }
 
+void DetectRole::EncodeAggregationHits(Worker& worker, const EventBatch& batch,
+                                       std::span<const DetectionHit> hits,
+                                       const std::vector<std::string>& agency_names,
+                                       std::vector<Alert>& alerts) {
+  static const std::string kUnknown = "unknown";  // as engine/aggregate names it
+  const std::span<const Event> events = batch.events();
+  const uint32_t partitions = client_.config().partitions;
+  worker.aggregation_entries.clear();
+  worker.aggregation_group.clear();
+  for (uint32_t i = 0; i < hits.size(); ++i) {
+    const rules::Rule& rule = *hits[i].rule;
+    const Event& event = events[hits[i].event_index];
+    const std::string& agency =
+        event.agency < agency_names.size() ? agency_names[event.agency] : kUnknown;
+    if (rule.aggregate_by && rule.aggregate_by->empty()) {  // every hit an alert of its own
+      alerts.push_back(MakeDetectionAlert(rule, batch, event, agency));
+      continue;
+    }
+    AggregationEntry entry;
+    entry.hit = i;
+    entry.group_begin = static_cast<uint32_t>(worker.aggregation_group.size());
+    worker.aggregate_key.clear();
+    AppendAggregateKey(worker.aggregate_key, rule.id, agency);
+    for (const std::string& name :
+         rule.aggregate_by ? *rule.aggregate_by : options_.aggregate_group_by) {
+      const std::string_view value = AggregateFieldValue(batch, event, name);
+      if (value.empty()) continue;
+      worker.aggregation_group.emplace_back(name, value);
+      AppendAggregateKeyValue(worker.aggregate_key, name, value);
+    }
+    entry.group_count = static_cast<uint32_t>(worker.aggregation_group.size() - entry.group_begin);
+    entry.partition = AggregationPartition(rule.id, worker.aggregate_key, partitions);
+    worker.aggregation_entries.push_back(entry);
+  }
+  std::stable_sort(worker.aggregation_entries.begin(), worker.aggregation_entries.end(),
+                   [](const AggregationEntry& a, const AggregationEntry& b) {
+                     return a.partition < b.partition;
+                   });
+  AggregationHitEncoder encoder;
+  const size_t max_bytes = client_.config().max_batch_bytes;
+  std::string* out = nullptr;
+  uint32_t open_partition = UINT32_MAX;
+  const auto finish = [&] {
+    if (out != nullptr && encoder.count() != 0) {
+      encoder.Finish(*out);
+      worker.hit_messages[worker.hit_message_count].hits = encoder.count();
+      ++worker.hit_message_count;
+    }
+    out = nullptr;
+  };
+  const auto begin = [&](uint32_t partition) {
+    if (worker.hit_messages.size() <= worker.hit_message_count) worker.hit_messages.emplace_back();
+    auto& slot = worker.hit_messages[worker.hit_message_count];
+    slot.partition = partition;
+    slot.aggregation = true;
+    out = &slot.bytes;
+    encoder.Begin(*out);
+    open_partition = partition;
+  };
+  for (const AggregationEntry& entry : worker.aggregation_entries) {
+    const rules::Rule& rule = *hits[entry.hit].rule;
+    const uint32_t index = hits[entry.hit].event_index;
+    const Event& event = events[index];
+    AggregationHitView view;
+    view.rule_id = rule.id;
+    view.rule_name = rule.name;
+    view.rule_title = rule.title;
+    view.level = static_cast<uint8_t>(rule.level);
+    view.revision = rule.revision;
+    view.tags = rule.tags;
+    view.agency = event.agency < agency_names.size() ? std::string_view(agency_names[event.agency])
+                                                     : std::string_view(kUnknown);
+    view.group =
+        std::span<const std::pair<std::string_view, std::string_view>>(worker.aggregation_group)
+            .subspan(entry.group_begin, entry.group_count);
+    view.host = event.host;
+    view.program = event.program;
+    view.fields = batch.FieldsOf(event);
+    view.event_time_ns = event.event_time_ns;
+    view.event_id = event.id;
+    view.stream_sequence = worker.sequence;
+    view.event_index = index;
+    view.raw = event.raw.substr(0, options_.aggregate_max_event_bytes);
+    if (entry.partition != open_partition) {
+      finish();
+      begin(entry.partition);
+    }
+    if (encoder.Add(view, max_bytes, *out)) continue;
+    finish();  // full: the next message of this partition
+    begin(entry.partition);
+    if (!encoder.Add(view, max_bytes, *out)) {
+      hits_too_large_.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("cluster detect: a hit of rule {} exceeds max_batch_bytes; dropped", rule.id);
+    }
+  }
+  finish();
+}
+
 bool DetectRole::PublishHits(Worker& worker, uint64_t sequence) {
   std::string error;
   uint32_t previous = UINT32_MAX;
-  size_t part = 0;  // the n-th message of one partition
+  bool previous_aggregation = false;
+  size_t part = 0;  // the n-th message of one partition (and kind)
   for (size_t i = 0; i < worker.hit_message_count; ++i) {
     const Worker::HitMessage& message = worker.hit_messages[i];
     const uint32_t partition = message.partition;
-    part = partition == previous ? part + 1 : 0;
+    part = partition == previous && message.aggregation == previous_aggregation ? part + 1 : 0;
     previous = partition;
+    previous_aggregation = message.aggregation;
     const std::string subject = HitsSubject(partition);
-    const std::string msg_id = "h-" + std::to_string(sequence) + "-" + std::to_string(partition) +
-                               "-" + std::to_string(part);
+    const std::string msg_id = (message.aggregation ? "g-" : "h-") + std::to_string(sequence) +
+                               "-" + std::to_string(partition) + "-" + std::to_string(part);
     while (!worker.publisher->Publish(subject, message.bytes, msg_id, kPublishWait, &error)) {
       if (stopping()) return false;
       retries_.fetch_add(1, std::memory_order_relaxed);
       spdlog::warn("cluster detect: publishing hits to {} failed, retrying: {}", subject, error);
     }
     hit_messages_.fetch_add(1, std::memory_order_relaxed);
-    hits_.fetch_add(message.hits, std::memory_order_relaxed);
+    (message.aggregation ? aggregation_hits_ : hits_)
+        .fetch_add(message.hits, std::memory_order_relaxed);
   }
   return true;
 }
@@ -409,6 +546,10 @@ std::vector<std::shared_ptr<prometheus::Collectable>> DetectRole::MakeCollectabl
                 "Correlation inputs (hit x correlation) sent to GSOC_HITS", hits_),
         counter("gsoc_cluster_hit_messages_published_total", "Hits messages sent to GSOC_HITS",
                 hit_messages_),
+        counter("gsoc_cluster_aggregation_hits_published_total",
+                "Detection hits of aggregating rules sent to GSOC_HITS (alerts.aggregate; the "
+                "correlate partitions aggregate them)",
+                aggregation_hits_),
         counter("gsoc_cluster_hits_too_large_total",
                 "Hits dropped because one alone exceeds cluster.max_batch_bytes", hits_too_large_),
         counter("gsoc_cluster_hits_missing_group_total",

@@ -4,7 +4,10 @@
 // consumer "detect" of GSOC_EVENTS (work sharing with every other detect
 // node), decode each into the thread's pooled EventBatch, run the node's
 // DetectionStage on it (decoders and rules; no correlation, no
-// aggregation, no local store), publish the hits correlations need to
+// aggregation, no local store), publish the hits of aggregating rules
+// (alerts.aggregate: the aggregation runs in the correlate partitions) to
+// gsoc.hits.<AggregationPartition(rule, aggregate key)> (Nats-Msg-Id
+// "g-<sequence>-<partition>-<n>"), the hits correlations need to
 // gsoc.hits.<partition> on GSOC_HITS (partition = HitPartition(correlation,
 // group key) mod cluster.partitions; one message per partition and events
 // message, Nats-Msg-Id "h-<sequence>-<partition>-<n>"), and its alerts to
@@ -50,6 +53,11 @@ struct DetectRoleOptions {
   std::chrono::seconds ack_wait{10};      // redelivery after this without an ack
   std::vector<std::string> agency_names;  // the node's agency table (subjects, decode bounds)
   size_t listener_count = 0;              // the ingest nodes' listeners; 0: not checked
+  // alerts.aggregate: enabled, its group_by and max_event_size. Enabled:
+  // hits of rules that aggregate go to GSOC_HITS as aggregation hits.
+  bool aggregate = false;
+  std::vector<std::string> aggregate_group_by;
+  size_t aggregate_max_event_bytes = 2048;
 };
 
 class DetectRole {
@@ -82,6 +90,7 @@ class DetectRole {
   class Collector;
   struct Worker;
   struct HitEntry;
+  struct AggregationEntry;
   DetectRole(JetStreamClient& client, DetectRoleOptions options);
   void Run(size_t index);
   Consumed Handle(Worker& worker, const ConsumedMessage& message);
@@ -90,6 +99,12 @@ class DetectRole {
   // the stage through the collector, on the consumer thread).
   void EncodeHits(Worker& worker, const correlate::CorrelationSet& correlations,
                   const EventBatch& batch, std::span<const correlate::RuleHit> hits);
+  // The detection hits of aggregating rules, encoded per partition; the
+  // others' alerts are appended to `alerts` (the stage's aggregator call).
+  void EncodeAggregationHits(Worker& worker, const EventBatch& batch,
+                             std::span<const DetectionHit> hits,
+                             const std::vector<std::string>& agency_names,
+                             std::vector<Alert>& alerts);
   bool PublishHits(Worker& worker, uint64_t sequence);
   FieldLookup ReadField(const EventBatch& batch, const Event& event, std::string_view name) const;
   bool stopping() const { return stop_.load(std::memory_order_relaxed); }
@@ -106,6 +121,7 @@ class DetectRole {
   std::atomic<uint64_t> redeliveries_{0}, refused_{0}, too_large_{0}, retries_{0};
   std::atomic<uint64_t> duplicates_{0}, fetch_errors_{0};
   std::atomic<uint64_t> hits_{0}, hit_messages_{0}, hits_too_large_{0}, hits_missing_group_{0};
+  std::atomic<uint64_t> aggregation_hits_{0};
   std::atomic<uint64_t> pending_{0}, unacked_{0};
 };
 
