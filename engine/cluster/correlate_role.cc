@@ -4,7 +4,6 @@
 
 #include "engine/cluster/ack_histogram.h"
 #include "engine/cluster/hits_consumer.h"
-#include "engine/metrics/metrics_server.h"
 
 namespace gsoc {
 namespace {
@@ -43,6 +42,15 @@ correlate::CorrelatorOptions PartitionShare(correlate::CorrelatorOptions options
   return options;
 }
 
+// The same for alert aggregation (max_open and max_bytes).
+PartitionAggregatorOptions AggregatorShare(PartitionAggregatorOptions options,
+                                           uint32_t partitions) {
+  options.max_open = std::max<size_t>(1024, (options.max_open + partitions - 1) / partitions);
+  options.max_bytes =
+      std::max<uint64_t>(uint64_t{1} << 20, (options.max_bytes + partitions - 1) / partitions);
+  return options;
+}
+
 }  // namespace
 
 struct CorrelateRole::Partition {
@@ -50,7 +58,7 @@ struct CorrelateRole::Partition {
   uint64_t epoch = 0;
   CheckpointFence fence;
   std::shared_ptr<const HitRouting> routing;  // the set it last ran: kept alive while it is bound
-  std::unique_ptr<PartitionCorrelator> correlator;
+  std::unique_ptr<PartitionState> state;      // its correlator and aggregator
   std::unique_ptr<HitsConsumer> consumer;
   Clock::time_point consumer_retry{};
   uint64_t applied = 0;       // the last GSOC_HITS sequence fed
@@ -60,6 +68,7 @@ struct CorrelateRole::Partition {
   bool dirty = false;    // changed since the last checkpoint (ticks)
   bool unacked = false;  // published output not acknowledged: never checkpoint past it
   Clock::time_point next_checkpoint{};
+  Clock::time_point next_flush{};  // the next flush marker, at the earliest
 };
 
 CorrelateRole::CorrelateRole(JetStreamClient& client, CorrelateRoleOptions options, RuleSet rules)
@@ -67,6 +76,7 @@ CorrelateRole::CorrelateRole(JetStreamClient& client, CorrelateRoleOptions optio
       options_(std::move(options)),
       rules_(std::move(rules)),
       partition_options_(PartitionShare(options_.correlator, client.config().partitions)),
+      aggregator_options_(AggregatorShare(options_.aggregator, client.config().partitions)),
       registry_(std::make_shared<prometheus::Registry>()) {
   ack_seconds_ =
       AddAckSecondsHistogram(*registry_, "gsoc_cluster_correlation_alert_publish_ack_seconds",
@@ -198,6 +208,7 @@ void CorrelateRole::Run() {
       TickAll();
     }
     for (auto& [id, partition] : partitions_) {
+      if (now >= partition->next_flush) RequestFlush(*partition);
       if (now >= partition->next_checkpoint) SaveCheckpoint(*partition);
     }
     lag_.store(lag, std::memory_order_relaxed);
@@ -274,18 +285,21 @@ void CorrelateRole::Gain(uint32_t p, uint64_t epoch) {
   partition->epoch = epoch;
   partition->fence = fence;
   partition->routing = Routing();
-  partition->correlator = std::make_unique<PartitionCorrelator>(
-      client_.config().partitions, partition_options_, options_.agency_names);
+  partition->state = std::make_unique<PartitionState>(
+      client_.config().partitions, partition_options_, options_.agency_names, aggregator_options_);
   if (checkpoint.found && !checkpoint.data.empty()) {
-    if (partition->correlator->Restore(*partition->routing, checkpoint.data, &error)) {
+    if (partition->state->Restore(*partition->routing, checkpoint.data, &error)) {
       restores_.fetch_add(1, std::memory_order_relaxed);
     } else {
       // The hits before it are not replayed: they may be gone from the stream.
       restore_failures_.fetch_add(1, std::memory_order_relaxed);
       spdlog::error(
-          "cluster correlate: partition {}: checkpoint of sequence {} refused by the correlator: "
-          "{}; its state starts empty there",
+          "cluster correlate: partition {}: checkpoint of sequence {} refused by the correlator "
+          "or aggregator: {}; its state starts empty there",
           p, checkpoint.hits_sequence, error);
+      partition->state =
+          std::make_unique<PartitionState>(client_.config().partitions, partition_options_,
+                                           options_.agency_names, aggregator_options_);
     }
   }
   partition->applied = partition->checkpointed = checkpoint.found ? checkpoint.hits_sequence : 0;
@@ -293,6 +307,7 @@ void CorrelateRole::Gain(uint32_t p, uint64_t epoch) {
     partition->replay_until = 0;
   }
   partition->next_checkpoint = Clock::now() + options_.checkpoint_interval;
+  partition->next_flush = Clock::now() + options_.update_interval;
   spdlog::info("cluster correlate: partition {} gained at epoch {}, from sequence {}{}", p, epoch,
                partition->applied + 1, checkpoint.found ? " (checkpoint)" : "");
   partitions_[p] = std::move(partition);
@@ -346,6 +361,11 @@ void CorrelateRole::Handle(Partition& partition, const ConsumedMessage& message,
                            uint64_t server_pending) {
   partition.server_pending = server_pending;
   if (message.stream_sequence != 0 && message.stream_sequence <= partition.applied) return;
+  if (const HitBatchKind kind = HitBatchKindOf(message.data);
+      kind == HitBatchKind::kAggregation || kind == HitBatchKind::kFlush) {
+    if (FeedAggregation(partition, message, kind)) Publish(partition);
+    return;
+  }
   CodecError codec_error;
   if (!DecodeHitBatch(message.data, hits_buffer_, &codec_error)) {
     refused_.fetch_add(1, std::memory_order_relaxed);
@@ -356,8 +376,8 @@ void CorrelateRole::Handle(Partition& partition, const ConsumedMessage& message,
   }
   const std::shared_ptr<const HitRouting> routing = Routing();
   if (!Feeding(partition)) return;
-  const PartitionCorrelatorCounters before = partition.correlator->counters();
-  partition.correlator->Feed(*routing, hits_buffer_, output_);
+  const PartitionCorrelatorCounters before = partition.state->correlator.counters();
+  partition.state->correlator.Feed(*routing, hits_buffer_, output_);
   DoneFeeding();
   CountChains(partition, before);
   partition.routing = routing;
@@ -372,31 +392,97 @@ void CorrelateRole::Handle(Partition& partition, const ConsumedMessage& message,
   Publish(partition);
 }
 
+// Aggregation hits and flush markers into the partition's aggregator; true
+// when it made something to publish.
+bool CorrelateRole::FeedAggregation(Partition& partition, const ConsumedMessage& message,
+                                    HitBatchKind kind) {
+  CodecError codec_error;
+  const bool decoded =
+      kind == HitBatchKind::kFlush
+          ? DecodeFlushMarker(message.data, &codec_error)
+          : DecodeAggregationHitBatch(message.data, aggregation_buffer_, &codec_error);
+  if (!decoded) {
+    refused_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("cluster correlate: GSOC_HITS message {} ({}) refused at byte {}: {}",
+                 message.stream_sequence, message.subject, codec_error.offset, codec_error.reason);
+    partition.applied = message.stream_sequence;
+    return false;
+  }
+  if (!Feeding(partition)) return false;
+  PartitionAggregator& aggregator = partition.state->aggregator;
+  const PartitionAggregatorStats before = aggregator.stats();
+  if (kind == HitBatchKind::kFlush) {
+    aggregator.Flush(output_.alerts);
+  } else {
+    aggregator.Feed(aggregation_buffer_, output_.alerts);
+  }
+  DoneFeeding();
+  const PartitionAggregatorStats after = aggregator.stats();
+  aggregation_hits_.fetch_add(after.hits - before.hits, std::memory_order_relaxed);
+  flushes_.fetch_add(after.flushes - before.flushes, std::memory_order_relaxed);
+  aggregates_opened_.fetch_add(after.opened - before.opened, std::memory_order_relaxed);
+  aggregates_updated_.fetch_add(after.updated - before.updated, std::memory_order_relaxed);
+  aggregates_closed_.fetch_add(after.closed - before.closed, std::memory_order_relaxed);
+  aggregates_overflow_.fetch_add(after.overflow - before.overflow, std::memory_order_relaxed);
+  partition.applied = message.stream_sequence;
+  partition.dirty = true;
+  hit_messages_.fetch_add(1, std::memory_order_relaxed);
+  if (message.stream_sequence <= partition.replay_until) {
+    replayed_.fetch_add(after.hits - before.hits, std::memory_order_relaxed);
+  }
+  return !output_.alerts.empty();
+}
+
+// The marker's id names the partition and the last sequence fed: asked
+// again (by this node, or by a new owner replaying to the same point)
+// within JetStream's duplicate window, it is stored once. Either way the
+// versions are made where a marker lies in the stream.
+void CorrelateRole::RequestFlush(Partition& partition) {
+  partition.next_flush = Clock::now() + options_.update_interval;
+  if (partition.unacked || !partition.state->aggregator.grown() || Lost(partition)) return;
+  static const std::string kMarker = EncodeFlushMarker();
+  const std::string msg_id =
+      "f-" + std::to_string(partition.id) + "-" + std::to_string(partition.applied);
+  std::string error;
+  if (!publisher_->Publish(HitsSubject(partition.id), kMarker, msg_id, kPublishWait, &error)) {
+    retries_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("cluster correlate: flush marker for partition {}: {}; next time", partition.id,
+                 error);
+    return;
+  }
+  flush_markers_.fetch_add(1, std::memory_order_relaxed);
+}
+
 void CorrelateRole::CountChains(const Partition& partition,
                                 const PartitionCorrelatorCounters& before) {
-  const PartitionCorrelatorCounters& after = partition.correlator->counters();
+  const PartitionCorrelatorCounters& after = partition.state->correlator.counters();
   unknown_.fetch_add(after.unknown - before.unknown, std::memory_order_relaxed);
   chain_missing_.fetch_add(after.chain_missing - before.chain_missing, std::memory_order_relaxed);
 }
 
 void CorrelateRole::TickAll() {
   const int64_t now = WallNowNs();
-  uint64_t keys = 0;
+  uint64_t keys = 0, open = 0, bytes = 0;
   for (auto& [id, partition] : partitions_) {
     if (partition->unacked) continue;
     const std::shared_ptr<const HitRouting> routing = Routing();
     if (!Feeding(*partition)) continue;
-    const PartitionCorrelatorCounters before = partition->correlator->counters();
-    partition->correlator->Tick(*routing, now, output_);
+    const PartitionCorrelatorCounters before = partition->state->correlator.counters();
+    partition->state->correlator.Tick(*routing, now, output_);
     DoneFeeding();
     CountChains(*partition, before);
     if (!output_.alerts.empty() || !output_.chained.empty()) {
       partition->dirty = true;
       Publish(*partition);
     }
-    keys += partition->correlator->stats().live_keys;
+    keys += partition->state->correlator.stats().live_keys;
+    const PartitionAggregatorStats aggregates = partition->state->aggregator.stats();
+    open += aggregates.open;
+    bytes += aggregates.bytes;
   }
   live_keys_.store(keys, std::memory_order_relaxed);
+  aggregates_open_.store(open, std::memory_order_relaxed);
+  aggregates_bytes_.store(bytes, std::memory_order_relaxed);
 }
 
 // Sends the output of the last message (or tick) of `partition` and waits
@@ -466,7 +552,7 @@ void CorrelateRole::SaveCheckpoint(Partition& partition) {
   partition.next_checkpoint = Clock::now() + options_.checkpoint_interval;
   if (partition.unacked) return;  // its last output may be lost: the next owner replays it
   if (!partition.dirty && partition.applied == partition.checkpointed) return;
-  partition.correlator->Checkpoint(buffer_);
+  partition.state->Checkpoint(buffer_);
   std::string error;
   const CheckpointStatus status =
       checkpoints_->Save(partition.fence, buffer_, partition.applied, &error);
@@ -487,72 +573,6 @@ void CorrelateRole::SaveCheckpoint(Partition& partition) {
     uint64_t& lost = lost_[partition.id];
     lost = std::max(lost, partition.epoch);
   }
-}
-
-std::vector<std::shared_ptr<prometheus::Collectable>> CorrelateRole::MakeCollectables() {
-  auto counters = std::make_shared<CallbackCollectable>([this] {
-    using prometheus::MetricType;
-    constexpr auto counter = CounterSample;
-    constexpr auto gauge = GaugeSample;
-    return std::vector<prometheus::MetricFamily>{
-        counter("gsoc_cluster_correlate_hits_total",
-                "Hits fed to this node's partition correlators", hits_),
-        counter("gsoc_cluster_correlate_hit_messages_total", "GSOC_HITS messages consumed",
-                hit_messages_),
-        counter("gsoc_cluster_correlate_hits_replayed_total",
-                "Hits fed after gaining a partition that were published before (replayed after "
-                "its checkpoint)",
-                replayed_),
-        counter("gsoc_cluster_correlate_refused_total",
-                "GSOC_HITS messages refused as undecodable (skipped)", refused_),
-        counter("gsoc_cluster_correlate_hits_unknown_total",
-                "Hits of a correlation or ref this node's rule set does not have (skipped)",
-                unknown_),
-        counter("gsoc_cluster_correlate_chain_missing_group_total",
-                "Chained inputs not sent: the firing's group lacks a group-by field of the "
-                "chained correlation",
-                chain_missing_),
-        counter("gsoc_cluster_correlation_alerts_published_total",
-                "Correlation alerts sent to GSOC_ALERTS (the next hits are read once they are "
-                "acknowledged)",
-                alerts_),
-        counter("gsoc_cluster_correlation_alert_messages_published_total",
-                "Correlation alerts messages sent to GSOC_ALERTS", alert_messages_),
-        counter("gsoc_cluster_correlate_chained_hits_total",
-                "Chained correlation inputs sent to GSOC_HITS", chained_),
-        counter("gsoc_cluster_correlate_publish_retries_total",
-                "Publishes or ack waits of the correlate role that failed and were retried",
-                retries_),
-        counter("gsoc_cluster_correlation_alert_messages_duplicate_total",
-                "Messages of the correlate role JetStream acknowledged as duplicates (a replay)",
-                duplicates_),
-        counter("gsoc_cluster_correlate_checkpoint_saves_total",
-                "Partition checkpoints saved by the correlate role", checkpoint_saves_),
-        counter("gsoc_cluster_correlate_checkpoint_bytes_total", "Bytes of those checkpoints",
-                checkpoint_bytes_),
-        counter("gsoc_cluster_correlate_checkpoint_failures_total",
-                "Partition checkpoint saves that failed (fenced, too large, no answer)",
-                checkpoint_failures_),
-        counter("gsoc_cluster_correlate_restores_total",
-                "Partitions gained whose checkpoint was restored", restores_),
-        counter("gsoc_cluster_correlate_restore_failures_total",
-                "Checkpoint restores that failed (retried; or refused by the correlator: the "
-                "partition then starts empty at its sequence)",
-                restore_failures_),
-        counter("gsoc_cluster_correlate_consumer_errors_total",
-                "Hits consumers that could not be made or failed (made again)", consumer_errors_),
-        gauge("gsoc_cluster_correlate_consumer_lag",
-              "GSOC_HITS messages of the owned partitions not yet delivered to this node", lag_),
-        gauge("gsoc_cluster_correlate_partitions_active",
-              "Partitions this node's role thread feeds now", owned_),
-        gauge("gsoc_cluster_correlate_live_keys", "Correlation keys held by the owned partitions",
-              live_keys_),
-    };
-  });
-  std::vector<std::shared_ptr<prometheus::Collectable>> out{counters, registry_};
-  if (leases_) out.push_back(leases_->MakeCollectable());
-  if (checkpoints_) out.push_back(checkpoints_->MakeCollectable());
-  return out;
 }
 
 }  // namespace gsoc

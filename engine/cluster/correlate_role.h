@@ -6,7 +6,11 @@
 // checkpoint (partition_checkpoint.h, fenced by the lease epoch) into a new
 // PartitionCorrelator, then reads gsoc.hits.<p> from the checkpoint's
 // sequence + 1 through its own ordered consumer (hits_consumer.h) and feeds
-// the hits in stream order. The correlation alerts they fire go to
+// the hits in stream order (and the aggregation hits to the partition's
+// PartitionAggregator; every `update_interval` while an aggregate grew the
+// role publishes a flush marker into the partition's subject, and the
+// versions are made where the marker lies in the stream, so a replay makes
+// them again). The correlation alerts they fire, and the versions, go to
 // gsoc.alerts.<agency> on GSOC_ALERTS with their deterministic identity
 // (Nats-Msg-Id: a digest of the identities), chained inputs to the chained
 // correlation's partition on GSOC_HITS. Every `checkpoint_interval` (and at
@@ -50,6 +54,7 @@
 #include "engine/cluster/partition_checkpoint.h"
 #include "engine/cluster/partition_correlator.h"
 #include "engine/cluster/partition_leases.h"
+#include "engine/cluster/partition_state.h"
 #include "engine/util/thread_annotations.h"
 
 namespace gsoc {
@@ -62,6 +67,11 @@ struct CorrelateRoleOptions {
   std::chrono::milliseconds checkpoint_interval{10000};  // cluster.checkpoint_interval
   int max_pending_messages = 64;                         // per partition, in this process
   int max_pending_bytes = 2 << 20;                       // per partition, in this process
+  // alerts.aggregate: the node's bounds (each partition gets
+  // 1/partitions of max_open and max_bytes, at least 1024 and 1 MiB), the
+  // period (in event time) and how often grown aggregates are republished.
+  PartitionAggregatorOptions aggregator;
+  std::chrono::milliseconds update_interval{30000};
 };
 
 class CorrelateRole {
@@ -117,6 +127,10 @@ class CorrelateRole {
   void CountChains(const Partition& partition, const PartitionCorrelatorCounters& before);
   bool Publish(Partition& partition);
   void SaveCheckpoint(Partition& partition);
+  // A flush marker into the partition's subject when its aggregates grew
+  // and update_interval passed since the last one.
+  void RequestFlush(Partition& partition);
+  bool FeedAggregation(Partition& partition, const ConsumedMessage& message, HitBatchKind kind);
   std::shared_ptr<const HitRouting> Routing();
   bool Lost(const Partition& partition) GSOC_EXCLUDES(mutex_);
   bool stopping() const { return stop_.load(std::memory_order_relaxed); }
@@ -125,6 +139,7 @@ class CorrelateRole {
   const CorrelateRoleOptions options_;
   const RuleSet rules_;
   correlate::CorrelatorOptions partition_options_;
+  PartitionAggregatorOptions aggregator_options_;
   std::unique_ptr<PartitionCheckpointStore> checkpoints_;
   std::unique_ptr<PartitionLeaseManager> leases_;
   std::shared_ptr<prometheus::Registry> registry_;
@@ -137,6 +152,7 @@ class CorrelateRole {
   std::shared_ptr<const HitRouting> routing_;
   PartitionOutput output_;
   std::vector<ClusterHit> hits_buffer_;
+  std::vector<AggregationHit> aggregation_buffer_;
   std::vector<AlertIdentity> identities_;
   std::string buffer_;
   Clock::time_point next_tick_{};
@@ -157,6 +173,9 @@ class CorrelateRole {
   std::atomic<uint64_t> checkpoint_saves_{0}, checkpoint_bytes_{0}, checkpoint_failures_{0};
   std::atomic<uint64_t> restores_{0}, restore_failures_{0}, consumer_errors_{0};
   std::atomic<uint64_t> lag_{0}, owned_{0}, live_keys_{0}, late_{0};
+  std::atomic<uint64_t> aggregation_hits_{0}, flush_markers_{0}, flushes_{0};
+  std::atomic<uint64_t> aggregates_opened_{0}, aggregates_updated_{0}, aggregates_closed_{0};
+  std::atomic<uint64_t> aggregates_overflow_{0}, aggregates_open_{0}, aggregates_bytes_{0};
   std::thread thread_;
 };
 

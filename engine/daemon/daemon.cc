@@ -210,6 +210,9 @@ bool SetUpClusterRoles(Daemon::State& s) {
     options.consumers = config.detect_consumers;
     options.agency_names = s.agencies.names();
     options.listener_count = RuleListenerNames(s.config).size();
+    options.aggregate = s.config.alerts.aggregate.enabled;
+    options.aggregate_group_by = s.config.alerts.aggregate.group_by;
+    options.aggregate_max_event_bytes = s.config.alerts.aggregate.max_event_bytes;
     s.detect_role = DetectRole::Create(*s.cluster, std::move(options), MinLevel(s.config));
     if (!StartRules(s, s.detect_role->stage())) return false;
   }
@@ -225,6 +228,13 @@ bool SetUpClusterRoles(Daemon::State& s) {
     options.agency_names = s.agencies.names();
     options.correlator = CorrelatorOptionsFrom(s.config.correlation);
     options.checkpoint_interval = config.checkpoint_interval;
+    const AggregateConfig& aggregate = s.config.alerts.aggregate;
+    options.aggregator.period_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(aggregate.period).count();
+    options.aggregator.max_open = aggregate.max_open;
+    options.aggregator.max_bytes = aggregate.max_bytes;
+    options.aggregator.max_events = aggregate.max_events;
+    options.update_interval = aggregate.update_interval;
     // Hits waiting in this process, per partition: a few messages' worth.
     options.max_pending_messages = 64;
     options.max_pending_bytes =
