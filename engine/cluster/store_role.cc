@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "engine/aggregate/aggregator.h"
 #include "engine/metrics/metrics_server.h"
+#include "engine/util/hash.h"
 
 namespace gsoc {
 namespace {
@@ -12,8 +14,54 @@ using Clock = std::chrono::steady_clock;
 constexpr std::chrono::seconds kFetchWait{1};
 constexpr std::chrono::seconds kLagInterval{1};
 constexpr std::chrono::milliseconds kErrorPause{250};
+constexpr size_t kRebuildPage = 1000;
+constexpr uint64_t kCheckSeed = 0x636865636b6167ull;  // "checkag"
+
+// The aggregate's rule, agency and group, hashed apart from its key: two
+// aggregates whose keys hash alike are not taken for one another.
+uint64_t AggregateCheck(const Alert& alert) {
+  std::string bytes;
+  bytes.append(alert.rule.id).push_back('\0');
+  bytes.append(alert.agency).push_back('\0');
+  for (const auto& [name, value] : alert.group) {
+    bytes.append(name).push_back('=');
+    bytes.append(value).push_back('\0');
+  }
+  return HashBytes(bytes, kCheckSeed);
+}
 
 }  // namespace
+
+bool AggregateIndex::Resolve(Alert& alert, uint64_t id) {
+  const uint64_t check = AggregateCheck(alert);
+  const auto found = records_.find(alert.aggregate_key);
+  const bool same = found != records_.end() && found->second.check == check &&
+                    found->second.opened_ns == alert.aggregate_opened_ns;
+  if (same && alert.aggregate_version <= found->second.version) return false;  // superseded
+  alert.replaces = same ? found->second.id : 0;
+  Put(alert.aggregate_key, {id, alert.aggregate_version, alert.aggregate_opened_ns, check, 0});
+  return true;
+}
+
+void AggregateIndex::Recall(const Alert& alert, uint64_t id) {
+  if (records_.count(alert.aggregate_key) != 0 || records_.size() >= max_count_) return;
+  Put(alert.aggregate_key,
+      {id, alert.aggregate_version, alert.aggregate_opened_ns, AggregateCheck(alert), 0});
+}
+
+void AggregateIndex::Put(uint64_t key, const Record& record) {
+  if (max_count_ == 0) return;
+  Record& slot = records_[key];
+  slot = record;
+  slot.serial = ++serial_;
+  order_.emplace_back(key, slot.serial);
+  while (records_.size() > max_count_ || order_.size() > 2 * max_count_) {
+    const auto [oldest, serial] = order_.front();
+    order_.pop_front();
+    const auto it = records_.find(oldest);
+    if (it != records_.end() && it->second.serial == serial) records_.erase(it);
+  }
+}
 
 std::unique_ptr<StoreRole> StoreRole::Create(JetStreamClient& client, store::AlertStore& store,
                                              StoreRoleOptions options) {
@@ -77,6 +125,35 @@ void StoreRole::RebuildWindow() {
                messages.size(), window_.size());
 }
 
+// The newest version of each aggregate this store holds, from its newest
+// alerts back (aggregate_count of them at most): the same index a replica
+// that never stopped has, as far as the bound reaches.
+void StoreRole::RebuildAggregates() {
+  store::QueryRequest request;
+  request.limit = kRebuildPage;
+  request.newest_first = true;
+  size_t read = 0;
+  while (read < options_.aggregate_count && !stopping()) {
+    const store::QueryResult page = store_.Query(request);
+    for (const store::StoredAlert& stored : page.alerts) {
+      ++read;
+      Alert alert;
+      if (stored.json.find("\"aggregate\":{") == std::string::npos ||
+          !aggregate::ParseAggregateAlert(stored.json, &alert)) {
+        continue;
+      }
+      aggregates_.Recall(alert, stored.id);
+    }
+    if (page.next_cursor == 0) break;
+    request.filter.before_id = page.next_cursor;
+  }
+  aggregates_known_.store(aggregates_.size(), std::memory_order_relaxed);
+  if (aggregates_.size() != 0) {
+    spdlog::info("cluster store: {} aggregates' newest versions recalled from {} stored alerts",
+                 aggregates_.size(), read);
+  }
+}
+
 bool StoreRole::CheckStreamNotBehind() {
   const uint64_t last_sequence = store_.last_id() / kMaxAlertsPerMessage;
   if (last_sequence == 0) return true;
@@ -103,6 +180,7 @@ void StoreRole::Run() {
     stopped_for_good_.store(true, std::memory_order_relaxed);
   }
   if (!failed_) RebuildWindow();
+  if (!failed_) RebuildAggregates();
   const std::string durable = DurableName(options_.node);
   std::unique_ptr<PullConsumer> consumer;
   std::string error;
@@ -160,7 +238,7 @@ Consumed StoreRole::Handle(const ConsumedMessage& message) {
   }
   const uint64_t last_id = store_.last_id();
   batch_.clear();
-  uint64_t duplicates = 0, already = 0;
+  uint64_t duplicates = 0, already = 0, superseded = 0, replaced = 0;
   for (size_t i = 0; i < decoded_.size(); ++i) {
     const uint64_t id = AlertId(message.stream_sequence, i);
     if (id <= last_id) {  // stored before this delivery: a redelivery
@@ -171,6 +249,15 @@ Consumed StoreRole::Handle(const ConsumedMessage& message) {
     if (!window_.Insert(decoded_[i].identity)) {
       ++duplicates;
       continue;
+    }
+    Alert& alert = decoded_[i].alert;
+    if (alert.aggregate_key != 0) {
+      alert.replaces = 0;  // this store's ids, not the sender's
+      if (!aggregates_.Resolve(alert, id)) {
+        ++superseded;
+        continue;
+      }
+      if (alert.replaces != 0) ++replaced;
     }
     decoded_[i].alert.id = id;
     batch_.push_back(std::move(decoded_[i].alert));
@@ -193,6 +280,9 @@ Consumed StoreRole::Handle(const ConsumedMessage& message) {
   stored_.fetch_add(count, std::memory_order_relaxed);
   deduplicated_.fetch_add(duplicates, std::memory_order_relaxed);
   already_stored_.fetch_add(already, std::memory_order_relaxed);
+  superseded_.fetch_add(superseded, std::memory_order_relaxed);
+  replaced_.fetch_add(replaced, std::memory_order_relaxed);
+  aggregates_known_.store(aggregates_.size(), std::memory_order_relaxed);
   return Consumed::kAck;
 }
 
@@ -235,6 +325,16 @@ std::vector<std::shared_ptr<prometheus::Collectable>> StoreRole::MakeCollectable
                "1: GSOC_ALERTS ends before this store's last alert (recreated); the role "
                "consumes nothing",
                MetricType::Gauge, behind_),
+        sample("gsoc_cluster_store_aggregate_versions_replacing_total",
+               "Aggregate versions stored in place of their previous version (replaces "
+               "resolved to this store's id; the store deleted that record)",
+               MetricType::Counter, replaced_),
+        sample("gsoc_cluster_store_aggregate_versions_superseded_total",
+               "Aggregate versions dropped: a version at least as new was stored",
+               MetricType::Counter, superseded_),
+        sample("gsoc_cluster_store_aggregates_known",
+               "Aggregates whose newest version's id is kept", MetricType::Gauge,
+               aggregates_known_),
         sample("gsoc_cluster_store_dedup_window_rebuilt",
                "Identities read back from GSOC_ALERTS into the window at start", MetricType::Gauge,
                rebuilt_),

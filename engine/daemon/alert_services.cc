@@ -234,7 +234,9 @@ AlertServices::AlertServices(const Config& config)
   store_->AddListener(&p.overview);  // after Seed: nothing is committed before the pipeline runs
   spdlog::info("overview: {} stored alerts of the last 7 days counted{}", seeded,
                p.overview.seeded_complete() ? "" : " (the newest only: seed limit)");
-  if (config.alerts.aggregate.enabled) {
+  // In a cluster the correlate partitions aggregate (engine/cluster/README.md
+  // "Aggregation"); a store node stores their versions.
+  if (config.alerts.aggregate.enabled && !config.cluster.enabled) {
     p.aggregator = std::make_unique<aggregate::Aggregator>(
         AggregateOptionsFrom(config.alerts.aggregate), store_.get());
     store_->AddListener(p.aggregator.get());  // learns each version's id
