@@ -242,14 +242,9 @@ void CheckWithRoles(ConfigReader& reader, const YAML::Node& node, const Config& 
     reader.Error(at, "cluster.roles",
                  "the correlate role needs a rules section (the same as the detect nodes')");
   }
-  if ((cluster.HasRole(ClusterRole::kDetect) || cluster.HasRole(ClusterRole::kStore) ||
-       cluster.HasRole(ClusterRole::kCorrelate)) &&
-      config.alerts.aggregate.enabled) {
-    reader.Error(at, "cluster.roles",
-                 "alerts.aggregate is keyed state that belongs to the correlate role, which does "
-                 "not aggregate yet: set alerts.aggregate.enabled: false on detect, correlate and "
-                 "store nodes (engine/cluster/README.md \"Aggregation\")");
-  }
+  // alerts.aggregate runs in a cluster too (README "Aggregation"): detect
+  // nodes publish the hits, correlate partitions aggregate, store nodes
+  // resolve `replaces`.
   if (!cluster.listeners.empty() && !config.listeners.empty()) {
     bool same = cluster.listeners.size() == config.listeners.size();
     for (size_t i = 0; same && i < config.listeners.size(); ++i) {

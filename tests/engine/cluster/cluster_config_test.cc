@@ -18,6 +18,7 @@ namespace {
 
 using namespace config_test;  // NOLINT
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kListener[] = "listeners: [{name: a, type: syslog_tcp, port: 1}]\n";
 
@@ -239,7 +240,6 @@ TEST(ClusterConfigTest, RolesNotBuiltAreRefusedAtLoad) {
       if (role == ClusterRole::kDetect || role == ClusterRole::kCorrelate) {
         valid = "rules: {sigma: []}\n" + valid;
       }
-      if (role != ClusterRole::kIngest) valid = "alerts: {aggregate: {enabled: false}}\n" + valid;
       ConfigResult result = ParseConfig(valid, kFile);
       EXPECT_TRUE(std::holds_alternative<Config>(result)) << name << "\n" << Dump(Errors(valid));
       continue;
@@ -251,19 +251,23 @@ TEST(ClusterConfigTest, RolesNotBuiltAreRefusedAtLoad) {
   }
 }
 
-TEST(ClusterConfigTest, ADetectNodeNeedsRulesAndNoAggregation) {
+TEST(ClusterConfigTest, ADetectNodeNeedsRulesAndAggregatesThroughTheCluster) {
   std::vector<ConfigError> errors = Errors(R"(cluster:
   servers: [nats://127.0.0.1:4222]
   roles: [detect]
 )");
   EXPECT_THAT(Dump(errors),
               HasSubstr(":3:10: cluster.roles: the detect role needs a rules section"));
-  EXPECT_THAT(Dump(errors), HasSubstr(":3:10: cluster.roles: alerts.aggregate is keyed state"));
-  errors = Errors(R"(cluster:
-  servers: [nats://127.0.0.1:4222]
-  roles: [store]
-)");
-  EXPECT_THAT(Dump(errors), HasSubstr("set alerts.aggregate.enabled: false"));
+  // Aggregation (on by default) runs in a cluster: no refusal on any role.
+  EXPECT_THAT(Dump(errors), Not(HasSubstr("alerts.aggregate")));
+  for (const char* roles : {"[store]", "[detect, correlate, store]", "[correlate]"}) {
+    const std::string rules = std::string(roles) == "[store]" ? "" : "rules: {sigma: []}\n";
+    const std::string yaml = rules + "alerts: {aggregate: {period: 5m}}\n" +
+                             "cluster:\n  servers: [nats://127.0.0.1:4222]\n  roles: " + roles +
+                             "\n";
+    const Config aggregating = Parse(yaml);
+    EXPECT_TRUE(aggregating.alerts.aggregate.enabled) << roles;
+  }
   Config config = Parse(R"(rules: {sigma: []}
 alerts: {aggregate: {enabled: false}}
 cluster:
@@ -276,14 +280,14 @@ cluster:
   EXPECT_EQ(config.cluster.listeners, (std::vector<std::string>{"tcp", "udp"}));
 }
 
-TEST(ClusterConfigTest, ACorrelateNodeNeedsRulesAndNoAggregation) {
+TEST(ClusterConfigTest, ACorrelateNodeNeedsRules) {
   std::vector<ConfigError> errors = Errors(R"(cluster:
   servers: [nats://127.0.0.1:4222]
   roles: [correlate]
 )");
   EXPECT_THAT(Dump(errors),
               HasSubstr(":3:10: cluster.roles: the correlate role needs a rules section"));
-  EXPECT_THAT(Dump(errors), HasSubstr(":3:10: cluster.roles: alerts.aggregate is keyed state"));
+  EXPECT_THAT(Dump(errors), Not(HasSubstr("alerts.aggregate")));
   Config config = Parse(R"(rules: {sigma: []}
 alerts: {aggregate: {enabled: false}}
 cluster:
