@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/cluster/partition_state.h"
+
 namespace gsoc {
 namespace {
 
@@ -249,6 +251,37 @@ TEST(PartitionAggregatorTest, RestoreRefusesWhatIsNotACheckpoint) {
   EXPECT_EQ(other.stats().open, aggregator.stats().open);
   EXPECT_EQ(other.stats().bytes, aggregator.stats().bytes);
   EXPECT_EQ(other.grown(), aggregator.grown());
+}
+
+// The partition checkpoint carries the correlator and the aggregator; a
+// correlator's checkpoint alone (written before aggregation ran in a
+// cluster) still restores, with no aggregates.
+TEST(PartitionAggregatorTest, ThePartitionCheckpointCarriesBoth) {
+  const HitRouting routing(std::make_shared<const correlate::CorrelationSet>());
+  const correlate::CorrelatorOptions correlator_options;
+  PartitionState state(64, correlator_options, {"mof"}, Options());
+  std::vector<ClusterAlert> out;
+  for (const auto& message : Stream()) Apply(state.aggregator, message, out);
+  state.aggregator.Feed(std::vector<AggregationHit>{Hit("10.9.9.9", kStart, 99, 0)}, out);
+  std::string blob;
+  state.Checkpoint(blob);
+  PartitionState restored(64, correlator_options, {"mof"}, Options());
+  std::string error;
+  ASSERT_TRUE(restored.Restore(routing, blob, &error)) << error;
+  std::string again, original;
+  restored.aggregator.Checkpoint(again);
+  state.aggregator.Checkpoint(original);
+  EXPECT_EQ(again, original);
+  EXPECT_EQ(restored.aggregator.stats().open, 4u);
+  std::string correlator_only;
+  state.correlator.Checkpoint(correlator_only);
+  PartitionState legacy(64, correlator_options, {"mof"}, Options());
+  ASSERT_TRUE(legacy.Restore(routing, correlator_only, &error)) << error;
+  EXPECT_EQ(legacy.aggregator.stats().open, 0u);
+  for (size_t size = 5; size < blob.size(); ++size) {
+    PartitionState cut(64, correlator_options, {"mof"}, Options());
+    EXPECT_FALSE(cut.Restore(routing, std::string_view(blob).substr(0, size), &error)) << size;
+  }
 }
 
 }  // namespace
