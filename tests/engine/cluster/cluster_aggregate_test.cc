@@ -2,7 +2,8 @@
 // nats-server cluster with gsocd processes (ingest, detect, 2 correlate,
 // store) on loopback, against a single-node gsocd on the same input:
 //   - the store ends with the single node's aggregates (rule, group,
-//     window, count), one record for each;
+//     window, count), one record for each; a second store replica, killed
+//     mid-stream and restarted, ends with the same records under the same ids;
 //   - a correlate node killed with SIGKILL mid-stream (after it published
 //     versions past version 0, with no checkpoint saved): the other replays
 //     its partitions and the store still ends with the same aggregates, one
@@ -195,9 +196,27 @@ TEST(ClusterAggregation, SameAggregatesAsASingleNode) {
   }
   Nodes nodes;
   ASSERT_FALSE(HasFailure());
+  // A second store replica, killed mid-stream after it replaced versions
+  // and restarted at the end: it recalls its aggregates from its own store.
+  Gsocd replica;
+  ASSERT_TRUE(replica.Start({ClusterSection(nodes.cluster, "store-2", "store"), false}));
   ASSERT_TRUE(nodes.Start("1s"));
-  nodes.Send(0, kLines);
+  nodes.Send(0, kLines / 2);
+  ASSERT_TRUE(replica.WaitMetricAtLeast("gsoc_cluster_store_aggregate_versions_replacing_total", {},
+                                        1, 15s));
+  replica.Kill();
+  nodes.Send(kLines / 2, kLines);
   ExpectSameAggregates(nodes.store, reference);
+  ASSERT_TRUE(replica.Start({ClusterSection(nodes.cluster, "store-2", "store"), false}));
+  EXPECT_GT(replica.Metric("gsoc_cluster_store_aggregates_known"), 0);
+  ExpectSameAggregates(replica, reference);
+  // Replicas hold the same alerts under the same ids.
+  const std::vector<StoredAlert> one = StoredAlerts(nodes.store), two = StoredAlerts(replica);
+  ASSERT_EQ(one.size(), two.size());
+  for (size_t i = 0; i < one.size(); ++i) {
+    EXPECT_EQ(one[i].id, two[i].id) << i;
+    EXPECT_EQ(one[i].window, two[i].window) << one[i].id;
+  }
   // The cluster aggregated (a hit each would be kLines alerts), and each
   // correlate node took part.
   EXPECT_GT(nodes.detect.Metric("gsoc_cluster_aggregation_hits_published_total"), kLines - 1);
@@ -217,6 +236,7 @@ TEST(ClusterAggregation, SameAggregatesAsASingleNode) {
       Sum(nodes.correlate1, nodes.correlate2, "gsoc_cluster_aggregate_flush_markers_total"),
       Seconds(start));
   nodes.StopAll();
+  EXPECT_EQ(replica.Stop(), 0) << replica.Stderr();
 }
 
 // correlate-2 never checkpoints (1 h): when it dies after publishing later
