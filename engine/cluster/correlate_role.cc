@@ -450,6 +450,9 @@ void CorrelateRole::RequestFlush(Partition& partition) {
                  error);
     return;
   }
+  // Not acknowledged in time: resent by the next wait (same id), or asked
+  // again after update_interval.
+  if (!publisher_->WaitForAcks(kAckRound, &error)) retries_.fetch_add(1, std::memory_order_relaxed);
   flush_markers_.fetch_add(1, std::memory_order_relaxed);
 }
 

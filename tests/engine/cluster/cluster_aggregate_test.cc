@@ -208,7 +208,8 @@ TEST(ClusterAggregation, SameAggregatesAsASingleNode) {
   nodes.Send(kLines / 2, kLines);
   ExpectSameAggregates(nodes.store, reference);
   ASSERT_TRUE(replica.Start({ClusterSection(nodes.cluster, "store-2", "store"), false}));
-  EXPECT_GT(replica.Metric("gsoc_cluster_store_aggregates_known"), 0);
+  // (Recalled on its consumer thread, after start.)
+  EXPECT_TRUE(replica.WaitMetricAtLeast("gsoc_cluster_store_aggregates_known", {}, 1, 10s));
   ExpectSameAggregates(replica, reference);
   // Replicas hold the same alerts under the same ids.
   const std::vector<StoredAlert> one = StoredAlerts(nodes.store), two = StoredAlerts(replica);
