@@ -10,12 +10,16 @@
 //     record each (nothing shown twice).
 // Input: failed SSH logins of four attackers against two accounts each,
 // one a second in event time (so within one period), sent in chunks, each
-// once the detect node processed the one before.
+// once the detect node processed the one before. Rules: the shipped pack
+// and two more on the same lines, one with `aggregate_by: [src_ip]`, one
+// with `aggregate_by: []` (an alert per hit).
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <thread>
@@ -46,6 +50,25 @@ std::string Line(size_t i) {
          "0 ssh2\n";
 }
 
+// The shipped pack plus two rules of this test (in `dir`).
+std::string PackConfig(const TempDir& dir) {
+  const std::filesystem::path extra = dir / "extra-rules";
+  std::filesystem::create_directories(extra);
+  const auto rule = [&](const char* file, const char* id, const char* name, const char* by) {
+    std::ofstream(extra / file) << "title: " << name << "\nid: " << id << "\nname: " << name
+                                << "\nstatus: test\nlogsource: {product: linux, service: sshd}\n"
+                                << "detection:\n  selection: {action: failure}\n"
+                                << "  condition: selection\nlevel: medium\naggregate_by: " << by
+                                << "\n";
+  };
+  rule("by_ip.yml", "0a9e5d7c-1111-4c52-9a61-0c1f6f0d0b01", "ssh_failure_by_ip", "[src_ip]");
+  rule("alone.yml", "0a9e5d7c-2222-4c52-9a61-0c1f6f0d0b02", "ssh_failure_alone", "[]");
+  std::string yaml = ShippedPackConfig(dir, kAggregate);
+  const size_t at = yaml.find("/sigma]");
+  yaml.insert(at + 6, ", " + extra.string());
+  return yaml;
+}
+
 std::string Lines(size_t first, size_t end) {
   std::string text;
   for (size_t i = first; i < end; ++i) text += Line(i);
@@ -59,7 +82,8 @@ struct Aggregate {
 };
 
 // Detection alerts the store serves: aggregate -> its states (one each,
-// when the store holds one record per aggregate).
+// when the store holds one record per aggregate); an alert outside an
+// aggregate under "plain | rule | fields" (each line its own).
 std::map<std::string, std::vector<std::string>> Aggregates(Gsocd& gsocd, size_t* plain) {
   std::map<std::string, std::vector<std::string>> out;
   *plain = 0;
@@ -78,6 +102,9 @@ std::map<std::string, std::vector<std::string>> Aggregates(Gsocd& gsocd, size_t*
     simdjson::dom::element aggregate;
     if (alert["aggregate"].get(aggregate) != simdjson::SUCCESS) {
       ++*plain;
+      out["plain | " + std::string(std::string_view(alert["rule"]["id"])) + " | " +
+          simdjson::minify(alert["fields"])]
+          .push_back(std::to_string(uint64_t(alert["count"])));
       continue;
     }
     const std::string which = std::string(std::string_view(alert["rule"]["id"])) + " | " +
@@ -119,7 +146,7 @@ std::map<std::string, std::vector<std::string>> Settled(
 // within a second or two of the last line).
 std::map<std::string, std::vector<std::string>> SingleNode() {
   Gsocd single;
-  if (!single.Start({ShippedPackConfig(single.dir(), kAggregate)})) return {};
+  if (!single.Start({PackConfig(single.dir())})) return {};
   Send(single.port("tcp"), Lines(0, kLines));
   EXPECT_EQ(single.WaitEventLines(kLines, 30s), kLines);
   std::this_thread::sleep_for(2s);
@@ -130,7 +157,7 @@ std::map<std::string, std::vector<std::string>> SingleNode() {
 
 GsocdConfig RuleNode(const Gsocd& node, const NatsCluster& cluster, const std::string& name,
                      const std::string& roles, const std::string& extra) {
-  std::string yaml = ShippedPackConfig(node.dir(), kAggregate);
+  std::string yaml = PackConfig(node.dir());
   const std::string listeners = "listeners:\n  - {name: tcp, type: syslog_tcp, port: 0}\n";
   yaml.erase(yaml.find(listeners), listeners.size());  // no listener: it reads GSOC_EVENTS
   yaml += ClusterSection(cluster, name, roles, "  listeners: [tcp]\n" + extra);
@@ -170,8 +197,8 @@ struct Nodes {
   }
 };
 
-// The store serves the single node's aggregates, one record each, and no
-// detection alert outside an aggregate.
+// The store serves the single node's aggregates, one record each, and
+// its alerts outside an aggregate (the aggregate_by: [] rule's: one a line).
 void ExpectSameAggregates(Gsocd& store,
                           const std::map<std::string, std::vector<std::string>>& reference) {
   const auto got = Settled(store, &reference, 40s);
@@ -180,7 +207,7 @@ void ExpectSameAggregates(Gsocd& store,
                             << Describe(got) << store.Stderr().substr(0, 3000);
   size_t plain = 0;
   Aggregates(store, &plain);
-  EXPECT_EQ(plain, 0u);
+  EXPECT_EQ(plain, kLines);
 }
 
 double Sum(Gsocd& a, Gsocd& b, const std::string& metric) {
@@ -190,10 +217,17 @@ double Sum(Gsocd& a, Gsocd& b, const std::string& metric) {
 TEST(ClusterAggregation, SameAggregatesAsASingleNode) {
   const Clock::time_point start = Clock::now();
   const auto reference = SingleNode();
-  ASSERT_GE(reference.size(), 8u) << Describe(reference);  // 4 attackers x 2 accounts
+  // 4 attackers x 2 accounts (the pack's rule), 4 attackers (by src_ip),
+  // and a plain alert a line (aggregate_by: []).
+  size_t by_ip = 0, plain = 0;
   for (const auto& [which, states] : reference) {
     ASSERT_EQ(states.size(), 1u) << which;  // one record per aggregate on the single node too
+    by_ip += which.find("0a9e5d7c-1111") == 0 ? 1 : 0;
+    plain += which.find("plain | ") == 0 ? 1 : 0;
   }
+  ASSERT_GE(reference.size(), 8u + 4 + kLines) << Describe(reference);
+  EXPECT_EQ(by_ip, 4u) << Describe(reference);
+  EXPECT_EQ(plain, kLines);
   Nodes nodes;
   ASSERT_FALSE(HasFailure());
   // A second store replica, killed mid-stream after it replaced versions
@@ -230,9 +264,10 @@ TEST(ClusterAggregation, SameAggregatesAsASingleNode) {
   EXPECT_GT(nodes.store.Metric("gsoc_cluster_store_aggregate_versions_replacing_total"), 0);
   EXPECT_EQ(nodes.store.Metric("gsoc_cluster_store_aggregate_versions_superseded_total"), 0);
   std::printf(
-      "aggregation: %zu lines, %zu aggregates = single node, one record each; %g versions "
+      "aggregation: %zu lines, %zu aggregates (and a plain alert a line) = single node, one record "
+      "each; %g versions "
       "replaced in the store; %g flush markers; %.1f s\n",
-      kLines, reference.size(),
+      kLines, reference.size() - kLines,
       nodes.store.Metric("gsoc_cluster_store_aggregate_versions_replacing_total"),
       Sum(nodes.correlate1, nodes.correlate2, "gsoc_cluster_aggregate_flush_markers_total"),
       Seconds(start));
@@ -245,7 +280,7 @@ TEST(ClusterAggregation, SameAggregatesAsASingleNode) {
 // same versions again, which are dropped as duplicates.
 TEST(ClusterAggregation, ACorrelateNodeKilledMidStreamChangesNoAggregate) {
   const auto reference = SingleNode();
-  ASSERT_GE(reference.size(), 8u) << Describe(reference);
+  ASSERT_GE(reference.size(), 8u + 4 + kLines) << Describe(reference);
   Nodes nodes;
   ASSERT_FALSE(HasFailure());
   ASSERT_TRUE(nodes.Start("1h"));
@@ -268,12 +303,12 @@ TEST(ClusterAggregation, ACorrelateNodeKilledMidStreamChangesNoAggregate) {
   std::printf(
       "aggregation: correlate node killed after %g later versions; %g hits replayed, %g "
       "messages JetStream saw twice, %g alerts dropped by the store's window, %g superseded; "
-      "%zu aggregates = single node\n",
+      "%zu aggregates (and a plain alert a line) = single node\n",
       updated, nodes.correlate1.Metric("gsoc_cluster_correlate_hits_replayed_total"),
       nodes.correlate1.Metric("gsoc_cluster_correlation_alert_messages_duplicate_total"),
       nodes.store.Metric("gsoc_cluster_alerts_deduplicated_total"),
       nodes.store.Metric("gsoc_cluster_store_aggregate_versions_superseded_total"),
-      reference.size());
+      reference.size() - kLines);
   nodes.StopAll();
 }
 
