@@ -174,12 +174,16 @@ std::unique_ptr<NodeRegistry> NodeRegistry::Start(JetStreamClient& client,
                                                   NodeRegistryOptions options, std::string* error) {
   std::unique_ptr<NodeRegistry> registry(new NodeRegistry(std::move(options)));
   const NodeRegistryOptions& o = registry->options_;
-  registry->bucket_ = KvBucket::Open(client, NodesBucketSpec(o.lease_ttl, o.replicas),
-                                     std::max<milliseconds>(o.lease_ttl, kOpenBucketWait), error);
+  const milliseconds wait = std::max<milliseconds>(o.lease_ttl, kOpenBucketWait);
+  const Clock::time_point deadline = Clock::now() + wait;
+  registry->bucket_ = KvBucket::Open(client, NodesBucketSpec(o.lease_ttl, o.replicas), wait, error);
   if (!registry->bucket_) return nullptr;
   // Once before the thread: a node that starts is listed when Start returns.
-  if (registry->bucket_->Put(registry->key_, registry->value_, nullptr, error) != KvStatus::kOk) {
-    return nullptr;
+  // A bucket just created has no leader for a moment ("no responders").
+  while (registry->bucket_->Put(registry->key_, registry->value_, nullptr, error) !=
+         KvStatus::kOk) {
+    if (Clock::now() >= deadline) return nullptr;
+    std::this_thread::sleep_for(milliseconds(200));
   }
   registry->puts_.fetch_add(1, std::memory_order_relaxed);
   NodeRegistry* self = registry.get();
