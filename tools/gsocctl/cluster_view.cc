@@ -54,17 +54,19 @@ void AppendNodes(std::string& out, const ClusterStatus& status, int64_t now_unix
     return;
   }
   std::vector<Row> rows{{"NAME", "ROLES", "VERSION", "UP", "SEEN", "API", "METRICS"}};
+  std::string invalid;  // after the table: a reason is no column
   for (const NodeStatus& node : status.nodes) {
     if (!node.valid) {
-      rows.push_back({Safe(node.key_name), "INVALID RECORD: " + Safe(node.problem)});
+      invalid += "  !! " + Safe(node.key_name) + ": INVALID RECORD: " + Safe(node.problem) + "\n";
       continue;
     }
     const NodeRecord& r = node.record;
     rows.push_back({Safe(node.key_name), Safe(JoinRoles(r.roles)), Safe(r.version),
-                    FormatDuration(now_unix_s - r.started_unix_s), Seconds(node.age_ms) + " ago",
-                    Safe(r.api), Safe(r.metrics)});
+                    r.started_unix_s == 0 ? "-" : FormatDuration(now_unix_s - r.started_unix_s),
+                    Seconds(node.age_ms) + " ago", Safe(r.api), Safe(r.metrics)});
   }
-  AppendTable(out, rows);
+  if (rows.size() > 1) AppendTable(out, rows);
+  out += invalid;
 }
 
 void AppendPartitions(std::string& out, const ClusterStatus& status) {
