@@ -271,6 +271,18 @@ TEST(ClusterStatusE2eTest, ShowsNodesOwnersStreamsAndLagAndAKilledNodeLeavesAfte
   registries[2]->registry->Stop();
   status = Collect(*reader);
   EXPECT_EQ(NodeNames(status), std::vector<std::string>{"correlate-0"});
+
+  // No server left: heartbeats fail, are counted and tried again.
+  EXPECT_EQ(registries[0]->registry->counters().put_failures, 0u);
+  const uint64_t puts = registries[0]->registry->counters().puts;
+  EXPECT_GE(puts, 3u);
+  for (size_t i = 0; i < 3; ++i) cluster.Kill(i);
+  const Clock::time_point deadline = Clock::now() + seconds(10);
+  while (registries[0]->registry->counters().put_failures < 2 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  EXPECT_GE(registries[0]->registry->counters().put_failures, 2u);
+  EXPECT_EQ(registries[0]->registry->counters().puts, puts);
 }
 
 // `gsocctl cluster status` itself, on the same kind of cluster: --json for
@@ -356,6 +368,11 @@ TEST(ClusterStatusE2eTest, GsocctlReportsTheClusterAsJsonAndText) {
   EXPECT_NE(text.output.find("!! liar: INVALID RECORD: its record names another node"),
             std::string::npos);
 
+  RunResult usage = RunProgram({GSOCCTL_PATH, "cluster", "status"});
+  EXPECT_EQ(usage.exit_code, 2) << usage.output;
+  RunResult bad_config =
+      RunProgram({GSOCCTL_PATH, "cluster", "status", "--config", "/nonexistent/gsoc.yaml"});
+  EXPECT_EQ(bad_config.exit_code, 2) << bad_config.output;
   RunResult gone = RunProgram({GSOCCTL_PATH, "cluster", "status", "--servers",
                                "nats://127.0.0.1:" + std::to_string(FreePort()), "--timeout", "1"});
   EXPECT_EQ(gone.exit_code, 1) << gone.output;
