@@ -318,13 +318,14 @@ bool StartNodeRegistry(Daemon::State& s,
                        const std::vector<std::pair<std::string, uint16_t>>& ports) {
   if (!s.cluster) return true;
   NodeRegistryOptions options = NodeRegistryOptions::FromConfig(s.config.cluster);
-  for (const auto& [name, port] : ports) {
-    if (name == "api" && s.alerts) {
-      options.record.api =
-          HttpUrl(!s.config.api.tls_certificate.empty(), s.config.api.address, port, "");
-    } else if (name == "metrics") {
-      options.record.metrics = HttpUrl(false, s.config.metrics.address, port, "/metrics");
-    }
+  // StartApi added the API's port last (a listener may be named "api" too).
+  if (s.alerts && s.config.api.enabled && !ports.empty() && ports.back().first == "api") {
+    options.record.api = HttpUrl(!s.config.api.tls_certificate.empty(), s.config.api.address,
+                                 ports.back().second, "");
+  }
+  if (s.metrics_server) {
+    options.record.metrics =
+        HttpUrl(false, s.config.metrics.address, s.metrics_server->port(), "/metrics");
   }
   std::string error;
   s.node_registry = NodeRegistry::Start(*s.cluster, std::move(options), &error);
