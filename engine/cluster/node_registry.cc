@@ -50,9 +50,13 @@ std::string EncodeNodeRecord(const NodeRecord& record) {
   std::string out(kHeader);
   AppendField(out, "node", record.node, kMaxNodeNameBytes);
   std::string roles;
-  for (size_t i = 0; i < record.roles.size() && i < kMaxNodeRoles; ++i) {
-    if (i != 0) roles += ",";
-    roles += Field(record.roles[i], kMaxNodeFieldBytes);
+  size_t written = 0;
+  for (const std::string& role : record.roles) {
+    const std::string_view text = Field(role, kMaxNodeFieldBytes);
+    if (text.empty() || text.find(',') != std::string_view::npos) continue;  // unreadable
+    if (written++ == kMaxNodeRoles) break;
+    if (!roles.empty()) roles += ",";
+    roles += text;
   }
   AppendField(out, "roles", roles, kMaxNodeFieldBytes);
   AppendField(out, "version", record.version, kMaxNodeFieldBytes);
