@@ -54,13 +54,16 @@ std::string EncodeNodeRecord(const NodeRecord& record) {
   for (const std::string& role : record.roles) {
     const std::string_view text = Field(role, kMaxNodeFieldBytes);
     if (text.empty() || text.find(',') != std::string_view::npos) continue;  // unreadable
-    if (written++ == kMaxNodeRoles) break;
+    // Whole roles only: one cut at the bound would read as another role.
+    if (written == kMaxNodeRoles || roles.size() + 1 + text.size() > kMaxNodeFieldBytes) break;
+    ++written;
     if (!roles.empty()) roles += ",";
     roles += text;
   }
   AppendField(out, "roles", roles, kMaxNodeFieldBytes);
   AppendField(out, "version", record.version, kMaxNodeFieldBytes);
-  AppendField(out, "started", std::to_string(record.started_unix_s), kMaxNodeFieldBytes);
+  AppendField(out, "started", std::to_string(std::max<int64_t>(0, record.started_unix_s)),
+              kMaxNodeFieldBytes);
   AppendField(out, "incarnation", record.incarnation, kMaxNodeFieldBytes);
   AppendField(out, "api", record.api, kMaxNodeFieldBytes);
   AppendField(out, "metrics", record.metrics, kMaxNodeFieldBytes);

@@ -81,6 +81,10 @@ TEST(NodeRecordTest, TheEncoderCutsWhatItCouldNotCarry) {
   EXPECT_EQ(parsed.api.size(), kMaxNodeFieldBytes);
   EXPECT_LE(parsed.roles.size(), kMaxNodeRoles);
   EXPECT_LE(EncodeNodeRecord(record).size(), kMaxNodeRecordBytes);
+  // Roles are written whole: none is cut at the field's bound.
+  record.roles.assign(8, std::string(40, 'r'));
+  ASSERT_TRUE(Parses(EncodeNodeRecord(record), &parsed, &why)) << why;
+  EXPECT_EQ(parsed.roles, std::vector<std::string>(3, std::string(40, 'r')));
 }
 
 TEST(NodeRecordTest, HostileValuesAreRefusedByTheirBounds) {
