@@ -8,6 +8,8 @@
 #
 # Usage: deploy/cluster/start.sh [start|stop|status]
 #   GSOCD=path/to/gsocd (default: build/release/engine/daemon/gsocd)
+#   GSOCCTL=path/to/gsocctl (default: build/release/tools/gsocctl/gsocctl;
+#   status runs `gsocctl cluster status` with it when the cluster answers)
 # Everything lives under deploy/cluster/var; stop kills what start started,
 # by the PIDs it wrote there.
 set -euo pipefail
@@ -15,6 +17,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "${here}/../.." && pwd)"
 var="${here}/var"
 gsocd="${GSOCD:-${root}/build/release/engine/daemon/gsocd}"
+gsocctl="${GSOCCTL:-${root}/build/release/tools/gsocctl/gsocctl}"
 nats_server="$(command -v nats-server || echo /usr/sbin/nats-server)"
 
 start() {
@@ -55,6 +58,12 @@ status() {
       echo "${name}: stopped"
     fi
   done
+  if [[ -x "${gsocctl}" ]]; then
+    echo
+    # The nodes, partition owners, streams and consumer lag, as JetStream
+    # sees them (exit 1, said on stderr, when no server answers).
+    "${gsocctl}" cluster status --config "${here}/gsoc-store.yaml" --timeout 2 || true
+  fi
 }
 
 case "${1:-start}" in

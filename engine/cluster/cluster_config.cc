@@ -173,6 +173,14 @@ void ReadNumbers(ConfigReader& reader, const YAML::Node& node, ClusterConfig& ou
   // NATS refuses a message over max_payload (1 MiB by default), headers included.
   reader.Size(node, "max_batch_bytes", "cluster", out.max_batch_bytes, 4096, kMaxBatchBytes);
   reader.Size(node, "max_inflight_batches", "cluster", out.max_inflight_batches, 1, 4096);
+  if (const YAML::Node compression = node["compression"]; compression.IsDefined()) {
+    if (compression.IsScalar() &&
+        (compression.Scalar() == "lz4" || compression.Scalar() == "none")) {
+      out.compress = compression.Scalar() == "lz4";
+    } else {
+      reader.Error(compression, "cluster.compression", "expected lz4 or none");
+    }
+  }
   size_t stream_bytes = out.stream_max_bytes;
   reader.Size(node, "stream_max_bytes", "cluster", stream_bytes, 1 << 20, 1ull << 50);
   out.stream_max_bytes = stream_bytes;
@@ -293,7 +301,7 @@ void ReadClusterConfig(ConfigReader& reader, const YAML::Node& node, ClusterConf
                        {"servers", "credentials", "nkey", "nkey_seed", "tls", "replicas",
                         "partitions", "roles", "max_batch_bytes", "max_inflight_batches", "node",
                         "stream_max_bytes", "lease_ttl_seconds", "takeover_seconds",
-                        "detect_consumers", "listeners", "checkpoint_interval"})) {
+                        "detect_consumers", "listeners", "checkpoint_interval", "compression"})) {
     return;
   }
   ReadNode(reader, node, out);

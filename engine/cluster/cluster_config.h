@@ -37,8 +37,9 @@ struct ClusterConfig {
   uint32_t partitions = 64;  // correlation partitions P
   std::vector<ClusterRole> roles{ClusterRole::kIngest, ClusterRole::kDetect,
                                  ClusterRole::kCorrelate, ClusterRole::kStore};
-  size_t max_batch_bytes = 512 * 1024;            // one NATS message (below max_payload, 1 MiB)
-  size_t max_inflight_batches = 64;               // published, not yet acknowledged
+  size_t max_batch_bytes = 512 * 1024;  // one NATS message (below max_payload, 1 MiB)
+  size_t max_inflight_batches = 64;     // published, not yet acknowledged
+  bool compress = true;  // compression: lz4 (batches LZ4-compressed when it pays) or none
   uint64_t stream_max_bytes = uint64_t{8} << 30;  // each stream; full: publishes wait
   // Correlate role: a correlate node renews its heartbeat and leases every
   // lease_ttl / 4; one that stops is dead, and its leases lapse, lease_ttl

@@ -72,10 +72,13 @@ void ClusterPublishStage::PublishRun(Slot& slot, const EventBatch& batch, size_t
     }
     // Event ids are unique per node and increase across restarts: with the
     // node's name they make the dedup key of the message.
+    const uint64_t sent_before = slot.publisher->sent_bytes();
     PublishUntilSent(slot, subject,
                      client_.config().node + "/" + std::to_string(batch.events()[first].id));
     messages_.fetch_add(1, std::memory_order_relaxed);
     events_.fetch_add(n, std::memory_order_relaxed);
+    raw_bytes_.fetch_add(slot.buffer.size(), std::memory_order_relaxed);
+    bytes_.fetch_add(slot.publisher->sent_bytes() - sent_before, std::memory_order_relaxed);
     first += n;
   }
 }
@@ -98,6 +101,12 @@ std::shared_ptr<prometheus::Collectable> ClusterPublishStage::MakeCollectable() 
                 "Event batch messages JetStream acknowledged (GSOC_EVENTS)", messages_published()),
         counter("gsoc_cluster_published_events_total",
                 "Events in the messages JetStream acknowledged", events_published()),
+        counter("gsoc_cluster_published_bytes_total",
+                "Bytes of the event batch messages JetStream acknowledged, as sent "
+                "(compressed when cluster.compression is lz4)",
+                bytes_published()),
+        counter("gsoc_cluster_published_raw_bytes_total",
+                "Bytes of those messages' payloads before compression", raw_bytes_published()),
         counter("gsoc_cluster_events_too_large_total",
                 "Events dropped because one alone exceeds cluster.max_batch_bytes",
                 events_too_large()),

@@ -43,6 +43,8 @@ class ClusterPublishStage : public Stage {
 
   uint64_t messages_published() const { return messages_.load(std::memory_order_relaxed); }
   uint64_t events_published() const { return events_.load(std::memory_order_relaxed); }
+  uint64_t bytes_published() const { return bytes_.load(std::memory_order_relaxed); }
+  uint64_t raw_bytes_published() const { return raw_bytes_.load(std::memory_order_relaxed); }
   uint64_t events_too_large() const { return too_large_.load(std::memory_order_relaxed); }
   uint64_t publish_retries() const { return retries_.load(std::memory_order_relaxed); }
   // gsoc_cluster_* counters (engine/cluster/README.md), read at scrape time;
@@ -71,6 +73,8 @@ class ClusterPublishStage : public Stage {
   std::vector<std::unique_ptr<Slot>> free_ GSOC_GUARDED_BY(mutex_);
   std::atomic<uint64_t> messages_{0};
   std::atomic<uint64_t> events_{0};
+  std::atomic<uint64_t> bytes_{0};      // as sent
+  std::atomic<uint64_t> raw_bytes_{0};  // before compression
   std::atomic<uint64_t> too_large_{0};
   std::atomic<uint64_t> retries_{0};
 };

@@ -119,6 +119,7 @@ bool CorrelateRole::Start(std::string* error) {
 
 void CorrelateRole::Stop() {
   if (!started_.exchange(false)) return;
+  draining_.store(true, std::memory_order_relaxed);
   // Each held partition's loss first: the role thread checkpoints it and
   // the lease is released, so the others take over at once.
   if (leases_) leases_->Stop();
@@ -199,6 +200,7 @@ void CorrelateRole::Run() {
     bool busy = false;
     uint64_t lag = 0;
     for (auto& [id, partition] : partitions_) {
+      if (stopping()) break;  // a consumer made again may take seconds each
       busy |= ReadSome(*partition);
       lag += partition->server_pending;
     }
@@ -321,7 +323,10 @@ void CorrelateRole::Drop(uint32_t p, bool checkpoint) {
 }
 
 bool CorrelateRole::OpenConsumer(Partition& partition) {
-  if (Clock::now() < partition.consumer_retry) return false;
+  if (draining_.load(std::memory_order_relaxed) || stopping() ||
+      Clock::now() < partition.consumer_retry) {
+    return false;
+  }
   std::string error;
   partition.consumer =
       HitsConsumer::Create(client_, kHitsStream, HitsSubject(partition.id), partition.applied + 1,

@@ -166,6 +166,10 @@ class CorrelateRole {
   int64_t feeding_ GSOC_GUARDED_BY(mutex_) = -1;                 // the partition being fed, or -1
 
   std::atomic<bool> stop_{false};
+  // Set when Stop begins: the held partitions are handed over (checkpointed
+  // as their losses come), but no hits consumer is made any more (one can
+  // take seconds while JetStream elects leaders, and nothing would read it).
+  std::atomic<bool> draining_{false};
   std::atomic<bool> started_{false};
   std::atomic<uint64_t> hits_{0}, hit_messages_{0}, refused_{0}, replayed_{0}, unknown_{0};
   std::atomic<uint64_t> chain_missing_{0};

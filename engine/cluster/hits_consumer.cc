@@ -1,6 +1,7 @@
 #include "engine/cluster/hits_consumer.h"
 
 #include <nats/nats.h>
+#include <spdlog/spdlog.h>
 
 #include "engine/cluster/nats_status.h"
 
@@ -72,8 +73,12 @@ bool HitsConsumer::Next(std::chrono::milliseconds timeout, ConsumedMessage* out,
     return false;
   }
   out->subject = natsMsg_GetSubject(current_);
-  out->data = std::string_view(natsMsg_GetData(current_),
-                               static_cast<size_t>(natsMsg_GetDataLength(current_)));
+  std::string decode_error;
+  if (!MessagePayload(current_, decoded_, &out->data, &decode_error)) {
+    // Empty: the correlator's decoder refuses it as bad input.
+    spdlog::warn("cluster: a message on {} cannot be decoded: {}", out->subject, decode_error);
+    out->data = {};
+  }
   out->stream_sequence = 0;
   out->deliveries = 1;
   *server_pending = 0;

@@ -53,6 +53,7 @@ class HitsConsumer {
   HitsConsumer() = default;
   __natsSubscription* subscription_ = nullptr;
   __natsMsg* current_ = nullptr;
+  std::string decoded_;  // current_'s payload when it was compressed
 };
 
 }  // namespace gsoc

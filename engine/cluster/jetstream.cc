@@ -1,11 +1,13 @@
 #include "engine/cluster/jetstream.h"
 
 #include <nats/nats.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <thread>
 
 #include "engine/cluster/nats_status.h"
+#include "engine/cluster/payload_compression.h"
 
 namespace gsoc {
 namespace {
@@ -187,6 +189,16 @@ bool JetStreamClient::StreamLastSequence(std::string_view stream, uint64_t* sequ
   return true;
 }
 
+bool MessagePayload(natsMsg* msg, std::string& buffer, std::string_view* payload,
+                    std::string* error) {
+  const char* encoding = nullptr;
+  if (natsMsgHeader_Get(msg, kEncodingHeader, &encoding) != NATS_OK) encoding = nullptr;
+  const std::string_view data(natsMsg_GetData(msg),
+                              static_cast<size_t>(natsMsg_GetDataLength(msg)));
+  return DecodePayload(encoding != nullptr ? std::string_view(encoding) : std::string_view(), data,
+                       buffer, payload, error);
+}
+
 int JetStreamClient::GetMessage(std::string_view stream, uint64_t sequence, std::string* data,
                                 std::string* error) {
   natsMsg* msg = nullptr;
@@ -201,7 +213,15 @@ int JetStreamClient::GetMessage(std::string_view stream, uint64_t sequence, std:
     Fail(error, NatsStatusText(s, "message " + std::to_string(sequence) + " of " + name));
     return -1;
   }
-  data->assign(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
+  std::string buffer;
+  std::string_view payload;
+  std::string decode_error;
+  if (!MessagePayload(msg, buffer, &payload, &decode_error)) {
+    // Empty: the caller's decoder refuses it, as a consumer would.
+    spdlog::warn("cluster: message {} of {} cannot be decoded: {}", sequence, name, decode_error);
+    payload = {};
+  }
+  data->assign(payload);
   natsMsg_Destroy(msg);
   return 1;
 }
@@ -278,10 +298,15 @@ bool BatchPublisher::Publish(std::string_view subject, std::string_view data,
                              std::string_view msg_id, milliseconds timeout, std::string* error) {
   const std::string subject_text(subject);
   const std::string id(msg_id);
+  const bool compressed = client_.config().compress && CompressPayload(data, compressed_);
+  if (compressed) data = compressed_;
   natsMsg* msg = nullptr;
   natsStatus s = natsMsg_Create(&msg, subject_text.c_str(), nullptr, data.data(),
                                 static_cast<int>(data.size()));
   if (s == NATS_OK) s = natsMsgHeader_Set(msg, kMsgIdHeader, id.c_str());
+  if (s == NATS_OK && compressed) {
+    s = natsMsgHeader_Set(msg, kEncodingHeader, std::string(kLz4Encoding).c_str());
+  }
   const Clock::time_point deadline = Clock::now() + timeout;
   while (s == NATS_OK || s == NATS_TIMEOUT) {
     s = js_PublishMsgAsync(js_, &msg, nullptr);                  // clears msg when it takes it
@@ -290,6 +315,7 @@ bool BatchPublisher::Publish(std::string_view subject, std::string_view data,
   }
   natsMsg_Destroy(msg);
   if (s != NATS_OK) return Fail(error, NatsStatusText(s, "publishing to " + subject_text));
+  sent_bytes_.fetch_add(data.size(), std::memory_order_relaxed);
   MutexLock lock(mutex_);
   ++published_;
   return true;
@@ -448,8 +474,13 @@ int PullConsumer::Fetch(int max_messages, milliseconds timeout,
     natsMsg* msg = list.Msgs[i];
     ConsumedMessage consumed;
     consumed.subject = natsMsg_GetSubject(msg);
-    consumed.data =
-        std::string_view(natsMsg_GetData(msg), static_cast<size_t>(natsMsg_GetDataLength(msg)));
+    std::string decode_error;
+    if (!MessagePayload(msg, decoded_, &consumed.data, &decode_error)) {
+      // Empty: the handler's decoder refuses it as bad input.
+      spdlog::warn("cluster: a message on {} cannot be decoded: {}", consumed.subject,
+                   decode_error);
+      consumed.data = {};
+    }
     jsMsgMetaData* meta = nullptr;
     if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
       consumed.stream_sequence = meta->Sequence.Stream;

@@ -27,6 +27,7 @@
 // locks what the two share).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -78,8 +79,9 @@ class JetStreamClient {
   // The sequence of the last message `stream` stored (0: none yet); false
   // with `error` on failure.
   bool StreamLastSequence(std::string_view stream, uint64_t* sequence, std::string* error);
-  // The data of message `sequence` of `stream`: 1 found, 0 not there
-  // (deleted or beyond the last), -1 with `error` on failure.
+  // The payload of message `sequence` of `stream` (decompressed; empty when
+  // it cannot be decoded, which the caller's decoder then refuses): 1 found,
+  // 0 not there (deleted or beyond the last), -1 with `error` on failure.
   int GetMessage(std::string_view stream, uint64_t sequence, std::string* data, std::string* error);
   // The server this client is connected to now ("nats://127.0.0.1:4222").
   std::string ConnectedUrl() const;
@@ -105,7 +107,9 @@ class BatchPublisher {
   BatchPublisher(const BatchPublisher&) = delete;
   BatchPublisher& operator=(const BatchPublisher&) = delete;
 
-  // Sends one batch. `msg_id` must be unique for the batch (the dedup key).
+  // Sends one batch, LZ4-compressed when cluster.compression is lz4 and that
+  // pays (payload_compression.h). `msg_id` must be unique for the batch (the
+  // dedup key). One thread at a time.
   // Blocks while max_inflight_batches are unacknowledged, up to `timeout`;
   // false with `error` when it could not be sent (the batch is not pending).
   bool Publish(std::string_view subject, std::string_view data, std::string_view msg_id,
@@ -115,6 +119,8 @@ class BatchPublisher {
   // count still unacknowledged in `error`.
   bool WaitForAcks(std::chrono::milliseconds timeout, std::string* error);
 
+  // Bytes of the payloads sent (compressed when they were), each batch once.
+  uint64_t sent_bytes() const { return sent_bytes_.load(std::memory_order_relaxed); }
   uint64_t acked() const;       // batches acknowledged (each once)
   uint64_t resent() const;      // batches sent again
   uint64_t duplicates() const;  // acks that JetStream marked duplicate
@@ -131,6 +137,8 @@ class BatchPublisher {
 
   JetStreamClient& client_;
   __jsCtx* js_ = nullptr;
+  std::string compressed_;  // Publish's thread only
+  std::atomic<uint64_t> sent_bytes_{0};
   mutable Mutex mutex_;
   uint64_t published_ GSOC_GUARDED_BY(mutex_) = 0;  // distinct batches
   uint64_t acked_ GSOC_GUARDED_BY(mutex_) = 0;
@@ -146,6 +154,12 @@ enum class Consumed : uint8_t {
   kRefuse,  // bad input (e.g. undecodable): terminated, never delivered again
   kLater,   // not processed (stopping, next stage full): delivered again after ack_wait
 };
+
+// The payload of a stored or delivered message: its data, or its data
+// decompressed into `buffer` (header Gsoc-Encoding). False with `error` when
+// it cannot be decoded (the message is then bad input).
+bool MessagePayload(__natsMsg* msg, std::string& buffer, std::string_view* payload,
+                    std::string* error);
 
 struct ConsumedMessage {
   std::string_view subject;
@@ -183,6 +197,7 @@ class PullConsumer {
  private:
   PullConsumer() = default;
   __natsSubscription* subscription_ = nullptr;
+  std::string decoded_;  // a compressed message's payload, while its handler runs
 };
 
 }  // namespace gsoc

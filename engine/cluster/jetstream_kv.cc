@@ -108,6 +108,23 @@ std::unique_ptr<KvBucket> KvBucket::Open(JetStreamClient& client, const KvBucket
   return bucket;
 }
 
+std::unique_ptr<KvBucket> KvBucket::Bind(JetStreamClient& client, std::string_view name,
+                                         milliseconds request_timeout, KvStatus* status,
+                                         std::string* error) {
+  KvBucketSpec spec;
+  spec.name = std::string(name);
+  spec.request_timeout = request_timeout;
+  std::unique_ptr<KvBucket> bucket(new KvBucket(spec));
+  jsOptions options;
+  jsOptions_Init(&options);
+  options.Wait = request_timeout.count();
+  natsStatus s = natsConnection_JetStream(&bucket->js_, client.connection(), &options);
+  if (s == NATS_OK) s = js_KeyValue(&bucket->kv_, bucket->js_, spec.name.c_str());
+  *status = Classify(s, "key-value bucket " + spec.name, error);
+  if (*status != KvStatus::kOk) return nullptr;
+  return bucket;
+}
+
 KvBucket::~KvBucket() {
   kvStore_Destroy(kv_);
   jsCtx_Destroy(js_);

@@ -51,6 +51,12 @@ class KvBucket {
   // it). Retries until `timeout` while the cluster has no JetStream leader.
   static std::unique_ptr<KvBucket> Open(JetStreamClient& client, const KvBucketSpec& spec,
                                         std::chrono::milliseconds timeout, std::string* error);
+  // Binds to an existing bucket without creating it or checking its TTL (a
+  // reader such as `gsocctl cluster status`). Null with `status` kNotFound
+  // when there is no such bucket, kUnavailable (and `error`) on no answer.
+  static std::unique_ptr<KvBucket> Bind(JetStreamClient& client, std::string_view name,
+                                        std::chrono::milliseconds request_timeout, KvStatus* status,
+                                        std::string* error);
   ~KvBucket();
   KvBucket(const KvBucket&) = delete;
   KvBucket& operator=(const KvBucket&) = delete;

@@ -16,6 +16,7 @@
 #include "engine/cluster/correlate_role.h"
 #include "engine/cluster/detect_role.h"
 #include "engine/cluster/jetstream.h"
+#include "engine/cluster/node_registry.h"
 #include "engine/cluster/store_role.h"
 #include "engine/daemon/alert_services.h"
 #include "engine/daemon/signals.h"
@@ -56,6 +57,7 @@ struct Daemon::State {
   std::unique_ptr<RuleReloader> reloader;
   std::unique_ptr<CorrelateRole> correlate_role;  // cluster correlate role (reads the rule set)
   std::unique_ptr<StoreRole> store_role;          // cluster store role (writes into alerts)
+  std::unique_ptr<NodeRegistry> node_registry;    // cluster node: node.<name> in GSOC_NODES
   std::vector<std::unique_ptr<Listener>> listeners;
   std::unique_ptr<MetricsServer> metrics_server;
   bool pipeline_started = false;
@@ -312,6 +314,39 @@ bool StartApi(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>>& p
   return true;
 }
 
+// "http://address:port" (IPv6 in brackets) for the node registry.
+std::string HttpUrl(bool tls, const std::string& address, uint16_t port, std::string_view path) {
+  const bool v6 = address.find(':') != std::string::npos;
+  return std::string(tls ? "https://" : "http://") + (v6 ? "[" + address + "]" : address) + ":" +
+         std::to_string(port) + std::string(path);
+}
+
+// A cluster node says it is alive, with its roles and the addresses it
+// serves (the ports bound), in GSOC_NODES (engine/cluster/README.md). Last,
+// so a node is listed once it serves. False (logged) when it cannot.
+bool StartNodeRegistry(Daemon::State& s,
+                       const std::vector<std::pair<std::string, uint16_t>>& ports) {
+  if (!s.cluster) return true;
+  NodeRegistryOptions options = NodeRegistryOptions::FromConfig(s.config.cluster);
+  // StartApi added the API's port last (a listener may be named "api" too).
+  if (s.alerts && s.config.api.enabled && !ports.empty() && ports.back().first == "api") {
+    options.record.api = HttpUrl(!s.config.api.tls_certificate.empty(), s.config.api.address,
+                                 ports.back().second, "");
+  }
+  if (s.metrics_server) {
+    options.record.metrics =
+        HttpUrl(false, s.config.metrics.address, s.metrics_server->port(), "/metrics");
+  }
+  std::string error;
+  s.node_registry = NodeRegistry::Start(*s.cluster, std::move(options), &error);
+  if (!s.node_registry) {
+    spdlog::error("cluster: node registry: {}", error);
+    return false;
+  }
+  if (s.metrics_server) s.metrics_server->Register(s.node_registry->MakeCollectable());
+  return true;
+}
+
 void StartMetrics(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>>& ports) {
   if (!s.config.metrics.enabled) return;
   MetricsServerOptions options;
@@ -393,7 +428,7 @@ bool StartAll(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>>& p
         s.metrics_server->Register(std::move(collectable));
     }
   }
-  return StartApi(s, ports);
+  return StartApi(s, ports) && StartNodeRegistry(s, ports);
 }
 
 // Stops every thread in reverse dependency order (users before what they
@@ -401,6 +436,8 @@ bool StartAll(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>>& p
 // listeners hand on what they framed, the pipeline drains into detection,
 // detection into the store, the store into its outputs.
 void Shutdown(Daemon::State& s) {
+  // Leaves the cluster's status first: what follows only winds down.
+  if (s.node_registry) s.node_registry->Stop();
   for (auto& listener : s.listeners) listener->Stop();
   s.io.restart();
   s.io.run();                          // the listeners' last handlers (a no-op after a normal run)

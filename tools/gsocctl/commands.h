@@ -25,6 +25,9 @@ void AddCase(CLI::App& app, int* exit_code);
 // token_commands.cc: gsocctl token create / list / revoke.
 void AddToken(CLI::App& app, int* exit_code);
 
+// cluster_commands.cc: gsocctl cluster status.
+void AddCluster(CLI::App& app, int* exit_code);
+
 struct ApiCommandOptions;
 // The API options tail/query/alert take (--url, --config, --token,
 // --insecure), for other commands; defined in alerts_commands.cc.

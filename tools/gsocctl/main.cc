@@ -5,7 +5,9 @@
 #include "tools/gsocctl/commands.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"gsocctl: test logs against rules, check rules, replay log files, read alerts"};
+  CLI::App app{
+      "gsocctl: test logs against rules, check rules, replay log files, read alerts, show a "
+      "cluster"};
   app.require_subcommand(1);
   bool version = false;
   app.add_flag("-V,--version", version, "print the version");
@@ -19,6 +21,7 @@ int main(int argc, char** argv) {
   gsoc::ctl::AddTriage(app, &exit_code);
   gsoc::ctl::AddCase(app, &exit_code);
   gsoc::ctl::AddToken(app, &exit_code);
+  gsoc::ctl::AddCluster(app, &exit_code);
   if (argc == 2 && (std::string(argv[1]) == "--version" || std::string(argv[1]) == "-V")) {
     std::printf("gsocctl %s\n", GSOC_VERSION);
     return 0;

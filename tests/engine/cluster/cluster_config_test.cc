@@ -75,6 +75,7 @@ TEST(ClusterConfigTest, ValuesAreRead) {
   roles: [detect, correlate]
   max_batch_bytes: 256KiB
   max_inflight_batches: 8
+  compression: none
 )",
                           dir);
   ASSERT_TRUE(read.errors.empty()) << Dump(read.errors);
@@ -89,6 +90,7 @@ TEST(ClusterConfigTest, ValuesAreRead) {
             (std::vector<ClusterRole>{ClusterRole::kDetect, ClusterRole::kCorrelate}));
   EXPECT_EQ(read.config.max_batch_bytes, 256u * 1024);
   EXPECT_EQ(read.config.max_inflight_batches, 8u);
+  EXPECT_FALSE(read.config.compress);
 }
 
 TEST(ClusterConfigTest, BadServersAreRefusedWithTheirLine) {
@@ -123,12 +125,15 @@ TEST(ClusterConfigTest, NumbersOutOfRangeAreRefused) {
   partitions: 0
   max_batch_bytes: 2MiB
   max_inflight_batches: 0
+  compression: gzip
 )");
   ExpectError(read.errors, "cluster.replicas", 3, "from 1 to 5");
   ExpectError(read.errors, "cluster.partitions", 4, "from 1 to 4096");
   ExpectError(read.errors, "cluster.max_batch_bytes", 5, "to 1044480");
   ExpectError(read.errors, "cluster.max_inflight_batches", 6, "from 1");
+  ExpectError(read.errors, "cluster.compression", 7, "expected lz4 or none");
   EXPECT_EQ(read.config.replicas, 3);
+  EXPECT_TRUE(read.config.compress);  // the default, kept
 }
 
 TEST(ClusterConfigTest, LeaseTtlAndTakeoverHaveDefaultsAndAreRead) {

@@ -285,6 +285,26 @@ std::vector<ClusterAlert> CraftedAlerts(size_t first, size_t n) {
   return alerts;
 }
 
+// Publishes `data` with the header Gsoc-Encoding: `encoding` as a hostile
+// client would (not through BatchPublisher, which only sends what it made).
+void PublishEncoded(const std::string& url, const char* subject, const std::string& data,
+                    const char* encoding) {
+  natsConnection* connection = nullptr;
+  jsCtx* js = nullptr;
+  natsMsg* msg = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&connection, url.c_str()), NATS_OK);
+  ASSERT_EQ(natsConnection_JetStream(&js, connection, nullptr), NATS_OK);
+  ASSERT_EQ(natsMsg_Create(&msg, subject, nullptr, data.data(), static_cast<int>(data.size())),
+            NATS_OK);
+  ASSERT_EQ(natsMsgHeader_Set(msg, "Gsoc-Encoding", encoding), NATS_OK);
+  jsPubAck* ack = nullptr;
+  EXPECT_EQ(js_PublishMsg(&ack, js, msg, nullptr, nullptr), NATS_OK);
+  jsPubAck_Destroy(ack);
+  natsMsg_Destroy(msg);
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(connection);
+}
+
 TEST(ClusterDetectStoreRoles, BadMessagesAreRefusedAndRepeatedAlertsStoredOnce) {
   NatsCluster cluster(1);
   ASSERT_FALSE(HasFailure());
@@ -313,6 +333,13 @@ TEST(ClusterDetectStoreRoles, BadMessagesAreRefusedAndRepeatedAlertsStoredOnce) 
   publish("gsoc.alerts.local", "GSAB not a batch", "bad-alerts");
   EXPECT_TRUE(detect.WaitMetric("gsoc_cluster_detect_refused_total", {}, 1, 10s));
   EXPECT_TRUE(store.WaitMetric("gsoc_cluster_store_refused_total", {}, 1, 10s));
+  // Compressed payloads that do not decompress, or claim an encoding we do
+  // not know: refused as undecodable too.
+  PublishEncoded(cluster.Urls()[0], "gsoc.events.local", "\xf0GSEB garbage", "lz4");
+  PublishEncoded(cluster.Urls()[0], "gsoc.alerts.local", "\xf0GSAB garbage", "lz4");
+  PublishEncoded(cluster.Urls()[0], "gsoc.alerts.local", "GSAB", "zstd");
+  EXPECT_TRUE(detect.WaitMetric("gsoc_cluster_detect_refused_total", {}, 2, 10s));
+  EXPECT_TRUE(store.WaitMetric("gsoc_cluster_store_refused_total", {}, 3, 10s));
 
   const std::vector<ClusterAlert> alerts = CraftedAlerts(0, 3);
   std::string message;
@@ -337,10 +364,10 @@ TEST(ClusterDetectStoreRoles, BadMessagesAreRefusedAndRepeatedAlertsStoredOnce) 
   EXPECT_GE(store.Metric("gsoc_cluster_store_dedup_window_rebuilt"), 4);
   const std::vector<StoredAlert> stored = StoredAlerts(store);
   ASSERT_EQ(stored.size(), 4u);
-  // Ids follow GSOC_ALERTS: message 1 was refused, message 2 holds ids
-  // 2000..2002, message 3 (dropped by the window) none, message 4 id 4000.
-  EXPECT_EQ(stored.front().id, 2000u);
-  EXPECT_EQ(stored.back().id, 4000u);
+  // Ids follow GSOC_ALERTS: messages 1-3 were refused, message 4 holds ids
+  // 4000..4002, message 5 (dropped by the window) none, message 6 id 6000.
+  EXPECT_EQ(stored.front().id, 4000u);
+  EXPECT_EQ(stored.back().id, 6000u);
   EXPECT_EQ(HttpRequest(store.port("api"), "GET", "/readyz", {}).status, 200);
 
   // GSOC_ALERTS recreated under the store: its sequences would start over

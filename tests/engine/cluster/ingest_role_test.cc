@@ -61,7 +61,7 @@ cluster:
                                        std::chrono::seconds(30), std::chrono::seconds(30), &error);
   ASSERT_NE(consumer, nullptr) << error;
   std::map<std::string, size_t> seen;  // raw line -> times
-  size_t messages = 0, events = 0;
+  size_t messages = 0, events = 0, bytes = 0;
   EventBatchDecoder decoder;
   EventBatch batch;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -75,6 +75,7 @@ cluster:
                     EXPECT_TRUE(decoder.Decode(message.data, batch, &codec_error))
                         << codec_error.reason;
                     ++messages;
+                    bytes += message.data.size();
                     for (const Event& event : batch.events()) {
                       ++events;
                       ++seen[std::string(event.raw)];
@@ -101,6 +102,11 @@ cluster:
       events, messages, messages ? static_cast<double>(events) / messages : 0.0);
   EXPECT_EQ(gsocd.Metric("gsoc_cluster_published_events_total"), kLines);
   EXPECT_EQ(gsocd.Metric("gsoc_cluster_published_messages_total"), messages);
+  // The consumer saw the payloads decompressed; they went LZ4-compressed
+  // (the default cluster.compression), and these lines shrink well.
+  EXPECT_EQ(gsocd.Metric("gsoc_cluster_published_raw_bytes_total"), bytes);
+  EXPECT_LT(gsocd.Metric("gsoc_cluster_published_bytes_total"), bytes / 2.0);
+  EXPECT_GT(gsocd.Metric("gsoc_cluster_published_bytes_total"), 0);
   EXPECT_EQ(gsocd.Metric("gsoc_cluster_events_too_large_total"), 0);
   EXPECT_EQ(gsocd.Stop(), 0) << gsocd.Stderr();
 }
