@@ -3,6 +3,8 @@
 #include <nats/nats.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <random>
 #include <thread>
 
 #include "engine/cluster/nats_status.h"
@@ -53,6 +55,19 @@ int64_t RemainingMs(Clock::time_point deadline) {
 }
 
 }  // namespace
+
+std::chrono::milliseconds KvRequestTimeout(std::chrono::milliseconds ttl) {
+  using std::chrono::milliseconds;
+  return std::clamp<milliseconds>(ttl / 8, milliseconds(100), milliseconds(2000));
+}
+
+std::string KvIncarnation() {
+  std::random_device random;
+  const uint64_t value = (uint64_t{random()} << 32) ^ random();
+  char text[17];
+  std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(value));
+  return text;
+}
 
 std::unique_ptr<KvBucket> KvBucket::Open(JetStreamClient& client, const KvBucketSpec& spec,
                                          milliseconds timeout, std::string* error) {

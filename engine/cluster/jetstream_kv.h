@@ -36,6 +36,13 @@ struct KvBucketSpec {
   std::chrono::milliseconds request_timeout{1000};  // each get/put waits this long at most
 };
 
+// The request timeout of a bucket whose values live `ttl`: an eighth of it,
+// 100 ms to 2 s, so a holder hears of a failed write with time to spare.
+std::chrono::milliseconds KvRequestTimeout(std::chrono::milliseconds ttl);
+// 16 random hex digits: tells this process's values from those an earlier
+// process of the same node name wrote.
+std::string KvIncarnation();
+
 struct KvEntry {
   std::string key;
   std::string value;

@@ -32,18 +32,6 @@ void AppendField(std::string& out, std::string_view name, std::string_view value
   out.append("\n").append(name).append(" ").append(value);
 }
 
-std::string Incarnation() {
-  std::random_device random;
-  const uint64_t value = (uint64_t{random()} << 32) ^ random();
-  char text[17];
-  std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(value));
-  return text;
-}
-
-milliseconds RequestTimeout(milliseconds ttl) {
-  return std::clamp<milliseconds>(ttl / 8, milliseconds(100), milliseconds(2000));
-}
-
 }  // namespace
 
 std::string EncodeNodeRecord(const NodeRecord& record) {
@@ -150,7 +138,7 @@ KvBucketSpec NodesBucketSpec(milliseconds lease_ttl, int replicas) {
   spec.max_bytes = kNodesBucketBytes;
   spec.max_value_bytes = static_cast<int32_t>(kMaxNodeRecordBytes);
   spec.replicas = replicas;
-  spec.request_timeout = RequestTimeout(lease_ttl);
+  spec.request_timeout = KvRequestTimeout(lease_ttl);
   return spec;
 }
 
@@ -164,7 +152,7 @@ NodeRegistryOptions NodeRegistryOptions::FromConfig(const ClusterConfig& config)
   options.record.started_unix_s = std::chrono::duration_cast<std::chrono::seconds>(
                                       std::chrono::system_clock::now().time_since_epoch())
                                       .count();
-  options.record.incarnation = Incarnation();
+  options.record.incarnation = KvIncarnation();
   options.lease_ttl = config.lease_ttl;
   options.replicas = config.replicas;
   return options;

@@ -40,18 +40,6 @@ uint64_t SplitMix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-std::string Incarnation() {
-  std::random_device random;
-  const uint64_t value = (uint64_t{random()} << 32) ^ random();
-  char text[17];
-  std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(value));
-  return text;
-}
-
-milliseconds RequestTimeout(milliseconds ttl) {
-  return std::clamp<milliseconds>(ttl / 8, milliseconds(100), milliseconds(2000));
-}
-
 }  // namespace
 
 std::vector<int> AssignPartitions(uint32_t partitions, std::span<const std::string> members) {
@@ -120,7 +108,7 @@ PartitionLeaseOptions PartitionLeaseOptions::FromConfig(const ClusterConfig& con
 PartitionLeaseManager::PartitionLeaseManager(PartitionLeaseOptions options, Callbacks callbacks)
     : options_(std::move(options)),
       callbacks_(std::move(callbacks)),
-      lease_value_(options_.node + " " + Incarnation()),
+      lease_value_(options_.node + " " + KvIncarnation()),
       renew_every_(options_.lease_ttl / 4),
       trust_for_(options_.lease_ttl * 3 / 4) {}
 
@@ -137,7 +125,7 @@ std::unique_ptr<PartitionLeaseManager> PartitionLeaseManager::Start(JetStreamCli
   spec.max_bytes = kLeaseBucketBytes;
   spec.max_value_bytes = kLeaseValueBytes;
   spec.replicas = o.replicas;
-  spec.request_timeout = RequestTimeout(o.lease_ttl);
+  spec.request_timeout = KvRequestTimeout(o.lease_ttl);
   // A node may start while JetStream elects leaders (a server just died):
   // wait for the bucket as long as a connect does, not only a takeover.
   manager->bucket_ = KvBucket::Open(client, spec, std::max(o.takeover, kOpenBucketWait), error);

@@ -304,8 +304,13 @@ ConfigResult ParseConfig(const std::string& yaml_text, const std::filesystem::pa
 ConfigResult LoadConfig(const std::filesystem::path& file) {
   std::ifstream in(file);
   if (!in) {
-    return std::vector<ConfigError>{
-        {Severity::kError, "config.file", {file.string()}, "", "", "cannot open the file"}};
+    // Member by member: g++ 12 warns (-Wmaybe-uninitialized) at the
+    // aggregate initialiser of the nested SourceLocation.
+    ConfigError error;
+    error.code = "config.file";
+    error.location.file = file.string();
+    error.message = "cannot open the file";
+    return std::vector<ConfigError>{std::move(error)};
   }
   std::stringstream text;
   text << in.rdbuf();
