@@ -19,6 +19,7 @@
 #   RUNS      runs                              (default 3, env RUNS)
 #   TEMPLATE  gsoc-loadgen template             (default mix, env TEMPLATE)
 #   env COMPRESSION=none: cluster.compression none (default lz4)
+#   env AGGREGATE=false: alerts.aggregate off (default on, as deploy/gsoc.yaml)
 # Binaries: env GSOCD (default build/release/engine/daemon/gsocd) and LOADGEN
 # (default build/release/tools/loadgen/gsoc-loadgen). Needs nats-server,
 # curl, python3 (free ports) and taskset. Everything it starts is stopped by
@@ -34,9 +35,10 @@ RUNS="${RUNS:-3}"
 TEMPLATE="${TEMPLATE:-mix}"
 TIMEOUT="${TIMEOUT:-600}"
 COMPRESSION="${COMPRESSION:-lz4}"
+AGGREGATE="${AGGREGATE:-true}"
 NATS_SERVER="$(command -v nats-server || echo /usr/sbin/nats-server)"
 
-usage() { sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while getopts "m:n:r:t:h" opt; do
   case "${opt}" in
     m) MODE="${OPTARG}" ;;
@@ -134,7 +136,7 @@ agencies:
 ${listeners}
 metrics: {address: 127.0.0.1, port: 0}
 api: {enabled: false}
-alerts: {aggregate: {enabled: false}}
+alerts: {aggregate: {enabled: ${AGGREGATE}}}
 ${extra}
 cluster:
   servers: [${servers}]
@@ -209,13 +211,18 @@ all_done() {
   local detected hits_published hits_done published stored
   detected=$(($(metric detect gsoc_cluster_detect_events_total) - detected_base))
   ((detected >= COUNT)) || return 1
-  hits_published="$(metric detect gsoc_cluster_hits_published_total)"
-  hits_done="$(metric correlate gsoc_cluster_correlate_hits_total)"
+  hits_published=$(($(metric detect gsoc_cluster_hits_published_total) +
+    $(metric detect gsoc_cluster_aggregation_hits_published_total)))
+  hits_done=$(($(metric correlate gsoc_cluster_correlate_hits_total) +
+    $(metric correlate gsoc_aggregate_hits_total)))
   ((hits_done >= hits_published)) || return 1
+  # Correlation alerts and aggregate versions both count as the correlate
+  # role's; a version older than the stored one is dropped by the store.
   published=$(($(metric detect gsoc_cluster_alerts_published_total) +
     $(metric correlate gsoc_cluster_correlation_alerts_published_total)))
   stored=$(($(metric store gsoc_cluster_store_alerts_total) +
-    $(metric store gsoc_cluster_store_already_stored_total)))
+    $(metric store gsoc_cluster_store_already_stored_total) +
+    $(metric store gsoc_cluster_store_aggregate_versions_superseded_total)))
   ((stored >= published))
 }
 
@@ -226,7 +233,7 @@ run_e2e() {
   start_node ingest ingest
   local port rates=() alert_rates=() i
   port="$(sed -n 's/.*"tcp": *\([0-9][0-9]*\).*/\1/p' "${tmp}/ingest.ports")"
-  echo "cluster e2e: ${COUNT} ${TEMPLATE} messages a run over 2 TCP connections, replicas 3, compression ${COMPRESSION}"
+  echo "cluster e2e: ${COUNT} ${TEMPLATE} messages a run over 2 TCP connections, replicas 3, compression ${COMPRESSION}, aggregation ${AGGREGATE}"
   for i in $(seq "${RUNS}"); do
     detected_base="$(metric detect gsoc_cluster_detect_events_total)"
     local stored0 msgs0 bytes0 start end elapsed rate name
@@ -249,12 +256,9 @@ run_e2e() {
     rates+=("${rate}")
     alert_rates+=("${alert_rate}")
     local flows=""
-    for name in alerts hits; do
-      local m="${name%s}" items batches
-      items="$(metric detect "gsoc_cluster_${name}_published_total")"
-      batches="$(metric detect "gsoc_cluster_${m}_messages_published_total")"
-      flows+=" ${name} ${items} in ${batches} messages;"
-    done
+    flows=" alerts $(metric detect gsoc_cluster_alerts_published_total) in $(metric detect gsoc_cluster_alert_messages_published_total) messages;"
+    flows+=" hits $(metric detect gsoc_cluster_hits_published_total) + aggregation hits $(metric detect gsoc_cluster_aggregation_hits_published_total) in $(metric detect gsoc_cluster_hit_messages_published_total) messages;"
+    flows+=" correlate: $(metric correlate gsoc_cluster_aggregate_flush_markers_total) flush markers, $(metric correlate gsoc_cluster_correlate_consumer_errors_total) consumers made again, $(metric correlate gsoc_cluster_correlate_hit_messages_total) hits messages read;"
     local cpu=""
     for name in ingest detect correlate store n0 n1 n2; do
       cpu+=" ${name} $(ns_per_event $(($(cpu_ticks "${pid[${name}]}") - ticks0[${name}])) "${COUNT}")"

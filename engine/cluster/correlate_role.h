@@ -65,7 +65,7 @@ struct CorrelateRoleOptions {
   // partition gets 1/partitions of the key, byte and raw-line budgets.
   correlate::CorrelatorOptions correlator;
   std::chrono::milliseconds checkpoint_interval{10000};  // cluster.checkpoint_interval
-  int max_pending_messages = 64;                         // per partition, in this process
+  int max_pending_messages = 8192;                       // per partition, in this process
   int max_pending_bytes = 2 << 20;                       // per partition, in this process
   // alerts.aggregate: the node's bounds (each partition gets
   // 1/partitions of max_open and max_bytes, at least 1024 and 1 MiB), the

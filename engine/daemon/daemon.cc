@@ -237,8 +237,12 @@ bool SetUpClusterRoles(Daemon::State& s) {
     options.aggregator.max_bytes = aggregate.max_bytes;
     options.aggregator.max_events = aggregate.max_events;
     options.update_interval = aggregate.update_interval;
-    // Hits waiting in this process, per partition: a few messages' worth.
-    options.max_pending_messages = 64;
+    // Hits waiting in this process, per partition: bounded in bytes (a few
+    // messages' worth). The count bound stays out of the way: the server
+    // pushes a partition's small messages up to its flow-control window,
+    // and 64 made libnats drop them as a slow consumer and the role make the
+    // consumer again, thousands of times a run (bench/cluster_e2e.sh).
+    options.max_pending_messages = 8192;
     options.max_pending_bytes =
         static_cast<int>(std::max<size_t>(size_t{1} << 20, 4 * config.max_batch_bytes));
     s.correlate_role =
