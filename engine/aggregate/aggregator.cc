@@ -8,6 +8,7 @@
 #include <array>
 #include <unordered_set>
 
+#include "engine/aggregate/aggregate_key.h"
 #include "engine/util/hash.h"
 #include "engine/util/time_format.h"
 
@@ -16,16 +17,6 @@ namespace gsoc::aggregate {
 namespace {
 
 constexpr size_t kResumePage = 1000;
-constexpr uint64_t kKeySeed = 0x61676772656761ull;  // "aggrega"
-
-// Stable across runs and builds (keys are stored and resumed); never 0. The
-// table compares the key bytes too: a hash alone would let a sender who
-// finds a collision join another agency's or rule's aggregate.
-uint64_t KeyHash(std::string_view bytes) {
-  const uint64_t hash = HashBytes(bytes, kKeySeed);
-  return hash == 0 ? 1 : hash;
-}
-
 std::string_view FieldValue(const EventBatch& batch, const Event& event, std::string_view name) {
   if (name == "host") return event.host;
   if (name == "program") return event.program;
@@ -45,37 +36,11 @@ void BuildKey(std::string& key, const rules::Rule& rule, const std::string& agen
               const std::vector<std::string>& group_by, const EventBatch& batch,
               const Event& event) {
   key.clear();
-  key.append(rule.id).push_back('\0');
-  key.append(agency).push_back('\0');
+  AppendAggregateKey(key, rule.id, agency);
   for (const std::string& name : group_by) {
     const std::string_view value = FieldValue(batch, event, name);
-    if (value.empty()) continue;
-    key.append(name).push_back('=');
-    key.append(value).push_back('\0');
+    if (!value.empty()) AppendAggregateKeyValue(key, name, value);
   }
-}
-
-// BuildKey's bytes from an aggregate alert (its group holds the non-empty
-// group-by values in group-by order), for aggregates resumed from the store.
-std::string KeyOfAlert(const Alert& alert) {
-  std::string key;
-  key.append(alert.rule.id).push_back('\0');
-  key.append(alert.agency).push_back('\0');
-  for (const auto& [name, value] : alert.group) {
-    key.append(name).push_back('=');
-    key.append(value).push_back('\0');
-  }
-  return key;
-}
-
-size_t AlertBytes(const Alert& alert) {
-  size_t bytes = sizeof(Alert) + alert.rule.id.size() + alert.rule.name.size() +
-                 alert.rule.title.size() + alert.agency.size();
-  for (const auto& tag : alert.rule.tags) bytes += tag.size() + sizeof(std::string);
-  for (const auto& [name, value] : alert.fields) bytes += name.size() + value.size() + 64;
-  for (const auto& [name, value] : alert.group) bytes += name.size() + value.size() + 64;
-  for (const AlertEvent& event : alert.events) bytes += sizeof(AlertEvent) + event.raw.size();
-  return bytes;
 }
 
 // "2026-11-25T10:00:05.123Z" -> ns; false when it is not that shape.
@@ -247,7 +212,7 @@ void Aggregator::Join(Aggregate& aggregate, const Event& event) {
 
 Alert Aggregator::Open(Shard& shard, uint64_t key, std::string_view key_bytes, Alert alert,
                        int64_t now_ns) {
-  const size_t bytes = AlertBytes(alert) + key_bytes.size();
+  const size_t bytes = AggregateAlertBytes(alert) + key_bytes.size();
   if (open_count_.load(std::memory_order_relaxed) >= options_.max_open ||
       open_bytes_.load(std::memory_order_relaxed) + bytes > options_.max_bytes) {
     overflow_.fetch_add(1, std::memory_order_relaxed);
@@ -298,7 +263,7 @@ void Aggregator::Add(const EventBatch& batch, std::span<const DetectionHit> hits
     BuildKey(key, rule, agency, rule.aggregate_by ? *rule.aggregate_by : options_.group_by, batch,
              event);
     const uint64_t hash =
-        options_.key_hash_for_test ? options_.key_hash_for_test(key) : KeyHash(key);
+        options_.key_hash_for_test ? options_.key_hash_for_test(key) : AggregateKeyHash(key);
     pending.push_back({static_cast<uint32_t>(hash % kShards), i, hash,
                        static_cast<uint32_t>(keys.size()), static_cast<uint32_t>(key.size())});
     keys += key;
@@ -480,8 +445,8 @@ size_t Aggregator::Resume(const store::AlertReader& reader) {
       aggregate.published_count = aggregate.alert.count;
       aggregate.published_ns = stored.commit_ns;
       aggregate.last_id = stored.id;
-      aggregate.key = KeyOfAlert(aggregate.alert);
-      aggregate.bytes = AlertBytes(aggregate.alert) + aggregate.key.size();
+      aggregate.key = AggregateKeyOf(aggregate.alert);
+      aggregate.bytes = AggregateAlertBytes(aggregate.alert) + aggregate.key.size();
       open_bytes_.fetch_add(aggregate.bytes);
       open_count_.fetch_add(1);
       const uint64_t key = aggregate.alert.aggregate_key;

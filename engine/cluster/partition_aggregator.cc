@@ -9,41 +9,15 @@
 namespace gsoc {
 namespace {
 
-constexpr uint64_t kKeySeed = 0x61676772656761ull;  // "aggrega", as engine/aggregate
-constexpr uint32_t kCheckpointMagic = 0x41505347;   // "GSPA" little-endian
+constexpr uint32_t kCheckpointMagic = 0x41505347;  // "GSPA" little-endian
 constexpr uint8_t kCheckpointVersion = 1;
 constexpr uint8_t kMaxLevel = static_cast<uint8_t>(rules::Level::kCritical);
-
-size_t AlertBytes(const Alert& alert) {
-  size_t bytes = sizeof(Alert) + alert.rule.id.size() + alert.rule.name.size() +
-                 alert.rule.title.size() + alert.agency.size();
-  for (const auto& tag : alert.rule.tags) bytes += tag.size() + sizeof(std::string);
-  for (const auto& [name, value] : alert.fields) bytes += name.size() + value.size() + 64;
-  for (const auto& [name, value] : alert.group) bytes += name.size() + value.size() + 64;
-  for (const AlertEvent& event : alert.events) bytes += sizeof(AlertEvent) + event.raw.size();
-  return bytes;
-}
 
 ClusterAlert Versioned(const Alert& alert, InputPosition newest) {
   return {ComputeAlertIdentity(alert, newest), alert};
 }
 
 }  // namespace
-
-void AppendAggregateKey(std::string& out, std::string_view rule_id, std::string_view agency) {
-  out.append(rule_id).push_back('\0');
-  out.append(agency).push_back('\0');
-}
-
-void AppendAggregateKeyValue(std::string& out, std::string_view name, std::string_view value) {
-  out.append(name).push_back('=');
-  out.append(value).push_back('\0');
-}
-
-uint64_t AggregateKeyHash(std::string_view key_bytes) {
-  const uint64_t hash = HashBytes(key_bytes, kKeySeed);
-  return hash == 0 ? 1 : hash;
-}
 
 void PartitionAggregator::Feed(std::span<const AggregationHit> hits,
                                std::vector<ClusterAlert>& out) {
@@ -84,7 +58,7 @@ void PartitionAggregator::Open(const AggregationHit& hit, const std::string& key
   alert.fields = hit.fields;
   alert.events.push_back({hit.event_id, hit.event_time_ns, hit.raw});
   const InputPosition position{hit.stream_sequence, hit.event_index};
-  const size_t bytes = AlertBytes(alert) + key.size();
+  const size_t bytes = AggregateAlertBytes(alert) + key.size();
   if (open_.size() >= options_.max_open || bytes_ + bytes > options_.max_bytes) {
     ++stats_.overflow;  // an alert of its own
     out.push_back(Versioned(alert, position));
@@ -208,7 +182,7 @@ bool PartitionAggregator::Restore(std::string_view blob, std::string* error) {
       break;
     }
     if (alert.count != aggregate.published_count) ++grown;
-    aggregate.bytes = AlertBytes(alert) + key.size();
+    aggregate.bytes = AggregateAlertBytes(alert) + key.size();
     bytes += aggregate.bytes;
     if (!open.emplace(std::move(key), std::move(aggregate)).second) in.Fail("duplicate key");
   }

@@ -42,6 +42,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/aggregate/aggregate_key.h"  // the key, as one node builds it
 #include "engine/cluster/alert_batch_codec.h"
 #include "engine/cluster/hit_batch_codec.h"
 
@@ -65,14 +66,6 @@ struct PartitionAggregatorStats {
   uint64_t open = 0;      // gauge
   uint64_t bytes = 0;     // gauge
 };
-
-// The aggregate key's bytes as engine/aggregate builds them: rule id '\0'
-// agency '\0', then name '=' value '\0' per group value (AggregationPartition
-// takes them; the key's hash is the alert's aggregate_key).
-void AppendAggregateKey(std::string& out, std::string_view rule_id, std::string_view agency);
-void AppendAggregateKeyValue(std::string& out, std::string_view name, std::string_view value);
-// The hash the JSON shows as aggregate.key (engine/aggregate's: stable, never 0).
-uint64_t AggregateKeyHash(std::string_view key_bytes);
 
 class PartitionAggregator {
  public:
