@@ -237,6 +237,51 @@ FieldLookup DetectRole::ReadField(const EventBatch& batch, const Event& event,
   return found;
 }
 
+// Packs `entries` (sorted by partition) into worker.hit_messages with
+// `encoder`: one message per partition, another when one is full.
+// `view_of(entry)` is what to add; an entry too large for an empty message
+// is counted, reported through `too_large(entry)` and dropped.
+template <typename Encoder, typename Entry, typename ViewOf, typename TooLarge>
+void DetectRole::PackByPartition(Worker& worker, Encoder& encoder, bool aggregation,
+                                 std::span<const Entry> entries, ViewOf view_of,
+                                 TooLarge too_large) {
+  const size_t max_bytes = client_.config().max_batch_bytes;
+  std::string* out = nullptr;
+  uint32_t open_partition = UINT32_MAX;
+  const auto finish = [&] {
+    if (out != nullptr && encoder.count() != 0) {
+      encoder.Finish(*out);
+      worker.hit_messages[worker.hit_message_count].hits = encoder.count();
+      ++worker.hit_message_count;
+    }
+    out = nullptr;
+  };
+  const auto begin = [&](uint32_t partition) {
+    if (worker.hit_messages.size() <= worker.hit_message_count) worker.hit_messages.emplace_back();
+    auto& slot = worker.hit_messages[worker.hit_message_count];
+    slot.partition = partition;
+    slot.aggregation = aggregation;
+    out = &slot.bytes;
+    encoder.Begin(*out);
+    open_partition = partition;
+  };
+  for (const Entry& entry : entries) {
+    const auto view = view_of(entry);
+    if (entry.partition != open_partition) {
+      finish();
+      begin(entry.partition);
+    }
+    if (encoder.Add(view, max_bytes, *out)) continue;
+    finish();  // full: the next message of this partition
+    begin(entry.partition);
+    if (!encoder.Add(view, max_bytes, *out)) {
+      hits_too_large_.fetch_add(1, std::memory_order_relaxed);
+      too_large(entry);
+    }
+  }
+  finish();
+}
+
 void DetectRole::EncodeHits(Worker& worker, const correlate::CorrelationSet& correlations,
                             const EventBatch& batch, std::span<const correlate::RuleHit> hits) {
   const std::span<const Event> events = batch.events();
@@ -283,61 +328,35 @@ void DetectRole::EncodeHits(Worker& worker, const correlate::CorrelationSet& cor
   std::stable_sort(worker.hit_entries.begin(), worker.hit_entries.end(),
                    [](const HitEntry& a, const HitEntry& b) { return a.partition < b.partition; });
   HitBatchEncoder encoder;
-  const size_t max_bytes = client_.config().max_batch_bytes;
-  std::string* out = nullptr;
-  uint32_t open_partition = UINT32_MAX;
-  const auto finish = [&] {
-    if (out != nullptr && encoder.count() != 0) {
-      encoder.Finish(*out);
-      worker.hit_messages[worker.hit_message_count].hits = encoder.count();
-      ++worker.hit_message_count;
-    }
-    out = nullptr;
-  };
-  const auto begin = [&](uint32_t partition) {
-    if (worker.hit_messages.size() <= worker.hit_message_count) worker.hit_messages.emplace_back();
-    auto& slot = worker.hit_messages[worker.hit_message_count];
-    slot.partition = partition;
-    slot.aggregation = false;
-    out = &slot.bytes;
-    encoder.Begin(*out);
-    open_partition = partition;
-  };
-  for (const HitEntry& entry : worker.hit_entries) {
-    const correlate::CorrelationRule& rule = correlations.rules[entry.correlation];
-    const Event& event = events[entry.event_index];
-    HitView view;
-    view.correlation = rule.id;
-    view.ref = entry.ref;
-    view.rule = entry.ref < rule.refs.size() ? std::string_view(rule.refs[entry.ref].written)
-                                             : std::string_view();
-    view.group = std::span<const std::string_view>(worker.hit_values)
-                     .subspan(entry.values_begin, entry.values_count);
-    view.has_value = entry.has_value;
-    view.value = entry.value;
-    view.agency = event.agency < options_.agency_names.size()
-                      ? std::string_view(options_.agency_names[event.agency])
-                      : std::string_view();
-    view.host = event.host;
-    view.event_time_ns = event.event_time_ns;
-    view.event_id = event.id;
-    view.stream_sequence = worker.sequence;
-    view.event_index = entry.event_index;
-    view.raw = event.raw;
-    if (entry.partition != open_partition) {
-      finish();
-      begin(entry.partition);
-    }
-    if (encoder.Add(view, max_bytes, *out)) continue;
-    finish();  // full: the next message of this partition
-    begin(entry.partition);
-    if (!encoder.Add(view, max_bytes, *out)) {
-      hits_too_large_.fetch_add(1, std::memory_order_relaxed);
-      spdlog::warn("cluster detect: a hit of correlation {} exceeds max_batch_bytes; dropped",
-                   rule.id);
-    }
-  }
-  finish();
+  PackByPartition(
+      worker, encoder, /*aggregation=*/false, std::span<const HitEntry>(worker.hit_entries),
+      [&](const HitEntry& entry) {
+        const correlate::CorrelationRule& rule = correlations.rules[entry.correlation];
+        const Event& event = events[entry.event_index];
+        HitView view;
+        view.correlation = rule.id;
+        view.ref = entry.ref;
+        view.rule = entry.ref < rule.refs.size() ? std::string_view(rule.refs[entry.ref].written)
+                                                 : std::string_view();
+        view.group = std::span<const std::string_view>(worker.hit_values)
+                         .subspan(entry.values_begin, entry.values_count);
+        view.has_value = entry.has_value;
+        view.value = entry.value;
+        view.agency = event.agency < options_.agency_names.size()
+                          ? std::string_view(options_.agency_names[event.agency])
+                          : std::string_view();
+        view.host = event.host;
+        view.event_time_ns = event.event_time_ns;
+        view.event_id = event.id;
+        view.stream_sequence = worker.sequence;
+        view.event_index = entry.event_index;
+        view.raw = event.raw;
+        return view;
+      },
+      [&](const HitEntry& entry) {
+        spdlog::warn("cluster detect: a hit of correlation {} exceeds max_batch_bytes; dropped",
+                     correlations.rules[entry.correlation].id);
+      });
 }
 
 void DetectRole::EncodeAggregationHits(Worker& worker, const EventBatch& batch,
@@ -379,63 +398,40 @@ void DetectRole::EncodeAggregationHits(Worker& worker, const EventBatch& batch,
                      return a.partition < b.partition;
                    });
   AggregationHitEncoder encoder;
-  const size_t max_bytes = client_.config().max_batch_bytes;
-  std::string* out = nullptr;
-  uint32_t open_partition = UINT32_MAX;
-  const auto finish = [&] {
-    if (out != nullptr && encoder.count() != 0) {
-      encoder.Finish(*out);
-      worker.hit_messages[worker.hit_message_count].hits = encoder.count();
-      ++worker.hit_message_count;
-    }
-    out = nullptr;
-  };
-  const auto begin = [&](uint32_t partition) {
-    if (worker.hit_messages.size() <= worker.hit_message_count) worker.hit_messages.emplace_back();
-    auto& slot = worker.hit_messages[worker.hit_message_count];
-    slot.partition = partition;
-    slot.aggregation = true;
-    out = &slot.bytes;
-    encoder.Begin(*out);
-    open_partition = partition;
-  };
-  for (const AggregationEntry& entry : worker.aggregation_entries) {
-    const rules::Rule& rule = *hits[entry.hit].rule;
-    const uint32_t index = hits[entry.hit].event_index;
-    const Event& event = events[index];
-    AggregationHitView view;
-    view.rule_id = rule.id;
-    view.rule_name = rule.name;
-    view.rule_title = rule.title;
-    view.level = static_cast<uint8_t>(rule.level);
-    view.revision = rule.revision;
-    view.tags = rule.tags;
-    view.agency = event.agency < agency_names.size() ? std::string_view(agency_names[event.agency])
-                                                     : std::string_view(kUnknown);
-    view.group =
-        std::span<const std::pair<std::string_view, std::string_view>>(worker.aggregation_group)
-            .subspan(entry.group_begin, entry.group_count);
-    view.host = event.host;
-    view.program = event.program;
-    view.fields = batch.FieldsOf(event);
-    view.event_time_ns = event.event_time_ns;
-    view.event_id = event.id;
-    view.stream_sequence = worker.sequence;
-    view.event_index = index;
-    view.raw = event.raw.substr(0, options_.aggregate_max_event_bytes);
-    if (entry.partition != open_partition) {
-      finish();
-      begin(entry.partition);
-    }
-    if (encoder.Add(view, max_bytes, *out)) continue;
-    finish();  // full: the next message of this partition
-    begin(entry.partition);
-    if (!encoder.Add(view, max_bytes, *out)) {
-      hits_too_large_.fetch_add(1, std::memory_order_relaxed);
-      spdlog::warn("cluster detect: a hit of rule {} exceeds max_batch_bytes; dropped", rule.id);
-    }
-  }
-  finish();
+  PackByPartition(
+      worker, encoder, /*aggregation=*/true,
+      std::span<const AggregationEntry>(worker.aggregation_entries),
+      [&](const AggregationEntry& entry) {
+        const rules::Rule& rule = *hits[entry.hit].rule;
+        const uint32_t index = hits[entry.hit].event_index;
+        const Event& event = events[index];
+        AggregationHitView view;
+        view.rule_id = rule.id;
+        view.rule_name = rule.name;
+        view.rule_title = rule.title;
+        view.level = static_cast<uint8_t>(rule.level);
+        view.revision = rule.revision;
+        view.tags = rule.tags;
+        view.agency = event.agency < agency_names.size()
+                          ? std::string_view(agency_names[event.agency])
+                          : std::string_view(kUnknown);
+        view.group =
+            std::span<const std::pair<std::string_view, std::string_view>>(worker.aggregation_group)
+                .subspan(entry.group_begin, entry.group_count);
+        view.host = event.host;
+        view.program = event.program;
+        view.fields = batch.FieldsOf(event);
+        view.event_time_ns = event.event_time_ns;
+        view.event_id = event.id;
+        view.stream_sequence = worker.sequence;
+        view.event_index = index;
+        view.raw = event.raw.substr(0, options_.aggregate_max_event_bytes);
+        return view;
+      },
+      [&](const AggregationEntry& entry) {
+        spdlog::warn("cluster detect: a hit of rule {} exceeds max_batch_bytes; dropped",
+                     hits[entry.hit].rule->id);
+      });
 }
 
 bool DetectRole::PublishHits(Worker& worker, uint64_t sequence) {

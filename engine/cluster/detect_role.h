@@ -95,6 +95,10 @@ class DetectRole {
   void Run(size_t index);
   Consumed Handle(Worker& worker, const ConsumedMessage& message);
   bool PublishAlerts(Worker& worker, uint64_t sequence);
+  // Packs entries sorted by partition into the worker's hit messages.
+  template <typename Encoder, typename Entry, typename ViewOf, typename TooLarge>
+  void PackByPartition(Worker& worker, Encoder& encoder, bool aggregation,
+                       std::span<const Entry> entries, ViewOf view_of, TooLarge too_large);
   // The hits of the batch being processed, encoded per partition (called by
   // the stage through the collector, on the consumer thread).
   void EncodeHits(Worker& worker, const correlate::CorrelationSet& correlations,
