@@ -107,7 +107,7 @@ bool CorrelateRole::Start(std::string* error) {
   thread_ = std::thread([this] { Run(); });
   PartitionLeaseManager::Callbacks callbacks;
   callbacks.on_gain = [this](uint32_t p, uint64_t epoch) { OnGain(p, epoch); };
-  callbacks.on_loss = [this](uint32_t p, uint64_t epoch) { OnLoss(p, epoch); };
+  callbacks.on_loss = [this](uint32_t p, uint64_t epoch, bool lapsed) { OnLoss(p, epoch, lapsed); };
   leases_ = PartitionLeaseManager::Start(client_, PartitionLeaseOptions::FromConfig(config),
                                          std::move(callbacks), error);
   if (!leases_) {
@@ -139,7 +139,7 @@ void CorrelateRole::OnGain(uint32_t partition, uint64_t epoch) {
   wake_.notify_all();
 }
 
-void CorrelateRole::OnLoss(uint32_t partition, uint64_t epoch) {
+void CorrelateRole::OnLoss(uint32_t partition, uint64_t epoch, bool lapsed) {
   MutexLock lock(mutex_);
   uint64_t& lost = lost_[partition];
   lost = std::max(lost, epoch);
@@ -147,7 +147,12 @@ void CorrelateRole::OnLoss(uint32_t partition, uint64_t epoch) {
   wake_.notify_all();
   // Never fed again once this returns (feeding one message is CPU work only).
   wake_.wait(lock, [&]() GSOC_REQUIRES(mutex_) { return feeding_ != partition; });
-  // The role thread's last checkpoint of it, if it comes in time.
+  // The role thread's last checkpoint of it, if it comes in time. Not for
+  // a lapsed lease: another node may own it already (the checkpoint would
+  // be fenced), and when JetStream is unavailable every lease lapses at
+  // once: waiting for each would hold the lease thread a second a partition
+  // and delay taking them back.
+  if (lapsed) return;
   wake_.wait_for(lock, kLossHandoff, [&]() GSOC_REQUIRES(mutex_) {
     const auto handed = handed_.find(partition);
     return stopping() || (handed != handed_.end() && handed->second >= epoch);

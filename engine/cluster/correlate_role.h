@@ -111,7 +111,7 @@ class CorrelateRole {
   CorrelateRole(JetStreamClient& client, CorrelateRoleOptions options, RuleSet rules);
   // Lease thread.
   void OnGain(uint32_t partition, uint64_t epoch) GSOC_EXCLUDES(mutex_);
-  void OnLoss(uint32_t partition, uint64_t epoch) GSOC_EXCLUDES(mutex_);
+  void OnLoss(uint32_t partition, uint64_t epoch, bool lapsed) GSOC_EXCLUDES(mutex_);
   // Role thread.
   void Run();
   void RunCommands() GSOC_EXCLUDES(mutex_);

@@ -328,7 +328,7 @@ void PartitionLeaseManager::DropExpired() {
     spdlog::warn("cluster: {} lost partition {}: its lease was not renewed in time ({})",
                  options_.node, partition, last_unavailable_);
     renew_failures_.fetch_add(1, std::memory_order_relaxed);
-    Lose(partition);
+    Lose(partition, /*lapsed=*/true);
     held_.erase(partition);
   }
 }
@@ -363,7 +363,7 @@ void PartitionLeaseManager::Gain(uint32_t partition, uint64_t revision, Clock::t
   if (callbacks_.on_gain) callbacks_.on_gain(partition, revision);
 }
 
-void PartitionLeaseManager::Lose(uint32_t partition) {
+void PartitionLeaseManager::Lose(uint32_t partition, bool lapsed) {
   const Held& held = held_.at(partition);
   {
     MutexLock lock(mutex_);
@@ -374,14 +374,14 @@ void PartitionLeaseManager::Lose(uint32_t partition) {
   if (auto it = wanted_since_.find(partition); it != wanted_since_.end()) {
     it->second = {Clock::now(), false};
   }
-  if (callbacks_.on_loss) callbacks_.on_loss(partition, held.epoch);
+  if (callbacks_.on_loss) callbacks_.on_loss(partition, held.epoch, lapsed);
 }
 
 void PartitionLeaseManager::Release(uint32_t partition) {
   KeepHeld();  // may have lost it meanwhile
   if (held_.count(partition) == 0) return;
   const Held held = held_.at(partition);
-  Lose(partition);  // processing stops before anyone else may take it
+  Lose(partition, /*lapsed=*/false);  // processing stops before anyone else may take it
   held_.erase(partition);
   DropExpired();  // the callback took time
   if (!Available() || Clock::now() + bucket_->spec().request_timeout >= held.valid_until) {
@@ -430,7 +430,7 @@ void PartitionLeaseManager::Renew(uint32_t partition) {
   // Someone else holds it now, or it lapsed.
   spdlog::warn("cluster: {} lost partition {}: renewal refused ({})", options_.node, partition,
                error);
-  Lose(partition);
+  Lose(partition, /*lapsed=*/true);
   held_.erase(partition);
 }
 

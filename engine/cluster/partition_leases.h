@@ -80,9 +80,11 @@ class PartitionLeaseManager {
     // the fencing token for its checkpoint). Runs on the lease thread.
     std::function<void(uint32_t partition, uint64_t epoch)> on_gain;
     // `partition` is no longer ours: stop processing it before returning.
-    // Runs on the lease thread, before the lease is released, or as soon as
-    // a renewal is refused or the lease's local validity runs out.
-    std::function<void(uint32_t partition, uint64_t epoch)> on_loss;
+    // Runs on the lease thread, before the lease is released (`lapsed`
+    // false: a last checkpoint can still be saved under `epoch`), or as soon
+    // as a renewal is refused or the lease's local validity runs out
+    // (`lapsed` true: another node may own it already; do not wait on it).
+    std::function<void(uint32_t partition, uint64_t epoch, bool lapsed)> on_loss;
   };
 
   struct Owned {
@@ -157,7 +159,7 @@ class PartitionLeaseManager {
   void Renew(uint32_t partition);
   void TryAcquire(uint32_t partition);
   void Gain(uint32_t partition, uint64_t revision, Clock::time_point sent);
-  void Lose(uint32_t partition);  // callback; the caller releases or not
+  void Lose(uint32_t partition, bool lapsed);  // callback; the caller releases or not
   void Unavailable(const std::string& error);
   void ShutDown(bool release);
   bool Available() const { return Clock::now() >= backoff_until_; }

@@ -31,7 +31,7 @@ PartitionLeaseManager::Callbacks OwnershipLedger::For(int node,
                 " owned it");
     }
   };
-  callbacks.on_loss = [this, node, loss_delay](uint32_t partition, uint64_t) {
+  callbacks.on_loss = [this, node, loss_delay](uint32_t partition, uint64_t, bool) {
     // A correlator takes a moment to stop: the release must wait for it.
     if (loss_delay.count() > 0) std::this_thread::sleep_for(loss_delay);
     int expected = node;
