@@ -4,6 +4,7 @@
 
 #include "engine/alert/alert_codec.h"
 #include "engine/util/hash.h"
+#include "engine/util/saturating.h"
 #include "engine/util/wire_format.h"
 
 namespace gsoc {
@@ -67,7 +68,7 @@ void PartitionAggregator::Open(const AggregationHit& hit, const std::string& key
   alert.aggregate_key = AggregateKeyHash(key);
   alert.aggregate_version = 0;
   alert.aggregate_opened_ns = hit.event_time_ns;
-  alert.aggregate_closes_ns = hit.event_time_ns + options_.period_ns;
+  alert.aggregate_closes_ns = SaturatingAdd(hit.event_time_ns, options_.period_ns);
   out.push_back(Versioned(alert, position));
   Aggregate& aggregate = open_[key];
   aggregate.alert = std::move(alert);

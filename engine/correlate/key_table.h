@@ -23,6 +23,7 @@
 #include "engine/correlate/window.h"
 #include "engine/rules/correlation_rule.h"
 #include "engine/util/hash.h"
+#include "engine/util/saturating.h"
 
 namespace gsoc::correlate::internal {
 
@@ -46,13 +47,7 @@ inline void PrefetchLine(const void* address) {
 #endif
 }
 
-inline int64_t SaturatingAdd(int64_t a, int64_t b) {
-  int64_t out;
-  if (__builtin_add_overflow(a, b, &out)) {
-    return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
-  }
-  return out;
-}
+using gsoc::SaturatingAdd;
 
 // A key in 16 bytes: up to 15 bytes inline (byte 15 holds 15 - length), else
 // a pointer to an exact-size heap copy and its length (byte 15 = 0xFF).

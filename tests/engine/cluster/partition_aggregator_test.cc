@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <set>
 #include <string>
 #include <vector>
@@ -193,6 +194,22 @@ TEST(PartitionAggregatorTest, PeriodsRunInEventTime) {
   EXPECT_TRUE(out.empty());
   EXPECT_EQ(aggregator.stats().open, 1u);
   EXPECT_EQ(aggregator.stats().closed, 2u);
+}
+
+// A sender chooses its lines' times: one stamped at the end of time opens
+// an aggregate whose period ends there (no overflow: UBSan checks), and
+// it takes later hits of its key instead of wrapping to the past.
+TEST(PartitionAggregatorTest, AnEventTimeAtTheLimitDoesNotOverflowThePeriod) {
+  PartitionAggregator aggregator(Options());
+  std::vector<ClusterAlert> out;
+  const int64_t end_of_time = std::numeric_limits<int64_t>::max() - kSecond;
+  aggregator.Feed(std::vector<AggregationHit>{Hit("198.18.0.66", end_of_time, 1, 0),
+                                              Hit("198.18.0.66", end_of_time + 1, 1, 1)},
+                  out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].alert.aggregate_closes_ns, std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(aggregator.stats().open, 1u);
+  EXPECT_EQ(aggregator.stats().hits, 2u);
 }
 
 TEST(PartitionAggregatorTest, BeyondItsBoundsAHitIsAnAlertOfItsOwn) {
