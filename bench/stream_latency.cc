@@ -3,6 +3,7 @@
 //
 //   gsoc_bench_stream_latency --tcp PORT --api PORT --token TOKEN
 //                             [--rate ALERTS_PER_S (10000)] [--seconds N (10)]
+//                             [--first-source N (0)]
 //
 // A sender thread writes RFC 5424 sshd "Failed password for root" lines over
 // one TCP connection (each line fires two shipped rules: two alerts), paced
@@ -11,6 +12,9 @@
 // back from the raw line of the contributing event and records now minus the
 // send time of line k. Loopback, one machine: send time = arrival time.
 // Prints p50, p90, p99 and max in milliseconds and the alerts received.
+// Line k comes from source address number first-source + k: gsocd
+// aggregates repeated hits of one rule and source into one alert, so each
+// run against the same gsocd starts where the previous one ended.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -38,6 +42,7 @@ struct Options {
   std::string token;
   int rate = 10000;  // alerts per second
   int seconds = 10;
+  size_t first_source = 0;  // source address number of line 0
 };
 
 int Connect(int port) {
@@ -94,9 +99,10 @@ void Send(const Options& options, std::vector<Clock::time_point>& sent_at,
     const std::string stamp = Rfc3339Now();
     for (; line < due; ++line) {
       // A different source per line: no correlation fires and adds alerts.
+      const size_t source = options.first_source + line;
       text += "<38>1 " + stamp + " bastion sshd 812 - - Failed password for root from 10." +
-              std::to_string(line / 65536 % 256) + "." + std::to_string(line / 256 % 256) + "." +
-              std::to_string(line % 256) + " port " + std::to_string(line) + " ssh2\n";
+              std::to_string(source / 65536 % 256) + "." + std::to_string(source / 256 % 256) +
+              "." + std::to_string(source % 256) + " port " + std::to_string(line) + " ssh2\n";
       sent_at[line] = Clock::now();
     }
     if (!text.empty() && !SendAll(fd, text)) break;
@@ -167,6 +173,8 @@ bool ParseOptions(int argc, char** argv, Options* options) {
       options->rate = std::atoi(value);
     else if (name == "--seconds")
       options->seconds = std::atoi(value);
+    else if (name == "--first-source")
+      options->first_source = std::strtoull(value, nullptr, 10);
     else
       return false;
   }
@@ -185,7 +193,8 @@ double Percentile(std::vector<double>& values, double p) {
 int main(int argc, char** argv) {
   Options options;
   if (!ParseOptions(argc, argv, &options)) {
-    std::fprintf(stderr, "usage: %s --tcp PORT --api PORT --token TOKEN [--rate N] [--seconds N]\n",
+    std::fprintf(stderr, "usage: %s --tcp PORT --api PORT --token TOKEN [--rate N] [--seconds N] "
+                 "[--first-source N]\n",
                  argv[0]);
     return 2;
   }

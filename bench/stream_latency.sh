@@ -75,7 +75,8 @@ token="$(tr -d '[:space:]' <"${tmp}/var/api-token")"
 p50s=() p99s=()
 for run in $(seq "${RUNS}"); do
   line="$("${BENCH}" --tcp "$(port syslog_tcp)" --api "$(port api)" --token "${token}" \
-    --rate "${RATE}" --seconds "${SECONDS_PER_RUN}")"
+        --rate "${RATE}" --seconds "${SECONDS_PER_RUN}" \
+    --first-source "$(( (run - 1) * RATE / 2 * SECONDS_PER_RUN ))")"
   echo "run ${run}: ${line}"
   p50s+=("$(echo "${line}" | sed -n 's/.*p50 \([0-9.]*\).*/\1/p')")
   p99s+=("$(echo "${line}" | sed -n 's/.*p99 \([0-9.]*\).*/\1/p')")
