@@ -3,7 +3,7 @@
 //
 //   gsoc_bench_stream_latency --tcp PORT --api PORT --token TOKEN
 //                             [--rate ALERTS_PER_S (10000)] [--seconds N (10)]
-//                             [--first-source N (0)]
+//                             [--first-source N (0)] [--spikes MS]
 //
 // A sender thread writes RFC 5424 sshd "Failed password for root" lines over
 // one TCP connection (each line fires two shipped rules: two alerts), paced
@@ -15,6 +15,9 @@
 // Line k comes from source address number first-source + k: gsocd
 // aggregates repeated hits of one rule and source into one alert, so each
 // run against the same gsocd starts where the previous one ended.
+// --spikes MS also prints, to stderr, each 100 ms slice of send time whose
+// slowest alert took more than MS: when the stalls happen, to set beside
+// gsocd's periodic work (aggregate ticks, memtable flushes, checkpoints).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -43,6 +46,7 @@ struct Options {
   int rate = 10000;  // alerts per second
   int seconds = 10;
   size_t first_source = 0;  // source address number of line 0
+  double spikes_ms = 0;     // > 0: print the slices slower than this
 };
 
 int Connect(int port) {
@@ -173,6 +177,8 @@ bool ParseOptions(int argc, char** argv, Options* options) {
       options->rate = std::atoi(value);
     else if (name == "--seconds")
       options->seconds = std::atoi(value);
+    else if (name == "--spikes")
+      options->spikes_ms = std::atof(value);
     else if (name == "--first-source")
       options->first_source = std::strtoull(value, nullptr, 10);
     else
@@ -180,6 +186,28 @@ bool ParseOptions(int argc, char** argv, Options* options) {
   }
   return options->tcp_port > 0 && options->api_port > 0 && !options->token.empty() &&
          options->rate >= 2 && options->seconds > 0;
+}
+
+// Prints each 100 ms slice of send time whose slowest alert exceeded the
+// threshold: its start, its slowest alert and how many alerts were late.
+void PrintSpikes(const std::vector<Clock::time_point>& sent_at,
+                 const std::vector<double>& slowest_by_line, double threshold_ms) {
+  if (sent_at.empty()) return;
+  const Clock::time_point start = sent_at.front();
+  std::vector<std::pair<double, size_t>> slices;  // slowest, alerts over the threshold
+  for (size_t line = 0; line < sent_at.size(); ++line) {
+    const auto slice = static_cast<size_t>(
+        std::chrono::duration<double, std::milli>(sent_at[line] - start).count() / 100);
+    if (slice >= slices.size()) slices.resize(slice + 1);
+    slices[slice].first = std::max(slices[slice].first, slowest_by_line[line]);
+    if (slowest_by_line[line] > threshold_ms) ++slices[slice].second;
+  }
+  for (size_t slice = 0; slice < slices.size(); ++slice) {
+    if (slices[slice].first <= threshold_ms) continue;
+    std::fprintf(stderr, "spike at %.1f s: slowest %.2f ms, %zu lines over %.1f ms\n",
+                 static_cast<double>(slice) / 10, slices[slice].first, slices[slice].second,
+                 threshold_ms);
+  }
 }
 
 double Percentile(std::vector<double>& values, double p) {
@@ -193,8 +221,9 @@ double Percentile(std::vector<double>& values, double p) {
 int main(int argc, char** argv) {
   Options options;
   if (!ParseOptions(argc, argv, &options)) {
-    std::fprintf(stderr, "usage: %s --tcp PORT --api PORT --token TOKEN [--rate N] [--seconds N] "
-                 "[--first-source N]\n",
+    std::fprintf(stderr,
+                 "usage: %s --tcp PORT --api PORT --token TOKEN [--rate N] [--seconds N] "
+                 "[--first-source N] [--spikes MS]\n",
                  argv[0]);
     return 2;
   }
@@ -202,6 +231,7 @@ int main(int argc, char** argv) {
   std::vector<Clock::time_point> sent_at(total_lines);
   std::vector<double> latencies_ms;
   latencies_ms.reserve(total_lines * 2);
+  std::vector<double> slowest_by_line(total_lines, 0.0);
   std::atomic<size_t> lines_sent{0};
   std::thread sender;
   const auto deadline = Clock::now() + std::chrono::seconds(options.seconds + 15);
@@ -213,8 +243,10 @@ int main(int argc, char** argv) {
         const size_t line =
             std::strtoull(std::string(data.substr(at + 6, 20)).c_str(), nullptr, 10);
         if (line < total_lines) {
-          latencies_ms.push_back(
-              std::chrono::duration<double, std::milli>(Clock::now() - sent_at[line]).count());
+          const double ms =
+              std::chrono::duration<double, std::milli>(Clock::now() - sent_at[line]).count();
+          latencies_ms.push_back(ms);
+          slowest_by_line[line] = std::max(slowest_by_line[line], ms);
         }
         return latencies_ms.size() < total_lines * 2;
       });
@@ -223,6 +255,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "no alert arrived\n");
     return 1;
   }
+  if (options.spikes_ms > 0) PrintSpikes(sent_at, slowest_by_line, options.spikes_ms);
   const double p50 = Percentile(latencies_ms, 0.50);
   const double p90 = Percentile(latencies_ms, 0.90);
   const double p99 = Percentile(latencies_ms, 0.99);
