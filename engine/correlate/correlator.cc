@@ -146,7 +146,9 @@ void Correlator::Process(const CorrelationSet& set, const EventBatch& batch,
     round.GatherHits(hits);  // in parallel with other workers
     if (sequenced) sequencer_->Wait(first);
     {
+      waiting_.fetch_add(1, std::memory_order_relaxed);  // a checkpoint lets it in between shards
       std::lock_guard lock(mutex_);
+      waiting_.fetch_sub(1, std::memory_order_relaxed);
       round.BindShards();
       round.ApplyAll();
     }

@@ -143,8 +143,10 @@ class Correlator {
   // carries the stream time past every window (end of a replay).
   void Tick(const CorrelationSet& set, int64_t wall_now_ns, std::vector<Alert>& alerts);
 
-  // Serializes every shard (one at a time) into `out`: a versioned binary
-  // blob with a checksum. Restore replaces all state from such a blob,
+  // Serializes every shard (one at a time, each under the state lock, so
+  // batches go on in between: each shard is a consistent cut, the whole is
+  // one only when no Process or Tick runs meanwhile) into `out`: a
+  // versioned binary blob with a checksum. Restore replaces all state from such a blob,
   // keeping only correlations of `set` whose fingerprint matches; returns
   // false with `error` on a malformed or foreign blob (state is then empty).
   void Checkpoint(std::string& out) const;
@@ -166,7 +168,10 @@ class Correlator {
 
   std::shared_ptr<const SetBinding> Bind(const CorrelationSet& set);
   void RaiseStreamTime(int64_t time_ns);
-  bool RestoreBody(const CorrelationSet& set, std::string_view body, std::string* error);
+  bool RestoreBody(const CorrelationSet& set, uint32_t version, std::string_view body,
+                   std::string* error);
+  static void AppendShard(const Shard& shard, const SourceTable& sources, std::string& out);
+  void LetWaitingBatchesIn() const;
   static void AppendReferencedRaw(const Shard& shard, std::string& out);
   void ClearState();
   void ClearStateLocked();
@@ -182,6 +187,7 @@ class Correlator {
   size_t keys_per_shard_ = 0;   // ceil(max_keys_per_rule / shards); 0 = unbounded
   size_t bytes_per_shard_ = 0;  // max_bytes_per_rule / shards; 0 = unbounded
   std::atomic<int64_t> stream_time_ns_{INT64_MIN};
+  std::atomic<uint32_t> waiting_{0};        // Process calls waiting for mutex_
   std::atomic<uint64_t> next_chain_id_{1};  // ids of chained firings (top bit set)
   std::atomic<uint64_t> late_{0}, late_placed_{0}, missing_group_{0}, missing_value_{0};
 

@@ -1,4 +1,7 @@
 // Correlator::Checkpoint and Restore: the state as bytes (format below).
+#include <chrono>
+#include <thread>
+
 #include "engine/correlate/correlator_internal.h"
 
 namespace gsoc::correlate {
@@ -6,17 +9,32 @@ namespace gsoc::correlate {
 // ---------------------------------------------------------------------------
 // Checkpoints
 //
-// "GSOCCORR", u32 version (2), i64 stream time, u64 next chain id;
-// u32 sources, then per source (the orphan clock first, then least
-// recently active first): u32 index, u64 key, u16 agency, i64 time;
-// u32 shards; per shard: u32 tables; per table: str table key, u32 keys;
-// per key: str key, i64 suppress_until, u32 suppressed, u16 agency, u32
-// owner source index, i64 advanced watermark, str window
+// Version 3: "GSOCCORR", u32 version, i64 stream time, u64 next chain id,
+// u64 offset of the sources section (from the blob's start); u32 shards;
+// per shard: u32 tables; per table: str table key, u32 keys; per key: str
+// key, i64 suppress_until, u32 suppressed, u16 agency, u64 owner source key
+// (0: the orphan clock), i64 advanced watermark, str window
 // (KeyWindow::Serialize); then u32 raw entries (only the lines a live window
-// of the shard refers to); per entry: u64 id, i64 time, str line. Then u64
+// of the shard refers to); per entry: u64 id, i64 time, str line. Then the
+// sources section: u32 sources; per source (the orphan clock first, key 0,
+// then least recently active first): u64 key, u16 agency, i64 time. Then u64
 // HashBytes(everything before). str = u32 length + bytes. Little-endian (the
-// host order of every supported target). A version 1 checkpoint (one global
-// stream time) is refused: state starts empty.
+// host order of every supported target).
+//
+// Shards are written one at a time, each under the state lock, so batches
+// go on between two shards (a checkpoint of 100,000 keys held every batch
+// for ~60 ms when it took the lock once). Each shard is a consistent cut;
+// across shards the cut may differ by the batches applied meanwhile, which
+// is no worse than losing them in a crash. The sources, the stream time and
+// the next chain id are written last, so every source and chain id a shard
+// refers to is known; a key's owner is its source's key, not an index that
+// an eviction could have given to another source meanwhile (unknown owners
+// restore to the orphan clock). Callers that never run Process or Tick
+// concurrently (a cluster partition) get one consistent cut.
+//
+// Version 2 (restored, no longer written): the sources first, each with its
+// u32 index, and keys naming their owner by that index. Version 1 (one
+// global stream time) is refused: state starts empty.
 
 namespace {
 
@@ -67,56 +85,82 @@ void Correlator::AppendReferencedRaw(const Shard& shard, std::string& out) {
   std::memcpy(out.data() + count_at, &count, sizeof(count));
 }
 
+void Correlator::AppendShard(const Shard& shard, const SourceTable& sources, std::string& out) {
+  uint32_t tables = 0;
+  for (const auto& table : shard.tables) tables += table ? 1 : 0;
+  AppendPod<uint32_t>(out, tables);
+  for (const auto& table : shard.tables) {
+    if (!table) continue;
+    AppendString(out, table->table_key());
+    AppendPod<uint32_t>(out, static_cast<uint32_t>(table->live()));
+    table->ForEachLive([&](uint32_t, const Slot& slot) {
+      AppendString(out, slot.key.view());
+      AppendPod<int64_t>(out, slot.suppress_until_ns);
+      AppendPod<uint32_t>(out, slot.suppressed);
+      AppendPod<uint16_t>(out, slot.agency);
+      AppendPod<uint64_t>(out, slot.source == kOrphans ? 0 : sources.sources[slot.source].key);
+      AppendPod<int64_t>(out, slot.advanced_ns);
+      const size_t length_at = out.size();
+      AppendPod<uint32_t>(out, 0);
+      slot.window.Serialize(out);
+      const uint32_t length = static_cast<uint32_t>(out.size() - length_at - sizeof(uint32_t));
+      std::memcpy(out.data() + length_at, &length, sizeof(length));
+    });
+  }
+  AppendReferencedRaw(shard, out);
+}
+
+// A thread that unlocks and locks again at once usually gets the lock back
+// before a woken waiter runs: without this, a batch waiting for the state
+// would wait for the whole checkpoint, shard after shard, as before.
+void Correlator::LetWaitingBatchesIn() const {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(5);
+  while (waiting_.load(std::memory_order_relaxed) > 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+}
+
 void Correlator::Checkpoint(std::string& out) const {
   out.clear();
   out.append(kMagic, sizeof(kMagic));
   AppendPod<uint32_t>(out, kCheckpointVersion);
-  AppendPod<int64_t>(out, stream_time_ns_.load(std::memory_order_relaxed));
-  AppendPod<uint64_t>(out, next_chain_id_.load(std::memory_order_relaxed));
+  const size_t header_at = out.size();
+  AppendPod<int64_t>(out, 0);   // stream time, known at the end
+  AppendPod<uint64_t>(out, 0);  // next chain id, known at the end
+  AppendPod<uint64_t>(out, 0);  // where the sources begin
+  AppendPod<uint32_t>(out, static_cast<uint32_t>(shards_.size()));  // fixed at construction
+  for (const auto& shard : shards_) {
+    {
+      std::lock_guard lock(mutex_);  // one shard at a time: batches go on in between
+      AppendShard(*shard, *sources_, out);
+    }
+    LetWaitingBatchesIn();
+  }
   std::lock_guard lock(mutex_);
+  const uint64_t sources_at = out.size();
   const SourceTable& sources = *sources_;
   AppendPod<uint32_t>(out, static_cast<uint32_t>(sources.live() + 1));
   const auto append_source = [&](uint32_t index) {
     const Source& source = sources.sources[index];
-    AppendPod<uint32_t>(out, index);
-    AppendPod<uint64_t>(out, source.key);
+    AppendPod<uint64_t>(out, index == kOrphans ? 0 : source.key);
     AppendPod<uint16_t>(out, source.agency);
     AppendPod<int64_t>(out, source.time_ns);
   };
   append_source(kOrphans);
   for (uint32_t i = sources.oldest; i != kNone; i = sources.sources[i].newer) append_source(i);
-  AppendPod<uint32_t>(out, static_cast<uint32_t>(shards_.size()));
-  for (const auto& shard : shards_) {
-    uint32_t tables = 0;
-    for (const auto& table : shard->tables) tables += table ? 1 : 0;
-    AppendPod<uint32_t>(out, tables);
-    for (const auto& table : shard->tables) {
-      if (!table) continue;
-      AppendString(out, table->table_key());
-      AppendPod<uint32_t>(out, static_cast<uint32_t>(table->live()));
-      table->ForEachLive([&](uint32_t, const Slot& slot) {
-        AppendString(out, slot.key.view());
-        AppendPod<int64_t>(out, slot.suppress_until_ns);
-        AppendPod<uint32_t>(out, slot.suppressed);
-        AppendPod<uint16_t>(out, slot.agency);
-        AppendPod<uint32_t>(out, slot.source);
-        AppendPod<int64_t>(out, slot.advanced_ns);
-        const size_t length_at = out.size();
-        AppendPod<uint32_t>(out, 0);
-        slot.window.Serialize(out);
-        const uint32_t length = static_cast<uint32_t>(out.size() - length_at - sizeof(uint32_t));
-        std::memcpy(out.data() + length_at, &length, sizeof(length));
-      });
-    }
-    AppendReferencedRaw(*shard, out);
-  }
+  const int64_t stream = stream_time_ns_.load(std::memory_order_relaxed);
+  const uint64_t next_chain_id = next_chain_id_.load(std::memory_order_relaxed);
+  std::memcpy(out.data() + header_at, &stream, sizeof(stream));
+  std::memcpy(out.data() + header_at + 8, &next_chain_id, sizeof(next_chain_id));
+  std::memcpy(out.data() + header_at + 16, &sources_at, sizeof(sources_at));
   AppendPod<uint64_t>(out, HashBytes(out, kChecksumSeed));
 }
 
 namespace {
 
 // Magic, version and checksum; empty when the envelope is sound.
-std::string CheckEnvelope(std::string_view blob) {
+std::string CheckEnvelope(std::string_view blob, uint32_t* version_out) {
   constexpr size_t kFixed = sizeof(kMagic) + sizeof(uint32_t) + sizeof(uint64_t);
   if (blob.size() < kFixed) {
     return "checkpoint too short (" + std::to_string(blob.size()) + " bytes)";
@@ -126,9 +170,10 @@ std::string CheckEnvelope(std::string_view blob) {
   }
   uint32_t version = 0;
   std::memcpy(&version, blob.data() + sizeof(kMagic), sizeof(version));
-  if (version != kCheckpointVersion) {
+  if (version != kCheckpointVersion && version != kCheckpointVersionSourcesFirst) {
     return "unsupported checkpoint version " + std::to_string(version);
   }
+  *version_out = version;
   uint64_t checksum = 0;
   const std::string_view covered = blob.substr(0, blob.size() - sizeof(checksum));
   std::memcpy(&checksum, blob.data() + covered.size(), sizeof(checksum));
@@ -145,10 +190,12 @@ bool Correlator::Restore(const CorrelationSet& set, std::string_view blob, std::
   bool ok = false;
   try {
     ClearState();
-    why = CheckEnvelope(blob);
+    uint32_t version = 0;
+    why = CheckEnvelope(blob, &version);
     if (why.empty()) {
       const size_t begin = sizeof(kMagic) + sizeof(uint32_t);
-      ok = RestoreBody(set, blob.substr(begin, blob.size() - begin - sizeof(uint64_t)), &why);
+      ok = RestoreBody(set, version, blob.substr(begin, blob.size() - begin - sizeof(uint64_t)),
+                       &why);
     }
   } catch (const std::exception& e) {
     why = std::string("checkpoint restore failed: ") + e.what();
@@ -161,17 +208,34 @@ bool Correlator::Restore(const CorrelationSet& set, std::string_view blob, std::
   return ok;
 }
 
-bool Correlator::RestoreBody(const CorrelationSet& set, std::string_view in, std::string* error) {
+bool Correlator::RestoreBody(const CorrelationSet& set, uint32_t version, std::string_view in,
+                             std::string* error) {
+  const bool sources_first = version == kCheckpointVersionSourcesFirst;
+  const std::string_view body = in;
   int64_t stream = 0;
-  uint64_t next_chain_id = 0;
+  uint64_t next_chain_id = 0, sources_at = 0;
   uint32_t source_count = 0, shard_count = 0;
   const auto fail = [&](const char* what) {
     *error = std::string("malformed checkpoint: ") + what;
     return false;
   };
-  if (!ReadPod(in, &stream) || !ReadPod(in, &next_chain_id) || !ReadCount(in, 22, &source_count)) {
+  if (!ReadPod(in, &stream) || !ReadPod(in, &next_chain_id) ||
+      (!sources_first && !ReadPod(in, &sources_at))) {
     return fail("header");
   }
+  // The sources section: here (version 2) or at its offset, after the shards.
+  constexpr size_t kVersionBytes = sizeof(kMagic) + sizeof(uint32_t);
+  std::string_view sources_in = in;
+  if (!sources_first) {
+    const size_t read = body.size() - in.size();
+    if (sources_at < kVersionBytes + read || sources_at - kVersionBytes > body.size()) {
+      return fail("sources offset");
+    }
+    sources_in = body.substr(sources_at - kVersionBytes);
+    in = body.substr(read, sources_at - kVersionBytes - read);
+  }
+  const size_t source_bytes = sources_first ? 22 : 18;
+  if (!ReadCount(sources_in, source_bytes, &source_count)) return fail("source count");
   const std::shared_ptr<const SetBinding> binding = Bind(set);
   std::unordered_map<std::string_view, uint32_t> rule_of_table;
   for (uint32_t i = 0; i < binding->table_keys.size(); ++i) {
@@ -181,15 +245,15 @@ bool Correlator::RestoreBody(const CorrelationSet& set, std::string_view in, std
   Round round(*this, set, *binding, nullptr, 0, unused);
   std::lock_guard lock(mutex_);
   round.BindShards();
-  // Sources: the saved index of each, mapped to its index here.
+  // Version 2: the saved index of each source, mapped to its index here.
   std::unordered_map<uint32_t, uint32_t> source_of;
   for (uint32_t n = 0; n < source_count; ++n) {
     uint32_t saved = 0;
     uint64_t key = 0;
     uint16_t agency = 0;
     int64_t time_ns = 0;
-    if (!ReadPod(in, &saved) || !ReadPod(in, &key) || !ReadPod(in, &agency) ||
-        !ReadPod(in, &time_ns)) {
+    if ((sources_first && !ReadPod(sources_in, &saved)) || !ReadPod(sources_in, &key) ||
+        !ReadPod(sources_in, &agency) || !ReadPod(sources_in, &time_ns)) {
       return fail("source");
     }
     if (n == 0) {  // the orphan clock
@@ -197,12 +261,35 @@ bool Correlator::RestoreBody(const CorrelationSet& set, std::string_view in, std
       source_of[saved] = kOrphans;
       continue;
     }
-    if (key == 0 || sources_->index.count(key) || !source_of.emplace(saved, 0).second) {
+    if (key == 0 || sources_->index.count(key) ||
+        (sources_first && !source_of.emplace(saved, 0).second)) {
       return fail("duplicate source");
     }
     const uint32_t index = round.RestoreSource(key, agency, time_ns);
     source_of[saved] = index;
   }
+  if (sources_first) {
+    in = sources_in;
+  } else if (!sources_in.empty()) {
+    return fail("trailing bytes");
+  }
+  // A key's owner: by saved index (version 2) or by source key (version 3,
+  // where a source evicted while the shards were written is the orphan clock).
+  const auto owner_of = [&](std::string_view& record, uint32_t* owner) {
+    if (sources_first) {
+      uint32_t saved = 0;
+      if (!ReadPod(record, &saved)) return false;
+      const auto found = source_of.find(saved);
+      if (found == source_of.end()) return false;
+      *owner = found->second;
+      return true;
+    }
+    uint64_t key = 0;
+    if (!ReadPod(record, &key)) return false;
+    const auto found = key == 0 ? sources_->index.end() : sources_->index.find(key);
+    *owner = found == sources_->index.end() ? kOrphans : found->second;
+    return true;
+  };
   if (!ReadPod(in, &shard_count)) return fail("shard count");
   for (uint32_t s = 0; s < shard_count; ++s) {
     uint32_t tables = 0;
@@ -215,15 +302,14 @@ bool Correlator::RestoreBody(const CorrelationSet& set, std::string_view in, std
       for (uint32_t k = 0; k < keys; ++k) {
         std::string_view key, window_bytes;
         int64_t suppress_until = 0, advanced = 0;
-        uint32_t suppressed = 0, owner = 0;
+        uint32_t suppressed = 0, owner = kOrphans;
         uint16_t agency = 0;
         if (!ReadString(in, &key) || !ReadPod(in, &suppress_until) || !ReadPod(in, &suppressed) ||
-            !ReadPod(in, &agency) || !ReadPod(in, &owner) || !ReadPod(in, &advanced) ||
-            !ReadString(in, &window_bytes)) {
+            !ReadPod(in, &agency)) {
           return fail("key record");
         }
-        const auto source = source_of.find(owner);
-        if (source == source_of.end()) return fail("key owner");
+        if (!owner_of(in, &owner)) return fail("key owner");
+        if (!ReadPod(in, &advanced) || !ReadString(in, &window_bytes)) return fail("key record");
         if (rule == rule_of_table.end()) continue;  // correlation changed or gone
         const uint32_t i = rule->second;
         const uint64_t hash = HashBytes(key, binding->table_seeds[i]);
@@ -239,7 +325,7 @@ bool Correlator::RestoreBody(const CorrelationSet& set, std::string_view in, std
         slot.suppress_until_ns = suppress_until;
         slot.suppressed = suppressed;
         slot.agency = agency;
-        slot.source = source->second;
+        slot.source = owner;
         slot.advanced_ns = advanced;
         round.Settle(shard, table, index, round.SourceWatermark(slot.source));
       }

@@ -43,7 +43,8 @@ inline constexpr size_t kMaxBindings = 4;
 inline constexpr size_t kPrefetchIndex = 8;  // updates ahead: index entry and raw cache index
 inline constexpr size_t kPrefetchSlot = 4;   // updates ahead: the slot
 inline constexpr char kMagic[8] = {'G', 'S', 'O', 'C', 'C', 'O', 'R', 'R'};
-inline constexpr uint32_t kCheckpointVersion = 2;
+inline constexpr uint32_t kCheckpointVersion = 3;
+inline constexpr uint32_t kCheckpointVersionSourcesFirst = 2;  // still restored
 
 // A key's deadline, in the heap of the source that owns it.
 struct HeapEntry {

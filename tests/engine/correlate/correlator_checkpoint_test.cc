@@ -2,10 +2,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <initializer_list>
+#include <map>
 #include <random>
 #include <string>
 #include <thread>
@@ -13,6 +16,7 @@
 #include <vector>
 
 #include "engine/correlate/correlator.h"
+#include "engine/correlate/correlator_internal.h"
 #include "engine/correlate/key_table.h"
 #include "tests/engine/correlate/correlator_test_util.h"
 
@@ -122,6 +126,155 @@ TEST(CorrelatorTest, CheckpointKeepsSuppressionState) {
   const std::vector<Alert> alerts = Feed(after, set, third);
   ASSERT_EQ(alerts.size(), 1u);
   EXPECT_EQ(alerts[0].suppressed, 2u);
+}
+
+// gsocd checkpoints while its workers apply batches: the checkpoint takes
+// the state lock one shard at a time, so sources are created and evicted
+// (max_sources) between two shards. Every such checkpoint must restore: a
+// key whose source was evicted meanwhile belongs to the orphan clock, never
+// to another source that took its place.
+TEST(CorrelatorTest, CheckpointsTakenWhileBatchesRunAlwaysRestore) {
+  const CorrelationSet set = OneToOne({EventCount("brute", {"src_ip"}, 1'000'000)});
+  CorrelatorOptions options = SmallOptions();
+  options.shards = 16;
+  options.max_sources = 3;  // sources evicted all the time
+  Correlator live(options, {"mof"});
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> batches{0};
+  std::thread feeder([&] {
+    uint64_t id = 1;
+    for (uint64_t round = 0; !stop.load(); ++round) {
+      Batch batch;
+      const std::string host = "host" + std::to_string(round % 11);
+      for (int hit = 0; hit < 32; ++hit, ++id) {
+        const std::string ip = "10.0." + std::to_string(id / 256 % 64) + "." +
+                               std::to_string(id % 256);  // 16,384 keys at most
+        batch.Hit(0, id, static_cast<double>(round) * 0.01, {{"src_ip", ip}}, 0, host);
+      }
+      Feed(live, set, batch);
+      batches.fetch_add(1);
+    }
+  });
+  struct StopFeeder {
+    std::atomic<bool>& stop;
+    std::thread& feeder;
+    ~StopFeeder() {
+      stop.store(true);
+      feeder.join();
+    }
+  } stop_feeder{stop, feeder};
+  while (batches.load() < 20) std::this_thread::yield();
+  size_t restored_keys = 0;
+  for (int i = 0; i < 30; ++i) {
+    std::string blob;
+    live.Checkpoint(blob);
+    Correlator copy(options, {"mof"});
+    std::string error;
+    ASSERT_TRUE(copy.Restore(set, blob, &error)) << "checkpoint " << i << ": " << error;
+    EXPECT_LE(copy.stats().sources, options.max_sources);
+    restored_keys = copy.stats().live_keys;
+  }
+  EXPECT_GT(restored_keys, 0u);
+}
+
+// Rewrites a version 3 checkpoint in the version 2 layout (sources first,
+// each with an index; keys naming their owner by that index), as gsocd
+// wrote them before: an upgrade must still restore its last checkpoint.
+std::string AsVersion2(const std::string& v3) {
+  std::string_view in(v3);
+  const auto take = [&](size_t n) {
+    const std::string_view bytes = in.substr(0, n);
+    in.remove_prefix(n);
+    return bytes;
+  };
+  const auto u32 = [](std::string_view bytes) {
+    uint32_t value = 0;
+    std::memcpy(&value, bytes.data(), sizeof(value));
+    return value;
+  };
+  const auto u64 = [](std::string_view bytes) {
+    uint64_t value = 0;
+    std::memcpy(&value, bytes.data(), sizeof(value));
+    return value;
+  };
+  const std::string_view magic = take(8);
+  take(4);  // version
+  const std::string_view stream_and_chain = take(16);
+  const uint64_t sources_at = u64(take(8));
+  std::string_view sources(v3.data() + sources_at, v3.size() - sources_at - 8);
+  in = std::string_view(v3.data() + 36, sources_at - 36);
+  // Sources: index n for the n-th, the orphan clock (key 0) first.
+  std::string out(magic);
+  const uint32_t version = 2;
+  out.append(reinterpret_cast<const char*>(&version), 4);
+  out.append(stream_and_chain);
+  const uint32_t source_count = u32(sources.substr(0, 4));
+  out.append(sources.substr(0, 4));
+  std::map<uint64_t, uint32_t> index_of;
+  for (uint32_t n = 0; n < source_count; ++n) {
+    const std::string_view record = sources.substr(4 + n * 18, 18);
+    index_of[u64(record.substr(0, 8))] = n;
+    out.append(reinterpret_cast<const char*>(&n), 4);
+    out.append(record);
+  }
+  const auto str = [&] { return take(4 + u32(in.substr(0, 4))); };
+  const uint32_t shards = u32(take(4));
+  out.append(reinterpret_cast<const char*>(&shards), 4);
+  for (uint32_t s = 0; s < shards; ++s) {
+    const std::string_view tables = take(4);
+    out.append(tables);
+    for (uint32_t t = 0; t < u32(tables); ++t) {
+      out.append(str());  // table key
+      const std::string_view keys = take(4);
+      out.append(keys);
+      for (uint32_t k = 0; k < u32(keys); ++k) {
+        out.append(str());     // key
+        out.append(take(14));  // suppress_until, suppressed, agency
+        const uint32_t owner = index_of.at(u64(take(8)));
+        out.append(reinterpret_cast<const char*>(&owner), 4);
+        out.append(take(8));  // advanced
+        out.append(str());    // window
+      }
+    }
+    const std::string_view lines = take(4);
+    out.append(lines);
+    for (uint32_t l = 0; l < u32(lines); ++l) {
+      out.append(take(16));
+      out.append(str());
+    }
+  }
+  EXPECT_TRUE(in.empty());
+  const uint64_t checksum = HashBytes(out, kChecksumSeed);
+  out.append(reinterpret_cast<const char*>(&checksum), 8);
+  return out;
+}
+
+TEST(CorrelatorTest, AVersion2CheckpointStillRestores) {
+  CorrelationRule rule = EventCount("brute", {"src_ip"}, 3);
+  rule.suppress_ns = 0;
+  const CorrelationSet set = OneToOne({rule});
+  Correlator before(SmallOptions(), {"mof"});
+  Batch first;
+  first.Hit(0, 1, 0, {{"src_ip", "10.0.0.1"}}, 0, "web1");
+  first.Hit(0, 2, 1, {{"src_ip", "10.0.0.1"}}, 0, "web1");
+  first.Hit(0, 3, 1, {{"src_ip", "10.0.0.2"}}, 0, "web2");
+  Feed(before, set, first);
+  std::string blob;
+  before.Checkpoint(blob);
+  const std::string old = AsVersion2(blob);
+  ASSERT_NE(old, blob);
+
+  Correlator after(SmallOptions(), {"mof"});
+  std::string error;
+  ASSERT_TRUE(after.Restore(set, old, &error)) << error;
+  EXPECT_EQ(after.stats().live_keys, 2u);
+  EXPECT_EQ(after.stats().sources, 2u);
+  EXPECT_EQ(after.source_time_ns(0, "web1"), before.source_time_ns(0, "web1"));
+  Batch last;
+  last.Hit(0, 4, 2, {{"src_ip", "10.0.0.1"}}, 0, "web1");
+  const std::vector<Alert> alerts = Feed(after, set, last);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].count, 3u);
 }
 
 TEST(CorrelatorTest, RestoreRejectsGarbageAndLeavesNoState) {

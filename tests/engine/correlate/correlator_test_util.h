@@ -23,13 +23,14 @@ using FieldList = std::initializer_list<std::pair<std::string_view, std::string_
 class Batch {
  public:
   // Adds an event at kBase + seconds; returns its index in the batch.
-  uint32_t Add(uint64_t id, double seconds, FieldList fields, uint16_t agency = 0) {
+  uint32_t Add(uint64_t id, double seconds, FieldList fields, uint16_t agency = 0,
+               std::string_view host = "host1") {
     Event& event = batch_.AddEvent();
     event.id = id;
     event.event_time_ns = kBase + static_cast<int64_t>(seconds * kSecond);
     event.receive_time_ns = event.event_time_ns;
     event.agency = agency;
-    event.host = batch_.arena().Copy("host1");
+    event.host = batch_.arena().Copy(host);
     std::string raw = "<38>raw line of event " + std::to_string(id);
     for (const auto& [name, value] : fields) {
       raw += " " + std::string(name) + "=" + std::string(value);
@@ -42,8 +43,9 @@ class Batch {
     return static_cast<uint32_t>(batch_.size() - 1);
   }
   // Adds an event that matched detection rule `rule`.
-  void Hit(uint32_t rule, uint64_t id, double seconds, FieldList fields, uint16_t agency = 0) {
-    hits_.push_back({Add(id, seconds, fields, agency), rule});
+  void Hit(uint32_t rule, uint64_t id, double seconds, FieldList fields, uint16_t agency = 0,
+           std::string_view host = "host1") {
+    hits_.push_back({Add(id, seconds, fields, agency, host), rule});
   }
 
   const EventBatch& batch() const { return batch_; }
