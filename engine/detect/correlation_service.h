@@ -78,6 +78,9 @@ class CorrelationService {
   std::atomic<uint64_t> checkpoints_{0};
   std::atomic<uint64_t> checkpoint_failures_{0};
   std::atomic<uint64_t> checkpoint_bytes_{0};
+  std::atomic<int64_t> checkpoint_serialize_ns_{0};  // the last checkpoint's
+  std::atomic<int64_t> checkpoint_save_ns_{0};
+  std::string checkpoint_buffer_;      // CheckpointNow's, reused (the loop thread, then Stop)
   std::atomic<uint64_t> restored_{0};  // 1 when state came from a checkpoint
 };
 
