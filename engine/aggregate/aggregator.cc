@@ -6,10 +6,12 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 #include <unordered_set>
 
 #include "engine/aggregate/aggregate_key.h"
 #include "engine/util/hash.h"
+#include "engine/util/saturating.h"
 #include "engine/util/time_format.h"
 
 namespace gsoc::aggregate {
@@ -197,9 +199,35 @@ Alert Aggregator::TrimmedAlert(const rules::Rule& rule, const EventBatch& batch,
   return alert;
 }
 
-void Aggregator::Join(Aggregate& aggregate, const Event& event) {
+int64_t Aggregator::NextDue(const Aggregate& aggregate, int64_t now_ns) const {
+  int64_t due = aggregate.alert.aggregate_closes_ns;
+  if (aggregate.alert.count > aggregate.published_count) {
+    // Not committed yet: the next tick looks again (OnCommitted learns the id).
+    const int64_t update =
+        aggregate.last_id != 0
+            ? SaturatingAdd(
+                  aggregate.published_ns,
+                  std::chrono::duration_cast<std::chrono::nanoseconds>(options_.update_interval)
+                      .count())
+            : now_ns + 1;
+    due = std::min(due, update);
+  }
+  return due;
+}
+
+void Aggregator::Schedule(Shard& shard, uint64_t key, Aggregate& aggregate, int64_t at_ns) {
+  aggregate.due_ns = at_ns;
+  shard.due.push_back({at_ns, key});
+  std::push_heap(shard.due.begin(), shard.due.end(), std::greater<>());
+}
+
+void Aggregator::Join(Shard& shard, uint64_t key, Aggregate& aggregate, const Event& event,
+                      int64_t now_ns) {
   Alert& alert = aggregate.alert;
   ++alert.count;
+  if (const int64_t due = NextDue(aggregate, now_ns); due < aggregate.due_ns) {
+    Schedule(shard, key, aggregate, due);
+  }
   alert.window_start_ns = std::min(alert.window_start_ns, event.event_time_ns);
   alert.window_end_ns = std::max(alert.window_end_ns, event.event_time_ns);
   if (alert.events.size() >= options_.max_events) return;
@@ -229,7 +257,8 @@ Alert Aggregator::Open(Shard& shard, uint64_t key, std::string_view key_bytes, A
   aggregate.published_count = alert.count;
   aggregate.published_ns = now_ns;
   aggregate.bytes = bytes;
-  shard.open.emplace(key, std::move(aggregate));
+  Schedule(shard, key, shard.open.emplace(key, std::move(aggregate)).first->second,
+           alert.aggregate_closes_ns);
   open_count_.fetch_add(1, std::memory_order_relaxed);
   open_bytes_.fetch_add(bytes, std::memory_order_relaxed);
   opened_.fetch_add(1, std::memory_order_relaxed);
@@ -308,7 +337,7 @@ void Aggregator::Add(const EventBatch& batch, std::span<const DetectionHit> hits
       if (it != shard.open.end()) {
         // (Past its period with hits to publish: it takes this one too; the
         // tick publishes and closes it.)
-        Join(it->second, event);
+        Join(shard, pending[end].key, it->second, event, now_ns);
         ++joined;
         continue;
       }
@@ -353,27 +382,49 @@ Alert Aggregator::NextVersion(Aggregate& aggregate, int64_t now_ns) {
   return version;
 }
 
-void Aggregator::TickShard(Shard& shard, int64_t now_ns, bool final, std::vector<Alert>& out) {
+bool Aggregator::Visit(Aggregate& aggregate, int64_t now_ns, bool final, std::vector<Alert>& out) {
   const int64_t interval =
       std::chrono::duration_cast<std::chrono::nanoseconds>(options_.update_interval).count();
+  const bool ending = final || now_ns >= aggregate.alert.aggregate_closes_ns;
+  const bool grew = aggregate.alert.count > aggregate.published_count;
+  // A new version replaces the previous one once that one is committed.
+  if (grew && aggregate.last_id != 0 && (ending || now_ns - aggregate.published_ns >= interval)) {
+    out.push_back(NextVersion(aggregate, now_ns));
+  }
+  const bool published = aggregate.alert.count == aggregate.published_count;
+  if (!ending || !(published || final)) return true;
+  open_count_.fetch_sub(1, std::memory_order_relaxed);
+  open_bytes_.fetch_sub(aggregate.bytes, std::memory_order_relaxed);
+  closed_.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
+void Aggregator::TickShard(Shard& shard, int64_t now_ns, bool final, std::vector<Alert>& out) {
   MutexLock lock(shard.mutex);
-  for (auto it = shard.open.begin(); it != shard.open.end();) {
-    Aggregate& aggregate = it->second;
-    const bool ending = final || now_ns >= aggregate.alert.aggregate_closes_ns;
-    const bool grew = aggregate.alert.count > aggregate.published_count;
-    // A new version replaces the previous one once that one is committed.
-    if (grew && aggregate.last_id != 0 && (ending || now_ns - aggregate.published_ns >= interval)) {
-      out.push_back(NextVersion(aggregate, now_ns));
+  if (final) {
+    for (auto it = shard.open.begin(); it != shard.open.end();) {
+      it = Visit(it->second, now_ns, true, out) ? std::next(it) : shard.open.erase(it);
     }
-    const bool published = aggregate.alert.count == aggregate.published_count;
-    if (ending && (published || final)) {
-      open_count_.fetch_sub(1, std::memory_order_relaxed);
-      open_bytes_.fetch_sub(aggregate.bytes, std::memory_order_relaxed);
-      closed_.fetch_add(1, std::memory_order_relaxed);
-      it = shard.open.erase(it);
-    } else {
-      ++it;
+    shard.due.clear();
+    return;
+  }
+  while (!shard.due.empty() && shard.due.front().at_ns <= now_ns) {
+    std::pop_heap(shard.due.begin(), shard.due.end(), std::greater<>());
+    const Due due = shard.due.back();
+    shard.due.pop_back();
+    const auto it = shard.open.find(due.key);
+    if (it == shard.open.end() || it->second.due_ns != due.at_ns) continue;  // stale
+    if (!Visit(it->second, now_ns, false, out)) {
+      shard.open.erase(it);
+      continue;
     }
+    // Never due again within this tick (that would loop): at the next one.
+    Schedule(shard, due.key, it->second, std::max(NextDue(it->second, now_ns), now_ns + 1));
+  }
+  if (shard.due.size() > 2 * shard.open.size() + 64) {  // mostly stale: rebuild
+    shard.due.clear();
+    for (const auto& [key, aggregate] : shard.open) shard.due.push_back({aggregate.due_ns, key});
+    std::make_heap(shard.due.begin(), shard.due.end(), std::greater<>());
   }
 }
 
@@ -452,7 +503,8 @@ size_t Aggregator::Resume(const store::AlertReader& reader) {
       const uint64_t key = aggregate.alert.aggregate_key;
       Shard& shard = shards_[key % kShards];
       MutexLock lock(shard.mutex);
-      shard.open.emplace(key, std::move(aggregate));
+      const int64_t closes = aggregate.alert.aggregate_closes_ns;
+      Schedule(shard, key, shard.open.emplace(key, std::move(aggregate)).first->second, closes);
       ++resumed;
     }
     if (older || page.next_cursor == 0) break;

@@ -238,6 +238,51 @@ TEST_F(AggregatorTest, CountsEqualAnIndependentCountOfHits) {
   EXPECT_EQ(store_->stats().replaced, stats.updated);
 }
 
+// The tick visits only what is due: a grown aggregate's next version comes
+// once update_interval since its last version passed, not before; one that
+// did not grow is left alone until its period ends; both close at their end.
+TEST_F(AggregatorTest, VersionsComeWhenTheIntervalPassedAndAggregatesCloseAtTheirEnd) {
+  OpenStore();
+  auto aggregator = MakeAggregator();  // period 60 s, update_interval 5 s
+  AddBatch(*aggregator, {{&rule_a_, "10.0.0.1", "root"}, {&rule_a_, "10.0.0.2", "root"}});
+  clock_.Advance(1s);
+  AddBatch(*aggregator, {{&rule_a_, "10.0.0.1", "root"}});  // 10.0.0.1 grows
+  const auto stats = [&] { return aggregator->stats(); };
+  Tick(*aggregator);  // 1 s
+  EXPECT_EQ(stats().updated, 0u);
+  clock_.Advance(3s);
+  Tick(*aggregator);  // 4 s
+  EXPECT_EQ(stats().updated, 0u);
+  clock_.Advance(1s);
+  Tick(*aggregator);  // 5 s: version 1 of 10.0.0.1
+  EXPECT_EQ(stats().updated, 1u);
+  clock_.Advance(1s);
+  AddBatch(*aggregator, {{&rule_a_, "10.0.0.1", "root"}});  // grows again at 6 s
+  for (int second = 7; second <= 59; ++second) {
+    clock_.Advance(1s);
+    Tick(*aggregator);
+    if (second == 9) {
+      EXPECT_EQ(stats().updated, 1u);  // 4 s after version 1
+    }
+  }
+  EXPECT_EQ(stats().updated, 2u);  // version 2 at 10 s
+  EXPECT_EQ(stats().closed, 0u);
+  EXPECT_EQ(stats().open, 2u);
+  clock_.Advance(1s);
+  Tick(*aggregator);  // 60 s: both periods end
+  EXPECT_EQ(stats().closed, 2u);
+  EXPECT_EQ(stats().open, 0u);
+  EXPECT_EQ(stats().updated, 2u);
+  std::map<std::string, uint64_t> counts;
+  for (const store::StoredAlert& a : Stored()) {
+    Alert alert;
+    ASSERT_TRUE(ParseAggregateAlert(a.json, &alert));
+    counts[GroupText(alert)] = alert.count;
+  }
+  EXPECT_EQ(counts["rule-a|src_ip=10.0.0.1|user=root|host=bastion"], 3u);
+  EXPECT_EQ(counts["rule-a|src_ip=10.0.0.2|user=root|host=bastion"], 1u);
+}
+
 TEST_F(AggregatorTest, RuleAttributeChoosesTheGroupFieldsAndAnEmptyListAlertsEveryHit) {
   OpenStore();
   auto aggregator = MakeAggregator();
