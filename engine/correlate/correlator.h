@@ -172,7 +172,7 @@ class Correlator {
                    std::string* error);
   static void AppendShard(const Shard& shard, const SourceTable& sources, std::string& out);
   void LetWaitingBatchesIn() const;
-  static void AppendReferencedRaw(const Shard& shard, std::string& out);
+  static void AppendReferencedRaw(const Shard& shard, std::vector<uint64_t>& ids, std::string& out);
   void ClearState();
   void ClearStateLocked();
 

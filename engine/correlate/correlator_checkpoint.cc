@@ -58,34 +58,34 @@ bool ReadCount(std::string_view& in, size_t min_item_bytes, uint32_t* count) {
 
 }  // namespace
 
-// The shard's raw lines that a live window still refers to. The cache holds
-// the lines of every recent correlated event (up to raw_cache bytes, 64 MiB
-// by default), most of whose windows have fired or expired; writing them all
-// made a checkpoint of tens of MiB every interval, whose serialization,
-// store write, flush and compaction cost more CPU than the detection itself.
-void Correlator::AppendReferencedRaw(const Shard& shard, std::string& out) {
-  thread_local std::vector<uint64_t> ids;
-  ids.clear();
-  for (const auto& table : shard.tables) {
-    if (table)
-      table->ForEachLive([&](uint32_t, const Slot& slot) { slot.window.AppendEventIds(ids); });
-  }
+// The shard's raw lines that a live window still refers to (`ids`: the
+// event ids of the shard's windows, collected as they were written). The
+// cache holds the lines of every recent correlated event (up to raw_cache
+// bytes, 64 MiB by default), most of whose windows have fired or expired;
+// writing them all made a checkpoint of tens of MiB every interval, whose
+// serialization, store write, flush and compaction cost more CPU than the
+// detection itself.
+void Correlator::AppendReferencedRaw(const Shard& shard, std::vector<uint64_t>& ids,
+                                     std::string& out) {
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   const size_t count_at = out.size();
   AppendPod<uint32_t>(out, 0);
   uint32_t count = 0;
-  shard.raw.ForEach([&](uint64_t id, int64_t time_ns, std::string_view line) {
-    if (!std::binary_search(ids.begin(), ids.end(), id)) return;
-    AppendPod<uint64_t>(out, id);
-    AppendPod<int64_t>(out, time_ns);
-    AppendString(out, line);
-    ++count;
-  });
+  shard.raw.ForEachWanted(
+      [&](uint64_t id) { return std::binary_search(ids.begin(), ids.end(), id); },
+      [&](uint64_t id, int64_t time_ns, std::string_view line) {
+        AppendPod<uint64_t>(out, id);
+        AppendPod<int64_t>(out, time_ns);
+        AppendString(out, line);
+        ++count;
+      });
   std::memcpy(out.data() + count_at, &count, sizeof(count));
 }
 
 void Correlator::AppendShard(const Shard& shard, const SourceTable& sources, std::string& out) {
+  thread_local std::vector<uint64_t> ids;  // of the events the windows refer to
+  ids.clear();
   uint32_t tables = 0;
   for (const auto& table : shard.tables) tables += table ? 1 : 0;
   AppendPod<uint32_t>(out, tables);
@@ -105,9 +105,10 @@ void Correlator::AppendShard(const Shard& shard, const SourceTable& sources, std
       slot.window.Serialize(out);
       const uint32_t length = static_cast<uint32_t>(out.size() - length_at - sizeof(uint32_t));
       std::memcpy(out.data() + length_at, &length, sizeof(length));
+      slot.window.AppendEventIds(ids);  // while the window is in the cache
     });
   }
-  AppendReferencedRaw(shard, out);
+  AppendReferencedRaw(shard, ids, out);
 }
 
 // A thread that unlocks and locks again at once usually gets the lock back

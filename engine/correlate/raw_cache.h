@@ -85,9 +85,16 @@ class RawCache {
   // Oldest first: f(id, time_ns, line).
   template <typename F>
   void ForEach(F&& f) const {
+    ForEachWanted([](uint64_t) { return true; }, f);
+  }
+  // The same for the lines whose id `wanted(id)` accepts; the others are
+  // not copied out.
+  template <typename W, typename F>
+  void ForEachWanted(W&& wanted, F&& f) const {
     std::string line;
     for (uint64_t seq = head_; seq < tail_; ++seq) {
       const Header& header = HeaderOf(seq);
+      if (!wanted(header.id)) continue;
       CopyOut(header, &line);
       f(header.id, header.time_ns, std::string_view(line));
     }

@@ -269,12 +269,6 @@ class Aggregate {
   std::vector<double>* sorted_ = nullptr;
 };
 
-void PutU64(std::string& out, uint64_t value) {
-  char bytes[8];
-  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>(value >> (8 * i));
-  out.append(bytes, 8);
-}
-
 uint64_t GetU64(const char* bytes) {
   uint64_t value = 0;
   for (int i = 0; i < 8; ++i) value |= uint64_t{static_cast<uint8_t>(bytes[i])} << (8 * i);
@@ -720,16 +714,18 @@ struct KeyWindow::Impl {
 
   // ---- checkpoint -------------------------------------------------------------
 
+  // The entries are stored as the format lays them out (u64 time, u64 id[,
+  // u64 aux], little-endian), so they go out in one copy: a checkpoint of a
+  // million keys spent a third of its time here, entry field by field.
   static void Serialize(const KeyWindow& w, std::string& out) {
-    out.push_back(static_cast<char>(kFormatVersion));
-    out.push_back(static_cast<char>(w.wide_));
-    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(w.size_ >> (8 * i)));
-    for (size_t i = 0; i < w.size_; ++i) {
-      const Entry entry = Get(w, i);
-      PutU64(out, static_cast<uint64_t>(entry.time_ns));
-      PutU64(out, entry.event_id);
-      if (w.wide_) PutU64(out, entry.aux);
-    }
+    static_assert(std::endian::native == std::endian::little);
+    const auto size = static_cast<uint32_t>(w.size_);
+    const char header[kHeaderBytes] = {
+        static_cast<char>(kFormatVersion), static_cast<char>(w.wide_),
+        static_cast<char>(size),           static_cast<char>(size >> 8),
+        static_cast<char>(size >> 16),     static_cast<char>(size >> 24)};
+    out.append(header, kHeaderBytes);
+    if (size > 0) out.append(w.data_, size * Stride(w));
   }
 
   static bool Deserialize(KeyWindow& w, std::string_view& in) {
