@@ -11,7 +11,9 @@ namespace gsoc {
 namespace {
 
 constexpr uint32_t kCheckpointMagic = 0x41505347;  // "GSPA" little-endian
-constexpr uint8_t kCheckpointVersion = 1;
+// 2: an event time per agency (1: the partition's one event time, which
+// restores as the time of every agency with open aggregates).
+constexpr uint8_t kCheckpointVersion = 2;
 constexpr uint8_t kMaxLevel = static_cast<uint8_t>(rules::Level::kCritical);
 
 ClusterAlert Versioned(const Alert& alert, InputPosition newest) {
@@ -24,28 +26,32 @@ void PartitionAggregator::Feed(std::span<const AggregationHit> hits,
                                std::vector<ClusterAlert>& out) {
   for (const AggregationHit& hit : hits) {
     ++stats_.hits;
-    event_time_ns_ = std::max(event_time_ns_, hit.event_time_ns);
     key_.clear();
     AppendAggregateKey(key_, hit.rule_id, hit.agency);
     for (const auto& [name, value] : hit.group) AppendAggregateKeyValue(key_, name, value);
     auto it = open_.find(key_);
-    if (it != open_.end() && hit.event_time_ns >= it->second.alert.aggregate_closes_ns) {
+    if (it != open_.end() && hit.event_time_ns < it->second.alert.aggregate_closes_ns) {
+      AgencyClock& clock = it->second.clock->second;
+      clock.time_ns = std::max(clock.time_ns, hit.event_time_ns);
+      Join(it->second, hit);
+      ++stats_.aggregated;
+      continue;
+    }
+    // Its agency's time moves, whether the hit opens an aggregate or not.
+    auto clock = clocks_.find(hit.agency);
+    if (clock != clocks_.end())
+      clock->second.time_ns = std::max(clock->second.time_ns, hit.event_time_ns);
+    if (it != open_.end()) {
       // Past its period: its last version, then a new aggregate.
       Publish(it->second, out);
       Close(it);
-      it = open_.end();
     }
-    if (it == open_.end()) {
-      Open(hit, key_, out);
-      continue;
-    }
-    Join(it->second, hit);
-    ++stats_.aggregated;
+    Open(hit, key_, clock, out);
   }
 }
 
 void PartitionAggregator::Open(const AggregationHit& hit, const std::string& key,
-                               std::vector<ClusterAlert>& out) {
+                               Clocks::iterator clock, std::vector<ClusterAlert>& out) {
   Alert alert;
   alert.time_ns = hit.event_time_ns;
   alert.kind = AlertKind::kDetection;
@@ -63,8 +69,14 @@ void PartitionAggregator::Open(const AggregationHit& hit, const std::string& key
   if (open_.size() >= options_.max_open || bytes_ + bytes > options_.max_bytes) {
     ++stats_.overflow;  // an alert of its own
     out.push_back(Versioned(alert, position));
+    // The agency's last aggregate may have closed just before (Feed).
+    if (clock != clocks_.end() && clock->second.open == 0) clocks_.erase(clock);
     return;
   }
+  if (clock == clocks_.end()) {
+    clock = clocks_.emplace(hit.agency, AgencyClock{hit.event_time_ns, 0}).first;
+  }
+  ++clock->second.open;
   alert.aggregate_key = AggregateKeyHash(key);
   alert.aggregate_version = 0;
   alert.aggregate_opened_ns = hit.event_time_ns;
@@ -75,6 +87,7 @@ void PartitionAggregator::Open(const AggregationHit& hit, const std::string& key
   aggregate.published_count = 1;
   aggregate.newest = position;
   aggregate.bytes = bytes;
+  aggregate.clock = clock;
   bytes_ += bytes;
   ++stats_.opened;
 }
@@ -105,6 +118,7 @@ void PartitionAggregator::Publish(Aggregate& aggregate, std::vector<ClusterAlert
 
 void PartitionAggregator::Close(std::map<std::string, Aggregate>::iterator it) {
   if (it->second.alert.count != it->second.published_count) --grown_;
+  --it->second.clock->second.open;
   bytes_ -= it->second.bytes;
   open_.erase(it);
   ++stats_.closed;
@@ -114,23 +128,39 @@ void PartitionAggregator::Flush(std::vector<ClusterAlert>& out) {
   ++stats_.flushes;
   for (auto it = open_.begin(); it != open_.end();) {
     Publish(it->second, out);
-    if (event_time_ns_ >= it->second.alert.aggregate_closes_ns) {
+    const Clocks::iterator clock = it->second.clock;
+    if (clock->second.time_ns >= it->second.alert.aggregate_closes_ns) {
       Close(it++);
+      if (clock->second.open == 0) clocks_.erase(clock);
     } else {
       ++it;
     }
   }
 }
 
-// checkpoint := "GSPA" version:u8(=1) event_time:zigzag count:varint aggregate{count}
+int64_t PartitionAggregator::agency_time_ns(std::string_view agency) const {
+  const auto clock = clocks_.find(agency);
+  return clock == clocks_.end() ? INT64_MIN : clock->second.time_ns;
+}
+
+// checkpoint := "GSPA" version:u8(=2) agencies:varint clock{agencies}
+//               count:varint aggregate{count}
+// clock      := agency:text time:zigzag   (agencies in ascending order, each
+//               with open aggregates)
 // aggregate  := key:text published_count:varint newest_sequence:varint
 //               newest_index:varint time:zigzag level:u8 rule_id:text
 //               rule_name:text agency:text detail (engine/alert/alert_codec.h)
+// Version 1 (before agencies had their own time) has one event_time:zigzag
+// in place of the clocks; it restores as every agency's time.
 void PartitionAggregator::Checkpoint(std::string& out) const {
   out.clear();
   wire::PutFixed(out, kCheckpointMagic, 4);
   out += static_cast<char>(kCheckpointVersion);
-  wire::PutZigzag(out, event_time_ns_);
+  wire::PutVarint(out, clocks_.size());
+  for (const auto& [agency, clock] : clocks_) {
+    wire::PutText(out, agency);
+    wire::PutZigzag(out, clock.time_ns);
+  }
   wire::PutVarint(out, open_.size());
   for (const auto& [key, aggregate] : open_) {
     const Alert& alert = aggregate.alert;
@@ -149,13 +179,33 @@ void PartitionAggregator::Checkpoint(std::string& out) const {
 
 bool PartitionAggregator::Restore(std::string_view blob, std::string* error) {
   open_.clear();
+  clocks_.clear();
   bytes_ = 0;
   grown_ = 0;
-  event_time_ns_ = INT64_MIN;
   wire::WireReader in(blob);
   if (in.Fixed(4) != kCheckpointMagic && in.ok()) in.Fail("not an aggregation checkpoint");
-  if (in.U8() != kCheckpointVersion && in.ok()) in.Fail("unknown aggregation checkpoint version");
-  const int64_t event_time = in.Zigzag();
+  const uint8_t version = in.U8();
+  if (in.ok() && version != 1 && version != kCheckpointVersion) {
+    in.Fail("unknown aggregation checkpoint version");
+  }
+  Clocks clocks;
+  int64_t partition_time = INT64_MIN;  // version 1
+  if (version == 1) {
+    partition_time = in.Zigzag();
+  } else {
+    const size_t agencies = in.Count(SIZE_MAX, 2, "too many agencies");
+    for (size_t i = 0; i < agencies && in.ok(); ++i) {
+      std::string agency;
+      in.Text(agency);
+      const int64_t time = in.Zigzag();
+      if (!in.ok()) break;
+      if (!clocks.empty() && agency <= clocks.rbegin()->first) {
+        in.Fail("agencies out of order");
+        break;
+      }
+      clocks.emplace_hint(clocks.end(), std::move(agency), AgencyClock{time, 0});
+    }
+  }
   const size_t count = in.Count(SIZE_MAX, kMinAlertDetailBytes, "too many aggregates");
   const AlertDetailLimits limits;
   std::map<std::string, Aggregate> open;
@@ -182,22 +232,36 @@ bool PartitionAggregator::Restore(std::string_view blob, std::string* error) {
       in.Fail("not an open aggregate");
       break;
     }
+    auto clock = clocks.find(alert.agency);
+    if (clock == clocks.end() && version == 1) {
+      clock = clocks.emplace(alert.agency, AgencyClock{partition_time, 0}).first;
+    }
+    if (clock == clocks.end()) {
+      in.Fail("an aggregate of an agency without an event time");
+      break;
+    }
+    ++clock->second.open;
+    aggregate.clock = clock;
     if (alert.count != aggregate.published_count) ++grown;
     aggregate.bytes = AggregateAlertBytes(alert) + key.size();
     bytes += aggregate.bytes;
     if (!open.emplace(std::move(key), std::move(aggregate)).second) in.Fail("duplicate key");
   }
   if (in.ok() && !in.at_end()) in.Fail("trailing bytes");
+  for (const auto& [agency, clock] : clocks) {
+    if (in.ok() && clock.open == 0) in.Fail("an agency's event time without aggregates");
+  }
   if (!in.ok()) {
     if (error != nullptr) {
       *error = std::string(in.error().reason) + " at byte " + std::to_string(in.error().offset);
     }
     return false;
   }
-  open_ = std::move(open);
+  // swap: the aggregates' clock iterators stay valid (they move with the nodes).
+  open_.swap(open);
+  clocks_.swap(clocks);
   bytes_ = bytes;
   grown_ = grown;
-  event_time_ns_ = event_time;
   return true;
 }
 
@@ -205,6 +269,7 @@ PartitionAggregatorStats PartitionAggregator::stats() const {
   PartitionAggregatorStats stats = stats_;
   stats.open = open_.size();
   stats.bytes = bytes_;
+  stats.agencies = clocks_.size();
   return stats;
 }
 

@@ -17,8 +17,13 @@
 //   flush marker (Flush), which the role publishes into the partition's
 //   subject every update_interval while aggregates grew: the marker's place
 //   in the stream, not the moment it was asked for, decides the version;
-// - at a marker, aggregates whose period ended by the partition's event
-//   time (the newest event time of its hits) publish and close.
+// - at a marker, aggregates whose period ended by their agency's event
+//   time publish and close. Event time is kept per agency (the aggregate
+//   key's agency): the newest event time of that agency's hits, kept while
+//   the agency has open aggregates. A time from one agency's line never
+//   closes another agency's aggregates (a sender stamping its lines far in
+//   the future moves its own agency's time only), as the correlator keeps
+//   time per source (engine/correlate/correlator.h).
 //
 // A version's identity is ComputeAlertIdentity of it (the aggregate key,
 // version and opening are part of it) at the input position of its newest
@@ -28,7 +33,9 @@
 // Bounds: max_open aggregates and max_bytes of their memory (the role
 // gives each partition its share); a hit that would open one beyond them is
 // published as an alert of its own (`overflow`). The checkpoint carries the
-// open aggregates (their bytes are what max_bytes bounds).
+// open aggregates (their bytes are what max_bytes bounds) and the agencies'
+// event times: at most one per open aggregate (an agency's time is dropped
+// with its last open aggregate), its name a part of that aggregate's key.
 //
 // Not thread-safe: the correlate role's thread. One alert per opened
 // aggregate and version, nothing per hit that joins (its raw line only
@@ -65,6 +72,7 @@ struct PartitionAggregatorStats {
   uint64_t flushes = 0;   // flush markers applied
   uint64_t open = 0;      // gauge
   uint64_t bytes = 0;     // gauge
+  uint64_t agencies = 0;  // gauge: agencies whose event time is kept
 };
 
 class PartitionAggregator {
@@ -78,6 +86,9 @@ class PartitionAggregator {
   void Flush(std::vector<ClusterAlert>& out);
   // Some aggregate grew since its last version (a marker would publish).
   bool grown() const { return grown_ != 0; }
+  // The event time that closes `agency`'s aggregates; INT64_MIN when it
+  // has none open.
+  int64_t agency_time_ns(std::string_view agency) const;
 
   void Checkpoint(std::string& out) const;
   // Replaces the state with a checkpoint's; false (state empty) with `error`.
@@ -86,20 +97,28 @@ class PartitionAggregator {
   PartitionAggregatorStats stats() const;
 
  private:
+  struct AgencyClock {
+    int64_t time_ns = INT64_MIN;  // the newest event time of the agency's hits
+    size_t open = 0;              // its open aggregates (the clock goes at 0)
+  };
+  using Clocks = std::map<std::string, AgencyClock, std::less<>>;
   struct Aggregate {
     Alert alert;  // the current state
     uint64_t published_count = 0;
     InputPosition newest;  // of the newest counted hit
     size_t bytes = 0;
+    Clocks::iterator clock;  // its agency's (map iterators stay valid)
   };
-  void Open(const AggregationHit& hit, const std::string& key, std::vector<ClusterAlert>& out);
+  void Open(const AggregationHit& hit, const std::string& key, Clocks::iterator clock,
+            std::vector<ClusterAlert>& out);
   void Join(Aggregate& aggregate, const AggregationHit& hit);
   void Publish(Aggregate& aggregate, std::vector<ClusterAlert>& out);
+  // Closes the aggregate; its agency's clock stays (even at 0 open).
   void Close(std::map<std::string, Aggregate>::iterator it);
 
   const PartitionAggregatorOptions options_;
   std::map<std::string, Aggregate> open_;  // by key bytes: a deterministic order
-  int64_t event_time_ns_ = INT64_MIN;      // the newest event time fed
+  Clocks clocks_;                          // by agency: those with open aggregates
   uint64_t bytes_ = 0;
   uint64_t grown_ = 0;  // aggregates with a count above their last version's
   std::string key_;     // scratch

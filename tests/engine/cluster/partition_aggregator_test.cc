@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/cluster/partition_state.h"
+#include "engine/util/wire_format.h"
 
 namespace gsoc {
 namespace {
@@ -20,14 +21,14 @@ constexpr int64_t kSecond = 1'000'000'000;
 constexpr int64_t kStart = int64_t{1'764'064'800} * kSecond;  // 2025-11-25T10:00:00Z
 
 AggregationHit Hit(std::string_view src_ip, int64_t time_ns, uint64_t sequence, uint32_t index,
-                   std::string_view rule = "ssh_failed") {
+                   std::string_view rule = "ssh_failed", std::string_view agency = "mof") {
   AggregationHit hit;
   hit.rule_id = rule;
   hit.rule_name = rule;
   hit.rule_title = "SSH failed password";
   hit.level = 2;
   hit.tags = {"attack.t1110"};
-  hit.agency = "mof";
+  hit.agency = agency;
   hit.group = {{"src_ip", std::string(src_ip)}, {"user", "root"}};
   hit.fields = {{"host", "bastion"}, {"src_ip", std::string(src_ip)}, {"user", "root"}};
   hit.event_time_ns = time_ns;
@@ -38,8 +39,12 @@ AggregationHit Hit(std::string_view src_ip, int64_t time_ns, uint64_t sequence, 
   return hit;
 }
 
-// A partition's stream: messages of hits, or a flush marker (empty).
-std::vector<std::vector<AggregationHit>> Stream() {
+constexpr int64_t kYear = int64_t{365} * 24 * 3600 * kSecond;
+
+// A partition's stream: messages of hits, or a flush marker (empty). With
+// `far_future`, another agency's sender stamps its lines a year ahead (and
+// later ones past its own aggregates' periods) in the same messages.
+std::vector<std::vector<AggregationHit>> Stream(bool far_future = false) {
   std::vector<std::vector<AggregationHit>> stream;
   const char* attackers[] = {"198.18.0.7", "198.18.0.8", "203.0.113.9"};
   uint64_t sequence = 1;
@@ -48,6 +53,10 @@ std::vector<std::vector<AggregationHit>> Stream() {
     for (uint32_t i = 0; i < 5; ++i) {
       message.push_back(
           Hit(attackers[(round + i) % 3], kStart + (round * 5 + i) * kSecond, sequence, i));
+    }
+    if (far_future && round % 2 == 1) {
+      message.push_back(Hit(attackers[round % 3], kStart + kYear + round * 200 * kSecond, sequence,
+                            5, "ssh_failed", "moh"));
     }
     stream.push_back(std::move(message));
     ++sequence;
@@ -129,8 +138,8 @@ TEST(PartitionAggregatorTest, VersionsAreMadeByHitsAndFlushMarkersOnly) {
   EXPECT_GT(stats.bytes, 0u);
 }
 
-TEST(PartitionAggregatorTest, AnyCheckpointReplaysToTheSameVersionsAndIdentities) {
-  const auto stream = Stream();
+void ExpectAnyCheckpointReplaysTheSame(const std::vector<std::vector<AggregationHit>>& stream,
+                                       uint64_t opened) {
   PartitionAggregator straight(Options());
   std::vector<std::vector<ClusterAlert>> outputs(stream.size());
   std::vector<std::string> checkpoints(stream.size());
@@ -143,8 +152,8 @@ TEST(PartitionAggregatorTest, AnyCheckpointReplaysToTheSameVersionsAndIdentities
     for (const ClusterAlert& a : out) versions += a.alert.aggregate_version > 0 ? 1 : 0;
     total += out.size();
   }
-  ASSERT_EQ(total - versions, 3u);  // three aggregates opened
-  ASSERT_GE(versions, 8u);          // and grew at every marker
+  ASSERT_EQ(total - versions, opened);
+  ASSERT_GE(versions, 8u);  // and grew at every marker
   for (size_t cut = 0; cut < stream.size(); ++cut) {
     PartitionAggregator resumed(Options());
     std::string error;
@@ -168,6 +177,18 @@ TEST(PartitionAggregatorTest, AnyCheckpointReplaysToTheSameVersionsAndIdentities
   }
 }
 
+TEST(PartitionAggregatorTest, AnyCheckpointReplaysToTheSameVersionsAndIdentities) {
+  ExpectAnyCheckpointReplaysTheSame(Stream(), 3);  // three aggregates opened
+}
+
+// The agencies' event times are in the checkpoint: a new owner resuming
+// anywhere closes each agency's aggregates where the first owner did. (The
+// far-future agency's 6 lines: 3 keys, each key's second line past the
+// first one's period, so 6 aggregates.)
+TEST(PartitionAggregatorTest, AnyCheckpointReplaysTheSameWithAFarFutureAgency) {
+  ExpectAnyCheckpointReplaysTheSame(Stream(true), 3 + 6);
+}
+
 TEST(PartitionAggregatorTest, PeriodsRunInEventTime) {
   PartitionAggregator aggregator(Options());
   std::vector<ClusterAlert> out;
@@ -187,13 +208,162 @@ TEST(PartitionAggregatorTest, PeriodsRunInEventTime) {
   EXPECT_EQ(out[1].alert.aggregate_key, out[0].alert.aggregate_key);  // the same key
   EXPECT_NE(out[1].identity, out[0].identity);
   EXPECT_EQ(aggregator.stats().open, 2u);
-  // The partition's event time (700 s) is past 198.18.0.9's period: a
+  // The agency's event time (700 s) is past 198.18.0.9's period: a
   // marker closes it (nothing grew: no version).
   out.clear();
   aggregator.Flush(out);
   EXPECT_TRUE(out.empty());
   EXPECT_EQ(aggregator.stats().open, 1u);
   EXPECT_EQ(aggregator.stats().closed, 2u);
+}
+
+// "A time from a message never moves anyone else's time": agency moh's
+// line stamped a year ahead moves moh's time only. mof's aggregate stays
+// open through the markers, takes mof's later hits, and closes by mof's
+// own time. (With one event time for the partition, the first marker after
+// moh's line closed it, and mof's next hit opened a new aggregate.)
+TEST(PartitionAggregatorTest, AFarFutureAgencyClosesNoOtherAgencysAggregates) {
+  PartitionAggregator aggregator(Options());
+  std::vector<ClusterAlert> out;
+  aggregator.Feed(std::vector<AggregationHit>{Hit("198.18.0.7", kStart, 1, 0),
+                                              Hit("198.18.0.7", kStart + kSecond, 1, 1)},
+                  out);
+  ASSERT_EQ(out.size(), 1u);
+  const uint64_t mof_key = out[0].alert.aggregate_key;
+  out.clear();
+  aggregator.Feed(
+      std::vector<AggregationHit>{Hit("198.18.0.7", kStart + kYear, 2, 0, "ssh_failed", "moh")},
+      out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NE(out[0].alert.aggregate_key, mof_key);  // the agency is part of the key
+  EXPECT_EQ(aggregator.agency_time_ns("mof"), kStart + kSecond);
+  EXPECT_EQ(aggregator.agency_time_ns("moh"), kStart + kYear);
+  EXPECT_EQ(aggregator.stats().agencies, 2u);
+  out.clear();
+  aggregator.Flush(out);
+  ASSERT_EQ(out.size(), 1u);  // mof's grew: version 1, and it stays open
+  EXPECT_EQ(out[0].alert.aggregate_key, mof_key);
+  EXPECT_EQ(out[0].alert.aggregate_version, 1u);
+  EXPECT_EQ(aggregator.stats().closed, 0u);
+  EXPECT_EQ(aggregator.stats().open, 2u);
+  // mof's next hits join the same aggregate; the next marker makes version 2.
+  out.clear();
+  aggregator.Feed(std::vector<AggregationHit>{Hit("198.18.0.7", kStart + 100 * kSecond, 3, 0)},
+                  out);
+  EXPECT_TRUE(out.empty());
+  aggregator.Flush(out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].alert.aggregate_key, mof_key);
+  EXPECT_EQ(out[0].alert.aggregate_version, 2u);
+  EXPECT_EQ(out[0].alert.count, 3u);
+  EXPECT_EQ(out[0].alert.aggregate_opened_ns, kStart);
+  EXPECT_EQ(aggregator.stats().opened, 2u);
+  EXPECT_EQ(aggregator.stats().closed, 0u);
+  // mof's own time past the period (another key's hit) closes it at the
+  // next marker; moh's aggregate stays (its time is its own line's).
+  out.clear();
+  aggregator.Feed(std::vector<AggregationHit>{Hit("198.18.0.8", kStart + 601 * kSecond, 4, 0)},
+                  out);
+  ASSERT_EQ(out.size(), 1u);  // version 0 of 198.18.0.8's
+  out.clear();
+  aggregator.Flush(out);
+  EXPECT_TRUE(out.empty());  // nothing grew
+  EXPECT_EQ(aggregator.stats().closed, 1u);
+  EXPECT_EQ(aggregator.stats().open, 2u);  // mof's 198.18.0.8, moh's
+  EXPECT_EQ(aggregator.agency_time_ns("mof"), kStart + 601 * kSecond);
+  EXPECT_EQ(aggregator.agency_time_ns("moh"), kStart + kYear);
+  // moh's own later line (another key) closes moh's first aggregate at a marker.
+  aggregator.Feed(std::vector<AggregationHit>{Hit("198.18.0.9", kStart + kYear + 600 * kSecond, 5,
+                                                  0, "ssh_failed", "moh")},
+                  out);
+  out.clear();
+  aggregator.Flush(out);
+  EXPECT_EQ(aggregator.stats().closed, 2u);
+  EXPECT_EQ(aggregator.stats().open, 2u);
+  EXPECT_EQ(aggregator.agency_time_ns("moh"), kStart + kYear + 600 * kSecond);
+}
+
+// The agencies' times round-trip through the checkpoint, in a canonical
+// encoding; a version 1 checkpoint (one event time for the partition)
+// restores it as the time of every agency with open aggregates.
+TEST(PartitionAggregatorTest, AgencyTimesRoundTripThroughTheCheckpoint) {
+  PartitionAggregator aggregator(Options());
+  std::vector<ClusterAlert> out;
+  aggregator.Feed(
+      std::vector<AggregationHit>{Hit("198.18.0.7", kStart, 1, 0),
+                                  Hit("198.18.0.7", kStart + kYear, 1, 1, "ssh_failed", "moh"),
+                                  Hit("198.18.0.8", kStart + 5 * kSecond, 1, 2)},
+      out);
+  std::string checkpoint;
+  aggregator.Checkpoint(checkpoint);
+  // The layout: the clocks, in agency order, before the aggregates.
+  std::string clocks;
+  wire::PutVarint(clocks, 2);
+  wire::PutText(clocks, "mof");
+  wire::PutZigzag(clocks, kStart + 5 * kSecond);
+  wire::PutText(clocks, "moh");
+  wire::PutZigzag(clocks, kStart + kYear);
+  ASSERT_EQ(checkpoint.substr(0, 5), std::string("GSPA\x02", 5));
+  ASSERT_EQ(checkpoint.substr(5, clocks.size()), clocks);
+  const std::string aggregates = checkpoint.substr(5 + clocks.size());
+  PartitionAggregator restored(Options());
+  std::string error;
+  ASSERT_TRUE(restored.Restore(checkpoint, &error)) << error;
+  EXPECT_EQ(restored.agency_time_ns("mof"), kStart + 5 * kSecond);
+  EXPECT_EQ(restored.agency_time_ns("moh"), kStart + kYear);
+  EXPECT_EQ(restored.stats().agencies, 2u);
+  std::string again;
+  restored.Checkpoint(again);
+  EXPECT_EQ(again, checkpoint);
+  // Both go on alike: moh's far time closes none of mof's aggregates.
+  for (PartitionAggregator* a : {&aggregator, &restored}) {
+    out.clear();
+    a->Feed(std::vector<AggregationHit>{Hit("198.18.0.7", kStart + 10 * kSecond, 2, 0)}, out);
+    a->Flush(out);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].alert.aggregate_version, 1u);
+    EXPECT_EQ(a->stats().closed, 0u);
+  }
+
+  // Version 1: the partition's time for both agencies; written back as 2.
+  std::string v1("GSPA\x01", 5);
+  wire::PutZigzag(v1, kStart + kYear);
+  v1 += aggregates;
+  PartitionAggregator legacy(Options());
+  ASSERT_TRUE(legacy.Restore(v1, &error)) << error;
+  EXPECT_EQ(legacy.stats().open, 3u);
+  EXPECT_EQ(legacy.agency_time_ns("mof"), kStart + kYear);
+  EXPECT_EQ(legacy.agency_time_ns("moh"), kStart + kYear);
+  legacy.Checkpoint(again);
+  EXPECT_EQ(again[4], 2);
+
+  // Refused: a clock without aggregates, an aggregate without a clock,
+  // agencies out of order or twice, an unknown version.
+  auto with_clocks = [&](std::initializer_list<std::string_view> agencies) {
+    std::string blob("GSPA\x02", 5);
+    wire::PutVarint(blob, agencies.size());
+    for (std::string_view agency : agencies) {
+      wire::PutText(blob, agency);
+      wire::PutZigzag(blob, kStart);
+    }
+    return blob + aggregates;
+  };
+  ASSERT_TRUE(legacy.Restore(with_clocks({"mof", "moh"}), &error)) << error;
+  EXPECT_EQ(legacy.agency_time_ns("mof"), kStart);
+  EXPECT_FALSE(legacy.Restore(with_clocks({"mof", "moh", "mox"}), &error));
+  EXPECT_NE(error.find("without aggregates"), std::string::npos) << error;
+  EXPECT_EQ(legacy.stats().open, 0u);
+  EXPECT_EQ(legacy.stats().agencies, 0u);
+  EXPECT_FALSE(legacy.Restore(with_clocks({"mof"}), &error));
+  EXPECT_NE(error.find("without an event time"), std::string::npos) << error;
+  EXPECT_FALSE(legacy.Restore(with_clocks({"moh", "mof"}), &error));
+  EXPECT_NE(error.find("out of order"), std::string::npos) << error;
+  EXPECT_FALSE(legacy.Restore(with_clocks({"mof", "mof", "moh"}), &error));
+  std::string v3 = checkpoint;
+  v3[4] = 3;
+  EXPECT_FALSE(legacy.Restore(v3, &error));
+  EXPECT_NE(error.find("unknown"), std::string::npos) << error;
+  EXPECT_EQ(legacy.stats().agencies, 0u);
 }
 
 // A sender chooses its lines' times: one stamped at the end of time opens
@@ -234,6 +404,37 @@ TEST(PartitionAggregatorTest, BeyondItsBoundsAHitIsAnAlertOfItsOwn) {
   tiny.Feed(std::vector<AggregationHit>{Hit("10.0.0.1", kStart, 1, 0)}, out);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].alert.aggregate_key, 0u);
+  // An agency's time goes with its last open aggregate: an overflowing
+  // hit moves it, and the marker that closes the last one drops it...
+  options = Options();
+  options.max_open = 1;
+  PartitionAggregator one(options);
+  out.clear();
+  one.Feed(std::vector<AggregationHit>{Hit("10.0.0.1", kStart, 1, 0),
+                                       Hit("10.0.0.2", kStart + 700 * kSecond, 1, 1)},
+           out);
+  EXPECT_EQ(one.agency_time_ns("mof"), kStart + 700 * kSecond);
+  one.Flush(out);
+  EXPECT_EQ(one.stats().open, 0u);
+  EXPECT_EQ(one.stats().agencies, 0u);
+  EXPECT_EQ(one.agency_time_ns("mof"), INT64_MIN);
+  // ... as does a hit past its aggregate's period that cannot open the next.
+  PartitionAggregator measure(Options());
+  measure.Feed(std::vector<AggregationHit>{Hit("10.0.0.1", kStart, 1, 0)}, out);
+  options = Options();
+  options.max_bytes = measure.stats().bytes;
+  PartitionAggregator tight(options);
+  AggregationHit longer = Hit("10.0.0.1", kStart + 700 * kSecond, 1, 1);
+  longer.raw += " port 22 ssh2";
+  tight.Feed(std::vector<AggregationHit>{Hit("10.0.0.1", kStart, 1, 0), longer}, out);
+  EXPECT_EQ(tight.stats().closed, 1u);
+  EXPECT_EQ(tight.stats().overflow, 1u);
+  EXPECT_EQ(tight.stats().agencies, 0u);
+  std::string empty;
+  tight.Checkpoint(empty);
+  PartitionAggregator none(Options());
+  std::string error;
+  ASSERT_TRUE(none.Restore(empty, &error)) << error;
   // Contributing events stop at max_events; the count goes on.
   PartitionAggregator capped(Options());
   out.clear();
