@@ -1,8 +1,8 @@
 // Fuzzes restoring a partition aggregator from its checkpoint (read back
 // from the GSOC_CHECKPOINTS bucket, which any client of the NATS account can
 // write: untrusted). Restore accepts it or says why and leaves nothing (no
-// aggregate, no agency's event time); what it accepts keeps an event time
-// for each agency with open aggregates only, checkpoints again to bytes that
+// aggregate, no source's event time); what it accepts keeps an event time
+// for each source owning open aggregates only, checkpoints again to bytes that
 // restore to the same bytes (versions 1 and 2 alike), and goes on taking
 // hits and flush markers.
 #include <cstdint>
@@ -38,12 +38,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string error;
   if (!aggregator.Restore(blob, &error)) {
     const gsoc::PartitionAggregatorStats stats = aggregator.stats();
-    Check(!error.empty() && stats.open == 0 && stats.agencies == 0 && stats.bytes == 0);
+    Check(!error.empty() && stats.open == 0 && stats.sources == 0 && stats.bytes == 0);
     return 0;
   }
   const gsoc::PartitionAggregatorStats stats = aggregator.stats();
-  Check(stats.agencies <= stats.open);
-  Check(stats.open == 0 || stats.agencies >= 1);
+  Check(stats.sources <= stats.open);
+  Check(stats.open == 0 || stats.sources >= 1);
   std::string again, third;
   aggregator.Checkpoint(again);
   gsoc::PartitionAggregator restored(options);
@@ -53,11 +53,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Goes on: a hit (joins an aggregate of its key, or opens one), a hit far
   // ahead, a marker; the state checkpoints and restores again.
   std::vector<gsoc::ClusterAlert> out;
-  const int64_t time = restored.agency_time_ns("mof");
+  const int64_t time = restored.source_time_ns("mof", "");
   const int64_t start = time == INT64_MIN ? 0 : time;
   restored.Feed(std::vector<gsoc::AggregationHit>{MakeHit(start), MakeHit(INT64_MAX)}, out);
   restored.Flush(out);
-  Check(restored.stats().agencies <= restored.stats().open);
+  Check(restored.stats().sources <= restored.stats().open);
   restored.Checkpoint(third);
   gsoc::PartitionAggregator last(options);
   Check(last.Restore(third, &error));

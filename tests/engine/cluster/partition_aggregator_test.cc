@@ -236,9 +236,9 @@ TEST(PartitionAggregatorTest, AFarFutureAgencyClosesNoOtherAgencysAggregates) {
       out);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_NE(out[0].alert.aggregate_key, mof_key);  // the agency is part of the key
-  EXPECT_EQ(aggregator.agency_time_ns("mof"), kStart + kSecond);
-  EXPECT_EQ(aggregator.agency_time_ns("moh"), kStart + kYear);
-  EXPECT_EQ(aggregator.stats().agencies, 2u);
+  EXPECT_EQ(aggregator.source_time_ns("mof", "bastion"), kStart + kSecond);
+  EXPECT_EQ(aggregator.source_time_ns("moh", "bastion"), kStart + kYear);
+  EXPECT_EQ(aggregator.stats().sources, 2u);
   out.clear();
   aggregator.Flush(out);
   ASSERT_EQ(out.size(), 1u);  // mof's grew: version 1, and it stays open
@@ -270,8 +270,8 @@ TEST(PartitionAggregatorTest, AFarFutureAgencyClosesNoOtherAgencysAggregates) {
   EXPECT_TRUE(out.empty());  // nothing grew
   EXPECT_EQ(aggregator.stats().closed, 1u);
   EXPECT_EQ(aggregator.stats().open, 2u);  // mof's 198.18.0.8, moh's
-  EXPECT_EQ(aggregator.agency_time_ns("mof"), kStart + 601 * kSecond);
-  EXPECT_EQ(aggregator.agency_time_ns("moh"), kStart + kYear);
+  EXPECT_EQ(aggregator.source_time_ns("mof", "bastion"), kStart + 601 * kSecond);
+  EXPECT_EQ(aggregator.source_time_ns("moh", "bastion"), kStart + kYear);
   // moh's own later line (another key) closes moh's first aggregate at a marker.
   aggregator.Feed(std::vector<AggregationHit>{Hit("198.18.0.9", kStart + kYear + 600 * kSecond, 5,
                                                   0, "ssh_failed", "moh")},
@@ -280,13 +280,13 @@ TEST(PartitionAggregatorTest, AFarFutureAgencyClosesNoOtherAgencysAggregates) {
   aggregator.Flush(out);
   EXPECT_EQ(aggregator.stats().closed, 2u);
   EXPECT_EQ(aggregator.stats().open, 2u);
-  EXPECT_EQ(aggregator.agency_time_ns("moh"), kStart + kYear + 600 * kSecond);
+  EXPECT_EQ(aggregator.source_time_ns("moh", "bastion"), kStart + kYear + 600 * kSecond);
 }
 
-// The agencies' times round-trip through the checkpoint, in a canonical
+// The sources' times round-trip through the checkpoint, in a canonical
 // encoding; a version 1 checkpoint (one event time for the partition)
-// restores it as the time of every agency with open aggregates.
-TEST(PartitionAggregatorTest, AgencyTimesRoundTripThroughTheCheckpoint) {
+// restores it as the time of every aggregate's source.
+TEST(PartitionAggregatorTest, SourceTimesRoundTripThroughTheCheckpoint) {
   PartitionAggregator aggregator(Options());
   std::vector<ClusterAlert> out;
   aggregator.Feed(
@@ -296,22 +296,32 @@ TEST(PartitionAggregatorTest, AgencyTimesRoundTripThroughTheCheckpoint) {
       out);
   std::string checkpoint;
   aggregator.Checkpoint(checkpoint);
-  // The layout: the clocks, in agency order, before the aggregates.
-  std::string clocks;
-  wire::PutVarint(clocks, 2);
-  wire::PutText(clocks, "mof");
-  wire::PutZigzag(clocks, kStart + 5 * kSecond);
-  wire::PutText(clocks, "moh");
-  wire::PutZigzag(clocks, kStart + kYear);
+  // The layout: the sources (host hash, agency, time) in order, the
+  // aggregates (by key: mof's two, then moh's), each one's owner.
+  auto sources = [](std::initializer_list<std::pair<std::string_view, int64_t>> list) {
+    std::string bytes;
+    wire::PutVarint(bytes, list.size());
+    for (const auto& [agency, time] : list) {
+      wire::PutFixed(bytes, SourceHostHash("bastion"), 8);
+      wire::PutText(bytes, agency);
+      wire::PutZigzag(bytes, time);
+    }
+    return bytes;
+  };
+  const std::string clocks = sources({{"mof", kStart + 5 * kSecond}, {"moh", kStart + kYear}});
+  const std::string owners("\x00\x00\x01", 3);
   ASSERT_EQ(checkpoint.substr(0, 5), std::string("GSPA\x02", 5));
   ASSERT_EQ(checkpoint.substr(5, clocks.size()), clocks);
-  const std::string aggregates = checkpoint.substr(5 + clocks.size());
+  ASSERT_EQ(checkpoint.substr(checkpoint.size() - 3), owners);
+  const std::string aggregates =
+      checkpoint.substr(5 + clocks.size(), checkpoint.size() - 5 - clocks.size() - 3);
   PartitionAggregator restored(Options());
   std::string error;
   ASSERT_TRUE(restored.Restore(checkpoint, &error)) << error;
-  EXPECT_EQ(restored.agency_time_ns("mof"), kStart + 5 * kSecond);
-  EXPECT_EQ(restored.agency_time_ns("moh"), kStart + kYear);
-  EXPECT_EQ(restored.stats().agencies, 2u);
+  EXPECT_EQ(restored.source_time_ns("mof", "bastion"), kStart + 5 * kSecond);
+  EXPECT_EQ(restored.source_time_ns("moh", "bastion"), kStart + kYear);
+  EXPECT_EQ(restored.source_time_ns("mof", "other"), INT64_MIN);
+  EXPECT_EQ(restored.stats().sources, 2u);
   std::string again;
   restored.Checkpoint(again);
   EXPECT_EQ(again, checkpoint);
@@ -325,45 +335,98 @@ TEST(PartitionAggregatorTest, AgencyTimesRoundTripThroughTheCheckpoint) {
     EXPECT_EQ(a->stats().closed, 0u);
   }
 
-  // Version 1: the partition's time for both agencies; written back as 2.
+  // Version 1: the partition's time for every source; written back as 2.
   std::string v1("GSPA\x01", 5);
   wire::PutZigzag(v1, kStart + kYear);
   v1 += aggregates;
   PartitionAggregator legacy(Options());
   ASSERT_TRUE(legacy.Restore(v1, &error)) << error;
   EXPECT_EQ(legacy.stats().open, 3u);
-  EXPECT_EQ(legacy.agency_time_ns("mof"), kStart + kYear);
-  EXPECT_EQ(legacy.agency_time_ns("moh"), kStart + kYear);
+  EXPECT_EQ(legacy.stats().sources, 2u);
+  EXPECT_EQ(legacy.source_time_ns("mof", "bastion"), kStart + kYear);
+  EXPECT_EQ(legacy.source_time_ns("moh", "bastion"), kStart + kYear);
   legacy.Checkpoint(again);
   EXPECT_EQ(again[4], 2);
+  ASSERT_TRUE(aggregator.Restore(again, &error)) << error;
 
-  // Refused: a clock without aggregates, an aggregate without a clock,
-  // agencies out of order or twice, an unknown version.
-  auto with_clocks = [&](std::initializer_list<std::string_view> agencies) {
-    std::string blob("GSPA\x02", 5);
-    wire::PutVarint(blob, agencies.size());
-    for (std::string_view agency : agencies) {
-      wire::PutText(blob, agency);
-      wire::PutZigzag(blob, kStart);
-    }
-    return blob + aggregates;
+  // Refused: a source owning nothing, an owner out of range, sources out of
+  // order or twice, an unknown version.
+  auto blob = [&](const std::string& clocks_part, const std::string& owners_part) {
+    return std::string("GSPA\x02", 5) + clocks_part + aggregates + owners_part;
   };
-  ASSERT_TRUE(legacy.Restore(with_clocks({"mof", "moh"}), &error)) << error;
-  EXPECT_EQ(legacy.agency_time_ns("mof"), kStart);
-  EXPECT_FALSE(legacy.Restore(with_clocks({"mof", "moh", "mox"}), &error));
+  ASSERT_TRUE(legacy.Restore(blob(sources({{"mof", kStart}, {"moh", kStart}}), owners), &error))
+      << error;
+  EXPECT_EQ(legacy.source_time_ns("mof", "bastion"), kStart);
+  EXPECT_FALSE(legacy.Restore(
+      blob(sources({{"mof", kStart}, {"moh", kStart}, {"mox", kStart}}), owners), &error));
   EXPECT_NE(error.find("without aggregates"), std::string::npos) << error;
   EXPECT_EQ(legacy.stats().open, 0u);
-  EXPECT_EQ(legacy.stats().agencies, 0u);
-  EXPECT_FALSE(legacy.Restore(with_clocks({"mof"}), &error));
-  EXPECT_NE(error.find("without an event time"), std::string::npos) << error;
-  EXPECT_FALSE(legacy.Restore(with_clocks({"moh", "mof"}), &error));
+  EXPECT_EQ(legacy.stats().sources, 0u);
+  EXPECT_FALSE(legacy.Restore(blob(sources({{"mof", kStart}}), owners), &error));
+  EXPECT_NE(error.find("owner out of range"), std::string::npos) << error;
+  EXPECT_FALSE(legacy.Restore(blob(sources({{"moh", kStart}, {"mof", kStart}}), owners), &error));
   EXPECT_NE(error.find("out of order"), std::string::npos) << error;
-  EXPECT_FALSE(legacy.Restore(with_clocks({"mof", "mof", "moh"}), &error));
+  EXPECT_FALSE(legacy.Restore(
+      blob(sources({{"mof", kStart}, {"mof", kStart}, {"moh", kStart}}), owners), &error));
+  EXPECT_FALSE(legacy.Restore(
+      blob(sources({{"mof", kStart}, {"moh", kStart}}), std::string("\x00\x01", 2)), &error));
   std::string v3 = checkpoint;
   v3[4] = 3;
   EXPECT_FALSE(legacy.Restore(v3, &error));
   EXPECT_NE(error.find("unknown"), std::string::npos) << error;
-  EXPECT_EQ(legacy.stats().agencies, 0u);
+  EXPECT_EQ(legacy.stats().sources, 0u);
+}
+
+// Within one agency too: a host stamping its lines a year ahead closes only
+// the aggregates it alone fed. An aggregate is owned by the slowest source
+// that fed it (as the correlator's keys), so one opened by the skewed host
+// and joined by a host on time closes by the latter's time.
+TEST(PartitionAggregatorTest, AHostAheadClosesNoOtherHostsAggregates) {
+  PartitionAggregator aggregator(Options());
+  std::vector<ClusterAlert> out;
+  auto from = [](std::string_view host, AggregationHit hit) {
+    hit.fields[0].second = host;
+    return hit;
+  };
+  aggregator.Feed(
+      std::vector<AggregationHit>{
+          Hit("198.18.0.7", kStart, 1, 0), from("skewed", Hit("198.18.0.9", kStart + kYear, 1, 1)),
+          // Joins (in the period), the owner stays: the skewed host is faster.
+          from("skewed", Hit("198.18.0.7", kStart + 100 * kSecond, 1, 2)),
+          // Joins, and owns it from now on: slower than the skewed host.
+          Hit("198.18.0.9", kStart + 2 * kSecond, 1, 3)},
+      out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(aggregator.source_time_ns("mof", "bastion"), kStart + 2 * kSecond);
+  EXPECT_EQ(aggregator.source_time_ns("mof", "skewed"), INT64_MIN);  // owns nothing now
+  EXPECT_EQ(aggregator.stats().sources, 1u);
+  // The skewed host's line past both periods (another key) closes neither.
+  aggregator.Feed(
+      std::vector<AggregationHit>{from("skewed", Hit("198.18.0.10", kStart + 2 * kYear, 2, 0))},
+      out);
+  EXPECT_EQ(aggregator.source_time_ns("mof", "skewed"), kStart + 2 * kYear);
+  out.clear();
+  aggregator.Flush(out);
+  EXPECT_EQ(out.size(), 2u);  // both grew: versions, both stay open
+  EXPECT_EQ(aggregator.stats().closed, 0u);
+  EXPECT_EQ(aggregator.stats().open, 3u);
+  // The host on time closes them by its own time; the skewed host's own
+  // aggregate stays (its period ends past its time).
+  aggregator.Feed(std::vector<AggregationHit>{Hit("198.18.0.8", kStart + kYear + kYear, 3, 0)},
+                  out);
+  out.clear();
+  aggregator.Flush(out);
+  EXPECT_EQ(aggregator.stats().closed, 2u);
+  EXPECT_EQ(aggregator.stats().open, 2u);
+  EXPECT_EQ(aggregator.stats().sources, 2u);
+  std::string checkpoint, again;
+  aggregator.Checkpoint(checkpoint);
+  PartitionAggregator restored(Options());
+  std::string error;
+  ASSERT_TRUE(restored.Restore(checkpoint, &error)) << error;
+  restored.Checkpoint(again);
+  EXPECT_EQ(again, checkpoint);
+  EXPECT_EQ(restored.source_time_ns("mof", "skewed"), kStart + 2 * kYear);
 }
 
 // A sender chooses its lines' times: one stamped at the end of time opens
@@ -413,11 +476,11 @@ TEST(PartitionAggregatorTest, BeyondItsBoundsAHitIsAnAlertOfItsOwn) {
   one.Feed(std::vector<AggregationHit>{Hit("10.0.0.1", kStart, 1, 0),
                                        Hit("10.0.0.2", kStart + 700 * kSecond, 1, 1)},
            out);
-  EXPECT_EQ(one.agency_time_ns("mof"), kStart + 700 * kSecond);
+  EXPECT_EQ(one.source_time_ns("mof", "bastion"), kStart + 700 * kSecond);
   one.Flush(out);
   EXPECT_EQ(one.stats().open, 0u);
-  EXPECT_EQ(one.stats().agencies, 0u);
-  EXPECT_EQ(one.agency_time_ns("mof"), INT64_MIN);
+  EXPECT_EQ(one.stats().sources, 0u);
+  EXPECT_EQ(one.source_time_ns("mof", "bastion"), INT64_MIN);
   // ... as does a hit past its aggregate's period that cannot open the next.
   PartitionAggregator measure(Options());
   measure.Feed(std::vector<AggregationHit>{Hit("10.0.0.1", kStart, 1, 0)}, out);
@@ -429,7 +492,7 @@ TEST(PartitionAggregatorTest, BeyondItsBoundsAHitIsAnAlertOfItsOwn) {
   tight.Feed(std::vector<AggregationHit>{Hit("10.0.0.1", kStart, 1, 0), longer}, out);
   EXPECT_EQ(tight.stats().closed, 1u);
   EXPECT_EQ(tight.stats().overflow, 1u);
-  EXPECT_EQ(tight.stats().agencies, 0u);
+  EXPECT_EQ(tight.stats().sources, 0u);
   std::string empty;
   tight.Checkpoint(empty);
   PartitionAggregator none(Options());
