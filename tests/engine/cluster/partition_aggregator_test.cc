@@ -58,6 +58,12 @@ std::vector<std::vector<AggregationHit>> Stream(bool far_future = false) {
       message.push_back(Hit(attackers[round % 3], kStart + kYear + round * 200 * kSecond, sequence,
                             5, "ssh_failed", "moh"));
     }
+    if (far_future && round % 3 == 1) {  // a host of mof a little behind: it takes aggregates over
+      AggregationHit late =
+          Hit(attackers[round % 3], kStart + (round * 5 - 2) * kSecond, sequence, 6);
+      late.fields[0].second = "relay";
+      message.push_back(std::move(late));
+    }
     stream.push_back(std::move(message));
     ++sequence;
     if (round % 3 == 2) stream.emplace_back();  // a flush marker
@@ -181,10 +187,11 @@ TEST(PartitionAggregatorTest, AnyCheckpointReplaysToTheSameVersionsAndIdentities
   ExpectAnyCheckpointReplaysTheSame(Stream(), 3);  // three aggregates opened
 }
 
-// The agencies' event times are in the checkpoint: a new owner resuming
-// anywhere closes each agency's aggregates where the first owner did. (The
-// far-future agency's 6 lines: 3 keys, each key's second line past the
-// first one's period, so 6 aggregates.)
+// The sources' event times and the aggregates' owners are in the
+// checkpoint: a new owner resuming anywhere closes each aggregate where the
+// first owner did. (The far-future agency's 6 lines: 3 keys, each key's
+// second line past the first one's period, so 6 aggregates; mof's second
+// host joins mof's aggregates.)
 TEST(PartitionAggregatorTest, AnyCheckpointReplaysTheSameWithAFarFutureAgency) {
   ExpectAnyCheckpointReplaysTheSame(Stream(true), 3 + 6);
 }
