@@ -91,7 +91,7 @@ class PartitionAggregator {
   // Applies `hits` in order; the versions to publish are appended to `out`.
   void Feed(std::span<const AggregationHit> hits, std::vector<ClusterAlert>& out);
   // A flush marker: the next version of every aggregate that grew; those
-  // whose period ended by the partition's event time close.
+  // whose period ended by their owner's event time close.
   void Flush(std::vector<ClusterAlert>& out);
   // Some aggregate grew since its last version (a marker would publish).
   bool grown() const { return grown_ != 0; }
