@@ -11,41 +11,83 @@ namespace gsoc {
 namespace {
 
 constexpr uint32_t kCheckpointMagic = 0x41505347;  // "GSPA" little-endian
-constexpr uint8_t kCheckpointVersion = 1;
+// 2: an event time per source (1: the partition's one event time, which
+// restores as the time of every aggregate's source).
+constexpr uint8_t kCheckpointVersion = 2;
 constexpr uint8_t kMaxLevel = static_cast<uint8_t>(rules::Level::kCritical);
+constexpr uint64_t kHostSeed = 0x736f757263656b79ULL;  // the correlator's kSourceSeed
+constexpr size_t kMinSourceBytes = 8 + 1 + 1;          // hash, agency, time
 
 ClusterAlert Versioned(const Alert& alert, InputPosition newest) {
   return {ComputeAlertIdentity(alert, newest), alert};
 }
 
+std::string_view HostOf(const std::vector<std::pair<std::string, std::string>>& fields) {
+  for (const auto& [name, value] : fields) {
+    if (name == "host") return value;
+  }
+  return {};
+}
+
+void MakeSourceKey(std::string& out, uint64_t host_hash, std::string_view agency) {
+  out.clear();
+  wire::PutFixed(out, host_hash, 8);
+  out += agency;
+}
+
 }  // namespace
+
+uint64_t SourceHostHash(std::string_view host) { return HashBytes(host, kHostSeed); }
 
 void PartitionAggregator::Feed(std::span<const AggregationHit> hits,
                                std::vector<ClusterAlert>& out) {
   for (const AggregationHit& hit : hits) {
     ++stats_.hits;
-    event_time_ns_ = std::max(event_time_ns_, hit.event_time_ns);
     key_.clear();
     AppendAggregateKey(key_, hit.rule_id, hit.agency);
     for (const auto& [name, value] : hit.group) AppendAggregateKeyValue(key_, name, value);
-    auto it = open_.find(key_);
-    if (it != open_.end() && hit.event_time_ns >= it->second.alert.aggregate_closes_ns) {
-      // Past its period: its last version, then a new aggregate.
-      Publish(it->second, out);
-      Close(it);
-      it = open_.end();
+    MakeSourceKey(source_, SourceHostHash(HostOf(hit.fields)), hit.agency);
+    // Its source's time moves, whatever the hit does.
+    auto clock = clocks_.find(source_);
+    if (clock != clocks_.end()) {
+      clock->second.time_ns = std::max(clock->second.time_ns, hit.event_time_ns);
     }
-    if (it == open_.end()) {
-      Open(hit, key_, out);
+    auto it = open_.find(key_);
+    if (it != open_.end() && hit.event_time_ns < it->second.alert.aggregate_closes_ns) {
+      Join(it->second, hit);
+      Adopt(it->second, clock, hit.event_time_ns);
+      ++stats_.aggregated;
       continue;
     }
-    Join(it->second, hit);
-    ++stats_.aggregated;
+    if (it != open_.end()) {
+      // Past its period: its last version, then a new aggregate.
+      Publish(it->second, out);
+      const Clocks::iterator owner = it->second.owner;
+      Close(it);
+      if (owner != clock) Release(owner);  // the hit's own: Open keeps or drops it
+    }
+    Open(hit, key_, clock, out);
   }
 }
 
+void PartitionAggregator::Adopt(Aggregate& aggregate, Clocks::iterator clock, int64_t time_ns) {
+  const Clocks::iterator owner = aggregate.owner;
+  if (clock == owner) return;
+  const int64_t time = clock == clocks_.end() ? time_ns : clock->second.time_ns;
+  if (owner->second.time_ns <= time) return;  // the owner is the slower one
+  if (clock == clocks_.end()) clock = clocks_.emplace(source_, SourceClock{time_ns, 0}).first;
+  ++clock->second.open;
+  aggregate.owner = clock;
+  --owner->second.open;
+  Release(owner);
+}
+
+void PartitionAggregator::Release(Clocks::iterator clock) {
+  if (clock->second.open == 0) clocks_.erase(clock);
+}
+
 void PartitionAggregator::Open(const AggregationHit& hit, const std::string& key,
-                               std::vector<ClusterAlert>& out) {
+                               Clocks::iterator clock, std::vector<ClusterAlert>& out) {
   Alert alert;
   alert.time_ns = hit.event_time_ns;
   alert.kind = AlertKind::kDetection;
@@ -63,8 +105,14 @@ void PartitionAggregator::Open(const AggregationHit& hit, const std::string& key
   if (open_.size() >= options_.max_open || bytes_ + bytes > options_.max_bytes) {
     ++stats_.overflow;  // an alert of its own
     out.push_back(Versioned(alert, position));
+    // The source's last aggregate may have closed just before (Feed).
+    if (clock != clocks_.end()) Release(clock);
     return;
   }
+  if (clock == clocks_.end()) {
+    clock = clocks_.emplace(source_, SourceClock{hit.event_time_ns, 0}).first;
+  }
+  ++clock->second.open;
   alert.aggregate_key = AggregateKeyHash(key);
   alert.aggregate_version = 0;
   alert.aggregate_opened_ns = hit.event_time_ns;
@@ -75,6 +123,7 @@ void PartitionAggregator::Open(const AggregationHit& hit, const std::string& key
   aggregate.published_count = 1;
   aggregate.newest = position;
   aggregate.bytes = bytes;
+  aggregate.owner = clock;
   bytes_ += bytes;
   ++stats_.opened;
 }
@@ -105,6 +154,7 @@ void PartitionAggregator::Publish(Aggregate& aggregate, std::vector<ClusterAlert
 
 void PartitionAggregator::Close(std::map<std::string, Aggregate>::iterator it) {
   if (it->second.alert.count != it->second.published_count) --grown_;
+  --it->second.owner->second.open;
   bytes_ -= it->second.bytes;
   open_.erase(it);
   ++stats_.closed;
@@ -114,23 +164,46 @@ void PartitionAggregator::Flush(std::vector<ClusterAlert>& out) {
   ++stats_.flushes;
   for (auto it = open_.begin(); it != open_.end();) {
     Publish(it->second, out);
-    if (event_time_ns_ >= it->second.alert.aggregate_closes_ns) {
+    const Clocks::iterator owner = it->second.owner;
+    if (owner->second.time_ns >= it->second.alert.aggregate_closes_ns) {
       Close(it++);
+      Release(owner);
     } else {
       ++it;
     }
   }
 }
 
-// checkpoint := "GSPA" version:u8(=1) event_time:zigzag count:varint aggregate{count}
+int64_t PartitionAggregator::source_time_ns(std::string_view agency, std::string_view host) const {
+  std::string key;
+  MakeSourceKey(key, SourceHostHash(host), agency);
+  const auto clock = clocks_.find(key);
+  return clock == clocks_.end() ? INT64_MIN : clock->second.time_ns;
+}
+
+// checkpoint := "GSPA" version:u8(=2) sources:varint source{sources}
+//               count:varint aggregate{count} owner:varint{count}
+// source     := host_hash:u64 agency:text time:zigzag   (ascending by host
+//               hash bytes, then agency; each owns open aggregates)
 // aggregate  := key:text published_count:varint newest_sequence:varint
 //               newest_index:varint time:zigzag level:u8 rule_id:text
 //               rule_name:text agency:text detail (engine/alert/alert_codec.h)
+// owner      := the index of each aggregate's owner among the sources
+// Version 1 (before sources had their own time) has one event_time:zigzag
+// in place of the sources and no owners: each aggregate is owned by its
+// agency and `host` field, at that time.
 void PartitionAggregator::Checkpoint(std::string& out) const {
   out.clear();
   wire::PutFixed(out, kCheckpointMagic, 4);
   out += static_cast<char>(kCheckpointVersion);
-  wire::PutZigzag(out, event_time_ns_);
+  wire::PutVarint(out, clocks_.size());
+  uint64_t index = 0;
+  for (const auto& [source, clock] : clocks_) {
+    clock.index = index++;
+    out.append(source, 0, 8);
+    wire::PutText(out, std::string_view(source).substr(8));
+    wire::PutZigzag(out, clock.time_ns);
+  }
   wire::PutVarint(out, open_.size());
   for (const auto& [key, aggregate] : open_) {
     const Alert& alert = aggregate.alert;
@@ -145,20 +218,49 @@ void PartitionAggregator::Checkpoint(std::string& out) const {
     wire::PutText(out, alert.agency);
     AppendAlertDetail(out, alert);
   }
+  for (const auto& [key, aggregate] : open_) {
+    wire::PutVarint(out, aggregate.owner->second.index);
+  }
 }
 
 bool PartitionAggregator::Restore(std::string_view blob, std::string* error) {
   open_.clear();
+  clocks_.clear();
   bytes_ = 0;
   grown_ = 0;
-  event_time_ns_ = INT64_MIN;
   wire::WireReader in(blob);
   if (in.Fixed(4) != kCheckpointMagic && in.ok()) in.Fail("not an aggregation checkpoint");
-  if (in.U8() != kCheckpointVersion && in.ok()) in.Fail("unknown aggregation checkpoint version");
-  const int64_t event_time = in.Zigzag();
+  const uint8_t version = in.U8();
+  if (in.ok() && version != 1 && version != kCheckpointVersion) {
+    in.Fail("unknown aggregation checkpoint version");
+  }
+  Clocks clocks;
+  std::vector<Clocks::iterator> sources;  // in checkpoint order
+  int64_t partition_time = INT64_MIN;     // version 1
+  std::string source;
+  if (version == 1) {
+    partition_time = in.Zigzag();
+  } else {
+    const size_t count = in.Count(SIZE_MAX, kMinSourceBytes, "too many sources");
+    sources.reserve(count);
+    for (size_t i = 0; i < count && in.ok(); ++i) {
+      const uint64_t host_hash = in.Fixed(8);
+      const std::string_view agency = in.Text();
+      const int64_t time = in.Zigzag();
+      if (!in.ok()) break;
+      MakeSourceKey(source, host_hash, agency);
+      if (!clocks.empty() && source <= clocks.rbegin()->first) {
+        in.Fail("sources out of order");
+        break;
+      }
+      sources.push_back(clocks.emplace_hint(clocks.end(), source, SourceClock{time, 0}));
+    }
+  }
   const size_t count = in.Count(SIZE_MAX, kMinAlertDetailBytes, "too many aggregates");
   const AlertDetailLimits limits;
   std::map<std::string, Aggregate> open;
+  std::vector<Aggregate*> order;  // in checkpoint order, for the owners
+  order.reserve(count);
   uint64_t bytes = 0, grown = 0;
   for (size_t i = 0; i < count && in.ok(); ++i) {
     std::string key;
@@ -182,22 +284,43 @@ bool PartitionAggregator::Restore(std::string_view blob, std::string* error) {
       in.Fail("not an open aggregate");
       break;
     }
+    if (version == 1) {
+      MakeSourceKey(source, SourceHostHash(HostOf(alert.fields)), alert.agency);
+      aggregate.owner = clocks.emplace(source, SourceClock{partition_time, 0}).first;
+      ++aggregate.owner->second.open;
+    }
     if (alert.count != aggregate.published_count) ++grown;
     aggregate.bytes = AggregateAlertBytes(alert) + key.size();
     bytes += aggregate.bytes;
-    if (!open.emplace(std::move(key), std::move(aggregate)).second) in.Fail("duplicate key");
+    const auto [at, added] = open.emplace(std::move(key), std::move(aggregate));
+    if (!added) {
+      in.Fail("duplicate key");
+      break;
+    }
+    order.push_back(&at->second);
+  }
+  for (size_t i = 0; version != 1 && i < order.size() && in.ok(); ++i) {
+    const uint64_t owner = in.Varint();
+    if (in.ok() && owner >= sources.size()) in.Fail("owner out of range");
+    if (!in.ok()) break;
+    order[i]->owner = sources[owner];
+    ++sources[owner]->second.open;
   }
   if (in.ok() && !in.at_end()) in.Fail("trailing bytes");
+  for (const auto& [key, clock] : clocks) {
+    if (in.ok() && clock.open == 0) in.Fail("a source's event time without aggregates");
+  }
   if (!in.ok()) {
     if (error != nullptr) {
       *error = std::string(in.error().reason) + " at byte " + std::to_string(in.error().offset);
     }
     return false;
   }
-  open_ = std::move(open);
+  // swap: the aggregates' owner iterators stay valid (they move with the nodes).
+  open_.swap(open);
+  clocks_.swap(clocks);
   bytes_ = bytes;
   grown_ = grown;
-  event_time_ns_ = event_time;
   return true;
 }
 
@@ -205,6 +328,7 @@ PartitionAggregatorStats PartitionAggregator::stats() const {
   PartitionAggregatorStats stats = stats_;
   stats.open = open_.size();
   stats.bytes = bytes_;
+  stats.sources = clocks_.size();
   return stats;
 }
 
