@@ -475,7 +475,7 @@ void CorrelateRole::CountChains(const Partition& partition,
 
 void CorrelateRole::TickAll() {
   const int64_t now = WallNowNs();
-  uint64_t keys = 0, open = 0, bytes = 0;
+  uint64_t keys = 0, open = 0, bytes = 0, sources = 0;
   for (auto& [id, partition] : partitions_) {
     if (partition->unacked) continue;
     const std::shared_ptr<const HitRouting> routing = Routing();
@@ -492,10 +492,12 @@ void CorrelateRole::TickAll() {
     const PartitionAggregatorStats aggregates = partition->state->aggregator.stats();
     open += aggregates.open;
     bytes += aggregates.bytes;
+    sources += aggregates.sources;
   }
   live_keys_.store(keys, std::memory_order_relaxed);
   aggregates_open_.store(open, std::memory_order_relaxed);
   aggregates_bytes_.store(bytes, std::memory_order_relaxed);
+  aggregate_sources_.store(sources, std::memory_order_relaxed);
 }
 
 // Sends the output of the last message (or tick) of `partition` and waits

@@ -180,6 +180,7 @@ class CorrelateRole {
   std::atomic<uint64_t> aggregation_hits_{0}, flush_markers_{0}, flushes_{0};
   std::atomic<uint64_t> aggregates_opened_{0}, aggregates_updated_{0}, aggregates_closed_{0};
   std::atomic<uint64_t> aggregates_overflow_{0}, aggregates_open_{0}, aggregates_bytes_{0};
+  std::atomic<uint64_t> aggregate_sources_{0};
   std::thread thread_;
 };
 
