@@ -64,6 +64,10 @@
 
 namespace gsoc::correlate {
 
+namespace internal {
+struct Slot;
+}  // namespace internal
+
 struct CorrelatorOptions {
   int64_t lateness_ns = 60'000'000'000;     // out-of-order tolerance
   int64_t idle_advance_ns = 5'000'000'000;  // quiet stream: wall clock moves time on
@@ -143,11 +147,11 @@ class Correlator {
   // carries the stream time past every window (end of a replay).
   void Tick(const CorrelationSet& set, int64_t wall_now_ns, std::vector<Alert>& alerts);
 
-  // Serializes every shard (one at a time, each under the state lock, so
-  // batches go on in between: each shard is a consistent cut, the whole is
-  // one only when no Process or Tick runs meanwhile) into `out`: a
-  // versioned binary blob with a checksum. Restore replaces all state from such a blob,
-  // keeping only correlations of `set` whose fingerprint matches; returns
+  // Serializes the state into `out` (a versioned binary blob with a
+  // checksum) a piece at a time, each under the state lock, so batches go
+  // on in between: the whole is one consistent cut only when no Process or
+  // Tick runs meanwhile (format and details in correlator_checkpoint.cc). Restore replaces all
+  // state from such a blob, keeping only correlations of `set` whose fingerprint matches; returns
   // false with `error` on a malformed or foreign blob (state is then empty).
   void Checkpoint(std::string& out) const;
   bool Restore(const CorrelationSet& set, std::string_view blob, std::string* error);
@@ -170,9 +174,12 @@ class Correlator {
   void RaiseStreamTime(int64_t time_ns);
   bool RestoreBody(const CorrelationSet& set, uint32_t version, std::string_view body,
                    std::string* error);
-  static void AppendShard(const Shard& shard, const SourceTable& sources, std::string& out);
+  void AppendShard(const Shard& shard, std::string& out) const;
+  uint32_t AppendTableKeys(const Shard& shard, uint32_t id, const std::string& key,
+                           std::string& out, std::vector<uint64_t>& ids) const;
+  void AppendKey(const internal::Slot& slot, std::string& out, std::vector<uint64_t>& ids) const;
   void LetWaitingBatchesIn() const;
-  static void AppendReferencedRaw(const Shard& shard, std::vector<uint64_t>& ids, std::string& out);
+  void AppendReferencedRaw(const Shard& shard, std::vector<uint64_t>& ids, std::string& out) const;
   void ClearState();
   void ClearStateLocked();
 

@@ -21,11 +21,14 @@ namespace gsoc::correlate {
 // HashBytes(everything before). str = u32 length + bytes. Little-endian (the
 // host order of every supported target).
 //
-// Shards are written one at a time, each under the state lock, so batches
-// go on between two shards (a checkpoint of 100,000 keys held every batch
-// for ~60 ms when it took the lock once). Each shard is a consistent cut;
-// across shards the cut may differ by the batches applied meanwhile, which
-// is no worse than losing them in a crash. The sources, the stream time and
+// The state is written a piece at a time (kCheckpointPiece slots of a table,
+// or lines of a raw cache), each under the state lock, and batches waiting
+// for the lock go first between two pieces: a checkpoint of 100,000 keys
+// held every batch for ~60 ms when it took the lock once, and one shard of
+// a million keys ~13 ms. So the cut is not one instant: a piece may show a
+// batch that an earlier piece did not, which is no worse than losing that
+// batch in a crash; a key erased and added again meanwhile may appear
+// twice (the first one is kept). The sources, the stream time and
 // the next chain id are written last, so every source and chain id a shard
 // refers to is known; a key's owner is its source's key, not an index that
 // an eviction could have given to another source meanwhile (unknown owners
@@ -59,54 +62,94 @@ bool ReadCount(std::string_view& in, size_t min_item_bytes, uint32_t* count) {
 }  // namespace
 
 // The shard's raw lines that a live window still refers to (`ids`: the
-// event ids of the shard's windows, collected as they were written). The
-// cache holds the lines of every recent correlated event (up to raw_cache
-// bytes, 64 MiB by default), most of whose windows have fired or expired;
-// writing them all made a checkpoint of tens of MiB every interval, whose
-// serialization, store write, flush and compaction cost more CPU than the
-// detection itself.
+// event ids of the shard's windows, collected as they were written), a
+// piece at a time under the state lock. The cache holds the lines of every
+// recent correlated event (up to raw_cache bytes, 64 MiB by default), most
+// of whose windows have fired or expired; writing them all made a
+// checkpoint of tens of MiB every interval, whose serialization, store
+// write, flush and compaction cost more CPU than the detection itself.
 void Correlator::AppendReferencedRaw(const Shard& shard, std::vector<uint64_t>& ids,
-                                     std::string& out) {
+                                     std::string& out) const {
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   const size_t count_at = out.size();
   AppendPod<uint32_t>(out, 0);
   uint32_t count = 0;
-  shard.raw.ForEachWanted(
-      [&](uint64_t id) { return std::binary_search(ids.begin(), ids.end(), id); },
-      [&](uint64_t id, int64_t time_ns, std::string_view line) {
-        AppendPod<uint64_t>(out, id);
-        AppendPod<int64_t>(out, time_ns);
-        AppendString(out, line);
-        ++count;
-      });
+  uint64_t position = 0;
+  for (bool more = true; more;) {
+    {
+      std::lock_guard lock(mutex_);
+      more = shard.raw.ForEachWanted(
+          position, kCheckpointPiece,
+          [&](uint64_t id) { return std::binary_search(ids.begin(), ids.end(), id); },
+          [&](uint64_t id, int64_t time_ns, std::string_view line) {
+            AppendPod<uint64_t>(out, id);
+            AppendPod<int64_t>(out, time_ns);
+            AppendString(out, line);
+            ++count;
+          });
+    }
+    LetWaitingBatchesIn();
+  }
   std::memcpy(out.data() + count_at, &count, sizeof(count));
 }
 
-void Correlator::AppendShard(const Shard& shard, const SourceTable& sources, std::string& out) {
+void Correlator::AppendKey(const Slot& slot, std::string& out, std::vector<uint64_t>& ids) const {
+  AppendString(out, slot.key.view());
+  AppendPod<int64_t>(out, slot.suppress_until_ns);
+  AppendPod<uint32_t>(out, slot.suppressed);
+  AppendPod<uint16_t>(out, slot.agency);
+  AppendPod<uint64_t>(out, slot.source == kOrphans ? 0 : sources_->sources[slot.source].key);
+  AppendPod<int64_t>(out, slot.advanced_ns);
+  const size_t length_at = out.size();
+  AppendPod<uint32_t>(out, 0);
+  slot.window.Serialize(out);
+  const uint32_t length = static_cast<uint32_t>(out.size() - length_at - sizeof(uint32_t));
+  std::memcpy(out.data() + length_at, &length, sizeof(length));
+  slot.window.AppendEventIds(ids);  // while the window is in the cache
+}
+
+// One table of a shard, kCheckpointPiece slots per hold of the state lock.
+// The table is found again by id and key at each hold: one dropped or
+// replaced meanwhile (a rule reload) ends with what was written of it.
+uint32_t Correlator::AppendTableKeys(const Shard& shard, uint32_t id, const std::string& key,
+                                     std::string& out, std::vector<uint64_t>& ids) const {
+  uint32_t count = 0;
+  for (uint32_t begin = 0;; begin += kCheckpointPiece) {
+    bool more = false;
+    {
+      std::lock_guard lock(mutex_);
+      const KeyTable* table = id < shard.tables.size() ? shard.tables[id].get() : nullptr;
+      if (table == nullptr || table->table_key() != key) break;
+      table->ForEachLiveIn(begin, begin + kCheckpointPiece, [&](uint32_t, const Slot& slot) {
+        AppendKey(slot, out, ids);
+        ++count;
+      });
+      more = begin + kCheckpointPiece < table->slot_count();
+    }
+    LetWaitingBatchesIn();
+    if (!more) break;
+  }
+  return count;
+}
+
+void Correlator::AppendShard(const Shard& shard, std::string& out) const {
   thread_local std::vector<uint64_t> ids;  // of the events the windows refer to
   ids.clear();
-  uint32_t tables = 0;
-  for (const auto& table : shard.tables) tables += table ? 1 : 0;
-  AppendPod<uint32_t>(out, tables);
-  for (const auto& table : shard.tables) {
-    if (!table) continue;
-    AppendString(out, table->table_key());
-    AppendPod<uint32_t>(out, static_cast<uint32_t>(table->live()));
-    table->ForEachLive([&](uint32_t, const Slot& slot) {
-      AppendString(out, slot.key.view());
-      AppendPod<int64_t>(out, slot.suppress_until_ns);
-      AppendPod<uint32_t>(out, slot.suppressed);
-      AppendPod<uint16_t>(out, slot.agency);
-      AppendPod<uint64_t>(out, slot.source == kOrphans ? 0 : sources.sources[slot.source].key);
-      AppendPod<int64_t>(out, slot.advanced_ns);
-      const size_t length_at = out.size();
-      AppendPod<uint32_t>(out, 0);
-      slot.window.Serialize(out);
-      const uint32_t length = static_cast<uint32_t>(out.size() - length_at - sizeof(uint32_t));
-      std::memcpy(out.data() + length_at, &length, sizeof(length));
-      slot.window.AppendEventIds(ids);  // while the window is in the cache
-    });
+  std::vector<std::pair<uint32_t, std::string>> tables;  // id and key, as they are now
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& table : shard.tables) {
+      if (table) tables.emplace_back(table->id(), table->table_key());
+    }
+  }
+  AppendPod<uint32_t>(out, static_cast<uint32_t>(tables.size()));
+  for (const auto& [id, key] : tables) {
+    AppendString(out, key);
+    const size_t count_at = out.size();
+    AppendPod<uint32_t>(out, 0);
+    const uint32_t count = AppendTableKeys(shard, id, key, out, ids);
+    std::memcpy(out.data() + count_at, &count, sizeof(count));
   }
   AppendReferencedRaw(shard, ids, out);
 }
@@ -131,13 +174,7 @@ void Correlator::Checkpoint(std::string& out) const {
   AppendPod<uint64_t>(out, 0);  // next chain id, known at the end
   AppendPod<uint64_t>(out, 0);  // where the sources begin
   AppendPod<uint32_t>(out, static_cast<uint32_t>(shards_.size()));  // fixed at construction
-  for (const auto& shard : shards_) {
-    {
-      std::lock_guard lock(mutex_);  // one shard at a time: batches go on in between
-      AppendShard(*shard, *sources_, out);
-    }
-    LetWaitingBatchesIn();
-  }
+  for (const auto& shard : shards_) AppendShard(*shard, out);
   std::lock_guard lock(mutex_);
   const uint64_t sources_at = out.size();
   const SourceTable& sources = *sources_;
@@ -316,7 +353,10 @@ bool Correlator::RestoreBody(const CorrelationSet& set, uint32_t version, std::s
         const uint64_t hash = HashBytes(key, binding->table_seeds[i]);
         Shard& shard = *shards_[((hash >> 32) * shards_.size()) >> 32];
         KeyTable& table = *shard.by_rule[i];
-        if (table.Find(key, hash) != kNoSlot) return fail("duplicate key");
+        if (table.Find(key, hash) != kNoSlot) {
+          if (sources_first) return fail("duplicate key");
+          continue;  // erased and added again while the checkpoint was written
+        }
         const uint32_t index = round.InsertKey(shard, table, key, hash);
         Slot& slot = table.slot(index);
         if (!slot.window.Deserialize(window_bytes) || !window_bytes.empty()) {

@@ -11,6 +11,7 @@
 // Not thread-safe: used under the shard's mutex.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -253,7 +254,14 @@ class KeyTable {
 
   template <typename F>
   void ForEachLive(F&& f) const {
-    for (uint32_t i = 0; i < slot_count_; ++i) {
+    ForEachLiveIn(0, slot_count_, f);
+  }
+  // The live slots among [begin, end). Slots never move (freed ones are
+  // reused in place), so a walk can go on from `end` later.
+  template <typename F>
+  void ForEachLiveIn(uint32_t begin, uint32_t end, F&& f) const {
+    end = std::min(end, slot_count_);
+    for (uint32_t i = begin; i < end; ++i) {
       if (slot(i).live) f(i, slot(i));
     }
   }

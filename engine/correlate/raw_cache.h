@@ -85,19 +85,27 @@ class RawCache {
   // Oldest first: f(id, time_ns, line).
   template <typename F>
   void ForEach(F&& f) const {
-    ForEachWanted([](uint64_t) { return true; }, f);
+    uint64_t position = 0;
+    ForEachWanted(
+        position, SIZE_MAX, [](uint64_t) { return true; }, f);
   }
-  // The same for the lines whose id `wanted(id)` accepts; the others are
-  // not copied out.
+  // The same for the lines whose id `wanted(id)` accepts (the others are not
+  // copied out), at most `limit` lines looked at from `position` (a line's
+  // sequence number; 0 = the oldest) on, which moves past them. False once
+  // every line is done, so a walk can go on later from `position` (lines
+  // dropped meanwhile are skipped, lines added meanwhile are walked too).
   template <typename W, typename F>
-  void ForEachWanted(W&& wanted, F&& f) const {
+  bool ForEachWanted(uint64_t& position, size_t limit, W&& wanted, F&& f) const {
     std::string line;
-    for (uint64_t seq = head_; seq < tail_; ++seq) {
+    uint64_t seq = std::max(position, head_);
+    for (; seq < tail_ && limit > 0; ++seq, --limit) {
       const Header& header = HeaderOf(seq);
       if (!wanted(header.id)) continue;
       CopyOut(header, &line);
       f(header.id, header.time_ns, std::string_view(line));
     }
+    position = seq;
+    return seq < tail_;
   }
 
  private:

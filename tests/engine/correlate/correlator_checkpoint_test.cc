@@ -129,14 +129,15 @@ TEST(CorrelatorTest, CheckpointKeepsSuppressionState) {
 }
 
 // gsocd checkpoints while its workers apply batches: the checkpoint takes
-// the state lock one shard at a time, so sources are created and evicted
-// (max_sources) between two shards. Every such checkpoint must restore: a
-// key whose source was evicted meanwhile belongs to the orphan clock, never
-// to another source that took its place.
-TEST(CorrelatorTest, CheckpointsTakenWhileBatchesRunAlwaysRestore) {
-  const CorrelationSet set = OneToOne({EventCount("brute", {"src_ip"}, 1'000'000)});
+// the state lock a piece at a time, so sources are created and evicted
+// (max_sources), and keys expire and come back, between two pieces. Every
+// such checkpoint must restore: a key whose source was evicted meanwhile
+// belongs to the orphan clock, never to another source that took its
+// place, and a key written twice (erased and added again) is kept once.
+void CheckpointWhileBatchesRun(size_t shards, double seconds_per_round, int64_t timespan_s) {
+  const CorrelationSet set = OneToOne({EventCount("brute", {"src_ip"}, 1'000'000, timespan_s)});
   CorrelatorOptions options = SmallOptions();
-  options.shards = 16;
+  options.shards = shards;
   options.max_sources = 3;  // sources evicted all the time
   Correlator live(options, {"mof"});
   std::atomic<bool> stop{false};
@@ -149,7 +150,7 @@ TEST(CorrelatorTest, CheckpointsTakenWhileBatchesRunAlwaysRestore) {
       for (int hit = 0; hit < 32; ++hit, ++id) {
         const std::string ip = "10.0." + std::to_string(id / 256 % 64) + "." +
                                std::to_string(id % 256);  // 16,384 keys at most
-        batch.Hit(0, id, static_cast<double>(round) * 0.01, {{"src_ip", ip}}, 0, host);
+        batch.Hit(0, id, static_cast<double>(round) * seconds_per_round, {{"src_ip", ip}}, 0, host);
       }
       Feed(live, set, batch);
       batches.fetch_add(1);
@@ -163,7 +164,7 @@ TEST(CorrelatorTest, CheckpointsTakenWhileBatchesRunAlwaysRestore) {
       feeder.join();
     }
   } stop_feeder{stop, feeder};
-  while (batches.load() < 20) std::this_thread::yield();
+  while (batches.load() < 600) std::this_thread::yield();  // 19,200 hits: every key seen
   size_t restored_keys = 0;
   for (int i = 0; i < 30; ++i) {
     std::string blob;
@@ -175,6 +176,17 @@ TEST(CorrelatorTest, CheckpointsTakenWhileBatchesRunAlwaysRestore) {
     restored_keys = copy.stats().live_keys;
   }
   EXPECT_GT(restored_keys, 0u);
+}
+
+TEST(CorrelatorTest, CheckpointsTakenWhileBatchesRunAlwaysRestore) {
+  CheckpointWhileBatchesRun(16, 0.01, 60);
+}
+
+// One shard of up to 16,384 keys: a table is written in several pieces
+// (kCheckpointPiece slots each) while batches add, expire (5 s windows, 1 s
+// of event time a batch) and move keys between them.
+TEST(CorrelatorTest, CheckpointsOfTablesInSeveralPiecesWhileKeysComeAndGoAlwaysRestore) {
+  CheckpointWhileBatchesRun(1, 1.0, 5);
 }
 
 // Rewrites a version 3 checkpoint in the version 2 layout (sources first,
