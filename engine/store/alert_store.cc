@@ -138,8 +138,10 @@ uint64_t RocksAlertStore::ReadMeta(const char* key, uint64_t fallback) const {
 void RocksAlertStore::LoadMeta() {
   const uint64_t version = ReadMeta(kMetaFormatVersion, 0);
   if (version == 0 || version == format::kFormatVersionNoCommitTime ||
-      version == format::kFormatVersionJson) {
-    // New, or records 1 or 2 (read as they are) to which records 3 are now added.
+      version == format::kFormatVersionJson || version == format::kFormatVersionPerAlertIndex) {
+    // New, or records 1 or 2 (read as they are) to which records 3 are now
+    // added, or per-alert index entries (read as one-id postings) to which
+    // per-batch postings are now added.
     rocksdb::WriteOptions write;
     write.sync = true;
     const rocksdb::Status status =
@@ -147,7 +149,7 @@ void RocksAlertStore::LoadMeta() {
     if (!status.ok()) Fail("write meta", status);
   } else if (version != format::kFormatVersion) {
     Fail("format version " + std::to_string(version),
-         rocksdb::Status::NotSupported("this gsoc reads versions 1, 2 and 3"));
+         rocksdb::Status::NotSupported("this gsoc reads versions 1 to 4"));
   }
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), Cf(kAlertsCf)));
   it->SeekToLast();

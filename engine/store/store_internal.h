@@ -27,7 +27,9 @@
 
 #include "engine/store/alert_store.h"
 #include "engine/store/store_format.h"
+#include "engine/store/store_index_source.h"
 #include "engine/store/store_options.h"
+#include "engine/store/store_postings.h"
 #include "engine/util/thread_annotations.h"
 
 namespace gsoc::store {
@@ -178,90 +180,6 @@ class StoreCheckpointStore : public correlate::CheckpointStore {
   bool legacy_deleted_ = false;
 };
 
-// --- index scans -------------------------------------------------------------
-
-// Ids from one or more index prefixes (by_rule, by_agency, by_level), merged
-// in id order, within [lo, hi).
-class IndexIdSource {
- public:
-  IndexIdSource(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const rocksdb::Snapshot* snapshot,
-                const std::vector<std::string>& prefixes, uint64_t lo, uint64_t hi,
-                bool newest_first)
-      : newest_first_(newest_first), lo_(lo), hi_(hi) {
-    for (const std::string& prefix : prefixes) {
-      auto cursor = std::make_unique<Cursor>();
-      cursor->prefix = prefix;
-      cursor->lower = prefix + format::IdKey(lo);
-      cursor->upper = prefix + format::IdKey(hi);
-      cursor->lower_slice = cursor->lower;
-      cursor->upper_slice = cursor->upper;
-      rocksdb::ReadOptions read;
-      read.snapshot = snapshot;
-      read.prefix_same_as_start = true;
-      read.iterate_lower_bound = &cursor->lower_slice;
-      read.iterate_upper_bound = &cursor->upper_slice;
-      cursor->it.reset(db->NewIterator(read, cf));
-      if (newest_first) {
-        cursor->it->SeekForPrev(prefix + format::IdKey(hi - 1));
-      } else {
-        cursor->it->Seek(cursor->lower);
-      }
-      cursors_.push_back(std::move(cursor));
-    }
-    PickCurrent();
-  }
-
-  bool Valid() const { return current_ != nullptr; }
-  uint64_t id() const { return current_id_; }
-  void Next() {
-    if (newest_first_) {
-      current_->it->Prev();
-    } else {
-      current_->it->Next();
-    }
-    PickCurrent();
-  }
-
- private:
-  struct Cursor {
-    std::unique_ptr<rocksdb::Iterator> it;
-    std::string prefix, lower, upper;
-    rocksdb::Slice lower_slice, upper_slice;
-  };
-
-  // The id under `cursor`, or 0 when it is exhausted.
-  uint64_t IdAt(const Cursor& cursor) const {
-    if (!cursor.it->Valid()) {
-      if (!cursor.it->status().ok()) {
-        spdlog::warn("alert store: index scan: {}", cursor.it->status().ToString());
-      }
-      return 0;
-    }
-    const rocksdb::Slice key = cursor.it->key();
-    if (key.size() != cursor.prefix.size() + 8 || !key.starts_with(cursor.prefix)) return 0;
-    const uint64_t id = format::IdFromIndexKey(std::string_view(key.data(), key.size()));
-    return id >= lo_ && id < hi_ ? id : 0;
-  }
-
-  void PickCurrent() {
-    current_ = nullptr;
-    for (const auto& cursor : cursors_) {
-      const uint64_t id = IdAt(*cursor);
-      if (id == 0) continue;
-      if (!current_ || (newest_first_ ? id > current_id_ : id < current_id_)) {
-        current_ = cursor.get();
-        current_id_ = id;
-      }
-    }
-  }
-
-  const bool newest_first_;
-  const uint64_t lo_, hi_;
-  std::vector<std::unique_ptr<Cursor>> cursors_;
-  Cursor* current_ = nullptr;
-  uint64_t current_id_ = 0;
-};
-
 // Collects query results: filter, limit, scan budget, cursor.
 class ResultCollector {
  public:
@@ -406,9 +324,10 @@ class RocksAlertStore final : public AlertStore, public FailureState {
   void Announce(std::vector<StoredAlert>& batch, double seconds);
   void MarkCommitted(size_t alerts);
 
-  // indexes (the same keys for Put and Delete): fn(cf, key) for each
+  // The by_time entry of `id` when it has one (alerts written before the
+  // block summaries): fn(cf, key).
   template <typename Fn>
-  void ForEachIndexKey(uint64_t id, const RecordView& record, Fn&& fn) const;
+  void ForLegacyTimeKey(uint64_t id, const RecordView& record, Fn&& fn) const;
 
   // queries
   QueryResult ScanPrimary(const QueryRequest& request, ResultCollector& out, uint64_t lo,
@@ -432,6 +351,13 @@ class RocksAlertStore final : public AlertStore, public FailureState {
   uint64_t DeleteRecords(const std::vector<std::pair<uint64_t, std::string>>& records,
                          const std::vector<std::string>& stale_time_keys,
                          const std::vector<std::string>& meta_deletes);
+  // An id to drop from the posting of (index, prefix) (retention).
+  struct PostingRemoval {
+    format::PostingIndex index;
+    std::string prefix;
+    uint64_t id;
+  };
+  bool RemoveFromPostings(rocksdb::WriteBatch& write, std::vector<PostingRemoval>& removals) const;
   void UpdateLiveHint();
   std::chrono::system_clock::time_point Now() const {
     return options_.clock_for_test ? options_.clock_for_test() : std::chrono::system_clock::now();
@@ -475,6 +401,7 @@ class RocksAlertStore final : public AlertStore, public FailureState {
   uint64_t block_ = UINT64_MAX;  // the block of the last id assigned, and its times so far
   int64_t block_min_ns_ = INT64_MAX, block_max_ns_ = INT64_MIN;
   std::string encode_head_, encode_key_;
+  format::PostingBatch encode_postings_;  // the batch's postings (buffers kept)
 
   // Committer thread only.
   uint64_t written_bytes_ = 0;  // bytes_added as of the last batch written
@@ -508,15 +435,20 @@ class RocksAlertStore final : public AlertStore, public FailureState {
 // --- open / close ----------------------------------------------------------------
 
 template <typename Fn>
-void RocksAlertStore::ForEachIndexKey(uint64_t id, const RecordView& record, Fn&& fn) const {
-  if (!record.rule_id.empty()) fn(Cf(kByRuleCf), format::NameKey(record.rule_id, id));
-  if (!record.rule_name.empty() && record.rule_name != record.rule_id) {
-    fn(Cf(kByRuleCf), format::NameKey(record.rule_name, id));
-  }
-  if (!record.agency.empty()) fn(Cf(kByAgencyCf), format::NameKey(record.agency, id));
-  fn(Cf(kByLevelCf), format::LevelKey(record.level, id));
-  // Only alerts written before the block summaries existed have one.
+void RocksAlertStore::ForLegacyTimeKey(uint64_t id, const RecordView& record, Fn&& fn) const {
   if (id < time_blocks_from_) fn(Cf(kByTimeCf), format::TimeKey(record.time_ns, id));
+}
+
+// The posting prefixes of a record (the same as the writer's): fn(index, prefix).
+template <typename Fn>
+void ForEachPostingPrefix(const RecordView& record, Fn&& fn) {
+  using format::PostingIndex;
+  if (!record.rule_id.empty()) fn(PostingIndex::kRule, format::NamePrefix(record.rule_id));
+  if (!record.rule_name.empty() && record.rule_name != record.rule_id) {
+    fn(PostingIndex::kRule, format::NamePrefix(record.rule_name));
+  }
+  if (!record.agency.empty()) fn(PostingIndex::kAgency, format::NamePrefix(record.agency));
+  fn(PostingIndex::kLevel, format::LevelPrefix(record.level));
 }
 
 }  // namespace detail

@@ -49,16 +49,22 @@ uint64_t RocksAlertStore::DeleteRecords(
     const std::vector<std::string>& stale_time_keys, const std::vector<std::string>& meta_deletes) {
   rocksdb::WriteBatch write;
   uint64_t deleted = 0, bytes = 0;
+  std::vector<PostingRemoval> removals;
+  removals.reserve(records.size() * 4);
   for (const auto& [id, value] : records) {
     RecordView view;
     if (!format::DecodeRecord(value, &view)) continue;
     write.Delete(Cf(kAlertsCf), format::IdKey(id));
-    ForEachIndexKey(id, view, [&write](rocksdb::ColumnFamilyHandle* cf, const std::string& key) {
+    ForLegacyTimeKey(id, view, [&write](rocksdb::ColumnFamilyHandle* cf, const std::string& key) {
       write.Delete(cf, key);
+    });
+    ForEachPostingPrefix(view, [&](format::PostingIndex index, std::string prefix) {
+      removals.push_back({index, std::move(prefix), id});
     });
     bytes += 8 + value.size();
     ++deleted;
   }
+  if (!RemoveFromPostings(write, removals)) return 0;
   for (const std::string& key : stale_time_keys) write.Delete(Cf(kByTimeCf), key);
   for (const std::string& key : meta_deletes) write.Delete(Cf(kMetaCf), key);
   if (write.Count() == 0 || failed()) return 0;
@@ -74,6 +80,78 @@ uint64_t RocksAlertStore::DeleteRecords(
   }
   bytes_deleted_.fetch_add(bytes, std::memory_order_relaxed);
   return deleted;
+}
+
+// Drops the ids of `removals` from their postings, in `write`: a posting is
+// rewritten without them (under the key of its first id left), or deleted
+// when none is left. Retention alone rewrites postings (the writer only adds
+// new ones, keyed above every id retention deletes; a replaced version
+// leaves its id in its posting), and retention runs one at a time, so the
+// current state read here is the one the write replaces. False when a
+// posting could not be read (nothing is deleted then: logged, retried at
+// the next run).
+bool RocksAlertStore::RemoveFromPostings(rocksdb::WriteBatch& write,
+                                         std::vector<PostingRemoval>& removals) const {
+  std::sort(removals.begin(), removals.end(), [](const PostingRemoval& a, const PostingRemoval& b) {
+    if (a.index != b.index) return a.index < b.index;
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    return a.id < b.id;
+  });
+  rocksdb::ColumnFamilyHandle* const cfs[format::kPostingIndexes] = {Cf(kByRuleCf), Cf(kByAgencyCf),
+                                                                     Cf(kByLevelCf)};
+  std::vector<uint64_t> ids, kept;
+  std::string value;
+  for (size_t i = 0; i < removals.size();) {
+    size_t end = i + 1;
+    while (end < removals.size() && removals[end].index == removals[i].index &&
+           removals[end].prefix == removals[i].prefix) {
+      ++end;
+    }
+    const std::string& prefix = removals[i].prefix;
+    const uint64_t min_id = removals[i].id, max_id = removals[end - 1].id;
+    auto removed = [&](uint64_t id) {
+      const auto first = removals.begin() + static_cast<ptrdiff_t>(i);
+      const auto last = removals.begin() + static_cast<ptrdiff_t>(end);
+      const auto at = std::lower_bound(
+          first, last, id, [](const PostingRemoval& r, uint64_t value) { return r.id < value; });
+      return at != last && at->id == id;
+    };
+    rocksdb::ColumnFamilyHandle* const cf = cfs[static_cast<size_t>(removals[i].index)];
+    const std::string lower = prefix;
+    const std::string upper = prefix + format::IdKey(max_id + 1);  // ids are below UINT64_MAX
+    const rocksdb::Slice lower_slice(lower), upper_slice(upper);
+    rocksdb::ReadOptions read;
+    read.prefix_same_as_start = true;
+    read.iterate_lower_bound = &lower_slice;
+    read.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, cf));
+    it->SeekForPrev(prefix + format::IdKey(min_id));
+    if (!it->Valid()) it->Seek(lower_slice);
+    for (; it->Valid(); it->Next()) {
+      const std::string_view key = it->key().ToStringView();
+      if (key.size() != prefix.size() + 8 || !key.starts_with(prefix)) continue;
+      const uint64_t first = format::IdFromIndexKey(key);
+      if (!format::DecodePosting(first, it->value().ToStringView(), ids)) {
+        spdlog::warn("alert store: retention: malformed posting at id {}", first);
+        continue;
+      }
+      kept.clear();
+      for (uint64_t id : ids) {
+        if (!removed(id)) kept.push_back(id);
+      }
+      if (kept.size() == ids.size()) continue;
+      if (kept.empty() || kept[0] != first) write.Delete(cf, key);
+      if (kept.empty()) continue;
+      format::EncodePostingGaps(value, kept);
+      write.Put(cf, prefix + format::IdKey(kept[0]), value);
+    }
+    if (!it->status().ok()) {
+      spdlog::warn("alert store: retention: posting scan: {}", it->status().ToString());
+      return false;
+    }
+    i = end;
+  }
+  return true;
 }
 
 // Retention by age: the by_time entries of alerts from before the block
