@@ -226,8 +226,15 @@ class RocksAlertStore final : public AlertStore, public FailureState {
  public:
   explicit RocksAlertStore(const StoreOptions& options) : options_(options) {
     OpenDb();
-    LoadMeta();
-    LoadRuleArchiveSize();
+    try {
+      LoadMeta();
+      LoadRuleArchiveSize();
+    } catch (...) {
+      // Refused (an unknown format) or unreadable: the column family handles
+      // go before the DB (RocksDB asserts that), then the error.
+      CloseDb();
+      throw;
+    }
     for (int i = 0; i < 3; ++i) free_slots_.push_back(std::make_unique<Slot>());
     if (options_.sync == SyncPolicy::kBatch) syncer_ = std::thread([this] { SyncerLoop(); });
     committer_ = std::thread([this] { CommitterLoop(); });
