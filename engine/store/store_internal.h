@@ -366,6 +366,7 @@ class RocksAlertStore final : public AlertStore, public FailureState {
   };
   bool RemoveFromPostings(rocksdb::WriteBatch& write, std::vector<PostingRemoval>& removals) const;
   void UpdateLiveHint();
+  void CleanPostingHeads();
   std::chrono::system_clock::time_point Now() const {
     return options_.clock_for_test ? options_.clock_for_test() : std::chrono::system_clock::now();
   }

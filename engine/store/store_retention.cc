@@ -18,9 +18,62 @@ uint64_t RocksAlertStore::RunRetention(std::chrono::system_clock::time_point now
   if (options_.retention_bytes > 0) deleted += DeleteBeyondBytes(options_.retention_bytes);
   if (deleted > 0) {
     UpdateLiveHint();
+    CleanPostingHeads();
     retention_deleted_.fetch_add(deleted, std::memory_order_relaxed);
   }
   return deleted;
+}
+
+// Deletes the postings whose ids are all below live_hint_ (no record below
+// it is left): those whose only ids left are of replaced aggregate versions,
+// which retention never deletes (their records went with the newer version)
+// and so never drops from their postings. Point deletions, from the head of
+// each prefix: RocksDB's DeleteRange goes wrong with the memtable insert
+// hints of these column families (an assertion in this librocksdb).
+// Queries never read below live_hint_.
+void RocksAlertStore::CleanPostingHeads() {
+  const uint64_t hint = live_hint_.load();
+  rocksdb::WriteBatch write;
+  std::vector<uint64_t> ids;
+  std::string prefix, next;
+  for (const char* name : {kByRuleCf, kByAgencyCf, kByLevelCf}) {
+    rocksdb::ColumnFamilyHandle* const cf = Cf(name);
+    rocksdb::ReadOptions read;
+    read.total_order_seek = true;  // across prefixes
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, cf));
+    for (it->SeekToFirst(); it->Valid();) {
+      const std::string_view key = it->key().ToStringView();
+      if (key.size() <= 8) {  // not a posting
+        it->Next();
+        continue;
+      }
+      prefix.assign(key.substr(0, key.size() - 8));
+      // This prefix's postings from its head, while all their ids are below the hint.
+      for (; it->Valid(); it->Next()) {
+        const std::string_view at = it->key().ToStringView();
+        if (at.size() != prefix.size() + 8 || !at.starts_with(prefix)) break;
+        const uint64_t first = format::IdFromIndexKey(at);
+        if (first >= hint || !format::DecodePosting(first, it->value().ToStringView(), ids) ||
+            ids.back() >= hint) {
+          break;
+        }
+        write.Delete(cf, at);
+      }
+      // The next prefix: past every key of this one (prefix + 8 bytes).
+      next = prefix;
+      next.append(9, '\xff');
+      it->Seek(next);
+    }
+    if (!it->status().ok()) {
+      spdlog::warn("alert store: retention: posting heads: {}", it->status().ToString());
+      return;
+    }
+  }
+  if (write.Count() == 0 || failed()) return;
+  rocksdb::WriteOptions options;
+  options.sync = options_.sync != SyncPolicy::kNone;
+  const rocksdb::Status status = db_->Write(options, &write);
+  if (!status.ok()) RecordFailure("writing a retention deletion", status);
 }
 
 // Deletes `ids` (records as of `snapshot`) with all their index entries, and
