@@ -348,25 +348,29 @@ class RocksAlertStore final : public AlertStore, public FailureState {
   // retention
   void RetentionLoop();
   void StopRetention();
-  uint64_t DeleteOlderThan(int64_t cutoff_ns);
-  uint64_t DeleteBeyondBytes(uint64_t limit);
-  uint64_t DeleteOlderThanByTimeIndex(int64_t cutoff_ns);
+  uint64_t DeleteOlderThan(int64_t cutoff_ns) GSOC_REQUIRES(retention_mutex_);
+  uint64_t DeleteBeyondBytes(uint64_t limit) GSOC_REQUIRES(retention_mutex_);
+  uint64_t DeleteOlderThanByTimeIndex(int64_t cutoff_ns) GSOC_REQUIRES(retention_mutex_);
   uint64_t DeleteIds(const std::vector<uint64_t>& ids, const rocksdb::Snapshot* snapshot,
-                     const std::vector<std::string>& stale_time_keys);
+                     const std::vector<std::string>& stale_time_keys)
+      GSOC_REQUIRES(retention_mutex_);
   // Deletes the records (id, value) with their index entries, and the meta
   // keys `meta_deletes`, in one batch; returns the number of records.
   uint64_t DeleteRecords(const std::vector<std::pair<uint64_t, std::string>>& records,
                          const std::vector<std::string>& stale_time_keys,
-                         const std::vector<std::string>& meta_deletes);
-  // An id to drop from the posting of (index, prefix) (retention).
+                         const std::vector<std::string>& meta_deletes)
+      GSOC_REQUIRES(retention_mutex_);
+  // An id to drop from the posting of (index, prefix) (retention). Existing
+  // postings are rewritten by retention alone, one run at a time.
   struct PostingRemoval {
     format::PostingIndex index;
     std::string prefix;
     uint64_t id;
   };
-  bool RemoveFromPostings(rocksdb::WriteBatch& write, std::vector<PostingRemoval>& removals) const;
+  bool RemoveFromPostings(rocksdb::WriteBatch& write, std::vector<PostingRemoval>& removals) const
+      GSOC_REQUIRES(retention_mutex_);
   void UpdateLiveHint();
-  void CleanPostingHeads();
+  void CleanPostingHeads() GSOC_REQUIRES(retention_mutex_);
   std::chrono::system_clock::time_point Now() const {
     return options_.clock_for_test ? options_.clock_for_test() : std::chrono::system_clock::now();
   }

@@ -111,8 +111,9 @@ uint64_t RocksAlertStore::DeleteRecords(
     ForLegacyTimeKey(id, view, [&write](rocksdb::ColumnFamilyHandle* cf, const std::string& key) {
       write.Delete(cf, key);
     });
+    const uint64_t record_id = id;  // (clang 14 does not capture a structured binding)
     ForEachPostingPrefix(view, [&](format::PostingIndex index, std::string prefix) {
-      removals.push_back({index, std::move(prefix), id});
+      removals.push_back({index, std::move(prefix), record_id});
     });
     bytes += 8 + value.size();
     ++deleted;
