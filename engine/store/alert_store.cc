@@ -28,7 +28,7 @@
 //     blocks while the queue holds queue_alerts.
 //   - The writer is a pipeline of two threads. The encoder takes up to
 //     max_batch_alerts (1 under sync "always"), assigns ids, patches them
-//     into the JSON and builds the WriteBatch (records, index entries, block
+//     into the JSON and builds the WriteBatch (records, index postings, block
 //     summaries) while the committer writes the previous one: it adds
 //     next_id and bytes_added, writes it, then calls the listeners and the
 //     commit observer, then wakes Flush callers. The
@@ -53,7 +53,7 @@
 //     announced) are not returned.
 //
 // Query bounds: limit is capped at 10,000; a query examines at most
-// 1,000,000 index entries or records, then returns what it found with
+// 1,000,000 index ids or records, then returns what it found with
 // next_cursor = the last id examined, so that a client pages through a
 // sparse match without one request scanning the whole store.
 #include "engine/store/alert_store.h"

@@ -277,8 +277,9 @@ bool RocksAlertStore::TakeBatch(std::vector<StoredAlert>& batch) {
 }
 
 // Encoder thread: assigns ids (patching them into the JSON) and fills the
-// slot's WriteBatch with the records, their index entries and the age
-// summaries of the blocks they fall in. The committer adds next_id and
+// slot's WriteBatch with the records, the batch's index postings (one per
+// index and value: store_postings.h) and the age summaries of the blocks
+// they fall in. The committer adds next_id and
 // bytes_added.
 void RocksAlertStore::Encode(Slot& slot) {
   static constexpr std::string_view kPlaceholder = "{\"id\":\"0\"";
