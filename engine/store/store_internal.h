@@ -220,6 +220,17 @@ class ResultCollector {
   QueryResult result_;
 };
 
+// An id to drop from the posting of (index, prefix).
+struct PostingRemoval {
+  format::PostingIndex index;
+  std::string prefix;
+  uint64_t id;
+};
+// Replaced versions' ids waiting for retention to drop them from their
+// postings, at most this many (id, prefix) pairs; beyond, they stay (skipped
+// by queries) until retention deletes their postings' other ids.
+inline constexpr size_t kMaxPendingPurges = size_t{1} << 18;
+
 // --- the store -----------------------------------------------------------------
 
 class RocksAlertStore final : public AlertStore, public FailureState {
@@ -312,13 +323,16 @@ class RocksAlertStore final : public AlertStore, public FailureState {
     bool encoded = false;                         // false: encoding failed, nothing to write
     bool written = false;                         // false: not written (or not synced)
     std::chrono::steady_clock::time_point start;  // of its write
+    // The postings of the versions this batch replaced (deleted records):
+    // handed to retention once the batch is durable (Finish).
+    std::vector<PostingRemoval> replaced_postings;
   };
   static StoredAlert Render(Alert& alert, bool with_json);
   void EncoderLoop();
   void CommitterLoop();
   bool TakeBatch(std::vector<StoredAlert>& batch);
   void Encode(Slot& slot);
-  int64_t DeleteReplaced(rocksdb::WriteBatch& write, uint64_t id);
+  int64_t DeleteReplaced(Slot& slot, uint64_t id);
   void SyncerLoop();
   bool Write(Slot& slot);
   void Finish(Slot& slot);
@@ -360,17 +374,12 @@ class RocksAlertStore final : public AlertStore, public FailureState {
                          const std::vector<std::string>& stale_time_keys,
                          const std::vector<std::string>& meta_deletes)
       GSOC_REQUIRES(retention_mutex_);
-  // An id to drop from the posting of (index, prefix) (retention). Existing
-  // postings are rewritten by retention alone, one run at a time.
-  struct PostingRemoval {
-    format::PostingIndex index;
-    std::string prefix;
-    uint64_t id;
-  };
+  // Existing postings are rewritten by retention alone, one run at a time.
   bool RemoveFromPostings(rocksdb::WriteBatch& write, std::vector<PostingRemoval>& removals) const
       GSOC_REQUIRES(retention_mutex_);
   void UpdateLiveHint();
   void CleanPostingHeads() GSOC_REQUIRES(retention_mutex_);
+  void PurgeReplacedPostings() GSOC_REQUIRES(retention_mutex_);
   std::chrono::system_clock::time_point Now() const {
     return options_.clock_for_test ? options_.clock_for_test() : std::chrono::system_clock::now();
   }
@@ -432,6 +441,11 @@ class RocksAlertStore final : public AlertStore, public FailureState {
 
   // Rule revisions (store_rule_archive.cc): one writer at a time; the sizes
   // are read by stats() without it.
+  // Replaced versions' postings to purge (Finish adds, retention drains).
+  Mutex purge_mutex_;
+  std::vector<PostingRemoval> pending_purges_ GSOC_GUARDED_BY(purge_mutex_);
+  std::atomic<uint64_t> purges_dropped_{0};
+
   Mutex rule_archive_mutex_;
   std::atomic<uint64_t> rule_archive_bytes_{0}, rule_revisions_{0}, rule_revisions_dropped_{0};
 

@@ -9,6 +9,7 @@ namespace detail {
 
 uint64_t RocksAlertStore::RunRetention(std::chrono::system_clock::time_point now) {
   MutexLock lock(retention_mutex_);
+  PurgeReplacedPostings();
   uint64_t deleted = 0;
   if (options_.retention_age.count() > 0) {
     deleted += DeleteOlderThan(
@@ -22,6 +23,23 @@ uint64_t RocksAlertStore::RunRetention(std::chrono::system_clock::time_point now
     retention_deleted_.fetch_add(deleted, std::memory_order_relaxed);
   }
   return deleted;
+}
+
+// Drops the ids of the aggregate versions replaced since the last run
+// (durable: Finish hands them over) from their postings, in one write.
+void RocksAlertStore::PurgeReplacedPostings() {
+  std::vector<PostingRemoval> removals;
+  {
+    MutexLock lock(purge_mutex_);
+    removals.swap(pending_purges_);
+  }
+  if (removals.empty() || failed()) return;
+  rocksdb::WriteBatch write;
+  if (!RemoveFromPostings(write, removals) || write.Count() == 0) return;
+  rocksdb::WriteOptions options;
+  options.sync = options_.sync != SyncPolicy::kNone;
+  const rocksdb::Status status = db_->Write(options, &write);
+  if (!status.ok()) RecordFailure("writing a retention deletion", status);
 }
 
 // Deletes the postings whose ids are all below live_hint_ (no record below
@@ -336,8 +354,9 @@ void RocksAlertStore::UpdateLiveHint() {
   live_hint_ = it->Valid() ? format::ReadBigEndian64(it->key().ToStringView()) : last + 1;
 }
 
+// Runs also without retention limits: replaced versions' ids are dropped
+// from their postings each retention_interval.
 void RocksAlertStore::RetentionLoop() {
-  if (options_.retention_age.count() == 0 && options_.retention_bytes == 0) return;
   ::pthread_setname_np(::pthread_self(), "gsoc-store-ret");
   MutexLock lock(retention_wait_mutex_);
   while (!retention_cv_.wait_for(

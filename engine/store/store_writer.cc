@@ -297,6 +297,7 @@ void RocksAlertStore::Encode(Slot& slot) {
   std::string& key = encode_key_;
   format::PostingBatch& postings = encode_postings_;
   postings.Clear();
+  slot.replaced_postings.clear();
   auto put_block = [&] {
     write.Put(meta_cf, format::TimeBlockKey(block_),
               format::TimeBlockValue(block_min_ns_, block_max_ns_));
@@ -347,7 +348,7 @@ void RocksAlertStore::Encode(Slot& slot) {
     const char level = static_cast<char>(view.level);
     postings.Add(PostingIndex::kLevel, std::string_view(&level, 1), alert.id);
     if (alert.replaces != 0 && alert.replaces < alert.id)
-      bytes -= DeleteReplaced(write, alert.replaces);
+      bytes -= DeleteReplaced(slot, alert.replaces);
   }
   if (block_touched) put_block();
   rocksdb::ColumnFamilyHandle* const posting_cfs[format::kPostingIndexes] = {rule_cf, agency_cf,
@@ -364,7 +365,8 @@ void RocksAlertStore::Encode(Slot& slot) {
 // version of its aggregate (not its postings, see below); returns its bytes (0 when
 // it is already gone). The next version has a higher id, so a reader resuming
 // "after id N" never misses the newest state.
-int64_t RocksAlertStore::DeleteReplaced(rocksdb::WriteBatch& write, uint64_t id) {
+int64_t RocksAlertStore::DeleteReplaced(Slot& slot, uint64_t id) {
+  rocksdb::WriteBatch& write = slot.write;
   // The aggregator publishes a version only once the one it replaces is
   // committed (it waits for its id), so that one is durable and readable.
   rocksdb::PinnableSlice value;
@@ -373,11 +375,16 @@ int64_t RocksAlertStore::DeleteReplaced(rocksdb::WriteBatch& write, uint64_t id)
   if (!status.ok()) return 0;  // deleted by retention meanwhile
   RecordView view;
   if (!format::DecodeRecord(value.ToStringView(), &view)) return 0;
-  // Its postings stay (a posting is one key for a whole batch's ids): queries
-  // skip ids whose record is gone, and retention drops the id from them.
+  // Its postings are not edited here (a posting is one key for a whole
+  // batch's ids, and retention alone rewrites postings): queries skip ids
+  // whose record is gone, and once this batch is durable retention drops
+  // the id from them (PurgeReplacedPostings).
   write.Delete(Cf(kAlertsCf), format::IdKey(id));
   ForLegacyTimeKey(id, view, [&write](rocksdb::ColumnFamilyHandle* cf, const std::string& key) {
     write.Delete(cf, key);
+  });
+  ForEachPostingPrefix(view, [&](format::PostingIndex index, std::string prefix) {
+    slot.replaced_postings.push_back({index, std::move(prefix), id});
   });
   replaced_.fetch_add(1, std::memory_order_relaxed);
   return static_cast<int64_t>(8 + value.size());
@@ -421,6 +428,14 @@ void RocksAlertStore::Finish(Slot& slot) {
     not_stored_.fetch_add(slot.alerts.size(), std::memory_order_relaxed);
     MarkCommitted(slot.alerts.size());
     return;
+  }
+  if (!slot.replaced_postings.empty()) {
+    MutexLock lock(purge_mutex_);
+    const size_t room = kMaxPendingPurges - std::min(kMaxPendingPurges, pending_purges_.size());
+    const size_t take = std::min(room, slot.replaced_postings.size());
+    std::move(slot.replaced_postings.begin(), slot.replaced_postings.begin() + take,
+              std::back_inserter(pending_purges_));
+    purges_dropped_.fetch_add(slot.replaced_postings.size() - take, std::memory_order_relaxed);
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - slot.start).count();

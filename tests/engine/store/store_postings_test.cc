@@ -217,10 +217,11 @@ Alert AggregateVersion(const std::string& rule, uint64_t replaces) {
 }
 
 // A replaced version's id stays in its posting (the posting is one key for
-// its batch): queries skip it, whatever the direction, page size or index.
-TEST(StorePostings, AReplacedVersionInAPostingIsSkipped) {
+// its batch) until retention's next run drops it: queries skip it meanwhile,
+// whatever the direction, page size or index, and return the same after.
+TEST(StorePostings, AReplacedVersionInAPostingIsSkippedThenPurged) {
   TempDir dir;
-  auto store = AlertStore::Open(TestOptions(dir));
+  auto store = AlertStore::Open(TestOptions(dir));  // retention limits off: purges still run
   std::vector<Alert> first = {AggregateVersion("agg", 0),
                               MakeAlert({.rule_id = "agg", .level = rules::Level::kHigh}),
                               MakeAlert({.rule_id = "other", .level = rules::Level::kHigh})};
@@ -232,23 +233,36 @@ TEST(StorePostings, AReplacedVersionInAPostingIsSkipped) {
   store->Flush();
   EXPECT_FALSE(store->Get(1));
   EXPECT_EQ(store->stats().replaced, 1u);
-  for (const AlertFilter& filter :
-       {AlertFilter{.rule = "agg"}, AlertFilter{.min_level = rules::Level::kHigh},
-        AlertFilter{.agency = "mof"}, AlertFilter{}}) {
-    std::vector<uint64_t> want =
-        filter.rule == "agg" ? std::vector<uint64_t>{2, 4, 5} : std::vector<uint64_t>{2, 3, 4, 5};
-    for (size_t limit : {1, 2, 100}) {
-      EXPECT_EQ(AllPages(*store, {.filter = filter, .limit = limit}), want);
-      std::reverse(want.begin(), want.end());
-      EXPECT_EQ(AllPages(*store, {.filter = filter, .limit = limit, .newest_first = true}), want);
-      std::reverse(want.begin(), want.end());
+  auto check_queries = [&] {
+    for (const AlertFilter& filter :
+         {AlertFilter{.rule = "agg"}, AlertFilter{.min_level = rules::Level::kHigh},
+          AlertFilter{.agency = "mof"}, AlertFilter{}}) {
+      std::vector<uint64_t> want =
+          filter.rule == "agg" ? std::vector<uint64_t>{2, 4, 5} : std::vector<uint64_t>{2, 3, 4, 5};
+      for (size_t limit : {1, 2, 100}) {
+        EXPECT_EQ(AllPages(*store, {.filter = filter, .limit = limit}), want);
+        std::reverse(want.begin(), want.end());
+        EXPECT_EQ(AllPages(*store, {.filter = filter, .limit = limit, .newest_first = true}), want);
+        std::reverse(want.begin(), want.end());
+      }
     }
-  }
+  };
+  check_queries();  // 1 is still in its postings here: skipped
+  EXPECT_EQ(store->RunRetention(std::chrono::system_clock::now()), 0u);
+  check_queries();
   store.reset();
-  // The dead id is still in its posting: the queries above did skip it.
-  const auto postings = PostingsOf(dir.db(), "by_rule");
-  ASSERT_EQ(postings.at(format::NamePrefix("agg")).size(), 2u);
-  EXPECT_EQ(postings.at(format::NamePrefix("agg"))[0].ids, (std::vector<uint64_t>{1, 2}));
+  // Purged: the posting {1, 2} is now {2}, keyed by 2; level and agency alike.
+  const auto rule = PostingsOf(dir.db(), "by_rule").at(format::NamePrefix("agg"));
+  ASSERT_EQ(rule.size(), 2u);
+  EXPECT_EQ(rule[0].key_id, 2u);
+  EXPECT_EQ(rule[0].ids, (std::vector<uint64_t>{2}));
+  EXPECT_EQ(rule[1].ids, (std::vector<uint64_t>{4, 5}));
+  const auto level = PostingsOf(dir.db(), "by_level").at(format::LevelPrefix(rules::Level::kHigh));
+  ASSERT_EQ(level.size(), 2u);
+  EXPECT_EQ(level[0].ids, (std::vector<uint64_t>{2, 3}));
+  const auto agency = PostingsOf(dir.db(), "by_agency").at(format::NamePrefix("mof"));
+  ASSERT_EQ(agency.size(), 2u);
+  EXPECT_EQ(agency[0].ids, (std::vector<uint64_t>{2, 3}));
 }
 
 // Retention drops what it deletes from the postings (a posting split by the
