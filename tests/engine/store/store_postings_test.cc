@@ -223,6 +223,42 @@ TEST(StorePostings, QueriesAreTheSameInLargeBatchesAndOnePerAlert) {
   compare();
 }
 
+// A cluster store node keeps the ids it is given: sparse, far apart ids
+// (multi-byte gaps) in one posting, found and paged both ways.
+TEST(StorePostings, GivenSparseIdsAreIndexedAndPaged) {
+  TempDir dir;
+  StoreOptions options = TestOptions(dir);
+  options.ids_given = true;
+  auto store = AlertStore::Open(options);
+  auto given = [](uint64_t id, const char* rule) {
+    Alert alert = MakeAlert({.rule_id = rule});
+    alert.id = id;
+    return alert;
+  };
+  constexpr uint64_t kFar = uint64_t{1} << 40;
+  std::vector<Alert> first = {given(10, "r-a"), given(11, "r-b"), given(50, "r-a"),
+                              given(100'000, "r-a")};
+  store->Publish(first);
+  store->Flush();
+  std::vector<Alert> second = {given(100'001, "r-b"), given(kFar, "r-a")};
+  store->Publish(second);
+  store->Flush();
+  const std::vector<uint64_t> all = {10, 50, 100'000, kFar};
+  for (size_t limit : {1, 3, 100}) {
+    EXPECT_EQ(AllPages(*store, {.filter = {.rule = "r-a"}, .limit = limit}), all);
+    EXPECT_EQ(AllPages(*store, {.filter = {.rule = "r-a"}, .limit = limit, .newest_first = true}),
+              std::vector<uint64_t>(all.rbegin(), all.rend()));
+  }
+  EXPECT_EQ(Ids(store->Query({.filter = {.after_id = 50, .rule = "r-a"}}).alerts),
+            (std::vector<uint64_t>{100'000, kFar}));
+  EXPECT_EQ(
+      Ids(store->Query({.filter = {.before_id = 100'000, .rule = "r-a"}, .newest_first = true})
+              .alerts),
+      (std::vector<uint64_t>{50, 10}));
+  EXPECT_EQ(Ids(store->Query({.filter = {.rule = "r-b"}}).alerts),
+            (std::vector<uint64_t>{11, 100'001}));
+}
+
 Alert AggregateVersion(const std::string& rule, uint64_t replaces) {
   Alert alert = MakeAlert({.rule_id = rule, .level = rules::Level::kHigh});
   alert.aggregate_key = 99;
