@@ -180,14 +180,7 @@ bool RocksAlertStore::RemoveFromPostings(rocksdb::WriteBatch& write,
       ++end;
     }
     const std::string& prefix = removals[i].prefix;
-    const uint64_t min_id = removals[i].id, max_id = removals[end - 1].id;
-    auto removed = [&](uint64_t id) {
-      const auto first = removals.begin() + static_cast<ptrdiff_t>(i);
-      const auto last = removals.begin() + static_cast<ptrdiff_t>(end);
-      const auto at = std::lower_bound(
-          first, last, id, [](const PostingRemoval& r, uint64_t value) { return r.id < value; });
-      return at != last && at->id == id;
-    };
+    const uint64_t max_id = removals[end - 1].id;
     rocksdb::ColumnFamilyHandle* const cf = cfs[static_cast<size_t>(removals[i].index)];
     const std::string lower = prefix;
     const std::string upper = prefix + format::IdKey(max_id + 1);  // ids are below UINT64_MAX
@@ -197,20 +190,34 @@ bool RocksAlertStore::RemoveFromPostings(rocksdb::WriteBatch& write,
     read.iterate_lower_bound = &lower_slice;
     read.iterate_upper_bound = &upper_slice;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, cf));
-    it->SeekForPrev(prefix + format::IdKey(min_id));
-    if (!it->Valid()) it->Seek(lower_slice);
-    for (; it->Valid(); it->Next()) {
-      const std::string_view key = it->key().ToStringView();
-      if (key.size() != prefix.size() + 8 || !key.starts_with(prefix)) continue;
-      const uint64_t first = format::IdFromIndexKey(key);
-      if (!format::DecodePosting(first, it->value().ToStringView(), ids)) {
-        spdlog::warn("alert store: retention: malformed posting at id {}", first);
+    // Posting by posting, each found by a seek for the next id to remove: the
+    // ids of a group may lie far apart (replaced versions), with many
+    // postings between them that are not read.
+    for (size_t next = i; next < end && it->status().ok();) {
+      const uint64_t target = removals[next].id;
+      it->SeekForPrev(prefix + format::IdKey(target));  // keyed at or below it
+      if (!it->Valid()) {
+        ++next;  // below every posting: not indexed
         continue;
       }
-      kept.clear();
-      for (uint64_t id : ids) {
-        if (!removed(id)) kept.push_back(id);
+      const std::string_view key = it->key().ToStringView();
+      const uint64_t first = format::IdFromIndexKey(key);
+      if (key.size() != prefix.size() + 8 || !key.starts_with(prefix) ||
+          !format::DecodePosting(first, it->value().ToStringView(), ids) || ids.back() < target) {
+        ++next;  // not in a posting (or a malformed one, left as it is)
+        continue;
       }
+      // Every id to remove up to the posting's last is in it (or in none).
+      size_t stop = next;
+      while (stop < end && removals[stop].id <= ids.back()) ++stop;
+      kept.clear();
+      size_t r = next;
+      for (uint64_t id : ids) {
+        while (r < stop && removals[r].id < id) ++r;
+        if (r < stop && removals[r].id == id) continue;
+        kept.push_back(id);
+      }
+      next = stop;
       if (kept.size() == ids.size()) continue;
       if (kept.empty() || kept[0] != first) write.Delete(cf, key);
       if (kept.empty()) continue;

@@ -315,6 +315,39 @@ TEST(StorePostings, AReplacedVersionInAPostingIsSkippedThenPurged) {
   EXPECT_EQ(agency[0].ids, (std::vector<uint64_t>{2, 3}));
 }
 
+// Many versions replaced across many batches are purged in one run: each
+// posting then holds exactly its live ids.
+TEST(StorePostings, ReplacedVersionsAcrossBatchesArePurgedFromEachPosting) {
+  TempDir dir;
+  auto store = AlertStore::Open(TestOptions(dir));
+  uint64_t previous = 0;
+  for (int batch = 0; batch < 20; ++batch) {
+    std::vector<Alert> alerts = {AggregateVersion("agg", previous),
+                                 MakeAlert({.rule_id = "agg", .level = rules::Level::kHigh})};
+    store->Publish(alerts);
+    store->Flush();
+    previous = store->last_id() - 1;  // the version just committed
+  }
+  EXPECT_EQ(store->stats().replaced, 19u);
+  EXPECT_EQ(store->RunRetention(std::chrono::system_clock::now()), 0u);
+  std::set<uint64_t> live;
+  for (uint64_t id = 1; id <= store->last_id(); ++id) {
+    if (store->Get(id)) live.insert(id);
+  }
+  EXPECT_EQ(live.size(), 21u);  // 20 fillers and the newest version
+  store.reset();
+  for (const char* cf : {"by_rule", "by_level", "by_agency"}) {
+    std::set<uint64_t> indexed;
+    for (const auto& [prefix, postings] : PostingsOf(dir.db(), cf)) {
+      for (const Posting& posting : postings) {
+        EXPECT_EQ(posting.ids.front(), posting.key_id);
+        indexed.insert(posting.ids.begin(), posting.ids.end());
+      }
+    }
+    EXPECT_EQ(indexed, live) << cf;
+  }
+}
+
 // Retention drops what it deletes from the postings (a posting split by the
 // cut keeps its live ids under the first of them) and removes the postings
 // left with only replaced versions' ids.
