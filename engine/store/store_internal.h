@@ -227,9 +227,14 @@ struct PostingRemoval {
   uint64_t id;
 };
 // Replaced versions' ids waiting for retention to drop them from their
-// postings, at most this many (id, prefix) pairs; beyond, they stay (skipped
-// by queries) until retention deletes their postings' other ids.
+// postings, at most this many (id, prefix) pairs and this many bytes (the
+// pairs and their prefixes); beyond, they stay (skipped by queries) until
+// retention deletes their postings' other ids.
 inline constexpr size_t kMaxPendingPurges = size_t{1} << 18;
+inline constexpr size_t kMaxPendingPurgeBytes = size_t{32} << 20;
+inline size_t PurgeBytes(const PostingRemoval& removal) {
+  return sizeof(PostingRemoval) + removal.prefix.size();
+}
 
 // --- the store -----------------------------------------------------------------
 
@@ -444,7 +449,8 @@ class RocksAlertStore final : public AlertStore, public FailureState {
   // Replaced versions' postings to purge (Finish adds, retention drains).
   Mutex purge_mutex_;
   std::vector<PostingRemoval> pending_purges_ GSOC_GUARDED_BY(purge_mutex_);
-  std::atomic<uint64_t> purges_dropped_{0};
+  size_t pending_purge_bytes_ GSOC_GUARDED_BY(purge_mutex_) = 0;
+  std::atomic<uint64_t> purges_dropped_{0};  // logged by the next run
 
   Mutex rule_archive_mutex_;
   std::atomic<uint64_t> rule_archive_bytes_{0}, rule_revisions_{0}, rule_revisions_dropped_{0};

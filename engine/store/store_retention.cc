@@ -32,6 +32,13 @@ void RocksAlertStore::PurgeReplacedPostings() {
   {
     MutexLock lock(purge_mutex_);
     removals.swap(pending_purges_);
+    pending_purge_bytes_ = 0;
+  }
+  if (const uint64_t dropped = purges_dropped_.exchange(0); dropped > 0) {
+    spdlog::warn(
+        "alert store: {} replaced versions' index entries were not queued for removal (the "
+        "queue was full); they stay until retention deletes their postings' other ids",
+        dropped);
   }
   if (removals.empty() || failed()) return;
   rocksdb::WriteBatch write;

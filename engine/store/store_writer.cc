@@ -431,11 +431,18 @@ void RocksAlertStore::Finish(Slot& slot) {
   }
   if (!slot.replaced_postings.empty()) {
     MutexLock lock(purge_mutex_);
-    const size_t room = kMaxPendingPurges - std::min(kMaxPendingPurges, pending_purges_.size());
-    const size_t take = std::min(room, slot.replaced_postings.size());
-    std::move(slot.replaced_postings.begin(), slot.replaced_postings.begin() + take,
-              std::back_inserter(pending_purges_));
-    purges_dropped_.fetch_add(slot.replaced_postings.size() - take, std::memory_order_relaxed);
+    uint64_t dropped = 0;
+    for (PostingRemoval& removal : slot.replaced_postings) {
+      const size_t bytes = PurgeBytes(removal);
+      if (pending_purges_.size() >= kMaxPendingPurges ||
+          pending_purge_bytes_ + bytes > kMaxPendingPurgeBytes) {
+        ++dropped;
+        continue;
+      }
+      pending_purge_bytes_ += bytes;
+      pending_purges_.push_back(std::move(removal));
+    }
+    if (dropped > 0) purges_dropped_.fetch_add(dropped, std::memory_order_relaxed);
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - slot.start).count();
