@@ -28,7 +28,7 @@
 //     blocks while the queue holds queue_alerts.
 //   - The writer is a pipeline of two threads. The encoder takes up to
 //     max_batch_alerts (1 under sync "always"), assigns ids, patches them
-//     into the JSON and builds the WriteBatch (records, index entries, block
+//     into the JSON and builds the WriteBatch (records, index postings, block
 //     summaries) while the committer writes the previous one: it adds
 //     next_id and bytes_added, writes it, then calls the listeners and the
 //     commit observer, then wakes Flush callers. The
@@ -53,7 +53,7 @@
 //     announced) are not returned.
 //
 // Query bounds: limit is capped at 10,000; a query examines at most
-// 1,000,000 index entries or records, then returns what it found with
+// 1,000,000 index ids or records, then returns what it found with
 // next_cursor = the last id examined, so that a client pages through a
 // sparse match without one request scanning the whole store.
 #include "engine/store/alert_store.h"
@@ -138,8 +138,10 @@ uint64_t RocksAlertStore::ReadMeta(const char* key, uint64_t fallback) const {
 void RocksAlertStore::LoadMeta() {
   const uint64_t version = ReadMeta(kMetaFormatVersion, 0);
   if (version == 0 || version == format::kFormatVersionNoCommitTime ||
-      version == format::kFormatVersionJson) {
-    // New, or records 1 or 2 (read as they are) to which records 3 are now added.
+      version == format::kFormatVersionJson || version == format::kFormatVersionPerAlertIndex) {
+    // New, or records 1 or 2 (read as they are) to which records 3 are now
+    // added, or per-alert index entries (read as one-id postings) to which
+    // per-batch postings are now added.
     rocksdb::WriteOptions write;
     write.sync = true;
     const rocksdb::Status status =
@@ -147,7 +149,7 @@ void RocksAlertStore::LoadMeta() {
     if (!status.ok()) Fail("write meta", status);
   } else if (version != format::kFormatVersion) {
     Fail("format version " + std::to_string(version),
-         rocksdb::Status::NotSupported("this gsoc reads versions 1, 2 and 3"));
+         rocksdb::Status::NotSupported("this gsoc reads versions 1 to 4"));
   }
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), Cf(kAlertsCf)));
   it->SeekToLast();

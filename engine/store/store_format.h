@@ -16,10 +16,17 @@ namespace gsoc::store::format {
 // JSON, which is rendered when read. A store of format 1 or 2 is upgraded
 // to 3 at open: its old records are read as they are (then only this gsoc
 // and later open it).
+//
+// The store's format (meta "format_version") is the record's version, but
+// for 4: records 3 with the indexes as per-batch postings (store_postings.h)
+// instead of one entry per alert. A store of format 3 is upgraded to 4 at
+// open: its entries are one-id postings (then only this gsoc and later open
+// it; an older one refuses the unknown version).
 constexpr uint8_t kRecordVersion = 3;
 constexpr uint8_t kRecordVersionJson = 2;
 constexpr uint8_t kRecordVersionNoCommitTime = 1;
-constexpr uint64_t kFormatVersion = 3;
+constexpr uint64_t kFormatVersion = 4;
+constexpr uint64_t kFormatVersionPerAlertIndex = 3;
 constexpr uint64_t kFormatVersionJson = 2;
 constexpr uint64_t kFormatVersionNoCommitTime = 1;
 

@@ -27,7 +27,9 @@
 
 #include "engine/store/alert_store.h"
 #include "engine/store/store_format.h"
+#include "engine/store/store_index_source.h"
 #include "engine/store/store_options.h"
+#include "engine/store/store_postings.h"
 #include "engine/util/thread_annotations.h"
 
 namespace gsoc::store {
@@ -178,90 +180,6 @@ class StoreCheckpointStore : public correlate::CheckpointStore {
   bool legacy_deleted_ = false;
 };
 
-// --- index scans -------------------------------------------------------------
-
-// Ids from one or more index prefixes (by_rule, by_agency, by_level), merged
-// in id order, within [lo, hi).
-class IndexIdSource {
- public:
-  IndexIdSource(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const rocksdb::Snapshot* snapshot,
-                const std::vector<std::string>& prefixes, uint64_t lo, uint64_t hi,
-                bool newest_first)
-      : newest_first_(newest_first), lo_(lo), hi_(hi) {
-    for (const std::string& prefix : prefixes) {
-      auto cursor = std::make_unique<Cursor>();
-      cursor->prefix = prefix;
-      cursor->lower = prefix + format::IdKey(lo);
-      cursor->upper = prefix + format::IdKey(hi);
-      cursor->lower_slice = cursor->lower;
-      cursor->upper_slice = cursor->upper;
-      rocksdb::ReadOptions read;
-      read.snapshot = snapshot;
-      read.prefix_same_as_start = true;
-      read.iterate_lower_bound = &cursor->lower_slice;
-      read.iterate_upper_bound = &cursor->upper_slice;
-      cursor->it.reset(db->NewIterator(read, cf));
-      if (newest_first) {
-        cursor->it->SeekForPrev(prefix + format::IdKey(hi - 1));
-      } else {
-        cursor->it->Seek(cursor->lower);
-      }
-      cursors_.push_back(std::move(cursor));
-    }
-    PickCurrent();
-  }
-
-  bool Valid() const { return current_ != nullptr; }
-  uint64_t id() const { return current_id_; }
-  void Next() {
-    if (newest_first_) {
-      current_->it->Prev();
-    } else {
-      current_->it->Next();
-    }
-    PickCurrent();
-  }
-
- private:
-  struct Cursor {
-    std::unique_ptr<rocksdb::Iterator> it;
-    std::string prefix, lower, upper;
-    rocksdb::Slice lower_slice, upper_slice;
-  };
-
-  // The id under `cursor`, or 0 when it is exhausted.
-  uint64_t IdAt(const Cursor& cursor) const {
-    if (!cursor.it->Valid()) {
-      if (!cursor.it->status().ok()) {
-        spdlog::warn("alert store: index scan: {}", cursor.it->status().ToString());
-      }
-      return 0;
-    }
-    const rocksdb::Slice key = cursor.it->key();
-    if (key.size() != cursor.prefix.size() + 8 || !key.starts_with(cursor.prefix)) return 0;
-    const uint64_t id = format::IdFromIndexKey(std::string_view(key.data(), key.size()));
-    return id >= lo_ && id < hi_ ? id : 0;
-  }
-
-  void PickCurrent() {
-    current_ = nullptr;
-    for (const auto& cursor : cursors_) {
-      const uint64_t id = IdAt(*cursor);
-      if (id == 0) continue;
-      if (!current_ || (newest_first_ ? id > current_id_ : id < current_id_)) {
-        current_ = cursor.get();
-        current_id_ = id;
-      }
-    }
-  }
-
-  const bool newest_first_;
-  const uint64_t lo_, hi_;
-  std::vector<std::unique_ptr<Cursor>> cursors_;
-  Cursor* current_ = nullptr;
-  uint64_t current_id_ = 0;
-};
-
 // Collects query results: filter, limit, scan budget, cursor.
 class ResultCollector {
  public:
@@ -302,14 +220,37 @@ class ResultCollector {
   QueryResult result_;
 };
 
+// An id to drop from the posting of (index, prefix).
+struct PostingRemoval {
+  format::PostingIndex index;
+  std::string prefix;
+  uint64_t id;
+};
+// Replaced versions' ids waiting for retention to drop them from their
+// postings, at most this many (id, prefix) pairs and this many bytes (the
+// pairs and their prefixes); beyond, they stay (skipped by queries) until
+// retention deletes their postings' other ids.
+inline constexpr size_t kMaxPendingPurges = size_t{1} << 18;
+inline constexpr size_t kMaxPendingPurgeBytes = size_t{32} << 20;
+inline size_t PurgeBytes(const PostingRemoval& removal) {
+  return sizeof(PostingRemoval) + removal.prefix.size();
+}
+
 // --- the store -----------------------------------------------------------------
 
 class RocksAlertStore final : public AlertStore, public FailureState {
  public:
   explicit RocksAlertStore(const StoreOptions& options) : options_(options) {
     OpenDb();
-    LoadMeta();
-    LoadRuleArchiveSize();
+    try {
+      LoadMeta();
+      LoadRuleArchiveSize();
+    } catch (...) {
+      // Refused (an unknown format) or unreadable: the column family handles
+      // go before the DB (RocksDB asserts that), then the error.
+      CloseDb();
+      throw;
+    }
     for (int i = 0; i < 3; ++i) free_slots_.push_back(std::make_unique<Slot>());
     if (options_.sync == SyncPolicy::kBatch) syncer_ = std::thread([this] { SyncerLoop(); });
     committer_ = std::thread([this] { CommitterLoop(); });
@@ -387,13 +328,16 @@ class RocksAlertStore final : public AlertStore, public FailureState {
     bool encoded = false;                         // false: encoding failed, nothing to write
     bool written = false;                         // false: not written (or not synced)
     std::chrono::steady_clock::time_point start;  // of its write
+    // The postings of the versions this batch replaced (deleted records):
+    // handed to retention once the batch is durable (Finish).
+    std::vector<PostingRemoval> replaced_postings;
   };
   static StoredAlert Render(Alert& alert, bool with_json);
   void EncoderLoop();
   void CommitterLoop();
   bool TakeBatch(std::vector<StoredAlert>& batch);
   void Encode(Slot& slot);
-  int64_t DeleteReplaced(rocksdb::WriteBatch& write, uint64_t id);
+  int64_t DeleteReplaced(Slot& slot, uint64_t id);
   void SyncerLoop();
   bool Write(Slot& slot);
   void Finish(Slot& slot);
@@ -406,9 +350,10 @@ class RocksAlertStore final : public AlertStore, public FailureState {
   void Announce(std::vector<StoredAlert>& batch, double seconds);
   void MarkCommitted(size_t alerts);
 
-  // indexes (the same keys for Put and Delete): fn(cf, key) for each
+  // The by_time entry of `id` when it has one (alerts written before the
+  // block summaries): fn(cf, key).
   template <typename Fn>
-  void ForEachIndexKey(uint64_t id, const RecordView& record, Fn&& fn) const;
+  void ForLegacyTimeKey(uint64_t id, const RecordView& record, Fn&& fn) const;
 
   // queries
   QueryResult ScanPrimary(const QueryRequest& request, ResultCollector& out, uint64_t lo,
@@ -422,17 +367,24 @@ class RocksAlertStore final : public AlertStore, public FailureState {
   // retention
   void RetentionLoop();
   void StopRetention();
-  uint64_t DeleteOlderThan(int64_t cutoff_ns);
-  uint64_t DeleteBeyondBytes(uint64_t limit);
-  uint64_t DeleteOlderThanByTimeIndex(int64_t cutoff_ns);
+  uint64_t DeleteOlderThan(int64_t cutoff_ns) GSOC_REQUIRES(retention_mutex_);
+  uint64_t DeleteBeyondBytes(uint64_t limit) GSOC_REQUIRES(retention_mutex_);
+  uint64_t DeleteOlderThanByTimeIndex(int64_t cutoff_ns) GSOC_REQUIRES(retention_mutex_);
   uint64_t DeleteIds(const std::vector<uint64_t>& ids, const rocksdb::Snapshot* snapshot,
-                     const std::vector<std::string>& stale_time_keys);
+                     const std::vector<std::string>& stale_time_keys)
+      GSOC_REQUIRES(retention_mutex_);
   // Deletes the records (id, value) with their index entries, and the meta
   // keys `meta_deletes`, in one batch; returns the number of records.
   uint64_t DeleteRecords(const std::vector<std::pair<uint64_t, std::string>>& records,
                          const std::vector<std::string>& stale_time_keys,
-                         const std::vector<std::string>& meta_deletes);
+                         const std::vector<std::string>& meta_deletes)
+      GSOC_REQUIRES(retention_mutex_);
+  // Existing postings are rewritten by retention alone, one run at a time.
+  bool RemoveFromPostings(rocksdb::WriteBatch& write, std::vector<PostingRemoval>& removals) const
+      GSOC_REQUIRES(retention_mutex_);
   void UpdateLiveHint();
+  void CleanPostingHeads() GSOC_REQUIRES(retention_mutex_);
+  void PurgeReplacedPostings() GSOC_REQUIRES(retention_mutex_);
   std::chrono::system_clock::time_point Now() const {
     return options_.clock_for_test ? options_.clock_for_test() : std::chrono::system_clock::now();
   }
@@ -475,6 +427,7 @@ class RocksAlertStore final : public AlertStore, public FailureState {
   uint64_t block_ = UINT64_MAX;  // the block of the last id assigned, and its times so far
   int64_t block_min_ns_ = INT64_MAX, block_max_ns_ = INT64_MIN;
   std::string encode_head_, encode_key_;
+  format::PostingBatch encode_postings_;  // the batch's postings (buffers kept)
 
   // Committer thread only.
   uint64_t written_bytes_ = 0;  // bytes_added as of the last batch written
@@ -493,6 +446,12 @@ class RocksAlertStore final : public AlertStore, public FailureState {
 
   // Rule revisions (store_rule_archive.cc): one writer at a time; the sizes
   // are read by stats() without it.
+  // Replaced versions' postings to purge (Finish adds, retention drains).
+  Mutex purge_mutex_;
+  std::vector<PostingRemoval> pending_purges_ GSOC_GUARDED_BY(purge_mutex_);
+  size_t pending_purge_bytes_ GSOC_GUARDED_BY(purge_mutex_) = 0;
+  std::atomic<uint64_t> purges_dropped_{0};  // logged by the next run
+
   Mutex rule_archive_mutex_;
   std::atomic<uint64_t> rule_archive_bytes_{0}, rule_revisions_{0}, rule_revisions_dropped_{0};
 
@@ -508,15 +467,20 @@ class RocksAlertStore final : public AlertStore, public FailureState {
 // --- open / close ----------------------------------------------------------------
 
 template <typename Fn>
-void RocksAlertStore::ForEachIndexKey(uint64_t id, const RecordView& record, Fn&& fn) const {
-  if (!record.rule_id.empty()) fn(Cf(kByRuleCf), format::NameKey(record.rule_id, id));
-  if (!record.rule_name.empty() && record.rule_name != record.rule_id) {
-    fn(Cf(kByRuleCf), format::NameKey(record.rule_name, id));
-  }
-  if (!record.agency.empty()) fn(Cf(kByAgencyCf), format::NameKey(record.agency, id));
-  fn(Cf(kByLevelCf), format::LevelKey(record.level, id));
-  // Only alerts written before the block summaries existed have one.
+void RocksAlertStore::ForLegacyTimeKey(uint64_t id, const RecordView& record, Fn&& fn) const {
   if (id < time_blocks_from_) fn(Cf(kByTimeCf), format::TimeKey(record.time_ns, id));
+}
+
+// The posting prefixes of a record (the same as the writer's): fn(index, prefix).
+template <typename Fn>
+void ForEachPostingPrefix(const RecordView& record, Fn&& fn) {
+  using format::PostingIndex;
+  if (!record.rule_id.empty()) fn(PostingIndex::kRule, format::NamePrefix(record.rule_id));
+  if (!record.rule_name.empty() && record.rule_name != record.rule_id) {
+    fn(PostingIndex::kRule, format::NamePrefix(record.rule_name));
+  }
+  if (!record.agency.empty()) fn(PostingIndex::kAgency, format::NamePrefix(record.agency));
+  fn(PostingIndex::kLevel, format::LevelPrefix(record.level));
 }
 
 }  // namespace detail

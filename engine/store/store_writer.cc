@@ -6,6 +6,17 @@
 namespace gsoc::store {
 namespace detail {
 
+using format::PostingIndex;
+
+namespace {
+// `name` '\0' in `buffer`: the prefix of its by_rule / by_agency postings.
+std::string_view NamePrefixView(std::string_view name, std::string& buffer) {
+  buffer.assign(name);
+  buffer.push_back('\0');
+  return buffer;
+}
+}  // namespace
+
 // --- publish / writer ------------------------------------------------------------
 
 // On the publishing thread: the binary detail the record keeps, and the
@@ -266,8 +277,9 @@ bool RocksAlertStore::TakeBatch(std::vector<StoredAlert>& batch) {
 }
 
 // Encoder thread: assigns ids (patching them into the JSON) and fills the
-// slot's WriteBatch with the records, their index entries and the age
-// summaries of the blocks they fall in. The committer adds next_id and
+// slot's WriteBatch with the records, the batch's index postings (one per
+// index and value: store_postings.h) and the age summaries of the blocks
+// they fall in. The committer adds next_id and
 // bytes_added.
 void RocksAlertStore::Encode(Slot& slot) {
   static constexpr std::string_view kPlaceholder = "{\"id\":\"0\"";
@@ -283,6 +295,9 @@ void RocksAlertStore::Encode(Slot& slot) {
   int64_t bytes = 0;  // net: a replaced version's record goes
   std::string& head = encode_head_;
   std::string& key = encode_key_;
+  format::PostingBatch& postings = encode_postings_;
+  postings.Clear();
+  slot.replaced_postings.clear();
   auto put_block = [&] {
     write.Put(meta_cf, format::TimeBlockKey(block_),
               format::TimeBlockValue(block_min_ns_, block_max_ns_));
@@ -321,39 +336,37 @@ void RocksAlertStore::Encode(Slot& slot) {
     write.Put(alerts_cf, rocksdb::SliceParts(&key_part, 1), rocksdb::SliceParts(value_parts, 2));
     bytes += 8 + head.size() + alert.detail.size();
 
-    auto put_index = [&](rocksdb::ColumnFamilyHandle* cf) { write.Put(cf, key, rocksdb::Slice()); };
-    if (!view.rule_id.empty()) {
-      key.clear();
-      format::AppendNameKey(key, view.rule_id, alert.id);
-      put_index(rule_cf);
-    }
+    // One posting per (index, value) of the batch, not an entry per alert.
+    if (!view.rule_id.empty())
+      postings.Add(PostingIndex::kRule, NamePrefixView(view.rule_id, key), alert.id);
     if (!view.rule_name.empty() && view.rule_name != view.rule_id) {
-      key.clear();
-      format::AppendNameKey(key, view.rule_name, alert.id);
-      put_index(rule_cf);
+      postings.Add(PostingIndex::kRule, NamePrefixView(view.rule_name, key), alert.id);
     }
     if (!view.agency.empty()) {
-      key.clear();
-      format::AppendNameKey(key, view.agency, alert.id);
-      put_index(agency_cf);
+      postings.Add(PostingIndex::kAgency, NamePrefixView(view.agency, key), alert.id);
     }
-    key.clear();
-    format::AppendLevelKey(key, view.level, alert.id);
-    put_index(level_cf);
+    const char level = static_cast<char>(view.level);
+    postings.Add(PostingIndex::kLevel, std::string_view(&level, 1), alert.id);
     if (alert.replaces != 0 && alert.replaces < alert.id)
-      bytes -= DeleteReplaced(write, alert.replaces);
+      bytes -= DeleteReplaced(slot, alert.replaces);
   }
   if (block_touched) put_block();
+  rocksdb::ColumnFamilyHandle* const posting_cfs[format::kPostingIndexes] = {rule_cf, agency_cf,
+                                                                             level_cf};
+  postings.ForEach([&](PostingIndex index, std::string_view posting_key, std::string_view gaps) {
+    write.Put(posting_cfs[static_cast<size_t>(index)], posting_key, gaps);
+  });
   encoder_next_id_ = id;
   slot.end_id = id;
   slot.bytes = bytes;
 }
 
 // Encoder thread: deletes (in `write`) the record `id` replaced by a newer
-// version of its aggregate, with its index entries; returns its bytes (0 when
+// version of its aggregate (not its postings, see below); returns its bytes (0 when
 // it is already gone). The next version has a higher id, so a reader resuming
 // "after id N" never misses the newest state.
-int64_t RocksAlertStore::DeleteReplaced(rocksdb::WriteBatch& write, uint64_t id) {
+int64_t RocksAlertStore::DeleteReplaced(Slot& slot, uint64_t id) {
+  rocksdb::WriteBatch& write = slot.write;
   // The aggregator publishes a version only once the one it replaces is
   // committed (it waits for its id), so that one is durable and readable.
   rocksdb::PinnableSlice value;
@@ -362,9 +375,16 @@ int64_t RocksAlertStore::DeleteReplaced(rocksdb::WriteBatch& write, uint64_t id)
   if (!status.ok()) return 0;  // deleted by retention meanwhile
   RecordView view;
   if (!format::DecodeRecord(value.ToStringView(), &view)) return 0;
+  // Its postings are not edited here (a posting is one key for a whole
+  // batch's ids, and retention alone rewrites postings): queries skip ids
+  // whose record is gone, and once this batch is durable retention drops
+  // the id from them (PurgeReplacedPostings).
   write.Delete(Cf(kAlertsCf), format::IdKey(id));
-  ForEachIndexKey(id, view, [&write](rocksdb::ColumnFamilyHandle* cf, const std::string& key) {
+  ForLegacyTimeKey(id, view, [&write](rocksdb::ColumnFamilyHandle* cf, const std::string& key) {
     write.Delete(cf, key);
+  });
+  ForEachPostingPrefix(view, [&](format::PostingIndex index, std::string prefix) {
+    slot.replaced_postings.push_back({index, std::move(prefix), id});
   });
   replaced_.fetch_add(1, std::memory_order_relaxed);
   return static_cast<int64_t>(8 + value.size());
@@ -408,6 +428,21 @@ void RocksAlertStore::Finish(Slot& slot) {
     not_stored_.fetch_add(slot.alerts.size(), std::memory_order_relaxed);
     MarkCommitted(slot.alerts.size());
     return;
+  }
+  if (!slot.replaced_postings.empty()) {
+    MutexLock lock(purge_mutex_);
+    uint64_t dropped = 0;
+    for (PostingRemoval& removal : slot.replaced_postings) {
+      const size_t bytes = PurgeBytes(removal);
+      if (pending_purges_.size() >= kMaxPendingPurges ||
+          pending_purge_bytes_ + bytes > kMaxPendingPurgeBytes) {
+        ++dropped;
+        continue;
+      }
+      pending_purge_bytes_ += bytes;
+      pending_purges_.push_back(std::move(removal));
+    }
+    if (dropped > 0) purges_dropped_.fetch_add(dropped, std::memory_order_relaxed);
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - slot.start).count();
