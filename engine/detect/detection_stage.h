@@ -49,6 +49,11 @@ std::string_view DetectEvent(const RuleEngine& engine, EventBatch& batch, Event&
 
 Alert MakeDetectionAlert(const rules::Rule& rule, const EventBatch& batch, const Event& event,
                          const std::string& agency);
+// The same alert written into `alert`, whatever it held before: a recycled
+// alert keeps the capacity of its strings and vectors, so refilling it
+// allocates only where a value is longer than the one it replaces.
+void FillDetectionAlert(Alert& alert, const rules::Rule& rule, const EventBatch& batch,
+                        const Event& event, const std::string& agency);
 
 // One detection hit: the event (index in its batch) and the rule.
 struct DetectionHit {
