@@ -13,6 +13,7 @@ thread_local ThreadScratch tls_scratch;
 
 // Published alerts a thread keeps to refill (DetectionStage::Process).
 constexpr size_t kMaxSpareAlerts = 256;
+thread_local std::vector<Alert> tls_spare_alerts;
 
 const std::string& AgencyName(const std::vector<std::string>& names, uint16_t index) {
   static const std::string kUnknown = "unknown";
@@ -106,6 +107,15 @@ Alert MakeDetectionAlert(const rules::Rule& rule, const EventBatch& batch, const
   return alert;
 }
 
+void RecycleAlerts(std::vector<Alert>& published) {
+  std::vector<Alert>& spare = tls_spare_alerts;
+  for (Alert& alert : published) {
+    if (spare.size() >= kMaxSpareAlerts) break;
+    spare.push_back(std::move(alert));
+  }
+  published.clear();
+}
+
 DetectionStage::DetectionStage(std::shared_ptr<const RuleEngine> engine, AlertSink* sink,
                                std::vector<std::string> agency_names,
                                correlate::Correlator* correlator)
@@ -153,12 +163,8 @@ void DetectionStage::Process(EventBatch& batch) {
   // The previous batch's alerts, published, are refilled for this batch's
   // (FillDetectionAlert): a SigmaHQ replay alerts on 12% of its events, and
   // building each alert from new strings was ~7% of it (malloc and free).
-  thread_local std::vector<Alert> spare;
-  for (Alert& alert : alerts) {
-    if (spare.size() >= kMaxSpareAlerts) break;
-    spare.push_back(std::move(alert));
-  }
-  alerts.clear();
+  RecycleAlerts(alerts);
+  std::vector<Alert>& spare = tls_spare_alerts;
   hits.clear();
   detections.clear();
   uint64_t below_min_level = 0;

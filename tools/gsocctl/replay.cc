@@ -85,8 +85,7 @@ class Workers {
     std::unique_ptr<Job> job = std::move(free_.back());
     free_.pop_back();
     job->batch.Clear();
-    job->alerts.clear();
-    job->hits.clear();
+    job->hits.clear();  // job->alerts, published, go back to a worker (Run)
     job->done = false;
     return job;
   }
@@ -125,6 +124,7 @@ class Workers {
         queue_.pop_front();
       }
       sink.job = job;
+      RecycleAlerts(job->alerts);  // the alerts it held last time, published: to refill
       stage.Process(job->batch);
       {
         std::lock_guard lock(mutex_);
