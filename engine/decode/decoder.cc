@@ -54,15 +54,18 @@ bool EqualsLower(std::string_view text, std::string_view lower) {
 
 // A program filter holds for `program` itself or, for the old PAM form
 // `sshd(pam_unix)`, for the part before '('.
-bool ProgramMatches(const Decoder& decoder, std::string_view program) {
-  if (decoder.programs.empty()) return true;
+bool ProgramIn(const std::vector<std::string>& programs, std::string_view program) {
   std::string_view base = program;
   const size_t paren = program.find('(');
   if (paren != std::string_view::npos && paren > 0) base = program.substr(0, paren);
-  for (const std::string& want : decoder.programs) {
+  for (const std::string& want : programs) {
     if (EqualsLower(program, want) || EqualsLower(base, want)) return true;
   }
   return false;
+}
+
+bool ProgramMatches(const Decoder& decoder, std::string_view program) {
+  return decoder.programs.empty() || ProgramIn(decoder.programs, program);
 }
 
 bool Contains(const std::vector<uint16_t>& list, uint16_t value) {
@@ -94,13 +97,22 @@ int OnHyperscanMatch(unsigned int id, unsigned long long /*from*/, unsigned long
 
 }  // namespace
 
+// Hyperscan ids are decoder indexes. `literals`: the decoders with a
+// required literal (FindRequiredLiteral, >= kMinLiteral bytes), a cheap
+// literal scan; `regexes`: the regexes of the others.
+struct HsPrefilter {
+  hs_database_t* literals = nullptr;
+  hs_database_t* regexes = nullptr;
+};
+
 struct DecoderSet::Impl {
   std::vector<Decoder> decoders;
-  // Hyperscan ids are decoder indexes. `literals`: the decoders with a
-  // required literal (FindRequiredLiteral, >= kMinLiteral bytes), a cheap
-  // literal scan; `database`: the regexes of the others.
-  hs_database_t* literals = nullptr;
-  hs_database_t* database = nullptr;
+  // The decoders without a program filter, scanned for on every message, and
+  // those with one, scanned for only when the event's program is one of
+  // `programs` (every filter's names): a Windows event's long message skips
+  // the sshd, sudo, ... literals (the scan was 8% of a SigmaHQ replay).
+  HsPrefilter any_program, named_programs;
+  std::vector<std::string> programs;        // lower case, no duplicates
   std::vector<uint32_t> always_candidates;  // decoders Hyperscan could not take
   uint32_t ovector_pairs = 1;
   RegexLimits limits;
@@ -109,8 +121,10 @@ struct DecoderSet::Impl {
 
   ~Impl() {
     for (Decoder& decoder : decoders) pcre2_code_free(decoder.code);
-    hs_free_database(literals);
-    hs_free_database(database);
+    for (HsPrefilter* prefilter : {&any_program, &named_programs}) {
+      hs_free_database(prefilter->literals);
+      hs_free_database(prefilter->regexes);
+    }
   }
 };
 
@@ -486,9 +500,13 @@ DecoderSet::LoadResult DecoderSet::Load(const std::vector<fs::path>& paths,
   // Hyperscan takes in neither form makes its decoder an always-candidate.
   // The literal scan matters: full regexes with bounded IPv6 repeats made
   // Hyperscan a third of gsocd's CPU on a mixed syslog load.
-  HsInputs literal_inputs, regex_inputs;
+  HsInputs literal_inputs[2], regex_inputs[2];  // [1]: decoders with a program filter
   for (uint32_t i = 0; i < impl->decoders.size(); ++i) {
     Decoder& decoder = impl->decoders[i];
+    const bool named = !decoder.programs.empty();
+    for (const std::string& program : decoder.programs) {
+      if (!ProgramIn(impl->programs, program)) impl->programs.push_back(program);
+    }
     uint32_t captures = 0;
     pcre2_pattern_info(decoder.code, PCRE2_INFO_CAPTURECOUNT, &captures);
     impl->ovector_pairs = std::max(impl->ovector_pairs, captures + 1);
@@ -498,8 +516,8 @@ DecoderSet::LoadResult DecoderSet::Load(const std::vector<fs::path>& paths,
     }
     const std::optional<RequiredLiteral> literal = FindRequiredLiteral(decoder.regex);
     if (literal && literal->text.size() >= kMinLiteral) {
-      literal_inputs.Add(i, literal->text,
-                         HS_FLAG_SINGLEMATCH | (literal->caseless ? HS_FLAG_CASELESS : 0u));
+      literal_inputs[named].Add(i, literal->text,
+                                HS_FLAG_SINGLEMATCH | (literal->caseless ? HS_FLAG_CASELESS : 0u));
       continue;
     }
     std::string expression = StripNamedGroups(decoder.regex);
@@ -508,11 +526,16 @@ DecoderSet::LoadResult DecoderSet::Load(const std::vector<fs::path>& paths,
       impl->always_candidates.push_back(i);
       continue;
     }
-    regex_inputs.Add(i, std::move(expression), static_cast<unsigned>(f));
+    regex_inputs[named].Add(i, std::move(expression), static_cast<unsigned>(f));
   }
-  if (!CompileHs(literal_inputs, true, impl->decoders, &impl->literals, result.errors) ||
-      !CompileHs(regex_inputs, false, impl->decoders, &impl->database, result.errors)) {
-    return result;
+  HsPrefilter* prefilters[2] = {&impl->any_program, &impl->named_programs};
+  for (int named = 0; named < 2; ++named) {
+    if (!CompileHs(literal_inputs[named], true, impl->decoders, &prefilters[named]->literals,
+                   result.errors) ||
+        !CompileHs(regex_inputs[named], false, impl->decoders, &prefilters[named]->regexes,
+                   result.errors)) {
+      return result;
+    }
   }
   impl->limit_hits = std::make_unique<std::atomic<uint64_t>[]>(impl->decoders.size());
   result.set.reset(new DecoderSet(std::move(impl)));
@@ -521,8 +544,11 @@ DecoderSet::LoadResult DecoderSet::Load(const std::vector<fs::path>& paths,
 
 std::unique_ptr<DecoderSet::Scratch> DecoderSet::MakeScratch() const {
   auto state = std::make_unique<Scratch::State>();
-  if (impl_->literals != nullptr) hs_alloc_scratch(impl_->literals, &state->hs);
-  if (impl_->database != nullptr) hs_alloc_scratch(impl_->database, &state->hs);
+  for (const HsPrefilter* prefilter : {&impl_->any_program, &impl_->named_programs}) {
+    for (hs_database_t* database : {prefilter->literals, prefilter->regexes}) {
+      if (database != nullptr) hs_alloc_scratch(database, &state->hs);
+    }
+  }
   state->match_data = pcre2_match_data_create(impl_->ovector_pairs, nullptr);
   state->regex = std::make_unique<RegexMatchContext>(impl_->limits);
   state->candidates.reserve(impl_->decoders.size());
@@ -545,11 +571,15 @@ std::string_view DecoderSet::Decode(EventBatch& batch, Event& event, Scratch& sc
   std::vector<uint32_t>& candidates = state.candidates;
   candidates.clear();
   const std::string_view message = event.message;
-  for (hs_database_t* database : {impl_->literals, impl_->database}) {
-    if (database == nullptr || message.empty()) continue;
-    hs_scan(database, message.data(), static_cast<unsigned>(message.size()), 0, state.hs,
-            OnHyperscanMatch, &candidates);
-  }
+  auto scan = [&](const HsPrefilter& prefilter) {
+    for (hs_database_t* database : {prefilter.literals, prefilter.regexes}) {
+      if (database == nullptr || message.empty()) continue;
+      hs_scan(database, message.data(), static_cast<unsigned>(message.size()), 0, state.hs,
+              OnHyperscanMatch, &candidates);
+    }
+  };
+  scan(impl_->any_program);
+  if (ProgramIn(impl_->programs, event.program)) scan(impl_->named_programs);
   if (candidates.empty() && impl_->always_candidates.empty()) return {};
   candidates.insert(candidates.end(), impl_->always_candidates.begin(),
                     impl_->always_candidates.end());

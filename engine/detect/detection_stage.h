@@ -49,6 +49,16 @@ std::string_view DetectEvent(const RuleEngine& engine, EventBatch& batch, Event&
 
 Alert MakeDetectionAlert(const rules::Rule& rule, const EventBatch& batch, const Event& event,
                          const std::string& agency);
+// The same alert written into `alert`, whatever it held before: a recycled
+// alert keeps the capacity of its strings and vectors, so refilling it
+// allocates only where a value is longer than the one it replaces.
+void FillDetectionAlert(Alert& alert, const rules::Rule& rule, const EventBatch& batch,
+                        const Event& event, const std::string& agency);
+// Keeps published alerts (up to a bound) for this thread's next
+// DetectionStage::Process to refill, and empties `published`. Process does
+// it with its own previous alerts; a caller whose sink takes the alerts
+// away (replay's workers) hands them back with it.
+void RecycleAlerts(std::vector<Alert>& published);
 
 // One detection hit: the event (index in its batch) and the rule.
 struct DetectionHit {

@@ -415,9 +415,12 @@ std::optional<EventFilter> LogSourceMap::Resolve(const LogSource& logsource) con
 
 namespace {
 // Per event and key: the lengths first, as most names differ in them
-// (std::string's == compares bytes before lengths).
+// (std::string's == compares bytes before lengths), then the first byte
+// inline: Windows events have many names as long as a key (Message and
+// Channel), and the call to memcmp for each was 2.3% of a SigmaHQ replay.
 bool SameName(const std::string& key, std::string_view name) {
-  return key.size() == name.size() && std::memcmp(key.data(), name.data(), key.size()) == 0;
+  return key.size() == name.size() && (key.empty() || key.front() == name.front()) &&
+         std::memcmp(key.data(), name.data(), key.size()) == 0;
 }
 
 // Values a selector may be filed under: exact, and short enough for the

@@ -17,7 +17,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
-#include <fstream>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -28,6 +27,7 @@
 #include "tools/gsocctl/commands.h"
 #include "tools/gsocctl/engine_options.h"
 #include "tools/gsocctl/line_input.h"
+#include "tools/gsocctl/line_reader.h"
 
 namespace gsoc::ctl {
 
@@ -85,8 +85,7 @@ class Workers {
     std::unique_ptr<Job> job = std::move(free_.back());
     free_.pop_back();
     job->batch.Clear();
-    job->alerts.clear();
-    job->hits.clear();
+    job->hits.clear();  // job->alerts, published, go back to a worker (Run)
     job->done = false;
     return job;
   }
@@ -125,6 +124,7 @@ class Workers {
         queue_.pop_front();
       }
       sink.job = job;
+      RecycleAlerts(job->alerts);  // the alerts it held last time, published: to refill
       stage.Process(job->batch);
       {
         std::lock_guard lock(mutex_);
@@ -212,25 +212,24 @@ struct Replay {
     uint64_t events = 0, parse_errors = 0;
     decode::AuditJoiner audit;
     uint64_t joined_ids = uint64_t{1} << 62;  // ids of joined auditd events
-    std::vector<char> read_buffer(1 << 20);
     const auto start = std::chrono::steady_clock::now();
     for (const auto& file : files) {
-      // A 1 MiB buffer (set before open): the default 8 KiB made a read(2)
-      // per ~5 Windows JSON lines.
-      std::ifstream in;
-      in.rdbuf()->pubsetbuf(read_buffer.data(), static_cast<std::streamsize>(read_buffer.size()));
-      in.open(file, std::ios::binary);
-      if (!in) {
+      LineReader in;  // 1 MiB reads: 8 KiB made a read(2) per ~5 Windows JSON lines
+      if (!in.Open(file)) {
         std::fprintf(stderr, "%s: cannot open\n", file.c_str());
         return 2;
       }
-      for (std::string line; std::getline(in, line);) {
-        while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
+      for (std::string_view line; in.Next(&line);) {
+        while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
         if (line.empty()) continue;
         if (!input.Add(line, *batch_ptr, ++events)) ++parse_errors;
         // auditd records of one serial become one event (engine/decode/auditd_joiner.h).
         decode::JoinAuditRecord(audit, *batch_ptr, decode::AuditJoiner::kRecordTime, joined_ids);
         if (batch_ptr->size() >= kBatchEvents) process();
+      }
+      if (in.error()) {
+        std::fprintf(stderr, "%s: read error\n", file.c_str());
+        return 2;
       }
     }
     std::vector<decode::AuditEvent> rest;

@@ -48,9 +48,20 @@ TEST(AuditRecord, ParsesTypeStampAndNode) {
   ASSERT_TRUE(ParseAuditRecord("audispd: type=EOE msg=audit(1.000:7): ", &record));
   EXPECT_EQ(record.type, "EOE");
   EXPECT_EQ(record.serial, 7u);
+  // The first "msg=audit(" is found past other '(' (the search starts from
+  // each '('), and of two the first is taken.
+  ASSERT_TRUE(
+      ParseAuditRecord("sshd(pam_unix) (x) type=USER_END msg=audit(2.5:8): a=(b)", &record));
+  EXPECT_EQ(record.type, "USER_END");
+  EXPECT_EQ(record.serial, 8u);
+  EXPECT_EQ(record.fields, " a=(b)");
+  ASSERT_TRUE(ParseAuditRecord("type=A msg=audit(3.0:9): type=B msg=audit(4.0:10):", &record));
+  EXPECT_EQ(record.type, "A");
+  EXPECT_EQ(record.serial, 9u);
   for (const char* other :
        {"Accepted password for root", "type=X msg=audit(1:)", "type=X msg=audit(abc:1):",
-        "xtype=X msg=audit(1:1):", "type= msg=audit(1:1):", "type=X msg=audit(1:1"}) {
+        "xtype=X msg=audit(1:1):", "type= msg=audit(1:1):", "type=X msg=audit(1:1",
+        "msg=audit(1.0:1):", "(msg=audit(1.0:1):", "msg=audit"}) {
     EXPECT_FALSE(ParseAuditRecord(other, &record)) << other;
   }
 }
@@ -118,8 +129,7 @@ TEST(AuditJoiner, LongArgumentChunksAndUserRecords) {
   EXPECT_EQ(joiner.stats().standalone, 1u);
   EXPECT_EQ(joiner.open(), 0u);
   // A kernel record without its EOE waits, and is handed on flush_after later.
-  joiner.Add({}, "type=ANOM_ABEND msg=audit(12.5:78): pid=2 sig=11", AuditJoiner::kRecordTime,
-             out);
+  joiner.Add({}, "type=ANOM_ABEND msg=audit(12.5:78): pid=2 sig=11", AuditJoiner::kRecordTime, out);
   EXPECT_EQ(out.size(), 2u);
   joiner.Add({}, "type=SYSCALL msg=audit(15.0:79): pid=3", AuditJoiner::kRecordTime, out);
   ASSERT_EQ(out.size(), 3u);  // 2.5 s later: serial 78 timed out
@@ -143,7 +153,7 @@ TEST(AuditJoiner, AccountsForEveryRecord) {
   EXPECT_EQ(stats.records, 10u);
   EXPECT_EQ(stats.events, 2u);
   EXPECT_EQ(joiner.open(), 1u);
-  EXPECT_EQ(stats.records_dropped, 4u);  // the execve's records beyond 2 (its EOE ends it)
+  EXPECT_EQ(stats.records_dropped, 4u);        // the execve's records beyond 2 (its EOE ends it)
   EXPECT_EQ(stats.Folded(joiner.open()), 3u);  // its 2nd record, its EOE, the stray EOE
   joiner.FlushAll(out);
   EXPECT_EQ(stats.flushed, 1u);
