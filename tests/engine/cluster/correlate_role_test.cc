@@ -498,7 +498,9 @@ TEST(ClusterCorrelateRole, ASecondNatsServerKilledAfterTheFirstReturnedLosesNoth
       std::this_thread::sleep_for(5ms);
     }
     ASSERT_GE(nodes.DetectedEvents(), static_cast<double>(sent)) << "case " << k;
-    if (k == 3 * quarter) ASSERT_TRUE(nodes.cluster.Restart(1));
+    if (k == 3 * quarter) {
+      ASSERT_TRUE(nodes.cluster.Restart(1));
+    }
   }
   const double detected = Seconds(killed);
   ExpectStoreHolds(nodes.store, reference, 180s);
