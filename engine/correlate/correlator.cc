@@ -5,8 +5,9 @@
 //    key k) goes to shard hash(table_key(c), k), where table_key is c's
 //    fingerprint (plus "#n" for the n-th duplicate in a set), so a key keeps
 //    its shard across reloads and restarts. A shard holds fingerprint ->
-//    KeyTable (key_table.h), a RawCache (raw_cache.h) of recent raw lines
-//    and counters. Everything is guarded by the correlator's one mutex.
+//    KeyTable (key_table.h) and counters; one RawCache (raw_cache.h) of
+//    recent raw lines serves all shards (one copy an event). Everything is
+//    guarded by the correlator's one mutex.
 //  - Sources: one event clock per (agency, host hash) with a min-heap of
 //    {deadline, shard, table, slot} of the keys it owns (pushed only when a
 //    key's deadline moves earlier or its owner changes; stale entries are
@@ -77,7 +78,8 @@ namespace gsoc::correlate {
 Correlator::Correlator(CorrelatorOptions options, std::vector<std::string> agency_names)
     : options_(options),
       agency_names_(std::move(agency_names)),
-      sources_(std::make_unique<SourceTable>()) {
+      sources_(std::make_unique<SourceTable>()),
+      raw_(std::make_unique<RawCache>()) {
   const size_t shards = std::max<size_t>(1, options_.shards);
   keys_per_shard_ =
       options_.max_keys_per_rule == 0 ? 0 : (options_.max_keys_per_rule + shards - 1) / shards;
@@ -85,8 +87,8 @@ Correlator::Correlator(CorrelatorOptions options, std::vector<std::string> agenc
   for (size_t i = 0; i < shards; ++i) {
     shards_.push_back(std::make_unique<Shard>());
     shards_.back()->index = static_cast<uint32_t>(i);
-    shards_.back()->raw.Configure(options_.raw_cache_bytes / shards, options_.max_raw_line_bytes);
   }
+  raw_->Configure(options_.raw_cache_bytes, options_.max_raw_line_bytes);
 }
 
 Correlator::~Correlator() = default;
@@ -201,6 +203,7 @@ void Correlator::ClearState() {
 void Correlator::ClearStateLocked() {
   for (const auto& shard : shards_) shard->Clear();
   sources_->Clear();
+  raw_->Clear();
 }
 
 }  // namespace gsoc::correlate

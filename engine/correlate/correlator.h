@@ -66,6 +66,7 @@ namespace gsoc::correlate {
 
 namespace internal {
 struct Slot;
+class RawCache;
 }  // namespace internal
 
 struct CorrelatorOptions {
@@ -179,7 +180,7 @@ class Correlator {
                            std::string& out, std::vector<uint64_t>& ids) const;
   void AppendKey(const internal::Slot& slot, std::string& out, std::vector<uint64_t>& ids) const;
   void LetWaitingBatchesIn() const;
-  void AppendReferencedRaw(const Shard& shard, std::vector<uint64_t>& ids, std::string& out) const;
+  void AppendReferencedRaw(std::vector<uint64_t>& ids, std::string& out) const;
   void ClearState();
   void ClearStateLocked();
 
@@ -190,6 +191,10 @@ class Correlator {
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::unique_ptr<SourceTable> sources_;
+  // Raw lines of recent correlated events, one copy an event whatever the
+  // number of correlations (shards) it feeds: a cache per shard copied an
+  // sshd failure that feeds four correlations four times.
+  std::unique_ptr<internal::RawCache> raw_;
   std::unique_ptr<Sequencer> sequencer_;
   size_t keys_per_shard_ = 0;   // ceil(max_keys_per_rule / shards); 0 = unbounded
   size_t bytes_per_shard_ = 0;  // max_bytes_per_rule / shards; 0 = unbounded

@@ -61,33 +61,33 @@ bool ReadCount(std::string_view& in, size_t min_item_bytes, uint32_t* count) {
 
 }  // namespace
 
-// The shard's raw lines that a live window still refers to (`ids`: the
-// event ids of the shard's windows, collected as they were written), a
-// piece at a time under the state lock. The cache holds the lines of every
+// The raw lines that the shard's live windows still refer to (`ids`: the
+// event ids of its windows, collected as they were written), from the
+// correlator's cache, a piece at a time under the state lock (a line that
+// windows of several shards refer to is written with each). The cache holds the lines of every
 // recent correlated event (up to raw_cache bytes, 64 MiB by default), most
 // of whose windows have fired or expired; writing them all made a
 // checkpoint of tens of MiB every interval, whose serialization, store
 // write, flush and compaction cost more CPU than the detection itself.
-void Correlator::AppendReferencedRaw(const Shard& shard, std::vector<uint64_t>& ids,
-                                     std::string& out) const {
+void Correlator::AppendReferencedRaw(std::vector<uint64_t>& ids, std::string& out) const {
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   const size_t count_at = out.size();
   AppendPod<uint32_t>(out, 0);
   uint32_t count = 0;
-  uint64_t position = 0;
-  for (bool more = true; more;) {
+  std::string line;
+  for (size_t begin = 0; begin < ids.size(); begin += kCheckpointPiece) {
     {
       std::lock_guard lock(mutex_);
-      more = shard.raw.ForEachWanted(
-          position, kCheckpointPiece,
-          [&](uint64_t id) { return std::binary_search(ids.begin(), ids.end(), id); },
-          [&](uint64_t id, int64_t time_ns, std::string_view line) {
-            AppendPod<uint64_t>(out, id);
-            AppendPod<int64_t>(out, time_ns);
-            AppendString(out, line);
-            ++count;
-          });
+      const size_t end = std::min(ids.size(), begin + kCheckpointPiece);
+      for (size_t i = begin; i < end; ++i) {
+        int64_t time_ns = 0;
+        if (!raw_->Lookup(ids[i], &line, &time_ns)) continue;  // dropped by the budget
+        AppendPod<uint64_t>(out, ids[i]);
+        AppendPod<int64_t>(out, time_ns);
+        AppendString(out, line);
+        ++count;
+      }
     }
     LetWaitingBatchesIn();
   }
@@ -151,7 +151,7 @@ void Correlator::AppendShard(const Shard& shard, std::string& out) const {
     const uint32_t count = AppendTableKeys(shard, id, key, out, ids);
     std::memcpy(out.data() + count_at, &count, sizeof(count));
   }
-  AppendReferencedRaw(shard, ids, out);
+  AppendReferencedRaw(ids, out);
 }
 
 // A thread that unlocks and locks again at once usually gets the lock back
@@ -380,7 +380,7 @@ bool Correlator::RestoreBody(const CorrelationSet& set, uint32_t version, std::s
       if (!ReadPod(in, &id) || !ReadPod(in, &time_ns) || !ReadString(in, &line)) {
         return fail("raw line");
       }
-      shards_[s % shards_.size()]->raw.Insert(id, time_ns, line);
+      raw_->Insert(id, time_ns, line);  // once, if several shards wrote it
     }
   }
   if (!in.empty()) return fail("trailing bytes");

@@ -344,7 +344,6 @@ struct Correlator::Shard {
   std::vector<KeyTable*> by_rule;
   std::vector<std::unique_ptr<KeyTable>> tables;  // by table id; null when dropped
   std::unordered_map<std::string, uint32_t> table_ids;
-  RawCache raw;
   ShardCounters counters;
 
   void Bind(const CorrelationSet& set, const SetBinding& binding, bool drop_absent) {
@@ -393,7 +392,6 @@ struct Correlator::Shard {
     by_rule.clear();
     tables.clear();
     table_ids.clear();
-    raw.Clear();
   }
 
   void AddTo(CorrelatorStats& stats) const {
@@ -586,7 +584,7 @@ class Correlator::Round {
   void Adopt(Shard& shard, KeyTable& table, uint32_t index, uint32_t source);
   void Reschedule(Shard& shard, KeyTable& table, uint32_t index, int64_t wake);
   void CompactHeap(uint32_t index);
-  void CacheInput(Shard& shard, const Update& update);
+  void CacheInput(const Update& update);
   void TrimOnTouch(KeyTable& table, uint32_t index, int64_t watermark_ns);
   void AdvanceKey(Shard& shard, KeyTable& table, uint32_t index, int64_t watermark_ns);
   void HandleFiring(Shard& shard, KeyTable& table, uint32_t index, int32_t event_index);

@@ -181,7 +181,7 @@ void Correlator::Round::Prefetch(const Update& update, bool slot) const {
   if (!slot) {
     table->PrefetchIndex(update.hash);
     if (batch_ != nullptr && update.event_index >= 0 && update.seed == kNone) {
-      shard.raw.Prefetch(batch_->events()[update.event_index].id);
+      self_.raw_->Prefetch(batch_->events()[update.event_index].id);
     }
   } else {
     table->PrefetchSlot(update.hash);
@@ -396,7 +396,7 @@ void Correlator::Round::ApplyUpdate(const Update& update, uint32_t source) {
   if (source_late) ++late_placed_;
   Adopt(shard, *table, index, source);
   const int64_t watermark = SourceWatermark(table->slot(index).source);
-  CacheInput(shard, update);
+  CacheInput(update);
   TrimOnTouch(*table, index, watermark);  // first: frees room for the new entry
   Slot& slot = table->slot(index);
   slot.agency = MergeAgency(slot.agency, update.agency);
@@ -425,15 +425,15 @@ void Correlator::Round::TrimOnTouch(KeyTable& table, uint32_t index, int64_t wat
   slot.advanced_ns = std::max(slot.advanced_ns, watermark_ns);
 }
 
-void Correlator::Round::CacheInput(Shard& shard, const Update& update) {
+void Correlator::Round::CacheInput(const Update& update) {
   if (update.seed != kNone) {
     const Seed& seed = s_.seeds[update.seed];
-    shard.raw.Insert(
+    self_.raw_->Insert(
         seed.chain_id, seed.time_ns,
         std::string_view(s_.seed_bytes.data() + seed.payload_begin, seed.payload_length));
   } else if (batch_ != nullptr && update.event_index >= 0) {
     const Event& event = batch_->events()[update.event_index];
-    shard.raw.Insert(event.id, update.input.time_ns, event.raw);
+    self_.raw_->Insert(event.id, update.input.time_ns, event.raw);
   }
 }
 
@@ -512,7 +512,7 @@ std::vector<AlertEvent> Correlator::Round::ExpandContributors(Shard& shard) cons
   std::string bytes;
   for (const Contributor& contributor : s_.firing.contributors) {
     if (contributor.event_id & kChainIdBit) {
-      if (shard.raw.Lookup(contributor.event_id, &bytes)) {
+      if (self_.raw_->Lookup(contributor.event_id, &bytes)) {
         DecodeEvents(bytes, events);
       } else {
         ++shard.counters.raw_missing;
@@ -521,7 +521,7 @@ std::vector<AlertEvent> Correlator::Round::ExpandContributors(Shard& shard) cons
     }
     AlertEvent event{contributor.event_id, contributor.time_ns, {}};
     // Evicted by the raw_cache budget: the event keeps its id, its raw is empty.
-    if (!shard.raw.Lookup(contributor.event_id, &event.raw)) ++shard.counters.raw_missing;
+    if (!self_.raw_->Lookup(contributor.event_id, &event.raw)) ++shard.counters.raw_missing;
     AppendUnique(events, std::move(event));
   }
   const size_t cap = self_.options_.max_alert_events;

@@ -76,9 +76,16 @@ class RawCache {
 
   // Copies the line of `id` into `raw`; false when it is not cached.
   bool Lookup(uint64_t id, std::string* raw) const {
+    int64_t unused = 0;
+    return Lookup(id, raw, &unused);
+  }
+  // The same, with the time it was cached under.
+  bool Lookup(uint64_t id, std::string* raw, int64_t* time_ns) const {
     const size_t position = FindPosition(id);
     if (position == kAbsent) return false;
-    CopyOut(HeaderOf(index_[position].seq), raw);
+    const Header& header = HeaderOf(index_[position].seq);
+    CopyOut(header, raw);
+    *time_ns = header.time_ns;
     return true;
   }
 
