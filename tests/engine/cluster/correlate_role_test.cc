@@ -420,17 +420,23 @@ bool AllReplicasCurrent(JetStreamClient& client, std::string* why) {
   return true;
 }
 
+// Starts the nodes and waits until the two correlate nodes own half the
+// partitions each.
+void StartWithPartitionsSplit(Nodes& nodes) {
+  ASSERT_TRUE(nodes.Start());
+  for (Gsocd* node : {&nodes.correlate1, &nodes.correlate2}) {
+    ASSERT_TRUE(node->WaitMetric("gsoc_cluster_partitions_owned", {}, kPartitions / 2, 20s))
+        << Owned(*node);
+  }
+}
+
 TEST(ClusterCorrelateRole, ANatsServerKilledMidStreamLosesNothingAndCatchesUp) {
   size_t lines = 0;
   const std::vector<Case> cases = Cases(4, &lines);
   const Reference reference = SingleNode(cases, lines);
   Nodes nodes;
   ASSERT_FALSE(HasFailure());
-  ASSERT_TRUE(nodes.Start());
-  for (Gsocd* node : {&nodes.correlate1, &nodes.correlate2}) {
-    ASSERT_TRUE(node->WaitMetric("gsoc_cluster_partitions_owned", {}, kPartitions / 2, 20s))
-        << Owned(*node);
-  }
+  ASSERT_NO_FATAL_FAILURE(StartWithPartitionsSplit(nodes));
   const size_t quarter = cases.size() / 4;
   size_t sent = 0;
   nodes.SendCases(cases, 0, quarter, &sent);
@@ -475,11 +481,7 @@ TEST(ClusterCorrelateRole, ASecondNatsServerKilledAfterTheFirstReturnedLosesNoth
   const Reference reference = SingleNode(cases, lines);
   Nodes nodes;
   ASSERT_FALSE(HasFailure());
-  ASSERT_TRUE(nodes.Start());
-  for (Gsocd* node : {&nodes.correlate1, &nodes.correlate2}) {
-    ASSERT_TRUE(node->WaitMetric("gsoc_cluster_partitions_owned", {}, kPartitions / 2, 20s))
-        << Owned(*node);
-  }
+  ASSERT_NO_FATAL_FAILURE(StartWithPartitionsSplit(nodes));
   const size_t quarter = cases.size() / 4;
   size_t sent = 0;
   nodes.SendCases(cases, 0, quarter, &sent);
