@@ -1,6 +1,7 @@
 // KeyWindow: per-(correlation, key) state in event time. See window.h for
 // the semantics; this file holds the storage (one malloc'ed block of 16- or
-// 24-byte entries) and the per-type window logic.
+// 24-byte entries) and the per-type window logic; window_aggregate.h holds
+// what a run of entries adds up to (counts, sums, distinct values, median).
 #include "engine/correlate/window.h"
 
 #include <algorithm>
@@ -11,8 +12,19 @@
 #include <optional>
 #include <utility>
 
+#include "engine/correlate/window_aggregate.h"
+#include "engine/util/saturating.h"
+
 namespace gsoc::correlate {
 namespace {
+
+using window_detail::Aggregate;
+using window_detail::Entry;
+using window_detail::FindSlot;
+using window_detail::IsTemporal;
+using window_detail::ResetSlots;
+using window_detail::Scratch;
+using window_detail::ThreadScratch;
 
 constexpr size_t kNarrowBytes = 16;  // time, event id
 constexpr size_t kWideBytes = 24;    // time, event id, aux
@@ -21,29 +33,11 @@ constexpr uint8_t kFormatVersion = 1;
 constexpr size_t kHeaderBytes = 6;  // version, wide, count
 constexpr int64_t kNoStart = std::numeric_limits<int64_t>::min();
 
-struct Entry {
-  int64_t time_ns = 0;
-  uint64_t event_id = 0;
-  uint64_t aux = 0;  // ref, value hash, or the bits of the number
-};
-
 // Entries [begin, end) of a window.
 struct Range {
   size_t begin = 0;
   size_t end = 0;
 };
-
-int64_t SatAdd(int64_t a, int64_t b) {
-  int64_t result;
-  if (__builtin_add_overflow(a, b, &result)) return b > 0 ? INT64_MAX : INT64_MIN;
-  return result;
-}
-
-int64_t SatSub(int64_t a, int64_t b) {
-  int64_t result;
-  if (__builtin_sub_overflow(a, b, &result)) return b > 0 ? INT64_MIN : INT64_MAX;
-  return result;
-}
 
 // hi - lo <= span, for lo <= hi, without overflow.
 bool WithinSpan(int64_t lo, int64_t hi, int64_t span) {
@@ -51,10 +45,6 @@ bool WithinSpan(int64_t lo, int64_t hi, int64_t span) {
 }
 
 int64_t Timespan(const CorrelationRule& rule) { return std::max<int64_t>(rule.timespan_ns, 0); }
-
-bool IsTemporal(CorrelationType type) {
-  return type == CorrelationType::kTemporal || type == CorrelationType::kTemporalOrdered;
-}
 
 bool IsAbsent(const CorrelationRule& rule) {
   return rule.absent_last && rule.type == CorrelationType::kTemporalOrdered;
@@ -115,159 +105,6 @@ uint32_t SoftLimit(const CorrelationRule& rule) {
   if (rule.type != CorrelationType::kEventCount || !FiresOnAdd(rule)) return kMaxEntries;
   return EventCountKeep(rule.condition);
 }
-
-// Per-thread scratch for aggregates: it grows to the largest window seen and
-// is then reused, so Add does not allocate in steady state.
-struct Scratch {
-  struct Slot {
-    uint64_t key = 0;
-    uint32_t count = 0;
-    bool used = false;
-    bool hit = false;  // value_percentile: this value's share satisfies the condition
-  };
-  std::vector<Slot> slots;
-  std::vector<uint32_t> ref_counts;
-  std::vector<double> sorted;  // value_median: the window's numbers in order
-  std::vector<int64_t> best;
-  std::vector<uint32_t> chain;
-};
-
-Scratch& ThreadScratch() {
-  thread_local Scratch scratch;
-  return scratch;
-}
-
-// An open-addressing table of at least 2 * items slots in the thread's scratch.
-Scratch::Slot* ResetSlots(size_t items, size_t* mask) {
-  Scratch& scratch = ThreadScratch();
-  const size_t slots = std::bit_ceil(std::max<size_t>(16, 2 * items));
-  scratch.slots.assign(slots, {});
-  *mask = slots - 1;
-  return scratch.slots.data();
-}
-
-// The slot of `key` (claimed when new).
-Scratch::Slot* FindSlot(Scratch::Slot* slots, size_t mask, uint64_t key) {
-  uint64_t mixed = key * 0x9E3779B97F4A7C15ull;
-  size_t index = (mixed ^ (mixed >> 29)) & mask;
-  while (slots[index].used && slots[index].key != key) index = (index + 1) & mask;
-  slots[index].used = true;
-  slots[index].key = key;
-  return &slots[index];
-}
-
-// What a window's entries add up to, with entries added at the new end and
-// removed at the old end: inputs, sum, distinct values or distinct refs.
-class Aggregate {
- public:
-  Aggregate(const CorrelationRule& rule, size_t max_items) : type_(rule.type) {
-    Scratch& scratch = ThreadScratch();
-    if (type_ == CorrelationType::kValueCount) {
-      slots_ = ResetSlots(max_items, &mask_);
-    } else if (type_ == CorrelationType::kValueMedian) {
-      scratch.sorted.clear();
-      sorted_ = &scratch.sorted;
-    } else if (IsTemporal(type_)) {
-      scratch.ref_counts.assign(rule.refs.size(), 0);
-      ref_counts_ = scratch.ref_counts.data();
-      refs_ = rule.refs.size();
-    }
-  }
-
-  void Add(const Entry& entry) { Update(entry, +1); }
-  void Remove(const Entry& entry) { Update(entry, -1); }
-
-  // What the condition compares.
-  double Value() const {
-    switch (type_) {
-      case CorrelationType::kValueSum:
-        return sum_;
-      case CorrelationType::kValueAvg:
-        return items_ == 0 ? 0 : sum_ / static_cast<double>(items_);
-      case CorrelationType::kValueMedian:
-        return Median();
-      case CorrelationType::kValueCount:
-      case CorrelationType::kTemporal:
-      case CorrelationType::kTemporalOrdered:
-        return static_cast<double>(distinct_);
-      case CorrelationType::kValuePercentile:  // decided by ClosePercentile
-        break;
-      case CorrelationType::kEventCount:
-        break;
-    }
-    return static_cast<double>(items_);
-  }
-
-  // True when a subset never compares higher (counts), so only maximal
-  // windows matter; a sum or an average can.
-  bool Monotone() const {
-    return type_ != CorrelationType::kValueSum && type_ != CorrelationType::kValueAvg &&
-           type_ != CorrelationType::kValueMedian;
-  }
-
-  // WindowFiring::count: inputs, or distinct values / refs.
-  uint64_t Count() const {
-    if (type_ == CorrelationType::kValueCount || IsTemporal(type_)) return distinct_;
-    return items_;
-  }
-
- private:
-  void Update(const Entry& entry, int delta) {
-    items_ += delta;
-    switch (type_) {
-      case CorrelationType::kValueSum:
-      case CorrelationType::kValueAvg:
-        sum_ += delta * std::bit_cast<double>(entry.aux);
-        break;
-      case CorrelationType::kValueMedian: {
-        // Kept sorted: a window holds at most max_entries numbers.
-        const double number = std::bit_cast<double>(entry.aux);
-        const auto at = std::lower_bound(sorted_->begin(), sorted_->end(), number);
-        if (delta > 0) {
-          sorted_->insert(at, number);
-        } else if (at != sorted_->end() && *at == number) {
-          sorted_->erase(at);
-        }
-        break;
-      }
-      case CorrelationType::kValueCount:
-        CountKey(Find(entry.aux)->count, delta);
-        break;
-      case CorrelationType::kTemporal:
-      case CorrelationType::kTemporalOrdered:
-        if (entry.aux < refs_) CountKey(ref_counts_[entry.aux], delta);
-        break;
-      case CorrelationType::kEventCount:
-      case CorrelationType::kValuePercentile:
-        break;
-    }
-  }
-
-  // The middle number; with an even count, the mean of the two middle ones.
-  double Median() const {
-    const size_t n = sorted_->size();
-    if (n == 0) return 0;
-    const std::vector<double>& v = *sorted_;
-    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-  }
-
-  void CountKey(uint32_t& count, int delta) {
-    if (delta > 0 && count++ == 0) ++distinct_;
-    if (delta < 0 && --count == 0) --distinct_;
-  }
-
-  Scratch::Slot* Find(uint64_t key) { return FindSlot(slots_, mask_, key); }
-
-  CorrelationType type_;
-  uint64_t items_ = 0;
-  uint64_t distinct_ = 0;
-  double sum_ = 0;
-  Scratch::Slot* slots_ = nullptr;
-  size_t mask_ = 0;
-  uint32_t* ref_counts_ = nullptr;
-  size_t refs_ = 0;
-  std::vector<double>* sorted_ = nullptr;
-};
 
 uint64_t GetU64(const char* bytes) {
   uint64_t value = 0;
@@ -428,7 +265,7 @@ struct KeyWindow::Impl {
 
   // Entries that can share a window with time t.
   static Range Neighbourhood(const KeyWindow& w, int64_t t, int64_t span) {
-    return {LowerBound(w, SatSub(t, span)), UpperBound(w, SatAdd(t, span))};
+    return {LowerBound(w, SaturatingSub(t, span)), UpperBound(w, SaturatingAdd(t, span))};
   }
 
   // Slides a window [s, s + span] from s = t - span to s = t, visiting
@@ -438,11 +275,11 @@ struct KeyWindow::Impl {
   // aggregate only needs the sets right after an entry entered.
   static std::optional<Range> Sweep(const KeyWindow& w, int64_t t, int64_t span, Range scope,
                                     const CountCondition& condition, Aggregate& agg) {
-    int64_t s = SatSub(t, span);
+    int64_t s = SaturatingSub(t, span);
     size_t left = scope.begin, right = scope.begin;
     for (;;) {
       while (left < right && TimeAt(w, left) < s) agg.Remove(Get(w, left++));
-      const int64_t s_end = SatAdd(s, span);
+      const int64_t s_end = SaturatingAdd(s, span);
       while (right < scope.end && TimeAt(w, right) <= s_end) agg.Add(Get(w, right++));
       if (condition.Holds(agg.Value())) return Range{left, right};
       bool has_next = false;
@@ -452,7 +289,7 @@ struct KeyWindow::Impl {
         has_next = true;
       }
       if (right < scope.end) {
-        const int64_t enter = SatSub(TimeAt(w, right), span);
+        const int64_t enter = SaturatingSub(TimeAt(w, right), span);
         next = has_next ? std::min(next, enter) : enter;
         has_next = true;
       }
@@ -525,9 +362,10 @@ struct KeyWindow::Impl {
     const uint64_t key = AuxAt(w, pos);
     const int64_t t = TimeAt(w, pos);
     std::optional<size_t> before[2], after[2];
-    for (size_t i = pos, n = 0; i > 0 && n < 2 && TimeAt(w, i - 1) >= SatSub(t, span); --i)
+    for (size_t i = pos, n = 0; i > 0 && n < 2 && TimeAt(w, i - 1) >= SaturatingSub(t, span); --i)
       if (AuxAt(w, i - 1) == key) before[n++] = i - 1;
-    for (size_t i = pos + 1, n = 0; i < w.size_ && n < 2 && TimeAt(w, i) <= SatAdd(t, span); ++i)
+    for (size_t i = pos + 1, n = 0; i < w.size_ && n < 2 && TimeAt(w, i) <= SaturatingAdd(t, span);
+         ++i)
       if (AuxAt(w, i) == key) after[n++] = i;
     auto close = [&](std::optional<size_t> a, std::optional<size_t> b) {
       return a && b && WithinSpan(TimeAt(w, *a), TimeAt(w, *b), span);
@@ -625,7 +463,7 @@ struct KeyWindow::Impl {
   static bool CloseWindows(KeyWindow& w, const CorrelationRule& rule, int64_t watermark,
                            size_t max_contributors, WindowFiring* firing) {
     while (w.size_ > 0) {
-      const int64_t close = SatAdd(TimeAt(w, 0), Timespan(rule));
+      const int64_t close = SaturatingAdd(TimeAt(w, 0), Timespan(rule));
       if (!(watermark > close)) return false;
       const Range range{0, UpperBound(w, close)};
       if (rule.type == CorrelationType::kValuePercentile) {
@@ -650,7 +488,7 @@ struct KeyWindow::Impl {
   static bool AbsenceHolds(const KeyWindow& w, const CorrelationRule& rule, size_t start,
                            std::vector<uint32_t>& chain) {
     const size_t last_ref = rule.refs.size() - 1;
-    const int64_t deadline = SatAdd(TimeAt(w, start), Timespan(rule));
+    const int64_t deadline = SaturatingAdd(TimeAt(w, start), Timespan(rule));
     chain.assign(1, static_cast<uint32_t>(start));
     int64_t previous = TimeAt(w, start);
     for (size_t step = 1; step < last_ref; ++step) {
@@ -669,7 +507,8 @@ struct KeyWindow::Impl {
                           size_t max_contributors, WindowFiring* firing) {
     const int64_t start = TimeAt(w, chain.front());
     const uint64_t steps = chain.size();
-    StartFiring(firing, start, SatAdd(start, Timespan(rule)), steps, static_cast<double>(steps));
+    StartFiring(firing, start, SaturatingAdd(start, Timespan(rule)), steps,
+                static_cast<double>(steps));
     std::sort(chain.begin(), chain.end());
     const size_t first = chain.size() - std::min(max_contributors, chain.size());
     for (size_t i = first; i < chain.size(); ++i) {
@@ -685,7 +524,7 @@ struct KeyWindow::Impl {
   static bool DecideAbsences(KeyWindow& w, const CorrelationRule& rule, int64_t watermark,
                              size_t max_contributors, WindowFiring* firing) {
     std::vector<uint32_t>& chain = ThreadScratch().chain;
-    while (w.size_ > 0 && watermark > SatAdd(TimeAt(w, 0), Timespan(rule))) {
+    while (w.size_ > 0 && watermark > SaturatingAdd(TimeAt(w, 0), Timespan(rule))) {
       const size_t group_end = UpperBound(w, TimeAt(w, 0));
       for (size_t i = 0; i < group_end && rule.refs.size() >= 2; ++i) {
         if (AuxAt(w, i) != 0 || !AbsenceHolds(w, rule, i, chain)) continue;
@@ -706,7 +545,7 @@ struct KeyWindow::Impl {
     } else if (DecidedAtClose(rule)) {
       fired = CloseWindows(w, rule, watermark, max_contributors, firing);
     } else {
-      EraseRange(w, 0, LowerBound(w, SatSub(watermark, Timespan(rule))));
+      EraseRange(w, 0, LowerBound(w, SaturatingSub(watermark, Timespan(rule))));
     }
     Shrink(w);
     return fired;
@@ -801,7 +640,7 @@ bool KeyWindow::Advance(const CorrelationRule& rule, int64_t watermark_ns, size_
 
 int64_t KeyWindow::NextDeadline(const CorrelationRule& rule) const {
   if (size_ == 0) return kNoDeadline;
-  return SatAdd(SatAdd(Impl::TimeAt(*this, 0), Timespan(rule)), 1);
+  return SaturatingAdd(SaturatingAdd(Impl::TimeAt(*this, 0), Timespan(rule)), 1);
 }
 
 bool KeyWindow::empty() const { return size_ == 0; }
