@@ -381,6 +381,10 @@ std::shared_ptr<prometheus::Collectable> AlertServices::MakeCollectable() const 
     single("gsoc_store_alerts_replaced_total",
            "Stored aggregate versions deleted by their newer version", MetricType::Counter,
            static_cast<double>(stats.replaced));
+    single("gsoc_store_posting_purges_dropped_total",
+           "Replaced aggregate versions whose ids were not queued for removal from the index "
+           "postings (the queue's bound); retention removes them later",
+           MetricType::Counter, static_cast<double>(stats.purges_dropped));
     auto tickers = MakeFamily("gsoc_store_rocksdb_ticker_total", "RocksDB statistics tickers",
                               MetricType::Counter);
     for (const auto& [name, value] : s->RocksDbTickers()) {

@@ -199,6 +199,7 @@ StoreStats RocksAlertStore::stats() const {
   stats.publish_waits = publish_waits_.load(std::memory_order_relaxed);
   stats.not_stored = not_stored_.load(std::memory_order_relaxed);
   stats.replaced = replaced_.load(std::memory_order_relaxed);
+  stats.purges_dropped = purges_dropped_total_.load(std::memory_order_relaxed);
   stats.rule_revisions = rule_revisions_.load(std::memory_order_relaxed);
   stats.rule_revisions_dropped = rule_revisions_dropped_.load(std::memory_order_relaxed);
   stats.failed = failed();

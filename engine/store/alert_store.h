@@ -163,15 +163,16 @@ class CommitListener {
 struct StoreStats {
   uint64_t alerts_committed = 0;
   uint64_t batches_committed = 0;
-  uint64_t write_errors = 0;            // writes or WAL syncs that failed (never retried)
-  uint64_t not_stored = 0;              // alerts published but not stored (the store had failed)
-  uint64_t replaced = 0;                // aggregate versions deleted by their newer version
-  bool failed = false;                  // a write or sync failed: no commit until a restart
-  uint64_t retention_deleted = 0;       // alerts deleted by retention
-  uint64_t pending = 0;                 // queued, not yet committed (gauge)
-  uint64_t live_bytes = 0;              // estimated live data size (gauge)
-  uint64_t publish_waits = 0;           // Publish calls that blocked on a full queue
-  uint64_t rule_revisions = 0;          // rule revisions kept (ArchiveRuleRevisions)
+  uint64_t write_errors = 0;       // writes or WAL syncs that failed (never retried)
+  uint64_t not_stored = 0;         // alerts published but not stored (the store had failed)
+  uint64_t replaced = 0;           // aggregate versions deleted by their newer version
+  uint64_t purges_dropped = 0;     // replaced versions' ids not queued for removal from postings
+  bool failed = false;             // a write or sync failed: no commit until a restart
+  uint64_t retention_deleted = 0;  // alerts deleted by retention
+  uint64_t pending = 0;            // queued, not yet committed (gauge)
+  uint64_t live_bytes = 0;         // estimated live data size (gauge)
+  uint64_t publish_waits = 0;      // Publish calls that blocked on a full queue
+  uint64_t rule_revisions = 0;     // rule revisions kept (ArchiveRuleRevisions)
   uint64_t rule_revisions_dropped = 0;  // not kept: past kMaxRuleArchiveBytes
 };
 

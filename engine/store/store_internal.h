@@ -451,6 +451,7 @@ class RocksAlertStore final : public AlertStore, public FailureState {
   std::vector<PostingRemoval> pending_purges_ GSOC_GUARDED_BY(purge_mutex_);
   size_t pending_purge_bytes_ GSOC_GUARDED_BY(purge_mutex_) = 0;
   std::atomic<uint64_t> purges_dropped_{0};  // logged by the next run
+  std::atomic<uint64_t> purges_dropped_total_{0};
 
   Mutex rule_archive_mutex_;
   std::atomic<uint64_t> rule_archive_bytes_{0}, rule_revisions_{0}, rule_revisions_dropped_{0};

@@ -442,7 +442,10 @@ void RocksAlertStore::Finish(Slot& slot) {
       pending_purge_bytes_ += bytes;
       pending_purges_.push_back(std::move(removal));
     }
-    if (dropped > 0) purges_dropped_.fetch_add(dropped, std::memory_order_relaxed);
+    if (dropped > 0) {
+      purges_dropped_.fetch_add(dropped, std::memory_order_relaxed);
+      purges_dropped_total_.fetch_add(dropped, std::memory_order_relaxed);
+    }
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - slot.start).count();
