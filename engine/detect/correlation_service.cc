@@ -202,7 +202,8 @@ std::vector<GaugeSource> CorrelationService::Metrics() const {
       {"gsoc_correlation_checkpoint_bytes", "Size of the last correlation checkpoint",
        [this] { return static_cast<double>(checkpoint_bytes_.load()); }},
       {"gsoc_correlation_checkpoint_serialize_seconds",
-       "Time the last checkpoint took to copy the correlation state (batches wait meanwhile)",
+       "Time the last checkpoint took to copy the correlation state (piece by piece; a batch "
+       "waits for one piece at most)",
        [this] { return static_cast<double>(checkpoint_serialize_ns_.load()) / 1e9; }},
       {"gsoc_correlation_checkpoint_save_seconds",
        "Time the last checkpoint took to be written and synced",
