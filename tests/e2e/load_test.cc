@@ -242,7 +242,10 @@ void ShutdownDrains(size_t total, size_t signal_after, const std::string& pipeli
   Fd fd(ConnectTcp(gsocd.port("tcp")));
   ASSERT_TRUE(SendAll(fd.get(), std::string_view(data).substr(0, split)));
   std::thread rest([&] { SendAll(fd.get(), std::string_view(data).substr(split)); });
-  const int code = gsocd.Stop(30s);  // SIGTERM right away
+  // The kernel took the first part, but gsocd may not have read any of it
+  // yet (slow under ASan): SIGTERM once it has, so there is work to drain.
+  EXPECT_TRUE(gsocd.WaitMetricAtLeast("gsoc_events_received_total", {}, 1, 30s));
+  const int code = gsocd.Stop(30s);
   rest.join();
   EXPECT_EQ(code, 0) << gsocd.Stderr();
   const std::string log = gsocd.Stderr();
