@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "engine/decode/program_databases.h"
 #include "engine/decode/regex_convert.h"
 #include "engine/util/regular_file.h"
 
@@ -44,26 +45,6 @@ struct Decoder {
 
 char LowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
-bool EqualsLower(std::string_view text, std::string_view lower) {
-  if (text.size() != lower.size()) return false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (LowerAscii(text[i]) != lower[i]) return false;
-  }
-  return true;
-}
-
-// A program filter holds for `program` itself or, for the old PAM form
-// `sshd(pam_unix)`, for the part before '('.
-bool ProgramIn(const std::vector<std::string>& programs, std::string_view program) {
-  std::string_view base = program;
-  const size_t paren = program.find('(');
-  if (paren != std::string_view::npos && paren > 0) base = program.substr(0, paren);
-  for (const std::string& want : programs) {
-    if (EqualsLower(program, want) || EqualsLower(base, want)) return true;
-  }
-  return false;
-}
-
 bool ProgramMatches(const Decoder& decoder, std::string_view program) {
   return decoder.programs.empty() || ProgramIn(decoder.programs, program);
 }
@@ -89,30 +70,14 @@ rules::RuleError MakeError(std::string file, int line, std::string name, std::st
   return error;
 }
 
-int OnHyperscanMatch(unsigned int id, unsigned long long /*from*/, unsigned long long /*to*/,
-                     unsigned int /*flags*/, void* context) {
-  static_cast<std::vector<uint32_t>*>(context)->push_back(id);
-  return 0;
-}
-
 }  // namespace
-
-// Hyperscan ids are decoder indexes. `literals`: the decoders with a
-// required literal (FindRequiredLiteral, >= kMinLiteral bytes), a cheap
-// literal scan; `regexes`: the regexes of the others.
-struct HsPrefilter {
-  hs_database_t* literals = nullptr;
-  hs_database_t* regexes = nullptr;
-};
 
 struct DecoderSet::Impl {
   std::vector<Decoder> decoders;
-  // The decoders without a program filter, scanned for on every message, and
-  // those with one, scanned for only when the event's program is one of
-  // `programs` (every filter's names): a Windows event's long message skips
-  // the sshd, sudo, ... literals (the scan was 8% of a SigmaHQ replay).
-  HsPrefilter any_program, named_programs;
-  std::vector<std::string> programs;        // lower case, no duplicates
+  // Candidate selection: ids are decoder indexes. A Windows event's long
+  // message is scanned for the unfiltered decoders' patterns only, an sshd
+  // line for those and the sshd decoders'.
+  ProgramDatabases databases;
   std::vector<uint32_t> always_candidates;  // decoders Hyperscan could not take
   uint32_t ovector_pairs = 1;
   RegexLimits limits;
@@ -121,10 +86,6 @@ struct DecoderSet::Impl {
 
   ~Impl() {
     for (Decoder& decoder : decoders) pcre2_code_free(decoder.code);
-    for (HsPrefilter* prefilter : {&any_program, &named_programs}) {
-      hs_free_database(prefilter->literals);
-      hs_free_database(prefilter->regexes);
-    }
   }
 };
 
@@ -432,49 +393,25 @@ std::vector<fs::path> ExpandPaths(const std::vector<fs::path>& paths,
   return files;
 }
 
-// Expressions (regexes or literal bytes) with their flags and ids (decoder
-// indexes), for one Hyperscan database.
-struct HsInputs {
-  std::vector<std::string> expressions;
-  std::vector<unsigned> flags;
-  std::vector<unsigned> ids;
-  void Add(uint32_t id, std::string expression, unsigned flag) {
-    expressions.push_back(std::move(expression));
-    flags.push_back(flag);
-    ids.push_back(id);
-  }
-};
-
 // Shorter literals fire on too many messages to be worth a scan.
 constexpr size_t kMinLiteral = 3;
 
-// Compiles `inputs` (none: no database); false with an error naming the
-// decoder Hyperscan blamed.
-bool CompileHs(const HsInputs& inputs, bool literal, const std::vector<Decoder>& decoders,
-               hs_database_t** database, std::vector<rules::RuleError>& errors) {
-  if (inputs.expressions.empty()) return true;
-  std::vector<const char*> pointers;
-  std::vector<size_t> lengths;
-  for (const std::string& e : inputs.expressions) {
-    pointers.push_back(e.c_str());
-    lengths.push_back(e.size());
+// What Hyperscan looks for on behalf of decoder `id`: a literal every match
+// must contain where the regex has one, else the regex itself (named groups
+// rewritten as plain groups; PREFILTER where the exact form is refused);
+// nothing for a regex Hyperscan takes in neither form (an always-candidate).
+// The literal matters: full regexes with bounded IPv6 repeats made Hyperscan
+// a third of gsocd's CPU on a mixed syslog load.
+std::optional<HsPattern> PatternOf(const Decoder& decoder, uint32_t id) {
+  const std::optional<RequiredLiteral> literal = FindRequiredLiteral(decoder.regex);
+  if (literal && literal->text.size() >= kMinLiteral) {
+    return HsPattern{id, literal->text,
+                     HS_FLAG_SINGLEMATCH | (literal->caseless ? HS_FLAG_CASELESS : 0u), true};
   }
-  const auto count = static_cast<unsigned>(inputs.expressions.size());
-  hs_compile_error_t* error = nullptr;
-  const hs_error_t status =
-      literal
-          ? hs_compile_lit_multi(pointers.data(), inputs.flags.data(), inputs.ids.data(),
-                                 lengths.data(), count, HS_MODE_BLOCK, nullptr, database, &error)
-          : hs_compile_multi(pointers.data(), inputs.flags.data(), inputs.ids.data(), count,
-                             HS_MODE_BLOCK, nullptr, database, &error);
-  if (status == HS_SUCCESS) return true;
-  const Decoder* culprit = nullptr;
-  if (error->expression >= 0) culprit = &decoders[inputs.ids[error->expression]];
-  errors.push_back(MakeError(culprit ? culprit->location.file : "",
-                             culprit ? culprit->location.line : 0, culprit ? culprit->name : "",
-                             std::string("Hyperscan database: ") + error->message));
-  hs_free_compile_error(error);
-  return false;
+  std::string expression = StripNamedGroups(decoder.regex);
+  const int flags = HyperscanFlags(expression);
+  if (flags < 0) return std::nullopt;
+  return HsPattern{id, std::move(expression), static_cast<unsigned>(flags), false};
 }
 
 }  // namespace
@@ -494,48 +431,28 @@ DecoderSet::LoadResult DecoderSet::Load(const std::vector<fs::path>& paths,
   for (const fs::path& file : files) loader.LoadFile(file);
   if (!result.errors.empty()) return result;
 
-  // Candidate selection (README): a literal every match must contain where
-  // the regex has one, else the regex itself (named groups rewritten as
-  // plain groups; PREFILTER where the exact form is refused); a regex
-  // Hyperscan takes in neither form makes its decoder an always-candidate.
-  // The literal scan matters: full regexes with bounded IPv6 repeats made
-  // Hyperscan a third of gsocd's CPU on a mixed syslog load.
-  HsInputs literal_inputs[2], regex_inputs[2];  // [1]: decoders with a program filter
+  // Candidate selection (README, PatternOf, ProgramDatabases).
   for (uint32_t i = 0; i < impl->decoders.size(); ++i) {
     Decoder& decoder = impl->decoders[i];
-    const bool named = !decoder.programs.empty();
-    for (const std::string& program : decoder.programs) {
-      if (!ProgramIn(impl->programs, program)) impl->programs.push_back(program);
-    }
     uint32_t captures = 0;
     pcre2_pattern_info(decoder.code, PCRE2_INFO_CAPTURECOUNT, &captures);
     impl->ovector_pairs = std::max(impl->ovector_pairs, captures + 1);
-    if (prefilter == Prefilter::kNone) {
+    std::optional<HsPattern> pattern;
+    if (prefilter != Prefilter::kNone) pattern = PatternOf(decoder, i);
+    if (!pattern) {
       impl->always_candidates.push_back(i);
       continue;
     }
-    const std::optional<RequiredLiteral> literal = FindRequiredLiteral(decoder.regex);
-    if (literal && literal->text.size() >= kMinLiteral) {
-      literal_inputs[named].Add(i, literal->text,
-                                HS_FLAG_SINGLEMATCH | (literal->caseless ? HS_FLAG_CASELESS : 0u));
-      continue;
-    }
-    std::string expression = StripNamedGroups(decoder.regex);
-    const int f = HyperscanFlags(expression);
-    if (f < 0) {
-      impl->always_candidates.push_back(i);
-      continue;
-    }
-    regex_inputs[named].Add(i, std::move(expression), static_cast<unsigned>(f));
+    impl->databases.Add(std::move(*pattern), decoder.programs);
   }
-  HsPrefilter* prefilters[2] = {&impl->any_program, &impl->named_programs};
-  for (int named = 0; named < 2; ++named) {
-    if (!CompileHs(literal_inputs[named], true, impl->decoders, &prefilters[named]->literals,
-                   result.errors) ||
-        !CompileHs(regex_inputs[named], false, impl->decoders, &prefilters[named]->regexes,
-                   result.errors)) {
-      return result;
-    }
+  std::string error;
+  int64_t culprit = -1;
+  if (!impl->databases.Compile(&error, &culprit)) {
+    const Decoder* decoder = culprit >= 0 ? &impl->decoders[culprit] : nullptr;
+    result.errors.push_back(
+        MakeError(decoder ? decoder->location.file : "", decoder ? decoder->location.line : 0,
+                  decoder ? decoder->name : "", "Hyperscan database: " + error));
+    return result;
   }
   impl->limit_hits = std::make_unique<std::atomic<uint64_t>[]>(impl->decoders.size());
   result.set.reset(new DecoderSet(std::move(impl)));
@@ -544,11 +461,7 @@ DecoderSet::LoadResult DecoderSet::Load(const std::vector<fs::path>& paths,
 
 std::unique_ptr<DecoderSet::Scratch> DecoderSet::MakeScratch() const {
   auto state = std::make_unique<Scratch::State>();
-  for (const HsPrefilter* prefilter : {&impl_->any_program, &impl_->named_programs}) {
-    for (hs_database_t* database : {prefilter->literals, prefilter->regexes}) {
-      if (database != nullptr) hs_alloc_scratch(database, &state->hs);
-    }
-  }
+  impl_->databases.AllocScratch(&state->hs);
   state->match_data = pcre2_match_data_create(impl_->ovector_pairs, nullptr);
   state->regex = std::make_unique<RegexMatchContext>(impl_->limits);
   state->candidates.reserve(impl_->decoders.size());
@@ -571,19 +484,12 @@ std::string_view DecoderSet::Decode(EventBatch& batch, Event& event, Scratch& sc
   std::vector<uint32_t>& candidates = state.candidates;
   candidates.clear();
   const std::string_view message = event.message;
-  auto scan = [&](const HsPrefilter& prefilter) {
-    for (hs_database_t* database : {prefilter.literals, prefilter.regexes}) {
-      if (database == nullptr || message.empty()) continue;
-      hs_scan(database, message.data(), static_cast<unsigned>(message.size()), 0, state.hs,
-              OnHyperscanMatch, &candidates);
-    }
-  };
-  scan(impl_->any_program);
-  if (ProgramIn(impl_->programs, event.program)) scan(impl_->named_programs);
+  impl_->databases.Scan(event.program, message, state.hs, candidates);
   if (candidates.empty() && impl_->always_candidates.empty()) return {};
   candidates.insert(candidates.end(), impl_->always_candidates.begin(),
                     impl_->always_candidates.end());
-  std::sort(candidates.begin(), candidates.end());
+  std::sort(candidates.begin(), candidates.end());  // file order
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
 
   std::string_view matched;
   const auto subject = reinterpret_cast<PCRE2_SPTR>(message.data());

@@ -281,6 +281,28 @@ TEST(DecoderMatch, PerProgramDatabasesKeepFileOrderAndTheBaseProgram) {
   EXPECT_EQ(decoder(std::string(300, 'a') + "[1]", "x=1"), "any-late");
 }
 
+// A program whose decoders need a regex database gets one database for
+// everything: the unfiltered decoders' literals go in as escaped regexes,
+// and must still be found (brackets, quotes and dots escaped right).
+TEST(DecoderMatch, LiteralsWithSpecialBytesInAMixedDatabase) {
+  auto set = LoadOk(R"(decoders:
+  - name: bracketed
+    regex: '\[UFW "a\.b"\] (?<rest>\w+)'
+  - name: su-short
+    programs: [su]
+    regex: 'x=(?<x>\w+)'
+)");
+  ASSERT_NE(set, nullptr);
+  auto scratch = set->MakeScratch();
+  auto decoder = [&](const std::string& program, const std::string& text) {
+    return DecodeLine(*set, *scratch, "<38>Nov 25 10:00:01 h " + program + ": " + text).decoder;
+  };
+  EXPECT_EQ(decoder("su[1]", R"([UFW "a.b"] go)"), "bracketed");
+  EXPECT_EQ(decoder("su[1]", "x=1"), "su-short");
+  EXPECT_EQ(decoder("cron[1]", R"([UFW "a.b"] go)"), "bracketed");
+  EXPECT_EQ(decoder("cron[1]", "x=1"), "");
+}
+
 TEST(DecoderMatch, ListenerAndAgencyFilters) {
   auto set = LoadOk(
       "decoders:\n"
