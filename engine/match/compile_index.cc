@@ -301,8 +301,10 @@ void ScanIndex::Build(const std::vector<std::string>& names, const std::vector<u
   while (capacity < fields.size() * 2) capacity *= 2;  // at most half full
   slots_.assign(capacity, Slot{});
   mask_ = capacity - 1;
+  lengths_ = 0;
   for (uint32_t field : fields) {
     const std::string_view name = names[field];
+    lengths_ |= uint64_t{1} << std::min<size_t>(name.size(), 63);
     const uint64_t hash = Hash(name);
     uint64_t i = hash & mask_;
     while (slots_[i].field != kNoIndex) i = (i + 1) & mask_;
