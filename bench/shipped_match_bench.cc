@@ -91,6 +91,10 @@ void BM_ShippedMatch(benchmark::State& state) {
   state.counters["matches_per_event"] =
       static_cast<double>(matches) / static_cast<double>(state.iterations() * batch.size());
   state.counters["rules"] = static_cast<double>(engine.matcher->rules().size());
+  const auto& counts = scratch->counts();
+  const double events = static_cast<double>(counts.events);
+  state.counters["scans_per_event"] = static_cast<double>(counts.scans) / events;
+  state.counters["evaluated_per_event"] = static_cast<double>(counts.rules_evaluated) / events;
 }
 BENCHMARK(BM_ShippedMatch);
 
