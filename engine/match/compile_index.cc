@@ -257,7 +257,7 @@ void Compiler::BuildDatabases(CompileStats* stats) {
     }
     if (!cache_file.empty() && !demoted_any) internal::SaveCachedDatabases(cache_file, databases);
   }
-  std::map<std::pair<uint32_t, uint32_t>, uint32_t> scan_of;  // (group, field) -> scan
+  ScanOf scan_of;
   for (size_t i = 0; i < specs.size(); ++i) {
     if (!databases[i]) continue;
     const uint32_t field = specs[i].field;
@@ -270,6 +270,7 @@ void Compiler::BuildDatabases(CompileStats* stats) {
   }
   stats->databases = impl_.databases.size();
   IndexScans();
+  IndexFilters(scan_of, field_group);
 
   std::vector<std::vector<uint32_t>> always(impl_.group_count);
   for (uint32_t rule = 0; rule < impl_.rule_data.size(); ++rule) {
@@ -289,6 +290,44 @@ void Compiler::BuildDatabases(CompileStats* stats) {
     impl_.always_candidates.insert(impl_.always_candidates.end(), rules.begin(), rules.end());
     range.end = impl_.always_candidates.size();
     impl_.group_always.push_back(range);
+  }
+}
+
+// Without groups, the rules' distinct filters and which of them each scan
+// serves (MatcherData::filters): from every atom's pattern (pattern_rules_),
+// not only the triggers, as an evaluated rule reads the marks of all its
+// atoms.
+void Compiler::IndexFilters(const ScanOf& scan_of, const std::vector<uint32_t>& field_group) {
+  impl_.scan_filters.assign(impl_.scans.size(), internal::Range{});
+  if (impl_.grouped) return;  // a group's rules pass its filter: nothing to skip
+  std::map<GroupKey, uint32_t> index;
+  for (internal::RuleData& data : impl_.rule_data) {
+    if (!data.filter) continue;
+    auto [it, inserted] = index.emplace(KeyOf(*data.filter), impl_.filters.size());
+    if (inserted) impl_.filters.push_back(*data.filter);
+    data.filter_id = it->second;
+  }
+  // Per scan: its rules' filters, or none at all (always scanned) once one
+  // of its rules has no filter.
+  std::vector<std::set<uint32_t>> by_scan(impl_.scans.size());
+  std::vector<bool> always(impl_.scans.size(), false);
+  for (uint32_t id = 0; id < pattern_text_.size(); ++id) {
+    const PendingPattern& text = pattern_text_[id];
+    auto scan = scan_of.find({text.group, field_group[text.field]});
+    if (scan == scan_of.end()) continue;  // no database: demoted patterns run as PCRE2
+    for (uint32_t rule : pattern_rules_[id]) {
+      const uint32_t filter = impl_.rule_data[rule].filter_id;
+      if (filter == kNoIndex) always[scan->second] = true;
+      by_scan[scan->second].insert(filter);
+    }
+  }
+  for (uint32_t scan = 0; scan < by_scan.size(); ++scan) {
+    internal::Range& range = impl_.scan_filters[scan];
+    range.begin = range.end = impl_.scan_filter_ids.size();
+    if (always[scan]) continue;
+    impl_.scan_filter_ids.insert(impl_.scan_filter_ids.end(), by_scan[scan].begin(),
+                                 by_scan[scan].end());
+    range.end = impl_.scan_filter_ids.size();
   }
 }
 

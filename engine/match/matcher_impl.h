@@ -63,6 +63,7 @@ struct RuleData {
   std::optional<rules::EventFilter> filter;
   uint32_t selections_begin = 0;  // into MatcherData::selections (each a Range of alternatives)
   uint32_t group = 0;             // its rule group (MatcherData, "Rule groups")
+  uint32_t filter_id = kNoIndex;  // MatcherData::filters (ungrouped only; kNoIndex: none)
   bool always_candidate = false;  // can match with no Hyperscan atom fired
 };
 
@@ -191,6 +192,18 @@ struct MatcherData {
   ScanIndex field_scans;
   std::vector<uint32_t> header_scans;
   std::vector<uint32_t> always_candidates;  // ascending within each group
+
+  // Without rule groups: the distinct EventFilters of the rules, each
+  // checked at most once an event (ScratchState::filter_epochs), and per
+  // scan the filters of the rules with a pattern in its databases. A scan
+  // none of whose filters the event passes is skipped: its marks could
+  // only make candidates of rules that fail their filter (with the shipped
+  // pack: the message of a firewall or web server line is not scanned for
+  // the sshd rules' keywords). An empty range: some rule there has no
+  // filter, the scan always runs.
+  std::vector<rules::EventFilter> filters;
+  std::vector<Range> scan_filters;  // per scan: into scan_filter_ids
+  std::vector<uint32_t> scan_filter_ids;
   hs_scratch_t* prototype_scratch = nullptr;
 
   ~MatcherData() {
@@ -203,10 +216,12 @@ struct ScratchState {
   std::vector<uint8_t> pattern_marks;
   std::vector<uint32_t> touched;  // patterns marked for this event
   std::vector<uint8_t> rule_marks;
-  std::vector<uint32_t> candidates;    // rules with a fired pattern
-  std::vector<uint32_t> field_epochs;  // per field: the event (epoch) that scanned it
-  std::vector<uint32_t> group_epochs;  // per group: the event (epoch) it is eligible for
-  std::vector<uint32_t> groups;        // the groups eligible for this event
+  std::vector<uint32_t> candidates;     // rules with a fired pattern
+  std::vector<uint32_t> field_epochs;   // per field: the event (epoch) that scanned it
+  std::vector<uint32_t> group_epochs;   // per group: the event (epoch) it is eligible for
+  std::vector<uint32_t> groups;         // the groups eligible for this event
+  std::vector<uint32_t> filter_epochs;  // per filter: the event (epoch) it was checked for
+  std::vector<uint8_t> filter_pass;     // ... and whether the event passed it
   uint32_t epoch = 0;
   Matcher::Scratch::Counts counts;
   PcreMatchData match_data;
