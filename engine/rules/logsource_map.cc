@@ -97,13 +97,17 @@ bool SameLogSource(const LogSource& a, const LogSource& b) {
 }
 
 // `programs` are lower-case. "sshd(pam_unix)" (old PAM lines) counts as sshd.
-// No allocation: this runs per event and candidate rule.
+// No allocation: this runs per event and filter. The whole name first: the
+// search for '(' (a call) only when it is not listed.
 bool ProgramMatches(const std::vector<std::string>& programs, std::string_view program) {
-  const size_t paren = program.find('(');
-  const std::string_view base =
-      paren == std::string_view::npos ? program : program.substr(0, paren);
   for (const std::string& candidate : programs) {
-    if (EqualsIgnoreCase(candidate, program) || EqualsIgnoreCase(candidate, base)) return true;
+    if (EqualsIgnoreCase(candidate, program)) return true;
+  }
+  const size_t paren = program.find('(');
+  if (paren == std::string_view::npos) return false;
+  const std::string_view base = program.substr(0, paren);
+  for (const std::string& candidate : programs) {
+    if (EqualsIgnoreCase(candidate, base)) return true;
   }
   return false;
 }
