@@ -83,6 +83,7 @@ bool Compiler::TranslateValue(const rules::ValueMatcher& value, uint32_t field, 
         text.literal ? internal::RegexForLiteral(text.expression) : text.expression;
     pattern.pcre_options = internal::PcreOptions(text.flags);
     pattern.width = text.min_width;
+    pattern.exact = std::move(text.exact);
     if (!kLiteralDatabases && pattern.literal) {
       pattern.literal = false;
       pattern.expression = pattern.pcre_expression;

@@ -271,6 +271,7 @@ void Compiler::BuildDatabases(CompileStats* stats) {
   stats->databases = impl_.databases.size();
   IndexScans();
   IndexFilters(scan_of, field_group);
+  IndexExact(scan_of, field_group);
 
   std::vector<std::vector<uint32_t>> always(impl_.group_count);
   for (uint32_t rule = 0; rule < impl_.rule_data.size(); ++rule) {
@@ -331,9 +332,57 @@ void Compiler::IndexFilters(const ScanOf& scan_of, const std::vector<uint32_t>& 
   }
 }
 
+// Scans (not the keyword one) whose patterns are all whole-value literals
+// become ExactTable lookups; their databases stay, unused.
+void Compiler::IndexExact(const ScanOf& scan_of, const std::vector<uint32_t>& field_group) {
+  std::vector<std::vector<internal::ExactTable::Entry>> entries(impl_.scans.size());
+  std::vector<bool> exact(impl_.scans.size(), true);
+  for (uint32_t id = 0; id < pattern_text_.size(); ++id) {
+    const PendingPattern& text = pattern_text_[id];
+    if (impl_.patterns[id].demoted != kNoIndex) continue;  // not in a database
+    auto scan = scan_of.find({text.group, field_group[text.field]});
+    if (scan == scan_of.end()) continue;
+    if (text.exact.empty() || text.exact.size() > internal::ExactTable::kMaxLength ||
+        text.prefilter || impl_.patterns[id].confirm != kNoIndex) {
+      exact[scan->second] = false;
+      continue;
+    }
+    const bool cased = (text.flags & HS_FLAG_CASELESS) == 0;
+    entries[scan->second].push_back(
+        {internal::ExactTable::Lower(text.exact), text.exact, cased, id});
+  }
+  for (uint32_t scan = 0; scan < impl_.scans.size(); ++scan) {
+    if (!exact[scan] || entries[scan].empty() || impl_.scans[scan].keywords != kNoIndex) continue;
+    impl_.scans[scan].exact = impl_.exact_tables.size();
+    impl_.exact_tables.emplace_back().Build(std::move(entries[scan]));
+  }
+}
+
 }  // namespace compile_internal
 
 namespace internal {
+
+std::string ExactTable::Lower(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower) c = LowerAscii(c);
+  return lower;
+}
+
+void ExactTable::Build(std::vector<Entry> entries) {
+  entries_ = std::move(entries);
+  size_t capacity = 16;
+  while (capacity < entries_.size() * 2) capacity *= 2;  // at most half full
+  slots_.assign(capacity, Slot{});
+  mask_ = capacity - 1;
+  longest_ = 0;
+  for (uint32_t e = 0; e < entries_.size(); ++e) {
+    const uint64_t hash = ScanIndex::Hash(entries_[e].lower);
+    longest_ = std::max(longest_, entries_[e].lower.size());
+    uint64_t i = hash & mask_;
+    while (slots_[i].entry != kNoIndex) i = (i + 1) & mask_;
+    slots_[i] = {hash, e};
+  }
+}
 
 void ScanIndex::Build(const std::vector<std::string>& names, const std::vector<uint32_t>& fields) {
   size_t capacity = 16;

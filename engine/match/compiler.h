@@ -38,7 +38,8 @@ struct PendingPattern {
   bool prefilter = false;       // confirm with `pcre`
   std::string pcre_expression;  // for confirming or demoting
   uint32_t pcre_options = 0;
-  size_t width = 0;  // minimum match length: longer is rarer (trigger choice)
+  size_t width = 0;   // minimum match length: longer is rarer (trigger choice)
+  std::string exact;  // PatternText::exact
 };
 
 // Patterns one of which must fire for a condition to be true (nullopt: none
@@ -82,6 +83,7 @@ class Compiler {
   void IndexScans();
   using ScanOf = std::map<std::pair<uint32_t, uint32_t>, uint32_t>;  // (group, field) -> scan
   void IndexFilters(const ScanOf& scan_of, const std::vector<uint32_t>& field_group);
+  void IndexExact(const ScanOf& scan_of, const std::vector<uint32_t>& field_group);
 
   using PatternKey = std::tuple<uint32_t, bool, unsigned, std::string>;  // field, literal, ...
 

@@ -80,6 +80,7 @@ struct FieldScan {
   uint32_t group = 0;
   uint32_t keywords = kNoIndex;           // set on the `message` scan: the keyword field shares it
   std::vector<hs_database_t*> databases;  // owned by MatcherData::databases
+  uint32_t exact = kNoIndex;              // MatcherData::exact_tables: a lookup, not a scan
 };
 
 // Field name -> field index, so an event's own fields find their scans in
@@ -140,6 +141,52 @@ class ScanIndex {
   uint64_t lengths_ = 0;  // bit n: an indexed name of length n (n < 63); bit 63: longer
 };
 
+// The patterns of a scan that are all `equals` without wildcards (`action:
+// failure`, `user: root`), by value: one probe replaces an hs_scan call,
+// whose fixed cost dominates on such short values. Same answers: Hyperscan
+// runs them as ^literal\z, CASELESS folding ASCII letters only, as here.
+class ExactTable {
+ public:
+  static constexpr size_t kMaxLength = 128;  // longer literals keep the scan
+  struct Entry {
+    std::string lower;  // ASCII lower-case: the key
+    std::string text;   // as written, for a cased pattern
+    bool cased = false;
+    uint32_t pattern = 0;
+  };
+  static char LowerAscii(char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  static std::string Lower(std::string_view text);
+  void Build(std::vector<Entry> entries);
+  // Calls found(pattern id) for every pattern equal to `value`.
+  template <typename Found>
+  void Find(std::string_view value, Found&& found) const {
+    if (value.size() > longest_ || slots_.empty()) return;
+    char buffer[kMaxLength];
+    for (size_t i = 0; i < value.size(); ++i) buffer[i] = LowerAscii(value[i]);
+    const std::string_view lower(buffer, value.size());
+    const uint64_t hash = ScanIndex::Hash(lower);
+    for (uint64_t i = hash & mask_;; i = (i + 1) & mask_) {
+      const Slot& slot = slots_[i];
+      if (slot.entry == kNoIndex) return;
+      if (slot.hash != hash) continue;
+      const Entry& entry = entries_[slot.entry];
+      if (entry.lower == lower && (!entry.cased || entry.text == value)) found(entry.pattern);
+    }
+  }
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    uint32_t entry = kNoIndex;
+  };
+  std::vector<Entry> entries_;
+  std::vector<Slot> slots_;
+  uint64_t mask_ = 0;
+  size_t longest_ = 0;
+};
+
 struct MatcherData {
   std::vector<rules::Rule> rules;
   std::vector<RuleData> rule_data;
@@ -157,6 +204,7 @@ struct MatcherData {
   std::vector<std::shared_ptr<const indicators::IndicatorList>> indicator_lists;
   std::vector<HsDatabase> databases;
   std::vector<FieldScan> scans;
+  std::vector<ExactTable> exact_tables;
 
   // Rule groups: rules with the same EventFilter (selectors, programs,
   // facilities, formats; not `carries`) form one group. Patterns,
