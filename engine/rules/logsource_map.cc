@@ -471,6 +471,7 @@ void LogSourceMap::BuildIndex() {
   dispatch_.clear();
   scanned_.clear();
   std::vector<int> dispatch_of_key(keys_.size(), -1);
+  std::vector<std::unordered_map<std::string, std::vector<uint16_t>>> filed_by_value;
   for (size_t s = 0; s < selectors_.size(); ++s) {
     const Condition* best = nullptr;
     for (const Condition& condition : selectors_[s].conditions) {
@@ -484,13 +485,17 @@ void LogSourceMap::BuildIndex() {
     if (dispatch_of_key[best->key] < 0) {
       dispatch_of_key[best->key] = static_cast<int>(dispatch_.size());
       dispatch_.push_back(Dispatch{best->key, 0, {}});
+      filed_by_value.emplace_back();
     }
-    Dispatch& dispatch = dispatch_[static_cast<size_t>(dispatch_of_key[best->key])];
+    const auto d = static_cast<size_t>(dispatch_of_key[best->key]);
     for (const std::string& value : best->values) {
-      auto& filed = dispatch.by_value[value];
+      auto& filed = filed_by_value[d][value];
       if (filed.empty() || filed.back() != s) filed.push_back(static_cast<uint16_t>(s));
-      dispatch.longest = std::max(dispatch.longest, value.size());
+      dispatch_[d].longest = std::max(dispatch_[d].longest, value.size());
     }
+  }
+  for (size_t d = 0; d < dispatch_.size(); ++d) {
+    dispatch_[d].by_value.Build({filed_by_value[d].begin(), filed_by_value[d].end()});
   }
 }
 
@@ -499,31 +504,27 @@ void LogSourceMap::GatherKeys(const EventBatch& batch, const Event& event, KeyVa
     const size_t length = std::min<size_t>(field.name.size(), 63);
     if ((key_lengths_ >> length & 1) == 0) continue;
     for (uint16_t k : keys_by_length_[length]) {
-      if (!keys.present[k] && SameName(keys_[k], field.name)) {
-        keys.values[k] = field.value;
-        keys.present[k] = true;
-        keys.mask |= uint64_t{1} << k;
+      if (!keys.present(k) && SameName(keys_[k], field.name)) {
+        keys.Set(k, field.value);
         break;
       }
     }
   }
   auto header = [&](int k, std::string_view value) {
-    if (k < 0 || keys.present[k] || value.empty()) return;
-    keys.values[k] = value;
-    keys.present[k] = true;
-    keys.mask |= uint64_t{1} << k;
+    if (k < 0 || keys.present(k) || value.empty()) return;
+    keys.Set(k, value);
   };
   header(program_key_, event.program);
   header(host_key_, event.host);
 }
 
-bool LogSourceMap::SelectorMatches(const Selector& selector, const std::string_view* values,
-                                   const bool* present) const {
+bool LogSourceMap::SelectorMatches(const Selector& selector, const KeyValues& keys) const {
   for (const Condition& condition : selector.conditions) {
-    if (!present[condition.key]) return false;
+    if (!keys.present(condition.key)) return false;
+    const std::string_view value = keys.value(condition.key);
     bool any = false;
     for (const std::string& pattern : condition.values) {
-      if (ValueMatches(pattern, values[condition.key])) {
+      if (ValueMatches(pattern, value)) {
         any = true;
         break;
       }
@@ -555,8 +556,7 @@ void LogSourceMap::ClassifyLinear(EventBatch& batch, Event& event) const {
   KeyValues keys;
   GatherKeys(batch, event, keys);
   for (size_t s = 0; s < selectors_.size(); ++s) {
-    if (SelectorMatches(selectors_[s], keys.values, keys.present))
-      Apply(batch, event, static_cast<uint16_t>(s));
+    if (SelectorMatches(selectors_[s], keys)) Apply(batch, event, static_cast<uint16_t>(s));
   }
 }
 
@@ -568,14 +568,14 @@ void LogSourceMap::Classify(EventBatch& batch, Event& event) const {
   uint16_t candidates[kMaxCandidates];
   size_t count = 0;
   for (const Dispatch& dispatch : dispatch_) {
-    if (!keys.present[dispatch.key]) continue;
-    const std::string_view value = keys.values[dispatch.key];
+    if (!keys.present(dispatch.key)) continue;
+    const std::string_view value = keys.value(dispatch.key);
     if (value.size() > dispatch.longest) continue;
     char lower[kMaxFiledValue];
     for (size_t i = 0; i < value.size(); ++i) lower[i] = LowerChar(value[i]);
-    const auto filed = dispatch.by_value.find(std::string_view(lower, value.size()));
-    if (filed == dispatch.by_value.end()) continue;
-    for (uint16_t s : filed->second) {
+    const std::vector<uint16_t>* filed = dispatch.by_value.Find({lower, value.size()});
+    if (filed == nullptr) continue;
+    for (uint16_t s : *filed) {
       if ((required_[s] & ~keys.mask) != 0) continue;
       if (count == kMaxCandidates) return ClassifyLinear(batch, event);
       candidates[count++] = s;
@@ -590,8 +590,7 @@ void LogSourceMap::Classify(EventBatch& batch, Event& event) const {
   // field wins, and the first kMaxSelectors are recorded.
   std::sort(candidates, candidates + count);
   for (size_t i = 0; i < count; ++i) {
-    if (SelectorMatches(selectors_[candidates[i]], keys.values, keys.present))
-      Apply(batch, event, candidates[i]);
+    if (SelectorMatches(selectors_[candidates[i]], keys)) Apply(batch, event, candidates[i]);
   }
 }
 
