@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -418,15 +419,6 @@ std::optional<EventFilter> LogSourceMap::Resolve(const LogSource& logsource) con
 }
 
 namespace {
-// Per event and key: the lengths first, as most names differ in them
-// (std::string's == compares bytes before lengths), then the first byte
-// inline: Windows events have many names as long as a key (Message and
-// Channel), and the call to memcmp for each was 2.3% of a SigmaHQ replay.
-bool SameName(const std::string& key, std::string_view name) {
-  return key.size() == name.size() && (key.empty() || key.front() == name.front()) &&
-         std::memcmp(key.data(), name.data(), key.size()) == 0;
-}
-
 // Values a selector may be filed under: exact, and short enough for the
 // lower-case copy Classify makes of the event's value on its stack.
 constexpr size_t kMaxFiledValue = 256;
@@ -441,9 +433,9 @@ constexpr size_t kMaxCandidates = 256;
 
 void LogSourceMap::BuildIndex() {
   required_.assign(selectors_.size(), 0);
-  for (auto& list : keys_by_length_) list.clear();
+  ValueIndex::Entries key_names;
   for (size_t k = 0; k < keys_.size(); ++k) {
-    keys_by_length_[std::min<size_t>(keys_[k].size(), 63)].push_back(static_cast<uint16_t>(k));
+    key_names.push_back({keys_[k], {static_cast<uint16_t>(k)}});
     if (keys_[k] == "program") program_key_ = static_cast<int>(k);
     if (keys_[k] == "host") host_key_ = static_cast<int>(k);
   }
@@ -468,9 +460,12 @@ void LogSourceMap::BuildIndex() {
       most = std::max(most, sharing[condition.key][value]);
     return most * condition.values.size();
   };
+  key_index_.Build(std::move(key_names));
   dispatch_.clear();
-  scanned_.clear();
-  std::vector<int> dispatch_of_key(keys_.size(), -1);
+  dispatch_of_key_.fill(-1);
+  dispatch_keys_ = scanned_keys_ = 0;
+  for (auto& list : scanned_) list.clear();
+  scanned_always_.clear();
   std::vector<std::unordered_map<std::string, std::vector<uint16_t>>> filed_by_value;
   for (size_t s = 0; s < selectors_.size(); ++s) {
     const Condition* best = nullptr;
@@ -478,16 +473,20 @@ void LogSourceMap::BuildIndex() {
       if (!fileable(condition)) continue;
       if (!best || cost(condition) < cost(*best)) best = &condition;
     }
-    if (!best) {
-      scanned_.push_back(static_cast<uint16_t>(s));
-      continue;
+    if (!best && required_[s] == 0) scanned_always_.push_back(static_cast<uint16_t>(s));
+    if (!best && required_[s] != 0) {
+      const int first = std::countr_zero(required_[s]);
+      scanned_[first].push_back(static_cast<uint16_t>(s));
+      scanned_keys_ |= uint64_t{1} << first;
     }
-    if (dispatch_of_key[best->key] < 0) {
-      dispatch_of_key[best->key] = static_cast<int>(dispatch_.size());
+    if (!best) continue;
+    if (dispatch_of_key_[best->key] < 0) {
+      dispatch_of_key_[best->key] = static_cast<int16_t>(dispatch_.size());
+      dispatch_keys_ |= uint64_t{1} << best->key;
       dispatch_.push_back(Dispatch{best->key, 0, {}});
       filed_by_value.emplace_back();
     }
-    const auto d = static_cast<size_t>(dispatch_of_key[best->key]);
+    const auto d = static_cast<size_t>(dispatch_of_key_[best->key]);
     for (const std::string& value : best->values) {
       auto& filed = filed_by_value[d][value];
       if (filed.empty() || filed.back() != s) filed.push_back(static_cast<uint16_t>(s));
@@ -503,12 +502,8 @@ void LogSourceMap::GatherKeys(const EventBatch& batch, const Event& event, KeyVa
   for (const Field& field : batch.FieldsOf(event)) {
     const size_t length = std::min<size_t>(field.name.size(), 63);
     if ((key_lengths_ >> length & 1) == 0) continue;
-    for (uint16_t k : keys_by_length_[length]) {
-      if (!keys.present(k) && SameName(keys_[k], field.name)) {
-        keys.Set(k, field.value);
-        break;
-      }
-    }
+    const std::vector<uint16_t>* key = key_index_.Find(field.name);
+    if (key != nullptr && !keys.present(key->front())) keys.Set(key->front(), field.value);
   }
   auto header = [&](int k, std::string_view value) {
     if (k < 0 || keys.present(k) || value.empty()) return;
@@ -567,8 +562,8 @@ void LogSourceMap::Classify(EventBatch& batch, Event& event) const {
   GatherKeys(batch, event, keys);
   uint16_t candidates[kMaxCandidates];
   size_t count = 0;
-  for (const Dispatch& dispatch : dispatch_) {
-    if (!keys.present(dispatch.key)) continue;
+  for (uint64_t bits = keys.mask & dispatch_keys_; bits != 0; bits &= bits - 1) {
+    const Dispatch& dispatch = dispatch_[dispatch_of_key_[std::countr_zero(bits)]];
     const std::string_view value = keys.value(dispatch.key);
     if (value.size() > dispatch.longest) continue;
     char lower[kMaxFiledValue];
@@ -581,10 +576,17 @@ void LogSourceMap::Classify(EventBatch& batch, Event& event) const {
       candidates[count++] = s;
     }
   }
-  for (uint16_t s : scanned_) {
-    if ((required_[s] & ~keys.mask) != 0) continue;
-    if (count == kMaxCandidates) return ClassifyLinear(batch, event);
-    candidates[count++] = s;
+  auto add_scanned = [&](const std::vector<uint16_t>& selectors) {
+    for (uint16_t s : selectors) {
+      if ((required_[s] & ~keys.mask) != 0) continue;
+      if (count == kMaxCandidates) return false;
+      candidates[count++] = s;
+    }
+    return true;
+  };
+  if (!add_scanned(scanned_always_)) return ClassifyLinear(batch, event);
+  for (uint64_t bits = keys.mask & scanned_keys_; bits != 0; bits &= bits - 1) {
+    if (!add_scanned(scanned_[std::countr_zero(bits)])) return ClassifyLinear(batch, event);
   }
   // Ascending, as ClassifyLinear applies them: the first selector to map a
   // field wins, and the first kMaxSelectors are recorded.

@@ -143,8 +143,16 @@ class LogSourceMap {
   std::vector<Selector> selectors_;
   std::vector<uint64_t> required_;  // per selector: bit k = a condition on keys_[k]
   std::vector<Dispatch> dispatch_;
-  std::vector<uint16_t> scanned_;  // selectors filed under no key, ascending
-  std::array<std::vector<uint16_t>, 64> keys_by_length_;
+  // Per event, only the keys it carries are visited (their bits in
+  // KeyValues::mask): the dispatch of key k, and the selectors filed under
+  // no value whose first required key is k (scanned_: per key, ascending;
+  // scanned_always_: no condition at all).
+  std::array<int16_t, 64> dispatch_of_key_{};  // index into dispatch_, -1: none
+  uint64_t dispatch_keys_ = 0;
+  std::array<std::vector<uint16_t>, 64> scanned_;
+  uint64_t scanned_keys_ = 0;
+  std::vector<uint16_t> scanned_always_;
+  ValueIndex key_index_;  // keys_ by name
   int program_key_ = -1;  // keys_ index of "program" / "host" (header fields)
   int host_key_ = -1;
 };
