@@ -83,6 +83,7 @@ bool Compiler::TranslateValue(const rules::ValueMatcher& value, uint32_t field, 
         text.literal ? internal::RegexForLiteral(text.expression) : text.expression;
     pattern.pcre_options = internal::PcreOptions(text.flags);
     pattern.width = text.min_width;
+    pattern.exact = std::move(text.exact);
     if (!kLiteralDatabases && pattern.literal) {
       pattern.literal = false;
       pattern.expression = pattern.pcre_expression;
@@ -175,15 +176,19 @@ std::vector<T> SortedSet(std::vector<T> values) {
   return values;
 }
 
+Compiler::GroupKey Compiler::KeyOf(const rules::EventFilter& filter) {
+  GroupKey key;
+  std::get<0>(key) = SortedSet(filter.selectors);
+  std::get<1>(key) = SortedSet(filter.programs);
+  std::get<2>(key) = SortedSet(filter.facilities);
+  for (EventFormat format : filter.formats) std::get<3>(key).push_back(static_cast<int>(format));
+  std::get<3>(key) = SortedSet(std::get<3>(key));
+  return key;
+}
+
 uint32_t Compiler::GroupIndex(const std::optional<rules::EventFilter>& filter) {
   GroupKey key;
-  if (options_.group_by_logsource && filter) {
-    std::get<0>(key) = SortedSet(filter->selectors);
-    std::get<1>(key) = SortedSet(filter->programs);
-    std::get<2>(key) = SortedSet(filter->facilities);
-    for (EventFormat format : filter->formats) std::get<3>(key).push_back(static_cast<int>(format));
-    std::get<3>(key) = SortedSet(std::get<3>(key));
-  }
+  if (options_.group_by_logsource && filter) key = KeyOf(*filter);
   auto [it, inserted] = group_index_.emplace(key, group_keys_.size());
   if (inserted) group_keys_.push_back(std::move(key));
   return it->second;
@@ -428,6 +433,8 @@ std::unique_ptr<Matcher::Scratch> Matcher::MakeScratch() const {
   state->field_epochs.assign(impl_->field_names.size(), 0);
   state->group_epochs.assign(impl_->group_count, 0);
   state->groups.reserve(impl_->group_count);
+  state->filter_epochs.assign(impl_->filters.size(), 0);
+  state->filter_pass.assign(impl_->filters.size(), 0);
   state->match_data = internal::PcreMakeMatchData();
   state->regex = std::make_unique<RegexMatchContext>(impl_->regex_limits);
   for (const auto& list : impl_->indicator_lists) {

@@ -257,7 +257,7 @@ void Compiler::BuildDatabases(CompileStats* stats) {
     }
     if (!cache_file.empty() && !demoted_any) internal::SaveCachedDatabases(cache_file, databases);
   }
-  std::map<std::pair<uint32_t, uint32_t>, uint32_t> scan_of;  // (group, field) -> scan
+  ScanOf scan_of;
   for (size_t i = 0; i < specs.size(); ++i) {
     if (!databases[i]) continue;
     const uint32_t field = specs[i].field;
@@ -270,6 +270,8 @@ void Compiler::BuildDatabases(CompileStats* stats) {
   }
   stats->databases = impl_.databases.size();
   IndexScans();
+  IndexFilters(scan_of, field_group);
+  IndexExact(scan_of, field_group);
 
   std::vector<std::vector<uint32_t>> always(impl_.group_count);
   for (uint32_t rule = 0; rule < impl_.rule_data.size(); ++rule) {
@@ -292,17 +294,105 @@ void Compiler::BuildDatabases(CompileStats* stats) {
   }
 }
 
+// Without groups, the rules' distinct filters and which of them each scan
+// serves (MatcherData::filters): from every atom's pattern (pattern_rules_),
+// not only the triggers, as an evaluated rule reads the marks of all its
+// atoms.
+void Compiler::IndexFilters(const ScanOf& scan_of, const std::vector<uint32_t>& field_group) {
+  impl_.scan_filters.assign(impl_.scans.size(), internal::Range{});
+  if (impl_.grouped) return;  // a group's rules pass its filter: nothing to skip
+  std::map<GroupKey, uint32_t> index;
+  for (internal::RuleData& data : impl_.rule_data) {
+    if (!data.filter) continue;
+    auto [it, inserted] = index.emplace(KeyOf(*data.filter), impl_.filters.size());
+    if (inserted) impl_.filters.push_back(*data.filter);
+    data.filter_id = it->second;
+  }
+  // Per scan: its rules' filters, or none at all (always scanned) once one
+  // of its rules has no filter.
+  std::vector<std::set<uint32_t>> by_scan(impl_.scans.size());
+  std::vector<bool> always(impl_.scans.size(), false);
+  for (uint32_t id = 0; id < pattern_text_.size(); ++id) {
+    const PendingPattern& text = pattern_text_[id];
+    auto scan = scan_of.find({text.group, field_group[text.field]});
+    if (scan == scan_of.end()) continue;  // no database: demoted patterns run as PCRE2
+    for (uint32_t rule : pattern_rules_[id]) {
+      const uint32_t filter = impl_.rule_data[rule].filter_id;
+      if (filter == kNoIndex) always[scan->second] = true;
+      by_scan[scan->second].insert(filter);
+    }
+  }
+  for (uint32_t scan = 0; scan < by_scan.size(); ++scan) {
+    internal::Range& range = impl_.scan_filters[scan];
+    range.begin = range.end = impl_.scan_filter_ids.size();
+    if (always[scan]) continue;
+    impl_.scan_filter_ids.insert(impl_.scan_filter_ids.end(), by_scan[scan].begin(),
+                                 by_scan[scan].end());
+    range.end = impl_.scan_filter_ids.size();
+  }
+}
+
+// Scans (not the keyword one) whose patterns are all whole-value literals
+// become ExactTable lookups; their databases stay, unused.
+void Compiler::IndexExact(const ScanOf& scan_of, const std::vector<uint32_t>& field_group) {
+  std::vector<std::vector<internal::ExactTable::Entry>> entries(impl_.scans.size());
+  std::vector<bool> exact(impl_.scans.size(), true);
+  for (uint32_t id = 0; id < pattern_text_.size(); ++id) {
+    const PendingPattern& text = pattern_text_[id];
+    if (impl_.patterns[id].demoted != kNoIndex) continue;  // not in a database
+    auto scan = scan_of.find({text.group, field_group[text.field]});
+    if (scan == scan_of.end()) continue;
+    if (text.exact.empty() || text.exact.size() > internal::ExactTable::kMaxLength ||
+        text.prefilter || impl_.patterns[id].confirm != kNoIndex) {
+      exact[scan->second] = false;
+      continue;
+    }
+    const bool cased = (text.flags & HS_FLAG_CASELESS) == 0;
+    entries[scan->second].push_back(
+        {internal::ExactTable::Lower(text.exact), text.exact, cased, id});
+  }
+  for (uint32_t scan = 0; scan < impl_.scans.size(); ++scan) {
+    if (!exact[scan] || entries[scan].empty() || impl_.scans[scan].keywords != kNoIndex) continue;
+    impl_.scans[scan].exact = impl_.exact_tables.size();
+    impl_.exact_tables.emplace_back().Build(std::move(entries[scan]));
+  }
+}
+
 }  // namespace compile_internal
 
 namespace internal {
+
+std::string ExactTable::Lower(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower) c = LowerAscii(c);
+  return lower;
+}
+
+void ExactTable::Build(std::vector<Entry> entries) {
+  entries_ = std::move(entries);
+  size_t capacity = 16;
+  while (capacity < entries_.size() * 2) capacity *= 2;  // at most half full
+  slots_.assign(capacity, Slot{});
+  mask_ = capacity - 1;
+  longest_ = 0;
+  for (uint32_t e = 0; e < entries_.size(); ++e) {
+    const uint64_t hash = ScanIndex::Hash(entries_[e].lower);
+    longest_ = std::max(longest_, entries_[e].lower.size());
+    uint64_t i = hash & mask_;
+    while (slots_[i].entry != kNoIndex) i = (i + 1) & mask_;
+    slots_[i] = {hash, e};
+  }
+}
 
 void ScanIndex::Build(const std::vector<std::string>& names, const std::vector<uint32_t>& fields) {
   size_t capacity = 16;
   while (capacity < fields.size() * 2) capacity *= 2;  // at most half full
   slots_.assign(capacity, Slot{});
   mask_ = capacity - 1;
+  lengths_ = 0;
   for (uint32_t field : fields) {
     const std::string_view name = names[field];
+    lengths_ |= uint64_t{1} << std::min<size_t>(name.size(), 63);
     const uint64_t hash = Hash(name);
     uint64_t i = hash & mask_;
     while (slots_[i].field != kNoIndex) i = (i + 1) & mask_;

@@ -38,7 +38,8 @@ struct PendingPattern {
   bool prefilter = false;       // confirm with `pcre`
   std::string pcre_expression;  // for confirming or demoting
   uint32_t pcre_options = 0;
-  size_t width = 0;  // minimum match length: longer is rarer (trigger choice)
+  size_t width = 0;   // minimum match length: longer is rarer (trigger choice)
+  std::string exact;  // PatternText::exact
 };
 
 // Patterns one of which must fire for a condition to be true (nullopt: none
@@ -80,6 +81,9 @@ class Compiler {
   void Demote(uint32_t pattern);
   void IndexGroups();
   void IndexScans();
+  using ScanOf = std::map<std::pair<uint32_t, uint32_t>, uint32_t>;  // (group, field) -> scan
+  void IndexFilters(const ScanOf& scan_of, const std::vector<uint32_t>& field_group);
+  void IndexExact(const ScanOf& scan_of, const std::vector<uint32_t>& field_group);
 
   using PatternKey = std::tuple<uint32_t, bool, unsigned, std::string>;  // field, literal, ...
 
@@ -90,6 +94,7 @@ class Compiler {
   // programs, facilities, formats, each sorted.
   using GroupKey = std::tuple<std::vector<uint16_t>, std::vector<std::string>, std::vector<int>,
                               std::vector<int>>;
+  static GroupKey KeyOf(const rules::EventFilter& filter);
   std::map<GroupKey, uint32_t> group_index_;
   std::vector<GroupKey> group_keys_;  // by group
   // Pattern ids by group and content; the limit counts contents once,

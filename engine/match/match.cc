@@ -34,6 +34,29 @@ bool RunPcre(const internal::MatcherData& impl, internal::ScratchState& state, u
   return false;
 }
 
+// Whether the event passes MatcherData::filters[filter]: checked once an
+// event (epoch), however many rules and scans ask.
+bool FilterPasses(const internal::MatcherData& impl, internal::ScratchState& state,
+                  const Event& event, uint32_t filter) {
+  if (state.filter_epochs[filter] != state.epoch) {
+    state.filter_epochs[filter] = state.epoch;
+    state.filter_pass[filter] = impl.filters[filter].Matches(event);
+  }
+  return state.filter_pass[filter] != 0;
+}
+
+// Whether some rule with a pattern in the scan's databases may match the
+// event (MatcherData::scan_filters).
+bool ScanWanted(const internal::MatcherData& impl, internal::ScratchState& state,
+                const Event& event, uint32_t scan) {
+  const internal::Range& filters = impl.scan_filters[scan];
+  if (filters.begin == filters.end) return true;
+  for (uint32_t f = filters.begin; f < filters.end; ++f) {
+    if (FilterPasses(impl, state, event, impl.scan_filter_ids[f])) return true;
+  }
+  return false;
+}
+
 struct ScanContext {
   const internal::MatcherData* impl;
   internal::ScratchState* state;
@@ -69,8 +92,10 @@ class Evaluator {
 
   bool Rule(uint32_t rule) const {
     const internal::RuleData& data = impl_.rule_data[rule];
-    // With rule groups the rule's group passed this filter (the group's).
-    if (!impl_.grouped && data.filter && !data.filter->Matches(event_)) return false;
+    // With rule groups the rule's group passed this filter (the group's);
+    // without, filter_id is its filter's.
+    if (data.filter_id != kNoIndex && !FilterPasses(impl_, state_, event_, data.filter_id))
+      return false;
     return Eval(data.selections_begin, impl_.rules[rule].condition);
   }
 
@@ -211,6 +236,7 @@ void Matcher::Match(const EventBatch& batch, const Event& event, Scratch& scratc
   if (++state.epoch == 0) {  // wrapped: nothing may look done for this event already
     std::fill(state.field_epochs.begin(), state.field_epochs.end(), 0);
     std::fill(state.group_epochs.begin(), state.group_epochs.end(), 0);
+    std::fill(state.filter_epochs.begin(), state.filter_epochs.end(), 0);
     state.epoch = 1;
   }
   const uint32_t epoch = state.epoch;
@@ -235,10 +261,16 @@ void Matcher::Match(const EventBatch& batch, const Event& event, Scratch& scratc
   state.counts.groups += state.groups.size();
 
   ScanContext context{&impl, &state, {}, kNoIndex};
-  auto scan_value = [&](const internal::FieldScan& scan, std::string_view value, uint32_t only) {
+  auto scan_value = [&](uint32_t scan_index, std::string_view value, uint32_t only) {
     if (value.empty()) return;  // every pattern needs >= 1 byte
+    const internal::FieldScan& scan = impl.scans[scan_index];
     context.value = value;
     context.only_field = only;
+    if (scan.exact != kNoIndex) {
+      impl.exact_tables[scan.exact].Find(value,
+                                         [&](uint32_t id) { OnPattern(id, 0, 0, 0, &context); });
+      return;
+    }
     for (hs_database_t* db : scan.databases) {
       ++state.counts.scans;
       hs_scan(db, value.data(), static_cast<unsigned>(value.size()), 0, state.hs, OnPattern,
@@ -259,26 +291,29 @@ void Matcher::Match(const EventBatch& batch, const Event& event, Scratch& scratc
     for (uint32_t group : state.groups) {
       const GroupScan* it = std::lower_bound(
           begin, end, group, [](const GroupScan& scan, uint32_t g) { return scan.group < g; });
-      if (it != end && it->group == group) scan_value(impl.scans[it->scan], field.value, kNoIndex);
+      if (it != end && it->group == group && ScanWanted(impl, state, event, it->scan))
+        scan_value(it->scan, field.value, kNoIndex);
     }
   }
   for (uint32_t group : state.groups) {
     const internal::Range& scans = impl.group_header_scans[group];
     for (uint32_t s = scans.begin; s < scans.end; ++s) {
-      const internal::FieldScan& scan = impl.scans[impl.header_scans[s]];
+      const uint32_t scan_index = impl.header_scans[s];
+      if (!ScanWanted(impl, state, event, scan_index)) continue;
+      const internal::FieldScan& scan = impl.scans[scan_index];
       FieldLookup field =
           internal::LookupPredicateField(batch, event, impl.field_names[scan.field]);
       if (scan.keywords == kNoIndex) {
-        if (field.present) scan_value(scan, field.value, kNoIndex);
+        if (field.present) scan_value(scan_index, field.value, kNoIndex);
         continue;
       }
       std::string_view message = event.message;
       if (field.present && field.value.data() == message.data() &&
           field.value.size() == message.size()) {
-        scan_value(scan, message, kNoIndex);
+        scan_value(scan_index, message, kNoIndex);
       } else {
-        if (field.present) scan_value(scan, field.value, scan.field);
-        scan_value(scan, message, scan.keywords);
+        if (field.present) scan_value(scan_index, field.value, scan.field);
+        scan_value(scan_index, message, scan.keywords);
       }
     }
     // Rules of the group that can match with no pattern fired.

@@ -11,6 +11,7 @@
 
 #include <hs/hs.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <memory>
@@ -62,6 +63,7 @@ struct RuleData {
   std::optional<rules::EventFilter> filter;
   uint32_t selections_begin = 0;  // into MatcherData::selections (each a Range of alternatives)
   uint32_t group = 0;             // its rule group (MatcherData, "Rule groups")
+  uint32_t filter_id = kNoIndex;  // MatcherData::filters (ungrouped only; kNoIndex: none)
   bool always_candidate = false;  // can match with no Hyperscan atom fired
 };
 
@@ -78,6 +80,7 @@ struct FieldScan {
   uint32_t group = 0;
   uint32_t keywords = kNoIndex;           // set on the `message` scan: the keyword field shares it
   std::vector<hs_database_t*> databases;  // owned by MatcherData::databases
+  uint32_t exact = kNoIndex;              // MatcherData::exact_tables: a lookup, not a scan
 };
 
 // Field name -> field index, so an event's own fields find their scans in
@@ -89,7 +92,9 @@ class ScanIndex {
   void Build(const std::vector<std::string>& names, const std::vector<uint32_t>& fields);
   // The index of field `name`, or kNoIndex.
   uint32_t Find(std::string_view name) const {
-    if (slots_.empty()) return kNoIndex;
+    // Most of an event's fields have no scan: a name of a length no indexed
+    // name has is not hashed at all.
+    if ((lengths_ >> std::min<size_t>(name.size(), 63) & 1) == 0) return kNoIndex;
     const uint64_t hash = Hash(name);
     for (uint64_t i = hash & mask_;; i = (i + 1) & mask_) {
       const Slot& slot = slots_[i];
@@ -99,15 +104,27 @@ class ScanIndex {
   }
   // The length and the first and last eight bytes (field names differ
   // there: SourceImage / TargetImage, ...UserName / ...LogonId), mixed; not
-  // a byte loop, as it runs for every field of every event.
+  // a byte loop, as it runs for every field of every event. Names shorter
+  // than eight bytes are read in fixed-size loads (two overlapping four-byte
+  // ones, or three bytes): a memcpy of n bytes was a call, and its byte
+  // stores then stalled the eight-byte load (a quarter of Match's own time
+  // with the shipped pack, whose field names are short).
   static uint64_t Hash(std::string_view text) {
     uint64_t head = 0, tail = 0;
     const size_t n = text.size();
+    const char* data = text.data();
     if (n >= 8) {
-      std::memcpy(&head, text.data(), 8);
-      std::memcpy(&tail, text.data() + n - 8, 8);
+      std::memcpy(&head, data, 8);
+      std::memcpy(&tail, data + n - 8, 8);
+    } else if (n >= 4) {
+      uint32_t first = 0, last = 0;
+      std::memcpy(&first, data, 4);
+      std::memcpy(&last, data + n - 4, 4);
+      head = first | uint64_t{last} << 32;
     } else if (n > 0) {
-      std::memcpy(&head, text.data(), n);
+      head = uint64_t{static_cast<uint8_t>(data[0])} |
+             uint64_t{static_cast<uint8_t>(data[n / 2])} << 8 |
+             uint64_t{static_cast<uint8_t>(data[n - 1])} << 16;
     }
     uint64_t hash = (head ^ (tail * 0x9e3779b97f4a7c15ull) ^ n) * 0xff51afd7ed558ccdull;
     return hash ^ (hash >> 29);
@@ -121,6 +138,53 @@ class ScanIndex {
   };
   std::vector<Slot> slots_;
   uint64_t mask_ = 0;
+  uint64_t lengths_ = 0;  // bit n: an indexed name of length n (n < 63); bit 63: longer
+};
+
+// The patterns of a scan that are all `equals` without wildcards (`action:
+// failure`, `user: root`), by value: one probe replaces an hs_scan call,
+// whose fixed cost dominates on such short values. Same answers: Hyperscan
+// runs them as ^literal\z, CASELESS folding ASCII letters only, as here.
+class ExactTable {
+ public:
+  static constexpr size_t kMaxLength = 128;  // longer literals keep the scan
+  struct Entry {
+    std::string lower;  // ASCII lower-case: the key
+    std::string text;   // as written, for a cased pattern
+    bool cased = false;
+    uint32_t pattern = 0;
+  };
+  static char LowerAscii(char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  static std::string Lower(std::string_view text);
+  void Build(std::vector<Entry> entries);
+  // Calls found(pattern id) for every pattern equal to `value`.
+  template <typename Found>
+  void Find(std::string_view value, Found&& found) const {
+    if (value.size() > longest_ || slots_.empty()) return;
+    char buffer[kMaxLength];
+    for (size_t i = 0; i < value.size(); ++i) buffer[i] = LowerAscii(value[i]);
+    const std::string_view lower(buffer, value.size());
+    const uint64_t hash = ScanIndex::Hash(lower);
+    for (uint64_t i = hash & mask_;; i = (i + 1) & mask_) {
+      const Slot& slot = slots_[i];
+      if (slot.entry == kNoIndex) return;
+      if (slot.hash != hash) continue;
+      const Entry& entry = entries_[slot.entry];
+      if (entry.lower == lower && (!entry.cased || entry.text == value)) found(entry.pattern);
+    }
+  }
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    uint32_t entry = kNoIndex;
+  };
+  std::vector<Entry> entries_;
+  std::vector<Slot> slots_;
+  uint64_t mask_ = 0;
+  size_t longest_ = 0;
 };
 
 struct MatcherData {
@@ -140,6 +204,7 @@ struct MatcherData {
   std::vector<std::shared_ptr<const indicators::IndicatorList>> indicator_lists;
   std::vector<HsDatabase> databases;
   std::vector<FieldScan> scans;
+  std::vector<ExactTable> exact_tables;
 
   // Rule groups: rules with the same EventFilter (selectors, programs,
   // facilities, formats; not `carries`) form one group. Patterns,
@@ -175,6 +240,18 @@ struct MatcherData {
   ScanIndex field_scans;
   std::vector<uint32_t> header_scans;
   std::vector<uint32_t> always_candidates;  // ascending within each group
+
+  // Without rule groups: the distinct EventFilters of the rules, each
+  // checked at most once an event (ScratchState::filter_epochs), and per
+  // scan the filters of the rules with a pattern in its databases. A scan
+  // none of whose filters the event passes is skipped: its marks could
+  // only make candidates of rules that fail their filter (with the shipped
+  // pack: the message of a firewall or web server line is not scanned for
+  // the sshd rules' keywords). An empty range: some rule there has no
+  // filter, the scan always runs.
+  std::vector<rules::EventFilter> filters;
+  std::vector<Range> scan_filters;  // per scan: into scan_filter_ids
+  std::vector<uint32_t> scan_filter_ids;
   hs_scratch_t* prototype_scratch = nullptr;
 
   ~MatcherData() {
@@ -187,10 +264,12 @@ struct ScratchState {
   std::vector<uint8_t> pattern_marks;
   std::vector<uint32_t> touched;  // patterns marked for this event
   std::vector<uint8_t> rule_marks;
-  std::vector<uint32_t> candidates;    // rules with a fired pattern
-  std::vector<uint32_t> field_epochs;  // per field: the event (epoch) that scanned it
-  std::vector<uint32_t> group_epochs;  // per group: the event (epoch) it is eligible for
-  std::vector<uint32_t> groups;        // the groups eligible for this event
+  std::vector<uint32_t> candidates;     // rules with a fired pattern
+  std::vector<uint32_t> field_epochs;   // per field: the event (epoch) that scanned it
+  std::vector<uint32_t> group_epochs;   // per group: the event (epoch) it is eligible for
+  std::vector<uint32_t> groups;         // the groups eligible for this event
+  std::vector<uint32_t> filter_epochs;  // per filter: the event (epoch) it was checked for
+  std::vector<uint8_t> filter_pass;     // ... and whether the event passed it
   uint32_t epoch = 0;
   Matcher::Scratch::Counts counts;
   PcreMatchData match_data;

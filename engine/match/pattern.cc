@@ -77,6 +77,7 @@ PatternText Translate(const rules::ValueMatcher& value) {
     out.expression = rules::Unescape(text);
     return out;
   }
+  if (anchor_left && anchor_right && !rules::HasWildcards(text)) out.exact = rules::Unescape(text);
   out.flags |= HS_FLAG_DOTALL;
   // Built with push_back/append: `s = "^"; s += x` trips GCC 12's -Wrestrict
   // false positive (PR105329).

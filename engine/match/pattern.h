@@ -21,6 +21,9 @@ struct PatternText {
   // value and is evaluated with PCRE2 instead of Hyperscan). For user
   // regexes it is computed later with hs_expression_info.
   size_t min_width = 0;
+  // equals without wildcards: the whole value must be these bytes (ASCII
+  // case-insensitively unless HS_FLAG_CASELESS is off). Empty otherwise.
+  std::string exact;
 };
 
 bool IsStringOp(rules::MatchOp op);  // equals/contains/startswith/endswith/re

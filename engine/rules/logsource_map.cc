@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -97,13 +98,17 @@ bool SameLogSource(const LogSource& a, const LogSource& b) {
 }
 
 // `programs` are lower-case. "sshd(pam_unix)" (old PAM lines) counts as sshd.
-// No allocation: this runs per event and candidate rule.
+// No allocation: this runs per event and filter. The whole name first: the
+// search for '(' (a call) only when it is not listed.
 bool ProgramMatches(const std::vector<std::string>& programs, std::string_view program) {
-  const size_t paren = program.find('(');
-  const std::string_view base =
-      paren == std::string_view::npos ? program : program.substr(0, paren);
   for (const std::string& candidate : programs) {
-    if (EqualsIgnoreCase(candidate, program) || EqualsIgnoreCase(candidate, base)) return true;
+    if (EqualsIgnoreCase(candidate, program)) return true;
+  }
+  const size_t paren = program.find('(');
+  if (paren == std::string_view::npos) return false;
+  const std::string_view base = program.substr(0, paren);
+  for (const std::string& candidate : programs) {
+    if (EqualsIgnoreCase(candidate, base)) return true;
   }
   return false;
 }
@@ -414,15 +419,6 @@ std::optional<EventFilter> LogSourceMap::Resolve(const LogSource& logsource) con
 }
 
 namespace {
-// Per event and key: the lengths first, as most names differ in them
-// (std::string's == compares bytes before lengths), then the first byte
-// inline: Windows events have many names as long as a key (Message and
-// Channel), and the call to memcmp for each was 2.3% of a SigmaHQ replay.
-bool SameName(const std::string& key, std::string_view name) {
-  return key.size() == name.size() && (key.empty() || key.front() == name.front()) &&
-         std::memcmp(key.data(), name.data(), key.size()) == 0;
-}
-
 // Values a selector may be filed under: exact, and short enough for the
 // lower-case copy Classify makes of the event's value on its stack.
 constexpr size_t kMaxFiledValue = 256;
@@ -437,9 +433,9 @@ constexpr size_t kMaxCandidates = 256;
 
 void LogSourceMap::BuildIndex() {
   required_.assign(selectors_.size(), 0);
-  for (auto& list : keys_by_length_) list.clear();
+  ValueIndex::Entries key_names;
   for (size_t k = 0; k < keys_.size(); ++k) {
-    keys_by_length_[std::min<size_t>(keys_[k].size(), 63)].push_back(static_cast<uint16_t>(k));
+    key_names.push_back({keys_[k], {static_cast<uint16_t>(k)}});
     if (keys_[k] == "program") program_key_ = static_cast<int>(k);
     if (keys_[k] == "host") host_key_ = static_cast<int>(k);
   }
@@ -464,29 +460,41 @@ void LogSourceMap::BuildIndex() {
       most = std::max(most, sharing[condition.key][value]);
     return most * condition.values.size();
   };
+  key_index_.Build(std::move(key_names));
   dispatch_.clear();
-  scanned_.clear();
-  std::vector<int> dispatch_of_key(keys_.size(), -1);
+  dispatch_of_key_.fill(-1);
+  dispatch_keys_ = scanned_keys_ = 0;
+  for (auto& list : scanned_) list.clear();
+  scanned_always_.clear();
+  std::vector<std::unordered_map<std::string, std::vector<uint16_t>>> filed_by_value;
   for (size_t s = 0; s < selectors_.size(); ++s) {
     const Condition* best = nullptr;
     for (const Condition& condition : selectors_[s].conditions) {
       if (!fileable(condition)) continue;
       if (!best || cost(condition) < cost(*best)) best = &condition;
     }
-    if (!best) {
-      scanned_.push_back(static_cast<uint16_t>(s));
-      continue;
+    if (!best && required_[s] == 0) scanned_always_.push_back(static_cast<uint16_t>(s));
+    if (!best && required_[s] != 0) {
+      const int first = std::countr_zero(required_[s]);
+      scanned_[first].push_back(static_cast<uint16_t>(s));
+      scanned_keys_ |= uint64_t{1} << first;
     }
-    if (dispatch_of_key[best->key] < 0) {
-      dispatch_of_key[best->key] = static_cast<int>(dispatch_.size());
+    if (!best) continue;
+    if (dispatch_of_key_[best->key] < 0) {
+      dispatch_of_key_[best->key] = static_cast<int16_t>(dispatch_.size());
+      dispatch_keys_ |= uint64_t{1} << best->key;
       dispatch_.push_back(Dispatch{best->key, 0, {}});
+      filed_by_value.emplace_back();
     }
-    Dispatch& dispatch = dispatch_[static_cast<size_t>(dispatch_of_key[best->key])];
+    const auto d = static_cast<size_t>(dispatch_of_key_[best->key]);
     for (const std::string& value : best->values) {
-      auto& filed = dispatch.by_value[value];
+      auto& filed = filed_by_value[d][value];
       if (filed.empty() || filed.back() != s) filed.push_back(static_cast<uint16_t>(s));
-      dispatch.longest = std::max(dispatch.longest, value.size());
+      dispatch_[d].longest = std::max(dispatch_[d].longest, value.size());
     }
+  }
+  for (size_t d = 0; d < dispatch_.size(); ++d) {
+    dispatch_[d].by_value.Build({filed_by_value[d].begin(), filed_by_value[d].end()});
   }
 }
 
@@ -494,32 +502,24 @@ void LogSourceMap::GatherKeys(const EventBatch& batch, const Event& event, KeyVa
   for (const Field& field : batch.FieldsOf(event)) {
     const size_t length = std::min<size_t>(field.name.size(), 63);
     if ((key_lengths_ >> length & 1) == 0) continue;
-    for (uint16_t k : keys_by_length_[length]) {
-      if (!keys.present[k] && SameName(keys_[k], field.name)) {
-        keys.values[k] = field.value;
-        keys.present[k] = true;
-        keys.mask |= uint64_t{1} << k;
-        break;
-      }
-    }
+    const std::vector<uint16_t>* key = key_index_.Find(field.name);
+    if (key != nullptr && !keys.present(key->front())) keys.Set(key->front(), field.value);
   }
   auto header = [&](int k, std::string_view value) {
-    if (k < 0 || keys.present[k] || value.empty()) return;
-    keys.values[k] = value;
-    keys.present[k] = true;
-    keys.mask |= uint64_t{1} << k;
+    if (k < 0 || keys.present(k) || value.empty()) return;
+    keys.Set(k, value);
   };
   header(program_key_, event.program);
   header(host_key_, event.host);
 }
 
-bool LogSourceMap::SelectorMatches(const Selector& selector, const std::string_view* values,
-                                   const bool* present) const {
+bool LogSourceMap::SelectorMatches(const Selector& selector, const KeyValues& keys) const {
   for (const Condition& condition : selector.conditions) {
-    if (!present[condition.key]) return false;
+    if (!keys.present(condition.key)) return false;
+    const std::string_view value = keys.value(condition.key);
     bool any = false;
     for (const std::string& pattern : condition.values) {
-      if (ValueMatches(pattern, values[condition.key])) {
+      if (ValueMatches(pattern, value)) {
         any = true;
         break;
       }
@@ -551,8 +551,7 @@ void LogSourceMap::ClassifyLinear(EventBatch& batch, Event& event) const {
   KeyValues keys;
   GatherKeys(batch, event, keys);
   for (size_t s = 0; s < selectors_.size(); ++s) {
-    if (SelectorMatches(selectors_[s], keys.values, keys.present))
-      Apply(batch, event, static_cast<uint16_t>(s));
+    if (SelectorMatches(selectors_[s], keys)) Apply(batch, event, static_cast<uint16_t>(s));
   }
 }
 
@@ -563,31 +562,37 @@ void LogSourceMap::Classify(EventBatch& batch, Event& event) const {
   GatherKeys(batch, event, keys);
   uint16_t candidates[kMaxCandidates];
   size_t count = 0;
-  for (const Dispatch& dispatch : dispatch_) {
-    if (!keys.present[dispatch.key]) continue;
-    const std::string_view value = keys.values[dispatch.key];
+  for (uint64_t bits = keys.mask & dispatch_keys_; bits != 0; bits &= bits - 1) {
+    const Dispatch& dispatch = dispatch_[dispatch_of_key_[std::countr_zero(bits)]];
+    const std::string_view value = keys.value(dispatch.key);
     if (value.size() > dispatch.longest) continue;
     char lower[kMaxFiledValue];
     for (size_t i = 0; i < value.size(); ++i) lower[i] = LowerChar(value[i]);
-    const auto filed = dispatch.by_value.find(std::string_view(lower, value.size()));
-    if (filed == dispatch.by_value.end()) continue;
-    for (uint16_t s : filed->second) {
+    const std::vector<uint16_t>* filed = dispatch.by_value.Find({lower, value.size()});
+    if (filed == nullptr) continue;
+    for (uint16_t s : *filed) {
       if ((required_[s] & ~keys.mask) != 0) continue;
       if (count == kMaxCandidates) return ClassifyLinear(batch, event);
       candidates[count++] = s;
     }
   }
-  for (uint16_t s : scanned_) {
-    if ((required_[s] & ~keys.mask) != 0) continue;
-    if (count == kMaxCandidates) return ClassifyLinear(batch, event);
-    candidates[count++] = s;
+  auto add_scanned = [&](const std::vector<uint16_t>& selectors) {
+    for (uint16_t s : selectors) {
+      if ((required_[s] & ~keys.mask) != 0) continue;
+      if (count == kMaxCandidates) return false;
+      candidates[count++] = s;
+    }
+    return true;
+  };
+  if (!add_scanned(scanned_always_)) return ClassifyLinear(batch, event);
+  for (uint64_t bits = keys.mask & scanned_keys_; bits != 0; bits &= bits - 1) {
+    if (!add_scanned(scanned_[std::countr_zero(bits)])) return ClassifyLinear(batch, event);
   }
   // Ascending, as ClassifyLinear applies them: the first selector to map a
   // field wins, and the first kMaxSelectors are recorded.
   std::sort(candidates, candidates + count);
   for (size_t i = 0; i < count; ++i) {
-    if (SelectorMatches(selectors_[candidates[i]], keys.values, keys.present))
-      Apply(batch, event, candidates[i]);
+    if (SelectorMatches(selectors_[candidates[i]], keys)) Apply(batch, event, candidates[i]);
   }
 }
 

@@ -34,12 +34,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "engine/event/event.h"
 #include "engine/event/event_batch.h"
 #include "engine/rules/rule.h"
+#include "engine/rules/value_index.h"
 
 namespace gsoc::rules {
 
@@ -105,15 +105,24 @@ class LogSourceMap {
                 std::vector<std::filesystem::path>& seen);
   uint16_t AddSelector(Selector selector, const std::string& where);
   uint16_t KeyIndex(const std::string& name);
-  bool SelectorMatches(const Selector& selector, const std::string_view* values,
-                       const bool* present) const;
-
-  // Which keys_ the event carries (bit k) and their values.
+  // Which keys_ the event carries (bit k of mask) and their values. The
+  // values are plain pointers and sizes, left uninitialized (read only under
+  // their mask bit): a std::string_view array was 1 KiB zeroed per event.
   struct KeyValues {
-    std::string_view values[64];
-    bool present[64] = {};
+    struct Value {
+      const char* data;
+      size_t size;
+    };
+    Value values[64];
     uint64_t mask = 0;
+    bool present(size_t k) const { return (mask >> k & 1) != 0; }
+    std::string_view value(size_t k) const { return {values[k].data, values[k].size}; }
+    void Set(size_t k, std::string_view value) {
+      values[k] = {value.data(), value.size()};
+      mask |= uint64_t{1} << k;
+    }
   };
+  bool SelectorMatches(const Selector& selector, const KeyValues& keys) const;
   void GatherKeys(const EventBatch& batch, const Event& event, KeyValues& keys) const;
   void Apply(EventBatch& batch, Event& event, uint16_t selector) const;
   // Built once after loading (BuildIndex): most selectors have a condition
@@ -121,14 +130,10 @@ class LogSourceMap {
   // selector is filed under one of those keys by its values, so an event
   // looks its value up once instead of testing every selector; the others
   // are scanned, skipped in one AND when the event lacks a key they need.
-  struct StringHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
-  };
   struct Dispatch {
     uint16_t key = 0;
-    size_t longest = 0;  // longest value filed (longer event values cannot match)
-    std::unordered_map<std::string, std::vector<uint16_t>, StringHash, std::equal_to<>> by_value;
+    size_t longest = 0;   // longest value filed (longer event values cannot match)
+    ValueIndex by_value;  // lower-case value -> selectors, ascending
   };
   void BuildIndex();
 
@@ -138,8 +143,16 @@ class LogSourceMap {
   std::vector<Selector> selectors_;
   std::vector<uint64_t> required_;  // per selector: bit k = a condition on keys_[k]
   std::vector<Dispatch> dispatch_;
-  std::vector<uint16_t> scanned_;  // selectors filed under no key, ascending
-  std::array<std::vector<uint16_t>, 64> keys_by_length_;
+  // Per event, only the keys it carries are visited (their bits in
+  // KeyValues::mask): the dispatch of key k, and the selectors filed under
+  // no value whose first required key is k (scanned_: per key, ascending;
+  // scanned_always_: no condition at all).
+  std::array<int16_t, 64> dispatch_of_key_{};  // index into dispatch_, -1: none
+  uint64_t dispatch_keys_ = 0;
+  std::array<std::vector<uint16_t>, 64> scanned_;
+  uint64_t scanned_keys_ = 0;
+  std::vector<uint16_t> scanned_always_;
+  ValueIndex key_index_;  // keys_ by name
   int program_key_ = -1;  // keys_ index of "program" / "host" (header fields)
   int host_key_ = -1;
 };

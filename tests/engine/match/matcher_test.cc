@@ -75,6 +75,43 @@ TEST_F(MatcherTest, EqualsIsWholeValueAndCaseless) {
   EXPECT_EQ(RunField("other", "root"), kNone);   // absent field
 }
 
+// A field whose patterns are all whole-value literals is looked up in a
+// table instead of scanned (ExactTable): same answers, cased and caseless
+// literals of the same bytes apart, ASCII-only case folding, escaped
+// wildcards literal; a field with another op or a literal past the table's
+// bound keeps the scan.
+TEST_F(MatcherTest, WholeValueLiteralsLookedUpAsScanned) {
+  const std::string long_value(200, 'a');
+  Compile(
+      {MakeRule("caseless", {Sel("s", {Pred("user", {Value(MatchOp::kEquals, "Root")})})}, C(0)),
+       MakeRule("cased", {Sel("s", {Pred("user", {Value(MatchOp::kEquals, "Root", true)})})}, C(0)),
+       MakeRule("escaped", {Sel("s", {Pred("user", {Value(MatchOp::kEquals, "a\\*b")})})}, C(0)),
+       MakeRule("bytes", {Sel("s", {Pred("user", {Value(MatchOp::kEquals, "\xc3\x89t\xc3\xa9")})})},
+                C(0)),
+       MakeRule("mixed",
+                {Sel("s", {Pred("action", {Value(MatchOp::kEquals, "fail"),
+                                           Value(MatchOp::kStartsWith, "deny")})})},
+                C(0)),
+       MakeRule("long",
+                {Sel("s", {Pred("path", {Value(MatchOp::kEquals, long_value),
+                                         Value(MatchOp::kEquals, "etc")})})},
+                C(0))});
+  ASSERT_TRUE(result_.refused.empty()) << result_.refused.front().message;
+  EXPECT_EQ(RunField("user", "root"), Ids{"caseless"});
+  EXPECT_EQ(RunField("user", "Root"), (Ids{"caseless", "cased"}));
+  EXPECT_EQ(RunField("user", "ROOT"), Ids{"caseless"});
+  EXPECT_EQ(RunField("user", "a*b"), Ids{"escaped"});
+  EXPECT_EQ(RunField("user", "axb"), kNone);
+  EXPECT_EQ(RunField("user", "\xc3\x89t\xc3\xa9"), Ids{"bytes"});
+  EXPECT_EQ(RunField("user", "\xc3\xa9t\xc3\xa9"), kNone);  // no folding past ASCII
+  EXPECT_EQ(RunField("user", "root "), kNone);
+  EXPECT_EQ(RunField("action", "FAIL"), Ids{"mixed"});
+  EXPECT_EQ(RunField("action", "deny-all"), Ids{"mixed"});
+  EXPECT_EQ(RunField("path", long_value), Ids{"long"});
+  EXPECT_EQ(RunField("path", "ETC"), Ids{"long"});
+  EXPECT_EQ(RunField("path", long_value + "a"), kNone);
+}
+
 // Fields are found through the event's own fields: the first of a repeated
 // name is its value, a field named like a header wins over the header, and
 // many rule fields do not change which event fields are read.
