@@ -12,6 +12,7 @@
 
 #include "engine/decode/program_databases.h"
 #include "engine/decode/regex_convert.h"
+#include "engine/util/program_name.h"
 #include "engine/util/regular_file.h"
 
 namespace gsoc::decode {
@@ -46,7 +47,7 @@ struct Decoder {
 char LowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool ProgramMatches(const Decoder& decoder, std::string_view program) {
-  return decoder.programs.empty() || ProgramIn(decoder.programs, program);
+  return decoder.programs.empty() || ProgramNamed(decoder.programs, program);
 }
 
 bool Contains(const std::vector<uint16_t>& list, uint16_t value) {

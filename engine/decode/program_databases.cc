@@ -3,24 +3,10 @@
 #include <algorithm>
 #include <map>
 
+#include "engine/util/program_name.h"
+
 namespace gsoc::decode {
 namespace {
-
-char LowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsLower(std::string_view text, std::string_view lower) {
-  if (text.size() != lower.size()) return false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (LowerAscii(text[i]) != lower[i]) return false;
-  }
-  return true;
-}
-
-// The part of an old PAM program tag before '(' (`sshd(pam_unix)`), else the program.
-std::string_view BaseProgram(std::string_view program) {
-  const size_t paren = program.find('(');
-  return paren != std::string_view::npos && paren > 0 ? program.substr(0, paren) : program;
-}
 
 // A literal as a regex that matches exactly its bytes.
 std::string EscapedLiteral(std::string_view literal) {
@@ -46,14 +32,6 @@ int OnMatch(unsigned int id, unsigned long long /*from*/, unsigned long long /*t
 }
 
 }  // namespace
-
-bool ProgramIn(const std::vector<std::string>& programs, std::string_view program) {
-  const std::string_view base = BaseProgram(program);
-  for (const std::string& want : programs) {
-    if (EqualsLower(program, want) || EqualsLower(base, want)) return true;
-  }
-  return false;
-}
 
 ProgramDatabases::~ProgramDatabases() {
   hs_free_database(unnamed_);
@@ -138,10 +116,12 @@ void ProgramDatabases::AllocScratch(hs_scratch_t** scratch) const {
 const hs_database_t* ProgramDatabases::DatabaseOf(std::string_view program,
                                                   const hs_database_t** second) const {
   *second = nullptr;
-  const std::string_view base = BaseProgram(program);
+  const std::string_view base = ProgramBase(program);
   const hs_database_t* first = nullptr;
   for (size_t i = 0; i < programs_.size(); ++i) {
-    if (!EqualsLower(program, programs_[i]) && !EqualsLower(base, programs_[i])) continue;
+    if (!EqualsLowerAscii(programs_[i], program) &&
+        (base.empty() || !EqualsLowerAscii(programs_[i], base)))
+      continue;
     const hs_database_t* database = databases_[database_of_program_[i]];
     if (first == nullptr) {
       first = database;

@@ -21,10 +21,6 @@
 
 namespace gsoc::decode {
 
-// True when `program` (or, for the old PAM form `sshd(pam_unix)`, the part
-// before '(') equals one of `programs` (lower case), ignoring ASCII case.
-bool ProgramIn(const std::vector<std::string>& programs, std::string_view program);
-
 // What Hyperscan looks for on behalf of one decoder: its required literal or
 // its regex (named groups stripped).
 struct HsPattern {

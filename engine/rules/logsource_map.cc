@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "engine/util/ascii.h"
+#include "engine/util/program_name.h"
 
 namespace gsoc::rules {
 namespace {
@@ -24,14 +25,6 @@ constexpr std::string_view kAny = "*";
 constexpr int kMaxIncludeDepth = 8;
 
 char LowerChar(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view lower, std::string_view text) {
-  if (lower.size() != text.size()) return false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (LowerChar(text[i]) != lower[i]) return false;
-  }
-  return true;
-}
 
 // `pattern` is lower-case with `*` wildcards. Iterative, no allocation.
 bool GlobMatches(std::string_view pattern, std::string_view text) {
@@ -56,7 +49,7 @@ bool GlobMatches(std::string_view pattern, std::string_view text) {
 
 bool ValueMatches(const std::string& pattern, std::string_view value) {
   if (pattern == kAny) return true;
-  if (pattern.find('*') == std::string::npos) return EqualsIgnoreCase(pattern, value);
+  if (pattern.find('*') == std::string::npos) return EqualsLowerAscii(pattern, value);
   return GlobMatches(pattern, value);
 }
 
@@ -95,22 +88,6 @@ int Specificity(const LogSource& logsource) {
 
 bool SameLogSource(const LogSource& a, const LogSource& b) {
   return a.product == b.product && a.service == b.service && a.category == b.category;
-}
-
-// `programs` are lower-case. "sshd(pam_unix)" (old PAM lines) counts as sshd.
-// No allocation: this runs per event and filter. The whole name first: the
-// search for '(' (a call) only when it is not listed.
-bool ProgramMatches(const std::vector<std::string>& programs, std::string_view program) {
-  for (const std::string& candidate : programs) {
-    if (EqualsIgnoreCase(candidate, program)) return true;
-  }
-  const size_t paren = program.find('(');
-  if (paren == std::string_view::npos) return false;
-  const std::string_view base = program.substr(0, paren);
-  for (const std::string& candidate : programs) {
-    if (EqualsIgnoreCase(candidate, base)) return true;
-  }
-  return false;
 }
 
 }  // namespace
@@ -597,7 +574,7 @@ void LogSourceMap::Classify(EventBatch& batch, Event& event) const {
 }
 
 bool EventFilter::Matches(const Event& event) const {
-  if (!programs.empty() && !ProgramMatches(programs, event.program)) return false;
+  if (!programs.empty() && !ProgramNamed(programs, event.program)) return false;
   if (!facilities.empty() &&
       std::find(facilities.begin(), facilities.end(), event.facility) == facilities.end())
     return false;
