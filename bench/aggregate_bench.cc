@@ -4,9 +4,9 @@
 // The events look like what the shipped decoders make of sshd lines (fields
 // method, user, src_ip, src_port, action; host; a ~110-byte raw line). Event
 // k has user k % 10 and src_ip k % addresses (Arg 0: how many addresses);
-// each event hits 1 of 4 rules with the default group fields, so the open
-// aggregates number about 4 * addresses * 10 (capped by the pool of 8,192
-// events). A warm-up call opens them all; the timed loop then replays the
+// each event hits 1 of 4 rules with the default group fields, so Arg 50,
+// 2000 and 100000 make 200, 2,000 and 8,192 (all the pool's events) open
+// aggregates. A warm-up call opens them all; the timed loop then replays the
 // batches: every hit joins an open aggregate (the steady state of an attack
 // stream: counts grow, contributing events are full).
 //
