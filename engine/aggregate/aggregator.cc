@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <functional>
+#include <new>
 #include <unordered_set>
 
 #include "engine/aggregate/aggregate_key.h"
@@ -19,11 +21,18 @@ namespace gsoc::aggregate {
 namespace {
 
 constexpr size_t kResumePage = 1000;
+// `a == b` with the first byte compared inline: string_view's == calls
+// memcmp whenever the lengths match, and most field names a group-by name
+// meets have its length but not its first byte (src_ip: dst_ip, method).
+bool SameName(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && (a.empty() || (a[0] == b[0] && a == b));
+}
+
 std::string_view FieldValue(const EventBatch& batch, const Event& event, std::string_view name) {
-  if (name == "host") return event.host;
-  if (name == "program") return event.program;
+  if (SameName(name, "host")) return event.host;
+  if (SameName(name, "program")) return event.program;
   for (const Field& field : batch.FieldsOf(event)) {
-    if (field.name == name) return field.value;
+    if (SameName(field.name, name)) return field.value;
   }
   return {};
 }
@@ -33,15 +42,29 @@ const std::string& AgencyOf(const std::vector<std::string>& names, uint16_t inde
   return index < names.size() ? names[index] : kUnknown;
 }
 
-// rule id '\0' agency '\0' then name '=' value '\0' per group field present.
-void BuildKey(std::string& key, const rules::Rule& rule, const std::string& agency,
-              const std::vector<std::string>& group_by, const EventBatch& batch,
-              const Event& event) {
-  key.clear();
-  AppendAggregateKey(key, rule.id, agency);
+char* Put(char* out, std::string_view bytes, char end) {
+  std::memcpy(out, bytes.data(), bytes.size());
+  out[bytes.size()] = end;
+  return out + bytes.size() + 1;
+}
+
+// Appends AggregateKeyOf's bytes for the hit to `keys` (the values looked
+// up once, the bytes written in one go: no append's capacity check per part).
+void AppendKey(std::string& keys, const rules::Rule& rule, const std::string& agency,
+               const std::vector<std::string>& group_by, const EventBatch& batch,
+               const Event& event) {
+  thread_local std::vector<std::string_view> values;
+  values.clear();
+  size_t size = rule.id.size() + agency.size() + 2;
   for (const std::string& name : group_by) {
-    const std::string_view value = FieldValue(batch, event, name);
-    if (!value.empty()) AppendAggregateKeyValue(key, name, value);
+    values.push_back(FieldValue(batch, event, name));
+    if (!values.back().empty()) size += name.size() + values.back().size() + 2;
+  }
+  const size_t begin = keys.size();
+  keys.resize(begin + size);
+  char* out = Put(Put(keys.data() + begin, rule.id, '\0'), agency, '\0');
+  for (size_t i = 0; i < group_by.size(); ++i) {
+    if (!values[i].empty()) out = Put(Put(out, group_by[i], '='), values[i], '\0');
   }
 }
 
@@ -182,6 +205,34 @@ Aggregator::~Aggregator() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Aggregator::FreeAggregate::operator()(Aggregate* aggregate) const {
+  aggregate->~Aggregate();
+  ::operator delete(aggregate);
+}
+
+Aggregator::Table::Ptr Aggregator::MakeAggregate(std::string_view key_bytes, Alert alert) {
+  Table::Ptr aggregate(new (::operator new(sizeof(Aggregate) + key_bytes.size())) Aggregate());
+  std::memcpy(reinterpret_cast<char*>(aggregate.get() + 1), key_bytes.data(), key_bytes.size());
+  aggregate->key_size = static_cast<uint32_t>(key_bytes.size());
+  aggregate->count = aggregate->published_count = alert.count;
+  aggregate->window_start_ns = alert.window_start_ns;
+  aggregate->window_end_ns = alert.window_end_ns;
+  aggregate->closes_ns = alert.aggregate_closes_ns;
+  aggregate->events = static_cast<uint32_t>(alert.events.size());
+  aggregate->alert = std::make_unique<Alert>(std::move(alert));
+  return aggregate;
+}
+
+// Inlined: GCC finds an out-of-line function that only prefetches pure and
+// drops its calls.
+[[gnu::always_inline]] inline void Aggregator::PrefetchAggregate(const Aggregate* aggregate) {
+  if (!aggregate) return;
+  // The fields a join reads and a key of up to ~100 bytes behind them.
+  const char* bytes = reinterpret_cast<const char*>(aggregate);
+  for (size_t at = 0; at < 192; at += 64) __builtin_prefetch(bytes + at);
+  __builtin_prefetch(bytes + 191);
+}
+
 int64_t Aggregator::NowNs() const {
   const auto now =
       options_.clock_for_test ? options_.clock_for_test() : std::chrono::system_clock::now();
@@ -200,8 +251,8 @@ Alert Aggregator::TrimmedAlert(const rules::Rule& rule, const EventBatch& batch,
 }
 
 int64_t Aggregator::NextDue(const Aggregate& aggregate, int64_t now_ns) const {
-  int64_t due = aggregate.alert.aggregate_closes_ns;
-  if (aggregate.alert.count > aggregate.published_count) {
+  int64_t due = aggregate.closes_ns;
+  if (aggregate.count > aggregate.published_count) {
     // Not committed yet: the next tick looks again (OnCommitted learns the id).
     const int64_t update =
         aggregate.last_id != 0
@@ -223,17 +274,18 @@ void Aggregator::Schedule(Shard& shard, uint64_t key, Aggregate& aggregate, int6
 
 void Aggregator::Join(Shard& shard, uint64_t key, Aggregate& aggregate, const Event& event,
                       int64_t now_ns) {
-  Alert& alert = aggregate.alert;
-  ++alert.count;
+  ++aggregate.count;
   if (const int64_t due = NextDue(aggregate, now_ns); due < aggregate.due_ns) {
     Schedule(shard, key, aggregate, due);
   }
-  alert.window_start_ns = std::min(alert.window_start_ns, event.event_time_ns);
-  alert.window_end_ns = std::max(alert.window_end_ns, event.event_time_ns);
-  if (alert.events.size() >= options_.max_events) return;
+  aggregate.window_start_ns = std::min(aggregate.window_start_ns, event.event_time_ns);
+  aggregate.window_end_ns = std::max(aggregate.window_end_ns, event.event_time_ns);
+  if (aggregate.events >= options_.max_events) return;
   const size_t raw = std::min(event.raw.size(), options_.max_event_bytes);
   if (open_bytes_.load(std::memory_order_relaxed) + raw > options_.max_bytes) return;
-  alert.events.push_back({event.id, event.event_time_ns, std::string(event.raw.substr(0, raw))});
+  aggregate.alert->events.push_back(
+      {event.id, event.event_time_ns, std::string(event.raw.substr(0, raw))});
+  ++aggregate.events;
   aggregate.bytes += sizeof(AlertEvent) + raw;
   open_bytes_.fetch_add(sizeof(AlertEvent) + raw, std::memory_order_relaxed);
 }
@@ -251,35 +303,61 @@ Alert Aggregator::Open(Shard& shard, uint64_t key, std::string_view key_bytes, A
   alert.aggregate_opened_ns = now_ns;
   alert.aggregate_closes_ns =
       now_ns + std::chrono::duration_cast<std::chrono::nanoseconds>(options_.period).count();
-  Aggregate aggregate;
-  aggregate.alert = alert;
-  aggregate.key.assign(key_bytes);
-  aggregate.published_count = alert.count;
-  aggregate.published_ns = now_ns;
-  aggregate.bytes = bytes;
-  Schedule(shard, key, shard.open.emplace(key, std::move(aggregate)).first->second,
-           alert.aggregate_closes_ns);
+  Table::Ptr aggregate = MakeAggregate(key_bytes, alert);
+  aggregate->published_ns = now_ns;
+  aggregate->bytes = bytes;
+  Schedule(shard, key, shard.open.Insert(key, std::move(aggregate)), alert.aggregate_closes_ns);
   open_count_.fetch_add(1, std::memory_order_relaxed);
   open_bytes_.fetch_add(bytes, std::memory_order_relaxed);
   opened_.fetch_add(1, std::memory_order_relaxed);
   return alert;
 }
 
+// What Add's per-shard steps share.
+struct Aggregator::AddContext {
+  const EventBatch& batch;
+  std::span<const DetectionHit> hits;
+  const std::vector<std::string>& agency_names;
+  std::string_view keys;  // PendingHit's key bytes
+  int64_t now_ns;
+  std::vector<Alert>& alerts;
+  std::vector<std::pair<uint32_t, Alert>>& opened;  // by hit index
+  uint64_t joined = 0;  // counted once per batch: the workers share the counters' cache line
+};
+
 void Aggregator::Add(const EventBatch& batch, std::span<const DetectionHit> hits,
                      const std::vector<std::string>& agency_names, std::vector<Alert>& alerts) {
-  struct Pending {
-    uint32_t shard;
-    uint32_t hit;
-    uint64_t key;
-    uint32_t key_begin, key_size;  // the key's bytes in `keys`
-  };
-  thread_local std::string key, keys;
-  thread_local std::vector<Pending> pending;
-  thread_local std::vector<std::pair<uint32_t, Alert>> opened;  // by hit index
-  pending.clear();
+  thread_local std::string keys;
+  thread_local std::vector<PendingHit> pending, by_shard;
+  thread_local std::vector<std::pair<uint32_t, Alert>> opened;
   keys.clear();
   opened.clear();
   hits_.fetch_add(hits.size(), std::memory_order_relaxed);
+  Pend(batch, hits, agency_names, keys, pending, alerts);
+  // One lock per shard touched; hits keep their order within a shard (a
+  // counting sort: no comparison sort's temporary buffer per batch).
+  std::array<uint32_t, kShards + 1> starts{};
+  for (const PendingHit& p : pending) ++starts[p.shard + 1];
+  for (size_t s = 1; s <= kShards; ++s) starts[s] += starts[s - 1];
+  by_shard.resize(pending.size());
+  for (const PendingHit& p : pending) by_shard[starts[p.shard]++] = p;
+  AddContext context{batch, hits, agency_names, keys, NowNs(), alerts, opened};
+  for (size_t s = 0, begin = 0; s < kShards; begin = starts[s++]) {
+    if (starts[s] > begin) {
+      AddToShard(shards_[s], std::span(by_shard).subspan(begin, starts[s] - begin), context);
+    }
+  }
+  if (context.joined > 0) aggregated_.fetch_add(context.joined, std::memory_order_relaxed);
+  // Published in the order of the hits (the events), whatever the shards.
+  std::sort(opened.begin(), opened.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [hit, alert] : opened) alerts.push_back(std::move(alert));
+}
+
+void Aggregator::Pend(const EventBatch& batch, std::span<const DetectionHit> hits,
+                      const std::vector<std::string>& agency_names, std::string& keys,
+                      std::vector<PendingHit>& pending, std::vector<Alert>& alerts) const {
+  pending.clear();
   const auto events = batch.events();
   for (uint32_t i = 0; i < hits.size(); ++i) {
     const rules::Rule& rule = *hits[i].rule;
@@ -289,74 +367,75 @@ void Aggregator::Add(const EventBatch& batch, std::span<const DetectionHit> hits
       alerts.push_back(MakeDetectionAlert(rule, batch, event, agency));
       continue;
     }
-    BuildKey(key, rule, agency, rule.aggregate_by ? *rule.aggregate_by : options_.group_by, batch,
-             event);
-    const uint64_t hash =
-        options_.key_hash_for_test ? options_.key_hash_for_test(key) : AggregateKeyHash(key);
-    pending.push_back({static_cast<uint32_t>(hash % kShards), i, hash,
-                       static_cast<uint32_t>(keys.size()), static_cast<uint32_t>(key.size())});
-    keys += key;
+    const size_t begin = keys.size();
+    AppendKey(keys, rule, agency, rule.aggregate_by ? *rule.aggregate_by : options_.group_by, batch,
+              event);
+    pending.push_back(
+        {0, i, 0, static_cast<uint32_t>(begin), static_cast<uint32_t>(keys.size() - begin)});
   }
-  // One lock per shard touched; hits keep their order within a shard (a
-  // counting sort: no comparison sort's temporary buffer per batch).
-  thread_local std::vector<Pending> by_shard;
-  std::array<uint32_t, kShards + 1> starts{};
-  for (const Pending& p : pending) ++starts[p.shard + 1];
-  for (size_t s = 1; s <= kShards; ++s) starts[s] += starts[s - 1];
-  by_shard.resize(pending.size());
-  for (const Pending& p : pending) by_shard[starts[p.shard]++] = p;
-  pending.swap(by_shard);
-  uint64_t joined = 0;  // counted once per batch: the workers share the counters' cache line
-  const int64_t now_ns = NowNs();
-  for (size_t begin = 0; begin < pending.size();) {
-    Shard& shard = shards_[pending[begin].shard];
-    MutexLock lock(shard.mutex);
-    size_t end = begin;
-    for (; end < pending.size() && pending[end].shard == pending[begin].shard; ++end) {
-      const DetectionHit& hit = hits[pending[end].hit];
-      const Event& event = events[hit.event_index];
-      const std::string_view key_bytes =
-          std::string_view(keys).substr(pending[end].key_begin, pending[end].key_size);
-      auto it = shard.open.find(pending[end].key);
-      if (it != shard.open.end() && it->second.key != key_bytes) {
-        // Another aggregate under the same hash: this hit is an alert of its own.
-        collisions_.fetch_add(1, std::memory_order_relaxed);
-        alerts.push_back(
-            MakeDetectionAlert(*hit.rule, batch, event, AgencyOf(agency_names, event.agency)));
-        continue;
-      }
-      if (it != shard.open.end() && now_ns >= it->second.alert.aggregate_closes_ns &&
-          it->second.alert.count == it->second.published_count) {
-        // Past its period and nothing unpublished: closes now, a new one opens.
-        open_count_.fetch_sub(1, std::memory_order_relaxed);
-        open_bytes_.fetch_sub(it->second.bytes, std::memory_order_relaxed);
-        closed_.fetch_add(1, std::memory_order_relaxed);
-        shard.open.erase(it);
-        it = shard.open.end();
-      }
-      if (it != shard.open.end()) {
-        // (Past its period with hits to publish: it takes this one too; the
-        // tick publishes and closes it.)
-        Join(shard, pending[end].key, it->second, event, now_ns);
-        ++joined;
-        continue;
-      }
-      Alert alert = TrimmedAlert(*hit.rule, batch, event, AgencyOf(agency_names, event.agency));
-      const auto& group_by = hit.rule->aggregate_by ? *hit.rule->aggregate_by : options_.group_by;
-      for (const std::string& name : group_by) {
-        const std::string_view value = FieldValue(batch, event, name);
-        if (!value.empty()) alert.group.emplace_back(name, std::string(value));
-      }
-      opened.emplace_back(pending[end].hit,
-                          Open(shard, pending[end].key, key_bytes, std::move(alert), now_ns));
-    }
-    begin = end;
+  // Hashed once all are written: hashing each key right after storing its
+  // bytes piece by piece stalled its 8-byte loads on store forwarding
+  // (perf put most of the hash's time on its first load).
+  for (PendingHit& p : pending) {
+    const std::string_view key = std::string_view(keys).substr(p.key_begin, p.key_size);
+    p.key = options_.key_hash_for_test ? options_.key_hash_for_test(key) : AggregateKeyHash(key);
+    p.shard = static_cast<uint32_t>(p.key % kShards);
   }
-  if (joined > 0) aggregated_.fetch_add(joined, std::memory_order_relaxed);
-  // Published in the order of the hits (the events), whatever the shards.
-  std::sort(opened.begin(), opened.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (auto& [hit, alert] : opened) alerts.push_back(std::move(alert));
+}
+
+void Aggregator::AddToShard(Shard& shard, std::span<const PendingHit> pending,
+                            AddContext& context) {
+  // The table's slot kAhead * 2 hits ahead and the aggregate it names kAhead
+  // ahead start loading: a join's time was mostly those two cache misses.
+  constexpr size_t kAhead = 4;
+  MutexLock lock(shard.mutex);
+  for (size_t i = 0; i < std::min(pending.size(), 2 * kAhead); ++i) {
+    shard.open.Prefetch(pending[i].key);
+  }
+  for (size_t i = 0; i < pending.size(); ++i) {
+    if (i + 2 * kAhead < pending.size()) shard.open.Prefetch(pending[i + 2 * kAhead].key);
+    if (i + kAhead < pending.size()) PrefetchAggregate(shard.open.Find(pending[i + kAhead].key));
+    AddHit(shard, pending[i], context);
+  }
+}
+
+void Aggregator::AddHit(Shard& shard, const PendingHit& p, AddContext& context) {
+  const DetectionHit& hit = context.hits[p.hit];
+  const Event& event = context.batch.events()[hit.event_index];
+  const std::string_view key_bytes = context.keys.substr(p.key_begin, p.key_size);
+  Aggregate* aggregate = shard.open.Find(p.key);
+  if (aggregate && aggregate->key() != key_bytes) {
+    // Another aggregate under the same hash: this hit is an alert of its own.
+    collisions_.fetch_add(1, std::memory_order_relaxed);
+    context.alerts.push_back(MakeDetectionAlert(*hit.rule, context.batch, event,
+                                                AgencyOf(context.agency_names, event.agency)));
+    return;
+  }
+  if (aggregate && context.now_ns >= aggregate->closes_ns &&
+      aggregate->count == aggregate->published_count) {
+    // Past its period and nothing unpublished: closes now, a new one opens.
+    open_count_.fetch_sub(1, std::memory_order_relaxed);
+    open_bytes_.fetch_sub(aggregate->bytes, std::memory_order_relaxed);
+    closed_.fetch_add(1, std::memory_order_relaxed);
+    shard.open.Erase(p.key);
+    aggregate = nullptr;
+  }
+  if (aggregate) {
+    // (Past its period with hits to publish: it takes this one too; the
+    // tick publishes and closes it.)
+    Join(shard, p.key, *aggregate, event, context.now_ns);
+    ++context.joined;
+    return;
+  }
+  Alert alert =
+      TrimmedAlert(*hit.rule, context.batch, event, AgencyOf(context.agency_names, event.agency));
+  const auto& group_by = hit.rule->aggregate_by ? *hit.rule->aggregate_by : options_.group_by;
+  for (const std::string& name : group_by) {
+    const std::string_view value = FieldValue(context.batch, event, name);
+    if (!value.empty()) alert.group.emplace_back(name, std::string(value));
+  }
+  context.opened.emplace_back(p.hit,
+                              Open(shard, p.key, key_bytes, std::move(alert), context.now_ns));
 }
 
 void Aggregator::OnCommitted(std::span<const store::StoredAlert> alerts) {
@@ -364,18 +443,22 @@ void Aggregator::OnCommitted(std::span<const store::StoredAlert> alerts) {
     if (stored.aggregate_key == 0) continue;
     Shard& shard = shards_[stored.aggregate_key % kShards];
     MutexLock lock(shard.mutex);
-    auto it = shard.open.find(stored.aggregate_key);
-    if (it != shard.open.end() && it->second.alert.aggregate_version == stored.aggregate_version) {
-      it->second.last_id = stored.id;
+    Aggregate* aggregate = shard.open.Find(stored.aggregate_key);
+    if (aggregate && aggregate->alert->aggregate_version == stored.aggregate_version) {
+      aggregate->last_id = stored.id;
     }
   }
 }
 
 Alert Aggregator::NextVersion(Aggregate& aggregate, int64_t now_ns) {
-  ++aggregate.alert.aggregate_version;
-  Alert version = aggregate.alert;
+  Alert& alert = *aggregate.alert;
+  alert.count = aggregate.count;
+  alert.window_start_ns = aggregate.window_start_ns;
+  alert.window_end_ns = aggregate.window_end_ns;
+  ++alert.aggregate_version;
+  Alert version = alert;
   version.replaces = aggregate.last_id;
-  aggregate.published_count = aggregate.alert.count;
+  aggregate.published_count = aggregate.count;
   aggregate.published_ns = now_ns;
   aggregate.last_id = 0;  // until this version is committed
   updated_.fetch_add(1, std::memory_order_relaxed);
@@ -385,13 +468,13 @@ Alert Aggregator::NextVersion(Aggregate& aggregate, int64_t now_ns) {
 bool Aggregator::Visit(Aggregate& aggregate, int64_t now_ns, bool final, std::vector<Alert>& out) {
   const int64_t interval =
       std::chrono::duration_cast<std::chrono::nanoseconds>(options_.update_interval).count();
-  const bool ending = final || now_ns >= aggregate.alert.aggregate_closes_ns;
-  const bool grew = aggregate.alert.count > aggregate.published_count;
+  const bool ending = final || now_ns >= aggregate.closes_ns;
+  const bool grew = aggregate.count > aggregate.published_count;
   // A new version replaces the previous one once that one is committed.
   if (grew && aggregate.last_id != 0 && (ending || now_ns - aggregate.published_ns >= interval)) {
     out.push_back(NextVersion(aggregate, now_ns));
   }
-  const bool published = aggregate.alert.count == aggregate.published_count;
+  const bool published = aggregate.count == aggregate.published_count;
   if (!ending || !(published || final)) return true;
   open_count_.fetch_sub(1, std::memory_order_relaxed);
   open_bytes_.fetch_sub(aggregate.bytes, std::memory_order_relaxed);
@@ -402,9 +485,11 @@ bool Aggregator::Visit(Aggregate& aggregate, int64_t now_ns, bool final, std::ve
 void Aggregator::TickShard(Shard& shard, int64_t now_ns, bool final, std::vector<Alert>& out) {
   MutexLock lock(shard.mutex);
   if (final) {
-    for (auto it = shard.open.begin(); it != shard.open.end();) {
-      it = Visit(it->second, now_ns, true, out) ? std::next(it) : shard.open.erase(it);
+    std::vector<uint64_t> closed;
+    for (const auto [key, aggregate] : shard.open) {
+      if (!Visit(aggregate, now_ns, true, out)) closed.push_back(key);
     }
+    for (const uint64_t key : closed) shard.open.Erase(key);
     shard.due.clear();
     return;
   }
@@ -412,18 +497,18 @@ void Aggregator::TickShard(Shard& shard, int64_t now_ns, bool final, std::vector
     std::pop_heap(shard.due.begin(), shard.due.end(), std::greater<>());
     const Due due = shard.due.back();
     shard.due.pop_back();
-    const auto it = shard.open.find(due.key);
-    if (it == shard.open.end() || it->second.due_ns != due.at_ns) continue;  // stale
-    if (!Visit(it->second, now_ns, false, out)) {
-      shard.open.erase(it);
+    Aggregate* aggregate = shard.open.Find(due.key);
+    if (!aggregate || aggregate->due_ns != due.at_ns) continue;  // stale
+    if (!Visit(*aggregate, now_ns, false, out)) {
+      shard.open.Erase(due.key);
       continue;
     }
     // Never due again within this tick (that would loop): at the next one.
-    Schedule(shard, due.key, it->second, std::max(NextDue(it->second, now_ns), now_ns + 1));
+    Schedule(shard, due.key, *aggregate, std::max(NextDue(*aggregate, now_ns), now_ns + 1));
   }
   if (shard.due.size() > 2 * shard.open.size() + 64) {  // mostly stale: rebuild
     shard.due.clear();
-    for (const auto& [key, aggregate] : shard.open) shard.due.push_back({aggregate.due_ns, key});
+    for (const auto [key, aggregate] : shard.open) shard.due.push_back({aggregate.due_ns, key});
     std::make_heap(shard.due.begin(), shard.due.end(), std::greater<>());
   }
 }
@@ -491,20 +576,19 @@ size_t Aggregator::Resume(const store::AlertReader& reader) {
         continue;
       }
       if (open_count_.load() >= options_.max_open) break;
-      Aggregate aggregate;
-      aggregate.alert = std::move(alert);
-      aggregate.published_count = aggregate.alert.count;
-      aggregate.published_ns = stored.commit_ns;
-      aggregate.last_id = stored.id;
-      aggregate.key = AggregateKeyOf(aggregate.alert);
-      aggregate.bytes = AggregateAlertBytes(aggregate.alert) + aggregate.key.size();
-      open_bytes_.fetch_add(aggregate.bytes);
+      const std::string key_bytes = AggregateKeyOf(alert);
+      const size_t bytes = AggregateAlertBytes(alert) + key_bytes.size();
+      const uint64_t key = alert.aggregate_key;
+      Table::Ptr aggregate = MakeAggregate(key_bytes, std::move(alert));
+      aggregate->published_ns = stored.commit_ns;
+      aggregate->last_id = stored.id;
+      aggregate->bytes = bytes;
+      open_bytes_.fetch_add(bytes);
       open_count_.fetch_add(1);
-      const uint64_t key = aggregate.alert.aggregate_key;
       Shard& shard = shards_[key % kShards];
       MutexLock lock(shard.mutex);
-      const int64_t closes = aggregate.alert.aggregate_closes_ns;
-      Schedule(shard, key, shard.open.emplace(key, std::move(aggregate)).first->second, closes);
+      const int64_t closes = aggregate->closes_ns;
+      Schedule(shard, key, shard.open.Insert(key, std::move(aggregate)), closes);
       ++resumed;
     }
     if (older || page.next_cursor == 0) break;

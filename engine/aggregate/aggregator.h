@@ -35,9 +35,9 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
+#include "engine/aggregate/aggregate_table.h"
 #include "engine/detect/detection_stage.h"
 #include "engine/store/alert_store.h"
 #include "engine/util/thread_annotations.h"
@@ -95,15 +95,28 @@ class Aggregator : public DetectionAggregator, public store::CommitListener {
   AggregatorStats stats() const;
 
  private:
+  // An open aggregate. What a joining hit reads and writes comes first, the
+  // key's bytes right behind it in the same allocation (MakeAggregate): a
+  // join touches two or three adjacent cache lines, not the alert's.
   struct Aggregate {
-    Alert alert;                   // the current state (count, window, events)
-    std::string key;               // rule, agency and group values (BuildKey's bytes)
+    uint64_t count = 0;            // hits so far; the alert's count, window: as last published
     uint64_t published_count = 0;  // count in the newest published version
-    int64_t published_ns = 0;      // when that version was published
-    uint64_t last_id = 0;          // its id, once committed (0: not yet)
+    int64_t window_start_ns = 0, window_end_ns = 0;
+    int64_t closes_ns = 0;     // the alert's aggregate_closes_ns
+    int64_t published_ns = 0;  // when the newest version was published
+    uint64_t last_id = 0;      // its id, once committed (0: not yet)
+    int64_t due_ns = 0;        // when the tick next looks at it (its entry in Shard::due)
     size_t bytes = 0;
-    int64_t due_ns = 0;  // when the tick next looks at it (its entry in Shard::due)
+    uint32_t events = 0;           // alert->events.size()
+    uint32_t key_size = 0;         // rule, agency and group values (AggregateKeyOf's bytes)
+    std::unique_ptr<Alert> alert;  // version, events and the rest; count and window stale
+
+    std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }
   };
+  struct FreeAggregate {
+    void operator()(Aggregate* aggregate) const;
+  };
+  using Table = AggregateTable<Aggregate, FreeAggregate>;
   struct Due {
     int64_t at_ns;
     uint64_t key;
@@ -111,7 +124,7 @@ class Aggregator : public DetectionAggregator, public store::CommitListener {
   };
   struct Shard {
     Mutex mutex;
-    std::unordered_map<uint64_t, Aggregate> open GSOC_GUARDED_BY(mutex);  // by aggregate key
+    Table open GSOC_GUARDED_BY(mutex);  // by aggregate key
     // Min-heap of when each aggregate next needs the tick (its next version
     // or its end); entries whose time is not the aggregate's due_ns are
     // stale. The tick visits what is due, not every open aggregate: walking
@@ -122,7 +135,30 @@ class Aggregator : public DetectionAggregator, public store::CommitListener {
   };
   static constexpr size_t kShards = 16;
 
+  // A hit on its way to its shard (Add): its key's hash and bytes.
+  struct PendingHit {
+    uint32_t shard;
+    uint32_t hit;  // index into Add's hits
+    uint64_t key;
+    uint32_t key_begin, key_size;  // its key's bytes in Add's `keys`
+  };
+  struct AddContext;
+
   int64_t NowNs() const;
+  // Add's first step: the hits that aggregate, with their keys' bytes
+  // appended to `keys` and hashed; the others' alerts to `alerts`.
+  void Pend(const EventBatch& batch, std::span<const DetectionHit> hits,
+            const std::vector<std::string>& agency_names, std::string& keys,
+            std::vector<PendingHit>& pending, std::vector<Alert>& alerts) const;
+  // The hits of one shard, in order, under its lock.
+  void AddToShard(Shard& shard, std::span<const PendingHit> pending, AddContext& context)
+      GSOC_EXCLUDES(shard.mutex);
+  // One hit: joins, opens or (a collision) is an alert of its own.
+  void AddHit(Shard& shard, const PendingHit& p, AddContext& context) GSOC_REQUIRES(shard.mutex);
+  static void PrefetchAggregate(const Aggregate* aggregate);
+  // An aggregate holding `alert` (count, window, end and events taken from
+  // it) and a copy of `key_bytes`.
+  static Table::Ptr MakeAggregate(std::string_view key_bytes, Alert alert);
   // Counts a hit into `aggregate`; `shard.mutex` held.
   void Join(Shard& shard, uint64_t key, Aggregate& aggregate, const Event& event, int64_t now_ns)
       GSOC_REQUIRES(shard.mutex);

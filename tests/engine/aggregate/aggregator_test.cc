@@ -9,6 +9,7 @@
 #include <random>
 #include <set>
 
+#include "engine/aggregate/aggregate_key.h"
 #include "engine/util/time_format.h"
 
 namespace gsoc::aggregate {
@@ -358,6 +359,28 @@ TEST_F(AggregatorTest, AHashCollisionNeverJoinsAnotherAggregate) {
       counts,
       (std::map<std::string, uint64_t>{{"rule-a|src_ip=10.0.0.1|user=root|host=bastion", 2}}));
   EXPECT_EQ(plain, (std::set<std::string>{"rule-a@2", "rule-b@1"}));
+}
+
+// The key's hash is stored (aggregate.key) and resumed, and the cluster's
+// PartitionAggregator makes it from the same bytes: its value for a hit
+// never changes, whatever the aggregator does to find it faster.
+TEST_F(AggregatorTest, TheKeyHashOfAHitIsStable) {
+  using namespace std::string_literals;
+  EXPECT_EQ(AggregateKeyHash("rule-a\0mof\0src_ip=10.0.0.1\0user=root\0host=bastion\0"s),
+            0xf92fafbe7632860full);
+  OpenStore();
+  auto aggregator = MakeAggregator();
+  AddBatch(*aggregator, {{&rule_a_, "10.0.0.1", "root"}, {&rule_user_, "10.0.0.2", "admin"}});
+  std::map<std::string, uint64_t> keys;  // group -> aggregate.key
+  for (const store::StoredAlert& a : Stored()) {
+    Alert alert;
+    ASSERT_TRUE(ParseAggregateAlert(a.json, &alert));
+    keys[GroupText(alert)] = alert.aggregate_key;
+    EXPECT_EQ(alert.aggregate_key, AggregateKeyHash(AggregateKeyOf(alert)));
+  }
+  EXPECT_EQ(keys, (std::map<std::string, uint64_t>{
+                      {"rule-a|src_ip=10.0.0.1|user=root|host=bastion", 0xf92fafbe7632860full},
+                      {"rule-user|user=admin", 0xc8f10253b1059a6cull}}));
 }
 
 // gsocd died (no Stop): the next one continues the open aggregates from
