@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "engine/util/hash.h"
+
 namespace gsoc::rules {
 
 class ValueIndex {
@@ -44,26 +46,7 @@ class ValueIndex {
     }
   }
 
-  static uint64_t Hash(std::string_view text) {
-    uint64_t head = 0, tail = 0;
-    const size_t n = text.size();
-    const char* data = text.data();
-    if (n >= 8) {
-      std::memcpy(&head, data, 8);
-      std::memcpy(&tail, data + n - 8, 8);
-    } else if (n >= 4) {
-      uint32_t first = 0, last = 0;
-      std::memcpy(&first, data, 4);
-      std::memcpy(&last, data + n - 4, 4);
-      head = first | uint64_t{last} << 32;
-    } else if (n > 0) {
-      head = uint64_t{static_cast<uint8_t>(data[0])} |
-             uint64_t{static_cast<uint8_t>(data[n / 2])} << 8 |
-             uint64_t{static_cast<uint8_t>(data[n - 1])} << 16;
-    }
-    uint64_t hash = (head ^ (tail * 0x9e3779b97f4a7c15ull) ^ n) * 0xff51afd7ed558ccdull;
-    return hash ^ (hash >> 29);
-  }
+  static uint64_t Hash(std::string_view text) { return ShortStringHash(text); }
 
  private:
   static constexpr uint32_t kEmpty = UINT32_MAX;

@@ -39,4 +39,32 @@ inline uint64_t HashBytes(std::string_view bytes, uint64_t seed) {
   return Mix64(h);
 }
 
+// A hash of a short string (a field name, a field value) for in-memory
+// indexes: the length and the first and last eight bytes, mixed, read in
+// fixed-size loads (two overlapping four-byte ones, or three bytes, below
+// eight): no byte loop and no memcpy of n bytes, whose call and byte stores
+// stalled the eight-byte load after them. Strings that differ only in their
+// middle collide, so callers compare the bytes. Not stable across versions:
+// never persist it.
+inline uint64_t ShortStringHash(std::string_view text) {
+  uint64_t head = 0, tail = 0;
+  const size_t n = text.size();
+  const char* data = text.data();
+  if (n >= 8) {
+    std::memcpy(&head, data, 8);
+    std::memcpy(&tail, data + n - 8, 8);
+  } else if (n >= 4) {
+    uint32_t first = 0, last = 0;
+    std::memcpy(&first, data, 4);
+    std::memcpy(&last, data + n - 4, 4);
+    head = first | uint64_t{last} << 32;
+  } else if (n > 0) {
+    head = uint64_t{static_cast<uint8_t>(data[0])} |
+           uint64_t{static_cast<uint8_t>(data[n / 2])} << 8 |
+           uint64_t{static_cast<uint8_t>(data[n - 1])} << 16;
+  }
+  uint64_t hash = (head ^ (tail * 0x9e3779b97f4a7c15ull) ^ n) * 0xff51afd7ed558ccdull;
+  return hash ^ (hash >> 29);
+}
+
 }  // namespace gsoc
