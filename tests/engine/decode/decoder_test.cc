@@ -303,6 +303,29 @@ TEST(DecoderMatch, LiteralsWithSpecialBytesInAMixedDatabase) {
   EXPECT_EQ(decoder("cron[1]", "x=1"), "");
 }
 
+// `sshd(pam_unix)` and `sshd` both name filters: the message is scanned with
+// both databases, and each holds the unfiltered decoders, so a candidate
+// can come twice. It must run once: a `continue` decoder's fields once.
+TEST(DecoderMatch, ACandidateOfTwoDatabasesRunsOnce) {
+  auto set = LoadOk(R"(decoders:
+  - name: any-continue
+    continue: true
+    regex: 'x=(?<x>\w+)'
+  - name: pam-form
+    programs: ['sshd(pam_unix)']
+    regex: 'p=(?<p>\w+)'
+  - name: sshd-one
+    programs: [sshd]
+    regex: 'q=(?<q>\w+)'
+)");
+  ASSERT_NE(set, nullptr);
+  auto scratch = set->MakeScratch();
+  const Decoded decoded =
+      DecodeLine(*set, *scratch, "<38>Nov 25 10:00:01 h sshd(pam_unix)[1]: x=1 p=2 q=3");
+  EXPECT_EQ(decoded.decoder, "any-continue");
+  EXPECT_EQ(decoded.names, (std::vector<std::string>{"x", "p"}));
+}
+
 TEST(DecoderMatch, ListenerAndAgencyFilters) {
   auto set = LoadOk(
       "decoders:\n"
