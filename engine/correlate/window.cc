@@ -375,6 +375,17 @@ struct KeyWindow::Impl {
     if (close(before[1], pos)) EraseRange(w, *before[0], *before[0] + 1);
   }
 
+  // temporal_ordered: whether an entry of the same step already sits at this
+  // time. Two such entries are interchangeable in every chain (same time,
+  // same step: ScanOrdered gives them the same start), so the window keeps
+  // the first. Without this, a step repeated within one second (successful
+  // logins from one address) piled up and every add rescanned the pile.
+  static bool HoldsSameStepAt(const KeyWindow& w, int64_t time_ns, uint64_t step) {
+    for (size_t i = UpperBound(w, time_ns); i > 0 && TimeAt(w, i - 1) == time_ns; --i)
+      if (AuxAt(w, i - 1) == step) return true;
+    return false;
+  }
+
   // ---- Add ----------------------------------------------------------------------
 
   static bool Add(KeyWindow& w, const CorrelationRule& rule, const WindowInput& input,
@@ -386,6 +397,10 @@ struct KeyWindow::Impl {
       Release(w);
       w.wide_ = wide;
     }
+    // A repeat adds no chain: nothing can fire that could not fire before.
+    if (rule.type == CorrelationType::kTemporalOrdered &&
+        HoldsSameStepAt(w, input.time_ns, input.ref))
+      return false;
     const uint32_t hard = std::clamp<uint32_t>(limits.max_entries, 1, kMaxEntries);
     const uint32_t limit = std::min(hard, SoftLimit(rule));
     const std::optional<size_t> pos =

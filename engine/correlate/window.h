@@ -71,8 +71,11 @@
 //    can see it without seeing one of them (so at most two occurrences of a
 //    value per timespan are kept; after a firing consumed older entries this
 //    can, rarely, miss a value seen only by the dropped occurrence).
-//  - upper-bound conditions, value_sum/avg/median/percentile and ordered types keep every entry
-//    until it is closed or too old.
+//  - temporal_ordered keeps one entry per (time, ref): a second input of the
+//    same ref at the same time is interchangeable with the first in every
+//    chain, so it is not stored (the first one's event is the contributor).
+//  - upper-bound conditions, value_sum/avg/median/percentile and ordered types keep every
+//    other entry until it is closed or too old.
 //  - WindowLimits::max_entries bounds every key: beyond it the oldest entry
 //    goes and *dropped is incremented (for an upper-bound condition this
 //    moves its window start forward).

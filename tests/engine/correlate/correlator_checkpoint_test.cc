@@ -105,6 +105,79 @@ TEST(CorrelatorTest, CheckpointKeepsOnlyRawLinesALiveWindowRefersTo) {
   EXPECT_EQ(after.stats().raw_missing, 0u);
 }
 
+// temporal_ordered keeps one entry per (time, ref) (window.h): a repeat
+// fed into a window restored from a checkpoint is left out as it is in a
+// Correlator that ran through. Checkpointed after every hit in turn (so a
+// repeat of a (time, ref) the restored window holds also comes right after
+// a restore): the same alerts, contributors and raw lines; and the same as
+// without the repeats at all.
+CorrelationSet OrderedRepeatsSet() {
+  CorrelationSet set = OneToOne({OrderedRule()});
+  set.detection_routes = {{{0, 0}}, {{0, 1}}};  // detection rule r feeds ref r
+  set.detection_silenced = {true, true};
+  return set;
+}
+
+CorrelatorOptions OrderedRepeatsOptions() {
+  CorrelatorOptions options = SmallOptions();
+  options.lateness_ns = 60 * kSecond;  // OrderedRepeats goes back 40 s at most
+  return options;
+}
+
+// Hit n of OrderedRepeats is event n; `first` and `end` are 0-based.
+std::vector<std::string> FeedOrderedRepeats(Correlator& correlator, const CorrelationSet& set,
+                                            size_t first, size_t end, bool with_repeats = true) {
+  const std::vector<OrderedHit> hits = OrderedRepeats();
+  std::vector<std::string> fired;
+  for (size_t i = first; i < end; ++i) {
+    if (hits[i].repeat && !with_repeats) continue;
+    const std::string ip = "198.18.1." + std::to_string(hits[i].key);
+    Batch batch;
+    batch.Hit(hits[i].ref, i + 1, hits[i].seconds, {{"src_ip", ip}});
+    for (const Alert& alert : Feed(correlator, set, batch)) {
+      std::string text = GroupOf(alert) + " " +
+                         std::to_string((alert.window_start_ns - kBase) / kSecond) + "-" +
+                         std::to_string((alert.window_end_ns - kBase) / kSecond) + " count " +
+                         std::to_string(alert.count) + ":";
+      std::string lines;
+      for (const AlertEvent& event : alert.events) {
+        text += " " + std::to_string(event.id);
+        lines += " [" + event.raw + "]";
+      }
+      fired.push_back(text + " | " + alert.rule.id + lines);
+    }
+  }
+  return fired;
+}
+
+TEST(CorrelatorTest, OrderedRepeatsAtOneTimeRestoreFromEveryCheckpointToTheSameAlerts) {
+  const CorrelationSet set = OrderedRepeatsSet();
+  const size_t n = OrderedRepeats().size();
+  Correlator through(OrderedRepeatsOptions(), {"mof"});
+  const std::vector<std::string> all = FeedOrderedRepeats(through, set, 0, n);
+  const std::vector<std::string> expected = OrderedRepeatsAlerts();
+  ASSERT_EQ(all.size(), expected.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].substr(0, all[i].find(" | ")), expected[i]) << all[i];
+  }
+  Correlator unrepeated(OrderedRepeatsOptions(), {"mof"});
+  EXPECT_EQ(FeedOrderedRepeats(unrepeated, set, 0, n, false), all);
+
+  for (size_t cut = 0; cut <= n; ++cut) {
+    Correlator before(OrderedRepeatsOptions(), {"mof"});
+    std::vector<std::string> fired = FeedOrderedRepeats(before, set, 0, cut);
+    std::string blob;
+    before.Checkpoint(blob);
+    Correlator after(OrderedRepeatsOptions(), {"mof"});
+    std::string error;
+    ASSERT_TRUE(after.Restore(set, blob, &error)) << error;
+    for (std::string& alert : FeedOrderedRepeats(after, set, cut, n)) {
+      fired.push_back(std::move(alert));
+    }
+    EXPECT_EQ(fired, all) << "checkpoint after hit " << cut;
+  }
+}
+
 TEST(CorrelatorTest, CheckpointKeepsSuppressionState) {
   CorrelationRule rule = EventCount("brute", {"src_ip"}, 1);
   rule.suppress_ns = 100 * kSecond;

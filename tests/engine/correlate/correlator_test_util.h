@@ -129,4 +129,69 @@ inline std::string GroupOf(const Alert& alert) {
   return text;
 }
 
+// temporal_ordered with repeats: hits of three keys (src_ip) for "ordered",
+// ref 0 then ref 1 within 60 s, fed one at a time in this order. A repeat
+// is a hit of a (key, time, ref) the key's window still holds: the window
+// keeps the first (window.h), so it changes no alert, not even its
+// contributors. Some steps repeat before their chain's other step came
+// (1-7, 2-9), some at two times in a row (13-19), some right after another
+// key's hit; hit 18 comes again at a (time, ref) a firing consumed, so it is
+// kept. Times go back by up to 40 s: the lateness must be at least that.
+struct OrderedHit {
+  int key = 0;  // src_ip 198.18.1.<key>
+  uint32_t ref = 0;
+  int seconds = 0;
+  bool repeat = false;
+};
+
+inline std::vector<OrderedHit> OrderedRepeats() {
+  return {
+      {1, 0, 0, false},   // 1
+      {2, 1, 30, false},  // 2
+      {1, 0, 0, true},    // 3
+      {1, 0, 0, true},    // 4
+      {2, 1, 30, true},   // 5
+      {3, 0, 40, false},  // 6
+      {1, 0, 0, true},    // 7
+      {3, 0, 40, true},   // 8
+      {2, 1, 30, true},   // 9
+      {1, 1, 5, false},   // 10: fires key 1
+      {3, 0, 40, true},   // 11
+      {2, 0, 25, false},  // 12: fires key 2
+      {1, 0, 10, false},  // 13
+      {1, 0, 10, true},   // 14
+      {1, 0, 12, false},  // 15
+      {3, 1, 45, false},  // 16: fires key 3
+      {1, 0, 12, true},   // 17
+      {2, 1, 30, false},  // 18: the one at 30 was consumed by 12's firing
+      {1, 0, 10, true},   // 19
+      {2, 0, 30, false},  // 20: fires key 2 (equal times are in order)
+      {1, 1, 15, false},  // 21: fires key 1 from the latest start, 12
+      {3, 0, 45, false},  // 22
+      {3, 0, 45, true},   // 23
+      {3, 1, 45, false},  // 24: fires key 3
+      {3, 1, 50, false},  // 25
+      {3, 1, 50, true},   // 26
+      {3, 0, 50, false},  // 27: fires key 3, with 25 (not 26)
+  };
+}
+
+// What OrderedRepeats fires, in order: the key, the window in seconds,
+// count, and the contributors as hit numbers (1-based), oldest first.
+inline std::vector<std::string> OrderedRepeatsAlerts() {
+  return {
+      "src_ip=198.18.1.1; 0-5 count 2: 1 10",    "src_ip=198.18.1.2; 25-30 count 2: 12 2",
+      "src_ip=198.18.1.3; 40-45 count 2: 6 16",  "src_ip=198.18.1.2; 30-30 count 2: 18 20",
+      "src_ip=198.18.1.1; 12-15 count 2: 15 21", "src_ip=198.18.1.3; 45-45 count 2: 22 24",
+      "src_ip=198.18.1.3; 50-50 count 2: 25 27",
+  };
+}
+
+// The correlation OrderedRepeats feeds: detection rule r feeds ref r.
+inline CorrelationRule OrderedRule() {
+  CorrelationRule rule = MakeRule("ordered", CorrelationType::kTemporalOrdered, {"src_ip"}, 2, 60);
+  rule.suppress_ns = 0;
+  return rule;
+}
+
 }  // namespace gsoc::correlate::correlator_test

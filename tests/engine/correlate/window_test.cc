@@ -620,6 +620,24 @@ TEST(TemporalOrderedWindow, ConditionCountsPrefixInOrder) {
   EXPECT_EQ(h.firing.count, 2u);
 }
 
+// Successful logins from one address within one second: each repeat of a
+// step at a time already held is left out, so the window does not grow with
+// them (and every add does not rescan them), and the chain still fires, with
+// the first of the repeats as its contributor.
+TEST(TemporalOrderedWindow, RepeatsOfAStepAtOneTimeKeepOneEntry) {
+  Harness h(MakeRule(Type::kTemporalOrdered, {}, 10, 3));
+  for (int i = 0; i < 1000; ++i) EXPECT_FALSE(h.Add(7, 1));  // ids 1..1000
+  EXPECT_EQ(EntryCount(h.window), 1u);
+  EXPECT_FALSE(h.Add(5, 0));  // id 1001: A at 5, B at 7
+  EXPECT_FALSE(h.Add(5, 0));  // a repeat of A
+  EXPECT_FALSE(h.Add(7, 0));  // A at 7 too: a new (time, step)
+  EXPECT_EQ(EntryCount(h.window), 3u);
+  ASSERT_TRUE(h.Add(9, 2));  // id 1004
+  EXPECT_EQ(h.firing.count, 3u);
+  EXPECT_EQ(h.firing.window_start_ns, 7);  // the latest start: A, B (a tie), C
+  EXPECT_EQ(h.Ids(), (std::vector<uint64_t>{1, 1003, 1004}));
+}
+
 TEST(TemporalOrderedWindow, UpperBoundAtClose) {
   Harness h(MakeRule(Type::kTemporalOrdered, Lt(3), 10, 3));
   EXPECT_FALSE(h.Add(0, 0));
