@@ -74,6 +74,8 @@
 //  - temporal_ordered keeps one entry per (time, ref): a second input of the
 //    same ref at the same time is interchangeable with the first in every
 //    chain, so it is not stored (the first one's event is the contributor).
+//    With an absence last, where a firing uses up only its own chain's
+//    entries, repeats no longer fire the same window a second time.
 //  - upper-bound conditions, value_sum/avg/median/percentile and ordered types keep every
 //    other entry until it is closed or too old.
 //  - WindowLimits::max_entries bounds every key: beyond it the oldest entry

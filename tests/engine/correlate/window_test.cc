@@ -741,6 +741,22 @@ TEST(AbsentWindow, EveryPendingWindowFiresInTurn) {
   EXPECT_FALSE(two.Advance(16));
 }
 
+// Repeats of a step at one time are one entry (window.h): the pending window
+// they would have opened again, over the same span, fires once. Kept
+// repeats used to fire it twice (contributors 1 3, then 2 4).
+TEST(AbsentWindow, RepeatsAtOneTimeFireTheirWindowOnce) {
+  Harness h(AbsentRule());
+  EXPECT_FALSE(h.Add(0, 0));
+  EXPECT_FALSE(h.Add(0, 0));
+  EXPECT_FALSE(h.Add(3, 1));
+  EXPECT_FALSE(h.Add(3, 1));
+  ASSERT_TRUE(h.Advance(11));
+  EXPECT_EQ(h.firing.window_start_ns, 0);
+  EXPECT_EQ(h.firing.count, 2u);
+  EXPECT_EQ(h.Times(), (Times{0, 3}));
+  EXPECT_FALSE(h.Advance(100));
+}
+
 // ---- against a brute-force reference ----------------------------------------------------
 
 // Keeps every input and tries every window [s, s + 10] containing the new
