@@ -40,6 +40,12 @@ struct MetricsServer::Impl {
   // Closes the oldest connection still waiting for its request; false if none.
   bool EvictOldestWaiting();
   void Remove(Session* session);
+  // Answers `session`'s scrape with the next render: scrapes that arrive
+  // while one is queued share it (each still sees values collected after
+  // its request arrived), so a flood of scrapes costs one collection per
+  // turn of the io loop, not one per request.
+  void QueueScrape(std::shared_ptr<Session> session);
+  void RenderQueued();
   std::string Render();
   std::vector<prometheus::MetricFamily> OwnFamilies() const;
   void Stop();
@@ -50,8 +56,9 @@ struct MetricsServer::Impl {
   asio::steady_timer retry_timer;
   std::thread thread;
   std::atomic<bool> stopped{false};
-  uint16_t port = 0;                             // bound port, set before the thread starts
-  std::list<std::shared_ptr<Session>> sessions;  // io thread only; oldest first
+  uint16_t port = 0;                                     // bound port, set before the thread starts
+  std::list<std::shared_ptr<Session>> sessions;          // io thread only; oldest first
+  std::vector<std::shared_ptr<Session>> scrapes_queued;  // io thread only
 
   std::mutex collectables_mutex;  // guards collectables
   std::vector<std::shared_ptr<prometheus::Collectable>> collectables;
@@ -71,6 +78,7 @@ class MetricsServer::Impl::Session : public std::enable_shared_from_this<Session
 
   void Start() { DoRead(); }
   bool waiting_for_request() const { return waiting_ && !closed_; }
+  bool closed() const { return closed_; }
 
   void Close() {
     if (closed_) return;
@@ -113,22 +121,22 @@ class MetricsServer::Impl::Session : public std::enable_shared_from_this<Session
     const std::string_view path = target.substr(0, target.find('?'));
     response_.emplace(http::status::ok, request.version());
     response_->set(http::field::server, "gsoc");
+    response_->keep_alive(request.keep_alive());
     if (path == "/metrics" && request.method() == http::verb::get) {
       server_.scrapes.fetch_add(1);
       response_->set(http::field::content_type, kContentType);
-      try {
-        response_->body() = server_.Render();
-      } catch (const std::exception& e) {
-        response_->result(http::status::internal_server_error);
-        response_->body() = std::string("collecting metrics failed: ") + e.what() + "\n";
-      }
-    } else {
-      server_.not_found.fetch_add(1);
-      response_->result(http::status::not_found);
-      response_->set(http::field::content_type, "text/plain");
-      response_->body() = "only GET /metrics here\n";
+      return server_.QueueScrape(shared_from_this());  // Reply comes with the next render
     }
-    response_->keep_alive(request.keep_alive());
+    server_.not_found.fetch_add(1);
+    response_->set(http::field::content_type, "text/plain");
+    Reply(http::status::not_found, "only GET /metrics here\n");
+  }
+
+ public:
+  void Reply(http::status status, std::string body) {
+    if (closed_ || !response_) return;
+    response_->result(status);
+    response_->body() = std::move(body);
     response_->prepare_payload();
     stream_.expires_after(server_.options.request_timeout);
     http::async_write(
@@ -136,6 +144,7 @@ class MetricsServer::Impl::Session : public std::enable_shared_from_this<Session
         [self = shared_from_this()](beast::error_code error, size_t) { self->OnWrite(error); });
   }
 
+ private:
   void OnWrite(beast::error_code error) {
     const bool keep_alive = response_ && response_->keep_alive();
     response_.reset();
@@ -230,6 +239,25 @@ std::vector<prometheus::MetricFamily> MetricsServer::Impl::OwnFamilies() const {
   out.push_back(SingleSample("gsoc_metrics_connections", "Open metrics connections",
                              MetricType::Gauge, static_cast<double>(sessions.size())));
   return out;
+}
+
+void MetricsServer::Impl::QueueScrape(std::shared_ptr<Session> session) {
+  scrapes_queued.push_back(std::move(session));
+  if (scrapes_queued.size() == 1) asio::post(io, [this] { RenderQueued(); });
+}
+
+void MetricsServer::Impl::RenderQueued() {
+  std::vector<std::shared_ptr<Session>> answering;
+  answering.swap(scrapes_queued);
+  http::status status = http::status::ok;
+  std::string body;
+  try {
+    body = Render();
+  } catch (const std::exception& e) {
+    status = http::status::internal_server_error;
+    body = std::string("collecting metrics failed: ") + e.what() + "\n";
+  }
+  for (const std::shared_ptr<Session>& session : answering) session->Reply(status, body);
 }
 
 std::string MetricsServer::Impl::Render() {

@@ -4,7 +4,10 @@
 // and counted), each reply must be taken within it, and at most
 // max_connections are open; beyond that the oldest connection still waiting
 // for its request is closed to make room (counted), so a fresh scrape always
-// gets in. One thread serves every connection; the collection runs on it.
+// gets in. One thread serves every connection; the collection runs on it,
+// once for every scrape that arrived while the last one ran (a flood of
+// scrapes shares collections; each reply holds values read after its
+// request arrived).
 //
 // IngestCollectable turns the per-thread IngestMetrics blocks (and a few
 // gauges read through callbacks) into metric families at scrape time. Other

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <string>
@@ -297,6 +298,77 @@ TEST(MetricsServerTest, AtTheLimitTheOldestWaitingConnectionMakesRoom) {
   EXPECT_LT(took, std::chrono::milliseconds(1000));
   EXPECT_TRUE(ClosedWithin(idle.front(), std::chrono::seconds(2)));
   for (int fd : idle) ::close(fd);
+}
+
+// Counts its collections; each takes `delay` (a slow scrape, as under ASan).
+class SlowCollectable : public prometheus::Collectable {
+ public:
+  explicit SlowCollectable(std::chrono::milliseconds delay) : delay_(delay) {}
+  std::vector<MetricFamily> Collect() const override {
+    std::this_thread::sleep_for(delay_);
+    const uint64_t n = collections.fetch_add(1) + 1;
+    return {GaugeSample("test_collections", "Collections so far", n),
+            GaugeSample("test_value", "Set by the test", value.load())};
+  }
+  mutable std::atomic<uint64_t> collections{0};
+  std::atomic<uint64_t> value{0};
+
+ private:
+  std::chrono::milliseconds delay_;
+};
+
+// The reply to a request already sent on `fd` (Connection: close).
+std::string ReadReply(int fd) {
+  std::string reply;
+  char buffer[65536];
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 5000) <= 0) break;
+    const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+    if (n <= 0) break;
+    reply.append(buffer, static_cast<size_t>(n));
+  }
+  return reply;
+}
+
+// A flood of scrapes shares collections: 24 scrapes sent at once on open
+// connections are all answered, by two or three collections, not 24.
+TEST(MetricsServerTest, ScrapesThatWaitTogetherShareOneCollection) {
+  MetricsServerOptions options;
+  options.port = 0;
+  MetricsServer server(options);
+  auto slow = std::make_shared<SlowCollectable>(std::chrono::milliseconds(200));
+  server.Register(slow);
+  std::vector<int> fds;
+  for (int i = 0; i < 24; ++i) fds.push_back(Connect(server.port()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // all accepted
+  const uint64_t before = slow->collections.load();
+  const std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  for (int fd : fds) ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  for (int fd : fds) {
+    const std::string reply = ReadReply(fd);
+    EXPECT_EQ(reply.rfind("HTTP/1.1 200", 0), 0u) << reply.substr(0, 200);
+    EXPECT_THAT(reply, HasSubstr("\ntest_collections "));
+    ::close(fd);
+  }
+  EXPECT_LE(slow->collections.load() - before, 3u);
+}
+
+// Shared or not, a reply never holds values from before its request.
+TEST(MetricsServerTest, AScrapeSeesWhatChangedBeforeItsRequest) {
+  MetricsServerOptions options;
+  options.port = 0;
+  MetricsServer server(options);
+  auto slow = std::make_shared<SlowCollectable>(std::chrono::milliseconds(0));
+  server.Register(slow);
+  for (uint64_t i = 1; i <= 20; ++i) {
+    slow->value = i;
+    const int fd = Connect(server.port());
+    const std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    EXPECT_THAT(ReadReply(fd), HasSubstr("\ntest_value " + std::to_string(i) + "\n"));
+    ::close(fd);
+  }
 }
 
 TEST(MetricsServerTest, StopReturnsPromptlyWithClientsConnected) {
