@@ -25,6 +25,7 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 constexpr uint32_t kHeadLimit = 8 * 1024;  // a scrape's request head is a few hundred bytes
+constexpr int kAcceptBurst = 256;          // connections accepted per turn beyond the first
 constexpr const char* kContentType = "text/plain; version=0.0.4; charset=utf-8";
 
 }  // namespace
@@ -37,8 +38,13 @@ struct MetricsServer::Impl {
   void Listen();
   void DoAccept();
   void OnAccept(beast::error_code error, tcp::socket socket);
-  // Closes the oldest connection still waiting for its request; false if none.
+  // Serves `socket`, or closes it when every connection is mid-reply.
+  void Admit(tcp::socket socket);
+  // Closes the oldest connection still waiting for its request, among those
+  // accepted before this turn of the acceptor (a connection accepted in the
+  // same burst has had no chance to be read yet); false if none.
   bool EvictOldestWaiting();
+  bool CanAdmit() const;
   void Remove(Session* session);
   // Answers `session`'s scrape with the next render: scrapes that arrive
   // while one is queued share it (each still sees values collected after
@@ -56,6 +62,7 @@ struct MetricsServer::Impl {
   asio::steady_timer retry_timer;
   std::thread thread;
   std::atomic<bool> stopped{false};
+  uint64_t accept_turn = 0;                              // io thread only: completed async accepts
   uint16_t port = 0;                                     // bound port, set before the thread starts
   std::list<std::shared_ptr<Session>> sessions;          // io thread only; oldest first
   std::vector<std::shared_ptr<Session>> scrapes_queued;  // io thread only
@@ -74,10 +81,12 @@ struct MetricsServer::Impl {
 // keep alive or close. Runs on the server's single io thread.
 class MetricsServer::Impl::Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Impl& server, tcp::socket socket) : server_(server), stream_(std::move(socket)) {}
+  Session(Impl& server, tcp::socket socket)
+      : server_(server), stream_(std::move(socket)), accept_turn_(server.accept_turn) {}
 
   void Start() { DoRead(); }
   bool waiting_for_request() const { return waiting_ && !closed_; }
+  bool evictable() const { return waiting_for_request() && accept_turn_ != server_.accept_turn; }
   bool closed() const { return closed_; }
 
   void Close() {
@@ -159,6 +168,7 @@ class MetricsServer::Impl::Session : public std::enable_shared_from_this<Session
   std::optional<http::response<http::string_body>> response_;
   bool waiting_ = false;
   bool closed_ = false;
+  const uint64_t accept_turn_;
 };
 
 void MetricsServer::Impl::Listen() {
@@ -174,6 +184,7 @@ void MetricsServer::Impl::Listen() {
   if (!error) acceptor.set_option(asio::socket_base::reuse_address(true), error);
   if (!error) acceptor.bind(endpoint, error);
   if (!error) acceptor.listen(asio::socket_base::max_listen_connections, error);
+  if (!error) acceptor.non_blocking(true, error);
   if (error)
     throw std::runtime_error("metrics: cannot listen on " + where + ": " + error.message());
   port = acceptor.local_endpoint().port();
@@ -193,20 +204,44 @@ void MetricsServer::Impl::OnAccept(beast::error_code error, tcp::socket socket) 
     });
     return;
   }
-  if (sessions.size() >= options.max_connections && !EvictOldestWaiting()) {
-    evicted.fetch_add(1);  // every connection is mid-reply: the newcomer retries
-    beast::error_code ignored;
-    socket.close(ignored);
-  } else {
-    sessions.push_back(std::make_shared<Session>(*this, std::move(socket)));
-    sessions.back()->Start();
+  ++accept_turn;
+  Admit(std::move(socket));
+  // Take more of the accept queue now, as long as there is room (free or a
+  // connection from an earlier turn to evict), not one connection per turn
+  // of the loop: a flood of reconnecting clients would otherwise queue a
+  // scrape's connection behind hundreds of theirs (the acceptor is
+  // non-blocking; what is left waits in the kernel's queue, in order).
+  for (int i = 0; i < kAcceptBurst && CanAdmit(); ++i) {
+    tcp::socket next(io);
+    acceptor.accept(next, error);
+    if (error) break;
+    Admit(std::move(next));
   }
   DoAccept();
 }
 
+void MetricsServer::Impl::Admit(tcp::socket socket) {
+  if (sessions.size() >= options.max_connections && !EvictOldestWaiting()) {
+    evicted.fetch_add(1);  // every connection is mid-reply: the newcomer retries
+    beast::error_code ignored;
+    socket.close(ignored);
+    return;
+  }
+  sessions.push_back(std::make_shared<Session>(*this, std::move(socket)));
+  sessions.back()->Start();
+}
+
+bool MetricsServer::Impl::CanAdmit() const {
+  if (sessions.size() < options.max_connections) return true;
+  for (const auto& session : sessions) {
+    if (session->evictable()) return true;
+  }
+  return false;
+}
+
 bool MetricsServer::Impl::EvictOldestWaiting() {
   for (const auto& session : sessions) {
-    if (!session->waiting_for_request()) continue;
+    if (!session->evictable()) continue;
     evicted.fetch_add(1);
     const std::shared_ptr<Session> victim = session;  // Close removes it from `sessions`
     victim->Close();
