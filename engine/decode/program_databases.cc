@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "engine/util/hash.h"
 #include "engine/util/program_name.h"
 
 namespace gsoc::decode {
@@ -69,6 +70,19 @@ bool ProgramDatabases::Compile(std::string* error, int64_t* culprit) {
     }
     database_of_program_.push_back(it->second);
   }
+  // The name table. A name with an upper-case byte can equal no program (the
+  // compare lower-cases the program only), as in the linear scan: left out.
+  size_t capacity = 8;
+  while (capacity < 2 * programs_.size()) capacity *= 2;
+  slots_.assign(capacity, 0);
+  for (size_t i = 0; i < programs_.size(); ++i) {
+    const std::string& name = programs_[i];
+    if (std::any_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
+      continue;
+    size_t slot = ShortStringHash(name) & (capacity - 1);
+    while (slots_[slot] != 0) slot = (slot + 1) & (capacity - 1);
+    slots_[slot] = static_cast<uint32_t>(i + 1);
+  }
   return true;
 }
 
@@ -113,8 +127,44 @@ void ProgramDatabases::AllocScratch(hs_scratch_t** scratch) const {
   for (const hs_database_t* database : databases_) hs_alloc_scratch(database, scratch);
 }
 
+int64_t ProgramDatabases::IndexOf(std::string_view lower) const {
+  const size_t mask = slots_.size() - 1;
+  for (size_t slot = ShortStringHash(lower) & mask;; slot = (slot + 1) & mask) {
+    const uint32_t entry = slots_[slot];
+    if (entry == 0) return -1;
+    if (programs_[entry - 1] == lower) return entry - 1;
+  }
+}
+
 const hs_database_t* ProgramDatabases::DatabaseOf(std::string_view program,
                                                   const hs_database_t** second) const {
+  *second = nullptr;
+  if (programs_.empty()) return unnamed_;
+  if (program.size() > kMaxHashed || slots_.empty()) return DatabaseOfLinear(program, second);
+  // Lower-cased on the stack, noting the first '(' on the way (the PAM base).
+  char lower[kMaxHashed];
+  size_t paren = std::string_view::npos;
+  for (size_t i = 0; i < program.size(); ++i) {
+    const char c = program[i];
+    lower[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    if (c == '(' && paren == std::string_view::npos) paren = i;
+  }
+  int64_t whole = IndexOf({lower, program.size()});
+  // An empty base (a leading '(') names nothing, as ProgramBase says.
+  int64_t base = paren != std::string_view::npos && paren > 0 ? IndexOf({lower, paren}) : -1;
+  if (whole < 0 && base < 0) return unnamed_;
+  // The name listed first gives the first database, as the linear scan did.
+  if (whole < 0 || (base >= 0 && base < whole)) std::swap(whole, base);
+  const hs_database_t* first = databases_[database_of_program_[whole]];
+  if (base >= 0) {
+    const hs_database_t* other = databases_[database_of_program_[base]];
+    if (other != first) *second = other;  // `program` and its base name two filters
+  }
+  return first;
+}
+
+const hs_database_t* ProgramDatabases::DatabaseOfLinear(std::string_view program,
+                                                        const hs_database_t** second) const {
   *second = nullptr;
   const std::string_view base = ProgramBase(program);
   const hs_database_t* first = nullptr;

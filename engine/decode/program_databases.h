@@ -68,13 +68,28 @@ class ProgramDatabases {
   // when no filter names it. `second`: another filter's, when the program and
   // its base name (before '(') are two filters.
   const hs_database_t* DatabaseOf(std::string_view program, const hs_database_t** second) const;
+  // The same, by comparing with every name: for programs longer than
+  // kMaxHashed.
+  const hs_database_t* DatabaseOfLinear(std::string_view program,
+                                        const hs_database_t** second) const;
+  // Index into programs_ of `lower` (lower case), or -1: one probe sequence
+  // in slots_.
+  int64_t IndexOf(std::string_view lower) const;
+
+  // Programs up to this long are lower-cased on the stack and looked up in
+  // slots_ (an RFC 5424 APP-NAME is at most 48; RFC 3164 and JSON programs
+  // are rarely longer).
+  static constexpr size_t kMaxHashed = 64;
 
   std::vector<HsPattern> unfiltered_;
   std::vector<Filtered> filtered_;
   std::vector<std::string> programs_;
   std::vector<uint32_t> database_of_program_;  // per programs_ entry: index into databases_
-  hs_database_t* unnamed_ = nullptr;           // for a program no filter names
-  std::vector<hs_database_t*> databases_;      // one per distinct set of filtered decoders
+  // Open addressing on ShortStringHash of the name, linear probing: 0 =
+  // empty, else programs_ index + 1. A power of two, at most half full.
+  std::vector<uint32_t> slots_;
+  hs_database_t* unnamed_ = nullptr;       // for a program no filter names
+  std::vector<hs_database_t*> databases_;  // one per distinct set of filtered decoders
 };
 
 }  // namespace gsoc::decode

@@ -11,6 +11,7 @@
 #include <bit>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <unordered_map>
@@ -406,9 +407,32 @@ bool IsFileable(const std::string& pattern) {
 // Candidates Classify keeps on its stack; an event with more falls back to
 // ClassifyLinear (same result, every selector tested).
 constexpr size_t kMaxCandidates = 256;
+
+// Aliases Apply maps in one walk over the event's fields; a selector with
+// more takes ApplyPerAlias (the shipped pipelines have at most 9).
+constexpr size_t kMaxOneWalkAliases = 32;
 }  // namespace
 
 void LogSourceMap::BuildIndex() {
+  for (Selector& selector : selectors_) {
+    selector.alias_lengths = 0;
+    std::vector<Alias>& aliases = selector.aliases;
+    std::map<std::string, std::vector<uint16_t>> codes;  // name -> alias codes, ascending
+    for (size_t i = 0; i < aliases.size() && i < kMaxOneWalkAliases; ++i) {
+      codes[aliases[i].event].push_back(static_cast<uint16_t>(2 * i));
+      codes[aliases[i].sigma].push_back(static_cast<uint16_t>(2 * i + 1));
+    }
+    selector.alias_names.Build({codes.begin(), codes.end()});
+    for (size_t i = 0; i < aliases.size(); ++i) {
+      for (const std::string* name : {&aliases[i].sigma, &aliases[i].event})
+        selector.alias_lengths |= uint64_t{1} << std::min<size_t>(name->size(), 63);
+      aliases[i].fed_by = aliases[i].covered_by = 0;
+      for (size_t j = 0; j < std::min<size_t>(i, 64); ++j) {
+        if (aliases[j].sigma == aliases[i].event) aliases[i].fed_by |= uint64_t{1} << j;
+        if (aliases[j].sigma == aliases[i].sigma) aliases[i].covered_by |= uint64_t{1} << j;
+      }
+    }
+  }
   required_.assign(selectors_.size(), 0);
   ValueIndex::Entries key_names;
   for (size_t k = 0; k < keys_.size(); ++k) {
@@ -510,7 +534,51 @@ void LogSourceMap::Apply(EventBatch& batch, Event& event, uint16_t selector) con
   if (event.selector_count < Event::kMaxSelectors) {
     event.selectors[event.selector_count++] = selector;
   }
-  for (const Alias& alias : selectors_[selector].aliases) {
+  const Selector& s = selectors_[selector];
+  const std::vector<Alias>& aliases = s.aliases;
+  if (aliases.empty()) return;
+  if (aliases.size() > kMaxOneWalkAliases) return ApplyPerAlias(batch, event, s);
+  // One walk: per alias, the first field named its event (the value) and
+  // whether a field is named its sigma. Values are read under their bit only.
+  struct Value {
+    const char* data;
+    size_t size;
+  };
+  Value values[kMaxOneWalkAliases];
+  uint64_t source = 0, target = 0;
+  for (const Field& field : batch.FieldsOf(event)) {
+    if ((s.alias_lengths >> std::min<size_t>(field.name.size(), 63) & 1) == 0) continue;
+    const std::vector<uint16_t>* codes = s.alias_names.Find(field.name);
+    if (codes == nullptr) continue;
+    for (const uint16_t code : *codes) {
+      const uint64_t bit = uint64_t{1} << (code >> 1);
+      if ((code & 1) != 0) {
+        target |= bit;
+      } else if ((source & bit) == 0) {
+        values[code >> 1] = {field.value.data(), field.value.size()};
+        source |= bit;
+      }
+    }
+  }
+  // Then in alias order, as a walk per alias saw them: the fields added by
+  // earlier aliases come after the event's own (a source only when the event
+  // has none of that name; the first added wins), and cover their sigma.
+  uint64_t added = 0;
+  for (size_t i = 0; i < aliases.size(); ++i) {
+    const uint64_t bit = uint64_t{1} << i;
+    if ((target & bit) != 0 || (aliases[i].covered_by & added) != 0) continue;
+    if ((source & bit) == 0) {
+      const uint64_t fed = aliases[i].fed_by & added;
+      if (fed == 0) continue;
+      values[i] = values[std::countr_zero(fed)];
+    }
+    batch.AddField(event, batch.arena().Copy(aliases[i].sigma), {values[i].data, values[i].size});
+    added |= bit;
+  }
+}
+
+void LogSourceMap::ApplyPerAlias(EventBatch& batch, Event& event, const Selector& selector) const {
+  for (const Alias& alias : selector.aliases) {
     std::string_view value;
     bool source = false;
     bool target = false;

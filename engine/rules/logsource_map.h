@@ -90,11 +90,21 @@ class LogSourceMap {
   struct Alias {
     std::string sigma;  // field the rules use
     std::string event;  // field the event carries
+    // Set by BuildIndex, bit j for an earlier alias j of the selector: its
+    // sigma is this one's event (the field it adds is a source), or this
+    // one's sigma (the field it adds is the target).
+    uint64_t fed_by = 0;
+    uint64_t covered_by = 0;
   };
   struct Selector {
     std::string canonical;  // for deduplication
     std::vector<Condition> conditions;
     std::vector<Alias> aliases;
+    // Set by BuildIndex: bit n, an alias name (sigma or event) of length n
+    // (n < 64; bit 63: longer), and the aliases by name (codes 2 * alias
+    // index, + 1 where the name is the alias's sigma), for Apply's one walk.
+    uint64_t alias_lengths = 0;
+    ValueIndex alias_names;
   };
   class Parser;
   friend class Parser;
@@ -125,6 +135,9 @@ class LogSourceMap {
   bool SelectorMatches(const Selector& selector, const KeyValues& keys) const;
   void GatherKeys(const EventBatch& batch, const Event& event, KeyValues& keys) const;
   void Apply(EventBatch& batch, Event& event, uint16_t selector) const;
+  // Apply's mapping by walking the fields once per alias: for a selector with
+  // more aliases than Apply's one walk keeps on its stack.
+  void ApplyPerAlias(EventBatch& batch, Event& event, const Selector& selector) const;
   // Built once after loading (BuildIndex): most selectors have a condition
   // whose values are all exact (Channel, _path, event.dataset, ...). Each such
   // selector is filed under one of those keys by its values, so an event

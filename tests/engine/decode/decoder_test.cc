@@ -281,6 +281,36 @@ TEST(DecoderMatch, PerProgramDatabasesKeepFileOrderAndTheBaseProgram) {
   EXPECT_EQ(decoder(std::string(300, 'a') + "[1]", "x=1"), "any-late");
 }
 
+// Programs are looked up lower-cased in a table up to 64 bytes and compared
+// name by name above: both ways give the same filters, the PAM base's too.
+TEST(DecoderMatch, ProgramLookupAgreesForShortAndLongNames) {
+  auto set = LoadOk(
+      "decoders:\n"
+      "  - name: sshd-one\n"
+      "    programs: [sshd]\n"
+      "    regex: 'x=(?<x>\\w+)'\n"
+      "  - name: pam-form\n"
+      "    programs: ['sshd(pam_unix)']\n"
+      "    regex: 'p=(?<p>\\w+)'\n"
+      "  - name: any-late\n"
+      "    regex: 'x=(?<late>\\w+)'\n");
+  ASSERT_NE(set, nullptr);
+  auto scratch = set->MakeScratch();
+  auto decoder = [&](const std::string& program, const std::string& text) {
+    return DecodeLine(*set, *scratch, "<38>Nov 25 10:00:01 h " + program + ": " + text).decoder;
+  };
+  const std::string tail(70, 'Z');  // the program passes the 64-byte table
+  for (const std::string& suffix : {std::string(), "_" + tail}) {
+    SCOPED_TRACE(suffix.size());
+    EXPECT_EQ(decoder("sShD(pam" + suffix + ")[1]", "x=1"), "sshd-one");  // the base, mixed case
+    EXPECT_EQ(decoder("SSHD(PAM" + suffix + ")[1]", "p=1"), "");          // not pam-form's name
+    EXPECT_EQ(decoder("(sshd" + suffix + ")[1]", "x=1"), "any-late");     // an empty base
+    EXPECT_EQ(decoder("sshdx" + suffix + "[1]", "x=1"), "any-late");
+  }
+  EXPECT_EQ(decoder("SshD(Pam_Unix)[1]", "p=1"), "pam-form");
+  EXPECT_EQ(decoder("SshD(Pam_Unix)[1]", "x=1"), "sshd-one");
+}
+
 // A program whose decoders need a regex database gets one database for
 // everything: the unfiltered decoders' literals go in as escaped regexes,
 // and must still be found (brackets, quotes and dots escaped right).

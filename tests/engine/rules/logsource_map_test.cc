@@ -207,6 +207,46 @@ TEST_F(ClassifyTest, MappedFieldNeverOverridesTheEventsOwn) {
   EXPECT_EQ(event.fields_count, 4u);
 }
 
+// How `fields` add to an event: the first field of a name gives the value;
+// a field the event has, or an earlier mapping added, is never replaced; a
+// mapping reads fields earlier mappings added (not later ones); added fields
+// follow the order of `fields`, and of the selectors.
+TEST_F(ClassifyTest, MappedFieldsOrderAndPrecedence) {
+  const LogSourceMap map = LogSourceMap::Parse(R"(logsources:
+  - logsource: {product: p, service: a}
+    events:
+      - when: {kind: x}
+        fields: {B: b, A: a, C: B, Z: Y, Y: a, Own: a, Dup: dup, Self: Self}
+  - logsource: {product: p, service: b}
+    events:
+      - when: {kind: '*'}
+        fields: {A: c, D: A, E: missing, Dup: c}
+)",
+                                               "p.yaml");
+  Event* event = &Add({{"kind", "x"},
+                       {"a", "1"},
+                       {"b", "2"},
+                       {"Own", "mine"},
+                       {"dup", "first"},
+                       {"dup", "second"},
+                       {"c", "3"},
+                       {"Self", "s"}});
+  Add({{"kind", "y"}});  // a later event: the first one's fields move when it grows
+  event = &batch_.events()[0];
+  map.Classify(batch_, *event);
+  std::string fields;
+  for (const Field& field : batch_.FieldsOf(*event))
+    fields += std::string(field.name) + "=" + std::string(field.value) + ";";
+  EXPECT_EQ(fields,
+            "kind=x;a=1;b=2;Own=mine;dup=first;dup=second;c=3;Self=s;"
+            "B=2;A=1;C=2;Y=1;Dup=first;D=1;");
+  EXPECT_EQ(event->selector_count, 2);
+  Event& other = batch_.events()[1];
+  map.Classify(batch_, other);
+  EXPECT_EQ(other.fields_count, 1u);
+  EXPECT_EQ(other.selector_count, 1);
+}
+
 TEST_F(ClassifyTest, HeaderProgramInConditions) {
   const LogSourceMap map = LogSourceMap::Parse(kPipeline, "p.yaml");
   Event& event = Add({{"method", "GET"}});
