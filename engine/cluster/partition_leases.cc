@@ -20,7 +20,11 @@ constexpr std::string_view kMemberPrefix = "member.";
 constexpr std::string_view kFreeValue = "-";  // a released lease
 constexpr milliseconds kMaxWait{100};         // the loop looks at stop_ this often
 constexpr size_t kMaxWatchBatch = 1024;       // updates handled per pass
-constexpr size_t kMaxMembers = 1024;          // correlate nodes tracked (P x N pairs to assign)
+// Making the watch again: request timeouts it may take (a stream lookup, the
+// consumer, its first delivery; 2.3 measured while a server died). Leases are
+// trusted for 6 (3/4 lease_ttl) after a renewal, renewed every 2.
+constexpr int kWatchStartRequests = 4;
+constexpr size_t kMaxMembers = 1024;  // correlate nodes tracked (P x N pairs to assign)
 constexpr int64_t kLeaseBucketBytes = int64_t{16} << 20;
 constexpr int32_t kLeaseValueBytes = 256;
 
@@ -163,7 +167,12 @@ void PartitionLeaseManager::Run() {
 
 bool PartitionLeaseManager::Step() {
   if (stop_.load()) return false;
-  if (!watch_ && Available()) RestartWatch();
+  // The watch only when no lease could lapse while it is made (else after
+  // the renewals below, on a later pass): it runs before DropExpired, and a
+  // lapse it hid would reach the loss callback late (two owners for a while).
+  if (!watch_ && Available() &&
+      LeasesOutlast(kWatchStartRequests * bucket_->spec().request_timeout))
+    RestartWatch();
   DropExpired();
   Clock::time_point now = Clock::now();
   if (now >= heartbeat_due_ && Available()) Heartbeat();
@@ -210,6 +219,12 @@ bool PartitionLeaseManager::Step() {
   const auto wait = std::chrono::duration_cast<milliseconds>(next - Clock::now());
   DrainWatch(std::max(wait, milliseconds(1)));
   return true;
+}
+
+bool PartitionLeaseManager::LeasesOutlast(Clock::duration span) const {
+  const Clock::time_point limit = Clock::now() + span;
+  return std::all_of(held_.begin(), held_.end(),
+                     [&](const auto& entry) { return entry.second.valid_until > limit; });
 }
 
 void PartitionLeaseManager::RestartWatch() {
@@ -419,12 +434,15 @@ void PartitionLeaseManager::Renew(uint32_t partition) {
   // Refused. A renewal of ours whose acknowledgement was lost moved the
   // revision too: then the value is still ours, and we renew again at once
   // from its revision (the lease stays trusted only as long as before).
+  const uint64_t written = held.revision;
+  DropExpired();  // before the next request too (it may drop this one)
+  if (held_.count(partition) == 0) return;
   KvEntry entry;
   std::string ignored;
   if (bucket_->Get(LeaseKey(partition), &entry, &ignored) == KvStatus::kOk &&
-      entry.value == lease_value_ && entry.revision > held.revision) {
-    held.revision = entry.revision;
-    held.renew_due = Clock::now();
+      entry.value == lease_value_ && entry.revision > written) {
+    held_.at(partition).revision = entry.revision;
+    held_.at(partition).renew_due = Clock::now();
     return;
   }
   // Someone else holds it now, or it lapsed.
@@ -444,12 +462,14 @@ void PartitionLeaseManager::TryAcquire(uint32_t partition) {
   KvStatus status = bucket_->Create(key, lease_value_, &revision, &error);
   if (status == KvStatus::kConflict) {
     KvEntry entry;
+    DropExpired();  // before every request, as KeepHeld before the first
     status = bucket_->Get(key, &entry, &error);
     if (status == KvStatus::kNotFound) return;  // lapsed just now: the next poll takes it
     if (status == KvStatus::kOk) {
       // Released, or ours from a write whose acknowledgement was lost: take
       // it at the revision read; anyone else's: wait for release or lapse.
       if (entry.value != kFreeValue && entry.value != lease_value_) return;
+      DropExpired();
       sent = Clock::now();
       status = bucket_->Update(key, lease_value_, entry.revision, &revision, &error);
       if (status == KvStatus::kConflict) return;  // someone was faster
