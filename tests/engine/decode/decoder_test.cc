@@ -267,7 +267,7 @@ TEST(DecoderMatch, PerProgramDatabasesKeepFileOrderAndTheBaseProgram) {
   ASSERT_NE(set, nullptr);
   auto scratch = set->MakeScratch();
   auto decoder = [&](const std::string& program, const std::string& text) {
-    return DecodeLine(*set, *scratch, "<38>Nov 25 10:00:01 h " + program + ": " + text).decoder;
+    return DecoderOf(*set, *scratch, program, text);
   };
   EXPECT_EQ(decoder("sshd[1]", "x=1"), "sshd-one");
   EXPECT_EQ(decoder("SSHD[1]", "x=1"), "sshd-one");
@@ -297,7 +297,7 @@ TEST(DecoderMatch, ProgramLookupAgreesForShortAndLongNames) {
   ASSERT_NE(set, nullptr);
   auto scratch = set->MakeScratch();
   auto decoder = [&](const std::string& program, const std::string& text) {
-    return DecodeLine(*set, *scratch, "<38>Nov 25 10:00:01 h " + program + ": " + text).decoder;
+    return DecoderOf(*set, *scratch, program, text);
   };
   const std::string tail(70, 'Z');  // the program passes the 64-byte table
   for (const std::string& suffix : {std::string(), "_" + tail}) {
@@ -325,7 +325,7 @@ TEST(DecoderMatch, LiteralsWithSpecialBytesInAMixedDatabase) {
   ASSERT_NE(set, nullptr);
   auto scratch = set->MakeScratch();
   auto decoder = [&](const std::string& program, const std::string& text) {
-    return DecodeLine(*set, *scratch, "<38>Nov 25 10:00:01 h " + program + ": " + text).decoder;
+    return DecoderOf(*set, *scratch, program, text);
   };
   EXPECT_EQ(decoder("su[1]", R"([UFW "a.b"] go)"), "bracketed");
   EXPECT_EQ(decoder("su[1]", "x=1"), "su-short");

@@ -51,6 +51,12 @@ inline Decoded DecodeLine(const DecoderSet& set, DecoderSet::Scratch& scratch,
   return out;
 }
 
+// The decoder chosen for `text` logged by `program` (with its pid, e.g. "sshd[1]").
+inline std::string DecoderOf(const DecoderSet& set, DecoderSet::Scratch& scratch,
+                             const std::string& program, const std::string& text) {
+  return DecodeLine(set, scratch, "<38>Nov 25 10:00:01 h " + program + ": " + text).decoder;
+}
+
 inline std::vector<std::string> ReadLines(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::vector<std::string> lines;

@@ -240,21 +240,29 @@ bool ClosedWithin(int fd, std::chrono::milliseconds timeout) {
   return false;
 }
 
-// One GET /metrics; the status (0: none) and the time it took.
-std::pair<int, std::chrono::milliseconds> Scrape(uint16_t port) {
-  const auto start = std::chrono::steady_clock::now();
-  const int fd = Connect(port);
-  const std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+constexpr std::string_view kScrape =
+    "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+
+// The reply to a request already sent on `fd` (Connection: close).
+std::string ReadReply(int fd) {
   std::string reply;
   char buffer[65536];
   for (;;) {
     pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 3000) <= 0) break;
+    if (::poll(&p, 1, 5000) <= 0) break;
     const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
     if (n <= 0) break;
     reply.append(buffer, static_cast<size_t>(n));
   }
+  return reply;
+}
+
+// One GET /metrics; the status (0: none) and the time it took.
+std::pair<int, std::chrono::milliseconds> Scrape(uint16_t port) {
+  const auto start = std::chrono::steady_clock::now();
+  const int fd = Connect(port);
+  ::send(fd, kScrape.data(), kScrape.size(), MSG_NOSIGNAL);
+  const std::string reply = ReadReply(fd);
   ::close(fd);
   const int status = reply.rfind("HTTP/1.1 ", 0) == 0 ? std::atoi(reply.c_str() + 9) : 0;
   return {status, std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -317,20 +325,6 @@ class SlowCollectable : public prometheus::Collectable {
   std::chrono::milliseconds delay_;
 };
 
-// The reply to a request already sent on `fd` (Connection: close).
-std::string ReadReply(int fd) {
-  std::string reply;
-  char buffer[65536];
-  for (;;) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 5000) <= 0) break;
-    const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
-    if (n <= 0) break;
-    reply.append(buffer, static_cast<size_t>(n));
-  }
-  return reply;
-}
-
 // A flood of scrapes shares collections: 24 scrapes sent at once on open
 // connections are all answered, by two or three collections, not 24.
 TEST(MetricsServerTest, ScrapesThatWaitTogetherShareOneCollection) {
@@ -343,8 +337,7 @@ TEST(MetricsServerTest, ScrapesThatWaitTogetherShareOneCollection) {
   for (int i = 0; i < 24; ++i) fds.push_back(Connect(server.port()));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // all accepted
   const uint64_t before = slow->collections.load();
-  const std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-  for (int fd : fds) ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  for (int fd : fds) ::send(fd, kScrape.data(), kScrape.size(), MSG_NOSIGNAL);
   for (int fd : fds) {
     const std::string reply = ReadReply(fd);
     EXPECT_EQ(reply.rfind("HTTP/1.1 200", 0), 0u) << reply.substr(0, 200);
@@ -364,8 +357,7 @@ TEST(MetricsServerTest, AScrapeSeesWhatChangedBeforeItsRequest) {
   for (uint64_t i = 1; i <= 20; ++i) {
     slow->value = i;
     const int fd = Connect(server.port());
-    const std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-    ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    ::send(fd, kScrape.data(), kScrape.size(), MSG_NOSIGNAL);
     EXPECT_THAT(ReadReply(fd), HasSubstr("\ntest_value " + std::to_string(i) + "\n"));
     ::close(fd);
   }
