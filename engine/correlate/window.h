@@ -84,7 +84,9 @@
 // Advance drops entries that no future window can contain: those older than
 // watermark - timespan (for absent and upper-bound rules, once decided).
 // HeapBytes() reports the block's size (capacity x entry size). Add and
-// Advance allocate only to grow that block; the distinct-value and ordered
+// Advance allocate only to grow that block. A firing that empties the
+// window keeps a block of up to 256 bytes (the key refills at once);
+// Advance frees an emptied block. The distinct-value and ordered
 // scans use a per-thread scratch that grows to the largest window once.
 #pragma once
 

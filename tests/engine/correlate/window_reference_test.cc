@@ -161,6 +161,24 @@ TEST(WindowMemory, SmallForEventCount) {
   EXPECT_EQ(wide.window.HeapBytes(), 24u);
 }
 
+// A firing empties the window of a key that goes on receiving inputs: its
+// block stays (no malloc per refill); expiry gives it back.
+TEST(WindowMemory, AFiringKeepsASmallBlockAndExpiryFreesIt) {
+  Harness h(MakeRule(Type::kEventCount, Gte(3), 1000));
+  EXPECT_FALSE(h.Add(1));
+  EXPECT_FALSE(h.Add(2));
+  ASSERT_TRUE(h.Add(3));
+  EXPECT_TRUE(h.window.empty());
+  const size_t kept = h.window.HeapBytes();
+  EXPECT_GT(kept, 0u);
+  EXPECT_LE(kept, 256u);
+  EXPECT_FALSE(h.Add(4));
+  EXPECT_EQ(h.window.HeapBytes(), kept);
+  EXPECT_FALSE(h.Advance(5000));
+  EXPECT_TRUE(h.window.empty());
+  EXPECT_EQ(h.window.HeapBytes(), 0u);
+}
+
 TEST(WindowMemory, CopyAndMoveKeepState) {
   Harness h(MakeRule(Type::kEventCount, Gte(3)));
   h.Add(0);
