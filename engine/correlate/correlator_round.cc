@@ -172,17 +172,15 @@ void Correlator::Round::ApplyAll() {
   }
 }
 
-// Keys are spread over megabytes: each update would wait for up to three
-// cache misses (index entry, slot, raw cache index). Fetch them ahead.
+// Keys are spread over megabytes: each update would wait for two cache
+// misses (index entry, slot). Fetch them ahead. (The raw cache's index is
+// walked in id order: raw_cache.h.)
 void Correlator::Round::Prefetch(const Update& update, bool slot) const {
   const Shard& shard = ShardOf(update);
   const KeyTable* table = update.rule < shard.by_rule.size() ? shard.by_rule[update.rule] : nullptr;
   if (table == nullptr) return;
   if (!slot) {
     table->PrefetchIndex(update.hash);
-    if (batch_ != nullptr && update.event_index >= 0 && update.seed == kNone) {
-      self_.raw_->Prefetch(batch_->events()[update.event_index].id);
-    }
   } else {
     table->PrefetchSlot(update.hash);
   }

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <random>
 #include <string>
@@ -96,6 +97,73 @@ TEST(RawCache, MatchesAModelAcrossManyWrapArounds) {
     EXPECT_GE(found, 20u);
   }
 }
+
+// The index finds ids by their low bits (raw_cache.h): whatever their
+// pattern (dense, sparse, chain ids with the top bit beside event ids,
+// random, repeats), exactly the ids still in the ring are found, with
+// their own line, and nothing dropped is.
+class RawCacheIdPattern : public ::testing::TestWithParam<int> {};
+
+uint64_t NextId(int pattern, uint64_t n, std::mt19937_64& rng) {
+  constexpr uint64_t kChainBit = uint64_t{1} << 63;
+  switch (pattern) {
+    case 0:
+      return n;  // dense
+    case 1:
+      return n * 1000 + rng() % 7;  // sparse, ascending
+    case 2:
+      return n % 3 == 0 ? (kChainBit | n) : n * 2;  // chains among events
+    case 3:
+      return 1 + rng() % (uint64_t{1} << 40);  // random
+    case 4:
+      return n * 4096;  // one home slot for many
+    default:
+      return 1 + (n / 4) + (n % 4) * 1000000;  // four interleaved streams
+  }
+}
+
+TEST_P(RawCacheIdPattern, FindsExactlyTheIdsInTheRing) {
+  std::mt19937_64 rng(GetParam());
+  RawCache cache;
+  cache.Configure(32 << 10, 64);
+  std::deque<std::pair<uint64_t, std::string>> live;  // the model: FIFO by insert
+  std::deque<uint64_t> dropped;                       // the latest dropped ids
+  auto is_live = [&](uint64_t id) {
+    return std::any_of(live.begin(), live.end(),
+                       [&](const auto& entry) { return entry.first == id; });
+  };
+  for (uint64_t n = 1; n <= 30000; ++n) {
+    const uint64_t id = NextId(GetParam(), n, rng);
+    const bool repeat = is_live(id);
+    const std::string line = std::to_string(id) + ":" + Line(rng, 40);
+    cache.Insert(id, 0, line);
+    if (!repeat) live.emplace_back(id, line);
+    while (live.size() > cache.size()) {
+      dropped.push_back(live.front().first);
+      if (dropped.size() > 200) dropped.pop_front();
+      live.pop_front();
+    }
+    if (n % 251 != 0) continue;
+    std::vector<uint64_t> listed;
+    cache.ForEach([&](uint64_t key, int64_t, std::string_view) { listed.push_back(key); });
+    ASSERT_EQ(listed.size(), live.size());
+    std::string raw;
+    for (size_t k = 0; k < live.size(); ++k) {
+      ASSERT_EQ(listed[k], live[k].first);
+      ASSERT_TRUE(cache.Lookup(live[k].first, &raw)) << live[k].first;
+      ASSERT_EQ(raw, live[k].second);
+    }
+    for (const uint64_t gone : dropped) {
+      if (!is_live(gone)) {
+        EXPECT_FALSE(cache.Contains(gone)) << gone;
+      }
+    }
+    for (const auto& [key, line] : live) EXPECT_FALSE(cache.Contains(key ^ (uint64_t{1} << 62)));
+  }
+  EXPECT_GT(dropped.size(), 100u);  // the ring wrapped many times
+}
+
+INSTANTIATE_TEST_SUITE_P(Patterns, RawCacheIdPattern, ::testing::Range(0, 6));
 
 }  // namespace
 }  // namespace gsoc::correlate::internal
