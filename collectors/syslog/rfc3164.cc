@@ -2,6 +2,7 @@
 // README.md for the heuristics).
 #include "collectors/syslog/syslog_common.h"
 #include "collectors/syslog/syslog_parser.h"
+#include "engine/util/saturating.h"
 
 namespace gsoc {
 
@@ -98,12 +99,49 @@ inline bool ParseBsdTimestamp(const char*& p, const char* end, TimeParts& t, boo
   return true;
 }
 
+// The calendar year of a local time, remembered per thread for the year
+// it falls in: every message of a stream asks for the same one, and the
+// civil conversion's divisions were 1.6% of gsocd's CPU.
+inline int64_t LocalYear(int64_t local_ns) {
+  struct Span {
+    int64_t begin_ns = 1, end_ns = 0, year = 0;  // [begin, end): empty at first
+  };
+  thread_local Span span;
+  if (local_ns >= span.begin_ns && local_ns < span.end_ns) return span.year;
+  const int64_t year = CivilFromNanos(local_ns).year;
+  TimeParts start;
+  start.year = year;
+  start.month = start.day = 1;
+  if (Representable(start) && year + 1 <= 2261) {
+    const int64_t begin_ns = ToUnixNanos(start);
+    start.year = year + 1;
+    span = {begin_ns, ToUnixNanos(start), year};
+  }
+  return year;
+}
+
+// A candidate of the receive year from this many days before receive time
+// to a day after it is the nearest allowed: the year before's is 365 days
+// further away, and the year after's is more than a day ahead.
+constexpr int64_t kSureYearDays = 363;
+
 // The year that puts month/day/time nearest to receive time, never more than
 // a day ahead of it. Returns false when no candidate is a valid date (Feb 29
 // with no leap year within a year of receive time).
 inline bool ResolveYear(TimeParts& t, int64_t receive_ns, int32_t offset_seconds) {
   const int64_t local_ns = receive_ns + static_cast<int64_t>(offset_seconds) * kNanosPerSecond;
-  const int64_t receive_year = CivilFromNanos(local_ns).year;
+  const int64_t receive_year = LocalYear(local_ns);
+  if (t.day <= DaysInMonth(receive_year, t.month)) {
+    t.year = receive_year;
+    if (Representable(t)) {
+      const int64_t candidate = ToUnixNanos(t);
+      if (candidate <= SaturatingAdd(receive_ns, kSecondsPerDay * kNanosPerSecond) &&
+          candidate >=
+              SaturatingSub(receive_ns, kSureYearDays * kSecondsPerDay * kNanosPerSecond)) {
+        return true;
+      }
+    }
+  }
   bool found = false;
   int64_t best_year = 0, best_distance = 0;
   for (int64_t year = receive_year + 1; year >= receive_year - 1; --year) {

@@ -1,7 +1,11 @@
 // Unit tests of the lenient RFC 3164 parser.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "collectors/syslog/syslog_parser.h"
 #include "engine/util/time_format.h"
@@ -203,6 +207,69 @@ TEST(Rfc3164, RollingYearStartsAtTheGivenYearAndFollowsTheFile) {
   // A year in the timestamp is taken as written and does not move the file's year.
   EXPECT_EQ(parse("<13>Feb  3 2001 08:00:00 host app: x"), Utc(2001, 2, 3, 8, 0, 0));
   EXPECT_EQ(parse("<13>Feb  4 08:00:00 host app: x"), Utc(2007, 2, 4, 8, 0, 0));
+}
+
+// The year rule, searched in full: of the years around the receive year,
+// the one whose date is nearest receive time and at most a day after it
+// (the later year on a tie); none when no year has the date.
+std::optional<int64_t> NearestYearTime(unsigned month, unsigned day, unsigned hour,
+                                       int64_t receive_ns, int32_t offset) {
+  const int64_t local = receive_ns + int64_t{offset} * kNanosPerSecond;
+  const int64_t receive_year = CivilFromNanos(local).year;
+  std::optional<int64_t> best;
+  for (int64_t year = receive_year + 1; year >= receive_year - 1; --year) {
+    if (day > DaysInMonth(year, month)) continue;
+    const int64_t t = Utc(year, month, day, hour, 0, 0) - int64_t{offset} * kNanosPerSecond;
+    if (t > receive_ns + 86400 * kNanosPerSecond) continue;
+    if (!best || std::llabs(t - receive_ns) < std::llabs(*best - receive_ns)) best = t;
+  }
+  return best;
+}
+
+// The parser's shortcut (the receive year when its date is from 363 days
+// before receive time to a day after) and its per-thread year cache agree
+// with the full search for every date, at receive times stepping over four
+// years, both ways, around each New Year, and with zone offsets that put
+// local time in another year than UTC.
+TEST(Rfc3164, YearChoiceAgreesWithTheFullSearch) {
+  static const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  std::vector<int64_t> receives;
+  for (int64_t k = 0; k < 370; ++k) {
+    receives.push_back(Utc(2023, 11, 20, 5, 0, 0) + k * (97 * 3600 + 13) * kNanosPerSecond);
+  }
+  for (int64_t year = 2023; year <= 2026; ++year) {
+    for (const int64_t hours : {-30, -16, -8, -1, 0, 1, 6, 30}) {
+      receives.push_back(Utc(year, 1, 1, 0, 0, 1) + hours * 3600 * kNanosPerSecond);
+    }
+  }
+  size_t checked = 0;
+  for (const int32_t offset : {0, 14 * 3600, -12 * 3600}) {
+    for (int pass = 0; pass < 2; ++pass) {  // forward, then backward in time
+      for (size_t k = 0; k < receives.size(); ++k) {
+        const size_t i = pass == 0 ? k : receives.size() - 1 - k;
+        const int64_t receive = receives[i];
+        for (unsigned month = 1; month <= 12; month += (i % 3 == 0 || i >= 370) ? 1 : 2) {
+          for (unsigned day : {1u, 15u, 28u, 29u, 30u, 31u}) {
+            if (day > DaysInMonth(2024, month)) continue;
+            char text[64];
+            std::snprintf(text, sizeof(text), "<13>%s %2u 07:00:00 h a: m", kMonths[month - 1],
+                          day);
+            Parsed p;
+            Parse3164(p, text, receive, offset);
+            ASSERT_TRUE(p.ok) << text;
+            const std::optional<int64_t> expected = NearestYearTime(month, day, 7, receive, offset);
+            ASSERT_EQ(p.event->has_message_time, expected.has_value()) << text << " at " << receive;
+            if (expected) {
+              ASSERT_EQ(p.event->event_time_ns, *expected) << text << " at " << receive;
+            }
+            ++checked;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(checked, 20000u);
 }
 
 TEST(Rfc3164, Feb29ResolvesToALeapYearOrNoTime) {
