@@ -15,8 +15,9 @@
 #include <cstring>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
+
+#include "engine/util/hash.h"
 
 namespace gsoc::correlate::internal {
 
@@ -34,7 +35,10 @@ class RawCache {
   void Clear() {
     ring_ = {};
     headers_ = {};
-    index_ = {};
+    direct_ = {};
+    overflow_ = {};
+    overflowed_ = {};
+    overflow_count_ = 0;
     head_ = tail_ = 0;
     live_bytes_ = tail_offset_ = 0;
   }
@@ -42,10 +46,11 @@ class RawCache {
   size_t size() const { return static_cast<size_t>(tail_ - head_); }
   size_t HeapBytes() const {
     return ring_.capacity() + headers_.capacity() * sizeof(Header) +
-           index_.capacity() * sizeof(IndexEntry);
+           (direct_.capacity() + overflow_.capacity()) * sizeof(IndexEntry) +
+           overflowed_.capacity();
   }
 
-  bool Contains(uint64_t id) const { return FindPosition(id) != kAbsent; }
+  bool Contains(uint64_t id) const { return Find(id) != nullptr; }
 
   void Insert(uint64_t id, int64_t time_ns, std::string_view raw) {
     if (id == 0 || budget_ < 1024 || Contains(id)) return;
@@ -76,9 +81,9 @@ class RawCache {
   }
   // The same, with the time it was cached under.
   bool Lookup(uint64_t id, std::string* raw, int64_t* time_ns) const {
-    const size_t position = FindPosition(id);
-    if (position == kAbsent) return false;
-    const Header& header = HeaderOf(index_[position].seq);
+    const IndexEntry* entry = Find(id);
+    if (entry == nullptr) return false;
+    const Header& header = HeaderOf(entry->seq);
     CopyOut(header, raw);
     *time_ns = header.time_ns;
     return true;
@@ -121,7 +126,6 @@ class RawCache {
     uint64_t id = 0;  // 0: empty
     uint64_t seq = 0;
   };
-  static constexpr size_t kAbsent = SIZE_MAX;
 
   // Positions are masked and wrapped, never divided: a 64-bit division per
   // header and per ring copy was most of an insert's time.
@@ -134,15 +138,17 @@ class RawCache {
 
   void Allocate() {
     // One header per 256 bytes of budget (lines average 100-300 bytes; a
-    // power of two, rounded down), an index at load <= 0.5, the rest for
-    // the lines.
+    // power of two, rounded down), the two index tables at load <= 0.5
+    // each, the rest for the lines.
     size_t entries = 4;
     while (entries * 2 <= budget_ / 256) entries *= 2;
-    size_t index_size = 8;
-    while (index_size < entries * 2) index_size *= 2;
-    const size_t overhead = entries * sizeof(Header) + index_size * sizeof(IndexEntry);
+    const size_t index_size = entries * 2;
+    const size_t overhead =
+        entries * sizeof(Header) + index_size * (2 * sizeof(IndexEntry) + sizeof(uint8_t));
     headers_.resize(entries);
-    index_.assign(index_size, IndexEntry{});
+    direct_.assign(index_size, IndexEntry{});
+    overflow_.assign(index_size, IndexEntry{});
+    overflowed_.assign(index_size, 0);
     ring_.resize(budget_ > overhead + 512 ? budget_ - overhead : 512);
   }
 
@@ -166,62 +172,82 @@ class RawCache {
     out->append(ring_.data(), header.length - first);
   }
 
-  // The index: Robin Hood linear probing from slot id & mask. Ids are
-  // gsocd's own (events numbered in input order, chain ids by a counter),
-  // so the entries come in nearly ascending: each sits at its home slot,
-  // an insert and the drop of the oldest touch the two ends of a sliding
-  // run, and the hardware prefetcher follows both. (A mixing hash made
-  // each of them a random miss in an 8 MiB table: 6% of gsocd's CPU.)
-  // Robin Hood order keeps the worst case short when ids are not dense:
-  // a lookup stops at an entry nearer its home than the probe, a removal
-  // shifts back only displaced entries.
-  size_t Home(uint64_t id) const { return static_cast<size_t>(id) & (index_.size() - 1); }
-  size_t Displacement(size_t position) const {
-    return (position - Home(index_[position].id)) & (index_.size() - 1);
-  }
+  // The index, in two tables of the same size. `direct_` holds an id at
+  // slot id & mask when that slot is free. Ids are gsocd's own (events
+  // numbered in input order, chain ids by a counter), so they come nearly
+  // ascending: an insert and the drop of the oldest touch the two ends of
+  // a sliding range, which the hardware prefetcher follows. (A mixing hash
+  // made each of them a random miss in an 8 MiB table: 6% of gsocd's CPU.)
+  // An id whose slot is taken (a chain id, a line restored from a
+  // checkpoint, sparse ids wrapping around) goes to `overflow_`, linear
+  // probing from a mixing hash, and `overflowed_` counts, per direct slot,
+  // the overflow entries homed there (saturating), so that a lookup only
+  // probes the overflow where one may be. Every operation is O(1)
+  // expected, whatever the ids: no run of ids can make an insert move
+  // others.
+  size_t DirectSlot(uint64_t id) const { return static_cast<size_t>(id) & (direct_.size() - 1); }
 
-  size_t FindPosition(uint64_t id) const {
-    if (index_.empty() || id == 0) return kAbsent;
-    const size_t mask = index_.size() - 1;
-    for (size_t i = Home(id), distance = 0;; i = (i + 1) & mask, ++distance) {
-      if (index_[i].id == id) return i;
-      if (index_[i].id == 0 || Displacement(i) < distance) return kAbsent;
-    }
+  const IndexEntry* Find(uint64_t id) const {
+    if (direct_.empty() || id == 0) return nullptr;
+    const size_t slot = DirectSlot(id);
+    if (direct_[slot].id == id) return &direct_[slot];
+    if (overflowed_[slot] == 0) return nullptr;
+    const size_t position = OverflowPosition(id);
+    return position == kNotInOverflow ? nullptr : &overflow_[position];
   }
 
   void PlaceInIndex(uint64_t id, uint64_t seq) {
-    const size_t mask = index_.size() - 1;
-    IndexEntry entry{id, seq};
-    for (size_t i = Home(id), distance = 0;; i = (i + 1) & mask, ++distance) {
-      if (index_[i].id == 0) {
-        index_[i] = entry;
-        return;
-      }
-      const size_t resident = Displacement(i);
-      if (resident < distance) {  // the richer entry moves on
-        std::swap(entry, index_[i]);
-        distance = resident;
-      }
+    const size_t slot = DirectSlot(id);
+    if (direct_[slot].id == 0) {
+      direct_[slot] = {id, seq};
+      return;
     }
+    const size_t mask = overflow_.size() - 1;
+    size_t i = Mix64(id) & mask;
+    while (overflow_[i].id != 0) i = (i + 1) & mask;
+    overflow_[i] = {id, seq};
+    ++overflow_count_;
+    if (overflowed_[slot] != UINT8_MAX) ++overflowed_[slot];
   }
 
   void RemoveFromIndex(uint64_t id) {
-    size_t hole = FindPosition(id);
-    if (hole == kAbsent) return;
-    const size_t mask = index_.size() - 1;
-    for (size_t next = (hole + 1) & mask; index_[next].id != 0 && Displacement(next) > 0;
-         next = (next + 1) & mask) {
-      index_[hole] = index_[next];
-      hole = next;
+    const size_t slot = DirectSlot(id);
+    if (direct_[slot].id == id) {
+      direct_[slot] = IndexEntry{};
+      return;
     }
-    index_[hole] = IndexEntry{};
+    size_t hole = OverflowPosition(id);
+    if (hole == kNotInOverflow) return;
+    const size_t mask = overflow_.size() - 1;
+    for (size_t next = (hole + 1) & mask; overflow_[next].id != 0; next = (next + 1) & mask) {
+      const size_t home = Mix64(overflow_[next].id) & mask;
+      if (((next - home) & mask) >= ((next - hole) & mask)) {
+        overflow_[hole] = overflow_[next];
+        hole = next;
+      }
+    }
+    overflow_[hole] = IndexEntry{};
+    --overflow_count_;
+    if (overflowed_[slot] != UINT8_MAX) --overflowed_[slot];  // a saturated count stays
+  }
+
+  static constexpr size_t kNotInOverflow = SIZE_MAX;
+  size_t OverflowPosition(uint64_t id) const {
+    if (overflow_count_ == 0) return kNotInOverflow;
+    const size_t mask = overflow_.size() - 1;
+    for (size_t i = Mix64(id) & mask;; i = (i + 1) & mask) {
+      if (overflow_[i].id == id) return i;
+      if (overflow_[i].id == 0) return kNotInOverflow;
+    }
   }
 
   size_t budget_ = 0;
   size_t max_line_ = 4096;
   std::vector<char> ring_;
   std::vector<Header> headers_;
-  std::vector<IndexEntry> index_;
+  std::vector<IndexEntry> direct_, overflow_;
+  std::vector<uint8_t> overflowed_;  // per direct slot: overflow entries homed there
+  size_t overflow_count_ = 0;
   uint64_t head_ = 0, tail_ = 0;  // entry sequence numbers [head_, tail_)
   uint64_t live_bytes_ = 0;       // bytes of the live lines in the ring
   uint64_t tail_offset_ = 0;      // where the next line goes in the ring
