@@ -139,7 +139,7 @@ class RawCache {
   void Allocate() {
     // One header per 256 bytes of budget (lines average 100-300 bytes; a
     // power of two, rounded down), the two index tables at load <= 0.5
-    // each, the rest for the lines.
+    // each (with the headers, 38% of the budget), the rest for the lines.
     size_t entries = 4;
     while (entries * 2 <= budget_ / 256) entries *= 2;
     const size_t index_size = entries * 2;

@@ -197,5 +197,20 @@ TEST(RawCache, ChainAndRestoredIdsAmongDenseIdsStayCheap) {
   EXPECT_FALSE(cache.Contains(1'000'000));
 }
 
+// The budget is for lines first: a 32-byte header per 256 bytes and the
+// index (two 16-byte direct slots, two 16-byte overflow slots and two
+// 1-byte counts per header) take 38% of it, so 200-byte lines fill at
+// least three fifths. (A
+// direct table of one slot per header gave the lines 68% but cost 4-12% of
+// gsocd's CPU a message in more overflow probes: bench/README.md.)
+TEST(RawCache, LinesGetThreeFifthsOfTheBudget) {
+  constexpr size_t kBudget = 4 << 20;
+  RawCache cache;
+  cache.Configure(kBudget, 512);
+  for (uint64_t id = 1; id <= 100'000; ++id) cache.Insert(id, 0, std::string(200, 'x'));
+  EXPECT_LE(cache.HeapBytes(), kBudget + 1024);
+  EXPECT_GE(cache.size() * 200, kBudget * 3 / 5) << cache.size() << " lines kept";
+}
+
 }  // namespace
 }  // namespace gsoc::correlate::internal
