@@ -272,6 +272,26 @@ TEST(Rfc3164, YearChoiceAgreesWithTheFullSearch) {
   EXPECT_GT(checked, 20000u);
 }
 
+// Receive times at the ends of what int64 nanoseconds hold (1678, 2261):
+// the year next to them is not representable, so it is never a candidate,
+// and nothing overflows (UBSan checks this in the sanitizer build).
+TEST(Rfc3164, YearChoiceAtTheEndsOfRepresentableTime) {
+  static const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const int64_t kYearNs = 366 * 86400 * kNanosPerSecond;
+  for (const int64_t receive : {Utc(1678, 1, 2, 0, 0, 0), Utc(2261, 12, 30, 0, 0, 0)}) {
+    for (unsigned month = 1; month <= 12; ++month) {
+      const std::string text = std::string("<13>") + kMonths[month - 1] + " 28 07:00:00 h a: m";
+      Parsed p;
+      Parse3164(p, text, receive, 14 * 3600);
+      ASSERT_TRUE(p.ok) << text;
+      if (!p.event->has_message_time) continue;
+      EXPECT_LE(p.event->event_time_ns, receive + 86400 * kNanosPerSecond) << text;
+      EXPECT_GE(p.event->event_time_ns, receive - kYearNs) << text;
+    }
+  }
+}
+
 TEST(Rfc3164, Feb29ResolvesToALeapYearOrNoTime) {
   Parsed p;
   Parse3164(p, "<13>Feb 29 10:00:00 host app: x", Utc(2025, 1, 10, 0, 0, 0));
