@@ -154,6 +154,18 @@ KvStatus KvBucket::Get(std::string_view key, KvEntry* out, std::string* error) {
   return Classify(s, "get " + name, error);
 }
 
+KvStatus KvBucket::LeaderRevision(std::string_view key, uint64_t* revision, std::string* error) {
+  const std::string stream = "KV_" + spec_.name;
+  const std::string subject = "$KV." + spec_.name + "." + std::string(key);
+  natsMsg* msg = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  const natsStatus s = js_GetLastMsg(&msg, js_, stream.c_str(), subject.c_str(), nullptr, &code);
+  if (s == NATS_OK) *revision = natsMsg_GetSequence(msg);
+  natsMsg_Destroy(msg);
+  if (s != NATS_OK && code == JSNoMessageFoundErr) return KvStatus::kNotFound;
+  return Classify(s, "last revision of " + std::string(key), error);
+}
+
 KvStatus KvBucket::Create(std::string_view key, std::string_view value, uint64_t* revision,
                           std::string* error) {
   const std::string name(key);

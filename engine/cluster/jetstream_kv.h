@@ -70,6 +70,11 @@ class KvBucket {
 
   // The latest value of `key`; kNotFound for none or a delete marker.
   KvStatus Get(std::string_view key, KvEntry* out, std::string* error);
+  // The revision of `key`'s last write as the bucket stream's leader has
+  // applied it (not a replica's direct answer, which may lag); kNotFound
+  // when it has none (never written, or expired by the TTL; a delete or
+  // purge marker is a write).
+  KvStatus LeaderRevision(std::string_view key, uint64_t* revision, std::string* error);
   // Writes only if `key` has no value (or its last write is a delete marker).
   KvStatus Create(std::string_view key, std::string_view value, uint64_t* revision,
                   std::string* error);

@@ -202,6 +202,7 @@ bool PartitionLeaseManager::Step() {
       }
       acquire_due_ = Clock::now() + options_.acquire_poll;
     }
+    ConfirmClaims();
     now = Clock::now();
     for (auto& [partition, wanted] : wanted_since_) {
       if (!wanted.second && now - wanted.first > options_.takeover) {
@@ -214,7 +215,10 @@ bool PartitionLeaseManager::Step() {
   }
   // Wait for membership news until the next thing is due.
   Clock::time_point next = std::min(heartbeat_due_, Clock::now() + kMaxWait);
-  for (const auto& [partition, held] : held_) next = std::min(next, held.renew_due);
+  for (const auto& [partition, held] : held_) {
+    next =
+        std::min(next, held.confirmed ? held.renew_due : std::min(held.renew_due, held.confirm_at));
+  }
   if (initial_seen_ && held_.size() < target_.size()) next = std::min(next, acquire_due_);
   const auto wait = std::chrono::duration_cast<milliseconds>(next - Clock::now());
   DrainWatch(std::max(wait, milliseconds(1)));
@@ -360,35 +364,85 @@ void PartitionLeaseManager::KeepHeld() {
   }
 }
 
-void PartitionLeaseManager::Gain(uint32_t partition, uint64_t revision, Clock::time_point sent) {
+void PartitionLeaseManager::Claim(uint32_t partition, uint64_t revision, Clock::time_point sent) {
   Held& held = held_[partition];
   held.epoch = revision;
   held.revision = revision;
   held.valid_until = sent + trust_for_;
   held.renew_due = sent + renew_every_;
+  held.confirmed = false;
+  // A concurrent write accepted with ours is applied within the time its
+  // sender waits for the acknowledgement: a request timeout.
+  held.confirm_at = Clock::now() + bucket_->spec().request_timeout;
   if (auto it = wanted_since_.find(partition); it != wanted_since_.end()) {
     it->second = {Clock::time_point::max(), true};  // held: not late any more
   }
+}
+
+void PartitionLeaseManager::ConfirmClaims() {
+  std::vector<uint32_t> due;
+  const Clock::time_point now = Clock::now();
+  for (const auto& [partition, held] : held_) {
+    if (!held.confirmed && now >= held.confirm_at) due.push_back(partition);
+  }
+  for (uint32_t partition : due) {
+    KeepHeld();  // may end the claim: it lapses like a lease
+    if (stop_.load() || !Available()) return;
+    if (held_.count(partition) == 0) continue;
+    uint64_t last = 0;
+    std::string error;
+    const KvStatus status = bucket_->LeaderRevision(LeaseKey(partition), &last, &error);
+    Held& held = held_.at(partition);
+    if (status == KvStatus::kUnavailable) {
+      held.confirm_at = Clock::now() + options_.acquire_poll;
+      Unavailable(error);
+      return;
+    }
+    if (status == KvStatus::kOk && last == held.revision) {
+      Gain(partition);
+      continue;
+    }
+    // Another write followed ours: nats-server accepted both CAS (#4320),
+    // and the later one holds the key. Or the claim expired meanwhile.
+    // Ours never gained, so nothing stops.
+    if (status == KvStatus::kOk) {
+      yielded_.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn(
+          "cluster: {} yields partition {}: its write (revision {}) was followed by revision "
+          "{} (two compare-and-sets accepted at once, nats-server#4320)",
+          options_.node, partition, held.revision, last);
+    }
+    held_.erase(partition);
+    if (auto it = wanted_since_.find(partition); it != wanted_since_.end()) {
+      it->second = {Clock::now(), false};
+    }
+  }
+}
+
+void PartitionLeaseManager::Gain(uint32_t partition) {
+  Held& held = held_.at(partition);
+  held.confirmed = true;
   gained_.fetch_add(1, std::memory_order_relaxed);
   {
     MutexLock lock(mutex_);
-    owned_[partition] = {revision, held.valid_until};
+    owned_[partition] = {held.epoch, held.valid_until};
     ++version_;
   }
-  if (callbacks_.on_gain) callbacks_.on_gain(partition, revision);
+  if (callbacks_.on_gain) callbacks_.on_gain(partition, held.epoch);
 }
 
 void PartitionLeaseManager::Lose(uint32_t partition, bool lapsed) {
   const Held& held = held_.at(partition);
+  if (auto it = wanted_since_.find(partition); it != wanted_since_.end()) {
+    it->second = {Clock::now(), false};
+  }
+  if (!held.confirmed) return;  // a claim: never signalled
   {
     MutexLock lock(mutex_);
     owned_.erase(partition);
     ++version_;
   }
   lost_.fetch_add(1, std::memory_order_relaxed);
-  if (auto it = wanted_since_.find(partition); it != wanted_since_.end()) {
-    it->second = {Clock::now(), false};
-  }
   if (callbacks_.on_loss) callbacks_.on_loss(partition, held.epoch, lapsed);
 }
 
@@ -421,6 +475,7 @@ void PartitionLeaseManager::Renew(uint32_t partition) {
     held.revision = revision;
     held.valid_until = sent + trust_for_;
     held.renew_due = sent + renew_every_;
+    if (!held.confirmed) return;
     MutexLock lock(mutex_);
     owned_[partition].valid_until = held.valid_until;
     return;
@@ -466,9 +521,11 @@ void PartitionLeaseManager::TryAcquire(uint32_t partition) {
     status = bucket_->Get(key, &entry, &error);
     if (status == KvStatus::kNotFound) return;  // lapsed just now: the next poll takes it
     if (status == KvStatus::kOk) {
-      // Released, or ours from a write whose acknowledgement was lost: take
-      // it at the revision read; anyone else's: wait for release or lapse.
-      if (entry.value != kFreeValue && entry.value != lease_value_) return;
+      // Released: take it at the revision read. Anyone else's: wait for
+      // release or lapse. Ours from a write whose acknowledgement was lost
+      // too: that write may have landed after another node confirmed its
+      // own claim, which then loses the lease only at its next renewal.
+      if (entry.value != kFreeValue) return;
       DropExpired();
       sent = Clock::now();
       status = bucket_->Update(key, lease_value_, entry.revision, &revision, &error);
@@ -476,7 +533,7 @@ void PartitionLeaseManager::TryAcquire(uint32_t partition) {
     }
   }
   if (status == KvStatus::kOk) {
-    Gain(partition, revision, sent);
+    Claim(partition, revision, sent);
     return;
   }
   if (status == KvStatus::kUnavailable) Unavailable(error);
@@ -542,6 +599,7 @@ PartitionLeaseManager::Counters PartitionLeaseManager::counters() const {
   out.lost = lost_.load(std::memory_order_relaxed);
   out.renew_failures = renew_failures_.load(std::memory_order_relaxed);
   out.takeovers_late = takeovers_late_.load(std::memory_order_relaxed);
+  out.yielded = yielded_.load(std::memory_order_relaxed);
   return out;
 }
 
@@ -563,6 +621,10 @@ std::shared_ptr<prometheus::Collectable> PartitionLeaseManager::MakeCollectable(
         counter("gsoc_cluster_partition_takeovers_late_total",
                 "Partitions this node should own but did not within cluster.takeover_seconds",
                 c.takeovers_late),
+        counter("gsoc_cluster_lease_claims_yielded_total",
+                "Partition leases won by compare-and-set but overwritten by a concurrent write "
+                "the server also accepted (nats-server#4320), and so not taken",
+                c.yielded),
         SingleSample("gsoc_cluster_partitions_owned", "Correlation partitions this node owns now",
                      MetricType::Gauge, owned_now),
         SingleSample("gsoc_cluster_correlate_members",

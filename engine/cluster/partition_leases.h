@@ -15,6 +15,13 @@
 //   signalling the loss first and releasing (CAS) after. It trusts a lease
 //   only until (send time of its last acknowledged renewal) + 3/4 lease_ttl,
 //   while the server keeps it at least lease_ttl after that write.
+// - Confirmation: nats-server before 2.9.21 (Debian 12 ships 2.9.10) may
+//   accept two compare-and-sets on one key at once when they arrive
+//   together (nats-server#4320: the check runs before the write is
+//   replicated, not with it). A won CAS is therefore a claim: the gain is
+//   signalled only after the stream leader, asked a request timeout later,
+//   still has our write as the key's last; a node whose write was followed
+//   by another gives up its claim silently (counted as yielded).
 //
 // Threading: Start runs one lease thread per manager; it alone talks to
 // JetStream and runs the callbacks. The callbacks must return within
@@ -97,6 +104,7 @@ class PartitionLeaseManager {
     uint64_t lost = 0;            // partitions given up, refused or lapsed (moves out)
     uint64_t renew_failures = 0;  // renewals refused, or leases not renewed in time
     uint64_t takeovers_late = 0;  // a partition unowned by us longer than takeover
+    uint64_t yielded = 0;         // claims won by CAS but overwritten by a concurrent one
   };
 
   // Opens (creates) GSOC_LEASES and starts the lease thread. `client` must
@@ -135,6 +143,8 @@ class PartitionLeaseManager {
     uint64_t revision = 0;  // revision of our last write (the next CAS expects it)
     Clock::time_point valid_until;
     Clock::time_point renew_due;
+    bool confirmed = false;        // gained (signalled), not only claimed
+    Clock::time_point confirm_at;  // claimed: when to ask the stream leader
   };
   struct Shared {
     uint64_t epoch = 0;
@@ -162,8 +172,14 @@ class PartitionLeaseManager {
   void Release(uint32_t partition);
   void Renew(uint32_t partition);
   void TryAcquire(uint32_t partition);
-  void Gain(uint32_t partition, uint64_t revision, Clock::time_point sent);
-  void Lose(uint32_t partition, bool lapsed);  // callback; the caller releases or not
+  void Claim(uint32_t partition, uint64_t revision, Clock::time_point sent);
+  // Claims whose confirmation is due: gained when our write is still the
+  // key's last at the stream leader, dropped when another followed it.
+  void ConfirmClaims();
+  void Gain(uint32_t partition);
+  // Callback (for a gained partition; a claim ends silently); the caller
+  // releases or not, and erases it from held_.
+  void Lose(uint32_t partition, bool lapsed);
   void Unavailable(const std::string& error);
   void ShutDown(bool release);
   bool Available() const { return Clock::now() >= backoff_until_; }
@@ -200,6 +216,7 @@ class PartitionLeaseManager {
   std::atomic<uint64_t> lost_{0};
   std::atomic<uint64_t> renew_failures_{0};
   std::atomic<uint64_t> takeovers_late_{0};
+  std::atomic<uint64_t> yielded_{0};
 
   mutable Mutex mutex_;
   std::map<uint32_t, Shared> owned_ GSOC_GUARDED_BY(mutex_);
