@@ -134,6 +134,11 @@ void Correlator::Pass(const EventBatch& batch) {
   if (sequencer_ && SequenceOf(batch, &first, &count)) sequencer_->Done(first, count);
 }
 
+bool Correlator::WouldWait(const EventBatch& batch) const {
+  uint64_t first = 0, count = 0;
+  return sequencer_ && SequenceOf(batch, &first, &count) && !sequencer_->Ready(first);
+}
+
 void Correlator::Process(const CorrelationSet& set, const EventBatch& batch,
                          std::span<const RuleHit> hits, std::vector<Alert>& alerts) {
   uint64_t first = 0, count = 0;

@@ -140,6 +140,8 @@ class Correlator {
   void ExpectSequence(uint64_t first_event_id);
   // A batch with nothing to correlate: lets the batches after it go ahead.
   void Pass(const EventBatch& batch);
+  // True when Process of `batch` would now wait for batches before it.
+  bool WouldWait(const EventBatch& batch) const;
 
   // Maintenance (e.g. once a second from one thread): idle advance, window
   // closes and absence deadlines (alerts appended), expiry of passed keys.

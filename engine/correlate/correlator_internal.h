@@ -489,6 +489,12 @@ class Correlator::Sequencer {
     }
   }
 
+  // True when the batch starting at `first` may be applied now.
+  bool Ready(uint64_t first) const {
+    std::lock_guard lock(mutex_);
+    return next_ >= first;
+  }
+
   // The batch [first, first + count) was applied (or had nothing to apply).
   void Done(uint64_t first, uint64_t count) {
     {

@@ -153,22 +153,64 @@ EngineScratch& DetectionStage::ScratchFor(const RuleEngine& engine) {
   return tls_scratch.scratch;
 }
 
-void DetectionStage::Process(EventBatch& batch) {
-  const std::shared_ptr<const RuleEngine> engine = current();  // one load per batch
-  if (!engine) return;
-  EngineScratch& scratch = ScratchFor(*engine);
-  thread_local std::vector<Alert> alerts;
-  thread_local std::vector<correlate::RuleHit> hits;
-  thread_local std::vector<DetectionHit> detections;
-  // The previous batch's alerts, published, are refilled for this batch's
+// A batch between Prepare and Process on one thread: its engine, its hits
+// for correlation and its alerts. A worker holds at most two batches
+// (Pipeline); replay's workers call Process alone.
+struct DetectionStage::Prepared {
+  uint64_t stage_id = 0;
+  const EventBatch* batch = nullptr;  // null: free
+  std::shared_ptr<const RuleEngine> engine;
+  std::vector<Alert> alerts;  // published ones are refilled by the next use
+  std::vector<correlate::RuleHit> hits;
+  std::vector<DetectionHit> detections;
+};
+
+namespace {
+thread_local DetectionStage::Prepared tls_prepared[Pipeline::kBatchesPerWorker];
+}  // namespace
+
+DetectionStage::Prepared* DetectionStage::SlotFor(const EventBatch& batch, bool take) {
+  for (Prepared& slot : tls_prepared) {
+    if (slot.batch == &batch && slot.stage_id == stage_id_) return &slot;
+  }
+  if (!take) return nullptr;
+  for (Prepared& slot : tls_prepared) {
+    if (slot.batch == nullptr) {
+      slot.stage_id = stage_id_;
+      slot.batch = &batch;
+      return &slot;
+    }
+  }
+  return nullptr;  // a third batch on one thread: the Pipeline never does that
+}
+
+void DetectionStage::Prepare(EventBatch& batch) {
+  if (SlotFor(batch, /*take=*/false) != nullptr) return;  // prepared already
+  Prepared* slot = SlotFor(batch, /*take=*/true);
+  if (slot != nullptr) Detect(batch, *slot);
+}
+
+bool DetectionStage::WouldWait(const EventBatch& batch) const {
+  return correlator_ != nullptr && correlator_->WouldWait(batch);
+}
+
+void DetectionStage::Detect(EventBatch& batch, Prepared& slot) {
+  slot.engine = current();  // one load per batch
+  // The slot's previous alerts, published, are refilled for this batch's
   // (FillDetectionAlert): a SigmaHQ replay alerts on 12% of its events, and
   // building each alert from new strings was ~7% of it (malloc and free).
-  RecycleAlerts(alerts);
+  RecycleAlerts(slot.alerts);
+  slot.hits.clear();
+  slot.detections.clear();
+  if (!slot.engine) return;
+  const RuleEngine& engine = *slot.engine;
+  EngineScratch& scratch = ScratchFor(engine);
+  std::vector<Alert>& alerts = slot.alerts;
+  std::vector<correlate::RuleHit>& hits = slot.hits;
+  std::vector<DetectionHit>& detections = slot.detections;
   std::vector<Alert>& spare = tls_spare_alerts;
-  hits.clear();
-  detections.clear();
   uint64_t below_min_level = 0;
-  const correlate::CorrelationSet* correlations = engine->correlations.get();
+  const correlate::CorrelationSet* correlations = engine.correlations.get();
   const bool correlating = (correlator_ || hit_sink_) && correlations && !correlations->empty();
   // One callback per batch, not per event (std::function may allocate once
   // here); it reads the event being matched from `current`.
@@ -176,7 +218,7 @@ void DetectionStage::Process(EventBatch& batch) {
     const Event* event = nullptr;
     uint32_t index = 0;
   } current;
-  const auto& rules = engine->matcher->rules();
+  const auto& rules = engine.matcher->rules();
   const std::function<void(size_t)> on_match = [&](size_t index) {
     if (correlating && !correlations->detection_routes[index].empty()) {
       hits.push_back({current.index, static_cast<uint32_t>(index)});
@@ -204,12 +246,36 @@ void DetectionStage::Process(EventBatch& batch) {
   auto events = batch.events();
   for (uint32_t i = 0; i < events.size(); ++i) {
     current = {&events[i], i};
-    if (engine->decoders) engine->decoders->Decode(batch, events[i], *scratch.decode);
-    if (engine->logsources) engine->logsources->Classify(batch, events[i]);
-    engine->matcher->Match(batch, events[i], *scratch.match, on_match);
+    if (engine.decoders) engine.decoders->Decode(batch, events[i], *scratch.decode);
+    if (engine.logsources) engine.logsources->Classify(batch, events[i]);
+    engine.matcher->Match(batch, events[i], *scratch.match, on_match);
   }
   if (below_min_level) below_min_level_.fetch_add(below_min_level, std::memory_order_relaxed);
   if (!detections.empty()) aggregator_->Add(batch, detections, agency_names_, alerts);
+}
+
+void DetectionStage::Process(EventBatch& batch) {
+  Prepared* slot = SlotFor(batch, /*take=*/false);
+  if (slot == nullptr) {
+    slot = SlotFor(batch, /*take=*/true);
+    if (slot == nullptr) {  // a caller holding more batches than the Pipeline
+      Prepared local;
+      Detect(batch, local);
+      Correlate(batch, local);
+      return;
+    }
+    Detect(batch, *slot);
+  }
+  Correlate(batch, *slot);
+  slot->batch = nullptr;
+  slot->engine.reset();
+}
+
+void DetectionStage::Correlate(const EventBatch& batch, Prepared& slot) {
+  const std::vector<correlate::RuleHit>& hits = slot.hits;
+  std::vector<Alert>& alerts = slot.alerts;
+  const correlate::CorrelationSet* correlations =
+      slot.engine ? slot.engine->correlations.get() : nullptr;
   if (!hits.empty() && correlator_) {
     correlator_->Process(*correlations, batch, hits, alerts);
   } else if (!hits.empty()) {

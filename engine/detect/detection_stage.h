@@ -5,8 +5,10 @@
 // Swap, e.g. on SIGHUP: batches already being processed finish on the old
 // set, the next batch sees the new one; no event is dropped) and the sink.
 //
-// Threading: Process runs on every worker; each worker thread keeps its own
-// decoder and matcher scratch for the engine generation it last saw. Alerts
+// Threading: Prepare and Process run on every worker; each worker thread
+// keeps its own decoder and matcher scratch for the engine generation it
+// last saw, and the state of up to two batches between Prepare and Process
+// (the one it processes and the one it prepares ahead). Alerts
 // of a batch are handed to the AlertSink once per batch; when the sink is
 // slow, the worker waits, the queue fills and collectors apply backpressure.
 //
@@ -104,8 +106,16 @@ class DetectionStage : public Stage {
   void Swap(std::shared_ptr<const RuleEngine> engine);
   std::shared_ptr<const RuleEngine> current() const;
 
+  // Prepare decodes, classifies and matches the batch (and hands its
+  // detection hits to the aggregator); Process correlates and publishes it
+  // (preparing it first when Prepare did not). The correlator applies
+  // batches in input order: WouldWait says when Process would wait for it.
+  void Prepare(EventBatch& batch) override;
+  bool WouldWait(const EventBatch& batch) const override;
   void Process(EventBatch& batch) override;
   void Flush() override;
+
+  struct Prepared;  // detection_stage.cc
 
   // Alerts produced, by level (rules::Level) and kind.
   uint64_t alerts(rules::Level level, AlertKind kind = AlertKind::kDetection) const {
@@ -118,6 +128,10 @@ class DetectionStage : public Stage {
 
  private:
   EngineScratch& ScratchFor(const RuleEngine& engine);
+  // This thread's slot of `batch`; with `take`, a free one if it has none.
+  Prepared* SlotFor(const EventBatch& batch, bool take);
+  void Detect(EventBatch& batch, Prepared& slot);
+  void Correlate(const EventBatch& batch, Prepared& slot);
 
   std::shared_ptr<const RuleEngine> engine_;  // accessed with std::atomic_load/store
   AlertSink* sink_;

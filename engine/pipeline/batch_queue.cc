@@ -53,12 +53,16 @@ void BatchQueue::TakeWaitersLocked(bool all, std::vector<std::function<void()>>&
   waiters_.erase(keep, waiters_.end());
 }
 
-BatchPtr BatchQueue::Pop() {
+BatchPtr BatchQueue::Pop() { return Take(/*wait=*/true); }
+
+BatchPtr BatchQueue::TryPop() { return Take(/*wait=*/false); }
+
+BatchPtr BatchQueue::Take(bool wait) {
   std::vector<std::function<void()>> wake;
   BatchPtr batch;
   {
     std::unique_lock lock(mutex_);
-    not_empty_.wait(lock, [&] { return closed_ || !batches_.empty(); });
+    if (wait) not_empty_.wait(lock, [&] { return closed_ || !batches_.empty(); });
     if (batches_.empty()) return nullptr;
     batch = std::move(batches_.front());
     batches_.pop_front();

@@ -58,15 +58,34 @@ std::vector<GaugeSource> Pipeline::Gauges() const {
            [&queue] { return static_cast<double>(queue.full_count()); },
            prometheus::MetricType::Counter},
           {"gsoc_batch_pool_bytes", "Bytes held by idle, reusable event batches",
-           [&pool] { return static_cast<double>(pool.kept_bytes()); }}};
+           [&pool] { return static_cast<double>(pool.kept_bytes()); }},
+          {"gsoc_pipeline_batches_prepared_ahead_total",
+           "Batches a worker decoded and matched while its previous batch waited for the "
+           "correlator's input order",
+           [this] { return static_cast<double>(prepared_ahead_.load(std::memory_order_relaxed)); },
+           prometheus::MetricType::Counter}};
 }
 
 void Pipeline::WorkerLoop() {
   ThreadCounters& counters = metrics_.Local();
-  while (BatchPtr batch = queue_.Pop()) {
-    for (auto& stage : stages_) stage->Process(*batch);
+  static_assert(kBatchesPerWorker == 2, "one batch in process, one prepared ahead");
+  BatchPtr batch = queue_.Pop();
+  while (batch) {
+    for (auto& stage : stages_) stage->Prepare(*batch);
+    // The batch after this one, prepared while a stage waits for batches
+    // before this one: ids follow queue order, so the batch a worker waits
+    // for is never one another worker holds back behind its own wait.
+    BatchPtr ahead;
+    for (auto& stage : stages_) {
+      if (!ahead && stage->WouldWait(*batch) && (ahead = queue_.TryPop())) {
+        for (auto& s : stages_) s->Prepare(*ahead);
+        prepared_ahead_.fetch_add(1, std::memory_order_relaxed);
+      }
+      stage->Process(*batch);
+    }
     counters.EventsProcessed(batch->size());
     pool_.Release(std::move(batch));
+    batch = ahead ? std::move(ahead) : queue_.Pop();
   }
 }
 
