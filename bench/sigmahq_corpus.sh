@@ -6,7 +6,9 @@
 # Usage: bench/sigmahq_corpus.sh [-r RUNS] [-n EVENTS] [-d DATA] GSOCCTL[@THREADS]...
 #   Runs each GSOCCTL binary RUNS times (default 3), alternating between them
 #   (old, new, old, new, ...) so that a ratio is measured in the same minutes
-#   on a shared machine; BINARY@N runs it with `replay --threads N`. Prints
+#   on a shared machine; BINARY@N runs it with `replay --threads N`, BINARY
+#   alone with replay's default (one matching thread per core since
+#   2026-12-05; one thread before: use @1 for that). Prints
 #   one row per run: binary, wall (whole process, the rule load included),
 #   events / wall, the replay's own events/s (from the first event to the
 #   last: the load excluded), CPU seconds (user + system, all threads: on a
