@@ -395,5 +395,25 @@ TEST(EventTimeTest, PassedBatchesDoNotHoldTheSequence) {
   EXPECT_EQ(correlator.stats().sequence_gaps, 0u);
 }
 
+// What the pipeline asks before it prepares a worker's next batch: would
+// this batch wait for earlier ones? Only while one before it is unapplied.
+TEST(EventTimeTest, WouldWaitOnlyWhileAnEarlierBatchIsUnapplied) {
+  Batch first, second, scattered;
+  for (uint64_t id = 100; id < 105; ++id) first.Add(id, {0, "h", 1, 0, "x"});
+  for (uint64_t id = 105; id < 110; ++id) second.Add(id, {0, "h", 1, 0, "x"});
+  scattered.Add(200, {0, "h", 1, 0, "x"});
+  scattered.Add(300, {0, "h", 1, 0, "x"});  // not contiguous: never sequenced
+  Correlator unsequenced(CorrelatorOptions{}, {"mof"});
+  EXPECT_FALSE(unsequenced.WouldWait(second.batch()));
+
+  Correlator correlator(CorrelatorOptions{}, {"mof"});
+  correlator.ExpectSequence(100);
+  EXPECT_FALSE(correlator.WouldWait(first.batch()));
+  EXPECT_TRUE(correlator.WouldWait(second.batch()));
+  EXPECT_FALSE(correlator.WouldWait(scattered.batch()));
+  correlator.Pass(first.batch());
+  EXPECT_FALSE(correlator.WouldWait(second.batch()));
+}
+
 }  // namespace
 }  // namespace gsoc::correlate

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 
 #include "collectors/syslog/syslog_parser.h"
 #include "engine/detect/detection_stage.h"
@@ -67,9 +68,13 @@ class AlertPolicy : public ::testing::Test {
 
   void Run(DetectionStage& stage) {
     EventBatch batch;
-    for (const char* line :
-         {"<38>Nov 25 10:00:01 h sshd[1]: Failed password for root from 1.2.3.4",
-          "<38>Nov 25 10:00:01 h sshd[1]: Failed password for bob from 1.2.3.4"}) {
+    Fill(batch, {"<38>Nov 25 10:00:01 h sshd[1]: Failed password for root from 1.2.3.4",
+                 "<38>Nov 25 10:00:01 h sshd[1]: Failed password for bob from 1.2.3.4"});
+    stage.Process(batch);
+  }
+
+  static void Fill(EventBatch& batch, std::initializer_list<const char*> lines) {
+    for (const char* line : lines) {
       Event& event = batch.AddEvent();
       const auto copy = batch.arena().CopyPadded(line);
       SyslogParseContext context;
@@ -77,7 +82,6 @@ class AlertPolicy : public ::testing::Test {
       EventFormat format;
       ParseSyslog(copy, context, event, batch, &format);
     }
-    stage.Process(batch);
   }
 
   fs::path dir_ = fs::temp_directory_path() / ("gsoc-policy-" + std::to_string(::getpid()));
@@ -106,6 +110,45 @@ TEST_F(AlertPolicy, TheAggregatorTakesEveryHitAtOrAboveMinLevel) {
   Run(stage);
   EXPECT_TRUE(sink.rules.empty());
   EXPECT_EQ(aggregator.rules.size(), 3u);
+}
+
+// The pipeline's look-ahead: a worker prepares (matches) its next batch
+// while the one before waits its turn, and may call Prepare again on a
+// batch it prepared. Each batch is matched once, its hits reach the
+// aggregator once, and Process publishes what Process alone would.
+TEST_F(AlertPolicy, ABatchPreparedAheadIsMatchedOnceAndPublishedAtItsProcess) {
+  ASSERT_TRUE(build_.engine);
+  // Alerts published after the first batch's Process, and in all.
+  const auto run = [&](bool ahead, Sink& sink, HitCounter* aggregator) {
+    DetectionStage stage(build_.engine, &sink, {"unknown"});
+    stage.SetAlertPolicy(rules::Level::kLow, aggregator);
+    EventBatch first, second;
+    Fill(first, {"<38>Nov 25 10:00:01 h sshd[1]: Failed password for root from 1.2.3.4"});
+    Fill(second, {"<38>Nov 25 10:00:02 h sshd[1]: Failed password for bob from 1.2.3.4",
+                  "<38>Nov 25 10:00:03 h sshd[1]: Failed password for eve from 1.2.3.4"});
+    if (ahead) {
+      stage.Prepare(first);
+      stage.Prepare(first);  // a repeat does nothing
+      stage.Prepare(second);
+      EXPECT_TRUE(sink.rules.empty()) << "Prepare publishes nothing";
+    }
+    stage.Process(first);
+    const size_t after_first = sink.rules.size();
+    stage.Process(second);
+    return after_first;
+  };
+  Sink plain, ahead;
+  EXPECT_EQ(run(false, plain, nullptr), 2u);  // root: the low and the high rule
+  EXPECT_EQ(run(true, ahead, nullptr), 2u);   // not the second batch's alerts yet
+  EXPECT_EQ(plain.rules.size(), 4u);
+  EXPECT_EQ(ahead.rules, plain.rules);
+
+  Sink unused;
+  HitCounter plain_hits, ahead_hits;
+  run(false, unused, &plain_hits);
+  run(true, unused, &ahead_hits);
+  EXPECT_EQ(plain_hits.rules.size(), 4u);
+  EXPECT_EQ(ahead_hits.rules, plain_hits.rules);  // each hit handed over once
 }
 
 }  // namespace
