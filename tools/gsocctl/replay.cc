@@ -35,7 +35,12 @@ namespace gsoc::ctl {
 
 namespace {
 
+// A batch closes at whichever comes first. The byte bound keeps a file of
+// long lines from holding 1,024 of them in each of the 2 x threads + 2
+// batches in flight (1 GiB for a 400 MB file of 100 KB lines at 2 threads):
+// at most (2 x threads + 2) x (4 MiB + one line).
 constexpr size_t kBatchEvents = 1024;
+constexpr size_t kBatchBytes = size_t{4} << 20;
 
 // One batch in flight in a parallel replay: what the stage made of it.
 struct Job {
@@ -235,7 +240,7 @@ struct Replay {
         if (!input.Add(line, *batch_ptr, ++events)) ++parse_errors;
         // auditd records of one serial become one event (engine/decode/auditd_joiner.h).
         decode::JoinAuditRecord(audit, *batch_ptr, decode::AuditJoiner::kRecordTime, joined_ids);
-        if (batch_ptr->size() >= kBatchEvents) process();
+        if (batch_ptr->size() >= kBatchEvents || batch_ptr->bytes() >= kBatchBytes) process();
       }
       if (in.error()) {
         std::fprintf(stderr, "%s: read error\n", file.c_str());

@@ -4,10 +4,16 @@
 // pack over loghub's Linux.log, whose PAM failures make event_count
 // correlations fire, RFC 3164 years rolling) and with the whole SigmaHQ
 // corpus over Windows events (the OTRF LSASS dump data set).
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <vector>
 
 #include "run_command.h"
 
@@ -56,6 +62,63 @@ TEST(GsocctlReplayThreads, SigmaHqCorpusOverWindowsEventsSameOutput) {
   EXPECT_GT(Count(one, "\"kind\":\"detection\""), 1000u);
   const std::string two = RunCommand(kGsocctl + " replay --threads 2" + args);
   EXPECT_TRUE(two == one) << two.size() << " bytes against " << one.size();
+}
+
+// AddressSanitizer keeps freed memory in quarantine (256 MiB by default):
+// the bound gets that much slack there.
+#if defined(__SANITIZE_ADDRESS__)
+#define GSOC_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GSOC_TEST_ASAN 1
+#endif
+#endif
+#ifdef GSOC_TEST_ASAN
+constexpr long kSanitizerSlackKiB = 300 << 10;
+#else
+constexpr long kSanitizerSlackKiB = 0;
+#endif
+
+// `gsocctl replay ARGS...` with its output discarded: its peak RSS in KiB
+// (-1 when it did not exit 0).
+long ReplayMaxRssKiB(const std::vector<std::string>& args) {
+  std::vector<std::string> argv_strings = {kGsocctl, "replay"};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& arg : argv_strings) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  struct rusage usage {};
+  if (pid < 0 || ::wait4(pid, &status, 0, &usage) != pid) return -1;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return -1;
+  return usage.ru_maxrss;
+}
+
+// A batch closes at 1,024 events or 4 MiB, whichever comes first: a file
+// of long lines must not put 1,024 of them into each batch in flight (with
+// 2 threads, up to 6 batches: ~1 GiB for 400 MB of 100 KB lines before).
+TEST(GsocctlReplayThreads, BatchesOfLongLinesAreBoundedInBytes) {
+  const fs::path file = fs::temp_directory_path() /
+                        ("gsoc-replay-long-lines-" + std::to_string(::getpid()) + ".json");
+  {
+    std::ofstream out(file);
+    const std::string line = R"({"EventID":4688,"Channel":"Security","Message":")" +
+                             std::string(48 << 10, 'A') + "\"}\n";
+    for (int i = 0; i < 3 * 1024; ++i) out << line;  // 147 MiB: three batches by count
+  }
+  const long kib = ReplayMaxRssKiB({"--threads", "2", "--format", "json", file.string()});
+  fs::remove(file);
+  ASSERT_GT(kib, 0) << "replay failed";
+  std::printf("replay of 3,072 lines of 48 KiB, 2 threads: max RSS %ld KiB\n", kib);
+  EXPECT_LT(kib, (160 << 10) + kSanitizerSlackKiB);
 }
 
 }  // namespace
