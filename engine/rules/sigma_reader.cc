@@ -5,6 +5,7 @@
 // with its own keys merged over it. Correlation documents are not merged.
 #include <yaml-cpp/eventhandler.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "engine/rules/sigma_internal.h"
@@ -213,17 +214,53 @@ class FirstEvent : public YAML::EventHandler {
                 marked && e.mark.column >= 0 ? e.mark.column + 1 : 0);
 }
 
+// The first character of the chunk's content, past blank and comment lines
+// and a bare `---` marker line; the view is empty when there is none.
+std::string_view ContentStart(const std::string& text) {
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t end = std::min(text.find('\n', pos), text.size());
+    std::string_view line(text.data() + pos, end - pos);
+    if (IsMarkerLine(line, "---")) line.remove_prefix(3);
+    const size_t first = line.find_first_not_of(" \t\r");
+    if (first != std::string_view::npos && line[first] != '#')
+      return std::string_view(text).substr(line.data() - text.data());
+    pos = end + 1;
+  }
+  return {};
+}
+
+bool IsPlainKeyStart(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+// A root block map whose first key is at column 0 ends only where the text
+// does: a later token at column 0 is another key or a syntax error inside the
+// map, never a second document. Every other root may leave content behind
+// that YAML::Load would silently drop, so those documents take a first pass
+// that looks for it. (Sigma rules are the first kind: they parse once.)
+bool EndsWithTheText(const std::string& text, const YAML::Node& root) {
+  const std::string_view start = ContentStart(text);
+  const bool at_line_start =
+      !start.empty() && (start.data() == text.data() || start.data()[-1] == '\n');
+  return at_line_start && IsPlainKeyStart(start.front()) && root.IsMap() && root.Mark().column == 0;
+}
+
+void RefuseContentAfterTheDocument(const std::string& text) {
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  FirstEvent first, after;
+  parser.HandleNextDocument(first);
+  if (parser.HandleNextDocument(after))
+    throw Refusal("YAML syntax error: unexpected content after the document", after.line);
+}
+
 // One document; lines are padded so that marks are lines of the file.
 YAML::Node ParseChunk(const TextChunk& chunk) {
   const std::string text = std::string(chunk.first_line, '\n') + chunk.text;
   try {
-    std::istringstream stream(text);
-    YAML::Parser parser(stream);
-    FirstEvent first, after;
-    parser.HandleNextDocument(first);
-    if (parser.HandleNextDocument(after))
-      throw Refusal("YAML syntax error: unexpected content after the document", after.line);
-    return YAML::Load(text);
+    YAML::Node root = YAML::Load(text);
+    if (!EndsWithTheText(text, root)) RefuseContentAfterTheDocument(text);
+    return root;
   } catch (const YAML::Exception& e) {
     SyntaxError(e);
   }

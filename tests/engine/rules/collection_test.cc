@@ -202,6 +202,29 @@ TEST(Files, StrayCommaIsASyntaxErrorNotAHang) {
   EXPECT_EQ(result.refused[0].location.line, 4);
 }
 
+TEST(Files, ContentAfterADocumentIsRefusedWhateverItsRoot) {
+  // A root map at column 0 parses once; other roots are checked for content
+  // that would end the document early and be dropped.
+  for (const char* text : {"  title: x\nb: 2\n", "{title: x}\n{b: 2}\n", "- a\nb: 2\n",
+                           "--- {title: x}\n[1]\n", "# c\n\n  title: x\nb: 2\n"}) {
+    const LoadResult result = Load(text);
+    ASSERT_EQ(result.refused.size(), 1u) << text;
+    EXPECT_EQ(result.refused[0].message, "YAML syntax error: unexpected content after the document")
+        << text;
+    EXPECT_TRUE(result.rules.empty()) << text;
+  }
+}
+
+TEST(Files, StrayContentInsideARootMapIsASyntaxError) {
+  for (const char* text :
+       {"title: x\n, s\n", "title: x\n- a\n", "title: x\n{a: 1}\n", "title: x\n]\n"}) {
+    const LoadResult result = Load(text);
+    ASSERT_EQ(result.refused.size(), 1u) << text;
+    EXPECT_THAT(result.refused[0].message, HasSubstr("YAML syntax error")) << text;
+    EXPECT_EQ(result.refused[0].location.line, 2) << text;
+  }
+}
+
 TEST(Files, HostileInputNeverThrows) {
   for (const char* text : {"", "---\n---\n", "&a [*a]", "a: &x [1]\nb: *x\n", ": : :", "\t\x01\xff",
                            "title: [", "detection: !!binary AAAA"}) {
