@@ -9,6 +9,7 @@
 
 #include "engine/match/compiler.h"
 #include "engine/match/pattern.h"
+#include "engine/util/parallel_for.h"
 
 namespace gsoc::match {
 namespace compile_internal {
@@ -185,6 +186,35 @@ void Compiler::IndexGroups() {
   }
 }
 
+// Compiles each spec on its own (Hyperscan's compiler is re-entrant) on up
+// to options_.compile_threads threads. A pattern Hyperscan refuses is taken
+// out of its spec and the rest compiled again; the result lists, per spec,
+// the patterns taken out, for Demote to run in spec order afterwards.
+std::vector<std::vector<uint32_t>> Compiler::CompileSpecs(
+    std::vector<internal::DatabaseSpec>& specs, std::vector<internal::HsDatabase>* databases) {
+  databases->clear();
+  databases->resize(specs.size());  // null when every pattern was demoted
+  std::vector<std::vector<uint32_t>> demoted(specs.size());
+  ParallelFor(specs.size(), LoadThreads(options_.compile_threads, 4), [&](size_t i) {
+    internal::DatabaseSpec& spec = specs[i];
+    while (!spec.patterns.empty()) {
+      std::string error;
+      int failed = -1;
+      (*databases)[i] = internal::CompileDatabase(spec, &error, &failed);
+      if ((*databases)[i]) break;
+      if (failed < 0 || static_cast<size_t>(failed) >= spec.patterns.size()) {
+        for (const internal::HsPatternSpec& pattern : spec.patterns)
+          demoted[i].push_back(pattern.id);
+        spec.patterns.clear();
+      } else {
+        demoted[i].push_back(spec.patterns[failed].id);
+        spec.patterns.erase(spec.patterns.begin() + failed);
+      }
+    }
+  });
+  return demoted;
+}
+
 void Compiler::BuildDatabases(CompileStats* stats) {
   IndexGroups();
   // Keywords read event.message, `message` reads GetField (usually the same
@@ -234,26 +264,11 @@ void Compiler::BuildDatabases(CompileStats* stats) {
     stats->from_cache = internal::LoadCachedDatabases(cache_file, specs.size(), &databases);
   }
   if (!stats->from_cache) {
-    databases.clear();
+    std::vector<std::vector<uint32_t>> demoted = CompileSpecs(specs, &databases);
     bool demoted_any = false;
-    for (size_t i = 0; i < specs.size(); ++i) {
-      internal::DatabaseSpec& spec = specs[i];
-      internal::HsDatabase db;
-      while (!spec.patterns.empty()) {
-        std::string error;
-        int failed = -1;
-        db = internal::CompileDatabase(spec, &error, &failed);
-        if (db) break;
-        demoted_any = true;
-        if (failed < 0 || static_cast<size_t>(failed) >= spec.patterns.size()) {
-          for (const internal::HsPatternSpec& pattern : spec.patterns) Demote(pattern.id);
-          spec.patterns.clear();
-        } else {
-          Demote(spec.patterns[failed].id);
-          spec.patterns.erase(spec.patterns.begin() + failed);
-        }
-      }
-      databases.push_back(std::move(db));  // null when every pattern was demoted
+    for (const std::vector<uint32_t>& patterns : demoted) {
+      for (uint32_t pattern : patterns) Demote(pattern);
+      demoted_any |= !patterns.empty();
     }
     if (!cache_file.empty() && !demoted_any) internal::SaveCachedDatabases(cache_file, databases);
   }

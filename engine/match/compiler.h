@@ -67,6 +67,8 @@ class Compiler {
   bool AddRule(const rules::Rule& rule, rules::RuleError* error,
                std::vector<rules::RuleError>* warnings);
   void BuildDatabases(CompileStats* stats);
+  std::vector<std::vector<uint32_t>> CompileSpecs(std::vector<internal::DatabaseSpec>& specs,
+                                                  std::vector<internal::HsDatabase>* databases);
 
  private:
   uint32_t FieldIndex(const std::string& name);

@@ -49,6 +49,7 @@ struct SetLimits {
 
 struct CompileOptions {
   std::filesystem::path cache_dir;  // empty: no on-disk cache
+  size_t compile_threads = 0;       // Hyperscan compiles in parallel; 0: one per core, at most 4
   const indicators::IndicatorRegistry* indicators = nullptr;
   const rules::LogSourceMap* logsources = nullptr;  // null: every rule applies to every event
   RegexLimits regex;                                // every PCRE2 match on event data

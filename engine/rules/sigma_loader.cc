@@ -2,13 +2,12 @@
 #include "engine/rules/sigma_loader.h"
 
 #include <algorithm>
-#include <atomic>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "engine/rules/rule_metadata.h"
 #include "engine/rules/sigma_internal.h"
+#include "engine/util/parallel_for.h"
 
 namespace gsoc::rules {
 namespace {
@@ -364,18 +363,9 @@ LoadResult LoadSigma(const std::vector<std::filesystem::path>& paths, const Load
             MakeRefusal(file.string(), 0, "", std::string("cannot load: ") + e.what()));
       }
     };
-    size_t threads = options.load_threads;
-    if (threads == 0) threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
-    threads = std::min(threads, files.size() / 64 + 1);  // small sets: not worth a thread
-    std::atomic<size_t> next{0};
-    auto run = [&] {
-      for (size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < files.size();)
-        load_file(i);
-    };
-    std::vector<std::thread> helpers;
-    for (size_t t = 1; t < threads; ++t) helpers.emplace_back(run);
-    run();
-    for (std::thread& helper : helpers) helper.join();
+    const size_t threads = LoadThreads(options.load_threads, 4);
+    // Small sets are not worth a thread.
+    ParallelFor(files.size(), std::min(threads, files.size() / 64 + 1), load_file);
     for (LoadResult& part : parts) {
       auto append = [](auto& to, auto& from) {
         to.insert(to.end(), std::make_move_iterator(from.begin()),
