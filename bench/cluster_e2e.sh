@@ -20,6 +20,7 @@
 #   TEMPLATE  gsoc-loadgen template             (default mix, env TEMPLATE)
 #   env COMPRESSION=none: cluster.compression none (default lz4)
 #   env AGGREGATE=false: alerts.aggregate off (default on, as deploy/gsoc.yaml)
+#   env PARTITIONS=N: cluster.partitions (default gsocd's)
 # Binaries: env GSOCD (default build/release/engine/daemon/gsocd) and LOADGEN
 # (default build/release/tools/loadgen/gsoc-loadgen). Needs nats-server,
 # curl, python3 (free ports) and taskset. Everything it starts is stopped by
@@ -38,7 +39,7 @@ COMPRESSION="${COMPRESSION:-lz4}"
 AGGREGATE="${AGGREGATE:-true}"
 NATS_SERVER="$(command -v nats-server || echo /usr/sbin/nats-server)"
 
-usage() { sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while getopts "m:n:r:t:h" opt; do
   case "${opt}" in
     m) MODE="${OPTARG}" ;;
@@ -145,6 +146,7 @@ cluster:
   replicas: 3
   stream_max_bytes: 2GiB
   compression: ${COMPRESSION}
+${PARTITIONS:+  partitions: ${PARTITIONS}}
 ${cluster_extra}
 EOF
 }

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# gsocd over its JSON listener with every rule of the SigmaHQ corpus
+# (issue 9's second target): gsoc-loadgen sends Windows events (the OTRF
+# LSASS comsvcs dump data set in NXLog shape, ~1.5 KB a line) over 2 TCP
+# connections to a `json_tcp` listener of a gsocd that runs rules/,
+# rules-emerging-threats/ and rules-threat-hunting/ with rules/logsources.yaml
+# and everything else at its default (alert store `sync: batch`,
+# aggregation, alerts file), until gsoc_events_processed_total counted them.
+#
+# Usage: bench/sigmahq_listener.sh [-r RUNS] [-n EVENTS] [-d DATA]
+#   RUNS    runs against one gsocd (default 3)
+#   EVENTS  events a run (default 2,000,000)
+#   DATA    the lines to send (default /tmp/prof/win200k.json, made when
+#           missing: the data set repeated, 200,008 lines); each connection
+#           sends it from the start, again and again, until EVENTS in all.
+# Binaries: env GSOCD (default build/release/engine/daemon/gsocd) and LOADGEN
+# (default build/release/tools/loadgen/gsoc-loadgen). Needs curl.
+#
+# Per run it prints:
+#   steady   events/s from the first event processed to the last (the
+#            loadgen reads its whole file before it sends: that time is not
+#            gsocd's);
+#   e2e      EVENTS / (time from starting the loadgen to the last event
+#            processed): the loadgen's start-up included;
+#   cpu      gsocd's CPU (user + system, all threads) per event. The loadgen
+#            runs on the same 2 cores: 2 cores / cpu is what gsocd could do
+#            with the machine to itself.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+corpus="${GSOC_CORPUS_DIR:-$(cd "${root}/.." && pwd)/shared/corpus}"
+GSOCD="${GSOCD:-${root}/build/release/engine/daemon/gsocd}"
+LOADGEN="${LOADGEN:-${root}/build/release/tools/loadgen/gsoc-loadgen}"
+runs=3
+events=2000000
+data=/tmp/prof/win200k.json
+while getopts "r:n:d:" opt; do
+  case "${opt}" in
+    r) runs="${OPTARG}" ;;
+    n) events="${OPTARG}" ;;
+    d) data="${OPTARG}" ;;
+    *) sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  esac
+done
+for bin in "${GSOCD}" "${LOADGEN}"; do
+  [[ -x "${bin}" ]] || { echo "sigmahq_listener: not executable: ${bin}" >&2; exit 2; }
+done
+command -v curl >/dev/null || { echo "sigmahq_listener: curl is required" >&2; exit 2; }
+
+otrf="${corpus}/otrf-security-datasets/windows_atomic_lsass_comsvcs/psh_lsass_memory_dump_comsvcs_2020-10-18T19500924.json"
+sigma="${corpus}/sigmahq"
+if [[ ! -s "${data}" ]]; then
+  mkdir -p "$(dirname "${data}")"
+  for ((i = 0; i < 1087; ++i)); do cat "${otrf}"; done >"${data}.tmp"
+  mv "${data}.tmp" "${data}"
+fi
+
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/gsoc-sigmahq-listener.XXXXXX")"
+gsocd_pid=""
+cleanup() {
+  local rc=$?
+  if [[ -n "${gsocd_pid}" ]] && kill -0 "${gsocd_pid}" 2>/dev/null; then
+    kill -TERM "${gsocd_pid}" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "${gsocd_pid}" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "${gsocd_pid}" 2>/dev/null || true
+    wait "${gsocd_pid}" 2>/dev/null || true
+  fi
+  if [[ ${rc} -ne 0 && -s "${tmp}/gsocd.log" ]]; then tail -n 20 "${tmp}/gsocd.log" >&2; fi
+  rm -rf "${tmp}"
+  exit "${rc}"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+cat >"${tmp}/gsoc.yaml" <<EOF
+log_level: warn
+data_dir: ${tmp}/var
+agencies:
+  - {name: local, cidrs: [127.0.0.0/8]}
+listeners:
+  - {name: json, type: json_tcp, address: 127.0.0.1, port: 0}
+metrics: {address: 127.0.0.1, port: 0}
+api: {enabled: false}
+alerts: {file: ${tmp}/var/alerts.jsonl}
+rules:
+  sigma: [${sigma}/rules, ${sigma}/rules-emerging-threats, ${sigma}/rules-threat-hunting]
+  decoders: [${root}/rules/decoders]
+  logsources: ${root}/rules/logsources.yaml
+  cache_dir: ${TMPDIR:-/tmp}/gsoc-sigmahq-listener-cache
+EOF
+"${GSOCD}" --config "${tmp}/gsoc.yaml" --ports-file "${tmp}/ports.json" >"${tmp}/gsocd.log" 2>&1 &
+gsocd_pid=$!
+deadline=$(($(date +%s) + 120))
+until [[ -s "${tmp}/ports.json" ]]; do
+  kill -0 "${gsocd_pid}" 2>/dev/null || { echo "sigmahq_listener: gsocd exited" >&2; exit 1; }
+  (($(date +%s) < deadline)) || { echo "sigmahq_listener: no ports file" >&2; exit 1; }
+  sleep 0.1
+done
+port_of() { sed -n "s/.*\"$1\": *\([0-9][0-9]*\).*/\1/p" "${tmp}/ports.json"; }
+port="$(port_of json)"
+mport="$(port_of metrics)"
+metric() {
+  curl -sf --max-time 5 "http://127.0.0.1:${mport}/metrics" |
+    awk -v name="$1" '$1 == name { printf "%.0f", $2; found = 1 } END { if (!found) print 0 }'
+}
+processed() { metric gsoc_events_processed_total; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/${gsocd_pid}/stat"; }
+now() { date +%s.%N; }
+hz="$(getconf CLK_TCK)"
+
+echo "# $(date -u '+%F %T') UTC, load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores," \
+  "$(metric gsoc_rules_loaded) rules loaded, $(metric gsoc_rules_refused) refused"
+echo "# ${events} events a run from ${data}"
+steady_rates=()
+for ((run = 1; run <= runs; ++run)); do
+  base="$(processed)"
+  ticks="$(cpu_ticks)"
+  start="$(now)"
+  "${LOADGEN}" --host 127.0.0.1 --port "${port}" --framing lf --connections 2 --file "${data}" \
+    --count "${events}" --quiet &
+  loadgen=$!
+  first="" first_count=0
+  while :; do
+    count="$(processed)"
+    t="$(now)"
+    if [[ -z "${first}" ]] && ((count > base)); then first="${t}" first_count="${count}"; fi
+    ((count >= base + events)) && break
+    if ! kill -0 "${loadgen}" 2>/dev/null && ! wait "${loadgen}"; then
+      echo "sigmahq_listener: gsoc-loadgen failed" >&2
+      exit 1
+    fi
+    sleep 0.05
+  done
+  wait "${loadgen}" 2>/dev/null || true
+  read -r steady e2e cpu_ns < <(awk -v s="${start}" -v f="${first}" -v e="${t}" -v n="${events}" \
+    -v fc="$((first_count - base))" -v d="$(($(cpu_ticks) - ticks))" -v hz="${hz}" \
+    'BEGIN { printf "%.0f %.0f %.0f\n", (n - fc) / (e - f), n / (e - s), 1e9 * d / hz / n }')
+  steady_rates+=("${steady}")
+  echo "run ${run}: steady ${steady} events/s, e2e ${e2e} events/s, gsocd ${cpu_ns} ns of CPU an event"
+done
+median="$(printf '%s\n' "${steady_rates[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
+echo "median steady: ${median} events/s"
