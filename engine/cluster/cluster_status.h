@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/cluster/cluster_config.h"
 #include "engine/cluster/jetstream.h"
 #include "engine/cluster/node_registry.h"
 
@@ -36,8 +37,8 @@ inline constexpr size_t kMaxStatusProblems = 64;
 inline constexpr size_t kMaxStatusPeers = 16;
 
 struct ClusterStatusOptions {
-  uint32_t partitions = 64;                 // P whose owners are checked (1-4096)
-  std::chrono::milliseconds timeout{5000};  // each request at most
+  uint32_t partitions = kDefaultPartitions;  // P whose owners are checked (1-4096)
+  std::chrono::milliseconds timeout{5000};   // each request at most
 };
 
 // node.<name> of GSOC_NODES.

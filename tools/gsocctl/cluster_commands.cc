@@ -32,7 +32,7 @@ namespace fs = std::filesystem;
 struct StatusOptions {
   std::string config;
   std::vector<std::string> servers;
-  uint32_t partitions = 0;  // 0: the config's, or 64
+  uint32_t partitions = 0;  // 0: the config's, or kDefaultPartitions
   double timeout_seconds = 5;
   bool json = false;
 };
@@ -130,7 +130,7 @@ void AddCluster(CLI::App& app, int* exit_code) {
       ->allow_extra_args(false);
   status
       ->add_option("--partitions", options->partitions,
-                   "partitions P to check owners of (default: the config's, else 64)")
+                   "partitions P to check owners of (default: the config's, else 16)")
       ->check(CLI::Range(1, 4096));
   status->add_option("--timeout", options->timeout_seconds,
                      "seconds to wait for the cluster, per request (default 5)");

@@ -51,7 +51,7 @@ TEST(ClusterConfigTest, DefaultsWithOnlyServers) {
   EXPECT_TRUE(read.config.enabled);
   EXPECT_EQ(read.config.servers, std::vector<std::string>{"nats://127.0.0.1:4222"});
   EXPECT_EQ(read.config.replicas, 3);
-  EXPECT_EQ(read.config.partitions, 64u);
+  EXPECT_EQ(read.config.partitions, 16u);
   for (ClusterRole role :
        {ClusterRole::kIngest, ClusterRole::kDetect, ClusterRole::kCorrelate, ClusterRole::kStore}) {
     EXPECT_TRUE(read.config.HasRole(role)) << ClusterRoleName(role);

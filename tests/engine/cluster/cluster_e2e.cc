@@ -23,9 +23,13 @@ std::string Servers(const NatsCluster& cluster) {
 std::string ClusterSection(const NatsCluster& cluster, const std::string& node,
                            const std::string& roles, const std::string& extra) {
   // max_batch_bytes is the same on every node: it is each stream's message
-  // size limit, and each node sets it when it starts (README).
+  // size limit, and each node sets it when it starts (README). 64
+  // partitions, not the default 16: each move hands over more of them.
   return "cluster:\n  servers: [" + Servers(cluster) + "]\n  node: " + node + "\n  roles: [" +
-         roles + "]\n  replicas: 3\n  stream_max_bytes: 256MiB\n  max_batch_bytes: 16KiB\n" + extra;
+         roles +
+         "]\n  replicas: 3\n  stream_max_bytes: 256MiB\n  max_batch_bytes: 16KiB\n"
+         "  partitions: 64\n" +
+         extra;
 }
 
 GsocdConfig IngestConfig(const NatsCluster& cluster) {

@@ -20,7 +20,7 @@ inline constexpr char kNoAggregation[] = "alerts: {aggregate: {enabled: false}}\
 void Send(uint16_t port, std::string_view data);
 // "nats://...:p1, nats://...:p2, ..." for a YAML list.
 std::string Servers(const NatsCluster& cluster);
-// The cluster section of one node (16 KiB messages, 3 replicas).
+// The cluster section of one node (16 KiB messages, 3 replicas, 64 partitions).
 std::string ClusterSection(const NatsCluster& cluster, const std::string& node,
                            const std::string& roles, const std::string& extra = "");
 GsocdConfig IngestConfig(const NatsCluster& cluster);
