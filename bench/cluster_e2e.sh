@@ -21,6 +21,8 @@
 #   env COMPRESSION=none: cluster.compression none (default lz4)
 #   env AGGREGATE=false: alerts.aggregate off (default on, as deploy/gsoc.yaml)
 #   env PARTITIONS=N: cluster.partitions (default gsocd's)
+#   env INGEST_BATCH=N: the ingest node's pipeline.batch_events (default
+#     4096, as deploy/cluster/gsoc-ingest.yaml)
 # Binaries: env GSOCD (default build/release/engine/daemon/gsocd) and LOADGEN
 # (default build/release/tools/loadgen/gsoc-loadgen). Needs nats-server,
 # curl, python3 (free ports) and taskset. Everything it starts is stopped by
@@ -37,9 +39,10 @@ TEMPLATE="${TEMPLATE:-mix}"
 TIMEOUT="${TIMEOUT:-600}"
 COMPRESSION="${COMPRESSION:-lz4}"
 AGGREGATE="${AGGREGATE:-true}"
+INGEST_BATCH="${INGEST_BATCH:-4096}"
 NATS_SERVER="$(command -v nats-server || echo /usr/sbin/nats-server)"
 
-usage() { sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while getopts "m:n:r:t:h" opt; do
   case "${opt}" in
     m) MODE="${OPTARG}" ;;
@@ -125,7 +128,8 @@ write_node() {
   local name=$1 role=$2 extra="" listeners="" cluster_extra=""
   case "${role}" in
     ingest) listeners="listeners:
-  - {name: tcp, type: syslog_tcp, address: 127.0.0.1, port: 0}" ;;
+  - {name: tcp, type: syslog_tcp, address: 127.0.0.1, port: 0}
+pipeline: {batch_events: ${INGEST_BATCH}}" ;;
     detect) extra="$(shipped_rules_yaml "${root}")"; cluster_extra="  listeners: [tcp]" ;;
     correlate) extra="$(shipped_rules_yaml "${root}")" ;;
   esac
