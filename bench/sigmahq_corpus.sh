@@ -24,29 +24,17 @@ corpus="${GSOC_CORPUS_DIR:-$(cd "${root}/.." && pwd)/shared/corpus}"
 runs=3
 events=1000000
 data=/tmp/prof/win1m.json
-while getopts "r:n:d:" opt; do
-  case "${opt}" in
-    r) runs="${OPTARG}" ;;
-    n) events="${OPTARG}" ;;
-    d) data="${OPTARG}" ;;
-    *) exit 2 ;;
-  esac
-done
-shift $((OPTIND - 1))
-if [[ $# -eq 0 ]]; then
+usage() {
   echo "usage: $0 [-r RUNS] [-n EVENTS] [-d DATA] GSOCCTL[@THREADS]..." >&2
   exit 2
-fi
-otrf="${corpus}/otrf-security-datasets/windows_atomic_lsass_comsvcs/psh_lsass_memory_dump_comsvcs_2020-10-18T19500924.json"
+}
+# shellcheck source=bench/sigmahq_events.sh
+source "${root}/bench/sigmahq_events.sh"
+sigmahq_options "$@"
+shift "${shifted}"
+[[ $# -ne 0 ]] || usage
 sigma="${corpus}/sigmahq"
-if [[ ! -s "${data}" ]] || (($(wc -l <"${data}") < events)); then
-  lines=$(wc -l <"${otrf}")
-  copies=$(((events + lines - 1) / lines))
-  echo "making ${data}: ${copies} copies of ${otrf}" >&2
-  mkdir -p "$(dirname "${data}")"
-  for ((i = 0; i < copies; ++i)); do cat "${otrf}"; done >"${data}.tmp"
-  mv "${data}.tmp" "${data}"
-fi
+make_sigmahq_events "${data}" "${events}"
 rules=(--rules "${sigma}/rules" --rules "${sigma}/rules-emerging-threats"
   --rules "${sigma}/rules-threat-hunting")
 # "path@N" -> the command line of a run.

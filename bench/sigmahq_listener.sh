@@ -33,26 +33,17 @@ LOADGEN="${LOADGEN:-${root}/build/release/tools/loadgen/gsoc-loadgen}"
 runs=3
 events=2000000
 data=/tmp/prof/win200k.json
-while getopts "r:n:d:" opt; do
-  case "${opt}" in
-    r) runs="${OPTARG}" ;;
-    n) events="${OPTARG}" ;;
-    d) data="${OPTARG}" ;;
-    *) sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
-  esac
-done
+usage() { sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+# shellcheck source=bench/sigmahq_events.sh
+source "${root}/bench/sigmahq_events.sh"
+sigmahq_options "$@"
 for bin in "${GSOCD}" "${LOADGEN}"; do
   [[ -x "${bin}" ]] || { echo "sigmahq_listener: not executable: ${bin}" >&2; exit 2; }
 done
 command -v curl >/dev/null || { echo "sigmahq_listener: curl is required" >&2; exit 2; }
 
-otrf="${corpus}/otrf-security-datasets/windows_atomic_lsass_comsvcs/psh_lsass_memory_dump_comsvcs_2020-10-18T19500924.json"
 sigma="${corpus}/sigmahq"
-if [[ ! -s "${data}" ]]; then
-  mkdir -p "$(dirname "${data}")"
-  for ((i = 0; i < 1087; ++i)); do cat "${otrf}"; done >"${data}.tmp"
-  mv "${data}.tmp" "${data}"
-fi
+make_sigmahq_events "${data}" 200000
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/gsoc-sigmahq-listener.XXXXXX")"
 gsocd_pid=""
