@@ -23,6 +23,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tests/util/temp_dir.h"
+
 namespace gsoc::e2e {
 
 using namespace std::chrono_literals;
@@ -37,17 +39,10 @@ std::chrono::milliseconds Scaled(std::chrono::milliseconds timeout);
 
 // A fresh directory under $TMPDIR, removed at destruction unless the test
 // failed or GSOC_E2E_KEEP is set (then its path is printed).
-class TempDir {
+class TempDir : public test::TempDir {
  public:
-  TempDir();
+  TempDir() : test::TempDir("e2e") {}
   ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(std::string_view name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
 };
 
 std::string ReadFile(const std::filesystem::path& path);

@@ -46,23 +46,11 @@ std::chrono::milliseconds Scaled(std::chrono::milliseconds timeout) {
 
 // ---- files -------------------------------------------------------------------
 
-TempDir::TempDir() {
-  const char* base = std::getenv("TMPDIR");
-  std::string pattern = std::string(base && *base ? base : "/tmp") + "/gsoc-e2e-XXXXXX";
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    ADD_FAILURE() << "mkdtemp " << pattern << ": " << std::strerror(errno);
-  }
-  path_ = pattern;
-}
-
 TempDir::~TempDir() {
-  const bool keep = std::getenv("GSOC_E2E_KEEP") != nullptr || ::testing::Test::HasFailure();
-  if (keep) {
-    std::fprintf(stderr, "[e2e] kept %s\n", path_.c_str());
-    return;
+  if (std::getenv("GSOC_E2E_KEEP") != nullptr || ::testing::Test::HasFailure()) {
+    std::fprintf(stderr, "[e2e] kept %s\n", path().c_str());
+    Keep();
   }
-  std::error_code ignored;
-  fs::remove_all(path_, ignored);
 }
 
 std::string ReadFile(const fs::path& path) {

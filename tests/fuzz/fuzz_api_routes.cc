@@ -9,7 +9,9 @@
 #include <boost/beast/http/string_body.hpp>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
+#include <system_error>
 
 #include "tests/engine/api/scoped_api_fixture.h"
 
@@ -37,10 +39,26 @@ bool ChangesState(http::verb method) {
          method == http::verb::delete_;
 }
 
+std::filesystem::path api_dir;
+
+void RemoveApiDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(api_dir, ignored);
+}
+
+// Kept for the whole run (never destroyed: the fuzzer may exit from any
+// thread); its store's files are removed when the process exits.
+ScopedApi* MakeApi() {
+  auto* api = new ScopedApi("fuzz", 24);
+  api_dir = api->dir();
+  std::atexit(RemoveApiDir);
+  return api;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static ScopedApi* api = new ScopedApi("fuzz", 24);  // kept for the whole run
+  static ScopedApi* api = MakeApi();
   http::request_parser<http::string_body> parser;
   parser.eager(true);
   parser.body_limit(16 * 1024);

@@ -11,6 +11,7 @@
 
 #include "engine/aggregate/aggregate_key.h"
 #include "engine/util/time_format.h"
+#include "tests/util/temp_dir.h"
 
 namespace gsoc::aggregate {
 namespace {
@@ -20,22 +21,6 @@ using namespace std::chrono_literals;
 
 constexpr int64_t kSecond = 1'000'000'000;
 constexpr int64_t kBase = 1'764'000'000 * kSecond;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "gsoc-aggregate-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  fs::path db() const { return path_ / "alerts.db"; }
-
- private:
-  fs::path path_;
-};
 
 class TestClock {
  public:
@@ -98,7 +83,7 @@ class AggregatorTest : public ::testing::Test {
 
   void OpenStore() {
     store::StoreOptions options;
-    options.path = dir_.db();
+    options.path = dir_ / "alerts.db";
     options.sync = store::SyncPolicy::kNone;
     options.retention_age = 0s;
     store_ = store::AlertStore::Open(options);
@@ -154,7 +139,7 @@ class AggregatorTest : public ::testing::Test {
     }
   }
 
-  TempDir dir_;
+  gsoc::test::TempDir dir_{"aggregate"};
   TestClock clock_;
   Recorder recorder_;
   std::unique_ptr<store::AlertStore> store_;

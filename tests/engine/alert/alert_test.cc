@@ -9,20 +9,12 @@
 #include <sstream>
 
 #include "engine/alert/jsonl_output.h"
+#include "tests/util/temp_dir.h"
 
 namespace gsoc {
 namespace {
 
 namespace fs = std::filesystem;
-
-fs::path TempDir() {
-  fs::path dir =
-      fs::temp_directory_path() / ("gsoc-alert-test-" + std::to_string(::getpid()) + "-" +
-                                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 Alert SampleAlert() {
   Alert alert;
@@ -80,7 +72,8 @@ TEST(AlertJsonTest, CarriesTheRuleRevision) {
 }
 
 TEST(JsonlAlertOutputTest, WritesOneLinePerAlertWithIdsAndRotates) {
-  const fs::path dir = TempDir();
+  const gsoc::test::TempDir temp("alert-test");
+  const fs::path& dir = temp.path();
   JsonlOutputOptions options;
   options.max_file_bytes = 4096;
   options.keep_files = 2;
@@ -111,7 +104,8 @@ TEST(JsonlAlertOutputTest, WritesOneLinePerAlertWithIdsAndRotates) {
 }
 
 TEST(JsonlAlertOutputTest, AfterACommitWritesTheStoredJsonAsIs) {
-  const fs::path dir = TempDir();
+  const gsoc::test::TempDir temp("alert-test");
+  const fs::path& dir = temp.path();
   JsonlAlertOutput output(dir / "alerts.jsonl");
   std::vector<store::StoredAlert> committed(2);
   committed[0].id = 41;
@@ -171,7 +165,8 @@ std::string Lines(uint64_t first, uint64_t last) {
 }
 
 TEST(JsonlAlertOutputTest, IsCreatedWithMode0600) {
-  const fs::path dir = TempDir();
+  const gsoc::test::TempDir temp("alert-test");
+  const fs::path& dir = temp.path();
   JsonlAlertOutput output(dir / "alerts.jsonl");
   struct stat info {};
   ASSERT_EQ(::stat((dir / "alerts.jsonl").c_str(), &info), 0);
@@ -181,7 +176,8 @@ TEST(JsonlAlertOutputTest, IsCreatedWithMode0600) {
 // After kill -9: a torn last line is cut, and every committed alert after the
 // last whole line is written again from the store, once, in order.
 TEST(JsonlAlertOutputTest, CutsATornLineAndRecoversTheRestFromTheStore) {
-  const fs::path dir = TempDir();
+  const gsoc::test::TempDir temp("alert-test");
+  const fs::path& dir = temp.path();
   const fs::path file = dir / "alerts.jsonl";
   std::ofstream(file) << Lines(1, 40) << R"({"id":"41","kin)";
   MemoryReader store(1000);
@@ -201,7 +197,8 @@ TEST(JsonlAlertOutputTest, CutsATornLineAndRecoversTheRestFromTheStore) {
 }
 
 TEST(JsonlAlertOutputTest, LongLinesAndRotatedFilesStillGiveTheLastId) {
-  const fs::path dir = TempDir();
+  const gsoc::test::TempDir temp("alert-test");
+  const fs::path& dir = temp.path();
   const fs::path file = dir / "alerts.jsonl";
   const std::string padded = R"({"id":"7","pad":")" + std::string(300000, 'p') + "\"}\n";
   std::ofstream(file) << Lines(1, 6) << padded;
@@ -215,7 +212,8 @@ TEST(JsonlAlertOutputTest, LongLinesAndRotatedFilesStillGiveTheLastId) {
 }
 
 TEST(JsonlAlertOutputTest, ANewFileStartsWithNewAlerts) {
-  const fs::path dir = TempDir();
+  const gsoc::test::TempDir temp("alert-test");
+  const fs::path& dir = temp.path();
   MemoryReader store(50);
   JsonlAlertOutput output(dir / "alerts.jsonl");
   EXPECT_EQ(output.RecoverFrom(store), 0u);

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "tests/engine/api/api_test_util.h"
+#include "tests/util/temp_dir.h"
 
 namespace gsoc::api {
 namespace {
@@ -717,18 +718,7 @@ TEST_F(ApiServerTest, StopClosesOpenStreams) {
 
 // --- TLS ------------------------------------------------------------------------
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "gsoc-api-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = gsoc::test::TempDir;
 
 // Closes a socket if a blocking client call takes too long.
 class Watchdog {
@@ -786,7 +776,7 @@ class TlsClient {
 TEST_F(ApiServerTest, ServesOverTls) {
   TempDir dir;
   const std::string command = "openssl req -x509 -newkey rsa:2048 -nodes -keyout " +
-                              (dir / "k.pem") + " -out " + (dir / "c.pem") +
+                              (dir / "k.pem").string() + " -out " + (dir / "c.pem").string() +
                               " -days 1 -subj /CN=localhost >/dev/null 2>&1";
   ASSERT_EQ(std::system(command.c_str()), 0);
   ApiOptions options = Options();
@@ -835,10 +825,11 @@ TEST_F(ApiServerTest, TlsLoadErrorsNameTheFile) {
         << error.what();
   }
   std::ofstream(dir / "c.pem") << "not a certificate\n";
-  ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -keyout " + (dir / "k.pem") +
-                         " -out " + (dir / "good.pem") + " -days 1 -subj /CN=x >/dev/null 2>&1")
-                            .c_str()),
-            0);
+  ASSERT_EQ(
+      std::system(("openssl req -x509 -newkey rsa:2048 -nodes -keyout " + (dir / "k.pem").string() +
+                   " -out " + (dir / "good.pem").string() + " -days 1 -subj /CN=x >/dev/null 2>&1")
+                      .c_str()),
+      0);
   options.tls_certificate = dir / "good.pem";
   try {
     ApiServer server(options, reader_, hub, {});

@@ -59,6 +59,8 @@ class ScopedApi {
     std::filesystem::remove_all(dir_, ignored);
   }
 
+  const std::filesystem::path& dir() const { return dir_; }
+
   void Publish(size_t count) {
     std::vector<Alert> alerts;
     for (size_t i = 0; i < count; ++i) {

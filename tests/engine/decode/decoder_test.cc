@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "tests/engine/decode/test_util.h"
+#include "tests/util/temp_dir.h"
 
 // Counts heap allocations of this thread while `g_counting` is set. Not
 // under AddressSanitizer, which owns the allocator.
@@ -47,26 +48,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
+class TempDir : public gsoc::test::TempDir {
  public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("gsoc_decode_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
+  TempDir() : gsoc::test::TempDir("decode") {}
   fs::path Write(const std::string& name, const std::string& text) const {
-    const fs::path p = path_ / name;
+    const fs::path p = path() / name;
     fs::create_directories(p.parent_path());
     std::ofstream(p) << text;
     return p;
   }
-  const fs::path& path() const { return path_; }
-
- private:
-  static inline int counter_ = 0;
-  fs::path path_;
 };
 
 std::unique_ptr<DecoderSet> LoadOk(const std::string& yaml,

@@ -12,6 +12,7 @@
 #include "engine/event/event_batch.h"
 #include "engine/match/matcher.h"
 #include "engine/rules/rule.h"
+#include "tests/util/temp_dir.h"
 
 namespace gsoc::match::testing {
 
@@ -127,22 +128,6 @@ inline std::vector<std::string> ReferenceIds(
 }
 
 // A fresh directory under the system temp dir, removed at destruction.
-class TempDir {
- public:
-  explicit TempDir(const std::string& tag) {
-    path_ = std::filesystem::temp_directory_path() /
-            ("gsoc_match_" + tag + "_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = gsoc::test::TempDir;
 
 }  // namespace gsoc::match::testing

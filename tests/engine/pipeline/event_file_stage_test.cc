@@ -13,30 +13,14 @@
 
 #include "collectors/agency/agency_table.h"
 #include "engine/util/time_format.h"
+#include "tests/util/temp_dir.h"
 
 namespace gsoc {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("gsoc_event_file_test_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using TempDir = gsoc::test::TempDir;
 
 std::vector<std::string> ReadLines(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);

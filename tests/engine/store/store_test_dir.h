@@ -9,25 +9,15 @@
 #include <system_error>
 
 #include "engine/store/alert_store.h"
+#include "tests/util/temp_dir.h"
 
 namespace gsoc::store::test_dir {
 
-class TempDir {
+// A test::TempDir named gsoc-store-*, with the store's path in it.
+class TempDir : public gsoc::test::TempDir {
  public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "gsoc-store-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::filesystem::path db() const { return path_ / "alerts.db"; }
-
- private:
-  std::filesystem::path path_;
+  TempDir() : gsoc::test::TempDir("store") {}
+  std::filesystem::path db() const { return path() / "alerts.db"; }
 };
 
 inline StoreOptions TestOptions(const TempDir& dir) {

@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/util/temp_dir.h"
 #include "tools/gsocctl/api_client.h"
 
 extern char** environ;
@@ -360,15 +361,6 @@ std::function<bool(const std::string&)> LinesPrinted(size_t count) {
   return [count](const std::string& out) { return Lines(out).size() >= count; };
 }
 
-fs::path TempDir() {
-  fs::path dir =
-      fs::temp_directory_path() / ("gsocctl-alerts-" + std::to_string(::getpid()) + "-" +
-                                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  fs::remove_all(dir);
-  fs::create_directories(dir / "var");
-  return dir;
-}
-
 // A gsocd config whose api is `port`, data_dir var/ (the default).
 fs::path WriteConfig(const fs::path& dir, uint16_t port, const std::string& token_file_text) {
   std::ofstream(dir / "gsoc.yaml") << "data_dir: var\nlisteners: []\napi:\n  address: 127.0.0.1\n"
@@ -696,7 +688,9 @@ TEST(GsocctlToken, FlagThenEnvironmentThenTheConfigsTokenFile) {
   const auto reply = [](const Request&, int fd) {
     Send(fd, Reply(200, "application/json", kCorrelationJson));
   };
-  const fs::path dir = TempDir();
+  const gsoc::test::TempDir temp("gsocctl-alerts");
+  const fs::path& dir = temp.path();
+  fs::create_directories(dir / "var");
   {  // --token wins over GSOC_TOKEN and the file.
     ScriptedServer server("from-flag", reply);
     const fs::path config = WriteConfig(dir, server.port(), "from-file\n");
@@ -724,7 +718,9 @@ TEST(GsocctlToken, FlagThenEnvironmentThenTheConfigsTokenFile) {
 }
 
 TEST(GsocctlToken, MissingTokenSaysWhereItIsLookedFor) {
-  const fs::path dir = TempDir();
+  const gsoc::test::TempDir temp("gsocctl-alerts");
+  const fs::path& dir = temp.path();
+  fs::create_directories(dir / "var");
   const fs::path config = WriteConfig(dir, 1, "");
   const Outcome run = Gsocctl({"query", "--config", config});
   EXPECT_EQ(run.exit_code, 1);

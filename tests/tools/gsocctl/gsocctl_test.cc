@@ -9,6 +9,8 @@
 #include <regex>
 #include <string>
 
+#include "tests/util/temp_dir.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -33,15 +35,6 @@ Result Gsocctl(const std::string& args, Capture capture = Capture::kBoth) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
-fs::path TempDir() {
-  fs::path dir =
-      fs::temp_directory_path() / ("gsocctl-test-" + std::to_string(::getpid()) + "-" +
-                                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
 const std::string kPack = std::string(GSOC_SOURCE_DIR) + "/rules";
 const std::string kCorpus = GSOC_CORPUS_DIR;
 
@@ -53,7 +46,8 @@ TEST(Gsocctl, RulesCheckPassesOnTheShippedPack) {
 }
 
 TEST(Gsocctl, RulesCheckNamesFileLineAndReasonAndFails) {
-  const fs::path dir = TempDir();
+  const gsoc::test::TempDir temp("gsocctl-test");
+  const fs::path& dir = temp.path();
   std::ofstream(dir / "bad.yml") << "title: t\nid: bad-1\nlogsource: {product: linux}\n"
                                     "detection:\n  sel:\n    message|frobnicate: x\n"
                                     "  condition: sel\n";
@@ -124,7 +118,8 @@ TEST(Gsocctl, ReplayPrintsOneAlertPerLineAndASummary) {
 }
 
 TEST(Gsocctl, ReplayStrictRefusesARuleSetWithRefusals) {
-  const fs::path dir = TempDir();
+  const gsoc::test::TempDir temp("gsocctl-test");
+  const fs::path& dir = temp.path();
   std::ofstream(dir / "bad.yml")
       << "title: t\nlogsource: {product: linux}\n"
          "detection:\n  sel: {message: x}\n  condition: sel | count() > 5\n";
