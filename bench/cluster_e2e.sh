@@ -66,14 +66,28 @@ source "${root}/bench/shipped_rules.sh"
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/gsoc-cluster-bench.XXXXXX")"
 declare -A pid mport
-cleanup() {
-  local rc=$? name
-  for name in "${!pid[@]}"; do
-    kill -TERM "${pid[${name}]}" 2>/dev/null || true
-  done
-  for name in "${!pid[@]}"; do
+# stop_all NAME...: SIGTERM to each, then SIGKILL (said) to any still
+# running 10 s later.
+stop_all() {
+  local name
+  for name in "$@"; do kill -TERM "${pid[${name}]}" 2>/dev/null || true; done
+  for name in "$@"; do
     for _ in $(seq 100); do kill -0 "${pid[${name}]}" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "${pid[${name}]}" 2>/dev/null || true
+    if kill -KILL "${pid[${name}]}" 2>/dev/null; then
+      echo "cluster_e2e: ${name} did not stop within 10 s of SIGTERM; killed" >&2
+    fi
+    wait "${pid[${name}]}" 2>/dev/null || true
+  done
+}
+cleanup() {
+  local rc=$? name nodes=() servers=()
+  for name in "${!pid[@]}"; do
+    if [[ "${name}" == n[0-9] ]]; then servers+=("${name}"); else nodes+=("${name}"); fi
+  done
+  # The gsocd nodes first, while JetStream can still take what they flush.
+  stop_all ${nodes[@]+"${nodes[@]}"}
+  stop_all ${servers[@]+"${servers[@]}"}
+  for name in "${!pid[@]}"; do
     if [[ ${rc} -ne 0 && -s "${tmp}/${name}.log" ]]; then
       echo "--- last lines of ${name}'s log:" >&2
       tail -n 15 "${tmp}/${name}.log" >&2
