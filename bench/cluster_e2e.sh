@@ -277,7 +277,11 @@ run_e2e() {
     alert_rates+=("${alert_rate}")
     local flows=""
     flows=" alerts $(metric detect gsoc_cluster_alerts_published_total) in $(metric detect gsoc_cluster_alert_messages_published_total) messages;"
-    flows+=" hits $(metric detect gsoc_cluster_hits_published_total) + aggregation hits $(metric detect gsoc_cluster_aggregation_hits_published_total) in $(metric detect gsoc_cluster_hit_messages_published_total) messages;"
+    local detected
+    detected="$(metric detect gsoc_cluster_detect_events_total)"
+    flows+=" hits $(metric detect gsoc_cluster_hits_published_total) + aggregation hits $(metric detect gsoc_cluster_aggregation_hits_published_total) in $(metric detect gsoc_cluster_hit_messages_published_total) messages,"
+    flows+=" $(awk -v a="$(metric detect gsoc_cluster_hit_bytes_published_total)" -v b="${detected}" 'BEGIN { printf "%.1f", a / b }') bytes/event as sent"
+    flows+=" ($(awk -v a="$(metric detect gsoc_cluster_hit_raw_bytes_published_total)" -v b="${detected}" 'BEGIN { printf "%.1f", a / b }') before LZ4);"
     flows+=" correlate: $(metric correlate gsoc_cluster_aggregate_flush_markers_total) flush markers, $(metric correlate gsoc_cluster_correlate_consumer_errors_total) consumers made again, $(metric correlate gsoc_cluster_correlate_hit_messages_total) hits messages read;"
     local cpu=""
     for name in ingest detect correlate store n0 n1 n2; do

@@ -448,12 +448,15 @@ bool DetectRole::PublishHits(Worker& worker, uint64_t sequence) {
     const std::string subject = HitsSubject(partition);
     const std::string msg_id = (message.aggregation ? "g-" : "h-") + std::to_string(sequence) +
                                "-" + std::to_string(partition) + "-" + std::to_string(part);
+    const uint64_t sent_before = worker.publisher->sent_bytes();
     while (!worker.publisher->Publish(subject, message.bytes, msg_id, kPublishWait, &error)) {
       if (stopping()) return false;
       retries_.fetch_add(1, std::memory_order_relaxed);
       spdlog::warn("cluster detect: publishing hits to {} failed, retrying: {}", subject, error);
     }
     hit_messages_.fetch_add(1, std::memory_order_relaxed);
+    hit_bytes_.fetch_add(worker.publisher->sent_bytes() - sent_before, std::memory_order_relaxed);
+    hit_raw_bytes_.fetch_add(message.bytes.size(), std::memory_order_relaxed);
     (message.aggregation ? aggregation_hits_ : hits_)
         .fetch_add(message.hits, std::memory_order_relaxed);
   }
@@ -542,6 +545,12 @@ std::vector<std::shared_ptr<prometheus::Collectable>> DetectRole::MakeCollectabl
                 "Correlation inputs (hit x correlation) sent to GSOC_HITS", hits_),
         counter("gsoc_cluster_hit_messages_published_total", "Hits messages sent to GSOC_HITS",
                 hit_messages_),
+        counter("gsoc_cluster_hit_bytes_published_total",
+                "Bytes of those hits messages, as sent (compressed when cluster.compression is "
+                "lz4)",
+                hit_bytes_),
+        counter("gsoc_cluster_hit_raw_bytes_published_total",
+                "Bytes of those hits messages' payloads before compression", hit_raw_bytes_),
         counter("gsoc_cluster_aggregation_hits_published_total",
                 "Detection hits of aggregating rules sent to GSOC_HITS (alerts.aggregate; the "
                 "correlate partitions aggregate them)",

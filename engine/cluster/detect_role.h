@@ -126,6 +126,7 @@ class DetectRole {
   std::atomic<uint64_t> duplicates_{0}, fetch_errors_{0};
   std::atomic<uint64_t> hits_{0}, hit_messages_{0}, hits_too_large_{0}, hits_missing_group_{0};
   std::atomic<uint64_t> aggregation_hits_{0};
+  std::atomic<uint64_t> hit_bytes_{0}, hit_raw_bytes_{0};  // as sent, and before compression
   std::atomic<uint64_t> pending_{0}, unacked_{0};
 };
 

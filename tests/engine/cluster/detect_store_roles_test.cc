@@ -79,7 +79,9 @@ std::vector<StoredAlert> SingleNodeAlerts(const std::string& input, size_t lines
 
 // Every hits message in GSOC_HITS, decoded; checks each lies on the subject
 // of its partition. Returns the number of hits.
-size_t ReadBackHits(const NatsCluster& cluster, size_t* messages) {
+// Counts the hits messages in GSOC_HITS and their payload bytes (after
+// decompression: what the detect node encoded).
+size_t ReadBackHits(const NatsCluster& cluster, size_t* messages, size_t* payload_bytes) {
   ClusterConfig config;
   config.servers = cluster.Urls();
   std::string error;
@@ -107,6 +109,7 @@ size_t ReadBackHits(const NatsCluster& cluster, size_t* messages) {
           }
           hits += decoded.size();
           ++*messages;
+          *payload_bytes += message.data.size();
           return Consumed::kAck;
         },
         &error);
@@ -155,11 +158,15 @@ TEST(ClusterDetectStoreRoles, SameAlertsAsASingleNodeAndReplicasAgreeOnIds) {
   EXPECT_TRUE(detect.WaitMetric("gsoc_cluster_detect_consumer_pending", {}, 0, 5s));
   EXPECT_GT(detect.Metric("gsoc_cluster_alert_publish_ack_seconds_count"), 0);
   // The hits the shipped correlations need are in GSOC_HITS, by partition.
-  size_t hit_messages = 0;
-  const size_t hits = ReadBackHits(cluster, &hit_messages);
+  size_t hit_messages = 0, hit_payload_bytes = 0;
+  const size_t hits = ReadBackHits(cluster, &hit_messages, &hit_payload_bytes);
   EXPECT_GT(hits, 0u);
   EXPECT_EQ(hits, detect.Metric("gsoc_cluster_hits_published_total"));
   EXPECT_EQ(hit_messages, detect.Metric("gsoc_cluster_hit_messages_published_total"));
+  EXPECT_EQ(hit_payload_bytes, detect.Metric("gsoc_cluster_hit_raw_bytes_published_total"));
+  // As sent: LZ4 when it pays (the default), so never more than the payloads.
+  EXPECT_GT(detect.Metric("gsoc_cluster_hit_bytes_published_total"), 0);
+  EXPECT_LE(detect.Metric("gsoc_cluster_hit_bytes_published_total"), hit_payload_bytes);
   std::printf(
       "detect+store roles: %zu lines, %zu alerts; single node %.1f s, cluster %.1f s; "
       "%g events messages, %g alerts messages, %zu hits in %zu messages; ids %llu..%llu on both "
