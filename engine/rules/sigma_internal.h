@@ -55,6 +55,14 @@ struct SigmaDocument {
 // Throws Refusal on a YAML syntax error (the whole file is refused).
 std::vector<SigmaDocument> ReadSigmaDocuments(const std::string& yaml);
 
+// ReadSigmaDocuments' two checks of one document's text (padded to its
+// file lines, with no `---` or `...` line after its first): whether the
+// document YAML::Load gave is known to end where the text does (then it is
+// read once), and the first pass that refuses content after the document
+// (throws Refusal) for the others. Exposed for the differential test.
+bool EndsWithTheText(const std::string& text, const YAML::Node& root);
+void RefuseContentAfterTheDocument(const std::string& text);
+
 // ---- sigma_detection.cc: selections and values ----
 
 // What a file may still expand into; shared by its rules.

@@ -233,16 +233,24 @@ bool IsPlainKeyStart(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
+}  // namespace
+
 // A root block map whose first key is at column 0 ends only where the text
-// does: a later token at column 0 is another key or a syntax error inside the
-// map, never a second document. Every other root may leave content behind
-// that YAML::Load would silently drop, so those documents take a first pass
-// that looks for it. (Sigma rules are the first kind: they parse once.)
+// does: yaml-cpp's scanner ends a document early only at a `---` or `...`
+// line (SplitDocuments cut the text there already) or a directive (`%` at
+// column 0); any other token at column 0 is another key or a syntax error
+// inside the map. Every other document may leave content behind that
+// YAML::Load would silently drop, so it takes a first pass that looks for
+// it. (Sigma rules are the first kind: they parse once.) The differential
+// test (tests/engine/rules/one_pass_reading_test.cc) holds this against the
+// first pass on mutated corpus rules.
 bool EndsWithTheText(const std::string& text, const YAML::Node& root) {
   const std::string_view start = ContentStart(text);
   const bool at_line_start =
       !start.empty() && (start.data() == text.data() || start.data()[-1] == '\n');
-  return at_line_start && IsPlainKeyStart(start.front()) && root.IsMap() && root.Mark().column == 0;
+  const size_t offset = static_cast<size_t>(start.data() - text.data());
+  return at_line_start && IsPlainKeyStart(start.front()) && root.IsMap() &&
+         root.Mark().column == 0 && text.find("\n%", offset) == std::string::npos;
 }
 
 void RefuseContentAfterTheDocument(const std::string& text) {
@@ -253,6 +261,8 @@ void RefuseContentAfterTheDocument(const std::string& text) {
   if (parser.HandleNextDocument(after))
     throw Refusal("YAML syntax error: unexpected content after the document", after.line);
 }
+
+namespace {
 
 // One document; lines are padded so that marks are lines of the file.
 YAML::Node ParseChunk(const TextChunk& chunk) {

@@ -205,8 +205,12 @@ TEST(Files, StrayCommaIsASyntaxErrorNotAHang) {
 TEST(Files, ContentAfterADocumentIsRefusedWhateverItsRoot) {
   // A root map at column 0 parses once; other roots are checked for content
   // that would end the document early and be dropped.
-  for (const char* text : {"  title: x\nb: 2\n", "{title: x}\n{b: 2}\n", "- a\nb: 2\n",
-                           "--- {title: x}\n[1]\n", "# c\n\n  title: x\nb: 2\n"}) {
+  for (const char* text :
+       {"  title: x\nb: 2\n", "{title: x}\n{b: 2}\n", "- a\nb: 2\n", "--- {title: x}\n[1]\n",
+        "# c\n\n  title: x\nb: 2\n",
+        // A directive line ends a document wherever it is (the rest would be dropped).
+        "title: x\n%TAG ! !x\nlogsource: {product: windows}\n",
+        "title: x\ndescription: |\n  text\n% not text\ndetection: {s: x, condition: s}\n"}) {
     const LoadResult result = Load(text);
     ASSERT_EQ(result.refused.size(), 1u) << text;
     EXPECT_EQ(result.refused[0].message, "YAML syntax error: unexpected content after the document")
