@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "tests/e2e/gsocd_harness.h"
+#include "tests/util/sanitizer.h"
 
 extern char** environ;
 
@@ -24,21 +25,7 @@ namespace gsoc::e2e {
 
 namespace fs = std::filesystem;
 
-#if defined(__SANITIZE_ADDRESS__)
-#define GSOC_E2E_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define GSOC_E2E_ASAN 1
-#endif
-#endif
-
-bool UnderSanitizer() {
-#ifdef GSOC_E2E_ASAN
-  return true;
-#else
-  return false;
-#endif
-}
+bool UnderSanitizer() { return test::kAddressSanitizer; }
 
 std::chrono::milliseconds Scaled(std::chrono::milliseconds timeout) {
   return UnderSanitizer() ? timeout * 4 : timeout;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "collectors/listener/listener.h"
+#include "tests/util/sanitizer.h"
 
 namespace gsoc {
 namespace {
@@ -29,20 +30,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-// AddressSanitizer keeps freed memory in quarantine (256 MiB by default),
-// so RSS does not come back under it: the bounds get that much slack.
-#if defined(__SANITIZE_ADDRESS__)
-#define GSOC_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define GSOC_TEST_ASAN 1
-#endif
-#endif
-#ifdef GSOC_TEST_ASAN
-constexpr size_t kSanitizerSlack = 300u << 20;
-#else
-constexpr size_t kSanitizerSlack = 0;
-#endif
+constexpr size_t kSanitizerSlack = test::kSanitizerRssSlack;
 
 size_t RssBytes() {
   std::ifstream statm("/proc/self/statm");

@@ -9,19 +9,11 @@
 
 #include "tests/engine/decode/test_util.h"
 #include "tests/util/temp_dir.h"
+#include "tests/util/sanitizer.h"
 
 // Counts heap allocations of this thread while `g_counting` is set. Not
 // under AddressSanitizer, which owns the allocator.
-#if defined(__SANITIZE_ADDRESS__)
-#define GSOC_COUNT_ALLOCATIONS 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define GSOC_COUNT_ALLOCATIONS 0
-#endif
-#endif
-#ifndef GSOC_COUNT_ALLOCATIONS
-#define GSOC_COUNT_ALLOCATIONS 1
-#endif
+#define GSOC_COUNT_ALLOCATIONS (!GSOC_TEST_ASAN)
 
 namespace {
 thread_local bool g_counting = false;

@@ -9,13 +9,9 @@
 #include "engine/match/matcher.h"
 #include "engine/rules/logsource_map.h"
 #include "tests/engine/match/match_test_util.h"
+#include "tests/util/sanitizer.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define GSOC_NO_ALLOC_TEST_SKIP 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
+#if GSOC_TEST_ASAN
 #define GSOC_NO_ALLOC_TEST_SKIP 1
 #endif
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "run_command.h"
+#include "tests/util/sanitizer.h"
 
 namespace {
 
@@ -64,20 +65,7 @@ TEST(GsocctlReplayThreads, SigmaHqCorpusOverWindowsEventsSameOutput) {
   EXPECT_TRUE(two == one) << two.size() << " bytes against " << one.size();
 }
 
-// AddressSanitizer keeps freed memory in quarantine (256 MiB by default):
-// the bound gets that much slack there.
-#if defined(__SANITIZE_ADDRESS__)
-#define GSOC_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define GSOC_TEST_ASAN 1
-#endif
-#endif
-#ifdef GSOC_TEST_ASAN
-constexpr long kSanitizerSlackKiB = 300 << 10;
-#else
-constexpr long kSanitizerSlackKiB = 0;
-#endif
+constexpr long kSanitizerSlackKiB = static_cast<long>(gsoc::test::kSanitizerRssSlack >> 10);
 
 // `gsocctl replay ARGS...` with its output discarded: its peak RSS in KiB
 // (-1 when it did not exit 0).
