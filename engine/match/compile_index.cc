@@ -195,7 +195,7 @@ std::vector<std::vector<uint32_t>> Compiler::CompileSpecs(
   databases->clear();
   databases->resize(specs.size());  // null when every pattern was demoted
   std::vector<std::vector<uint32_t>> demoted(specs.size());
-  ParallelFor(specs.size(), LoadThreads(options_.compile_threads, 4), [&](size_t i) {
+  ParallelFor(specs.size(), ThreadsPerCore(options_.compile_threads, 4), [&](size_t i) {
     internal::DatabaseSpec& spec = specs[i];
     while (!spec.patterns.empty()) {
       std::string error;

@@ -363,7 +363,7 @@ LoadResult LoadSigma(const std::vector<std::filesystem::path>& paths, const Load
             MakeRefusal(file.string(), 0, "", std::string("cannot load: ") + e.what()));
       }
     };
-    const size_t threads = LoadThreads(options.load_threads, 4);
+    const size_t threads = ThreadsPerCore(options.load_threads, 4);
     // Small sets are not worth a thread.
     ParallelFor(files.size(), std::min(threads, files.size() / 64 + 1), load_file);
     for (LoadResult& part : parts) {

@@ -15,7 +15,7 @@
 namespace gsoc {
 
 // One thread per core, at most `limit`; `requested` wins when it is set.
-inline size_t LoadThreads(size_t requested, size_t limit) {
+inline size_t ThreadsPerCore(size_t requested, size_t limit) {
   if (requested != 0) return requested;
   return std::clamp<size_t>(std::thread::hardware_concurrency(), 1, limit);
 }

@@ -14,7 +14,6 @@
 // the correlator on them and writes their alerts, so the output is the
 // same, byte for byte, as with one thread. The default is one worker per
 // core (at most 8).
-#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -26,6 +25,7 @@
 #include "engine/alert/jsonl_output.h"
 #include "engine/decode/auditd_joiner.h"
 #include "engine/detect/correlation_service.h"
+#include "engine/util/parallel_for.h"
 #include "tools/gsocctl/commands.h"
 #include "tools/gsocctl/engine_options.h"
 #include "tools/gsocctl/line_input.h"
@@ -153,14 +153,6 @@ class Workers {
   std::vector<std::thread> threads_;
 };
 
-// One matching thread per core, at most 8: the output does not depend on
-// it, and on the 2-core test machine two gave 1.7 times one's events/s
-// over the SigmaHQ corpus (bench/README.md).
-size_t DefaultReplayThreads() {
-  const unsigned cores = std::thread::hardware_concurrency();
-  return std::clamp<size_t>(cores, 1, 8);
-}
-
 struct Replay {
   EngineOptions engine;
   std::vector<std::string> files;
@@ -168,7 +160,10 @@ struct Replay {
   int year = 0;
   bool strict = false;
   int64_t lateness_seconds = 60;
-  size_t threads = DefaultReplayThreads();
+  // One matching thread per core, at most 8: the output does not depend on
+  // it, and on the 2-core test machine two gave 1.7 times one's events/s
+  // over the SigmaHQ corpus (bench/README.md).
+  size_t threads = ThreadsPerCore(0, 8);
 
   int Run() {
     InputFormat input_format;
