@@ -1,8 +1,13 @@
 #include "engine/util/json_writer.h"
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace gsoc {
 
@@ -51,13 +56,56 @@ constexpr std::array<char, 256> kEscapes = [] {
   return table;
 }();
 
-}  // namespace
+// The bytes of text[0, 16) that are not copied as they are (kEscapes not
+// 0) as a bit mask: one signed compare finds both the control bytes and
+// those >= 0x80 (negative as signed), two more the quote and backslash.
+#if defined(__SSE2__)
+uint32_t SpecialBytes(const char* text) {
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text));
+  const __m128i special = _mm_or_si128(_mm_cmplt_epi8(bytes, _mm_set1_epi8(0x20)),
+                                       _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"')),
+                                                    _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\'))));
+  return static_cast<uint32_t>(_mm_movemask_epi8(special));
+}
+constexpr bool kBlocks = true;
+#else
+uint32_t SpecialBytes(const char*) { return 0; }
+constexpr bool kBlocks = false;
+#endif
+
+// Escapes text[*i, *i + 16) while at least 32 bytes are left, so that a
+// 16-byte load from any position in the block stays inside `text`: each
+// run of plain bytes is one 16-byte copy (the output moves past the plain
+// ones only), each quote, backslash, \n, \r or \t two bytes. Stops at a
+// byte that needs more (a control byte, a byte >= 0x80) for the caller to
+// take. The room: at least 2 bytes per input byte left, so 33 or more.
+bool EscapeBlock(std::string_view text, size_t* i, char** o) {
+  const size_t block = *i;
+  uint32_t special = SpecialBytes(text.data() + block);
+  while (special != 0) {
+    const size_t at = block + static_cast<size_t>(std::countr_zero(special));
+    std::memcpy(*o, text.data() + *i, 16);
+    *o += at - *i;
+    *i = at;
+    const char kind = kEscapes[static_cast<uint8_t>(text[at])];
+    if (kind == 1 || kind == 'u') return false;
+    (*o)[0] = '\\';
+    (*o)[1] = kind;
+    *o += 2;
+    *i = at + 1;
+    special &= special - 1;
+  }
+  std::memcpy(*o, text.data() + *i, 16);
+  *o += block + 16 - *i;
+  *i = block + 16;
+  return true;
+}
 
 // Written through a pointer into room made once (two bytes per input byte,
 // the most a quote, backslash or \n takes; the rare six-byte escapes make
 // more room when they need it): alert JSON escapes every alert's raw line,
-// and a Windows JSON line has a quote every few bytes.
-void AppendJsonString(std::string& out, std::string_view text) {
+// and a Windows JSON line has a quote or backslash every few bytes.
+void AppendEscaped(std::string& out, std::string_view text, bool blocks) {
   static const char kHex[] = "0123456789abcdef";
   size_t at = out.size();
   out.resize(at + 2 * text.size() + 2);
@@ -67,8 +115,9 @@ void AppendJsonString(std::string& out, std::string_view text) {
   const size_t n = text.size();
   size_t i = 0;
   while (i < n) {
+    if (blocks && n - i >= 32 && EscapeBlock(text, &i, &o)) continue;
     const char kind = kEscapes[static_cast<uint8_t>(text[i])];
-    if (kind == 0) {  // plain ASCII: byte by byte (runs between quotes are short)
+    if (kind == 0) {  // plain ASCII
       *o++ = text[i++];
       continue;
     }
@@ -110,5 +159,19 @@ void AppendJsonString(std::string& out, std::string_view text) {
   *o++ = '"';
   out.resize(static_cast<size_t>(o - out.data()));
 }
+
+}  // namespace
+
+void AppendJsonString(std::string& out, std::string_view text) {
+  AppendEscaped(out, text, kBlocks);
+}
+
+namespace json_writer_internal {
+
+void AppendJsonStringBytewise(std::string& out, std::string_view text) {
+  AppendEscaped(out, text, false);
+}
+
+}  // namespace json_writer_internal
 
 }  // namespace gsoc

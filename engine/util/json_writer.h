@@ -10,4 +10,11 @@ namespace gsoc {
 
 void AppendJsonString(std::string& out, std::string_view text);
 
+namespace json_writer_internal {
+// The same escaping one byte at a time (AppendJsonString copies runs of
+// plain bytes 16 at a time where SSE2 is there): what the tests compare it
+// with.
+void AppendJsonStringBytewise(std::string& out, std::string_view text);
+}  // namespace json_writer_internal
+
 }  // namespace gsoc

@@ -188,5 +188,35 @@ TEST(JsonWriterTest, OutputAlwaysParsesAsJsonForRandomBytes) {
   EXPECT_GT(valid_inputs, 100u);
 }
 
+// Runs of plain bytes of every length around the 16-byte blocks, each
+// ended by a byte of another kind at every offset: the block path gives
+// the bytes the byte-by-byte path gives.
+TEST(JsonWriterTest, BlockCopyingEqualsTheBytewiseEscaping) {
+  std::mt19937 rng(2026);
+  const std::string specials[] = {"\"",       "\\",           "\n",
+                                  "\x01",     "\x1f",         "\x7f",
+                                  "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+                                  "\x80",     "\xff",         "\xe2\x82"};
+  std::uniform_int_distribution<size_t> pick(0, std::size(specials) - 1);
+  std::uniform_int_distribution<int> run(0, 40);
+  const std::string_view kPlain = "abcXYZ019 ,.:;{}[]/'";
+  size_t compared = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string text;
+    const int pieces = i % 7;
+    for (int p = 0; p <= pieces; ++p) {
+      const int plain = run(rng);
+      for (int k = 0; k < plain; ++k) text.push_back(kPlain[(k * 7 + p) % kPlain.size()]);
+      if (p < pieces) text += specials[pick(rng)];
+    }
+    std::string blocks = "prefix:", bytewise = "prefix:";
+    AppendJsonString(blocks, text);
+    json_writer_internal::AppendJsonStringBytewise(bytewise, text);
+    ASSERT_EQ(blocks, bytewise) << "input #" << i;
+    compared += text.size();
+  }
+  EXPECT_GT(compared, 1'000'000u);
+}
+
 }  // namespace
 }  // namespace gsoc
