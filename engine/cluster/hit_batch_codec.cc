@@ -159,9 +159,10 @@ bool DecodeHitBatch(std::string_view message, std::vector<ClusterHit>& out, Code
                                  "unknown hit batch version",
                                  "empty hit batch",
                                  "too many hits in one message"};
-  return wire::DecodeBatch(message, format, out, error, [&](wire::WireReader& in, ClusterHit& hit) {
-    return ReadHit(in, hit, limits);
-  });
+  return wire::DecodeBatch(
+      message, format, out, error,
+      [&](wire::WireReader& in, ClusterHit& hit) { return ReadHit(in, hit, limits); },
+      wire::ItemReuse::kReused);
 }
 
 HitBatchKind HitBatchKindOf(std::string_view message) {
@@ -248,10 +249,12 @@ bool DecodeAggregationHitBatch(std::string_view message, std::vector<Aggregation
                                  "not an aggregation hit batch (version)",
                                  "empty hit batch",
                                  "too many hits in one message"};
-  return wire::DecodeBatch(message, format, out, error,
-                           [&](wire::WireReader& in, AggregationHit& hit) {
-                             return ReadAggregationHit(in, hit, limits);
-                           });
+  return wire::DecodeBatch(
+      message, format, out, error,
+      [&](wire::WireReader& in, AggregationHit& hit) {
+        return ReadAggregationHit(in, hit, limits);
+      },
+      wire::ItemReuse::kReused);
 }
 
 std::string EncodeFlushMarker() {

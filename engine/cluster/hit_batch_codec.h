@@ -21,7 +21,10 @@
 // at that point of the stream, so a replay makes the same versions.
 //
 // Encoder: from views (no allocation per hit besides the output buffer).
-// Decoder: the input is untrusted; every count and length is checked
+// Decoder: into the caller's vector, whose hits are overwritten in place
+// (wire::ItemReuse::kReused): decoding every message into one vector
+// allocates only when a message has more or longer texts than the ones
+// before. The input is untrusted; every count and length is checked
 // against the input's own bounds and HitBatchLimits, truncated, trailing or
 // hostile input is refused with a static reason and the byte offset, and
 // `out` is left empty. Not thread-safe: one per thread.
@@ -80,6 +83,7 @@ struct ClusterHit {
   uint64_t stream_sequence = 0;
   uint32_t event_index = 0;
   std::string raw;
+  bool operator==(const ClusterHit&) const = default;
 };
 
 struct HitBatchLimits {
@@ -147,6 +151,7 @@ struct AggregationHit {
   uint64_t stream_sequence = 0;
   uint32_t event_index = 0;
   std::string raw;
+  bool operator==(const AggregationHit&) const = default;
 };
 
 struct AggregationHitLimits {

@@ -144,10 +144,18 @@ struct BatchFormat {
   std::string_view bad_magic, bad_version, empty, too_many;
 };
 
+// How DecodeBatch fills `out`: kFresh, every item made anew (`out` cleared
+// first); kReused, the items `out` holds already are overwritten in place,
+// keeping their strings' and vectors' capacity, so a caller that decodes
+// every message into one vector allocates only when a message needs more
+// than the ones before (items beyond the message's count are destroyed).
+// With kReused, `read_item` must set every member of the item.
+enum class ItemReuse { kFresh, kReused };
+
 template <typename Item, typename ReadItem>
 bool DecodeBatch(std::string_view message, const BatchFormat& format, std::vector<Item>& out,
-                 CodecError* error, ReadItem&& read_item) {
-  out.clear();
+                 CodecError* error, ReadItem&& read_item, ItemReuse reuse = ItemReuse::kFresh) {
+  if (reuse == ItemReuse::kFresh) out.clear();
   WireReader in(message);
   if (in.Fixed(4) != format.magic && in.ok()) in.Fail(format.bad_magic);
   if (in.U8() != format.version && in.ok()) in.Fail(format.bad_version);
@@ -157,7 +165,7 @@ bool DecodeBatch(std::string_view message, const BatchFormat& format, std::vecto
   if (in.ok() && count > format.max_items) in.Fail(format.too_many);
   if (in.ok() && count * format.min_item_bytes > in.remaining())
     in.Fail("count beyond the message");
-  if (in.ok()) out.resize(static_cast<size_t>(count));
+  out.resize(in.ok() ? static_cast<size_t>(count) : 0);
   for (size_t i = 0; i < out.size() && in.ok(); ++i) read_item(in, out[i]);
   if (in.ok() && !in.at_end()) in.Fail("trailing bytes");
   if (in.ok()) return true;

@@ -339,5 +339,74 @@ TEST(HitBatchCodecTest, FlushMarkersAreTheHeaderAlone) {
   EXPECT_FALSE(DecodeFlushMarker(Encode(1), &error));
 }
 
+// Decoding reuses the hits of the vector it is given (their strings keep
+// their capacity): a message decoded over an earlier one, whose hits differ
+// in every member, gives what it gives into an empty vector.
+TEST(HitBatchCodecTest, DecodingOverEarlierHitsLeavesNothingOfThem) {
+  HitBatchEncoder encoder;
+  std::string earlier, later;
+  encoder.Begin(earlier);
+  for (uint32_t i = 0; i < 6; ++i) ASSERT_TRUE(encoder.Add(SampleHit(i * 3), 1 << 20, earlier));
+  encoder.Finish(earlier);
+  const std::vector<std::string_view> one_value{"203.0.113.9"};
+  encoder.Begin(later);
+  for (uint32_t i = 0; i < 4; ++i) {
+    HitView hit = SampleHit(i * 3 + 1);  // has_value false where the earlier had it
+    hit.correlation = "c2";
+    hit.rule = "r2";
+    hit.group = one_value;
+    hit.agency = "moj";
+    hit.host = "";
+    hit.raw = "short";
+    ASSERT_TRUE(encoder.Add(hit, 1 << 20, later));
+  }
+  encoder.Finish(later);
+  std::vector<ClusterHit> reused, fresh;
+  CodecError error;
+  ASSERT_TRUE(DecodeHitBatch(earlier, reused, &error)) << error.reason;
+  ASSERT_TRUE(DecodeHitBatch(later, reused, &error)) << error.reason;
+  ASSERT_TRUE(DecodeHitBatch(later, fresh, &error)) << error.reason;
+  ASSERT_EQ(reused.size(), 4u);
+  EXPECT_EQ(reused, fresh);
+
+  const std::vector<std::string> no_tags;
+  const std::vector<std::pair<std::string_view, std::string_view>> no_group;
+  const Field one_field[] = {{"user", "bob"}};
+  AggregationHitEncoder aggregation;
+  aggregation.Begin(earlier);
+  for (uint32_t i = 0; i < 5; ++i) {
+    ASSERT_TRUE(aggregation.Add(SampleAggregationHit(i * 2), 1 << 20, earlier));
+  }
+  aggregation.Finish(earlier);
+  aggregation.Begin(later);
+  for (uint32_t i = 0; i < 3; ++i) {
+    AggregationHitView hit = SampleAggregationHit(i * 2 + 1);
+    hit.rule_id = "r2";
+    hit.rule_name = "";
+    hit.rule_title = "t";
+    hit.level = 4;
+    hit.revision = 7;
+    hit.tags = no_tags;
+    hit.agency = "moj";
+    hit.group = no_group;
+    hit.program = "";
+    hit.fields = one_field;
+    hit.stream_sequence = 43;
+    hit.raw = "";
+    ASSERT_TRUE(aggregation.Add(hit, 1 << 20, later));
+  }
+  aggregation.Finish(later);
+  std::vector<AggregationHit> reused_aggregation, fresh_aggregation;
+  ASSERT_TRUE(DecodeAggregationHitBatch(earlier, reused_aggregation, &error)) << error.reason;
+  ASSERT_TRUE(DecodeAggregationHitBatch(later, reused_aggregation, &error)) << error.reason;
+  ASSERT_TRUE(DecodeAggregationHitBatch(later, fresh_aggregation, &error)) << error.reason;
+  ASSERT_EQ(reused_aggregation.size(), 3u);
+  EXPECT_EQ(reused_aggregation, fresh_aggregation);
+  // A refused message still leaves the vector empty.
+  EXPECT_FALSE(
+      DecodeAggregationHitBatch(later.substr(0, later.size() - 1), reused_aggregation, &error));
+  EXPECT_TRUE(reused_aggregation.empty());
+}
+
 }  // namespace
 }  // namespace gsoc
