@@ -206,19 +206,35 @@ class Walker {
     if (rank >= 0 && !slots[rank].present) slots[rank] = {value, is_string, true};
   }
   bool ScalarText(od::value& value, od::json_type type, std::string_view* text);
+  // The text of the JSON string whose first byte (after the opening quote)
+  // is at `begin`, when it has no escape: a view into the line, which lives
+  // in the batch arena, so nothing is unescaped or copied. False when it
+  // has a backslash (the caller unescapes it) or is not in the line.
+  bool InLine(const char* begin, std::string_view* text) const {
+    const char* end = line_.data() + line_.size();
+    if (begin <= line_.data() || begin > end) return false;
+    const void* quote = std::memchr(begin, '"', static_cast<size_t>(end - begin));
+    if (quote == nullptr) return false;
+    const size_t length = static_cast<size_t>(static_cast<const char*>(quote) - begin);
+    if (std::memchr(begin, '\\', length) != nullptr) return false;
+    *text = std::string_view(begin, length);
+    return true;
+  }
+  // `key_in_line`: the key is a view into the line (InLine), which outlives
+  // the event; otherwise it lives in simdjson's buffer and is copied.
   std::string_view MemberName(const MemberNaming& naming, std::string_view prefix,
-                              std::string_view key, std::string_view parent) {
+                              std::string_view key, bool key_in_line, std::string_view parent) {
     ByteArena& arena = batch_.arena();
     if (naming.parent_name) return parent;
     if (naming.join_parent) return arena.Concat({parent, "_", key});
+    const auto kept = [&] { return key_in_line ? key : arena.Copy(key); };
     if (!naming.name.empty()) {
-      // A view of the key lives in simdjson's buffer: copy it; static names stay.
-      if (naming.name.data() != key.data()) return naming.name;
+      if (naming.name.data() != key.data()) return naming.name;  // a static name
       if (naming.strip_spaces && key.find(' ') != std::string_view::npos)
         return json_internal::StripSpaces(arena, key);
-      return arena.Copy(key);
+      return kept();
     }
-    return prefix.empty() ? arena.Copy(key) : arena.Concat({prefix, ".", key});
+    return prefix.empty() ? kept() : arena.Concat({prefix, ".", key});
   }
   // Validates an array; `joined` = its strings joined by '\n' when every
   // element is a string (at most kMaxJoined), else empty.
@@ -337,13 +353,16 @@ bool Walker::WalkObject(od::object& object, std::string_view prefix, size_t dept
     od::field field;
     if (auto error = std::move(field_result).get(field)) return Fail(error);
     std::string_view key;
-    if (auto error = field.unescaped_key().get(key)) return Fail(error);
+    const bool key_in_line = InLine(field.key().raw(), &key);
+    if (!key_in_line) {
+      if (auto error = field.unescaped_key().get(key)) return Fail(error);
+    }
     od::value& value = field.value();
     od::json_type type;
     if (auto error = value.type().get(type)) return Fail(error);
     const bool is_object = type == od::json_type::object;
     const MemberNaming naming = NameMember(scope, key, is_object, depth);
-    const std::string_view name = MemberName(naming, prefix, key, parent);
+    const std::string_view name = MemberName(naming, prefix, key, key_in_line, parent);
     if (scope != Scope::kPlain || naming.child != Scope::kPlain) windows_shape = true;
     if (depth == 1) NoteTopLevel(name);
     switch (type) {
@@ -353,7 +372,7 @@ bool Walker::WalkObject(od::object& object, std::string_view prefix, size_t dept
         if (auto error = value.get_object().get(child)) return Fail(error);
         const std::string_view child_parent = naming.child == Scope::kEvtxSystemAttr ? parent
                                               : naming.child == Scope::kEvtxSystemSub
-                                                  ? arena.Copy(key)
+                                                  ? (key_in_line ? key : arena.Copy(key))
                                                   : name;
         if (!WalkObject(child, name, depth + 1, naming.child, child_parent)) return false;
         break;
@@ -382,9 +401,12 @@ bool Walker::WalkObject(od::object& object, std::string_view prefix, size_t dept
         break;
       }
       case od::json_type::string: {
-        std::string_view s;
-        if (auto error = value.get_string().get(s)) return Fail(error);
-        const std::string_view copy = arena.Copy(s);
+        std::string_view copy;
+        if (!InLine(value.raw_json_token().data() + 1, &copy)) {
+          std::string_view s;
+          if (auto error = value.get_string().get(s)) return Fail(error);
+          copy = arena.Copy(s);
+        }
         if (!AddField(name, copy)) return false;
         if (scope != Scope::kPlain) NoteWindows(name, copy, true);
         if (depth == 1) {

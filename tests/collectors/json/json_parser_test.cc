@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <string>
 
 #include "collectors/framing/stream_framer.h"
@@ -114,6 +115,42 @@ TEST_F(JsonParserTest, EscapesAndUnicode) {
   // Unescaped values live in the batch arena, not in the parser.
   EXPECT_FALSE(Parse(R"({"bad":"\x"})"));
   EXPECT_FALSE(Parse(R"({"bad":"\ud800"})"));  // lone surrogate
+}
+
+// A key or string without a backslash is its own text in the line (which
+// lives in the batch arena): the field is a view of it, nothing copied. One
+// with an escape is unescaped into the arena. Either way the field outlives
+// the parser's next line.
+TEST_F(JsonParserTest, TextsWithoutEscapesAreViewsOfTheLine) {
+  const std::string_view line =
+      batch_.arena().CopyPadded(R"({"plain":"C:/x.exe","k\u0065y":"a\\b","n":{"in":"v"},"e":""})");
+  event_ = &batch_.AddEvent();
+  SyslogParseContext context;
+  ASSERT_TRUE(parser_.Parse(line, context, *event_, batch_, &error_));
+  const auto in_line = [&](std::string_view text) {
+    return text.data() >= line.data() && text.data() + text.size() <= line.data() + line.size();
+  };
+  std::map<std::string, std::string_view> names;
+  for (const gsoc::Field& f : batch_.FieldsOf(*event_)) names[std::string(f.name)] = f.name;
+  EXPECT_EQ(Field("plain"), "C:/x.exe");
+  EXPECT_TRUE(in_line(Field("plain")));
+  EXPECT_TRUE(in_line(names["plain"]));
+  EXPECT_EQ(Field("key"), "a\\b");
+  EXPECT_FALSE(in_line(Field("key")));
+  EXPECT_FALSE(in_line(names["key"]));
+  EXPECT_EQ(Field("n.in"), "v");
+  EXPECT_TRUE(in_line(Field("n.in")));
+  EXPECT_TRUE(HasField("e"));
+  EXPECT_EQ(Field("e"), "");
+  // The next line parsed by the same parser leaves these fields as they were.
+  ASSERT_TRUE(Parse(R"({"plain":"other","k\u0065y":"zz"})"));
+  int plain = 0;
+  for (const Event& event : batch_.events()) {
+    for (const gsoc::Field& f : batch_.FieldsOf(event)) plain += f.name == "plain";
+  }
+  EXPECT_EQ(plain, 2);
+  EXPECT_EQ(batch_.FieldValue(batch_.events().front(), "plain"), "C:/x.exe");
+  EXPECT_EQ(batch_.FieldValue(batch_.events().front(), "key"), "a\\b");
 }
 
 TEST_F(JsonParserTest, NumbersBoolsNullKeepJsonText) {
