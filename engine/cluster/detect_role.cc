@@ -4,6 +4,8 @@
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
+
 #include "engine/cluster/ack_histogram.h"
 #include "engine/cluster/alert_batch_codec.h"
 #include "engine/cluster/event_batch_codec.h"
@@ -101,6 +103,10 @@ struct DetectRole::Worker {
   // the encoded messages (partition, bytes), reused from message to message.
   std::vector<HitEntry> hit_entries;
   std::vector<std::string_view> hit_values;
+  // HitPartitionSeed of each correlation of `seeded` (rebuilt when the
+  // correlation set changes): a hit's partition then hashes its group only.
+  std::vector<uint64_t> correlation_seeds;
+  const correlate::CorrelationSet* seeded = nullptr;
   // Aggregation hits of the message being processed, the same way.
   std::vector<AggregationEntry> aggregation_entries;
   std::vector<std::pair<std::string_view, std::string_view>> aggregation_group;
@@ -286,6 +292,13 @@ void DetectRole::EncodeHits(Worker& worker, const correlate::CorrelationSet& cor
                             const EventBatch& batch, std::span<const correlate::RuleHit> hits) {
   const std::span<const Event> events = batch.events();
   const uint32_t partitions = client_.config().partitions;
+  if (worker.seeded != &correlations ||
+      worker.correlation_seeds.size() != correlations.rules.size()) {
+    worker.correlation_seeds.clear();
+    for (const correlate::CorrelationRule& rule : correlations.rules)
+      worker.correlation_seeds.push_back(HitPartitionSeed(rule.id));
+    worker.seeded = &correlations;
+  }
   for (const correlate::RuleHit& hit : hits) {
     if (hit.rule_index >= correlations.detection_routes.size()) continue;
     const Event& event = events[hit.event_index];
@@ -317,10 +330,10 @@ void DetectRole::EncodeHits(Worker& worker, const correlate::CorrelationSet& cor
         entry.has_value = value.present;
         entry.value = value.value;
       }
-      entry.partition = HitPartition(rule.id,
-                                     std::span<const std::string_view>(worker.hit_values)
-                                         .subspan(entry.values_begin, entry.values_count),
-                                     partitions);
+      entry.partition = HitPartitionFrom(worker.correlation_seeds[route.rule],
+                                         std::span<const std::string_view>(worker.hit_values)
+                                             .subspan(entry.values_begin, entry.values_count),
+                                         partitions);
       worker.hit_entries.push_back(entry);
     }
   }
@@ -368,6 +381,22 @@ void DetectRole::EncodeAggregationHits(Worker& worker, const EventBatch& batch,
   const uint32_t partitions = client_.config().partitions;
   worker.aggregation_entries.clear();
   worker.aggregation_group.clear();
+  // The last rules' HitPartitionSeed (a batch's hits come from few rules).
+  struct Seeded {
+    const rules::Rule* rule = nullptr;
+    uint64_t seed = 0;
+  };
+  std::array<Seeded, 8> seeds{};
+  size_t next_seed = 0;
+  const auto seed_of = [&](const rules::Rule& rule) {
+    for (const Seeded& s : seeds) {
+      if (s.rule == &rule) return s.seed;
+    }
+    seeds[next_seed] = {&rule, HitPartitionSeed(rule.id)};
+    const uint64_t seed = seeds[next_seed].seed;
+    next_seed = (next_seed + 1) % seeds.size();
+    return seed;
+  };
   for (uint32_t i = 0; i < hits.size(); ++i) {
     const rules::Rule& rule = *hits[i].rule;
     const Event& event = events[hits[i].event_index];
@@ -390,7 +419,7 @@ void DetectRole::EncodeAggregationHits(Worker& worker, const EventBatch& batch,
       AppendAggregateKeyValue(worker.aggregate_key, name, value);
     }
     entry.group_count = static_cast<uint32_t>(worker.aggregation_group.size() - entry.group_begin);
-    entry.partition = AggregationPartition(rule.id, worker.aggregate_key, partitions);
+    entry.partition = AggregationPartitionFrom(seed_of(rule), worker.aggregate_key, partitions);
     worker.aggregation_entries.push_back(entry);
   }
   std::stable_sort(worker.aggregation_entries.begin(), worker.aggregation_entries.end(),

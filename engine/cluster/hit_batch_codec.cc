@@ -94,27 +94,40 @@ bool ReadHit(wire::WireReader& in, ClusterHit& hit, const HitBatchLimits& limits
 
 }  // namespace
 
+namespace {
+
+// FNV-1a 64, one byte at a time, over `bytes` from `hash`.
+uint64_t Mix(uint64_t hash, std::string_view bytes) {
+  for (const char c : bytes) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+// The same over `text` after its length as 8 little-endian bytes.
+uint64_t MixLengthPrefixed(uint64_t hash, std::string_view text) {
+  char length[8];
+  for (int i = 0; i < 8; ++i) length[i] = static_cast<char>((text.size() >> (8 * i)) & 0xff);
+  return Mix(Mix(hash, std::string_view(length, 8)), text);
+}
+
+}  // namespace
+
+uint64_t HitPartitionSeed(std::string_view id) {
+  return MixLengthPrefixed(0xcbf29ce484222325ULL, id);
+}
+
+uint32_t HitPartitionFrom(uint64_t seed, std::span<const std::string_view> group,
+                          uint32_t partitions) {
+  uint64_t hash = seed;
+  for (const std::string_view value : group) hash = MixLengthPrefixed(hash, value);
+  return static_cast<uint32_t>(hash % (partitions == 0 ? 1 : partitions));
+}
+
 uint32_t HitPartition(std::string_view correlation, std::span<const std::string_view> group,
                       uint32_t partitions) {
-  uint64_t hash = 0xcbf29ce484222325ULL;
-  const auto mix = [&hash](std::string_view bytes) {
-    for (const char c : bytes) {
-      hash ^= static_cast<unsigned char>(c);
-      hash *= 0x100000001b3ULL;
-    }
-  };
-  const auto mix_length = [&mix](size_t n) {
-    char bytes[8];
-    for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((n >> (8 * i)) & 0xff);
-    mix(std::string_view(bytes, 8));
-  };
-  mix_length(correlation.size());
-  mix(correlation);
-  for (const std::string_view value : group) {
-    mix_length(value.size());
-    mix(value);
-  }
-  return static_cast<uint32_t>(hash % (partitions == 0 ? 1 : partitions));
+  return HitPartitionFrom(HitPartitionSeed(correlation), group, partitions);
 }
 
 void HitBatchEncoder::Begin(std::string& out) {
@@ -184,8 +197,12 @@ HitBatchKind HitBatchKindOf(std::string_view message) {
 
 uint32_t AggregationPartition(std::string_view rule_id, std::string_view key_bytes,
                               uint32_t partitions) {
+  return AggregationPartitionFrom(HitPartitionSeed(rule_id), key_bytes, partitions);
+}
+
+uint32_t AggregationPartitionFrom(uint64_t seed, std::string_view key_bytes, uint32_t partitions) {
   const std::string_view key[] = {key_bytes};
-  return HitPartition(rule_id, key, partitions);
+  return HitPartitionFrom(seed, key, partitions);
 }
 
 void AggregationHitEncoder::Begin(std::string& out) {

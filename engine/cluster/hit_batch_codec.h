@@ -96,6 +96,13 @@ struct HitBatchLimits {
 // length-prefixed values, mod `partitions` (> 0). The same on every node.
 uint32_t HitPartition(std::string_view correlation, std::span<const std::string_view> group,
                       uint32_t partitions);
+// The same in two steps, for a caller that places many group keys of one
+// correlation (or rule): the hash after the id, then a key's partition
+// from it. HitPartitionFrom(HitPartitionSeed(id), group, n) ==
+// HitPartition(id, group, n).
+uint64_t HitPartitionSeed(std::string_view id);
+uint32_t HitPartitionFrom(uint64_t seed, std::span<const std::string_view> group,
+                          uint32_t partitions);
 
 class HitBatchEncoder {
  public:
@@ -165,6 +172,8 @@ struct AggregationHitLimits {
 // aggregate key's bytes (agency, then name and value of each group field).
 uint32_t AggregationPartition(std::string_view rule_id, std::string_view key_bytes,
                               uint32_t partitions);
+// The same from HitPartitionSeed(rule_id).
+uint32_t AggregationPartitionFrom(uint64_t seed, std::string_view key_bytes, uint32_t partitions);
 
 class AggregationHitEncoder {
  public:

@@ -101,6 +101,19 @@ TEST(HitBatchCodecTest, PartitionIsStableInRangeAndSpreads) {
   EXPECT_EQ(used.size(), 64u);  // 1000 keys reach every partition
 }
 
+// The partition function is part of the cluster's state (checkpoints and
+// GSOC_HITS subjects name partitions): these values are FNV-1a 64 over the
+// length-prefixed texts, computed independently; the two-step form gives
+// the same.
+TEST(HitBatchCodecTest, PartitionValuesArePinnedAndTheSeededFormAgrees) {
+  EXPECT_EQ(HitPartition("c1", kGroup, 1u << 30), 1007591977u);
+  EXPECT_EQ(HitPartition("c1", kGroup, 64), 41u);
+  EXPECT_EQ(HitPartitionFrom(HitPartitionSeed("c1"), kGroup, 1u << 30), 1007591977u);
+  const std::string key("mof\0user\0root", 13);
+  EXPECT_EQ(AggregationPartition("rule-7", key, 1000003), 983631u);
+  EXPECT_EQ(AggregationPartitionFrom(HitPartitionSeed("rule-7"), key, 1000003), 983631u);
+}
+
 TEST(HitBatchCodecTest, EveryTruncationAndCorruptedHeaderByteIsRefused) {
   const std::string message = Encode(3);
   std::vector<ClusterHit> hits;
