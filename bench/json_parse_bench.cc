@@ -15,22 +15,34 @@ namespace {
 constexpr size_t kMaxLines = 20'000;
 constexpr size_t kBatchSize = 512;
 
+std::vector<std::string> ReadLines(const char* path) {
+  std::vector<std::string> out;
+  std::ifstream in(path);
+  std::string line;
+  while (out.size() < kMaxLines && std::getline(in, line)) {
+    if (!line.empty()) out.push_back(line);
+  }
+  return out;
+}
+
 const std::vector<std::string>& ZeekLines() {
-  static const std::vector<std::string> lines = [] {
-    std::vector<std::string> out;
-    std::ifstream in(GSOC_CORPUS_DIR "/otrf-security-datasets/apt29_zeek/day1_combined_zeek.jsonl");
-    std::string line;
-    while (out.size() < kMaxLines && std::getline(in, line)) {
-      if (!line.empty()) out.push_back(line);
-    }
-    return out;
-  }();
+  static const std::vector<std::string> lines =
+      ReadLines(GSOC_CORPUS_DIR "/otrf-security-datasets/apt29_zeek/day1_combined_zeek.jsonl");
+  return lines;
+}
+
+// Windows events in NXLog shape (~1.5 KB, ~40 members, paths with escaped
+// backslashes).
+const std::vector<std::string>& WindowsLines() {
+  static const std::vector<std::string> lines =
+      ReadLines(GSOC_CORPUS_DIR
+                "/otrf-security-datasets/windows_atomic_lsass_comsvcs/"
+                "psh_lsass_memory_dump_comsvcs_2020-10-18T19500924.json");
   return lines;
 }
 
 // Per line: CopyPadded into the batch arena + Parse; batches of 512, Clear().
-void BM_JsonParseZeekLines(benchmark::State& state) {
-  const std::vector<std::string>& lines = ZeekLines();
+void ParseLines(benchmark::State& state, const std::vector<std::string>& lines) {
   if (lines.empty()) {
     state.SkipWithError("corpus missing");
     return;
@@ -60,22 +72,16 @@ void BM_JsonParseZeekLines(benchmark::State& state) {
   state.counters["fields/line"] = items ? static_cast<double>(fields) / items : 0;
   if (failures > 0) state.SkipWithError("parse failures");
 }
+void BM_JsonParseZeekLines(benchmark::State& state) { ParseLines(state, ZeekLines()); }
 BENCHMARK(BM_JsonParseZeekLines);
+void BM_JsonParseWindowsLines(benchmark::State& state) { ParseLines(state, WindowsLines()); }
+BENCHMARK(BM_JsonParseWindowsLines);
 
 // Escaping a JSON line as a JSON string, as alert JSON does with each
 // alert's raw line (a Windows line has a quote or backslash every few
 // bytes): Arg 1 AppendJsonString, Arg 0 the byte-by-byte form.
 void BM_JsonEscapeWindowsLines(benchmark::State& state) {
-  static const std::vector<std::string> lines = [] {
-    std::vector<std::string> out;
-    std::ifstream in(GSOC_CORPUS_DIR
-                     "/otrf-security-datasets/windows_atomic_lsass_comsvcs/"
-                     "psh_lsass_memory_dump_comsvcs_2020-10-18T19500924.json");
-    for (std::string line; std::getline(in, line);) {
-      if (!line.empty()) out.push_back(line);
-    }
-    return out;
-  }();
+  const std::vector<std::string>& lines = WindowsLines();
   if (lines.empty()) {
     state.SkipWithError("corpus missing");
     return;

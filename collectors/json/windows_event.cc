@@ -2,6 +2,7 @@
 #include "collectors/json/windows_event.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <iterator>
 #include <span>
@@ -104,20 +105,49 @@ constexpr NxlogHeaderName kNxlogHeader[] = {{"EventTime", "nxlog_EventTime"},
                                             {"Opcode", "nxlog_Opcode"},
                                             {"Message", "nxlog_Message"}};
 
+// kNxlogHeader's entries by the first byte of their name (at most 3 share
+// one), so a field name is compared with those only.
+constexpr size_t kNoHeader = std::size(kNxlogHeader);
+constexpr auto kHeadersByFirstByte = [] {
+  std::array<std::array<uint8_t, 3>, 256> table{};
+  for (auto& slot : table) slot.fill(kNoHeader);
+  for (size_t h = 0; h < std::size(kNxlogHeader); ++h) {
+    auto& slot = table[static_cast<uint8_t>(kNxlogHeader[h].name[0])];
+    size_t k = 0;
+    while (slot[k] != kNoHeader) ++k;  // a fourth name with one first byte fails to compile
+    slot[k] = static_cast<uint8_t>(h);
+  }
+  return table;
+}();
+
+// kNxlogHeader's index of `name`, or kNoHeader.
+size_t HeaderIndex(std::string_view name) {
+  if (name.empty()) return kNoHeader;
+  for (const uint8_t h : kHeadersByFirstByte[static_cast<uint8_t>(name[0])]) {
+    if (h == kNoHeader) break;
+    if (kNxlogHeader[h].name == name) return h;
+  }
+  return kNoHeader;
+}
+
 // When a header member's name comes again later (event data), the header
-// member is renamed: rules see the event data.
+// member is renamed: rules see the event data. Every occurrence but the
+// last is renamed (in two passes: where each name occurs last, then the
+// renames).
 void RenameShadowedHeaders(std::span<Field> fields) {
+  std::array<size_t, kNoHeader> last;
+  last.fill(SIZE_MAX);
+  bool repeated = false;
   for (size_t i = 0; i < fields.size(); ++i) {
-    const auto header =
-        std::find_if(std::begin(kNxlogHeader), std::end(kNxlogHeader),
-                     [&](const NxlogHeaderName& h) { return h.name == fields[i].name; });
-    if (header == std::end(kNxlogHeader)) continue;
-    for (size_t j = i + 1; j < fields.size(); ++j) {
-      if (fields[j].name == fields[i].name) {
-        fields[i].name = header->renamed;
-        break;
-      }
-    }
+    const size_t h = HeaderIndex(fields[i].name);
+    if (h == kNoHeader) continue;
+    repeated |= last[h] != SIZE_MAX;
+    last[h] = i;
+  }
+  if (!repeated) return;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    const size_t h = HeaderIndex(fields[i].name);
+    if (h != kNoHeader && last[h] != i) fields[i].name = kNxlogHeader[h].renamed;
   }
 }
 
