@@ -5,7 +5,8 @@
 // ByteArena::CopyPadded), so simdjson parses it in place without copying.
 //
 // Output: format=kJson, message/raw = the line; every scalar member becomes a
-// field; nested objects become dotted names (`id.orig_h`); strings are
+// field; nested objects become dotted names (`id.orig_h`); a member name or
+// string with no escape is a view of the line itself, one with an escape is
 // unescaped into the arena; numbers, true/false/null keep their JSON text;
 // arrays keep their raw JSON text under the member name. Well-known members
 // also fill the header: time from the first top-level member of @timestamp,
