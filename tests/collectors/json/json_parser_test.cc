@@ -153,6 +153,16 @@ TEST_F(JsonParserTest, TextsWithoutEscapesAreViewsOfTheLine) {
   EXPECT_EQ(batch_.FieldValue(batch_.events().front(), "key"), "a\\b");
 }
 
+// A control byte inside a string is not JSON, whether the text is taken in
+// place (no escape) or unescaped.
+TEST_F(JsonParserTest, ControlBytesInTextsAreRefusedEitherWay) {
+  EXPECT_FALSE(Parse("{\"a\":\"x\ty\"}"));
+  EXPECT_FALSE(Parse("{\"a\":\"x\\\\\ty\"}"));
+  EXPECT_FALSE(Parse("{\"k\x01\":\"v\"}"));
+  EXPECT_FALSE(Parse("{\"k\\\\\x01\":\"v\"}"));
+  EXPECT_TRUE(Parse("{\"k\":\"v\"}"));
+}
+
 TEST_F(JsonParserTest, NumbersBoolsNullKeepJsonText) {
   ASSERT_TRUE(Parse(
       R"({"i":-12 ,"f":1.5e+10,"z":0,"big":123456789012345678901234567890,"t":true,"f2":false,"n":null})"));
