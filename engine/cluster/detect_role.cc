@@ -103,10 +103,11 @@ struct DetectRole::Worker {
   // the encoded messages (partition, bytes), reused from message to message.
   std::vector<HitEntry> hit_entries;
   std::vector<std::string_view> hit_values;
-  // HitPartitionSeed of each correlation of `seeded` (rebuilt when the
-  // correlation set changes): a hit's partition then hashes its group only.
+  // HitPartitionSeed of each correlation of the set of the message being
+  // processed (made again for each: a set reloaded at the same address must
+  // not find the old ids' seeds): a hit's partition then hashes its group
+  // only.
   std::vector<uint64_t> correlation_seeds;
-  const correlate::CorrelationSet* seeded = nullptr;
   // Aggregation hits of the message being processed, the same way.
   std::vector<AggregationEntry> aggregation_entries;
   std::vector<std::pair<std::string_view, std::string_view>> aggregation_group;
@@ -292,13 +293,9 @@ void DetectRole::EncodeHits(Worker& worker, const correlate::CorrelationSet& cor
                             const EventBatch& batch, std::span<const correlate::RuleHit> hits) {
   const std::span<const Event> events = batch.events();
   const uint32_t partitions = client_.config().partitions;
-  if (worker.seeded != &correlations ||
-      worker.correlation_seeds.size() != correlations.rules.size()) {
-    worker.correlation_seeds.clear();
-    for (const correlate::CorrelationRule& rule : correlations.rules)
-      worker.correlation_seeds.push_back(HitPartitionSeed(rule.id));
-    worker.seeded = &correlations;
-  }
+  worker.correlation_seeds.clear();
+  for (const correlate::CorrelationRule& rule : correlations.rules)
+    worker.correlation_seeds.push_back(HitPartitionSeed(rule.id));
   for (const correlate::RuleHit& hit : hits) {
     if (hit.rule_index >= correlations.detection_routes.size()) continue;
     const Event& event = events[hit.event_index];
