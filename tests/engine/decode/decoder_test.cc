@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "tests/engine/decode/test_util.h"
-#include "tests/util/temp_dir.h"
 #include "tests/util/sanitizer.h"
+#include "tests/util/temp_dir.h"
 
 // Counts heap allocations of this thread while `g_counting` is set. Not
 // under AddressSanitizer, which owns the allocator.
