@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "tests/adversarial/adversarial.h"
+#include "tests/util/loopback_listener.h"
 
 namespace gsoc::adversarial {
 namespace {
@@ -28,15 +29,9 @@ bool WaitFirstLogLine(Gsocd& gsocd) {
 // "cannot start" line, never a crash in the teardown.
 TEST(Lifecycle, PortTakenExitsCleanlyWithCannotStart) {
   // Hold a port the way another process would.
-  Fd holder(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(holder.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(::listen(holder.get(), 1), 0);
-  socklen_t length = sizeof(addr);
-  ::getsockname(holder.get(), reinterpret_cast<sockaddr*>(&addr), &length);
-  const uint16_t taken = ntohs(addr.sin_port);
+  uint16_t taken = 0;
+  Fd holder(test::ListenOnLoopback(1, &taken));
+  ASSERT_GE(holder.get(), 0);
 
   Gsocd gsocd;
   GsocdConfig config;

@@ -15,6 +15,7 @@
 
 #include "tests/e2e/api_client.h"
 #include "tests/e2e/gsocd_harness.h"
+#include "tests/util/loopback_listener.h"
 
 namespace gsoc::e2e {
 namespace {
@@ -24,15 +25,8 @@ namespace {
 class Receiver {
  public:
   Receiver() {
-    listen_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(listen_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    EXPECT_EQ(::listen(listen_, 16), 0);
-    socklen_t length = sizeof(addr);
-    ::getsockname(listen_, reinterpret_cast<sockaddr*>(&addr), &length);
-    port_ = ntohs(addr.sin_port);
+    listen_ = test::ListenOnLoopback(16, &port_);
+    EXPECT_GE(listen_, 0);
     thread_ = std::thread([this] { Run(); });
   }
   ~Receiver() {

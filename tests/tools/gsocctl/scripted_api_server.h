@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/util/loopback_listener.h"
 #include "tools/gsocctl/api_client.h"
 
 extern char** environ;
@@ -90,17 +91,8 @@ class ScriptedServer {
 
   ScriptedServer(std::string token, Handler handler)
       : token_(std::move(token)), handler_(std::move(handler)) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-        ::listen(listener_, 16) != 0 ||
-        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-      throw std::runtime_error("scripted server: cannot listen");
-    }
-    port_ = ntohs(address.sin_port);
+    listener_ = test::ListenOnLoopback(16, &port_);
+    if (listener_ < 0) throw std::runtime_error("scripted server: cannot listen");
     thread_ = std::thread([this] { Loop(); });
   }
 
