@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "engine/util/hash.h"
+
 namespace gsoc {
 namespace {
 
@@ -96,27 +98,16 @@ bool ReadHit(wire::WireReader& in, ClusterHit& hit, const HitBatchLimits& limits
 
 namespace {
 
-// FNV-1a 64, one byte at a time, over `bytes` from `hash`.
-uint64_t Mix(uint64_t hash, std::string_view bytes) {
-  for (const char c : bytes) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 0x100000001b3ULL;
-  }
-  return hash;
-}
-
-// The same over `text` after its length as 8 little-endian bytes.
+// FNV-1a 64 over `text` after its length as 8 little-endian bytes.
 uint64_t MixLengthPrefixed(uint64_t hash, std::string_view text) {
   char length[8];
   for (int i = 0; i < 8; ++i) length[i] = static_cast<char>((text.size() >> (8 * i)) & 0xff);
-  return Mix(Mix(hash, std::string_view(length, 8)), text);
+  return Fnv1a(text, Fnv1a(std::string_view(length, 8), hash));
 }
 
 }  // namespace
 
-uint64_t HitPartitionSeed(std::string_view id) {
-  return MixLengthPrefixed(0xcbf29ce484222325ULL, id);
-}
+uint64_t HitPartitionSeed(std::string_view id) { return MixLengthPrefixed(kFnv1aOffset, id); }
 
 uint32_t HitPartitionFrom(uint64_t seed, std::span<const std::string_view> group,
                           uint32_t partitions) {

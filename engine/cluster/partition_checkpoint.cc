@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "engine/metrics/metrics_server.h"
+#include "engine/util/hash.h"
 
 namespace gsoc {
 namespace {
@@ -46,14 +47,7 @@ struct Record {
   std::string_view inline_data;
 };
 
-uint64_t Checksum(std::string_view data) {
-  uint64_t hash = 0xcbf29ce484222325ull;
-  for (unsigned char c : data) {
-    hash ^= c;
-    hash *= 0x100000001b3ull;
-  }
-  return hash;
-}
+uint64_t Checksum(std::string_view data) { return Fnv1a(data); }
 
 template <typename T>
 void Append(std::string& out, T value) {

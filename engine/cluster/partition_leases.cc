@@ -6,6 +6,7 @@
 #include <random>
 
 #include "engine/metrics/metrics_server.h"
+#include "engine/util/hash.h"
 
 namespace gsoc {
 namespace {
@@ -27,15 +28,6 @@ constexpr int kWatchStartRequests = 4;
 constexpr size_t kMaxMembers = 1024;  // correlate nodes tracked (P x N pairs to assign)
 constexpr int64_t kLeaseBucketBytes = int64_t{16} << 20;
 constexpr int32_t kLeaseValueBytes = 256;
-
-uint64_t Fnv1a(std::string_view text) {
-  uint64_t hash = 0xcbf29ce484222325ull;
-  for (unsigned char c : text) {
-    hash ^= c;
-    hash *= 0x100000001b3ull;
-  }
-  return hash;
-}
 
 uint64_t SplitMix(uint64_t x) {
   x += 0x9e3779b97f4a7c15ull;

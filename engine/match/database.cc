@@ -10,6 +10,8 @@
 #include <iterator>
 #include <system_error>
 
+#include "engine/util/hash.h"
+
 namespace gsoc::match::internal {
 
 namespace {
@@ -17,14 +19,10 @@ namespace {
 constexpr char kMagic[] = "GSOCHSDB1\n";
 constexpr size_t kMagicSize = sizeof(kMagic) - 1;
 
-struct Fnv1a {
-  uint64_t hash = 0xcbf29ce484222325ULL;
+struct SpecsDigest {
+  uint64_t hash = kFnv1aOffset;
   void Add(const void* data, size_t size) {
-    auto* bytes = static_cast<const unsigned char*>(data);
-    for (size_t i = 0; i < size; ++i) {
-      hash ^= bytes[i];
-      hash *= 0x100000001b3ULL;
-    }
+    hash = Fnv1a(std::string_view(static_cast<const char*>(data), size), hash);
   }
   void Add(const std::string& text) {
     uint64_t size = text.size();
@@ -75,7 +73,7 @@ HsDatabase CompileDatabase(const DatabaseSpec& spec, std::string* error, int* fa
 }
 
 uint64_t HashDatabaseSpecs(const std::vector<DatabaseSpec>& specs) {
-  Fnv1a fnv;
+  SpecsDigest fnv;
   fnv.Add(std::string(hs_version()));
   fnv.Add(specs.size());
   for (const DatabaseSpec& spec : specs) {

@@ -34,6 +34,7 @@
 #include "engine/rules/correlation_rule.h"
 #include "engine/rules/rule_metadata.h"
 #include "engine/rules/sigma_internal.h"
+#include "engine/util/hash.h"
 
 namespace gsoc::correlate {
 namespace {
@@ -343,15 +344,6 @@ class DraftOrder {
 };
 
 // ---- building the set ----
-
-uint64_t Fnv1a(std::string_view text) {
-  uint64_t hash = 14695981039346656037ull;
-  for (const char c : text) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 1099511628211ull;
-  }
-  return hash;
-}
 
 void AppendText(std::string& out, std::string_view text) {
   out += std::to_string(text.size());

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/util/hash.h"
+
 namespace gsoc::rules {
 namespace {
 
@@ -40,11 +42,7 @@ struct Budget {
 }  // namespace
 
 void RevisionHasher::Mix(const void* data, size_t size) {
-  const auto* bytes = static_cast<const unsigned char*>(data);
-  for (size_t i = 0; i < size; ++i) {
-    hash_ ^= bytes[i];
-    hash_ *= 1099511628211ull;
-  }
+  hash_ = Fnv1a(std::string_view(static_cast<const char*>(data), size), hash_);
 }
 
 RevisionHasher& RevisionHasher::Add(uint64_t number) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/rules/rule.h"
+#include "engine/util/hash.h"
 
 namespace gsoc::rules {
 
@@ -41,7 +42,7 @@ class RevisionHasher {
 
  private:
   void Mix(const void* data, size_t size);
-  uint64_t hash_ = 14695981039346656037ull;
+  uint64_t hash_ = kFnv1aOffset;
 };
 
 uint64_t MetadataRevision(const Rule& rule);

@@ -11,6 +11,20 @@
 
 namespace gsoc {
 
+// FNV-1a 64 over `bytes`, one byte at a time, continuing from `hash`
+// (kFnv1aOffset to start). The same in every build and version: for
+// digests that are stored or name shared state (compiled-rule cache files,
+// rule revisions, correlation partitions, lease members, checkpoint
+// checksums), where HashBytes' speed is not needed.
+inline constexpr uint64_t kFnv1aOffset = 0xcbf29ce484222325ULL;
+inline uint64_t Fnv1a(std::string_view bytes, uint64_t hash = kFnv1aOffset) {
+  for (const char c : bytes) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
 inline uint64_t Mix64(uint64_t x) {
   x ^= x >> 33;
   x *= 0xff51afd7ed558ccdULL;
