@@ -14,7 +14,11 @@
 #            through the ingest node while no detect node runs, then drained
 #            by 1 detect node pinned to CPU 0, refilled, and drained by 2
 #            detect nodes pinned to CPUs 0 and 1 (taskset). Prints events/s
-#            of each and their ratio, and the detect nodes' CPU per event.
+#            of each and their ratio, the detect nodes' CPU per event, and
+#            the JetStream hop's: the three nats-servers' CPU per event
+#            while the ingest node fills the stream and while it is drained
+#            (the drains include the hits and alerts the detect nodes
+#            publish).
 #   COUNT     messages per run                  (default 2000000, env COUNT)
 #   RUNS      runs                              (default 3, env RUNS)
 #   TEMPLATE  gsoc-loadgen template             (default mix, env TEMPLATE)
@@ -201,6 +205,7 @@ metric() {
     awk -v name="$2" '$1 == name || index($1, name "{") == 1 { sum += $2 } END { printf "%.0f", sum }'
 }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+servers_ticks() { echo $(($(cpu_ticks "${pid[n0]}") + $(cpu_ticks "${pid[n1]}") + $(cpu_ticks "${pid[n2]}"))); }
 ns_per_event() {  # TICKS EVENTS
   awk -v d="$1" -v hz="$(getconf CLK_TCK)" -v n="$2" 'BEGIN { printf "%.0f", 1e9 * d / hz / n }'
 }
@@ -319,11 +324,14 @@ drain_with() {
   before="$(detect_total)"
   local t0=()
   for k in $(seq 0 $((n - 1))); do t0+=("$(cpu_ticks "${pid[detect${k}]}")"); done
+  local servers0
+  servers0="$(servers_ticks)"
   wait_for drained
   end="$(now)"
   for k in $(seq 0 $((n - 1))); do ticks=$((ticks + $(cpu_ticks "${pid[detect${k}]}") - t0[k])); done
   rate="$(awk -v n="$((COUNT - before))" -v s="${start}" -v e="${end}" 'BEGIN { printf "%.0f", n / (e - s) }')"
   ns="$(ns_per_event "${ticks}" "$((COUNT - before))")"
+  servers_ns="$(ns_per_event $(($(servers_ticks) - servers0)) "$((COUNT - before))")"
   for k in $(seq 0 $((n - 1))); do stop_node "detect${k}"; done
 }
 
@@ -334,10 +342,18 @@ run_scaling() {
   echo "detect scaling: ${COUNT} ${TEMPLATE} events queued in GSOC_EVENTS, then drained"
   for i in $(seq "${RUNS}"); do
     ingested_base="$(metric ingest gsoc_cluster_published_events_total)"
+    local fill_start ingest0 servers0
+    fill_start="$(now)"
+    ingest0="$(cpu_ticks "${pid[ingest]}")"
+    servers0="$(servers_ticks)"
     send "${port}"
     wait_for events_queued
+    local fill ingest_ns fill_servers_ns
+    fill="$(awk -v n="${COUNT}" -v s="${fill_start}" -v e="$(now)" 'BEGIN { printf "%.0f", n / (e - s) }')"
+    ingest_ns="$(ns_per_event $(($(cpu_ticks "${pid[ingest]}") - ingest0)) "${COUNT}")"
+    fill_servers_ns="$(ns_per_event $(($(servers_ticks) - servers0)) "${COUNT}")"
     drain_with 1
-    local one=${rate} one_ns=${ns}
+    local one=${rate} one_ns=${ns} one_servers_ns=${servers_ns}
     ingested_base="$(metric ingest gsoc_cluster_published_events_total)"
     send "${port}"
     wait_for events_queued
@@ -346,7 +362,7 @@ run_scaling() {
     ones+=("${one}")
     twos+=("${two}")
     ratios+=("$(awk -v a="${two}" -v b="${one}" 'BEGIN { printf "%.2f", a / b }')")
-    echo "run ${i}: 1 detect node on CPU 0: ${one} events/s (${one_ns} ns CPU/event); 2 on CPUs 0+1: ${two} events/s (${two_ns} ns CPU/event); ratio ${ratios[-1]}"
+    echo "run ${i}: fill ${fill} events/s (ingest ${ingest_ns}, nats-servers ${fill_servers_ns} ns CPU/event); 1 detect node on CPU 0: ${one} events/s (${one_ns} ns CPU/event, nats-servers ${one_servers_ns}); 2 on CPUs 0+1: ${two} events/s (${two_ns} ns CPU/event, nats-servers ${servers_ns}); ratio ${ratios[-1]}"
   done
   echo "median: 1 node $(median "${ones[@]}") events/s, 2 nodes $(median "${twos[@]}") events/s, ratio $(median "${ratios[@]}")"
 }
