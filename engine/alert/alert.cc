@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "engine/util/json_writer.h"
 #include "engine/util/time_format.h"
@@ -139,7 +140,35 @@ std::optional<uint64_t> ParseHexId(std::string_view text) {
 
 std::string AggregateKeyText(uint64_t key) { return HexId(key); }
 
-void AppendAlertJson(std::string& out, const Alert& alert) {
+namespace {
+
+bool SameEvents(const std::vector<AlertEvent>& a, const std::vector<AlertEvent>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].id != b[i].id || a[i].time_ns != b[i].time_ns || a[i].raw != b[i].raw) return false;
+  }
+  return true;
+}
+
+// Appends out[begin, begin + size) to out (the bytes of an earlier alert).
+void AppendOwnBytes(std::string& out, size_t begin, size_t size) {
+  const size_t at = out.size();
+  out.resize(at + size);
+  std::memcpy(out.data() + at, out.data() + begin, size);
+}
+
+// Where an alert's "fields" and "events" values were written in `out`.
+struct RenderedParts {
+  size_t fields_begin = 0, fields_size = 0;
+  size_t events_begin = 0, events_size = 0;
+};
+
+// AppendAlertJson, copying the fields and events values from `previous`
+// (rendered at `parts` in `out`) when they are equal: each rule an event
+// fires is one alert with that event's fields and raw line, and escaping
+// those is most of an alert's rendering. Sets `parts` for the next one.
+void AppendAlertJsonAfter(std::string& out, const Alert& alert, const Alert* previous,
+                          RenderedParts& parts) {
   out += "{\"id\":";
   AppendQuotedUint(out, alert.id);
   out += ",\"time\":";
@@ -161,10 +190,41 @@ void AppendAlertJson(std::string& out, const Alert& alert) {
   if (alert.kind == AlertKind::kCorrelation) AppendCorrelation(out, alert);
   if (alert.aggregate_key != 0) AppendAggregate(out, alert);
   out += ",\"fields\":";
-  AppendPairs(out, alert.fields);
+  const size_t fields_begin = out.size();
+  if (previous != nullptr && previous->fields == alert.fields) {
+    AppendOwnBytes(out, parts.fields_begin, parts.fields_size);
+  } else {
+    AppendPairs(out, alert.fields);
+  }
+  parts.fields_begin = fields_begin;
+  parts.fields_size = out.size() - fields_begin;
   out += ",\"events\":";
-  AppendEvents(out, alert.events);
+  const size_t events_begin = out.size();
+  if (previous != nullptr && SameEvents(previous->events, alert.events)) {
+    AppendOwnBytes(out, parts.events_begin, parts.events_size);
+  } else {
+    AppendEvents(out, alert.events);
+  }
+  parts.events_begin = events_begin;
+  parts.events_size = out.size() - events_begin;
   out.push_back('}');
+}
+
+}  // namespace
+
+void AppendAlertJson(std::string& out, const Alert& alert) {
+  RenderedParts parts;
+  AppendAlertJsonAfter(out, alert, nullptr, parts);
+}
+
+void AppendAlertJsonLines(std::string& out, std::span<const Alert> alerts) {
+  RenderedParts parts;
+  const Alert* previous = nullptr;
+  for (const Alert& alert : alerts) {
+    AppendAlertJsonAfter(out, alert, previous, parts);
+    out.push_back('\n');
+    previous = &alert;
+  }
 }
 
 }  // namespace gsoc

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -78,6 +79,10 @@ std::optional<uint64_t> ParseHexId(std::string_view text);
 
 // Appends the alert as one JSON object (no newline).
 void AppendAlertJson(std::string& out, const Alert& alert);
+// Appends each alert as AppendAlertJson does, then a newline: the same
+// bytes, but an alert whose fields or events equal the previous one's (the
+// rules one event fires) copies them from it instead of escaping them again.
+void AppendAlertJsonLines(std::string& out, std::span<const Alert> alerts);
 
 // Where alerts go once produced. Publish is called from worker threads,
 // once per batch with every alert of that batch; implementations batch their

@@ -157,10 +157,7 @@ void JsonlAlertOutput::Publish(std::vector<Alert>& alerts) {
   for (Alert& alert : alerts) alert.id = id++;
   thread_local std::string buffer;
   buffer.clear();
-  for (const Alert& alert : alerts) {
-    AppendAlertJson(buffer, alert);
-    buffer.push_back('\n');
-  }
+  AppendAlertJsonLines(buffer, alerts);
   WriteLines(buffer, alerts.size());
 }
 

@@ -71,6 +71,55 @@ TEST(AlertJsonTest, CarriesTheRuleRevision) {
   EXPECT_EQ(std::string_view(root["rule"]["revision"]), "00abcdef01234567");
 }
 
+// AppendAlertJsonLines copies the fields and events of an alert equal to
+// the previous one's instead of escaping them again: the bytes must be
+// those of AppendAlertJson, line by line, whichever parts are equal, and
+// however little two parts differ.
+TEST(AlertJsonTest, LinesOfABatchEqualEachAlertRenderedAlone) {
+  std::vector<Alert> alerts;
+  Alert base = SampleAlert();
+  base.events.push_back({10, base.time_ns + 1, "second \"line\"\twith\\escapes"});
+  alerts.push_back(base);
+  for (const char* rule : {"r-2", "r-3"}) {  // the same event, other rules
+    alerts.push_back(base);
+    alerts.back().rule.id = rule;
+    alerts.back().id = alerts.size();
+  }
+  auto add_changed = [&](auto change) {
+    Alert alert = alerts.back();
+    change(alert);
+    alerts.push_back(alert);
+  };
+  add_changed([](Alert& a) { a.fields[1].second = "rooT"; });       // one value byte
+  add_changed([](Alert& a) { a.fields[0].first = "src_iP"; });      // one name byte
+  add_changed([](Alert& a) { a.fields.pop_back(); });               // one field fewer
+  add_changed([](Alert& a) { a.events[1].raw.back() = 'S'; });      // one raw byte
+  add_changed([](Alert& a) { a.events[1].id = 11; });               // the event id
+  add_changed([](Alert& a) { a.events[0].time_ns += 1'000'000; });  // its time
+  add_changed([](Alert& a) { a.events.pop_back(); });               // one event fewer
+  add_changed([](Alert& a) { a.fields = a.group; });                // fields and events
+  add_changed([](Alert& a) { a.events.clear(); });
+  add_changed([](Alert& a) { a.fields.clear(); });
+  add_changed([](Alert& a) { a.count = 8; });  // neither
+
+  std::string expected;
+  for (const Alert& alert : alerts) {
+    AppendAlertJson(expected, alert);
+    expected.push_back('\n');
+  }
+  std::string lines = "already there\n";
+  AppendAlertJsonLines(lines, alerts);
+  EXPECT_EQ(lines, "already there\n" + expected);
+  // Each line is valid JSON with its own alert's values.
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  std::istringstream in(expected);
+  std::string line;
+  std::getline(in, line);
+  ASSERT_EQ(parser.parse(line).get(root), simdjson::SUCCESS) << line;
+  EXPECT_EQ(std::string_view(root["events"].at(1)["raw"]), "second \"line\"\twith\\escapes");
+}
+
 TEST(JsonlAlertOutputTest, WritesOneLinePerAlertWithIdsAndRotates) {
   const gsoc::test::TempDir temp("alert-test");
   const fs::path& dir = temp.path();
