@@ -480,11 +480,25 @@ std::vector<DecoderSet::LimitHits> DecoderSet::limit_hits() const {
   return out;
 }
 
+namespace {
+
+// A JSON event without a `message` member (collectors/json/README.md) has
+// the whole line as its message, for keyword rules: no free text to decode.
+// Its members are fields already, and a decoder's text pattern would only
+// meet them escaped (quotes and backslashes) inside the JSON syntax.
+bool IsWholeJsonLine(const Event& event) {
+  return event.format == EventFormat::kJson && event.message.data() == event.raw.data() &&
+         event.message.size() == event.raw.size();
+}
+
+}  // namespace
+
 std::string_view DecoderSet::Decode(EventBatch& batch, Event& event, Scratch& scratch) const {
   Scratch::State& state = *scratch.state_;
   std::vector<uint32_t>& candidates = state.candidates;
   candidates.clear();
   const std::string_view message = event.message;
+  if (IsWholeJsonLine(event)) return {};
   impl_->databases.Scan(event.program, message, state.hs, candidates);
   if (candidates.empty() && impl_->always_candidates.empty()) return {};
   candidates.insert(candidates.end(), impl_->always_candidates.begin(),

@@ -75,6 +75,8 @@ class DecoderSet {
   // Adds the fields of the matching decoder to `event`; returns its name, or
   // empty if no decoder matched. With `continue: true` later decoders may add
   // fields too; the name returned is that of the first one that matched.
+  // A JSON event whose message is its whole line (no `message` member) is
+  // not decoded: it has no free text (engine/decode/README.md).
   std::string_view Decode(EventBatch& batch, Event& event, Scratch& scratch) const;
 
   // Decoders whose regex hit a RegexLimits bound, with how often (only

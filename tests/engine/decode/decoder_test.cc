@@ -7,6 +7,7 @@
 #include <new>
 #include <thread>
 
+#include "collectors/json/json_parser.h"
 #include "tests/engine/decode/test_util.h"
 #include "tests/util/sanitizer.h"
 #include "tests/util/temp_dir.h"
@@ -412,6 +413,38 @@ TEST(DecoderMatch, ValuesAreViewsIntoTheMessage) {
   EXPECT_GE(fields[0].value.data(), event.message.data());
   EXPECT_LE(fields[0].value.data() + fields[0].value.size(),
             event.message.data() + event.message.size());
+}
+
+// Decoders parse free text. A JSON event's free text is its `message`
+// member; without one its message is the whole line (for keyword rules),
+// which no decoder reads: the members are fields already, and a text
+// pattern would meet them escaped inside the JSON syntax. Unparsed lines
+// (not JSON after all) are free text and are decoded.
+TEST(DecoderMatch, JsonEventsAreDecodedOnlyFromTheirMessageMember) {
+  auto set = LoadOk(
+      "decoders:\n  - name: netfilter\n    regex: 'IN=(?<in_iface>\\S*) OUT=\\S* "
+      "SRC=(?<src_ip>[0-9.]+)'\n");
+  ASSERT_NE(set, nullptr);
+  auto scratch = set->MakeScratch();
+  JsonLineParser parser;
+  auto decode_json = [&](std::string_view line) {
+    EventBatch batch;
+    const std::string_view copy = batch.arena().CopyPadded(line);
+    Event& event = batch.AddEvent();
+    parser.ParseOrKeepRaw(copy, SyslogParseContext{}, event, batch);
+    return std::pair(std::string(set->Decode(batch, event, *scratch)), event.format);
+  };
+  const auto member =
+      decode_json(R"({"host":"fw1","message":"IN=eth0 OUT= SRC=192.0.2.7 DST=198.51.100.1"})");
+  EXPECT_EQ(member.first, "netfilter");
+  EXPECT_EQ(member.second, EventFormat::kJson);
+  const auto no_member =
+      decode_json(R"({"host":"fw1","log":"IN=eth0 OUT= SRC=192.0.2.7 DST=198.51.100.1"})");
+  EXPECT_EQ(no_member.first, "");
+  EXPECT_EQ(no_member.second, EventFormat::kJson);
+  const auto unparsed = decode_json("{not json IN=eth0 OUT= SRC=192.0.2.7 DST=198.51.100.1");
+  EXPECT_EQ(unparsed.first, "netfilter");
+  EXPECT_EQ(unparsed.second, EventFormat::kUnparsed);
 }
 
 TEST(DecoderMatch, DecodeDoesNotAllocateOnceWarm) {
