@@ -9,6 +9,7 @@
 
 #include "engine/config/config.h"
 #include "engine/config/config_registry.h"
+#include "engine/util/parallel_for.h"
 
 namespace gsoc {
 namespace {
@@ -185,7 +186,7 @@ void ReadNumbers(ConfigReader& reader, const YAML::Node& node, ClusterConfig& ou
   reader.Size(node, "stream_max_bytes", "cluster", stream_bytes, 1 << 20, 1ull << 50);
   out.stream_max_bytes = stream_bytes;
   ReadLeaseTimes(reader, node, out);
-  reader.Size(node, "detect_consumers", "cluster", out.detect_consumers, 1, 64);
+  reader.Size(node, "detect_consumers", "cluster", out.detect_consumers, 0, 64);
   reader.Millis(node, "checkpoint_interval", "cluster", out.checkpoint_interval, 100);
   if (out.checkpoint_interval > std::chrono::hours(1)) {
     reader.Error(node["checkpoint_interval"], "cluster.checkpoint_interval",
@@ -311,6 +312,11 @@ void ReadClusterConfig(ConfigReader& reader, const YAML::Node& node, ClusterConf
   ReadNumbers(reader, node, out);
   ReadRoles(reader, node, out);
   ReadListenerNames(reader, node, out);
+}
+
+size_t DetectConsumerThreads(const ClusterConfig& config) {
+  if (config.detect_consumers != 0) return config.detect_consumers;
+  return std::max<size_t>(2, ThreadsPerCore(0, 64));
 }
 
 }  // namespace gsoc

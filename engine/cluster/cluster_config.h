@@ -54,7 +54,9 @@ struct ClusterConfig {
   // after its last renewal. Its partitions move within takeover.
   std::chrono::seconds lease_ttl{6};
   std::chrono::seconds takeover{10};
-  size_t detect_consumers = 1;  // detect role: consumer threads
+  // Detect role: consumer threads; 0 = one per core, at least 2
+  // (DetectConsumerThreads).
+  size_t detect_consumers = 0;
   // Correlate role: each owned partition is checkpointed this often.
   std::chrono::milliseconds checkpoint_interval{10000};
   // The ingest nodes' listener names, in their config order: a detect node
@@ -68,6 +70,13 @@ struct ClusterConfig {
 // and not null) and reports every problem through `reader`. Does not refuse
 // roles that are not built (the registered section does that).
 void ReadClusterConfig(ConfigReader& reader, const YAML::Node& node, ClusterConfig& out);
+
+// The detect role's consumer threads: detect_consumers, or with 0 one per
+// core and at least 2. A consumer thread waits for JetStream to acknowledge
+// the hits and alerts of each events message before it fetches more; a
+// second thread works meanwhile (bench/README.md "Cluster": one thread left
+// a 2-core node idle for ~a quarter of a run).
+size_t DetectConsumerThreads(const ClusterConfig& config);
 
 // The roles this build of gsocd can run in a cluster; a config naming any
 // other is refused at load.

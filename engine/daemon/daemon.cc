@@ -209,7 +209,7 @@ bool SetUpClusterRoles(Daemon::State& s) {
   }
   if (config.HasRole(ClusterRole::kDetect)) {
     DetectRoleOptions options;
-    options.consumers = config.detect_consumers;
+    options.consumers = DetectConsumerThreads(config);
     options.agency_names = s.agencies.names();
     options.listener_count = RuleListenerNames(s.config).size();
     options.aggregate = s.config.alerts.aggregate.enabled;

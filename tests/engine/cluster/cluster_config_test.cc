@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "engine/config/config.h"
 #include "tests/engine/config/config_test_util.h"
@@ -282,6 +283,12 @@ cluster:
   listeners: [tcp, udp]
 )");
   EXPECT_EQ(config.cluster.detect_consumers, 3u);
+  EXPECT_EQ(DetectConsumerThreads(config.cluster), 3u);
+  // Unset: one per core, at least two (one waits for acknowledgements).
+  config.cluster.detect_consumers = 0;
+  EXPECT_EQ(DetectConsumerThreads(config.cluster),
+            std::max<size_t>(2, std::min<size_t>(std::thread::hardware_concurrency(), 64)));
+  EXPECT_GE(DetectConsumerThreads(config.cluster), 2u);
   EXPECT_EQ(config.cluster.listeners, (std::vector<std::string>{"tcp", "udp"}));
 }
 
@@ -324,7 +331,7 @@ TEST(ClusterConfigTest, ListenerNamesMustMatchAnIngestNodesListeners) {
   listeners: [b]
 )");
   ExpectError(errors, "cluster.listeners", 5, "differs from this node's listeners");
-  Read read = ReadSection("cluster: {servers: [nats://a:1], detect_consumers: 0}\n");
+  Read read = ReadSection("cluster: {servers: [nats://a:1], detect_consumers: 65}\n");
   ExpectError(read.errors, "cluster.detect_consumers", 1, "");
 }
 
