@@ -3,7 +3,7 @@
 # (replicas 3) on loopback ports chosen at run time, and gsocd nodes with one
 # role each, the shipped rule pack on the detect and correlate nodes.
 #
-# Usage: bench/cluster_e2e.sh [-m e2e|scaling] [-n COUNT] [-r RUNS] [-t TEMPLATE]
+# Usage: bench/cluster_e2e.sh [-m e2e|scaling] [-n COUNT] [-r RUNS] [-t TEMPLATE] [-f FILE]
 #   e2e      (default) gsoc-loadgen -> ingest -> GSOC_EVENTS -> detect ->
 #            GSOC_ALERTS / GSOC_HITS -> correlate -> GSOC_ALERTS -> store.
 #            A run ends when the detect node processed every event, the
@@ -22,9 +22,15 @@
 #   COUNT     messages per run                  (default 2000000, env COUNT)
 #   RUNS      runs                              (default 3, env RUNS)
 #   TEMPLATE  gsoc-loadgen template             (default mix, env TEMPLATE)
+#   FILE      send the lines of FILE instead, from the start again and again
+#             (env FILE), e.g. the corpus's loghub/Linux_full/Linux.log: a
+#             real Linux host's syslog, 15% of it PAM failures the shipped
+#             pack alerts on, where `mix` is ~59% alert-worthy lines
 #   env COMPRESSION=none: cluster.compression none (default lz4)
 #   env AGGREGATE=false: alerts.aggregate off (default on, as deploy/gsoc.yaml)
 #   env PARTITIONS=N: cluster.partitions (default gsocd's)
+#   env DETECT_CONSUMERS=N: the detect nodes' cluster.detect_consumers
+#     (default gsocd's: one per core, at least 2)
 #   env INGEST_BATCH=N: the ingest node's pipeline.batch_events (default
 #     4096, as deploy/cluster/gsoc-ingest.yaml)
 # Binaries: env GSOCD (default build/release/engine/daemon/gsocd) and LOADGEN
@@ -40,15 +46,17 @@ MODE="${MODE:-e2e}"
 COUNT="${COUNT:-2000000}"
 RUNS="${RUNS:-3}"
 TEMPLATE="${TEMPLATE:-mix}"
+FILE="${FILE:-}"
 TIMEOUT="${TIMEOUT:-600}"
 COMPRESSION="${COMPRESSION:-lz4}"
 AGGREGATE="${AGGREGATE:-true}"
 INGEST_BATCH="${INGEST_BATCH:-4096}"
 NATS_SERVER="$(command -v nats-server || echo /usr/sbin/nats-server)"
 
-usage() { sed -n '2,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
-while getopts "m:n:r:t:h" opt; do
+usage() { sed -n '2,39p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+while getopts "m:n:r:t:f:h" opt; do
   case "${opt}" in
+    f) FILE="${OPTARG}" ;;
     m) MODE="${OPTARG}" ;;
     n) COUNT="${OPTARG}" ;;
     r) RUNS="${OPTARG}" ;;
@@ -148,7 +156,9 @@ write_node() {
     ingest) listeners="listeners:
   - {name: tcp, type: syslog_tcp, address: 127.0.0.1, port: 0}
 pipeline: {batch_events: ${INGEST_BATCH}}" ;;
-    detect) extra="$(shipped_rules_yaml "${root}")"; cluster_extra="  listeners: [tcp]" ;;
+    detect) extra="$(shipped_rules_yaml "${root}")"
+      cluster_extra="  listeners: [tcp]${DETECT_CONSUMERS:+
+  detect_consumers: ${DETECT_CONSUMERS}}" ;;
     correlate) extra="$(shipped_rules_yaml "${root}")" ;;
   esac
   cat >"${tmp}/${name}.yaml" <<EOF
@@ -211,9 +221,16 @@ ns_per_event() {  # TICKS EVENTS
 }
 median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
+[[ -z "${FILE}" || -r "${FILE}" ]] || { echo "cluster_e2e: cannot read ${FILE}" >&2; exit 2; }
+source_args=(--template "${TEMPLATE}")
+source_name="${TEMPLATE}"
+if [[ -n "${FILE}" ]]; then
+  source_args=(--file "${FILE}")
+  source_name="$(basename "${FILE}")"
+fi
 send() {  # PORT
   "${LOADGEN}" --host 127.0.0.1 --port "$1" --count "${COUNT}" --connections 2 \
-    --template "${TEMPLATE}" --framing octet --csv >/dev/null
+    "${source_args[@]}" --framing octet --csv >/dev/null
 }
 
 # wait_for CONDITION_FUNCTION: polls until it succeeds or TIMEOUT passes.
@@ -258,7 +275,7 @@ run_e2e() {
   start_node ingest ingest
   local port rates=() alert_rates=() i
   port="$(sed -n 's/.*"tcp": *\([0-9][0-9]*\).*/\1/p' "${tmp}/ingest.ports")"
-  echo "cluster e2e: ${COUNT} ${TEMPLATE} messages a run over 2 TCP connections, replicas 3, compression ${COMPRESSION}, aggregation ${AGGREGATE}"
+  echo "cluster e2e: ${COUNT} ${source_name} messages a run over 2 TCP connections, replicas 3, compression ${COMPRESSION}, aggregation ${AGGREGATE}"
   for i in $(seq "${RUNS}"); do
     detected_base="$(metric detect gsoc_cluster_detect_events_total)"
     local stored0 msgs0 bytes0 start end elapsed rate name
@@ -339,7 +356,7 @@ run_scaling() {
   start_node ingest ingest
   local port ones=() twos=() ratios=() i
   port="$(sed -n 's/.*"tcp": *\([0-9][0-9]*\).*/\1/p' "${tmp}/ingest.ports")"
-  echo "detect scaling: ${COUNT} ${TEMPLATE} events queued in GSOC_EVENTS, then drained"
+  echo "detect scaling: ${COUNT} ${source_name} events queued in GSOC_EVENTS, then drained"
   for i in $(seq "${RUNS}"); do
     ingested_base="$(metric ingest gsoc_cluster_published_events_total)"
     local fill_start ingest0 servers0
