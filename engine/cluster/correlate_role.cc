@@ -377,6 +377,7 @@ void CorrelateRole::Handle(Partition& partition, const ConsumedMessage& message,
     return;
   }
   CodecError codec_error;
+  ReleaseDecodeBuffer(hits_buffer_);
   if (!DecodeHitBatch(message.data, hits_buffer_, &codec_error)) {
     refused_.fetch_add(1, std::memory_order_relaxed);
     spdlog::warn("cluster correlate: GSOC_HITS message {} ({}) refused at byte {}: {}",
@@ -402,11 +403,23 @@ void CorrelateRole::Handle(Partition& partition, const ConsumedMessage& message,
   Publish(partition);
 }
 
+// The decode buffers are decoded into in place (wire::ItemReuse::kReused)
+// and keep the largest texts each place ever held: before a decode, one
+// holding more than kMaxDecodeBufferBytes is freed (a hits message
+// decompresses to at most 1 MiB; ordinary traffic keeps far less).
+template <typename Hit>
+void CorrelateRole::ReleaseDecodeBuffer(std::vector<Hit>& buffer) {
+  if (ReleaseIfOver(buffer, kMaxDecodeBufferBytes)) {
+    decode_buffer_releases_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
 // Aggregation hits and flush markers into the partition's aggregator; true
 // when it made something to publish.
 bool CorrelateRole::FeedAggregation(Partition& partition, const ConsumedMessage& message,
                                     HitBatchKind kind) {
   CodecError codec_error;
+  if (kind != HitBatchKind::kFlush) ReleaseDecodeBuffer(aggregation_buffer_);
   const bool decoded =
       kind == HitBatchKind::kFlush
           ? DecodeFlushMarker(message.data, &codec_error)

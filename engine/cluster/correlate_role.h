@@ -131,6 +131,8 @@ class CorrelateRole {
   // and update_interval passed since the last one.
   void RequestFlush(Partition& partition);
   bool FeedAggregation(Partition& partition, const ConsumedMessage& message, HitBatchKind kind);
+  template <typename Hit>
+  void ReleaseDecodeBuffer(std::vector<Hit>& buffer);
   std::shared_ptr<const HitRouting> Routing();
   bool Lost(const Partition& partition) GSOC_EXCLUDES(mutex_);
   bool stopping() const { return stop_.load(std::memory_order_relaxed); }
@@ -151,6 +153,8 @@ class CorrelateRole {
   std::unique_ptr<BatchPublisher> publisher_;
   std::shared_ptr<const HitRouting> routing_;
   PartitionOutput output_;
+  // Decoded into in place; bounded by ReleaseDecodeBuffer.
+  static constexpr size_t kMaxDecodeBufferBytes = size_t{16} << 20;
   std::vector<ClusterHit> hits_buffer_;
   std::vector<AggregationHit> aggregation_buffer_;
   std::vector<AlertIdentity> identities_;
@@ -172,7 +176,7 @@ class CorrelateRole {
   std::atomic<bool> draining_{false};
   std::atomic<bool> started_{false};
   std::atomic<uint64_t> hits_{0}, hit_messages_{0}, refused_{0}, replayed_{0}, unknown_{0};
-  std::atomic<uint64_t> chain_missing_{0};
+  std::atomic<uint64_t> chain_missing_{0}, decode_buffer_releases_{0};
   std::atomic<uint64_t> alerts_{0}, alert_messages_{0}, chained_{0}, retries_{0}, duplicates_{0};
   std::atomic<uint64_t> checkpoint_saves_{0}, checkpoint_bytes_{0}, checkpoint_failures_{0};
   std::atomic<uint64_t> restores_{0}, restore_failures_{0}, consumer_errors_{0};

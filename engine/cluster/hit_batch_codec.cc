@@ -265,6 +265,47 @@ bool DecodeAggregationHitBatch(std::string_view message, std::vector<Aggregation
       wire::ItemReuse::kReused);
 }
 
+namespace {
+
+size_t TextBytes(const std::string& text) {
+  static const size_t kInline = std::string().capacity();
+  return text.capacity() > kInline ? text.capacity() + 1 : 0;
+}
+
+size_t TextBytes(const std::vector<std::string>& texts) {
+  size_t bytes = texts.capacity() * sizeof(std::string);
+  for (const std::string& text : texts) bytes += TextBytes(text);
+  return bytes;
+}
+
+size_t TextBytes(const std::vector<std::pair<std::string, std::string>>& pairs) {
+  size_t bytes = pairs.capacity() * sizeof(pairs[0]);
+  for (const auto& [name, value] : pairs) bytes += TextBytes(name) + TextBytes(value);
+  return bytes;
+}
+
+}  // namespace
+
+size_t HeapBytes(const std::vector<ClusterHit>& hits) {
+  size_t bytes = hits.capacity() * sizeof(ClusterHit);
+  for (const ClusterHit& hit : hits) {
+    bytes += TextBytes(hit.correlation) + TextBytes(hit.rule) + TextBytes(hit.group) +
+             TextBytes(hit.value) + TextBytes(hit.agency) + TextBytes(hit.host) +
+             TextBytes(hit.raw);
+  }
+  return bytes;
+}
+
+size_t HeapBytes(const std::vector<AggregationHit>& hits) {
+  size_t bytes = hits.capacity() * sizeof(AggregationHit);
+  for (const AggregationHit& hit : hits) {
+    bytes += TextBytes(hit.rule_id) + TextBytes(hit.rule_name) + TextBytes(hit.rule_title) +
+             TextBytes(hit.tags) + TextBytes(hit.agency) + TextBytes(hit.group) +
+             TextBytes(hit.fields) + TextBytes(hit.raw);
+  }
+  return bytes;
+}
+
 std::string EncodeFlushMarker() {
   std::string out(kHeaderBytes, '\0');
   WriteHeader(out, kFlushMarkerVersion, 0);

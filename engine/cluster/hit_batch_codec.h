@@ -175,6 +175,23 @@ uint32_t AggregationPartition(std::string_view rule_id, std::string_view key_byt
 // The same from HitPartitionSeed(rule_id).
 uint32_t AggregationPartitionFrom(uint64_t seed, std::string_view key_bytes, uint32_t partitions);
 
+// The heap bytes a decoded hit vector holds: its own, and its hits'
+// strings' and vectors' capacities (texts short enough to be kept inline
+// count nothing). A vector decoded into with ItemReuse::kReused keeps the
+// largest texts each of its places ever held, so its caller bounds it by
+// this (ReleaseIfOver).
+size_t HeapBytes(const std::vector<ClusterHit>& hits);
+size_t HeapBytes(const std::vector<AggregationHit>& hits);
+
+// Frees `hits` (the next decode starts afresh) when HeapBytes is over
+// `max_bytes`; true when it did.
+template <typename Hit>
+bool ReleaseIfOver(std::vector<Hit>& hits, size_t max_bytes) {
+  if (HeapBytes(hits) <= max_bytes) return false;
+  std::vector<Hit>().swap(hits);
+  return true;
+}
+
 class AggregationHitEncoder {
  public:
   void Begin(std::string& out);

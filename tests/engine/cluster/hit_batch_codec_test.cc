@@ -421,5 +421,44 @@ TEST(HitBatchCodecTest, DecodingOverEarlierHitsLeavesNothingOfThem) {
   EXPECT_TRUE(reused_aggregation.empty());
 }
 
+// A buffer decoded into in place keeps the largest text each of its places
+// held: messages whose big texts sit at ever other places grow it message
+// by message, far beyond any one message. HeapBytes sees that growth and
+// ReleaseIfOver frees the buffer once it is over the bound (the correlate
+// role does so before each decode, counted in
+// gsoc_cluster_correlate_decode_buffer_releases_total).
+TEST(HitBatchCodecTest, AReusedBufferKeepsEarlierTextsUntilReleased) {
+  const std::string big(256 << 10, 'x');
+  std::vector<ClusterHit> reused;
+  CodecError error;
+  size_t released = 0, most = 0;
+  for (uint32_t message = 0; message < 16; ++message) {
+    HitBatchEncoder encoder;
+    std::string out;
+    encoder.Begin(out);
+    for (uint32_t i = 0; i < 16; ++i) {
+      HitView hit = SampleHit(i);
+      hit.raw = i == message ? std::string_view(big) : std::string_view("small");
+      ASSERT_TRUE(encoder.Add(hit, 1 << 20, out));
+    }
+    encoder.Finish(out);
+    ASSERT_TRUE(DecodeHitBatch(out, reused, &error)) << error.reason;
+    most = std::max(most, HeapBytes(reused));
+    released += ReleaseIfOver(reused, size_t{1} << 20) ? 1 : 0;
+    EXPECT_LE(HeapBytes(reused), (size_t{1} << 20) + big.size() + 4096);
+  }
+  EXPECT_GT(most, 4 * big.size());  // it did grow past one message's bytes
+  EXPECT_GE(released, 3u);
+  EXPECT_EQ(HeapBytes(std::vector<ClusterHit>{}), 0u);
+
+  // Aggregation hits count their vectors of fields and tags too.
+  std::vector<AggregationHit> aggregation(1);
+  const size_t one = HeapBytes(aggregation);
+  aggregation[0].fields.assign(100, {std::string(100, 'n'), std::string(100, 'v')});
+  EXPECT_GE(HeapBytes(aggregation), one + 100 * (sizeof(aggregation[0].fields[0]) + 2 * 100));
+  EXPECT_TRUE(ReleaseIfOver(aggregation, one));
+  EXPECT_EQ(aggregation.capacity(), 0u);
+}
+
 }  // namespace
 }  // namespace gsoc
