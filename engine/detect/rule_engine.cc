@@ -70,6 +70,7 @@ void CompileRules(const RuleSources& sources, RuleEngine& engine, RuleEngineBuil
   options.logsources = engine.logsources.get();
   options.statuses = sources.statuses;
   options.min_level = sources.min_level;
+  options.cache_dir = sources.cache_dir;
   rules::LoadResult loaded = rules::LoadSigma(sources.rule_paths, options);
   build.rule_files = loaded.files;
   build.rules_skipped = loaded.skipped.size();

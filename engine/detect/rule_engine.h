@@ -39,7 +39,7 @@ struct RuleSources {
   std::vector<std::filesystem::path> decoder_paths;  // decoder files/folders
   std::filesystem::path logsources;                  // empty: every rule applies to every event
   std::vector<indicators::ListSource> lists;
-  std::filesystem::path cache_dir;  // empty: no Hyperscan cache
+  std::filesystem::path cache_dir;  // Hyperscan and Sigma parse caches; empty: none
   std::vector<std::string> listener_names;
   std::vector<std::string> agency_names;
   RuleLimits limits;

@@ -396,6 +396,21 @@ std::optional<EventFilter> LogSourceMap::Resolve(const LogSource& logsource) con
   return best->filter;
 }
 
+uint64_t LogSourceMap::ResolveDigest() const {
+  uint64_t hash = kFnv1aOffset;
+  auto add = [&](const std::string& text) {
+    const uint64_t size = text.size();
+    hash = Fnv1a(std::string_view(reinterpret_cast<const char*>(&size), sizeof(size)), hash);
+    hash = Fnv1a(text, hash);
+  };
+  for (const Entry& entry : entries_) {
+    add(entry.logsource.product);
+    add(entry.logsource.service);
+    add(entry.logsource.category);
+  }
+  return hash;
+}
+
 namespace {
 // Values a selector may be filed under: exact, and short enough for the
 // lower-case copy Classify makes of the event's value on its stack.

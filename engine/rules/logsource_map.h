@@ -66,6 +66,10 @@ class LogSourceMap {
 
   // nullopt: no mapping (the rule is refused with the logsource in the reason).
   std::optional<EventFilter> Resolve(const LogSource& logsource) const;
+  // A digest of what decides whether Resolve finds a mapping (the entries'
+  // logsources, in order): what the Sigma loader's refusals depend on, so
+  // its parse cache (sigma_cache.h) keys on it.
+  uint64_t ResolveDigest() const;
 
   // Per event, before matching: records the selectors the event matches in
   // event.selectors and adds the fields they map. Hot path: no allocation

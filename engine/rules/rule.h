@@ -64,18 +64,21 @@ struct ValueMatcher {
   // (and `text` is "contains" for |contains|expand: a listed value occurring
   // inside the field; empty for |expand: the field equals or, for IPs, falls
   // in a listed value).
+  bool operator==(const ValueMatcher&) const = default;
 };
 
 struct FieldPredicate {
   std::string field;  // empty: keyword search in the message
   std::vector<ValueMatcher> values;
   bool all = false;  // |all: every value must match
+  bool operator==(const FieldPredicate&) const = default;
 };
 
 struct Selection {
   std::string name;
   // OR over alternatives; each alternative is an AND of predicates.
   std::vector<std::vector<FieldPredicate>> alternatives;
+  bool operator==(const Selection&) const = default;
 };
 
 // Condition expression tree over selection indices.
@@ -85,12 +88,14 @@ struct Condition {
   int selection = -1;               // kSelection
   std::vector<int> selections;      // kOneOf / kAllOf: resolved selection indices
   std::vector<Condition> children;  // kAnd / kOr (2+), kNot (1)
+  bool operator==(const Condition&) const = default;
 };
 
 struct LogSource {
   std::string product;
   std::string service;
   std::string category;
+  bool operator==(const LogSource&) const = default;
 };
 
 enum class Level : uint8_t { kInformational, kLow, kMedium, kHigh, kCritical };
@@ -119,6 +124,8 @@ struct Rule {
   // values group this rule's hits into one alert; unset: the configured
   // default; empty: every hit is an alert of its own.
   std::optional<std::vector<std::string>> aggregate_by;
+  // Field by field (tests: a rule read from the parse cache is the parsed one).
+  bool operator==(const Rule&) const = default;
 };
 
 // A rule the loader could not accept (or a warning about one): the

@@ -36,7 +36,7 @@ struct RulesConfig {
   std::vector<std::filesystem::path> decoders;  // files or folders
   std::filesystem::path logsources;             // mapping file; empty = none
   std::vector<IndicatorListConfig> lists;
-  std::filesystem::path cache_dir;  // compiled Hyperscan databases; default <data_dir>/hs-cache
+  std::filesystem::path cache_dir;  // Hyperscan databases, parsed Sigma files; <data_dir>/hs-cache
   bool strict = false;              // any refused rule makes start/reload fail
   RuleLimitsConfig limits;
   // Rule selection: load only rules whose `status` is listed (empty: all)

@@ -54,6 +54,7 @@ struct SigmaFilter {
   std::vector<Selection> selections;
   Condition condition;
   SourceLocation location;
+  bool operator==(const SigmaFilter&) const = default;
 };
 
 struct LoadResult {
@@ -77,6 +78,9 @@ struct LoadOptions {
   // Threads reading and parsing files in LoadSigma (the result is the same
   // whatever the count); 0: the machine's cores, at most 4.
   size_t load_threads = 0;
+  // LoadSigma keeps each file's result here and reads it back while the
+  // file is unchanged (sigma_cache.h); empty: every file is parsed.
+  std::filesystem::path cache_dir;
 };
 
 // Loads files, and folders recursively (*.yml, *.yaml), in sorted order.

@@ -22,6 +22,7 @@ struct SourceLocation {
   std::string file;
   int line = 0;    // 1-based; 0 when unknown
   int column = 0;  // 1-based; 0 when unknown
+  bool operator==(const SourceLocation&) const = default;
 };
 
 enum class Severity : uint8_t { kError, kWarning };
@@ -37,6 +38,7 @@ struct Diagnostic {
 
   // "file:line:column: [warning: ][rule <id>: |<key>: ]message"
   std::string ToString() const;
+  bool operator==(const Diagnostic&) const = default;
 };
 
 }  // namespace gsoc

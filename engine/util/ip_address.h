@@ -26,6 +26,7 @@ struct Cidr {
   // "10.1.0.0/16", "2001:db8::/32", or a bare address (full length).
   static std::optional<Cidr> Parse(std::string_view text);
   bool Contains(const IpBytes& address) const;
+  bool operator==(const Cidr&) const = default;
 };
 
 }  // namespace gsoc

@@ -19,7 +19,8 @@ void EngineOptions::AddTo(CLI::App& command) {
   command.add_option("--list", lists, "indicator list NAME=FILE[:COLUMN] (repeatable)")
       ->allow_extra_args(false);
   command.add_option("--config", config, "take rules, decoders, lists from a gsocd config");
-  command.add_flag("--no-cache", no_cache, "do not read or write compiled rule databases");
+  command.add_flag("--no-cache", no_cache,
+                   "do not read or write compiled rule databases or parsed rule files");
   command.add_option("--status", statuses, "load only rules of this Sigma status (repeatable)")
       ->allow_extra_args(false);
   command.add_option("--min-level", min_level, "load only rules of at least this level");
