@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <fstream>
@@ -263,6 +264,7 @@ uint64_t InputsDigest(const std::vector<std::filesystem::path>& paths, const Loa
     for (const auto& text : texts) add(text);
   };
   add(kMagic);
+  add(BuildId());
   std::vector<std::string> names;
   for (const std::filesystem::path& path : paths) names.push_back(path.string());
   add_all(names);
@@ -277,6 +279,23 @@ std::filesystem::path CacheFileOf(const std::filesystem::path& dir, uint64_t inp
   char name[48];
   std::snprintf(name, sizeof(name), "sigma-%016llx.cache", static_cast<unsigned long long>(inputs));
   return dir / name;
+}
+
+// Removes all but the kKeptFiles most recently written or used cache files
+// of `dir` (each build and set of inputs leaves one).
+void Prune(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::vector<std::pair<std::filesystem::file_time_type, std::filesystem::path>> files;
+  for (auto it = std::filesystem::directory_iterator(dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.starts_with("sigma-") && name.ends_with(".cache"))
+      files.emplace_back(it->last_write_time(ec), it->path());
+  }
+  if (files.size() <= SigmaParseCache::kKeptFiles) return;
+  std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a > b; });
+  for (size_t i = SigmaParseCache::kKeptFiles; i < files.size(); ++i)
+    std::filesystem::remove(files[i].second, ec);
 }
 
 bool WriteAtomically(const std::filesystem::path& file, const std::string& data) {
@@ -394,7 +413,11 @@ void SigmaParseCache::Save(const std::vector<CachedFile>& files,
     kept.push_back(i);
     if (files[i].found) ++found;
   }
-  if (found == kept.size() && found == entries_.size()) return;  // what the file holds already
+  if (found == kept.size() && found == entries_.size()) {  // what the file holds already
+    std::error_code ec;                                    // marked as used, for Prune
+    std::filesystem::last_write_time(file_, std::filesystem::file_time_type::clock::now(), ec);
+    return;
+  }
   std::string data(kMagic);
   PutText(data, BuildId());
   PutFixed(data, inputs_, 8);
@@ -410,7 +433,7 @@ void SigmaParseCache::Save(const std::vector<CachedFile>& files,
   }
   const FileDigest digest = DigestOf(data);
   data.append(reinterpret_cast<const char*>(digest.data()), digest.size());
-  WriteAtomically(file_, data);
+  if (WriteAtomically(file_, data)) Prune(file_.parent_path());
 }
 
 }  // namespace gsoc::rules::internal

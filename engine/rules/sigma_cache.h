@@ -3,10 +3,14 @@
 // instead of parsing their YAML (yaml-cpp was ~70% of loading SigmaHQ's
 // 3,700 files from the Hyperscan cache: 0.4 of 0.7 s).
 //
-// One file per set of inputs: <cache_dir>/sigma-<16 hex>.cache, the digits
-// being FNV-1a 64 over the rule paths as given and every LoadOptions member
-// the results depend on (indicator list names, the logsource map's
-// ResolveDigest, statuses, min_level). Inside, an entry per rule file, keyed
+// One file per build and set of inputs: <cache_dir>/sigma-<16 hex>.cache,
+// the digits being FNV-1a 64 over the GNU build ID of the code (BuildId():
+// the loader may have changed; gsocd and gsocctl sharing a cache_dir keep
+// a file each), the rule paths as given and every LoadOptions member the
+// results depend on (indicator list names, the logsource map's
+// ResolveDigest, statuses, min_level). Writing one removes all but the
+// kKeptFiles most recently written or used (a load that reads everything
+// back marks its file used). Inside, an entry per rule file, keyed
 // by its path and the SHA-256 of its bytes: an edited file misses and is
 // parsed again, the others are read back. A file whose result holds a
 // correlation document (a YAML node, for the correlation loader) is not
@@ -15,9 +19,9 @@
 // Layout (wire_format.h primitives):
 //   "GSOCSIGMA1\n"  text build_id  fixed64 inputs  varint count
 //   { text path  bytes[32] sha256  text result }*  bytes[32] sha256-of-all-before
-// build_id is BuildId() of the code that wrote it: another build's file
-// (the loader may have changed) reads as empty and is replaced. So does a
-// file that is damaged in any way (the trailing digest), larger than
+// build_id and inputs repeat what the name digests: a file whose header
+// says another build or other inputs reads as empty and is replaced. So
+// does a file that is damaged in any way (the trailing digest), larger than
 // kMaxCacheBytes, or that does not decode. Written to a temporary file and
 // renamed, so a reader never sees a partial file; best effort (a cache that
 // cannot be written is a slower next load, not an error).
@@ -61,6 +65,7 @@ bool DecodeLoadResult(std::string_view in, LoadResult* part);
 class SigmaParseCache {
  public:
   static constexpr uint64_t kMaxCacheBytes = uint64_t{256} << 20;
+  static constexpr size_t kKeptFiles = 8;
 
   // Reads the cache of these inputs from `dir`; an empty `dir`, or a build
   // without a build ID, disables the cache (Find finds nothing, Save saves

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -167,6 +168,32 @@ TEST_F(SigmaCacheTest, OtherOptionsNeverReadTheirResultsBack) {
   size_t files = 0;
   for ([[maybe_unused]] const auto& entry : fs::directory_iterator(cache_)) ++files;
   EXPECT_EQ(files, 4u);  // one per set of options
+}
+
+TEST_F(SigmaCacheTest, OnlyTheMostRecentlyUsedFilesAreKept) {
+  Write(root_ / "rules" / "b.yml", kPlaceholderRule);
+  const std::vector<fs::path> paths = {root_ / "rules"};
+  LoadOptions options;
+  options.cache_dir = cache_;
+  LoadSigma(paths, options);  // the first, used again below
+  const fs::path first = CacheFileIn(cache_);
+  const auto an_hour_ago = fs::file_time_type::clock::now() - std::chrono::hours(1);
+  fs::last_write_time(first, an_hour_ago);
+  for (size_t i = 0; i < 2 * internal::SigmaParseCache::kKeptFiles; ++i) {
+    if (i == 4) {
+      options.indicator_lists.clear();
+      LoadSigma(paths, options);  // reads everything back: marked as used
+      EXPECT_GT(fs::last_write_time(first), an_hour_ago);
+    }
+    options.indicator_lists = {"list" + std::to_string(i)};
+    LoadSigma(paths, options);
+  }
+  size_t files = 0;
+  for ([[maybe_unused]] const auto& entry : fs::directory_iterator(cache_)) ++files;
+  EXPECT_EQ(files, internal::SigmaParseCache::kKeptFiles);
+  EXPECT_FALSE(fs::exists(first));  // used before the last 8 were written
+  options.indicator_lists = {"list15"};
+  EXPECT_EQ(internal::SigmaParseCache(cache_, paths, options).entries(), 1u);
 }
 
 TEST_F(SigmaCacheTest, ADamagedCacheFileIsNeverReadBack) {
