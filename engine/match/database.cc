@@ -7,7 +7,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <system_error>
 
 #include "engine/util/hash.h"
@@ -97,9 +96,15 @@ std::filesystem::path CacheFile(const std::filesystem::path& dir, uint64_t hash)
 
 bool LoadCachedDatabases(const std::filesystem::path& file, size_t expected,
                          std::vector<HsDatabase>* out) {
-  std::ifstream in(file, std::ios::binary);
+  // One read of the whole file (an istreambuf_iterator copy took a byte at a
+  // time: ~5% of a load of SigmaHQ's 19 MB of databases).
+  std::ifstream in(file, std::ios::binary | std::ios::ate);
   if (!in) return false;
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::streamoff size = in.tellg();
+  if (size < 0) return false;
+  std::string data(static_cast<size_t>(size), '\0');
+  in.seekg(0);
+  if (!in.read(data.data(), size)) return false;
   if (data.size() < kMagicSize + 4 || data.compare(0, kMagicSize, kMagic) != 0) return false;
   size_t pos = kMagicSize;
   uint32_t count = 0;
