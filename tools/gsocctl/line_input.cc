@@ -22,24 +22,38 @@ LineInput::LineInput(InputFormat format, int year, int utc_offset_seconds)
   }
 }
 
+bool LineInput::IsJson(std::string_view line) const {
+  return format_ == InputFormat::kJson ||
+         (format_ == InputFormat::kAuto && !line.empty() && line.front() == '{');
+}
+
+void LineInput::AddDeferred(std::string_view line, EventBatch& batch, uint64_t event_id) const {
+  Event& event = batch.AddEvent();
+  event.id = event_id;
+  event.receive_time_ns = context_.receive_time_ns;
+  event.raw = batch.arena().CopyPadded(line);
+}
+
+bool LineInput::ParseDeferred(JsonLineParser& parser, Event& event, EventBatch& batch) const {
+  const bool ok = parser.ParseOrKeepRaw(event.raw, context_, event, batch);
+  if (!event.has_message_time) event.event_time_ns = event.receive_time_ns;
+  return ok;
+}
+
 bool LineInput::Add(std::string_view line, EventBatch& batch, uint64_t event_id) {
+  if (IsJson(line)) {
+    AddDeferred(line, batch, event_id);
+    return ParseDeferred(*json_, batch.events().back(), batch);
+  }
   Event& event = batch.AddEvent();
   const std::string_view copy = batch.arena().CopyPadded(line);
   event.id = event_id;
   event.receive_time_ns = context_.receive_time_ns;
   event.raw = copy;
-  const bool json = format_ == InputFormat::kJson ||
-                    (format_ == InputFormat::kAuto && !copy.empty() && copy.front() == '{');
-  bool ok;
-  if (json) {
-    ok = json_->ParseOrKeepRaw(copy, context_, event, batch);
-  } else {
-    EventFormat failed = EventFormat::kUnparsed;
-    ParseSyslog(copy, context_, event, batch, &failed);
-    ok = !event.parse_error;
-  }
+  EventFormat failed = EventFormat::kUnparsed;
+  ParseSyslog(copy, context_, event, batch, &failed);
   if (!event.has_message_time) event.event_time_ns = event.receive_time_ns;
-  return ok;
+  return !event.parse_error;
 }
 
 bool ParseInputFormat(const std::string& text, InputFormat* format) {

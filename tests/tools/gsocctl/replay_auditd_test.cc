@@ -55,12 +55,12 @@ struct ReplayRun {
   std::string err;
 };
 
-ReplayRun Replay(const std::string& log) {
+ReplayRun Replay(const std::string& log, const std::string& options = "--format syslog") {
   const fs::path dir = fs::temp_directory_path() / ("gsocctl-auditd-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const fs::path file = dir / "audit.log";
   std::ofstream(file) << log;
-  const std::string command = std::string(GSOCCTL_PATH) + " replay --format syslog --rules " +
+  const std::string command = std::string(GSOCCTL_PATH) + " replay " + options + " --rules " +
                               kChattrRule + " --rules " + kBase64Rule + " --logsources " + kPack +
                               "/logsources.yaml " + file.string() + " 2>" + (dir / "err").string();
   const std::string out = gsoc::ctl::test::RunCommand(command);
@@ -103,6 +103,30 @@ TEST(ReplayAuditd, RecordsOfDifferentSerialsDoNotJoin) {
   const ReplayRun run = Replay(log);
   SCOPED_TRACE(run.err);
   EXPECT_TRUE(run.alerts.empty());
+}
+
+// As on gsocd's JSON listener, a JSON event is never taken for an audit
+// record, whatever its message says, and whatever the thread count (JSON
+// lines are parsed on the matching threads, out of order).
+TEST(ReplayAuditd, JsonEventsAreNotJoinedAsAuditRecords) {
+  std::string json;
+  for (size_t start = 0; start < sizeof(kLog) - 1;) {
+    const size_t end = std::string_view(kLog).find('\n', start);
+    std::string line(kLog + start, end - start);
+    std::string escaped;
+    for (char c : line) {
+      if (c == '"' || c == '\\') escaped += '\\';
+      escaped += c;
+    }
+    json += "{\"host\":\"web1\",\"message\":\"" + escaped + "\"}\n";
+    start = end + 1;
+  }
+  for (const char* threads : {"1", "2"}) {
+    const ReplayRun run = Replay(json, std::string("--format json --threads ") + threads);
+    SCOPED_TRACE(run.err);
+    EXPECT_NE(run.err.find("11 event(s), 0 parse error(s), 0 alert(s)"), std::string::npos)
+        << threads << " threads";
+  }
 }
 
 }  // namespace

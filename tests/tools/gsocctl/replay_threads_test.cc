@@ -65,6 +65,38 @@ TEST(GsocctlReplayThreads, SigmaHqCorpusOverWindowsEventsSameOutput) {
   EXPECT_TRUE(two == one) << two.size() << " bytes against " << one.size();
 }
 
+// JSON lines are parsed on the matching threads, syslog lines on the
+// reading one: a mixed file (`--format auto`) with malformed JSON gives the
+// same output and the same parse error count on every thread count.
+TEST(GsocctlReplayThreads, MixedLinesAndParseErrorsSameOnEveryThreadCount) {
+  const fs::path file =
+      fs::temp_directory_path() / ("gsoc-replay-mixed-" + std::to_string(::getpid()) + ".log");
+  {
+    std::ofstream out(file);
+    for (int i = 0; i < 3000; ++i) {
+      out << "<38>Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; logname= "
+             "uid=0 euid=0 tty=NODEVssh ruser= rhost=10.0.0."
+          << i % 250 << "\n";
+      out << R"({"host":"web1","program":"sshd","message":"Failed password for root from 10.1.0.)"
+          << i % 250 << R"( port 22 ssh2"})"
+          << "\n";
+      if (i % 100 == 0) out << "{\"broken\": \n";  // a parse error
+    }
+  }
+  const std::string args = " --format auto --year 2005 " + file.string() + " 2>&1";
+  const std::string one = RunCommand(kGsocctl + " replay --threads 1" + args);
+  EXPECT_NE(one.find("6030 event(s), 30 parse error(s)"), std::string::npos) << one.substr(0, 300);
+  EXPECT_GT(Count(one, "\"kind\":\"detection\""), 3000u);
+  for (const char* threads : {"2", "3"}) {
+    const std::string many = RunCommand(kGsocctl + " replay --threads " + threads + args);
+    // The summary's events/s differs: compare what comes before it.
+    EXPECT_TRUE(many.substr(0, many.rfind(" alert(s), ")) ==
+                one.substr(0, one.rfind(" alert(s), ")))
+        << threads << " threads";
+  }
+  fs::remove(file);
+}
+
 constexpr long kSanitizerSlackKiB = static_cast<long>(gsoc::test::kSanitizerRssSlack >> 10);
 
 // `gsocctl replay ARGS...` with its output discarded: its peak RSS in KiB
