@@ -1,7 +1,6 @@
 #include "engine/match/database.h"
 
 #include <hs/hs.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -10,6 +9,7 @@
 #include <system_error>
 
 #include "engine/util/hash.h"
+#include "engine/util/regular_file.h"
 
 namespace gsoc::match::internal {
 
@@ -141,25 +141,7 @@ bool SaveCachedDatabases(const std::filesystem::path& file, const std::vector<Hs
     data.append(bytes, size);
     std::free(bytes);  // hs_serialize_database uses the misc allocator (malloc)
   }
-  std::error_code ec;
-  std::filesystem::create_directories(file.parent_path(), ec);
-  std::filesystem::path temp = file;
-  temp += ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) return false;
-    out.write(data.data(), static_cast<std::streamsize>(data.size()));
-    if (!out.flush()) {
-      std::filesystem::remove(temp, ec);
-      return false;
-    }
-  }
-  std::filesystem::rename(temp, file, ec);
-  if (ec) {
-    std::filesystem::remove(temp, ec);
-    return false;
-  }
-  return true;
+  return WriteFileAtomically(file, data);
 }
 
 }  // namespace gsoc::match::internal

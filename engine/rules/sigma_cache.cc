@@ -1,12 +1,10 @@
 #include "engine/rules/sigma_cache.h"
 
 #include <openssl/evp.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <bit>
 #include <cstring>
-#include <fstream>
 #include <system_error>
 
 #include "engine/util/build_id.h"
@@ -298,25 +296,6 @@ void Prune(const std::filesystem::path& dir) {
     std::filesystem::remove(files[i].second, ec);
 }
 
-bool WriteAtomically(const std::filesystem::path& file, const std::string& data) {
-  std::error_code ec;
-  std::filesystem::create_directories(file.parent_path(), ec);
-  std::filesystem::path temp = file;
-  temp += ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) return false;
-    out.write(data.data(), static_cast<std::streamsize>(data.size()));
-    if (!out.flush()) {
-      std::filesystem::remove(temp, ec);
-      return false;
-    }
-  }
-  std::filesystem::rename(temp, file, ec);
-  if (ec) std::filesystem::remove(temp, ec);
-  return !ec;
-}
-
 }  // namespace
 
 FileDigest DigestOf(std::string_view bytes) {
@@ -433,7 +412,7 @@ void SigmaParseCache::Save(const std::vector<CachedFile>& files,
   }
   const FileDigest digest = DigestOf(data);
   data.append(reinterpret_cast<const char*>(digest.data()), digest.size());
-  if (WriteAtomically(file_, data)) Prune(file_.parent_path());
+  if (WriteFileAtomically(file_, data)) Prune(file_.parent_path());
 }
 
 }  // namespace gsoc::rules::internal

@@ -6,7 +6,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <memory>
+#include <system_error>
 
 namespace gsoc {
 
@@ -85,6 +87,27 @@ bool ReadRegularFile(const std::filesystem::path& file, uint64_t max_bytes, std:
         return true;
       },
       error);
+}
+
+bool WriteFileAtomically(const std::filesystem::path& file, std::string_view data) {
+  std::error_code ec;
+  std::filesystem::create_directories(file.parent_path(), ec);
+  std::filesystem::path temp = file;
+  temp += ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    if (!out) return false;
+    out.write(data.data(), static_cast<std::streamsize>(data.size()));
+    if (!out.flush()) {
+      out.close();
+      std::filesystem::remove(temp, ec);
+      return false;
+    }
+  }
+  std::filesystem::rename(temp, file, ec);
+  if (!ec) return true;
+  std::filesystem::remove(temp, ec);
+  return false;
 }
 
 }  // namespace gsoc

@@ -28,4 +28,11 @@ bool ReadRegularFile(
 bool ReadRegularFile(const std::filesystem::path& file, uint64_t max_bytes, std::string* out,
                      std::string* error);
 
+// Writes `data` to a temporary file beside `file` (<file>.tmp.<pid>) and
+// renames it over `file`, creating the directory: a reader sees the old
+// file or the whole new one. For caches: best effort (false, nothing
+// thrown, the temporary removed, when it cannot) and no fsync (after a
+// crash the file may be gone or torn; the caches' readers check it).
+bool WriteFileAtomically(const std::filesystem::path& file, std::string_view data);
+
 }  // namespace gsoc
