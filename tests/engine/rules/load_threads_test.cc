@@ -11,6 +11,7 @@
 
 #include "engine/rules/logsource_map.h"
 #include "engine/rules/sigma_loader.h"
+#include "tests/engine/rules/rule_test_util.h"
 
 namespace gsoc::rules {
 namespace {
@@ -37,12 +38,8 @@ std::vector<std::string> Describe(const LoadResult& result) {
 }
 
 TEST(SigmaLoadThreads, ManyThreadsGiveTheResultOfOne) {
-  const fs::path corpus = GSOC_CORPUS_DIR;
-  const LogSourceMap logsources =
-      LogSourceMap::Load(fs::path(GSOC_SOURCE_DIR) / "rules" / "logsources.yaml");
-  const std::vector<fs::path> paths = {
-      corpus / "sigmahq" / "rules", corpus / "sigmahq" / "rules-emerging-threats",
-      corpus / "sigmahq" / "rules-threat-hunting", corpus / "sigma" / "rules"};
+  const LogSourceMap logsources = testing::ShippedLogSources();
+  const std::vector<fs::path> paths = testing::CorpusRuleFolders();
   LoadOptions options;
   options.logsources = &logsources;
   options.load_threads = 1;

@@ -3,11 +3,26 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
+#include <vector>
 
+#include "engine/rules/logsource_map.h"
 #include "engine/rules/sigma_loader.h"
 
 namespace gsoc::rules::testing {
+
+// The rule folders of the corpus's SigmaHQ and Sigma repositories.
+inline std::vector<std::filesystem::path> CorpusRuleFolders() {
+  const std::filesystem::path corpus = GSOC_CORPUS_DIR;
+  return {corpus / "sigmahq" / "rules", corpus / "sigmahq" / "rules-emerging-threats",
+          corpus / "sigmahq" / "rules-threat-hunting", corpus / "sigma" / "rules"};
+}
+
+// The shipped logsource map (rules/logsources.yaml and its pipelines).
+inline LogSourceMap ShippedLogSources() {
+  return LogSourceMap::Load(std::filesystem::path(GSOC_SOURCE_DIR) / "rules" / "logsources.yaml");
+}
 
 // A rule with `detection:` given as lines indented by two spaces.
 inline std::string RuleWithDetection(const std::string& detection_lines) {

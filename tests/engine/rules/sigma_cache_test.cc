@@ -18,6 +18,7 @@
 #include "engine/rules/logsource_map.h"
 #include "engine/rules/sigma_loader.h"
 #include "engine/util/build_id.h"
+#include "tests/engine/rules/rule_test_util.h"
 
 namespace gsoc::rules {
 namespace {
@@ -101,12 +102,8 @@ const char kPlaceholderRule[] =
     "  condition: sel\n";
 
 TEST_F(SigmaCacheTest, TheWholeCorpusReadBackIsTheParsedCorpus) {
-  const fs::path corpus = GSOC_CORPUS_DIR;
-  const LogSourceMap logsources =
-      LogSourceMap::Load(fs::path(GSOC_SOURCE_DIR) / "rules" / "logsources.yaml");
-  const std::vector<fs::path> paths = {
-      corpus / "sigmahq" / "rules", corpus / "sigmahq" / "rules-emerging-threats",
-      corpus / "sigmahq" / "rules-threat-hunting", corpus / "sigma" / "rules"};
+  const LogSourceMap logsources = testing::ShippedLogSources();
+  const std::vector<fs::path> paths = testing::CorpusRuleFolders();
   LoadOptions options;
   options.logsources = &logsources;
   const LoadResult parsed = LoadSigma(paths, options);
