@@ -572,6 +572,9 @@ bool JsonLineParser::Parse(std::string_view line, const SyslogParseContext& cont
     if (event.host.empty() && walker.windows_host.is_string) event.host = walker.windows_host.value;
   } else if (walker.top_event_id && (walker.top_channel || walker.top_source_name)) {
     const json_internal::NxlogHeader nxlog = json_internal::NormalizeNxlog(batch, event);
+    // Its canonical fields (Provider_Name, Computer, Security_UserID) count
+    // towards the bound too.
+    if (event.fields_count > options_.max_fields) return fail("too many fields", nullptr);
     if (!event.has_message_time) TakeTime({nxlog.time, true, !nxlog.time.empty()}, event);
     if (event.host.empty()) event.host = nxlog.host;
   }

@@ -17,7 +17,8 @@
 //
 // Fails (returns false, error set) when the line is not a JSON object or is
 // malformed; the caller keeps the line as an unparsed event. Limits depth
-// (options.max_depth) and field count (options.max_fields) and fails beyond.
+// (options.max_depth) and field count (options.max_fields: the event's, the
+// fields the NXLog shape adds included) and fails beyond.
 //
 // Threading: one JsonLineParser per thread/connection (it owns the simdjson
 // parser and its buffers). No exceptions: simdjson error codes only.

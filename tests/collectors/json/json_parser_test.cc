@@ -318,6 +318,15 @@ TEST_F(JsonParserTest, FieldLimit) {
   EXPECT_FALSE(Parse(R"({"a":1,"b":{"c":2,"d":3,"e":4}})", &few));
   EXPECT_EQ(error_.reason, "too many fields");
   EXPECT_EQ(event_->fields_count, 0u);
+  // The NXLog shape's canonical fields count too (fuzz_windows_event found
+  // an event of 1,024 members that ended with 1,026 fields).
+  const std::string nxlog = R"({"EventID":4625,"SourceName":"Microsoft-Windows-Security-Auditing")";
+  JsonLineParser three(JsonParseOptions{.max_depth = 32, .max_fields = 3});
+  EXPECT_TRUE(Parse(nxlog + "}", &three));  // + Provider_Name
+  EXPECT_EQ(event_->fields_count, 3u);
+  EXPECT_FALSE(Parse(nxlog + R"(,"Hostname":"ws1"})", &three));  // + Provider_Name, Computer
+  EXPECT_EQ(error_.reason, "too many fields");
+  EXPECT_EQ(event_->fields_count, 0u);
 }
 
 TEST_F(JsonParserTest, InvalidUtf8FailsGracefully) {
