@@ -73,6 +73,7 @@ void CompileRules(const RuleSources& sources, RuleEngine& engine, RuleEngineBuil
   options.cache_dir = sources.cache_dir;
   rules::LoadResult loaded = rules::LoadSigma(sources.rule_paths, options);
   build.rule_files = loaded.files;
+  build.rule_files_cached = loaded.files_cached;
   build.rules_skipped = loaded.skipped.size();
   build.refused = std::move(loaded.refused);
   std::vector<rules::CorrelationDocument> correlation_documents = std::move(loaded.correlations);

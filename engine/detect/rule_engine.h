@@ -71,6 +71,7 @@ struct RuleEngineBuild {
   size_t metadata_truncated = 0;  // loaded rules whose metadata was cut (also a warning each)
   size_t correlations_loaded = 0;
   size_t rule_files = 0;
+  size_t rule_files_cached = 0;  // of them, read back from the Sigma parse cache
   match::CompileStats compile;
   double seconds = 0;
 };

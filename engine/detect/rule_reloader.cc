@@ -17,10 +17,10 @@ void LogRuleEngineBuild(const RuleEngineBuild& build, const char* what) {
   for (const auto& fatal : build.fatal) spdlog::error("{}: {}", what, fatal.ToString());
   if (!build.fatal.empty()) return;
   spdlog::info(
-      "{}: {} rule(s) and {} correlation(s) loaded from {} file(s), {} refused, {} warning(s), "
-      "{} pattern(s){} in {:.3f}s",
-      what, build.rules_loaded, build.correlations_loaded, build.rule_files, build.refused.size(),
-      build.warnings.size(), build.compile.patterns,
+      "{}: {} rule(s) and {} correlation(s) loaded from {} file(s) ({} read back from the parse "
+      "cache), {} refused, {} warning(s), {} pattern(s){} in {:.3f}s",
+      what, build.rules_loaded, build.correlations_loaded, build.rule_files,
+      build.rule_files_cached, build.refused.size(), build.warnings.size(), build.compile.patterns,
       build.compile.from_cache ? " (from cache)" : "", build.seconds);
 }
 

@@ -381,6 +381,7 @@ LoadResult LoadSigma(const std::vector<std::filesystem::path>& paths, const Load
     // Small sets are not worth a thread.
     ParallelFor(files.size(), std::min(threads, files.size() / 64 + 1), load_file);
     cache.Save(cached, parts);
+    for (const internal::CachedFile& entry : cached) result.files_cached += entry.found ? 1 : 0;
     for (LoadResult& part : parts) {
       auto append = [](auto& to, auto& from) {
         to.insert(to.end(), std::make_move_iterator(from.begin()),

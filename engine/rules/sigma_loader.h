@@ -64,6 +64,7 @@ struct LoadResult {
   std::vector<RuleError> refused;
   std::vector<CorrelationDocument> correlations;
   size_t files = 0;
+  size_t files_cached = 0;  // of them, read back from the parse cache (sigma_cache.h)
 };
 
 struct LoadOptions {

@@ -109,12 +109,17 @@ TEST_F(SigmaCacheTest, TheWholeCorpusReadBackIsTheParsedCorpus) {
   const LoadResult parsed = LoadSigma(paths, options);
   ASSERT_GT(parsed.rules.size(), 3700u);
   ASSERT_FALSE(parsed.refused.empty());
+  EXPECT_EQ(parsed.files_cached, 0u);
   options.cache_dir = cache_;
-  ExpectSame(LoadSigma(paths, options), parsed);  // cold: parses, then writes
+  const LoadResult cold = LoadSigma(paths, options);  // parses, then writes
+  ExpectSame(cold, parsed);
+  EXPECT_EQ(cold.files_cached, 0u);
   const internal::SigmaParseCache cache(cache_, paths, options);
   EXPECT_GT(cache.entries(), 3700u);
   const std::string written = Read(cache.file());
-  ExpectSame(LoadSigma(paths, options), parsed);  // warm: reads back
+  const LoadResult warm = LoadSigma(paths, options);  // reads back
+  ExpectSame(warm, parsed);
+  EXPECT_EQ(warm.files_cached, cache.entries());
   EXPECT_EQ(Read(cache.file()), written) << "a load that found everything rewrote the cache";
 }
 
