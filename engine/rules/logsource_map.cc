@@ -10,14 +10,13 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <stdexcept>
 #include <unordered_map>
 
 #include "engine/util/ascii.h"
 #include "engine/util/program_name.h"
+#include "engine/util/regular_file.h"
 
 namespace gsoc::rules {
 namespace {
@@ -54,12 +53,17 @@ bool ValueMatches(const std::string& pattern, std::string_view value) {
   return GlobMatches(pattern, value);
 }
 
+// A mapping file is configuration a third party may supply: a FIFO would
+// block a load (and gsocd's hot reload) and a huge file exhaust memory.
+constexpr uint64_t kMaxMapFileBytes = 16 << 20;
+
 std::string ReadFile(const std::filesystem::path& file) {
-  std::ifstream stream(file, std::ios::binary);
-  if (!stream) throw std::runtime_error(file.string() + ":0: cannot read file");
-  std::ostringstream text;
-  text << stream.rdbuf();
-  return text.str();
+  std::string text, error;
+  if (!ReadRegularFile(file, kMaxMapFileBytes, &text, &error)) {
+    throw std::runtime_error(file.string() +
+                             ":0: " + std::string(WithoutFileName(error, file.string())));
+  }
+  return text;
 }
 
 // The files a path names: itself, or a folder's *.yaml / *.yml in name order.

@@ -2,13 +2,12 @@
 #include "engine/rules/sigma_loader.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "engine/rules/rule_metadata.h"
 #include "engine/rules/sigma_cache.h"
 #include "engine/rules/sigma_internal.h"
 #include "engine/util/parallel_for.h"
+#include "engine/util/regular_file.h"
 
 namespace gsoc::rules {
 namespace {
@@ -26,6 +25,11 @@ RuleError MakeRefusal(std::string file, int line, std::string rule_id, std::stri
   error.message = std::move(reason);
   return error;
 }
+
+// A rule file is input a third party may supply (a community repository,
+// an agency): a FIFO would block a load (and gsocd's hot reload) and a huge
+// file exhaust memory. SigmaHQ's largest is ~300 KB.
+constexpr uint64_t kMaxRuleFileBytes = 16 << 20;
 
 using internal::Refusal;
 using internal::Refuse;
@@ -356,15 +360,13 @@ LoadResult LoadSigma(const std::vector<std::filesystem::path>& paths, const Load
       internal::CachedFile& entry = cached[i];
       entry.path = file.string();
       try {
-        std::ifstream stream(file, std::ios::binary);
-        std::ostringstream text;
-        if (stream) text << stream.rdbuf();
-        if (!stream) {
+        std::string bytes, error;
+        if (!ReadRegularFile(file, kMaxRuleFileBytes, &bytes, &error)) {
           ++part.files;
-          part.refused.push_back(MakeRefusal(file.string(), 0, "", "cannot read file"));
+          part.refused.push_back(
+              MakeRefusal(file.string(), 0, "", std::string(WithoutFileName(error, entry.path))));
           return;
         }
-        const std::string bytes = std::move(text).str();
         if (cache.enabled()) {
           entry.readable = true;
           entry.digest = internal::DigestOf(bytes);

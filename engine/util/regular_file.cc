@@ -89,6 +89,14 @@ bool ReadRegularFile(const std::filesystem::path& file, uint64_t max_bytes, std:
       error);
 }
 
+std::string_view WithoutFileName(std::string_view error, std::string_view file) {
+  if (error.size() > file.size() + 2 && error.substr(0, file.size()) == file &&
+      error.substr(file.size(), 2) == ": ") {
+    error.remove_prefix(file.size() + 2);
+  }
+  return error;
+}
+
 bool WriteFileAtomically(const std::filesystem::path& file, std::string_view data) {
   std::error_code ec;
   std::filesystem::create_directories(file.parent_path(), ec);

@@ -28,6 +28,11 @@ bool ReadRegularFile(
 bool ReadRegularFile(const std::filesystem::path& file, uint64_t max_bytes, std::string* out,
                      std::string* error);
 
+// The reason of a ReadRegularFile error ("not a regular file (a FIFO);
+// refused"), without the "<file>: " it starts with: for loaders whose
+// diagnostics name the file already.
+std::string_view WithoutFileName(std::string_view error, std::string_view file);
+
 // Writes `data` to a temporary file beside `file` (<file>.tmp.<pid>) and
 // renames it over `file`, creating the directory: a reader sees the old
 // file or the whole new one. For caches: best effort (false, nothing

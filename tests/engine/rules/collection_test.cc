@@ -191,7 +191,7 @@ TEST(Collection, CorrelationWithDetectionIsRefused) {
 TEST(Files, MissingPathIsRefused) {
   const LoadResult result = LoadSigma({"/nonexistent/rule.yml"}, {});
   ASSERT_EQ(result.refused.size(), 1u);
-  EXPECT_EQ(result.refused[0].message, "cannot read file");
+  EXPECT_EQ(result.refused[0].message, "cannot open: No such file or directory");
 }
 
 TEST(Files, StrayCommaIsASyntaxErrorNotAHang) {
