@@ -172,7 +172,13 @@ void Compiler::IndexGroups() {
     for (int format : formats) filter.formats.push_back(static_cast<EventFormat>(format));
     impl_.group_checks.push_back(!programs.empty() || !facilities.empty() || !formats.empty());
     impl_.group_filters.push_back(std::move(filter));
-    if (group_selectors.empty()) impl_.unselected_groups.push_back(group);
+    if (group_selectors.empty()) {
+      impl_.unselected_groups.push_back(group);
+      // ProgramNamed(programs, "") holds only when "" is listed.
+      const bool needs_program =
+          !programs.empty() && std::find(programs.begin(), programs.end(), "") == programs.end();
+      if (!needs_program) impl_.unselected_programless_groups.push_back(group);
+    }
     for (uint16_t selector : group_selectors) {
       if (selector >= by_selector.size()) by_selector.resize(selector + size_t{1});
       by_selector[selector].push_back(group);

@@ -250,7 +250,9 @@ void Matcher::Match(const EventBatch& batch, const Event& event, Scratch& scratc
     if (impl.group_checks[group] && !impl.group_filters[group].Matches(event)) return;
     state.groups.push_back(group);
   };
-  for (uint32_t group : impl.unselected_groups) add_group(group);
+  for (uint32_t group :
+       event.program.empty() ? impl.unselected_programless_groups : impl.unselected_groups)
+    add_group(group);
   for (uint8_t i = 0; i < event.selector_count && i < Event::kMaxSelectors; ++i) {
     const uint16_t selector = event.selectors[i];
     if (selector >= impl.selector_groups.size()) continue;

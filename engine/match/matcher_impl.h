@@ -199,7 +199,10 @@ struct MatcherData {
   std::vector<rules::EventFilter> group_filters;  // per group
   std::vector<uint8_t> group_checks;              // per group: programs, facilities or formats
   std::vector<uint32_t> unselected_groups;        // groups without selectors
-  std::vector<Range> selector_groups;             // per selector id: into selector_group_ids
+  // ... of which those an event without a program may pass (most are
+  // syslog programs' groups: a JSON event checks none of them).
+  std::vector<uint32_t> unselected_programless_groups;
+  std::vector<Range> selector_groups;  // per selector id: into selector_group_ids
   std::vector<uint32_t> selector_group_ids;
   // Per field found through field_scans: its scans, one per group with
   // patterns on it, ascending by group (memory in the number of scans, not

@@ -172,6 +172,11 @@ TEST_F(MatcherGroupsTest, GroupsWithoutSelectorsAreCheckedForProgramAndFormat) {
   EXPECT_EQ(Run(json), (Ids{"canary", "canary_not", "linux"}));
   EventSpec cron{"fail", "cron", {}, -1, EventFormat::kRfc5424};
   EXPECT_EQ(Run(cron), (Ids{"linux"}));
+  // No program: the program groups are not even checked (Match skips them).
+  EventSpec nameless{"Failed password", "", {}, -1, EventFormat::kRfc5424};
+  EXPECT_EQ(Run(nameless), (Ids{"linux"}));
+  EventSpec pam{"Failed password", "sshd(pam_unix)", {}, -1, EventFormat::kRfc5424};
+  EXPECT_EQ(Run(pam), (Ids{"sshd", "linux"}));
 }
 
 TEST_F(MatcherGroupsTest, PatternLimitCountsAPatternOnceWhateverItsGroups) {
