@@ -43,6 +43,10 @@ struct ListenerContext {
   size_t batch_events = 1024;
   int32_t utc_offset_seconds = 0;
   int64_t max_clock_skew_ns = 24LL * 3600 * 1'000'000'000;
+  // json_tcp: leave each line's parsing to the pipeline's JsonParseStage
+  // (Event::parse_deferred), which the owner of the pipeline must have
+  // added as its first stage; false: the io thread parses.
+  bool defer_json_parse = false;
 };
 
 class Listener {

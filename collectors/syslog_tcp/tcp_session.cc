@@ -181,7 +181,10 @@ void TcpSession::OnFrame(std::string_view frame) {
   event.agency = agency_;
   event.peer = peer_;
   if (!tls_identity_.empty()) batch_->AddField(event, "tls_client", TlsIdentityInBatch());
-  if (json_) {
+  if (json_ && context_.defer_json_parse) {
+    event.raw = event.message = copy;
+    event.parse_deferred = true;
+  } else if (json_) {
     if (!ThreadJsonParser().ParseOrKeepRaw(copy, parse_context_, event, *batch_)) {
       ++pending_parse_errors_.by_format[size_t(ParseFormat::kJson)];
     }

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "collectors/agency/agency_table.h"
+#include "collectors/json/json_parse_stage.h"
 #include "collectors/listener/listener.h"
 #include "engine/cluster/cluster_publish_stage.h"
 #include "engine/cluster/correlate_role.h"
@@ -392,6 +393,7 @@ void StartListeners(Daemon::State& s, std::vector<std::pair<std::string, uint16_
     context.utc_offset_seconds = s.config.utc_offset_seconds;
     context.max_clock_skew_ns =
         std::chrono::duration_cast<std::chrono::nanoseconds>(s.config.max_clock_skew).count();
+    context.defer_json_parse = true;  // the pipeline's JsonParseStage (StartAll)
     s.listeners.push_back(MakeListener(s.io, std::move(context)));
     s.listeners.back()->Start();
     if (auto collectable = s.listeners.back()->MakeCollectable(); collectable && s.metrics_server) {
@@ -405,6 +407,11 @@ void StartListeners(Daemon::State& s, std::vector<std::pair<std::string, uint16_
 // throws what a component throws.
 bool StartAll(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>>& ports) {
   PrepareDataDir(s.config.data_dir);
+  // First: every later stage (detection, a cluster node's publishing, the
+  // events file) sees the JSON lines parsed (StartListeners defers them).
+  s.pipeline.AddStage(std::make_unique<JsonParseStage>(
+      s.metrics,
+      std::chrono::duration_cast<std::chrono::nanoseconds>(s.config.max_clock_skew).count()));
   if (!SetUpDetection(s) || !SetUpCluster(s)) return false;
   if (!s.config.events_file.empty()) {
     s.pipeline.AddStage(std::make_unique<EventFileStage>(

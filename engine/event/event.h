@@ -46,6 +46,10 @@ struct Event {
   EventFormat format = EventFormat::kUnparsed;
   bool parse_error = false;       // kept with raw text as message; counted by the collector
   bool has_message_time = false;  // the message carried a timestamp (event_time_ns from it)
+  // A JSON line left for the pipeline to parse (collectors/json/
+  // json_parse_stage.h): raw = message = the line, no fields yet but those
+  // the listener adds (tls_client), event time = receive time.
+  bool parse_deferred = false;
   int8_t facility = kNoValue;
   int8_t severity = kNoValue;
   uint16_t version = 0;  // RFC 5424 VERSION (1-999), 0 otherwise
