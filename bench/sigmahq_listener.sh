@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # gsocd over its JSON listener with every rule of the SigmaHQ corpus
 # (issue 9's second target): gsoc-loadgen sends Windows events (the OTRF
-# LSASS comsvcs dump data set in NXLog shape, ~1.5 KB a line) over 2 TCP
-# connections to a `json_tcp` listener of a gsocd that runs rules/,
+# LSASS comsvcs dump data set in NXLog shape, ~1.5 KB a line) over 2 (env
+# CONNECTIONS) TCP connections to a `json_tcp` listener of a gsocd that runs rules/,
 # rules-emerging-threats/ and rules-threat-hunting/ with rules/logsources.yaml
 # and everything else at its default (alert store `sync: batch`,
 # aggregation, alerts file), until gsoc_events_processed_total counted them.
@@ -14,7 +14,8 @@
 #           missing: the data set repeated, 200,008 lines); each connection
 #           sends it from the start, again and again, until EVENTS in all.
 # Binaries: env GSOCD (default build/release/engine/daemon/gsocd) and LOADGEN
-# (default build/release/tools/loadgen/gsoc-loadgen). Needs curl.
+# (default build/release/tools/loadgen/gsoc-loadgen). Env CONNECTIONS: the
+# loadgen's TCP connections (default 2; 1 is one forwarder). Needs curl.
 #
 # Per run it prints:
 #   steady   events/s from the first event processed to the last (the
@@ -106,7 +107,7 @@ for ((run = 1; run <= runs; ++run)); do
   base="$(processed)"
   ticks="$(cpu_ticks)"
   start="$(now)"
-  "${LOADGEN}" --host 127.0.0.1 --port "${port}" --framing lf --connections 2 --file "${data}" \
+  "${LOADGEN}" --host 127.0.0.1 --port "${port}" --framing lf --connections ${CONNECTIONS:-2} --file "${data}" \
     --count "${events}" --quiet &
   loadgen=$!
   first="" first_count=0
