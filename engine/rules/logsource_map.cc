@@ -80,8 +80,9 @@ std::vector<std::filesystem::path> FilesOf(const std::filesystem::path& path) {
   return files;
 }
 
-bool FieldMatches(const std::string& entry_value, const std::string& rule_value) {
-  return entry_value == kAny || entry_value == AsciiLower(rule_value);
+// `rule_value` lower-cased by the caller (once a rule, not once an entry).
+bool FieldMatches(const std::string& entry_value, const std::string& lower_rule_value) {
+  return entry_value == kAny || entry_value == lower_rule_value;
 }
 
 int Specificity(const LogSource& logsource) {
@@ -389,10 +390,13 @@ LogSourceMap LogSourceMap::Parse(const std::string& yaml, const std::string& fil
 
 std::optional<EventFilter> LogSourceMap::Resolve(const LogSource& logsource) const {
   const Entry* best = nullptr;
+  const std::string product = AsciiLower(logsource.product);
+  const std::string service = AsciiLower(logsource.service);
+  const std::string category = AsciiLower(logsource.category);
   for (const Entry& entry : entries_) {
-    const bool match = FieldMatches(entry.logsource.product, logsource.product) &&
-                       FieldMatches(entry.logsource.service, logsource.service) &&
-                       FieldMatches(entry.logsource.category, logsource.category);
+    const bool match = FieldMatches(entry.logsource.product, product) &&
+                       FieldMatches(entry.logsource.service, service) &&
+                       FieldMatches(entry.logsource.category, category);
     if (match && (!best || Specificity(entry.logsource) > Specificity(best->logsource)))
       best = &entry;
   }
