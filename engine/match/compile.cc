@@ -229,7 +229,7 @@ uint32_t Compiler::RegisterPattern(PendingPattern&& pattern, internal::PcreCode 
 // and within the rule) must keep the set within max_patterns.
 bool Compiler::WithinPatternLimit(const std::vector<PendingAtom*>& marked,
                                   std::string* reason) const {
-  std::set<PatternKey> fresh;
+  std::unordered_set<PatternKey, PatternKeyHash> fresh;
   for (const PendingAtom* atom : marked) {
     const PendingPattern& p = *atom->pattern;
     auto key = std::make_tuple(p.field, p.literal, p.flags, p.expression);

@@ -11,6 +11,8 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -88,6 +90,19 @@ class Compiler {
   void IndexExact(const ScanOf& scan_of, const std::vector<uint32_t>& field_group);
 
   using PatternKey = std::tuple<uint32_t, bool, unsigned, std::string>;  // field, literal, ...
+  struct PatternKeyHash {
+    size_t operator()(const PatternKey& key) const {
+      const auto& [field, literal, flags, expression] = key;
+      return std::hash<std::string>()(expression) ^
+             (uint64_t{field} << 40 | uint64_t{flags} << 1 | uint64_t{literal}) *
+                 0x9e3779b97f4a7c15ULL;
+    }
+  };
+  struct GroupPatternKeyHash {
+    size_t operator()(const std::pair<uint32_t, PatternKey>& key) const {
+      return PatternKeyHash()(key.second) + key.first * 0xff51afd7ed558ccdULL;
+    }
+  };
 
   internal::MatcherData& impl_;
   const CompileOptions& options_;
@@ -101,8 +116,8 @@ class Compiler {
   std::vector<GroupKey> group_keys_;  // by group
   // Pattern ids by group and content; the limit counts contents once,
   // however many groups hold them (the set's size before the groups).
-  std::map<std::pair<uint32_t, PatternKey>, uint32_t> pattern_index_;
-  std::set<PatternKey> pattern_contents_;
+  std::unordered_map<std::pair<uint32_t, PatternKey>, uint32_t, GroupPatternKeyHash> pattern_index_;
+  std::unordered_set<PatternKey, PatternKeyHash> pattern_contents_;
   std::vector<PendingPattern> pattern_text_;          // by pattern id
   std::vector<std::vector<uint32_t>> pattern_rules_;  // by pattern id: rules with an atom on it
   std::map<std::string, uint32_t> indicator_index_;
