@@ -16,7 +16,7 @@
 #   -d DATA: the events file; made when missing by repeating the OTRF LSASS
 #     comsvcs dump data set (184 lines, ~1.5 KB each) until it holds at least
 #     EVENTS lines (default 1,000,000: 5,435 copies, 1,000,040 lines, 1.5 GB).
-#   The compiled rule cache ($TMPDIR/gsocctl-hs-cache) is warmed by one
+#   The compiled rule cache (gsocctl's, ~/.cache/gsoc) is warmed by one
 #   replay of the first 184 lines per binary before the timed runs.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

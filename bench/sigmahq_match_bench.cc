@@ -24,6 +24,7 @@
 #include "engine/detect/rule_engine.h"
 #include "engine/event/field_access.h"
 #include "engine/match/matcher.h"
+#include "engine/util/private_dir.h"
 
 namespace gsoc {
 namespace {
@@ -49,7 +50,7 @@ int Main(int argc, char** argv) {
   for (const char* folder : {"rules", "rules-emerging-threats", "rules-threat-hunting"})
     sources.rule_paths.push_back(corpus / "sigmahq" / folder);
   sources.logsources = fs::path(GSOC_SOURCE_DIR) / "rules" / "logsources.yaml";
-  sources.cache_dir = fs::temp_directory_path() / "gsocctl-hs-cache";
+  sources.cache_dir = UserRuleCacheDir();  // gsocctl uses it too
   const auto load_start = std::chrono::steady_clock::now();
   RuleEngineBuild build = BuildRuleEngine(sources);
   if (!build.engine) {

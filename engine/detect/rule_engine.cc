@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "engine/util/json_writer.h"
+#include "engine/util/private_dir.h"
 
 namespace gsoc {
 
@@ -64,13 +65,31 @@ void WarnTruncatedMetadata(const std::vector<RuleType>& loaded, RuleEngineBuild&
   }
 }
 
+// sources.cache_dir when only this user can write there (private_dir.h),
+// else none and a warning: the caches' content is used as compiled rules.
+std::filesystem::path PrivateCacheDir(const RuleSources& sources, Diagnostic* warning) {
+  std::string why;
+  if (sources.cache_dir.empty() || EnsurePrivateDirectory(sources.cache_dir, &why)) {
+    return sources.cache_dir;
+  }
+  // Member by member: g++ 12 warns (-Wmaybe-uninitialized) at the
+  // aggregate initialiser of the nested SourceLocation.
+  warning->severity = Severity::kWarning;
+  warning->code = "rules.cache_dir";
+  warning->location.file = sources.cache_dir.string();
+  warning->message = why + "; the rule caches are not used (every load parses and compiles)";
+  return {};
+}
+
 void CompileRules(const RuleSources& sources, RuleEngine& engine, RuleEngineBuild& build) {
+  Diagnostic cache_warning;
+  const std::filesystem::path cache_dir = PrivateCacheDir(sources, &cache_warning);
   rules::LoadOptions options;
   for (const auto& [name, list] : engine.lists) options.indicator_lists.push_back(name);
   options.logsources = engine.logsources.get();
   options.statuses = sources.statuses;
   options.min_level = sources.min_level;
-  options.cache_dir = sources.cache_dir;
+  options.cache_dir = cache_dir;
   rules::LoadResult loaded = rules::LoadSigma(sources.rule_paths, options);
   build.rule_files = loaded.files;
   build.rule_files_cached = loaded.files_cached;
@@ -78,7 +97,7 @@ void CompileRules(const RuleSources& sources, RuleEngine& engine, RuleEngineBuil
   build.refused = std::move(loaded.refused);
   std::vector<rules::CorrelationDocument> correlation_documents = std::move(loaded.correlations);
   match::CompileOptions compile;
-  compile.cache_dir = sources.cache_dir;
+  compile.cache_dir = cache_dir;
   compile.indicators = &engine.lists;
   compile.logsources = engine.logsources.get();
   compile.regex = sources.limits.regex;
@@ -87,6 +106,7 @@ void CompileRules(const RuleSources& sources, RuleEngine& engine, RuleEngineBuil
   auto compiled = match::Matcher::Compile(std::move(loaded.rules), compile);
   for (auto& error : compiled.refused) build.refused.push_back(std::move(error));
   build.warnings = std::move(compiled.warnings);
+  if (!cache_warning.message.empty()) build.warnings.push_back(std::move(cache_warning));
   build.compile = compiled.stats;
   engine.matcher = std::move(compiled.matcher);
   build.rules_loaded = engine.matcher ? engine.matcher->rules().size() : 0;

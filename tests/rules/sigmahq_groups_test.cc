@@ -11,6 +11,7 @@
 
 #include "collectors/json/json_parser.h"
 #include "engine/detect/rule_engine.h"
+#include "engine/util/private_dir.h"
 #include "tests/rules/sigmahq_test_util.h"
 
 namespace gsoc::sigmahq {
@@ -45,7 +46,7 @@ TEST(SigmaHqGroups, GroupedMatcherEqualsTheOneGroupLayoutOnCorpusEvents) {
   for (const char* folder : {"rules", "rules-emerging-threats", "rules-threat-hunting"})
     sources.rule_paths.push_back(kCorpus / folder);
   sources.logsources = fs::path(GSOC_SOURCE_DIR) / "rules" / "logsources.yaml";
-  sources.cache_dir = fs::temp_directory_path() / "gsocctl-hs-cache";  // shared with gsocctl
+  sources.cache_dir = UserRuleCacheDir();  // shared with gsocctl
   RuleEngineBuild build = BuildRuleEngine(sources);
   ASSERT_NE(build.engine, nullptr);
   const RuleEngine& engine = *build.engine;

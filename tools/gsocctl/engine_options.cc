@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "engine/config/config.h"
+#include "engine/util/private_dir.h"
 
 namespace gsoc::ctl {
 
@@ -89,7 +90,7 @@ bool EngineOptions::Resolve(RuleSources* sources) {
     sources->logsources = pack / "logsources.yaml";
     if (rules.empty()) sources->rule_paths = {pack / "sigma"};
     sources->agency_names = {"unknown"};
-    sources->cache_dir = fs::temp_directory_path() / "gsocctl-hs-cache";
+    sources->cache_dir = UserRuleCacheDir();
     // The shipped example lists, each bound to its file name (bad_ips.txt
     // -> %bad_ips%); --list NAME=FILE replaces one.
     std::error_code error;
@@ -130,6 +131,11 @@ int EngineOptions::ResolveAndBuild(RuleSources* sources, RuleEngineBuild* build)
   for (const auto& error : build->refused) std::fprintf(stderr, "%s\n", error.ToString().c_str());
   for (const auto& fatal : build->fatal) {
     std::fprintf(stderr, "error: %s\n", fatal.ToString().c_str());
+  }
+  // A rule PCRE2 runs or cut metadata is rules check's business; that the
+  // caches are not used is every command's (each load then compiles).
+  for (const auto& warning : build->warnings) {
+    if (warning.code == "rules.cache_dir") std::fprintf(stderr, "%s\n", warning.ToString().c_str());
   }
   return build->engine ? 0 : 1;
 }

@@ -1,0 +1,81 @@
+// The rule caches (Hyperscan databases, Sigma parse cache) are read back as
+// compiled rules, so BuildRuleEngine uses a cache directory only when this
+// user alone can write it: a shared one is not read or written, and the
+// build says so in a warning.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "engine/detect/rule_engine.h"
+#include "tests/engine/detect/test_rules.h"
+
+namespace gsoc {
+namespace {
+
+namespace fs = std::filesystem;
+
+class RuleCacheDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) /
+           ("gsoc_rule_cache_dir_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "rules");
+    std::ofstream(dir_ / "rules" / "good.yml") << testing::kFailedPasswordRule;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  RuleEngineBuild Build(const fs::path& cache_dir) const {
+    RuleSources sources;
+    sources.rule_paths = {dir_ / "rules"};
+    sources.agency_names = {"unknown"};
+    sources.cache_dir = cache_dir;
+    return BuildRuleEngine(sources);
+  }
+  static size_t Files(const fs::path& dir) {
+    size_t n = 0;
+    for (const auto& entry : fs::directory_iterator(dir)) n += entry.is_regular_file();
+    return n;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(RuleCacheDirTest, APrivateDirectoryIsCreatedAndUsed) {
+  const fs::path cache = dir_ / "cache";
+  const RuleEngineBuild first = Build(cache);
+  ASSERT_NE(first.engine, nullptr);
+  EXPECT_TRUE(first.warnings.empty());
+  EXPECT_EQ(fs::status(cache).permissions() & fs::perms::all, fs::perms::owner_all);
+  EXPECT_GE(Files(cache), 2u);  // the Hyperscan databases and the parse cache
+  const RuleEngineBuild second = Build(cache);
+  EXPECT_TRUE(second.compile.from_cache);
+  EXPECT_EQ(second.rule_files_cached, 1u);
+}
+
+TEST_F(RuleCacheDirTest, ASharedDirectoryIsNeitherReadNorWritten) {
+  const fs::path shared = dir_ / "shared";
+  fs::create_directories(shared);
+  ASSERT_EQ(::chmod(shared.c_str(), 01777), 0);  // as /tmp
+  for (int run = 0; run < 2; ++run) {
+    const RuleEngineBuild build = Build(shared);
+    ASSERT_NE(build.engine, nullptr);
+    EXPECT_EQ(build.rules_loaded, 1u);
+    EXPECT_FALSE(build.compile.from_cache);
+    EXPECT_EQ(build.rule_files_cached, 0u);
+    ASSERT_EQ(build.warnings.size(), 1u);
+    EXPECT_EQ(build.warnings[0].code, "rules.cache_dir");
+    EXPECT_EQ(build.warnings[0].ToString(),
+              shared.string() + ": warning: " + shared.string() +
+                  ": writable by group or others (mode 1777); the rule caches are not used "
+                  "(every load parses and compiles)");
+  }
+  EXPECT_EQ(Files(shared), 0u);
+}
+
+}  // namespace
+}  // namespace gsoc
