@@ -58,7 +58,8 @@ struct RulesCheck {
     for (const auto& error : build.refused) std::printf("%s\n", error.ToString().c_str());
     for (const auto& fatal : build.fatal) std::printf("error: %s\n", fatal.ToString().c_str());
     for (const auto& warning : build.warnings) std::printf("%s\n", warning.ToString().c_str());
-    const size_t warnings = build.engine ? WarnUncarriedFields(*build.engine) : 0;
+    const size_t warnings =
+        build.warnings.size() + (build.engine ? WarnUncarriedFields(*build.engine) : 0);
     std::printf(
         "%zu rule file(s) (%zu read back from the parse cache): %zu rule(s) loaded, %zu "
         "correlation(s), %zu refused, %zu skipped by status/level; %zu pattern(s) in "
