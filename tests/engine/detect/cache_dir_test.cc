@@ -11,6 +11,7 @@
 
 #include "engine/detect/rule_engine.h"
 #include "tests/engine/detect/test_rules.h"
+#include "tests/util/temp_dir.h"
 
 namespace gsoc {
 namespace {
@@ -20,14 +21,9 @@ namespace fs = std::filesystem;
 class RuleCacheDirTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) /
-           ("gsoc_rule_cache_dir_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
     fs::create_directories(dir_ / "rules");
     std::ofstream(dir_ / "rules" / "good.yml") << testing::kFailedPasswordRule;
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   RuleEngineBuild Build(const fs::path& cache_dir) const {
     RuleSources sources;
@@ -42,7 +38,8 @@ class RuleCacheDirTest : public ::testing::Test {
     return n;
   }
 
-  fs::path dir_;
+  test::TempDir temp_{"rule-cache-dir"};
+  const fs::path dir_ = temp_.path();
 };
 
 TEST_F(RuleCacheDirTest, APrivateDirectoryIsCreatedAndUsed) {

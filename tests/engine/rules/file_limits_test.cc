@@ -18,6 +18,7 @@
 
 #include "engine/rules/logsource_map.h"
 #include "engine/rules/sigma_loader.h"
+#include "tests/util/temp_dir.h"
 
 namespace gsoc::rules {
 namespace {
@@ -36,14 +37,7 @@ level: high
 
 class RuleFileLimitsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) /
-           ("gsoc_rule_file_limits_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-    std::ofstream(dir_ / "good.yml") << kRule;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { std::ofstream(dir_ / "good.yml") << kRule; }
 
   // Runs `load` and fails the test when it does not return within 10 s; a
   // loader blocked on the FIFO `fifo` is then given a writer so the test
@@ -59,7 +53,8 @@ class RuleFileLimitsTest : public ::testing::Test {
     return future.get();
   }
 
-  fs::path dir_;
+  test::TempDir temp_{"rule-file-limits"};
+  const fs::path dir_ = temp_.path();
 };
 
 TEST_F(RuleFileLimitsTest, FifoRuleFileIsRefusedAndTheOthersLoad) {

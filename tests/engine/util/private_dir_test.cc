@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 
+#include "tests/util/temp_dir.h"
+
 namespace gsoc {
 namespace {
 
@@ -20,15 +22,6 @@ namespace fs = std::filesystem;
 
 class PrivateDirTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) /
-           ("gsoc_private_dir_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   static unsigned Mode(const fs::path& path) {
     struct stat st {};
     EXPECT_EQ(::lstat(path.c_str(), &st), 0);
@@ -40,7 +33,8 @@ class PrivateDirTest : public ::testing::Test {
     return EnsurePrivateDirectory(path, &error) ? "" : error;
   }
 
-  fs::path dir_;
+  test::TempDir temp_{"private-dir"};
+  const fs::path dir_ = temp_.path();
 };
 
 TEST_F(PrivateDirTest, CreatesAMissingDirectoryForThisUserOnly) {

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <string>
 
+#include "tests/util/temp_dir.h"
+
 namespace gsoc {
 namespace {
 
@@ -18,14 +20,6 @@ namespace fs = std::filesystem;
 
 class RegularFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) /
-           ("gsoc_regular_file_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   fs::path Write(const std::string& name, const std::string& bytes) {
     std::ofstream(dir_ / name, std::ios::binary) << bytes;
     return dir_ / name;
@@ -49,7 +43,8 @@ class RegularFileTest : public ::testing::Test {
     return ok ? whole : "<refused>";
   }
 
-  fs::path dir_;
+  test::TempDir temp_{"regular-file"};
+  const fs::path dir_ = temp_.path();
 };
 
 TEST_F(RegularFileTest, ReadsWholeFilesOfEverySize) {
