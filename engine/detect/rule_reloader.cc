@@ -137,6 +137,9 @@ bool RuleReloader::BuildAndSwap(const char* what) {
       build.warnings.begin(), build.warnings.end(),
       [](const Diagnostic& warning) { return warning.code == "sigma.pcre2_fallback"; }));
   rules_metadata_truncated_.store(build.metadata_truncated);
+  rules_cache_disabled_.store(
+      std::any_of(build.warnings.begin(), build.warnings.end(),
+                  [](const Diagnostic& warning) { return warning.code == "rules.cache_dir"; }));
   last_success_unix_.store(std::chrono::duration_cast<std::chrono::seconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count());
@@ -285,6 +288,11 @@ std::shared_ptr<prometheus::Collectable> RuleReloader::MakeCollectable() const {
                      "Rules of the running set whose description, tags, references, author or "
                      "falsepositives were cut to the metadata limits (rule warnings)",
                      MetricType::Gauge, static_cast<double>(rules_metadata_truncated_.load())));
+    out.push_back(SingleSample(
+        "gsoc_rules_cache_disabled",
+        "1 when the running set was built without the rule caches: rules.cache_dir is not this "
+        "user's alone (a rules.cache_dir warning); every reload then parses and compiles",
+        MetricType::Gauge, static_cast<double>(rules_cache_disabled_.load())));
     out.push_back(SingleSample("gsoc_rules_last_reload_success_timestamp_seconds",
                                "When the running rule set was built", MetricType::Gauge,
                                static_cast<double>(last_success_unix_.load())));

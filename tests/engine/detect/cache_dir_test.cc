@@ -9,7 +9,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "engine/detect/detection_stage.h"
 #include "engine/detect/rule_engine.h"
+#include "engine/detect/rule_reloader.h"
+#include "tests/engine/detect/reloader_metric.h"
 #include "tests/engine/detect/test_rules.h"
 #include "tests/util/temp_dir.h"
 
@@ -25,12 +28,22 @@ class RuleCacheDirTest : public ::testing::Test {
     std::ofstream(dir_ / "rules" / "good.yml") << testing::kFailedPasswordRule;
   }
 
-  RuleEngineBuild Build(const fs::path& cache_dir) const {
+  RuleSources Sources(const fs::path& cache_dir) const {
     RuleSources sources;
     sources.rule_paths = {dir_ / "rules"};
     sources.agency_names = {"unknown"};
     sources.cache_dir = cache_dir;
-    return BuildRuleEngine(sources);
+    return sources;
+  }
+  RuleEngineBuild Build(const fs::path& cache_dir) const {
+    return BuildRuleEngine(Sources(cache_dir));
+  }
+  // gsoc_rules_cache_disabled after gsocd's loader built the set.
+  double CacheDisabledGauge(const fs::path& cache_dir) const {
+    DetectionStage stage(nullptr, nullptr, {"unknown"});
+    RuleReloader reloader(Sources(cache_dir), false, stage);
+    EXPECT_TRUE(reloader.LoadNow());
+    return testing::ReloaderMetric(reloader, "gsoc_rules_cache_disabled");
   }
   static size_t Files(const fs::path& dir) {
     size_t n = 0;
@@ -52,6 +65,7 @@ TEST_F(RuleCacheDirTest, APrivateDirectoryIsCreatedAndUsed) {
   const RuleEngineBuild second = Build(cache);
   EXPECT_TRUE(second.compile.from_cache);
   EXPECT_EQ(second.rule_files_cached, 1u);
+  EXPECT_EQ(CacheDisabledGauge(cache), 0);
 }
 
 TEST_F(RuleCacheDirTest, ASharedDirectoryIsNeitherReadNorWritten) {
@@ -72,6 +86,7 @@ TEST_F(RuleCacheDirTest, ASharedDirectoryIsNeitherReadNorWritten) {
                   "(every load parses and compiles)");
   }
   EXPECT_EQ(Files(shared), 0u);
+  EXPECT_EQ(CacheDisabledGauge(shared), 1);  // the operator sees it in /metrics
 }
 
 }  // namespace

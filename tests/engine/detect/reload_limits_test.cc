@@ -17,6 +17,7 @@
 
 #include "collectors/syslog/syslog_parser.h"
 #include "engine/detect/rule_reloader.h"
+#include "tests/engine/detect/reloader_metric.h"
 #include "tests/engine/detect/test_rules.h"
 
 namespace gsoc {
@@ -92,18 +93,7 @@ RuleReloader::BuildFunction Gated(std::shared_ptr<Gate> gate) {
 // The value of one series of a family the reloader exports, or -1.
 double Metric(const RuleReloader& reloader, const std::string& name,
               const std::pair<std::string, std::string>& label = {}) {
-  for (const auto& family : reloader.MakeCollectable()->Collect()) {
-    if (family.name != name) continue;
-    for (const auto& metric : family.metric) {
-      bool match = label.first.empty();
-      for (const auto& l : metric.label)
-        match = match || (l.name == label.first && l.value == label.second);
-      if (!match) continue;
-      return family.type == prometheus::MetricType::Counter ? metric.counter.value
-                                                            : metric.gauge.value;
-    }
-  }
-  return -1;
+  return testing::ReloaderMetric(reloader, name, label);
 }
 
 TEST(ReloadLimitsTest, StuckBuildIsAbandonedAtItsDeadline) {
