@@ -22,11 +22,13 @@ struct Result {
 
 enum class Capture { kBoth, kStdout, kStderr };
 
-// Runs `gsocctl ARGS` and captures its stdout, stderr or both.
-Result Gsocctl(const std::string& args, Capture capture = Capture::kBoth) {
+// Runs `gsocctl ARGS` (with environment assignments `env`, "NAME=value
+// ...") and captures its stdout, stderr or both.
+Result Gsocctl(const std::string& args, Capture capture = Capture::kBoth,
+               const std::string& env = "") {
   static const char* const kRedirect[] = {" 2>&1", " 2>/dev/null", " 2>&1 >/dev/null"};
-  const std::string command =
-      std::string(GSOCCTL_PATH) + " " + args + kRedirect[static_cast<int>(capture)];
+  const std::string command = (env.empty() ? "" : "env " + env + " ") + std::string(GSOCCTL_PATH) +
+                              " " + args + kRedirect[static_cast<int>(capture)];
   std::FILE* pipe = ::popen(command.c_str(), "r");
   std::string out;
   char buffer[4096];
@@ -56,6 +58,53 @@ TEST(Gsocctl, RulesCheckNamesFileLineAndReasonAndFails) {
   EXPECT_NE(result.out.find("bad.yml:"), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("frobnicate"), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("1 refused"), std::string::npos) << result.out;
+}
+
+TEST(Gsocctl, RulesCheckCountsEveryWarningItPrints) {
+  // A description past the metadata limit: the build's warning (it was
+  // printed, and the summary said 0 warning(s)).
+  const gsoc::test::TempDir temp("gsocctl-test");
+  std::ofstream(temp / "long.yml") << "title: Long\nid: 00000000-0000-0000-0000-0000000010n9\n"
+                                      "description: "
+                                   << std::string(20000, 'd')
+                                   << "\nlogsource: {product: linux}\ndetection:\n  sel:\n"
+                                      "    message|contains: zzlong\n  condition: sel\n";
+  const Result result = Gsocctl("rules check --no-cache " + (temp / "long.yml").string());
+  EXPECT_EQ(result.exit_code, 0) << result.out;
+  EXPECT_NE(result.out.find(": warning: rule 00000000-0000-0000-0000-0000000010n9: "),
+            std::string::npos)
+      << result.out;
+  EXPECT_NE(result.out.find("; 1 warning(s)"), std::string::npos) << result.out;
+}
+
+// The rule caches go to the user's own cache directory; one that others
+// may write is not used, and every command says so.
+TEST(Gsocctl, RuleCachesOnlyInTheUsersOwnDirectory) {
+  const gsoc::test::TempDir temp("gsocctl-test");
+  const fs::path own = temp / "own";
+  const Result first = Gsocctl("rules check", Capture::kBoth, "XDG_CACHE_HOME=" + own.string());
+  EXPECT_EQ(first.exit_code, 0) << first.out;
+  EXPECT_EQ(fs::status(own / "gsoc").permissions() & fs::perms::all, fs::perms::owner_all);
+  EXPECT_FALSE(fs::is_empty(own / "gsoc"));
+  const Result again = Gsocctl("rules check", Capture::kBoth, "XDG_CACHE_HOME=" + own.string());
+  // The 5 files with a correlation are parsed every time.
+  EXPECT_NE(again.out.find("(18 read back from the parse cache)"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("(from cache)"), std::string::npos) << again.out;
+
+  const fs::path shared = temp / "shared" / "gsoc";
+  fs::create_directories(shared);
+  fs::permissions(shared, fs::perms::all | fs::perms::sticky_bit);  // as /tmp
+  const std::string line = temp.path().string() + "/one.json";
+  std::ofstream(line) << "{\"a\":1}\n";
+  const Result replay = Gsocctl("replay --format json " + line, Capture::kStderr,
+                                "XDG_CACHE_HOME=" + (temp / "shared").string());
+  EXPECT_EQ(replay.exit_code, 0) << replay.out;
+  EXPECT_NE(replay.out.find(shared.string() +
+                            ": writable by group or others (mode 1777); the rule caches are not "
+                            "used (every load parses and compiles)"),
+            std::string::npos)
+      << replay.out;
+  EXPECT_TRUE(fs::is_empty(shared));
 }
 
 TEST(Gsocctl, LogtestJsonShowsDecoderFieldsAndRules) {
