@@ -85,6 +85,39 @@ TEST_F(JsonParseStageTest, KeepsAndCountsWhatIsNotJsonUnderItsListener) {
   EXPECT_EQ(metrics_.SumParseErrors(0, ParseFormat::kJson), 0u);
 }
 
+// What a hostile sender may send within max_message_size: nesting past the
+// depth bound, more members than the field bound, and a listener field
+// (tls_client) added before the parse beside events that have none. Each
+// bad line is kept and counted; the others keep their own fields only.
+TEST_F(JsonParseStageTest, HostileLinesAreKeptAndCountedAndOthersStayWhole) {
+  EventBatch batch;
+  Event& first = AddDeferred(batch, R"({"a":"1"})", 1);
+  batch.AddField(first, "tls_client", "agency-a");
+  AddDeferred(batch, std::string(40, '[') + std::string(40, ']'), 1);
+  std::string wide = "{";
+  for (int i = 0; i < 1100; ++i) wide += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":1";
+  wide += "}";
+  AddDeferred(batch, "{\"depth\":" + std::string(40, '[') + std::string(40, ']') + "}", 1);
+  AddDeferred(batch, wide, 1);
+  Event& last = AddDeferred(batch, R"({"b":"2"})", 1);
+  batch.AddField(last, "tls_client", "agency-b");
+  stage_.Prepare(batch);
+  const auto events = batch.events();
+  EXPECT_EQ(GetField(batch, events[0], "tls_client").value, "agency-a");
+  EXPECT_EQ(GetField(batch, events[0], "a").value, "1");
+  EXPECT_EQ(events[0].fields_count, 2u);
+  for (size_t i = 1; i <= 3; ++i) {
+    EXPECT_TRUE(events[i].parse_error) << i;
+    EXPECT_EQ(events[i].fields_count, 0u) << i;
+    EXPECT_EQ(events[i].message, events[i].raw) << i;
+  }
+  EXPECT_EQ(GetField(batch, events[4], "tls_client").value, "agency-b");
+  EXPECT_EQ(GetField(batch, events[4], "b").value, "2");
+  EXPECT_FALSE(GetField(batch, events[4], "a").present);
+  EXPECT_EQ(events[4].fields_count, 2u);
+  EXPECT_EQ(metrics_.SumParseErrors(1, ParseFormat::kJson), 3u);
+}
+
 TEST_F(JsonParseStageTest, LeavesOtherEventsAlone) {
   EventBatch batch;
   Event& syslog = batch.AddEvent();
