@@ -15,7 +15,10 @@
 #           sends it from the start, again and again, until EVENTS in all.
 # Binaries: env GSOCD (default build/release/engine/daemon/gsocd) and LOADGEN
 # (default build/release/tools/loadgen/gsoc-loadgen). Env CONNECTIONS: the
-# loadgen's TCP connections (default 2; 1 is one forwarder). Needs curl.
+# loadgen's TCP connections (default 2; 1 is one forwarder). Env
+# RULES=shipped: deploy/gsoc.yaml's rules instead of the corpus (the shipped
+# pack, its decoders, logsource map and lists: what a default install runs
+# on the same Windows events). Needs curl.
 #
 # Per run it prints:
 #   steady   events/s from the first event processed to the last (the
@@ -63,6 +66,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+if [[ "${RULES:-sigmahq}" == shipped ]]; then
+  rule_paths="  sigma: [${root}/rules/sigma]
+  lists:
+    - {name: bad_ips, file: ${root}/rules/lists/bad_ips.txt}
+    - {name: bad_domains, file: ${root}/rules/lists/bad_domains.txt}"
+else
+  rule_paths="  sigma: [${sigma}/rules, ${sigma}/rules-emerging-threats, ${sigma}/rules-threat-hunting]"
+fi
 cat >"${tmp}/gsoc.yaml" <<EOF
 log_level: warn
 data_dir: ${tmp}/var
@@ -74,10 +85,10 @@ metrics: {address: 127.0.0.1, port: 0}
 api: {enabled: false}
 alerts: {file: ${tmp}/var/alerts.jsonl}
 rules:
-  sigma: [${sigma}/rules, ${sigma}/rules-emerging-threats, ${sigma}/rules-threat-hunting]
+${rule_paths}
   decoders: [${root}/rules/decoders]
   logsources: ${root}/rules/logsources.yaml
-  cache_dir: ${TMPDIR:-/tmp}/gsoc-sigmahq-listener-cache
+  cache_dir: ${XDG_CACHE_HOME:-${HOME}/.cache}/gsoc-sigmahq-listener
 EOF
 "${GSOCD}" --config "${tmp}/gsoc.yaml" --ports-file "${tmp}/ports.json" >"${tmp}/gsocd.log" 2>&1 &
 gsocd_pid=$!
