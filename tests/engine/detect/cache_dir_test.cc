@@ -2,12 +2,15 @@
 // compiled rules, so BuildRuleEngine uses a cache directory only when this
 // user alone can write it: a shared one is not read or written, and the
 // build says so in a warning.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 
 #include "engine/detect/detection_stage.h"
 #include "engine/detect/rule_engine.h"
@@ -66,6 +69,34 @@ TEST_F(RuleCacheDirTest, APrivateDirectoryIsCreatedAndUsed) {
   EXPECT_TRUE(second.compile.from_cache);
   EXPECT_EQ(second.rule_files_cached, 1u);
   EXPECT_EQ(CacheDisabledGauge(cache), 0);
+}
+
+// A cache file that is not a regular file (a FIFO: a reader would wait for
+// a writer forever) is a miss: the set is compiled and the file replaced.
+TEST_F(RuleCacheDirTest, ACacheFileThatIsNotARegularFileIsAMiss) {
+  const fs::path cache = dir_ / "cache";
+  ASSERT_NE(Build(cache).engine, nullptr);
+  size_t replaced = 0;
+  for (const auto& entry : fs::directory_iterator(cache)) {
+    const fs::path file = entry.path();
+    fs::remove(file);
+    ASSERT_EQ(::mkfifo(file.c_str(), 0600), 0);
+    ++replaced;
+  }
+  ASSERT_EQ(replaced, 2u);  // the Hyperscan databases and the parse cache
+  auto build = std::async(std::launch::async, [&] { return Build(cache); });
+  if (build.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    ADD_FAILURE() << "a load blocked on a FIFO in the cache directory";
+    for (const auto& entry : fs::directory_iterator(cache)) {  // a writer, so that it ends
+      const int fd = ::open(entry.path().c_str(), O_WRONLY | O_NONBLOCK);
+      if (fd >= 0) ::close(fd);
+    }
+  }
+  const RuleEngineBuild result = build.get();
+  ASSERT_NE(result.engine, nullptr);
+  EXPECT_FALSE(result.compile.from_cache);
+  EXPECT_EQ(result.rule_files_cached, 0u);
+  for (const auto& entry : fs::directory_iterator(cache)) EXPECT_TRUE(entry.is_regular_file());
 }
 
 TEST_F(RuleCacheDirTest, ASharedDirectoryIsNeitherReadNorWritten) {
