@@ -44,31 +44,23 @@ void Problem(ClusterStatus* out, std::string text) {
 }
 
 // The current (not deleted) values of the keys matching `filter`, at most
-// `max`; false with `error` when the watch fails or does not finish.
-bool ReadEntries(KvBucket& bucket, std::string_view filter, size_t max, milliseconds timeout,
-                 std::vector<KvEntry>* out, bool* truncated, std::string* error) {
-  std::unique_ptr<KvWatch> watch = KvWatch::Start(bucket, filter, error);
-  if (!watch) return false;
-  KvEntry entry;
-  while (true) {
-    bool initial_done = false;
-    const KvStatus status = watch->Next(timeout, &entry, &initial_done);
-    if (status == KvStatus::kNotFound) {
-      *error = "reading " + std::string(filter) + " of " + bucket.spec().name + ": no answer";
-      return false;
-    }
-    if (status != KvStatus::kOk) {
-      *error = "reading " + std::string(filter) + " of " + bucket.spec().name + ": watch broke";
-      return false;
-    }
-    if (initial_done) return true;
-    if (entry.deleted) continue;
-    if (out->size() == max) {
-      *truncated = true;
-      return true;
-    }
+// `max`; false with `error` when the bucket does not answer. The keys come
+// from the stream's subject list, then each is read: nodes heartbeat while
+// this runs, and a watch's initial values can then show a key twice or
+// miss one whose old revision was replaced before it was delivered.
+bool ReadEntries(KvBucket& bucket, std::string_view filter, size_t max, std::vector<KvEntry>* out,
+                 bool* truncated, std::string* error) {
+  std::vector<std::string> keys;
+  if (bucket.Keys(filter, max, &keys, truncated, error) != KvStatus::kOk) return false;
+  std::sort(keys.begin(), keys.end());
+  for (const std::string& key : keys) {
+    KvEntry entry;
+    const KvStatus status = bucket.Get(key, &entry, error);
+    if (status == KvStatus::kNotFound) continue;  // deleted, or expired since listed
+    if (status != KvStatus::kOk) return false;
     out->push_back(std::move(entry));
   }
+  return true;
 }
 
 void ReadNodes(JetStreamClient& client, const ClusterStatusOptions& options, ClusterStatus* out) {
@@ -86,8 +78,8 @@ void ReadNodes(JetStreamClient& client, const ClusterStatusOptions& options, Clu
   out->nodes_bucket = true;
   std::vector<KvEntry> entries;
   bool truncated = false;
-  if (!ReadEntries(*bucket, std::string(kNodeKeyPrefix) + ">", kMaxStatusNodes, options.timeout,
-                   &entries, &truncated, &error)) {
+  if (!ReadEntries(*bucket, std::string(kNodeKeyPrefix) + ">", kMaxStatusNodes, &entries,
+                   &truncated, &error)) {
     Problem(out, error);
     return;
   }
@@ -137,8 +129,8 @@ void ReadLeases(JetStreamClient& client, const ClusterStatusOptions& options, Cl
   out->leases_bucket = true;
   std::vector<KvEntry> members;
   bool truncated = false;
-  if (!ReadEntries(*bucket, std::string(kMemberPrefix) + ">", kMaxStatusNodes, options.timeout,
-                   &members, &truncated, &error)) {
+  if (!ReadEntries(*bucket, std::string(kMemberPrefix) + ">", kMaxStatusNodes, &members, &truncated,
+                   &error)) {
     Problem(out, error);
   }
   if (truncated) {
@@ -162,8 +154,7 @@ void ReadLeases(JetStreamClient& client, const ClusterStatusOptions& options, Cl
   // ours: a node with a larger P writes keys we do not check, and the watch
   // delivers in write order, so a lower bound could leave ours unread.
   if (!ReadEntries(*bucket, std::string(kPartitionPrefix) + ">",
-                   kMaxStatusPartitions + kMaxStatusProblems, options.timeout, &leases, &truncated,
-                   &error)) {
+                   kMaxStatusPartitions + kMaxStatusProblems, &leases, &truncated, &error)) {
     Problem(out, error);
     return;
   }

@@ -154,6 +154,32 @@ KvStatus KvBucket::Get(std::string_view key, KvEntry* out, std::string* error) {
   return Classify(s, "get " + name, error);
 }
 
+KvStatus KvBucket::Keys(std::string_view filter, size_t max, std::vector<std::string>* keys,
+                        bool* truncated, std::string* error) {
+  const std::string stream = "KV_" + spec_.name;
+  const std::string prefix = "$KV." + spec_.name + ".";
+  const std::string subjects = prefix + std::string(filter);
+  jsOptions options;
+  jsOptions_Init(&options);
+  options.Stream.Info.SubjectsFilter = subjects.c_str();
+  jsStreamInfo* info = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  const natsStatus s = js_GetStreamInfo(&info, js_, stream.c_str(), &options, &code);
+  if (s == NATS_OK && info->State.Subjects != nullptr) {
+    const jsStreamStateSubjects& list = *info->State.Subjects;
+    for (int i = 0; i < list.Count; ++i) {
+      if (keys->size() == max) {
+        *truncated = true;
+        break;
+      }
+      const std::string_view subject = list.List[i].Subject;
+      if (subject.starts_with(prefix)) keys->emplace_back(subject.substr(prefix.size()));
+    }
+  }
+  jsStreamInfo_Destroy(info);
+  return Classify(s, "keys " + subjects, error);
+}
+
 KvStatus KvBucket::LeaderRevision(std::string_view key, uint64_t* revision, std::string* error) {
   const std::string stream = "KV_" + spec_.name;
   const std::string subject = "$KV." + spec_.name + "." + std::string(key);

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/cluster/jetstream.h"
 
@@ -70,6 +71,13 @@ class KvBucket {
 
   // The latest value of `key`; kNotFound for none or a delete marker.
   KvStatus Get(std::string_view key, KvEntry* out, std::string* error);
+  // The keys matching `filter` ("node.>") that hold a message now (a value
+  // or a delete marker), from the stream's subject list: each once, at most
+  // `max` (`*truncated` when there were more). Unlike a watch's initial
+  // values, a key written while this is read is neither listed twice nor
+  // missed.
+  KvStatus Keys(std::string_view filter, size_t max, std::vector<std::string>* keys,
+                bool* truncated, std::string* error);
   // The revision of `key`'s last write as the bucket stream's leader has
   // applied it (not a replica's direct answer, which may lag); kNotFound
   // when it has none (never written, or expired by the TTL; a delete or
