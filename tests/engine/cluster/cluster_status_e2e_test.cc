@@ -311,14 +311,23 @@ TEST(ClusterStatusE2eTest, GsocctlReportsTheClusterAsJsonAndText) {
   KvStatus bound = KvStatus::kOk;
   auto nodes = KvBucket::Bind(*reader, kNodesBucket, seconds(5), &bound, &error);
   ASSERT_TRUE(nodes) << error;
-  ASSERT_EQ(nodes->Put("node.evil",
-                       "gsoc-node 1\nnode evil\nroles store\nversion \x1b]0;pwned\x07\x1b[2J",
-                       nullptr, &error),
-            KvStatus::kOk)
-      << error;
-  ASSERT_EQ(nodes->Put("node.liar", "gsoc-node 1\nnode correlate-0", nullptr, &error),
-            KvStatus::kOk)
-      << error;
+  // The bucket forgets a record a TTL after its last put, as it forgets a
+  // dead node: the hostile records are put again, like heartbeats, for as
+  // long as gsocctl may read them (a slow machine takes more than a TTL).
+  const auto put_hostile_records = [&nodes](std::string* why) {
+    return nodes->Put("node.evil",
+                      "gsoc-node 1\nnode evil\nroles store\nversion \x1b]0;pwned\x07\x1b[2J",
+                      nullptr, why) == KvStatus::kOk &&
+           nodes->Put("node.liar", "gsoc-node 1\nnode correlate-0", nullptr, why) == KvStatus::kOk;
+  };
+  ASSERT_TRUE(put_hostile_records(&error)) << error;
+  std::jthread heartbeat([&put_hostile_records](std::stop_token stop) {
+    std::string ignored;
+    while (!stop.stop_requested()) {
+      std::this_thread::sleep_for(kTtl / 4);
+      put_hostile_records(&ignored);
+    }
+  });
 
   const std::string servers = cluster.Urls()[0];
   RunResult json = RunProgram({GSOCCTL_PATH, "cluster", "status", "--servers", servers,
@@ -377,6 +386,40 @@ TEST(ClusterStatusE2eTest, GsocctlReportsTheClusterAsJsonAndText) {
                                "nats://127.0.0.1:" + std::to_string(FreePort()), "--timeout", "1"});
   EXPECT_EQ(gone.exit_code, 1) << gone.output;
   EXPECT_NE(gone.output.find("cannot reach the cluster"), std::string::npos) << gone.output;
+}
+
+// Nodes heartbeat while an operator reads the status: every node is listed
+// exactly once however its record is rewritten during the read (a watch's
+// initial values listed a rewritten key twice, or missed it).
+TEST(ClusterStatusE2eTest, NodesRewrittenDuringTheReadAreListedOnceEach) {
+  NatsCluster cluster(3);
+  ASSERT_FALSE(HasFailure());
+  std::string error;
+  auto reader = JetStreamClient::Connect(LeaseConfig(cluster, 1), seconds(15), &error);
+  ASSERT_TRUE(reader) << error;
+  std::unique_ptr<RegisteredNode> registered =
+      StartRegistry(cluster, 0, "correlate-0", {"detect", "correlate"});
+  ASSERT_TRUE(registered);
+  KvStatus bound = KvStatus::kOk;
+  auto nodes = KvBucket::Bind(*reader, kNodesBucket, seconds(5), &bound, &error);
+  ASSERT_TRUE(nodes) << error;
+  std::vector<std::string> expected{"correlate-0"};
+  for (int i = 0; i < 8; ++i) expected.push_back("store-" + std::to_string(i));
+  const auto put_all = [&nodes, &expected](std::string* why) {
+    for (size_t i = 1; i < expected.size(); ++i) {
+      const std::string record = "gsoc-node 1\nnode " + expected[i] + "\nroles store";
+      if (nodes->Put("node." + expected[i], record, nullptr, why) != KvStatus::kOk) return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(put_all(&error)) << error;
+  std::jthread writer([&put_all](std::stop_token stop) {
+    std::string ignored;
+    while (!stop.stop_requested()) put_all(&ignored);
+  });
+  for (int read = 0; read < 30; ++read) {
+    EXPECT_EQ(NodeNames(Collect(*reader)), expected) << "read " << read;
+  }
 }
 
 // Real gsocd nodes register themselves with their roles and the ports they
