@@ -86,7 +86,14 @@ class MetricsServer::Impl::Session : public std::enable_shared_from_this<Session
 
   void Start() { DoRead(); }
   bool waiting_for_request() const { return waiting_ && !closed_; }
-  bool evictable() const { return waiting_for_request() && accept_turn_ != server_.accept_turn; }
+  // Waiting since an earlier accept turn, and nothing of a request unread:
+  // a client whose request is in the kernel's buffer, not yet read by this
+  // busy loop, is about to be answered, not idle.
+  bool evictable() const {
+    if (!waiting_for_request() || accept_turn_ == server_.accept_turn) return false;
+    beast::error_code error;
+    return stream_.socket().available(error) == 0 && !error;
+  }
   bool closed() const { return closed_; }
 
   void Close() {
