@@ -184,9 +184,9 @@ struct Candidate {
 
 class Walker {
  public:
-  Walker(od::document& doc, std::string_view line, const JsonParseOptions& options, Event& event,
-         EventBatch& batch)
-      : doc_(doc), line_(line), options_(options), event_(event), batch_(batch) {}
+  Walker(const od::parser& parser, od::document& doc, std::string_view line,
+         const JsonParseOptions& options, Event& event, EventBatch& batch)
+      : parser_(parser), doc_(doc), line_(line), options_(options), event_(event), batch_(batch) {}
 
   bool WalkObject(od::object& object, std::string_view prefix, size_t depth,
                   Scope scope = Scope::kPlain, std::string_view parent = {});
@@ -254,6 +254,25 @@ class Walker {
     *text = std::string_view(begin, static_cast<size_t>(stop - begin));
     return true;
   }
+  // A string value that has escapes, unescaped straight into the batch
+  // arena (not into simdjson's buffer and copied from there). The raw token,
+  // quotes and trailing spaces included, bounds the unescaped length.
+  bool UnescapeIntoArena(od::value& value, std::string_view* text) {
+    const size_t room = value.raw_json_token().size() + simdjson::SIMDJSON_PADDING;
+    od::raw_json_string raw;
+    if (auto error = value.get_raw_json_string().get(raw)) return Fail(error);
+    ByteArena& arena = batch_.arena();
+    char* const start = arena.Allocate(room);
+    uint8_t* end = reinterpret_cast<uint8_t*>(start);
+    const auto unescaped = parser_.unescape(raw, end);
+    if (unescaped.error()) {
+      arena.ShrinkLast(start, room, 0);
+      return Fail(unescaped.error());
+    }
+    *text = unescaped.value_unsafe();
+    arena.ShrinkLast(start, room, text->size());
+    return true;
+  }
   // `key_in_line`: the key is a view into the line (InLine), which outlives
   // the event; otherwise it lives in simdjson's buffer and is copied.
   std::string_view MemberName(const MemberNaming& naming, std::string_view prefix,
@@ -316,6 +335,7 @@ class Walker {
     }
   }
 
+  const od::parser& parser_;
   od::document& doc_;
   std::string_view line_;
   const JsonParseOptions& options_;
@@ -436,10 +456,8 @@ bool Walker::WalkObject(od::object& object, std::string_view prefix, size_t dept
       }
       case od::json_type::string: {
         std::string_view copy;
-        if (!InLine(value.raw_json_token().data() + 1, &copy)) {
-          std::string_view s;
-          if (auto error = value.get_string().get(s)) return Fail(error);
-          copy = arena.Copy(s);
+        if (!InLine(value.raw_json_token().data() + 1, &copy) && !UnescapeIntoArena(value, &copy)) {
+          return false;
         }
         if (!AddField(name, copy)) return false;
         if (scope != Scope::kPlain) NoteWindows(name, copy, true);
@@ -554,7 +572,7 @@ bool JsonLineParser::Parse(std::string_view line, const SyslogParseContext& cont
                                                 : "malformed JSON",
                 location());
   }
-  Walker walker(doc, line, options_, event, batch);
+  Walker walker(impl_->parser, doc, line, options_, event, batch);
   if (!walker.WalkObject(object, {}, 1)) return fail(walker.reason(), location());
   // At the end of the document current_location() reports OUT_OF_BOUNDS.
   const char* rest = nullptr;

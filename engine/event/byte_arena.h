@@ -35,6 +35,10 @@ class ByteArena {
   std::string_view CopyPadded(std::string_view bytes);
   // Concatenation of parts, e.g. a dotted field name.
   std::string_view Concat(std::initializer_list<std::string_view> parts);
+  // Gives back the unused end of the last allocation: `data`, allocated
+  // with `allocated` bytes, keeps its first `kept`. For a writer that needs
+  // more room than it fills (an unescaper). No effect on an earlier one.
+  void ShrinkLast(char* data, size_t allocated, size_t kept);
 
   void Reset();
   size_t bytes_used() const { return used_total_; }
@@ -65,6 +69,12 @@ inline char* ByteArena::Allocate(size_t n) {
     return out;
   }
   return AllocateSlow(n);
+}
+
+inline void ByteArena::ShrinkLast(char* data, size_t allocated, size_t kept) {
+  if (kept > allocated || data + allocated != cursor_) return;
+  cursor_ = data + kept;
+  used_total_ -= allocated - kept;
 }
 
 }  // namespace gsoc

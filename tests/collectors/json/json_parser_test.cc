@@ -153,6 +153,29 @@ TEST_F(JsonParserTest, TextsWithoutEscapesAreViewsOfTheLine) {
   EXPECT_EQ(batch_.FieldValue(batch_.events().front(), "key"), "a\\b");
 }
 
+// Escaped values are unescaped straight into the arena, each taking only
+// its own bytes there: long ones (past the unescaper's vector width, as
+// NXLog's rendered Message with an escape every few bytes), one after the
+// other, each intact after the next.
+TEST_F(JsonParserTest, EscapedTextsAreUnescapedIntoTheArenaAtTheirLength) {
+  std::string escaped, expected;
+  for (int i = 0; i < 40; ++i) {
+    const std::string n = std::to_string(i);
+    escaped += "Line " + n + R"(:\r\n\tC:\\Windows\\x.exe \"q\")";
+    expected += "Line " + n + ":\r\n\tC:\\Windows\\x.exe \"q\"";
+  }
+  const std::string line = R"({"Message":")" + escaped + R"(","Short":"a\tb","Last":"\u00e9"})";
+  const std::string_view copy = batch_.arena().CopyPadded(line);
+  event_ = &batch_.AddEvent();
+  const size_t before = batch_.arena().bytes_used();
+  SyslogParseContext context;
+  ASSERT_TRUE(parser_.Parse(copy, context, *event_, batch_, &error_)) << error_.reason;
+  EXPECT_EQ(Field("Message"), expected);
+  EXPECT_EQ(Field("Short"), "a\tb");
+  EXPECT_EQ(Field("Last"), "\xc3\xa9");
+  EXPECT_EQ(batch_.arena().bytes_used() - before, expected.size() + 3 + 2);
+}
+
 // A control byte inside a string is not JSON, whether the text is taken in
 // place (no escape) or unescaped.
 TEST_F(JsonParserTest, ControlBytesInTextsAreRefusedEitherWay) {

@@ -212,5 +212,21 @@ TEST(ByteArenaTest, ResetFreesTheBlocksTheLastFillDidNotUse) {
   EXPECT_EQ(arena.Copy("still works"), "still works");
 }
 
+TEST(ByteArenaTest, ShrinkLastGivesBackTheEndOfTheLastAllocationOnly) {
+  ByteArena arena;
+  char* first = arena.Allocate(100);
+  arena.ShrinkLast(first, 100, 10);
+  EXPECT_EQ(arena.bytes_used(), 10u);
+  char* second = arena.Allocate(50);
+  EXPECT_EQ(second, first + 10);   // the given-back bytes are used again
+  arena.ShrinkLast(first, 10, 5);  // not the last allocation: no effect
+  EXPECT_EQ(arena.bytes_used(), 60u);
+  arena.ShrinkLast(second, 50, 60);  // more than allocated: no effect
+  EXPECT_EQ(arena.bytes_used(), 60u);
+  arena.ShrinkLast(second, 50, 0);
+  EXPECT_EQ(arena.bytes_used(), 10u);
+  EXPECT_EQ(arena.Allocate(1), second);
+}
+
 }  // namespace
 }  // namespace gsoc
