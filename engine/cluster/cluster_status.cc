@@ -43,24 +43,30 @@ void Problem(ClusterStatus* out, std::string text) {
   }
 }
 
-// The current (not deleted) values of the keys matching `filter`, at most
-// `max`; false with `error` when the bucket does not answer. The keys come
-// from the stream's subject list, then each is read: nodes heartbeat while
-// this runs, and a watch's initial values can then show a key twice or
-// miss one whose old revision was replaced before it was delivered.
+// The current values of `keys`; a key deleted, or expired since it was
+// listed, is skipped. False with `error` when the bucket does not answer.
+bool ReadValues(KvBucket& bucket, const std::vector<std::string>& keys, std::vector<KvEntry>* out,
+                std::string* error) {
+  for (const std::string& key : keys) {
+    KvEntry entry;
+    const KvStatus status = bucket.Get(key, &entry, error);
+    if (status == KvStatus::kNotFound) continue;
+    if (status != KvStatus::kOk) return false;
+    out->push_back(std::move(entry));
+  }
+  return true;
+}
+
+// The current values of the keys matching `filter`, at most `max`. The keys
+// come from the stream's subject list, then each is read: nodes heartbeat
+// while this runs, and a watch's initial values can then show a key twice
+// or miss one whose old revision was replaced before it was delivered.
 bool ReadEntries(KvBucket& bucket, std::string_view filter, size_t max, std::vector<KvEntry>* out,
                  bool* truncated, std::string* error) {
   std::vector<std::string> keys;
   if (bucket.Keys(filter, max, &keys, truncated, error) != KvStatus::kOk) return false;
   std::sort(keys.begin(), keys.end());
-  for (const std::string& key : keys) {
-    KvEntry entry;
-    const KvStatus status = bucket.Get(key, &entry, error);
-    if (status == KvStatus::kNotFound) continue;  // deleted, or expired since listed
-    if (status != KvStatus::kOk) return false;
-    out->push_back(std::move(entry));
-  }
-  return true;
+  return ReadValues(bucket, keys, out, error);
 }
 
 void ReadNodes(JetStreamClient& client, const ClusterStatusOptions& options, ClusterStatus* out) {
@@ -148,31 +154,40 @@ void ReadLeases(JetStreamClient& client, const ClusterStatusOptions& options, Cl
   std::sort(out->members.begin(), out->members.end(),
             [](const MemberStatus& a, const MemberStatus& b) { return a.node < b.node; });
 
-  std::vector<KvEntry> leases;
+  // Every lease key's name (history 1: each once), whatever P wrote it: a
+  // node with a larger P writes keys we do not check. Only ours are read.
+  std::vector<std::string> keys;
   truncated = false;
-  // Each key at most once (history 1). As many as any P allows, whatever
-  // ours: a node with a larger P writes keys we do not check, and the watch
-  // delivers in write order, so a lower bound could leave ours unread.
-  if (!ReadEntries(*bucket, std::string(kPartitionPrefix) + ">",
-                   kMaxStatusPartitions + kMaxStatusProblems, &leases, &truncated, &error)) {
+  if (bucket->Keys(std::string(kPartitionPrefix) + ">", kMaxStatusLeaseKeys, &keys, &truncated,
+                   &error) != KvStatus::kOk) {
     Problem(out, error);
     return;
   }
   if (truncated) {
     out->truncated = true;
-    Problem(out, "more than " + std::to_string(kMaxStatusPartitions + kMaxStatusProblems) +
-                     " partition leases: the rest not read");
+    Problem(out, "more than " + std::to_string(kMaxStatusLeaseKeys) +
+                     " partition lease keys: the rest not read");
+  }
+  std::sort(keys.begin(), keys.end());
+  std::vector<std::string> ours;
+  for (std::string& key : keys) {
+    uint32_t p = 0;
+    if (PartitionOfKey(key, out->partitions, &p)) {
+      ours.push_back(std::move(key));
+    } else if (out->stray_partition_keys.size() < kMaxStatusProblems) {
+      out->stray_partition_keys.push_back(key.substr(0, kMaxNameBytes));
+    } else {
+      out->truncated = true;
+    }
+  }
+  std::vector<KvEntry> leases;
+  if (!ReadValues(*bucket, ours, &leases, &error)) {
+    Problem(out, error);
+    return;
   }
   for (const KvEntry& entry : leases) {
     uint32_t p = 0;
-    if (!PartitionOfKey(entry.key, out->partitions, &p)) {
-      if (out->stray_partition_keys.size() < kMaxStatusProblems) {
-        out->stray_partition_keys.push_back(entry.key.substr(0, kMaxNameBytes));
-      } else {
-        out->truncated = true;
-      }
-      continue;
-    }
+    if (!PartitionOfKey(entry.key, out->partitions, &p)) continue;
     PartitionStatus& partition = out->partition[p];
     partition.age_ms = AgeMs(entry.created_unix_ns);
     if (!ParseLeaseValue(entry.value, &partition.owner, &partition.incarnation,

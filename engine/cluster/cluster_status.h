@@ -35,6 +35,8 @@ inline constexpr uint32_t kMaxStatusPartitions = 4096;
 inline constexpr size_t kMaxStatusConsumers = 4096;
 inline constexpr size_t kMaxStatusProblems = 64;
 inline constexpr size_t kMaxStatusPeers = 16;
+// Partition lease keys listed (names only) to find ours among any P's.
+inline constexpr size_t kMaxStatusLeaseKeys = 16384;
 
 struct ClusterStatusOptions {
   uint32_t partitions = kDefaultPartitions;  // P whose owners are checked (1-4096)

@@ -242,6 +242,11 @@ TEST(ClusterStatusE2eTest, ShowsNodesOwnersStreamsAndLagAndAKilledNodeLeavesAfte
 
   // A status asking for more partitions than the nodes use shows the rest unowned.
   EXPECT_EQ(Collect(*reader, kPartitions + 4).Unowned(), (std::vector<uint32_t>{16, 17, 18, 19}));
+  // Fewer: the leases beyond are named as stray keys, and the rest are read.
+  const ClusterStatus fewer = Collect(*reader, kPartitions - 4);
+  EXPECT_EQ(fewer.stray_partition_keys, (std::vector<std::string>{"partition.12", "partition.13",
+                                                                  "partition.14", "partition.15"}));
+  EXPECT_TRUE(fewer.Unowned().empty());
 
   // correlate-1 killed: still listed until its last heartbeat is a TTL old.
   const Clock::time_point killed = Clock::now();
