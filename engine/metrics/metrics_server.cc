@@ -86,11 +86,13 @@ class MetricsServer::Impl::Session : public std::enable_shared_from_this<Session
 
   void Start() { DoRead(); }
   bool waiting_for_request() const { return waiting_ && !closed_; }
-  // Waiting since an earlier accept turn, and nothing of a request unread:
-  // a client whose request is in the kernel's buffer, not yet read by this
-  // busy loop, is about to be answered, not idle.
+  // Waiting since an earlier accept turn, with no request about to be
+  // answered: not one whose bytes are in the kernel's buffer, not yet read
+  // by this busy loop, nor one whose head is parsed while the read's last
+  // completion is still queued behind the accept.
   bool evictable() const {
     if (!waiting_for_request() || accept_turn_ == server_.accept_turn) return false;
+    if (parser_ && parser_->is_header_done()) return false;
     beast::error_code error;
     return stream_.socket().available(error) == 0 && !error;
   }
