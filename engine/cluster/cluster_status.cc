@@ -13,7 +13,6 @@ namespace gsoc {
 namespace {
 
 using cluster_internal::NatsStatusText;
-using std::chrono::milliseconds;
 
 constexpr std::string_view kMemberPrefix = "member.";
 constexpr std::string_view kPartitionPrefix = "partition.";

@@ -75,7 +75,7 @@ std::filesystem::path PrivateCacheDir(const RuleSources& sources, Diagnostic* wa
   // Member by member: g++ 12 warns (-Wmaybe-uninitialized) at the
   // aggregate initialiser of the nested SourceLocation.
   warning->severity = Severity::kWarning;
-  warning->code = "rules.cache_dir";
+  warning->code = kCacheDirWarning;
   warning->location.file = sources.cache_dir.string();
   warning->message = why + "; the rule caches are not used (every load parses and compiles)";
   return {};

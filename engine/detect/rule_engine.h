@@ -34,6 +34,10 @@ struct RuleLimits {
 };
 RuleLimits RuleLimitsFrom(const RulesConfig& config);
 
+// The code of the build warning that RuleSources::cache_dir is not this
+// user's alone (engine/util/private_dir.h), so no rule cache was used.
+inline constexpr std::string_view kCacheDirWarning = "rules.cache_dir";
+
 struct RuleSources {
   std::vector<std::filesystem::path> rule_paths;     // Sigma files/folders
   std::vector<std::filesystem::path> decoder_paths;  // decoder files/folders
@@ -63,7 +67,8 @@ struct RuleEngineBuild {
   std::shared_ptr<const RuleEngine> engine;  // null when `fatal` is not empty
   std::vector<rules::RuleError> refused;     // rules (and decoders) not loaded
   // Loaded, with a caveat: PCRE2 fallback (code sigma.pcre2_fallback), metadata
-  // cut to its limits (sigma.metadata_truncated).
+  // cut to its limits (sigma.metadata_truncated), built without the rule
+  // caches (kCacheDirWarning).
   std::vector<rules::RuleError> warnings;
   std::vector<Diagnostic> fatal;  // the build failed: a list, logsource or decoder file
   size_t rules_loaded = 0;

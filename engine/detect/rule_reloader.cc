@@ -139,7 +139,7 @@ bool RuleReloader::BuildAndSwap(const char* what) {
   rules_metadata_truncated_.store(build.metadata_truncated);
   rules_cache_disabled_.store(
       std::any_of(build.warnings.begin(), build.warnings.end(),
-                  [](const Diagnostic& warning) { return warning.code == "rules.cache_dir"; }));
+                  [](const Diagnostic& warning) { return warning.code == kCacheDirWarning; }));
   last_success_unix_.store(std::chrono::duration_cast<std::chrono::seconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count());

@@ -96,8 +96,8 @@ class RuleReloader {
   std::atomic<uint64_t> rules_refused_{0};
   std::atomic<uint64_t> rules_pcre_fallback_{0};
   std::atomic<uint64_t> rules_metadata_truncated_{0};
-  std::atomic<uint64_t> rules_cache_disabled_{
-      0};  // 1: the running set was built without its caches
+  // 1: the running set was built without its caches (kCacheDirWarning).
+  std::atomic<uint64_t> rules_cache_disabled_{0};
   std::atomic<uint64_t> last_build_refused_{0};
   std::atomic<int64_t> last_success_unix_{0};
 };

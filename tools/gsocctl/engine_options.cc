@@ -135,7 +135,7 @@ int EngineOptions::ResolveAndBuild(RuleSources* sources, RuleEngineBuild* build)
   // A rule PCRE2 runs or cut metadata is rules check's business; that the
   // caches are not used is every command's (each load then compiles).
   for (const auto& warning : build->warnings) {
-    if (warning.code == "rules.cache_dir") std::fprintf(stderr, "%s\n", warning.ToString().c_str());
+    if (warning.code == kCacheDirWarning) std::fprintf(stderr, "%s\n", warning.ToString().c_str());
   }
   return build->engine ? 0 : 1;
 }
