@@ -255,10 +255,10 @@ class Walker {
     return true;
   }
   // A string value that has escapes, unescaped straight into the batch
-  // arena (not into simdjson's buffer and copied from there). The raw token,
-  // quotes and trailing spaces included, bounds the unescaped length.
-  bool UnescapeIntoArena(od::value& value, std::string_view* text) {
-    const size_t room = value.raw_json_token().size() + simdjson::SIMDJSON_PADDING;
+  // arena (not into simdjson's buffer and copied from there). Its raw
+  // `token`, quotes and trailing spaces included, bounds the unescaped length.
+  bool UnescapeIntoArena(od::value& value, std::string_view token, std::string_view* text) {
+    const size_t room = token.size() + simdjson::SIMDJSON_PADDING;
     od::raw_json_string raw;
     if (auto error = value.get_raw_json_string().get(raw)) return Fail(error);
     ByteArena& arena = batch_.arena();
@@ -455,8 +455,9 @@ bool Walker::WalkObject(od::object& object, std::string_view prefix, size_t dept
         break;
       }
       case od::json_type::string: {
+        const std::string_view token = value.raw_json_token();
         std::string_view copy;
-        if (!InLine(value.raw_json_token().data() + 1, &copy) && !UnescapeIntoArena(value, &copy)) {
+        if (!InLine(token.data() + 1, &copy) && !UnescapeIntoArena(value, token, &copy)) {
           return false;
         }
         if (!AddField(name, copy)) return false;

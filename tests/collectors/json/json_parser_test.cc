@@ -174,6 +174,15 @@ TEST_F(JsonParserTest, EscapedTextsAreUnescapedIntoTheArenaAtTheirLength) {
   EXPECT_EQ(Field("Short"), "a\tb");
   EXPECT_EQ(Field("Last"), "\xc3\xa9");
   EXPECT_EQ(batch_.arena().bytes_used() - before, expected.size() + 3 + 2);
+  // A bad escape at the end of a long string: refused, and the room made for
+  // it is given back (nothing is left of it in the arena).
+  const std::string bad = R"({"Message":")" + escaped + R"(\x"})";
+  const std::string_view bad_copy = batch_.arena().CopyPadded(bad);
+  event_ = &batch_.AddEvent();
+  const size_t before_bad = batch_.arena().bytes_used();
+  EXPECT_FALSE(parser_.Parse(bad_copy, context, *event_, batch_, &error_));
+  EXPECT_EQ(error_.reason, "invalid string");
+  EXPECT_EQ(batch_.arena().bytes_used(), before_bad);
 }
 
 // A control byte inside a string is not JSON, whether the text is taken in
