@@ -427,6 +427,38 @@ TEST(ClusterStatusE2eTest, NodesRewrittenDuringTheReadAreListedOnceEach) {
   }
 }
 
+// Anyone allowed to write the nodes bucket may flood it: the status lists
+// at most kMaxStatusNodes of the keys, reads only those and says it was cut.
+TEST(ClusterStatusE2eTest, AFloodedNodesBucketIsReadToItsBoundAndSaysSo) {
+  NatsCluster cluster(3);
+  ASSERT_FALSE(HasFailure());
+  std::string error;
+  auto reader = JetStreamClient::Connect(LeaseConfig(cluster, 1), seconds(15), &error);
+  ASSERT_TRUE(reader) << error;
+  // A TTL long enough that no record expires while they are written.
+  auto nodes = KvBucket::Open(*reader, NodesBucketSpec(seconds(120), 3), seconds(15), &error);
+  ASSERT_TRUE(nodes) << error;
+  const size_t flood = kMaxStatusNodes + 76;
+  for (size_t i = 0; i < flood; ++i) {
+    const std::string name = "flood-" + std::to_string(i);
+    ASSERT_EQ(nodes->Put("node." + name, "gsoc-node 1\nnode " + name, nullptr, &error),
+              KvStatus::kOk)
+        << error;
+  }
+  const ClusterStatus status = Collect(*reader);
+  EXPECT_EQ(status.nodes.size(), kMaxStatusNodes);
+  EXPECT_TRUE(status.truncated);
+  const std::string cut = "more than " + std::to_string(kMaxStatusNodes) + " nodes";
+  EXPECT_TRUE(std::any_of(status.problems.begin(), status.problems.end(),
+                          [&](const std::string& p) { return p.starts_with(cut); }));
+  std::set<std::string> names;
+  for (const NodeStatus& node : status.nodes) {
+    EXPECT_TRUE(node.valid) << node.key_name << ": " << node.problem;
+    names.insert(node.key_name);
+  }
+  EXPECT_EQ(names.size(), kMaxStatusNodes);  // each listed once
+}
+
 // Real gsocd nodes register themselves with their roles and the ports they
 // bound; gsocctl reads the connection from a node's own config; a node
 // killed leaves after the TTL, one stopped at once.
