@@ -16,19 +16,18 @@ JsonLineParser& WorkerJsonParser() {
 }  // namespace
 
 void JsonParseStage::Prepare(EventBatch& batch) {
-  JsonLineParser& parser = WorkerJsonParser();
-  ThreadCounters* counters = nullptr;
+  for (Event& event : batch.events()) ParseDeferred(batch, event);
+}
+
+void JsonParseStage::ParseDeferred(EventBatch& batch, Event& event) {
+  if (!event.parse_deferred) return;
+  event.parse_deferred = false;
   SyslogParseContext context;
-  for (Event& event : batch.events()) {
-    if (!event.parse_deferred) continue;
-    event.parse_deferred = false;
-    context.receive_time_ns = event.receive_time_ns;
-    if (!parser.ParseOrKeepRaw(event.raw, context, event, batch)) {
-      if (counters == nullptr) counters = &metrics_.Local();
-      counters->ParseErrors(event.listener, ParseFormat::kJson);
-    }
-    ResolveEventTime(event, max_clock_skew_ns_);
+  context.receive_time_ns = event.receive_time_ns;
+  if (!WorkerJsonParser().ParseOrKeepRaw(event.raw, context, event, batch)) {
+    metrics_.Local().ParseErrors(event.listener, ParseFormat::kJson);
   }
+  ResolveEventTime(event, max_clock_skew_ns_);
 }
 
 }  // namespace gsoc

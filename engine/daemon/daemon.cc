@@ -49,6 +49,9 @@ struct Daemon::State {
   std::unique_ptr<JetStreamClient> cluster;  // with a cluster section (engine/cluster)
   std::unique_ptr<AlertServices> alerts;     // store, outputs, API
   std::unique_ptr<CorrelationService> correlation;
+  // The local detection stage's DeferredParser (SetUpDetection), outliving
+  // the pipeline's workers; null when it runs as the pipeline's first stage.
+  std::unique_ptr<JsonParseStage> json_parse;
   Pipeline pipeline;
   DetectionStage* detection = nullptr;             // owned by the pipeline
   ClusterPublishStage* cluster_publish = nullptr;  // owned by the pipeline (ingest role)
@@ -172,7 +175,10 @@ bool StartRules(Daemon::State& s, DetectionStage& stage) {
 // Detection (decoders + Sigma rules) when the config has a rules section.
 // False when the initial rule set cannot be built. A cluster node's rules
 // run in its detect role instead (SetUpCluster).
-bool SetUpDetection(Daemon::State& s) {
+// Takes `json_parse` for the stage to parse each JSON line just before it
+// matches it (engine/event/deferred_parser.h); leaves it when no local
+// detection stage runs.
+bool SetUpDetection(Daemon::State& s, std::unique_ptr<JsonParseStage>& json_parse) {
   if (!s.config.rules.enabled || s.config.cluster.enabled) return true;
   try {
     s.alerts = std::make_unique<AlertServices>(s.config);
@@ -187,6 +193,8 @@ bool SetUpDetection(Daemon::State& s) {
   auto stage = std::make_unique<DetectionStage>(nullptr, &s.alerts->store(), s.agencies.names(),
                                                 &s.correlation->correlator());
   stage->SetAlertPolicy(s.alerts->min_level(), s.alerts->aggregator());
+  s.json_parse = std::move(json_parse);
+  stage->SetDeferredParser(s.json_parse.get());
   DetectionStage& detection = *stage;
   s.pipeline.AddStage(std::move(stage));
   if (!StartRules(s, detection)) return false;
@@ -407,12 +415,16 @@ void StartListeners(Daemon::State& s, std::vector<std::pair<std::string, uint16_
 // throws what a component throws.
 bool StartAll(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>>& ports) {
   PrepareDataDir(s.config.data_dir);
-  // First: every later stage (detection, a cluster node's publishing, the
-  // events file) sees the JSON lines parsed (StartListeners defers them).
-  s.pipeline.AddStage(std::make_unique<JsonParseStage>(
+  // StartListeners defers the JSON lines' parse. The local detection stage
+  // parses them, one event just before it matches it; without one, the
+  // parse runs first, so that every later stage (a cluster node's
+  // publishing, the events file) sees them parsed.
+  auto json_parse = std::make_unique<JsonParseStage>(
       s.metrics,
-      std::chrono::duration_cast<std::chrono::nanoseconds>(s.config.max_clock_skew).count()));
-  if (!SetUpDetection(s) || !SetUpCluster(s)) return false;
+      std::chrono::duration_cast<std::chrono::nanoseconds>(s.config.max_clock_skew).count());
+  if (!SetUpDetection(s, json_parse)) return false;
+  if (json_parse) s.pipeline.AddStage(std::move(json_parse));
+  if (!SetUpCluster(s)) return false;
   if (!s.config.events_file.empty()) {
     s.pipeline.AddStage(std::make_unique<EventFileStage>(
         s.config.events_file, Daemon::State::ListenerNames(s.config), s.agencies.names()));

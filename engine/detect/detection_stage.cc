@@ -202,7 +202,13 @@ void DetectionStage::Detect(EventBatch& batch, Prepared& slot) {
   RecycleAlerts(slot.alerts);
   slot.hits.clear();
   slot.detections.clear();
-  if (!slot.engine) return;
+  auto events = batch.events();
+  if (!slot.engine) {
+    if (deferred_parser_) {
+      for (Event& event : events) deferred_parser_->ParseDeferred(batch, event);
+    }
+    return;
+  }
   const RuleEngine& engine = *slot.engine;
   EngineScratch& scratch = ScratchFor(engine);
   std::vector<Alert>& alerts = slot.alerts;
@@ -243,9 +249,10 @@ void DetectionStage::Detect(EventBatch& batch, Prepared& slot) {
     spare.pop_back();
     FillDetectionAlert(alerts.back(), rule, batch, event, agency);
   };
-  auto events = batch.events();
   for (uint32_t i = 0; i < events.size(); ++i) {
     current = {&events[i], i};
+    if (deferred_parser_ && events[i].parse_deferred)
+      deferred_parser_->ParseDeferred(batch, events[i]);
     if (engine.decoders) engine.decoders->Decode(batch, events[i], *scratch.decode);
     if (engine.logsources) engine.logsources->Classify(batch, events[i]);
     engine.matcher->Match(batch, events[i], *scratch.match, on_match);

@@ -16,6 +16,11 @@
 // batch and handed to the Correlator (if one is given) once per batch; rules
 // that only feed correlations (`generate` not set) do not alert on their own.
 //
+// Events left unparsed (Event::parse_deferred) are parsed by the
+// DeferredParser given (SetDeferredParser), each just before it is decoded,
+// classified and matched, while its fields are in the cache; every event of
+// a batch is parsed when Prepare/Process returns, rules loaded or not.
+//
 // Alert policy (SetAlertPolicy): hits of rules below `min_level` only feed
 // correlations; with a DetectionAggregator, the other hits go to it once per
 // batch (it decides which alerts to publish) instead of one alert each.
@@ -31,6 +36,7 @@
 #include "engine/alert/alert.h"
 #include "engine/correlate/correlator.h"
 #include "engine/detect/rule_engine.h"
+#include "engine/event/deferred_parser.h"
 #include "engine/pipeline/pipeline.h"
 
 namespace gsoc {
@@ -100,6 +106,9 @@ class DetectionStage : public Stage {
   void SetAlertPolicy(rules::Level min_level, DetectionAggregator* aggregator);
   // Before the first batch, instead of a Correlator: hits go to `sink` (not owned).
   void SetHitSink(HitSink* sink) { hit_sink_ = sink; }
+  // Before the first batch: parses the events left unparsed (not owned; it
+  // outlives the stage's last batch). Without one they must come parsed.
+  void SetDeferredParser(DeferredParser* parser) { deferred_parser_ = parser; }
   // Hits that made no alert because their rule is below min_level.
   uint64_t below_min_level() const { return below_min_level_.load(std::memory_order_relaxed); }
 
@@ -141,6 +150,7 @@ class DetectionStage : public Stage {
   rules::Level min_level_ = rules::Level::kInformational;
   DetectionAggregator* aggregator_ = nullptr;
   HitSink* hit_sink_ = nullptr;
+  DeferredParser* deferred_parser_ = nullptr;
   std::atomic<uint64_t> alerts_[2][5] = {};
   std::atomic<uint64_t> below_min_level_{0};
 };

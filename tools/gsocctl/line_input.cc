@@ -32,9 +32,11 @@ void LineInput::AddDeferred(std::string_view line, EventBatch& batch, uint64_t e
   event.id = event_id;
   event.receive_time_ns = context_.receive_time_ns;
   event.raw = batch.arena().CopyPadded(line);
+  event.parse_deferred = true;
 }
 
 bool LineInput::ParseDeferred(JsonLineParser& parser, Event& event, EventBatch& batch) const {
+  event.parse_deferred = false;
   const bool ok = parser.ParseOrKeepRaw(event.raw, context_, event, batch);
   if (!event.has_message_time) event.event_time_ns = event.receive_time_ns;
   return ok;

@@ -9,12 +9,12 @@
 //
 // --threads N (N > 1): this thread reads the lines into batches, parsing
 // syslog lines (in order: RFC 3164 years and auditd joining depend on it)
-// and only copying JSON lines in; N worker threads parse the JSON lines
-// (each depends on nothing before it), then decode, classify, match and
-// build the detection alerts of a batch each; this thread then takes the
-// batches back in input order, runs the correlator on them and writes
-// their alerts, so the output is the same, byte for byte, as with one
-// thread. The default is one worker per core (at most 8). Parsing JSON on
+// and only copying JSON lines in; N worker threads parse each JSON line
+// (it depends on nothing before it) just before they decode, classify and
+// match its event, and build the detection alerts of a batch each; this
+// thread then takes the batches back in input order, runs the correlator
+// on them and writes their alerts, so the output is the same, byte for
+// byte, as with one thread. The default is one worker per core (at most 8). Parsing JSON on
 // the workers keeps this thread from being the one the others wait for: it
 // was ~40% of the work with the SigmaHQ corpus over Windows events.
 //
@@ -54,8 +54,7 @@ struct Job {
   EventBatch batch;
   std::vector<Alert> alerts;             // detection alerts, in the stage's order
   std::vector<correlate::RuleHit> hits;  // for the correlator, applied in input order
-  std::vector<uint32_t> deferred;        // events of JSON lines for the worker to parse
-  uint64_t parse_errors = 0;             // among them
+  uint64_t parse_errors = 0;             // among its JSON lines, which the worker parses
   bool done = false;                     // guarded by Workers::mutex_
 };
 
@@ -70,6 +69,21 @@ class JobSink : public AlertSink, public HitSink {
   }
 };
 
+// A worker's JSON lines (LineInput::AddDeferred), parsed by its stage one
+// event just before it matches it; parse errors count with the job.
+class JobParser : public DeferredParser {
+ public:
+  JobParser(const LineInput& input, const JobSink& sink) : input_(input), sink_(sink) {}
+  void ParseDeferred(EventBatch& batch, Event& event) override {
+    if (!input_.ParseDeferred(parser_, event, batch)) ++sink_.job->parse_errors;
+  }
+
+ private:
+  const LineInput& input_;
+  const JobSink& sink_;
+  JsonLineParser parser_;
+};
+
 // N threads running a DetectionStage each over the jobs Submit gives, and
 // the jobs back in submission order (Next).
 class Workers {
@@ -77,13 +91,16 @@ class Workers {
   // `input`: parses the jobs' deferred JSON lines (LineInput::ParseDeferred).
   Workers(size_t threads, const std::shared_ptr<const RuleEngine>& engine,
           const std::vector<std::string>& agency_names, const LineInput& input)
-      : window_(2 * threads + 2), input_(input) {
+      : window_(2 * threads + 2) {
     for (size_t i = 0; i < threads; ++i) {
       auto sink = std::make_unique<JobSink>();
+      auto parser = std::make_unique<JobParser>(input, *sink);
       auto stage = std::make_unique<DetectionStage>(engine, sink.get(), agency_names);
       stage->SetHitSink(sink.get());
+      stage->SetDeferredParser(parser.get());
       threads_.emplace_back([this, stage = stage.get(), sink = sink.get()] { Run(*stage, *sink); });
       sinks_.push_back(std::move(sink));
+      parsers_.push_back(std::move(parser));
       stages_.push_back(std::move(stage));
     }
   }
@@ -103,7 +120,6 @@ class Workers {
     free_.pop_back();
     job->batch.Clear();
     job->hits.clear();  // job->alerts, published, go back to a worker (Run)
-    job->deferred.clear();
     job->parse_errors = 0;
     job->done = false;
     return job;
@@ -133,7 +149,6 @@ class Workers {
 
  private:
   void Run(DetectionStage& stage, JobSink& sink) {
-    JsonLineParser parser;
     for (;;) {
       Job* job;
       {
@@ -145,11 +160,7 @@ class Workers {
       }
       sink.job = job;
       RecycleAlerts(job->alerts);  // the alerts it held last time, published: to refill
-      for (const uint32_t index : job->deferred) {
-        if (!input_.ParseDeferred(parser, job->batch.events()[index], job->batch))
-          ++job->parse_errors;
-      }
-      stage.Process(job->batch);
+      stage.Process(job->batch);   // parses the JSON lines too (JobParser)
       {
         std::lock_guard lock(mutex_);
         job->done = true;
@@ -159,7 +170,6 @@ class Workers {
   }
 
   const size_t window_;
-  const LineInput& input_;
   std::mutex mutex_;
   std::condition_variable work_ready_, done_;
   std::deque<Job*> queue_;                     // submitted, not taken by a worker
@@ -167,6 +177,7 @@ class Workers {
   std::vector<std::unique_ptr<Job>> free_;     // the main thread's only
   bool stopping_ = false;
   std::vector<std::unique_ptr<JobSink>> sinks_;
+  std::vector<std::unique_ptr<JobParser>> parsers_;
   std::vector<std::unique_ptr<DetectionStage>> stages_;
   std::vector<std::thread> threads_;
 };
@@ -252,9 +263,8 @@ struct Replay {
         while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
         if (line.empty()) continue;
         const bool json = input.IsJson(line);
-        if (json && workers) {  // parsed on a worker (Workers::Run)
+        if (json && workers) {  // parsed on a worker (JobParser)
           input.AddDeferred(line, *batch_ptr, ++events);
-          filling->deferred.push_back(static_cast<uint32_t>(batch_ptr->size() - 1));
         } else {
           if (!input.Add(line, *batch_ptr, ++events)) ++parse_errors;
           // auditd records of one serial become one event (engine/decode/auditd_joiner.h).

@@ -118,6 +118,29 @@ TEST_F(JsonParseStageTest, HostileLinesAreKeptAndCountedAndOthersStayWhole) {
   EXPECT_EQ(metrics_.SumParseErrors(1, ParseFormat::kJson), 3u);
 }
 
+// As a DetectionStage's DeferredParser: one event at a time, the others
+// left deferred, errors counted the same way.
+TEST_F(JsonParseStageTest, ParsesOneEventAtATimeAsADeferredParser) {
+  EventBatch batch;
+  AddDeferred(batch, R"({"a":"1"})", 1);
+  AddDeferred(batch, "not json", 2);
+  AddDeferred(batch, R"({"b":"2"})", 1);
+  DeferredParser& parser = stage_;
+  parser.ParseDeferred(batch, batch.events()[2]);
+  EXPECT_FALSE(batch.events()[2].parse_deferred);
+  EXPECT_EQ(GetField(batch, batch.events()[2], "b").value, "2");
+  EXPECT_TRUE(batch.events()[0].parse_deferred);
+  EXPECT_EQ(batch.events()[0].fields_count, 0u);
+  parser.ParseDeferred(batch, batch.events()[1]);
+  EXPECT_TRUE(batch.events()[1].parse_error);
+  EXPECT_EQ(metrics_.SumParseErrors(2, ParseFormat::kJson), 1u);
+  parser.ParseDeferred(batch, batch.events()[0]);
+  parser.ParseDeferred(batch, batch.events()[0]);  // parsed already: nothing
+  EXPECT_EQ(batch.events()[0].fields_count, 1u);
+  EXPECT_EQ(GetField(batch, batch.events()[0], "a").value, "1");
+  EXPECT_EQ(GetField(batch, batch.events()[2], "b").value, "2");
+}
+
 TEST_F(JsonParseStageTest, LeavesOtherEventsAlone) {
   EventBatch batch;
   Event& syslog = batch.AddEvent();
