@@ -84,6 +84,9 @@ bool Compiler::TranslateValue(const rules::ValueMatcher& value, uint32_t field, 
     pattern.pcre_options = internal::PcreOptions(text.flags);
     pattern.width = text.min_width;
     pattern.exact = std::move(text.exact);
+    pattern.anchored = std::move(text.anchored);
+    pattern.anchored_left = text.anchored_left;
+    pattern.anchored_right = text.anchored_right;
     if (!kLiteralDatabases && pattern.literal) {
       pattern.literal = false;
       pattern.expression = pattern.pcre_expression;

@@ -221,6 +221,25 @@ std::vector<std::vector<uint32_t>> Compiler::CompileSpecs(
   return demoted;
 }
 
+bool Compiler::InAffixTable(const PendingPattern& pattern) {
+  return !pattern.literal && !pattern.prefilter && !pattern.anchored.empty() &&
+         pattern.anchored.size() <= internal::AffixTable::kMaxLength &&
+         (pattern.anchored_left || pattern.anchored_right);
+}
+
+internal::AffixTable::Entry Compiler::AffixEntry(uint32_t pattern) const {
+  using Kind = internal::AffixTable::Kind;
+  const PendingPattern& text = pattern_text_[pattern];
+  internal::AffixTable::Entry entry;
+  entry.kind = text.anchored_left && text.anchored_right ? Kind::kWhole
+               : text.anchored_left                      ? Kind::kPrefix
+                                                         : Kind::kSuffix;
+  entry.text = text.anchored;
+  entry.cased = (text.flags & HS_FLAG_CASELESS) == 0;
+  entry.pattern = pattern;
+  return entry;
+}
+
 void Compiler::BuildDatabases(CompileStats* stats) {
   IndexGroups();
   // Keywords read event.message, `message` reads GetField (usually the same
@@ -236,16 +255,18 @@ void Compiler::BuildDatabases(CompileStats* stats) {
   if (keywords != kNoIndex && message != kNoIndex) field_group[keywords] = message;
 
   // Per rule group and field group, a literal database (hs_compile_lit_multi)
-  // and a regex one; patterns in id order.
-  std::map<std::pair<uint32_t, uint32_t>, std::array<std::vector<uint32_t>, 2>> buckets;
+  // and a regex one, and the anchored literals' AffixTable; patterns in id
+  // order.
+  std::map<std::pair<uint32_t, uint32_t>, std::array<std::vector<uint32_t>, 3>> buckets;
   for (uint32_t id = 0; id < pattern_text_.size(); ++id) {
     const PendingPattern& text = pattern_text_[id];
-    buckets[{text.group, field_group[text.field]}][text.literal ? 0 : 1].push_back(id);
+    const int kind = InAffixTable(text) ? 2 : text.literal ? 0 : 1;
+    buckets[{text.group, field_group[text.field]}][kind].push_back(id);
   }
   std::vector<internal::DatabaseSpec> specs;
   std::vector<uint32_t> spec_groups;
   for (const auto& [key, by_kind] : buckets) {
-    for (int kind = 0; kind < 2; ++kind) {
+    for (int kind = 0; kind < 2; ++kind) {  // the databases (the affixes below)
       if (by_kind[kind].empty()) continue;
       internal::DatabaseSpec spec;
       spec.field = key.second;
@@ -279,15 +300,23 @@ void Compiler::BuildDatabases(CompileStats* stats) {
     if (!cache_file.empty() && !demoted_any) internal::SaveCachedDatabases(cache_file, databases);
   }
   ScanOf scan_of;
-  for (size_t i = 0; i < specs.size(); ++i) {
-    if (!databases[i]) continue;
-    const uint32_t field = specs[i].field;
-    const uint32_t group = spec_groups[i];
+  auto scan_for = [&](uint32_t group, uint32_t field) -> internal::FieldScan& {
     auto [it, inserted] = scan_of.emplace(std::make_pair(group, field), impl_.scans.size());
     if (inserted) impl_.scans.push_back({field, group, field == message ? keywords : kNoIndex, {}});
-    impl_.scans[it->second].databases.push_back(databases[i].get());
+    return impl_.scans[it->second];
+  };
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (!databases[i]) continue;
+    scan_for(spec_groups[i], specs[i].field).databases.push_back(databases[i].get());
     hs_alloc_scratch(databases[i].get(), &impl_.prototype_scratch);
     impl_.databases.push_back(std::move(databases[i]));
+  }
+  for (const auto& [key, by_kind] : buckets) {
+    if (by_kind[2].empty()) continue;
+    std::vector<internal::AffixTable::Entry> entries;
+    for (uint32_t id : by_kind[2]) entries.push_back(AffixEntry(id));
+    scan_for(key.first, key.second).affix = impl_.affix_tables.size();
+    impl_.affix_tables.emplace_back().Build(std::move(entries));
   }
   stats->databases = impl_.databases.size();
   IndexScans();

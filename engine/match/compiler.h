@@ -42,6 +42,11 @@ struct PendingPattern {
   uint32_t pcre_options = 0;
   size_t width = 0;   // minimum match length: longer is rarer (trigger choice)
   std::string exact;  // PatternText::exact
+  // PatternText::anchored: an AffixTable entry instead of a Hyperscan
+  // pattern (BuildDatabases), unless `prefilter` or too long.
+  std::string anchored;
+  bool anchored_left = false;
+  bool anchored_right = false;
 };
 
 // Patterns one of which must fire for a condition to be true (nullopt: none
@@ -84,6 +89,10 @@ class Compiler {
   MaybeTrigger PredicateTrigger(const internal::Predicate& predicate) const;
   void Demote(uint32_t pattern);
   void IndexGroups();
+  // Whether the pattern is an anchored literal the scan's AffixTable finds
+  // (no Hyperscan pattern), and its entry there.
+  static bool InAffixTable(const PendingPattern& pattern);
+  internal::AffixTable::Entry AffixEntry(uint32_t pattern) const;
   void IndexScans();
   using ScanOf = std::map<std::pair<uint32_t, uint32_t>, uint32_t>;  // (group, field) -> scan
   void IndexFilters(const ScanOf& scan_of, const std::vector<uint32_t>& field_group);

@@ -268,11 +268,12 @@ void Matcher::Match(const EventBatch& batch, const Event& event, Scratch& scratc
     const internal::FieldScan& scan = impl.scans[scan_index];
     context.value = value;
     context.only_field = only;
+    auto found = [&](uint32_t id) { OnPattern(id, 0, 0, 0, &context); };
     if (scan.exact != kNoIndex) {
-      impl.exact_tables[scan.exact].Find(value,
-                                         [&](uint32_t id) { OnPattern(id, 0, 0, 0, &context); });
+      impl.exact_tables[scan.exact].Find(value, found);
       return;
     }
+    if (scan.affix != kNoIndex) impl.affix_tables[scan.affix].Find(value, found);
     for (hs_database_t* db : scan.databases) {
       ++state.counts.scans;
       hs_scan(db, value.data(), static_cast<unsigned>(value.size()), 0, state.hs, OnPattern,

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "engine/indicators/indicator_list.h"
+#include "engine/match/affix_table.h"
 #include "engine/match/database.h"
 #include "engine/match/matcher.h"
 #include "engine/match/pcre.h"
@@ -82,6 +83,7 @@ struct FieldScan {
   uint32_t keywords = kNoIndex;           // set on the `message` scan: the keyword field shares it
   std::vector<hs_database_t*> databases;  // owned by MatcherData::databases
   uint32_t exact = kNoIndex;              // MatcherData::exact_tables: a lookup, not a scan
+  uint32_t affix = kNoIndex;              // MatcherData::affix_tables: its anchored literals
 };
 
 // Field name -> field index, so an event's own fields find their scans in
@@ -184,6 +186,7 @@ struct MatcherData {
   std::vector<HsDatabase> databases;
   std::vector<FieldScan> scans;
   std::vector<ExactTable> exact_tables;
+  std::vector<AffixTable> affix_tables;
 
   // Rule groups: rules with the same EventFilter (selectors, programs,
   // facilities, formats; not `carries`) form one group. Patterns,

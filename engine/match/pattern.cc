@@ -77,7 +77,12 @@ PatternText Translate(const rules::ValueMatcher& value) {
     out.expression = rules::Unescape(text);
     return out;
   }
-  if (anchor_left && anchor_right && !rules::HasWildcards(text)) out.exact = rules::Unescape(text);
+  if (!rules::HasWildcards(text)) {
+    out.anchored = rules::Unescape(text);
+    out.anchored_left = anchor_left;
+    out.anchored_right = anchor_right;
+    if (anchor_left && anchor_right) out.exact = out.anchored;
+  }
   out.flags |= HS_FLAG_DOTALL;
   // Built with push_back/append: `s = "^"; s += x` trips GCC 12's -Wrestrict
   // false positive (PR105329).
