@@ -2,6 +2,7 @@
 
 #include <hs/hs.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -29,6 +30,22 @@ struct SpecsDigest {
   }
   void Add(uint64_t value) { Add(&value, sizeof(value)); }
 };
+
+// Removes all but the kKeptCacheFiles most recently written or used .hsdb
+// files of `dir`; nothing else there (the Sigma parse cache prunes its own).
+void PruneCacheDir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::vector<std::pair<std::filesystem::file_time_type, std::filesystem::path>> files;
+  for (auto it = std::filesystem::directory_iterator(dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    if (it->path().extension() == ".hsdb" && it->is_regular_file(ec))
+      files.emplace_back(it->last_write_time(ec), it->path());
+  }
+  if (files.size() <= kKeptCacheFiles) return;
+  std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a > b; });
+  for (size_t i = kKeptCacheFiles; i < files.size(); ++i)
+    std::filesystem::remove(files[i].second, ec);
+}
 
 }  // namespace
 
@@ -124,6 +141,8 @@ bool LoadCachedDatabases(const std::filesystem::path& file, size_t expected,
   }
   if (pos != data.size()) return false;
   *out = std::move(dbs);
+  std::error_code ec;  // marked as used, for PruneCacheDir
+  std::filesystem::last_write_time(file, std::filesystem::file_time_type::clock::now(), ec);
   return true;
 }
 
@@ -140,7 +159,9 @@ bool SaveCachedDatabases(const std::filesystem::path& file, const std::vector<Hs
     data.append(bytes, size);
     std::free(bytes);  // hs_serialize_database uses the misc allocator (malloc)
   }
-  return WriteFileAtomically(file, data);
+  if (!WriteFileAtomically(file, data)) return false;
+  PruneCacheDir(file.parent_path());
+  return true;
 }
 
 }  // namespace gsoc::match::internal

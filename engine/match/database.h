@@ -9,6 +9,12 @@
 // A file that is short, has the wrong count or a blob that does not
 // deserialize is ignored (the caller compiles). Written to a temporary file
 // and renamed, so readers never see a partial file.
+//
+// Bounded: each rule set leaves one file (a SOC that edits and reloads its
+// rules daily would otherwise fill the disk, 8-19 MB a SigmaHQ-sized set),
+// so a save keeps only the kKeptCacheFiles most recently written or used
+// .hsdb files of the directory (a load marks its file used). A process
+// whose file another one removed just compiles again.
 #pragma once
 
 #include <cstdint>
@@ -45,10 +51,13 @@ HsDatabase CompileDatabase(const DatabaseSpec& spec, std::string* error, int* fa
 uint64_t HashDatabaseSpecs(const std::vector<DatabaseSpec>& specs);
 std::filesystem::path CacheFile(const std::filesystem::path& dir, uint64_t hash);
 
-// True with one database per spec on success.
+inline constexpr size_t kKeptCacheFiles = 8;
+
+// True with one database per spec on success (the file is then marked used).
 bool LoadCachedDatabases(const std::filesystem::path& file, size_t expected,
                          std::vector<HsDatabase>* out);
 // Best effort: false (nothing thrown) when the file cannot be written.
+// Then prunes the directory to kKeptCacheFiles .hsdb files.
 bool SaveCachedDatabases(const std::filesystem::path& file, const std::vector<HsDatabase>& dbs);
 
 }  // namespace gsoc::match::internal

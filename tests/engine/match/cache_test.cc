@@ -75,6 +75,37 @@ TEST(MatcherCache, SecondCompileLoadsFromCache) {
   EXPECT_EQ(CountCacheFiles(options.cache_dir), 2u);
 }
 
+// Each rule set leaves a file; the directory keeps the 8 most recently
+// written or used, so rule edits and reloads never fill the disk, and the
+// set a running engine uses (loaded again) is not the one removed.
+TEST(MatcherCache, KeepsOnlyTheMostRecentlyUsedFiles) {
+  TempDir dir("prune");
+  CompileOptions options;
+  options.cache_dir = dir.path() / "hs";
+  auto set = [](int i) {
+    auto rules = CacheRules();
+    rules[0].selections[0].alternatives[0][0].values[0].text = "edit" + std::to_string(i);
+    return rules;
+  };
+  for (int i = 0; i < 8; ++i) EXPECT_FALSE(Matcher::Compile(set(i), options).stats.from_cache);
+  EXPECT_EQ(CountCacheFiles(options.cache_dir), 8u);
+  // Set 0 is used again (a reload of the running set); then two new sets.
+  EXPECT_TRUE(Matcher::Compile(set(0), options).stats.from_cache);
+  for (int i = 8; i < 10; ++i) {
+    EXPECT_FALSE(Matcher::Compile(set(i), options).stats.from_cache);
+    EXPECT_EQ(CountCacheFiles(options.cache_dir), 8u);
+  }
+  // The two least recently used (sets 1 and 2) went; set 0 and 3 stayed.
+  EXPECT_TRUE(Matcher::Compile(set(0), options).stats.from_cache);
+  EXPECT_TRUE(Matcher::Compile(set(3), options).stats.from_cache);
+  EXPECT_FALSE(Matcher::Compile(set(1), options).stats.from_cache);
+  EXPECT_EQ(CountCacheFiles(options.cache_dir), 8u);
+  // Other files in the directory are not the matcher's to remove.
+  std::ofstream(options.cache_dir / "sigma-0000000000000000.cache") << "x";
+  EXPECT_FALSE(Matcher::Compile(set(11), options).stats.from_cache);
+  EXPECT_TRUE(std::filesystem::exists(options.cache_dir / "sigma-0000000000000000.cache"));
+}
+
 TEST(MatcherCache, CorruptFileRecompiles) {
   TempDir dir("corrupt");
   CompileOptions options;
