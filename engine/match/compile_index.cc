@@ -315,6 +315,7 @@ void Compiler::BuildDatabases(CompileStats* stats) {
     if (by_kind[2].empty()) continue;
     std::vector<internal::AffixTable::Entry> entries;
     for (uint32_t id : by_kind[2]) entries.push_back(AffixEntry(id));
+    stats->affix_patterns += entries.size();
     scan_for(key.first, key.second).affix = impl_.affix_tables.size();
     impl_.affix_tables.emplace_back().Build(std::move(entries));
   }

@@ -76,7 +76,8 @@ struct CompileStats {
   size_t rules = 0;
   size_t patterns = 0;
   size_t databases = 0;
-  size_t groups = 0;  // rule groups (CompileOptions::group_by_logsource)
+  size_t affix_patterns = 0;  // of the patterns, anchored literals in AffixTables, not databases
+  size_t groups = 0;          // rule groups (CompileOptions::group_by_logsource)
   bool from_cache = false;
   double seconds = 0;
 };

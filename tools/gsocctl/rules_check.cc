@@ -62,11 +62,12 @@ struct RulesCheck {
         build.warnings.size() + (build.engine ? WarnUncarriedFields(*build.engine) : 0);
     std::printf(
         "%zu rule file(s) (%zu read back from the parse cache): %zu rule(s) loaded, %zu "
-        "correlation(s), %zu refused, %zu skipped by status/level; %zu pattern(s) in "
-        "%zu database(s), compiled in %.3f s%s; %zu warning(s)\n",
+        "correlation(s), %zu refused, %zu skipped by status/level; %zu pattern(s) (%zu "
+        "anchored literal(s) in tries), %zu database(s), compiled in %.3f s%s; %zu warning(s)\n",
         build.rule_files, build.rule_files_cached, build.rules_loaded, build.correlations_loaded,
-        build.refused.size(), build.rules_skipped, build.compile.patterns, build.compile.databases,
-        build.compile.seconds, build.compile.from_cache ? " (from cache)" : "", warnings);
+        build.refused.size(), build.rules_skipped, build.compile.patterns,
+        build.compile.affix_patterns, build.compile.databases, build.compile.seconds,
+        build.compile.from_cache ? " (from cache)" : "", warnings);
     return build.fatal.empty() && build.refused.empty() ? 0 : 1;
   }
 };
