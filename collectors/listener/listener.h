@@ -45,7 +45,8 @@ struct ListenerContext {
   int64_t max_clock_skew_ns = 24LL * 3600 * 1'000'000'000;
   // json_tcp: leave each line's parsing to the pipeline's JsonParseStage
   // (Event::parse_deferred), which the owner of the pipeline must have
-  // added as its first stage; false: the io thread parses.
+  // added as its first stage or given to its first stage as that stage's
+  // DeferredParser (DetectionStage); false: the io thread parses.
   bool defer_json_parse = false;
 };
 

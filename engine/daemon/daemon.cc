@@ -401,7 +401,7 @@ void StartListeners(Daemon::State& s, std::vector<std::pair<std::string, uint16_
     context.utc_offset_seconds = s.config.utc_offset_seconds;
     context.max_clock_skew_ns =
         std::chrono::duration_cast<std::chrono::nanoseconds>(s.config.max_clock_skew).count();
-    context.defer_json_parse = true;  // the pipeline's JsonParseStage (StartAll)
+    context.defer_json_parse = true;  // JsonParseStage parses them (StartAll)
     s.listeners.push_back(MakeListener(s.io, std::move(context)));
     s.listeners.back()->Start();
     if (auto collectable = s.listeners.back()->MakeCollectable(); collectable && s.metrics_server) {
