@@ -1,17 +1,20 @@
 #include "engine/match/affix_table.h"
 
 #include <algorithm>
-#include <map>
+#include <cstddef>
+#include <utility>
 
 namespace gsoc::match::internal {
 
 namespace {
 
-// A trie being built: children by folded byte, entries ending here.
-struct BuildNode {
-  std::map<unsigned char, uint32_t> children;
-  std::vector<uint32_t> hits;
-};
+// The length of the common prefix of a and b.
+size_t CommonPrefix(std::string_view a, std::string_view b) {
+  const size_t n = std::min(a.size(), b.size());
+  size_t i = 0;
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
+}
 
 }  // namespace
 
@@ -29,76 +32,78 @@ bool AffixTable::Matches(const Entry& entry, std::string_view value) const {
   return false;
 }
 
+// Built from the sorted keys (folded; a suffix's reversed), so memory is
+// linear in the literals' bytes whatever a rule set holds: a node only
+// where a literal ends or keys part, a chain between them one label.
 void AffixTable::Build(std::vector<Entry> entries) {
   entries_ = std::move(entries);
-  nodes_.clear();
+  nodes_.assign(2, Node{});  // 0: the forward root, 1: the backward root
   bytes_.clear();
   children_.clear();
   hits_.clear();
   labels_.clear();
-  forward_root_ = backward_root_ = kNone;
-  // Two tries in one node array: forward (prefixes, whole values) from node
-  // 0, backward (suffixes, reversed) from node 1.
-  std::vector<BuildNode> building(2);
-  bool forward = false, backward = false;
+  std::vector<Key> keys[2];
   for (uint32_t e = 0; e < entries_.size(); ++e) {
     const Entry& entry = entries_[e];
     const bool reversed = entry.kind == Kind::kSuffix;
-    (reversed ? backward : forward) = true;
-    uint32_t node = reversed ? 1 : 0;
-    const size_t n = entry.text.size();
-    for (size_t i = 0; i < n; ++i) {
-      const unsigned char byte = Fold(entry.text[reversed ? n - 1 - i : i]);
-      const auto it = building[node].children.find(byte);
-      if (it != building[node].children.end()) {
-        node = it->second;
-        continue;
-      }
-      const auto child = static_cast<uint32_t>(building.size());
-      building[node].children.emplace(byte, child);
-      building.emplace_back();
-      node = child;
-    }
-    building[node].hits.push_back(e);
+    std::string key(entry.text.size(), '\0');
+    for (size_t i = 0; i < key.size(); ++i) key[i] = static_cast<char>(Fold(entry.text[i]));
+    if (reversed) std::reverse(key.begin(), key.end());
+    keys[reversed ? 1 : 0].push_back({std::move(key), e});
   }
-  // Flatten, compressing each chain of single-child nodes without literals
-  // into the label of the node it ends at. Nodes 0 and 1 stay the roots.
-  nodes_.assign(2, Node{});
-  std::vector<std::pair<uint32_t, uint32_t>> pending = {{0, 0}, {1, 1}};  // (built, flat)
-  std::vector<std::pair<unsigned char, uint32_t>> root_children[2];
-  while (!pending.empty()) {
-    const auto [built, flat] = pending.back();
-    pending.pop_back();
-    const BuildNode& from = building[built];
-    nodes_[flat].hits_begin = static_cast<uint32_t>(hits_.size());
-    hits_.insert(hits_.end(), from.hits.begin(), from.hits.end());
-    nodes_[flat].hits_end = static_cast<uint32_t>(hits_.size());
-    nodes_[flat].edges_begin = static_cast<uint32_t>(bytes_.size());
-    for (const auto& [byte, child] : from.children) {
-      // The child's chain: follow single children that end no literal.
-      const uint32_t label_begin = static_cast<uint32_t>(labels_.size());
-      uint32_t end = child;
-      while (building[end].hits.empty() && building[end].children.size() == 1) {
-        labels_.push_back(building[end].children.begin()->first);
-        end = building[end].children.begin()->second;
-      }
-      const auto next = static_cast<uint32_t>(nodes_.size());
-      nodes_.push_back(Node{});
-      nodes_[next].label_begin = label_begin;
-      nodes_[next].label_end = static_cast<uint32_t>(labels_.size());
-      bytes_.push_back(byte);
-      children_.push_back(next);
-      if (built < 2) root_children[built].emplace_back(byte, next);
-      pending.emplace_back(end, next);
-    }
-    nodes_[flat].edges_end = static_cast<uint32_t>(bytes_.size());
+  for (int side = 0; side < 2; ++side) {
+    std::sort(keys[side].begin(), keys[side].end(),
+              [](const Key& a, const Key& b) { return a.text < b.text; });
+    BuildNode(keys[side], 0, keys[side].size(), 0, static_cast<uint32_t>(side));
   }
-  if (forward) forward_root_ = 0;
-  if (backward) backward_root_ = 1;
+  forward_root_ = keys[0].empty() ? kNone : 0;
+  backward_root_ = keys[1].empty() ? kNone : 1;
   forward_first_.assign(256, kNone);
   backward_first_.assign(256, kNone);
-  for (const auto& [byte, child] : root_children[0]) forward_first_[byte] = child;
-  for (const auto& [byte, child] : root_children[1]) backward_first_[byte] = child;
+  for (int side = 0; side < 2; ++side) {
+    std::vector<uint32_t>& first = side == 0 ? forward_first_ : backward_first_;
+    const Node& root = nodes_[side];
+    for (uint32_t e = root.edges_begin; e < root.edges_end; ++e) first[bytes_[e]] = children_[e];
+  }
+}
+
+// keys[begin, end) share their first `depth` bytes; fills nodes_[node].
+// Recursion depth: at most one level per byte of the longest literal.
+void AffixTable::BuildNode(const std::vector<Key>& keys, size_t begin, size_t end, size_t depth,
+                           uint32_t node) {
+  // The keys that end here sort first (a prefix before its extensions).
+  size_t i = begin;
+  nodes_[node].hits_begin = static_cast<uint32_t>(hits_.size());
+  for (; i < end && keys[i].text.size() == depth; ++i) hits_.push_back(keys[i].entry);
+  nodes_[node].hits_end = static_cast<uint32_t>(hits_.size());
+  // One edge per next byte; the keys of an edge are contiguous.
+  std::vector<std::pair<size_t, size_t>> groups;
+  while (i < end) {
+    size_t j = i + 1;
+    while (j < end && keys[j].text[depth] == keys[i].text[depth]) ++j;
+    groups.emplace_back(i, j);
+    i = j;
+  }
+  const auto edges = static_cast<uint32_t>(bytes_.size());
+  nodes_[node].edges_begin = edges;
+  nodes_[node].edges_end = edges + static_cast<uint32_t>(groups.size());
+  bytes_.resize(edges + groups.size());
+  children_.resize(edges + groups.size());
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const auto [first, last] = groups[g];
+    // The group's common prefix (sorted: that of its first and last keys)
+    // past the edge byte is the child's label.
+    const size_t shared = CommonPrefix(keys[first].text, keys[last - 1].text);
+    const auto child = static_cast<uint32_t>(nodes_.size());
+    nodes_.emplace_back();
+    nodes_[child].label_begin = static_cast<uint32_t>(labels_.size());
+    labels_.insert(labels_.end(), keys[first].text.begin() + static_cast<std::ptrdiff_t>(depth + 1),
+                   keys[first].text.begin() + static_cast<std::ptrdiff_t>(shared));
+    nodes_[child].label_end = static_cast<uint32_t>(labels_.size());
+    bytes_[edges + g] = static_cast<unsigned char>(keys[first].text[depth]);
+    children_[edges + g] = child;
+    BuildNode(keys, first, last, shared, child);
+  }
 }
 
 }  // namespace gsoc::match::internal

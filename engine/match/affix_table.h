@@ -16,9 +16,9 @@
 // suffix end it, a whole literal be the value.
 //
 // Ownership and threading: built once at compile, read-only afterwards;
-// Find may run on any number of threads at once. Memory: one node per
-// distinct byte position of the literals (bounded by their total length),
-// and the literals themselves.
+// Find may run on any number of threads at once. Memory, also while
+// building: linear in the literals' bytes (a node where a literal ends or
+// two part, the bytes between them one label).
 #pragma once
 
 #include <cstdint>
@@ -75,6 +75,12 @@ class AffixTable {
     return kNone;
   }
   bool Matches(const Entry& entry, std::string_view value) const;
+  struct Key {
+    std::string text;  // folded, reversed for a suffix
+    uint32_t entry = 0;
+  };
+  void BuildNode(const std::vector<Key>& keys, size_t begin, size_t end, size_t depth,
+                 uint32_t node);
 
   // The first byte through a table (the roots have dozens of edges; deeper
   // nodes one or two), the others through the nodes' edges and labels.
