@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <tuple>
 #include <utility>
 
 namespace gsoc::match::internal {
@@ -52,8 +53,9 @@ void AffixTable::Build(std::vector<Entry> entries) {
     keys[reversed ? 1 : 0].push_back({std::move(key), e});
   }
   for (int side = 0; side < 2; ++side) {
-    std::sort(keys[side].begin(), keys[side].end(),
-              [](const Key& a, const Key& b) { return a.text < b.text; });
+    std::sort(keys[side].begin(), keys[side].end(), [](const Key& a, const Key& b) {
+      return std::tie(a.text, a.entry) < std::tie(b.text, b.entry);
+    });
     BuildNode(keys[side], 0, keys[side].size(), 0, static_cast<uint32_t>(side));
   }
   forward_root_ = keys[0].empty() ? kNone : 0;
