@@ -91,20 +91,28 @@ void AffixTable::BuildNode(const std::vector<Key>& keys, size_t begin, size_t en
   nodes_[node].edges_end = edges + static_cast<uint32_t>(groups.size());
   bytes_.resize(edges + groups.size());
   children_.resize(edges + groups.size());
+  // The children first, side by side (a walk reads one of them, and the
+  // top levels, which every walk reads, stay in few cache lines), then
+  // their subtrees.
+  const auto children = static_cast<uint32_t>(nodes_.size());
+  nodes_.resize(children + groups.size());
+  std::vector<size_t> shared(groups.size());
   for (size_t g = 0; g < groups.size(); ++g) {
     const auto [first, last] = groups[g];
     // The group's common prefix (sorted: that of its first and last keys)
     // past the edge byte is the child's label.
-    const size_t shared = CommonPrefix(keys[first].text, keys[last - 1].text);
-    const auto child = static_cast<uint32_t>(nodes_.size());
-    nodes_.emplace_back();
-    nodes_[child].label_begin = static_cast<uint32_t>(labels_.size());
+    shared[g] = CommonPrefix(keys[first].text, keys[last - 1].text);
+    Node& child = nodes_[children + g];
+    child.label_begin = static_cast<uint32_t>(labels_.size());
     labels_.insert(labels_.end(), keys[first].text.begin() + static_cast<std::ptrdiff_t>(depth + 1),
-                   keys[first].text.begin() + static_cast<std::ptrdiff_t>(shared));
-    nodes_[child].label_end = static_cast<uint32_t>(labels_.size());
+                   keys[first].text.begin() + static_cast<std::ptrdiff_t>(shared[g]));
+    child.label_end = static_cast<uint32_t>(labels_.size());
     bytes_[edges + g] = static_cast<unsigned char>(keys[first].text[depth]);
-    children_[edges + g] = child;
-    BuildNode(keys, first, last, shared, child);
+    children_[edges + g] = children + static_cast<uint32_t>(g);
+  }
+  for (size_t g = 0; g < groups.size(); ++g) {
+    BuildNode(keys, groups[g].first, groups[g].second, shared[g],
+              children + static_cast<uint32_t>(g));
   }
 }
 
