@@ -29,4 +29,12 @@ bool CompareNumber(rules::MatchOp op, std::string_view field_value, double numbe
   }
 }
 
+void KeywordValues(const EventBatch& batch, const Event& event, std::string* out) {
+  out->clear();
+  for (const Field& field : batch.FieldsOf(event)) {
+    out->append(field.value);
+    out->push_back('\n');
+  }
+}
+
 }  // namespace gsoc::match::internal

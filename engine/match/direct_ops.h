@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "engine/event/event_batch.h"
@@ -31,7 +32,21 @@ inline bool EqualsFieldRef(const FieldLookup& field, const FieldLookup& other) {
 // kLt/kLte/kGt/kGte: `field_value op number`; non-numeric -> false.
 bool CompareNumber(rules::MatchOp op, std::string_view field_value, double number);
 
-// The value a predicate reads: keywords (empty field name) read the message.
+// Whether keywords search the event's field values instead of its message:
+// a JSON event whose message is its whole line (no `message`/`msg` member).
+// A keyword is text a value holds, and the line holds it escaped (a quote,
+// an inner backslash) among member names and JSON syntax.
+inline bool KeywordsSearchValues(const Event& event) {
+  return event.format == EventFormat::kJson && event.message.data() == event.raw.data() &&
+         event.message.size() == event.raw.size();
+}
+// Those values (the unescaped field values), each followed by '\n', into
+// `out` (cleared first).
+void KeywordValues(const EventBatch& batch, const Event& event, std::string* out);
+
+// The value a predicate reads: keywords (empty field name) read the message
+// (callers first take KeywordsSearchValues's text for the events it names),
+// other names GetField.
 inline FieldLookup LookupPredicateField(const EventBatch& batch, const Event& event,
                                         std::string_view field) {
   if (field.empty()) return {true, event.message};

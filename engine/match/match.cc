@@ -57,6 +57,26 @@ bool ScanWanted(const internal::MatcherData& impl, internal::ScratchState& state
   return false;
 }
 
+// The text keywords search: the message, or for a JSON event without a
+// message member its field values (KeywordsSearchValues), built into the
+// scratch once an event however many scans and rules read it.
+std::string_view KeywordText(internal::ScratchState& state, const EventBatch& batch,
+                             const Event& event) {
+  if (!internal::KeywordsSearchValues(event)) return event.message;
+  if (state.keyword_epoch != state.epoch) {
+    internal::KeywordValues(batch, event, &state.keyword_text);
+    state.keyword_epoch = state.epoch;
+  }
+  return state.keyword_text;
+}
+
+// What a predicate on `name` reads: KeywordText for keywords (empty name).
+FieldLookup PredicateField(internal::ScratchState& state, const EventBatch& batch,
+                           const Event& event, const std::string& name) {
+  if (name.empty()) return {true, KeywordText(state, batch, event)};
+  return internal::LookupPredicateField(batch, event, name);
+}
+
 struct ScanContext {
   const internal::MatcherData* impl;
   internal::ScratchState* state;
@@ -198,7 +218,7 @@ class Evaluator {
   }
 
   FieldLookup Lookup(const internal::Predicate& predicate) const {
-    return internal::LookupPredicateField(batch_, event_, impl_.field_names[predicate.field]);
+    return PredicateField(state_, batch_, event_, impl_.field_names[predicate.field]);
   }
 
   const internal::MatcherData& impl_;
@@ -237,6 +257,7 @@ void Matcher::Match(const EventBatch& batch, const Event& event, Scratch& scratc
     std::fill(state.field_epochs.begin(), state.field_epochs.end(), 0);
     std::fill(state.group_epochs.begin(), state.group_epochs.end(), 0);
     std::fill(state.filter_epochs.begin(), state.filter_epochs.end(), 0);
+    state.keyword_epoch = 0;
     state.epoch = 1;
   }
   const uint32_t epoch = state.epoch;
@@ -304,13 +325,12 @@ void Matcher::Match(const EventBatch& batch, const Event& event, Scratch& scratc
       const uint32_t scan_index = impl.header_scans[s];
       if (!ScanWanted(impl, state, event, scan_index)) continue;
       const internal::FieldScan& scan = impl.scans[scan_index];
-      FieldLookup field =
-          internal::LookupPredicateField(batch, event, impl.field_names[scan.field]);
+      FieldLookup field = PredicateField(state, batch, event, impl.field_names[scan.field]);
       if (scan.keywords == kNoIndex) {
         if (field.present) scan_value(scan_index, field.value, kNoIndex);
         continue;
       }
-      std::string_view message = event.message;
+      const std::string_view message = KeywordText(state, batch, event);
       if (field.present && field.value.data() == message.data() &&
           field.value.size() == message.size()) {
         scan_value(scan_index, message, kNoIndex);

@@ -256,6 +256,10 @@ struct ScratchState {
   std::vector<uint32_t> filter_epochs;  // per filter: the event (epoch) it was checked for
   std::vector<uint8_t> filter_pass;     // ... and whether the event passed it
   uint32_t epoch = 0;
+  // The keyword text of a JSON event (KeywordsSearchValues), built once an
+  // event: keyword_epoch is the event it holds.
+  std::string keyword_text;
+  uint32_t keyword_epoch = 0;
   Matcher::Scratch::Counts counts;
   PcreMatchData match_data;
   std::unique_ptr<RegexMatchContext> regex;

@@ -116,11 +116,14 @@ struct Context {
   const EventBatch& batch;
   const Event& event;
   const indicators::IndicatorRegistry* indicators;
+  std::string_view keywords;  // what keywords search (Matcher's KeywordText)
 };
 
 bool ValueMatches(const rules::FieldPredicate& predicate, const rules::ValueMatcher& value,
                   const Context& context) {
-  FieldLookup field = internal::LookupPredicateField(context.batch, context.event, predicate.field);
+  FieldLookup field = predicate.field.empty() ? FieldLookup{true, context.keywords}
+                                              : internal::LookupPredicateField(
+                                                    context.batch, context.event, predicate.field);
   switch (value.op) {
     case MatchOp::kEquals:
     case MatchOp::kContains:
@@ -222,7 +225,12 @@ bool ReferenceMatches(const rules::Rule& rule, const EventBatch& batch, const Ev
     std::optional<rules::EventFilter> filter = logsources->Resolve(rule.logsource);
     if (!filter || !filter->Matches(event)) return false;
   }
-  return ConditionMatches(rule, rule.condition, Context{batch, event, indicators});
+  std::string values;
+  if (internal::KeywordsSearchValues(event)) internal::KeywordValues(batch, event, &values);
+  const std::string_view keywords = internal::KeywordsSearchValues(event)
+                                        ? std::string_view(values)
+                                        : std::string_view(event.message);
+  return ConditionMatches(rule, rule.condition, Context{batch, event, indicators, keywords});
 }
 
 }  // namespace gsoc::match

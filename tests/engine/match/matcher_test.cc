@@ -419,5 +419,49 @@ TEST_F(MatcherTest, IndicatorLists) {
   EXPECT_EQ(Run({"GET http://good.example.com/x", "p", {}}), kNone);
 }
 
+// Keywords on a JSON event without a message member search its values,
+// unescaped: its line holds a quote or an inner backslash escaped, among
+// member names. The reference agrees.
+TEST(MatcherKeywords, AJsonEventsKeywordsSearchItsValuesNotItsLine) {
+  std::vector<rules::Rule> rules = {
+      MakeRule("path",
+               {Sel("k", {Pred("", {Value(MatchOp::kContains, "C:\\Windows\\Temp\\evil")})})},
+               C(0)),
+      MakeRule("quote", {Sel("k", {Pred("", {Value(MatchOp::kContains, "-Confirm \"False\"")})})},
+               C(0)),
+      MakeRule("name", {Sel("k", {Pred("", {Value(MatchOp::kContains, "CommandLine")})})}, C(0)),
+      MakeRule("regex", {Sel("k", {Pred("", {Regex("Temp\\\\evil\\.exe")})})}, C(0)),
+  };
+  auto result = Matcher::Compile(std::move(rules), CompileOptions{});
+  ASSERT_NE(result.matcher, nullptr);
+  auto scratch = result.matcher->MakeScratch();
+  EventBatch batch;
+  auto json = [&](std::string_view line,
+                  std::vector<std::pair<std::string, std::string>> fields) -> Event& {
+    Event& event = batch.AddEvent();
+    event.format = EventFormat::kJson;
+    event.raw = event.message = batch.arena().Copy(line);
+    for (auto& [name, value] : fields)
+      batch.AddField(event, batch.arena().Copy(name), batch.arena().Copy(value));
+    return event;
+  };
+  Event& line = json(
+      R"({"Image":"C:\\Windows\\Temp\\evil.exe","CommandLine":"Remove-X -Confirm \"False\""})",
+      {{"Image", "C:\\Windows\\Temp\\evil.exe"}, {"CommandLine", "Remove-X -Confirm \"False\""}});
+  const std::vector<std::string> expected = {"path", "quote", "regex"};
+  EXPECT_EQ(MatchIds(*result.matcher, *scratch, batch, line), expected);
+  EXPECT_EQ(ReferenceIds(*result.matcher, batch, line), expected);
+  // With a message member, keywords search that message only.
+  Event& member = json(R"({"message":"CommandLine was -Confirm \"False\""})", {});
+  member.message = batch.arena().Copy("CommandLine was -Confirm \"False\"");
+  const std::vector<std::string> message = {"quote", "name"};
+  EXPECT_EQ(MatchIds(*result.matcher, *scratch, batch, member), message);
+  EXPECT_EQ(ReferenceIds(*result.matcher, batch, member), message);
+  // A syslog event's keywords search its message, as before.
+  Event& syslog = AddTestEvent(batch, {"run C:\\Windows\\Temp\\evil.exe", "p", {}});
+  EXPECT_EQ(MatchIds(*result.matcher, *scratch, batch, syslog),
+            (std::vector<std::string>{"path", "regex"}));
+}
+
 }  // namespace
 }  // namespace gsoc::match

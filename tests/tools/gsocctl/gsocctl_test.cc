@@ -77,6 +77,33 @@ TEST(Gsocctl, RulesCheckCountsEveryWarningItPrints) {
   EXPECT_NE(result.out.find("; 1 warning(s)"), std::string::npos) << result.out;
 }
 
+// Keywords on a JSON Windows event search its values: a keyword with
+// backslashes or quotes fires, though the line holds them escaped.
+TEST(Gsocctl, ReplayedJsonEventsKeywordsSearchTheirValues) {
+  const gsoc::test::TempDir temp("gsocctl-test");
+  std::ofstream(temp / "kw.yml") << "title: Keywords\nid: 00000000-0000-0000-0000-00000000c0de\n"
+                                    "logsource: {product: windows}\ndetection:\n  keywords:\n"
+                                    "    - 'C:\\Windows\\Temp\\evil'\n    - '-Confirm \"False\"'\n"
+                                    "  condition: keywords\nlevel: high\n";
+  std::ofstream(temp / "events.json")
+      << R"({"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational",)"
+      << R"("Image":"C:\\Windows\\Temp\\evil.exe","Hostname":"h"})"
+      << "\n"
+      << R"({"EventID":1,"Channel":"MSExchange Management","Hostname":"h",)"
+      << R"("Data":"Remove-MailboxExportRequest -Confirm \"False\""})"
+      << "\n"
+      << R"({"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational",)"
+      << R"("Image":"C:\\Windows\\notepad.exe","Hostname":"h"})"
+      << "\n";
+  const Result result = Gsocctl("replay --no-cache --format json --logsources " + kPack +
+                                    "/logsources.yaml --rules " + (temp / "kw.yml").string() + " " +
+                                    (temp / "events.json").string(),
+                                Capture::kStderr);
+  EXPECT_EQ(result.exit_code, 0) << result.out;
+  EXPECT_NE(result.out.find("3 event(s), 0 parse error(s), 2 alert(s)"), std::string::npos)
+      << result.out;
+}
+
 // The rule caches go to the user's own cache directory; one that others
 // may write is not used, and every command says so.
 TEST(Gsocctl, RuleCachesOnlyInTheUsersOwnDirectory) {
