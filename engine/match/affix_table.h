@@ -26,6 +26,8 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/util/ascii.h"
+
 namespace gsoc::match::internal {
 
 class AffixTable {
@@ -64,9 +66,7 @@ class AffixTable {
     uint32_t label_begin = 0;  // into labels_, in walk order, folded
     uint32_t label_end = 0;
   };
-  static unsigned char Fold(char c) {
-    return static_cast<unsigned char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  }
+  static unsigned char Fold(char c) { return static_cast<unsigned char>(AsciiLowerChar(c)); }
   uint32_t Child(const Node& node, unsigned char byte) const {
     for (uint32_t e = node.edges_begin; e < node.edges_end; ++e) {
       if (bytes_[e] == byte) return children_[e];

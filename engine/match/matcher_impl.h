@@ -27,6 +27,7 @@
 #include "engine/match/pcre.h"
 #include "engine/rules/logsource_map.h"
 #include "engine/rules/rule.h"
+#include "engine/util/ascii.h"
 #include "engine/util/hash.h"
 
 namespace gsoc::match {
@@ -135,9 +136,7 @@ class ExactTable {
     bool cased = false;
     uint32_t pattern = 0;
   };
-  static char LowerAscii(char c) {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-  }
+  static char LowerAscii(char c) { return AsciiLowerChar(c); }
   static std::string Lower(std::string_view text);
   void Build(std::vector<Entry> entries);
   // Calls found(pattern id) for every pattern equal to `value`.

@@ -1,7 +1,7 @@
 // ASCII case folding for names and keywords (config values, URL schemes,
 // condition keywords, agency names, HTTP headers): bytes outside A-Z are
-// kept, so UTF-8 passes through unchanged. Not for the hot path's
-// case-insensitive matching (the matcher folds in place, without allocating).
+// kept, so UTF-8 passes through unchanged (as Hyperscan's CASELESS folds).
+// AsciiLower allocates: the hot path folds byte by byte with AsciiLowerChar.
 #pragma once
 
 #include <string>
@@ -9,11 +9,13 @@
 
 namespace gsoc {
 
+constexpr char AsciiLowerChar(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
 inline std::string AsciiLower(std::string_view text) {
   std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
+  for (char& c : out) c = AsciiLowerChar(c);
   return out;
 }
 
