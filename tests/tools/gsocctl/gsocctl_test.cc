@@ -45,6 +45,18 @@ TEST(Gsocctl, RulesCheckPassesOnTheShippedPack) {
   EXPECT_EQ(result.exit_code, 0) << result.out;
   EXPECT_NE(result.out.find("18 rule(s) loaded, 5 correlation(s), 0 refused"), std::string::npos)
       << result.out;
+  // The summary says how many patterns are anchored literals in tries (the
+  // pack's endswith/startswith/equals values), not in Hyperscan databases.
+  unsigned patterns = 0, anchored = 0;
+  const size_t at = result.out.find(" pattern(s) (");
+  ASSERT_NE(at, std::string::npos) << result.out;
+  const size_t start = result.out.rfind(' ', at - 1) + 1;
+  ASSERT_EQ(std::sscanf(result.out.c_str() + start,
+                        "%u pattern(s) (%u anchored literal(s) in tries)", &patterns, &anchored),
+            2)
+      << result.out;
+  EXPECT_GT(anchored, 0u);
+  EXPECT_LT(anchored, patterns);
 }
 
 TEST(Gsocctl, RulesCheckNamesFileLineAndReasonAndFails) {
