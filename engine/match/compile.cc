@@ -79,8 +79,7 @@ bool Compiler::TranslateValue(const rules::ValueMatcher& value, uint32_t field, 
     pattern.literal = text.literal;
     pattern.expression = text.expression;
     pattern.flags = text.flags;
-    pattern.pcre_expression =
-        text.literal ? internal::RegexForLiteral(text.expression) : text.expression;
+    if (text.literal) pattern.pcre_expression = internal::RegexForLiteral(text.expression);
     pattern.pcre_options = internal::PcreOptions(text.flags);
     pattern.width = text.min_width;
     pattern.exact = std::move(text.exact);
@@ -89,12 +88,13 @@ bool Compiler::TranslateValue(const rules::ValueMatcher& value, uint32_t field, 
     pattern.anchored_right = text.anchored_right;
     if (!kLiteralDatabases && pattern.literal) {
       pattern.literal = false;
-      pattern.expression = pattern.pcre_expression;
+      pattern.expression = std::move(pattern.pcre_expression);
+      pattern.pcre_expression.clear();
     }
     bool use_pcre = false;
     if (text.user_regex) {
       std::string error;
-      out->pcre = internal::PcreCompile(pattern.pcre_expression, pattern.pcre_options, &error);
+      out->pcre = internal::PcreCompile(pattern.PcreExpression(), pattern.pcre_options, &error);
       if (!out->pcre) {
         *reason = "regex '" + value.text + "': " + error;
         return false;
@@ -126,7 +126,7 @@ bool Compiler::TranslateValue(const rules::ValueMatcher& value, uint32_t field, 
       std::free(info);
     } else if (text.min_width == 0) {
       std::string error;
-      out->pcre = internal::PcreCompile(pattern.pcre_expression, pattern.pcre_options, &error);
+      out->pcre = internal::PcreCompile(pattern.PcreExpression(), pattern.pcre_options, &error);
       if (!out->pcre) {
         *reason = "value '" + value.text + "': " + error;
         return false;
@@ -199,11 +199,9 @@ uint32_t Compiler::GroupIndex(const std::optional<rules::EventFilter>& filter) {
 
 uint32_t Compiler::RegisterPattern(PendingPattern&& pattern, internal::PcreCode confirm,
                                    uint32_t rule) {
-  auto content = std::make_tuple(pattern.field, pattern.literal, pattern.flags, pattern.expression);
-  pattern_contents_.insert(content);
-  auto [it, inserted] = pattern_index_.emplace(std::make_pair(pattern.group, std::move(content)),
-                                               impl_.patterns.size());
-  if (inserted) {
+  auto it = pattern_index_.find({pattern.group, KeyOf(pattern)});
+  if (it == pattern_index_.end()) {
+    const auto id = static_cast<uint32_t>(impl_.patterns.size());
     internal::PatternInfo info;
     info.group = pattern.group;
     info.field = pattern.field;
@@ -212,12 +210,14 @@ uint32_t Compiler::RegisterPattern(PendingPattern&& pattern, internal::PcreCode 
       info.confirm = impl_.pcres.size();
       impl_.pcres.push_back(
           confirm ? std::move(confirm)
-                  : internal::PcreCompile(pattern.pcre_expression, pattern.pcre_options, &error));
+                  : internal::PcreCompile(pattern.PcreExpression(), pattern.pcre_options, &error));
       impl_.pcre_rules.emplace_back();
     }
     impl_.patterns.push_back(std::move(info));
-    pattern_text_.push_back(std::move(pattern));
+    const PendingPattern& stored = pattern_text_.emplace_back(std::move(pattern));
     pattern_rules_.emplace_back();
+    it = pattern_index_.emplace(std::make_pair(stored.group, KeyOf(stored)), id).first;
+    if (contents_counted_) pattern_contents_.insert(KeyOf(stored));
   }
   std::vector<uint32_t>& rules = pattern_rules_[it->second];
   if (rules.empty() || rules.back() != rule) {
@@ -230,13 +230,14 @@ uint32_t Compiler::RegisterPattern(PendingPattern&& pattern, internal::PcreCode 
 
 // The rule's new Hyperscan patterns (after deduplication against the set
 // and within the rule) must keep the set within max_patterns.
-bool Compiler::WithinPatternLimit(const std::vector<PendingAtom*>& marked,
-                                  std::string* reason) const {
+bool Compiler::WithinPatternLimit(const std::vector<PendingAtom*>& marked, std::string* reason) {
+  // At most one content per pattern id, and every marked atom new.
+  if (impl_.patterns.size() + marked.size() <= options_.limits.max_patterns) return true;
+  CountContents();
   std::unordered_set<PatternKey, PatternKeyHash> fresh;
   for (const PendingAtom* atom : marked) {
-    const PendingPattern& p = *atom->pattern;
-    auto key = std::make_tuple(p.field, p.literal, p.flags, p.expression);
-    if (!pattern_contents_.count(key)) fresh.insert(std::move(key));
+    const PatternKey key = KeyOf(*atom->pattern);
+    if (!pattern_contents_.count(key)) fresh.insert(key);
   }
   const size_t total = pattern_contents_.size() + fresh.size();
   if (total <= options_.limits.max_patterns) return true;
@@ -245,6 +246,12 @@ bool Compiler::WithinPatternLimit(const std::vector<PendingAtom*>& marked,
             ", more than rules.limits.max_patterns (" +
             std::to_string(options_.limits.max_patterns) + ")";
   return false;
+}
+
+void Compiler::CountContents() {
+  if (contents_counted_) return;
+  contents_counted_ = true;
+  for (const PendingPattern& pattern : pattern_text_) pattern_contents_.insert(KeyOf(pattern));
 }
 
 bool ValidCondition(const Condition& condition, size_t selections) {

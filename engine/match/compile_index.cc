@@ -105,7 +105,7 @@ void Compiler::Demote(uint32_t pattern) {
   const PendingPattern& text = pattern_text_[pattern];
   std::string error;
   // The PCRE2 program is equivalent (no PREFILTER: the exact expression).
-  internal::PcreCode code = internal::PcreCompile(text.pcre_expression, text.pcre_options, &error);
+  internal::PcreCode code = internal::PcreCompile(text.PcreExpression(), text.pcre_options, &error);
   impl_.patterns[pattern].demoted = impl_.pcres.size();
   impl_.pcres.push_back(
       std::move(code));  // null: the atom is false (cannot happen for valid rules)

@@ -6,10 +6,12 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
@@ -37,9 +39,14 @@ struct PendingPattern {
   bool literal = false;
   std::string expression;
   unsigned flags = 0;
-  bool prefilter = false;       // confirm with `pcre`
-  std::string pcre_expression;  // for confirming or demoting
+  bool prefilter = false;  // confirm with `pcre`
+  // For confirming or demoting: the PCRE2 text, when it is not `expression`
+  // (empty: it is; true of every literal, which RegexForLiteral gives both).
+  std::string pcre_expression;
   uint32_t pcre_options = 0;
+  const std::string& PcreExpression() const {
+    return pcre_expression.empty() ? expression : pcre_expression;
+  }
   size_t width = 0;   // minimum match length: longer is rarer (trigger choice)
   std::string exact;  // PatternText::exact
   // PatternText::anchored: an AffixTable entry instead of a Hyperscan
@@ -83,7 +90,7 @@ class Compiler {
                       PendingAtom* out, std::string* reason);
   uint32_t GroupIndex(const std::optional<rules::EventFilter>& filter);
   uint32_t RegisterPattern(PendingPattern&& pattern, internal::PcreCode confirm, uint32_t rule);
-  bool WithinPatternLimit(const std::vector<PendingAtom*>& marked, std::string* reason) const;
+  bool WithinPatternLimit(const std::vector<PendingAtom*>& marked, std::string* reason);
   MaybeTrigger ConditionTrigger(uint32_t rule, const Condition& condition) const;
   MaybeTrigger SelectionTrigger(uint32_t selection) const;
   MaybeTrigger PredicateTrigger(const internal::Predicate& predicate) const;
@@ -98,11 +105,17 @@ class Compiler {
   void IndexFilters(const ScanOf& scan_of, const std::vector<uint32_t>& field_group);
   void IndexExact(const ScanOf& scan_of, const std::vector<uint32_t>& field_group);
 
-  using PatternKey = std::tuple<uint32_t, bool, unsigned, std::string>;  // field, literal, ...
+  // A pattern's content: field, literal, flags, expression. The expression
+  // is a view of pattern_text_'s (or, while looking up, of the pattern's
+  // own): one copy of each expression, not one per index.
+  using PatternKey = std::tuple<uint32_t, bool, unsigned, std::string_view>;
+  static PatternKey KeyOf(const PendingPattern& pattern) {
+    return {pattern.field, pattern.literal, pattern.flags, pattern.expression};
+  }
   struct PatternKeyHash {
     size_t operator()(const PatternKey& key) const {
       const auto& [field, literal, flags, expression] = key;
-      return std::hash<std::string>()(expression) ^
+      return std::hash<std::string_view>()(expression) ^
              (uint64_t{field} << 40 | uint64_t{flags} << 1 | uint64_t{literal}) *
                  0x9e3779b97f4a7c15ULL;
     }
@@ -112,6 +125,9 @@ class Compiler {
       return PatternKeyHash()(key.second) + key.first * 0xff51afd7ed558ccdULL;
     }
   };
+  // The distinct contents registered so far (pattern_contents_), made the
+  // first time a rule could take the set past max_patterns.
+  void CountContents();
 
   internal::MatcherData& impl_;
   const CompileOptions& options_;
@@ -125,9 +141,13 @@ class Compiler {
   std::vector<GroupKey> group_keys_;  // by group
   // Pattern ids by group and content; the limit counts contents once,
   // however many groups hold them (the set's size before the groups).
+  // pattern_contents_ is kept only once counted (contents_counted_): until
+  // a rule could pass the limit with every pattern it marks new, the
+  // pattern ids (one per group and content) bound it.
   std::unordered_map<std::pair<uint32_t, PatternKey>, uint32_t, GroupPatternKeyHash> pattern_index_;
   std::unordered_set<PatternKey, PatternKeyHash> pattern_contents_;
-  std::vector<PendingPattern> pattern_text_;          // by pattern id
+  bool contents_counted_ = false;
+  std::deque<PendingPattern> pattern_text_;           // by pattern id; never moved
   std::vector<std::vector<uint32_t>> pattern_rules_;  // by pattern id: rules with an atom on it
   std::map<std::string, uint32_t> indicator_index_;
 };

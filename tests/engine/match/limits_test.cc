@@ -156,13 +156,17 @@ TEST(MatchLimitsTest, HundredThousandValuesAreRefusedFast) {
 TEST(MatchLimitsTest, PatternLimitCountsNewPatternsOfTheSet) {
   CompileOptions options;
   options.limits.max_patterns = 5;
-  auto result = Matcher::Compile({ManyValues("a", 3, "a"), ManyValues("again", 3, "a"),
-                                  ManyValues("b", 3, "b"), ManyValues("c", 2, "c")},
-                                 options);
-  ASSERT_EQ(result.refused.size(), 1u);
+  auto result =
+      Matcher::Compile({ManyValues("a", 3, "a"), ManyValues("again", 3, "a"),
+                        ManyValues("b", 3, "b"), ManyValues("c", 2, "c"), ManyValues("d", 1, "d")},
+                       options);
+  ASSERT_EQ(result.refused.size(), 2u);
   EXPECT_EQ(result.refused[0].rule_id, "b");  // 3 + 3 > 5; "again" adds nothing new
   EXPECT_NE(result.refused[0].message.find("max_patterns (5)"), std::string::npos)
       << result.refused[0].message;
+  // The set is counted once a rule could pass the limit ("again"), and
+  // the patterns registered after that ("c") count too.
+  EXPECT_EQ(result.refused[1].rule_id, "d");
   EXPECT_EQ(result.stats.patterns, 5u);
   EXPECT_EQ(result.stats.rules, 3u);
 }
