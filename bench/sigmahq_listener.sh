@@ -18,7 +18,7 @@
 # loadgen's TCP connections (default 2; 1 is one forwarder). Env
 # RULES=shipped: deploy/gsoc.yaml's rules instead of the corpus (the shipped
 # pack, its decoders, logsource map and lists: what a default install runs
-# on the same Windows events). Needs curl.
+# on the same Windows events). Needs curl and python3.
 #
 # Per run it prints:
 #   steady   events/s from the first event processed to the last (the
@@ -44,7 +44,9 @@ sigmahq_options "$@"
 for bin in "${GSOCD}" "${LOADGEN}"; do
   [[ -x "${bin}" ]] || { echo "sigmahq_listener: not executable: ${bin}" >&2; exit 2; }
 done
-command -v curl >/dev/null || { echo "sigmahq_listener: curl is required" >&2; exit 2; }
+for tool in curl python3; do
+  command -v "${tool}" >/dev/null || { echo "sigmahq_listener: ${tool} is required" >&2; exit 2; }
+done
 
 sigma="${corpus}/sigmahq"
 make_sigmahq_events "${data}" 200000
@@ -106,6 +108,54 @@ metric() {
     awk -v name="$1" '$1 == name { printf "%.0f", $2; found = 1 } END { if (!found) print 0 }'
 }
 processed() { metric gsoc_events_processed_total; }
+# wait_processed BASE EVENTS LOADGEN_PID: polls gsoc_events_processed_total
+# every 10 ms from one process on one kept-alive connection (a curl, awk and
+# date every 50 ms took ~14% of the 2 cores from the gsocd being measured)
+# until it reaches BASE + EVENTS; prints the time it first passed BASE, the
+# count then and the time it reached the end. Fails when the loadgen is
+# gone and the count has not moved for 10 s.
+wait_processed() {
+  python3 - "${mport}" "$@" <<'PY'
+import http.client, os, sys, time
+port, base, events, loadgen = (int(a) for a in sys.argv[1:])
+name = b"\ngsoc_events_processed_total "
+conn = None
+def processed():
+    global conn
+    for _ in range(2):
+        try:
+            if conn is None:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/metrics")
+            page = b"\n" + conn.getresponse().read()
+            at = page.find(name)
+            if at < 0:
+                return 0
+            end = page.find(b"\n", at + len(name))
+            return int(float(page[at + len(name):end]))
+        except (OSError, http.client.HTTPException):
+            conn = None
+    raise SystemExit(1)
+first = None
+last_count, last_change = -1, time.time()
+while True:
+    count, now = processed(), time.time()
+    if first is None and count > base:
+        first = (now, count - base)
+    if count >= base + events:
+        print(f"{first[0]:.6f} {first[1]} {now:.6f}")
+        break
+    if count != last_count:
+        last_count, last_change = count, now
+    else:
+        try:
+            os.kill(loadgen, 0)
+        except ProcessLookupError:
+            if now - last_change > 10:
+                raise SystemExit(1)
+    time.sleep(0.01)
+PY
+}
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/${gsocd_pid}/stat"; }
 now() { date +%s.%N; }
 hz="$(getconf CLK_TCK)"
@@ -121,21 +171,13 @@ for ((run = 1; run <= runs; ++run)); do
   "${LOADGEN}" --host 127.0.0.1 --port "${port}" --framing lf --connections ${CONNECTIONS:-2} --file "${data}" \
     --count "${events}" --quiet &
   loadgen=$!
-  first="" first_count=0
-  while :; do
-    count="$(processed)"
-    t="$(now)"
-    if [[ -z "${first}" ]] && ((count > base)); then first="${t}" first_count="${count}"; fi
-    ((count >= base + events)) && break
-    if ! kill -0 "${loadgen}" 2>/dev/null && ! wait "${loadgen}"; then
-      echo "sigmahq_listener: gsoc-loadgen failed" >&2
-      exit 1
-    fi
-    sleep 0.05
-  done
+  if ! read -r first first_count t < <(wait_processed "${base}" "${events}" "${loadgen}"); then
+    echo "sigmahq_listener: gsoc-loadgen failed or gsocd stopped counting" >&2
+    exit 1
+  fi
   wait "${loadgen}" 2>/dev/null || true
   read -r steady e2e cpu_ns < <(awk -v s="${start}" -v f="${first}" -v e="${t}" -v n="${events}" \
-    -v fc="$((first_count - base))" -v d="$(($(cpu_ticks) - ticks))" -v hz="${hz}" \
+    -v fc="${first_count}" -v d="$(($(cpu_ticks) - ticks))" -v hz="${hz}" \
     'BEGIN { printf "%.0f %.0f %.0f\n", (n - fc) / (e - f), n / (e - s), 1e9 * d / hz / n }')
   steady_rates+=("${steady}")
   echo "run ${run}: steady ${steady} events/s, e2e ${e2e} events/s, gsocd ${cpu_ns} ns of CPU an event"
