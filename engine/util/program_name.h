@@ -8,17 +8,9 @@
 #include <string_view>
 #include <vector>
 
-namespace gsoc {
+#include "engine/util/ascii.h"
 
-// `text` equals `lower` (lower case) ignoring ASCII case.
-inline bool EqualsLowerAscii(std::string_view lower, std::string_view text) {
-  if (lower.size() != text.size()) return false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != lower[i]) return false;
-  }
-  return true;
-}
+namespace gsoc {
 
 // The part of an old PAM tag before '(' (`sshd` of `sshd(pam_unix)`); empty
 // when `program` has no such part.
