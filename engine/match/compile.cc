@@ -8,6 +8,7 @@
 
 #include "engine/match/compiler.h"
 #include "engine/match/pattern.h"
+#include "engine/rules/wildcard.h"
 #include "engine/util/regular_file.h"
 
 namespace gsoc::match {
@@ -79,7 +80,7 @@ bool Compiler::TranslateValue(const rules::ValueMatcher& value, uint32_t field, 
     pattern.literal = text.literal;
     pattern.expression = text.expression;
     pattern.flags = text.flags;
-    if (text.literal) pattern.pcre_expression = internal::RegexForLiteral(text.expression);
+    if (text.literal) pattern.pcre_expression = rules::LiteralToRegex(text.expression);
     pattern.pcre_options = internal::PcreOptions(text.flags);
     pattern.width = text.min_width;
     pattern.exact = std::move(text.exact);

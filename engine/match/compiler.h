@@ -41,7 +41,7 @@ struct PendingPattern {
   unsigned flags = 0;
   bool prefilter = false;  // confirm with `pcre`
   // For confirming or demoting: the PCRE2 text, when it is not `expression`
-  // (empty: it is; true of every literal, which RegexForLiteral gives both).
+  // (empty: it is; true of every literal, which LiteralToRegex gives both).
   std::string pcre_expression;
   uint32_t pcre_options = 0;
   const std::string& PcreExpression() const {

@@ -103,16 +103,3 @@ uint32_t PcreOptions(unsigned hs_flags) {
 }
 
 }  // namespace gsoc::match::internal
-
-namespace gsoc::match::internal {
-
-std::string RegexForLiteral(std::string_view literal) {
-  std::string sigma;
-  for (char c : literal) {
-    if (c == '*' || c == '?' || c == '\\') sigma.push_back('\\');
-    sigma.push_back(c);
-  }
-  return rules::ToRegex(sigma);
-}
-
-}  // namespace gsoc::match::internal

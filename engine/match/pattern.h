@@ -41,8 +41,3 @@ PatternText Translate(const rules::ValueMatcher& value);
 uint32_t PcreOptions(unsigned hs_flags);
 
 }  // namespace gsoc::match::internal
-
-namespace gsoc::match::internal {
-// A regex (PCRE2/Hyperscan syntax) matching exactly the bytes `literal`.
-std::string RegexForLiteral(std::string_view literal);
-}  // namespace gsoc::match::internal

@@ -2,8 +2,6 @@
 // backslash before anything else (or at the end) is a literal backslash.
 #include "engine/rules/wildcard.h"
 
-#include <cstdio>
-
 namespace gsoc::rules {
 
 namespace {
@@ -44,13 +42,20 @@ void AppendRegexLiteral(std::string& out, char c) {
   } else {
     // Space, control bytes (NUL too: Hyperscan patterns are C strings) and
     // bytes >= 0x80 (patterns are compiled without UTF-8 mode): hex escape.
-    char hex[5];
-    std::snprintf(hex, sizeof(hex), "\\x%02x", byte);
-    out.append(hex);
+    static constexpr char kHex[] = "0123456789abcdef";
+    const char hex[4] = {'\\', 'x', kHex[byte >> 4], kHex[byte & 0xf]};
+    out.append(hex, 4);
   }
 }
 
 }  // namespace
+
+std::string LiteralToRegex(std::string_view literal) {
+  std::string out;
+  out.reserve(literal.size() * 2);
+  for (char c : literal) AppendRegexLiteral(out, c);
+  return out;
+}
 
 bool HasWildcards(std::string_view sigma_value) {
   bool found = false;

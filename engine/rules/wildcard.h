@@ -15,5 +15,8 @@ std::string Unescape(std::string_view sigma_value);
 // A regular expression (PCRE/Hyperscan syntax, no anchors) matching the
 // value: literals escaped, `*` -> `.*`, `?` -> `.`.
 std::string ToRegex(std::string_view sigma_value);
+// A regular expression matching exactly the bytes `literal` (no wildcards,
+// no escapes: every byte is itself).
+std::string LiteralToRegex(std::string_view literal);
 
 }  // namespace gsoc::rules

@@ -24,6 +24,21 @@ TEST(Wildcard, Unescape) {
   EXPECT_EQ(Unescape(""), "");
 }
 
+TEST(Wildcard, LiteralToRegexIsToRegexOfTheEscapedLiteral) {
+  EXPECT_EQ(LiteralToRegex("C:\\Program Files\\*.exe?"),
+            "C\\:\\\\Program\\x20Files\\\\\\*\\.exe\\?");
+  EXPECT_EQ(LiteralToRegex(std::string_view("a\0\xe9", 3)), "a\\x00\\xe9");
+  for (int byte = 0; byte < 256; ++byte) {
+    const std::string literal = std::string("x") + static_cast<char>(byte) + "y";
+    std::string escaped;
+    for (char c : literal) {
+      if (c == '*' || c == '?' || c == '\\') escaped.push_back('\\');
+      escaped.push_back(c);
+    }
+    EXPECT_EQ(LiteralToRegex(literal), ToRegex(escaped)) << "byte " << byte;
+  }
+}
+
 TEST(Wildcard, ToRegex) {
   EXPECT_EQ(ToRegex("abc"), "abc");
   EXPECT_EQ(ToRegex("a*b?c"), "a.*b.c");
