@@ -9,9 +9,10 @@
 // PASSES (default 200): times each matcher matches every event, in rounds
 // of 20 passes alternating the two layouts. Prints per layout the median
 // ns per event over the rounds, rules evaluated per event after the
-// prefilter (the rules whose condition tree runs), Hyperscan scans and
-// eligible groups per event, matches, and per (Channel, EventID) the rules
-// evaluated per event. Exits 1 if the two layouts match differently.
+// prefilter (the rules whose condition tree runs), Hyperscan scans (of
+// them verify scans), literal checks and eligible groups per event,
+// matches, and per (Channel, EventID) the rules evaluated per event. Exits
+// 1 if the two layouts match differently.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -143,15 +144,16 @@ int Main(int argc, char** argv) {
       layout.ns_per_event.push_back(ns / (static_cast<double>(per_round) * events.size()));
     }
   }
-  std::printf("%-10s %12s %12s %10s %12s %12s\n", "layout", "ns/event", "events/s", "rules/ev",
-              "scans/ev", "groups/ev");
+  std::printf("%-10s %12s %12s %10s %12s %12s %12s %12s\n", "layout", "ns/event", "events/s",
+              "rules/ev", "scans/ev", "verifies/ev", "checks/ev", "groups/ev");
   for (Layout& layout : layouts) {
     std::sort(layout.ns_per_event.begin(), layout.ns_per_event.end());
     const double median = layout.ns_per_event[layout.ns_per_event.size() / 2];
     const auto& counts = layout.scratch->counts();
     const double n = static_cast<double>(counts.events);
-    std::printf("%-10s %12.0f %12.0f %10.1f %12.1f %12.2f\n", layout.name, median, 1e9 / median,
-                counts.rules_evaluated / n, counts.scans / n, counts.groups / n);
+    std::printf("%-10s %12.0f %12.0f %10.1f %12.1f %12.2f %12.2f %12.2f\n", layout.name, median,
+                1e9 / median, counts.rules_evaluated / n, counts.scans / n, counts.verifies / n,
+                counts.literal_checks / n, counts.groups / n);
   }
   if (sink == 1) std::printf(" ");  // keep the callback's work
   return differences == 0 ? 0 : 1;

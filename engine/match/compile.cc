@@ -446,6 +446,9 @@ std::unique_ptr<Matcher::Scratch> Matcher::MakeScratch() const {
   state->groups.reserve(impl_->group_count);
   state->filter_epochs.assign(impl_->filters.size(), 0);
   state->filter_pass.assign(impl_->filters.size(), 0);
+  state->verify_epochs.assign(impl_->verify_scans.size(), 0);
+  state->check_epochs.assign(impl_->verify_scans.size(), 0);
+  state->checks.assign(impl_->verify_scans.size(), 0);
   state->match_data = internal::PcreMakeMatchData();
   state->regex = std::make_unique<RegexMatchContext>(impl_->regex_limits);
   for (const auto& list : impl_->indicator_lists) {

@@ -41,7 +41,9 @@ MaybeTrigger Compiler::PredicateTrigger(const internal::Predicate& predicate) co
   for (uint32_t i = predicate.atoms_begin; i < predicate.atoms_end; ++i) {
     const Atom& atom = impl_.atoms[i];
     MaybeTrigger one;
-    if (atom.kind == AtomKind::kMarked && impl_.patterns[atom.index].demoted == kNoIndex) {
+    const internal::PatternInfo* pattern =
+        atom.kind == AtomKind::kMarked ? &impl_.patterns[atom.index] : nullptr;
+    if (pattern != nullptr && pattern->demoted == kNoIndex && pattern->verify == kNoIndex) {
       // Shorter patterns fire more often.
       one = Trigger{{atom.index}, 1.0 / (1.0 + pattern_text_[atom.index].width)};
     }
@@ -227,6 +229,18 @@ bool Compiler::InAffixTable(const PendingPattern& pattern) {
          (pattern.anchored_left || pattern.anchored_right);
 }
 
+std::optional<internal::LiteralCheck> Compiler::LiteralCheckOf(uint32_t pattern) const {
+  using Kind = internal::LiteralCheck::Kind;
+  const PendingPattern& text = pattern_text_[pattern];
+  if (text.anchored.empty() || text.prefilter || impl_.patterns[pattern].confirm != kNoIndex)
+    return std::nullopt;
+  const Kind kind = text.anchored_left && text.anchored_right ? Kind::kWhole
+                    : text.anchored_left                      ? Kind::kPrefix
+                    : text.anchored_right                     ? Kind::kSuffix
+                                                              : Kind::kContains;
+  return internal::LiteralCheck(kind, text.anchored, (text.flags & HS_FLAG_CASELESS) == 0);
+}
+
 internal::AffixTable::Entry Compiler::AffixEntry(uint32_t pattern) const {
   using Kind = internal::AffixTable::Kind;
   const PendingPattern& text = pattern_text_[pattern];
@@ -238,6 +252,33 @@ internal::AffixTable::Entry Compiler::AffixEntry(uint32_t pattern) const {
   entry.cased = (text.flags & HS_FLAG_CASELESS) == 0;
   entry.pattern = pattern;
   return entry;
+}
+
+// Which patterns the event's scans hold: those some rule's trigger holds
+// (they make candidates), those of rules without a trigger (evaluated for
+// every event: a verify scan would run for each), and the keyword and
+// message ones (their scan serves two views of the text). The others go
+// to verify scans (MatcherData::verify_scans). Hyperscan may still refuse
+// a pattern of either kind; the triggers are then made again (BuildDatabases).
+std::vector<bool> Compiler::ScannedWithTheEvent(uint32_t keywords, uint32_t message) const {
+  std::vector<bool> scanned(pattern_text_.size(), false);
+  std::vector<bool> untriggered(impl_.rule_data.size(), false);
+  for (uint32_t rule = 0; rule < impl_.rule_data.size(); ++rule) {
+    const MaybeTrigger trigger = ConditionTrigger(rule, impl_.rules[rule].condition);
+    if (!trigger) {
+      untriggered[rule] = true;
+      continue;
+    }
+    for (uint32_t pattern : trigger->patterns) scanned[pattern] = true;
+  }
+  for (uint32_t id = 0; id < pattern_text_.size(); ++id) {
+    const uint32_t field = pattern_text_[id].field;
+    if (field == keywords || field == message) scanned[id] = true;
+    for (uint32_t rule : pattern_rules_[id]) {
+      if (untriggered[rule]) scanned[id] = true;
+    }
+  }
+  return scanned;
 }
 
 void Compiler::BuildDatabases(CompileStats* stats) {
@@ -255,28 +296,31 @@ void Compiler::BuildDatabases(CompileStats* stats) {
   if (keywords != kNoIndex && message != kNoIndex) field_group[keywords] = message;
 
   // Per rule group and field group, a literal database (hs_compile_lit_multi)
-  // and a regex one, and the anchored literals' AffixTable; patterns in id
-  // order.
-  std::map<std::pair<uint32_t, uint32_t>, std::array<std::vector<uint32_t>, 3>> buckets;
+  // and a regex one, the anchored literals' AffixTable, and the verify
+  // database; patterns in id order.
+  const std::vector<bool> scanned = ScannedWithTheEvent(keywords, message);
+  std::map<std::pair<uint32_t, uint32_t>, std::array<std::vector<uint32_t>, kKinds>> buckets;
   for (uint32_t id = 0; id < pattern_text_.size(); ++id) {
     const PendingPattern& text = pattern_text_[id];
-    const int kind = InAffixTable(text) ? 2 : text.literal ? 0 : 1;
+    int kind = InAffixTable(text) ? kAffix : text.literal ? kLiteral : kRegex;
+    if (kind != kAffix && !scanned[id]) kind = kVerify;
     buckets[{text.group, field_group[text.field]}][kind].push_back(id);
   }
   std::vector<internal::DatabaseSpec> specs;
-  std::vector<uint32_t> spec_groups;
+  std::vector<std::pair<uint32_t, int>> spec_uses;  // group, kind
   for (const auto& [key, by_kind] : buckets) {
-    for (int kind = 0; kind < 2; ++kind) {  // the databases (the affixes below)
+    for (int kind : {kLiteral, kRegex, kVerify}) {  // the databases (the affixes below)
       if (by_kind[kind].empty()) continue;
       internal::DatabaseSpec spec;
       spec.field = key.second;
-      spec.literal = kind == 0;
+      spec.literal = kind == kLiteral;
       for (uint32_t id : by_kind[kind]) {
         const PendingPattern& text = pattern_text_[id];
         spec.patterns.push_back({id, text.expression, text.flags});
       }
+      if (kind == kVerify) stats->verify_patterns += spec.patterns.size();
       specs.push_back(std::move(spec));
-      spec_groups.push_back(key.first);
+      spec_uses.emplace_back(key.first, kind);
     }
   }
   stats->patterns = pattern_text_.size();
@@ -307,14 +351,29 @@ void Compiler::BuildDatabases(CompileStats* stats) {
   };
   for (size_t i = 0; i < specs.size(); ++i) {
     if (!databases[i]) continue;
-    scan_for(spec_groups[i], specs[i].field).databases.push_back(databases[i].get());
+    const auto [group, kind] = spec_uses[i];
+    if (kind == kVerify) {
+      // One database a verify scan: its patterns, less any Hyperscan took
+      // out (demoted, run as PCRE2), point at it.
+      const auto verify = static_cast<uint32_t>(impl_.verify_scans.size());
+      impl_.verify_scans.push_back({databases[i].get()});
+      for (const internal::HsPatternSpec& pattern : specs[i].patterns) {
+        impl_.patterns[pattern.id].verify = verify;
+        if (auto check = LiteralCheckOf(pattern.id)) {
+          impl_.patterns[pattern.id].check = impl_.literal_checks.size();
+          impl_.literal_checks.push_back(std::move(*check));
+        }
+      }
+    } else {
+      scan_for(group, specs[i].field).databases.push_back(databases[i].get());
+    }
     hs_alloc_scratch(databases[i].get(), &impl_.prototype_scratch);
     impl_.databases.push_back(std::move(databases[i]));
   }
   for (const auto& [key, by_kind] : buckets) {
-    if (by_kind[2].empty()) continue;
+    if (by_kind[kAffix].empty()) continue;
     std::vector<internal::AffixTable::Entry> entries;
-    for (uint32_t id : by_kind[2]) entries.push_back(AffixEntry(id));
+    for (uint32_t id : by_kind[kAffix]) entries.push_back(AffixEntry(id));
     stats->affix_patterns += entries.size();
     scan_for(key.first, key.second).affix = impl_.affix_tables.size();
     impl_.affix_tables.emplace_back().Build(std::move(entries));
@@ -390,7 +449,8 @@ void Compiler::IndexExact(const ScanOf& scan_of, const std::vector<uint32_t>& fi
   std::vector<bool> exact(impl_.scans.size(), true);
   for (uint32_t id = 0; id < pattern_text_.size(); ++id) {
     const PendingPattern& text = pattern_text_[id];
-    if (impl_.patterns[id].demoted != kNoIndex) continue;  // not in a database
+    // Not in the scan's databases: demoted (PCRE2) or in a verify scan.
+    if (impl_.patterns[id].demoted != kNoIndex || impl_.patterns[id].verify != kNoIndex) continue;
     auto scan = scan_of.find({text.group, field_group[text.field]});
     if (scan == scan_of.end()) continue;
     if (text.exact.empty() || text.exact.size() > internal::ExactTable::kMaxLength ||

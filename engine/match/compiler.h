@@ -50,7 +50,8 @@ struct PendingPattern {
   size_t width = 0;   // minimum match length: longer is rarer (trigger choice)
   std::string exact;  // PatternText::exact
   // PatternText::anchored: an AffixTable entry instead of a Hyperscan
-  // pattern (BuildDatabases), unless `prefilter` or too long.
+  // pattern (BuildDatabases) when anchored, unless `prefilter` or too long;
+  // a verify pattern's LiteralCheck.
   std::string anchored;
   bool anchored_left = false;
   bool anchored_right = false;
@@ -100,6 +101,12 @@ class Compiler {
   // (no Hyperscan pattern), and its entry there.
   static bool InAffixTable(const PendingPattern& pattern);
   internal::AffixTable::Entry AffixEntry(uint32_t pattern) const;
+  // The LiteralCheck of verify pattern `pattern`, when it is a literal.
+  std::optional<internal::LiteralCheck> LiteralCheckOf(uint32_t pattern) const;
+  // Patterns kinds in BuildDatabases: a database's (literal, regex), an
+  // AffixTable's, a verify scan's.
+  enum Kind { kLiteral, kRegex, kAffix, kVerify, kKinds };
+  std::vector<bool> ScannedWithTheEvent(uint32_t keywords, uint32_t message) const;
   void IndexScans();
   using ScanOf = std::map<std::pair<uint32_t, uint32_t>, uint32_t>;  // (group, field) -> scan
   void IndexFilters(const ScanOf& scan_of, const std::vector<uint32_t>& field_group);

@@ -175,8 +175,16 @@ class Evaluator {
   bool AtomTrue(const internal::Predicate& predicate, const Atom& atom) const {
     if (atom.kind == AtomKind::kMarked) {
       const internal::PatternInfo& pattern = impl_.patterns[atom.index];
-      if (pattern.demoted == kNoIndex) return state_.pattern_marks[atom.index] != 0;
-      return Pcre(predicate, pattern.demoted);
+      if (pattern.demoted != kNoIndex) return Pcre(predicate, pattern.demoted);
+      if (pattern.verify != kNoIndex && state_.pattern_marks[atom.index] == 0 &&
+          state_.verify_epochs[pattern.verify] != state_.epoch) {
+        if (pattern.check != kNoIndex && CheckBudget(pattern.verify)) {
+          Check(predicate, atom.index, pattern.check);
+        } else {
+          Verify(predicate, pattern.verify);
+        }
+      }
+      return state_.pattern_marks[atom.index] == 1;
     }
     if (atom.kind == AtomKind::kPcre) return Pcre(predicate, atom.index);
     FieldLookup field = Lookup(predicate);
@@ -210,6 +218,44 @@ class Evaluator {
       default:
         return false;
     }
+  }
+
+  // Runs verify scan `verify` over the predicate's field, once an event:
+  // it marks its patterns as the event's scans mark theirs (it holds only
+  // patterns of that field, none a trigger: no rule becomes a candidate).
+  void Verify(const internal::Predicate& predicate, uint32_t verify) const {
+    if (state_.verify_epochs[verify] == state_.epoch) return;
+    state_.verify_epochs[verify] = state_.epoch;
+    const FieldLookup field = Lookup(predicate);
+    if (!field.present || field.value.empty()) return;  // every pattern needs >= 1 byte
+    ScanContext context{&impl_, &state_, field.value, kNoIndex};
+    for (hs_database_t* db : impl_.verify_scans[verify]) {
+      ++state_.counts.scans;
+      ++state_.counts.verifies;
+      hs_scan(db, field.value.data(), static_cast<unsigned>(field.value.size()), 0, state_.hs,
+              OnPattern, &context);
+    }
+  }
+
+  // Whether verify scan `verify` may answer one more pattern by a
+  // LiteralCheck this event (MatcherData::kDirectChecks).
+  bool CheckBudget(uint32_t verify) const {
+    if (state_.check_epochs[verify] != state_.epoch) {
+      state_.check_epochs[verify] = state_.epoch;
+      state_.checks[verify] = 0;
+    }
+    if (state_.checks[verify] == internal::MatcherData::kDirectChecks) return false;
+    ++state_.checks[verify];
+    return true;
+  }
+
+  // Marks verify pattern `id` found (1) or absent (2) by its LiteralCheck.
+  void Check(const internal::Predicate& predicate, uint32_t id, uint32_t check) const {
+    ++state_.counts.literal_checks;
+    const FieldLookup field = Lookup(predicate);
+    state_.pattern_marks[id] =
+        field.present && impl_.literal_checks[check].Matches(field.value) ? 1 : 2;
+    state_.touched.push_back(id);
   }
 
   bool Pcre(const internal::Predicate& predicate, uint32_t index) const {
@@ -257,6 +303,8 @@ void Matcher::Match(const EventBatch& batch, const Event& event, Scratch& scratc
     std::fill(state.field_epochs.begin(), state.field_epochs.end(), 0);
     std::fill(state.group_epochs.begin(), state.group_epochs.end(), 0);
     std::fill(state.filter_epochs.begin(), state.filter_epochs.end(), 0);
+    std::fill(state.verify_epochs.begin(), state.verify_epochs.end(), 0);
+    std::fill(state.check_epochs.begin(), state.check_epochs.end(), 0);
     state.keyword_epoch = 0;
     state.epoch = 1;
   }

@@ -76,8 +76,9 @@ struct CompileStats {
   size_t rules = 0;
   size_t patterns = 0;
   size_t databases = 0;
-  size_t affix_patterns = 0;  // of the patterns, anchored literals in AffixTables, not databases
-  size_t groups = 0;          // rule groups (CompileOptions::group_by_logsource)
+  size_t affix_patterns = 0;   // of the patterns, anchored literals in AffixTables, not databases
+  size_t verify_patterns = 0;  // of the patterns, in verify databases (scanned for candidates)
+  size_t groups = 0;           // rule groups (CompileOptions::group_by_logsource)
   bool from_cache = false;
   double seconds = 0;
 };
@@ -125,7 +126,9 @@ class Matcher::Scratch {
   struct Counts {
     uint64_t events = 0;           // Match calls
     uint64_t rules_evaluated = 0;  // rules whose condition was evaluated (after the prefilter)
-    uint64_t scans = 0;            // hs_scan calls
+    uint64_t scans = 0;            // hs_scan calls (verify scans included)
+    uint64_t verifies = 0;         // of them, verify scans (MatcherData::verify_scans)
+    uint64_t literal_checks = 0;   // verify patterns checked on their own (LiteralCheck)
     uint64_t groups = 0;           // rule groups eligible, summed over events
   };
   const Counts& counts() const;

@@ -23,6 +23,7 @@
 #include "engine/indicators/indicator_list.h"
 #include "engine/match/affix_table.h"
 #include "engine/match/database.h"
+#include "engine/match/literal_check.h"
 #include "engine/match/matcher.h"
 #include "engine/match/pcre.h"
 #include "engine/rules/logsource_map.h"
@@ -75,7 +76,13 @@ struct PatternInfo {
   uint32_t field = 0;
   uint32_t confirm = kNoIndex;  // PCRE2 program confirming a prefilter match
   uint32_t demoted = kNoIndex;  // PCRE2 program replacing the pattern (no database took it)
-  std::vector<uint32_t> rules;  // rules with an atom on this pattern, ascending
+  // MatcherData::verify_scans: the pattern is no trigger, so it is scanned
+  // for only when a candidate rule reads it (kNoIndex: with the event).
+  uint32_t verify = kNoIndex;
+  // MatcherData::literal_checks: how a candidate checks this verify pattern
+  // on its own (a literal), while its scan's budget lasts (kNoIndex: scan).
+  uint32_t check = kNoIndex;
+  std::vector<uint32_t> rules;  // rules this pattern triggers (makes candidates), ascending
 };
 
 struct FieldScan {
@@ -186,6 +193,21 @@ struct MatcherData {
   std::vector<FieldScan> scans;
   std::vector<ExactTable> exact_tables;
   std::vector<AffixTable> affix_tables;
+  // Verify scans: per rule group and field, the databases of the patterns
+  // no rule's trigger holds (a `filter` of `selection and not filter`, the
+  // other values of an AND): scanned only when a candidate rule reads one
+  // of them, at most once an event (ScratchState::verify_epochs). An event
+  // that makes no rule reading the field a candidate skips them (common
+  // short literals such as ' -p' in CommandLine made every process creation
+  // event's scan report dozens of matches). Owned by `databases`.
+  std::vector<std::vector<hs_database_t*>> verify_scans;
+  // A candidate reading a literal of a verify scan checks it alone
+  // (LiteralCheck) up to kDirectChecks times a scan and event; the next
+  // one runs the scan, which answers for all its patterns at once. An event
+  // thus reads a field at most kDirectChecks + 1 more times, whatever rules
+  // it makes candidates.
+  static constexpr uint32_t kDirectChecks = 4;
+  std::vector<LiteralCheck> literal_checks;
 
   // Rule groups: rules with the same EventFilter (selectors, programs,
   // facilities, formats; not `carries`) form one group. Patterns,
@@ -245,6 +267,8 @@ struct MatcherData {
 
 struct ScratchState {
   hs_scratch_t* hs = nullptr;
+  // Per pattern, for this event: 0 not found (yet), 1 found, 2 a
+  // LiteralCheck found it absent (verify patterns only). Reset via touched.
   std::vector<uint8_t> pattern_marks;
   std::vector<uint32_t> touched;  // patterns marked for this event
   std::vector<uint8_t> rule_marks;
@@ -254,6 +278,9 @@ struct ScratchState {
   std::vector<uint32_t> groups;         // the groups eligible for this event
   std::vector<uint32_t> filter_epochs;  // per filter: the event (epoch) it was checked for
   std::vector<uint8_t> filter_pass;     // ... and whether the event passed it
+  std::vector<uint32_t> verify_epochs;  // per verify scan: the event (epoch) it ran for
+  std::vector<uint32_t> check_epochs;   // per verify scan: the event its checks count for
+  std::vector<uint32_t> checks;         // ... and how many LiteralChecks ran then
   uint32_t epoch = 0;
   // The keyword text of a JSON event (KeywordsSearchValues), built once an
   // event: keyword_epoch is the event it holds.

@@ -75,6 +75,7 @@ PatternText Translate(const rules::ValueMatcher& value) {
   if (!anchor_left && !anchor_right && !rules::HasWildcards(text)) {
     out.literal = true;
     out.expression = rules::Unescape(text);
+    out.anchored = out.expression;
     return out;
   }
   if (!rules::HasWildcards(text)) {

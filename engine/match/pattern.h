@@ -24,8 +24,8 @@ struct PatternText {
   // equals without wildcards: the whole value must be these bytes (ASCII
   // case-insensitively unless HS_FLAG_CASELESS is off). Empty otherwise.
   std::string exact;
-  // startswith / endswith / equals without wildcards: the literal (as
-  // `exact` holds it) and where it is anchored; empty for other values.
+  // A value without wildcards: the literal (as `exact` holds it) and where
+  // it is anchored (neither: contains); empty for other values.
   std::string anchored;
   bool anchored_left = false;
   bool anchored_right = false;
