@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/engine/match/literal_reference.h"
+
 namespace gsoc::match::internal {
 namespace {
 
@@ -25,15 +27,7 @@ std::set<uint32_t> Found(const AffixTable& table, std::string_view value) {
   return found;
 }
 
-char FoldAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool SameBytes(std::string_view a, std::string_view b, bool cased) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (cased ? a[i] != b[i] : FoldAscii(a[i]) != FoldAscii(b[i])) return false;
-  }
-  return true;
-}
+using testing::SameLiteralBytes;
 
 std::set<uint32_t> Reference(const std::vector<AffixTable::Entry>& entries,
                              std::string_view value) {
@@ -44,7 +38,7 @@ std::set<uint32_t> Reference(const std::vector<AffixTable::Entry>& entries,
     const std::string_view part = e.kind == Kind::kPrefix   ? value.substr(0, n)
                                   : e.kind == Kind::kSuffix ? value.substr(value.size() - n)
                                                             : value;
-    if (SameBytes(part, e.text, e.cased)) found.insert(e.pattern);
+    if (SameLiteralBytes(part, e.text, e.cased)) found.insert(e.pattern);
   }
   return found;
 }

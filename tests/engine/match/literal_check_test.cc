@@ -11,20 +11,14 @@
 #include <random>
 #include <string>
 
+#include "tests/engine/match/literal_reference.h"
+
 namespace gsoc::match::internal {
 namespace {
 
 using Kind = LiteralCheck::Kind;
 
-char Fold(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool Same(std::string_view a, std::string_view b, bool cased) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (cased ? a[i] != b[i] : Fold(a[i]) != Fold(b[i])) return false;
-  }
-  return true;
-}
+using testing::SameLiteralBytes;
 
 bool Reference(Kind kind, std::string_view text, bool cased, std::string_view value) {
   const size_t n = text.size();
@@ -32,15 +26,15 @@ bool Reference(Kind kind, std::string_view text, bool cased, std::string_view va
   switch (kind) {
     case Kind::kContains:
       for (size_t i = 0; i + n <= value.size(); ++i) {
-        if (Same(value.substr(i, n), text, cased)) return true;
+        if (SameLiteralBytes(value.substr(i, n), text, cased)) return true;
       }
       return false;
     case Kind::kPrefix:
-      return Same(value.substr(0, n), text, cased);
+      return SameLiteralBytes(value.substr(0, n), text, cased);
     case Kind::kSuffix:
-      return Same(value.substr(value.size() - n), text, cased);
+      return SameLiteralBytes(value.substr(value.size() - n), text, cased);
     case Kind::kWhole:
-      return Same(value, text, cased);
+      return SameLiteralBytes(value, text, cased);
   }
   return false;
 }
