@@ -424,6 +424,8 @@ void Compiler::IndexFilters(const ScanOf& scan_of, const std::vector<uint32_t>& 
   std::vector<bool> always(impl_.scans.size(), false);
   for (uint32_t id = 0; id < pattern_text_.size(); ++id) {
     const PendingPattern& text = pattern_text_[id];
+    // A verify pattern is scanned for by its own scan, for candidates only.
+    if (impl_.patterns[id].verify != kNoIndex) continue;
     auto scan = scan_of.find({text.group, field_group[text.field]});
     if (scan == scan_of.end()) continue;  // no database: demoted patterns run as PCRE2
     for (uint32_t rule : pattern_rules_[id]) {

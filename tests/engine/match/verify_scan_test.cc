@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/match/matcher.h"
+#include "engine/rules/logsource_map.h"
 #include "tests/engine/match/match_test_util.h"
 
 namespace gsoc::match {
@@ -103,6 +104,50 @@ TEST_F(VerifyScanTest, ChecksStopAtTheBudgetAndTheScanAnswersTheRest) {
   EXPECT_EQ(filtered.ids, Ids{});
   EXPECT_EQ(filtered.checks, 4u);
   EXPECT_EQ(filtered.verifies, 1u);
+}
+
+// Without rule groups (fewer rules than group_min_rules: the shipped pack),
+// a field's scan is skipped for an event no rule with a pattern there can
+// match; a rule whose only pattern on the field is a verify one does not
+// count (its verify scan answers it), so an apache line is not scanned for
+// the sshd rule's `user` trigger.
+TEST(VerifyScanFilters, AVerifyPatternDoesNotMakeItsFieldScannedWithTheEvent) {
+  const rules::LogSourceMap logsources = rules::LogSourceMap::Parse(
+      "logsources:\n"
+      "  - logsource: {product: linux, service: sshd}\n"
+      "    programs: [sshd]\n"
+      "  - logsource: {product: linux, service: apache}\n"
+      "    programs: [apache]\n",
+      "logsources.yaml");
+  auto contains = [](std::string text) { return Value(MatchOp::kContains, std::move(text)); };
+  rules::Rule sshd = MakeRule("sshd", {Sel("s", {Pred("user", {contains("admin")})})}, C(0));
+  sshd.logsource = {"linux", "sshd", ""};
+  rules::Rule apache = MakeRule("apache",
+                                {Sel("s", {Pred("url", {contains("/login")})}),
+                                 Sel("f", {Pred("user", {contains("monitor")})})},
+                                And(C(0), Not(C(1))));
+  apache.logsource = {"linux", "apache", ""};
+  CompileOptions options;
+  options.logsources = &logsources;
+  options.group_by_logsource = false;
+  auto result = Matcher::Compile({sshd, apache}, options);
+  ASSERT_NE(result.matcher, nullptr);
+  ASSERT_TRUE(result.refused.empty());
+  auto scratch = result.matcher->MakeScratch();
+  auto run = [&](std::string program, std::string url, std::string user) {
+    EventBatch batch;
+    Event& event = AddTestEvent(batch, {"msg", program, {{"url", url}, {"user", user}}});
+    logsources.Classify(batch, event);
+    const uint64_t scans = scratch->counts().scans;
+    const Ids ids = MatchIds(*result.matcher, *scratch, batch, event);
+    EXPECT_EQ(ids, ReferenceIds(*result.matcher, batch, event, nullptr, &logsources));
+    return std::make_pair(ids, scratch->counts().scans - scans);
+  };
+  // The url scan only: the user scan would serve the sshd rule alone.
+  EXPECT_EQ(run("apache", "/home", "admin"), std::make_pair(Ids{}, uint64_t{1}));
+  // A candidate reads its filter through a check, not the user scan.
+  EXPECT_EQ(run("apache", "/login", "admin"), std::make_pair(Ids{"apache"}, uint64_t{1}));
+  EXPECT_EQ(run("sshd", "/login", "admin"), std::make_pair(Ids{"sshd"}, uint64_t{1}));
 }
 
 }  // namespace
