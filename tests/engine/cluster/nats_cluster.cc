@@ -17,23 +17,42 @@ std::string NatsServerPath() {
 
 }  // namespace
 
+// Ports are chosen free, then bound by nats-server: another test's process
+// may take one in between (seen under the sanitizer build: "bind: address
+// already in use" on a route port). The whole cluster then starts again
+// on fresh ports and empty store folders, up to kAttempts times.
 NatsCluster::NatsCluster(size_t servers) : servers_(servers) {
-  for (Server& server : servers_) {
-    server.client_port = FreePort();
-    server.route_port = FreePort();
+  constexpr int kAttempts = 3;
+  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+    if (StartAll(/*report=*/attempt == kAttempts)) return;
+    StopAll();
+  }
+}
+
+bool NatsCluster::StartAll(bool report) {
+  for (size_t i = 0; i < servers_.size(); ++i) {
+    servers_[i].client_port = FreePort();
+    servers_[i].route_port = FreePort();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_ / ("n" + std::to_string(i)), ignored);
   }
   for (size_t i = 0; i < servers_.size(); ++i) {
     servers_[i].config = dir_ / ("n" + std::to_string(i) + ".conf");
     WriteFile(servers_[i].config, ConfigText(i));
-    if (!Start(i)) ADD_FAILURE() << "nats-server " << i << " did not start:\n" << Log(i);
+    if (Start(i)) continue;
+    if (report) ADD_FAILURE() << "nats-server " << i << " did not start:\n" << Log(i);
+    return false;
   }
+  return true;
 }
 
-NatsCluster::~NatsCluster() {
+void NatsCluster::StopAll() {
   for (Server& server : servers_) {
     if (server.process.running()) server.process.Stop(std::chrono::seconds(10));
   }
 }
+
+NatsCluster::~NatsCluster() { StopAll(); }
 
 std::string NatsCluster::ConfigText(size_t index) const {
   const Server& server = servers_[index];

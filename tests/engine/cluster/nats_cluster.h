@@ -36,6 +36,10 @@ class NatsCluster {
     Process process;
   };
   bool Start(size_t index);
+  // Every server on fresh ports; false (a test failure when `report`) if
+  // one did not start.
+  bool StartAll(bool report);
+  void StopAll();
   std::string ConfigText(size_t index) const;
 
   TempDir dir_;
