@@ -13,6 +13,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "collectors/json/json_unescape.h"
 #include "collectors/json/windows_event.h"
 #include "collectors/syslog/syslog_common.h"
 #include "engine/util/time_format.h"
@@ -246,23 +247,48 @@ class Walker {
   // is at `begin`, when it has no escape: a view into the line, which lives
   // in the batch arena, so nothing is unescaped or copied. False when it
   // has a backslash (the caller unescapes it) or is not in the line.
-  bool InLine(const char* begin, std::string_view* text) const {
+  // `*backslash`, when given: where its first escape is, when it is in the
+  // line and has one (else left alone).
+  bool InLine(const char* begin, std::string_view* text, const char** backslash = nullptr) const {
     const char* end = line_.data() + line_.size();
     if (begin <= line_.data() || begin > end) return false;
     const char* stop = QuoteOrBackslash(begin, end);
-    if (stop == end || *stop != '"') return false;
+    if (stop == end) return false;
+    if (*stop != '"') {
+      if (backslash != nullptr) *backslash = stop;
+      return false;
+    }
     *text = std::string_view(begin, static_cast<size_t>(stop - begin));
     return true;
   }
   // A string value that has escapes, unescaped straight into the batch
   // arena (not into simdjson's buffer and copied from there). Its raw
   // `token`, quotes and trailing spaces included, bounds the unescaped length.
-  bool UnescapeIntoArena(od::value& value, std::string_view token, std::string_view* text) {
+  // `backslash`: its first escape, when the string is in the line: what
+  // comes before is copied, the rest unescaped a block at a time
+  // (json_unescape.h) unless it needs simdjson's unescaper.
+  bool UnescapeIntoArena(od::value& value, std::string_view token, const char* backslash,
+                         std::string_view* text) {
     const size_t room = token.size() + simdjson::SIMDJSON_PADDING;
-    od::raw_json_string raw;
-    if (auto error = value.get_raw_json_string().get(raw)) return Fail(error);
     ByteArena& arena = batch_.arena();
     char* const start = arena.Allocate(room);
+    if (backslash != nullptr) {
+      const char* const begin = token.data() + 1;
+      const auto plain = static_cast<size_t>(backslash - begin);
+      std::memcpy(start, begin, plain);
+      const char* const stop = json_internal::UnescapeSimpleEscapes(
+          backslash, token.data() + token.size(), start + plain);
+      if (stop != nullptr) {
+        *text = std::string_view(start, static_cast<size_t>(stop - start));
+        arena.ShrinkLast(start, room, text->size());
+        return true;
+      }
+    }
+    od::raw_json_string raw;
+    if (auto error = value.get_raw_json_string().get(raw)) {
+      arena.ShrinkLast(start, room, 0);
+      return Fail(error);
+    }
     uint8_t* end = reinterpret_cast<uint8_t*>(start);
     const auto unescaped = parser_.unescape(raw, end);
     if (unescaped.error()) {
@@ -457,7 +483,9 @@ bool Walker::WalkObject(od::object& object, std::string_view prefix, size_t dept
       case od::json_type::string: {
         const std::string_view token = value.raw_json_token();
         std::string_view copy;
-        if (!InLine(token.data() + 1, &copy) && !UnescapeIntoArena(value, token, &copy)) {
+        const char* backslash = nullptr;
+        if (!InLine(token.data() + 1, &copy, &backslash) &&
+            !UnescapeIntoArena(value, token, backslash, &copy)) {
           return false;
         }
         if (!AddField(name, copy)) return false;
