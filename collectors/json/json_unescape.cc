@@ -3,8 +3,9 @@
 #include <bit>
 #include <cstdint>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define GSOC_BLOCK_UNESCAPE 1
+#include "engine/util/cpu_features.h"
+
+#if GSOC_HAVE_AVX512_VBMI2_TARGET
 #include <immintrin.h>
 #endif
 
@@ -27,7 +28,7 @@ unsigned long long EscapedBytes(unsigned long long backslashes, unsigned long lo
   return escaped;
 }
 
-#if GSOC_BLOCK_UNESCAPE
+#if GSOC_HAVE_AVX512_VBMI2_TARGET
 
 namespace {
 
@@ -45,8 +46,7 @@ struct EscapeTable {
 };
 constexpr EscapeTable kEscapes;
 
-__attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vbmi2"))) char* UnescapeBlocks(
-    const char* src, const char* limit, char* dst) {
+GSOC_AVX512_VBMI2_TARGET char* UnescapeBlocks(const char* src, const char* limit, char* dst) {
   const __m512i quote = _mm512_set1_epi8('"');
   const __m512i backslash = _mm512_set1_epi8('\\');
   const __m512i table_low = _mm512_load_si512(kEscapes.bytes);
@@ -74,24 +74,16 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vbmi2"))) char* Unescap
 
 }  // namespace
 
-bool BlockUnescapeAvailable() {
-  static const bool available =
-      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512vbmi2");
-  return available;
-}
+#endif
+
+bool BlockUnescapeAvailable() { return CpuHasAvx512Vbmi2(); }
 
 char* UnescapeSimpleEscapes(const char* src, const char* limit, char* dst) {
-  if (!BlockUnescapeAvailable()) return nullptr;
-  return UnescapeBlocks(src, limit, dst);
-}
-
-#else
-
-bool BlockUnescapeAvailable() { return false; }
-
-char* UnescapeSimpleEscapes(const char*, const char*, char*) { return nullptr; }
-
+#if GSOC_HAVE_AVX512_VBMI2_TARGET
+  if (BlockUnescapeAvailable()) return UnescapeBlocks(src, limit, dst);
 #endif
+  (void)src, (void)limit, (void)dst;
+  return nullptr;
+}
 
 }  // namespace gsoc::json_internal

@@ -5,8 +5,13 @@
 #include <cstdint>
 #include <cstring>
 
+#include "engine/util/cpu_features.h"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
+#if GSOC_HAVE_AVX512_VBMI2_TARGET
+#include <immintrin.h>
 #endif
 
 namespace gsoc {
@@ -101,11 +106,73 @@ bool EscapeBlock(std::string_view text, size_t* i, char** o) {
   return true;
 }
 
+#if GSOC_HAVE_AVX512_VBMI2_TARGET
+// kEscapes for the ASCII bytes, as a 128-byte lookup table: the letter of a
+// two-byte escape, 1 for the other control bytes (six bytes: the caller's).
+struct ShortEscapes {
+  alignas(64) char bytes[128] = {};
+  constexpr ShortEscapes() {
+    for (int c = 0; c < 128; ++c) bytes[c] = kEscapes[c] == 'u' ? char{1} : kEscapes[c];
+  }
+};
+constexpr ShortEscapes kShortEscapes;
+
+// Each of the low 32 bytes of `bytes` twice. (The maskz form: GCC 12's
+// unmasked one warns of its undefined source.)
+GSOC_AVX512_VBMI2_TARGET inline __m512i Pairs(__m512i pairs, __m512i bytes) {
+  return _mm512_maskz_permutexvar_epi8(~__mmask64{0}, pairs, bytes);
+}
+
+// Escapes text[*i, ...) 32 bytes at a time while its bytes are ASCII and
+// none needs a six-byte escape; stops at such a byte (for the caller) or
+// at the end. Each input byte is put twice in a 64-byte register, the pair
+// becomes `\` + letter where the byte needs an escape, the second byte of
+// the others is dropped by a compress. Loads and stores are masked: no
+// byte outside text or past the output is touched. Room: two bytes per
+// input byte, as AppendEscaped makes.
+GSOC_AVX512_VBMI2_TARGET void EscapeBlocksAvx512(std::string_view text, size_t* i, char** o) {
+  const __m512i table_low = _mm512_load_si512(kShortEscapes.bytes);
+  const __m512i table_high = _mm512_load_si512(kShortEscapes.bytes + 64);
+  alignas(64) static constexpr auto kPairs = [] {
+    std::array<uint8_t, 64> pairs{};
+    for (size_t j = 0; j < 64; ++j) pairs[j] = static_cast<uint8_t>(j / 2);
+    return pairs;
+  }();
+  const __m512i pairs = _mm512_load_si512(kPairs.data());
+  const __m512i backslash = _mm512_set1_epi8('\\');
+  const __m512i long_escape = _mm512_set1_epi8(1);
+  while (*i < text.size()) {
+    const size_t left = text.size() - *i;
+    const uint32_t valid = left >= 32 ? ~uint32_t{0} : (uint32_t{1} << left) - 1;
+    const __m512i bytes = _mm512_maskz_loadu_epi8(valid, text.data() + *i);
+    const __m512i letters = _mm512_permutex2var_epi8(table_low, bytes, table_high);
+    const auto stops = static_cast<uint32_t>(_mm512_movepi8_mask(bytes) |
+                                             _mm512_cmpeq_epi8_mask(letters, long_escape)) &
+                       valid;
+    const uint32_t taken = stops != 0 ? (stops & (0 - stops)) - 1 : valid;
+    const auto escaped = static_cast<uint32_t>(_mm512_test_epi8_mask(letters, letters)) & taken;
+    const uint64_t letter_slots = _pdep_u64(escaped, 0xAAAA'AAAA'AAAA'AAAAULL);
+    const uint64_t keep = _pdep_u64(taken, 0x5555'5555'5555'5555ULL) | letter_slots;
+    __m512i out = Pairs(pairs, bytes);
+    out = _mm512_mask_mov_epi8(out, letter_slots >> 1, backslash);
+    out = _mm512_mask_mov_epi8(out, letter_slots, Pairs(pairs, letters));
+    const auto count = static_cast<unsigned>(std::popcount(keep));
+    _mm512_mask_storeu_epi8(*o, _bzhi_u64(~uint64_t{0}, count),
+                            _mm512_maskz_compress_epi8(keep, out));
+    *o += count;
+    *i += static_cast<size_t>(std::popcount(taken));
+    if (stops != 0) return;
+  }
+}
+#endif
+
 // Written through a pointer into room made once (two bytes per input byte,
 // the most a quote, backslash or \n takes; the rare six-byte escapes make
 // more room when they need it): alert JSON escapes every alert's raw line,
 // and a Windows JSON line has a quote or backslash every few bytes.
-void AppendEscaped(std::string& out, std::string_view text, bool blocks) {
+using json_writer_internal::EscapePath;
+
+void AppendEscaped(std::string& out, std::string_view text, EscapePath path) {
   static const char kHex[] = "0123456789abcdef";
   size_t at = out.size();
   out.resize(at + 2 * text.size() + 2);
@@ -115,7 +182,13 @@ void AppendEscaped(std::string& out, std::string_view text, bool blocks) {
   const size_t n = text.size();
   size_t i = 0;
   while (i < n) {
-    if (blocks && n - i >= 32 && EscapeBlock(text, &i, &o)) continue;
+#if GSOC_HAVE_AVX512_VBMI2_TARGET
+    if (path == EscapePath::kAvx512Blocks) {
+      EscapeBlocksAvx512(text, &i, &o);
+      if (i == n) break;
+    }
+#endif
+    if (path == EscapePath::kSse2Blocks && n - i >= 32 && EscapeBlock(text, &i, &o)) continue;
     const char kind = kEscapes[static_cast<uint8_t>(text[i])];
     if (kind == 0) {  // plain ASCII
       *o++ = text[i++];
@@ -160,16 +233,34 @@ void AppendEscaped(std::string& out, std::string_view text, bool blocks) {
   out.resize(static_cast<size_t>(o - out.data()));
 }
 
+EscapePath WidestEscapePath() {
+  if (CpuHasAvx512Vbmi2()) return EscapePath::kAvx512Blocks;
+  return kBlocks ? EscapePath::kSse2Blocks : EscapePath::kBytewise;
+}
+
 }  // namespace
 
 void AppendJsonString(std::string& out, std::string_view text) {
-  AppendEscaped(out, text, kBlocks);
+  static const EscapePath path = WidestEscapePath();
+  AppendEscaped(out, text, path);
 }
 
 namespace json_writer_internal {
 
-void AppendJsonStringBytewise(std::string& out, std::string_view text) {
-  AppendEscaped(out, text, false);
+bool HasEscapePath(EscapePath path) {
+  switch (path) {
+    case EscapePath::kBytewise:
+      return true;
+    case EscapePath::kSse2Blocks:
+      return kBlocks;
+    case EscapePath::kAvx512Blocks:
+      return GSOC_HAVE_AVX512_VBMI2_TARGET && CpuHasAvx512Vbmi2();
+  }
+  return false;
+}
+
+void AppendJsonStringBy(EscapePath path, std::string& out, std::string_view text) {
+  AppendEscaped(out, text, path);
 }
 
 }  // namespace json_writer_internal

@@ -11,10 +11,15 @@ namespace gsoc {
 void AppendJsonString(std::string& out, std::string_view text);
 
 namespace json_writer_internal {
-// The same escaping one byte at a time (AppendJsonString copies runs of
-// plain bytes 16 at a time where SSE2 is there): what the tests compare it
-// with.
-void AppendJsonStringBytewise(std::string& out, std::string_view text);
+// How AppendJsonString copies the bytes that need no escape: one at a
+// time, 16 at a time (SSE2), or 32 at a time with AVX-512 VBMI2 (escapes
+// included). AppendJsonString takes the widest this CPU runs; each path
+// gives the same bytes, which the tests check.
+enum class EscapePath { kBytewise, kSse2Blocks, kAvx512Blocks };
+// False when this build or CPU does not have `path`.
+bool HasEscapePath(EscapePath path);
+// AppendJsonString by `path` (HasEscapePath must hold).
+void AppendJsonStringBy(EscapePath path, std::string& out, std::string_view text);
 }  // namespace json_writer_internal
 
 }  // namespace gsoc

@@ -9,6 +9,8 @@
 namespace gsoc {
 namespace {
 
+using json_writer_internal::EscapePath;
+
 std::string Json(std::string_view text) {
   std::string out;
   AppendJsonString(out, text);
@@ -193,14 +195,13 @@ TEST(JsonWriterTest, OutputAlwaysParsesAsJsonForRandomBytes) {
 // the bytes the byte-by-byte path gives.
 TEST(JsonWriterTest, BlockCopyingEqualsTheBytewiseEscaping) {
   std::mt19937 rng(2026);
-  const std::string specials[] = {"\"",       "\\",           "\n",
-                                  "\x01",     "\x1f",         "\x7f",
-                                  "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
-                                  "\x80",     "\xff",         "\xe2\x82"};
+  const std::string specials[] = {"\"",   "\\",   "\n",       "\r\n\t",       "\x01",
+                                  "\x1f", "\x7f", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+                                  "\x80", "\xff", "\xe2\x82"};
   std::uniform_int_distribution<size_t> pick(0, std::size(specials) - 1);
   std::uniform_int_distribution<int> run(0, 40);
   const std::string_view kPlain = "abcXYZ019 ,.:;{}[]/'";
-  size_t compared = 0;
+  size_t compared = 0, compared_by_path[3] = {};
   for (int i = 0; i < 20000; ++i) {
     std::string text;
     const int pieces = i % 7;
@@ -211,11 +212,20 @@ TEST(JsonWriterTest, BlockCopyingEqualsTheBytewiseEscaping) {
     }
     std::string blocks = "prefix:", bytewise = "prefix:";
     AppendJsonString(blocks, text);
-    json_writer_internal::AppendJsonStringBytewise(bytewise, text);
+    json_writer_internal::AppendJsonStringBy(EscapePath::kBytewise, bytewise, text);
     ASSERT_EQ(blocks, bytewise) << "input #" << i;
+    for (const EscapePath path : {EscapePath::kSse2Blocks, EscapePath::kAvx512Blocks}) {
+      if (!json_writer_internal::HasEscapePath(path)) continue;
+      std::string by_path = "prefix:";
+      json_writer_internal::AppendJsonStringBy(path, by_path, text);
+      ASSERT_EQ(by_path, bytewise) << "input #" << i << ", path " << static_cast<int>(path);
+      ++compared_by_path[static_cast<int>(path)];
+    }
     compared += text.size();
   }
   EXPECT_GT(compared, 1'000'000u);
+  EXPECT_EQ(compared_by_path[static_cast<int>(EscapePath::kSse2Blocks)] > 0,
+            json_writer_internal::HasEscapePath(EscapePath::kSse2Blocks));
 }
 
 }  // namespace
