@@ -50,23 +50,25 @@ int RankOf(const std::string_view (&names)[N], std::string_view name) {
   return -1;
 }
 
-// The first '"' or '\\' in [begin, end), or `end`. One pass, 16 bytes at
-// a time where SSE2 is there: the line is followed by ByteArena::kPadding
-// readable bytes, so a block may run past `end`.
+// The first '"' or '\\' (kSpace: or ' ') in [begin, end), or `end`. One
+// pass, 16 bytes at a time where SSE2 is there: the line is followed by
+// ByteArena::kPadding readable bytes, so a block may run past `end`.
+template <bool kSpace = false>
 const char* QuoteOrBackslash(const char* begin, const char* end) {
 #if defined(__SSE2__)
   static_assert(ByteArena::kPadding >= 16);
   const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
   for (const char* p = begin; p < end; p += 16) {
     const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const auto mask = static_cast<uint32_t>(_mm_movemask_epi8(
-        _mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash))));
+    __m128i found = _mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash));
+    if constexpr (kSpace) found = _mm_or_si128(found, _mm_cmpeq_epi8(bytes, _mm_set1_epi8(' ')));
+    const auto mask = static_cast<uint32_t>(_mm_movemask_epi8(found));
     if (mask != 0) return std::min(end, p + std::countr_zero(mask));
   }
   return end;
 #else
   for (const char* p = begin; p < end; ++p) {
-    if (*p == '"' || *p == '\\') return p;
+    if (*p == '"' || *p == '\\' || (kSpace && *p == ' ')) return p;
   }
   return end;
 #endif
@@ -208,6 +210,7 @@ class Walker {
   bool top_event_id = false;   // top-level EventID / Channel / SourceName:
   bool top_channel = false;    // the NXLog shape
   bool top_source_name = false;
+  bool names_have_spaces = false;  // some member name has a ' '
 
  private:
   bool Fail(simdjson::error_code code) {
@@ -252,8 +255,23 @@ class Walker {
   bool InLine(const char* begin, std::string_view* text, const char** backslash = nullptr) const {
     const char* end = line_.data() + line_.size();
     if (begin <= line_.data() || begin > end) return false;
-    const char* stop = QuoteOrBackslash(begin, end);
-    if (stop == end) return false;
+    return Plain(begin, QuoteOrBackslash(begin, end), text, backslash);
+  }
+  // InLine for a member name; notes a name with a space (names_have_spaces).
+  bool KeyInLine(const char* begin, std::string_view* text) {
+    const char* end = line_.data() + line_.size();
+    if (begin <= line_.data() || begin > end) return false;
+    const char* stop = QuoteOrBackslash</*kSpace=*/true>(begin, end);
+    if (stop != end && *stop == ' ') {  // rare: NXLog's shape takes it out
+      names_have_spaces = true;
+      stop = QuoteOrBackslash(stop, end);
+    }
+    return Plain(begin, stop, text, nullptr);
+  }
+  // InLine's answer, given where the scan stopped.
+  bool Plain(const char* begin, const char* stop, std::string_view* text,
+             const char** backslash) const {
+    if (stop == line_.data() + line_.size()) return false;
     if (*stop != '"') {
       if (backslash != nullptr) *backslash = stop;
       return false;
@@ -350,9 +368,17 @@ class Walker {
     return true;
   }
   void NoteTopLevel(std::string_view name) {
-    if (name == "EventID") top_event_id = true;
-    if (name == "Channel") top_channel = true;
-    if (name == "SourceName") top_source_name = true;
+    if (name.size() == 7) {
+      if (name == "EventID") top_event_id = true;
+      if (name == "Channel") top_channel = true;
+    } else if (name.size() == 10 && name == "SourceName") {
+      top_source_name = true;
+    }
+  }
+  // Whether `name` may be one of the header members (kTimeNames, ...): they
+  // all start with '@' or a lower-case letter, and Windows names do not.
+  static bool MayNameHeader(std::string_view name) {
+    return !name.empty() && (name[0] == '@' || (name[0] >= 'a' && name[0] <= 'z'));
   }
   void NoteWindows(std::string_view name, std::string_view value, bool is_string) {
     if (name == "Computer" && !windows_host.present) windows_host = {value, is_string, true};
@@ -433,9 +459,10 @@ bool Walker::WalkObject(od::object& object, std::string_view prefix, size_t dept
     if (auto error = field_result.error()) return Fail(error);
     od::field&& field = Held(field_result);
     std::string_view key;
-    const bool key_in_line = InLine(field.key().raw(), &key);
+    const bool key_in_line = KeyInLine(field.key().raw(), &key);
     if (!key_in_line) {
       if (auto error = field.unescaped_key().get(key)) return Fail(error);
+      names_have_spaces |= key.find(' ') != std::string_view::npos;
     }
     od::value& value = field.value();
     od::json_type type;
@@ -490,7 +517,7 @@ bool Walker::WalkObject(od::object& object, std::string_view prefix, size_t dept
         }
         if (!AddField(name, copy)) return false;
         if (scope != Scope::kPlain) NoteWindows(name, copy, true);
-        if (depth == 1) {
+        if (depth == 1 && MayNameHeader(name)) {
           Note(time, kTimeNames, name, copy, true);
           Note(host, kHostNames, name, copy, true);
           Note(program, kProgramNames, name, copy, true);
@@ -503,7 +530,8 @@ bool Walker::WalkObject(od::object& object, std::string_view prefix, size_t dept
         if (!ScalarText(value, type, &text)) return false;
         if (!AddField(name, text)) return false;
         if (scope != Scope::kPlain) NoteWindows(name, text, false);
-        if (depth == 1 && type == od::json_type::number) Note(time, kTimeNames, name, text, false);
+        if (depth == 1 && type == od::json_type::number && MayNameHeader(name))
+          Note(time, kTimeNames, name, text, false);
         break;
       }
     }
@@ -618,7 +646,8 @@ bool JsonLineParser::Parse(std::string_view line, const SyslogParseContext& cont
     if (!event.has_message_time) TakeTime(walker.windows_time, event);
     if (event.host.empty() && walker.windows_host.is_string) event.host = walker.windows_host.value;
   } else if (walker.top_event_id && (walker.top_channel || walker.top_source_name)) {
-    const json_internal::NxlogHeader nxlog = json_internal::NormalizeNxlog(batch, event);
+    const json_internal::NxlogHeader nxlog =
+        json_internal::NormalizeNxlog(batch, event, walker.names_have_spaces);
     // Its canonical fields (Provider_Name, Computer, Security_UserID) count
     // towards the bound too.
     if (event.fields_count > options_.max_fields) return fail("too many fields", nullptr);

@@ -130,24 +130,49 @@ size_t HeaderIndex(std::string_view name) {
   return kNoHeader;
 }
 
-// When a header member's name comes again later (event data), the header
-// member is renamed: rules see the event data. Every occurrence but the
-// last is renamed (in two passes: where each name occurs last, then the
-// renames).
-void RenameShadowedHeaders(std::span<Field> fields) {
-  std::array<size_t, kNoHeader> last;
-  last.fill(SIZE_MAX);
-  bool repeated = false;
-  for (size_t i = 0; i < fields.size(); ++i) {
-    const size_t h = HeaderIndex(fields[i].name);
-    if (h == kNoHeader) continue;
-    repeated |= last[h] != SIZE_MAX;
-    last[h] = i;
-  }
-  if (!repeated) return;
-  for (size_t i = 0; i < fields.size(); ++i) {
-    const size_t h = HeaderIndex(fields[i].name);
-    if (h != kNoHeader && last[h] != i) fields[i].name = kNxlogHeader[h].renamed;
+// The NXLog members NormalizeNxlog copies to a canonical field, and the
+// canonical fields it must not add twice.
+enum class NxlogRole : uint8_t {
+  kNone,
+  kSourceName,  // SourceName or nxlog_SourceName -> Provider_Name
+  kHostname,    // Hostname or nxlog_Hostname -> Computer
+  kUserId,      // UserID or nxlog_UserID -> Security_UserID
+  kProviderName,
+  kComputer,
+  kSecurityUserId,
+  kEventTime,  // EventTime or nxlog_EventTime: the header's time
+  kTimeCreated,
+};
+
+// One compare at most for most names: by length first.
+NxlogRole RoleOf(std::string_view name) {
+  switch (name.size()) {
+    case 6:
+      return name == "UserID" ? NxlogRole::kUserId : NxlogRole::kNone;
+    case 8:
+      return name == "Hostname"   ? NxlogRole::kHostname
+             : name == "Computer" ? NxlogRole::kComputer
+                                  : NxlogRole::kNone;
+    case 9:
+      return name == "EventTime" ? NxlogRole::kEventTime : NxlogRole::kNone;
+    case 10:
+      return name == "SourceName" ? NxlogRole::kSourceName : NxlogRole::kNone;
+    case 11:
+      return name == "TimeCreated" ? NxlogRole::kTimeCreated : NxlogRole::kNone;
+    case 12:
+      return name == "nxlog_UserID" ? NxlogRole::kUserId : NxlogRole::kNone;
+    case 13:
+      return name == "Provider_Name" ? NxlogRole::kProviderName : NxlogRole::kNone;
+    case 14:
+      return name == "nxlog_Hostname" ? NxlogRole::kHostname : NxlogRole::kNone;
+    case 15:
+      return name == "nxlog_EventTime"   ? NxlogRole::kEventTime
+             : name == "Security_UserID" ? NxlogRole::kSecurityUserId
+                                         : NxlogRole::kNone;
+    case 16:
+      return name == "nxlog_SourceName" ? NxlogRole::kSourceName : NxlogRole::kNone;
+    default:
+      return NxlogRole::kNone;
   }
 }
 
@@ -208,42 +233,71 @@ MemberNaming NameMember(Scope scope, std::string_view key, bool is_object, size_
   return {};
 }
 
-NxlogHeader NormalizeNxlog(EventBatch& batch, Event& event) {
-  for (Field& field : batch.MutableFieldsOf(event)) {
-    if (field.name.find(' ') != std::string_view::npos)
+NxlogHeader NormalizeNxlog(EventBatch& batch, Event& event, bool names_have_spaces) {
+  const std::span<Field> fields = batch.MutableFieldsOf(event);
+  // One pass: names lose their spaces; where each header member occurs
+  // last; the members copied to canonical fields. A header member whose
+  // name comes again later (event data) is renamed nxlog_<name>, every
+  // occurrence but the last (rules see the event data); the copies take
+  // the first occurrence of either name, so renaming after them changes
+  // nothing they found.
+  std::array<size_t, kNoHeader> last;
+  last.fill(SIZE_MAX);
+  bool repeated = false;
+  std::string_view copied[3];  // Provider_Name, Computer, Security_UserID
+  bool present[3] = {};
+  std::string_view event_time, time_created;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    Field& field = fields[i];
+    if (names_have_spaces && field.name.find(' ') != std::string_view::npos)
       field.name = StripSpaces(batch.arena(), field.name);
-  }
-  RenameShadowedHeaders(batch.MutableFieldsOf(event));
-  // NXLog header member (under its name or, when shadowed, nxlog_<name>)
-  // -> the canonical field, added unless the event already has it.
-  struct Copy {
-    std::string_view from;
-    std::string_view shadowed;
-    std::string_view to;
-    std::string_view value = {};
-    bool to_present = false;
-  };
-  Copy copies[] = {{"SourceName", "nxlog_SourceName", "Provider_Name"},
-                   {"Hostname", "nxlog_Hostname", "Computer"},
-                   {"UserID", "nxlog_UserID", "Security_UserID"}};
-  NxlogHeader header;
-  std::string_view time_created;
-  for (const Field& field : batch.FieldsOf(event)) {
-    for (Copy& copy : copies) {
-      if (copy.value.empty() && (field.name == copy.from || field.name == copy.shadowed))
-        copy.value = field.value;
-      if (field.name == copy.to) copy.to_present = true;
+    if (const size_t h = HeaderIndex(field.name); h != kNoHeader) {
+      repeated |= last[h] != SIZE_MAX;
+      last[h] = i;
     }
-    if ((field.name == "EventTime" || field.name == "nxlog_EventTime") && header.time.empty())
-      header.time = field.value;
-    if (field.name == "TimeCreated" && time_created.empty()) time_created = field.value;
+    auto first = [&](std::string_view& slot) {
+      if (slot.empty()) slot = field.value;
+    };
+    switch (RoleOf(field.name)) {
+      case NxlogRole::kSourceName:
+        first(copied[0]);
+        break;
+      case NxlogRole::kHostname:
+        first(copied[1]);
+        break;
+      case NxlogRole::kUserId:
+        first(copied[2]);
+        break;
+      case NxlogRole::kProviderName:
+        present[0] = true;
+        break;
+      case NxlogRole::kComputer:
+        present[1] = true;
+        break;
+      case NxlogRole::kSecurityUserId:
+        present[2] = true;
+        break;
+      case NxlogRole::kEventTime:
+        first(event_time);
+        break;
+      case NxlogRole::kTimeCreated:
+        first(time_created);
+        break;
+      case NxlogRole::kNone:
+        break;
+    }
   }
-  if (header.time.empty()) header.time = time_created;
-  for (const Copy& copy : copies) {
-    if (!copy.value.empty() && !copy.to_present) batch.AddField(event, copy.to, copy.value);
+  if (repeated) {
+    for (size_t i = 0; i < fields.size(); ++i) {
+      const size_t h = HeaderIndex(fields[i].name);
+      if (h != kNoHeader && last[h] != i) fields[i].name = kNxlogHeader[h].renamed;
+    }
   }
-  header.host = copies[1].value;
-  return header;
+  constexpr std::string_view kCanonical[3] = {"Provider_Name", "Computer", "Security_UserID"};
+  for (size_t c = 0; c < 3; ++c) {
+    if (!copied[c].empty() && !present[c]) batch.AddField(event, kCanonical[c], copied[c]);
+  }
+  return {.host = copied[1], .time = event_time.empty() ? time_created : event_time};
 }
 
 }  // namespace gsoc::json_internal

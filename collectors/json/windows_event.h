@@ -70,11 +70,12 @@ std::string_view StripSpaces(ByteArena& arena, std::string_view name);
 // members shadowed by event data become nxlog_<name>, and Provider_Name,
 // Computer and Security_UserID are added. Returns the values the header
 // takes: the host (Hostname) and the time text (EventTime, else
-// TimeCreated), empty when absent.
+// TimeCreated), empty when absent. `names_have_spaces`: false when the
+// walker saw no member name with a space (names are then not searched).
 struct NxlogHeader {
   std::string_view host;
   std::string_view time;
 };
-NxlogHeader NormalizeNxlog(EventBatch& batch, Event& event);
+NxlogHeader NormalizeNxlog(EventBatch& batch, Event& event, bool names_have_spaces);
 
 }  // namespace gsoc::json_internal

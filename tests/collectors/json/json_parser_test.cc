@@ -480,6 +480,21 @@ TEST_F(WindowsShapesTest, Winlogbeat) {
   EXPECT_FALSE(HasField("winlog.event_data.Image"));
 }
 
+// The walker notes a member name with a space wherever it is: past the
+// first 16 bytes, after an escape (the name is unescaped), or only in a
+// nested object; then every name loses its spaces.
+TEST_F(WindowsShapesTest, NxlogNamesLoseSpacesWhereverTheSpaceIs) {
+  ASSERT_TRUE(Parse(R"({"EventID":1116,"Channel":"x","Some Long Event Data Name":"a",)"
+                    R"("Esc\\aped Name":"b","Nested":{"Inner Name":"c"}})"));
+  EXPECT_EQ(Field("SomeLongEventDataName"), "a");
+  EXPECT_EQ(Field("Esc\\apedName"), "b");
+  EXPECT_EQ(Field("Nested.InnerName"), "c");
+  ASSERT_TRUE(Parse(R"({"EventID":1116,"Channel":"x","Nested":{"Inner\u0020Name":"c"}})"));
+  EXPECT_EQ(Field("Nested.InnerName"), "c");
+  ASSERT_TRUE(Parse(R"({"EventID":1116,"Channel":"x","NoSpaces":"d"})"));
+  EXPECT_EQ(Field("NoSpaces"), "d");
+}
+
 TEST_F(WindowsShapesTest, NxlogImMsvistalog) {
   ASSERT_TRUE(Parse(
       R"({"EventTime":"2025-12-15 11:49:00.47091","Hostname":"ws1.example.org","EventType":"INFO",)"
