@@ -255,39 +255,6 @@ void Compiler::CountContents() {
   for (const PendingPattern& pattern : pattern_text_) pattern_contents_.insert(KeyOf(pattern));
 }
 
-// `condition` as ConditionNodes appended to `out` (matcher_impl.h); `base`:
-// the rule's first selection in MatcherData::selections.
-void FlattenCondition(const Condition& condition, uint32_t base,
-                      std::vector<internal::ConditionNode>& out) {
-  using Node = internal::ConditionNode;
-  const size_t at = out.size();
-  out.push_back({});
-  auto selection = [&](int index) {
-    return index >= 0 ? base + static_cast<uint32_t>(index) : kNoIndex;
-  };
-  switch (condition.kind) {
-    case Condition::Kind::kSelection:
-      out[at] = {Node::Kind::kSelection, selection(condition.selection), 1};
-      return;
-    case Condition::Kind::kOneOf:
-    case Condition::Kind::kAllOf:
-      out[at].kind = condition.kind == Condition::Kind::kOneOf ? Node::Kind::kOr : Node::Kind::kAnd;
-      out[at].value = static_cast<uint32_t>(condition.selections.size());
-      for (int s : condition.selections) out.push_back({Node::Kind::kSelection, selection(s), 1});
-      break;
-    case Condition::Kind::kAnd:
-    case Condition::Kind::kOr:
-    case Condition::Kind::kNot:
-      out[at].kind = condition.kind == Condition::Kind::kAnd  ? Node::Kind::kAnd
-                     : condition.kind == Condition::Kind::kOr ? Node::Kind::kOr
-                                                              : Node::Kind::kNot;
-      out[at].value = static_cast<uint32_t>(condition.children.size());
-      for (const Condition& child : condition.children) FlattenCondition(child, base, out);
-      break;
-  }
-  out[at].size = static_cast<uint32_t>(out.size() - at);
-}
-
 bool ValidCondition(const Condition& condition, size_t selections) {
   auto valid = [&](int s) { return s >= 0 && static_cast<size_t>(s) < selections; };
   switch (condition.kind) {
@@ -421,8 +388,6 @@ bool Compiler::AddRule(const rules::Rule& rule, rules::RuleError* error,
     selection_range.end = impl_.alternatives.size();
     impl_.selections.push_back(selection_range);
   }
-  data.condition = impl_.conditions.size();
-  FlattenCondition(rule.condition, data.selections_begin, impl_.conditions);
   impl_.rule_data.push_back(std::move(data));
   for (auto& warning : rule_warnings) warnings->push_back(std::move(warning));
   return true;

@@ -402,13 +402,6 @@ void Compiler::BuildDatabases(CompileStats* stats) {
     range.end = impl_.always_candidates.size();
     impl_.group_always.push_back(range);
   }
-  for (Atom& atom : impl_.atoms) {
-    if (atom.kind != AtomKind::kMarked) continue;
-    const internal::PatternInfo& pattern = impl_.patterns[atom.index];
-    atom.demoted = pattern.demoted;
-    atom.verify = pattern.verify;
-    atom.check = pattern.check;
-  }
 }
 
 // Without groups, the rules' distinct filters and which of them each scan

@@ -12,6 +12,7 @@ namespace gsoc::match {
 using internal::Atom;
 using internal::AtomKind;
 using internal::kNoIndex;
+using rules::Condition;
 using rules::MatchOp;
 
 namespace {
@@ -115,29 +116,36 @@ class Evaluator {
     // without, filter_id is its filter's.
     if (data.filter_id != kNoIndex && !FilterPasses(impl_, state_, event_, data.filter_id))
       return false;
-    return Eval(data.condition);
+    return Eval(data.selections_begin, impl_.rules[rule].condition);
   }
 
  private:
-  // ConditionNode `node` (matcher_impl.h) and its operands.
-  bool Eval(uint32_t node) const {
-    using Kind = internal::ConditionNode::Kind;
-    const internal::ConditionNode& here = impl_.conditions[node];
-    switch (here.kind) {
-      case Kind::kSelection:
-        return here.value != kNoIndex && Selection(here.value);
-      case Kind::kNot:
-        return here.value != 0 && !Eval(node + 1);
-      case Kind::kAnd:
-      case Kind::kOr: {
-        const bool any = here.kind == Kind::kOr;  // the result that ends the walk
-        uint32_t operand = node + 1;
-        for (uint32_t k = 0; k < here.value; ++k) {
-          if (Eval(operand) == any) return any;
-          operand += impl_.conditions[operand].size;
+  bool Eval(uint32_t base, const Condition& condition) const {
+    switch (condition.kind) {
+      case Condition::Kind::kSelection:
+        return condition.selection >= 0 && Selection(base + condition.selection);
+      case Condition::Kind::kAnd:
+        for (const Condition& child : condition.children) {
+          if (!Eval(base, child)) return false;
         }
-        return !any;
-      }
+        return true;
+      case Condition::Kind::kOr:
+        for (const Condition& child : condition.children) {
+          if (Eval(base, child)) return true;
+        }
+        return false;
+      case Condition::Kind::kNot:
+        return !condition.children.empty() && !Eval(base, condition.children.front());
+      case Condition::Kind::kOneOf:
+        for (int s : condition.selections) {
+          if (Selection(base + s)) return true;
+        }
+        return false;
+      case Condition::Kind::kAllOf:
+        for (int s : condition.selections) {
+          if (!Selection(base + s)) return false;
+        }
+        return true;
     }
     return false;
   }
@@ -166,13 +174,14 @@ class Evaluator {
 
   bool AtomTrue(const internal::Predicate& predicate, const Atom& atom) const {
     if (atom.kind == AtomKind::kMarked) {
-      if (atom.demoted != kNoIndex) return Pcre(predicate, atom.demoted);
-      if (atom.verify != kNoIndex && state_.pattern_marks[atom.index] == 0 &&
-          state_.verify_epochs[atom.verify] != state_.epoch) {
-        if (atom.check != kNoIndex && CheckBudget(atom.verify)) {
-          Check(predicate, atom.index, atom.check);
+      const internal::PatternInfo& pattern = impl_.patterns[atom.index];
+      if (pattern.demoted != kNoIndex) return Pcre(predicate, pattern.demoted);
+      if (pattern.verify != kNoIndex && state_.pattern_marks[atom.index] == 0 &&
+          state_.verify_epochs[pattern.verify] != state_.epoch) {
+        if (pattern.check != kNoIndex && CheckBudget(pattern.verify)) {
+          Check(predicate, atom.index, pattern.check);
         } else {
-          Verify(predicate, atom.verify);
+          Verify(predicate, pattern.verify);
         }
       }
       return state_.pattern_marks[atom.index] == 1;

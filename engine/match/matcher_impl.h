@@ -46,15 +46,8 @@ enum class AtomKind : uint8_t {
 struct Atom {
   AtomKind kind = AtomKind::kDirect;
   rules::MatchOp op = rules::MatchOp::kEquals;
-  bool indicator_contains = false;  // kIndicator: ContainsSubstring instead of Matches
   uint32_t index = kNoIndex;        // pattern id / pcre index / indicator index
-  // kMarked: PatternInfo's demoted, verify and check of pattern `index`,
-  // copied once compiled (BuildDatabases): a candidate's evaluation reads
-  // the atoms it walks anyway, not the 36,000-entry pattern table (a cache
-  // miss an atom).
-  uint32_t demoted = kNoIndex;
-  uint32_t verify = kNoIndex;
-  uint32_t check = kNoIndex;
+  bool indicator_contains = false;  // kIndicator: ContainsSubstring instead of Matches
   const rules::ValueMatcher* value = nullptr;
 };
 
@@ -70,22 +63,8 @@ struct Range {
   uint32_t end = 0;
 };
 
-// A rule's condition flattened for evaluation (MatcherData::conditions), in
-// pre-order: each node is followed by its operands' subtrees, `size` nodes
-// in all, so a short cut skips an operand in one step. `1 of` / `all of`
-// become an OR / AND of selections. (Evaluating the Condition tree in the
-// Rule, vectors inside a large struct, was a cache miss or two a candidate.)
-struct ConditionNode {
-  enum class Kind : uint8_t { kSelection, kAnd, kOr, kNot };
-  Kind kind = Kind::kSelection;
-  uint32_t value = kNoIndex;  // kSelection: into MatcherData::selections (kNoIndex: false);
-                              // else its operands
-  uint32_t size = 1;          // nodes in the subtree, itself included
-};
-
 struct RuleData {
   std::optional<rules::EventFilter> filter;
-  uint32_t condition = 0;         // its root in MatcherData::conditions
   uint32_t selections_begin = 0;  // into MatcherData::selections (each a Range of alternatives)
   uint32_t group = 0;             // its rule group (MatcherData, "Rule groups")
   uint32_t filter_id = kNoIndex;  // MatcherData::filters (ungrouped only; kNoIndex: none)
@@ -198,9 +177,8 @@ class ExactTable {
 struct MatcherData {
   std::vector<rules::Rule> rules;
   std::vector<RuleData> rule_data;
-  std::vector<ConditionNode> conditions;  // every rule's (RuleData::condition)
-  std::vector<Range> selections;          // alternatives of each selection
-  std::vector<Range> alternatives;        // predicates of each alternative
+  std::vector<Range> selections;    // alternatives of each selection
+  std::vector<Range> alternatives;  // predicates of each alternative
   std::vector<Predicate> predicates;
   std::vector<Atom> atoms;
   std::vector<std::string> field_names;  // "" = keywords (the message)
