@@ -29,6 +29,8 @@
 #   cpu      gsocd's CPU (user + system, all threads) per event. The loadgen
 #            runs on the same 2 cores: 2 cores / cpu is what gsocd could do
 #            with the machine to itself.
+# and at the end, from gsocd's gsoc_match_* counters, the rules an event
+# was evaluated against after the Hyperscan prefilter and the scans it took.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 corpus="${GSOC_CORPUS_DIR:-$(cd "${root}/.." && pwd)/shared/corpus}"
@@ -37,7 +39,7 @@ LOADGEN="${LOADGEN:-${root}/build/release/tools/loadgen/gsoc-loadgen}"
 runs=3
 events=2000000
 data=/tmp/prof/win200k.json
-usage() { sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 # shellcheck source=bench/sigmahq_events.sh
 source "${root}/bench/sigmahq_events.sh"
 sigmahq_options "$@"
@@ -184,3 +186,11 @@ for ((run = 1; run <= runs; ++run)); do
 done
 median="$(printf '%s\n' "${steady_rates[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
 echo "median steady: ${median} events/s"
+# What matching did over every run (gsocd's own counters; 0 from a gsocd
+# built before they were exported).
+matched="$(metric gsoc_match_events_total)"
+if ((matched > 0)); then
+  awk -v n="${matched}" -v r="$(metric gsoc_match_rules_evaluated_total)" \
+    -v s="$(metric gsoc_match_scans_total)" -v v="$(metric gsoc_match_verify_scans_total)" \
+    'BEGIN { printf "matching: %.2f rules evaluated an event after the prefilter, %.2f scans (%.2f verify)\n", r / n, s / n, v / n }'
+fi

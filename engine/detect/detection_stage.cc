@@ -132,6 +132,27 @@ void DetectionStage::CountAlerts(const std::vector<Alert>& alerts) {
   }
 }
 
+void DetectionStage::AddMatchWork(const match::Matcher::Scratch::Counts& before,
+                                  const match::Matcher::Scratch::Counts& after) {
+  constexpr auto kRelaxed = std::memory_order_relaxed;
+  matched_events_.fetch_add(after.events - before.events, kRelaxed);
+  rules_evaluated_.fetch_add(after.rules_evaluated - before.rules_evaluated, kRelaxed);
+  scans_.fetch_add(after.scans - before.scans, kRelaxed);
+  verifies_.fetch_add(after.verifies - before.verifies, kRelaxed);
+  literal_checks_.fetch_add(after.literal_checks - before.literal_checks, kRelaxed);
+}
+
+match::Matcher::Scratch::Counts DetectionStage::match_work() const {
+  constexpr auto kRelaxed = std::memory_order_relaxed;
+  match::Matcher::Scratch::Counts work;
+  work.events = matched_events_.load(kRelaxed);
+  work.rules_evaluated = rules_evaluated_.load(kRelaxed);
+  work.scans = scans_.load(kRelaxed);
+  work.verifies = verifies_.load(kRelaxed);
+  work.literal_checks = literal_checks_.load(kRelaxed);
+  return work;
+}
+
 void DetectionStage::SetAlertPolicy(rules::Level min_level, DetectionAggregator* aggregator) {
   min_level_ = min_level;
   aggregator_ = aggregator;
@@ -249,6 +270,7 @@ void DetectionStage::Detect(EventBatch& batch, Prepared& slot) {
     spare.pop_back();
     FillDetectionAlert(alerts.back(), rule, batch, event, agency);
   };
+  const match::Matcher::Scratch::Counts before = scratch.match->counts();
   for (uint32_t i = 0; i < events.size(); ++i) {
     current = {&events[i], i};
     if (deferred_parser_ && events[i].parse_deferred)
@@ -257,6 +279,7 @@ void DetectionStage::Detect(EventBatch& batch, Prepared& slot) {
     if (engine.logsources) engine.logsources->Classify(batch, events[i]);
     engine.matcher->Match(batch, events[i], *scratch.match, on_match);
   }
+  AddMatchWork(before, scratch.match->counts());
   if (below_min_level) below_min_level_.fetch_add(below_min_level, std::memory_order_relaxed);
   if (!detections.empty()) aggregator_->Add(batch, detections, agency_names_, alerts);
 }

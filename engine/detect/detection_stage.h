@@ -131,6 +131,11 @@ class DetectionStage : public Stage {
     return alerts_[static_cast<size_t>(kind)][static_cast<size_t>(level)].load(
         std::memory_order_relaxed);
   }
+  // What matching did, summed over every worker's batches (added once a
+  // batch; `groups` not kept): events matched, rules whose condition was
+  // evaluated after the Hyperscan prefilter, scans, verify scans, literal
+  // checks (engine/match/README.md).
+  match::Matcher::Scratch::Counts match_work() const;
   // Counts alerts produced outside Process (correlation Tick) by level and kind.
   void CountAlerts(const std::vector<Alert>& alerts);
   correlate::Correlator* correlator() const { return correlator_; }
@@ -141,6 +146,8 @@ class DetectionStage : public Stage {
   Prepared* SlotFor(const EventBatch& batch, bool take);
   void Detect(EventBatch& batch, Prepared& slot);
   void Correlate(const EventBatch& batch, Prepared& slot);
+  void AddMatchWork(const match::Matcher::Scratch::Counts& before,
+                    const match::Matcher::Scratch::Counts& after);
 
   std::shared_ptr<const RuleEngine> engine_;  // accessed with std::atomic_load/store
   AlertSink* sink_;
@@ -153,6 +160,8 @@ class DetectionStage : public Stage {
   DeferredParser* deferred_parser_ = nullptr;
   std::atomic<uint64_t> alerts_[2][5] = {};
   std::atomic<uint64_t> below_min_level_{0};
+  std::atomic<uint64_t> matched_events_{0}, rules_evaluated_{0}, scans_{0}, verifies_{0},
+      literal_checks_{0};
 };
 
 }  // namespace gsoc

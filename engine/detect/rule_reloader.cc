@@ -203,6 +203,30 @@ prometheus::MetricFamily AlertFamily(const DetectionStage& stage) {
   return family;
 }
 
+// What matching did (DetectionStage::match_work): rules evaluated over
+// events matched is the rules an event is evaluated against after the
+// Hyperscan prefilter.
+std::vector<prometheus::MetricFamily> MatchWorkFamilies(const DetectionStage& stage) {
+  const match::Matcher::Scratch::Counts work = stage.match_work();
+  const auto counter = [](const char* name, const char* help, uint64_t value) {
+    return SingleSample(name, help, prometheus::MetricType::Counter, static_cast<double>(value));
+  };
+  return {counter("gsoc_match_events_total", "Events matched against the running rule set",
+                  work.events),
+          counter("gsoc_match_rules_evaluated_total",
+                  "Rules whose condition was evaluated for an event, after the Hyperscan "
+                  "prefilter (over gsoc_match_events_total: rules an event is evaluated against)",
+                  work.rules_evaluated),
+          counter("gsoc_match_scans_total",
+                  "Hyperscan scans of event fields (verify scans included)", work.scans),
+          counter("gsoc_match_verify_scans_total",
+                  "Verify scans: a candidate rule's filter patterns scanned for (engine/match)",
+                  work.verifies),
+          counter("gsoc_match_literal_checks_total",
+                  "Verify literals a candidate rule checked on their own, without a scan",
+                  work.literal_checks)};
+}
+
 // Series per name (rule id, decoder): the kMaxSeries with most hits, the
 // rest summed under "_other", so a rule set of any size makes few series.
 constexpr size_t kMaxSeries = 20;
@@ -297,6 +321,7 @@ std::shared_ptr<prometheus::Collectable> RuleReloader::MakeCollectable() const {
                                "When the running rule set was built", MetricType::Gauge,
                                static_cast<double>(last_success_unix_.load())));
     out.push_back(AlertFamily(stage_));
+    for (auto& family : MatchWorkFamilies(stage_)) out.push_back(std::move(family));
     const std::shared_ptr<const RuleEngine> engine = stage_.current();
     for (auto& family : LimitHitFamilies(engine.get())) out.push_back(std::move(family));
     return out;

@@ -1,4 +1,5 @@
-// DetectionStage's alert policy: alerts.min_level and the aggregator hook.
+// DetectionStage's alert policy (alerts.min_level and the aggregator hook), and
+// what it counts of matching.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -8,6 +9,8 @@
 
 #include "collectors/syslog/syslog_parser.h"
 #include "engine/detect/detection_stage.h"
+#include "engine/detect/rule_reloader.h"
+#include "tests/engine/detect/reloader_metric.h"
 
 namespace gsoc {
 namespace {
@@ -149,6 +152,32 @@ TEST_F(AlertPolicy, ABatchPreparedAheadIsMatchedOnceAndPublishedAtItsProcess) {
   run(true, unused, &ahead_hits);
   EXPECT_EQ(plain_hits.rules.size(), 4u);
   EXPECT_EQ(ahead_hits.rules, plain_hits.rules);  // each hit handed over once
+}
+
+// Matching's work is counted once a batch over every worker, and shown in
+// /metrics: the root line makes both rules candidates, the bob line the
+// low one, the cron line none.
+TEST_F(AlertPolicy, MatchWorkIsCountedAndExported) {
+  ASSERT_TRUE(build_.engine);
+  Sink sink;
+  DetectionStage stage(build_.engine, &sink, {"unknown"});
+  Run(stage);
+  EventBatch batch;
+  Fill(batch, {"<78>Nov 25 10:00:02 h CRON[2]: (root) CMD (true)"});
+  stage.Process(batch);
+  const match::Matcher::Scratch::Counts work = stage.match_work();
+  EXPECT_EQ(work.events, 3u);
+  EXPECT_EQ(work.rules_evaluated, 3u);  // root: both rules; bob: the low rule only
+  EXPECT_GE(work.scans, 2u);            // message, in the two sshd lines
+  RuleReloader reloader({}, false, stage);
+  EXPECT_EQ(testing::ReloaderMetric(reloader, "gsoc_match_events_total"), 3);
+  EXPECT_EQ(testing::ReloaderMetric(reloader, "gsoc_match_rules_evaluated_total"), 3);
+  EXPECT_EQ(testing::ReloaderMetric(reloader, "gsoc_match_scans_total"),
+            static_cast<double>(work.scans));
+  EXPECT_EQ(testing::ReloaderMetric(reloader, "gsoc_match_verify_scans_total"),
+            static_cast<double>(work.verifies));
+  EXPECT_EQ(testing::ReloaderMetric(reloader, "gsoc_match_literal_checks_total"),
+            static_cast<double>(work.literal_checks));
 }
 
 }  // namespace
