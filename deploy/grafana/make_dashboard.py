@@ -45,6 +45,11 @@ PANELS = [
          [('sum by (result) (increase(gsoc_rule_reloads_total{instance=~"$instance"}[$__range]))', "{{result}}")], "stat"),
         ("Last successful rule load", "dateTimeFromNow",
          [('max(gsoc_rules_last_reload_success_timestamp_seconds{instance=~"$instance"}) * 1000', "loaded")], "stat"),
+        ("Matching work per event", "short",
+         [('sum(rate(gsoc_match_rules_evaluated_total{instance=~"$instance"}[$__rate_interval])) / '
+           'sum(rate(gsoc_match_events_total{instance=~"$instance"}[$__rate_interval]))', "rules evaluated"),
+          ('sum(rate(gsoc_match_scans_total{instance=~"$instance"}[$__rate_interval])) / '
+           'sum(rate(gsoc_match_events_total{instance=~"$instance"}[$__rate_interval]))', "scans")], "timeseries"),
     ]),
     ("Correlation", [
         ("Correlation inputs and firings", "ops",
