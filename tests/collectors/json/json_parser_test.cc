@@ -495,6 +495,33 @@ TEST_F(WindowsShapesTest, NxlogNamesLoseSpacesWhereverTheSpaceIs) {
   EXPECT_EQ(Field("NoSpaces"), "d");
 }
 
+// The NXLog header in one pass over the fields: TimeCreated when there is
+// no EventTime, EventTime when both; NXLog's member shadowed by event data
+// still feeds its canonical field (the first one); a canonical field the
+// event carries is not added again; an empty first value gives way.
+TEST_F(WindowsShapesTest, NxlogHeaderFallbacksAndCanonicalFieldsOnce) {
+  ASSERT_TRUE(Parse(R"({"TimeCreated":"2020-10-18 07:50:06.220","EventID":4689,)"
+                    R"("Channel":"Security","Hostname":"WS5","SourceName":"",)"
+                    R"("Provider_Name":"Given","SourceName":"Later"})"));
+  EXPECT_EQ(event_->event_time_ns, 1'603'007'406'220'000'000);  // 2020-10-18T07:50:06.22Z
+  EXPECT_EQ(event_->host, "WS5");
+  EXPECT_EQ(Field("Computer"), "WS5");
+  size_t providers = 0;
+  for (const gsoc::Field& f : batch_.FieldsOf(*event_)) providers += f.name == "Provider_Name";
+  EXPECT_EQ(providers, 1u);
+  EXPECT_EQ(Field("Provider_Name"), "Given");
+  EXPECT_EQ(Field("nxlog_SourceName"), "");  // the first, shadowed by the last
+  EXPECT_EQ(Field("SourceName"), "Later");
+
+  ASSERT_TRUE(Parse(R"({"TimeCreated":"2020-10-18 07:50:06.220","EventID":1,"Channel":"c",)"
+                    R"("EventTime":"2021-01-02 03:04:05","Hostname":"nx","Hostname":"data",)"
+                    R"("SourceName":"","SourceName":"Real"})"));
+  EXPECT_EQ(event_->event_time_ns, 1'609'556'645'000'000'000);  // EventTime wins
+  EXPECT_EQ(Field("Computer"), "nx");         // NXLog's Hostname, now nxlog_Hostname
+  EXPECT_EQ(Field("Hostname"), "data");       // the event data's
+  EXPECT_EQ(Field("Provider_Name"), "Real");  // the empty first value gave way
+}
+
 TEST_F(WindowsShapesTest, NxlogImMsvistalog) {
   ASSERT_TRUE(Parse(
       R"({"EventTime":"2025-12-15 11:49:00.47091","Hostname":"ws1.example.org","EventType":"INFO",)"
