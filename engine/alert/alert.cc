@@ -167,10 +167,8 @@ struct RenderedParts {
 // (rendered at `parts` in `out`) when they are equal: each rule an event
 // fires is one alert with that event's fields and raw line, and escaping
 // those is most of an alert's rendering. Sets `parts` for the next one.
-void AppendAlertJsonAfter(std::string& out, const Alert& alert, const Alert* previous,
+void AppendAlertBodyAfter(std::string& out, const Alert& alert, const Alert* previous,
                           RenderedParts& parts) {
-  out += "{\"id\":";
-  AppendQuotedUint(out, alert.id);
   out += ",\"time\":";
   AppendTime(out, alert.time_ns);
   out += ",\"kind\":\"";
@@ -210,7 +208,29 @@ void AppendAlertJsonAfter(std::string& out, const Alert& alert, const Alert* pre
   out.push_back('}');
 }
 
+void AppendAlertJsonAfter(std::string& out, const Alert& alert, const Alert* previous,
+                          RenderedParts& parts) {
+  AppendAlertJsonIdMember(out, alert.id);
+  AppendAlertBodyAfter(out, alert, previous, parts);
+}
+
 }  // namespace
+
+void AppendAlertJsonIdMember(std::string& out, uint64_t id) {
+  out += "{\"id\":";
+  AppendQuotedUint(out, id);
+}
+
+void AppendAlertJsonBodies(std::string& out, std::span<const Alert> alerts,
+                           std::vector<size_t>& ends) {
+  RenderedParts parts;
+  const Alert* previous = nullptr;
+  for (const Alert& alert : alerts) {
+    AppendAlertBodyAfter(out, alert, previous, parts);
+    ends.push_back(out.size());
+    previous = &alert;
+  }
+}
 
 void AppendAlertJson(std::string& out, const Alert& alert) {
   RenderedParts parts;

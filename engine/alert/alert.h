@@ -83,6 +83,16 @@ void AppendAlertJson(std::string& out, const Alert& alert);
 // bytes, but an alert whose fields or events equal the previous one's (the
 // rules one event fires) copies them from it instead of escaping them again.
 void AppendAlertJsonLines(std::string& out, std::span<const Alert> alerts);
+// The same lines in two steps, for a thread that renders alerts before their
+// ids are known (gsocctl replay's workers; the ids are given in input
+// order): AppendAlertJsonBodies appends each alert's JSON after its "id"
+// member (`,"time":...}`), reusing equal parts as AppendAlertJsonLines
+// does, and pushes where each ends in `out` to `ends`; a line is then
+// AppendAlertJsonIdMember(id) + its body + '\n', byte for byte the line
+// AppendAlertJsonLines writes.
+void AppendAlertJsonBodies(std::string& out, std::span<const Alert> alerts,
+                           std::vector<size_t>& ends);
+void AppendAlertJsonIdMember(std::string& out, uint64_t id);  // `{"id":"N"`
 
 // Where alerts go once produced. Publish is called from worker threads,
 // once per batch with every alert of that batch; implementations batch their

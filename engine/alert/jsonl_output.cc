@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -158,6 +159,25 @@ void JsonlAlertOutput::Publish(std::vector<Alert>& alerts) {
   thread_local std::string buffer;
   buffer.clear();
   AppendAlertJsonLines(buffer, alerts);
+  WriteLines(buffer, alerts.size());
+}
+
+void JsonlAlertOutput::PublishRendered(std::vector<Alert>& alerts, std::string_view bodies,
+                                       std::span<const size_t> ends) {
+  if (alerts.empty()) return;
+  uint64_t id = local_next_id_.fetch_add(alerts.size());
+  for (Alert& alert : alerts) alert.id = id++;
+  thread_local std::string buffer;
+  buffer.clear();
+  const size_t rendered = std::min(ends.size(), alerts.size());
+  size_t begin = 0;
+  for (size_t i = 0; i < rendered; ++i) {
+    AppendAlertJsonIdMember(buffer, alerts[i].id);
+    buffer.append(bodies.substr(begin, ends[i] - begin));
+    buffer.push_back('\n');
+    begin = ends[i];
+  }
+  AppendAlertJsonLines(buffer, std::span<const Alert>(alerts).subspan(rendered));
   WriteLines(buffer, alerts.size());
 }
 

@@ -21,7 +21,9 @@
 #include <filesystem>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "engine/alert/alert.h"
 #include "engine/store/alert_store.h"
@@ -43,6 +45,11 @@ class JsonlAlertOutput : public AlertSink, public store::CommitListener {
   ~JsonlAlertOutput() override;
 
   void Publish(std::vector<Alert>& alerts) override;
+  // Publish for alerts rendered before their ids were known: alerts[i] for
+  // i < ends.size() is bodies[ends[i - 1], ends[i]) (AppendAlertJsonBodies;
+  // ends[-1] = 0), the rest are rendered here. The same lines as Publish.
+  void PublishRendered(std::vector<Alert>& alerts, std::string_view bodies,
+                       std::span<const size_t> ends);
   void Flush() override;
   // After the store's commit: writes the stored JSON as is.
   void OnCommitted(std::span<const store::StoredAlert> alerts) override;

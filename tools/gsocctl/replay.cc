@@ -13,10 +13,11 @@
 // (it depends on nothing before it) just before they decode, classify and
 // match its event, and build the detection alerts of a batch each; this
 // thread then takes the batches back in input order, runs the correlator
-// on them and writes their alerts, so the output is the same, byte for
-// byte, as with one thread. The default is one worker per core (at most 8). Parsing JSON on
-// the workers keeps this thread from being the one the others wait for: it
-// was ~40% of the work with the SigmaHQ corpus over Windows events.
+// on them and writes their alerts (the workers render the detection
+// alerts' JSON but for the ids, given here in order), so the output is the
+// same, byte for byte, as with one thread. The default is one worker per core (at most 8). Parsing
+// JSON on the workers keeps this thread from being the one the others wait for: it was ~40% of the
+// work with the SigmaHQ corpus over Windows events.
 //
 // auditd records are joined into one event per serial when they come as
 // syslog (or raw) lines, as gsocd's syslog listeners join them; a JSON
@@ -55,7 +56,12 @@ constexpr size_t kBatchBytes = size_t{4} << 20;
 // One batch in flight in a parallel replay: what the stage made of it.
 struct Job {
   EventBatch batch;
-  std::vector<Alert> alerts;             // detection alerts, in the stage's order
+  std::vector<Alert> alerts;  // detection alerts, in the stage's order
+  // Their JSON but the ids (AppendAlertJsonBodies), rendered on the worker,
+  // which has the events' bytes in its cache: escaping them was the main
+  // thread's largest cost, and it is the one every worker waits for.
+  std::string rendered;
+  std::vector<size_t> rendered_ends;
   std::vector<correlate::RuleHit> hits;  // for the correlator, applied in input order
   uint64_t parse_errors = 0;             // among its JSON lines, which the worker parses
   bool done = false;                     // guarded by Workers::mutex_
@@ -65,7 +71,10 @@ struct Job {
 class JobSink : public AlertSink, public HitSink {
  public:
   Job* job = nullptr;
-  void Publish(std::vector<Alert>& alerts) override { job->alerts.swap(alerts); }
+  void Publish(std::vector<Alert>& alerts) override {
+    job->alerts.swap(alerts);
+    AppendAlertJsonBodies(job->rendered, job->alerts, job->rendered_ends);
+  }
   void OnHits(const correlate::CorrelationSet&, const EventBatch&,
               std::span<const correlate::RuleHit> hits) override {
     job->hits.assign(hits.begin(), hits.end());
@@ -123,6 +132,8 @@ class Workers {
     free_.pop_back();
     job->batch.Clear();
     job->hits.clear();  // job->alerts, published, go back to a worker (Run)
+    job->rendered.clear();
+    job->rendered_ends.clear();
     job->parse_errors = 0;
     job->done = false;
     return job;
@@ -233,7 +244,7 @@ struct Replay {
       } else {
         correlator.Pass(job.batch);
       }
-      if (!job.alerts.empty()) output.Publish(job.alerts);
+      if (!job.alerts.empty()) output.PublishRendered(job.alerts, job.rendered, job.rendered_ends);
       workers->Recycle();
     };
     if (threads > 1) {

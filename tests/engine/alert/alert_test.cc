@@ -4,8 +4,11 @@
 #include <simdjson.h>
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <span>
 #include <sstream>
 
 #include "engine/alert/jsonl_output.h"
@@ -75,7 +78,9 @@ TEST(AlertJsonTest, CarriesTheRuleRevision) {
 // the previous one's instead of escaping them again: the bytes must be
 // those of AppendAlertJson, line by line, whichever parts are equal, and
 // however little two parts differ.
-TEST(AlertJsonTest, LinesOfABatchEqualEachAlertRenderedAlone) {
+// Alerts of one event and rules, then each differing from the one before
+// in one part, however little.
+std::vector<Alert> AlertsDifferingPartByPart() {
   std::vector<Alert> alerts;
   Alert base = SampleAlert();
   base.events.push_back({10, base.time_ns + 1, "second \"line\"\twith\\escapes"});
@@ -101,7 +106,11 @@ TEST(AlertJsonTest, LinesOfABatchEqualEachAlertRenderedAlone) {
   add_changed([](Alert& a) { a.events.clear(); });
   add_changed([](Alert& a) { a.fields.clear(); });
   add_changed([](Alert& a) { a.count = 8; });  // neither
+  return alerts;
+}
 
+TEST(AlertJsonTest, LinesOfABatchEqualEachAlertRenderedAlone) {
+  const std::vector<Alert> alerts = AlertsDifferingPartByPart();
   std::string expected;
   for (const Alert& alert : alerts) {
     AppendAlertJson(expected, alert);
@@ -118,6 +127,67 @@ TEST(AlertJsonTest, LinesOfABatchEqualEachAlertRenderedAlone) {
   std::getline(in, line);
   ASSERT_EQ(parser.parse(line).get(root), simdjson::SUCCESS) << line;
   EXPECT_EQ(std::string_view(root["events"].at(1)["raw"]), "second \"line\"\twith\\escapes");
+}
+
+// Rendered in two steps (the bodies first, the ids later), the lines are
+// AppendAlertJsonLines's, byte for byte.
+TEST(AlertJsonTest, BodiesWithTheirIdsAreTheLines) {
+  const std::vector<Alert> alerts = AlertsDifferingPartByPart();
+  std::string expected;
+  AppendAlertJsonLines(expected, alerts);
+  std::string bodies = "before";
+  std::vector<size_t> ends;
+  AppendAlertJsonBodies(bodies, alerts, ends);
+  ASSERT_EQ(ends.size(), alerts.size());
+  std::string lines;
+  size_t begin = std::string_view("before").size();
+  for (size_t i = 0; i < alerts.size(); ++i) {
+    AppendAlertJsonIdMember(lines, alerts[i].id);
+    lines.append(bodies, begin, ends[i] - begin);
+    lines.push_back('\n');
+    begin = ends[i];
+  }
+  EXPECT_EQ(lines, expected);
+}
+
+// What a stream holds after `publish` wrote to it.
+std::string WrittenBy(const std::function<void(JsonlAlertOutput&)>& publish) {
+  std::FILE* stream = std::tmpfile();
+  {
+    JsonlAlertOutput output(stream);
+    publish(output);
+    output.Flush();
+  }
+  std::rewind(stream);
+  std::string text;
+  for (int c; (c = std::fgetc(stream)) != EOF;) text.push_back(static_cast<char>(c));
+  std::fclose(stream);
+  return text;
+}
+
+// gsocctl replay's workers render the detection alerts, the main thread
+// numbers them and renders what the correlator added: the same lines as
+// Publish, ids from 1 across calls.
+TEST(JsonlAlertOutputTest, PublishRenderedWritesThePublishLines) {
+  const std::vector<Alert> alerts = AlertsDifferingPartByPart();
+  const std::string expected = WrittenBy([&](JsonlAlertOutput& output) {
+    for (int round = 0; round < 2; ++round) {
+      std::vector<Alert> copy = alerts;
+      output.Publish(copy);
+    }
+  });
+  for (size_t rendered : {size_t{0}, size_t{1}, alerts.size() / 2, alerts.size()}) {
+    const std::string written = WrittenBy([&](JsonlAlertOutput& output) {
+      for (int round = 0; round < 2; ++round) {
+        std::vector<Alert> copy = alerts;
+        std::string bodies;
+        std::vector<size_t> ends;
+        AppendAlertJsonBodies(bodies, std::span<const Alert>(copy).first(rendered), ends);
+        output.PublishRendered(copy, bodies, ends);
+      }
+    });
+    EXPECT_EQ(written, expected) << rendered << " rendered before";
+  }
 }
 
 TEST(JsonlAlertOutputTest, WritesOneLinePerAlertWithIdsAndRotates) {
