@@ -15,9 +15,16 @@ size_t WorkerCount(const PipelineConfig& config) {
 Pipeline::Pipeline(const PipelineConfig& config, IngestMetrics& metrics)
     : worker_count_(WorkerCount(config)),
       metrics_(metrics),
+      // The pool keeps what the queue can hold: a full queue resumes its
+      // senders at half (BatchQueue::WaitForSpace), so half of it comes
+      // back to the pool, then is taken again. Kept to queue_bytes / 2,
+      // ~6% of a listener's batches under load were freed, then made anew
+      // (zeroed, faulted in). Batches move between the queue and the pool,
+      // so their total stays ~queue_bytes either way; the pool only decides
+      // what an idle gsocd keeps.
       pool_(
           std::max<size_t>(64, config.queue_events / std::max<size_t>(1, config.batch_events) + 64),
-          std::max<size_t>(config.queue_bytes / 2, 4 * ByteArena::kDefaultBlockSize)),
+          std::max<size_t>(config.queue_bytes, 4 * ByteArena::kDefaultBlockSize)),
       queue_(config.queue_events, pool_,
              static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                        std::chrono::system_clock::now().time_since_epoch())
