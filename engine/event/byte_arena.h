@@ -4,8 +4,10 @@
 // Blocks grow from kFirstBlockSize (each new block as large as all before
 // it, up to the block size), so an arena that holds a few small messages
 // holds a few KiB, not a whole block. Reset() keeps the blocks the last fill
-// used, so a reused arena allocates nothing in the steady state, and frees
-// the rest. Not thread-safe: one owner at a time.
+// used (up to 16 full blocks: 4 MiB by default), so a reused arena
+// allocates nothing in the steady state, and frees the rest. New blocks are
+// not zeroed: Allocate's bytes are the writer's to fill. Not thread-safe:
+// one owner at a time.
 #pragma once
 
 #include <cstddef>

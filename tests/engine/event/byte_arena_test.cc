@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gsoc {
@@ -103,16 +104,23 @@ TEST(ByteArenaTest, ConcatAcrossBlockBoundary) {
   EXPECT_EQ(joined, "abcdefghijkl");
 }
 
+// Where `count` copies of `size` bytes each (CopyPadded's when `padded`)
+// land in `arena`.
+std::vector<uintptr_t> AddressesOfCopies(ByteArena& arena, size_t count, size_t size,
+                                         bool padded = false) {
+  std::vector<uintptr_t> addresses;
+  for (size_t i = 0; i < count; ++i) {
+    const std::string text = Pattern(i, size);
+    const std::string_view copy = padded ? arena.CopyPadded(text) : arena.Copy(text);
+    addresses.push_back(reinterpret_cast<uintptr_t>(copy.data()));
+  }
+  return addresses;
+}
+
 TEST(ByteArenaTest, ResetReusesTheSameMemory) {
   ByteArena arena(1024);
-  // 160 x 50 bytes = 8 blocks of 20 copies: as many blocks as Reset keeps.
-  auto fill = [&] {
-    std::vector<uintptr_t> addresses;
-    for (size_t i = 0; i < 160; ++i) {
-      addresses.push_back(reinterpret_cast<uintptr_t>(arena.Copy(Pattern(i, 50)).data()));
-    }
-    return addresses;
-  };
+  // 160 x 50 bytes = 8 blocks of 20 copies: within the blocks Reset keeps.
+  auto fill = [&] { return AddressesOfCopies(arena, 160, 50); };
   const auto first = fill();
   EXPECT_EQ(arena.bytes_used(), 160u * 50);
   arena.Reset();
@@ -138,7 +146,7 @@ TEST(ByteArenaTest, ResetReusesMemoryWithMixedLargeAllocations) {
     }
     return addresses;
   };
-  // 3 large blocks and 4 small ones: within the 8 blocks Reset keeps.
+  // 3 large blocks and 4 small ones: within the blocks Reset keeps.
   const auto first = fill();
   arena.Reset();
   EXPECT_TRUE(fill() == first);
@@ -149,13 +157,7 @@ TEST(ByteArenaTest, ResetReusesMemoryWithMixedLargeAllocations) {
 // faulted in afresh on every fill).
 TEST(ByteArenaTest, ResetKeepsTheBlocksOfABatchOfWindowsEvents) {
   ByteArena arena;
-  auto fill = [&] {
-    std::vector<uintptr_t> addresses;
-    for (size_t i = 0; i < 1024; ++i) {
-      addresses.push_back(reinterpret_cast<uintptr_t>(arena.CopyPadded(Pattern(i, 2300)).data()));
-    }
-    return addresses;
-  };
+  auto fill = [&] { return AddressesOfCopies(arena, 1024, 2300, /*padded=*/true); };
   const auto first = fill();
   const size_t reserved = arena.bytes_reserved();
   EXPECT_GT(reserved, size_t{2} << 20);
