@@ -41,7 +41,9 @@ class AffixTable {
   };
   // Longer literals stay in Hyperscan: a walk is bounded by this depth.
   static constexpr size_t kMaxLength = 256;
+  static_assert(kMaxLength < 0x10000, "a node's label length is packed in 16 bits");
 
+  // Entries' texts are at most kMaxLength bytes.
   void Build(std::vector<Entry> entries);
   bool empty() const { return entries_.empty(); }
 
@@ -125,8 +127,9 @@ class AffixTable {
   static constexpr uint32_t kNone = UINT32_MAX;
   std::vector<Entry> entries_;
   std::vector<uint32_t> blob_;  // the nodes, packed
-  std::vector<uint32_t> forward_first_,
-      backward_first_;  // the roots' children by byte (empty: none)
+  // The roots' children by byte (offsets into blob_; empty: no literal).
+  std::vector<uint32_t> forward_first_;   // prefixes and whole values
+  std::vector<uint32_t> backward_first_;  // suffixes, read from the value's end
 };
 
 }  // namespace gsoc::match::internal
