@@ -105,7 +105,7 @@ void AffixTable::Pack(const Builder& trie, std::vector<uint32_t>& first) {
     uint32_t* out = blob_.data() + offset[i];
     *out++ = label | edges << 16;
     *out++ = node.hits_end - node.hits_begin;
-    std::memcpy(out, trie.labels.data() + node.label_begin, label);
+    if (label != 0) std::memcpy(out, trie.labels.data() + node.label_begin, label);
     out += Words(label);
     for (uint32_t h = node.hits_begin; h < node.hits_end; ++h) {
       const Entry& entry = entries_[trie.hits[h]];
@@ -113,7 +113,7 @@ void AffixTable::Pack(const Builder& trie, std::vector<uint32_t>& first) {
       *out++ = trie.hits[h] << 2 | (entry.kind == Kind::kWhole ? kHitWhole : 0) |
                (entry.cased ? kHitCased : 0);
     }
-    std::memcpy(out, trie.bytes.data() + node.edges_begin, edges);
+    if (edges != 0) std::memcpy(out, trie.bytes.data() + node.edges_begin, edges);
     out += Words(edges);
     for (uint32_t e = 0; e < edges; ++e) *out++ = offset[node.first_child + e];
   }

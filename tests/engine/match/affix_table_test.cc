@@ -93,6 +93,22 @@ TEST(AffixTableTest, EqualLiteralsOfSeveralPatternsAreAllFound) {
   EXPECT_EQ(Found(table, "NTDLL.DLL"), (std::set<uint32_t>{4, 9}));
 }
 
+// A trie without a single label byte (every literal one byte long, or
+// parting at every byte): packing it copies no label (UBSan caught a
+// memcpy from the empty label table's null pointer with the SigmaHQ corpus).
+TEST(AffixTableTest, LiteralsWithNoLabelAtAll) {
+  AffixTable table;
+  table.Build({{Kind::kPrefix, "a", false, 1},
+               {Kind::kSuffix, "\\", false, 2},
+               {Kind::kWhole, "b", true, 3},
+               {Kind::kPrefix, "ab", false, 4},
+               {Kind::kPrefix, "ac", false, 5}});
+  EXPECT_EQ(Found(table, "Ab\\"), (std::set<uint32_t>{1, 2, 4}));
+  EXPECT_EQ(Found(table, "b"), (std::set<uint32_t>{3}));
+  EXPECT_EQ(Found(table, "B"), (std::set<uint32_t>{}));
+  EXPECT_EQ(Found(table, "acb"), (std::set<uint32_t>{1, 5}));
+}
+
 TEST(AffixTableTest, AgreesWithABruteForceReference) {
   std::mt19937 rng(20261206);
   auto uniform = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); };
