@@ -152,15 +152,7 @@ uint64_t JsonlAlertOutput::RecoverFrom(const store::AlertReader& reader) {
   return recovered;
 }
 
-void JsonlAlertOutput::Publish(std::vector<Alert>& alerts) {
-  if (alerts.empty()) return;
-  uint64_t id = local_next_id_.fetch_add(alerts.size());
-  for (Alert& alert : alerts) alert.id = id++;
-  thread_local std::string buffer;
-  buffer.clear();
-  AppendAlertJsonLines(buffer, alerts);
-  WriteLines(buffer, alerts.size());
-}
+void JsonlAlertOutput::Publish(std::vector<Alert>& alerts) { PublishRendered(alerts, {}, {}); }
 
 void JsonlAlertOutput::PublishRendered(std::vector<Alert>& alerts, std::string_view bodies,
                                        std::span<const size_t> ends) {
