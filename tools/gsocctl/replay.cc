@@ -9,16 +9,17 @@
 //
 // --threads N (N > 1): this thread reads the lines into batches, parsing
 // syslog lines (in order: RFC 3164 years and auditd joining depend on it)
-// and only copying JSON lines in; N worker threads parse each JSON line
-// (it depends on nothing before it) just before they decode, classify and
-// match its event, and build the detection alerts of a batch each; this
-// thread then takes the batches back in input order, runs the correlator
-// on them and writes their alerts (the workers render the detection
-// alerts' JSON but for the ids, given here in order), so the output is the
-// same, byte for byte, as with one thread. The default is one worker per
-// core (at most 8). Parsing JSON on the workers keeps this thread from
-// being the one the others wait for: it was ~40% of the work with the
-// SigmaHQ corpus over Windows events.
+// and only copying JSON lines in; N matching threads (N - 1 workers and
+// this one, while it waits for the batch it needs next) parse each JSON
+// line (it depends on nothing before it) just before they decode, classify
+// and match its event, and build the detection alerts of a batch each;
+// this thread then takes the batches back in input order, runs the
+// correlator on them and writes their alerts (the detection alerts' JSON is
+// rendered where they were matched, but for the ids, given here in order),
+// so the output is the same, byte for byte, as with one thread. The
+// default is one matching thread per core (at most 8). Parsing JSON on the workers keeps this
+// thread from being the one the others wait for: it was ~40% of the work with the SigmaHQ corpus
+// over Windows events.
 //
 // auditd records are joined into one event per serial when they come as
 // syslog (or raw) lines, as gsocd's syslog listeners join them; a JSON
@@ -97,8 +98,14 @@ class JobParser : public DeferredParser {
   JsonLineParser parser_;
 };
 
-// N threads running a DetectionStage each over the jobs Submit gives, and
-// the jobs back in submission order (Next).
+// `threads` DetectionStages over the jobs Submit gives, and the jobs back in
+// submission order (Next). One stage is the caller's: while the job Next
+// wants is not done, the caller processes the oldest job no thread has
+// taken rather than sleep, so `threads` is the number of threads matching,
+// the caller included (threads - 1 are started). On the 2-core test
+// machine a caller that only waited made three threads on two cores: each
+// job woke a sleeping thread (a futex and a rescheduling interrupt, costly
+// in a VM), and two workers spent ~30% more CPU an event than one thread.
 class Workers {
  public:
   // `input`: parses the jobs' deferred JSON lines (LineInput::ParseDeferred).
@@ -111,10 +118,12 @@ class Workers {
       auto stage = std::make_unique<DetectionStage>(engine, sink.get(), agency_names);
       stage->SetHitSink(sink.get());
       stage->SetDeferredParser(parser.get());
-      threads_.emplace_back([this, stage = stage.get(), sink = sink.get()] { Run(*stage, *sink); });
       sinks_.push_back(std::move(sink));
       parsers_.push_back(std::move(parser));
       stages_.push_back(std::move(stage));
+    }
+    for (size_t i = 1; i < threads; ++i) {  // stage 0 is the caller's (Next)
+      threads_.emplace_back([this, i] { Run(*stages_[i], *sinks_[i]); });
     }
   }
   ~Workers() {
@@ -132,7 +141,7 @@ class Workers {
     std::unique_ptr<Job> job = std::move(free_.back());
     free_.pop_back();
     job->batch.Clear();
-    job->hits.clear();  // job->alerts, published, go back to a worker (Run)
+    job->hits.clear();  // job->alerts, published, go back to a stage (Process)
     job->rendered.clear();
     job->rendered_ends.clear();
     job->parse_errors = 0;
@@ -150,10 +159,22 @@ class Workers {
   // True when Next would not have to wait for more than `window_` jobs.
   bool Full() const { return in_order_.size() >= window_; }
   bool Empty() const { return in_order_.empty(); }
-  // The oldest job, once done; Recycle it after use.
+  // The oldest job, once done (processing untaken jobs meanwhile); Recycle
+  // it after use.
   Job& Next() {
     std::unique_lock lock(mutex_);
-    done_.wait(lock, [&] { return in_order_.front()->done; });
+    while (!in_order_.front()->done) {
+      if (queue_.empty()) {
+        done_.wait(lock);
+        continue;
+      }
+      Job* job = queue_.front();
+      queue_.pop_front();
+      lock.unlock();
+      Process(*job, *stages_[0], *sinks_[0]);
+      lock.lock();
+      job->done = true;
+    }
     return *in_order_.front();
   }
   void Recycle() {
@@ -163,6 +184,11 @@ class Workers {
   }
 
  private:
+  static void Process(Job& job, DetectionStage& stage, JobSink& sink) {
+    sink.job = &job;
+    RecycleAlerts(job.alerts);  // the alerts it held last time, published: to refill
+    stage.Process(job.batch);   // parses the JSON lines too (JobParser)
+  }
   void Run(DetectionStage& stage, JobSink& sink) {
     for (;;) {
       Job* job;
@@ -173,9 +199,7 @@ class Workers {
         job = queue_.front();
         queue_.pop_front();
       }
-      sink.job = job;
-      RecycleAlerts(job->alerts);  // the alerts it held last time, published: to refill
-      stage.Process(job->batch);   // parses the JSON lines too (JobParser)
+      Process(*job, stage, sink);
       {
         std::lock_guard lock(mutex_);
         job->done = true;
@@ -187,13 +211,13 @@ class Workers {
   const size_t window_;
   std::mutex mutex_;
   std::condition_variable work_ready_, done_;
-  std::deque<Job*> queue_;                     // submitted, not taken by a worker
+  std::deque<Job*> queue_;                     // submitted, not taken by a stage
   std::deque<std::unique_ptr<Job>> in_order_;  // submitted, not recycled (submission order)
   std::vector<std::unique_ptr<Job>> free_;     // the main thread's only
   bool stopping_ = false;
   std::vector<std::unique_ptr<JobSink>> sinks_;
   std::vector<std::unique_ptr<JobParser>> parsers_;
-  std::vector<std::unique_ptr<DetectionStage>> stages_;
+  std::vector<std::unique_ptr<DetectionStage>> stages_;  // [0]: the caller's
   std::vector<std::thread> threads_;
 };
 

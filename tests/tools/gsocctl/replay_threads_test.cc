@@ -122,9 +122,11 @@ long ReplayMaxRssKiB(const std::vector<std::string>& args) {
   return usage.ru_maxrss;
 }
 
-// A batch closes at 1,024 events or 4 MiB, whichever comes first: a file
-// of long lines must not put 1,024 of them into each batch in flight (with
-// 2 threads, up to 6 batches: ~1 GiB for 400 MB of 100 KB lines before).
+// A batch closes at 128 events or 4 MiB, whichever comes first: a file of
+// long lines must not put 128 of them into each batch in flight (6 MiB of
+// these; with 2 threads up to 6 batches are in flight; batches of 1,024
+// events without the byte bound once took ~1 GiB for 400 MB of 100 KB
+// lines).
 TEST(GsocctlReplayThreads, BatchesOfLongLinesAreBoundedInBytes) {
   const fs::path file = fs::temp_directory_path() /
                         ("gsoc-replay-long-lines-" + std::to_string(::getpid()) + ".json");
@@ -132,7 +134,7 @@ TEST(GsocctlReplayThreads, BatchesOfLongLinesAreBoundedInBytes) {
     std::ofstream out(file);
     const std::string line = R"({"EventID":4688,"Channel":"Security","Message":")" +
                              std::string(48 << 10, 'A') + "\"}\n";
-    for (int i = 0; i < 3 * 1024; ++i) out << line;  // 147 MiB: three batches by count
+    for (int i = 0; i < 3 * 1024; ++i) out << line;  // 147 MiB: ~36 batches by bytes
   }
   const long kib = ReplayMaxRssKiB({"--threads", "2", "--format", "json", file.string()});
   fs::remove(file);
