@@ -4,6 +4,14 @@
 
 #include "tools/gsocctl/commands.h"
 
+#ifdef GSOC_JEMALLOC
+// Read by jemalloc when it starts (tools/gsocctl/CMakeLists.txt says why):
+// its memory in transparent huge pages, where the kernel allows them
+// ("madvise" mode, Debian's default, included), its metadata too.
+extern "C" const char* malloc_conf;
+const char* malloc_conf = "thp:always,metadata_thp:always";
+#endif
+
 int main(int argc, char** argv) {
   CLI::App app{
       "gsocctl: test logs against rules, check rules, replay log files, read alerts, show a "
