@@ -186,8 +186,18 @@ void JsonlAlertOutput::OnCommitted(std::span<const store::StoredAlert> alerts) {
 void JsonlAlertOutput::WriteLines(const std::string& buffer, size_t alerts) {
   std::lock_guard lock(mutex_);
   if (stream_) {
-    std::fwrite(buffer.data(), 1, buffer.size(), stream_);
-    std::fflush(stream_);  // readers (tail, tests) see whole batches at once
+    // Readers (tail, tests) see whole batches at once: what stdio holds,
+    // then the batch in one write(2) (through stdio, a batch larger than
+    // its 4 KiB buffer took three). Errors are the stream's reader's, as
+    // with stdio (a closed pipe's SIGPIPE ends gsocctl).
+    std::fflush(stream_);
+    const int fd = ::fileno(stream_);
+    if (fd >= 0) {
+      WriteAll(fd, buffer);
+    } else {  // a stream with no descriptor
+      std::fwrite(buffer.data(), 1, buffer.size(), stream_);
+      std::fflush(stream_);
+    }
     written_ += alerts;
     return;
   }

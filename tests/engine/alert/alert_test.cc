@@ -150,9 +150,12 @@ TEST(AlertJsonTest, BodiesWithTheirIdsAreTheLines) {
   EXPECT_EQ(lines, expected);
 }
 
-// What a stream holds after `publish` wrote to it.
-std::string WrittenBy(const std::function<void(JsonlAlertOutput&)>& publish) {
+// What a stream holds after `publish` wrote to it, `before` written to it
+// first through stdio (and left in its buffer).
+std::string WrittenBy(const std::function<void(JsonlAlertOutput&)>& publish,
+                      const char* before = "") {
   std::FILE* stream = std::tmpfile();
+  std::fputs(before, stream);
   {
     JsonlAlertOutput output(stream);
     publish(output);
@@ -188,6 +191,30 @@ TEST(JsonlAlertOutputTest, PublishRenderedWritesThePublishLines) {
     });
     EXPECT_EQ(written, expected) << rendered << " rendered before";
   }
+}
+
+// A stream's batch goes out in one write(2) on its descriptor, after what
+// stdio held for it; a stream with no descriptor (fmemopen) goes through
+// stdio. Both give the same lines.
+TEST(JsonlAlertOutputTest, StreamsGetTheLinesAfterWhatStdioHeld) {
+  const std::vector<Alert> alerts = AlertsDifferingPartByPart();
+  auto publish = [&](JsonlAlertOutput& output) {
+    std::vector<Alert> copy = alerts;
+    output.Publish(copy);
+  };
+  const std::string expected = WrittenBy(publish);
+  ASSERT_FALSE(expected.empty());
+  EXPECT_EQ(WrittenBy(publish, "held by stdio\n"), "held by stdio\n" + expected);
+  std::string memory(expected.size() + 64, '\0');
+  std::FILE* stream = ::fmemopen(memory.data(), memory.size(), "w");
+  ASSERT_NE(stream, nullptr);
+  ASSERT_EQ(::fileno(stream), -1);
+  {
+    JsonlAlertOutput output(stream);
+    publish(output);
+  }
+  std::fclose(stream);
+  EXPECT_EQ(memory.substr(0, memory.find('\0')), expected);
 }
 
 TEST(JsonlAlertOutputTest, WritesOneLinePerAlertWithIdsAndRotates) {
