@@ -17,9 +17,9 @@
 // correlator on them and writes their alerts (the detection alerts' JSON is
 // rendered where they were matched, but for the ids, given here in order),
 // so the output is the same, byte for byte, as with one thread. The
-// default is one matching thread per core (at most 8). Parsing JSON on the workers keeps this
-// thread from being the one the others wait for: it was ~40% of the work with the SigmaHQ corpus
-// over Windows events.
+// default is one matching thread per core (at most 8). Parsing JSON where
+// it is matched keeps this thread from being the one the others wait for:
+// it was ~40% of the work with the SigmaHQ corpus over Windows events.
 //
 // auditd records are joined into one event per serial when they come as
 // syslog (or raw) lines, as gsocd's syslog listeners join them; a JSON
