@@ -28,7 +28,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
-#include <mutex>
 #include <string>
 #include <thread>
 
@@ -36,6 +35,7 @@
 #include "engine/decode/auditd_joiner.h"
 #include "engine/detect/correlation_service.h"
 #include "engine/util/parallel_for.h"
+#include "engine/util/thread_annotations.h"
 #include "tools/gsocctl/commands.h"
 #include "tools/gsocctl/engine_options.h"
 #include "tools/gsocctl/line_input.h"
@@ -128,7 +128,7 @@ class Workers {
   }
   ~Workers() {
     {
-      std::lock_guard lock(mutex_);
+      MutexLock lock(mutex_);
       stopping_ = true;
     }
     work_ready_.notify_all();
@@ -150,7 +150,7 @@ class Workers {
   }
   void Submit(std::unique_ptr<Job> job) {
     {
-      std::lock_guard lock(mutex_);
+      MutexLock lock(mutex_);
       queue_.push_back(job.get());
       in_order_.push_back(std::move(job));
     }
@@ -162,7 +162,7 @@ class Workers {
   // The oldest job, once done (processing untaken jobs meanwhile); Recycle
   // it after use.
   Job& Next() {
-    std::unique_lock lock(mutex_);
+    MutexLock lock(mutex_);
     while (!in_order_.front()->done) {
       if (queue_.empty()) {
         done_.wait(lock);
@@ -178,7 +178,7 @@ class Workers {
     return *in_order_.front();
   }
   void Recycle() {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     free_.push_back(std::move(in_order_.front()));
     in_order_.pop_front();
   }
@@ -193,15 +193,16 @@ class Workers {
     for (;;) {
       Job* job;
       {
-        std::unique_lock lock(mutex_);
-        work_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        MutexLock lock(mutex_);
+        work_ready_.wait(lock,
+                         [&]() GSOC_REQUIRES(mutex_) { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;
         job = queue_.front();
         queue_.pop_front();
       }
       Process(*job, stage, sink);
       {
-        std::lock_guard lock(mutex_);
+        MutexLock lock(mutex_);
         job->done = true;
       }
       done_.notify_one();
@@ -209,12 +210,13 @@ class Workers {
   }
 
   const size_t window_;
-  std::mutex mutex_;
-  std::condition_variable work_ready_, done_;
-  std::deque<Job*> queue_;                     // submitted, not taken by a stage
-  std::deque<std::unique_ptr<Job>> in_order_;  // submitted, not recycled (submission order)
-  std::vector<std::unique_ptr<Job>> free_;     // the main thread's only
-  bool stopping_ = false;
+  Mutex mutex_;
+  std::condition_variable_any work_ready_, done_;
+  std::deque<Job*> queue_ GSOC_GUARDED_BY(mutex_);  // submitted, not taken by a stage
+  bool stopping_ GSOC_GUARDED_BY(mutex_) = false;
+  // The main thread's only: submitted, not recycled (submission order).
+  std::deque<std::unique_ptr<Job>> in_order_;
+  std::vector<std::unique_ptr<Job>> free_;  // the main thread's only
   std::vector<std::unique_ptr<JobSink>> sinks_;
   std::vector<std::unique_ptr<JobParser>> parsers_;
   std::vector<std::unique_ptr<DetectionStage>> stages_;  // [0]: the caller's
