@@ -38,24 +38,44 @@ bool LineReader::Fill() {
   }
 }
 
+void LineReader::SkipTooLong() {
+  skipping_ = false;
+  ++too_long_;
+  if (first_too_long_line_ == 0) first_too_long_line_ = line_number_;
+}
+
+bool LineReader::Take(size_t end, size_t next, std::string_view* line) {
+  ++line_number_;
+  const bool too_long = skipping_ || end - begin_ > max_line_bytes_;
+  if (too_long) {
+    SkipTooLong();
+  } else {
+    *line = std::string_view(buffer_.data() + begin_, end - begin_);
+  }
+  begin_ = next;
+  return !too_long;
+}
+
 bool LineReader::Next(std::string_view* line) {
   size_t scanned = begin_;  // no '\n' in [begin_, scanned)
   for (;;) {
     const void* newline = std::memchr(buffer_.data() + scanned, '\n', end_ - scanned);
     if (newline != nullptr) {
       const size_t at = static_cast<const char*>(newline) - buffer_.data();
-      *line = std::string_view(buffer_.data() + begin_, at - begin_);
-      begin_ = at + 1;
-      return true;
+      if (Take(at, at + 1, line)) return true;
+      scanned = begin_;
+      continue;
+    }
+    if (skipping_ || end_ - begin_ > max_line_bytes_) {  // too long already: drop what came
+      skipping_ = true;
+      begin_ = end_;
     }
     const size_t pending = end_ - begin_;
     if (!Fill()) break;
     scanned = begin_ + pending;
   }
-  if (begin_ == end_) return false;
-  *line = std::string_view(buffer_.data() + begin_, end_ - begin_);  // no final '\n'
-  begin_ = end_;
-  return true;
+  if (begin_ == end_ && !skipping_) return false;
+  return Take(end_, end_, line);  // no final '\n'
 }
 
 }  // namespace gsoc::ctl

@@ -11,13 +11,17 @@
 namespace gsoc::ctl {
 namespace {
 
-std::vector<std::string> ReadAll(const std::string& path) {
-  LineReader reader;
+std::vector<std::string> ReadAll(const std::string& path, LineReader& reader) {
   EXPECT_TRUE(reader.Open(path));
   std::vector<std::string> lines;
   for (std::string_view line; reader.Next(&line);) lines.emplace_back(line);
   EXPECT_FALSE(reader.error());
   return lines;
+}
+
+std::vector<std::string> ReadAll(const std::string& path) {
+  LineReader reader;
+  return ReadAll(path, reader);
 }
 
 std::vector<std::string> GetlineAll(const std::string& path) {
@@ -64,6 +68,56 @@ TEST_F(LineReaderTest, EdgeCases) {
   EXPECT_EQ(ReadAll(Write("a\n\nb\n")), (std::vector<std::string>{"a", "", "b"}));
   LineReader missing;
   EXPECT_FALSE(missing.Open(path_ + ".missing"));
+}
+
+// Lines over the bound are passed over and counted; the others come as
+// getline gives them, whatever side of a read boundary the long ones fall.
+TEST_F(LineReaderTest, LinesOverTheBoundAreSkippedAndCounted) {
+  constexpr size_t kMax = 1000;
+  std::mt19937 random(11);
+  std::string bytes;
+  std::vector<std::string> kept;
+  uint64_t skipped = 0, first_skipped = 0, number = 0;
+  while (bytes.size() < (size_t{3} << 20)) {
+    ++number;
+    const size_t length = random() % 4 == 0 ? kMax + 1 + random() % 20'000 : random() % (kMax + 1);
+    const std::string line(length, static_cast<char>('a' + number % 26));
+    bytes += line + '\n';
+    if (length <= kMax) {
+      kept.push_back(line);
+    } else if (++skipped == 1) {
+      first_skipped = number;
+    }
+  }
+  LineReader reader(kMax);
+  EXPECT_EQ(ReadAll(Write(bytes), reader), kept);
+  EXPECT_EQ(reader.too_long(), skipped);
+  EXPECT_EQ(reader.first_too_long_line(), first_skipped);
+  ASSERT_GT(skipped, 100u);
+}
+
+// A line of exactly the bound is kept; one byte more is not, also as the
+// last line without '\n'; a line far longer than the buffer is dropped as
+// it is read, so the buffer does not grow to hold it.
+TEST_F(LineReaderTest, BoundEdgesAndAHugeLastLine) {
+  LineReader exact(4);
+  EXPECT_EQ(ReadAll(Write("abcd\nabcde\nab\nabcde"), exact),
+            (std::vector<std::string>{"abcd", "ab"}));
+  EXPECT_EQ(exact.too_long(), 2u);
+  EXPECT_EQ(exact.first_too_long_line(), 2u);
+
+  LineReader huge(size_t{64} << 10);
+  EXPECT_EQ(ReadAll(Write("first\n" + std::string(size_t{24} << 20, 'H')), huge),
+            std::vector<std::string>{"first"});
+  EXPECT_EQ(huge.too_long(), 1u);
+  EXPECT_EQ(huge.first_too_long_line(), 2u);
+  EXPECT_LE(huge.buffer_bytes(), size_t{1} << 20);  // the 1 MiB it starts with
+
+  LineReader unbounded;  // the default reads a line whole, however long
+  EXPECT_EQ(ReadAll(Write(std::string(size_t{3} << 20, 'U')), unbounded).at(0).size(),
+            size_t{3} << 20);
+  EXPECT_EQ(unbounded.too_long(), 0u);
+  EXPECT_GE(unbounded.buffer_bytes(), size_t{3} << 20);
 }
 
 }  // namespace
