@@ -358,6 +358,9 @@ bool Compiler::AddRule(const rules::Rule& rule, rules::RuleError* error,
   data.group = GroupIndex(filter);
   data.filter = std::move(filter);
   data.selections_begin = impl_.selections.size();
+  data.alternatives_begin = impl_.alternatives.size();
+  data.predicates_begin = impl_.predicates.size();
+  data.atoms_begin = impl_.atoms.size();
   for (auto& alternatives : selections) {
     internal::Range selection_range{static_cast<uint32_t>(impl_.alternatives.size()), 0};
     for (auto& predicates : alternatives) {
@@ -419,6 +422,11 @@ Matcher::CompileResult Matcher::Compile(std::vector<rules::Rule> rules,
     }
   }
   compiler.BuildDatabases(&result.stats);
+  for (internal::Atom& atom : impl->atoms) {
+    if (atom.kind != internal::AtomKind::kMarked) continue;
+    const internal::PatternInfo& pattern = impl->patterns[atom.index];
+    atom.mark_only = pattern.demoted == internal::kNoIndex && pattern.verify == internal::kNoIndex;
+  }
   impl->regex_limits = options.regex;
   impl->pcre_limit_hits = std::make_unique<std::atomic<uint64_t>[]>(impl->pcres.size());
   result.stats.rules = impl->rules.size();

@@ -174,6 +174,7 @@ class Evaluator {
 
   bool AtomTrue(const internal::Predicate& predicate, const Atom& atom) const {
     if (atom.kind == AtomKind::kMarked) {
+      if (atom.mark_only) return state_.pattern_marks[atom.index] == 1;
       const internal::PatternInfo& pattern = impl_.patterns[atom.index];
       if (pattern.demoted != kNoIndex) return Pcre(predicate, pattern.demoted);
       if (pattern.verify != kNoIndex && state_.pattern_marks[atom.index] == 0 &&
@@ -401,6 +402,13 @@ void Matcher::Match(const EventBatch& batch, const Event& event, Scratch& scratc
   // Candidates (fired or always) in rule order.
   std::sort(state.candidates.begin(), state.candidates.end());
   state.counts.rules_evaluated += state.candidates.size();
+  for (uint32_t rule : state.candidates) {
+    const internal::RuleData& data = impl.rule_data[rule];
+    __builtin_prefetch(impl.selections.data() + data.selections_begin);
+    __builtin_prefetch(impl.alternatives.data() + data.alternatives_begin);
+    __builtin_prefetch(impl.predicates.data() + data.predicates_begin);
+    __builtin_prefetch(impl.atoms.data() + data.atoms_begin);
+  }
   Evaluator evaluator(impl, state, batch, event);
   for (uint32_t rule : state.candidates) {
     if (evaluator.Rule(rule)) on_match(rule);

@@ -48,6 +48,10 @@ struct Atom {
   rules::MatchOp op = rules::MatchOp::kEquals;
   uint32_t index = kNoIndex;        // pattern id / pcre index / indicator index
   bool indicator_contains = false;  // kIndicator: ContainsSubstring instead of Matches
+  // kMarked: the pattern is neither demoted nor verified, so its mark alone
+  // answers (set once the databases are built; the evaluator then need not
+  // read PatternInfo, a cache miss an atom over a corpus-sized rule set).
+  bool mark_only = false;
   const rules::ValueMatcher* value = nullptr;
 };
 
@@ -66,6 +70,12 @@ struct Range {
 struct RuleData {
   std::optional<rules::EventFilter> filter;
   uint32_t selections_begin = 0;  // into MatcherData::selections (each a Range of alternatives)
+  // Where the rule's alternatives, predicates and atoms start: the matcher
+  // prefetches the four arrays for every candidate at once, rather than
+  // meet a cache miss at each step of the chain.
+  uint32_t alternatives_begin = 0;
+  uint32_t predicates_begin = 0;
+  uint32_t atoms_begin = 0;
   uint32_t group = 0;             // its rule group (MatcherData, "Rule groups")
   uint32_t filter_id = kNoIndex;  // MatcherData::filters (ungrouped only; kNoIndex: none)
   bool always_candidate = false;  // can match with no Hyperscan atom fired
