@@ -53,6 +53,41 @@ size_t CountValues(const rules::Rule& rule) {
   return values;
 }
 
+// Appends `condition` to `out` as ConditionNodes in prefix order.
+void FlattenCondition(const Condition& condition, std::vector<internal::ConditionNode>& out) {
+  using Node = internal::ConditionNode;
+  const size_t at = out.size();
+  out.emplace_back();
+  auto children = [&](Node::Kind kind, uint32_t count) {
+    out[at].kind = kind;
+    out[at].value = count;
+  };
+  switch (condition.kind) {
+    case Condition::Kind::kSelection:
+      out[at].value = condition.selection >= 0 ? static_cast<uint32_t>(condition.selection)
+                                               : internal::kNoIndex;
+      break;
+    case Condition::Kind::kOneOf:
+    case Condition::Kind::kAllOf:
+      children(condition.kind == Condition::Kind::kOneOf ? Node::Kind::kOr : Node::Kind::kAnd,
+               static_cast<uint32_t>(condition.selections.size()));
+      for (int selection : condition.selections) {
+        out.push_back({Node::Kind::kSelection, static_cast<uint32_t>(selection), 1});
+      }
+      break;
+    case Condition::Kind::kAnd:
+    case Condition::Kind::kOr:
+    case Condition::Kind::kNot:
+      children(condition.kind == Condition::Kind::kAnd  ? Node::Kind::kAnd
+               : condition.kind == Condition::Kind::kOr ? Node::Kind::kOr
+                                                        : Node::Kind::kNot,
+               static_cast<uint32_t>(condition.children.size()));
+      for (const Condition& child : condition.children) FlattenCondition(child, out);
+      break;
+  }
+  out[at].size = static_cast<uint32_t>(out.size() - at);
+}
+
 constexpr const char* kEmptyWidth =
     "can match the empty string (minimum width 0), so PCRE2 runs it on every event that has "
     "the field";
@@ -391,6 +426,8 @@ bool Compiler::AddRule(const rules::Rule& rule, rules::RuleError* error,
     selection_range.end = impl_.alternatives.size();
     impl_.selections.push_back(selection_range);
   }
+  data.condition_begin = impl_.conditions.size();
+  FlattenCondition(rule.condition, impl_.conditions);
   impl_.rule_data.push_back(std::move(data));
   for (auto& warning : rule_warnings) warnings->push_back(std::move(warning));
   return true;

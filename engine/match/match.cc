@@ -12,7 +12,6 @@ namespace gsoc::match {
 using internal::Atom;
 using internal::AtomKind;
 using internal::kNoIndex;
-using rules::Condition;
 using rules::MatchOp;
 
 namespace {
@@ -116,36 +115,29 @@ class Evaluator {
     // without, filter_id is its filter's.
     if (data.filter_id != kNoIndex && !FilterPasses(impl_, state_, event_, data.filter_id))
       return false;
-    return Eval(data.selections_begin, impl_.rules[rule].condition);
+    return Eval(data.selections_begin, impl_.conditions.data() + data.condition_begin);
   }
 
  private:
-  bool Eval(uint32_t base, const Condition& condition) const {
-    switch (condition.kind) {
-      case Condition::Kind::kSelection:
-        return condition.selection >= 0 && Selection(base + condition.selection);
-      case Condition::Kind::kAnd:
-        for (const Condition& child : condition.children) {
+  using Node = internal::ConditionNode;
+
+  bool Eval(uint32_t base, const Node* node) const {
+    const Node* child = node + 1;
+    switch (node->kind) {
+      case Node::Kind::kSelection:
+        return node->value != kNoIndex && Selection(base + node->value);
+      case Node::Kind::kAnd:
+        for (uint32_t c = 0; c < node->value; ++c, child += child->size) {
           if (!Eval(base, child)) return false;
         }
         return true;
-      case Condition::Kind::kOr:
-        for (const Condition& child : condition.children) {
+      case Node::Kind::kOr:
+        for (uint32_t c = 0; c < node->value; ++c, child += child->size) {
           if (Eval(base, child)) return true;
         }
         return false;
-      case Condition::Kind::kNot:
-        return !condition.children.empty() && !Eval(base, condition.children.front());
-      case Condition::Kind::kOneOf:
-        for (int s : condition.selections) {
-          if (Selection(base + s)) return true;
-        }
-        return false;
-      case Condition::Kind::kAllOf:
-        for (int s : condition.selections) {
-          if (!Selection(base + s)) return false;
-        }
-        return true;
+      case Node::Kind::kNot:
+        return node->value != 0 && !Eval(base, child);
     }
     return false;
   }
@@ -408,6 +400,7 @@ void Matcher::Match(const EventBatch& batch, const Event& event, Scratch& scratc
     __builtin_prefetch(impl.alternatives.data() + data.alternatives_begin);
     __builtin_prefetch(impl.predicates.data() + data.predicates_begin);
     __builtin_prefetch(impl.atoms.data() + data.atoms_begin);
+    __builtin_prefetch(impl.conditions.data() + data.condition_begin);
   }
   Evaluator evaluator(impl, state, batch, event);
   for (uint32_t rule : state.candidates) {

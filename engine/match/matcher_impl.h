@@ -67,6 +67,19 @@ struct Range {
   uint32_t end = 0;
 };
 
+// A rule's condition tree, flattened into MatcherData::conditions in
+// prefix order: a node's children follow it, each `size` nodes long, so a
+// rule's condition is one contiguous run (Rule::condition's nested vectors
+// were a cache miss a level). `of x` becomes kAnd / kOr over kSelection
+// nodes (the same truth: none of an empty `1 of` holds, all of an empty
+// `all of` do).
+struct ConditionNode {
+  enum class Kind : uint8_t { kSelection, kAnd, kOr, kNot };
+  Kind kind = Kind::kSelection;
+  uint32_t value = 0;  // kSelection: the selection (kNoIndex: none); else the child count
+  uint32_t size = 1;   // nodes in this subtree, itself included
+};
+
 struct RuleData {
   std::optional<rules::EventFilter> filter;
   uint32_t selections_begin = 0;  // into MatcherData::selections (each a Range of alternatives)
@@ -76,6 +89,7 @@ struct RuleData {
   uint32_t alternatives_begin = 0;
   uint32_t predicates_begin = 0;
   uint32_t atoms_begin = 0;
+  uint32_t condition_begin = 0;   // into MatcherData::conditions
   uint32_t group = 0;             // its rule group (MatcherData, "Rule groups")
   uint32_t filter_id = kNoIndex;  // MatcherData::filters (ungrouped only; kNoIndex: none)
   bool always_candidate = false;  // can match with no Hyperscan atom fired
@@ -191,6 +205,7 @@ struct MatcherData {
   std::vector<Range> alternatives;  // predicates of each alternative
   std::vector<Predicate> predicates;
   std::vector<Atom> atoms;
+  std::vector<ConditionNode> conditions;
   std::vector<std::string> field_names;  // "" = keywords (the message)
   std::vector<PatternInfo> patterns;
   std::vector<PcreCode> pcres;
