@@ -11,9 +11,25 @@ struct ThreadScratch {
 };
 thread_local ThreadScratch tls_scratch;
 
-// Published alerts a thread keeps to refill (DetectionStage::Process).
+// Published alerts a thread keeps to refill (DetectionStage::Process): at
+// most 256, and none holding more than 16 KiB of strings (a Windows event's
+// alert holds ~4 KiB). A refilled alert keeps its strings' capacity, so
+// without the byte bound alerts of hostile 64 KiB events stayed with each
+// worker thread, ~32 MiB a thread, for as long as it ran.
 constexpr size_t kMaxSpareAlerts = 256;
+constexpr size_t kMaxSpareAlertBytes = size_t{16} << 10;
 thread_local std::vector<Alert> tls_spare_alerts;
+
+// The heap bytes an alert's strings and vectors hold (capacities).
+size_t HeldBytes(const Alert& alert) {
+  size_t bytes = alert.fields.capacity() * sizeof(alert.fields[0]) +
+                 alert.events.capacity() * sizeof(AlertEvent) +
+                 alert.rule.tags.capacity() * sizeof(std::string);
+  for (const auto& [name, value] : alert.fields) bytes += name.capacity() + value.capacity();
+  for (const AlertEvent& event : alert.events) bytes += event.raw.capacity();
+  for (const std::string& tag : alert.rule.tags) bytes += tag.capacity();
+  return bytes;
+}
 
 const std::string& AgencyName(const std::vector<std::string>& names, uint16_t index) {
   static const std::string kUnknown = "unknown";
@@ -111,7 +127,7 @@ void RecycleAlerts(std::vector<Alert>& published) {
   std::vector<Alert>& spare = tls_spare_alerts;
   for (Alert& alert : published) {
     if (spare.size() >= kMaxSpareAlerts) break;
-    spare.push_back(std::move(alert));
+    if (HeldBytes(alert) <= kMaxSpareAlertBytes) spare.push_back(std::move(alert));
   }
   published.clear();
 }

@@ -62,7 +62,8 @@ Alert MakeDetectionAlert(const rules::Rule& rule, const EventBatch& batch, const
 // allocates only where a value is longer than the one it replaces.
 void FillDetectionAlert(Alert& alert, const rules::Rule& rule, const EventBatch& batch,
                         const Event& event, const std::string& agency);
-// Keeps published alerts (up to a bound) for this thread's next
+// Keeps published alerts (up to 256, and only those holding at most 16 KiB:
+// a refilled alert keeps its strings' capacity) for this thread's next
 // DetectionStage::Process to refill, and empties `published`. Process does
 // it with its own previous alerts; a caller whose sink takes the alerts
 // away (replay's workers) hands them back with it.

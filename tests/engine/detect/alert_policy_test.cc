@@ -91,6 +91,38 @@ class AlertPolicy : public ::testing::Test {
   RuleEngineBuild build_;
 };
 
+// Leaves the alerts with the stage, which refills them for its next batch;
+// records the capacity of each alert's raw line, which a refill keeps.
+class KeepingSink : public AlertSink {
+ public:
+  void Publish(std::vector<Alert>& alerts) override {
+    for (const Alert& alert : alerts) raw_capacities.push_back(alert.events.at(0).raw.capacity());
+  }
+  std::vector<size_t> raw_capacities;
+};
+
+// A published alert is refilled for a later batch only if it holds at most
+// 16 KiB: alerts of long hostile lines would otherwise stay with the thread
+// (256 of them) for as long as it runs.
+TEST_F(AlertPolicy, AlertsOfLongLinesAreNotKeptForRefilling) {
+  ASSERT_TRUE(build_.engine);
+  KeepingSink sink;
+  DetectionStage stage(build_.engine, &sink, {"unknown"});
+  const std::string line = "<38>Nov 25 10:00:01 h sshd[1]: Failed password for root from 1.2.3.4 " +
+                           std::string(60'000, 'p');
+  EventBatch batch;
+  Fill(batch, {line.c_str()});
+  stage.Process(batch);
+  ASSERT_EQ(sink.raw_capacities.size(), 2u);  // low and high
+  EXPECT_GE(sink.raw_capacities[0], 60'000u);
+  sink.raw_capacities.clear();
+  EventBatch next;
+  Fill(next, {"<38>Nov 25 10:00:02 h sshd[1]: Failed password for root from 1.2.3.4"});
+  stage.Process(next);
+  ASSERT_EQ(sink.raw_capacities.size(), 2u);
+  for (size_t capacity : sink.raw_capacities) EXPECT_LT(capacity, 1024u);
+}
+
 TEST_F(AlertPolicy, HitsBelowMinLevelMakeNoAlert) {
   ASSERT_TRUE(build_.engine) << (build_.fatal.empty() ? "" : build_.fatal[0].ToString());
   Sink sink;
