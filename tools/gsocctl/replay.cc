@@ -50,10 +50,14 @@ namespace {
 // the lines this thread just copied from there (1,024 Windows events of
 // ~1.5 KB a batch were ~9 MiB in flight: 128 gave +5% events/s, -6% CPU and
 // -18 MiB RSS over the SigmaHQ corpus, bench/README.md). The byte bound
-// keeps a file of long lines (100 KB each: 12.8 MB for 128) to 4 MiB a
-// batch: at most (2 x threads + 2) x (4 MiB + one line) in flight.
+// keeps a file of long lines (100 KB each: 12.8 MB for 128) to 1 MiB a
+// batch: at most (2 x threads + 2) x (1 MiB + one line) of lines in flight,
+// and the alerts they make, which copy their events' fields and lines (a
+// batch of 128 ~1.5 KB Windows events is ~200 KB, far below it; with 4 MiB
+// batches, 8,000 alerting events with a 60 KB field took ~600 MiB with two
+// threads over the SigmaHQ corpus, ~250 MiB with 1 MiB).
 constexpr size_t kBatchEvents = 128;
-constexpr size_t kBatchBytes = size_t{4} << 20;
+constexpr size_t kBatchBytes = size_t{1} << 20;
 
 // One batch in flight in a parallel replay: what the stage made of it.
 struct Job {
