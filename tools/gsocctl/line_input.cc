@@ -31,12 +31,13 @@ void LineInput::AddDeferred(std::string_view line, EventBatch& batch, uint64_t e
   Event& event = batch.AddEvent();
   event.id = event_id;
   event.receive_time_ns = context_.receive_time_ns;
-  event.raw = batch.arena().CopyPadded(line);
+  event.raw = line;  // copied in by ParseDeferred
   event.parse_deferred = true;
 }
 
 bool LineInput::ParseDeferred(JsonLineParser& parser, Event& event, EventBatch& batch) const {
   event.parse_deferred = false;
+  event.raw = batch.arena().CopyPadded(event.raw);
   const bool ok = parser.ParseOrKeepRaw(event.raw, context_, event, batch);
   if (!event.has_message_time) event.event_time_ns = event.receive_time_ns;
   return ok;

@@ -27,14 +27,15 @@ class LineInput {
   // Whether Add parses `line` as JSON (the format, or `auto` and a `{`).
   bool IsJson(std::string_view line) const;
   // For a JSON line: adds its event as Add does, but with the line only
-  // copied in (Event::parse_deferred set), for ParseDeferred to parse, on
-  // any thread (a JSON line's event depends on nothing before it; RFC
-  // 3164's rolling year does).
+  // referred to (Event::parse_deferred set, Event::raw the caller's bytes,
+  // which must outlive ParseDeferred), for ParseDeferred to copy in and
+  // parse, on any thread (a JSON line's event depends on nothing before it;
+  // RFC 3164's rolling year does).
   void AddDeferred(std::string_view line, EventBatch& batch, uint64_t event_id) const;
-  // Parses an event AddDeferred made with the caller's `parser`, giving the
-  // event Add would have (parse_deferred cleared); false if it is kept
-  // unparsed. Reads this input
-  // only: threads may call it at once, each with its own parser.
+  // Copies the line of an event AddDeferred made into `batch` and parses it
+  // with the caller's `parser`, giving the event Add would have
+  // (parse_deferred cleared); false if it is kept unparsed. Reads this
+  // input only: threads may call it at once, each with its own parser.
   bool ParseDeferred(JsonLineParser& parser, Event& event, EventBatch& batch) const;
 
  private:

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -19,14 +20,24 @@ bool LineReader::Open(const std::string& path) {
 
 bool LineReader::Fill() {
   if (eof_ || error_) return false;
-  if (begin_ > 0) {  // keep the partial line at the front
-    std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
-    end_ -= begin_;
+  if (end_ == block_->size || (begin_ == end_ && begin_ > 0)) {
+    // No room after the unread bytes (or none unread): they move to the
+    // front, of this block when nobody else holds it (no view of it is
+    // out), else of a new one, twice their size when they fill a block.
+    const size_t pending = end_ - begin_;
+    if (block_.use_count() > 2 || pending * 2 > block_->size) {  // held_ is one holder
+      auto fresh = std::make_shared<LineBlock>(std::max(kBlockBytes, pending * 2));
+      std::memcpy(fresh->bytes.get(), block_->bytes.get() + begin_, pending);
+      block_ = std::move(fresh);
+      held_ = block_;
+    } else {
+      std::memmove(block_->bytes.get(), block_->bytes.get() + begin_, pending);
+    }
     begin_ = 0;
+    end_ = pending;
   }
-  if (end_ == buffer_.size()) buffer_.resize(buffer_.size() * 2);  // a line longer than it
   for (;;) {
-    const ssize_t n = ::read(fd_, buffer_.data() + end_, buffer_.size() - end_);
+    const ssize_t n = ::read(fd_, block_->bytes.get() + end_, block_->size - end_);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) error_ = true;
     if (n <= 0) {
@@ -50,7 +61,7 @@ bool LineReader::Take(size_t end, size_t next, std::string_view* line) {
   if (too_long) {
     SkipTooLong();
   } else {
-    *line = std::string_view(buffer_.data() + begin_, end - begin_);
+    *line = std::string_view(block_->bytes.get() + begin_, end - begin_);
   }
   begin_ = next;
   return !too_long;
@@ -59,9 +70,10 @@ bool LineReader::Take(size_t end, size_t next, std::string_view* line) {
 bool LineReader::Next(std::string_view* line) {
   size_t scanned = begin_;  // no '\n' in [begin_, scanned)
   for (;;) {
-    const void* newline = std::memchr(buffer_.data() + scanned, '\n', end_ - scanned);
+    const char* data = block_->bytes.get();
+    const void* newline = std::memchr(data + scanned, '\n', end_ - scanned);
     if (newline != nullptr) {
-      const size_t at = static_cast<const char*>(newline) - buffer_.data();
+      const size_t at = static_cast<const char*>(newline) - data;
       if (Take(at, at + 1, line)) return true;
       scanned = begin_;
       continue;

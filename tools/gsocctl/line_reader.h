@@ -1,21 +1,37 @@
-// Reads a file line by line into one buffer, handing out views: no string
-// per line (std::getline copied each ~1.5 KB Windows line once more before
+// Reads a file line by line into blocks, handing out views: no string per
+// line (std::getline copied each ~1.5 KB Windows line once more before
 // LineInput copied it into the batch).
 //
+// A view stays valid for as long as its block is held (block()): replay's
+// reading thread hands the views of a batch's JSON lines to the thread that
+// matches the batch, which copies each line into its own batch just before
+// it parses it, so the bytes go from the kernel's copy to that thread's
+// cache once (the reading thread copying them into the batch made them
+// cross between the cores twice, and cost it a copy of every line). A
+// block is never written again once a line of it was handed out while
+// another holder has it: the reader moves on to a new block instead.
+//
 // A line longer than max_line_bytes is skipped, not read whole: its bytes
-// are dropped as they come, so the buffer stays within about twice the
-// bound (or 1 MiB) however long a hostile file's line is; the skipped lines
-// are counted and the first one's number kept for the caller to report.
+// are dropped as they come, so a block stays within about twice the bound
+// (or 1 MiB) however long a hostile file's line is; the skipped lines are
+// counted and the first one's number kept for the caller to report.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace gsoc::ctl {
+
+// Bytes read from the file, lines and parts of lines.
+struct LineBlock {
+  explicit LineBlock(size_t size) : bytes(new char[size]), size(size) {}  // not zeroed
+  std::unique_ptr<char[]> bytes;
+  size_t size;
+};
 
 class LineReader {
  public:
@@ -28,18 +44,23 @@ class LineReader {
   // False when the file cannot be opened (errno set).
   bool Open(const std::string& path);
   // The next line without its '\n' (a last line without one too), valid
-  // until the next call; false at the end of the file or on a read error
-  // (error() tells). Lines longer than max_line_bytes are passed over.
+  // until the next call, or for as long as its block() is held; false at
+  // the end of the file or on a read error (error() tells). Lines longer
+  // than max_line_bytes are passed over.
   bool Next(std::string_view* line);
+  // The block the line Next gave last lies in.
+  const std::shared_ptr<const LineBlock>& block() const { return held_; }
   bool error() const { return error_; }
   // Lines passed over for their length, and the (1-based) number of the
   // first of them (0: none).
   uint64_t too_long() const { return too_long_; }
   uint64_t first_too_long_line() const { return first_too_long_line_; }
-  // The buffer's size: what the reader holds, however long the lines.
-  size_t buffer_bytes() const { return buffer_.size(); }
+  // The current block's size: what the reader holds, however long the lines.
+  size_t buffer_bytes() const { return block_->size; }
 
  private:
+  static constexpr size_t kBlockBytes = size_t{1} << 20;
+
   bool Fill();  // reads more after the unread bytes; false when none came
   // Counts the line just passed over (line_number_ is its number).
   void SkipTooLong();
@@ -49,8 +70,9 @@ class LineReader {
 
   const size_t max_line_bytes_;
   int fd_ = -1;
-  std::vector<char> buffer_ = std::vector<char>(size_t{1} << 20);
-  size_t begin_ = 0, end_ = 0;  // the unread bytes
+  std::shared_ptr<LineBlock> block_ = std::make_shared<LineBlock>(kBlockBytes);
+  std::shared_ptr<const LineBlock> held_ = block_;  // block() (as const)
+  size_t begin_ = 0, end_ = 0;                      // the unread bytes of block_
   bool eof_ = false, error_ = false;
   bool skipping_ = false;  // dropping the rest of a line too long
   uint64_t line_number_ = 0, too_long_ = 0, first_too_long_line_ = 0;

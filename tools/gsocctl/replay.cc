@@ -9,10 +9,12 @@
 //
 // --threads N (N > 1): this thread reads the lines into batches, parsing
 // syslog lines (in order: RFC 3164 years and auditd joining depend on it)
-// and only copying JSON lines in; N matching threads (N - 1 workers and
-// this one, while it waits for the batch it needs next) parse each JSON
-// line (it depends on nothing before it) just before they decode, classify
-// and match its event, and build the detection alerts of a batch each;
+// and only pointing at JSON lines where the reader holds them (LineReader
+// blocks, kept with the batch); N matching threads (N - 1 workers and this
+// one, while it waits for the batch it needs next) copy in and parse each
+// JSON line (it depends on nothing before it) just before they decode,
+// classify and match its event, and build the detection alerts of a batch
+// each;
 // this thread then takes the batches back in input order, runs the
 // correlator on them and writes their alerts (the detection alerts' JSON is
 // rendered where they were matched, but for the ids, given here in order),
@@ -62,6 +64,10 @@ constexpr size_t kBatchBytes = size_t{1} << 20;
 // One batch in flight in a parallel replay: what the stage made of it.
 struct Job {
   EventBatch batch;
+  // The reader's blocks its JSON lines lie in until a stage copies each in
+  // (LineInput::AddDeferred), and their bytes.
+  std::vector<std::shared_ptr<const LineBlock>> blocks;
+  size_t deferred_bytes = 0;
   std::vector<Alert> alerts;  // detection alerts, in the stage's order
   // Their JSON but the ids (AppendAlertJsonBodies), rendered on the worker,
   // which has the events' bytes in its cache: escaping them was the main
@@ -145,6 +151,8 @@ class Workers {
     std::unique_ptr<Job> job = std::move(free_.back());
     free_.pop_back();
     job->batch.Clear();
+    job->blocks.clear();
+    job->deferred_bytes = 0;
     job->hits.clear();  // job->alerts, published, go back to a stage (Process)
     job->rendered.clear();
     job->rendered_ends.clear();
@@ -321,8 +329,11 @@ struct Replay {
         while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
         if (line.empty()) continue;
         const bool json = input.IsJson(line);
-        if (json && workers) {  // parsed on a worker (JobParser)
+        if (json && workers) {  // copied in and parsed on a worker (JobParser)
           input.AddDeferred(line, *batch_ptr, ++events);
+          if (filling->blocks.empty() || filling->blocks.back() != in.block())
+            filling->blocks.push_back(in.block());
+          filling->deferred_bytes += line.size();
         } else {
           if (!input.Add(line, *batch_ptr, ++events)) ++parse_errors;
           // auditd records of one serial become one event (engine/decode/auditd_joiner.h).
@@ -331,7 +342,8 @@ struct Replay {
                                     joined_ids);
           }
         }
-        if (batch_ptr->size() >= kBatchEvents || batch_ptr->bytes() >= kBatchBytes) process();
+        const size_t bytes = batch_ptr->bytes() + (filling ? filling->deferred_bytes : 0);
+        if (batch_ptr->size() >= kBatchEvents || bytes >= kBatchBytes) process();
       }
       if (in.error()) {
         std::fprintf(stderr, "%s: read error\n", file.c_str());

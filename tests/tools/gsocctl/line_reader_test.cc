@@ -70,6 +70,30 @@ TEST_F(LineReaderTest, EdgeCases) {
   EXPECT_FALSE(missing.Open(path_ + ".missing"));
 }
 
+// A line stays readable for as long as its block is held, however far the
+// reader has gone on (replay's batches point into the blocks until their
+// thread copies the lines in); lines cross block boundaries, and a line
+// longer than a block makes a bigger one.
+TEST_F(LineReaderTest, AHeldBlockKeepsItsLines) {
+  std::mt19937 random(5);
+  std::string bytes;
+  std::vector<std::string> expected;
+  while (bytes.size() < (size_t{5} << 20)) {
+    const size_t length =
+        random() % 50 == 0 ? (size_t{1} << 20) + random() % 100'000 : random() % 3000;
+    std::string line(length, ' ');
+    for (char& c : line) c = static_cast<char>('a' + random() % 26);
+    bytes += line + '\n';
+    expected.push_back(std::move(line));
+  }
+  LineReader reader;
+  ASSERT_TRUE(reader.Open(Write(bytes)));
+  std::vector<std::pair<std::string_view, std::shared_ptr<const LineBlock>>> held;
+  for (std::string_view line; reader.Next(&line);) held.emplace_back(line, reader.block());
+  ASSERT_EQ(held.size(), expected.size());
+  for (size_t i = 0; i < held.size(); ++i) ASSERT_EQ(held[i].first, expected[i]) << "line " << i;
+}
+
 // Lines over the bound are passed over and counted; the others come as
 // getline gives them, whatever side of a read boundary the long ones fall.
 TEST_F(LineReaderTest, LinesOverTheBoundAreSkippedAndCounted) {

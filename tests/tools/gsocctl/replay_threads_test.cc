@@ -126,7 +126,8 @@ long ReplayMaxRssKiB(const std::vector<std::string>& args) {
 // long lines must not put 128 of them into each batch in flight (6 MiB of
 // these; with 2 threads up to 6 batches are in flight; batches of 1,024
 // events without the byte bound once took ~1 GiB for 400 MB of 100 KB
-// lines, and 4 MiB batches took 66 MiB here, 1 MiB ones 42 MiB: the bound
+// lines; 4 MiB batches take ~98 MiB here, 1 MiB ones ~53 MiB, the reader's
+// 1 MiB blocks that the batches in flight point into included: the bound
 // tells them apart; the shipped pack alone takes ~31 MiB).
 TEST(GsocctlReplayThreads, BatchesOfLongLinesAreBoundedInBytes) {
   const fs::path file = fs::temp_directory_path() /
@@ -141,7 +142,7 @@ TEST(GsocctlReplayThreads, BatchesOfLongLinesAreBoundedInBytes) {
   fs::remove(file);
   ASSERT_GT(kib, 0) << "replay failed";
   std::printf("replay of 3,072 lines of 48 KiB, 2 threads: max RSS %ld KiB\n", kib);
-  EXPECT_LT(kib, (56 << 10) + kSanitizerSlackKiB);
+  EXPECT_LT(kib, (72 << 10) + kSanitizerSlackKiB);
 }
 
 // A line longer than --max-line-bytes (1 MiB by default) is skipped and
