@@ -4,24 +4,61 @@
 //
 // Fixed memory once first used (nothing allocated per insert): a byte ring
 // for the lines, a ring of entry headers and an open-addressing index from
-// event id to entry. The oldest entries are dropped to make room. Lines
-// longer than `max_line` (or a quarter of the ring) are truncated and end
-// with kTruncatedMark. Id 0 is never cached.
-// Not thread-safe: used under the shard's mutex.
+// event id to entry. They are allocated without being written (the index
+// from calloc, the kernel's zero pages), so the budget becomes resident as
+// lines come rather than all at the first one (a replay of a few lines
+// with the shipped pack took ~70 MiB more when it was zero-filled). The oldest entries are dropped
+// to make room. Lines longer than `max_line` (or a quarter of the ring) are truncated and end with
+// kTruncatedMark. Id 0 is never cached. Not thread-safe: used under the shard's mutex.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <string>
 #include <string_view>
-#include <vector>
+#include <type_traits>
 
 #include "engine/util/hash.h"
 
 namespace gsoc::correlate::internal {
 
 inline constexpr std::string_view kTruncatedMark = " [truncated]";
+
+// An array allocated once and not written by the allocation: zeroed (calloc:
+// untouched pages stay the kernel's shared zero page) or not initialized.
+template <typename T>
+class LazyArray {
+  static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
+
+ public:
+  void Allocate(size_t size, bool zeroed) {
+    void* bytes = zeroed ? std::calloc(size, sizeof(T)) : std::malloc(size * sizeof(T));
+    if (bytes == nullptr) throw std::bad_alloc();
+    data_.reset(static_cast<T*>(bytes));
+    size_ = size;
+  }
+  void Reset() {
+    data_.reset();
+    size_ = 0;
+  }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  T* data() { return data_.get(); }
+  const T* data() const { return data_.get(); }
+  T& operator[](size_t i) { return data_.get()[i]; }
+  const T& operator[](size_t i) const { return data_.get()[i]; }
+
+ private:
+  struct Free {
+    void operator()(T* p) const { std::free(p); }
+  };
+  std::unique_ptr<T, Free> data_;
+  size_t size_ = 0;
+};
 
 class RawCache {
  public:
@@ -33,11 +70,11 @@ class RawCache {
   }
 
   void Clear() {
-    ring_ = {};
-    headers_ = {};
-    direct_ = {};
-    overflow_ = {};
-    overflowed_ = {};
+    ring_.Reset();
+    headers_.Reset();
+    direct_.Reset();
+    overflow_.Reset();
+    overflowed_.Reset();
     overflow_count_ = 0;
     head_ = tail_ = 0;
     live_bytes_ = tail_offset_ = 0;
@@ -45,9 +82,8 @@ class RawCache {
 
   size_t size() const { return static_cast<size_t>(tail_ - head_); }
   size_t HeapBytes() const {
-    return ring_.capacity() + headers_.capacity() * sizeof(Header) +
-           (direct_.capacity() + overflow_.capacity()) * sizeof(IndexEntry) +
-           overflowed_.capacity();
+    return ring_.size() + headers_.size() * sizeof(Header) +
+           (direct_.size() + overflow_.size()) * sizeof(IndexEntry) + overflowed_.size();
   }
 
   bool Contains(uint64_t id) const { return Find(id) != nullptr; }
@@ -145,11 +181,11 @@ class RawCache {
     const size_t index_size = entries * 2;
     const size_t overhead =
         entries * sizeof(Header) + index_size * (2 * sizeof(IndexEntry) + sizeof(uint8_t));
-    headers_.resize(entries);
-    direct_.assign(index_size, IndexEntry{});
-    overflow_.assign(index_size, IndexEntry{});
-    overflowed_.assign(index_size, 0);
-    ring_.resize(budget_ > overhead + 512 ? budget_ - overhead : 512);
+    headers_.Allocate(entries, false);   // a header is read only once written
+    direct_.Allocate(index_size, true);  // id 0: empty
+    overflow_.Allocate(index_size, true);
+    overflowed_.Allocate(index_size, true);
+    ring_.Allocate(budget_ > overhead + 512 ? budget_ - overhead : 512, false);
   }
 
   void DropOldest() {
@@ -243,10 +279,10 @@ class RawCache {
 
   size_t budget_ = 0;
   size_t max_line_ = 4096;
-  std::vector<char> ring_;
-  std::vector<Header> headers_;
-  std::vector<IndexEntry> direct_, overflow_;
-  std::vector<uint8_t> overflowed_;  // per direct slot: overflow entries homed there
+  LazyArray<char> ring_;
+  LazyArray<Header> headers_;
+  LazyArray<IndexEntry> direct_, overflow_;
+  LazyArray<uint8_t> overflowed_;  // per direct slot: overflow entries homed there
   size_t overflow_count_ = 0;
   uint64_t head_ = 0, tail_ = 0;  // entry sequence numbers [head_, tail_)
   uint64_t live_bytes_ = 0;       // bytes of the live lines in the ring

@@ -2,14 +2,18 @@
 #include "engine/correlate/raw_cache.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <deque>
 #include <random>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "tests/util/sanitizer.h"
 
 namespace gsoc::correlate::internal {
 namespace {
@@ -210,6 +214,38 @@ TEST(RawCache, LinesGetThreeFifthsOfTheBudget) {
   for (uint64_t id = 1; id <= 100'000; ++id) cache.Insert(id, 0, std::string(200, 'x'));
   EXPECT_LE(cache.HeapBytes(), kBudget + 1024);
   EXPECT_GE(cache.size() * 200, kBudget * 3 / 5) << cache.size() << " lines kept";
+}
+
+// This process's resident bytes (/proc/self/statm).
+size_t ResidentBytes() {
+  std::FILE* statm = std::fopen("/proc/self/statm", "r");
+  if (statm == nullptr) return 0;
+  unsigned long size = 0, resident = 0;
+  const int read = std::fscanf(statm, "%lu %lu", &size, &resident);
+  std::fclose(statm);
+  return read == 2 ? resident * static_cast<size_t>(::sysconf(_SC_PAGESIZE)) : 0;
+}
+
+// The budget is allocated at the first line but becomes resident as lines
+// come: a zero-filled 256 MiB budget was resident at once, which a replay
+// of a few lines, or a gsocd that has correlated one event, carried for
+// nothing.
+TEST(RawCache, TheBudgetBecomesResidentAsLinesCome) {
+  constexpr size_t kBudget = size_t{256} << 20;
+  const size_t before = ResidentBytes();
+  ASSERT_GT(before, 0u);
+  RawCache cache;
+  cache.Configure(kBudget, 512);
+  for (uint64_t id = 1; id <= 100; ++id) cache.Insert(id, 0, std::string(200, 'x'));
+  ASSERT_EQ(cache.size(), 100u);
+  EXPECT_GE(cache.HeapBytes(), kBudget - 1024);  // what it may use: the budget
+  std::string line;
+  ASSERT_TRUE(cache.Lookup(57, &line));
+  EXPECT_EQ(line, std::string(200, 'x'));
+  EXPECT_FALSE(cache.Lookup(101, &line));
+  const size_t grown = ResidentBytes() - before;
+  std::printf("256 MiB budget, 100 lines: %zu KiB resident more\n", grown >> 10);
+  EXPECT_LT(grown, (size_t{16} << 20) + gsoc::test::kSanitizerRssSlack);
 }
 
 }  // namespace
