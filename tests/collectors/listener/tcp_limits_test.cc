@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "collectors/listener/listener.h"
+#include "tests/util/resident_memory.h"
 #include "tests/util/sanitizer.h"
 
 namespace gsoc {
@@ -31,13 +32,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kSanitizerSlack = test::kSanitizerRssSlack;
-
-size_t RssBytes() {
-  std::ifstream statm("/proc/self/statm");
-  size_t pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return resident * static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-}
 
 bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
@@ -177,14 +171,14 @@ TEST(TcpLimitsTest, ManyOneByteConnectionsCostLittleMemoryAndGiveItBack) {
   config.first_message_timeout = 600s;
   ListenerHarness harness(config);
   ASSERT_NO_FATAL_FAILURE(harness.WarmUp("<13>warm up\n"));
-  const size_t baseline = RssBytes();
+  const size_t baseline = gsoc::test::ResidentBytes();
   std::vector<int> fds;
   ASSERT_NO_FATAL_FAILURE(harness.Open(kConnections, "<", &fds));
   ASSERT_TRUE(
       WaitFor([&] { return harness.metrics().SumBytesReceived(0) == 12u + kConnections; }, 60s))
       << harness.metrics().SumBytesReceived(0);
   EXPECT_EQ(harness.metrics().Connections(0), kConnections);
-  const size_t open_rss = RssBytes();
+  const size_t open_rss = gsoc::test::ResidentBytes();
   std::printf("4,200 one-byte connections: RSS +%.1f MiB (baseline %.1f MiB)\n",
               (open_rss - baseline) / 1048576.0, baseline / 1048576.0);
   // The review saw +527 MB (a 128 KiB buffer each); what is left is the
@@ -193,7 +187,7 @@ TEST(TcpLimitsTest, ManyOneByteConnectionsCostLittleMemoryAndGiveItBack) {
 
   for (int fd : fds) ::close(fd);
   ASSERT_TRUE(WaitFor([&] { return harness.metrics().Connections(0) == 0; }, 60s));
-  const size_t closed_rss = RssBytes();
+  const size_t closed_rss = gsoc::test::ResidentBytes();
   std::printf("after they closed: RSS +%.1f MiB\n", (closed_rss - baseline) / 1048576.0);
   EXPECT_LT(closed_rss - baseline, (32u << 20) + kSanitizerSlack);  // the review: +577 MB
 }
@@ -210,11 +204,11 @@ TEST(TcpLimitsTest, JsonConnectionsDoNotEachKeepAParser) {
   ListenerHarness harness(config);
   const std::string line = "{\"message\":\"" + std::string(60'000, 'x') + "\"}\n";
   ASSERT_NO_FATAL_FAILURE(harness.WarmUp(line));
-  const size_t baseline = RssBytes();
+  const size_t baseline = gsoc::test::ResidentBytes();
   std::vector<int> fds;
   ASSERT_NO_FATAL_FAILURE(harness.Open(kConnections, line, &fds));
   ASSERT_TRUE(WaitFor([&] { return harness.events() == 1u + kConnections; }, 60s));
-  const size_t open_rss = RssBytes();
+  const size_t open_rss = gsoc::test::ResidentBytes();
   std::printf("%d JSON connections after a 60 KB line each: RSS +%.1f MiB\n", kConnections,
               (open_rss - baseline) / 1048576.0);
   EXPECT_LT(open_rss - baseline, (24u << 20) + kSanitizerSlack);

@@ -2,7 +2,6 @@
 #include "engine/correlate/raw_cache.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -13,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "tests/util/resident_memory.h"
 #include "tests/util/sanitizer.h"
 
 namespace gsoc::correlate::internal {
@@ -216,23 +216,13 @@ TEST(RawCache, LinesGetThreeFifthsOfTheBudget) {
   EXPECT_GE(cache.size() * 200, kBudget * 3 / 5) << cache.size() << " lines kept";
 }
 
-// This process's resident bytes (/proc/self/statm).
-size_t ResidentBytes() {
-  std::FILE* statm = std::fopen("/proc/self/statm", "r");
-  if (statm == nullptr) return 0;
-  unsigned long size = 0, resident = 0;
-  const int read = std::fscanf(statm, "%lu %lu", &size, &resident);
-  std::fclose(statm);
-  return read == 2 ? resident * static_cast<size_t>(::sysconf(_SC_PAGESIZE)) : 0;
-}
-
 // The budget is allocated at the first line but becomes resident as lines
 // come: a zero-filled 256 MiB budget was resident at once, which a replay
 // of a few lines, or a gsocd that has correlated one event, carried for
 // nothing.
 TEST(RawCache, TheBudgetBecomesResidentAsLinesCome) {
   constexpr size_t kBudget = size_t{256} << 20;
-  const size_t before = ResidentBytes();
+  const size_t before = gsoc::test::ResidentBytes();
   ASSERT_GT(before, 0u);
   RawCache cache;
   cache.Configure(kBudget, 512);
@@ -243,7 +233,7 @@ TEST(RawCache, TheBudgetBecomesResidentAsLinesCome) {
   ASSERT_TRUE(cache.Lookup(57, &line));
   EXPECT_EQ(line, std::string(200, 'x'));
   EXPECT_FALSE(cache.Lookup(101, &line));
-  const size_t grown = ResidentBytes() - before;
+  const size_t grown = gsoc::test::ResidentBytes() - before;
   std::printf("256 MiB budget, 100 lines: %zu KiB resident more\n", grown >> 10);
   EXPECT_LT(grown, (size_t{16} << 20) + gsoc::test::kSanitizerRssSlack);
 }

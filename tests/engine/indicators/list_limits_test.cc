@@ -13,19 +13,12 @@
 #include <string>
 
 #include "engine/indicators/indicator_list.h"
+#include "tests/util/resident_memory.h"
 
 namespace gsoc::indicators {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Resident set size of this process, in bytes.
-size_t RssBytes() {
-  std::ifstream statm("/proc/self/statm");
-  size_t pages = 0, resident = 0;
-  statm >> pages >> resident;
-  return resident * static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-}
 
 class ListLimitsTest : public ::testing::Test {
  protected:
@@ -73,10 +66,11 @@ TEST_F(ListLimitsTest, FifoIsRefusedWithoutBlocking) {
 TEST_F(ListLimitsTest, SymlinkToDevZeroIsRefused) {
   const fs::path link = dir_ / "list.txt";
   fs::create_symlink("/dev/zero", link);
-  const size_t rss_before = RssBytes();
+  const size_t rss_before = gsoc::test::ResidentBytes();
   const std::string error = LoadError(link, {}, std::chrono::seconds(5));
   EXPECT_EQ(error, link.string() + ": not a regular file (a character device); refused");
-  EXPECT_LT(RssBytes(), rss_before + (16u << 20));  // the review saw 2.1 GB after 25 s
+  EXPECT_LT(gsoc::test::ResidentBytes(),
+            rss_before + (16u << 20));  // the review saw 2.1 GB after 25 s
 }
 
 TEST_F(ListLimitsTest, SymlinkToARegularFileIsRead) {
@@ -100,7 +94,7 @@ fs::path OneLineFile(const fs::path& path, off_t size) {
 
 TEST_F(ListLimitsTest, ThreeHundredMegabyteOneLineListIsRefusedFast) {
   const fs::path file = OneLineFile(dir_ / "list.txt", 300ll << 20);
-  const size_t rss_before = RssBytes();
+  const size_t rss_before = gsoc::test::ResidentBytes();
   auto start = std::chrono::steady_clock::now();
   std::string error = LoadError(file);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -118,7 +112,7 @@ TEST_F(ListLimitsTest, ThreeHundredMegabyteOneLineListIsRefusedFast) {
   EXPECT_EQ(error, file.string() + ":1: line longer than 32768 bytes " +
                        "(4 x rules.limits.max_list_entry_bytes); refused");
   EXPECT_LT(seconds, 1.0);
-  EXPECT_LT(RssBytes(), rss_before + (16u << 20));
+  EXPECT_LT(gsoc::test::ResidentBytes(), rss_before + (16u << 20));
 }
 
 TEST_F(ListLimitsTest, EntryCountAndLengthLimitsNameTheLine) {
