@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
+#include <iterator>
 
 #include "engine/util/json_writer.h"
 #include "engine/util/private_dir.h"
@@ -138,8 +140,19 @@ RuleEngineBuild BuildRuleEngine(const RuleSources& sources) {
   engine->generation = next_generation.fetch_add(1);
   LoadLists(sources, *engine, build);
   LoadLogSources(sources, *engine, build);
-  LoadDecoders(sources, *engine, build);
+  // The decoders need neither the lists nor the rules: they load on a second
+  // thread while the rules compile, which is one thread for most of its time
+  // (their Hyperscan databases are compiled at every load, ~13 ms of a
+  // cached load of the SigmaHQ corpus's ~0.23 s). Their errors come after
+  // those of the lists and log sources, as before; rules that compiled when
+  // a decoder failed are dropped with the build.
+  RuleEngineBuild decoders_build;
+  auto decoders =
+      std::async(std::launch::async, [&] { LoadDecoders(sources, *engine, decoders_build); });
   if (build.fatal.empty()) CompileRules(sources, *engine, build);
+  decoders.get();  // rethrows what the decoders' thread threw
+  build.fatal.insert(build.fatal.end(), std::make_move_iterator(decoders_build.fatal.begin()),
+                     std::make_move_iterator(decoders_build.fatal.end()));
   if (build.fatal.empty() && !engine->matcher) {
     build.fatal.push_back(Fatal("sigma.compile", "", "rules did not compile"));
   }
