@@ -20,6 +20,12 @@
 # pack, its decoders, logsource map and lists: what a default install runs
 # on the same Windows events). Needs curl and python3.
 #
+# Run 1 against the fresh gsocd also pays for its first fill: the queue
+# fills to its 128 MiB bound and the batch pool with it (RSS 88 -> ~280
+# MiB, ~47,000 page faults in the first ~3 s, costly in a VM); later runs
+# reuse that memory (~7,400 faults in 4,000,000 events). Run 1 came out
+# 6-8% slower, so a figure of a warm gsocd is the median of -r 3, not -r 1.
+#
 # Per run it prints:
 #   steady   events/s from the first event processed to the last (the
 #            loadgen reads its whole file before it sends: that time is not
