@@ -3,7 +3,6 @@
 #include <atomic>
 #include <chrono>
 #include <future>
-#include <iterator>
 
 #include "engine/util/json_writer.h"
 #include "engine/util/private_dir.h"
@@ -43,11 +42,13 @@ void LoadLogSources(const RuleSources& sources, RuleEngine& engine, RuleEngineBu
   }
 }
 
-void LoadDecoders(const RuleSources& sources, RuleEngine& engine, RuleEngineBuild& build) {
+// Sets engine.decoders only, and returns the errors that fail the build:
+// it runs beside CompileRules (BuildRuleEngine), which must not read them.
+std::vector<Diagnostic> LoadDecoders(const RuleSources& sources, RuleEngine& engine) {
   auto loaded = decode::DecoderSet::Load(sources.decoder_paths, sources.listener_names,
                                          sources.agency_names, sources.limits.regex);
-  for (auto& error : loaded.errors) build.fatal.push_back(std::move(error));
   engine.decoders = std::move(loaded.set);
+  return std::move(loaded.errors);
 }
 
 // A rule whose description, tags, references, author or falsepositives went
@@ -144,15 +145,12 @@ RuleEngineBuild BuildRuleEngine(const RuleSources& sources) {
   // thread while the rules compile, which is one thread for most of its time
   // (their Hyperscan databases are compiled at every load, ~13 ms of a
   // cached load of the SigmaHQ corpus's ~0.23 s). Their errors come after
-  // those of the lists and log sources, as before; rules that compiled when
-  // a decoder failed are dropped with the build.
-  RuleEngineBuild decoders_build;
-  auto decoders =
-      std::async(std::launch::async, [&] { LoadDecoders(sources, *engine, decoders_build); });
+  // those of the lists and log sources, as before. The rules are checked
+  // even when a decoder fails (`rules check` lists both), and dropped with
+  // the build.
+  auto decoders = std::async(std::launch::async, [&] { return LoadDecoders(sources, *engine); });
   if (build.fatal.empty()) CompileRules(sources, *engine, build);
-  decoders.get();  // rethrows what the decoders' thread threw
-  build.fatal.insert(build.fatal.end(), std::make_move_iterator(decoders_build.fatal.begin()),
-                     std::make_move_iterator(decoders_build.fatal.end()));
+  for (Diagnostic& error : decoders.get()) build.fatal.push_back(std::move(error));  // or rethrows
   if (build.fatal.empty() && !engine->matcher) {
     build.fatal.push_back(Fatal("sigma.compile", "", "rules did not compile"));
   }
