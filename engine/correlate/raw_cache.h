@@ -7,9 +7,11 @@
 // event id to entry. They are allocated without being written (the index
 // from calloc, the kernel's zero pages), so the budget becomes resident as
 // lines come rather than all at the first one (a replay of a few lines
-// with the shipped pack took ~70 MiB more when it was zero-filled). The oldest entries are dropped
-// to make room. Lines longer than `max_line` (or a quarter of the ring) are truncated and end with
-// kTruncatedMark. Id 0 is never cached. Not thread-safe: used under the shard's mutex.
+// with the shipped pack took ~70 MiB more when it was zero-filled).
+// The oldest entries are dropped to make room. Lines longer than
+// `max_line` (or a quarter of the ring) are truncated and end with
+// kTruncatedMark. Id 0 is never cached.
+// Not thread-safe: used under the shard's mutex.
 #pragma once
 
 #include <algorithm>
