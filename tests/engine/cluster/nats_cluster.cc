@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <chrono>
 #include <filesystem>
+#include <string>
+#include <thread>
 
 namespace gsoc::e2e {
 namespace {
@@ -74,12 +77,31 @@ std::string NatsCluster::ConfigText(size_t index) const {
   return text + " ]\n}\n";
 }
 
+// A server listens for clients before it binds its route port, and exits
+// (FTL) when that bind fails: a listening client port alone let a server
+// that was about to exit pass, and its cluster then had no peers for
+// placement for the whole test (seen under the sanitizer build). So a
+// cluster's server counts as started once its log says its route port is
+// listening, while it still runs.
 bool NatsCluster::Start(size_t index) {
   Server& server = servers_[index];
   SpawnOptions options;
   options.stdout_file = dir_ / ("n" + std::to_string(index) + ".log");
   server.process = Process({NatsServerPath(), "-c", server.config.string()}, options);
-  return server.process.pid() > 0 && WaitTcpListening(server.client_port, std::chrono::seconds(15));
+  if (server.process.pid() <= 0 ||
+      !WaitTcpListening(server.client_port, std::chrono::seconds(15))) {
+    return false;
+  }
+  if (servers_.size() == 1) return true;
+  const std::string routes_ready =
+      "Listening for route connections on 127.0.0.1:" + std::to_string(server.route_port);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (!server.process.Exited()) {
+    if (Log(index).find(routes_ready) != std::string::npos) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
 }
 
 std::vector<std::string> NatsCluster::Urls() const {
