@@ -13,19 +13,6 @@ using boost::system::error_code;
 
 namespace {
 
-// The io thread's read buffer: a session's tail, then the bytes read now.
-// Shared by the sessions of the thread (never held across a wait), so 4,000
-// connections cost one buffer, not 4,000.
-char* ThreadReadBuffer(size_t size) {
-  thread_local std::unique_ptr<char[]> buffer;
-  thread_local size_t capacity = 0;
-  if (capacity < size) {
-    buffer = std::make_unique_for_overwrite<char[]>(size);
-    capacity = size;
-  }
-  return buffer.get();
-}
-
 // The io thread's JSON parser: simdjson keeps buffers sized to the largest
 // line it parsed, which must not be paid once per connection.
 JsonLineParser& ThreadJsonParser() {
@@ -103,10 +90,9 @@ void TcpSession::OnReadable(const error_code& error) {
 
 void TcpSession::ReadAvailable() {
   for (int reads = 0; reads < kReadsPerTurn; ++reads) {
-    char* buffer = ThreadReadBuffer(std::max(tail_, context_.config.max_message_size) + kReadChunk);
-    if (tail_ > 0) std::memcpy(buffer, tail_storage_.get(), tail_);
-    error_code error;
-    const size_t n = ReadSome(buffer + tail_, kReadChunk, error);
+    if (!batch_) batch_ = context_.input->pool().Acquire();
+    const Region region = ReadIntoBatch();
+    const error_code& error = region.error;
     if (error == asio::error::would_block || error == asio::error::try_again) break;
     if (error == asio::error::eof) {
       FinishAndClose(CloseReason::kPeerClosed);
@@ -116,6 +102,7 @@ void TcpSession::ReadAvailable() {
       FinishAndClose(CloseReason::kReadError);
       return;
     }
+    const size_t n = region.length - tail_;
     last_activity_ = std::chrono::steady_clock::now();
     parse_context_.receive_time_ns = NowNanos();
     if (!got_message_ && !pending_message_ && n > 0) {
@@ -124,7 +111,7 @@ void TcpSession::ReadAvailable() {
       ArmIdleTimer(TimeLeft(&unused).value_or(std::chrono::steady_clock::duration::zero()));
     }
     if (!tls_) pending_bytes_ += n;  // TLS counts ciphertext as it reads it
-    if (!ProcessBuffer(buffer, tail_ + n)) return;
+    if (!ProcessBuffer(region.data, region.length)) return;
     if (batch_ && batch_->size() >= context_.batch_events && !HandOn()) return;
     if (reads + 1 == kReadsPerTurn) {
       // More may be waiting: let other connections run, then continue.
@@ -140,11 +127,51 @@ void TcpSession::ReadAvailable() {
   WaitReadable();
 }
 
-// Frames data[0, length); keeps the unconsumed tail. False if closed.
-bool TcpSession::ProcessBuffer(const char* data, size_t length) {
+// The tail, then what one read gave, in the batch's arena with kPadding
+// zero bytes after them: frames are parsed where they were read, not copied.
+TcpSession::Region TcpSession::ReadIntoBatch() {
+  ByteArena& arena = batch_->arena();
+  // As much as the block has room for, when that is a fair read: a batch of
+  // small reads stays in small blocks, a bulk sender's fills its blocks.
+  size_t chunk = read_size_;
+  const size_t overhead = tail_ + ByteArena::kPadding;
+  if (arena.room() > overhead + read_size_ / 4) chunk = std::min(chunk, arena.room() - overhead);
+  const size_t capacity = overhead + chunk;
+  char* data = arena.Allocate(capacity);
+  if (tail_ > 0) std::memcpy(data, tail_storage_.get(), tail_);
+  Region region{data, 0, {}};
+  const size_t n = ReadSome(data + tail_, chunk, region.error);
+  if (region.error) {
+    arena.ShrinkLast(data, capacity, 0);
+    return region;
+  }
+  // The next read: twice this one when it filled its room, down to
+  // kMinRead when it took under a quarter.
+  if (n == read_size_) {
+    read_size_ = std::min(read_size_ * 2, kReadChunk);
+  } else if (n < chunk / 4) {
+    read_size_ = std::max(read_size_ / 2, kMinRead);
+  }
+  region.length = tail_ + n;
+  std::memset(data + region.length, 0, ByteArena::kPadding);
+  arena.ShrinkLast(data, capacity, region.length + ByteArena::kPadding);
+  return region;
+}
+
+// False if closed.
+bool TcpSession::ProcessBuffer(char* data, size_t length) {
+  const char* frames_end = nullptr;
   const FeedResult result = framer_.Feed(
-      std::string_view(data, length), [this](std::string_view frame) { OnFrame(frame); },
+      std::string_view(data, length),
+      [&](std::string_view frame) {
+        OnFrame(frame, /*in_batch=*/true);
+        frames_end = frame.data() + frame.size();
+      },
       [this] { ++pending_oversize_; });
+  // The read's bytes after its last frame (the tail, kept apart) go back
+  // to the arena, unless a frame's parse allocated after them.
+  const size_t kept = frames_end ? frames_end - data + ByteArena::kPadding : 0;
+  batch_->arena().ShrinkLast(data, length + ByteArena::kPadding, kept);
   if (result.error == FrameError::kNone) {
     KeepTail(data + result.consumed, length - result.consumed);
     return true;
@@ -170,12 +197,12 @@ void TcpSession::KeepTail(const char* data, size_t length) {
   tail_ = length;
 }
 
-void TcpSession::OnFrame(std::string_view frame) {
+void TcpSession::OnFrame(std::string_view frame, bool in_batch) {
   if (!batch_) batch_ = context_.input->pool().Acquire();
   got_message_ = true;
   pending_message_ = false;
   Event& event = batch_->AddEvent();
-  const std::string_view copy = batch_->arena().CopyPadded(frame);
+  const std::string_view copy = in_batch ? frame : batch_->arena().CopyPadded(frame);
   event.receive_time_ns = parse_context_.receive_time_ns;
   event.listener = context_.index;
   event.agency = agency_;
@@ -209,6 +236,7 @@ void TcpSession::FlushCounts(ThreadCounters& counters) {
 bool TcpSession::HandOn() {
   ThreadCounters& counters = context_.metrics->Local();
   FlushCounts(counters);
+  if (batch_ && batch_->empty()) context_.input->pool().Release(std::move(batch_));
   if (!batch_ || batch_->empty()) return true;
   switch (context_.input->TryPush(batch_)) {
     case PushResult::kPushed:
@@ -253,7 +281,7 @@ void TcpSession::FinishAndClose(CloseReason reason) {
       // Real senders omit the last trailer: the tail is a final frame.
       bool truncated = false;
       const std::string_view last = framer_.Finish({tail_storage_.get(), tail_}, &truncated);
-      if (!last.empty()) OnFrame(last);
+      if (!last.empty()) OnFrame(last, /*in_batch=*/false);
       if (truncated) context_.metrics->Local().Discarded(context_.index, DiscardReason::kTruncated);
     } else {
       context_.metrics->Local().Discarded(context_.index, DiscardReason::kTruncated);

@@ -9,8 +9,8 @@
 #include <optional>
 
 #include "collectors/framing/stream_framer.h"
-#include "collectors/listener/audit_join.h"
 #include "collectors/json/json_parser.h"
+#include "collectors/listener/audit_join.h"
 #include "collectors/listener/listener.h"
 #include "collectors/syslog_tls/tls_context.h"
 
@@ -29,16 +29,25 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   void Stop();
 
  private:
-  static constexpr size_t kReadChunk = 64 * 1024;
-  static constexpr int kReadsPerTurn = 16;  // then yield to other connections
+  static constexpr size_t kReadChunk = 64 * 1024;  // the most one read takes
+  static constexpr size_t kMinRead = 2 * 1024;     // the least it offers
+  static constexpr int kReadsPerTurn = 16;         // then yield to other connections
 
   void WaitReadable();
   void OnReadable(const boost::system::error_code& error);
   void ReadAvailable();
-  // Frames data[0, length) (the tail, then new bytes); keeps what is left.
-  bool ProcessBuffer(const char* data, size_t length);
+  struct Region {
+    char* data;     // in batch_'s arena: the tail, then the bytes read
+    size_t length;  // followed by ByteArena::kPadding zero bytes
+    boost::system::error_code error;
+  };
+  Region ReadIntoBatch();
+  // Frames the region data[0, length) in place; gives its end after the
+  // last frame back to the arena and keeps the unconsumed tail apart.
+  bool ProcessBuffer(char* data, size_t length);
   void KeepTail(const char* data, size_t length);
-  void OnFrame(std::string_view frame);
+  // `in_batch`: the frame is in batch_'s arena with kPadding bytes after it.
+  void OnFrame(std::string_view frame, bool in_batch);
   void FlushCounts(ThreadCounters& counters);
   // Hands the batch to the pipeline; false when it must wait for room.
   bool HandOn();
@@ -75,8 +84,11 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   bool json_ = false;  // json_tcp: parse frames with the io thread's JsonLineParser
   std::unique_ptr<char[]> tail_storage_;  // the partial message, sized to it
   size_t tail_capacity_ = 0;
-  size_t tail_ = 0;  // unconsumed bytes at the front of tail_storage_
-  BatchPtr batch_;   // null until a frame arrives, and again once handed on
+  size_t tail_ = 0;              // unconsumed bytes at the front of tail_storage_
+  size_t read_size_ = kMinRead;  // what the next read offers (adapts)
+  // Taken when a read starts; handed on, or back to the pool when the reads
+  // of a turn framed nothing: an idle connection holds none.
+  BatchPtr batch_;
   SyslogParseContext parse_context_;
   CollectorAuditJoin audit_;  // auditd records of one serial -> one event (syslog only)
   std::chrono::steady_clock::time_point accepted_;

@@ -43,6 +43,9 @@ class ByteArena {
   void ShrinkLast(char* data, size_t allocated, size_t kept);
 
   void Reset();
+  // Bytes the next allocations may take from the current block without a
+  // new one.
+  size_t room() const { return static_cast<size_t>(end_ - cursor_); }
   size_t bytes_used() const { return used_total_; }
   // The bytes of the blocks the arena holds (used or not): its real memory.
   size_t bytes_reserved() const { return reserved_; }
