@@ -59,6 +59,10 @@ std::string HumanSummary(const Options& options, const RunResult& result) {
   fmt::format_to(std::back_inserter(out), "elapsed         {:.3f} s\n", result.elapsed_s);
   fmt::format_to(std::back_inserter(out), "rate            {:.0f} msg/s, {:.1f} MB/s\n",
                  rates.messages_per_s, rates.mb_per_s);
+  fmt::format_to(
+      std::back_inserter(out), "cpu             {:.3f} s while sending ({:.0f} ns a message)\n",
+      result.send_cpu_s,
+      result.messages ? result.send_cpu_s * 1e9 / static_cast<double>(result.messages) : 0.0);
   fmt::format_to(std::back_inserter(out), "connections     {} {} ({})\n", result.connections,
                  TransportName(options), FramingName(options));
   fmt::format_to(std::back_inserter(out), "connect errors  {}\nsend errors     {}\n",
@@ -75,12 +79,12 @@ std::string CsvReport(const Options& options, const RunResult& result) {
   const Rates rates = RatesOf(result);
   return fmt::format(
       "transport,framing,connections,target_rate,messages,bytes,elapsed_s,msgs_per_s,mb_per_s,"
-      "connect_errors,send_errors,handshakes,handshakes_per_s,handshake_ms\n"
-      "{},{},{},{},{},{},{:.6f},{:.1f},{:.3f},{},{},{},{:.1f},{:.3f}\n",
+      "connect_errors,send_errors,handshakes,handshakes_per_s,handshake_ms,send_cpu_s\n"
+      "{},{},{},{},{},{},{:.6f},{:.1f},{:.3f},{},{},{},{:.1f},{:.3f},{:.6f}\n",
       TransportName(options), FramingName(options), result.connections, options.rate,
       result.messages, result.bytes, result.elapsed_s, rates.messages_per_s, rates.mb_per_s,
       result.connect_errors, result.send_errors, result.reconnects, rates.handshakes_per_s,
-      rates.handshake_ms);
+      rates.handshake_ms, result.send_cpu_s);
 }
 
 }  // namespace gsoc::loadgen

@@ -1,5 +1,7 @@
 #include "tools/loadgen/runner.h"
 
+#include <sys/resource.h>
+
 #include <memory>
 #include <thread>
 
@@ -12,6 +14,14 @@ namespace {
 
 // Let every sender thread get going before the common start.
 constexpr std::chrono::milliseconds kStartDelay{5};
+
+// User + system CPU of the whole process so far.
+double ProcessCpuSeconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
 
 struct Connected {
   std::unique_ptr<Channel> channel;
@@ -43,6 +53,7 @@ std::vector<Connected> ConnectAll(const Options& options, const Workload& worklo
 void SendAll(const Options& options, const Workload& workload, std::vector<Connected>& connected,
              const std::atomic<bool>& stop, RunResult& result) {
   const auto count = static_cast<uint32_t>(connected.size());
+  const double cpu_before = ProcessCpuSeconds();  // the workload is built: sending starts
   const Clock::time_point start = Clock::now() + kStartDelay;
   std::vector<SendPlan> plans = SplitPlans(options, TotalCount(options, workload), count,
                                            connected.front().buffer->size(), start);
@@ -70,6 +81,7 @@ void SendAll(const Options& options, const Workload& workload, std::vector<Conne
     }
   }
   result.elapsed_s = std::chrono::duration<double>(last - start).count();
+  result.send_cpu_s = ProcessCpuSeconds() - cpu_before;
 }
 
 }  // namespace

@@ -17,6 +17,7 @@ struct RunResult {
   uint64_t reconnects = 0;      // --reconnect-every / --handshakes: connections after the first
   double reconnect_s = 0;       // summed over the senders: time spent reconnecting
   double elapsed_s = 0;         // common start to the last sender's end
+  double send_cpu_s = 0;        // the process's CPU (user + system) while sending
   uint32_t connections = 0;     // connected
   uint32_t connect_errors = 0;  // connections that failed
   uint32_t send_errors = 0;     // connections that failed while sending

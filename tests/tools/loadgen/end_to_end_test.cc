@@ -41,6 +41,8 @@ TEST(EndToEnd, SubprocessTcpOctetCountArrivesExactly) {
   EXPECT_EQ(CsvField(run.out, "messages"), "10000") << run.out;
   EXPECT_EQ(CsvField(run.out, "bytes"), std::to_string(sink.bytes())) << run.out;
   EXPECT_EQ(CsvField(run.out, "connect_errors"), "0") << run.out;
+  // What sending cost the loadgen itself (benches subtract it from the machine).
+  EXPECT_GT(std::stod(CsvField(run.out, "send_cpu_s")), 0.0) << run.out;
 }
 
 TEST(EndToEnd, SubprocessTcpLfFraming) {
