@@ -34,7 +34,8 @@
 #            processed): the loadgen's start-up included;
 #   cpu      gsocd's CPU (user + system, all threads) per event. The loadgen
 #            runs on the same 2 cores: 2 cores / cpu is what gsocd could do
-#            with the machine to itself;
+#            with the machine to itself. Of it, the io thread's (gsocd's
+#            main thread: reading and framing; the workers parse and match);
 #   loadgen  the loadgen's CPU per event while it sent (its send_cpu_s):
 #            over loopback the kernel's path into gsocd's socket is charged
 #            to the sender, so this is what the machine's other tenant took.
@@ -48,7 +49,7 @@ LOADGEN="${LOADGEN:-${root}/build/release/tools/loadgen/gsoc-loadgen}"
 runs=3
 events=2000000
 data=/tmp/prof/win200k.json
-usage() { sed -n '2,42p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,43p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 # shellcheck source=bench/sigmahq_events.sh
 source "${root}/bench/sigmahq_events.sh"
 sigmahq_options "$@"
@@ -178,6 +179,9 @@ while True:
 PY
 }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/${gsocd_pid}/stat"; }
+# gsocd's main thread: with the default pipeline.io_threads (1) it runs the
+# listener (reading, framing), the workers the parsing and detection.
+main_ticks() { awk '{ print $14 + $15 }' "/proc/${gsocd_pid}/task/${gsocd_pid}/stat"; }
 now() { date +%s.%N; }
 hz="$(getconf CLK_TCK)"
 
@@ -188,6 +192,7 @@ steady_rates=()
 for ((run = 1; run <= runs; ++run)); do
   base="$(processed)"
   ticks="$(cpu_ticks)"
+  io_ticks="$(main_ticks)"
   start="$(now)"
   "${LOADGEN}" --host 127.0.0.1 --port "${port}" --framing lf --connections ${CONNECTIONS:-2} --file "${data}" \
     --count "${events}" --csv >"${tmp}/loadgen.csv" &
@@ -197,15 +202,16 @@ for ((run = 1; run <= runs; ++run)); do
     exit 1
   fi
   wait "${loadgen}" 2>/dev/null || true
-  read -r steady e2e cpu_ns < <(awk -v s="${start}" -v f="${first}" -v e="${t}" -v n="${events}" \
-    -v fc="${first_count}" -v d="$(($(cpu_ticks) - ticks))" -v hz="${hz}" \
-    'BEGIN { printf "%.0f %.0f %.0f\n", (n - fc) / (e - f), n / (e - s), 1e9 * d / hz / n }')
+  read -r steady e2e cpu_ns io_ns < <(awk -v s="${start}" -v f="${first}" -v e="${t}" -v n="${events}" \
+    -v fc="${first_count}" -v d="$(($(cpu_ticks) - ticks))" -v m="$(($(main_ticks) - io_ticks))" \
+    -v hz="${hz}" 'BEGIN { printf "%.0f %.0f %.0f %.0f\n", (n - fc) / (e - f), n / (e - s),
+      1e9 * d / hz / n, 1e9 * m / hz / n }')
   steady_rates+=("${steady}")
   loadgen_ns="$(awk -F, 'NR == 1 { for (i = 1; i <= NF; ++i) c[$i] = i }
     NR == 2 && $c["messages"] > 0 { printf "%.0f", 1e9 * $c["send_cpu_s"] / $c["messages"] }' \
     "${tmp}/loadgen.csv")"
-  echo "run ${run}: steady ${steady} events/s, e2e ${e2e} events/s, gsocd ${cpu_ns} ns of CPU an event," \
-    "loadgen ${loadgen_ns:-?} ns"
+  echo "run ${run}: steady ${steady} events/s, e2e ${e2e} events/s, gsocd ${cpu_ns} ns of CPU an event" \
+    "(io thread ${io_ns}), loadgen ${loadgen_ns:-?} ns"
 done
 median="$(printf '%s\n' "${steady_rates[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
 echo "median steady: ${median} events/s"
