@@ -7,8 +7,9 @@
 //
 // Zero-copy: Feed() reports frames as views into the bytes it was given and
 // returns how many bytes it consumed. The caller keeps the unconsumed tail
-// (always shorter than max_message_size, unless the framer is discarding) and
-// presents it again, followed by new bytes, on the next call.
+// (shorter than max_message_size, unless the framer is discarding or stopped
+// at max_frames) and presents it again, followed by new bytes, on the next
+// call.
 //
 // Limits: a frame longer than max_message_size is discarded (the framer skips
 // to its end, across calls) and reported through on_oversize. An octet count
@@ -47,8 +48,11 @@ class StreamFramer {
 
   // Calls on_frame(std::string_view) for each complete frame and
   // on_oversize() for each discarded frame. On error, stop using the stream.
+  // After `max_frames` (>= 1) frames it stops: `consumed` ends after the
+  // last one, and the rest (complete frames among it) is presented again.
   template <typename OnFrame, typename OnOversize>
-  FeedResult Feed(std::string_view data, OnFrame&& on_frame, OnOversize&& on_oversize);
+  FeedResult Feed(std::string_view data, OnFrame&& on_frame, OnOversize&& on_oversize,
+                  size_t max_frames = SIZE_MAX);
 
   // At end of stream: the unconsumed tail is a final non-transparent frame
   // without trailer (real senders omit the last newline). Returns it with CR

@@ -53,7 +53,8 @@ inline bool TailCanFit(const char* tail, size_t length, size_t max) {
 }  // namespace framing_detail
 
 template <typename OnFrame, typename OnOversize>
-FeedResult StreamFramer::Feed(std::string_view data, OnFrame&& on_frame, OnOversize&& on_oversize) {
+FeedResult StreamFramer::Feed(std::string_view data, OnFrame&& on_frame, OnOversize&& on_oversize,
+                              size_t max_frames) {
   using framing_detail::IsDigit;
   const char* const base = data.data();
   const size_t size = data.size();
@@ -99,6 +100,7 @@ FeedResult StreamFramer::Feed(std::string_view data, OnFrame&& on_frame, OnOvers
         if (size - body < count) return {pos, FrameError::kNone};  // incomplete
         on_frame(std::string_view(base + body, static_cast<size_t>(count)));
         pos = body + static_cast<size_t>(count);
+        if (--max_frames == 0) return {pos, FrameError::kNone};
         continue;
       }
     }
@@ -120,6 +122,7 @@ FeedResult StreamFramer::Feed(std::string_view data, OnFrame&& on_frame, OnOvers
       on_oversize();
     } else if (length > 0) {
       on_frame(std::string_view(base + pos, length));
+      if (--max_frames == 0) return {trailer + 1, FrameError::kNone};
     }
     pos = trailer + 1;
   }

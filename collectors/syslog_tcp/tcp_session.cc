@@ -103,8 +103,10 @@ void TcpSession::ReadAvailable() {
       return;
     }
     const size_t n = region.length - tail_;
-    last_activity_ = std::chrono::steady_clock::now();
-    parse_context_.receive_time_ns = NowNanos();
+    if (n > 0) {  // 0: the tail's frames, received before, framed now
+      last_activity_ = std::chrono::steady_clock::now();
+      parse_context_.receive_time_ns = NowNanos();
+    }
     if (!got_message_ && !pending_message_ && n > 0) {
       pending_message_ = true;  // the first-message deadline now applies
       CloseReason unused;
@@ -129,24 +131,27 @@ void TcpSession::ReadAvailable() {
 
 // The tail, then what one read gave, in the batch's arena with kPadding
 // zero bytes after them: frames are parsed where they were read, not copied.
+// When the tail holds frames still to frame (a batch filled up), no read.
 TcpSession::Region TcpSession::ReadIntoBatch() {
   ByteArena& arena = batch_->arena();
   // As much as the block has room for, when that is a fair read: a batch of
   // small reads stays in small blocks, a bulk sender's fills its blocks.
-  size_t chunk = read_size_;
+  size_t chunk = tail_has_frames_ ? 0 : read_size_;
   const size_t overhead = tail_ + ByteArena::kPadding;
-  if (arena.room() > overhead + read_size_ / 4) chunk = std::min(chunk, arena.room() - overhead);
+  if (chunk > 0 && arena.room() > overhead + read_size_ / 4) {
+    chunk = std::min(chunk, arena.room() - overhead);
+  }
   const size_t capacity = overhead + chunk;
   char* data = arena.Allocate(capacity);
   if (tail_ > 0) std::memcpy(data, tail_storage_.get(), tail_);
   Region region{data, 0, {}};
-  const size_t n = ReadSome(data + tail_, chunk, region.error);
+  const size_t n = chunk == 0 ? 0 : ReadSome(data + tail_, chunk, region.error);
   if (region.error) {
     arena.ShrinkLast(data, capacity, 0);
     return region;
   }
   // The next read: twice this one when it filled its room, down to
-  // kMinRead when it took under a quarter.
+  // kMinRead when it took under a quarter (no change without a read).
   if (n == read_size_) {
     read_size_ = std::min(read_size_ * 2, kReadChunk);
   } else if (n < chunk / 4) {
@@ -158,16 +163,24 @@ TcpSession::Region TcpSession::ReadIntoBatch() {
   return region;
 }
 
-// False if closed.
+// False if closed. Frames no more than the batch has room for
+// (batch_events): a read of 64 KiB of 2-byte lines is ~32,000 events of
+// 216 bytes, ~7 MB that the session would hold while it waits for the
+// queue. The rest stays in the tail and is framed into the next batch.
 bool TcpSession::ProcessBuffer(char* data, size_t length) {
+  const size_t room =
+      batch_->size() < context_.batch_events ? context_.batch_events - batch_->size() : 1;
+  size_t framed = 0;
   const char* frames_end = nullptr;
   const FeedResult result = framer_.Feed(
       std::string_view(data, length),
       [&](std::string_view frame) {
         OnFrame(frame, /*in_batch=*/true);
         frames_end = frame.data() + frame.size();
+        ++framed;
       },
-      [this] { ++pending_oversize_; });
+      [this] { ++pending_oversize_; }, room);
+  tail_has_frames_ = framed == room && result.consumed < length;
   // The read's bytes after its last frame (the tail, kept apart) go back
   // to the arena, unless a frame's parse allocated after them.
   const size_t kept = frames_end ? frames_end - data + ByteArena::kPadding : 0;
@@ -182,8 +195,9 @@ bool TcpSession::ProcessBuffer(char* data, size_t length) {
   return false;
 }
 
-// Storage grows to what the partial message needs (at most max_message_size)
-// and shrinks back once it is consumed.
+// Storage grows to what the tail needs (a partial message, at most
+// max_message_size, or the rest of a read whose batch filled up, at most a
+// read and the tail before it) and shrinks back once it is consumed.
 void TcpSession::KeepTail(const char* data, size_t length) {
   const bool grow = length > tail_capacity_;
   const bool shrink = tail_capacity_ > kSmallTail && length < tail_capacity_ / 4;
@@ -276,6 +290,7 @@ void TcpSession::FinishAndClose(CloseReason reason) {
   error_code ignored;
   idle_timer_.cancel();
   socket_.cancel(ignored);
+  if (tail_has_frames_) FrameWholeTail();
   if (tail_ > 0) {
     if (reason == CloseReason::kPeerClosed) {
       // Real senders omit the last trailer: the tail is a final frame.
@@ -294,6 +309,19 @@ void TcpSession::FinishAndClose(CloseReason reason) {
   }
   if (!HandOn()) return;  // OnSpace closes once the batch is handed on
   Close(reason);
+}
+
+// Closing while the tail still holds received frames (a batch filled up,
+// then the queue was full): they are framed into the batch, not dropped.
+void TcpSession::FrameWholeTail() {
+  tail_has_frames_ = false;
+  const FeedResult result = framer_.Feed(
+      std::string_view(tail_storage_.get(), tail_),
+      [this](std::string_view frame) { OnFrame(frame, /*in_batch=*/false); },
+      [this] { ++pending_oversize_; });
+  if (result.error != FrameError::kNone) return KeepTail(nullptr, 0);
+  tail_ -= result.consumed;
+  std::memmove(tail_storage_.get(), tail_storage_.get() + result.consumed, tail_);
 }
 
 void TcpSession::Close(CloseReason reason) {

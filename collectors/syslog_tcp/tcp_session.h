@@ -53,6 +53,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   bool HandOn();
   void OnSpace();
   void FinishAndClose(CloseReason reason);
+  void FrameWholeTail();
   void Close(CloseReason reason);
   void ArmIdleTimer(std::chrono::steady_clock::duration after);
   // auditd serials (audit_): hands on those due without waiting for the
@@ -82,10 +83,11 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   uint16_t limit_agency_;  // whose connection slot this session holds
   StreamFramer framer_;
   bool json_ = false;  // json_tcp: parse frames with the io thread's JsonLineParser
-  std::unique_ptr<char[]> tail_storage_;  // the partial message, sized to it
+  std::unique_ptr<char[]> tail_storage_;  // the unconsumed tail, sized to it
   size_t tail_capacity_ = 0;
-  size_t tail_ = 0;              // unconsumed bytes at the front of tail_storage_
-  size_t read_size_ = kMinRead;  // what the next read offers (adapts)
+  size_t tail_ = 0;               // unconsumed bytes at the front of tail_storage_
+  size_t read_size_ = kMinRead;   // what the next read offers (adapts)
+  bool tail_has_frames_ = false;  // framing stopped at batch_events: frame before reading
   // Taken when a read starts; handed on, or back to the pool when the reads
   // of a turn framed nothing: an idle connection holds none.
   BatchPtr batch_;

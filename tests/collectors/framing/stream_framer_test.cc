@@ -121,6 +121,46 @@ TEST(StreamFramer, SplitAtEveryPosition) {
   }
 }
 
+// A caller that frames at most N at a time (a batch's room) gets every frame
+// of the mixed stream, in order, with the rest presented again each time.
+TEST(StreamFramer, MaxFramesStopsAfterTheLastAndTheRestComesAgain) {
+  for (size_t max_frames = 1; max_frames <= 3; ++max_frames) {
+    StreamFramer framer(FramingMode::kSyslog, 8192);
+    Frames frames;
+    std::string buffer = kMixed;
+    for (int calls = 0; calls < 100; ++calls) {
+      size_t framed = 0;
+      const FeedResult r = framer.Feed(
+          buffer,
+          [&](std::string_view f) {
+            frames.emplace_back(f);
+            ++framed;
+          },
+          [] {}, max_frames);
+      ASSERT_EQ(r.error, FrameError::kNone);
+      ASSERT_LE(framed, max_frames);
+      buffer.erase(0, r.consumed);
+      if (framed < max_frames) break;  // not stopped by the limit: all framed
+    }
+    bool truncated = false;
+    const std::string_view last = framer.Finish(buffer, &truncated);
+    if (!last.empty()) frames.emplace_back(last);
+    EXPECT_EQ(frames, kMixedFrames) << "max_frames " << max_frames;
+  }
+  // consumed ends right after the limit's frame: octet-counted and LF.
+  StreamFramer framer(FramingMode::kSyslog, 8192);
+  EXPECT_EQ(framer
+                .Feed(
+                    "5 hello5 world", [](std::string_view) {}, [] {}, 1)
+                .consumed,
+            7u);
+  EXPECT_EQ(framer
+                .Feed(
+                    "ab\ncd\n", [](std::string_view) {}, [] {}, 1)
+                .consumed,
+            3u);
+}
+
 TEST(StreamFramer, NulTrailer) {
   EXPECT_EQ(Frame("<1>1 a\0<2>1 b\0"s).frames, (Frames{"<1>1 a", "<2>1 b"}));
   // In lines mode NUL is content.

@@ -4,7 +4,9 @@
 // the memory comes back when they close, one agency cannot take every slot,
 // and a connection that sends no complete message is closed after
 // first_message_timeout. And frames, which the listener parses where it
-// read them in the batch's arena, arrive whole however reads split them.
+// read them in the batch's arena, arrive whole however reads split them; a
+// read of tiny lines fills batches of at most batch_events, and what waits
+// in the tail survives a stop.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -85,11 +87,12 @@ bool PeerClosed(int fd, std::chrono::milliseconds timeout) {
 class ListenerHarness {
  public:
   // `keep_raw`: the consumer keeps every event's raw bytes (raws()).
-  explicit ListenerHarness(ListenerConfig config, bool keep_raw = false, bool defer_json = false)
+  explicit ListenerHarness(ListenerConfig config, bool keep_raw = false, bool defer_json = false,
+                           size_t queue_events = 1 << 20)
       : agencies_({{"a", {*Cidr::Parse("127.1.0.0/16")}}, {"b", {*Cidr::Parse("127.2.0.0/16")}}},
                   false),
         metrics_({"tcp"}, agencies_.names()),
-        queue_(1 << 20, pool_) {
+        queue_(queue_events, pool_) {
     config.name = "tcp";
     config.address = "127.0.0.1";
     config.port = 0;
@@ -103,7 +106,11 @@ class ListenerHarness {
     listener_->Start();
     io_thread_ = std::thread([this] { io_.run(); });
     consumer_ = std::thread([this, keep_raw] {
-      while (BatchPtr batch = queue_.Pop()) {
+      for (;;) {
+        while (held_) std::this_thread::sleep_for(1ms);
+        BatchPtr batch = queue_.Pop();
+        if (!batch) break;
+        largest_batch_ = std::max<uint64_t>(largest_batch_, batch->size());
         if (keep_raw) {
           std::lock_guard lock(raws_mutex_);
           for (const Event& event : batch->events()) raws_.emplace_back(event.raw);
@@ -114,6 +121,7 @@ class ListenerHarness {
     });
   }
   ~ListenerHarness() {
+    held_ = false;
     listener_->Stop();
     WaitFor([&] { return metrics_.Connections(0) == 0; }, 10s);
     work_.reset();
@@ -148,6 +156,10 @@ class ListenerHarness {
 
   IngestMetrics& metrics() { return metrics_; }
   uint64_t events() const { return events_; }
+  uint64_t largest_batch() const { return largest_batch_; }
+  // While held, the consumer takes nothing: the queue fills.
+  void Hold(bool held) { held_ = held; }
+  void StopListener() { listener_->Stop(); }
   std::vector<std::string> raws() const {
     std::lock_guard lock(raws_mutex_);
     return raws_;
@@ -165,6 +177,8 @@ class ListenerHarness {
   std::thread io_thread_;
   std::thread consumer_;
   std::atomic<uint64_t> events_{0};
+  std::atomic<uint64_t> largest_batch_{0};
+  std::atomic<bool> held_{false};
   mutable std::mutex raws_mutex_;
   std::vector<std::string> raws_;
 };
@@ -348,6 +362,71 @@ INSTANTIATE_TEST_SUITE_P(Kinds, TcpSplitReadsTest,
                                            SplitCase{"JsonDeferred", "json_tcp", true},
                                            SplitCase{"Syslog", "syslog_tcp", false}),
                          [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace gsoc
+
+namespace gsoc {
+namespace {
+
+// A syslog listener whose queue takes one batch (1,024 events), its
+// consumer held: `count` 2-byte lines sent at once pile up in the socket.
+class TcpBatchBoundTest : public ::testing::Test {
+ protected:
+  static ListenerConfig Config() {
+    ListenerConfig config;
+    config.type = "syslog_tcp";
+    config.first_message_timeout = 600s;
+    return config;
+  }
+  void SendHeld(size_t count) {
+    harness_.Hold(true);
+    const std::string lines = [&] {
+      std::string out;
+      for (size_t i = 0; i < count; ++i) out += "a\n";
+      return out;
+    }();
+    sent_bytes_ = lines.size();
+    fd_ = ConnectFrom(Address(1, 1), harness_.port());
+    ASSERT_GE(fd_, 0);
+    ASSERT_EQ(::send(fd_, lines.data(), lines.size(), 0), static_cast<ssize_t>(lines.size()));
+  }
+  void TearDown() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  ListenerHarness harness_{Config(), false, false, /*queue_events=*/1024};
+  size_t sent_bytes_ = 0;
+  int fd_ = -1;
+};
+
+// Tiny lines do not make huge batches: a 2-byte line is a 216-byte Event,
+// and a 64 KiB read of them was ~32,000 events (~7 MB) in one batch, held
+// by the session while the queue is full. A batch now takes at most
+// batch_events (1,024) and the rest of the read waits in the tail.
+TEST_F(TcpBatchBoundTest, TinyLinesMakeBatchesOfAtMostBatchEvents) {
+  // Every read after the first finds its room full of lines.
+  ASSERT_NO_FATAL_FAILURE(SendHeld(200'000));
+  std::this_thread::sleep_for(100ms);
+  harness_.Hold(false);
+  ASSERT_TRUE(WaitFor([&] { return harness_.events() == 200'000u; }, 30s)) << harness_.events();
+  EXPECT_LE(harness_.largest_batch(), 1024u);
+}
+
+// Frames the session had received but not yet framed when the queue was
+// full (they wait in its tail) are framed, not dropped as truncated, when
+// the listener stops.
+TEST_F(TcpBatchBoundTest, FramesWaitingInTheTailSurviveAStopWhileTheQueueIsFull) {
+  // One batch fills the queue; the second read's 1,976 lines fill a second
+  // batch and leave 952 in the tail while the session waits for room.
+  ASSERT_NO_FATAL_FAILURE(SendHeld(3'000));
+  ASSERT_TRUE(WaitFor([&] { return harness_.metrics().SumBytesReceived(0) == sent_bytes_; }, 10s));
+  std::this_thread::sleep_for(100ms);
+  harness_.StopListener();
+  harness_.Hold(false);
+  EXPECT_TRUE(WaitFor([&] { return harness_.events() == 3'000u; }, 30s)) << harness_.events();
+  EXPECT_EQ(harness_.metrics().SumDiscarded(0, DiscardReason::kTruncated), 0u);
+}
 
 }  // namespace
 }  // namespace gsoc
