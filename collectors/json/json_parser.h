@@ -1,8 +1,10 @@
 // JSON lines parsing with simdjson On-Demand, directly into an Event.
 //
-// Input: one JSON object (one line). It must live in the batch arena and be
-// followed by at least ByteArena::kPadding readable bytes (use
-// ByteArena::CopyPadded), so simdjson parses it in place without copying.
+// Input: one JSON object (one line). It must live as long as the batch's
+// events are used (in the batch arena, or held beside the batch) and be
+// followed by at least ByteArena::kPadding readable bytes that do not change
+// while it is parsed (their content does not matter: ByteArena::CopyPadded,
+// or the next lines), so simdjson parses it in place without copying.
 //
 // Output: format=kJson, message/raw = the line; every scalar member becomes a
 // field; nested objects become dotted names (`id.orig_h`); a member name or

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "engine/util/time_format.h"
+#include "tools/gsocctl/line_reader.h"
 
 namespace gsoc::ctl {
 
@@ -27,17 +28,19 @@ bool LineInput::IsJson(std::string_view line) const {
          (format_ == InputFormat::kAuto && !line.empty() && line.front() == '{');
 }
 
+static_assert(LineBlock::kPadding >= ByteArena::kPadding,
+              "a line is parsed where LineReader read it, with its block's padding");
+
 void LineInput::AddDeferred(std::string_view line, EventBatch& batch, uint64_t event_id) const {
   Event& event = batch.AddEvent();
   event.id = event_id;
   event.receive_time_ns = context_.receive_time_ns;
-  event.raw = line;  // copied in by ParseDeferred
+  event.raw = line;  // parsed where it lies by ParseDeferred
   event.parse_deferred = true;
 }
 
 bool LineInput::ParseDeferred(JsonLineParser& parser, Event& event, EventBatch& batch) const {
   event.parse_deferred = false;
-  event.raw = batch.arena().CopyPadded(event.raw);
   const bool ok = parser.ParseOrKeepRaw(event.raw, context_, event, batch);
   if (!event.has_message_time) event.event_time_ns = event.receive_time_ns;
   return ok;
@@ -45,7 +48,7 @@ bool LineInput::ParseDeferred(JsonLineParser& parser, Event& event, EventBatch& 
 
 bool LineInput::Add(std::string_view line, EventBatch& batch, uint64_t event_id) {
   if (IsJson(line)) {
-    AddDeferred(line, batch, event_id);
+    AddDeferred(batch.arena().CopyPadded(line), batch, event_id);
     return ParseDeferred(*json_, batch.events().back(), batch);
   }
   Event& event = batch.AddEvent();

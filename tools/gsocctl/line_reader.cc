@@ -20,12 +20,17 @@ bool LineReader::Open(const std::string& path) {
 
 bool LineReader::Fill() {
   if (eof_ || error_) return false;
-  if (end_ == block_->size || (begin_ == end_ && begin_ > 0)) {
+  const bool shared = block_.use_count() > 2;  // held_ is one holder
+  // Reading at end_ would write over the padding of the last line handed
+  // out, which another holder may be parsing (a short read: a pipe, a
+  // file's end).
+  const bool over_padding = shared && end_ < handed_end_ + LineBlock::kPadding;
+  if (end_ == block_->size || (begin_ == end_ && begin_ > 0) || over_padding) {
     // No room after the unread bytes (or none unread): they move to the
     // front, of this block when nobody else holds it (no view of it is
     // out), else of a new one, twice their size when they fill a block.
     const size_t pending = end_ - begin_;
-    if (block_.use_count() > 2 || pending * 2 > block_->size) {  // held_ is one holder
+    if (shared || pending * 2 > block_->size) {
       auto fresh = std::make_shared<LineBlock>(std::max(kBlockBytes, pending * 2));
       std::memcpy(fresh->bytes.get(), block_->bytes.get() + begin_, pending);
       block_ = std::move(fresh);
@@ -35,6 +40,7 @@ bool LineReader::Fill() {
     }
     begin_ = 0;
     end_ = pending;
+    handed_end_ = 0;
   }
   for (;;) {
     const ssize_t n = ::read(fd_, block_->bytes.get() + end_, block_->size - end_);
@@ -61,7 +67,13 @@ bool LineReader::Take(size_t end, size_t next, std::string_view* line) {
   if (too_long) {
     SkipTooLong();
   } else {
-    *line = std::string_view(block_->bytes.get() + begin_, end - begin_);
+    char* bytes = block_->bytes.get();
+    *line = std::string_view(bytes + begin_, end - begin_);
+    handed_end_ = end;
+    // Its padding runs past what was read: zeros, never read into while
+    // another holder has the block (Fill).
+    if (end + LineBlock::kPadding > end_)
+      std::memset(bytes + end_, 0, end + LineBlock::kPadding - end_);
   }
   begin_ = next;
   return !too_long;

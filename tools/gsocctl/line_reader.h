@@ -4,12 +4,17 @@
 //
 // A view stays valid for as long as its block is held (block()): replay's
 // reading thread hands the views of a batch's JSON lines to the thread that
-// matches the batch, which copies each line into its own batch just before
-// it parses it, so the bytes go from the kernel's copy to that thread's
+// matches the batch, which parses each line where it lies just before it
+// matches it, so the bytes go from the kernel's copy to that thread's
 // cache once (the reading thread copying them into the batch made them
 // cross between the cores twice, and cost it a copy of every line). A
 // block is never written again once a line of it was handed out while
 // another holder has it: the reader moves on to a new block instead.
+//
+// Each line is followed in its block by at least LineBlock::kPadding
+// readable bytes (the next lines, or zeros), which stay as they are for as
+// long as another holder has the block: simdjson parses a line where it
+// lies, reading up to that far past its end (LineInput::ParseDeferred).
 //
 // A line longer than max_line_bytes is skipped, not read whole: its bytes
 // are dropped as they come, so a block stays within about twice the bound
@@ -26,11 +31,13 @@
 
 namespace gsoc::ctl {
 
-// Bytes read from the file, lines and parts of lines.
+// Bytes read from the file, lines and parts of lines, then kPadding bytes
+// that reads never fill.
 struct LineBlock {
-  explicit LineBlock(size_t size) : bytes(new char[size]), size(size) {}  // not zeroed
+  static constexpr size_t kPadding = 64;  // ByteArena::kPadding, simdjson's 64
+  explicit LineBlock(size_t size) : bytes(new char[size + kPadding]), size(size) {}  // not zeroed
   std::unique_ptr<char[]> bytes;
-  size_t size;
+  size_t size;  // what reads fill
 };
 
 class LineReader {
@@ -44,7 +51,8 @@ class LineReader {
   // False when the file cannot be opened (errno set).
   bool Open(const std::string& path);
   // The next line without its '\n' (a last line without one too), valid
-  // until the next call, or for as long as its block() is held; false at
+  // until the next call, or for as long as its block() is held, and
+  // followed by LineBlock::kPadding readable bytes (above); false at
   // the end of the file or on a read error (error() tells). Lines longer
   // than max_line_bytes are passed over.
   bool Next(std::string_view* line);
@@ -73,6 +81,7 @@ class LineReader {
   std::shared_ptr<LineBlock> block_ = std::make_shared<LineBlock>(kBlockBytes);
   std::shared_ptr<const LineBlock> held_ = block_;  // block() (as const)
   size_t begin_ = 0, end_ = 0;                      // the unread bytes of block_
+  size_t handed_end_ = 0;                           // where the last line handed out ends in block_
   bool eof_ = false, error_ = false;
   bool skipping_ = false;  // dropping the rest of a line too long
   uint64_t line_number_ = 0, too_long_ = 0, first_too_long_line_ = 0;

@@ -11,8 +11,8 @@
 // syslog lines (in order: RFC 3164 years and auditd joining depend on it)
 // and only pointing at JSON lines where the reader holds them (LineReader
 // blocks, kept with the batch); N matching threads (N - 1 workers and this
-// one, while it waits for the batch it needs next) copy in and parse each
-// JSON line (it depends on nothing before it) just before they decode,
+// one, while it waits for the batch it needs next) parse each JSON line
+// where it lies (it depends on nothing before it) just before they decode,
 // classify and match its event, and build the detection alerts of a batch
 // each;
 // this thread then takes the batches back in input order, runs the
@@ -64,8 +64,9 @@ constexpr size_t kBatchBytes = size_t{1} << 20;
 // One batch in flight in a parallel replay: what the stage made of it.
 struct Job {
   EventBatch batch;
-  // The reader's blocks its JSON lines lie in until a stage copies each in
-  // (LineInput::AddDeferred), and their bytes.
+  // The reader's blocks its JSON lines lie in, parsed there by a stage
+  // (LineInput::AddDeferred): held until the job is taken again, for the
+  // events' fields are views of them. And the lines' bytes.
   std::vector<std::shared_ptr<const LineBlock>> blocks;
   size_t deferred_bytes = 0;
   std::vector<Alert> alerts;  // detection alerts, in the stage's order

@@ -2,11 +2,13 @@
 #include "tools/gsocctl/line_reader.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 
 namespace gsoc::ctl {
 namespace {
@@ -142,6 +144,54 @@ TEST_F(LineReaderTest, BoundEdgesAndAHugeLastLine) {
             size_t{3} << 20);
   EXPECT_EQ(unbounded.too_long(), 0u);
   EXPECT_GE(unbounded.buffer_bytes(), size_t{3} << 20);
+}
+
+// Each line is followed by LineBlock::kPadding readable bytes that do not
+// change while its block is held: replay's workers parse the lines where
+// they lie, and simdjson reads that far past a line's end. A FIFO written
+// in random pieces gives short reads, so later reads land in the block
+// right after lines already handed out (the last line, without '\n',
+// reaches the block's end).
+TEST_F(LineReaderTest, AHeldLinesPaddingStaysAsItWasHandedOut) {
+  ASSERT_EQ(::mkfifo(path_.c_str(), 0600), 0);
+  std::mt19937 random(3);
+  std::string bytes;
+  while (bytes.size() < (size_t{3} << 20)) {
+    std::string line(random() % 200, ' ');
+    for (char& c : line) c = static_cast<char>('a' + random() % 26);
+    bytes += line + '\n';
+  }
+  bytes += std::string((size_t{1} << 20) - 10, 'Z');  // the last line, no '\n'
+  std::thread writer([&] {
+    std::ofstream out(path_, std::ios::binary);
+    std::mt19937 pieces(4);
+    for (size_t at = 0; at < bytes.size();) {
+      const size_t n = std::min<size_t>(1 + pieces() % 300, bytes.size() - at);
+      out.write(bytes.data() + at, static_cast<std::streamsize>(n));
+      out.flush();
+      at += n;
+    }
+  });
+  LineReader reader;
+  ASSERT_TRUE(reader.Open(path_));
+  struct Held {
+    std::string_view line;
+    std::string padding;  // as it was when the line was handed out
+    std::shared_ptr<const LineBlock> block;
+  };
+  std::vector<Held> held;
+  for (std::string_view line; reader.Next(&line);) {
+    held.push_back(
+        {line, std::string(line.data() + line.size(), LineBlock::kPadding), reader.block()});
+  }
+  writer.join();
+  ASSERT_GT(held.size(), 20'000u);
+  EXPECT_EQ(held.back().line.size(), (size_t{1} << 20) - 10);
+  size_t changed = 0;
+  for (const Held& h : held) {
+    changed += std::string_view(h.line.data() + h.line.size(), LineBlock::kPadding) != h.padding;
+  }
+  EXPECT_EQ(changed, 0u);
 }
 
 }  // namespace
