@@ -89,6 +89,7 @@ void TcpSession::OnReadable(const error_code& error) {
 }
 
 void TcpSession::ReadAvailable() {
+  size_t turn_bytes = 0;
   for (int reads = 0; reads < kReadsPerTurn; ++reads) {
     if (!batch_) batch_ = context_.input->pool().Acquire();
     const Region region = ReadIntoBatch();
@@ -113,9 +114,10 @@ void TcpSession::ReadAvailable() {
       ArmIdleTimer(TimeLeft(&unused).value_or(std::chrono::steady_clock::duration::zero()));
     }
     if (!tls_) pending_bytes_ += n;  // TLS counts ciphertext as it reads it
+    turn_bytes += n;
     if (!ProcessBuffer(region.data, region.length)) return;
     if (batch_ && batch_->size() >= context_.batch_events && !HandOn()) return;
-    if (reads + 1 == kReadsPerTurn) {
+    if (reads + 1 == kReadsPerTurn || turn_bytes >= kTurnBytes) {
       // More may be waiting: let other connections run, then continue.
       if (!HandOn()) return;
       asio::post(socket_.get_executor(), [self = shared_from_this()] {
@@ -136,10 +138,13 @@ TcpSession::Region TcpSession::ReadIntoBatch() {
   ByteArena& arena = batch_->arena();
   // As much as the block has room for, when that is a fair read: a batch of
   // small reads stays in small blocks, a bulk sender's fills its blocks.
-  size_t chunk = tail_has_frames_ ? 0 : read_size_;
+  size_t chunk = tail_has_frames_ ? 0 : NextReadSize();
   const size_t overhead = tail_ + ByteArena::kPadding;
-  if (chunk > 0 && arena.room() > overhead + read_size_ / 4) {
+  if (chunk > 0 && arena.room() > overhead + chunk / 4) {
     chunk = std::min(chunk, arena.room() - overhead);
+  } else if (chunk > 0 && overhead < ByteArena::kDefaultBlockSize) {
+    // A new block: one of the arena's own size, which a reused arena keeps.
+    chunk = std::min(chunk, ByteArena::kDefaultBlockSize - overhead);
   }
   const size_t capacity = overhead + chunk;
   char* data = arena.Allocate(capacity);
@@ -152,7 +157,7 @@ TcpSession::Region TcpSession::ReadIntoBatch() {
   }
   // The next read: twice this one when it filled its room, down to
   // kMinRead when it took under a quarter (no change without a read).
-  if (n == read_size_) {
+  if (n == chunk && chunk == read_size_) {
     read_size_ = std::min(read_size_ * 2, kReadChunk);
   } else if (n < chunk / 4) {
     read_size_ = std::max(read_size_ / 2, kMinRead);
@@ -161,6 +166,18 @@ TcpSession::Region TcpSession::ReadIntoBatch() {
   std::memset(data + region.length, 0, ByteArena::kPadding);
   arena.ShrinkLast(data, capacity, region.length + ByteArena::kPadding);
   return region;
+}
+
+size_t TcpSession::NextReadSize() const {
+  if (frame_bytes_ == 0) return read_size_;
+  const size_t room = batch_->size() < context_.batch_events
+                          ? context_.batch_events - batch_->size()
+                          : 1;  // (ProcessBuffer frames at least one)
+  // A read that holds more frames than the batch takes leaves them in the
+  // tail, copied out and back in; a little more than the room keeps the
+  // last frame whole.
+  const size_t fits = room * frame_bytes_ + frame_bytes_;
+  return std::clamp(fits, kMinRead, read_size_);
 }
 
 // False if closed. Frames no more than the batch has room for
@@ -181,6 +198,7 @@ bool TcpSession::ProcessBuffer(char* data, size_t length) {
       },
       [this] { ++pending_oversize_; }, room);
   tail_has_frames_ = framed == room && result.consumed < length;
+  if (framed > 0) frame_bytes_ = std::max<size_t>(1, result.consumed / framed);
   // The read's bytes after its last frame (the tail, kept apart) go back
   // to the arena, unless a frame's parse allocated after them.
   const size_t kept = frames_end ? frames_end - data + ByteArena::kPadding : 0;

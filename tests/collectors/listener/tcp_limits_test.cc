@@ -370,7 +370,8 @@ namespace gsoc {
 namespace {
 
 // A syslog listener whose queue takes one batch (1,024 events), its
-// consumer held: `count` 2-byte lines sent at once pile up in the socket.
+// consumer held: `count` lines (`line`, 2 bytes by default) sent at once
+// pile up in the socket.
 class TcpBatchBoundTest : public ::testing::Test {
  protected:
   static ListenerConfig Config() {
@@ -379,11 +380,11 @@ class TcpBatchBoundTest : public ::testing::Test {
     config.first_message_timeout = 600s;
     return config;
   }
-  void SendHeld(size_t count) {
+  void SendHeld(size_t count, std::string_view line = "a\n") {
     harness_.Hold(true);
     const std::string lines = [&] {
       std::string out;
-      for (size_t i = 0; i < count; ++i) out += "a\n";
+      for (size_t i = 0; i < count; ++i) out += line;
       return out;
     }();
     sent_bytes_ = lines.size();
@@ -417,15 +418,29 @@ TEST_F(TcpBatchBoundTest, TinyLinesMakeBatchesOfAtMostBatchEvents) {
 // full (they wait in its tail) are framed, not dropped as truncated, when
 // the listener stops.
 TEST_F(TcpBatchBoundTest, FramesWaitingInTheTailSurviveAStopWhileTheQueueIsFull) {
-  // One batch fills the queue; the second read's 1,976 lines fill a second
-  // batch and leave 952 in the tail while the session waits for room.
-  ASSERT_NO_FATAL_FAILURE(SendHeld(3'000));
-  ASSERT_TRUE(WaitFor([&] { return harness_.metrics().SumBytesReceived(0) == sent_bytes_; }, 10s));
-  std::this_thread::sleep_for(100ms);
+  // A read offers what the batch has room for at the bytes a frame took,
+  // but no less than 2 KiB: 3-byte lines overfill a batch's last reads,
+  // and the rest waits in the tail. One batch fills the queue, the second
+  // waits for room with frames in its tail; the session reads no more.
+  constexpr size_t kLine = 3;
+  ASSERT_NO_FATAL_FAILURE(SendHeld(3'000, "ab\n"));
+  size_t received = 0;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const size_t before = received;
+        std::this_thread::sleep_for(100ms);
+        received = harness_.metrics().SumBytesReceived(0);
+        return received > 0 && received == before;
+      },
+      10s));
   harness_.StopListener();
   harness_.Hold(false);
-  EXPECT_TRUE(WaitFor([&] { return harness_.events() == 3'000u; }, 30s)) << harness_.events();
-  EXPECT_EQ(harness_.metrics().SumDiscarded(0, DiscardReason::kTruncated), 0u);
+  // Every whole line received arrives; a line cut by the stop is truncated.
+  const size_t lines = received / kLine;
+  ASSERT_GT(lines, 1024u);
+  EXPECT_TRUE(WaitFor([&] { return harness_.events() == lines; }, 30s)) << harness_.events();
+  EXPECT_EQ(harness_.metrics().SumDiscarded(0, DiscardReason::kTruncated),
+            received % kLine == 0 ? 0u : 1u);
 }
 
 }  // namespace
