@@ -103,7 +103,7 @@ void TcpSession::ReadAvailable() {
       FinishAndClose(CloseReason::kReadError);
       return;
     }
-    const size_t n = region.length - tail_;
+    const size_t n = region.read;
     if (n > 0) {  // 0: the tail's frames, received before, framed now
       last_activity_ = std::chrono::steady_clock::now();
       parse_context_.receive_time_ns = NowNanos();
@@ -115,7 +115,7 @@ void TcpSession::ReadAvailable() {
     }
     if (!tls_) pending_bytes_ += n;  // TLS counts ciphertext as it reads it
     turn_bytes += n;
-    if (!ProcessBuffer(region.data, region.length)) return;
+    if (!ProcessBuffer(region)) return;
     if (batch_ && batch_->size() >= context_.batch_events && !HandOn()) return;
     if (reads + 1 == kReadsPerTurn || turn_bytes >= kTurnBytes) {
       // More may be waiting: let other connections run, then continue.
@@ -133,13 +133,16 @@ void TcpSession::ReadAvailable() {
 
 // The tail, then what one read gave, in the batch's arena with kPadding
 // zero bytes after them: frames are parsed where they were read, not copied.
-// When the tail holds frames still to frame (a batch filled up), no read.
+// When the tail holds frames still to frame (a batch filled up), no read,
+// and only as much of the tail as the batch has room to frame: the rest
+// stays where it is, not copied out and back once per batch.
 TcpSession::Region TcpSession::ReadIntoBatch() {
   ByteArena& arena = batch_->arena();
+  const size_t take = tail_has_frames_ && !whole_tail_next_ ? std::min(tail_, RoomBytes()) : tail_;
   // As much as the block has room for, when that is a fair read: a batch of
   // small reads stays in small blocks, a bulk sender's fills its blocks.
   size_t chunk = tail_has_frames_ ? 0 : NextReadSize();
-  const size_t overhead = tail_ + ByteArena::kPadding;
+  const size_t overhead = take + ByteArena::kPadding;
   if (chunk > 0 && arena.room() > overhead + chunk / 4) {
     chunk = std::min(chunk, arena.room() - overhead);
   } else if (chunk > 0 && overhead < ByteArena::kDefaultBlockSize) {
@@ -148,9 +151,9 @@ TcpSession::Region TcpSession::ReadIntoBatch() {
   }
   const size_t capacity = overhead + chunk;
   char* data = arena.Allocate(capacity);
-  if (tail_ > 0) std::memcpy(data, tail_storage_.get(), tail_);
-  Region region{data, 0, {}};
-  const size_t n = chunk == 0 ? 0 : ReadSome(data + tail_, chunk, region.error);
+  if (take > 0) std::memcpy(data, TailData(), take);
+  Region region{data, 0, take, 0, {}};
+  const size_t n = chunk == 0 ? 0 : ReadSome(data + take, chunk, region.error);
   if (region.error) {
     arena.ShrinkLast(data, capacity, 0);
     return region;
@@ -162,29 +165,35 @@ TcpSession::Region TcpSession::ReadIntoBatch() {
   } else if (n < chunk / 4) {
     read_size_ = std::max(read_size_ / 2, kMinRead);
   }
-  region.length = tail_ + n;
+  region.length = take + n;
+  region.read = n;
   std::memset(data + region.length, 0, ByteArena::kPadding);
   arena.ShrinkLast(data, capacity, region.length + ByteArena::kPadding);
   return region;
 }
 
-size_t TcpSession::NextReadSize() const {
-  if (frame_bytes_ == 0) return read_size_;
+size_t TcpSession::RoomBytes() const {
   const size_t room = batch_->size() < context_.batch_events
                           ? context_.batch_events - batch_->size()
                           : 1;  // (ProcessBuffer frames at least one)
-  // A read that holds more frames than the batch takes leaves them in the
-  // tail, copied out and back in; a little more than the room keeps the
-  // last frame whole.
-  const size_t fits = room * frame_bytes_ + frame_bytes_;
-  return std::clamp(fits, kMinRead, read_size_);
+  // A little more than the room keeps the last frame whole.
+  return std::max(room * frame_bytes_ + frame_bytes_, kMinRead);
+}
+
+// A read that holds more frames than the batch takes leaves them in the
+// tail, to be copied into the next batches.
+size_t TcpSession::NextReadSize() const {
+  if (frame_bytes_ == 0) return read_size_;
+  return std::min(RoomBytes(), read_size_);
 }
 
 // False if closed. Frames no more than the batch has room for
 // (batch_events): a read of 64 KiB of 2-byte lines is ~32,000 events of
 // 216 bytes, ~7 MB that the session would hold while it waits for the
 // queue. The rest stays in the tail and is framed into the next batch.
-bool TcpSession::ProcessBuffer(char* data, size_t length) {
+bool TcpSession::ProcessBuffer(const Region& region) {
+  char* const data = region.data;
+  const size_t length = region.length;
   const size_t room =
       batch_->size() < context_.batch_events ? context_.batch_events - batch_->size() : 1;
   size_t framed = 0;
@@ -197,16 +206,28 @@ bool TcpSession::ProcessBuffer(char* data, size_t length) {
         ++framed;
       },
       [this] { ++pending_oversize_; }, room);
-  tail_has_frames_ = framed == room && result.consumed < length;
   if (framed > 0) frame_bytes_ = std::max<size_t>(1, result.consumed / framed);
   // The read's bytes after its last frame (the tail, kept apart) go back
   // to the arena, unless a frame's parse allocated after them.
   const size_t kept = frames_end ? frames_end - data + ByteArena::kPadding : 0;
   batch_->arena().ShrinkLast(data, length + ByteArena::kPadding, kept);
   if (result.error == FrameError::kNone) {
-    KeepTail(data + result.consumed, length - result.consumed);
+    const bool more_here = framed == room && result.consumed < length;
+    if (region.read > 0) {
+      tail_has_frames_ = more_here;
+      whole_tail_next_ = false;
+      KeepTail(data + result.consumed, length - result.consumed);
+      return true;
+    }
+    // A prefix of the tail: what it did not frame is still in the storage.
+    const bool unseen = region.from_tail < tail_;
+    tail_begin_ += result.consumed;
+    tail_ -= result.consumed;
+    tail_has_frames_ = more_here || unseen;
+    whole_tail_next_ = unseen && framed == 0;  // a frame longer than the prefix
     return true;
   }
+  tail_has_frames_ = whole_tail_next_ = false;
   KeepTail(data, 0);  // the rest of the stream cannot be framed
   FinishAndClose(result.error == FrameError::kBadOctetCount ? CloseReason::kBadOctetCount
                                                             : CloseReason::kOctetCountTooLarge);
@@ -226,6 +247,7 @@ void TcpSession::KeepTail(const char* data, size_t length) {
     tail_capacity_ = capacity;
   }
   if (length > 0) std::memcpy(tail_storage_.get(), data, length);
+  tail_begin_ = 0;
   tail_ = length;
 }
 
@@ -313,7 +335,7 @@ void TcpSession::FinishAndClose(CloseReason reason) {
     if (reason == CloseReason::kPeerClosed) {
       // Real senders omit the last trailer: the tail is a final frame.
       bool truncated = false;
-      const std::string_view last = framer_.Finish({tail_storage_.get(), tail_}, &truncated);
+      const std::string_view last = framer_.Finish({TailData(), tail_}, &truncated);
       if (!last.empty()) OnFrame(last, /*in_batch=*/false);
       if (truncated) context_.metrics->Local().Discarded(context_.index, DiscardReason::kTruncated);
     } else {
@@ -332,14 +354,14 @@ void TcpSession::FinishAndClose(CloseReason reason) {
 // Closing while the tail still holds received frames (a batch filled up,
 // then the queue was full): they are framed into the batch, not dropped.
 void TcpSession::FrameWholeTail() {
-  tail_has_frames_ = false;
+  tail_has_frames_ = whole_tail_next_ = false;
   const FeedResult result = framer_.Feed(
-      std::string_view(tail_storage_.get(), tail_),
+      std::string_view(TailData(), tail_),
       [this](std::string_view frame) { OnFrame(frame, /*in_batch=*/false); },
       [this] { ++pending_oversize_; });
   if (result.error != FrameError::kNone) return KeepTail(nullptr, 0);
+  tail_begin_ += result.consumed;
   tail_ -= result.consumed;
-  std::memmove(tail_storage_.get(), tail_storage_.get() + result.consumed, tail_);
 }
 
 void TcpSession::Close(CloseReason reason) {

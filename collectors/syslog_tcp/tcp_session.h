@@ -42,18 +42,23 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   void OnReadable(const boost::system::error_code& error);
   void ReadAvailable();
   struct Region {
-    char* data;     // in batch_'s arena: the tail, then the bytes read
-    size_t length;  // followed by ByteArena::kPadding zero bytes
+    char* data;            // in batch_'s arena: (a prefix of) the tail, then the bytes read
+    size_t length;         // followed by ByteArena::kPadding zero bytes
+    size_t from_tail = 0;  // the tail's bytes at its front
+    size_t read = 0;       // the socket's after them (0: the tail's frames, framed now)
     boost::system::error_code error;
   };
   Region ReadIntoBatch();
-  // What the next read offers: read_size_, but no more than the batch has
-  // room to frame (batch_events), at the bytes a frame took so far.
+  // The bytes `room` more frames take, at the bytes a frame took so far
+  // (at least kMinRead).
+  size_t RoomBytes() const;
+  // What the next read offers: read_size_, but no more than RoomBytes().
   size_t NextReadSize() const;
-  // Frames the region data[0, length) in place; gives its end after the
-  // last frame back to the arena and keeps the unconsumed tail apart.
-  bool ProcessBuffer(char* data, size_t length);
+  // Frames the region in place; gives its end after the last frame back to
+  // the arena and keeps the unconsumed tail apart.
+  bool ProcessBuffer(const Region& region);
   void KeepTail(const char* data, size_t length);
+  const char* TailData() const { return tail_storage_.get() + tail_begin_; }
   // `in_batch`: the frame is in batch_'s arena with kPadding bytes after it.
   void OnFrame(std::string_view frame, bool in_batch);
   void FlushCounts(ThreadCounters& counters);
@@ -93,10 +98,12 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   bool json_ = false;  // json_tcp: parse frames with the io thread's JsonLineParser
   std::unique_ptr<char[]> tail_storage_;  // the unconsumed tail, sized to it
   size_t tail_capacity_ = 0;
-  size_t tail_ = 0;               // unconsumed bytes at the front of tail_storage_
+  size_t tail_begin_ = 0;         // where the unconsumed bytes start in tail_storage_
+  size_t tail_ = 0;               // and how many there are
   size_t read_size_ = kMinRead;   // what the next read offers (adapts)
   size_t frame_bytes_ = 0;        // bytes a frame took in the last read that framed any
   bool tail_has_frames_ = false;  // framing stopped at batch_events: frame before reading
+  bool whole_tail_next_ = false;  // a prefix of the tail held no whole frame
   // Taken when a read starts; handed on, or back to the pool when the reads
   // of a turn framed nothing: an idle connection holds none.
   BatchPtr batch_;

@@ -312,6 +312,9 @@ namespace {
 // lines of 1 B to 60 KB, written in pieces of random size (a line split
 // over many reads, many lines in one read, tails carried on), arrive byte
 // for byte and in order, on each listener kind and JSON parse placement.
+// After each 60 KB line come 3,000 tiny ones: a read sized for long lines
+// holds more than its batch has room for, and the rest is framed from the
+// tail into the next batches.
 struct SplitCase {
   const char* name;
   const char* type;
@@ -329,14 +332,20 @@ TEST_P(TcpSplitReadsTest, LinesSplitOverReadsArriveWhole) {
   std::mt19937 random(7);
   std::vector<std::string> sent;
   std::string stream;
-  for (int i = 0; i < 600; ++i) {
-    const size_t length =
-        i % 50 == 0 ? 60'000 : std::uniform_int_distribution<size_t>(1, 3000)(random);
+  auto add = [&](int i, size_t length) {
     std::string body(length, static_cast<char>('a' + i % 26));
     std::string line = json ? "{\"n\":" + std::to_string(i) + ",\"m\":\"" + body + "\"}"
                             : "<13>" + std::to_string(i) + " " + body;
     stream += line + "\n";
     sent.push_back(std::move(line));
+  };
+  for (int i = 0; i < 600; ++i) {
+    if (i % 50 != 0) {
+      add(i, std::uniform_int_distribution<size_t>(1, 3000)(random));
+      continue;
+    }
+    add(i, 60'000);
+    for (int tiny = 0; tiny < 3'000; ++tiny) add(i, 1);
   }
   const int fd = ConnectFrom(Address(1, 1), harness.port());
   ASSERT_GE(fd, 0);
