@@ -172,12 +172,14 @@ TcpSession::Region TcpSession::ReadIntoBatch() {
   return region;
 }
 
+size_t TcpSession::BatchRoom() const {
+  // At least one: a full batch is handed on before the next read.
+  return batch_->size() < context_.batch_events ? context_.batch_events - batch_->size() : 1;
+}
+
 size_t TcpSession::RoomBytes() const {
-  const size_t room = batch_->size() < context_.batch_events
-                          ? context_.batch_events - batch_->size()
-                          : 1;  // (ProcessBuffer frames at least one)
   // A little more than the room keeps the last frame whole.
-  return std::max(room * frame_bytes_ + frame_bytes_, kMinRead);
+  return std::max(BatchRoom() * frame_bytes_ + frame_bytes_, kMinRead);
 }
 
 // A read that holds more frames than the batch takes leaves them in the
@@ -194,8 +196,7 @@ size_t TcpSession::NextReadSize() const {
 bool TcpSession::ProcessBuffer(const Region& region) {
   char* const data = region.data;
   const size_t length = region.length;
-  const size_t room =
-      batch_->size() < context_.batch_events ? context_.batch_events - batch_->size() : 1;
+  const size_t room = BatchRoom();
   size_t framed = 0;
   const char* frames_end = nullptr;
   const FeedResult result = framer_.Feed(

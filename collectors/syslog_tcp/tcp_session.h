@@ -30,8 +30,10 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
 
  private:
   // The most one read takes: one block of the batch's arena
-  // (ByteArena::kDefaultBlockSize). 64 KiB reads sent ~4x the ACKs a byte,
-  // and an ACK on loopback runs the sender's next transmit on this thread.
+  // (ByteArena::kDefaultBlockSize). Fewer, larger reads send fewer window
+  // updates, and on loopback each runs the sender's next transmit on this
+  // thread: 256 KiB instead of 64 KiB took the io thread's CPU an event from
+  // ~550 to ~350 ns with the shipped pack (bench/README.md, session 29).
   static constexpr size_t kReadChunk = 256 * 1024;
   static constexpr size_t kMinRead = 2 * 1024;  // the least it offers
   // A turn ends after this many reads or bytes: then other connections run.
@@ -49,7 +51,9 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
     boost::system::error_code error;
   };
   Region ReadIntoBatch();
-  // The bytes `room` more frames take, at the bytes a frame took so far
+  // The events batch_ has room for (batch_events), at least 1.
+  size_t BatchRoom() const;
+  // The bytes that many more frames take, at the bytes a frame took so far
   // (at least kMinRead).
   size_t RoomBytes() const;
   // What the next read offers: read_size_, but no more than RoomBytes().
