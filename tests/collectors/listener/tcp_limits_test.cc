@@ -366,6 +366,46 @@ TEST_P(TcpSplitReadsTest, LinesSplitOverReadsArriveWhole) {
   ::close(fd);
 }
 
+// Frames left in the tail are framed without waiting for more bytes: after
+// 60 KB lines that make reads of 256 KiB, one burst of 3,000 tiny lines and
+// two of 50 KB, then silence, the connection open. One read takes the whole
+// burst; the tail left after its batch filled holds tiny lines, then lines
+// longer than any prefix sized at the bytes a tiny frame took. A prefix
+// holding fewer frames than the batch's room must not end the framing (it
+// failed at 1,882 events when it did), and one holding no whole frame must
+// be followed by the whole tail (the io thread spun on 2 KiB prefixes, 3,020
+// events, when it was not).
+TEST(TcpTailTest, ABurstArrivesWholeWhileTheSenderWaits) {
+  ListenerConfig config;
+  config.type = "syslog_tcp";
+  config.first_message_timeout = 600s;
+  ListenerHarness harness(config, /*keep_raw=*/true);
+  std::vector<std::string> sent;
+  std::string stream;
+  auto add = [&](size_t length) {
+    std::string line = "<13>" + std::to_string(sent.size()) + " " + std::string(length, 'x');
+    stream += line + "\n";
+    sent.push_back(std::move(line));
+  };
+  for (int i = 0; i < 3'000; ++i) add(1);
+  for (int i = 0; i < 2; ++i) add(50'000);
+  const int fd = ConnectFrom(Address(1, 1), harness.port());
+  ASSERT_GE(fd, 0);
+  // Long lines first, received before the burst: reads grow to 256 KiB and
+  // a frame took 60 KB, so the burst's first read holds all its tiny lines.
+  std::string warm;
+  for (int i = 0; i < 20; ++i) warm += "<13>w " + std::string(60'000, 'w') + "\n";
+  ASSERT_EQ(::send(fd, warm.data(), warm.size(), 0), static_cast<ssize_t>(warm.size()));
+  ASSERT_TRUE(WaitFor([&] { return harness.events() == 20; }, 10s));
+  for (int i = 0; i < 20; ++i) sent.insert(sent.begin(), "<13>w " + std::string(60'000, 'w'));
+  ASSERT_EQ(::send(fd, stream.data(), stream.size(), 0), static_cast<ssize_t>(stream.size()));
+  EXPECT_TRUE(WaitFor([&] { return harness.events() == sent.size(); }, 10s)) << harness.events();
+  const std::vector<std::string> raws = harness.raws();
+  ASSERT_EQ(raws.size(), sent.size());
+  for (size_t i = 0; i < sent.size(); ++i) ASSERT_TRUE(raws[i] == sent[i]) << "line " << i;
+  ::close(fd);
+}
+
 INSTANTIATE_TEST_SUITE_P(Kinds, TcpSplitReadsTest,
                          ::testing::Values(SplitCase{"Json", "json_tcp", false},
                                            SplitCase{"JsonDeferred", "json_tcp", true},
