@@ -473,21 +473,28 @@ TEST_F(TcpBatchBoundTest, FramesWaitingInTheTailSurviveAStopWhileTheQueueIsFull)
   // waits for room with frames in its tail; the session reads no more.
   constexpr size_t kLine = 3;
   ASSERT_NO_FATAL_FAILURE(SendHeld(3'000, "ab\n"));
-  size_t received = 0;
+  // Until the session has read what it will (it waits for room); a pause
+  // of the io thread only makes the stop come earlier, which the counts
+  // below allow for.
+  size_t seen = 0;
   ASSERT_TRUE(WaitFor(
       [&] {
-        const size_t before = received;
-        std::this_thread::sleep_for(100ms);
-        received = harness_.metrics().SumBytesReceived(0);
-        return received > 0 && received == before;
+        const size_t before = seen;
+        std::this_thread::sleep_for(300ms);
+        seen = harness_.metrics().SumBytesReceived(0);
+        return seen > 0 && seen == before;
       },
       10s));
   harness_.StopListener();
   harness_.Hold(false);
-  // Every whole line received arrives; a line cut by the stop is truncated.
+  ASSERT_TRUE(WaitFor([&] { return harness_.metrics().Connections(0) == 0; }, 10s));
+  // Closed: every whole line received arrives; a line cut by the stop is
+  // truncated.
+  const size_t received = harness_.metrics().SumBytesReceived(0);
   const size_t lines = received / kLine;
   ASSERT_GT(lines, 1024u);
-  EXPECT_TRUE(WaitFor([&] { return harness_.events() == lines; }, 30s)) << harness_.events();
+  EXPECT_TRUE(WaitFor([&] { return harness_.events() == lines; }, 30s))
+      << harness_.events() << " events for " << lines << " lines received";
   EXPECT_EQ(harness_.metrics().SumDiscarded(0, DiscardReason::kTruncated),
             received % kLine == 0 ? 0u : 1u);
 }
