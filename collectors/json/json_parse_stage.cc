@@ -27,7 +27,7 @@ void JsonParseStage::ParseDeferred(EventBatch& batch, Event& event) {
   if (!WorkerJsonParser().ParseOrKeepRaw(event.raw, context, event, batch)) {
     metrics_.Local().ParseErrors(event.listener, ParseFormat::kJson);
   }
-  ResolveEventTime(event, max_clock_skew_ns_);
+  if (ResolveEventTime(event, max_clock_skew_ns_)) metrics_.Local().TimesAhead(event.listener, 1);
 }
 
 }  // namespace gsoc

@@ -43,12 +43,12 @@ void CollectorAuditJoin::AfterParse(EventBatch& batch, int64_t now_ns) {
   if (decode::JoinAuditRecord(*joiner_, batch, now_ns, ids) > 0) Finish(batch, from);
 }
 
-void CollectorAuditJoin::Finish(EventBatch& batch, size_t from) const {
+void CollectorAuditJoin::Finish(EventBatch& batch, size_t from) {
   auto events = batch.events();
   const std::string_view identity =
       tls_client_.empty() ? std::string_view() : batch.arena().Copy(tls_client_);
   for (size_t i = from; i < events.size(); ++i) {
-    ResolveEventTime(events[i], max_clock_skew_ns_);
+    if (ResolveEventTime(events[i], max_clock_skew_ns_)) ++times_ahead_;
     if (!identity.empty()) batch.AddField(events[i], "tls_client", identity);
   }
 }
@@ -85,6 +85,8 @@ int64_t CollectorAuditJoin::next_due_ns() const {
 
 void CollectorAuditJoin::FlushCounts(ThreadCounters& counters, uint16_t listener) {
   if (!joiner_) return;
+  if (times_ahead_) counters.TimesAhead(listener, times_ahead_);
+  times_ahead_ = 0;
   const decode::AuditStats& now = joiner_->stats();
   const decode::AuditStats& then = reported_;
   const uint64_t folded = now.Folded(joiner_->open());

@@ -64,15 +64,16 @@ class CollectorAuditJoin {
   void FlushCounts(ThreadCounters& counters, uint16_t listener);
 
  private:
-  // The joined events from `from` on: their times resolved, the TLS
-  // identity added.
-  void Finish(EventBatch& batch, size_t from) const;
+  // The joined events from `from` on: their times resolved (one too far
+  // ahead counted in times_ahead_), the TLS identity added.
+  void Finish(EventBatch& batch, size_t from);
 
   decode::AuditLimits limits_;
   int64_t max_clock_skew_ns_;
   std::unique_ptr<decode::AuditJoiner> joiner_;
   decode::AuditStats reported_;
   uint64_t reported_folded_ = 0;
+  uint64_t times_ahead_ = 0;  // since FlushCounts
   std::string tls_client_;
 };
 

@@ -83,23 +83,28 @@ std::unique_ptr<Listener> MakeListener(boost::asio::io_context& io, ListenerCont
 // Wall clock now, ns since the epoch.
 int64_t NowNanos();
 
-// Parse failures counted per ParseFormat until a listener hands on its
-// batch (then flushed to the thread's counters), so counting is per batch.
-struct PendingParseErrors {
+// Bad input counted until a listener hands on its batch (then flushed to
+// the thread's counters), so counting is per batch: parse failures per
+// ParseFormat, and message times replaced for being too far ahead
+// (ResolveEventTime).
+struct PendingBadInput {
   uint64_t by_format[size_t(ParseFormat::kCount)] = {};
+  uint64_t times_ahead = 0;
 
   void Flush(ThreadCounters& counters, uint16_t listener) {
     for (size_t f = 0; f < size_t(ParseFormat::kCount); ++f) {
       if (by_format[f]) counters.ParseErrors(listener, static_cast<ParseFormat>(f), by_format[f]);
       by_format[f] = 0;
     }
+    if (times_ahead) counters.TimesAhead(listener, times_ahead);
+    times_ahead = 0;
   }
 };
 
 // Parses a syslog frame that is already in the batch arena into `event`
 // (ParseSyslog), counting a refusal under the parser that refused it.
 inline void ParseSyslogFrame(std::string_view frame, const SyslogParseContext& context,
-                             Event& event, EventBatch& batch, PendingParseErrors& errors) {
+                             Event& event, EventBatch& batch, PendingBadInput& errors) {
   EventFormat failed = EventFormat::kUnparsed;
   ParseSyslog(frame, context, event, batch, &failed);
   if (event.parse_error) {
@@ -109,11 +114,15 @@ inline void ParseSyslogFrame(std::string_view frame, const SyslogParseContext& c
 }
 
 // Applies the event-time policy: message time if present and not further
-// ahead of receive time than the allowed skew, else receive time.
-inline void ResolveEventTime(Event& event, int64_t max_clock_skew_ns) {
-  if (!event.has_message_time || event.event_time_ns > event.receive_time_ns + max_clock_skew_ns) {
-    event.event_time_ns = event.receive_time_ns;
-  }
+// ahead of receive time than the allowed skew, else receive time. Returns
+// whether the message had a time and it was refused for being too far
+// ahead: the caller counts it (gsoc_event_times_ahead_total), since a
+// sender's clock that runs days ahead is worth an operator's look.
+[[nodiscard]] inline bool ResolveEventTime(Event& event, int64_t max_clock_skew_ns) {
+  const bool ahead =
+      event.has_message_time && event.event_time_ns > event.receive_time_ns + max_clock_skew_ns;
+  if (!event.has_message_time || ahead) event.event_time_ns = event.receive_time_ns;
+  return ahead;
 }
 
 }  // namespace gsoc

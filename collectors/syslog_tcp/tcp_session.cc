@@ -268,12 +268,12 @@ void TcpSession::OnFrame(std::string_view frame, bool in_batch) {
     event.parse_deferred = true;
   } else if (json_) {
     if (!ThreadJsonParser().ParseOrKeepRaw(copy, parse_context_, event, *batch_)) {
-      ++pending_parse_errors_.by_format[size_t(ParseFormat::kJson)];
+      ++pending_bad_input_.by_format[size_t(ParseFormat::kJson)];
     }
   } else {
-    ParseSyslogFrame(copy, parse_context_, event, *batch_, pending_parse_errors_);
+    ParseSyslogFrame(copy, parse_context_, event, *batch_, pending_bad_input_);
   }
-  ResolveEventTime(event, context_.max_clock_skew_ns);
+  if (ResolveEventTime(event, context_.max_clock_skew_ns)) ++pending_bad_input_.times_ahead;
   ++pending_events_;
   if (!json_) audit_.AfterParse(*batch_, parse_context_.receive_time_ns);
 }
@@ -283,7 +283,7 @@ void TcpSession::FlushCounts(ThreadCounters& counters) {
   if (pending_events_) counters.EventsReceived(listener, agency_, pending_events_);
   if (pending_bytes_) counters.BytesReceived(listener, pending_bytes_);
   if (pending_oversize_) counters.Discarded(listener, DiscardReason::kOversize, pending_oversize_);
-  pending_parse_errors_.Flush(counters, listener);
+  pending_bad_input_.Flush(counters, listener);
   audit_.FlushCounts(counters, listener);
   pending_events_ = pending_bytes_ = pending_oversize_ = 0;
 }

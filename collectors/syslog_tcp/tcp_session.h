@@ -122,7 +122,7 @@ class TcpSession : public std::enable_shared_from_this<TcpSession> {
   uint64_t pending_events_ = 0;
   uint64_t pending_bytes_ = 0;
   uint64_t pending_oversize_ = 0;
-  PendingParseErrors pending_parse_errors_;
+  PendingBadInput pending_bad_input_;
 
   // syslog_tls: the connection's TLS state, bytes waiting to be written,
   // and the verified client identity. Ciphertext is read into the io

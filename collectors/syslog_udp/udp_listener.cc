@@ -162,8 +162,8 @@ void UdpListener::OnDatagram(size_t slot, size_t length, ThreadCounters& counter
   event.listener = listener;
   event.agency = last_agency_;
   event.peer = peer;
-  ParseSyslogFrame(copy, parse_context_, event, *batch_, pending_parse_errors_);
-  ResolveEventTime(event, context_.max_clock_skew_ns);
+  ParseSyslogFrame(copy, parse_context_, event, *batch_, pending_bad_input_);
+  if (ResolveEventTime(event, context_.max_clock_skew_ns)) ++pending_bad_input_.times_ahead;
   ++pending_by_agency_[last_agency_];
   audit_.AfterParse(*batch_, parse_context_.receive_time_ns);
 }
@@ -174,7 +174,7 @@ void UdpListener::HandOn(ThreadCounters& counters) {
     if (pending_by_agency_[a]) counters.EventsReceived(listener, a, pending_by_agency_[a]);
     pending_by_agency_[a] = 0;
   }
-  pending_parse_errors_.Flush(counters, listener);
+  pending_bad_input_.Flush(counters, listener);
   audit_.FlushCounts(counters, listener);
   if (batch_->empty()) return;
   if (context_.input->TryPush(batch_) == PushResult::kPushed) {

@@ -62,7 +62,7 @@ class UdpListener : public Listener {
   uint16_t last_agency_ = AgencyTable::kNone;
   bool have_last_peer_ = false;
   std::vector<uint64_t> pending_by_agency_;
-  PendingParseErrors pending_parse_errors_;
+  PendingBadInput pending_bad_input_;
   CollectorAuditJoin audit_;
   boost::asio::steady_timer audit_timer_;
   int64_t audit_timer_due_ns_ = INT64_MAX;  // when the armed timer fires (wall clock)

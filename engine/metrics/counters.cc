@@ -33,6 +33,7 @@ ThreadCounters::ThreadCounters(size_t listeners, size_t agency_count)
       bytes_received(listeners),
       discarded(listeners * size_t(DiscardReason::kCount)),
       parse_errors(listeners * size_t(ParseFormat::kCount)),
+      times_ahead(listeners),
       rejected(listeners * size_t(RejectReason::kCount)),
       closed(listeners * size_t(CloseReason::kCount)),
       audit_events(listeners * size_t(AuditEnd::kCount)) {}
@@ -100,6 +101,10 @@ uint64_t IngestMetrics::SumParseErrors(uint16_t listener, ParseFormat format) co
   return Sum([&](const ThreadCounters& c) -> const RelaxedCounter& {
     return c.parse_errors[listener * size_t(ParseFormat::kCount) + size_t(format)];
   });
+}
+uint64_t IngestMetrics::SumTimesAhead(uint16_t listener) const {
+  return Sum(
+      [&](const ThreadCounters& c) -> const RelaxedCounter& { return c.times_ahead[listener]; });
 }
 uint64_t IngestMetrics::SumRejected(uint16_t listener, RejectReason reason) const {
   return Sum([&](const ThreadCounters& c) -> const RelaxedCounter& {

@@ -84,6 +84,7 @@ struct ThreadCounters {
   void ParseErrors(uint16_t listener, ParseFormat format, uint64_t n = 1) {
     parse_errors[listener * size_t(ParseFormat::kCount) + size_t(format)].Add(n);
   }
+  void TimesAhead(uint16_t listener, uint64_t n) { times_ahead[listener].Add(n); }
   void Rejected(uint16_t listener, RejectReason reason) {
     rejected[listener * size_t(RejectReason::kCount) + size_t(reason)].Add(1);
   }
@@ -100,6 +101,7 @@ struct ThreadCounters {
   std::vector<RelaxedCounter> bytes_received;   // [listener]
   std::vector<RelaxedCounter> discarded;        // [listener][DiscardReason]
   std::vector<RelaxedCounter> parse_errors;     // [listener][ParseFormat]
+  std::vector<RelaxedCounter> times_ahead;      // [listener]
   std::vector<RelaxedCounter> rejected;         // [listener][RejectReason]
   std::vector<RelaxedCounter> closed;           // [listener][CloseReason]
   std::vector<RelaxedCounter> audit_events;     // [listener][AuditEnd]
@@ -124,6 +126,7 @@ class IngestMetrics {
   uint64_t SumBytesReceived(uint16_t listener) const;
   uint64_t SumDiscarded(uint16_t listener, DiscardReason reason) const;
   uint64_t SumParseErrors(uint16_t listener, ParseFormat format) const;
+  uint64_t SumTimesAhead(uint16_t listener) const;
   uint64_t SumRejected(uint16_t listener, RejectReason reason) const;
   uint64_t SumClosed(uint16_t listener, CloseReason reason) const;
   uint64_t SumAuditEvents(uint16_t listener, AuditEnd end) const;

@@ -72,6 +72,10 @@ std::vector<MetricFamily> IngestCollectable::Collect() const {
       MakeFamily("gsoc_bytes_received_total", "Bytes read by a listener", MetricType::Counter);
   MetricFamily connections =
       MakeFamily("gsoc_connections", "Open connections of a listener", MetricType::Gauge);
+  MetricFamily ahead = MakeFamily(
+      "gsoc_event_times_ahead_total",
+      "Message times further ahead of receive time than max_clock_skew, replaced by receive time",
+      MetricType::Counter);
   for (uint16_t l = 0; l < listeners.size(); ++l) {
     for (uint16_t a = 0; a < agencies.size(); ++a) {
       AddSample(received, {{"listener", listeners[l]}, {"agency", agencies[a]}},
@@ -81,9 +85,11 @@ std::vector<MetricFamily> IngestCollectable::Collect() const {
               static_cast<double>(metrics_.SumBytesReceived(l)));
     AddSample(connections, {{"listener", listeners[l]}},
               static_cast<double>(metrics_.Connections(l)));
+    AddSample(ahead, {{"listener", listeners[l]}}, static_cast<double>(metrics_.SumTimesAhead(l)));
   }
   out.push_back(std::move(received));
   out.push_back(std::move(bytes));
+  out.push_back(std::move(ahead));
   out.push_back(std::move(connections));
   out.push_back(ReasonFamily<DiscardReason>(
       metrics_, "gsoc_events_discarded_total", "Messages received but not handed on, by reason",

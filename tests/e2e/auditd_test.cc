@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "tests/e2e/gsocd_harness.h"
 
@@ -64,6 +65,16 @@ size_t AlertsOf(const TempDir& dir, const std::string& rule_id) {
     if (line.find("\"id\":\"" + rule_id + "\"") != std::string::npos) ++n;
   }
   return n;
+}
+
+// Sends `records` from `host` as audisp-syslog does (one syslog line each)
+// on one TCP connection, then closes it.
+void SendRecords(Gsocd& gsocd, const std::string& host, const std::vector<std::string>& records) {
+  const std::string head = "<14>" + Rfc3164Now() + " " + host + " audispd: ";
+  std::string text;
+  for (const std::string& record : records) text += head + record + "\n";
+  Fd fd(ConnectTcp(gsocd.port("tcp")));
+  ASSERT_TRUE(SendAll(fd.get(), text));
 }
 
 double Discarded(Gsocd& gsocd, const std::string& listener, const std::string& reason) {
@@ -127,19 +138,35 @@ TEST(E2eAuditd, OpenSerialIsHandedOnWhenTheConnectionCloses) {
   TempDir dir;
   Gsocd gsocd;
   ASSERT_TRUE(gsocd.Start({AuditConfig(dir)}));
-  {
-    Fd fd(ConnectTcp(gsocd.port("tcp")));
-    const std::string head = "<14>" + Rfc3164Now() + " web-3 audispd: ";
-    ASSERT_TRUE(SendAll(fd.get(), head + "type=SYSCALL msg=audit(1700000001.000:9): syscall=59 "
-                                         "exe=\"/usr/bin/id\"\n" +
-                                         head + "type=EXECVE msg=audit(1700000001.000:9): argc=1 "
-                                                "a0=\"id\"\n"));
-  }
+  SendRecords(gsocd, "web-3",
+              {"type=SYSCALL msg=audit(1700000001.000:9): syscall=59 exe=\"/usr/bin/id\"",
+               "type=EXECVE msg=audit(1700000001.000:9): argc=1 a0=\"id\""});
   ASSERT_TRUE(gsocd.WaitMetric("gsoc_auditd_events_total",
                                {{"listener", "tcp"}, {"end", "flushed"}}, 1, 5s));
   ASSERT_TRUE(gsocd.WaitMetric("gsoc_events_processed_total", {}, 1));
   EXPECT_EQ(Discarded(gsocd, "tcp", "auditd_joined"), 1);
   EXPECT_EQ(gsocd.Stop(), 0);
+}
+
+// A joined event's time comes from its records' audit(...) stamp, not the
+// syslog header: a stamp beyond max_clock_skew ahead is replaced by the
+// receive time and counted, once for the one joined event.
+TEST(E2eAuditd, AJoinedEventsTimeFarAheadIsReplacedAndCounted) {
+  TempDir dir;
+  Gsocd gsocd;
+  ASSERT_TRUE(gsocd.Start({AuditConfig(dir)}));
+  SendRecords(gsocd, "web-4",
+              {"type=SYSCALL msg=audit(4102444800.000:77): syscall=59 exe=\"/usr/bin/id\"",
+               "type=EOE msg=audit(4102444800.000:77): "});
+  ASSERT_TRUE(
+      gsocd.WaitMetric("gsoc_auditd_events_total", {{"listener", "tcp"}, {"end", "eoe"}}, 1, 5s));
+  ASSERT_TRUE(gsocd.WaitMetric("gsoc_event_times_ahead_total", {{"listener", "tcp"}}, 1));
+  ASSERT_TRUE(gsocd.WaitMetric("gsoc_events_processed_total", {}, 1));
+  EXPECT_EQ(gsocd.Metric("gsoc_event_times_ahead_total", {{"listener", "tcp"}}), 1);
+  EXPECT_EQ(gsocd.Stop(), 0);
+  const auto events = gsocd.Events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].Get("time"), events[0].Get("receive_time"));
 }
 
 }  // namespace

@@ -136,6 +136,43 @@ TEST(E2eHostile, OutOfRangePriIsKeptUnparsed) {
   EXPECT_EQ(unparsed, 3);
 }
 
+// A sender's clock days ahead must not move event time (correlation
+// windows, per-source watermarks): the receive time is used, and each such
+// message is counted under its listener, over TCP and UDP alike.
+TEST(E2eHostile, MessageTimesFarAheadAreReplacedAndCounted) {
+  Gsocd gsocd;
+  ASSERT_TRUE(gsocd.Start({kConfig}));
+  const std::string ahead = "<13>1 2099-01-01T00:00:00Z host prog - - - from the future";
+  const std::string past = "<13>1 2023-11-14T22:13:20Z host prog - - - from the past";
+  {
+    Fd fd(ConnectTcp(gsocd.port("tcp")));
+    ASSERT_TRUE(SendAll(fd.get(), ahead + "\n" + past + "\n" + ahead + "\n"));
+  }
+  EXPECT_TRUE(gsocd.WaitMetric("gsoc_event_times_ahead_total", {{"listener", "tcp"}}, 2));
+  {
+    Fd udp(UdpSocket());
+    ASSERT_TRUE(SendUdp(udp.get(), gsocd.port("udp"), ahead));
+  }
+  EXPECT_TRUE(gsocd.WaitMetric("gsoc_event_times_ahead_total", {{"listener", "udp"}}, 1));
+  EXPECT_TRUE(gsocd.WaitMetric("gsoc_events_processed_total", {}, 4));
+  EXPECT_EQ(gsocd.Metric("gsoc_event_times_ahead_total", {{"listener", "tcp"}}), 2);
+  EXPECT_EQ(gsocd.Metric("gsoc_parse_errors_total"), 0);
+  ExpectStillAlive(gsocd);
+  EXPECT_EQ(gsocd.Stop(), 0);
+  const auto events = gsocd.Events();
+  ASSERT_EQ(events.size(), 5u);
+  int replaced = 0;
+  for (const auto& event : events) {
+    if (event.Get("raw") == ahead) {
+      ++replaced;
+      EXPECT_EQ(event.Get("time"), event.Get("receive_time"));
+    } else if (event.Get("raw") == past) {
+      EXPECT_EQ(event.Get("time").substr(0, 19), "2023-11-14T22:13:20");  // behind: kept
+    }
+  }
+  EXPECT_EQ(replaced, 3);
+}
+
 TEST(E2eHostile, TruncatedStructuredDataIsKeptUnparsed) {
   Gsocd gsocd;
   ASSERT_TRUE(gsocd.Start({kConfig}));

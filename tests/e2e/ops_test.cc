@@ -47,7 +47,8 @@ TEST(E2eOps, PromtoolAcceptsMetrics) {
        {"gsoc_events_received_total", "gsoc_bytes_received_total", "gsoc_connections",
         "gsoc_events_discarded_total", "gsoc_parse_errors_total", "gsoc_connections_rejected_total",
         "gsoc_connections_closed_total", "gsoc_events_processed_total", "gsoc_queue_events",
-        "gsoc_queue_capacity_events", "gsoc_queue_full_total", "gsoc_build_info"}) {
+        "gsoc_queue_capacity_events", "gsoc_queue_full_total", "gsoc_event_times_ahead_total",
+        "gsoc_build_info"}) {
     EXPECT_TRUE(FindMetric(metrics, name).has_value()) << name;
     EXPECT_NE(metrics.find(std::string("# TYPE ") + name + " "), std::string::npos) << name;
   }

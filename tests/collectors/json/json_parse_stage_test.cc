@@ -160,6 +160,17 @@ TEST_F(JsonParseStageTest, AppliesTheEventTimePolicy) {
   stage_.Prepare(batch);
   EXPECT_EQ(batch.events()[0].event_time_ns, kReceived);  // beyond the skew
   EXPECT_EQ(batch.events()[1].event_time_ns, kReceived + 1600LL * 1'000'000'000);
+  // Only the time refused for being ahead is counted, under its listener.
+  EXPECT_EQ(metrics_.SumTimesAhead(1), 1u);
+  EXPECT_EQ(metrics_.SumTimesAhead(0) + metrics_.SumTimesAhead(2), 0u);
+}
+
+TEST_F(JsonParseStageTest, ALineWithoutATimeIsNotCountedAhead) {
+  EventBatch batch;
+  AddDeferred(batch, R"({"a":1})", 1);
+  stage_.Prepare(batch);
+  EXPECT_EQ(batch.events()[0].event_time_ns, kReceived);
+  EXPECT_EQ(metrics_.SumTimesAhead(1), 0u);
 }
 
 }  // namespace

@@ -61,6 +61,7 @@ class IngestCollectableTest : public ::testing::Test {
       c.BytesReceived(0, 1000);
       c.Discarded(1, DiscardReason::kQueueFull, 7);
       c.ParseErrors(0, ParseFormat::kRfc3164, 2);
+      c.TimesAhead(1, 3);
       c.Rejected(0, RejectReason::kMaxConnections);
       c.Closed(0, CloseReason::kPeerClosed);
       c.EventsProcessed(100);
@@ -84,6 +85,7 @@ TEST_F(IngestCollectableTest, FamiliesHaveTheRightNamesTypesAndLabels) {
       {"gsoc_events_received_total", MetricType::Counter},
       {"gsoc_bytes_received_total", MetricType::Counter},
       {"gsoc_connections", MetricType::Gauge},
+      {"gsoc_event_times_ahead_total", MetricType::Counter},
       {"gsoc_events_discarded_total", MetricType::Counter},
       {"gsoc_parse_errors_total", MetricType::Counter},
       {"gsoc_connections_rejected_total", MetricType::Counter},
@@ -111,6 +113,7 @@ TEST_F(IngestCollectableTest, FamiliesHaveTheRightNamesTypesAndLabels) {
   }
   EXPECT_EQ(FindFamily(families, "gsoc_bytes_received_total")->metric.size(), 2u);
   EXPECT_EQ(FindFamily(families, "gsoc_connections")->metric.size(), 2u);
+  EXPECT_EQ(FindFamily(families, "gsoc_event_times_ahead_total")->metric.size(), 2u);
   EXPECT_EQ(FindFamily(families, "gsoc_events_discarded_total")->metric.size(),
             2u * size_t(DiscardReason::kCount));
   EXPECT_EQ(FindFamily(families, "gsoc_parse_errors_total")->metric.size(),
@@ -149,6 +152,12 @@ TEST_F(IngestCollectableTest, ValuesAreSumsOverThreads) {
   EXPECT_EQ(Value(*FindFamily(families, "gsoc_parse_errors_total"),
                   {{"listener", "syslog_tcp"}, {"format", "rfc3164"}}),
             4);
+  EXPECT_EQ(
+      Value(*FindFamily(families, "gsoc_event_times_ahead_total"), {{"listener", "syslog_udp"}}),
+      6);
+  EXPECT_EQ(
+      Value(*FindFamily(families, "gsoc_event_times_ahead_total"), {{"listener", "syslog_tcp"}}),
+      0);
   EXPECT_EQ(Value(*FindFamily(families, "gsoc_connections_rejected_total"),
                   {{"listener", "syslog_tcp"}, {"reason", "max_connections"}}),
             2);
