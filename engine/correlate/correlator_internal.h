@@ -18,6 +18,7 @@
 #include "engine/correlate/key_table.h"
 #include "engine/correlate/raw_cache.h"
 #include "engine/event/field_access.h"
+#include "engine/util/wire_format.h"
 
 namespace gsoc::correlate {
 
@@ -124,26 +125,6 @@ inline uint64_t SourceKey(uint16_t agency, std::string_view host) {
   return HashBytes(host, kSourceSeed + agency) | 1;  // never 0 (free slots)
 }
 
-inline void AppendVarint(std::string& out, uint64_t value) {
-  while (value >= 0x80) {
-    out.push_back(static_cast<char>(value | 0x80));
-    value >>= 7;
-  }
-  out.push_back(static_cast<char>(value));
-}
-
-inline bool ReadVarint(std::string_view& in, uint64_t* value) {
-  *value = 0;
-  for (int shift = 0; shift < 64; shift += 7) {
-    if (in.empty()) return false;
-    const uint8_t byte = static_cast<uint8_t>(in.front());
-    in.remove_prefix(1);
-    *value |= static_cast<uint64_t>(byte & 0x7F) << shift;
-    if ((byte & 0x80) == 0) return true;
-  }
-  return false;
-}
-
 // A group-by value beyond the limit: its first bytes, "...#" and 16 hex
 // digits of a hash of the whole value, `limit` bytes in all.
 inline constexpr size_t kTruncatedValueTail = 20;
@@ -162,7 +143,7 @@ inline bool SplitKey(std::string_view key, size_t count, std::vector<std::string
   if (count == 0) return key.empty();
   for (size_t g = 0; g + 1 < count; ++g) {
     uint64_t length;
-    if (!ReadVarint(key, &length) || length > key.size()) return false;
+    if (!wire::ReadVarint(key, &length) || length > key.size()) return false;
     values.push_back(key.substr(0, length));
     key.remove_prefix(length);
   }

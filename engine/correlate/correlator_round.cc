@@ -20,7 +20,7 @@ bool Correlator::Round::AppendKey(const CorrelationRule& rule, uint32_t ref, Loo
     const FieldLookup value = lookup(GroupFieldName(rule, g, ref));
     if (!value.present) return false;
     const bool truncate = value.value.size() > limit;
-    if (g + 1 < count) AppendVarint(s_.keys, truncate ? limit : value.value.size());
+    if (g + 1 < count) wire::PutVarint(s_.keys, truncate ? limit : value.value.size());
     if (truncate) {
       AppendTruncated(s_.keys, value.value, limit);
     } else {

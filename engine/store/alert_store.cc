@@ -132,7 +132,7 @@ uint64_t RocksAlertStore::ReadMeta(const char* key, uint64_t fallback) const {
   if (value.size() != 8) {
     Fail(std::string("read meta ") + key, rocksdb::Status::Corruption("bad length"));
   }
-  return format::ReadBigEndian64(value);
+  return wire::GetBigEndian64(value);
 }
 
 void RocksAlertStore::LoadMeta() {
@@ -153,12 +153,12 @@ void RocksAlertStore::LoadMeta() {
   }
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), Cf(kAlertsCf)));
   it->SeekToLast();
-  const uint64_t last_key = it->Valid() ? format::ReadBigEndian64(it->key().ToStringView()) : 0;
+  const uint64_t last_key = it->Valid() ? wire::GetBigEndian64(it->key().ToStringView()) : 0;
   it->SeekToFirst();
   const uint64_t next_id =
       std::max({ReadMeta(kMetaNextId, 1), last_key + 1, options_.min_first_id, uint64_t{1}});
   encoder_next_id_ = next_id;
-  live_hint_ = it->Valid() ? format::ReadBigEndian64(it->key().ToStringView()) : next_id;
+  live_hint_ = it->Valid() ? wire::GetBigEndian64(it->key().ToStringView()) : next_id;
   last_id_ = next_id - 1;
   // A store written before the block summaries: its alerts keep their by_time
   // entries; the ones from here on are summarized per block.

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "engine/alert/alert.h"
+#include "engine/util/wire_format.h"
 
 namespace gsoc::store::format {
 
@@ -30,24 +31,9 @@ constexpr uint64_t kFormatVersionPerAlertIndex = 3;
 constexpr uint64_t kFormatVersionJson = 2;
 constexpr uint64_t kFormatVersionNoCommitTime = 1;
 
-inline void AppendBigEndian64(std::string& out, uint64_t value) {
-  char bytes[8];
-  for (int i = 7; i >= 0; --i) {
-    bytes[i] = static_cast<char>(value & 0xff);
-    value >>= 8;
-  }
-  out.append(bytes, 8);
-}
-
-inline uint64_t ReadBigEndian64(std::string_view bytes) {
-  uint64_t value = 0;
-  for (size_t i = 0; i < 8; ++i) value = (value << 8) | static_cast<uint8_t>(bytes[i]);
-  return value;
-}
-
 inline std::string IdKey(uint64_t id) {
   std::string key;
-  AppendBigEndian64(key, id);
+  wire::PutBigEndian64(key, id);
   return key;
 }
 
@@ -59,7 +45,7 @@ inline std::string NamePrefix(std::string_view name) {
 }
 inline std::string NameKey(std::string_view name, uint64_t id) {
   std::string key = NamePrefix(name);
-  AppendBigEndian64(key, id);
+  wire::PutBigEndian64(key, id);
   return key;
 }
 
@@ -69,7 +55,7 @@ inline std::string LevelPrefix(rules::Level level) {
 }
 inline std::string LevelKey(rules::Level level, uint64_t id) {
   std::string key = LevelPrefix(level);
-  AppendBigEndian64(key, id);
+  wire::PutBigEndian64(key, id);
   return key;
 }
 
@@ -80,8 +66,8 @@ inline uint64_t OffsetTime(int64_t time_ns) {
 // Key of by_time: BE offset time + BE id.
 inline std::string TimeKey(int64_t time_ns, uint64_t id) {
   std::string key;
-  AppendBigEndian64(key, OffsetTime(time_ns));
-  AppendBigEndian64(key, id);
+  wire::PutBigEndian64(key, OffsetTime(time_ns));
+  wire::PutBigEndian64(key, id);
   return key;
 }
 
@@ -94,13 +80,13 @@ constexpr uint64_t kTimeBlockIds = uint64_t{1} << kTimeBlockBits;
 constexpr std::string_view kTimeBlockPrefix = "time_block:";
 inline std::string TimeBlockKey(uint64_t block) {
   std::string key(kTimeBlockPrefix);
-  AppendBigEndian64(key, block);
+  wire::PutBigEndian64(key, block);
   return key;
 }
 inline std::string TimeBlockValue(int64_t min_ns, int64_t max_ns) {
   std::string value;
-  AppendBigEndian64(value, OffsetTime(min_ns));
-  AppendBigEndian64(value, OffsetTime(max_ns));
+  wire::PutBigEndian64(value, OffsetTime(min_ns));
+  wire::PutBigEndian64(value, OffsetTime(max_ns));
   return value;
 }
 inline int64_t TimeFromOffset(uint64_t offset) {
@@ -109,8 +95,8 @@ inline int64_t TimeFromOffset(uint64_t offset) {
 // false when `value` is not 16 bytes.
 inline bool DecodeTimeBlockValue(std::string_view value, int64_t* min_ns, int64_t* max_ns) {
   if (value.size() != 16) return false;
-  *min_ns = TimeFromOffset(ReadBigEndian64(value));
-  *max_ns = TimeFromOffset(ReadBigEndian64(value.substr(8)));
+  *min_ns = TimeFromOffset(wire::GetBigEndian64(value));
+  *max_ns = TimeFromOffset(wire::GetBigEndian64(value.substr(8)));
   return true;
 }
 
@@ -118,16 +104,16 @@ inline bool DecodeTimeBlockValue(std::string_view value, int64_t* min_ns, int64_
 inline void AppendNameKey(std::string& out, std::string_view name, uint64_t id) {
   out.append(name);
   out.push_back('\0');
-  AppendBigEndian64(out, id);
+  wire::PutBigEndian64(out, id);
 }
 inline void AppendLevelKey(std::string& out, rules::Level level, uint64_t id) {
   out.push_back(static_cast<char>(level));
-  AppendBigEndian64(out, id);
+  wire::PutBigEndian64(out, id);
 }
 
 // The id at the end of any index key (its last 8 bytes).
 inline uint64_t IdFromIndexKey(std::string_view key) {
-  return key.size() < 8 ? 0 : ReadBigEndian64(key.substr(key.size() - 8));
+  return key.size() < 8 ? 0 : wire::GetBigEndian64(key.substr(key.size() - 8));
 }
 
 // A decoded record whose strings point into the stored bytes.

@@ -20,37 +20,9 @@
 #include <vector>
 
 #include "engine/store/store_format.h"
+#include "engine/util/wire_format.h"
 
 namespace gsoc::store::format {
-
-// At most 10 bytes: a uint64 in 7-bit groups, low first.
-inline void AppendVarint(std::string& out, uint64_t value) {
-  char bytes[10];
-  size_t n = 0;
-  while (value >= 0x80) {
-    bytes[n++] = static_cast<char>((value & 0x7f) | 0x80);
-    value >>= 7;
-  }
-  bytes[n++] = static_cast<char>(value);
-  out.append(bytes, n);
-}
-
-// Reads one varint from the front of `in`; false when truncated or longer
-// than a uint64.
-inline bool ReadVarint(std::string_view& in, uint64_t* value) {
-  uint64_t result = 0;
-  for (size_t i = 0; i < in.size() && i < 10; ++i) {
-    const auto byte = static_cast<uint8_t>(in[i]);
-    if (i == 9 && byte > 1) return false;  // beyond 64 bits
-    result |= uint64_t{byte & 0x7fu} << (7 * i);
-    if ((byte & 0x80) == 0) {
-      in.remove_prefix(i + 1);
-      *value = result;
-      return true;
-    }
-  }
-  return false;
-}
 
 // The ids of a posting (key id `first`, value `gaps`) into `ids` (replaced),
 // ascending; false (ids empty) when the value is malformed: a truncated
@@ -61,7 +33,7 @@ inline bool DecodePosting(uint64_t first, std::string_view gaps, std::vector<uin
   uint64_t id = first;
   while (!gaps.empty()) {
     uint64_t gap = 0;
-    if (!ReadVarint(gaps, &gap) || gap == 0 || gap > UINT64_MAX - id) {
+    if (!wire::ReadVarint(gaps, &gap) || gap == 0 || gap > UINT64_MAX - id) {
       ids.clear();
       return false;
     }
@@ -74,7 +46,7 @@ inline bool DecodePosting(uint64_t first, std::string_view gaps, std::vector<uin
 // The value of a posting of `ids` (ascending, not empty; the key holds ids[0]).
 inline void EncodePostingGaps(std::string& out, const std::vector<uint64_t>& ids) {
   out.clear();
-  for (size_t i = 1; i < ids.size(); ++i) AppendVarint(out, ids[i] - ids[i - 1]);
+  for (size_t i = 1; i < ids.size(); ++i) wire::PutVarint(out, ids[i] - ids[i - 1]);
 }
 
 // The three posting indexes, in the order of their column families.
@@ -114,7 +86,7 @@ class PostingBatch {
         entry.index = index;
         entry.prefix_size = prefix.size();
         entry.key.assign(prefix);
-        AppendBigEndian64(entry.key, id);
+        wire::PutBigEndian64(entry.key, id);
         entry.last = id;
         return;
       }
@@ -122,7 +94,7 @@ class PostingBatch {
       if (entry.hash == hash && entry.index == index &&
           std::string_view(entry.key).substr(0, entry.prefix_size) == prefix) {
         if (id > entry.last) {  // the same alert twice (rule id and name alike): once
-          AppendVarint(entry.gaps, id - entry.last);
+          wire::PutVarint(entry.gaps, id - entry.last);
           entry.last = id;
         }
         return;

@@ -84,7 +84,7 @@ QueryResult RocksAlertStore::ScanPrimary(const QueryRequest& request, ResultColl
   }
   uint64_t last = 0;
   while (it->Valid() && !out.full() && out.budget_left()) {
-    last = format::ReadBigEndian64(it->key().ToStringView());
+    last = wire::GetBigEndian64(it->key().ToStringView());
     out.CountScanned();
     out.Offer(last, it->value().ToStringView());
     desc ? it->Prev() : it->Next();

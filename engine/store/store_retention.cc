@@ -267,7 +267,7 @@ uint64_t RocksAlertStore::DeleteOlderThan(int64_t cutoff_ns) {
       continue;
     }
     if (min_ns >= cutoff_ns) continue;
-    const uint64_t block = format::ReadBigEndian64(key.substr(prefix.size()));
+    const uint64_t block = wire::GetBigEndian64(key.substr(prefix.size()));
     const uint64_t first = block << format::kTimeBlockBits;
     const uint64_t end = first + format::kTimeBlockIds;
     const std::string lower = format::IdKey(std::max(first, live_hint_.load()));
@@ -286,8 +286,7 @@ uint64_t RocksAlertStore::DeleteOlderThan(int64_t cutoff_ns) {
         kept = true;
         continue;
       }
-      records.emplace_back(format::ReadBigEndian64(it->key().ToStringView()),
-                           it->value().ToString());
+      records.emplace_back(wire::GetBigEndian64(it->key().ToStringView()), it->value().ToString());
       if (records.size() >= kRetentionChunk) {
         deleted += DeleteRecords(records, {}, {});
         records.clear();
@@ -345,7 +344,7 @@ uint64_t RocksAlertStore::DeleteBeyondBytes(uint64_t limit) {
   std::vector<uint64_t> ids;
   for (it->Seek(format::IdKey(live_hint_.load())); it->Valid() || !ids.empty();) {
     if (it->Valid() && live > limit) {
-      ids.push_back(format::ReadBigEndian64(it->key().ToStringView()));
+      ids.push_back(wire::GetBigEndian64(it->key().ToStringView()));
       live -= std::min<uint64_t>(live, 8 + it->value().size());
       it->Next();
       if (ids.size() < kRetentionChunk && it->Valid() && live > limit) continue;
@@ -365,7 +364,7 @@ void RocksAlertStore::UpdateLiveHint() {
   read.iterate_lower_bound = &lower_slice;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, Cf(kAlertsCf)));
   it->Seek(lower);
-  live_hint_ = it->Valid() ? format::ReadBigEndian64(it->key().ToStringView()) : last + 1;
+  live_hint_ = it->Valid() ? wire::GetBigEndian64(it->key().ToStringView()) : last + 1;
 }
 
 // Runs also without retention limits: replaced versions' ids are dropped

@@ -162,11 +162,11 @@ std::vector<Case> RocksTriageStore::ListCases(const std::function<bool(const Cas
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   const std::string prefix(1, codec::kCase);
   std::string start = prefix;
-  codec::PutBig64(start, before_id - 1);
+  wire::PutBigEndian64(start, before_id - 1);
   for (it->SeekForPrev(start); it->Valid() && out.size() < limit; it->Prev()) {
     const rocksdb::Slice key = it->key();
     if (key.size() != 9 || key[0] != codec::kCase) break;
-    const uint64_t id = codec::GetBig64({key.data() + 1, 8});
+    const uint64_t id = wire::GetBigEndian64({key.data() + 1, 8});
     auto value = DecodeCase(id, it->value().ToStringView());
     if (!value) Fail("case " + std::to_string(id), rocksdb::Status::Corruption());
     if (visible(*value)) out.push_back(std::move(*value));
@@ -334,7 +334,7 @@ void RocksTriageStore::FlushPending(rocksdb::WriteBatch& batch) {
 void RocksTriageStore::ReplaceCaseAlert(uint64_t from, uint64_t to, rocksdb::WriteBatch& batch) {
   std::vector<uint64_t> cases = pending_members_[from];
   Scan(codec::AlertCasePrefix(from), [&](const rocksdb::Slice& key, const rocksdb::Slice&) {
-    cases.push_back(codec::GetBig64({key.data() + 9, 8}));
+    cases.push_back(wire::GetBigEndian64({key.data() + 9, 8}));
     return true;
   });
   for (uint64_t case_id : cases) {

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "engine/util/wire_format.h"
+
 namespace gsoc::triage::codec {
 
 // Key prefixes (one byte).
@@ -25,34 +27,25 @@ constexpr std::string_view kNextCaseKey = "M/next_case";
 constexpr std::string_view kLogDroppedKey =
     "M/log_dropped";  // -> position, seq of the last dropped
 
-inline void PutBig64(std::string& out, uint64_t value) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(value >> shift));
-}
-inline uint64_t GetBig64(std::string_view in) {
-  uint64_t value = 0;
-  for (size_t i = 0; i < 8; ++i) value = value << 8 | static_cast<unsigned char>(in[i]);
-  return value;
-}
-
 inline std::string StateKey(uint64_t id) {
   std::string key(1, kState);
-  PutBig64(key, id);
+  wire::PutBigEndian64(key, id);
   return key;
 }
 inline std::string HistoryPrefix(uint64_t id) {
   std::string key(1, kHistory);
-  PutBig64(key, id);
+  wire::PutBigEndian64(key, id);
   return key;
 }
 inline std::string HistoryKey(uint64_t id, uint64_t version) {
   std::string key = HistoryPrefix(id);
-  PutBig64(key, version);
+  wire::PutBigEndian64(key, version);
   return key;
 }
 inline std::string StatusPrefix(uint8_t status) { return std::string{kByStatus, char(status)}; }
 inline std::string StatusKey(uint8_t status, uint64_t id) {
   std::string key = StatusPrefix(status);
-  PutBig64(key, id);
+  wire::PutBigEndian64(key, id);
   return key;
 }
 inline std::string AssigneePrefix(std::string_view name) {
@@ -63,29 +56,29 @@ inline std::string AssigneePrefix(std::string_view name) {
 }
 inline std::string AssigneeKey(std::string_view name, uint64_t id) {
   std::string key = AssigneePrefix(name);
-  PutBig64(key, id);
+  wire::PutBigEndian64(key, id);
   return key;
 }
 inline std::string LogKey(uint64_t position, uint64_t seq) {
   std::string key(1, kLog);
-  PutBig64(key, position);
-  PutBig64(key, seq);
+  wire::PutBigEndian64(key, position);
+  wire::PutBigEndian64(key, seq);
   return key;
 }
 
 inline std::string CaseKey(uint64_t id) {
   std::string key(1, kCase);
-  PutBig64(key, id);
+  wire::PutBigEndian64(key, id);
   return key;
 }
 inline std::string AlertCasePrefix(uint64_t alert_id) {
   std::string key(1, kAlertCase);
-  PutBig64(key, alert_id);
+  wire::PutBigEndian64(key, alert_id);
   return key;
 }
 inline std::string AlertCaseKey(uint64_t alert_id, uint64_t case_id) {
   std::string key = AlertCasePrefix(alert_id);
-  PutBig64(key, case_id);
+  wire::PutBigEndian64(key, case_id);
   return key;
 }
 inline std::string AutoOpenKey(std::string_view rule, std::string_view agency,

@@ -277,7 +277,7 @@ std::vector<TriageState> RocksTriageStore::GetMany(std::span<const uint64_t> ids
 std::vector<HistoryEntry> RocksTriageStore::History(uint64_t id) const {
   std::vector<HistoryEntry> out;
   Scan(codec::HistoryPrefix(id), [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
-    auto entry = DecodeHistory(codec::GetBig64({key.data() + 9, 8}), value.ToStringView());
+    auto entry = DecodeHistory(wire::GetBigEndian64({key.data() + 9, 8}), value.ToStringView());
     if (!entry) Fail("history of alert " + std::to_string(id), rocksdb::Status::Corruption());
     out.push_back(std::move(*entry));
     return true;
@@ -412,7 +412,7 @@ void RocksTriageStore::ScanIds(const std::string& prefix, uint64_t after_id, uin
   if (before_id <= after_id + 1) return;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   std::string start = prefix;
-  codec::PutBig64(start, newest_first ? before_id - 1 : after_id + 1);
+  wire::PutBigEndian64(start, newest_first ? before_id - 1 : after_id + 1);
   size_t taken = 0;
   if (newest_first) {
     it->SeekForPrev(start);
@@ -422,7 +422,7 @@ void RocksTriageStore::ScanIds(const std::string& prefix, uint64_t after_id, uin
   for (; it->Valid() && taken < limit; newest_first ? it->Prev() : it->Next()) {
     const rocksdb::Slice key = it->key();
     if (!StartsWith(key, prefix) || key.size() != prefix.size() + 8) break;
-    const uint64_t id = codec::GetBig64({key.data() + prefix.size(), 8});
+    const uint64_t id = wire::GetBigEndian64({key.data() + prefix.size(), 8});
     if (id <= after_id || id >= before_id) break;
     if (take(id, std::string_view(it->value().data(), it->value().size()))) {
       out.push_back(id);
@@ -477,7 +477,7 @@ void RocksTriageStore::CarryOver(uint64_t from, uint64_t to, std::string_view ag
   PutState(batch, *state, moved, agency);
   batch.Delete(codec::StateKey(from));
   Scan(codec::HistoryPrefix(from), [&](const rocksdb::Slice& key, const rocksdb::Slice& value) {
-    batch.Put(codec::HistoryKey(to, codec::GetBig64({key.data() + 9, 8})), value);
+    batch.Put(codec::HistoryKey(to, wire::GetBigEndian64({key.data() + 9, 8})), value);
     batch.Delete(key);
     return true;
   });
@@ -539,8 +539,8 @@ std::string EncodeLogged(const std::string& agency, const TriageState& state) {
 std::optional<LoggedChange> DecodeLogged(const rocksdb::Slice& key, const rocksdb::Slice& value) {
   if (key.size() != 17) return std::nullopt;
   LoggedChange out;
-  out.position = codec::GetBig64({key.data() + 1, 8});
-  out.seq = codec::GetBig64({key.data() + 9, 8});
+  out.position = wire::GetBigEndian64({key.data() + 1, 8});
+  out.seq = wire::GetBigEndian64({key.data() + 9, 8});
   codec::Reader in({value.data(), value.size()});
   const uint64_t id = in.U64();
   out.agency = in.Str();
@@ -560,14 +560,14 @@ void RocksTriageStore::LoadLog() {
     if (key.size() != 17) return true;
     ++count;
     bytes += key.size() + value.size();
-    last_position = codec::GetBig64({key.data() + 1, 8});
-    last_seq = codec::GetBig64({key.data() + 9, 8});
+    last_position = wire::GetBigEndian64({key.data() + 1, 8});
+    last_seq = wire::GetBigEndian64({key.data() + 9, 8});
     return true;
   });
   MutexLock lock(log_mutex_);
   if (auto dropped = Read(std::string(codec::kLogDroppedKey)); dropped && dropped->size() == 16) {
-    log_dropped_position_ = codec::GetBig64({dropped->data(), 8});
-    log_dropped_seq_ = codec::GetBig64({dropped->data() + 8, 8});
+    log_dropped_position_ = wire::GetBigEndian64({dropped->data(), 8});
+    log_dropped_seq_ = wire::GetBigEndian64({dropped->data() + 8, 8});
   }
   log_count_ = count;
   log_bytes_ = bytes;
@@ -609,15 +609,15 @@ void RocksTriageStore::TrimLog() {
     --count;
     bytes -= std::min<uint64_t>(bytes, key.size() + value.size());
     if (key.size() == 17) {
-      last_position = codec::GetBig64({key.data() + 1, 8});
-      last_seq = codec::GetBig64({key.data() + 9, 8});
+      last_position = wire::GetBigEndian64({key.data() + 1, 8});
+      last_seq = wire::GetBigEndian64({key.data() + 9, 8});
     }
     ++dropped;
     return true;
   });
   std::string mark;
-  codec::PutBig64(mark, last_position);
-  codec::PutBig64(mark, last_seq);
+  wire::PutBigEndian64(mark, last_position);
+  wire::PutBigEndian64(mark, last_seq);
   batch.Put(std::string(codec::kLogDroppedKey), mark);
   Write(batch);
   log_count_ = count;

@@ -34,6 +34,38 @@ inline void PutVarint(std::string& out, uint64_t value) {
   out.append(bytes, n);
 }
 
+// Reads one varint from the front of `in` and advances past it; false (and
+// `in` left as it was) when it is truncated or holds more than 64 bits. For
+// parsers of a view that need no WireReader (keys, posting lists).
+inline bool ReadVarint(std::string_view& in, uint64_t* value) {
+  uint64_t result = 0;
+  for (size_t i = 0; i < in.size() && i < 10; ++i) {
+    const auto byte = static_cast<uint8_t>(in[i]);
+    if (i == 9 && byte > 1) return false;  // beyond 64 bits
+    result |= uint64_t{byte & 0x7fu} << (7 * i);
+    if ((byte & 0x80) == 0) {
+      in.remove_prefix(i + 1);
+      *value = result;
+      return true;
+    }
+  }
+  return false;
+}
+
+// Big-endian: keys that sort by number under a byte-wise comparator
+// (RocksDB's default), as the alert store's and triage's ids do.
+inline void PutBigEndian64(std::string& out, uint64_t value) {
+  char bytes[8];
+  for (int i = 7; i >= 0; --i, value >>= 8) bytes[i] = static_cast<char>(value & 0xff);
+  out.append(bytes, 8);
+}
+// The first 8 bytes of `bytes` (the caller checked there are 8).
+inline uint64_t GetBigEndian64(std::string_view bytes) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < 8; ++i) value = (value << 8) | static_cast<uint8_t>(bytes[i]);
+  return value;
+}
+
 inline void PutZigzag(std::string& out, int64_t value) {
   PutVarint(out, (static_cast<uint64_t>(value) << 1) ^ static_cast<uint64_t>(value >> 63));
 }
