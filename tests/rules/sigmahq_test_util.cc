@@ -238,4 +238,22 @@ std::map<std::string, int> AlertsByRule(const std::string& jsonl) {
   return counts;
 }
 
+int ReplayAlerts(const fs::path& rule, const std::string& rule_id,
+                 const std::vector<std::string>& evtx_events, Shape shape, const fs::path& dir) {
+  fs::create_directories(dir / "no_decoders");  // Windows JSON needs no decoder
+  const fs::path input = dir / (std::string(ShapeName(shape)) + ".jsonl");
+  {
+    std::ofstream out(input, std::ios::binary);
+    for (const std::string& event : evtx_events) out << ConvertEvtx(event, shape) << "\n";
+  }
+  const CommandResult result =
+      RunCommand(std::string(GSOCCTL_PATH) + " replay --no-cache --format json --decoders " +
+                 Quote((dir / "no_decoders").string()) + " --rules " + Quote(rule.string()) + " " +
+                 Quote(input.string()) + " 2>/dev/null");
+  if (result.status != 0) return -1;
+  const auto alerts = AlertsByRule(result.out);
+  const auto fired = alerts.find(rule_id);
+  return fired == alerts.end() ? 0 : fired->second;
+}
+
 }  // namespace gsoc::sigmahq

@@ -40,4 +40,11 @@ std::string ReadFile(const fs::path& file);
 // Alerts per rule id in gsocctl's JSON-lines output.
 std::map<std::string, int> AlertsByRule(const std::string& jsonl);
 
+// The alerts of rule `rule_id` when `gsocctl replay --format json` runs with
+// only the rule file `rule` loaded (no decoders, no cache) over
+// `evtx_events` (evtx_dump JSON lines) converted to `shape`; the input is
+// written under `dir`. -1 when gsocctl fails.
+int ReplayAlerts(const fs::path& rule, const std::string& rule_id,
+                 const std::vector<std::string>& evtx_events, Shape shape, const fs::path& dir);
+
 }  // namespace gsoc::sigmahq
