@@ -21,16 +21,19 @@ const char* kConfig = R"(listeners:
 
 const std::string kNormal = "<13>Jan  1 00:00:00 host prog: normal after hostile\n";
 
+// Sends `data` on a new TCP connection, then closes it.
+bool SendOnce(Gsocd& gsocd, const std::string& data) {
+  Fd fd(ConnectTcp(gsocd.port("tcp")));
+  return SendAll(fd.get(), data);
+}
+
 // Sends one normal message on a new connection and waits until it is processed.
 void ExpectStillAlive(Gsocd& gsocd, const std::string& message = kNormal) {
   ASSERT_TRUE(gsocd.running()) << "gsocd died:\n" << gsocd.Stderr();
   const std::string text = gsocd.Scrape();
   const double before = FindMetric(text, "gsoc_events_processed_total").value_or(-1);
   ASSERT_GE(before, 0) << text;
-  {
-    Fd fd(ConnectTcp(gsocd.port("tcp")));
-    ASSERT_TRUE(SendAll(fd.get(), message));
-  }
+  ASSERT_TRUE(SendOnce(gsocd, message));
   // At least: an event the hostile input produced may be processed with it.
   EXPECT_TRUE(gsocd.WaitMetricAtLeast("gsoc_events_processed_total", {}, before + 1))
       << "a normal message after the hostile input was not processed\n"
@@ -104,10 +107,7 @@ TEST(E2eHostile, OutOfRangePriIsKeptUnparsed) {
   ASSERT_TRUE(gsocd.Start({kConfig}));
   const std::string huge = "<44444444444444444444>Jan  1 00:00:00 host prog: huge pri";
   const std::string over = "<192>Jan  1 00:00:00 host prog: pri 192";
-  {
-    Fd fd(ConnectTcp(gsocd.port("tcp")));
-    ASSERT_TRUE(SendAll(fd.get(), huge + "\n" + over + "\n"));
-  }
+  ASSERT_TRUE(SendOnce(gsocd, huge + "\n" + over + "\n"));
   EXPECT_TRUE(gsocd.WaitMetric("gsoc_events_processed_total", {}, 2));
   EXPECT_EQ(gsocd.Metric("gsoc_parse_errors_total", {{"listener", "tcp"}, {"format", "rfc3164"}}),
             2);
@@ -144,10 +144,7 @@ TEST(E2eHostile, MessageTimesFarAheadAreReplacedAndCounted) {
   ASSERT_TRUE(gsocd.Start({kConfig}));
   const std::string ahead = "<13>1 2099-01-01T00:00:00Z host prog - - - from the future";
   const std::string past = "<13>1 2023-11-14T22:13:20Z host prog - - - from the past";
-  {
-    Fd fd(ConnectTcp(gsocd.port("tcp")));
-    ASSERT_TRUE(SendAll(fd.get(), ahead + "\n" + past + "\n" + ahead + "\n"));
-  }
+  ASSERT_TRUE(SendOnce(gsocd, ahead + "\n" + past + "\n" + ahead + "\n"));
   EXPECT_TRUE(gsocd.WaitMetric("gsoc_event_times_ahead_total", {{"listener", "tcp"}}, 2));
   {
     Fd udp(UdpSocket());
@@ -179,10 +176,7 @@ TEST(E2eHostile, TruncatedStructuredDataIsKeptUnparsed) {
   const std::string truncated =
       "<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 "
       "[exampleSDID@32473 iut=\"3\" eventSource=\"Appli";
-  {
-    Fd fd(ConnectTcp(gsocd.port("tcp")));
-    ASSERT_TRUE(SendAll(fd.get(), truncated + "\n"));
-  }
+  ASSERT_TRUE(SendOnce(gsocd, truncated + "\n"));
   EXPECT_TRUE(gsocd.WaitMetric("gsoc_events_processed_total", {}, 1));
   EXPECT_EQ(gsocd.Metric("gsoc_parse_errors_total", {{"listener", "tcp"}, {"format", "rfc5424"}}),
             1);
@@ -201,10 +195,7 @@ TEST(E2eHostile, InvalidUtf8KeepsTheEventsFileValidJson) {
   Gsocd gsocd;
   ASSERT_TRUE(gsocd.Start({kConfig}));
   const std::string bad = "<13>Jan  1 00:00:00 host prog: bad \xff\xfe\xc3\x28 \xed\xa0\x80 bytes";
-  {
-    Fd fd(ConnectTcp(gsocd.port("tcp")));
-    ASSERT_TRUE(SendAll(fd.get(), bad + "\n"));
-  }
+  ASSERT_TRUE(SendOnce(gsocd, bad + "\n"));
   {
     Fd udp(UdpSocket());
     ASSERT_TRUE(SendUdp(udp.get(), gsocd.port("udp"), bad));
