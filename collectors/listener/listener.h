@@ -27,6 +27,7 @@
 #include "engine/config/config.h"
 #include "engine/metrics/counters.h"
 #include "engine/pipeline/pipeline.h"
+#include "engine/util/saturating.h"
 
 namespace prometheus {
 class Collectable;
@@ -118,9 +119,10 @@ inline void ParseSyslogFrame(std::string_view frame, const SyslogParseContext& c
 // whether the message had a time and it was refused for being too far
 // ahead: the caller counts it (gsoc_event_times_ahead_total), since a
 // sender's clock that runs days ahead is worth an operator's look.
+// The bound saturates: a skew of centuries (config) means nothing is ahead.
 [[nodiscard]] inline bool ResolveEventTime(Event& event, int64_t max_clock_skew_ns) {
-  const bool ahead =
-      event.has_message_time && event.event_time_ns > event.receive_time_ns + max_clock_skew_ns;
+  const bool ahead = event.has_message_time &&
+                     event.event_time_ns > SaturatingAdd(event.receive_time_ns, max_clock_skew_ns);
   if (!event.has_message_time || ahead) event.event_time_ns = event.receive_time_ns;
   return ahead;
 }

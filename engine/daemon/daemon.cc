@@ -29,6 +29,7 @@
 #include "engine/pipeline/event_file_stage.h"
 #include "engine/pipeline/pipeline.h"
 #include "engine/util/json_writer.h"
+#include "engine/util/saturating.h"
 
 namespace gsoc {
 
@@ -399,8 +400,7 @@ void StartListeners(Daemon::State& s, std::vector<std::pair<std::string, uint16_
     context.input = &s.pipeline.input();
     context.batch_events = s.config.pipeline.batch_events;
     context.utc_offset_seconds = s.config.utc_offset_seconds;
-    context.max_clock_skew_ns =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(s.config.max_clock_skew).count();
+    context.max_clock_skew_ns = SaturatingNanos(s.config.max_clock_skew);
     context.defer_json_parse = true;  // JsonParseStage parses them (StartAll)
     s.listeners.push_back(MakeListener(s.io, std::move(context)));
     s.listeners.back()->Start();
@@ -419,9 +419,8 @@ bool StartAll(Daemon::State& s, std::vector<std::pair<std::string, uint16_t>>& p
   // parses them, one event just before it matches it; without one, the
   // parse runs first, so that every later stage (a cluster node's
   // publishing, the events file) sees them parsed.
-  auto json_parse = std::make_unique<JsonParseStage>(
-      s.metrics,
-      std::chrono::duration_cast<std::chrono::nanoseconds>(s.config.max_clock_skew).count());
+  auto json_parse =
+      std::make_unique<JsonParseStage>(s.metrics, SaturatingNanos(s.config.max_clock_skew));
   if (!SetUpDetection(s, json_parse)) return false;
   if (json_parse) s.pipeline.AddStage(std::move(json_parse));
   if (!SetUpCluster(s)) return false;

@@ -3,6 +3,7 @@
 // overflowing.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <limits>
 
@@ -22,6 +23,20 @@ inline int64_t SaturatingSub(int64_t a, int64_t b) {
     return b > 0 ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max();
   }
   return out;
+}
+
+// A duration from config as nanoseconds, INT64_MAX beyond (~292 years): a
+// setting of centuries means "never", not an overflow.
+inline int64_t SaturatingNanos(std::chrono::seconds duration) {
+  constexpr int64_t kPerSecond = 1'000'000'000;
+  const int64_t seconds = duration.count();
+  if (seconds > std::numeric_limits<int64_t>::max() / kPerSecond) {
+    return std::numeric_limits<int64_t>::max();
+  }
+  if (seconds < std::numeric_limits<int64_t>::min() / kPerSecond) {
+    return std::numeric_limits<int64_t>::min();
+  }
+  return seconds * kPerSecond;
 }
 
 }  // namespace gsoc
