@@ -15,26 +15,6 @@ namespace {
 
 const fs::path kWindows = fs::path(GSOC_CORPUS_DIR) / "sigmahq/rules/windows";
 
-// One evtx_dump line: the System block of `provider` in `channel`, then
-// `body` (the EventData or UserData member, JSON). `event_id` is JSON too: a
-// number, or the {"#attributes":{"Qualifiers":..},"#text":..} object of the
-// classic providers.
-std::string EvtxEvent(const std::string& provider, const std::string& channel,
-                      const std::string& event_id, const std::string& body) {
-  return R"({"Event":{"#attributes":{"xmlns":)"
-         R"("http://schemas.microsoft.com/win/2004/08/events/event"},)"
-         R"("System":{"Provider":{"#attributes":{"Name":")" +
-         provider + R"(","Guid":"{5770385F-C22A-43E0-BF4C-06F5698FFBD9}"}},"EventID":)" + event_id +
-         R"(,"Version":1,"Level":4,"Task":0,"Opcode":0,"Keywords":"0x8000000000000000",)"
-         R"("TimeCreated":{"#attributes":{"SystemTime":"2026-03-01T10:00:00.123456Z"}},)"
-         R"("EventRecordID":4711,"Correlation":null,)"
-         R"("Execution":{"#attributes":{"ProcessID":1234,"ThreadID":5678}},"Channel":")" +
-         channel +
-         R"(","Computer":"ws01.agency.example",)"
-         R"("Security":{"#attributes":{"UserID":"S-1-5-18"}}},)" +
-         body + "}}";
-}
-
 struct ServiceCase {
   const char* name;
   fs::path rule;  // under kWindows

@@ -238,8 +238,9 @@ std::map<std::string, int> AlertsByRule(const std::string& jsonl) {
   return counts;
 }
 
-int ReplayAlerts(const fs::path& rule, const std::string& rule_id,
-                 const std::vector<std::string>& evtx_events, Shape shape, const fs::path& dir) {
+std::optional<std::map<std::string, int>> ReplayAlertsByRule(
+    const fs::path& rules, const std::vector<std::string>& evtx_events, Shape shape,
+    const fs::path& dir) {
   fs::create_directories(dir / "no_decoders");  // Windows JSON needs no decoder
   const fs::path input = dir / (std::string(ShapeName(shape)) + ".jsonl");
   {
@@ -248,12 +249,34 @@ int ReplayAlerts(const fs::path& rule, const std::string& rule_id,
   }
   const CommandResult result =
       RunCommand(std::string(GSOCCTL_PATH) + " replay --no-cache --format json --decoders " +
-                 Quote((dir / "no_decoders").string()) + " --rules " + Quote(rule.string()) + " " +
+                 Quote((dir / "no_decoders").string()) + " --rules " + Quote(rules.string()) + " " +
                  Quote(input.string()) + " 2>/dev/null");
-  if (result.status != 0) return -1;
-  const auto alerts = AlertsByRule(result.out);
-  const auto fired = alerts.find(rule_id);
-  return fired == alerts.end() ? 0 : fired->second;
+  if (result.status != 0) return std::nullopt;
+  return AlertsByRule(result.out);
+}
+
+int ReplayAlerts(const fs::path& rule, const std::string& rule_id,
+                 const std::vector<std::string>& evtx_events, Shape shape, const fs::path& dir) {
+  const auto alerts = ReplayAlertsByRule(rule, evtx_events, shape, dir);
+  if (!alerts) return -1;
+  const auto fired = alerts->find(rule_id);
+  return fired == alerts->end() ? 0 : fired->second;
+}
+
+std::string EvtxEvent(const std::string& provider, const std::string& channel,
+                      const std::string& event_id, const std::string& body) {
+  return R"({"Event":{"#attributes":{"xmlns":)"
+         R"("http://schemas.microsoft.com/win/2004/08/events/event"},)"
+         R"("System":{"Provider":{"#attributes":{"Name":")" +
+         provider + R"(","Guid":"{5770385F-C22A-43E0-BF4C-06F5698FFBD9}"}},"EventID":)" + event_id +
+         R"(,"Version":1,"Level":4,"Task":0,"Opcode":0,"Keywords":"0x8000000000000000",)"
+         R"("TimeCreated":{"#attributes":{"SystemTime":"2026-03-01T10:00:00.123456Z"}},)"
+         R"("EventRecordID":4711,"Correlation":null,)"
+         R"("Execution":{"#attributes":{"ProcessID":1234,"ThreadID":5678}},"Channel":")" +
+         channel +
+         R"(","Computer":"ws01.agency.example",)"
+         R"("Security":{"#attributes":{"UserID":"S-1-5-18"}}},)" +
+         body + "}}";
 }
 
 }  // namespace gsoc::sigmahq

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,5 +47,17 @@ std::map<std::string, int> AlertsByRule(const std::string& jsonl);
 // written under `dir`. -1 when gsocctl fails.
 int ReplayAlerts(const fs::path& rule, const std::string& rule_id,
                  const std::vector<std::string>& evtx_events, Shape shape, const fs::path& dir);
+// The same with every rule of `rules` (a file or a folder) loaded: the
+// alerts per rule id; nullopt when gsocctl fails.
+std::optional<std::map<std::string, int>> ReplayAlertsByRule(
+    const fs::path& rules, const std::vector<std::string>& evtx_events, Shape shape,
+    const fs::path& dir);
+
+// One evtx_dump line: the System block of `provider` in `channel`, then
+// `body` (the EventData or UserData member, JSON). `event_id` is JSON too: a
+// number, or the {"#attributes":{"Qualifiers":..},"#text":..} object of the
+// classic providers.
+std::string EvtxEvent(const std::string& provider, const std::string& channel,
+                      const std::string& event_id, const std::string& body);
 
 }  // namespace gsoc::sigmahq
