@@ -1,0 +1,318 @@
+// The shipped pipelines (rules/logsources.yaml, rules/pipelines/) held
+// against what SigmaHQ itself states about log sources (corpus
+// sigmahq/tests):
+//  - thor.yml: which channel and EventIDs each Windows category is (Sysmon
+//    1-255, Security 4688, PowerShell 4103/4104, ...), which channels each
+//    Windows service is, and the field mappings of Security 4688 and the
+//    Defender detections. Every entry becomes a rule and events that must
+//    and must not reach it, replayed in the three Windows JSON shapes.
+//  - logsource.json: the fields each logsource's events carry. Each of its
+//    logsources has a mapping, and the mapping's `carries` (what `rules
+//    check` warns against) holds every field it lists.
+// And SigmaHQ's compliance rules on NetFlow and Qualys records, whose
+// logsources logsource.json names without fields: they read those records
+// only.
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cstdio>
+#include <fstream>
+#include <set>
+
+#include "engine/rules/logsource_map.h"
+#include "tests/rules/sigmahq_test_util.h"
+
+namespace gsoc::sigmahq {
+namespace {
+
+const fs::path kFacts = fs::path(GSOC_CORPUS_DIR) / "sigmahq/tests";
+const fs::path kLogSources = fs::path(GSOC_SOURCE_DIR) / "rules/logsources.yaml";
+
+// A channel no pipeline names.
+constexpr const char* kOtherChannel = "Microsoft-Windows-Gsoc-Test/Operational";
+
+// A thor.yml Windows logsource: a category by EventIDs (and an EventType)
+// on its rewritten service's channels, or a service by its channels.
+struct ThorSource {
+  std::string name;
+  rules::LogSource logsource;
+  std::vector<std::string> channels;
+  std::vector<std::string> event_ids;                // category entries: any of
+  std::string event_type;                            // category entries: required when set
+  std::map<std::string, std::string> fieldmappings;  // Sigma field -> event field
+};
+
+std::vector<std::string> Scalars(const YAML::Node& node) {
+  std::vector<std::string> out;
+  if (!node.IsDefined()) return out;
+  if (node.IsScalar()) out.push_back(node.as<std::string>());
+  if (node.IsSequence())
+    for (const YAML::Node& item : node) out.push_back(item.as<std::string>());
+  return out;
+}
+
+// A field list of logsource.json; one of its entries holds two names
+// ("cap_fe,cap_fi").
+std::vector<std::string> FieldNames(const YAML::Node& node) {
+  std::vector<std::string> out;
+  for (const std::string& entry : Scalars(node)) {
+    for (size_t begin = 0; begin <= entry.size();) {
+      const size_t comma = std::min(entry.find(',', begin), entry.size());
+      out.push_back(entry.substr(begin, comma - begin));
+      begin = comma + 1;
+    }
+  }
+  return out;
+}
+
+rules::LogSource LogSourceOf(const YAML::Node& entry) {
+  return {entry["product"].as<std::string>(""), entry["service"].as<std::string>(""),
+          entry["category"].as<std::string>("")};
+}
+
+std::vector<ThorSource> ThorWindowsSources() {
+  const YAML::Node sources = YAML::LoadFile((kFacts / "thor.yml").string())["logsources"];
+  std::map<std::string, std::vector<std::string>> service_channels;
+  for (const auto& item : sources) {
+    const YAML::Node entry = item.second;
+    if (entry["product"].as<std::string>("") != "windows" || !entry["sources"]) continue;
+    for (const std::string& source : Scalars(entry["sources"])) {
+      if (source.rfind("WinEventLog:", 0) == 0)
+        service_channels[entry["service"].as<std::string>()].push_back(source.substr(12));
+    }
+  }
+  std::vector<ThorSource> out;
+  for (const auto& item : sources) {
+    const YAML::Node entry = item.second;
+    ThorSource source{item.first.as<std::string>(), LogSourceOf(entry), {}, {}, {}, {}};
+    if (entry["conditions"]) {
+      const YAML::Node rewrite = entry["rewrite"];
+      if (rewrite["product"].as<std::string>("") != "windows") continue;
+      source.channels = service_channels[rewrite["service"].as<std::string>()];
+      source.event_ids = Scalars(entry["conditions"]["EventID"]);
+      source.event_type = entry["conditions"]["EventType"].as<std::string>("");
+      if (entry["fieldmappings"]) {
+        for (const auto& mapping : entry["fieldmappings"])
+          source.fieldmappings[mapping.first.as<std::string>()] = mapping.second.as<std::string>();
+      }
+    } else if (service_channels.count(source.logsource.service) &&
+               source.logsource.product == "windows") {
+      source.channels = service_channels[source.logsource.service];
+    } else {
+      continue;
+    }
+    out.push_back(std::move(source));
+  }
+  return out;
+}
+
+// The rules and events of the thor.yml cases, and the alerts each rule must
+// give: exactly one per event of its logsource that carries its marker.
+class ThorCases {
+ public:
+  explicit ThorCases(const fs::path& rule_dir) : rule_dir_(rule_dir) {
+    fs::create_directories(rule_dir_);
+    for (const ThorSource& source : ThorWindowsSources()) Add(source);
+  }
+  const std::vector<std::string>& events() const { return events_; }
+  const std::map<std::string, int>& expected() const { return expected_; }
+  size_t sources() const { return sources_; }
+  // The case a rule id stands for, for failure messages.
+  std::string Describe(const std::string& id) const {
+    const auto it = names_.find(id);
+    return it == names_.end() ? id : it->second;
+  }
+
+ private:
+  // A rule on `logsource` whose selection is the marker (and `extra`).
+  std::string AddRule(const rules::LogSource& logsource, const std::string& name,
+                      const std::string& extra) {
+    char id[40];
+    std::snprintf(id, sizeof(id), "00000000-0000-4000-8000-%012zu", names_.size() + 1);
+    std::ofstream rule(rule_dir_ / (std::string(id) + ".yml"));
+    rule << "title: thor.yml " << name << "\nid: " << id << "\nstatus: test\nlogsource:\n";
+    if (!logsource.product.empty()) rule << "  product: " << logsource.product << "\n";
+    if (!logsource.category.empty()) rule << "  category: " << logsource.category << "\n";
+    if (!logsource.service.empty()) rule << "  service: " << logsource.service << "\n";
+    rule << "detection:\n  selection:\n    Marker: '" << id << "'\n"
+         << extra << "  condition: selection\nlevel: low\n";
+    names_[id] = name;
+    return id;
+  }
+
+  // One event in `channel` with EventData `data` (JSON members).
+  void AddEvent(const std::string& channel, const std::string& event_id, const std::string& data,
+                const std::string& rule_id, bool alerts) {
+    const std::string provider = channel.substr(0, channel.find('/'));
+    events_.push_back(EvtxEvent(provider, channel, event_id, R"("EventData":{)" + data + "}"));
+    if (alerts) ++expected_[rule_id];
+  }
+
+  void Add(const ThorSource& source) {
+    ++sources_;
+    const std::string id = AddRule(source.logsource, source.name, "");
+    const std::vector<std::string> event_ids =
+        source.event_ids.empty() ? std::vector<std::string>{"4711"} : source.event_ids;
+    std::string data = R"("Marker":")" + id + R"(")";
+    if (!source.event_type.empty()) data += R"(,"EventType":")" + source.event_type + R"(")";
+    for (const std::string& channel : source.channels) {
+      for (const std::string& event_id : event_ids) AddEvent(channel, event_id, data, id, true);
+      // A category is its EventIDs only (9999 is none of thor.yml's).
+      if (!source.event_ids.empty()) AddEvent(channel, "9999", data, id, false);
+    }
+    AddEvent(kOtherChannel, event_ids.front(), data, id, false);
+    for (const auto& [sigma, event_field] : source.fieldmappings) {
+      const std::string mapped =
+          AddRule(source.logsource, source.name + " " + sigma + " <- " + event_field,
+                  "    " + sigma + ": 'probe-" + sigma + "'\n");
+      for (const std::string& channel : source.channels) {
+        AddEvent(
+            channel, event_ids.front(),
+            R"("Marker":")" + mapped + R"(",")" + event_field + R"(":"probe-)" + sigma + R"(")",
+            mapped, true);
+      }
+    }
+  }
+
+  fs::path rule_dir_;
+  std::vector<std::string> events_;
+  std::map<std::string, int> expected_;
+  std::map<std::string, std::string> names_;
+  size_t sources_ = 0;
+};
+
+TEST(SigmaHqLogSourceFacts, EveryThorWindowsSourceSelectsExactlyItsEventsInEveryShape) {
+  const fs::path dir = fs::temp_directory_path() / ("gsoc_thor_facts." + std::to_string(getpid()));
+  fs::remove_all(dir);
+  const ThorCases cases(dir / "rules");
+  // thor.yml has 41 Windows categories and 45 Windows services (2025-12).
+  ASSERT_GE(cases.sources(), 80u);
+  for (Shape shape : {Shape::kEvtx, Shape::kWinlogbeat, Shape::kNxlog}) {
+    const auto alerts = ReplayAlertsByRule(dir / "rules", cases.events(), shape, dir);
+    ASSERT_TRUE(alerts.has_value()) << ShapeName(shape);
+    std::set<std::string> ids;
+    for (const auto& [id, count] : *alerts) ids.insert(id);
+    for (const auto& [id, count] : cases.expected()) ids.insert(id);
+    for (const std::string& id : ids) {
+      const auto got = alerts->find(id);
+      const auto want = cases.expected().find(id);
+      EXPECT_EQ(got == alerts->end() ? 0 : got->second,
+                want == cases.expected().end() ? 0 : want->second)
+          << cases.Describe(id) << " in the " << ShapeName(shape) << " shape";
+    }
+  }
+  fs::remove_all(dir);
+}
+
+// logsource.json's logsources with no mapping, and why.
+const std::set<std::pair<std::string, std::string>> kUnmapped = {
+    // No macOS source writes these: Sysmon has no macOS build, and ECS has
+    // no raw disk read or sensor status event.
+    {"macos", "raw_access_read"},
+    {"macos", "sysmon_status"},
+    // ModSecurity reports in the web server's error log text; no field of
+    // an event tells it apart, and SigmaHQ has no rule on it.
+    {"linux", "modsecurity"},
+    {"modsecurity", "application"},
+};
+
+// logsource.json names some logsources one key at a time that SigmaHQ's
+// rules only name together: Palo Alto's service globalprotect with category
+// appliance or file_event, Kubernetes' category application with service
+// audit.
+std::optional<rules::EventFilter> Resolve(const rules::LogSourceMap& map,
+                                          const rules::LogSource& logsource) {
+  if (auto filter = map.Resolve(logsource)) return filter;
+  if (logsource.product == "paloalto") {
+    return map.Resolve({"paloalto", "globalprotect",
+                        logsource.category.empty() ? "appliance" : logsource.category});
+  }
+  if (logsource.product == "kubernetes") return map.Resolve({"kubernetes", "audit", "application"});
+  return std::nullopt;
+}
+
+TEST(SigmaHqLogSourceFacts, EveryLogsourceJsonSourceIsMappedAndCarriesItsFields) {
+  const rules::LogSourceMap map = rules::LogSourceMap::Load(kLogSources);
+  const YAML::Node facts = YAML::LoadFile((kFacts / "logsource.json").string());
+  size_t checked = 0, unmapped = 0;
+  for (const char* part : {"legit", "addon"}) {
+    for (const auto& product_item : facts[part]) {
+      const std::string product = product_item.first.as<std::string>();
+      const YAML::Node lists = product_item.second;
+      const std::vector<std::string> common = FieldNames(lists["common"]);
+      for (const char* kind : {"category", "service"}) {
+        for (const auto& item : lists[kind]) {
+          const std::string name = item.first.as<std::string>();
+          rules::LogSource logsource;
+          logsource.product = product == "empty" ? "" : product;
+          (std::string(kind) == "category" ? logsource.category : logsource.service) = name;
+          const std::string where = product + " " + kind + " " + name + " (" + part + ")";
+          const auto filter = Resolve(map, logsource);
+          if (!filter) {
+            EXPECT_TRUE(kUnmapped.count({product, name})) << where << " has no mapping";
+            ++unmapped;
+            continue;
+          }
+          EXPECT_FALSE(kUnmapped.count({product, name})) << where << " is mapped now";
+          std::vector<std::string> fields = FieldNames(item.second);
+          if (fields.empty()) continue;
+          // IIS's access log is a W3C text file, not an event log record: it
+          // has none of the Windows common fields (EventID, Channel, ...).
+          if (!(product == "windows" && name == "iis"))
+            fields.insert(fields.end(), common.begin(), common.end());
+          if (filter->carries.empty()) {
+            ADD_FAILURE() << where << ": its mapping names no fields";
+            continue;
+          }
+          for (const std::string& field : fields) {
+            EXPECT_NE(std::find(filter->carries.begin(), filter->carries.end(), field),
+                      filter->carries.end())
+                << where << ": carries lacks " << field;
+          }
+          ++checked;
+        }
+      }
+    }
+  }
+  std::printf("logsource.json: %zu logsources' fields checked, %zu unmapped on purpose\n", checked,
+              unmapped);
+  EXPECT_GE(checked, 60u);
+}
+
+// Elastic's NetFlow input writes netflow.type (and event.dataset
+// netflow.log) on every flow record; the Qualys rules read host.scan.*.
+TEST(SigmaHqLogSourceFacts, NetflowAndQualysRulesReadTheirRecordsOnly) {
+  const fs::path compliance = fs::path(GSOC_CORPUS_DIR) / "sigmahq/rules-compliance";
+  const fs::path dir = fs::temp_directory_path() / ("gsoc_compliance." + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "rules");
+  fs::copy(compliance / "other/netflow_cleartext_protocols.yml", dir / "rules");
+  fs::copy(compliance / "product/qualys", dir / "rules");
+  const std::vector<std::string> events = {
+      // A telnet flow (alerts), an HTTPS flow, and port 23 in a record that
+      // is no flow.
+      R"({"event":{"dataset":"netflow.log"},"netflow":{"type":"netflow_flow"},)"
+      R"("source":{"ip":"10.1.1.5","port":51515},"destination":{"ip":"10.2.2.2","port":23}})",
+      R"({"netflow":{"type":"netflow_flow"},"destination":{"ip":"10.2.2.2","port":443}})",
+      R"({"destination":{"port":23},"source":{"ip":"10.1.1.5"}})",
+      // A default-credentials QID, a missing firewall (both alert), and the
+      // firewall text in a record without host.scan.
+      R"({"host":{"ip":"10.3.3.3","scan":{"vuln":"12541","vuln_name":"Default credentials"}}})",
+      R"({"host":{"scan":{"vuln":"105","vuln_name":"Firewall Product Not Detected"}},)"
+      R"("event":{"category":"Security Policy"}})",
+      R"({"event":{"category":"Security Policy"},"vuln_name":"Firewall Product Not Detected"})",
+  };
+  const auto alerts = ReplayAlertsByRule(dir / "rules", events, Shape::kEvtx, dir);
+  ASSERT_TRUE(alerts.has_value());
+  const std::map<std::string, int> expected = {
+      {"7e4bfe58-4a47-4709-828d-d86c78b7cc1f", 1},  // Cleartext Protocol Usage Via Netflow
+      {"1a395cbc-a84a-463a-9086-ed8a70e573c7", 1},  // Default Credentials Usage
+      {"6b2066c8-3dc7-4db7-9db0-6cc1d7b0dde9", 1},  // Host Without Firewall
+  };
+  EXPECT_EQ(*alerts, expected);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace gsoc::sigmahq
