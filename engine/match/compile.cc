@@ -340,6 +340,7 @@ bool Compiler::AddRule(const rules::Rule& rule, rules::RuleError* error,
   struct PendingPredicate {
     uint32_t field;
     bool all;
+    bool negated;
     std::vector<PendingAtom> atoms;
   };
   std::vector<std::vector<std::vector<PendingPredicate>>> selections;
@@ -350,7 +351,7 @@ bool Compiler::AddRule(const rules::Rule& rule, rules::RuleError* error,
     for (const auto& alternative : selection.alternatives) {
       auto& predicates = alternatives.emplace_back();
       for (const rules::FieldPredicate& predicate : alternative) {
-        PendingPredicate pending{FieldIndex(predicate.field), predicate.all, {}};
+        PendingPredicate pending{FieldIndex(predicate.field), predicate.all, predicate.negated, {}};
         for (const rules::ValueMatcher& value : predicate.values) {
           PendingAtom atom;
           if (!TranslateValue(value, pending.field, predicate.field.empty(), &atom, reason)) {
@@ -404,6 +405,7 @@ bool Compiler::AddRule(const rules::Rule& rule, rules::RuleError* error,
         internal::Predicate predicate;
         predicate.field = pending.field;
         predicate.all = pending.all;
+        predicate.negated = pending.negated;
         predicate.atoms_begin = impl_.atoms.size();
         for (PendingAtom& atom : pending.atoms) {
           if (atom.atom.kind == AtomKind::kMarked) {

@@ -37,6 +37,7 @@ MaybeTrigger Cheapest(MaybeTrigger a, MaybeTrigger b) {
 }  // namespace
 
 MaybeTrigger Compiler::PredicateTrigger(const internal::Predicate& predicate) const {
+  if (predicate.negated) return std::nullopt;  // true when its patterns do not fire
   MaybeTrigger result = predicate.all ? MaybeTrigger() : MaybeTrigger(Trigger());
   for (uint32_t i = predicate.atoms_begin; i < predicate.atoms_end; ++i) {
     const Atom& atom = impl_.atoms[i];

@@ -31,6 +31,12 @@ inline bool EqualsFieldRef(const FieldLookup& field, const FieldLookup& other) {
 }
 // kLt/kLte/kGt/kGte: `field_value op number`; non-numeric -> false.
 bool CompareNumber(rules::MatchOp op, std::string_view field_value, double number);
+// kTimePart: the field, a timestamp written `YYYY-MM-DD` then optionally
+// `T` or a space and `HH:MM` (anything may follow), has `part` equal to
+// `number`, read as written (no zone conversion); the week is the ISO 8601
+// week number. Anything else, or a part the text lacks (the hour of a
+// date), is false.
+bool TimePartEquals(std::string_view field_value, rules::TimePart part, double number);
 
 // Whether keywords search the event's field values instead of its message:
 // a JSON event whose message is its whole line (no `message`/`msg` member).

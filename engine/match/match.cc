@@ -156,6 +156,24 @@ class Evaluator {
   }
 
   bool Predicate(const internal::Predicate& predicate) const {
+    if (!predicate.negated) return AtomsHold(predicate);
+    return !AtomsHold(predicate) && Lookup(predicate).present && FieldRefsPresent(predicate);
+  }
+
+  // Whether the fields the predicate's fieldref values name are present
+  // (a |fieldref|neq compares with an absent field: no answer).
+  bool FieldRefsPresent(const internal::Predicate& predicate) const {
+    for (uint32_t i = predicate.atoms_begin; i < predicate.atoms_end; ++i) {
+      const Atom& atom = impl_.atoms[i];
+      if (atom.kind == AtomKind::kDirect && atom.op == MatchOp::kFieldRef &&
+          !internal::LookupPredicateField(batch_, event_, impl_.field_names[atom.index]).present)
+        return false;
+    }
+    return true;
+  }
+
+  // The predicate's atoms, ANDed with |all, else ORed.
+  bool AtomsHold(const internal::Predicate& predicate) const {
     for (uint32_t i = predicate.atoms_begin; i < predicate.atoms_end; ++i) {
       bool result = AtomTrue(predicate, impl_.atoms[i]);
       if (predicate.all && !result) return false;
@@ -201,6 +219,9 @@ class Evaluator {
         return field.present &&
                internal::EqualsFieldRef(field, internal::LookupPredicateField(
                                                    batch_, event_, impl_.field_names[atom.index]));
+      case MatchOp::kTimePart:
+        return field.present &&
+               internal::TimePartEquals(field.value, value.time_part, value.number);
       case MatchOp::kIndicator: {
         if (!field.present) return false;
         const indicators::IndicatorList& list = *impl_.indicator_lists[atom.index];

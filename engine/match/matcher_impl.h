@@ -58,6 +58,7 @@ struct Atom {
 struct Predicate {
   uint32_t field = 0;  // index into MatcherData::field_names
   bool all = false;
+  bool negated = false;  // |neq: the field present and the atoms' result false
   uint32_t atoms_begin = 0;
   uint32_t atoms_end = 0;
 };

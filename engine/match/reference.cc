@@ -149,6 +149,8 @@ bool ValueMatches(const rules::FieldPredicate& predicate, const rules::ValueMatc
     case MatchOp::kFieldRef:
       return field.present &&
              internal::EqualsFieldRef(field, GetField(context.batch, context.event, value.text));
+    case MatchOp::kTimePart:
+      return field.present && internal::TimePartEquals(field.value, value.time_part, value.number);
     case MatchOp::kIndicator: {
       if (!field.present || context.indicators == nullptr) return false;
       auto it = context.indicators->find(value.indicator_list);
@@ -163,7 +165,7 @@ bool ValueMatches(const rules::FieldPredicate& predicate, const rules::ValueMatc
   return false;
 }
 
-bool PredicateMatches(const rules::FieldPredicate& predicate, const Context& context) {
+bool ValuesMatch(const rules::FieldPredicate& predicate, const Context& context) {
   if (predicate.all) {
     for (const auto& value : predicate.values) {
       if (!ValueMatches(predicate, value, context)) return false;
@@ -174,6 +176,17 @@ bool PredicateMatches(const rules::FieldPredicate& predicate, const Context& con
     if (ValueMatches(predicate, value, context)) return true;
   }
   return false;
+}
+
+bool PredicateMatches(const rules::FieldPredicate& predicate, const Context& context) {
+  if (!predicate.negated) return ValuesMatch(predicate, context);
+  for (const auto& value : predicate.values) {  // |fieldref|neq: both fields present
+    if (value.op == MatchOp::kFieldRef &&
+        !GetField(context.batch, context.event, value.text).present)
+      return false;
+  }
+  return !ValuesMatch(predicate, context) &&
+         internal::LookupPredicateField(context.batch, context.event, predicate.field).present;
 }
 
 bool SelectionMatches(const rules::Rule& rule, int index, const Context& context) {

@@ -11,7 +11,9 @@
 //  - keywords (a selection that is a plain list of values) are a predicate
 //    with an empty field name, matched with `contains` against the message;
 //  - values compare case-insensitively unless `cased`; plain values are whole
-//    value matches with `*` and `?` wildcards (escaped with `\`).
+//    value matches with `*` and `?` wildcards (escaped with `\`);
+//  - `|neq` negates a predicate: its field is present and differs from
+//    every value (spec v2.1 generic modifier).
 #pragma once
 
 #include <cstdint>
@@ -42,7 +44,13 @@ enum class MatchOp : uint8_t {
   kNull,       // value `null`: the field is absent or empty
   kIndicator,  // |expand with a placeholder bound to an indicator list
   kFieldRef,   // |fieldref: equals (ASCII caseless) the event's field named by `text`
+  kTimePart,   // |minute |hour |day |week |month |year: that part of a timestamp == `number`
 };
+
+// The part of a timestamp a time modifier compares, read as the field
+// writes it (no time zone conversion): `YYYY-MM-DD[(T| )HH:MM[:SS...]]`;
+// the week is the ISO 8601 week number.
+enum class TimePart : uint8_t { kNone, kMinute, kHour, kDay, kWeek, kMonth, kYear };
 
 struct ValueMatcher {
   MatchOp op = MatchOp::kEquals;
@@ -57,10 +65,11 @@ struct ValueMatcher {
   bool regex_caseless = false;
   bool regex_multiline = false;
   bool regex_dotall = false;
-  double number = 0;           // kLt..kGte
-  std::optional<Cidr> cidr;    // kCidr
-  bool exists = true;          // kExists
-  std::string indicator_list;  // kIndicator: the placeholder name without %
+  double number = 0;                     // kLt..kGte, kTimePart (an integer)
+  TimePart time_part = TimePart::kNone;  // kTimePart
+  std::optional<Cidr> cidr;              // kCidr
+  bool exists = true;                    // kExists
+  std::string indicator_list;            // kIndicator: the placeholder name without %
   // (and `text` is "contains" for |contains|expand: a listed value occurring
   // inside the field; empty for |expand: the field equals or, for IPs, falls
   // in a listed value).
@@ -71,6 +80,9 @@ struct FieldPredicate {
   std::string field;  // empty: keyword search in the message
   std::vector<ValueMatcher> values;
   bool all = false;  // |all: every value must match
+  // |neq: the field is present (and, for a fieldref value, the field it
+  // names) and the values (ORed) do not match it.
+  bool negated = false;
   bool operator==(const FieldPredicate&) const = default;
 };
 

@@ -16,7 +16,7 @@ namespace gsoc::rules::internal {
 
 namespace {
 
-constexpr std::string_view kMagic = "GSOCSIGMA1\n";
+constexpr std::string_view kMagic = "GSOCSIGMA2\n";  // 2: |neq, time parts
 // Bounds on what a cache file may claim (it is ours, but may be damaged).
 constexpr size_t kMaxItems = size_t{1} << 24;
 constexpr int kMaxConditionDepth = 1024;  // the parser allows 64 levels of nesting
@@ -56,6 +56,7 @@ void PutValue(std::string& out, const ValueMatcher& value) {
   }
   PutBool(out, value.exists);
   PutText(out, value.indicator_list);
+  out += static_cast<char>(value.time_part);
 }
 
 void PutSelections(std::string& out, const std::vector<Selection>& selections) {
@@ -70,6 +71,7 @@ void PutSelections(std::string& out, const std::vector<Selection>& selections) {
         PutVarint(out, predicate.values.size());
         for (const ValueMatcher& value : predicate.values) PutValue(out, value);
         PutBool(out, predicate.all);
+        PutBool(out, predicate.negated);
       }
     }
   }
@@ -161,7 +163,7 @@ class Decoder {
     location.column = Int();
   }
   void Value(ValueMatcher& value) {
-    value.op = EnumUpTo(MatchOp::kFieldRef);
+    value.op = EnumUpTo(MatchOp::kTimePart);
     in_.Text(value.text);
     value.cased = Bool();
     value.regex_caseless = Bool();
@@ -177,6 +179,7 @@ class Decoder {
     }
     value.exists = Bool();
     in_.Text(value.indicator_list);
+    value.time_part = EnumUpTo(TimePart::kYear);
   }
   void Selections(std::vector<Selection>& selections) {
     selections.resize(Count(2));
@@ -190,6 +193,7 @@ class Decoder {
           predicate.values.resize(Count(16));
           for (ValueMatcher& value : predicate.values) Value(value);
           predicate.all = Bool();
+          predicate.negated = Bool();
         }
       }
     }

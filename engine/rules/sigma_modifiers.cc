@@ -23,6 +23,8 @@ struct Modifiers {
   std::vector<Transform> transforms;
   std::vector<std::string> transform_names;
   bool expand_contains = false;  // |contains|expand: substring lookup in the list
+  bool neq = false;              // |neq: the predicate negated
+  TimePart time_part = TimePart::kNone;
 };
 
 constexpr size_t kMaxWindashVariants = 3125;  // five `-` at word starts
@@ -41,8 +43,27 @@ const std::map<std::string, MatchOp, std::less<>>& OpModifiers() {
       {"gt", MatchOp::kGt},
       {"gte", MatchOp::kGte},
       {"expand", MatchOp::kIndicator},
-      {"fieldref", MatchOp::kFieldRef}};
+      {"fieldref", MatchOp::kFieldRef},
+      {"minute", MatchOp::kTimePart},
+      {"hour", MatchOp::kTimePart},
+      {"day", MatchOp::kTimePart},
+      {"week", MatchOp::kTimePart},
+      {"month", MatchOp::kTimePart},
+      {"year", MatchOp::kTimePart}};
   return ops;
+}
+
+// A time modifier's part and the values it may compare with.
+struct TimePartSpec {
+  TimePart part;
+  int min, max;
+};
+const std::map<std::string, TimePartSpec, std::less<>>& TimePartModifiers() {
+  static const std::map<std::string, TimePartSpec, std::less<>> parts = {
+      {"minute", {TimePart::kMinute, 0, 59}}, {"hour", {TimePart::kHour, 0, 23}},
+      {"day", {TimePart::kDay, 1, 31}},       {"week", {TimePart::kWeek, 1, 53}},
+      {"month", {TimePart::kMonth, 1, 12}},   {"year", {TimePart::kYear, 0, 9999}}};
+  return parts;
 }
 
 const std::map<std::string, Transform, std::less<>>& TransformModifiers() {
@@ -60,7 +81,8 @@ bool IsStringOp(std::optional<MatchOp> op) {
          *op == MatchOp::kEndsWith;
 }
 bool IsNumericOp(MatchOp op) {
-  return op == MatchOp::kLt || op == MatchOp::kLte || op == MatchOp::kGt || op == MatchOp::kGte;
+  return op == MatchOp::kLt || op == MatchOp::kLte || op == MatchOp::kGt || op == MatchOp::kGte ||
+         op == MatchOp::kTimePart;
 }
 
 void SetOp(Modifiers& m, MatchOp op, const std::string& name, const YAML::Node& at) {
@@ -77,6 +99,7 @@ void SetOp(Modifiers& m, MatchOp op, const std::string& name, const YAML::Node& 
   if (m.op) Refuse(at, "modifiers '" + m.op_name + "' and '" + name + "' cannot be combined");
   m.op = op;
   m.op_name = name;
+  if (op == MatchOp::kTimePart) m.time_part = TimePartModifiers().find(name)->second.part;
 }
 
 void AddTransform(Modifiers& m, Transform t, const std::string& name, const YAML::Node& at) {
@@ -103,6 +126,7 @@ void AddModifier(Modifiers& m, const std::string& name, const YAML::Node& at) {
   if (auto t = TransformModifiers().find(name); t != TransformModifiers().end())
     return AddTransform(m, t->second, name, at);
   if (name == "all") return void(m.all = true);
+  if (name == "neq") return void(m.neq = true);
   if (name == "cased") return void(m.cased = true);
   if (SetRegexFlag(m, name)) return;
   if (name.empty()) Refuse(at, "empty modifier (two '|' in a row)");
@@ -122,6 +146,13 @@ void CheckCombination(Modifiers& m, const YAML::Node& at) {
   if (m.all && m.op &&
       (*m.op == MatchOp::kExists || IsNumericOp(*m.op) || *m.op == MatchOp::kIndicator))
     Refuse(at, "modifier 'all' cannot be combined with '" + op + "'");
+  if (m.neq && m.all) Refuse(at, "modifier 'neq' cannot be combined with 'all'");
+  if (m.neq && m.op &&
+      (*m.op == MatchOp::kExists || *m.op == MatchOp::kLt || *m.op == MatchOp::kLte ||
+       *m.op == MatchOp::kGt || *m.op == MatchOp::kGte))
+    Refuse(at,
+           "modifier 'neq' cannot be combined with '" + op + "'" +
+               (*m.op == MatchOp::kExists ? " (use exists: false)" : " (use the opposite bound)"));
   for (size_t i = 0; i + 1 < m.transforms.size(); ++i)
     for (size_t j = i + 1; j < m.transforms.size(); ++j)
       if (m.transform_names[i] == m.transform_names[j] ||
@@ -234,6 +265,16 @@ double ParseNumber(const std::string& text, const std::string& op, const YAML::N
   return number;
 }
 
+// A time modifier's value: an integer in the part's range.
+double ParseTimePart(const std::string& text, const std::string& modifier, const YAML::Node& at) {
+  const TimePartSpec& spec = TimePartModifiers().find(modifier)->second;
+  const double number = ParseNumber(text, modifier, at);
+  if (number != std::floor(number) || number < spec.min || number > spec.max)
+    Refuse(at, "modifier '" + modifier + "' needs an integer from " + std::to_string(spec.min) +
+                   " to " + std::to_string(spec.max) + ", got '" + text + "'");
+  return number;
+}
+
 bool ParseExists(const std::string& text, const YAML::Node& at) {
   if (text == "true" || text == "True" || text == "TRUE") return true;
   if (text == "false" || text == "False" || text == "FALSE") return false;
@@ -277,6 +318,10 @@ ValueMatcher SpecialValue(const std::string& text, const Modifiers& m, const Val
       value.indicator_list = IndicatorName(text, context, at);
       value.text = m.expand_contains ? "contains" : "";
       break;
+    case MatchOp::kTimePart:
+      value.number = ParseTimePart(text, m.op_name, at);
+      value.time_part = m.time_part;
+      break;
     default:
       value.number = ParseNumber(text, m.op_name, at);
       break;
@@ -288,7 +333,7 @@ ValueMatcher SpecialValue(const std::string& text, const Modifiers& m, const Val
 std::vector<ValueMatcher> ValuesOf(const std::string& field, const YAML::Node& node,
                                    const Modifiers& m, const ValueContext& context) {
   if (node.IsNull()) {
-    if (m.op || !m.transforms.empty() || m.cased || field.empty())
+    if (m.op || !m.transforms.empty() || m.cased || m.neq || field.empty())
       Refuse(node, "null matches an absent field and takes no modifiers nor keywords");
     TakeBudget(context, 1, 0, node);
     ValueMatcher null_value;
@@ -327,6 +372,8 @@ std::vector<FieldPredicate> BuildPredicates(const std::string& key, const YAML::
   Modifiers modifiers;
   const std::string field = ParseKey(key, modifiers, values);
   if (values.IsMap()) Refuse(values, "the value of '" + key + "' must be a scalar or a list");
+  if (modifiers.neq && field.empty())
+    Refuse(values, "modifier 'neq' needs a field (keywords have none)");
   if (values.IsSequence() && values.size() == 0)
     Refuse(values, "'" + key + "' has an empty list of values");
   std::vector<std::vector<ValueMatcher>> per_value;
@@ -345,7 +392,7 @@ std::vector<FieldPredicate> BuildPredicates(const std::string& key, const YAML::
     for (auto& matchers : per_value) predicates.push_back({field, std::move(matchers), false});
     return predicates;
   }
-  FieldPredicate predicate{field, {}, modifiers.all};
+  FieldPredicate predicate{field, {}, modifiers.all, modifiers.neq};
   for (auto& matchers : per_value)
     for (ValueMatcher& matcher : matchers) predicate.values.push_back(std::move(matcher));
   return {std::move(predicate)};

@@ -58,6 +58,18 @@ class Generator {
         return value;
       }
     }
+    if (field == "ts" && Chance(0.8)) {
+      static const std::vector<std::pair<rules::TimePart, int>> kParts = {
+          {rules::TimePart::kHour, 3},   {rules::TimePart::kHour, 23},
+          {rules::TimePart::kMinute, 5}, {rules::TimePart::kDay, 31},
+          {rules::TimePart::kWeek, 1},   {rules::TimePart::kWeek, 53},
+          {rules::TimePart::kMonth, 12}, {rules::TimePart::kYear, 2026}};
+      const auto& [part, number] = Pick(kParts);
+      auto value = Value(MatchOp::kTimePart, "");
+      value.time_part = part;
+      value.number = number;
+      return value;
+    }
     if (field == "n" && Chance(0.7)) {
       static const std::vector<MatchOp> kOps = {MatchOp::kLt, MatchOp::kLte, MatchOp::kGt,
                                                 MatchOp::kGte};
@@ -96,13 +108,14 @@ class Generator {
 
   rules::FieldPredicate RandomPredicate() {
     static const std::vector<std::string> kFields = {"user",    "cmd",     "src_ip", "n",
-                                                     "message", "program", ""};
+                                                     "message", "program", "ts",     ""};
     std::string field = Pick(kFields);
     rules::FieldPredicate predicate;
     predicate.field = field;
     int count = 1 + Uniform(3);
     for (int i = 0; i < count; ++i) predicate.values.push_back(RandomValue(field));
     predicate.all = count > 1 && Chance(0.2);
+    predicate.negated = !field.empty() && !predicate.all && Chance(0.15);  // |neq
     return predicate;
   }
 
@@ -173,6 +186,13 @@ class Generator {
       spec.fields.push_back({"n", Pick(kNumbers)});
     }
     if (Chance(0.2)) spec.fields.push_back({"message", EventText(4)});
+    if (Chance(0.6)) {
+      static const std::vector<std::string> kTimes = {
+          "2026-12-31T23:05:00Z",      "2026-01-01 03:05:59.123", "2021-01-03",
+          "2020-12-31T03:00:00+01:00", "2026-02-30T03:05:00Z",    "2026-13-01",
+          "03:05 2026-12-31",          "2027-01-01T00:00",        ""};
+      spec.fields.push_back({"ts", Pick(kTimes)});
+    }
     return spec;
   }
 

@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <fstream>
 
 #include "engine/indicators/indicator_list.h"
+#include "engine/match/direct_ops.h"
 #include "engine/rules/logsource_map.h"
 #include "tests/engine/match/match_test_util.h"
 
@@ -146,6 +148,99 @@ TEST_F(MatcherTest, FieldRefComparesTwoFieldsOfTheEvent) {
   EXPECT_EQ(Run({"m", "p", {{"Image", "C:\\a.exe"}}}), kNone);
   EXPECT_EQ(Run({"m", "p", {{"ParentImage", "x"}}}), kNone);
   EXPECT_EQ(Run({"m", "p", {{"Image", ""}, {"ParentImage", ""}}}), kR);
+}
+
+// |neq: the field is present and no value matches it; absent never.
+TEST_F(MatcherTest, NeqNeedsTheFieldAndNoValueMatching) {
+  rules::FieldPredicate user =
+      Pred("User", {Value(MatchOp::kEquals, "system"), Value(MatchOp::kEndsWith, "$")});
+  user.negated = true;
+  Compile({MakeRule("r", {Sel("s", {user})}, C(0))});
+  EXPECT_EQ(RunField("User", "alice"), kR);
+  EXPECT_EQ(RunField("User", "SYSTEM"), kNone);  // caseless, as without neq
+  EXPECT_EQ(RunField("User", "WS01$"), kNone);
+  EXPECT_EQ(RunField("User", ""), kR);  // present, empty: differs
+  EXPECT_EQ(RunField("Other", "alice"), kNone);
+}
+
+// |neq beside a positive selection (its patterns are checked for the
+// candidate, not triggers), with fieldref and cidr.
+TEST_F(MatcherTest, NeqWithFieldRefCidrAndATrigger) {
+  rules::FieldPredicate differs = Pred("Image", {Value(MatchOp::kFieldRef, "ParentImage")});
+  differs.negated = true;
+  rules::ValueMatcher net = Value(MatchOp::kCidr, "10.0.0.0/8");
+  net.cidr = Cidr::Parse(net.text);
+  rules::FieldPredicate outside = Pred("DestinationIp", {net});
+  outside.negated = true;
+  rules::FieldPredicate not_cmd = Pred("CommandLine", {Value(MatchOp::kContains, "--safe")});
+  not_cmd.negated = true;
+  Compile(
+      {MakeRule("ref", {Sel("s", {differs})}, C(0)), MakeRule("net", {Sel("s", {outside})}, C(0)),
+       MakeRule("cmd",
+                {Sel("s", {Pred("Image", {Value(MatchOp::kEndsWith, "\\rundll32.exe")}), not_cmd})},
+                C(0))});
+  EXPECT_EQ(Run({"m", "p", {{"Image", "C:\\a.exe"}, {"ParentImage", "C:\\b.exe"}}}), (Ids{"ref"}));
+  EXPECT_EQ(Run({"m", "p", {{"Image", "C:\\a.exe"}, {"ParentImage", "c:\\A.EXE"}}}), kNone);
+  EXPECT_EQ(Run({"m", "p", {{"Image", "C:\\a.exe"}}}), kNone);  // no ParentImage: no answer
+  EXPECT_EQ(RunField("DestinationIp", "8.8.8.8"), (Ids{"net"}));
+  EXPECT_EQ(RunField("DestinationIp", "10.1.2.3"), kNone);
+  EXPECT_EQ(RunField("DestinationIp", "not-an-ip"), (Ids{"net"}));
+  EXPECT_EQ(Run({"m", "p", {{"Image", "C:\\w\\rundll32.exe"}, {"CommandLine", "x --run"}}}),
+            (Ids{"cmd"}));
+  EXPECT_EQ(Run({"m", "p", {{"Image", "C:\\w\\rundll32.exe"}, {"CommandLine", "x --SAFE"}}}),
+            kNone);
+  EXPECT_EQ(RunField("Image", "C:\\w\\rundll32.exe"), kNone);  // CommandLine absent
+}
+
+// Time parts read the timestamp as written: ISO 8601 / RFC 3339 with `T`
+// or a space (Sysmon's UtcTime), zones ignored; ISO week numbers.
+TEST_F(MatcherTest, TimePartsReadTheTimestampAsWritten) {
+  auto part = [](rules::TimePart p, int n) {
+    rules::ValueMatcher value = Value(MatchOp::kTimePart, "");
+    value.time_part = p;
+    value.number = n;
+    return value;
+  };
+  Compile({MakeRule("h3", {Sel("s", {Pred("ts", {part(rules::TimePart::kHour, 3)})})}, C(0)),
+           MakeRule("m5", {Sel("s", {Pred("ts", {part(rules::TimePart::kMinute, 5)})})}, C(0)),
+           MakeRule("w53", {Sel("s", {Pred("ts", {part(rules::TimePart::kWeek, 53)})})}, C(0)),
+           MakeRule("w1", {Sel("s", {Pred("ts", {part(rules::TimePart::kWeek, 1)})})}, C(0)),
+           MakeRule("d29", {Sel("s", {Pred("ts", {part(rules::TimePart::kDay, 29)})})}, C(0)),
+           MakeRule("y", {Sel("s", {Pred("ts", {part(rules::TimePart::kYear, 2024)})})}, C(0))});
+  EXPECT_EQ(RunField("ts", "2024-02-29T03:05:00Z"), (Ids{"h3", "m5", "d29", "y"}));
+  EXPECT_EQ(RunField("ts", "2024-02-29 03:05:59.123"), (Ids{"h3", "m5", "d29", "y"}));
+  EXPECT_EQ(RunField("ts", "2024-02-29T03:05:00-08:00"), (Ids{"h3", "m5", "d29", "y"}));
+  EXPECT_EQ(RunField("ts", "2021-01-03"), (Ids{"w53"}));  // a Sunday: week 53 of 2020
+  EXPECT_EQ(RunField("ts", "2021-01-04"), (Ids{"w1"}));
+  EXPECT_EQ(RunField("ts", "2024-12-30T00:00:00Z"), (Ids{"w1", "y"}));  // week 1 of 2025
+  EXPECT_EQ(RunField("ts", "2026-12-31"), (Ids{"w53"}));
+  EXPECT_EQ(RunField("ts", "2023-02-29T03:05:00Z"), kNone);  // no such day
+  EXPECT_EQ(RunField("ts", "2024-02-29T24:05:00Z"), kNone);
+  EXPECT_EQ(RunField("ts", "03:05 2024-02-29"), kNone);
+  EXPECT_EQ(RunField("ts", "1709175900"), kNone);  // epoch seconds: not a written date
+  EXPECT_EQ(RunField("other", "2024-02-29T03:05:00Z"), kNone);
+}
+
+// The week part against glibc's strftime %V (the ISO 8601 week), every day
+// of 1990-2039, and the other parts against gmtime.
+TEST(TimeParts, AgreeWithTheCLibraryEveryDayOfFiftyYears) {
+  for (time_t t = 631152000; t < 2208988800; t += 86400 + 3600 + 61) {  // drifting clock times
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char text[32], week[4];
+    std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    std::strftime(week, sizeof(week), "%V", &tm);
+    const auto equals = [&](rules::TimePart part, int n) {
+      return internal::TimePartEquals(text, part, n);
+    };
+    ASSERT_TRUE(equals(rules::TimePart::kWeek, std::atoi(week))) << text;
+    ASSERT_FALSE(equals(rules::TimePart::kWeek, std::atoi(week) % 53 + 1)) << text;
+    ASSERT_TRUE(equals(rules::TimePart::kYear, tm.tm_year + 1900)) << text;
+    ASSERT_TRUE(equals(rules::TimePart::kMonth, tm.tm_mon + 1)) << text;
+    ASSERT_TRUE(equals(rules::TimePart::kDay, tm.tm_mday)) << text;
+    ASSERT_TRUE(equals(rules::TimePart::kHour, tm.tm_hour)) << text;
+    ASSERT_TRUE(equals(rules::TimePart::kMinute, tm.tm_min)) << text;
+  }
 }
 
 TEST_F(MatcherTest, CasedEquals) {

@@ -218,6 +218,65 @@ TEST(Modifiers, ExistsAndNumeric) {
               HasSubstr("'all' cannot be combined"));
 }
 
+// |neq (spec v2.1, generic): the predicate negated, over every value; it
+// combines with the string, regex, cidr, fieldref, expand and time
+// modifiers, not with what has its own opposite.
+TEST(Modifiers, NeqNegatesThePredicate) {
+  LoadOptions options;
+  options.indicator_lists = {"bad_ips"};
+  const Rule rule = LoadOne(
+      RuleWithSelection("    User|neq: SYSTEM\n    Image|endswith|neq: ['\\a.exe', '\\b.exe']\n"
+                        "    Parent|fieldref|neq: Image\n    src_ip|cidr|neq: 10.0.0.0/8\n"
+                        "    dst_ip|expand|neq: '%bad_ips%'\n    ts|hour|neq: 3\n"
+                        "    cmd|re|neq: '^a'\n    plain: x\n"),
+      options);
+  const auto& p = rule.selections[0].alternatives[0];
+  ASSERT_EQ(p.size(), 8u);
+  for (size_t i = 0; i < 7; ++i) EXPECT_TRUE(p[i].negated) << p[i].field;
+  EXPECT_FALSE(p[7].negated);
+  EXPECT_EQ(p[0].values[0].op, MatchOp::kEquals);
+  EXPECT_EQ(p[1].values.size(), 2u);
+  EXPECT_FALSE(p[1].all);
+  EXPECT_EQ(p[2].values[0].op, MatchOp::kFieldRef);
+  EXPECT_EQ(p[5].values[0].op, MatchOp::kTimePart);
+  EXPECT_THAT(RefusalOf(RuleWithSelection("    a|neq|all: [x, y]\n")),
+              HasSubstr("'neq' cannot be combined with 'all'"));
+  EXPECT_THAT(RefusalOf(RuleWithSelection("    a|exists|neq: true\n")),
+              HasSubstr("use exists: false"));
+  EXPECT_THAT(RefusalOf(RuleWithSelection("    a|gt|neq: 3\n")),
+              HasSubstr("use the opposite bound"));
+  EXPECT_THAT(RefusalOf(RuleWithSelection("    a|neq: null\n")), HasSubstr("null"));
+  EXPECT_THAT(RefusalOf(RuleWithSelection("    '|neq': x\n")), HasSubstr("needs a field"));
+}
+
+// Time modifiers (spec v2.1): an integer part of a timestamp field.
+TEST(Modifiers, TimePartsTakeAnIntegerInTheirRange) {
+  const Rule rule = LoadOne(
+      RuleWithSelection("    a|minute: 59\n    b|hour: [0, 23]\n    c|day: 31\n    d|week: 53\n"
+                        "    e|month: 1\n    f|year: 2026\n"));
+  const auto& p = rule.selections[0].alternatives[0];
+  const TimePart parts[] = {TimePart::kMinute, TimePart::kHour,  TimePart::kDay,
+                            TimePart::kWeek,   TimePart::kMonth, TimePart::kYear};
+  for (size_t i = 0; i < 6; ++i) {
+    EXPECT_EQ(p[i].values[0].op, MatchOp::kTimePart);
+    EXPECT_EQ(p[i].values[0].time_part, parts[i]);
+  }
+  EXPECT_EQ(p[1].values.size(), 2u);
+  EXPECT_EQ(p[1].values[1].number, 23);
+  EXPECT_EQ(p[5].values[0].number, 2026);
+  EXPECT_EQ(RefusalOf(RuleWithSelection("    a|hour: 24\n")),
+            "modifier 'hour' needs an integer from 0 to 23, got '24'");
+  EXPECT_THAT(RefusalOf(RuleWithSelection("    a|day: 0\n")), HasSubstr("from 1 to 31"));
+  EXPECT_THAT(RefusalOf(RuleWithSelection("    a|minute: 1.5\n")), HasSubstr("integer"));
+  EXPECT_THAT(RefusalOf(RuleWithSelection("    a|month: june\n")), HasSubstr("needs a number"));
+  EXPECT_THAT(RefusalOf(RuleWithSelection("    a|hour|all: [1, 2]\n")),
+              HasSubstr("'all' cannot be combined"));
+  EXPECT_THAT(RefusalOf(RuleWithSelection("    a|hour|contains: 1\n")),
+              HasSubstr("cannot be combined"));
+  EXPECT_THAT(RefusalOf(RuleWithSelection("    a|hour|minute: 1\n")),
+              HasSubstr("cannot be combined"));
+}
+
 TEST(Modifiers, ExpandBindsIndicatorLists) {
   LoadOptions options;
   options.indicator_lists = {"bad_ips"};

@@ -88,6 +88,8 @@ const char kRule[] =
     "  sel:\n"
     "    Image|endswith: '\\whoami.exe'\n"
     "    CommandLine|contains|all: ['/all', '/priv']\n"
+    "    User|neq: SYSTEM\n"
+    "    UtcTime|hour: 3\n"
     "  net:\n"
     "    DestinationIp|cidr: 10.0.0.0/8\n"
     "  condition: sel and not net\n";
