@@ -228,7 +228,7 @@ TEST_F(SigmaCacheTest, ADamagedCacheFileIsNeverReadBack) {
   // Another build's cache (its ID in the header, the trailing digest made
   // to fit) reads as empty too.
   std::string foreign = good.substr(0, good.size() - 32);
-  foreign[std::string_view("GSOCSIGMA1\n").size() + 1] ^= 1;
+  foreign[std::string_view("GSOCSIGMA2\n").size() + 1] ^= 1;
   const internal::FileDigest digest = internal::DigestOf(foreign);
   foreign.append(reinterpret_cast<const char*>(digest.data()), digest.size());
   Write(file, foreign);
