@@ -35,9 +35,10 @@ const fs::path kLogSources = fs::path(GSOC_SOURCE_DIR) / "rules/logsources.yaml"
 // A channel no pipeline names.
 constexpr const char* kOtherChannel = "Microsoft-Windows-Gsoc-Test/Operational";
 
-// A thor.yml Windows logsource: a category by EventIDs (and an EventType)
-// on its rewritten service's channels, or a service by its channels.
-struct ThorSource {
+// A Windows logsource as thor.yml or the taxonomy appendix states it: a
+// category by EventIDs (and an EventType) on its (rewritten service's)
+// channels, or a service by its channels.
+struct FactSource {
   std::string name;
   rules::LogSource logsource;
   std::vector<std::string> channels;
@@ -74,7 +75,7 @@ rules::LogSource LogSourceOf(const YAML::Node& entry) {
           entry["category"].as<std::string>("")};
 }
 
-std::vector<ThorSource> ThorWindowsSources() {
+std::vector<FactSource> ThorWindowsSources() {
   const YAML::Node sources = YAML::LoadFile((kFacts / "thor.yml").string())["logsources"];
   std::map<std::string, std::vector<std::string>> service_channels;
   for (const auto& item : sources) {
@@ -85,10 +86,10 @@ std::vector<ThorSource> ThorWindowsSources() {
         service_channels[entry["service"].as<std::string>()].push_back(source.substr(12));
     }
   }
-  std::vector<ThorSource> out;
+  std::vector<FactSource> out;
   for (const auto& item : sources) {
     const YAML::Node entry = item.second;
-    ThorSource source{item.first.as<std::string>(), LogSourceOf(entry), {}, {}, {}, {}};
+    FactSource source{item.first.as<std::string>(), LogSourceOf(entry), {}, {}, {}, {}};
     if (entry["conditions"]) {
       const YAML::Node rewrite = entry["rewrite"];
       if (rewrite["product"].as<std::string>("") != "windows") continue;
@@ -110,17 +111,17 @@ std::vector<ThorSource> ThorWindowsSources() {
   return out;
 }
 
-// The rules and events of the thor.yml cases, and the alerts each rule must
+// The rules and events of facts' cases, and the alerts each rule must
 // give: exactly one per event of its logsource that carries its marker.
-class ThorCases {
+class FactCases {
  public:
-  explicit ThorCases(const fs::path& rule_dir) : rule_dir_(rule_dir) {
+  FactCases(const fs::path& rule_dir, const std::vector<FactSource>& sources)
+      : rule_dir_(rule_dir) {
     fs::create_directories(rule_dir_);
-    for (const ThorSource& source : ThorWindowsSources()) Add(source);
+    for (const FactSource& source : sources) Add(source);
   }
   const std::vector<std::string>& events() const { return events_; }
   const std::map<std::string, int>& expected() const { return expected_; }
-  size_t sources() const { return sources_; }
   // The case a rule id stands for, for failure messages.
   std::string Describe(const std::string& id) const {
     const auto it = names_.find(id);
@@ -134,7 +135,7 @@ class ThorCases {
     char id[40];
     std::snprintf(id, sizeof(id), "00000000-0000-4000-8000-%012zu", names_.size() + 1);
     std::ofstream rule(rule_dir_ / (std::string(id) + ".yml"));
-    rule << "title: thor.yml " << name << "\nid: " << id << "\nstatus: test\nlogsource:\n";
+    rule << "title: facts " << name << "\nid: " << id << "\nstatus: test\nlogsource:\n";
     if (!logsource.product.empty()) rule << "  product: " << logsource.product << "\n";
     if (!logsource.category.empty()) rule << "  category: " << logsource.category << "\n";
     if (!logsource.service.empty()) rule << "  service: " << logsource.service << "\n";
@@ -152,8 +153,7 @@ class ThorCases {
     if (alerts) ++expected_[rule_id];
   }
 
-  void Add(const ThorSource& source) {
-    ++sources_;
+  void Add(const FactSource& source) {
     const std::string id = AddRule(source.logsource, source.name, "");
     const std::vector<std::string> event_ids =
         source.event_ids.empty() ? std::vector<std::string>{"4711"} : source.event_ids;
@@ -182,15 +182,14 @@ class ThorCases {
   std::vector<std::string> events_;
   std::map<std::string, int> expected_;
   std::map<std::string, std::string> names_;
-  size_t sources_ = 0;
 };
 
-TEST(SigmaHqLogSourceFacts, EveryThorWindowsSourceSelectsExactlyItsEventsInEveryShape) {
-  const fs::path dir = fs::temp_directory_path() / ("gsoc_thor_facts." + std::to_string(getpid()));
+// Replays `sources`' cases in the three Windows shapes: exactly the events
+// each rule must alert on do.
+void ExpectEachSourceSelectsExactlyItsEvents(const std::vector<FactSource>& sources) {
+  const fs::path dir = fs::temp_directory_path() / ("gsoc_facts." + std::to_string(getpid()));
   fs::remove_all(dir);
-  const ThorCases cases(dir / "rules");
-  // thor.yml has 41 Windows categories and 45 Windows services (2025-12).
-  ASSERT_GE(cases.sources(), 80u);
+  const FactCases cases(dir / "rules", sources);
   for (Shape shape : {Shape::kEvtx, Shape::kWinlogbeat, Shape::kNxlog}) {
     const auto alerts = ReplayAlertsByRule(dir / "rules", cases.events(), shape, dir);
     ASSERT_TRUE(alerts.has_value()) << ShapeName(shape);
@@ -206,6 +205,13 @@ TEST(SigmaHqLogSourceFacts, EveryThorWindowsSourceSelectsExactlyItsEventsInEvery
     }
   }
   fs::remove_all(dir);
+}
+
+TEST(SigmaHqLogSourceFacts, EveryThorWindowsSourceSelectsExactlyItsEventsInEveryShape) {
+  const std::vector<FactSource> sources = ThorWindowsSources();
+  // thor.yml has 41 Windows categories and 45 Windows services (2025-12).
+  ASSERT_GE(sources.size(), 80u);
+  ExpectEachSourceSelectsExactlyItsEvents(sources);
 }
 
 // logsource.json's logsources with no mapping, and why.
@@ -342,6 +348,67 @@ std::vector<rules::LogSource> TaxonomyLogSources() {
     if (any) out.push_back(logsource);
   }
   return out;
+}
+
+// The Windows rows of the taxonomy appendix that name channels (not those
+// of an ETW provider): "EventID: 1<br>Channel: X", "EventIDs: <br> - 4<br>
+// - 16<br>Channel: X", "Channel:<br> - A<br> - B".
+std::vector<FactSource> TaxonomyWindowsSources() {
+  std::ifstream in(fs::path(GSOC_CORPUS_DIR) /
+                   "sigma-specification/specification/sigma-appendix-taxonomy.md");
+  const std::regex pair("(product|category|service): *([A-Za-z0-9_.-]+)");
+  const std::regex number("(\\d+)");
+  std::vector<FactSource> out;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("| windows", 0) != 0) continue;
+    std::vector<std::string> cells;
+    for (size_t at = 1, bar; (bar = line.find('|', at)) != std::string::npos; at = bar + 1)
+      cells.push_back(line.substr(at, bar - at));
+    const size_t channel_at = cells.size() < 3 ? std::string::npos : cells[2].find("Channel:");
+    if (channel_at == std::string::npos) continue;
+    FactSource source;
+    for (std::sregex_iterator it(cells[1].begin(), cells[1].end(), pair), end; it != end; ++it) {
+      const std::string key = (*it)[1], value = (*it)[2];
+      (key == "product"    ? source.logsource.product
+       : key == "category" ? source.logsource.category
+                           : source.logsource.service) = value;
+    }
+    source.name = "taxonomy " + source.logsource.category + source.logsource.service;
+    const std::string ids = cells[2].substr(0, channel_at);
+    for (std::sregex_iterator it(ids.begin(), ids.end(), number), end; it != end; ++it)
+      source.event_ids.push_back((*it)[1]);
+    std::string channels = cells[2].substr(channel_at + 8);
+    for (size_t at = 0; at <= channels.size();) {
+      size_t next = channels.find("<br>", at);
+      if (next == std::string::npos) next = channels.size();
+      std::string item = channels.substr(at, next - at);
+      item.erase(0, item.find_first_not_of(" -"));
+      item.erase(item.find_last_not_of(' ') + 1);
+      if (item.rfind("WinEventLog:", 0) == 0) item.erase(0, 12);
+      if (!item.empty()) source.channels.push_back(item);
+      at = next + 4;
+    }
+    out.push_back(std::move(source));
+  }
+  return out;
+}
+
+TEST(SigmaHqLogSourceFacts, EveryTaxonomyWindowsSourceSelectsExactlyItsEventsInEveryShape) {
+  std::vector<FactSource> sources = TaxonomyWindowsSources();
+  // The table gives registry_add and registry_delete as Sysmon 12 without
+  // the EventType that tells them apart (and from registry_event); thor.yml
+  // has it.
+  const std::vector<FactSource> thor = ThorWindowsSources();
+  for (FactSource& source : sources) {
+    for (const FactSource& refined : thor) {
+      if (refined.logsource == source.logsource && !refined.event_type.empty()) {
+        source.event_type = refined.event_type;
+        break;
+      }
+    }
+  }
+  ASSERT_GE(sources.size(), 75u);  // 79 name channels in v2.1.0
+  ExpectEachSourceSelectsExactlyItsEvents(sources);
 }
 
 TEST(SigmaHqLogSourceFacts, EveryTaxonomyLogSourceIsMapped) {
