@@ -483,5 +483,41 @@ TEST(SigmaHqLogSourceFacts, TheGenericNetworkCategoryReadsConnectionsAndQueries)
   fs::remove_all(dir);
 }
 
+// The taxonomy's antivirus fields (Filename, Signature, Action; its field
+// list says `product: antivirus`, its tables `category: antivirus`) on
+// Defender's detections, whose "Threat Name" and "Action Name" event data
+// lose their spaces in every shape.
+TEST(SigmaHqLogSourceFacts, TheTaxonomysAntivirusFieldsReadDefenderDetections) {
+  const fs::path dir = fs::temp_directory_path() / ("gsoc_av." + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "rules");
+  for (const char* key : {"product", "category"}) {
+    std::ofstream(dir / "rules" / (std::string(key) + ".yml"))
+        << "title: Quarantined Mimikatz\nid: 00000000-0000-4000-8000-0000000a" << key[0]
+        << "001\nlogsource: {" << key
+        << ": antivirus}\ndetection:\n  sel:\n    Signature|contains: Mimikatz\n"
+           "    Filename|endswith: '\\m.exe'\n    Action: Quarantine\n  condition: sel\n"
+           "level: high\n";
+  }
+  const std::string defender = "Microsoft-Windows-Windows Defender";
+  auto detection = [&](const std::string& event_id, const std::string& action) {
+    return EvtxEvent(defender, defender + "/Operational", event_id,
+                     R"("EventData":{"Threat Name":"HackTool:Win32/Mimikatz.D",)"
+                     R"("Path":"file:_C:\\t\\m.exe","Action Name":")" +
+                         action + R"("})");
+  };
+  const std::vector<std::string> events = {detection("1116", "Quarantine"),
+                                           detection("1116", "Allow"),
+                                           detection("1117", "Quarantine")};  // not a detection
+  for (Shape shape : {Shape::kEvtx, Shape::kWinlogbeat, Shape::kNxlog}) {
+    const auto alerts = ReplayAlertsByRule(dir / "rules", events, shape, dir);
+    ASSERT_TRUE(alerts.has_value());
+    const std::map<std::string, int> expected = {{"00000000-0000-4000-8000-0000000ap001", 1},
+                                                 {"00000000-0000-4000-8000-0000000ac001", 1}};
+    EXPECT_EQ(*alerts, expected) << ShapeName(shape);
+  }
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace gsoc::sigmahq
