@@ -35,6 +35,25 @@ const fs::path kLogSources = fs::path(GSOC_SOURCE_DIR) / "rules/logsources.yaml"
 // A channel no pipeline names.
 constexpr const char* kOtherChannel = "Microsoft-Windows-Gsoc-Test/Operational";
 
+// A fresh folder under the temporary directory, with a `rules` folder in
+// it, removed with the object (also when an ASSERT returns early).
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& name)
+      : path_(fs::temp_directory_path() / (name + "." + std::to_string(getpid()))) {
+    fs::remove_all(path_);
+    fs::create_directories(path_ / "rules");
+  }
+  ~ScratchDir() { fs::remove_all(path_); }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const fs::path& path() const { return path_; }
+  fs::path rules() const { return path_ / "rules"; }
+
+ private:
+  fs::path path_;
+};
+
 // A Windows logsource as thor.yml or the taxonomy appendix states it: a
 // category by EventIDs (and an EventType) on its (rewritten service's)
 // channels, or a service by its channels.
@@ -187,8 +206,8 @@ class FactCases {
 // Replays `sources`' cases in the three Windows shapes: exactly the events
 // each rule must alert on do.
 void ExpectEachSourceSelectsExactlyItsEvents(const std::vector<FactSource>& sources) {
-  const fs::path dir = fs::temp_directory_path() / ("gsoc_facts." + std::to_string(getpid()));
-  fs::remove_all(dir);
+  const ScratchDir scratch("gsoc_facts");
+  const fs::path dir = scratch.path();
   const FactCases cases(dir / "rules", sources);
   for (Shape shape : {Shape::kEvtx, Shape::kWinlogbeat, Shape::kNxlog}) {
     const auto alerts = ReplayAlertsByRule(dir / "rules", cases.events(), shape, dir);
@@ -204,7 +223,6 @@ void ExpectEachSourceSelectsExactlyItsEvents(const std::vector<FactSource>& sour
           << cases.Describe(id) << " in the " << ShapeName(shape) << " shape";
     }
   }
-  fs::remove_all(dir);
 }
 
 TEST(SigmaHqLogSourceFacts, EveryThorWindowsSourceSelectsExactlyItsEventsInEveryShape) {
@@ -293,9 +311,8 @@ TEST(SigmaHqLogSourceFacts, EveryLogsourceJsonSourceIsMappedAndCarriesItsFields)
 // netflow.log) on every flow record; the Qualys rules read host.scan.*.
 TEST(SigmaHqLogSourceFacts, NetflowAndQualysRulesReadTheirRecordsOnly) {
   const fs::path compliance = fs::path(GSOC_CORPUS_DIR) / "sigmahq/rules-compliance";
-  const fs::path dir = fs::temp_directory_path() / ("gsoc_compliance." + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir / "rules");
+  const ScratchDir scratch("gsoc_compliance");
+  const fs::path dir = scratch.path();
   fs::copy(compliance / "other/netflow_cleartext_protocols.yml", dir / "rules");
   fs::copy(compliance / "product/qualys", dir / "rules");
   const std::vector<std::string> events = {
@@ -320,7 +337,6 @@ TEST(SigmaHqLogSourceFacts, NetflowAndQualysRulesReadTheirRecordsOnly) {
       {"6b2066c8-3dc7-4db7-9db0-6cc1d7b0dde9", 1},  // Host Without Firewall
   };
   EXPECT_EQ(*alerts, expected);
-  fs::remove_all(dir);
 }
 
 // The logsources of the taxonomy appendix's tables ("product: x<br>service:
@@ -433,9 +449,8 @@ TEST(SigmaHqLogSourceFacts, EveryTaxonomyLogSourceIsMapped) {
 // NetFlow, ECS records and Sysmon's connections and DNS queries, and
 // nothing else.
 TEST(SigmaHqLogSourceFacts, TheGenericNetworkCategoryReadsConnectionsAndQueries) {
-  const fs::path dir = fs::temp_directory_path() / ("gsoc_network." + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir / "rules");
+  const ScratchDir scratch("gsoc_network");
+  const fs::path dir = scratch.path();
   std::ofstream(dir / "rules/connection.yml")
       << "title: Port 4444\nid: 00000000-0000-4000-8000-00000000c001\n"
          "logsource: {category: network, service: connection}\n"
@@ -480,7 +495,6 @@ TEST(SigmaHqLogSourceFacts, TheGenericNetworkCategoryReadsConnectionsAndQueries)
   const std::map<std::string, int> expected = {{"00000000-0000-4000-8000-00000000c001", 5},
                                                {"00000000-0000-4000-8000-00000000d001", 4}};
   EXPECT_EQ(*alerts, expected);
-  fs::remove_all(dir);
 }
 
 // The taxonomy's antivirus fields (Filename, Signature, Action; its field
@@ -488,9 +502,8 @@ TEST(SigmaHqLogSourceFacts, TheGenericNetworkCategoryReadsConnectionsAndQueries)
 // Defender's detections, whose "Threat Name" and "Action Name" event data
 // lose their spaces in every shape.
 TEST(SigmaHqLogSourceFacts, TheTaxonomysAntivirusFieldsReadDefenderDetections) {
-  const fs::path dir = fs::temp_directory_path() / ("gsoc_av." + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir / "rules");
+  const ScratchDir scratch("gsoc_av");
+  const fs::path dir = scratch.path();
   for (const char* key : {"product", "category"}) {
     std::ofstream(dir / "rules" / (std::string(key) + ".yml"))
         << "title: Quarantined Mimikatz\nid: 00000000-0000-4000-8000-0000000a" << key[0]
@@ -516,7 +529,6 @@ TEST(SigmaHqLogSourceFacts, TheTaxonomysAntivirusFieldsReadDefenderDetections) {
                                                  {"00000000-0000-4000-8000-0000000ac001", 1}};
     EXPECT_EQ(*alerts, expected) << ShapeName(shape);
   }
-  fs::remove_all(dir);
 }
 
 }  // namespace
