@@ -45,14 +45,20 @@ int Digits(std::string_view text, size_t at, size_t count) {
   return value;
 }
 
-// ISO 8601 week number (1-53) of a valid date: the week holding the year's
-// first Thursday is week 1.
+// ISO 8601 week number (1-53) of a valid date: the week holding its year's
+// first Thursday is week 1, so a date's week is counted in the year of its
+// week's Thursday (which may be the year before or after).
 int IsoWeek(int year, unsigned month, unsigned day) {
   const int64_t days = DaysFromCivil(year, month, day);
-  const int weekday = static_cast<int>(((days + 3) % 7 + 7) % 7);  // Monday 0 (1970-01-01: Thu)
-  const int64_t thursday = days - weekday + 3;                     // this week's Thursday
-  const CivilTime civil = CivilFromNanos(thursday * 86400 * kNanosPerSecond);
-  return static_cast<int>((thursday - DaysFromCivil(civil.year, 1, 1)) / 7 + 1);
+  const int64_t weekday = ((days + 3) % 7 + 7) % 7;  // Monday 0 (1970-01-01 was a Thursday)
+  const int64_t thursday = days - weekday + 3;
+  int64_t year_start = DaysFromCivil(year, 1, 1);
+  if (thursday < year_start) {
+    year_start = DaysFromCivil(year - 1, 1, 1);
+  } else if (const int64_t next = DaysFromCivil(year + 1, 1, 1); thursday >= next) {
+    year_start = next;
+  }
+  return static_cast<int>((thursday - year_start) / 7 + 1);
 }
 
 }  // namespace

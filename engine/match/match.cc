@@ -157,7 +157,9 @@ class Evaluator {
 
   bool Predicate(const internal::Predicate& predicate) const {
     if (!predicate.negated) return AtomsHold(predicate);
-    return !AtomsHold(predicate) && Lookup(predicate).present && FieldRefsPresent(predicate);
+    // Presence first: an absent field answers without the atoms (and the
+    // verify scans they may start).
+    return Lookup(predicate).present && FieldRefsPresent(predicate) && !AtomsHold(predicate);
   }
 
   // Whether the fields the predicate's fieldref values name are present

@@ -243,6 +243,33 @@ TEST(TimeParts, AgreeWithTheCLibraryEveryDayOfFiftyYears) {
   }
 }
 
+// A hostile or cut value is read only where it has bytes (each prefix is
+// its own heap string: ASan sees a read past it) and answers false for a
+// part it does not hold; a mangled byte anywhere in the date or time is no
+// match either.
+TEST(TimeParts, CutOrMangledTimestampsAreFalseAndReadInBounds) {
+  const std::string whole = "2024-02-29T03:05:00Z";
+  using P = rules::TimePart;
+  for (size_t size = 0; size <= whole.size(); ++size) {
+    const std::string cut = whole.substr(0, size);
+    const bool date = size >= 10, time = size >= 16;
+    EXPECT_EQ(internal::TimePartEquals(cut, P::kYear, 2024), date) << cut;
+    EXPECT_EQ(internal::TimePartEquals(cut, P::kWeek, 9), date) << cut;
+    EXPECT_EQ(internal::TimePartEquals(cut, P::kHour, 3), time) << cut;
+    EXPECT_EQ(internal::TimePartEquals(cut, P::kMinute, 5), time) << cut;
+  }
+  for (size_t at = 0; at < 16; ++at) {
+    for (char bad : {'x', '/', ' ', '\0'}) {
+      std::string mangled = whole;
+      if (mangled[at] == bad || (at == 10 && bad == ' ')) continue;  // ' ' is a valid separator
+      mangled[at] = bad;
+      EXPECT_FALSE(internal::TimePartEquals(mangled, P::kMinute, 5)) << at << " " << mangled;
+    }
+  }
+  EXPECT_FALSE(internal::TimePartEquals(std::string(1 << 20, '9'), P::kYear, 9999));
+  EXPECT_FALSE(internal::TimePartEquals("2024-02-29T03:05:00Z", P::kNone, 0));
+}
+
 TEST_F(MatcherTest, CasedEquals) {
   CompileOne("user", {Value(MatchOp::kEquals, "Root", /*cased=*/true)});
   EXPECT_EQ(RunField("user", "Root"), kR);
