@@ -322,6 +322,8 @@ TEST(SigmaHqLogSourceFacts, NetflowAndQualysRulesReadTheirRecordsOnly) {
       R"("source":{"ip":"10.1.1.5","port":51515},"destination":{"ip":"10.2.2.2","port":23}})",
       R"({"netflow":{"type":"netflow_flow"},"destination":{"ip":"10.2.2.2","port":443}})",
       R"({"destination":{"port":23},"source":{"ip":"10.1.1.5"}})",
+      // A telnet flow known by its dataset alone (alerts).
+      R"({"event":{"dataset":"netflow.log"},"destination":{"ip":"10.2.2.3","port":23}})",
       // A default-credentials QID, a missing firewall (both alert), and the
       // firewall text in a record without host.scan.
       R"({"host":{"ip":"10.3.3.3","scan":{"vuln":"12541","vuln_name":"Default credentials"}}})",
@@ -332,7 +334,7 @@ TEST(SigmaHqLogSourceFacts, NetflowAndQualysRulesReadTheirRecordsOnly) {
   const auto alerts = ReplayAlertsByRule(dir / "rules", events, Shape::kEvtx, dir);
   ASSERT_TRUE(alerts.has_value());
   const std::map<std::string, int> expected = {
-      {"7e4bfe58-4a47-4709-828d-d86c78b7cc1f", 1},  // Cleartext Protocol Usage Via Netflow
+      {"7e4bfe58-4a47-4709-828d-d86c78b7cc1f", 2},  // Cleartext Protocol Usage Via Netflow
       {"1a395cbc-a84a-463a-9086-ed8a70e573c7", 1},  // Default Credentials Usage
       {"6b2066c8-3dc7-4db7-9db0-6cc1d7b0dde9", 1},  // Host Without Firewall
   };
@@ -529,6 +531,69 @@ TEST(SigmaHqLogSourceFacts, TheTaxonomysAntivirusFieldsReadDefenderDetections) {
                                                  {"00000000-0000-4000-8000-0000000ac001", 1}};
     EXPECT_EQ(*alerts, expected) << ShapeName(shape);
   }
+}
+
+// The event selections added for logsource.json's logsources, each over
+// events it must and must not read: Sysmon's file blocks, IIS's W3C
+// records, ECS process ends (Linux, macOS) and macOS file deletions. All
+// rules see all events, so each count is exact over every case's events
+// (the Linux rule's 1 says it missed the macOS process end, and so on).
+TEST(SigmaHqLogSourceFacts, TheAddedLogSourcesReadTheirEventsOnly) {
+  const ScratchDir scratch("gsoc_added");
+  struct Case {
+    const char* logsource;
+    const char* selection;
+    std::vector<std::string> alerting, quiet;
+  };
+  const std::string sysmon = "Microsoft-Windows-Sysmon";
+  auto sysmon_event = [&](const char* id) {
+    return EvtxEvent(sysmon, sysmon + "/Operational", id,
+                     R"("EventData":{"TargetFilename":"C:\\t\\evil.exe"})");
+  };
+  auto ecs = [](const char* category, const char* type, const char* os) {
+    return std::string(R"({"event":{"category":[")") + category + R"("],"type":[")" + type +
+           R"("]},"host":{"os":{"type":")" + os +
+           R"("}},"process":{"executable":"/tmp/x/evil"},"file":{"path":"/tmp/x/evil"}})";
+  };
+  const std::vector<Case> cases = {
+      {"product: windows, category: file_block",
+       "TargetFilename|endswith: evil.exe",
+       {sysmon_event("27"), sysmon_event("28")},
+       {sysmon_event("29"), sysmon_event("11")}},
+      {"product: windows, service: iis",
+       "cs-uri-stem|startswith: /aspnet_client/",
+       {R"({"date":"2026-12-07","time":"10:00:00","cs-uri-stem":"/aspnet_client/x.aspx",)"
+        R"("sc-status":"200","sc-win32-status":"0"})",
+        R"({"s-sitename":"W3SVC1","cs-uri-stem":"/aspnet_client/y.aspx"})"},
+       {R"({"cs-uri-stem":"/aspnet_client/x.aspx","cs-host":"a","cs-method":"GET"})"}},
+      {"product: linux, category: process_termination",
+       "Image|endswith: /evil",
+       {ecs("process", "end", "linux")},
+       {ecs("process", "start", "linux")}},
+      {"product: macos, category: process_termination",
+       "Image|endswith: /evil",
+       {ecs("process", "end", "macos")},
+       {ecs("process", "start", "macos")}},
+      {"product: macos, category: file_delete",
+       "TargetFilename|endswith: /evil",
+       {ecs("file", "deletion", "macos")},
+       {ecs("file", "creation", "macos"), ecs("file", "deletion", "linux")}},
+  };
+  std::vector<std::string> events;
+  std::map<std::string, int> expected;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const std::string id = "00000000-0000-4000-8000-0000000ad00" + std::to_string(i);
+    std::ofstream(scratch.rules() / (id + ".yml"))
+        << "title: added logsource " << i << "\nid: " << id << "\nlogsource: {"
+        << cases[i].logsource << "}\ndetection:\n  sel:\n    " << cases[i].selection
+        << "\n  condition: sel\nlevel: low\n";
+    events.insert(events.end(), cases[i].alerting.begin(), cases[i].alerting.end());
+    events.insert(events.end(), cases[i].quiet.begin(), cases[i].quiet.end());
+    expected[id] = static_cast<int>(cases[i].alerting.size());
+  }
+  const auto alerts = ReplayAlertsByRule(scratch.rules(), events, Shape::kEvtx, scratch.path());
+  ASSERT_TRUE(alerts.has_value());
+  EXPECT_EQ(*alerts, expected);
 }
 
 }  // namespace
